@@ -1,0 +1,69 @@
+"""The ``pricebot`` command line: the composition root that maps errors to exit codes.
+
+Each command group lives in its own module under ``bot.commands``; heavy imports happen inside the
+commands so ``pricebot --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from bot.commands import backtest, chain, config_cmd, market, order, sandbox, service
+from bot.errors import BotError, ConfigError, RuleViolation
+
+__all__ = ["app", "main"]
+
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+EXIT_RULE = 3
+
+app = typer.Typer(
+    name="pricebot",
+    help="Unattended pricing agent for iExec workerpool owners.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(order.app, name="order", help="Hash, sign, verify and template workerpool orders.")
+app.add_typer(config_cmd.app, name="config", help="Check a pool-owner configuration.")
+app.add_typer(
+    chain.app, name="chain", help="The local PoCo chain (anvil) used by tests and the sandbox."
+)
+app.add_typer(market.app, name="market", help="The local marketplace server.")
+app.add_typer(sandbox.app, name="sandbox", help="The embedded local iExec sandbox.")
+service.register(app)
+backtest.register(app)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    if isinstance(exc, RuleViolation):
+        return EXIT_RULE
+    if isinstance(exc, ConfigError):
+        return EXIT_CONFIG
+    return EXIT_ERROR
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except BotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exit_code_for(exc))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

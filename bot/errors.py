@@ -1,0 +1,106 @@
+"""The typed exception hierarchy, named by remedy.
+
+Callers catch at the depth that matches what they can do about it::
+
+    BotError
+    ├── ConfigError              stop: a human must fix config, key or command line
+    │   ├── InputError           a value is malformed (names the field and the rule)
+    │   └── NetworkMismatch      the RPC / hub is not the configured network
+    ├── RuleViolation            a publishing rule forbids this order: never sign it
+    ├── TransientError           retry with backoff (connection, timeout, 5xx)
+    │   └── RateLimited          retry after the server's delay (429)
+    ├── RejectedError            the marketplace refused a write (its message kept); never retried
+    ├── ChainError               an on-chain call failed
+    │   ├── ChainRevert          a transaction reverted (reason kept); never retried
+    │   └── OwnershipError       the key does not own the workerpool: fatal
+    └── StrategyError            a strategy raised: keep current orders
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BotError",
+    "ChainError",
+    "ChainRevert",
+    "ConfigError",
+    "InputError",
+    "NetworkMismatch",
+    "OwnershipError",
+    "RateLimited",
+    "RejectedError",
+    "RuleViolation",
+    "StrategyError",
+    "TransientError",
+]
+
+
+class BotError(Exception):
+    """Root of every error the bot raises on purpose."""
+
+
+class ConfigError(BotError):
+    """Configuration, key or command-line problem; a human has to fix it."""
+
+
+class InputError(ConfigError):
+    """A value is malformed. ``field`` names where, ``rule`` says what was expected."""
+
+    def __init__(self, field: str, rule: str, value: object = None) -> None:
+        self.field = field
+        self.rule = rule
+        self.value = value
+        shown = "" if value is None else f" (got {value!r})"
+        super().__init__(f"{field}: {rule}{shown}")
+
+
+class NetworkMismatch(ConfigError):
+    """The chain or hub we talk to is not the network the config names."""
+
+
+class RuleViolation(BotError):
+    """A publishing rule forbids this order; ``rule`` is a stable identifier."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(f"[{rule}] {message}")
+
+
+class TransientError(BotError):
+    """A failure that may succeed when retried later (network, timeout, 5xx)."""
+
+
+class RateLimited(TransientError):
+    """The server asked us to slow down; ``retry_after`` seconds if it said so."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class RejectedError(BotError):
+    """The marketplace refused a request for a business reason; retrying will not help."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        self.server_message = message
+        self.status = status
+        super().__init__(message if status is None else f"HTTP {status}: {message}")
+
+
+class ChainError(BotError):
+    """An on-chain read or write failed for a non-transient reason."""
+
+
+class ChainRevert(ChainError):
+    """A transaction or call reverted; ``reason`` is the revert string if any."""
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(message or f"reverted: {reason}")
+
+
+class OwnershipError(ChainError):
+    """The signing key does not (or no longer) own the workerpool: stop everything."""
+
+
+class StrategyError(BotError):
+    """A strategy raised; the bot keeps its current orders."""

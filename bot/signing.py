@@ -1,0 +1,189 @@
+"""EIP-712 hashing, signing and verification of workerpool orders (eth-account).
+
+This is the one core module allowed to import eth_account: the hash it computes is the key every
+on-chain record uses (``viewConsumed``, ``ClosedWorkerpoolOrder``), so it must be exactly PoCo's.
+Domain: ``{name: "iExecODB", version: "5.0.0", chainId, verifyingContract: hub}``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_keys.datatypes import Signature
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from bot.errors import InputError
+from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder, norm_address
+from bot.networks import Network
+
+__all__ = [
+    "CLOSE",
+    "SIGN",
+    "WORKERPOOL_ORDER_TYPE",
+    "domain_of",
+    "domain_separator",
+    "hash_order",
+    "operation_hash",
+    "random_salt",
+    "recover_signer",
+    "sign_operation",
+    "sign_order",
+    "verify_order",
+]
+
+SIGN = 0
+CLOSE = 1
+
+WORKERPOOL_ORDER_TYPE: list[dict[str, str]] = [
+    {"name": "workerpool", "type": "address"},
+    {"name": "workerpoolprice", "type": "uint256"},
+    {"name": "volume", "type": "uint256"},
+    {"name": "tag", "type": "bytes32"},
+    {"name": "category", "type": "uint256"},
+    {"name": "trust", "type": "uint256"},
+    {"name": "apprestrict", "type": "address"},
+    {"name": "datasetrestrict", "type": "address"},
+    {"name": "requesterrestrict", "type": "address"},
+    {"name": "salt", "type": "bytes32"},
+]
+
+_OPERATION_TYPES: dict[str, list[dict[str, str]]] = {
+    "WorkerpoolOrderOperation": [
+        {"name": "order", "type": "WorkerpoolOrder"},
+        {"name": "operation", "type": "uint256"},
+    ],
+    "WorkerpoolOrder": WORKERPOOL_ORDER_TYPE,
+}
+
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def domain_of(network: Network) -> dict[str, Any]:
+    return {
+        "name": "iExecODB",
+        "version": "5.0.0",
+        "chainId": network.chain_id,
+        "verifyingContract": to_checksum_address(network.hub),
+    }
+
+
+def _message(order: WorkerpoolOrder) -> dict[str, Any]:
+    msg: dict[str, Any] = dict(order.fields())
+    for name in ("workerpool", "apprestrict", "datasetrestrict", "requesterrestrict"):
+        msg[name] = to_checksum_address(msg[name])
+    msg["tag"] = bytes.fromhex(order.tag[2:])
+    msg["salt"] = bytes.fromhex(order.salt[2:])
+    return msg
+
+
+def _encode(network: Network, order: WorkerpoolOrder) -> Any:
+    return encode_typed_data(
+        domain_data=domain_of(network),
+        message_types={"WorkerpoolOrder": WORKERPOOL_ORDER_TYPE},
+        message_data=_message(order),
+    )
+
+
+def _digest(signable: Any) -> bytes:
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def domain_separator(network: Network) -> str:
+    return "0x" + bytes(_encode_dummy_header(network)).hex()
+
+
+def _encode_dummy_header(network: Network) -> bytes:
+    dummy = WorkerpoolOrder(
+        workerpool=network.hub,
+        workerpoolprice=0,
+        volume=1,
+        tag="0x" + "0" * 64,
+        category=0,
+        trust=0,
+    )
+    return bytes(_encode(network, dummy).header)
+
+
+def hash_order(network: Network, order: WorkerpoolOrder) -> str:
+    """The order hash PoCo uses everywhere: the full EIP-712 digest."""
+    return "0x" + _digest(_encode(network, order)).hex()
+
+
+def operation_hash(network: Network, order: WorkerpoolOrder, operation: int) -> str:
+    signable = encode_typed_data(
+        domain_data=domain_of(network),
+        message_types=_OPERATION_TYPES,
+        message_data={"order": _message(order), "operation": operation},
+    )
+    return "0x" + _digest(signable).hex()
+
+
+def sign_order(
+    network: Network, order: WorkerpoolOrder, private_key: str | bytes
+) -> SignedWorkerpoolOrder:
+    signable = _encode(network, order)
+    signed = Account.sign_message(signable, private_key)
+    return SignedWorkerpoolOrder(
+        order=order,
+        sign="0x" + bytes(signed.signature).hex(),
+        order_hash="0x" + _digest(signable).hex(),
+    )
+
+
+def sign_operation(
+    network: Network, order: WorkerpoolOrder, operation: int, private_key: str | bytes
+) -> str:
+    """Sign a WorkerpoolOrderOperation (SIGN or CLOSE) so that another wallet can relay it."""
+    if operation not in (SIGN, CLOSE):
+        raise InputError("operation", "must be 0 (SIGN) or 1 (CLOSE)", operation)
+    signable = encode_typed_data(
+        domain_data=domain_of(network),
+        message_types=_OPERATION_TYPES,
+        message_data={"order": _message(order), "operation": operation},
+    )
+    return "0x" + bytes(Account.sign_message(signable, private_key).signature).hex()
+
+
+def recover_signer(digest: str, signature: str) -> str:
+    """Recover the signer of a digest as PoCo does: 65-byte (v 27/28, low s) or 64-byte EIP-2098."""
+    raw = bytes.fromhex(signature[2:] if signature.startswith("0x") else signature)
+    if len(raw) == 65:
+        r, s, v = raw[:32], int.from_bytes(raw[32:64], "big"), raw[64]
+        if v not in (27, 28):
+            raise InputError("sign", "v must be 27 or 28", v)
+    elif len(raw) == 64:
+        r = raw[:32]
+        vs = int.from_bytes(raw[32:], "big")
+        s = vs & ((1 << 255) - 1)
+        v = 27 + (vs >> 255)
+    else:
+        raise InputError("sign", "must be 65 bytes (r,s,v) or 64 bytes (EIP-2098)", len(raw))
+    if s > _SECP256K1_N // 2:
+        raise InputError("sign", "s must be in the lower half of the curve order (EIP-2)")
+    sig = Signature(vrs=(v - 27, int.from_bytes(r, "big"), s))
+    pub = sig.recover_public_key_from_msg_hash(bytes.fromhex(digest[2:]))
+    return pub.to_checksum_address().lower()
+
+
+def verify_order(network: Network, signed: SignedWorkerpoolOrder) -> str:
+    """Check the hash and return the recovered signer (lower-case); raise if the hash is wrong."""
+    expected = hash_order(network, signed.order)
+    if expected != signed.order_hash:
+        raise InputError(
+            "orderHash",
+            f"does not match the order on {network.name} ({expected})",
+            signed.order_hash,
+        )
+    return recover_signer(expected, signed.sign)
+
+
+def random_salt() -> str:
+    return "0x" + secrets.token_bytes(32).hex()
+
+
+def address_of(private_key: str | bytes) -> str:
+    return norm_address(Account.from_key(private_key).address)

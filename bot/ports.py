@@ -140,6 +140,10 @@ class Signer(Protocol):
         """Signature of the WorkerpoolOrderOperation CLOSE, for a relayed cancel."""
         ...
 
+    def sign_gateway_challenge(self, chain_id: int, challenge: str) -> str:
+        """Sign the marketplace's one-use ``iExec Gateway`` login challenge."""
+        ...
+
 
 @runtime_checkable
 class PoolMetrics(Protocol):

@@ -22,14 +22,18 @@ from bot.networks import Network
 
 __all__ = [
     "CLOSE",
+    "GATEWAY_CHALLENGE_PREFIX",
     "SIGN",
     "WORKERPOOL_ORDER_TYPE",
+    "address_of",
     "domain_of",
     "domain_separator",
+    "gateway_challenge_hash",
     "hash_order",
     "operation_hash",
     "random_salt",
     "recover_signer",
+    "sign_gateway_challenge",
     "sign_operation",
     "sign_order",
     "verify_order",
@@ -187,3 +191,27 @@ def random_salt() -> str:
 
 def address_of(private_key: str | bytes) -> str:
     return norm_address(Account.from_key(private_key).address)
+
+
+GATEWAY_CHALLENGE_PREFIX = "Sign this message to log into iExec Gateway: "
+_CHALLENGE_TYPES = {"Challenge": [{"name": "challenge", "type": "string"}]}
+
+
+def gateway_challenge_hash(chain_id: int, challenge: str) -> str:
+    """Hash of the marketplace's ``iExec Gateway`` Challenge typed data (no verifyingContract)."""
+    signable = encode_typed_data(
+        domain_data={"name": "iExec Gateway", "version": "1", "chainId": chain_id},
+        message_types=_CHALLENGE_TYPES,
+        message_data={"challenge": challenge},
+    )
+    return "0x" + _digest(signable).hex()
+
+
+def sign_gateway_challenge(chain_id: int, challenge: str, private_key: str | bytes) -> str:
+    """Sign the marketplace login challenge. Callers must have checked its shape first."""
+    signable = encode_typed_data(
+        domain_data={"name": "iExec Gateway", "version": "1", "chainId": chain_id},
+        message_types=_CHALLENGE_TYPES,
+        message_data={"challenge": challenge},
+    )
+    return "0x" + bytes(Account.sign_message(signable, private_key).signature).hex()

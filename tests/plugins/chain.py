@@ -1,0 +1,1 @@
+"""pytest fixtures for the chain (owned by its engineer)."""

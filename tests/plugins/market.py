@@ -1,0 +1,1 @@
+"""pytest fixtures for the market (owned by its engineer)."""

@@ -8,7 +8,8 @@ Callers catch at the depth that matches what they can do about it::
     │   └── NetworkMismatch      the RPC / hub is not the configured network
     ├── RuleViolation            a publishing rule forbids this order: never sign it
     ├── TransientError           retry with backoff (connection, timeout, 5xx)
-    │   └── RateLimited          retry after the server's delay (429)
+    │   ├── RateLimited          retry after the server's delay (429)
+    │   └── MalformedResponse    a peer's answer failed validation; nothing was acted on
     ├── RejectedError            the marketplace refused a write (its message kept); never retried
     ├── ChainError               an on-chain call failed
     │   ├── ChainRevert          a transaction reverted (reason kept); never retried
@@ -24,6 +25,7 @@ __all__ = [
     "ChainRevert",
     "ConfigError",
     "InputError",
+    "MalformedResponse",
     "NetworkMismatch",
     "OwnershipError",
     "RateLimited",
@@ -75,6 +77,17 @@ class RateLimited(TransientError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class MalformedResponse(TransientError):
+    """A peer answered with a payload that fails validation (wrong shape, absurd values, another
+    chain). Nothing is acted on; asking again later may help (a proxy error page, a half-deployed
+    server), but the adapter never retries it by itself. ``where`` names the route or field."""
+
+    def __init__(self, where: str, rule: str) -> None:
+        self.where = where
+        self.rule = rule
+        super().__init__(f"{where}: {rule}")
 
 
 class RejectedError(BotError):

@@ -1,0 +1,416 @@
+"""A simulated workerpool and the iExec Core Scheduler ``/metrics`` endpoint it feeds.
+
+The sandbox has no real workers: deals matched on chain for our workerpool are turned into tasks
+that wait for a slot, compute for a drawn duration and complete, all off-chain. The PoCo
+contribution protocol is not simulated, so the stake PoCo locked at match time stays locked (the
+sandbox funds the owner generously for that reason).
+
+The state machine is driven by explicit times (``advance(now)`` replays every event up to ``now`` in
+time order), so tests can step it without sleeping and the HTTP server only has to pass its clock.
+The JSON served is the v9 ``PlatformMetric`` shape with its deprecated v8 aliases, see
+shared/reference/core-and-sdk.md A2: a client written for a real scheduler reads it unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from bot.errors import InputError
+
+__all__ = [
+    "DEFAULT_DURATIONS",
+    "TASK_STATUSES",
+    "CoreMetricsServer",
+    "PoolSpec",
+    "SimulatedPool",
+    "Task",
+]
+
+log = logging.getLogger(__name__)
+
+# iexec-core TaskStatus, in enum order (core-and-sdk.md A3): every key is always present in JSON.
+TASK_STATUSES: tuple[str, ...] = (
+    "RECEIVED",
+    "INITIALIZING",
+    "INITIALIZED",
+    "INITIALIZE_FAILED",
+    "RUNNING",
+    "RUNNING_FAILED",
+    "CONTRIBUTION_TIMEOUT",
+    "CONSENSUS_REACHED",
+    "REOPENING",
+    "REOPENED",
+    "REOPEN_FAILED",
+    "AT_LEAST_ONE_REVEALED",
+    "RESULT_UPLOADING",
+    "RESULT_UPLOADED",
+    "RESULT_UPLOAD_TIMEOUT",
+    "FINALIZING",
+    "FINALIZED",
+    "FINALIZE_FAILED",
+    "FINAL_DEADLINE_REACHED",
+    "COMPLETED",
+    "FAILED",
+)
+
+# Median task duration per category, in sandbox seconds: short enough that a two-minute demo sees
+# slots fill and free, in the same proportions as the real categories' time references.
+DEFAULT_DURATIONS: dict[int, float] = {0: 8.0, 1: 16.0, 2: 30.0, 3: 60.0, 4: 120.0}
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSpec:
+    """Shape of the simulated pool.
+
+    ``durations`` are median seconds per category (lognormal with ``duration_sigma``);
+    ``init_delay`` is the RECEIVED -> INITIALIZED time (the scheduler's on-chain initialize);
+    ``deadline_factor`` is how many median durations a task may wait for a slot before it times
+    out (PoCo's 7 x workClockTimeRef, scaled to sandbox time).
+    """
+
+    workers: int = 2
+    slots_per_worker: int = 2
+    durations: Mapping[int, float] = field(default_factory=lambda: dict(DEFAULT_DURATIONS))
+    duration_sigma: float = 0.3
+    init_delay: float = 1.0
+    deadline_factor: float = 20.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
+            raise InputError("pool.workers", "must be an integer >= 0", self.workers)
+        if (
+            isinstance(self.slots_per_worker, bool)
+            or not isinstance(self.slots_per_worker, int)
+            or self.slots_per_worker < 1
+        ):
+            raise InputError(
+                "pool.slots_per_worker", "must be an integer >= 1", self.slots_per_worker
+            )
+        for cat, median in self.durations.items():
+            if not isinstance(median, int | float) or not median > 0:
+                raise InputError(
+                    f"pool.durations.{cat}", "must be a positive number of seconds", median
+                )
+        if not self.duration_sigma >= 0:
+            raise InputError("pool.duration_sigma", "must be >= 0", self.duration_sigma)
+        if not self.init_delay >= 0:
+            raise InputError("pool.init_delay", "must be >= 0", self.init_delay)
+        if not self.deadline_factor > 0:
+            raise InputError("pool.deadline_factor", "must be > 0", self.deadline_factor)
+
+    @property
+    def slots(self) -> int:
+        return self.workers * self.slots_per_worker
+
+    def median_duration(self, category: int) -> float:
+        if category in self.durations:
+            return float(self.durations[category])
+        return float(max(self.durations.values(), default=DEFAULT_DURATIONS[0]))
+
+
+@dataclass(slots=True)
+class Task:
+    """One task of a deal, with the times it changed status."""
+
+    task_id: str
+    deal_id: str
+    index: int
+    category: int
+    received_at: float
+    duration: float
+    deadline: float
+    status: str = "RECEIVED"
+    started_at: float | None = None
+    ended_at: float | None = None
+
+
+class SimulatedPool:
+    """Workers x slots serving tasks FIFO by contribution deadline, like iexec-core's supply."""
+
+    def __init__(self, spec: PoolSpec, *, start: float = 0.0) -> None:
+        self._spec = spec
+        self._rng = random.Random(spec.seed)
+        self._lock = threading.RLock()
+        self._tasks: dict[str, Task] = {}
+        self._active: dict[str, Task] = {}  # not COMPLETED/FAILED: the only ones events touch
+        self._deals: set[str] = set()
+        self._alive_workers = spec.workers
+        self._now = start
+        self._deal_events = 0
+        self._latest_block: dict[str, Any] | None = None
+        self._latest_block_with_deal = 0
+        self.healthy = True
+
+    # -- inputs -----------------------------------------------------------------------------
+
+    @property
+    def spec(self) -> PoolSpec:
+        return self._spec
+
+    def set_alive_workers(self, workers: int, now: float) -> None:
+        """Fault knob: workers leaving (or coming back). Running tasks finish; no new ones start."""
+        if workers < 0:
+            raise InputError("workers", "must be >= 0", workers)
+        with self._lock:
+            self.advance(now)
+            self._alive_workers = workers
+            self.advance(now)
+
+    def add_deal(
+        self,
+        deal_id: str,
+        *,
+        category: int,
+        first_index: int,
+        size: int,
+        at: float,
+        block_number: int = 0,
+    ) -> list[str]:
+        """Queue one task per index of a matched deal; a deal seen twice is ignored."""
+        if size < 0:
+            raise InputError("deal.size", "must be >= 0", size)
+        with self._lock:
+            self.advance(at)
+            self._deal_events += 1
+            if deal_id in self._deals:
+                return []
+            self._deals.add(deal_id)
+            self._latest_block_with_deal = max(self._latest_block_with_deal, block_number)
+            median = self._spec.median_duration(category)
+            ids: list[str] = []
+            for index in range(first_index, first_index + size):
+                duration = median * math.exp(self._rng.gauss(0.0, self._spec.duration_sigma))
+                task_id = f"{deal_id}:{index}"
+                task = Task(
+                    task_id=task_id,
+                    deal_id=deal_id,
+                    index=index,
+                    category=category,
+                    received_at=at,
+                    duration=duration,
+                    deadline=at + self._spec.deadline_factor * median,
+                )
+                self._tasks[task_id] = task
+                self._active[task_id] = task
+                ids.append(task_id)
+            self.advance(at)
+            return ids
+
+    def see_block(self, number: int, block_hash: str, timestamp: int) -> None:
+        with self._lock:
+            self._latest_block = {
+                "blockNumber": number,
+                "blockHash": block_hash,
+                "blockTimestamp": timestamp,
+            }
+
+    # -- the state machine ------------------------------------------------------------------
+
+    def advance(self, now: float) -> None:
+        """Replay every status change due up to ``now``, each at its own time."""
+        with self._lock:
+            if now < self._now:
+                return
+            while True:
+                event = self._next_event()
+                if event is None or event[0] > now:
+                    break
+                self._apply(event[0])
+            self._now = now
+
+    def _capacity(self) -> int:
+        return self._alive_workers * self._spec.slots_per_worker
+
+    def _next_event(self) -> tuple[float, str] | None:
+        candidates: list[tuple[float, str]] = []
+        running = 0
+        waiting: list[tuple[float, float, str]] = []
+        for t in self._active.values():
+            if t.status == "RECEIVED":
+                candidates.append((t.received_at + self._spec.init_delay, t.task_id))
+            elif t.status == "RUNNING":
+                running += 1
+                assert t.started_at is not None
+                candidates.append((t.started_at + t.duration, t.task_id))
+            elif t.status == "INITIALIZED":
+                waiting.append((t.deadline, t.received_at + self._spec.init_delay, t.task_id))
+                candidates.append((t.deadline, t.task_id))
+        if waiting and running < self._capacity():
+            ready_at = max(self._now, min(w[1] for w in waiting))
+            candidates.append((ready_at, "assign"))
+        if not candidates:
+            return None
+        return min(candidates)
+
+    def _apply(self, at: float) -> None:
+        """Apply every change due at ``at``: completions first, so freed slots are reused."""
+        self._now = max(self._now, at)
+        active = list(self._active.values())
+        for t in active:
+            if (
+                t.status == "RUNNING"
+                and t.started_at is not None
+                and t.started_at + t.duration <= at
+            ):
+                t.status = "COMPLETED"
+                t.ended_at = t.started_at + t.duration
+            elif t.status == "RECEIVED" and t.received_at + self._spec.init_delay <= at:
+                t.status = "INITIALIZED"
+            if t.status == "INITIALIZED" and t.deadline <= at:
+                t.status = "FAILED"  # CONTRIBUTION_TIMEOUT, fail-fast as in iexec-core #677
+                t.ended_at = t.deadline
+            if t.status in ("COMPLETED", "FAILED"):
+                del self._active[t.task_id]
+        running = sum(1 for t in self._active.values() if t.status == "RUNNING")
+        free = self._capacity() - running
+        if free > 0:
+            queue = sorted(
+                (t for t in self._active.values() if t.status == "INITIALIZED"),
+                key=lambda t: (t.deadline, t.task_id),
+            )
+            for t in queue[:free]:
+                t.status = "RUNNING"
+                t.started_at = at
+
+    # -- outputs ----------------------------------------------------------------------------
+
+    def tasks(self) -> list[Task]:
+        with self._lock:
+            return [
+                Task(**{k: getattr(t, k) for k in Task.__slots__}) for t in self._tasks.values()
+            ]
+
+    def status_counts(self) -> dict[str, int]:
+        with self._lock:
+            counts = dict.fromkeys(TASK_STATUSES, 0)
+            for t in self._tasks.values():
+                counts[t.status] += 1
+            return counts
+
+    def metrics(self, now: float) -> dict[str, Any]:
+        """The iexec-core v9 ``PlatformMetric`` JSON, deprecated v8 keys included."""
+        with self._lock:
+            self.advance(now)
+            registered = self._capacity()
+            computing = sum(1 for t in self._active.values() if t.status == "RUNNING")
+            deals = len(self._deals)
+            return {
+                "aliveWorkers": self._alive_workers,
+                "aliveComputingCpu": computing,
+                "aliveRegisteredCpu": registered,
+                "aliveComputingGpu": 0,
+                "aliveRegisteredGpu": 0,
+                "currentTaskStatusesCount": self.status_counts(),
+                "latestBlockMetric": self._latest_block,
+                "dealEventsCount": self._deal_events,
+                "dealsCount": deals,
+                "replayDealsCount": 0,
+                "latestBlockNumberWithDeal": self._latest_block_with_deal,
+                "aliveAvailableCpu": registered - computing,
+                "aliveTotalCpu": registered,
+                "aliveAvailableGpu": 0,
+                "aliveTotalGpu": 0,
+            }
+
+    def health(self) -> dict[str, Any]:
+        status = "UP" if self.healthy else "OUT_OF_SERVICE"
+        return {"status": status, "components": {"blockchain": {"status": status}}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _MetricsHTTPServer
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0].rstrip("/")
+        pool = self.server.pool
+        if path == "/metrics":
+            self._send(200, pool.metrics(self.server.clock()))
+        elif path == "/actuator/health":
+            body = pool.health()
+            self._send(200 if body["status"] == "UP" else 503, body)
+        elif path == "/version":
+            self._send_text(200, "9.3.0-sandbox")
+        else:
+            self._send(404, {"error": "Not Found", "path": self.path})
+
+    def _send(self, status: int, body: Mapping[str, Any]) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _send_text(self, status: int, text: str) -> None:
+        raw = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("core-metrics: " + format, *args)
+
+
+class _MetricsHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], pool: SimulatedPool, clock: Callable[[], float]):
+        super().__init__(address, _Handler)
+        self.pool = pool
+        self.clock = clock
+
+
+class CoreMetricsServer:
+    """The local iExec Core: ``GET /metrics``, ``GET /actuator/health`` on a loopback port."""
+
+    def __init__(
+        self,
+        pool: SimulatedPool,
+        clock: Callable[[], float],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise InputError("core.host", "must be a loopback address", host)
+        self._host = host
+        self._server = _MetricsHTTPServer((host, port), pool, clock)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    def start(self) -> CoreMetricsServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="core-metrics", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> CoreMetricsServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

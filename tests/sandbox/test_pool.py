@@ -1,0 +1,120 @@
+"""The simulated pool's state machine and the local core /metrics endpoint."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.errors import InputError
+from bot.sandbox.pool import TASK_STATUSES, CoreMetricsServer, PoolSpec, SimulatedPool
+
+SPEC = PoolSpec(
+    workers=1, slots_per_worker=2, durations={0: 10.0}, duration_sigma=0.0, init_delay=1.0
+)
+
+
+def test_tasks_wait_for_a_free_slot_and_complete_in_order() -> None:
+    pool = SimulatedPool(SPEC, start=0.0)
+    ids = pool.add_deal("0xd1", category=0, first_index=0, size=3, at=0.0)
+    assert len(ids) == 3
+    m = pool.metrics(0.5)
+    assert m["currentTaskStatusesCount"]["RECEIVED"] == 3
+    assert m["aliveComputingCpu"] == 0
+    m = pool.metrics(1.0)  # initialized and two of them start at once
+    assert m["aliveComputingCpu"] == 2
+    assert m["currentTaskStatusesCount"]["INITIALIZED"] == 1
+    m = pool.metrics(11.0)  # the first two complete at 11.0, the third takes the freed slot
+    assert m["currentTaskStatusesCount"]["COMPLETED"] == 2
+    assert m["aliveComputingCpu"] == 1
+    m = pool.metrics(21.0)
+    assert m["currentTaskStatusesCount"]["COMPLETED"] == 3
+    assert m["aliveComputingCpu"] == 0
+
+
+def test_advance_is_exact_whatever_the_polling_rate() -> None:
+    a = SimulatedPool(PoolSpec(workers=2, slots_per_worker=1, seed=7), start=0.0)
+    b = SimulatedPool(PoolSpec(workers=2, slots_per_worker=1, seed=7), start=0.0)
+    for pool in (a, b):
+        pool.add_deal("0xd1", category=0, first_index=0, size=5, at=0.0)
+    for t in range(0, 200):
+        a.advance(t * 0.5)
+    b.advance(99.5)
+    assert [(t.status, t.started_at) for t in a.tasks()] == [
+        (t.status, t.started_at) for t in b.tasks()
+    ]
+
+
+def test_a_deal_seen_twice_is_queued_once() -> None:
+    pool = SimulatedPool(SPEC)
+    assert pool.add_deal("0xd1", category=0, first_index=0, size=2, at=0.0)
+    assert pool.add_deal("0xd1", category=0, first_index=0, size=2, at=1.0) == []
+    assert len(pool.tasks()) == 2
+    assert pool.metrics(1.0)["dealsCount"] == 1
+    assert pool.metrics(1.0)["dealEventsCount"] == 2
+
+
+def test_tasks_that_never_get_a_slot_time_out_as_failed() -> None:
+    spec = PoolSpec(workers=0, slots_per_worker=1, durations={0: 1.0}, deadline_factor=5.0)
+    pool = SimulatedPool(spec)
+    pool.add_deal("0xd1", category=0, first_index=0, size=1, at=0.0)
+    assert pool.metrics(4.9)["currentTaskStatusesCount"]["FAILED"] == 0
+    assert pool.metrics(5.0)["currentTaskStatusesCount"]["FAILED"] == 1
+
+
+def test_workers_leaving_stop_new_assignments() -> None:
+    pool = SimulatedPool(SPEC)
+    pool.set_alive_workers(0, now=0.0)
+    pool.add_deal("0xd1", category=0, first_index=0, size=1, at=0.0)
+    assert pool.metrics(5.0)["aliveComputingCpu"] == 0
+    pool.set_alive_workers(1, now=5.0)
+    assert pool.metrics(5.0)["aliveComputingCpu"] == 1
+
+
+def test_metrics_have_the_v9_keys_and_consistent_v8_aliases() -> None:
+    pool = SimulatedPool(PoolSpec(workers=3, slots_per_worker=4))
+    pool.add_deal("0xd1", category=0, first_index=0, size=5, at=0.0)
+    m = pool.metrics(2.0)
+    assert set(m["currentTaskStatusesCount"]) == set(TASK_STATUSES)
+    assert m["aliveRegisteredCpu"] == m["aliveTotalCpu"] == 12
+    assert m["aliveComputingCpu"] == 5
+    assert m["aliveAvailableCpu"] == m["aliveRegisteredCpu"] - m["aliveComputingCpu"]
+    assert m["aliveWorkers"] == 3
+    for key in ("aliveComputingGpu", "aliveRegisteredGpu", "latestBlockMetric", "dealsCount"):
+        assert key in m
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"workers": -1}, "pool.workers"),
+        ({"slots_per_worker": 0}, "pool.slots_per_worker"),
+        ({"durations": {0: 0.0}}, "pool.durations.0"),
+        ({"init_delay": -1.0}, "pool.init_delay"),
+    ],
+)
+def test_bad_spec_names_the_field(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(InputError) as err:
+        PoolSpec(**kwargs)  # type: ignore[arg-type]
+    assert err.value.field == field
+
+
+def test_http_endpoint_serves_metrics_and_health_on_loopback() -> None:
+    pool = SimulatedPool(SPEC)
+    now = [0.0]
+    with CoreMetricsServer(pool, lambda: now[0]) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        pool.add_deal("0xd1", category=0, first_index=0, size=1, at=0.0)
+        now[0] = 2.0
+        body = httpx.get(server.url + "/metrics").json()
+        assert body["aliveComputingCpu"] == 1
+        assert httpx.get(server.url + "/actuator/health").json()["status"] == "UP"
+        pool.healthy = False
+        resp = httpx.get(server.url + "/actuator/health")
+        assert resp.status_code == 503
+        assert resp.json()["status"] == "OUT_OF_SERVICE"
+        assert httpx.get(server.url + "/nope").status_code == 404
+
+
+def test_non_loopback_host_is_refused() -> None:
+    with pytest.raises(InputError):
+        CoreMetricsServer(SimulatedPool(SPEC), lambda: 0.0, host="0.0.0.0")

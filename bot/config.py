@@ -1,0 +1,427 @@
+"""The pool owner's configuration: one typed, frozen TOML schema.
+
+Unknown keys are refused (a misspelt ``ceilling`` must not silently fall back to a default), every
+error names the key path and the rule (``rails.floor: must be <= rails.ceiling``), and the
+cross-field rules are small named functions run after the per-field checks. Prices accept
+``"0.1 RLC"``, ``"5 nRLC"`` or an integer number of nRLC and are stored as integer nRLC.
+
+Two things a config can never do: hold a key (anything that looks like a private key is refused;
+keys come from the environment or a keystore, see :mod:`bot.keys`), and switch on live mode
+(acting for real needs ``--live`` on the command line, so a copied config cannot start trading).
+
+Relative paths (keystore, password file, journal directory) are resolved against the config
+file's directory, so a service started from anywhere finds the same files.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.errors import ConfigError, InputError, RuleViolation
+from bot.keys import DEFAULT_GAS_ENV, DEFAULT_OWNER_ENV, KeySource, find_secrets
+from bot.model import parse_tag
+from bot.networks import NETWORKS, Network, get_network
+from bot.order_io import parse_price
+from bot.rules import check_terms
+
+__all__ = [
+    "BotConfig",
+    "EndpointsConfig",
+    "KeySpec",
+    "KeysConfig",
+    "OfferConfig",
+    "RailsConfig",
+    "ScheduleConfig",
+    "ServiceConfig",
+    "StrategyConfig",
+    "config_from_mapping",
+    "load_config",
+    "validate_strategy",
+]
+
+NetworkName = Literal["arbitrum-mainnet", "arbitrum-sepolia-testnet", "bellecour", "local"]
+_LIVE_KEYS = {"live", "dry_run", "dry-run", "dryrun", "mode"}
+
+
+def _wrap_input(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Turn bot.errors.InputError into ValueError so pydantic reports it at the field's path."""
+
+    def run(value: Any) -> Any:
+        try:
+            return parse(value)
+        except InputError as exc:
+            shown = "" if exc.value is None else f" (got {exc.value!r})"
+            raise ValueError(f"{exc.rule}{shown}") from None
+
+    return run
+
+
+def _price(value: Any) -> int:
+    return int(parse_price(value, "price"))
+
+
+def _tag(value: Any) -> int:
+    return parse_tag(value, "tag")
+
+
+Price = Annotated[int, BeforeValidator(_wrap_input(_price))]
+"""A price in integer nRLC, written as ``"0.1 RLC"``, ``"5 nRLC"`` or an int (nRLC)."""
+Tag = Annotated[int, BeforeValidator(_wrap_input(_tag))]
+PositiveInt = Annotated[StrictInt, Field(gt=0)]
+NonNegInt = Annotated[StrictInt, Field(ge=0)]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EndpointsConfig(_Section):
+    """Where to talk to; empty means the network's defaults."""
+
+    rpc_urls: tuple[str, ...] = ()
+    market_url: str | None = None
+    core_url: str | None = None
+
+    @field_validator("rpc_urls", "market_url", "core_url")
+    @classmethod
+    def _http(cls, value: Any) -> Any:
+        urls = value if isinstance(value, tuple) else (value,)
+        for url in urls:
+            if url is not None and not str(url).startswith(("http://", "https://")):
+                raise ValueError(f"must be an http:// or https:// URL (got {url!r})")
+        return value
+
+
+class KeySpec(_Section):
+    """One key's source: ``{ env = "NAME" }`` or ``{ keystore = "path", password_file = "..." }``."""
+
+    env: str | None = None
+    keystore: str | None = None
+    password_file: str | None = None
+    password_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> KeySpec:
+        self.source()  # KeySource checks the combination
+        return self
+
+    def source(self) -> KeySource:
+        try:
+            return KeySource(
+                env=self.env,
+                keystore=self.keystore,
+                password_file=self.password_file,
+                password_env=self.password_env,
+            )
+        except ConfigError as exc:
+            raise ValueError(str(exc).removeprefix("key source: ")) from None
+
+
+class KeysConfig(_Section):
+    owner: KeySpec = KeySpec(env=DEFAULT_OWNER_ENV)
+    gas: KeySpec | None = None  # relayer wallet for on-chain cancels; None = the owner sends them
+    cancel_sender: Literal["relay", "owner"] = "relay"
+
+    def gas_source(self) -> KeySource:
+        """The gas wallet's key source (``PRICEBOT_GAS_PRIVATE_KEY`` unless configured)."""
+        return (self.gas or KeySpec(env=DEFAULT_GAS_ENV)).source()
+
+
+class StrategyConfig(_Section):
+    name: str = "competitive"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class OfferConfig(_Section):
+    """One thing the pool sells: a category and tag, with the capacity facts the rails need."""
+
+    category: NonNegInt
+    tag: Tag = 0
+    trust: NonNegInt = 0
+    task_seconds: PositiveInt = 120
+    max_volume: PositiveInt = 50
+
+
+class RailsConfig(_Section):
+    """Limits no strategy can cross."""
+
+    floor: Price = 1_000_000  # 0.001 RLC
+    ceiling: Price = 1_000_000_000  # 1 RLC
+    max_step: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, strict=True)] = 0.2
+    deadband: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.02
+    max_order_age_seconds: PositiveInt = 86_400
+    max_volume: PositiveInt = 1000
+    max_open_orders: Annotated[StrictInt, Field(gt=0, le=50)] = 50
+    stale_after_seconds: PositiveInt = 600
+    kill_action: Literal["freeze", "withdraw"] = "freeze"
+    count_dearer_unpublished: StrictBool = True
+
+
+class ScheduleConfig(_Section):
+    sample_seconds: PositiveInt = 60
+    reprice_seconds: PositiveInt = 60
+    reconcile_seconds: PositiveInt = 300
+    record_seconds: PositiveInt = 300
+    misfire_grace_seconds: PositiveInt = 30
+
+
+class ServiceConfig(_Section):
+    journal_dir: str = "state"
+    on_exit: Literal["keep", "unpublish", "cancel"] = "keep"
+    unknown_orders: Literal["adopt", "withdraw"] = "adopt"
+    max_fee_gwei: PositiveFloat = 2.0
+    low_stake_warning: Price = 10 * 10**9
+    low_gas_warning_eth: NonNegFloat = 0.01
+
+
+# Cross-field rules, each small and named; each returns "path: rule" messages.
+
+
+def _check_network_fields(cfg: BotConfig) -> list[str]:
+    if cfg.network == "local":
+        missing = [n for n in ("chain_id", "hub") if getattr(cfg, n) is None]
+        return [f"{n}: is required when network = 'local'" for n in missing]
+    wrong = [n for n in ("chain_id", "hub") if getattr(cfg, n) is not None]
+    return [f"{n}: only allowed when network = 'local' ({cfg.network} fixes it)" for n in wrong]
+
+
+def _check_rails(cfg: BotConfig) -> list[str]:
+    errors = []
+    if cfg.rails.floor > cfg.rails.ceiling:
+        errors.append("rails.floor: must be <= rails.ceiling")
+    for index, offer in enumerate(cfg.offers):
+        if offer.max_volume > cfg.rails.max_volume:
+            errors.append(f"offers[{index}].max_volume: must be <= rails.max_volume")
+    return errors
+
+
+def _check_offers(cfg: BotConfig) -> list[str]:
+    errors = []
+    if not cfg.offers:
+        errors.append("offers: at least one [[offers]] entry is required")
+    network = cfg.network_obj()
+    seen: set[tuple[int, int, int]] = set()
+    for index, offer in enumerate(cfg.offers):
+        try:
+            check_terms(network, category=offer.category, tag=offer.tag, trust=offer.trust)
+        except RuleViolation as exc:
+            field = {"category-unknown": "category", "tee-trust": "trust"}.get(exc.rule, "tag")
+            errors.append(f"offers[{index}].{field}: {exc}")
+        key = (offer.category, offer.tag, offer.trust)
+        if key in seen:
+            errors.append(f"offers[{index}]: duplicate (category, tag, trust) {key}")
+        seen.add(key)
+    return errors
+
+
+def _check_schedule(cfg: BotConfig) -> list[str]:
+    s = cfg.schedule
+    if s.reprice_seconds < s.sample_seconds:
+        return ["schedule.reprice_seconds: must be >= schedule.sample_seconds"]
+    return []
+
+
+def _check_keys(cfg: BotConfig) -> list[str]:
+    if cfg.keys.cancel_sender == "relay" and cfg.keys.gas is not None:
+        owner, gas = cfg.keys.owner, cfg.keys.gas
+        if (owner.env and owner.env == gas.env) or (
+            owner.keystore and owner.keystore == gas.keystore
+        ):
+            return ["keys.gas: must differ from keys.owner when cancel_sender = 'relay'"]
+    return []
+
+
+_CROSS_CHECKS: tuple[Callable[[BotConfig], list[str]], ...] = (
+    _check_network_fields,
+    _check_rails,
+    _check_offers,
+    _check_schedule,
+    _check_keys,
+)
+
+
+class BotConfig(_Section):
+    """The whole configuration. Build it with :func:`load_config` or :func:`config_from_mapping`."""
+
+    network: NetworkName
+    workerpool: str
+    chain_id: PositiveInt | None = None
+    hub: str | None = None
+    endpoints: EndpointsConfig = EndpointsConfig()
+    keys: KeysConfig = KeysConfig()
+    strategy: StrategyConfig = StrategyConfig()
+    offers: tuple[OfferConfig, ...] = ()
+    rails: RailsConfig = RailsConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    service: ServiceConfig = ServiceConfig()
+
+    @field_validator("workerpool", "hub")
+    @classmethod
+    def _address(cls, value: Any) -> Any:
+        from bot.model import norm_address
+
+        return None if value is None else _wrap_input(lambda v: norm_address(v, "address"))(value)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> BotConfig:
+        if self.network == "local" and (self.chain_id is None or self.hub is None):
+            raise ValueError("; ".join(_check_network_fields(self)))
+        errors = [message for check in _CROSS_CHECKS for message in check(self)]
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    def network_obj(self) -> Network:
+        """The resolved :class:`bot.networks.Network`, with this config's URL overrides."""
+        return get_network(
+            self.network,
+            chain_id=self.chain_id if self.network == "local" else None,
+            hub=self.hub if self.network == "local" else None,
+            market_url=self.endpoints.market_url,
+            rpc_url=self.endpoints.rpc_urls[0] if self.endpoints.rpc_urls else None,
+        )
+
+    def rpc_urls(self) -> tuple[str, ...]:
+        """The fail-over list of RPC URLs (the network default when none is configured)."""
+        return self.endpoints.rpc_urls or (self.network_obj().rpc_url,)
+
+
+def _format_validation_error(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        path = ""
+        for part in error["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (not part of the config schema)"
+        elif error["type"] == "missing":
+            message = "is required"
+        else:
+            message = message.replace("Input should be", "must be")
+        lines.append(f"{path}: {message}" if path else message)
+    return "; ".join(lines)
+
+
+def _refuse_forbidden(data: Mapping[str, Any]) -> None:
+    secrets = find_secrets(data)
+    if secrets:
+        raise ConfigError(
+            f"{secrets[0]}: a config must not contain a private key or secret; put the key in "
+            f"the environment ({DEFAULT_OWNER_ENV}) or in a keystore file (keys.owner.keystore)"
+        )
+    for prefix in ("", "service", "schedule"):
+        section = data if not prefix else data.get(prefix)
+        if not isinstance(section, Mapping):
+            continue
+        for key in sorted(_LIVE_KEYS & set(section)):
+            where = f"{prefix}.{key}" if prefix else key
+            raise ConfigError(
+                f"{where}: live mode cannot be set in a config; "
+                "pass --live on the command line to act for real"
+            )
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    def resolve(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            return str(base / value)
+        return value
+
+    keys = data.get("keys")
+    if isinstance(keys, dict):
+        for name in ("owner", "gas"):
+            spec = keys.get(name)
+            if isinstance(spec, dict):
+                for field in ("keystore", "password_file"):
+                    if field in spec:
+                        spec[field] = resolve(spec[field])
+    service = data.setdefault("service", {})
+    if isinstance(service, dict):
+        service["journal_dir"] = resolve(service.get("journal_dir", "state"))
+    return data
+
+
+def config_from_mapping(data: Mapping[str, Any]) -> BotConfig:
+    """Validate an already-parsed config (TOML table); raise ConfigError naming the key path."""
+    _refuse_forbidden(data)
+    try:
+        return BotConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc)) from None
+
+
+def load_config(path: str | Path, *, check_strategy: bool = True) -> BotConfig:
+    """Read, validate and return the config at ``path``.
+
+    With ``check_strategy`` the strategy's own parameter check runs too (see
+    :func:`validate_strategy`), so a bad ``strategy.params`` key is a config error at start-up.
+    """
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read config: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    _refuse_forbidden(data)  # before any path handling, so nothing else touches a secret
+    data = _resolve_paths(data, file.resolve().parent)
+    config = config_from_mapping(data)
+    if check_strategy:
+        validate_strategy(config)
+    return config
+
+
+def validate_strategy(config: BotConfig) -> Any:
+    """Let the strategy validate ``strategy.params``; return its typed Params (None if unknown).
+
+    Uses ``strategies.get(name).params_from_mapping(mapping)`` when the strategies package
+    provides it; InputError from there becomes a ConfigError naming ``strategy.params.<key>``.
+    """
+    try:
+        import strategies
+    except ImportError:
+        return None
+    get = getattr(strategies, "get", None)
+    if get is None:
+        return None
+    try:
+        cls = get(config.strategy.name)
+    except (KeyError, LookupError, InputError, ConfigError) as exc:
+        known = getattr(strategies, "names", None)
+        hint = f"; known: {sorted(known())}" if callable(known) else ""
+        raise ConfigError(f"strategy.name: unknown strategy {config.strategy.name!r}{hint}") from (
+            exc if not isinstance(exc, ConfigError) else None
+        )
+    if cls is None:
+        raise ConfigError(f"strategy.name: unknown strategy {config.strategy.name!r}")
+    try:
+        return cls.params_from_mapping(dict(config.strategy.params))
+    except InputError as exc:
+        field = exc.field if exc.field.startswith("strategy.") else f"strategy.params.{exc.field}"
+        shown = "" if exc.value is None else f" (got {exc.value!r})"
+        raise ConfigError(f"{field}: {exc.rule}{shown}") from None
+
+
+def known_networks() -> list[str]:
+    return [*NETWORKS, "local"]

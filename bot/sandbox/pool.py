@@ -28,7 +28,9 @@ from bot.errors import InputError
 __all__ = [
     "DEFAULT_DURATIONS",
     "TASK_STATUSES",
+    "ChainDealFeed",
     "CoreMetricsServer",
+    "PoolDeal",
     "PoolSpec",
     "SimulatedPool",
     "Task",
@@ -414,3 +416,91 @@ class CoreMetricsServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class PoolDeal:
+    """A deal for our workerpool as read on chain: what the pool must run and was paid."""
+
+    deal_id: str
+    category: int
+    first_index: int
+    size: int
+    price: int
+    block_number: int
+    start_time: int
+
+
+class ChainDealFeed:
+    """iexec-core's deal watcher, reduced: poll ``SchedulerNotice`` logs for one workerpool.
+
+    Each new deal is read with ``viewDeal`` and queued on the pool, like the scheduler turning
+    a deal into RECEIVED tasks. Polling ``eth_getLogs`` from the last block seen (as core v9.3
+    does) means nothing is missed between polls and nothing is queued twice.
+    """
+
+    def __init__(
+        self,
+        rpc_url: str,
+        hub: str,
+        workerpool: str,
+        pool: SimulatedPool,
+        clock: Callable[[], float],
+        *,
+        from_block: int = 0,
+    ) -> None:
+        from bot.sandbox import poco  # web3 stays out of the pure state machine above
+
+        self._w3 = poco.web3_for(rpc_url)
+        self._hub = poco.hub_contract(self._w3, hub)
+        self._workerpool = self._w3.to_checksum_address(workerpool)
+        self._pool = pool
+        self._clock = clock
+        self._next_block = from_block
+        self.deals: list[PoolDeal] = []
+
+    def poll(self) -> list[PoolDeal]:
+        """Read new deals up to the chain head and queue their tasks; return the new ones."""
+        head = self._w3.eth.get_block("latest")
+        number = int(head["number"])
+        self._pool.see_block(number, "0x" + bytes(head["hash"]).hex(), int(head["timestamp"]))
+        if number < self._next_block:
+            return []
+        logs = self._hub.events.SchedulerNotice().get_logs(
+            from_block=self._next_block,
+            to_block=number,
+            argument_filters={"workerpool": self._workerpool},
+        )
+        found: list[PoolDeal] = []
+        for entry in logs:
+            deal_id = "0x" + bytes(entry["args"]["dealid"]).hex()
+            raw = self._hub.functions.viewDeal(bytes.fromhex(deal_id[2:])).call()
+            deal = PoolDeal(
+                deal_id=deal_id,
+                category=int(raw[4]),
+                first_index=int(raw[11]),
+                size=int(raw[12]),
+                price=int(raw[2][2]),
+                block_number=int(entry["blockNumber"]),
+                start_time=int(raw[10]),
+            )
+            if self._pool.add_deal(
+                deal.deal_id,
+                category=deal.category,
+                first_index=deal.first_index,
+                size=deal.size,
+                at=self._clock(),
+                block_number=deal.block_number,
+            ):
+                found.append(deal)
+        self._next_block = number + 1
+        self.deals.extend(found)
+        return found
+
+    def run(self, stop: threading.Event, period: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                self.poll()
+            except Exception:  # a flaky RPC must not kill the watcher; core retries too
+                log.exception("deal feed poll failed")
+            stop.wait(period)

@@ -44,6 +44,7 @@ from bot.networks import STANDARD_CATEGORIES, Network, local_network
 from bot.sandbox.anvil import cache_dir, rpc_batch, rpc_call
 
 __all__ = [
+    "ARBITRUM_HUB",
     "BELLECOUR_HUB",
     "POCO_VERSION",
     "RLC_SUPPLY_NRLC",

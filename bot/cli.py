@@ -47,7 +47,10 @@ def exit_code_for(exc: BaseException) -> int:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # With standalone_mode=False click *returns* the code of a typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
     except BotError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exit_code_for(exc))
@@ -57,11 +60,12 @@ def main() -> None:
         typer.echo("aborted", err=True)
         sys.exit(130)
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        # typer >= 0.20 vendors click (typer._click), so match the click exception protocol
+        # rather than the class from the stand-alone click package.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise
 
 

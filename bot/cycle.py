@@ -1,0 +1,262 @@
+"""One tick of the bot: ports -> snapshot -> fenced strategy -> rails -> planner -> executor.
+
+This function is shared by the live service, the sandbox and the backtester; only the ports
+differ. Public surface (stable; the backtester builds on it)::
+
+    ports = CyclePorts(clock, market, writer, chain, signer, metrics, journal)
+    settings = CycleSettings(workerpool, offers, rails, live=False, record_snapshots=False)
+    state = CycleState.restore(ports.journal)        # strategy state + tracked orders
+    result = run_cycle(ports, settings, strategy, state, rng)      # -> TickResult
+    # or, holding everything for a loop:
+    cycle = Cycle(ports, settings, strategy, rng=random.Random(seed))
+    result = cycle.tick()
+
+- ``strategy`` is an *instance* from the registry (``strategies.get(name)(params)``); the cycle
+  only calls it through the fence, so a raising strategy keeps the current orders.
+- ``state`` is mutated in place: the strategy's new state, the orders we track (every order of
+  ours possibly still valid on chain), the sampler's last good values, and ``last`` (the result).
+- ``rng`` is the only randomness handed to the strategy (seeded in backtests).
+- ``executor`` may be passed to share one write lock across callers (the service does); by default
+  one is built from the ports.
+- Hot path: nothing is JSON-encoded unless the journal persists it (``settings.record_snapshots`` /
+  ``record_decisions``), and with a ``MemoryJournal`` decisions are kept as plain objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import StrategyError
+from bot.executor import CapLimits, ExecutionReport, Executor, RetryPolicy
+from bot.journal import MemoryJournal
+from bot.model import Action, Keep, OwnOrder, Unpublish
+from bot.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
+from bot.samplers import SamplerMemory, sample_snapshot
+
+__all__ = [
+    "Cycle",
+    "CyclePorts",
+    "CycleSettings",
+    "CycleState",
+    "TickResult",
+    "run_cycle",
+]
+
+log = logging.getLogger("pricebot.cycle")
+
+
+@dataclass(frozen=True, slots=True)
+class CyclePorts:
+    """Everything with side effects a tick may touch, injected (live, sandbox or simulated)."""
+
+    clock: Clock
+    market: MarketReader
+    writer: MarketWriter
+    chain: Chain
+    signer: Signer | None
+    metrics: PoolMetrics | None
+    journal: Journal
+
+
+@dataclass(frozen=True, slots=True)
+class CycleSettings:
+    """What a tick needs from the configuration.
+
+    ``offers`` are ``bot.snapshot.Offer`` values, ``rails`` a ``bot.rails.RailsConfig``.
+    ``live=False`` is dry-run: the executor records what it would do and changes nothing.
+    """
+
+    workerpool: str
+    offers: tuple[Any, ...]
+    rails: Any
+    live: bool = False
+    record_snapshots: bool = False
+    record_decisions: bool = True
+    deals_window_seconds: float = 3600.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    low_stake_nrlc: int = 0
+    low_gas_wei: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    """What happened in one tick: inputs, each stage's output, and what the executor did."""
+
+    at: float
+    snapshot: Any
+    decision: Any | None
+    rails: Any | None
+    actions: tuple[Action, ...]
+    report: ExecutionReport
+    strategy_error: str | None = None
+    kill: str | None = None
+
+
+@dataclass(slots=True)
+class CycleState:
+    strategy_state: Any = None
+    sampler: SamplerMemory = field(default_factory=SamplerMemory)
+    last: TickResult | None = None
+
+    @classmethod
+    def restore(cls, journal: Journal) -> CycleState:
+        """Strategy state and tracked orders from the journal: a restart resumes, not restarts."""
+        state = cls(strategy_state=journal.load_strategy_state())
+        state.sampler.track_from_journal(journal)
+        return state
+
+
+def _keep_all(own: tuple[OwnOrder, ...], reason: str) -> tuple[Action, ...]:
+    return tuple(Keep(o.order_hash, reason) for o in own)
+
+
+def _decision_payload(result: TickResult) -> dict[str, Any]:
+    from bot.snapshot_codec import to_jsonable
+
+    return {
+        "at": result.at,
+        "strategy_error": result.strategy_error,
+        "kill": result.kill,
+        "decision": to_jsonable(result.decision),
+        "rails": to_jsonable(result.rails),
+        "actions": [to_jsonable(a) for a in result.actions],
+        "steps": [to_jsonable(s) for s in result.report.steps],
+    }
+
+
+def run_cycle(
+    ports: CyclePorts,
+    settings: CycleSettings,
+    strategy: Any,
+    state: CycleState,
+    rng: random.Random,
+    executor: Executor | None = None,
+) -> TickResult:
+    """Run one tick; see the module docstring for the contract."""
+    from bot.planner import plan
+    from bot.rails import apply_rails
+    from strategies import run_fenced
+
+    snapshot = sample_snapshot(ports, settings, state.sampler)
+    at = float(snapshot.at)
+    if settings.record_snapshots and not isinstance(ports.journal, MemoryJournal):
+        from bot.snapshot_codec import snapshot_to_payload
+
+        ports.journal.record_snapshot(at, snapshot_to_payload(snapshot))
+    own: tuple[OwnOrder, ...] = tuple(snapshot.own_orders)
+
+    decision = None
+    rails_result = None
+    strategy_error: str | None = None
+    kill: str | None = None
+    try:
+        decision = run_fenced(strategy, snapshot, settings.offers, state.strategy_state, rng)
+    except StrategyError as exc:
+        strategy_error = str(exc)
+    if decision is None or strategy_error is not None:
+        reason = f"strategy failed, keeping current orders: {strategy_error}"
+        actions = _keep_all(own, reason)
+    elif decision.abstain:
+        state.strategy_state = decision.state
+        actions = _keep_all(own, f"strategy abstained: {decision.reason or 'no opinion'}")
+    else:
+        state.strategy_state = decision.state
+        rails_result = apply_rails(decision.quotes, snapshot, settings.offers, settings.rails)
+        kill = rails_result.kill
+        if kill == "freeze":
+            actions = _keep_all(own, f"kill switch (freeze): {_kill_reason(rails_result)}")
+        elif kill == "withdraw":
+            why = f"kill switch (withdraw): {_kill_reason(rails_result)}"
+            actions = tuple(Unpublish(o.order_hash, why) for o in own if o.published)
+        else:
+            actions = tuple(plan(snapshot, rails_result.quotes, settings.rails).actions)
+
+    if executor is None:
+        executor = Executor(
+            workerpool=settings.workerpool,
+            clock=ports.clock,
+            writer=ports.writer,
+            chain=ports.chain,
+            signer=ports.signer,
+            journal=ports.journal,
+            live=settings.live,
+            retry=settings.retry,
+        )
+    report = executor.execute(actions, own, _limits(snapshot, tuple(settings.offers)))
+    state.sampler.after_execution(report)
+
+    result = TickResult(
+        at=at,
+        snapshot=snapshot,
+        decision=decision,
+        rails=rails_result,
+        actions=actions,
+        report=report,
+        strategy_error=strategy_error,
+        kill=kill,
+    )
+    if decision is not None and strategy_error is None:
+        ports.journal.save_strategy_state(state.strategy_state)
+    if settings.record_decisions:
+        if isinstance(ports.journal, MemoryJournal):
+            ports.journal.record_decision(at, {"result": result})
+        else:
+            ports.journal.record_decision(at, _decision_payload(result))
+    state.last = result
+    return result
+
+
+def _kill_reason(rails_result: Any) -> str:
+    notes = getattr(rails_result, "notes", ())
+    kills = [str(n) for n in notes if "kill" in str(n) or "stale" in str(n)]
+    return "; ".join(kills) if kills else "stale or abnormal data"
+
+
+def _limits(snapshot: Any, offers: tuple[Any, ...]) -> CapLimits:
+    """The executor's between-steps check, from the same numbers the rails used."""
+    from bot.capacity import window_capacity
+
+    util = snapshot.utilization
+    capacity = None
+    if util is not None:
+        capacity = {(o.category, o.tag): window_capacity(util, o) for o in offers}
+    stake = snapshot.stake
+    return CapLimits(capacity=capacity, max_required_stake=stake.free if stake else None)
+
+
+class Cycle:
+    """A tick loop's worth of state around :func:`run_cycle` (used by the service and backtests)."""
+
+    def __init__(
+        self,
+        ports: CyclePorts,
+        settings: CycleSettings,
+        strategy: Any,
+        *,
+        rng: random.Random | None = None,
+        state: CycleState | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        self.ports = ports
+        self.settings = settings
+        self.strategy = strategy
+        self.rng = rng if rng is not None else random.Random()
+        self.state = state if state is not None else CycleState.restore(ports.journal)
+        self.executor = executor or Executor(
+            workerpool=settings.workerpool,
+            clock=ports.clock,
+            writer=ports.writer,
+            chain=ports.chain,
+            signer=ports.signer,
+            journal=ports.journal,
+            live=settings.live,
+            retry=settings.retry,
+        )
+
+    def tick(self) -> TickResult:
+        return run_cycle(
+            self.ports, self.settings, self.strategy, self.state, self.rng, self.executor
+        )

@@ -1,0 +1,439 @@
+"""The executor: the only code that changes the market or the chain.
+
+It applies the planner's actions in the planner's order and nothing else. What it guarantees:
+
+- **Ownership first.** Before the first write of a batch it reads the workerpool's owner on chain;
+  a key that does not own the pool raises ``OwnershipError`` (the service stops on it).
+- **Journal before publish.** A new order is signed with a fresh salt and written to the journal
+  before the first publish attempt: a crash between the two leaves a known order that reconcile
+  can close, never an unknown one that is valid on chain.
+- **Idempotent by order hash.** Retries reuse the same signed order (same hash), and a hash the
+  journal already marks published is not published again; the marketplace treats a repeated
+  publish as success anyway.
+- **Retries only for ``TransientError``** (tenacity, jittered exponential backoff, honouring a
+  server's ``Retry-After``). Rejections and reverts are recorded and the batch goes on.
+- **The cap invariant between steps.** The executor keeps a running view of every order of ours
+  still valid on chain (published or not). Before each publish it checks that total valid volume
+  and the stake that volume requires stay within the limits of this tick, so a failed cancel
+  never turns into over-selling by the publish that was meant to follow it.
+- **Serialized writes.** One lock around a batch: the scheduler's jobs, the kill switch and the
+  signal handler may call it from different threads.
+- **Dry-run** (the default everywhere; live needs ``--live``): every step is recorded as
+  ``dry-run`` with what would have happened; nothing is signed, published or sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from bot.errors import (
+    BotError,
+    OwnershipError,
+    RateLimited,
+    TransientError,
+)
+from bot.journal import MemoryJournal, SqliteJournal
+from bot.model import (
+    Action,
+    Cancel,
+    Keep,
+    OwnOrder,
+    Publish,
+    Quote,
+    SignedWorkerpoolOrder,
+    Unpublish,
+    WorkerpoolOrder,
+    required_stake,
+    tag_to_bytes32,
+)
+from bot.ports import Chain, Clock, Journal, MarketWriter, Signer
+
+__all__ = [
+    "CapLimits",
+    "ExecutionReport",
+    "Executor",
+    "RetryPolicy",
+    "StepResult",
+]
+
+log = logging.getLogger("pricebot.executor")
+
+Outcome = Literal["ok", "dry-run", "skipped", "failed", "kept"]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff for transient failures. The backtester sets ``initial=0`` (no real waiting)."""
+
+    attempts: int = 4
+    initial: float = 0.5
+    maximum: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class CapLimits:
+    """What this tick allows in total, over every order of ours still valid on chain.
+
+    ``capacity`` maps an offer's (category, tag) to its window capacity in tasks
+    (``bot.capacity.window_capacity``); the *load* of an order is ``remaining / capacity`` and the
+    loads of all valid orders must stay <= 1 (several offers share the same slots). Orders whose
+    (category, tag) has no entry are not counted. ``max_required_stake`` bounds the sum of
+    ``floor(price x 30 / 100) x remaining``. ``None`` means no limit from that source.
+    """
+
+    capacity: Mapping[tuple[int, int], int] | None = None
+    max_required_stake: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    kind: str
+    order_hash: str | None
+    outcome: Outcome
+    reason: str
+    detail: str = ""
+    price: int | None = None
+    volume: int | None = None
+    category: int | None = None
+    signed: SignedWorkerpoolOrder | None = None
+
+
+@dataclass(slots=True)
+class ExecutionReport:
+    steps: list[StepResult] = field(default_factory=list)
+
+    def count(self, kind: str, outcome: Outcome = "ok") -> int:
+        return sum(1 for s in self.steps if s.kind == kind and s.outcome == outcome)
+
+    @property
+    def failures(self) -> list[StepResult]:
+        return [s for s in self.steps if s.outcome == "failed"]
+
+
+Terms = tuple[int | None, int | None, int | None]  # price, volume, category
+
+
+def _result(
+    kind: str,
+    order_hash: str | None,
+    outcome: Outcome,
+    reason: str,
+    detail: str = "",
+    *,
+    terms: Terms = (None, None, None),
+    signed: SignedWorkerpoolOrder | None = None,
+) -> StepResult:
+    price, volume, category = terms
+    return StepResult(kind, order_hash, outcome, reason, detail, price, volume, category, signed)
+
+
+def _default_salt() -> str:
+    from bot.signing import random_salt
+
+    return random_salt()
+
+
+@dataclass(slots=True)
+class _Valid:
+    price: int
+    remaining: int
+    category: int
+    tag: int
+
+
+class Executor:
+    """Applies actions through the ports. One instance per process (it holds the write lock)."""
+
+    def __init__(
+        self,
+        *,
+        workerpool: str,
+        clock: Clock,
+        writer: MarketWriter,
+        chain: Chain,
+        signer: Signer | None,
+        journal: Journal,
+        live: bool = False,
+        retry: RetryPolicy = RetryPolicy(),
+        salt: Callable[[], str] = _default_salt,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.workerpool = workerpool.lower()
+        self.clock = clock
+        self.writer = writer
+        self.chain = chain
+        self.signer = signer
+        self.journal = journal
+        self.live = live
+        self.retry = retry
+        self._salt = salt
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._published: set[str] = set()
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _retrying(self) -> Retrying:
+        policy = self.retry
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RateLimited) and exc.retry_after is not None:
+                return min(exc.retry_after, policy.maximum)
+            if policy.initial <= 0:
+                return 0.0
+            return float(wait_exponential_jitter(initial=policy.initial, max=policy.maximum)(state))
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientError),
+            stop=stop_after_attempt(max(1, policy.attempts)),
+            wait=wait,
+            reraise=True,
+        )
+        if self._sleep is not None:
+            retrying.sleep = self._sleep  # type: ignore[method-assign,assignment]
+        return retrying
+
+    def _set_state(self, order_hash: str, state: str, at: float) -> None:
+        setter = getattr(self.journal, "set_order_state", None)
+        if setter is not None:
+            setter(order_hash, state, at)
+
+    def _journal_state(self, order_hash: str) -> str | None:
+        getter = getattr(self.journal, "order_state", None)
+        return None if getter is None else getter(order_hash)
+
+    def ensure_owner(self) -> None:
+        """Raise ``OwnershipError`` unless the signing key owns the workerpool on chain."""
+        if self.signer is None:
+            raise OwnershipError("no owner key loaded: cannot act on the workerpool")
+        owner = self.chain.owner(self.workerpool).lower()
+        if owner != self.signer.address.lower():
+            raise OwnershipError(
+                f"workerpool {self.workerpool} is owned by {owner}, not by the loaded key "
+                f"{self.signer.address.lower()}: stopping"
+            )
+
+    def build_order(self, quote: Quote) -> WorkerpoolOrder:
+        return WorkerpoolOrder(
+            workerpool=self.workerpool,
+            workerpoolprice=quote.price,
+            volume=quote.volume,
+            tag=tag_to_bytes32(quote.tag),
+            category=quote.category,
+            trust=quote.trust,
+            apprestrict=quote.apprestrict,
+            datasetrestrict=quote.datasetrestrict,
+            requesterrestrict=quote.requesterrestrict,
+            salt=self._salt(),
+        )
+
+    # -- the batch ---------------------------------------------------------------------------------
+
+    def execute(
+        self,
+        actions: Sequence[Action],
+        own: Iterable[OwnOrder],
+        limits: CapLimits = CapLimits(),
+    ) -> ExecutionReport:
+        """Apply ``actions`` in order; ``own`` is every order of ours still valid on chain."""
+        known: dict[str, SignedWorkerpoolOrder] = {}
+        valid: dict[str, _Valid] = {}
+        for o in own:
+            known[o.order_hash] = o.signed
+            valid[o.order_hash] = _Valid(o.price, o.remaining, o.category, o.tag)
+        report = ExecutionReport()
+        writes = [a for a in actions if not isinstance(a, Keep)]
+        with self._lock:
+            if writes and self.live:
+                self.ensure_owner()
+            for action in actions:
+                report.steps.append(self._step(action, known, valid, limits))
+        return report
+
+    def _step(
+        self,
+        action: Action,
+        known: dict[str, SignedWorkerpoolOrder],
+        valid: dict[str, _Valid],
+        limits: CapLimits,
+    ) -> StepResult:
+        if isinstance(action, Keep):
+            v = valid.get(action.order_hash)
+            log.info("keep %s: %s", action.order_hash[:10], action.reason)
+            return StepResult(
+                "keep",
+                action.order_hash,
+                "kept",
+                action.reason,
+                price=v.price if v else None,
+                volume=v.remaining if v else None,
+                category=v.category if v else None,
+            )
+        if isinstance(action, Publish):
+            return self._publish(action, valid, limits)
+        if isinstance(action, Unpublish):
+            return self._unpublish(action, valid)
+        return self._cancel(action, known, valid)
+
+    def _check_cap(self, quote: Quote, valid: dict[str, _Valid], limits: CapLimits) -> str | None:
+        if limits.capacity is not None:
+            total = 0.0
+            items = [(v.category, v.tag, v.remaining) for v in valid.values()]
+            items.append((quote.category, quote.tag, quote.volume))
+            for category, tag, remaining in items:
+                cap = limits.capacity.get((category, tag))
+                if cap is None or remaining <= 0:
+                    continue
+                total += float("inf") if cap <= 0 else remaining / cap
+            if total > 1.0 + 1e-9:
+                return (
+                    f"cap: valid orders would use {total:.2f} of the pool's window "
+                    "(an earlier step did not complete?)"
+                )
+        if limits.max_required_stake is not None:
+            need = sum(required_stake(v.price, v.remaining) for v in valid.values())
+            need += required_stake(quote.price, quote.volume)
+            if need > limits.max_required_stake:
+                return f"stake: orders would need {need} nRLC > {limits.max_required_stake} free"
+        return None
+
+    def _publish(self, action: Publish, valid: dict[str, _Valid], limits: CapLimits) -> StepResult:
+        q = action.quote
+        at = self.clock.now()
+        base: Terms = (q.price, q.volume, q.category)
+        violation = self._check_cap(q, valid, limits)
+        if violation is not None:
+            self.journal.record_action(at, "publish", None, "skipped", violation)
+            log.warning("publish cat %s at %s skipped: %s", q.category, q.price, violation)
+            return _result("publish", None, "skipped", action.reason, violation, terms=base)
+        if not self.live:
+            detail = f"would sign and publish {q.volume} @ {q.price} nRLC in category {q.category}"
+            self.journal.record_action(at, "publish", None, "dry-run", detail)
+            log.info("dry-run publish: %s (%s)", detail, action.reason)
+            return _result("publish", None, "dry-run", action.reason, detail, terms=base)
+        assert self.signer is not None
+        try:
+            signed = self.signer.sign_order(self.build_order(q))
+        except BotError as exc:
+            self.journal.record_action(at, "sign", None, "failed", str(exc))
+            log.error("signing failed: %s", exc)
+            return _result("publish", None, "failed", action.reason, str(exc), terms=base)
+        h = signed.order_hash
+        # Journal first: from here on the order exists and reconcile must know it.
+        if isinstance(self.journal, SqliteJournal | MemoryJournal):
+            self.journal.record_signed(signed, at)
+        else:
+            self.journal.record_signed(signed)
+        self.journal.record_action(at, "sign", h, "ok", f"{q.volume} @ {q.price}")
+        valid[h] = _Valid(q.price, q.volume, q.category, q.tag)
+        if h in self._published or self._journal_state(h) == "published":
+            return _result(
+                "publish", h, "ok", action.reason, "already published", signed=signed, terms=base
+            )
+        try:
+            for attempt in self._retrying():
+                with attempt:
+                    self.writer.publish(signed)
+        except BotError as exc:
+            self.journal.record_action(self.clock.now(), "publish", h, "failed", str(exc))
+            log.error("publish %s failed: %s", h[:10], exc)
+            return _result(
+                "publish", h, "failed", action.reason, str(exc), signed=signed, terms=base
+            )
+        self._published.add(h)
+        done = self.clock.now()
+        self._set_state(h, "published", done)
+        self.journal.record_action(done, "publish", h, "ok", action.reason)
+        log.info(
+            "published %s: %s @ %s nRLC cat %s (%s)",
+            h[:10],
+            q.volume,
+            q.price,
+            q.category,
+            action.reason,
+        )
+        return _result("publish", h, "ok", action.reason, signed=signed, terms=base)
+
+    def _unpublish(self, action: Unpublish, valid: dict[str, _Valid]) -> StepResult:
+        h = action.order_hash
+        at = self.clock.now()
+        v = valid.get(h)
+        base: Terms = (v.price, v.remaining, v.category) if v else (None, None, None)
+        if not self.live:
+            self.journal.record_action(at, "unpublish", h, "dry-run", action.reason)
+            log.info("dry-run unpublish %s (%s)", h[:10], action.reason)
+            return _result("unpublish", h, "dry-run", action.reason, terms=base)
+        try:
+            for attempt in self._retrying():
+                with attempt:
+                    self.writer.unpublish(h)
+        except BotError as exc:
+            self.journal.record_action(self.clock.now(), "unpublish", h, "failed", str(exc))
+            log.error("unpublish %s failed: %s", h[:10], exc)
+            return _result("unpublish", h, "failed", action.reason, str(exc), terms=base)
+        self._published.discard(h)
+        done = self.clock.now()
+        self._set_state(h, "unpublished", done)
+        self.journal.record_action(done, "unpublish", h, "ok", action.reason)
+        log.info("unpublished %s (%s)", h[:10], action.reason)
+        return _result("unpublish", h, "ok", action.reason, terms=base)
+
+    def _cancel(
+        self,
+        action: Cancel,
+        known: dict[str, SignedWorkerpoolOrder],
+        valid: dict[str, _Valid],
+    ) -> StepResult:
+        h = action.order_hash
+        at = self.clock.now()
+        v = valid.get(h)
+        base: Terms = (v.price, v.remaining, v.category) if v else (None, None, None)
+        signed = known.get(h)
+        if signed is None:
+            signed = next((s for s in self.journal.signed_orders() if s.order_hash == h), None)
+        if signed is None:
+            detail = "order unknown to the journal and the snapshot: cannot close it"
+            self.journal.record_action(at, "cancel", h, "failed", detail)
+            log.error("cancel %s: %s", h[:10], detail)
+            return _result("cancel", h, "failed", action.reason, detail, terms=base)
+        if not self.live:
+            self.journal.record_action(at, "cancel", h, "dry-run", action.reason)
+            log.info("dry-run cancel %s on chain (%s)", h[:10], action.reason)
+            return _result("cancel", h, "dry-run", action.reason, terms=base)
+        try:
+            for attempt in self._retrying():
+                with attempt:
+                    outcome = self.chain.cancel(signed)
+            consumed = self.chain.consumed(h)
+        except OwnershipError:
+            raise
+        except BotError as exc:
+            self.journal.record_action(self.clock.now(), "cancel", h, "failed", str(exc))
+            log.error("cancel %s failed: %s", h[:10], exc)
+            return _result("cancel", h, "failed", action.reason, str(exc), terms=base)
+        done = self.clock.now()
+        if consumed < signed.order.volume:
+            detail = f"not confirmed: consumed {consumed} < volume {signed.order.volume}"
+            self.journal.record_action(done, "cancel", h, "failed", detail)
+            log.error("cancel %s %s", h[:10], detail)
+            return _result("cancel", h, "failed", action.reason, detail, terms=base)
+        valid.pop(h, None)
+        self._published.discard(h)
+        self._set_state(h, "closed", done)
+        detail = "already closed" if outcome.already_closed else f"tx {outcome.tx_hash}"
+        self.journal.record_action(done, "cancel", h, "ok", f"{action.reason}; {detail}")
+        log.info("closed %s on chain (%s; %s)", h[:10], action.reason, detail)
+        return _result("cancel", h, "ok", action.reason, detail, terms=base)

@@ -1,0 +1,241 @@
+"""Samplers: read the ports and assemble one ``MarketSnapshot`` per tick.
+
+Each source is read on its own and may fail on its own. A failing source never leaves its part
+silently old: the last good value is reused but its sampling time is kept, so
+``bot.snapshot.build_snapshot`` reports the real age and, past ``rails.stale_after_seconds``,
+marks the part stale (the rails then freeze or withdraw). A source that never answered is stale
+from the start (its age is infinite).
+
+What is read, per tick:
+
+- ``book``: for every distinct (category, tag) of the offers, the open workerpool orders a
+  requester asking for that tag sees (``BookQuery(category, min_tag=T)`` with app, dataset and
+  requester ``any`` so restricted orders show), plus our own pool's listing (which of our orders
+  are published). Other pools' orders become the competitors.
+- ``requests``: open request orders per category, both open to any pool and addressed to ours.
+- ``deals``: our pool's recent deals (``deals_window_seconds``).
+- ``utilization``: the core scheduler's ``/metrics`` (``None`` without a ``PoolMetrics`` port).
+- ``own_orders``: every order we track (journal) with its remaining volume from ``consumed()``
+  on chain; orders found closed on chain stop being tracked.
+- ``stake``: the owner's free and locked stake on the hub; the owner itself is read on chain.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from bot.errors import BotError
+from bot.model import (
+    BookEntry,
+    Deal,
+    OwnOrder,
+    PoolUtilization,
+    RequestOrderView,
+    SignedWorkerpoolOrder,
+    Stake,
+)
+from bot.ports import BookQuery, Journal
+from bot.snapshot import MarketSnapshot, Offer, build_snapshot
+
+if TYPE_CHECKING:
+    from bot.cycle import CyclePorts, CycleSettings
+    from bot.executor import ExecutionReport
+
+__all__ = ["SamplerMemory", "sample_snapshot"]
+
+log = logging.getLogger("pricebot.samplers")
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class SamplerMemory:
+    """What sampling remembers between ticks: tracked orders and last good values per part."""
+
+    tracked: dict[str, SignedWorkerpoolOrder] = field(default_factory=dict)
+    published_at: dict[str, float] = field(default_factory=dict)
+    last_good: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    owner: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def track(self, signed: SignedWorkerpoolOrder) -> None:
+        self.tracked[signed.order_hash] = signed
+
+    def track_from_journal(self, journal: Journal) -> None:
+        """Every order the journal does not know to be closed: it may still be valid on chain."""
+        rows = getattr(journal, "order_rows", None)
+        if rows is not None:
+            for row in rows(open_only=True):
+                self.track(row.signed)
+        else:
+            for signed in journal.signed_orders():
+                self.track(signed)
+
+    def after_execution(self, report: ExecutionReport) -> None:
+        for step in report.steps:
+            if step.kind == "publish" and step.signed is not None:
+                # Signed means valid on chain, whether or not the publish went through.
+                self.track(step.signed)
+            elif step.kind == "cancel" and step.outcome == "ok" and step.order_hash:
+                self.tracked.pop(step.order_hash, None)
+                self.published_at.pop(step.order_hash, None)
+
+
+def _read(
+    memory: SamplerMemory, part: str, now: float, fetch: Callable[[], T]
+) -> tuple[T | None, float | None]:
+    """Fetch a part, or fall back to its last good value with that value's own sampling time."""
+    try:
+        value = fetch()
+    except BotError as exc:
+        memory.errors[part] = str(exc)
+        old = memory.last_good.get(part)
+        log.warning(
+            "sampling %s failed (%s); %s",
+            part,
+            exc,
+            "reusing older value" if old else "no value yet",
+        )
+        if old is None:
+            return None, None
+        return old[1], old[0]
+    memory.errors.pop(part, None)
+    memory.last_good[part] = (now, value)
+    return value, now
+
+
+def _dedupe(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
+    seen: dict[str, T] = {}
+    for item in items:
+        seen.setdefault(key(item), item)
+    return list(seen.values())
+
+
+def sample_snapshot(
+    ports: CyclePorts, settings: CycleSettings, memory: SamplerMemory
+) -> MarketSnapshot:
+    now = ports.clock.now()
+    wp = settings.workerpool.lower()
+    offers: tuple[Offer, ...] = tuple(settings.offers)
+    market = ports.market
+    sampled: dict[str, float] = {}
+
+    def fetch_book() -> tuple[list[BookEntry], list[BookEntry]]:
+        entries: list[BookEntry] = []
+        for category, tag in dict.fromkeys((o.category, o.tag) for o in offers):
+            entries.extend(market.workerpool_orders(BookQuery(category=category, min_tag=tag)))
+        ours = market.workerpool_orders(BookQuery(workerpool=wp))
+        return _dedupe(entries, lambda e: e.order_hash), ours
+
+    book_parts, t = _read(memory, "book", now, fetch_book)
+    book: list[BookEntry] = []
+    listed: dict[str, BookEntry] = {}
+    if book_parts is not None and t is not None:
+        book = [e for e in book_parts[0] if e.workerpool != wp]
+        listed = {e.order_hash: e for e in book_parts[1]}
+        sampled["book"] = t
+
+    def fetch_requests() -> list[RequestOrderView]:
+        out: list[RequestOrderView] = []
+        for category in dict.fromkeys(o.category for o in offers):
+            out.extend(market.request_orders(category=category))
+            out.extend(market.request_orders(category=category, workerpool=wp))
+        return _dedupe(out, lambda r: r.order_hash)
+
+    requests, t = _read(memory, "requests", now, fetch_requests)
+    if t is not None:
+        sampled["requests"] = t
+
+    def fetch_deals() -> list[Deal]:
+        return market.deals(wp, since=now - settings.deals_window_seconds)
+
+    deals, t = _read(memory, "deals", now, fetch_deals)
+    if t is not None:
+        sampled["deals"] = t
+
+    util: PoolUtilization | None = None
+    if ports.metrics is not None:
+        metrics = ports.metrics
+        util, t = _read(memory, "utilization", now, metrics.utilization)
+        if t is not None:
+            sampled["utilization"] = t
+
+    chain = ports.chain
+
+    def fetch_own() -> list[OwnOrder]:
+        own: list[OwnOrder] = []
+        for h, signed in list(memory.tracked.items()):
+            remaining = signed.order.volume - chain.consumed(h)
+            if remaining <= 0:
+                memory.tracked.pop(h, None)
+                memory.published_at.pop(h, None)
+                setter = getattr(ports.journal, "set_order_state", None)
+                if setter is not None:
+                    setter(h, "closed", now)
+                continue
+            entry = listed.get(h)
+            if entry is not None:
+                memory.published_at.setdefault(h, entry.published_at)
+            own.append(
+                OwnOrder(
+                    signed=signed,
+                    remaining=remaining,
+                    published=entry is not None,
+                    published_at=memory.published_at.get(h, entry.published_at if entry else now),
+                    market_status=entry.status if entry is not None else None,
+                )
+            )
+        return own
+
+    own, t = _read(memory, "own_orders", now, fetch_own)
+    if t is not None:
+        sampled["own_orders"] = t
+
+    def fetch_stake() -> Stake:
+        owner = chain.owner(wp)
+        memory.owner = owner.lower()
+        return chain.stake(owner)
+
+    stake, t = _read(memory, "stake", now, fetch_stake)
+    if t is not None:
+        sampled["stake"] = t
+        assert stake is not None
+        if settings.low_stake_nrlc and stake.free < settings.low_stake_nrlc:
+            log.warning(
+                "low stake: %s nRLC free < %s nRLC warning level; orders may go dead",
+                stake.free,
+                settings.low_stake_nrlc,
+            )
+    if settings.low_gas_wei:
+        try:
+            gas = chain.gas_balance()
+            if gas < settings.low_gas_wei:
+                log.warning(
+                    "low gas wallet balance: %s wei < %s wei; on-chain cancels may fail",
+                    gas,
+                    settings.low_gas_wei,
+                )
+        except BotError as exc:
+            log.warning("gas balance unavailable: %s", exc)
+
+    for part in ("book", "requests", "deals", "utilization", "own_orders", "stake"):
+        # Never answered: infinitely old, so stale (build_snapshot would otherwise assume fresh).
+        sampled.setdefault(part, float("-inf"))
+    rails = settings.rails
+    stale_after = float(getattr(rails, "stale_after_seconds", float("inf")))
+    return build_snapshot(
+        at=now,
+        workerpool=wp,
+        offers=offers,
+        book=book,
+        requests=requests or (),
+        deals=deals or (),
+        utilization=util,
+        own_orders=own or (),
+        stake=stake,
+        sampled_at=sampled,
+        stale_after=stale_after,
+    )

@@ -1,0 +1,708 @@
+"""A fast, seeded, in-process iExec market behind the same ports as the live adapters.
+
+The backtester hands these ports to the service's own cycle function, so the strategy, rails,
+planner and executor that run here are the live ones, unchanged. What is simulated (see
+docs/backtesting.md for the full model and its assumptions):
+
+- requesters (:mod:`bot.sim.agents`) arrive per category; each intent takes the cheapest compatible
+  listed orders, earliest first on ties; an adversarial intent may also take orders of ours that
+  were unpublished but never closed on chain; an unmatched remainder waits ``patience_s``;
+- competitor pools reprice every ``period_s`` from the visible book;
+- our pool has ``workers x slots_per_worker`` slots; a matched task waits FIFO (per category, the
+  earliest match first across categories) for a slot; one that cannot start before the contribution
+  deadline (match time + 7 x workClockTimeRef) fails and the stake it locked is forfeited;
+- each task matched on one of our orders locks floor(price x 30 / 100) of stake, which is released
+  with the price when it completes; a match that the free stake cannot cover does not happen;
+- every marketplace call counts against the API budget (a write costs ``requests_per_write``), every
+  write and cancel advances the simulated clock by its latency, every cancel costs gas.
+
+Signing is a cheap deterministic digest behind the Signer port (no eth_account in the hot loop).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import math
+import random
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from bot.errors import InputError
+from bot.model import (
+    ZERO_ADDRESS,
+    BookEntry,
+    Category,
+    ChainOrderStatus,
+    Deal,
+    PoolUtilization,
+    Quote,
+    RequestOrderView,
+    SignedWorkerpoolOrder,
+    Stake,
+    WorkerpoolOrder,
+)
+from bot.networks import STANDARD_CATEGORIES
+from bot.ports import BookQuery, CancelOutcome
+from bot.sim.agents import CompetitorModel, RequesterModel, RequestIntent, match
+from bot.sim.scenario import OUR_OWNER, OUR_POOL, Duration, Scenario
+
+__all__ = [
+    "MarketSim",
+    "SimChain",
+    "SimClock",
+    "SimCounters",
+    "SimMarket",
+    "SimPoolMetrics",
+    "SimSigner",
+    "SimTask",
+    "generate_intents",
+    "lognormal_duration",
+]
+
+DEAL_MEMORY_S = 86_400.0
+
+
+def lognormal_duration(d: Duration, rng: random.Random) -> float:
+    return min(d.max_s, max(d.min_s, d.median_s * math.exp(rng.gauss(0.0, d.sigma))))
+
+
+def generate_intents(
+    requesters: Sequence[RequesterModel], start: float, end: float, step_s: float, seed: int
+) -> list[RequestIntent]:
+    """Every request intent of a run, in arrival order, independent of anything we do.
+
+    Each requester population draws from its own generator, so the stream is the same for every
+    strategy run on the same scenario and seed (and for the hindsight references).
+    """
+    out: list[RequestIntent] = []
+    for index, model in enumerate(requesters):
+        rng = random.Random(f"{seed}:requester:{index}:{model.name}")
+        t = start
+        while t < end:
+            t1 = min(end, t + step_s)
+            out.extend(model.arrivals(t, t1, rng))
+            t = t1
+    out.sort(key=lambda i: i.at)
+    return out
+
+
+@dataclass(slots=True)
+class SimTask:
+    """One task of a deal on our pool."""
+
+    matched_at: float
+    deadline: float
+    category: int
+    price: int
+    lock: int
+    max_price: int
+
+
+@dataclass(slots=True)
+class SimCounters:
+    """What the run cost and earned; read by the backtest report."""
+
+    revenue: int = 0  # prices of completed tasks
+    stake_lost: int = 0  # stake forfeited by failed tasks
+    tasks_matched: int = 0
+    tasks_served: int = 0
+    tasks_failed: int = 0
+    tasks_matched_hidden: int = 0  # taken by the adversary from unpublished orders
+    publishes: int = 0
+    unpublishes: int = 0
+    cancels: int = 0
+    gas_used: int = 0
+    api_requests: int = 0
+    api_max_per_min: int = 0
+    busy_slot_seconds: float = 0.0
+    slot_seconds: float = 0.0
+    demand_tasks: dict[int, int] = field(default_factory=dict)
+    revenue_by_category: dict[int, int] = field(default_factory=dict)
+    _minute: int = -1
+    _in_minute: int = 0
+
+    def count_api(self, now: float, n: int) -> None:
+        minute = int(now // 60)
+        if minute != self._minute:
+            self._minute, self._in_minute = minute, 0
+        self._in_minute += n
+        self.api_requests += n
+        self.api_max_per_min = max(self.api_max_per_min, self._in_minute)
+
+
+@dataclass(slots=True)
+class _Order:
+    entry: BookEntry
+    signed: SignedWorkerpoolOrder | None = None
+    published: bool = True
+    key: tuple[int, int, int, str] = (0, 0, 0, ZERO_ADDRESS)
+
+
+class SimClock:
+    """The simulated clock: the engine moves it; writes and cancels add their latency."""
+
+    def __init__(self, now: float) -> None:
+        self.t = now
+
+    def now(self) -> float:
+        return self.t
+
+
+class MarketSim:
+    """The whole simulated world. Build it, then alternate :meth:`advance` and the bot's cycle."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        intents: Sequence[RequestIntent] | None = None,
+        categories: Sequence[Category] = STANDARD_CATEGORIES,
+    ) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.pool = OUR_POOL
+        self.owner = OUR_OWNER
+        self.clock = SimClock(scenario.origin)
+        self.categories = {c.id: c for c in categories}
+        self.counters = SimCounters()
+        self.costs = scenario.costs
+        origin = scenario.origin
+        self.competitors: list[CompetitorModel] = [c.build(origin) for c in scenario.competitors]
+        self._comp_next = [origin for _ in self.competitors]
+        self._rng_comp = random.Random(f"{seed}:competitors")
+        self._rng_pool = random.Random(f"{seed}:pool")
+        if intents is None:
+            models = [r.build(origin) for r in scenario.requesters]
+            intents = generate_intents(models, origin, scenario.end, scenario.scenario.step_s, seed)
+        self._intents = list(intents)
+        self._next_intent = 0
+        self._open: list[tuple[RequestIntent, int, str]] = []  # (intent, volume left, hash)
+        self._orders: dict[str, _Order] = {}  # every listed or valid order, ours and theirs
+        self._comp_orders: dict[tuple[int, tuple[int, int, int, str]], str] = {}
+        self._consumed: dict[str, int] = {}
+        self._closed: set[str] = set()
+        self._seq = 0
+        self.deals: deque[Deal] = deque()
+        # our pool
+        self._durations = {
+            cid: scenario.pool.duration(cid, cat.work_clock_time_ref)
+            for cid, cat in self.categories.items()
+        }
+        self._capacity_plan = sorted(
+            (origin + c.at_h * 3600.0, c.workers) for c in scenario.pool.capacity_changes
+        )
+        self._workers = scenario.pool.workers
+        self._queues: dict[int, deque[SimTask]] = {cid: deque() for cid in self.categories}
+        self._queued = 0
+        self._running: list[tuple[float, int, SimTask, bool]] = []  # (end, seq, task, fails)
+        self._pool_t = origin
+        self.stake_free = scenario.pool.stake_nrlc
+        self.stake_locked = 0
+        self.market = SimMarket(self)
+        self.chain = SimChain(self)
+        self.signer = SimSigner(self)
+        self.metrics = SimPoolMetrics(self)
+
+    # -- capacity -------------------------------------------------------------------------------
+
+    @property
+    def slots(self) -> int:
+        return self._workers * self.scenario.pool.slots_per_worker
+
+    def utilization(self) -> PoolUtilization:
+        return PoolUtilization(
+            registered_cpu=self.slots,
+            computing_cpu=len(self._running),
+            backlog=self._queued,
+            alive_workers=self._workers,
+            sampled_at=self.clock.t,
+        )
+
+    # -- ids ------------------------------------------------------------------------------------
+
+    def _next_hash(self, kind: str) -> str:
+        self._seq += 1
+        return "0x" + hashlib.blake2b(f"{kind}:{self._seq}".encode(), digest_size=32).hexdigest()
+
+    # -- the book -------------------------------------------------------------------------------
+
+    def listed(self) -> list[BookEntry]:
+        return [o.entry for o in self._orders.values() if o.published and o.entry.remaining > 0]
+
+    def hidden(self) -> list[BookEntry]:
+        return [
+            o.entry
+            for o in self._orders.values()
+            if not o.published and o.signed is not None and o.entry.remaining > 0
+        ]
+
+    def own_valid(self) -> list[_Order]:
+        return [o for o in self._orders.values() if o.signed is not None]
+
+    def _drop_if_done(self, order_hash: str) -> None:
+        o = self._orders.get(order_hash)
+        if o is not None and o.entry.remaining <= 0:
+            del self._orders[order_hash]
+
+    def _consume(self, order_hash: str, volume: int) -> None:
+        o = self._orders[order_hash]
+        o.entry = replace(o.entry, remaining=o.entry.remaining - volume)
+        self._consumed[order_hash] = self._consumed.get(order_hash, 0) + volume
+        if o.entry.remaining <= 0:
+            if o.signed is not None:
+                self._closed.add(order_hash)
+            del self._orders[order_hash]
+
+    # -- competitors ----------------------------------------------------------------------------
+
+    def _step_competitors(self, now: float) -> None:
+        book: list[BookEntry] | None = None
+        for index, comp in enumerate(self.competitors):
+            if now < self._comp_next[index]:
+                continue
+            self._comp_next[index] = now + comp.period_s
+            if book is None:
+                book = self.listed()
+            quotes = comp.quotes(now, book, self._rng_comp)
+            self._apply_competitor(index, comp.pool, quotes, now)
+            book = None
+
+    def _apply_competitor(self, index: int, pool: str, quotes: list[Quote], now: float) -> None:
+        wanted: dict[tuple[int, int, int, str], Quote] = {
+            (q.category, q.tag, q.trust, q.requesterrestrict): q for q in quotes
+        }
+        for (i, key), order_hash in list(self._comp_orders.items()):
+            if i != index:
+                continue
+            o = self._orders.get(order_hash)
+            q = wanted.get(key)
+            if o is not None and q is not None and o.entry.price == q.price:
+                if o.entry.remaining < q.volume:  # top up what was filled
+                    o.entry = replace(o.entry, remaining=q.volume, volume=q.volume)
+                del wanted[key]
+                continue
+            self._orders.pop(order_hash, None)
+            del self._comp_orders[(i, key)]
+        for key, q in wanted.items():
+            order_hash = self._next_hash(f"c{index}")
+            entry = BookEntry(
+                order_hash=order_hash,
+                workerpool=pool,
+                owner=pool,
+                price=q.price,
+                volume=q.volume,
+                remaining=q.volume,
+                category=q.category,
+                tag=q.tag,
+                trust=q.trust,
+                published_at=now,
+                requesterrestrict=q.requesterrestrict,
+            )
+            self._orders[order_hash] = _Order(entry, key=key)
+            self._comp_orders[(index, key)] = order_hash
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def _serve(self, intent: RequestIntent, volume: int, now: float) -> int:
+        """Match ``volume`` tasks of ``intent`` at ``now``; returns the volume left."""
+        fills = match(intent, volume, self.listed(), self.hidden() if intent.adversarial else ())
+        for f in fills:
+            take = f.volume
+            if f.workerpool == self.pool:
+                lock = f.price * 30 // 100
+                if lock > 0:
+                    take = min(take, self.stake_free // lock)
+                if take <= 0:
+                    continue
+                self._accept(intent, f.order_hash, f.price, take, lock, now)
+                if not f.published:
+                    self.counters.tasks_matched_hidden += take
+            self._consume(f.order_hash, take)
+            self.deals.append(
+                Deal(
+                    deal_id=self._next_hash("deal"),
+                    workerpool=f.workerpool,
+                    price=f.price,
+                    volume=take,
+                    category=intent.category,
+                    tag=intent.tag,
+                    trust=max(intent.trust, 1),
+                    at=now,
+                    requester=intent.requester,
+                    app=intent.app,
+                )
+            )
+            volume -= take
+        return volume
+
+    def _accept(
+        self, intent: RequestIntent, order_hash: str, price: int, n: int, lock: int, now: float
+    ) -> None:
+        self.stake_free -= lock * n
+        self.stake_locked += lock * n
+        self.counters.tasks_matched += n
+        deadline = now + self.categories[intent.category].contribution_deadline
+        queue = self._queues[intent.category]
+        for _ in range(n):
+            queue.append(SimTask(now, deadline, intent.category, price, lock, intent.max_price))
+        self._queued += n
+        self._start_tasks(now)
+
+    def _retry_open(self, now: float) -> None:
+        still: list[tuple[RequestIntent, int, str]] = []
+        for intent, left, h in self._open:
+            if now > intent.at + intent.patience_s:
+                continue
+            left = self._serve(intent, left, now)
+            if left > 0:
+                still.append((intent, left, h))
+        self._open = still
+
+    def open_requests(self) -> list[RequestOrderView]:
+        return [
+            RequestOrderView(
+                order_hash=h,
+                requester=i.requester,
+                app=i.app,
+                dataset=i.dataset,
+                workerpool=i.workerpool,
+                workerpoolmaxprice=i.max_price,
+                volume=i.volume,
+                remaining=left,
+                category=i.category,
+                tag=i.tag,
+                trust=i.trust,
+                published_at=i.at,
+            )
+            for i, left, h in self._open
+        ]
+
+    # -- our pool -------------------------------------------------------------------------------
+
+    def _start_tasks(self, now: float) -> None:
+        while self._queued and len(self._running) < self.slots:
+            best: deque[SimTask] | None = None
+            for q in self._queues.values():
+                if q and (best is None or q[0].matched_at < best[0].matched_at):
+                    best = q
+            assert best is not None
+            task = best.popleft()
+            self._queued -= 1
+            if now > task.deadline:
+                self._fail(task)
+                continue
+            duration = lognormal_duration(self._durations[task.category], self._rng_pool)
+            fails = self.scenario.pool.failure_rate > 0 and (
+                self._rng_pool.random() < self.scenario.pool.failure_rate
+            )
+            self._seq += 1
+            heapq.heappush(self._running, (now + duration, self._seq, task, fails))
+
+    def _fail(self, task: SimTask) -> None:
+        self.stake_locked -= task.lock
+        self.counters.stake_lost += task.lock
+        self.counters.tasks_failed += 1
+
+    def _expire_queued(self, now: float) -> None:
+        for q in self._queues.values():
+            while q and q[0].deadline < now:
+                self._fail(q.popleft())
+                self._queued -= 1
+
+    def _pool_until(self, t: float) -> None:
+        """Replay completions, capacity changes and starts up to ``t``, in time order."""
+        while True:
+            next_done = self._running[0][0] if self._running else math.inf
+            next_cap = self._capacity_plan[0][0] if self._capacity_plan else math.inf
+            nxt = min(next_done, next_cap)
+            if nxt > t:
+                break
+            self._account(nxt)
+            if next_cap <= next_done:
+                self._workers = self._capacity_plan.pop(0)[1]
+            else:
+                _, _, task, fails = heapq.heappop(self._running)
+                self.stake_locked -= task.lock
+                if fails:
+                    self.counters.stake_lost += task.lock
+                    self.counters.tasks_failed += 1
+                else:
+                    self.stake_free += task.lock + task.price
+                    self.counters.revenue += task.price
+                    self.counters.tasks_served += 1
+                    by_cat = self.counters.revenue_by_category
+                    by_cat[task.category] = by_cat.get(task.category, 0) + task.price
+            self._expire_queued(nxt)
+            self._start_tasks(nxt)
+        self._account(t)
+        self._expire_queued(t)
+
+    def _account(self, t: float) -> None:
+        dt = t - self._pool_t
+        if dt > 0:
+            self.counters.busy_slot_seconds += dt * min(len(self._running), self.slots)
+            self.counters.slot_seconds += dt * self.slots
+            self._pool_t = t
+
+    # -- the driver -----------------------------------------------------------------------------
+
+    def advance(self, until: float) -> None:
+        """Let the market run from the clock's time to ``until`` (the bot does nothing meanwhile)."""
+        now = self.clock.t
+        self._pool_until(now)
+        self._step_competitors(now)
+        self._retry_open(now)
+        intents = self._intents
+        while self._next_intent < len(intents) and intents[self._next_intent].at < until:
+            intent = intents[self._next_intent]
+            self._next_intent += 1
+            at = max(intent.at, now)
+            self._pool_until(at)
+            demand = self.counters.demand_tasks
+            demand[intent.category] = demand.get(intent.category, 0) + intent.volume
+            left = self._serve(intent, intent.volume, at)
+            if left > 0 and intent.patience_s > 0:
+                self._open.append((intent, left, self._next_hash("req")))
+        self._pool_until(until)
+        while self.deals and self.deals[0].at < until - DEAL_MEMORY_S:
+            self.deals.popleft()
+        self.clock.t = max(self.clock.t, until)
+
+    def drain(self) -> None:
+        """Stop taking requests and let every matched task finish or fail (end of a run)."""
+        horizon = self.clock.t + 10 * max(c.work_clock_time_ref for c in self.categories.values())
+        self._pool_until(horizon)
+        for q in self._queues.values():
+            while q:
+                self._fail(q.popleft())
+        self._queued = 0
+
+    # -- our orders (called by the ports) -------------------------------------------------------
+
+    def publish(self, signed: SignedWorkerpoolOrder) -> str:
+        h = signed.order_hash
+        if h in self._closed:
+            return h
+        o = self._orders.get(h)
+        now = self.clock.t
+        if o is None:
+            order = signed.order
+            remaining = order.volume - self._consumed.get(h, 0)
+            if remaining <= 0:
+                return h
+            entry = BookEntry(
+                order_hash=h,
+                workerpool=order.workerpool,
+                owner=self.owner,
+                price=order.workerpoolprice,
+                volume=order.volume,
+                remaining=remaining,
+                category=order.category,
+                tag=order.tag_int,
+                trust=order.trust,
+                published_at=now,
+                apprestrict=order.apprestrict,
+                datasetrestrict=order.datasetrestrict,
+                requesterrestrict=order.requesterrestrict,
+            )
+            self._orders[h] = _Order(entry, signed=signed, published=True)
+            self.counters.publishes += 1
+        elif not o.published:
+            o.published = True
+            o.entry = replace(o.entry, published_at=now)
+            self.counters.publishes += 1
+        return h
+
+    def unpublish(self, order_hash: str) -> None:
+        o = self._orders.get(order_hash)
+        if o is not None and o.published:
+            if o.signed is None:
+                raise InputError("order_hash", "not one of our orders", order_hash)
+            o.published = False
+            self.counters.unpublishes += 1
+
+    def cancel(self, signed: SignedWorkerpoolOrder) -> CancelOutcome:
+        h = signed.order_hash
+        if h in self._closed:
+            return CancelOutcome(h, None, already_closed=True)
+        self._closed.add(h)
+        self._consumed[h] = signed.order.volume
+        self._orders.pop(h, None)
+        self.counters.cancels += 1
+        self.counters.gas_used += self.costs.gas_per_cancel
+        self.clock.t += self.costs.tx_latency_s
+        return CancelOutcome(h, self._next_hash("tx"), False, self.costs.gas_per_cancel)
+
+    def order_status(self, order_hash: str, volume: int) -> ChainOrderStatus:
+        used = self._consumed.get(order_hash, 0)
+        if used >= volume or order_hash in self._closed:
+            return ChainOrderStatus.CLOSED
+        return ChainOrderStatus.PARTIAL if used else ChainOrderStatus.OPEN
+
+    def query(self, q: BookQuery) -> list[BookEntry]:
+        out = []
+        for o in self._orders.values():
+            e = o.entry
+            if not o.published or e.remaining <= 0:
+                continue
+            if q.category is not None and e.category != q.category:
+                continue
+            if q.min_tag and e.tag & q.min_tag != q.min_tag:
+                continue
+            if q.max_tag is not None and e.tag & ~q.max_tag:
+                continue
+            if q.min_trust is not None and q.min_trust > 1 and e.trust < q.min_trust:
+                continue
+            if q.min_volume is not None and e.remaining < q.min_volume:
+                continue
+            if q.workerpool is not None and e.workerpool != q.workerpool.lower():
+                continue
+            if q.workerpool_owner is not None and e.owner != q.workerpool_owner.lower():
+                continue
+            if not _restriction_ok(e.apprestrict, q.app, q.is_app_strict):
+                continue
+            if not _restriction_ok(e.datasetrestrict, q.dataset, q.is_dataset_strict):
+                continue
+            if not _restriction_ok(e.requesterrestrict, q.requester, q.is_requester_strict):
+                continue
+            out.append(e)
+        out.sort(key=lambda e: (e.price, e.published_at, e.order_hash))
+        return out
+
+
+def _restriction_ok(restrict: str, wanted: str | None, strict: bool) -> bool:
+    """The market's app/dataset/requester filters: None hides restricted orders, 'any' shows all."""
+    if wanted is None:
+        return restrict == ZERO_ADDRESS
+    if wanted == "any":
+        return True
+    if strict:
+        return restrict == wanted.lower()
+    return restrict in (ZERO_ADDRESS, wanted.lower())
+
+
+class SimMarket:
+    """MarketReader + MarketWriter over the simulator; every call is counted as API requests."""
+
+    def __init__(self, sim: MarketSim) -> None:
+        self.sim = sim
+
+    def _count(self, n: int = 1, write: bool = False) -> None:
+        costs = self.sim.costs
+        self.sim.counters.count_api(
+            self.sim.clock.t, n * (costs.requests_per_write if write else 1)
+        )
+        self.sim.clock.t += costs.api_latency_s * n
+
+    def workerpool_orders(self, query: BookQuery) -> list[BookEntry]:
+        out = self.sim.query(query)
+        self._count(max(1, -(-len(out) // self.sim.costs.page_size)))
+        return out
+
+    def workerpool_order(self, order_hash: str) -> BookEntry | None:
+        self._count()
+        o = self.sim._orders.get(order_hash)
+        return o.entry if o is not None and o.published else None
+
+    def request_orders(
+        self, category: int | None = None, workerpool: str | None = None
+    ) -> list[RequestOrderView]:
+        self._count()
+        out = []
+        for r in self.sim.open_requests():
+            if category is not None and r.category != category:
+                continue
+            if r.workerpool != ZERO_ADDRESS and (
+                workerpool is None or r.workerpool != workerpool.lower()
+            ):
+                continue
+            out.append(r)
+        out.sort(key=lambda r: (-r.workerpoolmaxprice, r.published_at))
+        return out
+
+    def deals(self, workerpool: str, since: float | None = None) -> list[Deal]:
+        self._count()
+        pool = workerpool.lower()
+        low = -math.inf if since is None else since
+        return [d for d in reversed(self.sim.deals) if d.workerpool == pool and d.at >= low]
+
+    def publish(self, signed: SignedWorkerpoolOrder) -> str:
+        self._count(write=True)
+        return self.sim.publish(signed)
+
+    def unpublish(self, order_hash: str) -> None:
+        self._count(write=True)
+        self.sim.unpublish(order_hash)
+
+    def unpublish_all(self, workerpool: str) -> list[str]:
+        self._count(write=True)
+        done = []
+        for o in self.sim.own_valid():
+            if o.published:
+                self.sim.unpublish(o.entry.order_hash)
+                done.append(o.entry.order_hash)
+        return done
+
+
+class SimChain:
+    """The Chain port: consumed volume, stake, categories, cancels (with gas and latency)."""
+
+    def __init__(self, sim: MarketSim) -> None:
+        self.sim = sim
+
+    @property
+    def chain_id(self) -> int:
+        return 65535
+
+    def owner(self, workerpool: str) -> str:
+        return self.sim.owner
+
+    def consumed(self, order_hash: str) -> int:
+        return self.sim._consumed.get(order_hash, 0)
+
+    def order_status(self, signed: SignedWorkerpoolOrder) -> ChainOrderStatus:
+        return self.sim.order_status(signed.order_hash, signed.order.volume)
+
+    def stake(self, account: str) -> Stake:
+        return Stake(free=self.sim.stake_free, locked=self.sim.stake_locked)
+
+    def categories(self) -> Sequence[Category]:
+        return tuple(self.sim.categories.values())
+
+    def cancel(self, signed: SignedWorkerpoolOrder) -> CancelOutcome:
+        return self.sim.cancel(signed)
+
+    def gas_balance(self) -> int:
+        return 10**20 - self.sim.counters.gas_used * self.sim.costs.gas_price_wei
+
+
+class SimSigner:
+    """A stand-in for the owner key: a deterministic digest instead of EIP-712 (speed)."""
+
+    def __init__(self, sim: MarketSim) -> None:
+        self.sim = sim
+
+    @property
+    def address(self) -> str:
+        return self.sim.owner
+
+    def sign_order(self, order: WorkerpoolOrder) -> SignedWorkerpoolOrder:
+        blob = repr(sorted(order.fields().items())).encode()
+        digest = hashlib.blake2b(blob, digest_size=32).hexdigest()
+        return SignedWorkerpoolOrder(order, "0x" + digest + "1b", "0x" + digest)
+
+    def sign_close(self, order: WorkerpoolOrder) -> str:
+        return "0x" + "00" * 65
+
+    def sign_gateway_challenge(self, chain_id: int, challenge: str) -> str:
+        return "0x" + "00" * 65
+
+
+class SimPoolMetrics:
+    def __init__(self, sim: MarketSim) -> None:
+        self.sim = sim
+
+    def utilization(self) -> PoolUtilization:
+        return self.sim.utilization()

@@ -1,0 +1,390 @@
+"""Backtest scenarios: a TOML file, validated by pydantic, turned into agent models.
+
+Unknown keys are refused and every error names its key path (``requesters[2].max_price.low``), so a
+typo never silently becomes a default. Prices are integer nRLC (TOML floats such as ``1e7`` are
+accepted when whole). Times inside a scenario are hours since its start unless the key says ``_s``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.errors import InputError
+from bot.model import ZERO_ADDRESS, parse_tag
+from bot.sim.agents import (
+    EnteringLeaving,
+    FixedCompetitor,
+    IntDist,
+    PriceDist,
+    RandomWalkCompetitor,
+    RequesterModel,
+    UndercutCompetitor,
+)
+
+__all__ = [
+    "OUR_OWNER",
+    "OUR_POOL",
+    "Scenario",
+    "load_scenario",
+    "parse_scenario",
+    "pool_address",
+    "scenario_hash",
+]
+
+OUR_POOL = "0x" + "e1" * 20
+# anvil's well-known account #0: the owner key the simulated signer stands for.
+OUR_OWNER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+HOUR_S = 3600.0
+
+NonNegInt = Annotated[int, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def pool_address(name: str) -> str:
+    """A stable made-up address for a named simulated pool (or requester)."""
+    return "0x" + hashlib.blake2b(name.encode(), digest_size=20).hexdigest()
+
+
+def _tag(value: Any) -> int:
+    return parse_tag(value, "tag")
+
+
+class ScenarioMeta(_Strict):
+    name: str
+    description: str = ""
+    days: Annotated[float, Field(gt=0, le=366)] = 30.0
+    step_s: Annotated[float, Field(gt=0)] = 60.0
+    start: float = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+    seed: int = 1
+
+
+class Duration(_Strict):
+    """Lognormal task duration, clipped."""
+
+    median_s: float = Field(gt=0)
+    sigma: Annotated[float, Field(ge=0)] = 0.5
+    min_s: Annotated[float, Field(gt=0)] = 1.0
+    max_s: Annotated[float, Field(gt=0)] = 1e9
+
+    @model_validator(mode="after")
+    def _order(self) -> Duration:
+        if self.min_s > self.max_s:
+            raise ValueError("min_s must be <= max_s")
+        return self
+
+
+class CapacityChange(_Strict):
+    at_h: float = Field(ge=0)
+    workers: NonNegInt
+
+
+class PoolConfig(_Strict):
+    """Our pool: workers x slots, durations per category, stake, what we quote."""
+
+    workers: Annotated[int, Field(ge=0)] = 4
+    slots_per_worker: Annotated[int, Field(ge=1)] = 2
+    stake_nrlc: NonNegInt = 1_000 * 10**9
+    failure_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+    durations: dict[str, Duration] = Field(default_factory=dict)
+    capacity_changes: list[CapacityChange] = Field(default_factory=list)
+    categories: list[NonNegInt] = Field(default_factory=lambda: [0])
+    tag: Any = 0
+    trust: NonNegInt = 0
+
+    @field_validator("durations")
+    @classmethod
+    def _keys(cls, v: dict[str, Duration]) -> dict[str, Duration]:
+        for key in v:
+            if not key.isdigit():
+                raise ValueError(f"keys are category ids, got {key!r}")
+        return v
+
+    @field_validator("tag")
+    @classmethod
+    def _tag_ok(cls, v: Any) -> int:
+        return _tag(v)
+
+    def duration(self, category: int, work_clock_time_ref: int) -> Duration:
+        """Configured, else 30 % of the category's time reference (calibration guess)."""
+        found = self.durations.get(str(category))
+        if found is not None:
+            return found
+        median = 0.3 * work_clock_time_ref
+        return Duration(median_s=median, sigma=0.5, min_s=median / 10, max_s=work_clock_time_ref)
+
+
+class Costs(_Strict):
+    """What actions cost: latency in simulated seconds, API requests, gas."""
+
+    api_latency_s: Annotated[float, Field(ge=0)] = 0.2
+    tx_latency_s: Annotated[float, Field(ge=0)] = 2.0
+    gas_per_cancel: NonNegInt = 70_000
+    gas_price_wei: NonNegInt = 10_000_000  # 0.01 gwei, Arbitrum-like
+    requests_per_write: Annotated[int, Field(ge=1)] = 2  # GET /challenge + the write
+    page_size: Annotated[int, Field(ge=10, le=1000)] = 1000
+
+
+class CompetitorConfig(_Strict):
+    name: str
+    kind: Literal["fixed", "undercut", "random_walk"]
+    category: NonNegInt = 0
+    price: NonNegInt | None = None
+    start: NonNegInt | None = None
+    floor: NonNegInt = 0
+    ceiling: NonNegInt | None = None
+    step: Annotated[int, Field(ge=1)] = 1
+    sigma: Annotated[float, Field(ge=0)] = 0.05
+    volume: Annotated[int, Field(ge=1)] = 1
+    tag: Any = 0
+    trust: NonNegInt = 0
+    period_s: Annotated[float, Field(gt=0)] = 300.0
+    requester_restrict: str | None = None
+    windows_h: list[tuple[float, float]] = Field(default_factory=list)
+    mean_on_h: Annotated[float, Field(ge=0)] = 0.0
+    mean_off_h: Annotated[float, Field(ge=0)] = 0.0
+
+    @field_validator("tag")
+    @classmethod
+    def _tag_ok(cls, v: Any) -> int:
+        return _tag(v)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> CompetitorConfig:
+        if self.kind == "fixed" and self.price is None:
+            raise ValueError("a fixed competitor needs price")
+        if self.kind in ("undercut", "random_walk") and self.ceiling is None:
+            raise ValueError(f"a {self.kind} competitor needs ceiling")
+        if self.kind == "random_walk" and self.start is None:
+            raise ValueError("a random_walk competitor needs start")
+        if self.ceiling is not None and self.floor > self.ceiling:
+            raise ValueError("floor must be <= ceiling")
+        return self
+
+    def build(
+        self, origin: float
+    ) -> FixedCompetitor | UndercutCompetitor | RandomWalkCompetitor | EnteringLeaving:
+        pool = pool_address(self.name)
+        inner: FixedCompetitor | UndercutCompetitor | RandomWalkCompetitor
+        if self.kind == "fixed":
+            assert self.price is not None
+            inner = FixedCompetitor(
+                pool=pool,
+                category=self.category,
+                price=self.price,
+                volume=self.volume,
+                tag=self.tag,
+                trust=self.trust,
+                requesterrestrict=(
+                    pool_address(self.requester_restrict)
+                    if self.requester_restrict
+                    else ZERO_ADDRESS
+                ),
+                period_s=self.period_s,
+            )
+        elif self.kind == "undercut":
+            assert self.ceiling is not None
+            inner = UndercutCompetitor(
+                pool=pool,
+                category=self.category,
+                floor=self.floor,
+                ceiling=self.ceiling,
+                step=self.step,
+                volume=self.volume,
+                tag=self.tag,
+                trust=self.trust,
+                period_s=self.period_s,
+            )
+        else:
+            assert self.ceiling is not None and self.start is not None
+            inner = RandomWalkCompetitor(
+                pool=pool,
+                category=self.category,
+                start=self.start,
+                floor=self.floor,
+                ceiling=self.ceiling,
+                sigma=self.sigma,
+                volume=self.volume,
+                tag=self.tag,
+                trust=self.trust,
+                period_s=self.period_s,
+            )
+        if self.windows_h or (self.mean_on_h and self.mean_off_h):
+            return EnteringLeaving(
+                inner,
+                origin=origin,
+                windows=tuple((a * HOUR_S, b * HOUR_S) for a, b in self.windows_h),
+                mean_on_s=self.mean_on_h * HOUR_S,
+                mean_off_s=self.mean_off_h * HOUR_S,
+            )
+        return inner
+
+
+class PriceDistConfig(_Strict):
+    kind: Literal["fixed", "uniform", "loguniform", "choice"] = "fixed"
+    value: NonNegInt = 0
+    low: NonNegInt = 0
+    high: NonNegInt = 0
+    values: list[NonNegInt] = Field(default_factory=list)
+    weights: list[float] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> PriceDistConfig:
+        self.build()
+        return self
+
+    def build(self) -> PriceDist:
+        try:
+            return PriceDist(
+                self.kind, self.value, self.low, self.high, tuple(self.values), tuple(self.weights)
+            )
+        except InputError as exc:
+            raise ValueError(exc.rule) from exc
+
+
+class VolumeConfig(_Strict):
+    low: Annotated[int, Field(ge=1)] = 1
+    high: Annotated[int, Field(ge=1)] = 1
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> VolumeConfig:
+        if self.low > self.high:
+            raise ValueError("low must be <= high")
+        return self
+
+
+class Surge(_Strict):
+    start_h: float = Field(ge=0)
+    end_h: float = Field(gt=0)
+    multiplier: float = Field(ge=0)
+
+
+class RequesterConfig(_Strict):
+    name: str
+    kind: Literal["captive", "free_only", "taker", "capped"]
+    category: NonNegInt = 0
+    rate_per_min: float = Field(ge=0)
+    max_price: PriceDistConfig = PriceDistConfig()
+    volume: VolumeConfig = VolumeConfig()
+    tag: Any = 0
+    trust: NonNegInt = 0
+    target: str | None = None  # "us" or a competitor's name, for captives
+    daily_amplitude: Annotated[float, Field(ge=0, le=1)] = 0.0
+    surges: list[Surge] = Field(default_factory=list)
+    patience_s: Annotated[float, Field(ge=0)] = 0.0
+    adversarial_share: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @field_validator("tag")
+    @classmethod
+    def _tag_ok(cls, v: Any) -> int:
+        return _tag(v)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> RequesterConfig:
+        if self.kind == "captive" and not self.target:
+            raise ValueError("a captive requester needs target ('us' or a competitor name)")
+        if self.kind != "captive" and self.target:
+            raise ValueError("only captive requesters have a target")
+        if self.kind == "free_only" and self.max_price.build().maximum != 0:
+            raise ValueError("a free_only requester has max_price 0")
+        return self
+
+    def build(self, origin: float) -> RequesterModel:
+        target = ZERO_ADDRESS
+        if self.target:
+            target = OUR_POOL if self.target == "us" else pool_address(self.target)
+        return RequesterModel(
+            name=self.name,
+            kind=self.kind,
+            category=self.category,
+            rate_per_min=self.rate_per_min,
+            max_price=self.max_price.build(),
+            volume=IntDist(self.volume.low, self.volume.high, self.volume.log),
+            tag=self.tag,
+            trust=self.trust,
+            target_pool=target,
+            requester=pool_address("requester:" + self.name),
+            app=pool_address("app:" + self.name),
+            daily_amplitude=self.daily_amplitude,
+            surges=tuple((s.start_h * HOUR_S, s.end_h * HOUR_S, s.multiplier) for s in self.surges),
+            patience_s=self.patience_s,
+            adversarial_share=self.adversarial_share,
+            origin=origin,
+        )
+
+
+class Scenario(_Strict):
+    """A whole scenario file. ``bot`` is handed to the bot's own config loader unchanged."""
+
+    scenario: ScenarioMeta
+    pool: PoolConfig = PoolConfig()
+    costs: Costs = Costs()
+    competitors: list[CompetitorConfig] = Field(default_factory=list)
+    requesters: list[RequesterConfig] = Field(default_factory=list)
+    bot: dict[str, Any] = Field(default_factory=dict)
+    sources: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _cross(self) -> Scenario:
+        names = [c.name for c in self.competitors]
+        if len(set(names)) != len(names):
+            raise ValueError("competitor names must be unique")
+        for r in self.requesters:
+            if r.target and r.target != "us" and r.target not in names:
+                raise ValueError(f"requester {r.name!r}: target {r.target!r} is not a competitor")
+        return self
+
+    @property
+    def origin(self) -> float:
+        return self.scenario.start
+
+    @property
+    def end(self) -> float:
+        return self.scenario.start + self.scenario.days * 86_400.0
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith("function-after") or part.startswith("function-"):
+            continue
+        else:
+            out += ("." if out else "") + part
+    return out or "scenario"
+
+
+def parse_scenario(data: dict[str, Any], source: str = "scenario") -> Scenario:
+    """Validate a parsed TOML document; the first error becomes an InputError naming its key."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise InputError(f"{source}: {_loc(tuple(err['loc']))}", msg) from exc
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except FileNotFoundError as exc:
+        raise InputError("--scenario", "file not found", str(p)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(str(p), f"not valid TOML: {exc}") from exc
+    return parse_scenario(data, p.name)
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Hash of the validated content (comments and key order do not change it)."""
+    blob = scenario.model_dump_json().encode()
+    return hashlib.sha256(blob).hexdigest()

@@ -407,20 +407,29 @@ def validate_strategy(config: BotConfig) -> Any:
         return None
     try:
         cls = get(config.strategy.name)
-    except (KeyError, LookupError, InputError, ConfigError) as exc:
-        known = getattr(strategies, "names", None)
-        hint = f"; known: {sorted(known())}" if callable(known) else ""
-        raise ConfigError(f"strategy.name: unknown strategy {config.strategy.name!r}{hint}") from (
-            exc if not isinstance(exc, ConfigError) else None
-        )
+    except InputError as exc:
+        raise ConfigError(_input_message(exc, "strategy.name")) from None
+    except (KeyError, LookupError) as exc:
+        raise ConfigError(
+            f"strategy.name: unknown strategy {config.strategy.name!r} ({exc})"
+        ) from None
+    except ImportError as exc:
+        raise ConfigError(
+            f"strategy.name: strategy {config.strategy.name!r} cannot be imported ({exc})"
+        ) from None
     if cls is None:
         raise ConfigError(f"strategy.name: unknown strategy {config.strategy.name!r}")
     try:
         return cls.params_from_mapping(dict(config.strategy.params))
     except InputError as exc:
-        field = exc.field if exc.field.startswith("strategy.") else f"strategy.params.{exc.field}"
-        shown = "" if exc.value is None else f" (got {exc.value!r})"
-        raise ConfigError(f"{field}: {exc.rule}{shown}") from None
+        raise ConfigError(_input_message(exc, "strategy.params")) from None
+
+
+def _input_message(exc: InputError, prefix: str) -> str:
+    """``exc`` as "key.path: rule (got value)", its field placed under ``prefix`` if needed."""
+    field = exc.field if exc.field.startswith("strategy.") else f"{prefix}.{exc.field}"
+    shown = "" if exc.value is None else f" (got {exc.value!r})"
+    return f"{field}: {exc.rule}{shown}"
 
 
 def known_networks() -> list[str]:

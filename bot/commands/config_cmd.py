@@ -1,7 +1,155 @@
-"""Command group placeholder; filled by its owner module."""
+"""``pricebot config``: validate a pool owner's configuration and show what it means in RLC.
+
+A price per task means little to an owner who thinks in hours of machine time, so ``check``
+prints each price in nRLC, in RLC per task and in RLC per hour of the category's reference time
+(workClockTimeRef): the same price is a very different hourly rate on XS (300 s) and on XL (10 h).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from bot.errors import BotError, InputError
+
+__all__ = ["app", "fixed_prices", "price_lines"]
+
+app = typer.Typer(no_args_is_help=True, help="Check a pool-owner configuration.")
+
+
+def _per_hour(price: int, ref_seconds: int) -> str:
+    from bot.order_io import format_rlc
+
+    scaled, rest = divmod(price * 3600, ref_seconds)
+    return ("" if rest == 0 else "~") + format_rlc(scaled) + "/h"
+
+
+def price_lines(label: str, price: int, categories: Mapping[int, tuple[str, int]]) -> list[str]:
+    """One line per category: nRLC, RLC per task and RLC per hour of workClockTimeRef."""
+    from bot.order_io import format_rlc
+
+    lines = []
+    for cat_id, (name, ref) in sorted(categories.items()):
+        lines.append(
+            f"  {label:<9} cat {cat_id} ({name}, {ref} s): {price} nRLC = "
+            f"{format_rlc(price)}/task = {_per_hour(price, ref)}"
+        )
+    return lines
+
+
+def _as_int_key(key: object) -> int | None:
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    if isinstance(key, str) and key.strip().isdigit():
+        return int(key)
+    return None
+
+
+def fixed_prices(params: Any, raw: Mapping[str, Any]) -> dict[int, int] | None:
+    """The fixed strategy's price per category, from its typed params or the raw table.
+
+    Reads ``prices`` (category -> price) or a single ``price`` for every category; None when
+    neither is there. Prices go through :func:`bot.order_io.parse_price`.
+    """
+    from bot.order_io import parse_price
+
+    for source in (params, raw):
+        if source is None:
+            continue
+        getter = (
+            source.get if isinstance(source, Mapping) else lambda k, s=source: getattr(s, k, None)
+        )
+        table = getter("prices")
+        if isinstance(table, Mapping):
+            out: dict[int, int] = {}
+            for key, value in table.items():
+                cat = _as_int_key(key)
+                if cat is None:
+                    raise InputError("strategy.params.prices", "keys must be category ids", key)
+                out[cat] = parse_price(value, f"strategy.params.prices.{key}")
+            return out
+        single = getter("price")
+        if single is not None:
+            return {-1: parse_price(single, "strategy.params.price")}
+    return None
+
+
+@app.command("check")
+def check_cmd(
+    file: Annotated[Path, typer.Argument(help="The TOML config to check.", show_default=False)],
+) -> None:
+    """Validate FILE and print its rails and, for the fixed strategy, its prices.
+
+    Exit 0 if valid; exit 2 with `error: <key.path>: <rule>` on stderr if not. No key is read
+    and nothing is contacted: this only checks the file.
+    """
+    from bot.cli import exit_code_for
+
+    try:
+        for line in _check(file):
+            typer.echo(line)
+    except BotError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exit_code_for(exc)) from None
+
+
+def _check(file: Path) -> list[str]:
+    from bot.config import load_config, validate_strategy
+    from bot.model import tag_names
+    from bot.order_io import format_rlc
+
+    cfg = load_config(file, check_strategy=False)
+    params = validate_strategy(cfg)
+    net = cfg.network_obj()
+    offered = {o.category for o in cfg.offers}
+    cats = {c.id: (c.name, c.work_clock_time_ref) for c in net.categories if c.id in offered}
+    lines = [
+        f"{file}: OK",
+        f"network   {net.name} (chain {net.chain_id}, hub {net.hub})",
+        f"workerpool {cfg.workerpool}",
+        f"strategy  {cfg.strategy.name}",
+        "offers:",
+    ]
+    for offer in cfg.offers:
+        tags = ",".join(tag_names(offer.tag)) or "standard"
+        lines.append(
+            f"  category {offer.category} tag {tags} trust {offer.trust} "
+            f"max_volume {offer.max_volume} task {offer.task_seconds} s"
+        )
+    lines.append(
+        f"rails: floor {cfg.rails.floor} nRLC ({format_rlc(cfg.rails.floor)}/task), "
+        f"ceiling {cfg.rails.ceiling} nRLC ({format_rlc(cfg.rails.ceiling)}/task)"
+    )
+    lines += price_lines("floor", cfg.rails.floor, cats)
+    lines += price_lines("ceiling", cfg.rails.ceiling, cats)
+    if cfg.strategy.name == "fixed":
+        prices = fixed_prices(params, cfg.strategy.params)
+        if prices is None:
+            lines.append("fixed prices: none found in strategy.params")
+        else:
+            lines.append("fixed prices:")
+            for cat_id, price in sorted(prices.items()):
+                targets = (
+                    cats
+                    if cat_id == -1
+                    else {
+                        c.id: (c.name, c.work_clock_time_ref)
+                        for c in net.categories
+                        if c.id == cat_id
+                    }
+                )
+                if not targets:
+                    raise InputError(
+                        f"strategy.params.prices.{cat_id}",
+                        f"category {cat_id} is not in {net.name}'s table",
+                    )
+                lines += price_lines("price", price, targets)
+                if not cfg.rails.floor <= price <= cfg.rails.ceiling:
+                    lines.append(
+                        f"  warning: {format_rlc(price)} is outside the rails; "
+                        "the rails will clamp it"
+                    )
+    return lines

@@ -1,0 +1,853 @@
+"""httpx client of the iExec marketplace API, built for unattended use.
+
+It implements ``bot.ports.MarketReader`` and ``bot.ports.MarketWriter`` (plus ``our_orders``,
+``categories``, ``unpublish_last``). Everything that can go wrong on the wire is turned into a
+``bot.errors`` type here, so nothing above this module ever sees an httpx exception:
+
+    connection refused / connect timeout   -> RequestNotSent (a TransientError; any write may repeat)
+    read timeout, dropped connection, 5xx  -> TransientError
+    429                                     -> RateLimited (the shared budget holds for Retry-After)
+    our own budget would wait too long      -> BudgetExhausted (a RateLimited; never retried here)
+    4xx with the server's message           -> RejectedError (never retried)
+    a payload that fails validation         -> MalformedResponse, or the record is dropped and logged
+    a payload for another chain / hub       -> NetworkMismatch (a ConfigError: the URL is wrong)
+
+Transient failures are retried with tenacity (jittered exponential backoff, bounded attempts).
+Writes are serialized per client (one wallet = one challenge at a time, see market-api.md
+section 5), each attempt with a fresh challenge checked to be the iExec Gateway login before the
+signer sees it. Publish and unpublish are idempotent: "already published" or "not published"
+counts as success once ``GET /workerpoolorders/:hash`` confirms the state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import httpx
+from eth_utils.address import to_checksum_address
+from pydantic import BaseModel, ValidationError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from bot.adapters.market_models import (
+    WireCategory,
+    WireDeal,
+    WirePage,
+    WireRequestOrderRecord,
+    WireWorkerpoolOrderRecord,
+    challenge_text,
+    describe_validation_error,
+    error_message,
+    to_book_entry,
+    to_category,
+    to_deal,
+    to_own_order,
+    to_request_view,
+    to_signed_order,
+)
+from bot.adapters.rate_budget import BudgetExhausted, RateBudget
+from bot.errors import (
+    ConfigError,
+    InputError,
+    MalformedResponse,
+    NetworkMismatch,
+    RateLimited,
+    RejectedError,
+    RuleViolation,
+    TransientError,
+)
+from bot.model import (
+    MAX_SAFE_INTEGER,
+    ZERO_ADDRESS,
+    BookEntry,
+    Category,
+    Deal,
+    MarketStatus,
+    OwnOrder,
+    RequestOrderView,
+    SignedWorkerpoolOrder,
+    norm_address,
+    norm_bytes32,
+    required_stake,
+    tag_to_bytes32,
+)
+from bot.networks import Network, local_network
+from bot.ports import BookQuery, Signer
+from bot.signing import gateway_challenge_hash, hash_order
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_TIMEOUT",
+    "ClientStats",
+    "ConsumedOf",
+    "MarketApiClient",
+    "RequestNotSent",
+    "RetryPolicy",
+    "StakeOf",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_PAGE_SIZE = 1000  # the API's maximum: fewest requests out of the budget
+DEFAULT_MAX_PAGES = 50
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_RETRY_AFTER = 3600.0
+
+ALREADY_PUBLISHED = "order already published"
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+StakeOf = Callable[[str], int]
+"""Owner address -> stake (nRLC) the marketplace will see, e.g. ``lambda a: chain.stake(a).free``."""
+ConsumedOf = Callable[[str], int]
+"""Order hash -> volume already consumed on chain (``viewConsumed``)."""
+
+
+class RequestNotSent(TransientError):
+    """The request never reached the server (connection refused, connect timeout): repeating
+    any write is safe, even a non-idempotent one."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded, jittered exponential backoff for transient failures only."""
+
+    attempts: int = 4
+    initial_wait: float = 0.5
+    max_wait: float = 8.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
+            raise InputError("retry.attempts", "must be an integer", self.attempts)
+        if self.attempts < 1:
+            raise InputError("retry.attempts", "must be >= 1", self.attempts)
+        if not self.initial_wait >= 0 or not self.max_wait >= self.initial_wait:
+            raise InputError(
+                "retry.max_wait",
+                "must be >= retry.initial_wait >= 0",
+                (self.initial_wait, self.max_wait),
+            )
+
+
+@dataclass
+class ClientStats:
+    """Counters for the journal, the dashboard and the benchmarks."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    def drop(self, route: str) -> None:
+        self.dropped[route] = self.dropped.get(route, 0) + 1
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, TransientError) and not isinstance(
+        exc, MalformedResponse | BudgetExhausted
+    )
+
+
+def _retryable_unsent(exc: BaseException) -> bool:
+    """For writes that must not run twice: retry only what the server surely did not process."""
+    if isinstance(exc, BudgetExhausted):
+        return False
+    return isinstance(exc, RequestNotSent | RateLimited)
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _restrict_ok(value: str, wanted: str | None, strict: bool) -> bool:
+    """The API's restrict filter: absent -> public only; address -> {0x0, it} (or it, strict)."""
+    if wanted is None:
+        return value == ZERO_ADDRESS
+    if wanted == "any":
+        return True
+    if strict:
+        return value == wanted
+    return value in (ZERO_ADDRESS, wanted)
+
+
+def _norm_filter(value: str | None, name: str) -> str | None:
+    if value is None or value == "any":
+        return value
+    return norm_address(value, name)
+
+
+def _book_mismatch(entry: BookEntry, q: BookQuery) -> str | None:
+    """Why a listed order does not satisfy the filter we asked for (a lying or buggy server)."""
+    if entry.status != MarketStatus.OPEN:
+        return f"status {entry.status} in a list of open orders"
+    if q.workerpool not in (None, "any") and entry.workerpool != q.workerpool:
+        return f"workerpool {entry.workerpool} but asked for {q.workerpool}"
+    if q.workerpool_owner is not None and entry.owner != q.workerpool_owner:
+        return f"signer {entry.owner} but asked for owner {q.workerpool_owner}"
+    if q.category is not None and entry.category != q.category:
+        return f"category {entry.category} but asked for {q.category}"
+    if q.min_tag and entry.tag & q.min_tag != q.min_tag:
+        return f"tag {entry.tag:#x} lacks bits of minTag {q.min_tag:#x}"
+    if q.max_tag is not None and entry.tag & ~q.max_tag:
+        return f"tag {entry.tag:#x} has bits outside maxTag {q.max_tag:#x}"
+    if q.min_trust is not None and q.min_trust > 1 and entry.trust < q.min_trust:
+        return f"trust {entry.trust} below minTrust {q.min_trust}"
+    if q.min_volume is not None and entry.remaining < q.min_volume:
+        return f"remaining {entry.remaining} below minVolume {q.min_volume}"
+    for name, value, wanted, strict in (
+        ("apprestrict", entry.apprestrict, q.app, q.is_app_strict),
+        ("datasetrestrict", entry.datasetrestrict, q.dataset, q.is_dataset_strict),
+        ("requesterrestrict", entry.requesterrestrict, q.requester, q.is_requester_strict),
+    ):
+        if not _restrict_ok(value, wanted, strict):
+            return f"{name} {value} does not match the filter {wanted!r}"
+    return None
+
+
+class MarketApiClient:
+    """One wallet's view of one marketplace (one chain).
+
+    ``signer`` is only needed for writes. ``hub`` (the PoCo proxy) turns on order-hash checks:
+    every listed workerpool order's hash is recomputed and a record whose hash does not match its
+    fields is dropped, so a server cannot show the strategy orders that do not exist.
+    ``stake_of``/``consumed_of`` let ``publish`` refuse an order the marketplace would reject
+    for stake before spending a challenge on it.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        chain_id: int,
+        *,
+        signer: Signer | None = None,
+        hub: str | None = None,
+        budget: RateBudget | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        stake_of: StakeOf | None = None,
+        consumed_of: ConsumedOf | None = None,
+        transport: httpx.BaseTransport | None = None,
+        headers: dict[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        write_lock: threading.Lock | None = None,
+    ) -> None:
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise InputError("market_url", "must start with http:// or https://", base_url)
+        if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
+            raise InputError("chain_id", "must be a positive integer", chain_id)
+        if isinstance(page_size, bool) or not isinstance(page_size, int):
+            raise InputError("page_size", "must be an integer", page_size)
+        if not 10 <= page_size <= 1000:
+            raise InputError(
+                "page_size", "must be between 10 and 1000 (the API's bounds)", page_size
+            )
+        if max_pages < 1:
+            raise InputError("max_pages", "must be >= 1", max_pages)
+        self.chain_id = chain_id
+        self.base_url = base_url.rstrip("/")
+        self._signer = signer
+        self._network: Network | None = local_network(chain_id, hub) if hub is not None else None
+        self._budget = budget if budget is not None else RateBudget(sleep=sleep)
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._page_size = page_size
+        self._max_pages = max_pages
+        self._max_body = max_body_bytes
+        self._stake_of = stake_of
+        self._consumed_of = consumed_of
+        self._sleep = sleep
+        self._write_lock = write_lock if write_lock is not None else threading.Lock()
+        self.stats = ClientStats()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            transport=transport,
+            headers={"user-agent": "iexec-pricebot", **(headers or {})},
+            follow_redirects=False,
+        )
+
+    @classmethod
+    def for_network(
+        cls, network: Network, *, verify_hashes: bool = True, **kwargs: Any
+    ) -> MarketApiClient:
+        """A client for ``network.market_url``, checking order hashes against its hub."""
+        return cls(
+            network.market_url,
+            network.chain_id,
+            hub=network.hub if verify_hashes else None,
+            **kwargs,
+        )
+
+    @property
+    def budget(self) -> RateBudget:
+        return self._budget
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MarketApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transport and errors
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str | int] | None = None,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One HTTP exchange, budgeted, with every failure translated into ``bot.errors``."""
+        where = f"{method} {path}"
+        self._budget.acquire()
+        self.stats.requests += 1
+        query: dict[str, str | int] = {"chainId": self.chain_id, **(params or {})}
+        try:
+            with self._http.stream(method, path, params=query, json=body, headers=headers) as resp:
+                raw = self._read_limited(resp, where)
+                status = resp.status_code
+                retry_after = resp.headers.get("retry-after")
+        except httpx.UnsupportedProtocol as exc:
+            raise ConfigError(f"market_url {self.base_url!r}: {exc}") from None
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise RequestNotSent(f"{where}: cannot connect ({type(exc).__name__}: {exc})") from None
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"{where}: timed out ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            raise TransientError(f"{where}: {type(exc).__name__}: {exc}") from None
+        payload = self._decode(raw)
+        message = error_message(payload)
+        if status == 429:
+            self.stats.rate_limited += 1
+            delay = _parse_retry_after(retry_after)
+            if delay is not None:
+                self._budget.hold(delay)
+            raise RateLimited(f"{where}: HTTP 429: {message or 'rate limited'}", retry_after=delay)
+        if status >= 500:
+            shown = message or (raw[:200].decode("utf-8", "replace") if raw else "no body")
+            raise TransientError(f"{where}: HTTP {status}: {shown}")
+        if 400 <= status < 500:
+            raise RejectedError(message or f"{where} answered without an error message", status)
+        if not 200 <= status < 300:
+            raise MalformedResponse(where, f"unexpected HTTP {status}")
+        if not isinstance(payload, dict) or payload.get("ok") is not True:
+            raise MalformedResponse(where, "expected a JSON object with ok: true")
+        return payload
+
+    def _read_limited(self, resp: httpx.Response, where: str) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_bytes():
+            size += len(chunk)
+            if size > self._max_body:
+                raise MalformedResponse(where, f"body larger than {self._max_body} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _decode(raw: bytes) -> object:
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            return None
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            # The shared budget already holds every caller until Retry-After has passed.
+            return random.uniform(0.0, self._retry.initial_wait)
+        backoff = wait_random_exponential(
+            multiplier=self._retry.initial_wait, max=self._retry.max_wait
+        )
+        return float(backoff(state))
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self.stats.retries += 1
+        exc = state.outcome.exception() if state.outcome is not None else None
+        log.info("market: retry %d after %s", state.attempt_number, exc)
+
+    def _retrying(self, op: Callable[[], T], *, idempotent: bool = True) -> T:
+        retrying = Retrying(
+            stop=stop_after_attempt(self._retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_retryable if idempotent else _retryable_unsent),
+            sleep=self._sleep,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        return retrying(op)
+
+    def _get(self, path: str, params: dict[str, str | int] | None = None) -> dict[str, Any]:
+        return self._retrying(lambda: self._send("GET", path, params=params))
+
+    # ------------------------------------------------------------------ validation helpers
+
+    def _drop(self, where: str, ident: object, reason: str) -> None:
+        self.stats.drop(where)
+        log.warning("market: %s: dropped %s: %s", where, ident, reason)
+
+    def _pages(
+        self, path: str, params: dict[str, str | int], key: str, model: type[M]
+    ) -> Iterator[M]:
+        """Every valid item of every page; stops early if the consumer stops iterating."""
+        where = f"GET {path}"
+        for page_index in range(self._max_pages):
+            payload = self._get(
+                path, {**params, "pageIndex": page_index, "pageSize": self._page_size}
+            )
+            try:
+                page = WirePage.model_validate(payload)
+            except ValidationError as exc:
+                raise MalformedResponse(where, describe_validation_error(exc)) from None
+            items = payload.get(key)
+            if not isinstance(items, list):
+                raise MalformedResponse(where, f"{key} must be a list")
+            if len(items) > self._page_size:
+                raise MalformedResponse(
+                    where, f"{len(items)} {key} on a page of pageSize {self._page_size}"
+                )
+            for item in items:
+                try:
+                    yield model.model_validate(item)
+                except ValidationError as exc:
+                    ident = item.get("orderHash") if isinstance(item, dict) else None
+                    self._drop(where, ident or "an item", describe_validation_error(exc))
+            if page.nextPage is None or not items:
+                return
+        raise MalformedResponse(
+            where, f"more than max_pages={self._max_pages} pages of {self._page_size}"
+        )
+
+    def _order_problem(self, rec: WireWorkerpoolOrderRecord) -> str | None:
+        if rec.chainId != self.chain_id:
+            return f"chainId {rec.chainId}, expected {self.chain_id}"
+        if self._network is not None:
+            expected = hash_order(self._network, to_signed_order(rec).order)
+            if expected != rec.orderHash:
+                return f"orderHash does not match the order's fields on this hub ({expected})"
+        return None
+
+    def _book_params(self, q: BookQuery) -> dict[str, str | int]:
+        params: dict[str, str | int] = {}
+        if q.workerpool is not None:
+            params["workerpool"] = q.workerpool
+        if q.workerpool_owner is not None:
+            params["workerpoolOwner"] = q.workerpool_owner
+        if q.category is not None:
+            params["category"] = q.category
+        if q.min_tag is not None:
+            params["minTag"] = tag_to_bytes32(q.min_tag)
+        if q.max_tag is not None:
+            params["maxTag"] = tag_to_bytes32(q.max_tag)
+        if q.min_trust is not None:
+            params["minTrust"] = q.min_trust
+        if q.min_volume is not None:
+            params["minVolume"] = q.min_volume
+        for name, value, strict in (
+            ("app", q.app, q.is_app_strict),
+            ("dataset", q.dataset, q.is_dataset_strict),
+            ("requester", q.requester, q.is_requester_strict),
+        ):
+            if value is not None:
+                params[name] = value
+                params[f"is{name.capitalize()}Strict"] = _bool(strict)
+        return params
+
+    @staticmethod
+    def _normalized(q: BookQuery) -> BookQuery:
+        for name, value in (
+            ("category", q.category),
+            ("min_trust", q.min_trust),
+            ("min_volume", q.min_volume),
+            ("min_tag", q.min_tag),
+            ("max_tag", q.max_tag),
+        ):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise InputError(f"query.{name}", "must be a non-negative integer", value)
+        return BookQuery(
+            category=q.category,
+            min_tag=q.min_tag,
+            max_tag=q.max_tag,
+            min_trust=q.min_trust,
+            min_volume=q.min_volume,
+            workerpool=_norm_filter(q.workerpool, "query.workerpool"),
+            workerpool_owner=None
+            if q.workerpool_owner is None
+            else norm_address(q.workerpool_owner, "query.workerpool_owner"),
+            app=_norm_filter(q.app, "query.app"),
+            dataset=_norm_filter(q.dataset, "query.dataset"),
+            requester=_norm_filter(q.requester, "query.requester"),
+            is_app_strict=q.is_app_strict,
+            is_dataset_strict=q.is_dataset_strict,
+            is_requester_strict=q.is_requester_strict,
+        )
+
+    # ------------------------------------------------------------------ reads
+
+    def _book_records(self, query: BookQuery) -> list[WireWorkerpoolOrderRecord]:
+        q = self._normalized(query)
+        where = "GET /workerpoolorders"
+        seen: set[str] = set()
+        out: list[WireWorkerpoolOrderRecord] = []
+        for rec in self._pages(
+            "/workerpoolorders", self._book_params(q), "orders", WireWorkerpoolOrderRecord
+        ):
+            problem = self._order_problem(rec) or _book_mismatch(to_book_entry(rec), q)
+            if problem is not None:
+                self._drop(where, rec.orderHash, problem)
+                continue
+            if rec.orderHash in seen:  # the book moved between two pages
+                continue
+            seen.add(rec.orderHash)
+            out.append(rec)
+        out.sort(key=lambda r: (r.order.workerpoolprice, r.publicationTimestamp, r.orderHash))
+        return out
+
+    def workerpool_orders(self, query: BookQuery) -> list[BookEntry]:
+        """Every page of open workerpool orders matching ``query``, cheapest first then earliest."""
+        return [to_book_entry(r) for r in self._book_records(query)]
+
+    def our_orders(self, workerpool: str) -> list[OwnOrder]:
+        """Every open order listed for ``workerpool``, restricted ones included, with the full
+        signed order (what reconcile needs to cancel a stray one on chain)."""
+        pool = norm_address(workerpool, "workerpool")
+        query = BookQuery(workerpool=pool, app="any", dataset="any", requester="any")
+        return [to_own_order(r) for r in self._book_records(query)]
+
+    def _order_record(self, order_hash: str) -> WireWorkerpoolOrderRecord | None:
+        h = norm_bytes32(order_hash, "order_hash")
+        where = "GET /workerpoolorders/:orderHash"
+        try:
+            payload = self._get(f"/workerpoolorders/{h}")
+        except RejectedError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        try:
+            rec = WireWorkerpoolOrderRecord.model_validate(payload)
+        except ValidationError as exc:
+            raise MalformedResponse(where, describe_validation_error(exc)) from None
+        if rec.orderHash != h:
+            raise MalformedResponse(where, f"asked for {h}, got {rec.orderHash}")
+        problem = self._order_problem(rec)
+        if problem is not None:
+            raise MalformedResponse(where, problem)
+        return rec
+
+    def workerpool_order(self, order_hash: str) -> BookEntry | None:
+        """The order's record in any status (open, filled, canceled, dead); None if not listed."""
+        rec = self._order_record(order_hash)
+        return None if rec is None else to_book_entry(rec)
+
+    def own_order(self, order_hash: str) -> OwnOrder | None:
+        rec = self._order_record(order_hash)
+        return None if rec is None else to_own_order(rec)
+
+    def request_orders(
+        self,
+        category: int | None = None,
+        workerpool: str | None = None,
+        *,
+        min_volume: int | None = None,
+        max_trust: int | None = None,
+    ) -> list[RequestOrderView]:
+        """Open request orders, highest ``workerpoolmaxprice`` first.
+
+        Without ``workerpool`` the API lists only requests open to any pool. With it, the
+        non-strict filter lists requests open to any pool *and* those addressed to that pool
+        (restrict in {0x0, pool}, market-api.md 4.5), so one query sees all our demand.
+        """
+        pool = None if workerpool is None else norm_address(workerpool, "workerpool")
+        params: dict[str, str | int] = {}
+        if category is not None:
+            params["category"] = category
+        if pool is not None:
+            params["workerpool"] = pool
+            params["isWorkerpoolStrict"] = "false"
+        if min_volume is not None:
+            params["minVolume"] = min_volume
+        if max_trust is not None:
+            params["maxTrust"] = max_trust
+        where = "GET /requestorders"
+        seen: set[str] = set()
+        out: list[RequestOrderView] = []
+        for rec in self._pages("/requestorders", params, "orders", WireRequestOrderRecord):
+            o = rec.order
+            problem = None
+            if rec.chainId != self.chain_id:
+                problem = f"chainId {rec.chainId}, expected {self.chain_id}"
+            elif rec.status != MarketStatus.OPEN:
+                problem = f"status {rec.status} in a list of open orders"
+            elif o.workerpool not in (ZERO_ADDRESS, pool):
+                problem = f"addressed to workerpool {o.workerpool}, asked for {pool or 'any'}"
+            elif category is not None and o.category != category:
+                problem = f"category {o.category} but asked for {category}"
+            elif min_volume is not None and rec.remaining < min_volume:
+                problem = f"remaining {rec.remaining} below minVolume {min_volume}"
+            elif max_trust is not None and o.trust > max_trust:
+                problem = f"trust {o.trust} above maxTrust {max_trust}"
+            if problem is not None:
+                self._drop(where, rec.orderHash, problem)
+                continue
+            if rec.orderHash in seen:
+                continue
+            seen.add(rec.orderHash)
+            out.append(to_request_view(rec))
+        out.sort(key=lambda r: (-r.workerpoolmaxprice, r.published_at, r.order_hash))
+        return out
+
+    def deals(
+        self,
+        workerpool: str | None,
+        since: float | None = None,
+        *,
+        category: int | None = None,
+        max_items: int = 1000,
+    ) -> list[Deal]:
+        """Deals of ``workerpool`` (all pools if None), newest first, back to ``since``.
+
+        The API sorts by block number, newest first, so paging stops at the first deal older
+        than ``since`` or after ``max_items`` deals: history costs requests.
+        """
+        pool = None if workerpool is None else norm_address(workerpool, "workerpool")
+        params: dict[str, str | int] = {}
+        if pool is not None:
+            params["workerpool"] = pool
+        if category is not None:
+            params["category"] = category
+        where = "GET /deals"
+        seen: set[str] = set()
+        out: list[Deal] = []
+        for wire in self._pages("/deals", params, "deals", WireDeal):
+            if since is not None and wire.blockTimestamp < since:
+                break
+            problem = None
+            if wire.chainId != self.chain_id:
+                problem = f"chainId {wire.chainId}, expected {self.chain_id}"
+            elif pool is not None and wire.workerpool.pointer != pool:
+                problem = f"workerpool {wire.workerpool.pointer} but asked for {pool}"
+            elif category is not None and wire.category != category:
+                problem = f"category {wire.category} but asked for {category}"
+            if problem is not None:
+                self._drop(where, wire.dealid, problem)
+                continue
+            if wire.dealid in seen:
+                continue
+            seen.add(wire.dealid)
+            out.append(to_deal(wire))
+            if len(out) >= max_items:
+                break
+        return out
+
+    def categories(self) -> list[Category]:
+        """The categories the marketplace indexed from ``CreateCategory`` events, by id."""
+        where = "GET /categories"
+        found: dict[int, Category] = {}
+        for wire in self._pages("/categories", {}, "categories", WireCategory):
+            if wire.chainId != self.chain_id:
+                self._drop(where, wire.catid, f"chainId {wire.chainId}, expected {self.chain_id}")
+                continue
+            found[wire.catid] = to_category(wire)
+        return [found[k] for k in sorted(found)]
+
+    # ------------------------------------------------------------------ writes
+
+    def _require_signer(self) -> Signer:
+        if self._signer is None:
+            raise ConfigError("market client has no signer: publishing needs the owner key")
+        return self._signer
+
+    def _authorization(self) -> str:
+        """Fetch a fresh one-use challenge, check it, sign it: ``<hash>_<signature>_<address>``."""
+        signer = self._require_signer()
+        address = to_checksum_address(signer.address)
+        payload = self._send("GET", "/challenge", params={"address": address})
+        text = challenge_text(payload.get("data"), self.chain_id)
+        signature = signer.sign_gateway_challenge(self.chain_id, text)
+        return f"{gateway_challenge_hash(self.chain_id, text)}_{signature}_{address}"
+
+    def _authed(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        auth = self._authorization()
+        return self._send(method, path, body=body, headers={"authorization": auth})
+
+    def check_publishable(self, signed: SignedWorkerpoolOrder) -> None:
+        """Refuse, before any request, an order the marketplace is bound to reject."""
+        o = signed.order
+        for name, value in (
+            ("workerpoolprice", o.workerpoolprice),
+            ("volume", o.volume),
+            ("category", o.category),
+            ("trust", o.trust),
+        ):
+            if value > MAX_SAFE_INTEGER:
+                raise RuleViolation(
+                    "market-safe-integer",
+                    f"{name} {value} exceeds 2^53-1, the largest number the marketplace stores",
+                )
+        if self._stake_of is None or o.workerpoolprice == 0:
+            return
+        owner = self._require_signer().address
+        consumed = self._consumed_of(signed.order_hash) if self._consumed_of is not None else 0
+        remaining = o.volume - consumed
+        if remaining <= 0:
+            raise RuleViolation(
+                "market-consumed", f"order {signed.order_hash} is already fully consumed on chain"
+            )
+        need = required_stake(o.workerpoolprice, remaining)
+        have = self._stake_of(owner)
+        if have < need:
+            raise RuleViolation(
+                "market-stake",
+                f"owner {owner} stake {have} nRLC is below floor(price x 30 / 100) x remaining"
+                f" = {need} nRLC (price {o.workerpoolprice}, remaining {remaining})",
+            )
+
+    def _confirm_open(self, signed: SignedWorkerpoolOrder, cause: Exception) -> str:
+        """A publish whose answer was lost or "already published": success iff listed open."""
+        rec = self._order_record(signed.order_hash)
+        if rec is not None and rec.status == MarketStatus.OPEN:
+            log.info("market: %s is published (confirmed after: %s)", signed.order_hash, cause)
+            return signed.order_hash
+        if rec is not None and isinstance(cause, RejectedError):
+            raise RejectedError(
+                f"{cause.server_message} (status {rec.status}: it cannot be listed again)",
+                cause.status,
+            ) from cause
+        raise cause
+
+    def publish(self, signed: SignedWorkerpoolOrder) -> str:
+        """Publish; returns the order hash. "Already published" and open is a success."""
+        self.check_publishable(signed)
+        order = {**signed.order.fields(), "sign": signed.sign}
+        where = "POST /workerpoolorders"
+        with self._write_lock:
+            try:
+                payload = self._retrying(
+                    lambda: self._authed("POST", "/workerpoolorders", {"order": order})
+                )
+            except RejectedError as exc:
+                if ALREADY_PUBLISHED in exc.server_message.lower():
+                    return self._confirm_open(signed, exc)
+                raise
+            except MalformedResponse as exc:
+                if exc.where != where:
+                    raise
+                return self._confirm_open(signed, exc)
+        try:
+            rec = WireWorkerpoolOrderRecord.model_validate(payload.get("published"))
+        except ValidationError as exc:
+            return self._confirm_open(
+                signed, MalformedResponse(where, describe_validation_error(exc))
+            )
+        if rec.orderHash != signed.order_hash:
+            raise NetworkMismatch(
+                f"{where}: the marketplace hashed the order as {rec.orderHash}, we signed "
+                f"{signed.order_hash}: it serves another chain or hub"
+            )
+        return signed.order_hash
+
+    @staticmethod
+    def _unpublished(payload: dict[str, Any], where: str) -> list[str]:
+        hashes = payload.get("unpublished")
+        if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
+            raise MalformedResponse(where, "unpublished must be a list of order hashes")
+        try:
+            return [norm_bytes32(h, "unpublished") for h in hashes]
+        except InputError as exc:
+            raise MalformedResponse(where, str(exc)) from None
+
+    @staticmethod
+    def _nothing_to_unpublish(exc: RejectedError) -> bool:
+        msg = exc.server_message.lower()
+        return exc.status == 404 or "not published" in msg or "not found" in msg
+
+    def unpublish(self, order_hash: str) -> None:
+        """Remove from the listing (the order stays valid on chain). Idempotent."""
+        h = norm_bytes32(order_hash, "order_hash")
+        where = "PUT /workerpoolorders"
+        body = {"target": "unpublish_orderHash", "orderHash": h}
+        with self._write_lock:
+            try:
+                payload = self._retrying(lambda: self._authed("PUT", "/workerpoolorders", body))
+            except RejectedError as exc:
+                if self._nothing_to_unpublish(exc):
+                    rec = self._order_record(h)
+                    if rec is None or rec.status != MarketStatus.OPEN:
+                        return
+                raise
+        if h not in self._unpublished(payload, where):
+            raise MalformedResponse(where, f"the answer does not list {h} as unpublished")
+
+    def unpublish_last(self, workerpool: str) -> str | None:
+        """Unpublish our most recently published open order of ``workerpool``; None if none.
+
+        Not idempotent (a repeat would take the next one), so only failures the server surely
+        did not act on are retried.
+        """
+        pool = norm_address(workerpool, "workerpool")
+        where = "PUT /workerpoolorders"
+        body = {"target": "unpublish_last", "workerpool": pool}
+        with self._write_lock:
+            try:
+                payload = self._retrying(
+                    lambda: self._authed("PUT", "/workerpoolorders", body), idempotent=False
+                )
+            except RejectedError as exc:
+                if "no open workerpoolorder" in exc.server_message.lower():
+                    return None
+                raise
+        hashes = self._unpublished(payload, where)
+        if len(hashes) != 1:
+            raise MalformedResponse(where, f"unpublish_last answered {len(hashes)} hashes")
+        return hashes[0]
+
+    def unpublish_all(self, workerpool: str) -> list[str]:
+        """Unpublish every open order we published for ``workerpool``; returns their hashes."""
+        pool = norm_address(workerpool, "workerpool")
+        where = "PUT /workerpoolorders"
+        body = {"target": "unpublish_all", "workerpool": pool}
+        with self._write_lock:
+            try:
+                payload = self._retrying(lambda: self._authed("PUT", "/workerpoolorders", body))
+            except RejectedError as exc:
+                if "no open workerpoolorder" in exc.server_message.lower():
+                    return []
+                raise
+        return self._unpublished(payload, where)

@@ -1,0 +1,595 @@
+"""The whole local iExec world in one supervisor: chain, marketplace, core, pool and agents.
+
+``Sandbox`` starts, in order: anvil with PoCo deployed (our workerpool, an app, competitor pools
+with stake, funded requesters), the local marketplace, the simulated pool with its deal feed and
+its core ``/metrics`` endpoint, and the agents driver. Everything it starts is entered on one
+``ExitStack``, so ``stop()`` (or an exception half-way through ``start()``) unwinds exactly what
+was started, in reverse order.
+
+It writes ``DIR/sandbox.json`` (where everything is, which keys to use — anvil's well-known public
+test keys only — and the pids to stop), ``DIR/pricebot.toml`` (the bot config, from the
+``config/sandbox.toml`` template) and ``DIR/env.sh`` (the key variables the bot reads).
+
+``python -m bot.sandbox.stack --state-dir DIR`` runs a supervisor until SIGTERM/SIGINT; that is
+what ``pricebot sandbox up --detach`` spawns and ``pricebot sandbox down`` stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.config import load_config
+from bot.errors import ConfigError
+from bot.model import NRLC_PER_RLC
+from bot.sandbox.anvil import ANVIL_KEYS, AnvilNode, repo_root, run_anvil
+from bot.sandbox.pool import ChainDealFeed, CoreMetricsServer, PoolSpec, SimulatedPool
+from bot.signing import address_of
+from bot.sim.agents import (
+    EnteringLeaving,
+    FixedCompetitor,
+    IntDist,
+    PriceDist,
+    RandomWalkCompetitor,
+    RequesterModel,
+    UndercutCompetitor,
+)
+
+__all__ = [
+    "SANDBOX_FILE",
+    "Sandbox",
+    "SandboxInfo",
+    "WorldSpec",
+    "is_running",
+    "read_info",
+    "render_config",
+    "spawn_detached",
+    "stop_detached",
+]
+
+log = logging.getLogger(__name__)
+
+SANDBOX_FILE = "sandbox.json"
+CONFIG_FILE = "pricebot.toml"
+ENV_FILE = "env.sh"
+LOG_FILE = "sandbox.log"
+READY_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 15.0
+
+# Roles of anvil's default-mnemonic accounts (public test keys) in the sandbox.
+DEPLOYER_KEY = ANVIL_KEYS[0]
+OWNER_KEY = ANVIL_KEYS[1]
+GAS_KEY = ANVIL_KEYS[2]
+COMPETITOR_KEYS = ANVIL_KEYS[3:7]
+REQUESTER_KEYS = ANVIL_KEYS[7:9]
+APP_OWNER_KEY = ANVIL_KEYS[9]
+
+RLC = NRLC_PER_RLC
+
+
+@dataclass(frozen=True, slots=True)
+class WorldSpec:
+    """The sandbox world: our pool's shape, stakes, agent pace and which agents exist."""
+
+    seed: int = 1
+    chain_id: int = 31337
+    pool: PoolSpec = field(default_factory=lambda: PoolSpec(workers=3, slots_per_worker=2))
+    owner_stake: int = 5_000 * RLC
+    competitor_stake: int = 5_000 * RLC
+    requester_funds: int = 5_000 * RLC
+    agents_period: float = 1.0
+    competitors: bool = True
+    requesters: bool = True
+    adversary_share: float = 0.3
+    demand_per_min: float = 8.0
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxInfo:
+    """What ``sandbox.json`` holds: enough for the bot, the tests and ``sandbox down``."""
+
+    rpc_url: str
+    chain_id: int
+    hub: str
+    rlc: str
+    market_url: str
+    core_url: str
+    workerpool: str
+    owner: str
+    owner_key: str
+    gas_key: str
+    app: str
+    competitors: list[dict[str, str]]
+    requesters: list[str]
+    pids: dict[str, int]
+    config: str
+    state_dir: str
+    status: str = "ready"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SandboxInfo:
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def bot_env(self) -> dict[str, str]:
+        """The environment the bot needs to act for the sandbox pool."""
+        return {"PRICEBOT_PRIVATE_KEY": self.owner_key, "PRICEBOT_GAS_PRIVATE_KEY": self.gas_key}
+
+
+def read_info(state_dir: Path) -> SandboxInfo:
+    path = Path(state_dir) / SANDBOX_FILE
+    try:
+        return SandboxInfo.from_json(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no sandbox here (run `pricebot sandbox up`)") from None
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{path}: unreadable sandbox state: {exc}") from None
+
+
+# --- the bot's config ----------------------------------------------------------------------------
+
+_TEMPLATE = repo_root() / "config" / "sandbox.toml"
+
+
+def _replacer(value: str) -> Callable[[re.Match[str]], str]:
+    def replace(m: re.Match[str]) -> str:
+        return f"{m.group(1)}{value}{m.group(2) or ''}"
+
+    return replace
+
+
+def render_config(
+    template: str,
+    *,
+    chain_id: int,
+    hub: str,
+    workerpool: str,
+    rpc_url: str,
+    market_url: str,
+    core_url: str,
+    journal_dir: str,
+) -> str:
+    """Fill the template's "filled in" lines, keeping its comments; every line must be found."""
+    values: dict[str, str] = {
+        "chain_id": str(chain_id),
+        "hub": json.dumps(hub),
+        "workerpool": json.dumps(workerpool),
+        "rpc_urls": json.dumps([rpc_url]),
+        "market_url": json.dumps(market_url),
+        "core_url": json.dumps(core_url),
+        "journal_dir": json.dumps(journal_dir),
+    }
+    text = template
+    for key, value in values.items():
+        pattern = re.compile(rf"^({re.escape(key)}\s*=\s*)[^#\n]*?(\s*#.*)?$", re.MULTILINE)
+        text, count = pattern.subn(_replacer(value), text)
+        if count != 1:
+            raise ConfigError(f"{_TEMPLATE}: expected one `{key} = ...` line, found {count}")
+    return text
+
+
+# --- agents ---------------------------------------------------------------------------------------
+
+
+def _agents(spec: WorldSpec, pools: list[str], origin: float) -> tuple[list[Any], list[Any]]:
+    """Four competitor behaviours and two requester populations, priced around 0.01-0.05 RLC."""
+    m = RLC // 1000  # 1 mRLC = 0.001 RLC
+    competitors: list[Any] = []
+    if spec.competitors:
+        competitors = [
+            FixedCompetitor(pool=pools[0], category=0, price=40 * m, volume=2, period_s=20.0),
+            UndercutCompetitor(
+                pool=pools[1],
+                category=0,
+                floor=12 * m,
+                ceiling=45 * m,
+                step=2 * m,
+                volume=2,
+                period_s=12.0,
+            ),
+            RandomWalkCompetitor(
+                pool=pools[2],
+                category=0,
+                start=30 * m,
+                floor=15 * m,
+                ceiling=60 * m,
+                sigma=0.15,
+                volume=2,
+                period_s=8.0,
+            ),
+            EnteringLeaving(
+                inner=FixedCompetitor(pool=pools[3], category=0, price=18 * m, volume=1),
+                origin=origin,
+                windows=((45.0, 85.0),),
+            ),
+        ]
+    requesters: list[Any] = []
+    if spec.requesters:
+        requesters = [
+            RequesterModel(
+                name="takers",
+                kind="taker",
+                category=0,
+                rate_per_min=spec.demand_per_min * 0.6,
+                max_price=PriceDist(kind="loguniform", low=10 * m, high=80 * m),
+                volume=IntDist(1, 2),
+                patience_s=20.0,
+                adversarial_share=spec.adversary_share,
+                origin=origin,
+            ),
+            RequesterModel(
+                name="capped",
+                kind="capped",
+                category=0,
+                rate_per_min=spec.demand_per_min * 0.4,
+                max_price=PriceDist(kind="choice", values=(20 * m, 35 * m, 60 * m)),
+                volume=IntDist(1, 1),
+                patience_s=30.0,
+                origin=origin,
+            ),
+        ]
+    return competitors, requesters
+
+
+# --- the stack ------------------------------------------------------------------------------------
+
+
+class Sandbox:
+    """Start and stop the whole world; ``info`` says where everything is."""
+
+    def __init__(self, state_dir: Path, spec: WorldSpec | None = None) -> None:
+        self.state_dir = Path(state_dir).resolve()
+        self.spec = spec or WorldSpec()
+        self._stack = contextlib.ExitStack()
+        self._stop = threading.Event()
+        self.info: SandboxInfo | None = None
+        self.node: AnvilNode | None = None
+        self.pool: SimulatedPool | None = None
+        self.feed: ChainDealFeed | None = None
+        self.driver: Any = None
+        self.deployment: Any = None
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> SandboxInfo:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> SandboxInfo:
+        from bot.sandbox import poco
+        from bot.sandbox.agents_driver import (
+            AgentsDriver,
+            ChainOps,
+            Competitor,
+            MarketHttp,
+            Requester,
+            Wallet,
+        )
+
+        spec = self.spec
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.monotonic()
+        node = self._stack.enter_context(run_anvil(spec.chain_id))
+        self.node = node
+        dep = poco.deploy_poco(node.rpc_url, DEPLOYER_KEY)
+        self.deployment = dep
+        owner = address_of(OWNER_KEY)
+        workerpool = poco.create_workerpool(dep, OWNER_KEY, "pricebot-sandbox-pool")
+        poco.fund_rlc(dep, owner, spec.owner_stake, from_key=DEPLOYER_KEY)
+        poco.deposit_stake(dep, OWNER_KEY, spec.owner_stake)
+        app = poco.create_app(dep, APP_OWNER_KEY, "pricebot-sandbox-app")
+        pools: list[str] = []
+        for i, key in enumerate(COMPETITOR_KEYS):
+            pools.append(poco.create_workerpool(dep, key, f"competitor-{i}"))
+            poco.fund_rlc(dep, address_of(key), spec.competitor_stake, from_key=DEPLOYER_KEY)
+            poco.deposit_stake(dep, key, spec.competitor_stake)
+        for key in REQUESTER_KEYS:
+            poco.fund_rlc(dep, address_of(key), spec.requester_funds, from_key=DEPLOYER_KEY)
+            poco.deposit_stake(dep, key, spec.requester_funds)
+        log.info("chain ready in %.1f s: hub %s", time.monotonic() - t0, dep.hub)
+
+        market_url = self._start_market(dep)
+
+        now = time.time
+        pool = SimulatedPool(spec.pool, start=now())
+        self.pool = pool
+        core = self._stack.enter_context(CoreMetricsServer(pool, now))
+        feed = ChainDealFeed(node.rpc_url, dep.hub, workerpool, pool, now)
+        self.feed = feed
+        self._thread(feed.run, "deal-feed", 0.5)
+
+        market = MarketHttp(market_url, dep.chain_id)
+        self._stack.callback(market.close)
+        comp_models, req_models = _agents(spec, pools, now())
+        rng = random.Random(spec.seed)
+        competitors = [
+            Competitor(
+                model=model,
+                wallet=Wallet(key, f"10.0.1.{i + 1}"),
+                rng=random.Random(rng.getrandbits(64)),
+            )
+            for i, (model, key) in enumerate(zip(comp_models, COMPETITOR_KEYS, strict=False))
+        ]
+        requesters = [
+            Requester(
+                model=model,
+                wallet=Wallet(key, f"10.0.2.{i + 1}"),
+                rng=random.Random(rng.getrandbits(64)),
+            )
+            for i, (model, key) in enumerate(zip(req_models, REQUESTER_KEYS, strict=False))
+        ]
+        driver = AgentsDriver(
+            deployment=dep,
+            market=market,
+            chain=ChainOps(dep),
+            app=app,
+            app_wallet=Wallet(APP_OWNER_KEY, "10.0.3.1"),
+            competitors=competitors,
+            requesters=requesters,
+            watched_pool=workerpool,
+            clock=now,
+        )
+        self.driver = driver
+        driver.app_order()
+        driver.step()  # competitors are in the book before anyone reads sandbox.json
+        self._stack.callback(driver.withdraw_all)
+        self._thread(driver.run, "agents", spec.agents_period)
+
+        config_path = self.state_dir / CONFIG_FILE
+        config_path.write_text(
+            render_config(
+                _TEMPLATE.read_text(),
+                chain_id=dep.chain_id,
+                hub=dep.hub,
+                workerpool=workerpool,
+                rpc_url=node.rpc_url,
+                market_url=market_url,
+                core_url=core.url,
+                journal_dir=str(self.state_dir / "journal"),
+            )
+        )
+        load_config(config_path, check_strategy=False)  # the rendered file must be valid
+        info = SandboxInfo(
+            rpc_url=node.rpc_url,
+            chain_id=dep.chain_id,
+            hub=dep.hub,
+            rlc=dep.rlc,
+            market_url=market_url,
+            core_url=core.url,
+            workerpool=workerpool,
+            owner=owner,
+            owner_key=OWNER_KEY,
+            gas_key=GAS_KEY,
+            app=app,
+            competitors=[
+                {"workerpool": p, "owner": address_of(k), "kind": type(m).__name__}
+                for p, k, m in zip(pools, COMPETITOR_KEYS, comp_models, strict=False)
+            ],
+            requesters=[address_of(k) for k in REQUESTER_KEYS],
+            pids={"supervisor": os.getpid(), "anvil": node.pid},
+            config=str(config_path),
+            state_dir=str(self.state_dir),
+        )
+        (self.state_dir / ENV_FILE).write_text(
+            "".join(f"export {k}={v}\n" for k, v in info.bot_env().items())
+        )
+        _write_json(self.state_dir / SANDBOX_FILE, info.to_json())
+        self._stack.callback(self._mark_stopped)
+        self.info = info
+        log.info("sandbox ready in %.1f s", time.monotonic() - t0)
+        return info
+
+    def _start_market(self, dep: Any) -> str:
+        from bot.sandbox.market_server import MarketServer, MarketServerConfig
+
+        config = MarketServerConfig(
+            chain_id=dep.chain_id,
+            rpc_url=dep.rpc_url,
+            hub=dep.hub,
+            db_path=str(self.state_dir / "market.sqlite"),
+            watcher_interval=0.5,
+            rate_limit_max=10_000,
+        )
+        server = MarketServer(config).start()
+        self._stack.callback(server.stop)
+        return str(server.url)
+
+    def _thread(self, target: Any, name: str, period: float) -> None:
+        thread = threading.Thread(target=target, args=(self._stop, period), name=name, daemon=True)
+        thread.start()
+
+        def join() -> None:
+            self._stop.set()
+            thread.join(timeout=10)
+
+        self._stack.callback(join)
+
+    def _mark_stopped(self) -> None:
+        path = self.state_dir / SANDBOX_FILE
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(path.read_text())
+            data["status"] = "stopped"
+            _write_json(path, data)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._stack.close()
+
+    def wait(self) -> None:
+        """Block until SIGTERM or SIGINT, then return (the caller stops the sandbox)."""
+        done = threading.Event()
+
+        def handler(signum: int, frame: Any) -> None:
+            done.set()
+
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            while not done.wait(0.5):
+                pass
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+# --- detached supervisor ----------------------------------------------------------------------------
+
+
+def is_running(pid: int, name: str | None = None) -> bool:
+    """True if ``pid`` lives (and its command line mentions ``name``, guarding pid reuse)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if name is None:
+        return True
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z" and name.encode() in cmdline
+
+
+def spawn_detached(
+    state_dir: Path, *, seed: int = 1, timeout: float = READY_TIMEOUT_S
+) -> SandboxInfo:
+    """Start a supervisor in its own session and wait until it has written a ready sandbox.json."""
+    state_dir = Path(state_dir).resolve()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    existing = state_dir / SANDBOX_FILE
+    if existing.exists():
+        info = read_info(state_dir)
+        if info.status == "ready" and is_running(info.pids.get("supervisor", -1), "bot.sandbox"):
+            raise ConfigError(f"{state_dir}: a sandbox is already running (pricebot sandbox down)")
+        existing.unlink()
+    logfile = (state_dir / LOG_FILE).open("ab")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.sandbox.stack",
+            "--state-dir",
+            str(state_dir),
+            "--seed",
+            str(seed),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=str(repo_root()),
+    )
+    logfile.close()
+    (state_dir / "supervisor.pid").write_text(f"{proc.pid}\n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = (state_dir / LOG_FILE).read_text(errors="replace")[-2000:]
+            raise ConfigError(f"the sandbox supervisor exited with {proc.returncode}:\n{tail}")
+        if existing.exists():
+            info = read_info(state_dir)
+            if info.status == "ready" and info.pids.get("supervisor") == proc.pid:
+                return info
+        time.sleep(0.2)
+    stop_detached(state_dir)
+    raise ConfigError(f"the sandbox did not become ready within {timeout:.0f} s; see {LOG_FILE}")
+
+
+def stop_detached(state_dir: Path, timeout: float = STOP_TIMEOUT_S) -> list[int]:
+    """Stop the supervisor (SIGTERM, then SIGKILL) and any anvil it left; return pids stopped."""
+    state_dir = Path(state_dir).resolve()
+    pids: dict[str, int] = {}
+    with contextlib.suppress(ConfigError):
+        pids.update(read_info(state_dir).pids)
+    pid_file = state_dir / "supervisor.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ValueError):
+            pids.setdefault("supervisor", int(pid_file.read_text().strip()))
+    stopped: list[int] = []
+    names = {"supervisor": "bot.sandbox", "anvil": "anvil"}
+    for role in ("supervisor", "anvil"):
+        pid = pids.get(role)
+        if pid is None or not is_running(pid, names[role]):
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and is_running(pid, names[role]):
+            time.sleep(0.1)
+        if is_running(pid, names[role]):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                if role == "supervisor":
+                    os.killpg(pid, signal.SIGKILL)  # its session: anvil included
+                os.kill(pid, signal.SIGKILL)
+        stopped.append(pid)
+    pid_file.unlink(missing_ok=True)
+    return stopped
+
+
+@contextlib.contextmanager
+def detached(state_dir: Path, *, seed: int = 1) -> Iterator[SandboxInfo]:
+    """A detached sandbox for the duration of a block (tests, the demo); always stopped."""
+    try:
+        yield spawn_detached(state_dir, seed=seed)
+    finally:
+        stop_detached(state_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.sandbox.stack")
+    parser.add_argument("--state-dir", required=True, type=Path)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)  # unwinds start() half-way, stopping what it started
+
+    signal.signal(signal.SIGTERM, terminate)
+    sandbox = Sandbox(args.state_dir, WorldSpec(seed=args.seed))
+    sandbox.start()
+    try:
+        sandbox.wait()
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

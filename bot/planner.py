@@ -1,0 +1,364 @@
+"""The planner: desired quotes vs our valid orders -> ordered Keep / Unpublish / Cancel / Publish.
+
+A quote (after the rails) says, for one slot, the price we want and the *total* valid volume of
+ours allowed there. For each of our orders in that slot:
+
+- **keep** it when it is published, its price is within ``deadband`` of the wanted price and it is
+  younger than ``max_order_age_seconds``: it keeps its place in the queue (same price, earliest
+  first);
+- otherwise it goes: it is **unpublished** (cheap, off-chain) and then
+  - if it is **cheaper** than the wanted price it is **cancelled on chain** (unpublish alone leaves
+    a signed order matchable by anyone who kept it, at the old low price);
+  - if it is **dearer** (or as dear, when refreshed for age), it stays valid on chain and either
+    keeps counting against the cap (the new order's volume shrinks by its remaining), or is
+    cancelled. The choice is by cost: the gas of a cancel (``cancel_gas_cost_nrlc``) against the
+    value of the capacity it would idle, ``shrink x new price``. In pragmatic mode
+    (``rails.count_dearer_unpublished = false``) a dearer unpublished order does not count at all,
+    so it is only unpublished; cheaper ones always count.
+- whatever counted volume is still over the slot's cap afterwards is cancelled (left-over dearer
+  orders first, then the newest kept orders);
+- the rest of the slot's volume is **published** as one new order (at the kept price when an
+  order was kept, to keep one price per slot).
+
+Orders of ours in slots nobody quotes are unpublished and cancelled when cheaper than what we want
+in their category (or below the floor), or when the pool no longer has room for them (needs
+``offers``); dearer ones stay valid and counted.
+
+The plan is ordered Keep, Unpublish, Cancel, Publish. Only Publish adds volume or stake, and the
+publishes are sized so the final state fits, so every prefix of the plan keeps the counted valid
+volume within each slot's cap and the stake coverage within the free stake. The executor must
+publish only after the cancels before it are confirmed. If the stake does not cover even what is
+kept, new volume is cut first, then orders are cancelled until it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.capacity import LOAD_EPSILON, load, window_capacity
+from bot.model import Action, Cancel, Keep, OwnOrder, Publish, Quote, Unpublish, required_stake
+from bot.rails import RailsConfig, counts, order_load
+from bot.snapshot import MarketSnapshot, Offer, SlotKey, slot_key_of
+
+__all__ = [
+    "DEFAULT_CANCEL_GAS_COST_NRLC",
+    "Plan",
+    "plan",
+    "within_deadband",
+]
+
+# manageWorkerpoolOrder(CLOSE) costs about 100k gas; on Arbitrum at ~0.01-0.1 gwei that is
+# 1e-6..1e-5 ETH, a few thousandths of an RLC at the time of writing. Configure it per network.
+DEFAULT_CANCEL_GAS_COST_NRLC = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Ordered actions, each with its reason, and planner notes (why volumes were cut)."""
+
+    actions: tuple[Action, ...]
+    notes: tuple[str, ...] = ()
+
+    def of_kind(self, kind: str) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.kind == kind)
+
+
+def within_deadband(old: int, new: int, deadband: float) -> bool:
+    """True when moving from ``old`` to ``new`` is too small to be worth a new order."""
+    if old == new:
+        return True
+    if old <= 0:
+        return False
+    return abs(new - old) <= deadband * old
+
+
+@dataclass(slots=True)
+class _Work:
+    """Mutable scratch space of one planning pass (never leaves this module)."""
+
+    keeps: list[Keep] = field(default_factory=list)
+    unpublishes: list[Unpublish] = field(default_factory=list)
+    cancels: list[Cancel] = field(default_factory=list)
+    publishes: list[Publish] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # Orders that remain valid and count after the plan (hash -> (order, published after)).
+    left: dict[str, tuple[OwnOrder, bool]] = field(default_factory=dict)
+    cancelled: set[str] = field(default_factory=set)
+
+    def cancel(self, o: OwnOrder, reason: str, unpublish_reason: str | None = None) -> None:
+        if o.published and unpublish_reason is not None:
+            self.unpublishes.append(Unpublish(o.order_hash, unpublish_reason))
+        self.cancels.append(Cancel(o.order_hash, reason))
+        self.cancelled.add(o.order_hash)
+        self.left.pop(o.order_hash, None)
+
+
+def _short(h: str) -> str:
+    return h[:10]
+
+
+def plan(
+    snapshot: MarketSnapshot,
+    quotes: Iterable[Quote],
+    cfg: RailsConfig,
+    cancel_gas_cost_nrlc: int = DEFAULT_CANCEL_GAS_COST_NRLC,
+    *,
+    offers: Sequence[Offer] | None = None,
+    kill: Literal["freeze", "withdraw"] | None = None,
+) -> Plan:
+    """Turn wanted quotes into ordered actions; see the module docstring for the rules."""
+    own = snapshot.own_orders
+    if kill == "freeze":
+        return Plan(tuple(Keep(o.order_hash, "kill switch: freeze") for o in own))
+    if kill == "withdraw":
+        unp = [Unpublish(o.order_hash, "kill switch: withdraw") for o in own if o.published]
+        can = [Cancel(o.order_hash, "kill switch: withdraw (close on chain)") for o in own]
+        return Plan((*unp, *can))
+
+    wanted: dict[SlotKey, Quote] = {}
+    for q in quotes:
+        wanted.setdefault(q.key, q)
+    by_slot: dict[SlotKey, list[OwnOrder]] = {}
+    for o in own:
+        by_slot.setdefault(slot_key_of(o), []).append(o)
+
+    w = _Work()
+    for key, q in wanted.items():
+        _plan_slot(w, q, by_slot.pop(key, []), snapshot.at, cfg, cancel_gas_cost_nrlc)
+
+    min_wanted: dict[int, int] = {}
+    for q in wanted.values():
+        if q.volume > 0:
+            min_wanted[q.category] = min(q.price, min_wanted.get(q.category, q.price))
+    strays = [o for orders in by_slot.values() for o in orders]
+    for o in strays:
+        _plan_stray(w, o, min_wanted.get(o.category), cfg)
+    if offers is not None:
+        _fit_shared_capacity(w, strays, wanted, offers, snapshot)
+    _fit_stake(w, snapshot)
+    _fit_open_orders(w, cfg)
+    actions: list[Action] = [*w.keeps, *w.unpublishes, *w.cancels, *w.publishes]
+    return Plan(tuple(actions), tuple(w.notes))
+
+
+def _plan_slot(
+    w: _Work,
+    q: Quote,
+    orders: list[OwnOrder],
+    at: float,
+    cfg: RailsConfig,
+    gas: int,
+) -> None:
+    p, cap = q.price, q.volume
+    keep: list[OwnOrder] = []
+    dearer: list[OwnOrder] = []
+    for o in sorted(orders, key=lambda o: (o.published_at, o.order_hash)):
+        fresh = at - o.published_at < cfg.max_order_age_seconds
+        if o.published and fresh and within_deadband(o.price, p, cfg.deadband):
+            keep.append(o)
+            continue
+        why = (
+            f"price {o.price} -> {p}"
+            if not within_deadband(o.price, p, cfg.deadband)
+            else f"older than {cfg.max_order_age_seconds:.0f}s: refresh"
+        )
+        if o.published:
+            w.unpublishes.append(Unpublish(o.order_hash, f"replaced ({why})"))
+        if o.price < p:
+            w.cancels.append(
+                Cancel(
+                    o.order_hash,
+                    f"cheaper ({o.price} < {p}); unpublish alone leaves it matchable on chain",
+                )
+            )
+            w.cancelled.add(o.order_hash)
+        elif not counts(o, p, cfg):
+            w.notes.append(
+                f"{_short(o.order_hash)} dearer ({o.price} > {p}) and unpublished: "
+                "not counted (pragmatic mode)"
+            )
+        else:
+            dearer.append(o)
+
+    kept_volume = sum(o.remaining for o in keep)
+    # Cost choice for each dearer order that would keep counting (dearest first: most idle).
+    left_volume = 0
+    left_here: list[OwnOrder] = []
+    for o in sorted(dearer, key=lambda o: -o.price):
+        room = max(0, cap - kept_volume - left_volume)
+        shrink = min(o.remaining, room)
+        idle_value = shrink * p
+        if shrink > 0 and idle_value > gas:
+            w.cancels.append(
+                Cancel(
+                    o.order_hash,
+                    f"dearer ({o.price} > {p}) but left valid it would idle {shrink} tasks "
+                    f"worth {idle_value} nRLC > cancel gas {gas} nRLC",
+                )
+            )
+            w.cancelled.add(o.order_hash)
+            continue
+        left_volume += o.remaining
+        left_here.append(o)
+        w.left[o.order_hash] = (o, False)
+        w.notes.append(
+            f"{_short(o.order_hash)} dearer ({o.price} >= {p}): left valid, its "
+            f"{o.remaining} remaining keeps counting (idle {shrink} tasks worth {idle_value} "
+            f"nRLC <= cancel gas {gas} nRLC)"
+        )
+
+    # Over the slot's cap: cancel left-over dearer orders, then the newest kept ones.
+    for o in sorted(left_here, key=lambda o: -o.remaining):
+        if kept_volume + left_volume <= cap:
+            break
+        left_volume -= o.remaining
+        w.cancel(o, f"over the slot's volume cap {cap}: valid volume must fit capacity")
+    while keep and kept_volume + left_volume > cap:
+        o = keep.pop()
+        kept_volume -= o.remaining
+        w.cancel(
+            o,
+            f"over the slot's volume cap {cap}: valid volume must fit capacity",
+            unpublish_reason=f"over the slot's volume cap {cap}",
+        )
+
+    for o in keep:
+        w.keeps.append(Keep(o.order_hash, f"price {o.price} within deadband of {p}"))
+        w.left[o.order_hash] = (o, True)
+
+    new_volume = cap - kept_volume - left_volume
+    if new_volume > 0:
+        price = min((o.price for o in keep), default=p)
+        reason = q.reason or "strategy quote"
+        if keep:
+            reason = f"{reason}; top-up of {new_volume} at kept price {price}"
+        elif left_volume:
+            reason = f"{reason}; volume {cap} - {left_volume} still valid on older orders"
+        w.publishes.append(
+            Publish(
+                Quote(
+                    category=q.category,
+                    price=price,
+                    volume=new_volume,
+                    tag=q.tag,
+                    trust=q.trust,
+                    apprestrict=q.apprestrict,
+                    datasetrestrict=q.datasetrestrict,
+                    requesterrestrict=q.requesterrestrict,
+                    reason=q.reason,
+                ),
+                reason,
+            )
+        )
+
+
+def _plan_stray(w: _Work, o: OwnOrder, wanted_price: int | None, cfg: RailsConfig) -> None:
+    if o.published:
+        w.unpublishes.append(Unpublish(o.order_hash, "slot no longer wanted"))
+    reference = wanted_price if wanted_price is not None else cfg.floor
+    if o.price < reference:
+        what = "what we want in its category" if wanted_price is not None else "the floor"
+        w.cancels.append(
+            Cancel(o.order_hash, f"not wanted and cheaper ({o.price}) than {what} ({reference})")
+        )
+        w.cancelled.add(o.order_hash)
+    elif counts(o, wanted_price, cfg):
+        w.left[o.order_hash] = (o, False)
+
+
+def _fit_shared_capacity(
+    w: _Work,
+    strays: list[OwnOrder],
+    wanted: dict[SlotKey, Quote],
+    offers: Sequence[Offer],
+    snapshot: MarketSnapshot,
+) -> None:
+    """Cancel stray orders until the counted strays plus the quoted slots fit the pool."""
+    offers_by_key = {o.key: o for o in offers}
+    quoted = 0.0
+    for key, q in wanted.items():
+        offer = offers_by_key.get(key)
+        if offer is not None:
+            quoted += load(q.volume, window_capacity(snapshot.utilization, offer))
+    left_strays = [o for o in strays if o.order_hash in w.left]
+    total = quoted + sum(order_load(o, offers_by_key, snapshot) for o in left_strays)
+    for o in sorted(left_strays, key=lambda o: o.price):
+        if total <= 1.0 + LOAD_EPSILON:
+            break
+        total -= order_load(o, offers_by_key, snapshot)
+        w.cancel(o, "not wanted and the pool has no room for its remaining volume")
+
+
+def _final_stake(w: _Work) -> int:
+    kept = sum(required_stake(o.price, o.remaining) for o, _ in w.left.values())
+    return kept + sum(required_stake(a.quote.price, a.quote.volume) for a in w.publishes)
+
+
+def _fit_stake(w: _Work, snapshot: MarketSnapshot) -> None:
+    """Cut new volume, then cancel counted orders, until the final state is covered."""
+    if snapshot.stake is None:
+        return
+    free = snapshot.stake.free
+    need = _final_stake(w)
+    if need <= free:
+        return
+    for i in range(len(w.publishes) - 1, -1, -1):
+        a = w.publishes[i]
+        per_unit = required_stake(a.quote.price, 1)
+        if per_unit == 0:
+            continue
+        excess = need - free
+        cut = min(a.quote.volume, -(-excess // per_unit))
+        volume = a.quote.volume - cut
+        need -= cut * per_unit
+        w.notes.append(f"publish {a.quote.key[:2]} cut {cut} tasks: free stake {free} nRLC")
+        if volume <= 0:
+            del w.publishes[i]
+        else:
+            q = a.quote
+            w.publishes[i] = Publish(
+                Quote(
+                    category=q.category,
+                    price=q.price,
+                    volume=volume,
+                    tag=q.tag,
+                    trust=q.trust,
+                    apprestrict=q.apprestrict,
+                    datasetrestrict=q.datasetrestrict,
+                    requesterrestrict=q.requesterrestrict,
+                    reason=q.reason,
+                ),
+                f"{a.reason}; cut to {volume} by stake coverage",
+            )
+        if need <= free:
+            return
+    # Still over: cancel what stays valid, unpublished and dearest-stake first, kept last.
+    order = sorted(
+        w.left.values(),
+        key=lambda item: (item[1], -required_stake(item[0].price, item[0].remaining)),
+    )
+    for o, kept in order:
+        if need <= free:
+            break
+        need -= required_stake(o.price, o.remaining)
+        if kept:
+            w.keeps = [k for k in w.keeps if k.order_hash != o.order_hash]
+        w.cancel(
+            o,
+            f"stake coverage: free stake {free} nRLC does not cover the valid orders",
+            unpublish_reason="stake coverage" if kept else None,
+        )
+
+
+def _fit_open_orders(w: _Work, cfg: RailsConfig) -> None:
+    """Drop new orders beyond the wallet's open-order limit (kept ones stay)."""
+    listed = sum(1 for _, published in w.left.values() if published)
+    room = max(0, cfg.max_open_orders - listed)
+    if len(w.publishes) > room:
+        for a in w.publishes[room:]:
+            w.notes.append(
+                f"publish {a.quote.key[:2]} dropped: max_open_orders {cfg.max_open_orders}"
+            )
+        del w.publishes[room:]

@@ -1,0 +1,405 @@
+"""Rails: limits applied to every strategy's output, which no strategy can bypass.
+
+:func:`apply_rails` takes the quotes a strategy wants and returns the quotes the bot may act on,
+with one note per clamp or veto (``RailNote(key, rule, detail)``), or a kill switch. In order:
+
+1. **kill switch** - utilization, market data, our orders or the stake are stale (older than
+   ``stale_after_seconds`` or never read), or the inputs are absurd (negative counts, more
+   computing tasks than slots, an order of ours with more remaining than volume, data from the
+   future): no quote survives and ``kill`` is ``cfg.kill_action`` ("freeze": keep every order as
+   it is; "withdraw": take them off the market).
+2. per quote: a quote for a slot no offer sells, or a second quote for the same slot, is vetoed;
+   **floor / ceiling**; **max step**: at most ``max_step`` relative change against our current
+   price in that slot (the cheapest order of ours published there), then floor / ceiling again
+   (they are hard limits, the step is not).
+3. **volume cap** per slot: ``min(quote volume, rails.max_volume, the offer's capacity)``
+   (bot.capacity). The quote's volume is then the *total* valid volume of ours allowed in that
+   slot: the planner subtracts whatever stays valid there.
+4. **shared capacity**: orders of ours in slots nobody quotes keep their load; the quoted slots
+   share what is left (sum of loads <= 1), scaled down proportionally.
+5. **stake coverage**: sum of floor(price x 30 / 100) x remaining over our valid orders must fit
+   the free stake; quoted volumes are scaled down to fit what unquoted orders leave.
+6. **max open orders**: at most ``max_open_orders`` slots get a quote with volume (the market
+   refuses more open orders per wallet); the rest are vetoed, last first.
+
+The **deadband** and **max order age** need the existing orders one by one, so they live in the
+planner (bot.planner), which also keeps every prefix of its plan within the volume cap and the
+stake. Quotes keep the strategy's reason; the notes say what the rails changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+from bot.capacity import LOAD_EPSILON, load, offer_capacity, window_capacity
+from bot.errors import InputError
+from bot.model import OwnOrder, Quote, required_stake
+from bot.snapshot import MarketSnapshot, Offer, SlotKey, slot_key_of
+
+__all__ = [
+    "KILL_PARTS",
+    "KillAction",
+    "RailNote",
+    "RailsConfig",
+    "RailsResult",
+    "apply_rails",
+    "counts",
+    "order_load",
+]
+
+KillAction = Literal["freeze", "withdraw"]
+
+# Parts of the snapshot the bot cannot act safely without.
+KILL_PARTS: tuple[str, ...] = ("book", "requests", "utilization", "own_orders", "stake")
+
+# Clock skew tolerated before a part "from the future" counts as absurd.
+FUTURE_TOLERANCE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class RailsConfig:
+    """The owner's limits (config section ``[rails]``; same names and defaults as bot.config)."""
+
+    floor: int = 1_000_000  # nRLC (0.001 RLC)
+    ceiling: int = 1_000_000_000  # nRLC (1 RLC)
+    max_step: float = 0.2  # max relative change of price per cycle
+    deadband: float = 0.02  # relative change below which the current order is kept (planner)
+    max_order_age_seconds: float = 86_400  # refresh an order older than this (planner)
+    max_volume: int = 1000  # max valid volume per slot
+    max_open_orders: int = 50  # published orders per wallet (marketplace limit)
+    stale_after_seconds: float = 600
+    kill_action: KillAction = "freeze"
+    count_dearer_unpublished: bool = True  # False: "pragmatic mode" (see bot.planner)
+
+    def __post_init__(self) -> None:
+        def bad(name: str, rule: str) -> InputError:
+            return InputError(f"rails.{name}", rule, getattr(self, name))
+
+        for name in ("floor", "ceiling", "max_volume", "max_open_orders"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise bad(name, "must be an integer >= 0")
+        if self.floor > self.ceiling:
+            raise bad("floor", "must be <= rails.ceiling")
+        if not 0 < self.max_step <= 1:
+            raise bad("max_step", "must be in (0, 1]")
+        if not 0 <= self.deadband < 1:
+            raise bad("deadband", "must be in [0, 1)")
+        if not self.max_order_age_seconds > 0:
+            raise bad("max_order_age_seconds", "must be > 0")
+        if not self.stale_after_seconds > 0:
+            raise bad("stale_after_seconds", "must be > 0")
+        if self.max_open_orders < 1:
+            raise bad("max_open_orders", "must be >= 1")
+        if self.kill_action not in ("freeze", "withdraw"):
+            raise bad("kill_action", "must be 'freeze' or 'withdraw'")
+
+    @classmethod
+    def from_object(cls, obj: object) -> RailsConfig:
+        """Copy the same-named fields of another config object (e.g. bot.config's section)."""
+        if isinstance(obj, RailsConfig):
+            return obj
+        names = cls.__dataclass_fields__
+        return cls(**{n: getattr(obj, n) for n in names if hasattr(obj, n)})
+
+
+class RailNote(NamedTuple):
+    """One clamp or veto: which slot (None for the whole decision), which rule, and why."""
+
+    key: SlotKey | None
+    rule: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RailsResult:
+    """The quotes the bot may act on, what was changed and why, and the kill switch."""
+
+    quotes: tuple[Quote, ...]
+    notes: tuple[RailNote, ...]
+    kill: KillAction | None = None
+    volume_cap: int | None = None  # total valid volume of ours the result allows (all slots)
+
+
+def counts(order: OwnOrder, wanted_price: int | None, cfg: RailsConfig) -> bool:
+    """Whether a valid order counts against volume cap and stake.
+
+    Published orders always count; an unpublished one stays matchable on chain by anyone who
+    kept it, so it counts too, except in pragmatic mode (``count_dearer_unpublished=False``)
+    when it is dearer than what we want now (a requester would rather take the cheaper listed
+    one). Cheaper unpublished orders always count.
+    """
+    if order.published or cfg.count_dearer_unpublished or wanted_price is None:
+        return True
+    return order.price <= wanted_price
+
+
+def _fallback_offer(order: OwnOrder) -> Offer | None:
+    """An offer-shaped stand-in for an order in a slot no offer sells (conservative: k = 7)."""
+    o = order.signed.order
+    try:
+        probe = Offer(category=o.category, task_seconds=1.0, max_volume=0)
+    except InputError:
+        return None
+    return Offer(
+        category=o.category,
+        task_seconds=float(probe.work_clock_time_ref),
+        max_volume=o.volume,
+        tag=o.tag_int,
+        trust=o.trust,
+    )
+
+
+def order_load(
+    order: OwnOrder, offers_by_key: dict[SlotKey, Offer], snapshot: MarketSnapshot
+) -> float:
+    """Share of the pool's window the order's remaining volume would use if matched."""
+    offer = offers_by_key.get(slot_key_of(order)) or _fallback_offer(order)
+    if offer is None:
+        return float("inf")
+    return load(order.remaining, window_capacity(snapshot.utilization, offer))
+
+
+def _absurd(snapshot: MarketSnapshot) -> list[str]:
+    why = []
+    u = snapshot.utilization
+    if u is not None:
+        numbers = (u.registered_cpu, u.computing_cpu, u.registered_gpu, u.computing_gpu, u.backlog)
+        if min(numbers) < 0:
+            why.append(f"negative utilization count {numbers}")
+        if u.computing_cpu > u.registered_cpu or u.computing_gpu > u.registered_gpu:
+            why.append(
+                f"more computing than registered slots "
+                f"(cpu {u.computing_cpu}/{u.registered_cpu}, gpu {u.computing_gpu}/"
+                f"{u.registered_gpu})"
+            )
+    s = snapshot.stake
+    if s is not None and (s.free < 0 or s.locked < 0):
+        why.append(f"negative stake {s}")
+    for o in snapshot.own_orders:
+        if o.remaining > o.signed.order.volume:
+            why.append(f"order {o.order_hash[:10]} remaining {o.remaining} > volume")
+    for part, age in snapshot.ages.items():
+        if age < -FUTURE_TOLERANCE_SECONDS:
+            why.append(f"{part} sampled {-age:.0f}s in the future")
+    return why
+
+
+def _kill(snapshot: MarketSnapshot, cfg: RailsConfig) -> list[RailNote]:
+    notes = []
+    for part in KILL_PARTS:
+        if part in snapshot.stale:
+            age = snapshot.ages.get(part, math.inf)
+            shown = "never read" if math.isinf(age) else f"{age:.0f}s old"
+            notes.append(
+                RailNote(
+                    None,
+                    "kill:stale",
+                    f"{part} is {shown} (limit {cfg.stale_after_seconds:.0f}s)",
+                )
+            )
+    notes.extend(RailNote(None, "kill:absurd", why) for why in _absurd(snapshot))
+    return notes
+
+
+def _step_clamp(price: int, current: int | None, cfg: RailsConfig) -> int:
+    if current is None or current <= 0:
+        return price
+    low = math.ceil(current * (1 - cfg.max_step))
+    high = math.floor(current * (1 + cfg.max_step))
+    return min(max(price, low), high)
+
+
+def apply_rails(
+    quotes: Iterable[Quote],
+    snapshot: MarketSnapshot,
+    offers: Sequence[Offer],
+    cfg: RailsConfig,
+) -> RailsResult:
+    """Clamp or veto ``quotes``; see the module docstring for the rules and their order."""
+    notes: list[RailNote] = []
+    kill_notes = _kill(snapshot, cfg)
+    if kill_notes:
+        return RailsResult((), tuple(kill_notes), cfg.kill_action, None)
+
+    offers_by_key = {o.key: o for o in offers}
+    util = snapshot.utilization
+    kept: dict[SlotKey, Quote] = {}
+    for q in quotes:
+        key = q.key
+        offer = offers_by_key.get(key)
+        if offer is None:
+            notes.append(RailNote(key, "veto:no-offer", "no [[offers]] entry sells this slot"))
+            continue
+        if key in kept:
+            notes.append(RailNote(key, "veto:duplicate", "a second quote for the same slot"))
+            continue
+        price = q.price
+        if price < cfg.floor:
+            notes.append(RailNote(key, "floor", f"{price} raised to floor {cfg.floor}"))
+            price = cfg.floor
+        elif price > cfg.ceiling:
+            notes.append(RailNote(key, "ceiling", f"{price} lowered to ceiling {cfg.ceiling}"))
+            price = cfg.ceiling
+        current = snapshot.current_price(key)
+        stepped = _step_clamp(price, current, cfg)
+        if stepped != price:
+            notes.append(
+                RailNote(
+                    key,
+                    "max-step",
+                    f"{price} -> {stepped}: at most {cfg.max_step:.0%} from current {current}",
+                )
+            )
+            price = min(max(stepped, cfg.floor), cfg.ceiling)
+        volume = q.volume
+        cap = min(cfg.max_volume, offer_capacity(util, offer))
+        if volume > cap:
+            notes.append(
+                RailNote(
+                    key,
+                    "volume-cap",
+                    f"{volume} -> {cap}: capacity {offer_capacity(util, offer)}, "
+                    f"max_volume {cfg.max_volume}",
+                )
+            )
+            volume = cap
+        if price != q.price or volume != q.volume:
+            q = Quote(
+                category=q.category,
+                price=price,
+                volume=volume,
+                tag=q.tag,
+                trust=q.trust,
+                apprestrict=q.apprestrict,
+                datasetrestrict=q.datasetrestrict,
+                requesterrestrict=q.requesterrestrict,
+                reason=q.reason,
+            )
+        kept[key] = q
+
+    # Orders of ours in slots nobody quotes keep their load and stake (the planner unpublishes
+    # them, and cancels some, but cannot be assumed to).
+    min_wanted: dict[int, int] = {}
+    for q in kept.values():
+        if q.volume > 0:
+            min_wanted[q.category] = min(q.price, min_wanted.get(q.category, q.price))
+    other_load = 0.0
+    other_stake = 0
+    other_volume = 0
+    for o in snapshot.own_orders:
+        if slot_key_of(o) in kept:
+            continue
+        if not counts(o, min_wanted.get(o.category), cfg):
+            continue
+        other_load += order_load(o, offers_by_key, snapshot)
+        other_stake += required_stake(o.price, o.remaining)
+        other_volume += o.remaining
+
+    sized = _share_capacity(kept, offers_by_key, snapshot, other_load, notes)
+    sized = _cover_stake(sized, snapshot, other_stake, notes)
+    final = _limit_open_orders(sized, cfg, notes)
+    return RailsResult(
+        tuple(final),
+        tuple(notes),
+        None,
+        other_volume + sum(q.volume for q in final),
+    )
+
+
+def _with_volume(q: Quote, volume: int) -> Quote:
+    return Quote(
+        category=q.category,
+        price=q.price,
+        volume=volume,
+        tag=q.tag,
+        trust=q.trust,
+        apprestrict=q.apprestrict,
+        datasetrestrict=q.datasetrestrict,
+        requesterrestrict=q.requesterrestrict,
+        reason=q.reason,
+    )
+
+
+def _share_capacity(
+    kept: dict[SlotKey, Quote],
+    offers_by_key: dict[SlotKey, Offer],
+    snapshot: MarketSnapshot,
+    other_load: float,
+    notes: list[RailNote],
+) -> list[Quote]:
+    quotes = list(kept.values())
+    caps = [window_capacity(snapshot.utilization, offers_by_key[q.key]) for q in quotes]
+    wanted = sum(load(q.volume, c) for q, c in zip(quotes, caps, strict=True))
+    room = max(0.0, 1.0 - other_load)
+    if wanted <= room + LOAD_EPSILON:
+        return quotes
+    factor = room / wanted if wanted > 0 else 0.0
+    out = []
+    for q, c in zip(quotes, caps, strict=True):
+        v = math.floor(q.volume * factor + LOAD_EPSILON) if c > 0 else 0
+        if v != q.volume:
+            notes.append(
+                RailNote(
+                    q.key,
+                    "shared-capacity",
+                    f"{q.volume} -> {v}: slots are shared; other orders use {other_load:.0%}, "
+                    f"quotes wanted {wanted:.0%} of the window",
+                )
+            )
+            q = _with_volume(q, v)
+        out.append(q)
+    return out
+
+
+def _cover_stake(
+    quotes: list[Quote], snapshot: MarketSnapshot, other_stake: int, notes: list[RailNote]
+) -> list[Quote]:
+    assert snapshot.stake is not None  # a missing stake is stale: killed above
+    room = snapshot.stake.free - other_stake
+    need = sum(required_stake(q.price, q.volume) for q in quotes)
+    if need <= room:
+        return quotes
+    out = []
+    left = max(0, room)
+    factor = left / need if need > 0 else 0.0
+    for q in quotes:
+        per_unit = required_stake(q.price, 1)
+        v = q.volume if per_unit == 0 else min(q.volume, math.floor(q.volume * factor))
+        if per_unit and v * per_unit > left:
+            v = left // per_unit
+        left -= v * per_unit
+        if v != q.volume:
+            notes.append(
+                RailNote(
+                    q.key,
+                    "stake-coverage",
+                    f"{q.volume} -> {v}: free stake {snapshot.stake.free} nRLC, other orders "
+                    f"need {other_stake}, quotes needed {need} (30% of price per task)",
+                )
+            )
+            q = _with_volume(q, v)
+        out.append(q)
+    return out
+
+
+def _limit_open_orders(quotes: list[Quote], cfg: RailsConfig, notes: list[RailNote]) -> list[Quote]:
+    out = []
+    live = 0
+    for q in quotes:
+        if q.volume > 0:
+            if live >= cfg.max_open_orders:
+                notes.append(
+                    RailNote(
+                        q.key,
+                        "veto:max-open-orders",
+                        f"already {cfg.max_open_orders} slots with orders (max_open_orders)",
+                    )
+                )
+                continue
+            live += 1
+        out.append(q)
+    return out

@@ -1,0 +1,323 @@
+"""The strategy contract, its typed parameters and the fence around user code.
+
+A strategy is a class with a frozen ``Params`` dataclass and one pure method::
+
+    decide(snapshot, offers, state, rng) -> Decision
+
+It reads only its inputs: time comes in ``snapshot.at`` and randomness from the seeded
+``random.Random`` it is handed, so the same call gives the same answer live, in the sandbox and in
+a backtest. ``state`` is the plain JSON-serializable dict the strategy returned last time (or
+``initial_state()``); the service persists it, so it must not hold objects. ``decide`` must not
+mutate the state it is given; it returns the new one in the Decision.
+
+Parameters declare their bounds in field metadata (see :func:`param`) so that config checks and
+backtest sweeps can enumerate them (:meth:`Strategy.param_specs`) and so that
+:meth:`Strategy.params_from_mapping` can reject bad config naming ``strategy.params.<key>`` and the
+rule it breaks.
+
+Whatever a strategy does wrong (raises, returns garbage) is caught by :func:`run_fenced`: it logs
+and raises ``StrategyError`` (or abstains, on request), and the caller keeps its current orders
+(freqtrade's strategy_wrapper pattern).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import random
+import types
+import typing
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from bot.errors import InputError, StrategyError
+from bot.model import Quote
+from bot.snapshot import MarketSnapshot, Offer
+
+__all__ = [
+    "Decision",
+    "EmptyParams",
+    "ParamSpec",
+    "Strategy",
+    "param",
+    "quote_for",
+    "run_fenced",
+    "table",
+]
+
+_log = logging.getLogger("pricebot.strategies")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a strategy wants: quotes (each with a one-line reason), its new state, or abstain.
+
+    Abstaining means "I have no opinion now": the caller keeps the current orders as they are.
+    An empty ``quotes`` without abstaining means "list nothing" (existing orders are withdrawn).
+    """
+
+    quotes: tuple[Quote, ...]
+    state: dict[str, Any]
+    abstain: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    """One declared parameter, as sweeps and ``config check`` see it."""
+
+    name: str
+    kind: str  # "int" | "float" | "bool" | "str" | "int|None" | "table" | "ints"
+    default: Any
+    min: float | None
+    max: float | None
+    doc: str
+    choices: tuple[str, ...] | None = None
+
+
+def param(
+    default: Any,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    doc: str = "",
+    choices: Sequence[str] | None = None,
+) -> Any:
+    """A Params field with its bounds (inclusive) and a one-line doc."""
+    meta = {"min": min, "max": max, "doc": doc, "choices": tuple(choices) if choices else None}
+    if isinstance(default, tuple | list):
+        items = tuple(default)
+        return field(default_factory=lambda: items, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def table(
+    default: Mapping[int, int] | None = None,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    doc: str = "",
+) -> Any:
+    """A per-category ``{category: int}`` Params field; bounds apply to every value."""
+    items = dict(default or {})
+    meta = {"min": min, "max": max, "doc": doc, "choices": None}
+    return field(default_factory=lambda: dict(items), metadata=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyParams:
+    """For strategies without parameters."""
+
+
+def _kind(hint: Any) -> str:
+    if hint is bool:
+        return "bool"
+    if hint is int:
+        return "int"
+    if hint is float:
+        return "float"
+    if hint is str:
+        return "str"
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (dict, Mapping) or hint is dict:
+        return "table"
+    if origin is tuple:
+        return "ints"
+    if origin in (types.UnionType, typing.Union) and set(args) == {int, type(None)}:
+        return "int|None"
+    raise TypeError(f"unsupported Params field type {hint!r}")
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_bounds(name: str, spec: ParamSpec, v: float) -> None:
+    if spec.min is not None and v < spec.min:
+        raise InputError(name, f"must be >= {spec.min}", v)
+    if spec.max is not None and v > spec.max:
+        raise InputError(name, f"must be <= {spec.max}", v)
+
+
+def _coerce(spec: ParamSpec, raw: object) -> Any:
+    name = f"strategy.params.{spec.name}"
+    kind = spec.kind
+    if kind == "int|None":
+        if raw is None:
+            return None
+        kind = "int"
+    if kind == "bool":
+        if not isinstance(raw, bool):
+            raise InputError(name, "must be true or false", raw)
+        return raw
+    if kind == "int":
+        if not _is_int(raw):
+            raise InputError(name, "must be an integer", raw)
+        assert isinstance(raw, int)
+        _check_bounds(name, spec, raw)
+        return raw
+    if kind == "float":
+        if not (_is_int(raw) or isinstance(raw, float)):
+            raise InputError(name, "must be a number", raw)
+        assert isinstance(raw, int | float)
+        value = float(raw)
+        if value != value:
+            raise InputError(name, "must be a number, not NaN", raw)
+        _check_bounds(name, spec, value)
+        return value
+    if kind == "str":
+        if not isinstance(raw, str):
+            raise InputError(name, "must be a string", raw)
+        if spec.choices and raw not in spec.choices:
+            raise InputError(name, f"must be one of {list(spec.choices)}", raw)
+        return raw
+    if kind == "ints":
+        if not isinstance(raw, list | tuple) or not raw:
+            raise InputError(name, "must be a non-empty list of integers", raw)
+        for item in raw:
+            if not _is_int(item):
+                raise InputError(name, "must be a list of integers", item)
+            _check_bounds(name, spec, item)
+        return tuple(raw)
+    # table: {category: int}; TOML keys are strings
+    if not isinstance(raw, Mapping):
+        raise InputError(name, "must be a table {category = integer}", raw)
+    out: dict[int, int] = {}
+    for k, v in raw.items():
+        try:
+            cat = int(k)
+        except (TypeError, ValueError):
+            raise InputError(name, "keys must be category ids (integers)", k) from None
+        if cat < 0:
+            raise InputError(name, "keys must be category ids >= 0", k)
+        if not _is_int(v):
+            raise InputError(f"{name}.{k}", "must be an integer", v)
+        _check_bounds(f"{name}.{k}", spec, v)
+        out[cat] = v
+    return out
+
+
+class Strategy(ABC):
+    """Base class of every pricing strategy (built-in or from an entry point)."""
+
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[Any]] = EmptyParams
+
+    def __init__(self, params: Any = None) -> None:
+        self.params = self.Params() if params is None else params
+        if not isinstance(self.params, self.Params):
+            raise InputError("strategy.params", f"must be a {self.Params.__name__}", params)
+
+    @classmethod
+    def param_specs(cls) -> tuple[ParamSpec, ...]:
+        hints = typing.get_type_hints(cls.Params)
+        specs = []
+        for f in dataclasses.fields(cls.Params):
+            meta = f.metadata
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = None
+            specs.append(
+                ParamSpec(
+                    name=f.name,
+                    kind=_kind(hints[f.name]),
+                    default=default,
+                    min=meta.get("min"),
+                    max=meta.get("max"),
+                    doc=meta.get("doc", ""),
+                    choices=meta.get("choices"),
+                )
+            )
+        return tuple(specs)
+
+    @classmethod
+    def params_from_mapping(cls, mapping: Mapping[str, object] | None = None) -> Any:
+        """Build ``Params`` from config, naming ``strategy.params.<key>`` and the rule on error."""
+        mapping = dict(mapping or {})
+        specs = {s.name: s for s in cls.param_specs()}
+        for key in mapping:
+            if key not in specs:
+                raise InputError(
+                    f"strategy.params.{key}",
+                    f"unknown parameter of strategy '{cls.name}'; known: {sorted(specs)}",
+                )
+        values = {key: _coerce(specs[key], raw) for key, raw in mapping.items()}
+        return cls.Params(**values)
+
+    def initial_state(self) -> dict[str, Any]:
+        """State before the first decision; must be JSON-serializable."""
+        return {}
+
+    @abstractmethod
+    def decide(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        state: dict[str, Any],
+        rng: random.Random,
+    ) -> Decision:
+        """Desired quotes for ``offers`` given ``snapshot``; never I/O, never a clock read."""
+
+
+def quote_for(offer: Offer, price: int, volume: int, reason: str) -> Quote:
+    """A Quote in ``offer``'s slot."""
+    return Quote(
+        category=offer.category,
+        price=max(0, int(price)),
+        volume=max(0, int(volume)),
+        tag=offer.tag,
+        trust=offer.trust,
+        apprestrict=offer.apprestrict,
+        datasetrestrict=offer.datasetrestrict,
+        requesterrestrict=offer.requesterrestrict,
+        reason=reason,
+    )
+
+
+def run_fenced(
+    strategy: Strategy,
+    snapshot: MarketSnapshot,
+    offers: Sequence[Offer],
+    state: dict[str, Any] | None,
+    rng: random.Random,
+    *,
+    copy_state: bool = True,
+    on_error: Literal["raise", "abstain"] = "raise",
+    logger: logging.Logger | None = None,
+) -> Decision:
+    """Call ``strategy.decide`` behind the fence.
+
+    Any exception, or a result that is not a proper Decision, is logged and becomes a
+    ``StrategyError`` (raised by default; with ``on_error="abstain"`` an abstaining Decision that
+    keeps the old state is returned instead). Either way the caller must keep its current orders.
+    ``state=None`` (nothing persisted yet) means ``strategy.initial_state()``. ``copy_state``
+    hands the strategy a deep copy so a misbehaving one cannot corrupt the caller's state; a
+    backtest that trusts its strategy may turn it off for speed.
+    """
+    log = logger or _log
+    try:
+        if state is None:
+            state = strategy.initial_state()
+        given = copy.deepcopy(state) if copy_state else state
+        decision = strategy.decide(snapshot, offers, given, rng)
+        if not isinstance(decision, Decision):
+            raise TypeError(f"decide() returned {type(decision).__name__}, not Decision")
+        if not isinstance(decision.state, dict):
+            raise TypeError("Decision.state must be a dict")
+        for q in decision.quotes:
+            if not isinstance(q, Quote):
+                raise TypeError(f"Decision.quotes holds a {type(q).__name__}, not Quote")
+    except Exception as exc:  # the fence: any user bug
+        err = StrategyError(f"strategy '{strategy.name}' failed: {exc!r}")
+        log.error("%s; keeping current orders", err, exc_info=exc)
+        if on_error == "raise":
+            raise err from exc
+        return Decision(quotes=(), state=state or {}, abstain=True, reason=f"fenced: {err}")
+    return decision

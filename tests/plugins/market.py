@@ -1,1 +1,69 @@
-"""pytest fixtures for the market (owned by its engineer)."""
+"""pytest fixtures for the local marketplace server (MARKET-SERVER engineer).
+
+Fixtures:
+
+- ``market_server`` (function): a running ``MarketServer`` bound to the ``poco`` fixture's chain
+  with a fresh in-memory database, inside ``chain_snapshot`` (the chain is reverted after the
+  test, the server stopped first). Attributes: ``url``, ``chain_id``, ``config``, ``market``
+  (the in-process ``Marketplace``), and the admin handle: ``set_faults(...)``,
+  ``set_limits(rate_limit_max=, rate_limit_period=, max_open_orders=)``,
+  ``reset_rate_limit()``, ``sync()`` (index the chain up to its head now, so a test never sleeps
+  waiting for the watcher). The same controls exist over HTTP under ``/_admin``.
+- ``market_server_factory`` (function): ``market_server_factory(**config_overrides)`` starts
+  another server on the same chain (e.g. ``max_open_orders=3`` or ``rate_limit_max=5``); every
+  server it starts is stopped at the end of the test.
+- ``market_url`` (function): ``market_server.url``.
+
+The watcher thread polls every 0.2 s; tests call ``sync()`` after a transaction instead of
+waiting. Rate limit defaults to 100/min per client key, keyed by the ``X-Real-IP`` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from bot.sandbox.anvil import AnvilNode
+from bot.sandbox.market_server import MarketServer, MarketServerConfig
+from bot.sandbox.poco import PocoDeployment
+
+__all__ = ["MarketServerFactory"]
+
+MarketServerFactory = Callable[..., MarketServer]
+
+
+@pytest.fixture
+def market_server_factory(
+    chain_snapshot: AnvilNode, poco: PocoDeployment
+) -> Iterator[MarketServerFactory]:
+    started: list[MarketServer] = []
+
+    def make(**overrides: Any) -> MarketServer:
+        settings: dict[str, Any] = {
+            "chain_id": poco.chain_id,
+            "rpc_url": poco.rpc_url,
+            "hub": poco.hub,
+            "watcher_interval": 0.2,
+        }
+        settings.update(overrides)
+        server = MarketServer(MarketServerConfig(**settings))
+        started.append(server)
+        return server.start()
+
+    try:
+        yield make
+    finally:
+        for server in started:
+            server.close()
+
+
+@pytest.fixture
+def market_server(market_server_factory: MarketServerFactory) -> MarketServer:
+    return market_server_factory()
+
+
+@pytest.fixture
+def market_url(market_server: MarketServer) -> str:
+    return market_server.url

@@ -33,6 +33,7 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "pool_address",
+    "requester_address",
     "scenario_hash",
 ]
 
@@ -51,6 +52,10 @@ class _Strict(BaseModel):
 def pool_address(name: str) -> str:
     """A stable made-up address for a named simulated pool (or requester)."""
     return "0x" + hashlib.blake2b(name.encode(), digest_size=20).hexdigest()
+
+
+def requester_address(name: str) -> str:
+    return pool_address("requester:" + name)
 
 
 def _tag(value: Any) -> int:
@@ -133,7 +138,10 @@ class Costs(_Strict):
 
 
 class CompetitorConfig(_Strict):
+    """One competing order stream. Several entries with the same ``pool`` are one pool's orders."""
+
     name: str
+    pool: str | None = None
     kind: Literal["fixed", "undercut", "random_walk"]
     category: NonNegInt = 0
     price: NonNegInt | None = None
@@ -168,10 +176,14 @@ class CompetitorConfig(_Strict):
             raise ValueError("floor must be <= ceiling")
         return self
 
+    @property
+    def pool_name(self) -> str:
+        return self.pool or self.name
+
     def build(
         self, origin: float
     ) -> FixedCompetitor | UndercutCompetitor | RandomWalkCompetitor | EnteringLeaving:
-        pool = pool_address(self.name)
+        pool = pool_address(self.pool_name)
         inner: FixedCompetitor | UndercutCompetitor | RandomWalkCompetitor
         if self.kind == "fixed":
             assert self.price is not None
@@ -183,7 +195,7 @@ class CompetitorConfig(_Strict):
                 tag=self.tag,
                 trust=self.trust,
                 requesterrestrict=(
-                    pool_address(self.requester_restrict)
+                    requester_address(self.requester_restrict)
                     if self.requester_restrict
                     else ZERO_ADDRESS
                 ),
@@ -311,7 +323,7 @@ class RequesterConfig(_Strict):
             tag=self.tag,
             trust=self.trust,
             target_pool=target,
-            requester=pool_address("requester:" + self.name),
+            requester=requester_address(self.name),
             app=pool_address("app:" + self.name),
             daily_amplitude=self.daily_amplitude,
             surges=tuple((s.start_h * HOUR_S, s.end_h * HOUR_S, s.multiplier) for s in self.surges),
@@ -319,6 +331,23 @@ class RequesterConfig(_Strict):
             adversarial_share=self.adversarial_share,
             origin=origin,
         )
+
+
+class References(_Strict):
+    """How the hindsight references are searched (prices outside the rails are skipped)."""
+
+    price_grid: list[NonNegInt] = Field(
+        default_factory=lambda: [
+            1_000_000,
+            5_000_000,
+            10_000_000,
+            25_000_000,
+            50_000_000,
+            100_000_000,
+            250_000_000,
+            1_000_000_000,
+        ]
+    )
 
 
 class Scenario(_Strict):
@@ -329,6 +358,7 @@ class Scenario(_Strict):
     costs: Costs = Costs()
     competitors: list[CompetitorConfig] = Field(default_factory=list)
     requesters: list[RequesterConfig] = Field(default_factory=list)
+    references: References = References()
     bot: dict[str, Any] = Field(default_factory=dict)
     sources: dict[str, str] = Field(default_factory=dict)
 
@@ -337,9 +367,19 @@ class Scenario(_Strict):
         names = [c.name for c in self.competitors]
         if len(set(names)) != len(names):
             raise ValueError("competitor names must be unique")
+        pools = {c.pool_name for c in self.competitors}
+        requesters = [r.name for r in self.requesters]
+        if len(set(requesters)) != len(requesters):
+            raise ValueError("requester names must be unique")
         for r in self.requesters:
-            if r.target and r.target != "us" and r.target not in names:
-                raise ValueError(f"requester {r.name!r}: target {r.target!r} is not a competitor")
+            if r.target and r.target != "us" and r.target not in pools:
+                raise ValueError(f"requester {r.name!r}: target {r.target!r} is not a pool")
+        for c in self.competitors:
+            if c.requester_restrict and c.requester_restrict not in requesters:
+                raise ValueError(
+                    f"competitor {c.name!r}: requester_restrict {c.requester_restrict!r}"
+                    " is not a requester"
+                )
         return self
 
     @property

@@ -35,6 +35,7 @@ app.add_typer(market.app, name="market", help="The local marketplace server.")
 app.add_typer(sandbox.app, name="sandbox", help="The embedded local iExec sandbox.")
 service.register(app)
 backtest.register(app)
+sandbox.register(app)
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -48,33 +48,32 @@ def _as_int_key(key: object) -> int | None:
     return None
 
 
-def fixed_prices(params: Any, raw: Mapping[str, Any]) -> dict[int, int] | None:
+def fixed_prices(params: Any, raw: Mapping[str, Any], offered: set[int]) -> dict[int, int] | None:
     """The fixed strategy's price per category, from its typed params or the raw table.
 
-    Reads ``prices`` (category -> price) or a single ``price`` for every category; None when
-    neither is there. Prices go through :func:`bot.order_io.parse_price`.
+    ``prices`` (category -> price) wins; ``price`` applies to every offered category not in the
+    table. None when neither is set. Prices go through :func:`bot.order_io.parse_price`.
     """
     from bot.order_io import parse_price
 
-    for source in (params, raw):
-        if source is None:
-            continue
-        getter = (
-            source.get if isinstance(source, Mapping) else lambda k, s=source: getattr(s, k, None)
-        )
-        table = getter("prices")
-        if isinstance(table, Mapping):
-            out: dict[int, int] = {}
-            for key, value in table.items():
-                cat = _as_int_key(key)
-                if cat is None:
-                    raise InputError("strategy.params.prices", "keys must be category ids", key)
-                out[cat] = parse_price(value, f"strategy.params.prices.{key}")
-            return out
-        single = getter("price")
-        if single is not None:
-            return {-1: parse_price(single, "strategy.params.price")}
-    return None
+    def get(key: str) -> Any:
+        if params is not None and getattr(params, key, None) is not None:
+            return getattr(params, key)
+        return raw.get(key)
+
+    out: dict[int, int] = {}
+    table = get("prices")
+    if isinstance(table, Mapping):
+        for key, value in table.items():
+            cat = _as_int_key(key)
+            if cat is None:
+                raise InputError("strategy.params.prices", "keys must be category ids", key)
+            out[cat] = parse_price(value, f"strategy.params.prices.{key}")
+    single = get("price")
+    if single is not None:
+        price = parse_price(single, "strategy.params.price")
+        out.update({cat: price for cat in offered if cat not in out})
+    return out or None
 
 
 @app.command("check")
@@ -126,26 +125,20 @@ def _check(file: Path) -> list[str]:
     lines += price_lines("floor", cfg.rails.floor, cats)
     lines += price_lines("ceiling", cfg.rails.ceiling, cats)
     if cfg.strategy.name == "fixed":
-        prices = fixed_prices(params, cfg.strategy.params)
+        prices = fixed_prices(params, cfg.strategy.params, offered)
         if prices is None:
             lines.append("fixed prices: none found in strategy.params")
         else:
             lines.append("fixed prices:")
             for cat_id, price in sorted(prices.items()):
-                targets = (
-                    cats
-                    if cat_id == -1
-                    else {
-                        c.id: (c.name, c.work_clock_time_ref)
-                        for c in net.categories
-                        if c.id == cat_id
-                    }
-                )
-                if not targets:
+                try:
+                    cat = net.category(cat_id)
+                except InputError:
                     raise InputError(
                         f"strategy.params.prices.{cat_id}",
                         f"category {cat_id} is not in {net.name}'s table",
-                    )
+                    ) from None
+                targets = {cat.id: (cat.name, cat.work_clock_time_ref)}
                 lines += price_lines("price", price, targets)
                 if not cfg.rails.floor <= price <= cfg.rails.ceiling:
                     lines.append(

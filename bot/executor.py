@@ -194,7 +194,11 @@ class Executor:
                 return min(exc.retry_after, policy.maximum)
             if policy.initial <= 0:
                 return 0.0
-            return float(wait_exponential_jitter(initial=policy.initial, max=policy.maximum)(state))
+            return float(
+                wait_exponential_jitter(
+                    multiplier=policy.initial, max=policy.maximum, jitter=policy.initial
+                )(state)
+            )
 
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
@@ -239,6 +243,53 @@ class Executor:
             requesterrestrict=quote.requesterrestrict,
             salt=self._salt(),
         )
+
+    def _record_signed(self, signed: SignedWorkerpoolOrder, at: float) -> None:
+        if isinstance(self.journal, SqliteJournal | MemoryJournal):
+            self.journal.record_signed(signed, at)
+        else:
+            self.journal.record_signed(signed)
+
+    # -- reconcile's extra steps ---------------------------------------------------------------
+
+    def adopt(self, signed: SignedWorkerpoolOrder, reason: str) -> Outcome:
+        """Take over a listed order of our pool that the journal did not know (journal only).
+
+        Done in dry-run too: it changes nothing outside the journal, and without it a dry run
+        would plan against a world with fewer of our orders than there really are.
+        """
+        with self._lock:
+            at = self.clock.now()
+            self._record_signed(signed, at)
+            self._set_state(signed.order_hash, "published", at)
+            self.journal.record_action(at, "adopt", signed.order_hash, "ok", reason)
+        log.info("adopted %s (%s)", signed.order_hash[:10], reason)
+        return "ok"
+
+    def republish(self, signed: SignedWorkerpoolOrder, reason: str) -> StepResult:
+        """Publish again an order we already signed (a ``dead`` one whose stake is back)."""
+        h = signed.order_hash
+        terms: Terms = (signed.order.workerpoolprice, signed.order.volume, signed.order.category)
+        with self._lock:
+            at = self.clock.now()
+            if not self.live:
+                self.journal.record_action(at, "republish", h, "dry-run", reason)
+                return _result("republish", h, "dry-run", reason, terms=terms, signed=signed)
+            self.ensure_owner()
+            try:
+                for attempt in self._retrying():
+                    with attempt:
+                        self.writer.publish(signed)
+            except BotError as exc:
+                self.journal.record_action(self.clock.now(), "republish", h, "failed", str(exc))
+                log.error("republish %s failed: %s", h[:10], exc)
+                return _result("republish", h, "failed", reason, str(exc), terms=terms)
+            done = self.clock.now()
+            self._published.add(h)
+            self._set_state(h, "published", done)
+            self.journal.record_action(done, "republish", h, "ok", reason)
+        log.info("republished %s (%s)", h[:10], reason)
+        return _result("republish", h, "ok", reason, terms=terms, signed=signed)
 
     # -- the batch ---------------------------------------------------------------------------------
 
@@ -333,10 +384,7 @@ class Executor:
             return _result("publish", None, "failed", action.reason, str(exc), terms=base)
         h = signed.order_hash
         # Journal first: from here on the order exists and reconcile must know it.
-        if isinstance(self.journal, SqliteJournal | MemoryJournal):
-            self.journal.record_signed(signed, at)
-        else:
-            self.journal.record_signed(signed)
+        self._record_signed(signed, at)
         self.journal.record_action(at, "sign", h, "ok", f"{q.volume} @ {q.price}")
         valid[h] = _Valid(q.price, q.volume, q.category, q.tag)
         if h in self._published or self._journal_state(h) == "published":

@@ -112,7 +112,7 @@ class CoreMetrics:
         self._get_json = retry(
             retry=retry_if_exception_type(TransientError),
             stop=stop_after_attempt(max(1, attempts)),
-            wait=wait_exponential_jitter(initial=0.2, max=2.0),
+            wait=wait_exponential_jitter(multiplier=0.2, max=2.0, jitter=0.2),
             reraise=True,
         )(self._get_json_once)
 

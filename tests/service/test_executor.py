@@ -1,0 +1,173 @@
+"""The executor: dry-run, journal-before-publish, retries, idempotence, cap re-checks, ownership."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import OwnershipError, RejectedError, TransientError
+from bot.executor import CapLimits, Executor, RetryPolicy
+from bot.journal import MemoryJournal, SqliteJournal
+from bot.model import Cancel, Keep, OwnOrder, Publish, Quote, Unpublish
+from tests.service.fakes import OTHER_KEY, POOL, ChainView, FakeSigner, FakeWorld, our_order
+
+NO_WAIT = RetryPolicy(attempts=3, initial=0.0)
+
+
+def make(world: FakeWorld, *, live: bool = True, journal=None, signer=None) -> Executor:
+    return Executor(
+        workerpool=POOL,
+        clock=world.clock,
+        writer=world,
+        chain=ChainView(world),
+        signer=signer or FakeSigner(),
+        journal=journal if journal is not None else MemoryJournal(keep_records=True),
+        live=live,
+        retry=NO_WAIT,
+    )
+
+
+def own(signed, remaining=None, published=True) -> OwnOrder:
+    return OwnOrder(signed, signed.order.volume if remaining is None else remaining, published, 0.0)
+
+
+def test_dry_run_changes_nothing_and_records_everything():
+    world = FakeWorld()
+    old = our_order(1000)
+    world.listed[old.order_hash] = old
+    ex = make(world, live=False)
+    report = ex.execute(
+        [
+            Cancel(old.order_hash, "price increase"),
+            Publish(Quote(category=0, price=2000, volume=3), "undercut rival"),
+            Keep("0x" + "2" * 64, "kept because within deadband"),
+        ],
+        [own(old)],
+    )
+    assert [s.outcome for s in report.steps] == ["dry-run", "dry-run", "kept"]
+    assert world.calls == []
+    assert old.order_hash in world.listed
+    assert ex.journal.signed_orders() == []
+    assert [a.outcome for a in ex.journal.action_rows] == ["dry-run", "dry-run"]
+
+
+def test_publish_journals_the_signed_order_before_the_first_attempt(tmp_path):
+    world = FakeWorld()
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    seen_in_journal = []
+    world.on_publish.append(
+        lambda s: seen_in_journal.append(
+            s.order_hash in {o.order_hash for o in journal.signed_orders()}
+        )
+    )
+    ex = make(world, journal=journal)
+    report = ex.execute([Publish(Quote(category=0, price=1500, volume=4), "r")], [])
+    step = report.steps[0]
+    assert step.outcome == "ok"
+    assert seen_in_journal == [True]
+    assert step.order_hash in world.listed
+    assert journal.order_state(step.order_hash) == "published"
+    assert world.listed[step.order_hash].order.workerpoolprice == 1500
+    journal.close()
+
+
+def test_fresh_salt_for_every_new_order():
+    world = FakeWorld()
+    ex = make(world)
+    q = Quote(category=0, price=1500, volume=4)
+    report = ex.execute([Publish(q, "a"), Publish(q, "b")], [])
+    hashes = {s.order_hash for s in report.steps}
+    assert len(hashes) == 2
+
+
+def test_transient_failures_are_retried_with_the_same_order():
+    world = FakeWorld(publish_failures=[TransientError("502"), TransientError("timeout")])
+    ex = make(world)
+    report = ex.execute([Publish(Quote(category=0, price=1500, volume=4), "r")], [])
+    assert report.steps[0].outcome == "ok"
+    published = [h for kind, h in world.calls if kind == "publish"]
+    assert len(published) == 3 and len(set(published)) == 1  # one hash, never a second order
+    assert len(world.listed) == 1
+
+
+def test_rejections_are_not_retried():
+    world = FakeWorld(publish_failures=[RejectedError("invalid sign", 400)])
+    ex = make(world)
+    report = ex.execute([Publish(Quote(category=0, price=1500, volume=4), "r")], [])
+    assert report.steps[0].outcome == "failed"
+    assert "invalid sign" in report.steps[0].detail
+    assert [k for k, _ in world.calls] == ["publish"]
+    # the order was signed, so it stays known (reconcile will close it if needed)
+    assert len(ex.journal.signed_orders()) == 1
+
+
+def test_idempotent_by_order_hash():
+    world = FakeWorld()
+    ex = make(world)
+    signed = our_order(1000)
+    ex.republish(signed, "first")
+    again = ex.republish(signed, "second")
+    assert again.outcome == "ok"
+    assert [k for k, _ in world.calls] == ["publish", "publish"]  # market treats it as a no-op
+    assert len(world.listed) == 1
+
+
+def test_cancel_confirms_on_chain():
+    world = FakeWorld()
+    old = our_order(1000)
+    world.listed[old.order_hash] = old
+    ex = make(world)
+    report = ex.execute([Cancel(old.order_hash, "price increase")], [own(old)])
+    assert report.steps[0].outcome == "ok"
+    assert world.consumed[old.order_hash] == old.order.volume
+    assert ex.journal.order_state(old.order_hash) is None  # closed orders are dropped
+    assert [(a.kind, a.outcome) for a in ex.journal.action_rows] == [("cancel", "ok")]
+
+
+def test_failed_cancel_blocks_the_publish_that_would_break_the_cap():
+    world = FakeWorld(cancel_failures=[RejectedError("revert", None)])
+    old = our_order(1000, volume=8)
+    ex = make(world)
+    limits = CapLimits(capacity={(0, 0): 10})
+    report = ex.execute(
+        [
+            Cancel(old.order_hash, "price increase"),
+            Publish(Quote(category=0, price=2000, volume=8), "r"),
+        ],
+        [own(old, published=False)],
+        limits,
+    )
+    assert [s.outcome for s in report.steps] == ["failed", "skipped"]
+    assert "cap" in report.steps[1].detail
+    assert world.listed == {}
+
+
+def test_stake_limit_is_rechecked():
+    world = FakeWorld()
+    ex = make(world)
+    # floor(1000 * 30 / 100) * 10 = 3000 nRLC needed, only 2999 free
+    report = ex.execute(
+        [Publish(Quote(category=0, price=1000, volume=10), "r")],
+        [],
+        CapLimits(max_required_stake=2999),
+    )
+    assert report.steps[0].outcome == "skipped"
+    assert "stake" in report.steps[0].detail
+
+
+def test_not_owner_stops_before_any_write():
+    world = FakeWorld()
+    ex = make(world, signer=FakeSigner(OTHER_KEY))
+    with pytest.raises(OwnershipError, match="owned by"):
+        ex.execute([Publish(Quote(category=0, price=1000, volume=1), "r")], [])
+    assert world.calls == []
+
+
+def test_unpublish_keeps_the_order_valid_on_chain():
+    world = FakeWorld()
+    old = our_order(3000)
+    world.listed[old.order_hash] = old
+    ex = make(world)
+    report = ex.execute([Unpublish(old.order_hash, "price decrease")], [own(old)])
+    assert report.steps[0].outcome == "ok"
+    assert old.order_hash not in world.listed
+    assert world.consumed.get(old.order_hash, 0) == 0

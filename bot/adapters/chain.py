@@ -1,0 +1,440 @@
+"""The chain port on web3.py: ownership, remaining volume, stake, categories, deals, cancels.
+
+**Verify before anything.** ``Web3Chain.connect`` checks that each RPC serves the configured
+chain id and that the hub's ``domain()`` is exactly ``{iExecODB, 5.0.0, chainId, hub}``; otherwise
+it raises NetworkMismatch saying which field differs. A signature is only meaningful inside one
+domain, so this runs before the bot signs anything.
+
+**Cancels are relayed.** Unpublishing only hides an order; the signed order stays matchable until
+``manageWorkerpoolOrder(CLOSE)`` sets its consumed volume to its volume. The workerpool owner's key
+is usually also the iExec Core Scheduler's wallet, which sends its own transactions, so by default
+the owner only *signs* the ``WorkerpoolOrderOperation`` offline (the Signer) and a separate gas
+wallet sends it; PoCo accepts any sender when the operation carries the owner's signature.
+``relay=False`` sends from the wallet directly, which must then be the owner. A cancel is
+idempotent (an order already closed is reported, not re-sent) and confirmed by reading
+``viewConsumed == volume`` back.
+
+Calls are raw ABI encodings with eth-abi (no ABI files needed at run time).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi.abi import decode, encode
+from eth_typing import HexStr
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3 import Web3
+
+from bot.adapters.chain_rpc import RetryPolicy, RpcPool
+from bot.adapters.chain_wallet import FeePolicy, GasWallet, SentTx
+from bot.errors import ChainError, ConfigError, InputError, NetworkMismatch, OwnershipError
+from bot.model import (
+    ZERO_ADDRESS,
+    Category,
+    ChainOrderStatus,
+    Deal,
+    SignedWorkerpoolOrder,
+    Stake,
+    WorkerpoolOrder,
+    norm_address,
+    norm_bytes32,
+)
+from bot.networks import Network
+from bot.ports import CancelOutcome, Signer
+from bot.signing import hash_order
+
+__all__ = [
+    "CLOSED_WORKERPOOL_ORDER_TOPIC",
+    "ORDERS_MATCHED_TOPIC",
+    "SCHEDULER_NOTICE_TOPIC",
+    "ChainSettings",
+    "Web3Chain",
+    "encode_manage_workerpool_order",
+]
+
+log = logging.getLogger(__name__)
+
+_ORDER_TUPLE = (
+    "(address,uint256,uint256,bytes32,uint256,uint256,address,address,address,bytes32,bytes)"
+)
+_DEAL_TUPLE = (
+    "((address,address,uint256),(address,address,uint256),(address,address,uint256),"
+    "uint256,uint256,bytes32,address,address,address,string,uint256,uint256,uint256,uint256,"
+    "uint256,address)"
+)
+CLOSED_WORKERPOOL_ORDER_TOPIC = "0x" + keccak(text="ClosedWorkerpoolOrder(bytes32)").hex()
+SCHEDULER_NOTICE_TOPIC = "0x" + keccak(text="SchedulerNotice(address,bytes32)").hex()
+ORDERS_MATCHED_TOPIC = (
+    "0x" + keccak(text="OrdersMatched(bytes32,bytes32,bytes32,bytes32,bytes32,uint256)").hex()
+)
+_CLOSE = 1
+
+
+def _selector(signature: str) -> bytes:
+    return keccak(text=signature)[:4]
+
+
+def _call_data(signature: str, types: Sequence[str] = (), args: Sequence[Any] = ()) -> HexStr:
+    return HexStr("0x" + (_selector(signature) + encode(list(types), list(args))).hex())
+
+
+def _order_args(order: WorkerpoolOrder, sign: str) -> tuple[Any, ...]:
+    return (
+        to_checksum_address(order.workerpool),
+        order.workerpoolprice,
+        order.volume,
+        bytes.fromhex(order.tag[2:]),
+        order.category,
+        order.trust,
+        to_checksum_address(order.apprestrict),
+        to_checksum_address(order.datasetrestrict),
+        to_checksum_address(order.requesterrestrict),
+        bytes.fromhex(order.salt[2:]),
+        bytes.fromhex(sign.removeprefix("0x")),
+    )
+
+
+def encode_manage_workerpool_order(
+    order: WorkerpoolOrder, operation: int, operation_sign: str, order_sign: str = "0x"
+) -> str:
+    """Calldata of ``manageWorkerpoolOrder((order, operation, sign))`` (selector 0x7e34a077)."""
+    return _call_data(
+        f"manageWorkerpoolOrder(({_ORDER_TUPLE},uint8,bytes))",
+        [f"({_ORDER_TUPLE},uint8,bytes)"],
+        [(_order_args(order, order_sign), operation, bytes.fromhex(operation_sign[2:]))],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainSettings:
+    """Knobs of the chain adapter (the service builds them from the config)."""
+
+    rpc_timeout_s: float = 10.0
+    relay: bool = True
+    fees: FeePolicy = field(default_factory=FeePolicy)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    deals_lookback_blocks: int = 50_000
+
+    def __post_init__(self) -> None:
+        if self.rpc_timeout_s <= 0:
+            raise InputError("rpc_timeout_s", "must be > 0", self.rpc_timeout_s)
+        if self.deals_lookback_blocks < 1:
+            raise InputError("deals_lookback_blocks", "must be >= 1", self.deals_lookback_blocks)
+
+
+def _domain_differences(network: Network, domain: tuple[Any, ...]) -> list[str]:
+    name, version, chain_id, verifying = domain
+    expected = ("iExecODB", "5.0.0", network.chain_id, network.hub)
+    got = (str(name), str(version), int(chain_id), str(verifying).lower())
+    labels = ("name", "version", "chainId", "verifyingContract")
+    return [
+        f"{label} is {g!r}, expected {e!r}"
+        for label, g, e in zip(labels, got, expected, strict=True)
+        if g != e
+    ]
+
+
+class Web3Chain:
+    """bot.ports.Chain over JSON-RPC; build it with :meth:`connect`."""
+
+    def __init__(
+        self,
+        network: Network,
+        *,
+        rpc_urls: Sequence[str] | None = None,
+        signer: Signer | None = None,
+        gas_key: str | None = None,
+        settings: ChainSettings | None = None,
+    ) -> None:
+        self._network = network
+        self._settings = settings or ChainSettings()
+        self._signer = signer
+        signer_net = getattr(signer, "network", None)
+        if isinstance(signer_net, Network) and (
+            signer_net.chain_id != network.chain_id or signer_net.hub != network.hub
+        ):
+            raise NetworkMismatch(
+                f"the signer signs for chain {signer_net.chain_id} hub {signer_net.hub}, "
+                f"but the chain adapter is for {network.name} ({network.chain_id}, {network.hub})"
+            )
+        self._pool = RpcPool(
+            tuple(rpc_urls) if rpc_urls else (network.rpc_url,),
+            self._verify_rpc,
+            timeout_s=self._settings.rpc_timeout_s,
+            retry=self._settings.retry,
+        )
+        self._wallet = (
+            GasWallet(self._pool, gas_key, self._settings.fees) if gas_key is not None else None
+        )
+        self._hub = to_checksum_address(network.hub)
+
+    @classmethod
+    def connect(
+        cls,
+        network: Network,
+        *,
+        rpc_urls: Sequence[str] | None = None,
+        signer: Signer | None = None,
+        gas_key: str | None = None,
+        settings: ChainSettings | None = None,
+    ) -> Web3Chain:
+        """Build and verify (chain id and hub domain) against the first RPC that answers."""
+        chain = cls(network, rpc_urls=rpc_urls, signer=signer, gas_key=gas_key, settings=settings)
+        chain.verify()
+        return chain
+
+    def __repr__(self) -> str:
+        wallet = self._wallet.address if self._wallet else None
+        return (
+            f"Web3Chain(network={self._network.name!r}, rpc={self._pool.url!r}, wallet={wallet!r})"
+        )
+
+    # --- verification ---------------------------------------------------------------------------
+
+    def _verify_rpc(self, w3: Web3, url: str) -> None:
+        net = self._network
+        chain_id = int(w3.eth.chain_id)
+        if chain_id != net.chain_id:
+            raise NetworkMismatch(
+                f"RPC {url} serves chain id {chain_id}, but network {net.name!r} is chain id "
+                f"{net.chain_id}"
+            )
+        hub = to_checksum_address(net.hub)
+        if not bytes(w3.eth.get_code(hub)):
+            raise NetworkMismatch(
+                f"no contract at the hub address {net.hub} on chain {chain_id} ({url})"
+            )
+        raw = w3.eth.call({"to": hub, "data": _call_data("domain()")})
+        (domain,) = decode(["(string,string,uint256,address)"], bytes(raw))
+        diffs = _domain_differences(net, domain)
+        if diffs:
+            raise NetworkMismatch(
+                f"hub {net.hub} on {url} has a different EIP-712 domain than network "
+                f"{net.name!r}: " + "; ".join(diffs)
+            )
+
+    def verify(self) -> None:
+        """Verify the current RPC (fail-over to the next one if it is unreachable)."""
+        self._pool.run("verify network", lambda w3: None)
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    @property
+    def chain_id(self) -> int:
+        return self._network.chain_id
+
+    @property
+    def network(self) -> Network:
+        return self._network
+
+    @property
+    def rpc_url(self) -> str:
+        return self._pool.url
+
+    @property
+    def wallet_address(self) -> str | None:
+        return self._wallet.address if self._wallet else None
+
+    def _eth_call(self, what: str, to: str, data: HexStr) -> bytes:
+        return self._pool.run(
+            what, lambda w3: bytes(w3.eth.call({"to": to_checksum_address(to), "data": data}))
+        )
+
+    def owner(self, workerpool: str) -> str:
+        pool = norm_address(workerpool, "workerpool")
+        raw = self._eth_call(f"owner() of workerpool {pool}", pool, _call_data("owner()"))
+        if len(raw) < 32:
+            raise ChainError(f"workerpool {pool} has no owner(): is it a PoCo workerpool?")
+        (owner,) = decode(["address"], raw)
+        return str(owner).lower()
+
+    def ensure_owner(self, workerpool: str, address: str) -> None:
+        """Raise OwnershipError (fatal) unless ``address`` owns ``workerpool`` right now."""
+        expected = norm_address(address, "address")
+        owner = self.owner(workerpool)
+        if owner != expected:
+            raise OwnershipError(
+                f"workerpool {norm_address(workerpool, 'workerpool')} is owned by {owner}, "
+                f"not by the signing key {expected}: refusing to sign or cancel for it"
+            )
+
+    def consumed(self, order_hash: str) -> int:
+        h = norm_bytes32(order_hash, "order_hash")
+        raw = self._eth_call(
+            "viewConsumed",
+            self._hub,
+            _call_data("viewConsumed(bytes32)", ["bytes32"], [bytes.fromhex(h[2:])]),
+        )
+        return int(decode(["uint256"], raw)[0])
+
+    def remaining(self, signed: SignedWorkerpoolOrder) -> int:
+        return max(0, signed.order.volume - self.consumed(signed.order_hash))
+
+    def order_status(self, signed: SignedWorkerpoolOrder) -> ChainOrderStatus:
+        consumed = self.consumed(signed.order_hash)
+        if consumed == 0:
+            return ChainOrderStatus.OPEN
+        if consumed >= signed.order.volume:
+            return ChainOrderStatus.CLOSED
+        return ChainOrderStatus.PARTIAL
+
+    def stake(self, account: str) -> Stake:
+        addr = to_checksum_address(norm_address(account, "account"))
+        raw = self._eth_call(
+            "viewAccount", self._hub, _call_data("viewAccount(address)", ["address"], [addr])
+        )
+        ((free, locked),) = decode(["(uint256,uint256)"], raw)
+        return Stake(free=int(free), locked=int(locked))
+
+    def categories(self) -> list[Category]:
+        raw = self._eth_call("countCategory", self._hub, _call_data("countCategory()"))
+        count = int(decode(["uint256"], raw)[0])
+        out: list[Category] = []
+        for cat_id in range(count):
+            raw = self._eth_call(
+                f"viewCategory({cat_id})",
+                self._hub,
+                _call_data("viewCategory(uint256)", ["uint256"], [cat_id]),
+            )
+            ((name, _description, ref),) = decode(["(string,string,uint256)"], raw)
+            out.append(Category(cat_id, str(name), int(ref)))
+        return out
+
+    def category_differences(self) -> list[str]:
+        """How the chain's category table differs from the network's (empty when it agrees)."""
+        on_chain = {c.id: c for c in self.categories()}
+        diffs: list[str] = []
+        for cat in self._network.categories:
+            got = on_chain.get(cat.id)
+            if got is None:
+                diffs.append(f"category {cat.id} ({cat.name}) does not exist on chain")
+            elif (got.name, got.work_clock_time_ref) != (cat.name, cat.work_clock_time_ref):
+                diffs.append(
+                    f"category {cat.id} is {got.name}/{got.work_clock_time_ref}s on chain, "
+                    f"{cat.name}/{cat.work_clock_time_ref}s in the {self._network.name} table"
+                )
+        return diffs
+
+    def verify_categories(self) -> None:
+        diffs = self.category_differences()
+        if diffs:
+            raise NetworkMismatch("category table differs from the chain: " + "; ".join(diffs))
+
+    def gas_balance(self) -> int:
+        if self._wallet is None:
+            raise ConfigError("no gas wallet configured: set keys.gas (or cancel_sender=owner)")
+        return self._wallet.balance()
+
+    def recent_deals(self, workerpool: str, *, from_block: int | None = None) -> list[Deal]:
+        """Deals of ``workerpool`` from its ``SchedulerNotice`` events (default: recent blocks)."""
+        pool = norm_address(workerpool, "workerpool")
+
+        def logs(w3: Web3) -> list[Any]:
+            head = int(w3.eth.block_number)
+            start = (
+                from_block
+                if from_block is not None
+                else max(0, head - self._settings.deals_lookback_blocks)
+            )
+            return list(
+                w3.eth.get_logs(
+                    {
+                        "address": self._hub,
+                        "fromBlock": start,
+                        "toBlock": head,
+                        "topics": [SCHEDULER_NOTICE_TOPIC, "0x" + "00" * 12 + pool[2:]],  # type: ignore[list-item]
+                    }
+                )
+            )
+
+        deals: list[Deal] = []
+        for entry in self._pool.run("SchedulerNotice logs", logs):
+            data = bytes(entry["data"])
+            deal_id = bytes(decode(["bytes32"], data)[0])
+            deals.append(self._deal(pool, "0x" + deal_id.hex()))
+        return deals
+
+    def _deal(self, pool: str, deal_id: str) -> Deal:
+        raw = self._eth_call(
+            "viewDeal",
+            self._hub,
+            _call_data("viewDeal(bytes32)", ["bytes32"], [bytes.fromhex(deal_id[2:])]),
+        )
+        (deal,) = decode([_DEAL_TUPLE], raw)
+        app, _dataset, workerpool, trust, category, tag, requester = deal[:7]
+        start_time, _bot_first, bot_size = deal[10:13]
+        return Deal(
+            deal_id=deal_id,
+            workerpool=str(workerpool[0]).lower() if workerpool[0] else pool,
+            price=int(workerpool[2]),
+            volume=int(bot_size),
+            category=int(category),
+            tag=int.from_bytes(bytes(tag), "big"),
+            trust=int(trust),
+            at=float(start_time),
+            requester=str(requester).lower() if requester else ZERO_ADDRESS,
+            app=str(app[0]).lower() if app[0] else ZERO_ADDRESS,
+        )
+
+    # --- the cancel -----------------------------------------------------------------------------
+
+    def _require_wallet(self) -> GasWallet:
+        if self._wallet is None:
+            raise ConfigError("no gas wallet configured: on-chain cancels need keys.gas")
+        return self._wallet
+
+    def cancel(self, signed: SignedWorkerpoolOrder) -> CancelOutcome:
+        """Close ``signed`` on chain and confirm ``consumed == volume``; no-op if already closed."""
+        order = signed.order
+        expected = hash_order(self._network, order)
+        if expected != signed.order_hash:
+            raise InputError(
+                "orderHash",
+                f"is not this order's hash on {self._network.name} (expected {expected})",
+                signed.order_hash,
+            )
+        wallet = self._require_wallet()
+        if self.consumed(signed.order_hash) >= order.volume:
+            log.info("cancel %s: already closed on chain, nothing sent", signed.order_hash[:10])
+            return CancelOutcome(signed.order_hash, None, already_closed=True)
+        if self._settings.relay:
+            if self._signer is None:
+                raise ConfigError("relayed cancels need the owner's Signer")
+            self.ensure_owner(order.workerpool, self._signer.address)
+            operation_sign = self._signer.sign_close(order)
+        else:
+            self.ensure_owner(order.workerpool, wallet.address)
+            operation_sign = "0x"
+        sent = self.send_close(order, operation_sign)
+        emitted = self._closed_hashes(sent)
+        if signed.order_hash not in emitted:
+            raise ChainError(
+                f"cancel tx {sent.tx_hash} emitted ClosedWorkerpoolOrder for {emitted}, "
+                f"not for {signed.order_hash}"
+            )
+        consumed = self.consumed(signed.order_hash)
+        if consumed != order.volume:
+            raise ChainError(
+                f"cancel tx {sent.tx_hash} mined but viewConsumed({signed.order_hash}) = "
+                f"{consumed}, not the volume {order.volume}"
+            )
+        return CancelOutcome(signed.order_hash, sent.tx_hash, False, sent.gas_used)
+
+    def send_close(self, order: WorkerpoolOrder, operation_sign: str) -> SentTx:
+        """Send ``manageWorkerpoolOrder(CLOSE)`` as is (no ownership pre-check); reverts raise."""
+        data = encode_manage_workerpool_order(order, _CLOSE, operation_sign)
+        return self._require_wallet().send(self._hub, data, "manageWorkerpoolOrder(CLOSE)")
+
+    @staticmethod
+    def _closed_hashes(sent: SentTx) -> list[str]:
+        out: list[str] = []
+        for entry in sent.receipt.get("logs", []):
+            topics = [bytes(t) for t in entry["topics"]]
+            if topics and "0x" + topics[0].hex() == CLOSED_WORKERPOOL_ORDER_TOPIC:
+                out.append("0x" + bytes(entry["data"])[:32].hex())
+        return out

@@ -1,0 +1,145 @@
+"""``demand``: price against the request book and recent deals.
+
+Idea: the best price is the highest one at which the volume we expect to be matched still fills
+the free capacity. For a candidate price ``p`` (every visible max price and deal price, and one nRLC under each competitor) the
+expected matched volume is::
+
+    D(p) = book_weight x [ addressed(p) + max(0, open(p) - cheaper_competition(p)) ]
+         + deal_weight x deals_at_or_above(p) x horizon / lookback
+
+where ``addressed(p)`` is the remaining volume of requests naming our pool with max price >= p,
+``open(p)`` the same for requests open to any pool, which cheaper (or as cheap and earlier)
+competing orders serve first when ``account_competition`` is on, and the deal term extrapolates
+the recent deal flow at or above ``p`` over the next ``horizon_seconds``. The quote is the highest
+``p`` with ``D(p) >= fill_target x capacity``; if no price fills it, the price maximising
+``p x min(D(p), capacity)``; with no demand at all, ``default_price``. Prices are kept within
+``[min_price, max_price]``.
+
+Parameters: ``horizon_seconds``, ``lookback_seconds``, ``book_weight``, ``deal_weight``,
+``fill_target``, ``account_competition``, ``default_price``, ``min_price``, ``max_price``.
+
+When to use it: when requesters post real max prices (the request book is not all zeros) or the
+pool has a deal history; it reacts to demand directly rather than to competitors.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.capacity import offer_capacity
+from bot.errors import InputError
+from bot.model import ZERO_ADDRESS
+from bot.snapshot import MarketSnapshot, Offer
+from strategies.base import Decision, Strategy, param, quote_for
+
+__all__ = ["DemandParams", "DemandStrategy", "expected_volume"]
+
+MAX_PRICE = 10**12
+
+
+@dataclass(frozen=True, slots=True)
+class DemandParams:
+    horizon_seconds: float = param(1800.0, min=1.0, max=7 * 86400.0, doc="deal flow horizon")
+    lookback_seconds: float = param(6 * 3600.0, min=60.0, max=30 * 86400.0, doc="deal window")
+    book_weight: float = param(1.0, min=0.0, max=10.0, doc="weight of the open request book")
+    deal_weight: float = param(1.0, min=0.0, max=10.0, doc="weight of recent deal flow")
+    fill_target: float = param(1.0, min=0.05, max=1.0, doc="share of capacity to fill")
+    account_competition: bool = param(True, doc="cheaper competitors serve open requests first")
+    default_price: int = param(10_000_000, min=0, max=MAX_PRICE, doc="price with no demand")
+    min_price: int = param(0, min=0, max=MAX_PRICE, doc="lowest candidate price")
+    max_price: int = param(10**10, min=0, max=MAX_PRICE, doc="highest candidate price")
+
+    def __post_init__(self) -> None:
+        if self.min_price > self.max_price:
+            raise InputError("strategy.params.min_price", "must be <= max_price", self.min_price)
+
+
+def expected_volume(
+    price: int,
+    addressed: Sequence[tuple[int, int]],
+    open_: Sequence[tuple[int, int]],
+    competition: Sequence[tuple[int, int]],
+    deals: Sequence[tuple[int, int]],
+    p: DemandParams,
+) -> float:
+    """D(price) from (price, volume) pairs; see the module docstring."""
+    mine = sum(v for mp, v in addressed if mp >= price)
+    anyone = sum(v for mp, v in open_ if mp >= price)
+    if p.account_competition:
+        anyone = max(0, anyone - sum(v for cp, v in competition if cp <= price))
+    flow = sum(v for dp, v in deals if dp >= price) * p.horizon_seconds / p.lookback_seconds
+    return p.book_weight * (mine + anyone) + p.deal_weight * flow
+
+
+class DemandStrategy(Strategy):
+    name = "demand"
+    Params = DemandParams
+    params: DemandParams
+
+    def decide(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        state: dict[str, Any],
+        rng: random.Random,
+    ) -> Decision:
+        p = self.params
+        since = snapshot.at - p.lookback_seconds
+        quotes = []
+        for offer in offers:
+            capacity = offer_capacity(snapshot.utilization, offer)
+            requests = snapshot.demand_for(offer)
+            addressed = [
+                (r.workerpoolmaxprice, r.remaining)
+                for r in requests
+                if r.workerpool != ZERO_ADDRESS
+            ]
+            open_ = [
+                (r.workerpoolmaxprice, r.remaining)
+                for r in requests
+                if r.workerpool == ZERO_ADDRESS
+            ]
+            competition = [
+                (e.price, e.remaining)
+                for e in snapshot.competitors_for(offer)
+                if not e.is_restricted
+            ]
+            deals = [
+                (d.price, d.volume)
+                for d in snapshot.deals
+                if d.category == offer.category and since < d.at <= snapshot.at
+            ]
+            candidates = sorted(
+                {
+                    min(max(x, p.min_price), p.max_price)
+                    for x in [mp for mp, _ in addressed + open_]
+                    + [dp for dp, _ in deals]
+                    + [cp - 1 for cp, _ in competition if cp > 0]
+                },
+                reverse=True,
+            )
+            need = p.fill_target * capacity
+            best: tuple[float, int, float] | None = None
+            chosen: tuple[int, float] | None = None
+            for c in candidates:
+                d = expected_volume(c, addressed, open_, competition, deals, p)
+                if capacity > 0 and d >= need:
+                    chosen = (c, d)
+                    break
+                revenue = c * min(d, capacity)
+                if best is None or revenue > best[0]:
+                    best = (revenue, c, d)
+            if chosen is not None:
+                price, d = chosen
+                why = f"highest price filling {need:.1f} of capacity {capacity}: D={d:.1f}"
+            elif best is not None and best[0] > 0:
+                price, d = best[1], best[2]
+                why = f"no price fills capacity {capacity}; best revenue at D={d:.1f}"
+            else:
+                price = p.default_price
+                why = "no demand seen: default price"
+            quotes.append(quote_for(offer, price, capacity, f"{why}; volume {capacity}"))
+        return Decision(tuple(quotes), state)

@@ -1,0 +1,69 @@
+"""``fixed``: a fixed price and volume per category - the baseline.
+
+Idea: what the official iexec-order-publisher container does today: list every offer at a price
+set by hand. Parameters: ``price`` (nRLC, for every category not in ``prices``), ``prices``
+(a per-category table, e.g. ``{0 = 10000000, 1 = 40000000}``), ``volume`` / ``volumes`` (volume per
+category; 0 means "what the free capacity allows", and a configured volume is still capped by
+it). When to use it: as the benchmark every other strategy must beat in a backtest, or when the
+owner already knows the price the pool's captive requesters accept.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.capacity import offer_capacity
+from bot.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer
+from strategies.base import Decision, Strategy, param, quote_for, table
+
+__all__ = ["FixedParams", "FixedStrategy"]
+
+MAX_PRICE = 10**12  # 1000 RLC per task: beyond any sane workerpool price
+
+
+@dataclass(frozen=True, slots=True)
+class FixedParams:
+    price: int = param(10_000_000, min=0, max=MAX_PRICE, doc="nRLC per task when not in prices")
+    prices: dict[int, int] = table(min=0, max=MAX_PRICE, doc="nRLC per task, by category id")  # noqa: RUF009
+    volume: int = param(0, min=0, max=10_000, doc="volume per offer; 0 = free capacity")
+    volumes: dict[int, int] = table(min=0, max=10_000, doc="volume by category id; 0 = capacity")  # noqa: RUF009
+
+
+class FixedStrategy(Strategy):
+    name = "fixed"
+    Params = FixedParams
+    params: FixedParams
+
+    @staticmethod
+    def prices_by_category(params: FixedParams) -> dict[int, int]:
+        """The price of every standard category and every category in the table."""
+        cats = sorted(set(STANDARD_TIME_REFS) | set(params.prices))
+        return {c: params.prices.get(c, params.price) for c in cats}
+
+    def decide(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        state: dict[str, Any],
+        rng: random.Random,
+    ) -> Decision:
+        p = self.params
+        quotes = []
+        for offer in offers:
+            price = p.prices.get(offer.category, p.price)
+            capacity = offer_capacity(snapshot.utilization, offer)
+            wanted = p.volumes.get(offer.category, p.volume)
+            volume = capacity if wanted == 0 else min(wanted, capacity)
+            quotes.append(
+                quote_for(
+                    offer,
+                    price,
+                    volume,
+                    f"fixed price {price} for category {offer.category}; volume {volume} "
+                    f"(capacity {capacity})",
+                )
+            )
+        return Decision(tuple(quotes), state)

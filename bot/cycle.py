@@ -32,7 +32,7 @@ from typing import Any
 from bot.errors import StrategyError
 from bot.executor import CapLimits, ExecutionReport, Executor, RetryPolicy
 from bot.journal import MemoryJournal
-from bot.model import Action, Keep, OwnOrder, Unpublish
+from bot.model import Action, Keep, OwnOrder
 from bot.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
 from bot.samplers import SamplerMemory, sample_snapshot
 
@@ -79,6 +79,7 @@ class CycleSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     low_stake_nrlc: int = 0
     low_gas_wei: int = 0
+    cancel_gas_cost_nrlc: int = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +167,18 @@ def run_cycle(
         state.strategy_state = decision.state
         rails_result = apply_rails(decision.quotes, snapshot, settings.offers, settings.rails)
         kill = rails_result.kill
-        if kill == "freeze":
-            actions = _keep_all(own, f"kill switch (freeze): {_kill_reason(rails_result)}")
-        elif kill == "withdraw":
-            why = f"kill switch (withdraw): {_kill_reason(rails_result)}"
-            actions = tuple(Unpublish(o.order_hash, why) for o in own if o.published)
-        else:
-            actions = tuple(plan(snapshot, rails_result.quotes, settings.rails).actions)
+        if kill is not None:
+            log.warning("kill switch (%s): %s", kill, _kill_reason(rails_result))
+        actions = tuple(
+            plan(
+                snapshot,
+                rails_result.quotes,
+                settings.rails,
+                settings.cancel_gas_cost_nrlc,
+                offers=settings.offers,
+                kill=kill,
+            ).actions
+        )
 
     if executor is None:
         executor = Executor(
@@ -211,7 +217,7 @@ def run_cycle(
 
 def _kill_reason(rails_result: Any) -> str:
     notes = getattr(rails_result, "notes", ())
-    kills = [str(n) for n in notes if "kill" in str(n) or "stale" in str(n)]
+    kills = [f"{n.rule}: {n.detail}" for n in notes if str(n.rule).startswith("kill")]
     return "; ".join(kills) if kills else "stale or abnormal data"
 
 

@@ -1,0 +1,251 @@
+"""The whole tick on the fake world: real strategies, rails, planner, executor and journal."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState
+from bot.errors import TransientError
+from bot.executor import RetryPolicy
+from bot.journal import MemoryJournal, SqliteJournal
+from bot.model import PoolUtilization
+from bot.rails import RailsConfig
+from bot.snapshot import Offer
+from strategies import create
+from tests.service.fakes import OWNER_KEY, POOL, ChainView, FakeSigner, FakeWorld, rival_order
+
+OFFER = Offer(category=0, task_seconds=300, max_volume=10)
+RAILS = RailsConfig(
+    floor=1_000, ceiling=10**9, max_step=0.5, deadband=0.02, stale_after_seconds=600
+)
+
+
+def make_cycle(
+    *,
+    live: bool = True,
+    world: FakeWorld | None = None,
+    journal=None,
+    strategy=None,
+    rails: RailsConfig = RAILS,
+):
+    world = world or FakeWorld()
+    ports = CyclePorts(
+        clock=world.clock,
+        market=world,
+        writer=world,
+        chain=ChainView(world),
+        signer=FakeSigner(),
+        metrics=world,
+        journal=journal if journal is not None else MemoryJournal(keep_records=True),
+    )
+    settings = CycleSettings(
+        workerpool=POOL,
+        offers=(OFFER,),
+        rails=rails,
+        live=live,
+        retry=RetryPolicy(attempts=3, initial=0.0),
+    )
+    strategy = strategy or create("competitive", {"step": 1000, "floor": 1000})
+    return Cycle(ports, settings, strategy, rng=random.Random(1)), world
+
+
+def test_first_tick_publishes_under_the_cheapest_rival():
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    result = cycle.tick()
+    assert [s.kind for s in result.report.steps] == ["publish"]
+    assert result.report.steps[0].outcome == "ok"
+    (signed,) = world.listed.values()
+    assert signed.order.workerpoolprice == 99_000
+    assert signed.order.workerpool == POOL
+
+
+def test_dry_run_tick_changes_nothing():
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world, live=False)
+    result = cycle.tick()
+    assert [s.outcome for s in result.report.steps] == ["dry-run"]
+    assert world.calls == [] and world.listed == {}
+
+
+def test_unchanged_market_keeps_the_order_and_says_why(caplog):
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    world.clock.t += 60
+    with caplog.at_level(logging.INFO):
+        result = cycle.tick()
+    assert [s.kind for s in result.report.steps] == ["keep"]
+    assert "deadband" in result.report.steps[0].reason
+    assert any("deadband" in r.getMessage() for r in caplog.records)
+    assert [k for k, _ in world.calls] == ["publish"]
+
+
+def test_reprice_after_a_competitor_moves_down():
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    (first,) = world.listed
+    world.book["r"] = rival_order(80_000_000)
+    world.clock.t += 60
+    result = cycle.tick()
+    kinds = [(s.kind, s.outcome) for s in result.report.steps]
+    # idle capacity is worth more than the gas: the dearer order is closed, not just unlisted
+    assert kinds == [("unpublish", "ok"), ("cancel", "ok"), ("publish", "ok")]
+    assert first not in world.listed
+    (new,) = world.listed.values()
+    assert new.order.workerpoolprice == 79_999_000
+
+
+def test_cheap_price_decrease_only_unpublishes_and_keeps_counting_the_old_order():
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    (first,) = world.listed
+    world.book["r"] = rival_order(80_000)
+    world.clock.t += 60
+    result = cycle.tick()
+    assert [(s.kind, s.outcome) for s in result.report.steps] == [("unpublish", "ok")]
+    assert world.consumed.get(first, 0) == 0  # still valid on chain, still tracked
+    assert first in cycle.state.sampler.tracked
+
+
+def test_price_increase_closes_the_old_order_on_chain_before_publishing():
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    (first,) = world.listed
+    world.book["r"] = rival_order(120_000)
+    world.clock.t += 60
+    cycle.tick()
+    kinds = [k for k, _ in world.calls]
+    assert kinds == ["publish", "unpublish", "cancel", "publish"]
+    assert world.consumed[first] == 10
+    (new,) = world.listed.values()
+    assert new.order.workerpoolprice == 119_000
+
+
+def test_failed_source_is_marked_stale_with_its_age_and_freezes():
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    world.fail_parts.add("utilization")
+    world.clock.t += 700  # older than stale_after_seconds
+    result = cycle.tick()
+    assert "utilization" in result.snapshot.stale
+    assert result.snapshot.ages["utilization"] >= 700
+    assert result.kill == "freeze"
+    assert [s.kind for s in result.report.steps] == ["keep"]
+
+
+def test_recent_failure_reuses_the_last_value_but_reports_its_age():
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    world.fail_parts.add("requests")
+    world.clock.t += 30
+    result = cycle.tick()
+    assert result.snapshot.ages["requests"] == 30
+    assert result.snapshot.ages["book"] == 0
+    assert cycle.state.sampler.errors["requests"] == "requests down"
+
+
+def test_never_answered_source_is_stale_from_the_start():
+    world = FakeWorld(fail_parts={"book"})
+    cycle, _ = make_cycle(world=world)
+    result = cycle.tick()
+    assert "book" in result.snapshot.stale
+    assert result.kill == "freeze"
+    assert world.calls == []
+
+
+def test_strategy_error_keeps_current_orders():
+    class Broken:
+        name = "broken"
+
+        def initial_state(self):
+            return {}
+
+        def decide(self, *a):
+            raise ZeroDivisionError("oops")
+
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    cycle.strategy = Broken()
+    world.clock.t += 60
+    result = cycle.tick()
+    assert result.strategy_error and "oops" in result.strategy_error
+    assert [s.kind for s in result.report.steps] == ["keep"]
+
+
+def test_matched_volume_is_seen_from_the_chain():
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    (h,) = world.listed
+    world.match(h, 3)
+    world.clock.t += 60
+    result = cycle.tick()
+    (own,) = [o for o in result.snapshot.own_orders if o.order_hash == h] or [None]
+    assert own is None or own.remaining == world.listed[h].order.volume - 3
+
+
+def test_strategy_state_and_tracked_orders_survive_a_restart(tmp_path):
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    cycle, _ = make_cycle(world=world, journal=journal)
+    cycle.tick()
+    journal.close()
+    journal2 = SqliteJournal(tmp_path / "j.sqlite")
+    state = CycleState.restore(journal2)
+    assert set(state.sampler.tracked) == set(world.listed)
+    assert journal2.last_decision() is not None
+    journal2.close()
+
+
+def test_transient_publish_failure_does_not_duplicate():
+    world = FakeWorld(publish_failures=[TransientError("502")])
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    assert len(world.listed) == 1
+    assert len({h for k, h in world.calls if k == "publish"}) == 1
+
+
+def test_no_capacity_means_no_new_order():
+    world = FakeWorld(util=PoolUtilization(registered_cpu=2, computing_cpu=2, backlog=12))
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    assert world.listed == {}
+
+
+def test_secrets_never_reach_the_logs(caplog, tmp_path):
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    cycle, _ = make_cycle(world=world, journal=journal)
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(3):
+            cycle.tick()
+            world.book["r"] = rival_order(world.book["r"].price + 20_000)
+            world.clock.t += 60
+    text = "\n".join(r.getMessage() for r in caplog.records) + repr(cycle.ports)
+    assert caplog.records
+    assert OWNER_KEY[2:] not in text and OWNER_KEY[2:].upper() not in text
+    raw = (tmp_path / "j.sqlite").read_bytes()
+    assert OWNER_KEY[2:].encode() not in raw
+    journal.close()

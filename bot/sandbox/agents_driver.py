@@ -319,6 +319,11 @@ class AgentsDriver:
         self._lock = threading.Lock()
         self.stats = AgentStats()
 
+    def seen_orders(self) -> set[str]:
+        """Hashes of the watched pool's orders the adversary has seen listed and still holds."""
+        with self._lock:
+            return set(self._seen)
+
     # -- set-up ------------------------------------------------------------------------------
 
     def app_order(self) -> dict[str, Any]:

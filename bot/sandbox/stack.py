@@ -265,6 +265,7 @@ class Sandbox:
         self.feed: ChainDealFeed | None = None
         self.driver: Any = None
         self.deployment: Any = None
+        self.market_server: Any = None
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -415,8 +416,8 @@ class Sandbox:
             watcher_interval=0.5,
             rate_limit_max=10_000,
         )
-        server = MarketServer(config).start()
-        self._stack.callback(server.stop)
+        server = self._stack.enter_context(MarketServer(config))
+        self.market_server = server
         return str(server.url)
 
     def _thread(self, target: Any, name: str, period: float) -> None:

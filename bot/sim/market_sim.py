@@ -21,6 +21,7 @@ Signing is a cheap deterministic digest behind the Signer port (no eth_account i
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import heapq
 import math
@@ -184,7 +185,11 @@ class MarketSim:
         self._consumed: dict[str, int] = {}
         self._closed: set[str] = set()
         self._seq = 0
-        self.deals: deque[Deal] = deque()
+        self._version = 0  # bumped on every change of the book: query results are cached on it
+        self._query_cache: dict[BookQuery, tuple[int, list[BookEntry]]] = {}
+        self._listed_cache: tuple[int, list[BookEntry]] = (-1, [])
+        self.deals: deque[Deal] = deque()  # every pool's deals of the last day
+        self.our_deals: list[Deal] = []
         # our pool
         self._durations = {
             cid: scenario.pool.duration(cid, cat.work_clock_time_ref)
@@ -229,7 +234,14 @@ class MarketSim:
     # -- the book -------------------------------------------------------------------------------
 
     def listed(self) -> list[BookEntry]:
-        return [o.entry for o in self._orders.values() if o.published and o.entry.remaining > 0]
+        """Every order on the marketplace now (cached until the book changes; do not mutate)."""
+        version, cached = self._listed_cache
+        if version != self._version:
+            cached = [
+                o.entry for o in self._orders.values() if o.published and o.entry.remaining > 0
+            ]
+            self._listed_cache = (self._version, cached)
+        return cached
 
     def hidden(self) -> list[BookEntry]:
         return [
@@ -245,10 +257,12 @@ class MarketSim:
         o = self._orders.get(order_hash)
         if o is not None and o.entry.remaining <= 0:
             del self._orders[order_hash]
+            self._version += 1
 
     def _consume(self, order_hash: str, volume: int) -> None:
         o = self._orders[order_hash]
         o.entry = replace(o.entry, remaining=o.entry.remaining - volume)
+        self._version += 1
         self._consumed[order_hash] = self._consumed.get(order_hash, 0) + volume
         if o.entry.remaining <= 0:
             if o.signed is not None:
@@ -281,9 +295,11 @@ class MarketSim:
             if o is not None and q is not None and o.entry.price == q.price:
                 if o.entry.remaining < q.volume:  # top up what was filled
                     o.entry = replace(o.entry, remaining=q.volume, volume=q.volume)
+                    self._version += 1
                 del wanted[key]
                 continue
             self._orders.pop(order_hash, None)
+            self._version += 1
             del self._comp_orders[(i, key)]
         for key, q in wanted.items():
             order_hash = self._next_hash(f"c{index}")
@@ -301,6 +317,7 @@ class MarketSim:
                 requesterrestrict=q.requesterrestrict,
             )
             self._orders[order_hash] = _Order(entry, key=key)
+            self._version += 1
             self._comp_orders[(index, key)] = order_hash
 
     # -- requests -------------------------------------------------------------------------------
@@ -334,6 +351,8 @@ class MarketSim:
                     app=intent.app,
                 )
             )
+            if f.workerpool == self.pool:
+                self.our_deals.append(self.deals[-1])
             volume -= take
         return volume
 
@@ -468,6 +487,9 @@ class MarketSim:
         self._pool_until(until)
         while self.deals and self.deals[0].at < until - DEAL_MEMORY_S:
             self.deals.popleft()
+        if self.our_deals and self.our_deals[0].at < until - DEAL_MEMORY_S:
+            cut = bisect.bisect_left([d.at for d in self.our_deals], until - DEAL_MEMORY_S)
+            del self.our_deals[:cut]
         self.clock.t = max(self.clock.t, until)
 
     def drain(self) -> None:
@@ -508,10 +530,12 @@ class MarketSim:
                 requesterrestrict=order.requesterrestrict,
             )
             self._orders[h] = _Order(entry, signed=signed, published=True)
+            self._version += 1
             self.counters.publishes += 1
         elif not o.published:
             o.published = True
             o.entry = replace(o.entry, published_at=now)
+            self._version += 1
             self.counters.publishes += 1
         return h
 
@@ -521,6 +545,7 @@ class MarketSim:
             if o.signed is None:
                 raise InputError("order_hash", "not one of our orders", order_hash)
             o.published = False
+            self._version += 1
             self.counters.unpublishes += 1
 
     def cancel(self, signed: SignedWorkerpoolOrder) -> CancelOutcome:
@@ -530,6 +555,7 @@ class MarketSim:
         self._closed.add(h)
         self._consumed[h] = signed.order.volume
         self._orders.pop(h, None)
+        self._version += 1
         self.counters.cancels += 1
         self.counters.gas_used += self.costs.gas_per_cancel
         self.clock.t += self.costs.tx_latency_s
@@ -542,6 +568,14 @@ class MarketSim:
         return ChainOrderStatus.PARTIAL if used else ChainOrderStatus.OPEN
 
     def query(self, q: BookQuery) -> list[BookEntry]:
+        hit = self._query_cache.get(q)
+        if hit is not None and hit[0] == self._version:
+            return list(hit[1])
+        out = self._query(q)
+        self._query_cache[q] = (self._version, out)
+        return list(out)
+
+    def _query(self, q: BookQuery) -> list[BookEntry]:
         out = []
         for o in self._orders.values():
             e = o.entry
@@ -626,7 +660,14 @@ class SimMarket:
         self._count()
         pool = workerpool.lower()
         low = -math.inf if since is None else since
-        return [d for d in reversed(self.sim.deals) if d.workerpool == pool and d.at >= low]
+        source = self.sim.our_deals if pool == self.sim.pool else self.sim.deals
+        out = []
+        for d in reversed(source):
+            if d.at < low:
+                break
+            if d.workerpool == pool:
+                out.append(d)
+        return out
 
     def publish(self, signed: SignedWorkerpoolOrder) -> str:
         self._count(write=True)

@@ -1,0 +1,247 @@
+"""Run the service's own cycle over the simulated market, one decision per scenario step.
+
+Nothing here decides a price: the strategy object comes from the ``strategies`` registry, and the
+tick is ``bot.cycle.Cycle`` (samplers, fence, rails, planner, executor) exactly as the live service
+runs it, wired to the simulator's ports instead of httpx / web3 / the core's ``/metrics``. The
+executor runs in live mode (the simulated market is the one it acts on), with no retry waits and a
+deterministic salt counter so that the same inputs give the same orders.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import BotConfig, config_from_mapping
+from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState
+from bot.executor import Executor, RetryPolicy
+from bot.journal import MemoryJournal
+from bot.rails import RailsConfig
+from bot.sim.agents import RequestIntent, best_price
+from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
+from bot.sim.scenario import OUR_POOL, Scenario
+from bot.snapshot import Offer
+
+__all__ = [
+    "RunOutput",
+    "bot_config",
+    "cycle_settings",
+    "intents_for",
+    "offers_of",
+    "simulate",
+]
+
+
+def bot_config(
+    scenario: Scenario, strategy: str | None = None, params: Mapping[str, Any] | None = None
+) -> BotConfig:
+    """The pool owner's config for this scenario: its ``[bot]`` table, our simulated pool.
+
+    ``strategy`` / ``params`` override the scenario's ``[bot.strategy]`` (params are merged onto
+    the scenario's own params only when the strategy is the scenario's).
+    """
+    data: dict[str, Any] = {"network": "arbitrum-mainnet", **scenario.bot}
+    data["workerpool"] = OUR_POOL
+    strat = dict(data.get("strategy", {}))
+    if strategy is not None and strategy != strat.get("name"):
+        strat = {"name": strategy, "params": {}}
+    merged = dict(strat.get("params", {}))
+    merged.update(params or {})
+    strat["params"] = merged
+    data["strategy"] = strat
+    return config_from_mapping(data)
+
+
+def offers_of(cfg: BotConfig) -> tuple[Offer, ...]:
+    return tuple(
+        Offer(
+            category=o.category,
+            task_seconds=float(o.task_seconds),
+            max_volume=o.max_volume,
+            tag=o.tag,
+            trust=o.trust,
+        )
+        for o in cfg.offers
+    )
+
+
+def cycle_settings(cfg: BotConfig) -> CycleSettings:
+    """What the cycle needs, taken from the config the way the service takes it."""
+    rails = RailsConfig(**cfg.rails.model_dump())
+    return CycleSettings(
+        workerpool=cfg.workerpool,
+        offers=offers_of(cfg),
+        rails=rails,
+        live=True,
+        record_snapshots=False,
+        record_decisions=False,
+        retry=RetryPolicy(attempts=1, initial=0.0),
+    )
+
+
+def intents_for(scenario: Scenario, seed: int) -> list[RequestIntent]:
+    """The run's demand stream: fixed by scenario and seed, shared by runs and references."""
+    models = [r.build(scenario.origin) for r in scenario.requesters]
+    return generate_intents(models, scenario.origin, scenario.end, scenario.scenario.step_s, seed)
+
+
+@dataclass(slots=True)
+class RunOutput:
+    """One simulated run: counters, per-step rows, and how long the loop took (not in summaries)."""
+
+    strategy: str
+    params: dict[str, Any]
+    seed: int
+    counters: SimCounters
+    ticks: int
+    strategy_errors: int
+    kills: int
+    categories: tuple[int, ...]
+    columns: tuple[str, ...] = ()
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def net_revenue(self) -> int:
+        return self.counters.revenue - self.counters.stake_lost
+
+    @property
+    def utilization(self) -> float:
+        c = self.counters
+        return c.busy_slot_seconds / c.slot_seconds if c.slot_seconds else 0.0
+
+
+class _Salts:
+    """Deterministic order salts: a counter (a real salt only has to be unique per order)."""
+
+    def __init__(self, seed: int) -> None:
+        self.n = seed * 1_000_000_007
+
+    def __call__(self) -> str:
+        self.n += 1
+        return "0x" + format(self.n % 2**256, "064x")
+
+
+def simulate(
+    scenario: Scenario,
+    strategy: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    *,
+    intents: Sequence[RequestIntent] | None = None,
+    record: bool = True,
+) -> RunOutput:
+    """Run ``strategy`` (default: the scenario's) through the live cycle over the simulator."""
+    import strategies
+
+    seed = scenario.scenario.seed if seed is None else seed
+    cfg = bot_config(scenario, strategy, params)
+    settings = cycle_settings(cfg)
+    instance = strategies.create(cfg.strategy.name, dict(cfg.strategy.params))
+    sim = MarketSim(
+        scenario, seed, intents=intents if intents is not None else intents_for(scenario, seed)
+    )
+    journal = MemoryJournal(keep_records=False)
+    ports = CyclePorts(
+        clock=sim.clock,
+        market=sim.market,
+        writer=sim.market,
+        chain=sim.chain,
+        signer=sim.signer,
+        metrics=sim.metrics,
+        journal=journal,
+    )
+    executor = Executor(
+        workerpool=settings.workerpool,
+        clock=sim.clock,
+        writer=sim.market,
+        chain=sim.chain,
+        signer=sim.signer,
+        journal=journal,
+        live=True,
+        retry=settings.retry,
+        salt=_Salts(seed),
+    )
+    cycle = Cycle(
+        ports,
+        settings,
+        instance,
+        rng=random.Random(f"{seed}:strategy"),
+        state=CycleState(strategy_state=instance.initial_state()),
+        executor=executor,
+    )
+    cats = tuple(sorted({o.category for o in settings.offers}))
+    tags = {o.category: o.tag for o in settings.offers}
+    columns = (
+        "t",
+        *(f"price_c{c}" for c in cats),
+        *(f"best_competitor_c{c}" for c in cats),
+        "utilization",
+        "backlog",
+        "demand_tasks",
+        "tasks_matched",
+        "revenue_nrlc",
+    )
+    rows: list[tuple[Any, ...]] = []
+    step = scenario.scenario.step_s
+    end = scenario.end
+    t = scenario.origin
+    ticks = errors = kills = 0
+    counters = sim.counters
+    started = time.perf_counter()
+    last_demand = 0
+    sim_version = -1
+    prices: tuple[int | None, ...] = ()
+    while t < end:
+        sim.advance(t)
+        result = cycle.tick()
+        ticks += 1
+        errors += result.strategy_error is not None
+        kills += result.kill is not None
+        if record:
+            if sim_version != sim._version:  # the book changed: recompute the price columns
+                sim_version = sim._version
+                listed = sim.listed()
+                ours: dict[int, int] = {}
+                for e in listed:
+                    if e.workerpool == OUR_POOL and (
+                        e.category not in ours or e.price < ours[e.category]
+                    ):
+                        ours[e.category] = e.price
+                prices = (
+                    *(ours.get(c) for c in cats),
+                    *(best_price(listed, c, tags[c], exclude_pool=OUR_POOL) for c in cats),
+                )
+            demand = sum(counters.demand_tasks.values())
+            util = sim.utilization()
+            rows.append(
+                (
+                    t - scenario.origin,
+                    *prices,
+                    util.ratio,
+                    util.backlog,
+                    demand - last_demand,
+                    counters.tasks_matched,
+                    counters.revenue - counters.stake_lost,
+                )
+            )
+            last_demand = demand
+        t += step
+    sim.advance(end)
+    sim.drain()
+    return RunOutput(
+        strategy=cfg.strategy.name,
+        params=dict(cfg.strategy.params),
+        seed=seed,
+        counters=counters,
+        ticks=ticks,
+        strategy_errors=errors,
+        kills=kills,
+        categories=cats,
+        columns=columns,
+        rows=rows,
+        elapsed_s=time.perf_counter() - started,
+    )

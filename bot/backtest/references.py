@@ -1,0 +1,199 @@
+"""What was possible, on the same scenario and seed: the yardsticks every report shows.
+
+- **Best fixed price in hindsight**: the ``fixed`` strategy, run through the very same cycle and
+  simulator at every price of the scenario's grid (one price for every offered category; prices
+  outside the rails are skipped); the best net revenue wins. Running ``fixed`` at that price
+  therefore reproduces it exactly.
+- **Perfect-discrimination upper bound**: every request we could legally serve (its category,
+  tag and trust fit one of our offers, it is not captive to another pool, its max price is > 0) is
+  charged its own max price, with clairvoyant admission: the pool serves the best-paying waiting
+  task first, never starts a task that would miss its contribution deadline, and never loses stake.
+  Competitors, rails and the stake limit are ignored; capacity, durations and deadlines are not.
+  Durations are drawn from the same distributions (their own seeded stream), so on a capacity-
+  bound run it is an estimate of the physical limit, not a proof; it is far above any real
+  strategy in practice.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from bot.backtest.engine import bot_config, intents_for, offers_of, simulate
+from bot.model import ZERO_ADDRESS
+from bot.networks import STANDARD_CATEGORIES
+from bot.sim.agents import RequestIntent
+from bot.sim.market_sim import lognormal_duration
+from bot.sim.scenario import OUR_POOL, Scenario
+
+__all__ = [
+    "FixedGridPoint",
+    "References",
+    "best_fixed",
+    "compute_references",
+    "fixed_params",
+    "price_grid",
+    "upper_bound",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FixedGridPoint:
+    price: int
+    revenue: int
+    tasks_served: int
+
+
+@dataclass(frozen=True, slots=True)
+class References:
+    best_fixed_price: int
+    best_fixed_revenue: int
+    upper_bound_revenue: int
+    upper_bound_tasks: int
+    grid: tuple[FixedGridPoint, ...]
+
+
+def fixed_params(price: int, categories: Sequence[int]) -> dict[str, Any]:
+    """Params that make the ``fixed`` strategy quote ``price`` in every offered category."""
+    import strategies
+
+    names = {s.name for s in strategies.get("fixed").param_specs()}
+    out: dict[str, Any] = {}
+    if "prices" in names:
+        out["prices"] = {str(c): price for c in categories}
+    if "price" in names:
+        out["price"] = price
+    if not out:
+        raise RuntimeError("the fixed strategy has neither a 'price' nor a 'prices' parameter")
+    return out
+
+
+def price_grid(scenario: Scenario) -> list[int]:
+    cfg = bot_config(scenario)
+    low, high = cfg.rails.floor, cfg.rails.ceiling
+    return sorted({p for p in scenario.references.price_grid if low <= p <= high})
+
+
+def _fixed_point(
+    args: tuple[Scenario, int, int, Sequence[RequestIntent] | None],
+) -> FixedGridPoint:
+    scenario, seed, price, intents = args
+    cats = [o.category for o in offers_of(bot_config(scenario))]
+    out = simulate(
+        scenario, "fixed", fixed_params(price, cats), seed, intents=intents, record=False
+    )
+    return FixedGridPoint(price, out.net_revenue, out.counters.tasks_served)
+
+
+def best_fixed(
+    scenario: Scenario,
+    seed: int,
+    *,
+    intents: Sequence[RequestIntent] | None = None,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[FixedGridPoint, tuple[FixedGridPoint, ...]]:
+    """Grid search; ties go to the lower price (fewer stranded tasks, same money)."""
+    grid = price_grid(scenario)
+    if not grid:
+        raise ValueError("no price of references.price_grid lies within the rails")
+    points: list[FixedGridPoint] = []
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            work = [(scenario, seed, p, None) for p in grid]
+            for i, point in enumerate(pool.map(_fixed_point, work)):
+                points.append(point)
+                if progress:
+                    progress(i + 1, len(grid))
+    else:
+        shared = intents if intents is not None else intents_for(scenario, seed)
+        for i, p in enumerate(grid):
+            points.append(_fixed_point((scenario, seed, p, shared)))
+            if progress:
+                progress(i + 1, len(grid))
+    best = max(points, key=lambda g: (g.revenue, -g.price))
+    return best, tuple(points)
+
+
+def upper_bound(
+    scenario: Scenario, seed: int, intents: Sequence[RequestIntent] | None = None
+) -> tuple[int, int]:
+    """(revenue, tasks) of perfect price discrimination under our capacity and deadlines."""
+    cfg = bot_config(scenario)
+    offers = offers_of(cfg)
+    intents = intents if intents is not None else intents_for(scenario, seed)
+    refs = {c.id: c.work_clock_time_ref for c in STANDARD_CATEGORIES}
+    durations = {cid: scenario.pool.duration(cid, ref) for cid, ref in refs.items()}
+
+    def servable(i: RequestIntent) -> bool:
+        if i.max_price <= 0 or i.workerpool not in (ZERO_ADDRESS, OUR_POOL):
+            return False
+        return any(
+            o.category == i.category and i.tag & ~o.tag == 0 and i.trust <= o.trust for o in offers
+        )
+
+    rng = random.Random(f"{seed}:upper-bound")
+    keep = 1.0 - scenario.pool.failure_rate
+    slots_per = scenario.pool.slots_per_worker
+    plan = sorted(
+        (scenario.origin + c.at_h * 3600.0, c.workers) for c in scenario.pool.capacity_changes
+    )
+    workers = scenario.pool.workers
+    running: list[float] = []  # end times
+    waiting: list[tuple[int, float, int, float, int]] = []  # (-price, matched, seq, deadline, cat)
+    revenue = 0.0
+    tasks = 0
+    seq = 0
+
+    def capacity() -> int:
+        return workers * slots_per
+
+    def start_fitting(now: float) -> None:
+        nonlocal revenue, tasks
+        while waiting and len(running) < capacity():
+            neg, _, _, deadline, cat = heapq.heappop(waiting)
+            if now > deadline:
+                continue
+            heapq.heappush(running, now + lognormal_duration(durations[cat], rng))
+            revenue += -neg * keep
+            tasks += 1
+
+    def run_until(t: float) -> None:
+        nonlocal workers
+        while True:
+            nxt_done = running[0] if running else math.inf
+            nxt_cap = plan[0][0] if plan else math.inf
+            nxt = min(nxt_done, nxt_cap)
+            if nxt > t or nxt == math.inf:
+                return
+            if nxt_cap <= nxt_done:
+                workers = plan.pop(0)[1]
+            else:
+                heapq.heappop(running)
+            start_fitting(nxt)
+
+    for i in intents:
+        if not servable(i):
+            continue
+        run_until(i.at)
+        deadline = i.at + 7 * refs[i.category]
+        for _ in range(i.volume):
+            seq += 1
+            heapq.heappush(waiting, (-i.max_price, i.at, seq, deadline, i.category))
+        start_fitting(i.at)
+    run_until(math.inf)
+    return round(revenue), tasks
+
+
+def compute_references(
+    scenario: Scenario, seed: int, *, jobs: int = 1, intents: Sequence[RequestIntent] | None = None
+) -> References:
+    intents = intents if intents is not None else intents_for(scenario, seed)
+    best, grid = best_fixed(scenario, seed, intents=intents, jobs=jobs)
+    ub, ub_tasks = upper_bound(scenario, seed, intents)
+    return References(best.price, best.revenue, ub, ub_tasks, grid)

@@ -25,10 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi.abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 
 from bot.adapters.chain_rpc import RetryPolicy, RpcPool
 from bot.adapters.chain_wallet import FeePolicy, GasWallet, SentTx
@@ -46,7 +48,7 @@ from bot.model import (
 )
 from bot.networks import Network
 from bot.ports import CancelOutcome, Signer
-from bot.signing import hash_order
+from bot.signing import domain_separator, hash_order
 
 __all__ = [
     "CLOSED_WORKERPOOL_ORDER_TOPIC",
@@ -209,9 +211,21 @@ class Web3Chain:
             raise NetworkMismatch(
                 f"no contract at the hub address {net.hub} on chain {chain_id} ({url})"
             )
-        raw = w3.eth.call({"to": hub, "data": _call_data("domain()")})
-        (domain,) = decode(["(string,string,uint256,address)"], bytes(raw))
+        try:
+            raw = w3.eth.call({"to": hub, "data": _call_data("domain()")})
+            (domain,) = decode(["(string,string,uint256,address)"], bytes(raw))
+            raw_sep = w3.eth.call({"to": hub, "data": _call_data("eip712domain_separator()")})
+        except (ContractLogicError, DecodingError) as exc:
+            raise NetworkMismatch(
+                f"the contract at hub {net.hub} on {url} does not answer domain(): not a PoCo hub"
+            ) from exc
         diffs = _domain_differences(net, domain)
+        separator = "0x" + bytes(raw_sep)[:32].hex()
+        if not diffs and separator != domain_separator(net):
+            diffs.append(
+                f"stored domain separator is {separator}, expected {domain_separator(net)} "
+                "(updateDomainSeparator() was not called after a chain id or address change)"
+            )
         if diffs:
             raise NetworkMismatch(
                 f"hub {net.hub} on {url} has a different EIP-712 domain than network "

@@ -35,6 +35,8 @@ __all__ = ["FeePolicy", "GasWallet", "NonceManager", "SentTx"]
 
 log = logging.getLogger(__name__)
 
+_MAX_STALE_NONCES = 3
+
 
 @dataclass(frozen=True, slots=True)
 class FeePolicy:
@@ -203,6 +205,7 @@ class GasWallet:
         start = self._clock()
         hashes: list[str] = []
         last_raw: bytes | None = None
+        stale = 0
         while True:
             raw = bytes(
                 Account.sign_transaction(
@@ -212,6 +215,9 @@ class GasWallet:
             outcome = self._broadcast(raw, what)
             if outcome == "nonce-too-low" and not hashes:
                 # our count was stale (another process used this key): take a fresh nonce
+                stale += 1
+                if stale > _MAX_STALE_NONCES:
+                    raise TransientError(f"{what}: nonce {nonce} still too low after resyncs")
                 self.nonces.resync()
                 nonce = self.nonces.allocate()
                 continue

@@ -641,7 +641,11 @@ def _dump_account(rpc_url: str, address: str) -> dict[str, Any]:
 
 
 def relocate_hub(
-    dep: PocoDeployment, target_address: str, *, sender_key: str | None = None
+    dep: PocoDeployment,
+    target_address: str,
+    *,
+    sender_key: str | None = None,
+    update_domain: bool = True,
 ) -> PocoDeployment:
     """Clone the configured hub to ``target_address`` (anvil only) and fix its EIP-712 domain.
 
@@ -666,6 +670,8 @@ def relocate_hub(
     ]
     rpc_batch(dep.rpc_url, writes)
     moved = replace(dep, hub=target)
+    if not update_domain:  # only tests want a stale separator (the adapter must refuse it)
+        return moved
     w3 = web3_for(dep.rpc_url)
     _wallet(moved, sender_key).send(
         target, hub_contract(w3, target).encode_abi("updateDomainSeparator", args=[])

@@ -323,7 +323,7 @@ class Executor:
     ) -> StepResult:
         if isinstance(action, Keep):
             v = valid.get(action.order_hash)
-            log.info("keep %s: %s", action.order_hash[:10], action.reason)
+            log.debug("keep %s: %s", action.order_hash[:10], action.reason)
             return StepResult(
                 "keep",
                 action.order_hash,
@@ -373,7 +373,7 @@ class Executor:
         if not self.live:
             detail = f"would sign and publish {q.volume} @ {q.price} nRLC in category {q.category}"
             self.journal.record_action(at, "publish", None, "dry-run", detail)
-            log.info("dry-run publish: %s (%s)", detail, action.reason)
+            log.debug("dry-run publish: %s (%s)", detail, action.reason)
             return _result("publish", None, "dry-run", action.reason, detail, terms=base)
         assert self.signer is not None
         try:
@@ -422,7 +422,7 @@ class Executor:
         base: Terms = (v.price, v.remaining, v.category) if v else (None, None, None)
         if not self.live:
             self.journal.record_action(at, "unpublish", h, "dry-run", action.reason)
-            log.info("dry-run unpublish %s (%s)", h[:10], action.reason)
+            log.debug("dry-run unpublish %s (%s)", h[:10], action.reason)
             return _result("unpublish", h, "dry-run", action.reason, terms=base)
         try:
             for attempt in self._retrying():
@@ -459,7 +459,7 @@ class Executor:
             return _result("cancel", h, "failed", action.reason, detail, terms=base)
         if not self.live:
             self.journal.record_action(at, "cancel", h, "dry-run", action.reason)
-            log.info("dry-run cancel %s on chain (%s)", h[:10], action.reason)
+            log.debug("dry-run cancel %s on chain (%s)", h[:10], action.reason)
             return _result("cancel", h, "dry-run", action.reason, terms=base)
         try:
             for attempt in self._retrying():

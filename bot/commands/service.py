@@ -1,9 +1,304 @@
-"""Top-level commands placeholder; filled by its owner module."""
+"""``pricebot run | once | status | withdraw | record``: the service's commands.
+
+Dry-run is the default everywhere the bot would act by itself (``run``, ``once``): it samples,
+decides and records what it would do, changing nothing. ``--live`` on the command line is the only
+way to act for real; no config key can switch it on. ``withdraw`` is the kill switch and acts for
+real unless ``--dry-run`` is given.
+"""
 
 from __future__ import annotations
 
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+if TYPE_CHECKING:
+    from bot.cycle import TickResult
+
+__all__ = ["register"]
+
+ConfigOpt = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="The pool owner's TOML config.", dir_okay=False),
+]
+LiveOpt = Annotated[
+    bool,
+    typer.Option("--live", help="Act for real (sign, publish, cancel). Default: dry-run."),
+]
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"
+            )
+        )
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("httpx", "httpcore", "apscheduler", "web3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _rlc(nrlc: int | None) -> str:
+    if nrlc is None:
+        return "-"
+    from bot.order_io import format_rlc
+
+    return format_rlc(nrlc)
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for c in columns:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*r)
+    Console(width=160).print(table)
+
+
+def plan_rows(result: TickResult) -> list[list[str]]:
+    """category, our price, best competitor, utilization, action, reason: one row per step."""
+    snap = result.snapshot
+    util = snap.utilization
+    util_text = "-" if util is None else f"{util.ratio:.0%} ({util.free_slots} free)"
+    best: dict[int, int] = {}
+    for (category, _tag), entries in snap.competitors.items():
+        prices = [e.price for e in entries]
+        if prices:
+            best[category] = min(best.get(category, prices[0]), min(prices))
+    rows = []
+    for step in result.report.steps:
+        cat = step.category
+        rows.append(
+            [
+                "-" if cat is None else str(cat),
+                _rlc(step.price),
+                _rlc(best.get(cat)) if cat is not None else "-",
+                util_text,
+                f"{step.kind} ({step.outcome})",
+                step.reason + (f" [{step.detail}]" if step.detail else ""),
+            ]
+        )
+    if not rows:
+        rows.append(["-", "-", "-", util_text, "nothing", "no order wanted and none held"])
+    return rows
+
+
+def _load(config: Path) -> Any:
+    from bot.config import load_config
+
+    return load_config(config)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's top-level commands to the ``pricebot`` app."""
+    """Add the service commands at the top level of ``pricebot``."""
+
+    @app.command("run")
+    def run(
+        config: ConfigOpt,
+        live: LiveOpt = False,
+        seed: Annotated[int | None, typer.Option(help="Seed handed to the strategy.")] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    ) -> None:
+        """Run the bot until SIGTERM/SIGINT: sample, reprice, reconcile and record on schedule."""
+        from bot.service import PricebotService, build_runtime
+
+        _setup_logging(verbose)
+        cfg = _load(config)
+        runtime = build_runtime(cfg, live=live)
+        try:
+            service = PricebotService(runtime, seed=seed)
+            service.run_forever()
+        finally:
+            runtime.close()
+
+    @app.command("once")
+    def once(
+        config: ConfigOpt,
+        live: LiveOpt = False,
+        seed: Annotated[int | None, typer.Option(help="Seed handed to the strategy.")] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    ) -> None:
+        """Reconcile, run one cycle and print the plan as a table."""
+        from bot.service import PricebotService, build_runtime
+
+        _setup_logging(verbose)
+        cfg = _load(config)
+        runtime = build_runtime(cfg, live=live)
+        try:
+            service = PricebotService(runtime, seed=seed)
+            service.reconcile()
+            result = service.reprice()
+            mode = "LIVE" if live else "dry-run (nothing changed; --live to act)"
+            _table(
+                f"plan at {result.at:.0f} - {mode}",
+                ["category", "our price", "best competitor", "utilization", "action", "reason"],
+                plan_rows(result),
+            )
+            if result.kill:
+                typer.echo(f"kill switch: {result.kill}", err=True)
+        finally:
+            runtime.close()
+
+    @app.command("status")
+    def status(config: ConfigOpt) -> None:
+        """Our orders, the competing book, utilization, stake, gas-wallet balance, last cycle."""
+        from bot.cycle import CycleState
+        from bot.journal import journal_path
+        from bot.samplers import sample_snapshot
+        from bot.service import build_runtime
+
+        _setup_logging(False)
+        logging.getLogger().setLevel(logging.WARNING)
+        cfg = _load(config)
+        runtime = build_runtime(cfg, live=True, need_owner_key=False)
+        try:
+            state = CycleState.restore(runtime.journal)
+            snap = sample_snapshot(runtime.ports, runtime.settings, state.sampler)
+            rows = [
+                [
+                    o.order_hash[:18] + "…",
+                    str(o.category),
+                    _rlc(o.price),
+                    f"{o.remaining}/{o.signed.order.volume}",
+                    "listed" if o.published else "unlisted (valid on chain)",
+                ]
+                for o in snap.own_orders
+            ]
+            _table("our valid orders", ["hash", "category", "price", "remaining", "state"], rows)
+            book_rows = []
+            for (category, tag), entries in sorted(snap.competitors.items()):
+                for e in entries[:5]:
+                    book_rows.append(
+                        [str(category), hex(tag), _rlc(e.price), str(e.remaining), e.workerpool]
+                    )
+            _table(
+                "competing book (5 cheapest per offer)",
+                ["category", "tag", "price", "remaining", "workerpool"],
+                book_rows,
+            )
+            u = snap.utilization
+            lines = [
+                "utilization: "
+                + (
+                    "unknown"
+                    if u is None
+                    else f"{u.computing_cpu}/{u.registered_cpu} CPU slots computing, "
+                    f"backlog {u.backlog}, {u.free_slots} free"
+                ),
+                "stake: "
+                + (
+                    "unknown"
+                    if snap.stake is None
+                    else f"{_rlc(snap.stake.free)} free, {_rlc(snap.stake.locked)} locked"
+                ),
+            ]
+            try:
+                gas = runtime.ports.chain.gas_balance()
+                lines.append(f"gas wallet: {gas / 10**18:.6f} ETH")
+            except Exception as exc:
+                lines.append(f"gas wallet: unavailable ({exc})")
+            if snap.stale:
+                lines.append("stale: " + ", ".join(sorted(snap.stale)))
+            for live in (True, False):
+                path = journal_path(cfg.service.journal_dir, live=live)
+                if not path.exists():
+                    continue
+                from bot.journal import SqliteJournal
+
+                j = runtime.journal if live else SqliteJournal(path)
+                last = j.last_decision()
+                label = "live" if live else "dry-run"
+                if last is None:
+                    lines.append(f"last cycle ({label}): none")
+                else:
+                    at, payload = last
+                    steps = payload.get("steps", [])
+                    summary = ", ".join(f"{s['kind']} {s['outcome']}" for s in steps) or "nothing"
+                    lines.append(f"last cycle ({label}) at {at:.0f}: {summary}")
+                if not live:
+                    j.close()
+            for line in lines:
+                typer.echo(line)
+        finally:
+            runtime.close()
+
+    @app.command("withdraw")
+    def withdraw_cmd(
+        config: ConfigOpt,
+        cancel: Annotated[
+            bool, typer.Option("--cancel", help="Also close every valid order on chain.")
+        ] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Only show what would be done.")
+        ] = False,
+    ) -> None:
+        """Kill switch: unpublish all our orders; with --cancel close every valid one on chain."""
+        from bot.cycle import CycleState
+        from bot.service import build_runtime, withdraw
+
+        _setup_logging(False)
+        cfg = _load(config)
+        runtime = build_runtime(cfg, live=not dry_run, need_owner_key=True)
+        try:
+            state = CycleState.restore(runtime.journal)
+            report = withdraw(runtime.ports, cfg.workerpool, state, runtime.executor, cancel=cancel)
+            for step in report.steps:
+                typer.echo(f"{step.kind} {step.order_hash} -> {step.outcome} {step.detail}")
+            failed = report.failures
+            typer.echo(
+                f"unpublished {report.count('unpublish')}, cancelled {report.count('cancel')}, "
+                f"failed {len(failed)}"
+            )
+            if failed:
+                raise typer.Exit(1)
+        finally:
+            runtime.close()
+
+    @app.command("record")
+    def record(
+        config: ConfigOpt,
+        count: Annotated[
+            int, typer.Option(help="Stop after this many snapshots (0 = until SIGTERM).")
+        ] = 0,
+    ) -> None:
+        """Journal live snapshots (no decision, no action) for replay backtests."""
+        import signal
+        import threading
+
+        from bot.cycle import CycleState
+        from bot.samplers import sample_snapshot
+        from bot.service import build_runtime
+        from bot.snapshot_codec import snapshot_to_payload
+
+        _setup_logging(False)
+        cfg = _load(config)
+        runtime = build_runtime(cfg, live=False)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        try:
+            state = CycleState.restore(runtime.journal)
+            n = 0
+            while not stop.is_set():
+                snap = sample_snapshot(runtime.ports, runtime.settings, state.sampler)
+                runtime.journal.record_snapshot(snap.at, snapshot_to_payload(snap))
+                n += 1
+                logging.getLogger("pricebot.record").info(
+                    "snapshot %d recorded (stale: %s)", n, ", ".join(sorted(snap.stale)) or "none"
+                )
+                if count and n >= count:
+                    break
+                stop.wait(cfg.schedule.record_seconds)
+            typer.echo(f"{n} snapshots in {runtime.journal.path}")
+        finally:
+            runtime.close()

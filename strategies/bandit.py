@@ -8,9 +8,10 @@ each decision:
 1. **update**: the tasks our pool sold since the last decision (our deals in the offer's
    category) and the time elapsed are credited to the arm nearest the price we actually had
    listed (rails may have moved it); nothing is learnt while nothing was listed;
-2. **sample** ``theta_k`` from each posterior, then make the samples non-increasing in price
-   (a higher price never sells more: the monotone prior that makes thin-demand exploration cheap,
-   Misra, Schwartz & Abernethy 2019);
+2. **sample** ``theta_k`` from each posterior, then make the samples non-increasing in price by
+   lifting each arm to at least the rate sampled for any dearer arm (a lower price never sells
+   less: demand seen at a high price is evidence for every cheaper arm; the monotone prior that
+   makes thin-demand exploration cheap, Misra, Schwartz & Abernethy 2019);
 3. **optimise** the linear program ``max sum_k p_k theta_k x_k`` s.t. ``sum_k theta_k x_k <= c``,
    ``sum_k x_k <= 1``, ``x >= 0``, where ``c`` is what the free capacity can absorb per period
    (capacity x period / contribution window). Plain Thompson sampling that ignores ``c`` sells
@@ -153,8 +154,8 @@ class BanditStrategy(Strategy):
             capacity = offer_capacity(snapshot.utilization, offer)
             per_period = capacity * p.period_seconds / offer.contribution_window
             theta = [rng.gammavariate(a, 1.0 / b) for a, b in zip(alpha, beta, strict=True)]
-            for k in range(1, len(theta)):
-                theta[k] = min(theta[k], theta[k - 1])
+            for k in range(len(theta) - 2, -1, -1):
+                theta[k] = max(theta[k], theta[k + 1])
             x = solve_lp(grid, theta, per_period)
             draw = rng.random()
             arm = len(grid) - 1

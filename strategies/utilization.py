@@ -69,7 +69,7 @@ def step_controller(
 ) -> tuple[float, float, str]:
     """One controller step: new (log_m, integral) and a reason; pure and cheap."""
     e = u - p.target
-    if abs(e) <= p.deadband:
+    if abs(e) <= p.deadband + 1e-12:
         return log_m, integral, f"utilization {u:.0%} within {p.deadband:.0%} of target"
     new_integral = integral + e
     convex = 0.0

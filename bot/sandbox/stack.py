@@ -578,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per agent request is noise
 
     def terminate(signum: int, frame: Any) -> None:
         raise SystemExit(128 + signum)  # unwinds start() half-way, stopping what it started

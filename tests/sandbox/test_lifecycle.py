@@ -1,0 +1,67 @@
+"""`pricebot sandbox up --detach` / `down`: everything started is stopped, even after a crash."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.stack import is_running, read_info, spawn_detached, stop_detached
+from tests.sandbox.helpers import wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.chain]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_up_detach_status_down_leave_no_process(tmp_path: Path) -> None:
+    state = tmp_path / "sbx"
+    try:
+        up = _cli("sandbox", "up", "--detach", "--state-dir", str(state))
+        assert up.returncode == 0, up.stderr
+        info = read_info(state)
+        pids = dict(info.pids)
+        assert is_running(pids["supervisor"], "bot.sandbox")
+        assert is_running(pids["anvil"], "anvil")
+        assert _cli("sandbox", "status", "--state-dir", str(state)).returncode == 0
+        again = _cli("sandbox", "up", "--detach", "--state-dir", str(state))
+        assert again.returncode != 0 and "already running" in again.stderr
+    finally:
+        down = _cli("sandbox", "down", "--state-dir", str(state))
+    assert down.returncode == 0, down.stderr
+    assert not is_running(pids["supervisor"], "bot.sandbox")
+    assert not is_running(pids["anvil"], "anvil")
+    assert read_info(state).status == "stopped"
+    assert _cli("sandbox", "status", "--state-dir", str(state)).returncode == 1
+
+
+def test_down_after_the_supervisor_was_killed_still_stops_anvil(tmp_path: Path) -> None:
+    try:
+        info = spawn_detached(tmp_path)
+        os.kill(info.pids["supervisor"], signal.SIGKILL)
+        wait_for(
+            "the supervisor to die",
+            lambda: not is_running(info.pids["supervisor"], "bot.sandbox"),
+        )
+        assert is_running(info.pids["anvil"], "anvil")  # orphaned, exactly what down must catch
+    finally:
+        stop_detached(tmp_path)
+    assert not is_running(info.pids["anvil"], "anvil")
+
+
+def test_status_without_a_sandbox_is_a_clear_error(tmp_path: Path) -> None:
+    result = _cli("sandbox", "status", "--state-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "no sandbox here" in result.stderr

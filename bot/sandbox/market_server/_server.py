@@ -16,11 +16,12 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, NetworkMismatch
 
 from ._app import build_app
 from ._chain import ChainReader, Web3ChainReader
 from ._config import MarketServerConfig
+from ._errors import ChainUnavailable
 from ._faults import FaultConfig
 from ._middleware import FaultState, RateLimiter
 from ._service import Marketplace
@@ -83,15 +84,26 @@ class MarketServer:
         )
         return uvicorn.Server(cfg)
 
+    def check_chain(self) -> None:
+        """Fail fast, naming the flag, when the RPC or hub is not the chain we claim to serve."""
+        try:
+            domain = self.chain.domain()
+            self.watcher.sync()
+        except ChainUnavailable as exc:
+            raise ConfigError(
+                f"cannot read PoCo at {self.config.rpc_url} (hub {self.config.hub}): {exc}"
+            ) from exc
+        if domain.chain_id != self.config.chain_id:
+            raise NetworkMismatch(
+                f"chain_id: the hub's EIP-712 domain is for chain {domain.chain_id}, "
+                f"not {self.config.chain_id}"
+            )
+        if domain.verifying_contract.lower() != self.config.hub:
+            raise NetworkMismatch(f"hub: domain() names {domain.verifying_contract}")
+
     def start(self) -> MarketServer:
         """Index the chain once, then serve in a background thread; return when it answers."""
-        if self.config.host not in (
-            "127.0.0.1",
-            "localhost",
-            "::1",
-        ) and not self.config.host.startswith("127."):
-            raise ConfigError("the local marketplace only binds loopback addresses")
-        self.watcher.sync()
+        self.check_chain()
         self._server = self._uvicorn()
         self._thread = threading.Thread(target=self._server.run, name="market-http", daemon=True)
         self._thread.start()
@@ -106,7 +118,7 @@ class MarketServer:
 
     def serve_forever(self) -> None:
         """Foreground mode for the CLI: Ctrl-C / SIGTERM stop uvicorn, then the watcher."""
-        self.watcher.sync()
+        self.check_chain()
         self.watcher.start()
         try:
             self._uvicorn().run()

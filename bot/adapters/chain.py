@@ -25,16 +25,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi.abi import decode, encode
-from eth_abi.exceptions import DecodingError
 from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
-from web3.exceptions import ContractLogicError
 
-from bot.adapters.chain_rpc import RetryPolicy, RpcPool
+from bot.adapters.chain_rpc import RetryPolicy, RpcPool, translate
 from bot.adapters.chain_wallet import FeePolicy, GasWallet, SentTx
-from bot.errors import ChainError, ConfigError, InputError, NetworkMismatch, OwnershipError
+from bot.errors import (
+    ChainError,
+    ConfigError,
+    InputError,
+    NetworkMismatch,
+    OwnershipError,
+    TransientError,
+)
 from bot.model import (
     ZERO_ADDRESS,
     Category,
@@ -215,7 +220,10 @@ class Web3Chain:
             raw = w3.eth.call({"to": hub, "data": _call_data("domain()")})
             (domain,) = decode(["(string,string,uint256,address)"], bytes(raw))
             raw_sep = w3.eth.call({"to": hub, "data": _call_data("eip712domain_separator()")})
-        except (ContractLogicError, DecodingError) as exc:
+        except Exception as exc:
+            err = translate(exc, "domain()")
+            if isinstance(err, TransientError):
+                raise err from exc
             raise NetworkMismatch(
                 f"the contract at hub {net.hub} on {url} does not answer domain(): not a PoCo hub"
             ) from exc

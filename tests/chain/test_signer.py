@@ -1,0 +1,79 @@
+"""LocalKeySigner: signs for its one network, never shows its key."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from bot.adapters.signer import LocalKeySigner
+from bot.errors import InputError
+from bot.model import ZERO_BYTES32, WorkerpoolOrder
+from bot.networks import BELLECOUR
+from bot.ports import Signer
+from bot.signing import (
+    CLOSE,
+    GATEWAY_CHALLENGE_PREFIX,
+    gateway_challenge_hash,
+    operation_hash,
+    recover_signer,
+    verify_order,
+)
+
+KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil #1
+ADDRESS = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
+
+# test-rigs.md section 4, golden vector (Bellecour domain, key #1)
+GOLDEN = WorkerpoolOrder(
+    workerpool="0x1234567890123456789012345678901234567890",
+    workerpoolprice=1_000_000_000,
+    volume=10,
+    tag=ZERO_BYTES32,
+    category=0,
+    trust=0,
+    salt="0xc3a1d4f5e6b7a8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7",
+)
+
+
+def test_implements_the_port_and_signs_the_golden_vector() -> None:
+    signer = LocalKeySigner(BELLECOUR, KEY)
+    assert isinstance(signer, Signer)
+    assert signer.address == ADDRESS
+    signed = signer.sign_order(GOLDEN)
+    assert signed.order_hash == "0xe22350c4c2febe5300e04dadf4eaa5aef50407253143b469809c1c67d3dd1e48"
+    assert signed.sign == (
+        "0xe59f1a3173a2340be938c913cc2a8fd0c3552d9f6b649201d7d7ecdceb4ad00b"
+        "2f3de2f3e23580bd3e37e44178ae5b23969f3cf463a11761c65f863ab8247a451b"
+    )
+    assert verify_order(BELLECOUR, signed) == ADDRESS
+
+
+def test_close_operation_recovers_to_the_owner() -> None:
+    signer = LocalKeySigner(BELLECOUR, KEY)
+    sig = signer.sign_close(GOLDEN)
+    assert recover_signer(operation_hash(BELLECOUR, GOLDEN, CLOSE), sig) == ADDRESS
+
+
+def test_key_never_shown() -> None:
+    signer = LocalKeySigner(BELLECOUR, KEY)
+    for text in (repr(signer), str(signer), f"{signer}"):
+        assert KEY[2:] not in text and ADDRESS in text
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(signer)
+
+
+def test_bad_key_is_an_input_error_without_echoing_it() -> None:
+    with pytest.raises(InputError, match="private_key") as info:
+        LocalKeySigner(BELLECOUR, "0x1234")
+    assert "0x1234" not in str(info.value)
+
+
+def test_gateway_challenge_only_for_our_chain_and_genuine_prefix() -> None:
+    signer = LocalKeySigner(BELLECOUR, KEY)
+    challenge = GATEWAY_CHALLENGE_PREFIX + "abc123"
+    sig = signer.sign_gateway_challenge(134, challenge)
+    assert recover_signer(gateway_challenge_hash(134, challenge), sig) == ADDRESS
+    with pytest.raises(InputError, match="chainId"):
+        signer.sign_gateway_challenge(42161, challenge)
+    with pytest.raises(InputError, match="challenge"):
+        signer.sign_gateway_challenge(134, "transfer all my RLC")

@@ -9,16 +9,18 @@ deterministic salt counter so that the same inputs give the same orders.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bot.config import BotConfig, config_from_mapping
 from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState
 from bot.executor import Executor, RetryPolicy
-from bot.journal import MemoryJournal
+from bot.journal import MemoryJournal, SqliteJournal
 from bot.rails import RailsConfig
 from bot.sim.agents import RequestIntent, best_price
 from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
@@ -88,6 +90,10 @@ def intents_for(scenario: Scenario, seed: int) -> list[RequestIntent]:
     return generate_intents(models, scenario.origin, scenario.end, scenario.scenario.step_s, seed)
 
 
+def _default_sim(scenario: Scenario, seed: int, intents: Sequence[RequestIntent]) -> MarketSim:
+    return MarketSim(scenario, seed, intents=intents)
+
+
 @dataclass(slots=True)
 class RunOutput:
     """One simulated run: counters, per-step rows, and how long the loop took (not in summaries)."""
@@ -102,6 +108,7 @@ class RunOutput:
     categories: tuple[int, ...]
     columns: tuple[str, ...] = ()
     rows: list[tuple[Any, ...]] = field(default_factory=list)
+    curve: list[tuple[float, int]] = field(default_factory=list)  # hourly (t, net revenue)
     elapsed_s: float = 0.0
 
     @property
@@ -133,18 +140,30 @@ def simulate(
     *,
     intents: Sequence[RequestIntent] | None = None,
     record: bool = True,
+    journal_path: str | Path | None = None,
+    sim_factory: Callable[[Scenario, int, Sequence[RequestIntent]], MarketSim] | None = None,
+    before_tick: Callable[[MarketSim, float], None] | None = None,
+    times: Sequence[float] | None = None,
 ) -> RunOutput:
-    """Run ``strategy`` (default: the scenario's) through the live cycle over the simulator."""
+    """Run ``strategy`` (default: the scenario's) through the live cycle over the simulator.
+
+    ``journal_path`` journals every snapshot to SQLite, as the live service's ``record`` does
+    (slow; for producing replay input). ``sim_factory``, ``before_tick`` and ``times`` let the
+    replay drive the same loop over recorded books at recorded instants.
+    """
     import strategies
 
     seed = scenario.scenario.seed if seed is None else seed
     cfg = bot_config(scenario, strategy, params)
     settings = cycle_settings(cfg)
+    if journal_path is not None:
+        settings = dataclasses.replace(settings, record_snapshots=True)
     instance = strategies.create(cfg.strategy.name, dict(cfg.strategy.params))
-    sim = MarketSim(
-        scenario, seed, intents=intents if intents is not None else intents_for(scenario, seed)
+    stream = intents if intents is not None else intents_for(scenario, seed)
+    sim = (sim_factory or _default_sim)(scenario, seed, stream)
+    journal: MemoryJournal | SqliteJournal = (
+        MemoryJournal(keep_records=False) if journal_path is None else SqliteJournal(journal_path)
     )
-    journal = MemoryJournal(keep_records=False)
     ports = CyclePorts(
         clock=sim.clock,
         market=sim.market,
@@ -188,16 +207,23 @@ def simulate(
     rows: list[tuple[Any, ...]] = []
     step = scenario.scenario.step_s
     end = scenario.end
-    t = scenario.origin
+    schedule = iter(times) if times is not None else None
+    t = scenario.origin if schedule is None else next(schedule, end)
     ticks = errors = kills = 0
     counters = sim.counters
     started = time.perf_counter()
     last_demand = 0
     sim_version = -1
+    curve: list[tuple[float, int]] = []
+    curve_every = max(1, round(3600.0 / step))
     prices: tuple[int | None, ...] = ()
     while t < end:
         sim.advance(t)
+        if before_tick is not None:
+            before_tick(sim, t)
         result = cycle.tick()
+        if ticks % curve_every == 0:
+            curve.append((t - scenario.origin, counters.revenue - counters.stake_lost))
         ticks += 1
         errors += result.strategy_error is not None
         kills += result.kill is not None
@@ -229,9 +255,12 @@ def simulate(
                 )
             )
             last_demand = demand
-        t += step
+        t = t + step if schedule is None else next(schedule, end)
     sim.advance(end)
     sim.drain()
+    curve.append((end - scenario.origin, counters.revenue - counters.stake_lost))
+    if isinstance(journal, SqliteJournal):
+        journal.close()
     return RunOutput(
         strategy=cfg.strategy.name,
         params=dict(cfg.strategy.params),
@@ -243,5 +272,6 @@ def simulate(
         categories=cats,
         columns=columns,
         rows=rows,
+        curve=curve,
         elapsed_s=time.perf_counter() - started,
     )

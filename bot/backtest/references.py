@@ -47,6 +47,7 @@ class FixedGridPoint:
     price: int
     revenue: int
     tasks_served: int
+    curve: tuple[tuple[float, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,14 @@ class References:
     upper_bound_revenue: int
     upper_bound_tasks: int
     grid: tuple[FixedGridPoint, ...]
+    upper_bound_curve: tuple[tuple[float, int], ...] = ()
+
+    @property
+    def best_fixed_curve(self) -> tuple[tuple[float, int], ...]:
+        for g in self.grid:
+            if g.price == self.best_fixed_price:
+                return g.curve
+        return ()
 
 
 def fixed_params(price: int, categories: Sequence[int]) -> dict[str, Any]:
@@ -87,7 +96,7 @@ def _fixed_point(
     out = simulate(
         scenario, "fixed", fixed_params(price, cats), seed, intents=intents, record=False
     )
-    return FixedGridPoint(price, out.net_revenue, out.counters.tasks_served)
+    return FixedGridPoint(price, out.net_revenue, out.counters.tasks_served, tuple(out.curve))
 
 
 def best_fixed(
@@ -122,8 +131,8 @@ def best_fixed(
 
 def upper_bound(
     scenario: Scenario, seed: int, intents: Sequence[RequestIntent] | None = None
-) -> tuple[int, int]:
-    """(revenue, tasks) of perfect price discrimination under our capacity and deadlines."""
+) -> tuple[int, int, tuple[tuple[float, int], ...]]:
+    """(revenue, tasks, hourly curve) of perfect discrimination under capacity and deadlines."""
     cfg = bot_config(scenario)
     offers = offers_of(cfg)
     intents = intents if intents is not None else intents_for(scenario, seed)
@@ -149,6 +158,7 @@ def upper_bound(
     revenue = 0.0
     tasks = 0
     seq = 0
+    hourly: dict[int, float] = {}
 
     def capacity() -> int:
         return workers * slots_per
@@ -162,6 +172,8 @@ def upper_bound(
             heapq.heappush(running, now + lognormal_duration(durations[cat], rng))
             revenue += -neg * keep
             tasks += 1
+            hour = int((now - scenario.origin) // 3600)
+            hourly[hour] = hourly.get(hour, 0.0) + -neg * keep
 
     def run_until(t: float) -> None:
         nonlocal workers
@@ -187,7 +199,13 @@ def upper_bound(
             heapq.heappush(waiting, (-i.max_price, i.at, seq, deadline, i.category))
         start_fitting(i.at)
     run_until(math.inf)
-    return round(revenue), tasks
+    curve: list[tuple[float, int]] = [(0.0, 0)]
+    total = 0.0
+    hours = math.ceil((scenario.end - scenario.origin) / 3600)
+    for h in range(max(hours, max(hourly, default=0) + 1)):
+        total += hourly.get(h, 0.0)
+        curve.append(((h + 1) * 3600.0, round(total)))
+    return round(revenue), tasks, tuple(curve)
 
 
 def compute_references(
@@ -195,5 +213,5 @@ def compute_references(
 ) -> References:
     intents = intents if intents is not None else intents_for(scenario, seed)
     best, grid = best_fixed(scenario, seed, intents=intents, jobs=jobs)
-    ub, ub_tasks = upper_bound(scenario, seed, intents)
-    return References(best.price, best.revenue, ub, ub_tasks, grid)
+    ub, ub_tasks, ub_curve = upper_bound(scenario, seed, intents)
+    return References(best.price, best.revenue, ub, ub_tasks, grid, ub_curve)

@@ -1,9 +1,164 @@
-"""Top-level commands placeholder; filled by its owner module."""
+"""``pricebot backtest`` and ``pricebot sweep``: try a strategy before trusting it with a pool.
+
+Heavy imports (pandas, matplotlib, the simulator) happen inside the commands so that
+``pricebot --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from bot.errors import InputError
+
+__all__ = ["register"]
+
+
+def _params(items: list[str] | None) -> dict[str, Any]:
+    from bot.backtest.sweep import parse_value
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError("--param", "must look like KEY=VALUE", item)
+        out[key.strip()] = parse_value(value.strip())
+    return out
+
+
+def _echo_summary(summary: dict[str, Any]) -> None:
+    def rlc(v: Any) -> str:
+        return "-" if v is None else f"{v / 1e9:.4f} RLC"
+
+    typer.echo(
+        f"{summary['scenario']} / {summary['strategy']} (seed {summary['seed']}): "
+        f"revenue {rlc(summary['revenue_nrlc'])}, {summary['tasks_served']} tasks served, "
+        f"{summary['tasks_failed']} failed, utilization {summary['utilization']:.1%}"
+    )
+    if "best_fixed_revenue_nrlc" in summary:
+        typer.echo(
+            f"  best fixed in hindsight: {rlc(summary['best_fixed_price_nrlc'])}/task -> "
+            f"{rlc(summary['best_fixed_revenue_nrlc'])} (ratio {summary['ratio_to_best_fixed']}); "
+            f"upper bound {rlc(summary['upper_bound_revenue_nrlc'])} "
+            f"(ratio {summary['ratio_to_upper_bound']})"
+        )
+    base = summary.get("fixed_baseline")
+    if base:
+        typer.echo(f"  fixed baseline {rlc(base['revenue_nrlc'])}")
+    typer.echo(
+        f"  publishes {summary['publishes']}, unpublishes {summary['unpublishes']}, "
+        f"cancels {summary['cancels']}, max API requests/min {summary['api_requests_per_min_max']}"
+    )
+
+
+def backtest_cmd(
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for summary.json, timeseries.csv, plots.")
+    ],
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario TOML (config/scenarios/*.toml).")
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option("--replay", help="Replay the snapshots of this journal (SQLite) instead."),
+    ] = None,
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", help="Strategy name (default: the scenario's).")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="Strategy parameter KEY=VALUE (repeatable).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")
+    ] = None,
+    days: Annotated[float | None, typer.Option("--days", help="Shorten the scenario.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", help="Processes for the reference grid.")] = 1,
+    references: Annotated[
+        bool, typer.Option("--references/--no-references", help="Compute the hindsight references.")
+    ] = True,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots")] = True,
+) -> None:
+    """Run the live cycle over a simulated market (or a recorded journal) and report."""
+    params = _params(param)
+    if scenario is None and replay is None:
+        raise InputError(
+            "--scenario/--replay",
+            "give one of them (with --replay, --scenario only supplies the pool and [bot] config)",
+        )
+    if replay is not None:
+        from bot.backtest.replay import run_replay
+        from bot.sim.scenario import load_scenario
+
+        base = load_scenario(scenario) if scenario is not None else None
+        summary = run_replay(replay, out, strategy=strategy, params=params, scenario=base)
+        typer.echo(json.dumps(summary, indent=2, sort_keys=True))
+        return
+    from bot.backtest import run_backtest
+
+    assert scenario is not None
+    frame = run_backtest(
+        scenario,
+        strategy,
+        params,
+        seed,
+        days=days,
+        references=references,
+        jobs=jobs,
+        out=out,
+        plots=plots,
+    )
+    _echo_summary(frame.attrs["summary"])
+    typer.echo(f"wrote {out}/summary.json, timeseries.csv" + (", *.png" if plots else ""))
+
+
+def sweep_cmd(
+    scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML.")],
+    strategy: Annotated[str, typer.Option("--strategy", help="Strategy name.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for leaderboard.csv, summary.json.")
+    ],
+    grid: Annotated[
+        list[str] | None, typer.Option("--grid", help="KEY=V1,V2,... (repeatable: a product).")
+    ] = None,
+    random_n: Annotated[
+        int | None, typer.Option("--random", help="N random draws within the declared bounds.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", help="Parallel processes.")] = 1,
+    days: Annotated[float | None, typer.Option("--days", help="Shorten the scenario.")] = None,
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="Address of an existing Dask scheduler.")
+    ] = None,
+    references: Annotated[bool, typer.Option("--references/--no-references")] = True,
+) -> None:
+    """Run many backtests of one strategy in parallel and write a leaderboard."""
+    from bot.backtest import run_sweep
+    from bot.backtest.sweep import parse_grid
+
+    if (not grid) == (random_n is None):
+        raise InputError("--grid/--random", "give exactly one of them")
+    board = run_sweep(
+        scenario,
+        strategy,
+        grid=parse_grid(grid) if grid else None,
+        random=random_n,
+        seed=seed,
+        days=days,
+        jobs=jobs,
+        references=references,
+        dask=dask,
+        out=out,
+        progress=True,
+    )
+    cols = [c for c in ("rank", "params", "revenue_nrlc", "ratio_to_best_fixed") if c in board]
+    typer.echo(board[cols].head(10).to_string(index=False))
+    typer.echo(f"wrote {out}/leaderboard.csv, summary.json")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's top-level commands to the ``pricebot`` app."""
+    app.command("backtest")(backtest_cmd)
+    app.command("sweep")(sweep_cmd)

@@ -1,0 +1,235 @@
+"""Turn a run and its references into files: summary.json, timeseries.csv and PNG plots.
+
+``summary.json`` is a contract (issue #7): the same scenario, strategy, params, seed and code give
+the same bytes. So it holds no wall-clock time and no path; floats are rounded; keys are sorted.
+Timings go to ``timing.json`` beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bot.backtest.engine import RunOutput
+from bot.backtest.references import References
+from bot.sim.scenario import Scenario, scenario_hash
+
+__all__ = [
+    "FILL_MODEL",
+    "code_version",
+    "config_hash",
+    "make_summary",
+    "timeseries_frame",
+    "write_json",
+    "write_plots",
+    "write_report",
+]
+
+FILL_MODEL = (
+    "simulated market: each request takes the cheapest compatible listed orders (price, then "
+    "publication time, then hash); adversarial requests may also take our unpublished but "
+    "uncancelled orders; revenue is the price of completed tasks minus stake forfeited by tasks "
+    "that missed their contribution deadline"
+)
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def code_version() -> dict[str, str]:
+    """Package version and a digest of the bot and strategies sources (no git needed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        pkg = version("iexec-pricebot")
+    except PackageNotFoundError:
+        pkg = "unknown"
+    digest = hashlib.sha256()
+    for folder in ("bot", "strategies"):
+        for path in sorted((_ROOT / folder).rglob("*.py")):
+            digest.update(str(path.relative_to(_ROOT)).encode())
+            digest.update(path.read_bytes())
+    return {"package": pkg, "source_sha256": digest.hexdigest()}
+
+
+def config_hash(strategy: str, params: Mapping[str, Any], seed: int) -> str:
+    blob = json.dumps({"strategy": strategy, "params": params, "seed": seed}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return None if b <= 0 else round(a / b, 6)
+
+
+def make_summary(
+    scenario: Scenario,
+    run: RunOutput,
+    refs: References | None,
+    baseline: RunOutput | None = None,
+    *,
+    version: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    c = run.counters
+    revenue = run.net_revenue
+    out: dict[str, Any] = {
+        "scenario": scenario.scenario.name,
+        "strategy": run.strategy,
+        "params": run.params,
+        "seed": run.seed,
+        "days": scenario.scenario.days,
+        "ticks": run.ticks,
+        "revenue_nrlc": revenue,
+        "gross_revenue_nrlc": c.revenue,
+        "stake_lost_nrlc": c.stake_lost,
+        "revenue_by_category_nrlc": {str(k): v for k, v in sorted(c.revenue_by_category.items())},
+        "tasks_matched": c.tasks_matched,
+        "tasks_served": c.tasks_served,
+        "tasks_failed": c.tasks_failed,
+        "tasks_matched_unpublished": c.tasks_matched_hidden,
+        "demand_tasks": sum(c.demand_tasks.values()),
+        "utilization": round(run.utilization, 6),
+        "publishes": c.publishes,
+        "unpublishes": c.unpublishes,
+        "cancels": c.cancels,
+        "gas_used": c.gas_used,
+        "api_requests": c.api_requests,
+        "api_requests_per_min_max": c.api_max_per_min,
+        "strategy_errors": run.strategy_errors,
+        "kill_switch_ticks": run.kills,
+        "fill_model": FILL_MODEL,
+    }
+    if refs is not None:
+        out.update(
+            {
+                "best_fixed_price_nrlc": refs.best_fixed_price,
+                "best_fixed_revenue_nrlc": refs.best_fixed_revenue,
+                "upper_bound_revenue_nrlc": refs.upper_bound_revenue,
+                "upper_bound_tasks": refs.upper_bound_tasks,
+                "ratio_to_best_fixed": _ratio(revenue, refs.best_fixed_revenue),
+                "ratio_to_upper_bound": _ratio(revenue, refs.upper_bound_revenue),
+                "fixed_price_grid": [
+                    {
+                        "price_nrlc": g.price,
+                        "revenue_nrlc": g.revenue,
+                        "tasks_served": g.tasks_served,
+                    }
+                    for g in refs.grid
+                ],
+            }
+        )
+    if baseline is not None:
+        out["fixed_baseline"] = {
+            "params": baseline.params,
+            "revenue_nrlc": baseline.net_revenue,
+            "ratio_to_best_fixed": (
+                _ratio(baseline.net_revenue, refs.best_fixed_revenue) if refs else None
+            ),
+            "ratio_to_upper_bound": (
+                _ratio(baseline.net_revenue, refs.upper_bound_revenue) if refs else None
+            ),
+        }
+    out["manifest"] = {
+        "scenario_sha256": scenario_hash(scenario),
+        "config_sha256": config_hash(run.strategy, run.params, run.seed),
+        "code_version": dict(version) if version is not None else code_version(),
+    }
+    return out
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(data, sort_keys=True, indent=2) + "\n")
+
+
+def timeseries_frame(run: RunOutput) -> pd.DataFrame:
+    """One row per decision: our price and the best competitor per category, load, demand, money."""
+    return pd.DataFrame.from_records(run.rows, columns=list(run.columns))
+
+
+def write_plots(
+    out: Path, frame: pd.DataFrame, run: RunOutput, refs: References | None
+) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    hours = frame["t"] / 3600.0
+    meta = {"Software": None}
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for c in run.categories:
+        ax.step(hours, frame[f"price_c{c}"] / 1e9, where="post", label=f"ours, cat {c}")
+        ax.step(
+            hours,
+            frame[f"best_competitor_c{c}"] / 1e9,
+            where="post",
+            linestyle="--",
+            label=f"best competitor, cat {c}",
+        )
+    ax.set_xlabel("hours")
+    ax.set_ylabel("price (RLC per task)")
+    ax.set_yscale("log")
+    ax.set_title(f"{run.strategy}: our price against the cheapest competing order")
+    ax.legend(fontsize="small", ncol=2)
+    fig.tight_layout()
+    paths.append(out / "price.png")
+    fig.savefig(paths[-1], dpi=90, metadata=meta)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(10, 3))
+    ax.plot(hours, frame["utilization"], linewidth=0.7)
+    ax.set_xlabel("hours")
+    ax.set_ylabel("busy slots / slots (backlog included)")
+    ax.set_title("pool utilization")
+    fig.tight_layout()
+    paths.append(out / "utilization.png")
+    fig.savefig(paths[-1], dpi=90, metadata=meta)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(10, 4))
+    t, rev = zip(*run.curve, strict=True) if run.curve else ((), ())
+    ax.plot([x / 3600 for x in t], [r / 1e9 for r in rev], label=run.strategy)
+    if refs is not None:
+        for label, curve in (
+            (f"best fixed ({refs.best_fixed_price / 1e9:g} RLC)", refs.best_fixed_curve),
+            ("perfect-discrimination bound", refs.upper_bound_curve),
+        ):
+            if curve:
+                ct, cr = zip(*curve, strict=True)
+                ax.plot([x / 3600 for x in ct], [r / 1e9 for r in cr], linestyle="--", label=label)
+    ax.set_xlabel("hours")
+    ax.set_ylabel("cumulative net revenue (RLC)")
+    ax.set_title("revenue against the hindsight references")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    paths.append(out / "revenue.png")
+    fig.savefig(paths[-1], dpi=90, metadata=meta)
+    plt.close(fig)
+    return paths
+
+
+def write_report(
+    out: Path,
+    scenario: Scenario,
+    run: RunOutput,
+    refs: References | None,
+    baseline: RunOutput | None = None,
+    *,
+    plots: bool = True,
+    timing: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    summary = make_summary(scenario, run, refs, baseline)
+    write_json(out / "summary.json", summary)
+    frame = timeseries_frame(run)
+    frame.to_csv(out / "timeseries.csv", index=False)
+    if plots and len(frame):
+        write_plots(out, frame, run, refs)
+    if timing is not None:
+        write_json(out / "timing.json", {k: round(v, 3) for k, v in timing.items()})
+    return summary

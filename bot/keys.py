@@ -44,6 +44,8 @@ _SECRET_NAME_RE = re.compile(
     r"(private[_-]?key|secret|mnemonic|seed[_-]?phrase|^password$|^passphrase$|^key$)",
     re.IGNORECASE,
 )
+# A BIP-39 phrase: 12, 15, 18, 21 or 24 lower-case words separated by single spaces.
+_MNEMONIC_RE = re.compile(r"^[a-z]+(?: [a-z]+){11,23}$")
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 # Tag fields legitimately hold bytes32 values; a tag can only use the named bits (0..3, 8).
 _TAG_KEYS = {"tag"}
@@ -194,10 +196,16 @@ def _looks_like_key(value: str) -> bool:
     return bool(_HEX_KEY_RE.match(value.strip()))
 
 
+def _looks_like_mnemonic(value: str) -> bool:
+    text = value.strip()
+    return bool(_MNEMONIC_RE.match(text)) and len(text.split(" ")) in (12, 15, 18, 21, 24)
+
+
 def find_secrets(data: Any, path: str = "") -> list[str]:
     """Key paths in a parsed config that hold, or are named like, a secret.
 
-    A 64-hex-digit string anywhere is taken for a private key, except a ``tag`` whose value only
+    A 64-hex-digit string anywhere is taken for a private key (and a 12-24 word lower-case
+    phrase for a mnemonic), except a ``tag`` whose value only
     uses the named tag bits (a bytes32 tag such as ``0x…09`` is not a secret). Keys named like
     ``private_key``, ``secret``, ``mnemonic`` or ``password`` are refused whatever they hold
     (``password_file`` and ``password_env`` are fine: they say where, not what).
@@ -220,6 +228,6 @@ def find_secrets(data: Any, path: str = "") -> list[str]:
     elif isinstance(data, list | tuple):
         for index, value in enumerate(data):
             found.extend(find_secrets(value, f"{path}[{index}]"))
-    elif isinstance(data, str) and _looks_like_key(data):
+    elif isinstance(data, str) and (_looks_like_key(data) or _looks_like_mnemonic(data)):
         found.append(path)
     return found

@@ -173,3 +173,9 @@ def test_find_secrets() -> None:
 
 def test_find_secrets_flags_a_key_in_a_tag_field() -> None:
     assert find_secrets({"offers": [{"tag": v.ANVIL_KEY_1}]}) == ["offers[0].tag"]
+
+
+def test_find_secrets_flags_a_mnemonic_phrase() -> None:
+    phrase = "test test test test test test test test test test test junk"  # anvil's public one
+    assert find_secrets({"strategy": {"params": {"note": phrase}}}) == ["strategy.params.note"]
+    assert find_secrets({"note": "only a few words here"}) == []

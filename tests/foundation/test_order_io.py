@@ -263,3 +263,16 @@ def test_writers_round_trip() -> None:
     assert read_order_document(iexec).order == order
     odd = order_from_mapping({**v.GOLDEN_ORDER, "tag": "0x" + "0" * 62 + "10"})
     assert order_to_iexec_json(odd)["order"]["workerpoolorder"]["tag"] == odd.tag
+
+
+@given(
+    whole=st.integers(min_value=0, max_value=10**12),
+    fraction=st.text(alphabet="0123456789", min_size=0, max_size=9),
+    unit=st.sampled_from(["RLC", "rlc", " RLC", "Rlc"]),
+)
+def test_parse_price_agrees_with_decimal(whole: int, fraction: str, unit: str) -> None:
+    from decimal import Decimal
+
+    text = f"{whole}.{fraction}{unit}" if fraction else f"{whole}{unit}"
+    expected = Decimal(f"{whole}.{fraction or '0'}") * 10**9
+    assert parse_price(text) == int(expected) and expected == int(expected)

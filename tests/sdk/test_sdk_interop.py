@@ -1,0 +1,137 @@
+"""The real iExec SDK (npm iexec@9.0.1) against the local marketplace and the local chain.
+
+This is the proof that the local server is faithful: the SDK's own orderbook, publish,
+unpublish and cancel calls work against it, and orders cross both ways between the SDK and the
+bot's market client. Node scripts live next to this file (sdk_market.mjs); the SDK is loaded
+from ``.cache/npm/node_modules`` (``make setup``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters.market_api import MarketApiClient
+from bot.adapters.signer import LocalKeySigner
+from bot.model import MarketStatus, WorkerpoolOrder
+from bot.ports import BookQuery
+from bot.sandbox.anvil import repo_root
+from bot.sandbox.market_server import MarketServer
+from bot.sandbox.poco import PocoDeployment, network_of
+from bot.signing import hash_order, random_salt
+from tests.market_server.helpers import consumed
+from tests.plugins.chain import OWNER_KEY
+
+pytestmark = [pytest.mark.sdk, pytest.mark.chain, pytest.mark.xdist_group("chain")]
+
+SCRIPT = Path(__file__).with_name("sdk_market.mjs")
+NODE_MODULES = repo_root() / ".cache" / "npm" / "node_modules"
+
+
+def _sdk(server: MarketServer, poco: PocoDeployment, **args: Any) -> dict[str, Any]:
+    payload = {
+        "rpc": poco.rpc_url,
+        "hub": poco.hub,
+        "gateway": server.url,
+        "key": OWNER_KEY,
+        **args,
+    }
+    done = subprocess.run(
+        [shutil.which("node") or "node", str(SCRIPT), json.dumps(payload)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
+    )
+    assert done.returncode == 0, f"SDK {args['action']} failed: {done.stderr.strip()}"
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sdk_installed() -> None:
+    if not (NODE_MODULES / "iexec" / "package.json").exists():
+        pytest.fail("the iExec SDK is missing from .cache/npm: run `make setup`")
+
+
+def test_orders_cross_between_the_sdk_and_our_client(
+    market_server: MarketServer, poco: PocoDeployment, workerpool: str
+) -> None:
+    network = network_of(poco)
+    client = MarketApiClient(
+        market_server.url,
+        poco.chain_id,
+        signer=LocalKeySigner(network, OWNER_KEY),
+        hub=poco.hub,
+    )
+    with client:
+        # ours -> SDK: published by the bot's client, listed by the SDK's orderbook call
+        ours = LocalKeySigner(network, OWNER_KEY).sign_order(
+            WorkerpoolOrder(
+                workerpool=workerpool,
+                workerpoolprice=1_000,
+                volume=5,
+                tag="0x" + "0" * 64,
+                category=0,
+                trust=0,
+                salt=random_salt(),
+            )
+        )
+        assert client.publish(ours) == ours.order_hash
+        book = _sdk(market_server, poco, action="orderbook", workerpool=workerpool, category=0)
+        assert book["orders"] == [ours.order_hash] and book["count"] == 1
+
+        # SDK -> ours: published by the SDK (which forces tag |= 0x9), read by our client
+        published = _sdk(
+            market_server,
+            poco,
+            action="publish",
+            workerpool=workerpool,
+            price=0,
+            volume=3,
+            category=0,
+        )
+        theirs = published["orderHash"]
+        entry = client.workerpool_order(theirs)
+        assert entry is not None
+        assert (entry.price, entry.volume, entry.remaining, entry.tag) == (0, 3, 3, 0x9)
+        sdk_order = published["order"]
+        recomputed = hash_order(
+            network,
+            WorkerpoolOrder(
+                workerpool=sdk_order["workerpool"],
+                workerpoolprice=int(sdk_order["workerpoolprice"]),
+                volume=int(sdk_order["volume"]),
+                tag=sdk_order["tag"],
+                category=int(sdk_order["category"]),
+                trust=int(sdk_order["trust"]),
+                apprestrict=sdk_order["apprestrict"],
+                datasetrestrict=sdk_order["datasetrestrict"],
+                requesterrestrict=sdk_order["requesterrestrict"],
+                salt=sdk_order["salt"],
+            ),
+        )
+        assert recomputed == theirs  # the SDK, the server and bot.signing agree on the hash
+        listed = [e.order_hash for e in client.workerpool_orders(BookQuery(workerpool=workerpool))]
+        assert listed == [theirs, ours.order_hash]  # cheapest first
+
+        # the SDK unpublishes the order our client published (same owner wallet)
+        gone = _sdk(market_server, poco, action="unpublish", orderHash=ours.order_hash)
+        assert gone["unpublished"] in (ours.order_hash, [ours.order_hash])
+        assert client.workerpool_order(ours.order_hash) is None
+        assert consumed(poco, ours.order_hash) == 0  # unpublished, still valid on chain
+
+        # the SDK cancels its order on chain; the watcher marks it canceled
+        _sdk(market_server, poco, action="cancel", orderHash=theirs)
+        assert consumed(poco, theirs) == 3
+        market_server.sync()
+        after = client.workerpool_order(theirs)
+        assert after is not None and after.status == MarketStatus.CANCELED
+        book = _sdk(market_server, poco, action="orderbook", workerpool=workerpool, category=0)
+        assert book == {"count": 0, "orders": []}

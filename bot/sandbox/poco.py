@@ -167,6 +167,39 @@ class PocoDeployment:
     workerpool_registry: str
     deployer: str
 
+    def to_json(self) -> dict[str, str | int]:
+        return {
+            "rpc_url": self.rpc_url,
+            "chain_id": self.chain_id,
+            "hub": self.hub,
+            "rlc": self.rlc,
+            "app_registry": self.app_registry,
+            "dataset_registry": self.dataset_registry,
+            "workerpool_registry": self.workerpool_registry,
+            "deployer": self.deployer,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PocoDeployment:
+        try:
+            return cls(
+                rpc_url=str(data["rpc_url"]),
+                chain_id=int(data["chain_id"]),
+                **{
+                    name: norm_address(data[name], name)
+                    for name in (
+                        "hub",
+                        "rlc",
+                        "app_registry",
+                        "dataset_registry",
+                        "workerpool_registry",
+                        "deployer",
+                    )
+                },
+            )
+        except KeyError as exc:
+            raise InputError(str(exc.args[0]), "is required in a deployment file") from exc
+
 
 # --- artifacts ---------------------------------------------------------------------------------
 

@@ -21,7 +21,6 @@ from bot.config import BotConfig, config_from_mapping
 from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState
 from bot.executor import Executor, RetryPolicy
 from bot.journal import MemoryJournal, SqliteJournal
-from bot.rails import RailsConfig
 from bot.sim.agents import RequestIntent, best_price
 from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
 from bot.sim.scenario import OUR_POOL, Scenario
@@ -71,13 +70,16 @@ def offers_of(cfg: BotConfig) -> tuple[Offer, ...]:
 
 
 def cycle_settings(cfg: BotConfig) -> CycleSettings:
-    """What the cycle needs, taken from the config the way the service takes it."""
-    rails = RailsConfig(**cfg.rails.model_dump())
-    return CycleSettings(
-        workerpool=cfg.workerpool,
-        offers=offers_of(cfg),
-        rails=rails,
-        live=True,
+    """The service's own settings for this config, live (the simulated market is the target).
+
+    Only what makes no sense in a simulation changes: decisions are not kept (the summary counts
+    them), retries do not wait (nothing transient happens in the simulator).
+    """
+    from bot.service import settings_from_config
+
+    settings = settings_from_config(cfg, live=True)
+    return dataclasses.replace(
+        settings,
         record_snapshots=False,
         record_decisions=False,
         retry=RetryPolicy(attempts=1, initial=0.0),

@@ -34,7 +34,7 @@ kept, new volume is cut first, then orders are cancelled until it does.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from bot.capacity import LOAD_EPSILON, load, window_capacity
@@ -93,6 +93,11 @@ class _Work:
         self.cancels.append(Cancel(o.order_hash, reason))
         self.cancelled.add(o.order_hash)
         self.left.pop(o.order_hash, None)
+
+
+def _counts_unpublished(o: OwnOrder, wanted_price: int | None, cfg: RailsConfig) -> bool:
+    """Whether ``o`` still counts once it is unpublished (bot.rails.counts)."""
+    return counts(replace(o, published=False), wanted_price, cfg)
 
 
 def _short(h: str) -> str:
@@ -174,7 +179,7 @@ def _plan_slot(
                 )
             )
             w.cancelled.add(o.order_hash)
-        elif not counts(o, p, cfg):
+        elif not _counts_unpublished(o, p, cfg):
             w.notes.append(
                 f"{_short(o.order_hash)} dearer ({o.price} > {p}) and unpublished: "
                 "not counted (pragmatic mode)"
@@ -264,7 +269,7 @@ def _plan_stray(w: _Work, o: OwnOrder, wanted_price: int | None, cfg: RailsConfi
             Cancel(o.order_hash, f"not wanted and cheaper ({o.price}) than {what} ({reference})")
         )
         w.cancelled.add(o.order_hash)
-    elif counts(o, wanted_price, cfg):
+    elif _counts_unpublished(o, wanted_price, cfg):
         w.left[o.order_hash] = (o, False)
 
 

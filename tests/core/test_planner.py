@@ -1,0 +1,340 @@
+"""Planner: table-driven scenarios and hypothesis properties over random snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.model import Cancel, Keep, OwnOrder, Publish, Quote, Unpublish, required_stake
+from bot.planner import Plan, plan, within_deadband
+from bot.rails import RailsConfig, counts
+from bot.snapshot import slot_key_of
+from tests.core.factories import offer, own, snap, util
+
+CFG = RailsConfig(floor=1, ceiling=10**12, deadband=0.02, max_order_age_seconds=3600)
+
+
+def q(price: int, volume: int, **kw: Any) -> Quote:
+    return Quote(category=kw.pop("category", 0), price=price, volume=volume, reason="s", **kw)
+
+
+def summary(p: Plan, orders: list[OwnOrder]) -> list[tuple[str, Any]]:
+    names = {o.order_hash: label for label, o in zip("abcdefgh", orders, strict=False)}
+    out: list[tuple[str, Any]] = []
+    for a in p.actions:
+        if isinstance(a, Publish):
+            out.append(("publish", (a.quote.price, a.quote.volume)))
+        else:
+            out.append((a.kind, names[a.order_hash]))
+    return out
+
+
+SCENARIOS: list[tuple[str, list[OwnOrder], list[Quote], dict[str, Any], list[tuple[str, Any]]]] = [
+    ("empty-book-publishes", [], [q(100, 7)], {}, [("publish", (100, 7))]),
+    ("deadband-keeps", [own("a", 100, 7)], [q(101, 7)], {}, [("keep", "a")]),
+    (
+        "increase-cancels-before-publish",
+        [own("a", 100, 7)],
+        [q(150, 7)],
+        {},
+        [("unpublish", "a"), ("cancel", "a"), ("publish", (150, 7))],
+    ),
+    (
+        "increase-by-one-nrlc-outside-deadband",
+        [own("a", 100, 7)],
+        [q(101, 7)],
+        {"gas": 10**9, "cfg": {"deadband": 0.0}},
+        [("unpublish", "a"), ("cancel", "a"), ("publish", (101, 7))],
+    ),
+    (
+        "decrease-cheap-gas-cancels",
+        [own("a", 100, 7)],
+        [q(50, 7)],
+        {"gas": 1},
+        [("unpublish", "a"), ("cancel", "a"), ("publish", (50, 7))],
+    ),
+    (
+        "decrease-dear-gas-keeps-counting",
+        [own("a", 100, 7)],
+        [q(50, 10)],
+        {"gas": 10**9},
+        [("unpublish", "a"), ("publish", (50, 3))],
+    ),
+    (
+        "pragmatic-stops-counting-dearer",
+        [own("a", 100, 7)],
+        [q(50, 10)],
+        {"gas": 10**9, "cfg": {"count_dearer_unpublished": False}},
+        [("unpublish", "a"), ("publish", (50, 10))],
+    ),
+    (
+        "cheaper-unpublished-is-cancelled",
+        [own("a", 40, 3, published=False)],
+        [q(50, 7)],
+        {"cfg": {"count_dearer_unpublished": False}},
+        [("cancel", "a"), ("publish", (50, 7))],
+    ),
+    (
+        "max-age-refresh",
+        [own("a", 100, 7, age=7200)],
+        [q(100, 7)],
+        {"gas": 1},
+        [("unpublish", "a"), ("cancel", "a"), ("publish", (100, 7))],
+    ),
+    (
+        "capacity-shrink-cancels-newest-kept",
+        [own("a", 100, 4, age=300), own("b", 100, 4, age=60)],
+        [q(100, 5)],
+        {},
+        [("keep", "a"), ("unpublish", "b"), ("cancel", "b"), ("publish", (100, 1))],
+    ),
+    (
+        "top-up-at-kept-price",
+        [own("a", 100, 3)],
+        [q(101, 7)],
+        {},
+        [("keep", "a"), ("publish", (100, 4))],
+    ),
+    (
+        "stray-cheaper-than-wanted-cancelled",
+        [own("a", 40, 3, tag=1)],
+        [q(50, 7)],
+        {},
+        [("unpublish", "a"), ("cancel", "a"), ("publish", (50, 7))],
+    ),
+    (
+        "stray-dearer-left-valid",
+        [own("a", 60, 3, tag=1)],
+        [q(50, 7)],
+        {},
+        [("unpublish", "a"), ("publish", (50, 7))],
+    ),
+    (
+        "stray-below-floor-cancelled",
+        [own("a", 5, 3, category=1)],
+        [],
+        {"cfg": {"floor": 10}},
+        [("unpublish", "a"), ("cancel", "a")],
+    ),
+    (
+        "zero-volume-withdraws-slot",
+        [own("a", 100, 3)],
+        [q(100, 0)],
+        {},
+        [("unpublish", "a"), ("cancel", "a")],
+    ),
+    (
+        "stake-cuts-new-volume",  # 30 per task at 100; 150 free -> 5 tasks
+        [],
+        [q(100, 7)],
+        {"free_stake": 150},
+        [("publish", (100, 5))],
+    ),
+    (
+        "stake-cancels-when-kept-orders-exceed",
+        [own("a", 100, 7)],
+        [q(100, 7)],
+        {"free_stake": 150},
+        [("unpublish", "a"), ("cancel", "a")],
+    ),
+    (
+        "max-open-orders",
+        [],
+        [q(100, 7), q(100, 7, tag=1)],
+        {"cfg": {"max_open_orders": 1}},
+        [("publish", (100, 7))],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("orders", "quotes", "opts", "expected"),
+    [s[1:] for s in SCENARIOS],
+    ids=[s[0] for s in SCENARIOS],
+)
+def test_plan_scenarios(
+    orders: list[OwnOrder],
+    quotes: list[Quote],
+    opts: dict[str, Any],
+    expected: list[tuple[str, Any]],
+) -> None:
+    cfg = dataclasses.replace(CFG, **opts.get("cfg", {}))
+    s = snap(own_orders=orders, free_stake=opts.get("free_stake", 10**15))
+    p = plan(s, quotes, cfg, opts.get("gas", 5_000))
+    assert summary(p, orders) == expected
+    assert all(a.reason for a in p.actions)
+
+
+def test_cost_choice_is_explained() -> None:
+    s = snap(own_orders=[own("a", 100, 7)])
+    cheap = plan(s, [q(50, 7)], CFG, cancel_gas_cost_nrlc=1)
+    dear = plan(s, [q(50, 10)], CFG, cancel_gas_cost_nrlc=10**9)
+    assert "idle 7 tasks worth 350 nRLC > cancel gas 1" in cheap.of_kind("cancel")[0].reason
+    assert any("keeps counting" in n and "<= cancel gas" in n for n in dear.notes)
+
+
+def test_kill_freeze_and_withdraw() -> None:
+    orders = [own("a", 100, 3), own("b", 90, 2, published=False)]
+    s = snap(own_orders=orders)
+    frozen = plan(s, [q(1, 1)], CFG, kill="freeze")
+    assert [a.kind for a in frozen.actions] == ["keep", "keep"]
+    gone = plan(s, [q(1, 1)], CFG, kill="withdraw")
+    assert summary(gone, orders) == [("unpublish", "a"), ("cancel", "a"), ("cancel", "b")]
+
+
+def test_shared_capacity_cancels_strays_without_room() -> None:
+    xs, tee = offer(), offer(tag=1)
+    stray = own("a", 100, 7, tag=1)  # 7 of util(1)'s 7: the whole window
+    s = snap(own_orders=[stray], utilization=util(1), offers=[xs, tee])
+    p = plan(s, [q(50, 7)], CFG, offers=[xs, tee])
+    assert [a.kind for a in p.actions] == ["unpublish", "cancel", "publish"]
+    assert "no room" in p.actions[1].reason
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "band", "inside"),
+    [(100, 102, 0.02, True), (100, 103, 0.02, False), (0, 0, 0.1, True), (0, 1, 0.5, False)],
+)
+def test_within_deadband(old: int, new: int, band: float, inside: bool) -> None:
+    assert within_deadband(old, new, band) is inside
+
+
+# -- properties --------------------------------------------------------------------------------
+
+SLOTS = [(0, 0), (0, 1), (1, 0)]  # (category, tag)
+PRICES = [0, 10, 50, 98, 100, 101, 103, 150]
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[Any, ...]:
+    n = draw(st.integers(0, 6))
+    orders = []
+    for i in range(n):
+        cat, tag = draw(st.sampled_from(SLOTS))
+        orders.append(
+            own(
+                f"o{i}",
+                draw(st.sampled_from(PRICES)),
+                draw(st.integers(1, 12)),
+                published=draw(st.booleans()),
+                age=draw(st.sampled_from([10.0, 500.0, 5000.0])),
+                category=cat,
+                tag=tag,
+            )
+        )
+    quotes = []
+    for cat, tag in draw(st.lists(st.sampled_from(SLOTS), unique=True, max_size=3)):
+        quotes.append(
+            q(draw(st.sampled_from(PRICES)), draw(st.integers(0, 20)), category=cat, tag=tag)
+        )
+    cfg = dataclasses.replace(
+        CFG,
+        deadband=draw(st.sampled_from([0.0, 0.02, 0.05])),
+        count_dearer_unpublished=draw(st.booleans()),
+        max_open_orders=draw(st.integers(1, 4)),
+    )
+    free = draw(st.sampled_from([0, 100, 1_000, 10**9]))
+    gas = draw(st.sampled_from([0, 200, 10**9]))
+    return orders, quotes, cfg, free, gas
+
+
+def wanted_price(o: OwnOrder, quotes: list[Quote]) -> int | None:
+    by_key = {x.key: x for x in quotes}
+    mine = by_key.get(slot_key_of(o))
+    if mine is not None:
+        return mine.price
+    same_cat = [x.price for x in quotes if x.category == o.category and x.volume > 0]
+    return min(same_cat) if same_cat else None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_every_prefix_respects_cap_and_stake(case: tuple[Any, ...]) -> None:
+    orders, quotes, cfg, free, gas = case
+    s = snap(own_orders=orders, free_stake=free)
+    p = plan(s, quotes, cfg, gas)
+    by_key = {x.key: x for x in quotes}
+    # simulate: hash -> (price, remaining, published, slot key, counts against wanted price)
+    valid: dict[str, list[Any]] = {
+        o.order_hash: [o.price, o.remaining, o.published, slot_key_of(o), wanted_price(o, quotes)]
+        for o in orders
+    }
+    seen_publish = False
+    for i, a in enumerate(p.actions):
+        assert a.reason
+        if isinstance(a, Keep):
+            assert not seen_publish and a.order_hash in valid
+        elif isinstance(a, Unpublish):
+            assert valid[a.order_hash][2], "unpublish of an unpublished order"
+            valid[a.order_hash][2] = False
+        elif isinstance(a, Cancel):
+            assert not seen_publish, "cancel after a publish"
+            del valid[a.order_hash]
+        else:
+            seen_publish = True
+            quote = a.quote
+            assert quote.volume > 0
+            # no publish while a cheaper order of ours in the slot is still valid on chain
+            for price, _, _, key, _ in valid.values():
+                assert not (key == quote.key and price < quote.price), (i, p.actions)
+            valid[f"new{i}"] = [quote.price, quote.volume, True, quote.key, by_key[quote.key].price]
+
+            def counted(item: list[Any]) -> bool:
+                price, _, published, _, want = item
+                if published or cfg.count_dearer_unpublished or want is None:
+                    return True
+                return bool(price <= want)
+
+            for key, wanted in by_key.items():
+                volume = sum(v[1] for v in valid.values() if v[3] == key and counted(v))
+                assert volume <= wanted.volume, ("slot cap", key, volume, wanted.volume)
+            stake = sum(required_stake(v[0], v[1]) for v in valid.values() if counted(v))
+            assert stake <= free, ("stake", stake, free)
+            published = sum(1 for v in valid.values() if v[2])
+            assert published <= max(cfg.max_open_orders, sum(1 for o in orders if o.published))
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios())
+def test_nothing_changes_inside_the_deadband(case: tuple[Any, ...]) -> None:
+    orders, quotes, cfg, _, gas = case
+    s = snap(own_orders=orders, free_stake=10**15)
+    p = plan(s, quotes, cfg, gas)
+    by_key = {x.key: x for x in quotes}
+    touched = {a.order_hash for a in p.actions if isinstance(a, Unpublish | Cancel)}
+    for key, wanted in by_key.items():
+        here = [o for o in orders if slot_key_of(o) == key]
+        calm = [
+            o
+            for o in here
+            if o.published
+            and s.at - o.published_at < cfg.max_order_age_seconds
+            and within_deadband(o.price, wanted.price, cfg.deadband)
+        ]
+        if calm and sum(o.remaining for o in calm) <= wanted.volume:
+            for o in calm:
+                assert o.order_hash not in touched
+                assert Keep(o.order_hash, "").order_hash in {
+                    a.order_hash for a in p.actions if isinstance(a, Keep)
+                }
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios())
+def test_each_order_gets_one_fate(case: tuple[Any, ...]) -> None:
+    orders, quotes, cfg, free, gas = case
+    p = plan(snap(own_orders=orders, free_stake=free), quotes, cfg, gas)
+    kept = [a.order_hash for a in p.actions if isinstance(a, Keep)]
+    cancelled = [a.order_hash for a in p.actions if isinstance(a, Cancel)]
+    unpublished = [a.order_hash for a in p.actions if isinstance(a, Unpublish)]
+    assert len(set(kept)) == len(kept) and len(set(cancelled)) == len(cancelled)
+    assert len(set(unpublished)) == len(unpublished)
+    assert not set(kept) & (set(cancelled) | set(unpublished))
+    for o in orders:
+        if not counts(o, wanted_price(o, quotes), cfg) and o.order_hash in cancelled:
+            # only capacity/stake pressure may cancel an uncounted order; it never needs to
+            pytest.fail("cancelled an order that does not count")

@@ -1,9 +1,11 @@
 // Drive the real iExec SDK (npm iexec@9.0.1) against the local chain and the local marketplace.
 //
-// Usage: node sdk_market.mjs '<json>' where json = {rpc, hub, gateway, key, action, ...}.
+// Usage: node sdk_market.mjs '<json>' where json = {rpc, hub, gateway, key}; then one JSON
+// command per stdin line ({action, ...}), one JSON answer per stdout line ({ok, result} or
+// {ok: false, error}). Loading the SDK takes seconds, so one process serves a whole test.
 // The SDK is ESM-only and ESM ignores NODE_PATH, so it is imported by file URL from the first
-// NODE_PATH entry (.cache/npm/node_modules). Prints one JSON line on stdout; exits 1 with the
-// error message on stderr.
+// NODE_PATH entry (.cache/npm/node_modules).
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -17,12 +19,13 @@ const sdk = await import(
 );
 const { IExec, utils } = sdk;
 
-const args = JSON.parse(process.argv[2]);
+const conf = JSON.parse(process.argv[2]);
 const iexec = new IExec(
-  { ethProvider: utils.getSignerFromPrivateKey(args.rpc, args.key) },
-  { hubAddress: args.hub, iexecGatewayURL: args.gateway },
+  { ethProvider: utils.getSignerFromPrivateKey(conf.rpc, conf.key) },
+  { hubAddress: conf.hub, iexecGatewayURL: conf.gateway },
 );
 
+let args = {};
 const actions = {
   async orderbook() {
     const book = await iexec.orderbook.fetchWorkerpoolOrderbook({
@@ -62,10 +65,14 @@ const actions = {
   },
 };
 
-try {
-  const result = await actions[args.action]();
-  process.stdout.write(JSON.stringify(result) + '\n');
-} catch (err) {
-  console.error(err && err.message ? err.message : String(err));
-  process.exit(1);
+const answer = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+answer({ ok: true, result: 'ready' });
+for await (const line of createInterface({ input: process.stdin })) {
+  if (!line.trim()) continue;
+  try {
+    args = JSON.parse(line);
+    answer({ ok: true, result: await actions[args.action]() });
+  } catch (err) {
+    answer({ ok: false, error: err && err.message ? err.message : String(err) });
+  }
 }

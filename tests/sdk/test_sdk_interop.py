@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,24 +35,55 @@ SCRIPT = Path(__file__).with_name("sdk_market.mjs")
 NODE_MODULES = repo_root() / ".cache" / "npm" / "node_modules"
 
 
-def _sdk(server: MarketServer, poco: PocoDeployment, **args: Any) -> dict[str, Any]:
-    payload = {
-        "rpc": poco.rpc_url,
-        "hub": poco.hub,
-        "gateway": server.url,
-        "key": OWNER_KEY,
-        **args,
-    }
-    done = subprocess.run(
-        [shutil.which("node") or "node", str(SCRIPT), json.dumps(payload)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
-    )
-    assert done.returncode == 0, f"SDK {args['action']} failed: {done.stderr.strip()}"
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+class SdkDriver:
+    """One node process running sdk_market.mjs; commands go in on stdin, answers come out."""
+
+    def __init__(self, server: MarketServer, poco: PocoDeployment) -> None:
+        conf = {"rpc": poco.rpc_url, "hub": poco.hub, "gateway": server.url, "key": OWNER_KEY}
+        self._proc = subprocess.Popen(
+            [shutil.which("node") or "node", str(SCRIPT), json.dumps(conf)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
+        )
+        assert self._read() == "ready"
+
+    def _read(self) -> Any:
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            err = self._proc.stderr.read() if self._proc.stderr else ""
+            raise AssertionError(f"the SDK driver died: {err.strip()}")
+        answer = json.loads(line)
+        assert answer["ok"], f"SDK call failed: {answer['error']}"
+        return answer["result"]
+
+    def __call__(self, **command: Any) -> dict[str, Any]:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(command) + "\n")
+        self._proc.stdin.flush()
+        result: dict[str, Any] = self._read()
+        return result
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+@pytest.fixture
+def sdk(market_server: MarketServer, poco: PocoDeployment) -> Iterator[SdkDriver]:
+    driver = SdkDriver(market_server, poco)
+    try:
+        yield driver
+    finally:
+        driver.close()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -61,7 +93,7 @@ def _sdk_installed() -> None:
 
 
 def test_orders_cross_between_the_sdk_and_our_client(
-    market_server: MarketServer, poco: PocoDeployment, workerpool: str
+    market_server: MarketServer, poco: PocoDeployment, workerpool: str, sdk: SdkDriver
 ) -> None:
     network = network_of(poco)
     client = MarketApiClient(
@@ -84,13 +116,11 @@ def test_orders_cross_between_the_sdk_and_our_client(
             )
         )
         assert client.publish(ours) == ours.order_hash
-        book = _sdk(market_server, poco, action="orderbook", workerpool=workerpool, category=0)
+        book = sdk(action="orderbook", workerpool=workerpool, category=0)
         assert book["orders"] == [ours.order_hash] and book["count"] == 1
 
         # SDK -> ours: published by the SDK (which forces tag |= 0x9), read by our client
-        published = _sdk(
-            market_server,
-            poco,
+        published = sdk(
             action="publish",
             workerpool=workerpool,
             price=0,
@@ -122,16 +152,16 @@ def test_orders_cross_between_the_sdk_and_our_client(
         assert listed == [theirs, ours.order_hash]  # cheapest first
 
         # the SDK unpublishes the order our client published (same owner wallet)
-        gone = _sdk(market_server, poco, action="unpublish", orderHash=ours.order_hash)
+        gone = sdk(action="unpublish", orderHash=ours.order_hash)
         assert gone["unpublished"] in (ours.order_hash, [ours.order_hash])
         assert client.workerpool_order(ours.order_hash) is None
         assert consumed(poco, ours.order_hash) == 0  # unpublished, still valid on chain
 
         # the SDK cancels its order on chain; the watcher marks it canceled
-        _sdk(market_server, poco, action="cancel", orderHash=theirs)
+        sdk(action="cancel", orderHash=theirs)
         assert consumed(poco, theirs) == 3
         market_server.sync()
         after = client.workerpool_order(theirs)
         assert after is not None and after.status == MarketStatus.CANCELED
-        book = _sdk(market_server, poco, action="orderbook", workerpool=workerpool, category=0)
+        book = sdk(action="orderbook", workerpool=workerpool, category=0)
         assert book == {"count": 0, "orders": []}

@@ -212,7 +212,19 @@ def run_cycle(
         else:
             ports.journal.record_decision(at, _decision_payload(result))
     state.last = result
+    if log.isEnabledFor(logging.INFO):
+        _log_decisions(result)
     return result
+
+
+def _log_decisions(result: TickResult) -> None:
+    """One line per decision with its reason (owners ask why nothing happened)."""
+    for step in result.report.steps:
+        price = "" if step.price is None else f" @ {step.price} nRLC"
+        cat = "" if step.category is None else f" cat {step.category}"
+        log.info("decision: %s%s%s -> %s: %s", step.kind, cat, price, step.outcome, step.reason)
+    if not result.report.steps:
+        log.info("decision: nothing to do (no order wanted, none held)")
 
 
 def _kill_reason(rails_result: Any) -> str:

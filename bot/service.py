@@ -287,7 +287,6 @@ class PricebotService:
             result = self.cycle.tick()
             self._latest = result.snapshot
             self.ticks += 1
-        _log_tick(result)
         return result
 
     def sample(self) -> None:
@@ -420,13 +419,3 @@ class PricebotService:
         if self.fatal is not None:
             raise self.fatal
         return 0
-
-
-def _log_tick(result: TickResult) -> None:
-    """One line per decision with its reason (owners ask why nothing happened)."""
-    for step in result.report.steps:
-        price = "" if step.price is None else f" @ {step.price} nRLC"
-        cat = "" if step.category is None else f" cat {step.category}"
-        log.info("decision: %s%s%s -> %s: %s", step.kind, cat, price, step.outcome, step.reason)
-    if not result.report.steps:
-        log.info("decision: nothing to do (no order wanted, none held)")

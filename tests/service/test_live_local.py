@@ -1,0 +1,318 @@
+"""The service against the real local chain (anvil + PoCo) and the local marketplace.
+
+Fixtures ``poco``, ``workerpool`` and ``market_server`` come from tests/plugins/ (CHAIN and
+MARKET-SERVER engineers); the core /metrics comes from the sandbox's simulated pool. Everything
+a test starts is stopped by its fixture, even on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.adapters.chain import Web3Chain
+from bot.adapters.market_api import MarketApiClient
+from bot.adapters.signer import LocalKeySigner
+from bot.config import load_config
+from bot.journal import SqliteJournal, journal_path
+from bot.model import WorkerpoolOrder, tag_to_bytes32
+from bot.sandbox.poco import create_workerpool, deposit_stake, fund_rlc, network_of
+from bot.sandbox.pool import CoreMetricsServer, PoolSpec, SimulatedPool
+from bot.service import PricebotService, build_runtime
+from bot.signing import address_of, random_salt
+from tests.plugins.chain import DEPLOYER_KEY, OWNER_KEY, RELAYER_KEY, STRANGER_KEY
+
+pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("service-live")]
+
+RIVAL_PRICE = 50_000_000  # 0.05 RLC
+
+
+@dataclass
+class Stack:
+    config_path: Path
+    journal_dir: Path
+    workerpool: str
+    rival_pool: str
+    market: object
+    poco: object
+    env: dict[str, str]
+
+    def chain(self) -> Web3Chain:
+        net = network_of(self.poco)
+        return Web3Chain.connect(net, rpc_urls=[self.poco.rpc_url])
+
+    def rival_client(self) -> MarketApiClient:
+        net = network_of(self.poco)
+        return MarketApiClient(
+            self.market.url,
+            net.chain_id,
+            signer=LocalKeySigner(net, STRANGER_KEY),
+            hub=net.hub,
+            headers={"x-real-ip": "10.0.0.9"},
+        )
+
+    def publish_rival(self, price: int) -> str:
+        net = network_of(self.poco)
+        order = WorkerpoolOrder(
+            workerpool=self.rival_pool,
+            workerpoolprice=price,
+            volume=10,
+            tag=tag_to_bytes32(0),
+            category=0,
+            trust=0,
+            salt=random_salt(),
+        )
+        signed = LocalKeySigner(net, STRANGER_KEY).sign_order(order)
+        client = self.rival_client()
+        try:
+            client.unpublish_all(self.rival_pool)
+            client.publish(signed)
+        finally:
+            client.close()
+        return signed.order_hash
+
+    def our_listed(self) -> list:
+        client = MarketApiClient(self.market.url, network_of(self.poco).chain_id)
+        try:
+            return client.our_orders(self.workerpool)
+        finally:
+            client.close()
+
+    def journal_orders(self) -> list:
+        j = SqliteJournal(journal_path(self.journal_dir, live=True))
+        try:
+            return j.signed_orders()
+        finally:
+            j.close()
+
+
+@pytest.fixture
+def stack(poco, workerpool, market_server, tmp_path, monkeypatch) -> Iterator[Stack]:
+    rival_pool = create_workerpool(poco, STRANGER_KEY, "rival-pool")
+    fund_rlc(poco, address_of(STRANGER_KEY), 100 * 10**9, from_key=DEPLOYER_KEY)
+    deposit_stake(poco, STRANGER_KEY, 100 * 10**9)
+    pool = SimulatedPool(PoolSpec(workers=2, slots_per_worker=2))
+    core = CoreMetricsServer(pool, lambda: 0.0).start()
+    journal_dir = tmp_path / "state"
+    config = tmp_path / "pricebot.toml"
+    config.write_text(
+        textwrap.dedent(
+            f"""
+            network = "local"
+            chain_id = {poco.chain_id}
+            hub = "{poco.hub}"
+            workerpool = "{workerpool}"
+
+            [endpoints]
+            rpc_urls = ["{poco.rpc_url}"]
+            market_url = "{market_server.url}"
+            core_url = "{core.url}"
+
+            [keys]
+            owner = {{ env = "PRICEBOT_PRIVATE_KEY" }}
+            gas = {{ env = "PRICEBOT_GAS_PRIVATE_KEY" }}
+
+            [strategy]
+            name = "competitive"
+            [strategy.params]
+            step = 1000000
+            floor = 1000000
+
+            [[offers]]
+            category = 0
+            task_seconds = 300
+            max_volume = 5
+
+            [rails]
+            floor = "0.001 RLC"
+            ceiling = "1 RLC"
+            max_step = 0.5
+            deadband = 0.02
+
+            [schedule]
+            sample_seconds = 1
+            reprice_seconds = 1
+            reconcile_seconds = 60
+            record_seconds = 1
+            misfire_grace_seconds = 5
+
+            [service]
+            journal_dir = "{journal_dir}"
+            on_exit = "cancel"
+            """
+        )
+    )
+    env = {"PRICEBOT_PRIVATE_KEY": OWNER_KEY, "PRICEBOT_GAS_PRIVATE_KEY": RELAYER_KEY}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    try:
+        yield Stack(config, journal_dir, workerpool, rival_pool, market_server, poco, env)
+    finally:
+        core.stop()
+
+
+def _service(stack: Stack, *, live: bool = True) -> PricebotService:
+    runtime = build_runtime(load_config(stack.config_path), live=live)
+    return PricebotService(runtime, seed=1)
+
+
+def test_once_live_publishes_and_prints_the_plan(stack):
+    from bot.cli import app
+
+    stack.publish_rival(RIVAL_PRICE)
+    result = CliRunner().invoke(app, ["once", "--config", str(stack.config_path), "--live"])
+    assert result.exit_code == 0, result.output
+    assert "publish (ok)" in result.output
+    assert "best competitor" in result.output
+    listed = stack.our_listed()
+    assert len(listed) == 1
+    assert listed[0].price == RIVAL_PRICE - 1_000_000
+    assert {o.order_hash for o in stack.journal_orders()} == {listed[0].order_hash}
+    assert OWNER_KEY[2:] not in result.output
+
+
+def test_dry_run_once_changes_nothing(stack):
+    from bot.cli import app
+
+    stack.publish_rival(RIVAL_PRICE)
+    result = CliRunner().invoke(app, ["once", "--config", str(stack.config_path)])
+    assert result.exit_code == 0, result.output
+    assert "publish (dry-run)" in result.output
+    assert stack.our_listed() == []
+    assert not journal_path(stack.journal_dir, live=True).exists()
+
+
+def test_reprice_after_competitor_moves_and_increase_closes_old_order(stack):
+    stack.publish_rival(RIVAL_PRICE)
+    service = _service(stack)
+    chain = stack.chain()
+    try:
+        service.reconcile()
+        service.reprice()
+        (first,) = stack.our_listed()
+        # the competitor moves up: we follow, and the cheaper old order is closed on chain
+        stack.publish_rival(RIVAL_PRICE + 10_000_000)
+        service.reprice()
+        (second,) = stack.our_listed()
+        assert second.price == RIVAL_PRICE + 10_000_000 - 1_000_000
+        assert chain.consumed(first.order_hash) == first.signed.order.volume
+        # the competitor undercuts us: we reprice down
+        stack.publish_rival(RIVAL_PRICE - 10_000_000)
+        service.reprice()
+        (third,) = stack.our_listed()
+        assert third.price == RIVAL_PRICE - 11_000_000
+    finally:
+        service.runtime.close()
+
+
+def test_withdraw_cancel_leaves_zero_valid_orders(stack):
+    from bot.cli import app
+
+    stack.publish_rival(RIVAL_PRICE)
+    service = _service(stack)
+    try:
+        service.reconcile()
+        service.reprice()
+        stack.publish_rival(RIVAL_PRICE - 20_000_000)
+        service.reprice()  # a dearer order may stay valid but unlisted
+    finally:
+        service.runtime.close()
+    known = stack.journal_orders()
+    assert known
+    result = CliRunner().invoke(app, ["withdraw", "--config", str(stack.config_path), "--cancel"])
+    assert result.exit_code == 0, result.output
+    chain = stack.chain()
+    assert all(chain.consumed(s.order_hash) == s.order.volume for s in known)
+    assert stack.our_listed() == []
+
+
+def test_service_runs_on_schedule_and_on_exit_cancels(stack):
+    stack.publish_rival(RIVAL_PRICE)
+    service = _service(stack)
+    try:
+        service.start()
+        assert service.stopped.wait(0.01) is False
+        deadline = __import__("time").time() + 20
+        while service.ticks < 2 and __import__("time").time() < deadline:
+            service.stopped.wait(0.2)
+        assert service.ticks >= 2
+        jobs = {j.id: j for j in service.scheduler.get_jobs()}
+        assert set(jobs) >= {"reprice", "reconcile", "record"}
+        assert all(j.max_instances == 1 and j.coalesce for j in jobs.values())
+        assert all(j.misfire_grace_time == 5 for j in jobs.values())
+        service.request_stop("test")
+    finally:
+        service.stop()
+        service.runtime.close()
+    chain = stack.chain()
+    known = stack.journal_orders()
+    assert known
+    assert all(chain.consumed(s.order_hash) == s.order.volume for s in known)
+    assert stack.our_listed() == []
+
+
+CRASH_SCRIPT = """
+import os, signal, sys
+from bot.config import load_config
+from bot.service import PricebotService, build_runtime
+
+when = sys.argv[2]
+runtime = build_runtime(load_config(sys.argv[1]), live=True)
+market = runtime.ports.writer
+real_publish = market.publish
+
+def publish(signed):
+    if when == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    out = real_publish(signed)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return out
+
+market.publish = publish  # the executor holds this very client
+service = PricebotService(runtime, seed=1)
+service.reconcile()
+service.reprice()
+print("not killed", flush=True)
+"""
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_kill_9_mid_publish_then_restart_leaves_nothing_untracked(stack, when):
+    stack.publish_rival(RIVAL_PRICE)
+    env = {**os.environ, **stack.env}
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH_SCRIPT, str(stack.config_path), when],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    journalled = stack.journal_orders()
+    assert len(journalled) == 1  # the order was journalled before the publish attempt
+    listed_before = {o.order_hash for o in stack.our_listed()}
+    assert listed_before == (set() if when == "before" else {journalled[0].order_hash})
+
+    service = _service(stack)
+    try:
+        service.reconcile()
+        service.reprice()
+    finally:
+        service.runtime.close()
+    chain = stack.chain()
+    known = {s.order_hash: s for s in stack.journal_orders()}
+    listed = stack.our_listed()
+    assert len(listed) == 1  # no duplicate
+    assert {o.order_hash for o in listed} <= set(known)  # nothing listed and untracked
+    valid = [h for h, s in known.items() if chain.consumed(h) < s.order.volume]
+    assert valid == [listed[0].order_hash]  # the only valid order of ours is the listed one

@@ -388,8 +388,12 @@ class Sandbox:
             gas_key=GAS_KEY,
             app=app,
             competitors=[
-                {"workerpool": p, "owner": address_of(k), "kind": type(m).__name__}
-                for p, k, m in zip(pools, COMPETITOR_KEYS, comp_models, strict=False)
+                {
+                    "workerpool": p,
+                    "owner": address_of(k),
+                    "kind": type(comp_models[i]).__name__ if i < len(comp_models) else "idle",
+                }
+                for i, (p, k) in enumerate(zip(pools, COMPETITOR_KEYS, strict=True))
             ],
             requesters=[address_of(k) for k in REQUESTER_KEYS],
             pids={"supervisor": os.getpid(), "anvil": node.pid},

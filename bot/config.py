@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 NetworkName = Literal["arbitrum-mainnet", "arbitrum-sepolia-testnet", "bellecour", "local"]
-_LIVE_KEYS = {"live", "dry_run", "dry-run", "dryrun", "mode"}
+_LIVE_KEYS = {"live", "dry_run", "dry-run", "dryrun"}
 
 
 def _wrap_input(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -316,7 +316,9 @@ def _format_validation_error(exc: ValidationError) -> str:
         elif error["type"] == "missing":
             message = "is required"
         else:
-            message = message.replace("Input should be", "must be")
+            message = message.replace("Input should be", "must be").replace(
+                "a valid tuple", "a list"
+            )
         lines.append(f"{path}: {message}" if path else message)
     return "; ".join(lines)
 

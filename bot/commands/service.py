@@ -110,6 +110,7 @@ def register(app: typer.Typer) -> None:
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     ) -> None:
         """Run the bot until SIGTERM/SIGINT: sample, reprice, reconcile and record on schedule."""
+        from bot.errors import OwnershipError
         from bot.service import PricebotService, build_runtime
 
         _setup_logging(verbose)
@@ -118,6 +119,10 @@ def register(app: typer.Typer) -> None:
         try:
             service = PricebotService(runtime, seed=seed)
             service.run_forever()
+        except OwnershipError as exc:
+            # Not a crash to restart from: the pool changed hands or the key is wrong.
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
         finally:
             runtime.close()
 

@@ -31,7 +31,7 @@ from bot.service import PricebotService, build_runtime
 from bot.signing import address_of, random_salt
 from tests.plugins.chain import DEPLOYER_KEY, OWNER_KEY, RELAYER_KEY, STRANGER_KEY
 
-pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("service-live")]
+pytestmark = [pytest.mark.chain]
 
 RIVAL_PRICE = 50_000_000  # 0.05 RLC
 

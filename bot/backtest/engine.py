@@ -112,6 +112,7 @@ class RunOutput:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     curve: list[tuple[float, int]] = field(default_factory=list)  # hourly (t, net revenue)
     elapsed_s: float = 0.0
+    cpu_s: float = 0.0
 
     @property
     def net_revenue(self) -> int:
@@ -214,6 +215,7 @@ def simulate(
     ticks = errors = kills = 0
     counters = sim.counters
     started = time.perf_counter()
+    cpu_started = time.process_time()
     last_demand = 0
     sim_version = -1
     curve: list[tuple[float, int]] = []
@@ -276,4 +278,5 @@ def simulate(
         rows=rows,
         curve=curve,
         elapsed_s=time.perf_counter() - started,
+        cpu_s=time.process_time() - cpu_started,
     )

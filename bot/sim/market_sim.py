@@ -188,6 +188,7 @@ class MarketSim:
         self._version = 0  # bumped on every change of the book: query results are cached on it
         self._query_cache: dict[BookQuery, tuple[int, list[BookEntry]]] = {}
         self._listed_cache: tuple[int, list[BookEntry]] = (-1, [])
+        self._sorted_cache: tuple[int, list[BookEntry]] = (-1, [])
         self.deals: deque[Deal] = deque()  # every pool's deals of the last day
         self.our_deals: list[Deal] = []
         # our pool
@@ -576,33 +577,39 @@ class MarketSim:
         return list(out)
 
     def _query(self, q: BookQuery) -> list[BookEntry]:
+        """The market's filters over the listed book, in its sort order (hot path: kept flat)."""
+        version, ordered = self._sorted_cache
+        if version != self._version:
+            ordered = sorted(self.listed(), key=lambda e: (e.price, e.published_at, e.order_hash))
+            self._sorted_cache = (self._version, ordered)
+        cat, min_tag, max_tag = q.category, q.min_tag, q.max_tag
+        min_trust = q.min_trust if q.min_trust is not None and q.min_trust > 1 else None
+        pool = q.workerpool.lower() if q.workerpool is not None else None
+        owner = q.workerpool_owner.lower() if q.workerpool_owner is not None else None
+        any_restriction = q.app == q.dataset == q.requester == "any"
         out = []
-        for o in self._orders.values():
-            e = o.entry
-            if not o.published or e.remaining <= 0:
+        for e in ordered:
+            if cat is not None and e.category != cat:
                 continue
-            if q.category is not None and e.category != q.category:
+            if min_tag and e.tag & min_tag != min_tag:
                 continue
-            if q.min_tag and e.tag & q.min_tag != q.min_tag:
+            if max_tag is not None and e.tag & ~max_tag:
                 continue
-            if q.max_tag is not None and e.tag & ~q.max_tag:
-                continue
-            if q.min_trust is not None and q.min_trust > 1 and e.trust < q.min_trust:
+            if min_trust is not None and e.trust < min_trust:
                 continue
             if q.min_volume is not None and e.remaining < q.min_volume:
                 continue
-            if q.workerpool is not None and e.workerpool != q.workerpool.lower():
+            if pool is not None and e.workerpool != pool:
                 continue
-            if q.workerpool_owner is not None and e.owner != q.workerpool_owner.lower():
+            if owner is not None and e.owner != owner:
                 continue
-            if not _restriction_ok(e.apprestrict, q.app, q.is_app_strict):
-                continue
-            if not _restriction_ok(e.datasetrestrict, q.dataset, q.is_dataset_strict):
-                continue
-            if not _restriction_ok(e.requesterrestrict, q.requester, q.is_requester_strict):
+            if not any_restriction and not (
+                _restriction_ok(e.apprestrict, q.app, q.is_app_strict)
+                and _restriction_ok(e.datasetrestrict, q.dataset, q.is_dataset_strict)
+                and _restriction_ok(e.requesterrestrict, q.requester, q.is_requester_strict)
+            ):
                 continue
             out.append(e)
-        out.sort(key=lambda e: (e.price, e.published_at, e.order_hash))
         return out
 
 

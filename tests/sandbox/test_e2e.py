@@ -101,8 +101,25 @@ class Bot:
         return [order_from_payload(json.loads(r[0])) for r in rows]
 
 
+def _withdraw_in_process(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clean-up between tests through the service's Python API (no process start-up)."""
+    from bot.config import load_config
+    from bot.cycle import CycleState
+    from bot.service import build_runtime, withdraw
+
+    for name, value in bot.info.bot_env().items():
+        monkeypatch.setenv(name, value)
+    cfg = load_config(bot.config)
+    runtime = build_runtime(cfg, live=True)
+    try:
+        state = CycleState.restore(runtime.journal)
+        withdraw(runtime.ports, cfg.workerpool, state, runtime.executor, cancel=True)
+    finally:
+        runtime.close()
+
+
 @pytest.fixture
-def bot(quiet_world: Sandbox, tmp_path: Path) -> Iterator[Bot]:
+def bot(quiet_world: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bot]:
     info = quiet_world.info
     assert info is not None
     journal = tmp_path / "journal"
@@ -115,8 +132,8 @@ def bot(quiet_world: Sandbox, tmp_path: Path) -> Iterator[Bot]:
     try:
         yield b
     finally:
-        b.cli("withdraw", "--cancel")
         quiet_world.market_server.set_faults(None)
+        _withdraw_in_process(b, monkeypatch)
         _competitor(quiet_world).withdraw()
 
 

@@ -18,7 +18,7 @@ from bot.sandbox import poco as pc
 from bot.signing import address_of
 from tests.plugins.chain import APP_OWNER_KEY, DEPLOYER_KEY, OWNER_KEY, REQUESTER_KEY, STRANGER_KEY
 
-pytestmark = pytest.mark.chain
+pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("chain")]
 
 runner = CliRunner()
 PRICE = 100_000_000  # 0.1 RLC
@@ -85,3 +85,25 @@ def test_order_signed_by_a_non_owner_is_refused_on_chain(
     assert not hub.functions.verifySignature(
         owner, digest, bytes.fromhex(signed["sign"][2:])
     ).call()
+
+
+@pytest.mark.parametrize(("chain_id", "network"), [(134, "bellecour"), (42161, "arbitrum-mainnet")])
+def test_public_network_signature_verifies_on_the_production_domain(
+    tmp_path: Path, relocated_poco: Any, chain_id: int, network: str
+) -> None:
+    """`--network bellecour|arbitrum-mainnet` alone (no --chain-id/--hub) signs for production."""
+    rig = relocated_poco(chain_id)
+    template = tmp_path / "order.json"
+    made = _cli(
+        "order", "init", "--network", network, "--workerpool", rig.workerpool,
+        "--price", "0.1 RLC", "--out", str(template),
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    signed = _cli("order", "sign", "--network", network, str(template), key=OWNER_KEY)
+    assert signed.exit_code == 0, signed.stderr
+    out = json.loads(signed.stdout)
+    w3 = pc.web3_for(rig.poco.rpc_url)
+    hub = pc.hub_contract(w3, rig.poco.hub)
+    owner = w3.to_checksum_address(address_of(OWNER_KEY))
+    digest = bytes.fromhex(out["orderHash"][2:])
+    assert hub.functions.verifySignature(owner, digest, bytes.fromhex(out["sign"][2:])).call()

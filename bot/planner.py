@@ -34,13 +34,13 @@ kept, new volume is cut first, then orders are cancelled until it does.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.capacity import LOAD_EPSILON, load, window_capacity
 from bot.model import Action, Cancel, Keep, OwnOrder, Publish, Quote, Unpublish, required_stake
-from bot.rails import RailsConfig, counts, order_load
-from bot.snapshot import MarketSnapshot, Offer, SlotKey, slot_key_of
+from bot.rails import RailsConfig, order_load
+from bot.snapshot import MarketSnapshot, Offer, SlotKey
 
 __all__ = [
     "DEFAULT_CANCEL_GAS_COST_NRLC",
@@ -97,7 +97,7 @@ class _Work:
 
 def _counts_unpublished(o: OwnOrder, wanted_price: int | None, cfg: RailsConfig) -> bool:
     """Whether ``o`` still counts once it is unpublished (bot.rails.counts)."""
-    return counts(replace(o, published=False), wanted_price, cfg)
+    return cfg.count_dearer_unpublished or wanted_price is None or o.price <= wanted_price
 
 
 def _short(h: str) -> str:
@@ -125,13 +125,11 @@ def plan(
     wanted: dict[SlotKey, Quote] = {}
     for q in quotes:
         wanted.setdefault(q.key, q)
-    by_slot: dict[SlotKey, list[OwnOrder]] = {}
-    for o in own:
-        by_slot.setdefault(slot_key_of(o), []).append(o)
+    by_slot: dict[SlotKey, tuple[OwnOrder, ...]] = dict(snapshot.own_by_slot)
 
     w = _Work()
     for key, q in wanted.items():
-        _plan_slot(w, q, by_slot.pop(key, []), snapshot.at, cfg, cancel_gas_cost_nrlc)
+        _plan_slot(w, q, by_slot.pop(key, ()), snapshot.at, cfg, cancel_gas_cost_nrlc)
 
     min_wanted: dict[int, int] = {}
     for q in wanted.values():
@@ -151,7 +149,7 @@ def plan(
 def _plan_slot(
     w: _Work,
     q: Quote,
-    orders: list[OwnOrder],
+    orders: tuple[OwnOrder, ...],
     at: float,
     cfg: RailsConfig,
     gas: int,

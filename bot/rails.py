@@ -154,10 +154,13 @@ def _fallback_offer(order: OwnOrder) -> Offer | None:
 
 
 def order_load(
-    order: OwnOrder, offers_by_key: dict[SlotKey, Offer], snapshot: MarketSnapshot
+    order: OwnOrder,
+    offers_by_key: dict[SlotKey, Offer],
+    snapshot: MarketSnapshot,
+    key: SlotKey | None = None,
 ) -> float:
     """Share of the pool's window the order's remaining volume would use if matched."""
-    offer = offers_by_key.get(slot_key_of(order)) or _fallback_offer(order)
+    offer = offers_by_key.get(key or slot_key_of(order)) or _fallback_offer(order)
     if offer is None:
         return float("inf")
     return load(order.remaining, window_capacity(snapshot.utilization, offer))
@@ -256,14 +259,14 @@ def apply_rails(
             )
             price = min(max(stepped, cfg.floor), cfg.ceiling)
         volume = q.volume
-        cap = min(cfg.max_volume, offer_capacity(util, offer))
+        capacity = offer_capacity(util, offer)
+        cap = min(cfg.max_volume, capacity)
         if volume > cap:
             notes.append(
                 RailNote(
                     key,
                     "volume-cap",
-                    f"{volume} -> {cap}: capacity {offer_capacity(util, offer)}, "
-                    f"max_volume {cfg.max_volume}",
+                    f"{volume} -> {cap}: capacity {capacity}, max_volume {cfg.max_volume}",
                 )
             )
             volume = cap
@@ -290,14 +293,15 @@ def apply_rails(
     other_load = 0.0
     other_stake = 0
     other_volume = 0
-    for o in snapshot.own_orders:
-        if slot_key_of(o) in kept:
+    for key, orders in snapshot.own_by_slot.items():
+        if key in kept:
             continue
-        if not counts(o, min_wanted.get(o.category), cfg):
-            continue
-        other_load += order_load(o, offers_by_key, snapshot)
-        other_stake += required_stake(o.price, o.remaining)
-        other_volume += o.remaining
+        for o in orders:
+            if not counts(o, min_wanted.get(o.category), cfg):
+                continue
+            other_load += order_load(o, offers_by_key, snapshot, key)
+            other_stake += required_stake(o.price, o.remaining)
+            other_volume += o.remaining
 
     sized = _share_capacity(kept, offers_by_key, snapshot, other_load, notes)
     sized = _cover_stake(sized, snapshot, other_stake, notes)

@@ -199,6 +199,16 @@ class MarketSnapshot:
     deals: tuple[Deal, ...] = ()
     ages: Mapping[str, float] = field(default_factory=dict)
     stale: frozenset[str] = frozenset()
+    # Derived from own_orders when built (not an input): our orders grouped by slot.
+    own_by_slot: Mapping[SlotKey, tuple[OwnOrder, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        grouped: dict[SlotKey, list[OwnOrder]] = {}
+        for o in self.own_orders:
+            grouped.setdefault(slot_key_of(o), []).append(o)
+        object.__setattr__(self, "own_by_slot", {k: tuple(v) for k, v in grouped.items()})
 
     def competitors_for(self, offer: Offer) -> tuple[BookEntry, ...]:
         got = self.competitors.get((offer.category, offer.tag))
@@ -213,11 +223,11 @@ class MarketSnapshot:
         return got
 
     def own_in(self, key: SlotKey) -> tuple[OwnOrder, ...]:
-        return tuple(o for o in self.own_orders if slot_key_of(o) == key)
+        return self.own_by_slot.get(key, ())
 
     def current_price(self, key: SlotKey) -> int | None:
         """Price of our cheapest published order in the slot: what the market sees from us."""
-        prices = [o.price for o in self.own_orders if o.published and slot_key_of(o) == key]
+        prices = [o.price for o in self.own_by_slot.get(key, ()) if o.published]
         return min(prices) if prices else None
 
     def own_deals(self, since: float, category: int | None = None) -> tuple[Deal, ...]:

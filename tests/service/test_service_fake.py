@@ -1,0 +1,201 @@
+"""The scheduled service on the fake world: jobs, error handling, on_exit, warnings."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+
+from bot.config import config_from_mapping
+from bot.errors import OwnershipError, TransientError
+from bot.executor import Executor, RetryPolicy
+from bot.journal import SqliteJournal
+from bot.model import Stake
+from bot.service import PricebotService, Runtime, settings_from_config
+from strategies import create
+from tests.service.fakes import (
+    NETWORK,
+    POOL,
+    RIVAL,
+    ChainView,
+    FakeSigner,
+    FakeWorld,
+    rival_order,
+)
+
+
+def make_service(tmp_path, world: FakeWorld, *, on_exit="keep", live=True, schedule=None):
+    cfg = config_from_mapping(
+        {
+            "network": "local",
+            "chain_id": NETWORK.chain_id,
+            "hub": NETWORK.hub,
+            "workerpool": POOL,
+            "strategy": {"name": "competitive", "params": {"step": 1000, "floor": 1000}},
+            "offers": [{"category": 0, "task_seconds": 300, "max_volume": 10}],
+            "rails": {"floor": 1000, "max_step": 0.5},
+            "schedule": schedule
+            or {
+                "sample_seconds": 1,
+                "reprice_seconds": 1,
+                "reconcile_seconds": 60,
+                "record_seconds": 1,
+                "misfire_grace_seconds": 7,
+            },
+            "service": {
+                "journal_dir": str(tmp_path),
+                "on_exit": on_exit,
+                "low_stake_warning": "1 RLC",
+                "low_gas_warning_eth": 2.0,
+            },
+        }
+    )
+    from bot.cycle import CyclePorts
+
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    ports = CyclePorts(world.clock, world, world, ChainView(world), FakeSigner(), world, journal)
+    settings = settings_from_config(cfg, live=live)
+    executor = Executor(
+        workerpool=POOL,
+        clock=world.clock,
+        writer=world,
+        chain=ports.chain,
+        signer=ports.signer,
+        journal=journal,
+        live=live,
+        retry=RetryPolicy(initial=0.0),
+    )
+    runtime = Runtime(
+        cfg,
+        NETWORK,
+        ports,
+        settings,
+        create("competitive", {"step": 1000, "floor": 1000}),
+        executor,
+        journal,
+        [journal.close],
+    )
+    return PricebotService(runtime, seed=1)
+
+
+def test_settings_from_config_carry_the_warnings_and_offers(tmp_path):
+    svc = make_service(tmp_path, FakeWorld())
+    s = svc.runtime.settings
+    assert s.low_stake_nrlc == 10**9
+    assert s.low_gas_wei == 2 * 10**18
+    assert [(o.category, o.max_volume) for o in s.offers] == [(0, 10)]
+    assert s.live is True
+    svc.runtime.close()
+
+
+def test_jobs_are_scheduled_with_the_house_options(tmp_path):
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc = make_service(tmp_path, world)
+    try:
+        svc.start()
+        jobs = {j.id: j for j in svc.scheduler.get_jobs()}
+        assert set(jobs) == {"reprice", "reconcile", "record"}  # sample == reprice: no extra job
+        for job in jobs.values():
+            assert job.max_instances == 1 and job.coalesce is True
+            assert job.misfire_grace_time == 7
+        assert str(svc.scheduler.timezone) == "UTC"
+        deadline = time.time() + 10
+        while svc.ticks < 1 and time.time() < deadline:
+            time.sleep(0.05)
+        assert len(world.listed) == 1
+    finally:
+        svc.stop()
+        svc.runtime.close()
+    assert not svc.scheduler.running
+
+
+def test_ownership_error_in_a_job_stops_the_service_without_on_exit(tmp_path):
+    world = FakeWorld()
+    svc = make_service(tmp_path, world, on_exit="cancel")
+    event = JobExecutionEvent(
+        EVENT_JOB_ERROR, "reprice", "default", None, exception=OwnershipError("owned by x")
+    )
+    svc._on_event(event)
+    assert svc.stopped.is_set()
+    assert "OwnershipError" in (svc.stop_reason or "")
+    svc.stop()
+    assert world.calls == []  # no on_exit writes with a key that does not own the pool
+    svc.runtime.close()
+
+
+def test_transient_error_in_a_job_keeps_running(tmp_path, caplog):
+    svc = make_service(tmp_path, FakeWorld())
+    with caplog.at_level(logging.WARNING):
+        svc._on_event(
+            JobExecutionEvent(
+                EVENT_JOB_ERROR, "reprice", "default", None, exception=TransientError("502")
+            )
+        )
+    assert not svc.stopped.is_set()
+    assert any("transient" in r.getMessage() for r in caplog.records)
+    svc.runtime.close()
+
+
+@pytest.mark.parametrize(
+    ("on_exit", "listed_after", "closed"),
+    [
+        ("keep", 1, False),
+        ("unpublish", 0, False),
+        ("cancel", 0, True),
+    ],
+)
+def test_on_exit(tmp_path, on_exit, listed_after, closed):
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc = make_service(tmp_path, world, on_exit=on_exit)
+    svc.reconcile()
+    svc.reprice()
+    (h,) = world.listed
+    svc.stop()
+    svc.runtime.close()
+    assert len(world.listed) == listed_after
+    assert (world.consumed.get(h, 0) == 10) is closed
+
+
+def test_owner_change_found_by_reconcile_stops(tmp_path):
+    world = FakeWorld()
+    world.owner = RIVAL
+    svc = make_service(tmp_path, world)
+    with pytest.raises(OwnershipError, match="owner"):
+        svc.start()
+    assert world.calls == []
+    svc.stop()
+    svc.runtime.close()
+
+
+def test_low_stake_and_gas_are_warned(tmp_path, caplog):
+    world = FakeWorld(stake_value=Stake(free=10**8, locked=0))
+    world.book["r"] = rival_order(100_000)
+    svc = make_service(tmp_path, world, live=False)
+    with caplog.at_level(logging.WARNING):
+        svc.reprice()
+    text = " ".join(r.getMessage() for r in caplog.records)
+    assert "low stake" in text
+    assert "low gas" in text
+    svc.runtime.close()
+
+
+def test_record_job_journals_the_latest_snapshot(tmp_path):
+    from bot.journal import iter_snapshots
+    from bot.snapshot_codec import snapshot_from_payload
+
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc = make_service(tmp_path, world, live=False)
+    result = svc.reprice()
+    svc.record()
+    svc.runtime.close()
+    ((at, payload),) = list(iter_snapshots(tmp_path / "j.sqlite"))
+    assert at == result.at
+    back = snapshot_from_payload(payload, svc.runtime.settings.offers)
+    assert back.book == result.snapshot.book
+    assert back.utilization == result.snapshot.utilization
+    assert back.stale == result.snapshot.stale

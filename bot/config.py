@@ -86,7 +86,6 @@ PositiveInt = Annotated[StrictInt, Field(gt=0)]
 NonNegInt = Annotated[StrictInt, Field(ge=0)]
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
-Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
 
 
 class _Section(BaseModel):

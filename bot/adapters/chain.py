@@ -126,12 +126,15 @@ class ChainSettings:
     fees: FeePolicy = field(default_factory=FeePolicy)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     deals_lookback_blocks: int = 50_000
+    logs_chunk_blocks: int = 10_000
 
     def __post_init__(self) -> None:
         if self.rpc_timeout_s <= 0:
             raise InputError("rpc_timeout_s", "must be > 0", self.rpc_timeout_s)
         if self.deals_lookback_blocks < 1:
             raise InputError("deals_lookback_blocks", "must be >= 1", self.deals_lookback_blocks)
+        if self.logs_chunk_blocks < 1:
+            raise InputError("logs_chunk_blocks", "must be >= 1", self.logs_chunk_blocks)
 
 
 def _domain_differences(network: Network, domain: tuple[Any, ...]) -> list[str]:
@@ -356,6 +359,9 @@ class Web3Chain:
         """Deals of ``workerpool`` from its ``SchedulerNotice`` events (default: recent blocks)."""
         pool = norm_address(workerpool, "workerpool")
 
+        topics: list[Any] = [SCHEDULER_NOTICE_TOPIC, "0x" + "00" * 12 + pool[2:]]
+        step = self._settings.logs_chunk_blocks
+
         def logs(w3: Web3) -> list[Any]:
             head = int(w3.eth.block_number)
             start = (
@@ -363,16 +369,17 @@ class Web3Chain:
                 if from_block is not None
                 else max(0, head - self._settings.deals_lookback_blocks)
             )
-            return list(
-                w3.eth.get_logs(
+            found: list[Any] = []
+            for low in range(start, head + 1, step):  # providers cap the range of one query
+                found += w3.eth.get_logs(
                     {
                         "address": self._hub,
-                        "fromBlock": start,
-                        "toBlock": head,
-                        "topics": [SCHEDULER_NOTICE_TOPIC, "0x" + "00" * 12 + pool[2:]],  # type: ignore[list-item]
+                        "fromBlock": low,
+                        "toBlock": min(head, low + step - 1),
+                        "topics": topics,
                     }
                 )
-            )
+            return found
 
         deals: list[Deal] = []
         for entry in self._pool.run("SchedulerNotice logs", logs):

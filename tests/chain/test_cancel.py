@@ -19,9 +19,10 @@ from web3 import Web3
 
 from bot.adapters.chain import CLOSED_WORKERPOOL_ORDER_TOPIC, ChainSettings, Web3Chain
 from bot.adapters.signer import LocalKeySigner
-from bot.errors import ChainRevert, OwnershipError
+from bot.errors import ChainRevert, OwnershipError, TransientError
 from bot.model import ChainOrderStatus
 from bot.networks import ARBITRUM_MAINNET, BELLECOUR, Network
+from bot.ports import Chain, Signer
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import AnvilNode
 from bot.signing import CLOSE, address_of, sign_operation
@@ -50,6 +51,7 @@ def _closed_events(rpc_url: str, tx_hash: str) -> list[str]:
 def _assert_relayed_cancel(network: Network, workerpool: str) -> None:
     chain, signer = connect(network)
     signed = signed_order(signer, workerpool, volume=7)
+    assert isinstance(chain, Chain) and isinstance(signer, Signer)
     assert chain.order_status(signed) is ChainOrderStatus.OPEN
     relayer_nonce = pc.web3_for(network.rpc_url).eth.get_transaction_count(
         Web3.to_checksum_address(address_of(RELAYER_KEY))
@@ -177,6 +179,11 @@ def test_partly_filled_order_is_closed_for_its_remaining_volume(
     assert chain.order_status(signed) is ChainOrderStatus.PARTIAL
     assert chain.remaining(signed) == 3
     deals = chain.recent_deals(workerpool)
+    assert chain.recent_deals(workerpool, from_block=0) == deals
+    chunked = Web3Chain.connect(
+        pc.network_of(poco), settings=replace(FAST_SETTINGS, logs_chunk_blocks=3)
+    )
+    assert chunked.recent_deals(workerpool, from_block=0) == deals
     assert [(d.deal_id, d.price, d.volume, d.requester) for d in deals] == [
         (deal_id, 10**9, 2, requester)
     ]
@@ -251,6 +258,20 @@ def test_stuck_or_dropped_cancel_is_replaced_and_confirmed(
     assert outcome.tx_hash != first["hash"]
     assert pc.web3_for(node.rpc_url).eth.get_transaction_receipt(outcome.tx_hash)["status"] == 1
     assert chain.consumed(signed.order_hash) == 4
+
+
+def test_unmined_cancel_gives_up_as_transient_and_resyncs_nonces(
+    poco: pc.PocoDeployment, workerpool: str, chain_snapshot: AnvilNode
+) -> None:
+    fees = replace(FAST_SETTINGS.fees, replace_after_s=0.1, receipt_timeout_s=0.5)
+    chain, signer = connect(pc.network_of(poco), settings=replace(FAST_SETTINGS, fees=fees))
+    signed = signed_order(signer, workerpool)
+    chain_snapshot.call("evm_setAutomine", False)
+    with pytest.raises(TransientError, match="not mined after"):
+        chain.cancel(signed)
+    chain_snapshot.call("evm_setAutomine", True)
+    chain_snapshot.call("evm_mine")  # the last version broadcast is mined now
+    assert chain.cancel(signed).already_closed  # idempotent retry by the executor
 
 
 def test_concurrent_cancels_share_one_nonce_sequence(

@@ -35,7 +35,7 @@ from pydantic import (
 from bot.errors import ConfigError, InputError, RuleViolation
 from bot.keys import DEFAULT_GAS_ENV, DEFAULT_OWNER_ENV, KeySource, find_secrets
 from bot.model import parse_tag
-from bot.networks import NETWORKS, Network, get_network
+from bot.networks import Network, get_network
 from bot.order_io import parse_price
 from bot.rules import check_terms
 
@@ -431,7 +431,3 @@ def _input_message(exc: InputError, prefix: str) -> str:
     field = exc.field if exc.field.startswith("strategy.") else f"{prefix}.{exc.field}"
     shown = "" if exc.value is None else f" (got {exc.value!r})"
     return f"{field}: {exc.rule}{shown}"
-
-
-def known_networks() -> list[str]:
-    return [*NETWORKS, "local"]

@@ -254,3 +254,22 @@ def test_bad_strategy_param_is_a_config_error() -> None:
 def test_botconfig_direct_construction_also_validates() -> None:
     with pytest.raises(ValidationError):
         BotConfig(network="bellecour", workerpool=POOL)  # no offers
+
+
+def test_integers_are_fine_where_a_number_is_expected() -> None:
+    cfg = config_from_mapping(base(service={"max_fee_gwei": 2}, rails={"max_step": 1}))
+    assert cfg.service.max_fee_gwei == 2.0 and cfg.rails.max_step == 1.0
+    assert "service.max_fee_gwei: must be a finite number" in error_of(
+        base(service={"max_fee_gwei": float("inf")})
+    )
+
+
+def test_public_surfaces_are_pinned() -> None:
+    import bot.config
+    import bot.keys
+    import bot.order_io
+    import bot.rules
+
+    for module in (bot.config, bot.keys, bot.order_io, bot.rules):
+        public = {n for n in vars(module) if not n.startswith("_")}
+        assert set(module.__all__) <= public, module.__name__

@@ -248,6 +248,111 @@ def _agents(spec: WorldSpec, pools: list[str], origin: float) -> tuple[list[Any]
     return competitors, requesters
 
 
+# --- the chain world, built once and cached -------------------------------------------------------
+
+WORLD_CACHE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class _ChainWorld:
+    """Everything the sandbox put on chain: PoCo, our pool, the app, the competitor pools."""
+
+    deployment: Any
+    workerpool: str
+    app: str
+    pools: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "deployment": asdict(self.deployment),
+            "workerpool": self.workerpool,
+            "app": self.app,
+            "pools": self.pools,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> _ChainWorld:
+        from bot.sandbox.poco import PocoDeployment
+
+        return cls(
+            deployment=PocoDeployment(**data["deployment"]),
+            workerpool=str(data["workerpool"]),
+            app=str(data["app"]),
+            pools=[str(p) for p in data["pools"]],
+        )
+
+    def check(self) -> bool:
+        """The loaded chain really holds this world: contracts in place, our stake deposited."""
+        from bot.sandbox import poco
+
+        w3 = poco.web3_for(self.deployment.rpc_url)
+        for address in (self.deployment.hub, self.workerpool, self.app, *self.pools):
+            if not w3.eth.get_code(w3.to_checksum_address(address)):
+                return False
+        hub = poco.hub_contract(w3, self.deployment.hub)
+        owner = w3.to_checksum_address(address_of(OWNER_KEY))
+        return int(hub.functions.viewAccount(owner).call()[0]) > 0
+
+
+POOL_DESCRIPTION = "pricebot-sandbox-pool"
+
+
+def _world_cache_paths(spec: WorldSpec) -> tuple[Path, Path]:
+    import hashlib
+
+    from bot.sandbox.anvil import cache_dir
+    from bot.sandbox.poco import POCO_VERSION
+
+    key = json.dumps(
+        [
+            WORLD_CACHE_VERSION,
+            POCO_VERSION,
+            spec.chain_id,
+            spec.owner_stake,
+            spec.competitor_stake,
+            spec.requester_funds,
+            list(ANVIL_KEYS),
+        ]
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    base = cache_dir() / "sandbox-world"
+    return base / f"{digest}.state.json", base / f"{digest}.world.json"
+
+
+def _build_world(rpc_url: str, spec: WorldSpec) -> _ChainWorld:
+    from bot.sandbox import poco
+
+    dep = poco.deploy_poco(rpc_url, DEPLOYER_KEY)
+    workerpool = poco.create_workerpool(dep, OWNER_KEY, POOL_DESCRIPTION)
+    poco.fund_rlc(dep, address_of(OWNER_KEY), spec.owner_stake, from_key=DEPLOYER_KEY)
+    poco.deposit_stake(dep, OWNER_KEY, spec.owner_stake)
+    app = poco.create_app(dep, APP_OWNER_KEY, "pricebot-sandbox-app")
+    pools: list[str] = []
+    for i, key in enumerate(COMPETITOR_KEYS):
+        pools.append(poco.create_workerpool(dep, key, f"competitor-{i}"))
+        poco.fund_rlc(dep, address_of(key), spec.competitor_stake, from_key=DEPLOYER_KEY)
+        poco.deposit_stake(dep, key, spec.competitor_stake)
+    for key in REQUESTER_KEYS:
+        poco.fund_rlc(dep, address_of(key), spec.requester_funds, from_key=DEPLOYER_KEY)
+        poco.deposit_stake(dep, key, spec.requester_funds)
+    return _ChainWorld(deployment=dep, workerpool=workerpool, app=app, pools=pools)
+
+
+def _save_world_cache(rpc_url: str, world: _ChainWorld, state_file: Path, world_file: Path) -> None:
+    """Write anvil's state dump and the world's addresses; each file replaced atomically."""
+    import gzip
+
+    from bot.sandbox.anvil import rpc_call
+
+    raw = str(rpc_call(rpc_url, "anvil_dumpState", timeout=60.0))
+    state = gzip.decompress(bytes.fromhex(raw.removeprefix("0x")))
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    for path, data in ((state_file, state), (world_file, json.dumps(world.to_json()).encode())):
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+
+
 # --- the stack ------------------------------------------------------------------------------------
 
 
@@ -282,7 +387,6 @@ class Sandbox:
             raise
 
     def _start(self) -> SandboxInfo:
-        from bot.sandbox import poco
         from bot.sandbox.agents_driver import (
             AgentsDriver,
             ChainOps,
@@ -295,23 +399,12 @@ class Sandbox:
         spec = self.spec
         self.state_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
-        node = self._stack.enter_context(run_anvil(spec.chain_id))
-        self.node = node
-        dep = poco.deploy_poco(node.rpc_url, DEPLOYER_KEY)
+        world = self._chain_world(spec)
+        dep, workerpool, app, pools = world.deployment, world.workerpool, world.app, world.pools
+        node = self.node
+        assert node is not None
         self.deployment = dep
         owner = address_of(OWNER_KEY)
-        workerpool = poco.create_workerpool(dep, OWNER_KEY, "pricebot-sandbox-pool")
-        poco.fund_rlc(dep, owner, spec.owner_stake, from_key=DEPLOYER_KEY)
-        poco.deposit_stake(dep, OWNER_KEY, spec.owner_stake)
-        app = poco.create_app(dep, APP_OWNER_KEY, "pricebot-sandbox-app")
-        pools: list[str] = []
-        for i, key in enumerate(COMPETITOR_KEYS):
-            pools.append(poco.create_workerpool(dep, key, f"competitor-{i}"))
-            poco.fund_rlc(dep, address_of(key), spec.competitor_stake, from_key=DEPLOYER_KEY)
-            poco.deposit_stake(dep, key, spec.competitor_stake)
-        for key in REQUESTER_KEYS:
-            poco.fund_rlc(dep, address_of(key), spec.requester_funds, from_key=DEPLOYER_KEY)
-            poco.deposit_stake(dep, key, spec.requester_funds)
         log.info("chain ready in %.1f s: hub %s", time.monotonic() - t0, dep.hub)
 
         market_url = self._start_market(dep)
@@ -408,6 +501,38 @@ class Sandbox:
         self.info = info
         log.info("sandbox ready in %.1f s", time.monotonic() - t0)
         return info
+
+    def _chain_world(self, spec: WorldSpec) -> _ChainWorld:
+        """Anvil with the world deployed: from the state cache when it has this world, else built.
+
+        Deploying PoCo and staging the world is ~80 transactions; the cache (anvil's own state
+        dump, in ``.cache/sandbox-world/``) loads in a fraction of a second. The cache key covers
+        everything that shapes the chain, so a changed world is rebuilt, never reused.
+        """
+        from dataclasses import replace
+
+        state_file, world_file = _world_cache_paths(spec)
+        if state_file.exists() and world_file.exists():
+            try:
+                cached = _ChainWorld.from_json(json.loads(world_file.read_text()))
+                node = self._stack.enter_context(
+                    run_anvil(spec.chain_id, extra_args=["--load-state", str(state_file)])
+                )
+                self.node = node
+                world = replace(cached, deployment=replace(cached.deployment, rpc_url=node.rpc_url))
+                if world.check():
+                    log.info("chain loaded from the world cache %s", state_file.name)
+                    return world
+            except Exception as exc:  # any doubt about the cache means: build the world afresh
+                log.warning("world cache unusable (%s); rebuilding", exc)
+            self._stack.close()  # drop the node started from a bad cache
+            self._stack = contextlib.ExitStack()
+        node = self._stack.enter_context(run_anvil(spec.chain_id))
+        self.node = node
+        world = _build_world(node.rpc_url, spec)
+        with contextlib.suppress(OSError, ConfigError, ValueError):
+            _save_world_cache(node.rpc_url, world, state_file, world_file)
+        return world
 
     def _start_market(self, dep: Any) -> str:
         from bot.sandbox.market_server import MarketServer, MarketServerConfig

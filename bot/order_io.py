@@ -234,6 +234,8 @@ def extract_order_mapping(
         raise InputError("order", "the file must hold a JSON object", None)
     if "workerpool" in document and not isinstance(document["workerpool"], Mapping):
         return document, ""
+    if "workerpool" not in document and set(document) & (set(ORDER_FIELDS) - {"salt"}):
+        return document, ""  # a bare order missing its workerpool: let the field check say so
     if isinstance(document.get("workerpoolorder"), Mapping):
         return document["workerpoolorder"], "workerpoolorder"
     inner = document.get("order")

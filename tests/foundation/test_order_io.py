@@ -276,3 +276,9 @@ def test_parse_price_agrees_with_decimal(whole: int, fraction: str, unit: str) -
     text = f"{whole}.{fraction}{unit}" if fraction else f"{whole}{unit}"
     expected = Decimal(f"{whole}.{fraction or '0'}") * 10**9
     assert parse_price(text) == int(expected) and expected == int(expected)
+
+
+def test_bare_order_without_workerpool_names_the_field() -> None:
+    data = {k: val for k, val in v.GOLDEN_ORDER.items() if k != "workerpool"}
+    with pytest.raises(InputError, match=r"^workerpool: is required"):
+        read_order_document(data)

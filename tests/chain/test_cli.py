@@ -25,27 +25,30 @@ pytestmark = pytest.mark.chain
 def test_deploy_then_verify_against_a_fresh_anvil(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "dep.json"
-    with run_anvil() as node:
-        res = runner.invoke(app, ["chain", "deploy", "--rpc", node.rpc_url, "--out", str(out)])
+    with run_anvil(chain_id=134) as node:
+        args = ["chain", "deploy", "--rpc", node.rpc_url, "--relocate", "--out", str(out)]
+        res = runner.invoke(app, args)
         assert res.exit_code == 0, res.output
         info = json.loads(out.read_text())
         dep = pc.PocoDeployment.from_json(info)
-        assert dep.chain_id == 31337 and dep.rpc_url == node.rpc_url
-        args = ["chain", "verify", "-n", "local", "--chain-id", "31337", "--hub", dep.hub]
-        res = runner.invoke(app, [*args, "--rpc", node.rpc_url, "--workerpool", info["workerpool"]])
+        assert (dep.chain_id, dep.hub, dep.rpc_url) == (134, pc.BELLECOUR_HUB, node.rpc_url)
+        # the production network definition itself verifies against the relocated hub
+        args = ["chain", "verify", "-n", "bellecour", "--rpc", node.rpc_url]
+        res = runner.invoke(app, [*args, "--workerpool", info["workerpool"]])
         assert res.exit_code == 0, res.output
         report = json.loads(res.output)
         assert report["domain"] == "ok" and report["category_differences"] == []
-        assert report["owner"] == info["workerpool_owner"]
+        assert report["owner"] == info["workerpool_owner"] == address_of(OWNER_KEY)
         assert report["stake_free"] == 1_000 * 10**9
-        bad = ["chain", "verify", "-n", "local", "--chain-id", "134", "--hub", dep.hub]
-        res = runner.invoke(app, [*bad, "--rpc", node.rpc_url])
-        assert res.exit_code != 0 and "serves chain id 31337" in str(res.exception)
+        res = runner.invoke(
+            app, ["chain", "verify", "-n", "arbitrum-mainnet", "--rpc", node.rpc_url]
+        )
+        assert res.exit_code != 0 and "serves chain id 134" in str(res.exception)
 
 
-def test_up_serves_the_production_domain_and_stops_on_sigint(tmp_path: Path) -> None:
+def test_up_serves_a_deployed_chain_and_stops_on_sigint(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "chain", "up", "--chain-id", "134"],
+        [sys.executable, "-m", "bot.cli", "chain", "up"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -60,11 +63,10 @@ def test_up_serves_the_production_domain_and_stops_on_sigint(tmp_path: Path) -> 
             if line.startswith("}"):
                 break
         info = json.loads("".join(lines))
-        assert info["hub"] == pc.BELLECOUR_HUB
-        assert int(rpc_call(info["rpc_url"], "eth_chainId"), 16) == 134
+        assert int(rpc_call(info["rpc_url"], "eth_chainId"), 16) == 31337
         dep = pc.PocoDeployment.from_json(info)
         domain = pc.hub_contract(pc.web3_for(dep.rpc_url), dep.hub).functions.domain().call()
-        assert domain[2] == 134 and domain[3].lower() == pc.BELLECOUR_HUB
+        assert domain[2] == 31337 and domain[3].lower() == dep.hub
         assert info["workerpool_owner"] == address_of(OWNER_KEY)
     finally:
         proc.send_signal(signal.SIGINT)

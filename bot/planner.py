@@ -118,9 +118,17 @@ def plan(
     if kill == "freeze":
         return Plan(tuple(Keep(o.order_hash, "kill switch: freeze") for o in own))
     if kill == "withdraw":
-        unp = [Unpublish(o.order_hash, "kill switch: withdraw") for o in own if o.published]
-        can = [Cancel(o.order_hash, "kill switch: withdraw (close on chain)") for o in own]
-        return Plan((*unp, *can))
+        # Off-chain only: the trigger is often a data outage, and a cancel per order per outage
+        # would burn gas; nothing new is published while the switch holds, so the unpublished
+        # orders (still valid, still counted) cannot push volume or stake over their limits.
+        return Plan(
+            tuple(
+                Unpublish(o.order_hash, "kill switch: withdraw")
+                if o.published
+                else Keep(o.order_hash, "kill switch: withdraw (already unpublished)")
+                for o in own
+            )
+        )
 
     wanted: dict[SlotKey, Quote] = {}
     for q in quotes:

@@ -16,7 +16,8 @@ with one note per clamp or veto (``RailNote(key, rule, detail)``), or a kill swi
    (bot.capacity). The quote's volume is then the *total* valid volume of ours allowed in that
    slot: the planner subtracts whatever stays valid there.
 4. **shared capacity**: orders of ours in slots nobody quotes keep their load; the quoted slots
-   share what is left (sum of loads <= 1), scaled down proportionally.
+   share what is left (sum of loads <= 1), scaled down proportionally; then the total valid
+   volume of all slots together is kept within ``max_volume``.
 5. **stake coverage**: sum of floor(price x 30 / 100) x remaining over our valid orders must fit
    the free stake; quoted volumes are scaled down to fit what unquoted orders leave.
 6. **max open orders**: at most ``max_open_orders`` slots get a quote with volume (the market
@@ -304,6 +305,7 @@ def apply_rails(
             other_volume += o.remaining
 
     sized = _share_capacity(kept, offers_by_key, snapshot, other_load, notes)
+    sized = _total_volume(sized, cfg.max_volume - other_volume, notes)
     sized = _cover_stake(sized, snapshot, other_stake, notes)
     final = _limit_open_orders(sized, cfg, notes)
     return RailsResult(
@@ -352,6 +354,31 @@ def _share_capacity(
                     "shared-capacity",
                     f"{q.volume} -> {v}: slots are shared; other orders use {other_load:.0%}, "
                     f"quotes wanted {wanted:.0%} of the window",
+                )
+            )
+            q = _with_volume(q, v)
+        out.append(q)
+    return out
+
+
+def _total_volume(quotes: list[Quote], room: int, notes: list[RailNote]) -> list[Quote]:
+    """Keep the total valid volume of ours, all slots together, within ``rails.max_volume``."""
+    wanted = sum(q.volume for q in quotes)
+    if wanted <= room:
+        return quotes
+    left = max(0, room)
+    factor = left / wanted
+    out = []
+    for q in quotes:
+        v = min(q.volume, math.floor(q.volume * factor), left)
+        left -= v
+        if v != q.volume:
+            notes.append(
+                RailNote(
+                    q.key,
+                    "max-volume",
+                    f"{q.volume} -> {v}: rails.max_volume caps our valid volume, all slots "
+                    f"together ({room} left after orders in other slots)",
                 )
             )
             q = _with_volume(q, v)

@@ -66,6 +66,14 @@ CASES: list[tuple[str, dict[str, Any], list[Quote], dict[str, Any], list[tuple[i
         "volume-cap",
     ),
     ("volume-max", {"max_volume": 5}, [q(10, 500)], {}, [(10, 5)], "volume-cap"),
+    (
+        "volume-max-all-slots",
+        {"max_volume": 20},
+        [q(10, 15), q(10, 15, tag=1)],
+        {"utilization": util(10), "own_orders": [own("x", 10, 4, category=1)]},
+        [(10, 8), (10, 8)],
+        "max-volume",
+    ),
     ("volume-unknown-capacity", {}, [q(10, 5)], {"utilization": util(0)}, [(10, 0)], "volume-cap"),
     (
         "shared-two-slots",

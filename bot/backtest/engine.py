@@ -21,6 +21,7 @@ from bot.config import BotConfig, config_from_mapping
 from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState
 from bot.executor import Executor, RetryPolicy
 from bot.journal import MemoryJournal, SqliteJournal
+from bot.rails import RailsConfig
 from bot.sim.agents import RequestIntent, best_price
 from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
 from bot.sim.scenario import OUR_POOL, Scenario
@@ -70,19 +71,24 @@ def offers_of(cfg: BotConfig) -> tuple[Offer, ...]:
 
 
 def cycle_settings(cfg: BotConfig) -> CycleSettings:
-    """The service's own settings for this config, live (the simulated market is the target).
+    """The settings the service builds for this config (``bot.service.settings_from_config``,
+    pinned equal by a test), live: the simulated market is the one to act on.
 
-    Only what makes no sense in a simulation changes: decisions are not kept (the summary counts
-    them), retries do not wait (nothing transient happens in the simulator).
+    Built here rather than imported because the service module also wires the live adapters,
+    which the backtester must never import. Only what makes no sense in a simulation differs:
+    decisions are not kept (the summary counts them) and retries do not wait.
     """
-    from bot.service import settings_from_config
-
-    settings = settings_from_config(cfg, live=True)
-    return dataclasses.replace(
-        settings,
+    offers = offers_of(cfg)
+    return CycleSettings(
+        workerpool=cfg.workerpool,
+        offers=offers,
+        rails=RailsConfig.from_object(cfg.rails),
+        live=True,
         record_snapshots=False,
         record_decisions=False,
         retry=RetryPolicy(attempts=1, initial=0.0),
+        low_stake_nrlc=cfg.service.low_stake_warning,
+        low_gas_wei=int(cfg.service.low_gas_warning_eth * 10**18),
     )
 
 

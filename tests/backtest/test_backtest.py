@@ -13,7 +13,7 @@ import bot.cycle
 import bot.service
 import strategies
 from bot.backtest import run_backtest, run_sweep
-from bot.backtest.engine import bot_config, intents_for, offers_of, simulate
+from bot.backtest.engine import bot_config, cycle_settings, intents_for, offers_of, simulate
 from bot.backtest.references import compute_references, fixed_params, upper_bound
 from bot.cli import app
 from bot.errors import InputError
@@ -56,6 +56,15 @@ def test_same_seed_gives_byte_identical_summary(tmp_path: Path) -> None:
     ts = (tmp_path / "a" / "timeseries.csv").read_text().splitlines()
     assert ts[0].startswith("t,price_c0,best_competitor_c0,utilization")
     assert len(ts) == 1 + 180
+
+
+def test_settings_are_the_services() -> None:
+    import dataclasses
+
+    cfg = bot_config(load_scenario(TINY))
+    ours = cycle_settings(cfg)
+    live = bot.service.settings_from_config(cfg, live=True)
+    assert dataclasses.replace(ours, record_decisions=True, retry=live.retry) == live
 
 
 def test_other_seed_other_market() -> None:

@@ -403,19 +403,22 @@ class PricebotService:
 
     def run_forever(self, *, install_signals: bool = True) -> int:
         """Run until SIGTERM/SIGINT or a fatal error; return the exit code."""
+        previous: dict[signal.Signals, Any] = {}
         if install_signals:
 
             def on_signal(signum: int, _frame: Any) -> None:
                 self.request_stop(f"signal {signal.Signals(signum).name}")
 
-            signal.signal(signal.SIGTERM, on_signal)
-            signal.signal(signal.SIGINT, on_signal)
-        self.start()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                previous[sig] = signal.signal(sig, on_signal)
         try:
+            self.start()
             while not self.stopped.wait(timeout=1.0):
                 pass
         finally:
             self.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         if self.fatal is not None:
             raise self.fatal
         return 0

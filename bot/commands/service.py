@@ -289,8 +289,10 @@ def register(app: typer.Typer) -> None:
         cfg = _load(config)
         runtime = build_runtime(cfg, live=False)
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        previous = {
+            sig: signal.signal(sig, lambda *_: stop.set())
+            for sig in (signal.SIGTERM, signal.SIGINT)
+        }
         try:
             state = CycleState.restore(runtime.journal)
             n = 0
@@ -306,4 +308,6 @@ def register(app: typer.Typer) -> None:
                 stop.wait(cfg.schedule.record_seconds)
             typer.echo(f"{n} snapshots in {runtime.journal.path}")
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             runtime.close()

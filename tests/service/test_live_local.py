@@ -316,3 +316,60 @@ def test_kill_9_mid_publish_then_restart_leaves_nothing_untracked(stack, when):
     assert {o.order_hash for o in listed} <= set(known)  # nothing listed and untracked
     valid = [h for h, s in known.items() if chain.consumed(h) < s.order.volume]
     assert valid == [listed[0].order_hash]  # the only valid order of ours is the listed one
+
+
+def test_run_live_stops_cleanly_on_sigterm_and_applies_on_exit(stack):
+    import time
+
+    stack.publish_rival(RIVAL_PRICE)
+    env = {**os.environ, **stack.env}
+    pricebot = Path(sys.executable).parent / "pricebot"
+    proc = subprocess.Popen(
+        [str(pricebot), "run", "--config", str(stack.config_path), "--live"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 60
+        while not stack.our_listed() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.3)
+        assert stack.our_listed(), "the bot never published"
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err[-3000:]
+    assert "signal SIGTERM" in err
+    assert "decision: publish" in err
+    assert OWNER_KEY[2:] not in err and RELAYER_KEY[2:] not in err
+    chain = stack.chain()
+    known = stack.journal_orders()
+    assert known and all(chain.consumed(s.order_hash) == s.order.volume for s in known)
+    assert stack.our_listed() == []
+
+
+def test_status_and_record(stack):
+    from bot.cli import app
+    from bot.journal import iter_snapshots
+
+    stack.publish_rival(RIVAL_PRICE)
+    runner = CliRunner()
+    once = runner.invoke(app, ["once", "--config", str(stack.config_path), "--live"])
+    assert once.exit_code == 0, once.output
+    status = runner.invoke(app, ["status", "--config", str(stack.config_path)])
+    assert status.exit_code == 0, status.output
+    assert "our valid orders" in status.output
+    assert "listed" in status.output
+    assert "competing book" in status.output
+    assert "stake:" in status.output and "gas wallet:" in status.output
+    assert "last cycle (live)" in status.output
+    rec = runner.invoke(app, ["record", "--config", str(stack.config_path), "--count", "2"])
+    assert rec.exit_code == 0, rec.output
+    snaps = list(iter_snapshots(journal_path(stack.journal_dir, live=False)))
+    assert len(snaps) == 2
+    assert snaps[0][1]["workerpool"] == stack.workerpool
+    assert any(e["price"] == RIVAL_PRICE for e in snaps[0][1]["book"])

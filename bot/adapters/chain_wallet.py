@@ -28,7 +28,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from bot.adapters.chain_rpc import RpcPool, translate
+from bot.adapters.chain_rpc import RpcPool
 from bot.errors import ChainError, ChainRevert, InputError, TransientError
 
 __all__ = ["FeePolicy", "GasWallet", "NonceManager", "SentTx"]
@@ -212,7 +212,12 @@ class GasWallet:
                     {**base_tx, "nonce": nonce, **fees.fields()}, self._key
                 ).raw_transaction
             )
-            outcome = self._broadcast(raw, what)
+            try:
+                outcome = self._broadcast(raw, what)
+            except TransientError:
+                if not hashes:
+                    raise
+                outcome = "unreachable"  # an earlier version is out there: keep waiting for it
             if outcome == "nonce-too-low" and not hashes:
                 # our count was stale (another process used this key): take a fresh nonce
                 stale += 1
@@ -291,5 +296,3 @@ class GasWallet:
         except TransientError:
             self.nonces.resync()
             raise
-        except Exception as exc:  # pragma: no cover - translated by the pool already
-            raise translate(exc, what) from exc

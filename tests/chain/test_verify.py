@@ -14,14 +14,14 @@ import pytest
 
 from bot.adapters.chain import Web3Chain
 from bot.adapters.chain_rpc import RetryPolicy
-from bot.errors import NetworkMismatch, RateLimited, TransientError
+from bot.errors import ChainRevert, NetworkMismatch, RateLimited, TransientError
 from bot.model import Category, Stake, WorkerpoolOrder
 from bot.networks import ARBITRUM_MAINNET, STANDARD_CATEGORIES, Network, local_network
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import AnvilNode, free_port
-from bot.signing import address_of
-from tests.chain.helpers import FAST_SETTINGS, connect
-from tests.plugins.chain import OWNER_KEY, OWNER_STAKE_NRLC, RELAYER_KEY
+from bot.signing import CLOSE, address_of, sign_operation
+from tests.chain.helpers import FAST_SETTINGS, connect, make_order
+from tests.plugins.chain import OWNER_KEY, OWNER_STAKE_NRLC, RELAYER_KEY, STRANGER_KEY
 
 pytestmark = pytest.mark.chain
 
@@ -111,15 +111,22 @@ def test_stale_domain_separator_is_refused(
 
 
 class _ScriptedProxy(BaseHTTPRequestHandler):
-    """Answers with the next scripted status, then forwards JSON-RPC to the real node."""
+    """Answers with the next scripted reply, then forwards JSON-RPC to the real node.
+
+    ``script`` holds HTTP failures ``(status, headers)`` for whatever comes next; ``rpc_errors``
+    maps a JSON-RPC method to error messages returned (HTTP 200) the next times it is called.
+    """
 
     script: list[tuple[int, dict[str, str]]]
+    rpc_errors: dict[str, list[str]]
     upstream: str
     seen: list[str]
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["content-length"]))
-        self.seen.append(json.loads(body).get("method", "batch") if body[:1] == b"{" else "batch")
+        request = json.loads(body)
+        method = request.get("method", "batch") if isinstance(request, dict) else "batch"
+        self.seen.append(method)
         if self.script:
             status, headers = self.script.pop(0)
             self.send_response(status)
@@ -128,12 +135,19 @@ class _ScriptedProxy(BaseHTTPRequestHandler):
             self.send_header("content-length", "0")
             self.end_headers()
             return
-        resp = httpx.post(self.upstream, content=body, headers={"content-type": "application/json"})
+        if self.rpc_errors.get(method):
+            message = self.rpc_errors[method].pop(0)
+            err = {"code": -32000, "message": message}
+            payload = json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": err}).encode()
+        else:
+            payload = httpx.post(
+                self.upstream, content=body, headers={"content-type": "application/json"}
+            ).content
         self.send_response(200)
         self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(resp.content)))
+        self.send_header("content-length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(resp.content)
+        self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -142,7 +156,9 @@ class _ScriptedProxy(BaseHTTPRequestHandler):
 @pytest.fixture
 def proxy(anvil: AnvilNode) -> Iterator[tuple[str, type[_ScriptedProxy]]]:
     handler = type(
-        "Proxy", (_ScriptedProxy,), {"script": [], "upstream": anvil.rpc_url, "seen": []}
+        "Proxy",
+        (_ScriptedProxy,),
+        {"script": [], "rpc_errors": {}, "upstream": anvil.rpc_url, "seen": []},
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -219,3 +235,70 @@ def test_fail_over_never_lands_on_another_network(
         handler.script.extend([(503, {})])
         with pytest.raises(NetworkMismatch, match="serves chain id 4242"):
             chain.stake(address_of(OWNER_KEY))
+
+
+def test_stale_nonce_is_resynced_and_the_cancel_goes_through(
+    poco: pc.PocoDeployment,
+    workerpool: str,
+    chain_snapshot: AnvilNode,
+    proxy: tuple[str, type[_ScriptedProxy]],
+) -> None:
+    url, handler = proxy
+    chain, signer = connect(replace(pc.network_of(poco), rpc_url=url))
+    signed = signer.sign_order(make_order(workerpool))
+    handler.rpc_errors["eth_sendRawTransaction"] = ["nonce too low: next nonce 9, tx nonce 8"]
+    handler.seen.clear()
+    outcome = chain.cancel(signed)
+    assert outcome.tx_hash is not None and chain.consumed(signed.order_hash) == 7
+    assert handler.seen.count("eth_sendRawTransaction") == 2
+    assert handler.seen.count("eth_getTransactionCount") == 2  # allocated, resynced, allocated
+
+
+def test_underpriced_broadcast_is_bumped_and_goes_through(
+    poco: pc.PocoDeployment,
+    workerpool: str,
+    chain_snapshot: AnvilNode,
+    proxy: tuple[str, type[_ScriptedProxy]],
+) -> None:
+    url, handler = proxy
+    chain, signer = connect(replace(pc.network_of(poco), rpc_url=url))
+    signed = signer.sign_order(make_order(workerpool))
+    handler.rpc_errors["eth_sendRawTransaction"] = ["replacement transaction underpriced"] * 2
+    outcome = chain.cancel(signed)
+    assert outcome.tx_hash is not None and chain.consumed(signed.order_hash) == 7
+    assert handler.seen.count("eth_sendRawTransaction") == 3
+
+
+def test_underpriced_at_the_fee_cap_is_transient(
+    poco: pc.PocoDeployment,
+    workerpool: str,
+    chain_snapshot: AnvilNode,
+    proxy: tuple[str, type[_ScriptedProxy]],
+) -> None:
+    url, handler = proxy
+    fees = replace(FAST_SETTINGS.fees, max_fee_wei=3 * 10**9)
+    chain, signer = connect(
+        replace(pc.network_of(poco), rpc_url=url), settings=replace(FAST_SETTINGS, fees=fees)
+    )
+    signed = signer.sign_order(make_order(workerpool))
+    handler.rpc_errors["eth_sendRawTransaction"] = ["transaction underpriced"] * 20
+    with pytest.raises(TransientError, match="higher fee than the cap"):
+        chain.cancel(signed)
+    assert chain.consumed(signed.order_hash) == 0
+
+
+def test_write_revert_is_never_retried(
+    poco: pc.PocoDeployment,
+    workerpool: str,
+    chain_snapshot: AnvilNode,
+    proxy: tuple[str, type[_ScriptedProxy]],
+) -> None:
+    url, handler = proxy
+    chain, signer = connect(replace(pc.network_of(poco), rpc_url=url))
+    signed = signer.sign_order(make_order(workerpool))
+    forged = sign_operation(pc.network_of(poco), signed.order, CLOSE, STRANGER_KEY)
+    handler.seen.clear()
+    with pytest.raises(ChainRevert, match="invalid-sender-or-signature"):
+        chain.send_close(signed.order, forged)
+    assert handler.seen.count("eth_estimateGas") == 1
+    assert "eth_sendRawTransaction" not in handler.seen

@@ -281,7 +281,10 @@ def run_demo(
             with bot_process(
                 info, "run", "--config", info.config, "--live", log_file=state_dir / "bot.log"
             ) as bot:
-                _watch(watcher, bot, duration, result, echo, progress)
+                try:
+                    _watch(watcher, bot, duration, result, echo, progress)
+                except ConfigError as exc:
+                    raise ConfigError(f"{exc}; end of bot.log:\n{_tail(state_dir)}") from None
                 result.bot_exit = stop_process(bot)
             result.closed_on_chain = watcher.closed_orders()
             result.deals = watcher.deals
@@ -296,9 +299,17 @@ def run_demo(
         result.plot = plot(result, state_dir / "demo.png")
     echo(summary(result))
     if result.bot_exit not in (0, None):
-        tail = (state_dir / "bot.log").read_text(errors="replace")[-3000:]
-        raise ConfigError(f"the bot exited with {result.bot_exit}; end of bot.log:\n{tail}")
+        raise ConfigError(
+            f"the bot exited with {result.bot_exit}; end of bot.log:\n{_tail(state_dir)}"
+        )
     return result
+
+
+def _tail(state_dir: Path, size: int = 3000) -> str:
+    try:
+        return (state_dir / "bot.log").read_text(errors="replace")[-size:]
+    except OSError:
+        return "(no bot.log)"
 
 
 def _watch(

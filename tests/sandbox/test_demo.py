@@ -1,0 +1,62 @@
+"""`pricebot demo` (what `make demo` runs), shortened: exits 0, reports, plots, leaves nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.stack import is_running, read_info
+
+pytestmark = [pytest.mark.slow, pytest.mark.chain, pytest.mark.xdist_group("sandbox-demo")]
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (proc / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
+def test_demo_runs_the_bot_live_and_stops_everything(tmp_path: Path) -> None:
+    state = tmp_path / "demo"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "demo",
+            "--state-dir",
+            str(state),
+            "--duration",
+            "15",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "pricebot demo summary" in out
+    assert "orders published" in out and "tasks matched" in out and "revenue" in out
+    published = int(out.split("orders published")[1].split()[0])
+    assert published >= 1  # the bot really acted on the sandbox
+    png = state / "demo.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    info = read_info(state)
+    assert info.status == "stopped"
+    assert not is_running(info.pids["anvil"], "anvil")
+    assert not is_running(info.pids["supervisor"], "bot.sandbox")
+    assert _processes_mentioning(str(state)) == []

@@ -222,7 +222,11 @@ def _log_decisions(result: TickResult) -> None:
     for step in result.report.steps:
         price = "" if step.price is None else f" @ {step.price} nRLC"
         cat = "" if step.category is None else f" cat {step.category}"
-        log.info("decision: %s%s%s -> %s: %s", step.kind, cat, price, step.outcome, step.reason)
+        if step.kind == "keep":
+            log.info("decision: keep%s%s: kept because %s", cat, price, step.reason)
+        else:
+            what = step.outcome + (f" ({step.detail})" if step.detail else "")
+            log.info("decision: %s%s%s -> %s: %s", step.kind, cat, price, what, step.reason)
     if not result.report.steps:
         log.info("decision: nothing to do (no order wanted, none held)")
 

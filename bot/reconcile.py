@@ -272,8 +272,9 @@ def run_reconcile(
     wp = settings.workerpool.lower()
     clock, chain, journal = ports.clock, ports.chain, ports.journal
     memory = state.sampler
-    our_address = ports.signer.address if ports.signer is not None else (memory.owner or "")
     chain_owner = chain.owner(wp)
+    # Without a key (a dry run) there is nothing to compare: the owner is whoever it is.
+    our_address = ports.signer.address if ports.signer is not None else chain_owner
     listed = _listed_view(ports.market, wp)
     known = dict(memory.tracked)
     # Known orders not in the listing: ask the marketplace for their status (dead or gone).

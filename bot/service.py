@@ -35,7 +35,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -190,6 +190,8 @@ def build_runtime(config: BotConfig, *, live: bool, need_owner_key: bool | None 
         journal=journal,
     )
     settings = settings_from_config(config, live=live)
+    if gas_key is None:
+        settings = replace(settings, low_gas_wei=0)  # no gas wallet: nothing to watch
     strategy = create(config.strategy.name, dict(config.strategy.params))
     executor = Executor(
         workerpool=config.workerpool,

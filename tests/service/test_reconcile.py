@@ -146,3 +146,33 @@ def test_owner_change_raises_in_the_shell():
 
     with pytest.raises(OwnershipError):
         run_reconcile(cycle.ports, cycle.settings, cycle.state, cycle.executor)
+
+
+def test_dry_run_without_a_key_does_not_stop():
+    import dataclasses
+
+    from bot.reconcile import run_reconcile
+    from tests.service.test_cycle_fake import make_cycle
+
+    cycle, world = make_cycle(live=False)
+    ports = dataclasses.replace(cycle.ports, signer=None)
+    world.listed[U.order_hash] = U
+    report = run_reconcile(ports, cycle.settings, cycle.state, cycle.executor)
+    assert report.stopped is None
+    assert [o[0] for o in report.outcomes] == ["adopt"]
+    assert U.order_hash in cycle.state.sampler.tracked
+    assert world.calls == []
+
+
+def test_shell_closes_a_journalled_but_unlisted_order_and_adopts_a_stray():
+    from bot.reconcile import run_reconcile
+    from tests.service.test_cycle_fake import make_cycle
+
+    cycle, world = make_cycle(live=True)
+    cycle.state.sampler.track(A)  # journalled, never published (crash before publish)
+    world.listed[U.order_hash] = U  # published by hand
+    report = run_reconcile(cycle.ports, cycle.settings, cycle.state, cycle.executor)
+    kinds = sorted((o[0], o[2]) for o in report.outcomes)
+    assert kinds == [("adopt", "ok"), ("cancel", "ok")]
+    assert world.consumed[A.order_hash] == A.order.volume
+    assert set(cycle.state.sampler.tracked) == {U.order_hash}

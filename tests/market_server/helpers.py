@@ -62,8 +62,8 @@ def wire(signed: SignedWorkerpoolOrder) -> dict[str, Any]:
 
 def auth_header(server: MarketServer, key: str, headers: dict[str, str] | None = None) -> str:
     address = to_checksum_address(address_of(key))
-    got = httpx.get(
-        server.url + "/challenge",
+    got = server.client.get(
+        "/challenge",
         params={"chainId": server.chain_id, "address": address},
         headers=headers or {},
         timeout=10,
@@ -87,8 +87,8 @@ def publish(
 ) -> httpx.Response:
     body = wire(order) if isinstance(order, SignedWorkerpoolOrder) else order
     auth = auth_header(server, key, headers)
-    return httpx.post(
-        f"{server.url}/{kind}s",
+    return server.client.post(
+        f"/{kind}s",
         params={"chainId": server.chain_id},
         json={"order": body},
         headers={"authorization": auth, **(headers or {})},
@@ -100,8 +100,8 @@ def unpublish(
     server: MarketServer, key: str, body: dict[str, Any], kind: str = "workerpoolorder"
 ) -> httpx.Response:
     auth = auth_header(server, key)
-    return httpx.put(
-        f"{server.url}/{kind}s",
+    return server.client.put(
+        f"/{kind}s",
         params={"chainId": server.chain_id},
         json=body,
         headers={"authorization": auth},

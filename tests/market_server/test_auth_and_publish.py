@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 from eth_utils.address import to_checksum_address
 
@@ -90,15 +89,15 @@ def test_a_challenge_is_one_use(
     market_server: MarketServer, poco: PocoDeployment, workerpool: str
 ) -> None:
     auth = auth_header(market_server, OWNER_KEY)
-    url = market_server.url + "/workerpoolorders"
+    url = "/workerpoolorders"
     params = {"chainId": market_server.chain_id}
     first = make_order(poco, workerpool, OWNER_KEY)
-    ok = httpx.post(
+    ok = market_server.client.post(
         url, params=params, json={"order": wire(first)}, headers={"authorization": auth}
     )
     assert ok.status_code == 200
     second = make_order(poco, workerpool, OWNER_KEY)
-    again = httpx.post(
+    again = market_server.client.post(
         url, params=params, json={"order": wire(second)}, headers={"authorization": auth}
     )
     assert again.status_code == 403
@@ -111,7 +110,7 @@ def test_a_challenge_is_one_use(
         lambda h, s, a: "",  # missing
         lambda h, s, a: f"{h}_{s}",  # malformed
         lambda h, s, a: f"0x{'11' * 32}_{s}_{a}",  # unknown challenge hash
-        lambda h, s, a: f"{h}_{s[:-2]}1c_{a}",  # signature of someone else / broken
+        lambda h, s, a: f"{h}_0x{'00' if s[2:4] != '00' else '11'}{s[4:]}_{a}",  # altered r
         lambda h, s, a: f"{h}_{s}_{to_checksum_address(address_of(STRANGER_KEY))}",  # other address
     ],
     ids=["missing", "malformed", "unknown-hash", "bad-signature", "other-address"],
@@ -121,8 +120,8 @@ def test_bad_authorization_is_403_invalid_authorization(
 ) -> None:
     h, s, a = auth_header(market_server, OWNER_KEY).split("_")
     header = mangle(h, s, a)  # type: ignore[operator]
-    got = httpx.post(
-        market_server.url + "/workerpoolorders",
+    got = market_server.client.post(
+        "/workerpoolorders",
         params={"chainId": market_server.chain_id},
         json={"order": wire(make_order(poco, workerpool, OWNER_KEY))},
         headers={"authorization": header} if header else {},

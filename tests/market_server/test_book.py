@@ -39,21 +39,23 @@ def test_cheapest_first_then_earliest(
 def test_pages_with_count_and_next_page(
     market_server: MarketServer, poco: PocoDeployment, workerpool: str
 ) -> None:
-    orders = [make_order(poco, workerpool, OWNER_KEY, price=10 + i) for i in range(23)]
+    orders = [make_order(poco, workerpool, OWNER_KEY, price=10 + i) for i in range(13)]
     _publish_all(market_server, orders)
     seen: list[str] = []
     pages = []
-    for index in range(3):
+    for index in range(2):
         page = market_server.get("/workerpoolorders", pageIndex=index, pageSize=10).json()
         pages.append(page)
         seen += [o["orderHash"] for o in page["orders"]]
-    assert [len(p["orders"]) for p in pages] == [10, 10, 3]
-    assert [p.get("nextPage") for p in pages] == [10, 20, None]
-    assert all(p["count"] == 23 for p in pages)
+    assert [len(p["orders"]) for p in pages] == [10, 3]
+    assert [p.get("nextPage") for p in pages] == [10, None]
+    assert all(p["count"] == 13 for p in pages)
     assert seen == [o.order_hash for o in orders]
+    assert market_server.get("/workerpoolorders", pageIndex=5, pageSize=10).json()["orders"] == []
     # the deprecated raw offset still works, with the default page size of 20
-    legacy = market_server.get("/workerpoolorders", page=20).json()
-    assert [o["orderHash"] for o in legacy["orders"]] == seen[20:]
+    legacy = market_server.get("/workerpoolorders", page=11).json()
+    assert [o["orderHash"] for o in legacy["orders"]] == seen[11:]
+    assert "nextPage" not in legacy
 
 
 @pytest.mark.parametrize(

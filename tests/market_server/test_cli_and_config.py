@@ -10,8 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
-from bot.errors import InputError
+from bot.cli import app as cli_app
+from bot.cli import exit_code_for
+from bot.errors import ConfigError, InputError
 from bot.sandbox.anvil import free_port
 from bot.sandbox.market_server import FaultConfig, MarketServerConfig
 from bot.sandbox.market_server._faults import route_key
@@ -84,34 +87,35 @@ def test_integer_limits_and_pages() -> None:
         signed_order("workerpoolorder", {})
 
 
-def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*PRICEBOT, "market", "serve", *args], capture_output=True, text=True, timeout=60
-    )
+def _run_cli(*args: str) -> BaseException | None:
+    """Invoke the command in process, as ``bot.cli.main`` does (errors propagate as BotError)."""
+    result = CliRunner().invoke(cli_app, ["market", "serve", *args], standalone_mode=False)
+    return result.exception
 
 
 def test_cli_refuses_a_non_loopback_host() -> None:
-    done = _run_cli(
+    exc = _run_cli(
         "--rpc", "http://127.0.0.1:1", "--hub", HUB, "--chain-id", "1", "--host", "0.0.0.0"
     )
-    assert done.returncode == 2
-    assert "host" in done.stderr and "loopback" in done.stderr
+    assert isinstance(exc, InputError) and exc.field == "host"
+    assert exit_code_for(exc) == 2
+    assert "loopback" in str(exc)
 
 
 def test_cli_refuses_an_unreachable_chain() -> None:
-    done = _run_cli("--rpc", f"http://127.0.0.1:{free_port()}", "--hub", HUB, "--chain-id", "1")
-    assert done.returncode == 2
-    assert "cannot read PoCo" in done.stderr
+    exc = _run_cli("--rpc", f"http://127.0.0.1:{free_port()}", "--hub", HUB, "--chain-id", "1")
+    assert isinstance(exc, ConfigError) and exit_code_for(exc) == 2
+    assert "cannot read PoCo" in str(exc)
 
 
 def test_cli_refuses_a_bad_faults_file(tmp_path: Path) -> None:
     bad = tmp_path / "faults.json"
     bad.write_text('{"routes": {"*": {"error_rate": 3}}}')
-    done = _run_cli(
+    exc = _run_cli(
         "--rpc", "http://127.0.0.1:1", "--hub", HUB, "--chain-id", "1", "--faults", str(bad)
     )
-    assert done.returncode == 2
-    assert "--faults" in done.stderr
+    assert isinstance(exc, InputError) and exc.field == "--faults"
+    assert "error_rate" in str(exc)
 
 
 @pytest.mark.chain

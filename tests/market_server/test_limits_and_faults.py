@@ -17,9 +17,7 @@ def _get(
     server: MarketServer, path: str = "/workerpoolorders", ip: str | None = None
 ) -> httpx.Response:
     headers = {"X-Real-IP": ip} if ip else {}
-    return httpx.get(
-        server.url + path, params={"chainId": server.chain_id}, headers=headers, timeout=10
-    )
+    return server.client.get(path, params={"chainId": server.chain_id}, headers=headers, timeout=10)
 
 
 def test_rate_limit_per_client_header(market_server_factory: object) -> None:
@@ -55,13 +53,13 @@ def test_challenges_count_against_the_budget(
 
 
 def test_admin_limits_route_changes_limits(market_server: MarketServer) -> None:
-    got = httpx.post(market_server.url + "/_admin/limits", json={"rate_limit_max": 2})
+    got = market_server.client.post("/_admin/limits", json={"rate_limit_max": 2})
     assert got.json()["rate_limit_max"] == 2
     assert [_get(market_server, ip="a").status_code for _ in range(3)] == [200, 200, 429]
-    bad = httpx.post(market_server.url + "/_admin/limits", json={"rate_limit_max": 0})
+    bad = market_server.client.post("/_admin/limits", json={"rate_limit_max": 0})
     assert bad.status_code == 400
     assert "rate_limit_max" in bad.json()["error"]
-    unknown = httpx.post(market_server.url + "/_admin/limits", json={"ratelimit": 5})
+    unknown = market_server.client.post("/_admin/limits", json={"ratelimit": 5})
     assert unknown.status_code == 400 and "ratelimit" in unknown.json()["error"]
 
 
@@ -88,11 +86,11 @@ def test_error_rate_is_a_seeded_probability(market_server: MarketServer) -> None
 
 
 def test_429_burst_with_retry_after(market_server: MarketServer) -> None:
-    httpx.post(market_server.url + "/_admin/faults", json={"burst_429": 2, "retry_after": 7})
+    market_server.client.post("/_admin/faults", json={"burst_429": 2, "retry_after": 7})
     got = [_get(market_server) for _ in range(3)]
     assert [r.status_code for r in got] == [429, 429, 200]
     assert got[0].headers["retry-after"] == "7"
-    state = httpx.get(market_server.url + "/_admin/faults").json()
+    state = market_server.client.get("/_admin/faults").json()
     assert state["injected"]["429"] == 2 and state["burst_left"] == 0
 
 
@@ -119,16 +117,16 @@ def test_stale_reads_replay_an_older_answer(
 
 
 def test_latency_is_configurable_and_bad_faults_are_refused(market_server: MarketServer) -> None:
-    ok = httpx.post(
-        market_server.url + "/_admin/faults",
+    ok = market_server.client.post(
+        "/_admin/faults",
         json={"routes": {"GET /version": {"latency": 0.01}}},
     )
     assert ok.json()["faults"]["routes"]["GET /version"]["latency"] == 0.01
     assert _get(market_server, "/version").status_code == 200
-    bad = httpx.post(
-        market_server.url + "/_admin/faults",
+    bad = market_server.client.post(
+        "/_admin/faults",
         json={"routes": {"GET /version": {"error_rate": 2}}},
     )
     assert bad.status_code == 400 and "error_rate" in bad.json()["error"]
-    bad_key = httpx.post(market_server.url + "/_admin/faults", json={"routes": {"/version": {}}})
+    bad_key = market_server.client.post("/_admin/faults", json={"routes": {"/version": {}}})
     assert bad_key.status_code == 400 and "route key" in bad_key.json()["error"]

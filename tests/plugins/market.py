@@ -4,7 +4,8 @@ Fixtures:
 
 - ``market_server`` (function): a running ``MarketServer`` bound to the ``poco`` fixture's chain
   with a fresh in-memory database, inside ``chain_snapshot`` (the chain is reverted after the
-  test, the server stopped first). Attributes: ``url``, ``chain_id``, ``config``, ``market``
+  test). One server per test module is ``reset()`` before each test (empty book, default limits,
+  no faults), which is much cheaper than starting one. Attributes: ``url``, ``chain_id``, ``config``, ``market``
   (the in-process ``Marketplace``), and the admin handle: ``set_faults(...)``,
   ``set_limits(rate_limit_max=, rate_limit_period=, max_open_orders=)``,
   ``reset_rate_limit()``, ``sync()`` (index the chain up to its head now, so a test never sleeps
@@ -59,9 +60,19 @@ def market_server_factory(
             server.close()
 
 
+@pytest.fixture(scope="module")
+def _module_market_server(poco: PocoDeployment) -> Iterator[MarketServer]:
+    config = MarketServerConfig(
+        chain_id=poco.chain_id, rpc_url=poco.rpc_url, hub=poco.hub, watcher_interval=0.2
+    )
+    with MarketServer(config) as server:
+        yield server
+
+
 @pytest.fixture
-def market_server(market_server_factory: MarketServerFactory) -> MarketServer:
-    return market_server_factory()
+def market_server(chain_snapshot: AnvilNode, _module_market_server: MarketServer) -> MarketServer:
+    _module_market_server.reset()
+    return _module_market_server
 
 
 @pytest.fixture

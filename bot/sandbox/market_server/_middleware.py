@@ -150,15 +150,18 @@ class FaultState:
 
     def __init__(self, config: FaultConfig) -> None:
         self._lock = threading.Lock()
-        self.set(config)
         self._cache: dict[str, tuple[Message, bytes]] = {}
         self.injected: dict[str, int] = {}
+        self.set(config)
 
     def set(self, config: FaultConfig) -> None:
+        """Replace the faults; the generator, the counters and the stale-read cache start over."""
         with self._lock:
             self.config = config
             self.burst_left = config.burst_429
             self._rng = random.Random(config.seed)
+            self._cache.clear()
+            self.injected = {}
 
     def draw(self) -> float:
         with self._lock:

@@ -150,6 +150,12 @@ class Storage:
         with self._lock:
             self._conn.close()
 
+    def clear(self) -> None:
+        """Forget everything (a fresh database without reopening it)."""
+        with self._lock:
+            for table in ("orders", "challenges", "deals", "categories", "meta"):
+                self._conn.execute(f"DELETE FROM {table}")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Hold the lock across a read-check-write so two writers cannot interleave."""

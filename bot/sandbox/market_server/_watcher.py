@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from ._chain import ChainEvent
 from ._errors import ChainUnavailable
@@ -63,6 +64,13 @@ class Watcher:
                 self.last_error = repr(exc)
                 _log.exception("watcher pass failed")
             self._stop.wait(self._interval)
+
+    def reset(self, clear: Callable[[], None], from_block: int) -> int:
+        """Wipe the index with ``clear`` and re-index from ``from_block``, atomically."""
+        with self._sync_lock:
+            clear()
+            self._next = from_block
+        return self.sync()
 
     def sync(self) -> int:
         """Index every block up to the current head; return the new checkpoint."""

@@ -202,6 +202,12 @@ def _check_network_fields(cfg: BotConfig) -> list[str]:
     return [f"{n}: only allowed when network = 'local' ({cfg.network} fixes it)" for n in wrong]
 
 
+def _check_workerpool(cfg: BotConfig) -> list[str]:
+    if cfg.workerpool == "0x" + "0" * 40:
+        return ["workerpool: must be your workerpool's address, not the zero address"]
+    return []
+
+
 def _check_rails(cfg: BotConfig) -> list[str]:
     errors = []
     if cfg.rails.floor > cfg.rails.ceiling:
@@ -250,6 +256,7 @@ def _check_keys(cfg: BotConfig) -> list[str]:
 
 _CROSS_CHECKS: tuple[Callable[[BotConfig], list[str]], ...] = (
     _check_network_fields,
+    _check_workerpool,
     _check_rails,
     _check_offers,
     _check_schedule,

@@ -11,7 +11,8 @@ the journal can rely on.
 - ``arbitrum`` (current iExec docs and SDK 9): tag ``0x0…0`` or ``0x0…9`` (TEE with TDX), each
   optionally with the GPU bit ``0x100``; the Scone and Gramine bits are refused as legacy.
 - everywhere: a TEE order (bit 0) needs trust = 1; the category must exist in the network's table;
-  volume >= 1; restrict fields must be addresses.
+  volume >= 1; restrict fields must be addresses; the workerpool is not the zero address (the
+  placeholder of an `order init` template: such an order can never match).
 
 The marketplace's own limits (price and volume at most 2**53 - 1, the owner's stake) are not
 signing rules: the marketplace client checks them when publishing.
@@ -22,7 +23,7 @@ from __future__ import annotations
 from typing import Final
 
 from bot.errors import RuleViolation
-from bot.model import TAG_BITS, WorkerpoolOrder, is_address
+from bot.model import TAG_BITS, ZERO_ADDRESS, WorkerpoolOrder, is_address
 from bot.networks import Network
 
 __all__ = [
@@ -47,6 +48,7 @@ ALLOWED_TAGS: Final[dict[str, tuple[int, ...]]] = {
 # Stable rule ids -> what they mean. Ids never change; messages may.
 RULES: Final[dict[str, str]] = {
     "category-unknown": "the category must exist in the network's category table",
+    "workerpool-zero": "workerpool must be a real workerpool, not the zero address",
     "volume-min": "volume must be at least 1",
     "restrict-address": "apprestrict, datasetrestrict and requesterrestrict must be addresses",
     "tee-trust": "a TEE order (tag bit 0) must have trust = 1",
@@ -93,6 +95,8 @@ def check_terms(network: Network, *, category: int, tag: int, trust: int) -> Non
 
 def check_publishable(network: Network, order: WorkerpoolOrder) -> None:
     """Raise :class:`bot.errors.RuleViolation` if ``network``'s rules forbid signing ``order``."""
+    if order.workerpool == ZERO_ADDRESS:
+        raise _violation("workerpool-zero", "fill in your workerpool's address")
     if order.volume < 1:
         raise _violation("volume-min", f"volume {order.volume}")
     for name in ("apprestrict", "datasetrestrict", "requesterrestrict"):

@@ -245,7 +245,7 @@ def init_cmd(
 
     def run() -> None:
         from bot.order_io import order_from_mapping, order_to_iexec_json, order_to_json
-        from bot.rules import check_publishable
+        from bot.rules import check_terms
         from bot.signing import random_salt
 
         net = _network(network, chain_id, hub)
@@ -260,7 +260,8 @@ def init_cmd(
                 "salt": random_salt(),
             }
         )
-        check_publishable(net, order)
+        # The template's terms must be publishable; the workerpool may still be a placeholder.
+        check_terms(net, category=order.category, tag=order.tag_int, trust=order.trust)
         body = order_to_json(order) if fmt is TemplateFormat.api else order_to_iexec_json(order)
         text = json.dumps(body, indent=2) + "\n"
         if out is None:

@@ -280,6 +280,13 @@ def test_init_then_sign(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "already exists" in again.stderr
 
 
+def test_init_placeholder_template_must_be_filled_in_before_signing(tmp_path: Path) -> None:
+    out = tmp_path / "tpl.json"
+    assert invoke("order", "init", "-n", "bellecour", "--out", str(out)).exit_code == 0
+    result = invoke("order", "sign", "-n", "bellecour", str(out), env=ENV1)
+    assert result.exit_code == 3 and result.stdout == "" and "[workerpool-zero]" in result.stderr
+
+
 def test_init_iexec_format_and_fresh_salts() -> None:
     first = json.loads(invoke("order", "init", "-n", "bellecour", "--format", "iexec").stdout)
     second = json.loads(invoke("order", "init", "-n", "bellecour", "--format", "iexec").stdout)

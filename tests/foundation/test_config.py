@@ -108,6 +108,7 @@ def test_price_spellings(value: object, nrlc: int) -> None:
         ),
         (base(network="mainnet"), "network: must be"),
         (base(workerpool="0x12"), "workerpool: must be an address"),
+        (base(workerpool="0x" + "0" * 40), "workerpool: must be your workerpool's address"),
         ({"network": "bellecour", "offers": [{"category": 0}]}, "workerpool: is required"),
         (base(network="local"), "chain_id: is required when network = 'local'"),
         (base(network="local", chain_id=31337), "hub: is required when network = 'local'"),

@@ -125,3 +125,9 @@ def test_every_rule_id_is_exercised_here() -> None:
     source = inspect.getsource(sys.modules[__name__])
     for rule in RULES:
         assert f'"{rule}"' in source, rule
+
+
+def test_zero_workerpool_is_refused() -> None:
+    o = order()
+    object.__setattr__(o, "workerpool", "0x" + "0" * 40)
+    assert refused("arbitrum-mainnet", o) == "workerpool-zero"

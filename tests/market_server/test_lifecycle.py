@@ -171,6 +171,9 @@ def test_matches_update_remaining_fill_and_record_deals(
     got = _status(market_server, signed.order_hash)
     assert (got["status"], got["remaining"]) == ("filled", 0)
     assert market_server.get("/deals", workerpool=workerpool).json()["count"] == 2
+    ohlc = market_server.get("/ohlc", category=0).json()["ohlc"]
+    assert [row[1:] for row in ohlc] == [[100, 1], [100, 2]]  # newest first; the 2nd took 1
+    assert market_server.get("/ohlc").json()["error"] == "category is a required field"
 
 
 def test_stake_too_low_makes_orders_dead_and_dead_can_be_republished(

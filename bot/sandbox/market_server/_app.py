@@ -134,6 +134,9 @@ def build_app(
         got = await run_in_threadpool(market.deal, q(request), request.path_params["dealid"])
         return _ok(got)
 
+    async def ohlc(request: Request) -> Response:
+        return _ok({"ohlc": await run_in_threadpool(market.ohlc, q(request))})
+
     async def categories(request: Request) -> Response:
         return _ok(await run_in_threadpool(market.categories, q(request)))
 
@@ -194,6 +197,7 @@ def build_app(
         Route("/challenge", guarded(challenge), methods=["GET"]),
         Route("/deals", guarded(deals), methods=["GET"]),
         Route("/deals/{dealid}", guarded(deal), methods=["GET"]),
+        Route("/ohlc", guarded(ohlc), methods=["GET"]),
         Route("/categories", guarded(categories), methods=["GET"]),
         Route("/categories/{catid}", guarded(category), methods=["GET"]),
         Route("/metrics", guarded(metrics), methods=["GET"]),

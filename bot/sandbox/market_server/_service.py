@@ -291,6 +291,15 @@ class Marketplace:
             out["nextPage"] = page.skip + page.limit
         return out
 
+    def ohlc(self, query: Mapping[str, str]) -> list[list[Any]]:
+        """``[[blockTimestamp, workerpool price, volume], ...]`` for the last 100 deals."""
+        v.chain_id(query, self.config.chain_id)
+        if query.get("category") is None:
+            raise ValidationError("category is a required field")
+        category = v.positive_int("category", query["category"])
+        deals, _ = self.storage.find_deals({"category": category}, 0, 100)
+        return [[d["blockTimestamp"], d["workerpool"]["price"], d["volume"]] for d in deals]
+
     def deal(self, query: Mapping[str, str], dealid: str) -> dict[str, Any]:
         v.chain_id(query, self.config.chain_id)
         found = self.storage.get_deal(v.bytes32("dealid", dealid))

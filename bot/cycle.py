@@ -32,7 +32,7 @@ from typing import Any
 from bot.errors import StrategyError
 from bot.executor import CapLimits, ExecutionReport, Executor, RetryPolicy
 from bot.journal import MemoryJournal
-from bot.model import Action, Keep, OwnOrder
+from bot.model import Action, Keep, OwnOrder, Publish
 from bot.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
 from bot.samplers import SamplerMemory, sample_snapshot
 
@@ -191,7 +191,10 @@ def run_cycle(
             live=settings.live,
             retry=settings.retry,
         )
-    report = executor.execute(actions, own, _limits(snapshot, tuple(settings.offers)))
+    # The cap re-check only matters before a publish; most ticks keep everything as it is.
+    needs_limits = any(isinstance(a, Publish) for a in actions)
+    limits = _limits(snapshot, tuple(settings.offers)) if needs_limits else CapLimits()
+    report = executor.execute(actions, own, limits)
     state.sampler.after_execution(report)
 
     result = TickResult(

@@ -300,13 +300,23 @@ class Executor:
         limits: CapLimits = CapLimits(),
     ) -> ExecutionReport:
         """Apply ``actions`` in order; ``own`` is every order of ours still valid on chain."""
+        report = ExecutionReport()
+        writes = [a for a in actions if not isinstance(a, Keep)]
+        if not writes:
+            # The common tick: nothing changes. Skip the bookkeeping the writes need.
+            terms = {o.order_hash: (o.price, o.remaining, o.category) for o in own}
+            for a in actions:
+                assert isinstance(a, Keep)
+                t = terms.get(a.order_hash, (None, None, None))
+                report.steps.append(
+                    StepResult("keep", a.order_hash, "kept", a.reason, "", t[0], t[1], t[2])
+                )
+            return report
         known: dict[str, SignedWorkerpoolOrder] = {}
         valid: dict[str, _Valid] = {}
         for o in own:
             known[o.order_hash] = o.signed
             valid[o.order_hash] = _Valid(o.price, o.remaining, o.category, o.tag)
-        report = ExecutionReport()
-        writes = [a for a in actions if not isinstance(a, Keep)]
         with self._lock:
             if writes and self.live:
                 self.ensure_owner()

@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,16 +259,23 @@ def test_kill_9_in_the_middle_of_a_publish_then_restart_leaves_no_stray_order(
     info = bot.info
     _competitor(quiet_world).post(30 * M)
     # Every publish now hangs in the marketplace long enough to kill the bot inside it.
-    quiet_world.market_server.set_faults({"routes": {"POST /workerpoolorders": {"latency": 8.0}}})
+    latency = 4.0
+    quiet_world.market_server.set_faults(
+        {"routes": {"POST /workerpoolorders": {"latency": latency}}}
+    )
     proc = bot.start()
     try:
         signed = wait_for("the bot to journal a signed order", bot.journal_orders, timeout=60)
+        posted_at = time.time()  # journalled just before the publish request went out
         assert not any(o["order"]["workerpool"] == info.workerpool for o in _book(info))
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     assert proc.returncode == -signal.SIGKILL
     quiet_world.market_server.set_faults(None)
+    # The server may still complete the orphaned request: let it, so the restart sees either
+    # outcome settled (a half-done publish is exactly what reconcile must sort out).
+    time.sleep(max(0.0, posted_at + latency + 1.0 - time.time()))
 
     bot.once()  # restart: reconcile first, then one cycle
 

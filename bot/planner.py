@@ -18,7 +18,8 @@ ours allowed there. For each of our orders in that slot:
 - whatever counted volume is still over the slot's cap afterwards is cancelled (left-over dearer
   orders first, then the newest kept orders);
 - the rest of the slot's volume is **published** as one new order (at the kept price when an
-  order was kept, to keep one price per slot).
+  order was kept, to keep one price per slot); a kept slot is only topped up for at least
+  ``TOP_UP_MIN_SHARE`` of its cap and while it has fewer than ``MAX_ORDERS_PER_SLOT`` orders.
 
 Orders of ours in slots nobody quotes are unpublished and cancelled when cheaper than what we want
 in their category (or below the floor), or when the pool no longer has room for them (needs
@@ -33,6 +34,7 @@ kept, new volume is cut first, then orders are cancelled until it does.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -44,10 +46,18 @@ from bot.snapshot import MarketSnapshot, Offer, SlotKey
 
 __all__ = [
     "DEFAULT_CANCEL_GAS_COST_NRLC",
+    "MAX_ORDERS_PER_SLOT",
+    "TOP_UP_MIN_SHARE",
     "Plan",
     "plan",
     "within_deadband",
 ]
+
+# A kept slot is topped up with a new order only for at least this share of its cap, and only
+# while it has fewer than MAX_ORDERS_PER_SLOT orders: one new order per freed task would split a
+# slot into dozens of volume-1 orders, each a publish (and maybe a cancel) to manage.
+TOP_UP_MIN_SHARE = 0.25
+MAX_ORDERS_PER_SLOT = 4
 
 # manageWorkerpoolOrder(CLOSE) costs about 100k gas; on Arbitrum at ~0.01-0.1 gwei that is
 # 1e-6..1e-5 ETH, a few thousandths of an RLC at the time of writing. Configure it per network.
@@ -240,6 +250,14 @@ def _plan_slot(
         w.left[o.order_hash] = (o, True)
 
     new_volume = cap - kept_volume - left_volume
+    if new_volume > 0 and keep:
+        least = max(1, math.ceil(TOP_UP_MIN_SHARE * cap))
+        if new_volume < least or len(keep) >= MAX_ORDERS_PER_SLOT:
+            w.notes.append(
+                f"top-up of {new_volume} in {q.key[:2]} deferred: under {least} tasks "
+                f"or already {len(keep)} orders (limits order fragmentation)"
+            )
+            new_volume = 0
     if new_volume > 0:
         price = min((o.price for o in keep), default=p)
         reason = q.reason or "strategy quote"

@@ -46,6 +46,7 @@ __all__ = [
     "RailNote",
     "RailsConfig",
     "RailsResult",
+    "allocate",
     "apply_rails",
     "counts",
     "order_load",
@@ -304,9 +305,10 @@ def apply_rails(
             other_stake += required_stake(o.price, o.remaining)
             other_volume += o.remaining
 
-    sized = _share_capacity(kept, offers_by_key, snapshot, other_load, notes)
-    sized = _total_volume(sized, cfg.max_volume - other_volume, notes)
-    sized = _cover_stake(sized, snapshot, other_stake, notes)
+    existing = _existing(list(kept.values()), snapshot, cfg)
+    sized = _share_capacity(kept, offers_by_key, snapshot, other_load, existing, notes)
+    sized = _total_volume(sized, cfg.max_volume - other_volume, existing, notes)
+    sized = _cover_stake(sized, snapshot, other_stake, existing, notes)
     final = _limit_open_orders(sized, cfg, notes)
     return RailsResult(
         tuple(final),
@@ -330,91 +332,119 @@ def _with_volume(q: Quote, volume: int) -> Quote:
     )
 
 
+def allocate(
+    wants: Sequence[int], existing: Sequence[int], weights: Sequence[float], room: float
+) -> list[int]:
+    """Integer volumes <= ``wants`` with ``sum(weight x volume) <= room``.
+
+    Volume already valid on chain (``existing``, capped by the want) is served first and only
+    the *extra* volume is scaled down; existing volume is cut proportionally only when it alone
+    does not fit. Without this a rescaling of every slot each cycle would shave one task off some
+    slot whenever another sells one, forcing an on-chain cancel per sale.
+    """
+    need = sum(w * v for w, v in zip(weights, wants, strict=True))
+    if need <= room + LOAD_EPSILON:
+        return list(wants)
+    base = [min(e, v) for e, v in zip(existing, wants, strict=True)]
+    base_need = sum(w * b for w, b in zip(weights, base, strict=True))
+    if base_need > room + LOAD_EPSILON:
+        factor = max(0.0, room) / base_need
+        return [math.floor(b * factor + LOAD_EPSILON) for b in base]
+    extra_need = need - base_need
+    factor = (room - base_need) / extra_need if extra_need > 0 else 0.0
+    out = [
+        b + math.floor((v - b) * factor + LOAD_EPSILON) for b, v in zip(base, wants, strict=True)
+    ]
+    # floor() may leave room for a few more tasks; never exceed it (weights are not integers)
+    return out
+
+
+def _existing(quotes: Sequence[Quote], snapshot: MarketSnapshot, cfg: RailsConfig) -> list[int]:
+    return [
+        sum(o.remaining for o in snapshot.own_in(q.key) if counts(o, q.price, cfg)) for q in quotes
+    ]
+
+
+def _resize(
+    quotes: list[Quote], volumes: list[int], rule: str, detail: str, notes: list[RailNote]
+) -> list[Quote]:
+    out = []
+    for q, v in zip(quotes, volumes, strict=True):
+        if v != q.volume:
+            notes.append(RailNote(q.key, rule, f"{q.volume} -> {v}: {detail}"))
+            q = _with_volume(q, v)
+        out.append(q)
+    return out
+
+
 def _share_capacity(
     kept: dict[SlotKey, Quote],
     offers_by_key: dict[SlotKey, Offer],
     snapshot: MarketSnapshot,
     other_load: float,
+    existing: list[int],
     notes: list[RailNote],
 ) -> list[Quote]:
     quotes = list(kept.values())
     caps = [window_capacity(snapshot.utilization, offers_by_key[q.key]) for q in quotes]
-    wanted = sum(load(q.volume, c) for q, c in zip(quotes, caps, strict=True))
+    weights = [1.0 / c if c > 0 else math.inf for c in caps]
+    wants = [q.volume if c > 0 else 0 for q, c in zip(quotes, caps, strict=True)]
     room = max(0.0, 1.0 - other_load)
-    if wanted <= room + LOAD_EPSILON:
-        return quotes
-    factor = room / wanted if wanted > 0 else 0.0
-    out = []
-    for q, c in zip(quotes, caps, strict=True):
-        v = math.floor(q.volume * factor + LOAD_EPSILON) if c > 0 else 0
-        if v != q.volume:
-            notes.append(
-                RailNote(
-                    q.key,
-                    "shared-capacity",
-                    f"{q.volume} -> {v}: slots are shared; other orders use {other_load:.0%}, "
-                    f"quotes wanted {wanted:.0%} of the window",
-                )
-            )
-            q = _with_volume(q, v)
-        out.append(q)
-    return out
+    finite = [0.0 if math.isinf(w) else w for w in weights]
+    volumes = allocate(wants, existing, finite, room)
+    return _resize(
+        quotes,
+        volumes,
+        "shared-capacity",
+        f"slots are shared; orders in other slots use {other_load:.0%} of the window",
+        notes,
+    )
 
 
-def _total_volume(quotes: list[Quote], room: int, notes: list[RailNote]) -> list[Quote]:
+def _total_volume(
+    quotes: list[Quote], room: int, existing: list[int], notes: list[RailNote]
+) -> list[Quote]:
     """Keep the total valid volume of ours, all slots together, within ``rails.max_volume``."""
-    wanted = sum(q.volume for q in quotes)
-    if wanted <= room:
-        return quotes
-    left = max(0, room)
-    factor = left / wanted
-    out = []
-    for q in quotes:
-        v = min(q.volume, math.floor(q.volume * factor), left)
-        left -= v
-        if v != q.volume:
-            notes.append(
-                RailNote(
-                    q.key,
-                    "max-volume",
-                    f"{q.volume} -> {v}: rails.max_volume caps our valid volume, all slots "
-                    f"together ({room} left after orders in other slots)",
-                )
-            )
-            q = _with_volume(q, v)
-        out.append(q)
-    return out
+    volumes = allocate([q.volume for q in quotes], existing, [1.0] * len(quotes), max(0, room))
+    return _resize(
+        quotes,
+        volumes,
+        "max-volume",
+        f"rails.max_volume caps our valid volume, all slots together ({room} left after "
+        "orders in other slots)",
+        notes,
+    )
 
 
 def _cover_stake(
-    quotes: list[Quote], snapshot: MarketSnapshot, other_stake: int, notes: list[RailNote]
+    quotes: list[Quote],
+    snapshot: MarketSnapshot,
+    other_stake: int,
+    existing: list[int],
+    notes: list[RailNote],
 ) -> list[Quote]:
     assert snapshot.stake is not None  # a missing stake is stale: killed above
     room = snapshot.stake.free - other_stake
-    need = sum(required_stake(q.price, q.volume) for q in quotes)
-    if need <= room:
-        return quotes
-    out = []
-    left = max(0, room)
-    factor = left / need if need > 0 else 0.0
-    for q in quotes:
-        per_unit = required_stake(q.price, 1)
-        v = q.volume if per_unit == 0 else min(q.volume, math.floor(q.volume * factor))
-        if per_unit and v * per_unit > left:
-            v = left // per_unit
-        left -= v * per_unit
-        if v != q.volume:
-            notes.append(
-                RailNote(
-                    q.key,
-                    "stake-coverage",
-                    f"{q.volume} -> {v}: free stake {snapshot.stake.free} nRLC, other orders "
-                    f"need {other_stake}, quotes needed {need} (30% of price per task)",
-                )
-            )
-            q = _with_volume(q, v)
-        out.append(q)
-    return out
+    weights = [float(required_stake(q.price, 1)) for q in quotes]
+    volumes = allocate([q.volume for q in quotes], existing, weights, max(0, room))
+    # integer safety: drop tasks while the exact integer need exceeds the room
+    need = sum(required_stake(q.price, v) for q, v in zip(quotes, volumes, strict=True))
+    i = len(volumes) - 1
+    while need > max(0, room) and i >= 0:
+        per_unit = required_stake(quotes[i].price, 1)
+        if volumes[i] > 0 and per_unit > 0:
+            volumes[i] -= 1
+            need -= per_unit
+        else:
+            i -= 1
+    return _resize(
+        quotes,
+        volumes,
+        "stake-coverage",
+        f"free stake {snapshot.stake.free} nRLC, other orders need {other_stake} "
+        "(30% of price per task)",
+        notes,
+    )
 
 
 def _limit_open_orders(quotes: list[Quote], cfg: RailsConfig, notes: list[RailNote]) -> list[Quote]:

@@ -90,7 +90,7 @@ SCENARIOS: list[tuple[str, list[OwnOrder], list[Quote], dict[str, Any], list[tup
         [own("a", 100, 4, age=300), own("b", 100, 4, age=60)],
         [q(100, 5)],
         {},
-        [("keep", "a"), ("unpublish", "b"), ("cancel", "b"), ("publish", (100, 1))],
+        [("keep", "a"), ("unpublish", "b"), ("cancel", "b")],  # a 1-task top-up is deferred
     ),
     (
         "top-up-at-kept-price",
@@ -98,6 +98,13 @@ SCENARIOS: list[tuple[str, list[OwnOrder], list[Quote], dict[str, Any], list[tup
         [q(101, 7)],
         {},
         [("keep", "a"), ("publish", (100, 4))],
+    ),
+    (
+        "small-top-up-deferred",  # 1 missing of 7: under a quarter of the cap
+        [own("a", 100, 6)],
+        [q(100, 7)],
+        {},
+        [("keep", "a")],
     ),
     (
         "stray-cheaper-than-wanted-cancelled",

@@ -28,6 +28,7 @@ __all__ = [
 DEFAULT_PER_MINUTE = 90.0
 DEFAULT_BURST = 10
 DEFAULT_MAX_WAIT = 30.0
+_EPSILON = 1e-9
 
 
 class BudgetExhausted(RateLimited):
@@ -97,7 +98,9 @@ class RateBudget:
 
     def _wait_needed(self, now: float) -> float:
         hold = self._held_until - now
-        short = (1.0 - self._tokens) / self._rate if self._tokens < 1.0 else 0.0
+        # The epsilon absorbs float rounding: a deficit of 1e-16 token must not become a loop of
+        # sleeps too short to move the clock.
+        short = (1.0 - self._tokens) / self._rate if self._tokens < 1.0 - _EPSILON else 0.0
         return max(hold, short, 0.0)
 
     def acquire(self) -> float:
@@ -109,7 +112,7 @@ class RateBudget:
                 self._refill(now)
                 wait = self._wait_needed(now)
                 if wait <= 0.0:
-                    self._tokens -= 1.0
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     self.spent += 1
                     self.waited += waited
                     return waited

@@ -383,15 +383,23 @@ class PricebotService:
             self.scheduler.shutdown(wait=True)
         report = None
         if self.on_exit != "keep" and not isinstance(self.fatal, OwnershipError):
-            with self._lock:
-                report = withdraw(
-                    self.runtime.ports,
-                    self.runtime.settings.workerpool,
-                    self.cycle.state,
-                    self.runtime.executor,
-                    cancel=self.on_exit == "cancel",
-                    reason=f"on_exit = {self.on_exit}",
+            try:
+                with self._lock:
+                    report = withdraw(
+                        self.runtime.ports,
+                        self.runtime.settings.workerpool,
+                        self.cycle.state,
+                        self.runtime.executor,
+                        cancel=self.on_exit == "cancel",
+                        reason=f"on_exit = {self.on_exit}",
+                    )
+            except BotError as exc:
+                log.error(
+                    "on_exit=%s could not complete: %s; run `pricebot withdraw` by hand",
+                    self.on_exit,
+                    exc,
                 )
+                return None
             log.info(
                 "on_exit=%s: %d unpublished, %d cancelled",
                 self.on_exit,

@@ -199,3 +199,16 @@ def test_record_job_journals_the_latest_snapshot(tmp_path):
     assert back.book == result.snapshot.book
     assert back.utilization == result.snapshot.utilization
     assert back.stale == result.snapshot.stale
+
+
+def test_on_exit_failure_is_reported_not_raised(tmp_path, caplog):
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc = make_service(tmp_path, world, on_exit="cancel")
+    svc.reconcile()
+    svc.reprice()
+    world.fail_parts.add("book")  # the marketplace is down at shutdown
+    with caplog.at_level(logging.ERROR):
+        assert svc.stop() is None
+    svc.runtime.close()
+    assert any("pricebot withdraw" in r.getMessage() for r in caplog.records)

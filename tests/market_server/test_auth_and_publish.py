@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from eth_utils.address import to_checksum_address
 
@@ -254,3 +255,62 @@ def test_malformed_orders_are_400_naming_the_field(
     assert got.status_code == 400
     assert got.json()["ok"] is False
     assert got.json()["error"].startswith(message)
+
+
+def test_two_concurrent_writes_with_one_challenge_only_one_wins(
+    market_server: MarketServer, poco: PocoDeployment, workerpool: str
+) -> None:
+    """Why writes from one wallet must be serialized."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    auth = auth_header(market_server, OWNER_KEY)
+    orders = [make_order(poco, workerpool, OWNER_KEY) for _ in range(2)]
+
+    def post(signed: object) -> int:
+        with httpx.Client(base_url=market_server.url, timeout=10) as c:
+            got = c.post(
+                "/workerpoolorders",
+                params={"chainId": market_server.chain_id},
+                json={"order": wire(signed)},  # type: ignore[arg-type]
+                headers={"authorization": auth},
+            )
+            return got.status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        codes = sorted(pool.map(post, orders))
+    assert codes == [200, 403]
+
+
+class _FlakyChain:
+    """Delegates to the real chain reader until ``down`` is set."""
+
+    def __init__(self, real: object) -> None:
+        self.real = real
+        self.down = False
+
+    def __getattr__(self, name: str) -> object:
+        if self.down and name not in ("domain",):
+            from bot.sandbox.market_server._errors import ChainUnavailable
+
+            raise ChainUnavailable("rpc down")
+        return getattr(self.real, name)
+
+
+def test_chain_outage_is_500_retry_later(
+    chain_snapshot: object, poco: PocoDeployment, workerpool: str
+) -> None:
+    from bot.sandbox.market_server import MarketServerConfig
+    from bot.sandbox.market_server._chain import Web3ChainReader
+    from bot.sandbox.poco import hub_abi
+
+    chain = _FlakyChain(Web3ChainReader(poco.rpc_url, poco.hub, hub_abi()))
+    config = MarketServerConfig(chain_id=poco.chain_id, rpc_url=poco.rpc_url, hub=poco.hub)
+    with MarketServer(config, chain=chain) as server:  # type: ignore[arg-type]
+        chain.down = True
+        got = publish(server, OWNER_KEY, make_order(poco, workerpool, OWNER_KEY))
+        assert got.status_code == 500
+        assert got.json() == {"ok": False, "error": "Something went wrong, you should retry later."}
+        chain.down = False
+        assert (
+            publish(server, OWNER_KEY, make_order(poco, workerpool, OWNER_KEY)).status_code == 200
+        )

@@ -22,8 +22,9 @@ import contextlib
 import logging
 import random
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -283,7 +284,10 @@ class AgentStats:
     adversarial_tasks: int = 0
     competitor_publishes: int = 0
     errors: int = 0
-    best_competitor: list[tuple[float, int, int | None]] = field(default_factory=list)
+    # (time, best competing price, our best price): the last hour at one step per second
+    prices: deque[tuple[float, int | None, int | None]] = field(
+        default_factory=lambda: deque(maxlen=3600)
+    )
 
 
 class AgentsDriver:
@@ -381,8 +385,8 @@ class AgentsDriver:
             if not e.is_restricted and e.remaining > 0 and e.workerpool != self._watched
         ]
         ours = [e.price for e in entries if e.workerpool == self._watched and e.remaining > 0]
-        self.stats.best_competitor.append(
-            (now, min(others) if others else -1, min(ours) if ours else None)
+        self.stats.prices.append(
+            (now, min(others) if others else None, min(ours) if ours else None)
         )
 
     def _step_competitor(
@@ -512,7 +516,7 @@ class AgentsDriver:
         signed: dict[str, SignedWorkerpoolOrder],
     ) -> int:
         hidden = self._hidden(signed) if intent.adversarial else []
-        known = {**{e.order_hash: s for e in hidden if (s := self._seen.get(e.order_hash))}}
+        known = {e.order_hash: self._seen[e.order_hash] for e in hidden}
         known.update(signed)
         for fill in match(intent, left, entries, hidden):
             wp = known.get(fill.order_hash)
@@ -530,7 +534,9 @@ class AgentsDriver:
                 self.stats.adversarial_tasks += fill.volume
             for e in entries:  # the book we hold is now stale for this order: apply the fill
                 if e.order_hash == fill.order_hash:
-                    entries[entries.index(e)] = _with_remaining(e, e.remaining - fill.volume)
+                    entries[entries.index(e)] = replace(
+                        e, remaining=max(0, e.remaining - fill.volume)
+                    )
                     break
             left -= fill.volume
             if left <= 0:
@@ -573,9 +579,3 @@ class AgentsDriver:
                 self.stats.errors += 1
                 log.exception("agents step crashed")
             stop.wait(period)
-
-
-def _with_remaining(entry: BookEntry, remaining: int) -> BookEntry:
-    from dataclasses import replace
-
-    return replace(entry, remaining=max(0, remaining))

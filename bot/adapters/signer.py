@@ -12,6 +12,7 @@ from typing import Any
 from bot.errors import InputError
 from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder
 from bot.networks import Network
+from bot.rules import check_publishable
 from bot.signing import (
     CLOSE,
     GATEWAY_CHALLENGE_PREFIX,
@@ -55,6 +56,8 @@ class LocalKeySigner:
         return self._network
 
     def sign_order(self, order: WorkerpoolOrder) -> SignedWorkerpoolOrder:
+        """Sign only what the network's publishing rules allow (raises RuleViolation)."""
+        check_publishable(self._network, order)
         return sign_order(self._network, order, self._key)
 
     def sign_close(self, order: WorkerpoolOrder) -> str:

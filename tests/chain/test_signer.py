@@ -77,3 +77,27 @@ def test_gateway_challenge_only_for_our_chain_and_genuine_prefix() -> None:
         signer.sign_gateway_challenge(42161, challenge)
     with pytest.raises(InputError, match="challenge"):
         signer.sign_gateway_challenge(134, "transfer all my RLC")
+
+
+def test_signer_refuses_an_order_the_network_rules_forbid() -> None:
+    """The live signer checks the publishing rules itself, so no caller can sign a forbidden order."""
+    import pytest as _pytest
+
+    from bot.adapters.signer import LocalKeySigner as _Signer
+    from bot.errors import RuleViolation
+    from bot.model import WorkerpoolOrder
+    from bot.networks import BELLECOUR
+
+    signer = _Signer(
+        BELLECOUR, "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+    )
+    gramine = WorkerpoolOrder(
+        workerpool="0x1234567890123456789012345678901234567890",
+        workerpoolprice=1,
+        volume=1,
+        tag="0x" + "0" * 63 + "5",
+        category=0,
+        trust=1,
+    )
+    with _pytest.raises(RuleViolation, match="gramine"):
+        signer.sign_order(gramine)

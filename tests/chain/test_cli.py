@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -46,35 +46,46 @@ def test_deploy_then_verify_against_a_fresh_anvil(tmp_path: Path) -> None:
         assert res.exit_code != 0 and "serves chain id 134" in str(res.exception)
 
 
-def test_up_serves_a_deployed_chain_and_stops_on_sigint(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "chain", "up"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
-        env={**os.environ},
-    )
-    try:
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("}"):
-                break
-        info = json.loads("".join(lines))
-        assert int(rpc_call(info["rpc_url"], "eth_chainId"), 16) == 31337
-        dep = pc.PocoDeployment.from_json(info)
-        domain = pc.hub_contract(pc.web3_for(dep.rpc_url), dep.hub).functions.domain().call()
-        assert domain[2] == 31337 and domain[3].lower() == dep.hub
-        assert info["workerpool_owner"] == address_of(OWNER_KEY)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    with pytest.raises(TransientError):
-        rpc_call(info["rpc_url"], "eth_chainId", timeout=1.0)
+def _run_up_until_ready(state: Path) -> tuple[dict[str, object], bool]:
+    """Run ``chain up`` in this process; once it has written its deployment file, check the
+    node answers and SIGTERM ourselves (the command's handler turns it into a clean stop)."""
+    info_file = state.with_suffix(".deployment.json")
+    seen: dict[str, object] = {}
+    mtime = info_file.stat().st_mtime_ns if info_file.exists() else None
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if info_file.exists() and info_file.stat().st_mtime_ns != mtime:
+                try:
+                    seen.update(json.loads(info_file.read_text()))
+                    break
+                except json.JSONDecodeError:
+                    pass  # half-written
+            time.sleep(0.05)
+        if seen:
+            url = str(seen["rpc_url"])
+            seen["answered"] = int(rpc_call(url, "eth_chainId"), 16)
+            seen["hub_code"] = len(rpc_call(url, "eth_getCode", [seen["hub"], "latest"])) > 2
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    res = CliRunner().invoke(app, ["chain", "up", "--state-file", str(state)])
+    watcher.join(5)
+    assert res.exit_code == 0, res.output
+    return seen, "anvil stopped" in res.output
+
+
+def test_up_serves_a_deployed_chain_keeps_its_state_and_stops_on_sigterm(tmp_path: Path) -> None:
+    state = tmp_path / "chain.state"
+    first, stopped = _run_up_until_ready(state)
+    assert stopped and first["answered"] == 31337
+    assert first["workerpool_owner"] == address_of(OWNER_KEY)
+    with pytest.raises(TransientError):  # anvil is gone
+        rpc_call(str(first["rpc_url"]), "eth_chainId", timeout=1.0)
+    assert state.is_file()  # anvil saved its state on exit
+
+    second, stopped = _run_up_until_ready(state)  # reloads the state: no new deployment
+    assert stopped and second["hub"] == first["hub"] and second["hub_code"] is True
+    assert second["workerpool"] == first["workerpool"]

@@ -223,3 +223,19 @@ def test_replay_of_a_recorded_journal(tmp_path: Path) -> None:
         scenario=s,
     )
     assert cheaper["tasks_matched"] >= summary["tasks_matched"]
+
+
+def test_dask_without_the_extra_names_the_option() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        with pytest.raises(InputError, match="--dask"):
+            run_sweep(
+                TINY,
+                "fixed",
+                grid={"price": [10_000_000]},
+                references=False,
+                dask="tcp://127.0.0.1:1",
+            )
+    else:
+        pytest.skip("dask installed: the extra's absence cannot be shown")

@@ -50,6 +50,7 @@ from bot.sim.agents import (
 )
 
 __all__ = [
+    "CONFIG_TEMPLATE",
     "SANDBOX_FILE",
     "Sandbox",
     "SandboxInfo",
@@ -145,7 +146,7 @@ def read_info(state_dir: Path) -> SandboxInfo:
 
 # --- the bot's config ----------------------------------------------------------------------------
 
-_TEMPLATE = repo_root() / "config" / "sandbox.toml"
+CONFIG_TEMPLATE = repo_root() / "config" / "sandbox.toml"
 
 
 def _replacer(value: str) -> Callable[[re.Match[str]], str]:
@@ -181,7 +182,7 @@ def render_config(
         pattern = re.compile(rf"^({re.escape(key)}\s*=\s*)[^#\n]*?(\s*#.*)?$", re.MULTILINE)
         text, count = pattern.subn(_replacer(value), text)
         if count != 1:
-            raise ConfigError(f"{_TEMPLATE}: expected one `{key} = ...` line, found {count}")
+            raise ConfigError(f"{CONFIG_TEMPLATE}: expected one `{key} = ...` line, found {count}")
     return text
 
 
@@ -457,7 +458,7 @@ class Sandbox:
         config_path = self.state_dir / CONFIG_FILE
         config_path.write_text(
             render_config(
-                _TEMPLATE.read_text(),
+                CONFIG_TEMPLATE.read_text(),
                 chain_id=dep.chain_id,
                 hub=dep.hub,
                 workerpool=workerpool,

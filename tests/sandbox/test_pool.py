@@ -118,3 +118,30 @@ def test_http_endpoint_serves_metrics_and_health_on_loopback() -> None:
 def test_non_loopback_host_is_refused() -> None:
     with pytest.raises(InputError):
         CoreMetricsServer(SimulatedPool(SPEC), lambda: 0.0, host="0.0.0.0")
+
+
+def test_the_bots_core_adapter_reads_the_sandbox_endpoint() -> None:
+    """Interop over real HTTP: what the service samples from the sandbox's core."""
+    from bot.adapters.core_metrics import CoreMetrics
+
+    pool = SimulatedPool(SPEC)
+    now = [0.0]
+
+    class Clock:
+        def now(self) -> float:
+            return now[0]
+
+    with CoreMetricsServer(pool, lambda: now[0]) as server:
+        pool.add_deal("0xd1", category=0, first_index=0, size=3, at=0.0)
+        now[0] = 2.0  # two tasks computing, one initialized and waiting
+        adapter = CoreMetrics(server.url, Clock())
+        try:
+            util = adapter.utilization()
+            assert (util.registered_cpu, util.computing_cpu, util.alive_workers) == (2, 2, 1)
+            assert util.backlog == 1
+            assert util.free_slots == 0
+            pool.healthy = False  # OUT_OF_SERVICE: the bot must see no free capacity
+            assert adapter.utilization().free_slots == 0
+            assert adapter.health() == "OUT_OF_SERVICE"
+        finally:
+            adapter.close()

@@ -16,12 +16,14 @@ each decision:
    ``sum_k x_k <= 1``, ``x >= 0``, where ``c`` is what the free capacity can absorb per period
    (capacity x period / contribution window). Plain Thompson sampling that ignores ``c`` sells
    out at low prices; the LP mixes at most two neighbouring arms;
-4. **pick** the arm at random with probabilities ``x`` (the rest of the mass: the dearest arm).
+4. **pick** the arm at random with probabilities ``x`` (the rest of the mass: the dearest arm),
+   and **hold** it for ``period_seconds``: each new price is a new signed order (and, going up,
+   an on-chain cancel), so arms are played per period, not per decision.
 
 The prior mean of arm ``k`` is ``prior_rate x (p_0 / p_k) ^ prior_elasticity`` tasks per period,
 worth ``prior_strength`` periods of observation. Parameters: ``grid`` (nRLC, ascending),
 ``prior_rate``, ``prior_elasticity``, ``prior_strength``, ``period_seconds``. State per offer:
-Gamma parameters per arm, the arm played and when.
+Gamma parameters per arm, the arm played and since when.
 
 When to use it: a pool with real but unknown price sensitivity and enough deals to learn from;
 backtest it first, as it explores (sells at random grid prices) while it learns.
@@ -57,10 +59,12 @@ DEFAULT_GRID = (
 @dataclass(frozen=True, slots=True)
 class BanditParams:
     grid: tuple[int, ...] = param(DEFAULT_GRID, min=0, max=MAX_PRICE, doc="price arms, nRLC")
-    prior_rate: float = param(0.2, min=1e-6, max=1000.0, doc="prior tasks/period, cheapest arm")
+    prior_rate: float = param(2.0, min=1e-6, max=1000.0, doc="prior tasks/period, cheapest arm")
     prior_elasticity: float = param(1.0, min=0.0, max=5.0, doc="prior demand falls as p^-e")
     prior_strength: float = param(5.0, min=0.01, max=10_000.0, doc="prior weight in periods")
-    period_seconds: float = param(60.0, min=1.0, max=86400.0, doc="time unit of demand rates")
+    period_seconds: float = param(
+        3600.0, min=1.0, max=7 * 86400.0, doc="how long an arm is held; unit of demand rates"
+    )
 
     def __post_init__(self) -> None:
         if list(self.grid) != sorted(set(self.grid)):
@@ -152,6 +156,31 @@ class BanditStrategy(Strategy):
                 beta[arm] += (snapshot.at - since) / p.period_seconds
                 learnt = f"; credited {sold} sold to arm {grid[arm]}"
             capacity = offer_capacity(snapshot.utilization, offer)
+            held = mine.get("arm") if mine else None
+            chosen_at = float(mine.get("chosen_at", since)) if mine else snapshot.at
+            if (
+                held is not None
+                and 0 <= int(held) < len(grid)
+                and snapshot.at - chosen_at < p.period_seconds
+            ):
+                arm = int(held)
+                quotes.append(
+                    quote_for(
+                        offer,
+                        grid[arm],
+                        capacity,
+                        f"holding Thompson arm {grid[arm]} for its period "
+                        f"({snapshot.at - chosen_at:.0f}s of {p.period_seconds:.0f}s){learnt}",
+                    )
+                )
+                new_state[key] = {
+                    "alpha": alpha,
+                    "beta": beta,
+                    "since": snapshot.at,
+                    "arm": arm,
+                    "chosen_at": chosen_at,
+                }
+                continue
             per_period = capacity * p.period_seconds / offer.contribution_window
             theta = [rng.gammavariate(a, 1.0 / b) for a, b in zip(alpha, beta, strict=True)]
             for k in range(len(theta) - 2, -1, -1):
@@ -180,5 +209,7 @@ class BanditStrategy(Strategy):
                 "alpha": alpha,
                 "beta": beta,
                 "since": snapshot.at,
+                "arm": arm,
+                "chosen_at": snapshot.at,
             }
         return Decision(tuple(quotes), new_state)

@@ -12,11 +12,13 @@ where ``addressed(p)`` is the remaining volume of requests naming our pool with 
 competing orders serve first when ``account_competition`` is on, and the deal term extrapolates
 the recent deal flow at or above ``p`` over the next ``horizon_seconds``. The quote is the highest
 ``p`` with ``D(p) >= fill_target x capacity``; if no price fills it, the price maximising
-``p x min(D(p), capacity)``; with no demand at all, ``default_price``. Prices are kept within
+``p x min(D(p), capacity)``; with no demand at all, ``default_price``. With
+``objective = "revenue"`` it always takes the price maximising ``p x min(D(p), capacity)``
+(it may then leave capacity idle on purpose). Prices are kept within
 ``[min_price, max_price]``.
 
 Parameters: ``horizon_seconds``, ``lookback_seconds``, ``book_weight``, ``deal_weight``,
-``fill_target``, ``account_competition``, ``default_price``, ``min_price``, ``max_price``.
+``fill_target``, ``objective``, ``account_competition``, ``default_price``, ``min_price``, ``max_price``.
 
 When to use it: when requesters post real max prices (the request book is not all zeros) or the
 pool has a deal history; it reacts to demand directly rather than to competitors.
@@ -47,6 +49,9 @@ class DemandParams:
     book_weight: float = param(1.0, min=0.0, max=10.0, doc="weight of the open request book")
     deal_weight: float = param(1.0, min=0.0, max=10.0, doc="weight of recent deal flow")
     fill_target: float = param(1.0, min=0.05, max=1.0, doc="share of capacity to fill")
+    objective: str = param(
+        "fill", choices=("fill", "revenue"), doc="fill capacity, or max price x volume"
+    )
     account_competition: bool = param(True, doc="cheaper competitors serve open requests first")
     default_price: int = param(10_000_000, min=0, max=MAX_PRICE, doc="price with no demand")
     min_price: int = param(0, min=0, max=MAX_PRICE, doc="lowest candidate price")
@@ -126,7 +131,7 @@ class DemandStrategy(Strategy):
             chosen: tuple[int, float] | None = None
             for c in candidates:
                 d = expected_volume(c, addressed, open_, competition, deals, p)
-                if capacity > 0 and d >= need:
+                if p.objective == "fill" and capacity > 0 and d >= need:
                     chosen = (c, d)
                     break
                 revenue = c * min(d, capacity)
@@ -137,7 +142,11 @@ class DemandStrategy(Strategy):
                 why = f"highest price filling {need:.1f} of capacity {capacity}: D={d:.1f}"
             elif best is not None and best[0] > 0:
                 price, d = best[1], best[2]
-                why = f"no price fills capacity {capacity}; best revenue at D={d:.1f}"
+                why = (
+                    f"best expected revenue at D={d:.1f} (capacity {capacity})"
+                    if p.objective == "revenue"
+                    else f"no price fills capacity {capacity}; best revenue at D={d:.1f}"
+                )
             else:
                 price = p.default_price
                 why = "no demand seen: default price"

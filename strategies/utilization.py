@@ -8,17 +8,22 @@ when idle, lower it. A proportional-integral controller in log-price space drive
     I     += e                                (only outside the deadband, see anti-windup)
     log m  = kp x e + ki x I + saturation_gain x ((u - saturation) / (1 - saturation))^2 [u > sat]
 
+- **smoothing and pace**: the controller sees an exponentially weighted average of utilization
+  (``smoothing`` = weight of the newest reading) and steps at most every ``interval_seconds``;
+  in between the price holds. Utilization jumps whenever a deal lands, and a controller that
+  chased every jump would re-sign (and, going up, cancel on chain) an order every minute;
 - **deadband**: within ``|e| <= deadband`` nothing moves (no churn, the order keeps its place);
-- **separate up/down rates**: one decision moves the price up by at most ``rate_up`` and down by
+- **separate up/down rates**: one step moves the price up by at most ``rate_up`` and down by
   at most ``rate_down`` (relative) - raise fast when saturating, fall slowly (AWS spot lesson);
 - **anti-windup**: when ``m`` sits at ``min_multiplier`` / ``max_multiplier`` the integral does not
   grow further in that direction, so the price leaves the bound as soon as the error turns;
 - **convex increase near saturation**: past ``saturation`` an extra quadratic term raises the price
   steeply, since selling the last slots risks timeouts and stake seizure.
 
-Parameters: ``target``, ``deadband``, ``kp``, ``ki``, ``rate_up``, ``rate_down``, ``saturation``,
+Parameters: ``target``, ``deadband``, ``kp``, ``ki``, ``rate_up``, ``rate_down``, ``smoothing``,
+``interval_seconds``, ``saturation``,
 ``saturation_gain``, ``min_multiplier``, ``max_multiplier``, ``price`` / ``prices`` (base price
-per category, nRLC). State: ``{"log_m": float, "integral": float}``.
+per category, nRLC). State: ``{"log_m", "integral", "u_avg", "stepped_at"}``.
 
 When to use it: a pool with mostly captive demand (requesters who name the pool), where the
 market gives no price signal but the queue does. Abstains when utilization is unknown.
@@ -45,11 +50,13 @@ MAX_PRICE = 10**12
 @dataclass(frozen=True, slots=True)
 class UtilizationParams:
     target: float = param(0.8, min=0.05, max=1.0, doc="utilization to aim for")
-    deadband: float = param(0.05, min=0.0, max=0.5, doc="no change while |u - target| <= this")
+    deadband: float = param(0.1, min=0.0, max=0.5, doc="no change while |u - target| <= this")
     kp: float = param(1.0, min=0.0, max=20.0, doc="proportional gain (log-price per unit error)")
-    ki: float = param(0.05, min=0.0, max=5.0, doc="integral gain per decision")
-    rate_up: float = param(0.10, min=0.0, max=1.0, doc="max relative rise per decision")
-    rate_down: float = param(0.05, min=0.0, max=0.99, doc="max relative fall per decision")
+    ki: float = param(0.05, min=0.0, max=5.0, doc="integral gain per controller step")
+    rate_up: float = param(0.10, min=0.0, max=1.0, doc="max relative rise per controller step")
+    rate_down: float = param(0.05, min=0.0, max=0.99, doc="max relative fall per step")
+    smoothing: float = param(0.2, min=0.01, max=1.0, doc="EWMA weight of the newest reading")
+    interval_seconds: float = param(900.0, min=0.0, max=86400.0, doc="seconds between steps")
     saturation: float = param(0.9, min=0.5, max=0.999, doc="convex rise starts above this")
     saturation_gain: float = param(2.0, min=0.0, max=20.0, doc="extra log-price at full load")
     min_multiplier: float = param(0.1, min=0.001, max=1.0, doc="lowest price / base price")
@@ -96,7 +103,7 @@ class UtilizationStrategy(Strategy):
     params: UtilizationParams
 
     def initial_state(self) -> dict[str, Any]:
-        return {"log_m": 0.0, "integral": 0.0}
+        return {"log_m": 0.0, "integral": 0.0, "u_avg": None, "stepped_at": None}
 
     def decide(
         self,
@@ -111,7 +118,18 @@ class UtilizationStrategy(Strategy):
         p = self.params
         log_m = float(state.get("log_m", 0.0))
         integral = float(state.get("integral", 0.0))
-        log_m, integral, why = step_controller(p, util.ratio, log_m, integral)
+        prev_avg = state.get("u_avg")
+        u_avg = (
+            util.ratio
+            if prev_avg is None
+            else p.smoothing * util.ratio + (1 - p.smoothing) * float(prev_avg)
+        )
+        stepped_at = state.get("stepped_at")
+        if stepped_at is None or snapshot.at - float(stepped_at) >= p.interval_seconds:
+            log_m, integral, why = step_controller(p, u_avg, log_m, integral)
+            stepped_at = snapshot.at
+        else:
+            why = f"holding until the next controller step (smoothed utilization {u_avg:.0%})"
         m = math.exp(log_m)
         quotes = []
         for offer in offers:
@@ -121,4 +139,5 @@ class UtilizationStrategy(Strategy):
             quotes.append(
                 quote_for(offer, price, volume, f"{why}: x{m:.3f} of base {base}; volume {volume}")
             )
-        return Decision(tuple(quotes), {"log_m": log_m, "integral": integral})
+        new_state = {"log_m": log_m, "integral": integral, "u_avg": u_avg, "stepped_at": stepped_at}
+        return Decision(tuple(quotes), new_state)

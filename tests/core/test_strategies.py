@@ -121,7 +121,7 @@ def test_utilization_direction(u: Any, state: dict[str, Any], direction: int, wh
     price = quotes[0].price
     assert (price > 1000) - (price < 1000) == direction
     assert why in quotes[0].reason
-    assert set(new) == {"log_m", "integral"}
+    assert set(new) == {"log_m", "integral", "u_avg", "stepped_at"}
 
 
 def test_utilization_rates_are_asymmetric_and_bounded() -> None:
@@ -204,6 +204,17 @@ def test_utilization_is_a_pure_function_of_inputs() -> None:
             "filling",
         ),
         ({"default_price": 33}, util(1), [], [], [], 33, "no demand"),
+        # revenue objective: 4 x 100 beats 7 x 50 even though 100 leaves capacity idle
+        (
+            {"objective": "revenue"},
+            util(1),
+            [request("a", 100, 4), request("b", 50, 3)],
+            [],
+            [],
+            100,
+            "best expected revenue",
+        ),
+        ({}, util(1), [request("a", 100, 4), request("b", 50, 3)], [], [], 50, "filling"),
     ],
 )
 def test_demand(
@@ -248,7 +259,7 @@ def test_solve_lp(
 
 def test_bandit_is_seeded_and_learns_from_own_deals() -> None:
     grid = [10, 20, 40]
-    params = {"grid": grid, "prior_rate": 1.0, "prior_strength": 1.0}
+    params = {"grid": grid, "prior_rate": 1.0, "prior_strength": 1.0, "period_seconds": 60.0}
     s0 = snap(offers=[XS], utilization=util(10), at=NOW - 600)
     q1, st1 = decide("bandit", params, s0, [XS], seed=7)
     q1b, _ = decide("bandit", params, s0, [XS], seed=7)
@@ -281,7 +292,11 @@ def test_bandit_converges_to_the_revenue_best_arm() -> None:
     """Simulated demand: Poisson rate 2/period at 10, 1.5 at 20, 0.2 at 40 -> 20 is best."""
     grid = [10, 20, 40]
     rates = {10: 2.0, 20: 1.5, 40: 0.2}
-    strat = BanditStrategy(BanditStrategy.params_from_mapping({"grid": grid}))
+    strat = BanditStrategy(
+        BanditStrategy.params_from_mapping(
+            {"grid": grid, "period_seconds": 60.0, "prior_rate": 0.2}
+        )
+    )
     rng = random.Random(3)
     demand_rng = random.Random(4)
     state: dict[str, Any] = {}
@@ -310,3 +325,32 @@ def test_bandit_converges_to_the_revenue_best_arm() -> None:
         at += 60
     tail = picks[-100:]
     assert tail.count(20) > 60, {g: tail.count(g) for g in grid}
+
+
+def test_utilization_smooths_and_steps_at_its_own_pace() -> None:
+    params = {"price": 1000, "interval_seconds": 600.0, "smoothing": 0.5}
+    busy = snap(utilization=util(10, 10), offers=[XS])
+    q1, st1 = decide("utilization", params, busy, [XS])
+    assert q1[0].price > 1000 and st1["stepped_at"] == NOW
+    # a minute later: the average moves, the price holds until the next step
+    idle = snap(utilization=util(10, 0), offers=[XS], at=NOW + 60)
+    q2, st2 = decide("utilization", params, idle, [XS], st1)
+    assert q2[0].price == q1[0].price and "holding" in q2[0].reason
+    assert st2["u_avg"] == pytest.approx(0.5)
+    later = snap(utilization=util(10, 0), offers=[XS], at=NOW + 600)
+    q3, _ = decide("utilization", params, later, [XS], st2)
+    assert q3[0].price < q2[0].price
+
+
+def test_bandit_holds_its_arm_for_a_period() -> None:
+    params = {"grid": [10, 20, 40, 80], "period_seconds": 3600.0}
+    q1, st1 = decide("bandit", params, snap(offers=[XS]), [XS], seed=1)
+    prices = {q1[0].price}
+    state = st1
+    for i in range(1, 30):
+        q, state = decide("bandit", params, snap(offers=[XS], at=NOW + 60 * i), [XS], state, seed=i)
+        prices.add(q[0].price)
+        assert "holding" in q[0].reason
+    assert len(prices) == 1
+    q, _ = decide("bandit", params, snap(offers=[XS], at=NOW + 3600), [XS], state, seed=99)
+    assert "Thompson arm" in q[0].reason and "holding" not in q[0].reason

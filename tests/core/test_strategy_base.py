@@ -152,7 +152,7 @@ def test_fence_can_abstain_keeping_state() -> None:
 def test_fence_starts_from_initial_state_and_state_is_json() -> None:
     s = UtilizationStrategy()
     d = run_fenced(s, snap(), [offer()], None, random.Random(0))
-    assert set(d.state) == {"log_m", "integral"}
+    assert set(d.state) == {"log_m", "integral", "u_avg", "stepped_at"}
     json.dumps(d.state)
     b = BanditStrategy()
     d = run_fenced(b, snap(), [offer(), offer(category=1)], None, random.Random(0))

@@ -109,8 +109,8 @@ def test_competitive(params: dict[str, Any], book: list[Any], price: int, why: s
     ("u", "state", "direction", "why"),
     [
         (util(10, 8), {}, 0, "within"),  # at target
-        (util(100, 76), {}, 0, "within"),  # inside the 5% deadband
-        (util(10, 7), {}, -1, "vs target"),  # just outside it
+        (util(100, 71), {}, 0, "within"),  # inside the 10% deadband
+        (util(100, 69), {}, -1, "vs target"),  # just outside the 10% deadband
         (util(10, 10), {}, +1, "near saturation"),
         (util(10, 2), {}, -1, "vs target"),
         (util(10, 10, 5), {}, +1, "near saturation"),  # backlog counts: 150%

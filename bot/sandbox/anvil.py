@@ -13,6 +13,7 @@ import contextlib
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -142,13 +143,19 @@ class AnvilNode:
             raise ConfigError(f"evm_revert({snapshot_id}) refused: snapshot unknown or used")
 
 
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, deadline: float) -> bool:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
         try:
             rpc_call(url, "eth_chainId", timeout=1.0)
-            return True
+            return proc.poll() is None
         except (TransientError, ValueError):
             time.sleep(0.02)
     return False
@@ -186,6 +193,10 @@ def run_anvil(
     last_err = ""
     for _ in range(attempts if port is None else 1):
         chosen = port if port is not None else free_port()
+        if _listening(chosen):  # else we would take another node's answers for our own
+            if port is not None:
+                raise ConfigError(f"127.0.0.1:{port} is already in use: choose another --port")
+            continue
         args = [
             str(binary),
             "--host",
@@ -199,18 +210,19 @@ def run_anvil(
         if state_file is not None:
             args += ["--state", str(state_file)]
         args += list(extra_args)
-        proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        try:
-            url = f"http://127.0.0.1:{chosen}"
-            if _wait_ready(proc, url, time.monotonic() + READY_TIMEOUT_S):
-                yield AnvilNode(rpc_url=url, port=chosen, chain_id=chain_id, pid=proc.pid)
-                return
-            _stop(proc)
-            last_err = proc.stderr.read().decode(errors="replace")[-500:] if proc.stderr else ""
-        finally:
-            _stop(proc)
-            if proc.stderr is not None:
-                proc.stderr.close()
+        # stderr goes to a file, not a pipe: a pipe nobody drains could block a chatty node
+        with tempfile.TemporaryFile() as errors:
+            proc = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors
+            )
+            try:
+                url = f"http://127.0.0.1:{chosen}"
+                if _wait_ready(proc, url, time.monotonic() + READY_TIMEOUT_S):
+                    yield AnvilNode(rpc_url=url, port=chosen, chain_id=chain_id, pid=proc.pid)
+                    return
+                _stop(proc)
+                errors.seek(0)
+                last_err = errors.read().decode(errors="replace")[-500:]
+            finally:
+                _stop(proc)
     raise ConfigError(f"anvil did not start on 127.0.0.1: {last_err.strip() or 'no output'}")

@@ -123,3 +123,10 @@ def test_anvil_answers_with_its_chain_id_and_is_stopped_even_on_failure() -> Non
 def test_bad_chain_id_is_refused() -> None:
     with pytest.raises(InputError, match="chain_id"), run_anvil(chain_id=0):
         pass
+
+
+@pytest.mark.chain
+def test_a_busy_port_is_refused_rather_than_borrowing_another_node() -> None:
+    with run_anvil() as node, pytest.raises(ConfigError, match="already in use"):
+        with run_anvil(port=node.port):
+            pass

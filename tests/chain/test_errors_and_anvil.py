@@ -127,6 +127,9 @@ def test_bad_chain_id_is_refused() -> None:
 
 @pytest.mark.chain
 def test_a_busy_port_is_refused_rather_than_borrowing_another_node() -> None:
-    with run_anvil() as node, pytest.raises(ConfigError, match="already in use"):
-        with run_anvil(port=node.port):
-            pass
+    with (
+        run_anvil() as node,
+        pytest.raises(ConfigError, match="already in use"),
+        run_anvil(port=node.port),
+    ):
+        pass

@@ -11,6 +11,7 @@ stops the sandbox. Everything it starts is stopped on every path out, errors inc
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -58,6 +59,7 @@ class DemoResult:
     revenue: int = 0
     plot: Path | None = None
     bot_exit: int | None = None
+    world: dict[str, Any] = field(default_factory=dict)
 
 
 class Watcher:
@@ -235,6 +237,18 @@ def summary(result: DemoResult) -> str:
         f"tasks matched           {result.tasks_matched}",
         f"revenue                 {_rlc(result.revenue)} RLC",
         f"journal actions         {dict(sorted(acts.items()))}",
+    ]
+    w = result.world
+    if w:
+        lines += [
+            f"the world               {w.get('request_orders', 0)} request orders for "
+            f"{w.get('requested_tasks', 0)} tasks; "
+            f"{sum(w.get('tasks_bought', {}).values())} tasks bought "
+            f"({w.get('tasks_bought_from_us', 0)} from us)",
+            f"adversary               {w.get('adversarial_tasks_on_unlisted_orders', 0)} tasks "
+            "taken from orders that were unlisted but still valid on chain",
+        ]
+    lines += [
         "",
         "  time   our price   best competitor   our orders   tasks   busy/slots",
     ]
@@ -286,6 +300,8 @@ def run_demo(
                 except ConfigError as exc:
                     raise ConfigError(f"{exc}; end of bot.log:\n{_tail(state_dir)}") from None
                 result.bot_exit = stop_process(bot)
+            with contextlib.suppress(httpx.HTTPError, OSError, ValueError):
+                result.samples.append(watcher.sample(duration))  # deals up to the bot's stop
             result.closed_on_chain = watcher.closed_orders()
             result.deals = watcher.deals
             result.tasks_matched = watcher.tasks
@@ -295,6 +311,8 @@ def run_demo(
     finally:
         stop_detached(state_dir)
     result.actions = _journal_actions(state_dir / "journal")
+    with contextlib.suppress(OSError, ValueError):
+        result.world = json.loads((state_dir / "activity.json").read_text())
     if result.samples:
         result.plot = plot(result, state_dir / "demo.png")
     echo(summary(result))

@@ -68,6 +68,7 @@ SANDBOX_FILE = "sandbox.json"
 CONFIG_FILE = "pricebot.toml"
 ENV_FILE = "env.sh"
 LOG_FILE = "sandbox.log"
+ACTIVITY_FILE = "activity.json"
 READY_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
 
@@ -453,7 +454,9 @@ class Sandbox:
         driver.app_order()
         driver.step()  # competitors are in the book before anyone reads sandbox.json
         self._stack.callback(driver.withdraw_all)
+        self._stack.callback(self.write_activity)  # the final figures, after the agents stopped
         self._thread(driver.run, "agents", spec.agents_period)
+        self._thread(self._report, "activity", 2.0)
 
         config_path = self.state_dir / CONFIG_FILE
         config_path.write_text(
@@ -559,6 +562,35 @@ class Sandbox:
             thread.join(timeout=10)
 
         self._stack.callback(join)
+
+    def activity(self) -> dict[str, Any]:
+        """What the world did so far: the agents' trades and our pool's deals and tasks."""
+        stats = self.driver.stats if self.driver is not None else None
+        ours = self.info.workerpool if self.info is not None else None
+        out: dict[str, Any] = {}
+        if stats is not None:
+            out.update(
+                request_orders=stats.intents,
+                requested_tasks=stats.requested_tasks,
+                tasks_bought={pool: n for pool, n in stats.matched_tasks.items()},
+                tasks_bought_from_us=stats.matched_tasks.get(ours or "", 0),
+                adversarial_tasks_on_unlisted_orders=stats.adversarial_tasks,
+                competitor_publishes=stats.competitor_publishes,
+                agent_errors=stats.errors,
+            )
+        if self.feed is not None:
+            out["deals_for_our_pool"] = len(self.feed.deals)
+        if self.pool is not None:
+            out["our_task_statuses"] = {k: v for k, v in self.pool.status_counts().items() if v}
+        return out
+
+    def write_activity(self) -> None:
+        with contextlib.suppress(OSError):
+            _write_json(self.state_dir / ACTIVITY_FILE, self.activity())
+
+    def _report(self, stop: threading.Event, period: float) -> None:
+        while not stop.wait(period):
+            self.write_activity()
 
     def _mark_stopped(self) -> None:
         path = self.state_dir / SANDBOX_FILE

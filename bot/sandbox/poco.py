@@ -65,6 +65,7 @@ __all__ = [
     "rlc_balance",
     "sign_app_order",
     "sign_request_order",
+    "transfer_workerpool",
     "web3_for",
 ]
 
@@ -474,6 +475,17 @@ def create_workerpool(dep: PocoDeployment, owner_key: str, description: str = "t
             dep.workerpool_registry, reg.encode_abi("createWorkerpool", args=[owner, description])
         )
     return predicted.lower()
+
+
+def transfer_workerpool(dep: PocoDeployment, owner_key: str, workerpool: str, to: str) -> None:
+    """Hand the workerpool NFT (and with it the right to sign its orders) to ``to``."""
+    w3 = web3_for(dep.rpc_url)
+    art = _artifact("registries/workerpools/WorkerpoolRegistry")
+    reg = w3.eth.contract(address=to_checksum_address(dep.workerpool_registry), abi=art["abi"])
+    owner = Account.from_key(owner_key).address
+    token_id = int(norm_address(workerpool, "workerpool"), 16)
+    data = reg.encode_abi("transferFrom", args=[owner, to_checksum_address(to), token_id])
+    _Wallet(w3, owner_key).send(dep.workerpool_registry, data)
 
 
 def create_app(

@@ -124,6 +124,21 @@ def test_cancel_signed_by_a_non_owner_is_refused_before_sending(
     assert owner_chain.order_status(signed) is ChainOrderStatus.OPEN
 
 
+def test_owner_change_is_fatal_for_signing_and_cancelling(
+    poco: pc.PocoDeployment, workerpool: str, chain_snapshot: AnvilNode
+) -> None:
+    network = pc.network_of(poco)
+    chain, signer = connect(network)
+    signed = signed_order(signer, workerpool)
+    pc.transfer_workerpool(poco, OWNER_KEY, workerpool, address_of(STRANGER_KEY))
+    assert chain.owner(workerpool) == address_of(STRANGER_KEY)
+    with pytest.raises(OwnershipError, match=f"owned by {address_of(STRANGER_KEY)}"):
+        chain.ensure_owner(workerpool, signer.address)
+    with pytest.raises(OwnershipError):
+        chain.cancel(signed)
+    assert chain.consumed(signed.order_hash) == 0
+
+
 def test_contract_rejects_a_close_operation_signed_by_a_non_owner(
     poco: pc.PocoDeployment, workerpool: str, chain_snapshot: AnvilNode
 ) -> None:

@@ -301,9 +301,8 @@ def test_chain_outage_is_500_retry_later(
 ) -> None:
     from bot.sandbox.market_server import MarketServerConfig
     from bot.sandbox.market_server._chain import Web3ChainReader
-    from bot.sandbox.poco import hub_abi
 
-    chain = _FlakyChain(Web3ChainReader(poco.rpc_url, poco.hub, hub_abi()))
+    chain = _FlakyChain(Web3ChainReader(poco.rpc_url, poco.hub))
     config = MarketServerConfig(chain_id=poco.chain_id, rpc_url=poco.rpc_url, hub=poco.hub)
     with MarketServer(config, chain=chain) as server:  # type: ignore[arg-type]
         chain.down = True

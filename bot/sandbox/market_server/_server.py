@@ -47,9 +47,7 @@ class MarketServer:
     def __init__(self, config: MarketServerConfig, chain: ChainReader | None = None) -> None:
         self.config = config
         if chain is None:
-            from bot.sandbox.poco import hub_abi
-
-            chain = Web3ChainReader(config.rpc_url, config.hub, hub_abi())
+            chain = Web3ChainReader(config.rpc_url, config.hub)
         self.chain = chain
         self.storage = Storage(config.db_path)
         self.market = Marketplace(config, self.storage, chain)

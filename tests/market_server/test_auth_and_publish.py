@@ -20,7 +20,7 @@ from tests.market_server.helpers import (
 )
 from tests.plugins.chain import OWNER_KEY, OWNER_STAKE_NRLC, STRANGER_KEY
 
-pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("chain")]
+pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("market-auth")]
 
 OWNER = to_checksum_address(address_of(OWNER_KEY))
 

@@ -12,7 +12,7 @@ from bot.signing import address_of
 from tests.market_server.helpers import make_order, publish
 from tests.plugins.chain import OWNER_KEY, REQUESTER_KEY
 
-pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("chain")]
+pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("market-book")]
 
 REQUESTER = to_checksum_address(address_of(REQUESTER_KEY))
 

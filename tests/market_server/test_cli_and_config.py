@@ -119,7 +119,6 @@ def test_cli_refuses_a_bad_faults_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.chain
-@pytest.mark.xdist_group("chain")
 def test_cli_serves_until_terminated(poco: PocoDeployment, tmp_path: Path) -> None:
     port = free_port()
     db = tmp_path / "market.sqlite"

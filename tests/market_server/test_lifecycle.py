@@ -38,7 +38,7 @@ from tests.plugins.chain import (
     STRANGER_KEY,
 )
 
-pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("chain")]
+pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("market-lifecycle")]
 
 OWNER = to_checksum_address(address_of(OWNER_KEY))
 REQUESTER = to_checksum_address(address_of(REQUESTER_KEY))

@@ -10,7 +10,7 @@ from bot.sandbox.poco import PocoDeployment
 from tests.market_server.helpers import make_order, publish
 from tests.plugins.chain import OWNER_KEY
 
-pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("chain")]
+pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("market-faults")]
 
 
 def _get(

@@ -29,7 +29,7 @@ from bot.signing import hash_order, random_salt
 from tests.market_server.helpers import consumed
 from tests.plugins.chain import OWNER_KEY
 
-pytestmark = [pytest.mark.sdk, pytest.mark.chain, pytest.mark.xdist_group("chain")]
+pytestmark = [pytest.mark.sdk, pytest.mark.chain, pytest.mark.xdist_group("market-sdk")]
 
 SCRIPT = Path(__file__).with_name("sdk_market.mjs")
 NODE_MODULES = repo_root() / ".cache" / "npm" / "node_modules"

@@ -366,7 +366,7 @@ class FakeMarket:
         if open_count >= self.max_open:
             return _err(
                 403,
-                f"maximum of {self.max_open} published open workerpoolorder has been reached "
+                f"maximun of {self.max_open} published open workerpoolorder has been reached "
                 f"for wallet {caller}",
             )
         signed = SignedWorkerpoolOrder(order=order, sign=o["sign"], order_hash=h)

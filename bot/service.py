@@ -125,12 +125,19 @@ def _hex(secret: Any) -> str:
     return "0x" + bytes(secret.reveal()).hex()
 
 
-def build_runtime(config: BotConfig, *, live: bool, need_owner_key: bool | None = None) -> Runtime:
+def build_runtime(
+    config: BotConfig,
+    *,
+    live: bool,
+    need_owner_key: bool | None = None,
+    market_budget: Any = None,
+) -> Runtime:
     """Build the live adapters from ``config``.
 
     The owner key is required when acting (``live``); in dry-run it is used if available (to
     check ownership), otherwise the bot runs without a signer. The gas wallet is required in
-    live mode when cancels are relayed.
+    live mode when cancels are relayed. ``market_budget`` replaces the marketplace client's
+    request budget (a ``RateBudget``; default 90 requests/minute, burst 10).
     """
     from bot.adapters.chain import ChainSettings, Web3Chain
     from bot.adapters.chain_wallet import FeePolicy
@@ -172,6 +179,7 @@ def build_runtime(config: BotConfig, *, live: bool, need_owner_key: bool | None 
         signer=signer,
         stake_of=lambda account: chain.stake(account).free,
         consumed_of=chain.consumed,
+        budget=market_budget,
     )
     closers: list[Callable[[], None]] = [market.close]
     metrics = None

@@ -161,7 +161,11 @@ def stack(poco, workerpool, market_server, tmp_path, monkeypatch) -> Iterator[St
 
 
 def _service(stack: Stack, *, live: bool = True) -> PricebotService:
-    runtime = build_runtime(load_config(stack.config_path), live=live)
+    from bot.adapters.rate_budget import RateBudget
+
+    # The production budget (90/min) would make these tests sleep; the local market allows more.
+    budget = RateBudget(per_minute=6000, burst=200)
+    runtime = build_runtime(load_config(stack.config_path), live=live, market_budget=budget)
     return PricebotService(runtime, seed=1)
 
 
@@ -322,6 +326,10 @@ def test_run_live_stops_cleanly_on_sigterm_and_applies_on_exit(stack):
     import time
 
     stack.publish_rival(RIVAL_PRICE)
+    # One tick is enough here; a 1 s period would only spend the request budget.
+    text = stack.config_path.read_text()
+    text = text.replace("sample_seconds = 1", "sample_seconds = 60")
+    stack.config_path.write_text(text.replace("reprice_seconds = 1", "reprice_seconds = 60"))
     env = {**os.environ, **stack.env}
     pricebot = Path(sys.executable).parent / "pricebot"
     proc = subprocess.Popen(

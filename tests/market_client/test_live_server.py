@@ -216,6 +216,7 @@ def test_reads_categories_request_orders_and_deals(
     assert client.deals(workerpool) == []
 
 
+@pytest.mark.slow
 def test_pagination_over_more_than_a_thousand_orders(
     owner: LocalKeySigner,
     network: Network,

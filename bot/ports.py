@@ -17,6 +17,7 @@ from bot.model import (
     Category,
     ChainOrderStatus,
     Deal,
+    OwnOrder,
     PoolUtilization,
     RequestOrderView,
     SignedWorkerpoolOrder,
@@ -32,6 +33,7 @@ __all__ = [
     "Journal",
     "MarketReader",
     "MarketWriter",
+    "OwnOrdersReader",
     "PoolMetrics",
     "Signer",
 ]
@@ -88,6 +90,14 @@ class MarketReader(Protocol):
         ...
 
     def deals(self, workerpool: str, since: float | None = None) -> list[Deal]: ...
+
+
+@runtime_checkable
+class OwnOrdersReader(Protocol):
+    """Optional reader extension: our listed orders with their full signed form (restricted ones
+    included), so reconcile can cancel a stray order on chain without having journalled it."""
+
+    def our_orders(self, workerpool: str) -> list[OwnOrder]: ...
 
 
 @runtime_checkable

@@ -17,8 +17,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-
 from bot.signing import GATEWAY_CHALLENGE_PREFIX, gateway_challenge_hash, recover_signer
 
 from . import _validate as v
@@ -660,6 +658,3 @@ class Marketplace:
                 "blockTimestamp": _iso(float(ts)),
             }
         )
-
-    def checksummed(self, address: str) -> str:
-        return str(to_checksum_address(address))

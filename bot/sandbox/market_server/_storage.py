@@ -189,15 +189,6 @@ class Storage:
                 (address.lower(), hash_, value),
             )
 
-    def take_challenge(self, address: str, hash_: str) -> str | None:
-        """Return the challenge value for (address, hash) and delete it: one use only."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT value FROM challenges WHERE address = ? AND hash = ?",
-                (address.lower(), hash_.lower()),
-            ).fetchone()
-            return None if row is None else str(row[0])
-
     def delete_challenge(self, address: str, hash_: str) -> bool:
         with self._lock:
             cur = self._conn.execute(

@@ -8,9 +8,10 @@ import httpx
 import pytest
 from eth_utils.address import to_checksum_address
 
+from bot.model import WorkerpoolOrder
 from bot.sandbox.market_server import MarketServer
 from bot.sandbox.poco import PocoDeployment
-from bot.signing import address_of, gateway_challenge_hash
+from bot.signing import address_of, gateway_challenge_hash, random_salt, sign_order
 from tests.market_server.helpers import (
     auth_header,
     cancel_on_chain,
@@ -313,3 +314,31 @@ def test_chain_outage_is_500_retry_later(
         assert (
             publish(server, OWNER_KEY, make_order(poco, workerpool, OWNER_KEY)).status_code == 200
         )
+
+
+def test_production_bellecour_domain(relocated_poco: object) -> None:
+    """On anvil --chain-id 134 with the hub at Bellecour's address, an order signed for the
+    production network (bot.networks.BELLECOUR) is accepted: the server hashes with the hub's
+    real domain, exactly as the hosted marketplace does."""
+    from bot.networks import BELLECOUR
+    from bot.sandbox.market_server import MarketServerConfig
+
+    world = relocated_poco(134)  # type: ignore[operator]
+    dep = world.poco
+    assert dep.hub == BELLECOUR.hub
+    config = MarketServerConfig(chain_id=134, rpc_url=dep.rpc_url, hub=dep.hub)
+    with MarketServer(config) as server:
+        order = WorkerpoolOrder(
+            workerpool=world.workerpool,
+            workerpoolprice=1_000,
+            volume=2,
+            tag="0x" + "0" * 64,
+            category=0,
+            trust=0,
+            salt=random_salt(),
+        )
+        signed = sign_order(BELLECOUR, order, OWNER_KEY)
+        got = publish(server, OWNER_KEY, signed)
+        assert got.status_code == 200, got.text
+        assert got.json()["published"]["orderHash"] == signed.order_hash
+        assert server.get("/challenge", address=OWNER).json()["data"]["domain"]["chainId"] == "134"

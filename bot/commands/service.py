@@ -249,13 +249,23 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Kill switch: unpublish all our orders; with --cancel close every valid one on chain."""
         from bot.cycle import CycleState
+        from bot.journal import SqliteJournal, journal_path
         from bot.service import build_runtime, withdraw
 
         _setup_logging(False)
         cfg = _load(config)
         runtime = build_runtime(cfg, live=not dry_run, need_owner_key=True)
         try:
-            state = CycleState.restore(runtime.journal)
+            live_path = journal_path(cfg.service.journal_dir, live=True)
+            if dry_run and live_path.exists():
+                # The preview must see the orders the live bot journalled, not the dry-run file's.
+                live_journal = SqliteJournal(live_path)
+                try:
+                    state = CycleState.restore(live_journal)
+                finally:
+                    live_journal.close()
+            else:
+                state = CycleState.restore(runtime.journal)
             report = withdraw(runtime.ports, cfg.workerpool, state, runtime.executor, cancel=cancel)
             for step in report.steps:
                 typer.echo(f"{step.kind} {step.order_hash} -> {step.outcome} {step.detail}")

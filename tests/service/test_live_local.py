@@ -232,9 +232,18 @@ def test_withdraw_cancel_leaves_zero_valid_orders(stack):
         service.runtime.close()
     known = stack.journal_orders()
     assert known
+    listed = stack.our_listed()
+    preview = CliRunner().invoke(
+        app, ["withdraw", "--config", str(stack.config_path), "--cancel", "--dry-run"]
+    )
+    assert preview.exit_code == 0, preview.output
+    assert "dry-run" in preview.output
+    chain = stack.chain()
+    valid = [s for s in known if chain.consumed(s.order_hash) < s.order.volume]
+    assert preview.output.count("cancel 0x") == len(valid) >= 1
+    assert [o.order_hash for o in stack.our_listed()] == [o.order_hash for o in listed]
     result = CliRunner().invoke(app, ["withdraw", "--config", str(stack.config_path), "--cancel"])
     assert result.exit_code == 0, result.output
-    chain = stack.chain()
     assert all(chain.consumed(s.order_hash) == s.order.volume for s in known)
     assert stack.our_listed() == []
 

@@ -1,0 +1,75 @@
+"""Service commands fail early and clearly on bad input, before touching any network."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import EXIT_CONFIG, exit_code_for
+from bot.errors import ConfigError
+from tests.service.fakes import NETWORK, POOL
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "bot.toml"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            network = "local"
+            chain_id = {NETWORK.chain_id}
+            hub = "{NETWORK.hub}"
+            workerpool = "{POOL}"
+            [endpoints]
+            rpc_urls = ["http://127.0.0.1:9"]
+            [[offers]]
+            category = 0
+            [service]
+            journal_dir = "{tmp_path / "state"}"
+            """
+        )
+    )
+    return path
+
+
+def test_live_without_the_owner_key_is_a_config_error(config, monkeypatch):
+    from bot.config import load_config
+    from bot.service import build_runtime
+
+    monkeypatch.delenv("PRICEBOT_PRIVATE_KEY", raising=False)
+    with pytest.raises(ConfigError, match="PRICEBOT_PRIVATE_KEY") as info:
+        build_runtime(load_config(config), live=True)
+    assert exit_code_for(info.value) == EXIT_CONFIG
+
+
+def test_live_without_the_gas_wallet_is_a_config_error(config, monkeypatch):
+    from bot.config import load_config
+    from bot.service import build_runtime
+
+    monkeypatch.setenv(
+        "PRICEBOT_PRIVATE_KEY", "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+    )
+    monkeypatch.delenv("PRICEBOT_GAS_PRIVATE_KEY", raising=False)
+    with pytest.raises(ConfigError, match="PRICEBOT_GAS_PRIVATE_KEY"):
+        build_runtime(load_config(config), live=True)
+
+
+@pytest.mark.parametrize("command", ["run", "once", "status", "withdraw", "record"])
+def test_missing_config_file_names_it(command, tmp_path):
+    from bot.cli import app
+
+    missing = tmp_path / "nope.toml"
+    result = CliRunner().invoke(app, [command, "--config", str(missing)])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ConfigError) or "nope.toml" in result.output
+    assert "nope.toml" in str(result.exception) + result.output
+
+
+def test_live_cannot_come_from_the_config(config):
+    from bot.config import load_config
+
+    config.write_text(config.read_text() + "\nlive = true\n")
+    with pytest.raises(ConfigError, match="--live"):
+        load_config(config)

@@ -190,8 +190,14 @@ def render_config(
 # --- agents ---------------------------------------------------------------------------------------
 
 
-def _agents(spec: WorldSpec, pools: list[str], origin: float) -> tuple[list[Any], list[Any]]:
-    """Four competitor behaviours and two requester populations, priced around 0.01-0.05 RLC."""
+def _agents(
+    spec: WorldSpec, pools: list[str], ours: str, origin: float
+) -> tuple[list[Any], list[Any]]:
+    """Four competitor behaviours and three requester populations, around 0.01-0.05 RLC.
+
+    Takers and capped requesters shop for the cheapest order; captive requesters name our pool
+    (as iExec's own dApp SDKs name theirs) and buy from it whenever its price is within their cap.
+    """
     m = RLC // 1000  # 1 mRLC = 0.001 RLC
     competitors: list[Any] = []
     if spec.competitors:
@@ -243,6 +249,17 @@ def _agents(spec: WorldSpec, pools: list[str], origin: float) -> tuple[list[Any]
                 rate_per_min=spec.demand_per_min * 0.4,
                 max_price=PriceDist(kind="choice", values=(20 * m, 35 * m, 60 * m)),
                 volume=IntDist(1, 1),
+                patience_s=30.0,
+                origin=origin,
+            ),
+            RequesterModel(
+                name="captive",
+                kind="captive",
+                category=0,
+                rate_per_min=spec.demand_per_min * 0.25,
+                max_price=PriceDist(kind="choice", values=(30 * m, 50 * m)),
+                volume=IntDist(1, 1),
+                target_pool=ours,
                 patience_s=30.0,
                 origin=origin,
             ),
@@ -421,7 +438,7 @@ class Sandbox:
 
         market = MarketHttp(market_url, dep.chain_id)
         self._stack.callback(market.close)
-        comp_models, req_models = _agents(spec, pools, now())
+        comp_models, req_models = _agents(spec, pools, workerpool, now())
         rng = random.Random(spec.seed)
         competitors = [
             Competitor(
@@ -434,10 +451,10 @@ class Sandbox:
         requesters = [
             Requester(
                 model=model,
-                wallet=Wallet(key, f"10.0.2.{i + 1}"),
+                wallet=Wallet(REQUESTER_KEYS[i % len(REQUESTER_KEYS)], f"10.0.2.{i + 1}"),
                 rng=random.Random(rng.getrandbits(64)),
             )
-            for i, (model, key) in enumerate(zip(req_models, REQUESTER_KEYS, strict=False))
+            for i, model in enumerate(req_models)
         ]
         driver = AgentsDriver(
             deployment=dep,

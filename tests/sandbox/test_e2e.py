@@ -46,6 +46,12 @@ def quiet_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield sandbox
 
 
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    output: str
+
+
 @dataclass
 class Bot:
     """One bot identity on the sandbox: its config (own journal) and CLI helpers."""
@@ -55,23 +61,26 @@ class Bot:
     journal_dir: Path
     log: Path
 
-    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args, "--config", str(self.config)],
-            env={**os.environ, **self.info.bot_env()},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+    def cli(self, *args: str) -> CliResult:
+        """Run a ``pricebot`` command in this process (the CLI code, without the interpreter
+        start-up); only ``run``, which the tests kill, gets a process of its own."""
+        from typer.testing import CliRunner
+
+        from bot.cli import app
+
+        result = CliRunner().invoke(
+            app, [*args, "--config", str(self.config)], env=self.info.bot_env()
         )
+        output = result.output
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            output += f"\n{type(result.exception).__name__}: {result.exception}"
         with self.log.open("a") as f:
-            f.write(f"$ pricebot {' '.join(args)} -> {result.returncode}\n")
-            f.write(result.stdout + result.stderr)
-        return result
+            f.write(f"$ pricebot {' '.join(args)} -> {result.exit_code}\n{output}")
+        return CliResult(result.exit_code, output)
 
     def once(self) -> None:
         result = self.cli("once", "--live")
-        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.returncode == 0, result.output
 
     def start(self) -> subprocess.Popen[bytes]:
         out = self.log.open("ab")
@@ -306,7 +315,7 @@ def test_withdraw_cancel_leaves_zero_valid_orders_on_chain(quiet_world: Sandbox,
     assert _valid(info, journal)  # something to withdraw
 
     result = bot.cli("withdraw", "--cancel")
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, result.output
 
     assert _valid(info, bot.journal_orders()) == {}
     assert _ours(info) == []

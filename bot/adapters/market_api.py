@@ -102,6 +102,7 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_PAGE_SIZE = 1000  # the API's maximum: fewest requests out of the budget
 DEFAULT_MAX_PAGES = 50
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+DEFAULT_REQUEST_DEADLINE = 60.0  # whole exchange, on top of httpx's per-phase timeouts
 MAX_RETRY_AFTER = 3600.0
 MAX_JSON_DEPTH = 32  # the API's answers nest 4 deep
 
@@ -246,6 +247,11 @@ class _OrderHasher:
         return "0x" + keccak(self._prefix + keccak(struct)).hex()
 
 
+def _check_count(name: str, value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise InputError(name, "must be a non-negative integer", value)
+
+
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 
@@ -318,6 +324,7 @@ class MarketApiClient:
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_PAGES,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         stake_of: StakeOf | None = None,
         consumed_of: ConsumedOf | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -346,6 +353,7 @@ class MarketApiClient:
         self._page_size = page_size
         self._max_pages = max_pages
         self._max_body = max_body_bytes
+        self._deadline = request_deadline
         self._stake_of = stake_of
         self._consumed_of = consumed_of
         self._sleep = sleep
@@ -400,9 +408,10 @@ class MarketApiClient:
         self._budget.acquire()
         self.stats.requests += 1
         query: dict[str, str | int] = {"chainId": self.chain_id, **(params or {})}
+        started = time.monotonic()
         try:
             with self._http.stream(method, path, params=query, json=body, headers=headers) as resp:
-                raw = self._read_limited(resp, where)
+                raw = self._read_limited(resp, where, started)
                 status = resp.status_code
                 retry_after = resp.headers.get("retry-after")
         except httpx.UnsupportedProtocol as exc:
@@ -432,13 +441,17 @@ class MarketApiClient:
             raise MalformedResponse(where, "expected a JSON object with ok: true")
         return payload
 
-    def _read_limited(self, resp: httpx.Response, where: str) -> bytes:
+    def _read_limited(self, resp: httpx.Response, where: str, started: float) -> bytes:
+        """Read the body, refusing one too big or too slow (httpx's read timeout is per chunk,
+        so a server dripping a byte every few seconds would otherwise hold a cycle forever)."""
         chunks: list[bytes] = []
         size = 0
         for chunk in resp.iter_bytes():
             size += len(chunk)
             if size > self._max_body:
                 raise MalformedResponse(where, f"body larger than {self._max_body} bytes")
+            if time.monotonic() - started > self._deadline:
+                raise TransientError(f"{where}: timed out (answer took over {self._deadline:g}s)")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -562,10 +575,7 @@ class MarketApiClient:
             ("min_tag", q.min_tag),
             ("max_tag", q.max_tag),
         ):
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 0
-            ):
-                raise InputError(f"query.{name}", "must be a non-negative integer", value)
+            _check_count(f"query.{name}", value)
         return BookQuery(
             category=q.category,
             min_tag=q.min_tag,
@@ -660,6 +670,12 @@ class MarketApiClient:
         (restrict in {0x0, pool}, market-api.md 4.5), so one query sees all our demand.
         """
         pool = None if workerpool is None else norm_address(workerpool, "workerpool")
+        for name, value in (
+            ("category", category),
+            ("min_volume", min_volume),
+            ("max_trust", max_trust),
+        ):
+            _check_count(name, value)
         params: dict[str, str | int] = {}
         if category is not None:
             params["category"] = category
@@ -772,6 +788,28 @@ class MarketApiClient:
         auth = self._authorization()
         return self._send(method, path, body=body, headers={"authorization": auth})
 
+    def _write(
+        self, method: str, body: dict[str, Any], *, idempotent: bool = True
+    ) -> dict[str, Any]:
+        """One authenticated write, retried; a refused challenge is tried once more.
+
+        The API hands out the same unused challenge until it is spent, so another process
+        writing with this wallet (an operator running the SDK by hand) can spend ours between
+        our GET /challenge and our write: 403 ``invalid authorization``. Authorization is
+        checked before anything else, so asking again is safe even for unpublish_last.
+        """
+
+        def attempt() -> dict[str, Any]:
+            return self._authed(method, "/workerpoolorders", body)
+
+        try:
+            return self._retrying(attempt, idempotent=idempotent)
+        except RejectedError as exc:
+            if exc.status != 403 or exc.server_message.lower() != "invalid authorization":
+                raise
+            log.warning("market: %s refused its challenge; asking a fresh one once", method)
+            return self._retrying(attempt, idempotent=idempotent)
+
     def check_publishable(self, signed: SignedWorkerpoolOrder) -> None:
         """Refuse, before any request, an order the marketplace is bound to reject."""
         o = signed.order
@@ -824,9 +862,7 @@ class MarketApiClient:
         where = "POST /workerpoolorders"
         with self._write_lock:
             try:
-                payload = self._retrying(
-                    lambda: self._authed("POST", "/workerpoolorders", {"order": order})
-                )
+                payload = self._write("POST", {"order": order})
             except RejectedError as exc:
                 if ALREADY_PUBLISHED in exc.server_message.lower():
                     return self._confirm_open(signed, exc)
@@ -870,7 +906,7 @@ class MarketApiClient:
         body = {"target": "unpublish_orderHash", "orderHash": h}
         with self._write_lock:
             try:
-                payload = self._retrying(lambda: self._authed("PUT", "/workerpoolorders", body))
+                payload = self._write("PUT", body)
             except RejectedError as exc:
                 if self._nothing_to_unpublish(exc):
                     rec = self._order_record(h)
@@ -891,9 +927,7 @@ class MarketApiClient:
         body = {"target": "unpublish_last", "workerpool": pool}
         with self._write_lock:
             try:
-                payload = self._retrying(
-                    lambda: self._authed("PUT", "/workerpoolorders", body), idempotent=False
-                )
+                payload = self._write("PUT", body, idempotent=False)
             except RejectedError as exc:
                 if "no open workerpoolorder" in exc.server_message.lower():
                     return None
@@ -910,7 +944,7 @@ class MarketApiClient:
         body = {"target": "unpublish_all", "workerpool": pool}
         with self._write_lock:
             try:
-                payload = self._retrying(lambda: self._authed("PUT", "/workerpoolorders", body))
+                payload = self._write("PUT", body)
             except RejectedError as exc:
                 if "no open workerpoolorder" in exc.server_message.lower():
                     return []

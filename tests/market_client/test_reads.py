@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from bot.adapters.market_api import MarketApiClient, RequestNotSent
+from bot.adapters.market_api import MarketApiClient, RequestNotSent, RetryPolicy
 from bot.adapters.rate_budget import RateBudget
 from bot.errors import (
     InputError,
@@ -19,7 +19,7 @@ from bot.errors import (
     TransientError,
 )
 from bot.model import MarketStatus
-from bot.ports import BookQuery, MarketReader
+from bot.ports import BookQuery, MarketReader, OwnOrdersReader
 from tests.market_client.fakes import (
     CHAIN_ID,
     OTHER_POOL,
@@ -44,6 +44,22 @@ def query_of(request: httpx.Request) -> dict[str, str]:
 
 def test_client_implements_the_reader_port(client: MarketApiClient) -> None:
     assert isinstance(client, MarketReader)
+    assert isinstance(client, OwnOrdersReader)
+
+
+def test_a_slow_drip_answer_hits_the_whole_request_deadline(market: FakeMarket) -> None:
+    market.add(make_listed(price=1))
+    with (
+        MarketApiClient(
+            "http://market.test",
+            CHAIN_ID,
+            transport=market.transport(),
+            request_deadline=0.0,
+            retry=RetryPolicy(attempts=1),
+        ) as c,
+        pytest.raises(TransientError, match="answer took over 0s"),
+    ):
+        c.workerpool_orders(PUBLIC)
 
 
 def test_every_filter_is_sent_as_the_api_names_it(

@@ -252,7 +252,6 @@ def test_a_publish_hashed_differently_by_the_server_is_a_network_mismatch(
         "maximum of 50 published open workerpoolorder has been reached for wallet 0xabc",
         "workerpool owner's stake is too low to cover required workerpool lock",
         "only order signer 0x1 can publish an order",
-        "invalid authorization",
     ],
 )
 def test_business_errors_are_rejected_once_with_the_server_message(
@@ -445,3 +444,16 @@ def test_two_writes_sharing_one_challenge_collide(client: MarketApiClient) -> No
     client._send("POST", "/workerpoolorders", body=for_a, headers={"authorization": first})
     with pytest.raises(RejectedError, match="invalid authorization"):
         client._send("POST", "/workerpoolorders", body=for_b, headers={"authorization": second})
+
+
+def test_a_spent_challenge_is_replaced_once(client: MarketApiClient, market: FakeMarket) -> None:
+    """Another process with this wallet spent our challenge: one fresh try, then give up."""
+    refused = respond(403, {"ok": False, "error": "invalid authorization"})
+    market.fail("POST", "/workerpoolorders", refused)
+    signed = make_order()
+    assert client.publish(signed) == signed.order_hash
+    assert market.calls("POST", "/workerpoolorders") == 2
+    market.fail("POST", "/workerpoolorders", refused, refused)
+    with pytest.raises(RejectedError, match="invalid authorization"):
+        client.publish(make_order())
+    assert market.calls("POST", "/workerpoolorders") == 4

@@ -294,3 +294,24 @@ def test_request_book_sorted_by_max_price_and_pool_restriction(
     apps = market_server.get("/apporders", app=app).json()
     assert apps["count"] == 1
     assert market_server.get("/apporders").json()["error"] == "app or appOwner is required"
+
+
+def test_database_file_survives_restarts_but_not_a_new_chain(
+    market_server_factory: Any, poco: PocoDeployment, workerpool: str, tmp_path: Any
+) -> None:
+    from bot.sandbox.market_server._storage import Storage
+
+    db = str(tmp_path / "market.sqlite")
+    first = market_server_factory(db_path=db)
+    signed = make_order(poco, workerpool, OWNER_KEY)
+    assert publish(first, OWNER_KEY, signed).status_code == 200
+    first.close()
+    again = market_server_factory(db_path=db)
+    assert _status(again, signed.order_hash)["status"] == "open"  # same chain: kept
+    again.close()
+    tamper = Storage(db)
+    tamper.set_meta("chain_identity", f"{poco.chain_id}:{poco.hub}:0x" + "de" * 32)
+    tamper.close()
+    fresh = market_server_factory(db_path=db)  # "another genesis": wiped and re-indexed
+    assert _status(fresh, signed.order_hash)["error"] == "workerpoolorder not found"
+    assert fresh.get("/categories").json()["count"] == 5

@@ -89,6 +89,8 @@ class ChainReader(Protocol):
 
     def block_timestamp(self, block: int) -> int: ...
 
+    def block_hash(self, block: int) -> str: ...
+
     def owner(self, kind: ResourceKind, resource: str) -> str | None:
         """Checksummed owner, or None when the resource is not in its registry."""
         ...
@@ -209,6 +211,12 @@ class Web3ChainReader:
                 raise ChainUnavailable(f"block {block} not found")
             self._timestamps[block] = int(str(got["timestamp"]), 16)
         return self._timestamps[block]
+
+    def block_hash(self, block: int) -> str:
+        got = self._rpc("eth_getBlockByNumber", [hex(block), False])
+        if not got:
+            raise ChainUnavailable(f"block {block} not found")
+        return str(got["hash"]).lower()
 
     def owner(self, kind: ResourceKind, resource: str) -> str | None:
         addr = to_checksum_address(resource)

@@ -32,6 +32,7 @@ __all__ = ["MarketServer"]
 
 _log = logging.getLogger(__name__)
 START_TIMEOUT_S = 10.0
+_IDENTITY = "chain_identity"
 
 
 def _free_port(host: str) -> int:
@@ -84,21 +85,33 @@ class MarketServer:
         return uvicorn.Server(cfg)
 
     def check_chain(self) -> None:
-        """Fail fast, naming the flag, when the RPC or hub is not the chain we claim to serve."""
+        """Fail fast, naming the flag, when the RPC or hub is not the chain we claim to serve.
+
+        A database file kept from another chain (a restarted anvil has a new genesis) is wiped
+        and re-indexed rather than serving orders that chain never saw.
+        """
         try:
             domain = self.chain.domain()
+            if domain.chain_id != self.config.chain_id:
+                raise NetworkMismatch(
+                    f"chain_id: the hub's EIP-712 domain is for chain {domain.chain_id}, "
+                    f"not {self.config.chain_id}"
+                )
+            if domain.verifying_contract.lower() != self.config.hub:
+                raise NetworkMismatch(f"hub: domain() names {domain.verifying_contract}")
+            identity = f"{domain.chain_id}:{self.config.hub}:{self.chain.block_hash(0)}"
+            stored = self.storage.get_meta(_IDENTITY)
+            if stored is not None and stored != identity:
+                _log.warning(
+                    "database %s was built on another chain: re-indexing", self.config.db_path
+                )
+                self.watcher.reset(self.storage.clear, self.config.from_block)
+            self.storage.set_meta(_IDENTITY, identity)
             self.watcher.sync()
         except ChainUnavailable as exc:
             raise ConfigError(
                 f"cannot read PoCo at {self.config.rpc_url} (hub {self.config.hub}): {exc}"
             ) from exc
-        if domain.chain_id != self.config.chain_id:
-            raise NetworkMismatch(
-                f"chain_id: the hub's EIP-712 domain is for chain {domain.chain_id}, "
-                f"not {self.config.chain_id}"
-            )
-        if domain.verifying_contract.lower() != self.config.hub:
-            raise NetworkMismatch(f"hub: domain() names {domain.verifying_contract}")
 
     def start(self) -> MarketServer:
         """Index the chain once, then serve in a background thread; return when it answers."""
@@ -179,7 +192,14 @@ class MarketServer:
         self.faults.set(self.config.faults)
         self.limiter.configure(self.config.rate_limit_max, self.config.rate_limit_period)
         self.market.max_open_orders = self.config.max_open_orders
-        return self.watcher.reset(self.storage.clear, self.config.from_block)
+        identity = self.storage.get_meta(_IDENTITY)
+
+        def clear() -> None:
+            self.storage.clear()
+            if identity is not None:
+                self.storage.set_meta(_IDENTITY, identity)
+
+        return self.watcher.reset(clear, self.config.from_block)
 
     def reset_rate_limit(self) -> None:
         self.limiter.reset()

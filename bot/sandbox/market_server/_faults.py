@@ -36,7 +36,7 @@ class RouteFault(BaseModel):
 class FaultConfig(BaseModel):
     """All injected faults.
 
-    ``burst_429`` answers the next N requests (faulted routes only, all clients) with 429 and
+    ``burst_429`` answers the next N requests (any route, any client) with 429 and
     ``Retry-After: retry_after``; the count goes down as they are served.
     """
 

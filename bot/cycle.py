@@ -29,7 +29,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.errors import StrategyError
+from bot.errors import OwnershipError, StrategyError
 from bot.executor import CapLimits, ExecutionReport, Executor, RetryPolicy
 from bot.journal import MemoryJournal
 from bot.model import Action, Keep, OwnOrder, Publish
@@ -143,6 +143,14 @@ def run_cycle(
 
     snapshot = sample_snapshot(ports, settings, state.sampler)
     at = float(snapshot.at)
+    owner = state.sampler.owner
+    signer = ports.signer
+    if settings.live and signer is not None and owner not in (None, signer.address.lower()):
+        # The owner is read every tick anyway (for the stake): stop now, not at the next write.
+        raise OwnershipError(
+            f"workerpool {settings.workerpool} is now owned by {owner}, not by the loaded "
+            f"key {signer.address.lower()}: stopping"
+        )
     if settings.record_snapshots and not isinstance(ports.journal, MemoryJournal):
         from bot.snapshot_codec import snapshot_to_payload
 

@@ -251,3 +251,21 @@ def test_secrets_never_reach_the_logs(caplog, tmp_path):
     raw = (tmp_path / "j.sqlite").read_bytes()
     assert OWNER_KEY[2:].encode() not in raw
     journal.close()
+
+
+def test_owner_change_stops_the_cycle_even_without_writes():
+    import pytest
+
+    from bot.errors import OwnershipError
+    from tests.service.fakes import RIVAL
+
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    calls = list(world.calls)
+    world.owner = RIVAL
+    world.clock.t += 60
+    with pytest.raises(OwnershipError, match="now owned by"):
+        cycle.tick()
+    assert world.calls == calls

@@ -153,7 +153,7 @@ def test_orders_cross_between_the_sdk_and_our_client(
 
         # the SDK unpublishes the order our client published (same owner wallet)
         gone = sdk(action="unpublish", orderHash=ours.order_hash)
-        assert gone["unpublished"] in (ours.order_hash, [ours.order_hash])
+        assert gone["unpublished"] == ours.order_hash  # the SDK returns unpublished[0]
         assert client.workerpool_order(ours.order_hash) is None
         assert consumed(poco, ours.order_hash) == 0  # unpublished, still valid on chain
 
@@ -165,3 +165,12 @@ def test_orders_cross_between_the_sdk_and_our_client(
         assert after is not None and after.status == MarketStatus.CANCELED
         book = sdk(action="orderbook", workerpool=workerpool, category=0)
         assert book == {"count": 0, "orders": []}
+
+        # unpublish all: every open order of this pool signed by the caller
+        first = sdk(action="publish", workerpool=workerpool, price=5, volume=1, category=1)
+        second = sdk(action="publish", workerpool=workerpool, price=6, volume=1, category=1)
+        everything = sdk(action="unpublishAll", workerpool=workerpool)
+        assert sorted(everything["unpublished"]) == sorted(
+            [first["orderHash"], second["orderHash"]]
+        )
+        assert client.workerpool_orders(BookQuery(workerpool=workerpool)) == []

@@ -430,7 +430,11 @@ class PricebotService:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 previous[sig] = signal.signal(sig, on_signal)
         try:
-            self.start()
+            try:
+                self.start()
+            except OwnershipError as exc:
+                self.fatal = exc  # no on_exit writes with a key that does not own the pool
+                raise
             while not self.stopped.wait(timeout=1.0):
                 pass
         finally:

@@ -212,3 +212,13 @@ def test_on_exit_failure_is_reported_not_raised(tmp_path, caplog):
         assert svc.stop() is None
     svc.runtime.close()
     assert any("pricebot withdraw" in r.getMessage() for r in caplog.records)
+
+
+def test_run_forever_with_an_owner_change_at_start_raises_and_writes_nothing(tmp_path):
+    world = FakeWorld()
+    world.owner = RIVAL
+    svc = make_service(tmp_path, world, on_exit="cancel")
+    with pytest.raises(OwnershipError):
+        svc.run_forever(install_signals=False)
+    assert world.calls == []
+    svc.runtime.close()

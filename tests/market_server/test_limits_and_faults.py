@@ -85,6 +85,13 @@ def test_error_rate_is_a_seeded_probability(market_server: MarketServer) -> None
     assert 200 in first and 500 in first
 
 
+def test_faults_can_target_some_clients_only(market_server: MarketServer) -> None:
+    market_server.set_faults({"routes": {"*": {"error_rate": 1.0}}, "clients": ["bot"]})
+    assert _get(market_server, ip="bot").status_code == 500
+    assert _get(market_server, ip="agent-7").status_code == 200
+    assert _get(market_server).status_code == 200
+
+
 def test_429_burst_with_retry_after(market_server: MarketServer) -> None:
     market_server.client.post("/_admin/faults", json={"burst_429": 2, "retry_after": 7})
     got = [_get(market_server) for _ in range(3)]

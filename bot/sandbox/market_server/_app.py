@@ -213,4 +213,4 @@ def build_app(
         ]
     app = Starlette(routes=routes)
     limited = RateLimitMiddleware(app, limiter, market.config.client_ip_header)
-    return FaultMiddleware(limited, faults)
+    return FaultMiddleware(limited, faults, market.config.client_ip_header)

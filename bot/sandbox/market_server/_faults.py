@@ -36,13 +36,16 @@ class RouteFault(BaseModel):
 class FaultConfig(BaseModel):
     """All injected faults.
 
-    ``burst_429`` answers the next N requests (any route, any client) with 429 and
-    ``Retry-After: retry_after``; the count goes down as they are served.
+    ``burst_429`` answers the next N requests (any route) with 429 and
+    ``Retry-After: retry_after``; the count goes down as they are served. ``clients``, when
+    not empty, limits every fault to those client keys (the rate limiter's: ``X-Real-IP`` by
+    default), so a test can hurt the bot and spare the simulated agents.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     routes: dict[str, RouteFault] = Field(default_factory=dict)
+    clients: list[str] = Field(default_factory=list)
     burst_429: int = Field(default=0, ge=0)
     retry_after: int = Field(default=1, ge=0, le=3600)
     seed: int = 0

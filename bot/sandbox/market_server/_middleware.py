@@ -188,9 +188,10 @@ class FaultState:
 
 
 class FaultMiddleware:
-    def __init__(self, app: ASGIApp, state: FaultState) -> None:
+    def __init__(self, app: ASGIApp, state: FaultState, header: str) -> None:
         self.app = app
         self.state = state
+        self.header = header
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -198,6 +199,9 @@ class FaultMiddleware:
             return
         key = route_key(scope["method"], scope["path"])
         cfg = self.state.config
+        if cfg.clients and client_key(scope, self.header) not in cfg.clients:
+            await self.app(scope, receive, send)
+            return
         fault = cfg.for_route(key)
         if cfg.burst_429 and self.state.take_burst():
             self.state.count("429")

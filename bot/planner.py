@@ -259,7 +259,9 @@ def _plan_slot(
             )
             new_volume = 0
     if new_volume > 0:
+        # never above the wanted price: orders left valid at or above it must stay dearer
         price = min((o.price for o in keep), default=p)
+        price = min(price, p)
         reason = q.reason or "strategy quote"
         if keep:
             reason = f"{reason}; top-up of {new_volume} at kept price {price}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -330,7 +331,7 @@ def test_nothing_changes_inside_the_deadband(case: tuple[Any, ...]) -> None:
                 }
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(scenarios())
 def test_each_order_gets_one_fate(case: tuple[Any, ...]) -> None:
     orders, quotes, cfg, free, gas = case
@@ -345,3 +346,49 @@ def test_each_order_gets_one_fate(case: tuple[Any, ...]) -> None:
         if not counts(o, wanted_price(o, quotes), cfg) and o.order_hash in cancelled:
             # only capacity/stake pressure may cancel an uncounted order; it never needs to
             pytest.fail("cancelled an order that does not count")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.integers(0, 4), st.integers(0, 3), st.integers(5, 60))
+def test_rails_then_plan_keep_pool_load_total_volume_and_stake(
+    case: tuple[Any, ...], registered: int, busy: int, max_volume: int
+) -> None:
+    """End to end: rails size the quotes, the planner orders the actions; every prefix that
+    publishes keeps the pool's shared load <= 1, our total valid volume <= rails.max_volume and
+    the stake within the free stake."""
+    from bot.capacity import LOAD_EPSILON
+    from bot.rails import apply_rails, order_load
+
+    orders, quotes, cfg, free, gas = case
+    cfg = dataclasses.replace(cfg, max_volume=max_volume)
+    offers = [offer(category=c, tag=t, task_seconds=600.0) for c, t in SLOTS]
+    s = snap(
+        own_orders=orders,
+        free_stake=free,
+        utilization=util(registered, min(busy, registered)),
+        offers=offers,
+    )
+    rails = apply_rails(quotes, s, offers, cfg)
+    assert rails.kill is None
+    p = plan(s, rails.quotes, cfg, gas, offers=offers)
+    by_key = {o.key: o for o in offers}
+    qs = list(rails.quotes)
+    valid: dict[str, tuple[OwnOrder, bool]] = {o.order_hash: (o, o.published) for o in orders}
+    for i, a in enumerate(p.actions):
+        if isinstance(a, Unpublish):
+            valid[a.order_hash] = (valid[a.order_hash][0], False)
+        elif isinstance(a, Cancel):
+            del valid[a.order_hash]
+        elif isinstance(a, Publish):
+            x = a.quote
+            new = own(f"new{i}", x.price, x.volume, category=x.category, tag=x.tag)
+            valid[new.order_hash] = (new, True)
+            live = [
+                o
+                for o, published in valid.values()
+                if published or counts(replace(o, published=False), wanted_price(o, qs), cfg)
+            ]
+            load = sum(order_load(o, by_key, s) for o in live)
+            assert load <= 1 + LOAD_EPSILON, (load, p.actions)
+            assert sum(o.remaining for o in live) <= max_volume
+            assert sum(required_stake(o.price, o.remaining) for o in live) <= free

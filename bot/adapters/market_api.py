@@ -105,6 +105,8 @@ DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_REQUEST_DEADLINE = 60.0  # whole exchange, on top of httpx's per-phase timeouts
 MAX_RETRY_AFTER = 3600.0
 MAX_JSON_DEPTH = 32  # the API's answers nest 4 deep
+EARLIEST_TIME = 1_483_228_800.0  # 2017-01-01, before any iExec marketplace
+FUTURE_SLACK = 86_400.0
 
 ALREADY_PUBLISHED = "order already published"
 
@@ -330,6 +332,7 @@ class MarketApiClient:
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
         write_lock: threading.Lock | None = None,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
@@ -357,6 +360,7 @@ class MarketApiClient:
         self._stake_of = stake_of
         self._consumed_of = consumed_of
         self._sleep = sleep
+        self._clock = clock
         self._write_lock = write_lock if write_lock is not None else threading.Lock()
         self.stats = ClientStats()
         self._http = httpx.Client(
@@ -531,9 +535,18 @@ class MarketApiClient:
             where, f"more than max_pages={self._max_pages} pages of {self._page_size}"
         )
 
+    def _time_problem(self, at: float) -> str | None:
+        """A time before iExec existed or more than a day ahead is a made-up record."""
+        if not EARLIEST_TIME <= at <= self._clock() + FUTURE_SLACK:
+            return f"time {at:.0f} is outside {EARLIEST_TIME}..now+{FUTURE_SLACK:.0f}s"
+        return None
+
     def _order_problem(self, rec: WireWorkerpoolOrderRecord) -> str | None:
         if rec.chainId != self.chain_id:
             return f"chainId {rec.chainId}, expected {self.chain_id}"
+        late = self._time_problem(rec.publicationTimestamp)
+        if late is not None:
+            return f"publicationTimestamp: {late}"
         if self._hasher is not None:
             expected = self._hasher(rec.order)
             if expected != rec.orderHash:
@@ -691,9 +704,11 @@ class MarketApiClient:
         out: list[RequestOrderView] = []
         for rec in self._pages("/requestorders", params, "orders", WireRequestOrderRecord):
             o = rec.order
-            problem = None
+            problem = self._time_problem(rec.publicationTimestamp)
             if rec.chainId != self.chain_id:
                 problem = f"chainId {rec.chainId}, expected {self.chain_id}"
+            elif problem is not None:
+                problem = f"publicationTimestamp: {problem}"
             elif rec.status != MarketStatus.OPEN:
                 problem = f"status {rec.status} in a list of open orders"
             elif o.workerpool not in (ZERO_ADDRESS, pool):
@@ -739,9 +754,11 @@ class MarketApiClient:
         for wire in self._pages("/deals", params, "deals", WireDeal):
             if since is not None and wire.blockTimestamp < since:
                 break
-            problem = None
+            problem = self._time_problem(wire.blockTimestamp)
             if wire.chainId != self.chain_id:
                 problem = f"chainId {wire.chainId}, expected {self.chain_id}"
+            elif problem is not None:
+                problem = f"blockTimestamp: {problem}"
             elif pool is not None and wire.workerpool.pointer != pool:
                 problem = f"workerpool {wire.workerpool.pointer} but asked for {pool}"
             elif category is not None and wire.category != category:

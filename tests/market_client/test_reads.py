@@ -439,7 +439,7 @@ def test_deals_stop_paging_at_since(client: MarketApiClient, market: FakeMarket)
 def test_deals_of_another_pool_are_dropped(client: MarketApiClient, market: FakeMarket) -> None:
     body = {
         "ok": True,
-        "deals": [deal_record(1, 1e9, pool=OTHER_POOL), deal_record(2, 1e9)],
+        "deals": [deal_record(1, 1.7e9, pool=OTHER_POOL), deal_record(2, 1.7e9)],
         "count": 2,
     }
     market.fail("GET", "/deals", respond(200, body))
@@ -483,3 +483,20 @@ def test_the_fast_order_hash_is_pocos_hash(seed: int) -> None:
     )
     wire = WireWorkerpoolOrder.model_validate({**order.fields(), "sign": "0x"})
     assert _OrderHasher(NETWORK)(wire) == hash_order(NETWORK, order)
+
+
+def test_records_dated_before_iexec_or_in_the_future_are_dropped(
+    market: FakeMarket, fake_time: FakeTime
+) -> None:
+    now = 1_800_000_000.0
+    good, early, late = make_listed(price=1), make_listed(price=2), make_listed(price=3)
+    market.add(good, ts=now - 60)
+    market.add(early, ts=1_000_000_000.0)
+    market.add(late, ts=now + 3 * 86_400)
+    market.deals = [deal_record(5, now + 10 * 86_400), deal_record(6, now - 5)]
+    with MarketApiClient(
+        "http://market.test", CHAIN_ID, transport=market.transport(), clock=lambda: now
+    ) as c:
+        assert [e.order_hash for e in c.workerpool_orders(PUBLIC)] == [good.order_hash]
+        assert [d.price for d in c.deals(POOL)] == [6]
+        assert c.stats.dropped == {"GET /workerpoolorders": 2, "GET /deals": 1}

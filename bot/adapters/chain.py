@@ -80,6 +80,7 @@ ORDERS_MATCHED_TOPIC = (
     "0x" + keccak(text="OrdersMatched(bytes32,bytes32,bytes32,bytes32,bytes32,uint256)").hex()
 )
 _CLOSE = 1
+_BATCH = 100
 
 
 def _selector(signature: str) -> bytes:
@@ -296,6 +297,26 @@ class Web3Chain:
             _call_data("viewConsumed(bytes32)", ["bytes32"], [bytes.fromhex(h[2:])]),
         )
         return int(decode(["uint256"], raw)[0])
+
+    def consumed_many(self, order_hashes: Sequence[str]) -> dict[str, int]:
+        """``viewConsumed`` of many orders in one JSON-RPC batch (one round trip per 100)."""
+        hashes = [norm_bytes32(h, "order_hash") for h in order_hashes]
+        out: dict[str, int] = {}
+        for low in range(0, len(hashes), _BATCH):
+            chunk = hashes[low : low + _BATCH]
+
+            def read(w3: Web3, chunk: list[str] = chunk) -> list[Any]:
+                with w3.batch_requests() as batch:
+                    for h in chunk:
+                        data = _call_data(
+                            "viewConsumed(bytes32)", ["bytes32"], [bytes.fromhex(h[2:])]
+                        )
+                        batch.add(w3.eth.call({"to": self._hub, "data": data}))
+                    return list(batch.execute())
+
+            for h, raw in zip(chunk, self._pool.run("viewConsumed batch", read), strict=True):
+                out[h] = int(decode(["uint256"], bytes(raw))[0])
+        return out
 
     def remaining(self, signed: SignedWorkerpoolOrder) -> int:
         return max(0, signed.order.volume - self.consumed(signed.order_hash))

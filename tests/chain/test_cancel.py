@@ -303,6 +303,10 @@ def test_concurrent_cancels_share_one_nonce_sequence(
     nonces = sorted(int(w3.eth.get_transaction(r["outcome"].tx_hash)["nonce"]) for _, r in runs)
     assert nonces == list(range(nonces[0], nonces[0] + 4))
     assert all(chain.consumed(s.order_hash) == s.order.volume for s in orders)
+    fresh = signed_order(signer, workerpool)
+    hashes = [s.order_hash for s in orders] + [fresh.order_hash]
+    assert chain.consumed_many(hashes) == {h: chain.consumed(h) for h in hashes}
+    assert chain.consumed_many(hashes)[fresh.order_hash] == 0
 
 
 def test_signer_for_another_network_is_refused(poco: pc.PocoDeployment) -> None:

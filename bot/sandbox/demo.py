@@ -33,6 +33,7 @@ from bot.sandbox.stack import SandboxInfo, spawn_detached, stop_detached
 __all__ = ["DemoResult", "Sample", "Watcher", "bot_process", "run_demo"]
 
 BOT_STOP_TIMEOUT_S = 20.0
+BOT_PID_FILE = "bot.pid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +142,46 @@ def bot_process(info: SandboxInfo, *args: str, log_file: Path) -> Iterator[subpr
         cwd=str(repo_root()),
     )
     out.close()
+    pid_file = log_file.with_name(BOT_PID_FILE)
+    pid_file.write_text(f"{proc.pid}\n")
     try:
         yield proc
     finally:
         stop_process(proc)
+        pid_file.unlink(missing_ok=True)
+
+
+def stop_stale_bot(state_dir: Path) -> None:
+    """A bot left by a demo that was itself killed -9: stop it if it still runs our config."""
+    from bot.sandbox.stack import is_running
+
+    pid_file = state_dir / BOT_PID_FILE
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return
+    if is_running(pid, str(state_dir / "pricebot.toml")):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit for the block, so its ``finally`` clauses stop everything."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = BOT_STOP_TIMEOUT_S) -> int:
@@ -273,7 +310,13 @@ def run_demo(
 ) -> DemoResult:
     """Start the sandbox, run the bot live for ``duration`` seconds, report, stop everything."""
     state_dir = Path(state_dir).resolve()
-    stop_detached(state_dir)  # a previous run killed half-way must not be left running
+    with sigterm_unwinds():
+        return _run_demo(state_dir, duration, seed, echo, progress)
+
+
+def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: bool) -> DemoResult:
+    stop_stale_bot(state_dir)  # a previous run killed half-way must not be left running
+    stop_detached(state_dir)
     for stale in ("journal", "bot.log", "sandbox.log", "market.sqlite"):
         path = state_dir / stale
         if path.is_dir():

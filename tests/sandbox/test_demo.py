@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.stack import is_running, read_info
+from tests.sandbox.helpers import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain, pytest.mark.xdist_group("sandbox-demo")]
 
@@ -59,4 +61,37 @@ def test_demo_runs_the_bot_live_and_stops_everything(tmp_path: Path) -> None:
     assert info.status == "stopped"
     assert not is_running(info.pids["anvil"], "anvil")
     assert not is_running(info.pids["supervisor"], "bot.sandbox")
+    assert _processes_mentioning(str(state)) == []
+
+
+def test_a_demo_stopped_with_sigterm_stops_the_bot_and_the_sandbox(tmp_path: Path) -> None:
+    state = tmp_path / "demo"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "demo",
+            "--state-dir",
+            str(state),
+            "--duration",
+            "120",
+            "--no-progress",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for("the demo's bot to start", lambda: (state / "bot.pid").exists(), timeout=120)
+        bot_pid = int((state / "bot.pid").read_text())
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode != 0
+    assert not is_running(bot_pid)
+    info = read_info(state)
+    assert not is_running(info.pids["anvil"], "anvil")
     assert _processes_mentioning(str(state)) == []

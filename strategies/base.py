@@ -302,6 +302,15 @@ def run_fenced(
     backtest that trusts its strategy may turn it off for speed.
     """
     log = logger or _log
+    if state is not None and not isinstance(state, dict):
+        # e.g. a journal written by another strategy or an older version: start afresh rather
+        # than fail every cycle
+        log.warning(
+            "strategy '%s': persisted state is a %s, not a dict; starting from its initial state",
+            strategy.name,
+            type(state).__name__,
+        )
+        state = None
     try:
         if state is None:
             state = strategy.initial_state()

@@ -157,3 +157,12 @@ def test_fence_starts_from_initial_state_and_state_is_json() -> None:
     b = BanditStrategy()
     d = run_fenced(b, snap(), [offer(), offer(category=1)], None, random.Random(0))
     assert json.loads(json.dumps(d.state)) == d.state
+
+
+def test_fence_restarts_from_initial_state_when_persisted_state_is_not_a_dict(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, "pricebot.strategies"):
+        d = run_fenced(UtilizationStrategy(), snap(), [offer()], [1, 2], random.Random(0))  # type: ignore[arg-type]
+    assert "log_m" in d.state
+    assert "not a dict" in caplog.text

@@ -354,3 +354,25 @@ def test_bandit_holds_its_arm_for_a_period() -> None:
     assert len(prices) == 1
     q, _ = decide("bandit", params, snap(offers=[XS], at=NOW + 3600), [XS], state, seed=99)
     assert "Thompson arm" in q[0].reason and "holding" not in q[0].reason
+
+
+@pytest.mark.parametrize("name", ["fixed", "competitive", "utilization", "demand", "bandit"])
+def test_same_inputs_same_decision_and_inputs_untouched(name: str) -> None:
+    """Pure: no clock, no global randomness, no mutation of what it is given."""
+    s = snap(
+        offers=[XS, S],
+        book=[rival("a", 100), rival("b", 80, category=1)],
+        requests=[request("q", 120, 3)],
+        deals=[deal("d", 90, 2, ago=100)],
+        own_orders=[own("o", 95, 3)],
+        utilization=util(4, 3, 1),
+    )
+    state: dict[str, Any] = {}
+    first = run_fenced(strategies.create(name), s, [XS, S], state, random.Random(5))
+    random.seed(12345)  # global randomness must not matter
+    again = run_fenced(
+        strategies.create(name), s, [XS, S], state, random.Random(5), copy_state=False
+    )
+    assert first == again
+    assert state == {}
+    assert {q.category for q in first.quotes} == {0, 1}

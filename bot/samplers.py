@@ -165,10 +165,16 @@ def sample_snapshot(
 
     chain = ports.chain
 
+    many = getattr(chain, "consumed_many", None)
+
     def fetch_own() -> list[OwnOrder]:
         own: list[OwnOrder] = []
-        for h, signed in list(memory.tracked.items()):
-            remaining = signed.order.volume - chain.consumed(h)
+        tracked = list(memory.tracked.items())
+        # One JSON-RPC batch when the chain adapter offers it, else one call per order.
+        consumed = many([h for h, _ in tracked]) if many is not None and len(tracked) > 1 else {}
+        for h, signed in tracked:
+            used = consumed[h] if h in consumed else chain.consumed(h)
+            remaining = signed.order.volume - used
             if remaining <= 0:
                 memory.tracked.pop(h, None)
                 memory.published_at.pop(h, None)

@@ -269,3 +269,33 @@ def test_owner_change_stops_the_cycle_even_without_writes():
     with pytest.raises(OwnershipError, match="now owned by"):
         cycle.tick()
     assert world.calls == calls
+
+
+def test_remaining_volumes_are_read_in_one_batch_when_the_chain_offers_it():
+    import dataclasses
+
+    from tests.service.fakes import ChainView, our_order
+
+    batches: list[list[str]] = []
+
+    class BatchChain(ChainView):
+        def consumed(self, order_hash):
+            raise AssertionError("one call per order instead of a batch")
+
+        def consumed_many(self, hashes):
+            batches.append(list(hashes))
+            return {h: self.w.consumed.get(h, 0) for h in hashes}
+
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000_000)
+    cycle, _ = make_cycle(world=world)
+    cycle.tick()
+    extra = our_order(123_456_789, salt=77)  # a second tracked order, valid on chain
+    cycle.state.sampler.track(extra)
+    world.match(extra.order_hash, 2)
+    cycle.ports = dataclasses.replace(cycle.ports, chain=BatchChain(world))
+    world.clock.t += 60
+    result = cycle.tick()
+    assert batches and len(batches[0]) == 2
+    (got,) = [o for o in result.snapshot.own_orders if o.order_hash == extra.order_hash]
+    assert got.remaining == extra.order.volume - 2

@@ -82,6 +82,7 @@ def test_relayed_cancel_on_the_local_domain(
     _assert_relayed_cancel(pc.network_of(poco), workerpool)
 
 
+@pytest.mark.xdist_group("relocated-hubs")  # built once per worker: keep them on one
 @pytest.mark.parametrize("production", [BELLECOUR, ARBITRUM_MAINNET], ids=lambda n: n.name)
 def test_relayed_cancel_on_production_domains(
     relocated_poco: Callable[[int], RelocatedPoco], production: Network

@@ -105,6 +105,7 @@ def test_match_above_the_request_max_price_reverts_with_reason(
         pc.match_orders(poco, REQUESTER_KEY, ao, None, signed, ro)
 
 
+@pytest.mark.xdist_group("relocated-hubs")  # built once per worker: keep them on one
 @pytest.mark.parametrize(("chain_id", "hub"), [(134, pc.BELLECOUR_HUB), (42161, pc.ARBITRUM_HUB)])
 def test_relocated_hub_has_the_production_domain(
     relocated_poco: Callable[[int], RelocatedPoco], chain_id: int, hub: str

@@ -13,7 +13,8 @@ Fixtures (all processes they start are stopped at the end of the session, even o
 - ``relocated_poco`` (session): a factory ``relocated_poco(chain_id) -> RelocatedPoco`` for 134
   (Bellecour) or 42161 (Arbitrum One): a separate anvil started with that chain id, PoCo deployed
   and cloned to the production hub address, so the EIP-712 domain is exactly production's; it
-  has the same workerpool and stake set-up. Each chain id is built once per session.
+  has the same workerpool and stake set-up. Each chain id is built once per session (per
+  xdist worker): mark tests using it `@pytest.mark.xdist_group("relocated-hubs")`.
 
 Keys (anvil's default mnemonic, public test keys): ``DEPLOYER_KEY`` #0 (holds the RLC supply),
 ``OWNER_KEY`` #1 (pool owner), ``RELAYER_KEY`` #2 (gas wallet that relays cancels),

@@ -12,7 +12,8 @@ What is read, per tick:
   requester asking for that tag sees (``BookQuery(category, min_tag=T)`` with app, dataset and
   requester ``any`` so restricted orders show), plus our own pool's listing (which of our orders
   are published). Other pools' orders become the competitors.
-- ``requests``: open request orders per category, both open to any pool and addressed to ours.
+- ``requests``: open request orders per category, open to any pool or addressed to ours (one
+  non-strict ``workerpool`` query per category).
 - ``deals``: our pool's recent deals (``deals_window_seconds``).
 - ``utilization``: the core scheduler's ``/metrics`` (``None`` without a ``PoolMetrics`` port).
 - ``own_orders``: every order we track (journal) with its remaining volume from ``consumed()``
@@ -141,7 +142,8 @@ def sample_snapshot(
     def fetch_requests() -> list[RequestOrderView]:
         out: list[RequestOrderView] = []
         for category in dict.fromkeys(o.category for o in offers):
-            out.extend(market.request_orders(category=category))
+            # With ``workerpool`` the marketplace lists requests open to any pool *and* those
+            # addressed to ours (non-strict filter): one query per category sees all our demand.
             out.extend(market.request_orders(category=category, workerpool=wp))
         return _dedupe(out, lambda r: r.order_hash)
 

@@ -307,13 +307,15 @@ def _fit_shared_capacity(
     snapshot: MarketSnapshot,
 ) -> None:
     """Cancel stray orders until the counted strays plus the quoted slots fit the pool."""
+    left_strays = [o for o in strays if o.order_hash in w.left]
+    if not left_strays:
+        return  # the rails already fitted the quoted slots into the pool
     offers_by_key = {o.key: o for o in offers}
     quoted = 0.0
     for key, q in wanted.items():
         offer = offers_by_key.get(key)
         if offer is not None:
             quoted += load(q.volume, window_capacity(snapshot.utilization, offer))
-    left_strays = [o for o in strays if o.order_hash in w.left]
     total = quoted + sum(order_load(o, offers_by_key, snapshot) for o in left_strays)
     for o in sorted(left_strays, key=lambda o: o.price):
         if total <= 1.0 + LOAD_EPSILON:

@@ -21,7 +21,8 @@ with one note per clamp or veto (``RailNote(key, rule, detail)``), or a kill swi
 5. **stake coverage**: sum of floor(price x 30 / 100) x remaining over our valid orders must fit
    the free stake; quoted volumes are scaled down to fit what unquoted orders leave.
 6. **max open orders**: at most ``max_open_orders`` slots get a quote with volume (the market
-   refuses more open orders per wallet); the rest are vetoed, last first.
+   refuses more open orders per wallet); the rest are vetoed, last first. (This veto is applied
+   before steps 4-5, so the orders of a vetoed slot are counted as orders of other slots.)
 
 The **deadband** and **max order age** need the existing orders one by one, so they live in the
 planner (bot.planner), which also keeps every prefix of its plan within the volume cap and the
@@ -35,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from bot.capacity import LOAD_EPSILON, load, offer_capacity, window_capacity
+from bot.capacity import LOAD_EPSILON, load, window_capacity
 from bot.errors import InputError
 from bot.model import OwnOrder, Quote, required_stake
 from bot.snapshot import MarketSnapshot, Offer, SlotKey, slot_key_of
@@ -233,6 +234,7 @@ def apply_rails(
     offers_by_key = {o.key: o for o in offers}
     util = snapshot.utilization
     kept: dict[SlotKey, Quote] = {}
+    windows: dict[SlotKey, int] = {}
     for q in quotes:
         key = q.key
         offer = offers_by_key.get(key)
@@ -261,7 +263,9 @@ def apply_rails(
             )
             price = min(max(stepped, cfg.floor), cfg.ceiling)
         volume = q.volume
-        capacity = offer_capacity(util, offer)
+        window = window_capacity(util, offer)
+        windows[key] = window
+        capacity = min(offer.max_volume, window)
         cap = min(cfg.max_volume, capacity)
         if volume > cap:
             notes.append(
@@ -288,6 +292,8 @@ def apply_rails(
 
     # Orders of ours in slots nobody quotes keep their load and stake (the planner unpublishes
     # them, and cancels some, but cannot be assumed to).
+    # Vetoed before sizing: a vetoed slot's orders become "other" orders that keep their load.
+    kept = {q.key: q for q in _limit_open_orders(list(kept.values()), cfg, notes)}
     min_wanted: dict[int, int] = {}
     for q in kept.values():
         if q.volume > 0:
@@ -306,10 +312,10 @@ def apply_rails(
             other_volume += o.remaining
 
     existing = _existing(list(kept.values()), snapshot, cfg)
-    sized = _share_capacity(kept, offers_by_key, snapshot, other_load, existing, notes)
+    sized = _share_capacity(kept, windows, other_load, existing, notes)
     sized = _total_volume(sized, cfg.max_volume - other_volume, existing, notes)
     sized = _cover_stake(sized, snapshot, other_stake, existing, notes)
-    final = _limit_open_orders(sized, cfg, notes)
+    final = sized
     return RailsResult(
         tuple(final),
         tuple(notes),
@@ -379,14 +385,13 @@ def _resize(
 
 def _share_capacity(
     kept: dict[SlotKey, Quote],
-    offers_by_key: dict[SlotKey, Offer],
-    snapshot: MarketSnapshot,
+    windows: dict[SlotKey, int],
     other_load: float,
     existing: list[int],
     notes: list[RailNote],
 ) -> list[Quote]:
     quotes = list(kept.values())
-    caps = [window_capacity(snapshot.utilization, offers_by_key[q.key]) for q in quotes]
+    caps = [windows[q.key] for q in quotes]
     weights = [1.0 / c if c > 0 else math.inf for c in caps]
     wants = [q.volume if c > 0 else 0 for q, c in zip(quotes, caps, strict=True)]
     room = max(0.0, 1.0 - other_load)

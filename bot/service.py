@@ -130,13 +130,15 @@ def build_runtime(
     *,
     live: bool,
     need_owner_key: bool | None = None,
+    need_gas_key: bool | None = None,
     market_budget: Any = None,
 ) -> Runtime:
     """Build the live adapters from ``config``.
 
     The owner key is required when acting (``live``); in dry-run it is used if available (to
     check ownership), otherwise the bot runs without a signer. The gas wallet is required in
-    live mode when cancels are relayed. ``market_budget`` replaces the marketplace client's
+    live mode when cancels are relayed (``need_gas_key`` overrides, e.g. for ``status``, which
+    never sends a transaction). ``market_budget`` replaces the marketplace client's
     request budget (a ``RateBudget``; default 90 requests/minute, burst 10).
     """
     from bot.adapters.chain import ChainSettings, Web3Chain
@@ -148,6 +150,7 @@ def build_runtime(
     from strategies import create
 
     need_owner = live if need_owner_key is None else need_owner_key
+    need_gas = live if need_gas_key is None else need_gas_key
     network = config.network_obj()
     clock = SystemClock()
     signer: LocalKeySigner | None = None
@@ -163,8 +166,9 @@ def build_runtime(
         try:
             gas_key = _hex(load_key(config.keys.gas_source(), label="gas wallet key"))
         except ConfigError:
-            if live:
+            if need_gas:
                 raise
+            log.info("no gas wallet loaded: on-chain cancels are not possible")
     elif signer is not None:
         gas_key = _hex(load_key(config.keys.owner.source()))
     chain_settings = ChainSettings(

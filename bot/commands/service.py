@@ -165,7 +165,7 @@ def register(app: typer.Typer) -> None:
         _setup_logging(False)
         logging.getLogger().setLevel(logging.WARNING)
         cfg = _load(config)
-        runtime = build_runtime(cfg, live=True, need_owner_key=False)
+        runtime = build_runtime(cfg, live=True, need_owner_key=False, need_gas_key=False)
         try:
             state = CycleState.restore(runtime.journal)
             snap = sample_snapshot(runtime.ports, runtime.settings, state.sampler)
@@ -254,7 +254,9 @@ def register(app: typer.Typer) -> None:
 
         _setup_logging(False)
         cfg = _load(config)
-        runtime = build_runtime(cfg, live=not dry_run, need_owner_key=True)
+        runtime = build_runtime(
+            cfg, live=not dry_run, need_owner_key=True, need_gas_key=cancel and not dry_run
+        )
         try:
             live_path = journal_path(cfg.service.journal_dir, live=True)
             if dry_run and live_path.exists():

@@ -369,7 +369,7 @@ def test_run_live_stops_cleanly_on_sigterm_and_applies_on_exit(stack):
     assert stack.our_listed() == []
 
 
-def test_status_and_record(stack):
+def test_status_and_record(stack, monkeypatch):
     from bot.cli import app
     from bot.journal import iter_snapshots
 
@@ -384,6 +384,11 @@ def test_status_and_record(stack):
     assert "competing book" in status.output
     assert "stake:" in status.output and "gas wallet:" in status.output
     assert "last cycle (live)" in status.output
+    # status never sends a transaction: it works without the gas wallet key
+    monkeypatch.delenv("PRICEBOT_GAS_PRIVATE_KEY")
+    status = runner.invoke(app, ["status", "--config", str(stack.config_path)])
+    assert status.exit_code == 0, status.output
+    assert "gas wallet: unavailable" in status.output
     rec = runner.invoke(app, ["record", "--config", str(stack.config_path), "--count", "2"])
     assert rec.exit_code == 0, rec.output
     snaps = list(iter_snapshots(journal_path(stack.journal_dir, live=False)))

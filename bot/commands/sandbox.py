@@ -36,21 +36,21 @@ def up(
     seed: Annotated[int, typer.Option(help="Seed of the simulated agents.")] = 1,
 ) -> None:
     """Start anvil with PoCo, the local marketplace, core /metrics, the pool and the agents."""
-    from bot.sandbox.stack import Sandbox, WorldSpec, spawn_detached
+    from bot.sandbox.stack import spawn_detached, stop_detached, wait_for_signal
 
-    if detach:
+    # Even in the foreground the sandbox runs in its own session: a terminal Ctrl-C reaches this
+    # command only, which then stops the sandbox in order (anvil last), not all of it at once.
+    try:
         info = spawn_detached(state_dir, seed=seed)
         _describe(info.to_json(), state_dir)
-        return
-    sandbox = Sandbox(state_dir, WorldSpec(seed=seed))
-    try:
-        info = sandbox.start()
-        _describe(info.to_json(), state_dir)
+        if detach:
+            return
         typer.echo("running; Ctrl-C (or SIGTERM) stops everything")
-        sandbox.wait()
+        wait_for_signal()
     finally:
-        sandbox.stop()
-    typer.echo("sandbox stopped")
+        if not detach:
+            stop_detached(state_dir)
+            typer.echo("sandbox stopped")
 
 
 @app.command("down")

@@ -60,6 +60,7 @@ __all__ = [
     "render_config",
     "spawn_detached",
     "stop_detached",
+    "wait_for_signal",
 ]
 
 log = logging.getLogger(__name__)
@@ -622,18 +623,23 @@ class Sandbox:
 
     def wait(self) -> None:
         """Block until SIGTERM or SIGINT, then return (the caller stops the sandbox)."""
-        done = threading.Event()
+        wait_for_signal()
 
-        def handler(signum: int, frame: Any) -> None:
-            done.set()
 
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            while not done.wait(0.5):
-                pass
-        finally:
-            for s, h in previous.items():
-                signal.signal(s, h)
+def wait_for_signal() -> None:
+    """Block until SIGTERM or SIGINT arrives (main thread only)."""
+    done = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        done.set()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:

@@ -27,6 +27,7 @@ pool has a deal history; it reacts to demand directly rather than to competitors
 from __future__ import annotations
 
 import random
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,25 @@ class DemandParams:
             raise InputError("strategy.params.min_price", "must be <= max_price", self.min_price)
 
 
+class _Tally:
+    """Volume at or above (or at or below) a price, by bisection over sorted prices."""
+
+    __slots__ = ("cumulative", "prices")
+
+    def __init__(self, pairs: Sequence[tuple[int, int]]) -> None:
+        ordered = sorted(pairs)
+        self.prices = [price for price, _ in ordered]
+        self.cumulative = [0]
+        for _, volume in ordered:
+            self.cumulative.append(self.cumulative[-1] + volume)
+
+    def at_or_above(self, price: int) -> int:
+        return self.cumulative[-1] - self.cumulative[bisect_left(self.prices, price)]
+
+    def at_or_below(self, price: int) -> int:
+        return self.cumulative[bisect_right(self.prices, price)]
+
+
 def expected_volume(
     price: int,
     addressed: Sequence[tuple[int, int]],
@@ -71,12 +91,34 @@ def expected_volume(
     p: DemandParams,
 ) -> float:
     """D(price) from (price, volume) pairs; see the module docstring."""
-    mine = sum(v for mp, v in addressed if mp >= price)
-    anyone = sum(v for mp, v in open_ if mp >= price)
-    if p.account_competition:
-        anyone = max(0, anyone - sum(v for cp, v in competition if cp <= price))
-    flow = sum(v for dp, v in deals if dp >= price) * p.horizon_seconds / p.lookback_seconds
-    return p.book_weight * (mine + anyone) + p.deal_weight * flow
+    return _Demand(addressed, open_, competition, deals, p).at(price)
+
+
+class _Demand:
+    """D(p) for many candidate prices: each evaluation is a few bisections."""
+
+    def __init__(
+        self,
+        addressed: Sequence[tuple[int, int]],
+        open_: Sequence[tuple[int, int]],
+        competition: Sequence[tuple[int, int]],
+        deals: Sequence[tuple[int, int]],
+        p: DemandParams,
+    ) -> None:
+        self.mine = _Tally(addressed)
+        self.anyone = _Tally(open_)
+        self.rivals = _Tally(competition)
+        self.deals = _Tally(deals)
+        self.p = p
+        self.flow_scale = p.horizon_seconds / p.lookback_seconds
+
+    def at(self, price: int) -> float:
+        p = self.p
+        anyone = self.anyone.at_or_above(price)
+        if p.account_competition:
+            anyone = max(0, anyone - self.rivals.at_or_below(price))
+        flow = self.deals.at_or_above(price) * self.flow_scale
+        return p.book_weight * (self.mine.at_or_above(price) + anyone) + p.deal_weight * flow
 
 
 class DemandStrategy(Strategy):
@@ -129,8 +171,9 @@ class DemandStrategy(Strategy):
             need = p.fill_target * capacity
             best: tuple[float, int, float] | None = None
             chosen: tuple[int, float] | None = None
+            demand = _Demand(addressed, open_, competition, deals, p)
             for c in candidates:
-                d = expected_volume(c, addressed, open_, competition, deals, p)
+                d = demand.at(c)
                 if p.objective == "fill" and capacity > 0 and d >= need:
                     chosen = (c, d)
                     break

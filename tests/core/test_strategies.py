@@ -376,3 +376,20 @@ def test_same_inputs_same_decision_and_inputs_untouched(name: str) -> None:
     assert first == again
     assert state == {}
     assert {q.category for q in first.quotes} == {0, 1}
+
+
+def test_demand_curve_matches_the_plain_sums() -> None:
+    from strategies.demand import DemandParams, expected_volume
+
+    rng = random.Random(2)
+    pairs = [[(rng.randrange(0, 50), rng.randrange(1, 5)) for _ in range(20)] for _ in range(4)]
+    p = DemandParams(horizon_seconds=3600.0, lookback_seconds=7200.0)
+    for price in range(0, 55):
+        mine = sum(v for mp, v in pairs[0] if mp >= price)
+        anyone = max(
+            0,
+            sum(v for mp, v in pairs[1] if mp >= price)
+            - sum(v for cp, v in pairs[2] if cp <= price),
+        )
+        flow = sum(v for dp, v in pairs[3] if dp >= price) * 0.5
+        assert expected_volume(price, *pairs, p) == pytest.approx(mine + anyone + flow)

@@ -190,6 +190,11 @@ def build_runtime(
     if config.endpoints.core_url:
         metrics = CoreMetrics(config.endpoints.core_url, clock)
         closers.append(metrics.close)
+    else:
+        log.warning(
+            "endpoints.core_url is not set: pool utilization is unknown, so the rails keep the "
+            "kill switch on and nothing new is offered; point it at your iExec Core Scheduler"
+        )
     journal = open_journal(config.service.journal_dir, live=live)
     closers.append(journal.close)
     ports = CyclePorts(

@@ -28,11 +28,31 @@ from bot.model import (
 from bot.networks import Network
 from bot.ports import BookQuery
 from bot.sandbox.market_server import MarketServer
-from bot.sandbox.poco import PocoDeployment, network_of
-from bot.signing import random_salt, sign_order
-from tests.plugins.chain import OWNER_KEY, OWNER_STAKE_NRLC, RELAYER_KEY
+from bot.sandbox.poco import (
+    PocoDeployment,
+    app_order,
+    create_app,
+    deposit_stake,
+    fund_rlc,
+    match_orders,
+    network_of,
+    request_order,
+    sign_app_order,
+    sign_request_order,
+)
+from bot.signing import address_of, random_salt, sign_order
+from tests.plugins.chain import (
+    APP_OWNER_KEY,
+    DEPLOYER_KEY,
+    OWNER_KEY,
+    OWNER_STAKE_NRLC,
+    RELAYER_KEY,
+    REQUESTER_KEY,
+)
 
 pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("market_client_live")]
+
+ZERO = "0x" + "00" * 20
 
 FAST_RETRY = RetryPolicy(attempts=4, initial_wait=0.01, max_wait=0.05)
 
@@ -216,6 +236,65 @@ def test_reads_categories_request_orders_and_deals(
     assert client.deals(workerpool) == []
 
 
+def _publish_as(network: Network, key: str, route: str, signed: dict[str, Any]) -> None:
+    """Publish an app or request order as another participant (same challenge auth)."""
+    with MarketApiClient.for_network(
+        network, signer=LocalKeySigner(network, key), budget=roomy()
+    ) as c:
+        body = {"order": {k: v for k, v in signed.items() if k != "orderHash"}}
+        c._send("POST", route, body=body, headers={"authorization": c._authorization()})
+
+
+def test_demand_and_deals_are_read_from_the_real_server(
+    client: MarketApiClient,
+    owner: LocalKeySigner,
+    network: Network,
+    poco: PocoDeployment,
+    workerpool: str,
+    market_server: MarketServer,
+) -> None:
+    """Request orders open to any pool or addressed to ours (not another's), then a real
+    matchOrders on chain: the deal comes back through /deals and our order shows filled."""
+    app = create_app(poco, APP_OWNER_KEY)
+    apporder = sign_app_order(poco, app_order(app), APP_OWNER_KEY)
+    _publish_as(network, APP_OWNER_KEY, "/apporders", apporder)
+    requester = address_of(REQUESTER_KEY)
+    fund_rlc(poco, requester, 10_000, from_key=DEPLOYER_KEY)
+    deposit_stake(poco, REQUESTER_KEY, 10_000)
+    elsewhere = "0x" + "77" * 20
+    requests = {
+        price: sign_request_order(
+            poco,
+            request_order(app, requester, workerpoolmaxprice=price, workerpool=pool),
+            REQUESTER_KEY,
+        )
+        for price, pool in ((500, ZERO), (800, workerpool), (900, elsewhere))
+    }
+    for signed_request in requests.values():
+        _publish_as(network, REQUESTER_KEY, "/requestorders", signed_request)
+
+    ours = client.request_orders(category=0, workerpool=workerpool)
+    assert [(r.workerpoolmaxprice, r.workerpool) for r in ours] == [(800, workerpool), (500, ZERO)]
+    assert all(r.requester == requester and r.app == app for r in ours)
+    assert [r.workerpoolmaxprice for r in client.request_orders(category=0)] == [500]
+
+    mine = owner.sign_order(_order(workerpool, price=400, volume=1))
+    client.publish(mine)
+    deal_id = match_orders(poco, REQUESTER_KEY, apporder, None, mine, requests[500])
+    market_server.sync()
+    deals = client.deals(workerpool)
+    assert [(d.deal_id, d.price, d.workerpool, d.requester) for d in deals] == [
+        (deal_id, 400, workerpool, requester)
+    ]
+    assert client.deals(workerpool, since=deals[0].at + 1) == []
+    filled = client.workerpool_order(mine.order_hash)
+    assert filled is not None and filled.status is MarketStatus.FILLED and filled.remaining == 0
+    assert client.our_orders(workerpool) == []
+    assert [
+        r.workerpoolmaxprice for r in client.request_orders(category=0, workerpool=workerpool)
+    ] == [800]
+
+
 @pytest.mark.slow
 def test_pagination_over_more_than_a_thousand_orders(
     owner: LocalKeySigner,
@@ -223,9 +302,9 @@ def test_pagination_over_more_than_a_thousand_orders(
     workerpool: str,
     market_server: MarketServer,
 ) -> None:
-    """1,005 orders published through the real checks (cap and rate limit raised), read back
-    as two pages (1,000 + 5) by the client, and as 101 pages of 10."""
-    total = 1_005
+    """1,001 orders published through the real checks (cap and rate limit raised), read back
+    as two pages (1,000 + 1) by the client, and as 101 pages of 10."""
+    total = 1_001
     market_server.set_limits(max_open_orders=total + 10, rate_limit_max=100_000)
     budget = roomy()
     with MarketApiClient.for_network(network, signer=owner, retry=FAST_RETRY, budget=budget) as c:

@@ -214,7 +214,14 @@ def test_strategy_state_and_tracked_orders_survive_a_restart(tmp_path):
     journal2 = SqliteJournal(tmp_path / "j.sqlite")
     state = CycleState.restore(journal2)
     assert set(state.sampler.tracked) == set(world.listed)
-    assert journal2.last_decision() is not None
+    at, payload = journal2.last_decision()
+    assert at == world.clock.t
+    (step,) = payload["steps"]
+    assert step["kind"] == "publish" and step["outcome"] == "ok" and step["reason"]
+    (quote,) = payload["decision"]["quotes"]
+    assert "undercut" in quote["reason"]
+    actions = journal2.actions(step["order_hash"])
+    assert [(a.kind, a.outcome) for a in actions] == [("sign", "ok"), ("publish", "ok")]
     journal2.close()
 
 

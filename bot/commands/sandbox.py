@@ -34,6 +34,13 @@ def up(
         bool, typer.Option("--detach", help="Run in the background; stop with `sandbox down`.")
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the simulated agents.")] = 1,
+    demand: Annotated[
+        float | None,
+        typer.Option("--demand-per-min", min=0, help="Request orders per minute (default 10)."),
+    ] = None,
+    agents: Annotated[
+        bool, typer.Option(help="Run the simulated competitors and requesters.")
+    ] = True,
 ) -> None:
     """Start anvil with PoCo, the local marketplace, core /metrics, the pool and the agents."""
     from bot.sandbox.stack import spawn_detached, stop_detached, wait_for_signal
@@ -41,7 +48,7 @@ def up(
     # Even in the foreground the sandbox runs in its own session: a terminal Ctrl-C reaches this
     # command only, which then stops the sandbox in order (anvil last), not all of it at once.
     try:
-        info = spawn_detached(state_dir, seed=seed)
+        info = spawn_detached(state_dir, seed=seed, demand_per_min=demand, agents=agents)
         _describe(info.to_json(), state_dir)
         if detach:
             return

@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ class WorldSpec:
     competitors: bool = True
     requesters: bool = True
     adversary_share: float = 0.3
-    demand_per_min: float = 8.0
+    demand_per_min: float = 10.0  # request orders per minute, all requesters together
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +236,7 @@ def _agents(
                 name="takers",
                 kind="taker",
                 category=0,
-                rate_per_min=spec.demand_per_min * 0.6,
+                rate_per_min=spec.demand_per_min * 0.48,
                 max_price=PriceDist(kind="loguniform", low=10 * m, high=80 * m),
                 volume=IntDist(1, 2),
                 patience_s=20.0,
@@ -247,7 +247,7 @@ def _agents(
                 name="capped",
                 kind="capped",
                 category=0,
-                rate_per_min=spec.demand_per_min * 0.4,
+                rate_per_min=spec.demand_per_min * 0.32,
                 max_price=PriceDist(kind="choice", values=(20 * m, 35 * m, 60 * m)),
                 volume=IntDist(1, 1),
                 patience_s=30.0,
@@ -257,7 +257,7 @@ def _agents(
                 name="captive",
                 kind="captive",
                 category=0,
-                rate_per_min=spec.demand_per_min * 0.25,
+                rate_per_min=spec.demand_per_min * 0.2,
                 max_price=PriceDist(kind="choice", values=(30 * m, 50 * m)),
                 volume=IntDist(1, 1),
                 target_pool=ours,
@@ -671,7 +671,12 @@ def is_running(pid: int, name: str | None = None) -> bool:
 
 
 def spawn_detached(
-    state_dir: Path, *, seed: int = 1, timeout: float = READY_TIMEOUT_S
+    state_dir: Path,
+    *,
+    seed: int = 1,
+    demand_per_min: float | None = None,
+    agents: bool = True,
+    timeout: float = READY_TIMEOUT_S,
 ) -> SandboxInfo:
     """Start a supervisor in its own session and wait until it has written a ready sandbox.json."""
     state_dir = Path(state_dir).resolve()
@@ -692,6 +697,8 @@ def spawn_detached(
             str(state_dir),
             "--seed",
             str(seed),
+            *(["--demand-per-min", str(demand_per_min)] if demand_per_min is not None else []),
+            *([] if agents else ["--no-agents"]),
         ],
         stdin=subprocess.DEVNULL,
         stdout=logfile,
@@ -759,6 +766,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.sandbox.stack")
     parser.add_argument("--state-dir", required=True, type=Path)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--demand-per-min", type=float, default=None)
+    parser.add_argument("--no-agents", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -769,7 +778,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(128 + signum)  # unwinds start() half-way, stopping what it started
 
     signal.signal(signal.SIGTERM, terminate)
-    sandbox = Sandbox(args.state_dir, WorldSpec(seed=args.seed))
+    spec = WorldSpec(seed=args.seed, competitors=not args.no_agents, requesters=not args.no_agents)
+    if args.demand_per_min is not None:
+        if not args.demand_per_min >= 0:
+            raise ConfigError(f"--demand-per-min: must be >= 0 (got {args.demand_per_min})")
+        spec = replace(spec, demand_per_min=args.demand_per_min)
+    sandbox = Sandbox(args.state_dir, spec)
     sandbox.start()
     try:
         sandbox.wait()

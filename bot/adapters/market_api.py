@@ -510,9 +510,14 @@ class MarketApiClient:
         """Every valid item of every page; stops early if the consumer stops iterating."""
         where = f"GET {path}"
         for page_index in range(self._max_pages):
-            payload = self._get(
-                path, {**params, "pageIndex": page_index, "pageSize": self._page_size}
-            )
+            try:
+                payload = self._get(
+                    path, {**params, "pageIndex": page_index, "pageSize": self._page_size}
+                )
+            except RejectedError as exc:
+                if exc.status == 404:
+                    raise self._not_a_market(path) from exc
+                raise
             try:
                 page = WirePage.model_validate(payload)
             except ValidationError as exc:
@@ -541,6 +546,13 @@ class MarketApiClient:
         if not EARLIEST_TIME <= at <= self._clock() + FUTURE_SLACK:
             return f"time {at:.0f} is outside {EARLIEST_TIME}..now+{FUTURE_SLACK:.0f}s"
         return None
+
+    def _not_a_market(self, path: str) -> ConfigError:
+        """A list route that does not exist: the URL is not an iExec marketplace API."""
+        return ConfigError(
+            f"market_url {self.base_url!r}: {path} answers 404; is it an iExec marketplace API"
+            " (e.g. https://api.market.arbitrum-mainnet.iex.ec)?"
+        )
 
     def _order_problem(self, rec: WireWorkerpoolOrderRecord) -> str | None:
         if rec.chainId != self.chain_id:
@@ -797,7 +809,12 @@ class MarketApiClient:
         """Fetch a fresh one-use challenge, check it, sign it: ``<hash>_<signature>_<address>``."""
         signer = self._require_signer()
         address = to_checksum_address(signer.address)
-        payload = self._send("GET", "/challenge", params={"address": address})
+        try:
+            payload = self._send("GET", "/challenge", params={"address": address})
+        except RejectedError as exc:
+            if exc.status == 404:
+                raise self._not_a_market("/challenge") from exc
+            raise
         text = challenge_text(payload.get("data"), self.chain_id)
         signature = signer.sign_gateway_challenge(self.chain_id, text)
         return f"{gateway_challenge_hash(self.chain_id, text)}_{signature}_{address}"

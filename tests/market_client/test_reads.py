@@ -12,6 +12,7 @@ import pytest
 from bot.adapters.market_api import MarketApiClient, RequestNotSent, RetryPolicy
 from bot.adapters.rate_budget import RateBudget
 from bot.errors import (
+    ConfigError,
     InputError,
     MalformedResponse,
     RateLimited,
@@ -500,3 +501,12 @@ def test_records_dated_before_iexec_or_in_the_future_are_dropped(
         assert [e.order_hash for e in c.workerpool_orders(PUBLIC)] == [good.order_hash]
         assert [d.price for d in c.deals(POOL)] == [6]
         assert c.stats.dropped == {"GET /workerpoolorders": 2, "GET /deals": 1}
+
+
+def test_a_url_that_is_not_a_marketplace_is_a_config_error(
+    client: MarketApiClient, market: FakeMarket
+) -> None:
+    market.fail("GET", "/categories", respond(404, {"message": "Not Found"}))
+    with pytest.raises(ConfigError, match="is it an iExec marketplace API"):
+        client.categories()
+    assert len(market.log) == 1

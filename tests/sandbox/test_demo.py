@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.stack import is_running, read_info
+from bot.sandbox.demo import stop_stale_bot
+from bot.sandbox.stack import is_running, read_info, stop_detached
 from tests.sandbox.helpers import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain, pytest.mark.xdist_group("sandbox-demo")]
@@ -30,68 +31,65 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def test_demo_runs_the_bot_live_and_stops_everything(tmp_path: Path) -> None:
-    state = tmp_path / "demo"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "demo",
-            "--state-dir",
-            str(state),
-            "--duration",
-            "15",
-            "--no-progress",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    out = result.stdout
-    assert "pricebot demo summary" in out
-    assert "orders published" in out and "tasks matched" in out and "revenue" in out
-    published = int(out.split("orders published")[1].split()[0])
-    assert published >= 1  # the bot really acted on the sandbox
-    png = state / "demo.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def _clean_up(state: Path) -> None:
+    """Safety net for a failed test: what a demo may have left in its state dir is stopped."""
+    stop_stale_bot(state)
+    stop_detached(state)
+
+
+def _demo(state: Path, duration: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "demo",
+        "--state-dir",
+        str(state),
+        "--duration",
+        str(duration),
+        "--no-progress",
+    ]
+
+
+def _assert_nothing_left(state: Path) -> None:
     info = read_info(state)
-    assert info.status == "stopped"
     assert not is_running(info.pids["anvil"], "anvil")
     assert not is_running(info.pids["supervisor"], "bot.sandbox")
     assert _processes_mentioning(str(state)) == []
 
 
+def test_demo_runs_the_bot_live_and_stops_everything(tmp_path: Path) -> None:
+    state = tmp_path / "demo"
+    try:
+        result = subprocess.run(
+            _demo(state, 15), capture_output=True, text=True, timeout=240, check=False
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        out = result.stdout
+        assert "pricebot demo summary" in out
+        assert "orders published" in out and "tasks matched" in out and "revenue" in out
+        published = int(out.split("orders published")[1].split()[0])
+        assert published >= 1  # the bot really acted on the sandbox
+        png = state / "demo.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert read_info(state).status == "stopped"
+        _assert_nothing_left(state)  # checked before the safety net below
+    finally:
+        _clean_up(state)
+
+
 def test_a_demo_stopped_with_sigterm_stops_the_bot_and_the_sandbox(tmp_path: Path) -> None:
     state = tmp_path / "demo"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "demo",
-            "--state-dir",
-            str(state),
-            "--duration",
-            "120",
-            "--no-progress",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = subprocess.Popen(_demo(state, 120), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for("the demo's bot to start", lambda: (state / "bot.pid").exists(), timeout=120)
         bot_pid = int((state / "bot.pid").read_text())
         proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
+        assert proc.wait(60) != 0
+        assert not is_running(bot_pid)
+        _assert_nothing_left(state)  # checked before the safety net below
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
-    assert proc.returncode != 0
-    assert not is_running(bot_pid)
-    info = read_info(state)
-    assert not is_running(info.pids["anvil"], "anvil")
-    assert _processes_mentioning(str(state)) == []
+        _clean_up(state)

@@ -7,6 +7,7 @@ inside the commands so ``pricebot --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -78,6 +79,9 @@ def status(state_dir: StateDir = Path(".cache/sandbox")) -> None:
     alive = info.status == "ready" and is_running(info.pids.get("supervisor", -1), "bot.sandbox")
     typer.echo(f"sandbox: {'running' if alive else 'stopped'}")
     _describe(info.to_json(), state_dir)
+    activity = state_dir / "activity.json"
+    with contextlib.suppress(OSError, ValueError):  # none yet: nothing to show
+        typer.echo("activity: " + json.dumps(json.loads(activity.read_text()), indent=2))
     if not alive:
         raise typer.Exit(1)
 

@@ -687,6 +687,7 @@ def spawn_detached(
         if info.status == "ready" and is_running(info.pids.get("supervisor", -1), "bot.sandbox"):
             raise ConfigError(f"{state_dir}: a sandbox is already running (pricebot sandbox down)")
         existing.unlink()
+    (state_dir / ACTIVITY_FILE).unlink(missing_ok=True)  # a previous run's figures
     logfile = (state_dir / LOG_FILE).open("ab")
     proc = subprocess.Popen(
         [

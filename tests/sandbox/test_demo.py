@@ -62,7 +62,7 @@ def test_demo_runs_the_bot_live_and_stops_everything(tmp_path: Path) -> None:
     state = tmp_path / "demo"
     try:
         result = subprocess.run(
-            _demo(state, 15), capture_output=True, text=True, timeout=240, check=False
+            _demo(state, 25), capture_output=True, text=True, timeout=240, check=False
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         out = result.stdout

@@ -23,7 +23,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.chain, pytest.mark.xdist_group("sand
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    sandbox = Sandbox(tmp_path_factory.mktemp("world"), WorldSpec(seed=3, demand_per_min=40))
+    sandbox = Sandbox(
+        tmp_path_factory.mktemp("world"), WorldSpec(seed=3, demand_per_min=40, adversary_share=0.6)
+    )
     with sandbox:
         yield sandbox
 

@@ -8,6 +8,7 @@ or tiny Retry-After values, and the client's backoff is shrunk.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -301,9 +302,17 @@ def test_pagination_over_more_than_a_thousand_orders(
     network: Network,
     workerpool: str,
     market_server: MarketServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """1,001 orders published through the real checks (cap and rate limit raised), read back
-    as two pages (1,000 + 1) by the client, and as 101 pages of 10."""
+    as two pages (1,000 + 1) by the client, and as 101 pages of 10.
+
+    The pool's owner and stake do not change during this test, so the server reads them once;
+    every other check (signature on chain, consumed volume, per-wallet count) runs per order.
+    """
+    chain = market_server.chain
+    monkeypatch.setattr(chain, "owner", functools.cache(chain.owner))
+    monkeypatch.setattr(chain, "stake", functools.cache(chain.stake))
     total = 1_001
     market_server.set_limits(max_open_orders=total + 10, rate_limit_max=100_000)
     budget = roomy()

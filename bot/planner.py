@@ -175,7 +175,9 @@ def _plan_slot(
     p, cap = q.price, q.volume
     keep: list[OwnOrder] = []
     dearer: list[OwnOrder] = []
-    for o in sorted(orders, key=lambda o: (o.published_at, o.order_hash)):
+    if len(orders) > 1:
+        orders = tuple(sorted(orders, key=lambda o: (o.published_at, o.order_hash)))
+    for o in orders:
         fresh = at - o.published_at < cfg.max_order_age_seconds
         if o.published and fresh and within_deadband(o.price, p, cfg.deadband):
             keep.append(o)

@@ -293,7 +293,8 @@ def apply_rails(
     # Orders of ours in slots nobody quotes keep their load and stake (the planner unpublishes
     # them, and cancels some, but cannot be assumed to).
     # Vetoed before sizing: a vetoed slot's orders become "other" orders that keep their load.
-    kept = {q.key: q for q in _limit_open_orders(list(kept.values()), cfg, notes)}
+    if len(kept) > cfg.max_open_orders:
+        kept = {q.key: q for q in _limit_open_orders(list(kept.values()), cfg, notes)}
     min_wanted: dict[int, int] = {}
     for q in kept.values():
         if q.volume > 0:
@@ -311,11 +312,21 @@ def apply_rails(
             other_stake += required_stake(o.price, o.remaining)
             other_volume += o.remaining
 
-    existing = _existing(list(kept.values()), snapshot, cfg)
-    sized = _share_capacity(kept, windows, other_load, existing, notes)
-    sized = _total_volume(sized, cfg.max_volume - other_volume, existing, notes)
-    sized = _cover_stake(sized, snapshot, other_stake, existing, notes)
-    final = sized
+    final = list(kept.values())
+    # Fast path (most cycles): everything fits, nothing to share out.
+    load_need = sum(q.volume / windows[q.key] for q in final if q.volume and windows[q.key] > 0)
+    fits = (
+        all(q.volume == 0 or windows[q.key] > 0 for q in final)
+        and other_load + load_need <= 1.0 + LOAD_EPSILON
+        and other_volume + sum(q.volume for q in final) <= cfg.max_volume
+        and other_stake + sum(required_stake(q.price, q.volume) for q in final)
+        <= snapshot.stake.free  # type: ignore[union-attr]  # a missing stake is killed above
+    )
+    if not fits:
+        existing = _existing(final, snapshot, cfg)
+        final = _share_capacity(kept, windows, other_load, existing, notes)
+        final = _total_volume(final, cfg.max_volume - other_volume, existing, notes)
+        final = _cover_stake(final, snapshot, other_stake, existing, notes)
     return RailsResult(
         tuple(final),
         tuple(notes),

@@ -420,6 +420,16 @@ class MarketSim:
             self._seq += 1
             heapq.heappush(self._running, (now + duration, self._seq, task, fails))
 
+    def _shed_running(self) -> None:
+        """Workers left: the tasks they ran go back to the head of their queue (the scheduler
+        reassigns them), keeping their deadline; so computing never exceeds registered slots."""
+        while len(self._running) > self.slots:
+            latest = max(range(len(self._running)), key=lambda i: self._running[i][:2])
+            _, _, task, _ = self._running.pop(latest)
+            heapq.heapify(self._running)
+            self._queues[task.category].appendleft(task)
+            self._queued += 1
+
     def _fail(self, task: SimTask) -> None:
         self.stake_locked -= task.lock
         self.counters.stake_lost += task.lock
@@ -442,6 +452,7 @@ class MarketSim:
             self._account(nxt)
             if next_cap <= next_done:
                 self._workers = self._capacity_plan.pop(0)[1]
+                self._shed_running()
             else:
                 _, _, task, fails = heapq.heappop(self._running)
                 self.stake_locked -= task.lock

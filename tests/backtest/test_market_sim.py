@@ -138,3 +138,23 @@ def test_scenario_errors_name_the_key(patch: dict[str, Any], where: str) -> None
     with pytest.raises(InputError) as info:
         parse_scenario(scenario(**patch), "x.toml")
     assert where in str(info.value)
+
+
+def test_capacity_drop_requeues_running_tasks() -> None:
+    data = scenario()
+    data["pool"]["workers"] = 3
+    data["pool"]["capacity_changes"] = [{"at_h": 0.5, "workers": 1}, {"at_h": 1.5, "workers": 3}]
+    data["competitors"] = []
+    sim = MarketSim(parse_scenario(data), seed=1)
+    sim.market.publish(our_order(sim, 40))
+    t0 = sim.clock.now()
+    seen = []
+    for minute in range(1, 150):
+        sim.advance(t0 + 60 * minute)
+        u = sim.metrics.utilization()
+        assert u.computing_cpu <= u.registered_cpu
+        seen.append(u.registered_cpu)
+    assert {3, 1} <= set(seen) and seen[-1] == 3
+    sim.drain()
+    c = sim.counters
+    assert c.tasks_served + c.tasks_failed == c.tasks_matched

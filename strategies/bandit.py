@@ -58,7 +58,9 @@ DEFAULT_GRID = (
 
 @dataclass(frozen=True, slots=True)
 class BanditParams:
-    grid: tuple[int, ...] = param(DEFAULT_GRID, min=0, max=MAX_PRICE, doc="price arms, nRLC")
+    grid: tuple[int, ...] = param(
+        DEFAULT_GRID, min=0, max=MAX_PRICE, doc="price arms, nRLC", unit="nRLC"
+    )
     prior_rate: float = param(2.0, min=1e-6, max=1000.0, doc="prior tasks/period, cheapest arm")
     prior_elasticity: float = param(1.0, min=0.0, max=5.0, doc="prior demand falls as p^-e")
     prior_strength: float = param(5.0, min=0.01, max=10_000.0, doc="prior weight in periods")

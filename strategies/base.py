@@ -26,15 +26,17 @@ import copy
 import dataclasses
 import logging
 import random
+import re
 import types
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from bot.errors import InputError, StrategyError
-from bot.model import Quote
+from bot.model import NRLC_PER_RLC, Quote
 from bot.snapshot import MarketSnapshot, Offer
 
 __all__ = [
@@ -76,6 +78,7 @@ class ParamSpec:
     max: float | None
     doc: str
     choices: tuple[str, ...] | None = None
+    unit: str | None = None  # "nRLC": a price; config may write "0.05 RLC"
 
 
 def param(
@@ -85,9 +88,20 @@ def param(
     max: float | None = None,
     doc: str = "",
     choices: Sequence[str] | None = None,
+    unit: str | None = None,
 ) -> Any:
-    """A Params field with its bounds (inclusive) and a one-line doc."""
-    meta = {"min": min, "max": max, "doc": doc, "choices": tuple(choices) if choices else None}
+    """A Params field with its bounds (inclusive) and a one-line doc.
+
+    ``unit="nRLC"`` marks a price: config may then also write it ``"0.05 RLC"`` or
+    ``"50000000 nRLC"`` (converted exactly to integer nRLC).
+    """
+    meta = {
+        "min": min,
+        "max": max,
+        "doc": doc,
+        "choices": tuple(choices) if choices else None,
+        "unit": unit,
+    }
     if isinstance(default, tuple | list):
         items = tuple(default)
         return field(default_factory=lambda: items, metadata=meta)
@@ -100,10 +114,11 @@ def table(
     min: float | None = None,
     max: float | None = None,
     doc: str = "",
+    unit: str | None = None,
 ) -> Any:
     """A per-category ``{category: int}`` Params field; bounds apply to every value."""
     items = dict(default or {})
-    meta = {"min": min, "max": max, "doc": doc, "choices": None}
+    meta = {"min": min, "max": max, "doc": doc, "choices": None, "unit": unit}
     return field(default_factory=lambda: dict(items), metadata=meta)
 
 
@@ -136,6 +151,22 @@ def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+_AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(rlc|nrlc)\s*$", re.IGNORECASE)
+
+
+def _price(name: str, spec: ParamSpec, raw: object) -> object:
+    """``"0.05 RLC"`` / ``"5 nRLC"`` -> exact integer nRLC for price params; else unchanged."""
+    if spec.unit != "nRLC" or not isinstance(raw, str):
+        return raw
+    match = _AMOUNT.match(raw)
+    if match is None:
+        raise InputError(name, "must be an integer (nRLC) or an amount like '0.05 RLC'", raw)
+    amount = Decimal(match.group(1)) * (NRLC_PER_RLC if match.group(2).lower() == "rlc" else 1)
+    if amount != amount.to_integral_value():
+        raise InputError(name, "must be a whole number of nRLC (at most 9 RLC decimals)", raw)
+    return int(amount)
+
+
 def _check_bounds(name: str, spec: ParamSpec, v: float) -> None:
     if spec.min is not None and v < spec.min:
         raise InputError(name, f"must be >= {spec.min}", v)
@@ -155,6 +186,7 @@ def _coerce(spec: ParamSpec, raw: object) -> Any:
             raise InputError(name, "must be true or false", raw)
         return raw
     if kind == "int":
+        raw = _price(name, spec, raw)
         if not _is_int(raw):
             raise InputError(name, "must be an integer", raw)
         assert isinstance(raw, int)
@@ -178,11 +210,13 @@ def _coerce(spec: ParamSpec, raw: object) -> Any:
     if kind == "ints":
         if not isinstance(raw, list | tuple) or not raw:
             raise InputError(name, "must be a non-empty list of integers", raw)
-        for item in raw:
+        items = [_price(name, spec, item) for item in raw]
+        for item in items:
             if not _is_int(item):
                 raise InputError(name, "must be a list of integers", item)
+            assert isinstance(item, int)
             _check_bounds(name, spec, item)
-        return tuple(raw)
+        return tuple(items)
     # table: {category: int}; TOML keys are strings
     if not isinstance(raw, Mapping):
         raise InputError(name, "must be a table {category = integer}", raw)
@@ -194,8 +228,10 @@ def _coerce(spec: ParamSpec, raw: object) -> Any:
             raise InputError(name, "keys must be category ids (integers)", k) from None
         if cat < 0:
             raise InputError(name, "keys must be category ids >= 0", k)
+        v = _price(f"{name}.{k}", spec, v)
         if not _is_int(v):
             raise InputError(f"{name}.{k}", "must be an integer", v)
+        assert isinstance(v, int)
         _check_bounds(f"{name}.{k}", spec, v)
         out[cat] = v
     return out
@@ -233,6 +269,7 @@ class Strategy(ABC):
                     max=meta.get("max"),
                     doc=meta.get("doc", ""),
                     choices=meta.get("choices"),
+                    unit=meta.get("unit"),
                 )
             )
         return tuple(specs)

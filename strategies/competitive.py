@@ -39,11 +39,13 @@ MAX_PRICE = 10**12
 @dataclass(frozen=True, slots=True)
 class CompetitiveParams:
     mode: str = param("undercut", choices=("undercut", "kth"), doc="undercut or sit at k-th")
-    step: int = param(100_000, min=0, max=MAX_PRICE, doc="undercut step in nRLC")
+    step: int = param(100_000, min=0, max=MAX_PRICE, doc="undercut step in nRLC", unit="nRLC")
     step_ratio: float = param(0.0, min=0.0, max=0.5, doc="undercut step relative to the price")
     k: int = param(1, min=1, max=50, doc="kth mode: sit at the k-th cheapest price")
-    floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never quote below (nRLC)")
-    default_price: int = param(50_000_000, min=0, max=MAX_PRICE, doc="price with no competitor")
+    floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never quote below (nRLC)", unit="nRLC")
+    default_price: int = param(
+        50_000_000, min=0, max=MAX_PRICE, doc="price with no competitor", unit="nRLC"
+    )
     outlier_ratio: float = param(0.2, min=0.0, max=1.0, doc="ignore prices < ratio x median")
     ignore_restricted: bool = param(True, doc="ignore app/dataset/requester-restricted orders")
     ignore_free: bool = param(True, doc="ignore price-0 orders (free-only demand)")

@@ -54,9 +54,11 @@ class DemandParams:
         "fill", choices=("fill", "revenue"), doc="fill capacity, or max price x volume"
     )
     account_competition: bool = param(True, doc="cheaper competitors serve open requests first")
-    default_price: int = param(10_000_000, min=0, max=MAX_PRICE, doc="price with no demand")
-    min_price: int = param(0, min=0, max=MAX_PRICE, doc="lowest candidate price")
-    max_price: int = param(10**10, min=0, max=MAX_PRICE, doc="highest candidate price")
+    default_price: int = param(
+        10_000_000, min=0, max=MAX_PRICE, doc="price with no demand", unit="nRLC"
+    )
+    min_price: int = param(0, min=0, max=MAX_PRICE, doc="lowest candidate price", unit="nRLC")
+    max_price: int = param(10**10, min=0, max=MAX_PRICE, doc="highest candidate price", unit="nRLC")
 
     def __post_init__(self) -> None:
         if self.min_price > self.max_price:

@@ -26,8 +26,12 @@ MAX_PRICE = 10**12  # 1000 RLC per task: beyond any sane workerpool price
 
 @dataclass(frozen=True, slots=True)
 class FixedParams:
-    price: int = param(10_000_000, min=0, max=MAX_PRICE, doc="nRLC per task when not in prices")
-    prices: dict[int, int] = table(min=0, max=MAX_PRICE, doc="nRLC per task, by category id")  # noqa: RUF009
+    price: int = param(
+        10_000_000, min=0, max=MAX_PRICE, doc="nRLC per task when not in prices", unit="nRLC"
+    )
+    prices: dict[int, int] = table(  # noqa: RUF009
+        min=0, max=MAX_PRICE, doc="nRLC per task, by category id", unit="nRLC"
+    )
     volume: int = param(0, min=0, max=10_000, doc="volume per offer; 0 = free capacity")
     volumes: dict[int, int] = table(min=0, max=10_000, doc="volume by category id; 0 = capacity")  # noqa: RUF009
 

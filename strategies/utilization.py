@@ -61,8 +61,10 @@ class UtilizationParams:
     saturation_gain: float = param(2.0, min=0.0, max=20.0, doc="extra log-price at full load")
     min_multiplier: float = param(0.1, min=0.001, max=1.0, doc="lowest price / base price")
     max_multiplier: float = param(10.0, min=1.0, max=1000.0, doc="highest price / base price")
-    price: int = param(10_000_000, min=1, max=MAX_PRICE, doc="base nRLC per task")
-    prices: dict[int, int] = table(min=1, max=MAX_PRICE, doc="base nRLC per task by category")  # noqa: RUF009
+    price: int = param(10_000_000, min=1, max=MAX_PRICE, doc="base nRLC per task", unit="nRLC")
+    prices: dict[int, int] = table(  # noqa: RUF009
+        min=1, max=MAX_PRICE, doc="base nRLC per task by category", unit="nRLC"
+    )
 
     def __post_init__(self) -> None:
         if self.min_multiplier > self.max_multiplier:

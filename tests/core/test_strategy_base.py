@@ -166,3 +166,25 @@ def test_fence_restarts_from_initial_state_when_persisted_state_is_not_a_dict(
         d = run_fenced(UtilizationStrategy(), snap(), [offer()], [1, 2], random.Random(0))  # type: ignore[arg-type]
     assert "log_m" in d.state
     assert "not a dict" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("cls", "mapping", "attr", "expected"),
+    [
+        (FixedStrategy, {"price": "0.05 RLC"}, "price", 50_000_000),
+        (FixedStrategy, {"prices": {"1": "2 nRLC"}}, "prices", {1: 2}),
+        (FixedStrategy, {"price": "1e-3 RLC"}, None, "strategy.params.price"),
+        (FixedStrategy, {"price": "0.0000000001 RLC"}, None, "strategy.params.price"),
+        (FixedStrategy, {"volume": "5 nRLC"}, None, "strategy.params.volume"),  # not a price
+        (BanditStrategy, {"grid": ["0.001 RLC", 5_000_000]}, "grid", (1_000_000, 5_000_000)),
+    ],
+)
+def test_price_params_accept_rlc_amounts(
+    cls: type[Strategy], mapping: dict[str, Any], attr: str | None, expected: Any
+) -> None:
+    if attr is None:
+        with pytest.raises(InputError) as err:
+            cls.params_from_mapping(mapping)
+        assert err.value.field == expected
+    else:
+        assert getattr(cls.params_from_mapping(mapping), attr) == expected

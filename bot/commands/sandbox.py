@@ -42,6 +42,13 @@ def up(
     agents: Annotated[
         bool, typer.Option(help="Run the simulated competitors and requesters.")
     ] = True,
+    domain: Annotated[
+        str,
+        typer.Option(
+            help="EIP-712 domain of the hub: local, or bellecour / arbitrum-mainnet (the "
+            "production chain id and hub address, so signatures are production's)."
+        ),
+    ] = "local",
 ) -> None:
     """Start anvil with PoCo, the local marketplace, core /metrics, the pool and the agents."""
     from bot.sandbox.stack import spawn_detached, stop_detached, wait_for_signal
@@ -49,7 +56,9 @@ def up(
     # Even in the foreground the sandbox runs in its own session: a terminal Ctrl-C reaches this
     # command only, which then stops the sandbox in order (anvil last), not all of it at once.
     try:
-        info = spawn_detached(state_dir, seed=seed, demand_per_min=demand, agents=agents)
+        info = spawn_detached(
+            state_dir, seed=seed, demand_per_min=demand, agents=agents, domain=domain
+        )
         _describe(info.to_json(), state_dir)
         if detach:
             return

@@ -51,6 +51,7 @@ from bot.sim.agents import (
 
 __all__ = [
     "CONFIG_TEMPLATE",
+    "DOMAINS",
     "SANDBOX_FILE",
     "Sandbox",
     "SandboxInfo",
@@ -83,6 +84,15 @@ APP_OWNER_KEY = ANVIL_KEYS[9]
 
 RLC = NRLC_PER_RLC
 
+# ``--domain``: the EIP-712 domain the sandbox's hub has. "local" is anvil's chain id with the hub
+# where it was deployed; the others clone it to the production hub on the production chain id, so
+# what the bot signs in the sandbox is byte for byte what it would sign for that network.
+DOMAINS: dict[str, tuple[int, str | None]] = {
+    "local": (31337, None),
+    "bellecour": (134, "0x3eca1b216a7df1c7689aeb259ffb83adfb894e7f"),
+    "arbitrum-mainnet": (42161, "0x098bfcb1e50ebca0baa92c12ea0c3f045a1ad9f0"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class WorldSpec:
@@ -90,6 +100,7 @@ class WorldSpec:
 
     seed: int = 1
     chain_id: int = 31337
+    production_hub: str | None = None  # clone the hub there (with chain_id 134 or 42161)
     pool: PoolSpec = field(default_factory=lambda: PoolSpec(workers=3, slots_per_worker=2))
     owner_stake: int = 5_000 * RLC
     competitor_stake: int = 5_000 * RLC
@@ -328,6 +339,7 @@ def _world_cache_paths(spec: WorldSpec) -> tuple[Path, Path]:
             WORLD_CACHE_VERSION,
             POCO_VERSION,
             spec.chain_id,
+            spec.production_hub,
             spec.owner_stake,
             spec.competitor_stake,
             spec.requester_funds,
@@ -343,6 +355,8 @@ def _build_world(rpc_url: str, spec: WorldSpec) -> _ChainWorld:
     from bot.sandbox import poco
 
     dep = poco.deploy_poco(rpc_url, DEPLOYER_KEY)
+    if spec.production_hub is not None:
+        dep = poco.relocate_hub(dep, spec.production_hub, sender_key=DEPLOYER_KEY)
     workerpool = poco.create_workerpool(dep, OWNER_KEY, POOL_DESCRIPTION)
     poco.fund_rlc(dep, address_of(OWNER_KEY), spec.owner_stake, from_key=DEPLOYER_KEY)
     poco.deposit_stake(dep, OWNER_KEY, spec.owner_stake)
@@ -676,9 +690,12 @@ def spawn_detached(
     seed: int = 1,
     demand_per_min: float | None = None,
     agents: bool = True,
+    domain: str = "local",
     timeout: float = READY_TIMEOUT_S,
 ) -> SandboxInfo:
     """Start a supervisor in its own session and wait until it has written a ready sandbox.json."""
+    if domain not in DOMAINS:
+        raise ConfigError(f"--domain: must be one of {sorted(DOMAINS)} (got {domain!r})")
     state_dir = Path(state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     existing = state_dir / SANDBOX_FILE
@@ -700,6 +717,8 @@ def spawn_detached(
             str(seed),
             *(["--demand-per-min", str(demand_per_min)] if demand_per_min is not None else []),
             *([] if agents else ["--no-agents"]),
+            "--domain",
+            domain,
         ],
         stdin=subprocess.DEVNULL,
         stdout=logfile,
@@ -769,6 +788,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--demand-per-min", type=float, default=None)
     parser.add_argument("--no-agents", action="store_true")
+    parser.add_argument("--domain", choices=sorted(DOMAINS), default="local")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -779,7 +799,14 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(128 + signum)  # unwinds start() half-way, stopping what it started
 
     signal.signal(signal.SIGTERM, terminate)
-    spec = WorldSpec(seed=args.seed, competitors=not args.no_agents, requesters=not args.no_agents)
+    chain_id, hub = DOMAINS[args.domain]
+    spec = WorldSpec(
+        seed=args.seed,
+        chain_id=chain_id,
+        production_hub=hub,
+        competitors=not args.no_agents,
+        requesters=not args.no_agents,
+    )
     if args.demand_per_min is not None:
         if not args.demand_per_min >= 0:
             raise ConfigError(f"--demand-per-min: must be >= 0 (got {args.demand_per_min})")

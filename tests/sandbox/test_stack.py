@@ -125,3 +125,24 @@ def test_the_adversary_matches_an_unpublished_but_valid_order(world: Sandbox) ->
     )
     hub = hub_contract(web3_for(info.rpc_url), info.hub)
     assert hub.functions.viewConsumed(bytes.fromhex(order_hash[2:])).call() > 0
+
+
+def test_a_production_domain_sandbox_signs_exactly_like_bellecour(tmp_path: Path) -> None:
+    from bot.networks import BELLECOUR
+    from bot.sandbox.stack import DOMAINS
+    from bot.signing import domain_separator
+
+    chain_id, hub = DOMAINS["bellecour"]
+    spec = WorldSpec(chain_id=chain_id, production_hub=hub, competitors=False, requesters=False)
+    with Sandbox(tmp_path, spec) as sandbox:
+        info = sandbox.info
+        assert info is not None
+        assert (info.chain_id, info.hub) == (BELLECOUR.chain_id, BELLECOUR.hub)
+        contract = hub_contract(web3_for(info.rpc_url), info.hub)
+        onchain = "0x" + bytes(contract.functions.eip712domain_separator().call()).hex()
+        assert onchain == domain_separator(BELLECOUR)  # the production separator, on our chain
+        order_hash = _publish_ours(sandbox, price=10**7, volume=1)  # the market verified it
+        listed = httpx.get(
+            info.market_url + f"/workerpoolorders/{order_hash}", params={"chainId": chain_id}
+        ).json()
+        assert listed["status"] == "open"

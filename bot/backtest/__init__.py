@@ -20,7 +20,7 @@ import pandas as pd
 
 from bot.sim.scenario import Scenario, load_scenario
 
-__all__ = ["load_scenario", "prepare_scenario", "run_backtest", "run_sweep"]
+__all__ = ["load_scenario", "prepare_scenario", "rerun_sweep", "run_backtest", "run_sweep"]
 
 
 def prepare_scenario(scenario: str | Path | Scenario, days: float | None = None) -> Scenario:
@@ -126,6 +126,48 @@ def run_sweep(
         out=Path(out) if out is not None else None,
         progress=progress,
         spec=spec,
+    )
+    frame.attrs["summary"] = summary
+    return frame
+
+
+def rerun_sweep(
+    manifest: str | Path,
+    scenario: str | Path,
+    *,
+    jobs: int = 1,
+    dask: str | None = None,
+    out: str | Path | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run a sweep again from the ``summary.json`` it wrote: same scenario, seed, parameter sets.
+
+    The scenario file must be the one the manifest names by hash (a different file is refused).
+    """
+    import json
+
+    from bot.backtest.sweep import sweep
+    from bot.errors import InputError
+    from bot.sim.scenario import scenario_hash
+
+    data = json.loads(Path(manifest).read_text())
+    man = data["manifest"]
+    s = prepare_scenario(scenario, man["spec"].get("days"))
+    if scenario_hash(s) != man["scenario_sha256"]:
+        raise InputError(
+            "--scenario", "is not the scenario this manifest was run on (hash differs)"
+        )
+    frame, summary = sweep(
+        s,
+        data["strategy"],
+        man["param_sets"],
+        seed=int(data["seed"]),
+        jobs=jobs,
+        references="best_fixed_revenue_nrlc" in data,
+        dask=dask,
+        out=Path(out) if out is not None else None,
+        progress=progress,
+        spec=man["spec"],
     )
     frame.attrs["summary"] = summary
     return frame

@@ -116,7 +116,6 @@ def backtest_cmd(
 
 def sweep_cmd(
     scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML.")],
-    strategy: Annotated[str, typer.Option("--strategy", help="Strategy name.")],
     out: Annotated[
         Path, typer.Option("--out", help="Directory for leaderboard.csv, summary.json.")
     ],
@@ -133,11 +132,24 @@ def sweep_cmd(
         str | None, typer.Option("--dask", help="Address of an existing Dask scheduler.")
     ] = None,
     references: Annotated[bool, typer.Option("--references/--no-references")] = True,
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", help="Strategy name (not with --from-manifest).")
+    ] = None,
+    from_manifest: Annotated[
+        Path | None,
+        typer.Option("--from-manifest", help="Re-run the sweep whose summary.json this is."),
+    ] = None,
 ) -> None:
     """Run many backtests of one strategy in parallel and write a leaderboard."""
-    from bot.backtest import run_sweep
+    from bot.backtest import rerun_sweep, run_sweep
     from bot.backtest.sweep import parse_grid
 
+    if from_manifest is not None:
+        board = rerun_sweep(from_manifest, scenario, jobs=jobs, dask=dask, out=out, progress=True)
+        _echo_board(board, out)
+        return
+    if strategy is None:
+        raise InputError("--strategy", "is required (unless --from-manifest)")
     if (not grid) == (random_n is None):
         raise InputError("--grid/--random", "give exactly one of them")
     board = run_sweep(
@@ -153,6 +165,10 @@ def sweep_cmd(
         out=out,
         progress=True,
     )
+    _echo_board(board, out)
+
+
+def _echo_board(board: Any, out: Path) -> None:
     cols = [c for c in ("rank", "params", "revenue_nrlc", "ratio_to_best_fixed") if c in board]
     typer.echo(board[cols].head(10).to_string(index=False))
     typer.echo(f"wrote {out}/leaderboard.csv, summary.json")

@@ -177,6 +177,21 @@ def test_sweep_cli_grid_and_bad_param(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert len((tmp_path / "leaderboard.csv").read_text().splitlines()) == 3
+    again = tmp_path / "again"
+    res = runner.invoke(
+        app,
+        [
+            "sweep",
+            "--scenario",
+            str(TINY),
+            "--from-manifest",
+            str(tmp_path / "summary.json"),
+            "--out",
+            str(again),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert (again / "leaderboard.csv").read_text() == (tmp_path / "leaderboard.csv").read_text()
     with pytest.raises(InputError, match=r"strategy\.params\.nonsense"):
         run_sweep(TINY, "competitive", grid={"nonsense": [1]}, references=False)
 

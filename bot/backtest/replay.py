@@ -30,7 +30,13 @@ from bot.sim.agents import RequestIntent
 from bot.sim.market_sim import MarketSim, _Order
 from bot.sim.scenario import OUR_POOL, Scenario, parse_scenario
 
-__all__ = ["REPLAY_FILL_MODEL", "ReplaySim", "intents_from_snapshots", "run_replay"]
+__all__ = [
+    "REPLAY_FILL_MODEL",
+    "ReplaySim",
+    "intents_from_snapshots",
+    "run_replay",
+    "scenario_from_config",
+]
 
 REPLAY_FILL_MODEL = (
     "counterfactual: a recorded request that disappeared between two snapshots was matched in "
@@ -115,6 +121,20 @@ class ReplaySim(MarketSim):
                 continue
             self._orders[e.order_hash] = _Order(e)
         self._version += 1
+
+
+def scenario_from_config(path: str | Path) -> Scenario:
+    """A replay scenario carrying a pool owner's config (its network, strategy, offers, rails)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise InputError("--config", "file not found", str(path)) from exc
+    bot = {k: data[k] for k in ("network", "strategy", "offers", "rails") if k in data}
+    if data.get("network") == "local":
+        bot["network"] = "arbitrum-mainnet"  # the replay has no chain: only the tag rules matter
+    return parse_scenario({"scenario": {"name": "replay", "days": 1}, "bot": bot}, Path(path).name)
 
 
 def _load(journal: Path) -> list[tuple[float, dict[str, Any]]]:

@@ -75,6 +75,10 @@ def backtest_cmd(
         int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")
     ] = None,
     days: Annotated[float | None, typer.Option("--days", help="Shorten the scenario.")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="With --replay: the pool owner's config (offers, rails)."),
+    ] = None,
     jobs: Annotated[int, typer.Option("--jobs", help="Processes for the reference grid.")] = 1,
     references: Annotated[
         bool, typer.Option("--references/--no-references", help="Compute the hindsight references.")
@@ -89,10 +93,18 @@ def backtest_cmd(
             "give one of them (with --replay, --scenario only supplies the pool and [bot] config)",
         )
     if replay is not None:
-        from bot.backtest.replay import run_replay
+        from bot.backtest.replay import run_replay, scenario_from_config
         from bot.sim.scenario import load_scenario
 
-        base = load_scenario(scenario) if scenario is not None else None
+        if scenario is not None and config is not None:
+            raise InputError("--config", "give --scenario or --config with --replay, not both")
+        base = (
+            load_scenario(scenario)
+            if scenario is not None
+            else scenario_from_config(config)
+            if config is not None
+            else None
+        )
         summary = run_replay(replay, out, strategy=strategy, params=params, scenario=base)
         typer.echo(json.dumps(summary, indent=2, sort_keys=True))
         return

@@ -254,3 +254,26 @@ def test_dask_without_the_extra_names_the_option() -> None:
             )
     else:
         pytest.skip("dask installed: the extra's absence cannot be shown")
+
+
+def test_replay_cli_with_owner_config(tmp_path: Path) -> None:
+    s = load_scenario(TINY)
+    short = s.model_copy(update={"scenario": s.scenario.model_copy(update={"days": 0.03})})
+    journal = tmp_path / "journal.sqlite"
+    simulate(short, "fixed", record=False, journal_path=journal)
+    example = HERE.parents[1] / "config" / "example.toml"
+    res = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--replay",
+            str(journal),
+            "--config",
+            str(example),
+            "--out",
+            str(tmp_path / "r"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["strategy"] == "fixed" and summary["snapshots"] >= 40

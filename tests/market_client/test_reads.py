@@ -510,3 +510,22 @@ def test_a_url_that_is_not_a_marketplace_is_a_config_error(
     with pytest.raises(ConfigError, match="is it an iExec marketplace API"):
         client.categories()
     assert len(market.log) == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("20", 20.0),
+        ("0.5", 0.5),
+        ("-3", 0.0),
+        ("1e9", 3600.0),
+        ("nan", None),
+        ("soon", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+        (None, None),
+    ],
+)
+def test_retry_after_is_parsed_and_bounded(header: str | None, expected: float | None) -> None:
+    from bot.adapters.market_api import _parse_retry_after
+
+    assert _parse_retry_after(header) == expected

@@ -50,6 +50,7 @@ __all__ = [
     "WirePage",
     "WireRequestOrder",
     "WireRequestOrderRecord",
+    "WireResource",
     "WireWorkerpoolOrder",
     "WireWorkerpoolOrderRecord",
     "challenge_text",

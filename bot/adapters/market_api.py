@@ -24,27 +24,29 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 from pydantic import BaseModel, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from bot.adapters.market_guards import (
+    OrderHasher,
+    book_mismatch,
+    nesting_exceeds,
+    parse_retry_after,
+)
 from bot.adapters.market_models import (
     WireCategory,
     WireDeal,
     WirePage,
     WireRequestOrderRecord,
-    WireWorkerpoolOrder,
     WireWorkerpoolOrderRecord,
     challenge_text,
     describe_validation_error,
@@ -83,7 +85,7 @@ from bot.model import (
 )
 from bot.networks import Network, local_network
 from bot.ports import BookQuery, Signer
-from bot.signing import domain_separator, gateway_challenge_hash
+from bot.signing import gateway_challenge_hash
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -103,7 +105,6 @@ DEFAULT_PAGE_SIZE = 1000  # the API's maximum: fewest requests out of the budget
 DEFAULT_MAX_PAGES = 50
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_REQUEST_DEADLINE = 60.0  # whole exchange, on top of httpx's per-phase timeouts
-MAX_RETRY_AFTER = 3600.0
 MAX_JSON_DEPTH = 32  # the API's answers nest 4 deep
 EARLIEST_TIME = 1_483_228_800.0  # 2017-01-01, before any iExec marketplace
 FUTURE_SLACK = 86_400.0
@@ -171,85 +172,6 @@ def _retryable_unsent(exc: BaseException) -> bool:
     return isinstance(exc, RequestNotSent | RateLimited)
 
 
-def _parse_retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-    if seconds != seconds:  # NaN
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
-
-
-def _nesting_exceeds(raw: bytes, limit: int) -> bool:
-    """True if the JSON nests deeper than about ``limit`` (or its brackets do not balance).
-
-    py_ecc (imported by eth_account) raises the interpreter's recursion limit to 100,000 at
-    import, so ``json.loads`` of a hostile ``[[[[...`` overflows the C stack and kills the
-    process instead of raising RecursionError. Strings are blanked, everything but brackets is
-    deleted, then each pass peels the innermost pairs; all of it runs at C speed.
-    """
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    for _ in range(limit):
-        if not brackets:
-            return False
-        peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
-        if len(peeled) == len(brackets):
-            return True
-        brackets = peeled
-    return bool(brackets)
-
-
-_WORKERPOOL_ORDER_TYPEHASH = keccak(
-    b"WorkerpoolOrder(address workerpool,uint256 workerpoolprice,uint256 volume,bytes32 tag,"
-    b"uint256 category,uint256 trust,address apprestrict,address datasetrestrict,"
-    b"address requesterrestrict,bytes32 salt)"
-)
-
-
-class _OrderHasher:
-    """PoCo's workerpool order hash, computed directly (about 50x faster than eth-account's
-    generic typed-data encoder, which matters when checking every order of a 1,000-order book).
-    Pinned to ``bot.signing.hash_order`` by a test."""
-
-    def __init__(self, network: Network) -> None:
-        self._prefix = b"\x19\x01" + bytes.fromhex(domain_separator(network)[2:])
-
-    def __call__(self, o: WireWorkerpoolOrder) -> str:
-        def word(value: int) -> bytes:
-            return value.to_bytes(32, "big")
-
-        def addr(value: str) -> bytes:
-            return bytes(12) + bytes.fromhex(value[2:])
-
-        struct = b"".join(
-            (
-                _WORKERPOOL_ORDER_TYPEHASH,
-                addr(o.workerpool),
-                word(o.workerpoolprice),
-                word(o.volume),
-                bytes.fromhex(o.tag[2:]),
-                word(o.category),
-                word(o.trust),
-                addr(o.apprestrict),
-                addr(o.datasetrestrict),
-                addr(o.requesterrestrict),
-                bytes.fromhex(o.salt[2:]),
-            )
-        )
-        return "0x" + keccak(self._prefix + keccak(struct)).hex()
-
-
 def _check_count(name: str, value: object) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise InputError(name, "must be a non-negative integer", value)
@@ -259,49 +181,10 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _restrict_ok(value: str, wanted: str | None, strict: bool) -> bool:
-    """The API's restrict filter: absent -> public only; address -> {0x0, it} (or it, strict)."""
-    if wanted is None:
-        return value == ZERO_ADDRESS
-    if wanted == "any":
-        return True
-    if strict:
-        return value == wanted
-    return value in (ZERO_ADDRESS, wanted)
-
-
 def _norm_filter(value: str | None, name: str) -> str | None:
     if value is None or value == "any":
         return value
     return norm_address(value, name)
-
-
-def _book_mismatch(entry: BookEntry, q: BookQuery) -> str | None:
-    """Why a listed order does not satisfy the filter we asked for (a lying or buggy server)."""
-    if entry.status != MarketStatus.OPEN:
-        return f"status {entry.status} in a list of open orders"
-    if q.workerpool not in (None, "any") and entry.workerpool != q.workerpool:
-        return f"workerpool {entry.workerpool} but asked for {q.workerpool}"
-    if q.workerpool_owner is not None and entry.owner != q.workerpool_owner:
-        return f"signer {entry.owner} but asked for owner {q.workerpool_owner}"
-    if q.category is not None and entry.category != q.category:
-        return f"category {entry.category} but asked for {q.category}"
-    if q.min_tag and entry.tag & q.min_tag != q.min_tag:
-        return f"tag {entry.tag:#x} lacks bits of minTag {q.min_tag:#x}"
-    if q.max_tag is not None and entry.tag & ~q.max_tag:
-        return f"tag {entry.tag:#x} has bits outside maxTag {q.max_tag:#x}"
-    if q.min_trust is not None and q.min_trust > 1 and entry.trust < q.min_trust:
-        return f"trust {entry.trust} below minTrust {q.min_trust}"
-    if q.min_volume is not None and entry.remaining < q.min_volume:
-        return f"remaining {entry.remaining} below minVolume {q.min_volume}"
-    for name, value, wanted, strict in (
-        ("apprestrict", entry.apprestrict, q.app, q.is_app_strict),
-        ("datasetrestrict", entry.datasetrestrict, q.dataset, q.is_dataset_strict),
-        ("requesterrestrict", entry.requesterrestrict, q.requester, q.is_requester_strict),
-    ):
-        if not _restrict_ok(value, wanted, strict):
-            return f"{name} {value} does not match the filter {wanted!r}"
-    return None
 
 
 class MarketApiClient:
@@ -351,7 +234,7 @@ class MarketApiClient:
         self.chain_id = chain_id
         self.base_url = base_url.rstrip("/")
         self._signer = signer
-        self._hasher = _OrderHasher(local_network(chain_id, hub)) if hub is not None else None
+        self._hasher = OrderHasher(local_network(chain_id, hub)) if hub is not None else None
         self._budget = budget if budget is not None else RateBudget(sleep=sleep)
         self._retry = retry if retry is not None else RetryPolicy()
         self._page_size = page_size
@@ -431,7 +314,7 @@ class MarketApiClient:
         message = error_message(payload)
         if status == 429:
             self.stats.rate_limited += 1
-            delay = _parse_retry_after(retry_after)
+            delay = parse_retry_after(retry_after)
             if delay is not None:
                 self._budget.hold(delay)
             raise RateLimited(f"{where}: HTTP 429: {message or 'rate limited'}", retry_after=delay)
@@ -462,7 +345,7 @@ class MarketApiClient:
 
     @staticmethod
     def _decode(raw: bytes) -> object:
-        if not raw or _nesting_exceeds(raw, MAX_JSON_DEPTH):
+        if not raw or nesting_exceeds(raw, MAX_JSON_DEPTH):
             return None
         try:
             return json.loads(raw)
@@ -630,7 +513,7 @@ class MarketApiClient:
         for rec in self._pages(
             "/workerpoolorders", self._book_params(q), "orders", WireWorkerpoolOrderRecord
         ):
-            problem = self._order_problem(rec) or _book_mismatch(to_book_entry(rec), q)
+            problem = self._order_problem(rec) or book_mismatch(to_book_entry(rec), q)
             if problem is not None:
                 self._drop(where, rec.orderHash, problem)
                 continue

@@ -459,7 +459,7 @@ def test_categories_are_read_and_sorted(client: MarketApiClient, market: FakeMar
 def test_the_fast_order_hash_is_pocos_hash(seed: int) -> None:
     import random
 
-    from bot.adapters.market_api import _OrderHasher
+    from bot.adapters.market_guards import OrderHasher
     from bot.adapters.market_models import WireWorkerpoolOrder
     from bot.model import WorkerpoolOrder
     from bot.signing import hash_order
@@ -483,7 +483,7 @@ def test_the_fast_order_hash_is_pocos_hash(seed: int) -> None:
         salt="0x" + rnd.randbytes(32).hex(),
     )
     wire = WireWorkerpoolOrder.model_validate({**order.fields(), "sign": "0x"})
-    assert _OrderHasher(NETWORK)(wire) == hash_order(NETWORK, order)
+    assert OrderHasher(NETWORK)(wire) == hash_order(NETWORK, order)
 
 
 def test_records_dated_before_iexec_or_in_the_future_are_dropped(
@@ -526,6 +526,6 @@ def test_a_url_that_is_not_a_marketplace_is_a_config_error(
     ],
 )
 def test_retry_after_is_parsed_and_bounded(header: str | None, expected: float | None) -> None:
-    from bot.adapters.market_api import _parse_retry_after
+    from bot.adapters.market_guards import parse_retry_after
 
-    assert _parse_retry_after(header) == expected
+    assert parse_retry_after(header) == expected

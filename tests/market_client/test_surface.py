@@ -10,7 +10,12 @@ import pytest
 
 @pytest.mark.parametrize(
     "name",
-    ["bot.adapters.market_api", "bot.adapters.market_models", "bot.adapters.rate_budget"],
+    [
+        "bot.adapters.market_api",
+        "bot.adapters.market_guards",
+        "bot.adapters.market_models",
+        "bot.adapters.rate_budget",
+    ],
 )
 def test_all_lists_exactly_the_public_definitions(name: str) -> None:
     module = importlib.import_module(name)

@@ -155,3 +155,12 @@ def test_entering_leaving_windows_and_spells() -> None:
     s = EnteringLeaving(inner, mean_on_s=100.0, mean_off_s=100.0)
     states = [bool(s.quotes(float(t), [], rng)) for t in range(0, 5000, 10)]
     assert any(states) and not all(states)
+
+
+def test_sandbox_drives_these_same_models() -> None:
+    """Written once: the sandbox's agents driver imports the models from here, not a copy."""
+    import bot.sandbox.agents_driver as driver
+    import bot.sim.agents as agents
+
+    assert driver.match is agents.match
+    assert driver.RequesterModel is agents.RequesterModel

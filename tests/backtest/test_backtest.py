@@ -277,3 +277,39 @@ def test_replay_cli_with_owner_config(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["strategy"] == "fixed" and summary["snapshots"] >= 40
+
+
+def test_summary_identical_across_processes_and_hash_seeds(tmp_path: Path) -> None:
+    """Set/dict order must not leak into results: two interpreters, two PYTHONHASHSEEDs."""
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "backtest",
+                "--scenario",
+                str(TINY),
+                "--strategy",
+                "bandit",
+                "--no-plots",
+                "--no-references",
+                "--out",
+                str(out),
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
+            timeout=120,
+        )
+        data = json.loads((out / "summary.json").read_text())
+        data["manifest"].pop("code_version")  # the tree may change under a parallel session
+        outs.append(data)
+    assert outs[0] == outs[1]

@@ -23,9 +23,26 @@ from bot.sim.scenario import Scenario, load_scenario
 __all__ = ["load_scenario", "prepare_scenario", "rerun_sweep", "run_backtest", "run_sweep"]
 
 
-def prepare_scenario(scenario: str | Path | Scenario, days: float | None = None) -> Scenario:
-    """Load a scenario file (or take one) and optionally shorten it to ``days``."""
-    s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+def prepare_scenario(
+    scenario: str | Path | Scenario,
+    days: float | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Load a scenario file (or take one), apply ``overrides``, optionally shorten it to ``days``.
+
+    ``overrides`` maps dotted paths to values (``{"competitors.prod-paid.price": 50_000_000}``).
+    """
+    if isinstance(scenario, Scenario):
+        s = scenario
+        if overrides:
+            from bot.sim.scenario import apply_override, parse_scenario
+
+            data = s.model_dump(mode="json")
+            for key, value in overrides.items():
+                apply_override(data, key, value)
+            s = parse_scenario(data, s.scenario.name)
+    else:
+        s = load_scenario(scenario, overrides)
     if days is not None:
         s = s.model_copy(update={"scenario": s.scenario.model_copy(update={"days": days})})
     return s
@@ -38,6 +55,7 @@ def run_backtest(
     seed: int | None = None,
     *,
     days: float | None = None,
+    overrides: Mapping[str, Any] | None = None,
     references: bool = True,
     baseline: bool = True,
     jobs: int = 1,
@@ -52,7 +70,7 @@ def run_backtest(
     from bot.backtest.references import compute_references
     from bot.backtest.report import make_summary, timeseries_frame, write_report
 
-    s = prepare_scenario(scenario, days)
+    s = prepare_scenario(scenario, days, overrides)
     seed = s.scenario.seed if seed is None else seed
     intents = intents_for(s, seed)
     timing: dict[str, float] = {}

@@ -17,14 +17,14 @@ from bot.errors import InputError
 __all__ = ["register"]
 
 
-def _params(items: list[str] | None) -> dict[str, Any]:
+def _params(items: list[str] | None, option: str = "--param") -> dict[str, Any]:
     from bot.backtest.sweep import parse_value
 
     out: dict[str, Any] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InputError("--param", "must look like KEY=VALUE", item)
+            raise InputError(option, "must look like KEY=VALUE", item)
         out[key.strip()] = parse_value(value.strip())
     return out
 
@@ -75,6 +75,13 @@ def backtest_cmd(
         int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")
     ] = None,
     days: Annotated[float | None, typer.Option("--days", help="Shorten the scenario.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a scenario value: PATH=VALUE, e.g. competitors.prod-paid.price=5e7",
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option("--config", help="With --replay: the pool owner's config (offers, rails)."),
@@ -117,6 +124,7 @@ def backtest_cmd(
         params,
         seed,
         days=days,
+        overrides=_params(set_, "--set"),
         references=references,
         jobs=jobs,
         out=out,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -30,6 +31,7 @@ __all__ = [
     "OUR_OWNER",
     "OUR_POOL",
     "Scenario",
+    "apply_override",
     "load_scenario",
     "parse_scenario",
     "pool_address",
@@ -413,7 +415,41 @@ def parse_scenario(data: dict[str, Any], source: str = "scenario") -> Scenario:
         raise InputError(f"{source}: {_loc(tuple(err['loc']))}", msg) from exc
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def apply_override(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``path`` (dotted; a list item by index or by its ``name``) in a raw scenario document.
+
+    ``competitors.prod-paid.price`` or ``competitors[2].price`` or ``pool.workers``: how a
+    sensitivity sweep moves one figure (the calibration's unknown P_prod) without editing files.
+    """
+    parts = [p for p in path.replace("[", ".").replace("]", "").split(".") if p]
+    if not parts:
+        raise InputError("--set", "must look like PATH=VALUE", path)
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if part.isdigit() and int(part) < len(node):
+                index = int(part)
+            else:
+                names = [item.get("name") if isinstance(item, dict) else None for item in node]
+                if part not in names:
+                    raise InputError("--set", f"{path}: no list item named or numbered {part!r}")
+                index = names.index(part)
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise InputError("--set", f"{path}: {part!r} is inside a value, not a table")
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read, apply ``overrides`` (see :func:`apply_override`), validate."""
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text())
@@ -421,6 +457,8 @@ def load_scenario(path: str | Path) -> Scenario:
         raise InputError("--scenario", "file not found", str(p)) from exc
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(p), f"not valid TOML: {exc}") from exc
+    for key, value in (overrides or {}).items():
+        apply_override(data, key, value)
     return parse_scenario(data, p.name)
 
 

@@ -313,3 +313,37 @@ def test_summary_identical_across_processes_and_hash_seeds(tmp_path: Path) -> No
         data["manifest"].pop("code_version")  # the tree may change under a parallel session
         outs.append(data)
     assert outs[0] == outs[1]
+
+
+def test_scenario_overrides_by_name_index_and_table() -> None:
+    from bot.backtest import prepare_scenario
+
+    real = HERE.parents[1] / "config" / "scenarios" / "realistic.toml"
+    s = prepare_scenario(real, overrides={"competitors.prod-paid.price": 5e7, "pool.workers": 3})
+    prod = next(c for c in s.competitors if c.name == "prod-paid")
+    assert prod.price == 50_000_000 and s.pool.workers == 3
+    again = prepare_scenario(s, overrides={"requesters[0].rate_per_min": 0.5})
+    assert again.requesters[0].rate_per_min == 0.5 and again.competitors == s.competitors
+    with pytest.raises(InputError, match="no list item named"):
+        prepare_scenario(real, overrides={"competitors.nobody.price": 1})
+    with pytest.raises(InputError, match=r"pool\.colour"):
+        prepare_scenario(real, overrides={"pool.colour": 1})
+
+
+def test_backtest_cli_set_option(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--scenario",
+            str(TINY),
+            "--set",
+            "pool.workers=0",
+            "--no-references",
+            "--no-plots",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "summary.json").read_text())["tasks_served"] == 0

@@ -21,8 +21,12 @@ from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder, norm_address
 from bot.networks import Network
 
 __all__ = [
+    "APP_ORDER_TYPE",
     "CLOSE",
+    "DATASET_ORDER_TYPE",
     "GATEWAY_CHALLENGE_PREFIX",
+    "ORDER_TYPES",
+    "REQUEST_ORDER_TYPE",
     "SIGN",
     "WORKERPOOL_ORDER_TYPE",
     "address_of",
@@ -54,6 +58,54 @@ WORKERPOOL_ORDER_TYPE: list[dict[str, str]] = [
     {"name": "requesterrestrict", "type": "address"},
     {"name": "salt", "type": "bytes32"},
 ]
+
+APP_ORDER_TYPE: list[dict[str, str]] = [
+    {"name": "app", "type": "address"},
+    {"name": "appprice", "type": "uint256"},
+    {"name": "volume", "type": "uint256"},
+    {"name": "tag", "type": "bytes32"},
+    {"name": "datasetrestrict", "type": "address"},
+    {"name": "workerpoolrestrict", "type": "address"},
+    {"name": "requesterrestrict", "type": "address"},
+    {"name": "salt", "type": "bytes32"},
+]
+
+DATASET_ORDER_TYPE: list[dict[str, str]] = [
+    {"name": "dataset", "type": "address"},
+    {"name": "datasetprice", "type": "uint256"},
+    {"name": "volume", "type": "uint256"},
+    {"name": "tag", "type": "bytes32"},
+    {"name": "apprestrict", "type": "address"},
+    {"name": "workerpoolrestrict", "type": "address"},
+    {"name": "requesterrestrict", "type": "address"},
+    {"name": "salt", "type": "bytes32"},
+]
+
+REQUEST_ORDER_TYPE: list[dict[str, str]] = [
+    {"name": "app", "type": "address"},
+    {"name": "appmaxprice", "type": "uint256"},
+    {"name": "dataset", "type": "address"},
+    {"name": "datasetmaxprice", "type": "uint256"},
+    {"name": "workerpool", "type": "address"},
+    {"name": "workerpoolmaxprice", "type": "uint256"},
+    {"name": "requester", "type": "address"},
+    {"name": "volume", "type": "uint256"},
+    {"name": "tag", "type": "bytes32"},
+    {"name": "category", "type": "uint256"},
+    {"name": "trust", "type": "uint256"},
+    {"name": "beneficiary", "type": "address"},
+    {"name": "callback", "type": "address"},
+    {"name": "params", "type": "string"},
+    {"name": "salt", "type": "bytes32"},
+]
+
+# The four PoCo order types (IexecLibOrders_v5), by EIP-712 primary type name.
+ORDER_TYPES: dict[str, list[dict[str, str]]] = {
+    "AppOrder": APP_ORDER_TYPE,
+    "DatasetOrder": DATASET_ORDER_TYPE,
+    "WorkerpoolOrder": WORKERPOOL_ORDER_TYPE,
+    "RequestOrder": REQUEST_ORDER_TYPE,
+}
 
 _OPERATION_TYPES: dict[str, list[dict[str, str]]] = {
     "WorkerpoolOrderOperation": [

@@ -42,6 +42,7 @@ from bot.model import (
 )
 from bot.networks import STANDARD_CATEGORIES, Network, local_network
 from bot.sandbox.anvil import cache_dir, rpc_batch, rpc_call
+from bot.signing import APP_ORDER_TYPE, REQUEST_ORDER_TYPE
 
 __all__ = [
     "ARBITRUM_HUB",
@@ -114,33 +115,6 @@ _RLC_ABI: list[dict[str, Any]] = [
     )
 ]
 
-_APP_ORDER_TYPE = [
-    {"name": "app", "type": "address"},
-    {"name": "appprice", "type": "uint256"},
-    {"name": "volume", "type": "uint256"},
-    {"name": "tag", "type": "bytes32"},
-    {"name": "datasetrestrict", "type": "address"},
-    {"name": "workerpoolrestrict", "type": "address"},
-    {"name": "requesterrestrict", "type": "address"},
-    {"name": "salt", "type": "bytes32"},
-]
-_REQUEST_ORDER_TYPE = [
-    {"name": "app", "type": "address"},
-    {"name": "appmaxprice", "type": "uint256"},
-    {"name": "dataset", "type": "address"},
-    {"name": "datasetmaxprice", "type": "uint256"},
-    {"name": "workerpool", "type": "address"},
-    {"name": "workerpoolmaxprice", "type": "uint256"},
-    {"name": "requester", "type": "address"},
-    {"name": "volume", "type": "uint256"},
-    {"name": "tag", "type": "bytes32"},
-    {"name": "category", "type": "uint256"},
-    {"name": "trust", "type": "uint256"},
-    {"name": "beneficiary", "type": "address"},
-    {"name": "callback", "type": "address"},
-    {"name": "params", "type": "string"},
-    {"name": "salt", "type": "bytes32"},
-]
 _ADDRESS_FIELDS = {
     "app",
     "dataset",
@@ -644,12 +618,12 @@ def request_order(
 
 def sign_app_order(dep: PocoDeployment, order: Mapping[str, Any], key: str) -> dict[str, Any]:
     """Sign with the app owner's key; returns the fields plus ``sign`` and ``orderHash``."""
-    return _sign_typed(dep, "AppOrder", _APP_ORDER_TYPE, order, key)
+    return _sign_typed(dep, "AppOrder", APP_ORDER_TYPE, order, key)
 
 
 def sign_request_order(dep: PocoDeployment, order: Mapping[str, Any], key: str) -> dict[str, Any]:
     """Sign with the requester's key; returns the fields plus ``sign`` and ``orderHash``."""
-    return _sign_typed(dep, "RequestOrder", _REQUEST_ORDER_TYPE, order, key)
+    return _sign_typed(dep, "RequestOrder", REQUEST_ORDER_TYPE, order, key)
 
 
 def _order_tuple(abi_input: Mapping[str, Any], order: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -14,61 +14,11 @@ from typing import Any
 from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
+from bot.signing import ORDER_TYPES
+
 from ._validate import OrderKind
 
 __all__ = ["ORDER_TYPES", "PRIMARY_TYPE", "Domain", "order_hash"]
-
-ORDER_TYPES: dict[str, list[dict[str, str]]] = {
-    "AppOrder": [
-        {"name": "app", "type": "address"},
-        {"name": "appprice", "type": "uint256"},
-        {"name": "volume", "type": "uint256"},
-        {"name": "tag", "type": "bytes32"},
-        {"name": "datasetrestrict", "type": "address"},
-        {"name": "workerpoolrestrict", "type": "address"},
-        {"name": "requesterrestrict", "type": "address"},
-        {"name": "salt", "type": "bytes32"},
-    ],
-    "DatasetOrder": [
-        {"name": "dataset", "type": "address"},
-        {"name": "datasetprice", "type": "uint256"},
-        {"name": "volume", "type": "uint256"},
-        {"name": "tag", "type": "bytes32"},
-        {"name": "apprestrict", "type": "address"},
-        {"name": "workerpoolrestrict", "type": "address"},
-        {"name": "requesterrestrict", "type": "address"},
-        {"name": "salt", "type": "bytes32"},
-    ],
-    "WorkerpoolOrder": [
-        {"name": "workerpool", "type": "address"},
-        {"name": "workerpoolprice", "type": "uint256"},
-        {"name": "volume", "type": "uint256"},
-        {"name": "tag", "type": "bytes32"},
-        {"name": "category", "type": "uint256"},
-        {"name": "trust", "type": "uint256"},
-        {"name": "apprestrict", "type": "address"},
-        {"name": "datasetrestrict", "type": "address"},
-        {"name": "requesterrestrict", "type": "address"},
-        {"name": "salt", "type": "bytes32"},
-    ],
-    "RequestOrder": [
-        {"name": "app", "type": "address"},
-        {"name": "appmaxprice", "type": "uint256"},
-        {"name": "dataset", "type": "address"},
-        {"name": "datasetmaxprice", "type": "uint256"},
-        {"name": "workerpool", "type": "address"},
-        {"name": "workerpoolmaxprice", "type": "uint256"},
-        {"name": "requester", "type": "address"},
-        {"name": "volume", "type": "uint256"},
-        {"name": "tag", "type": "bytes32"},
-        {"name": "category", "type": "uint256"},
-        {"name": "trust", "type": "uint256"},
-        {"name": "beneficiary", "type": "address"},
-        {"name": "callback", "type": "address"},
-        {"name": "params", "type": "string"},
-        {"name": "salt", "type": "bytes32"},
-    ],
-}
 
 PRIMARY_TYPE: dict[str, str] = {
     "apporder": "AppOrder",

@@ -28,6 +28,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from bot.adapters.safe_json import loads_bounded
 from bot.errors import InputError, RateLimited, TransientError
 from bot.model import PoolUtilization
 from bot.ports import Clock
@@ -140,7 +141,7 @@ class CoreMetrics:
         if 400 <= status < 500:
             raise InputError("endpoints.core_url", f"{path} answered HTTP {status}", self.base_url)
         try:
-            return response.json()
+            return loads_bounded(response.content)
         except ValueError as exc:
             raise InputError(f"core{path}", "must answer JSON", response.text[:80]) from exc
 

@@ -7,13 +7,13 @@ parsing.
 
 from __future__ import annotations
 
-import re
 import time
 from email.utils import parsedate_to_datetime
 
 from eth_utils.crypto import keccak
 
 from bot.adapters.market_models import WireWorkerpoolOrder
+from bot.adapters.safe_json import nesting_exceeds
 from bot.model import ZERO_ADDRESS, BookEntry, MarketStatus
 from bot.networks import Network
 from bot.ports import BookQuery
@@ -47,29 +47,6 @@ def parse_retry_after(value: str | None) -> float | None:
     if seconds != seconds:  # NaN
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
-
-
-def nesting_exceeds(raw: bytes, limit: int) -> bool:
-    """True if the JSON nests deeper than about ``limit`` (or its brackets do not balance).
-
-    py_ecc (imported by eth_account) raises the interpreter's recursion limit to 100,000 at
-    import, so ``json.loads`` of a hostile ``[[[[...`` overflows the C stack and kills the
-    process instead of raising RecursionError. Strings are blanked, everything but brackets is
-    deleted, then each pass peels the innermost pairs; all of it runs at C speed.
-    """
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    for _ in range(limit):
-        if not brackets:
-            return False
-        peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
-        if len(peeled) == len(brackets):
-            return True
-        brackets = peeled
-    return bool(brackets)
 
 
 _WORKERPOOL_ORDER_TYPEHASH = keccak(

@@ -114,6 +114,16 @@ def test_http_errors_are_translated(response, error):
     assert len(calls) == (2 if issubclass(error, TransientError) else 1)
 
 
+def test_hostile_deeply_nested_payload_is_an_error_not_a_crash():
+    """py_ecc lifts the recursion limit: a naive json.loads of this would kill the process."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"[" * 200_000 + b"]" * 200_000)
+
+    with pytest.raises(InputError, match="must answer JSON"):
+        _client(handler, attempts=1).metrics()
+
+
 def test_connection_failure_is_transient():
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)

@@ -258,6 +258,24 @@ def test_malformed_orders_are_400_naming_the_field(
     assert got.json()["error"].startswith(message)
 
 
+def test_hostile_nested_body_is_400_and_the_server_lives_on(
+    market_server: MarketServer,
+) -> None:
+    got = market_server.client.post(
+        "/workerpoolorders",
+        params={"chainId": market_server.chain_id},
+        content=b"[" * 100_000 + b"]" * 100_000,
+        headers={
+            "content-type": "application/json",
+            "authorization": auth_header(market_server, OWNER_KEY),
+        },
+        timeout=10,
+    )
+    assert got.status_code == 400
+    assert got.json() == {"ok": False, "error": "invalid JSON body"}
+    assert market_server.client.get("/version", timeout=10).status_code == 200
+
+
 def test_two_concurrent_writes_with_one_challenge_only_one_wins(
     market_server: MarketServer, poco: PocoDeployment, workerpool: str
 ) -> None:

@@ -8,7 +8,6 @@ faults and limits and force a watcher pass. They skip the rate limit and the fau
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,9 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bot.adapters.safe_json import loads_bounded
 
 from . import _validate as v
 from ._errors import ApiError, ValidationError
@@ -57,7 +58,7 @@ async def _json_body(request: Request) -> object:
     if not raw:
         return {}
     try:
-        return json.loads(raw)
+        return loads_bounded(raw)
     except ValueError as exc:
         raise ValidationError("invalid JSON body") from exc
 
@@ -74,6 +75,10 @@ def build_app(
                 return await fn(request)
             except ApiError as exc:
                 return _error(exc.status, exc.public_message)
+            except ClientDisconnect:
+                # The client went away mid-request (a killed bot): nothing to answer, no alarm.
+                _log.debug("client disconnected on %s %s", request.method, request.url.path)
+                return _error(400, "client disconnected")
             except Exception:
                 _log.exception("unexpected error on %s %s", request.method, request.url.path)
                 return _error(500, "Internal error")

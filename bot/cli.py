@@ -10,7 +10,16 @@ import sys
 
 import typer
 
-from bot.commands import backtest, chain, config_cmd, market, order, sandbox, service
+from bot.commands import (
+    backtest,
+    chain,
+    config_cmd,
+    market,
+    order,
+    sandbox,
+    service,
+    strategies_cmd,
+)
 from bot.errors import BotError, ConfigError, RuleViolation
 
 __all__ = ["app", "main"]
@@ -36,6 +45,7 @@ app.add_typer(sandbox.app, name="sandbox", help="The embedded local iExec sandbo
 service.register(app)
 backtest.register(app)
 sandbox.register(app)
+strategies_cmd.register(app)
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -175,18 +175,15 @@ def _plan_slot(
     p, cap = q.price, q.volume
     keep: list[OwnOrder] = []
     dearer: list[OwnOrder] = []
+    max_age, deadband = cfg.max_order_age_seconds, cfg.deadband
     if len(orders) > 1:
         orders = tuple(sorted(orders, key=lambda o: (o.published_at, o.order_hash)))
     for o in orders:
-        fresh = at - o.published_at < cfg.max_order_age_seconds
-        if o.published and fresh and within_deadband(o.price, p, cfg.deadband):
+        in_band = within_deadband(o.price, p, deadband)
+        if in_band and o.published and at - o.published_at < max_age:
             keep.append(o)
             continue
-        why = (
-            f"price {o.price} -> {p}"
-            if not within_deadband(o.price, p, cfg.deadband)
-            else f"older than {cfg.max_order_age_seconds:.0f}s: refresh"
-        )
+        why = f"price {o.price} -> {p}" if not in_band else f"older than {max_age:.0f}s: refresh"
         if o.published:
             w.unpublishes.append(Unpublish(o.order_hash, f"replaced ({why})"))
         if o.price < p:
@@ -209,7 +206,9 @@ def _plan_slot(
     # Cost choice for each dearer order that would keep counting (dearest first: most idle).
     left_volume = 0
     left_here: list[OwnOrder] = []
-    for o in sorted(dearer, key=lambda o: -o.price):
+    if len(dearer) > 1:
+        dearer.sort(key=lambda o: -o.price)
+    for o in dearer:
         room = max(0, cap - kept_volume - left_volume)
         shrink = min(o.remaining, room)
         idle_value = shrink * p

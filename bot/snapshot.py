@@ -207,7 +207,12 @@ class MarketSnapshot:
     def __post_init__(self) -> None:
         grouped: dict[SlotKey, list[OwnOrder]] = {}
         for o in self.own_orders:
-            grouped.setdefault(slot_key_of(o), []).append(o)
+            key = slot_key_of(o)
+            group = grouped.get(key)
+            if group is None:
+                grouped[key] = [o]
+            else:
+                group.append(o)
         object.__setattr__(self, "own_by_slot", {k: tuple(v) for k, v in grouped.items()})
 
     def competitors_for(self, offer: Offer) -> tuple[BookEntry, ...]:
@@ -227,8 +232,13 @@ class MarketSnapshot:
 
     def current_price(self, key: SlotKey) -> int | None:
         """Price of our cheapest published order in the slot: what the market sees from us."""
-        prices = [o.price for o in self.own_by_slot.get(key, ()) if o.published]
-        return min(prices) if prices else None
+        best: int | None = None
+        for o in self.own_by_slot.get(key, ()):
+            if o.published:
+                price = o.signed.order.workerpoolprice
+                if best is None or price < best:
+                    best = price
+        return best
 
     def own_deals(self, since: float, category: int | None = None) -> tuple[Deal, ...]:
         """Our pool's deals strictly after ``since`` (and up to ``at``)."""

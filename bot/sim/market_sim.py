@@ -642,15 +642,16 @@ class SimMarket:
         self.sim = sim
 
     def _count(self, n: int = 1, write: bool = False) -> None:
-        costs = self.sim.costs
-        self.sim.counters.count_api(
-            self.sim.clock.t, n * (costs.requests_per_write if write else 1)
-        )
-        self.sim.clock.t += costs.api_latency_s * n
+        sim = self.sim
+        costs = sim.costs
+        clock = sim.clock
+        sim.counters.count_api(clock.t, n * costs.requests_per_write if write else n)
+        clock.t += costs.api_latency_s * n
 
     def workerpool_orders(self, query: BookQuery) -> list[BookEntry]:
         out = self.sim.query(query)
-        self._count(max(1, -(-len(out) // self.sim.costs.page_size)))
+        page = self.sim.costs.page_size
+        self._count(1 if len(out) <= page else -(-len(out) // page))
         return out
 
     def workerpool_order(self, order_hash: str) -> BookEntry | None:
@@ -720,6 +721,11 @@ class SimChain:
 
     def consumed(self, order_hash: str) -> int:
         return self.sim._consumed.get(order_hash, 0)
+
+    def consumed_many(self, order_hashes: Sequence[str]) -> dict[str, int]:
+        """All at once, as the JSON-RPC batch of the real adapter (the samplers prefer it)."""
+        used = self.sim._consumed
+        return {h: used.get(h, 0) for h in order_hashes}
 
     def order_status(self, signed: SignedWorkerpoolOrder) -> ChainOrderStatus:
         return self.sim.order_status(signed.order_hash, signed.order.volume)

@@ -40,6 +40,7 @@ from bot.capacity import offer_capacity
 from bot.errors import InputError
 from bot.snapshot import MarketSnapshot, Offer
 from strategies.base import Decision, Strategy, param, quote_for
+from strategies.hysteresis import DEFAULT_CANCEL_GAS_COST_NRLC, gate_raise
 
 __all__ = ["BanditParams", "BanditStrategy", "solve_lp"]
 
@@ -66,6 +67,16 @@ class BanditParams:
     prior_strength: float = param(5.0, min=0.01, max=10_000.0, doc="prior weight in periods")
     period_seconds: float = param(
         3600.0, min=1.0, max=7 * 86400.0, doc="how long an arm is held; unit of demand rates"
+    )
+    raise_gain_factor: float = param(
+        1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
+    )
+    cancel_cost: int = param(
+        DEFAULT_CANCEL_GAS_COST_NRLC,
+        min=0,
+        max=MAX_PRICE,
+        doc="gas of one on-chain cancel, in nRLC",
+        unit="nRLC",
     )
 
     def __post_init__(self) -> None:
@@ -166,13 +177,21 @@ class BanditStrategy(Strategy):
                 and snapshot.at - chosen_at < p.period_seconds
             ):
                 arm = int(held)
+                price, gated = gate_raise(
+                    snapshot,
+                    offer,
+                    grid[arm],
+                    gain_factor=p.raise_gain_factor,
+                    cancel_cost=p.cancel_cost,
+                )
                 quotes.append(
                     quote_for(
                         offer,
-                        grid[arm],
+                        price,
                         capacity,
                         f"holding Thompson arm {grid[arm]} for its period "
-                        f"({snapshot.at - chosen_at:.0f}s of {p.period_seconds:.0f}s){learnt}",
+                        f"({snapshot.at - chosen_at:.0f}s of {p.period_seconds:.0f}s){learnt}"
+                        f"{gated}",
                     )
                 )
                 new_state[key] = {
@@ -197,14 +216,21 @@ class BanditStrategy(Strategy):
                     arm = k
                     break
             mean = alpha[arm] / beta[arm]
+            price, gated = gate_raise(
+                snapshot,
+                offer,
+                grid[arm],
+                gain_factor=p.raise_gain_factor,
+                cancel_cost=p.cancel_cost,
+            )
             quotes.append(
                 quote_for(
                     offer,
-                    grid[arm],
+                    price,
                     capacity,
                     f"Thompson arm {grid[arm]} (p={x[arm]:.2f}, sampled rate "
                     f"{theta[arm]:.3f}/period, mean {mean:.3f}; capacity {per_period:.2f}/period)"
-                    f"{learnt}",
+                    f"{learnt}{gated}",
                 )
             )
             new_state[key] = {

@@ -11,7 +11,8 @@ quote is ``default_price``.
 
 Parameters: ``mode``, ``step`` (nRLC), ``step_ratio`` (relative step; the larger one wins), ``k``,
 ``floor``, ``default_price``, ``outlier_ratio`` (ignore prices below this share of the median),
-``ignore_restricted``, ``ignore_free``, ``min_remaining``.
+``ignore_restricted``, ``ignore_free``, ``min_remaining``, ``raise_gain_factor`` and
+``cancel_cost`` (a raise must pay for the on-chain cancels it causes: strategies.hysteresis).
 
 When to use it: a contested category where requesters shop on price (``iexec app run`` without a
 pool). Mind the floor: two undercutting bots race each other down to it.
@@ -30,6 +31,7 @@ from bot.capacity import offer_capacity
 from bot.model import BookEntry
 from bot.snapshot import MarketSnapshot, Offer
 from strategies.base import Decision, Strategy, param, quote_for
+from strategies.hysteresis import DEFAULT_CANCEL_GAS_COST_NRLC, gate_raise
 
 __all__ = ["CompetitiveParams", "CompetitiveStrategy", "relevant_competitors"]
 
@@ -50,6 +52,16 @@ class CompetitiveParams:
     ignore_restricted: bool = param(True, doc="ignore app/dataset/requester-restricted orders")
     ignore_free: bool = param(True, doc="ignore price-0 orders (free-only demand)")
     min_remaining: int = param(1, min=1, max=10_000, doc="ignore orders with less remaining")
+    raise_gain_factor: float = param(
+        1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
+    )
+    cancel_cost: int = param(
+        DEFAULT_CANCEL_GAS_COST_NRLC,
+        min=0,
+        max=MAX_PRICE,
+        doc="gas of one on-chain cancel, in nRLC",
+        unit="nRLC",
+    )
 
 
 def relevant_competitors(
@@ -102,5 +114,9 @@ class CompetitiveStrategy(Strategy):
             if price < p.floor:
                 why += f"; raised to floor {p.floor}"
                 price = p.floor
+            price, held = gate_raise(
+                snapshot, offer, price, gain_factor=p.raise_gain_factor, cancel_cost=p.cancel_cost
+            )
+            why += held
             quotes.append(quote_for(offer, price, volume, f"{why}{skipped}; volume {volume}"))
         return Decision(tuple(quotes), state)

@@ -41,6 +41,7 @@ from bot.capacity import offer_capacity
 from bot.errors import InputError
 from bot.snapshot import MarketSnapshot, Offer
 from strategies.base import Decision, Strategy, param, quote_for, table
+from strategies.hysteresis import DEFAULT_CANCEL_GAS_COST_NRLC, gate_raise
 
 __all__ = ["UtilizationParams", "UtilizationStrategy", "step_controller"]
 
@@ -62,6 +63,16 @@ class UtilizationParams:
     min_multiplier: float = param(0.1, min=0.001, max=1.0, doc="lowest price / base price")
     max_multiplier: float = param(10.0, min=1.0, max=1000.0, doc="highest price / base price")
     price: int = param(10_000_000, min=1, max=MAX_PRICE, doc="base nRLC per task", unit="nRLC")
+    raise_gain_factor: float = param(
+        1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
+    )
+    cancel_cost: int = param(
+        DEFAULT_CANCEL_GAS_COST_NRLC,
+        min=0,
+        max=MAX_PRICE,
+        doc="gas of one on-chain cancel, in nRLC",
+        unit="nRLC",
+    )
     prices: dict[int, int] = table(  # noqa: RUF009
         min=1, max=MAX_PRICE, doc="base nRLC per task by category", unit="nRLC"
     )
@@ -138,8 +149,13 @@ class UtilizationStrategy(Strategy):
             base = p.prices.get(offer.category, p.price)
             price = round(base * m)
             volume = offer_capacity(util, offer)
+            price, held = gate_raise(
+                snapshot, offer, price, gain_factor=p.raise_gain_factor, cancel_cost=p.cancel_cost
+            )
             quotes.append(
-                quote_for(offer, price, volume, f"{why}: x{m:.3f} of base {base}; volume {volume}")
+                quote_for(
+                    offer, price, volume, f"{why}: x{m:.3f} of base {base}{held}; volume {volume}"
+                )
             )
         new_state = {"log_m": log_m, "integral": integral, "u_avg": u_avg, "stepped_at": stepped_at}
         return Decision(tuple(quotes), new_state)

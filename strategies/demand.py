@@ -18,7 +18,14 @@ the recent deal flow at or above ``p`` over the next ``horizon_seconds``. The qu
 ``[min_price, max_price]``.
 
 Parameters: ``horizon_seconds``, ``lookback_seconds``, ``book_weight``, ``deal_weight``,
-``fill_target``, ``objective``, ``account_competition``, ``default_price``, ``min_price``, ``max_price``.
+``fill_target``, ``objective``, ``account_competition``, ``default_price``, ``min_price``, ``max_price``,
+``empty_book``.
+
+When no request is open at all (requesters are matched the moment they post, as in a price war)
+the book says nothing, and the deals in the snapshot are only our own, at our own price: D(p)
+would just echo our last price. With ``empty_book = "undercut"`` the quote is then one nRLC under
+the cheapest paid competitor, the highest price at which a requester matching at once picks us;
+``"deals"`` keeps the deal-only estimate.
 
 When to use it: when requesters post real max prices (the request book is not all zeros) or the
 pool has a deal history; it reacts to demand directly rather than to competitors.
@@ -59,6 +66,11 @@ class DemandParams:
     )
     min_price: int = param(0, min=0, max=MAX_PRICE, doc="lowest candidate price", unit="nRLC")
     max_price: int = param(10**10, min=0, max=MAX_PRICE, doc="highest candidate price", unit="nRLC")
+    empty_book: str = param(
+        "undercut",
+        choices=("undercut", "deals"),
+        doc="no open request seen: 1 nRLC under the cheapest paid competitor, or deals only",
+    )
 
     def __post_init__(self) -> None:
         if self.min_price > self.max_price:
@@ -161,6 +173,15 @@ class DemandStrategy(Strategy):
                 for d in snapshot.deals
                 if d.category == offer.category and since < d.at <= snapshot.at
             ]
+            paid = [cp for cp, _ in competition if cp > 0]
+            if p.empty_book == "undercut" and not requests and paid:
+                price = min(max(min(paid) - 1, p.min_price), p.max_price)
+                why = (
+                    f"request book empty (requests matched at once): 1 nRLC under the cheapest "
+                    f"paid competitor {min(paid)}"
+                )
+                quotes.append(quote_for(offer, price, capacity, f"{why}; volume {capacity}"))
+                continue
             candidates = sorted(
                 {
                     min(max(x, p.min_price), p.max_price)

@@ -215,6 +215,44 @@ def test_utilization_raise_must_pay_its_cancels(
 
 
 @pytest.mark.parametrize(
+    ("params", "book", "requests", "deals", "price", "why"),
+    [
+        # empty request book: one nRLC under the cheapest paid competitor (free one ignored)
+        ({}, [rival("a", 100), rival("b", 80), rival("f", 0)], [], [], 79, "under the cheapest"),
+        # ... kept within [min_price, max_price]
+        ({"min_price": 90}, [rival("b", 80)], [], [], 90, "under the cheapest"),
+        # restricted competitors are not in the race
+        (
+            {},
+            [rival("r", 50, requesterrestrict="0x" + "9" * 40), rival("a", 100)],
+            [],
+            [],
+            99,
+            "competitor 100",
+        ),
+        # no paid competitor: the old path (default price)
+        ({"default_price": 42}, [rival("f", 0)], [], [], 42, "no demand seen"),
+        # empty_book = "deals": our own deals only, as before
+        ({"empty_book": "deals"}, [rival("a", 100)], [], [deal("d", 30)], 30, "best revenue"),
+        # a visible request: the book path, not the fallback
+        ({}, [rival("a", 100)], [request("r", 500, 7, workerpool=POOL)], [], 500, "filling"),
+    ],
+)
+def test_demand_empty_book(
+    params: dict[str, Any],
+    book: list[Any],
+    requests: list[Any],
+    deals: list[Any],
+    price: int,
+    why: str,
+) -> None:
+    s = snap(offers=[XS], book=book, requests=requests, deals=deals, utilization=util(1))
+    quotes, _ = decide("demand", params, s, [XS])
+    assert quotes[0].price == price
+    assert why in quotes[0].reason
+
+
+@pytest.mark.parametrize(
     ("params", "u", "requests", "book", "deals", "price", "why"),
     [
         # capacity 7; requests 5@100 + 3@60 -> 60 fills (8 >= 7)

@@ -66,7 +66,7 @@ class BanditParams:
     prior_elasticity: float = param(1.0, min=0.0, max=5.0, doc="prior demand falls as p^-e")
     prior_strength: float = param(5.0, min=0.01, max=10_000.0, doc="prior weight in periods")
     period_seconds: float = param(
-        3600.0, min=1.0, max=7 * 86400.0, doc="how long an arm is held; unit of demand rates"
+        14400.0, min=1.0, max=7 * 86400.0, doc="how long an arm is held; unit of demand rates"
     )
     raise_gain_factor: float = param(
         1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"

@@ -679,9 +679,15 @@ class SimMarket:
         self._count()
         pool = workerpool.lower()
         low = -math.inf if since is None else since
-        source = self.sim.our_deals if pool == self.sim.pool else self.sim.deals
+        if pool == self.sim.pool:
+            # Only ours in there: the newest run at or after ``low``, newest first.
+            ours = self.sim.our_deals
+            i = len(ours)
+            while i and ours[i - 1].at >= low:
+                i -= 1
+            return ours[i:][::-1]
         out = []
-        for d in reversed(source):
+        for d in reversed(self.sim.deals):
             if d.at < low:
                 break
             if d.workerpool == pool:

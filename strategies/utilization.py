@@ -64,7 +64,7 @@ class UtilizationParams:
     max_multiplier: float = param(10.0, min=1.0, max=1000.0, doc="highest price / base price")
     price: int = param(10_000_000, min=1, max=MAX_PRICE, doc="base nRLC per task", unit="nRLC")
     raise_gain_factor: float = param(
-        1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
+        3.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
     )
     cancel_cost: int = param(
         DEFAULT_CANCEL_GAS_COST_NRLC,

@@ -53,7 +53,7 @@ class CompetitiveParams:
     ignore_free: bool = param(True, doc="ignore price-0 orders (free-only demand)")
     min_remaining: int = param(1, min=1, max=10_000, doc="ignore orders with less remaining")
     raise_gain_factor: float = param(
-        1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
+        0.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
     )
     cancel_cost: int = param(
         DEFAULT_CANCEL_GAS_COST_NRLC,

@@ -132,9 +132,16 @@ def test_competitive_raise_must_pay_its_cancels(
     params: dict[str, Any], orders: list[Any], price: int, why: str
 ) -> None:
     s = snap(offers=[XS], book=[rival("a", 100)], own_orders=orders)
-    quotes, _ = decide("competitive", {"step": 10, "floor": 0, **params}, s, [XS])
+    base = {"step": 10, "floor": 0, "raise_gain_factor": 1}
+    quotes, _ = decide("competitive", {**base, **params}, s, [XS])
     assert quotes[0].price == price
     assert why in quotes[0].reason
+
+
+def test_competitive_raise_gate_is_off_by_default() -> None:
+    s = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 50, 2)])
+    quotes, _ = decide("competitive", {"step": 10, "floor": 0}, s, [XS])
+    assert quotes[0].price == 90
 
 
 # -- utilization ------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from bot.capacity import LOAD_EPSILON, load, window_capacity
@@ -270,17 +270,7 @@ def _plan_slot(
             reason = f"{reason}; volume {cap} - {left_volume} still valid on older orders"
         w.publishes.append(
             Publish(
-                Quote(
-                    category=q.category,
-                    price=price,
-                    volume=new_volume,
-                    tag=q.tag,
-                    trust=q.trust,
-                    apprestrict=q.apprestrict,
-                    datasetrestrict=q.datasetrestrict,
-                    requesterrestrict=q.requesterrestrict,
-                    reason=q.reason,
-                ),
+                replace(q, price=price, volume=new_volume),
                 reason,
             )
         )

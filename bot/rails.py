@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
 from bot.capacity import LOAD_EPSILON, load, window_capacity
@@ -277,17 +277,7 @@ def apply_rails(
             )
             volume = cap
         if price != q.price or volume != q.volume:
-            q = Quote(
-                category=q.category,
-                price=price,
-                volume=volume,
-                tag=q.tag,
-                trust=q.trust,
-                apprestrict=q.apprestrict,
-                datasetrestrict=q.datasetrestrict,
-                requesterrestrict=q.requesterrestrict,
-                reason=q.reason,
-            )
+            q = replace(q, price=price, volume=volume)
         kept[key] = q
 
     # Orders of ours in slots nobody quotes keep their load and stake (the planner unpublishes

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -139,24 +139,6 @@ class WireWorkerpoolOrder(_Wire):
     sign: HexBytes
 
 
-class WireWorkerpoolOrderRecord(_Wire):
-    """``OrderWithMetadata`` for a workerpool order (api/src/models/workerpoolorderModel.js)."""
-
-    orderHash: Bytes32
-    order: WireWorkerpoolOrder
-    chainId: ChainId
-    remaining: SafeUint
-    status: MarketStatus
-    publicationTimestamp: Timestamp
-    signer: Address
-
-    @model_validator(mode="after")
-    def _consistent(self) -> WireWorkerpoolOrderRecord:
-        if self.remaining > self.order.volume:
-            raise ValueError("remaining exceeds the order's volume")
-        return self
-
-
 class WireRequestOrder(_Wire):
     app: Address
     appmaxprice: SafeUint
@@ -176,9 +158,14 @@ class WireRequestOrder(_Wire):
     sign: HexBytes
 
 
-class WireRequestOrderRecord(_Wire):
+OrderT = TypeVar("OrderT", WireWorkerpoolOrder, WireRequestOrder)
+
+
+class _OrderRecord(_Wire, Generic[OrderT]):
+    """``OrderWithMetadata`` (api/src/models/*orderModel.js): the signed order and its status."""
+
     orderHash: Bytes32
-    order: WireRequestOrder
+    order: OrderT
     chainId: ChainId
     remaining: SafeUint
     status: MarketStatus
@@ -186,10 +173,18 @@ class WireRequestOrderRecord(_Wire):
     signer: Address
 
     @model_validator(mode="after")
-    def _consistent(self) -> WireRequestOrderRecord:
+    def _consistent(self) -> _OrderRecord[OrderT]:
         if self.remaining > self.order.volume:
             raise ValueError("remaining exceeds the order's volume")
         return self
+
+
+class WireWorkerpoolOrderRecord(_OrderRecord[WireWorkerpoolOrder]):
+    """A workerpool order record (api/src/models/workerpoolorderModel.js)."""
+
+
+class WireRequestOrderRecord(_OrderRecord[WireRequestOrder]):
+    """A request order record (api/src/models/requestorderModel.js)."""
 
 
 class WireResource(_Wire):

@@ -226,26 +226,17 @@ class Marketplace:
             max_trust = opt("maxTrust", v.positive_int)
             if max_trust is not None:
                 clauses.append(("trust <= ?", [max_trust]))
-        elif kind == "apporder":
-            app, owner = opt("app", v.address_or_any), opt("appOwner", v.address)
-            if app is None and owner is None:
-                raise ValidationError("app or appOwner is required")
-            exact("app", app)
+        else:  # apporder / datasetorder: the resource, its owner, restrictions on the others
+            resource = "app" if kind == "apporder" else "dataset"
+            value, owner = opt(resource, v.address_or_any), opt(f"{resource}Owner", v.address)
+            if value is None and owner is None:
+                raise ValidationError(f"{resource} or {resource}Owner is required")
+            exact(resource, value)
             if owner is not None:
                 clauses.append(("signer = ?", [owner.lower()]))
-            restrict("datasetrestrict", "dataset", "isDatasetStrict")
-            restrict("workerpoolrestrict", "workerpool", "isWorkerpoolStrict")
-            restrict("requesterrestrict", "requester", "isRequesterStrict")
-        else:
-            dataset, owner = opt("dataset", v.address_or_any), opt("datasetOwner", v.address)
-            if dataset is None and owner is None:
-                raise ValidationError("dataset or datasetOwner is required")
-            exact("dataset", dataset)
-            if owner is not None:
-                clauses.append(("signer = ?", [owner.lower()]))
-            restrict("apprestrict", "app", "isAppStrict")
-            restrict("workerpoolrestrict", "workerpool", "isWorkerpoolStrict")
-            restrict("requesterrestrict", "requester", "isRequesterStrict")
+            for party in ("app", "dataset", "workerpool", "requester"):
+                if party != resource:
+                    restrict(f"{party}restrict", party, f"is{party.capitalize()}Strict")
         min_volume = opt("minVolume", lambda n, x: v.positive_int(n, x, low=1))
         if min_volume is not None:
             clauses.append(("remaining >= ?", [min_volume]))

@@ -149,10 +149,10 @@ def _digest(signable: Any) -> bytes:
 
 
 def domain_separator(network: Network) -> str:
-    return "0x" + bytes(_encode_dummy_header(network)).hex()
+    """The EIP-712 domain separator (what ``eip712domain_separator()`` returns on the hub).
 
-
-def _encode_dummy_header(network: Network) -> bytes:
+    eth-account exposes it only as the header of an encoded message, so any order will do.
+    """
     dummy = WorkerpoolOrder(
         workerpool=network.hub,
         workerpoolprice=0,
@@ -161,7 +161,7 @@ def _encode_dummy_header(network: Network) -> bytes:
         category=0,
         trust=0,
     )
-    return bytes(_encode(network, dummy).header)
+    return "0x" + bytes(_encode(network, dummy).header).hex()
 
 
 def hash_order(network: Network, order: WorkerpoolOrder) -> str:
@@ -169,13 +169,16 @@ def hash_order(network: Network, order: WorkerpoolOrder) -> str:
     return "0x" + _digest(_encode(network, order)).hex()
 
 
-def operation_hash(network: Network, order: WorkerpoolOrder, operation: int) -> str:
-    signable = encode_typed_data(
+def _encode_operation(network: Network, order: WorkerpoolOrder, operation: int) -> Any:
+    return encode_typed_data(
         domain_data=domain_of(network),
         message_types=_OPERATION_TYPES,
         message_data={"order": _message(order), "operation": operation},
     )
-    return "0x" + _digest(signable).hex()
+
+
+def operation_hash(network: Network, order: WorkerpoolOrder, operation: int) -> str:
+    return "0x" + _digest(_encode_operation(network, order, operation)).hex()
 
 
 def sign_order(
@@ -196,11 +199,7 @@ def sign_operation(
     """Sign a WorkerpoolOrderOperation (SIGN or CLOSE) so that another wallet can relay it."""
     if operation not in (SIGN, CLOSE):
         raise InputError("operation", "must be 0 (SIGN) or 1 (CLOSE)", operation)
-    signable = encode_typed_data(
-        domain_data=domain_of(network),
-        message_types=_OPERATION_TYPES,
-        message_data={"order": _message(order), "operation": operation},
-    )
+    signable = _encode_operation(network, order, operation)
     return "0x" + bytes(Account.sign_message(signable, private_key).signature).hex()
 
 
@@ -249,21 +248,21 @@ GATEWAY_CHALLENGE_PREFIX = "Sign this message to log into iExec Gateway: "
 _CHALLENGE_TYPES = {"Challenge": [{"name": "challenge", "type": "string"}]}
 
 
-def gateway_challenge_hash(chain_id: int, challenge: str) -> str:
-    """Hash of the marketplace's ``iExec Gateway`` Challenge typed data (no verifyingContract)."""
-    signable = encode_typed_data(
+def _encode_challenge(chain_id: int, challenge: str) -> Any:
+    """The ``iExec Gateway`` Challenge typed data (its domain has no verifyingContract)."""
+    return encode_typed_data(
         domain_data={"name": "iExec Gateway", "version": "1", "chainId": chain_id},
         message_types=_CHALLENGE_TYPES,
         message_data={"challenge": challenge},
     )
-    return "0x" + _digest(signable).hex()
+
+
+def gateway_challenge_hash(chain_id: int, challenge: str) -> str:
+    """Hash of the marketplace's login challenge, as the server stores it."""
+    return "0x" + _digest(_encode_challenge(chain_id, challenge)).hex()
 
 
 def sign_gateway_challenge(chain_id: int, challenge: str, private_key: str | bytes) -> str:
     """Sign the marketplace login challenge. Callers must have checked its shape first."""
-    signable = encode_typed_data(
-        domain_data={"name": "iExec Gateway", "version": "1", "chainId": chain_id},
-        message_types=_CHALLENGE_TYPES,
-        message_data={"challenge": challenge},
-    )
+    signable = _encode_challenge(chain_id, challenge)
     return "0x" + bytes(Account.sign_message(signable, private_key).signature).hex()

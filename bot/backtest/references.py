@@ -48,6 +48,8 @@ class FixedGridPoint:
     revenue: int
     tasks_served: int
     curve: tuple[tuple[float, int], ...] = ()
+    cancels: int = 0
+    gas_used: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +62,16 @@ class References:
     upper_bound_curve: tuple[tuple[float, int], ...] = ()
 
     @property
-    def best_fixed_curve(self) -> tuple[tuple[float, int], ...]:
+    def best_fixed_point(self) -> FixedGridPoint | None:
         for g in self.grid:
             if g.price == self.best_fixed_price:
-                return g.curve
-        return ()
+                return g
+        return None
+
+    @property
+    def best_fixed_curve(self) -> tuple[tuple[float, int], ...]:
+        best = self.best_fixed_point
+        return best.curve if best is not None else ()
 
 
 def fixed_params(price: int, categories: Sequence[int]) -> dict[str, Any]:
@@ -96,7 +103,10 @@ def _fixed_point(
     out = simulate(
         scenario, "fixed", fixed_params(price, cats), seed, intents=intents, record=False
     )
-    return FixedGridPoint(price, out.net_revenue, out.counters.tasks_served, tuple(out.curve))
+    c = out.counters
+    return FixedGridPoint(
+        price, out.net_revenue, c.tasks_served, tuple(out.curve), c.cancels, c.gas_used
+    )
 
 
 def best_fixed(

@@ -23,6 +23,7 @@ __all__ = [
     "FILL_MODEL",
     "code_version",
     "config_hash",
+    "fault_summary",
     "make_summary",
     "timeseries_frame",
     "write_json",
@@ -102,6 +103,17 @@ def make_summary(
         "kill_switch_ticks": run.kills,
         "fill_model": FILL_MODEL,
     }
+    costs = scenario.costs
+    gas_cost = costs.gas_cost_nrlc(c.gas_used, c.cancels)
+    out.update(
+        {
+            "gas_cost_nrlc": gas_cost,
+            "net_revenue_after_gas_nrlc": revenue - gas_cost,
+            "gas_assumption": costs.gas_assumption(),
+        }
+    )
+    if c.faults is not None:
+        out["faults"] = fault_summary(scenario, c.faults)
     if refs is not None:
         out.update(
             {
@@ -111,6 +123,7 @@ def make_summary(
                 "upper_bound_tasks": refs.upper_bound_tasks,
                 "ratio_to_best_fixed": _ratio(revenue, refs.best_fixed_revenue),
                 "ratio_to_upper_bound": _ratio(revenue, refs.upper_bound_revenue),
+                **_best_fixed_after_gas(scenario, refs, revenue - gas_cost),
                 "fixed_price_grid": [
                     {
                         "price_nrlc": g.price,
@@ -122,6 +135,10 @@ def make_summary(
             }
         )
     if baseline is not None:
+        b = baseline.counters
+        out["fixed_baseline_after_gas_nrlc"] = baseline.net_revenue - costs.gas_cost_nrlc(
+            b.gas_used, b.cancels
+        )
         out["fixed_baseline"] = {
             "params": baseline.params,
             "revenue_nrlc": baseline.net_revenue,
@@ -138,6 +155,34 @@ def make_summary(
         "code_version": dict(version) if version is not None else code_version(),
     }
     return out
+
+
+def _best_fixed_after_gas(scenario: Scenario, refs: References, ours: int) -> dict[str, Any]:
+    """The best fixed price's run after its own cancels' gas, and our ratio to it (both net)."""
+    best = refs.best_fixed_point
+    if best is None:
+        return {}
+    after = best.revenue - scenario.costs.gas_cost_nrlc(best.gas_used, best.cancels)
+    return {
+        "best_fixed_revenue_after_gas_nrlc": after,
+        "ratio_to_best_fixed_after_gas": _ratio(ours, after),
+    }
+
+
+def fault_summary(scenario: Scenario, counts: Mapping[str, int]) -> dict[str, Any]:
+    """What the fault model injected, what reached the bot after the adapters' retries, and the
+    rates that produced them."""
+    injected = {k: v for k, v in sorted(counts.items()) if not k.startswith("surfaced_")}
+    surfaced = {
+        k.removeprefix("surfaced_"): v
+        for k, v in sorted(counts.items())
+        if k.startswith("surfaced_")
+    }
+    return {
+        "injected": injected,
+        "surfaced_to_bot": surfaced,
+        "config": scenario.faults.model_dump(mode="json"),
+    }
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:

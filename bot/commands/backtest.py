@@ -52,6 +52,43 @@ def _echo_summary(summary: dict[str, Any]) -> None:
         f"  publishes {summary['publishes']}, unpublishes {summary['unpublishes']}, "
         f"cancels {summary['cancels']}, max API requests/min {summary['api_requests_per_min_max']}"
     )
+    if "gas_cost_nrlc" in summary:
+        per = summary["gas_assumption"].get("cancel_cost_nrlc")
+        after_best = summary.get("ratio_to_best_fixed_after_gas")
+        typer.echo(
+            f"  gas for cancels {rlc(summary['gas_cost_nrlc'])} "
+            f"({rlc(per)} per cancel, assumed) -> revenue after gas "
+            f"{rlc(summary['net_revenue_after_gas_nrlc'])}"
+            + ("" if after_best is None else f" (ratio to best fixed after gas {after_best})")
+        )
+    faults = summary.get("faults")
+    if faults:
+        got = faults["injected"]
+        tries = sum(v for k, v in got.items() if k in FAILED_TRIES)
+        surfaced = faults["surfaced_to_bot"]
+        shown = ", ".join(f"{k} {v}" for k, v in surfaced.items() if v) or "none"
+        typer.echo(
+            f"  faults: {tries} failed tries ({got['calls_retried_ok']} calls recovered by the "
+            f"adapters' retries), {got['market_outages']} market and {got['chain_outages']} "
+            f"chain outages; errors that reached the bot: {shown}"
+        )
+
+
+FAILED_TRIES = frozenset(
+    f"market_{side}_{kind}"
+    for side in ("read", "write")
+    for kind in ("429", "5xx", "timeout", "outage")
+) | {"chain_read_error", "cancel_error", "pool_metrics_error"}
+
+
+def _quiet_bot_logs(verbose: bool) -> None:
+    """The cycle logs every stale read and failed write; a backtest counts them instead."""
+    import logging
+
+    if verbose:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    else:
+        logging.getLogger("pricebot").addHandler(logging.NullHandler())
 
 
 def backtest_cmd(
@@ -91,8 +128,12 @@ def backtest_cmd(
         bool, typer.Option("--references/--no-references", help="Compute the hindsight references.")
     ] = True,
     plots: Annotated[bool, typer.Option("--plots/--no-plots")] = True,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print the bot's warnings (stale data, ...).")
+    ] = False,
 ) -> None:
     """Run the live cycle over a simulated market (or a recorded journal) and report."""
+    _quiet_bot_logs(verbose)
     params = _params(param)
     if scenario is None and replay is None:
         raise InputError(
@@ -161,6 +202,7 @@ def sweep_cmd(
     ] = None,
 ) -> None:
     """Run many backtests of one strategy in parallel and write a leaderboard."""
+    _quiet_bot_logs(False)
     from bot.backtest import rerun_sweep, run_sweep
     from bot.backtest.sweep import parse_grid
 

@@ -121,6 +121,7 @@ class SimCounters:
     slot_seconds: float = 0.0
     demand_tasks: dict[int, int] = field(default_factory=dict)
     revenue_by_category: dict[int, int] = field(default_factory=dict)
+    faults: dict[str, int] | None = None  # only with a [faults] table (bot.sim.faults)
     _minute: int = -1
     _in_minute: int = 0
 
@@ -210,6 +211,11 @@ class MarketSim:
         self.chain = SimChain(self)
         self.signer = SimSigner(self)
         self.metrics = SimPoolMetrics(self)
+        if scenario.faults.enabled:
+            # Only then: without faults the ports stay the plain, fast ones (no per-call check).
+            from bot.sim.faults import install_faults
+
+            install_faults(self, seed)
 
     # -- capacity -------------------------------------------------------------------------------
 

@@ -28,8 +28,14 @@ from bot.sim.agents import (
 )
 
 __all__ = [
+    "DEFAULT_RLC_PER_ETH",
+    "GAS_BASIS",
     "OUR_OWNER",
     "OUR_POOL",
+    "ChainFaults",
+    "Costs",
+    "FaultRates",
+    "Faults",
     "Scenario",
     "apply_override",
     "load_scenario",
@@ -45,6 +51,13 @@ OUR_OWNER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 HOUR_S = 3600.0
 
 NonNegInt = Annotated[int, Field(ge=0)]
+
+# Assumed, not sourced: ETH about 3,000 USD and RLC about 1 USD (2025 orders of magnitude).
+DEFAULT_RLC_PER_ETH = 3_000.0
+GAS_BASIS = (
+    "gas_used x costs.gas_price_wei (default 0.01 gwei, Arbitrum One's documented L2 price floor;"
+    " the L1 data fee is ignored) converted at costs.rlc_per_eth (default 3000: assumed)"
+)
 
 
 class _Strict(BaseModel):
@@ -129,14 +142,116 @@ class PoolConfig(_Strict):
 
 
 class Costs(_Strict):
-    """What actions cost: latency in simulated seconds, API requests, gas."""
+    """What actions cost: latency in simulated seconds, API requests, gas.
+
+    Gas is paid in ETH by the gas wallet; the report converts it to nRLC at ``rlc_per_eth`` (an
+    assumption, see docs/backtesting.md) unless ``cancel_cost_nrlc`` states the cost per cancel.
+    """
 
     api_latency_s: Annotated[float, Field(ge=0)] = 0.2
     tx_latency_s: Annotated[float, Field(ge=0)] = 2.0
     gas_per_cancel: NonNegInt = 70_000
-    gas_price_wei: NonNegInt = 10_000_000  # 0.01 gwei, Arbitrum-like
+    gas_price_wei: NonNegInt = 10_000_000  # 0.01 gwei: Arbitrum One's documented L2 price floor
     requests_per_write: Annotated[int, Field(ge=1)] = 2  # GET /challenge + the write
     page_size: Annotated[int, Field(ge=10, le=1000)] = 1000
+    rlc_per_eth: Annotated[float, Field(gt=0, le=1e9)] = DEFAULT_RLC_PER_ETH
+    cancel_cost_nrlc: NonNegInt | None = None
+
+    @property
+    def nrlc_per_eth(self) -> int:
+        return round(self.rlc_per_eth * 10**9)
+
+    def gas_cost_nrlc(self, gas_used: int, cancels: int) -> int:
+        """What the run's cancels cost in nRLC (floor), from gas or from the stated figure."""
+        if self.cancel_cost_nrlc is not None:
+            return cancels * self.cancel_cost_nrlc
+        return gas_used * self.gas_price_wei * self.nrlc_per_eth // 10**18
+
+    @property
+    def per_cancel_nrlc(self) -> int:
+        return self.gas_cost_nrlc(self.gas_per_cancel, 1)
+
+    def gas_assumption(self) -> dict[str, Any]:
+        """The figures behind ``gas_cost_nrlc``, for the summary (which of them is assumed)."""
+        if self.cancel_cost_nrlc is not None:
+            return {
+                "cancel_cost_nrlc": self.cancel_cost_nrlc,
+                "basis": "costs.cancel_cost_nrlc, stated by the scenario",
+            }
+        return {
+            "gas_per_cancel": self.gas_per_cancel,
+            "gas_price_wei": self.gas_price_wei,
+            "rlc_per_eth": self.rlc_per_eth,
+            "cancel_cost_nrlc": self.per_cancel_nrlc,
+            "basis": GAS_BASIS,
+        }
+
+
+class FaultRates(_Strict):
+    """Per-request probabilities that one HTTP exchange fails, by kind (they add up to <= 1)."""
+
+    rate_limited: Annotated[float, Field(ge=0, le=1)] = 0.0  # HTTP 429 with Retry-After
+    server_error: Annotated[float, Field(ge=0, le=1)] = 0.0  # HTTP 5xx
+    timeout: Annotated[float, Field(ge=0, le=1)] = 0.0  # no answer within the client's timeout
+
+    @model_validator(mode="after")
+    def _sum(self) -> FaultRates:
+        if self.total > 1:
+            raise ValueError("rate_limited + server_error + timeout must be <= 1")
+        return self
+
+    @property
+    def total(self) -> float:
+        return self.rate_limited + self.server_error + self.timeout
+
+
+class ChainFaults(_Strict):
+    """Chain RPC failures: per JSON-RPC read attempt, and per cancel transaction."""
+
+    read_error: Annotated[float, Field(ge=0, le=1)] = 0.0
+    cancel_error: Annotated[float, Field(ge=0, le=1)] = 0.0
+    cancel_mined_anyway: Annotated[float, Field(ge=0, le=1)] = 0.5
+
+
+class Faults(_Strict):
+    """Optional, seeded failures of the simulated marketplace, chain and core (default: none).
+
+    Each port call is emulated as the live adapter makes it: up to ``attempts`` tries, a 429
+    waiting its ``retry_after_s``, a 5xx or a timeout a jittered exponential backoff from
+    ``backoff_s``; only when every try failed does the bot see the error, with the type the live
+    adapter raises. A write that failed with a 5xx or a timeout was applied by the server anyway
+    with probability ``write_applied_share`` (the client cannot know). Independent failures are
+    mostly absorbed by those retries; outages (Poisson starts, exponential lengths of mean
+    ``outage_mean_s``) are what the bot really sees: every try fails until the outage ends.
+    """
+
+    seed: int = 0
+    attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    retry_after_s: Annotated[float, Field(ge=0)] = 5.0
+    timeout_s: Annotated[float, Field(ge=0)] = 10.0
+    backoff_s: Annotated[float, Field(ge=0)] = 0.5
+    max_backoff_s: Annotated[float, Field(ge=0)] = 8.0
+    receipt_timeout_s: Annotated[float, Field(ge=0)] = 300.0
+    market_reads: FaultRates = FaultRates()
+    market_writes: FaultRates = FaultRates()
+    write_applied_share: Annotated[float, Field(ge=0, le=1)] = 0.5
+    pool_metrics: Annotated[float, Field(ge=0, le=1)] = 0.0
+    chain: ChainFaults = ChainFaults()
+    market_outages_per_day: Annotated[float, Field(ge=0)] = 0.0
+    chain_outages_per_day: Annotated[float, Field(ge=0)] = 0.0
+    outage_mean_s: Annotated[float, Field(gt=0)] = 900.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(
+            self.market_reads.total
+            or self.market_writes.total
+            or self.pool_metrics
+            or self.chain.read_error
+            or self.chain.cancel_error
+            or self.market_outages_per_day
+            or self.chain_outages_per_day
+        )
 
 
 class CompetitorConfig(_Strict):
@@ -361,6 +476,7 @@ class Scenario(_Strict):
     competitors: list[CompetitorConfig] = Field(default_factory=list)
     requesters: list[RequesterConfig] = Field(default_factory=list)
     references: References = References()
+    faults: Faults = Faults()
     bot: dict[str, Any] = Field(default_factory=dict)
     sources: dict[str, str] = Field(default_factory=dict)
 
@@ -463,6 +579,20 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """Hash of the validated content (comments and key order do not change it)."""
-    blob = scenario.model_dump_json().encode()
+    """Hash of the validated content (comments and key order do not change it).
+
+    Keys added after scenarios were first hashed are left out while they hold their defaults,
+    so a scenario that does not use them keeps its hash (and old sweep manifests stay valid).
+    """
+    exclude: dict[str, Any] = {}
+    costs = {
+        k
+        for k in ("rlc_per_eth", "cancel_cost_nrlc")
+        if getattr(scenario.costs, k) == Costs.model_fields[k].default
+    }
+    if costs:
+        exclude["costs"] = costs
+    if scenario.faults == Faults():
+        exclude["faults"] = True
+    blob = scenario.model_dump_json(exclude=exclude or None).encode()
     return hashlib.sha256(blob).hexdigest()

@@ -42,7 +42,7 @@ LOAD_EPSILON = 1e-9
 
 def starts_per_slot(offer: Offer) -> int:
     """Tasks of ``offer`` one slot can finish inside the contribution window (0 if none)."""
-    return int(offer.contribution_window // offer.task_seconds)
+    return offer.starts_per_slot
 
 
 def free_slots(util: PoolUtilization | None, gpu: bool = False) -> int:
@@ -66,7 +66,7 @@ def window_capacity(util: PoolUtilization | None, offer: Offer) -> int:
     """
     if util is None:
         return 0
-    k = starts_per_slot(offer)
+    k = offer.starts_per_slot
     if k <= 0:
         return 0
     if offer.gpu:

@@ -33,8 +33,11 @@ from bot.errors import OwnershipError, StrategyError
 from bot.executor import CapLimits, ExecutionReport, Executor, RetryPolicy
 from bot.journal import MemoryJournal
 from bot.model import Action, Keep, OwnOrder, Publish
+from bot.planner import plan
 from bot.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
+from bot.rails import apply_rails
 from bot.samplers import SamplerMemory, sample_snapshot
+from strategies import run_fenced
 
 __all__ = [
     "Cycle",
@@ -137,10 +140,6 @@ def run_cycle(
     executor: Executor | None = None,
 ) -> TickResult:
     """Run one tick; see the module docstring for the contract."""
-    from bot.planner import plan
-    from bot.rails import apply_rails
-    from strategies import run_fenced
-
     snapshot = sample_snapshot(ports, settings, state.sampler)
     at = float(snapshot.at)
     owner = state.sampler.owner

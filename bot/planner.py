@@ -378,6 +378,8 @@ def _fit_stake(w: _Work, snapshot: MarketSnapshot) -> None:
 
 def _fit_open_orders(w: _Work, cfg: RailsConfig) -> None:
     """Drop new orders beyond the wallet's open-order limit (kept ones stay)."""
+    if not w.publishes:
+        return
     listed = sum(1 for _, published in w.left.values() if published)
     room = max(0, cfg.max_open_orders - listed)
     if len(w.publishes) > room:

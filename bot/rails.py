@@ -252,7 +252,7 @@ def apply_rails(
             notes.append(RailNote(key, "ceiling", f"{price} lowered to ceiling {cfg.ceiling}"))
             price = cfg.ceiling
         current = snapshot.current_price(key)
-        stepped = _step_clamp(price, current, cfg)
+        stepped = price if current == price else _step_clamp(price, current, cfg)
         if stepped != price:
             notes.append(
                 RailNote(
@@ -304,13 +304,25 @@ def apply_rails(
 
     final = list(kept.values())
     # Fast path (most cycles): everything fits, nothing to share out.
-    load_need = sum(q.volume / windows[q.key] for q in final if q.volume and windows[q.key] > 0)
+    load_need = 0.0
+    volume_need = 0
+    stake_need = 0
+    blind = False  # volume wanted where the window has no room at all
+    for key, q in kept.items():
+        v = q.volume
+        if v:
+            window = windows[key]
+            if window > 0:
+                load_need += v / window
+            else:
+                blind = True
+            volume_need += v
+            stake_need += required_stake(q.price, v)
     fits = (
-        all(q.volume == 0 or windows[q.key] > 0 for q in final)
+        not blind
         and other_load + load_need <= 1.0 + LOAD_EPSILON
-        and other_volume + sum(q.volume for q in final) <= cfg.max_volume
-        and other_stake + sum(required_stake(q.price, q.volume) for q in final)
-        <= snapshot.stake.free  # type: ignore[union-attr]  # a missing stake is killed above
+        and other_volume + volume_need <= cfg.max_volume
+        and other_stake + stake_need <= snapshot.stake.free  # type: ignore[union-attr]  # a missing stake is killed above
     )
     if not fits:
         existing = _existing(final, snapshot, cfg)

@@ -72,6 +72,11 @@ class Offer:
     apprestrict: str = ZERO_ADDRESS
     datasetrestrict: str = ZERO_ADDRESS
     requesterrestrict: str = ZERO_ADDRESS
+    # Derived once (read several times per slot per tick): the slot key, whether the offer is
+    # for GPUs, and the tasks one slot can finish inside the contribution window.
+    key: SlotKey = field(init=False, repr=False, compare=False)
+    gpu: bool = field(init=False, repr=False, compare=False)
+    starts_per_slot: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.category, bool) or not isinstance(self.category, int):
@@ -102,11 +107,8 @@ class Offer:
             )
         for name in ("apprestrict", "datasetrestrict", "requesterrestrict"):
             object.__setattr__(self, name, str(getattr(self, name)).lower())
-
-    @property
-    def key(self) -> SlotKey:
-        """The slot this offer's quotes and orders live in (equal to ``Quote.key``)."""
-        return (
+        # ``key``: the slot this offer's quotes and orders live in (equal to ``Quote.key``).
+        key = (
             self.category,
             self.tag,
             self.trust,
@@ -114,15 +116,15 @@ class Offer:
             self.datasetrestrict,
             self.requesterrestrict,
         )
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "gpu", bool(self.tag >> GPU_TAG_BIT & 1))
+        starts = int(self.contribution_window // self.task_seconds)
+        object.__setattr__(self, "starts_per_slot", starts)
 
     @property
     def contribution_window(self) -> int:
         """Seconds from the match by which a task must be contributed (7 x workClockTimeRef)."""
         return 7 * self.work_clock_time_ref
-
-    @property
-    def gpu(self) -> bool:
-        return bool(self.tag >> GPU_TAG_BIT & 1)
 
 
 def slot_key_of(order: OwnOrder) -> SlotKey:

@@ -2,38 +2,58 @@
 
 The recorded market is put back in the simulator one snapshot at a time and the live cycle runs
 against it at the recorded instants, exactly as in a simulated backtest. Our own recorded orders
-are dropped: the strategy under test places its own.
+are dropped: the strategy under test places its own, *in the recorded pool's place*.
 
-Counterfactual fill model (stated in every replay summary): a request order that was open in one
-snapshot and gone (or reduced) in the next was matched in between, by the cheapest compatible
-order then listed. It would have matched us instead if our order was compatible (category, tag,
-trust, restrictions, its max price) and cheaper than what it actually took (strictly: on a tie the
-recorded, earlier order wins, as the marketplace sorts). Requests matched directly on chain
-without ever being listed, and the recorded pool's own deals, are not replayed. The pool's
-capacity comes from the scenario's ``[pool]`` (not from the recorded utilization, which reflects
-what really ran).
+Counterfactual fill model (stated in every replay summary). Observed demand comes from two
+sources, and each recorded task is counted once:
+
+1. **Request orders** seen in the book: one that was open in one snapshot and gone (or reduced)
+   in the next was matched in between; it is replayed at the interval's middle with its recorded
+   max price, restrictions, tag and trust. A request restricted to the recorded pool is
+   restricted to us (we stand in that pool's place).
+2. **The recorded pool's own deals** (``deals`` of each snapshot, deduplicated by deal id) that
+   no such request explains (same requester, app and category, in the interval where the request
+   disappeared): demand that matched the recorded pool directly, without waiting in the book
+   (``iexec app run`` matches at once). Its max price was never revealed, only that it was at
+   least the deal price: it is replayed at the deal's time with max price = the deal price (a
+   lower bound, so a replay never credits us with an unobserved willingness to pay), open to any
+   pool, with the deal's tag and trust (0 when the deal's is 1: PoCo raises trust 0 to 1).
+   ``own_deals="captive"`` keeps it for us whatever the competitors quote (the recorded pool's
+   requesters were captive); ``"ignore"`` drops it (the model before this one).
+
+Each replayed request takes the cheapest compatible listed order, the recorded competitors' or
+ours; on a price tie the recorded, earlier order wins (the marketplace sorts by price, then
+publication time). Not observed, hence not replayed: requests matched directly with *other*
+pools (only our pool's deals are journalled). The pool's capacity comes from the scenario's
+``[pool]`` (not from the recorded utilization, which reflects what really ran).
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bot.backtest.engine import RunOutput, simulate
 from bot.backtest.report import code_version, timeseries_frame, write_json
 from bot.errors import InputError
 from bot.journal import iter_snapshots
-from bot.model import BookEntry, MarketStatus
+from bot.model import ZERO_ADDRESS, BookEntry, MarketStatus
 from bot.sim.agents import RequestIntent
 from bot.sim.market_sim import MarketSim, _Order
 from bot.sim.scenario import OUR_POOL, Scenario, parse_scenario
 
 __all__ = [
+    "OWN_DEALS_MODES",
     "REPLAY_FILL_MODEL",
+    "OwnDeals",
+    "ReplayDemand",
     "ReplaySim",
     "intents_from_snapshots",
+    "replay_demand",
     "run_replay",
     "scenario_from_config",
 ]
@@ -41,8 +61,13 @@ __all__ = [
 REPLAY_FILL_MODEL = (
     "counterfactual: a recorded request that disappeared between two snapshots was matched in "
     "between by the cheapest compatible listed order; it would have matched us if our order was "
-    "compatible and strictly cheaper than that order"
+    "compatible and strictly cheaper than that order; a request restricted to the recorded pool "
+    "is restricted to us; the recorded pool's own deals that no recorded request explains are "
+    "replayed as requests at the deal's time with max price = the deal price (a lower bound)"
 )
+
+OwnDeals = Literal["open", "captive", "ignore"]
+OWN_DEALS_MODES: tuple[OwnDeals, ...] = ("open", "captive", "ignore")
 
 _DEFAULT = {
     "scenario": {"name": "replay", "days": 1},
@@ -64,34 +89,114 @@ def _book(payload: Mapping[str, Any], workerpool: str) -> list[BookEntry]:
     return out
 
 
-def intents_from_snapshots(
-    snapshots: Sequence[tuple[float, Mapping[str, Any]]],
-) -> list[RequestIntent]:
-    """Requests that were taken between consecutive snapshots, placed at the interval's middle."""
-    out: list[RequestIntent] = []
+@dataclass(slots=True)
+class ReplayDemand:
+    """The replayed demand and where each task of it was observed (for the summary)."""
+
+    intents: list[RequestIntent] = field(default_factory=list)
+    request_tasks: int = 0  # from request orders that left the book
+    own_deal_tasks: int = 0  # from the recorded pool's deals no request explains
+    own_deal_tasks_explained: int = 0  # recorded pool's deal tasks already counted as requests
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "from_requests_tasks": self.request_tasks,
+            "from_recorded_pool_deals_tasks": self.own_deal_tasks,
+            "recorded_pool_deal_tasks_matched_to_requests": self.own_deal_tasks_explained,
+        }
+
+
+def _recorded_pool(snapshots: Sequence[tuple[float, Mapping[str, Any]]]) -> str:
+    return str(snapshots[0][1].get("workerpool", "")).lower() if snapshots else ""
+
+
+def replay_demand(
+    snapshots: Sequence[tuple[float, Mapping[str, Any]]], own_deals: OwnDeals = "open"
+) -> ReplayDemand:
+    """Every observed request, once: see the module docstring for the model."""
+    if own_deals not in OWN_DEALS_MODES:
+        raise InputError("--own-deals", f"must be one of {', '.join(OWN_DEALS_MODES)}", own_deals)
+    pool = _recorded_pool(snapshots)
+    out = ReplayDemand()
+    # (t0, t1, requester, app, category) -> tasks taken then, not yet matched to a deal
+    taken_by: dict[tuple[float, float, str, str, int], int] = {}
     for (t0, a), (t1, b) in itertools.pairwise(snapshots):
         later = {r["order_hash"]: int(r["remaining"]) for r in b.get("requests", ())}
         for r in a.get("requests", ()):
             taken = int(r["remaining"]) - later.get(r["order_hash"], 0)
             if taken <= 0:
                 continue
-            out.append(
+            restrict = str(r["workerpool"]).lower()
+            requester, app = str(r["requester"]).lower(), str(r["app"]).lower()
+            out.intents.append(
                 RequestIntent(
                     at=(t0 + t1) / 2.0,
-                    requester=str(r["requester"]).lower(),
+                    requester=requester,
                     kind="capped",
                     category=int(r["category"]),
                     max_price=int(r["workerpoolmaxprice"]),
                     volume=taken,
                     tag=int(r["tag"]),
                     trust=int(r["trust"]),
-                    workerpool=str(r["workerpool"]).lower(),
-                    app=str(r["app"]).lower(),
+                    workerpool=OUR_POOL if pool and restrict == pool else restrict,
+                    app=app,
                     dataset=str(r["dataset"]).lower(),
                 )
             )
-    out.sort(key=lambda i: i.at)
+            out.request_tasks += taken
+            key = (t0, t1, requester, app, int(r["category"]))
+            taken_by[key] = taken_by.get(key, 0) + taken
+    if own_deals == "ignore" or len(snapshots) < 2:
+        out.intents.sort(key=lambda i: i.at)
+        return out
+    first, last = snapshots[0][0], snapshots[-1][0]
+    times = [t for t, _ in snapshots]
+    seen: set[str] = set()
+    for _, payload in snapshots:
+        for d in payload.get("deals", ()):
+            deal_id = str(d["deal_id"])
+            at = float(d["at"])
+            if deal_id in seen or str(d["workerpool"]).lower() != pool or not first < at <= last:
+                continue
+            seen.add(deal_id)
+            volume = int(d["volume"])
+            requester = str(d.get("requester", ZERO_ADDRESS)).lower()
+            app = str(d.get("app", ZERO_ADDRESS)).lower()
+            category = int(d["category"])
+            i = bisect.bisect_left(times, at)  # the interval (times[i-1], times[i]] holds it
+            key = (times[i - 1], times[i], requester, app, category)
+            explained = min(volume, taken_by.get(key, 0))
+            if explained:
+                taken_by[key] -= explained
+                out.own_deal_tasks_explained += explained
+                volume -= explained
+            if volume <= 0:
+                continue
+            trust = int(d["trust"])
+            out.intents.append(
+                RequestIntent(
+                    at=at,
+                    requester=requester,
+                    kind="captive" if own_deals == "captive" else "capped",
+                    category=category,
+                    max_price=int(d["price"]),
+                    volume=volume,
+                    tag=int(d["tag"]),
+                    trust=0 if trust <= 1 else trust,
+                    workerpool=OUR_POOL if own_deals == "captive" else ZERO_ADDRESS,
+                    app=app,
+                )
+            )
+            out.own_deal_tasks += volume
+    out.intents.sort(key=lambda i: i.at)
     return out
+
+
+def intents_from_snapshots(
+    snapshots: Sequence[tuple[float, Mapping[str, Any]]], own_deals: OwnDeals = "open"
+) -> list[RequestIntent]:
+    """The replayed demand stream (see :func:`replay_demand`), in time order."""
+    return replay_demand(snapshots, own_deals).intents
 
 
 class ReplaySim(MarketSim):
@@ -108,7 +213,7 @@ class ReplaySim(MarketSim):
         self.competitors = []
         self._comp_next = []
         self._snapshots = {t: p for t, p in snapshots}
-        self._recorded_pool = str(snapshots[0][1].get("workerpool", "")).lower()
+        self._recorded_pool = _recorded_pool(snapshots)
 
     def load_book(self, t: float) -> None:
         payload = self._snapshots.get(t)
@@ -153,7 +258,8 @@ def replay(
     params: Mapping[str, Any] | None = None,
     scenario: Scenario | None = None,
     seed: int = 1,
-) -> tuple[RunOutput, Scenario]:
+    own_deals: OwnDeals = "open",
+) -> tuple[RunOutput, Scenario, ReplayDemand]:
     snaps = _load(Path(journal))
     start, stop = snaps[0][0], snaps[-1][0]
     base = scenario or parse_scenario(dict(_DEFAULT), "replay")
@@ -161,7 +267,8 @@ def replay(
         update={"start": start, "days": max(stop - start, 1.0) / 86_400.0}
     )
     s = base.model_copy(update={"scenario": meta, "competitors": [], "requesters": []})
-    intents = intents_from_snapshots(snaps)
+    demand = replay_demand(snaps, own_deals)
+    intents = demand.intents
     times = [t for t, _ in snaps]
 
     def factory(sc: Scenario, sd: int, its: Sequence[RequestIntent]) -> MarketSim:
@@ -181,7 +288,7 @@ def replay(
         before_tick=before,
         times=times,
     )
-    return run, s
+    return run, s, demand
 
 
 def run_replay(
@@ -191,10 +298,14 @@ def run_replay(
     strategy: str | None = None,
     params: Mapping[str, Any] | None = None,
     scenario: Scenario | None = None,
+    own_deals: OwnDeals = "open",
 ) -> dict[str, Any]:
     """Replay and write ``summary.json`` and ``timeseries.csv`` to ``out``."""
-    run, s = replay(journal, strategy=strategy, params=params, scenario=scenario)
+    run, s, demand = replay(
+        journal, strategy=strategy, params=params, scenario=scenario, own_deals=own_deals
+    )
     c = run.counters
+    gas = s.costs.gas_cost_nrlc(c.gas_used, c.cancels)
     summary: dict[str, Any] = {
         "journal": Path(journal).name,
         "strategy": run.strategy,
@@ -212,6 +323,12 @@ def run_replay(
         "cancels": c.cancels,
         "api_requests_per_min_max": c.api_max_per_min,
         "fill_model": REPLAY_FILL_MODEL,
+        "own_deals": own_deals,
+        "replayed_demand": demand.as_dict(),
+        "gas_used": c.gas_used,
+        "gas_cost_nrlc": gas,
+        "net_revenue_after_gas_nrlc": run.net_revenue - gas,
+        "gas_assumption": s.costs.gas_assumption(),
         "manifest": {"code_version": code_version()},
     }
     dest = Path(out)

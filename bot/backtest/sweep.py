@@ -92,6 +92,7 @@ def _job(args: tuple[Scenario, str, SweepPoint, int, int]) -> dict[str, Any]:
     scenario, strategy, params, seed, index = args
     out = simulate(scenario, strategy, params, seed, record=False)
     c = out.counters
+    gas = scenario.costs.gas_cost_nrlc(c.gas_used, c.cancels)
     return {
         "index": index,
         "params": json.dumps(params, sort_keys=True),
@@ -104,6 +105,8 @@ def _job(args: tuple[Scenario, str, SweepPoint, int, int]) -> dict[str, Any]:
         "cancels": c.cancels,
         "api_requests_per_min_max": c.api_max_per_min,
         "strategy_errors": out.strategy_errors,
+        "gas_cost_nrlc": gas,
+        "revenue_after_gas_nrlc": out.net_revenue - gas,
     }
 
 

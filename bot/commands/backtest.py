@@ -131,6 +131,14 @@ def backtest_cmd(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print the bot's warnings (stale data, ...).")
     ] = False,
+    own_deals: Annotated[
+        str,
+        typer.Option(
+            "--own-deals",
+            help="With --replay: the recorded pool's own deals are demand open to any pool "
+            "(open), ours whatever competitors quote (captive), or not replayed (ignore).",
+        ),
+    ] = "open",
 ) -> None:
     """Run the live cycle over a simulated market (or a recorded journal) and report."""
     _quiet_bot_logs(verbose)
@@ -153,7 +161,16 @@ def backtest_cmd(
             if config is not None
             else None
         )
-        summary = run_replay(replay, out, strategy=strategy, params=params, scenario=base)
+        from bot.backtest.replay import OWN_DEALS_MODES
+
+        mode = next((m for m in OWN_DEALS_MODES if m == own_deals), None)
+        if mode is None:
+            raise InputError(
+                "--own-deals", f"must be one of {', '.join(OWN_DEALS_MODES)}", own_deals
+            )
+        summary = run_replay(
+            replay, out, strategy=strategy, params=params, scenario=base, own_deals=mode
+        )
         typer.echo(json.dumps(summary, indent=2, sort_keys=True))
         return
     from bot.backtest import run_backtest

@@ -52,6 +52,7 @@ BUILTINS: dict[str, str] = {
     "utilization": "strategies.utilization:UtilizationStrategy",
     "demand": "strategies.demand:DemandStrategy",
     "bandit": "strategies.bandit:BanditStrategy",
+    "portfolio": "strategies.portfolio:PortfolioStrategy",
 }
 
 

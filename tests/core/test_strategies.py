@@ -454,7 +454,9 @@ def test_bandit_holds_its_arm_for_a_period() -> None:
     assert "Thompson arm" in q[0].reason and "holding" not in q[0].reason
 
 
-@pytest.mark.parametrize("name", ["fixed", "competitive", "utilization", "demand", "bandit"])
+@pytest.mark.parametrize(
+    "name", ["fixed", "competitive", "utilization", "demand", "bandit", "portfolio"]
+)
 def test_same_inputs_same_decision_and_inputs_untouched(name: str) -> None:
     """Pure: no clock, no global randomness, no mutation of what it is given."""
     s = snap(

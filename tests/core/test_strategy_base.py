@@ -87,7 +87,14 @@ def test_every_builtin_declares_bounded_documented_params() -> None:
 
 
 def test_registry_builtins_unknown_and_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert strategies.available()[:5] == ["fixed", "competitive", "utilization", "demand", "bandit"]
+    assert strategies.available()[:6] == [
+        "fixed",
+        "competitive",
+        "utilization",
+        "demand",
+        "bandit",
+        "portfolio",
+    ]
     with pytest.raises(InputError) as err:
         strategies.get("nope")
     assert err.value.field == "strategy.name"
@@ -104,6 +111,7 @@ def test_registry_builtins_unknown_and_entry_points(monkeypatch: pytest.MonkeyPa
         "utilization",
         "demand",
         "bandit",
+        "portfolio",
         "bogus",
         "broken",
         "echo",

@@ -1,0 +1,174 @@
+"""``portfolio``: choose, per offer, the logic that fits the market it faces.
+
+Idea: one pool sells in several categories that are not the same market. Where requesters shop
+among several pools, the price that wins them is set by the cheapest rival; where nobody else
+sells, there is no rival to follow and the price has to be *learnt* from what sells; where
+requesters wait in the book with a visible max price, the book says what they pay. So, for each
+offer, every decision:
+
+1. **book**: compatible request orders are open - the ``demand`` logic (the highest price whose
+   expected matched volume, after cheaper rivals, fills the free capacity);
+2. **contested**: a paid, unrestricted rival is visible (restricted and free orders serve
+   requesters we cannot win; prices below ``outlier_ratio`` x the median are ignored) - undercut
+   the cheapest by ``step`` nRLC, never below ``floor``;
+3. **contested, rival out of stock**: none is visible now, but one was within
+   ``rival_memory_seconds`` - undercut the last price seen. A rival that sold its last unit is
+   back at its next reprice; treating the gap as a monopoly would raise the price (on-chain
+   cancels) only to drop it minutes later;
+4. **alone**: no rival for ``rival_memory_seconds`` - Thompson sampling over ``grid`` with the
+   free capacity as the inventory constraint (the ``bandit`` logic, its own state per offer). In
+   a thin market the revenue-best posted price is far above any cost-based price (a few
+   requesters with a high willingness to pay bring most of the money), and only experiments can
+   find it. The arm's posterior learns only while the offer is priced this way: deals made while
+   following a rival say nothing about the monopoly price.
+
+Parameters: ``step``, ``floor``, ``outlier_ratio``, ``rival_memory_seconds`` (contested side),
+``grid``, ``prior_rate``, ``prior_elasticity``, ``prior_strength``, ``period_seconds``
+(the learner, as in ``bandit``), ``raise_gain_factor``, ``cancel_cost`` (a learner's raise must
+pay for its cancels: strategies.hysteresis). The book branch uses ``demand``'s defaults.
+
+When to use it: a pool that offers several categories or faces markets that change shape (rivals
+coming and going, campaigns waiting in the book, categories nobody else serves); one default
+configuration that does not need to be told which market is which.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.capacity import offer_capacity
+from bot.errors import InputError
+from bot.snapshot import MarketSnapshot, Offer
+from strategies.bandit import BanditParams, BanditStrategy
+from strategies.base import Decision, Strategy, param, quote_for
+from strategies.competitive import CompetitiveParams, relevant_competitors
+from strategies.demand import DemandParams, DemandStrategy
+from strategies.hysteresis import DEFAULT_CANCEL_GAS_COST_NRLC
+
+__all__ = ["PortfolioParams", "PortfolioStrategy"]
+
+MAX_PRICE = 10**12
+DEFAULT_GRID = (
+    10_000_000,
+    25_000_000,
+    50_000_000,
+    100_000_000,
+    250_000_000,
+    500_000_000,
+    1_000_000_000,
+    2_500_000_000,
+    5_000_000_000,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioParams:
+    step: int = param(1, min=0, max=MAX_PRICE, doc="undercut step in nRLC", unit="nRLC")
+    floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never undercut below", unit="nRLC")
+    outlier_ratio: float = param(0.2, min=0.0, max=1.0, doc="ignore rivals < ratio x median")
+    rival_memory_seconds: float = param(
+        6 * 3600.0, min=0.0, max=30 * 86400.0, doc="a rival seen this recently still counts"
+    )
+    grid: tuple[int, ...] = param(
+        DEFAULT_GRID, min=0, max=MAX_PRICE, doc="learner's price arms when alone", unit="nRLC"
+    )
+    prior_rate: float = param(2.0, min=1e-6, max=1000.0, doc="prior tasks/period, cheapest arm")
+    prior_elasticity: float = param(0.5, min=0.0, max=5.0, doc="prior demand falls as p^-e")
+    prior_strength: float = param(1.0, min=0.01, max=10_000.0, doc="prior weight in periods")
+    period_seconds: float = param(
+        7200.0, min=1.0, max=7 * 86400.0, doc="learner: how long an arm is held"
+    )
+    raise_gain_factor: float = param(
+        1.0, min=0.0, max=1000.0, doc="learner raises must pay factor x their cancel gas"
+    )
+    cancel_cost: int = param(
+        DEFAULT_CANCEL_GAS_COST_NRLC,
+        min=0,
+        max=MAX_PRICE,
+        doc="gas of one on-chain cancel, in nRLC",
+        unit="nRLC",
+    )
+
+    def __post_init__(self) -> None:
+        if list(self.grid) != sorted(set(self.grid)):
+            raise InputError("strategy.params.grid", "must be strictly ascending", self.grid)
+
+
+def _key(offer: Offer) -> str:
+    return f"{offer.category}:{offer.tag}:{offer.trust}"
+
+
+class PortfolioStrategy(Strategy):
+    name = "portfolio"
+    Params = PortfolioParams
+    params: PortfolioParams
+
+    def __init__(self, params: Any = None) -> None:
+        super().__init__(params)
+        p = self.params
+        self._rivals = CompetitiveParams(outlier_ratio=p.outlier_ratio)
+        self._book = DemandStrategy(DemandParams())
+        self._learner = BanditStrategy(
+            BanditParams(
+                grid=p.grid,
+                prior_rate=p.prior_rate,
+                prior_elasticity=p.prior_elasticity,
+                prior_strength=p.prior_strength,
+                period_seconds=p.period_seconds,
+                raise_gain_factor=p.raise_gain_factor,
+                cancel_cost=p.cancel_cost,
+            )
+        )
+
+    def initial_state(self) -> dict[str, Any]:
+        return {"rivals": {}, "modes": {}, "learner": {}}
+
+    def decide(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        state: dict[str, Any],
+        rng: random.Random,
+    ) -> Decision:
+        p = self.params
+        seen: dict[str, list[float]] = dict(state.get("rivals", {}))
+        modes: dict[str, str] = {}
+        old_modes: dict[str, str] = state.get("modes", {})
+        learner: dict[str, Any] = dict(state.get("learner", {}))
+        quotes = []
+        for offer in offers:
+            key = _key(offer)
+            rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
+            if rivals:
+                seen[key] = [rivals[0].price, snapshot.at]
+            memory = seen.get(key)
+            if snapshot.demand_for(offer):
+                modes[key] = "book"
+                got = self._book.decide(snapshot, [offer], {}, rng).quotes[0]
+                quotes.append(quote_for(offer, got.price, got.volume, f"book: {got.reason}"))
+                continue
+            if rivals or (memory is not None and snapshot.at - memory[1] <= p.rival_memory_seconds):
+                modes[key] = "contested"
+                assert memory is not None
+                target, at = int(memory[0]), memory[1]
+                price = max(target - p.step, p.floor)
+                volume = offer_capacity(snapshot.utilization, offer)
+                how = "cheapest" if rivals else f"last seen {snapshot.at - at:.0f}s ago,"
+                why = f"contested: {p.step} nRLC under the {how} rival at {target}"
+                if price == p.floor and target - p.step < p.floor:
+                    why += f"; raised to floor {p.floor}"
+                quotes.append(quote_for(offer, price, volume, f"{why}; volume {volume}"))
+                continue
+            modes[key] = "alone"
+            mine = learner.get(key)
+            if mine and old_modes.get(key) != "alone":
+                # back from following a rival: its deals are not evidence about these arms
+                mine = {"alpha": mine["alpha"], "beta": mine["beta"], "since": snapshot.at}
+            got_d = self._learner.decide(snapshot, [offer], {key: mine} if mine else {}, rng)
+            learner[key] = got_d.state[key]
+            got = got_d.quotes[0]
+            quotes.append(quote_for(offer, got.price, got.volume, f"alone: {got.reason}"))
+        return Decision(tuple(quotes), {"rivals": seen, "modes": modes, "learner": learner})

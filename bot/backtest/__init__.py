@@ -61,13 +61,16 @@ def run_backtest(
     jobs: int = 1,
     out: str | Path | None = None,
     plots: bool = True,
+    per_category_reference: bool = False,
 ) -> pd.DataFrame:
     """Run one backtest; returns the per-step time series, its summary in ``.attrs["summary"]``.
 
     With ``out`` the contract files are written there (summary.json, timeseries.csv, PNGs).
+    ``per_category_reference`` adds the best fixed prices per category (coordinate search: many
+    runs, see ``bot.backtest.references.best_fixed_per_category``).
     """
     from bot.backtest.engine import bot_config, intents_for, simulate
-    from bot.backtest.references import compute_references
+    from bot.backtest.references import best_fixed_per_category, compute_references
     from bot.backtest.report import make_summary, timeseries_frame, write_report
 
     s = prepare_scenario(scenario, days, overrides)
@@ -81,6 +84,17 @@ def run_backtest(
         t0 = time.perf_counter()
         refs = compute_references(s, seed, jobs=jobs, intents=intents)
         timing["references_s"] = time.perf_counter() - t0
+    per_cat = None
+    if per_category_reference:
+        t0 = time.perf_counter()
+        per_cat = best_fixed_per_category(
+            s,
+            seed,
+            start=refs.best_fixed_point if refs is not None else None,
+            intents=intents,
+            jobs=jobs,
+        )
+        timing["per_category_reference_s"] = time.perf_counter() - t0
     base = None
     if baseline:
         default = bot_config(s).strategy
@@ -92,9 +106,11 @@ def run_backtest(
             base = simulate(s, "fixed", fixed_params, seed, intents=intents, record=False)
             timing["baseline_s"] = time.perf_counter() - t0
     if out is not None:
-        summary = write_report(Path(out), s, run, refs, base, plots=plots, timing=timing)
+        summary = write_report(
+            Path(out), s, run, refs, base, plots=plots, timing=timing, per_category=per_cat
+        )
     else:
-        summary = make_summary(s, run, refs, base)
+        summary = make_summary(s, run, refs, base, per_category=per_cat)
     frame = timeseries_frame(run)
     frame.attrs["summary"] = summary
     frame.attrs["timing"] = timing

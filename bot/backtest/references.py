@@ -32,9 +32,12 @@ from bot.sim.market_sim import lognormal_duration
 from bot.sim.scenario import OUR_POOL, Scenario
 
 __all__ = [
+    "PER_CATEGORY_METHOD",
     "FixedGridPoint",
+    "PerCategoryFixed",
     "References",
     "best_fixed",
+    "best_fixed_per_category",
     "compute_references",
     "fixed_params",
     "price_grid",
@@ -216,6 +219,113 @@ def upper_bound(
         total += hourly.get(h, 0.0)
         curve.append(((h + 1) * 3600.0, round(total)))
     return round(revenue), tasks, tuple(curve)
+
+
+@dataclass(frozen=True, slots=True)
+class PerCategoryFixed:
+    """The best fixed price *per category* found by coordinate search (an optional reference)."""
+
+    prices: tuple[tuple[int, int], ...]  # (category, price), by category
+    revenue: int
+    tasks_served: int
+    cancels: int
+    gas_used: int
+    runs: int
+    rounds: int
+    curve: tuple[tuple[float, int], ...] = ()
+
+
+PER_CATEGORY_METHOD = (
+    "coordinate search over references.price_grid (within the rails), one category at a time, "
+    "from the best single fixed price, until a full round improves nothing: a local optimum, so "
+    "a lower bound on the best per-category fixed prices"
+)
+
+
+def _fixed_map_point(
+    args: tuple[Scenario, int, tuple[tuple[int, int], ...], Sequence[RequestIntent] | None],
+) -> FixedGridPoint:
+    scenario, seed, prices, intents = args
+    params = fixed_params(prices[0][1], [c for c, _ in prices])
+    params["prices"] = {str(c): p for c, p in prices}
+    out = simulate(scenario, "fixed", params, seed, intents=intents, record=False)
+    c = out.counters
+    return FixedGridPoint(
+        prices[0][1], out.net_revenue, c.tasks_served, tuple(out.curve), c.cancels, c.gas_used
+    )
+
+
+def best_fixed_per_category(
+    scenario: Scenario,
+    seed: int,
+    *,
+    start: FixedGridPoint | None = None,
+    intents: Sequence[RequestIntent] | None = None,
+    jobs: int = 1,
+    max_rounds: int = 4,
+    progress: Callable[[int], None] | None = None,
+) -> PerCategoryFixed:
+    """Coordinate search for per-category fixed prices (see ``PER_CATEGORY_METHOD``).
+
+    It costs up to ``max_rounds x categories x (grid - 1)`` runs, hence optional. ``start`` is
+    the best single fixed price's grid point (its run is reused); ties keep the current price,
+    then the lower one, so the result is deterministic.
+    """
+    cats = sorted({o.category for o in offers_of(bot_config(scenario))})
+    grid = price_grid(scenario)
+    if not grid:
+        raise ValueError("no price of references.price_grid lies within the rails")
+    shared = intents if intents is not None else intents_for(scenario, seed)
+    if start is None:
+        start, _ = best_fixed(scenario, seed, intents=shared, jobs=jobs)
+    current = {c: start.price for c in cats}
+    cache: dict[tuple[tuple[int, int], ...], FixedGridPoint] = {
+        tuple(sorted(current.items())): start
+    }
+
+    def evaluate(vectors: list[dict[int, int]]) -> list[FixedGridPoint]:
+        keys = [tuple(sorted(v.items())) for v in vectors]
+        todo = [k for k in dict.fromkeys(keys) if k not in cache]
+        if jobs > 1 and len(todo) > 1:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                work = [(scenario, seed, k, None) for k in todo]
+                for k, point in zip(todo, pool.map(_fixed_map_point, work), strict=True):
+                    cache[k] = point
+        else:
+            for k in todo:
+                cache[k] = _fixed_map_point((scenario, seed, k, shared))
+        if progress is not None and todo:
+            progress(len(todo))
+        return [cache[k] for k in keys]
+
+    best = cache[tuple(sorted(current.items()))]
+    rounds = 0
+    for _ in range(max_rounds):
+        rounds += 1
+        improved = False
+        for cat in cats:
+            candidates = [{**current, cat: p} for p in grid if p != current[cat]]
+            if not candidates:
+                continue
+            points = evaluate(candidates)
+            top = max(
+                zip(candidates, points, strict=True),
+                key=lambda cp: (cp[1].revenue, -cp[0][cat]),
+            )
+            if top[1].revenue > best.revenue:
+                current, best, improved = top[0], top[1], True
+        if not improved or len(cats) == 1:
+            break
+    return PerCategoryFixed(
+        prices=tuple(sorted(current.items())),
+        revenue=best.revenue,
+        tasks_served=best.tasks_served,
+        cancels=best.cancels,
+        gas_used=best.gas_used,
+        runs=len(cache),
+        rounds=rounds,
+        curve=best.curve,
+    )
 
 
 def compute_references(

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from bot.backtest.engine import RunOutput
-from bot.backtest.references import References
+from bot.backtest.references import PER_CATEGORY_METHOD, PerCategoryFixed, References
 from bot.sim.scenario import Scenario, scenario_hash
 
 __all__ = [
@@ -73,6 +73,7 @@ def make_summary(
     baseline: RunOutput | None = None,
     *,
     version: Mapping[str, str] | None = None,
+    per_category: PerCategoryFixed | None = None,
 ) -> dict[str, Any]:
     c = run.counters
     revenue = run.net_revenue
@@ -132,6 +133,22 @@ def make_summary(
                     }
                     for g in refs.grid
                 ],
+            }
+        )
+    if per_category is not None:
+        pc = per_category
+        pc_after = pc.revenue - costs.gas_cost_nrlc(pc.gas_used, pc.cancels)
+        out.update(
+            {
+                "best_fixed_per_category_prices_nrlc": {str(c): p for c, p in pc.prices},
+                "best_fixed_per_category_revenue_nrlc": pc.revenue,
+                "best_fixed_per_category_after_gas_nrlc": pc_after,
+                "ratio_to_best_fixed_per_category": _ratio(revenue, pc.revenue),
+                "best_fixed_per_category_search": {
+                    "method": PER_CATEGORY_METHOD,
+                    "price_vectors_evaluated": pc.runs,
+                    "rounds": pc.rounds,
+                },
             }
         )
     if baseline is not None:
@@ -195,7 +212,11 @@ def timeseries_frame(run: RunOutput) -> pd.DataFrame:
 
 
 def write_plots(
-    out: Path, frame: pd.DataFrame, run: RunOutput, refs: References | None
+    out: Path,
+    frame: pd.DataFrame,
+    run: RunOutput,
+    refs: References | None,
+    per_category: PerCategoryFixed | None = None,
 ) -> list[Path]:
     import matplotlib
 
@@ -247,6 +268,14 @@ def write_plots(
             if curve:
                 ct, cr = zip(*curve, strict=True)
                 ax.plot([x / 3600 for x in ct], [r / 1e9 for r in cr], linestyle="--", label=label)
+    if per_category is not None and per_category.curve:
+        ct, cr = zip(*per_category.curve, strict=True)
+        ax.plot(
+            [x / 3600 for x in ct],
+            [r / 1e9 for r in cr],
+            linestyle=":",
+            label="best fixed per category",
+        )
     ax.set_xlabel("hours")
     ax.set_ylabel("cumulative net revenue (RLC)")
     ax.set_title("revenue against the hindsight references")
@@ -267,14 +296,15 @@ def write_report(
     *,
     plots: bool = True,
     timing: Mapping[str, float] | None = None,
+    per_category: PerCategoryFixed | None = None,
 ) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
-    summary = make_summary(scenario, run, refs, baseline)
+    summary = make_summary(scenario, run, refs, baseline, per_category=per_category)
     write_json(out / "summary.json", summary)
     frame = timeseries_frame(run)
     frame.to_csv(out / "timeseries.csv", index=False)
     if plots and len(frame):
-        write_plots(out, frame, run, refs)
+        write_plots(out, frame, run, refs, per_category)
     if timing is not None:
         write_json(out / "timing.json", {k: round(v, 3) for k, v in timing.items()})
     return summary

@@ -45,6 +45,17 @@ def _echo_summary(summary: dict[str, Any]) -> None:
             f"upper bound {rlc(summary['upper_bound_revenue_nrlc'])} "
             f"(ratio {summary['ratio_to_upper_bound']})"
         )
+    if "best_fixed_per_category_revenue_nrlc" in summary:
+        prices = ", ".join(
+            f"cat {c} {rlc(v)}" for c, v in summary["best_fixed_per_category_prices_nrlc"].items()
+        )
+        search = summary["best_fixed_per_category_search"]
+        typer.echo(
+            f"  best fixed per category: {prices} -> "
+            f"{rlc(summary['best_fixed_per_category_revenue_nrlc'])} "
+            f"(ratio {summary['ratio_to_best_fixed_per_category']}; "
+            f"{search['price_vectors_evaluated']} price vectors, {search['rounds']} rounds)"
+        )
     base = summary.get("fixed_baseline")
     if base:
         typer.echo(f"  fixed baseline {rlc(base['revenue_nrlc'])}")
@@ -128,6 +139,13 @@ def backtest_cmd(
         bool, typer.Option("--references/--no-references", help="Compute the hindsight references.")
     ] = True,
     plots: Annotated[bool, typer.Option("--plots/--no-plots")] = True,
+    per_category_reference: Annotated[
+        bool,
+        typer.Option(
+            "--per-category-reference",
+            help="Also search the best fixed price per category (coordinate search: many runs).",
+        ),
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Print the bot's warnings (stale data, ...).")
     ] = False,
@@ -187,6 +205,7 @@ def backtest_cmd(
         jobs=jobs,
         out=out,
         plots=plots,
+        per_category_reference=per_category_reference,
     )
     _echo_summary(frame.attrs["summary"])
     typer.echo(f"wrote {out}/summary.json, timeseries.csv" + (", *.png" if plots else ""))

@@ -325,3 +325,60 @@ def test_flaky_market_is_stationary_plus_faults() -> None:
         data["scenario"].pop("name"), data["scenario"].pop("description")
     assert flaky == base
     assert parse_scenario({**base, "scenario": {"name": "x"}, "faults": faults}).faults.enabled
+
+
+# -- the optional per-category best-fixed reference --------------------------------------------
+
+
+def _two_categories() -> Scenario:
+    data = _raw(TINY)
+    data["requesters"].append(
+        {
+            "name": "s-takers",
+            "kind": "taker",
+            "category": 1,
+            "rate_per_min": 0.5,
+            "max_price": {"kind": "fixed", "value": 30_000_000},  # 100 RLC sells nothing here
+        }
+    )
+    data["bot"]["offers"].append({"category": 1, "task_seconds": 360, "max_volume": 5})
+    data["pool"]["workers"] = 4  # room for both categories
+    return parse_scenario(data, "two.toml")
+
+
+def test_per_category_reference_is_a_reproducible_local_optimum() -> None:
+    from bot.backtest.references import (
+        _fixed_map_point,
+        best_fixed,
+        best_fixed_per_category,
+        price_grid,
+    )
+
+    s = _two_categories()
+    single, _ = best_fixed(s, 7)
+    pc = best_fixed_per_category(s, 7, start=single)
+    assert pc.revenue > single.revenue
+    prices = dict(pc.prices)
+    assert prices[0] != prices[1]
+    assert set(prices) == {0, 1} and pc.runs > 1 and pc.rounds >= 1
+    assert pc == best_fixed_per_category(s, 7)  # deterministic, with or without a start
+    # running `fixed` at the found prices reproduces the figure ...
+    assert _fixed_map_point((s, 7, pc.prices, None)).revenue == pc.revenue
+    # ... and no single-category move on the grid beats it
+    for cat in (0, 1):
+        for p in price_grid(s):
+            moved = tuple(sorted({**prices, cat: p}.items()))
+            assert _fixed_map_point((s, 7, moved, None)).revenue <= pc.revenue
+
+    frame = run_backtest(s, "competitive", per_category_reference=True, baseline=False)
+    summary = frame.attrs["summary"]
+    assert summary["best_fixed_per_category_prices_nrlc"] == {"0": prices[0], "1": prices[1]}
+    assert summary["best_fixed_per_category_revenue_nrlc"] == pc.revenue
+    assert summary["ratio_to_best_fixed_per_category"] == round(
+        summary["revenue_nrlc"] / pc.revenue, 6
+    )
+    assert "local optimum" in summary["best_fixed_per_category_search"]["method"]
+    assert (
+        "best_fixed_per_category_revenue_nrlc"
+        not in run_backtest(s, "fixed", references=False, baseline=False).attrs["summary"]
+    )

@@ -35,6 +35,8 @@ def _timed(label: str, f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def main() -> None:
+    import bot.cycle
+    import bot.executor
     import bot.planner
     import bot.rails
 
@@ -42,9 +44,10 @@ def main() -> None:
     strategy = sys.argv[2] if len(sys.argv) > 2 else "fixed"
     days = float(sys.argv[3]) if len(sys.argv) > 3 else 0.5
     bot.cycle.sample_snapshot = _timed("samplers.sample_snapshot", bot.cycle.sample_snapshot)  # type: ignore[attr-defined]
-    strategies.run_fenced = _timed("strategy (run_fenced)", strategies.run_fenced)  # type: ignore[assignment]
-    bot.rails.apply_rails = _timed("rails.apply_rails", bot.rails.apply_rails)  # type: ignore[assignment]
-    bot.planner.plan = _timed("planner.plan", bot.planner.plan)  # type: ignore[assignment]
+    # bot.cycle imports the stage functions by name: wrap them where the cycle looks them up.
+    bot.cycle.run_fenced = _timed("strategy (run_fenced)", strategies.run_fenced)  # type: ignore[attr-defined]
+    bot.cycle.apply_rails = _timed("rails.apply_rails", bot.rails.apply_rails)  # type: ignore[attr-defined]
+    bot.cycle.plan = _timed("planner.plan", bot.planner.plan)  # type: ignore[attr-defined]
     bot.executor.Executor.execute = _timed("executor.execute", bot.executor.Executor.execute)  # type: ignore[method-assign]
     scenario = prepare_scenario(f"config/scenarios/{name}.toml", days)
     out = simulate(scenario, strategy, record=True)

@@ -178,10 +178,14 @@ def _plan_slot(
     max_age, deadband = cfg.max_order_age_seconds, cfg.deadband
     if len(orders) > 1:
         orders = tuple(sorted(orders, key=lambda o: (o.published_at, o.order_hash)))
+    kept_volume = 0
     for o in orders:
-        in_band = within_deadband(o.price, p, deadband)
+        price = o.price
+        # within_deadband(price, p, deadband), inlined: this loop runs for every order every tick
+        in_band = price == p or (price > 0 and abs(p - price) <= deadband * price)
         if in_band and o.published and at - o.published_at < max_age:
             keep.append(o)
+            kept_volume += o.remaining
             continue
         why = f"price {o.price} -> {p}" if not in_band else f"older than {max_age:.0f}s: refresh"
         if o.published:
@@ -202,7 +206,6 @@ def _plan_slot(
         else:
             dearer.append(o)
 
-    kept_volume = sum(o.remaining for o in keep)
     # Cost choice for each dearer order that would keep counting (dearest first: most idle).
     left_volume = 0
     left_here: list[OwnOrder] = []
@@ -246,9 +249,11 @@ def _plan_slot(
             unpublish_reason=f"over the slot's volume cap {cap}",
         )
 
+    keeps, left = w.keeps, w.left
     for o in keep:
-        w.keeps.append(Keep(o.order_hash, f"price {o.price} within deadband of {p}"))
-        w.left[o.order_hash] = (o, True)
+        h = o.order_hash
+        keeps.append(Keep(h, f"price {o.price} within deadband of {p}"))
+        left[h] = (o, True)
 
     new_volume = cap - kept_volume - left_volume
     if new_volume > 0 and keep:
@@ -316,8 +321,12 @@ def _fit_shared_capacity(
 
 
 def _final_stake(w: _Work) -> int:
-    kept = sum(required_stake(o.price, o.remaining) for o, _ in w.left.values())
-    return kept + sum(required_stake(a.quote.price, a.quote.volume) for a in w.publishes)
+    need = 0
+    for o, _ in w.left.values():
+        need += required_stake(o.price, o.remaining)
+    for a in w.publishes:
+        need += required_stake(a.quote.price, a.quote.volume)
+    return need
 
 
 def _fit_stake(w: _Work, snapshot: MarketSnapshot) -> None:

@@ -98,6 +98,7 @@ class SamplerMemory:
     # and each tracked order's last OwnOrder, reused while nothing about it changed.
     plan: _SamplePlan | None = None
     own_seen: dict[str, OwnOrder] = field(default_factory=dict)
+    previous: MarketSnapshot | None = None  # built with ``plan``: see build_snapshot
 
     def track(self, signed: SignedWorkerpoolOrder) -> None:
         self.tracked[signed.order_hash] = signed
@@ -168,6 +169,7 @@ def sample_snapshot(
     plan = memory.plan
     if plan is None or plan.settings is not settings:
         plan = memory.plan = _SamplePlan.of(settings)
+        memory.previous = None
     wp = plan.workerpool
     market = ports.market
     sampled: dict[str, float] = {}
@@ -299,7 +301,7 @@ def sample_snapshot(
     for part in ("book", "requests", "deals", "utilization", "own_orders", "stake"):
         # Never answered: infinitely old, so stale (build_snapshot would otherwise assume fresh).
         sampled.setdefault(part, float("-inf"))
-    return build_snapshot(
+    snapshot = build_snapshot(
         at=now,
         workerpool=wp,
         offers=plan.offers,
@@ -311,4 +313,7 @@ def sample_snapshot(
         stake=stake,
         sampled_at=sampled,
         stale_after=plan.stale_after,
+        previous=memory.previous,
     )
+    memory.previous = snapshot
+    return snapshot

@@ -207,6 +207,8 @@ class MarketSnapshot:
     )
 
     def __post_init__(self) -> None:
+        if self.own_by_slot or not self.own_orders:
+            return  # handed over by build_snapshot from an equal previous snapshot
         grouped: dict[SlotKey, list[OwnOrder]] = {}
         for o in self.own_orders:
             key = slot_key_of(o)
@@ -266,17 +268,24 @@ def build_snapshot(
     stake: Stake | None = None,
     sampled_at: Mapping[str, float] | None = None,
     stale_after: float = float("inf"),
+    previous: MarketSnapshot | None = None,
 ) -> MarketSnapshot:
     """Assemble a snapshot from the parts a sampler fetched.
 
     ``sampled_at`` maps part names (see ``PARTS``) to the Unix time each was fetched; a part
     missing from it counts as sampled at ``at`` when its value was given and as never sampled (so
     stale) when it is ``None``. Our own orders with nothing left are dropped.
+
+    ``previous`` is the last snapshot built for the same workerpool and offers (the caller
+    vouches for that): the views derived from a part equal to its part there are taken over
+    instead of recomputed. A backtest builds ~43,000 snapshots a simulated month and from one
+    minute to the next most parts are the same objects.
     """
     wp = workerpool.lower()
     book_t = tuple(book)
     req_t = tuple(requests)
     offers_t = tuple(offers)
+    own_t = tuple(o for o in own_orders if o.remaining > 0)
     given = {
         "book": True,
         "requests": True,
@@ -297,19 +306,35 @@ def build_snapshot(
         ages[part] = at - t
         if ages[part] > stale_after:
             stale.add(part)
-    competitors: dict[tuple[int, int], tuple[BookEntry, ...]] = {}
-    demand: dict[tuple[int, int, int], tuple[RequestOrderView, ...]] = {}
-    for offer in offers_t:
-        ck = (offer.category, offer.tag)
-        if ck not in competitors:
-            competitors[ck] = competing_orders(book_t, offer.category, offer.tag, wp)
-        dk = (offer.category, offer.tag, offer.trust)
-        if dk not in demand:
-            demand[dk] = compatible_requests(req_t, offer, wp)
+    same_book = previous is not None and previous.book == book_t
+    same_requests = previous is not None and previous.requests == req_t
+    competitors: Mapping[tuple[int, int], tuple[BookEntry, ...]]
+    demand: Mapping[tuple[int, int, int], tuple[RequestOrderView, ...]]
+    if same_book and same_requests:
+        assert previous is not None
+        competitors, demand = previous.competitors, previous.demand
+    else:
+        competitors, demand = {}, {}
+        for offer in offers_t:
+            ck = (offer.category, offer.tag)
+            if ck not in competitors:
+                got = previous.competitors.get(ck) if same_book and previous else None
+                if got is None:
+                    got = competing_orders(book_t, offer.category, offer.tag, wp)
+                competitors[ck] = got
+            dk = (offer.category, offer.tag, offer.trust)
+            if dk not in demand:
+                wanted = previous.demand.get(dk) if same_requests and previous else None
+                if wanted is None:
+                    wanted = compatible_requests(req_t, offer, wp)
+                demand[dk] = wanted
+    by_slot: Mapping[SlotKey, tuple[OwnOrder, ...]] = {}
+    if previous is not None and previous.own_orders == own_t:
+        by_slot = previous.own_by_slot
     return MarketSnapshot(
         at=at,
         workerpool=wp,
-        own_orders=tuple(o for o in own_orders if o.remaining > 0),
+        own_orders=own_t,
         utilization=None if "utilization" in stale else utilization,
         stake=stake,
         competitors=competitors,
@@ -319,4 +344,5 @@ def build_snapshot(
         deals=tuple(deals),
         ages=ages,
         stale=frozenset(stale),
+        own_by_slot=by_slot,
     )

@@ -240,20 +240,38 @@ def test_replay_of_a_recorded_journal(tmp_path: Path) -> None:
     assert cheaper["tasks_matched"] >= summary["tasks_matched"]
 
 
-def test_dask_without_the_extra_names_the_option() -> None:
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        with pytest.raises(InputError, match="--dask"):
-            run_sweep(
-                TINY,
-                "fixed",
-                grid={"price": [10_000_000]},
-                references=False,
-                dask="tcp://127.0.0.1:1",
-            )
-    else:
-        pytest.skip("dask installed: the extra's absence cannot be shown")
+def test_dask_without_the_extra_names_the_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
+    with pytest.raises(InputError, match="--dask"):
+        run_sweep(
+            TINY,
+            "fixed",
+            grid={"price": [10_000_000]},
+            references=False,
+            dask="tcp://127.0.0.1:1",
+        )
+
+
+def test_dask_sweep_on_an_in_process_cluster_matches_the_local_one() -> None:
+    """The ``--dask ADDR`` path for real: a distributed scheduler and worker in this process
+    (in-memory transport, no socket, no dashboard), same leaderboard as local processes."""
+    distributed = pytest.importorskip("distributed")
+    grid = {"step": [100_000, 2_000_000]}
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        protocol="inproc://",
+        dashboard_address=None,
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("inproc://")
+        board = run_sweep(TINY, "competitive", grid=grid, references=False, dask=address)
+    local = run_sweep(TINY, "competitive", grid=grid, references=False)
+    assert len(board) == 2
+    assert board.to_dict("records") == local.to_dict("records")
 
 
 def test_replay_cli_with_owner_config(tmp_path: Path) -> None:

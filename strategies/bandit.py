@@ -68,6 +68,9 @@ class BanditParams:
     period_seconds: float = param(
         14400.0, min=1.0, max=7 * 86400.0, doc="how long an arm is held; unit of demand rates"
     )
+    max_arm_move: int = param(
+        0, min=0, max=100, doc="a new arm at most this many grid steps from the last (0: any)"
+    )
     raise_gain_factor: float = param(
         1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
     )
@@ -206,9 +209,14 @@ class BanditStrategy(Strategy):
             theta = [rng.gammavariate(a, 1.0 / b) for a, b in zip(alpha, beta, strict=True)]
             for k in range(len(theta) - 2, -1, -1):
                 theta[k] = max(theta[k], theta[k + 1])
-            x = solve_lp(grid, theta, per_period)
+            lo, hi = 0, len(grid) - 1
+            if p.max_arm_move and held is not None and 0 <= int(held) < len(grid):
+                lo = max(0, int(held) - p.max_arm_move)
+                hi = min(len(grid) - 1, int(held) + p.max_arm_move)
+            x = [0.0] * lo + solve_lp(grid[lo : hi + 1], theta[lo : hi + 1], per_period)
+            x += [0.0] * (len(grid) - len(x))
             draw = rng.random()
-            arm = len(grid) - 1
+            arm = hi
             acc = 0.0
             for k, xk in enumerate(x):
                 acc += xk

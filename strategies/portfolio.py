@@ -81,6 +81,9 @@ class PortfolioParams:
     period_seconds: float = param(
         7200.0, min=1.0, max=7 * 86400.0, doc="learner: how long an arm is held"
     )
+    max_arm_move: int = param(
+        1, min=0, max=100, doc="learner: new arm at most this many grid steps away (0: any)"
+    )
     raise_gain_factor: float = param(
         1.0, min=0.0, max=1000.0, doc="learner raises must pay factor x their cancel gas"
     )
@@ -118,6 +121,7 @@ class PortfolioStrategy(Strategy):
                 prior_elasticity=p.prior_elasticity,
                 prior_strength=p.prior_strength,
                 period_seconds=p.period_seconds,
+                max_arm_move=p.max_arm_move,
                 raise_gain_factor=p.raise_gain_factor,
                 cancel_cost=p.cancel_cost,
             )

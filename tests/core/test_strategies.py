@@ -493,3 +493,21 @@ def test_demand_curve_matches_the_plain_sums() -> None:
         )
         flow = sum(v for dp, v in pairs[3] if dp >= price) * 0.5
         assert expected_volume(price, *pairs, p) == pytest.approx(mine + anyone + flow)
+
+
+def test_bandit_max_arm_move_keeps_the_next_arm_near_the_last() -> None:
+    """Each new arm is a re-signed order and, on the rails' max step, a staircase of them."""
+    grid = [10, 20, 40, 80, 160, 320, 640]
+    later = snap(offers=[XS], at=NOW + 7200)
+    state = {
+        "0:0:0": {"alpha": [1.0] * 7, "beta": [1.0] * 7, "since": NOW, "arm": 3, "chosen_at": NOW}
+    }
+    near, anywhere = set(), set()
+    for seed in range(40):
+        params: dict[str, Any] = {"grid": grid, "period_seconds": 3600.0}
+        q, _ = decide("bandit", {**params, "max_arm_move": 1}, later, [XS], state, seed)
+        near.add(q[0].price)
+        q, _ = decide("bandit", params, later, [XS], state, seed)
+        anywhere.add(q[0].price)
+    assert near <= {40, 80, 160}
+    assert anywhere - {40, 80, 160}

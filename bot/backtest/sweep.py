@@ -140,9 +140,10 @@ def _run_dask(
             "--dask", "needs the optional extra: pip install 'iexec-pricebot[dask]'"
         ) from exc
     rows = []
-    with Client(address) as client:
+    # distributed ships without complete annotations (checked only when the extra is installed)
+    with Client(address) as client:  # type: ignore[no-untyped-call]
         futures = client.map(_job, work, pure=False)
-        for f in dask_completed(futures):
+        for f in dask_completed(futures):  # type: ignore[no-untyped-call]
             rows.append(f.result())
             tick()
     return rows

@@ -351,22 +351,19 @@ class OwnOrder:
     published: bool
     published_at: float
     market_status: MarketStatus | None = None
+    # Read from ``signed`` once: rails, planner and executor read them for every order every tick.
+    order_hash: str = field(init=False, repr=False, compare=False)
+    price: int = field(init=False, repr=False, compare=False)
+    category: int = field(init=False, repr=False, compare=False)
+    tag: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def order_hash(self) -> str:
-        return self.signed.order_hash
-
-    @property
-    def price(self) -> int:
-        return self.signed.order.workerpoolprice
-
-    @property
-    def category(self) -> int:
-        return self.signed.order.category
-
-    @property
-    def tag(self) -> int:
-        return self.signed.order.tag_int
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        order = self.signed.order
+        set_(self, "order_hash", self.signed.order_hash)
+        set_(self, "price", order.workerpoolprice)
+        set_(self, "category", order.category)
+        set_(self, "tag", order.tag_int)
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,8 +381,16 @@ class Quote:
     reason: str = ""
 
     def __post_init__(self) -> None:
-        _check_uint("quote.price", self.price)
-        _check_uint("quote.volume", self.volume)
+        price, volume = self.price, self.volume
+        # exact int (not bool) in range: the common case, checked without two calls
+        if not (
+            type(price) is int
+            and type(volume) is int
+            and 0 <= price <= MAX_UINT256
+            and 0 <= volume <= MAX_UINT256
+        ):
+            _check_uint("quote.price", price)
+            _check_uint("quote.volume", volume)
 
     @property
     def key(self) -> tuple[int, int, int, str, str, str]:

@@ -19,13 +19,26 @@ offer, every decision:
    free capacity as the inventory constraint (the ``bandit`` logic, its own state per offer). In
    a thin market the revenue-best posted price is far above any cost-based price (a few
    requesters with a high willingness to pay bring most of the money), and only experiments can
-   find it. The arm's posterior learns only while the offer is priced this way: deals made while
-   following a rival say nothing about the monopoly price.
+   find it. The prior is optimistic about high prices (``prior_elasticity`` 0.5 < 1: the prior
+   revenue grows with the price) and weak (``prior_strength`` 1 period), so the learner starts
+   at the dear end and comes down as empty periods accumulate; each new arm is at most
+   ``max_arm_move`` grid steps from the last (a far jump is a staircase of re-signed orders and
+   cancels on the rails' max step). It learns only while the offer is priced this way: deals
+   made while following a rival say nothing about the monopoly price.
 
-Parameters: ``step``, ``floor``, ``outlier_ratio``, ``rival_memory_seconds`` (contested side),
-``grid``, ``prior_rate``, ``prior_elasticity``, ``prior_strength``, ``period_seconds``
-(the learner, as in ``bandit``), ``raise_gain_factor``, ``cancel_cost`` (a learner's raise must
-pay for its cancels: strategies.hysteresis). The book branch uses ``demand``'s defaults.
+**Exposure.** Undercutting lists our cheapest price; a burst requester (a campaign of hundreds of
+tasks with a high cap) arriving then takes the whole listed volume at that price and fills the
+pool, although it would have waited in the book and paid its own cap (branch 1). Once the rival
+price has held for ``exposure_after_seconds``, a contested offer lists at most ``exposure``
+tasks at once (the planner tops it up as it sells). While the rival price keeps moving (a price
+war) the full capacity is listed: every order will soon be replaced, and each extra order would
+be one more cancel.
+
+Parameters: ``step``, ``floor``, ``outlier_ratio``, ``rival_memory_seconds``, ``exposure``,
+``exposure_after_seconds`` (contested side), ``grid``, ``prior_rate``, ``prior_elasticity``,
+``prior_strength``, ``period_seconds``, ``max_arm_move`` (the learner, as in ``bandit``),
+``raise_gain_factor``, ``cancel_cost`` (a learner's raise must pay for its cancels:
+strategies.hysteresis). The book branch uses ``demand``'s defaults.
 
 When to use it: a pool that offers several categories or faces markets that change shape (rivals
 coming and going, campaigns waiting in the book, categories nobody else serves); one default
@@ -71,6 +84,12 @@ class PortfolioParams:
     outlier_ratio: float = param(0.2, min=0.0, max=1.0, doc="ignore rivals < ratio x median")
     rival_memory_seconds: float = param(
         6 * 3600.0, min=0.0, max=30 * 86400.0, doc="a rival seen this recently still counts"
+    )
+    exposure: int = param(
+        10, min=0, max=100_000, doc="contested: list at most this volume at once (0: capacity)"
+    )
+    exposure_after_seconds: float = param(
+        600.0, min=0.0, max=86400.0, doc="contested: limit exposure once the rival price held"
     )
     grid: tuple[int, ...] = param(
         DEFAULT_GRID, min=0, max=MAX_PRICE, doc="learner's price arms when alone", unit="nRLC"
@@ -147,7 +166,13 @@ class PortfolioStrategy(Strategy):
             key = _key(offer)
             rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
             if rivals:
-                seen[key] = [rivals[0].price, snapshot.at]
+                last = seen.get(key)
+                steady = last[2] if last and len(last) > 2 and last[0] == rivals[0].price else None
+                seen[key] = [
+                    rivals[0].price,
+                    snapshot.at,
+                    snapshot.at if steady is None else steady,
+                ]
             memory = seen.get(key)
             if snapshot.demand_for(offer):
                 modes[key] = "book"
@@ -160,6 +185,9 @@ class PortfolioStrategy(Strategy):
                 target, at = int(memory[0]), memory[1]
                 price = max(target - p.step, p.floor)
                 volume = offer_capacity(snapshot.utilization, offer)
+                steady_for = snapshot.at - (memory[2] if len(memory) > 2 else snapshot.at)
+                if p.exposure and steady_for >= p.exposure_after_seconds:
+                    volume = min(volume, p.exposure)
                 how = "cheapest" if rivals else f"last seen {snapshot.at - at:.0f}s ago,"
                 why = f"contested: {p.step} nRLC under the {how} rival at {target}"
                 if price == p.floor and target - p.step < p.floor:

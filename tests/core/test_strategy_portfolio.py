@@ -128,7 +128,7 @@ def test_each_offer_gets_its_own_logic() -> None:
     assert quotes[0].price == 99 and quotes[1].price in GRID
     assert state["modes"] == {"0:0:0": "contested", "1:0:0": "alone"}
     assert "1:0:0" in state["learner"] and "0:0:0" not in state["learner"]
-    assert state["rivals"] == {"0:0:0": [100, NOW]}
+    assert state["rivals"] == {"0:0:0": [100, NOW, NOW]}  # price, seen at, steady since
 
 
 def test_learner_ignores_deals_made_while_following_a_rival() -> None:
@@ -186,3 +186,29 @@ def test_bad_params_name_the_field(params: dict[str, Any], field: str) -> None:
     with pytest.raises(InputError) as err:
         strategies.create("portfolio", params)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("params", "last", "volume", "steady_since"),
+    [
+        # the rival price has held 20 minutes: list at most `exposure` (default 10) at once
+        ({}, [100, NOW - 60, NOW - 1200], 10, NOW - 1200),
+        ({"exposure": 3}, [100, NOW - 60, NOW - 1200], 3, NOW - 1200),
+        ({"exposure": 0}, [100, NOW - 60, NOW - 1200], 28, NOW - 1200),
+        # held only 5 minutes: still moving, the full capacity
+        ({}, [100, NOW - 60, NOW - 300], 28, NOW - 300),
+        # the rival just moved (was 120): a price war, the full capacity, a fresh steady clock
+        ({}, [120, NOW - 60, NOW - 1200], 28, NOW),
+        # first sight of a rival
+        ({}, None, 28, NOW),
+    ],
+)
+def test_exposure_once_the_rival_price_holds(
+    params: dict[str, Any], last: list[float] | None, volume: int, steady_since: float
+) -> None:
+    state = {"rivals": {} if last is None else {"0:0:0": last}, "modes": {}, "learner": {}}
+    s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(4))  # capacity 28
+    quotes, new = decide(params, s, [XS], state)
+    assert quotes[0].price == 99
+    assert quotes[0].volume == volume
+    assert new["rivals"]["0:0:0"] == [100, NOW, steady_since]

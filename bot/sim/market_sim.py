@@ -188,6 +188,7 @@ class MarketSim:
         self._seq = 0
         self._version = 0  # bumped on every change of the book: query results are cached on it
         self._query_cache: dict[BookQuery, tuple[int, list[BookEntry]]] = {}
+        self._query_by_id: dict[int, tuple[BookQuery, int, list[BookEntry]]] = {}
         self._listed_cache: tuple[int, list[BookEntry]] = (-1, [])
         self._sorted_cache: tuple[int, list[BookEntry]] = (-1, [])
         self.deals: deque[Deal] = deque()  # every pool's deals of the last day
@@ -587,11 +588,20 @@ class MarketSim:
         return ChainOrderStatus.PARTIAL if used else ChainOrderStatus.OPEN
 
     def query(self, q: BookQuery) -> list[BookEntry]:
+        # Keyed by identity first: the samplers ask with the same query objects every tick, and
+        # hashing a 13-field frozen dataclass costs more than the rest of a cache hit.
+        by_id = self._query_by_id.get(id(q))
+        if by_id is not None and by_id[0] is q and by_id[1] == self._version:
+            return list(by_id[2])
         hit = self._query_cache.get(q)
         if hit is not None and hit[0] == self._version:
-            return list(hit[1])
-        out = self._query(q)
-        self._query_cache[q] = (self._version, out)
+            out = hit[1]
+        else:
+            out = self._query(q)
+            self._query_cache[q] = (self._version, out)
+        if len(self._query_by_id) > 256:
+            self._query_by_id.clear()  # callers that build a new query per call: stay bounded
+        self._query_by_id[id(q)] = (q, self._version, out)  # holds q: its id stays unique
         return list(out)
 
     def _query(self, q: BookQuery) -> list[BookEntry]:

@@ -34,10 +34,16 @@ tasks at once (the planner tops it up as it sells). While the rival price keeps 
 war) the full capacity is listed: every order will soon be replaced, and each extra order would
 be one more cancel.
 
+**Price wars.** While the cheapest rival price keeps moving (it has not held for
+``exposure_after_seconds``), rivals with fewer than ``war_min_volume`` tasks left are not
+followed: a rival down to its last task is gone after the next buyer, and following it down
+costs a re-signed order, a cancel of our dearer one, and a lower price on every task we list, to
+win that one task.
+
 Parameters: ``step``, ``floor``, ``outlier_ratio``, ``rival_memory_seconds``, ``exposure``,
-``exposure_after_seconds`` (contested side), ``grid``, ``prior_rate``, ``prior_elasticity``,
-``prior_strength``, ``period_seconds``, ``max_arm_move`` (the learner, as in ``bandit``),
-``raise_gain_factor``, ``cancel_cost`` (a learner's raise must pay for its cancels:
+``exposure_after_seconds``, ``war_min_volume`` (contested side), ``grid``, ``prior_rate``,
+``prior_elasticity``, ``prior_strength``, ``period_seconds``, ``max_arm_move`` (the learner, as in
+``bandit``), ``raise_gain_factor``, ``cancel_cost`` (a learner's raise must pay for its cancels:
 strategies.hysteresis). The book branch uses ``demand``'s defaults.
 
 When to use it: a pool that offers several categories or faces markets that change shape (rivals
@@ -84,6 +90,9 @@ class PortfolioParams:
     outlier_ratio: float = param(0.2, min=0.0, max=1.0, doc="ignore rivals < ratio x median")
     rival_memory_seconds: float = param(
         6 * 3600.0, min=0.0, max=30 * 86400.0, doc="a rival seen this recently still counts"
+    )
+    war_min_volume: int = param(
+        2, min=1, max=10_000, doc="while rival prices move, ignore rivals with less remaining"
     )
     exposure: int = param(
         10, min=0, max=100_000, doc="contested: list at most this volume at once (0: capacity)"
@@ -132,6 +141,9 @@ class PortfolioStrategy(Strategy):
         super().__init__(params)
         p = self.params
         self._rivals = CompetitiveParams(outlier_ratio=p.outlier_ratio)
+        self._war_rivals = CompetitiveParams(
+            outlier_ratio=p.outlier_ratio, min_remaining=p.war_min_volume
+        )
         self._book = DemandStrategy(DemandParams())
         self._learner = BanditStrategy(
             BanditParams(
@@ -183,12 +195,18 @@ class PortfolioStrategy(Strategy):
                 modes[key] = "contested"
                 assert memory is not None
                 target, at = int(memory[0]), memory[1]
-                price = max(target - p.step, p.floor)
                 volume = offer_capacity(snapshot.utilization, offer)
                 steady_for = snapshot.at - (memory[2] if len(memory) > 2 else snapshot.at)
-                if p.exposure and steady_for >= p.exposure_after_seconds:
+                steady = steady_for >= p.exposure_after_seconds
+                if p.exposure and steady:
                     volume = min(volume, p.exposure)
                 how = "cheapest" if rivals else f"last seen {snapshot.at - at:.0f}s ago,"
+                if rivals and not steady and p.war_min_volume > 1:
+                    big, _ = relevant_competitors(rivals, self._war_rivals)
+                    if big and big[0].price != target:
+                        how = f"cheapest with {p.war_min_volume}+ left (prices moving)"
+                        target = big[0].price
+                price = max(target - p.step, p.floor)
                 why = f"contested: {p.step} nRLC under the {how} rival at {target}"
                 if price == p.floor and target - p.step < p.floor:
                     why += f"; raised to floor {p.floor}"

@@ -212,3 +212,23 @@ def test_exposure_once_the_rival_price_holds(
     assert quotes[0].price == 99
     assert quotes[0].volume == volume
     assert new["rivals"]["0:0:0"] == [100, NOW, steady_since]
+
+
+@pytest.mark.parametrize(
+    ("params", "book", "last", "price"),
+    [
+        # prices moving (first sight): a rival down to its last task is not followed
+        ({}, [rival("a", 80, 1), rival("b", 100, 5)], None, 99),
+        ({"war_min_volume": 1}, [rival("a", 80, 1), rival("b", 100, 5)], None, 79),
+        ({"war_min_volume": 6}, [rival("a", 80, 1), rival("b", 100, 5)], None, 79),  # none big
+        ({}, [rival("a", 80, 2), rival("b", 100, 5)], None, 79),
+        # the cheapest price has held 20 minutes: no war, follow it whatever its volume
+        ({}, [rival("a", 80, 1), rival("b", 100, 5)], [80, NOW - 60, NOW - 1200], 79),
+    ],
+)
+def test_price_war_ignores_rivals_about_to_sell_out(
+    params: dict[str, Any], book: list[Any], last: list[float] | None, price: int
+) -> None:
+    state = {"rivals": {} if last is None else {"0:0:0": last}, "modes": {}, "learner": {}}
+    quotes, _ = decide(params, snap(offers=[XS], book=book, utilization=util(1)), [XS], state)
+    assert quotes[0].price == price, quotes[0].reason

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.config import BotConfig, config_from_mapping
 from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState
+from bot.errors import TransientError
 from bot.executor import Executor, RetryPolicy
 from bot.journal import MemoryJournal, SqliteJournal
 from bot.rails import RailsConfig
@@ -114,6 +115,7 @@ class RunOutput:
     strategy_errors: int
     kills: int
     categories: tuple[int, ...]
+    failed_ticks: int = 0  # ticks a TransientError ended (only with [faults])
     columns: tuple[str, ...] = ()
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     curve: list[tuple[float, int]] = field(default_factory=list)  # hourly (t, net revenue)
@@ -218,7 +220,7 @@ def simulate(
     end = scenario.end
     schedule = iter(times) if times is not None else None
     t = scenario.origin if schedule is None else next(schedule, end)
-    ticks = errors = kills = 0
+    ticks = errors = kills = failed = 0
     counters = sim.counters
     started = time.perf_counter()
     cpu_started = time.process_time()
@@ -231,12 +233,18 @@ def simulate(
         sim.advance(t)
         if before_tick is not None:
             before_tick(sim, t)
-        result = cycle.tick()
+        try:
+            result = cycle.tick()
+        except TransientError:
+            # As the live service's job handler: log-worthy, the next tick retries. Only a
+            # [faults] scenario gets here (e.g. the owner read failing before the first write).
+            failed += 1
+        else:
+            errors += result.strategy_error is not None
+            kills += result.kill is not None
         if ticks % curve_every == 0:
             curve.append((t - scenario.origin, counters.revenue - counters.stake_lost))
         ticks += 1
-        errors += result.strategy_error is not None
-        kills += result.kill is not None
         if record:
             if sim_version != sim._version:  # the book changed: recompute the price columns
                 sim_version = sim._version
@@ -279,6 +287,7 @@ def simulate(
         ticks=ticks,
         strategy_errors=errors,
         kills=kills,
+        failed_ticks=failed,
         categories=cats,
         columns=columns,
         rows=rows,

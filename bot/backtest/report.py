@@ -102,6 +102,7 @@ def make_summary(
         "api_requests_per_min_max": c.api_max_per_min,
         "strategy_errors": run.strategy_errors,
         "kill_switch_ticks": run.kills,
+        **({"failed_ticks": run.failed_ticks} if run.failed_ticks else {}),
         "fill_model": FILL_MODEL,
     }
     costs = scenario.costs

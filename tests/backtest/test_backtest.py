@@ -365,3 +365,30 @@ def test_backtest_cli_set_option(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "summary.json").read_text())["tasks_served"] == 0
+
+
+def test_a_transient_failure_ends_the_tick_not_the_run() -> None:
+    """As the live service's job handler: a TransientError out of a tick skips that tick only."""
+    from bot.errors import TransientError
+
+    scenario = load_scenario(TINY)
+    calls = {"n": 0}
+
+    def owner_down_once(sim: Any, t: float) -> None:
+        real = type(sim.chain).owner
+
+        def owner(self_: Any, workerpool: str) -> str:
+            calls["n"] += 1
+            if calls["n"] == 2:  # the executor's check before the first tick's publish
+                raise TransientError("rpc timeout")
+            return str(real(self_, workerpool))
+
+        if t == scenario.origin:
+            sim.chain.owner = owner.__get__(sim.chain)
+
+    run = simulate(scenario, "fixed", before_tick=owner_down_once)
+    clean = simulate(scenario, "fixed")
+    assert run.failed_ticks == 1
+    assert run.ticks == clean.ticks
+    assert clean.failed_ticks == 0
+    assert run.counters.publishes > 0  # the next tick published as usual

@@ -100,7 +100,7 @@ def main() -> None:
         )
     lines += [
         "",
-        "| scenario | best adaptive strategy | / best fixed | / upper bound |",
+        "| scenario | best adaptive strategy (ties: all) | / best fixed | / upper bound |",
         "|---|---|---:|---:|",
     ]
     for ref in refs:
@@ -110,9 +110,10 @@ def main() -> None:
         if not adaptive:
             continue
         top = max(adaptive, key=lambda r: r["revenue"])
+        tied = ", ".join(r["strategy"] for r in adaptive if r["revenue"] == top["revenue"])
         bf, ub = ref["best_fixed"], ref["upper_bound"]
         lines.append(
-            f"| {ref['scenario']} | {top['strategy']} | "
+            f"| {ref['scenario']} | {tied} | "
             f"{top['revenue'] / bf if bf > 0 else float('nan'):.2f} | "
             f"{top['revenue'] / ub if ub > 0 else float('nan'):.3f} |"
         )

@@ -11,7 +11,7 @@ ANVIL_VERSION := 1.7.1
 SDK_VERSION := 9.0.1
 POCO_DIR := $(CACHE)/poco-$(POCO_VERSION)
 
-.PHONY: setup venv node test lint typecheck imports pytest demo clean bench
+.PHONY: setup venv node test lint typecheck imports pytest demo clean bench compiled bench-compiled
 
 setup: venv node
 
@@ -57,6 +57,13 @@ demo: setup
 
 bench: setup
 	$(BIN)/python bench/run_all.py
+
+# Optional: the backtest hot path compiled with mypyc into .cache/compiled (checked identical).
+compiled: venv
+	$(BIN)/python bench/compile_hot_path.py
+
+bench-compiled: compiled
+	PYTHONPATH=$(CACHE)/compiled $(BIN)/python bench/backtest_speed.py --days 30
 
 clean:
 	rm -rf $(VENV) $(CACHE) .mypy_cache .ruff_cache .pytest_cache

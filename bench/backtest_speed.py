@@ -19,6 +19,8 @@ import random
 import time
 from pathlib import Path
 
+from compile_hot_path import source_digest
+
 from bot.backtest import prepare_scenario
 from bot.backtest.engine import intents_for, simulate
 from bot.backtest.references import best_fixed, upper_bound
@@ -58,6 +60,20 @@ def sim_only(scenario, seed: int) -> dict[str, float]:
     }
 
 
+def _hot_path() -> str:
+    """'python', or 'compiled' when run on a fresh copy from bench/compile_hot_path.py."""
+    import bot.cycle
+
+    if not bot.cycle.__file__ or not bot.cycle.__file__.endswith(".so"):
+        return "python"
+    copy = Path(bot.cycle.__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[1]
+    stamp = copy / "SOURCE_DIGEST"
+    if not stamp.exists() or stamp.read_text().strip() != source_digest(root):
+        raise SystemExit(f"{copy} is stale or unchecked: rerun `make compiled`")
+    return "compiled"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenario", default="config/scenarios/stationary.toml")
@@ -75,6 +91,7 @@ def main() -> None:
         "strategy": args.strategy,
         "python": platform.python_version(),
         "machine": platform.machine(),
+        "hot_path": _hot_path(),
     }
     result["sim_only"] = sim_only(scenario, args.seed)
     if not args.sim_only:

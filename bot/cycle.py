@@ -199,7 +199,11 @@ def run_cycle(
             retry=settings.retry,
         )
     # The cap re-check only matters before a publish; most ticks keep everything as it is.
-    needs_limits = any(isinstance(a, Publish) for a in actions)
+    needs_limits = False
+    for a in actions:
+        if isinstance(a, Publish):
+            needs_limits = True
+            break
     limits = _limits(snapshot, tuple(settings.offers)) if needs_limits else CapLimits()
     report = executor.execute(actions, own, limits)
     state.sampler.after_execution(report)

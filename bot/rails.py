@@ -196,8 +196,9 @@ def _absurd(snapshot: MarketSnapshot) -> list[str]:
 
 def _kill(snapshot: MarketSnapshot, cfg: RailsConfig) -> list[RailNote]:
     notes = []
-    for part in KILL_PARTS:
-        if part in snapshot.stale:
+    stale = snapshot.stale
+    for part in KILL_PARTS if stale else ():
+        if part in stale:
             age = snapshot.ages.get(part, math.inf)
             shown = "never read" if math.isinf(age) else f"{age:.0f}s old"
             notes.append(
@@ -207,7 +208,9 @@ def _kill(snapshot: MarketSnapshot, cfg: RailsConfig) -> list[RailNote]:
                     f"{part} is {shown} (limit {cfg.stale_after_seconds:.0f}s)",
                 )
             )
-    notes.extend(RailNote(None, "kill:absurd", why) for why in _absurd(snapshot))
+    why = _absurd(snapshot)
+    if why:
+        notes.extend(RailNote(None, "kill:absurd", w) for w in why)
     return notes
 
 

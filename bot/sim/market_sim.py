@@ -190,7 +190,7 @@ class MarketSim:
         self._query_cache: dict[BookQuery, tuple[int, list[BookEntry]]] = {}
         self._query_by_id: dict[int, tuple[BookQuery, int, list[BookEntry]]] = {}
         self._listed_cache: tuple[int, list[BookEntry]] = (-1, [])
-        self._sorted_cache: tuple[int, list[BookEntry]] = (-1, [])
+        self._sorted_cache: tuple[int, list[BookEntry], dict[int, list[BookEntry]]] = (-1, [], {})
         self.deals: deque[Deal] = deque()  # every pool's deals of the last day
         self.our_deals: list[Deal] = []
         # our pool
@@ -606,11 +606,16 @@ class MarketSim:
 
     def _query(self, q: BookQuery) -> list[BookEntry]:
         """The market's filters over the listed book, in its sort order (hot path: kept flat)."""
-        version, ordered = self._sorted_cache
+        version, ordered, by_category = self._sorted_cache
         if version != self._version:
             ordered = sorted(self.listed(), key=lambda e: (e.price, e.published_at, e.order_hash))
-            self._sorted_cache = (self._version, ordered)
+            by_category = {}
+            for e in ordered:  # each category's run, still in the market's order
+                by_category.setdefault(e.category, []).append(e)
+            self._sorted_cache = (self._version, ordered, by_category)
         cat, min_tag, max_tag = q.category, q.min_tag, q.max_tag
+        if cat is not None:
+            ordered = by_category.get(cat, [])
         min_trust = q.min_trust if q.min_trust is not None and q.min_trust > 1 else None
         pool = q.workerpool.lower() if q.workerpool is not None else None
         owner = q.workerpool_owner.lower() if q.workerpool_owner is not None else None

@@ -7,7 +7,9 @@ requesters wait in the book with a visible max price, the book says what they pa
 offer, every decision:
 
 1. **book**: compatible request orders are open - the ``demand`` logic (the highest price whose
-   expected matched volume, after cheaper rivals, fills the free capacity);
+   expected matched volume, after cheaper rivals, fills the free capacity), never below the
+   contested price of branch 2: a request waiting with a cap under the cheapest rival is one
+   nobody serves, and reaching it would sell all our volume at that lower posted price;
 2. **contested**: a paid, unrestricted rival is visible (restricted and free orders serve
    requesters we cannot win; prices below ``outlier_ratio`` x the median are ignored) - undercut
    the cheapest by ``step`` nRLC, never below ``floor``;
@@ -189,7 +191,11 @@ class PortfolioStrategy(Strategy):
             if snapshot.demand_for(offer):
                 modes[key] = "book"
                 got = self._book.decide(snapshot, [offer], {}, rng).quotes[0]
-                quotes.append(quote_for(offer, got.price, got.volume, f"book: {got.reason}"))
+                price, why = got.price, f"book: {got.reason}"
+                if rivals and price < rivals[0].price - p.step:
+                    price = max(rivals[0].price - p.step, p.floor)
+                    why += f"; held at {price}, {p.step} nRLC under the cheapest rival"
+                quotes.append(quote_for(offer, price, got.volume, why))
                 continue
             if rivals or (memory is not None and snapshot.at - memory[1] <= p.rival_memory_seconds):
                 modes[key] = "contested"

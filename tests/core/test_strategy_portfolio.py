@@ -96,6 +96,8 @@ def remembered(price: int, ago: float, key: str = "0:0:0") -> dict[str, Any]:
             "filling",
         ),
         ({"grid": GRID}, [], [request("q", 300, 9)], None, 300, "book", "filling"),
+        # ... but never under the contested price: a cap below every rival is one nobody serves
+        ({}, [rival("a", 100)], [request("q", 50, 7)], None, 99, "book", "held at 99"),
     ],
 )
 def test_mode_and_price(

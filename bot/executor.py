@@ -52,6 +52,7 @@ from bot.model import (
     OwnOrder,
     Publish,
     Quote,
+    Relist,
     SignedWorkerpoolOrder,
     Unpublish,
     WorkerpoolOrder,
@@ -314,28 +315,33 @@ class Executor:
 
     def republish(self, signed: SignedWorkerpoolOrder, reason: str) -> StepResult:
         """Publish again an order we already signed (a ``dead`` one whose stake is back)."""
+        with self._lock:
+            if self.live:
+                self.ensure_owner()
+            return self._list_again("republish", signed, reason)
+
+    def _list_again(self, kind: str, signed: SignedWorkerpoolOrder, reason: str) -> StepResult:
+        """Publish an order signed before (caller holds the lock and checked the owner)."""
         h = signed.order_hash
         terms: Terms = (signed.order.workerpoolprice, signed.order.volume, signed.order.category)
-        with self._lock:
-            at = self.clock.now()
-            if not self.live:
-                self.journal.record_action(at, "republish", h, "dry-run", reason)
-                return _result("republish", h, "dry-run", reason, terms=terms, signed=signed)
-            self.ensure_owner()
-            try:
-                for attempt in self._retrying():
-                    with attempt:
-                        self.writer.publish(signed)
-            except BotError as exc:
-                self.journal.record_action(self.clock.now(), "republish", h, "failed", str(exc))
-                log.error("republish %s failed: %s", h[:10], exc)
-                return _result("republish", h, "failed", reason, str(exc), terms=terms)
-            done = self.clock.now()
-            self._published.add(h)
-            self._set_state(h, "published", done)
-            self.journal.record_action(done, "republish", h, "ok", reason)
-        log.info("republished %s (%s)", h[:10], reason)
-        return _result("republish", h, "ok", reason, terms=terms, signed=signed)
+        at = self.clock.now()
+        if not self.live:
+            self.journal.record_action(at, kind, h, "dry-run", reason)
+            return _result(kind, h, "dry-run", reason, terms=terms, signed=signed)
+        try:
+            for attempt in self._retrying():
+                with attempt:
+                    self.writer.publish(signed)
+        except BotError as exc:
+            self.journal.record_action(self.clock.now(), kind, h, "failed", str(exc))
+            log.error("%s %s failed: %s", kind, h[:10], exc)
+            return _result(kind, h, "failed", reason, str(exc), terms=terms)
+        done = self.clock.now()
+        self._published.add(h)
+        self._set_state(h, "published", done)
+        self.journal.record_action(done, kind, h, "ok", reason)
+        log.info("%s %s (%s)", kind, h[:10], reason)
+        return _result(kind, h, "ok", reason, terms=terms, signed=signed)
 
     # -- the batch ---------------------------------------------------------------------------------
 
@@ -386,6 +392,19 @@ class Executor:
             return self._publish(action, valid, limits)
         if isinstance(action, Unpublish):
             return self._unpublish(action, valid)
+        if isinstance(action, Relist):
+            signed = known.get(action.order_hash)
+            if signed is None or action.order_hash not in valid:
+                v = valid.get(action.order_hash)
+                detail = "not one of our valid orders any more"
+                terms: Terms = (v.price, v.remaining, v.category) if v else (None, None, None)
+                self.journal.record_action(
+                    self.clock.now(), "relist", action.order_hash, "skipped", detail
+                )
+                return _result(
+                    "relist", action.order_hash, "skipped", action.reason, detail, terms=terms
+                )
+            return self._list_again("relist", signed, action.reason)
         return self._cancel(action, known, valid)
 
     def _check_cap(self, quote: Quote, valid: dict[str, _Valid], limits: CapLimits) -> str | None:

@@ -439,4 +439,15 @@ class Cancel:
     kind: Literal["cancel"] = field(default="cancel", init=False)
 
 
-Action = Keep | Publish | Unpublish | Cancel
+@dataclass(frozen=True, slots=True)
+class Relist:
+    """List again one of our orders that is valid on chain but not listed (a publish that failed,
+    or one withdrawn by the kill switch) when its price is still wanted: cheaper than cancelling
+    it on chain and signing a copy, and its volume is already counted."""
+
+    order_hash: str
+    reason: str
+    kind: Literal["relist"] = field(default="relist", init=False)
+
+
+Action = Keep | Publish | Unpublish | Cancel | Relist

@@ -1,11 +1,14 @@
-"""The planner: desired quotes vs our valid orders -> ordered Keep / Unpublish / Cancel / Publish.
+"""The planner: desired quotes vs our valid orders -> ordered Keep / Unpublish / Cancel / Relist /
+Publish.
 
 A quote (after the rails) says, for one slot, the price we want and the *total* valid volume of
 ours allowed there. For each of our orders in that slot:
 
-- **keep** it when it is published, its price is within ``deadband`` of the wanted price and it is
-  younger than ``max_order_age_seconds``: it keeps its place in the queue (same price, earliest
-  first);
+- **keep** it when its price is within ``deadband`` of the wanted price and it is younger than
+  ``max_order_age_seconds``: it keeps its place in the queue (same price, earliest first). Such an
+  order that is valid on chain but not listed (its publish failed, or the kill switch withdrew
+  it) is **relisted**: the signed order is published again, which costs no gas, where cancelling
+  it and signing a copy would cost a cancel;
 - otherwise it goes: it is **unpublished** (cheap, off-chain) and then
   - if it is **cheaper** than the wanted price it is **cancelled on chain** (unpublish alone leaves
     a signed order matchable by anyone who kept it, at the old low price);
@@ -25,7 +28,8 @@ Orders of ours in slots nobody quotes are unpublished and cancelled when cheaper
 in their category (or below the floor), or when the pool no longer has room for them (needs
 ``offers``); dearer ones stay valid and counted.
 
-The plan is ordered Keep, Unpublish, Cancel, Publish. Only Publish adds volume or stake, and the
+The plan is ordered Keep, Unpublish, Cancel, Relist, Publish. Only Publish adds volume or stake
+(a relisted order's volume and stake are counted already), and the
 publishes are sized so the final state fits, so every prefix of the plan keeps the counted valid
 volume within each slot's cap and the stake coverage within the free stake. The executor must
 publish only after the cancels before it are confirmed. If the stake does not cover even what is
@@ -40,7 +44,17 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from bot.capacity import LOAD_EPSILON, load, window_capacity
-from bot.model import Action, Cancel, Keep, OwnOrder, Publish, Quote, Unpublish, required_stake
+from bot.model import (
+    Action,
+    Cancel,
+    Keep,
+    OwnOrder,
+    Publish,
+    Quote,
+    Relist,
+    Unpublish,
+    required_stake,
+)
 from bot.rails import RailsConfig, order_load
 from bot.snapshot import MarketSnapshot, Offer, SlotKey
 
@@ -91,6 +105,7 @@ class _Work:
     keeps: list[Keep] = field(default_factory=list)
     unpublishes: list[Unpublish] = field(default_factory=list)
     cancels: list[Cancel] = field(default_factory=list)
+    relists: list[Relist] = field(default_factory=list)
     publishes: list[Publish] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # Orders that remain valid and count after the plan (hash -> (order, published after)).
@@ -160,7 +175,7 @@ def plan(
         _fit_shared_capacity(w, strays, wanted, offers, snapshot)
     _fit_stake(w, snapshot)
     _fit_open_orders(w, cfg)
-    actions: list[Action] = [*w.keeps, *w.unpublishes, *w.cancels, *w.publishes]
+    actions: list[Action] = [*w.keeps, *w.unpublishes, *w.cancels, *w.relists, *w.publishes]
     return Plan(tuple(actions), tuple(w.notes))
 
 
@@ -183,8 +198,8 @@ def _plan_slot(
         price = o.price
         # within_deadband(price, p, deadband), inlined: this loop runs for every order every tick
         in_band = price == p or (price > 0 and abs(p - price) <= deadband * price)
-        if in_band and o.published and at - o.published_at < max_age:
-            keep.append(o)
+        if in_band and at - o.published_at < max_age:
+            keep.append(o)  # an unlisted one is listed again (Relist), not cancelled and re-signed
             kept_volume += o.remaining
             continue
         why = f"price {o.price} -> {p}" if not in_band else f"older than {max_age:.0f}s: refresh"
@@ -252,7 +267,16 @@ def _plan_slot(
     keeps, left = w.keeps, w.left
     for o in keep:
         h = o.order_hash
-        keeps.append(Keep(h, f"price {o.price} within deadband of {p}"))
+        if o.published:
+            keeps.append(Keep(h, f"price {o.price} within deadband of {p}"))
+        else:
+            w.relists.append(
+                Relist(
+                    h,
+                    f"price {o.price} within deadband of {p}, valid on chain but not listed: "
+                    "listed again",
+                )
+            )
         left[h] = (o, True)
 
     new_volume = cap - kept_volume - left_volume
@@ -378,6 +402,7 @@ def _fit_stake(w: _Work, snapshot: MarketSnapshot) -> None:
         need -= required_stake(o.price, o.remaining)
         if kept:
             w.keeps = [k for k in w.keeps if k.order_hash != o.order_hash]
+            w.relists = [r for r in w.relists if r.order_hash != o.order_hash]
         w.cancel(
             o,
             f"stake coverage: free stake {free} nRLC does not cover the valid orders",

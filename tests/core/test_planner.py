@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.model import Cancel, Keep, OwnOrder, Publish, Quote, Unpublish, required_stake
+from bot.model import Cancel, Keep, OwnOrder, Publish, Quote, Relist, Unpublish, required_stake
 from bot.planner import Plan, plan, within_deadband
 from bot.rails import RailsConfig, counts
 from bot.snapshot import slot_key_of
@@ -71,6 +71,27 @@ SCENARIOS: list[tuple[str, list[OwnOrder], list[Quote], dict[str, Any], list[tup
         [q(50, 10)],
         {"gas": 10**9, "cfg": {"count_dearer_unpublished": False}},
         [("unpublish", "a"), ("publish", (50, 10))],
+    ),
+    (
+        "unlisted-at-the-wanted-price-is-relisted",
+        [own("a", 100, 7, published=False)],
+        [q(100, 7)],
+        {"gas": 1},
+        [("relist", "a")],
+    ),
+    (
+        "unlisted-within-deadband-relisted-and-topped-up",
+        [own("a", 101, 4, published=False)],
+        [q(100, 7)],
+        {"gas": 1},
+        [("relist", "a"), ("publish", (100, 3))],
+    ),
+    (
+        "unlisted-too-old-is-refreshed-not-relisted",
+        [own("a", 100, 7, published=False, age=10_000.0)],
+        [q(100, 7)],
+        {"gas": 1},
+        [("cancel", "a"), ("publish", (100, 7))],
     ),
     (
         "cheaper-unpublished-is-cancelled",
@@ -282,6 +303,10 @@ def test_every_prefix_respects_cap_and_stake(case: tuple[Any, ...]) -> None:
         elif isinstance(a, Cancel):
             assert not seen_publish, "cancel after a publish"
             del valid[a.order_hash]
+        elif isinstance(a, Relist):
+            assert not seen_publish, "relist after a publish"
+            assert not valid[a.order_hash][2], "relist of a listed order"
+            valid[a.order_hash][2] = True
         else:
             seen_publish = True
             quote = a.quote

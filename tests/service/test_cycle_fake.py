@@ -306,3 +306,24 @@ def test_remaining_volumes_are_read_in_one_batch_when_the_chain_offers_it():
     assert batches and len(batches[0]) == 2
     (got,) = [o for o in result.snapshot.own_orders if o.order_hash == extra.order_hash]
     assert got.remaining == extra.order.volume - 2
+
+
+def test_an_order_whose_publish_failed_is_relisted_not_cancelled():
+    """Signed (so valid on chain) but never listed: the next tick lists the same order again."""
+    from bot.errors import RejectedError
+
+    world = FakeWorld(publish_failures=[RejectedError("order refused: try later")])
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    first = cycle.tick()
+    assert [(s.kind, s.outcome) for s in first.report.steps] == [("publish", "failed")]
+    assert world.listed == {}
+    signed = first.report.steps[0].signed
+    assert signed is not None and signed.order_hash in cycle.state.sampler.tracked
+
+    world.clock.t += 60
+    second = cycle.tick()
+    kinds = [(s.kind, s.outcome) for s in second.report.steps]
+    assert kinds == [("relist", "ok")]
+    assert list(world.listed) == [signed.order_hash]  # the same signed order, no copy
+    assert not [c for c in world.calls if c[0] == "cancel"]

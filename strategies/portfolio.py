@@ -180,13 +180,12 @@ class PortfolioStrategy(Strategy):
             key = _key(offer)
             rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
             if rivals:
+                # [cheapest price, seen at, that price unchanged since]
                 last = seen.get(key)
-                steady = last[2] if last and len(last) > 2 and last[0] == rivals[0].price else None
-                seen[key] = [
-                    rivals[0].price,
-                    snapshot.at,
-                    snapshot.at if steady is None else steady,
-                ]
+                since = snapshot.at
+                if last is not None and len(last) > 2 and last[0] == rivals[0].price:
+                    since = last[2]
+                seen[key] = [rivals[0].price, snapshot.at, since]
             memory = seen.get(key)
             if snapshot.demand_for(offer):
                 modes[key] = "book"

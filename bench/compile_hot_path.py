@@ -12,11 +12,13 @@ dev dependency), compiles those modules from the *same* source to C extensions. 
 1. copies ``bot/`` and ``strategies/`` (and pyproject.toml, for mypy's settings) to
    ``.cache/compiled/`` — the source tree itself is never touched, so editing a ``.py`` file can
    never be shadowed by a stale extension;
-2. compiles the hot modules there (strategies stay Python: they are the owner's code);
+2. compiles the hot modules there, then keeps only the extensions: the copy's package
+   ``__init__`` files extend ``__path__`` to the source tree, so every other module (the
+   strategies included: they are the owner's code) is imported from the sources as usual;
 3. runs the same scenarios with the compiled copy and with the source tree, and fails unless
    every counter and every time-series row is identical;
-4. stamps the copy with a digest of the sources it was built from
-   (``bench/backtest_speed.py`` refuses a stale copy).
+4. stamps the copy with a digest of the ``bot/`` sources it was built from
+   (``bench/backtest_speed.py`` refuses a stale copy; editing a strategy does not make it stale).
 
 Needs a C compiler and the Python headers (present on the project's machines).
 """
@@ -76,12 +78,11 @@ print(json.dumps(out))
 
 
 def source_digest(root: Path) -> str:
-    """Digest of every Python source under bot/ and strategies/ (what the copy is built from)."""
+    """Digest of every Python source under bot/ (what the compiled modules were checked with)."""
     h = hashlib.sha256()
-    for package in ("bot", "strategies"):
-        for path in sorted((root / package).rglob("*.py")):
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
+    for path in sorted((root / "bot").rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
     return h.hexdigest()
 
 
@@ -108,6 +109,25 @@ def _compile() -> None:
     shutil.rmtree(DEST / "build", ignore_errors=True)
 
 
+def _keep_only_extensions() -> None:
+    """Leave the compiled modules; everything else resolves to the source tree."""
+    shutil.rmtree(DEST / "strategies")
+    shutil.rmtree(DEST / ".mypy_cache", ignore_errors=True)
+    (DEST / "pyproject.toml").unlink()
+    packages = {str(Path(m).parent) for m in HOT}
+    for path in sorted(DEST.rglob("*.py")):
+        path.unlink()
+    for path in sorted(DEST.rglob("*"), reverse=True):
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    for package in sorted(packages):
+        source = (ROOT / package).resolve()
+        (DEST / package / "__init__.py").write_text(
+            '"""Compiled hot path (bench/compile_hot_path.py): the rest is in the sources."""\n\n'
+            f"__path__.append({str(source)!r})\n"
+        )
+
+
 def _probe(pythonpath: Path) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
     out = subprocess.run(
@@ -127,6 +147,7 @@ def main() -> None:
     _copy_sources()
     print(f"compiling {len(HOT)} modules with mypyc (a minute or two) ...", flush=True)
     _compile()
+    _keep_only_extensions()
     print("checking the compiled copy against the sources ...", flush=True)
     compiled, pure = _probe(DEST), _probe(ROOT)
     if not compiled.pop("_cycle_module").endswith(".so"):

@@ -28,7 +28,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal, TypeVar, cast
 
 from tenacity import (
     RetryCallState,
@@ -60,6 +60,8 @@ from bot.model import (
     tag_to_bytes32,
 )
 from bot.ports import Chain, Clock, Journal, MarketWriter, Signer
+
+R = TypeVar("R")
 
 __all__ = [
     "CapLimits",
@@ -232,6 +234,16 @@ class Executor:
 
     # -- helpers ---------------------------------------------------------------------------------
 
+    def _attempt(self, call: Callable[[], R]) -> R:
+        """``call()`` under the retry policy (transient errors retried, the last one re-raised)."""
+        if self.retry.attempts <= 1:
+            return call()  # what one tenacity attempt with reraise does, without its machinery
+        result: R
+        for attempt in self._retrying():
+            with attempt:
+                result = call()
+        return result
+
     def _retrying(self) -> Retrying:
         policy = self.retry
 
@@ -329,9 +341,7 @@ class Executor:
             self.journal.record_action(at, kind, h, "dry-run", reason)
             return _result(kind, h, "dry-run", reason, terms=terms, signed=signed)
         try:
-            for attempt in self._retrying():
-                with attempt:
-                    self.writer.publish(signed)
+            self._attempt(lambda: self.writer.publish(signed))
         except BotError as exc:
             self.journal.record_action(self.clock.now(), kind, h, "failed", str(exc))
             log.error("%s %s failed: %s", kind, h[:10], exc)
@@ -460,9 +470,7 @@ class Executor:
                 "publish", h, "ok", action.reason, "already published", signed=signed, terms=base
             )
         try:
-            for attempt in self._retrying():
-                with attempt:
-                    self.writer.publish(signed)
+            self._attempt(lambda: self.writer.publish(signed))
         except BotError as exc:
             self.journal.record_action(self.clock.now(), "publish", h, "failed", str(exc))
             log.error("publish %s failed: %s", h[:10], exc)
@@ -493,9 +501,7 @@ class Executor:
             log.debug("dry-run unpublish %s (%s)", h[:10], action.reason)
             return _result("unpublish", h, "dry-run", action.reason, terms=base)
         try:
-            for attempt in self._retrying():
-                with attempt:
-                    self.writer.unpublish(h)
+            self._attempt(lambda: self.writer.unpublish(h))
         except BotError as exc:
             self.journal.record_action(self.clock.now(), "unpublish", h, "failed", str(exc))
             log.error("unpublish %s failed: %s", h[:10], exc)
@@ -530,9 +536,7 @@ class Executor:
             log.debug("dry-run cancel %s on chain (%s)", h[:10], action.reason)
             return _result("cancel", h, "dry-run", action.reason, terms=base)
         try:
-            for attempt in self._retrying():
-                with attempt:
-                    outcome = self.chain.cancel(signed)
+            outcome = self._attempt(lambda: self.chain.cancel(signed))
             consumed = self.chain.consumed(h)
         except OwnershipError:
             raise

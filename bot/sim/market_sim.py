@@ -202,6 +202,7 @@ class MarketSim:
             (origin + c.at_h * 3600.0, c.workers) for c in scenario.pool.capacity_changes
         )
         self._workers = scenario.pool.workers
+        self._slots = self._workers * scenario.pool.slots_per_worker
         self._queues: dict[int, deque[SimTask]] = {cid: deque() for cid in self.categories}
         self._queued = 0
         self._running: list[tuple[float, int, SimTask, bool]] = []  # (end, seq, task, fails)
@@ -222,7 +223,7 @@ class MarketSim:
 
     @property
     def slots(self) -> int:
-        return self._workers * self.scenario.pool.slots_per_worker
+        return self._slots  # workers x slots per worker, kept with the workers
 
     def utilization(self) -> PoolUtilization:
         return PoolUtilization(
@@ -443,6 +444,8 @@ class MarketSim:
         self.counters.tasks_failed += 1
 
     def _expire_queued(self, now: float) -> None:
+        if not self._queued:
+            return  # nothing waits (most calls): skip the scan of every category's queue
         for q in self._queues.values():
             while q and q[0].deadline < now:
                 self._fail(q.popleft())
@@ -459,6 +462,7 @@ class MarketSim:
             self._account(nxt)
             if next_cap <= next_done:
                 self._workers = self._capacity_plan.pop(0)[1]
+                self._slots = self._workers * self.scenario.pool.slots_per_worker
                 self._shed_running()
             else:
                 _, _, task, fails = heapq.heappop(self._running)

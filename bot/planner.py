@@ -250,7 +250,7 @@ def _plan_slot(
         )
 
     # Over the slot's cap: cancel left-over dearer orders, then the newest kept ones.
-    for o in sorted(left_here, key=lambda o: -o.remaining):
+    for o in sorted(left_here, key=lambda o: -o.remaining) if left_here else ():
         if kept_volume + left_volume <= cap:
             break
         left_volume -= o.remaining

@@ -111,6 +111,8 @@ class _Work:
     # Orders that remain valid and count after the plan (hash -> (order, published after)).
     left: dict[str, tuple[OwnOrder, bool]] = field(default_factory=dict)
     cancelled: set[str] = field(default_factory=set)
+    # Relisted orders that would not count if left unlisted (pragmatic mode, dearer).
+    optional: set[str] = field(default_factory=set)
 
     def cancel(self, o: OwnOrder, reason: str, unpublish_reason: str | None = None) -> None:
         if o.published and unpublish_reason is not None:
@@ -255,6 +257,17 @@ def _plan_slot(
             break
         left_volume -= o.remaining
         w.cancel(o, f"over the slot's volume cap {cap}: valid volume must fit capacity")
+    # Relist candidates (not on the market) give way first, newest first; an uncounted one
+    # (pragmatic mode, dearer) is simply not relisted, a counted one must be closed.
+    for o in [o for o in reversed(keep) if not o.published] if keep else ():
+        if kept_volume + left_volume <= cap:
+            break
+        keep.remove(o)
+        kept_volume -= o.remaining
+        if _counts_unpublished(o, p, cfg):
+            w.cancel(o, f"over the slot's volume cap {cap}: valid volume must fit capacity")
+        else:
+            w.notes.append(f"{_short(o.order_hash)} not relisted: over the slot's cap {cap}")
     while keep and kept_volume + left_volume > cap:
         o = keep.pop()
         kept_volume -= o.remaining
@@ -270,6 +283,8 @@ def _plan_slot(
         if o.published:
             keeps.append(Keep(h, f"price {o.price} within deadband of {p}"))
         else:
+            if not _counts_unpublished(o, p, cfg):
+                w.optional.add(h)  # may be left unlisted (uncounted) rather than cancelled
             w.relists.append(
                 Relist(
                     h,
@@ -400,6 +415,12 @@ def _fit_stake(w: _Work, snapshot: MarketSnapshot) -> None:
         if need <= free:
             break
         need -= required_stake(o.price, o.remaining)
+        if o.order_hash in w.optional:
+            # not relisted instead of closed: left unlisted it no longer counts
+            w.relists = [r for r in w.relists if r.order_hash != o.order_hash]
+            w.left.pop(o.order_hash, None)
+            w.notes.append(f"{_short(o.order_hash)} not relisted: free stake {free} nRLC")
+            continue
         if kept:
             w.keeps = [k for k in w.keeps if k.order_hash != o.order_hash]
             w.relists = [r for r in w.relists if r.order_hash != o.order_hash]

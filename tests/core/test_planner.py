@@ -87,6 +87,20 @@ SCENARIOS: list[tuple[str, list[OwnOrder], list[Quote], dict[str, Any], list[tup
         [("relist", "a"), ("publish", (100, 3))],
     ),
     (
+        "over-the-cap-the-unlisted-candidate-gives-way",
+        [own("a", 100, 5, age=60.0), own("b", 100, 5, published=False, age=120.0)],
+        [q(100, 5)],
+        {"gas": 1},
+        [("keep", "a"), ("cancel", "b")],
+    ),
+    (
+        "over-the-cap-an-uncounted-candidate-is-just-not-relisted",
+        [own("a", 100, 5, age=60.0), own("b", 101, 5, published=False, age=120.0)],
+        [q(100, 5)],
+        {"gas": 1, "cfg": {"count_dearer_unpublished": False}},
+        [("keep", "a")],
+    ),
+    (
         "unlisted-too-old-is-refreshed-not-relisted",
         [own("a", 100, 7, published=False, age=10_000.0)],
         [q(100, 7)],

@@ -189,6 +189,9 @@ class ServiceConfig(_Section):
     max_fee_gwei: PositiveFloat = 2.0
     low_stake_warning: Price = 10 * 10**9
     low_gas_warning_eth: NonNegFloat = 0.01
+    # Journal history (snapshots, decisions, closed orders and their actions) older than this is
+    # pruned once a day by the service; 0 keeps everything. Open orders are never pruned.
+    journal_keep_days: NonNegFloat = 0.0
 
 
 # Cross-field rules, each small and named; each returns "path: rule" messages.

@@ -303,6 +303,44 @@ class SqliteJournal:
         with self._lock:
             return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
+    def prune(self, before: float, *, vacuum: bool = False) -> dict[str, int]:
+        """Delete history older than ``before``; never anything an open order still needs.
+
+        Snapshots and decisions older than ``before`` go; so do closed orders last updated
+        before it, and the actions of those orders or of no order. An order that may still be
+        valid on chain (signed, published, unpublished) keeps its row and every action: the
+        bot reconciles and cancels from them. ``vacuum`` gives the freed pages back to the
+        file system (slow on a big file; it rewrites it). Returns the rows deleted per table.
+        """
+        open_states = ",".join("?" * len(_OPEN_STATES))
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # all or nothing (the bot may run meanwhile)
+            try:
+                counts = self._prune_rows(before, open_states)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        if vacuum:
+            with self._lock:
+                self._db.execute("VACUUM")
+        return counts
+
+    def _prune_rows(self, before: float, open_states: str) -> dict[str, int]:
+        return {
+            "snapshots": self._db.execute("DELETE FROM snapshots WHERE at < ?", (before,)).rowcount,
+            "decisions": self._db.execute("DELETE FROM decisions WHERE at < ?", (before,)).rowcount,
+            "signed_orders": self._db.execute(
+                "DELETE FROM signed_orders WHERE state = 'closed' AND updated_at < ?",
+                (before,),
+            ).rowcount,
+            "actions": self._db.execute(
+                "DELETE FROM actions WHERE at < ? AND (order_hash IS NULL OR order_hash "
+                f"NOT IN (SELECT order_hash FROM signed_orders WHERE state IN ({open_states})))",
+                (before, *_OPEN_STATES),
+            ).rowcount,
+        }
+
     def snapshots(
         self, since: float | None = None, until: float | None = None
     ) -> Iterator[tuple[float, dict[str, Any]]]:

@@ -332,6 +332,14 @@ class PricebotService:
         if snap is not None:
             self.runtime.journal.record_snapshot(float(snap.at), snapshot_to_payload(snap))
 
+    def prune(self) -> dict[str, int]:
+        """Daily: drop journal history older than ``service.journal_keep_days`` (open orders stay)."""
+        keep_days = self.runtime.config.service.journal_keep_days
+        before = self.runtime.ports.clock.now() - keep_days * 86_400
+        deleted = self.runtime.journal.prune(before)
+        log.info("journal pruned (older than %.1f days): %s", keep_days, deleted)
+        return deleted
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _on_event(self, event: JobExecutionEvent) -> None:
@@ -376,6 +384,8 @@ class PricebotService:
             self._add(self.sample, "sample", s.sample_seconds, s.sample_seconds)
         self._add(self.reconcile, "reconcile", s.reconcile_seconds, s.reconcile_seconds)
         self._add(self.record, "record", s.record_seconds, min(5.0, s.record_seconds))
+        if self.runtime.config.service.journal_keep_days > 0:
+            self._add(self.prune, "prune", 86_400, 60.0)
         self.scheduler.start()
         mode = "LIVE" if self.runtime.settings.live else "dry-run"
         log.info(

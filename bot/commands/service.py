@@ -281,6 +281,54 @@ def register(app: typer.Typer) -> None:
         finally:
             runtime.close()
 
+    @app.command("prune")
+    def prune(
+        config: ConfigOpt,
+        keep_days: Annotated[
+            float,
+            typer.Option(
+                min=0.0,
+                help="Keep this many days of history (default: service.journal_keep_days).",
+            ),
+        ] = -1.0,
+        vacuum: Annotated[
+            bool, typer.Option(help="Give the freed space back to the file system (slower).")
+        ] = False,
+    ) -> None:
+        """Delete old journal history: snapshots, decisions, closed orders and their actions.
+
+        Orders that may still be valid on chain keep their rows and every action.
+        """
+        import time
+
+        from bot.journal import journal_path, open_journal
+
+        _setup_logging(False)
+        cfg = _load(config)
+        days = cfg.service.journal_keep_days if keep_days < 0 else keep_days
+        if days <= 0:
+            typer.echo(
+                "nothing to do: give --keep-days N (N > 0) or set service.journal_keep_days",
+                err=True,
+            )
+            raise typer.Exit(2)
+        found = False
+        for live in (True, False):  # the live journal and the dry-run one, where they exist
+            path = journal_path(cfg.service.journal_dir, live=live)
+            if not path.exists():
+                continue
+            found = True
+            journal = open_journal(cfg.service.journal_dir, live=live)
+            try:
+                deleted = journal.prune(time.time() - days * 86_400, vacuum=vacuum)
+            finally:
+                journal.close()
+            summary = ", ".join(f"{n} {table}" for table, n in deleted.items())
+            typer.echo(f"pruned {path} (older than {days:g} days): {summary}")
+        if not found:
+            typer.echo(f"no journal in {cfg.service.journal_dir}", err=True)
+            raise typer.Exit(2)
+
     @app.command("record")
     def record(
         config: ConfigOpt,

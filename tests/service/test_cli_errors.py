@@ -73,3 +73,28 @@ def test_live_cannot_come_from_the_config(config):
     config.write_text(config.read_text() + "\nlive = true\n")
     with pytest.raises(ConfigError, match="--live"):
         load_config(config)
+
+
+def test_prune_command_prunes_both_journals_and_refuses_nothing_to_do(config, tmp_path):
+    import time
+
+    from bot.cli import app
+    from bot.journal import open_journal
+
+    runner = CliRunner()
+    nothing = runner.invoke(app, ["prune", "--config", str(config)])
+    assert nothing.exit_code == 2 and "--keep-days" in nothing.output
+    missing = runner.invoke(app, ["prune", "--config", str(config), "--keep-days", "1"])
+    assert missing.exit_code == 2 and "no journal" in missing.output
+    for live in (True, False):
+        j = open_journal(tmp_path / "state", live=live)
+        j.record_snapshot(time.time() - 10 * 86_400, {"old": True})
+        j.record_snapshot(time.time(), {"new": True})
+        j.close()
+    done = runner.invoke(app, ["prune", "--config", str(config), "--keep-days", "2"])
+    assert done.exit_code == 0, done.output
+    assert done.output.count("1 snapshots") == 2  # journal-live and journal-dryrun
+    for live in (True, False):
+        j = open_journal(tmp_path / "state", live=live)
+        assert [p for _, p in j.snapshots()] == [{"new": True}]
+        j.close()

@@ -119,3 +119,29 @@ def test_iter_snapshots_reads_in_order_and_filters(tmp_path):
     assert got[0][1] == {"at": 20.0, "v": 1}
     assert [at for at, _ in j.snapshots(until=20.0)] == [10.0, 20.0]
     j.close()
+
+
+def test_prune_keeps_what_open_orders_need(tmp_path):
+    j = SqliteJournal(tmp_path / "j.sqlite")
+    closed, still_open = our_order(1000), our_order(2000)
+    j.record_signed(closed, 10.0)
+    j.record_signed(still_open, 10.0)
+    j.set_order_state(closed.order_hash, "closed", 20.0)
+    j.set_order_state(still_open.order_hash, "published", 20.0)
+    j.record_action(20.0, "cancel", closed.order_hash, "ok")
+    j.record_action(20.0, "publish", still_open.order_hash, "ok")
+    j.record_action(20.0, "reconcile", None, "ok")
+    j.record_action(9_000.0, "cancel", closed.order_hash, "ok")  # newer than the cut: stays
+    for at in (20.0, 9_000.0):
+        j.record_snapshot(at, {"at": at})
+        j.record_decision(at, {"at": at})
+    deleted = j.prune(5_000.0, vacuum=True)
+    assert deleted == {"snapshots": 1, "decisions": 1, "signed_orders": 1, "actions": 2}
+    assert [r.signed.order_hash for r in j.order_rows()] == [still_open.order_hash]
+    assert [(a.kind, a.order_hash) for a in j.actions()] == [
+        ("publish", still_open.order_hash),
+        ("cancel", closed.order_hash),
+    ]
+    assert [at for at, _ in j.snapshots()] == [9_000.0]
+    assert j.prune(5_000.0) == {"snapshots": 0, "decisions": 0, "signed_orders": 0, "actions": 0}
+    j.close()

@@ -26,7 +26,9 @@ from tests.service.fakes import (
 )
 
 
-def make_service(tmp_path, world: FakeWorld, *, on_exit="keep", live=True, schedule=None):
+def make_service(
+    tmp_path, world: FakeWorld, *, on_exit="keep", live=True, schedule=None, keep_days=0.0
+):
     cfg = config_from_mapping(
         {
             "network": "local",
@@ -49,6 +51,7 @@ def make_service(tmp_path, world: FakeWorld, *, on_exit="keep", live=True, sched
                 "on_exit": on_exit,
                 "low_stake_warning": "1 RLC",
                 "low_gas_warning_eth": 2.0,
+                "journal_keep_days": keep_days,
             },
         }
     )
@@ -222,3 +225,22 @@ def test_run_forever_with_an_owner_change_at_start_raises_and_writes_nothing(tmp
         svc.run_forever(install_signals=False)
     assert world.calls == []
     svc.runtime.close()
+
+
+def test_prune_job_only_with_journal_keep_days_and_it_prunes_old_history(tmp_path):
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc = make_service(tmp_path, world, keep_days=1.0)
+    try:
+        journal = svc.runtime.journal
+        now = world.clock.now()
+        journal.record_snapshot(now - 3 * 86_400, {"old": True})
+        journal.record_snapshot(now, {"new": True})
+        svc.start()
+        assert "prune" in {j.id for j in svc.scheduler.get_jobs()}
+        deleted = svc.prune()
+        assert deleted["snapshots"] == 1
+        assert [p for _, p in journal.snapshots()] == [{"new": True}]
+    finally:
+        svc.stop()
+        svc.runtime.close()

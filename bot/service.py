@@ -132,6 +132,7 @@ def build_runtime(
     need_owner_key: bool | None = None,
     need_gas_key: bool | None = None,
     market_budget: Any = None,
+    journal: SqliteJournal | None = None,
 ) -> Runtime:
     """Build the live adapters from ``config``.
 
@@ -139,7 +140,8 @@ def build_runtime(
     check ownership), otherwise the bot runs without a signer. The gas wallet is required in
     live mode when cancels are relayed (``need_gas_key`` overrides, e.g. for ``status``, which
     never sends a transaction). ``market_budget`` replaces the marketplace client's
-    request budget (a ``RateBudget``; default 90 requests/minute, burst 10).
+    request budget (a ``RateBudget``; default 90 requests/minute, burst 10). ``journal``
+    replaces the configured journal file (``config check --online`` passes one in memory).
     """
     from bot.adapters.chain import ChainSettings, Web3Chain
     from bot.adapters.chain_wallet import FeePolicy
@@ -195,7 +197,8 @@ def build_runtime(
             "endpoints.core_url is not set: pool utilization is unknown, so the rails keep the "
             "kill switch on and nothing new is offered; point it at your iExec Core Scheduler"
         )
-    journal = open_journal(config.service.journal_dir, live=live)
+    if journal is None:
+        journal = open_journal(config.service.journal_dir, live=live)
     closers.append(journal.close)
     ports = CyclePorts(
         clock=clock,

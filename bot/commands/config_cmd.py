@@ -79,20 +79,109 @@ def fixed_prices(params: Any, raw: Mapping[str, Any], offered: set[int]) -> dict
 @app.command("check")
 def check_cmd(
     file: Annotated[Path, typer.Argument(help="The TOML config to check.", show_default=False)],
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Also read the chain, marketplace and core /metrics the config names (reads "
+            "only: nothing is signed, published or sent).",
+        ),
+    ] = False,
 ) -> None:
     """Validate FILE and print its rails and, for the fixed strategy, its prices.
 
-    Exit 0 if valid; exit 2 with `error: <key.path>: <rule>` on stderr if not. No key is read
-    and nothing is contacted: this only checks the file.
+    Exit 0 if valid; exit 2 with `error: <key.path>: <rule>` on stderr if not. Without
+    `--online` no key is read and nothing is contacted: this only checks the file. With it,
+    every endpoint is read once as a tick would (chain domain, workerpool owner against the
+    owner key, stake, gas wallet, order book, request book, deals, /metrics); each failure is a
+    `FAIL` line and the exit code is 1.
     """
     from bot.cli import exit_code_for
 
     try:
         for line in _check(file):
             typer.echo(line)
+        if online:
+            failures = 0
+            for ok, line in _online(file):
+                typer.echo(("ok   " if ok else "FAIL ") + line)
+                failures += not ok
+            if failures:
+                typer.echo(f"error: {failures} online check(s) failed", err=True)
+                raise typer.Exit(1)
     except BotError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exit_code_for(exc)) from None
+
+
+_PART_LABELS = {
+    "book": "marketplace order book",
+    "requests": "marketplace request book",
+    "deals": "marketplace deals",
+    "utilization": "core /metrics",
+    "own_orders": "our orders on chain",
+    "stake": "owner stake on the hub",
+}
+
+
+def _online(file: Path) -> list[tuple[bool, str]]:
+    """Read every endpoint once, as a dry-run tick would, and say what answered."""
+    from bot.config import load_config
+    from bot.cycle import CycleState
+    from bot.journal import SqliteJournal
+    from bot.order_io import format_rlc
+    from bot.samplers import sample_snapshot
+    from bot.service import build_runtime
+
+    cfg = load_config(file)
+    # The chain adapter checks the chain id and the hub's EIP-712 domain when it connects.
+    runtime = build_runtime(
+        cfg, live=False, need_owner_key=False, need_gas_key=False, journal=SqliteJournal(":memory:")
+    )
+    out: list[tuple[bool, str]] = []
+    try:
+        ports, settings = runtime.ports, runtime.settings
+        out.append((True, f"chain: id {ports.chain.chain_id}, hub domain as configured"))
+        memory = CycleState().sampler
+        snap = sample_snapshot(ports, settings, memory)
+        for part, label in _PART_LABELS.items():
+            if part == "utilization" and ports.metrics is None:
+                out.append((False, f"{label}: endpoints.core_url is not set (nothing is offered)"))
+            elif part in memory.errors:
+                out.append((False, f"{label}: {memory.errors[part]}"))
+            else:
+                out.append((True, f"{label}: answered"))
+        signer = ports.signer
+        owner = memory.owner
+        if owner is not None:
+            if signer is None:
+                out.append((True, f"workerpool owner {owner} (no owner key loaded to compare)"))
+            else:
+                mine = signer.address.lower() == owner
+                out.append(
+                    (mine, f"workerpool owner {owner} {'is' if mine else 'is NOT'} the owner key")
+                )
+        if snap.stake is not None:
+            out.append(
+                (
+                    True,
+                    f"stake: {format_rlc(snap.stake.free)} free, "
+                    f"{format_rlc(snap.stake.locked)} locked",
+                )
+            )
+        if settings.low_gas_wei:
+            try:
+                wei = ports.chain.gas_balance()
+                enough = wei >= settings.low_gas_wei
+                out.append((enough, f"gas wallet: {wei / 10**18:.6f} ETH"))
+            except BotError as exc:
+                out.append((False, f"gas wallet: {exc}"))
+        u = snap.utilization
+        if u is not None:
+            out.append((True, f"pool: {u.computing_cpu}/{u.registered_cpu} CPU slots computing"))
+    finally:
+        runtime.close()
+    return out
 
 
 def _check(file: Path) -> list[str]:

@@ -395,3 +395,28 @@ def test_status_and_record(stack, monkeypatch):
     assert len(snaps) == 2
     assert snaps[0][1]["workerpool"] == stack.workerpool
     assert any(e["price"] == RIVAL_PRICE for e in snaps[0][1]["book"])
+
+
+def test_config_check_online_reads_every_endpoint_and_names_failures(stack, monkeypatch):
+    from bot.cli import app
+    from bot.journal import journal_path
+
+    runner = CliRunner()
+    good = runner.invoke(app, ["config", "check", str(stack.config_path), "--online"])
+    assert good.exit_code == 0, good.output
+    for label in ("marketplace order book", "our orders on chain", "core /metrics"):
+        assert f"ok   {label}: answered" in good.output
+    assert f"workerpool owner {stack.workerpool}" not in good.output  # the owner, not the pool
+    assert "is the owner key" in good.output
+    assert not journal_path(stack.journal_dir, live=False).exists()  # a check leaves no file
+
+    monkeypatch.setenv("PRICEBOT_PRIVATE_KEY", STRANGER_KEY)
+    broken = stack.config_path.read_text().replace(
+        'core_url = "', 'core_url = "http://127.0.0.1:9/unused" # was "'
+    )
+    stack.config_path.write_text(broken)
+    bad = runner.invoke(app, ["config", "check", str(stack.config_path), "--online"])
+    assert bad.exit_code == 1, bad.output
+    assert "FAIL core /metrics:" in bad.output
+    assert "is NOT the owner key" in bad.output
+    assert "online check(s) failed" in bad.output

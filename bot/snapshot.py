@@ -129,7 +129,14 @@ class Offer:
 
 def slot_key_of(order: OwnOrder) -> SlotKey:
     o = order.signed.order
-    return (o.category, o.tag_int, o.trust, o.apprestrict, o.datasetrestrict, o.requesterrestrict)
+    return (
+        order.category,
+        order.tag,
+        o.trust,
+        o.apprestrict,
+        o.datasetrestrict,
+        o.requesterrestrict,
+    )
 
 
 def competing_orders(
@@ -207,8 +214,6 @@ class MarketSnapshot:
     )
 
     def __post_init__(self) -> None:
-        if self.own_by_slot or not self.own_orders:
-            return  # handed over by build_snapshot from an equal previous snapshot
         grouped: dict[SlotKey, list[OwnOrder]] = {}
         for o in self.own_orders:
             key = slot_key_of(o)
@@ -277,8 +282,8 @@ def build_snapshot(
     stale) when it is ``None``. Our own orders with nothing left are dropped.
 
     ``previous`` is the last snapshot built for the same workerpool and offers (the caller
-    vouches for that): the views derived from a part equal to its part there are taken over
-    instead of recomputed. A backtest builds ~43,000 snapshots a simulated month and from one
+    vouches for that): the competitors and demand views of a part equal to its part there are
+    taken over instead of recomputed. A backtest builds ~43,000 snapshots a simulated month and from one
     minute to the next most parts are the same objects.
     """
     wp = workerpool.lower()
@@ -328,9 +333,6 @@ def build_snapshot(
                 if wanted is None:
                     wanted = compatible_requests(req_t, offer, wp)
                 demand[dk] = wanted
-    by_slot: Mapping[SlotKey, tuple[OwnOrder, ...]] = {}
-    if previous is not None and previous.own_orders == own_t:
-        by_slot = previous.own_by_slot
     return MarketSnapshot(
         at=at,
         workerpool=wp,
@@ -344,5 +346,4 @@ def build_snapshot(
         deals=tuple(deals),
         ages=ages,
         stale=frozenset(stale),
-        own_by_slot=by_slot,
     )

@@ -122,10 +122,36 @@ def _keep_only_extensions() -> None:
             path.rmdir()
     for package in sorted(packages):
         source = (ROOT / package).resolve()
+        guard = _GUARD.format(root=str(ROOT.resolve())) if package == "bot" else ""
         (DEST / package / "__init__.py").write_text(
             '"""Compiled hot path (bench/compile_hot_path.py): the rest is in the sources."""\n\n'
-            f"__path__.append({str(source)!r})\n"
+            f"__path__.append({str(source)!r})\n{guard}"
         )
+
+
+# Appended to the copy's bot/__init__.py: a copy older than the bot/ sources refuses to load
+# (so a stale extension can never run in place of edited code, whatever command imports it).
+_GUARD = """
+
+def _refuse_if_stale() -> None:
+    import hashlib
+    import pathlib
+
+    root = pathlib.Path({root!r})
+    stamp = pathlib.Path(__file__).resolve().parents[1] / "SOURCE_DIGEST"
+    digest = hashlib.sha256()
+    for path in sorted((root / "bot").rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    if not stamp.exists() or stamp.read_text().strip() != digest.hexdigest():
+        raise ImportError(
+            f"{{stamp.parent}} was compiled from other sources than {{root / 'bot'}}: "
+            "run `make compiled` again, or leave it out of PYTHONPATH"
+        )
+
+
+_refuse_if_stale()
+"""
 
 
 def _probe(pythonpath: Path) -> dict[str, str]:
@@ -148,6 +174,7 @@ def main() -> None:
     print(f"compiling {len(HOT)} modules with mypyc (a minute or two) ...", flush=True)
     _compile()
     _keep_only_extensions()
+    (DEST / DIGEST_FILE).write_text(digest + "\n")  # the copy's guard reads it
     print("checking the compiled copy against the sources ...", flush=True)
     compiled, pure = _probe(DEST), _probe(ROOT)
     if not compiled.pop("_cycle_module").endswith(".so"):
@@ -157,7 +184,6 @@ def main() -> None:
         bad = sorted(k for k in pure if compiled.get(k) != pure[k])
         shutil.rmtree(DEST)
         sys.exit(f"compiled outputs differ from the sources on {bad}: copy removed")
-    (DEST / DIGEST_FILE).write_text(digest + "\n")
     print(f"ok: {len(CHECKS)} scenario/strategy pairs identical; use PYTHONPATH={DEST}")
 
 

@@ -420,3 +420,25 @@ def test_config_check_online_reads_every_endpoint_and_names_failures(stack, monk
     assert "FAIL core /metrics:" in bad.output
     assert "is NOT the owner key" in bad.output
     assert "online check(s) failed" in bad.output
+
+
+def test_after_a_withdraw_the_next_tick_relists_the_same_signed_order(stack):
+    """Unpublished but still valid on chain and still wanted: listed again, no cancel, no gas."""
+    from bot.cli import app
+
+    stack.publish_rival(RIVAL_PRICE)
+    service = _service(stack)
+    try:
+        service.reconcile()
+        service.reprice()
+        (first,) = stack.our_listed()
+        withdrawn = CliRunner().invoke(app, ["withdraw", "--config", str(stack.config_path)])
+        assert withdrawn.exit_code == 0, withdrawn.output
+        assert stack.our_listed() == []
+        result = service.reprice()
+    finally:
+        service.runtime.close()
+    steps = [(s.kind, s.outcome, s.order_hash) for s in result.report.steps]
+    assert steps == [("relist", "ok", first.order_hash)]
+    assert [o.order_hash for o in stack.our_listed()] == [first.order_hash]
+    assert stack.chain().consumed(first.order_hash) == 0  # never closed

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.errors import OwnershipError, StrategyError
@@ -37,6 +37,7 @@ from bot.planner import plan
 from bot.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
 from bot.rails import apply_rails
 from bot.samplers import SamplerMemory, sample_snapshot
+from bot.snapshot import slot_key_of
 from strategies import run_fenced
 
 __all__ = [
@@ -204,7 +205,11 @@ def run_cycle(
         if isinstance(a, Publish):
             needs_limits = True
             break
-    limits = _limits(snapshot, tuple(settings.offers)) if needs_limits else CapLimits()
+    limits = (
+        _limits(snapshot, tuple(settings.offers), rails_result, settings.rails)
+        if needs_limits
+        else CapLimits()
+    )
     report = executor.execute(actions, own, limits)
     state.sampler.after_execution(report)
 
@@ -251,16 +256,40 @@ def _kill_reason(rails_result: Any) -> str:
     return "; ".join(kills) if kills else "stale or abnormal data"
 
 
-def _limits(snapshot: Any, offers: tuple[Any, ...]) -> CapLimits:
-    """The executor's between-steps check, from the same numbers the rails used."""
+def _limits(snapshot: Any, offers: tuple[Any, ...], rails_result: Any, cfg: Any) -> CapLimits:
+    """The executor's between-steps check, from the same numbers the rails used.
+
+    In pragmatic mode (``rails.count_dearer_unpublished = false``) an order dearer than what
+    its slot (or, unquoted, its category) now wants stops counting once unlisted, as the
+    planner counted it; the executor must not count it either.
+    """
     from bot.capacity import window_capacity
+    from bot.rails import counts
 
     util = snapshot.utilization
     capacity = None
     if util is not None:
         capacity = {(o.category, o.tag): window_capacity(util, o) for o in offers}
     stake = snapshot.stake
-    return CapLimits(capacity=capacity, max_required_stake=stake.free if stake else None)
+    uncounted: frozenset[str] = frozenset()
+    if rails_result is not None and not getattr(cfg, "count_dearer_unpublished", True):
+        quoted = {q.key: q.price for q in rails_result.quotes}
+        cheapest: dict[int, int] = {}
+        for q in rails_result.quotes:
+            if q.volume > 0:
+                cheapest[q.category] = min(q.price, cheapest.get(q.category, q.price))
+        unlisted = []
+        for o in snapshot.own_orders:
+            key = slot_key_of(o)
+            wanted = quoted[key] if key in quoted else cheapest.get(o.category)
+            if not counts(replace(o, published=False), wanted, cfg):
+                unlisted.append(o.order_hash)
+        uncounted = frozenset(unlisted)
+    return CapLimits(
+        capacity=capacity,
+        max_required_stake=stake.free if stake else None,
+        uncounted_if_unlisted=uncounted,
+    )
 
 
 class Cycle:

@@ -98,6 +98,9 @@ class CapLimits:
 
     capacity: Mapping[tuple[int, int], int] | None = None
     max_required_stake: int | None = None
+    # Orders that stop counting once unlisted (pragmatic mode, dearer than wanted: the rule of
+    # bot.rails.counts, as the planner applied it); counted again if listed.
+    uncounted_if_unlisted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +203,7 @@ class _Valid:
     remaining: int
     category: int
     tag: int
+    listed: bool = True
 
 
 class Executor:
@@ -371,7 +375,7 @@ class Executor:
         valid: dict[str, _Valid] = {}
         for o in own:
             known[o.order_hash] = o.signed
-            valid[o.order_hash] = _Valid(o.price, o.remaining, o.category, o.tag)
+            valid[o.order_hash] = _Valid(o.price, o.remaining, o.category, o.tag, o.published)
         with self._lock:
             if writes and self.live:
                 self.ensure_owner()
@@ -414,13 +418,18 @@ class Executor:
                 return _result(
                     "relist", action.order_hash, "skipped", action.reason, detail, terms=terms
                 )
-            return self._list_again("relist", signed, action.reason)
+            result = self._list_again("relist", signed, action.reason)
+            if result.outcome == "ok":
+                valid[action.order_hash].listed = True
+            return result
         return self._cancel(action, known, valid)
 
     def _check_cap(self, quote: Quote, valid: dict[str, _Valid], limits: CapLimits) -> str | None:
+        uncounted = limits.uncounted_if_unlisted
+        counted = [v for h, v in valid.items() if v.listed or h not in uncounted]
         if limits.capacity is not None:
             total = 0.0
-            items = [(v.category, v.tag, v.remaining) for v in valid.values()]
+            items = [(v.category, v.tag, v.remaining) for v in counted]
             items.append((quote.category, quote.tag, quote.volume))
             for category, tag, remaining in items:
                 cap = limits.capacity.get((category, tag))
@@ -433,7 +442,7 @@ class Executor:
                     "(an earlier step did not complete?)"
                 )
         if limits.max_required_stake is not None:
-            need = sum(required_stake(v.price, v.remaining) for v in valid.values())
+            need = sum(required_stake(v.price, v.remaining) for v in counted)
             need += required_stake(quote.price, quote.volume)
             if need > limits.max_required_stake:
                 return f"stake: orders would need {need} nRLC > {limits.max_required_stake} free"
@@ -507,6 +516,8 @@ class Executor:
             log.error("unpublish %s failed: %s", h[:10], exc)
             return _result("unpublish", h, "failed", action.reason, str(exc), terms=base)
         self._published.discard(h)
+        if v is not None:
+            v.listed = False
         done = self.clock.now()
         self._set_state(h, "unpublished", done)
         self.journal.record_action(done, "unpublish", h, "ok", action.reason)

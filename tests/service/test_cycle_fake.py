@@ -327,3 +327,26 @@ def test_an_order_whose_publish_failed_is_relisted_not_cancelled():
     assert kinds == [("relist", "ok")]
     assert list(world.listed) == [signed.order_hash]  # the same signed order, no copy
     assert not [c for c in world.calls if c[0] == "cancel"]
+
+
+def test_pragmatic_mode_price_drop_publishes_beside_the_uncounted_dearer_order():
+    """count_dearer_unpublished = false: the dearer order, only unpublished, no longer counts,
+    for the planner and for the executor's own cap check alike (the new order is not skipped)."""
+    import dataclasses
+
+    # 2 slots x 7 starts = a window of 14 tasks: both orders together (20) would not fit
+    world = FakeWorld(util=PoolUtilization(registered_cpu=2, computing_cpu=0))
+    world.book["r"] = rival_order(100_000)
+    rails = dataclasses.replace(RAILS, count_dearer_unpublished=False)
+    cycle, _ = make_cycle(world=world, rails=rails)
+    cycle.settings = dataclasses.replace(cycle.settings, cancel_gas_cost_nrlc=10**12)
+    cycle.tick()
+    (first,) = world.listed
+    world.book["r"] = rival_order(80_000)
+    world.clock.t += 60
+    result = cycle.tick()
+    steps = [(s.kind, s.outcome) for s in result.report.steps]
+    assert steps == [("unpublish", "ok"), ("publish", "ok")], result.report.steps
+    assert first not in world.listed and world.consumed.get(first, 0) == 0  # valid, unlisted
+    (new,) = world.listed.values()
+    assert new.order.workerpoolprice == 79_000 and new.order.volume == 10

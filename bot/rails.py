@@ -10,9 +10,8 @@ with one note per clamp or veto (``RailNote(key, rule, detail)``), or a kill swi
    it is; "withdraw": take them off the market).
 2. per quote: a quote for a slot no offer sells, or a second quote for the same slot, is vetoed;
    **floor / ceiling**; **max step**: at most ``max_step`` relative change against our current
-   price in that slot (the cheapest order of ours published there or, when none is listed, the
-   cheapest still valid there), then floor / ceiling again (they are hard limits, the step is
-   not).
+   price in that slot (the cheapest order of ours published there), then floor / ceiling again
+   (they are hard limits, the step is not).
 3. **volume cap** per slot: ``min(quote volume, rails.max_volume, the offer's capacity)``
    (bot.capacity). The quote's volume is then the *total* valid volume of ours allowed in that
    slot: the planner subtracts whatever stays valid there.
@@ -256,10 +255,6 @@ def apply_rails(
             notes.append(RailNote(key, "ceiling", f"{price} lowered to ceiling {cfg.ceiling}"))
             price = cfg.ceiling
         current = snapshot.current_price(key)
-        if current is None:
-            # Nothing listed (withdrawn, or a failed publish): step from the orders still valid
-            # there, so a withdrawal cannot be used to jump past max_step.
-            current = min((o.price for o in snapshot.own_in(key)), default=None)
         stepped = price if current == price else _step_clamp(price, current, cfg)
         if stepped != price:
             notes.append(

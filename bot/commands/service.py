@@ -285,12 +285,12 @@ def register(app: typer.Typer) -> None:
     def prune(
         config: ConfigOpt,
         keep_days: Annotated[
-            float,
+            float | None,
             typer.Option(
                 min=0.0,
                 help="Keep this many days of history (default: service.journal_keep_days).",
             ),
-        ] = -1.0,
+        ] = None,
         vacuum: Annotated[
             bool, typer.Option(help="Give the freed space back to the file system (slower).")
         ] = False,
@@ -305,7 +305,7 @@ def register(app: typer.Typer) -> None:
 
         _setup_logging(False)
         cfg = _load(config)
-        days = cfg.service.journal_keep_days if keep_days < 0 else keep_days
+        days = cfg.service.journal_keep_days if keep_days is None else keep_days
         if days <= 0:
             typer.echo(
                 "nothing to do: give --keep-days N (N > 0) or set service.journal_keep_days",

@@ -83,7 +83,7 @@ def test_prune_command_prunes_both_journals_and_refuses_nothing_to_do(config, tm
 
     runner = CliRunner()
     nothing = runner.invoke(app, ["prune", "--config", str(config)])
-    assert nothing.exit_code == 2 and "--keep-days" in nothing.output
+    assert nothing.exit_code == 2 and "nothing to do" in nothing.output
     missing = runner.invoke(app, ["prune", "--config", str(config), "--keep-days", "1"])
     assert missing.exit_code == 2 and "no journal" in missing.output
     for live in (True, False):
@@ -97,4 +97,11 @@ def test_prune_command_prunes_both_journals_and_refuses_nothing_to_do(config, tm
     for live in (True, False):
         j = open_journal(tmp_path / "state", live=live)
         assert [p for _, p in j.snapshots()] == [{"new": True}]
+        j.record_snapshot(time.time() - 5 * 86_400, {"old": True})
         j.close()
+    # without --keep-days: the config's service.journal_keep_days
+    config.write_text(config.read_text() + "journal_keep_days = 3\n")
+    by_config = runner.invoke(app, ["prune", "--config", str(config)])
+    assert by_config.exit_code == 0, by_config.output
+    assert "older than 3 days" in by_config.output
+    assert by_config.output.count("1 snapshots") == 2

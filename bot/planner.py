@@ -220,6 +220,13 @@ def _plan_slot(
                 f"{_short(o.order_hash)} dearer ({o.price} > {p}) and unpublished: "
                 "not counted (pragmatic mode)"
             )
+        elif in_band and not o.published:
+            # Wanted but unlisted for a whole max age (relists kept failing): left valid and
+            # counted it would hold its slot's capacity, unlisted, for good.
+            w.cancels.append(
+                Cancel(o.order_hash, f"not listed for {max_age:.0f}s at a wanted price: replaced")
+            )
+            w.cancelled.add(o.order_hash)
         else:
             dearer.append(o)
 

@@ -242,7 +242,9 @@ def sample_snapshot(
                 since = published_at.setdefault(h, entry.published_at)
                 status: MarketStatus | None = entry.status
             else:
-                since = published_at.get(h, now)
+                # Never listed (yet): its age counts from the first tick that saw it unlisted,
+                # so a relist that keeps failing ends at max_order_age (the planner replaces it).
+                since = published_at.setdefault(h, now)
                 status = None
             last = seen.get(h)
             if (

@@ -350,3 +350,24 @@ def test_pragmatic_mode_price_drop_publishes_beside_the_uncounted_dearer_order()
     assert first not in world.listed and world.consumed.get(first, 0) == 0  # valid, unlisted
     (new,) = world.listed.values()
     assert new.order.workerpoolprice == 79_000 and new.order.volume == 10
+
+
+def test_a_relist_that_keeps_failing_ends_at_max_order_age():
+    """Never listed: its age counts from the first tick that saw it unlisted; after
+    max_order_age it is closed and replaced instead of relisted forever (the slot never stays
+    dark behind an order the marketplace refuses)."""
+    from bot.errors import RejectedError
+
+    world = FakeWorld(publish_failures=[RejectedError("refused"), RejectedError("refused")])
+    world.book["r"] = rival_order(100_000)
+    cycle, _ = make_cycle(world=world)
+    first = cycle.tick().report.steps[0]
+    assert (first.kind, first.outcome) == ("publish", "failed")
+    world.clock.t += 60
+    assert [(s.kind, s.outcome) for s in cycle.tick().report.steps] == [("relist", "failed")]
+    world.clock.t += RAILS.max_order_age_seconds
+    steps = [(s.kind, s.outcome, s.order_hash) for s in cycle.tick().report.steps]
+    assert steps[0] == ("cancel", "ok", first.order_hash)
+    assert [k for k, _, _ in steps] == ["cancel", "publish"]
+    (listed,) = world.listed
+    assert listed != first.order_hash

@@ -176,15 +176,27 @@ def main() -> None:
     _keep_only_extensions()
     (DEST / DIGEST_FILE).write_text(digest + "\n")  # the copy's guard reads it
     print("checking the compiled copy against the sources ...", flush=True)
+    try:
+        problem = _check()
+    except BaseException:
+        shutil.rmtree(DEST)  # a crash or an interrupt must not leave a stamped, unchecked copy
+        raise
+    if problem is not None:
+        shutil.rmtree(DEST)
+        sys.exit(f"{problem}: copy removed")
+    print(f"ok: {len(CHECKS)} scenario/strategy pairs identical; use PYTHONPATH={DEST}")
+
+
+def _check() -> str | None:
+    """What is wrong with the compiled copy, or None when it matches the sources."""
     compiled, pure = _probe(DEST), _probe(ROOT)
     if not compiled.pop("_cycle_module").endswith(".so"):
-        sys.exit("the compiled copy did not load its extensions")
+        return "the compiled copy did not load its extensions"
     pure.pop("_cycle_module")
     if compiled != pure:
         bad = sorted(k for k in pure if compiled.get(k) != pure[k])
-        shutil.rmtree(DEST)
-        sys.exit(f"compiled outputs differ from the sources on {bad}: copy removed")
-    print(f"ok: {len(CHECKS)} scenario/strategy pairs identical; use PYTHONPATH={DEST}")
+        return f"compiled outputs differ from the sources on {bad}"
+    return None
 
 
 if __name__ == "__main__":

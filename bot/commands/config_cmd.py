@@ -128,7 +128,7 @@ def _online(file: Path) -> list[tuple[bool, str]]:
     """Read every endpoint once, as a dry-run tick would, and say what answered."""
     from bot.config import load_config
     from bot.cycle import CycleState
-    from bot.journal import SqliteJournal
+    from bot.journal import SqliteJournal, journal_path
     from bot.order_io import format_rlc
     from bot.samplers import sample_snapshot
     from bot.service import build_runtime
@@ -143,12 +143,23 @@ def _online(file: Path) -> list[tuple[bool, str]]:
         ports, settings = runtime.ports, runtime.settings
         out.append((True, f"chain: id {ports.chain.chain_id}, hub domain as configured"))
         memory = CycleState().sampler
+        live_journal = journal_path(cfg.service.journal_dir, live=True)
+        if live_journal.exists():  # the orders a restart would track (never creates the file)
+            journal = SqliteJournal(live_journal)
+            try:
+                memory.track_from_journal(journal)
+            finally:
+                journal.close()
+        tracked = len(memory.tracked)
         snap = sample_snapshot(ports, settings, memory)
         for part, label in _PART_LABELS.items():
             if part == "utilization" and ports.metrics is None:
                 out.append((False, f"{label}: endpoints.core_url is not set (nothing is offered)"))
             elif part in memory.errors:
                 out.append((False, f"{label}: {memory.errors[part]}"))
+            elif part == "own_orders":
+                what = f"{tracked} open in {live_journal}" if tracked else "none in the journal"
+                out.append((True, f"{label}: {what}, {len(snap.own_orders)} still valid"))
             else:
                 out.append((True, f"{label}: answered"))
         signer = ports.signer

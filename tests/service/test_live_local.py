@@ -404,11 +404,20 @@ def test_config_check_online_reads_every_endpoint_and_names_failures(stack, monk
     runner = CliRunner()
     good = runner.invoke(app, ["config", "check", str(stack.config_path), "--online"])
     assert good.exit_code == 0, good.output
-    for label in ("marketplace order book", "our orders on chain", "core /metrics"):
+    for label in ("marketplace order book", "core /metrics"):
         assert f"ok   {label}: answered" in good.output
+    assert "ok   our orders on chain: none in the journal, 0 still valid" in good.output
     assert f"workerpool owner {stack.workerpool}" not in good.output  # the owner, not the pool
     assert "is the owner key" in good.output
     assert not journal_path(stack.journal_dir, live=False).exists()  # a check leaves no file
+    assert not journal_path(stack.journal_dir, live=True).exists()
+    stack.publish_rival(RIVAL_PRICE)
+    once = runner.invoke(app, ["once", "--config", str(stack.config_path), "--live"])
+    assert once.exit_code == 0, once.output
+    tracked = runner.invoke(app, ["config", "check", str(stack.config_path), "--online"])
+    assert tracked.exit_code == 0, tracked.output
+    assert "our orders on chain: 1 open in" in tracked.output
+    assert "1 still valid" in tracked.output
 
     monkeypatch.setenv("PRICEBOT_PRIVATE_KEY", STRANGER_KEY)
     broken = stack.config_path.read_text().replace(

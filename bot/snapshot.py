@@ -317,7 +317,8 @@ def build_snapshot(
     demand: Mapping[tuple[int, int, int], tuple[RequestOrderView, ...]]
     if same_book and same_requests:
         assert previous is not None
-        competitors, demand = previous.competitors, previous.demand
+        # copies: a strategy that mutated its snapshot must not reach the next one
+        competitors, demand = dict(previous.competitors), dict(previous.demand)
     else:
         competitors, demand = {}, {}
         for offer in offers_t:

@@ -16,9 +16,12 @@ Rules, in order:
 4. A known order the marketplace lists ``dead`` -> ``Republish`` once free stake covers it again
    (stake is spent in order, cheapest first), otherwise it stays tracked and waits.
 5. A known order the marketplace does not list but still valid on chain -> ``Cancel`` if it is
-   dangerous: cheaper than our current price for its slot, no current price at all (we no longer
-   sell there, or do not know yet), or over the cap (the loads of all our valid orders would
-   exceed the pool's window). Otherwise it stays tracked (the cycle counts it against the cap).
+   dangerous: cheaper than our current price for its slot, or over the cap (the loads of all our
+   valid orders would exceed the pool's window). Otherwise it stays tracked (the cycle counts it
+   against the cap). With no current price for its slot (at start, or while the kill switch
+   holds) it stays tracked too: the next tick decides, as for any order of ours (relist it if its
+   price is still wanted, close it if it is cheaper); closing every withdrawn order during a data
+   outage would cost a cancel each, which the kill switch's withdraw exists to avoid.
 6. A listed order we do not know -> ``Adopt`` (journal and track it) or, with
    ``unknown_orders = "withdraw"``, ``Unpublish`` then ``Cancel`` it. An unknown listed order whose
    body we cannot read cannot be closed: it is unpublished and reported.
@@ -188,9 +191,7 @@ def decide(view: ReconcileView, unknown: UnknownPolicy = "adopt") -> tuple[Recon
         key = _slot(signed)
         price = signed.order.workerpoolprice
         current = view.current_price.get(key)
-        if current is None:
-            steps.append(Cancel(h, "valid on chain, not listed, and no current price for its slot"))
-        elif price < current:
+        if current is not None and price < current:
             steps.append(
                 Cancel(h, f"valid on chain, not listed, cheaper ({price}) than our price {current}")
             )

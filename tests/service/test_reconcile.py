@@ -62,10 +62,13 @@ CASES = [
     ),
     pytest.param(view(known=[B]), "adopt", [], id="unlisted-dearer-kept-tracked"),
     pytest.param(
-        view(known=[B], price=None),
+        view(known=[B], price=None), "adopt", [], id="unlisted-no-current-price-left-to-the-tick"
+    ),
+    pytest.param(
+        view(known=[B], price=None, capacity={(0, 0): 1}),
         "adopt",
         [("cancel", B.order_hash)],
-        id="unlisted-no-current-price",
+        id="unlisted-no-current-price-but-over-cap",
     ),
     pytest.param(
         view(known=[B, C], lst=[listed(C)], capacity={(0, 0): 8}, price=2000),
@@ -164,7 +167,9 @@ def test_dry_run_without_a_key_does_not_stop():
     assert world.calls == []
 
 
-def test_shell_closes_a_journalled_but_unlisted_order_and_adopts_a_stray():
+def test_shell_keeps_a_journalled_unlisted_order_for_the_tick_and_adopts_a_stray():
+    """At start nothing says what we want yet: the unlisted order stays tracked and the first
+    tick settles it (relisted if its price is wanted, closed otherwise) - never left behind."""
     from bot.reconcile import run_reconcile
     from tests.service.test_cycle_fake import make_cycle
 
@@ -172,7 +177,9 @@ def test_shell_closes_a_journalled_but_unlisted_order_and_adopts_a_stray():
     cycle.state.sampler.track(A)  # journalled, never published (crash before publish)
     world.listed[U.order_hash] = U  # published by hand
     report = run_reconcile(cycle.ports, cycle.settings, cycle.state, cycle.executor)
-    kinds = sorted((o[0], o[2]) for o in report.outcomes)
-    assert kinds == [("adopt", "ok"), ("cancel", "ok")]
-    assert world.consumed[A.order_hash] == A.order.volume
-    assert set(cycle.state.sampler.tracked) == {U.order_hash}
+    assert sorted((o[0], o[2]) for o in report.outcomes) == [("adopt", "ok")]
+    assert set(cycle.state.sampler.tracked) == {A.order_hash, U.order_hash}
+    assert world.consumed.get(A.order_hash, 0) == 0
+    cycle.tick()
+    settled = A.order_hash in world.listed or world.consumed.get(A.order_hash) == A.order.volume
+    assert settled, "the first tick must relist or close the unlisted order"

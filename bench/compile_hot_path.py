@@ -25,6 +25,7 @@ Needs a C compiler and the Python headers (present on the project's machines).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -122,6 +123,10 @@ def _keep_only_extensions() -> None:
             path.rmdir()
     for package in sorted(packages):
         source = (ROOT / package).resolve()
+        body = ast.parse((source / "__init__.py").read_text()).body
+        if any(not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)) for n in body):
+            # the copy's __init__ replaces it: a package with code there cannot host a HOT module
+            sys.exit(f"{package}/__init__.py has code: leave that package's modules out of HOT")
         guard = _GUARD.format(root=str(ROOT.resolve())) if package == "bot" else ""
         (DEST / package / "__init__.py").write_text(
             '"""Compiled hot path (bench/compile_hot_path.py): the rest is in the sources."""\n\n'

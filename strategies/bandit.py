@@ -40,7 +40,7 @@ from bot.capacity import offer_capacity
 from bot.errors import InputError
 from bot.snapshot import MarketSnapshot, Offer
 from strategies.base import Decision, Strategy, param, quote_for
-from strategies.hysteresis import DEFAULT_CANCEL_GAS_COST_NRLC, gate_raise
+from strategies.hysteresis import cancel_cost_param, gate_raise
 
 __all__ = ["BanditParams", "BanditStrategy", "solve_lp"]
 
@@ -74,13 +74,7 @@ class BanditParams:
     raise_gain_factor: float = param(
         1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
     )
-    cancel_cost: int = param(
-        DEFAULT_CANCEL_GAS_COST_NRLC,
-        min=0,
-        max=MAX_PRICE,
-        doc="gas of one on-chain cancel, in nRLC",
-        unit="nRLC",
-    )
+    cancel_cost: int = cancel_cost_param()
 
     def __post_init__(self) -> None:
         if list(self.grid) != sorted(set(self.grid)):

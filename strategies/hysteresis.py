@@ -13,10 +13,25 @@ sell less), hence a factor >= 1. Drops are never held: they are what keeps us co
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.planner import DEFAULT_CANCEL_GAS_COST_NRLC
 from bot.snapshot import MarketSnapshot, Offer
 
-__all__ = ["DEFAULT_CANCEL_GAS_COST_NRLC", "gate_raise"]
+__all__ = ["DEFAULT_CANCEL_GAS_COST_NRLC", "cancel_cost_param", "gate_raise"]
+
+
+def cancel_cost_param() -> Any:
+    """The ``cancel_cost`` parameter every raise-gated strategy declares (same bounds, same doc)."""
+    from strategies.base import param
+
+    return param(
+        DEFAULT_CANCEL_GAS_COST_NRLC,
+        min=0,
+        max=10**12,
+        doc="gas of one on-chain cancel, in nRLC",
+        unit="nRLC",
+    )
 
 
 def gate_raise(

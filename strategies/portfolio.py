@@ -67,7 +67,7 @@ from strategies.bandit import BanditParams, BanditStrategy
 from strategies.base import Decision, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.demand import DemandParams, DemandStrategy
-from strategies.hysteresis import DEFAULT_CANCEL_GAS_COST_NRLC
+from strategies.hysteresis import cancel_cost_param
 
 __all__ = ["PortfolioParams", "PortfolioStrategy"]
 
@@ -117,13 +117,7 @@ class PortfolioParams:
     raise_gain_factor: float = param(
         1.0, min=0.0, max=1000.0, doc="learner raises must pay factor x their cancel gas"
     )
-    cancel_cost: int = param(
-        DEFAULT_CANCEL_GAS_COST_NRLC,
-        min=0,
-        max=MAX_PRICE,
-        doc="gas of one on-chain cancel, in nRLC",
-        unit="nRLC",
-    )
+    cancel_cost: int = cancel_cost_param()
 
     def __post_init__(self) -> None:
         if list(self.grid) != sorted(set(self.grid)):

@@ -41,7 +41,7 @@ from bot.capacity import offer_capacity
 from bot.errors import InputError
 from bot.snapshot import MarketSnapshot, Offer
 from strategies.base import Decision, Strategy, param, quote_for, table
-from strategies.hysteresis import DEFAULT_CANCEL_GAS_COST_NRLC, gate_raise
+from strategies.hysteresis import cancel_cost_param, gate_raise
 
 __all__ = ["UtilizationParams", "UtilizationStrategy", "step_controller"]
 
@@ -66,13 +66,7 @@ class UtilizationParams:
     raise_gain_factor: float = param(
         3.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
     )
-    cancel_cost: int = param(
-        DEFAULT_CANCEL_GAS_COST_NRLC,
-        min=0,
-        max=MAX_PRICE,
-        doc="gas of one on-chain cancel, in nRLC",
-        unit="nRLC",
-    )
+    cancel_cost: int = cancel_cost_param()
     prices: dict[int, int] = table(  # noqa: RUF009
         min=1, max=MAX_PRICE, doc="base nRLC per task by category", unit="nRLC"
     )

@@ -133,6 +133,42 @@ class BanditStrategy(Strategy):
         ]
         return alpha, [p.prior_strength] * len(p.grid)
 
+    def _draw_arm(
+        self,
+        grid: Sequence[int],
+        alpha: list[float],
+        beta: list[float],
+        held: Any,
+        capacity: int,
+        offer: Offer,
+        rng: random.Random,
+    ) -> tuple[int, str]:
+        """A new arm by Thompson sampling under the capacity constraint, and why."""
+        p = self.params
+        per_period = capacity * p.period_seconds / offer.contribution_window
+        theta = [rng.gammavariate(a, 1.0 / b) for a, b in zip(alpha, beta, strict=True)]
+        for k in range(len(theta) - 2, -1, -1):
+            theta[k] = max(theta[k], theta[k + 1])
+        lo, hi = 0, len(grid) - 1
+        if p.max_arm_move and held is not None and 0 <= int(held) < len(grid):
+            lo = max(0, int(held) - p.max_arm_move)
+            hi = min(len(grid) - 1, int(held) + p.max_arm_move)
+        x = [0.0] * lo + solve_lp(grid[lo : hi + 1], theta[lo : hi + 1], per_period)
+        x += [0.0] * (len(grid) - len(x))
+        draw = rng.random()
+        arm = hi
+        acc = 0.0
+        for k, xk in enumerate(x):
+            acc += xk
+            if draw < acc:
+                arm = k
+                break
+        mean = alpha[arm] / beta[arm]
+        return arm, (
+            f"Thompson arm {grid[arm]} (p={x[arm]:.2f}, sampled rate "
+            f"{theta[arm]:.3f}/period, mean {mean:.3f}; capacity {per_period:.2f}/period)"
+        )
+
     def decide(
         self,
         snapshot: MarketSnapshot,
@@ -174,50 +210,14 @@ class BanditStrategy(Strategy):
                 and snapshot.at - chosen_at < p.period_seconds
             ):
                 arm = int(held)
-                price, gated = gate_raise(
-                    snapshot,
-                    offer,
-                    grid[arm],
-                    gain_factor=p.raise_gain_factor,
-                    cancel_cost=p.cancel_cost,
+                why = (
+                    f"holding Thompson arm {grid[arm]} for its period "
+                    f"({snapshot.at - chosen_at:.0f}s of {p.period_seconds:.0f}s){learnt}"
                 )
-                quotes.append(
-                    quote_for(
-                        offer,
-                        price,
-                        capacity,
-                        f"holding Thompson arm {grid[arm]} for its period "
-                        f"({snapshot.at - chosen_at:.0f}s of {p.period_seconds:.0f}s){learnt}"
-                        f"{gated}",
-                    )
-                )
-                new_state[key] = {
-                    "alpha": alpha,
-                    "beta": beta,
-                    "since": snapshot.at,
-                    "arm": arm,
-                    "chosen_at": chosen_at,
-                }
-                continue
-            per_period = capacity * p.period_seconds / offer.contribution_window
-            theta = [rng.gammavariate(a, 1.0 / b) for a, b in zip(alpha, beta, strict=True)]
-            for k in range(len(theta) - 2, -1, -1):
-                theta[k] = max(theta[k], theta[k + 1])
-            lo, hi = 0, len(grid) - 1
-            if p.max_arm_move and held is not None and 0 <= int(held) < len(grid):
-                lo = max(0, int(held) - p.max_arm_move)
-                hi = min(len(grid) - 1, int(held) + p.max_arm_move)
-            x = [0.0] * lo + solve_lp(grid[lo : hi + 1], theta[lo : hi + 1], per_period)
-            x += [0.0] * (len(grid) - len(x))
-            draw = rng.random()
-            arm = hi
-            acc = 0.0
-            for k, xk in enumerate(x):
-                acc += xk
-                if draw < acc:
-                    arm = k
-                    break
-            mean = alpha[arm] / beta[arm]
+            else:
+                arm, why = self._draw_arm(grid, alpha, beta, held, capacity, offer, rng)
+                why += learnt
+                chosen_at = snapshot.at
             price, gated = gate_raise(
                 snapshot,
                 offer,
@@ -225,21 +225,12 @@ class BanditStrategy(Strategy):
                 gain_factor=p.raise_gain_factor,
                 cancel_cost=p.cancel_cost,
             )
-            quotes.append(
-                quote_for(
-                    offer,
-                    price,
-                    capacity,
-                    f"Thompson arm {grid[arm]} (p={x[arm]:.2f}, sampled rate "
-                    f"{theta[arm]:.3f}/period, mean {mean:.3f}; capacity {per_period:.2f}/period)"
-                    f"{learnt}{gated}",
-                )
-            )
+            quotes.append(quote_for(offer, price, capacity, why + gated))
             new_state[key] = {
                 "alpha": alpha,
                 "beta": beta,
                 "since": snapshot.at,
                 "arm": arm,
-                "chosen_at": snapshot.at,
+                "chosen_at": chosen_at,
             }
         return Decision(tuple(quotes), new_state)

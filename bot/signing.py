@@ -257,6 +257,23 @@ def _encode_challenge(chain_id: int, challenge: str) -> Any:
     )
 
 
+def gateway_challenge_payload(chain_id: int | str, challenge: str) -> dict[str, Any]:
+    """The login challenge as ``GET /challenge`` serves it (EIP-712 JSON, chainId a string)."""
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+            ],
+            **_CHALLENGE_TYPES,
+        },
+        "domain": {"name": "iExec Gateway", "version": "1", "chainId": str(chain_id)},
+        "primaryType": "Challenge",
+        "message": {"challenge": challenge},
+    }
+
+
 def gateway_challenge_hash(chain_id: int, challenge: str) -> str:
     """Hash of the marketplace's login challenge, as the server stores it."""
     return "0x" + _digest(_encode_challenge(chain_id, challenge)).hex()

@@ -40,6 +40,7 @@ from bot.model import (
     SignedWorkerpoolOrder,
     WorkerpoolOrder,
 )
+from bot.signing import GATEWAY_CHALLENGE_PREFIX
 
 __all__ = [
     "CHALLENGE_PREFIX",
@@ -64,7 +65,7 @@ __all__ = [
     "to_signed_order",
 ]
 
-CHALLENGE_PREFIX = "Sign this message to log into iExec Gateway: "
+CHALLENGE_PREFIX = GATEWAY_CHALLENGE_PREFIX  # what the marketplace asks us to sign
 
 _ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _BYTES32_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")

@@ -22,8 +22,10 @@ import httpx
 from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder, norm_address
 from bot.networks import Network, local_network
 from bot.signing import (
+    GATEWAY_CHALLENGE_PREFIX,
     address_of,
     gateway_challenge_hash,
+    gateway_challenge_payload,
     hash_order,
     random_salt,
     recover_signer,
@@ -39,7 +41,7 @@ OTHER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 POOL = "0x" + "11" * 20
 OTHER_POOL = "0x" + "22" * 20
 OWNER = address_of(OWNER_KEY)
-PREFIX = "Sign this message to log into iExec Gateway: "
+PREFIX = GATEWAY_CHALLENGE_PREFIX
 
 
 class KeySigner:
@@ -312,19 +314,7 @@ class FakeMarket:
     def _challenge(self, q: dict[str, str]) -> httpx.Response:
         address = norm_address(q["address"])
         value = self.challenges.setdefault(address, secrets.token_hex(16))
-        data: Any = {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                ],
-                "Challenge": [{"name": "challenge", "type": "string"}],
-            },
-            "domain": {"name": "iExec Gateway", "version": "1", "chainId": q["chainId"]},
-            "primaryType": "Challenge",
-            "message": {"challenge": PREFIX + value},
-        }
+        data: Any = gateway_challenge_payload(q["chainId"], PREFIX + value)
         if self.challenge_override is not None:
             data = self.challenge_override(json.dumps(data))
         return _ok({"data": data})

@@ -17,7 +17,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.signing import GATEWAY_CHALLENGE_PREFIX, gateway_challenge_hash, recover_signer
+from bot.signing import (
+    GATEWAY_CHALLENGE_PREFIX,
+    gateway_challenge_hash,
+    gateway_challenge_payload,
+    recover_signer,
+)
 
 from . import _validate as v
 from ._chain import ChainReader, ResourceKind
@@ -103,19 +108,7 @@ class Marketplace:
             self.storage.save_challenge(address, gateway_challenge_hash(chain_id, text), value)
         else:
             value = current[1]
-        return {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                ],
-                "Challenge": [{"name": "challenge", "type": "string"}],
-            },
-            "domain": {"name": "iExec Gateway", "version": "1", "chainId": str(chain_id)},
-            "primaryType": "Challenge",
-            "message": {"challenge": GATEWAY_CHALLENGE_PREFIX + value},
-        }
+        return gateway_challenge_payload(chain_id, GATEWAY_CHALLENGE_PREFIX + value)
 
     def authorize(self, query: Mapping[str, str], authorization: str | None) -> str:
         """Check ``<hash>_<signature>_<address>`` and consume the challenge; return the address.

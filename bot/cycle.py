@@ -29,13 +29,14 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.capacity import window_capacity
 from bot.errors import OwnershipError, StrategyError
 from bot.executor import CapLimits, ExecutionReport, Executor, RetryPolicy
 from bot.journal import MemoryJournal
 from bot.model import Action, Keep, OwnOrder, Publish
 from bot.planner import plan
 from bot.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
-from bot.rails import apply_rails
+from bot.rails import apply_rails, counts
 from bot.samplers import SamplerMemory, sample_snapshot
 from bot.snapshot import slot_key_of
 from strategies import run_fenced
@@ -263,9 +264,6 @@ def _limits(snapshot: Any, offers: tuple[Any, ...], rails_result: Any, cfg: Any)
     its slot (or, unquoted, its category) now wants stops counting once unlisted, as the
     planner counted it; the executor must not count it either.
     """
-    from bot.capacity import window_capacity
-    from bot.rails import counts
-
     util = snapshot.utilization
     capacity = None
     if util is not None:

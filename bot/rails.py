@@ -215,8 +215,8 @@ def _kill(snapshot: MarketSnapshot, cfg: RailsConfig) -> list[RailNote]:
 
 
 def _step_clamp(price: int, current: int | None, cfg: RailsConfig) -> int:
-    if current is None or current <= 0:
-        return price
+    if current is None or current <= 0 or current == price:
+        return price  # (an unchanged price is within any step: no float work per tick)
     low = math.ceil(current * (1 - cfg.max_step))
     high = math.floor(current * (1 + cfg.max_step))
     return min(max(price, low), high)
@@ -255,7 +255,7 @@ def apply_rails(
             notes.append(RailNote(key, "ceiling", f"{price} lowered to ceiling {cfg.ceiling}"))
             price = cfg.ceiling
         current = snapshot.current_price(key)
-        stepped = price if current == price else _step_clamp(price, current, cfg)
+        stepped = _step_clamp(price, current, cfg)
         if stepped != price:
             notes.append(
                 RailNote(

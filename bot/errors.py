@@ -19,6 +19,8 @@ Callers catch at the depth that matches what they can do about it::
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "BotError",
     "ChainError",
@@ -33,7 +35,29 @@ __all__ = [
     "RuleViolation",
     "StrategyError",
     "TransientError",
+    "echo_value",
+    "redact_secrets",
 ]
+
+MAX_ECHO_CHARS = 120
+_SECRET_RUN = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64,}")
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with every run of 64 or more hex digits (a private key's length) hidden."""
+    return _SECRET_RUN.sub("<redacted 64-hex>", text)
+
+
+def echo_value(value: object) -> str:
+    """How an error shows a bad value: its repr, 64-hex runs redacted, cut to a readable length.
+
+    A value can be a 50 MB string or hold a private key pasted in the wrong place; neither may
+    reach stderr or a log whole.
+    """
+    shown = redact_secrets(repr(value))
+    if len(shown) > MAX_ECHO_CHARS:
+        shown = f"{shown[: MAX_ECHO_CHARS - 20]}… [{len(shown)} chars]"
+    return shown
 
 
 class BotError(Exception):
@@ -51,7 +75,7 @@ class InputError(ConfigError):
         self.field = field
         self.rule = rule
         self.value = value
-        shown = "" if value is None else f" (got {value!r})"
+        shown = "" if value is None else f" (got {echo_value(value)})"
         super().__init__(f"{field}: {rule}{shown}")
 
 

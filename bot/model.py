@@ -64,8 +64,9 @@ ZERO_BYTES32 = "0x" + "0" * 64
 # Bit positions of the tag names the iExec SDK knows (SDK utils TAG_MAP).
 TAG_BITS: dict[str, int] = {"tee": 0, "scone": 1, "gramine": 2, "tdx": 3, "gpu": 8}
 
-_ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_BYTES32_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
+# \Z, not $: "$" also matches before a trailing newline, which would then be kept in the value.
+_ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}\Z")
+_BYTES32_RE = re.compile(r"0x[0-9a-fA-F]{64}\Z")
 
 
 def is_address(value: object) -> bool:

@@ -37,6 +37,8 @@ __all__ = [
     "extract_order_mapping",
     "format_nrlc",
     "format_rlc",
+    "json_int",
+    "norm_user_address",
     "order_from_mapping",
     "order_to_iexec_json",
     "order_to_json",
@@ -73,8 +75,27 @@ _DEFAULTS: dict[str, object] = {
 _SIGNATURE_FIELDS = ("sign", "orderHash")
 
 _DECIMALS = 9  # nRLC per RLC = 10**9
-_AMOUNT_RE = re.compile(r"^\s*(\d+)(?:\.(\d+))?\s*([A-Za-z]*)\s*$")
-_UINT_RE = re.compile(r"^\s*\d+\s*$")
+# ASCII digits only (``\d`` would read "١٢" as 12) and ``\Z`` (``$`` lets a trailing newline in).
+_AMOUNT_RE = re.compile(r"[ \t]*([0-9]+)(?:\.([0-9]+))?[ \t]*([A-Za-z]*)[ \t]*\Z")
+_UINT_RE = re.compile(r"[ \t]*([0-9]+)[ \t]*\Z")
+UINT256_DIGITS = len(str(MAX_UINT256))
+"""78: no uint256 has more decimal digits (checked before ``int()``, which refuses > 4,300)."""
+
+
+def json_int(digits: str) -> int | str:
+    """``json.loads(parse_int=...)``: an integer literal too long for uint256 stays a digit string.
+
+    Python refuses to convert more than 4,300 digits (a ValueError with no field name); kept as a
+    string, the field's own check refuses it by name ("volume: must fit in uint256").
+    """
+    return digits if len(digits.lstrip("-")) > UINT256_DIGITS else int(digits)
+
+
+def _digits_fit(digits: str, field: str, value: object) -> None:
+    if len(digits.lstrip("0")) > UINT256_DIGITS:
+        raise InputError(field, f"must fit in uint256 (a {len(digits)}-digit number)", value)
+
+
 _UNITS = {"rlc": _DECIMALS, "nrlc": 0}
 
 
@@ -84,8 +105,9 @@ def parse_uint(value: object, field: str, *, low: int = 0, high: int = MAX_UINT2
         raise InputError(field, "must be an integer, not a boolean", value)
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and _UINT_RE.match(value):
-        number = int(value)
+    elif isinstance(value, str) and (digits := _UINT_RE.match(value)) is not None:
+        _digits_fit(digits.group(1), field, value)
+        number = int(digits.group(1))
     elif isinstance(value, float):
         raise InputError(field, "must be an integer (floats are not exact; write it as a string)")
     else:
@@ -121,6 +143,7 @@ def parse_price(value: object, field: str = "workerpoolprice") -> int:
             field, "must be a non-negative amount with an optional unit (RLC or nRLC)", value
         )
     whole, fraction, unit = match.group(1), match.group(2) or "", match.group(3).lower()
+    _digits_fit(whole, field, value)
     if unit == "":
         if fraction:
             raise InputError(field, "a fractional amount needs a unit, e.g. '0.1 RLC'", value)
@@ -162,6 +185,29 @@ def _field_name(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+def norm_user_address(value: object, field: str) -> str:
+    """An address typed by a person: lower-case it, but refuse a broken EIP-55 checksum.
+
+    Mixed case is a checksum (EIP-55); a mistyped digit in a checksummed address then shows up
+    as a wrong case pattern, and signing it would commit to an address nobody controls. The iExec
+    SDK (ethers ``getAddress``) refuses these too; all-lower and all-upper hex carry no checksum.
+    """
+    address = norm_address(value, field)
+    assert isinstance(value, str)
+    digits = value[2:]
+    if digits != digits.lower() and digits != digits.upper():
+        from eth_utils.address import to_checksum_address  # pure keccak; no eth_account
+
+        if to_checksum_address(address) != value:
+            raise InputError(
+                field,
+                "has a wrong EIP-55 checksum (mixed case that does not match the address): "
+                "check for a typo, or write it all lower-case",
+                value,
+            )
+    return address
+
+
 def order_from_mapping(
     data: Mapping[str, Any],
     *,
@@ -197,15 +243,15 @@ def order_from_mapping(
             name("salt"), "is required (bytes32 hex); `order sign` draws one if absent"
         )
     return WorkerpoolOrder(
-        workerpool=norm_address(values["workerpool"], name("workerpool")),
+        workerpool=norm_user_address(values["workerpool"], name("workerpool")),
         workerpoolprice=parse_price(values["workerpoolprice"], name("workerpoolprice")),
         volume=parse_uint(values["volume"], name("volume"), low=1),
         tag=tag_to_bytes32(parse_tag(values["tag"], name("tag"))),
         category=parse_uint(values["category"], name("category")),
         trust=parse_uint(values["trust"], name("trust")),
-        apprestrict=norm_address(values["apprestrict"], name("apprestrict")),
-        datasetrestrict=norm_address(values["datasetrestrict"], name("datasetrestrict")),
-        requesterrestrict=norm_address(values["requesterrestrict"], name("requesterrestrict")),
+        apprestrict=norm_user_address(values["apprestrict"], name("apprestrict")),
+        datasetrestrict=norm_user_address(values["datasetrestrict"], name("datasetrestrict")),
+        requesterrestrict=norm_user_address(values["requesterrestrict"], name("requesterrestrict")),
         salt=norm_bytes32(salt, name("salt")),
     )
 
@@ -250,6 +296,7 @@ def extract_order_mapping(
         key: value
         for key, value in document.items()
         if isinstance(key, str)
+        and key.isascii()
         and key.isdigit()
         and isinstance(value, Mapping)
         and isinstance(value.get("workerpoolorder"), Mapping)
@@ -280,9 +327,11 @@ def read_order_document(
     order = order_from_mapping(mapping, default_salt=default_salt, where=where)
     sign = mapping.get("sign")
     if sign is not None and (
-        not isinstance(sign, str) or not re.fullmatch(r"0x[0-9a-fA-F]*", sign)
+        not isinstance(sign, str) or not re.fullmatch(r"0x(?:[0-9a-fA-F]{2})*", sign)
     ):
-        raise InputError(_field_name(where, "sign"), "must be 0x-prefixed hex bytes", sign)
+        raise InputError(
+            _field_name(where, "sign"), "must be 0x-prefixed hex bytes (an even digit count)", sign
+        )
     order_hash = mapping.get("orderHash")
     if order_hash is None and isinstance(document, Mapping):
         order_hash = document.get("orderHash")  # marketplace records keep it beside the order

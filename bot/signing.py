@@ -205,7 +205,10 @@ def sign_operation(
 
 def recover_signer(digest: str, signature: str) -> str:
     """Recover the signer of a digest as PoCo does: 65-byte (v 27/28, low s) or 64-byte EIP-2098."""
-    raw = bytes.fromhex(signature[2:] if signature.startswith("0x") else signature)
+    text = signature[2:] if signature.startswith(("0x", "0X")) else signature
+    if len(text) % 2 or not all(c in "0123456789abcdefABCDEF" for c in text):
+        raise InputError("sign", "must be 0x-prefixed hex with an even number of digits")
+    raw = bytes.fromhex(text)
     if len(raw) == 65:
         r, s, v = raw[:32], int.from_bytes(raw[32:64], "big"), raw[64]
         if v not in (27, 28):
@@ -219,8 +222,14 @@ def recover_signer(digest: str, signature: str) -> str:
         raise InputError("sign", "must be 65 bytes (r,s,v) or 64 bytes (EIP-2098)", len(raw))
     if s > _SECP256K1_N // 2:
         raise InputError("sign", "s must be in the lower half of the curve order (EIP-2)")
-    sig = Signature(vrs=(v - 27, int.from_bytes(r, "big"), s))
-    pub = sig.recover_public_key_from_msg_hash(bytes.fromhex(digest[2:]))
+    r_int = int.from_bytes(r, "big")
+    if not (0 < r_int < _SECP256K1_N and s > 0):
+        raise InputError("sign", "r and s must be between 1 and the curve order (r = 0 or s = 0)")
+    try:
+        sig = Signature(vrs=(v - 27, r_int, s))
+        pub = sig.recover_public_key_from_msg_hash(bytes.fromhex(digest[2:]))
+    except Exception:  # eth_keys raises BadSignature or ValueError for a point off the curve
+        raise InputError("sign", "no signer can be recovered from this signature") from None
     return pub.to_checksum_address().lower()
 
 

@@ -67,13 +67,16 @@ __all__ = [
 
 CHALLENGE_PREFIX = GATEWAY_CHALLENGE_PREFIX  # what the marketplace asks us to sign
 
-_ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_BYTES32_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_HEX_RE = re.compile(r"^0x(?:[0-9a-fA-F]{2})*$")
+# \Z, not $ ("$" lets a trailing newline through); [0-9], not \d (which reads "١٢" as 12).
+_ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{40}\Z")
+_BYTES32_RE = re.compile(r"0x[0-9a-fA-F]{64}\Z")
+_HEX_RE = re.compile(r"0x(?:[0-9a-fA-F]{2})*\Z")
 # The API writes Date.toISOString(): always UTC, always milliseconds. Seconds-only is tolerated.
-_ISO_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]00:00)$")
+_ISO_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-]00:00)\Z"
+)
 # What randomstring.generate() produces (32 alphanumerics); tolerant of other token alphabets.
-_CHALLENGE_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+_CHALLENGE_VALUE_RE = re.compile(r"[A-Za-z0-9_-]{8,128}\Z")
 
 
 def _address(value: str) -> str:
@@ -106,7 +109,7 @@ def _chain_id(value: object) -> int:
         raise ValueError("must be a chain id")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit() and len(value) <= 20:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
         return int(value)
     raise ValueError("must be a chain id (integer or string of digits)")
 

@@ -83,13 +83,40 @@ def _network(name: str, chain_id: int | None, hub: str | None) -> Network:
     return get_network(name, chain_id=chain_id, hub=hub)
 
 
+MAX_ORDER_FILE_BYTES = 1 << 20
+"""An order document is a few hundred bytes; a larger file is refused before it is parsed."""
+
+
 def _read_json(file: str) -> Any:
+    """Parse an order document; hostile files end in an InputError naming the file, never a crash.
+
+    The nesting is checked before ``json.loads`` (eth_account lifts the recursion limit, so a
+    deep ``[[[[...`` would overflow the C stack), the bytes must be UTF-8, and integer literals
+    longer than uint256 stay digit strings for the field check to refuse by name.
+    """
+    from bot.safe_json import MAX_JSON_DEPTH, nesting_exceeds
+    from bot.order_io import json_int
+
     try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        if file == "-":
+            raw = sys.stdin.buffer.read(MAX_ORDER_FILE_BYTES + 1)
+        else:
+            with Path(file).open("rb") as handle:
+                raw = handle.read(MAX_ORDER_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_ORDER_FILE_BYTES:
+        raise InputError(file, f"is larger than {MAX_ORDER_FILE_BYTES} bytes; not an order file")
     try:
-        return json.loads(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(file, f"is not UTF-8 text (invalid byte at offset {exc.start})") from None
+    if nesting_exceeds(raw, MAX_JSON_DEPTH):
+        raise InputError(
+            file, f"not valid JSON (brackets unbalanced or nested deeper than {MAX_JSON_DEPTH})"
+        )
+    try:
+        return json.loads(text, parse_int=json_int)
     except json.JSONDecodeError as exc:
         raise InputError(file, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
@@ -191,8 +218,7 @@ def verify_cmd(
     """
 
     def run() -> None:
-        from bot.model import norm_address
-        from bot.order_io import read_order_document
+        from bot.order_io import norm_user_address, read_order_document
         from bot.signing import hash_order, recover_signer
 
         net = _network(network, chain_id, hub)
@@ -205,7 +231,7 @@ def verify_cmd(
                 "orderHash", f"does not match the order on {net.name} (computed {digest})"
             )
         signer = recover_signer(digest, doc.sign)
-        if expect is not None and norm_address(expect, "--expect") != signer:
+        if expect is not None and norm_user_address(expect, "--expect") != signer:
             raise ConfigError(f"sign: signed by {signer}, expected {expect.lower()}")
         typer.echo(f"orderHash {digest}", err=True)
         typer.echo(signer)

@@ -15,8 +15,11 @@ file's directory, so a service started from anywhere finds the same files.
 
 from __future__ import annotations
 
+import ipaddress
+import sys
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -32,9 +35,9 @@ from pydantic import (
     model_validator,
 )
 
-from bot.errors import ConfigError, InputError, RuleViolation
+from bot.errors import ConfigError, InputError, RuleViolation, echo_value, redact_secrets
 from bot.keys import DEFAULT_GAS_ENV, DEFAULT_OWNER_ENV, KeySource, find_secrets
-from bot.model import parse_tag
+from bot.model import NRLC_PER_RLC, parse_tag
 from bot.networks import Network, get_network
 from bot.order_io import parse_price
 from bot.rules import check_terms
@@ -56,6 +59,8 @@ __all__ = [
 
 NetworkName = Literal["arbitrum-mainnet", "arbitrum-sepolia-testnet", "bellecour", "local"]
 _LIVE_KEYS = {"live", "dry_run", "dry-run", "dryrun"}
+MAX_PRICE_NRLC = 87_000_000 * NRLC_PER_RLC
+"""The RLC total supply: no price or stake threshold in a config can exceed it."""
 
 
 def _wrap_input(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -65,14 +70,17 @@ def _wrap_input(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
         try:
             return parse(value)
         except InputError as exc:
-            shown = "" if exc.value is None else f" (got {exc.value!r})"
+            shown = "" if exc.value is None else f" (got {echo_value(exc.value)})"
             raise ValueError(f"{exc.rule}{shown}") from None
 
     return run
 
 
 def _price(value: Any) -> int:
-    return int(parse_price(value, "price"))
+    nrlc = int(parse_price(value, "price"))
+    if nrlc > MAX_PRICE_NRLC:
+        raise InputError("price", "must be at most 87000000 RLC (the RLC total supply)", value)
+    return nrlc
 
 
 def _tag(value: Any) -> int:
@@ -80,12 +88,15 @@ def _tag(value: Any) -> int:
 
 
 Price = Annotated[int, BeforeValidator(_wrap_input(_price))]
-"""A price in integer nRLC, written as ``"0.1 RLC"``, ``"5 nRLC"`` or an int (nRLC)."""
+"""A price in integer nRLC, written as ``"0.1 RLC"``, ``"5 nRLC"`` or an int (nRLC); at most the
+RLC total supply (87,000,000 RLC), so a typo such as a 10^39 ceiling is refused."""
 Tag = Annotated[int, BeforeValidator(_wrap_input(_tag))]
-PositiveInt = Annotated[StrictInt, Field(gt=0)]
-NonNegInt = Annotated[StrictInt, Field(ge=0)]
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
-NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+# Bounds that no sane setting reaches, so a slipped exponent is an error rather than a setting:
+# durations at most a year, counts at most a billion (order volumes are task counts).
+YEAR_SECONDS = 365 * 86_400
+PositiveInt = Annotated[StrictInt, Field(gt=0, le=10**9)]
+NonNegInt = Annotated[StrictInt, Field(ge=0, le=10**9)]
+Seconds = Annotated[StrictInt, Field(gt=0, le=YEAR_SECONDS)]
 
 
 class _Section(BaseModel):
@@ -104,9 +115,53 @@ class EndpointsConfig(_Section):
     def _http(cls, value: Any) -> Any:
         urls = value if isinstance(value, tuple) else (value,)
         for url in urls:
-            if url is not None and not str(url).startswith(("http://", "https://")):
-                raise ValueError(f"must be an http:// or https:// URL (got {url!r})")
+            if url is not None:
+                _check_url(url)
         return value
+
+
+_LOOPBACK_NAMES = {"localhost", "localhost."}
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(url: str) -> None:
+    """An endpoint URL: https, or http to this machine only; no credentials, no control chars.
+
+    A password in the URL would be echoed in errors and sent in the clear by ``http://``; a
+    remote ``http://`` endpoint lets anyone on the path read the login signature and forge the
+    book; CR/LF in a URL is a header-injection attempt, not a typo.
+    """
+    from urllib.parse import urlsplit
+
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        raise ValueError("must not contain spaces or control characters (CR, LF, tab...)")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"must be an http:// or https:// URL (got {echo_value(url)})")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError("must be a valid URL (host and optional numeric port)") from None
+    if "@" in parts.netloc:
+        raise ValueError(
+            "must not hold a user name or password (user:pass@host); use a URL without credentials"
+        )
+    if not host:
+        raise ValueError(f"must name a host (got {echo_value(url)})")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ValueError(
+            f"http:// is only allowed to this machine (localhost, 127.0.0.1, ::1); use https:// "
+            f"for {host} (got {echo_value(url)})"
+        )
 
 
 class KeySpec(_Section):
@@ -155,7 +210,7 @@ class OfferConfig(_Section):
     category: NonNegInt
     tag: Tag = 0
     trust: NonNegInt = 0
-    task_seconds: PositiveInt = 120
+    task_seconds: Seconds = 120
     max_volume: PositiveInt = 50
 
 
@@ -166,32 +221,38 @@ class RailsConfig(_Section):
     ceiling: Price = 1_000_000_000  # 1 RLC
     max_step: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, strict=True)] = 0.2
     deadband: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.02
-    max_order_age_seconds: PositiveInt = 86_400
+    max_order_age_seconds: Seconds = 86_400
     max_volume: PositiveInt = 1000
     max_open_orders: Annotated[StrictInt, Field(gt=0, le=50)] = 50
-    stale_after_seconds: PositiveInt = 600
+    stale_after_seconds: Seconds = 600
     kill_action: Literal["freeze", "withdraw"] = "freeze"
     count_dearer_unpublished: StrictBool = True
 
 
 class ScheduleConfig(_Section):
-    sample_seconds: PositiveInt = 60
-    reprice_seconds: PositiveInt = 60
-    reconcile_seconds: PositiveInt = 300
-    record_seconds: PositiveInt = 300
-    misfire_grace_seconds: PositiveInt = 30
+    sample_seconds: Seconds = 60
+    reprice_seconds: Seconds = 60
+    reconcile_seconds: Seconds = 300
+    record_seconds: Seconds = 300
+    misfire_grace_seconds: Seconds = 30
 
 
 class ServiceConfig(_Section):
     journal_dir: str = "state"
     on_exit: Literal["keep", "unpublish", "cancel"] = "keep"
     unknown_orders: Literal["adopt", "withdraw"] = "adopt"
-    max_fee_gwei: PositiveFloat = 2.0
+    # Fee cap per gas, at most 10,000 gwei (Ethereum mainnet's worst spikes stayed below it).
+    max_fee_gwei: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False, strict=True)] = 2.0
     low_stake_warning: Price = 10 * 10**9
-    low_gas_warning_eth: NonNegFloat = 0.01
+    low_gas_warning_eth: Annotated[
+        float, Field(ge=0, le=1_000, allow_inf_nan=False, strict=True)
+    ] = 0.01
     # Journal history (snapshots, decisions, closed orders and their actions) older than this is
-    # pruned once a day by the service; 0 keeps everything. Open orders are never pruned.
-    journal_keep_days: NonNegFloat = 0.0
+    # pruned once a day by the service; 0 keeps everything, at most 100 years (36,500 days).
+    # Open orders are never pruned.
+    journal_keep_days: Annotated[
+        float, Field(ge=0, le=36_500, allow_inf_nan=False, strict=True)
+    ] = 0.0
 
 
 # Cross-field rules, each small and named; each returns "path: rule" messages.
@@ -285,9 +346,11 @@ class BotConfig(_Section):
     @field_validator("workerpool", "hub")
     @classmethod
     def _address(cls, value: Any) -> Any:
-        from bot.model import norm_address
+        from bot.order_io import norm_user_address
 
-        return None if value is None else _wrap_input(lambda v: norm_address(v, "address"))(value)
+        if value is None:
+            return None
+        return _wrap_input(lambda v: norm_user_address(v, "address"))(value)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> BotConfig:
@@ -371,13 +434,42 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     return data
 
 
+MAX_CONFIG_DEPTH = 16
+"""Tables and arrays nest at most this deep (a real config needs 4 or 5 levels)."""
+
+
+def _check_depth(data: Any) -> None:
+    """Refuse a config nested deeper than MAX_CONFIG_DEPTH; iterative, so it cannot recurse."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            raise ConfigError(f"config: tables and arrays nest deeper than {MAX_CONFIG_DEPTH}")
+        if isinstance(node, Mapping):
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend((value, depth + 1) for value in node)
+
+
+@contextmanager
+def _recursion_limit(limit: int) -> Iterator[None]:
+    """Lower the recursion limit for a pure-Python parser (eth_account lifts it to 100,000)."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(before, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
 def config_from_mapping(data: Mapping[str, Any]) -> BotConfig:
     """Validate an already-parsed config (TOML table); raise ConfigError naming the key path."""
+    _check_depth(data)
     _refuse_forbidden(data)
     try:
         return BotConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc)) from None
+        raise ConfigError(redact_secrets(_format_validation_error(exc))) from None
 
 
 def load_config(path: str | Path, *, check_strategy: bool = True) -> BotConfig:
@@ -392,9 +484,17 @@ def load_config(path: str | Path, *, check_strategy: bool = True) -> BotConfig:
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read config: {exc.strerror}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        with _recursion_limit(1_000):
+            data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{file}: not valid TOML: {redact_secrets(str(exc))}") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{file}: not valid TOML: tables and arrays nest deeper than {MAX_CONFIG_DEPTH}"
+        ) from None
+    except ValueError as exc:  # an integer over 4,300 digits (int() refuses to convert it)
+        raise ConfigError(f"{file}: not valid TOML: {redact_secrets(str(exc))}") from None
+    _check_depth(data)
     _refuse_forbidden(data)  # before any path handling, so nothing else touches a secret
     data = _resolve_paths(data, file.resolve().parent)
     config = config_from_mapping(data)
@@ -439,5 +539,5 @@ def validate_strategy(config: BotConfig) -> Any:
 def _input_message(exc: InputError, prefix: str) -> str:
     """``exc`` as "key.path: rule (got value)", its field placed under ``prefix`` if needed."""
     field = exc.field if exc.field.startswith("strategy.") else f"{prefix}.{exc.field}"
-    shown = "" if exc.value is None else f" (got {exc.value!r})"
-    return f"{field}: {exc.rule}{shown}"
+    shown = "" if exc.value is None else f" (got {echo_value(exc.value)})"
+    return redact_secrets(f"{field}: {exc.rule}{shown}")

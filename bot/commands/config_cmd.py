@@ -43,7 +43,7 @@ def price_lines(label: str, price: int, categories: Mapping[int, tuple[str, int]
 def _as_int_key(key: object) -> int | None:
     if isinstance(key, int) and not isinstance(key, bool):
         return key
-    if isinstance(key, str) and key.strip().isdigit():
+    if isinstance(key, str) and key.strip().isascii() and key.strip().isdigit():
         return int(key)
     return None
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from bot.errors import ConfigError, redact_secrets
+from bot.errors import ConfigError, InputError, redact_secrets
 from bot.model import norm_address
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_PASSWORD_ENV",
     "KeySource",
     "SecretKey",
+    "as_secret",
     "find_secrets",
     "key_from_hex",
     "keystore_problem",
@@ -109,6 +110,21 @@ def key_from_hex(text: str, label: str = "key") -> SecretKey:
     if not _HEX_KEY_RE.match(cleaned):
         raise ConfigError(f"{label}: must be 32 bytes of hex (64 hex digits, optional 0x prefix)")
     return SecretKey(bytes.fromhex(cleaned[-64:]), label)
+
+
+def as_secret(key: SecretKey | str, field: str) -> SecretKey:
+    """``key`` as a SecretKey; a hex string (tests, tools) is wrapped at once, never kept as str.
+
+    Refusals name ``field`` and never echo the value.
+    """
+    if isinstance(key, SecretKey):
+        return key
+    if not isinstance(key, str):
+        raise InputError(field, "must be a 32-byte hex secp256k1 key")
+    try:
+        return key_from_hex(key, field)
+    except ConfigError:
+        raise InputError(field, "must be a 32-byte hex secp256k1 key") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,10 +121,6 @@ class Runtime:
         self.closers.clear()
 
 
-def _hex(secret: Any) -> str:
-    return "0x" + bytes(secret.reveal()).hex()
-
-
 def build_runtime(
     config: BotConfig,
     *,
@@ -148,7 +144,7 @@ def build_runtime(
     from bot.adapters.core_metrics import CoreMetrics
     from bot.adapters.market_api import MarketApiClient
     from bot.adapters.signer import LocalKeySigner
-    from bot.keys import load_key
+    from bot.keys import SecretKey, load_key
     from strategies import create
 
     need_owner = live if need_owner_key is None else need_owner_key
@@ -157,22 +153,22 @@ def build_runtime(
     clock = SystemClock()
     signer: LocalKeySigner | None = None
     try:
-        signer = LocalKeySigner(network, _hex(load_key(config.keys.owner.source())))
+        signer = LocalKeySigner(network, load_key(config.keys.owner.source()))
     except ConfigError:
         if need_owner:
             raise
         log.info("no owner key loaded: dry-run without signing")
     relay = config.keys.cancel_sender == "relay"
-    gas_key: str | None = None
+    gas_key: SecretKey | None = None
     if relay:
         try:
-            gas_key = _hex(load_key(config.keys.gas_source(), label="gas wallet key"))
+            gas_key = load_key(config.keys.gas_source(), label="gas wallet key")
         except ConfigError:
             if need_gas:
                 raise
             log.info("no gas wallet loaded: on-chain cancels are not possible")
     elif signer is not None:
-        gas_key = _hex(load_key(config.keys.owner.source()))
+        gas_key = load_key(config.keys.owner.source())
     chain_settings = ChainSettings(
         relay=relay,
         fees=FeePolicy(max_fee_wei=int(config.service.max_fee_gwei * 10**9)),

@@ -40,6 +40,7 @@ from bot.errors import (
     OwnershipError,
     TransientError,
 )
+from bot.keys import SecretKey
 from bot.model import (
     ZERO_ADDRESS,
     Category,
@@ -159,7 +160,7 @@ class Web3Chain:
         *,
         rpc_urls: Sequence[str] | None = None,
         signer: Signer | None = None,
-        gas_key: str | None = None,
+        gas_key: SecretKey | str | None = None,
         settings: ChainSettings | None = None,
     ) -> None:
         self._network = network
@@ -191,7 +192,7 @@ class Web3Chain:
         *,
         rpc_urls: Sequence[str] | None = None,
         signer: Signer | None = None,
-        gas_key: str | None = None,
+        gas_key: SecretKey | str | None = None,
         settings: ChainSettings | None = None,
     ) -> Web3Chain:
         """Build and verify (chain id and hub domain) against the first RPC that answers."""

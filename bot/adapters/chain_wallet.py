@@ -30,6 +30,7 @@ from web3.exceptions import TransactionNotFound
 
 from bot.adapters.chain_rpc import RpcPool
 from bot.errors import ChainError, ChainRevert, InputError, TransientError
+from bot.keys import SecretKey, as_secret
 
 __all__ = ["FeePolicy", "GasWallet", "NonceManager", "SentTx"]
 
@@ -116,19 +117,15 @@ class GasWallet:
     def __init__(
         self,
         pool: RpcPool,
-        private_key: str,
+        private_key: SecretKey | str,
         policy: FeePolicy | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        try:
-            acct = Account.from_key(private_key)
-        except (ValueError, TypeError) as exc:
-            raise InputError("gas_key", "must be a 32-byte hex secp256k1 key") from exc
-        self._key = private_key
-        self.address = str(acct.address).lower()
-        self._cs = to_checksum_address(acct.address)
+        self._key = as_secret(private_key, "gas_key")  # never a plain str in this object
+        self.address = self._key.address
+        self._cs = to_checksum_address(self.address)
         self._pool = pool
         self.policy = policy or FeePolicy()
         self._sleep = sleep
@@ -209,7 +206,7 @@ class GasWallet:
         while True:
             raw = bytes(
                 Account.sign_transaction(
-                    {**base_tx, "nonce": nonce, **fees.fields()}, self._key
+                    {**base_tx, "nonce": nonce, **fees.fields()}, self._key.reveal()
                 ).raw_transaction
             )
             try:

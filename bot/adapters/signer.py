@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.errors import InputError
+from bot.keys import SecretKey, as_secret
 from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder
 from bot.networks import Network
 from bot.rules import check_publishable
 from bot.signing import (
     CLOSE,
     GATEWAY_CHALLENGE_PREFIX,
-    address_of,
     sign_gateway_challenge,
     sign_operation,
     sign_order,
@@ -26,18 +26,14 @@ __all__ = ["LocalKeySigner"]
 
 
 class LocalKeySigner:
-    """A private key held in memory (from bot.keys); implements bot.ports.Signer."""
+    """A private key held in memory as a :class:`bot.keys.SecretKey`; implements bot.ports.Signer."""
 
     __slots__ = ("_address", "_key", "_network")
 
-    def __init__(self, network: Network, private_key: str) -> None:
-        try:
-            address = address_of(private_key)
-        except (ValueError, TypeError) as exc:
-            raise InputError("private_key", "must be a 32-byte hex secp256k1 key") from exc
+    def __init__(self, network: Network, private_key: SecretKey | str) -> None:
         self._network = network
-        self._key = private_key
-        self._address = address
+        self._key = as_secret(private_key, "private_key")  # never a plain str in this object
+        self._address = self._key.address
 
     def __repr__(self) -> str:
         return f"LocalKeySigner(network={self._network.name!r}, address={self._address!r})"
@@ -58,10 +54,10 @@ class LocalKeySigner:
     def sign_order(self, order: WorkerpoolOrder) -> SignedWorkerpoolOrder:
         """Sign only what the network's publishing rules allow (raises RuleViolation)."""
         check_publishable(self._network, order)
-        return sign_order(self._network, order, self._key)
+        return sign_order(self._network, order, self._key.reveal())
 
     def sign_close(self, order: WorkerpoolOrder) -> str:
-        return sign_operation(self._network, order, CLOSE, self._key)
+        return sign_operation(self._network, order, CLOSE, self._key.reveal())
 
     def sign_gateway_challenge(self, chain_id: int, challenge: str) -> str:
         """Sign only a genuine marketplace login challenge, on our own chain."""
@@ -71,4 +67,4 @@ class LocalKeySigner:
             )
         if not challenge.startswith(GATEWAY_CHALLENGE_PREFIX):
             raise InputError("challenge", f"must start with {GATEWAY_CHALLENGE_PREFIX!r}")
-        return sign_gateway_challenge(chain_id, challenge, self._key)
+        return sign_gateway_challenge(chain_id, challenge, self._key.reveal())

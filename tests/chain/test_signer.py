@@ -101,3 +101,43 @@ def test_signer_refuses_an_order_the_network_rules_forbid() -> None:
     )
     with _pytest.raises(RuleViolation, match="gramine"):
         signer.sign_order(gramine)
+
+
+def _plain_copies(obj: object) -> list[str]:
+    """Attribute names of ``obj`` holding the key as str or bytes, in any spelling."""
+    forms = {KEY, KEY[2:], KEY.upper(), KEY[2:].upper()}
+    raw = bytes.fromhex(KEY[2:])
+    names = [*getattr(obj, "__slots__", ()), *getattr(obj, "__dict__", {})]
+    found = []
+    for name in names:
+        value = getattr(obj, name, None)
+        if (isinstance(value, str) and value in forms) or (
+            isinstance(value, bytes | bytearray) and bytes(value) == raw
+        ):
+            found.append(name)
+    return found
+
+
+def test_signer_and_gas_wallet_hold_the_key_only_as_a_secret_key() -> None:
+    from bot.adapters.chain_rpc import RpcPool
+    from bot.adapters.chain_wallet import GasWallet
+    from bot.keys import SecretKey, key_from_hex
+
+    pool = RpcPool(("http://127.0.0.1:9",), lambda w3, url: None)
+    for key in (KEY, key_from_hex(KEY)):
+        signer = LocalKeySigner(BELLECOUR, key)
+        wallet = GasWallet(pool, key)
+        for holder in (signer, wallet):
+            assert _plain_copies(holder) == [], type(holder).__name__
+            assert isinstance(holder._key, SecretKey)  # type: ignore[attr-defined]
+            for text in (
+                repr(holder),
+                str(holder),
+                f"{holder}",
+                repr(vars(holder) if hasattr(holder, "__dict__") else ""),
+            ):
+                assert KEY[2:] not in text.lower()
+        assert signer.address == wallet.address == ADDRESS
+    with pytest.raises(InputError, match="gas_key") as info:
+        GasWallet(pool, "0x1234")
+    assert "1234" not in str(info.value)

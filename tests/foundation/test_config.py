@@ -167,12 +167,18 @@ def test_refusals_name_the_key_path_and_rule(data: dict[str, Any], message: str)
         ),
         (base(service={"secret": "hunter2"}), "service.secret"),
         (base(offers=[{"category": 0, "tag": v.ANVIL_KEY_1}]), "offers[0].tag"),
+        # the three bypasses of the whole-string, lower-case check:
+        (base(rails={"floor": "0X" + v.ANVIL_KEY_1[2:].upper()}), "rails.floor"),  # 0X, upper
+        (base(rails={"floor": f"key={v.ANVIL_KEY_1};"}), "rails.floor"),  # inside a string
+        (base(rails={v.ANVIL_KEY_1: 1}), "rails.<redacted 64-hex>"),  # as a key name
+        (base(rails={v.ANVIL_KEY_1[2:].upper(): 1}), "rails.<redacted 64-hex>"),
     ],
 )
 def test_key_in_config_is_refused(data: dict[str, Any], path: str) -> None:
     message = error_of(data)
     assert message.startswith(f"{path}: a config must not contain a private key")
-    assert v.ANVIL_KEY_1[2:] not in message and v.ANVIL_KEY_0[2:] not in message
+    for key in (v.ANVIL_KEY_1[2:], v.ANVIL_KEY_0[2:]):
+        assert key not in message.lower()
 
 
 def test_bytes32_tag_is_not_mistaken_for_a_key() -> None:

@@ -293,7 +293,25 @@ def test_unpublish_removes_and_is_idempotent(client: MarketApiClient, market: Fa
 def test_unpublish_of_a_filled_order_is_done(client: MarketApiClient, market: FakeMarket) -> None:
     signed = make_order()
     market.add(signed, status="filled", remaining=0)
-    client.unpublish(signed.order_hash)
+    client.unpublish(signed.order_hash)  # no RejectedError: there is nothing left to unpublish
+    # asked once (PUT), told "not published", and the read-back saw it filled: done, no retry
+    assert market.calls("PUT", "/workerpoolorders") == 1
+    assert market.calls("GET", "/workerpoolorders/:hash") == 1
+    assert market.orders[signed.order_hash]["status"] == "filled"
+
+
+def test_unpublish_refused_for_an_order_still_open_is_not_taken_as_done(
+    client: MarketApiClient, market: FakeMarket
+) -> None:
+    """The counterpart that makes the test above mean something: the same "not published" answer
+    for an order the read-back still shows open must raise, not pass as done."""
+    signed = make_order()
+    market.add(signed)  # open and listed
+    not_published = respond(400, {"ok": False, "error": f"{signed.order_hash} is not published"})
+    market.fail("PUT", "/workerpoolorders", not_published, not_published, not_published)
+    with pytest.raises(RejectedError):
+        client.unpublish(signed.order_hash)
+    assert market.orders[signed.order_hash]["status"] == "open"
 
 
 def test_unpublish_refused_while_the_order_is_still_listed_is_rejected(

@@ -58,13 +58,29 @@ def test_live_without_the_gas_wallet_is_a_config_error(config, monkeypatch):
 
 @pytest.mark.parametrize("command", ["run", "once", "status", "withdraw", "record"])
 def test_missing_config_file_names_it(command, tmp_path):
-    from bot.cli import app
+    """The real console script: exactly one `error:` line naming the file, exit 2, no traceback
+    (exit 1 would make the documented systemd unit restart forever)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
     missing = tmp_path / "nope.toml"
-    result = CliRunner().invoke(app, [command, "--config", str(missing)])
-    assert result.exit_code != 0
-    assert isinstance(result.exception, ConfigError) or "nope.toml" in result.output
-    assert "nope.toml" in str(result.exception) + result.output
+    script = Path(sys.executable).with_name("pricebot")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICEBOT_")}
+    result = subprocess.run(
+        [str(script), command, "--config", str(missing)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == EXIT_CONFIG, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {missing}: cannot read config"), lines[0]
 
 
 def test_live_cannot_come_from_the_config(config):

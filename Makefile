@@ -11,17 +11,43 @@ ANVIL_VERSION := 1.7.1
 SDK_VERSION := 9.0.1
 POCO_DIR := $(CACHE)/poco-$(POCO_VERSION)
 
-.PHONY: setup venv node test lint typecheck imports pytest demo clean bench compiled bench-compiled
+.PHONY: setup venv node test lint typecheck imports pytest demo clean bench compiled bench-compiled \
+	constraints audit
+
+# Every Python package (runtime and dev) pinned to the versions last tested together, so two
+# setups a month apart install the same code. Refresh after changing pyproject.toml's dependencies
+# or to take upgrades: `make constraints` (pip freeze of .venv), run the tests, commit the file.
+CONSTRAINTS := constraints.txt
+PIP_AUDIT_VERSION := 2.10.1
 
 setup: venv node
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[dev]"
 	touch $@
+
+# Re-pin from the current .venv (after `pip install -U ...` or a pyproject.toml change).
+constraints: venv
+	{ echo "# Pinned by 'make constraints' (pip freeze of .venv); used by 'make setup' as pip -c."; \
+	  echo "# Refresh: make constraints, run make test, commit. Do not edit by hand."; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^pip-audit=='; } > $(CONSTRAINTS)
+
+# Known vulnerabilities in the pinned dependencies (pip-audit, PyPI's advisory data). Not part of
+# `make test`: its answer changes without our code changing. Says so, and exits 0, when the data
+# source cannot be reached (an offline machine), so it never fails for the wrong reason.
+# The probe asks PyPI's JSON API (pip-audit's data source) about the first pinned release.
+export AUDIT_PROBE := import sys, urllib.request; name, _, version = next(l for l in open(sys.argv[1]) if "==" in l).strip().partition("=="); urllib.request.urlopen(f"https://pypi.org/pypi/{name}/{version}/json", timeout=10)
+audit: venv
+	@if $(BIN)/python -c "$$AUDIT_PROBE" $(CONSTRAINTS) 2>/dev/null; then \
+		$(BIN)/pip install --quiet "pip-audit==$(PIP_AUDIT_VERSION)" && \
+		$(BIN)/pip-audit --strict --requirement $(CONSTRAINTS) --no-deps --disable-pip; \
+	else \
+		echo "audit NOT RUN: PyPI's advisory data (its per-release JSON API) is unreachable from this machine"; \
+	fi
 
 node: $(NPM_DIR)/.installed $(POCO_DIR)/package/package.json
 

@@ -38,10 +38,19 @@ SweepPoint = dict[str, Any]
 
 
 def parse_value(text: str) -> Any:
-    """A command-line value: JSON if it parses (numbers, true/false, tables), else a string."""
+    """A command-line value: JSON if it parses (numbers, true/false, tables), else a string.
+
+    Nested deeper than MAX_JSON_DEPTH it stays a string (parsing it could overflow the C stack
+    once eth_account has lifted the recursion limit); so does an integer over 4,300 digits.
+    The strategy's parameter check then refuses it by name.
+    """
+    from bot.safe_json import MAX_JSON_DEPTH, nesting_exceeds
+
+    if nesting_exceeds(text.encode("utf-8", "replace"), MAX_JSON_DEPTH):
+        return text
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
+    except ValueError:  # JSONDecodeError, or int() refusing more than 4,300 digits
         return text
 
 

@@ -233,3 +233,19 @@ def test_deep_keystore_is_refused(tmp_path: Path) -> None:
     deep.write_text("[" * 10_000 + "]" * 10_000)
     with pytest.raises(ConfigError, match="not JSON"):
         load(deep)
+
+
+def test_deep_or_huge_sweep_values_stay_strings() -> None:
+    """`backtest --param k=[[[[...`: a command-line value parsed as JSON, same crash, same guard."""
+    code = (
+        "import eth_account\n"  # lifts the recursion limit, as in every command
+        "from bot.backtest.sweep import parse_value\n"
+        "deep = '[' * 60000 + ']' * 60000\n"
+        "assert parse_value(deep) == deep\n"
+        "assert parse_value('9' * 5000) == '9' * 5000\n"
+        "assert parse_value('[1, {\"a\": 2}]') == [1, {'a': 2}]\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])

@@ -80,6 +80,10 @@ def _guard(run: Callable[[], T]) -> T:
 
 
 def _network(name: str, chain_id: int | None, hub: str | None) -> Network:
+    if hub is not None:
+        from bot.order_io import norm_user_address
+
+        hub = norm_user_address(hub, "--hub")
     return get_network(name, chain_id=chain_id, hub=hub)
 
 
@@ -94,8 +98,8 @@ def _read_json(file: str) -> Any:
     deep ``[[[[...`` would overflow the C stack), the bytes must be UTF-8, and integer literals
     longer than uint256 stay digit strings for the field check to refuse by name.
     """
-    from bot.safe_json import MAX_JSON_DEPTH, nesting_exceeds
     from bot.order_io import json_int
+    from bot.safe_json import MAX_JSON_DEPTH, nesting_exceeds
 
     try:
         if file == "-":

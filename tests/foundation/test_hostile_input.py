@@ -148,6 +148,12 @@ def test_bad_eip55_checksum_is_refused_and_nothing_signed(tmp_path: Path) -> Non
     assert_one_error(
         pricebot("order", "verify", "-n", "bellecour", path, "--expect", expect), "--expect:"
     )
+    hub = "0x3eca1B216A7DF1C7689aEb259fFB83ADFB894E7F"  # the Bellecour hub, last letter's case off
+    assert_one_error(
+        pricebot("order", "hash", "-n", "local", "--chain-id", "133", "--hub", hub, path),
+        "--hub:",
+        "EIP-55",
+    )
 
 
 def test_oversized_order_file_is_refused_unparsed(tmp_path: Path) -> None:

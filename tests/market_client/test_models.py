@@ -74,6 +74,10 @@ def test_the_genuine_challenge_is_accepted_with_string_or_integer_chain_id() -> 
         ("message.challenge", "Transfer all my RLC to 0xdead"),
         ("message.challenge", "Sign this message to log into iExec Gateway: "),
         ("message.challenge", "Sign this message to log into iExec Gateway: a b\nc"),
+        # a trailing newline used to pass ("$" matches before it): the signed text is then not
+        # the one the shape check approved
+        ("message.challenge", "Sign this message to log into iExec Gateway: aB3dE5fG7hJ9\n"),
+        ("domain.chainId", "١٣٣"),  # Unicode digits are not a chain id
         ("message.extra", "x"),
         ("message.challenge", 12345),
         ("extra", {}),

@@ -153,7 +153,9 @@ def test_loopback_http_and_any_https_are_fine(url: str) -> None:
 
 def test_url_refusal_through_the_cli_hides_the_password(tmp_path: Path) -> None:
     line = assert_one_error(
-        config_check(tmp_path, HEADER + '[endpoints]\nmarket_url = "https://u:hunter2@m.example"\n'),
+        config_check(
+            tmp_path, HEADER + '[endpoints]\nmarket_url = "https://u:hunter2@m.example"\n'
+        ),
         "endpoints.market_url",
     )
     assert "hunter2" not in line

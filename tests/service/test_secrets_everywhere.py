@@ -6,8 +6,9 @@ in the environment and the owner key in a keystore, on the happy paths, the fail
 key, malformed key, key pasted into the config, dead RPC, bad password) and a crashing one (the
 journal directory is a file), with verbose logging where a command has it. Then every byte
 written (stdout, stderr, journals with their -wal/-shm files, anything else under the test's
-directory, including copies taken while ``run`` was live) is searched for each key: with or
-without 0x, in any case, and as raw bytes. Zero hits.
+directory, including copies taken while ``run`` was live) and what the marketplace and the core
+serve afterwards is searched for each key: with or without 0x, in any case, and as raw bytes.
+Zero hits.
 """
 
 from __future__ import annotations
@@ -183,6 +184,23 @@ def test_no_key_in_any_output_log_or_file(stack: Stack, tmp_path: Path) -> None:
     blocker.write_text("")
     crash = write_config(stack, "crash.toml", {str(stack.journal_dir): str(blocker)})
     assert run("once", "--config", crash, "--live", "-v").returncode != 0
+
+    # -- what the services serve: the marketplace's answers and the core's /metrics ----------------
+    import httpx
+
+    from bot.config import load_config
+
+    chain_id = stack.poco.chain_id
+    core_url = load_config(stack.config_path, check_strategy=False).endpoints.core_url
+    assert core_url is not None
+    for url in (
+        f"{stack.market.url}/workerpoolorders?chainId={chain_id}&workerpool={stack.workerpool}",
+        f"{stack.market.url}/workerpoolorders?chainId={chain_id}",
+        f"{stack.market.url}/deals?chainId={chain_id}",
+        f"{core_url.rstrip('/')}/metrics",
+    ):
+        answer = httpx.get(url, timeout=30)
+        run.outputs.append((f"GET {url}", answer.content))
 
     # -- the grep ----------------------------------------------------------------------------------
     hits = [(what, leaks(out)) for what, out in run.outputs if leaks(out)]

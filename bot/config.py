@@ -16,6 +16,7 @@ file's directory, so a service started from anywhere finds the same files.
 from __future__ import annotations
 
 import ipaddress
+import re
 import sys
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
@@ -472,6 +473,15 @@ def config_from_mapping(data: Mapping[str, Any]) -> BotConfig:
         raise ConfigError(redact_secrets(_format_validation_error(exc))) from None
 
 
+def _huge_number(raw: bytes) -> str | None:
+    """Where an integer too long for Python's int() is, as "line N: ..." (None if not found)."""
+    match = re.search(rb"[0-9_]{4301,}", raw)
+    if match is None:
+        return None
+    line = raw.count(b"\n", 0, match.start()) + 1
+    return f"line {line}: an integer has more than 4300 digits"
+
+
 def load_config(path: str | Path, *, check_strategy: bool = True) -> BotConfig:
     """Read, validate and return the config at ``path``.
 
@@ -493,7 +503,7 @@ def load_config(path: str | Path, *, check_strategy: bool = True) -> BotConfig:
             f"{file}: not valid TOML: tables and arrays nest deeper than {MAX_CONFIG_DEPTH}"
         ) from None
     except ValueError as exc:  # an integer over 4,300 digits (int() refuses to convert it)
-        raise ConfigError(f"{file}: not valid TOML: {redact_secrets(str(exc))}") from None
+        raise ConfigError(f"{file}: not valid TOML: {_huge_number(raw) or exc}") from None
     _check_depth(data)
     _refuse_forbidden(data)  # before any path handling, so nothing else touches a secret
     data = _resolve_paths(data, file.resolve().parent)

@@ -122,7 +122,13 @@ def test_no_key_in_any_output_log_or_file(stack: Stack, tmp_path: Path) -> None:
     assert run("once", "--config", cfg, "-v").returncode == 0  # dry-run
     assert run("once", "--config", cfg, "--live", "-v").returncode == 0
     assert run("status", "--config", cfg).returncode == 0
-    assert run("record", "--config", cfg, "--count", "1").returncode == 0
+    assert run("record", "--config", cfg, "--count", "2").returncode == 0
+    assert run("strategies").returncode == 0
+    from bot.journal import journal_path
+
+    recorded = str(journal_path(stack.journal_dir, live=False))
+    replay = ("backtest", "--replay", recorded, "--config", cfg, "--no-references")
+    assert run(*replay, "--out", str(tmp_path / "replay")).returncode == 0
     assert run_until_published(run, cfg, tmp_path / "while-live", stack) == 0
     assert run("withdraw", "--config", cfg, "--cancel").returncode == 0
     assert run("prune", "--config", cfg, "--keep-days", "1").returncode == 0

@@ -7,7 +7,8 @@
 - **Perfect-discrimination upper bound**: every request we could legally serve (its category,
   tag and trust fit one of our offers, it is not captive to another pool, its max price is > 0) is
   charged its own max price, with clairvoyant admission: the pool serves the best-paying waiting
-  task first, never starts a task that would miss its contribution deadline, and never loses stake.
+  task first, never starts a task that would not be contributed before its contribution deadline
+  (start + run time < match + 7 x workClockTimeRef), and never loses stake.
   Competitors, rails and the stake limit are ignored; capacity, durations and deadlines are not.
   Durations are drawn from the same distributions (their own seeded stream), so on a capacity-
   bound run it is an estimate of the physical limit, not a proof; it is far above any real
@@ -151,6 +152,7 @@ def upper_bound(
     intents = intents if intents is not None else intents_for(scenario, seed)
     refs = {c.id: c.work_clock_time_ref for c in STANDARD_CATEGORIES}
     durations = {cid: scenario.pool.duration(cid, ref) for cid, ref in refs.items()}
+    drifting = {c.category for c in scenario.pool.duration_changes}
 
     def servable(i: RequestIntent) -> bool:
         if i.max_price <= 0 or i.workerpool not in (ZERO_ADDRESS, OUR_POOL):
@@ -180,9 +182,15 @@ def upper_bound(
         nonlocal revenue, tasks
         while waiting and len(running) < capacity():
             neg, _, _, deadline, cat = heapq.heappop(waiting)
-            if now > deadline:
+            if now >= deadline:
                 continue
-            heapq.heappush(running, now + lognormal_duration(durations[cat], rng))
+            d = durations[cat]
+            if cat in drifting:
+                d = scenario.pool.duration_at(cat, refs[cat], (now - scenario.origin) / 3600.0)
+            end = now + lognormal_duration(d, rng)
+            if end >= deadline:  # clairvoyant: it would not be contributed in time, skip it
+                continue
+            heapq.heappush(running, end)
             revenue += -neg * keep
             tasks += 1
             hour = int((now - scenario.origin) // 3600)

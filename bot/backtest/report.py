@@ -34,8 +34,9 @@ __all__ = [
 FILL_MODEL = (
     "simulated market: each request takes the cheapest compatible listed orders (price, then "
     "publication time, then hash); adversarial requests may also take our unpublished but "
-    "uncancelled orders; revenue is the price of completed tasks minus stake forfeited by tasks "
-    "that missed their contribution deadline"
+    "uncancelled orders; our pool's slots go to the earliest contribution deadline first; "
+    "revenue is the price of completed tasks minus stake forfeited by failed tasks (not "
+    "contributed before their contribution deadline, or failed at random)"
 )
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +92,12 @@ def make_summary(
         "tasks_matched": c.tasks_matched,
         "tasks_served": c.tasks_served,
         "tasks_failed": c.tasks_failed,
+        "tasks_failed_deadline": c.tasks_failed_deadline,
+        "tasks_failed_capacity_drop": c.tasks_failed_capacity_drop,
+        "tasks_failed_random": c.tasks_failed_random,
+        "stake_lost_deadline_nrlc": c.stake_lost_deadline,
+        "stake_lost_capacity_drop_nrlc": c.stake_lost_capacity_drop,
+        "stake_lost_random_nrlc": c.stake_lost_random,
         "tasks_matched_unpublished": c.tasks_matched_hidden,
         "demand_tasks": sum(c.demand_tasks.values()),
         "utilization": round(run.utilization, 6),

@@ -109,6 +109,7 @@ def _job(args: tuple[Scenario, str, SweepPoint, int, int]) -> dict[str, Any]:
         "revenue_nrlc": out.net_revenue,
         "tasks_served": c.tasks_served,
         "tasks_failed": c.tasks_failed,
+        "tasks_failed_deadline": c.tasks_failed_deadline,
         "utilization": round(out.utilization, 6),
         "publishes": c.publishes,
         "cancels": c.cancels,

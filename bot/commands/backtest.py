@@ -36,7 +36,9 @@ def _echo_summary(summary: dict[str, Any]) -> None:
     typer.echo(
         f"{summary['scenario']} / {summary['strategy']} (seed {summary['seed']}): "
         f"revenue {rlc(summary['revenue_nrlc'])}, {summary['tasks_served']} tasks served, "
-        f"{summary['tasks_failed']} failed, utilization {summary['utilization']:.1%}"
+        f"{summary['tasks_failed']} failed ({summary['tasks_failed_deadline']} deadline, "
+        f"{summary['tasks_failed_capacity_drop']} capacity drop, "
+        f"{summary['tasks_failed_random']} random), utilization {summary['utilization']:.1%}"
     )
     if "best_fixed_revenue_nrlc" in summary:
         typer.echo(

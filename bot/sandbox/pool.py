@@ -1,7 +1,11 @@
 """A simulated workerpool and the iExec Core Scheduler ``/metrics`` endpoint it feeds.
 
 The sandbox has no real workers: deals matched on chain for our workerpool are turned into tasks
-that wait for a slot, compute for a drawn duration and complete, all off-chain. The PoCo
+that wait for a slot, compute for a drawn duration and complete, all off-chain. Slots go to the
+earliest contribution deadline first, as iexec-core hands them out (core-and-sdk.md A9.3), and a
+task must be contributed (started *and* run) before its deadline, as PoCo's ``contribute``
+requires: one still waiting then fails, and one started in time whose run would end at or after
+it is aborted at the deadline (its slot frees then) and fails. The PoCo
 contribution protocol is not simulated, so the stake PoCo locked at match time stays locked (the
 sandbox funds the owner generously for that reason).
 
@@ -74,8 +78,8 @@ class PoolSpec:
 
     ``durations`` are median seconds per category (lognormal with ``duration_sigma``);
     ``init_delay`` is the RECEIVED -> INITIALIZED time (the scheduler's on-chain initialize);
-    ``deadline_factor`` is how many median durations a task may wait for a slot before it times
-    out (PoCo's 7 x workClockTimeRef, scaled to sandbox time).
+    ``deadline_factor`` is how many median durations after its deal a task must be contributed by
+    (PoCo's contribution deadline, 7 x workClockTimeRef, scaled to sandbox time).
     """
 
     workers: int = 2
@@ -136,7 +140,7 @@ class Task:
 
 
 class SimulatedPool:
-    """Workers x slots serving tasks FIFO by contribution deadline, like iexec-core's supply."""
+    """Workers x slots serving the earliest contribution deadline first, like iexec-core."""
 
     def __init__(self, spec: PoolSpec, *, start: float = 0.0) -> None:
         self._spec = spec
@@ -242,7 +246,7 @@ class SimulatedPool:
             elif t.status == "RUNNING":
                 running += 1
                 assert t.started_at is not None
-                candidates.append((t.started_at + t.duration, t.task_id))
+                candidates.append((min(t.started_at + t.duration, t.deadline), t.task_id))
             elif t.status == "INITIALIZED":
                 waiting.append((t.deadline, t.received_at + self._spec.init_delay, t.task_id))
                 candidates.append((t.deadline, t.task_id))
@@ -258,13 +262,14 @@ class SimulatedPool:
         self._now = max(self._now, at)
         active = list(self._active.values())
         for t in active:
-            if (
-                t.status == "RUNNING"
-                and t.started_at is not None
-                and t.started_at + t.duration <= at
-            ):
-                t.status = "COMPLETED"
-                t.ended_at = t.started_at + t.duration
+            if t.status == "RUNNING" and t.started_at is not None:
+                end = t.started_at + t.duration
+                if end < t.deadline and end <= at:
+                    t.status = "COMPLETED"
+                    t.ended_at = end
+                elif end >= t.deadline and t.deadline <= at:
+                    t.status = "FAILED"  # not contributed in time: the core aborts it
+                    t.ended_at = t.deadline
             elif t.status == "RECEIVED" and t.received_at + self._spec.init_delay <= at:
                 t.status = "INITIALIZED"
             if t.status == "INITIALIZED" and t.deadline <= at:

@@ -8,9 +8,15 @@ docs/backtesting.md for the full model and its assumptions):
   listed orders, earliest first on ties; an adversarial intent may also take orders of ours that
   were unpublished but never closed on chain; an unmatched remainder waits ``patience_s``;
 - competitor pools reprice every ``period_s`` from the visible book;
-- our pool has ``workers x slots_per_worker`` slots; a matched task waits FIFO (per category, the
-  earliest match first across categories) for a slot; one that cannot start before the contribution
-  deadline (match time + 7 x workClockTimeRef) fails and the stake it locked is forfeited;
+- our pool has ``workers x slots_per_worker`` slots, handed out as the iExec Core Scheduler does
+  (shared/reference/core-and-sdk.md A9.3): running tasks keep their slots; a free slot takes a task
+  that lost its worker (status RUNNING) first, then the waiting task with the earliest contribution
+  deadline (match time + 7 x workClockTimeRef), across categories. A task must be *contributed*
+  before that deadline (PoCo ``contribute`` requires ``contributionDeadline > block.timestamp``):
+  one still waiting at the deadline fails; one started whose run time ends at or after it is still
+  started (the core does not know run times) but fails at the deadline, when the core aborts it and
+  its slot frees. A failed task's stake is forfeited; failures are counted by cause (deadline,
+  capacity drop, random ``failure_rate``, see :class:`SimCounters`);
 - each task matched on one of our orders locks floor(price x 30 / 100) of stake, which is released
   with the price when it completes; a match that the free stake cannot cover does not happen;
 - every marketplace call counts against the API budget (a write costs ``requests_per_write``), every
@@ -91,7 +97,7 @@ def generate_intents(
 
 @dataclass(slots=True)
 class SimTask:
-    """One task of a deal on our pool."""
+    """One task of a deal on our pool; ``drops`` counts the capacity drops before its match."""
 
     matched_at: float
     deadline: float
@@ -99,6 +105,11 @@ class SimTask:
     price: int
     lock: int
     max_price: int
+    drops: int = 0
+
+
+# How a task ends (the last item of a running entry): done, or failed by one of three causes.
+_DONE, _DEADLINE, _CAPACITY, _RANDOM = 0, 1, 2, 3
 
 
 @dataclass(slots=True)
@@ -106,10 +117,20 @@ class SimCounters:
     """What the run cost and earned; read by the backtest report."""
 
     revenue: int = 0  # prices of completed tasks
-    stake_lost: int = 0  # stake forfeited by failed tasks
+    stake_lost: int = 0  # stake forfeited by failed tasks: the sum of the three causes below
     tasks_matched: int = 0
     tasks_served: int = 0
-    tasks_failed: int = 0
+    tasks_failed: int = 0  # the sum of the three causes below
+    # Failures by cause. deadline: not contributed before the contribution deadline, with no
+    # capacity drop since the match (the pool sold more than the slots it had could deliver);
+    # capacity: the same miss, but slots were lost after the match (workers left: the sale was
+    # deliverable when made); random: ``failure_rate``, drawn for a task that would have made it.
+    tasks_failed_deadline: int = 0
+    tasks_failed_capacity_drop: int = 0
+    tasks_failed_random: int = 0
+    stake_lost_deadline: int = 0
+    stake_lost_capacity_drop: int = 0
+    stake_lost_random: int = 0
     tasks_matched_hidden: int = 0  # taken by the adversary from unpublished orders
     publishes: int = 0
     unpublishes: int = 0
@@ -198,14 +219,20 @@ class MarketSim:
             cid: scenario.pool.duration(cid, cat.work_clock_time_ref)
             for cid, cat in self.categories.items()
         }
+        self._drifting = {c.category for c in scenario.pool.duration_changes}
         self._capacity_plan = sorted(
             (origin + c.at_h * 3600.0, c.workers) for c in scenario.pool.capacity_changes
         )
         self._workers = scenario.pool.workers
         self._slots = self._workers * scenario.pool.slots_per_worker
-        self._queues: dict[int, deque[SimTask]] = {cid: deque() for cid in self.categories}
+        # Waiting tasks, heaps of (contribution deadline, seq, task): those that lost their worker
+        # (RUNNING for the core, served first) and the others (INITIALIZED).
+        self._requeued: list[tuple[float, int, SimTask]] = []
+        self._waiting: list[tuple[float, int, SimTask]] = []
         self._queued = 0
-        self._running: list[tuple[float, int, SimTask, bool]] = []  # (end, seq, task, fails)
+        self._task_seq = 0
+        self._drops = 0  # capacity drops so far: a task matched before one fails by "capacity"
+        self._running: list[tuple[float, int, SimTask, int]] = []  # (end, seq, task, outcome)
         self._pool_t = origin
         self.stake_free = scenario.pool.stake_nrlc
         self.stake_locked = 0
@@ -372,9 +399,13 @@ class MarketSim:
         self.stake_locked += lock * n
         self.counters.tasks_matched += n
         deadline = now + self.categories[intent.category].contribution_deadline
-        queue = self._queues[intent.category]
+        waiting = self._waiting
         for _ in range(n):
-            queue.append(SimTask(now, deadline, intent.category, price, lock, intent.max_price))
+            task = SimTask(
+                now, deadline, intent.category, price, lock, intent.max_price, self._drops
+            )
+            self._task_seq += 1
+            heapq.heappush(waiting, (deadline, self._task_seq, task))
         self._queued += n
         self._start_tasks(now)
 
@@ -410,45 +441,68 @@ class MarketSim:
     # -- our pool -------------------------------------------------------------------------------
 
     def _start_tasks(self, now: float) -> None:
+        """Fill free slots as the core scheduler does: RUNNING first, then earliest deadline."""
+        pool = self.scenario.pool
         while self._queued and len(self._running) < self.slots:
-            best: deque[SimTask] | None = None
-            for q in self._queues.values():
-                if q and (best is None or q[0].matched_at < best[0].matched_at):
-                    best = q
-            assert best is not None
-            task = best.popleft()
+            heap = self._requeued or self._waiting
+            deadline, _, task = heapq.heappop(heap)
             self._queued -= 1
-            if now > task.deadline:
-                self._fail(task)
+            if deadline <= now:  # the core hands out only tasks with contributionDeadline > now
+                self._fail(task, self._miss_cause(task))
                 continue
-            duration = lognormal_duration(self._durations[task.category], self._rng_pool)
-            fails = self.scenario.pool.failure_rate > 0 and (
-                self._rng_pool.random() < self.scenario.pool.failure_rate
-            )
+            d = self._durations[task.category]
+            if task.category in self._drifting:
+                d = pool.duration_at(
+                    task.category,
+                    self.categories[task.category].work_clock_time_ref,
+                    (now - self.scenario.origin) / 3600.0,
+                )
+            end = now + lognormal_duration(d, self._rng_pool)
+            fails = pool.failure_rate > 0 and self._rng_pool.random() < pool.failure_rate
+            if end >= deadline:  # contributed too late: aborted at the deadline, slot freed then
+                end, outcome = deadline, self._miss_cause(task)  # the miss is certain now
+            else:
+                outcome = _RANDOM if fails else _DONE
             self._seq += 1
-            heapq.heappush(self._running, (now + duration, self._seq, task, fails))
+            heapq.heappush(self._running, (end, self._seq, task, outcome))
 
     def _shed_running(self) -> None:
-        """Workers left: the tasks they ran go back to the head of their queue (the scheduler
-        reassigns them), keeping their deadline; so computing never exceeds registered slots."""
+        """Workers left: the tasks they ran go back to the queue, RUNNING for the core (served
+        before any waiting task), keeping their deadline; so computing never exceeds slots."""
         while len(self._running) > self.slots:
             latest = max(range(len(self._running)), key=lambda i: self._running[i][:2])
             _, _, task, _ = self._running.pop(latest)
             heapq.heapify(self._running)
-            self._queues[task.category].appendleft(task)
+            self._task_seq += 1
+            heapq.heappush(self._requeued, (task.deadline, self._task_seq, task))
             self._queued += 1
 
-    def _fail(self, task: SimTask) -> None:
+    def _miss_cause(self, task: SimTask) -> int:
+        """A deadline miss is the capacity drop's when slots were lost since the task's match."""
+        return _CAPACITY if task.drops < self._drops else _DEADLINE
+
+    def _fail(self, task: SimTask, cause: int) -> None:
+        c = self.counters
         self.stake_locked -= task.lock
-        self.counters.stake_lost += task.lock
-        self.counters.tasks_failed += 1
+        c.stake_lost += task.lock
+        c.tasks_failed += 1
+        if cause == _RANDOM:
+            c.tasks_failed_random += 1
+            c.stake_lost_random += task.lock
+        elif cause == _CAPACITY:
+            c.tasks_failed_capacity_drop += 1
+            c.stake_lost_capacity_drop += task.lock
+        else:
+            c.tasks_failed_deadline += 1
+            c.stake_lost_deadline += task.lock
 
     def _expire_queued(self, now: float) -> None:
         if not self._queued:
-            return  # nothing waits (most calls): skip the scan of every category's queue
-        for q in self._queues.values():
-            while q and q[0].deadline < now:
-                self._fail(q.popleft())
+            return  # nothing waits (most calls)
+        for heap in (self._requeued, self._waiting):
+            while heap and heap[0][0] <= now:
+                task = heapq.heappop(heap)[2]
+                self._fail(task, self._miss_cause(task))
                 self._queued -= 1
 
     def _pool_until(self, t: float) -> None:
@@ -462,15 +516,17 @@ class MarketSim:
             self._account(nxt)
             if next_cap <= next_done:
                 self._workers = self._capacity_plan.pop(0)[1]
-                self._slots = self._workers * self.scenario.pool.slots_per_worker
+                slots = self._workers * self.scenario.pool.slots_per_worker
+                if slots < self._slots:
+                    self._drops += 1
+                self._slots = slots
                 self._shed_running()
             else:
-                _, _, task, fails = heapq.heappop(self._running)
-                self.stake_locked -= task.lock
-                if fails:
-                    self.counters.stake_lost += task.lock
-                    self.counters.tasks_failed += 1
+                _, _, task, outcome = heapq.heappop(self._running)
+                if outcome != _DONE:
+                    self._fail(task, outcome)
                 else:
+                    self.stake_locked -= task.lock
                     self.stake_free += task.lock + task.price
                     self.counters.revenue += task.price
                     self.counters.tasks_served += 1
@@ -520,9 +576,10 @@ class MarketSim:
         """Stop taking requests and let every matched task finish or fail (end of a run)."""
         horizon = self.clock.t + 10 * max(c.work_clock_time_ref for c in self.categories.values())
         self._pool_until(horizon)
-        for q in self._queues.values():
-            while q:
-                self._fail(q.popleft())
+        for heap in (self._requeued, self._waiting):  # empty: every deadline has passed
+            for _, _, task in heap:
+                self._fail(task, self._miss_cause(task))
+            heap.clear()
         self._queued = 0
 
     # -- our orders (called by the ports) -------------------------------------------------------

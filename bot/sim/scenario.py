@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.errors import InputError
 from bot.model import ZERO_ADDRESS, parse_tag
+from bot.networks import STANDARD_CATEGORIES
 from bot.sim.agents import (
     EnteringLeaving,
     FixedCompetitor,
@@ -106,6 +107,42 @@ class CapacityChange(_Strict):
     workers: NonNegInt
 
 
+class DurationChange(_Strict):
+    """From ``at_h`` on, ``category``'s task durations drift to a new lognormal distribution.
+
+    Over ``ramp_h`` hours (0: a step) median, sigma and clip bounds move linearly from the
+    distribution in force at ``at_h`` to this one; ``sigma``, ``min_s`` and ``max_s`` left out
+    keep their values from the distribution in force.
+    """
+
+    at_h: float = Field(ge=0)
+    category: NonNegInt
+    ramp_h: Annotated[float, Field(ge=0)] = 0.0
+    median_s: float = Field(gt=0)
+    sigma: Annotated[float, Field(ge=0)] | None = None
+    min_s: Annotated[float, Field(gt=0)] | None = None
+    max_s: Annotated[float, Field(gt=0)] | None = None
+
+    def applied_to(self, d: Duration) -> Duration:
+        """The distribution this change ends on, starting from ``d``."""
+        return Duration(
+            median_s=self.median_s,
+            sigma=d.sigma if self.sigma is None else self.sigma,
+            min_s=d.min_s if self.min_s is None else self.min_s,
+            max_s=d.max_s if self.max_s is None else self.max_s,
+        )
+
+
+def _between(a: Duration, b: Duration, f: float) -> Duration:
+    """``a`` moved a share ``f`` of the way to ``b`` (linearly; both valid, so is the result)."""
+    return Duration.model_construct(
+        median_s=a.median_s + f * (b.median_s - a.median_s),
+        sigma=a.sigma + f * (b.sigma - a.sigma),
+        min_s=a.min_s + f * (b.min_s - a.min_s),
+        max_s=a.max_s + f * (b.max_s - a.max_s),
+    )
+
+
 class PoolConfig(_Strict):
     """Our pool: workers x slots, durations per category, stake, what we quote."""
 
@@ -115,6 +152,7 @@ class PoolConfig(_Strict):
     failure_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
     durations: dict[str, Duration] = Field(default_factory=dict)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
+    duration_changes: list[DurationChange] = Field(default_factory=list)
     categories: list[NonNegInt] = Field(default_factory=lambda: [0])
     tag: Any = 0
     trust: NonNegInt = 0
@@ -132,6 +170,26 @@ class PoolConfig(_Strict):
     def _tag_ok(cls, v: Any) -> int:
         return _tag(v)
 
+    @model_validator(mode="after")
+    def _drift_in_order(self) -> PoolConfig:
+        ends: dict[int, float] = {}
+        reached: dict[int, Duration] = {}
+        refs = {c.id: c.work_clock_time_ref for c in STANDARD_CATEGORIES}
+        for i, c in enumerate(self.duration_changes):
+            if c.at_h < ends.get(c.category, 0.0):
+                raise ValueError(
+                    f"duration_changes[{i}]: a category's changes must be in time order, each"
+                    " at_h at or after the previous one's at_h + ramp_h"
+                )
+            ends[c.category] = c.at_h + c.ramp_h
+            d = reached.get(c.category) or self.duration(c.category, refs.get(c.category, 3600))
+            min_s = d.min_s if c.min_s is None else c.min_s
+            max_s = d.max_s if c.max_s is None else c.max_s
+            if min_s > max_s:
+                raise ValueError(f"duration_changes[{i}]: min_s must be <= max_s")
+            reached[c.category] = c.applied_to(d)
+        return self
+
     def duration(self, category: int, work_clock_time_ref: int) -> Duration:
         """Configured, else 30 % of the category's time reference (calibration guess)."""
         found = self.durations.get(str(category))
@@ -139,6 +197,20 @@ class PoolConfig(_Strict):
             return found
         median = 0.3 * work_clock_time_ref
         return Duration(median_s=median, sigma=0.5, min_s=median / 10, max_s=work_clock_time_ref)
+
+    def duration_at(self, category: int, work_clock_time_ref: int, at_h: float) -> Duration:
+        """The distribution of a task of ``category`` started ``at_h`` hours into the run."""
+        d = self.duration(category, work_clock_time_ref)
+        for c in self.duration_changes:
+            if c.category != category:
+                continue
+            if at_h < c.at_h:
+                break
+            target = c.applied_to(d)
+            if c.ramp_h > 0 and at_h < c.at_h + c.ramp_h:
+                return _between(d, target, (at_h - c.at_h) / c.ramp_h)
+            d = target
+        return d
 
 
 class Costs(_Strict):
@@ -594,5 +666,7 @@ def scenario_hash(scenario: Scenario) -> str:
         exclude["costs"] = costs
     if scenario.faults == Faults():
         exclude["faults"] = True
+    if not scenario.pool.duration_changes:
+        exclude["pool"] = {"duration_changes"}
     blob = scenario.model_dump_json(exclude=exclude or None).encode()
     return hashlib.sha256(blob).hexdigest()

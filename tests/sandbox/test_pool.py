@@ -61,6 +61,37 @@ def test_tasks_that_never_get_a_slot_time_out_as_failed() -> None:
     assert pool.metrics(5.0)["currentTaskStatusesCount"]["FAILED"] == 1
 
 
+def test_a_task_that_cannot_be_contributed_in_time_fails_at_its_deadline() -> None:
+    # PoCo's contribute needs contributionDeadline > now: started in time is not enough
+    spec = PoolSpec(
+        workers=1, slots_per_worker=1, durations={0: 10.0}, duration_sigma=0.0, deadline_factor=1.5
+    )
+    pool = SimulatedPool(spec)
+    first, second = pool.add_deal("0xd1", category=0, first_index=0, size=2, at=0.0)
+    m = pool.metrics(14.9)  # the second started at 11.0 and would end at 21.0, past 15.0
+    assert m["aliveComputingCpu"] == 1 and m["currentTaskStatusesCount"]["COMPLETED"] == 1
+    m = pool.metrics(15.0)  # aborted at the deadline: failed, slot free
+    assert m["aliveComputingCpu"] == 0 and m["currentTaskStatusesCount"]["FAILED"] == 1
+    tasks = {t.task_id: t for t in pool.tasks()}
+    assert (tasks[second].status, tasks[second].started_at, tasks[second].ended_at) == (
+        "FAILED",
+        11.0,
+        15.0,
+    )
+    assert tasks[first].status == "COMPLETED"
+
+
+def test_a_free_slot_takes_the_earliest_deadline_across_categories() -> None:
+    spec = PoolSpec(workers=1, slots_per_worker=1, durations={0: 10.0, 1: 40.0}, duration_sigma=0.0)
+    pool = SimulatedPool(spec)
+    pool.add_deal("0xd0", category=1, first_index=0, size=1, at=0.0)  # runs 1.0 -> 41.0
+    (late_deadline,) = pool.add_deal("0xd1", category=1, first_index=0, size=1, at=2.0)
+    (early_deadline,) = pool.add_deal("0xd2", category=0, first_index=0, size=1, at=3.0)
+    pool.advance(100.0)
+    started = {t.task_id: t.started_at for t in pool.tasks()}
+    assert started[early_deadline] == 41.0 and started[late_deadline] == 51.0
+
+
 def test_workers_leaving_stop_new_assignments() -> None:
     pool = SimulatedPool(SPEC)
     pool.set_alive_workers(0, now=0.0)

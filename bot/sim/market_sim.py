@@ -234,6 +234,7 @@ class MarketSim:
         self._drops = 0  # capacity drops so far: a task matched before one fails by "capacity"
         self._running: list[tuple[float, int, SimTask, int]] = []  # (end, seq, task, outcome)
         self._pool_t = origin
+        self._accounted_until = math.inf  # set by drain(): utilization counts the run only
         self.stake_free = scenario.pool.stake_nrlc
         self.stake_locked = 0
         self.market = SimMarket(self)
@@ -538,6 +539,7 @@ class MarketSim:
         self._expire_queued(t)
 
     def _account(self, t: float) -> None:
+        t = min(t, self._accounted_until)
         dt = t - self._pool_t
         if dt > 0:
             self.counters.busy_slot_seconds += dt * min(len(self._running), self.slots)
@@ -575,6 +577,8 @@ class MarketSim:
     def drain(self) -> None:
         """Stop taking requests and let every matched task finish or fail (end of a run)."""
         horizon = self.clock.t + 10 * max(c.work_clock_time_ref for c in self.categories.values())
+        self._pool_until(self.clock.t)
+        self._accounted_until = self.clock.t  # slot time after the run is not the run's
         self._pool_until(horizon)
         for heap in (self._requeued, self._waiting):  # empty: every deadline has passed
             for _, _, task in heap:

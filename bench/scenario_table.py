@@ -34,8 +34,14 @@ def _strategy_run(args: tuple[str, float, str, int]) -> dict[str, Any]:
         "scenario": s.scenario.name,
         "strategy": name,
         "revenue": out.net_revenue,
+        "sold": out.counters.tasks_matched,
         "served": out.counters.tasks_served,
         "failed": out.counters.tasks_failed,
+        "failed_deadline": out.counters.tasks_failed_deadline,
+        "failed_capacity_drop": out.counters.tasks_failed_capacity_drop,
+        "failed_random": out.counters.tasks_failed_random,
+        "gross": out.counters.revenue,
+        "stake_lost_deadline": out.counters.stake_lost_deadline,
         "cancels": out.counters.cancels,
         "errors": out.strategy_errors,
         "cpu_s": round(out.cpu_s, 1),
@@ -52,6 +58,10 @@ def _refs(args: tuple[str, float, int]) -> dict[str, Any]:
         "best_fixed": r.best_fixed_revenue,
         "upper_bound": r.upper_bound_revenue,
     }
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}" if whole > 0 else "-"
 
 
 def main() -> None:
@@ -76,8 +86,12 @@ def main() -> None:
     lines = [
         f"Seed {args.seed}, {args.days:g} simulated days, default parameters.",
         "",
-        "| scenario | strategy | revenue (RLC) | / best fixed | / upper bound | served | failed | cancels |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "Failed: deadline / capacity drop / random (`failure_rate`); deadline % = deadline"
+        " failures / tasks sold, and their forfeited stake / gross revenue.",
+        "",
+        "| scenario | strategy | revenue (RLC) | / best fixed | / upper bound | served | failed"
+        " d / c / r | deadline % sold | deadline stake % revenue | cancels |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         ref = by_ref[r["scenario"]]
@@ -85,8 +99,10 @@ def main() -> None:
         lines.append(
             f"| {r['scenario']} | {r['strategy']} | {r['revenue'] / 1e9:.3f} | "
             f"{r['revenue'] / bf if bf > 0 else float('nan'):.2f} | "
-            f"{r['revenue'] / ub if ub > 0 else float('nan'):.3f} | {r['served']} | {r['failed']} | "
-            f"{r['cancels']} |"
+            f"{r['revenue'] / ub if ub > 0 else float('nan'):.3f} | {r['served']} | "
+            f"{r['failed_deadline']} / {r['failed_capacity_drop']} / {r['failed_random']} | "
+            f"{_pct(r['failed_deadline'], r['sold'])} | "
+            f"{_pct(r['stake_lost_deadline'], r['gross'])} | {r['cancels']} |"
         )
     lines += [
         "",

@@ -40,6 +40,12 @@ def test_same_seed_gives_byte_identical_summary(tmp_path: Path) -> None:
         "revenue_nrlc",
         "tasks_served",
         "tasks_failed",
+        "tasks_failed_deadline",
+        "tasks_failed_capacity_drop",
+        "tasks_failed_random",
+        "stake_lost_deadline_nrlc",
+        "stake_lost_capacity_drop_nrlc",
+        "stake_lost_random_nrlc",
         "utilization",
         "publishes",
         "unpublishes",
@@ -52,6 +58,9 @@ def test_same_seed_gives_byte_identical_summary(tmp_path: Path) -> None:
     ):
         assert key in summary
     assert set(summary["manifest"]) == {"scenario_sha256", "config_sha256", "code_version"}
+    causes = ("deadline", "capacity_drop", "random")
+    assert summary["tasks_failed"] == sum(summary[f"tasks_failed_{c}"] for c in causes)
+    assert summary["stake_lost_nrlc"] == sum(summary[f"stake_lost_{c}_nrlc"] for c in causes)
     assert summary["seed"] == 7 and summary["tasks_served"] > 0
     ts = (tmp_path / "a" / "timeseries.csv").read_text().splitlines()
     assert ts[0].startswith("t,price_c0,best_competitor_c0,utilization")

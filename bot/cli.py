@@ -15,6 +15,7 @@ from bot.commands import (
     chain,
     config_cmd,
     market,
+    ops_cmd,
     order,
     sandbox,
     service,
@@ -43,6 +44,7 @@ app.add_typer(
 app.add_typer(market.app, name="market", help="The local marketplace server.")
 app.add_typer(sandbox.app, name="sandbox", help="The embedded local iExec sandbox.")
 service.register(app)
+ops_cmd.register(app)
 backtest.register(app)
 sandbox.register(app)
 strategies_cmd.register(app)

@@ -44,11 +44,14 @@ from bot.order_io import parse_price
 from bot.rules import check_terms
 
 __all__ = [
+    "AlertSinkConfig",
+    "AlertsConfig",
     "BotConfig",
     "EndpointsConfig",
     "KeySpec",
     "KeysConfig",
     "OfferConfig",
+    "OpsConfig",
     "RailsConfig",
     "ScheduleConfig",
     "ServiceConfig",
@@ -256,6 +259,71 @@ class ServiceConfig(_Section):
     ] = 0.0
 
 
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+"""The name of an environment variable (the value, a secret, never sits in the config)."""
+
+
+class OpsConfig(_Section):
+    """The ops server inside ``pricebot run``: /healthz, /metrics, the JSON API, control routes.
+
+    Loopback by default: the API shows prices, orders and stake, and control routes pause the
+    bot. Listening elsewhere needs ``allow_remote = true`` *and* a token, and then every route
+    but /healthz asks for it. The token itself lives in the environment (``token_env``).
+    """
+
+    enabled: StrictBool = True
+    listen: str = "127.0.0.1"
+    port: Annotated[StrictInt, Field(ge=0, le=65_535)] = 9478  # 0: any free port
+    metrics: StrictBool = True
+    token_env: EnvName | None = "PRICEBOT_OPS_TOKEN"
+    allow_remote: StrictBool = False
+
+    @field_validator("listen")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if value.lower() in _LOOPBACK_NAMES:
+            return value
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(
+                f"must be an IP address or localhost (got {echo_value(value)})"
+            ) from None
+        return value
+
+    @property
+    def loopback(self) -> bool:
+        return _is_loopback(self.listen)
+
+
+AlertEventName = Literal[
+    "startup",
+    "shutdown",
+    "source_down",
+    "publish_failed",
+    "cancel_failed",
+    "kill_switch",
+    "stake_low",
+    "paused",
+    "test",
+]
+
+
+class AlertSinkConfig(_Section):
+    """One webhook: its payload shape and the environment variable holding its URL (a secret)."""
+
+    kind: Literal["json", "slack", "discord"]
+    url_env: EnvName
+
+
+class AlertsConfig(_Section):
+    """Where alerts go and which events are sent (``on``), logged only (``silent``) or dropped."""
+
+    sinks: tuple[AlertSinkConfig, ...] = ()
+    events: dict[AlertEventName, Literal["on", "silent", "off"]] = Field(default_factory=dict)
+    timeout_seconds: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False, strict=True)] = 5.0
+
+
 # Cross-field rules, each small and named; each returns "path: rule" messages.
 
 
@@ -319,6 +387,20 @@ def _check_keys(cfg: BotConfig) -> list[str]:
     return []
 
 
+def _check_ops(cfg: BotConfig) -> list[str]:
+    ops = cfg.ops
+    if ops.loopback:
+        return []
+    if not ops.allow_remote:
+        return [
+            f"ops.listen: {ops.listen} is not loopback; set ops.allow_remote = true to listen "
+            "beyond this machine (prefer an SSH tunnel)"
+        ]
+    if ops.token_env is None:
+        return ["ops.token_env: is required when ops.listen is not loopback"]
+    return []
+
+
 _CROSS_CHECKS: tuple[Callable[[BotConfig], list[str]], ...] = (
     _check_network_fields,
     _check_workerpool,
@@ -326,6 +408,7 @@ _CROSS_CHECKS: tuple[Callable[[BotConfig], list[str]], ...] = (
     _check_offers,
     _check_schedule,
     _check_keys,
+    _check_ops,
 )
 
 
@@ -343,6 +426,8 @@ class BotConfig(_Section):
     rails: RailsConfig = RailsConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     service: ServiceConfig = ServiceConfig()
+    ops: OpsConfig = OpsConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @field_validator("workerpool", "hub")
     @classmethod

@@ -276,8 +276,10 @@ class PricebotService:
         *,
         seed: int | None = None,
         scheduler: BackgroundScheduler | None = None,
+        ops: Any = None,
     ) -> None:
         self.runtime = runtime
+        self.ops = ops  # a bot.ops.OpsRuntime: the view it publishes, alerts, the pause flag
         cfg = runtime.config
         self.schedule = cfg.schedule
         self.on_exit: OnExit = cfg.service.on_exit
@@ -301,11 +303,41 @@ class PricebotService:
     # -- jobs ---------------------------------------------------------------------------------
 
     def reprice(self) -> TickResult:
-        with self._lock:
-            result = self.cycle.tick()
-            self._latest = result.snapshot
-            self.ticks += 1
+        started = time.monotonic()
+        try:
+            with self._lock:
+                result = self.cycle.tick()
+                self._latest = result.snapshot
+                self.ticks += 1
+                errors = dict(self.cycle.state.sampler.errors)
+        except Exception as exc:
+            if self.ops is not None:
+                self.ops.hub.tick_failed(duration=time.monotonic() - started, error=str(exc))
+            raise
+        if self.ops is not None:  # outside the lock: the view is published, never waited on
+            self.ops.hub.tick_done(
+                duration=time.monotonic() - started,
+                snapshot=result.snapshot,
+                result=result,
+                source_errors=errors,
+            )
         return result
+
+    def reprice_or_sample(self) -> None:
+        """The scheduled job: a tick, or while paused (``pricebot pause``) a sample only."""
+        if self.ops is None or not self.ops.hub.paused:
+            self.reprice()
+            return
+        started = time.monotonic()
+        with self._lock:
+            snap = sample_snapshot(
+                self.runtime.ports, self.runtime.settings, self.cycle.state.sampler
+            )
+            self._latest = snap
+            errors = dict(self.cycle.state.sampler.errors)
+        self.ops.hub.tick_done(
+            duration=time.monotonic() - started, snapshot=snap, result=None, source_errors=errors
+        )
 
     def sample(self) -> None:
         with self._lock:
@@ -343,6 +375,8 @@ class PricebotService:
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
+            if self.ops is not None:
+                self.ops.hub.missed_run()
             log.warning(
                 "job %s missed its run at %s (coalesced)", event.job_id, event.scheduled_run_time
             )
@@ -378,7 +412,7 @@ class PricebotService:
         self.reconcile()
         s = self.schedule
         self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
-        self._add(self.reprice, "reprice", s.reprice_seconds, 0.0)
+        self._add(self.reprice_or_sample, "reprice", s.reprice_seconds, 0.0)
         if s.sample_seconds < s.reprice_seconds:
             self._add(self.sample, "sample", s.sample_seconds, s.sample_seconds)
         self._add(self.reconcile, "reconcile", s.reconcile_seconds, s.reconcile_seconds)
@@ -386,6 +420,8 @@ class PricebotService:
         if self.runtime.config.service.journal_keep_days > 0:
             self._add(self.prune, "prune", 86_400, 60.0)
         self.scheduler.start()
+        if self.ops is not None:
+            self.ops.hub.startup()
         mode = "LIVE" if self.runtime.settings.live else "dry-run"
         log.info(
             "pricebot started (%s) for workerpool %s: reprice every %ss, reconcile every %ss",
@@ -405,6 +441,8 @@ class PricebotService:
         if self._stopping:
             return None
         self._stopping = True
+        if self.ops is not None:
+            self.ops.hub.shutdown(self.stop_reason or "stop requested")
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         report = None
@@ -447,6 +485,8 @@ class PricebotService:
 
             for sig in (signal.SIGTERM, signal.SIGINT):
                 previous[sig] = signal.signal(sig, on_signal)
+        if self.ops is not None:
+            self.ops.start()  # before reconcile: /healthz says "starting" meanwhile
         try:
             try:
                 self.start()
@@ -457,6 +497,8 @@ class PricebotService:
                 pass
         finally:
             self.stop()
+            if self.ops is not None:
+                self.ops.stop()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         if self.fatal is not None:

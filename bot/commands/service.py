@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -99,6 +100,33 @@ def _load(config: Path) -> Any:
     return load_config(config)
 
 
+def _offline_status_json(cfg: Any, settings: Any, snap: Any, state: Any) -> str:
+    """``status --json`` when the service is not running: the same shape, from a fresh sample."""
+    import json
+    from dataclasses import replace
+
+    from bot.ops import OpsView, package_version
+    from bot.ops._api import status_json
+
+    view = OpsView(
+        started_at=float(snap.at),
+        workerpool=cfg.workerpool,
+        network=cfg.network,
+        strategy=cfg.strategy.name,
+        live=settings.live,
+        reprice_seconds=cfg.schedule.reprice_seconds,
+        stale_limit_seconds=cfg.rails.stale_after_seconds,
+        low_stake_nrlc=cfg.service.low_stake_warning,
+        version=package_version(),
+        offers=tuple(settings.offers),
+    )
+    view = replace(view, snapshot=snap, source_errors=dict(state.sampler.errors))
+    body = status_json(view, time.time())
+    body["state"] = "not running"
+    body.pop("health", None)
+    return json.dumps(body, indent=2, sort_keys=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add the service commands at the top level of ``pricebot``."""
 
@@ -111,13 +139,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the bot until SIGTERM/SIGINT: sample, reprice, reconcile and record on schedule."""
         from bot.errors import OwnershipError
+        from bot.ops import build_ops
         from bot.service import PricebotService, build_runtime
 
         _setup_logging(verbose)
         cfg = _load(config)
         runtime = build_runtime(cfg, live=live)
         try:
-            service = PricebotService(runtime, seed=seed)
+            ops = build_ops(
+                cfg, runtime.settings, journal_path=runtime.journal.path, clock=time.time
+            )
+            service = PricebotService(runtime, seed=seed, ops=ops)
             service.run_forever()
         except OwnershipError as exc:
             # Not a crash to restart from: the pool changed hands or the key is wrong.
@@ -155,20 +187,36 @@ def register(app: typer.Typer) -> None:
             runtime.close()
 
     @app.command("status")
-    def status(config: ConfigOpt) -> None:
+    def status(
+        config: ConfigOpt,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="The running service's /api/v1/status as JSON.")
+        ] = False,
+    ) -> None:
         """Our orders, the competing book, utilization, stake, gas-wallet balance, last cycle."""
         from bot.cycle import CycleState
         from bot.journal import journal_path
+        from bot.ops import when
         from bot.samplers import sample_snapshot
         from bot.service import build_runtime
 
         _setup_logging(False)
         logging.getLogger().setLevel(logging.WARNING)
         cfg = _load(config)
+        if as_json:
+            from bot.commands.ops_cmd import status_json_text
+
+            text = status_json_text(cfg)
+            if text is not None:
+                typer.echo(text)
+                return
         runtime = build_runtime(cfg, live=True, need_owner_key=False, need_gas_key=False)
         try:
             state = CycleState.restore(runtime.journal)
             snap = sample_snapshot(runtime.ports, runtime.settings, state.sampler)
+            if as_json:
+                typer.echo(_offline_status_json(cfg, runtime.settings, snap, state))
+                return
             rows = [
                 [
                     o.order_hash[:18] + "…",
@@ -229,7 +277,7 @@ def register(app: typer.Typer) -> None:
                     at, payload = last
                     steps = payload.get("steps", [])
                     summary = ", ".join(f"{s['kind']} {s['outcome']}" for s in steps) or "nothing"
-                    lines.append(f"last cycle ({label}) at {at:.0f}: {summary}")
+                    lines.append(f"last cycle ({label}) at {when(at, time.time())}: {summary}")
                 if not live:
                     j.close()
             for line in lines:

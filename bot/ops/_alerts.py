@@ -278,8 +278,9 @@ class AlertDispatcher:
         mode = self.policy.get(event.name, "on")
         if mode == "off":
             return
+        quiet = event.status == "resolved" or event.severity == "info"
         log.log(
-            logging.INFO if event.status == "resolved" else logging.WARNING,
+            logging.INFO if quiet else logging.WARNING,
             "alert %s %s: %s",
             event.name,
             event.status,

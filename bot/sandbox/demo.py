@@ -324,6 +324,8 @@ def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: 
                 child.unlink()
         else:
             path.unlink(missing_ok=True)
+    from bot.ops import ENDPOINT_FILE
+
     result = DemoResult()
     echo(f"starting the sandbox in {state_dir} ...")
     t0 = time.monotonic()
@@ -339,7 +341,15 @@ def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: 
                 info, "run", "--config", info.config, "--live", log_file=state_dir / "bot.log"
             ) as bot:
                 try:
-                    _watch(watcher, bot, duration, result, echo, progress)
+                    _watch(
+                        watcher,
+                        bot,
+                        duration,
+                        result,
+                        echo,
+                        progress,
+                        ops_file=state_dir / "journal" / ENDPOINT_FILE,
+                    )
                 except ConfigError as exc:
                     raise ConfigError(f"{exc}; end of bot.log:\n{_tail(state_dir)}") from None
                 result.bot_exit = stop_process(bot)
@@ -380,6 +390,7 @@ def _watch(
     result: DemoResult,
     echo: Any,
     progress: bool,
+    ops_file: Path | None = None,
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -401,6 +412,11 @@ def _watch(
         while (elapsed := time.monotonic() - start) < duration:
             if bot.poll() is not None:
                 raise ConfigError(f"the bot stopped early with exit code {bot.returncode}")
+            if ops_file is not None and ops_file.exists():
+                with contextlib.suppress(OSError, ValueError, KeyError):
+                    url = json.loads(ops_file.read_text())["url"]
+                    echo(f"bot ops server: {url}/healthz  {url}/metrics  {url}/api/v1/status")
+                    ops_file = None  # shown once
             try:
                 s = watcher.sample(elapsed)
             except (httpx.HTTPError, OSError, ValueError):

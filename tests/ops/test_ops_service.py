@@ -171,3 +171,40 @@ def test_control_routes_need_a_configured_token(tmp_path, receiver):
     finally:
         ops.stop()
         svc.runtime.close()
+
+
+def test_config_answer_holds_no_token_url_path_or_key_source(tmp_path, receiver):
+    world = FakeWorld()
+    svc, ops = make_service(tmp_path, world, receiver.url)
+    url = ops.start()
+    assert url is not None
+    try:
+        body = httpx.get(url + "/api/v1/config").text
+        version = httpx.get(url + "/api/v1/version").json()
+    finally:
+        ops.stop()
+        svc.runtime.close()
+    assert TOKEN not in body
+    assert receiver.url not in body and "/hook" not in body
+    assert "TEST_HOOK_URL" not in body and "PRICEBOT_OPS_TOKEN" not in body
+    assert str(tmp_path) not in body
+    assert version["api_version"] == "1"
+
+
+def test_beyond_loopback_every_route_but_healthz_needs_the_token(tmp_path, receiver):
+    from starlette.testclient import TestClient
+
+    from bot.ops import build_app
+
+    world = FakeWorld()
+    svc, ops = make_service(tmp_path, world, receiver.url, listen="0.0.0.0", allow_remote=True)
+    try:
+        app = build_app(ops.hub, None, svc.runtime.config, token=TOKEN, clock=world.clock.now)
+        client = TestClient(app)
+        assert client.get("/healthz").status_code == 200  # starting
+        for path in ("/metrics", "/api/v1/status", "/api/v1/ping", "/api/v1/config"):
+            assert client.get(path).status_code == 401, path
+            ok = client.get(path, headers={"authorization": f"Bearer {TOKEN}"})
+            assert ok.status_code == 200, path
+    finally:
+        svc.runtime.close()

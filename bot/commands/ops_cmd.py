@@ -53,7 +53,8 @@ def _pause_or_resume(config: Path, action: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``health``, ``pause`` and ``resume`` at the top level of ``pricebot``."""
+    """Add ``health``, ``pause``, ``resume`` and ``alert test`` to ``pricebot``."""
+    app.add_typer(alert_app, name="alert")
 
     @app.command("health")
     def health_cmd(config: ConfigOpt) -> None:
@@ -97,3 +98,41 @@ def status_json_text(cfg: Any) -> str | None:
     if code != 200:
         return None
     return json.dumps(body, indent=2, sort_keys=True)
+
+
+alert_app = typer.Typer(help="Alerts: send a test event to every configured sink.")
+
+
+@alert_app.command("test")
+def alert_test(config: ConfigOpt) -> None:
+    """Send one ``test`` event to every sink in ``[alerts]`` and report each sink's outcome."""
+    from bot.ops import AlertDispatcher, AlertEvent, sinks_from_config
+
+    cfg = _load(config)
+    sinks = sinks_from_config(cfg.alerts)
+    if not sinks:
+        typer.echo("no sinks configured ([alerts] sinks = [...])", err=True)
+        raise typer.Exit(2)
+    dispatcher = AlertDispatcher(
+        sinks, workerpool=cfg.workerpool, timeout=cfg.alerts.timeout_seconds
+    )
+    dispatcher.start()
+    dispatcher.put(
+        AlertEvent(
+            "test",
+            "firing",
+            "info",
+            "test alert from pricebot alert test",
+            time.time(),
+            resolvable=False,
+        )
+    )
+    dispatcher.close(timeout=3 * cfg.alerts.timeout_seconds + 70)
+    sent = dispatcher.sent()
+    failed = 0
+    for sink in sinks:
+        ok = sent.get((sink.label, "ok"), 0) > 0
+        failed += not ok
+        typer.echo(f"{sink.label}: {'sent' if ok else 'FAILED (see the log line above)'}")
+    if failed:
+        raise typer.Exit(1)

@@ -105,8 +105,7 @@ def _offline_status_json(cfg: Any, settings: Any, snap: Any, state: Any) -> str:
     import json
     from dataclasses import replace
 
-    from bot.ops import OpsView, package_version
-    from bot.ops._api import status_json
+    from bot.ops import OpsView, package_version, status_json
 
     view = OpsView(
         started_at=float(snap.at),

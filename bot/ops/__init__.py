@@ -5,7 +5,15 @@ connection); the only thing it changes is the pause flag. It never imports the e
 adapters' write paths (an import-linter contract says so).
 """
 
-from bot.ops._alerts import AlertDispatcher, AlertEvent, Sink, events_between, render
+from bot.ops._alerts import (
+    AlertDispatcher,
+    AlertEvent,
+    Sink,
+    events_between,
+    render,
+    sinks_from_config,
+)
+from bot.ops._api import status_json
 from bot.ops._client import OpsClient, base_url
 from bot.ops._health import Health, health
 from bot.ops._hub import OpsHub
@@ -39,5 +47,7 @@ __all__ = [
     "offer_figures",
     "package_version",
     "render",
+    "sinks_from_config",
+    "status_json",
     "when",
 ]

@@ -101,3 +101,27 @@ def test_pause_while_stopped_sets_the_flag_the_service_reads_at_start(tmp_path: 
         svc.runtime.close()
     finally:
         receiver.close()
+
+
+def test_alert_test_reaches_a_loopback_receiver(tmp_path: Path) -> None:
+    receiver = Receiver()
+    try:
+        config = write_config(tmp_path)
+        config.write_text(
+            config.read_text() + '[alerts]\nsinks = [{ kind = "discord", url_env = "HOOK" }]\n'
+        )
+        env_hook = {"HOOK": receiver.url}
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "alert", "test", "-c", str(config)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env_hook},
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "discord#0: sent"
+        (body,) = receiver.wait_for(1)
+        assert body["content"].startswith("[pricebot INFO] test:")
+        assert receiver.url not in done.stdout + done.stderr
+    finally:
+        receiver.close()

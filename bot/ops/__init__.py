@@ -17,6 +17,7 @@ from bot.ops._api import status_json
 from bot.ops._client import OpsClient, base_url
 from bot.ops._health import Health, health
 from bot.ops._hub import OpsHub
+from bot.ops._notify import SystemdNotifier
 from bot.ops._pause import PauseFlag
 from bot.ops._reader import JournalReader
 from bot.ops._server import ENDPOINT_FILE, OpsServer, build_app
@@ -38,6 +39,7 @@ __all__ = [
     "OpsView",
     "PauseFlag",
     "Sink",
+    "SystemdNotifier",
     "age_text",
     "base_url",
     "build_app",

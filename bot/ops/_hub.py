@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.ops._alerts import AlertDispatcher, AlertEvent, events_between
+from bot.ops._notify import SystemdNotifier
 from bot.ops._pause import PauseFlag
 from bot.ops._view import OpsView, after_tick, after_tick_error
 
@@ -33,11 +34,13 @@ class OpsHub:
         *,
         alerts: AlertDispatcher | None = None,
         clock: Callable[[], float],
+        notifier: SystemdNotifier | None = None,
     ) -> None:
         self._write = threading.Lock()  # writers only; readers take self.view as it is
         self.pause_flag = pause
         self.alerts = alerts
         self.clock = clock
+        self.notifier = notifier
         self.view = replace(view, paused=pause.is_set())
 
     @property
@@ -76,6 +79,8 @@ class OpsHub:
                 source_errors=source_errors,
             )
         )
+        if self.notifier is not None:
+            self.notifier.watchdog()  # only after a cycle that ran (systemd WatchdogSec)
 
     def tick_failed(self, *, duration: float, error: str) -> None:
         at = self.clock()
@@ -103,6 +108,8 @@ class OpsHub:
         return True
 
     def startup(self) -> None:
+        if self.notifier is not None:
+            self.notifier.ready()
         v = self.view
         mode = "LIVE" if v.live else "dry-run"
         state = " (paused)" if v.paused else ""
@@ -120,6 +127,8 @@ class OpsHub:
         )
 
     def shutdown(self, reason: str) -> None:
+        if self.notifier is not None:
+            self.notifier.stopping()
         self._swap(lambda v: replace(v, stopping=True))
         self._emit(
             [

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.ops._alerts import AlertDispatcher, sinks_from_config
 from bot.ops._hub import OpsHub
+from bot.ops._notify import SystemdNotifier
 from bot.ops._pause import PauseFlag
 from bot.ops._server import OpsServer
 from bot.ops._view import OpsView
@@ -79,7 +80,9 @@ def build_ops(
         policy=dict(config.alerts.events),
         timeout=config.alerts.timeout_seconds,
     )
-    hub = OpsHub(view, PauseFlag(journal_dir), alerts=alerts, clock=clock)
+    hub = OpsHub(
+        view, PauseFlag(journal_dir), alerts=alerts, clock=clock, notifier=SystemdNotifier(env)
+    )
     server = None
     if config.ops.enabled:
         token = env.get(config.ops.token_env) if config.ops.token_env else None

@@ -45,7 +45,13 @@ def ops_config(tmp_path: Path, **ops: Any) -> Any:
 
 
 def make_service(
-    tmp_path: Path, world: FakeWorld, hook_url: str, *, token: str | None = TOKEN, **ops: Any
+    tmp_path: Path,
+    world: FakeWorld,
+    hook_url: str,
+    *,
+    token: str | None = TOKEN,
+    extra_env: dict[str, str] | None = None,
+    **ops: Any,
 ) -> tuple[PricebotService, OpsRuntime]:
     cfg = ops_config(tmp_path, **ops)
     journal = SqliteJournal(tmp_path / "journal-live.sqlite")
@@ -63,7 +69,7 @@ def make_service(
     )
     strategy = create("competitive", {"step": 1000, "floor": 1000})
     runtime = Runtime(cfg, NETWORK, ports, settings, strategy, executor, journal, [journal.close])
-    env = {"TEST_HOOK_URL": hook_url}
+    env = {"TEST_HOOK_URL": hook_url, **(extra_env or {})}
     if token is not None:
         env["PRICEBOT_OPS_TOKEN"] = token
     ops_runtime = build_ops(

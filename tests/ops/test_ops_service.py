@@ -208,3 +208,35 @@ def test_beyond_loopback_every_route_but_healthz_needs_the_token(tmp_path, recei
             assert ok.status_code == 200, path
     finally:
         svc.runtime.close()
+
+
+def test_systemd_hears_ready_then_a_watchdog_ping_per_cycle_then_stopping(receiver):
+    import socket
+    import tempfile
+    from pathlib import Path
+
+    short = Path(tempfile.mkdtemp(prefix="pb", dir="/tmp"))  # AF_UNIX paths are short
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(short / "notify"))
+    sock.settimeout(5)
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc, _ops = make_service(
+        short, world, receiver.url, extra_env={"NOTIFY_SOCKET": str(short / "notify")}
+    )
+    try:
+        svc.start()  # reconcile, schedule, READY
+        assert sock.recv(100).startswith(b"READY=1")
+        assert sock.recv(100) == b"WATCHDOG=1"  # the first tick runs right away
+        svc.stop()
+        messages = []
+        while True:
+            try:
+                messages.append(sock.recv(100))
+            except TimeoutError:
+                break
+        assert messages[-1] == b"STOPPING=1"
+    finally:
+        svc.stop()
+        svc.runtime.close()
+        sock.close()

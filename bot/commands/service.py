@@ -165,6 +165,7 @@ def register(app: typer.Typer) -> None:
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     ) -> None:
         """Reconcile, run one cycle and print the plan as a table."""
+        from bot.ops import when
         from bot.service import PricebotService, build_runtime
 
         _setup_logging(verbose)
@@ -176,7 +177,7 @@ def register(app: typer.Typer) -> None:
             result = service.reprice()
             mode = "LIVE" if live else "dry-run (nothing changed; --live to act)"
             _table(
-                f"plan at {result.at:.0f} - {mode}",
+                f"plan at {when(result.at, time.time())} - {mode}",
                 ["category", "our price", "best competitor", "utilization", "action", "reason"],
                 plan_rows(result),
             )

@@ -101,12 +101,21 @@ def status_json(view: OpsView, now: float) -> dict[str, Any]:
     }
 
 
+_JOURNAL_STATE = {
+    "signed": "unlisted-valid",
+    "published": "listed",
+    "unpublished": "unlisted-valid",
+    "closed": "closed",
+}
+
+
 def orders_json(view: OpsView, journal_rows: list[dict[str, Any]], now: float) -> dict[str, Any]:
     """Our orders with their true state: listed, unlisted but valid on chain, or closed.
 
     ``listed`` / ``unlisted-valid`` come from the last snapshot (the marketplace and the chain);
     an order the journal knows but the snapshot no longer holds has no volume left on chain
-    (consumed or cancelled): ``closed``. ``dead`` marks a listed order the marketplace says
+    (consumed or cancelled): ``closed``. An order signed or changed after the last sample (by
+    that tick's actions) takes its state from the journal, which is newer. ``dead`` marks a listed order the marketplace says
     cannot be matched any more (its stake is not covered).
     """
     snap = view.snapshot
@@ -115,7 +124,11 @@ def orders_json(view: OpsView, journal_rows: list[dict[str, Any]], now: float) -
     for row in journal_rows:
         o = live.get(row["hash"])
         remaining: int | None
-        if o is not None:
+        if snap is not None and max(row["signed_at"], row["updated_at"]) >= float(snap.at):
+            # Changed by the actions that followed the last sample: the journal is newer.
+            state = _JOURNAL_STATE.get(row["journal_state"], "unknown")
+            remaining = o.remaining if o is not None else 0 if state == "closed" else row["volume"]
+        elif o is not None:
             dead = str(getattr(o, "market_status", "") or "").lower() == "dead"
             state = "dead" if dead else "listed" if o.published else "unlisted-valid"
             remaining = o.remaining

@@ -240,3 +240,31 @@ def test_systemd_hears_ready_then_a_watchdog_ping_per_cycle_then_stopping(receiv
         svc.stop()
         svc.runtime.close()
         sock.close()
+
+
+def test_orders_show_their_true_state_and_decisions_their_reasons(tmp_path, receiver):
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc, ops = make_service(tmp_path, world, receiver.url)
+    url = ops.start()
+    assert url is not None
+    try:
+        svc.reconcile()
+        svc.reprice()
+        (order,) = httpx.get(url + "/api/v1/orders").json()["orders"]
+        assert (order["state"], order["remaining"], order["price_nrlc"]) == ("listed", 10, 99_000)
+        world.consumed[order["hash"]] = 4  # 4 tasks matched on chain
+        world.listed.clear()  # and the marketplace dropped it: still valid on chain
+        ops.hub.pause("test")  # sample, but do not relist it
+        world.clock.t += 1
+        svc.reprice_or_sample()
+        (order,) = httpx.get(url + "/api/v1/orders").json()["orders"]
+        assert (order["state"], order["remaining"]) == ("unlisted-valid", 6)
+        decisions = httpx.get(url + "/api/v1/decisions?limit=5").json()["decisions"]
+        assert len(decisions) == 1  # paused: sampled, nothing decided
+        first = decisions[0]["steps"][0]
+        assert first["kind"] == "publish" and "undercut cheapest 100000" in first["reason"]
+        assert decisions[0]["at"].endswith("ago)")
+    finally:
+        ops.stop()
+        svc.runtime.close()

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -52,6 +52,9 @@ from bot.networks import Network
 from bot.reconcile import ReconcileReport, run_reconcile
 from bot.samplers import sample_snapshot
 from bot.snapshot import Offer
+
+if TYPE_CHECKING:
+    from bot.ops import OpsRuntime
 
 __all__ = [
     "PricebotService",
@@ -276,7 +279,7 @@ class PricebotService:
         *,
         seed: int | None = None,
         scheduler: BackgroundScheduler | None = None,
-        ops: Any = None,
+        ops: OpsRuntime | None = None,
     ) -> None:
         self.runtime = runtime
         self.ops = ops  # a bot.ops.OpsRuntime: the view it publishes, alerts, the pause flag

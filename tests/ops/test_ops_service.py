@@ -192,22 +192,30 @@ def test_config_answer_holds_no_token_url_path_or_key_source(tmp_path, receiver)
 
 
 def test_beyond_loopback_every_route_but_healthz_needs_the_token(tmp_path, receiver):
-    from starlette.testclient import TestClient
+    import asyncio
 
     from bot.ops import build_app
 
     world = FakeWorld()
     svc, ops = make_service(tmp_path, world, receiver.url, listen="0.0.0.0", allow_remote=True)
+    app = build_app(ops.hub, None, svc.runtime.config, token=TOKEN, clock=world.clock.now)
+    bearer = {"authorization": f"Bearer {TOKEN}"}
+
+    async def codes() -> list[tuple[str, int, int]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://pool-host") as client:
+            out = [("/healthz", (await client.get("/healthz")).status_code, 0)]
+            for path in ("/metrics", "/api/v1/status", "/api/v1/ping", "/api/v1/config"):
+                bare = (await client.get(path)).status_code
+                out.append((path, bare, (await client.get(path, headers=bearer)).status_code))
+            return out
+
     try:
-        app = build_app(ops.hub, None, svc.runtime.config, token=TOKEN, clock=world.clock.now)
-        client = TestClient(app)
-        assert client.get("/healthz").status_code == 200  # starting
-        for path in ("/metrics", "/api/v1/status", "/api/v1/ping", "/api/v1/config"):
-            assert client.get(path).status_code == 401, path
-            ok = client.get(path, headers={"authorization": f"Bearer {TOKEN}"})
-            assert ok.status_code == 200, path
+        got = asyncio.run(codes())
     finally:
         svc.runtime.close()
+    assert got[0] == ("/healthz", 200, 0)  # starting: no token needed
+    assert all((bare, auth) == (401, 200) for _, bare, auth in got[1:]), got
 
 
 def test_systemd_hears_ready_then_a_watchdog_ping_per_cycle_then_stopping(receiver):

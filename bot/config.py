@@ -299,6 +299,7 @@ class OpsConfig(_Section):
 AlertEventName = Literal[
     "startup",
     "shutdown",
+    "cycle_stalled",
     "source_down",
     "publish_failed",
     "cancel_failed",

@@ -42,6 +42,7 @@ class OpsHub:
         self.clock = clock
         self.notifier = notifier
         self.view = replace(view, paused=pause.is_set())
+        self._stalled = False
 
     @property
     def paused(self) -> bool:
@@ -85,6 +86,36 @@ class OpsHub:
     def tick_failed(self, *, duration: float, error: str) -> None:
         at = self.clock()
         self._swap(lambda v: after_tick_error(v, at=at, duration=duration, error=error))
+
+    def check_stalled(self, now: float) -> bool:
+        """Fire ``cycle_stalled`` when no cycle succeeded for two periods; resolve when one does.
+
+        Called from a timer (the ops runtime's watcher), because a stalled service publishes no
+        new view: the tick-to-tick transitions can never see it.
+        """
+        v = self.view
+        last = v.last_success_at if v.last_success_at is not None else v.started_at
+        stalled = not v.stopping and now - last > 2 * v.reprice_seconds
+        if stalled and not self._stalled:
+            why = f"; last error: {v.last_error}" if v.last_error else ""
+            self._emit(
+                [
+                    AlertEvent(
+                        "cycle_stalled",
+                        "firing",
+                        "critical",
+                        f"no successful cycle for {now - last:.0f}s (period "
+                        f"{v.reprice_seconds}s){why}",
+                        now,
+                    )
+                ]
+            )
+        elif self._stalled and not stalled and not v.stopping:
+            self._emit(
+                [AlertEvent("cycle_stalled", "resolved", "critical", "cycles run again", now)]
+            )
+        self._stalled = stalled
+        return stalled
 
     def missed_run(self) -> None:
         self._swap(lambda v: replace(v, missed_runs=v.missed_runs + 1))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +39,29 @@ class OpsRuntime:
     hub: OpsHub
     server: OpsServer | None
     alerts: AlertDispatcher | None
+    clock: Callable[[], float] = time.time
+    _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _watcher: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def start(self) -> str | None:
         if self.alerts is not None:
             self.alerts.start()
+        self._stop.clear()
+        self._watcher = threading.Thread(target=self._watch, name="pricebot-stall", daemon=True)
+        self._watcher.start()
         return self.server.start() if self.server is not None else None
 
+    def _watch(self) -> None:
+        """Check for a stalled service once per reprice period (see OpsHub.check_stalled)."""
+        period = float(self.hub.view.reprice_seconds)
+        while not self._stop.wait(period):
+            self.hub.check_stalled(self.clock())
+
     def stop(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5.0)
+            self._watcher = None
         if self.server is not None:
             self.server.stop()
         if self.alerts is not None:
@@ -94,4 +112,4 @@ def build_ops(
             endpoint_dir=journal_dir,
             clock=clock,
         )
-    return OpsRuntime(hub, server, alerts)
+    return OpsRuntime(hub, server, alerts, clock)

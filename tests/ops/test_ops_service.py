@@ -276,3 +276,28 @@ def test_orders_show_their_true_state_and_decisions_their_reasons(tmp_path, rece
     finally:
         ops.stop()
         svc.runtime.close()
+
+
+def test_a_stalled_service_is_alerted_by_the_timer_and_resolved_by_the_next_cycle(
+    tmp_path, receiver
+):
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc, ops = make_service(tmp_path, world, receiver.url)
+    ops.alerts.start()
+    try:
+        svc.reconcile()
+        svc.reprice()
+        assert ops.hub.check_stalled(world.clock.now()) is False
+        world.clock.t += 3  # reprice period 1 s: more than two periods without a cycle
+        assert ops.hub.check_stalled(world.clock.now()) is True
+        assert ops.hub.check_stalled(world.clock.now() + 1) is True  # sent once
+        svc.reprice()
+        assert ops.hub.check_stalled(world.clock.now()) is False
+        bodies = receiver.wait_for(2)
+    finally:
+        ops.stop()
+        svc.runtime.close()
+    stalled = [b for b in bodies if b["alerts"][0]["labels"]["alertname"] == "cycle_stalled"]
+    assert [b["status"] for b in stalled] == ["firing", "resolved"]
+    assert "no successful cycle for 3s" in stalled[0]["alerts"][0]["annotations"]["summary"]

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 from bot.ops._view import PART_SOURCE, OpsView
 
-__all__ = ["Health", "health"]
+__all__ = ["STARTUP_GRACE_SECONDS", "Health", "health", "startup_limit"]
+
+STARTUP_GRACE_SECONDS = 300.0
+"""Added to two periods before the first cycle: reconcile runs first and may read many orders."""
+
+
+def startup_limit(view: OpsView) -> float:
+    """How long after start a first successful cycle may take before the bot counts as stalled."""
+    return 2 * view.reprice_seconds + STARTUP_GRACE_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +49,7 @@ def health(view: OpsView, now: float) -> Health:
         return Health(False, "the service is stopping", last, age)
     if last is None:
         since_start = now - view.started_at
-        if since_start <= limit:
+        if since_start <= startup_limit(view):
             return Health(True, "starting: no cycle yet", last, age)
         why = f": {view.last_error}" if view.last_error else ""
         return Health(

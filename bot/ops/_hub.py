@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.ops._alerts import AlertDispatcher, AlertEvent, events_between
+from bot.ops._health import startup_limit
 from bot.ops._notify import SystemdNotifier
 from bot.ops._pause import PauseFlag
 from bot.ops._view import OpsView, after_tick, after_tick_error
@@ -94,8 +95,11 @@ class OpsHub:
         new view: the tick-to-tick transitions can never see it.
         """
         v = self.view
-        last = v.last_success_at if v.last_success_at is not None else v.started_at
-        stalled = not v.stopping and now - last > 2 * v.reprice_seconds
+        if v.last_success_at is None:
+            last, limit = v.started_at, startup_limit(v)
+        else:
+            last, limit = v.last_success_at, 2.0 * v.reprice_seconds
+        stalled = not v.stopping and now - last > limit
         if stalled and not self._stalled:
             why = f"; last error: {v.last_error}" if v.last_error else ""
             self._emit(

@@ -50,8 +50,8 @@ def snap(at: float, stale: tuple[str, ...] = (), free: int = 10**12) -> SimpleNa
 @pytest.mark.parametrize(
     ("v", "now", "ok", "reason"),
     [
-        (view(), T0 + 100, True, "starting"),
-        (view(), T0 + 121, False, "no successful cycle in 121s since start"),
+        (view(), T0 + 420, True, "starting"),  # 2 periods + 5 min for reconcile
+        (view(), T0 + 421, False, "no successful cycle in 421s since start"),
         (view(last_success_at=T0, snapshot=snap(T0)), T0 + 120, True, "cycles succeed"),
         (view(last_success_at=T0, snapshot=snap(T0)), T0 + 121, False, "more than 2 periods"),
         (

@@ -125,3 +125,26 @@ def test_alert_test_reaches_a_loopback_receiver(tmp_path: Path) -> None:
         assert receiver.url not in done.stdout + done.stderr
     finally:
         receiver.close()
+
+
+def test_status_json_when_not_running_has_the_same_shape_from_a_fresh_sample(tmp_path: Path):
+    from bot.commands.service import _offline_status_json
+    from bot.samplers import sample_snapshot
+
+    receiver = Receiver()
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc, _ops = make_service(tmp_path, world, receiver.url)
+    try:
+        state = svc.cycle.state
+        snap = sample_snapshot(svc.runtime.ports, svc.runtime.settings, state.sampler)
+        body = json.loads(
+            _offline_status_json(svc.runtime.config, svc.runtime.settings, snap, state)
+        )
+    finally:
+        svc.runtime.close()
+        receiver.close()
+    assert body["state"] == "not running" and "health" not in body
+    assert body["offers"][0]["best_competitor_nrlc"] == 100_000
+    assert body["sources"]["market"]["up"] is True
+    assert body["stake"]["free_nrlc"] == world.stake_value.free

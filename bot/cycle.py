@@ -3,7 +3,7 @@
 This function is shared by the live service, the sandbox and the backtester; only the ports
 differ. Public surface (stable; the backtester builds on it)::
 
-    ports = CyclePorts(clock, market, writer, chain, signer, metrics, journal)
+    ports = CyclePorts(clock, market, writer, chain, signer, metrics, journal, tasks)
     settings = CycleSettings(workerpool, offers, rails, live=False, record_snapshots=False)
     state = CycleState.restore(ports.journal)        # strategy state + tracked orders
     result = run_cycle(ports, settings, strategy, state, rng)      # -> TickResult
@@ -35,7 +35,16 @@ from bot.executor import CapLimits, ExecutionReport, Executor, RetryPolicy
 from bot.journal import MemoryJournal
 from bot.model import Action, Keep, OwnOrder, Publish
 from bot.planner import plan
-from bot.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
+from bot.ports import (
+    Chain,
+    Clock,
+    Journal,
+    MarketReader,
+    MarketWriter,
+    PoolMetrics,
+    Signer,
+    TaskFeed,
+)
 from bot.rails import apply_rails, counts
 from bot.samplers import SamplerMemory, sample_snapshot
 from bot.snapshot import slot_key_of
@@ -64,6 +73,7 @@ class CyclePorts:
     signer: Signer | None
     metrics: PoolMetrics | None
     journal: Journal
+    tasks: TaskFeed | None = None  # our pool's tasks, for admission (bot.admission)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ __all__ = [
     "Keep",
     "MarketStatus",
     "OwnOrder",
+    "PoolTask",
     "PoolUtilization",
     "Publish",
     "Quote",
@@ -333,6 +334,47 @@ class PoolUtilization:
         if self.registered_cpu <= 0:
             return 1.0
         return (self.computing_cpu + self.backlog) / self.registered_cpu
+
+
+@dataclass(frozen=True, slots=True)
+class PoolTask:
+    """One task of a deal on our pool: its deadline and how far it got, as the chain tells it.
+
+    ``deal_start`` is the block time of the match (``deal.startTime``) and
+    ``contribution_deadline`` is ``deal_start + 7 x workClockTimeRef``: PoCo's ``contribute``
+    requires ``contributionDeadline > block.timestamp``, so the task must be *run and
+    contributed* by then, not merely started. ``initialized_at`` and ``contributed_at`` are the
+    block times of ``TaskInitialize`` and ``TaskContribute`` (None: not yet). ``started_at`` is
+    when a worker took the task, which the chain does not say: only a source that knows it (the
+    core's ``/tasks/{id}`` status dates, the simulator) fills it. Admission learns run times from
+    contributed tasks and charges the open ones (bot.runtimes, bot.admission).
+    """
+
+    task_id: str
+    category: int
+    deal_start: float
+    contribution_deadline: float
+    initialized_at: float | None = None
+    started_at: float | None = None
+    contributed_at: float | None = None
+
+    @property
+    def contributed(self) -> bool:
+        return self.contributed_at is not None
+
+    @property
+    def run_seconds(self) -> float | None:
+        """Observed run time of a contributed task: contribution minus the best start we know.
+
+        Without ``started_at`` the start is the initialize (else the match) time, so the time a
+        task waited for a slot is counted as run time: an over-estimate, on the safe side.
+        """
+        if self.contributed_at is None:
+            return None
+        start = self.started_at
+        if start is None:
+            start = self.initialized_at if self.initialized_at is not None else self.deal_start
+        return max(0.0, self.contributed_at - start)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from bot.model import (
     ChainOrderStatus,
     Deal,
     OwnOrder,
+    PoolTask,
     PoolUtilization,
     RequestOrderView,
     SignedWorkerpoolOrder,
@@ -36,6 +37,7 @@ __all__ = [
     "OwnOrdersReader",
     "PoolMetrics",
     "Signer",
+    "TaskFeed",
 ]
 
 
@@ -158,6 +160,21 @@ class Signer(Protocol):
 @runtime_checkable
 class PoolMetrics(Protocol):
     def utilization(self) -> PoolUtilization: ...
+
+
+@runtime_checkable
+class TaskFeed(Protocol):
+    """Our pool's tasks with their deadlines and progress: the data admission needs.
+
+    The live adapter reads our deals (``SchedulerNotice`` + ``viewDeal``) and the task events
+    (``TaskInitialize``, ``TaskContribute``) on chain; the sandbox's pool emits those events for
+    real; the simulator serves its own tasks. ``/metrics`` cannot replace it: it counts tasks by
+    status only, with no category, deadline or duration.
+    """
+
+    def pool_tasks(self, workerpool: str, since: float) -> list[PoolTask]:
+        """Every task of the pool's deals that started at or after ``since``, oldest deal first."""
+        ...
 
 
 @runtime_checkable

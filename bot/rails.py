@@ -20,9 +20,14 @@ with one note per clamp or veto (``RailNote(key, rule, detail)``), or a kill swi
    volume of all slots together is kept within ``max_volume``.
 5. **stake coverage**: sum of floor(price x 30 / 100) x remaining over our valid orders must fit
    the free stake; quoted volumes are scaled down to fit what unquoted orders leave.
-6. **max open orders**: at most ``max_open_orders`` slots get a quote with volume (the market
+6. **admission** (with a task board in the snapshot; CPU offers): the quoted volumes, with our
+   orders in unquoted slots, must pass the EDF test in slot time on top of the pool's running
+   and queued tasks at the learned run times (bot.admission): a task sold must be deliverable
+   before its contribution deadline. Volume already valid on chain is admitted first, then
+   shortest windows first. Without a board the rails size by the window capacity alone.
+7. **max open orders**: at most ``max_open_orders`` slots get a quote with volume (the market
    refuses more open orders per wallet); the rest are vetoed, last first. (This veto is applied
-   before steps 4-5, so the orders of a vetoed slot are counted as orders of other slots.)
+   before steps 4-6, so the orders of a vetoed slot are counted as orders of other slots.)
 
 The **deadband** and **max order age** need the existing orders one by one, so they live in the
 planner (bot.planner), which also keeps every prefix of its plan within the volume cap and the
@@ -36,10 +41,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
+from bot.admission import Batch, admit, committed_work
 from bot.capacity import LOAD_EPSILON, load, window_capacity
 from bot.errors import InputError
 from bot.model import OwnOrder, Quote, required_stake
-from bot.snapshot import MarketSnapshot, Offer, SlotKey, slot_key_of
+from bot.snapshot import (
+    GPU_TAG_BIT,
+    STANDARD_TIME_REFS,
+    MarketSnapshot,
+    Offer,
+    SlotKey,
+    slot_key_of,
+)
 
 __all__ = [
     "KILL_PARTS",
@@ -332,6 +345,8 @@ def apply_rails(
         final = _share_capacity(kept, windows, other_load, existing, notes)
         final = _total_volume(final, cfg.max_volume - other_volume, existing, notes)
         final = _cover_stake(final, snapshot, other_stake, existing, notes)
+    if snapshot.tasks is not None and util is not None:
+        final = _admission(final, snapshot, offers_by_key, min_wanted, cfg, notes)
     return RailsResult(
         tuple(final),
         tuple(notes),
@@ -464,6 +479,69 @@ def _cover_stake(
         "stake-coverage",
         f"free stake {snapshot.stake.free} nRLC, other orders need {other_stake} "
         "(30% of price per task)",
+        notes,
+    )
+
+
+def _admission(
+    quotes: list[Quote],
+    snapshot: MarketSnapshot,
+    offers_by_key: dict[SlotKey, Offer],
+    min_wanted: dict[int, int],
+    cfg: RailsConfig,
+    notes: list[RailNote],
+) -> list[Quote]:
+    """Cut the quoted CPU volumes to what the EDF test admits (step 6; bot.admission)."""
+    board = snapshot.tasks
+    util = snapshot.utilization
+    assert board is not None and util is not None
+    windows: dict[int, float] = {c: 7.0 * r for c, r in STANDARD_TIME_REFS.items()}
+    priors: dict[int, float] = {c: float(r) for c, r in STANDARD_TIME_REFS.items()}
+    for offer in offers_by_key.values():
+        windows[offer.category] = float(offer.contribution_window)
+        priors[offer.category] = float(offer.task_seconds)
+    for t in board.open_tasks:
+        if t.category not in windows:
+            windows[t.category] = t.contribution_deadline - t.deal_start
+            priors[t.category] = windows[t.category] / 7.0
+
+    def run(category: int) -> float:
+        return board.run_seconds(category, priors[category])
+
+    committed = committed_work(
+        snapshot.at,
+        board.open_tasks,
+        {t.category: run(t.category) for t in board.open_tasks},
+        util.computing_cpu,
+    )
+    quoted = {q.key for q in quotes}
+    fixed = [
+        Batch(windows[o.category], run(o.category), o.remaining)
+        for key, orders in snapshot.own_by_slot.items()
+        if key not in quoted
+        for o in orders
+        if o.category in windows
+        and not o.tag >> GPU_TAG_BIT & 1
+        and counts(o, min_wanted.get(o.category), cfg)
+    ]
+    cpu = [i for i, q in enumerate(quotes) if not offers_by_key[q.key].gpu]
+    if not cpu:
+        return quotes
+    wanted = [
+        Batch(windows[quotes[i].category], run(quotes[i].category), quotes[i].volume) for i in cpu
+    ]
+    existing = _existing([quotes[i] for i in cpu], snapshot, cfg)
+    got = admit(util.registered_cpu, committed, fixed, wanted, existing)
+    volumes = [q.volume for q in quotes]
+    for i, v in zip(cpu, got, strict=True):
+        volumes[i] = v
+    return _resize(
+        quotes,
+        volumes,
+        "admission",
+        f"EDF test in slot time: {util.registered_cpu} slots, {len(committed.running)} running "
+        f"and {len(committed.queued)} queued tasks, run times at q{board.quantile:g} "
+        + ", ".join(f"cat {c} {e.seconds:.0f}s" for c, e in sorted(board.run_times.items())),
         notes,
     )
 

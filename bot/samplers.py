@@ -19,6 +19,10 @@ What is read, per tick:
 - ``own_orders``: every order we track (journal) with its remaining volume from ``consumed()``
   on chain; orders found closed on chain stop being tracked.
 - ``stake``: the owner's free and locked stake on the hub; the owner itself is read on chain.
+- ``tasks``: our pool's tasks from the ``TaskFeed`` port (none without one): the run times of
+  newly contributed ones are learned (bot.runtimes), and the open ones with the learned run
+  times become the snapshot's task board, the admission test's input. A board older than
+  ``stale_after`` is left out (the rails then size without it).
 """
 
 from __future__ import annotations
@@ -35,13 +39,15 @@ from bot.model import (
     Deal,
     MarketStatus,
     OwnOrder,
+    PoolTask,
     PoolUtilization,
     RequestOrderView,
     SignedWorkerpoolOrder,
     Stake,
 )
 from bot.ports import BookQuery, Journal
-from bot.snapshot import MarketSnapshot, Offer, build_snapshot
+from bot.runtimes import RunTimeSamples, TaskBoard, learn, task_board
+from bot.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer, build_snapshot
 
 if TYPE_CHECKING:
     from bot.cycle import CyclePorts, CycleSettings
@@ -67,6 +73,11 @@ class _SamplePlan:
     # Two book queries in one category (other tags) may list the same order: dedupe then only.
     book_may_overlap: bool
     stale_after: float
+    # Admission: the owners' run times per category (the estimator's prior), each category's
+    # workClockTimeRef, and how far back the task feed is read (the longest deadline).
+    priors: dict[int, float]
+    time_refs: dict[int, float]
+    task_lookback: float
 
     @classmethod
     def of(cls, settings: CycleSettings) -> _SamplePlan:
@@ -74,6 +85,11 @@ class _SamplePlan:
         offers = tuple(settings.offers)
         slots = tuple(dict.fromkeys((o.category, o.tag) for o in offers))
         categories = tuple(dict.fromkeys(o.category for o in offers))
+        priors: dict[int, float] = {}
+        refs: dict[int, float] = {c: float(r) for c, r in STANDARD_TIME_REFS.items()}
+        for o in offers:
+            priors[o.category] = max(priors.get(o.category, 0.0), float(o.task_seconds))
+            refs[o.category] = float(o.work_clock_time_ref)
         return cls(
             settings=settings,
             workerpool=wp,
@@ -83,6 +99,9 @@ class _SamplePlan:
             request_categories=categories,
             book_may_overlap=len(slots) != len(categories),
             stale_after=float(getattr(settings.rails, "stale_after_seconds", float("inf"))),
+            priors=priors,
+            time_refs=refs,
+            task_lookback=7.0 * max(refs.values()),
         )
 
 
@@ -100,6 +119,7 @@ class SamplerMemory:
     plan: _SamplePlan | None = None
     own_seen: dict[str, OwnOrder] = field(default_factory=dict)
     previous: MarketSnapshot | None = None  # built with ``plan``: see build_snapshot
+    run_times: RunTimeSamples = field(default_factory=RunTimeSamples)
 
     def track(self, signed: SignedWorkerpoolOrder) -> None:
         self.tracked[signed.order_hash] = signed
@@ -215,6 +235,18 @@ def sample_snapshot(
         if t is not None:
             sampled["utilization"] = t
 
+    board: TaskBoard | None = None
+    feed = ports.tasks
+    if feed is not None:
+
+        def fetch_tasks() -> list[PoolTask]:
+            return feed.pool_tasks(wp, since=now - plan.task_lookback)
+
+        tasks, t = _read(memory, "tasks", now, fetch_tasks)
+        if tasks is not None and t is not None and now - t <= plan.stale_after:
+            memory.run_times = learn(memory.run_times, tasks)
+            board = task_board(now, tasks, memory.run_times, plan.priors, plan.time_refs)
+
     chain = ports.chain
 
     many = getattr(chain, "consumed_many", None)
@@ -316,6 +348,7 @@ def sample_snapshot(
         sampled_at=sampled,
         stale_after=plan.stale_after,
         previous=memory.previous,
+        tasks=board,
     )
     memory.previous = snapshot
     return snapshot

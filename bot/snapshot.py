@@ -27,6 +27,7 @@ from bot.model import (
     RequestOrderView,
     Stake,
 )
+from bot.runtimes import TaskBoard
 
 __all__ = [
     "GPU_TAG_BIT",
@@ -191,7 +192,9 @@ class MarketSnapshot:
     filtered (see :func:`competing_orders`, :func:`compatible_requests`); ``requests`` and
     ``book`` keep the raw lists for strategies that want more. ``own_orders`` are every order of
     ours still valid on chain (remaining > 0), published or not. ``ages`` gives the age in
-    seconds of each part at ``at``; ``stale`` names the parts too old to act on.
+    seconds of each part at ``at``; ``stale`` names the parts too old to act on. ``tasks`` is
+    our pool's task board (open tasks, learned run times; bot.runtimes) for admission, ``None``
+    without a task feed or when its last reading is too old.
     """
 
     at: float
@@ -208,6 +211,7 @@ class MarketSnapshot:
     deals: tuple[Deal, ...] = ()
     ages: Mapping[str, float] = field(default_factory=dict)
     stale: frozenset[str] = frozenset()
+    tasks: TaskBoard | None = None
     # Derived from own_orders when built (not an input): our orders grouped by slot.
     own_by_slot: Mapping[SlotKey, tuple[OwnOrder, ...]] = field(
         default_factory=dict, compare=False, repr=False
@@ -274,6 +278,7 @@ def build_snapshot(
     sampled_at: Mapping[str, float] | None = None,
     stale_after: float = float("inf"),
     previous: MarketSnapshot | None = None,
+    tasks: TaskBoard | None = None,
 ) -> MarketSnapshot:
     """Assemble a snapshot from the parts a sampler fetched.
 
@@ -347,4 +352,5 @@ def build_snapshot(
         deals=tuple(deals),
         ages=ages,
         stale=frozenset(stale),
+        tasks=tasks,
     )

@@ -183,6 +183,7 @@ def simulate(
         signer=sim.signer,
         metrics=sim.metrics,
         journal=journal,
+        tasks=sim.tasks,
     )
     executor = Executor(
         workerpool=settings.workerpool,

@@ -19,6 +19,8 @@ docs/backtesting.md for the full model and its assumptions):
   capacity drop, random ``failure_rate``, see :class:`SimCounters`);
 - each task matched on one of our orders locks floor(price x 30 / 100) of stake, which is released
   with the price when it completes; a match that the free stake cannot cover does not happen;
+- our pool's tasks are served to the bot through the ``TaskFeed`` port (:class:`SimTaskFeed`):
+  the open ones and the last contributed ones, with the times the chain and the core would show;
 - every marketplace call counts against the API budget (a write costs ``requests_per_write``), every
   write and cancel advances the simulated clock by its latency, every cancel costs gas.
 
@@ -43,6 +45,7 @@ from bot.model import (
     Category,
     ChainOrderStatus,
     Deal,
+    PoolTask,
     PoolUtilization,
     Quote,
     RequestOrderView,
@@ -64,11 +67,13 @@ __all__ = [
     "SimPoolMetrics",
     "SimSigner",
     "SimTask",
+    "SimTaskFeed",
     "generate_intents",
     "lognormal_duration",
 ]
 
 DEAL_MEMORY_S = 86_400.0
+CONTRIBUTED_MEMORY = 1000  # contributed tasks the task feed still shows (run-time learning)
 
 
 def lognormal_duration(d: Duration, rng: random.Random) -> float:
@@ -106,6 +111,21 @@ class SimTask:
     lock: int
     max_price: int
     drops: int = 0
+    task_id: str = ""
+    started_at: float | None = None
+
+    def view(self, contributed_at: float | None = None) -> PoolTask:
+        """The task as the ``TaskFeed`` port shows it (initialized at the match, as the core
+        does, whatever the load)."""
+        return PoolTask(
+            task_id=self.task_id,
+            category=self.category,
+            deal_start=self.matched_at,
+            contribution_deadline=self.deadline,
+            initialized_at=self.matched_at,
+            started_at=self.started_at,
+            contributed_at=contributed_at,
+        )
 
 
 # How a task ends (the last item of a running entry): done, or failed by one of three causes.
@@ -234,6 +254,7 @@ class MarketSim:
         self._drops = 0  # capacity drops so far: a task matched before one fails by "capacity"
         self._running: list[tuple[float, int, SimTask, int]] = []  # (end, seq, task, outcome)
         self._pool_t = origin
+        self.contributed: deque[PoolTask] = deque(maxlen=CONTRIBUTED_MEMORY)
         self._accounted_until = math.inf  # set by drain(): utilization counts the run only
         self.stake_free = scenario.pool.stake_nrlc
         self.stake_locked = 0
@@ -241,6 +262,7 @@ class MarketSim:
         self.chain = SimChain(self)
         self.signer = SimSigner(self)
         self.metrics = SimPoolMetrics(self)
+        self.tasks = SimTaskFeed(self)
         if scenario.faults.enabled:
             # Only then: without faults the ports stay the plain, fast ones (no per-call check).
             from bot.sim.faults import install_faults
@@ -402,10 +424,17 @@ class MarketSim:
         deadline = now + self.categories[intent.category].contribution_deadline
         waiting = self._waiting
         for _ in range(n):
-            task = SimTask(
-                now, deadline, intent.category, price, lock, intent.max_price, self._drops
-            )
             self._task_seq += 1
+            task = SimTask(
+                now,
+                deadline,
+                intent.category,
+                price,
+                lock,
+                intent.max_price,
+                self._drops,
+                task_id=f"task:{self._task_seq}",
+            )
             heapq.heappush(waiting, (deadline, self._task_seq, task))
         self._queued += n
         self._start_tasks(now)
@@ -465,6 +494,7 @@ class MarketSim:
             else:
                 outcome = _RANDOM if fails else _DONE
             self._seq += 1
+            task.started_at = now
             heapq.heappush(self._running, (end, self._seq, task, outcome))
 
     def _shed_running(self) -> None:
@@ -474,6 +504,7 @@ class MarketSim:
             latest = max(range(len(self._running)), key=lambda i: self._running[i][:2])
             _, _, task, _ = self._running.pop(latest)
             heapq.heapify(self._running)
+            task.started_at = None
             self._task_seq += 1
             heapq.heappush(self._requeued, (task.deadline, self._task_seq, task))
             self._queued += 1
@@ -523,10 +554,11 @@ class MarketSim:
                 self._slots = slots
                 self._shed_running()
             else:
-                _, _, task, outcome = heapq.heappop(self._running)
+                end, _, task, outcome = heapq.heappop(self._running)
                 if outcome != _DONE:
                     self._fail(task, outcome)
                 else:
+                    self.contributed.append(task.view(contributed_at=end))
                     self.stake_locked -= task.lock
                     self.stake_free += task.lock + task.price
                     self.counters.revenue += task.price
@@ -860,6 +892,24 @@ class SimSigner:
 
     def sign_gateway_challenge(self, chain_id: int, challenge: str) -> str:
         return "0x" + "00" * 65
+
+
+class SimTaskFeed:
+    """The TaskFeed port: our pool's open tasks and its last contributed ones."""
+
+    def __init__(self, sim: MarketSim) -> None:
+        self.sim = sim
+
+    def pool_tasks(self, workerpool: str, since: float) -> list[PoolTask]:
+        sim = self.sim
+        if workerpool.lower() != sim.pool:
+            return []
+        out = [t for t in sim.contributed if t.deal_start >= since]
+        for heap in (sim._requeued, sim._waiting):
+            out.extend(t.view() for _, _, t in heap if t.matched_at >= since)
+        out.extend(t.view() for _, _, t, _ in sim._running if t.matched_at >= since)
+        out.sort(key=lambda t: t.deal_start)
+        return out
 
 
 class SimPoolMetrics:

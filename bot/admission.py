@@ -1,0 +1,276 @@
+"""Admission: the volume the pool can still sell and deliver, by an EDF test in slot time.
+
+A task sold now must be *run and contributed* before its contribution deadline, deal start +
+7 x workClockTimeRef (PoCo's ``contribute`` requires ``contributionDeadline > block.timestamp``).
+The iExec Core hands tasks out RUNNING first, then by contribution deadline ascending (earliest
+deadline first, core-and-sdk.md A9.3), and never preempts a running task. So counting tasks, as
+``bot.capacity`` does, is not enough: six slots busy with one-hour tasks cannot deliver one XS task
+(35-minute window) however many "starts per slot" the XS offer has.
+
+The test works in slot seconds, from now. A *batch* is volume that may still be matched: one of
+our orders still valid on chain (published or not: anyone holding it can match it) or the volume
+an offer wants to list; matched now, its tasks' deadlines are ``window`` seconds away. For every
+horizon ``h`` among the batches' windows, the slot time the pool needs before ``h``:
+
+- **EDF work** that must be done by ``h``: every queued task with its deadline within ``h`` and
+  every batch whose window is within ``h``, each at its run time;
+- **occupancy** that can sit in front of it: running tasks for ``min(remaining, h)``, and queued
+  tasks or batches with a *later* deadline for ``min(run, h)`` each (matched before the earlier
+  work arrives, they take free slots and keep them: no preemption). Once earlier work waits,
+  EDF starts nothing later, so each slot holds at most one such task: the occupancy is the sum of
+  the ``slots`` longest candidates, not of all of them.
+
+must fit in ``slots x h``; and no batch may sell tasks longer than its own window. Horizons of
+queued tasks alone are not tested: what is already matched cannot be unsold, and refusing volume
+for it would not save it.
+
+Run times are the board's learned quantile (bot.runtimes). A running task's remainder is that run
+time minus what it already ran, but never below ``RESIDUAL_SHARE`` of it (a task past its
+quantile is in the tail, not about to end); a task whose start is unknown is charged in full. The
+test is the classic necessary condition of EDF feasibility on identical machines, with the
+non-preemptive blocking charged as occupancy: a sound bound, not an exact schedule.
+
+Pure: values in, volumes out. ``admit`` sizes several batches at once (the rails call it with
+every quote), keeping volume already valid on chain first so a sale elsewhere does not force
+cancels, then shortest windows first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.errors import InputError
+from bot.model import PoolTask
+
+__all__ = [
+    "RESIDUAL_SHARE",
+    "Batch",
+    "Committed",
+    "admissible_volume",
+    "admit",
+    "committed_work",
+    "feasible",
+]
+
+RESIDUAL_SHARE = 0.25
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Volume that may still be matched: seconds from a match to its deadline, run seconds."""
+
+    window: float
+    run_seconds: float
+    volume: int
+
+    def __post_init__(self) -> None:
+        if not self.window > 0:
+            raise InputError("batch.window", "must be > 0 seconds", self.window)
+        if not self.run_seconds > 0:
+            raise InputError("batch.run_seconds", "must be > 0 seconds", self.run_seconds)
+        if self.volume < 0:
+            raise InputError("batch.volume", "must be >= 0", self.volume)
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """Work already matched on the pool, relative to now.
+
+    ``running``: remaining seconds of each running task. ``queued``: (seconds to its deadline,
+    run seconds) of each task waiting for a slot.
+    """
+
+    running: tuple[float, ...] = ()
+    queued: tuple[tuple[float, float], ...] = ()
+
+
+def committed_work(
+    now: float,
+    open_tasks: Sequence[PoolTask],
+    run_seconds: dict[int, float],
+    computing: int,
+) -> Committed:
+    """The committed work of ``open_tasks`` (not contributed, deadline ahead) at ``now``.
+
+    Tasks with a known start are running. When the source knows no start at all (the chain does
+    not say when a worker took a task), the ``computing`` count of the core's /metrics marks the
+    earliest-deadline open tasks as running (the core assigns in that order), each charged its
+    full run time.
+    """
+    known = any(t.started_at is not None for t in open_tasks)
+    running: list[float] = []
+    queued: list[tuple[float, float]] = []
+    ordered = sorted(open_tasks, key=lambda t: (t.contribution_deadline, t.task_id))
+    for t in ordered:
+        run = run_seconds[t.category]
+        if known:
+            started = t.started_at
+            if started is not None:
+                running.append(max(run - (now - started), RESIDUAL_SHARE * run))
+                continue
+        elif len(running) < computing:
+            running.append(run)
+            continue
+        queued.append((t.contribution_deadline - now, run))
+    return Committed(tuple(running), tuple(queued))
+
+
+@dataclass(frozen=True, slots=True)
+class _Horizon:
+    """Committed work's share of one horizon: EDF work due by it, and the occupancy candidates
+    in front of it (the longest ``slots`` of them, descending: only those can matter)."""
+
+    h: float
+    due: float
+    occupancy: tuple[float, ...]
+
+
+def _horizons(slots: int, committed: Committed, windows: Sequence[float]) -> list[_Horizon]:
+    out = []
+    for h in sorted(set(windows)):
+        due = 0.0
+        occ = [min(rem, h) for rem in committed.running]
+        for deadline, run in committed.queued:
+            if deadline <= h:
+                due += run
+            else:
+                occ.append(min(run, h))
+        occ.sort(reverse=True)
+        out.append(_Horizon(h, due, tuple(occ[: max(0, slots)])))
+    return out
+
+
+def _top(slots: int, base: Sequence[float], extra: Sequence[tuple[float, int]]) -> float:
+    """Sum of the ``slots`` largest values of ``base`` plus ``count`` copies of each ``extra``.
+
+    At the moment earlier-deadline work arrives, each slot holds at most one task it cannot
+    preempt (EDF starts no later-deadline task while earlier work waits): the occupancy in front
+    of that work is the longest ``slots`` candidates, not their sum.
+    """
+    pairs = [(v, 1) for v in base] + [(v, c) for v, c in extra if c > 0]
+    pairs.sort(reverse=True)
+    left = slots
+    total = 0.0
+    for value, count in pairs:
+        if left <= 0:
+            break
+        take = min(left, count)
+        total += value * take
+        left -= take
+    return total
+
+
+def _split(hz: _Horizon, batches: Sequence[Batch]) -> tuple[float, list[tuple[float, int]]]:
+    """EDF work of ``batches`` due by ``hz`` and their occupancy candidates (value, count)."""
+    due = hz.due
+    extra: list[tuple[float, int]] = []
+    for b in batches:
+        if b.volume <= 0:
+            continue
+        if b.window <= hz.h:
+            due += b.volume * b.run_seconds
+        else:
+            extra.append((min(b.run_seconds, hz.h), b.volume))
+    return due, extra
+
+
+def _fits(slots: int, hz: _Horizon, batches: Sequence[Batch]) -> bool:
+    due, extra = _split(hz, batches)
+    return due + _top(slots, hz.occupancy, extra) <= slots * hz.h * (1 + _EPS) + _EPS
+
+
+def feasible(slots: int, committed: Committed, batches: Sequence[Batch]) -> bool:
+    """Whether every batch can be delivered on top of the committed work (module doc)."""
+    live = [b for b in batches if b.volume > 0]
+    if not live:
+        return True
+    if slots <= 0 or any(b.run_seconds > b.window for b in live):
+        return False
+    horizons = _horizons(slots, committed, [b.window for b in live])
+    return all(_fits(slots, hz, live) for hz in horizons)
+
+
+def _max_volume(
+    slots: int, horizons: Sequence[_Horizon], others: Sequence[Batch], window: float, run: float
+) -> int:
+    """Largest volume of a (window, run) batch that fits with ``others`` at every horizon."""
+    if slots <= 0 or run > window:
+        return 0
+    best = math.inf
+    for hz in horizons:
+        due, extra = _split(hz, others)
+        room = slots * hz.h * (1 + _EPS) + _EPS
+        if window <= hz.h:
+            # EDF work here: what the room leaves after the due work and the occupancy
+            left = room - due - _top(slots, hz.occupancy, extra)
+            if left < 0:
+                return 0
+            best = min(best, math.floor(left / run + _EPS))
+            continue
+        # occupancy in front of earlier work: harmless while nothing is due by this horizon
+        if due <= _EPS:
+            continue
+        v = min(run, hz.h)
+        if due + _top(slots, hz.occupancy, [*extra, (v, slots)]) <= room:
+            continue  # even one task per slot fits: no limit from this horizon
+        x = 0
+        while x < slots and due + _top(slots, hz.occupancy, [*extra, (v, x + 1)]) <= room:
+            x += 1
+        if x == 0 and due + _top(slots, hz.occupancy, extra) > room:
+            return 0
+        best = min(best, x)
+    return 0 if math.isinf(best) else int(best)
+
+
+def admissible_volume(
+    slots: int, committed: Committed, others: Sequence[Batch], window: float, run_seconds: float
+) -> int:
+    """Most tasks of one more batch (``window``, ``run_seconds``) the pool can still deliver
+    on top of ``committed`` and ``others`` (their horizons are tested too)."""
+    live = [b for b in others if b.volume > 0]
+    windows = [b.window for b in live] + [window]
+    return _max_volume(slots, _horizons(slots, committed, windows), live, window, run_seconds)
+
+
+def admit(
+    slots: int,
+    committed: Committed,
+    fixed: Sequence[Batch],
+    wanted: Sequence[Batch],
+    existing: Sequence[int],
+) -> list[int]:
+    """Volumes <= ``wanted`` that, with ``fixed`` (untouchable), pass the test together.
+
+    ``existing[i]`` is the volume of ``wanted[i]`` already valid on chain: it is admitted first
+    (capped by the want), then the extra volume, both by window ascending (short tasks cannot
+    wait; long ones can). Each admitted volume is kept when the next is sized, so the result is
+    feasible as a whole (the load only grows with volume).
+    """
+    if len(existing) != len(wanted):
+        raise InputError("existing", "one entry per wanted batch", len(existing))
+    fixed_live = [b for b in fixed if b.volume > 0]
+    windows = [b.window for b in fixed_live] + [b.window for b in wanted]
+    horizons = _horizons(slots, committed, windows)
+    order = sorted(range(len(wanted)), key=lambda i: (wanted[i].window, i))
+    got = [0] * len(wanted)
+
+    def size(i: int, cap: int) -> int:
+        if cap <= 0:
+            return 0
+        others = fixed_live + [
+            Batch(wanted[j].window, wanted[j].run_seconds, got[j])
+            for j in range(len(wanted))
+            if j != i and got[j] > 0
+        ]
+        w = wanted[i]
+        return min(cap, _max_volume(slots, horizons, others, w.window, w.run_seconds))
+
+    for i in order:
+        got[i] = size(i, min(existing[i], wanted[i].volume))
+    for i in order:
+        if got[i] < wanted[i].volume:
+            got[i] = size(i, wanted[i].volume)
+    return got

@@ -1,0 +1,251 @@
+"""Admission as an EDF test in slot time: tables, the rails step, and a property."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.admission import (
+    RESIDUAL_SHARE,
+    Batch,
+    Committed,
+    admissible_volume,
+    admit,
+    committed_work,
+    feasible,
+)
+from bot.model import PoolTask, Quote
+from bot.rails import RailsConfig, apply_rails
+from bot.runtimes import RunTimeSamples, learn, task_board
+from tests.core.factories import NOW, offer, own, snap, util
+
+XS_W, S_W, M_W = 2100.0, 8400.0, 25200.0  # contribution windows: 7 x workClockTimeRef
+HOUR = 3600.0
+
+
+def running(n: int, remaining: float) -> tuple[float, ...]:
+    return (remaining,) * n
+
+
+CASES: list[tuple[str, int, Committed, list[Batch], float, float, int]] = [
+    # (name, slots, committed, other batches, window, run, admissible volume)
+    ("idle pool: slots x window / run", 6, Committed(), [], XS_W, 300.0, 42),
+    # the issue's case: window_capacity said 6 x 7 - 12 = 30; none of them could finish
+    (
+        "6 slots running 1-hour tasks, 6 more queued: no XS",
+        6,
+        Committed(running(6, HOUR), ((M_W - 60, HOUR),) * 6),
+        [],
+        XS_W,
+        300.0,
+        0,
+    ),
+    ("3 of 6 slots busy for an hour", 6, Committed(running(3, HOUR)), [], XS_W, 300.0, 21),
+    (
+        "running tasks ending soon free their slots",
+        6,
+        Committed(running(6, 600.0)),
+        [],
+        XS_W,
+        300.0,
+        30,
+    ),
+    (
+        "queued XS due within the window count in full",
+        6,
+        Committed((), ((1000.0, 300.0),) * 12),
+        [],
+        XS_W,
+        300.0,
+        30,
+    ),
+    ("a task longer than its window is never admissible", 6, Committed(), [], XS_W, 2400.0, 0),
+    ("no slots", 0, Committed(), [], XS_W, 300.0, 0),
+    # mixed categories: long work of ours still valid on chain can be matched first and hold
+    # the slots (no preemption), so it is charged in front of the short window
+    (
+        "our valid M orders (6 x 1 h) can fill every slot first",
+        6,
+        Committed(),
+        [Batch(M_W, HOUR, 6)],
+        XS_W,
+        300.0,
+        0,
+    ),
+    (
+        "3 M tasks of ours leave half the slots",
+        6,
+        Committed(),
+        [Batch(M_W, HOUR, 3)],
+        XS_W,
+        300.0,
+        21,
+    ),
+    (
+        "a queued M task waits behind XS but may start first: one slot",
+        6,
+        Committed((), ((M_W - 600, HOUR),)),
+        [],
+        XS_W,
+        300.0,
+        35,
+    ),
+    # the other way round: sizing M must leave what our XS orders need
+    (
+        "M behind our valid XS orders: only what the XS window leaves",
+        6,
+        Committed(),
+        [Batch(XS_W, 300.0, 30)],
+        M_W,
+        HOUR,
+        1,  # XS horizon: 9000 slot-s due + 2100 per M task in front <= 12600 -> 1
+    ),
+    (
+        "S and M on an idle pool: M limited by its own window only",
+        4,
+        Committed(),
+        [Batch(S_W, 1200.0, 10)],
+        M_W,
+        HOUR,
+        24,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("slots", "committed", "others", "window", "run", "expected"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_admissible_volume(
+    slots: int,
+    committed: Committed,
+    others: list[Batch],
+    window: float,
+    run: float,
+    expected: int,
+) -> None:
+    got = admissible_volume(slots, committed, others, window, run)
+    assert got == expected
+    assert feasible(slots, committed, [*others, Batch(window, run, got)]) or got == 0
+
+
+def test_admit_keeps_existing_volume_first_then_shortest_windows() -> None:
+    # XS and M both want everything on an idle 6-slot pool
+    wanted = [Batch(M_W, HOUR, 40), Batch(XS_W, 300.0, 42)]
+    assert admit(6, Committed(), [], wanted, [0, 0]) == [0, 42]  # short work first
+    # 3 M tasks already valid on chain keep their place; XS gets what is left
+    assert admit(6, Committed(), [], wanted, [3, 0]) == [3, 21]
+    # untouchable orders (slots nobody quotes) are charged too
+    assert admit(6, Committed(), [Batch(M_W, HOUR, 6)], wanted[1:], [0]) == [0]
+
+
+def test_committed_work_from_known_starts_or_the_computing_count() -> None:
+    def t(n: int, deadline: float, started: float | None = None, category: int = 0) -> PoolTask:
+        return PoolTask(f"t{n}", category, NOW - 100, NOW + deadline, started_at=started)
+
+    runs = {0: 300.0, 2: HOUR}
+    known = committed_work(
+        NOW, [t(1, 900, NOW - 100), t(2, 600), t(3, 9000, NOW - 5000, 2)], runs, computing=0
+    )
+    assert known.running == (200.0, RESIDUAL_SHARE * HOUR)  # past its quantile: a residual
+    assert known.queued == ((600.0, 300.0),)
+    # the chain does not say which task runs: the core's computing count marks the earliest
+    unknown = committed_work(NOW, [t(1, 900), t(2, 600), t(3, 9000, category=2)], runs, 2)
+    assert unknown.running == (300.0, 300.0)
+    assert unknown.queued == ((9000.0, HOUR),)
+
+
+def _board(tasks: list[PoolTask], priors: dict[int, float]) -> object:
+    return task_board(NOW, tasks, learn(RunTimeSamples(), tasks), priors, {0: 300.0, 2: 3600.0})
+
+
+def test_rails_offer_no_xs_volume_on_a_pool_saturated_by_long_tasks() -> None:
+    xs = offer(category=0, task_seconds=300, max_volume=1000)
+    long_tasks = [
+        PoolTask(f"m{i}", 2, NOW - 60, NOW - 60 + M_W, NOW - 60, NOW - 60) for i in range(6)
+    ]
+    queued = [PoolTask(f"q{i}", 2, NOW - 30, NOW - 30 + M_W, NOW - 30) for i in range(6)]
+    board = task_board(NOW, long_tasks + queued, RunTimeSamples(), {0: 300.0}, {0: 300, 2: 3600})
+    base = snap(offers=[xs], utilization=util(registered=6, computing=6, backlog=6))
+    cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
+    quote = Quote(category=0, price=100, volume=30, reason="t")
+    # the window capacity alone still lets 30 through (6 x 7 - 12)
+    assert apply_rails([quote], base, [xs], cfg).quotes[0].volume == 30
+    result = apply_rails([quote], dataclasses.replace(base, tasks=board), [xs], cfg)
+    assert result.quotes[0].volume == 0
+    assert any(n.rule == "admission" for n in result.notes)
+
+
+def test_rails_admission_charges_our_orders_in_unquoted_slots() -> None:
+    xs = offer(category=0, task_seconds=300, max_volume=1000)
+    m = offer(category=2, task_seconds=3600, max_volume=1000)
+    board = task_board(NOW, [], RunTimeSamples(), {0: 300.0, 2: 3600.0}, {0: 300, 2: 3600})
+    base = snap(
+        offers=[xs, m],
+        utilization=util(registered=6),
+        own_orders=[own("m", 100, 3, category=2)],
+    )
+    cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
+    quote = Quote(category=0, price=100, volume=42, reason="t")
+    result = apply_rails([quote], dataclasses.replace(base, tasks=board), [xs, m], cfg)
+    assert result.quotes[0].volume == 21
+
+
+batches = st.builds(
+    Batch,
+    window=st.sampled_from([XS_W, S_W, M_W]),
+    run_seconds=st.floats(min_value=30.0, max_value=2000.0),
+    volume=st.integers(min_value=0, max_value=30),
+)
+committed = st.builds(
+    Committed,
+    running=st.lists(st.floats(min_value=1.0, max_value=HOUR), max_size=8).map(tuple),
+    queued=st.lists(
+        st.tuples(
+            st.floats(min_value=60.0, max_value=M_W), st.floats(min_value=30.0, max_value=HOUR)
+        ),
+        max_size=12,
+    ).map(tuple),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=8),
+    committed,
+    st.lists(batches, max_size=3),
+    st.sampled_from([XS_W, S_W, M_W]),
+    st.floats(min_value=30.0, max_value=2000.0),
+)
+def test_admissible_volume_is_the_largest_feasible(
+    slots: int, work: Committed, others: list[Batch], window: float, run: float
+) -> None:
+    if not feasible(slots, work, others):
+        return
+    x = admissible_volume(slots, work, others, window, run)
+    assert feasible(slots, work, [*others, Batch(window, run, x)])
+    if x < 10_000:
+        assert not feasible(slots, work, [*others, Batch(window, run, x + 1)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=8),
+    committed,
+    st.lists(batches, max_size=2),
+    st.lists(batches, min_size=1, max_size=3),
+    st.data(),
+)
+def test_admit_result_is_feasible_and_within_wants(
+    slots: int, work: Committed, fixed: list[Batch], wanted: list[Batch], data: st.DataObject
+) -> None:
+    existing = [data.draw(st.integers(min_value=0, max_value=b.volume)) for b in wanted]
+    got = admit(slots, work, fixed, wanted, existing)
+    assert all(0 <= g <= w.volume for g, w in zip(got, wanted, strict=True))
+    placed = [dataclasses.replace(w, volume=g) for w, g in zip(wanted, got, strict=True)]
+    if feasible(slots, work, fixed):
+        assert feasible(slots, work, [*fixed, *placed])

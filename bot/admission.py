@@ -9,26 +9,31 @@ deadline first, core-and-sdk.md A9.3), and never preempts a running task. So cou
 
 The test works in slot seconds, from now. A *batch* is volume that may still be matched: one of
 our orders still valid on chain (published or not: anyone holding it can match it) or the volume
-an offer wants to list; matched now, its tasks' deadlines are ``window`` seconds away. For every
-horizon ``h`` among the batches' windows, the slot time the pool needs before ``h``:
+an offer wants to list; matched now, its tasks' deadlines are ``window`` seconds away. At every
+horizon ``h`` (each batch's window and each queued task's deadline), the slot time needed before
+``h`` must fit in ``slots x h``:
 
-- **EDF work** that must be done by ``h``: every queued task with its deadline within ``h`` and
-  every batch whose window is within ``h``, each at its run time;
-- **occupancy** that can sit in front of it: running tasks for ``min(remaining, h)``, and queued
-  tasks or batches with a *later* deadline for ``min(run, h)`` each (matched before the earlier
-  work arrives, they take free slots and keep them: no preemption). Once earlier work waits,
-  EDF starts nothing later, so each slot holds at most one such task: the occupancy is the sum of
-  the ``slots`` longest candidates, not of all of them.
+- **due work**: every queued task with its deadline within ``h`` and every batch whose window is
+  within ``h``, each at its run time;
+- **occupancy** in front of it: running tasks for ``min(remaining, h)``; and, when a batch is
+  due by ``h`` (it may be matched later than anything else), also queued tasks and batches with
+  a *later* deadline for ``min(run, h)`` each: matched before it, they may take free slots and
+  keep them (no preemption). Already queued work cannot be overtaken by later-deadline work, so
+  a horizon with only queued tasks due counts only the running ones in front. Once earlier work
+  waits, EDF starts nothing later, so each slot holds at most one such task: the occupancy is
+  the sum of the ``slots`` longest candidates.
 
-must fit in ``slots x h``; and no batch may sell tasks longer than its own window. Horizons of
-queued tasks alone are not tested: what is already matched cannot be unsold, and refusing volume
-for it would not save it.
+And no batch may sell tasks longer than its own window. A queued task's horizon matters too:
+short work sold now and every tick after is served before a long task already queued, which
+fails once the short work leaves it too little time before its deadline. With many distinct
+deadlines, only ``MAX_QUEUED_HORIZONS`` of them are tested and the tasks between two tested ones
+are charged at the earlier (stricter).
 
 Run times are the board's learned quantile (bot.runtimes). A running task's remainder is that run
 time minus what it already ran, but never below ``RESIDUAL_SHARE`` of it (a task past its
 quantile is in the tail, not about to end); a task whose start is unknown is charged in full. The
 test is the classic necessary condition of EDF feasibility on identical machines, with the
-non-preemptive blocking charged as occupancy: a sound bound, not an exact schedule.
+non-preemptive blocking charged as occupancy: a bound, not an exact schedule.
 
 Pure: values in, volumes out. ``admit`` sizes several batches at once (the rails call it with
 every quote), keeping volume already valid on chain first so a sale elsewhere does not force
@@ -45,6 +50,7 @@ from bot.errors import InputError
 from bot.model import PoolTask
 
 __all__ = [
+    "MAX_QUEUED_HORIZONS",
     "RESIDUAL_SHARE",
     "Batch",
     "Committed",
@@ -55,6 +61,7 @@ __all__ = [
 ]
 
 RESIDUAL_SHARE = 0.25
+MAX_QUEUED_HORIZONS = 32
 _EPS = 1e-9
 
 
@@ -120,26 +127,38 @@ def committed_work(
 
 @dataclass(frozen=True, slots=True)
 class _Horizon:
-    """Committed work's share of one horizon: EDF work due by it, and the occupancy candidates
-    in front of it (the longest ``slots`` of them, descending: only those can matter)."""
+    """Committed work at one horizon: queued work due by it, and the occupancy candidates in
+    front of queued work (running tasks) and of future work (running and later queued tasks),
+    the longest ``slots`` of each, descending (only those can matter)."""
 
     h: float
     due: float
-    occupancy: tuple[float, ...]
+    running: tuple[float, ...]
+    ahead: tuple[float, ...]
 
 
 def _horizons(slots: int, committed: Committed, windows: Sequence[float]) -> list[_Horizon]:
+    deadlines = sorted({d for d, _ in committed.queued if d > 0})
+    if len(deadlines) > MAX_QUEUED_HORIZONS:
+        step = len(deadlines) / MAX_QUEUED_HORIZONS
+        deadlines = [deadlines[int(i * step)] for i in range(MAX_QUEUED_HORIZONS)]
+    points = sorted(set(windows) | set(deadlines))
     out = []
-    for h in sorted(set(windows)):
+    for k, h in enumerate(points):
+        # a queued task is due at the last tested point at or before its deadline (exact when
+        # every deadline is a point; stricter when some were skipped); before the first, at it
+        nxt = points[k + 1] if k + 1 < len(points) else math.inf
         due = 0.0
-        occ = [min(rem, h) for rem in committed.running]
+        running = sorted((min(rem, h) for rem in committed.running), reverse=True)
+        ahead = list(running)
         for deadline, run in committed.queued:
-            if deadline <= h:
+            if deadline < nxt:
                 due += run
             else:
-                occ.append(min(run, h))
-        occ.sort(reverse=True)
-        out.append(_Horizon(h, due, tuple(occ[: max(0, slots)])))
+                ahead.append(min(run, h))
+        ahead.sort(reverse=True)
+        n = max(0, slots)
+        out.append(_Horizon(h, due, tuple(running[:n]), tuple(ahead[:n])))
     return out
 
 
@@ -150,6 +169,8 @@ def _top(slots: int, base: Sequence[float], extra: Sequence[tuple[float, int]]) 
     preempt (EDF starts no later-deadline task while earlier work waits): the occupancy in front
     of that work is the longest ``slots`` candidates, not their sum.
     """
+    if not extra:
+        return sum(base[:slots])
     pairs = [(v, 1) for v in base] + [(v, c) for v, c in extra if c > 0]
     pairs.sort(reverse=True)
     left = slots
@@ -164,8 +185,8 @@ def _top(slots: int, base: Sequence[float], extra: Sequence[tuple[float, int]]) 
 
 
 def _split(hz: _Horizon, batches: Sequence[Batch]) -> tuple[float, list[tuple[float, int]]]:
-    """EDF work of ``batches`` due by ``hz`` and their occupancy candidates (value, count)."""
-    due = hz.due
+    """Batch work due by ``hz`` and the later batches' occupancy candidates (value, count)."""
+    due = 0.0
     extra: list[tuple[float, int]] = []
     for b in batches:
         if b.volume <= 0:
@@ -177,20 +198,32 @@ def _split(hz: _Horizon, batches: Sequence[Batch]) -> tuple[float, list[tuple[fl
     return due, extra
 
 
+def _room(slots: int, h: float) -> float:
+    return slots * h * (1 + _EPS) + _EPS
+
+
 def _fits(slots: int, hz: _Horizon, batches: Sequence[Batch]) -> bool:
     due, extra = _split(hz, batches)
-    return due + _top(slots, hz.occupancy, extra) <= slots * hz.h * (1 + _EPS) + _EPS
+    if due > 0:
+        need = hz.due + due + _top(slots, hz.ahead, extra)
+    else:
+        need = hz.due + _top(slots, hz.running, ())
+    return need <= _room(slots, hz.h)
 
 
 def feasible(slots: int, committed: Committed, batches: Sequence[Batch]) -> bool:
-    """Whether every batch can be delivered on top of the committed work (module doc)."""
+    """Whether every batch can be delivered on top of the committed work (module doc).
+
+    Horizons before every batch's window are not tested: the batches cannot change them.
+    """
     live = [b for b in batches if b.volume > 0]
     if not live:
         return True
     if slots <= 0 or any(b.run_seconds > b.window for b in live):
         return False
+    first = min(b.window for b in live)
     horizons = _horizons(slots, committed, [b.window for b in live])
-    return all(_fits(slots, hz, live) for hz in horizons)
+    return all(_fits(slots, hz, live) for hz in horizons if hz.h >= first)
 
 
 def _max_volume(
@@ -202,24 +235,24 @@ def _max_volume(
     best = math.inf
     for hz in horizons:
         due, extra = _split(hz, others)
-        room = slots * hz.h * (1 + _EPS) + _EPS
+        room = _room(slots, hz.h)
         if window <= hz.h:
-            # EDF work here: what the room leaves after the due work and the occupancy
-            left = room - due - _top(slots, hz.occupancy, extra)
+            # due work here: what the room leaves after the due work and what is ahead of it
+            left = room - hz.due - due - _top(slots, hz.ahead, extra)
             if left < 0:
                 return 0
             best = min(best, math.floor(left / run + _EPS))
             continue
-        # occupancy in front of earlier work: harmless while nothing is due by this horizon
-        if due <= _EPS:
+        # ahead of earlier future work (if any is due here); queued work it cannot overtake
+        if due <= 0:
             continue
         v = min(run, hz.h)
-        if due + _top(slots, hz.occupancy, [*extra, (v, slots)]) <= room:
+        if hz.due + due + _top(slots, hz.ahead, [*extra, (v, slots)]) <= room:
             continue  # even one task per slot fits: no limit from this horizon
         x = 0
-        while x < slots and due + _top(slots, hz.occupancy, [*extra, (v, x + 1)]) <= room:
+        while x < slots and hz.due + due + _top(slots, hz.ahead, [*extra, (v, x + 1)]) <= room:
             x += 1
-        if x == 0 and due + _top(slots, hz.occupancy, extra) > room:
+        if x == 0 and hz.due + due + _top(slots, hz.ahead, extra) > room:
             return 0
         best = min(best, x)
     return 0 if math.isinf(best) else int(best)

@@ -6,8 +6,9 @@ Per category, the estimate is an upper quantile (``quantile``, 0.9 by default) o
 is the *prior*: until ``min_samples`` tasks of a category were seen, the missing ones count as
 pseudo-observations at the prior, so the estimate moves from the prior to the data one task at a
 time instead of jumping when the count is reached. A bounded window lets the estimate follow
-durations that drift. No estimate exceeds the category's workClockTimeRef: the worker stops an
-app container at that run time (core-and-sdk.md A9.5).
+durations that drift. The data are not capped at the category's workClockTimeRef (the app
+container's time limit, core-and-sdk.md A9.5): the contribution also takes the pre- and
+post-compute and the upload, and an estimate below what was observed would oversell.
 
 Pure: the samplers keep a :class:`RunTimeSamples` between ticks and call :func:`learn` and
 :func:`task_board`; nothing here reads a clock or does I/O.
@@ -159,8 +160,8 @@ def task_board(
     """Build the board from the feed's tasks and the learned samples.
 
     ``priors`` are the owners' ``task_seconds`` per category; ``time_refs`` the categories'
-    workClockTimeRef (the cap). A category with open tasks but no prior takes its
-    workClockTimeRef as prior: the longest a task of it may run.
+    workClockTimeRef. A category with open tasks but no prior takes its workClockTimeRef as
+    prior: the longest its app may run.
     """
     open_tasks = sorted(
         (t for t in tasks if t.contributed_at is None and t.contribution_deadline > at),
@@ -173,11 +174,10 @@ def task_board(
     categories = set(priors) | {t.category for t in open_tasks}
     run_times: dict[int, RunTimeEstimate] = {}
     for category in sorted(categories):
-        cap = refs.get(category, math.inf)
-        prior = priors.get(category, cap)
+        prior = priors.get(category, refs.get(category, math.inf))
         if not prior > 0 or math.isinf(prior):
             continue
         observed = samples.by_category.get(category, ())
-        seconds = estimate(observed, prior, q=q, min_samples=min_samples, cap=cap)
+        seconds = estimate(observed, prior, q=q, min_samples=min_samples)
         run_times[category] = RunTimeEstimate(category, seconds, len(observed), prior)
     return TaskBoard(at, tuple(open_tasks), run_times, q)

@@ -75,7 +75,7 @@ def test_estimate_moves_from_prior_to_data(
     assert estimate(samples, prior, q=0.9, min_samples=min_samples) == expected
 
 
-def test_estimate_is_capped_at_the_time_ref() -> None:
+def test_estimate_can_be_capped() -> None:
     assert estimate([900.0] * 30, 300.0, cap=300.0) == 300.0
 
 

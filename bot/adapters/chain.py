@@ -264,6 +264,11 @@ class Web3Chain:
         return self._pool.url
 
     @property
+    def rpc(self) -> RpcPool:
+        """The verified RPC pool (fail-over, retries), for readers of the same chain."""
+        return self._pool
+
+    @property
     def wallet_address(self) -> str | None:
         return self._wallet.address if self._wallet else None
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from eth_account import Account
-from eth_account.messages import encode_typed_data
+from eth_account.messages import encode_defunct, encode_typed_data
 from eth_utils.abi import function_abi_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -51,6 +51,7 @@ __all__ = [
     "RLC_SUPPLY_NRLC",
     "PocoDeployment",
     "app_order",
+    "contribute_and_finalize",
     "create_app",
     "create_workerpool",
     "deploy_poco",
@@ -58,6 +59,7 @@ __all__ = [
     "fund_rlc",
     "hub_abi",
     "hub_contract",
+    "initialize_task",
     "match_orders",
     "network_of",
     "poco_artifacts_dir",
@@ -66,6 +68,7 @@ __all__ = [
     "rlc_balance",
     "sign_app_order",
     "sign_request_order",
+    "task_id_of",
     "transfer_workerpool",
     "web3_for",
 ]
@@ -673,6 +676,46 @@ def match_orders(
     for log in hub_c.events.OrdersMatched().process_receipt(receipt, errors=DISCARD):
         return "0x" + bytes(log["args"]["dealid"]).hex()
     raise ChainRevert("no OrdersMatched event", "matchOrders succeeded but emitted no deal")
+
+
+# --- the task lifecycle, as the iExec Core and its workers drive it ------------------------------
+
+
+def task_id_of(deal_id: str, index: int) -> str:
+    """PoCo's task id: keccak256(abi.encodePacked(dealid, idx))."""
+    packed = bytes.fromhex(deal_id.removeprefix("0x")) + index.to_bytes(32, "big")
+    return "0x" + keccak(packed).hex()
+
+
+def initialize_task(dep: PocoDeployment, sender_key: str, deal_id: str, index: int) -> str:
+    """``initialize(dealid, idx)`` (the scheduler's wallet sends it); emits ``TaskInitialize``
+    and sets the task's contribution deadline to deal start + 7 x workClockTimeRef."""
+    w3 = web3_for(dep.rpc_url)
+    hub_c = hub_contract(w3, dep.hub)
+    data = hub_c.encode_abi("initialize", args=[bytes.fromhex(deal_id[2:]), index])
+    _Wallet(w3, sender_key).send(dep.hub, data)
+    return task_id_of(deal_id, index)
+
+
+def contribute_and_finalize(
+    dep: PocoDeployment, worker_key: str, scheduler_key: str, task_id: str, results: bytes = b""
+) -> None:
+    """A trust-1 worker's ``contributeAndFinalize``: the scheduler (the pool owner) authorizes
+    the worker for the task by signing keccak256(worker, taskid, enclave = 0) as an Ethereum
+    signed message; emits ``TaskContribute``, ``TaskConsensus``, ``TaskReveal`` and
+    ``TaskFinalize``. PoCo refuses it once ``contributionDeadline <= block.timestamp``."""
+    w3 = web3_for(dep.rpc_url)
+    hub_c = hub_contract(w3, dep.hub)
+    worker = Account.from_key(worker_key).address
+    tid = bytes.fromhex(task_id[2:])
+    packed = bytes.fromhex(worker[2:]) + tid + bytes(20)
+    authorization = Account.sign_message(encode_defunct(primitive=keccak(packed)), scheduler_key)
+    digest = keccak(results or tid)
+    data = hub_c.encode_abi(
+        "contributeAndFinalize",
+        args=[tid, digest, results, b"", ZERO_ADDRESS, b"", bytes(authorization.signature)],
+    )
+    _Wallet(w3, worker_key).send(dep.hub, data)
 
 
 # --- relocation to a production hub address ------------------------------------------------------

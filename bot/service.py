@@ -143,6 +143,7 @@ def build_runtime(
     replaces the configured journal file (``config check --online`` passes one in memory).
     """
     from bot.adapters.chain import ChainSettings, Web3Chain
+    from bot.adapters.chain_tasks import ChainTaskFeed
     from bot.adapters.chain_wallet import FeePolicy
     from bot.adapters.core_metrics import CoreMetrics
     from bot.adapters.market_api import MarketApiClient
@@ -187,6 +188,7 @@ def build_runtime(
         budget=market_budget,
     )
     closers: list[Callable[[], None]] = [market.close]
+    tasks = ChainTaskFeed.for_chain(chain)  # admission's data: our deals and tasks on chain
     metrics = None
     if config.endpoints.core_url:
         metrics = CoreMetrics(config.endpoints.core_url, clock)
@@ -207,6 +209,7 @@ def build_runtime(
         signer=signer,
         metrics=metrics,
         journal=journal,
+        tasks=tasks,
     )
     settings = settings_from_config(config, live=live)
     if gas_key is None:

@@ -1,13 +1,17 @@
 """A simulated workerpool and the iExec Core Scheduler ``/metrics`` endpoint it feeds.
 
 The sandbox has no real workers: deals matched on chain for our workerpool are turned into tasks
-that wait for a slot, compute for a drawn duration and complete, all off-chain. Slots go to the
-earliest contribution deadline first, as iexec-core hands them out (core-and-sdk.md A9.3), and a
-task must be contributed (started *and* run) before its deadline, as PoCo's ``contribute``
-requires: one still waiting then fails, and one started in time whose run would end at or after
-it is aborted at the deadline (its slot frees then) and fails. The PoCo
-contribution protocol is not simulated, so the stake PoCo locked at match time stays locked (the
-sandbox funds the owner generously for that reason).
+that wait for a slot, compute for a drawn duration and complete. Slots go to the earliest
+contribution deadline first, as iexec-core hands them out (core-and-sdk.md A9.3), and a task must
+be contributed (started *and* run) before its deadline, as PoCo's ``contribute`` requires: one
+still waiting then fails, and one started in time whose run would end at or after it is aborted
+at the deadline (its slot frees then) and fails. What the real core and its workers write on
+chain is written for real by :class:`ChainTaskReporter`: ``initialize`` when a task is
+INITIALIZED (the scheduler's wallet) and a trust-1 ``contributeAndFinalize`` when it is COMPLETED
+(a worker the scheduler authorized), so the bot's task feed reads the same
+``TaskInitialize``/``TaskContribute``/``TaskFinalize`` events as on a real network, and a
+completed task's stake is unlocked and paid as PoCo does. A task that fails here is never
+contributed, so its stake stays locked (until someone claims it after the final deadline).
 
 The state machine is driven by explicit times (``advance(now)`` replays every event up to ``now`` in
 time order), so tests can step it without sleeping and the HTTP server only has to pass its clock.
@@ -33,6 +37,7 @@ __all__ = [
     "DEFAULT_DURATIONS",
     "TASK_STATUSES",
     "ChainDealFeed",
+    "ChainTaskReporter",
     "CoreMetricsServer",
     "PoolDeal",
     "PoolSpec",
@@ -508,4 +513,82 @@ class ChainDealFeed:
                 self.poll()
             except Exception:  # a flaky RPC must not kill the watcher; core retries too
                 log.exception("deal feed poll failed")
+            stop.wait(period)
+
+
+class ChainTaskReporter:
+    """The core's and the workers' chain writes for the pool's tasks (see the module doc).
+
+    Polls the pool: a task of a chain deal that reached INITIALIZED (or later) is initialized
+    on chain by the scheduler's wallet; a COMPLETED one is contributed and finalized by the
+    worker wallet, authorized by the scheduler's signature. Each write is sent once; a write
+    PoCo refuses (for example a contribution after the contribution deadline, which PoCo
+    rejects as it would a real late worker) is logged and not retried.
+    """
+
+    def __init__(
+        self,
+        deployment: Any,
+        pool: SimulatedPool,
+        scheduler_key: str,
+        worker_key: str,
+        clock: Callable[[], float],
+    ) -> None:
+        from bot.sandbox import poco  # web3 stays out of the pure state machine above
+        from bot.sandbox.anvil import rpc_call
+        from bot.signing import address_of
+
+        self._poco = poco
+        self._dep = deployment
+        self._pool = pool
+        self._scheduler_key = scheduler_key
+        self._worker_key = worker_key
+        self._clock = clock
+        # the worker pays its own gas, as a real worker does
+        rpc_call(deployment.rpc_url, "anvil_setBalance", [address_of(worker_key), hex(10**21)])
+        self._initialized: set[str] = set()
+        self._done: set[str] = set()
+        self.refused: list[str] = []
+
+    def poll(self) -> int:
+        """Send what is due; return how many writes were sent."""
+        from bot.errors import ChainRevert
+
+        sent = 0
+        self._pool.advance(self._clock())  # the state machine moves on reads; time passed
+        for task in self._pool.tasks():
+            if not (task.deal_id.startswith("0x") and len(task.deal_id) == 66):
+                continue  # a deal added by hand, not matched on chain
+            key = task.task_id
+            if key in self._done:
+                continue
+            if task.status == "FAILED":
+                self._done.add(key)
+                continue
+            try:
+                if task.status != "RECEIVED" and key not in self._initialized:
+                    self._poco.initialize_task(
+                        self._dep, self._scheduler_key, task.deal_id, task.index
+                    )
+                    self._initialized.add(key)
+                    sent += 1
+                if task.status == "COMPLETED":
+                    task_id = self._poco.task_id_of(task.deal_id, task.index)
+                    self._poco.contribute_and_finalize(
+                        self._dep, self._worker_key, self._scheduler_key, task_id
+                    )
+                    self._done.add(key)
+                    sent += 1
+            except ChainRevert as exc:
+                log.warning("task %s: PoCo refused the write: %s", key, exc)
+                self.refused.append(key)
+                self._done.add(key)
+        return sent
+
+    def run(self, stop: threading.Event, period: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                self.poll()
+            except Exception:  # a flaky RPC must not kill the reporter; the core retries too
+                log.exception("task reporter poll failed")
             stop.wait(period)

@@ -37,7 +37,13 @@ from bot.config import load_config
 from bot.errors import ConfigError
 from bot.model import NRLC_PER_RLC
 from bot.sandbox.anvil import ANVIL_KEYS, AnvilNode, repo_root, run_anvil
-from bot.sandbox.pool import ChainDealFeed, CoreMetricsServer, PoolSpec, SimulatedPool
+from bot.sandbox.pool import (
+    ChainDealFeed,
+    ChainTaskReporter,
+    CoreMetricsServer,
+    PoolSpec,
+    SimulatedPool,
+)
 from bot.signing import address_of
 from bot.sim.agents import (
     EnteringLeaving,
@@ -81,6 +87,8 @@ GAS_KEY = ANVIL_KEYS[2]
 COMPETITOR_KEYS = ANVIL_KEYS[3:7]
 REQUESTER_KEYS = ANVIL_KEYS[7:9]
 APP_OWNER_KEY = ANVIL_KEYS[9]
+# The simulated pool's worker wallet (not an anvil account: funded at start, signs locally).
+WORKER_KEY = "0x" + "5a" * 32
 
 RLC = NRLC_PER_RLC
 
@@ -402,6 +410,7 @@ class Sandbox:
         self.node: AnvilNode | None = None
         self.pool: SimulatedPool | None = None
         self.feed: ChainDealFeed | None = None
+        self.reporter: ChainTaskReporter | None = None
         self.driver: Any = None
         self.deployment: Any = None
         self.market_server: Any = None
@@ -450,6 +459,9 @@ class Sandbox:
         feed = ChainDealFeed(node.rpc_url, dep.hub, workerpool, pool, now)
         self.feed = feed
         self._thread(feed.run, "deal-feed", 0.5)
+        reporter = ChainTaskReporter(dep, pool, OWNER_KEY, WORKER_KEY, now)
+        self.reporter = reporter
+        self._thread(reporter.run, "task-reporter", 0.5)
 
         market = MarketHttp(market_url, dep.chain_id)
         self._stack.callback(market.close)

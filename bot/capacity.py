@@ -18,6 +18,12 @@ match would force an on-chain cancel of the rest; this model keeps capacity and 
 moving together. GPU offers (tag bit 8) use the GPU counts; the scheduler does not say which kind
 the backlog is, so it is charged to both (conservative).
 
+With a task board (the snapshot's ``tasks``: our pool's open tasks and learned run times), the
+window capacity of a CPU offer is instead what the EDF test in slot time admits for it alone on
+top of the running and queued work (bot.admission): a queued one-hour task then weighs an hour of
+slot time at its own deadline, not one task of the offer being sized, and a slot running a long
+task gives the XS window nothing. The rails also test all offers together (mixed task lengths).
+
 Several offers share the same slots. Their volumes are made commensurable by the *load* of an
 order: ``remaining / window_capacity(offer)``, the share of the pool's window it would use; the sum of
 loads over our valid orders must stay <= 1.
@@ -25,11 +31,15 @@ loads over our valid orders must stay <= 1.
 
 from __future__ import annotations
 
+from bot.admission import Committed, admissible_volume, committed_work
 from bot.model import PoolUtilization
+from bot.runtimes import TaskBoard
 from bot.snapshot import Offer
 
 __all__ = [
     "LOAD_EPSILON",
+    "admitted_alone",
+    "committed_of",
     "free_slots",
     "load",
     "offer_capacity",
@@ -54,18 +64,24 @@ def free_slots(util: PoolUtilization | None, gpu: bool = False) -> int:
     return max(0, util.registered_cpu - util.computing_cpu - util.backlog)
 
 
-def offer_capacity(util: PoolUtilization | None, offer: Offer) -> int:
+def offer_capacity(
+    util: PoolUtilization | None, offer: Offer, board: TaskBoard | None = None
+) -> int:
     """What a strategy may offer: the window capacity capped by the offer's ``max_volume``."""
-    return min(offer.max_volume, window_capacity(util, offer))
+    return min(offer.max_volume, window_capacity(util, offer, board))
 
 
-def window_capacity(util: PoolUtilization | None, offer: Offer) -> int:
+def window_capacity(
+    util: PoolUtilization | None, offer: Offer, board: TaskBoard | None = None
+) -> int:
     """Tasks of ``offer`` the pool can still take on within the window (see module doc).
 
     0 when utilization is unknown (stale): never sell blind.
     """
     if util is None:
         return 0
+    if board is not None and not offer.gpu:
+        return admitted_alone(util, offer, board)
     k = offer.starts_per_slot
     if k <= 0:
         return 0
@@ -74,6 +90,34 @@ def window_capacity(util: PoolUtilization | None, offer: Offer) -> int:
     else:
         registered, busy = util.registered_cpu, util.computing_cpu + util.backlog
     return max(0, registered * k - busy)
+
+
+def committed_of(util: PoolUtilization, board: TaskBoard) -> Committed:
+    """The board's open tasks as committed work (bot.admission), computed once per board."""
+    key = ("committed", util.computing_cpu)
+    got = board.memo.get(key)
+    if isinstance(got, Committed):
+        return got
+    runs = {
+        t.category: board.run_seconds(t.category, (t.contribution_deadline - t.deal_start) / 7.0)
+        for t in board.open_tasks
+    }
+    committed = committed_work(board.at, board.open_tasks, runs, util.computing_cpu)
+    board.memo[key] = committed
+    return committed
+
+
+def admitted_alone(util: PoolUtilization, offer: Offer, board: TaskBoard) -> int:
+    """The EDF test's volume for ``offer`` alone on top of the board's committed work."""
+    run = board.run_seconds(offer.category, offer.task_seconds)
+    key = ("alone", util.registered_cpu, util.computing_cpu, offer.contribution_window, run)
+    got = board.memo.get(key)
+    if isinstance(got, int):
+        return got
+    window = float(offer.contribution_window)
+    value = admissible_volume(util.registered_cpu, committed_of(util, board), [], window, run)
+    board.memo[key] = value
+    return value
 
 
 def load(volume: int, capacity: int) -> float:

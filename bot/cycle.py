@@ -277,7 +277,8 @@ def _limits(snapshot: Any, offers: tuple[Any, ...], rails_result: Any, cfg: Any)
     util = snapshot.utilization
     capacity = None
     if util is not None:
-        capacity = {(o.category, o.tag): window_capacity(util, o) for o in offers}
+        board = snapshot.tasks
+        capacity = {(o.category, o.tag): window_capacity(util, o, board) for o in offers}
     stake = snapshot.stake
     uncounted: frozenset[str] = frozenset()
     if rails_result is not None and not getattr(cfg, "count_dearer_unpublished", True):

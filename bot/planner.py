@@ -357,7 +357,7 @@ def _fit_shared_capacity(
     for key, q in wanted.items():
         offer = offers_by_key.get(key)
         if offer is not None:
-            quoted += load(q.volume, window_capacity(snapshot.utilization, offer))
+            quoted += load(q.volume, window_capacity(snapshot.utilization, offer, snapshot.tasks))
     total = quoted + sum(order_load(o, offers_by_key, snapshot) for o in left_strays)
     for o in sorted(left_strays, key=lambda o: o.price):
         if total <= 1.0 + LOAD_EPSILON:

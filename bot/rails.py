@@ -41,8 +41,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
-from bot.admission import Batch, admit, committed_work
-from bot.capacity import LOAD_EPSILON, load, window_capacity
+from bot.admission import Batch, admit
+from bot.capacity import LOAD_EPSILON, committed_of, load, window_capacity
 from bot.errors import InputError
 from bot.model import OwnOrder, Quote, required_stake
 from bot.snapshot import (
@@ -179,7 +179,7 @@ def order_load(
     offer = offers_by_key.get(key or slot_key_of(order)) or _fallback_offer(order)
     if offer is None:
         return float("inf")
-    return load(order.remaining, window_capacity(snapshot.utilization, offer))
+    return load(order.remaining, window_capacity(snapshot.utilization, offer, snapshot.tasks))
 
 
 def _absurd(snapshot: MarketSnapshot) -> list[str]:
@@ -279,7 +279,7 @@ def apply_rails(
             )
             price = min(max(stepped, cfg.floor), cfg.ceiling)
         volume = q.volume
-        window = window_capacity(util, offer)
+        window = window_capacity(util, offer, snapshot.tasks)
         windows[key] = window
         capacity = min(offer.max_volume, window)
         cap = min(cfg.max_volume, capacity)
@@ -508,12 +508,7 @@ def _admission(
     def run(category: int) -> float:
         return board.run_seconds(category, priors[category])
 
-    committed = committed_work(
-        snapshot.at,
-        board.open_tasks,
-        {t.category: run(t.category) for t in board.open_tasks},
-        util.computing_cpu,
-    )
+    committed = committed_of(util, board)
     quoted = {q.key for q in quotes}
     fixed = [
         Batch(windows[o.category], run(o.category), o.remaining)

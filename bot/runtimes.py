@@ -140,6 +140,11 @@ class TaskBoard:
     open_tasks: tuple[PoolTask, ...] = ()
     run_times: Mapping[int, RunTimeEstimate] = field(default_factory=dict)
     quantile: float = DEFAULT_QUANTILE
+    # What bot.capacity derived from this board, kept with it (one board per tick, read by the
+    # rails, the planner and the executor's limits): a memo, not an input.
+    memo: dict[tuple[object, ...], object] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
 
     def run_seconds(self, category: int, default: float) -> float:
         """The learned run time of ``category``; ``default`` for a category never estimated."""

@@ -201,7 +201,7 @@ class BanditStrategy(Strategy):
                 alpha[arm] += sold
                 beta[arm] += (snapshot.at - since) / p.period_seconds
                 learnt = f"; credited {sold} sold to arm {grid[arm]}"
-            capacity = offer_capacity(snapshot.utilization, offer)
+            capacity = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
             held = mine.get("arm") if mine else None
             chosen_at = float(mine.get("chosen_at", since)) if mine else snapshot.at
             if (

@@ -90,7 +90,7 @@ class CompetitiveStrategy(Strategy):
         p = self.params
         quotes = []
         for offer in offers:
-            volume = offer_capacity(snapshot.utilization, offer)
+            volume = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
             rivals, ignored = relevant_competitors(snapshot.competitors_for(offer), p)
             skipped = f" ({ignored} ignored)" if ignored else ""
             if not rivals:

@@ -151,7 +151,7 @@ class DemandStrategy(Strategy):
         since = snapshot.at - p.lookback_seconds
         quotes = []
         for offer in offers:
-            capacity = offer_capacity(snapshot.utilization, offer)
+            capacity = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
             requests = snapshot.demand_for(offer)
             addressed = [
                 (r.workerpoolmaxprice, r.remaining)

@@ -58,7 +58,7 @@ class FixedStrategy(Strategy):
         quotes = []
         for offer in offers:
             price = p.prices.get(offer.category, p.price)
-            capacity = offer_capacity(snapshot.utilization, offer)
+            capacity = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
             wanted = p.volumes.get(offer.category, p.volume)
             volume = capacity if wanted == 0 else min(wanted, capacity)
             quotes.append(

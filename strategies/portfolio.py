@@ -194,7 +194,7 @@ class PortfolioStrategy(Strategy):
                 modes[key] = "contested"
                 assert memory is not None
                 target, at = int(memory[0]), memory[1]
-                volume = offer_capacity(snapshot.utilization, offer)
+                volume = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
                 steady_for = snapshot.at - (memory[2] if len(memory) > 2 else snapshot.at)
                 steady = steady_for >= p.exposure_after_seconds
                 if p.exposure and steady:

@@ -142,7 +142,7 @@ class UtilizationStrategy(Strategy):
         for offer in offers:
             base = p.prices.get(offer.category, p.price)
             price = round(base * m)
-            volume = offer_capacity(util, offer)
+            volume = offer_capacity(util, offer, snapshot.tasks)
             price, held = gate_raise(
                 snapshot, offer, price, gain_factor=p.raise_gain_factor, cancel_cost=p.cancel_cost
             )

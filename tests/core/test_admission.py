@@ -17,6 +17,7 @@ from bot.admission import (
     committed_work,
     feasible,
 )
+from bot.capacity import offer_capacity
 from bot.model import PoolTask, Quote
 from bot.rails import RailsConfig, apply_rails
 from bot.runtimes import RunTimeSamples, learn, task_board
@@ -177,6 +178,34 @@ def test_rails_offer_no_xs_volume_on_a_pool_saturated_by_long_tasks() -> None:
     assert apply_rails([quote], base, [xs], cfg).quotes[0].volume == 30
     result = apply_rails([quote], dataclasses.replace(base, tasks=board), [xs], cfg)
     assert result.quotes[0].volume == 0
+    assert [(n.rule, n.detail) for n in result.notes] == [
+        ("volume-cap", "30 -> 0: capacity 0, max_volume 1000000")
+    ]
+    # the window capacity a strategy sees is the same test's
+    assert offer_capacity(base.utilization, xs) == 30
+    assert offer_capacity(base.utilization, xs, board) == 0
+
+
+def test_rails_admission_shares_slots_between_mixed_offers() -> None:
+    xs = offer(category=0, task_seconds=300, max_volume=1000)
+    m = offer(category=2, task_seconds=3600, max_volume=1000)
+    board = task_board(NOW, [], RunTimeSamples(), {0: 300.0, 2: 3600.0}, {0: 300, 2: 3600})
+    base = snap(offers=[xs, m], utilization=util(registered=6))
+    cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
+    quotes = [
+        Quote(category=0, price=100, volume=42, reason="t"),
+        Quote(category=2, price=100, volume=42, reason="t"),
+    ]
+    result = apply_rails(quotes, dataclasses.replace(base, tasks=board), [xs, m], cfg)
+    # each alone would fit (42 XS; 42 M in 7 h on 6 slots); the load sharing halves both, then
+    # the XS window decides: an M task matched first holds a slot for the whole 35 minutes, so
+    # next to 21 XS tasks (6300 slot-s) only 3 M tasks fit (6 x 2100 - 6300 = 3 x 2100)
+    assert [q.volume for q in result.quotes] == [21, 3]
+    placed = [
+        Batch(XS_W, 300.0, result.quotes[0].volume),
+        Batch(M_W, HOUR, result.quotes[1].volume),
+    ]
+    assert feasible(6, Committed(), placed)
     assert any(n.rule == "admission" for n in result.notes)
 
 

@@ -65,22 +65,22 @@ CASES: list[tuple[str, int, Committed, list[Batch], float, float, int]] = [
     ),
     ("a task longer than its window is never admissible", 6, Committed(), [], XS_W, 2400.0, 0),
     ("no slots", 0, Committed(), [], XS_W, 300.0, 0),
-    # mixed categories: long work of ours still valid on chain can be matched first and hold
-    # the slots (no preemption), so it is charged in front of the short window
+    # mixed categories: long tasks already matched take the slots that free up before a short
+    # task comes, and keep them (no preemption)
     (
-        "our valid M orders (6 x 1 h) can fill every slot first",
+        "6 queued 1-hour tasks will hold every slot: no XS",
         6,
-        Committed(),
-        [Batch(M_W, HOUR, 6)],
+        Committed((), ((M_W - 600, HOUR),) * 6),
+        [],
         XS_W,
         300.0,
         0,
     ),
     (
-        "3 M tasks of ours leave half the slots",
+        "3 queued 1-hour tasks leave half the slots",
         6,
-        Committed(),
-        [Batch(M_W, HOUR, 3)],
+        Committed((), ((M_W - 600, HOUR),) * 3),
+        [],
         XS_W,
         300.0,
         21,
@@ -94,15 +94,35 @@ CASES: list[tuple[str, int, Committed, list[Batch], float, float, int]] = [
         300.0,
         35,
     ),
-    # the other way round: sizing M must leave what our XS orders need
+    # orders of ours still valid are charged at their own deadline (the next tick sees a long
+    # one that started as running work); they are not charged in front of shorter ones
     (
-        "M behind our valid XS orders: only what the XS window leaves",
+        "our valid M orders are due at the M horizon, not in front of XS",
+        6,
+        Committed(),
+        [Batch(M_W, HOUR, 6)],
+        XS_W,
+        300.0,
+        42,
+    ),
+    (
+        "M next to our valid XS orders: what the M window leaves",
         6,
         Committed(),
         [Batch(XS_W, 300.0, 30)],
         M_W,
         HOUR,
-        1,  # XS horizon: 9000 slot-s due + 2100 per M task in front <= 12600 -> 1
+        39,  # (6 x 25200 - 30 x 300) / 3600
+    ),
+    (
+        "a queued M task near its deadline refuses more XS than would push it past it",
+        2,
+        Committed((3000.0,), ((4000.0, HOUR),)),
+        [],
+        XS_W,
+        300.0,
+        0,  # horizon 4000 s: 3000 running + 3600 queued + XS <= 8000 leaves 1400 -> 4, but
+        # at 2100 s the running and the queued task are ahead: 2100 + 2100 = 4200 = 2 x 2100
     ),
     (
         "S and M on an idle pool: M limited by its own window only",
@@ -135,13 +155,15 @@ def test_admissible_volume(
 
 
 def test_admit_keeps_existing_volume_first_then_shortest_windows() -> None:
-    # XS and M both want everything on an idle 6-slot pool
+    # XS and M both want everything on a 6-slot pool with 3 slots running 1-hour tasks
+    busy = Committed((HOUR,) * 3)
     wanted = [Batch(M_W, HOUR, 40), Batch(XS_W, 300.0, 42)]
-    assert admit(6, Committed(), [], wanted, [0, 0]) == [0, 42]  # short work first
-    # 3 M tasks already valid on chain keep their place; XS gets what is left
-    assert admit(6, Committed(), [], wanted, [3, 0]) == [3, 21]
+    # XS first: (6 - 3) x 2100 / 300 = 21; M then: (6 x 25200 - 3 x 3600 - 21 x 300) / 3600
+    assert admit(6, busy, [], wanted, [0, 0]) == [37, 21]
+    # volume valid on chain is admitted first, but never beyond what the test allows
+    assert admit(6, busy, [], wanted, [10, 30]) == [37, 21]
     # untouchable orders (slots nobody quotes) are charged too
-    assert admit(6, Committed(), [Batch(M_W, HOUR, 6)], wanted[1:], [0]) == [0]
+    assert admit(6, busy, [Batch(XS_W, 300.0, 15)], wanted[1:], [0]) == [6]
 
 
 def test_committed_work_from_known_starts_or_the_computing_count() -> None:
@@ -186,27 +208,24 @@ def test_rails_offer_no_xs_volume_on_a_pool_saturated_by_long_tasks() -> None:
     assert offer_capacity(base.utilization, xs, board) == 0
 
 
-def test_rails_admission_shares_slots_between_mixed_offers() -> None:
+def test_rails_admission_tests_mixed_offers_together() -> None:
     xs = offer(category=0, task_seconds=300, max_volume=1000)
     m = offer(category=2, task_seconds=3600, max_volume=1000)
-    board = task_board(NOW, [], RunTimeSamples(), {0: 300.0, 2: 3600.0}, {0: 300, 2: 3600})
-    base = snap(offers=[xs, m], utilization=util(registered=6))
+    queued = [PoolTask(f"q{i}", 2, NOW - 30, NOW - 30 + M_W, NOW - 30) for i in range(3)]
+    board = task_board(NOW, queued, RunTimeSamples(), {0: 300.0, 2: 3600.0}, {0: 300, 2: 3600})
+    base = snap(offers=[xs, m], utilization=util(registered=6, backlog=3))
     cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
     quotes = [
-        Quote(category=0, price=100, volume=42, reason="t"),
-        Quote(category=2, price=100, volume=42, reason="t"),
+        Quote(category=0, price=100, volume=21, reason="t"),
+        Quote(category=2, price=100, volume=39, reason="t"),
     ]
     result = apply_rails(quotes, dataclasses.replace(base, tasks=board), [xs, m], cfg)
-    # each alone would fit (42 XS; 42 M in 7 h on 6 slots); the load sharing halves both, then
-    # the XS window decides: an M task matched first holds a slot for the whole 35 minutes, so
-    # next to 21 XS tasks (6300 slot-s) only 3 M tasks fit (6 x 2100 - 6300 = 3 x 2100)
-    assert [q.volume for q in result.quotes] == [21, 3]
-    placed = [
-        Batch(XS_W, 300.0, result.quotes[0].volume),
-        Batch(M_W, HOUR, result.quotes[1].volume),
-    ]
-    assert feasible(6, Committed(), placed)
-    assert any(n.rule == "admission" for n in result.notes)
+    # alone: 21 XS behind the 3 queued hour-long tasks; 39 M in 7 h after them. Together the
+    # load sharing cuts both, then the M horizon keeps room for the XS tasks it admitted
+    got = [q.volume for q in result.quotes]
+    placed = [Batch(XS_W, 300.0, got[0]), Batch(M_W, HOUR, got[1])]
+    assert feasible(6, Committed((), ((M_W - 30, HOUR),) * 3), placed)
+    assert got[0] > 0 and got[1] > 0
 
 
 def test_rails_admission_charges_our_orders_in_unquoted_slots() -> None:
@@ -221,7 +240,10 @@ def test_rails_admission_charges_our_orders_in_unquoted_slots() -> None:
     cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
     quote = Quote(category=0, price=100, volume=42, reason="t")
     result = apply_rails([quote], dataclasses.replace(base, tasks=board), [xs, m], cfg)
-    assert result.quotes[0].volume == 21
+    # the window capacity of each offer is the test's alone (42 XS, 42 M); the load sharing
+    # leaves XS what the M order does not use: 42 x (1 - 3 / 42) = 39; the joint test agrees
+    # (the M tasks are due at their own horizon, 3 x 3600 of 6 x 25200)
+    assert result.quotes[0].volume == 39
 
 
 batches = st.builds(

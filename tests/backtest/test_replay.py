@@ -134,7 +134,10 @@ def test_replay_reproduces_the_recorded_pool_own_deals(tmp_path: Path) -> None:
         "recorded_pool_deal_tasks_matched_to_requests"
     ] == pytest.approx(recorded, abs=2)
     assert "recorded pool's own deals" in same["fill_model"]
-    assert same["gas_cost_nrlc"] == 0 and same["net_revenue_after_gas_nrlc"] == same["revenue_nrlc"]
+    # a cancel only where the learned run time rose above the owner's task_seconds (tiny's
+    # durations: median 240 s, q0.9 about 450 s, against 300 s) and shrank the admitted volume
+    assert same["cancels"] <= 3
+    assert same["net_revenue_after_gas_nrlc"] == same["revenue_nrlc"] - same["gas_cost_nrlc"]
     # above every recorded deal price, the direct-match demand (max price = deal price) is lost
     dear = run_replay(
         journal, tmp_path / "c", strategy="fixed", params={"prices": {"0": 50_000_000}}, scenario=s

@@ -26,19 +26,18 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.capacity import window_capacity
 from bot.errors import OwnershipError, StrategyError
-from bot.executor import CapLimits, ExecutionReport, Executor, RetryPolicy
+from bot.executor import ExecutionReport, Executor, RetryPolicy
 from bot.journal import MemoryJournal
+from bot.ledger import Ledger
 from bot.model import Action, Keep, OwnOrder, Publish
 from bot.planner import plan
 from bot.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
-from bot.rails import apply_rails, counts
+from bot.rails import RailsResult, apply_rails
 from bot.samplers import SamplerMemory, sample_snapshot
-from bot.snapshot import slot_key_of
 from strategies import run_fenced
 
 __all__ = [
@@ -159,7 +158,8 @@ def run_cycle(
     own: tuple[OwnOrder, ...] = tuple(snapshot.own_orders)
 
     decision = None
-    rails_result = None
+    rails_result: RailsResult | None = None
+    ledger: Ledger | None = None
     strategy_error: str | None = None
     kill: str | None = None
     try:
@@ -174,7 +174,8 @@ def run_cycle(
         actions = _keep_all(own, f"strategy abstained: {decision.reason or 'no opinion'}")
     else:
         state.strategy_state = decision.state
-        rails_result = apply_rails(decision.quotes, snapshot, settings.offers, settings.rails)
+        ledger = Ledger.of(snapshot, settings.offers, settings.rails)
+        rails_result = apply_rails(decision.quotes, snapshot, ledger, settings.rails)
         kill = rails_result.kill
         if kill is not None:
             log.warning("kill switch (%s): %s", kill, _kill_reason(rails_result))
@@ -184,7 +185,7 @@ def run_cycle(
                 rails_result.quotes,
                 settings.rails,
                 settings.cancel_gas_cost_nrlc,
-                offers=settings.offers,
+                ledger=ledger,
                 kill=kill,
             ).actions
         )
@@ -201,17 +202,14 @@ def run_cycle(
             retry=settings.retry,
         )
     # The cap re-check only matters before a publish; most ticks keep everything as it is.
-    needs_limits = False
-    for a in actions:
-        if isinstance(a, Publish):
-            needs_limits = True
-            break
-    limits = (
-        _limits(snapshot, tuple(settings.offers), rails_result, settings.rails)
-        if needs_limits
-        else CapLimits()
-    )
-    report = executor.execute(actions, own, limits)
+    # Unpublished orders count as the planner counted them: against the quotes it planned for.
+    recheck = None
+    if ledger is not None and rails_result is not None:
+        for a in actions:
+            if isinstance(a, Publish):
+                recheck = ledger.wanting(rails_result.quotes)
+                break
+    report = executor.execute(actions, own, recheck)
     state.sampler.after_execution(report)
 
     result = TickResult(
@@ -251,43 +249,9 @@ def _log_decisions(result: TickResult) -> None:
         log.info("decision: nothing to do (no order wanted, none held)")
 
 
-def _kill_reason(rails_result: Any) -> str:
-    notes = getattr(rails_result, "notes", ())
-    kills = [f"{n.rule}: {n.detail}" for n in notes if str(n.rule).startswith("kill")]
+def _kill_reason(rails_result: RailsResult) -> str:
+    kills = [f"{n.rule}: {n.detail}" for n in rails_result.notes if n.rule.kills]
     return "; ".join(kills) if kills else "stale or abnormal data"
-
-
-def _limits(snapshot: Any, offers: tuple[Any, ...], rails_result: Any, cfg: Any) -> CapLimits:
-    """The executor's between-steps check, from the same numbers the rails used.
-
-    In pragmatic mode (``rails.count_dearer_unpublished = false``) an order dearer than what
-    its slot (or, unquoted, its category) now wants stops counting once unlisted, as the
-    planner counted it; the executor must not count it either.
-    """
-    util = snapshot.utilization
-    capacity = None
-    if util is not None:
-        capacity = {(o.category, o.tag): window_capacity(util, o) for o in offers}
-    stake = snapshot.stake
-    uncounted: frozenset[str] = frozenset()
-    if rails_result is not None and not getattr(cfg, "count_dearer_unpublished", True):
-        quoted = {q.key: q.price for q in rails_result.quotes}
-        cheapest: dict[int, int] = {}
-        for q in rails_result.quotes:
-            if q.volume > 0:
-                cheapest[q.category] = min(q.price, cheapest.get(q.category, q.price))
-        unlisted = []
-        for o in snapshot.own_orders:
-            key = slot_key_of(o)
-            wanted = quoted[key] if key in quoted else cheapest.get(o.category)
-            if not counts(replace(o, published=False), wanted, cfg):
-                unlisted.append(o.order_hash)
-        uncounted = frozenset(unlisted)
-    return CapLimits(
-        capacity=capacity,
-        max_required_stake=stake.free if stake else None,
-        uncounted_if_unlisted=uncounted,
-    )
 
 
 class Cycle:

@@ -36,8 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.capacity import offer_capacity
 from bot.errors import InputError
+from bot.ledger import offer_capacity
 from bot.snapshot import MarketSnapshot, Offer
 from strategies.base import Decision, Strategy, param, quote_for
 from strategies.hysteresis import cancel_cost_param, gate_raise
@@ -189,7 +189,7 @@ class BanditStrategy(Strategy):
             else:
                 alpha, beta = list(mine["alpha"]), list(mine["beta"])
                 since = float(mine["since"])
-            listed = snapshot.current_price(offer.key)
+            listed = snapshot.current_price(offer.slot)
             learnt = ""
             if listed is not None and snapshot.at > since:
                 arm = _nearest(grid, listed)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.capacity import offer_capacity
+from bot.ledger import offer_capacity
 from bot.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer
 from strategies.base import Decision, Strategy, param, quote_for, table
 

@@ -45,7 +45,7 @@ def gate_raise(
     """The price to quote (``price`` or the held one) and a reason suffix ("" when unchanged)."""
     if gain_factor <= 0:
         return price, ""
-    orders = snapshot.own_by_slot.get(offer.key, ())
+    orders = snapshot.own_by_slot.get(offer.slot, ())
     cheaper = [o for o in orders if o.price < price and o.remaining > 0]
     listed = [o for o in cheaper if o.published]
     if not listed:

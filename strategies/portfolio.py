@@ -60,8 +60,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.capacity import offer_capacity
 from bot.errors import InputError
+from bot.ledger import offer_capacity
 from bot.snapshot import MarketSnapshot, Offer
 from strategies.bandit import BanditParams, BanditStrategy
 from strategies.base import Decision, Strategy, param, quote_for

@@ -68,6 +68,7 @@ from bot.errors import (
     RuleViolation,
     TransientError,
 )
+from bot.ledger import required_stake
 from bot.model import (
     MAX_SAFE_INTEGER,
     ZERO_ADDRESS,
@@ -80,7 +81,6 @@ from bot.model import (
     SignedWorkerpoolOrder,
     norm_address,
     norm_bytes32,
-    required_stake,
     tag_to_bytes32,
 )
 from bot.networks import Network, local_network

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
 from bot.cycle import Cycle, CyclePorts, CycleSettings
 from bot.errors import RejectedError
 from bot.executor import RetryPolicy
@@ -64,7 +62,6 @@ def slow_order(price: int, volume: int, salt: int) -> SignedWorkerpoolOrder:
     return sign_order(NETWORK, order, OWNER_KEY)
 
 
-@pytest.mark.xfail(strict=True, reason="capacity keyed by (category, tag): trust collapses")
 def test_the_executor_checks_the_trust_1_slot_against_its_own_capacity():
     world = FakeWorld(util=PoolUtilization(registered_cpu=8, computing_cpu=0))
     cycle = make_cycle(world, 2000)
@@ -85,7 +82,6 @@ def test_the_executor_checks_the_trust_1_slot_against_its_own_capacity():
     assert world.listed == {}
 
 
-@pytest.mark.xfail(strict=True, reason="capacity keyed by (category, tag): trust collapses")
 def test_reconcile_checks_the_trust_1_slot_against_its_own_capacity():
     world = FakeWorld(util=PoolUtilization(registered_cpu=8, computing_cpu=0))
     cycle = make_cycle(world, 2000)

@@ -207,7 +207,7 @@ def run_cycle(
     if ledger is not None and rails_result is not None:
         for a in actions:
             if isinstance(a, Publish):
-                recheck = ledger.wanting(rails_result.quotes)
+                recheck = ledger.wanting({q.slot: q for q in rails_result.quotes})
                 break
     report = executor.execute(actions, own, recheck)
     state.sampler.after_execution(report)

@@ -48,8 +48,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from bot.errors import InputError
 from bot.model import OwnOrder, PoolUtilization, Quote, Slot
@@ -161,27 +160,26 @@ class AccountRules(Protocol):
     def count_dearer_unpublished(self) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Wanted:
+class Wanted(NamedTuple):
     """The prices we want now, by slot, and the cheapest wanted (with volume) per category.
 
     Deciding whether a dearer unpublished order still counts needs them: against its slot's
     price when the slot is quoted, else against the cheapest quote with volume in its category.
     """
 
-    by_slot: Mapping[Slot, int] = field(default_factory=dict)
-    by_category: Mapping[int, int] = field(default_factory=dict)
+    by_slot: Mapping[Slot, int]
+    by_category: Mapping[int, int]
 
     @classmethod
-    def of(cls, quotes: Iterable[Quote]) -> Wanted:
-        """From quotes as the planner reads them: the first quote of a slot wins."""
+    def of(cls, quotes: Mapping[Slot, Quote]) -> Wanted:
+        """From quotes by slot (one per slot, as the rails and the planner keep them)."""
         by_slot: dict[Slot, int] = {}
         by_category: dict[int, int] = {}
-        for q in quotes:
-            by_slot.setdefault(q.slot, q.price)
+        for slot, q in quotes.items():
+            price = by_slot[slot] = q.price
             if q.volume > 0:
                 c = q.category
-                by_category[c] = min(q.price, by_category.get(c, q.price))
+                by_category[c] = min(price, by_category.get(c, price))
         return cls(by_slot, by_category)
 
     def price(self, slot: Slot) -> int | None:
@@ -189,12 +187,15 @@ class Wanted:
         return self.by_category.get(slot.category) if got is None else got
 
 
-NOTHING_WANTED = Wanted()
+NOTHING_WANTED = Wanted({}, {})
 
 
-@dataclass(frozen=True, slots=True)
-class Tally:
-    """What a set of orders claims: share of the pool's window, volume, and locked stake."""
+class Tally(NamedTuple):
+    """What a set of orders claims: share of the pool's window, volume, and locked stake.
+
+    (Tuples, like :class:`Ledger`, because several are made every tick; add them with
+    :meth:`plus`, never ``+``, which would concatenate.)
+    """
 
     load: float = 0.0
     volume: int = 0
@@ -223,14 +224,16 @@ def _fallback_window(util: PoolUtilization | None, slot: Slot) -> int | None:
     return window_capacity(util, stand_in)
 
 
-@dataclass(frozen=True, slots=True)
-class Ledger:
+class Ledger(NamedTuple):
     """Our capacity and stake account for one tick (or one reconcile pass); see the module doc.
 
     ``utilization`` None means capacity unknown: nothing can be sold, and no load limit can be
     judged (the executor does not block and reconcile does not cancel on it). ``free_stake`` or
     ``max_volume`` None means no limit from that source. ``wanted`` decides which unpublished
     orders count (see :meth:`counts`).
+
+    An immutable tuple rather than a frozen dataclass: a tick makes up to three (one per stage
+    that judges unpublished orders), and a frozen dataclass costs ~3x more to build.
     """
 
     utilization: PoolUtilization | None
@@ -263,6 +266,7 @@ class Ledger:
             free_stake,
             None if rules is None else rules.max_volume,
             True if rules is None else rules.count_dearer_unpublished,
+            NOTHING_WANTED,
         )
 
     @classmethod
@@ -278,7 +282,7 @@ class Ledger:
             rules=rules,
         )
 
-    def wanting(self, quotes: Iterable[Quote]) -> Ledger:
+    def wanting(self, quotes: Mapping[Slot, Quote]) -> Ledger:
         """The same account, judging unpublished orders against the prices of ``quotes``."""
         return Ledger(
             self.utilization,
@@ -320,41 +324,48 @@ class Ledger:
     def tally(self, orders: Iterable[OwnOrder]) -> Tally:
         """What the counted ones of ``orders`` claim."""
         total_load, volume, stake = 0.0, 0, 0
+        every = self.count_dearer_unpublished  # strict mode: every valid order counts
+        windows = self.windows
         for o in orders:
-            if not self.counts(o):
+            if not (every or self.counts(o)):
                 continue
-            total_load += self.load(o.slot, o.remaining)
-            stake += required_stake(o.price, o.remaining)
-            volume += o.remaining
+            slot, remaining = o.slot, o.remaining
+            window = windows.get(slot)
+            total_load += self.load(slot, remaining) if window is None else load(remaining, window)
+            stake += required_stake(o.price, remaining)
+            volume += remaining
         return Tally(total_load, volume, stake)
 
     def tally_unquoted(self, by_slot: Mapping[Slot, Iterable[OwnOrder]]) -> Tally:
         """What our counted orders in the slots ``wanted`` does not quote claim."""
         quoted = self.wanted.by_slot
         total_load, volume, stake = 0.0, 0, 0
+        every = self.count_dearer_unpublished
         for slot, orders in by_slot.items():
             if slot in quoted:
                 continue
+            window = self.window(slot)
             for o in orders:
-                if not self.counts(o):
+                if not (every or self.counts(o)):
                     continue
-                total_load += self.load(slot, o.remaining)
-                stake += required_stake(o.price, o.remaining)
-                volume += o.remaining
+                remaining = o.remaining
+                total_load += math.inf if window is None else load(remaining, window)
+                stake += required_stake(o.price, remaining)
+                volume += remaining
         return Tally(total_load, volume, stake)
 
-    def tally_quotes(self, quotes: Iterable[Quote]) -> Tally:
+    def tally_quotes(self, quotes: Mapping[Slot, Quote]) -> Tally:
         """What ``quotes`` would claim if listed in full.
 
         A quote in a slot no offer sells claims nothing here: the rails veto such quotes.
         """
         total_load, volume, stake = 0.0, 0, 0
         windows = self.windows
-        for q in quotes:
+        for slot, q in quotes.items():
             v = q.volume
             if not v:
                 continue
-            window = windows.get(q.slot)
+            window = windows.get(slot)
             if window is None:
                 continue
             total_load += v / window if window > 0 else math.inf
@@ -364,7 +375,8 @@ class Ledger:
 
     def held(self, orders: Iterable[OwnOrder]) -> int:
         """Counted remaining volume of ``orders`` (what a slot already holds on chain)."""
-        return sum(o.remaining for o in orders if self.counts(o))
+        every = self.count_dearer_unpublished
+        return sum(o.remaining for o in orders if every or self.counts(o))
 
     def stake_needed(self, orders: Iterable[OwnOrder], quotes: Iterable[Quote] = ()) -> int:
         """Stake ``orders`` (all of them: the caller chose them) and ``quotes`` lock together."""
@@ -388,8 +400,14 @@ class Ledger:
         return self.free_stake is None or tally.stake <= self.free_stake
 
     def fits(self, tally: Tally) -> bool:
-        """Within every limit of the account: load, total volume and stake."""
-        return self.load_fits(tally) and self.volume_fits(tally) and self.stake_fits(tally)
+        """Within every limit of the account: load, total volume and stake (one call: the
+        rails ask it every tick)."""
+        free, most = self.free_stake, self.max_volume
+        return (
+            (self.utilization is None or tally.load <= 1.0 + LOAD_EPSILON)
+            and (most is None or tally.volume <= most)
+            and (free is None or tally.stake <= free)
+        )
 
     def violation(self, orders: Iterable[OwnOrder], adding: Quote) -> str | None:
         """Why listing ``adding`` beside ``orders`` would break the pool's window or the stake.
@@ -456,7 +474,9 @@ class Ledger:
                 i -= 1
         return volumes
 
-    def over_window(self, quotes: Iterable[Quote], orders: Sequence[OwnOrder]) -> list[OwnOrder]:
+    def over_window(
+        self, quotes: Mapping[Slot, Quote], orders: Sequence[OwnOrder]
+    ) -> list[OwnOrder]:
         """Which of ``orders`` to close, cheapest first, until they fit beside ``quotes``."""
         total = self.tally_quotes(quotes).load + sum(self.load(o.slot, o.remaining) for o in orders)
         out = []

@@ -172,7 +172,7 @@ def plan(
         wanted.setdefault(q.slot, q)
     by_slot: dict[Slot, tuple[OwnOrder, ...]] = dict(snapshot.own_by_slot)
     fit_window = ledger is not None
-    account = (ledger or Ledger.of(snapshot, (), cfg)).wanting(wanted.values())
+    account = (ledger or Ledger.of(snapshot, (), cfg)).wanting(wanted)
 
     w = _Work()
     for key, q in wanted.items():
@@ -358,7 +358,7 @@ def _fit_shared_capacity(
     left_strays = [o for o in strays if o.order_hash in w.left]
     if not left_strays:
         return  # the rails already fitted the quoted slots into the pool
-    for o in account.over_window(wanted.values(), left_strays):
+    for o in account.over_window(wanted, left_strays):
         w.cancel(o, "not wanted and the pool has no room for its remaining volume")
 
 
@@ -367,7 +367,7 @@ def _fit_stake(w: _Work, account: Ledger) -> None:
     free = account.free_stake
     if free is None:
         return
-    need = account.stake_needed((o for o, _ in w.left.values()), (a.quote for a in w.publishes))
+    need = account.stake_needed([o for o, _ in w.left.values()], [a.quote for a in w.publishes])
     if need <= free:
         return
     for i in range(len(w.publishes) - 1, -1, -1):

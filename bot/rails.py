@@ -272,9 +272,9 @@ def apply_rails(
     if len(kept) > cfg.max_open_orders:
         kept = {q.slot: q for q in _limit_open_orders(list(kept.values()), cfg, notes)}
     final = list(kept.values())
-    account = ledger.wanting(final)
+    account = ledger.wanting(kept)
     other = account.tally_unquoted(snapshot.own_by_slot)
-    need = account.tally_quotes(final)
+    need = account.tally_quotes(kept)
     # Fast path (most cycles): everything fits, nothing to share out.
     if not account.fits(other.plus(need)):
         existing = [account.held(snapshot.own_in(q.slot)) for q in final]
@@ -301,7 +301,7 @@ def apply_rails(
             "(30% of price per task)",
             notes,
         )
-        need = account.tally_quotes(final)
+        need = account.tally_quotes({q.slot: q for q in final})
     return RailsResult(tuple(final), tuple(notes), None, other.volume + need.volume)
 
 

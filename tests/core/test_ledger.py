@@ -116,13 +116,13 @@ def test_which_orders_count(
     rules = RailsConfig(count_dearer_unpublished=not pragmatic)
     o = own("a", price, 5, published=published)
     ledger = Ledger.of(snap(own_orders=[o]), [offer()], rules)
-    account = ledger.wanting([Quote(category=0, price=wanted, volume=1)])
+    account = ledger.wanting(by_slot([Quote(category=0, price=wanted, volume=1)]))
     assert account.counts(o) is counts
     # unquoted slot: judged against the cheapest quote with volume in its category
-    other = account.wanting([Quote(category=0, price=wanted, volume=1, tag=1)])
+    other = account.wanting(by_slot([Quote(category=0, price=wanted, volume=1, tag=1)]))
     assert other.counts(o) is counts
     # nothing wanted in its category: it counts
-    assert account.wanting([]).counts(o)
+    assert account.wanting({}).counts(o)
     assert account.counts(o, listed=True)
 
 
@@ -161,3 +161,7 @@ def test_allocate_serves_existing_volume_first() -> None:
     assert allocate([10, 10], [0, 0], [1.0, 1.0], 20) == [10, 10]
     assert allocate([10, 10], [8, 0], [1.0, 1.0], 12) == [8, 3]  # extra scaled by 4/12
     assert allocate([10, 10], [8, 8], [1.0, 1.0], 8) == [4, 4]
+
+
+def by_slot(quotes: list[Quote]) -> dict[Slot, Quote]:
+    return {q.slot: q for q in quotes}

@@ -59,6 +59,8 @@ MAX_SAFE_INTEGER = 2**53 - 1
 ZERO_ADDRESS = "0x" + "0" * 40
 ZERO_BYTES32 = "0x" + "0" * 64
 
+_new_tuple = tuple.__new__  # builds a Slot without a Python-level __new__ (several per tick)
+
 # Bit positions of the tag names the iExec SDK knows (SDK utils TAG_MAP).
 TAG_BITS: dict[str, int] = {"tee": 0, "scone": 1, "gramine": 2, "tdx": 3, "gpu": 8}
 
@@ -207,7 +209,7 @@ class WorkerpoolOrder:
 
     @property
     def slot(self) -> Slot:
-        return tuple.__new__(
+        return _new_tuple(
             Slot,
             (
                 self.category,
@@ -423,7 +425,7 @@ class Quote:
     @property
     def slot(self) -> Slot:
         """Where this quote sells: two quotes with the same slot compete for the same orders."""
-        return tuple.__new__(
+        return _new_tuple(
             Slot,
             (
                 self.category,

@@ -277,7 +277,7 @@ def apply_rails(
     need = account.tally_quotes(kept)
     # Fast path (most cycles): everything fits, nothing to share out.
     if not account.fits(other.plus(need)):
-        existing = [account.held(snapshot.own_in(q.slot)) for q in final]
+        existing = [account.held(snapshot.own_in(slot)) for slot in kept]
         final = _resize(
             final,
             account.share_load(final, existing, other),
@@ -301,7 +301,7 @@ def apply_rails(
             "(30% of price per task)",
             notes,
         )
-        need = account.tally_quotes({q.slot: q for q in final})
+        need = account.tally_quotes(dict(zip(kept, final, strict=True)))
     return RailsResult(tuple(final), tuple(notes), None, other.volume + need.volume)
 
 

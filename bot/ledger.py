@@ -73,6 +73,8 @@ __all__ = [
 # PoCo's WORKERPOOL_STAKE_RATIO (poco-contracts.md): the share of the price locked per task.
 STAKE_RATIO_PERCENT = 30
 
+_new_tuple = tuple.__new__
+
 # Loads are float shares of the window; sums of a few of them may exceed 1 by rounding alone.
 LOAD_EPSILON = 1e-9
 
@@ -167,24 +169,22 @@ class Wanted(NamedTuple):
     price when the slot is quoted, else against the cheapest quote with volume in its category.
     """
 
-    by_slot: Mapping[Slot, int]
+    by_slot: Mapping[Slot, Quote]
     by_category: Mapping[int, int]
 
     @classmethod
     def of(cls, quotes: Mapping[Slot, Quote]) -> Wanted:
         """From quotes by slot (one per slot, as the rails and the planner keep them)."""
-        by_slot: dict[Slot, int] = {}
         by_category: dict[int, int] = {}
-        for slot, q in quotes.items():
-            price = by_slot[slot] = q.price
+        for q in quotes.values():
             if q.volume > 0:
-                c = q.category
+                c, price = q.category, q.price
                 by_category[c] = min(price, by_category.get(c, price))
-        return cls(by_slot, by_category)
+        return cls(quotes, by_category)
 
     def price(self, slot: Slot) -> int | None:
         got = self.by_slot.get(slot)
-        return self.by_category.get(slot.category) if got is None else got
+        return self.by_category.get(slot.category) if got is None else got.price
 
 
 NOTHING_WANTED = Wanted({}, {})
@@ -284,15 +284,8 @@ class Ledger(NamedTuple):
 
     def wanting(self, quotes: Mapping[Slot, Quote]) -> Ledger:
         """The same account, judging unpublished orders against the prices of ``quotes``."""
-        return Ledger(
-            self.utilization,
-            self.offers,
-            self.windows,
-            self.free_stake,
-            self.max_volume,
-            self.count_dearer_unpublished,
-            Wanted.of(quotes),
-        )
+        # (tuple.__new__: a copy with the last field replaced, without _replace's overhead)
+        return _new_tuple(Ledger, (*self[:-1], Wanted.of(quotes)))
 
     # -- one order ---------------------------------------------------------------------------
 

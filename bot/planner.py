@@ -42,6 +42,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from operator import attrgetter, itemgetter
 
 from bot.ledger import Ledger, required_stake
 from bot.model import (
@@ -362,12 +363,16 @@ def _fit_shared_capacity(
         w.cancel(o, "not wanted and the pool has no room for its remaining volume")
 
 
+_first = itemgetter(0)
+_quote = attrgetter("quote")
+
+
 def _fit_stake(w: _Work, account: Ledger) -> None:
     """Cut new volume, then cancel counted orders, until the final state is covered."""
     free = account.free_stake
     if free is None:
         return
-    need = account.stake_needed([o for o, _ in w.left.values()], [a.quote for a in w.publishes])
+    need = account.stake_needed(map(_first, w.left.values()), map(_quote, w.publishes))
     if need <= free:
         return
     for i in range(len(w.publishes) - 1, -1, -1):

@@ -4,14 +4,14 @@ This function is shared by the live service, the sandbox and the backtester; onl
 differ. Public surface (stable; the backtester builds on it)::
 
     ports = CyclePorts(clock, market, writer, chain, signer, metrics, journal)
-    settings = CycleSettings(workerpool, offers, rails, live=False, record_snapshots=False)
+    settings = bot.settings.cycle_settings(config, live=False)   # or CycleSettings(...)
     state = CycleState.restore(ports.journal)        # strategy state + tracked orders
     result = run_cycle(ports, settings, strategy, state, rng)      # -> TickResult
     # or, holding everything for a loop:
     cycle = Cycle(ports, settings, strategy, rng=random.Random(seed))
     result = cycle.tick()
 
-- ``strategy`` is an *instance* from the registry (``strategies.get(name)(params)``); the cycle
+- ``strategy`` is an *instance* from the registry (``bot.settings.strategy_of(config)``); the cycle
   only calls it through the fence, so a raising strategy keeps the current orders.
 - ``state`` is mutated in place: the strategy's new state, the orders we track (every order of
   ours possibly still valid on chain), the sampler's last good values, and ``last`` (the result).
@@ -19,7 +19,8 @@ differ. Public surface (stable; the backtester builds on it)::
 - ``executor`` may be passed to share one write lock across callers (the service does); by default
   one is built from the ports.
 - Hot path: nothing is JSON-encoded unless the journal persists it (``settings.record_snapshots`` /
-  ``record_decisions``), and with a ``MemoryJournal`` decisions are kept as plain objects.
+  ``record_decisions``) and the journal is ``persistent``; otherwise decisions are handed over as
+  plain objects.
 """
 
 from __future__ import annotations
@@ -27,18 +28,17 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.errors import OwnershipError, StrategyError
 from bot.executor import ExecutionReport, Executor, RetryPolicy
-from bot.journal import MemoryJournal
 from bot.ledger import Ledger
 from bot.model import Action, Keep, OwnOrder, Publish
 from bot.planner import plan
 from bot.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
-from bot.rails import RailsResult, apply_rails
+from bot.rails import RailsConfig, RailsResult, apply_rails
 from bot.samplers import SamplerMemory, sample_snapshot
-from strategies import run_fenced
+from bot.snapshot import MarketSnapshot, Offer
+from strategies import Decision, Strategy, run_fenced
 
 __all__ = [
     "Cycle",
@@ -67,15 +67,14 @@ class CyclePorts:
 
 @dataclass(frozen=True, slots=True)
 class CycleSettings:
-    """What a tick needs from the configuration.
+    """What a tick needs from the configuration (built by ``bot.settings.cycle_settings``).
 
-    ``offers`` are ``bot.snapshot.Offer`` values, ``rails`` a ``bot.rails.RailsConfig``.
     ``live=False`` is dry-run: the executor records what it would do and changes nothing.
     """
 
     workerpool: str
-    offers: tuple[Any, ...]
-    rails: Any
+    offers: tuple[Offer, ...]
+    rails: RailsConfig
     live: bool = False
     record_snapshots: bool = False
     record_decisions: bool = True
@@ -83,7 +82,6 @@ class CycleSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     low_stake_nrlc: int = 0
     low_gas_wei: int = 0
-    cancel_gas_cost_nrlc: int = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +89,9 @@ class TickResult:
     """What happened in one tick: inputs, each stage's output, and what the executor did."""
 
     at: float
-    snapshot: Any
-    decision: Any | None
-    rails: Any | None
+    snapshot: MarketSnapshot
+    decision: Decision | None
+    rails: RailsResult | None
     actions: tuple[Action, ...]
     report: ExecutionReport
     strategy_error: str | None = None
@@ -102,7 +100,7 @@ class TickResult:
 
 @dataclass(slots=True)
 class CycleState:
-    strategy_state: Any = None
+    strategy_state: object = None  # what the strategy returned last (None: its initial state)
     sampler: SamplerMemory = field(default_factory=SamplerMemory)
     last: TickResult | None = None
 
@@ -118,7 +116,7 @@ def _keep_all(own: tuple[OwnOrder, ...], reason: str) -> tuple[Action, ...]:
     return tuple(Keep(o.order_hash, reason) for o in own)
 
 
-def _decision_payload(result: TickResult) -> dict[str, Any]:
+def _decision_payload(result: TickResult) -> dict[str, object]:
     from bot.snapshot_codec import to_jsonable
 
     return {
@@ -135,7 +133,7 @@ def _decision_payload(result: TickResult) -> dict[str, Any]:
 def run_cycle(
     ports: CyclePorts,
     settings: CycleSettings,
-    strategy: Any,
+    strategy: Strategy[object],
     state: CycleState,
     rng: random.Random,
     executor: Executor | None = None,
@@ -151,7 +149,7 @@ def run_cycle(
             f"workerpool {settings.workerpool} is now owned by {owner}, not by the loaded "
             f"key {signer.address.lower()}: stopping"
         )
-    if settings.record_snapshots and not isinstance(ports.journal, MemoryJournal):
+    if settings.record_snapshots and ports.journal.persistent:
         from bot.snapshot_codec import snapshot_to_payload
 
         ports.journal.record_snapshot(at, snapshot_to_payload(snapshot))
@@ -184,7 +182,6 @@ def run_cycle(
                 snapshot,
                 rails_result.quotes,
                 settings.rails,
-                settings.cancel_gas_cost_nrlc,
                 ledger=ledger,
                 kill=kill,
             ).actions
@@ -225,10 +222,10 @@ def run_cycle(
     if decision is not None and strategy_error is None:
         ports.journal.save_strategy_state(state.strategy_state)
     if settings.record_decisions:
-        if isinstance(ports.journal, MemoryJournal):
-            ports.journal.record_decision(at, {"result": result})
-        else:
+        if ports.journal.persistent:
             ports.journal.record_decision(at, _decision_payload(result))
+        else:
+            ports.journal.record_decision(at, {"result": result})
     state.last = result
     if log.isEnabledFor(logging.INFO):
         _log_decisions(result)
@@ -261,7 +258,7 @@ class Cycle:
         self,
         ports: CyclePorts,
         settings: CycleSettings,
-        strategy: Any,
+        strategy: Strategy[object],
         *,
         rng: random.Random | None = None,
         state: CycleState | None = None,

@@ -44,7 +44,6 @@ from bot.errors import (
     RateLimited,
     TransientError,
 )
-from bot.journal import MemoryJournal, SqliteJournal
 from bot.ledger import Ledger
 from bot.model import (
     Action,
@@ -245,15 +244,6 @@ class Executor:
             retrying.sleep = self._sleep  # type: ignore[method-assign,assignment]
         return retrying
 
-    def _set_state(self, order_hash: str, state: str, at: float) -> None:
-        setter = getattr(self.journal, "set_order_state", None)
-        if setter is not None:
-            setter(order_hash, state, at)
-
-    def _journal_state(self, order_hash: str) -> str | None:
-        getter = getattr(self.journal, "order_state", None)
-        return None if getter is None else getter(order_hash)
-
     def ensure_owner(self) -> None:
         """Raise ``OwnershipError`` unless the signing key owns the workerpool on chain."""
         if self.signer is None:
@@ -279,12 +269,6 @@ class Executor:
             salt=self._salt(),
         )
 
-    def _record_signed(self, signed: SignedWorkerpoolOrder, at: float) -> None:
-        if isinstance(self.journal, SqliteJournal | MemoryJournal):
-            self.journal.record_signed(signed, at)
-        else:
-            self.journal.record_signed(signed)
-
     # -- reconcile's extra steps ---------------------------------------------------------------
 
     def adopt(self, signed: SignedWorkerpoolOrder, reason: str) -> Outcome:
@@ -295,8 +279,8 @@ class Executor:
         """
         with self._lock:
             at = self.clock.now()
-            self._record_signed(signed, at)
-            self._set_state(signed.order_hash, "published", at)
+            self.journal.record_signed(signed, at)
+            self.journal.set_order_state(signed.order_hash, "published", at)
             self.journal.record_action(at, "adopt", signed.order_hash, "ok", reason)
         log.info("adopted %s (%s)", signed.order_hash[:10], reason)
         return "ok"
@@ -324,7 +308,7 @@ class Executor:
             return _result(kind, h, "failed", reason, str(exc), terms=terms)
         done = self.clock.now()
         self._published.add(h)
-        self._set_state(h, "published", done)
+        self.journal.set_order_state(h, "published", done)
         self.journal.record_action(done, kind, h, "ok", reason)
         log.info("%s %s (%s)", kind, h[:10], reason)
         return _result(kind, h, "ok", reason, terms=terms, signed=signed)
@@ -425,10 +409,10 @@ class Executor:
             return _result("publish", None, "failed", action.reason, str(exc), terms=base)
         h = signed.order_hash
         # Journal first: from here on the order exists and reconcile must know it.
-        self._record_signed(signed, at)
+        self.journal.record_signed(signed, at)
         self.journal.record_action(at, "sign", h, "ok", f"{q.volume} @ {q.price}")
         valid[h] = OwnOrder(signed, q.volume, True, at)
-        if h in self._published or self._journal_state(h) == "published":
+        if h in self._published or self.journal.order_state(h) == "published":
             return _result(
                 "publish", h, "ok", action.reason, "already published", signed=signed, terms=base
             )
@@ -442,7 +426,7 @@ class Executor:
             )
         self._published.add(h)
         done = self.clock.now()
-        self._set_state(h, "published", done)
+        self.journal.set_order_state(h, "published", done)
         self.journal.record_action(done, "publish", h, "ok", action.reason)
         log.info(
             "published %s: %s @ %s nRLC cat %s (%s)",
@@ -473,7 +457,7 @@ class Executor:
         if v is not None:
             valid[h] = replace(v, published=False)
         done = self.clock.now()
-        self._set_state(h, "unpublished", done)
+        self.journal.set_order_state(h, "unpublished", done)
         self.journal.record_action(done, "unpublish", h, "ok", action.reason)
         log.info("unpublished %s (%s)", h[:10], action.reason)
         return _result("unpublish", h, "ok", action.reason, terms=base)
@@ -517,7 +501,7 @@ class Executor:
             return _result("cancel", h, "failed", action.reason, detail, terms=base)
         valid.pop(h, None)
         self._published.discard(h)
-        self._set_state(h, "closed", done)
+        self.journal.set_order_state(h, "closed", done)
         detail = "already closed" if outcome.already_closed else f"tx {outcome.tx_hash}"
         self.journal.record_action(done, "cancel", h, "ok", f"{action.reason}; {detail}")
         log.info("closed %s on chain (%s; %s)", h[:10], action.reason, detail)

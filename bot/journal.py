@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from bot.errors import ConfigError
 from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder
+from bot.ports import OrderState
 
 __all__ = [
     "MIGRATIONS",
@@ -42,8 +43,6 @@ __all__ = [
     "open_journal",
     "order_from_payload",
 ]
-
-OrderState = Literal["signed", "published", "unpublished", "closed"]
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema.
@@ -188,6 +187,10 @@ class SqliteJournal:
 
     # -- bot.ports.Journal ---------------------------------------------------------------------
 
+    @property
+    def persistent(self) -> bool:
+        return True
+
     def record_signed(self, signed: SignedWorkerpoolOrder, at: float = 0.0) -> None:
         order = signed.order
         payload = json.dumps(signed.to_json(), sort_keys=True)
@@ -248,7 +251,7 @@ class SqliteJournal:
                 (at, text),
             )
 
-    # -- order lifecycle (beyond the port) ------------------------------------------------------
+    # -- order lifecycle ---------------------------------------------------------------------------
 
     def set_order_state(self, order_hash: str, state: OrderState, at: float) -> None:
         with self._lock:
@@ -379,6 +382,11 @@ class MemoryJournal:
         self.decision_rows: list[tuple[float, dict[str, Any]]] = []
         self.snapshot_rows: list[tuple[float, dict[str, Any]]] = []
         self.counts: dict[str, int] = {"actions": 0, "decisions": 0, "snapshots": 0}
+
+    @property
+    def persistent(self) -> bool:
+        """Records are counted (and kept raw with ``keep_records``), never encoded."""
+        return False
 
     def record_signed(self, signed: SignedWorkerpoolOrder, at: float = 0.0) -> None:
         if signed.order_hash not in self._orders:

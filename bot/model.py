@@ -38,6 +38,7 @@ __all__ = [
     "PoolUtilization",
     "Publish",
     "Quote",
+    "Relist",
     "RequestOrderView",
     "SignedWorkerpoolOrder",
     "Slot",

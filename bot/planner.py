@@ -14,7 +14,7 @@ ours allowed there. For each of our orders in that slot:
     a signed order matchable by anyone who kept it, at the old low price);
   - if it is **dearer** (or as dear, when refreshed for age), it stays valid on chain and either
     keeps counting against the cap (the new order's volume shrinks by its remaining), or is
-    cancelled. The choice is by cost: the gas of a cancel (``cancel_gas_cost_nrlc``) against the
+    cancelled. The choice is by cost: the gas of a cancel (``rails.cancel_gas_cost``) against the
     value of the capacity it would idle, ``shrink x new price``. In pragmatic mode
     (``rails.count_dearer_unpublished = false``) a dearer unpublished order does not count at all,
     so it is only unpublished; cheaper ones always count.
@@ -60,7 +60,6 @@ from bot.rails import KillAction, RailsConfig
 from bot.snapshot import MarketSnapshot
 
 __all__ = [
-    "DEFAULT_CANCEL_GAS_COST_NRLC",
     "MAX_ORDERS_PER_SLOT",
     "TOP_UP_MIN_SHARE",
     "Plan",
@@ -74,10 +73,6 @@ __all__ = [
 # slot into dozens of volume-1 orders, each a publish (and maybe a cancel) to manage.
 TOP_UP_MIN_SHARE = 0.25
 MAX_ORDERS_PER_SLOT = 4
-
-# manageWorkerpoolOrder(CLOSE) costs about 100k gas; on Arbitrum at ~0.01-0.1 gwei that is
-# 1e-6..1e-5 ETH, a few thousandths of an RLC at the time of writing. Configure it per network.
-DEFAULT_CANCEL_GAS_COST_NRLC = 5_000_000
 
 
 class StepKind(StrEnum):
@@ -142,7 +137,6 @@ def plan(
     snapshot: MarketSnapshot,
     quotes: Iterable[Quote],
     cfg: RailsConfig,
-    cancel_gas_cost_nrlc: int = DEFAULT_CANCEL_GAS_COST_NRLC,
     *,
     ledger: Ledger | None = None,
     kill: KillAction | None = None,
@@ -177,7 +171,7 @@ def plan(
 
     w = _Work()
     for key, q in wanted.items():
-        _plan_slot(w, q, by_slot.pop(key, ()), snapshot.at, cfg, cancel_gas_cost_nrlc, account)
+        _plan_slot(w, q, by_slot.pop(key, ()), snapshot.at, cfg, cfg.cancel_gas_cost, account)
 
     strays = [o for orders in by_slot.values() for o in orders]
     for o in strays:

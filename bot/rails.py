@@ -46,7 +46,9 @@ from bot.model import Quote, Slot
 from bot.snapshot import MarketSnapshot
 
 __all__ = [
+    "DEFAULT_CANCEL_GAS_COST_NRLC",
     "KILL_PARTS",
+    "MAX_OPEN_ORDERS",
     "KillAction",
     "RailNote",
     "RailRule",
@@ -63,10 +65,24 @@ KILL_PARTS: tuple[str, ...] = ("book", "requests", "utilization", "own_orders", 
 # Clock skew tolerated before a part "from the future" counts as absurd.
 FUTURE_TOLERANCE_SECONDS = 5.0
 
+MAX_OPEN_ORDERS = 50
+"""Open orders per wallet the marketplace accepts."""
+
+# manageWorkerpoolOrder(CLOSE) costs about 100k gas; on Arbitrum at ~0.01-0.1 gwei that is
+# 1e-6..1e-5 ETH, a few thousandths of an RLC at the time of writing: set it per network.
+DEFAULT_CANCEL_GAS_COST_NRLC = 5_000_000
+"""What one on-chain cancel costs in gas, in nRLC (``rails.cancel_gas_cost``): the planner weighs
+a cancel against it, and so does a strategy that holds a raise (``strategies.hysteresis``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class RailsConfig:
-    """The owner's limits (config section ``[rails]``; same names and defaults as bot.config)."""
+    """The owner's limits: the config section ``[rails]`` itself.
+
+    ``bot.config`` builds the TOML table straight into this class (prices may be written
+    ``"0.1 RLC"`` there), so a key has one name, one default and one rule. Types are checked
+    strictly: a config's ``max_step = true`` or ``floor = "5"`` is an error, not a coercion.
+    """
 
     floor: int = 1_000_000  # nRLC (0.001 RLC)
     ceiling: int = 1_000_000_000  # nRLC (1 RLC)
@@ -78,37 +94,36 @@ class RailsConfig:
     stale_after_seconds: float = 600
     kill_action: KillAction = "freeze"
     count_dearer_unpublished: bool = True  # False: "pragmatic mode" (see bot.planner)
+    cancel_gas_cost: int = DEFAULT_CANCEL_GAS_COST_NRLC  # nRLC per on-chain cancel (planner)
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> InputError:
             return InputError(f"rails.{name}", rule, getattr(self, name))
 
-        for name in ("floor", "ceiling", "max_volume", "max_open_orders"):
+        for name in ("floor", "ceiling", "max_volume", "max_open_orders", "cancel_gas_cost"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise bad(name, "must be an integer >= 0")
+        for name in ("max_step", "deadband", "max_order_age_seconds", "stale_after_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise bad(name, "must be a number")
+            object.__setattr__(self, name, float(value))  # TOML's ``max_step = 1`` is 1.0
+        if not isinstance(self.count_dearer_unpublished, bool):
+            raise bad("count_dearer_unpublished", "must be true or false")
         if self.floor > self.ceiling:
             raise bad("floor", "must be <= rails.ceiling")
         if not 0 < self.max_step <= 1:
             raise bad("max_step", "must be in (0, 1]")
         if not 0 <= self.deadband < 1:
             raise bad("deadband", "must be in [0, 1)")
-        if not self.max_order_age_seconds > 0:
-            raise bad("max_order_age_seconds", "must be > 0")
-        if not self.stale_after_seconds > 0:
-            raise bad("stale_after_seconds", "must be > 0")
-        if self.max_open_orders < 1:
-            raise bad("max_open_orders", "must be >= 1")
+        for name in ("max_order_age_seconds", "stale_after_seconds"):
+            if not 0 < getattr(self, name) < math.inf:
+                raise bad(name, "must be a number of seconds > 0")
+        if not 1 <= self.max_open_orders <= MAX_OPEN_ORDERS:
+            raise bad("max_open_orders", f"must be between 1 and {MAX_OPEN_ORDERS}")
         if self.kill_action not in ("freeze", "withdraw"):
             raise bad("kill_action", "must be 'freeze' or 'withdraw'")
-
-    @classmethod
-    def from_object(cls, obj: object) -> RailsConfig:
-        """Copy the same-named fields of another config object (e.g. bot.config's section)."""
-        if isinstance(obj, RailsConfig):
-            return obj
-        names = cls.__dataclass_fields__
-        return cls(**{n: getattr(obj, n) for n in names if hasattr(obj, n)})
 
 
 class RailRule(StrEnum):

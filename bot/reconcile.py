@@ -48,7 +48,7 @@ from bot.model import (
 if TYPE_CHECKING:
     from bot.cycle import CyclePorts, CycleSettings, CycleState
     from bot.executor import Executor
-    from bot.rails import RailsResult
+    from bot.ports import MarketReader
 
 __all__ = [
     "Adopt",
@@ -213,27 +213,19 @@ class ReconcileReport:
     stopped: str | None = None
 
 
-def _listed_view(market: object, workerpool: str) -> dict[str, ListedOrder]:
-    """Our pool's listing, with bodies when the reader offers them (``our_orders``)."""
-    our_orders = getattr(market, "our_orders", None)
-    out: dict[str, ListedOrder] = {}
-    if our_orders is not None:
-        for o in our_orders(workerpool):
-            own: OwnOrder = o
-            out[own.order_hash] = ListedOrder(
-                own.order_hash,
-                own.market_status or MarketStatus.OPEN,
-                own.price,
-                own.category,
-                own.tag,
-                own.signed,
-            )
-        return out
-    from bot.ports import BookQuery
-
-    for e in market.workerpool_orders(BookQuery(workerpool=workerpool)):  # type: ignore[attr-defined]
-        out[e.order_hash] = ListedOrder(e.order_hash, e.status, e.price, e.category, e.tag)
-    return out
+def _listed_view(market: MarketReader, workerpool: str) -> dict[str, ListedOrder]:
+    """Our pool's listing, with the signed bodies (so a stray can be closed on chain)."""
+    return {
+        o.order_hash: ListedOrder(
+            o.order_hash,
+            o.market_status or MarketStatus.OPEN,
+            o.price,
+            o.category,
+            o.tag,
+            o.signed,
+        )
+        for o in market.our_orders(workerpool)
+    }
 
 
 def _current_prices(state: CycleState | None) -> dict[Slot, int]:
@@ -241,13 +233,12 @@ def _current_prices(state: CycleState | None) -> dict[Slot, int]:
     prices: dict[Slot, int] = {}
     last = state.last if state is not None else None
     if last is not None:
-        own: tuple[OwnOrder, ...] = last.snapshot.own_orders
-        for o in own:
+        for o in last.snapshot.own_orders:
             if o.published:
                 slot = o.slot
                 prices[slot] = min(prices.get(slot, o.price), o.price)
-        rails: RailsResult | None = last.rails
-        for q in rails.quotes if rails is not None else ():
+        quotes = last.rails.quotes if last.rails is not None else ()
+        for q in quotes:
             if q.volume > 0:
                 prices[q.slot] = q.price
     return prices
@@ -270,12 +261,11 @@ def run_reconcile(
     listed = _listed_view(ports.market, wp)
     known = dict(memory.tracked)
     # Known orders not in the listing: ask the marketplace for their status (dead or gone).
-    reader_one = getattr(ports.market, "workerpool_order", None)
     for h in known:
-        if h in listed or reader_one is None:
+        if h in listed:
             continue
         try:
-            entry = reader_one(h)
+            entry = ports.market.workerpool_order(h)
         except BotError as exc:
             log.warning("reconcile: status of %s unavailable: %s", h[:10], exc)
             continue
@@ -343,9 +333,7 @@ def _apply(
     at = ports.clock.now()
     if isinstance(step, Forget):
         memory.tracked.pop(step.order_hash, None)
-        setter = getattr(journal, "set_order_state", None)
-        if setter is not None:
-            setter(step.order_hash, "closed", at)
+        journal.set_order_state(step.order_hash, "closed", at)
         journal.record_action(at, "forget", step.order_hash, "ok", step.reason)
         report.outcomes.append(("forget", step.order_hash, "ok", step.reason))
         return

@@ -51,7 +51,9 @@ from bot.model import Cancel, OwnOrder, SignedWorkerpoolOrder, Unpublish
 from bot.networks import Network
 from bot.reconcile import ReconcileReport, run_reconcile
 from bot.samplers import sample_snapshot
-from bot.snapshot import Offer
+from bot.settings import cycle_settings, strategy_of
+from bot.snapshot import MarketSnapshot
+from strategies import Strategy
 
 if TYPE_CHECKING:
     from bot.ops import OpsRuntime
@@ -61,7 +63,6 @@ __all__ = [
     "Runtime",
     "SystemClock",
     "build_runtime",
-    "settings_from_config",
     "withdraw",
 ]
 
@@ -77,31 +78,6 @@ class SystemClock:
         return time.time()
 
 
-def settings_from_config(config: BotConfig, *, live: bool) -> CycleSettings:
-    from bot.rails import RailsConfig
-
-    offers = tuple(
-        Offer(
-            category=o.category,
-            task_seconds=float(o.task_seconds),
-            max_volume=o.max_volume,
-            tag=o.tag,
-            trust=o.trust,
-        )
-        for o in config.offers
-    )
-    return CycleSettings(
-        workerpool=config.workerpool,
-        offers=offers,
-        rails=RailsConfig.from_object(config.rails),
-        live=live,
-        record_snapshots=False,
-        record_decisions=True,
-        low_stake_nrlc=config.service.low_stake_warning,
-        low_gas_wei=int(config.service.low_gas_warning_eth * 10**18),
-    )
-
-
 @dataclass
 class Runtime:
     """Everything built from a config: ports, settings, strategy, executor, and what to close."""
@@ -110,7 +86,7 @@ class Runtime:
     network: Network
     ports: CyclePorts
     settings: CycleSettings
-    strategy: Any
+    strategy: Strategy[object]
     executor: Executor
     journal: SqliteJournal
     closers: list[Callable[[], None]] = field(default_factory=list)
@@ -148,7 +124,6 @@ def build_runtime(
     from bot.adapters.market_api import MarketApiClient
     from bot.adapters.signer import LocalKeySigner
     from bot.keys import SecretKey, load_key
-    from strategies import create
 
     need_owner = live if need_owner_key is None else need_owner_key
     need_gas = live if need_gas_key is None else need_gas_key
@@ -208,10 +183,10 @@ def build_runtime(
         metrics=metrics,
         journal=journal,
     )
-    settings = settings_from_config(config, live=live)
+    settings = cycle_settings(config, live=live)
     if gas_key is None:
         settings = replace(settings, low_gas_wei=0)  # no gas wallet: nothing to watch
-    strategy = create(config.strategy.name, dict(config.strategy.params))
+    strategy = strategy_of(config)
     executor = Executor(
         workerpool=config.workerpool,
         clock=clock,
@@ -230,11 +205,9 @@ def _valid_orders(
     """Every order of ours still valid on chain (tracked or listed), and the listed hashes."""
     bodies: dict[str, SignedWorkerpoolOrder] = dict(state.sampler.tracked)
     listed: list[str] = []
-    our_orders = getattr(ports.market, "our_orders", None)
-    if our_orders is not None:
-        for o in our_orders(workerpool):
-            bodies.setdefault(o.order_hash, o.signed)
-            listed.append(o.order_hash)
+    for o in ports.market.our_orders(workerpool):
+        bodies.setdefault(o.order_hash, o.signed)
+        listed.append(o.order_hash)
     valid = []
     for h, signed in bodies.items():
         left = signed.order.volume - ports.chain.consumed(h)
@@ -300,7 +273,7 @@ class PricebotService:
         self.stop_reason: str | None = None
         self.fatal: BaseException | None = None
         self.ticks = 0
-        self._latest: Any = None
+        self._latest: MarketSnapshot | None = None
         self._stopping = False
 
     # -- jobs ---------------------------------------------------------------------------------

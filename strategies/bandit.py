@@ -39,12 +39,11 @@ from typing import Any
 from bot.errors import InputError
 from bot.ledger import offer_capacity
 from bot.snapshot import MarketSnapshot, Offer
-from strategies.base import Decision, Strategy, param, quote_for
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
 from strategies.hysteresis import cancel_cost_param, gate_raise
 
 __all__ = ["BanditParams", "BanditStrategy", "solve_lp"]
 
-MAX_PRICE = 10**12
 DEFAULT_GRID = (
     1_000_000,
     5_000_000,
@@ -120,7 +119,7 @@ def _nearest(grid: Sequence[int], price: int) -> int:
     return min(range(len(grid)), key=lambda k: (abs(grid[k] - price), k))
 
 
-class BanditStrategy(Strategy):
+class BanditStrategy(Strategy[BanditParams]):
     name = "bandit"
     Params = BanditParams
     params: BanditParams

@@ -30,12 +30,10 @@ from typing import Any
 from bot.ledger import offer_capacity
 from bot.model import BookEntry
 from bot.snapshot import MarketSnapshot, Offer
-from strategies.base import Decision, Strategy, param, quote_for
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
 from strategies.hysteresis import cancel_cost_param, gate_raise
 
 __all__ = ["CompetitiveParams", "CompetitiveStrategy", "relevant_competitors"]
-
-MAX_PRICE = 10**12
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +73,7 @@ def relevant_competitors(
     return kept, len(book) - len(kept)
 
 
-class CompetitiveStrategy(Strategy):
+class CompetitiveStrategy(Strategy[CompetitiveParams]):
     name = "competitive"
     Params = CompetitiveParams
     params: CompetitiveParams

@@ -43,11 +43,9 @@ from bot.errors import InputError
 from bot.ledger import offer_capacity
 from bot.model import ZERO_ADDRESS
 from bot.snapshot import MarketSnapshot, Offer
-from strategies.base import Decision, Strategy, param, quote_for
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
 
 __all__ = ["DemandParams", "DemandStrategy", "expected_volume"]
-
-MAX_PRICE = 10**12
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +133,7 @@ class _Demand:
         return p.book_weight * (self.mine.at_or_above(price) + anyone) + p.deal_weight * flow
 
 
-class DemandStrategy(Strategy):
+class DemandStrategy(Strategy[DemandParams]):
     name = "demand"
     Params = DemandParams
     params: DemandParams

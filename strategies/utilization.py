@@ -40,12 +40,10 @@ from typing import Any
 from bot.errors import InputError
 from bot.ledger import offer_capacity
 from bot.snapshot import MarketSnapshot, Offer
-from strategies.base import Decision, Strategy, param, quote_for, table
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for, table
 from strategies.hysteresis import cancel_cost_param, gate_raise
 
 __all__ = ["UtilizationParams", "UtilizationStrategy", "step_controller"]
-
-MAX_PRICE = 10**12
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +102,7 @@ def step_controller(
     return clamped, new_integral, why
 
 
-class UtilizationStrategy(Strategy):
+class UtilizationStrategy(Strategy[UtilizationParams]):
     name = "utilization"
     Params = UtilizationParams
     params: UtilizationParams

@@ -207,15 +207,15 @@ def test_plan_scenarios(
 ) -> None:
     cfg = dataclasses.replace(CFG, **opts.get("cfg", {}))
     s = snap(own_orders=orders, free_stake=opts.get("free_stake", 10**15))
-    p = plan(s, quotes, cfg, opts.get("gas", 5_000))
+    p = plan(s, quotes, replace(cfg, cancel_gas_cost=opts.get("gas", 5_000)))
     assert summary(p, orders) == expected
     assert all(a.reason for a in p.actions)
 
 
 def test_cost_choice_is_explained() -> None:
     s = snap(own_orders=[own("a", 100, 7)])
-    cheap = plan(s, [q(50, 7)], CFG, cancel_gas_cost_nrlc=1)
-    dear = plan(s, [q(50, 10)], CFG, cancel_gas_cost_nrlc=10**9)
+    cheap = plan(s, [q(50, 7)], replace(CFG, cancel_gas_cost=1))
+    dear = plan(s, [q(50, 10)], replace(CFG, cancel_gas_cost=10**9))
     assert "idle 7 tasks worth 350 nRLC > cancel gas 1" in cheap.of_kind(StepKind.CANCEL)[0].reason
     assert any("keeps counting" in n and "<= cancel gas" in n for n in dear.notes)
 
@@ -304,7 +304,7 @@ def wanted_price(o: OwnOrder, quotes: list[Quote]) -> int | None:
 def test_every_prefix_respects_cap_and_stake(case: tuple[Any, ...]) -> None:
     orders, quotes, cfg, free, gas = case
     s = snap(own_orders=orders, free_stake=free)
-    p = plan(s, quotes, cfg, gas)
+    p = plan(s, quotes, replace(cfg, cancel_gas_cost=gas))
     by_key = {x.slot: x for x in quotes}
     # simulate: hash -> (price, remaining, published, slot key, counts against wanted price)
     valid: dict[str, list[Any]] = {
@@ -361,7 +361,7 @@ def test_every_prefix_respects_cap_and_stake(case: tuple[Any, ...]) -> None:
 def test_nothing_changes_inside_the_deadband(case: tuple[Any, ...]) -> None:
     orders, quotes, cfg, _, gas = case
     s = snap(own_orders=orders, free_stake=10**15)
-    p = plan(s, quotes, cfg, gas)
+    p = plan(s, quotes, replace(cfg, cancel_gas_cost=gas))
     by_key = {x.slot: x for x in quotes}
     touched = {a.order_hash for a in p.actions if isinstance(a, Unpublish | Cancel)}
     for key, wanted in by_key.items():
@@ -385,7 +385,7 @@ def test_nothing_changes_inside_the_deadband(case: tuple[Any, ...]) -> None:
 @given(scenarios())
 def test_each_order_gets_one_fate(case: tuple[Any, ...]) -> None:
     orders, quotes, cfg, free, gas = case
-    p = plan(snap(own_orders=orders, free_stake=free), quotes, cfg, gas)
+    p = plan(snap(own_orders=orders, free_stake=free), quotes, replace(cfg, cancel_gas_cost=gas))
     kept = [a.order_hash for a in p.actions if isinstance(a, Keep)]
     cancelled = [a.order_hash for a in p.actions if isinstance(a, Cancel)]
     unpublished = [a.order_hash for a in p.actions if isinstance(a, Unpublish)]
@@ -421,7 +421,7 @@ def test_rails_then_plan_keep_pool_load_total_volume_and_stake(
     ledger = Ledger.of(s, offers, cfg)
     rails = apply_rails(quotes, s, ledger, cfg)
     assert rails.kill is None
-    p = plan(s, rails.quotes, cfg, gas, ledger=ledger)
+    p = plan(s, rails.quotes, replace(cfg, cancel_gas_cost=gas), ledger=ledger)
     qs = list(rails.quotes)
     valid: dict[str, tuple[OwnOrder, bool]] = {o.order_hash: (o, o.published) for o in orders}
     for i, a in enumerate(p.actions):

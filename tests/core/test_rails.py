@@ -212,6 +212,13 @@ def test_pragmatic_mode_ignores_dearer_unpublished_elsewhere_in_category() -> No
         ({"kill_action": "panic"}, "rails.kill_action"),
         ({"floor": -1}, "rails.floor"),
         ({"stale_after_seconds": 0}, "rails.stale_after_seconds"),
+        ({"stale_after_seconds": float("inf")}, "rails.stale_after_seconds"),
+        ({"max_open_orders": 51}, "rails.max_open_orders"),
+        ({"max_step": True}, "rails.max_step"),
+        ({"deadband": "0.1"}, "rails.deadband"),
+        ({"count_dearer_unpublished": 1}, "rails.count_dearer_unpublished"),
+        ({"cancel_gas_cost": -1}, "rails.cancel_gas_cost"),
+        ({"floor": 1.5}, "rails.floor"),
     ],
 )
 def test_rails_config_validation(kw: dict[str, Any], field: str) -> None:
@@ -220,14 +227,32 @@ def test_rails_config_validation(kw: dict[str, Any], field: str) -> None:
     assert err.value.field == field
 
 
-def test_rails_config_from_object_copies_same_named_fields() -> None:
-    class Section:
-        floor = 5
-        ceiling = 50
-        max_step = 0.5
-        kill_action = "withdraw"
-        unrelated = 1
+def test_rails_config_is_the_config_section_itself() -> None:
+    """One class: bot.config validates ``[rails]`` into it, prices parsed, defaults its own."""
+    from bot.config import config_from_mapping
 
-    cfg = RailsConfig.from_object(Section())
-    assert (cfg.floor, cfg.ceiling, cfg.max_step, cfg.kill_action) == (5, 50, 0.5, "withdraw")
-    assert cfg.max_open_orders == 50
+    cfg = config_from_mapping(
+        {
+            "network": "arbitrum-mainnet",
+            "workerpool": "0x" + "ab" * 20,
+            "offers": [{"category": 0}],
+            "rails": {"floor": "0.002 RLC", "max_step": 1, "cancel_gas_cost": "0.01 RLC"},
+        }
+    ).rails
+    assert type(cfg) is RailsConfig
+    assert cfg == RailsConfig(floor=2_000_000, max_step=1.0, cancel_gas_cost=10_000_000)
+    assert isinstance(cfg.max_step, float)
+
+
+def test_a_drifted_field_name_is_an_error_not_a_default() -> None:
+    from bot.config import config_from_mapping
+    from bot.errors import ConfigError
+
+    data = {
+        "network": "arbitrum-mainnet",
+        "workerpool": "0x" + "ab" * 20,
+        "offers": [{"category": 0}],
+        "rails": {"stale_after": 60},
+    }
+    with pytest.raises(ConfigError, match=r"rails\.stale_after: unknown key"):
+        config_from_mapping(data)

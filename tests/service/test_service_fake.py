@@ -13,7 +13,8 @@ from bot.errors import OwnershipError, TransientError
 from bot.executor import Executor, RetryPolicy
 from bot.journal import SqliteJournal
 from bot.model import Stake
-from bot.service import PricebotService, Runtime, settings_from_config
+from bot.service import PricebotService, Runtime
+from bot.settings import cycle_settings
 from strategies import create
 from tests.service.fakes import (
     NETWORK,
@@ -59,7 +60,7 @@ def make_service(
 
     journal = SqliteJournal(tmp_path / "j.sqlite")
     ports = CyclePorts(world.clock, world, world, ChainView(world), FakeSigner(), world, journal)
-    settings = settings_from_config(cfg, live=live)
+    settings = cycle_settings(cfg, live=live)
     executor = Executor(
         workerpool=POOL,
         clock=world.clock,

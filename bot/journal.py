@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from bot.errors import ConfigError
 from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder
-from bot.ports import OrderState
+from bot.ports import OrderRow, OrderState
 
 __all__ = [
     "MIGRATIONS",
@@ -112,14 +112,6 @@ def order_from_payload(payload: dict[str, Any]) -> SignedWorkerpoolOrder:
         salt=payload["salt"],
     )
     return SignedWorkerpoolOrder(order=order, sign=payload["sign"], order_hash=payload["orderHash"])
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRow:
-    signed: SignedWorkerpoolOrder
-    signed_at: float
-    state: OrderState
-    updated_at: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ __all__ = [
     "Journal",
     "MarketReader",
     "MarketWriter",
-    "OrderRecord",
+    "OrderRow",
     "OrderState",
     "OwnOrdersReader",
     "PoolMetrics",
@@ -173,14 +173,14 @@ OrderState = Literal["signed", "published", "unpublished", "closed"]
 """Where a signed order stands as far as the journal knows; all but ``closed`` may be valid."""
 
 
-class OrderRecord(Protocol):
-    """One journalled signed order (``bot.journal.OrderRow``)."""
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """One journalled signed order and where it stands."""
 
-    @property
-    def signed(self) -> SignedWorkerpoolOrder: ...
-
-    @property
-    def state(self) -> OrderState: ...
+    signed: SignedWorkerpoolOrder
+    signed_at: float
+    state: OrderState
+    updated_at: float
 
 
 @runtime_checkable
@@ -211,7 +211,7 @@ class Journal(Protocol):
 
     def order_state(self, order_hash: str) -> OrderState | None: ...
 
-    def order_rows(self, *, open_only: bool = False) -> Sequence[OrderRecord]:
+    def order_rows(self, *, open_only: bool = False) -> list[OrderRow]:
         """Journalled orders, oldest first; ``open_only``: those not known to be closed."""
         ...
 

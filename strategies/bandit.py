@@ -122,7 +122,6 @@ def _nearest(grid: Sequence[int], price: int) -> int:
 class BanditStrategy(Strategy[BanditParams]):
     name = "bandit"
     Params = BanditParams
-    params: BanditParams
 
     def _prior(self) -> tuple[list[float], list[float]]:
         p = self.params

@@ -76,7 +76,6 @@ def relevant_competitors(
 class CompetitiveStrategy(Strategy[CompetitiveParams]):
     name = "competitive"
     Params = CompetitiveParams
-    params: CompetitiveParams
 
     def decide(
         self,

@@ -136,7 +136,6 @@ class _Demand:
 class DemandStrategy(Strategy[DemandParams]):
     name = "demand"
     Params = DemandParams
-    params: DemandParams
 
     def decide(
         self,

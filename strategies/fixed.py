@@ -37,7 +37,6 @@ class FixedParams:
 class FixedStrategy(Strategy[FixedParams]):
     name = "fixed"
     Params = FixedParams
-    params: FixedParams
 
     @staticmethod
     def prices_by_category(params: FixedParams) -> dict[int, int]:

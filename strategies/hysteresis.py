@@ -16,7 +16,7 @@ from __future__ import annotations
 from bot.rails import DEFAULT_CANCEL_GAS_COST_NRLC
 from bot.snapshot import MarketSnapshot, Offer
 
-__all__ = ["DEFAULT_CANCEL_GAS_COST_NRLC", "cancel_cost_param", "gate_raise"]
+__all__ = ["cancel_cost_param", "gate_raise"]
 
 
 def cancel_cost_param() -> int:

@@ -130,7 +130,6 @@ def _key(offer: Offer) -> str:
 class PortfolioStrategy(Strategy[PortfolioParams]):
     name = "portfolio"
     Params = PortfolioParams
-    params: PortfolioParams
 
     def __init__(self, params: PortfolioParams | None = None) -> None:
         super().__init__(params)

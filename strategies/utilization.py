@@ -105,7 +105,6 @@ def step_controller(
 class UtilizationStrategy(Strategy[UtilizationParams]):
     name = "utilization"
     Params = UtilizationParams
-    params: UtilizationParams
 
     def initial_state(self) -> dict[str, Any]:
         return {"log_m": 0.0, "integral": 0.0, "u_avg": None, "stepped_at": None}

@@ -247,8 +247,7 @@ def simulate(
     sim.advance(end)
     sim.drain()
     curve.append((end - scenario.origin, counters.revenue - counters.stake_lost))
-    if isinstance(journal, SqliteJournal):
-        journal.close()
+    journal.close()
     return RunOutput(
         strategy=cfg.strategy.name,
         params=dict(cfg.strategy.params),

@@ -172,13 +172,24 @@ def build_runtime(
             log.info("no gas wallet loaded: on-chain cancels are not possible")
     elif signer is not None:
         gas_key = load_key(config.keys.owner.source())
-    chain_settings = ChainSettings(
-        relay=relay,
-        fees=FeePolicy(max_fee_wei=int(config.service.max_fee_gwei * 10**9)),
-    )
-    chain = Web3Chain.connect(
-        network, rpc_urls=config.rpc_urls(), signer=signer, gas_key=gas_key, settings=chain_settings
-    )
+    if journal is None:
+        # Before any network: a journal that must be refused stops the command right here.
+        journal = open_journal(config.service.journal_dir, live=live)
+    try:
+        chain_settings = ChainSettings(
+            relay=relay,
+            fees=FeePolicy(max_fee_wei=int(config.service.max_fee_gwei * 10**9)),
+        )
+        chain = Web3Chain.connect(
+            network,
+            rpc_urls=config.rpc_urls(),
+            signer=signer,
+            gas_key=gas_key,
+            settings=chain_settings,
+        )
+    except BaseException:
+        journal.close()
+        raise
     market = MarketApiClient.for_network(
         network,
         signer=signer,
@@ -196,8 +207,6 @@ def build_runtime(
             "endpoints.core_url is not set: pool utilization is unknown, so the rails keep the "
             "kill switch on and nothing new is offered; point it at your iExec Core Scheduler"
         )
-    if journal is None:
-        journal = open_journal(config.service.journal_dir, live=live)
     closers.append(journal.close)
     ports = CyclePorts(
         clock=clock,

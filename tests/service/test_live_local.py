@@ -397,6 +397,16 @@ def test_status_and_record(stack, monkeypatch):
     assert any(e["price"] == RIVAL_PRICE for e in snaps[0][1]["book"])
 
 
+def test_status_creates_no_journal(stack):
+    from bot.cli import app
+
+    stack.publish_rival(RIVAL_PRICE)
+    status = CliRunner().invoke(app, ["status", "--config", str(stack.config_path)])
+    assert status.exit_code == 0, status.output
+    assert "competing book" in status.output
+    assert not stack.journal_dir.exists()
+
+
 def test_config_check_online_reads_every_endpoint_and_names_failures(stack, monkeypatch):
     from bot.cli import app
     from bot.journal import journal_path

@@ -58,6 +58,7 @@ from bot.adapters.market_models import (
     to_request_view,
 )
 from bot.adapters.rate_budget import BudgetExhausted, RateBudget
+from bot.adapters.safe_text import clean_text
 from bot.errors import (
     ConfigError,
     InputError,
@@ -319,7 +320,7 @@ class MarketApiClient:
                 self._budget.hold(delay)
             raise RateLimited(f"{where}: HTTP 429: {message or 'rate limited'}", retry_after=delay)
         if status >= 500:
-            shown = message or (raw[:200].decode("utf-8", "replace") if raw else "no body")
+            shown = message or (clean_text(raw[:1024].decode("utf-8", "replace")) or "no body")
             raise TransientError(f"{where}: HTTP {status}: {shown}")
         if 400 <= status < 500:
             raise RejectedError(message or f"{where} answered without an error message", status)
@@ -385,7 +386,8 @@ class MarketApiClient:
 
     def _drop(self, where: str, ident: object, reason: str) -> None:
         self.stats.drop(where)
-        log.warning("market: %s: dropped %s: %s", where, ident, reason)
+        shown = ident if isinstance(ident, int) else clean_text(str(ident), 80)
+        log.warning("market: %s: dropped %s: %s", where, shown, reason)
 
     def _pages(
         self, path: str, params: dict[str, str | int], key: str, model: type[M]

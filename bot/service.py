@@ -142,6 +142,7 @@ def build_runtime(
     request budget (a ``RateBudget``; default 90 requests/minute, burst 10). ``journal``
     replaces the configured journal file (``config check --online`` passes one in memory).
     """
+    from bot.adapters.book_signatures import BookSignatureCheck
     from bot.adapters.chain import ChainSettings, Web3Chain
     from bot.adapters.chain_wallet import FeePolicy
     from bot.adapters.core_metrics import CoreMetrics
@@ -195,6 +196,7 @@ def build_runtime(
         signer=signer,
         stake_of=lambda account: chain.stake(account).free,
         consumed_of=chain.consumed,
+        check_signature=BookSignatureCheck(chain),
         budget=market_budget,
     )
     closers: list[Callable[[], None]] = [market.close]

@@ -25,6 +25,7 @@ from bot.adapters.signer import LocalKeySigner
 from bot.config import load_config
 from bot.journal import SqliteJournal, journal_path
 from bot.model import WorkerpoolOrder, tag_to_bytes32
+from bot.ports import BookQuery
 from bot.sandbox.poco import create_workerpool, deposit_stake, fund_rlc, network_of
 from bot.sandbox.pool import CoreMetricsServer, PoolSpec, SimulatedPool
 from bot.service import PricebotService, build_runtime
@@ -214,6 +215,68 @@ def test_reprice_after_competitor_moves_and_increase_closes_old_order(stack):
         service.reprice()
         (third,) = stack.our_listed()
         assert third.price == RIVAL_PRICE - 11_000_000
+    finally:
+        service.runtime.close()
+
+
+def _list_unchecked(stack: Stack, price: int, sign: str) -> str:
+    """Put a rival order straight into the local marketplace's store, as a marketplace that
+    does not check signatures would list it (the real server refuses it on POST)."""
+    import time as _time
+
+    from eth_utils.address import to_checksum_address
+
+    from bot.sandbox.market_server._service import _iso
+    from bot.sandbox.market_server._storage import OrderRecord
+    from bot.signing import hash_order
+
+    order = WorkerpoolOrder(
+        workerpool=stack.rival_pool,
+        workerpoolprice=price,
+        volume=10,
+        tag=tag_to_bytes32(0),
+        category=0,
+        trust=0,
+        salt=random_salt(),
+    )
+    order_hash = hash_order(network_of(stack.poco), order)
+    now = _time.time()
+    stack.market.storage.save_order(
+        OrderRecord(
+            kind="workerpoolorder",
+            order_hash=order_hash,
+            order={**order.fields(), "sign": sign},
+            signer=to_checksum_address(address_of(STRANGER_KEY)),
+            status="open",
+            remaining=10,
+            published_at=now,
+            published_iso=_iso(now),
+        )
+    )
+    return order_hash
+
+
+@pytest.mark.parametrize("sign", ["0x" + "00" * 65, "0x" + "7f" * 65, "0x"])
+def test_an_unsigned_competitor_does_not_drag_the_price_to_the_floor(stack, sign, caplog):
+    import logging
+
+    stack.publish_rival(RIVAL_PRICE)
+    fake = _list_unchecked(stack, 1, sign)
+    assert any(o.order_hash == fake for o in stack.rival_client().workerpool_orders(BookQuery()))
+    service = _service(stack)
+    try:
+        with caplog.at_level(logging.WARNING):
+            service.reconcile()
+            first = service.reprice()
+            service.reprice()
+        book = [e for entries in first.snapshot.competitors.values() for e in entries]
+        assert [e.price for e in book] == [RIVAL_PRICE]
+        (ours,) = stack.our_listed()
+        assert ours.price == RIVAL_PRICE - 1_000_000
+        left_out = [r.getMessage() for r in caplog.records if fake in r.getMessage()]
+        assert len(left_out) == 1, left_out  # logged once, not on every tick
+        check = service.runtime.ports.market._check_signature
+        assert sum(check.dropped.values()) == 1
     finally:
         service.runtime.close()
 

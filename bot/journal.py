@@ -51,6 +51,7 @@ __all__ = [
     "iter_snapshots",
     "journal_path",
     "open_journal",
+    "open_read_only",
     "order_from_payload",
 ]
 
@@ -188,6 +189,13 @@ def check_journal_file(path: str | Path) -> int:
     return version
 
 
+def open_read_only(path: str | Path) -> sqlite3.Connection:
+    """A checked (:func:`check_journal_file`), read-only connection to an existing journal:
+    nothing done through it can change the file or create files beside it (backups)."""
+    check_journal_file(path)
+    return sqlite3.connect(_ro_uri(Path(path)), uri=True, timeout=30.0)
+
+
 def journal_path(journal_dir: str | Path, *, live: bool) -> Path:
     """Live and dry-run journals are separate files in the same directory."""
     return Path(journal_dir) / ("journal-live.sqlite" if live else "journal-dryrun.sqlite")
@@ -298,6 +306,12 @@ class SqliteJournal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def backup_to(self, target: sqlite3.Connection) -> None:
+        """Copy the whole journal into ``target`` with SQLite's online backup, between two
+        writes of this process (other processes may keep reading and writing)."""
+        with self._lock:
+            self._db.backup(target)
 
     # -- bot.ports.Journal ---------------------------------------------------------------------
 

@@ -10,7 +10,9 @@ bot only sees the ports.
 - ``sample`` (``schedule.sample_seconds``, only when shorter than the reprice period): refresh
   the snapshot between ticks, so ``status`` and the staleness clock stay current;
 - ``reconcile`` (``schedule.reconcile_seconds``): :func:`bot.reconcile.run_reconcile`;
-- ``record`` (``schedule.record_seconds``): journal the latest snapshot for replay backtests.
+- ``record`` (``schedule.record_seconds``): journal the latest snapshot for replay backtests;
+- ``backup`` (``service.journal_backup_hours``): an online backup of the journal
+  (``bot.journal_backup``), unless ``service.journal_backup_keep = 0``.
 
 Every job has ``max_instances=1``, ``coalesce=True`` and the configured ``misfire_grace_time``
 (APScheduler's 1 s default would silently drop late runs). The jobs share one lock: a tick, a
@@ -37,6 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -385,6 +388,21 @@ class PricebotService:
         log.info("journal pruned (older than %.1f days): %s", keep_days, deleted)
         return deleted
 
+    def backup(self) -> Path:
+        """Every ``service.journal_backup_hours``: an online backup of the journal, the
+        ``journal_backup_keep`` newest kept (see ``bot.journal_backup``)."""
+        from bot.journal_backup import backup_journal
+
+        service = self.runtime.config.service
+        path = backup_journal(
+            self.runtime.journal,
+            service.backup_dir(),
+            keep=service.journal_backup_keep,
+            at=time.time(),
+        )
+        log.info("journal backed up to %s", path)
+        return path
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _on_event(self, event: JobExecutionEvent) -> None:
@@ -433,6 +451,10 @@ class PricebotService:
         self._add(self.record, "record", s.record_seconds, min(5.0, s.record_seconds))
         if self.runtime.config.service.journal_keep_days > 0:
             self._add(self.prune, "prune", 86_400, 60.0)
+        service = self.runtime.config.service
+        if service.journal_backup_keep > 0 and self.runtime.journal.path.name != ":memory:":
+            every = service.journal_backup_hours * 3600
+            self._add(self.backup, "backup", every, min(120.0, every))
         self.scheduler.start()
         if self.ops is not None:
             self.ops.hub.startup()

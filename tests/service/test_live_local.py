@@ -281,6 +281,52 @@ def test_an_unsigned_competitor_does_not_drag_the_price_to_the_floor(stack, sign
         service.runtime.close()
 
 
+def test_restore_drill_a_lost_journal_comes_back_and_nothing_is_untracked(stack):
+    """Backup, unlist our order (valid on chain, known only to the journal), lose the journal:
+    the bot refuses to start on the empty file; restore; reconcile tracks the order again."""
+    from bot.cli import app
+    from bot.journal import JournalRefused
+
+    runner = CliRunner()
+    cfg = ["--config", str(stack.config_path)]
+    stack.publish_rival(RIVAL_PRICE)
+    once = runner.invoke(app, ["once", *cfg, "--live"])
+    assert once.exit_code == 0, once.output
+    (ours,) = stack.our_listed()
+    backup = runner.invoke(app, ["journal", "backup", *cfg])
+    assert backup.exit_code == 0, backup.output
+    withdrawn = runner.invoke(app, ["withdraw", *cfg])  # unlisted, still valid on chain
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert stack.our_listed() == []
+    chain = stack.chain()
+    assert chain.consumed(ours.order_hash) == 0
+
+    path = journal_path(stack.journal_dir, live=True)
+    path.write_bytes(b"")  # the journal is lost
+    refused = runner.invoke(app, ["once", *cfg, "--live"])
+    assert isinstance(refused.exception, JournalRefused), refused.output
+    assert path.read_bytes() == b""
+    assert chain.consumed(ours.order_hash) == 0 and stack.our_listed() == []
+
+    restored = runner.invoke(app, ["journal", "restore", *cfg])
+    assert restored.exit_code == 0, restored.output
+    service = _service(stack)
+    try:
+        service.reconcile()
+        assert ours.order_hash in service.cycle.state.sampler.tracked
+        service.reprice()
+        # tracked again, so handled: relisted at the wanted price, or closed on chain
+        relisted = {o.order_hash for o in stack.our_listed()}
+        closed = chain.consumed(ours.order_hash) == ours.signed.order.volume
+        assert ours.order_hash in relisted or closed
+        # nothing untracked: every order of ours still valid on chain is known
+        for signed in stack.journal_orders():
+            if chain.consumed(signed.order_hash) < signed.order.volume:
+                assert signed.order_hash in service.cycle.state.sampler.tracked
+    finally:
+        service.runtime.close()
+
+
 def test_withdraw_cancel_leaves_zero_valid_orders(stack):
     from bot.cli import app
 

@@ -283,6 +283,12 @@ class MarketApiClient:
     def budget(self) -> RateBudget:
         return self._budget
 
+    @property
+    def signature_drops(self) -> dict[str, int]:
+        """Distinct listed orders left out for a signature PoCo would refuse, by kind."""
+        dropped = getattr(self._check_signature, "dropped", None)
+        return dict(dropped) if dropped else {}
+
     def close(self) -> None:
         self._http.close()
 

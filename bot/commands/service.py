@@ -245,7 +245,17 @@ def register(app: typer.Typer) -> None:
                 book_rows,
             )
             u = snap.utilization
-            lines = [
+            drops: dict[str, int] = getattr(runtime.ports.market, "signature_drops", {})
+            lines = (
+                []
+                if not drops
+                else [
+                    f"competing book: left out {sum(drops.values())} order(s) PoCo would refuse ("
+                    + ", ".join(f"{kind}: {n}" for kind, n in sorted(drops.items()))
+                    + ")"
+                ]
+            )
+            lines += [
                 "utilization: "
                 + (
                     "unknown"

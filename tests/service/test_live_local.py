@@ -275,10 +275,15 @@ def test_an_unsigned_competitor_does_not_drag_the_price_to_the_floor(stack, sign
         assert ours.price == RIVAL_PRICE - 1_000_000
         left_out = [r.getMessage() for r in caplog.records if fake in r.getMessage()]
         assert len(left_out) == 1, left_out  # logged once, not on every tick
-        check = service.runtime.ports.market._check_signature
-        assert sum(check.dropped.values()) == 1
+        assert sum(service.runtime.ports.market.signature_drops.values()) == 1
     finally:
         service.runtime.close()
+    from bot.cli import app
+
+    status = CliRunner().invoke(app, ["status", "--config", str(stack.config_path)])
+    assert status.exit_code == 0, status.output
+    kind = "unsigned" if sign == "0x" else "malformed signature"
+    assert f"left out 1 order(s) PoCo would refuse ({kind}: 1)" in status.output
 
 
 def test_restore_drill_a_lost_journal_comes_back_and_nothing_is_untracked(stack):

@@ -27,7 +27,9 @@ Snapshot JSON (one row per snapshot, column ``payload``): see ``bot.snapshot_cod
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -235,6 +237,28 @@ class ActionRow:
     detail: str
 
 
+def _create_empty(path: Path) -> None:
+    """Create an empty SQLite database at ``path`` atomically (built aside, then renamed), so a
+    crash never leaves a 0-byte file where a journal is expected (that file would be refused)."""
+    partial = path.with_name(f".{path.name}.creating")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.unlink(missing_ok=True)
+        db = sqlite3.connect(partial)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # writes the header: a valid, empty database
+        finally:
+            db.close()
+        with partial.open("rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(partial, path)
+    except (OSError, sqlite3.Error) as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise JournalRefused(f"journal {path}: cannot be created ({reason})") from None
+
+
 class SqliteJournal:
     """The durable journal. Thread-safe: one connection, every statement under one lock.
 
@@ -255,12 +279,7 @@ class SqliteJournal:
             elif not create:
                 raise JournalRefused(f"journal {self.path}: no such file")
             else:
-                try:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise JournalRefused(
-                        f"journal {self.path}: cannot create its directory ({exc.strerror or exc})"
-                    ) from None
+                _create_empty(self.path)
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(

@@ -17,6 +17,7 @@ suffix, and a healthy journal is only replaced with ``force``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -121,7 +122,8 @@ def backup_journal(
         os.replace(partial, final)
         _fsync_dir(directory)
     except (OSError, sqlite3.Error) as exc:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise JournalBackupFailed(
             f"journal backup of {path} into {directory} failed: {exc}"
         ) from None
@@ -184,7 +186,8 @@ def restore_journal(
         os.replace(partial, dest)
         _fsync_dir(dest.parent)
     except (OSError, sqlite3.Error) as exc:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise JournalBackupFailed(f"restoring {source_path} to {dest} failed: {exc}") from None
     finally:
         source.close()

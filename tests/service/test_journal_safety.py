@@ -165,7 +165,7 @@ def test_iter_snapshots_refuses_a_bad_file(tmp_path: Path) -> None:
 def test_a_file_where_the_directory_should_be_is_refused(tmp_path: Path) -> None:
     blocker = tmp_path / "state"
     blocker.write_text("a file, not a directory")
-    with pytest.raises(JournalRefused, match="cannot create its directory"):
+    with pytest.raises(JournalRefused, match="cannot be created"):
         SqliteJournal(blocker / "journal-live.sqlite")
 
 
@@ -252,3 +252,19 @@ def test_commands_refuse_a_bad_journal_in_one_line(
     assert _fingerprint(path) == before
     assert _siblings(path) == files
     assert not out_dir.exists()
+
+
+def test_a_new_journal_never_appears_half_made(tmp_path: Path) -> None:
+    """Created aside and renamed: no 0-byte file (which would be refused) after a crash."""
+    path = tmp_path / "state" / "journal-live.sqlite"
+    SqliteJournal(path).close()
+    assert check_journal_file(path) == len(MIGRATIONS)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["journal-live.sqlite"]
+    # what a crash between creating and migrating leaves: an empty database, accepted as new
+    fresh = tmp_path / "fresh.sqlite"
+    db = sqlite3.connect(fresh)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.close()
+    assert check_journal_file(fresh) == 0
+    SqliteJournal(fresh).close()
+    assert check_journal_file(fresh) == len(MIGRATIONS)

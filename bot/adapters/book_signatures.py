@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.adapters.safe_text import clean_text
 from bot.errors import ChainError, TransientError
 from bot.model import ZERO_ADDRESS, SignedWorkerpoolOrder
 from bot.signing import signature_problem
@@ -140,7 +141,10 @@ class BookSignatureCheck:
             found = _Owner(
                 None,
                 False,
-                ("no owner on chain", f"the workerpool owner is unreadable ({exc})"),
+                (
+                    "no owner on chain",
+                    f"the workerpool owner is unreadable ({clean_text(str(exc), 120)})",
+                ),
                 until,
             )
         self._owners[workerpool] = found

@@ -261,6 +261,27 @@ def test_backup_job_backs_up_the_journal_and_keeps_n(tmp_path):
         svc.runtime.close()
 
 
+def test_a_failing_backup_is_logged_and_the_service_goes_on(tmp_path, caplog):
+    from bot.journal_backup import JournalBackupFailed
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the backups should go")
+    svc = make_service(
+        tmp_path, FakeWorld(), backup={"journal_backup_dir": str(blocker / "backups")}
+    )
+    try:
+        with pytest.raises(JournalBackupFailed, match="journal backup of") as info:
+            svc.backup()
+        assert not list(tmp_path.glob("**/.*partial"))
+        event = JobExecutionEvent(EVENT_JOB_ERROR, "backup", "default", None, exception=info.value)
+        with caplog.at_level(logging.ERROR):
+            svc._on_event(event)
+        assert not svc.stopped.is_set()
+        assert "journal backup of" in caplog.text
+    finally:
+        svc.runtime.close()
+
+
 def test_no_backup_job_with_journal_backup_keep_0(tmp_path):
     svc = make_service(tmp_path, FakeWorld(), backup={"journal_backup_keep": 0})
     try:

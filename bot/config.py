@@ -244,6 +244,16 @@ class ServiceConfig(_Section):
     journal_keep_days: Annotated[
         float, Field(ge=0, le=36_500, allow_inf_nan=False, strict=True)
     ] = 0.0
+    # Online backups of the live journal, the only record of signed orders that are unlisted but
+    # still valid on chain: one every journal_backup_hours, the journal_backup_keep newest kept in
+    # journal_backup_dir ("" = <journal_dir>/backups); journal_backup_keep = 0 turns them off.
+    journal_backup_hours: Annotated[StrictInt, Field(gt=0, le=8760)] = 6
+    journal_backup_keep: Annotated[StrictInt, Field(ge=0, le=1000)] = 8
+    journal_backup_dir: str = ""
+
+    def backup_dir(self) -> Path:
+        """Where journal backups go (``journal_backup_dir``, or ``<journal_dir>/backups``)."""
+        return Path(self.journal_backup_dir or Path(self.journal_dir) / "backups")
 
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
@@ -537,6 +547,8 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     service = data.setdefault("service", {})
     if isinstance(service, dict):
         service["journal_dir"] = resolve(service.get("journal_dir", "state"))
+        if "journal_backup_dir" in service:
+            service["journal_backup_dir"] = resolve(service["journal_backup_dir"])
     return data
 
 

@@ -10,7 +10,9 @@ bot only sees the ports.
 - ``sample`` (``schedule.sample_seconds``, only when shorter than the reprice period): refresh
   the snapshot between ticks, so ``status`` and the staleness clock stay current;
 - ``reconcile`` (``schedule.reconcile_seconds``): :func:`bot.reconcile.run_reconcile`;
-- ``record`` (``schedule.record_seconds``): journal the latest snapshot for replay backtests.
+- ``record`` (``schedule.record_seconds``): journal the latest snapshot for replay backtests;
+- ``backup`` (``service.journal_backup_hours``): an online backup of the journal
+  (``bot.journal_backup``), unless ``service.journal_backup_keep = 0``.
 
 Every job has ``max_instances=1``, ``coalesce=True`` and the configured ``misfire_grace_time``
 (APScheduler's 1 s default would silently drop late runs). The jobs share one lock: a tick, a
@@ -37,6 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -118,6 +121,7 @@ def build_runtime(
     request budget (a ``RateBudget``; default 90 requests/minute, burst 10). ``journal``
     replaces the configured journal file (``config check --online`` passes one in memory).
     """
+    from bot.adapters.book_signatures import BookSignatureCheck
     from bot.adapters.chain import ChainSettings, Web3Chain
     from bot.adapters.chain_wallet import FeePolicy
     from bot.adapters.core_metrics import CoreMetrics
@@ -147,18 +151,30 @@ def build_runtime(
             log.info("no gas wallet loaded: on-chain cancels are not possible")
     elif signer is not None:
         gas_key = load_key(config.keys.owner.source())
-    chain_settings = ChainSettings(
-        relay=relay,
-        fees=FeePolicy(max_fee_wei=int(config.service.max_fee_gwei * 10**9)),
-    )
-    chain = Web3Chain.connect(
-        network, rpc_urls=config.rpc_urls(), signer=signer, gas_key=gas_key, settings=chain_settings
-    )
+    if journal is None:
+        # Before any network: a journal that must be refused stops the command right here.
+        journal = open_journal(config.service.journal_dir, live=live)
+    try:
+        chain_settings = ChainSettings(
+            relay=relay,
+            fees=FeePolicy(max_fee_wei=int(config.service.max_fee_gwei * 10**9)),
+        )
+        chain = Web3Chain.connect(
+            network,
+            rpc_urls=config.rpc_urls(),
+            signer=signer,
+            gas_key=gas_key,
+            settings=chain_settings,
+        )
+    except BaseException:
+        journal.close()
+        raise
     market = MarketApiClient.for_network(
         network,
         signer=signer,
         stake_of=lambda account: chain.stake(account).free,
         consumed_of=chain.consumed,
+        check_signature=BookSignatureCheck(chain),
         budget=market_budget,
     )
     closers: list[Callable[[], None]] = [market.close]
@@ -171,8 +187,6 @@ def build_runtime(
             "endpoints.core_url is not set: pool utilization is unknown, so the rails keep the "
             "kill switch on and nothing new is offered; point it at your iExec Core Scheduler"
         )
-    if journal is None:
-        journal = open_journal(config.service.journal_dir, live=live)
     closers.append(journal.close)
     ports = CyclePorts(
         clock=clock,
@@ -347,6 +361,21 @@ class PricebotService:
         log.info("journal pruned (older than %.1f days): %s", keep_days, deleted)
         return deleted
 
+    def backup(self) -> Path:
+        """Every ``service.journal_backup_hours``: an online backup of the journal, the
+        ``journal_backup_keep`` newest kept (see ``bot.journal_backup``)."""
+        from bot.journal_backup import backup_journal
+
+        service = self.runtime.config.service
+        path = backup_journal(
+            self.runtime.journal,
+            service.backup_dir(),
+            keep=service.journal_backup_keep,
+            at=time.time(),
+        )
+        log.info("journal backed up to %s", path)
+        return path
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _on_event(self, event: JobExecutionEvent) -> None:
@@ -395,6 +424,10 @@ class PricebotService:
         self._add(self.record, "record", s.record_seconds, min(5.0, s.record_seconds))
         if self.runtime.config.service.journal_keep_days > 0:
             self._add(self.prune, "prune", 86_400, 60.0)
+        service = self.runtime.config.service
+        if service.journal_backup_keep > 0 and self.runtime.journal.path.name != ":memory:":
+            every = service.journal_backup_hours * 3600
+            self._add(self.backup, "backup", every, min(120.0, every))
         self.scheduler.start()
         if self.ops is not None:
             self.ops.hub.startup()

@@ -42,7 +42,7 @@ DIGEST_FILE = "SOURCE_DIGEST"
 HOT = (
     "bot/model.py",
     "bot/snapshot.py",
-    "bot/capacity.py",
+    "bot/ledger.py",
     "bot/rails.py",
     "bot/planner.py",
     "bot/samplers.py",

@@ -4,7 +4,7 @@ A task sold now must be *run and contributed* before its contribution deadline, 
 7 x workClockTimeRef (PoCo's ``contribute`` requires ``contributionDeadline > block.timestamp``).
 The iExec Core hands tasks out RUNNING first, then by contribution deadline ascending (earliest
 deadline first, core-and-sdk.md A9.3), and never preempts a running task. So counting tasks, as
-``bot.capacity`` does, is not enough: six slots busy with one-hour tasks cannot deliver one XS task
+``bot.ledger`` does, is not enough: six slots busy with one-hour tasks cannot deliver one XS task
 (35-minute window) however many "starts per slot" the XS offer has.
 
 The test works in slot seconds, from now. A *batch* is volume that may still be matched: one of

@@ -14,6 +14,7 @@ from bot.commands import (
     backtest,
     chain,
     config_cmd,
+    journal_cmd,
     market,
     ops_cmd,
     order,
@@ -43,6 +44,7 @@ app.add_typer(
 )
 app.add_typer(market.app, name="market", help="The local marketplace server.")
 app.add_typer(sandbox.app, name="sandbox", help="The embedded local iExec sandbox.")
+app.add_typer(journal_cmd.app, name="journal", help="Back up and restore the journal.")
 service.register(app)
 ops_cmd.register(app)
 backtest.register(app)

@@ -15,6 +15,7 @@ file's directory, so a service started from anywhere finds the same files.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 import sys
@@ -41,6 +42,7 @@ from bot.keys import DEFAULT_GAS_ENV, DEFAULT_OWNER_ENV, KeySource, find_secrets
 from bot.model import NRLC_PER_RLC, parse_tag
 from bot.networks import Network, get_network
 from bot.order_io import parse_price
+from bot.rails import RailsConfig
 from bot.rules import check_terms
 
 __all__ = [
@@ -80,10 +82,10 @@ def _wrap_input(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return run
 
 
-def _price(value: Any) -> int:
-    nrlc = int(parse_price(value, "price"))
+def _price(value: Any, field: str = "price") -> int:
+    nrlc = int(parse_price(value, field))
     if nrlc > MAX_PRICE_NRLC:
-        raise InputError("price", "must be at most 87000000 RLC (the RLC total supply)", value)
+        raise InputError(field, "must be at most 87000000 RLC (the RLC total supply)", value)
     return nrlc
 
 
@@ -218,21 +220,6 @@ class OfferConfig(_Section):
     max_volume: PositiveInt = 50
 
 
-class RailsConfig(_Section):
-    """Limits no strategy can cross."""
-
-    floor: Price = 1_000_000  # 0.001 RLC
-    ceiling: Price = 1_000_000_000  # 1 RLC
-    max_step: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, strict=True)] = 0.2
-    deadband: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = 0.02
-    max_order_age_seconds: Seconds = 86_400
-    max_volume: PositiveInt = 1000
-    max_open_orders: Annotated[StrictInt, Field(gt=0, le=50)] = 50
-    stale_after_seconds: Seconds = 600
-    kill_action: Literal["freeze", "withdraw"] = "freeze"
-    count_dearer_unpublished: StrictBool = True
-
-
 class ScheduleConfig(_Section):
     sample_seconds: Seconds = 60
     reprice_seconds: Seconds = 60
@@ -257,6 +244,16 @@ class ServiceConfig(_Section):
     journal_keep_days: Annotated[
         float, Field(ge=0, le=36_500, allow_inf_nan=False, strict=True)
     ] = 0.0
+    # Online backups of the live journal, the only record of signed orders that are unlisted but
+    # still valid on chain: one every journal_backup_hours, the journal_backup_keep newest kept in
+    # journal_backup_dir ("" = <journal_dir>/backups); journal_backup_keep = 0 turns them off.
+    journal_backup_hours: Annotated[StrictInt, Field(gt=0, le=8760)] = 6
+    journal_backup_keep: Annotated[StrictInt, Field(ge=0, le=1000)] = 8
+    journal_backup_dir: str = ""
+
+    def backup_dir(self) -> Path:
+        """Where journal backups go (``journal_backup_dir``, or ``<journal_dir>/backups``)."""
+        return Path(self.journal_backup_dir or Path(self.journal_dir) / "backups")
 
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
@@ -344,8 +341,6 @@ def _check_workerpool(cfg: BotConfig) -> list[str]:
 
 def _check_rails(cfg: BotConfig) -> list[str]:
     errors = []
-    if cfg.rails.floor > cfg.rails.ceiling:
-        errors.append("rails.floor: must be <= rails.ceiling")
     for index, offer in enumerate(cfg.offers):
         if offer.max_volume > cfg.rails.max_volume:
             errors.append(f"offers[{index}].max_volume: must be <= rails.max_volume")
@@ -402,6 +397,15 @@ def _check_ops(cfg: BotConfig) -> list[str]:
     return []
 
 
+# The [rails] keys that are prices (the rest are checked by bot.rails.RailsConfig itself), and
+# the sanity bounds of the others (as for every section: a slipped exponent is an error).
+_RAILS_PRICES = ("floor", "ceiling", "cancel_gas_cost")
+_RAILS_BOUNDS = {
+    "max_order_age_seconds": YEAR_SECONDS,
+    "stale_after_seconds": YEAR_SECONDS,
+    "max_volume": 10**9,
+}
+
 _CROSS_CHECKS: tuple[Callable[[BotConfig], list[str]], ...] = (
     _check_network_fields,
     _check_workerpool,
@@ -429,6 +433,31 @@ class BotConfig(_Section):
     service: ServiceConfig = ServiceConfig()
     ops: OpsConfig = OpsConfig()
     alerts: AlertsConfig = AlertsConfig()
+
+    @field_validator("rails", mode="before")
+    @classmethod
+    def _rails(cls, value: Any) -> Any:
+        """The ``[rails]`` table as bot.rails.RailsConfig, which checks its own values.
+
+        Only the spelling and the sanity bounds are handled here: unknown keys, prices written
+        ``"0.1 RLC"`` (at most the RLC supply), durations and volumes no pool reaches.
+        """
+        if not isinstance(value, Mapping):
+            return value
+        known = {f.name for f in dataclasses.fields(RailsConfig)}
+        for key in value:
+            if key not in known:
+                where = redact_secrets(f"rails.{key}")
+                raise InputError(where, "unknown key (not part of the config schema)")
+        out = dict(value)
+        for name in _RAILS_PRICES:
+            if name in out:
+                out[name] = _price(out[name], f"rails.{name}")
+        for name, bound in _RAILS_BOUNDS.items():
+            raw = out.get(name)
+            if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > bound:
+                raise InputError(f"rails.{name}", f"must be at most {bound}", raw)
+        return RailsConfig(**out)
 
     @field_validator("workerpool", "hub")
     @classmethod
@@ -518,6 +547,8 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     service = data.setdefault("service", {})
     if isinstance(service, dict):
         service["journal_dir"] = resolve(service.get("journal_dir", "state"))
+        if "journal_backup_dir" in service:
+            service["journal_backup_dir"] = resolve(service["journal_backup_dir"])
     return data
 
 

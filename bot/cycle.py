@@ -4,14 +4,14 @@ This function is shared by the live service, the sandbox and the backtester; onl
 differ. Public surface (stable; the backtester builds on it)::
 
     ports = CyclePorts(clock, market, writer, chain, signer, metrics, journal, tasks)
-    settings = CycleSettings(workerpool, offers, rails, live=False, record_snapshots=False)
+    settings = bot.settings.cycle_settings(config, live=False)   # or CycleSettings(...)
     state = CycleState.restore(ports.journal)        # strategy state + tracked orders
     result = run_cycle(ports, settings, strategy, state, rng)      # -> TickResult
     # or, holding everything for a loop:
     cycle = Cycle(ports, settings, strategy, rng=random.Random(seed))
     result = cycle.tick()
 
-- ``strategy`` is an *instance* from the registry (``strategies.get(name)(params)``); the cycle
+- ``strategy`` is an *instance* from the registry (``bot.settings.strategy_of(config)``); the cycle
   only calls it through the fence, so a raising strategy keeps the current orders.
 - ``state`` is mutated in place: the strategy's new state, the orders we track (every order of
   ours possibly still valid on chain), the sampler's last good values, and ``last`` (the result).
@@ -19,20 +19,19 @@ differ. Public surface (stable; the backtester builds on it)::
 - ``executor`` may be passed to share one write lock across callers (the service does); by default
   one is built from the ports.
 - Hot path: nothing is JSON-encoded unless the journal persists it (``settings.record_snapshots`` /
-  ``record_decisions``), and with a ``MemoryJournal`` decisions are kept as plain objects.
+  ``record_decisions``) and the journal is ``persistent``; otherwise decisions are handed over as
+  plain objects.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
-from bot.capacity import window_capacity
 from bot.errors import OwnershipError, StrategyError
-from bot.executor import CapLimits, ExecutionReport, Executor, RetryPolicy
-from bot.journal import MemoryJournal
+from bot.executor import ExecutionReport, Executor, RetryPolicy
+from bot.ledger import Ledger
 from bot.model import Action, Keep, OwnOrder, Publish
 from bot.planner import plan
 from bot.ports import (
@@ -45,10 +44,10 @@ from bot.ports import (
     Signer,
     TaskFeed,
 )
-from bot.rails import apply_rails, counts
+from bot.rails import RailsConfig, RailsResult, apply_rails
 from bot.samplers import SamplerMemory, sample_snapshot
-from bot.snapshot import slot_key_of
-from strategies import run_fenced
+from bot.snapshot import MarketSnapshot, Offer
+from strategies import Decision, Strategy, run_fenced
 
 __all__ = [
     "Cycle",
@@ -78,15 +77,14 @@ class CyclePorts:
 
 @dataclass(frozen=True, slots=True)
 class CycleSettings:
-    """What a tick needs from the configuration.
+    """What a tick needs from the configuration (built by ``bot.settings.cycle_settings``).
 
-    ``offers`` are ``bot.snapshot.Offer`` values, ``rails`` a ``bot.rails.RailsConfig``.
     ``live=False`` is dry-run: the executor records what it would do and changes nothing.
     """
 
     workerpool: str
-    offers: tuple[Any, ...]
-    rails: Any
+    offers: tuple[Offer, ...]
+    rails: RailsConfig
     live: bool = False
     record_snapshots: bool = False
     record_decisions: bool = True
@@ -94,7 +92,6 @@ class CycleSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     low_stake_nrlc: int = 0
     low_gas_wei: int = 0
-    cancel_gas_cost_nrlc: int = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +99,9 @@ class TickResult:
     """What happened in one tick: inputs, each stage's output, and what the executor did."""
 
     at: float
-    snapshot: Any
-    decision: Any | None
-    rails: Any | None
+    snapshot: MarketSnapshot
+    decision: Decision | None
+    rails: RailsResult | None
     actions: tuple[Action, ...]
     report: ExecutionReport
     strategy_error: str | None = None
@@ -113,7 +110,7 @@ class TickResult:
 
 @dataclass(slots=True)
 class CycleState:
-    strategy_state: Any = None
+    strategy_state: object = None  # what the strategy returned last (None: its initial state)
     sampler: SamplerMemory = field(default_factory=SamplerMemory)
     last: TickResult | None = None
 
@@ -129,7 +126,7 @@ def _keep_all(own: tuple[OwnOrder, ...], reason: str) -> tuple[Action, ...]:
     return tuple(Keep(o.order_hash, reason) for o in own)
 
 
-def _decision_payload(result: TickResult) -> dict[str, Any]:
+def _decision_payload(result: TickResult) -> dict[str, object]:
     from bot.snapshot_codec import to_jsonable
 
     return {
@@ -146,7 +143,7 @@ def _decision_payload(result: TickResult) -> dict[str, Any]:
 def run_cycle(
     ports: CyclePorts,
     settings: CycleSettings,
-    strategy: Any,
+    strategy: Strategy[object],
     state: CycleState,
     rng: random.Random,
     executor: Executor | None = None,
@@ -162,14 +159,15 @@ def run_cycle(
             f"workerpool {settings.workerpool} is now owned by {owner}, not by the loaded "
             f"key {signer.address.lower()}: stopping"
         )
-    if settings.record_snapshots and not isinstance(ports.journal, MemoryJournal):
+    if settings.record_snapshots and ports.journal.persistent:
         from bot.snapshot_codec import snapshot_to_payload
 
         ports.journal.record_snapshot(at, snapshot_to_payload(snapshot))
     own: tuple[OwnOrder, ...] = tuple(snapshot.own_orders)
 
     decision = None
-    rails_result = None
+    rails_result: RailsResult | None = None
+    ledger: Ledger | None = None
     strategy_error: str | None = None
     kill: str | None = None
     try:
@@ -184,7 +182,8 @@ def run_cycle(
         actions = _keep_all(own, f"strategy abstained: {decision.reason or 'no opinion'}")
     else:
         state.strategy_state = decision.state
-        rails_result = apply_rails(decision.quotes, snapshot, settings.offers, settings.rails)
+        ledger = Ledger.of(snapshot, settings.offers, settings.rails)
+        rails_result = apply_rails(decision.quotes, snapshot, ledger, settings.rails)
         kill = rails_result.kill
         if kill is not None:
             log.warning("kill switch (%s): %s", kill, _kill_reason(rails_result))
@@ -193,8 +192,7 @@ def run_cycle(
                 snapshot,
                 rails_result.quotes,
                 settings.rails,
-                settings.cancel_gas_cost_nrlc,
-                offers=settings.offers,
+                ledger=ledger,
                 kill=kill,
             ).actions
         )
@@ -211,17 +209,14 @@ def run_cycle(
             retry=settings.retry,
         )
     # The cap re-check only matters before a publish; most ticks keep everything as it is.
-    needs_limits = False
-    for a in actions:
-        if isinstance(a, Publish):
-            needs_limits = True
-            break
-    limits = (
-        _limits(snapshot, tuple(settings.offers), rails_result, settings.rails)
-        if needs_limits
-        else CapLimits()
-    )
-    report = executor.execute(actions, own, limits)
+    # Unpublished orders count as the planner counted them: against the quotes it planned for.
+    recheck = None
+    if ledger is not None and rails_result is not None:
+        for a in actions:
+            if isinstance(a, Publish):
+                recheck = ledger.wanting({q.slot: q for q in rails_result.quotes})
+                break
+    report = executor.execute(actions, own, recheck)
     state.sampler.after_execution(report)
 
     result = TickResult(
@@ -237,10 +232,10 @@ def run_cycle(
     if decision is not None and strategy_error is None:
         ports.journal.save_strategy_state(state.strategy_state)
     if settings.record_decisions:
-        if isinstance(ports.journal, MemoryJournal):
-            ports.journal.record_decision(at, {"result": result})
-        else:
+        if ports.journal.persistent:
             ports.journal.record_decision(at, _decision_payload(result))
+        else:
+            ports.journal.record_decision(at, {"result": result})
     state.last = result
     if log.isEnabledFor(logging.INFO):
         _log_decisions(result)
@@ -261,44 +256,9 @@ def _log_decisions(result: TickResult) -> None:
         log.info("decision: nothing to do (no order wanted, none held)")
 
 
-def _kill_reason(rails_result: Any) -> str:
-    notes = getattr(rails_result, "notes", ())
-    kills = [f"{n.rule}: {n.detail}" for n in notes if str(n.rule).startswith("kill")]
+def _kill_reason(rails_result: RailsResult) -> str:
+    kills = [f"{n.rule}: {n.detail}" for n in rails_result.notes if n.rule.kills]
     return "; ".join(kills) if kills else "stale or abnormal data"
-
-
-def _limits(snapshot: Any, offers: tuple[Any, ...], rails_result: Any, cfg: Any) -> CapLimits:
-    """The executor's between-steps check, from the same numbers the rails used.
-
-    In pragmatic mode (``rails.count_dearer_unpublished = false``) an order dearer than what
-    its slot (or, unquoted, its category) now wants stops counting once unlisted, as the
-    planner counted it; the executor must not count it either.
-    """
-    util = snapshot.utilization
-    capacity = None
-    if util is not None:
-        board = snapshot.tasks
-        capacity = {(o.category, o.tag): window_capacity(util, o, board) for o in offers}
-    stake = snapshot.stake
-    uncounted: frozenset[str] = frozenset()
-    if rails_result is not None and not getattr(cfg, "count_dearer_unpublished", True):
-        quoted = {q.key: q.price for q in rails_result.quotes}
-        cheapest: dict[int, int] = {}
-        for q in rails_result.quotes:
-            if q.volume > 0:
-                cheapest[q.category] = min(q.price, cheapest.get(q.category, q.price))
-        unlisted = []
-        for o in snapshot.own_orders:
-            key = slot_key_of(o)
-            wanted = quoted[key] if key in quoted else cheapest.get(o.category)
-            if not counts(replace(o, published=False), wanted, cfg):
-                unlisted.append(o.order_hash)
-        uncounted = frozenset(unlisted)
-    return CapLimits(
-        capacity=capacity,
-        max_required_stake=stake.free if stake else None,
-        uncounted_if_unlisted=uncounted,
-    )
 
 
 class Cycle:
@@ -308,7 +268,7 @@ class Cycle:
         self,
         ports: CyclePorts,
         settings: CycleSettings,
-        strategy: Any,
+        strategy: Strategy[object],
         *,
         rng: random.Random | None = None,
         state: CycleState | None = None,

@@ -13,8 +13,8 @@ It applies the planner's actions in the planner's order and nothing else. What i
 - **Retries only for ``TransientError``** (tenacity, jittered exponential backoff, honouring a
   server's ``Retry-After``). Rejections and reverts are recorded and the batch goes on.
 - **The cap invariant between steps.** The executor keeps a running view of every order of ours
-  still valid on chain (published or not). Before each publish it checks that total valid volume
-  and the stake that volume requires stay within the limits of this tick, so a failed cancel
+  still valid on chain (published or not). Before each publish it asks the tick's ledger
+  (bot.ledger) whether the pool's window and the stake still cover them all, so a failed cancel
   never turns into over-selling by the publish that was meant to follow it.
 - **Serialized writes.** One lock around a batch: the scheduler's jobs, the kill switch and the
   signal handler may call it from different threads.
@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal, TypeVar, cast
 
 from tenacity import (
@@ -44,7 +44,7 @@ from bot.errors import (
     RateLimited,
     TransientError,
 )
-from bot.journal import MemoryJournal, SqliteJournal
+from bot.ledger import Ledger
 from bot.model import (
     Action,
     Cancel,
@@ -56,7 +56,6 @@ from bot.model import (
     SignedWorkerpoolOrder,
     Unpublish,
     WorkerpoolOrder,
-    required_stake,
     tag_to_bytes32,
 )
 from bot.ports import Chain, Clock, Journal, MarketWriter, Signer
@@ -64,7 +63,6 @@ from bot.ports import Chain, Clock, Journal, MarketWriter, Signer
 R = TypeVar("R")
 
 __all__ = [
-    "CapLimits",
     "ExecutionReport",
     "Executor",
     "RetryPolicy",
@@ -83,24 +81,6 @@ class RetryPolicy:
     attempts: int = 4
     initial: float = 0.5
     maximum: float = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class CapLimits:
-    """What this tick allows in total, over every order of ours still valid on chain.
-
-    ``capacity`` maps an offer's (category, tag) to its window capacity in tasks
-    (``bot.capacity.window_capacity``); the *load* of an order is ``remaining / capacity`` and the
-    loads of all valid orders must stay <= 1 (several offers share the same slots). Orders whose
-    (category, tag) has no entry are not counted. ``max_required_stake`` bounds the sum of
-    ``floor(price x 30 / 100) x remaining``. ``None`` means no limit from that source.
-    """
-
-    capacity: Mapping[tuple[int, int], int] | None = None
-    max_required_stake: int | None = None
-    # Orders that stop counting once unlisted (pragmatic mode, dearer than wanted: the rule of
-    # bot.rails.counts, as the planner applied it); counted again if listed.
-    uncounted_if_unlisted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,15 +177,6 @@ def _default_salt() -> str:
     return random_salt()
 
 
-@dataclass(slots=True)
-class _Valid:
-    price: int
-    remaining: int
-    category: int
-    tag: int
-    listed: bool = True
-
-
 class Executor:
     """Applies actions through the ports. One instance per process (it holds the write lock)."""
 
@@ -273,15 +244,6 @@ class Executor:
             retrying.sleep = self._sleep  # type: ignore[method-assign,assignment]
         return retrying
 
-    def _set_state(self, order_hash: str, state: str, at: float) -> None:
-        setter = getattr(self.journal, "set_order_state", None)
-        if setter is not None:
-            setter(order_hash, state, at)
-
-    def _journal_state(self, order_hash: str) -> str | None:
-        getter = getattr(self.journal, "order_state", None)
-        return None if getter is None else getter(order_hash)
-
     def ensure_owner(self) -> None:
         """Raise ``OwnershipError`` unless the signing key owns the workerpool on chain."""
         if self.signer is None:
@@ -307,12 +269,6 @@ class Executor:
             salt=self._salt(),
         )
 
-    def _record_signed(self, signed: SignedWorkerpoolOrder, at: float) -> None:
-        if isinstance(self.journal, SqliteJournal | MemoryJournal):
-            self.journal.record_signed(signed, at)
-        else:
-            self.journal.record_signed(signed)
-
     # -- reconcile's extra steps ---------------------------------------------------------------
 
     def adopt(self, signed: SignedWorkerpoolOrder, reason: str) -> Outcome:
@@ -323,8 +279,8 @@ class Executor:
         """
         with self._lock:
             at = self.clock.now()
-            self._record_signed(signed, at)
-            self._set_state(signed.order_hash, "published", at)
+            self.journal.record_signed(signed, at)
+            self.journal.set_order_state(signed.order_hash, "published", at)
             self.journal.record_action(at, "adopt", signed.order_hash, "ok", reason)
         log.info("adopted %s (%s)", signed.order_hash[:10], reason)
         return "ok"
@@ -352,7 +308,7 @@ class Executor:
             return _result(kind, h, "failed", reason, str(exc), terms=terms)
         done = self.clock.now()
         self._published.add(h)
-        self._set_state(h, "published", done)
+        self.journal.set_order_state(h, "published", done)
         self.journal.record_action(done, kind, h, "ok", reason)
         log.info("%s %s (%s)", kind, h[:10], reason)
         return _result(kind, h, "ok", reason, terms=terms, signed=signed)
@@ -363,32 +319,36 @@ class Executor:
         self,
         actions: Sequence[Action],
         own: Iterable[OwnOrder],
-        limits: CapLimits = CapLimits(),
+        ledger: Ledger | None = None,
     ) -> ExecutionReport:
-        """Apply ``actions`` in order; ``own`` is every order of ours still valid on chain."""
+        """Apply ``actions`` in order; ``own`` is every order of ours still valid on chain.
+
+        ``ledger`` is the tick's account, wanting the quotes the actions came from; each publish
+        is re-checked against it (None: no re-check, for steps that add no volume).
+        """
         writes = [a for a in actions if not isinstance(a, Keep)]
         if not writes:
             # The common tick: nothing changes. Skip the bookkeeping the writes need.
             return ExecutionReport(keeps=(cast(Sequence[Keep], actions), tuple(own)))
         report = ExecutionReport()
         known: dict[str, SignedWorkerpoolOrder] = {}
-        valid: dict[str, _Valid] = {}
+        valid: dict[str, OwnOrder] = {}
         for o in own:
             known[o.order_hash] = o.signed
-            valid[o.order_hash] = _Valid(o.price, o.remaining, o.category, o.tag, o.published)
+            valid[o.order_hash] = o
         with self._lock:
             if writes and self.live:
                 self.ensure_owner()
             for action in actions:
-                report.steps.append(self._step(action, known, valid, limits))
+                report.steps.append(self._step(action, known, valid, ledger))
         return report
 
     def _step(
         self,
         action: Action,
         known: dict[str, SignedWorkerpoolOrder],
-        valid: dict[str, _Valid],
-        limits: CapLimits,
+        valid: dict[str, OwnOrder],
+        ledger: Ledger | None,
     ) -> StepResult:
         if isinstance(action, Keep):
             v = valid.get(action.order_hash)
@@ -403,7 +363,7 @@ class Executor:
                 category=v.category if v else None,
             )
         if isinstance(action, Publish):
-            return self._publish(action, valid, limits)
+            return self._publish(action, valid, ledger)
         if isinstance(action, Unpublish):
             return self._unpublish(action, valid)
         if isinstance(action, Relist):
@@ -420,39 +380,17 @@ class Executor:
                 )
             result = self._list_again("relist", signed, action.reason)
             if result.outcome == "ok":
-                valid[action.order_hash].listed = True
+                valid[action.order_hash] = replace(valid[action.order_hash], published=True)
             return result
         return self._cancel(action, known, valid)
 
-    def _check_cap(self, quote: Quote, valid: dict[str, _Valid], limits: CapLimits) -> str | None:
-        uncounted = limits.uncounted_if_unlisted
-        counted = [v for h, v in valid.items() if v.listed or h not in uncounted]
-        if limits.capacity is not None:
-            total = 0.0
-            items = [(v.category, v.tag, v.remaining) for v in counted]
-            items.append((quote.category, quote.tag, quote.volume))
-            for category, tag, remaining in items:
-                cap = limits.capacity.get((category, tag))
-                if cap is None or remaining <= 0:
-                    continue
-                total += float("inf") if cap <= 0 else remaining / cap
-            if total > 1.0 + 1e-9:
-                return (
-                    f"cap: valid orders would use {total:.2f} of the pool's window "
-                    "(an earlier step did not complete?)"
-                )
-        if limits.max_required_stake is not None:
-            need = sum(required_stake(v.price, v.remaining) for v in counted)
-            need += required_stake(quote.price, quote.volume)
-            if need > limits.max_required_stake:
-                return f"stake: orders would need {need} nRLC > {limits.max_required_stake} free"
-        return None
-
-    def _publish(self, action: Publish, valid: dict[str, _Valid], limits: CapLimits) -> StepResult:
+    def _publish(
+        self, action: Publish, valid: dict[str, OwnOrder], ledger: Ledger | None
+    ) -> StepResult:
         q = action.quote
         at = self.clock.now()
         base: Terms = (q.price, q.volume, q.category)
-        violation = self._check_cap(q, valid, limits)
+        violation = None if ledger is None else ledger.violation(valid.values(), q)
         if violation is not None:
             self.journal.record_action(at, "publish", None, "skipped", violation)
             log.warning("publish cat %s at %s skipped: %s", q.category, q.price, violation)
@@ -471,10 +409,10 @@ class Executor:
             return _result("publish", None, "failed", action.reason, str(exc), terms=base)
         h = signed.order_hash
         # Journal first: from here on the order exists and reconcile must know it.
-        self._record_signed(signed, at)
+        self.journal.record_signed(signed, at)
         self.journal.record_action(at, "sign", h, "ok", f"{q.volume} @ {q.price}")
-        valid[h] = _Valid(q.price, q.volume, q.category, q.tag)
-        if h in self._published or self._journal_state(h) == "published":
+        valid[h] = OwnOrder(signed, q.volume, True, at)
+        if h in self._published or self.journal.order_state(h) == "published":
             return _result(
                 "publish", h, "ok", action.reason, "already published", signed=signed, terms=base
             )
@@ -488,7 +426,7 @@ class Executor:
             )
         self._published.add(h)
         done = self.clock.now()
-        self._set_state(h, "published", done)
+        self.journal.set_order_state(h, "published", done)
         self.journal.record_action(done, "publish", h, "ok", action.reason)
         log.info(
             "published %s: %s @ %s nRLC cat %s (%s)",
@@ -500,7 +438,7 @@ class Executor:
         )
         return _result("publish", h, "ok", action.reason, signed=signed, terms=base)
 
-    def _unpublish(self, action: Unpublish, valid: dict[str, _Valid]) -> StepResult:
+    def _unpublish(self, action: Unpublish, valid: dict[str, OwnOrder]) -> StepResult:
         h = action.order_hash
         at = self.clock.now()
         v = valid.get(h)
@@ -517,9 +455,9 @@ class Executor:
             return _result("unpublish", h, "failed", action.reason, str(exc), terms=base)
         self._published.discard(h)
         if v is not None:
-            v.listed = False
+            valid[h] = replace(v, published=False)
         done = self.clock.now()
-        self._set_state(h, "unpublished", done)
+        self.journal.set_order_state(h, "unpublished", done)
         self.journal.record_action(done, "unpublish", h, "ok", action.reason)
         log.info("unpublished %s (%s)", h[:10], action.reason)
         return _result("unpublish", h, "ok", action.reason, terms=base)
@@ -528,7 +466,7 @@ class Executor:
         self,
         action: Cancel,
         known: dict[str, SignedWorkerpoolOrder],
-        valid: dict[str, _Valid],
+        valid: dict[str, OwnOrder],
     ) -> StepResult:
         h = action.order_hash
         at = self.clock.now()
@@ -563,7 +501,7 @@ class Executor:
             return _result("cancel", h, "failed", action.reason, detail, terms=base)
         valid.pop(h, None)
         self._published.discard(h)
-        self._set_state(h, "closed", done)
+        self.journal.set_order_state(h, "closed", done)
         detail = "already closed" if outcome.already_closed else f"tx {outcome.tx_hash}"
         self.journal.record_action(done, "cancel", h, "ok", f"{action.reason}; {detail}")
         log.info("closed %s on chain (%s; %s)", h[:10], action.reason, detail)

@@ -11,15 +11,25 @@ Dry-run and live never share a file (:func:`journal_path`): a dry run must not m
 believe an order was published.
 
 Schema versioning: ``MIGRATIONS`` is an ordered list of SQL scripts; ``PRAGMA user_version`` is the
-number already applied. Opening a journal applies the missing ones in one transaction each. A file
-written by a newer bot (user_version > len(MIGRATIONS)) is refused rather than misread.
+number already applied. Opening a journal applies the missing ones in one transaction each.
+
+Opening is check first, then write (:func:`check_journal_file`): an existing file is inspected
+through a read-only connection (SQLite header, schema version, the journal's tables,
+``PRAGMA quick_check``) before anything, even ``PRAGMA journal_mode=WAL``, may rewrite it. A file
+that is empty (0 bytes), a directory, not SQLite, another application's database, truncated or
+corrupt, or written by a newer bot (user_version > len(MIGRATIONS)) is refused with
+:class:`JournalRefused` (a ``ConfigError``: exit 2) and left byte for byte as it was. An empty
+file is never taken for a new journal: the journal is the only record of signed orders that are
+unlisted but still valid on chain, so losing it must stop the bot, not start a blank one.
 
 Snapshot JSON (one row per snapshot, column ``payload``): see ``bot.snapshot_codec`` for the shape.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -29,21 +39,24 @@ from typing import Any, Literal
 
 from bot.errors import ConfigError
 from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder
+from bot.ports import OrderRow, OrderState
 
 __all__ = [
+    "JOURNAL_TABLES",
     "MIGRATIONS",
     "ActionRow",
+    "JournalRefused",
     "MemoryJournal",
     "OrderRow",
     "OrderState",
     "SqliteJournal",
+    "check_journal_file",
     "iter_snapshots",
     "journal_path",
     "open_journal",
+    "open_read_only",
     "order_from_payload",
 ]
-
-OrderState = Literal["signed", "published", "unpublished", "closed"]
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema.
@@ -92,6 +105,97 @@ MIGRATIONS: tuple[str, ...] = (
 
 _OPEN_STATES = ("signed", "published", "unpublished")
 
+# Every journal since schema version 1 has these tables; a database without them is not ours.
+JOURNAL_TABLES = frozenset({"signed_orders", "actions", "decisions", "snapshots", "strategy_state"})
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_HEADER_BYTES = 100  # the database header; page 1 is at least 512 bytes
+
+
+class JournalRefused(ConfigError):
+    """This file cannot be used as a journal as it is; it was left untouched."""
+
+
+def _ro_uri(path: Path, *, inspect: bool = True) -> str:
+    """A read-only SQLite URI for ``path`` (percent-encoded: ``?`` or ``#`` in names are safe).
+
+    Without a ``-wal`` file beside it nobody has the database open in WAL mode, so it is read as
+    immutable: SQLite then creates no ``-wal``/``-shm`` files next to a file it is only
+    inspecting. With one (a running bot), the normal read-only mode reads through the WAL.
+    ``inspect=False`` (a long read, which a bot starting meanwhile could overlap) never
+    assumes immutability.
+    """
+    resolved = path.resolve()
+    wal = resolved.with_name(resolved.name + "-wal")
+    immutable = inspect and not wal.exists()
+    return resolved.as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+
+
+def check_journal_file(path: str | Path) -> int:
+    """Inspect an existing journal without writing to it; return its schema version.
+
+    Raises :class:`JournalRefused` naming the file and the rule when ``path`` is missing, a
+    directory, empty, not an SQLite database, another application's database, truncated or
+    corrupt (``PRAGMA quick_check``), or of a newer schema than this bot understands.
+    """
+    p = Path(path)
+    where = f"journal {p}"
+    if p.is_dir():
+        raise JournalRefused(f"{where}: is a directory, not a journal file")
+    try:
+        size = p.stat().st_size
+        with p.open("rb") as f:
+            header = f.read(_HEADER_BYTES)
+    except FileNotFoundError:
+        raise JournalRefused(f"{where}: no such file") from None
+    except OSError as exc:
+        raise JournalRefused(f"{where}: cannot be read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise JournalRefused(
+            f"{where}: empty file (0 bytes) where a journal is expected; it may have held signed "
+            "orders still valid on chain: restore it (pricebot journal restore) or move it "
+            "away to start a new journal"
+        )
+    if not header.startswith(_SQLITE_HEADER):
+        raise JournalRefused(f"{where}: not an SQLite database (no SQLite header)")
+    if len(header) < _HEADER_BYTES:
+        raise JournalRefused(f"{where}: truncated ({size} bytes, shorter than an SQLite header)")
+    try:
+        db = sqlite3.connect(_ro_uri(p), uri=True)
+        try:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            tables = {
+                str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            } - {"sqlite_sequence"}
+            problems = [
+                " ".join(str(r[0]).split()) for r in db.execute("PRAGMA quick_check(3)").fetchall()
+            ]
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise JournalRefused(f"{where}: corrupt or truncated SQLite database ({exc})") from None
+    if version > len(MIGRATIONS):
+        raise JournalRefused(
+            f"{where}: schema version {version} is newer than this bot understands "
+            f"({len(MIGRATIONS)}); upgrade the bot"
+        )
+    if (version == 0 and tables) or (version > 0 and not tables >= JOURNAL_TABLES):
+        shown = ", ".join(sorted(tables)[:5]) or "none"
+        raise JournalRefused(
+            f"{where}: not a pricebot journal (another SQLite database; its tables: {shown})"
+        )
+    if problems != ["ok"]:
+        raise JournalRefused(
+            f"{where}: corrupt SQLite database (quick_check: {'; '.join(problems)[:300]})"
+        )
+    return version
+
+
+def open_read_only(path: str | Path) -> sqlite3.Connection:
+    """A checked (:func:`check_journal_file`), read-only connection to an existing journal:
+    nothing done through it can change the file or create files beside it (backups)."""
+    check_journal_file(path)
+    return sqlite3.connect(_ro_uri(Path(path)), uri=True, timeout=30.0)
+
 
 def journal_path(journal_dir: str | Path, *, live: bool) -> Path:
     """Live and dry-run journals are separate files in the same directory."""
@@ -116,20 +220,34 @@ def order_from_payload(payload: dict[str, Any]) -> SignedWorkerpoolOrder:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderRow:
-    signed: SignedWorkerpoolOrder
-    signed_at: float
-    state: OrderState
-    updated_at: float
-
-
-@dataclass(frozen=True, slots=True)
 class ActionRow:
     at: float
     kind: str
     order_hash: str | None
     outcome: str
     detail: str
+
+
+def _create_empty(path: Path) -> None:
+    """Create an empty SQLite database at ``path`` atomically (built aside, then renamed), so a
+    crash never leaves a 0-byte file where a journal is expected (that file would be refused)."""
+    partial = path.with_name(f".{path.name}.creating")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.unlink(missing_ok=True)
+        db = sqlite3.connect(partial)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # writes the header: a valid, empty database
+        finally:
+            db.close()
+        with partial.open("rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(partial, path)
+    except (OSError, sqlite3.Error) as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise JournalRefused(f"journal {path}: cannot be created ({reason})") from None
 
 
 class SqliteJournal:
@@ -139,14 +257,27 @@ class SqliteJournal:
     must leave the order on disk, which is the whole point of journalling before publishing.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        """Open (check, then migrate) the journal at ``path``; ``":memory:"`` for a throwaway.
+
+        An existing file is checked read-only first (:func:`check_journal_file`). A missing one
+        is created, unless ``create`` is false (commands that only read or tidy a journal).
+        """
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists() or self.path.is_symlink():
+                check_journal_file(self.path)
+            elif not create:
+                raise JournalRefused(f"journal {self.path}: no such file")
+            else:
+                _create_empty(self.path)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=30.0
-        )
+        try:
+            self._db = sqlite3.connect(
+                str(path), check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+        except sqlite3.Error as exc:
+            raise JournalRefused(f"journal {self.path}: cannot be opened ({exc})") from None
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._migrate()
@@ -186,7 +317,17 @@ class SqliteJournal:
         with self._lock:
             self._db.close()
 
+    def backup_to(self, target: sqlite3.Connection) -> None:
+        """Copy the whole journal into ``target`` with SQLite's online backup, between two
+        writes of this process (other processes may keep reading and writing)."""
+        with self._lock:
+            self._db.backup(target)
+
     # -- bot.ports.Journal ---------------------------------------------------------------------
+
+    @property
+    def persistent(self) -> bool:
+        return True
 
     def record_signed(self, signed: SignedWorkerpoolOrder, at: float = 0.0) -> None:
         order = signed.order
@@ -248,7 +389,7 @@ class SqliteJournal:
                 (at, text),
             )
 
-    # -- order lifecycle (beyond the port) ------------------------------------------------------
+    # -- order lifecycle ---------------------------------------------------------------------------
 
     def set_order_state(self, order_hash: str, state: OrderState, at: float) -> None:
         with self._lock:
@@ -380,6 +521,11 @@ class MemoryJournal:
         self.snapshot_rows: list[tuple[float, dict[str, Any]]] = []
         self.counts: dict[str, int] = {"actions": 0, "decisions": 0, "snapshots": 0}
 
+    @property
+    def persistent(self) -> bool:
+        """Records are counted (and kept raw with ``keep_records``), never encoded."""
+        return False
+
     def record_signed(self, signed: SignedWorkerpoolOrder, at: float = 0.0) -> None:
         if signed.order_hash not in self._orders:
             self._orders[signed.order_hash] = OrderRow(signed, at, "signed", at)
@@ -434,8 +580,8 @@ class MemoryJournal:
         """Nothing to release."""
 
 
-def open_journal(journal_dir: str | Path, *, live: bool) -> SqliteJournal:
-    return SqliteJournal(journal_path(journal_dir, live=live))
+def open_journal(journal_dir: str | Path, *, live: bool, create: bool = True) -> SqliteJournal:
+    return SqliteJournal(journal_path(journal_dir, live=live), create=create)
 
 
 def iter_snapshots(
@@ -447,8 +593,8 @@ def iter_snapshots(
     documented in ``bot.snapshot_codec``; ``bot.snapshot_codec.snapshot_from_payload`` turns it
     back into a ``MarketSnapshot``.
     """
-    uri = f"file:{Path(path).resolve()}?mode=ro"
-    db = sqlite3.connect(uri, uri=True)
+    check_journal_file(path)
+    db = sqlite3.connect(_ro_uri(Path(path), inspect=False), uri=True)
     try:
         low = float("-inf") if since is None else since
         high = float("inf") if until is None else until

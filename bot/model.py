@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from bot.errors import InputError
 
@@ -23,7 +23,6 @@ __all__ = [
     "MAX_SAFE_INTEGER",
     "MAX_UINT256",
     "NRLC_PER_RLC",
-    "STAKE_RATIO_PERCENT",
     "TAG_BITS",
     "ZERO_ADDRESS",
     "ZERO_BYTES32",
@@ -40,8 +39,10 @@ __all__ = [
     "PoolUtilization",
     "Publish",
     "Quote",
+    "Relist",
     "RequestOrderView",
     "SignedWorkerpoolOrder",
+    "Slot",
     "Stake",
     "Unpublish",
     "WorkerpoolOrder",
@@ -49,7 +50,6 @@ __all__ = [
     "norm_address",
     "norm_bytes32",
     "parse_tag",
-    "required_stake",
     "tag_from_bytes32",
     "tag_names",
     "tag_to_bytes32",
@@ -58,9 +58,10 @@ __all__ = [
 NRLC_PER_RLC = 10**9
 MAX_UINT256 = 2**256 - 1
 MAX_SAFE_INTEGER = 2**53 - 1
-STAKE_RATIO_PERCENT = 30
 ZERO_ADDRESS = "0x" + "0" * 40
 ZERO_BYTES32 = "0x" + "0" * 64
+
+_new_tuple = tuple.__new__  # builds a Slot without a Python-level __new__ (several per tick)
 
 # Bit positions of the tag names the iExec SDK knows (SDK utils TAG_MAP).
 TAG_BITS: dict[str, int] = {"tee": 0, "scone": 1, "gramine": 2, "tdx": 3, "gpu": 8}
@@ -127,11 +128,6 @@ def tag_names(tag: int) -> list[str]:
     return [name for name, bit in TAG_BITS.items() if tag >> bit & 1]
 
 
-def required_stake(price: int, remaining: int) -> int:
-    """Stake the marketplace requires for an order: floor(price x 30 / 100) x remaining."""
-    return (price * STAKE_RATIO_PERCENT // 100) * remaining
-
-
 def _check_uint(name: str, value: object, low: int = 0, high: int = MAX_UINT256) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(name, "must be an integer", value)
@@ -156,6 +152,23 @@ class Category:
     @property
     def final_deadline(self) -> int:
         return 10 * self.work_clock_time_ref
+
+
+class Slot(NamedTuple):
+    """Where an order sells: everything but price and volume that tells two offers apart.
+
+    Two orders in one slot compete for the same requesters and share one capacity entry; orders
+    in different slots (even a trust apart) do not. The one spelling of a slot: offers, quotes,
+    our orders, the ledger, the rails' notes and reconcile all key by it. A tuple, so hashing
+    and comparing it (several times per order per tick) stay C-speed.
+    """
+
+    category: int
+    tag: int
+    trust: int
+    apprestrict: str = ZERO_ADDRESS
+    datasetrestrict: str = ZERO_ADDRESS
+    requesterrestrict: str = ZERO_ADDRESS
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +207,20 @@ class WorkerpoolOrder:
         return any(
             r != ZERO_ADDRESS
             for r in (self.apprestrict, self.datasetrestrict, self.requesterrestrict)
+        )
+
+    @property
+    def slot(self) -> Slot:
+        return _new_tuple(
+            Slot,
+            (
+                self.category,
+                self.tag_int,
+                self.trust,
+                self.apprestrict,
+                self.datasetrestrict,
+                self.requesterrestrict,
+            ),
         )
 
     def fields(self) -> dict[str, int | str]:
@@ -399,14 +426,17 @@ class OwnOrder:
     price: int = field(init=False, repr=False, compare=False)
     category: int = field(init=False, repr=False, compare=False)
     tag: int = field(init=False, repr=False, compare=False)
+    slot: Slot = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         order = self.signed.order
+        slot = order.slot
         set_(self, "order_hash", self.signed.order_hash)
         set_(self, "price", order.workerpoolprice)
-        set_(self, "category", order.category)
-        set_(self, "tag", order.tag_int)
+        set_(self, "category", slot.category)
+        set_(self, "tag", slot.tag)
+        set_(self, "slot", slot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,15 +466,18 @@ class Quote:
             _check_uint("quote.volume", volume)
 
     @property
-    def key(self) -> tuple[int, int, int, str, str, str]:
-        """Identity of the slot: two quotes with the same key compete for the same orders."""
-        return (
-            self.category,
-            self.tag,
-            self.trust,
-            self.apprestrict,
-            self.datasetrestrict,
-            self.requesterrestrict,
+    def slot(self) -> Slot:
+        """Where this quote sells: two quotes with the same slot compete for the same orders."""
+        return _new_tuple(
+            Slot,
+            (
+                self.category,
+                self.tag,
+                self.trust,
+                self.apprestrict,
+                self.datasetrestrict,
+                self.requesterrestrict,
+            ),
         )
 
 

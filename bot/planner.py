@@ -14,7 +14,7 @@ ours allowed there. For each of our orders in that slot:
     a signed order matchable by anyone who kept it, at the old low price);
   - if it is **dearer** (or as dear, when refreshed for age), it stays valid on chain and either
     keeps counting against the cap (the new order's volume shrinks by its remaining), or is
-    cancelled. The choice is by cost: the gas of a cancel (``cancel_gas_cost_nrlc``) against the
+    cancelled. The choice is by cost: the gas of a cancel (``rails.cancel_gas_cost``) against the
     value of the capacity it would idle, ``shrink x new price``. In pragmatic mode
     (``rails.count_dearer_unpublished = false``) a dearer unpublished order does not count at all,
     so it is only unpublished; cheaper ones always count.
@@ -39,11 +39,12 @@ kept, new volume is cut first, then orders are cancelled until it does.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from enum import StrEnum
+from operator import attrgetter, itemgetter
 
-from bot.capacity import LOAD_EPSILON, load, window_capacity
+from bot.ledger import Ledger, required_stake
 from bot.model import (
     Action,
     Cancel,
@@ -52,17 +53,17 @@ from bot.model import (
     Publish,
     Quote,
     Relist,
+    Slot,
     Unpublish,
-    required_stake,
 )
-from bot.rails import RailsConfig, order_load
-from bot.snapshot import MarketSnapshot, Offer, SlotKey
+from bot.rails import KillAction, RailsConfig
+from bot.snapshot import MarketSnapshot
 
 __all__ = [
-    "DEFAULT_CANCEL_GAS_COST_NRLC",
     "MAX_ORDERS_PER_SLOT",
     "TOP_UP_MIN_SHARE",
     "Plan",
+    "StepKind",
     "plan",
     "within_deadband",
 ]
@@ -73,9 +74,15 @@ __all__ = [
 TOP_UP_MIN_SHARE = 0.25
 MAX_ORDERS_PER_SLOT = 4
 
-# manageWorkerpoolOrder(CLOSE) costs about 100k gas; on Arbitrum at ~0.01-0.1 gwei that is
-# 1e-6..1e-5 ETH, a few thousandths of an RLC at the time of writing. Configure it per network.
-DEFAULT_CANCEL_GAS_COST_NRLC = 5_000_000
+
+class StepKind(StrEnum):
+    """The kinds of action a plan holds, in the order a plan lists them (``Action.kind``)."""
+
+    KEEP = "keep"
+    UNPUBLISH = "unpublish"
+    CANCEL = "cancel"
+    RELIST = "relist"
+    PUBLISH = "publish"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +92,7 @@ class Plan:
     actions: tuple[Action, ...]
     notes: tuple[str, ...] = ()
 
-    def of_kind(self, kind: str) -> tuple[Action, ...]:
+    def of_kind(self, kind: StepKind) -> tuple[Action, ...]:
         return tuple(a for a in self.actions if a.kind == kind)
 
 
@@ -122,11 +129,6 @@ class _Work:
         self.left.pop(o.order_hash, None)
 
 
-def _counts_unpublished(o: OwnOrder, wanted_price: int | None, cfg: RailsConfig) -> bool:
-    """Whether ``o`` still counts once it is unpublished (bot.rails.counts)."""
-    return cfg.count_dearer_unpublished or wanted_price is None or o.price <= wanted_price
-
-
 def _short(h: str) -> str:
     return h[:10]
 
@@ -135,12 +137,15 @@ def plan(
     snapshot: MarketSnapshot,
     quotes: Iterable[Quote],
     cfg: RailsConfig,
-    cancel_gas_cost_nrlc: int = DEFAULT_CANCEL_GAS_COST_NRLC,
     *,
-    offers: Sequence[Offer] | None = None,
-    kill: Literal["freeze", "withdraw"] | None = None,
+    ledger: Ledger | None = None,
+    kill: KillAction | None = None,
 ) -> Plan:
-    """Turn wanted quotes into ordered actions; see the module docstring for the rules."""
+    """Turn wanted quotes into ordered actions; see the module docstring for the rules.
+
+    ``ledger`` is the account the rails sized ``quotes`` with; without one only the stake is
+    fitted (from the snapshot), not the pool's window.
+    """
     own = snapshot.own_orders
     if kill == "freeze":
         return Plan(tuple(Keep(o.order_hash, "kill switch: freeze") for o in own))
@@ -157,25 +162,23 @@ def plan(
             )
         )
 
-    wanted: dict[SlotKey, Quote] = {}
+    wanted: dict[Slot, Quote] = {}
     for q in quotes:
-        wanted.setdefault(q.key, q)
-    by_slot: dict[SlotKey, tuple[OwnOrder, ...]] = dict(snapshot.own_by_slot)
+        wanted.setdefault(q.slot, q)
+    by_slot: dict[Slot, tuple[OwnOrder, ...]] = dict(snapshot.own_by_slot)
+    fit_window = ledger is not None
+    account = (ledger or Ledger.of(snapshot, (), cfg)).wanting(wanted)
 
     w = _Work()
     for key, q in wanted.items():
-        _plan_slot(w, q, by_slot.pop(key, ()), snapshot.at, cfg, cancel_gas_cost_nrlc)
+        _plan_slot(w, q, by_slot.pop(key, ()), snapshot.at, cfg, cfg.cancel_gas_cost, account)
 
-    min_wanted: dict[int, int] = {}
-    for q in wanted.values():
-        if q.volume > 0:
-            min_wanted[q.category] = min(q.price, min_wanted.get(q.category, q.price))
     strays = [o for orders in by_slot.values() for o in orders]
     for o in strays:
-        _plan_stray(w, o, min_wanted.get(o.category), cfg)
-    if offers is not None:
-        _fit_shared_capacity(w, strays, wanted, offers, snapshot)
-    _fit_stake(w, snapshot)
+        _plan_stray(w, o, account, cfg)
+    if fit_window:
+        _fit_shared_capacity(w, strays, wanted, account)
+    _fit_stake(w, account)
     _fit_open_orders(w, cfg)
     actions: list[Action] = [*w.keeps, *w.unpublishes, *w.cancels, *w.relists, *w.publishes]
     return Plan(tuple(actions), tuple(w.notes))
@@ -188,6 +191,7 @@ def _plan_slot(
     at: float,
     cfg: RailsConfig,
     gas: int,
+    account: Ledger,
 ) -> None:
     p, cap = q.price, q.volume
     keep: list[OwnOrder] = []
@@ -215,7 +219,7 @@ def _plan_slot(
                 )
             )
             w.cancelled.add(o.order_hash)
-        elif not _counts_unpublished(o, p, cfg):
+        elif not account.counts(o, listed=False):
             w.notes.append(
                 f"{_short(o.order_hash)} dearer ({o.price} > {p}) and unpublished: "
                 "not counted (pragmatic mode)"
@@ -271,7 +275,7 @@ def _plan_slot(
             break
         keep.remove(o)
         kept_volume -= o.remaining
-        if _counts_unpublished(o, p, cfg):
+        if account.counts(o, listed=False):
             w.cancel(o, f"over the slot's volume cap {cap}: valid volume must fit capacity")
         else:
             w.notes.append(f"{_short(o.order_hash)} not relisted: over the slot's cap {cap}")
@@ -290,7 +294,7 @@ def _plan_slot(
         if o.published:
             keeps.append(Keep(h, f"price {o.price} within deadband of {p}"))
         else:
-            if not _counts_unpublished(o, p, cfg):
+            if not account.counts(o, listed=False):
                 w.optional.add(h)  # may be left unlisted (uncounted) rather than cancelled
             w.relists.append(
                 Relist(
@@ -306,7 +310,7 @@ def _plan_slot(
         least = max(1, math.ceil(TOP_UP_MIN_SHARE * cap))
         if new_volume < least or len(keep) >= MAX_ORDERS_PER_SLOT:
             w.notes.append(
-                f"top-up of {new_volume} in {q.key[:2]} deferred: under {least} tasks "
+                f"top-up of {new_volume} in {q.slot[:2]} deferred: under {least} tasks "
                 f"or already {len(keep)} orders (limits order fragmentation)"
             )
             new_volume = 0
@@ -327,9 +331,10 @@ def _plan_slot(
         )
 
 
-def _plan_stray(w: _Work, o: OwnOrder, wanted_price: int | None, cfg: RailsConfig) -> None:
+def _plan_stray(w: _Work, o: OwnOrder, account: Ledger, cfg: RailsConfig) -> None:
     if o.published:
         w.unpublishes.append(Unpublish(o.order_hash, "slot no longer wanted"))
+    wanted_price = account.wanted.price(o.slot)
     reference = wanted_price if wanted_price is not None else cfg.floor
     if o.price < reference:
         what = "what we want in its category" if wanted_price is not None else "the floor"
@@ -337,50 +342,31 @@ def _plan_stray(w: _Work, o: OwnOrder, wanted_price: int | None, cfg: RailsConfi
             Cancel(o.order_hash, f"not wanted and cheaper ({o.price}) than {what} ({reference})")
         )
         w.cancelled.add(o.order_hash)
-    elif _counts_unpublished(o, wanted_price, cfg):
+    elif account.counts(o, listed=False):
         w.left[o.order_hash] = (o, False)
 
 
 def _fit_shared_capacity(
-    w: _Work,
-    strays: list[OwnOrder],
-    wanted: dict[SlotKey, Quote],
-    offers: Sequence[Offer],
-    snapshot: MarketSnapshot,
+    w: _Work, strays: list[OwnOrder], wanted: dict[Slot, Quote], account: Ledger
 ) -> None:
     """Cancel stray orders until the counted strays plus the quoted slots fit the pool."""
     left_strays = [o for o in strays if o.order_hash in w.left]
     if not left_strays:
         return  # the rails already fitted the quoted slots into the pool
-    offers_by_key = {o.key: o for o in offers}
-    quoted = 0.0
-    for key, q in wanted.items():
-        offer = offers_by_key.get(key)
-        if offer is not None:
-            quoted += load(q.volume, window_capacity(snapshot.utilization, offer, snapshot.tasks))
-    total = quoted + sum(order_load(o, offers_by_key, snapshot) for o in left_strays)
-    for o in sorted(left_strays, key=lambda o: o.price):
-        if total <= 1.0 + LOAD_EPSILON:
-            break
-        total -= order_load(o, offers_by_key, snapshot)
+    for o in account.over_window(wanted, left_strays):
         w.cancel(o, "not wanted and the pool has no room for its remaining volume")
 
 
-def _final_stake(w: _Work) -> int:
-    need = 0
-    for o, _ in w.left.values():
-        need += required_stake(o.price, o.remaining)
-    for a in w.publishes:
-        need += required_stake(a.quote.price, a.quote.volume)
-    return need
+_first = itemgetter(0)
+_quote = attrgetter("quote")
 
 
-def _fit_stake(w: _Work, snapshot: MarketSnapshot) -> None:
+def _fit_stake(w: _Work, account: Ledger) -> None:
     """Cut new volume, then cancel counted orders, until the final state is covered."""
-    if snapshot.stake is None:
+    free = account.free_stake
+    if free is None:
         return
-    free = snapshot.stake.free
-    need = _final_stake(w)
+    need = account.stake_needed(map(_first, w.left.values()), map(_quote, w.publishes))
     if need <= free:
         return
     for i in range(len(w.publishes) - 1, -1, -1):
@@ -392,7 +378,7 @@ def _fit_stake(w: _Work, snapshot: MarketSnapshot) -> None:
         cut = min(a.quote.volume, -(-excess // per_unit))
         volume = a.quote.volume - cut
         need -= cut * per_unit
-        w.notes.append(f"publish {a.quote.key[:2]} cut {cut} tasks: free stake {free} nRLC")
+        w.notes.append(f"publish {a.quote.slot[:2]} cut {cut} tasks: free stake {free} nRLC")
         if volume <= 0:
             del w.publishes[i]
         else:
@@ -447,6 +433,6 @@ def _fit_open_orders(w: _Work, cfg: RailsConfig) -> None:
     if len(w.publishes) > room:
         for a in w.publishes[room:]:
             w.notes.append(
-                f"publish {a.quote.key[:2]} dropped: max_open_orders {cfg.max_open_orders}"
+                f"publish {a.quote.slot[:2]} dropped: max_open_orders {cfg.max_open_orders}"
             )
         del w.publishes[room:]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from bot.model import (
     BookEntry,
@@ -34,6 +34,8 @@ __all__ = [
     "Journal",
     "MarketReader",
     "MarketWriter",
+    "OrderRow",
+    "OrderState",
     "OwnOrdersReader",
     "PoolMetrics",
     "Signer",
@@ -78,7 +80,17 @@ class Clock(Protocol):
 
 
 @runtime_checkable
-class MarketReader(Protocol):
+class OwnOrdersReader(Protocol):
+    """Our listed orders with their full signed form (restricted ones included), so reconcile
+    can cancel a stray order on chain without having journalled it."""
+
+    def our_orders(self, workerpool: str) -> list[OwnOrder]: ...
+
+
+@runtime_checkable
+class MarketReader(OwnOrdersReader, Protocol):
+    """The marketplace's read side; ``our_orders`` is part of it (reconcile and withdraw need it)."""
+
     def workerpool_orders(self, query: BookQuery) -> list[BookEntry]:
         """Every page of open workerpool orders matching ``query``, cheapest first then earliest."""
         ...
@@ -92,14 +104,6 @@ class MarketReader(Protocol):
         ...
 
     def deals(self, workerpool: str, since: float | None = None) -> list[Deal]: ...
-
-
-@runtime_checkable
-class OwnOrdersReader(Protocol):
-    """Optional reader extension: our listed orders with their full signed form (restricted ones
-    included), so reconcile can cancel a stray order on chain without having journalled it."""
-
-    def our_orders(self, workerpool: str) -> list[OwnOrder]: ...
 
 
 @runtime_checkable
@@ -123,6 +127,11 @@ class Chain(Protocol):
     def owner(self, workerpool: str) -> str: ...
 
     def consumed(self, order_hash: str) -> int: ...
+
+    def consumed_many(self, order_hashes: Sequence[str]) -> dict[str, int]:
+        """``consumed`` of each hash; one JSON-RPC batch where the adapter can (every tick reads
+        all our tracked orders)."""
+        ...
 
     def order_status(self, signed: SignedWorkerpoolOrder) -> ChainOrderStatus: ...
 
@@ -162,6 +171,20 @@ class PoolMetrics(Protocol):
     def utilization(self) -> PoolUtilization: ...
 
 
+OrderState = Literal["signed", "published", "unpublished", "closed"]
+"""Where a signed order stands as far as the journal knows; all but ``closed`` may be valid."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """One journalled signed order and where it stands."""
+
+    signed: SignedWorkerpoolOrder
+    signed_at: float
+    state: OrderState
+    updated_at: float
+
+
 @runtime_checkable
 class TaskFeed(Protocol):
     """Our pool's tasks with their deadlines and progress: the data admission needs.
@@ -179,20 +202,36 @@ class TaskFeed(Protocol):
 
 @runtime_checkable
 class Journal(Protocol):
-    """Append-only memory of what the bot signed, decided and did."""
+    """Append-only memory of what the bot signed, decided and did.
 
-    def record_signed(self, signed: SignedWorkerpoolOrder) -> None: ...
+    ``persistent`` tells the cycle whether records are written out (it then encodes snapshots and
+    decisions as JSON) or only counted in memory (a backtest: it hands over the raw result and
+    skips the encoding, which would dominate a month of ticks).
+    """
+
+    @property
+    def persistent(self) -> bool: ...
+
+    def record_signed(self, signed: SignedWorkerpoolOrder, at: float) -> None: ...
 
     def record_action(
         self, at: float, kind: str, order_hash: str | None, outcome: str, detail: str = ""
     ) -> None: ...
 
-    def record_decision(self, at: float, payload: dict[str, Any]) -> None: ...
+    def record_decision(self, at: float, payload: dict[str, object]) -> None: ...
 
-    def record_snapshot(self, at: float, payload: dict[str, Any]) -> None: ...
+    def record_snapshot(self, at: float, payload: dict[str, object]) -> None: ...
 
     def signed_orders(self) -> list[SignedWorkerpoolOrder]: ...
 
-    def load_strategy_state(self) -> Any: ...
+    def set_order_state(self, order_hash: str, state: OrderState, at: float) -> None: ...
 
-    def save_strategy_state(self, state: Any) -> None: ...
+    def order_state(self, order_hash: str) -> OrderState | None: ...
+
+    def order_rows(self, *, open_only: bool = False) -> list[OrderRow]:
+        """Journalled orders, oldest first; ``open_only``: those not known to be closed."""
+        ...
+
+    def load_strategy_state(self) -> object: ...
+
+    def save_strategy_state(self, state: object) -> None: ...

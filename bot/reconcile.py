@@ -35,18 +35,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from bot.errors import BotError, OwnershipError
+from bot.ledger import Ledger, Tally
 from bot.model import (
     Cancel,
     MarketStatus,
     OwnOrder,
     SignedWorkerpoolOrder,
+    Slot,
     Unpublish,
-    required_stake,
 )
 
 if TYPE_CHECKING:
     from bot.cycle import CyclePorts, CycleSettings, CycleState
     from bot.executor import Executor
+    from bot.ports import MarketReader
 
 __all__ = [
     "Adopt",
@@ -64,7 +66,6 @@ __all__ = [
 log = logging.getLogger("pricebot.reconcile")
 
 UnknownPolicy = Literal["adopt", "withdraw"]
-SlotKey = tuple[int, int]  # (category, tag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,29 +112,24 @@ class ListedOrder:
 
 @dataclass(frozen=True, slots=True)
 class ReconcileView:
-    """The three views, already read. ``remaining`` is volume - consumed on chain per hash."""
+    """The three views, already read. ``remaining`` is volume - consumed on chain per hash.
+
+    ``ledger`` is the account the orders are judged by: the pool's window (unknown utilization:
+    no order is closed for it) and the free stake (unknown: dead orders wait).
+    """
 
     our_address: str
     chain_owner: str
     known: Mapping[str, SignedWorkerpoolOrder]
     listed: Mapping[str, ListedOrder]
     remaining: Mapping[str, int]
-    current_price: Mapping[SlotKey, int]
-    capacity: Mapping[SlotKey, int] | None = None
-    free_stake: int | None = None
+    current_price: Mapping[Slot, int]
+    ledger: Ledger
 
 
-def _slot(signed: SignedWorkerpoolOrder) -> SlotKey:
-    return (signed.order.category, signed.order.tag_int)
-
-
-def _load(view: ReconcileView, key: SlotKey, remaining: int) -> float:
-    if view.capacity is None or remaining <= 0:
-        return 0.0
-    cap = view.capacity.get(key)
-    if cap is None:
-        return 0.0
-    return float("inf") if cap <= 0 else remaining / cap
+def _claim(view: ReconcileView, signed: SignedWorkerpoolOrder, remaining: int) -> Tally:
+    order = signed.order
+    return view.ledger.claim(order.slot, order.workerpoolprice, remaining)
 
 
 def decide(view: ReconcileView, unknown: UnknownPolicy = "adopt") -> tuple[ReconcileStep, ...]:
@@ -146,8 +142,8 @@ def decide(view: ReconcileView, unknown: UnknownPolicy = "adopt") -> tuple[Recon
             ),
         )
     steps: list[ReconcileStep] = []
-    load = 0.0
-    stake_used = 0
+    ledger = view.ledger
+    used = Tally()
     unlisted: list[tuple[str, SignedWorkerpoolOrder, int]] = []
     dead: list[tuple[str, SignedWorkerpoolOrder, int]] = []
     for h, signed in view.known.items():
@@ -159,8 +155,7 @@ def decide(view: ReconcileView, unknown: UnknownPolicy = "adopt") -> tuple[Recon
             continue
         listed = view.listed.get(h)
         if listed is not None and listed.status is MarketStatus.OPEN:
-            load += _load(view, _slot(signed), rem)
-            stake_used += required_stake(signed.order.workerpoolprice, rem)
+            used = used.plus(_claim(view, signed, rem))
         elif listed is not None and listed.status is MarketStatus.DEAD:
             dead.append((h, signed, rem))
         else:
@@ -179,8 +174,7 @@ def decide(view: ReconcileView, unknown: UnknownPolicy = "adopt") -> tuple[Recon
         if unknown == "adopt":
             steps.append(Adopt(listed.signed, "listed order of our pool unknown to the journal"))
             left = rem if rem is not None else listed.signed.order.volume
-            load += _load(view, _slot(listed.signed), left)
-            stake_used += required_stake(listed.price, left)
+            used = used.plus(_claim(view, listed.signed, left))
         else:
             steps.append(Unpublish(h, "unknown order of our pool: withdraw (unknown_orders)"))
             steps.append(Cancel(h, "unknown order of our pool: close on chain (unknown_orders)"))
@@ -188,28 +182,27 @@ def decide(view: ReconcileView, unknown: UnknownPolicy = "adopt") -> tuple[Recon
     # Valid but unlisted: keep the dearer ones while they fit, close the dangerous ones.
     unlisted.sort(key=lambda item: -item[1].order.workerpoolprice)
     for h, signed, rem in unlisted:
-        key = _slot(signed)
         price = signed.order.workerpoolprice
-        current = view.current_price.get(key)
+        current = view.current_price.get(signed.order.slot)
+        claim = _claim(view, signed, rem)
         if current is not None and price < current:
             steps.append(
                 Cancel(h, f"valid on chain, not listed, cheaper ({price}) than our price {current}")
             )
-        elif load + _load(view, key, rem) > 1.0 + 1e-9:
+        elif not ledger.load_fits(used.plus(claim)):
             steps.append(Cancel(h, "valid on chain, not listed, and over the capacity cap"))
         else:
-            load += _load(view, key, rem)
-            stake_used += required_stake(price, rem)
+            used = used.plus(claim)
 
     # Dead orders come back when stake covers them again, cheapest first.
     dead.sort(key=lambda item: item[1].order.workerpoolprice)
     for h, signed, rem in dead:
-        need = required_stake(signed.order.workerpoolprice, rem)
-        fits = view.free_stake is not None and stake_used + need <= view.free_stake
-        if fits and load + _load(view, _slot(signed), rem) <= 1.0 + 1e-9:
-            steps.append(Republish(h, f"dead order covered by stake again ({need} nRLC)"))
-            stake_used += need
-            load += _load(view, _slot(signed), rem)
+        claim = _claim(view, signed, rem)
+        after = used.plus(claim)
+        covered = ledger.free_stake is not None and ledger.stake_fits(after)
+        if covered and ledger.load_fits(after):
+            steps.append(Republish(h, f"dead order covered by stake again ({claim.stake} nRLC)"))
+            used = after
     return tuple(steps)
 
 
@@ -220,43 +213,34 @@ class ReconcileReport:
     stopped: str | None = None
 
 
-def _listed_view(market: object, workerpool: str) -> dict[str, ListedOrder]:
-    """Our pool's listing, with bodies when the reader offers them (``our_orders``)."""
-    our_orders = getattr(market, "our_orders", None)
-    out: dict[str, ListedOrder] = {}
-    if our_orders is not None:
-        for o in our_orders(workerpool):
-            own: OwnOrder = o
-            out[own.order_hash] = ListedOrder(
-                own.order_hash,
-                own.market_status or MarketStatus.OPEN,
-                own.price,
-                own.category,
-                own.tag,
-                own.signed,
-            )
-        return out
-    from bot.ports import BookQuery
-
-    for e in market.workerpool_orders(BookQuery(workerpool=workerpool)):  # type: ignore[attr-defined]
-        out[e.order_hash] = ListedOrder(e.order_hash, e.status, e.price, e.category, e.tag)
-    return out
+def _listed_view(market: MarketReader, workerpool: str) -> dict[str, ListedOrder]:
+    """Our pool's listing, with the signed bodies (so a stray can be closed on chain)."""
+    return {
+        o.order_hash: ListedOrder(
+            o.order_hash,
+            o.market_status or MarketStatus.OPEN,
+            o.price,
+            o.category,
+            o.tag,
+            o.signed,
+        )
+        for o in market.our_orders(workerpool)
+    }
 
 
-def _current_prices(state: CycleState | None) -> dict[SlotKey, int]:
+def _current_prices(state: CycleState | None) -> dict[Slot, int]:
     """Our current price per slot: the last tick's wanted quotes, else our listed orders."""
-    prices: dict[SlotKey, int] = {}
+    prices: dict[Slot, int] = {}
     last = state.last if state is not None else None
     if last is not None:
         for o in last.snapshot.own_orders:
             if o.published:
-                key = (o.category, o.tag)
-                prices[key] = min(prices.get(key, o.price), o.price)
-        rails = last.rails
-        quotes = getattr(rails, "quotes", None) if rails is not None else None
-        for q in quotes or ():
+                slot = o.slot
+                prices[slot] = min(prices.get(slot, o.price), o.price)
+        quotes = last.rails.quotes if last.rails is not None else ()
+        for q in quotes:
             if q.volume > 0:
-                prices[(q.category, q.tag)] = q.price
+                prices[q.slot] = q.price
     return prices
 
 
@@ -268,8 +252,6 @@ def run_reconcile(
     unknown: UnknownPolicy = "adopt",
 ) -> ReconcileReport:
     """Read the three views, decide, apply. Raises ``OwnershipError`` on an owner change."""
-    from bot.capacity import window_capacity
-
     wp = settings.workerpool.lower()
     clock, chain, journal = ports.clock, ports.chain, ports.journal
     memory = state.sampler
@@ -279,12 +261,11 @@ def run_reconcile(
     listed = _listed_view(ports.market, wp)
     known = dict(memory.tracked)
     # Known orders not in the listing: ask the marketplace for their status (dead or gone).
-    reader_one = getattr(ports.market, "workerpool_order", None)
     for h in known:
-        if h in listed or reader_one is None:
+        if h in listed:
             continue
         try:
-            entry = reader_one(h)
+            entry = ports.market.workerpool_order(h)
         except BotError as exc:
             log.warning("reconcile: status of %s unavailable: %s", h[:10], exc)
             continue
@@ -296,11 +277,8 @@ def run_reconcile(
     for h, lo in listed.items():
         if h not in remaining and lo.signed is not None:
             remaining[h] = lo.signed.order.volume - chain.consumed(h)
-    capacity = None
     free_stake = None
     util = ports.metrics.utilization() if ports.metrics is not None else None
-    if util is not None:
-        capacity = {(o.category, o.tag): window_capacity(util, o) for o in settings.offers}
     try:
         free_stake = chain.stake(chain_owner).free
     except BotError as exc:
@@ -312,8 +290,9 @@ def run_reconcile(
         listed=listed,
         remaining=remaining,
         current_price=_current_prices(state),
-        capacity=capacity,
-        free_stake=free_stake,
+        ledger=Ledger.build(
+            utilization=util, offers=settings.offers, free_stake=free_stake, rules=settings.rails
+        ),
     )
     steps = decide(view, unknown)
     report = ReconcileReport(steps=steps)
@@ -354,9 +333,7 @@ def _apply(
     at = ports.clock.now()
     if isinstance(step, Forget):
         memory.tracked.pop(step.order_hash, None)
-        setter = getattr(journal, "set_order_state", None)
-        if setter is not None:
-            setter(step.order_hash, "closed", at)
+        journal.set_order_state(step.order_hash, "closed", at)
         journal.record_action(at, "forget", step.order_hash, "ok", step.reason)
         report.outcomes.append(("forget", step.order_hash, "ok", step.reason))
         return

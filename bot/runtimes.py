@@ -140,7 +140,7 @@ class TaskBoard:
     open_tasks: tuple[PoolTask, ...] = ()
     run_times: Mapping[int, RunTimeEstimate] = field(default_factory=dict)
     quantile: float = DEFAULT_QUANTILE
-    # What bot.capacity derived from this board, kept with it (one board per tick, read by the
+    # What bot.ledger derived from this board, kept with it (one board per tick, read by the
     # rails, the planner and the executor's limits): a memo, not an input.
     memo: dict[tuple[object, ...], object] = field(
         default_factory=dict, compare=False, repr=False, hash=False

@@ -31,7 +31,7 @@ import logging
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from bot.errors import BotError
 from bot.model import (
@@ -64,7 +64,7 @@ T = TypeVar("T")
 class _SamplePlan:
     """What every tick asks the market for, derived once from the settings."""
 
-    settings: Any
+    settings: CycleSettings
     workerpool: str
     offers: tuple[Offer, ...]
     book_queries: tuple[BookQuery, ...]
@@ -98,7 +98,7 @@ class _SamplePlan:
             own_query=BookQuery(workerpool=wp),
             request_categories=categories,
             book_may_overlap=len(slots) != len(categories),
-            stale_after=float(getattr(settings.rails, "stale_after_seconds", float("inf"))),
+            stale_after=float(settings.rails.stale_after_seconds),
             priors=priors,
             time_refs=refs,
             task_lookback=7.0 * max(refs.values()),
@@ -111,7 +111,8 @@ class SamplerMemory:
 
     tracked: dict[str, SignedWorkerpoolOrder] = field(default_factory=dict)
     published_at: dict[str, float] = field(default_factory=dict)
-    last_good: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    # Per part, its last good value and when it was read (each part holds its own fetch's type).
+    last_good: dict[str, tuple[float, object]] = field(default_factory=dict)
     owner: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
     # Per-tick speed (backtests run ~43k ticks a month): the queries built once per settings,
@@ -126,13 +127,8 @@ class SamplerMemory:
 
     def track_from_journal(self, journal: Journal) -> None:
         """Every order the journal does not know to be closed: it may still be valid on chain."""
-        rows = getattr(journal, "order_rows", None)
-        if rows is not None:
-            for row in rows(open_only=True):
-                self.track(row.signed)
-        else:
-            for signed in journal.signed_orders():
-                self.track(signed)
+        for row in journal.order_rows(open_only=True):
+            self.track(row.signed)
 
     def after_execution(self, report: ExecutionReport) -> None:
         if not report.has_writes:
@@ -163,7 +159,8 @@ def _read(
         )
         if old is None:
             return None, None
-        return old[1], old[0]
+        # ``part`` is only ever stored by this same fetch, so its value has the fetch's type.
+        return cast(T, old[1]), old[0]
     memory.errors.pop(part, None)
     memory.last_good[part] = (now, value)
     return value, now
@@ -249,13 +246,11 @@ def sample_snapshot(
 
     chain = ports.chain
 
-    many = getattr(chain, "consumed_many", None)
-
     def fetch_own() -> list[OwnOrder]:
         own: list[OwnOrder] = []
         tracked = list(memory.tracked.items())
-        # One JSON-RPC batch when the chain adapter offers it, else one call per order.
-        consumed = many([h for h, _ in tracked]) if many is not None and len(tracked) > 1 else {}
+        # One JSON-RPC batch for several orders; a single one is read on its own.
+        consumed = chain.consumed_many([h for h, _ in tracked]) if len(tracked) > 1 else {}
         published_at = memory.published_at
         seen = memory.own_seen
         fresh: dict[str, OwnOrder] = {}
@@ -265,9 +260,7 @@ def sample_snapshot(
             if remaining <= 0:
                 memory.tracked.pop(h, None)
                 published_at.pop(h, None)
-                setter = getattr(ports.journal, "set_order_state", None)
-                if setter is not None:
-                    setter(h, "closed", now)
+                ports.journal.set_order_state(h, "closed", now)
                 continue
             entry = listed.get(h)
             if entry is not None:

@@ -10,7 +10,9 @@ bot only sees the ports.
 - ``sample`` (``schedule.sample_seconds``, only when shorter than the reprice period): refresh
   the snapshot between ticks, so ``status`` and the staleness clock stay current;
 - ``reconcile`` (``schedule.reconcile_seconds``): :func:`bot.reconcile.run_reconcile`;
-- ``record`` (``schedule.record_seconds``): journal the latest snapshot for replay backtests.
+- ``record`` (``schedule.record_seconds``): journal the latest snapshot for replay backtests;
+- ``backup`` (``service.journal_backup_hours``): an online backup of the journal
+  (``bot.journal_backup``), unless ``service.journal_backup_keep = 0``.
 
 Every job has ``max_instances=1``, ``coalesce=True`` and the configured ``misfire_grace_time``
 (APScheduler's 1 s default would silently drop late runs). The jobs share one lock: a tick, a
@@ -37,6 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -51,7 +54,9 @@ from bot.model import Cancel, OwnOrder, SignedWorkerpoolOrder, Unpublish
 from bot.networks import Network
 from bot.reconcile import ReconcileReport, run_reconcile
 from bot.samplers import sample_snapshot
-from bot.snapshot import Offer
+from bot.settings import cycle_settings, strategy_of
+from bot.snapshot import MarketSnapshot
+from strategies import Strategy
 
 if TYPE_CHECKING:
     from bot.ops import OpsRuntime
@@ -61,7 +66,6 @@ __all__ = [
     "Runtime",
     "SystemClock",
     "build_runtime",
-    "settings_from_config",
     "withdraw",
 ]
 
@@ -77,31 +81,6 @@ class SystemClock:
         return time.time()
 
 
-def settings_from_config(config: BotConfig, *, live: bool) -> CycleSettings:
-    from bot.rails import RailsConfig
-
-    offers = tuple(
-        Offer(
-            category=o.category,
-            task_seconds=float(o.task_seconds),
-            max_volume=o.max_volume,
-            tag=o.tag,
-            trust=o.trust,
-        )
-        for o in config.offers
-    )
-    return CycleSettings(
-        workerpool=config.workerpool,
-        offers=offers,
-        rails=RailsConfig.from_object(config.rails),
-        live=live,
-        record_snapshots=False,
-        record_decisions=True,
-        low_stake_nrlc=config.service.low_stake_warning,
-        low_gas_wei=int(config.service.low_gas_warning_eth * 10**18),
-    )
-
-
 @dataclass
 class Runtime:
     """Everything built from a config: ports, settings, strategy, executor, and what to close."""
@@ -110,7 +89,7 @@ class Runtime:
     network: Network
     ports: CyclePorts
     settings: CycleSettings
-    strategy: Any
+    strategy: Strategy[object]
     executor: Executor
     journal: SqliteJournal
     closers: list[Callable[[], None]] = field(default_factory=list)
@@ -142,6 +121,7 @@ def build_runtime(
     request budget (a ``RateBudget``; default 90 requests/minute, burst 10). ``journal``
     replaces the configured journal file (``config check --online`` passes one in memory).
     """
+    from bot.adapters.book_signatures import BookSignatureCheck
     from bot.adapters.chain import ChainSettings, Web3Chain
     from bot.adapters.chain_tasks import ChainTaskFeed
     from bot.adapters.chain_wallet import FeePolicy
@@ -149,7 +129,6 @@ def build_runtime(
     from bot.adapters.market_api import MarketApiClient
     from bot.adapters.signer import LocalKeySigner
     from bot.keys import SecretKey, load_key
-    from strategies import create
 
     need_owner = live if need_owner_key is None else need_owner_key
     need_gas = live if need_gas_key is None else need_gas_key
@@ -173,18 +152,30 @@ def build_runtime(
             log.info("no gas wallet loaded: on-chain cancels are not possible")
     elif signer is not None:
         gas_key = load_key(config.keys.owner.source())
-    chain_settings = ChainSettings(
-        relay=relay,
-        fees=FeePolicy(max_fee_wei=int(config.service.max_fee_gwei * 10**9)),
-    )
-    chain = Web3Chain.connect(
-        network, rpc_urls=config.rpc_urls(), signer=signer, gas_key=gas_key, settings=chain_settings
-    )
+    if journal is None:
+        # Before any network: a journal that must be refused stops the command right here.
+        journal = open_journal(config.service.journal_dir, live=live)
+    try:
+        chain_settings = ChainSettings(
+            relay=relay,
+            fees=FeePolicy(max_fee_wei=int(config.service.max_fee_gwei * 10**9)),
+        )
+        chain = Web3Chain.connect(
+            network,
+            rpc_urls=config.rpc_urls(),
+            signer=signer,
+            gas_key=gas_key,
+            settings=chain_settings,
+        )
+    except BaseException:
+        journal.close()
+        raise
     market = MarketApiClient.for_network(
         network,
         signer=signer,
         stake_of=lambda account: chain.stake(account).free,
         consumed_of=chain.consumed,
+        check_signature=BookSignatureCheck(chain),
         budget=market_budget,
     )
     closers: list[Callable[[], None]] = [market.close]
@@ -198,8 +189,6 @@ def build_runtime(
             "endpoints.core_url is not set: pool utilization is unknown, so the rails keep the "
             "kill switch on and nothing new is offered; point it at your iExec Core Scheduler"
         )
-    if journal is None:
-        journal = open_journal(config.service.journal_dir, live=live)
     closers.append(journal.close)
     ports = CyclePorts(
         clock=clock,
@@ -211,10 +200,10 @@ def build_runtime(
         journal=journal,
         tasks=tasks,
     )
-    settings = settings_from_config(config, live=live)
+    settings = cycle_settings(config, live=live)
     if gas_key is None:
         settings = replace(settings, low_gas_wei=0)  # no gas wallet: nothing to watch
-    strategy = create(config.strategy.name, dict(config.strategy.params))
+    strategy = strategy_of(config)
     executor = Executor(
         workerpool=config.workerpool,
         clock=clock,
@@ -233,11 +222,9 @@ def _valid_orders(
     """Every order of ours still valid on chain (tracked or listed), and the listed hashes."""
     bodies: dict[str, SignedWorkerpoolOrder] = dict(state.sampler.tracked)
     listed: list[str] = []
-    our_orders = getattr(ports.market, "our_orders", None)
-    if our_orders is not None:
-        for o in our_orders(workerpool):
-            bodies.setdefault(o.order_hash, o.signed)
-            listed.append(o.order_hash)
+    for o in ports.market.our_orders(workerpool):
+        bodies.setdefault(o.order_hash, o.signed)
+        listed.append(o.order_hash)
     valid = []
     for h, signed in bodies.items():
         left = signed.order.volume - ports.chain.consumed(h)
@@ -303,7 +290,7 @@ class PricebotService:
         self.stop_reason: str | None = None
         self.fatal: BaseException | None = None
         self.ticks = 0
-        self._latest: Any = None
+        self._latest: MarketSnapshot | None = None
         self._stopping = False
 
     # -- jobs ---------------------------------------------------------------------------------
@@ -377,6 +364,21 @@ class PricebotService:
         log.info("journal pruned (older than %.1f days): %s", keep_days, deleted)
         return deleted
 
+    def backup(self) -> Path:
+        """Every ``service.journal_backup_hours``: an online backup of the journal, the
+        ``journal_backup_keep`` newest kept (see ``bot.journal_backup``)."""
+        from bot.journal_backup import backup_journal
+
+        service = self.runtime.config.service
+        path = backup_journal(
+            self.runtime.journal,
+            service.backup_dir(),
+            keep=service.journal_backup_keep,
+            at=time.time(),
+        )
+        log.info("journal backed up to %s", path)
+        return path
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _on_event(self, event: JobExecutionEvent) -> None:
@@ -425,6 +427,10 @@ class PricebotService:
         self._add(self.record, "record", s.record_seconds, min(5.0, s.record_seconds))
         if self.runtime.config.service.journal_keep_days > 0:
             self._add(self.prune, "prune", 86_400, 60.0)
+        service = self.runtime.config.service
+        if service.journal_backup_keep > 0 and self.runtime.journal.path.name != ":memory:":
+            every = service.journal_backup_hours * 3600
+            self._add(self.backup, "backup", every, min(120.0, every))
         self.scheduler.start()
         if self.ops is not None:
             self.ops.hub.startup()

@@ -40,6 +40,7 @@ __all__ = [
     "sign_gateway_challenge",
     "sign_operation",
     "sign_order",
+    "signature_problem",
     "verify_order",
 ]
 
@@ -231,6 +232,33 @@ def recover_signer(digest: str, signature: str) -> str:
     except Exception:  # eth_keys raises BadSignature or ValueError for a point off the curve
         raise InputError("sign", "no signer can be recovered from this signature") from None
     return pub.to_checksum_address().lower()
+
+
+def signature_problem(digest: str, signature: str, signer: str) -> str | None:
+    """Why ``signature`` is not ``signer``'s ECDSA signature of ``digest`` as PoCo accepts it
+    (65-byte r,s,v with v 27/28 and low s, or 64-byte EIP-2098), or None when it is.
+
+    Never raises on a hostile signature: every way to be wrong is a reason. Presigned orders
+    and contract owners (ERC-1271) are on-chain questions; the caller asks the chain.
+    """
+    text = signature.removeprefix("0x")
+    if not text:
+        return "empty signature"
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        return "signature is not hex"
+    if len(raw) not in (64, 65):
+        return f"signature of {len(raw)} bytes (PoCo takes 65, or 64 as EIP-2098)"
+    try:
+        recovered = recover_signer(digest, signature)
+    except InputError as exc:
+        return f"malformed signature ({exc.rule})"
+    except Exception as exc:  # eth_keys on r = 0, r or s >= n, a point off the curve
+        return f"malformed signature ({type(exc).__name__})"
+    if recovered != norm_address(signer, "signer"):
+        return f"signed by {recovered}, not by the workerpool owner {signer.lower()}"
+    return None
 
 
 def verify_order(network: Network, signed: SignedWorkerpoolOrder) -> str:

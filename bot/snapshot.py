@@ -25,6 +25,7 @@ from bot.model import (
     OwnOrder,
     PoolUtilization,
     RequestOrderView,
+    Slot,
     Stake,
 )
 from bot.runtimes import TaskBoard
@@ -35,11 +36,9 @@ __all__ = [
     "STANDARD_TIME_REFS",
     "MarketSnapshot",
     "Offer",
-    "SlotKey",
     "build_snapshot",
     "compatible_requests",
     "competing_orders",
-    "slot_key_of",
 ]
 
 # The parts of a snapshot whose freshness is tracked, by the names used in ``ages``/``stale``.
@@ -51,9 +50,6 @@ STANDARD_TIME_REFS: dict[int, int] = {0: 300, 1: 1200, 2: 3600, 3: 10800, 4: 360
 
 GPU_TAG_BIT = 8
 
-SlotKey = tuple[int, int, int, str, str, str]
-"""(category, tag, trust, apprestrict, datasetrestrict, requesterrestrict): same as Quote.key."""
-
 
 @dataclass(frozen=True, slots=True)
 class Offer:
@@ -61,7 +57,7 @@ class Offer:
 
     ``task_seconds`` is the owner's expected run time of one task in this offer; with the
     category's contribution window (7 x workClockTimeRef) it decides how many tasks one free slot
-    can take on (bot.capacity). ``max_volume`` caps what is ever listed for this offer.
+    can take on (bot.ledger). ``max_volume`` caps what is ever listed for this offer.
     """
 
     category: int
@@ -73,9 +69,9 @@ class Offer:
     apprestrict: str = ZERO_ADDRESS
     datasetrestrict: str = ZERO_ADDRESS
     requesterrestrict: str = ZERO_ADDRESS
-    # Derived once (read several times per slot per tick): the slot key, whether the offer is
+    # Derived once (read several times per slot per tick): the slot, whether the offer is
     # for GPUs, and the tasks one slot can finish inside the contribution window.
-    key: SlotKey = field(init=False, repr=False, compare=False)
+    slot: Slot = field(init=False, repr=False, compare=False)
     gpu: bool = field(init=False, repr=False, compare=False)
     starts_per_slot: int = field(init=False, repr=False, compare=False)
 
@@ -108,8 +104,8 @@ class Offer:
             )
         for name in ("apprestrict", "datasetrestrict", "requesterrestrict"):
             object.__setattr__(self, name, str(getattr(self, name)).lower())
-        # ``key``: the slot this offer's quotes and orders live in (equal to ``Quote.key``).
-        key = (
+        # ``slot``: where this offer's quotes and orders live (equal to ``Quote.slot``).
+        slot = Slot(
             self.category,
             self.tag,
             self.trust,
@@ -117,7 +113,7 @@ class Offer:
             self.datasetrestrict,
             self.requesterrestrict,
         )
-        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "slot", slot)
         object.__setattr__(self, "gpu", bool(self.tag >> GPU_TAG_BIT & 1))
         starts = int(self.contribution_window // self.task_seconds)
         object.__setattr__(self, "starts_per_slot", starts)
@@ -126,18 +122,6 @@ class Offer:
     def contribution_window(self) -> int:
         """Seconds from the match by which a task must be contributed (7 x workClockTimeRef)."""
         return 7 * self.work_clock_time_ref
-
-
-def slot_key_of(order: OwnOrder) -> SlotKey:
-    o = order.signed.order
-    return (
-        order.category,
-        order.tag,
-        o.trust,
-        o.apprestrict,
-        o.datasetrestrict,
-        o.requesterrestrict,
-    )
 
 
 def competing_orders(
@@ -213,14 +197,14 @@ class MarketSnapshot:
     stale: frozenset[str] = frozenset()
     tasks: TaskBoard | None = None
     # Derived from own_orders when built (not an input): our orders grouped by slot.
-    own_by_slot: Mapping[SlotKey, tuple[OwnOrder, ...]] = field(
+    own_by_slot: Mapping[Slot, tuple[OwnOrder, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
     def __post_init__(self) -> None:
-        grouped: dict[SlotKey, list[OwnOrder]] = {}
+        grouped: dict[Slot, list[OwnOrder]] = {}
         for o in self.own_orders:
-            key = slot_key_of(o)
+            key = o.slot
             group = grouped.get(key)
             if group is None:
                 grouped[key] = [o]
@@ -240,13 +224,13 @@ class MarketSnapshot:
             return compatible_requests(self.requests, offer, self.workerpool)
         return got
 
-    def own_in(self, key: SlotKey) -> tuple[OwnOrder, ...]:
-        return self.own_by_slot.get(key, ())
+    def own_in(self, slot: Slot) -> tuple[OwnOrder, ...]:
+        return self.own_by_slot.get(slot, ())
 
-    def current_price(self, key: SlotKey) -> int | None:
+    def current_price(self, slot: Slot) -> int | None:
         """Price of our cheapest published order in the slot: what the market sees from us."""
         best: int | None = None
-        for o in self.own_by_slot.get(key, ()):
+        for o in self.own_by_slot.get(slot, ()):
             if o.published:
                 price = o.signed.order.workerpoolprice
                 if best is None or price < best:

@@ -66,7 +66,7 @@ def available() -> list[str]:
     return [*BUILTINS, *extra]
 
 
-def get(name: str) -> type[Strategy]:
+def get(name: str) -> type[Strategy[object]]:
     """The strategy class registered under ``name``."""
     target: object
     if name in BUILTINS:
@@ -87,7 +87,7 @@ def get(name: str) -> type[Strategy]:
     return target
 
 
-def create(name: str, params: dict[str, object] | None = None) -> Strategy:
+def create(name: str, params: dict[str, object] | None = None) -> Strategy[object]:
     """Instantiate ``name`` with params from config (validated, errors name the key)."""
     cls = get(name)
     return cls(cls.params_from_mapping(params))

@@ -36,15 +36,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.capacity import offer_capacity
 from bot.errors import InputError
+from bot.ledger import offer_capacity
 from bot.snapshot import MarketSnapshot, Offer
-from strategies.base import Decision, Strategy, param, quote_for
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
 from strategies.hysteresis import cancel_cost_param, gate_raise
 
 __all__ = ["BanditParams", "BanditStrategy", "solve_lp"]
 
-MAX_PRICE = 10**12
 DEFAULT_GRID = (
     1_000_000,
     5_000_000,
@@ -120,10 +119,9 @@ def _nearest(grid: Sequence[int], price: int) -> int:
     return min(range(len(grid)), key=lambda k: (abs(grid[k] - price), k))
 
 
-class BanditStrategy(Strategy):
+class BanditStrategy(Strategy[BanditParams]):
     name = "bandit"
     Params = BanditParams
-    params: BanditParams
 
     def _prior(self) -> tuple[list[float], list[float]]:
         p = self.params
@@ -189,7 +187,7 @@ class BanditStrategy(Strategy):
             else:
                 alpha, beta = list(mine["alpha"]), list(mine["beta"])
                 since = float(mine["since"])
-            listed = snapshot.current_price(offer.key)
+            listed = snapshot.current_price(offer.slot)
             learnt = ""
             if listed is not None and snapshot.at > since:
                 arm = _nearest(grid, listed)

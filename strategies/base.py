@@ -33,16 +33,21 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, cast
 
 from bot.errors import InputError, StrategyError
 from bot.model import NRLC_PER_RLC, Quote
 from bot.snapshot import MarketSnapshot, Offer
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 __all__ = [
+    "MAX_PRICE",
     "Decision",
     "EmptyParams",
     "ParamSpec",
+    "State",
     "Strategy",
     "param",
     "quote_for",
@@ -51,6 +56,16 @@ __all__ = [
 ]
 
 _log = logging.getLogger("pricebot.strategies")
+
+MAX_PRICE = 10**12
+"""Upper bound of every price parameter: 1000 RLC per task, beyond any sane workerpool price."""
+
+State = dict[str, object]
+"""A strategy's own memory between decisions: plain JSON (the service persists it)."""
+
+T = TypeVar("T")
+# Covariant: a Strategy[FixedParams] is a Strategy[object], which is all the cycle needs to know.
+P = TypeVar("P", covariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +77,7 @@ class Decision:
     """
 
     quotes: tuple[Quote, ...]
-    state: dict[str, Any]
+    state: State
     abstain: bool = False
     reason: str = ""
 
@@ -73,7 +88,7 @@ class ParamSpec:
 
     name: str
     kind: str  # "int" | "float" | "bool" | "str" | "int|None" | "table" | "ints"
-    default: Any
+    default: object
     min: float | None
     max: float | None
     doc: str
@@ -82,14 +97,14 @@ class ParamSpec:
 
 
 def param(
-    default: Any,
+    default: T,
     *,
     min: float | None = None,
     max: float | None = None,
     doc: str = "",
     choices: Sequence[str] | None = None,
     unit: str | None = None,
-) -> Any:
+) -> T:
     """A Params field with its bounds (inclusive) and a one-line doc.
 
     ``unit="nRLC"`` marks a price: config may then also write it ``"0.05 RLC"`` or
@@ -103,8 +118,9 @@ def param(
         "unit": unit,
     }
     if isinstance(default, tuple | list):
+        # A fresh tuple per instance (a list default is frozen into one).
         items = tuple(default)
-        return field(default_factory=lambda: items, metadata=meta)
+        return cast(T, field(default_factory=lambda: items, metadata=meta))
     return field(default=default, metadata=meta)
 
 
@@ -115,7 +131,7 @@ def table(
     max: float | None = None,
     doc: str = "",
     unit: str | None = None,
-) -> Any:
+) -> dict[int, int]:
     """A per-category ``{category: int}`` Params field; bounds apply to every value."""
     items = dict(default or {})
     meta = {"min": min, "max": max, "doc": doc, "choices": None, "unit": unit}
@@ -127,7 +143,7 @@ class EmptyParams:
     """For strategies without parameters."""
 
 
-def _kind(hint: Any) -> str:
+def _kind(hint: object) -> str:
     if hint is bool:
         return "bool"
     if hint is int:
@@ -174,7 +190,7 @@ def _check_bounds(name: str, spec: ParamSpec, v: float) -> None:
         raise InputError(name, f"must be <= {spec.max}", v)
 
 
-def _coerce(spec: ParamSpec, raw: object) -> Any:
+def _coerce(spec: ParamSpec, raw: object) -> object:
     name = f"strategy.params.{spec.name}"
     kind = spec.kind
     if kind == "int|None":
@@ -237,14 +253,20 @@ def _coerce(spec: ParamSpec, raw: object) -> Any:
     return out
 
 
-class Strategy(ABC):
-    """Base class of every pricing strategy (built-in or from an entry point)."""
+class Strategy(ABC, Generic[P]):
+    """Base class of every pricing strategy (built-in or from an entry point).
+
+    Generic in its ``Params`` (``class FixedStrategy(Strategy[FixedParams])``), so
+    ``self.params`` and :meth:`params_from_mapping` are typed; ``Params`` names the same class
+    for the run-time side (field specs, construction from config).
+    """
 
     name: ClassVar[str] = ""
-    Params: ClassVar[type[Any]] = EmptyParams
+    Params: ClassVar[type[DataclassInstance]] = EmptyParams
 
-    def __init__(self, params: Any = None) -> None:
-        self.params = self.Params() if params is None else params
+    def __init__(self, params: P | None = None) -> None:
+        # The class attribute and the type argument name the same class (checked just below).
+        self.params: P = cast(P, self.Params()) if params is None else params
         if not isinstance(self.params, self.Params):
             raise InputError("strategy.params", f"must be a {self.Params.__name__}", params)
 
@@ -275,7 +297,7 @@ class Strategy(ABC):
         return tuple(specs)
 
     @classmethod
-    def params_from_mapping(cls, mapping: Mapping[str, object] | None = None) -> Any:
+    def params_from_mapping(cls, mapping: Mapping[str, object] | None = None) -> P:
         """Build ``Params`` from config, naming ``strategy.params.<key>`` and the rule on error."""
         mapping = dict(mapping or {})
         specs = {s.name: s for s in cls.param_specs()}
@@ -286,9 +308,9 @@ class Strategy(ABC):
                     f"unknown parameter of strategy '{cls.name}'; known: {sorted(specs)}",
                 )
         values = {key: _coerce(specs[key], raw) for key, raw in mapping.items()}
-        return cls.Params(**values)
+        return cast(P, cls.Params(**values))
 
-    def initial_state(self) -> dict[str, Any]:
+    def initial_state(self) -> State:
         """State before the first decision; must be JSON-serializable."""
         return {}
 
@@ -297,7 +319,7 @@ class Strategy(ABC):
         self,
         snapshot: MarketSnapshot,
         offers: Sequence[Offer],
-        state: dict[str, Any],
+        state: State,
         rng: random.Random,
     ) -> Decision:
         """Desired quotes for ``offers`` given ``snapshot``; never I/O, never a clock read."""
@@ -321,26 +343,27 @@ def quote_for(offer: Offer, price: int, volume: int, reason: str) -> Quote:
 _ATOMS = (str, int, float, bool, type(None))
 
 
-def _copy_state(value: Any) -> Any:
+def _copy_state(value: T) -> T:
     """A deep copy of a JSON-shaped state (dicts, lists, scalars), ~5x cheaper than deepcopy.
 
     Anything else is handed to ``copy.deepcopy``; the fence runs every tick of a backtest.
     """
     kind = type(value)
     if kind is dict:
-        return {k: _copy_state(v) for k, v in value.items()}
+        items = cast("dict[str, object]", value).items()
+        return cast(T, {k: _copy_state(v) for k, v in items})
     if kind is list:
-        return [_copy_state(v) for v in value]
+        return cast(T, [_copy_state(v) for v in cast("list[object]", value)])
     if kind in _ATOMS:
         return value
     return copy.deepcopy(value)
 
 
 def run_fenced(
-    strategy: Strategy,
+    strategy: Strategy[object],
     snapshot: MarketSnapshot,
     offers: Sequence[Offer],
-    state: dict[str, Any] | None,
+    state: object,
     rng: random.Random,
     *,
     copy_state: bool = True,

@@ -27,15 +27,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.capacity import offer_capacity
+from bot.ledger import offer_capacity
 from bot.model import BookEntry
 from bot.snapshot import MarketSnapshot, Offer
-from strategies.base import Decision, Strategy, param, quote_for
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
 from strategies.hysteresis import cancel_cost_param, gate_raise
 
 __all__ = ["CompetitiveParams", "CompetitiveStrategy", "relevant_competitors"]
-
-MAX_PRICE = 10**12
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +73,9 @@ def relevant_competitors(
     return kept, len(book) - len(kept)
 
 
-class CompetitiveStrategy(Strategy):
+class CompetitiveStrategy(Strategy[CompetitiveParams]):
     name = "competitive"
     Params = CompetitiveParams
-    params: CompetitiveParams
 
     def decide(
         self,

@@ -39,15 +39,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.capacity import offer_capacity
 from bot.errors import InputError
+from bot.ledger import offer_capacity
 from bot.model import ZERO_ADDRESS
 from bot.snapshot import MarketSnapshot, Offer
-from strategies.base import Decision, Strategy, param, quote_for
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
 
 __all__ = ["DemandParams", "DemandStrategy", "expected_volume"]
-
-MAX_PRICE = 10**12
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +133,9 @@ class _Demand:
         return p.book_weight * (self.mine.at_or_above(price) + anyone) + p.deal_weight * flow
 
 
-class DemandStrategy(Strategy):
+class DemandStrategy(Strategy[DemandParams]):
     name = "demand"
     Params = DemandParams
-    params: DemandParams
 
     def decide(
         self,

@@ -15,13 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.capacity import offer_capacity
+from bot.ledger import offer_capacity
 from bot.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer
-from strategies.base import Decision, Strategy, param, quote_for, table
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for, table
 
 __all__ = ["FixedParams", "FixedStrategy"]
-
-MAX_PRICE = 10**12  # 1000 RLC per task: beyond any sane workerpool price
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +34,9 @@ class FixedParams:
     volumes: dict[int, int] = table(min=0, max=10_000, doc="volume by category id; 0 = capacity")  # noqa: RUF009
 
 
-class FixedStrategy(Strategy):
+class FixedStrategy(Strategy[FixedParams]):
     name = "fixed"
     Params = FixedParams
-    params: FixedParams
 
     @staticmethod
     def prices_by_category(params: FixedParams) -> dict[int, int]:

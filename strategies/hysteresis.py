@@ -13,23 +13,26 @@ sell less), hence a factor >= 1. Drops are never held: they are what keeps us co
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.planner import DEFAULT_CANCEL_GAS_COST_NRLC
+from bot.rails import DEFAULT_CANCEL_GAS_COST_NRLC
 from bot.snapshot import MarketSnapshot, Offer
 
-__all__ = ["DEFAULT_CANCEL_GAS_COST_NRLC", "cancel_cost_param", "gate_raise"]
+__all__ = ["cancel_cost_param", "gate_raise"]
 
 
-def cancel_cost_param() -> Any:
-    """The ``cancel_cost`` parameter every raise-gated strategy declares (same bounds, same doc)."""
-    from strategies.base import param
+def cancel_cost_param() -> int:
+    """The ``cancel_cost`` parameter every raise-gated strategy declares (same bounds, same doc).
+
+    Its default is the config's ``rails.cancel_gas_cost`` (``bot.settings.strategy_of`` passes
+    it in unless ``strategy.params`` sets its own), so the planner and the strategy weigh a
+    cancel alike.
+    """
+    from strategies.base import MAX_PRICE, param
 
     return param(
         DEFAULT_CANCEL_GAS_COST_NRLC,
         min=0,
-        max=10**12,
-        doc="gas of one on-chain cancel, in nRLC",
+        max=MAX_PRICE,
+        doc="gas of one on-chain cancel, in nRLC (default: rails.cancel_gas_cost)",
         unit="nRLC",
     )
 
@@ -45,7 +48,7 @@ def gate_raise(
     """The price to quote (``price`` or the held one) and a reason suffix ("" when unchanged)."""
     if gain_factor <= 0:
         return price, ""
-    orders = snapshot.own_by_slot.get(offer.key, ())
+    orders = snapshot.own_by_slot.get(offer.slot, ())
     cheaper = [o for o in orders if o.price < price and o.remaining > 0]
     listed = [o for o in cheaper if o.published]
     if not listed:

@@ -60,18 +60,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.capacity import offer_capacity
 from bot.errors import InputError
+from bot.ledger import offer_capacity
 from bot.snapshot import MarketSnapshot, Offer
 from strategies.bandit import BanditParams, BanditStrategy
-from strategies.base import Decision, Strategy, param, quote_for
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.demand import DemandParams, DemandStrategy
 from strategies.hysteresis import cancel_cost_param
 
 __all__ = ["PortfolioParams", "PortfolioStrategy"]
 
-MAX_PRICE = 10**12
 DEFAULT_GRID = (
     10_000_000,
     25_000_000,
@@ -128,12 +127,11 @@ def _key(offer: Offer) -> str:
     return f"{offer.category}:{offer.tag}:{offer.trust}"
 
 
-class PortfolioStrategy(Strategy):
+class PortfolioStrategy(Strategy[PortfolioParams]):
     name = "portfolio"
     Params = PortfolioParams
-    params: PortfolioParams
 
-    def __init__(self, params: Any = None) -> None:
+    def __init__(self, params: PortfolioParams | None = None) -> None:
         super().__init__(params)
         p = self.params
         self._rivals = CompetitiveParams(outlier_ratio=p.outlier_ratio)

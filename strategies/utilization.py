@@ -37,15 +37,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.capacity import offer_capacity
 from bot.errors import InputError
+from bot.ledger import offer_capacity
 from bot.snapshot import MarketSnapshot, Offer
-from strategies.base import Decision, Strategy, param, quote_for, table
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for, table
 from strategies.hysteresis import cancel_cost_param, gate_raise
 
 __all__ = ["UtilizationParams", "UtilizationStrategy", "step_controller"]
-
-MAX_PRICE = 10**12
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +102,9 @@ def step_controller(
     return clamped, new_integral, why
 
 
-class UtilizationStrategy(Strategy):
+class UtilizationStrategy(Strategy[UtilizationParams]):
     name = "utilization"
     Params = UtilizationParams
-    params: UtilizationParams
 
     def initial_state(self) -> dict[str, Any]:
         return {"log_m": 0.0, "integral": 0.0, "u_avg": None, "stepped_at": None}

@@ -82,6 +82,7 @@ ORDERS_MATCHED_TOPIC = (
 )
 _CLOSE = 1
 _BATCH = 100
+_ERC1271_MAGIC = bytes.fromhex("1626ba7e")  # IERC1271.isValidSignature.selector
 
 
 def _selector(signature: str) -> bytes:
@@ -184,6 +185,7 @@ class Web3Chain:
             GasWallet(self._pool, gas_key, self._settings.fees) if gas_key is not None else None
         )
         self._hub = to_checksum_address(network.hub)
+        self._registry: str | None = None  # the hub's workerpool registry, read once
 
     @classmethod
     def connect(
@@ -284,6 +286,54 @@ class Web3Chain:
             raise ChainError(f"workerpool {pool} has no owner(): is it a PoCo workerpool?")
         (owner,) = decode(["address"], raw)
         return str(owner).lower()
+
+    def is_contract(self, address: str) -> bool:
+        """Whether ``address`` has code (PoCo then checks its signatures with ERC-1271 only)."""
+        addr = to_checksum_address(norm_address(address, "address"))
+        return self._pool.run(f"eth_getCode {addr}", lambda w3: len(w3.eth.get_code(addr)) > 0)
+
+    def workerpool_registered(self, workerpool: str) -> bool:
+        """Whether the hub's workerpool registry lists ``workerpool`` (matchOrders requires it)."""
+        pool = to_checksum_address(norm_address(workerpool, "workerpool"))
+        if self._registry is None:
+            raw = self._eth_call(
+                "workerpoolregistry", self._hub, _call_data("workerpoolregistry()")
+            )
+            self._registry = str(decode(["address"], raw)[0])
+        raw = self._eth_call(
+            "isRegistered", self._registry, _call_data("isRegistered(address)", ["address"], [pool])
+        )
+        return len(raw) >= 32 and bool(decode(["bool"], raw[:32])[0])
+
+    def presigned(self, order_hash: str) -> str:
+        """``viewPresigned``: who presigned the order on chain (the zero address if nobody)."""
+        h = norm_bytes32(order_hash, "order_hash")
+        raw = self._eth_call(
+            "viewPresigned",
+            self._hub,
+            _call_data("viewPresigned(bytes32)", ["bytes32"], [bytes.fromhex(h[2:])]),
+        )
+        return str(decode(["address"], raw)[0]).lower()
+
+    def is_valid_signature(self, account: str, digest: str, signature: str) -> bool:
+        """ERC-1271 ``isValidSignature(digest, signature)`` of a contract, as PoCo reads it:
+        only the magic value ``0x1626ba7e`` is valid; a revert or any other answer is not."""
+        addr = norm_address(account, "account")
+        data = _call_data(
+            "isValidSignature(bytes32,bytes)",
+            ["bytes32", "bytes"],
+            [
+                bytes.fromhex(norm_bytes32(digest, "digest")[2:]),
+                bytes.fromhex(signature.removeprefix("0x")),
+            ],
+        )
+        try:
+            raw = self._eth_call(f"isValidSignature of {addr}", addr, data)
+        except TransientError:
+            raise
+        except ChainError:  # a revert (or another failed call) is a refusal
+            return False
+        return len(raw) >= 32 and raw[:4] == _ERC1271_MAGIC
 
     def ensure_owner(self, workerpool: str, address: str) -> None:
         """Raise OwnershipError (fatal) unless ``address`` owns ``workerpool`` right now."""

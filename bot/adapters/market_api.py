@@ -56,8 +56,10 @@ from bot.adapters.market_models import (
     to_deal,
     to_own_order,
     to_request_view,
+    to_signed_order,
 )
 from bot.adapters.rate_budget import BudgetExhausted, RateBudget
+from bot.adapters.safe_text import clean_text
 from bot.errors import (
     ConfigError,
     InputError,
@@ -68,6 +70,7 @@ from bot.errors import (
     RuleViolation,
     TransientError,
 )
+from bot.ledger import required_stake
 from bot.model import (
     MAX_SAFE_INTEGER,
     ZERO_ADDRESS,
@@ -80,7 +83,6 @@ from bot.model import (
     SignedWorkerpoolOrder,
     norm_address,
     norm_bytes32,
-    required_stake,
     tag_to_bytes32,
 )
 from bot.networks import Network, local_network
@@ -95,6 +97,7 @@ __all__ = [
     "MarketApiClient",
     "RequestNotSent",
     "RetryPolicy",
+    "SignatureCheck",
     "StakeOf",
 ]
 
@@ -118,6 +121,9 @@ StakeOf = Callable[[str], int]
 """Owner address -> stake (nRLC) the marketplace will see, e.g. ``lambda a: chain.stake(a).free``."""
 ConsumedOf = Callable[[str], int]
 """Order hash -> volume already consumed on chain (``viewConsumed``)."""
+SignatureCheck = Callable[[SignedWorkerpoolOrder], str | None]
+"""A listed order -> None if PoCo would accept its signature, else why not
+(``bot.adapters.book_signatures.BookSignatureCheck``)."""
 
 
 class RequestNotSent(TransientError):
@@ -194,7 +200,8 @@ class MarketApiClient:
     every listed workerpool order's hash is recomputed and a record whose hash does not match its
     fields is dropped, so a server cannot show the strategy orders that do not exist.
     ``stake_of``/``consumed_of`` let ``publish`` refuse an order the marketplace would reject
-    for stake before spending a challenge on it.
+    for stake before spending a challenge on it. ``check_signature`` (needs ``hub``) leaves out
+    of every book answer the orders whose signature PoCo would refuse at match time.
     """
 
     def __init__(
@@ -213,6 +220,7 @@ class MarketApiClient:
         request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         stake_of: StakeOf | None = None,
         consumed_of: ConsumedOf | None = None,
+        check_signature: SignatureCheck | None = None,
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -231,6 +239,9 @@ class MarketApiClient:
             )
         if max_pages < 1:
             raise InputError("max_pages", "must be >= 1", max_pages)
+        if check_signature is not None and hub is None:
+            # Verdicts are cached by order hash: only sound when hashes are recomputed.
+            raise InputError("check_signature", "needs hub (order hashes checked)")
         self.chain_id = chain_id
         self.base_url = base_url.rstrip("/")
         self._signer = signer
@@ -243,6 +254,7 @@ class MarketApiClient:
         self._deadline = request_deadline
         self._stake_of = stake_of
         self._consumed_of = consumed_of
+        self._check_signature = check_signature
         self._sleep = sleep
         self._clock = clock
         self._write_lock = write_lock if write_lock is not None else threading.Lock()
@@ -270,6 +282,12 @@ class MarketApiClient:
     @property
     def budget(self) -> RateBudget:
         return self._budget
+
+    @property
+    def signature_drops(self) -> dict[str, int]:
+        """Distinct listed orders left out for a signature PoCo would refuse, by kind."""
+        dropped = getattr(self._check_signature, "dropped", None)
+        return dict(dropped) if dropped else {}
 
     def close(self) -> None:
         self._http.close()
@@ -319,7 +337,7 @@ class MarketApiClient:
                 self._budget.hold(delay)
             raise RateLimited(f"{where}: HTTP 429: {message or 'rate limited'}", retry_after=delay)
         if status >= 500:
-            shown = message or (raw[:200].decode("utf-8", "replace") if raw else "no body")
+            shown = message or (clean_text(raw[:1024].decode("utf-8", "replace")) or "no body")
             raise TransientError(f"{where}: HTTP {status}: {shown}")
         if 400 <= status < 500:
             raise RejectedError(message or f"{where} answered without an error message", status)
@@ -385,7 +403,8 @@ class MarketApiClient:
 
     def _drop(self, where: str, ident: object, reason: str) -> None:
         self.stats.drop(where)
-        log.warning("market: %s: dropped %s: %s", where, ident, reason)
+        shown = ident if isinstance(ident, int) else clean_text(str(ident), 80)
+        log.warning("market: %s: dropped %s: %s", where, shown, reason)
 
     def _pages(
         self, path: str, params: dict[str, str | int], key: str, model: type[M]
@@ -520,6 +539,8 @@ class MarketApiClient:
             if rec.orderHash in seen:  # the book moved between two pages
                 continue
             seen.add(rec.orderHash)
+            if self._check_signature is not None and self._check_signature(to_signed_order(rec)):
+                continue  # counted and logged once by the check, not on every tick
             out.append(rec)
         out.sort(key=lambda r: (r.order.workerpoolprice, r.publicationTimestamp, r.orderHash))
         return out

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.adapters.safe_text import clean_text
 from bot.errors import MalformedResponse, NetworkMismatch
 from bot.model import (
     MAX_SAFE_INTEGER,
@@ -322,10 +323,13 @@ def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
 
 
 def error_message(body: object) -> str | None:
-    """The ``error`` of an ``{ok: false, error}`` envelope, if that is what ``body`` is."""
+    """The ``error`` of an ``{ok: false, error}`` envelope, if that is what ``body`` is.
+
+    Cleaned (:func:`bot.adapters.safe_text.clean_text`): it goes into exceptions, logs and the
+    journal, so escape codes, CR/LF and other control characters never get through, and it is
+    bounded in length."""
     if isinstance(body, dict) and isinstance(body.get("error"), str):
-        msg: str = body["error"]
-        return msg[:500]
+        return clean_text(body["error"]) or None
     return None
 
 

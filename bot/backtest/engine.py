@@ -22,19 +22,17 @@ from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState
 from bot.errors import TransientError
 from bot.executor import Executor, RetryPolicy
 from bot.journal import MemoryJournal, SqliteJournal
-from bot.rails import RailsConfig
+from bot.settings import cycle_settings, strategy_of
 from bot.sim.agents import RequestIntent, best_price
 from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
 from bot.sim.scenario import OUR_POOL, Scenario
-from bot.snapshot import Offer
 
 __all__ = [
     "RunOutput",
     "bot_config",
-    "cycle_settings",
     "intents_for",
-    "offers_of",
     "simulate",
+    "simulated_settings",
 ]
 
 
@@ -58,38 +56,12 @@ def bot_config(
     return config_from_mapping(data)
 
 
-def offers_of(cfg: BotConfig) -> tuple[Offer, ...]:
-    return tuple(
-        Offer(
-            category=o.category,
-            task_seconds=float(o.task_seconds),
-            max_volume=o.max_volume,
-            tag=o.tag,
-            trust=o.trust,
-        )
-        for o in cfg.offers
-    )
-
-
-def cycle_settings(cfg: BotConfig) -> CycleSettings:
-    """The settings the service builds for this config (``bot.service.settings_from_config``,
-    pinned equal by a test), live: the simulated market is the one to act on.
-
-    Built here rather than imported because the service module also wires the live adapters,
-    which the backtester must never import. Only what makes no sense in a simulation differs:
-    decisions are not kept (the summary counts them) and retries do not wait.
-    """
-    offers = offers_of(cfg)
-    return CycleSettings(
-        workerpool=cfg.workerpool,
-        offers=offers,
-        rails=RailsConfig.from_object(cfg.rails),
-        live=True,
-        record_snapshots=False,
-        record_decisions=False,
-        retry=RetryPolicy(attempts=1, initial=0.0),
-        low_stake_nrlc=cfg.service.low_stake_warning,
-        low_gas_wei=int(cfg.service.low_gas_warning_eth * 10**18),
+def simulated_settings(cfg: BotConfig) -> CycleSettings:
+    """The service's settings for this config (``bot.settings.cycle_settings``), live: the
+    simulated market is the one to act on. Only what makes no sense in a simulation differs:
+    decisions are not kept (the summary counts them) and retries do not wait."""
+    return cycle_settings(
+        cfg, live=True, record_decisions=False, retry=RetryPolicy(attempts=1, initial=0.0)
     )
 
 
@@ -162,14 +134,12 @@ def simulate(
     (slow; for producing replay input). ``sim_factory``, ``before_tick`` and ``times`` let the
     replay drive the same loop over recorded books at recorded instants.
     """
-    import strategies
-
     seed = scenario.scenario.seed if seed is None else seed
     cfg = bot_config(scenario, strategy, params)
-    settings = cycle_settings(cfg)
+    settings = simulated_settings(cfg)
     if journal_path is not None:
         settings = dataclasses.replace(settings, record_snapshots=True)
-    instance = strategies.create(cfg.strategy.name, dict(cfg.strategy.params))
+    instance = strategy_of(cfg)
     stream = intents if intents is not None else intents_for(scenario, seed)
     sim = (sim_factory or _default_sim)(scenario, seed, stream)
     journal: MemoryJournal | SqliteJournal = (
@@ -278,8 +248,7 @@ def simulate(
     sim.advance(end)
     sim.drain()
     curve.append((end - scenario.origin, counters.revenue - counters.stake_lost))
-    if isinstance(journal, SqliteJournal):
-        journal.close()
+    journal.close()
     return RunOutput(
         strategy=cfg.strategy.name,
         params=dict(cfg.strategy.params),

@@ -25,9 +25,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from bot.backtest.engine import bot_config, intents_for, offers_of, simulate
+from bot.backtest.engine import bot_config, intents_for, simulate
 from bot.model import ZERO_ADDRESS
 from bot.networks import STANDARD_CATEGORIES
+from bot.settings import offers_of
 from bot.sim.agents import RequestIntent
 from bot.sim.market_sim import lognormal_duration
 from bot.sim.scenario import OUR_POOL, Scenario

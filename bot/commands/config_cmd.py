@@ -145,7 +145,7 @@ def _online(file: Path) -> list[tuple[bool, str]]:
         memory = CycleState().sampler
         live_journal = journal_path(cfg.service.journal_dir, live=True)
         if live_journal.exists():  # the orders a restart would track (never creates the file)
-            journal = SqliteJournal(live_journal)
+            journal = SqliteJournal(live_journal, create=False)
             try:
                 memory.track_from_journal(journal)
             finally:

@@ -195,7 +195,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Our orders, the competing book, utilization, stake, gas-wallet balance, last cycle."""
         from bot.cycle import CycleState
-        from bot.journal import journal_path
+        from bot.journal import SqliteJournal, journal_path
         from bot.ops import when
         from bot.samplers import sample_snapshot
         from bot.service import build_runtime
@@ -210,7 +210,12 @@ def register(app: typer.Typer) -> None:
             if text is not None:
                 typer.echo(text)
                 return
-        runtime = build_runtime(cfg, live=True, need_owner_key=False, need_gas_key=False)
+        live_path = journal_path(cfg.service.journal_dir, live=True)
+        # Status reads the live journal if there is one; it never creates one.
+        journal = SqliteJournal(live_path if live_path.exists() else ":memory:", create=False)
+        runtime = build_runtime(
+            cfg, live=True, need_owner_key=False, need_gas_key=False, journal=journal
+        )
         try:
             state = CycleState.restore(runtime.journal)
             snap = sample_snapshot(runtime.ports, runtime.settings, state.sampler)
@@ -240,7 +245,17 @@ def register(app: typer.Typer) -> None:
                 book_rows,
             )
             u = snap.utilization
-            lines = [
+            drops: dict[str, int] = getattr(runtime.ports.market, "signature_drops", {})
+            lines = (
+                []
+                if not drops
+                else [
+                    f"competing book: left out {sum(drops.values())} order(s) PoCo would refuse ("
+                    + ", ".join(f"{kind}: {n}" for kind, n in sorted(drops.items()))
+                    + ")"
+                ]
+            )
+            lines += [
                 "utilization: "
                 + (
                     "unknown"
@@ -266,9 +281,7 @@ def register(app: typer.Typer) -> None:
                 path = journal_path(cfg.service.journal_dir, live=live)
                 if not path.exists():
                     continue
-                from bot.journal import SqliteJournal
-
-                j = runtime.journal if live else SqliteJournal(path)
+                j = runtime.journal if live else SqliteJournal(path, create=False)
                 last = j.last_decision()
                 label = "live" if live else "dry-run"
                 if last is None:
@@ -309,7 +322,7 @@ def register(app: typer.Typer) -> None:
             live_path = journal_path(cfg.service.journal_dir, live=True)
             if dry_run and live_path.exists():
                 # The preview must see the orders the live bot journalled, not the dry-run file's.
-                live_journal = SqliteJournal(live_path)
+                live_journal = SqliteJournal(live_path, create=False)
                 try:
                     state = CycleState.restore(live_journal)
                 finally:
@@ -366,7 +379,7 @@ def register(app: typer.Typer) -> None:
             if not path.exists():
                 continue
             found = True
-            journal = open_journal(cfg.service.journal_dir, live=live)
+            journal = open_journal(cfg.service.journal_dir, live=live, create=False)
             try:
                 deleted = journal.prune(time.time() - days * 86_400, vacuum=vacuum)
             finally:

@@ -8,6 +8,7 @@ allow-list (Freqtrade's ``show_config`` rule), not the config minus a deny-list.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -268,7 +269,7 @@ def config_json(config: Any) -> dict[str, Any]:
         },
         "strategy": {"name": config.strategy.name, "params": dict(config.strategy.params)},
         "offers": [o.model_dump() for o in config.offers],
-        "rails": config.rails.model_dump(),
+        "rails": dataclasses.asdict(config.rails),
         "schedule": config.schedule.model_dump(),
         "service": {k: v for k, v in config.service.model_dump().items() if k != "journal_dir"},
         "keys": {"cancel_sender": config.keys.cancel_sender},

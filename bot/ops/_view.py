@@ -182,18 +182,20 @@ class OfferFigures:
 
 
 def offer_figures(view: OpsView) -> tuple[OfferFigures, ...]:
-    """Our cheapest listed price, the best competitor, valid volume and stake cover per offer."""
-    from bot.capacity import window_capacity
-    from bot.model import required_stake
+    """Our cheapest listed price, the best competitor, valid volume and stake cover per offer.
+
+    Per slot (bot.ledger): two offers a trust apart each show their own orders and capacity.
+    """
+    from bot.ledger import Ledger
 
     snap = view.snapshot
+    ledger = None if snap is None else Ledger.of(snap, view.offers)
     out = []
     for offer in view.offers:
-        key = (offer.category, offer.tag)
-        own = [] if snap is None else [o for o in snap.own_orders if (o.category, o.tag) == key]
+        own = () if snap is None else snap.own_in(offer.slot)
         listed = [o for o in own if o.published]
         rivals = () if snap is None else snap.competitors_for(offer)
-        util = None if snap is None else snap.utilization
+        known = ledger is not None and ledger.utilization is not None
         out.append(
             OfferFigures(
                 category=offer.category,
@@ -203,8 +205,8 @@ def offer_figures(view: OpsView) -> tuple[OfferFigures, ...]:
                 valid_volume=sum(o.remaining for o in own),
                 listed_orders=len(listed),
                 unlisted_valid_orders=len(own) - len(listed),
-                capacity=None if util is None else window_capacity(util, offer),
-                stake_required=sum(required_stake(o.price, o.remaining) for o in own),
+                capacity=ledger.window(offer.slot) if known and ledger is not None else None,
+                stake_required=0 if ledger is None else ledger.stake_needed(own),
             )
         )
     return tuple(out)

@@ -38,6 +38,7 @@ from bot.model import (
     MarketStatus,
     Quote,
     SignedWorkerpoolOrder,
+    Slot,
     WorkerpoolOrder,
     norm_address,
     tag_to_bytes32,
@@ -249,7 +250,7 @@ class Competitor:
     wallet: Wallet
     rng: random.Random
     next_at: float = 0.0
-    listed: dict[tuple[Any, ...], tuple[Quote, str]] = field(default_factory=dict)
+    listed: dict[Slot, tuple[Quote, str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -404,7 +405,7 @@ class AgentsDriver:
             return
         comp.next_at = now + model.period_s
         book = [e for entries, _ in books.values() for e in entries]
-        wanted = {q.key: q for q in model.quotes(now, book, comp.rng)}
+        wanted = {q.slot: q for q in model.quotes(now, book, comp.rng)}
         for key, (quote, order_hash) in list(comp.listed.items()):
             same = key in wanted and wanted[key].price == quote.price
             if same and order_hash in listed_hashes:

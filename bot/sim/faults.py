@@ -40,6 +40,7 @@ from bot.model import (
     BookEntry,
     ChainOrderStatus,
     Deal,
+    OwnOrder,
     PoolUtilization,
     RequestOrderView,
     SignedWorkerpoolOrder,
@@ -220,6 +221,11 @@ class FaultyMarket(SimMarket):
     def workerpool_order(self, order_hash: str) -> BookEntry | None:
         return self.faults.market_call(
             "GET /workerpoolorders/{hash}", lambda: SimMarket.workerpool_order(self, order_hash)
+        )
+
+    def our_orders(self, workerpool: str) -> list[OwnOrder]:
+        return self.faults.market_call(
+            "GET /workerpoolorders?workerpool", lambda: SimMarket.our_orders(self, workerpool)
         )
 
     def request_orders(

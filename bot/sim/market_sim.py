@@ -45,6 +45,7 @@ from bot.model import (
     Category,
     ChainOrderStatus,
     Deal,
+    OwnOrder,
     PoolTask,
     PoolUtilization,
     Quote,
@@ -781,6 +782,15 @@ class SimMarket:
         self._count()
         o = self.sim._orders.get(order_hash)
         return o.entry if o is not None and o.published else None
+
+    def our_orders(self, workerpool: str) -> list[OwnOrder]:
+        self._count()
+        pool = workerpool.lower()
+        return [
+            OwnOrder(o.signed, o.entry.remaining, True, o.entry.published_at, o.entry.status)
+            for o in self.sim.own_valid()
+            if o.published and o.signed is not None and o.entry.workerpool == pool
+        ]
 
     def request_orders(
         self, category: int | None = None, workerpool: str | None = None

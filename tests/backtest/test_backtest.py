@@ -13,10 +13,11 @@ import bot.cycle
 import bot.service
 import strategies
 from bot.backtest import run_backtest, run_sweep
-from bot.backtest.engine import bot_config, cycle_settings, intents_for, offers_of, simulate
+from bot.backtest.engine import bot_config, intents_for, simulate, simulated_settings
 from bot.backtest.references import compute_references, fixed_params, upper_bound
 from bot.cli import app
 from bot.errors import InputError
+from bot.settings import offers_of
 from bot.sim.scenario import load_scenario
 
 HERE = Path(__file__).parent
@@ -67,12 +68,15 @@ def test_same_seed_gives_byte_identical_summary(tmp_path: Path) -> None:
     assert len(ts) == 1 + 180
 
 
-def test_settings_are_the_services() -> None:
+def test_simulated_settings_differ_from_the_services_only_where_a_simulation_must() -> None:
     import dataclasses
 
+    from bot.settings import cycle_settings
+
     cfg = bot_config(load_scenario(TINY))
-    ours = cycle_settings(cfg)
-    live = bot.service.settings_from_config(cfg, live=True)
+    ours = simulated_settings(cfg)
+    live = cycle_settings(cfg, live=True)
+    assert not ours.record_decisions and ours.retry.initial == 0 and ours.retry.attempts == 1
     assert dataclasses.replace(ours, record_decisions=True, retry=live.retry) == live
 
 

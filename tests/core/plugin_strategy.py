@@ -16,10 +16,9 @@ class EchoParams:
     price: int = param(7, min=0, max=100, doc="price")
 
 
-class EchoStrategy(Strategy):
+class EchoStrategy(Strategy[EchoParams]):
     name = "echo"
     Params = EchoParams
-    params: EchoParams
 
     def decide(
         self,

@@ -17,11 +17,19 @@ from bot.admission import (
     committed_work,
     feasible,
 )
-from bot.capacity import offer_capacity
+from bot.ledger import Ledger, offer_capacity
 from bot.model import PoolTask, Quote
-from bot.rails import RailsConfig, apply_rails
+from bot.rails import RailsConfig, RailsResult, apply_rails
 from bot.runtimes import RunTimeSamples, learn, task_board
+from bot.snapshot import MarketSnapshot, Offer
 from tests.core.factories import NOW, offer, own, snap, util
+
+
+def rails(
+    quotes: list[Quote], s: MarketSnapshot, offers: list[Offer], cfg: RailsConfig
+) -> RailsResult:
+    return apply_rails(quotes, s, Ledger.of(s, offers, cfg), cfg)
+
 
 XS_W, S_W, M_W = 2100.0, 8400.0, 25200.0  # contribution windows: 7 x workClockTimeRef
 HOUR = 3600.0
@@ -197,8 +205,8 @@ def test_rails_offer_no_xs_volume_on_a_pool_saturated_by_long_tasks() -> None:
     cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
     quote = Quote(category=0, price=100, volume=30, reason="t")
     # the window capacity alone still lets 30 through (6 x 7 - 12)
-    assert apply_rails([quote], base, [xs], cfg).quotes[0].volume == 30
-    result = apply_rails([quote], dataclasses.replace(base, tasks=board), [xs], cfg)
+    assert rails([quote], base, [xs], cfg).quotes[0].volume == 30
+    result = rails([quote], dataclasses.replace(base, tasks=board), [xs], cfg)
     assert result.quotes[0].volume == 0
     assert [(n.rule, n.detail) for n in result.notes] == [
         ("volume-cap", "30 -> 0: capacity 0, max_volume 1000000")
@@ -219,7 +227,7 @@ def test_rails_admission_tests_mixed_offers_together() -> None:
         Quote(category=0, price=100, volume=21, reason="t"),
         Quote(category=2, price=100, volume=39, reason="t"),
     ]
-    result = apply_rails(quotes, dataclasses.replace(base, tasks=board), [xs, m], cfg)
+    result = rails(quotes, dataclasses.replace(base, tasks=board), [xs, m], cfg)
     # alone: 21 XS behind the 3 queued hour-long tasks; 39 M in 7 h after them. Together the
     # load sharing cuts both, then the M horizon keeps room for the XS tasks it admitted
     got = [q.volume for q in result.quotes]
@@ -239,7 +247,7 @@ def test_rails_admission_charges_our_orders_in_unquoted_slots() -> None:
     )
     cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
     quote = Quote(category=0, price=100, volume=42, reason="t")
-    result = apply_rails([quote], dataclasses.replace(base, tasks=board), [xs, m], cfg)
+    result = rails([quote], dataclasses.replace(base, tasks=board), [xs, m], cfg)
     # the window capacity of each offer is the test's alone (42 XS, 42 M); the load sharing
     # leaves XS what the M order does not use: 42 x (1 - 3 / 42) = 39; the joint test agrees
     # (the M tasks are due at their own horizon, 3 x 3600 of 6 x 25200)

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.model import Cancel, Keep, OwnOrder, Publish, Quote, Relist, Unpublish, required_stake
-from bot.planner import Plan, plan, within_deadband
-from bot.rails import RailsConfig, counts
-from bot.snapshot import slot_key_of
+from bot.ledger import Ledger, required_stake
+from bot.model import Cancel, Keep, OwnOrder, Publish, Quote, Relist, Unpublish
+from bot.planner import Plan, StepKind, plan, within_deadband
+from bot.rails import RailsConfig
 from tests.core.factories import offer, own, snap, util
 
 CFG = RailsConfig(floor=1, ceiling=10**12, deadband=0.02, max_order_age_seconds=3600)
@@ -207,16 +207,16 @@ def test_plan_scenarios(
 ) -> None:
     cfg = dataclasses.replace(CFG, **opts.get("cfg", {}))
     s = snap(own_orders=orders, free_stake=opts.get("free_stake", 10**15))
-    p = plan(s, quotes, cfg, opts.get("gas", 5_000))
+    p = plan(s, quotes, replace(cfg, cancel_gas_cost=opts.get("gas", 5_000)))
     assert summary(p, orders) == expected
     assert all(a.reason for a in p.actions)
 
 
 def test_cost_choice_is_explained() -> None:
     s = snap(own_orders=[own("a", 100, 7)])
-    cheap = plan(s, [q(50, 7)], CFG, cancel_gas_cost_nrlc=1)
-    dear = plan(s, [q(50, 10)], CFG, cancel_gas_cost_nrlc=10**9)
-    assert "idle 7 tasks worth 350 nRLC > cancel gas 1" in cheap.of_kind("cancel")[0].reason
+    cheap = plan(s, [q(50, 7)], replace(CFG, cancel_gas_cost=1))
+    dear = plan(s, [q(50, 10)], replace(CFG, cancel_gas_cost=10**9))
+    assert "idle 7 tasks worth 350 nRLC > cancel gas 1" in cheap.of_kind(StepKind.CANCEL)[0].reason
     assert any("keeps counting" in n and "<= cancel gas" in n for n in dear.notes)
 
 
@@ -233,7 +233,7 @@ def test_shared_capacity_cancels_strays_without_room() -> None:
     xs, tee = offer(), offer(tag=1)
     stray = own("a", 100, 7, tag=1)  # 7 of util(1)'s 7: the whole window
     s = snap(own_orders=[stray], utilization=util(1), offers=[xs, tee])
-    p = plan(s, [q(50, 7)], CFG, offers=[xs, tee])
+    p = plan(s, [q(50, 7)], CFG, ledger=Ledger.of(s, [xs, tee], CFG))
     assert [a.kind for a in p.actions] == ["unpublish", "cancel", "publish"]
     assert "no room" in p.actions[1].reason
 
@@ -285,9 +285,14 @@ def scenarios(draw: st.DrawFn) -> tuple[Any, ...]:
     return orders, quotes, cfg, free, gas
 
 
+def counts(o: OwnOrder, want: int | None, cfg: RailsConfig) -> bool:
+    """The counting rule, restated: listed, or dearer-unpublished counted, or not dearer."""
+    return o.published or cfg.count_dearer_unpublished or want is None or o.price <= want
+
+
 def wanted_price(o: OwnOrder, quotes: list[Quote]) -> int | None:
-    by_key = {x.key: x for x in quotes}
-    mine = by_key.get(slot_key_of(o))
+    by_key = {x.slot: x for x in quotes}
+    mine = by_key.get(o.slot)
     if mine is not None:
         return mine.price
     same_cat = [x.price for x in quotes if x.category == o.category and x.volume > 0]
@@ -299,11 +304,11 @@ def wanted_price(o: OwnOrder, quotes: list[Quote]) -> int | None:
 def test_every_prefix_respects_cap_and_stake(case: tuple[Any, ...]) -> None:
     orders, quotes, cfg, free, gas = case
     s = snap(own_orders=orders, free_stake=free)
-    p = plan(s, quotes, cfg, gas)
-    by_key = {x.key: x for x in quotes}
+    p = plan(s, quotes, replace(cfg, cancel_gas_cost=gas))
+    by_key = {x.slot: x for x in quotes}
     # simulate: hash -> (price, remaining, published, slot key, counts against wanted price)
     valid: dict[str, list[Any]] = {
-        o.order_hash: [o.price, o.remaining, o.published, slot_key_of(o), wanted_price(o, quotes)]
+        o.order_hash: [o.price, o.remaining, o.published, o.slot, wanted_price(o, quotes)]
         for o in orders
     }
     seen_publish = False
@@ -327,8 +332,14 @@ def test_every_prefix_respects_cap_and_stake(case: tuple[Any, ...]) -> None:
             assert quote.volume > 0
             # no publish while a cheaper order of ours in the slot is still valid on chain
             for price, _, _, key, _ in valid.values():
-                assert not (key == quote.key and price < quote.price), (i, p.actions)
-            valid[f"new{i}"] = [quote.price, quote.volume, True, quote.key, by_key[quote.key].price]
+                assert not (key == quote.slot and price < quote.price), (i, p.actions)
+            valid[f"new{i}"] = [
+                quote.price,
+                quote.volume,
+                True,
+                quote.slot,
+                by_key[quote.slot].price,
+            ]
 
             def counted(item: list[Any]) -> bool:
                 price, _, published, _, want = item
@@ -350,11 +361,11 @@ def test_every_prefix_respects_cap_and_stake(case: tuple[Any, ...]) -> None:
 def test_nothing_changes_inside_the_deadband(case: tuple[Any, ...]) -> None:
     orders, quotes, cfg, _, gas = case
     s = snap(own_orders=orders, free_stake=10**15)
-    p = plan(s, quotes, cfg, gas)
-    by_key = {x.key: x for x in quotes}
+    p = plan(s, quotes, replace(cfg, cancel_gas_cost=gas))
+    by_key = {x.slot: x for x in quotes}
     touched = {a.order_hash for a in p.actions if isinstance(a, Unpublish | Cancel)}
     for key, wanted in by_key.items():
-        here = [o for o in orders if slot_key_of(o) == key]
+        here = [o for o in orders if o.slot == key]
         calm = [
             o
             for o in here
@@ -374,7 +385,7 @@ def test_nothing_changes_inside_the_deadband(case: tuple[Any, ...]) -> None:
 @given(scenarios())
 def test_each_order_gets_one_fate(case: tuple[Any, ...]) -> None:
     orders, quotes, cfg, free, gas = case
-    p = plan(snap(own_orders=orders, free_stake=free), quotes, cfg, gas)
+    p = plan(snap(own_orders=orders, free_stake=free), quotes, replace(cfg, cancel_gas_cost=gas))
     kept = [a.order_hash for a in p.actions if isinstance(a, Keep)]
     cancelled = [a.order_hash for a in p.actions if isinstance(a, Cancel)]
     unpublished = [a.order_hash for a in p.actions if isinstance(a, Unpublish)]
@@ -395,8 +406,8 @@ def test_rails_then_plan_keep_pool_load_total_volume_and_stake(
     """End to end: rails size the quotes, the planner orders the actions; every prefix that
     publishes keeps the pool's shared load <= 1, our total valid volume <= rails.max_volume and
     the stake within the free stake."""
-    from bot.capacity import LOAD_EPSILON
-    from bot.rails import apply_rails, order_load
+    from bot.ledger import LOAD_EPSILON
+    from bot.rails import apply_rails
 
     orders, quotes, cfg, free, gas = case
     cfg = dataclasses.replace(cfg, max_volume=max_volume)
@@ -407,10 +418,10 @@ def test_rails_then_plan_keep_pool_load_total_volume_and_stake(
         utilization=util(registered, min(busy, registered)),
         offers=offers,
     )
-    rails = apply_rails(quotes, s, offers, cfg)
+    ledger = Ledger.of(s, offers, cfg)
+    rails = apply_rails(quotes, s, ledger, cfg)
     assert rails.kill is None
-    p = plan(s, rails.quotes, cfg, gas, offers=offers)
-    by_key = {o.key: o for o in offers}
+    p = plan(s, rails.quotes, replace(cfg, cancel_gas_cost=gas), ledger=ledger)
     qs = list(rails.quotes)
     valid: dict[str, tuple[OwnOrder, bool]] = {o.order_hash: (o, o.published) for o in orders}
     for i, a in enumerate(p.actions):
@@ -427,7 +438,7 @@ def test_rails_then_plan_keep_pool_load_total_volume_and_stake(
                 for o, published in valid.values()
                 if published or counts(replace(o, published=False), wanted_price(o, qs), cfg)
             ]
-            load = sum(order_load(o, by_key, s) for o in live)
+            load = sum(ledger.load(o.slot, o.remaining) for o in live)
             assert load <= 1 + LOAD_EPSILON, (load, p.actions)
             assert sum(o.remaining for o in live) <= max_volume
             assert sum(required_stake(o.price, o.remaining) for o in live) <= free

@@ -8,9 +8,18 @@ from typing import Any
 import pytest
 
 from bot.errors import InputError
+from bot.ledger import Ledger
 from bot.model import PoolUtilization, Quote, Stake
-from bot.rails import RailsConfig, apply_rails
+from bot.rails import RailsConfig, RailsResult, apply_rails
+from bot.snapshot import MarketSnapshot, Offer
 from tests.core.factories import NOW, offer, own, snap, util
+
+
+def rails(
+    quotes: list[Quote], s: MarketSnapshot, offers: list[Offer], cfg: RailsConfig
+) -> RailsResult:
+    return apply_rails(quotes, s, Ledger.of(s, offers, cfg), cfg)
+
 
 XS = offer(category=0, task_seconds=300, max_volume=1000)  # 7 tasks per slot per window
 XS_TEE = offer(category=0, tag=1, task_seconds=300, max_volume=1000)
@@ -136,7 +145,7 @@ def test_rail(
     cfg = dataclasses.replace(LOOSE, **overrides)
     snap_kw.setdefault("utilization", util(1))
     s = snap(offers=[XS, XS_TEE], **snap_kw)
-    result = apply_rails(quotes, s, [XS, XS_TEE], cfg)
+    result = rails(quotes, s, [XS, XS_TEE], cfg)
     assert result.kill is None
     assert [(x.price, x.volume) for x in result.quotes] == expected
     rules = [n.rule for n in result.notes]
@@ -165,7 +174,7 @@ def test_rail(
 def test_kill_switch(snap_kw: dict[str, Any], why: str, action: str) -> None:
     cfg = dataclasses.replace(LOOSE, kill_action=action, stale_after_seconds=600)
     s = snap(offers=[XS], **snap_kw)
-    result = apply_rails([q(10, 7)], s, [XS], cfg)
+    result = rails([q(10, 7)], s, [XS], cfg)
     assert result.kill == action
     assert result.quotes == ()
     assert any(why in n.detail and n.rule.startswith("kill:") for n in result.notes), result.notes
@@ -173,20 +182,20 @@ def test_kill_switch(snap_kw: dict[str, Any], why: str, action: str) -> None:
 
 def test_negative_stake_is_absurd() -> None:
     s = dataclasses.replace(snap(offers=[XS]), stake=Stake(free=-1, locked=0))
-    assert apply_rails([q(10, 7)], s, [XS], LOOSE).kill == "freeze"
+    assert rails([q(10, 7)], s, [XS], LOOSE).kill == "freeze"
 
 
 def test_volume_cap_reports_total_valid_volume_allowed() -> None:
     s = snap(offers=[XS, XS_TEE], utilization=util(10), own_orders=[own("x", 10, 7, tag=1)])
-    result = apply_rails([q(10, 20)], s, [XS, XS_TEE], LOOSE)
+    result = rails([q(10, 20)], s, [XS, XS_TEE], LOOSE)
     assert result.volume_cap == 27
 
 
 def test_pragmatic_mode_ignores_dearer_unpublished_elsewhere_in_category() -> None:
     dearer = own("d", 500, 35, tag=1, published=False)
     s = snap(offers=[XS, XS_TEE], utilization=util(10), own_orders=[dearer], free_stake=10**12)
-    strict = apply_rails([q(10, 70)], s, [XS, XS_TEE], LOOSE)
-    pragmatic = apply_rails(
+    strict = rails([q(10, 70)], s, [XS, XS_TEE], LOOSE)
+    pragmatic = rails(
         [q(10, 70)], s, [XS, XS_TEE], dataclasses.replace(LOOSE, count_dearer_unpublished=False)
     )
     assert strict.quotes[0].volume == 35
@@ -203,6 +212,13 @@ def test_pragmatic_mode_ignores_dearer_unpublished_elsewhere_in_category() -> No
         ({"kill_action": "panic"}, "rails.kill_action"),
         ({"floor": -1}, "rails.floor"),
         ({"stale_after_seconds": 0}, "rails.stale_after_seconds"),
+        ({"stale_after_seconds": float("inf")}, "rails.stale_after_seconds"),
+        ({"max_open_orders": 51}, "rails.max_open_orders"),
+        ({"max_step": True}, "rails.max_step"),
+        ({"deadband": "0.1"}, "rails.deadband"),
+        ({"count_dearer_unpublished": 1}, "rails.count_dearer_unpublished"),
+        ({"cancel_gas_cost": -1}, "rails.cancel_gas_cost"),
+        ({"floor": 1.5}, "rails.floor"),
     ],
 )
 def test_rails_config_validation(kw: dict[str, Any], field: str) -> None:
@@ -211,14 +227,32 @@ def test_rails_config_validation(kw: dict[str, Any], field: str) -> None:
     assert err.value.field == field
 
 
-def test_rails_config_from_object_copies_same_named_fields() -> None:
-    class Section:
-        floor = 5
-        ceiling = 50
-        max_step = 0.5
-        kill_action = "withdraw"
-        unrelated = 1
+def test_rails_config_is_the_config_section_itself() -> None:
+    """One class: bot.config validates ``[rails]`` into it, prices parsed, defaults its own."""
+    from bot.config import config_from_mapping
 
-    cfg = RailsConfig.from_object(Section())
-    assert (cfg.floor, cfg.ceiling, cfg.max_step, cfg.kill_action) == (5, 50, 0.5, "withdraw")
-    assert cfg.max_open_orders == 50
+    cfg = config_from_mapping(
+        {
+            "network": "arbitrum-mainnet",
+            "workerpool": "0x" + "ab" * 20,
+            "offers": [{"category": 0}],
+            "rails": {"floor": "0.002 RLC", "max_step": 1, "cancel_gas_cost": "0.01 RLC"},
+        }
+    ).rails
+    assert type(cfg) is RailsConfig
+    assert cfg == RailsConfig(floor=2_000_000, max_step=1.0, cancel_gas_cost=10_000_000)
+    assert isinstance(cfg.max_step, float)
+
+
+def test_a_drifted_field_name_is_an_error_not_a_default() -> None:
+    from bot.config import config_from_mapping
+    from bot.errors import ConfigError
+
+    data = {
+        "network": "arbitrum-mainnet",
+        "workerpool": "0x" + "ab" * 20,
+        "offers": [{"category": 0}],
+        "rails": {"stale_after": 60},
+    }
+    with pytest.raises(ConfigError, match=r"rails\.stale_after: unknown key"):
+        config_from_mapping(data)

@@ -93,7 +93,7 @@ def test_own_views() -> None:
     gone = own("d", 10, 0, volume=5)
     s = snap(own_orders=[o1, o2, o3, gone], deals=[deal("x", 5, ago=10), deal("y", 5, ago=90)])
     assert gone not in s.own_orders
-    assert s.current_price(offer().key) == 80  # unpublished ones are not what the market sees
+    assert s.current_price(offer().slot) == 80  # unpublished ones are not what the market sees
     assert len(s.own_deals(NOW - 60)) == 1
 
 
@@ -118,6 +118,6 @@ def test_offer_defaults_time_ref_and_key_matches_quote_key() -> None:
     o = offer(category=2, tag=TEE, trust=1)
     assert o.work_clock_time_ref == 3600
     assert o.contribution_window == 7 * 3600
-    assert o.key == Quote(category=2, price=1, volume=1, tag=TEE, trust=1).key
+    assert o.slot == Quote(category=2, price=1, volume=1, tag=TEE, trust=1).slot
     assert offer(tag=GPU).gpu
     assert util(4, 1, 1).free_slots == 2

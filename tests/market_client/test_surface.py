@@ -15,6 +15,8 @@ import pytest
         "bot.adapters.market_guards",
         "bot.adapters.market_models",
         "bot.adapters.rate_budget",
+        "bot.adapters.safe_text",
+        "bot.adapters.book_signatures",
     ],
 )
 def test_all_lists_exactly_the_public_definitions(name: str) -> None:

@@ -14,7 +14,8 @@ from bot.cycle import CyclePorts
 from bot.executor import Executor, RetryPolicy
 from bot.journal import SqliteJournal
 from bot.ops import OpsRuntime, build_ops
-from bot.service import PricebotService, Runtime, settings_from_config
+from bot.service import PricebotService, Runtime
+from bot.settings import cycle_settings
 from strategies import create
 from tests.service.fakes import NETWORK, POOL, ChainView, FakeSigner, FakeWorld
 
@@ -56,7 +57,7 @@ def make_service(
     cfg = ops_config(tmp_path, **ops)
     journal = SqliteJournal(tmp_path / "journal-live.sqlite")
     ports = CyclePorts(world.clock, world, world, ChainView(world), FakeSigner(), world, journal)
-    settings = settings_from_config(cfg, live=True)
+    settings = cycle_settings(cfg, live=True)
     executor = Executor(
         workerpool=POOL,
         clock=world.clock,

@@ -13,7 +13,7 @@ import bot.ops
 from bot.config import config_from_mapping
 from bot.errors import ConfigError
 from bot.ops import build_ops
-from bot.service import settings_from_config
+from bot.settings import cycle_settings
 
 POOL = "0x" + "ab" * 20
 
@@ -81,7 +81,7 @@ def test_bad_alert_tables_are_refused(alerts: dict[str, Any], message: str) -> N
 def _ops(cfg: Any, env: dict[str, str]) -> Any:
     return build_ops(
         cfg,
-        settings_from_config(cfg, live=False),
+        cycle_settings(cfg, live=False),
         journal_path=None,
         clock=lambda: 0.0,
         environ=env,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.cycle import CyclePorts
 from bot.errors import ChainError, RejectedError, TransientError
 from bot.model import (
     BookEntry,
@@ -24,7 +25,7 @@ from bot.model import (
     WorkerpoolOrder,
 )
 from bot.networks import STANDARD_CATEGORIES, local_network
-from bot.ports import BookQuery, CancelOutcome
+from bot.ports import BookQuery, CancelOutcome, Journal, Signer
 from bot.signing import address_of, sign_operation, sign_order
 
 OWNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil #1
@@ -241,6 +242,9 @@ class ChainView:
     def consumed(self, order_hash: str) -> int:
         return self.w.consumed_of(order_hash)
 
+    def consumed_many(self, order_hashes: Sequence[str]) -> dict[str, int]:
+        return {h: self.w.consumed_of(h) for h in order_hashes}
+
     def order_status(self, signed: SignedWorkerpoolOrder) -> ChainOrderStatus:
         return self.w.order_status(signed)
 
@@ -287,3 +291,16 @@ def our_order(
         salt="0x" + format(salt, "064x"),
     )
     return sign_order(NETWORK, order, OWNER_KEY)
+
+
+def fake_ports(world: FakeWorld, journal: Journal, signer: Signer | None = None) -> CyclePorts:
+    """The fake world as the cycle's ports (typed: mypy checks the fakes implement them all)."""
+    return CyclePorts(
+        clock=world.clock,
+        market=world,
+        writer=world,
+        chain=ChainView(world),
+        signer=signer or FakeSigner(),
+        metrics=world,
+        journal=journal,
+    )

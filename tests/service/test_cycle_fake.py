@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 
-from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState
+from bot.cycle import Cycle, CycleSettings, CycleState
 from bot.errors import TransientError
 from bot.executor import RetryPolicy
 from bot.journal import MemoryJournal, SqliteJournal
@@ -20,6 +20,7 @@ from tests.service.fakes import (
     ChainView,
     FakeSigner,
     FakeWorld,
+    fake_ports,
     rival_order,
 )
 
@@ -39,14 +40,10 @@ def make_cycle(
     signer=None,
 ):
     world = world or FakeWorld()
-    ports = CyclePorts(
-        clock=world.clock,
-        market=world,
-        writer=world,
-        chain=ChainView(world),
-        signer=signer if signer is not None else FakeSigner(),
-        metrics=world,
-        journal=journal if journal is not None else MemoryJournal(keep_records=True),
+    ports = fake_ports(
+        world,
+        journal if journal is not None else MemoryJournal(keep_records=True),
+        signer if signer is not None else FakeSigner(),
     )
     settings = CycleSettings(
         workerpool=POOL,
@@ -308,10 +305,10 @@ def test_owner_change_stops_the_cycle_even_without_writes():
     assert world.calls == calls
 
 
-def test_remaining_volumes_are_read_in_one_batch_when_the_chain_offers_it():
+def test_remaining_volumes_of_several_orders_are_read_in_one_batch():
     import dataclasses
 
-    from tests.service.fakes import ChainView, our_order
+    from tests.service.fakes import our_order
 
     batches: list[list[str]] = []
 
@@ -367,9 +364,8 @@ def test_pragmatic_mode_price_drop_publishes_beside_the_uncounted_dearer_order()
     # 2 slots x 7 starts = a window of 14 tasks: both orders together (20) would not fit
     world = FakeWorld(util=PoolUtilization(registered_cpu=2, computing_cpu=0))
     world.book["r"] = rival_order(100_000)
-    rails = dataclasses.replace(RAILS, count_dearer_unpublished=False)
+    rails = dataclasses.replace(RAILS, count_dearer_unpublished=False, cancel_gas_cost=10**12)
     cycle, _ = make_cycle(world=world, rails=rails)
-    cycle.settings = dataclasses.replace(cycle.settings, cancel_gas_cost_nrlc=10**12)
     cycle.tick()
     (first,) = world.listed
     world.book["r"] = rival_order(80_000)

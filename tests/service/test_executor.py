@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import OwnershipError, RejectedError, TransientError
-from bot.executor import CapLimits, Executor, RetryPolicy
+from bot.executor import Executor, RetryPolicy
 from bot.journal import MemoryJournal, SqliteJournal
-from bot.model import Cancel, Keep, OwnOrder, Publish, Quote, Unpublish
+from bot.ledger import Ledger
+from bot.model import Cancel, Keep, OwnOrder, PoolUtilization, Publish, Quote, Unpublish
+from bot.snapshot import Offer
 from tests.service.fakes import OTHER_KEY, POOL, ChainView, FakeSigner, FakeWorld, our_order
 
 NO_WAIT = RetryPolicy(attempts=3, initial=0.0)
@@ -127,14 +129,19 @@ def test_failed_cancel_blocks_the_publish_that_would_break_the_cap():
     world = FakeWorld(cancel_failures=[RejectedError("revert", None)])
     old = our_order(1000, volume=8)
     ex = make(world)
-    limits = CapLimits(capacity={(0, 0): 10})
+    # one task per slot per window on 10 slots: 10 tasks, 8 of them still held by the old order
+    ledger = Ledger.build(
+        utilization=PoolUtilization(registered_cpu=10, computing_cpu=0),
+        offers=[Offer(category=0, task_seconds=2100, max_volume=100)],
+        free_stake=None,
+    )
     report = ex.execute(
         [
             Cancel(old.order_hash, "price increase"),
             Publish(Quote(category=0, price=2000, volume=8), "r"),
         ],
         [own(old, published=False)],
-        limits,
+        ledger,
     )
     assert [s.outcome for s in report.steps] == ["failed", "skipped"]
     assert "cap" in report.steps[1].detail
@@ -148,7 +155,7 @@ def test_stake_limit_is_rechecked():
     report = ex.execute(
         [Publish(Quote(category=0, price=1000, volume=10), "r")],
         [],
-        CapLimits(max_required_stake=2999),
+        Ledger.build(utilization=None, offers=(), free_stake=2999),
     )
     assert report.steps[0].outcome == "skipped"
     assert "stake" in report.steps[0].detail

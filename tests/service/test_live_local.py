@@ -25,6 +25,7 @@ from bot.adapters.signer import LocalKeySigner
 from bot.config import load_config
 from bot.journal import SqliteJournal, journal_path
 from bot.model import WorkerpoolOrder, tag_to_bytes32
+from bot.ports import BookQuery
 from bot.sandbox.poco import create_workerpool, deposit_stake, fund_rlc, network_of
 from bot.sandbox.pool import CoreMetricsServer, PoolSpec, SimulatedPool
 from bot.service import PricebotService, build_runtime
@@ -218,6 +219,123 @@ def test_reprice_after_competitor_moves_and_increase_closes_old_order(stack):
         service.runtime.close()
 
 
+def _list_unchecked(stack: Stack, price: int, sign: str) -> str:
+    """Put a rival order straight into the local marketplace's store, as a marketplace that
+    does not check signatures would list it (the real server refuses it on POST)."""
+    import time as _time
+
+    from eth_utils.address import to_checksum_address
+
+    from bot.sandbox.market_server._service import _iso
+    from bot.sandbox.market_server._storage import OrderRecord
+    from bot.signing import hash_order
+
+    order = WorkerpoolOrder(
+        workerpool=stack.rival_pool,
+        workerpoolprice=price,
+        volume=10,
+        tag=tag_to_bytes32(0),
+        category=0,
+        trust=0,
+        salt=random_salt(),
+    )
+    order_hash = hash_order(network_of(stack.poco), order)
+    now = _time.time()
+    stack.market.storage.save_order(
+        OrderRecord(
+            kind="workerpoolorder",
+            order_hash=order_hash,
+            order={**order.fields(), "sign": sign},
+            signer=to_checksum_address(address_of(STRANGER_KEY)),
+            status="open",
+            remaining=10,
+            published_at=now,
+            published_iso=_iso(now),
+        )
+    )
+    return order_hash
+
+
+@pytest.mark.parametrize("sign", ["0x" + "00" * 65, "0x" + "7f" * 65, "0x"])
+def test_an_unsigned_competitor_does_not_drag_the_price_to_the_floor(stack, sign, caplog):
+    import logging
+
+    stack.publish_rival(RIVAL_PRICE)
+    fake = _list_unchecked(stack, 1, sign)
+    unchecked = stack.rival_client()
+    try:  # a client without the check sees it: the marketplace lists it
+        assert any(o.order_hash == fake for o in unchecked.workerpool_orders(BookQuery()))
+    finally:
+        unchecked.close()
+    service = _service(stack)
+    try:
+        with caplog.at_level(logging.WARNING):
+            service.reconcile()
+            first = service.reprice()
+            service.reprice()
+        book = [e for entries in first.snapshot.competitors.values() for e in entries]
+        assert [e.price for e in book] == [RIVAL_PRICE]
+        (ours,) = stack.our_listed()
+        assert ours.price == RIVAL_PRICE - 1_000_000
+        left_out = [r.getMessage() for r in caplog.records if fake in r.getMessage()]
+        assert len(left_out) == 1, left_out  # logged once, not on every tick
+        assert sum(service.runtime.ports.market.signature_drops.values()) == 1
+    finally:
+        service.runtime.close()
+    from bot.cli import app
+
+    status = CliRunner().invoke(app, ["status", "--config", str(stack.config_path)])
+    assert status.exit_code == 0, status.output
+    kind = "unsigned" if sign == "0x" else "malformed signature"
+    assert f"left out 1 order(s) PoCo would refuse ({kind}: 1)" in status.output
+
+
+def test_restore_drill_a_lost_journal_comes_back_and_nothing_is_untracked(stack):
+    """Backup, unlist our order (valid on chain, known only to the journal), lose the journal:
+    the bot refuses to start on the empty file; restore; reconcile tracks the order again."""
+    from bot.cli import app
+    from bot.journal import JournalRefused
+
+    runner = CliRunner()
+    cfg = ["--config", str(stack.config_path)]
+    stack.publish_rival(RIVAL_PRICE)
+    once = runner.invoke(app, ["once", *cfg, "--live"])
+    assert once.exit_code == 0, once.output
+    (ours,) = stack.our_listed()
+    backup = runner.invoke(app, ["journal", "backup", *cfg])
+    assert backup.exit_code == 0, backup.output
+    withdrawn = runner.invoke(app, ["withdraw", *cfg])  # unlisted, still valid on chain
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert stack.our_listed() == []
+    chain = stack.chain()
+    assert chain.consumed(ours.order_hash) == 0
+
+    path = journal_path(stack.journal_dir, live=True)
+    path.write_bytes(b"")  # the journal is lost
+    refused = runner.invoke(app, ["once", *cfg, "--live"])
+    assert isinstance(refused.exception, JournalRefused), refused.output
+    assert path.read_bytes() == b""
+    assert chain.consumed(ours.order_hash) == 0 and stack.our_listed() == []
+
+    restored = runner.invoke(app, ["journal", "restore", *cfg])
+    assert restored.exit_code == 0, restored.output
+    service = _service(stack)
+    try:
+        service.reconcile()
+        assert ours.order_hash in service.cycle.state.sampler.tracked
+        service.reprice()
+        # tracked again, so handled: relisted at the wanted price, or closed on chain
+        relisted = {o.order_hash for o in stack.our_listed()}
+        closed = chain.consumed(ours.order_hash) == ours.signed.order.volume
+        assert ours.order_hash in relisted or closed
+        # nothing untracked: every order of ours still valid on chain is known
+        for signed in stack.journal_orders():
+            if chain.consumed(signed.order_hash) < signed.order.volume:
+                assert signed.order_hash in service.cycle.state.sampler.tracked
+    finally:
+        service.runtime.close()
+
+
 def test_withdraw_cancel_leaves_zero_valid_orders(stack):
     from bot.cli import app
 
@@ -395,6 +513,16 @@ def test_status_and_record(stack, monkeypatch):
     assert len(snaps) == 2
     assert snaps[0][1]["workerpool"] == stack.workerpool
     assert any(e["price"] == RIVAL_PRICE for e in snaps[0][1]["book"])
+
+
+def test_status_creates_no_journal(stack):
+    from bot.cli import app
+
+    stack.publish_rival(RIVAL_PRICE)
+    status = CliRunner().invoke(app, ["status", "--config", str(stack.config_path)])
+    assert status.exit_code == 0, status.output
+    assert "competing book" in status.output
+    assert not stack.journal_dir.exists()
 
 
 def test_config_check_online_reads_every_endpoint_and_names_failures(stack, monkeypatch):

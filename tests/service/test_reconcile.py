@@ -5,9 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import OwnershipError
-from bot.model import Cancel, MarketStatus, Unpublish
+from bot.ledger import Ledger
+from bot.model import Cancel, MarketStatus, PoolUtilization, Unpublish
 from bot.reconcile import Adopt, Forget, ListedOrder, ReconcileView, Republish, Stop, decide
+from bot.snapshot import Offer
 from tests.service.fakes import OWNER, RIVAL, our_order
+
+# One task per slot per contribution window: the pool's window holds as many tasks as slots.
+ONE_PER_SLOT = Offer(category=0, task_seconds=2100, max_volume=100)
 
 A = our_order(1000, volume=5, salt=1)  # cheap
 B = our_order(3000, volume=5, salt=2)  # dear
@@ -32,9 +37,12 @@ def view(known=(), lst=(), remaining=None, price=2000, capacity=None, free_stake
         known={s.order_hash: s for s in known},
         listed={lo.order_hash: lo for lo in lst},
         remaining=rem,
-        current_price={} if price is None else {(0, 0): price},
-        capacity=capacity,
-        free_stake=free_stake,
+        current_price={} if price is None else {ONE_PER_SLOT.slot: price},
+        ledger=Ledger.build(
+            utilization=None if capacity is None else PoolUtilization(capacity, 0),
+            offers=[ONE_PER_SLOT],
+            free_stake=free_stake,
+        ),
     )
 
 
@@ -65,20 +73,18 @@ CASES = [
         view(known=[B], price=None), "adopt", [], id="unlisted-no-current-price-left-to-the-tick"
     ),
     pytest.param(
-        view(known=[B], price=None, capacity={(0, 0): 1}),
+        view(known=[B], price=None, capacity=1),
         "adopt",
         [("cancel", B.order_hash)],
         id="unlisted-no-current-price-but-over-cap",
     ),
     pytest.param(
-        view(known=[B, C], lst=[listed(C)], capacity={(0, 0): 8}, price=2000),
+        view(known=[B, C], lst=[listed(C)], capacity=8, price=2000),
         "adopt",
         [("cancel", B.order_hash)],
         id="unlisted-over-cap",
     ),
-    pytest.param(
-        view(known=[B], capacity={(0, 0): 10}, price=2000), "adopt", [], id="unlisted-within-cap"
-    ),
+    pytest.param(view(known=[B], capacity=10, price=2000), "adopt", [], id="unlisted-within-cap"),
     pytest.param(view(lst=[listed(U)]), "adopt", [("adopt", U.order_hash)], id="unknown-adopted"),
     pytest.param(
         view(lst=[listed(U)]),

@@ -13,7 +13,8 @@ from bot.errors import OwnershipError, TransientError
 from bot.executor import Executor, RetryPolicy
 from bot.journal import SqliteJournal
 from bot.model import Stake
-from bot.service import PricebotService, Runtime, settings_from_config
+from bot.service import PricebotService, Runtime
+from bot.settings import cycle_settings
 from strategies import create
 from tests.service.fakes import (
     NETWORK,
@@ -27,7 +28,14 @@ from tests.service.fakes import (
 
 
 def make_service(
-    tmp_path, world: FakeWorld, *, on_exit="keep", live=True, schedule=None, keep_days=0.0
+    tmp_path,
+    world: FakeWorld,
+    *,
+    on_exit="keep",
+    live=True,
+    schedule=None,
+    keep_days=0.0,
+    backup: dict[str, object] | None = None,
 ):
     cfg = config_from_mapping(
         {
@@ -52,6 +60,7 @@ def make_service(
                 "low_stake_warning": "1 RLC",
                 "low_gas_warning_eth": 2.0,
                 "journal_keep_days": keep_days,
+                **(backup or {}),
             },
         }
     )
@@ -59,7 +68,7 @@ def make_service(
 
     journal = SqliteJournal(tmp_path / "j.sqlite")
     ports = CyclePorts(world.clock, world, world, ChainView(world), FakeSigner(), world, journal)
-    settings = settings_from_config(cfg, live=live)
+    settings = cycle_settings(cfg, live=live)
     executor = Executor(
         workerpool=POOL,
         clock=world.clock,
@@ -100,7 +109,8 @@ def test_jobs_are_scheduled_with_the_house_options(tmp_path):
     try:
         svc.start()
         jobs = {j.id: j for j in svc.scheduler.get_jobs()}
-        assert set(jobs) == {"reprice", "reconcile", "record"}  # sample == reprice: no extra job
+        # sample == reprice: no extra job; backup: service.journal_backup_keep defaults to 8
+        assert set(jobs) == {"reprice", "reconcile", "record", "backup"}
         for job in jobs.values():
             assert job.max_instances == 1 and job.coalesce is True
             assert job.misfire_grace_time == 7
@@ -225,6 +235,62 @@ def test_run_forever_with_an_owner_change_at_start_raises_and_writes_nothing(tmp
         svc.run_forever(install_signals=False)
     assert world.calls == []
     svc.runtime.close()
+
+
+def test_backup_job_backs_up_the_journal_and_keeps_n(tmp_path):
+    from bot.journal_backup import list_backups
+    from tests.service.fakes import our_order
+
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc = make_service(
+        tmp_path, world, backup={"journal_backup_keep": 2, "journal_backup_hours": 1}
+    )
+    try:
+        svc.runtime.journal.record_signed(our_order(5000), 1.0)
+        svc.start()
+        job = {j.id: j for j in svc.scheduler.get_jobs()}["backup"]
+        assert job.trigger.interval.total_seconds() == 3600
+        made = [svc.backup() for _ in range(3)]
+        kept = list_backups(tmp_path / "backups", svc.runtime.journal.path)
+        assert kept == made[1:]
+        restored = SqliteJournal(kept[-1], create=False)
+        assert our_order(5000).order_hash in {o.order_hash for o in restored.signed_orders()}
+        restored.close()
+    finally:
+        svc.stop()
+        svc.runtime.close()
+
+
+def test_a_failing_backup_is_logged_and_the_service_goes_on(tmp_path, caplog):
+    from bot.journal_backup import JournalBackupFailed
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the backups should go")
+    svc = make_service(
+        tmp_path, FakeWorld(), backup={"journal_backup_dir": str(blocker / "backups")}
+    )
+    try:
+        with pytest.raises(JournalBackupFailed, match="journal backup of") as info:
+            svc.backup()
+        assert not list(tmp_path.glob("**/.*partial"))
+        event = JobExecutionEvent(EVENT_JOB_ERROR, "backup", "default", None, exception=info.value)
+        with caplog.at_level(logging.ERROR):
+            svc._on_event(event)
+        assert not svc.stopped.is_set()
+        assert "journal backup of" in caplog.text
+    finally:
+        svc.runtime.close()
+
+
+def test_no_backup_job_with_journal_backup_keep_0(tmp_path):
+    svc = make_service(tmp_path, FakeWorld(), backup={"journal_backup_keep": 0})
+    try:
+        svc.start()
+        assert "backup" not in {j.id for j in svc.scheduler.get_jobs()}
+    finally:
+        svc.stop()
+        svc.runtime.close()
 
 
 def test_prune_job_only_with_journal_keep_days_and_it_prunes_old_history(tmp_path):

@@ -3,8 +3,9 @@
 Nothing here decides a price: the strategy object comes from the ``strategies`` registry, and the
 tick is ``bot.cycle.Cycle`` (samplers, fence, rails, planner, executor) exactly as the live service
 runs it, wired to the simulator's ports instead of httpx / web3 / the core's ``/metrics``. The
-executor runs in live mode (the simulated market is the one it acts on), with no retry waits and a
-deterministic salt counter so that the same inputs give the same orders.
+executor runs in live mode (the simulated market is the one it acts on), with a deterministic salt
+counter so that the same inputs give the same orders. Retries belong to the adapters, which the
+simulator's ports emulate (``bot.sim.faults``); the deadlines are off (simulated time).
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import BotConfig, config_from_mapping
-from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState
+from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState, make_executor
 from bot.errors import TransientError
-from bot.executor import Executor, RetryPolicy
 from bot.journal import MemoryJournal, SqliteJournal
 from bot.settings import cycle_settings, strategy_of
 from bot.sim.agents import RequestIntent, best_price
@@ -59,10 +59,8 @@ def bot_config(
 def simulated_settings(cfg: BotConfig) -> CycleSettings:
     """The service's settings for this config (``bot.settings.cycle_settings``), live: the
     simulated market is the one to act on. Only what makes no sense in a simulation differs:
-    decisions are not kept (the summary counts them) and retries do not wait."""
-    return cycle_settings(
-        cfg, live=True, record_decisions=False, retry=RetryPolicy(attempts=1, initial=0.0)
-    )
+    decisions are not kept (the summary counts them) and there are no real-time deadlines."""
+    return cycle_settings(cfg, live=True, record_decisions=False, realtime_deadlines=False)
 
 
 def intents_for(scenario: Scenario, seed: int) -> list[RequestIntent]:
@@ -154,17 +152,7 @@ def simulate(
         metrics=sim.metrics,
         journal=journal,
     )
-    executor = Executor(
-        workerpool=settings.workerpool,
-        clock=sim.clock,
-        writer=sim.market,
-        chain=sim.chain,
-        signer=sim.signer,
-        journal=journal,
-        live=True,
-        retry=settings.retry,
-        salt=_Salts(seed),
-    )
+    executor = make_executor(ports, settings, salt=_Salts(seed))
     cycle = Cycle(
         ports,
         settings,

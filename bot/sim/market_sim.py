@@ -291,12 +291,6 @@ class MarketSim:
     def own_valid(self) -> list[_Order]:
         return [o for o in self._orders.values() if o.signed is not None]
 
-    def _drop_if_done(self, order_hash: str) -> None:
-        o = self._orders.get(order_hash)
-        if o is not None and o.entry.remaining <= 0:
-            del self._orders[order_hash]
-            self._version += 1
-
     def _consume(self, order_hash: str, volume: int) -> None:
         o = self._orders[order_hash]
         o.entry = replace(o.entry, remaining=o.entry.remaining - volume)

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from bot.adapters.chain import Web3Chain
-from bot.adapters.market_api import MarketApiClient, RequestNotSent, RetryPolicy
+from bot.adapters.market_api import MarketApiClient, RequestNotSent
 from bot.adapters.rate_budget import RateBudget
+from bot.adapters.retrying import RetryPolicy
 from bot.adapters.signer import LocalKeySigner
 from bot.errors import RateLimited, RejectedError, RuleViolation, TransientError
 from bot.model import (

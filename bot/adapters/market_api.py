@@ -15,7 +15,8 @@ It implements ``bot.ports.MarketReader`` and ``bot.ports.MarketWriter`` (plus ``
 Transient failures are retried by the one retry layer (``bot.adapters.retrying``: tenacity,
 jittered exponential backoff, bounded attempts, the current deadline). A Retry-After is capped at
 the policy's ``max_retry_after`` before the shared budget holds for it, so one 429 asking for an
-hour cannot stop every call (a withdraw included) for an hour.
+hour cannot stop every call (a withdraw included) for an hour: the default cap (20 s) is below
+the budget's ``max_wait`` (30 s), so callers wait the hold out.
 Writes are serialized per client (one wallet = one challenge at a time, see market-api.md
 section 5), each attempt with a fresh challenge checked to be the iExec Gateway login before the
 signer sees it. Publish and unpublish are idempotent: "already published" or "not published"

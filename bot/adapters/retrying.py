@@ -31,7 +31,9 @@ log = logging.getLogger("pricebot.retry")
 
 T = TypeVar("T")
 
-DEFAULT_MAX_RETRY_AFTER = 30.0
+DEFAULT_MAX_RETRY_AFTER = 20.0
+"""Below the market budget's ``max_wait`` (30 s) with room for the token after a hold: a caller
+held for a capped Retry-After waits it out (a withdraw goes through) instead of giving up."""
 
 
 @dataclass(frozen=True, slots=True)

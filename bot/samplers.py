@@ -27,7 +27,7 @@ import logging
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from bot.errors import BotError
 from bot.model import (
@@ -40,14 +40,48 @@ from bot.model import (
     SignedWorkerpoolOrder,
     Stake,
 )
-from bot.ports import BookQuery, Journal
+from bot.ports import BookQuery, Chain, Clock, Journal, MarketReader, PoolMetrics
+from bot.rails import RailsConfig
 from bot.snapshot import MarketSnapshot, Offer, build_snapshot
 
 if TYPE_CHECKING:
-    from bot.cycle import CyclePorts, CycleSettings
     from bot.executor import ExecutionReport
 
-__all__ = ["SamplerMemory", "sample_snapshot"]
+__all__ = ["SamplerMemory", "SamplerPorts", "SamplerSettings", "sample_snapshot"]
+
+
+class SamplerPorts(Protocol):
+    """What sampling reads: the cycle's ports without the writer and the signer
+    (``bot.cycle.CyclePorts`` is one; sampling never imports the cycle that calls it)."""
+
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def market(self) -> MarketReader: ...
+    @property
+    def chain(self) -> Chain: ...
+    @property
+    def metrics(self) -> PoolMetrics | None: ...
+    @property
+    def journal(self) -> Journal: ...
+
+
+class SamplerSettings(Protocol):
+    """The settings sampling needs (``bot.cycle.CycleSettings`` is one)."""
+
+    @property
+    def workerpool(self) -> str: ...
+    @property
+    def offers(self) -> tuple[Offer, ...]: ...
+    @property
+    def rails(self) -> RailsConfig: ...
+    @property
+    def deals_window_seconds(self) -> float: ...
+    @property
+    def low_stake_nrlc(self) -> int: ...
+    @property
+    def low_gas_wei(self) -> int: ...
+
 
 log = logging.getLogger("pricebot.samplers")
 
@@ -58,7 +92,7 @@ T = TypeVar("T")
 class _SamplePlan:
     """What every tick asks the market for, derived once from the settings."""
 
-    settings: CycleSettings
+    settings: SamplerSettings
     workerpool: str
     offers: tuple[Offer, ...]
     book_queries: tuple[BookQuery, ...]
@@ -69,7 +103,7 @@ class _SamplePlan:
     stale_after: float
 
     @classmethod
-    def of(cls, settings: CycleSettings) -> _SamplePlan:
+    def of(cls, settings: SamplerSettings) -> _SamplePlan:
         wp = settings.workerpool.lower()
         offers = tuple(settings.offers)
         slots = tuple(dict.fromkeys((o.category, o.tag) for o in offers))
@@ -160,7 +194,7 @@ _hash_of = operator.attrgetter("order_hash")
 
 
 def sample_snapshot(
-    ports: CyclePorts, settings: CycleSettings, memory: SamplerMemory
+    ports: SamplerPorts, settings: SamplerSettings, memory: SamplerMemory
 ) -> MarketSnapshot:
     now = ports.clock.now()
     plan = memory.plan

@@ -24,6 +24,7 @@ from bot.errors import TransientError
 from bot.journal import MemoryJournal, SqliteJournal
 from bot.settings import cycle_settings, strategy_of
 from bot.sim.agents import RequestIntent, best_price
+from bot.sim.faults import install_faults
 from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
 from bot.sim.scenario import OUR_POOL, Scenario
 
@@ -140,6 +141,9 @@ def simulate(
     instance = strategy_of(cfg)
     stream = intents if intents is not None else intents_for(scenario, seed)
     sim = (sim_factory or _default_sim)(scenario, seed, stream)
+    if scenario.faults.enabled:
+        # Only then: without faults the ports stay the plain, fast ones (no per-call check).
+        install_faults(sim, seed)
     journal: MemoryJournal | SqliteJournal = (
         MemoryJournal(keep_records=False) if journal_path is None else SqliteJournal(journal_path)
     )

@@ -242,11 +242,8 @@ class MarketSim:
         self.chain = SimChain(self)
         self.signer = SimSigner(self)
         self.metrics = SimPoolMetrics(self)
-        if scenario.faults.enabled:
-            # Only then: without faults the ports stay the plain, fast ones (no per-call check).
-            from bot.sim.faults import install_faults
-
-            install_faults(self, seed)
+        # A [faults] table is installed by the backtest engine (bot.sim.faults.install_faults),
+        # which wraps these ports: the simulator does not know about the faults.
 
     # -- capacity -------------------------------------------------------------------------------
 

@@ -17,7 +17,10 @@ differ. Public surface (stable; the backtester builds on it)::
   ours possibly still valid on chain), the sampler's last good values, and ``last`` (the result).
 - ``rng`` is the only randomness handed to the strategy (seeded in backtests).
 - ``executor`` may be passed to share one write lock across callers (the service does); by default
-  one is built from the ports.
+  one is built from the ports with :func:`make_executor`, the one place an ``Executor`` is built.
+- A tick runs under ``settings.cycle_deadline_s`` and each write under ``action_deadline_s``
+  (``bot.deadline``): the adapters' retries stop there. The backtester sets both to ``None``
+  (simulated time), so its ticks never read the real clock for them.
 - Hot path: nothing is JSON-encoded unless the journal persists it (``settings.record_snapshots`` /
   ``record_decisions``) and the journal is ``persistent``; otherwise decisions are handed over as
   plain objects.
@@ -27,10 +30,12 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot import deadline
 from bot.errors import OwnershipError, StrategyError
-from bot.executor import ExecutionReport, Executor, RetryPolicy
+from bot.executor import DEFAULT_ACTION_DEADLINE_S, ExecutionReport, Executor
 from bot.ledger import Ledger
 from bot.model import Action, Keep, OwnOrder, Publish
 from bot.planner import plan
@@ -55,10 +60,15 @@ __all__ = [
     "CycleSettings",
     "CycleState",
     "TickResult",
+    "make_executor",
     "run_cycle",
 ]
 
 log = logging.getLogger("pricebot.cycle")
+
+DEFAULT_CYCLE_DEADLINE_S = 300.0
+"""A whole tick (sampling with its retries, then the writes): past it the remaining reads fall
+back to their last good values and the remaining writes fail fast; the next tick starts over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +99,8 @@ class CycleSettings:
     record_snapshots: bool = False
     record_decisions: bool = True
     deals_window_seconds: float = 3600.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    cycle_deadline_s: float | None = DEFAULT_CYCLE_DEADLINE_S
+    action_deadline_s: float | None = DEFAULT_ACTION_DEADLINE_S
     low_stake_nrlc: int = 0
     low_gas_wei: int = 0
 
@@ -149,6 +160,37 @@ def run_cycle(
     executor: Executor | None = None,
 ) -> TickResult:
     """Run one tick; see the module docstring for the contract."""
+    if settings.cycle_deadline_s is None:
+        return _run_cycle(ports, settings, strategy, state, rng, executor)
+    with deadline.within(settings.cycle_deadline_s, "cycle"):
+        return _run_cycle(ports, settings, strategy, state, rng, executor)
+
+
+def make_executor(
+    ports: CyclePorts, settings: CycleSettings, *, salt: Callable[[], str] | None = None
+) -> Executor:
+    """The executor of these ports and settings (``salt``: the backtest's deterministic one)."""
+    return Executor(
+        workerpool=settings.workerpool,
+        clock=ports.clock,
+        writer=ports.writer,
+        chain=ports.chain,
+        signer=ports.signer,
+        journal=ports.journal,
+        live=settings.live,
+        action_deadline_s=settings.action_deadline_s,
+        salt=salt,
+    )
+
+
+def _run_cycle(
+    ports: CyclePorts,
+    settings: CycleSettings,
+    strategy: Strategy[object],
+    state: CycleState,
+    rng: random.Random,
+    executor: Executor | None,
+) -> TickResult:
     snapshot = sample_snapshot(ports, settings, state.sampler)
     at = float(snapshot.at)
     owner = state.sampler.owner
@@ -198,16 +240,7 @@ def run_cycle(
         )
 
     if executor is None:
-        executor = Executor(
-            workerpool=settings.workerpool,
-            clock=ports.clock,
-            writer=ports.writer,
-            chain=ports.chain,
-            signer=ports.signer,
-            journal=ports.journal,
-            live=settings.live,
-            retry=settings.retry,
-        )
+        executor = make_executor(ports, settings)
     # The cap re-check only matters before a publish; most ticks keep everything as it is.
     # Unpublished orders count as the planner counted them: against the quotes it planned for.
     recheck = None
@@ -279,16 +312,7 @@ class Cycle:
         self.strategy = strategy
         self.rng = rng if rng is not None else random.Random()
         self.state = state if state is not None else CycleState.restore(ports.journal)
-        self.executor = executor or Executor(
-            workerpool=settings.workerpool,
-            clock=ports.clock,
-            writer=ports.writer,
-            chain=ports.chain,
-            signer=ports.signer,
-            journal=ports.journal,
-            live=settings.live,
-            retry=settings.retry,
-        )
+        self.executor = executor or make_executor(ports, settings)
 
     def tick(self) -> TickResult:
         return run_cycle(

@@ -7,9 +7,12 @@ Callers catch at the depth that matches what they can do about it::
     │   ├── InputError           a value is malformed (names the field and the rule)
     │   └── NetworkMismatch      the RPC / hub is not the configured network
     ├── RuleViolation            a publishing rule forbids this order: never sign it
-    ├── TransientError           retry with backoff (connection, timeout, 5xx)
-    │   ├── RateLimited          retry after the server's delay (429)
-    │   └── MalformedResponse    a peer's answer failed validation; nothing was acted on
+    ├── TransientError           may succeed later: the adapter retries it (connection, timeout, 5xx)
+    │   ├── RateLimited          retry after the server's delay (429, capped)
+    │   └── TryNextCycle         not worth retrying now: nothing above the adapter retries it
+    │       ├── MalformedResponse    a peer's answer failed validation; nothing was acted on
+    │       ├── BudgetExhausted      our own request budget would wait too long
+    │       └── DeadlineExceeded     the action's or the cycle's deadline has passed
     ├── RejectedError            the marketplace refused a write (its message kept); never retried
     ├── ChainError               an on-chain call failed
     │   ├── ChainRevert          a transaction reverted (reason kept); never retried
@@ -23,9 +26,11 @@ import re
 
 __all__ = [
     "BotError",
+    "BudgetExhausted",
     "ChainError",
     "ChainRevert",
     "ConfigError",
+    "DeadlineExceeded",
     "InputError",
     "MalformedResponse",
     "NetworkMismatch",
@@ -35,6 +40,7 @@ __all__ = [
     "RuleViolation",
     "StrategyError",
     "TransientError",
+    "TryNextCycle",
     "echo_value",
     "redact_secrets",
 ]
@@ -92,7 +98,12 @@ class RuleViolation(BotError):
 
 
 class TransientError(BotError):
-    """A failure that may succeed when retried later (network, timeout, 5xx)."""
+    """A failure that may succeed when tried again (network, timeout, 5xx).
+
+    Only adapters retry (one retry layer, ``bot.adapters.retrying``); what leaves an adapter has
+    been retried as long as its policy and the current deadline allow. Callers above never retry
+    it at once: the next cycle asks again.
+    """
 
 
 class RateLimited(TransientError):
@@ -103,15 +114,35 @@ class RateLimited(TransientError):
         super().__init__(message)
 
 
-class MalformedResponse(TransientError):
+class TryNextCycle(TransientError):
+    """Transient, but retrying at once cannot help; adapters do not retry it (nor does anyone
+    above them). The next cycle tries again."""
+
+
+class MalformedResponse(TryNextCycle):
     """A peer answered with a payload that fails validation (wrong shape, absurd values, another
     chain). Nothing is acted on; asking again later may help (a proxy error page, a half-deployed
-    server), but the adapter never retries it by itself. ``where`` names the route or field."""
+    server), but asking again at once would get the same page. ``where`` names the route or
+    field."""
 
     def __init__(self, where: str, rule: str) -> None:
         self.where = where
         self.rule = rule
         super().__init__(f"{where}: {rule}")
+
+
+class BudgetExhausted(TryNextCycle):
+    """Our own request budget would make the caller wait longer than it allows; raised before
+    any request is sent. ``retry_after`` is the wait it refused."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class DeadlineExceeded(TryNextCycle):
+    """The deadline of the action or the cycle has passed (or would pass during the next wait):
+    retries stop there, so one slow peer cannot hold a cycle or a withdraw for minutes."""
 
 
 class RejectedError(BotError):

@@ -10,8 +10,12 @@ It applies the planner's actions in the planner's order and nothing else. What i
 - **Idempotent by order hash.** Retries reuse the same signed order (same hash), and a hash the
   journal already marks published is not published again; the marketplace treats a repeated
   publish as success anyway.
-- **Retries only for ``TransientError``** (tenacity, jittered exponential backoff, honouring a
-  server's ``Retry-After``). Rejections and reverts are recorded and the batch goes on.
+- **No retries here.** The adapters are the one retry layer (``bot.adapters.retrying``): what
+  reaches the executor has been retried as long as its policy allows, so retrying it again would
+  multiply the attempts (4 x 4 publishes and challenges for one failed publish). A failed step is
+  recorded and the batch goes on; the next cycle plans again.
+- **A deadline per action** (``action_deadline_s``, inside the cycle's): every retry under the
+  action stops before a wait that would end past it (``bot.deadline``).
 - **The cap invariant between steps.** The executor keeps a running view of every order of ours
   still valid on chain (published or not). Before each publish it asks the tick's ledger
   (bot.ledger) whether the pool's window and the stake still cover them all, so a failed cancel
@@ -28,22 +32,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, TypeVar, cast
+from typing import Literal, cast
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
-
-from bot.errors import (
-    BotError,
-    OwnershipError,
-    RateLimited,
-    TransientError,
-)
+from bot import deadline
+from bot.errors import BotError, OwnershipError
 from bot.ledger import Ledger
 from bot.model import (
     Action,
@@ -60,12 +52,10 @@ from bot.model import (
 )
 from bot.ports import Chain, Clock, Journal, MarketWriter, Signer
 
-R = TypeVar("R")
-
 __all__ = [
+    "DEFAULT_ACTION_DEADLINE_S",
     "ExecutionReport",
     "Executor",
-    "RetryPolicy",
     "StepResult",
 ]
 
@@ -73,14 +63,9 @@ log = logging.getLogger("pricebot.executor")
 
 Outcome = Literal["ok", "dry-run", "skipped", "failed", "kept"]
 
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Backoff for transient failures. The backtester sets ``initial=0`` (no real waiting)."""
-
-    attempts: int = 4
-    initial: float = 0.5
-    maximum: float = 10.0
+DEFAULT_ACTION_DEADLINE_S = 120.0
+"""Time for one action with its retries: a publish's 4 challenge + POST pairs with their backoff
+fit; an on-chain cancel's receipt wait is the gas wallet's own (it never abandons a sent tx)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +175,8 @@ class Executor:
         signer: Signer | None,
         journal: Journal,
         live: bool = False,
-        retry: RetryPolicy = RetryPolicy(),
-        salt: Callable[[], str] = _default_salt,
-        sleep: Callable[[float], None] | None = None,
+        action_deadline_s: float | None = DEFAULT_ACTION_DEADLINE_S,
+        salt: Callable[[], str] | None = None,
     ) -> None:
         self.workerpool = workerpool.lower()
         self.clock = clock
@@ -201,48 +185,12 @@ class Executor:
         self.signer = signer
         self.journal = journal
         self.live = live
-        self.retry = retry
-        self._salt = salt
-        self._sleep = sleep
+        self.action_deadline_s = action_deadline_s
+        self._salt = salt if salt is not None else _default_salt
         self._lock = threading.Lock()
         self._published: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------------
-
-    def _attempt(self, call: Callable[[], R]) -> R:
-        """``call()`` under the retry policy (transient errors retried, the last one re-raised)."""
-        if self.retry.attempts <= 1:
-            return call()  # what one tenacity attempt with reraise does, without its machinery
-        result: R
-        for attempt in self._retrying():
-            with attempt:
-                result = call()
-        return result
-
-    def _retrying(self) -> Retrying:
-        policy = self.retry
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, RateLimited) and exc.retry_after is not None:
-                return min(exc.retry_after, policy.maximum)
-            if policy.initial <= 0:
-                return 0.0
-            return float(
-                wait_exponential_jitter(
-                    multiplier=policy.initial, max=policy.maximum, jitter=policy.initial
-                )(state)
-            )
-
-        retrying = Retrying(
-            retry=retry_if_exception_type(TransientError),
-            stop=stop_after_attempt(max(1, policy.attempts)),
-            wait=wait,
-            reraise=True,
-        )
-        if self._sleep is not None:
-            retrying.sleep = self._sleep  # type: ignore[method-assign,assignment]
-        return retrying
 
     def ensure_owner(self) -> None:
         """Raise ``OwnershipError`` unless the signing key owns the workerpool on chain."""
@@ -290,7 +238,8 @@ class Executor:
         with self._lock:
             if self.live:
                 self.ensure_owner()
-            return self._list_again("republish", signed, reason)
+            with deadline.within(self.action_deadline_s, "republish action"):
+                return self._list_again("republish", signed, reason)
 
     def _list_again(self, kind: str, signed: SignedWorkerpoolOrder, reason: str) -> StepResult:
         """Publish an order signed before (caller holds the lock and checked the owner)."""
@@ -301,7 +250,7 @@ class Executor:
             self.journal.record_action(at, kind, h, "dry-run", reason)
             return _result(kind, h, "dry-run", reason, terms=terms, signed=signed)
         try:
-            self._attempt(lambda: self.writer.publish(signed))
+            self.writer.publish(signed)
         except BotError as exc:
             self.journal.record_action(self.clock.now(), kind, h, "failed", str(exc))
             log.error("%s %s failed: %s", kind, h[:10], exc)
@@ -339,8 +288,13 @@ class Executor:
         with self._lock:
             if writes and self.live:
                 self.ensure_owner()
+            limit = self.action_deadline_s
             for action in actions:
-                report.steps.append(self._step(action, known, valid, ledger))
+                if limit is None or isinstance(action, Keep):
+                    report.steps.append(self._step(action, known, valid, ledger))
+                    continue
+                with deadline.within(limit, f"{type(action).__name__.lower()} action"):
+                    report.steps.append(self._step(action, known, valid, ledger))
         return report
 
     def _step(
@@ -417,7 +371,7 @@ class Executor:
                 "publish", h, "ok", action.reason, "already published", signed=signed, terms=base
             )
         try:
-            self._attempt(lambda: self.writer.publish(signed))
+            self.writer.publish(signed)
         except BotError as exc:
             self.journal.record_action(self.clock.now(), "publish", h, "failed", str(exc))
             log.error("publish %s failed: %s", h[:10], exc)
@@ -448,7 +402,7 @@ class Executor:
             log.debug("dry-run unpublish %s (%s)", h[:10], action.reason)
             return _result("unpublish", h, "dry-run", action.reason, terms=base)
         try:
-            self._attempt(lambda: self.writer.unpublish(h))
+            self.writer.unpublish(h)
         except BotError as exc:
             self.journal.record_action(self.clock.now(), "unpublish", h, "failed", str(exc))
             log.error("unpublish %s failed: %s", h[:10], exc)
@@ -485,7 +439,7 @@ class Executor:
             log.debug("dry-run cancel %s on chain (%s)", h[:10], action.reason)
             return _result("cancel", h, "dry-run", action.reason, terms=base)
         try:
-            outcome = self._attempt(lambda: self.chain.cancel(signed))
+            outcome = self.chain.cancel(signed)
             consumed = self.chain.consumed(h)
         except OwnershipError:
             raise

@@ -31,7 +31,7 @@ import logging
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from bot.errors import BotError
 from bot.model import (
@@ -45,15 +45,51 @@ from bot.model import (
     SignedWorkerpoolOrder,
     Stake,
 )
-from bot.ports import BookQuery, Journal
+from bot.ports import BookQuery, Chain, Clock, Journal, MarketReader, PoolMetrics, TaskFeed
+from bot.rails import RailsConfig
 from bot.runtimes import RunTimeSamples, TaskBoard, learn, task_board
 from bot.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer, build_snapshot
 
 if TYPE_CHECKING:
-    from bot.cycle import CyclePorts, CycleSettings
     from bot.executor import ExecutionReport
 
-__all__ = ["SamplerMemory", "sample_snapshot"]
+__all__ = ["SamplerMemory", "SamplerPorts", "SamplerSettings", "sample_snapshot"]
+
+
+class SamplerPorts(Protocol):
+    """What sampling reads: the cycle's ports without the writer and the signer
+    (``bot.cycle.CyclePorts`` is one; sampling never imports the cycle that calls it)."""
+
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def market(self) -> MarketReader: ...
+    @property
+    def chain(self) -> Chain: ...
+    @property
+    def metrics(self) -> PoolMetrics | None: ...
+    @property
+    def journal(self) -> Journal: ...
+    @property
+    def tasks(self) -> TaskFeed | None: ...
+
+
+class SamplerSettings(Protocol):
+    """The settings sampling needs (``bot.cycle.CycleSettings`` is one)."""
+
+    @property
+    def workerpool(self) -> str: ...
+    @property
+    def offers(self) -> tuple[Offer, ...]: ...
+    @property
+    def rails(self) -> RailsConfig: ...
+    @property
+    def deals_window_seconds(self) -> float: ...
+    @property
+    def low_stake_nrlc(self) -> int: ...
+    @property
+    def low_gas_wei(self) -> int: ...
+
 
 log = logging.getLogger("pricebot.samplers")
 
@@ -64,7 +100,7 @@ T = TypeVar("T")
 class _SamplePlan:
     """What every tick asks the market for, derived once from the settings."""
 
-    settings: CycleSettings
+    settings: SamplerSettings
     workerpool: str
     offers: tuple[Offer, ...]
     book_queries: tuple[BookQuery, ...]
@@ -80,7 +116,7 @@ class _SamplePlan:
     task_lookback: float
 
     @classmethod
-    def of(cls, settings: CycleSettings) -> _SamplePlan:
+    def of(cls, settings: SamplerSettings) -> _SamplePlan:
         wp = settings.workerpool.lower()
         offers = tuple(settings.offers)
         slots = tuple(dict.fromkeys((o.category, o.tag) for o in offers))
@@ -180,7 +216,7 @@ _hash_of = operator.attrgetter("order_hash")
 
 
 def sample_snapshot(
-    ports: CyclePorts, settings: CycleSettings, memory: SamplerMemory
+    ports: SamplerPorts, settings: SamplerSettings, memory: SamplerMemory
 ) -> MarketSnapshot:
     now = ports.clock.now()
     plan = memory.plan

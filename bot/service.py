@@ -45,8 +45,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot import deadline
 from bot.config import BotConfig
-from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState, TickResult
+from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState, TickResult, make_executor
 from bot.errors import BotError, ConfigError, OwnershipError, TransientError
 from bot.executor import ExecutionReport, Executor
 from bot.journal import SqliteJournal, open_journal
@@ -204,15 +205,7 @@ def build_runtime(
     if gas_key is None:
         settings = replace(settings, low_gas_wei=0)  # no gas wallet: nothing to watch
     strategy = strategy_of(config)
-    executor = Executor(
-        workerpool=config.workerpool,
-        clock=clock,
-        writer=market,
-        chain=chain,
-        signer=signer,
-        journal=journal,
-        live=live,
-    )
+    executor = make_executor(ports, settings)
     return Runtime(config, network, ports, settings, strategy, executor, journal, closers)
 
 
@@ -251,7 +244,8 @@ def withdraw(
     if executor.live:
         # Anything the listing had that we could not read individually.
         try:
-            ports.writer.unpublish_all(workerpool)
+            with deadline.within(executor.action_deadline_s, "unpublish_all action"):
+                ports.writer.unpublish_all(workerpool)
         except BotError as exc:
             log.warning("unpublish_all failed: %s", exc)
     state.sampler.after_execution(report)

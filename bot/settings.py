@@ -8,8 +8,8 @@ arguments that make no sense in a simulation (decisions are not kept, retries do
 from __future__ import annotations
 
 from bot.config import BotConfig
-from bot.cycle import CycleSettings
-from bot.executor import RetryPolicy
+from bot.cycle import DEFAULT_CYCLE_DEADLINE_S, CycleSettings
+from bot.executor import DEFAULT_ACTION_DEADLINE_S
 from bot.snapshot import Offer
 from strategies import Strategy, get
 
@@ -38,9 +38,13 @@ def cycle_settings(
     *,
     live: bool,
     record_decisions: bool = True,
-    retry: RetryPolicy | None = None,
+    realtime_deadlines: bool = True,
 ) -> CycleSettings:
-    """What a tick needs from ``config``; ``live=False`` is a dry run."""
+    """What a tick needs from ``config``; ``live=False`` is a dry run.
+
+    ``realtime_deadlines=False`` (the backtest: simulated time) runs ticks and actions without
+    the cycle's and the executor's wall-clock deadlines.
+    """
     return CycleSettings(
         workerpool=config.workerpool,
         offers=offers_of(config),
@@ -48,7 +52,8 @@ def cycle_settings(
         live=live,
         record_snapshots=False,
         record_decisions=record_decisions,
-        retry=RetryPolicy() if retry is None else retry,
+        cycle_deadline_s=DEFAULT_CYCLE_DEADLINE_S if realtime_deadlines else None,
+        action_deadline_s=DEFAULT_ACTION_DEADLINE_S if realtime_deadlines else None,
         low_stake_nrlc=config.service.low_stake_warning,
         low_gas_wei=int(config.service.low_gas_warning_eth * 10**18),
     )

@@ -30,8 +30,9 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 
-from bot.adapters.chain_rpc import RetryPolicy, RpcPool, translate
+from bot.adapters.chain_rpc import RPC_RETRY, RpcPool, translate
 from bot.adapters.chain_wallet import FeePolicy, GasWallet, SentTx
+from bot.adapters.retrying import RetryPolicy
 from bot.errors import (
     ChainError,
     ConfigError,
@@ -127,7 +128,7 @@ class ChainSettings:
     rpc_timeout_s: float = 10.0
     relay: bool = True
     fees: FeePolicy = field(default_factory=FeePolicy)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: RetryPolicy = RPC_RETRY
     deals_lookback_blocks: int = 50_000
     logs_chunk_blocks: int = 10_000
 

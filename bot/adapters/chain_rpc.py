@@ -7,7 +7,8 @@ Nothing above the adapter sees a web3 or requests exception. Each is mapped by r
     execution reverted (eth_call / estimateGas)         -> ChainRevert     (never retried)
     any other JSON-RPC error                            -> ChainError      (never retried)
 
-Retries use tenacity with jittered exponential backoff. After a transient failure the pool moves
+Retries are the one retry layer's (``bot.adapters.retrying``: tenacity, jittered exponential
+backoff, the current deadline). After a transient failure the pool moves
 to the next RPC URL; every URL is verified (chain id, hub domain) before its first use, so a
 fail-over can never land on a different network.
 """
@@ -17,11 +18,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 import requests
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 from web3 import Web3
 from web3.exceptions import (
     BadResponseFormat,
@@ -31,9 +30,10 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
+from bot.adapters.retrying import RetryPolicy, call
 from bot.errors import BotError, ChainError, ChainRevert, InputError, RateLimited, TransientError
 
-__all__ = ["RetryPolicy", "RpcPool", "revert_reason", "translate"]
+__all__ = ["RPC_RETRY", "RpcPool", "revert_reason", "translate"]
 
 T = TypeVar("T")
 
@@ -104,19 +104,8 @@ def _rpc_code(exc: BaseException) -> int | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How hard to retry a transient failure: attempts, and jittered exponential waits."""
-
-    attempts: int = 4
-    base_s: float = 0.25
-    max_wait_s: float = 8.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise InputError("retry.attempts", "must be at least 1", self.attempts)
-        if self.base_s < 0 or self.max_wait_s < 0:
-            raise InputError("retry.base_s / max_wait_s", "must be >= 0")
+RPC_RETRY = RetryPolicy(attempts=4, initial_wait=0.25, max_wait=8.0)
+"""The RPC pool's default: a shorter first wait than the marketplace's (the next RPC may answer)."""
 
 
 class RpcPool:
@@ -154,7 +143,7 @@ class RpcPool:
         self._index = 0
         self._lock = threading.Lock()
         self._verify = verify
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or RPC_RETRY
         self._sleep = sleep
 
     @property
@@ -203,14 +192,4 @@ class RpcPool:
 
     def run(self, what: str, fn: Callable[[Web3], T]) -> T:
         """``once`` retried with backoff while the failure is transient (reads, idempotent calls)."""
-        retrying = Retrying(
-            retry=retry_if_exception_type(TransientError),
-            wait=wait_random_exponential(multiplier=self._retry.base_s, max=self._retry.max_wait_s),
-            stop=stop_after_attempt(self._retry.attempts),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        for attempt in retrying:
-            with attempt:
-                return self.once(what, fn)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+        return call(lambda: self.once(what, fn), self._retry, what=what, sleep=self._sleep)

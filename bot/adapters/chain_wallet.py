@@ -28,6 +28,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
+from bot import deadline
 from bot.adapters.chain_rpc import RpcPool
 from bot.errors import ChainError, ChainRevert, InputError, TransientError
 from bot.keys import SecretKey, as_secret
@@ -187,7 +188,16 @@ class GasWallet:
         return gas + gas * self.policy.gas_margin_percent // 100
 
     def send(self, to: str, data: str, what: str = "transaction") -> SentTx:
-        """Estimate, sign, broadcast, replace if stuck, and return the mined receipt."""
+        """Estimate, sign, broadcast, replace if stuck, and return the mined receipt.
+
+        Started only before the caller's deadline, then run to the wallet's own receipt
+        timeout: a transaction abandoned halfway would leave its nonce in flight.
+        """
+        deadline.check(what)
+        with deadline.lifted():
+            return self._send(to, data, what)
+
+    def _send(self, to: str, data: str, what: str) -> SentTx:
         gas = self.estimate(to, data)
         chain_id = self._pool.run("eth_chainId", lambda w3: int(w3.eth.chain_id))
         fees = self._fees(chain_id)

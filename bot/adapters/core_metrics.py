@@ -18,16 +18,13 @@ Errors leave here as ``bot.errors`` only: timeouts, connection failures and 5xx 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-from tenacity import (
-    retry,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
+from bot.adapters.retrying import RetryPolicy, call
 from bot.adapters.safe_json import loads_bounded
 from bot.errors import InputError, RateLimited, TransientError
 from bot.model import PoolUtilization
@@ -102,26 +99,28 @@ class CoreMetrics:
         clock: Clock,
         *,
         timeout: float = DEFAULT_TIMEOUT,
-        attempts: int = 3,
+        retry: RetryPolicy = RetryPolicy(attempts=3, initial_wait=0.2, max_wait=2.0),
         check_health: bool = True,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._clock = clock
         self._check_health = check_health
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
-        self._get_json = retry(
-            retry=retry_if_exception_type(TransientError),
-            stop=stop_after_attempt(max(1, attempts)),
-            wait=wait_exponential_jitter(multiplier=0.2, max=2.0, jitter=0.2),
-            reraise=True,
-        )(self._get_json_once)
+        self._retry = retry
+        self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"CoreMetrics({self.base_url!r})"
 
     def close(self) -> None:
         self._client.close()
+
+    def _get_json(self, path: str) -> object:
+        return call(
+            lambda: self._get_json_once(path), self._retry, what=f"core {path}", sleep=self._sleep
+        )
 
     def _get_json_once(self, path: str) -> object:
         try:

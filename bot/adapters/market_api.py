@@ -7,12 +7,16 @@ It implements ``bot.ports.MarketReader`` and ``bot.ports.MarketWriter`` (plus ``
     connection refused / connect timeout   -> RequestNotSent (a TransientError; any write may repeat)
     read timeout, dropped connection, 5xx  -> TransientError
     429                                     -> RateLimited (the shared budget holds for Retry-After)
-    our own budget would wait too long      -> BudgetExhausted (a RateLimited; never retried here)
+    our own budget would wait too long      -> BudgetExhausted (a TryNextCycle: never retried)
     4xx with the server's message           -> RejectedError (never retried)
     a payload that fails validation         -> MalformedResponse, or the record is dropped and logged
     a payload for another chain / hub       -> NetworkMismatch (a ConfigError: the URL is wrong)
 
-Transient failures are retried with tenacity (jittered exponential backoff, bounded attempts).
+Transient failures are retried by the one retry layer (``bot.adapters.retrying``: tenacity,
+jittered exponential backoff, bounded attempts, the current deadline). A Retry-After is capped at
+the policy's ``max_retry_after`` before the shared budget holds for it, so one 429 asking for an
+hour cannot stop every call (a withdraw included) for an hour: the default cap (20 s) is below
+the budget's ``max_wait`` (30 s), so callers wait the hold out.
 Writes are serialized per client (one wallet = one challenge at a time, see market-api.md
 section 5), each attempt with a fresh challenge checked to be the iExec Gateway login before the
 signer sees it. Publish and unpublish are idempotent: "already published" or "not published"
@@ -23,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,9 +36,8 @@ from typing import Any, TypeVar
 import httpx
 from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_random_exponential
 
+from bot import deadline
 from bot.adapters.market_guards import (
     OrderHasher,
     book_mismatch,
@@ -58,7 +60,8 @@ from bot.adapters.market_models import (
     to_request_view,
     to_signed_order,
 )
-from bot.adapters.rate_budget import BudgetExhausted, RateBudget
+from bot.adapters.rate_budget import RateBudget
+from bot.adapters.retrying import RetryPolicy, call, retryable
 from bot.adapters.safe_text import clean_text
 from bot.errors import (
     ConfigError,
@@ -96,7 +99,6 @@ __all__ = [
     "ConsumedOf",
     "MarketApiClient",
     "RequestNotSent",
-    "RetryPolicy",
     "SignatureCheck",
     "StakeOf",
 ]
@@ -131,27 +133,6 @@ class RequestNotSent(TransientError):
     any write is safe, even a non-idempotent one."""
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounded, jittered exponential backoff for transient failures only."""
-
-    attempts: int = 4
-    initial_wait: float = 0.5
-    max_wait: float = 8.0
-
-    def __post_init__(self) -> None:
-        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
-            raise InputError("retry.attempts", "must be an integer", self.attempts)
-        if self.attempts < 1:
-            raise InputError("retry.attempts", "must be >= 1", self.attempts)
-        if not self.initial_wait >= 0 or not self.max_wait >= self.initial_wait:
-            raise InputError(
-                "retry.max_wait",
-                "must be >= retry.initial_wait >= 0",
-                (self.initial_wait, self.max_wait),
-            )
-
-
 @dataclass
 class ClientStats:
     """Counters for the journal, the dashboard and the benchmarks."""
@@ -165,17 +146,9 @@ class ClientStats:
         self.dropped[route] = self.dropped.get(route, 0) + 1
 
 
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, TransientError) and not isinstance(
-        exc, MalformedResponse | BudgetExhausted
-    )
-
-
 def _retryable_unsent(exc: BaseException) -> bool:
     """For writes that must not run twice: retry only what the server surely did not process."""
-    if isinstance(exc, BudgetExhausted):
-        return False
-    return isinstance(exc, RequestNotSent | RateLimited)
+    return retryable(exc) and isinstance(exc, RequestNotSent | RateLimited)
 
 
 def _check_count(name: str, value: object) -> None:
@@ -311,7 +284,7 @@ class MarketApiClient:
     ) -> dict[str, Any]:
         """One HTTP exchange, budgeted, with every failure translated into ``bot.errors``."""
         where = f"{method} {path}"
-        self._budget.acquire()
+        self._budget.acquire(max_wait=deadline.remaining())
         self.stats.requests += 1
         query: dict[str, str | int] = {"chainId": self.chain_id, **(params or {})}
         started = time.monotonic()
@@ -332,7 +305,8 @@ class MarketApiClient:
         message = error_message(payload)
         if status == 429:
             self.stats.rate_limited += 1
-            delay = parse_retry_after(retry_after)
+            asked = parse_retry_after(retry_after)
+            delay = None if asked is None else self._retry.retry_after(asked)
             if delay is not None:
                 self._budget.hold(delay)
             raise RateLimited(f"{where}: HTTP 429: {message or 'rate limited'}", retry_after=delay)
@@ -370,34 +344,23 @@ class MarketApiClient:
         except (ValueError, RecursionError):
             return None
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, RateLimited) and exc.retry_after is not None:
-            # The shared budget already holds every caller until Retry-After has passed.
-            return random.uniform(0.0, self._retry.initial_wait)
-        backoff = wait_random_exponential(
-            multiplier=self._retry.initial_wait, max=self._retry.max_wait
-        )
-        return float(backoff(state))
-
-    def _before_sleep(self, state: RetryCallState) -> None:
+    def _count_retry(self, attempt: int, exc: BaseException) -> None:
         self.stats.retries += 1
-        exc = state.outcome.exception() if state.outcome is not None else None
-        log.info("market: retry %d after %s", state.attempt_number, exc)
 
-    def _retrying(self, op: Callable[[], T], *, idempotent: bool = True) -> T:
-        retrying = Retrying(
-            stop=stop_after_attempt(self._retry.attempts),
-            wait=self._wait,
-            retry=retry_if_exception(_retryable if idempotent else _retryable_unsent),
+    def _retrying(self, op: Callable[[], T], *, idempotent: bool = True, what: str) -> T:
+        # The budget already holds every caller for the (capped) Retry-After: no second wait.
+        return call(
+            op,
+            self._retry,
+            what=f"market {what}",
+            retry_if=retryable if idempotent else _retryable_unsent,
             sleep=self._sleep,
-            before_sleep=self._before_sleep,
-            reraise=True,
+            on_retry=self._count_retry,
+            waits_for_retry_after=False,
         )
-        return retrying(op)
 
     def _get(self, path: str, params: dict[str, str | int] | None = None) -> dict[str, Any]:
-        return self._retrying(lambda: self._send("GET", path, params=params))
+        return self._retrying(lambda: self._send("GET", path, params=params), what=f"GET {path}")
 
     # ------------------------------------------------------------------ validation helpers
 
@@ -581,10 +544,6 @@ class MarketApiClient:
         rec = self._order_record(order_hash)
         return None if rec is None else to_book_entry(rec)
 
-    def own_order(self, order_hash: str) -> OwnOrder | None:
-        rec = self._order_record(order_hash)
-        return None if rec is None else to_own_order(rec)
-
     def request_orders(
         self,
         category: int | None = None,
@@ -741,13 +700,14 @@ class MarketApiClient:
         def attempt() -> dict[str, Any]:
             return self._authed(method, "/workerpoolorders", body)
 
+        what = f"{method} /workerpoolorders"
         try:
-            return self._retrying(attempt, idempotent=idempotent)
+            return self._retrying(attempt, idempotent=idempotent, what=what)
         except RejectedError as exc:
             if exc.status != 403 or exc.server_message.lower() != "invalid authorization":
                 raise
             log.warning("market: %s refused its challenge; asking a fresh one once", method)
-            return self._retrying(attempt, idempotent=idempotent)
+            return self._retrying(attempt, idempotent=idempotent, what=what)
 
     def check_publishable(self, signed: SignedWorkerpoolOrder) -> None:
         """Refuse, before any request, an order the marketplace is bound to reject."""

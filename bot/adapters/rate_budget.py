@@ -15,13 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.errors import InputError, RateLimited
+from bot.errors import BudgetExhausted, DeadlineExceeded, InputError
 
 __all__ = [
     "DEFAULT_BURST",
     "DEFAULT_MAX_WAIT",
     "DEFAULT_PER_MINUTE",
-    "BudgetExhausted",
     "RateBudget",
 ]
 
@@ -29,13 +28,6 @@ DEFAULT_PER_MINUTE = 90.0
 DEFAULT_BURST = 10
 DEFAULT_MAX_WAIT = 30.0
 _EPSILON = 1e-9
-
-
-class BudgetExhausted(RateLimited):
-    """The budget would make the caller wait longer than it allows: give up now, try next cycle.
-
-    Raised before any request is sent, so it is never worth retrying at once.
-    """
 
 
 class RateBudget:
@@ -103,8 +95,12 @@ class RateBudget:
         short = (1.0 - self._tokens) / self._rate if self._tokens < 1.0 - _EPSILON else 0.0
         return max(hold, short, 0.0)
 
-    def acquire(self) -> float:
-        """Take one token, waiting if needed; returns the seconds waited."""
+    def acquire(self, max_wait: float = float("inf")) -> float:
+        """Take one token, waiting if needed; returns the seconds waited.
+
+        ``max_wait`` lowers the bucket's own limit for this call (the time left before the
+        caller's deadline): past it, ``DeadlineExceeded`` instead of ``BudgetExhausted``.
+        """
         waited = 0.0
         while True:
             with self._lock:
@@ -116,6 +112,11 @@ class RateBudget:
                     self.spent += 1
                     self.waited += waited
                     return waited
+                if waited + wait > max_wait and max_wait < self._max_wait:
+                    raise DeadlineExceeded(
+                        f"request budget: next slot in {wait:.1f}s, past the deadline "
+                        f"({max(0.0, max_wait - waited):.1f}s left)"
+                    )
                 if waited + wait > self._max_wait:
                     raise BudgetExhausted(
                         f"request budget: next slot in {wait:.1f}s exceeds max_wait "

@@ -3,8 +3,9 @@
 Nothing here decides a price: the strategy object comes from the ``strategies`` registry, and the
 tick is ``bot.cycle.Cycle`` (samplers, fence, rails, planner, executor) exactly as the live service
 runs it, wired to the simulator's ports instead of httpx / web3 / the core's ``/metrics``. The
-executor runs in live mode (the simulated market is the one it acts on), with no retry waits and a
-deterministic salt counter so that the same inputs give the same orders.
+executor runs in live mode (the simulated market is the one it acts on), with a deterministic salt
+counter so that the same inputs give the same orders. Retries belong to the adapters, which the
+simulator's ports emulate (``bot.sim.faults``); the deadlines are off (simulated time).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import BotConfig, config_from_mapping
-from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState
+from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState, make_executor
 from bot.errors import TransientError
-from bot.executor import Executor, RetryPolicy
 from bot.journal import MemoryJournal, SqliteJournal
 from bot.settings import cycle_settings, strategy_of
 from bot.sim.agents import RequestIntent, best_price
+from bot.sim.faults import install_faults
 from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
 from bot.sim.scenario import OUR_POOL, Scenario
 
@@ -59,10 +60,8 @@ def bot_config(
 def simulated_settings(cfg: BotConfig) -> CycleSettings:
     """The service's settings for this config (``bot.settings.cycle_settings``), live: the
     simulated market is the one to act on. Only what makes no sense in a simulation differs:
-    decisions are not kept (the summary counts them) and retries do not wait."""
-    return cycle_settings(
-        cfg, live=True, record_decisions=False, retry=RetryPolicy(attempts=1, initial=0.0)
-    )
+    decisions are not kept (the summary counts them) and there are no real-time deadlines."""
+    return cycle_settings(cfg, live=True, record_decisions=False, realtime_deadlines=False)
 
 
 def intents_for(scenario: Scenario, seed: int) -> list[RequestIntent]:
@@ -142,6 +141,9 @@ def simulate(
     instance = strategy_of(cfg)
     stream = intents if intents is not None else intents_for(scenario, seed)
     sim = (sim_factory or _default_sim)(scenario, seed, stream)
+    if scenario.faults.enabled:
+        # Only then: without faults the ports stay the plain, fast ones (no per-call check).
+        install_faults(sim, seed)
     journal: MemoryJournal | SqliteJournal = (
         MemoryJournal(keep_records=False) if journal_path is None else SqliteJournal(journal_path)
     )
@@ -155,17 +157,7 @@ def simulate(
         journal=journal,
         tasks=sim.tasks,
     )
-    executor = Executor(
-        workerpool=settings.workerpool,
-        clock=sim.clock,
-        writer=sim.market,
-        chain=sim.chain,
-        signer=sim.signer,
-        journal=journal,
-        live=True,
-        retry=settings.retry,
-        salt=_Salts(seed),
-    )
+    executor = make_executor(ports, settings, salt=_Salts(seed))
     cycle = Cycle(
         ports,
         settings,

@@ -349,6 +349,7 @@ def register(app: typer.Typer) -> None:
             float | None,
             typer.Option(
                 min=0.0,
+                max=36_500.0,  # as service.journal_keep_days; refuses inf (nan fails min)
                 help="Keep this many days of history (default: service.journal_keep_days).",
             ),
         ] = None,

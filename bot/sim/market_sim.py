@@ -264,11 +264,8 @@ class MarketSim:
         self.signer = SimSigner(self)
         self.metrics = SimPoolMetrics(self)
         self.tasks = SimTaskFeed(self)
-        if scenario.faults.enabled:
-            # Only then: without faults the ports stay the plain, fast ones (no per-call check).
-            from bot.sim.faults import install_faults
-
-            install_faults(self, seed)
+        # A [faults] table is installed by the backtest engine (bot.sim.faults.install_faults),
+        # which wraps these ports: the simulator does not know about the faults.
 
     # -- capacity -------------------------------------------------------------------------------
 
@@ -312,12 +309,6 @@ class MarketSim:
 
     def own_valid(self) -> list[_Order]:
         return [o for o in self._orders.values() if o.signed is not None]
-
-    def _drop_if_done(self, order_hash: str) -> None:
-        o = self._orders.get(order_hash)
-        if o is not None and o.entry.remaining <= 0:
-            del self._orders[order_hash]
-            self._version += 1
 
     def _consume(self, order_hash: str, volume: int) -> None:
         o = self._orders[order_hash]

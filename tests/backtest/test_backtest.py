@@ -76,8 +76,18 @@ def test_simulated_settings_differ_from_the_services_only_where_a_simulation_mus
     cfg = bot_config(load_scenario(TINY))
     ours = simulated_settings(cfg)
     live = cycle_settings(cfg, live=True)
-    assert not ours.record_decisions and ours.retry.initial == 0 and ours.retry.attempts == 1
-    assert dataclasses.replace(ours, record_decisions=True, retry=live.retry) == live
+    # Only what a simulation cannot use differs: kept decisions and the real-time deadlines.
+    assert not ours.record_decisions
+    assert ours.cycle_deadline_s is None and ours.action_deadline_s is None
+    assert (
+        dataclasses.replace(
+            ours,
+            record_decisions=True,
+            cycle_deadline_s=live.cycle_deadline_s,
+            action_deadline_s=live.action_deadline_s,
+        )
+        == live
+    )
 
 
 def test_other_seed_other_market() -> None:

@@ -16,7 +16,7 @@ from bot.errors import InputError, RateLimited, TransientError
 from bot.journal import SqliteJournal
 from bot.model import WorkerpoolOrder, tag_to_bytes32
 from bot.ports import BookQuery
-from bot.sim.faults import FaultyChain, FaultyMarket
+from bot.sim.faults import FaultyChain, FaultyMarket, install_faults
 from bot.sim.market_sim import MarketSim, SimChain, SimMarket
 from bot.sim.scenario import OUR_POOL, Scenario, parse_scenario
 
@@ -249,7 +249,9 @@ def _order(sim: MarketSim, price: int = 40) -> Any:
 def _one_fault(**faults: Any) -> MarketSim:
     data = _raw(TINY)
     data["faults"] = {"attempts": 3, **faults}
-    return MarketSim(parse_scenario(data), 7)
+    sim = MarketSim(parse_scenario(data), 7)
+    install_faults(sim, 7)
+    return sim
 
 
 def test_errors_are_the_live_adapters_types_after_their_retries() -> None:

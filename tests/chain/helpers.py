@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.adapters.chain import ChainSettings, Web3Chain
-from bot.adapters.chain_rpc import RetryPolicy
 from bot.adapters.chain_wallet import FeePolicy
+from bot.adapters.retrying import RetryPolicy
 from bot.adapters.signer import LocalKeySigner
 from bot.model import ZERO_BYTES32, SignedWorkerpoolOrder, WorkerpoolOrder
 from bot.networks import Network
@@ -15,7 +15,9 @@ FAST_FEES = FeePolicy(
     max_fee_wei=100 * 10**9, replace_after_s=0.3, receipt_timeout_s=20.0, poll_interval_s=0.02
 )
 FAST_SETTINGS = ChainSettings(
-    rpc_timeout_s=5.0, fees=FAST_FEES, retry=RetryPolicy(attempts=3, base_s=0.01, max_wait_s=0.05)
+    rpc_timeout_s=5.0,
+    fees=FAST_FEES,
+    retry=RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05),
 )
 
 

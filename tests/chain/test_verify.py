@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from bot.adapters.chain import Web3Chain
-from bot.adapters.chain_rpc import RetryPolicy
+from bot.adapters.retrying import RetryPolicy
 from bot.errors import ChainRevert, NetworkMismatch, RateLimited, TransientError
 from bot.model import Category, Stake, WorkerpoolOrder
 from bot.networks import ARBITRUM_MAINNET, STANDARD_CATEGORIES, Network, local_network
@@ -216,7 +216,7 @@ def test_fail_over_to_the_next_rpc_when_one_is_down(
 
 def test_all_rpcs_down_is_transient_after_retries(poco: pc.PocoDeployment) -> None:
     dead = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
-    settings = replace(FAST_SETTINGS, retry=RetryPolicy(attempts=2, base_s=0, max_wait_s=0))
+    settings = replace(FAST_SETTINGS, retry=RetryPolicy(attempts=2, initial_wait=0, max_wait=0))
     with pytest.raises(TransientError, match="ConnectionError"):
         Web3Chain.connect(pc.network_of(poco), rpc_urls=dead, settings=settings)
 

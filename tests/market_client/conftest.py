@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.adapters.market_api import MarketApiClient, RetryPolicy
+from bot.adapters.market_api import MarketApiClient
 from bot.adapters.rate_budget import RateBudget
+from bot.adapters.retrying import RetryPolicy
 from tests.market_client.fakes import CHAIN_ID, HUB, FakeMarket, FakeTime, KeySigner
 
 

@@ -9,8 +9,9 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.market_api import MarketApiClient, RetryPolicy
+from bot.adapters.market_api import MarketApiClient
 from bot.adapters.market_models import CHALLENGE_PREFIX, challenge_text
+from bot.adapters.retrying import RetryPolicy
 from bot.errors import BotError, MalformedResponse, NetworkMismatch
 from bot.model import BookEntry
 from bot.ports import BookQuery

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from bot.adapters.chain import Web3Chain
-from bot.adapters.market_api import MarketApiClient, RequestNotSent, RetryPolicy
+from bot.adapters.market_api import MarketApiClient, RequestNotSent
 from bot.adapters.rate_budget import RateBudget
+from bot.adapters.retrying import RetryPolicy
 from bot.adapters.signer import LocalKeySigner
-from bot.errors import RateLimited, RejectedError, RuleViolation, TransientError
+from bot.errors import BudgetExhausted, RejectedError, RuleViolation, TransientError
 from bot.model import (
     ChainOrderStatus,
     MarketStatus,
@@ -378,7 +379,7 @@ def test_429_burst_is_waited_out_with_retry_after(
     assert client.budget.waited > 0.5  # held for (most of) Retry-After: 1 s
 
 
-def test_429_longer_than_the_budget_allows_is_rate_limited(
+def test_429_longer_than_the_budget_allows_gives_up_until_the_next_cycle(
     network: Network, market_server: MarketServer, workerpool: str
 ) -> None:
     market_server.set_faults(
@@ -386,10 +387,12 @@ def test_429_longer_than_the_budget_allows_is_rate_limited(
     )
     with (
         MarketApiClient.for_network(network, retry=FAST_RETRY, budget=RateBudget(max_wait=5)) as c,
-        pytest.raises(RateLimited) as info,
+        pytest.raises(BudgetExhausted) as info,
     ):
         c.workerpool_orders(BookQuery(workerpool=workerpool))
-    assert info.value.retry_after == pytest.approx(120, abs=1)
+    # Held for the Retry-After capped at max_retry_after, which is still more than max_wait.
+    assert info.value.retry_after == pytest.approx(FAST_RETRY.max_retry_after, abs=1)
+    assert market_server.faults.served == {"GET /workerpoolorders": 1}
 
 
 def test_the_servers_own_rate_limit_is_honoured(
@@ -402,8 +405,11 @@ def test_the_servers_own_rate_limit_is_honoured(
     ) as c:
         for _ in range(5):
             c.workerpool_orders(BookQuery(workerpool=workerpool))
-        with pytest.raises(RateLimited):
+        # The 429 holds the budget for its (capped) Retry-After, longer than this budget's
+        # max_wait: the retry gives up at once, until the next cycle.
+        with pytest.raises(BudgetExhausted):
             c.workerpool_orders(BookQuery(workerpool=workerpool))
+        assert c.stats.rate_limited == 1
 
 
 def test_dropped_connections_are_retried(

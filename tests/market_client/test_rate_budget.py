@@ -7,8 +7,8 @@ from collections import deque
 
 import pytest
 
-from bot.adapters.rate_budget import BudgetExhausted, RateBudget
-from bot.errors import InputError, RateLimited
+from bot.adapters.rate_budget import RateBudget
+from bot.errors import BudgetExhausted, DeadlineExceeded, InputError, TryNextCycle
 from tests.market_client.fakes import FakeTime
 
 
@@ -63,9 +63,20 @@ def test_a_wait_longer_than_max_wait_raises_at_once_without_sleeping() -> None:
     budget.hold(60)
     with pytest.raises(BudgetExhausted) as info:
         budget.acquire()
-    assert isinstance(info.value, RateLimited)
+    assert isinstance(info.value, TryNextCycle)  # typed as not worth retrying at once
     assert info.value.retry_after == pytest.approx(60)
     assert t.sleeps == []
+
+
+def test_a_wait_past_the_callers_deadline_raises_deadline_exceeded_without_sleeping() -> None:
+    t = FakeTime()
+    budget = make(t, per_minute=90, burst=10, max_wait=30)
+    budget.hold(20)
+    with pytest.raises(DeadlineExceeded, match="past the deadline"):
+        budget.acquire(max_wait=5)
+    assert t.sleeps == []
+    budget.acquire(max_wait=25)  # the deadline leaves room: wait out the hold
+    assert 20 <= sum(t.sleeps) <= 21  # the hold, then one token at 90/min
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import pytest
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.safe_text import MAX_TEXT, clean_text
 from bot.errors import RejectedError, TransientError
-from bot.executor import Executor, RetryPolicy
+from bot.executor import Executor
 from bot.journal import SqliteJournal
 from bot.model import Publish, Quote
 from bot.ports import BookQuery
@@ -120,7 +120,6 @@ def test_the_journal_keeps_a_clean_rejection(
         signer=FakeSigner(),
         journal=journal,
         live=True,
-        retry=RetryPolicy(attempts=1, initial=0.0),
     )
     report = executor.execute([Publish(Quote(category=0, price=1500, volume=4), "r")], [])
     assert report.steps[0].outcome == "failed"

@@ -17,6 +17,7 @@ import pytest
         "bot.adapters.rate_budget",
         "bot.adapters.safe_text",
         "bot.adapters.book_signatures",
+        "bot.adapters.retrying",
     ],
 )
 def test_all_lists_exactly_the_public_definitions(name: str) -> None:

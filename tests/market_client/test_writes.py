@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.adapters.market_api import MarketApiClient, RetryPolicy
+from bot.adapters.market_api import MarketApiClient
+from bot.adapters.retrying import RetryPolicy
 from bot.errors import (
     ConfigError,
     InputError,

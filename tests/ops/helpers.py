@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import config_from_mapping
-from bot.cycle import CyclePorts
-from bot.executor import Executor, RetryPolicy
+from bot.cycle import CyclePorts, make_executor
 from bot.journal import SqliteJournal
 from bot.ops import OpsRuntime, build_ops
 from bot.service import PricebotService, Runtime
@@ -58,16 +57,7 @@ def make_service(
     journal = SqliteJournal(tmp_path / "journal-live.sqlite")
     ports = CyclePorts(world.clock, world, world, ChainView(world), FakeSigner(), world, journal)
     settings = cycle_settings(cfg, live=True)
-    executor = Executor(
-        workerpool=POOL,
-        clock=world.clock,
-        writer=world,
-        chain=ports.chain,
-        signer=ports.signer,
-        journal=journal,
-        live=True,
-        retry=RetryPolicy(initial=0.0),
-    )
+    executor = make_executor(ports, settings)
     strategy = create("competitive", {"step": 1000, "floor": 1000})
     runtime = Runtime(cfg, NETWORK, ports, settings, strategy, executor, journal, [journal.close])
     env = {"TEST_HOOK_URL": hook_url, **(extra_env or {})}

@@ -100,6 +100,10 @@ def test_prune_command_prunes_both_journals_and_refuses_nothing_to_do(config, tm
     runner = CliRunner()
     nothing = runner.invoke(app, ["prune", "--config", str(config)])
     assert nothing.exit_code == 2 and "nothing to do" in nothing.output
+    for bad in ("nan", "inf", "1e300", "-1"):  # inf passed min=0 alone and pruned nothing
+        refused = runner.invoke(app, ["prune", "--config", str(config), "--keep-days", bad])
+        assert refused.exit_code == 2 and "--keep-days" in refused.output, bad
+        assert "Traceback" not in refused.output
     missing = runner.invoke(app, ["prune", "--config", str(config), "--keep-days", "1"])
     assert missing.exit_code == 2 and "no journal" in missing.output
     for live in (True, False):

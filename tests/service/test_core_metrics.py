@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from bot.adapters.core_metrics import CoreMetrics, parse_metrics
+from bot.adapters.retrying import RetryPolicy
 from bot.errors import InputError, RateLimited, TransientError
 from tests.service.fakes import FakeClock
 
@@ -64,9 +65,13 @@ def test_bad_payloads_name_the_field(payload, field):
     assert info.value.field == field
 
 
-def _client(handler, **kw):
+def _client(handler, attempts: int = 3):
     return CoreMetrics(
-        "http://core.test", FakeClock(), transport=httpx.MockTransport(handler), **kw
+        "http://core.test",
+        FakeClock(),
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(attempts=attempts, initial_wait=0.0, max_wait=0.0),
+        sleep=lambda _seconds: None,
     )
 
 

@@ -7,7 +7,6 @@ import random
 
 from bot.cycle import Cycle, CycleSettings, CycleState
 from bot.errors import TransientError
-from bot.executor import RetryPolicy
 from bot.journal import MemoryJournal, SqliteJournal
 from bot.model import PoolUtilization
 from bot.rails import RailsConfig
@@ -50,7 +49,6 @@ def make_cycle(
         offers=(OFFER,),
         rails=rails,
         live=live,
-        retry=RetryPolicy(attempts=3, initial=0.0),
     )
     strategy = strategy or create("competitive", {"step": 1000, "floor": 1000})
     return Cycle(ports, settings, strategy, rng=random.Random(1)), world
@@ -235,6 +233,11 @@ def test_transient_publish_failure_does_not_duplicate():
     world = FakeWorld(publish_failures=[TransientError("502")])
     world.book["r"] = rival_order(100_000)
     cycle, _ = make_cycle(world=world)
+    first = cycle.tick()
+    # The adapter gave up: the executor does not try again, the next tick lists the same order.
+    assert [s.outcome for s in first.report.steps] == ["failed"]
+    assert world.listed == {}
+    world.clock.t += 60
     cycle.tick()
     assert len(world.listed) == 1
     assert len({h for k, h in world.calls if k == "publish"}) == 1

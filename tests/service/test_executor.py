@@ -1,18 +1,26 @@
-"""The executor: dry-run, journal-before-publish, retries, idempotence, cap re-checks, ownership."""
+"""The executor: dry-run, journal-before-publish, no second retry layer, idempotence, cap
+re-checks, ownership, deadlines."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.errors import OwnershipError, RejectedError, TransientError
-from bot.executor import Executor, RetryPolicy
+from bot import deadline
+from bot.errors import (
+    BudgetExhausted,
+    DeadlineExceeded,
+    MalformedResponse,
+    OwnershipError,
+    RateLimited,
+    RejectedError,
+    TransientError,
+)
+from bot.executor import Executor
 from bot.journal import MemoryJournal, SqliteJournal
 from bot.ledger import Ledger
 from bot.model import Cancel, Keep, OwnOrder, PoolUtilization, Publish, Quote, Unpublish
 from bot.snapshot import Offer
 from tests.service.fakes import OTHER_KEY, POOL, ChainView, FakeSigner, FakeWorld, our_order
-
-NO_WAIT = RetryPolicy(attempts=3, initial=0.0)
 
 
 def make(world: FakeWorld, *, live: bool = True, journal=None, signer=None) -> Executor:
@@ -24,7 +32,6 @@ def make(world: FakeWorld, *, live: bool = True, journal=None, signer=None) -> E
         signer=signer or FakeSigner(),
         journal=journal if journal is not None else MemoryJournal(keep_records=True),
         live=live,
-        retry=NO_WAIT,
     )
 
 
@@ -81,14 +88,49 @@ def test_fresh_salt_for_every_new_order():
     assert len(hashes) == 2
 
 
-def test_transient_failures_are_retried_with_the_same_order():
-    world = FakeWorld(publish_failures=[TransientError("502"), TransientError("timeout")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        TransientError("HTTP 503, after the client's own retries"),
+        RateLimited("HTTP 429", retry_after=1.0),
+        MalformedResponse("POST /workerpoolorders", "published is not an order"),
+        BudgetExhausted("request budget: next slot in 40s", retry_after=40.0),
+        DeadlineExceeded("POST /workerpoolorders: the cycle deadline has passed"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_what_the_adapter_gave_up_on_is_attempted_once(error: Exception) -> None:
+    """The adapters are the one retry layer: the executor records the failure and goes on."""
+    world = FakeWorld(publish_failures=[error])
     ex = make(world)
-    report = ex.execute([Publish(Quote(category=0, price=1500, volume=4), "r")], [])
-    assert report.steps[0].outcome == "ok"
-    published = [h for kind, h in world.calls if kind == "publish"]
-    assert len(published) == 3 and len(set(published)) == 1  # one hash, never a second order
-    assert len(world.listed) == 1
+    report = ex.execute(
+        [Publish(Quote(category=0, price=1500, volume=4), "r"), Unpublish("0x" + "3" * 64, "u")],
+        [],
+    )
+    assert [s.outcome for s in report.steps] == ["failed", "ok"]
+    assert str(error) in report.steps[0].detail
+    assert [k for k, _ in world.calls] == ["publish", "unpublish"]
+    # Signed is valid on chain: it stays known, and a later republish reuses the same hash.
+    (signed,) = ex.journal.signed_orders()
+    assert ex.republish(signed, "next cycle").outcome == "ok"
+    assert {h for k, h in world.calls if k == "publish"} == {signed.order_hash}
+
+
+def test_each_write_runs_under_its_own_deadline_inside_the_cycles() -> None:
+    seen: list[tuple[str, float]] = []
+    world = FakeWorld()
+    world.on_publish.append(
+        lambda s: seen.append((deadline.current().what, deadline.remaining()))  # type: ignore[union-attr]
+    )
+    ex = make(world)
+    ex.action_deadline_s = 50.0
+    ex.execute([Publish(Quote(category=0, price=1500, volume=4), "r")], [])
+    with deadline.within(5.0, "cycle"):
+        ex.execute([Publish(Quote(category=0, price=1600, volume=4), "r")], [])
+    assert deadline.current() is None
+    (first, a), (second, b) = seen
+    assert first == "publish action" and 49.0 < a <= 50.0
+    assert second == "cycle" and 4.0 < b <= 5.0  # the earlier deadline wins
 
 
 def test_rejections_are_not_retried():

@@ -10,7 +10,6 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 
 from bot.config import config_from_mapping
 from bot.errors import OwnershipError, TransientError
-from bot.executor import Executor, RetryPolicy
 from bot.journal import SqliteJournal
 from bot.model import Stake
 from bot.service import PricebotService, Runtime
@@ -64,21 +63,12 @@ def make_service(
             },
         }
     )
-    from bot.cycle import CyclePorts
+    from bot.cycle import CyclePorts, make_executor
 
     journal = SqliteJournal(tmp_path / "j.sqlite")
     ports = CyclePorts(world.clock, world, world, ChainView(world), FakeSigner(), world, journal)
     settings = cycle_settings(cfg, live=live)
-    executor = Executor(
-        workerpool=POOL,
-        clock=world.clock,
-        writer=world,
-        chain=ports.chain,
-        signer=ports.signer,
-        journal=journal,
-        live=live,
-        retry=RetryPolicy(initial=0.0),
-    )
+    executor = make_executor(ports, settings)
     runtime = Runtime(
         cfg,
         NETWORK,

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from bot.config import config_from_mapping
+from bot.cycle import DEFAULT_CYCLE_DEADLINE_S
 from bot.errors import InputError
-from bot.executor import RetryPolicy
+from bot.executor import DEFAULT_ACTION_DEADLINE_S
 from bot.rails import DEFAULT_CANCEL_GAS_COST_NRLC
 from bot.settings import cycle_settings, offers_of, strategy_of
 from bot.snapshot import Offer
@@ -46,14 +47,17 @@ def test_cycle_settings_come_from_the_config() -> None:
     assert s.offers == offers_of(cfg)
     assert (s.low_stake_nrlc, s.low_gas_wei) == (2 * 10**9, 5 * 10**17)
     assert s.record_decisions and not s.record_snapshots
-    assert s.retry == RetryPolicy()
+    assert (s.cycle_deadline_s, s.action_deadline_s) == (
+        DEFAULT_CYCLE_DEADLINE_S,
+        DEFAULT_ACTION_DEADLINE_S,
+    )
 
 
 def test_the_backtester_changes_only_what_a_simulation_must() -> None:
     cfg = config()
-    fast = RetryPolicy(attempts=1, initial=0.0)
-    s = cycle_settings(cfg, live=True, record_decisions=False, retry=fast)
-    assert s.live and not s.record_decisions and s.retry is fast
+    s = cycle_settings(cfg, live=True, record_decisions=False, realtime_deadlines=False)
+    assert s.live and not s.record_decisions
+    assert s.cycle_deadline_s is None and s.action_deadline_s is None
 
 
 @pytest.mark.parametrize(

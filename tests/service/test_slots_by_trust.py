@@ -13,7 +13,6 @@ import random
 
 from bot.cycle import Cycle, CyclePorts, CycleSettings
 from bot.errors import RejectedError
-from bot.executor import RetryPolicy
 from bot.journal import MemoryJournal
 from bot.model import PoolUtilization, SignedWorkerpoolOrder, WorkerpoolOrder
 from bot.rails import RailsConfig
@@ -44,7 +43,6 @@ def make_cycle(world: FakeWorld, price: int) -> Cycle:
         offers=(SLOW, FAST),  # the fast one last: folded, its window is the one kept
         rails=RAILS,
         live=True,
-        retry=RetryPolicy(attempts=1, initial=0.0),
     )
     return Cycle(ports, settings, create("fixed", {"price": price}), rng=random.Random(1))
 

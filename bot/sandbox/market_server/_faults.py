@@ -15,7 +15,11 @@ __all__ = ["FaultConfig", "RouteFault", "route_key"]
 
 
 class RouteFault(BaseModel):
-    """Faults for one route. Rates are probabilities in [0, 1] drawn per request."""
+    """Faults for one route. Rates are probabilities in [0, 1] drawn per request.
+
+    ``malformed_rate`` answers 200 with ``{"ok": true}`` and nothing else, as a half-deployed
+    server or a proxy's page would: the client must refuse it and not ask again at once.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -24,6 +28,7 @@ class RouteFault(BaseModel):
     latency: float = Field(default=0.0, ge=0.0, le=60.0)
     drop_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     stale_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    malformed_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
     @field_validator("error_status")
     @classmethod

@@ -146,12 +146,17 @@ class DroppedConnection(Exception):
 
 
 class FaultState:
-    """The live fault settings, the seeded generator, the 429 burst counter, the read cache."""
+    """The live fault settings, the seeded generator, the 429 burst counter, the read cache.
+
+    ``served`` counts every request by route key since the faults were last set, faulted or
+    not, so a test can count a client's attempts (``GET /challenge``, ``POST /workerpoolorders``).
+    """
 
     def __init__(self, config: FaultConfig) -> None:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[Message, bytes]] = {}
         self.injected: dict[str, int] = {}
+        self.served: dict[str, int] = {}
         self.set(config)
 
     def set(self, config: FaultConfig) -> None:
@@ -162,6 +167,7 @@ class FaultState:
             self._rng = random.Random(config.seed)
             self._cache.clear()
             self.injected = {}
+            self.served = {}
 
     def draw(self) -> float:
         with self._lock:
@@ -177,6 +183,10 @@ class FaultState:
     def count(self, what: str) -> None:
         with self._lock:
             self.injected[what] = self.injected.get(what, 0) + 1
+
+    def count_served(self, key: str) -> None:
+        with self._lock:
+            self.served[key] = self.served.get(key, 0) + 1
 
     def remember(self, url: str, start: Message, body: bytes) -> None:
         with self._lock:
@@ -198,6 +208,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         key = route_key(scope["method"], scope["path"])
+        self.state.count_served(key)
         cfg = self.state.config
         if cfg.clients and client_key(scope, self.header) not in cfg.clients:
             await self.app(scope, receive, send)
@@ -242,6 +253,12 @@ class FaultMiddleware:
                 else "Service Unavailable"
             )
             start, body = _json_response(fault.error_status, {"ok": False, "error": message}, [])
+            await send(start)
+            await send(body)
+            return
+        if fault.malformed_rate and self.state.draw() < fault.malformed_rate:
+            self.state.count("malformed")
+            start, body = _json_response(200, {"ok": True}, [])
             await send(start)
             await send(body)
             return

@@ -105,20 +105,9 @@ def _offline_status_json(cfg: Any, settings: Any, snap: Any, state: Any) -> str:
     import json
     from dataclasses import replace
 
-    from bot.ops import OpsView, package_version, status_json
+    from bot.ops import initial_view, status_json
 
-    view = OpsView(
-        started_at=float(snap.at),
-        workerpool=cfg.workerpool,
-        network=cfg.network,
-        strategy=cfg.strategy.name,
-        live=settings.live,
-        reprice_seconds=cfg.schedule.reprice_seconds,
-        stale_limit_seconds=cfg.rails.stale_after_seconds,
-        low_stake_nrlc=cfg.service.low_stake_warning,
-        version=package_version(),
-        offers=tuple(settings.offers),
-    )
+    view = initial_view(cfg, settings, started_at=float(snap.at))
     view = replace(view, snapshot=snap, source_errors=dict(state.sampler.errors))
     body = status_json(view, time.time())
     body["state"] = "not running"

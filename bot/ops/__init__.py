@@ -23,7 +23,7 @@ from bot.ops._reader import JournalReader
 from bot.ops._server import ENDPOINT_FILE, OpsServer, build_app
 from bot.ops._text import age_text, when
 from bot.ops._view import OfferFigures, OpsView, offer_figures
-from bot.ops._wiring import OpsRuntime, build_ops, package_version
+from bot.ops._wiring import OpsRuntime, build_ops, initial_view, package_version
 
 __all__ = [
     "ENDPOINT_FILE",
@@ -46,6 +46,7 @@ __all__ = [
     "build_ops",
     "events_between",
     "health",
+    "initial_view",
     "offer_figures",
     "package_version",
     "render",

@@ -68,6 +68,23 @@ class OpsRuntime:
             self.alerts.close()
 
 
+def initial_view(config: Any, settings: Any, *, started_at: float) -> OpsView:
+    """The view before any tick: what the config fixes (the running service and the offline
+    ``status --json`` both start from it, so they show the same fields)."""
+    return OpsView(
+        started_at=started_at,
+        workerpool=config.workerpool,
+        network=config.network,
+        strategy=config.strategy.name,
+        live=settings.live,
+        reprice_seconds=config.schedule.reprice_seconds,
+        stale_limit_seconds=config.rails.stale_after_seconds,
+        low_stake_nrlc=config.service.low_stake_warning,
+        version=package_version(),
+        offers=tuple(settings.offers),
+    )
+
+
 def build_ops(
     config: Any,
     settings: Any,
@@ -79,18 +96,7 @@ def build_ops(
     """Everything from ``config.ops`` and ``config.alerts``; ConfigError names a bad field."""
     env = os.environ if environ is None else environ
     journal_dir = Path(config.service.journal_dir)
-    view = OpsView(
-        started_at=clock(),
-        workerpool=config.workerpool,
-        network=config.network,
-        strategy=config.strategy.name,
-        live=settings.live,
-        reprice_seconds=config.schedule.reprice_seconds,
-        stale_limit_seconds=config.rails.stale_after_seconds,
-        low_stake_nrlc=config.service.low_stake_warning,
-        version=package_version(),
-        offers=tuple(settings.offers),
-    )
+    view = initial_view(config, settings, started_at=clock())
     sinks = sinks_from_config(config.alerts, env)
     alerts = AlertDispatcher(
         sinks,

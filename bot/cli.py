@@ -12,6 +12,7 @@ import typer
 
 from bot.commands import (
     backtest,
+    bench_cmd,
     chain,
     config_cmd,
     journal_cmd,
@@ -50,6 +51,7 @@ ops_cmd.register(app)
 backtest.register(app)
 sandbox.register(app)
 strategies_cmd.register(app)
+bench_cmd.register(app)
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from importlib import import_module
 from importlib.metadata import entry_points
 
-from bot.errors import InputError
+from bot.domain.errors import InputError
 from strategies.base import (
     Decision,
     EmptyParams,

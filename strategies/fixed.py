@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.ledger import offer_capacity
-from bot.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer
+from bot.pricing.ledger import offer_capacity
+from bot.pricing.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for, table
 
 __all__ = ["FixedParams", "FixedStrategy"]

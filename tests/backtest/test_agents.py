@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from bot.errors import InputError
-from bot.model import BookEntry
+from bot.domain.errors import InputError
+from bot.domain.model import BookEntry
 from bot.sim.agents import (
     EnteringLeaving,
     FixedCompetitor,

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import bot.cycle
-import bot.service
+import bot.app.service
+import bot.engine.cycle
 import strategies
+from bot.app.cli import app
 from bot.backtest import run_backtest, run_sweep
 from bot.backtest.engine import bot_config, intents_for, simulate, simulated_settings
 from bot.backtest.references import compute_references, fixed_params, upper_bound
-from bot.cli import app
-from bot.errors import InputError
-from bot.settings import offers_of
+from bot.config.settings import offers_of
+from bot.domain.errors import InputError
 from bot.sim.scenario import load_scenario
 
 HERE = Path(__file__).parent
@@ -71,7 +71,7 @@ def test_same_seed_gives_byte_identical_summary(tmp_path: Path) -> None:
 def test_simulated_settings_differ_from_the_services_only_where_a_simulation_must() -> None:
     import dataclasses
 
-    from bot.settings import cycle_settings
+    from bot.config.settings import cycle_settings
 
     cfg = bot_config(load_scenario(TINY))
     ours = simulated_settings(cfg)
@@ -99,9 +99,9 @@ def test_other_seed_other_market() -> None:
 def test_backtest_runs_the_live_cycle_and_registry_strategy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The tick is bot.cycle.run_cycle (what the service calls) and decide is the registry's."""
+    """The tick is bot.engine.cycle.run_cycle (what the service calls) and decide is the registry's."""
     calls = {"cycle": 0, "decide": 0}
-    real_cycle = bot.cycle.run_cycle
+    real_cycle = bot.engine.cycle.run_cycle
     cls = strategies.get("competitive")
     real_decide = cls.decide
 
@@ -113,9 +113,11 @@ def test_backtest_runs_the_live_cycle_and_registry_strategy(
         calls["decide"] += 1
         return real_decide(self, *a, **k)
 
-    monkeypatch.setattr(bot.cycle, "run_cycle", spy_cycle)
+    monkeypatch.setattr(bot.engine.cycle, "run_cycle", spy_cycle)
     monkeypatch.setattr(cls, "decide", spy_decide)
-    assert bot.service.Cycle is bot.cycle.Cycle  # the service ticks through the same class
+    assert (
+        bot.app.service.Cycle is bot.engine.cycle.Cycle
+    )  # the service ticks through the same class
     out = simulate(load_scenario(TINY), "competitive", record=False)
     assert calls["cycle"] == out.ticks == 180
     assert calls["decide"] == out.ticks
@@ -334,7 +336,7 @@ def test_summary_identical_across_processes_and_hash_seeds(tmp_path: Path) -> No
             [
                 sys.executable,
                 "-m",
-                "bot.cli",
+                "bot.app.cli",
                 "backtest",
                 "--scenario",
                 str(TINY),
@@ -392,7 +394,7 @@ def test_backtest_cli_set_option(tmp_path: Path) -> None:
 
 def test_a_transient_failure_ends_the_tick_not_the_run() -> None:
     """As the live service's job handler: a TransientError out of a tick skips that tick only."""
-    from bot.errors import TransientError
+    from bot.domain.errors import TransientError
 
     scenario = load_scenario(TINY)
     calls = {"n": 0}

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.journal import SqliteJournal
 from bot.backtest import prepare_scenario, run_backtest
 from bot.backtest.engine import simulate
 from bot.backtest.report import make_summary, timeseries_frame
-from bot.errors import InputError, RateLimited, TransientError
-from bot.journal import SqliteJournal
-from bot.model import WorkerpoolOrder, tag_to_bytes32
-from bot.ports import BookQuery
+from bot.domain.errors import InputError, RateLimited, TransientError
+from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
+from bot.engine.ports import BookQuery
 from bot.sim.faults import FaultyChain, FaultyMarket, install_faults
 from bot.sim.market_sim import MarketSim, SimChain, SimMarket
 from bot.sim.scenario import OUR_POOL, Scenario, parse_scenario
@@ -204,7 +204,7 @@ def test_faulty_run_completes_tracks_every_valid_order_and_is_seeded(tmp_path: P
 def test_faulty_backtest_cli_reports_faults(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from bot.cli import app
+    from bot.app.cli import app
 
     raw = tmp_path / "flaky_tiny.toml"
     text = TINY.read_text() + (

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.ledger import Ledger
-from bot.model import WorkerpoolOrder, tag_to_bytes32
+from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
+from bot.pricing.ledger import Ledger
 from bot.sim.market_sim import MarketSim
 from bot.sim.scenario import OUR_POOL, parse_scenario
 

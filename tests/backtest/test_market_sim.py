@@ -6,8 +6,16 @@ from typing import Any
 
 import pytest
 
-from bot.model import ChainOrderStatus, WorkerpoolOrder, tag_to_bytes32
-from bot.ports import BookQuery, Chain, Clock, MarketReader, MarketWriter, PoolMetrics, Signer
+from bot.domain.model import ChainOrderStatus, WorkerpoolOrder, tag_to_bytes32
+from bot.engine.ports import (
+    BookQuery,
+    Chain,
+    Clock,
+    MarketReader,
+    MarketWriter,
+    PoolMetrics,
+    Signer,
+)
 from bot.sim.agents import RequestIntent
 from bot.sim.market_sim import MarketSim
 from bot.sim.scenario import OUR_POOL, parse_scenario
@@ -136,7 +144,7 @@ def test_same_seed_same_market() -> None:
     ],
 )
 def test_scenario_errors_name_the_key(patch: dict[str, Any], where: str) -> None:
-    from bot.errors import InputError
+    from bot.domain.errors import InputError
 
     with pytest.raises(InputError) as info:
         parse_scenario(scenario(**patch), "x.toml")
@@ -315,7 +323,7 @@ def test_duration_changes_ramp_linearly_and_keep_what_they_leave_out() -> None:
     ],
 )
 def test_duration_change_errors_name_the_key(changes: list[dict[str, Any]], rule: str) -> None:
-    from bot.errors import InputError
+    from bot.domain.errors import InputError
 
     data = scenario()
     data["pool"]["duration_changes"] = changes

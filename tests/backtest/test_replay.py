@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from bot.app.cli import app
 from bot.backtest.engine import simulate
 from bot.backtest.replay import replay_demand, run_replay
-from bot.cli import app
-from bot.errors import InputError
-from bot.model import ZERO_ADDRESS
+from bot.domain.errors import InputError
+from bot.domain.model import ZERO_ADDRESS
 from bot.sim.scenario import OUR_POOL, load_scenario
 
 HERE = Path(__file__).parent

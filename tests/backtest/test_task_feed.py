@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import inspect
 
-from bot.ports import TaskFeed
-from bot.runtimes import RunTimeSamples, learn
+from bot.engine.ports import TaskFeed
+from bot.pricing.runtimes import RunTimeSamples, learn
 from bot.sim.market_sim import MarketSim, SimTaskFeed
 from bot.sim.scenario import OUR_POOL, parse_scenario
 from tests.backtest.test_market_sim import our_order, scenario

@@ -6,9 +6,9 @@ from bot.adapters.chain import ChainSettings, Web3Chain
 from bot.adapters.chain_wallet import FeePolicy
 from bot.adapters.retrying import RetryPolicy
 from bot.adapters.signer import LocalKeySigner
-from bot.model import ZERO_BYTES32, SignedWorkerpoolOrder, WorkerpoolOrder
-from bot.networks import Network
-from bot.signing import random_salt
+from bot.domain.model import ZERO_BYTES32, SignedWorkerpoolOrder, WorkerpoolOrder
+from bot.domain.networks import Network
+from bot.domain.signing import random_salt
 from tests.plugins.chain import OWNER_KEY, RELAYER_KEY
 
 FAST_FEES = FeePolicy(

@@ -23,7 +23,8 @@ from web3 import Web3
 
 from bot.adapters.book_signatures import BookSignatureCheck
 from bot.adapters.chain import Web3Chain, encode_manage_workerpool_order
-from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder, tag_to_bytes32
+from bot.domain.model import SignedWorkerpoolOrder, WorkerpoolOrder, tag_to_bytes32
+from bot.domain.signing import SIGN, address_of, hash_order, random_salt, sign_order
 from bot.sandbox.poco import (
     PocoDeployment,
     create_workerpool,
@@ -32,7 +33,6 @@ from bot.sandbox.poco import (
     transfer_workerpool,
     web3_for,
 )
-from bot.signing import SIGN, address_of, hash_order, random_salt, sign_order
 from tests.plugins.chain import DEPLOYER_KEY, OWNER_KEY, STRANGER_KEY
 
 pytestmark = [pytest.mark.chain]

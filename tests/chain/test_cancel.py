@@ -19,13 +19,13 @@ from web3 import Web3
 
 from bot.adapters.chain import CLOSED_WORKERPOOL_ORDER_TOPIC, ChainSettings, Web3Chain
 from bot.adapters.signer import LocalKeySigner
-from bot.errors import ChainRevert, OwnershipError, TransientError
-from bot.model import ChainOrderStatus
-from bot.networks import ARBITRUM_MAINNET, BELLECOUR, Network
-from bot.ports import Chain, Signer
+from bot.domain.errors import ChainRevert, OwnershipError, TransientError
+from bot.domain.model import ChainOrderStatus
+from bot.domain.networks import ARBITRUM_MAINNET, BELLECOUR, Network
+from bot.domain.signing import CLOSE, address_of, sign_operation
+from bot.engine.ports import Chain, Signer
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import AnvilNode
-from bot.signing import CLOSE, address_of, sign_operation
 from tests.chain.helpers import FAST_SETTINGS, connect, signed_order
 from tests.plugins.chain import (
     APP_OWNER_KEY,
@@ -88,7 +88,7 @@ def test_relayed_cancel_on_production_domains(
     relocated_poco: Callable[[int], RelocatedPoco], production: Network
 ) -> None:
     rig = relocated_poco(production.chain_id)
-    # the real Network object of bot.networks, only its RPC pointed at the local node
+    # the real Network object of bot.domain.networks, only its RPC pointed at the local node
     network = replace(production, rpc_url=rig.node.rpc_url)
     snap = rig.node.snapshot()
     try:
@@ -311,7 +311,7 @@ def test_concurrent_cancels_share_one_nonce_sequence(
 
 
 def test_signer_for_another_network_is_refused(poco: pc.PocoDeployment) -> None:
-    from bot.errors import NetworkMismatch
+    from bot.domain.errors import NetworkMismatch
 
     network = pc.network_of(poco)
     with pytest.raises(NetworkMismatch, match="signer signs for chain 134"):

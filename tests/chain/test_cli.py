@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.errors import TransientError
+from bot.app.cli import app
+from bot.domain.errors import TransientError
+from bot.domain.signing import address_of
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import rpc_call, run_anvil
-from bot.signing import address_of
 from tests.plugins.chain import OWNER_KEY
 
 pytestmark = pytest.mark.chain

@@ -12,7 +12,14 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 
 from bot.adapters.chain_rpc import translate
 from bot.adapters.chain_wallet import FeePolicy, NonceManager
-from bot.errors import ChainError, ChainRevert, ConfigError, InputError, RateLimited, TransientError
+from bot.domain.errors import (
+    ChainError,
+    ChainRevert,
+    ConfigError,
+    InputError,
+    RateLimited,
+    TransientError,
+)
 from bot.sandbox.anvil import anvil_binary, rpc_call, run_anvil
 from bot.sandbox.poco import poco_artifacts_dir
 

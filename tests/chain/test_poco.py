@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from bot.errors import ChainRevert
-from bot.model import ZERO_BYTES32, WorkerpoolOrder
-from bot.networks import STANDARD_CATEGORIES
+from bot.domain.errors import ChainRevert
+from bot.domain.model import ZERO_BYTES32, WorkerpoolOrder
+from bot.domain.networks import STANDARD_CATEGORIES
+from bot.domain.signing import address_of, domain_separator, random_salt, sign_order
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import AnvilNode
-from bot.signing import address_of, domain_separator, random_salt, sign_order
 from tests.plugins.chain import (
     APP_OWNER_KEY,
     OWNER_KEY,

@@ -7,11 +7,10 @@ import pickle
 import pytest
 
 from bot.adapters.signer import LocalKeySigner
-from bot.errors import InputError
-from bot.model import ZERO_BYTES32, WorkerpoolOrder
-from bot.networks import BELLECOUR
-from bot.ports import Signer
-from bot.signing import (
+from bot.domain.errors import InputError
+from bot.domain.model import ZERO_BYTES32, WorkerpoolOrder
+from bot.domain.networks import BELLECOUR
+from bot.domain.signing import (
     CLOSE,
     GATEWAY_CHALLENGE_PREFIX,
     gateway_challenge_hash,
@@ -19,6 +18,7 @@ from bot.signing import (
     recover_signer,
     verify_order,
 )
+from bot.engine.ports import Signer
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil #1
 ADDRESS = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
@@ -84,9 +84,9 @@ def test_signer_refuses_an_order_the_network_rules_forbid() -> None:
     import pytest as _pytest
 
     from bot.adapters.signer import LocalKeySigner as _Signer
-    from bot.errors import RuleViolation
-    from bot.model import WorkerpoolOrder
-    from bot.networks import BELLECOUR
+    from bot.domain.errors import RuleViolation
+    from bot.domain.model import WorkerpoolOrder
+    from bot.domain.networks import BELLECOUR
 
     signer = _Signer(
         BELLECOUR, "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
@@ -121,7 +121,7 @@ def _plain_copies(obj: object) -> list[str]:
 def test_signer_and_gas_wallet_hold_the_key_only_as_a_secret_key() -> None:
     from bot.adapters.chain_rpc import RpcPool
     from bot.adapters.chain_wallet import GasWallet
-    from bot.keys import SecretKey, key_from_hex
+    from bot.adapters.keys import SecretKey, key_from_hex
 
     pool = RpcPool(("http://127.0.0.1:9",), lambda w3, url: None)
     for key in (KEY, key_from_hex(KEY)):

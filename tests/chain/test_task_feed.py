@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.chain_tasks import ChainTaskFeed
-from bot.model import ZERO_BYTES32, WorkerpoolOrder
-from bot.ports import TaskFeed
+from bot.domain.model import ZERO_BYTES32, WorkerpoolOrder
+from bot.domain.signing import address_of, random_salt, sign_order
+from bot.engine.ports import TaskFeed
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import AnvilNode, rpc_call
-from bot.signing import address_of, random_salt, sign_order
 from tests.chain.helpers import connect
 from tests.plugins.chain import APP_OWNER_KEY, OWNER_KEY, REQUESTER_KEY
 

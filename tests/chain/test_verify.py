@@ -14,12 +14,12 @@ import pytest
 
 from bot.adapters.chain import Web3Chain
 from bot.adapters.retrying import RetryPolicy
-from bot.errors import ChainRevert, NetworkMismatch, RateLimited, TransientError
-from bot.model import Category, Stake, WorkerpoolOrder
-from bot.networks import ARBITRUM_MAINNET, STANDARD_CATEGORIES, Network, local_network
+from bot.domain.errors import ChainRevert, NetworkMismatch, RateLimited, TransientError
+from bot.domain.model import Category, Stake, WorkerpoolOrder
+from bot.domain.networks import ARBITRUM_MAINNET, STANDARD_CATEGORIES, Network, local_network
+from bot.domain.signing import CLOSE, address_of, sign_operation
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import AnvilNode, free_port
-from bot.signing import CLOSE, address_of, sign_operation
 from tests.chain.helpers import FAST_SETTINGS, connect, make_order
 from tests.plugins.chain import OWNER_KEY, OWNER_STAKE_NRLC, RELAYER_KEY, STRANGER_KEY
 

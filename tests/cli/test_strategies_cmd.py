@@ -5,7 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 import strategies
-from bot.cli import app
+from bot.app.cli import app
 
 
 def test_lists_every_strategy_and_its_bounded_params() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from bot.model import (
+from bot.domain.model import (
     ZERO_ADDRESS,
     BookEntry,
     Deal,
@@ -17,7 +17,7 @@ from bot.model import (
     WorkerpoolOrder,
     tag_to_bytes32,
 )
-from bot.snapshot import MarketSnapshot, Offer, build_snapshot
+from bot.pricing.snapshot import MarketSnapshot, Offer, build_snapshot
 
 POOL = "0x" + "a" * 40
 RIVAL = "0x" + "b" * 40

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.snapshot import MarketSnapshot, Offer
+from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import Decision, Strategy, param, quote_for
 
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.admission import (
+from bot.domain.model import PoolTask, Quote
+from bot.pricing.admission import (
     RESIDUAL_SHARE,
     Batch,
     Committed,
@@ -17,11 +18,10 @@ from bot.admission import (
     committed_work,
     feasible,
 )
-from bot.ledger import Ledger, offer_capacity
-from bot.model import PoolTask, Quote
-from bot.rails import RailsConfig, RailsResult, apply_rails
-from bot.runtimes import RunTimeSamples, learn, task_board
-from bot.snapshot import MarketSnapshot, Offer
+from bot.pricing.ledger import Ledger, offer_capacity
+from bot.pricing.rails import RailsConfig, RailsResult, apply_rails
+from bot.pricing.runtimes import RunTimeSamples, learn, task_board
+from bot.pricing.snapshot import MarketSnapshot, Offer
 from tests.core.factories import NOW, offer, own, snap, util
 
 

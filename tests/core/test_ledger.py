@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from bot.ledger import (
+from bot.domain.model import PoolUtilization, Quote, Slot
+from bot.pricing.ledger import (
     Ledger,
     Tally,
     allocate,
@@ -17,8 +18,7 @@ from bot.ledger import (
     starts_per_slot,
     window_capacity,
 )
-from bot.model import PoolUtilization, Quote, Slot
-from bot.rails import RailsConfig
+from bot.pricing.rails import RailsConfig
 from tests.core.factories import offer, own, snap, util
 
 GPU = 1 << 8

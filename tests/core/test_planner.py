@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.ledger import Ledger, required_stake
-from bot.model import Cancel, Keep, OwnOrder, Publish, Quote, Relist, Unpublish
-from bot.planner import Plan, StepKind, plan, within_deadband
-from bot.rails import RailsConfig
+from bot.domain.model import Cancel, Keep, OwnOrder, Publish, Quote, Relist, Unpublish
+from bot.pricing.ledger import Ledger, required_stake
+from bot.pricing.planner import Plan, StepKind, plan, within_deadband
+from bot.pricing.rails import RailsConfig
 from tests.core.factories import offer, own, snap, util
 
 CFG = RailsConfig(floor=1, ceiling=10**12, deadband=0.02, max_order_age_seconds=3600)
@@ -406,8 +406,8 @@ def test_rails_then_plan_keep_pool_load_total_volume_and_stake(
     """End to end: rails size the quotes, the planner orders the actions; every prefix that
     publishes keeps the pool's shared load <= 1, our total valid volume <= rails.max_volume and
     the stake within the free stake."""
-    from bot.ledger import LOAD_EPSILON
-    from bot.rails import apply_rails
+    from bot.pricing.ledger import LOAD_EPSILON
+    from bot.pricing.rails import apply_rails
 
     orders, quotes, cfg, free, gas = case
     cfg = dataclasses.replace(cfg, max_volume=max_volume)

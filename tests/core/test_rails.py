@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot.errors import InputError
-from bot.ledger import Ledger
-from bot.model import PoolUtilization, Quote, Stake
-from bot.rails import RailsConfig, RailsResult, apply_rails
-from bot.snapshot import MarketSnapshot, Offer
+from bot.domain.errors import InputError
+from bot.domain.model import PoolUtilization, Quote, Stake
+from bot.pricing.ledger import Ledger
+from bot.pricing.rails import RailsConfig, RailsResult, apply_rails
+from bot.pricing.snapshot import MarketSnapshot, Offer
 from tests.core.factories import NOW, offer, own, snap, util
 
 
@@ -228,8 +228,8 @@ def test_rails_config_validation(kw: dict[str, Any], field: str) -> None:
 
 
 def test_rails_config_is_the_config_section_itself() -> None:
-    """One class: bot.config validates ``[rails]`` into it, prices parsed, defaults its own."""
-    from bot.config import config_from_mapping
+    """One class: bot.config.schema validates ``[rails]`` into it, prices parsed, defaults its own."""
+    from bot.config.schema import config_from_mapping
 
     cfg = config_from_mapping(
         {
@@ -245,8 +245,8 @@ def test_rails_config_is_the_config_section_itself() -> None:
 
 
 def test_a_drifted_field_name_is_an_error_not_a_default() -> None:
-    from bot.config import config_from_mapping
-    from bot.errors import ConfigError
+    from bot.config.schema import config_from_mapping
+    from bot.domain.errors import ConfigError
 
     data = {
         "network": "arbitrum-mainnet",

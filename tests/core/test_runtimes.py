@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.errors import InputError
-from bot.model import PoolTask
-from bot.runtimes import RunTimeSamples, estimate, learn, quantile, task_board
+from bot.domain.errors import InputError
+from bot.domain.model import PoolTask
+from bot.pricing.runtimes import RunTimeSamples, estimate, learn, quantile, task_board
 
 NOW = 1_000_000.0
 

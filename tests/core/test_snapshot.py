@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import InputError
-from bot.model import MarketStatus
-from bot.snapshot import GPU_TAG_BIT, compatible_requests, competing_orders
+from bot.domain.errors import InputError
+from bot.domain.model import MarketStatus
+from bot.pricing.snapshot import GPU_TAG_BIT, compatible_requests, competing_orders
 from tests.core.factories import (
     NOW,
     POOL,
@@ -113,7 +113,7 @@ def test_offer_rejects_bad_values_naming_the_field(kw: dict[str, object], field:
 
 
 def test_offer_defaults_time_ref_and_key_matches_quote_key() -> None:
-    from bot.model import Quote
+    from bot.domain.model import Quote
 
     o = offer(category=2, tag=TEE, trust=1)
     assert o.work_clock_time_ref == 3600

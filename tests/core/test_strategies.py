@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import strategies
-from bot.model import Quote
-from bot.snapshot import MarketSnapshot, Offer
+from bot.domain.model import Quote
+from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies import run_fenced
 from strategies.bandit import BanditStrategy, solve_lp
 from strategies.utilization import UtilizationParams, step_controller

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import strategies
-from bot.errors import InputError, StrategyError
+from bot.domain.errors import InputError, StrategyError
 from strategies import Decision, Strategy, run_fenced
 from strategies.bandit import BanditStrategy
 from strategies.fixed import FixedStrategy

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 import strategies
-from bot.errors import InputError
-from bot.model import Quote
-from bot.snapshot import MarketSnapshot, Offer
+from bot.domain.errors import InputError
+from bot.domain.model import Quote
+from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies import run_fenced
 from strategies.portfolio import PortfolioParams
 from tests.core.factories import NOW, POOL, deal, offer, own, request, rival, snap, util

@@ -13,10 +13,10 @@ import pytest
 from eth_account import Account
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.networks import get_network
-from bot.order_io import order_from_mapping
-from bot.signing import hash_order, recover_signer
+from bot.app.cli import app
+from bot.domain.networks import get_network
+from bot.domain.order_io import order_from_mapping
+from bot.domain.signing import hash_order, recover_signer
 from tests.foundation import vectors as v
 
 ROOT = Path(__file__).resolve().parents[2]

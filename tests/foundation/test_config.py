@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot.config import BotConfig, config_from_mapping, load_config
-from bot.errors import ConfigError
-from bot.keys import KeySource
-from bot.networks import get_network
+from bot.adapters.keys import KeySource
+from bot.config.schema import BotConfig, config_from_mapping, load_config
+from bot.domain.errors import ConfigError
+from bot.domain.networks import get_network
 from tests.foundation import vectors as v
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -245,14 +245,14 @@ def test_file_errors(tmp_path: Path) -> None:
 
 def test_unknown_strategy_is_a_config_error() -> None:
     cfg = config_from_mapping(base(strategy={"name": "no-such-strategy"}))
-    from bot.config import validate_strategy
+    from bot.config.schema import validate_strategy
 
     with pytest.raises(ConfigError, match=r"^strategy\.name: "):
         validate_strategy(cfg)
 
 
 def test_bad_strategy_param_is_a_config_error() -> None:
-    from bot.config import validate_strategy
+    from bot.config.schema import validate_strategy
 
     cfg = config_from_mapping(base(strategy={"name": "fixed", "params": {"no_such_param": 1}}))
     with pytest.raises(ConfigError, match=r"^strategy\.params\.no_such_param: "):
@@ -273,11 +273,11 @@ def test_integers_are_fine_where_a_number_is_expected() -> None:
 
 
 def test_public_surfaces_are_pinned() -> None:
-    import bot.config
-    import bot.keys
-    import bot.order_io
-    import bot.rules
+    import bot.adapters.keys
+    import bot.config.schema
+    import bot.domain.order_io
+    import bot.domain.rules
 
-    for module in (bot.config, bot.keys, bot.order_io, bot.rules):
+    for module in (bot.config.schema, bot.adapters.keys, bot.domain.order_io, bot.domain.rules):
         public = {n for n in vars(module) if not n.startswith("_")}
         assert set(module.__all__) <= public, module.__name__

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import config_from_mapping, load_config
-from bot.errors import ConfigError
+from bot.config.schema import config_from_mapping, load_config
+from bot.domain.errors import ConfigError
 from tests.foundation import vectors as v
 
 POOL = "0x" + "ab" * 20
@@ -94,8 +94,8 @@ def test_a_key_anywhere_is_refused_and_never_echoed(tmp_path: Path, toml: str, p
 
 
 def test_a_key_in_a_strategy_param_error_is_redacted() -> None:
-    from bot.config import _input_message
-    from bot.errors import InputError
+    from bot.config.schema import _input_message
+    from bot.domain.errors import InputError
 
     message = _input_message(InputError("price", "bad", f"0X{KEY}"), "strategy.params")
     assert_no_key(message)
@@ -235,8 +235,8 @@ def test_sane_extremes_are_accepted() -> None:
 
 
 def test_fixed_prices_table_refuses_unicode_category_ids() -> None:
-    from bot.commands.config_cmd import fixed_prices
-    from bot.errors import InputError
+    from bot.app.commands.config_cmd import fixed_prices
+    from bot.domain.errors import InputError
 
     with pytest.raises(InputError, match="keys must be category ids"):
         fixed_prices(None, {"prices": {"١": 5}}, {1})

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import MAX_UINT256, WorkerpoolOrder
-from bot.networks import Network, get_network
-from bot.signing import domain_of, hash_order, sign_order
+from bot.domain.model import MAX_UINT256, WorkerpoolOrder
+from bot.domain.networks import Network, get_network
+from bot.domain.signing import domain_of, hash_order, sign_order
 from tests.foundation import vectors as v
 
 pytestmark = pytest.mark.sdk
@@ -85,7 +85,7 @@ def test_python_matches_ethers_hash_and_signature() -> None:
     assert (NODE_MODULES / "ethers").is_dir(), (
         f"{NODE_MODULES / 'ethers'} is missing: run `make setup` (ethers comes with the iExec SDK)"
     )
-    from bot.signing import WORKERPOOL_ORDER_TYPE
+    from bot.domain.signing import WORKERPOOL_ORDER_TYPE
 
     rng = random.Random(20261130)
     keys = [v.ANVIL_KEY_0, v.ANVIL_KEY_1, v.COMMONS_KEY]

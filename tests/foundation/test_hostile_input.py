@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from bot.errors import ConfigError
-from bot.keys import KeySource, load_key
+from bot.adapters.keys import KeySource, load_key
+from bot.domain.errors import ConfigError
 from tests.foundation import vectors as v
 
 PASSWORD = "correct horse"
@@ -107,8 +107,8 @@ def test_verify_of_broken_signatures_is_an_error(tmp_path: Path, sign: str, rule
 
 
 def test_signature_with_no_recoverable_signer_is_an_error() -> None:
-    from bot.errors import InputError
-    from bot.signing import recover_signer
+    from bot.domain.errors import InputError
+    from bot.domain.signing import recover_signer
 
     # r = 5 is not the x coordinate of any curve point: nothing recovers
     with pytest.raises(InputError, match="no signer can be recovered"):

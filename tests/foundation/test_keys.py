@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from bot.errors import ConfigError
-from bot.keys import KeySource, SecretKey, find_secrets, key_from_hex, load_key
+from bot.adapters.keys import KeySource, SecretKey, find_secrets, key_from_hex, load_key
+from bot.domain.errors import ConfigError
 from tests.foundation import vectors as v
 
 KEY_HEX = v.ANVIL_KEY_1[2:]

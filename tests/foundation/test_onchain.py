@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.app.cli import app
+from bot.domain.signing import address_of
 from bot.sandbox import poco as pc
-from bot.signing import address_of
 from tests.plugins.chain import APP_OWNER_KEY, DEPLOYER_KEY, OWNER_KEY, REQUESTER_KEY, STRANGER_KEY
 
 pytestmark = [pytest.mark.chain, pytest.mark.xdist_group("chain")]

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.errors import InputError
-from bot.model import MAX_UINT256, tag_to_bytes32
-from bot.networks import get_network
-from bot.order_io import (
+from bot.domain.errors import InputError
+from bot.domain.model import MAX_UINT256, tag_to_bytes32
+from bot.domain.networks import get_network
+from bot.domain.order_io import (
     extract_order_mapping,
     format_rlc,
     order_from_mapping,
@@ -21,7 +21,7 @@ from bot.order_io import (
     parse_uint,
     read_order_document,
 )
-from bot.signing import hash_order
+from bot.domain.signing import hash_order
 from tests.foundation import vectors as v
 
 

@@ -8,10 +8,15 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.model import MAX_UINT256, WorkerpoolOrder
-from bot.networks import get_network, local_network
-from bot.order_io import order_from_mapping, order_to_iexec_json, order_to_json, read_order_document
-from bot.signing import address_of, hash_order, recover_signer, sign_order, verify_order
+from bot.domain.model import MAX_UINT256, WorkerpoolOrder
+from bot.domain.networks import get_network, local_network
+from bot.domain.order_io import (
+    order_from_mapping,
+    order_to_iexec_json,
+    order_to_json,
+    read_order_document,
+)
+from bot.domain.signing import address_of, hash_order, recover_signer, sign_order, verify_order
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import RuleViolation
-from bot.model import WorkerpoolOrder, tag_to_bytes32
-from bot.networks import get_network
-from bot.rules import ALLOWED_TAGS, RULES, check_publishable, check_terms
+from bot.domain.errors import RuleViolation
+from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
+from bot.domain.networks import get_network
+from bot.domain.rules import ALLOWED_TAGS, RULES, check_publishable, check_terms
 
 POOL = "0x" + "ab" * 20
 ARBITRUM = ["arbitrum-mainnet", "arbitrum-sepolia-testnet"]

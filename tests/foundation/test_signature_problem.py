@@ -1,10 +1,10 @@
-"""``bot.signing.signature_problem``: PoCo's ECDSA rules for an order's ``sign``, never raising."""
+"""``bot.domain.signing.signature_problem``: PoCo's ECDSA rules for an order's ``sign``, never raising."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.signing import address_of, sign_order, signature_problem
+from bot.domain.signing import address_of, sign_order, signature_problem
 from tests.service.fakes import NETWORK, OTHER_KEY, OWNER_KEY, our_order
 
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141

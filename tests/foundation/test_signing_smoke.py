@@ -1,8 +1,8 @@
 """The golden vector from test-rigs.md section 4 (Bellecour domain, anvil key #1)."""
 
-from bot.model import WorkerpoolOrder
-from bot.networks import get_network
-from bot.signing import domain_separator, sign_order, verify_order
+from bot.domain.model import WorkerpoolOrder
+from bot.domain.networks import get_network
+from bot.domain.signing import domain_separator, sign_order, verify_order
 
 KEY1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 

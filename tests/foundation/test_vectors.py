@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.networks import get_network
-from bot.order_io import order_from_mapping
-from bot.signing import (
+from bot.domain.networks import get_network
+from bot.domain.order_io import order_from_mapping
+from bot.domain.signing import (
     CLOSE,
     SIGN,
     domain_separator,

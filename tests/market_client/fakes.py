@@ -19,9 +19,9 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder, norm_address
-from bot.networks import Network, local_network
-from bot.signing import (
+from bot.domain.model import SignedWorkerpoolOrder, WorkerpoolOrder, norm_address
+from bot.domain.networks import Network, local_network
+from bot.domain.signing import (
     GATEWAY_CHALLENGE_PREFIX,
     address_of,
     gateway_challenge_hash,

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.market_models import CHALLENGE_PREFIX, challenge_text
 from bot.adapters.retrying import RetryPolicy
-from bot.errors import BotError, MalformedResponse, NetworkMismatch
-from bot.model import BookEntry
-from bot.ports import BookQuery
+from bot.domain.errors import BotError, MalformedResponse, NetworkMismatch
+from bot.domain.model import BookEntry
+from bot.engine.ports import BookQuery
 from tests.market_client.fakes import CHAIN_ID, HUB, make_order, record
 
 scalars = st.one_of(

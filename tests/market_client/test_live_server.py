@@ -20,15 +20,16 @@ from bot.adapters.market_api import MarketApiClient, RequestNotSent
 from bot.adapters.rate_budget import RateBudget
 from bot.adapters.retrying import RetryPolicy
 from bot.adapters.signer import LocalKeySigner
-from bot.errors import BudgetExhausted, RejectedError, RuleViolation, TransientError
-from bot.model import (
+from bot.domain.errors import BudgetExhausted, RejectedError, RuleViolation, TransientError
+from bot.domain.model import (
     ChainOrderStatus,
     MarketStatus,
     SignedWorkerpoolOrder,
     WorkerpoolOrder,
 )
-from bot.networks import Network
-from bot.ports import BookQuery
+from bot.domain.networks import Network
+from bot.domain.signing import address_of, random_salt, sign_order
+from bot.engine.ports import BookQuery
 from bot.sandbox.market_server import MarketServer
 from bot.sandbox.poco import (
     PocoDeployment,
@@ -42,7 +43,6 @@ from bot.sandbox.poco import (
     sign_app_order,
     sign_request_order,
 )
-from bot.signing import address_of, random_salt, sign_order
 from tests.plugins.chain import (
     APP_OWNER_KEY,
     DEPLOYER_KEY,

@@ -1,4 +1,4 @@
-"""Wire models: what is accepted, what is refused, and how it maps onto bot.model values."""
+"""Wire models: what is accepted, what is refused, and how it maps onto bot.domain.model values."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from bot.adapters.market_models import (
     to_deal,
     to_own_order,
 )
-from bot.errors import MalformedResponse, NetworkMismatch
-from bot.model import MAX_SAFE_INTEGER, MarketStatus
+from bot.domain.errors import MalformedResponse, NetworkMismatch
+from bot.domain.model import MAX_SAFE_INTEGER, MarketStatus
 from tests.market_client.fakes import CHAIN_ID, POOL, deal_record, make_order, record
 
 GOOD_CHALLENGE: dict[str, Any] = {

@@ -8,7 +8,7 @@ from collections import deque
 import pytest
 
 from bot.adapters.rate_budget import RateBudget
-from bot.errors import BudgetExhausted, DeadlineExceeded, InputError, TryNextCycle
+from bot.domain.errors import BudgetExhausted, DeadlineExceeded, InputError, TryNextCycle
 from tests.market_client.fakes import FakeTime
 
 

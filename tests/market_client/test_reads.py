@@ -12,7 +12,7 @@ import pytest
 from bot.adapters.market_api import MarketApiClient, RequestNotSent
 from bot.adapters.rate_budget import RateBudget
 from bot.adapters.retrying import RetryPolicy
-from bot.errors import (
+from bot.domain.errors import (
     BudgetExhausted,
     ConfigError,
     InputError,
@@ -20,8 +20,8 @@ from bot.errors import (
     RejectedError,
     TransientError,
 )
-from bot.model import MarketStatus
-from bot.ports import BookQuery, MarketReader, OwnOrdersReader
+from bot.domain.model import MarketStatus
+from bot.engine.ports import BookQuery, MarketReader, OwnOrdersReader
 from tests.market_client.fakes import (
     CHAIN_ID,
     OTHER_POOL,
@@ -463,8 +463,8 @@ def test_the_fast_order_hash_is_pocos_hash(seed: int) -> None:
 
     from bot.adapters.market_guards import OrderHasher
     from bot.adapters.market_models import WireWorkerpoolOrder
-    from bot.model import WorkerpoolOrder
-    from bot.signing import hash_order
+    from bot.domain.model import WorkerpoolOrder
+    from bot.domain.signing import hash_order
     from tests.market_client.fakes import NETWORK
 
     rnd = random.Random(seed)

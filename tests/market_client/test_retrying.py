@@ -6,7 +6,7 @@ import pytest
 
 from bot import deadline
 from bot.adapters.retrying import RetryPolicy, call
-from bot.errors import (
+from bot.domain.errors import (
     BudgetExhausted,
     DeadlineExceeded,
     MalformedResponse,

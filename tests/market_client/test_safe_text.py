@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.adapters.journal import SqliteJournal
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.safe_text import MAX_TEXT, clean_text
-from bot.errors import RejectedError, TransientError
-from bot.executor import Executor
-from bot.journal import SqliteJournal
-from bot.model import Publish, Quote
-from bot.ports import BookQuery
+from bot.domain.errors import RejectedError, TransientError
+from bot.domain.model import Publish, Quote
+from bot.engine.executor import Executor
+from bot.engine.ports import BookQuery
 from tests.market_client.fakes import FakeMarket, make_order, record, respond
 
 HOSTILE = (
@@ -91,7 +91,7 @@ def test_a_hostile_5xx_body_is_one_clean_line(client: MarketApiClient, market: F
 def test_a_dropped_record_with_a_hostile_hash_logs_one_clean_line(
     client: MarketApiClient, market: FakeMarket, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.ports import BookQuery
+    from bot.engine.ports import BookQuery
 
     bad = record(make_order(price=3))
     bad["orderHash"] = HOSTILE

@@ -11,7 +11,7 @@ import pytest
 
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.retrying import RetryPolicy
-from bot.errors import (
+from bot.domain.errors import (
     ConfigError,
     InputError,
     MalformedResponse,
@@ -20,9 +20,9 @@ from bot.errors import (
     RuleViolation,
     TransientError,
 )
-from bot.model import MAX_SAFE_INTEGER, SignedWorkerpoolOrder, WorkerpoolOrder
-from bot.ports import MarketWriter
-from bot.signing import gateway_challenge_hash, recover_signer
+from bot.domain.model import MAX_SAFE_INTEGER, SignedWorkerpoolOrder, WorkerpoolOrder
+from bot.domain.signing import gateway_challenge_hash, recover_signer
+from bot.engine.ports import MarketWriter
 from tests.market_client.fakes import (
     CHAIN_ID,
     OTHER_KEY,

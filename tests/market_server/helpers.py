@@ -8,10 +8,10 @@ import httpx
 from eth_account import Account
 from eth_utils.address import to_checksum_address
 
-from bot.model import ZERO_ADDRESS, ZERO_BYTES32, SignedWorkerpoolOrder, WorkerpoolOrder
+from bot.domain.model import ZERO_ADDRESS, ZERO_BYTES32, SignedWorkerpoolOrder, WorkerpoolOrder
+from bot.domain.signing import address_of, random_salt, sign_gateway_challenge, sign_order
 from bot.sandbox.market_server import MarketServer
 from bot.sandbox.poco import PocoDeployment, hub_contract, network_of, web3_for
-from bot.signing import address_of, random_salt, sign_gateway_challenge, sign_order
 
 __all__ = [
     "auth_header",
@@ -71,7 +71,7 @@ def auth_header(server: MarketServer, key: str, headers: dict[str, str] | None =
     assert got.status_code == 200, got.text
     data = got.json()["data"]
     text = data["message"]["challenge"]
-    from bot.signing import gateway_challenge_hash
+    from bot.domain.signing import gateway_challenge_hash
 
     h = gateway_challenge_hash(server.chain_id, text)
     sig = sign_gateway_challenge(server.chain_id, text, key)

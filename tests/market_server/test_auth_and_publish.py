@@ -8,10 +8,10 @@ import httpx
 import pytest
 from eth_utils.address import to_checksum_address
 
-from bot.model import WorkerpoolOrder
+from bot.domain.model import WorkerpoolOrder
+from bot.domain.signing import address_of, gateway_challenge_hash, random_salt, sign_order
 from bot.sandbox.market_server import MarketServer
 from bot.sandbox.poco import PocoDeployment
-from bot.signing import address_of, gateway_challenge_hash, random_salt, sign_order
 from tests.market_server.helpers import (
     auth_header,
     cancel_on_chain,
@@ -134,7 +134,7 @@ def test_bad_authorization_is_403_invalid_authorization(
 
 def test_a_challenge_signed_by_another_wallet_is_refused(market_server: MarketServer) -> None:
     """The stranger signs the owner's challenge: the recovered signer mismatches."""
-    from bot.signing import sign_gateway_challenge
+    from bot.domain.signing import sign_gateway_challenge
 
     text = market_server.get("/challenge", address=OWNER).json()["data"]["message"]["challenge"]
     h = gateway_challenge_hash(market_server.chain_id, text)
@@ -336,9 +336,9 @@ def test_chain_outage_is_500_retry_later(
 
 def test_production_bellecour_domain(relocated_poco: object) -> None:
     """On anvil --chain-id 134 with the hub at Bellecour's address, an order signed for the
-    production network (bot.networks.BELLECOUR) is accepted: the server hashes with the hub's
+    production network (bot.domain.networks.BELLECOUR) is accepted: the server hashes with the hub's
     real domain, exactly as the hosted marketplace does."""
-    from bot.networks import BELLECOUR
+    from bot.domain.networks import BELLECOUR
     from bot.sandbox.market_server import MarketServerConfig
 
     world = relocated_poco(134)  # type: ignore[operator]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from eth_utils.address import to_checksum_address
 
-from bot.model import ZERO_BYTES32, tag_to_bytes32
+from bot.domain.model import ZERO_BYTES32, tag_to_bytes32
+from bot.domain.signing import address_of
 from bot.sandbox.market_server import MarketServer
 from bot.sandbox.poco import PocoDeployment
-from bot.signing import address_of
 from tests.market_server.helpers import make_order, publish
 from tests.plugins.chain import OWNER_KEY, REQUESTER_KEY
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app as cli_app
-from bot.cli import exit_code_for
-from bot.errors import ConfigError, InputError
+from bot.app.cli import app as cli_app
+from bot.app.cli import exit_code_for
+from bot.domain.errors import ConfigError, InputError
 from bot.sandbox.anvil import free_port
 from bot.sandbox.market_server import FaultConfig, MarketServerConfig
 from bot.sandbox.market_server._faults import route_key
@@ -23,7 +23,7 @@ from bot.sandbox.market_server._validate import page, positive_int, signed_order
 from bot.sandbox.poco import PocoDeployment
 
 HUB = "0x" + "11" * 20
-PRICEBOT = [sys.executable, "-m", "bot.cli"]
+PRICEBOT = [sys.executable, "-m", "bot.app.cli"]
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_integer_limits_and_pages() -> None:
 
 
 def _run_cli(*args: str) -> BaseException | None:
-    """Invoke the command in process, as ``bot.cli.main`` does (errors propagate as BotError)."""
+    """Invoke the command in process, as ``bot.app.cli.main`` does (errors propagate as BotError)."""
     result = CliRunner().invoke(cli_app, ["market", "serve", *args], standalone_mode=False)
     return result.exception
 

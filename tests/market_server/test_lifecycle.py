@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from eth_utils.address import to_checksum_address
 
+from bot.domain.signing import address_of
 from bot.sandbox.market_server import MarketServer
 from bot.sandbox.poco import (
     PocoDeployment,
@@ -19,7 +20,6 @@ from bot.sandbox.poco import (
     sign_app_order,
     sign_request_order,
 )
-from bot.signing import address_of
 from tests.market_server.helpers import (
     cancel_on_chain,
     consumed,

@@ -9,12 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bot.config import config_from_mapping
-from bot.cycle import CyclePorts, make_executor
-from bot.journal import SqliteJournal
+from bot.adapters.journal import SqliteJournal
+from bot.app.service import PricebotService, Runtime
+from bot.config.schema import config_from_mapping
+from bot.config.settings import cycle_settings
+from bot.engine.cycle import CyclePorts, make_executor
 from bot.ops import OpsRuntime, build_ops
-from bot.service import PricebotService, Runtime
-from bot.settings import cycle_settings
 from strategies import create
 from tests.service.fakes import NETWORK, POOL, ChainView, FakeSigner, FakeWorld
 

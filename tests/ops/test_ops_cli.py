@@ -29,7 +29,7 @@ def cli(*args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess[st
     if token is not None:
         env["PRICEBOT_OPS_TOKEN"] = token
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.app.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -112,7 +112,7 @@ def test_alert_test_reaches_a_loopback_receiver(tmp_path: Path) -> None:
         )
         env_hook = {"HOOK": receiver.url}
         done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "alert", "test", "-c", str(config)],
+            [sys.executable, "-m", "bot.app.cli", "alert", "test", "-c", str(config)],
             capture_output=True,
             text=True,
             env={**os.environ, **env_hook},
@@ -128,8 +128,8 @@ def test_alert_test_reaches_a_loopback_receiver(tmp_path: Path) -> None:
 
 
 def test_status_json_when_not_running_has_the_same_shape_from_a_fresh_sample(tmp_path: Path):
-    from bot.commands.service import _offline_status_json
-    from bot.samplers import sample_snapshot
+    from bot.app.commands.service import _offline_status_json
+    from bot.engine.samplers import sample_snapshot
 
     receiver = Receiver()
     world = FakeWorld()

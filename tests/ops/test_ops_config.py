@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 import bot.ops
-from bot.config import config_from_mapping
-from bot.errors import ConfigError
+from bot.config.schema import config_from_mapping
+from bot.config.settings import cycle_settings
+from bot.domain.errors import ConfigError
 from bot.ops import build_ops
-from bot.settings import cycle_settings
 
 POOL = "0x" + "ab" * 20
 
@@ -114,7 +114,7 @@ def test_cli_reports_a_bad_ops_table_on_one_line_with_exit_2(tmp_path: Path) -> 
         '[ops]\nlisten = "0.0.0.0"\n'
     )
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "health", "--config", str(config)],
+        [sys.executable, "-m", "bot.app.cli", "health", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.model import Stake
+from bot.domain.model import Stake
 from bot.ops import (
     AlertDispatcher,
     AlertEvent,

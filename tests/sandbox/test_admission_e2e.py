@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from bot.journal import journal_path
-from bot.model import ZERO_BYTES32, WorkerpoolOrder
+from bot.adapters.journal import journal_path
+from bot.domain.model import ZERO_BYTES32, WorkerpoolOrder
+from bot.domain.signing import address_of, random_salt, sign_order
 from bot.sandbox import poco as pc
 from bot.sandbox.pool import PoolSpec
 from bot.sandbox.stack import APP_OWNER_KEY, OWNER_KEY, REQUESTER_KEYS, Sandbox, WorldSpec
-from bot.signing import address_of, random_salt, sign_order
 from tests.sandbox.helpers import wait_for
 from tests.sandbox.test_e2e import Bot, _consumed, _ours, _valid
 

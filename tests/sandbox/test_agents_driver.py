@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot.model import BookEntry, SignedWorkerpoolOrder
+from bot.domain.model import BookEntry, SignedWorkerpoolOrder
+from bot.domain.signing import address_of
 from bot.sandbox.agents_driver import AgentsDriver, Competitor, Requester, Wallet
 from bot.sandbox.anvil import ANVIL_KEYS
 from bot.sandbox.poco import PocoDeployment
-from bot.signing import address_of
 from bot.sim.agents import (
     EnteringLeaving,
     FixedCompetitor,
@@ -197,9 +197,9 @@ def test_requesters_buy_the_cheapest_compatible_order_and_wait_when_too_dear() -
 
 
 def _our_order(market: FakeMarket, price: int) -> str:
-    from bot.model import WorkerpoolOrder, tag_to_bytes32
+    from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
+    from bot.domain.signing import random_salt, sign_order
     from bot.sandbox.poco import network_of
-    from bot.signing import random_salt, sign_order
 
     order = WorkerpoolOrder(OURS, price, 10, tag_to_bytes32(0), 0, 0, salt=random_salt())
     signed = sign_order(network_of(DEP), order, ANVIL_KEYS[1])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import config_from_mapping, validate_strategy
-from bot.errors import ConfigError
+from bot.config.schema import config_from_mapping, validate_strategy
+from bot.domain.errors import ConfigError
 from bot.sandbox.stack import CONFIG_TEMPLATE, render_config
 
 VALUES = {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.model import WorkerpoolOrder, tag_to_bytes32
+from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
+from bot.domain.signing import address_of, random_salt, sign_order
 from bot.sandbox.anvil import AnvilNode
 from bot.sandbox.poco import (
     PocoDeployment,
@@ -19,7 +20,6 @@ from bot.sandbox.poco import (
     sign_request_order,
 )
 from bot.sandbox.pool import ChainDealFeed, PoolSpec, SimulatedPool
-from bot.signing import address_of, random_salt, sign_order
 from tests.plugins.chain import APP_OWNER_KEY, DEPLOYER_KEY, OWNER_KEY, REQUESTER_KEY
 
 pytestmark = pytest.mark.chain

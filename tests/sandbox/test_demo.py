@@ -41,7 +41,7 @@ def _demo(state: Path, duration: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.app.cli",
         "demo",
         "--state-dir",
         str(state),

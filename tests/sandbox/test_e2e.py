@@ -24,12 +24,13 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.journal import journal_path, order_from_payload
-from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder, tag_to_bytes32
+from bot.adapters.journal import journal_path
+from bot.domain.model import SignedWorkerpoolOrder, WorkerpoolOrder, tag_to_bytes32
+from bot.domain.order_io import order_from_payload
+from bot.domain.signing import random_salt, sign_order
 from bot.sandbox.agents_driver import MarketHttp, Wallet
 from bot.sandbox.poco import hub_contract, network_of, web3_for
 from bot.sandbox.stack import COMPETITOR_KEYS, Sandbox, SandboxInfo, WorldSpec
-from bot.signing import random_salt, sign_order
 from tests.sandbox.helpers import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain, pytest.mark.xdist_group("sandbox-e2e")]
@@ -66,7 +67,7 @@ class Bot:
         start-up); only ``run``, which the tests kill, gets a process of its own."""
         from typer.testing import CliRunner
 
-        from bot.cli import app
+        from bot.app.cli import app
 
         result = CliRunner().invoke(
             app, [*args, "--config", str(self.config)], env=self.info.bot_env()
@@ -86,7 +87,15 @@ class Bot:
         out = self.log.open("ab")
         try:
             return subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run", "--config", str(self.config), "--live"],
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.app.cli",
+                    "run",
+                    "--config",
+                    str(self.config),
+                    "--live",
+                ],
                 env={**os.environ, **self.info.bot_env()},
                 stdin=subprocess.DEVNULL,
                 stdout=out,
@@ -113,13 +122,13 @@ class Bot:
 
 def _withdraw_in_process(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     """Clean-up between tests through the service's Python API (no process start-up)."""
-    from bot.config import load_config
-    from bot.cycle import CycleState
-    from bot.service import build_runtime, withdraw
+    from bot.app.service import build_runtime, withdraw
+    from bot.config.schema import load_config
+    from bot.engine.cycle import CycleState
 
     for name, value in bot.info.bot_env().items():
         monkeypatch.setenv(name, value)
-    cfg = load_config(bot.config)
+    cfg = load_config(bot.config.schema)
     runtime = build_runtime(cfg, live=True)
     try:
         state = CycleState.restore(runtime.journal)
@@ -314,7 +323,7 @@ def test_withdraw_cancel_leaves_zero_valid_orders_on_chain(quiet_world: Sandbox,
     assert len(journal) >= 2
     assert _valid(info, journal)  # something to withdraw
 
-    result = bot.cli("withdraw", "--cancel")
+    result = bot.app.cli("withdraw", "--cancel")
     assert result.returncode == 0, result.output
 
     assert _valid(info, bot.journal_orders()) == {}

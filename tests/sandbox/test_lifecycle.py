@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.app.cli import app
 from bot.sandbox.stack import is_running, read_info, spawn_detached, stop_detached
 from tests.sandbox.helpers import wait_for
 
@@ -72,7 +72,7 @@ def test_down_after_the_supervisor_was_killed_still_stops_anvil(tmp_path: Path) 
 def test_status_without_a_sandbox_is_a_clear_error(tmp_path: Path) -> None:
     """Through the console script: the error is named and mapped to the config exit code."""
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "sandbox", "status", "--state-dir", str(tmp_path)],
+        [sys.executable, "-m", "bot.app.cli", "sandbox", "status", "--state-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.errors import InputError
+from bot.domain.errors import InputError
 from bot.sandbox.pool import TASK_STATUSES, CoreMetricsServer, PoolSpec, SimulatedPool
 
 SPEC = PoolSpec(

@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.config import load_config
-from bot.model import WorkerpoolOrder, tag_to_bytes32
+from bot.config.schema import load_config
+from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
+from bot.domain.signing import random_salt, sign_order
 from bot.sandbox.agents_driver import MarketHttp, Wallet
 from bot.sandbox.anvil import ANVIL_KEYS
 from bot.sandbox.poco import hub_contract, network_of, web3_for
 from bot.sandbox.stack import Sandbox, WorldSpec, is_running
-from bot.signing import random_salt, sign_order
 from tests.sandbox.helpers import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.chain, pytest.mark.xdist_group("sandbox-world")]
@@ -128,9 +128,9 @@ def test_the_adversary_matches_an_unpublished_but_valid_order(world: Sandbox) ->
 
 
 def test_a_production_domain_sandbox_signs_exactly_like_bellecour(tmp_path: Path) -> None:
-    from bot.networks import BELLECOUR
+    from bot.domain.networks import BELLECOUR
+    from bot.domain.signing import domain_separator
     from bot.sandbox.stack import DOMAINS
-    from bot.signing import domain_separator
 
     chain_id, hub = DOMAINS["bellecour"]
     spec = WorldSpec(chain_id=chain_id, production_hub=hub, competitors=False, requesters=False)

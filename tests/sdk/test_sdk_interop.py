@@ -20,12 +20,12 @@ import pytest
 
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.signer import LocalKeySigner
-from bot.model import MarketStatus, WorkerpoolOrder
-from bot.ports import BookQuery
+from bot.domain.model import MarketStatus, WorkerpoolOrder
+from bot.domain.signing import hash_order, random_salt
+from bot.engine.ports import BookQuery
 from bot.sandbox.anvil import repo_root
 from bot.sandbox.market_server import MarketServer
 from bot.sandbox.poco import PocoDeployment, network_of
-from bot.signing import hash_order, random_salt
 from tests.market_server.helpers import consumed
 from tests.plugins.chain import OWNER_KEY
 
@@ -147,7 +147,7 @@ def test_orders_cross_between_the_sdk_and_our_client(
                 salt=sdk_order["salt"],
             ),
         )
-        assert recomputed == theirs  # the SDK, the server and bot.signing agree on the hash
+        assert recomputed == theirs  # the SDK, the server and bot.domain.signing agree on the hash
         listed = [e.order_hash for e in client.workerpool_orders(BookQuery(workerpool=workerpool))]
         assert listed == [theirs, ours.order_hash]  # cheapest first
 

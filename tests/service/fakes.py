@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.cycle import CyclePorts
-from bot.errors import ChainError, RejectedError, TransientError
-from bot.model import (
+from bot.domain.errors import ChainError, RejectedError, TransientError
+from bot.domain.model import (
     BookEntry,
     Category,
     ChainOrderStatus,
@@ -24,9 +23,10 @@ from bot.model import (
     Stake,
     WorkerpoolOrder,
 )
-from bot.networks import STANDARD_CATEGORIES, local_network
-from bot.ports import BookQuery, CancelOutcome, Journal, Signer
-from bot.signing import address_of, sign_operation, sign_order
+from bot.domain.networks import STANDARD_CATEGORIES, local_network
+from bot.domain.signing import address_of, sign_operation, sign_order
+from bot.engine.cycle import CyclePorts
+from bot.engine.ports import BookQuery, CancelOutcome, Journal, Signer
 
 OWNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil #1
 OTHER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"  # anvil #2

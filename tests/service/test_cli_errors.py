@@ -7,8 +7,8 @@ import textwrap
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import EXIT_CONFIG, exit_code_for
-from bot.errors import ConfigError
+from bot.app.cli import EXIT_CONFIG, exit_code_for
+from bot.domain.errors import ConfigError
 from tests.service.fakes import NETWORK, POOL
 
 
@@ -35,8 +35,8 @@ def config(tmp_path):
 
 
 def test_live_without_the_owner_key_is_a_config_error(config, monkeypatch):
-    from bot.config import load_config
-    from bot.service import build_runtime
+    from bot.app.service import build_runtime
+    from bot.config.schema import load_config
 
     monkeypatch.delenv("PRICEBOT_PRIVATE_KEY", raising=False)
     with pytest.raises(ConfigError, match="PRICEBOT_PRIVATE_KEY") as info:
@@ -45,8 +45,8 @@ def test_live_without_the_owner_key_is_a_config_error(config, monkeypatch):
 
 
 def test_live_without_the_gas_wallet_is_a_config_error(config, monkeypatch):
-    from bot.config import load_config
-    from bot.service import build_runtime
+    from bot.app.service import build_runtime
+    from bot.config.schema import load_config
 
     monkeypatch.setenv(
         "PRICEBOT_PRIVATE_KEY", "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
@@ -84,7 +84,7 @@ def test_missing_config_file_names_it(command, tmp_path):
 
 
 def test_live_cannot_come_from_the_config(config):
-    from bot.config import load_config
+    from bot.config.schema import load_config
 
     config.write_text(config.read_text() + "\nlive = true\n")
     with pytest.raises(ConfigError, match="--live"):
@@ -94,8 +94,8 @@ def test_live_cannot_come_from_the_config(config):
 def test_prune_command_prunes_both_journals_and_refuses_nothing_to_do(config, tmp_path):
     import time
 
-    from bot.cli import app
-    from bot.journal import open_journal
+    from bot.adapters.journal import open_journal
+    from bot.app.cli import app
 
     runner = CliRunner()
     nothing = runner.invoke(app, ["prune", "--config", str(config)])

@@ -7,7 +7,7 @@ import pytest
 
 from bot.adapters.core_metrics import CoreMetrics, parse_metrics
 from bot.adapters.retrying import RetryPolicy
-from bot.errors import InputError, RateLimited, TransientError
+from bot.domain.errors import InputError, RateLimited, TransientError
 from tests.service.fakes import FakeClock
 
 V9 = {

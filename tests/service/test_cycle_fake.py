@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import random
 
-from bot.cycle import Cycle, CycleSettings, CycleState
-from bot.errors import TransientError
-from bot.journal import MemoryJournal, SqliteJournal
-from bot.model import PoolUtilization
-from bot.rails import RailsConfig
-from bot.snapshot import Offer
+from bot.adapters.journal import MemoryJournal, SqliteJournal
+from bot.domain.errors import TransientError
+from bot.domain.model import PoolUtilization
+from bot.engine.cycle import Cycle, CycleSettings, CycleState
+from bot.pricing.rails import RailsConfig
+from bot.pricing.snapshot import Offer
 from strategies import create
 from tests.service.fakes import (
     NETWORK,
@@ -255,8 +255,8 @@ def test_secrets_never_reach_the_logs(caplog, tmp_path):
     """The real signer (LocalKeySigner over a SecretKey from the environment), debug logging,
     a file journal: neither the log records, the reprs, the journal nor its -wal hold the key,
     in any spelling (0x or not, any case, raw bytes)."""
+    from bot.adapters.keys import KeySource, load_key
     from bot.adapters.signer import LocalKeySigner
-    from bot.keys import KeySource, load_key
 
     key = load_key(
         KeySource(env="PRICEBOT_PRIVATE_KEY"), environ={"PRICEBOT_PRIVATE_KEY": OWNER_KEY}
@@ -293,7 +293,7 @@ def test_secrets_never_reach_the_logs(caplog, tmp_path):
 def test_owner_change_stops_the_cycle_even_without_writes():
     import pytest
 
-    from bot.errors import OwnershipError
+    from bot.domain.errors import OwnershipError
     from tests.service.fakes import RIVAL
 
     world = FakeWorld()
@@ -340,7 +340,7 @@ def test_remaining_volumes_of_several_orders_are_read_in_one_batch():
 
 def test_an_order_whose_publish_failed_is_relisted_not_cancelled():
     """Signed (so valid on chain) but never listed: the next tick lists the same order again."""
-    from bot.errors import RejectedError
+    from bot.domain.errors import RejectedError
 
     world = FakeWorld(publish_failures=[RejectedError("order refused: try later")])
     world.book["r"] = rival_order(100_000)
@@ -385,7 +385,7 @@ def test_a_relist_that_keeps_failing_ends_at_max_order_age():
     """Never listed: its age counts from the first tick that saw it unlisted; after
     max_order_age it is closed and replaced instead of relisted forever (the slot never stays
     dark behind an order the marketplace refuses)."""
-    from bot.errors import RejectedError
+    from bot.domain.errors import RejectedError
 
     world = FakeWorld(publish_failures=[RejectedError("refused"), RejectedError("refused")])
     world.book["r"] = rival_order(100_000)

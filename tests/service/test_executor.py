@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot import deadline
-from bot.errors import (
+from bot.adapters.journal import MemoryJournal, SqliteJournal
+from bot.domain.errors import (
     BudgetExhausted,
     DeadlineExceeded,
     MalformedResponse,
@@ -15,11 +16,10 @@ from bot.errors import (
     RejectedError,
     TransientError,
 )
-from bot.executor import Executor
-from bot.journal import MemoryJournal, SqliteJournal
-from bot.ledger import Ledger
-from bot.model import Cancel, Keep, OwnOrder, PoolUtilization, Publish, Quote, Unpublish
-from bot.snapshot import Offer
+from bot.domain.model import Cancel, Keep, OwnOrder, PoolUtilization, Publish, Quote, Unpublish
+from bot.engine.executor import Executor
+from bot.pricing.ledger import Ledger
+from bot.pricing.snapshot import Offer
 from tests.service.fakes import OTHER_KEY, POOL, ChainView, FakeSigner, FakeWorld, our_order
 
 

@@ -6,8 +6,7 @@ import sqlite3
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.journal import (
+from bot.adapters.journal import (
     MIGRATIONS,
     MemoryJournal,
     SqliteJournal,
@@ -15,6 +14,7 @@ from bot.journal import (
     journal_path,
     open_journal,
 )
+from bot.domain.errors import ConfigError
 from tests.service.fakes import our_order
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.journal import JournalRefused, SqliteJournal, journal_path
-from bot.journal_backup import backup_journal, list_backups, restore_journal
+from bot.adapters.journal import JournalRefused, SqliteJournal, journal_path
+from bot.adapters.journal_backup import backup_journal, list_backups, restore_journal
 from tests.service.fakes import NETWORK, OWNER_KEY, POOL, our_order
 
 
@@ -130,7 +130,7 @@ def test_restore_from_a_bad_backup_is_refused_and_touches_nothing(tmp_path: Path
 def _cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str, str]:
-    from bot.cli import main
+    from bot.app.cli import main
 
     monkeypatch.setattr(sys, "argv", ["pricebot", *args])
     code: int | str | None = 0
@@ -204,8 +204,8 @@ def test_journal_commands(
     ],
 )
 def test_backup_settings_are_bounded(key: str, value: object) -> None:
-    from bot.config import config_from_mapping
-    from bot.errors import ConfigError
+    from bot.config.schema import config_from_mapping
+    from bot.domain.errors import ConfigError
 
     base = {
         "network": "local",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.journal import (
+from bot.adapters.journal import (
     MIGRATIONS,
     JournalRefused,
     SqliteJournal,
@@ -198,7 +198,7 @@ def _cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str, str]:
     """Run ``pricebot`` in-process through its real entry point (error mapping included)."""
-    from bot.cli import main
+    from bot.app.cli import main
 
     monkeypatch.setattr(sys, "argv", ["pricebot", *args])
     monkeypatch.setenv("PRICEBOT_PRIVATE_KEY", OWNER_KEY)

@@ -20,16 +20,16 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.adapters.chain import Web3Chain
+from bot.adapters.journal import SqliteJournal, journal_path
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.signer import LocalKeySigner
-from bot.config import load_config
-from bot.journal import SqliteJournal, journal_path
-from bot.model import WorkerpoolOrder, tag_to_bytes32
-from bot.ports import BookQuery
+from bot.app.service import PricebotService, build_runtime
+from bot.config.schema import load_config
+from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
+from bot.domain.signing import address_of, random_salt
+from bot.engine.ports import BookQuery
 from bot.sandbox.poco import create_workerpool, deposit_stake, fund_rlc, network_of
 from bot.sandbox.pool import CoreMetricsServer, PoolSpec, SimulatedPool
-from bot.service import PricebotService, build_runtime
-from bot.signing import address_of, random_salt
 from tests.plugins.chain import DEPLOYER_KEY, OWNER_KEY, RELAYER_KEY, STRANGER_KEY
 
 pytestmark = [pytest.mark.chain]
@@ -171,7 +171,7 @@ def _service(stack: Stack, *, live: bool = True) -> PricebotService:
 
 
 def test_once_live_publishes_and_prints_the_plan(stack):
-    from bot.cli import app
+    from bot.app.cli import app
 
     stack.publish_rival(RIVAL_PRICE)
     result = CliRunner().invoke(app, ["once", "--config", str(stack.config_path), "--live"])
@@ -186,7 +186,7 @@ def test_once_live_publishes_and_prints_the_plan(stack):
 
 
 def test_dry_run_once_changes_nothing(stack):
-    from bot.cli import app
+    from bot.app.cli import app
 
     stack.publish_rival(RIVAL_PRICE)
     result = CliRunner().invoke(app, ["once", "--config", str(stack.config_path)])
@@ -226,9 +226,9 @@ def _list_unchecked(stack: Stack, price: int, sign: str) -> str:
 
     from eth_utils.address import to_checksum_address
 
+    from bot.domain.signing import hash_order
     from bot.sandbox.market_server._service import _iso
     from bot.sandbox.market_server._storage import OrderRecord
-    from bot.signing import hash_order
 
     order = WorkerpoolOrder(
         workerpool=stack.rival_pool,
@@ -282,7 +282,7 @@ def test_an_unsigned_competitor_does_not_drag_the_price_to_the_floor(stack, sign
         assert sum(service.runtime.ports.market.signature_drops.values()) == 1
     finally:
         service.runtime.close()
-    from bot.cli import app
+    from bot.app.cli import app
 
     status = CliRunner().invoke(app, ["status", "--config", str(stack.config_path)])
     assert status.exit_code == 0, status.output
@@ -293,8 +293,8 @@ def test_an_unsigned_competitor_does_not_drag_the_price_to_the_floor(stack, sign
 def test_restore_drill_a_lost_journal_comes_back_and_nothing_is_untracked(stack):
     """Backup, unlist our order (valid on chain, known only to the journal), lose the journal:
     the bot refuses to start on the empty file; restore; reconcile tracks the order again."""
-    from bot.cli import app
-    from bot.journal import JournalRefused
+    from bot.adapters.journal import JournalRefused
+    from bot.app.cli import app
 
     runner = CliRunner()
     cfg = ["--config", str(stack.config_path)]
@@ -337,7 +337,7 @@ def test_restore_drill_a_lost_journal_comes_back_and_nothing_is_untracked(stack)
 
 
 def test_withdraw_cancel_leaves_zero_valid_orders(stack):
-    from bot.cli import app
+    from bot.app.cli import app
 
     stack.publish_rival(RIVAL_PRICE)
     service = _service(stack)
@@ -393,8 +393,8 @@ def test_service_runs_on_schedule_and_on_exit_cancels(stack):
 
 CRASH_SCRIPT = """
 import os, signal, sys
-from bot.config import load_config
-from bot.service import PricebotService, build_runtime
+from bot.config.schema import load_config
+from bot.app.service import PricebotService, build_runtime
 
 when = sys.argv[2]
 runtime = build_runtime(load_config(sys.argv[1]), live=True)
@@ -488,8 +488,8 @@ def test_run_live_stops_cleanly_on_sigterm_and_applies_on_exit(stack):
 
 
 def test_status_and_record(stack, monkeypatch):
-    from bot.cli import app
-    from bot.journal import iter_snapshots
+    from bot.adapters.journal import iter_snapshots
+    from bot.app.cli import app
 
     stack.publish_rival(RIVAL_PRICE)
     runner = CliRunner()
@@ -516,7 +516,7 @@ def test_status_and_record(stack, monkeypatch):
 
 
 def test_status_creates_no_journal(stack):
-    from bot.cli import app
+    from bot.app.cli import app
 
     stack.publish_rival(RIVAL_PRICE)
     status = CliRunner().invoke(app, ["status", "--config", str(stack.config_path)])
@@ -526,8 +526,8 @@ def test_status_creates_no_journal(stack):
 
 
 def test_config_check_online_reads_every_endpoint_and_names_failures(stack, monkeypatch):
-    from bot.cli import app
-    from bot.journal import journal_path
+    from bot.adapters.journal import journal_path
+    from bot.app.cli import app
 
     runner = CliRunner()
     good = runner.invoke(app, ["config", "check", str(stack.config_path), "--online"])
@@ -561,7 +561,7 @@ def test_config_check_online_reads_every_endpoint_and_names_failures(stack, monk
 
 def test_after_a_withdraw_the_next_tick_relists_the_same_signed_order(stack):
     """Unpublished but still valid on chain and still wanted: listed again, no cancel, no gas."""
-    from bot.cli import app
+    from bot.app.cli import app
 
     stack.publish_rival(RIVAL_PRICE)
     service = _service(stack)

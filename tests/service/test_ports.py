@@ -4,7 +4,7 @@ The loop calls ports directly (no capability probing), so a missing method would
 AttributeError on the one path that needs it. Two checks: each class has every member of its
 Protocol (run time, all implementations), and the fakes type-check against the ports (mypy over
 ``tests/service/fakes.py``, whose ``fake_ports`` assigns them to ``CyclePorts``; the adapters and
-the simulator are checked by ``mypy bot`` through ``bot.service`` and ``bot.backtest.engine``).
+the simulator are checked by ``mypy bot`` through ``bot.app.service`` and ``bot.backtest.engine``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import pytest
 
 from bot.adapters.chain import Web3Chain
 from bot.adapters.core_metrics import CoreMetrics
+from bot.adapters.journal import MemoryJournal, SqliteJournal
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.signer import LocalKeySigner
-from bot.journal import MemoryJournal, SqliteJournal
-from bot.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
+from bot.engine.ports import Chain, Clock, Journal, MarketReader, MarketWriter, PoolMetrics, Signer
 from bot.sim.faults import FaultyChain, FaultyMarket, FaultyPoolMetrics
 from bot.sim.market_sim import SimChain, SimClock, SimMarket, SimPoolMetrics, SimSigner
 from tests.service.fakes import ChainView, FakeClock, FakeSigner, FakeWorld

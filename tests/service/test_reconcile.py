@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import OwnershipError
-from bot.ledger import Ledger
-from bot.model import Cancel, MarketStatus, PoolUtilization, Unpublish
-from bot.reconcile import Adopt, Forget, ListedOrder, ReconcileView, Republish, Stop, decide
-from bot.snapshot import Offer
+from bot.domain.errors import OwnershipError
+from bot.domain.model import Cancel, MarketStatus, PoolUtilization, Unpublish
+from bot.engine.reconcile import Adopt, Forget, ListedOrder, ReconcileView, Republish, Stop, decide
+from bot.pricing.ledger import Ledger
+from bot.pricing.snapshot import Offer
 from tests.service.fakes import OWNER, RIVAL, our_order
 
 # One task per slot per contribution window: the pool's window holds as many tasks as slots.
@@ -151,7 +151,7 @@ def test_owner_change_raises_in_the_shell():
 
     cycle, world = make_cycle(live=True)
     world.owner = RIVAL
-    from bot.reconcile import run_reconcile
+    from bot.engine.reconcile import run_reconcile
 
     with pytest.raises(OwnershipError):
         run_reconcile(cycle.ports, cycle.settings, cycle.state, cycle.executor)
@@ -160,7 +160,7 @@ def test_owner_change_raises_in_the_shell():
 def test_dry_run_without_a_key_does_not_stop():
     import dataclasses
 
-    from bot.reconcile import run_reconcile
+    from bot.engine.reconcile import run_reconcile
     from tests.service.test_cycle_fake import make_cycle
 
     cycle, world = make_cycle(live=False)
@@ -176,7 +176,7 @@ def test_dry_run_without_a_key_does_not_stop():
 def test_shell_keeps_a_journalled_unlisted_order_for_the_tick_and_adopts_a_stray():
     """At start nothing says what we want yet: the unlisted order stays tracked and the first
     tick settles it (relisted if its price is wanted, closed otherwise) - never left behind."""
-    from bot.reconcile import run_reconcile
+    from bot.engine.reconcile import run_reconcile
     from tests.service.test_cycle_fake import make_cycle
 
     cycle, world = make_cycle(live=True)

@@ -12,20 +12,20 @@ from collections.abc import Iterator
 import pytest
 
 from bot.adapters.chain import Web3Chain
+from bot.adapters.journal import MemoryJournal
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.rate_budget import RateBudget
 from bot.adapters.retrying import RetryPolicy
 from bot.adapters.signer import LocalKeySigner
-from bot.cycle import CyclePorts, CycleSettings, CycleState, make_executor
-from bot.executor import Executor
-from bot.journal import MemoryJournal
-from bot.model import Publish, Quote
-from bot.networks import Network
-from bot.ports import BookQuery
-from bot.rails import RailsConfig
+from bot.app.service import SystemClock, withdraw
+from bot.domain.model import Publish, Quote
+from bot.domain.networks import Network
+from bot.engine.cycle import CyclePorts, CycleSettings, CycleState, make_executor
+from bot.engine.executor import Executor
+from bot.engine.ports import BookQuery
+from bot.pricing.rails import RailsConfig
 from bot.sandbox.market_server import MarketServer
 from bot.sandbox.poco import PocoDeployment, network_of
-from bot.service import SystemClock, withdraw
 from tests.market_client.fakes import FakeTime
 from tests.plugins.chain import OWNER_KEY, RELAYER_KEY
 

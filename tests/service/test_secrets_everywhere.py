@@ -124,7 +124,7 @@ def test_no_key_in_any_output_log_or_file(stack: Stack, tmp_path: Path) -> None:
     assert run("status", "--config", cfg).returncode == 0
     assert run("record", "--config", cfg, "--count", "2").returncode == 0
     assert run("strategies").returncode == 0
-    from bot.journal import journal_path
+    from bot.adapters.journal import journal_path
 
     recorded = str(journal_path(stack.journal_dir, live=False))
     replay = ("backtest", "--replay", recorded, "--config", cfg, "--no-references")
@@ -194,7 +194,7 @@ def test_no_key_in_any_output_log_or_file(stack: Stack, tmp_path: Path) -> None:
     # -- what the services serve: the marketplace's answers and the core's /metrics ----------------
     import httpx
 
-    from bot.config import load_config
+    from bot.config.schema import load_config
 
     chain_id = stack.poco.chain_id
     core_url = load_config(stack.config_path, check_strategy=False).endpoints.core_url

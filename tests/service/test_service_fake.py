@@ -8,12 +8,12 @@ import time
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 
-from bot.config import config_from_mapping
-from bot.errors import OwnershipError, TransientError
-from bot.journal import SqliteJournal
-from bot.model import Stake
-from bot.service import PricebotService, Runtime
-from bot.settings import cycle_settings
+from bot.adapters.journal import SqliteJournal
+from bot.app.service import PricebotService, Runtime
+from bot.config.schema import config_from_mapping
+from bot.config.settings import cycle_settings
+from bot.domain.errors import OwnershipError, TransientError
+from bot.domain.model import Stake
 from strategies import create
 from tests.service.fakes import (
     NETWORK,
@@ -63,7 +63,7 @@ def make_service(
             },
         }
     )
-    from bot.cycle import CyclePorts, make_executor
+    from bot.engine.cycle import CyclePorts, make_executor
 
     journal = SqliteJournal(tmp_path / "j.sqlite")
     ports = CyclePorts(world.clock, world, world, ChainView(world), FakeSigner(), world, journal)
@@ -187,8 +187,8 @@ def test_low_stake_and_gas_are_warned(tmp_path, caplog):
 
 
 def test_record_job_journals_the_latest_snapshot(tmp_path):
-    from bot.journal import iter_snapshots
-    from bot.snapshot_codec import snapshot_from_payload
+    from bot.adapters.journal import iter_snapshots
+    from bot.engine.snapshot_codec import snapshot_from_payload
 
     world = FakeWorld()
     world.book["r"] = rival_order(100_000)
@@ -228,7 +228,7 @@ def test_run_forever_with_an_owner_change_at_start_raises_and_writes_nothing(tmp
 
 
 def test_backup_job_backs_up_the_journal_and_keeps_n(tmp_path):
-    from bot.journal_backup import list_backups
+    from bot.adapters.journal_backup import list_backups
     from tests.service.fakes import our_order
 
     world = FakeWorld()
@@ -253,7 +253,7 @@ def test_backup_job_backs_up_the_journal_and_keeps_n(tmp_path):
 
 
 def test_a_failing_backup_is_logged_and_the_service_goes_on(tmp_path, caplog):
-    from bot.journal_backup import JournalBackupFailed
+    from bot.adapters.journal_backup import JournalBackupFailed
 
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the backups should go")

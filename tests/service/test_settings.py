@@ -1,4 +1,4 @@
-"""bot.settings: the one way from a config to what the loop runs (service and backtester)."""
+"""bot.config.settings: the one way from a config to what the loop runs (service and backtester)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from bot.config import config_from_mapping
-from bot.cycle import DEFAULT_CYCLE_DEADLINE_S
-from bot.errors import InputError
-from bot.executor import DEFAULT_ACTION_DEADLINE_S
-from bot.rails import DEFAULT_CANCEL_GAS_COST_NRLC
-from bot.settings import cycle_settings, offers_of, strategy_of
-from bot.snapshot import Offer
+from bot.config.schema import config_from_mapping
+from bot.config.settings import cycle_settings, offers_of, strategy_of
+from bot.domain.errors import InputError
+from bot.engine.cycle import DEFAULT_CYCLE_DEADLINE_S
+from bot.engine.executor import DEFAULT_ACTION_DEADLINE_S
+from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC
+from bot.pricing.snapshot import Offer
 
 POOL = "0x" + "ab" * 20
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import random
 
-from bot.cycle import Cycle, CyclePorts, CycleSettings
-from bot.errors import RejectedError
-from bot.journal import MemoryJournal
-from bot.model import PoolUtilization, SignedWorkerpoolOrder, WorkerpoolOrder
-from bot.rails import RailsConfig
-from bot.reconcile import run_reconcile
-from bot.signing import sign_order
-from bot.snapshot import Offer
+from bot.adapters.journal import MemoryJournal
+from bot.domain.errors import RejectedError
+from bot.domain.model import PoolUtilization, SignedWorkerpoolOrder, WorkerpoolOrder
+from bot.domain.signing import sign_order
+from bot.engine.cycle import Cycle, CyclePorts, CycleSettings
+from bot.engine.reconcile import run_reconcile
+from bot.pricing.rails import RailsConfig
+from bot.pricing.snapshot import Offer
 from strategies import create
 from tests.service.fakes import NETWORK, OWNER_KEY, POOL, ChainView, FakeSigner, FakeWorld
 

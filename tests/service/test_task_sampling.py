@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from bot.errors import TransientError
-from bot.model import PoolTask
-from bot.ports import TaskFeed
-from bot.samplers import SamplerMemory, sample_snapshot
+from bot.domain.errors import TransientError
+from bot.domain.model import PoolTask
+from bot.engine.ports import TaskFeed
+from bot.engine.samplers import SamplerMemory, sample_snapshot
 from tests.service.test_cycle_fake import make_cycle
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "ReplayDemand",
     "ReplaySim",
     "intents_from_snapshots",
+    "replay",
     "replay_demand",
     "run_replay",
     "scenario_from_config",

@@ -33,6 +33,7 @@ __all__ = [
     "domain_of",
     "domain_separator",
     "gateway_challenge_hash",
+    "gateway_challenge_payload",
     "hash_order",
     "operation_hash",
     "random_salt",

@@ -30,7 +30,18 @@ from bot.domain.model import NRLC_PER_RLC
 from bot.sandbox.anvil import repo_root
 from bot.sandbox.stack import SandboxInfo, spawn_detached, stop_detached
 
-__all__ = ["DemoResult", "Sample", "Watcher", "bot_process", "run_demo"]
+__all__ = [
+    "DemoResult",
+    "Sample",
+    "Watcher",
+    "bot_process",
+    "plot",
+    "run_demo",
+    "sigterm_unwinds",
+    "stop_process",
+    "stop_stale_bot",
+    "summary",
+]
 
 BOT_STOP_TIMEOUT_S = 20.0
 BOT_PID_FILE = "bot.pid"

@@ -14,7 +14,11 @@ import typer
 
 from bot.domain.errors import InputError
 
-__all__ = ["register"]
+__all__ = [
+    "backtest_cmd",
+    "register",
+    "sweep_cmd",
+]
 
 
 def _params(items: list[str] | None, option: str = "--param") -> dict[str, Any]:

@@ -21,7 +21,12 @@ import typer
 
 from bot.domain.errors import ConfigError
 
-__all__ = ["app"]
+__all__ = [
+    "app",
+    "deploy",
+    "up",
+    "verify",
+]
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -15,7 +15,12 @@ import typer
 
 from bot.domain.errors import BotError, InputError
 
-__all__ = ["app", "fixed_prices", "price_lines"]
+__all__ = [
+    "app",
+    "check_cmd",
+    "fixed_prices",
+    "price_lines",
+]
 
 app = typer.Typer(no_args_is_help=True, help="Check a pool-owner configuration.")
 

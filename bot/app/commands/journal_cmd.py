@@ -12,7 +12,12 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["app"]
+__all__ = [
+    "app",
+    "backup",
+    "list_cmd",
+    "restore",
+]
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import typer
 
-__all__ = ["app"]
+__all__ = [
+    "app",
+    "serve",
+]
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -15,7 +15,11 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["register"]
+__all__ = [
+    "alert_test",
+    "register",
+    "status_json_text",
+]
 
 ConfigOpt = Annotated[
     Path,

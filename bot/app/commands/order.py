@@ -25,7 +25,14 @@ import typer
 from bot.domain.errors import BotError, ConfigError, InputError
 from bot.domain.networks import Network, get_network
 
-__all__ = ["app"]
+__all__ = [
+    "TemplateFormat",
+    "app",
+    "hash_cmd",
+    "init_cmd",
+    "sign_cmd",
+    "verify_cmd",
+]
 
 app = typer.Typer(
     no_args_is_help=True,

@@ -14,7 +14,13 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["app", "register"]
+__all__ = [
+    "app",
+    "down",
+    "register",
+    "status",
+    "up",
+]
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -19,7 +19,10 @@ import typer
 if TYPE_CHECKING:
     from bot.engine.cycle import TickResult
 
-__all__ = ["register"]
+__all__ = [
+    "plan_rows",
+    "register",
+]
 
 ConfigOpt = Annotated[
     Path,

@@ -26,13 +26,17 @@ from strategies.base import (
     run_fenced,
     table,
 )
+from strategies.per_offer import NoState, OfferPrice, PerOfferStrategy
 
 __all__ = [
     "BUILTINS",
     "ENTRY_POINT_GROUP",
     "Decision",
     "EmptyParams",
+    "NoState",
+    "OfferPrice",
     "ParamSpec",
+    "PerOfferStrategy",
     "Strategy",
     "available",
     "create",

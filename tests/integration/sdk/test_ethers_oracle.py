@@ -19,7 +19,7 @@ import pytest
 from bot.domain.model import MAX_UINT256, WorkerpoolOrder
 from bot.domain.networks import Network, get_network
 from bot.domain.signing import domain_of, hash_order, sign_order
-from tests.foundation import vectors as v
+from tests.support import vectors as v
 
 pytestmark = pytest.mark.sdk
 

@@ -19,7 +19,7 @@ from eth_account import Account
 
 from bot.adapters.keys import KeySource, load_key
 from bot.domain.errors import ConfigError
-from tests.foundation import vectors as v
+from tests.support import vectors as v
 
 PASSWORD = "correct horse"
 

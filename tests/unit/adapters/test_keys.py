@@ -13,7 +13,7 @@ from eth_account import Account
 
 from bot.adapters.keys import KeySource, SecretKey, find_secrets, key_from_hex, load_key
 from bot.domain.errors import ConfigError
-from tests.foundation import vectors as v
+from tests.support import vectors as v
 
 KEY_HEX = v.ANVIL_KEY_1[2:]
 

@@ -17,7 +17,7 @@ from bot.app.cli import app
 from bot.domain.networks import get_network
 from bot.domain.order_io import order_from_mapping
 from bot.domain.signing import hash_order, recover_signer
-from tests.foundation import vectors as v
+from tests.support import vectors as v
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "config" / "example.toml"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.backtest import goldens
+from tests.unit.backtest import goldens
 
 GOLDEN = goldens.load()
 

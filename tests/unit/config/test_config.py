@@ -13,7 +13,7 @@ from bot.adapters.keys import KeySource
 from bot.config.schema import BotConfig, config_from_mapping, load_config
 from bot.domain.errors import ConfigError
 from bot.domain.networks import get_network
-from tests.foundation import vectors as v
+from tests.support import vectors as v
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "config" / "example.toml"

@@ -15,7 +15,7 @@ import pytest
 
 from bot.config.schema import config_from_mapping, load_config
 from bot.domain.errors import ConfigError
-from tests.foundation import vectors as v
+from tests.support import vectors as v
 
 POOL = "0x" + "ab" * 20
 KEY = v.ANVIL_KEY_1[2:]  # a public test key (anvil #1)

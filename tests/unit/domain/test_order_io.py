@@ -22,7 +22,7 @@ from bot.domain.order_io import (
     read_order_document,
 )
 from bot.domain.signing import hash_order
-from tests.foundation import vectors as v
+from tests.support import vectors as v
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from bot.domain.signing import (
     sign_order,
     verify_order,
 )
-from tests.foundation import vectors as v
+from tests.support import vectors as v
 
 LOCAL_133 = get_network("local", chain_id=133, hub=v.BELLECOUR_HUB)
 

@@ -45,8 +45,8 @@ from typing import Any, Final
 
 from bot.backtest.engine import bot_config, intents_for
 from bot.backtest.references import FixedGridPoint, run_fixed_prices, upper_bound
-from bot.model import ZERO_ADDRESS
-from bot.settings import offers_of
+from bot.config.settings import offers_of
+from bot.domain.model import ZERO_ADDRESS
 from bot.sim.agents import RequestIntent
 from bot.sim.generator import GENERATOR_VERSION, generate, market_class
 from bot.sim.scenario import OUR_POOL, Scenario, scenario_hash
@@ -59,6 +59,7 @@ __all__ = [
     "YARDSTICK_VERSION",
     "Yardstick",
     "after_gas",
+    "cache_file",
     "category_grids",
     "compute_yardstick",
     "load_or_compute",

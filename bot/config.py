@@ -304,6 +304,12 @@ AlertEventName = Literal[
     "stake_low",
     "paused",
     "test",
+    "gas_low",
+    "rate_limited",
+    "owner_changed",
+    "invariant_violation",
+    "stale_cheaper_order",
+    "daily_summary",
 ]
 
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from bot.adapters.retrying import RetryPolicy
 from bot.model import Stake
 from bot.ops import (
     AlertDispatcher,
@@ -135,7 +136,7 @@ def _wait(cond, timeout: float = 5.0) -> None:
 
 
 def test_dispatcher_honours_retry_after_policy_and_dedup(caplog: pytest.LogCaptureFixture) -> None:
-    answers = [(429, 0.2), (200, None), (200, None), (500, None)]
+    answers = [(429, 0.2), (200, None), (503, None), (200, None), (400, None)]
     posted: list[tuple[float, dict]] = []
 
     def post(url: str, body: dict, timeout: float) -> tuple[int, float | None]:
@@ -144,7 +145,11 @@ def test_dispatcher_honours_retry_after_policy_and_dedup(caplog: pytest.LogCaptu
 
     sink = Sink("slack", "slack#0", "https://hooks.example.com/SECRET")
     d = AlertDispatcher(
-        [sink], workerpool="0xpool", policy={"startup": "off", "paused": "silent"}, post=post
+        [sink],
+        workerpool="0xpool",
+        policy={"startup": "off", "paused": "silent"},
+        post=post,
+        retry=RetryPolicy(attempts=3, initial_wait=0.0, max_wait=0.0, max_retry_after=60),
     )
     d.start()
     d.put(AlertEvent("startup", "firing", "info", "started", T0, resolvable=False))  # off
@@ -156,10 +161,11 @@ def test_dispatcher_honours_retry_after_policy_and_dedup(caplog: pytest.LogCaptu
     d.put(AlertEvent("kill_switch", "resolved", "critical", "k", T0))
     d.close()
     assert [b["text"].split()[2] for _, b in posted] == [
-        "publish_failed:",
-        "publish_failed:",
-        "kill_switch:",
-        "kill_switch:",
+        "publish_failed:",  # 429
+        "publish_failed:",  # after Retry-After: sent
+        "kill_switch:",  # 503: retried
+        "kill_switch:",  # sent
+        "kill_switch:",  # 400: final, not retried
     ]
     assert posted[1][0] - posted[0][0] >= 0.2  # waited Retry-After
     assert d.sent() == {("slack#0", "ok"): 2, ("slack#0", "failed"): 1}

@@ -51,9 +51,8 @@ from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState, TickResult, 
 from bot.errors import BotError, ConfigError, OwnershipError, TransientError
 from bot.executor import ExecutionReport, Executor
 from bot.journal import SqliteJournal, open_journal
-from bot.model import Cancel, OwnOrder, SignedWorkerpoolOrder, Unpublish
+from bot.model import Cancel, OwnOrder, PoolTask, SignedWorkerpoolOrder, Unpublish
 from bot.networks import Network
-from bot.model import PoolTask
 from bot.reconcile import ReconcileReport, run_reconcile
 from bot.samplers import sample_snapshot
 from bot.settings import cycle_settings, strategy_of
@@ -359,6 +358,7 @@ class PricebotService:
             http_retries=retries,
             rate_limited=limited,
             missed_tasks=missed,
+            core_configured=self.runtime.ports.metrics is not None,
         )
 
     def reprice(self) -> TickResult:

@@ -94,7 +94,7 @@ def preflight_checks(got: PreflightInput) -> tuple[Check, ...]:
     if got.stake is not None:
         out.append(
             Check(
-                "stake",
+                "stake_free",
                 True,
                 f"stake: {_rlc(got.stake.free)} free, {_rlc(got.stake.locked)} locked",
             )
@@ -142,7 +142,7 @@ def readiness(view: OpsView) -> tuple[Check, ...]:
     got = PreflightInput(
         chain_id=view.chain_id,
         part_errors=errors,
-        core_configured=view.core_configured,
+        core_configured=facts.core_configured,
         own_orders_line=line,
         owner=facts.owner,
         signer=view.expected_owner,

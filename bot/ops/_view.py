@@ -101,6 +101,7 @@ class ServiceFacts:
     http_retries: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     rate_limited: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     missed_tasks: frozenset[str] = frozenset()
+    core_configured: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,6 @@ class OpsView:
     version: str = ""
     offers: tuple[Offer, ...] = ()
     chain_id: int = 0
-    core_configured: bool = True
     expected_owner: str | None = None
     low_gas_wei: int = 0
     paused: bool = False

@@ -160,7 +160,6 @@ def initial_view(
         version=package_version(),
         offers=tuple(settings.offers),
         chain_id=config.network_obj().chain_id,
-        core_configured=bool(config.endpoints.core_url),
         expected_owner=None if expected_owner is None else expected_owner.lower(),
         low_gas_wei=settings.low_gas_wei,
     )

@@ -178,3 +178,54 @@ def test_times_for_people() -> None:
     )
     assert when(T0, T0 + 12) == "2023-11-14 22:13:20 UTC (12s ago)"
     assert when(None, T0) is None
+
+
+def test_gas_rate_limit_and_owner_events() -> None:
+    from bot.ops import ServiceFacts
+
+    base = view(snapshot=snap(T0), cycles_ok=1, low_gas_wei=10**16, expected_owner="0xme")
+    ok = replace(base, facts=ServiceFacts(owner="0xme", gas_wei=10**17))
+    low = replace(
+        ok,
+        cycles_ok=2,
+        facts=ServiceFacts(owner="0xme", gas_wei=10**15, rate_limited={"market": 2}),
+    )
+    got = {(e.name, e.status) for e in events_between(ok, low)}
+    assert got == {("gas_low", "firing"), ("rate_limited", "firing")}
+    same = replace(low, cycles_ok=3)
+    assert events_between(low, same) == []  # no new 429, gas still low: nothing new
+    sold = replace(
+        same, facts=ServiceFacts(owner="0xthem", gas_wei=10**17, rate_limited={"market": 2})
+    )
+    got = {(e.name, e.status) for e in events_between(same, sold)}
+    assert got == {("gas_low", "resolved"), ("owner_changed", "firing")}
+
+
+def test_reload_plan_splits_live_and_restart_keys() -> None:
+    from bot.config import config_from_mapping
+    from bot.ops import plan_reload
+
+    data = {
+        "network": "local",
+        "chain_id": 31337,
+        "hub": "0x" + "11" * 20,
+        "workerpool": "0x" + "22" * 20,
+        "offers": [{"category": 0}],
+        "rails": {"floor": 1000},
+    }
+    old = config_from_mapping(data)
+    new = config_from_mapping(
+        {
+            **data,
+            "workerpool": "0x" + "33" * 20,
+            "rails": {"floor": 5000},
+            "ops": {"port": 1},
+            "strategy": {"name": "fixed", "params": {"price": 7000}},
+        }
+    )
+    plan = plan_reload(old, new)
+    assert plan.applied == ("rails",)  # params of another strategy are not applied
+    assert plan.needs_restart == ("workerpool", "strategy.name", "ops")
+    assert plan.config.rails.floor == 5000
+    assert plan.config.workerpool == old.workerpool and plan.config.ops == old.ops
+    assert plan.config.strategy == old.strategy

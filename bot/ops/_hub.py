@@ -114,8 +114,10 @@ class OpsHub:
         broken = [n for n, c in self.view.invariant_violations.items() if c > before.get(n, 0)]
         if broken and not self.view.paused:
             self.pause(f"invariant broken: {', '.join(broken)} (the bot paused itself)")
-        if self.notifier is not None:
-            self.notifier.watchdog()  # only after a cycle that ran (systemd WatchdogSec)
+        if self.notifier is not None:  # only after a cycle that ran (systemd WatchdogSec)
+            v = self.view
+            state = "paused (sampling)" if v.paused else "pricing"
+            self.notifier.watchdog(f"{state}; last cycle ok, {v.cycles_ok} since start")
 
     def owner_changed(self, owner: str) -> None:
         """The cycle found another owner on chain and raised: alert before the service stops."""
@@ -185,6 +187,9 @@ class OpsHub:
     def startup(self) -> None:
         if self.notifier is not None:
             self.notifier.ready()
+            problem = self.notifier.check_period(self.view.reprice_seconds)
+            if problem is not None:
+                log.warning("%s", problem)
         v = self.view
         mode = "LIVE" if v.live else "dry-run"
         state = " (paused)" if v.paused else ""

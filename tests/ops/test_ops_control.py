@@ -250,3 +250,27 @@ def test_an_over_cap_bot_pauses_itself_and_says_so(tmp_path, receiver):
     finally:
         ops.stop()
         svc.runtime.close()
+
+
+def test_the_daily_summary_is_sent_once_at_the_first_check_of_a_new_utc_day(tmp_path, receiver):
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    world.clock.t = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
+    svc, ops = make_service(tmp_path, world, receiver.url)
+    ops.start()
+    try:
+        svc.reconcile()
+        world.deals_list.append(_deal(7, world.clock.t - 60, 90_000, 2))
+        svc.reprice()
+        svc.record()
+        assert not ops.daily_summary_due(world.clock.t + 3600)  # same day: nothing
+        assert ops.daily_summary_due(world.clock.t + 7200)  # 2023-11-15
+        assert not ops.daily_summary_due(world.clock.t + 7300)  # once
+        bodies = receiver.wait_for(2)
+    finally:
+        ops.stop()
+        svc.runtime.close()
+    summaries = [b for b in bodies if b["alerts"][0]["labels"]["alertname"] == "daily_summary"]
+    assert len(summaries) == 1
+    text = summaries[0]["alerts"][0]["annotations"]["summary"]
+    assert text.startswith("2023-11-14 (UTC): 1 deal(s), 2 task(s), 0.00018 RLC; 2 action(s)")

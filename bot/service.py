@@ -268,7 +268,8 @@ def tick_outcome(result: TickResult) -> TickOutcome:
         for s in result.report.steps
     )
     reason = None if result.decision is None else result.decision.reason
-    return TickOutcome(steps, result.kill, result.strategy_error, reason)
+    quotes = () if result.rails is None else tuple(result.rails.quotes)
+    return TickOutcome(steps, result.kill, result.strategy_error, reason, quotes)
 
 
 @dataclass

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from bot.model import Quote
+from bot.rails import RailsConfig
 from bot.snapshot import MarketSnapshot, Offer
 
 __all__ = [
@@ -81,6 +83,7 @@ class TickOutcome:
     kill: str | None = None
     strategy_error: str | None = None
     reason: str | None = None
+    quotes: tuple[Quote, ...] = ()  # after the rails: the prices the planner worked to
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ class OpsView:
     chain_id: int = 0
     expected_owner: str | None = None
     low_gas_wei: int = 0
+    rails: RailsConfig | None = None
     paused: bool = False
     stopping: bool = False
     last_tick_at: float | None = None
@@ -182,16 +186,24 @@ def _bucketed(view: OpsView, duration: float) -> tuple[tuple[int, ...], float]:
     return tuple(counts), view.duration_sum + duration
 
 
-def _breaches(view: OpsView, snapshot: MarketSnapshot, acted: bool) -> tuple[int, int]:
+def _breaches(
+    view: OpsView, snapshot: MarketSnapshot, outcome: TickOutcome | None
+) -> tuple[int, int]:
     """Consecutive ticks over the cap and with a cheaper order of ours still valid on chain.
 
-    Only ticks that acted count (paused or kill-switched ticks leave orders as they are on
-    purpose); any other tick resets both runs.
+    The cap is the engine's own (bot.ledger): the orders it counts, judged against the prices
+    this tick wanted, must fit the pool's window. Only ticks that acted count (paused or
+    kill-switched ticks leave orders as they are on purpose); any other tick resets both runs.
     """
-    if not acted:
+    from bot.ledger import Ledger
+
+    if outcome is None or outcome.kill is not None or view.paused:
         return 0, 0
     probe = replace(view, snapshot=snapshot)
-    over = any(f.capacity is not None and f.valid_volume > f.capacity for f in offer_figures(probe))
+    ledger = Ledger.of(snapshot, view.offers, view.rails).wanting(
+        {q.slot: q for q in outcome.quotes}
+    )
+    over = not ledger.load_fits(ledger.tally(snapshot.own_orders))
     cheaper = bool(cheaper_valid_orders(probe))
     return (view.over_cap_ticks + 1 if over else 0, view.cheaper_valid_ticks + 1 if cheaper else 0)
 
@@ -226,8 +238,7 @@ def after_tick(
 ) -> OpsView:
     """The view after a job that ran: a tick (``outcome``) or, paused, a sample only."""
     counts, total = _bucketed(view, duration)
-    acted = outcome is not None and outcome.kill is None and not view.paused
-    over, cheaper = _breaches(view, snapshot, acted)
+    over, cheaper = _breaches(view, snapshot, outcome)
     violations = dict(view.invariant_violations)
     if over == PERSISTENT_TICKS:
         violations["cap"] = violations.get("cap", 0) + 1

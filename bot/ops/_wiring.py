@@ -123,6 +123,7 @@ class OpsRuntime:
                 stale_limit_seconds=config.rails.stale_after_seconds,
                 low_stake_nrlc=settings.low_stake_nrlc,
                 low_gas_wei=settings.low_gas_wei,
+                rails=config.rails,
             )
         )
 
@@ -162,6 +163,7 @@ def initial_view(
         chain_id=config.network_obj().chain_id,
         expected_owner=None if expected_owner is None else expected_owner.lower(),
         low_gas_wei=settings.low_gas_wei,
+        rails=config.rails,
     )
 
 

@@ -274,3 +274,33 @@ def test_the_daily_summary_is_sent_once_at_the_first_check_of_a_new_utc_day(tmp_
     assert len(summaries) == 1
     text = summaries[0]["alerts"][0]["annotations"]["summary"]
     assert text.startswith("2023-11-14 (UTC): 1 deal(s), 2 task(s), 0.00018 RLC; 2 action(s)")
+
+
+def test_a_cheaper_order_left_valid_after_a_price_rise_is_alerted_then_pauses_the_bot(
+    tmp_path, receiver
+):
+    from bot.errors import ChainError
+
+    world = FakeWorld()
+    world.book["r"] = rival_order(100_000)
+    svc, ops = make_service(tmp_path, world, receiver.url)
+    ops.start()
+    try:
+        svc.reconcile()
+        svc.reprice()
+        (cheap,) = world.listed
+        world.book["r"] = rival_order(150_000)  # the rival rises: we follow, the old must close
+        world.cancel_failures.extend(ChainError("cancel reverted") for _ in range(50))
+        for _ in range(4):
+            world.clock.t += 1
+            svc.reprice()
+        assert cheap not in world.listed and world.consumed.get(cheap, 0) == 0  # still valid
+        assert ops.hub.view.invariant_violations["cheaper_valid"] == 1
+        assert ops.hub.paused
+        bodies = receiver.wait_for(4)
+    finally:
+        ops.stop()
+        svc.runtime.close()
+    names = [b["alerts"][0]["labels"]["alertname"] for b in bodies]
+    assert "stale_cheaper_order" in names and "invariant_violation" in names
+    assert "cancel_failed" in names

@@ -119,8 +119,13 @@ def history(
     run, _scenario, _demand = replay(
         path, strategy="fixed", params=params, scenario=scenario_from_config(config)
     )
+    from bot.commands.config_cmd import fixed_prices
+
+    offered = {o.category for o in cfg.offers}
+    prices = fixed_prices(None, params, offered) or {}
+    at = ", ".join(f"cat {c} at {format_rlc(p)}" for c, p in sorted(prices.items()) if c in offered)
     typer.echo(
-        f"ESTIMATE, fixed {params}: {format_rlc(run.net_revenue)} for "
+        f"ESTIMATE, `fixed` ({at}): {format_rlc(run.net_revenue)} for "
         f"{run.counters.tasks_served} task(s) over the same {count} snapshots (replay backtest, "
         f"seed 1; fill model: {REPLAY_FILL_MODEL})"
     )

@@ -194,11 +194,15 @@ def test_history_per_day_and_the_fixed_estimate(running) -> None:
 
     svc, _ops, world, config = running
     config.write_text(
-        config.read_text() + '[strategy]\nname = "fixed"\nparams = { price = 90000 }\n'
+        config.read_text()
+        + '[strategy]\nname = "fixed"\nparams = { price = 90000 }\n[rails]\nfloor = 1000\n'
     )
-    world.deals_list.append(Deal("0x" + "01" * 32, POOL, 95_000, 4, 0, 0, 0, world.clock.t - 30))
-    for _ in range(3):
+    for n in range(3):
         world.clock.t += 60
+        if n == 1:  # a deal of ours between the first and the second recorded snapshot
+            world.deals_list.append(
+                Deal("0x" + "01" * 32, POOL, 95_000, 4, 0, 0, 0, world.clock.t - 30)
+            )
         svc.reprice()
         svc.record()
     done = cli("history", "-c", str(config))
@@ -207,6 +211,9 @@ def test_history_per_day_and_the_fixed_estimate(running) -> None:
     day = time.strftime("%Y-%m-%d", time.gmtime(world.clock.t))
     assert day in out and "0.00038" in out  # 95,000 nRLC x 4 tasks
     assert "recorded: 0.00038 RLC for 4 task(s), 3 snapshots" in out
-    assert "ESTIMATE, fixed" in out and "replay backtest" in out
-    other = cli("history", "-c", str(config).replace(".toml", ".toml"), "--no-baseline")
+    # The replay offers that deal's requester (max price 95,000) our `fixed` 90,000: taken.
+    assert "ESTIMATE, `fixed` (cat 0 at 0.00009 RLC): 0.00036 RLC for 4 task(s)" in out
+    assert "recorded over the same span: 0.00038 RLC for 4 task(s)" in out
+    assert "the bot earned 0.00002 RLC more than the estimate" in out
+    other = cli("history", "-c", str(config), "--no-baseline")
     assert "ESTIMATE" not in other.stdout

@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from bot.adapters.retrying import RetryPolicy
-from bot.config import AlertsConfig
-from bot.errors import BotError, ConfigError, RateLimited, TransientError
+from bot.config.schema import AlertsConfig
+from bot.domain.errors import BotError, ConfigError, RateLimited, TransientError
 from bot.ops._view import (
     PART_SOURCE,
     PERSISTENT_TICKS,
@@ -37,8 +37,10 @@ from bot.ops._view import (
 )
 
 __all__ = [
+    "ALERT_RETRY",
     "AlertDispatcher",
     "AlertEvent",
+    "AlertRefused",
     "Sink",
     "events_between",
     "owner_changed",
@@ -301,7 +303,7 @@ def sinks_from_config(
     alerts: AlertsConfig, environ: Mapping[str, str] | None = None
 ) -> tuple[Sink, ...]:
     """Resolve each sink's URL from its environment variable; refuse a missing or unsafe one."""
-    from bot.config import _check_url
+    from bot.config.schema import _check_url
 
     env = os.environ if environ is None else environ
     sinks = []

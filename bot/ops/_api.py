@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import urlsplit
 
-from bot.config import BotConfig
+from bot.config.schema import BotConfig
 from bot.ops._health import health
 from bot.ops._reader import DealTotals, JournalOrder
 from bot.ops._text import when
@@ -36,7 +36,7 @@ API_VERSION = "1"
 def _rlc(nrlc: int | None) -> str | None:
     if nrlc is None:
         return None
-    from bot.order_io import format_rlc
+    from bot.domain.order_io import format_rlc
 
     return format_rlc(nrlc)
 

@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.config import BotConfig
-from bot.errors import BotError, TransientError
+from bot.config.schema import BotConfig
+from bot.domain.errors import BotError, TransientError
 from bot.ops._server import ENDPOINT_FILE
 
 __all__ = ["OpsClient", "base_url"]

@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Protocol
 
-from bot.config import BotConfig
+from bot.config.schema import BotConfig
 from bot.ops._alerts import AlertDispatcher, AlertEvent, events_between, owner_changed
 from bot.ops._health import startup_limit
 from bot.ops._notify import SystemdNotifier
 from bot.ops._pause import PauseFlag
 from bot.ops._view import OpsView, ServiceFacts, TickOutcome, after_tick, after_tick_error
-from bot.snapshot import MarketSnapshot
+from bot.pricing.snapshot import MarketSnapshot
 
 __all__ = ["Controls", "OpsHub"]
 

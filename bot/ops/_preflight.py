@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.model import PoolUtilization, Stake
+from bot.domain.model import PoolUtilization, Stake
 from bot.ops._view import OpsView
 
 __all__ = ["PART_LABELS", "Check", "PreflightInput", "preflight_checks", "readiness"]
@@ -57,7 +57,7 @@ class PreflightInput:
 
 
 def _rlc(nrlc: int) -> str:
-    from bot.order_io import format_rlc
+    from bot.domain.order_io import format_rlc
 
     return format_rlc(nrlc)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import BotConfig
+from bot.config.schema import BotConfig
 
 __all__ = ["LIVE_KEYS", "RESTART_KEYS", "ReloadPlan", "plan_reload"]
 

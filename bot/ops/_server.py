@@ -32,8 +32,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import BotConfig
-from bot.errors import ConfigError
+from bot.config.schema import BotConfig
+from bot.domain.errors import ConfigError
 from bot.ops._api import (
     API_VERSION,
     book_json,

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from bot.model import Quote
-from bot.rails import RailsConfig
-from bot.snapshot import MarketSnapshot, Offer
+from bot.domain.model import Quote
+from bot.pricing.rails import RailsConfig
+from bot.pricing.snapshot import MarketSnapshot, Offer
 
 __all__ = [
     "DURATION_BUCKETS",
@@ -191,11 +191,11 @@ def _breaches(
 ) -> tuple[int, int]:
     """Consecutive ticks over the cap and with a cheaper order of ours still valid on chain.
 
-    The cap is the engine's own (bot.ledger): the orders it counts, judged against the prices
+    The cap is the engine's own (bot.pricing.ledger): the orders it counts, judged against the prices
     this tick wanted, must fit the pool's window. Only ticks that acted count (paused or
     kill-switched ticks leave orders as they are on purpose); any other tick resets both runs.
     """
-    from bot.ledger import Ledger
+    from bot.pricing.ledger import Ledger
 
     if outcome is None or outcome.kill is not None or view.paused:
         return 0, 0
@@ -303,9 +303,9 @@ class OfferFigures:
 def offer_figures(view: OpsView) -> tuple[OfferFigures, ...]:
     """Our cheapest listed price, the best competitor, valid volume and stake cover per offer.
 
-    Per slot (bot.ledger): two offers a trust apart each show their own orders and capacity.
+    Per slot (bot.pricing.ledger): two offers a trust apart each show their own orders and capacity.
     """
-    from bot.ledger import Ledger
+    from bot.pricing.ledger import Ledger
 
     snap = view.snapshot
     ledger = None if snap is None else Ledger.of(snap, view.offers)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bot.config import BotConfig
+from bot.config.schema import BotConfig
 from bot.ops._alerts import AlertDispatcher, sinks_from_config
 from bot.ops._hub import OpsHub
 from bot.ops._notify import SystemdNotifier
@@ -20,7 +20,7 @@ from bot.ops._pause import PauseFlag
 from bot.ops._reader import JournalReader
 from bot.ops._server import OpsServer
 from bot.ops._view import OpsView
-from bot.snapshot import Offer
+from bot.pricing.snapshot import Offer
 
 __all__ = ["OpsRuntime", "OpsSettings", "build_ops", "initial_view", "package_version"]
 
@@ -28,7 +28,7 @@ log = logging.getLogger("pricebot.ops")
 
 
 class OpsSettings(Protocol):
-    """The cycle settings the ops view reads (``bot.cycle.CycleSettings`` is one)."""
+    """The cycle settings the ops view reads (``bot.engine.cycle.CycleSettings`` is one)."""
 
     @property
     def live(self) -> bool: ...

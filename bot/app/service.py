@@ -328,18 +328,29 @@ class PricebotService:
 
     def _facts(self) -> ServiceFacts:
         """What the ops view needs beside the snapshot (read under the lock, after a job)."""
-        from bot.adapters.market_api import MarketApiClient
+        from bot.adapters.chain import Web3Chain
+        from bot.adapters.core_metrics import CoreMetrics
+        from bot.adapters.market_api import ClientStats, MarketApiClient
+        from bot.adapters.retrying import RequestStats
         from bot.ops import ServiceFacts
 
         memory = self.cycle.state.sampler
         requests: dict[str, int] = {}
         retries: dict[str, int] = {}
         limited: dict[str, int] = {}
-        market = self.runtime.ports.market
-        if isinstance(market, MarketApiClient):
-            requests["market"] = market.stats.requests
-            retries["market"] = market.stats.retries
-            limited["market"] = market.stats.rate_limited
+        market, chain, core = self.runtime.ports.market, self.runtime.ports.chain, None
+        if isinstance(self.runtime.ports.metrics, CoreMetrics):
+            core = self.runtime.ports.metrics.stats
+        counted: list[tuple[str, ClientStats | RequestStats | None]] = [
+            ("market", market.stats if isinstance(market, MarketApiClient) else None),
+            ("core", core),
+            ("chain", chain.rpc.stats if isinstance(chain, Web3Chain) else None),
+        ]
+        for source, stats in counted:
+            if stats is not None:
+                requests[source] = stats.requests
+                retries[source] = stats.retries
+                limited[source] = stats.rate_limited
         tasks = memory.last_good.get("tasks")
         now = self.runtime.ports.clock.now()
         missed: frozenset[str] = frozenset()

@@ -178,7 +178,7 @@ class OpsCollector(Collector):
         facts = v.facts
         http = CounterMetricFamily(
             "pricebot_http_requests",
-            "HTTP requests sent, by source (the marketplace client counts them).",
+            "HTTP requests sent (each attempt), by source; chain: JSON-RPC calls.",
             labels=["source"],
         )
         retries = CounterMetricFamily(
@@ -187,7 +187,7 @@ class OpsCollector(Collector):
         limited = CounterMetricFamily(
             "pricebot_rate_limited", "HTTP 429 answers, by source.", labels=["source"]
         )
-        for source in ("market",):  # the only metered client (chain RPC and core are not)
+        for source in SOURCES:  # each client counts its own (chain: JSON-RPC calls)
             http.add_metric([source], facts.http_requests.get(source, 0))
             retries.add_metric([source], facts.http_retries.get(source, 0))
             limited.add_metric([source], facts.rate_limited.get(source, 0))

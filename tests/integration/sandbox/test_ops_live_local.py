@@ -239,6 +239,10 @@ def test_metrics_equal_the_journal_pause_survives_a_restart_and_reload_applies_a
             j["revenue_nrlc"] / 1e9
         )
         assert j["revenue_nrlc"] == ours.price * 2
+        for source in ("market", "core", "chain"):  # every client counts what it sent
+            assert m[("pricebot_http_requests_total", (("source", source),))] > 0
+            assert m[("pricebot_rate_limited_total", (("source", source),))] == 0
+        assert m[("pricebot_gas_wallet_balance_eth", ())] > 0
         revenue = httpx.get(url + "/api/v1/revenue", timeout=5).json()
         assert revenue["total"]["revenue_nrlc"] == j["revenue_nrlc"]
 

@@ -20,9 +20,10 @@ __all__ = ["CEILING_IN_VIEW", "price_chart_svg"]
 
 WIDTH, HEIGHT = 400.0, 190.0
 LEFT, RIGHT, TOP, BOTTOM = 60.0, 12.0, 16.0, 24.0
-CEILING_IN_VIEW = 3.0
-"""The ceiling is drawn when it is at most this many times the highest price shown; above, a
-line at 1 RLC would flatten prices of 0.01 RLC to the axis, so it is named in a corner instead."""
+CEILING_IN_VIEW = 1.5
+"""The ceiling is drawn when it is at most this many times the highest price shown (when it is
+near enough to clamp); above, a line at 1 RLC would flatten prices of 0.01 RLC to the axis, so it
+is named in a corner instead."""
 NRLC = 10**9
 
 Point = tuple[float, int | None, int | None]

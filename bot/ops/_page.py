@@ -95,7 +95,7 @@ def _health_checks(view: OpsView, status: dict[str, Any]) -> list[dict[str, str]
         checks.append(_check("ok", "paused", "no: acting every cycle"))
     kill = status["kill_switch"]
     checks.append(
-        _check("bad", "kill switch", f"{kill}: stale or absurd data, prices held")
+        _check("bad", "kill switch", f"engaged ({kill}): the rails saw stale or absurd data")
         if kill
         else _check("ok", "kill switch", "off")
     )

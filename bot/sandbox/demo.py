@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -326,9 +327,8 @@ def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: 
     stop_detached(state_dir)
     for stale in ("journal", "bot.log", "sandbox.log", "market.sqlite", "dashboard.png"):
         path = state_dir / stale
-        if path.is_dir():
-            for child in path.iterdir():
-                child.unlink()
+        if path.is_dir():  # the journal directory holds files and the backups directory
+            shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
     from bot.ops import ENDPOINT_FILE

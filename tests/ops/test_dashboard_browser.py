@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(
     MISSING is not None, reason=f"the dashboard's browser test needs a browser: {MISSING}"
 )
 TICKS = 6
-METHODS = ("POST", "PUT", "PATCH", "DELETE")
+METHODS = ("POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 @pytest.fixture

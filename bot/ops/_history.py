@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.model import Slot
 from bot.ops._api import API_VERSION
 from bot.ops._text import when
 from bot.ops._view import OpsView, offer_figures
@@ -27,11 +28,22 @@ HISTORY_POINTS = 1440
 
 @dataclass(frozen=True, slots=True)
 class PricePoint:
-    """One tick's prices per offer, in the order of ``OpsView.offers`` (nRLC, None: nothing)."""
+    """One tick's prices per offer (nRLC, None: nothing listed), keyed by the offer's slot
+    (``bot.model.Slot``) so a reload that changes the offers does not shift one offer's history
+    onto another's."""
 
     at: float
+    keys: tuple[Slot, ...]
     ours: tuple[int | None, ...]
     best: tuple[int | None, ...]
+
+    def prices_of(self, slot: Slot) -> tuple[int | None, int | None] | None:
+        """(ours, best) for the offer at this tick; None when it was not an offer then."""
+        try:
+            i = self.keys.index(slot)
+        except ValueError:
+            return None
+        return self.ours[i], self.best[i]
 
 
 def with_price_point(view: OpsView) -> OpsView:
@@ -41,6 +53,7 @@ def with_price_point(view: OpsView) -> OpsView:
     figures = offer_figures(view)
     point = PricePoint(
         at=float(view.snapshot.at),
+        keys=tuple(offer.slot for offer in view.offers),  # offer_figures' order
         ours=tuple(f.our_price for f in figures),
         best=tuple(f.best_competitor for f in figures),
     )
@@ -62,21 +75,15 @@ def prices_json(view: OpsView, *, floor: int, ceiling: int, now: float) -> dict[
     ``floor`` and ``ceiling`` are the rails' (``[rails]``), the limits every price is clamped to.
     """
     offers = []
-    for i, offer in enumerate(view.offers):
-        offers.append(
-            {
-                "category": offer.category,
-                "tag": hex(offer.tag),
-                "points": [
-                    {
-                        "at_ts": p.at,
-                        "our_price_nrlc": p.ours[i] if i < len(p.ours) else None,
-                        "best_competitor_nrlc": p.best[i] if i < len(p.best) else None,
-                    }
-                    for p in view.prices
-                ],
-            }
-        )
+    for offer in view.offers:
+        points = []
+        for p in view.prices:
+            got = p.prices_of(offer.slot)
+            if got is not None:
+                points.append(
+                    {"at_ts": p.at, "our_price_nrlc": got[0], "best_competitor_nrlc": got[1]}
+                )
+        offers.append({"category": offer.category, "tag": hex(offer.tag), "points": points})
     first = view.prices[0].at if view.prices else None
     return {
         "api_version": API_VERSION,

@@ -47,8 +47,9 @@ __all__ = [
 
 BOOK_ROWS = 5
 """Competing orders shown per offer (the cheapest; ``/api/v1/book?limit=5`` is the same list)."""
-DECISION_ROWS = 8
-"""Decisions shown, each with its steps (``/api/v1/decisions?limit=8``)."""
+DECISION_ROWS = 6
+"""Decisions shown, each with its steps (``/api/v1/decisions?limit=6``): a demo-speed bot takes
+three steps a cycle, and a longer list made the page a scroll of reasons."""
 CLOSED_ROWS = 5
 """Closed orders shown below the valid ones (the newest); the API lists them all."""
 

@@ -35,6 +35,7 @@ __all__ = ["DemoResult", "Sample", "Watcher", "bot_process", "run_demo"]
 
 BOT_STOP_TIMEOUT_S = 20.0
 BOT_PID_FILE = "bot.pid"
+HEALTHY_WAIT_S = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,6 +401,14 @@ def _screenshot(result: DemoResult, path: Path) -> None:
     if missing is not None:
         result.dashboard_note = missing
         return
+    # The demo's 4 s period is shorter than a cycle that cancels on chain on a busy machine, so
+    # /healthz flickers; shoot right after a good cycle (what the page shows is real either way).
+    deadline = time.monotonic() + HEALTHY_WAIT_S
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(result.dashboard_url + "/healthz", timeout=2.0).status_code == 200:
+                break
+        time.sleep(0.25)
     try:
         result.dashboard = screenshot(result.dashboard_url + "/", path)
     except Exception as exc:  # Playwright's errors: a screenshot is a bonus, not the demo

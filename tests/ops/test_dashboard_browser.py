@@ -114,7 +114,7 @@ def test_dashboard_in_chromium(served: Any, tmp_path: Path) -> None:
                 ("pool", "/api/v1/pool"),
                 ("orders", "/api/v1/orders"),
                 ("book", "/api/v1/book?limit=5"),
-                ("decisions", "/api/v1/decisions?limit=8"),
+                ("decisions", "/api/v1/decisions?limit=6"),
                 ("revenue", "/api/v1/revenue"),
                 ("prices", "/api/v1/prices"),
             )

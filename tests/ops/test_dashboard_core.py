@@ -46,7 +46,7 @@ def test_chart_has_one_point_per_tick_gaps_and_the_ceiling_rule() -> None:
 def test_price_history_is_one_point_per_snapshot_and_bounded() -> None:
     view = _view()
     assert with_price_point(view) is view  # no snapshot: no point
-    full = tuple(PricePoint(float(i), (), ()) for i in range(HISTORY_POINTS))
+    full = tuple(PricePoint(float(i), (), (), ()) for i in range(HISTORY_POINTS))
     view = _view(snapshot=build_snapshot(at=9e9, workerpool="0x" + "ab" * 20), prices=full)
     after = with_price_point(view)
     assert len(after.prices) == HISTORY_POINTS

@@ -154,7 +154,9 @@ def _source_of(part: str) -> str:
     return PART_SOURCE.get(part, part)
 
 
-def _figures(view: OpsView, status: dict[str, Any], revenue: dict[str, Any]) -> dict[str, Any]:
+def _figures(
+    view: OpsView, status: dict[str, Any], revenue: dict[str, Any], now: float
+) -> dict[str, Any]:
     """The few figures the page shows that no other answer has: derived here, once."""
     util = getattr(view.snapshot, "utilization", None)
     pool = None
@@ -168,7 +170,11 @@ def _figures(view: OpsView, status: dict[str, Any], revenue: dict[str, Any]) -> 
     stake = status["stake"]
     days = revenue["days"]
     total = sum(d["revenue_nrlc"] for d in days)
+    last = view.last_success_at
     return {
+        # Green while the last success is within two periods (the /healthz rule for cycles);
+        # a stale source is a separate check, not a late cycle.
+        "cycle_on_time": last is not None and now - last <= 2 * view.reprice_seconds,
         "pool": pool,
         "deadline_misses": None,  # not in the view yet: shown as "not tracked"
         "stake": {
@@ -211,7 +217,7 @@ def dashboard_json(
         "prices": prices_json(
             view, floor=config.rails.floor, ceiling=config.rails.ceiling, now=now
         ),
-        "figures": _figures(view, status, revenue),
+        "figures": _figures(view, status, revenue, now),
         "checks": _health_checks(view, status),
     }
 

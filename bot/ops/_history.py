@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.model import Slot
+from bot.domain.model import Slot
 from bot.ops._api import API_VERSION
 from bot.ops._text import when
 from bot.ops._view import OpsView, offer_figures
@@ -29,7 +29,7 @@ HISTORY_POINTS = 1440
 @dataclass(frozen=True, slots=True)
 class PricePoint:
     """One tick's prices per offer (nRLC, None: nothing listed), keyed by the offer's slot
-    (``bot.model.Slot``) so a reload that changes the offers does not shift one offer's history
+    (``bot.domain.model.Slot``) so a reload that changes the offers does not shift one offer's history
     onto another's."""
 
     at: float
@@ -64,7 +64,7 @@ def with_price_point(view: OpsView) -> OpsView:
 def _rlc(nrlc: int | None) -> str | None:
     if nrlc is None:
         return None
-    from bot.order_io import format_rlc
+    from bot.domain.order_io import format_rlc
 
     return format_rlc(nrlc)
 

@@ -87,7 +87,9 @@ def _health_checks(view: OpsView, status: dict[str, Any]) -> list[dict[str, str]
     ``unknown`` for what this service does not report."""
     checks = []
     verdict = status["health"]
-    checks.append(_check("ok" if verdict["status"] == "ok" else "bad", "cycles", verdict["reason"]))
+    checks.append(
+        _check("ok" if verdict["status"] == "ok" else "bad", "healthz", verdict["reason"])
+    )
     if status["state"] == "paused":
         checks.append(_check("warn", "paused", "paused by the owner: sampling, not acting"))
     elif status["state"] == "stopping":

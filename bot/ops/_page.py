@@ -137,11 +137,15 @@ def _health_checks(view: OpsView, status: dict[str, Any]) -> list[dict[str, str]
             _check("ok", "stake cover", f"free {_rlc(free)} covers {_rlc(required)} required")
         )
     for what, key in (("gas wallet", "gas_wallet"), ("API budget", "api_budget")):
+        # Not in the view yet (the sampler only logs them): shown from ``status[key]`` as soon
+        # as the status answer carries it, as {"level": ..., "text": ...} or any value.
         got = status.get(key)
         if got is None:
             checks.append(_check("unknown", what, "not reported by this service (see its log)"))
-        else:
+        elif isinstance(got, dict):
             checks.append(_check(str(got.get("level", "ok")), what, str(got.get("text", got))))
+        else:
+            checks.append(_check("ok", what, str(got)))
     if status["strategy_error"]:
         checks.append(_check("bad", "strategy", str(status["strategy_error"])))
     if status["last_error"]:

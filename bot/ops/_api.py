@@ -103,16 +103,33 @@ def status_json(view: OpsView, now: float) -> JsonObject:
             "required_nrlc": required,
             "free": _rlc(None if stake is None else stake.free),
         },
-        "gas_wallet": {
-            "balance_wei": facts.gas_wei,
-            "balance_eth": None if facts.gas_wei is None else f"{facts.gas_wei / 1e18:.6f}",
-            "warning_wei": view.low_gas_wei,
-            "error": facts.gas_error,
-        },
+        "gas_wallet": _gas_wallet(view),
         "owner": facts.owner,
         "invariant_violations": dict(view.invariant_violations),
         "task_deadline_misses": len(view.missed_tasks_seen),
         "rate_limited": dict(facts.rate_limited),
+    }
+
+
+def _gas_wallet(view: OpsView) -> JsonObject:
+    """The gas wallet's balance against its warning level, with a level and a line for people
+    (``ok`` / ``warn``; ``unknown`` when not watched: no gas wallet, or no warning level)."""
+    gas, low, error = view.facts.gas_wei, view.low_gas_wei, view.facts.gas_error
+    if gas is not None:
+        eth = f"{gas / 1e18:.6f} ETH"
+        level = "warn" if low and gas < low else "ok"
+        text = f"{eth} (warning below {low / 1e18:g} ETH)" if low else eth
+    elif error is not None:
+        level, text = "warn", f"balance unreadable: {error}"
+    else:
+        level, text = "unknown", "not watched (no gas wallet, or no warning level)"
+    return {
+        "balance_wei": gas,
+        "balance_eth": None if gas is None else f"{gas / 1e18:.6f}",
+        "warning_wei": low,
+        "error": error,
+        "level": level,
+        "text": text,
     }
 
 
@@ -262,8 +279,8 @@ def revenue_json(days: dict[str, DealTotals]) -> JsonObject:
     )
     return {
         "api_version": API_VERSION,
-        "source": "our pool's deals in the journal's recorded snapshots, each deal once "
-        "(price x volume, before the scheduler's share)",
+        "window": "the journal's whole history: our pool's deals in its recorded snapshots, "
+        "each deal once (price x volume, before the scheduler's share)",
         "days": [
             {
                 "day": day,

@@ -17,6 +17,7 @@ from typing import Protocol
 from bot.config.schema import BotConfig
 from bot.ops._alerts import AlertDispatcher, AlertEvent, events_between, owner_changed
 from bot.ops._health import startup_limit
+from bot.ops._history import with_price_point
 from bot.ops._notify import SystemdNotifier
 from bot.ops._pause import PauseFlag
 from bot.ops._view import OpsView, ServiceFacts, TickOutcome, after_tick, after_tick_error
@@ -101,14 +102,16 @@ class OpsHub:
         got = facts if facts is not None else ServiceFacts()
         before = self.view.invariant_violations
         self._swap(
-            lambda v: after_tick(
-                v,
-                at=at,
-                duration=duration,
-                snapshot=snapshot,
-                outcome=outcome,
-                source_errors=source_errors,
-                facts=got,
+            lambda v: with_price_point(
+                after_tick(
+                    v,
+                    at=at,
+                    duration=duration,
+                    snapshot=snapshot,
+                    outcome=outcome,
+                    source_errors=source_errors,
+                    facts=got,
+                )
             )
         )
         broken = [n for n, c in self.view.invariant_violations.items() if c > before.get(n, 0)]

@@ -13,10 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from bot.domain.model import Quote
 from bot.pricing.rails import RailsConfig
 from bot.pricing.snapshot import MarketSnapshot, Offer
+
+if TYPE_CHECKING:
+    from bot.ops._history import PricePoint
 
 __all__ = [
     "DURATION_BUCKETS",
@@ -151,6 +155,7 @@ class OpsView:
     cheaper_valid_ticks: int = 0
     missed_tasks_seen: frozenset[str] = frozenset()
     config_generation: int = 0
+    prices: tuple[PricePoint, ...] = ()  # one per tick, newest last (bounded: bot.ops._history)
 
     def part_sampled_at(self, part: str) -> float | None:
         """When a snapshot part was last read successfully (None: never, or no snapshot)."""

@@ -320,6 +320,7 @@ class PricebotService:
         self._stopping = False
         self._wake = threading.Event()  # the main thread: a reload (or a stop) is waiting
         self._reloads: list[_ReloadTicket] = []
+        self._hup_pending = False  # set by the SIGHUP handler, read by the main loop
         self._reload_lock = threading.Lock()
         if ops is not None:
             ops.hub.controls = self
@@ -470,10 +471,7 @@ class PricebotService:
     # -- control (pricebot reload / cancel, SIGHUP) ------------------------------------------
 
     def request_reload(self) -> _ReloadTicket:
-        """Ask the main thread to reload the config between jobs; returns at once.
-
-        Safe from a signal handler (SIGHUP): it only appends and sets an event.
-        """
+        """Ask the main thread to reload the config between jobs; returns at once."""
         ticket = _ReloadTicket()
         with self._reload_lock:
             self._reloads.append(ticket)
@@ -491,6 +489,9 @@ class PricebotService:
         """The main thread, between jobs: apply every waiting reload under the tick lock."""
         with self._reload_lock:
             tickets, self._reloads = self._reloads, []
+        if self._hup_pending:  # SIGHUP (systemctl reload): a reload nobody waits on
+            self._hup_pending = False
+            tickets.append(_ReloadTicket())
         if not tickets:
             return
         ok, message = self._reload_now()
@@ -697,7 +698,9 @@ class PricebotService:
                 self.request_stop(f"signal {signal.Signals(signum).name}")
 
             def on_hup(_signum: int, _frame: Any) -> None:
-                self.request_reload()
+                # Only a flag: a handler that took a lock the main thread holds would deadlock.
+                # The main loop looks at it at least once a second.
+                self._hup_pending = True
 
             for sig in (signal.SIGTERM, signal.SIGINT):
                 previous[sig] = signal.signal(sig, on_signal)

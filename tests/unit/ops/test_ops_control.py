@@ -127,19 +127,24 @@ def test_reload_applies_a_new_rail_and_refuses_a_broken_config(tmp_path, receive
         svc.runtime.close()
 
 
-def test_a_reload_ticket_waits_for_the_main_thread_and_sighup_only_files_one(tmp_path, receiver):
+def test_a_reload_ticket_waits_for_the_main_thread_and_sighup_only_sets_a_flag(tmp_path, receiver):
     config = tmp_path / "pricebot.toml"
     config.write_text(config_toml(tmp_path, floor=2000))
     world = FakeWorld()
     svc, _ops = make_service(tmp_path, world, receiver.url, config_path=config)
     try:
-        ticket = svc.request_reload()  # what the SIGHUP handler does: nothing else
+        ticket = svc.request_reload()  # what POST /api/v1/reload files
         assert not ticket.done.is_set()
         assert svc.runtime.settings.rails.floor == 1000
         svc.apply_pending_reloads()  # the main thread, between jobs
         assert ticket.done.is_set() and ticket.ok, ticket.message
         assert svc.runtime.settings.rails.floor == 2000
         assert svc.cycle.settings is svc.runtime.settings
+        config.write_text(config_toml(tmp_path, floor=3000))
+        svc._hup_pending = True  # what the SIGHUP handler does: a flag, nothing else
+        assert svc.runtime.settings.rails.floor == 2000
+        svc.apply_pending_reloads()
+        assert svc.runtime.settings.rails.floor == 3000 and not svc._hup_pending
     finally:
         svc.runtime.close()
 

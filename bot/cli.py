@@ -21,6 +21,7 @@ from bot.commands import (
     sandbox,
     service,
     strategies_cmd,
+    tuning,
 )
 from bot.errors import BotError, ConfigError, RuleViolation
 
@@ -50,6 +51,7 @@ ops_cmd.register(app)
 backtest.register(app)
 sandbox.register(app)
 strategies_cmd.register(app)
+tuning.register(app)
 
 
 def exit_code_for(exc: BaseException) -> int:

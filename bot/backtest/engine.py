@@ -27,10 +27,12 @@ from bot.sim.agents import RequestIntent, best_price
 from bot.sim.faults import install_faults
 from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
 from bot.sim.scenario import OUR_POOL, Scenario
+from strategies.base import Strategy
 
 __all__ = [
     "RunOutput",
     "bot_config",
+    "cycle_over",
     "intents_for",
     "simulate",
     "simulated_settings",
@@ -38,15 +40,20 @@ __all__ = [
 
 
 def bot_config(
-    scenario: Scenario, strategy: str | None = None, params: Mapping[str, Any] | None = None
+    scenario: Scenario,
+    strategy: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    workerpool: str = OUR_POOL,
 ) -> BotConfig:
     """The pool owner's config for this scenario: its ``[bot]`` table, our simulated pool.
 
     ``strategy`` / ``params`` override the scenario's ``[bot.strategy]`` (params are merged onto
-    the scenario's own params only when the strategy is the scenario's).
+    the scenario's own params only when the strategy is the scenario's). ``workerpool``: another
+    simulated pool the same owner config prices (self-play).
     """
     data: dict[str, Any] = {"network": "arbitrum-mainnet", **scenario.bot}
-    data["workerpool"] = OUR_POOL
+    data["workerpool"] = workerpool
     strat = dict(data.get("strategy", {}))
     if strategy is not None and strategy != strat.get("name"):
         strat = {"name": strategy, "params": {}}
@@ -68,6 +75,22 @@ def intents_for(scenario: Scenario, seed: int) -> list[RequestIntent]:
     """The run's demand stream: fixed by scenario and seed, shared by runs and references."""
     models = [r.build(scenario.origin) for r in scenario.requesters]
     return generate_intents(models, scenario.origin, scenario.end, scenario.scenario.step_s, seed)
+
+
+def cycle_over(
+    ports: CyclePorts, settings: CycleSettings, instance: Strategy[object], seed: int
+) -> Cycle:
+    """The service's cycle over simulated ports, with the run's seeded strategy rng and salts
+    (one place for every simulated pool: a backtest's, a self-play game's)."""
+    executor = make_executor(ports, settings, salt=_Salts(seed))
+    return Cycle(
+        ports,
+        settings,
+        instance,
+        rng=random.Random(f"{seed}:strategy"),
+        state=CycleState(strategy_state=instance.initial_state()),
+        executor=executor,
+    )
 
 
 def _default_sim(scenario: Scenario, seed: int, intents: Sequence[RequestIntent]) -> MarketSim:
@@ -157,15 +180,7 @@ def simulate(
         journal=journal,
         tasks=sim.tasks,
     )
-    executor = make_executor(ports, settings, salt=_Salts(seed))
-    cycle = Cycle(
-        ports,
-        settings,
-        instance,
-        rng=random.Random(f"{seed}:strategy"),
-        state=CycleState(strategy_state=instance.initial_state()),
-        executor=executor,
-    )
+    cycle = cycle_over(ports, settings, instance, seed)
     cats = tuple(sorted({o.category for o in settings.offers}))
     tags = {o.category: o.tag for o in settings.offers}
     columns = (

@@ -124,16 +124,20 @@ class RatioToBestFixed:
         if cache is not None and cache.exists():
             known = {k: int(v) for k, v in json.loads(cache.read_text()).items()}
         todo = [m for m in dict.fromkeys(markets) if m.key not in known]
-        if todo:
-            if jobs > 1:
-                with ProcessPoolExecutor(max_workers=jobs) as pool:
-                    found = list(pool.map(_best_fixed_revenue, todo))
-            else:
-                found = [_best_fixed_revenue(m) for m in todo]
-            known.update({m.key: r for m, r in zip(todo, found, strict=True)})
+
+        def keep(market: Market, revenue: int) -> None:  # each as it comes: an interrupted
+            known[market.key] = revenue  # run resumes with the references it had
             if cache is not None:
                 cache.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
-        return cls(known)
+
+        if jobs > 1 and len(todo) > 1:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                for market, revenue in zip(todo, pool.map(_best_fixed_revenue, todo), strict=True):
+                    keep(market, revenue)
+        else:
+            for market in todo:
+                keep(market, _best_fixed_revenue(market))
+        return cls(dict(known))
 
 
 def aggregate(scores: Sequence[float], kind: Aggregate) -> float:

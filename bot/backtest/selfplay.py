@@ -1,7 +1,7 @@
 """Self-play: several pools, each priced by a strategy through the service's own cycle, one market.
 
 Every pool is a full simulated pool (slots, task durations, stake, deadlines: a
-:class:`~bot.sim.market_sim.MarketSim`), and every pool's bot is ``bot.cycle.Cycle`` built by
+:class:`~bot.sim.market_sim.MarketSim`), and every pool's bot is ``bot.engine.cycle.Cycle`` built by
 :func:`bot.backtest.engine.cycle_over` exactly as a backtest builds its own: snapshot, fenced
 strategy, rails, planner, executor. The first pool is the simulator's own; the others are its
 ``peers``, sharing its clock, book and demand: a request takes the cheapest compatible order of
@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.adapters.journal import MemoryJournal
 from bot.backtest.engine import bot_config, cycle_over, intents_for, simulated_settings
-from bot.cycle import CyclePorts
-from bot.errors import InputError, TransientError
-from bot.journal import MemoryJournal
-from bot.settings import strategy_of
+from bot.config.settings import strategy_of
+from bot.domain.errors import InputError, TransientError
+from bot.engine.cycle import CyclePorts
 from bot.sim.market_sim import (
     MarketSim,
     SimChain,

@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.errors import InputError
+from bot.domain.errors import InputError
 from bot.sim.scenario import Scenario
 
 __all__ = [

@@ -12,6 +12,7 @@ import typer
 
 from bot.app.commands import (
     backtest,
+    bench_cmd,
     chain,
     config_cmd,
     journal_cmd,
@@ -49,6 +50,7 @@ backtest.register(app)
 sandbox.register(app)
 strategies_cmd.register(app)
 tuning.register(app)
+bench_cmd.register(app)
 
 
 def main() -> None:

@@ -15,10 +15,13 @@ report the chosen parameters on test markets, so that the overfit gap is in plai
   worst, not win big on one market).
 - **Study**: in SQLite in the output directory, so an interrupted or extended run resumes (the
   trial budget counts the trials already there); parallel workers are processes sharing it.
-- **Score** (:class:`RatioToBestFixed`): net revenue / the best fixed price's net revenue in
-  hindsight over the scenario's ``[references] price_grid`` within the rails, on the same market
-  (scenario + seed). References are computed once per market and cached in ``references.json``.
-  Any callable ``(Market, strategy, params) -> float`` can stand in (:data:`Scorer`).
+- **Markets and score**: generated markets (the generator's frozen train and test splits,
+  :func:`generated_markets`) are scored by the strategy benchmark's yardstick
+  (:class:`YardstickScore`, references cached per market in ``.cache/yardstick``); scenario files
+  x seeds by :class:`RatioToBestFixed`: net revenue / the best fixed price's net revenue in
+  hindsight over the scenario's ``[references] price_grid`` within the rails, cached in
+  ``references.json``. Any callable ``(Market, strategy, params) -> float`` can stand in
+  (:data:`Scorer`).
 """
 
 from __future__ import annotations
@@ -31,18 +34,21 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from bot.domain.errors import InputError
 from bot.sim.scenario import Scenario
 
 __all__ = [
     "AGGREGATES",
+    "GENERATED",
     "Dim",
     "Market",
     "RatioToBestFixed",
     "Scorer",
+    "YardstickScore",
     "aggregate",
+    "generated_markets",
     "markets_of",
     "params_toml",
     "search_space",
@@ -53,23 +59,49 @@ Aggregate = Literal["mean", "cvar50", "min"]
 AGGREGATES: tuple[Aggregate, ...] = ("mean", "cvar50", "min")
 
 
+GENERATED: Final = "generated"
+"""``Market.scenario`` of a market drawn by the generator (``bot.sim.generator``) from its seed."""
+
+
 @dataclass(frozen=True, slots=True)
 class Market:
-    """One market to score on: a scenario file and a seed, optionally shortened to ``days``."""
+    """One market to score on: a scenario file (or :data:`GENERATED`) and a seed, optionally
+    shortened to ``days``."""
 
     scenario: str
     seed: int
     days: float | None = None
 
     @property
+    def generated(self) -> bool:
+        return self.scenario == GENERATED
+
+    @property
     def key(self) -> str:
-        return f"{Path(self.scenario).stem}/seed{self.seed}" + (
-            f"/{self.days:g}d" if self.days is not None else ""
-        )
+        if self.generated:
+            from bot.sim.generator import GENERATOR_VERSION, market_class
+
+            head = f"gen-v{GENERATOR_VERSION}/{market_class(self.seed)}"
+        else:
+            head = Path(self.scenario).stem
+        return f"{head}/seed{self.seed}" + (f"/{self.days:g}d" if self.days is not None else "")
 
 
 Scorer = Callable[[Market, str, Mapping[str, Any]], float]
 """Scores one strategy with one parameter set on one market (higher is better)."""
+
+
+def generated_markets(
+    split: Literal["train", "test"],
+    n: int,
+    days: float | None = None,
+    classes: Sequence[str] | None = None,
+) -> list[Market]:
+    """The first ``n`` markets of the generator's frozen ``split`` (class-balanced by seed)."""
+    from bot.sim.generator import split_seeds
+
+    seeds = split_seeds(split, n, classes=tuple(classes)) if classes else split_seeds(split, n)
+    return [Market(GENERATED, seed, days) for seed in seeds]
 
 
 def markets_of(
@@ -80,24 +112,27 @@ def markets_of(
 
 
 @lru_cache(maxsize=64)
-def _scenario(path: str, days: float | None) -> Scenario:
+def _scenario(market: Market) -> Scenario:
     from bot.backtest import prepare_scenario
 
-    return prepare_scenario(path, days)
+    if market.generated:
+        from bot.sim.generator import generate
+
+        return prepare_scenario(generate(market.seed), market.days)
+    return prepare_scenario(market.scenario, market.days)
 
 
 def _best_fixed_revenue(market: Market) -> int:
     from bot.backtest.references import best_fixed
 
-    best, _ = best_fixed(_scenario(market.scenario, market.days), market.seed)
+    best, _ = best_fixed(_scenario(market), market.seed)
     return best.revenue
 
 
 def _net_revenue(market: Market, strategy: str, params: Mapping[str, Any]) -> int:
     from bot.backtest.engine import simulate
 
-    s = _scenario(market.scenario, market.days)
-    return simulate(s, strategy, params, market.seed, record=False).net_revenue
+    return simulate(_scenario(market), strategy, params, market.seed, record=False).net_revenue
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +144,9 @@ class RatioToBestFixed:
     """
 
     references: Mapping[str, int]
+    description: ClassVar[str] = (
+        "net revenue / the best fixed price's net revenue in hindsight (same market)"
+    )
 
     def __call__(self, market: Market, strategy: str, params: Mapping[str, Any]) -> float:
         ref = self.references[market.key]
@@ -138,6 +176,49 @@ class RatioToBestFixed:
             for market in todo:
                 keep(market, _best_fixed_revenue(market))
         return cls(dict(known))
+
+
+def _yardstick(args: tuple[Market, str]) -> None:
+    from bot.backtest.bench import run_market
+
+    market, cache = args
+    run_market(market.seed, [], cache_dir=Path(cache), days=market.days)  # the reference only
+
+
+@dataclass(frozen=True, slots=True)
+class YardstickScore:
+    """The strategy benchmark's score of a generated market (``bot.backtest.bench``): net
+    revenue after gas / the best fixed prices per category in hindsight, or 1 + (strategy -
+    reference) / upper bound where that reference earns almost nothing. References are cached
+    per (generator version, yardstick version, seed) in ``cache_dir``."""
+
+    cache_dir: str
+    description: ClassVar[str] = (
+        "the benchmark's yardstick score (bot.backtest.bench): after-gas net revenue / best fixed"
+        " prices per category in hindsight"
+    )
+
+    def __call__(self, market: Market, strategy: str, params: Mapping[str, Any]) -> float:
+        from bot.backtest.bench import run_market
+
+        if not market.generated:
+            raise InputError("--markets", "the yardstick scores generated markets only", market.key)
+        got = run_market(
+            market.seed, [(strategy, params)], cache_dir=Path(self.cache_dir), days=market.days
+        )
+        return got[0].score
+
+    @classmethod
+    def build(cls, markets: Sequence[Market], cache_dir: Path, jobs: int) -> YardstickScore:
+        """Search the references the cache lacks first (tens of runs each), in parallel."""
+        work = [(m, str(cache_dir)) for m in dict.fromkeys(markets)]
+        if jobs > 1 and len(work) > 1:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                list(pool.map(_yardstick, work))
+        else:
+            for item in work:
+                _yardstick(item)
+        return cls(str(cache_dir))
 
 
 def aggregate(scores: Sequence[float], kind: Aggregate) -> float:
@@ -348,6 +429,7 @@ def tune(
     kind: Aggregate = "cvar50",
     only: Sequence[str] | None = None,
     scorer: Scorer | None = None,
+    cache_dir: Path | None = None,
     command: str = "",
 ) -> dict[str, Any]:
     """Run (or resume) the study in ``out`` and write ``tune.json`` and ``params.toml`` there.
@@ -372,13 +454,24 @@ def tune(
         raise InputError("--aggregate", f"must be one of {', '.join(AGGREGATES)}", kind)
     if trials < 1:
         raise InputError("--trials", "must be >= 1", trials)
-    cfg = bot_config(_scenario(train[0].scenario, train[0].days), strategy)
+    cfg = bot_config(_scenario(train[0]), strategy)
     dims, skipped = search_space(strategy, cfg.rails.floor, cfg.rails.ceiling, only)
     if not dims:
         raise InputError("strategy.name", "declares no parameter that can be searched", strategy)
     out.mkdir(parents=True, exist_ok=True)
-    if scorer is None:
+    generated = {m.generated for m in [*train, *test]}
+    if scorer is None and generated == {True}:
+        from bot.backtest.yardstick import DEFAULT_CACHE_DIR
+
+        scorer = YardstickScore.build([*train, *test], cache_dir or DEFAULT_CACHE_DIR, jobs)
+    elif scorer is None and generated == {False}:
         scorer = RatioToBestFixed.build([*train, *test], out / "references.json", jobs)
+    elif scorer is None:
+        raise InputError("--markets/--scenario", "tune on generated markets or on scenario files")
+    if isinstance(scorer, RatioToBestFixed | YardstickScore):
+        description = scorer.description
+    else:
+        description = (scorer.__doc__ or repr(scorer)).strip().splitlines()[0]
     storage = f"sqlite:///{out / 'study.sqlite3'}"
     name = f"tune-{strategy}"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -447,7 +540,7 @@ def tune(
             "resumed_from": resumed,
         },
         "aggregate": kind,
-        "score": "net revenue / best fixed price's net revenue in hindsight (same market)",
+        "score": description,
         "space": [asdict(d) for d in dims],
         "not_searched": skipped,
         "train_markets": [m.key for m in train],
@@ -471,7 +564,7 @@ def tune(
     report = json.loads(json.dumps(report))  # as written: lists, not tuples
     (out / "tune.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     comment = (
-        f"pricebot tune {strategy}: {kind} of the ratio to the best fixed price, "
+        f"pricebot tune {strategy}: {kind} of the score per market, "
         f"train {report['chosen_train']['aggregate']} ({len(train)} markets), "
         f"test {report['chosen_test']['aggregate']} ({len(test)} markets; defaults: "
         f"{report['default_test']['aggregate']}); seed {seed}, {len(states)} trials"

@@ -109,21 +109,40 @@ def _seeds(raw: str, option: str) -> list[int]:
 
 def tune_cmd(
     strategy: Annotated[str, typer.Argument(help="The strategy whose parameters to search.")],
-    scenario: Annotated[
-        list[Path],
-        typer.Option("--scenario", help="Scenario TOML of the markets (repeatable)."),
-    ],
     out: Annotated[
         Path,
         typer.Option("--out", help="Directory: study.sqlite3 (resumable), tune.json, params.toml."),
     ],
+    markets: Annotated[
+        int | None,
+        typer.Option(
+            "--markets",
+            help="Tune on the first N generated markets of the frozen train split (and report "
+            "on the test split's).",
+        ),
+    ] = None,
+    test_markets: Annotated[
+        int | None,
+        typer.Option("--test-markets", help="With --markets: test markets (default: N)."),
+    ] = None,
+    classes: Annotated[
+        str | None,
+        typer.Option("--classes", help="With --markets: only these market classes (a,b)."),
+    ] = None,
+    scenario: Annotated[
+        list[Path] | None,
+        typer.Option("--scenario", help="Or: scenario TOML files x seeds (repeatable)."),
+    ] = None,
     train_seeds: Annotated[
-        str, typer.Option("--train-seeds", help="Seeds of the train markets, e.g. 1-6.")
+        str, typer.Option("--train-seeds", help="With --scenario: train seeds, e.g. 1-6.")
     ] = "1-4",
     test_seeds: Annotated[
         str, typer.Option("--test-seeds", help="Seeds of the test markets (never searched on).")
     ] = "101-104",
-    days: Annotated[float | None, typer.Option("--days", help="Shorten every market.")] = 3.0,
+    days: Annotated[
+        float | None,
+        typer.Option("--days", help="Shorten every market (default: generated 3, files 3)."),
+    ] = None,
     trials: Annotated[
         int, typer.Option("--trials", help="Trial budget of the study (resumed ones count).")
     ] = 40,
@@ -142,7 +161,7 @@ def tune_cmd(
     import sys
 
     import strategies
-    from bot.backtest.tune import AGGREGATES, markets_of, tune
+    from bot.backtest.tune import AGGREGATES, generated_markets, markets_of, tune
 
     strategies.get(strategy)
     kind = next((a for a in AGGREGATES if a == aggregate), None)
@@ -150,12 +169,28 @@ def tune_cmd(
         raise InputError("--aggregate", f"must be one of {', '.join(AGGREGATES)}", aggregate)
     if jobs < 1:
         raise InputError("--jobs", "must be >= 1", jobs)
-    for path in scenario:
-        if not path.is_file():
-            raise InputError("--scenario", "file not found", str(path))
     names = [n.strip() for n in only.split(",") if n.strip()] if only else None
-    train = markets_of(scenario, _seeds(train_seeds, "--train-seeds"), days)
-    test = markets_of(scenario, _seeds(test_seeds, "--test-seeds"), days)
+    if (markets is None) == (not scenario):
+        raise InputError("--markets/--scenario", "give exactly one of them")
+    if markets is not None:
+        from bot.sim.generator import MARKET_CLASSES
+
+        wanted = [c.strip() for c in classes.split(",") if c.strip()] if classes else None
+        for c in wanted or ():
+            if c not in MARKET_CLASSES:
+                raise InputError("--classes", f"must be among {', '.join(MARKET_CLASSES)}", c)
+        if markets < 1 or (test_markets is not None and test_markets < 1):
+            raise InputError("--markets/--test-markets", "must be >= 1")
+        train = generated_markets("train", markets, days, wanted)
+        test = generated_markets("test", test_markets or markets, days, wanted)
+    else:
+        assert scenario is not None
+        for path in scenario:
+            if not path.is_file():
+                raise InputError("--scenario", "file not found", str(path))
+        length = 3.0 if days is None else days  # a shipped scenario runs 7 to 30 days
+        train = markets_of(scenario, _seeds(train_seeds, "--train-seeds"), length)
+        test = markets_of(scenario, _seeds(test_seeds, "--test-seeds"), length)
     report = tune(
         strategy,
         train,
@@ -172,7 +207,7 @@ def tune_cmd(
     typer.echo(
         f"{strategy}: {t['total']} trials ({t['complete']} complete, {t['pruned']} pruned, "
         f"{t['failed']} failed; {t['resumed_from']} from before), objective {kind} of the "
-        "ratio to the best fixed price"
+        f"per-market score ({report['score']})"
     )
     typer.echo(f"{'':<10}{'train':>10}{'test':>10}   ({len(train)} train, {len(test)} test)")
     for label in ("chosen", "default"):

@@ -143,3 +143,28 @@ def test_parallel_workers_share_one_study(tmp_path: Path) -> None:
     # each worker stops once the study holds the budget (one may finish the trial it had begun)
     assert 6 <= report["trials"]["total"] <= 7
     assert set(report["default_test"]["per_market"]) == {"tiny/seed3"}
+
+
+def test_generated_markets_are_scored_by_the_benchmark_yardstick(tmp_path: Path) -> None:
+    from bot.backtest.bench import run_market
+    from bot.backtest.tune import generated_markets
+    from bot.sim.generator import split_of
+
+    train = generated_markets("train", 2, days=0.02)
+    test = generated_markets("test", 1, days=0.02)
+    assert {split_of(m.seed) for m in train} == {"train"}
+    assert {split_of(m.seed) for m in test} == {"test"}
+    cache = tmp_path / "yardstick"
+    report = tune(
+        "competitive", train, test, tmp_path / "out", trials=2, cache_dir=cache, only=["step"]
+    )
+    assert "yardstick" in report["score"]
+    assert report["test_markets"] == [m.key for m in test]
+    assert report["test_markets"][0].startswith("gen-v")
+    # the same figure as the benchmark's for that market and parameter set
+    (got,) = run_market(
+        test[0].seed, [("competitive", report["chosen_params"])], cache_dir=cache, days=0.02
+    )
+    assert report["chosen_test"]["per_market"][test[0].key] == pytest.approx(got.score, abs=1e-4)
+    with pytest.raises(InputError, match="generated markets or on scenario files"):
+        tune("competitive", train, markets_of([TINY], [1], 0.02), tmp_path / "mixed", trials=1)

@@ -386,7 +386,7 @@ def _write(out: Path, game: Game, report: dict[str, Any]) -> None:
         ax.set_title(f"category {c}: {verdict}")
         ax.set_ylabel("RLC / task")
         ax.set_yscale("log")
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="upper right")
     axes_list[-1].set_xlabel("hours")
     fig.tight_layout()
     fig.savefig(out / "price.png", dpi=90)

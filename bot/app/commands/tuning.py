@@ -42,6 +42,10 @@ def self_play_cmd(
     scenario: Annotated[
         Path, typer.Option("--scenario", help="Scenario TOML: demand, pool and [bot] config.")
     ] = Path("config/scenarios/stationary.toml"),
+    market: Annotated[
+        int | None,
+        typer.Option("--market", help="Or a generated market: its seed (bot.sim.generator)."),
+    ] = None,
     days: Annotated[float | None, typer.Option("--days", help="Shorten the scenario.")] = 3.0,
     seed: Annotated[int, typer.Option("--seed", help="Demand and pool seed.")] = 1,
     keep_competitors: Annotated[
@@ -65,7 +69,12 @@ def self_play_cmd(
 
     logging.getLogger("pricebot").addHandler(logging.NullHandler())
     names = _names(strategies, "--strategies")
-    s = prepare_scenario(scenario, days)
+    if market is not None:
+        from bot.sim.generator import generate
+
+        s = prepare_scenario(generate(market), days)
+    else:
+        s = prepare_scenario(scenario, days)
     report = self_play(s, names, seed, keep_competitors=keep_competitors, out=out)
     typer.echo(
         f"self-play on {report['scenario']} ({report['days']} days, seed {seed}); baseline: "

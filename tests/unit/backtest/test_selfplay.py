@@ -118,3 +118,12 @@ def test_cli_self_play_unknown_strategy_exits_2(
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "strategy.name" in err and "Traceback" not in err
+
+
+def test_cli_self_play_on_a_generated_market(tmp_path: Path) -> None:
+    args = ["self-play", "--market", "1000", "--strategies", "competitive,portfolio"]
+    result = CliRunner().invoke(app, [*args, "--days", "0.02", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "selfplay.json").read_text())
+    assert report["scenario"].startswith("gen-v1-") and report["days"] == 0.02
+    assert [p["strategy"] for p in report["pools"]] == ["competitive", "portfolio"]

@@ -224,7 +224,11 @@ def tune_cmd(
             f"{label:<10}{report[f'{label}_train']['aggregate']:>10}"
             f"{report[f'{label}_test']['aggregate']:>10}"
         )
-    typer.echo(f"overfit gap (chosen, train - test): {report['overfit_gap']}")
+    gain = report["gain_over_default"]
+    typer.echo(
+        f"overfit gap (chosen, train - test): {report['overfit_gap']}; gain over the defaults: "
+        f"train {gain['train']:+}, test {gain['test']:+}"
+    )
     typer.echo(f"wrote {out}/tune.json, params.toml (study: {out}/study.sqlite3)")
 
 

@@ -64,6 +64,9 @@ def test_study_resumes_and_reports_train_and_test(tmp_path: Path) -> None:
     assert first["overfit_gap"] == pytest.approx(
         first["chosen_train"]["aggregate"] - first["chosen_test"]["aggregate"], abs=1e-3
     )
+    assert first["gain_over_default"]["test"] == pytest.approx(
+        first["chosen_test"]["aggregate"] - first["default_test"]["aggregate"], abs=1e-3
+    )
     assert json.loads((tmp_path / "tune.json").read_text()) == first
     snippet = tomllib.loads((tmp_path / "params.toml").read_text())
     assert snippet["strategy"]["name"] == "competitive"

@@ -208,6 +208,7 @@ def decisions_json(rows: list[tuple[float, dict[str, Any]]], now: float) -> dict
                 "outcome": s.get("outcome"),
                 "category": s.get("category"),
                 "price_nrlc": s.get("price"),
+                "price": _rlc(s.get("price")),
                 "volume": s.get("volume"),
                 "reason": s.get("reason"),
                 "detail": s.get("detail"),

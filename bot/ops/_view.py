@@ -78,6 +78,7 @@ class OpsView:
     strategy_error: str | None = None
     reason: str | None = None
     source_errors: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    prices: tuple[Any, ...] = ()  # bot.ops._history.PricePoint per tick, newest last (bounded)
 
     def part_sampled_at(self, part: str) -> float | None:
         """When a snapshot part was last read successfully (None: never, or no snapshot)."""

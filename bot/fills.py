@@ -63,13 +63,13 @@ TEE_BIT = 1
 FRAMEWORK_BITS = 0x0E
 """The dataset's TEE framework bits (1-3), which PoCo's tag rule ignores."""
 
-DEFAULT_MATCH_GAS = 600_000
-"""Gas of one ``matchOrders`` without a dataset, an *assumed* round figure until measured on anvil
-(the sandbox's test records the measured one; an Arbitrum L1 data charge comes on top)."""
+DEFAULT_MATCH_GAS = 660_000
+"""Gas of one ``matchOrders`` without a dataset, *measured on anvil*: 657,622 for a volume-2 fill
+(tests/sandbox/test_fills_e2e.py, PoCo 6.1.0); Arbitrum adds an L1 data charge not counted here."""
 
 DEFAULT_MATCH_GAS_COST_NRLC = 30_000_000
 """What one match costs in gas, in nRLC (``fills.match_gas_cost``): a fill earning less is
-skipped. Assumed, as ``rails.cancel_gas_cost`` (100k gas ~ 5,000,000 nRLC) scaled to 600k gas."""
+skipped. Assumed: ``rails.cancel_gas_cost`` (100k gas ~ 5,000,000 nRLC) scaled to ~600k gas."""
 
 FillPriceMode = Literal["listed", "cap"]
 

@@ -50,6 +50,7 @@ from bot.config import BotConfig
 from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState, TickResult, make_executor
 from bot.errors import BotError, ConfigError, OwnershipError, TransientError
 from bot.executor import ExecutionReport, Executor
+from bot.fill_ports import FillPorts
 from bot.journal import SqliteJournal, open_journal
 from bot.model import Cancel, OwnOrder, SignedWorkerpoolOrder, Unpublish
 from bot.networks import Network
@@ -200,6 +201,8 @@ def build_runtime(
         metrics=metrics,
         journal=journal,
         tasks=tasks,
+        # fills (bot.fills): the marketplace reads the fill book, the gas wallet sends matches
+        fills=FillPorts(reader=market, matcher=chain) if config.fills.enabled else None,
     )
     settings = cycle_settings(config, live=live)
     if gas_key is None:

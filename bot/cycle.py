@@ -38,7 +38,7 @@ from bot.errors import BotError, OwnershipError, StrategyError
 from bot.executor import DEFAULT_ACTION_DEADLINE_S, ExecutionReport, Executor
 from bot.fill_exec import FillExecutor, reusable
 from bot.fill_ports import FillPorts
-from bot.fills import FillPolicy, SizedFill, candidates, propose_fills
+from bot.fills import DEFAULT_MATCH_GAS, FillPolicy, SizedFill, candidates, propose_fills
 from bot.ledger import Ledger
 from bot.model import Action, Keep, OwnOrder, Publish, Slot
 from bot.networks import Network
@@ -300,7 +300,14 @@ def _run_cycle(
                 cfg.floor,
                 cfg.ceiling,
             )
-            ok, _ = candidates(intents, book, settings.offers, settings.workerpool, cfg.floor)
+            # Only as many as may be sent this tick: a fill the executor will not send must not
+            # take room from the quotes (max_per_tick, and the day's gas budget left).
+            room = settings.fills.max_per_tick
+            if fill_executor is not None:
+                room = min(room, fill_executor.gas_left_today(at) // DEFAULT_MATCH_GAS)
+            ok, _ = candidates(
+                intents[: max(0, room)], book, settings.offers, settings.workerpool, cfg.floor
+            )
             if ok:
                 rails_result = apply_rails(decision.quotes, snapshot, ledger, cfg, fills=ok)
         kill = rails_result.kill
@@ -413,6 +420,7 @@ class Cycle:
         rng: random.Random | None = None,
         state: CycleState | None = None,
         executor: Executor | None = None,
+        fill_executor: FillExecutor | None = None,
     ) -> None:
         self.ports = ports
         self.settings = settings
@@ -420,7 +428,7 @@ class Cycle:
         self.rng = rng if rng is not None else random.Random()
         self.state = state if state is not None else CycleState.restore(ports.journal)
         self.executor = executor or make_executor(ports, settings)
-        self.fill_executor = make_fill_executor(ports, settings)
+        self.fill_executor = fill_executor or make_fill_executor(ports, settings)
 
     def tick(self) -> TickResult:
         return run_cycle(

@@ -61,5 +61,9 @@ class Matcher(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FillPorts:
+    """``trusted``: the orders are the simulator's own (not EIP-712 signed), so the fill
+    executor does not recompute their hashes nor check their signatures; never set live."""
+
     reader: FillReader
     matcher: Matcher
+    trusted: bool = False

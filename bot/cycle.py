@@ -305,9 +305,8 @@ def _run_cycle(
             room = settings.fills.max_per_tick
             if fill_executor is not None:
                 room = min(room, fill_executor.gas_left_today(at) // DEFAULT_MATCH_GAS)
-            ok, _ = candidates(
-                intents[: max(0, room)], book, settings.offers, settings.workerpool, cfg.floor
-            )
+            ok, _ = candidates(intents, book, settings.offers, settings.workerpool, cfg.floor)
+            ok = ok[: max(0, room)]
             if ok:
                 rails_result = apply_rails(decision.quotes, snapshot, ledger, cfg, fills=ok)
         kill = rails_result.kill

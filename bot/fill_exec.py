@@ -255,7 +255,8 @@ class FillExecutor:
         day = int(done // DAY)
         self._gas_by_day[day] = self._gas_by_day.get(day, 0) + receipt.gas_used
         detail = (
-            f"deal {receipt.deal_id} request {rh} volume {receipt.volume} price {fill.price} "
+            f"deal {receipt.deal_id} request {rh} volume {receipt.volume} "
+            f"price {signed.order.workerpoolprice} "
             f"gas {receipt.gas_used} tx {receipt.tx_hash}"
         )
         if not receipt.scheduler_notice:
@@ -263,7 +264,8 @@ class FillExecutor:
         self.journal.record_action(done, "fill", h, "ok", detail)
         self.stats.fills += 1
         self.stats.tasks += receipt.volume
-        self.stats.revenue_nrlc += receipt.volume * fill.price
+        price = signed.order.workerpoolprice  # a journalled order sent again keeps its price
+        self.stats.revenue_nrlc += receipt.volume * price
         self.stats.gas_used += receipt.gas_used
         log.info("filled request %s: %s", rh[:10], detail)
         left = signed.order.volume - self.chain.consumed(h)
@@ -278,7 +280,7 @@ class FillExecutor:
             "ok",
             fill.reason or f"fill request {rh[:10]}",
             detail,
-            fill.price,
+            price,
             receipt.volume,
             cand.offer.category,
             signed,

@@ -135,6 +135,8 @@ class SimFills:
         price = wp.order.workerpoolprice
         sim._accept(intent, wp.order_hash, price, volume, lock, now)
         sim._consumed[wp.order_hash] = sim._consumed.get(wp.order_hash, 0) + volume
+        if sim._consumed[wp.order_hash] >= wp.order.volume:
+            sim._closed.add(wp.order_hash)  # used up: a later cancel finds nothing to close
         h = orders.request.order_hash
         sim._open = [(i, left - volume if rh == h else left, rh) for i, left, rh in sim._open]
         sim._open = [o for o in sim._open if o[1] > 0]

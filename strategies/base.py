@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, cast
 
-from bot.errors import InputError, StrategyError
-from bot.fills import FillIntent
-from bot.model import NRLC_PER_RLC, Quote
-from bot.snapshot import MarketSnapshot, Offer
+from bot.domain.errors import InputError, StrategyError
+from bot.domain.model import NRLC_PER_RLC, Quote
+from bot.pricing.fills import FillIntent
+from bot.pricing.snapshot import MarketSnapshot, Offer
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -75,7 +75,7 @@ class Decision:
 
     Abstaining means "I have no opinion now": the caller keeps the current orders as they are.
     An empty ``quotes`` without abstaining means "list nothing" (existing orders are withdrawn).
-    ``fills`` are waiting request orders the strategy wants filled now (bot.fills); when it gives
+    ``fills`` are waiting request orders the strategy wants filled now (bot.pricing.fills); when it gives
     none and ``[fills]`` is enabled, the cycle applies the built-in fill policy, so every
     strategy can fill without code of its own.
     """

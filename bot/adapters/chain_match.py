@@ -16,10 +16,10 @@ from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from bot.errors import ChainError
-from bot.fill_orders import AppOrder, RequestOrder, SignedOrder
-from bot.fill_ports import MatchOrders, MatchReceipt
-from bot.model import ZERO_ADDRESS, SignedWorkerpoolOrder
+from bot.domain.errors import ChainError
+from bot.domain.fill_orders import AppOrder, RequestOrder, SignedOrder
+from bot.domain.model import ZERO_ADDRESS, SignedWorkerpoolOrder
+from bot.engine.fill_ports import MatchOrders, MatchReceipt
 
 __all__ = ["MATCH_ORDERS_SIGNATURE", "encode_match_orders", "match_receipt"]
 

@@ -1,4 +1,4 @@
-"""Wire models of the iExec marketplace API, and their translation into ``bot.model`` values.
+"""Wire models of the iExec marketplace API, and their translation into ``bot.domain.model`` values.
 
 Everything the marketplace says passes through these pydantic models before the bot looks at it.
 They are deliberately stricter than the server: integers must be JSON integers within
@@ -29,9 +29,9 @@ from pydantic import (
 )
 
 from bot.adapters.safe_text import clean_text
-from bot.errors import MalformedResponse, NetworkMismatch
-from bot.fill_orders import AppOrder, DatasetOrder, ListedOrder, RequestOrder, SignedOrder
-from bot.model import (
+from bot.domain.errors import MalformedResponse, NetworkMismatch
+from bot.domain.fill_orders import AppOrder, DatasetOrder, ListedOrder, RequestOrder, SignedOrder
+from bot.domain.model import (
     MAX_SAFE_INTEGER,
     BookEntry,
     Category,
@@ -42,7 +42,7 @@ from bot.model import (
     SignedWorkerpoolOrder,
     WorkerpoolOrder,
 )
-from bot.signing import GATEWAY_CHALLENGE_PREFIX
+from bot.domain.signing import GATEWAY_CHALLENGE_PREFIX
 
 __all__ = [
     "CHALLENGE_PREFIX",
@@ -462,7 +462,7 @@ def _fields(wire: _Wire) -> dict[str, Any]:
 
 
 def to_listed_request(rec: WireRequestOrderRecord) -> ListedOrder[RequestOrder]:
-    """The whole signed request order (every EIP-712 field) as a fill needs it (bot.fills)."""
+    """The whole signed request order (every EIP-712 field) as a fill needs it (bot.pricing.fills)."""
     order = RequestOrder(**_fields(rec.order))
     return ListedOrder(
         SignedOrder(order, rec.order.sign, rec.orderHash),

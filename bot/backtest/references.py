@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.backtest.engine import bot_config, intents_for, simulate
-from bot.model import ZERO_ADDRESS
-from bot.networks import STANDARD_CATEGORIES
-from bot.settings import offers_of
+from bot.config.settings import offers_of
+from bot.domain.model import ZERO_ADDRESS
+from bot.domain.networks import STANDARD_CATEGORIES
 from bot.sim.agents import RequestIntent
 from bot.sim.market_sim import lognormal_duration
 from bot.sim.scenario import OUR_POOL, Scenario
@@ -157,7 +157,7 @@ def upper_bound(
     """(revenue, tasks, hourly curve) of perfect discrimination under capacity and deadlines.
 
     ``publishers``: count the publishers' requests as servable too (a pool that fills them with
-    matchOrders can serve them, bot.fills); the default leaves them out, as without fills.
+    matchOrders can serve them, bot.pricing.fills); the default leaves them out, as without fills.
     """
     cfg = bot_config(scenario)
     offers = offers_of(cfg)

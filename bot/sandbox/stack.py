@@ -33,9 +33,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot.config import load_config
-from bot.errors import ConfigError
-from bot.model import NRLC_PER_RLC
+from bot.config.schema import load_config
+from bot.domain.errors import ConfigError
+from bot.domain.model import NRLC_PER_RLC
+from bot.domain.signing import address_of
 from bot.sandbox.anvil import ANVIL_KEYS, AnvilNode, repo_root, run_anvil
 from bot.sandbox.pool import (
     ChainDealFeed,
@@ -44,7 +45,6 @@ from bot.sandbox.pool import (
     PoolSpec,
     SimulatedPool,
 )
-from bot.signing import address_of
 from bot.sim.agents import (
     EnteringLeaving,
     FixedCompetitor,
@@ -62,7 +62,9 @@ __all__ = [
     "Sandbox",
     "SandboxInfo",
     "WorldSpec",
+    "detached",
     "is_running",
+    "main",
     "read_info",
     "render_config",
     "spawn_detached",
@@ -120,7 +122,7 @@ class WorldSpec:
     demand_per_min: float = 10.0  # request orders per minute, all requesters together
     # Publishers (issue #15): requesters who post a request and wait, never matching it; their
     # rate is this share of ``demand_per_min`` on top of the others. With any, the bot's config
-    # turns fills on and may fill the sandbox's app (bot.fills).
+    # turns fills on and may fill the sandbox's app (bot.pricing.fills).
     waiting_share: float = 0.0
 
 

@@ -2,7 +2,7 @@
 
 Publishers (requester kind ``publisher``, bot.sim.agents) post a request and wait in the request
 book, never matching it themselves; posted workerpool orders do not match them either. Our bot
-fills them through these ports exactly as the live adapters do (bot.fill_ports): the cycle reads
+fills them through these ports exactly as the live adapters do (bot.engine.fill_ports): the cycle reads
 the book after ``MarketSim.advance``, so a fill happens at the first tick after a request starts
 waiting. The simulator plays the chain: a match consumes the request, locks our stake
 (floor(price x 30 / 100) per task), queues the tasks on our pool and records the deal.
@@ -10,18 +10,18 @@ waiting. The simulator plays the chain: a match consumes the request, locks our 
 Orders here are the simulator's own, not EIP-712 signed (``FillPorts.trusted``); every app a
 request names is listed with one free unrestricted app order, and the backtest puts the apps of
 the run's requests on each offer's ``fill_apps`` (the simulated pool runs them all). Gas per match is ``DEFAULT_MATCH_GAS``, measured on
-anvil (bot.fills), with no Arbitrum L1 data charge.
+anvil (bot.pricing.fills), with no Arbitrum L1 data charge.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.errors import ChainRevert
-from bot.fill_orders import AppOrder, FillBook, ListedOrder, RequestOrder, SignedOrder
-from bot.fill_ports import FillPorts, MatchOrders, MatchReceipt
-from bot.fills import DEFAULT_MATCH_GAS
-from bot.model import ZERO_ADDRESS, Deal, tag_to_bytes32
+from bot.domain.errors import ChainRevert
+from bot.domain.fill_orders import AppOrder, FillBook, ListedOrder, RequestOrder, SignedOrder
+from bot.domain.model import ZERO_ADDRESS, Deal, tag_to_bytes32
+from bot.engine.fill_ports import FillPorts, MatchOrders, MatchReceipt
+from bot.pricing.fills import DEFAULT_MATCH_GAS
 from bot.sim.agents import RequestIntent
 from bot.sim.market_sim import MarketSim
 

@@ -162,7 +162,7 @@ def test_a_request_matched_by_someone_else_first_costs_no_transaction(
     request = _request(world, key, CAP, 1)
     for name, value in info.bot_env().items():
         monkeypatch.setenv(name, value)
-    rt = build_runtime(load_config(bot.config.schema), live=True)
+    rt = build_runtime(load_config(bot.config), live=True)
     try:
         fills = make_fill_executor(rt.ports, rt.settings)
         assert fills is not None and rt.ports.fills is not None

@@ -8,7 +8,10 @@ fills off and on, plus the match gas and the cancels each run spent.
 Markets: the shipped ``waiting_demand`` scenario (seeds given, 7 days) and generated markets of the
 ``publishers`` and ``stationary`` classes from the generator's TEST split (3 days; never tuned on).
 
-    .venv/bin/python bench/fills_report.py --seeds 1 --test-markets 2 --out docs/fills_report.json
+    .venv/bin/python bench/fills_report.py --seeds 1 --days 3 --test-markets 1
+    # the owner's explicit price = "cap", fills-on runs only, three strategies, two markets:
+    .venv/bin/python bench/fills_report.py --seeds 1 --days 3 --test-markets 1 --price cap \
+        --strategies fixed,competitive,portfolio --classes publishers --no-baseline
 
 Results are written as JSON (one record per market and strategy) and printed as a table.
 """
@@ -23,6 +26,7 @@ from typing import Any
 
 from bot.backtest.engine import simulate
 from bot.backtest.references import best_fixed, upper_bound
+from bot.pricing.fills import DEFAULT_MATCH_GAS
 from bot.sim.generator import generate, market_class, split_seeds
 from bot.sim.scenario import Scenario, load_scenario
 
@@ -35,16 +39,36 @@ def _days(scenario: Scenario, days: int) -> Scenario:
     return scenario.model_copy(update={"scenario": inner})
 
 
-def market(name: str, scenario: Scenario, seed: int) -> list[dict[str, Any]]:
+def with_price(scenario: Scenario, price: str) -> Scenario:
+    """The scenario with fills on at ``price`` (its own [bot.fills] kept, else the engine's
+    defaults: a match's gas priced as the scenario prices gas, no daily cap)."""
+    bot = dict(scenario.bot)
+    costs = scenario.costs
+    gas = DEFAULT_MATCH_GAS * costs.gas_price_wei * costs.nrlc_per_eth // 10**18
+    table = {"match_gas_cost": gas, "daily_gas_budget": 10**12, **dict(bot.get("fills", {}))}
+    bot["fills"] = {**table, "price": price, "enabled": True}
+    return scenario.model_copy(update={"bot": bot})
+
+
+def market(
+    name: str,
+    scenario: Scenario,
+    seed: int,
+    strategies: list[str],
+    price: str = "listed",
+    baseline: bool = True,
+) -> list[dict[str, Any]]:
     started = time.perf_counter()
     best, _ = best_fixed(scenario, seed)
     ub, _, _ = upper_bound(scenario, seed)
     ub_pub, _, _ = upper_bound(scenario, seed, publishers=True)
+    priced = with_price(scenario, price)
     rows = []
-    for strategy in STRATEGIES:
+    for strategy in strategies:
         runs = {}
-        for fills in (False, True):
-            r = simulate(scenario, strategy, None, seed, record=False, fills=fills)
+        for fills in (False, True) if baseline else (True,):
+            sc = priced if fills else scenario
+            r = simulate(sc, strategy, None, seed, record=False, fills=fills)
             f = r.fills
             runs[fills] = {
                 "net_revenue_nrlc": r.net_revenue,
@@ -74,7 +98,8 @@ def market(name: str, scenario: Scenario, seed: int) -> list[dict[str, Any]]:
                 "best_fixed_revenue_nrlc": best.revenue,
                 "upper_bound_nrlc": ub,
                 "upper_bound_with_publishers_nrlc": ub_pub,
-                "without_fills": runs[False],
+                "fill_price": price,
+                "without_fills": runs.get(False),
                 "with_fills": runs[True],
             }
         )
@@ -92,7 +117,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         "  UB+pub   fills/tasks"
     ]
     for r in rows:
-        a, b = r["without_fills"], r["with_fills"]
+        b = r["with_fills"]
+        a = r["without_fills"] or {"net_revenue_nrlc": 0}
         ub = r["upper_bound_with_publishers_nrlc"]
         ratio = b["net_revenue_nrlc"] / ub if ub else float("nan")
         out.append(
@@ -109,15 +135,24 @@ def main() -> None:
     parser.add_argument("--seeds", default="1", help="seeds of the shipped scenario")
     parser.add_argument("--days", type=int, default=7, help="days of the shipped scenario")
     parser.add_argument("--test-markets", type=int, default=2, help="generated test markets")
+    parser.add_argument("--price", choices=("listed", "cap"), default="listed")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES))
+    parser.add_argument("--classes", default="publishers,stationary")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the fills-off runs")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    strategies = [s for s in args.strategies.split(",") if s]
     rows: list[dict[str, Any]] = []
     shipped = _days(load_scenario(ROOT / "config/scenarios/waiting_demand.toml"), args.days)
     for seed in (int(s) for s in args.seeds.split(",") if s):
-        rows += market("waiting_demand", shipped, seed)
-    for cls in ("publishers", "stationary"):
+        rows += market(
+            "waiting_demand", shipped, seed, strategies, args.price, not args.no_baseline
+        )
+    for cls in (c for c in args.classes.split(",") if c):
         for seed in split_seeds("test", args.test_markets, classes=(cls,)):
-            rows += market(f"gen-{cls}", generate(seed), seed)
+            rows += market(
+                f"gen-{cls}", generate(seed), seed, strategies, args.price, not args.no_baseline
+            )
     print(table(rows))
     if args.out is not None:
         args.out.write_text(json.dumps(rows, indent=1) + "\n")

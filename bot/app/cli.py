@@ -12,6 +12,7 @@ import typer
 
 from bot.app.commands import (
     backtest,
+    bench_cmd,
     chain,
     config_cmd,
     journal_cmd,
@@ -21,6 +22,7 @@ from bot.app.commands import (
     sandbox,
     service,
     strategies_cmd,
+    tuning,
 )
 from bot.domain.errors import BotError, exit_code_for
 
@@ -47,6 +49,8 @@ ops_cmd.register(app)
 backtest.register(app)
 sandbox.register(app)
 strategies_cmd.register(app)
+tuning.register(app)
+bench_cmd.register(app)
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ from bot.domain.networks import Network
 from bot.engine import deadline
 from bot.engine.cycle import Cycle, CyclePorts, CycleSettings, CycleState, TickResult, make_executor
 from bot.engine.executor import ExecutionReport, Executor
+from bot.engine.fill_ports import FillPorts
 from bot.engine.reconcile import ReconcileReport, run_reconcile
 from bot.engine.samplers import sample_snapshot
 from bot.pricing.snapshot import MarketSnapshot
@@ -201,6 +202,8 @@ def build_runtime(
         metrics=metrics,
         journal=journal,
         tasks=tasks,
+        # fills (bot.pricing.fills): the marketplace reads the fill book, the gas wallet sends matches
+        fills=FillPorts(reader=market, matcher=chain) if config.fills.enabled else None,
     )
     settings = cycle_settings(config, live=live)
     if gas_key is None:

@@ -173,8 +173,9 @@ class SamplerMemory:
         if not report.has_writes:
             return
         for step in report.steps:
-            if step.kind == "publish" and step.signed is not None:
-                # Signed means valid on chain, whether or not the publish went through.
+            if step.kind in ("publish", "fill") and step.signed is not None:
+                # Signed means valid on chain, whether or not the publish (or match) went
+                # through; a consumed or closed one drops out when read.
                 self.track(step.signed)
             elif step.kind == "cancel" and step.outcome == "ok" and step.order_hash:
                 self.tracked.pop(step.order_hash, None)

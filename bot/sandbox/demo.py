@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 BOT_STOP_TIMEOUT_S = 20.0
+DEMO_WAITING_SHARE = 0.25
+"""Publishers (post a request and wait) on top of the other requesters: the bot fills them."""
 BOT_PID_FILE = "bot.pid"
 HEALTHY_WAIT_S = 20.0
 
@@ -287,6 +289,8 @@ def summary(result: DemoResult) -> str:
         f"orders cancelled        {count('cancel')} (ClosedWorkerpoolOrder on chain: "
         f"{result.closed_on_chain})",
         f"deals for our pool      {result.deals}",
+        f"requests we filled      {acts.get('fill:ok', 0)} with matchOrders "
+        f"({acts.get('fill:skipped', 0)} skipped: withdrawn, matched first or over budget)",
         f"tasks matched           {result.tasks_matched}",
         f"revenue                 {_rlc(result.revenue)} RLC",
         f"journal actions         {dict(sorted(acts.items()))}",
@@ -349,7 +353,7 @@ def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: 
     echo(f"starting the sandbox in {state_dir} ...")
     t0 = time.monotonic()
     try:
-        info = spawn_detached(state_dir, seed=seed)
+        info = spawn_detached(state_dir, seed=seed, waiting_share=DEMO_WAITING_SHARE)
         echo(
             f"sandbox ready in {time.monotonic() - t0:.1f} s: chain {info.rpc_url}, "
             f"market {info.market_url}, core {info.core_url}"

@@ -6,8 +6,10 @@ docs/backtesting.md for the full model and its assumptions):
 
 - requesters (:mod:`bot.sim.agents`) arrive per category; each intent takes the cheapest compatible
   listed orders, earliest first on ties; an adversarial intent may also take orders of ours that
-  were unpublished but never closed on chain; an unmatched remainder waits ``patience_s``;
-- competitor pools reprice every ``period_s`` from the visible book;
+  were unpublished but never closed on chain; an unmatched remainder waits ``patience_s``; a
+  ``publisher`` never takes an order itself: it only waits in the request book;
+- competitor pools reprice every ``period_s`` from the visible book (one faster than the bot's
+  step also between ticks, at its own times);
 - our pool has ``workers x slots_per_worker`` slots, handed out as the iExec Core Scheduler does
   (shared/reference/core-and-sdk.md A9.3): running tasks keep their slots; a free slot takes a task
   that lost its worker (status RUNNING) first, then the waiting task with the earliest contribution
@@ -203,18 +205,31 @@ class MarketSim:
         seed: int,
         intents: Sequence[RequestIntent] | None = None,
         categories: Sequence[Category] = STANDARD_CATEGORIES,
+        *,
+        pool: str = OUR_POOL,
+        owner: str = OUR_OWNER,
+        clock: SimClock | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
-        self.pool = OUR_POOL
-        self.owner = OUR_OWNER
-        self.clock = SimClock(scenario.origin)
+        self.pool = pool
+        self.owner = owner
+        self.clock = clock if clock is not None else SimClock(scenario.origin)
+        # Other pools priced by a bot's cycle, with slots, stake and tasks of their own (self-play,
+        # bot.backtest.selfplay): each is a MarketSim without demand sharing this one's clock, and
+        # a fill on one of its orders here becomes a task there. Empty in a plain backtest.
+        self.peers: dict[str, MarketSim] = {}
         self.categories = {c.id: c for c in categories}
         self.counters = SimCounters()
         self.costs = scenario.costs
         origin = scenario.origin
         self.competitors: list[CompetitorModel] = [c.build(origin) for c in scenario.competitors]
         self._comp_next = [origin for _ in self.competitors]
+        # Competitors that reprice more often than the bot ticks: stepped at their own times
+        # between ticks too (the others are stepped at the start of each advance, as before).
+        self._fast = [
+            i for i, c in enumerate(self.competitors) if c.period_s < scenario.scenario.step_s
+        ]
         self._rng_comp = random.Random(f"{seed}:competitors")
         self._rng_pool = random.Random(f"{seed}:pool")
         if intents is None:
@@ -223,6 +238,8 @@ class MarketSim:
         self._intents = list(intents)
         self._next_intent = 0
         self._open: list[tuple[RequestIntent, int, str]] = []  # (intent, volume left, hash)
+        self._open_views: tuple[int, list[RequestOrderView]] = (-1, [])  # cached on _open_version
+        self._open_version = 0  # bumped whenever an open request comes, goes or is filled
         self._orders: dict[str, _Order] = {}  # every listed or valid order, ours and theirs
         self._comp_orders: dict[tuple[int, tuple[int, int, int, str]], str] = {}
         self._consumed: dict[str, int] = {}
@@ -334,6 +351,19 @@ class MarketSim:
             self._apply_competitor(index, comp.pool, quotes, now)
             book = None
 
+    def _step_fast(self, until: float, inclusive: bool) -> None:
+        """Step the fast competitors at each of their due times before ``until`` (or at it)."""
+        nxt = self._comp_next
+        while True:
+            index = min(self._fast, key=lambda i: nxt[i])
+            due = nxt[index]
+            if due > until or (due == until and not inclusive):
+                return
+            comp = self.competitors[index]
+            nxt[index] = due + comp.period_s
+            quotes = comp.quotes(due, self.listed(), self._rng_comp)
+            self._apply_competitor(index, comp.pool, quotes, due)
+
     def _apply_competitor(self, index: int, pool: str, quotes: list[Quote], now: float) -> None:
         wanted: dict[tuple[int, int, int, str], Quote] = {
             (q.category, q.tag, q.trust, q.requesterrestrict): q for q in quotes
@@ -378,15 +408,18 @@ class MarketSim:
         fills = match(intent, volume, self.listed(), self.hidden() if intent.adversarial else ())
         for f in fills:
             take = f.volume
-            if f.workerpool == self.pool:
+            home = self if f.workerpool == self.pool else self.peers.get(f.workerpool)
+            if home is not None:
+                if home is not self:
+                    home._pool_until(now)
                 lock = f.price * 30 // 100
                 if lock > 0:
-                    take = min(take, self.stake_free // lock)
+                    take = min(take, home.stake_free // lock)
                 if take <= 0:
                     continue
-                self._accept(intent, f.order_hash, f.price, take, lock, now)
+                home._accept(intent, f.order_hash, f.price, take, lock, now)
                 if not f.published:
-                    self.counters.tasks_matched_hidden += take
+                    home.counters.tasks_matched_hidden += take
             self._consume(f.order_hash, take)
             self.deals.append(
                 Deal(
@@ -402,8 +435,8 @@ class MarketSim:
                     app=intent.app,
                 )
             )
-            if f.workerpool == self.pool:
-                self.our_deals.append(self.deals[-1])
+            if home is not None:
+                home.our_deals.append(self.deals[-1])
             volume -= take
         return volume
 
@@ -432,16 +465,31 @@ class MarketSim:
         self._start_tasks(now)
 
     def _retry_open(self, now: float) -> None:
+        if not self._open:
+            return
         still: list[tuple[RequestIntent, int, str]] = []
         for intent, left, h in self._open:
             if now > intent.at + intent.patience_s:
                 continue
-            left = self._serve(intent, left, now)
+            if intent.kind != "publisher":
+                left = self._serve(intent, left, now)
             if left > 0:
                 still.append((intent, left, h))
+        if len(still) != len(self._open) or any(
+            a[1] != b[1] for a, b in zip(still, self._open, strict=True)
+        ):
+            self._open_version += 1
         self._open = still
 
     def open_requests(self) -> list[RequestOrderView]:
+        """The request book (cached until it changes; do not mutate)."""
+        version, views = self._open_views
+        if version != self._open_version:
+            views = self._open_request_views()
+            self._open_views = (self._open_version, views)
+        return views
+
+    def _open_request_views(self) -> list[RequestOrderView]:
         return [
             RequestOrderView(
                 order_hash=h,
@@ -584,11 +632,21 @@ class MarketSim:
             self._next_intent += 1
             at = max(intent.at, now)
             self._pool_until(at)
+            if self._fast:
+                self._step_fast(at, inclusive=True)
             demand = self.counters.demand_tasks
             demand[intent.category] = demand.get(intent.category, 0) + intent.volume
-            left = self._serve(intent, intent.volume, at)
+            # A publisher only posts its request: nothing matches it until a pool fills it.
+            left = (
+                intent.volume
+                if intent.kind == "publisher"
+                else self._serve(intent, intent.volume, at)
+            )
             if left > 0 and intent.patience_s > 0:
                 self._open.append((intent, left, self._next_hash("req")))
+                self._open_version += 1
+        if self._fast:
+            self._step_fast(until, inclusive=False)
         self._pool_until(until)
         while self.deals and self.deals[0].at < until - DEAL_MEMORY_S:
             self.deals.popleft()
@@ -612,6 +670,10 @@ class MarketSim:
 
     # -- our orders (called by the ports) -------------------------------------------------------
 
+    def home_of(self, workerpool: str) -> MarketSim:
+        """The simulator keeping ``workerpool``'s slots, stake and counters: a peer's, or ours."""
+        return self.peers.get(workerpool.lower(), self) if self.peers else self
+
     def publish(self, signed: SignedWorkerpoolOrder) -> str:
         h = signed.order_hash
         if h in self._closed:
@@ -623,10 +685,11 @@ class MarketSim:
             remaining = order.volume - self._consumed.get(h, 0)
             if remaining <= 0:
                 return h
+            home = self.home_of(order.workerpool)
             entry = BookEntry(
                 order_hash=h,
                 workerpool=order.workerpool,
-                owner=self.owner,
+                owner=home.owner,
                 price=order.workerpoolprice,
                 volume=order.volume,
                 remaining=remaining,
@@ -640,12 +703,12 @@ class MarketSim:
             )
             self._orders[h] = _Order(entry, signed=signed, published=True)
             self._version += 1
-            self.counters.publishes += 1
+            home.counters.publishes += 1
         elif not o.published:
             o.published = True
             o.entry = replace(o.entry, published_at=now)
             self._version += 1
-            self.counters.publishes += 1
+            self.home_of(o.entry.workerpool).counters.publishes += 1
         return h
 
     def unpublish(self, order_hash: str) -> None:
@@ -655,7 +718,7 @@ class MarketSim:
                 raise InputError("order_hash", "not one of our orders", order_hash)
             o.published = False
             self._version += 1
-            self.counters.unpublishes += 1
+            self.home_of(o.entry.workerpool).counters.unpublishes += 1
 
     def cancel(self, signed: SignedWorkerpoolOrder) -> CancelOutcome:
         h = signed.order_hash
@@ -665,8 +728,9 @@ class MarketSim:
         self._consumed[h] = signed.order.volume
         self._orders.pop(h, None)
         self._version += 1
-        self.counters.cancels += 1
-        self.counters.gas_used += self.costs.gas_per_cancel
+        counters = self.home_of(signed.order.workerpool).counters
+        counters.cancels += 1
+        counters.gas_used += self.costs.gas_per_cancel
         self.clock.t += self.costs.tx_latency_s
         return CancelOutcome(h, self._next_hash("tx"), False, self.costs.gas_per_cancel)
 
@@ -751,16 +815,23 @@ def _restriction_ok(restrict: str, wanted: str | None, strict: bool) -> bool:
 
 
 class SimMarket:
-    """MarketReader + MarketWriter over the simulator; every call is counted as API requests."""
+    """MarketReader + MarketWriter over the simulator; every call is counted as API requests.
 
-    def __init__(self, sim: MarketSim) -> None:
+    ``home``: the pool whose bot calls (a self-play peer, see :attr:`MarketSim.peers`), which the
+    requests are counted to; by default the simulator's own pool.
+    """
+
+    def __init__(self, sim: MarketSim, home: MarketSim | None = None) -> None:
         self.sim = sim
+        self.home = home if home is not None else sim
+        self._requests_cache: tuple[tuple[int | None, str | None, int], list[RequestOrderView]]
+        self._requests_cache = ((None, None, -1), [])
 
     def _count(self, n: int = 1, write: bool = False) -> None:
         sim = self.sim
         costs = sim.costs
         clock = sim.clock
-        sim.counters.count_api(clock.t, n * costs.requests_per_write if write else n)
+        self.home.counters.count_api(clock.t, n * costs.requests_per_write if write else n)
         clock.t += costs.api_latency_s * n
 
     def workerpool_orders(self, query: BookQuery) -> list[BookEntry]:
@@ -789,6 +860,9 @@ class SimMarket:
         self._count()
         if not self.sim._open:
             return []  # the common case: every request found an order when it came
+        key = (category, workerpool, self.sim._open_version)
+        if self._requests_cache[0] == key:
+            return list(self._requests_cache[1])
         out = []
         for r in self.sim.open_requests():
             if category is not None and r.category != category:
@@ -799,15 +873,16 @@ class SimMarket:
                 continue
             out.append(r)
         out.sort(key=lambda r: (-r.workerpoolmaxprice, r.published_at))
-        return out
+        self._requests_cache = (key, out)
+        return list(out)
 
     def deals(self, workerpool: str, since: float | None = None) -> list[Deal]:
         self._count()
         pool = workerpool.lower()
         low = -math.inf if since is None else since
-        if pool == self.sim.pool:
+        if pool == self.home.pool:
             # Only ours in there: the newest run at or after ``low``, newest first.
-            ours = self.sim.our_deals  # appended in time order
+            ours = self.home.our_deals  # appended in time order
             i = bisect.bisect_left(ours, low, key=_deal_at)
             return ours[i:][::-1]
         out = []
@@ -829,25 +904,30 @@ class SimMarket:
     def unpublish_all(self, workerpool: str) -> list[str]:
         self._count(write=True)
         done = []
+        pool = workerpool.lower()
         for o in self.sim.own_valid():
-            if o.published:
+            if o.published and o.entry.workerpool == pool:
                 self.sim.unpublish(o.entry.order_hash)
                 done.append(o.entry.order_hash)
         return done
 
 
 class SimChain:
-    """The Chain port: consumed volume, stake, categories, cancels (with gas and latency)."""
+    """The Chain port: consumed volume, stake, categories, cancels (with gas and latency).
 
-    def __init__(self, sim: MarketSim) -> None:
+    ``home``: whose stake and gas it shows (a self-play peer), by default the simulator's pool.
+    """
+
+    def __init__(self, sim: MarketSim, home: MarketSim | None = None) -> None:
         self.sim = sim
+        self.home = home if home is not None else sim
 
     @property
     def chain_id(self) -> int:
         return 65535
 
     def owner(self, workerpool: str) -> str:
-        return self.sim.owner
+        return self.sim.home_of(workerpool).owner
 
     def consumed(self, order_hash: str) -> int:
         return self.sim._consumed.get(order_hash, 0)
@@ -861,7 +941,7 @@ class SimChain:
         return self.sim.order_status(signed.order_hash, signed.order.volume)
 
     def stake(self, account: str) -> Stake:
-        return Stake(free=self.sim.stake_free, locked=self.sim.stake_locked)
+        return Stake(free=self.home.stake_free, locked=self.home.stake_locked)
 
     def categories(self) -> Sequence[Category]:
         return tuple(self.sim.categories.values())
@@ -870,7 +950,7 @@ class SimChain:
         return self.sim.cancel(signed)
 
     def gas_balance(self) -> int:
-        return 10**20 - self.sim.counters.gas_used * self.sim.costs.gas_price_wei
+        return 10**20 - self.home.counters.gas_used * self.sim.costs.gas_price_wei
 
 
 class SimSigner:

@@ -48,6 +48,7 @@ RESTART_KEYS: tuple[str, ...] = (
     "service.journal_backup_keep",
     "service.journal_backup_dir",
     "ops",
+    "fills",
 )
 """Need a restart: a reload keeps the running value and says so."""
 
@@ -89,6 +90,7 @@ def plan_reload(old: BotConfig, new: BotConfig) -> ReloadPlan:
             "keys": old.keys,
             "schedule": old.schedule,
             "ops": old.ops,
+            "fills": old.fills,  # the fill ports (book reader, matcher) are built at start
             "strategy": strategy,
             "service": service,
         }

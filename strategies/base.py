@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, cast
 
 from bot.domain.errors import InputError, StrategyError
 from bot.domain.model import NRLC_PER_RLC, Quote
+from bot.pricing.fills import FillIntent
 from bot.pricing.snapshot import MarketSnapshot, Offer
 
 if TYPE_CHECKING:
@@ -74,12 +75,16 @@ class Decision:
 
     Abstaining means "I have no opinion now": the caller keeps the current orders as they are.
     An empty ``quotes`` without abstaining means "list nothing" (existing orders are withdrawn).
+    ``fills`` are waiting request orders the strategy wants filled now (bot.pricing.fills); when it gives
+    none and ``[fills]`` is enabled, the cycle applies the built-in fill policy, so every
+    strategy can fill without code of its own.
     """
 
     quotes: tuple[Quote, ...]
     state: State
     abstain: bool = False
     reason: str = ""
+    fills: tuple[FillIntent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +406,9 @@ def run_fenced(
         for q in decision.quotes:
             if not isinstance(q, Quote):
                 raise TypeError(f"Decision.quotes holds a {type(q).__name__}, not Quote")
+        for f in decision.fills:
+            if not isinstance(f, FillIntent):
+                raise TypeError(f"Decision.fills holds a {type(f).__name__}, not FillIntent")
     except Exception as exc:  # the fence: any user bug
         err = StrategyError(f"strategy '{strategy.name}' failed: {exc!r}")
         log.error("%s; keeping current orders", err, exc_info=exc)

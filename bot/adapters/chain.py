@@ -30,6 +30,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+from bot.adapters.chain_match import encode_match_orders, match_receipt
 from bot.adapters.chain_rpc import RPC_RETRY, RpcPool, translate
 from bot.adapters.chain_wallet import FeePolicy, GasWallet, SentTx
 from bot.adapters.keys import SecretKey
@@ -55,6 +56,7 @@ from bot.domain.model import (
 )
 from bot.domain.networks import Network
 from bot.domain.signing import domain_separator, hash_order
+from bot.engine.fill_ports import MatchOrders, MatchReceipt
 from bot.engine.ports import CancelOutcome, Signer
 
 __all__ = [
@@ -531,6 +533,17 @@ class Web3Chain:
                 f"{consumed}, not the volume {order.volume}"
             )
         return CancelOutcome(signed.order_hash, sent.tx_hash, False, sent.gas_used)
+
+    # -- fills (bot.pricing.fills): matchOrders from the gas wallet ------------------------------------
+
+    def estimate_match(self, orders: MatchOrders) -> int:
+        """Gas of ``matchOrders``; a revert raises ChainRevert and nothing is sent."""
+        return self._require_wallet().estimate(self._hub, encode_match_orders(orders))
+
+    def match(self, orders: MatchOrders) -> MatchReceipt:
+        """Send ``matchOrders`` (the wallet estimates again first) and read the deal."""
+        sent = self._require_wallet().send(self._hub, encode_match_orders(orders), "matchOrders")
+        return match_receipt(sent.receipt, sent.tx_hash, orders, orders.workerpool.order.workerpool)
 
     def send_close(self, order: WorkerpoolOrder, operation_sign: str) -> SentTx:
         """Send ``manageWorkerpoolOrder(CLOSE)`` as is (no ownership pre-check); reverts raise."""

@@ -30,7 +30,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
-from bot.adapters.retrying import RetryPolicy, call
+from bot.adapters.retrying import RequestStats, RetryPolicy, call
 from bot.domain.errors import (
     BotError,
     ChainError,
@@ -152,6 +152,7 @@ class RpcPool:
         self._verify = verify
         self._retry = retry or RPC_RETRY
         self._sleep = sleep
+        self.stats = RequestStats()  # for /metrics: JSON-RPC calls, retries, 429s
 
     @property
     def url(self) -> str:
@@ -185,18 +186,29 @@ class RpcPool:
         """One attempt on the current RPC, errors translated; moves on after a transient one."""
         with self._lock:
             index = self._index
+        self.stats.requests += 1
         try:
             return fn(self._current())
         except BotError as exc:
+            if isinstance(exc, RateLimited):
+                self.stats.rate_limited += 1
             if isinstance(exc, TransientError):
                 self._fail_over(index)
             raise
         except Exception as exc:
             err = translate(exc, what)
+            if isinstance(err, RateLimited):
+                self.stats.rate_limited += 1
             if isinstance(err, TransientError):
                 self._fail_over(index)
             raise err from exc
 
     def run(self, what: str, fn: Callable[[Web3], T]) -> T:
         """``once`` retried with backoff while the failure is transient (reads, idempotent calls)."""
-        return call(lambda: self.once(what, fn), self._retry, what=what, sleep=self._sleep)
+        return call(
+            lambda: self.once(what, fn),
+            self._retry,
+            what=what,
+            sleep=self._sleep,
+            on_retry=self.stats.on_retry,
+        )

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from bot.adapters.retrying import RetryPolicy, call
+from bot.adapters.retrying import RequestStats, RetryPolicy, call
 from bot.domain.errors import InputError, RateLimited, TransientError
 from bot.domain.model import PoolUtilization
 from bot.domain.safe_json import loads_bounded
@@ -110,6 +110,7 @@ class CoreMetrics:
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
         self._retry = retry
         self._sleep = sleep
+        self.stats = RequestStats()  # for /metrics: requests, retries, 429s
 
     def __repr__(self) -> str:
         return f"CoreMetrics({self.base_url!r})"
@@ -119,10 +120,15 @@ class CoreMetrics:
 
     def _get_json(self, path: str) -> object:
         return call(
-            lambda: self._get_json_once(path), self._retry, what=f"core {path}", sleep=self._sleep
+            lambda: self._get_json_once(path),
+            self._retry,
+            what=f"core {path}",
+            sleep=self._sleep,
+            on_retry=self.stats.on_retry,
         )
 
     def _get_json_once(self, path: str) -> object:
+        self.stats.requests += 1
         try:
             response = self._client.get(path, headers={"accept": "application/json"})
         except httpx.TimeoutException as exc:
@@ -131,6 +137,7 @@ class CoreMetrics:
             raise TransientError(f"core {path}: {type(exc).__name__}: {exc}") from exc
         status = response.status_code
         if status == 429:
+            self.stats.rate_limited += 1
             retry_after = response.headers.get("retry-after")
             delay = float(retry_after) if retry_after and retry_after.isdigit() else None
             raise RateLimited(f"core {path}: HTTP 429", delay)

@@ -44,7 +44,9 @@ from bot.adapters.market_guards import (
     parse_retry_after,
 )
 from bot.adapters.market_models import (
+    WireAppOrderRecord,
     WireCategory,
+    WireDatasetOrderRecord,
     WireDeal,
     WirePage,
     WireRequestOrderRecord,
@@ -55,6 +57,9 @@ from bot.adapters.market_models import (
     to_book_entry,
     to_category,
     to_deal,
+    to_listed_app,
+    to_listed_dataset,
+    to_listed_request,
     to_own_order,
     to_request_view,
     to_signed_order,
@@ -72,6 +77,7 @@ from bot.domain.errors import (
     RuleViolation,
     TransientError,
 )
+from bot.domain.fill_orders import FillBook, ListedOrder, RequestOrder
 from bot.domain.model import (
     MAX_SAFE_INTEGER,
     ZERO_ADDRESS,
@@ -849,3 +855,66 @@ class MarketApiClient:
                     return []
                 raise
         return self._unpublished(payload, where)
+
+    # -- fills (bot.pricing.fills): the waiting requests, whole, and the orders they need ------------------
+
+    def _records_ok(self, where: str, rec: Any, pool: str | None) -> bool:
+        problem = self._time_problem(rec.publicationTimestamp)
+        if rec.chainId != self.chain_id:
+            problem = f"chainId {rec.chainId}, expected {self.chain_id}"
+        elif problem is not None:
+            problem = f"publicationTimestamp: {problem}"
+        if problem is not None:
+            self._drop(where, rec.orderHash, problem)
+            return False
+        return True
+
+    def fill_book(self, workerpool: str) -> FillBook:
+        """Open request orders open to ``workerpool`` (every field, signed), and the open app
+        and dataset orders they name that our pool may use (restrictions checked by bot.pricing.fills).
+        """
+        pool = norm_address(workerpool, "workerpool")
+        params: dict[str, str | int] = {"workerpool": pool, "isWorkerpoolStrict": "false"}
+        requests = []
+        seen: set[str] = set()
+        for rec in self._pages("/requestorders", params, "orders", WireRequestOrderRecord):
+            ok = self._records_ok("GET /requestorders", rec, pool)
+            if ok and rec.orderHash not in seen and rec.order.workerpool in (ZERO_ADDRESS, pool):
+                seen.add(rec.orderHash)
+                requests.append(to_listed_request(rec))
+        apps, datasets = [], []
+        for app in sorted({r.order.app for r in requests}):
+            q: dict[str, str | int] = {
+                "app": app,
+                "workerpool": pool,
+                "dataset": "any",
+                "requester": "any",
+            }
+            for arec in self._pages("/apporders", q, "orders", WireAppOrderRecord):
+                if self._records_ok("GET /apporders", arec, pool) and arec.order.app == app:
+                    apps.append(to_listed_app(arec))
+        for ds in sorted({r.order.dataset for r in requests} - {ZERO_ADDRESS}):
+            q = {"dataset": ds, "workerpool": pool, "app": "any", "requester": "any"}
+            for drec in self._pages("/datasetorders", q, "orders", WireDatasetOrderRecord):
+                if self._records_ok("GET /datasetorders", drec, pool) and drec.order.dataset == ds:
+                    datasets.append(to_listed_dataset(drec))
+        return FillBook(tuple(requests), tuple(apps), tuple(datasets))
+
+    def request(self, order_hash: str) -> ListedOrder[RequestOrder] | None:
+        """The request's record as listed now, in any status; None when not listed (an
+        unpublished request is deleted from the marketplace)."""
+        h = norm_bytes32(order_hash, "order_hash")
+        where = "GET /requestorders/:orderHash"
+        try:
+            payload = self._get(f"/requestorders/{h}")
+        except RejectedError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        try:
+            rec = WireRequestOrderRecord.model_validate(payload)
+        except ValidationError as exc:
+            raise MalformedResponse(where, describe_validation_error(exc)) from None
+        if rec.orderHash != h or rec.chainId != self.chain_id:
+            raise MalformedResponse(where, f"asked for {h} on {self.chain_id}, got another")
+        return to_listed_request(rec)

@@ -30,6 +30,7 @@ from pydantic import (
 
 from bot.adapters.safe_text import clean_text
 from bot.domain.errors import MalformedResponse, NetworkMismatch
+from bot.domain.fill_orders import AppOrder, DatasetOrder, ListedOrder, RequestOrder, SignedOrder
 from bot.domain.model import (
     MAX_SAFE_INTEGER,
     BookEntry,
@@ -46,7 +47,11 @@ from bot.domain.signing import GATEWAY_CHALLENGE_PREFIX
 __all__ = [
     "CHALLENGE_PREFIX",
     "ChallengeTypedData",
+    "WireAppOrder",
+    "WireAppOrderRecord",
     "WireCategory",
+    "WireDatasetOrder",
+    "WireDatasetOrderRecord",
     "WireDeal",
     "WireOrdersPage",
     "WirePage",
@@ -61,6 +66,9 @@ __all__ = [
     "to_book_entry",
     "to_category",
     "to_deal",
+    "to_listed_app",
+    "to_listed_dataset",
+    "to_listed_request",
     "to_own_order",
     "to_request_view",
     "to_signed_order",
@@ -163,7 +171,31 @@ class WireRequestOrder(_Wire):
     sign: HexBytes
 
 
-OrderT = TypeVar("OrderT", WireWorkerpoolOrder, WireRequestOrder)
+class WireAppOrder(_Wire):
+    app: Address
+    appprice: SafeUint
+    volume: PositiveSafeUint
+    tag: Bytes32
+    datasetrestrict: Address
+    workerpoolrestrict: Address
+    requesterrestrict: Address
+    salt: Bytes32
+    sign: HexBytes
+
+
+class WireDatasetOrder(_Wire):
+    dataset: Address
+    datasetprice: SafeUint
+    volume: PositiveSafeUint
+    tag: Bytes32
+    apprestrict: Address
+    workerpoolrestrict: Address
+    requesterrestrict: Address
+    salt: Bytes32
+    sign: HexBytes
+
+
+OrderT = TypeVar("OrderT", WireWorkerpoolOrder, WireRequestOrder, WireAppOrder, WireDatasetOrder)
 
 
 class _OrderRecord(_Wire, Generic[OrderT]):
@@ -190,6 +222,14 @@ class WireWorkerpoolOrderRecord(_OrderRecord[WireWorkerpoolOrder]):
 
 class WireRequestOrderRecord(_OrderRecord[WireRequestOrder]):
     """A request order record (api/src/models/requestorderModel.js)."""
+
+
+class WireAppOrderRecord(_OrderRecord[WireAppOrder]):
+    """An app order record (api/src/models/apporderModel.js)."""
+
+
+class WireDatasetOrderRecord(_OrderRecord[WireDatasetOrder]):
+    """A dataset order record (api/src/models/datasetorderModel.js)."""
 
 
 class WireResource(_Wire):
@@ -415,3 +455,38 @@ def to_deal(wire: WireDeal) -> Deal:
 
 def to_category(wire: WireCategory) -> Category:
     return Category(id=wire.catid, name=wire.name, work_clock_time_ref=wire.workClockTimeRef)
+
+
+def _fields(wire: _Wire) -> dict[str, Any]:
+    return {k: v for k, v in wire.model_dump().items() if k != "sign"}
+
+
+def to_listed_request(rec: WireRequestOrderRecord) -> ListedOrder[RequestOrder]:
+    """The whole signed request order (every EIP-712 field) as a fill needs it (bot.pricing.fills)."""
+    order = RequestOrder(**_fields(rec.order))
+    return ListedOrder(
+        SignedOrder(order, rec.order.sign, rec.orderHash),
+        rec.remaining,
+        rec.status,
+        rec.publicationTimestamp,
+    )
+
+
+def to_listed_app(rec: WireAppOrderRecord) -> ListedOrder[AppOrder]:
+    order = AppOrder(**_fields(rec.order))
+    return ListedOrder(
+        SignedOrder(order, rec.order.sign, rec.orderHash),
+        rec.remaining,
+        rec.status,
+        rec.publicationTimestamp,
+    )
+
+
+def to_listed_dataset(rec: WireDatasetOrderRecord) -> ListedOrder[DatasetOrder]:
+    order = DatasetOrder(**_fields(rec.order))
+    return ListedOrder(
+        SignedOrder(order, rec.order.sign, rec.orderHash),
+        rec.remaining,
+        rec.status,
+        rec.publicationTimestamp,
+    )

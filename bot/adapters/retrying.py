@@ -31,7 +31,7 @@ from bot.domain.errors import (
 )
 from bot.engine import deadline
 
-__all__ = ["DEFAULT_MAX_RETRY_AFTER", "RetryPolicy", "call", "retryable"]
+__all__ = ["DEFAULT_MAX_RETRY_AFTER", "RequestStats", "RetryPolicy", "call", "retryable"]
 
 log = logging.getLogger("pricebot.retry")
 
@@ -40,6 +40,23 @@ T = TypeVar("T")
 DEFAULT_MAX_RETRY_AFTER = 20.0
 """Below the market budget's ``max_wait`` (30 s) with room for the token after a hold: a caller
 held for a capped Retry-After waits it out (a withdraw goes through) instead of giving up."""
+
+
+@dataclass(slots=True)
+class RequestStats:
+    """What one client sent: requests (each attempt), retries, and HTTP 429 answers.
+
+    Plain counters read by the ops surface after each job (``/metrics``); an int increment is
+    atomic enough under the GIL for a monotonic figure.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+
+    def on_retry(self, _attempt: int, _exc: BaseException) -> None:
+        """``call``'s ``on_retry`` hook."""
+        self.retries += 1
 
 
 @dataclass(frozen=True, slots=True)

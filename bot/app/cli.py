@@ -22,6 +22,7 @@ from bot.app.commands import (
     sandbox,
     service,
     strategies_cmd,
+    tuning,
 )
 from bot.domain.errors import BotError, exit_code_for
 
@@ -48,6 +49,7 @@ ops_cmd.register(app)
 backtest.register(app)
 sandbox.register(app)
 strategies_cmd.register(app)
+tuning.register(app)
 bench_cmd.register(app)
 
 

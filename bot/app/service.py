@@ -49,24 +49,26 @@ from bot.adapters.journal import SqliteJournal, open_journal
 from bot.config.schema import BotConfig
 from bot.config.settings import cycle_settings, strategy_of
 from bot.domain.errors import BotError, ConfigError, OwnershipError, TransientError
-from bot.domain.model import Cancel, OwnOrder, SignedWorkerpoolOrder, Unpublish
+from bot.domain.model import Cancel, OwnOrder, PoolTask, SignedWorkerpoolOrder, Unpublish
 from bot.domain.networks import Network
 from bot.engine import deadline
 from bot.engine.cycle import Cycle, CyclePorts, CycleSettings, CycleState, TickResult, make_executor
 from bot.engine.executor import ExecutionReport, Executor
+from bot.engine.fill_ports import FillPorts
 from bot.engine.reconcile import ReconcileReport, run_reconcile
 from bot.engine.samplers import sample_snapshot
 from bot.pricing.snapshot import MarketSnapshot
 from strategies import Strategy
 
 if TYPE_CHECKING:
-    from bot.ops import OpsRuntime
+    from bot.ops import OpsRuntime, ServiceFacts, TickOutcome
 
 __all__ = [
     "PricebotService",
     "Runtime",
     "SystemClock",
     "build_runtime",
+    "tick_outcome",
     "withdraw",
 ]
 
@@ -200,6 +202,8 @@ def build_runtime(
         metrics=metrics,
         journal=journal,
         tasks=tasks,
+        # fills (bot.pricing.fills): the marketplace reads the fill book, the gas wallet sends matches
+        fills=FillPorts(reader=market, matcher=chain) if config.fills.enabled else None,
     )
     settings = cycle_settings(config, live=live)
     if gas_key is None:
@@ -252,6 +256,35 @@ def withdraw(
     return report
 
 
+def tick_outcome(result: TickResult) -> TickOutcome:
+    """A tick's result as the ops surface shows it (it never imports the executor)."""
+    from bot.ops import StepView, TickOutcome
+
+    steps = tuple(
+        StepView(
+            kind=s.kind,
+            outcome=s.outcome,
+            category=s.category,
+            price=s.price,
+            reason=s.reason,
+            detail=s.detail,
+        )
+        for s in result.report.steps
+    )
+    reason = None if result.decision is None else result.decision.reason
+    quotes = () if result.rails is None else tuple(result.rails.quotes)
+    return TickOutcome(steps, result.kill, result.strategy_error, reason, quotes)
+
+
+@dataclass
+class _ReloadTicket:
+    """One reload request: the main thread applies it and sets ``done`` with the answer."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False
+    message: str = ""
+
+
 class PricebotService:
     """The scheduled bot. ``start()`` reconciles, schedules the jobs and returns; ``stop()``
     drains the job in flight and applies ``on_exit``; ``run_forever()`` does both around
@@ -264,9 +297,11 @@ class PricebotService:
         seed: int | None = None,
         scheduler: BackgroundScheduler | None = None,
         ops: OpsRuntime | None = None,
+        config_path: Path | None = None,
     ) -> None:
         self.runtime = runtime
         self.ops = ops  # a bot.ops.OpsRuntime: the view it publishes, alerts, the pause flag
+        self.config_path = config_path  # what `pricebot reload` / SIGHUP read again
         cfg = runtime.config
         self.schedule = cfg.schedule
         self.on_exit: OnExit = cfg.service.on_exit
@@ -286,8 +321,62 @@ class PricebotService:
         self.ticks = 0
         self._latest: MarketSnapshot | None = None
         self._stopping = False
+        self._wake = threading.Event()  # the main thread: a reload (or a stop) is waiting
+        self._reloads: list[_ReloadTicket] = []
+        self._hup_pending = False  # set by the SIGHUP handler, read by the main loop
+        self._reload_lock = threading.Lock()
+        if ops is not None:
+            ops.hub.controls = self
 
     # -- jobs ---------------------------------------------------------------------------------
+
+    def _facts(self) -> ServiceFacts:
+        """What the ops view needs beside the snapshot (read under the lock, after a job)."""
+        from bot.adapters.chain import Web3Chain
+        from bot.adapters.core_metrics import CoreMetrics
+        from bot.adapters.market_api import ClientStats, MarketApiClient
+        from bot.adapters.retrying import RequestStats
+        from bot.ops import ServiceFacts
+
+        memory = self.cycle.state.sampler
+        requests: dict[str, int] = {}
+        retries: dict[str, int] = {}
+        limited: dict[str, int] = {}
+        market, chain, core = self.runtime.ports.market, self.runtime.ports.chain, None
+        if isinstance(self.runtime.ports.metrics, CoreMetrics):
+            core = self.runtime.ports.metrics.stats
+        counted: list[tuple[str, ClientStats | RequestStats | None]] = [
+            ("market", market.stats if isinstance(market, MarketApiClient) else None),
+            ("core", core),
+            ("chain", chain.rpc.stats if isinstance(chain, Web3Chain) else None),
+        ]
+        for source, stats in counted:
+            if stats is not None:
+                requests[source] = stats.requests
+                retries[source] = stats.retries
+                limited[source] = stats.rate_limited
+        tasks = memory.last_good.get("tasks")
+        now = self.runtime.ports.clock.now()
+        missed: frozenset[str] = frozenset()
+        if tasks is not None and isinstance(tasks[1], list):
+            missed = frozenset(
+                str(t.task_id)
+                for t in tasks[1]
+                if isinstance(t, PoolTask)
+                and t.contributed_at is None
+                and t.contribution_deadline <= now
+            )
+        return ServiceFacts(
+            owner=memory.owner,
+            gas_wei=memory.gas_wei,
+            gas_error=memory.gas_error,
+            tracked_orders=len(memory.tracked),
+            http_requests=requests,
+            http_retries=retries,
+            rate_limited=limited,
+            missed_tasks=missed,
+            core_configured=self.runtime.ports.metrics is not None,
+        )
 
     def reprice(self) -> TickResult:
         started = time.monotonic()
@@ -297,16 +386,20 @@ class PricebotService:
                 self._latest = result.snapshot
                 self.ticks += 1
                 errors = dict(self.cycle.state.sampler.errors)
+                facts = self._facts() if self.ops is not None else None
         except Exception as exc:
             if self.ops is not None:
+                if isinstance(exc, OwnershipError) and self.cycle.state.sampler.owner:
+                    self.ops.hub.owner_changed(self.cycle.state.sampler.owner)
                 self.ops.hub.tick_failed(duration=time.monotonic() - started, error=str(exc))
             raise
         if self.ops is not None:  # outside the lock: the view is published, never waited on
             self.ops.hub.tick_done(
                 duration=time.monotonic() - started,
                 snapshot=result.snapshot,
-                result=result,
+                outcome=tick_outcome(result),
                 source_errors=errors,
+                facts=facts,
             )
         return result
 
@@ -322,8 +415,13 @@ class PricebotService:
             )
             self._latest = snap
             errors = dict(self.cycle.state.sampler.errors)
+            facts = self._facts()
         self.ops.hub.tick_done(
-            duration=time.monotonic() - started, snapshot=snap, result=None, source_errors=errors
+            duration=time.monotonic() - started,
+            snapshot=snap,
+            outcome=None,
+            source_errors=errors,
+            facts=facts,
         )
 
     def sample(self) -> None:
@@ -372,6 +470,112 @@ class PricebotService:
         )
         log.info("journal backed up to %s", path)
         return path
+
+    # -- control (pricebot reload / cancel, SIGHUP) ------------------------------------------
+
+    def request_reload(self) -> _ReloadTicket:
+        """Ask the main thread to reload the config between jobs; returns at once."""
+        ticket = _ReloadTicket()
+        with self._reload_lock:
+            self._reloads.append(ticket)
+        self._wake.set()
+        return ticket
+
+    def reload(self, timeout: float = 120.0) -> tuple[bool, str]:
+        """``POST /api/v1/reload``: request a reload and wait for the main thread's answer."""
+        ticket = self.request_reload()
+        if not ticket.done.wait(timeout):
+            return False, f"the reload did not finish within {timeout:.0f}s (a long job?)"
+        return ticket.ok, ticket.message
+
+    def apply_pending_reloads(self) -> None:
+        """The main thread, between jobs: apply every waiting reload under the tick lock."""
+        with self._reload_lock:
+            tickets, self._reloads = self._reloads, []
+        if self._hup_pending:  # SIGHUP (systemctl reload): a reload nobody waits on
+            self._hup_pending = False
+            tickets.append(_ReloadTicket())
+        if not tickets:
+            return
+        ok, message = self._reload_now()
+        for ticket in tickets:
+            ticket.ok, ticket.message = ok, message
+            ticket.done.set()
+
+    def _reload_now(self) -> tuple[bool, str]:
+        """Validate the file again; apply its live parts, or refuse it and keep running."""
+        from bot.config.schema import load_config
+        from bot.config.settings import cycle_settings, strategy_of
+        from bot.ops import plan_reload
+
+        if self.config_path is None:
+            return False, "this service was started without a config file: nothing to reload"
+        try:
+            new = load_config(self.config_path)
+            plan = plan_reload(self.runtime.config, new)
+            strategy = strategy_of(plan.config)
+            if self.ops is not None:
+                self.ops.check_reload(plan.config)  # alert sinks: their URLs must resolve
+        except BotError as exc:
+            log.error("reload refused, the running config stays: %s", exc)
+            return False, f"refused, the running config stays: {exc}"
+        with self._lock:
+            old = self.runtime.settings
+            settings = cycle_settings(plan.config, live=old.live)
+            if old.low_gas_wei == 0:
+                settings = replace(settings, low_gas_wei=0)  # still no gas wallet to watch
+            settings = replace(
+                settings,
+                record_snapshots=old.record_snapshots,
+                record_decisions=old.record_decisions,
+                cycle_deadline_s=old.cycle_deadline_s,
+                action_deadline_s=old.action_deadline_s,
+            )
+            self.runtime.config = plan.config
+            self.runtime.settings = settings
+            self.cycle.settings = settings
+            if "strategy.params" in plan.applied:
+                self.runtime.strategy = strategy
+                self.cycle.strategy = strategy  # same strategy: its state carries over
+            self.on_exit = plan.config.service.on_exit
+            self.unknown_orders = plan.config.service.unknown_orders
+        if self.ops is not None:
+            self.ops.reconfigure(plan.config, settings)
+        applied = ", ".join(plan.applied) or "nothing changed"
+        message = f"reloaded {self.config_path}: {applied}"
+        if plan.needs_restart:
+            message += f"; needs a restart (running values kept): {', '.join(plan.needs_restart)}"
+        log.info("%s", message)
+        return True, message
+
+    def cancel(self, order_hash: str) -> tuple[bool, str]:
+        """``pricebot cancel HASH``: unpublish one order of ours and close it on chain.
+
+        Runs in the service under its lock, so one process owns the journal and the gas
+        wallet's nonce. ``order_hash`` may be the full hash or a unique prefix (>= 10 chars).
+        """
+        wanted = order_hash.strip().lower()
+        if len(wanted) < 10 or not wanted.startswith("0x"):
+            return False, "HASH: give the order hash (0x..., at least 10 characters)"
+        with self._lock:
+            ports, state = self.runtime.ports, self.cycle.state
+            valid, listed = _valid_orders(ports, self.runtime.settings.workerpool, state)
+            matches = [o for o in valid if o.order_hash.lower().startswith(wanted)]
+            if not matches:
+                return False, f"{order_hash}: not an order of ours still valid on chain"
+            if len(matches) > 1:
+                return False, f"{order_hash}: matches {len(matches)} orders, give more characters"
+            target = matches[0]
+            h = target.order_hash
+            reason = "cancelled by the owner (pricebot cancel)"
+            actions: list[Unpublish | Cancel] = [Unpublish(h, reason)] if h in listed else []
+            actions.append(Cancel(h, reason))
+            report = self.runtime.executor.execute(actions, valid)
+            state.sampler.after_execution(report)
+        outcomes = ", ".join(f"{s.kind} {s.outcome}" for s in report.steps)
+        failed = [s for s in report.steps if s.outcome == "failed"]
+        detail = f"; {failed[0].detail}" if failed else ""
+        return not failed, f"{h}: {outcomes}{detail}"
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -427,6 +631,7 @@ class PricebotService:
             self._add(self.backup, "backup", every, min(120.0, every))
         self.scheduler.start()
         if self.ops is not None:
+            self.ops.hub.mark_reconciled()
             self.ops.hub.startup()
         mode = "LIVE" if self.runtime.settings.live else "dry-run"
         log.info(
@@ -441,12 +646,18 @@ class PricebotService:
         if self.stop_reason is None:
             self.stop_reason = reason
         self.stopped.set()
+        self._wake.set()
 
     def stop(self) -> ExecutionReport | None:
         """Drain the job in flight, then apply ``on_exit`` to our orders."""
         if self._stopping:
             return None
         self._stopping = True
+        with self._reload_lock:
+            waiting, self._reloads = self._reloads, []
+        for ticket in waiting:
+            ticket.message = "not reloaded: the service is stopping"
+            ticket.done.set()
         if self.ops is not None:
             self.ops.hub.shutdown(self.stop_reason or "stop requested")
         if self.scheduler.running:
@@ -489,8 +700,14 @@ class PricebotService:
             def on_signal(signum: int, _frame: Any) -> None:
                 self.request_stop(f"signal {signal.Signals(signum).name}")
 
+            def on_hup(_signum: int, _frame: Any) -> None:
+                # Only a flag: a handler that took a lock the main thread holds would deadlock.
+                # The main loop looks at it at least once a second.
+                self._hup_pending = True
+
             for sig in (signal.SIGTERM, signal.SIGINT):
                 previous[sig] = signal.signal(sig, on_signal)
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, on_hup)
         if self.ops is not None:
             self.ops.start()  # before reconcile: /healthz says "starting" meanwhile
         try:
@@ -499,8 +716,11 @@ class PricebotService:
             except OwnershipError as exc:
                 self.fatal = exc  # no on_exit writes with a key that does not own the pool
                 raise
-            while not self.stopped.wait(timeout=1.0):
-                pass
+            while not self.stopped.is_set():
+                self._wake.wait(timeout=1.0)
+                self._wake.clear()
+                if not self.stopped.is_set():
+                    self.apply_pending_reloads()
         finally:
             self.stop()
             if self.ops is not None:

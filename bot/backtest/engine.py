@@ -22,15 +22,26 @@ from bot.adapters.journal import MemoryJournal, SqliteJournal
 from bot.config.schema import BotConfig, config_from_mapping
 from bot.config.settings import cycle_settings, strategy_of
 from bot.domain.errors import TransientError
-from bot.engine.cycle import Cycle, CyclePorts, CycleSettings, CycleState, make_executor
+from bot.engine.cycle import (
+    Cycle,
+    CyclePorts,
+    CycleSettings,
+    CycleState,
+    make_executor,
+    make_fill_executor,
+)
+from bot.pricing.fills import DEFAULT_MATCH_GAS
 from bot.sim.agents import RequestIntent, best_price
 from bot.sim.faults import install_faults
 from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
 from bot.sim.scenario import OUR_POOL, Scenario
+from bot.sim.sim_fills import SIM_APP, FillCounters, sim_fill_ports
+from strategies.base import Strategy
 
 __all__ = [
     "RunOutput",
     "bot_config",
+    "cycle_over",
     "intents_for",
     "simulate",
     "simulated_settings",
@@ -38,15 +49,38 @@ __all__ = [
 
 
 def bot_config(
-    scenario: Scenario, strategy: str | None = None, params: Mapping[str, Any] | None = None
+    scenario: Scenario,
+    strategy: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    workerpool: str = OUR_POOL,
+    fills: bool | None = None,
+    fill_apps: Sequence[str] = (),
 ) -> BotConfig:
     """The pool owner's config for this scenario: its ``[bot]`` table, our simulated pool.
 
     ``strategy`` / ``params`` override the scenario's ``[bot.strategy]`` (params are merged onto
-    the scenario's own params only when the strategy is the scenario's).
+    the scenario's own params only when the strategy is the scenario's). ``workerpool``: another
+    simulated pool the same owner config prices (self-play). ``fills`` overrides ``[bot.fills]
+    enabled``; with fills on, every offer may fill the requests of the simulated apps
+    (``fill_apps``: the apps of the run's requests; the simulated pool runs them all).
     """
     data: dict[str, Any] = {"network": "arbitrum-mainnet", **scenario.bot}
-    data["workerpool"] = OUR_POOL
+    if fills is not None:
+        table = dict(data.get("fills", {}))
+        if fills and "fills" not in data:
+            # Fills turned on for a scenario that has no [bot.fills]: one match's gas priced as
+            # the scenario prices gas, and no daily budget (the report shows the gas spent).
+            costs = scenario.costs
+            gas = DEFAULT_MATCH_GAS * costs.gas_price_wei * costs.nrlc_per_eth // 10**18
+            table.update(match_gas_cost=gas, daily_gas_budget=10**12)
+        data["fills"] = {**table, "enabled": fills}
+    if dict(data.get("fills", {})).get("enabled"):
+        data["offers"] = [
+            {**o, "fill_apps": sorted({*o.get("fill_apps", ()), SIM_APP, *fill_apps})}
+            for o in data.get("offers", ())
+        ]
+    data["workerpool"] = workerpool
     strat = dict(data.get("strategy", {}))
     if strategy is not None and strategy != strat.get("name"):
         strat = {"name": strategy, "params": {}}
@@ -70,6 +104,23 @@ def intents_for(scenario: Scenario, seed: int) -> list[RequestIntent]:
     return generate_intents(models, scenario.origin, scenario.end, scenario.scenario.step_s, seed)
 
 
+def cycle_over(
+    ports: CyclePorts, settings: CycleSettings, instance: Strategy[object], seed: int
+) -> Cycle:
+    """The service's cycle over simulated ports, with the run's seeded strategy rng and salts
+    (one place for every simulated pool: a backtest's, a self-play game's)."""
+    salts = _Salts(seed)
+    return Cycle(
+        ports,
+        settings,
+        instance,
+        rng=random.Random(f"{seed}:strategy"),
+        state=CycleState(strategy_state=instance.initial_state()),
+        executor=make_executor(ports, settings, salt=salts),
+        fill_executor=make_fill_executor(ports, settings, salt=salts),
+    )
+
+
 def _default_sim(scenario: Scenario, seed: int, intents: Sequence[RequestIntent]) -> MarketSim:
     return MarketSim(scenario, seed, intents=intents)
 
@@ -87,6 +138,7 @@ class RunOutput:
     kills: int
     categories: tuple[int, ...]
     failed_ticks: int = 0  # ticks a TransientError ended (only with [faults])
+    fills: FillCounters | None = None  # what our fills did (only with fills enabled)
     columns: tuple[str, ...] = ()
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     curve: list[tuple[float, int]] = field(default_factory=list)  # hourly (t, net revenue)
@@ -126,6 +178,7 @@ def simulate(
     sim_factory: Callable[[Scenario, int, Sequence[RequestIntent]], MarketSim] | None = None,
     before_tick: Callable[[MarketSim, float], None] | None = None,
     times: Sequence[float] | None = None,
+    fills: bool | None = None,
 ) -> RunOutput:
     """Run ``strategy`` (default: the scenario's) through the live cycle over the simulator.
 
@@ -134,12 +187,13 @@ def simulate(
     replay drive the same loop over recorded books at recorded instants.
     """
     seed = scenario.scenario.seed if seed is None else seed
-    cfg = bot_config(scenario, strategy, params)
+    stream = intents if intents is not None else intents_for(scenario, seed)
+    apps = sorted({i.app for i in stream if i.kind == "publisher"})
+    cfg = bot_config(scenario, strategy, params, fills=fills, fill_apps=apps)
     settings = simulated_settings(cfg)
     if journal_path is not None:
         settings = dataclasses.replace(settings, record_snapshots=True)
     instance = strategy_of(cfg)
-    stream = intents if intents is not None else intents_for(scenario, seed)
     sim = (sim_factory or _default_sim)(scenario, seed, stream)
     if scenario.faults.enabled:
         # Only then: without faults the ports stay the plain, fast ones (no per-call check).
@@ -147,6 +201,7 @@ def simulate(
     journal: MemoryJournal | SqliteJournal = (
         MemoryJournal(keep_records=False) if journal_path is None else SqliteJournal(journal_path)
     )
+    fill_ports, fill_counters = sim_fill_ports(sim) if settings.fills.enabled else (None, None)
     ports = CyclePorts(
         clock=sim.clock,
         market=sim.market,
@@ -156,16 +211,9 @@ def simulate(
         metrics=sim.metrics,
         journal=journal,
         tasks=sim.tasks,
+        fills=fill_ports,
     )
-    executor = make_executor(ports, settings, salt=_Salts(seed))
-    cycle = Cycle(
-        ports,
-        settings,
-        instance,
-        rng=random.Random(f"{seed}:strategy"),
-        state=CycleState(strategy_state=instance.initial_state()),
-        executor=executor,
-    )
+    cycle = cycle_over(ports, settings, instance, seed)
     cats = tuple(sorted({o.category for o in settings.offers}))
     tags = {o.category: o.tag for o in settings.offers}
     columns = (
@@ -250,6 +298,7 @@ def simulate(
         strategy_errors=errors,
         kills=kills,
         failed_ticks=failed,
+        fills=None if fill_counters is None else fill_counters.counters,
         categories=cats,
         columns=columns,
         rows=rows,

@@ -148,9 +148,17 @@ def best_fixed(
 
 
 def upper_bound(
-    scenario: Scenario, seed: int, intents: Sequence[RequestIntent] | None = None
+    scenario: Scenario,
+    seed: int,
+    intents: Sequence[RequestIntent] | None = None,
+    *,
+    publishers: bool = False,
 ) -> tuple[int, int, tuple[tuple[float, int], ...]]:
-    """(revenue, tasks, hourly curve) of perfect discrimination under capacity and deadlines."""
+    """(revenue, tasks, hourly curve) of perfect discrimination under capacity and deadlines.
+
+    ``publishers``: count the publishers' requests as servable too (a pool that fills them with
+    matchOrders can serve them, bot.pricing.fills); the default leaves them out, as without fills.
+    """
     cfg = bot_config(scenario)
     offers = offers_of(cfg)
     intents = intents if intents is not None else intents_for(scenario, seed)
@@ -163,7 +171,7 @@ def upper_bound(
         if (
             i.max_price <= 0
             or i.workerpool not in (ZERO_ADDRESS, OUR_POOL)
-            or i.kind == "publisher"
+            or (i.kind == "publisher" and not publishers)
         ):
             return False
         return any(

@@ -63,6 +63,12 @@ def config_hash(strategy: str, params: Mapping[str, Any], seed: int) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+MATCH_GAS_SOURCE = (
+    "measured on anvil: matchOrders without a dataset, PoCo 6.1.0 (tests/sandbox/"
+    "test_fills_e2e.py); no Arbitrum L1 data charge; priced at the scenario's gas price"
+)
+
+
 def _ratio(a: int, b: int) -> float | None:
     return None if b <= 0 else round(a / b, 6)
 
@@ -114,6 +120,22 @@ def make_summary(
     }
     costs = scenario.costs
     gas_cost = costs.gas_cost_nrlc(c.gas_used, c.cancels)
+    if run.fills is not None:
+        # Fills (issue #15): only with fills enabled, so the goldens of other runs keep their keys.
+        f = run.fills
+        match_cost = f.match_gas_used * costs.gas_price_wei * costs.nrlc_per_eth // 10**18
+        out.update(
+            {
+                "fills": f.fills,
+                "fill_tasks": f.fill_tasks,
+                "fill_revenue_nrlc": f.fill_revenue_nrlc,
+                "fill_races_lost": f.races_lost,
+                "match_gas_used": f.match_gas_used,
+                "match_gas_source": MATCH_GAS_SOURCE,
+                "match_gas_cost_nrlc": match_cost,
+            }
+        )
+        gas_cost += match_cost
     out.update(
         {
             "gas_cost_nrlc": gas_cost,

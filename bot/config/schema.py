@@ -43,6 +43,7 @@ from bot.domain.model import NRLC_PER_RLC, parse_tag
 from bot.domain.networks import Network, get_network
 from bot.domain.order_io import parse_price
 from bot.domain.rules import check_terms
+from bot.pricing.fills import FillPolicy
 from bot.pricing.rails import RailsConfig
 
 __all__ = [
@@ -91,6 +92,12 @@ def _price(value: Any, field: str = "price") -> int:
 
 def _tag(value: Any) -> int:
     return parse_tag(value, "tag")
+
+
+def _fill_app(value: Any) -> str:
+    from bot.domain.order_io import norm_user_address
+
+    return norm_user_address(value, "fill_apps")
 
 
 Price = Annotated[int, BeforeValidator(_wrap_input(_price))]
@@ -218,6 +225,9 @@ class OfferConfig(_Section):
     trust: NonNegInt = 0
     task_seconds: Seconds = 120
     max_volume: PositiveInt = 50
+    # Apps whose waiting requests the pool may fill for this offer (bot.pricing.fills); none by default:
+    # a request the pool cannot run (framework, input files, result storage) forfeits stake.
+    fill_apps: tuple[Annotated[str, BeforeValidator(_wrap_input(_fill_app))], ...] = ()
 
 
 class ScheduleConfig(_Section):
@@ -304,6 +314,12 @@ AlertEventName = Literal[
     "stake_low",
     "paused",
     "test",
+    "gas_low",
+    "rate_limited",
+    "owner_changed",
+    "invariant_violation",
+    "stale_cheaper_order",
+    "daily_summary",
 ]
 
 
@@ -429,6 +445,7 @@ class BotConfig(_Section):
     strategy: StrategyConfig = StrategyConfig()
     offers: tuple[OfferConfig, ...] = ()
     rails: RailsConfig = RailsConfig()
+    fills: FillPolicy = FillPolicy()
     schedule: ScheduleConfig = ScheduleConfig()
     service: ServiceConfig = ServiceConfig()
     ops: OpsConfig = OpsConfig()
@@ -458,6 +475,22 @@ class BotConfig(_Section):
             if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > bound:
                 raise InputError(f"rails.{name}", f"must be at most {bound}", raw)
         return RailsConfig(**out)
+
+    @field_validator("fills", mode="before")
+    @classmethod
+    def _fills(cls, value: Any) -> Any:
+        """The ``[fills]`` table as bot.pricing.fills.FillPolicy, which checks its own values."""
+        if not isinstance(value, Mapping):
+            return value
+        known = {f.name for f in dataclasses.fields(FillPolicy)}
+        for key in value:
+            if key not in known:
+                where = redact_secrets(f"fills.{key}")
+                raise InputError(where, "unknown key (not part of the config schema)")
+        out = dict(value)
+        if "match_gas_cost" in out:
+            out["match_gas_cost"] = _price(out["match_gas_cost"], "fills.match_gas_cost")
+        return FillPolicy(**out)
 
     @field_validator("workerpool", "hub")
     @classmethod

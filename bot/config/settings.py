@@ -28,6 +28,7 @@ def offers_of(config: BotConfig) -> tuple[Offer, ...]:
             max_volume=o.max_volume,
             tag=o.tag,
             trust=o.trust,
+            fill_apps=o.fill_apps,
         )
         for o in config.offers
     )
@@ -49,6 +50,8 @@ def cycle_settings(
         workerpool=config.workerpool,
         offers=offers_of(config),
         rails=config.rails,
+        fills=config.fills,
+        network=config.network_obj(),
         live=live,
         record_snapshots=False,
         record_decisions=record_decisions,

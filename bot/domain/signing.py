@@ -17,6 +17,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from bot.domain.errors import InputError
+from bot.domain.fill_orders import AppOrder, DatasetOrder, RequestOrder, SignedOrder
 from bot.domain.model import SignedWorkerpoolOrder, WorkerpoolOrder, norm_address
 from bot.domain.networks import Network
 
@@ -34,14 +35,17 @@ __all__ = [
     "domain_separator",
     "gateway_challenge_hash",
     "gateway_challenge_payload",
+    "hash_market_order",
     "hash_order",
     "operation_hash",
     "random_salt",
     "recover_signer",
     "sign_gateway_challenge",
+    "sign_market_order",
     "sign_operation",
     "sign_order",
     "signature_problem",
+    "signed_order_problem",
     "verify_order",
 ]
 
@@ -235,7 +239,9 @@ def recover_signer(digest: str, signature: str) -> str:
     return pub.to_checksum_address().lower()
 
 
-def signature_problem(digest: str, signature: str, signer: str) -> str | None:
+def signature_problem(
+    digest: str, signature: str, signer: str, role: str = "the workerpool owner"
+) -> str | None:
     """Why ``signature`` is not ``signer``'s ECDSA signature of ``digest`` as PoCo accepts it
     (65-byte r,s,v with v 27/28 and low s, or 64-byte EIP-2098), or None when it is.
 
@@ -258,7 +264,7 @@ def signature_problem(digest: str, signature: str, signer: str) -> str | None:
     except Exception as exc:  # eth_keys on r = 0, r or s >= n, a point off the curve
         return f"malformed signature ({type(exc).__name__})"
     if recovered != norm_address(signer, "signer"):
-        return f"signed by {recovered}, not by the workerpool owner {signer.lower()}"
+        return f"signed by {recovered}, not by {role} {signer.lower()}"
     return None
 
 
@@ -272,6 +278,63 @@ def verify_order(network: Network, signed: SignedWorkerpoolOrder) -> str:
             signed.order_hash,
         )
     return recover_signer(expected, signed.sign)
+
+
+MarketOrder = RequestOrder | AppOrder | DatasetOrder
+
+_PRIMARY: dict[type, str] = {
+    RequestOrder: "RequestOrder",
+    AppOrder: "AppOrder",
+    DatasetOrder: "DatasetOrder",
+}
+
+
+def _encode_market_order(network: Network, order: MarketOrder) -> Any:
+    primary = _PRIMARY[type(order)]
+    types = ORDER_TYPES[primary]
+    fields = order.fields()
+    message: dict[str, Any] = {}
+    for item in types:
+        value: Any = fields[item["name"]]
+        if item["type"] == "address":
+            value = to_checksum_address(str(value))
+        elif item["type"] == "bytes32":
+            value = bytes.fromhex(str(value)[2:])
+        message[item["name"]] = value
+    return encode_typed_data(
+        domain_data=domain_of(network), message_types={primary: types}, message_data=message
+    )
+
+
+def hash_market_order(network: Network, order: MarketOrder) -> str:
+    """The EIP-712 digest of a request, app or dataset order, from every field (``params``
+    of a request included, hashed as PoCo does): the key of ``viewConsumed`` and the events."""
+    return "0x" + _digest(_encode_market_order(network, order)).hex()
+
+
+def sign_market_order(
+    network: Network, order: MarketOrder, private_key: str | bytes
+) -> SignedOrder[Any]:
+    """Sign a request, app or dataset order (sandbox agents and tests; the bot signs none)."""
+    signable = _encode_market_order(network, order)
+    signed = Account.sign_message(signable, private_key)
+    return SignedOrder(order, "0x" + bytes(signed.signature).hex(), "0x" + _digest(signable).hex())
+
+
+def signed_order_problem(network: Network, signed: SignedOrder[Any], signer: str) -> str | None:
+    """Why ``signed`` is not a genuine order of ``signer`` on ``network``, or None.
+
+    The hash is recomputed from every field, so an order whose fields were changed after it was
+    signed (or a hash that belongs to another order) is refused before anything is sent; then the
+    signature must recover to ``signer`` (the requester of a request order). A presigned order
+    (empty ``sign``) is an on-chain question: the caller asks the chain (an estimate does).
+    """
+    expected = hash_market_order(network, signed.order)
+    if expected != signed.order_hash:
+        return f"orderHash {signed.order_hash} is not the hash of its fields ({expected})"
+    if signed.sign == "0x":
+        return None
+    return signature_problem(expected, signed.sign, signer, "its signer")
 
 
 def random_salt() -> str:

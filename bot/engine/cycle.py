@@ -31,12 +31,15 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bot.domain.errors import OwnershipError, StrategyError
-from bot.domain.model import Action, Keep, OwnOrder, Publish
+from bot.domain.errors import BotError, OwnershipError, StrategyError
+from bot.domain.model import Action, Keep, OwnOrder, Publish, Slot
+from bot.domain.networks import Network
 from bot.engine import deadline
 from bot.engine.executor import DEFAULT_ACTION_DEADLINE_S, ExecutionReport, Executor
+from bot.engine.fill_exec import FillExecutor, reusable
+from bot.engine.fill_ports import FillPorts
 from bot.engine.ports import (
     Chain,
     Clock,
@@ -48,6 +51,7 @@ from bot.engine.ports import (
     TaskFeed,
 )
 from bot.engine.samplers import SamplerMemory, sample_snapshot
+from bot.pricing.fills import DEFAULT_MATCH_GAS, FillPolicy, SizedFill, candidates, propose_fills
 from bot.pricing.ledger import Ledger
 from bot.pricing.planner import plan
 from bot.pricing.rails import RailsConfig, RailsResult, apply_rails
@@ -61,6 +65,7 @@ __all__ = [
     "CycleState",
     "TickResult",
     "make_executor",
+    "make_fill_executor",
     "run_cycle",
 ]
 
@@ -83,6 +88,9 @@ class CyclePorts:
     metrics: PoolMetrics | None
     journal: Journal
     tasks: TaskFeed | None = None  # our pool's tasks, for admission (bot.pricing.admission)
+    fills: FillPorts | None = (
+        None  # the fill book and matchOrders (bot.pricing.fills), when enabled
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +111,8 @@ class CycleSettings:
     action_deadline_s: float | None = DEFAULT_ACTION_DEADLINE_S
     low_stake_nrlc: int = 0
     low_gas_wei: int = 0
+    fills: FillPolicy = field(default_factory=FillPolicy)
+    network: Network | None = None  # the EIP-712 domain fills check orders against
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +127,7 @@ class TickResult:
     report: ExecutionReport
     strategy_error: str | None = None
     kill: str | None = None
+    fills: tuple[SizedFill, ...] = ()  # what the rails admitted to fill (report: what happened)
 
 
 @dataclass(slots=True)
@@ -158,12 +169,58 @@ def run_cycle(
     state: CycleState,
     rng: random.Random,
     executor: Executor | None = None,
+    fill_executor: FillExecutor | None = None,
 ) -> TickResult:
     """Run one tick; see the module docstring for the contract."""
     if settings.cycle_deadline_s is None:
-        return _run_cycle(ports, settings, strategy, state, rng, executor)
+        return _run_cycle(ports, settings, strategy, state, rng, executor, fill_executor)
     with deadline.within(settings.cycle_deadline_s, "cycle"):
-        return _run_cycle(ports, settings, strategy, state, rng, executor)
+        return _run_cycle(ports, settings, strategy, state, rng, executor, fill_executor)
+
+
+def make_fill_executor(
+    ports: CyclePorts, settings: CycleSettings, *, salt: Callable[[], str] | None = None
+) -> FillExecutor | None:
+    """The fill executor of these ports and settings (None: fills disabled or not wired)."""
+    if not settings.fills.enabled or ports.fills is None or settings.network is None:
+        return None
+    return FillExecutor(
+        workerpool=settings.workerpool,
+        network=settings.network,
+        clock=ports.clock,
+        chain=ports.chain,
+        signer=ports.signer,
+        journal=ports.journal,
+        ports=ports.fills,
+        policy=settings.fills,
+        live=settings.live,
+        salt=salt,
+    )
+
+
+def _read_fill_book(
+    ports: CyclePorts, settings: CycleSettings, snapshot: MarketSnapshot
+) -> MarketSnapshot:
+    """The snapshot with the fill book (bot.pricing.fills), when fills are on; unread on failure."""
+    if not settings.fills.enabled or ports.fills is None:
+        return snapshot
+    try:
+        book = ports.fills.reader.fill_book(settings.workerpool)
+    except BotError as exc:
+        log.warning("fill book not read (%s): no fill this tick", exc)
+        return snapshot
+    return replace(snapshot, fill_book=book)
+
+
+def _listed_prices(snapshot: MarketSnapshot, rails: RailsResult) -> dict[Slot, int]:
+    """Our listed price per slot: the rails' quote with volume, else our published order."""
+    listed = {q.slot: q.price for q in rails.quotes if q.volume > 0}
+    for slot in snapshot.own_by_slot:
+        if slot not in listed:
+            current = snapshot.current_price(slot)
+            if current is not None:
+                listed[slot] = current
+    return listed
 
 
 def make_executor(
@@ -190,8 +247,9 @@ def _run_cycle(
     state: CycleState,
     rng: random.Random,
     executor: Executor | None,
+    fill_executor: FillExecutor | None,
 ) -> TickResult:
-    snapshot = sample_snapshot(ports, settings, state.sampler)
+    snapshot = _read_fill_book(ports, settings, sample_snapshot(ports, settings, state.sampler))
     at = float(snapshot.at)
     owner = state.sampler.owner
     signer = ports.signer
@@ -226,6 +284,33 @@ def _run_cycle(
         state.strategy_state = decision.state
         ledger = Ledger.of(snapshot, settings.offers, settings.rails)
         rails_result = apply_rails(decision.quotes, snapshot, ledger, settings.rails)
+        book = snapshot.fill_book
+        if (
+            settings.fills.enabled
+            and rails_result.kill is None
+            and book is not None
+            and book.requests
+        ):
+            # Fills price against what we list (the first pass), then are sized first (second).
+            cfg = settings.rails
+            intents = decision.fills or propose_fills(
+                book,
+                settings.offers,
+                settings.workerpool,
+                _listed_prices(snapshot, rails_result),
+                settings.fills,
+                cfg.floor,
+                cfg.ceiling,
+            )
+            # Only as many as may be sent this tick: a fill the executor will not send must not
+            # take room from the quotes (max_per_tick, and the day's gas budget left).
+            room = settings.fills.max_per_tick
+            if fill_executor is not None:
+                room = min(room, fill_executor.gas_left_today(at) // DEFAULT_MATCH_GAS)
+            ok, _ = candidates(intents, book, settings.offers, settings.workerpool, cfg.floor)
+            ok = ok[: max(0, room)]
+            if ok:
+                rails_result = apply_rails(decision.quotes, snapshot, ledger, cfg, fills=ok)
         kill = rails_result.kill
         if kill is not None:
             log.warning("kill switch (%s): %s", kill, _kill_reason(rails_result))
@@ -249,7 +334,25 @@ def _run_cycle(
             if isinstance(a, Publish):
                 recheck = ledger.wanting({q.slot: q for q in rails_result.quotes})
                 break
-    report = executor.execute(actions, own, recheck)
+    fills = () if rails_result is None else rails_result.fills
+    if fills and fill_executor is None:
+        fill_executor = make_fill_executor(ports, settings)
+    fill_steps = []
+    if fills and fill_executor is not None:
+        # An order of ours already signed for a request (journalled before a crash) is sent
+        # again first: it is counted already, and the plan's cancels must not close it first.
+        again = [f for f in fills if reusable(f, own) is not None]
+        fresh = [f for f in fills if reusable(f, own) is None]
+        fill_steps += fill_executor.execute(again, own, None)
+        report = executor.execute(actions, own, recheck)
+        if fresh:
+            account = None
+            if ledger is not None and rails_result is not None:
+                account = ledger.wanting({q.slot: q for q in rails_result.quotes})
+            fill_steps += fill_executor.execute(fresh, _valid_after(own, report, at), account)
+        report.steps.extend(fill_steps)
+    else:
+        report = executor.execute(actions, own, recheck)
     state.sampler.after_execution(report)
 
     result = TickResult(
@@ -261,6 +364,7 @@ def _run_cycle(
         report=report,
         strategy_error=strategy_error,
         kill=kill,
+        fills=fills,
     )
     if decision is not None and strategy_error is None:
         ports.journal.save_strategy_state(state.strategy_state)
@@ -289,6 +393,17 @@ def _log_decisions(result: TickResult) -> None:
         log.info("decision: nothing to do (no order wanted, none held)")
 
 
+def _valid_after(own: tuple[OwnOrder, ...], report: ExecutionReport, at: float) -> list[OwnOrder]:
+    """Our orders still valid after the plan's steps: cancels confirmed drop out, orders signed
+    for a publish come in (valid on chain whether or not the publish went through)."""
+    closed = {s.order_hash for s in report.steps if s.kind == "cancel" and s.outcome == "ok"}
+    out = [o for o in own if o.order_hash not in closed]
+    for s in report.steps:
+        if s.kind == "publish" and s.signed is not None:
+            out.append(OwnOrder(s.signed, s.signed.order.volume, s.outcome == "ok", at))
+    return out
+
+
 def _kill_reason(rails_result: RailsResult) -> str:
     kills = [f"{n.rule}: {n.detail}" for n in rails_result.notes if n.rule.kills]
     return "; ".join(kills) if kills else "stale or abnormal data"
@@ -306,6 +421,7 @@ class Cycle:
         rng: random.Random | None = None,
         state: CycleState | None = None,
         executor: Executor | None = None,
+        fill_executor: FillExecutor | None = None,
     ) -> None:
         self.ports = ports
         self.settings = settings
@@ -313,8 +429,15 @@ class Cycle:
         self.rng = rng if rng is not None else random.Random()
         self.state = state if state is not None else CycleState.restore(ports.journal)
         self.executor = executor or make_executor(ports, settings)
+        self.fill_executor = fill_executor or make_fill_executor(ports, settings)
 
     def tick(self) -> TickResult:
         return run_cycle(
-            self.ports, self.settings, self.strategy, self.state, self.rng, self.executor
+            self.ports,
+            self.settings,
+            self.strategy,
+            self.state,
+            self.rng,
+            self.executor,
+            self.fill_executor,
         )

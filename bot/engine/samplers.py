@@ -151,6 +151,9 @@ class SamplerMemory:
     last_good: dict[str, tuple[float, object]] = field(default_factory=dict)
     owner: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    # The gas wallet's balance as last read (None: not watched, or the read failed: then why).
+    gas_wei: int | None = None
+    gas_error: str | None = None
     # Per-tick speed (backtests run ~43k ticks a month): the queries built once per settings,
     # and each tracked order's last OwnOrder, reused while nothing about it changed.
     plan: _SamplePlan | None = None
@@ -170,8 +173,9 @@ class SamplerMemory:
         if not report.has_writes:
             return
         for step in report.steps:
-            if step.kind == "publish" and step.signed is not None:
-                # Signed means valid on chain, whether or not the publish went through.
+            if step.kind in ("publish", "fill") and step.signed is not None:
+                # Signed means valid on chain, whether or not the publish (or match) went
+                # through; a consumed or closed one drops out when read.
                 self.track(step.signed)
             elif step.kind == "cancel" and step.outcome == "ok" and step.order_hash:
                 self.tracked.pop(step.order_hash, None)
@@ -352,6 +356,7 @@ def sample_snapshot(
     if settings.low_gas_wei:
         try:
             gas = chain.gas_balance()
+            memory.gas_wei, memory.gas_error = gas, None
             if gas < settings.low_gas_wei:
                 log.warning(
                     "low gas wallet balance: %s wei < %s wei; on-chain cancels may fail",
@@ -359,6 +364,7 @@ def sample_snapshot(
                     settings.low_gas_wei,
                 )
         except BotError as exc:
+            memory.gas_error = str(exc)
             log.warning("gas balance unavailable: %s", exc)
 
     for part in ("book", "requests", "deals", "utilization", "own_orders", "stake"):

@@ -23,16 +23,27 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-from bot.domain.errors import ConfigError
-from bot.ops._view import SOURCES, OpsView
+from bot.adapters.retrying import RetryPolicy
+from bot.config.schema import AlertsConfig
+from bot.domain.errors import BotError, ConfigError, RateLimited, TransientError
+from bot.ops._view import (
+    PART_SOURCE,
+    PERSISTENT_TICKS,
+    SOURCES,
+    OpsView,
+    cheaper_valid_orders,
+)
 
 __all__ = [
+    "ALERT_RETRY",
     "AlertDispatcher",
     "AlertEvent",
+    "AlertRefused",
     "Sink",
     "events_between",
+    "owner_changed",
     "render",
     "sinks_from_config",
 ]
@@ -68,10 +79,99 @@ def _iso(ts: float) -> str:
 
 
 def _stale_sources(view: OpsView) -> set[str]:
-    from bot.ops._view import PART_SOURCE
-
-    stale = getattr(view.snapshot, "stale", None) or ()
+    stale = () if view.snapshot is None else view.snapshot.stale
     return {PART_SOURCE.get(p, p) for p in stale}
+
+
+def _gas_low(view: OpsView) -> bool | None:
+    gas = view.facts.gas_wei
+    if gas is None or not view.low_gas_wei:
+        return None
+    return gas < view.low_gas_wei
+
+
+def _service_events(prev: OpsView, new: OpsView, at: float) -> list[AlertEvent]:
+    """Gas wallet, rate limiting, the owner, invariants and stale cheaper orders."""
+    out: list[AlertEvent] = []
+    low_before, low_after = _gas_low(prev), _gas_low(new)
+    if low_after and low_before is not True:
+        gas = new.facts.gas_wei or 0
+        out.append(
+            AlertEvent(
+                "gas_low",
+                "firing",
+                "warning",
+                f"gas wallet {gas / 1e18:.6f} ETH below {new.low_gas_wei / 1e18:g} ETH: "
+                "on-chain cancels may fail",
+                at,
+            )
+        )
+    elif low_before and low_after is False:
+        out.append(AlertEvent("gas_low", "resolved", "warning", "gas wallet refilled", at))
+    for source, count in sorted(new.facts.rate_limited.items()):
+        more = count - prev.facts.rate_limited.get(source, 0)
+        if more > 0:
+            out.append(
+                AlertEvent(
+                    "rate_limited",
+                    "firing",
+                    "warning",
+                    f"{source} answered HTTP 429 {more} time(s) since the last cycle "
+                    f"({count} since start): the bot slows down",
+                    at,
+                    (("source", source),),
+                    resolvable=False,
+                )
+            )
+    owner, expected = new.facts.owner, new.expected_owner
+    if owner is not None and owner != prev.facts.owner and expected not in (None, owner):
+        out.append(owner_changed(new.workerpool, owner, at))
+    for name, count in sorted(new.invariant_violations.items()):
+        if count > prev.invariant_violations.get(name, 0):
+            out.append(
+                AlertEvent(
+                    "invariant_violation",
+                    "firing",
+                    "critical",
+                    f"invariant '{name}' broken for {PERSISTENT_TICKS} cycles in a row: "
+                    "the bot paused itself (pricebot resume after a look)",
+                    at,
+                    (("invariant", name),),
+                    resolvable=False,
+                )
+            )
+    if new.cheaper_valid_ticks > 2 >= prev.cheaper_valid_ticks:
+        rows = cheaper_valid_orders(new)
+        what = ", ".join(f"cat {c} at {p / 1e9:g} < {f / 1e9:g} RLC" for c, p, f in rows)
+        out.append(
+            AlertEvent(
+                "stale_cheaper_order",
+                "firing",
+                "critical",
+                f"order(s) of ours cheaper than our price still valid on chain after a price "
+                f"rise, for {new.cheaper_valid_ticks} cycles: {what}",
+                at,
+            )
+        )
+    elif prev.cheaper_valid_ticks > 2 and new.cheaper_valid_ticks == 0:
+        out.append(
+            AlertEvent(
+                "stale_cheaper_order", "resolved", "critical", "no cheaper order left valid", at
+            )
+        )
+    return out
+
+
+def owner_changed(workerpool: str, owner: str, at: float) -> AlertEvent:
+    """The workerpool changed hands (or the key is wrong): the service stops."""
+    return AlertEvent(
+        "owner_changed",
+        "firing",
+        "critical",
+        f"workerpool {workerpool} is now owned by {owner}, not by the loaded key: the bot stops",
+        at,
+        resolvable=False,
+    )
 
 
 def events_between(prev: OpsView, new: OpsView, workerpool: str = "") -> list[AlertEvent]:
@@ -126,10 +226,12 @@ def events_between(prev: OpsView, new: OpsView, workerpool: str = "") -> list[Al
             )
         elif prev.kill and not new.kill:
             out.append(AlertEvent("kill_switch", "resolved", "critical", "kill switch off", at))
+    out += _service_events(prev, new, at)
     low_before = _stake_low(prev)
     low_after = _stake_low(new)
-    if low_after is not None and low_before is not True and low_after:
-        free = new.snapshot.stake.free
+    stake = None if new.snapshot is None else new.snapshot.stake
+    if low_after and low_before is not True and stake is not None:
+        free = stake.free
         out.append(
             AlertEvent(
                 "stake_low",
@@ -146,13 +248,13 @@ def events_between(prev: OpsView, new: OpsView, workerpool: str = "") -> list[Al
 
 
 def _stake_low(view: OpsView) -> bool | None:
-    stake = getattr(view.snapshot, "stake", None)
+    stake = None if view.snapshot is None else view.snapshot.stake
     if stake is None or not view.low_stake_nrlc:
         return None
     return bool(stake.free < view.low_stake_nrlc)
 
 
-def render(kind: str, event: AlertEvent, workerpool: str) -> dict[str, Any]:
+def render(kind: str, event: AlertEvent, workerpool: str) -> dict[str, object]:
     """The webhook body for one event, in the sink's shape."""
     mark = "RESOLVED" if event.status == "resolved" else event.severity.upper()
     text = f"[pricebot {mark}] {event.name}: {event.summary} (workerpool {workerpool})"
@@ -197,7 +299,9 @@ class Sink:
         return f"Sink({self.label})"
 
 
-def sinks_from_config(alerts: Any, environ: Mapping[str, str] | None = None) -> tuple[Sink, ...]:
+def sinks_from_config(
+    alerts: AlertsConfig, environ: Mapping[str, str] | None = None
+) -> tuple[Sink, ...]:
     """Resolve each sink's URL from its environment variable; refuse a missing or unsafe one."""
     from bot.config.schema import _check_url
 
@@ -219,11 +323,11 @@ def sinks_from_config(alerts: Any, environ: Mapping[str, str] | None = None) -> 
     return tuple(sinks)
 
 
-Post = Callable[[str, dict[str, Any], float], tuple[int, float | None]]
+Post = Callable[[str, dict[str, object], float], tuple[int, float | None]]
 """POST json to url with a timeout; return (status code, Retry-After seconds or None)."""
 
 
-def _httpx_post(url: str, body: dict[str, Any], timeout: float) -> tuple[int, float | None]:
+def _httpx_post(url: str, body: dict[str, object], timeout: float) -> tuple[int, float | None]:
     import httpx
 
     response = httpx.post(url, json=body, timeout=timeout, follow_redirects=False)
@@ -235,6 +339,16 @@ def _httpx_post(url: str, body: dict[str, Any], timeout: float) -> tuple[int, fl
         except ValueError:
             retry = None
     return response.status_code, retry
+
+
+class AlertRefused(BotError):
+    """The webhook answered, and not with success: asking again cannot help."""
+
+
+ALERT_RETRY = RetryPolicy(
+    attempts=3, initial_wait=1.0, max_wait=10.0, max_retry_after=MAX_RETRY_AFTER_SECONDS
+)
+"""Three attempts in all; Slack's and Discord's Retry-After is honoured up to a minute."""
 
 
 class AlertDispatcher:
@@ -249,7 +363,11 @@ class AlertDispatcher:
         timeout: float = 5.0,
         post: Post | None = None,
         clock: Callable[[], float] = time.time,
+        retry: RetryPolicy = ALERT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.retry = retry
+        self._sleep = sleep
         self.sinks = tuple(sinks)
         self.workerpool = workerpool
         self.policy = dict(policy or {})
@@ -263,6 +381,18 @@ class AlertDispatcher:
             (s.label, o): 0 for s in self.sinks for o in ("ok", "failed")
         }
         self._thread: threading.Thread | None = None
+
+    def reconfigure(
+        self, sinks: Sequence[Sink], *, policy: Mapping[str, str], timeout: float
+    ) -> None:
+        """A reload's alert table: new sinks, per-event policy and timeout from the next event."""
+        with self._lock:
+            self.sinks = tuple(sinks)
+            self.policy = dict(policy)
+            self.timeout = timeout
+            for s in self.sinks:
+                for o in ("ok", "failed"):
+                    self._sent.setdefault((s.label, o), 0)
 
     def sent(self) -> dict[tuple[str, str], int]:
         """(sink label, outcome) -> count, for /metrics."""
@@ -290,6 +420,9 @@ class AlertDispatcher:
             return
         if not event.resolvable:
             now = self._clock()
+            self._recent = {
+                k: t for k, t in self._recent.items() if now - t < ONE_OFF_WINDOW_SECONDS
+            }
             last = self._recent.get(event.fingerprint)
             if last is not None and now - last < ONE_OFF_WINDOW_SECONDS:
                 return
@@ -313,28 +446,40 @@ class AlertDispatcher:
             event = self._queue.get()
             if event is None:
                 return
-            for sink in self.sinks:
+            with self._lock:
+                sinks = self.sinks
+            for sink in sinks:
                 ok = self._send(sink, event)
                 with self._lock:
                     key = (sink.label, "ok" if ok else "failed")
                     self._sent[key] = self._sent.get(key, 0) + 1
 
     def _send(self, sink: Sink, event: AlertEvent) -> bool:
+        """Post ``event`` to ``sink`` through the project's retry layer (bot.adapters.retrying).
+
+        A connection failure or a 5xx is retried with jittered backoff, a 429 after its
+        Retry-After (capped at a minute), any other answer is final. Errors name the sink by
+        label and the failure by type: the URL is a secret and never reaches a log line.
+        """
+        from bot.adapters.retrying import call
+
         body = render(sink.kind, event, self.workerpool)
-        for _attempt in range(3):
+
+        def attempt() -> None:
             try:
                 code, retry_after = self._post(sink.url, body, self.timeout)
             except Exception as exc:  # the URL must not reach the log: type name only
-                log.warning("alert %s to %s failed: %s", event.name, sink.label, type(exc).__name__)
-                time.sleep(1.0)
-                continue
+                raise TransientError(f"{type(exc).__name__}") from None
             if code == 429:
-                wait = min(MAX_RETRY_AFTER_SECONDS, retry_after if retry_after else 1.0)
-                log.warning("alert to %s rate limited; retrying in %.1fs", sink.label, wait)
-                time.sleep(wait)
-                continue
-            if 200 <= code < 300:
-                return True
-            log.warning("alert %s to %s refused: HTTP %s", event.name, sink.label, code)
+                raise RateLimited("HTTP 429", retry_after=retry_after or 1.0)
+            if code >= 500:
+                raise TransientError(f"HTTP {code}")
+            if not 200 <= code < 300:
+                raise AlertRefused(f"refused: HTTP {code}")
+
+        try:
+            call(attempt, self.retry, what=f"alert {event.name} to {sink.label}", sleep=self._sleep)
+        except BotError as exc:
+            log.warning("alert %s to %s failed: %s", event.name, sink.label, exc)
             return False
-        return False
+        return True

@@ -9,12 +9,15 @@ allow-list (Freqtrade's ``show_config`` rule), not the config minus a deny-list.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 from urllib.parse import urlsplit
 
+from bot.config.schema import BotConfig
 from bot.ops._health import health
+from bot.ops._reader import DealTotals, JournalOrder
 from bot.ops._text import when
 from bot.ops._view import SOURCES, OpsView, offer_figures
+
+JsonObject = dict[str, object]
 
 __all__ = [
     "API_VERSION",
@@ -38,11 +41,11 @@ def _rlc(nrlc: int | None) -> str | None:
     return format_rlc(nrlc)
 
 
-def status_json(view: OpsView, now: float) -> dict[str, Any]:
+def status_json(view: OpsView, now: float) -> JsonObject:
     """Mode, state, health, sources, per-offer figures, stake, last cycle."""
     verdict = health(view, now)
     snap = view.snapshot
-    stake = getattr(snap, "stake", None)
+    stake = None if snap is None else snap.stake
     sources = {}
     for source in SOURCES:
         last = view.source_last_sample(source)
@@ -67,6 +70,8 @@ def status_json(view: OpsView, now: float) -> dict[str, Any]:
         for f in offer_figures(view)
     ]
     required = sum(f.stake_required for f in offer_figures(view))
+    next_cycle = None if view.last_tick_at is None else view.last_tick_at + view.reprice_seconds
+    facts = view.facts
     return {
         "api_version": API_VERSION,
         "version": view.version,
@@ -82,15 +87,14 @@ def status_json(view: OpsView, now: float) -> dict[str, Any]:
         "last_cycle": when(view.last_tick_at, now),
         "last_success_ts": view.last_success_at,
         "last_success": when(view.last_success_at, now),
-        "next_cycle_ts": None
-        if view.last_tick_at is None
-        else view.last_tick_at + view.reprice_seconds,
+        "next_cycle_ts": next_cycle,
+        "next_cycle": when(next_cycle, now),
         "cycles": {"ok": view.cycles_ok, "paused": view.cycles_paused, "error": view.cycles_error},
         "last_error": view.last_error,
         "kill_switch": view.kill,
         "strategy_error": view.strategy_error,
         "reason": view.reason,
-        "stale": sorted(getattr(snap, "stale", ()) or ()),
+        "stale": sorted(() if snap is None else snap.stale),
         "sources": sources,
         "offers": offers,
         "stake": {
@@ -99,6 +103,33 @@ def status_json(view: OpsView, now: float) -> dict[str, Any]:
             "required_nrlc": required,
             "free": _rlc(None if stake is None else stake.free),
         },
+        "gas_wallet": _gas_wallet(view),
+        "owner": facts.owner,
+        "invariant_violations": dict(view.invariant_violations),
+        "task_deadline_misses": len(view.missed_tasks_seen),
+        "rate_limited": dict(facts.rate_limited),
+    }
+
+
+def _gas_wallet(view: OpsView) -> JsonObject:
+    """The gas wallet's balance against its warning level, with a level and a line for people
+    (``ok`` / ``warn``; ``unknown`` when not watched: no gas wallet, or no warning level)."""
+    gas, low, error = view.facts.gas_wei, view.low_gas_wei, view.facts.gas_error
+    if gas is not None:
+        eth = f"{gas / 1e18:.6f} ETH"
+        level = "warn" if low and gas < low else "ok"
+        text = f"{eth} (warning below {low / 1e18:g} ETH)" if low else eth
+    elif error is not None:
+        level, text = "warn", f"balance unreadable: {error}"
+    else:
+        level, text = "unknown", "not watched (no gas wallet, or no warning level)"
+    return {
+        "balance_wei": gas,
+        "balance_eth": None if gas is None else f"{gas / 1e18:.6f}",
+        "warning_wei": low,
+        "error": error,
+        "level": level,
+        "text": text,
     }
 
 
@@ -110,7 +141,7 @@ _JOURNAL_STATE = {
 }
 
 
-def orders_json(view: OpsView, journal_rows: list[dict[str, Any]], now: float) -> dict[str, Any]:
+def orders_json(view: OpsView, journal_rows: list[JournalOrder], now: float) -> JsonObject:
     """Our orders with their true state: listed, unlisted but valid on chain, or closed.
 
     ``listed`` / ``unlisted-valid`` come from the last snapshot (the marketplace and the chain);
@@ -120,17 +151,17 @@ def orders_json(view: OpsView, journal_rows: list[dict[str, Any]], now: float) -
     cannot be matched any more (its stake is not covered).
     """
     snap = view.snapshot
-    live = {o.order_hash: o for o in getattr(snap, "own_orders", ()) or ()}
-    out = []
+    live = {o.order_hash: o for o in (() if snap is None else snap.own_orders)}
+    out: list[JsonObject] = []
     for row in journal_rows:
-        o = live.get(row["hash"])
+        o = live.get(row.hash)
         remaining: int | None
-        if snap is not None and max(row["signed_at"], row["updated_at"]) >= float(snap.at):
+        if snap is not None and max(row.signed_at, row.updated_at) >= float(snap.at):
             # Changed by the actions that followed the last sample: the journal is newer.
-            state = _JOURNAL_STATE.get(row["journal_state"], "unknown")
-            remaining = o.remaining if o is not None else 0 if state == "closed" else row["volume"]
+            state = _JOURNAL_STATE.get(row.journal_state, "unknown")
+            remaining = o.remaining if o is not None else 0 if state == "closed" else row.volume
         elif o is not None:
-            dead = str(getattr(o, "market_status", "") or "").lower() == "dead"
+            dead = o.market_status is not None and str(o.market_status).lower() == "dead"
             state = "dead" if dead else "listed" if o.published else "unlisted-valid"
             remaining = o.remaining
         elif snap is None:
@@ -139,23 +170,25 @@ def orders_json(view: OpsView, journal_rows: list[dict[str, Any]], now: float) -
             state, remaining = "closed", 0
         out.append(
             {
-                "hash": row["hash"],
-                "short": row["hash"][:10] + "…",
-                "category": row["category"],
-                "price_nrlc": row["price_nrlc"],
-                "price": _rlc(row["price_nrlc"]),
-                "volume": row["volume"],
+                "hash": row.hash,
+                "short": row.hash[:10] + "…",
+                "category": row.category,
+                "price_nrlc": row.price_nrlc,
+                "price": _rlc(row.price_nrlc),
+                "volume": row.volume,
                 "remaining": remaining,
                 "state": state,
-                "journal_state": row["journal_state"],
-                "signed_ts": row["signed_at"],
-                "signed": when(row["signed_at"], now),
+                "journal_state": row.journal_state,
+                "signed_ts": row.signed_at,
+                "signed": when(row.signed_at, now),
+                "updated_ts": row.updated_at,
+                "updated": when(row.updated_at, now),
             }
         )
     return {"api_version": API_VERSION, "orders": out}
 
 
-def book_json(view: OpsView, limit: int) -> dict[str, Any]:
+def book_json(view: OpsView, limit: int) -> JsonObject:
     """The competing book per offer, cheapest first (other pools' orders only)."""
     snap = view.snapshot
     offers = []
@@ -180,8 +213,8 @@ def book_json(view: OpsView, limit: int) -> dict[str, Any]:
     return {"api_version": API_VERSION, "offers": offers}
 
 
-def pool_json(view: OpsView) -> dict[str, Any]:
-    util = getattr(view.snapshot, "utilization", None)
+def pool_json(view: OpsView) -> JsonObject:
+    util = None if view.snapshot is None else view.snapshot.utilization
     if util is None:
         return {"api_version": API_VERSION, "utilization": None}
     return {
@@ -198,52 +231,72 @@ def pool_json(view: OpsView) -> dict[str, Any]:
     }
 
 
-def decisions_json(rows: list[tuple[float, dict[str, Any]]], now: float) -> dict[str, Any]:
+def _opt_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def decisions_json(rows: list[tuple[float, dict[str, object]]], now: float) -> JsonObject:
     """Recent decisions: each step's kind, outcome, price and the reason it was taken."""
-    out = []
+    out: list[JsonObject] = []
     for at, payload in rows:
-        steps = [
+        raw = payload.get("steps")
+        steps: list[JsonObject] = [
             {
-                "kind": s.get("kind"),
-                "outcome": s.get("outcome"),
-                "category": s.get("category"),
-                "price_nrlc": s.get("price"),
-                "volume": s.get("volume"),
-                "reason": s.get("reason"),
-                "detail": s.get("detail"),
+                "kind": _opt_str(s.get("kind")),
+                "outcome": _opt_str(s.get("outcome")),
+                "category": _opt_int(s.get("category")),
+                "price_nrlc": _opt_int(s.get("price")),
+                "price": _rlc(_opt_int(s.get("price"))),
+                "volume": _opt_int(s.get("volume")),
+                "reason": _opt_str(s.get("reason")),
+                "detail": _opt_str(s.get("detail")),
             }
-            for s in payload.get("steps", [])
+            for s in (raw if isinstance(raw, list) else [])
+            if isinstance(s, dict)
         ]
         out.append(
             {
                 "at_ts": at,
                 "at": when(at, now),
-                "kill": payload.get("kill"),
-                "strategy_error": payload.get("strategy_error"),
+                "kill": _opt_str(payload.get("kill")),
+                "strategy_error": _opt_str(payload.get("strategy_error")),
                 "steps": steps,
             }
         )
     return {"api_version": API_VERSION, "decisions": out}
 
 
-def revenue_json(view: OpsView) -> dict[str, Any]:
-    """Deals and revenue per UTC day, from the deals the last snapshot saw (the sampler's window)."""
-    from datetime import UTC, datetime
-
-    days: dict[str, dict[str, int]] = {}
-    for d in getattr(view.snapshot, "deals", ()) or ():
-        day = datetime.fromtimestamp(d.at, tz=UTC).strftime("%Y-%m-%d")
-        row = days.setdefault(day, {"deals": 0, "tasks": 0, "revenue_nrlc": 0})
-        row["deals"] += 1
-        row["tasks"] += d.volume
-        row["revenue_nrlc"] += d.price * d.volume
+def revenue_json(days: dict[str, DealTotals]) -> JsonObject:
+    """Deals, tasks and revenue per UTC day over the whole journal (its recorded snapshots)."""
+    total = DealTotals(
+        sum(d.deals for d in days.values()),
+        sum(d.tasks for d in days.values()),
+        sum(d.revenue_nrlc for d in days.values()),
+    )
     return {
         "api_version": API_VERSION,
-        "window": "deals in the sampler's window (schedule; not the full history)",
+        "window": "the journal's whole history: our pool's deals in its recorded snapshots, "
+        "each deal once (price x volume, before the scheduler's share)",
         "days": [
-            {"day": day, **row, "revenue": _rlc(row["revenue_nrlc"])}
+            {
+                "day": day,
+                "deals": row.deals,
+                "tasks": row.tasks,
+                "revenue_nrlc": row.revenue_nrlc,
+                "revenue": _rlc(row.revenue_nrlc),
+            }
             for day, row in sorted(days.items())
         ],
+        "total": {
+            "deals": total.deals,
+            "tasks": total.tasks,
+            "revenue_nrlc": total.revenue_nrlc,
+            "revenue": _rlc(total.revenue_nrlc),
+        },
     }
 
 
@@ -256,7 +309,7 @@ def _host_only(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.hostname}{port}"
 
 
-def config_json(config: Any) -> dict[str, Any]:
+def config_json(config: BotConfig) -> JsonObject:
     """An allow-listed view of the config: never a key, a token, a secret's name or a URL path."""
     return {
         "api_version": API_VERSION,
@@ -280,6 +333,6 @@ def config_json(config: Any) -> dict[str, Any]:
         },
         "alerts": {
             "sinks": [s.kind for s in config.alerts.sinks],
-            "events": dict(config.alerts.events),
+            "events": {str(k): str(v) for k, v in config.alerts.events.items()},
         },
     }

@@ -11,15 +11,15 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from bot.config.schema import BotConfig
 from bot.domain.errors import BotError, TransientError
 from bot.ops._server import ENDPOINT_FILE
 
 __all__ = ["OpsClient", "base_url"]
 
 
-def base_url(config: Any) -> str:
+def base_url(config: BotConfig) -> str:
     """The running service's ops URL (from its endpoint file, else from ``[ops]``)."""
     endpoint = Path(config.service.journal_dir) / ENDPOINT_FILE
     try:
@@ -38,7 +38,11 @@ class OpsClient:
     """A few calls on the ops server; connection failures become ``TransientError``."""
 
     def __init__(
-        self, config: Any, *, environ: Mapping[str, str] | None = None, timeout: float = 5.0
+        self,
+        config: BotConfig,
+        *,
+        environ: Mapping[str, str] | None = None,
+        timeout: float = 5.0,
     ) -> None:
         env = os.environ if environ is None else environ
         self.url = base_url(config)
@@ -46,29 +50,42 @@ class OpsClient:
         self.token_env = config.ops.token_env
         self.timeout = timeout
 
-    def _request(self, method: str, path: str) -> tuple[int, Any]:
+    def _request(
+        self, method: str, path: str, timeout: float | None = None
+    ) -> tuple[int, dict[str, object]]:
         import httpx
 
         headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            response = httpx.request(method, self.url + path, headers=headers, timeout=self.timeout)
+            response = httpx.request(
+                method, self.url + path, headers=headers, timeout=timeout or self.timeout
+            )
         except httpx.HTTPError as exc:
             raise TransientError(
                 f"cannot reach the running service at {self.url} ({type(exc).__name__}); "
                 "is `pricebot run` running with [ops] enabled?"
             ) from None
         try:
-            body = response.json()
+            data = response.json()
         except ValueError:
-            body = {"error": response.text[:200]}
+            data = {"error": response.text[:200]}
+        body: dict[str, object] = data if isinstance(data, dict) else {"value": data}
         return response.status_code, body
 
-    def get(self, path: str) -> tuple[int, Any]:
+    def get(self, path: str) -> tuple[int, dict[str, object]]:
         return self._request("GET", path)
 
-    def control(self, action: str) -> dict[str, Any]:
-        """POST a control route; explain a missing or wrong token in one line."""
-        code, body = self._request("POST", f"/api/v1/{action}")
+    def control(
+        self, action: str, *, refused_ok: bool = False, timeout: float | None = None
+    ) -> dict[str, object]:
+        """POST a control route; explain a missing or wrong token in one line.
+
+        ``refused_ok``: a 409 (the service refused: a broken config, an unknown order) is an
+        answer to show, not a transport failure.
+        """
+        code, body = self._request("POST", f"/api/v1/{action}", timeout)
+        if code == 409 and refused_ok:
+            return body
         if code == 404:
             raise BotError(
                 f"the running service has no control token: set {self.token_env} in its "
@@ -78,4 +95,4 @@ class OpsClient:
             raise BotError(f"the service refused the token: check {self.token_env}")
         if code != 200:
             raise BotError(f"{action} failed: HTTP {code}")
-        return dict(body)
+        return body

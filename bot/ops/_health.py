@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.ops._text import when
 from bot.ops._view import PART_SOURCE, OpsView
 
 __all__ = ["STARTUP_GRACE_SECONDS", "Health", "health", "startup_limit"]
@@ -36,6 +37,9 @@ class Health:
             "status": "ok" if self.ok else "failing",
             "reason": self.reason,
             "last_success_ts": self.last_success_at,
+            "last_success": None
+            if self.last_success_at is None or self.age_seconds is None
+            else when(self.last_success_at, self.last_success_at + self.age_seconds),
             "age_s": None if self.age_seconds is None else round(self.age_seconds, 3),
         }
 
@@ -66,8 +70,9 @@ def health(view: OpsView, now: float) -> Health:
             age,
         )
     snap = view.snapshot
-    stale = sorted(getattr(snap, "stale", ()) or ())
+    stale = sorted(() if snap is None else snap.stale)
     if stale:
+        assert snap is not None
         parts = []
         for part in stale:
             sampled = view.part_sampled_at(part)

@@ -12,17 +12,32 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Protocol
 
-from bot.ops._alerts import AlertDispatcher, AlertEvent, events_between
+from bot.config.schema import BotConfig
+from bot.ops._alerts import AlertDispatcher, AlertEvent, events_between, owner_changed
 from bot.ops._health import startup_limit
+from bot.ops._history import with_price_point
 from bot.ops._notify import SystemdNotifier
 from bot.ops._pause import PauseFlag
-from bot.ops._view import OpsView, after_tick, after_tick_error
+from bot.ops._view import OpsView, ServiceFacts, TickOutcome, after_tick, after_tick_error
+from bot.pricing.snapshot import MarketSnapshot
 
-__all__ = ["OpsHub"]
+__all__ = ["Controls", "OpsHub"]
 
 log = logging.getLogger("pricebot.ops")
+
+
+class Controls(Protocol):
+    """What the running service does on the owner's request (``pricebot reload`` / ``cancel``).
+
+    Each returns (ok, a one-line answer for the owner). The service applies them under its own
+    lock; the ops server only forwards the request.
+    """
+
+    def reload(self, timeout: float = ...) -> tuple[bool, str]: ...
+
+    def cancel(self, order_hash: str) -> tuple[bool, str]: ...
 
 
 class OpsHub:
@@ -36,7 +51,9 @@ class OpsHub:
         alerts: AlertDispatcher | None = None,
         clock: Callable[[], float],
         notifier: SystemdNotifier | None = None,
+        config: BotConfig | None = None,
     ) -> None:
+        self.config = config  # the running config (a reload replaces it): /api/v1/config
         self._write = threading.Lock()  # writers only; readers take self.view as it is
         self.pause_flag = pause
         self.alerts = alerts
@@ -44,6 +61,15 @@ class OpsHub:
         self.notifier = notifier
         self.view = replace(view, paused=pause.is_set())
         self._stalled = False
+        self.controls: Controls | None = None  # set by the service that publishes this hub
+
+    def mark_reconciled(self) -> None:
+        """The first reconcile succeeded: nothing is published before the views agree."""
+        self._swap(lambda v: replace(v, reconciled=True))
+
+    def reconfigured(self, build: Callable[[OpsView], OpsView]) -> None:
+        """A reload changed what the view takes from the config (offers, limits)."""
+        self._swap(lambda v: replace(build(v), config_generation=v.config_generation + 1))
 
     @property
     def paused(self) -> bool:
@@ -66,23 +92,42 @@ class OpsHub:
         self,
         *,
         duration: float,
-        snapshot: Any,
-        result: Any | None,
+        snapshot: MarketSnapshot,
+        outcome: TickOutcome | None,
         source_errors: Mapping[str, str],
+        facts: ServiceFacts | None = None,
     ) -> None:
-        at = float(getattr(snapshot, "at", self.clock()))
+        """Publish the view after a job that ran; pause the bot if an invariant broke."""
+        at = float(snapshot.at)
+        got = facts if facts is not None else ServiceFacts()
+        before = self.view.invariant_violations
         self._swap(
-            lambda v: after_tick(
-                v,
-                at=at,
-                duration=duration,
-                snapshot=snapshot,
-                result=result,
-                source_errors=source_errors,
+            lambda v: with_price_point(
+                after_tick(
+                    v,
+                    at=at,
+                    duration=duration,
+                    snapshot=snapshot,
+                    outcome=outcome,
+                    source_errors=source_errors,
+                    facts=got,
+                )
             )
         )
-        if self.notifier is not None:
-            self.notifier.watchdog()  # only after a cycle that ran (systemd WatchdogSec)
+        broken = [n for n, c in self.view.invariant_violations.items() if c > before.get(n, 0)]
+        if broken and not self.view.paused:
+            self.pause(f"invariant broken: {', '.join(broken)} (the bot paused itself)")
+        if self.notifier is not None:  # only after a cycle that ran (systemd WatchdogSec)
+            v = self.view
+            state = "paused (sampling)" if v.paused else "pricing"
+            self.notifier.watchdog(f"{state}; last cycle ok, {v.cycles_ok} since start")
+
+    def owner_changed(self, owner: str) -> None:
+        """The cycle found another owner on chain and raised: alert before the service stops."""
+        self._emit([owner_changed(self.view.workerpool, owner, self.clock())])
+
+    def daily_summary(self, text: str, at: float) -> None:
+        self._emit([AlertEvent("daily_summary", "firing", "info", text, at, resolvable=False)])
 
     def tick_failed(self, *, duration: float, error: str) -> None:
         at = self.clock()
@@ -145,6 +190,9 @@ class OpsHub:
     def startup(self) -> None:
         if self.notifier is not None:
             self.notifier.ready()
+            problem = self.notifier.check_period(self.view.reprice_seconds)
+            if problem is not None:
+                log.warning("%s", problem)
         v = self.view
         mode = "LIVE" if v.live else "dry-run"
         state = " (paused)" if v.paused else ""

@@ -23,7 +23,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from bot.ops._reader import JournalReader
-from bot.ops._view import DURATION_BUCKETS, SOURCES, OpsView, offer_figures
+from bot.ops._view import DURATION_BUCKETS, INVARIANTS, SOURCES, OpsView, offer_figures
 
 __all__ = ["ACTION_KINDS", "ACTION_OUTCOMES", "ORDER_STATES", "OpsCollector", "registry_for"]
 
@@ -103,7 +103,8 @@ class OpsCollector(Collector):
         yield last
         yield from self._offers(v)
         yield from self._stake_and_deals(v)
-        yield from self._journal()
+        yield from self._service(v)
+        yield from self._journal(v)
         yield from self._alerts()
 
     def _offers(self, v: OpsView) -> Iterator[Metric]:
@@ -144,7 +145,7 @@ class OpsCollector(Collector):
         yield from (ours, best, volume, capacity, orders)
 
     def _stake_and_deals(self, v: OpsView) -> Iterator[Metric]:
-        stake = getattr(v.snapshot, "stake", None)
+        stake = None if v.snapshot is None else v.snapshot.stake
         required = sum(f.stake_required for f in offer_figures(v))
         s = GaugeMetricFamily(
             "pricebot_stake_rlc", "The owner's stake (NaN: unknown).", labels=["kind"]
@@ -164,7 +165,7 @@ class OpsCollector(Collector):
             labels=["category"],
         )
         per: dict[int, tuple[int, int]] = {o.category: (0, 0) for o in v.offers}
-        for d in getattr(v.snapshot, "deals", ()) or ():
+        for d in () if v.snapshot is None else v.snapshot.deals:
             n, rlc = per.get(d.category, (0, 0))
             per[d.category] = (n + 1, rlc + d.price * d.volume)
         for category, (n, nrlc) in sorted(per.items()):
@@ -173,9 +174,63 @@ class OpsCollector(Collector):
         yield deals
         yield revenue
 
-    def _journal(self) -> Iterator[Metric]:
+    def _service(self, v: OpsView) -> Iterator[Metric]:
+        facts = v.facts
+        http = CounterMetricFamily(
+            "pricebot_http_requests",
+            "HTTP requests sent (each attempt), by source; chain: JSON-RPC calls.",
+            labels=["source"],
+        )
+        retries = CounterMetricFamily(
+            "pricebot_http_retries", "HTTP requests retried, by source.", labels=["source"]
+        )
+        limited = CounterMetricFamily(
+            "pricebot_rate_limited", "HTTP 429 answers, by source.", labels=["source"]
+        )
+        for source in SOURCES:  # each client counts its own (chain: JSON-RPC calls)
+            http.add_metric([source], facts.http_requests.get(source, 0))
+            retries.add_metric([source], facts.http_retries.get(source, 0))
+            limited.add_metric([source], facts.rate_limited.get(source, 0))
+        yield from (http, retries, limited)
+        yield _gauge(
+            "pricebot_gas_wallet_balance_eth",
+            "The gas wallet's balance (NaN: not watched or unreadable).",
+            float("nan") if facts.gas_wei is None else facts.gas_wei / 1e18,
+        )
+        violations = CounterMetricFamily(
+            "pricebot_invariant_violations",
+            "Invariants broken for 3 cycles in a row (each pauses the bot).",
+            labels=["invariant"],
+        )
+        for name in sorted(set(INVARIANTS) | set(v.invariant_violations)):
+            violations.add_metric([name], v.invariant_violations.get(name, 0))
+        yield violations
+        yield CounterMetricFamily(
+            "pricebot_task_deadline_misses",
+            "Tasks of our pool whose contribution deadline passed uncontributed (seen since start).",
+            len(v.missed_tasks_seen),
+        )
+
+    def _journal(self, v: OpsView) -> Iterator[Metric]:
         if self._reader is None:
             return
+        deals = CounterMetricFamily(
+            "pricebot_deals",
+            "Our pool's deals over the journal's whole history (recorded snapshots).",
+            labels=["category"],
+        )
+        revenue = CounterMetricFamily(
+            "pricebot_revenue_rlc",
+            "Price x volume of those deals (RLC, before the scheduler's share).",
+            labels=["category"],
+        )
+        totals = self._reader.deals_by_category()
+        for category in sorted({o.category for o in v.offers} | set(totals)):
+            t = totals.get(category)
+            deals.add_metric([str(category)], 0 if t is None else t.deals)
+            revenue.add_metric([str(category)], 0.0 if t is None else t.revenue_nrlc / NRLC)
+        yield deals
+        yield revenue
         actions = CounterMetricFamily(
             "pricebot_actions",
             "Actions journalled, by kind and outcome.",

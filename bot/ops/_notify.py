@@ -26,6 +26,22 @@ class SystemdNotifier:
         if address.startswith("@"):
             address = "\0" + address[1:]  # the abstract namespace
         self.address = address or None
+        usec = env.get("WATCHDOG_USEC", "")
+        self.watchdog_seconds = int(usec) / 1e6 if usec.isdigit() and int(usec) > 0 else None
+
+    def check_period(self, reprice_seconds: float) -> str | None:
+        """Why ``WatchdogSec`` would restart a healthy bot (None: it would not).
+
+        The bot pings after each successful tick, one reprice period apart plus the tick's own
+        duration: a watchdog under two periods fires between two good ticks.
+        """
+        wd = self.watchdog_seconds
+        if wd is None or wd >= 2 * reprice_seconds:
+            return None
+        return (
+            f"WatchdogSec={wd:g}s is under two reprice periods ({2 * reprice_seconds:g}s): "
+            "systemd would restart a healthy bot; set WatchdogSec to about 3 x reprice_seconds"
+        )
 
     def _send(self, message: str) -> None:
         if self.address is None:
@@ -39,8 +55,8 @@ class SystemdNotifier:
     def ready(self) -> None:
         self._send("READY=1\nSTATUS=pricing")
 
-    def watchdog(self) -> None:
-        self._send("WATCHDOG=1")
+    def watchdog(self, status: str | None = None) -> None:
+        self._send("WATCHDOG=1" + (f"\nSTATUS={status}" if status else ""))
 
     def stopping(self) -> None:
         self._send("STOPPING=1")

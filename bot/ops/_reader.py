@@ -10,10 +10,56 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-__all__ = ["JournalReader"]
+__all__ = ["DaySummary", "DealTotals", "JournalOrder", "JournalReader"]
+
+_DEALS = """
+    SELECT json_extract(d.value, '$.deal_id') AS deal,
+           MIN(json_extract(d.value, '$.at')) AS at,
+           MIN(json_extract(d.value, '$.category')) AS category,
+           MIN(json_extract(d.value, '$.price')) AS price,
+           MIN(json_extract(d.value, '$.volume')) AS volume
+      FROM snapshots, json_each(snapshots.payload, '$.deals') AS d
+  GROUP BY deal
+"""
+"""Our pool's deals over the whole journal: each recorded snapshot holds the deals of the
+sampler's window, so one deal is in many snapshots; grouped by deal id, each counts once."""
+
+
+@dataclass(frozen=True, slots=True)
+class DealTotals:
+    """Deals, tasks and revenue (price x volume, nRLC, before the scheduler's share)."""
+
+    deals: int = 0
+    tasks: int = 0
+    revenue_nrlc: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class JournalOrder:
+    """One signed order as the journal holds it."""
+
+    hash: str
+    category: int
+    price_nrlc: int
+    volume: int
+    signed_at: float
+    journal_state: str
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    """One UTC day: its deals (from recorded snapshots) and the bot's actions."""
+
+    day: str
+    deals: int
+    tasks: int
+    revenue_nrlc: int
+    actions: int
+    failed: int
 
 
 class JournalReader:
@@ -36,35 +82,89 @@ class JournalReader:
                 self._db.close()
                 self._db = None
 
-    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
         with self._lock:
             return list(self._conn().execute(sql, args).fetchall())
 
     def orders_by_state(self) -> dict[str, int]:
         """How many signed orders the journal holds in each state."""
         return {
-            str(s): int(n)
+            str(s): _int(n)
             for s, n in self._rows("SELECT state, COUNT(*) FROM signed_orders GROUP BY state")
         }
 
     def actions_by_outcome(self) -> dict[tuple[str, str], int]:
         """How many actions of each kind ended with each outcome."""
         return {
-            (str(k), str(o)): int(n)
+            (str(k), str(o)): _int(n)
             for k, o, n in self._rows(
                 "SELECT kind, outcome, COUNT(*) FROM actions GROUP BY kind, outcome"
             )
         }
 
     def decisions_count(self) -> int:
-        return int(self._rows("SELECT COUNT(*) FROM decisions")[0][0])
+        return _int(self._rows("SELECT COUNT(*) FROM decisions")[0][0])
 
-    def decisions(self, limit: int) -> list[tuple[float, dict[str, Any]]]:
+    def decisions(self, limit: int) -> list[tuple[float, dict[str, object]]]:
         """The ``limit`` most recent decisions, newest first."""
         rows = self._rows("SELECT at, payload FROM decisions ORDER BY id DESC LIMIT ?", (limit,))
-        return [(float(at), json.loads(payload)) for at, payload in rows]
+        return [(_float(at), _object(payload)) for at, payload in rows]
 
-    def orders(self, limit: int = 200) -> list[dict[str, Any]]:
+    def deals_by_category(self) -> dict[int, DealTotals]:
+        """Our pool's deals over the whole journal, per category."""
+        rows = self._rows(
+            f"SELECT category, COUNT(*), SUM(volume), SUM(price * volume) FROM ({_DEALS})"
+            " GROUP BY category"
+        )
+        return {_int(c): DealTotals(_int(n), _int(t), _int(r)) for c, n, t, r in rows}
+
+    def deals_by_day(self) -> dict[str, DealTotals]:
+        """Our pool's deals over the whole journal, per UTC day (``YYYY-MM-DD``)."""
+        rows = self._rows(
+            "SELECT strftime('%Y-%m-%d', at, 'unixepoch'), COUNT(*), SUM(volume),"
+            f" SUM(price * volume) FROM ({_DEALS}) GROUP BY 1 ORDER BY 1"
+        )
+        return {str(d): DealTotals(_int(n), _int(t), _int(r)) for d, n, t, r in rows}
+
+    def deals_between(self, start: float, stop: float) -> DealTotals:
+        """Our pool's deals made between two instants (the span a replay covers)."""
+        rows = self._rows(
+            f"SELECT COUNT(*), SUM(volume), SUM(price * volume) FROM ({_DEALS})"
+            " WHERE at >= ? AND at <= ?",
+            (start, stop),
+        )
+        n, t, r = rows[0]
+        return DealTotals(_int(n), _int(t), _int(r))
+
+    def snapshot_span(self) -> tuple[float, float, int] | None:
+        """First and last recorded snapshot times and how many (None: none recorded)."""
+        first, last, n = self._rows("SELECT MIN(at), MAX(at), COUNT(*) FROM snapshots")[0]
+        if first is None or last is None:
+            return None
+        return _float(first), _float(last), _int(n)
+
+    def actions_by_day(self) -> dict[str, tuple[int, int]]:
+        """Per UTC day: actions journalled, and how many of them failed."""
+        rows = self._rows(
+            "SELECT strftime('%Y-%m-%d', at, 'unixepoch'), COUNT(*),"
+            " COALESCE(SUM(outcome = 'failed'), 0) FROM actions GROUP BY 1"
+        )
+        return {str(d): (_int(n), _int(f)) for d, n, f in rows}
+
+    def day_summary(self, day: str) -> DaySummary:
+        """One UTC day's deals and actions (the daily summary alert)."""
+        deals = self.deals_by_day().get(day, DealTotals())
+        rows = self._rows(
+            "SELECT COUNT(*), COALESCE(SUM(outcome = 'failed'), 0) FROM actions"
+            " WHERE strftime('%Y-%m-%d', at, 'unixepoch') = ?",
+            (day,),
+        )
+        actions, failed = rows[0]
+        return DaySummary(
+            day, deals.deals, deals.tasks, deals.revenue_nrlc, _int(actions), _int(failed)
+        )
+
+    def orders(self, limit: int = 200) -> list[JournalOrder]:
         """Our signed orders, newest first, with the journal's state."""
         rows = self._rows(
             "SELECT order_hash, category, price, volume, signed_at, state, updated_at"
@@ -72,14 +172,26 @@ class JournalReader:
             (limit,),
         )
         return [
-            {
-                "hash": h,
-                "category": int(c),
-                "price_nrlc": int(p),
-                "volume": int(v),
-                "signed_at": float(s),
-                "journal_state": str(st),
-                "updated_at": float(u),
-            }
+            JournalOrder(str(h), _int(c), _int(p), _int(v), _float(s), str(st), _float(u))
             for h, c, p, v, s, st, u in rows
         ]
+
+
+def _int(value: object) -> int:
+    """An SQLite integer (SUM over no rows is NULL: 0)."""
+    if value is None:
+        return 0
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError(f"not a number in the journal: {type(value).__name__}")
+
+
+def _float(value: object) -> float:
+    if isinstance(value, int | float | str):
+        return float(value)
+    raise TypeError(f"not a number in the journal: {type(value).__name__}")
+
+
+def _object(payload: object) -> dict[str, object]:
+    data = json.loads(str(payload))
+    return data if isinstance(data, dict) else {}

@@ -6,12 +6,16 @@ run it elsewhere, so the process keeps one shutdown path (the Glances pattern).
 
 Routes (GET unless noted):
 
+- ``/``: the dashboard page (``ops._page``), with ``/api/v1/dashboard`` and ``/api/v1/prices``;
 - ``/healthz``: 200 or 503 with ``{status, reason, last_success_ts, age_s}``; never needs a token
   (container and cron checks);
 - ``/api/v1/ping``; ``/metrics`` (``ops.metrics``); ``/api/v1/status``, ``orders``, ``book``,
   ``pool``, ``decisions``, ``revenue``, ``config``, ``version``;
-- POST ``/api/v1/pause`` and ``/api/v1/resume``: always need the bearer token (404 when no token
-  is configured, so an unconfigured bot has no control surface at all).
+- ``/readyz``: the preflight checks of ``config check --online`` over the last sample, 200 when
+  all pass, 503 with the failing ones;
+- POST ``/api/v1/pause``, ``/api/v1/resume``, ``/api/v1/reload`` and ``/api/v1/cancel/{hash}``:
+  always need the bearer token (404 when no token is configured, so an unconfigured bot has no
+  control surface at all). Reload and cancel are done by the service, under its lock.
 
 On loopback, reads are open (anyone who can reach 127.0.0.1 already runs code on the machine);
 beyond it (``ops.allow_remote``) every route but ``/healthz`` needs the token.
@@ -27,8 +31,9 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from bot.config.schema import BotConfig
 from bot.domain.errors import ConfigError
 from bot.ops._api import (
     API_VERSION,
@@ -43,7 +48,13 @@ from bot.ops._api import (
 from bot.ops._health import health
 from bot.ops._hub import OpsHub
 from bot.ops._metrics import OpsCollector, registry_for
+from bot.ops._page import page_routes
+from bot.ops._preflight import readiness
 from bot.ops._reader import JournalReader
+
+if TYPE_CHECKING:
+    import uvicorn
+    from starlette.applications import Starlette
 
 __all__ = ["ENDPOINT_FILE", "OpsServer", "build_app"]
 
@@ -65,11 +76,11 @@ def _limit(raw: str | None, default: int, top: int) -> int:
 def build_app(
     hub: OpsHub,
     reader: JournalReader | None,
-    config: Any,
+    config: BotConfig,
     *,
     token: str | None,
     clock: Callable[[], float] = time.time,
-) -> Any:
+) -> Starlette:
     """The Starlette application (separate from the server so tests can call it directly)."""
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
     from starlette.applications import Starlette
@@ -98,19 +109,30 @@ def build_app(
 
         return endpoint
 
-    def control(action: Callable[[], dict[str, Any]]) -> Handler:
+    def control(action: Callable[[Request], tuple[int, dict[str, object]]]) -> Handler:
         async def endpoint(request: Request) -> Response:
             if token is None:
                 return JSONResponse({"error": "not found"}, status_code=404)
             if not authorised(request):
                 return JSONResponse({"error": "a bearer token is required"}, status_code=401)
-            return JSONResponse(await asyncio.to_thread(action))
+            code, body = await asyncio.to_thread(action, request)
+            return JSONResponse(body, status_code=code)
 
         return endpoint
 
     async def healthz(request: Request) -> Response:
         verdict = health(hub.view, clock())
         return JSONResponse(verdict.to_json(), status_code=200 if verdict.ok else 503)
+
+    def readyz(_: Request) -> Response:
+        checks = readiness(hub.view)
+        ok = all(c.ok for c in checks)
+        body = {
+            "status": "ready" if ok else "not ready",
+            "failing": [c.name for c in checks if not c.ok],
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     def ping(_: Request) -> Response:
         return JSONResponse({"status": "pong"})
@@ -137,10 +159,10 @@ def build_app(
         return JSONResponse(decisions_json(rows, clock()))
 
     def revenue(_: Request) -> Response:
-        return JSONResponse(revenue_json(hub.view))
+        return JSONResponse(revenue_json(reader.deals_by_day() if reader is not None else {}))
 
     def show_config(_: Request) -> Response:
-        return JSONResponse(config_json(config))
+        return JSONResponse(config_json(hub.config or config))
 
     def version(_: Request) -> Response:
         v = hub.view
@@ -148,13 +170,25 @@ def build_app(
             {"version": v.version, "api_version": API_VERSION, "strategy": v.strategy}
         )
 
-    def pause() -> dict[str, Any]:
+    def pause(_: Request) -> tuple[int, dict[str, object]]:
         changed = hub.pause("paused by the owner (pricebot pause)")
-        return {"paused": True, "changed": changed}
+        return 200, {"paused": True, "changed": changed}
 
-    def resume() -> dict[str, Any]:
+    def resume(_: Request) -> tuple[int, dict[str, object]]:
         changed = hub.resume()
-        return {"paused": False, "changed": changed}
+        return 200, {"paused": False, "changed": changed}
+
+    def reload(_: Request) -> tuple[int, dict[str, object]]:
+        if hub.controls is None:
+            return 503, {"ok": False, "message": "no service attached"}
+        ok, message = hub.controls.reload()
+        return (200 if ok else 409), {"ok": ok, "message": message}
+
+    def cancel(request: Request) -> tuple[int, dict[str, object]]:
+        if hub.controls is None:
+            return 503, {"ok": False, "message": "no service attached"}
+        ok, message = hub.controls.cancel(str(request.path_params["order_hash"]))
+        return (200 if ok else 409), {"ok": ok, "message": message}
 
     routes = [
         Route("/healthz", healthz),
@@ -169,9 +203,13 @@ def build_app(
         Route("/api/v1/version", read(version)),
         Route("/api/v1/pause", control(pause), methods=["POST"]),
         Route("/api/v1/resume", control(resume), methods=["POST"]),
+        Route("/readyz", read(readyz)),
+        Route("/api/v1/reload", control(reload), methods=["POST"]),
+        Route("/api/v1/cancel/{order_hash}", control(cancel), methods=["POST"]),
     ]
     if config.ops.metrics:
         routes.append(Route("/metrics", read(metrics)))
+    routes += page_routes(hub, reader, config, clock, read)  # /, /api/v1/dashboard, prices
     return Starlette(routes=routes)
 
 
@@ -181,7 +219,7 @@ class OpsServer:
     def __init__(
         self,
         hub: OpsHub,
-        config: Any,
+        config: BotConfig,
         *,
         journal_path: Path | None,
         token: str | None,
@@ -197,7 +235,7 @@ class OpsServer:
         self.reader = JournalReader(journal_path) if journal_path is not None else None
         self.app = build_app(hub, self.reader, config, token=token, clock=clock)
         self.endpoint_file = None if endpoint_dir is None else endpoint_dir / ENDPOINT_FILE
-        self._server: Any = None
+        self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.url: str | None = None
 

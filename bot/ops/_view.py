@@ -13,16 +13,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING
+
+from bot.domain.model import Quote
+from bot.pricing.rails import RailsConfig
+from bot.pricing.snapshot import MarketSnapshot, Offer
+
+if TYPE_CHECKING:
+    from bot.ops._history import PricePoint
 
 __all__ = [
     "DURATION_BUCKETS",
+    "INVARIANTS",
     "PART_SOURCE",
+    "PERSISTENT_TICKS",
     "SOURCES",
     "OfferFigures",
     "OpsView",
+    "ServiceFacts",
+    "StepView",
+    "TickOutcome",
     "after_tick",
     "after_tick_error",
+    "cheaper_valid_orders",
     "offer_figures",
 ]
 
@@ -41,10 +54,61 @@ PART_SOURCE: Mapping[str, str] = MappingProxyType(
 )
 """Which source each snapshot part comes from (the marketplace, the core scheduler, the chain)."""
 SOURCES: tuple[str, ...] = ("market", "core", "chain")
+INVARIANTS: tuple[str, ...] = ("cap", "cheaper_valid")
+"""What must hold after the planner had its chance: valid volume within the capacity window
+(``cap``), and no order of ours valid on chain below the price we list (``cheaper_valid``)."""
+PERSISTENT_TICKS = 3
+"""Ticks a breach must last before it counts: one tick may legitimately end over (a cancel
+still confirming, capacity that just fell); the planner fixes it on the next."""
 
 
-def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+def _frozen(mapping: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """One executed step as the ops surface shows it (built by the service from the executor's
+    report, so this package never imports the executor)."""
+
+    kind: str
+    outcome: str
+    category: int | None = None
+    price: int | None = None
+    reason: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TickOutcome:
+    """What one tick decided and did: its steps, the kill switch, the strategy's word."""
+
+    steps: tuple[StepView, ...] = ()
+    kill: str | None = None
+    strategy_error: str | None = None
+    reason: str | None = None
+    quotes: tuple[Quote, ...] = ()  # after the rails: the prices the planner worked to
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFacts:
+    """What the service knows beside the snapshot, read after each job (never by the server).
+
+    ``owner`` is the workerpool's owner as last read on chain; ``gas_wei`` the gas wallet's
+    balance (None: not watched or unreadable, then ``gas_error`` says why); the HTTP counters
+    are cumulative per source since start (the marketplace client counts them); ``missed_tasks``
+    are the ids of our pool's tasks whose contribution deadline passed uncontributed.
+    """
+
+    owner: str | None = None
+    gas_wei: int | None = None
+    gas_error: str | None = None
+    tracked_orders: int = 0
+    http_requests: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    http_retries: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    rate_limited: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    missed_tasks: frozenset[str] = frozenset()
+    core_configured: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +121,14 @@ class OpsView:
     strategy: str
     live: bool
     reprice_seconds: int
-    stale_limit_seconds: int
+    stale_limit_seconds: float
     low_stake_nrlc: int = 0
     version: str = ""
-    offers: tuple[Any, ...] = ()
+    offers: tuple[Offer, ...] = ()
+    chain_id: int = 0
+    expected_owner: str | None = None
+    low_gas_wei: int = 0
+    rails: RailsConfig | None = None
     paused: bool = False
     stopping: bool = False
     last_tick_at: float | None = None
@@ -72,12 +140,22 @@ class OpsView:
     missed_runs: int = 0
     duration_counts: tuple[int, ...] = (0,) * (len(DURATION_BUCKETS) + 1)
     duration_sum: float = 0.0
-    snapshot: Any = None
-    steps: tuple[Any, ...] = ()
+    snapshot: MarketSnapshot | None = None
+    steps: tuple[StepView, ...] = ()
     kill: str | None = None
     strategy_error: str | None = None
     reason: str | None = None
     source_errors: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    facts: ServiceFacts = field(default_factory=ServiceFacts)
+    reconciled: bool = False
+    invariant_violations: Mapping[str, int] = field(
+        default_factory=lambda: MappingProxyType(dict.fromkeys(INVARIANTS, 0))
+    )
+    over_cap_ticks: int = 0
+    cheaper_valid_ticks: int = 0
+    missed_tasks_seen: frozenset[str] = frozenset()
+    config_generation: int = 0
+    prices: tuple[PricePoint, ...] = ()  # one per tick, newest last (bounded: bot.ops._history)
 
     def part_sampled_at(self, part: str) -> float | None:
         """When a snapshot part was last read successfully (None: never, or no snapshot)."""
@@ -113,43 +191,89 @@ def _bucketed(view: OpsView, duration: float) -> tuple[tuple[int, ...], float]:
     return tuple(counts), view.duration_sum + duration
 
 
+def _breaches(
+    view: OpsView, snapshot: MarketSnapshot, outcome: TickOutcome | None
+) -> tuple[int, int]:
+    """Consecutive ticks over the cap and with a cheaper order of ours still valid on chain.
+
+    The cap is the engine's own (bot.pricing.ledger): the orders it counts, judged against the prices
+    this tick wanted, must fit the pool's window. Only ticks that acted count (paused or
+    kill-switched ticks leave orders as they are on purpose); any other tick resets both runs.
+    """
+    from bot.pricing.ledger import Ledger
+
+    if outcome is None or outcome.kill is not None or view.paused:
+        return 0, 0
+    probe = replace(view, snapshot=snapshot)
+    ledger = Ledger.of(snapshot, view.offers, view.rails).wanting(
+        {q.slot: q for q in outcome.quotes}
+    )
+    over = not ledger.load_fits(ledger.tally(snapshot.own_orders))
+    cheaper = bool(cheaper_valid_orders(probe))
+    return (view.over_cap_ticks + 1 if over else 0, view.cheaper_valid_ticks + 1 if cheaper else 0)
+
+
+def cheaper_valid_orders(view: OpsView) -> tuple[tuple[int, int, int], ...]:
+    """(category, price, our listed price) of each unlisted order of ours that is still valid on
+    chain and cheaper than the cheapest order we list in its slot: left behind by a price rise,
+    anyone holding it buys below our price."""
+    snap = view.snapshot
+    if snap is None:
+        return ()
+    out = []
+    for offer in view.offers:
+        own = snap.own_in(offer.slot)
+        listed = [o.price for o in own if o.published]
+        if not listed:
+            continue
+        floor = min(listed)
+        out += [(o.category, o.price, floor) for o in own if not o.published and o.price < floor]
+    return tuple(out)
+
+
 def after_tick(
     view: OpsView,
     *,
     at: float,
     duration: float,
-    snapshot: Any,
-    result: Any | None,
+    snapshot: MarketSnapshot,
+    outcome: TickOutcome | None,
     source_errors: Mapping[str, str],
+    facts: ServiceFacts,
 ) -> OpsView:
-    """The view after a job that ran: a tick (``result``) or, paused, a sample only."""
+    """The view after a job that ran: a tick (``outcome``) or, paused, a sample only."""
     counts, total = _bucketed(view, duration)
-    if result is None:  # paused: sampled, nothing decided
-        return replace(
-            view,
-            last_tick_at=at,
-            last_success_at=at,
-            last_error=None,
-            cycles_paused=view.cycles_paused + 1,
-            duration_counts=counts,
-            duration_sum=total,
-            snapshot=snapshot,
-            source_errors=_frozen(source_errors),
-        )
-    return replace(
+    over, cheaper = _breaches(view, snapshot, outcome)
+    violations = dict(view.invariant_violations)
+    if over == PERSISTENT_TICKS:
+        violations["cap"] = violations.get("cap", 0) + 1
+    if cheaper == PERSISTENT_TICKS:
+        violations["cheaper_valid"] = violations.get("cheaper_valid", 0) + 1
+    common = replace(
         view,
         last_tick_at=at,
         last_success_at=at,
         last_error=None,
-        cycles_ok=view.cycles_ok + 1,
         duration_counts=counts,
         duration_sum=total,
         snapshot=snapshot,
-        steps=tuple(result.report.steps),
-        kill=result.kill,
-        strategy_error=result.strategy_error,
-        reason=getattr(getattr(result, "decision", None), "reason", None),
         source_errors=_frozen(source_errors),
+        facts=facts,
+        reconciled=True,
+        over_cap_ticks=over,
+        cheaper_valid_ticks=cheaper,
+        invariant_violations=MappingProxyType(violations),
+        missed_tasks_seen=view.missed_tasks_seen | facts.missed_tasks,
+    )
+    if outcome is None:  # paused: sampled, nothing decided
+        return replace(common, cycles_paused=view.cycles_paused + 1)
+    return replace(
+        common,
+        cycles_ok=view.cycles_ok + 1,
+        steps=outcome.steps,
+        kill=outcome.kill,
+        strategy_error=outcome.strategy_error,
+        reason=outcome.reason,
     )
 
 

@@ -40,15 +40,16 @@ Which orders count, their loads and stakes, and how room is shared out are the l
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
 from bot.domain.errors import InputError
 from bot.domain.model import Quote, Slot
-from bot.pricing.admission import Batch, admit
-from bot.pricing.ledger import Ledger, committed_of
+from bot.pricing.admission import Batch, Committed, admit
+from bot.pricing.fills import FillCandidate, FillIntent, SizedFill
+from bot.pricing.ledger import Ledger, Tally, committed_of
 from bot.pricing.snapshot import GPU_TAG_BIT, STANDARD_TIME_REFS, MarketSnapshot
 
 __all__ = [
@@ -148,6 +149,9 @@ class RailRule(StrEnum):
     MAX_VOLUME = "max-volume"
     STAKE_COVERAGE = "stake-coverage"
     ADMISSION = "admission"
+    FILL_REFUSED = "veto:fill"
+    FILL_CEILING = "fill-ceiling"
+    FILL_SIZE = "fill-size"
 
     @property
     def kills(self) -> bool:
@@ -170,6 +174,9 @@ class RailsResult:
     notes: tuple[RailNote, ...]
     kill: KillAction | None = None
     volume_cap: int | None = None  # total valid volume of ours the result allows (all slots)
+    fills: tuple[
+        SizedFill, ...
+    ] = ()  # waiting requests to fill now (bot.pricing.fills), sized first
 
 
 def _absurd(snapshot: MarketSnapshot) -> list[str]:
@@ -230,11 +237,14 @@ def apply_rails(
     snapshot: MarketSnapshot,
     ledger: Ledger,
     cfg: RailsConfig,
+    fills: Sequence[tuple[FillIntent, FillCandidate]] = (),
 ) -> RailsResult:
     """Clamp or veto ``quotes``; see the module docstring for the rules and their order.
 
     ``ledger`` is the account of ``snapshot`` for the configured offers
-    (``Ledger.of(snapshot, offers, cfg)``).
+    (``Ledger.of(snapshot, offers, cfg)``). ``fills`` are waiting requests that passed the fill
+    rules (``bot.pricing.fills.candidates``): they are sized first, with the same account and admission
+    test (a fill is a sale now; a quote may never sell), and the quotes share what they leave.
     """
     notes: list[RailNote] = []
     kill_notes = _kill(snapshot, cfg)
@@ -296,6 +306,14 @@ def apply_rails(
     final = list(kept.values())
     account = ledger.wanting(kept)
     other = account.tally_unquoted(snapshot.own_by_slot)
+    other_volume = other.volume
+    sized: tuple[SizedFill, ...] = ()
+    fill_batches: list[Batch] = []
+    if fills:
+        sized, fill_tally, fill_batches = _size_fills(
+            fills, snapshot, account, cfg, other, set(kept), notes
+        )
+        other = other.plus(fill_tally)
     need = account.tally_quotes(kept)
     # Fast path (most cycles): everything fits, nothing to share out.
     if not account.fits(other.plus(need)):
@@ -325,11 +343,11 @@ def apply_rails(
         )
         need = account.tally_quotes(dict(zip(kept, final, strict=True)))
     if snapshot.tasks is not None and snapshot.utilization is not None:
-        admitted = _admission(final, snapshot, account, notes)
+        admitted = _admission(final, snapshot, account, notes, fill_batches)
         if admitted is not final:
             final = admitted
             need = account.tally_quotes({q.slot: q for q in final})
-    return RailsResult(tuple(final), tuple(notes), None, other.volume + need.volume)
+    return RailsResult(tuple(final), tuple(notes), None, other_volume + need.volume, sized)
 
 
 def _with_volume(q: Quote, volume: int) -> Quote:
@@ -358,45 +376,136 @@ def _resize(
     return out
 
 
+class _Frame:
+    """What the EDF test needs for this tick: windows and run times per category, the
+    committed work, and the counted orders of slots nobody quotes as fixed batches."""
+
+    def __init__(self, snapshot: MarketSnapshot, account: Ledger, quoted: set[Slot]) -> None:
+        board = snapshot.tasks
+        util = snapshot.utilization
+        assert board is not None and util is not None
+        windows: dict[int, float] = {c: 7.0 * r for c, r in STANDARD_TIME_REFS.items()}
+        priors: dict[int, float] = {c: float(r) for c, r in STANDARD_TIME_REFS.items()}
+        for offer in account.offers.values():
+            windows[offer.category] = float(offer.contribution_window)
+            priors[offer.category] = float(offer.task_seconds)
+        for t in board.open_tasks:
+            if t.category not in windows:
+                windows[t.category] = t.contribution_deadline - t.deal_start
+                priors[t.category] = windows[t.category] / 7.0
+        self.windows = windows
+        self.slots = util.registered_cpu
+        self.committed: Committed = committed_of(util, board)
+        self.run: Callable[[int], float] = lambda c: board.run_seconds(c, priors[c])
+        self.fixed = [
+            Batch(windows[o.category], self.run(o.category), o.remaining)
+            for slot, orders in snapshot.own_by_slot.items()
+            if slot not in quoted
+            for o in orders
+            if o.category in windows and not o.tag >> GPU_TAG_BIT & 1 and account.counts(o)
+        ]
+
+    def batch(self, category: int, volume: int) -> Batch:
+        return Batch(self.windows[category], self.run(category), volume)
+
+
+def _size_fills(
+    fills: Sequence[tuple[FillIntent, FillCandidate]],
+    snapshot: MarketSnapshot,
+    account: Ledger,
+    cfg: RailsConfig,
+    other: Tally,
+    quoted: set[Slot],
+    notes: list[RailNote],
+) -> tuple[tuple[SizedFill, ...], Tally, list[Batch]]:
+    """Price and size each fill in turn against what orders of unquoted slots and the fills
+    before it claim: the account's window, total volume and stake, then the EDF test."""
+    frame = (
+        _Frame(snapshot, account, quoted)
+        if snapshot.tasks is not None and snapshot.utilization is not None
+        else None
+    )
+    out: list[SizedFill] = []
+    batches: list[Batch] = []
+    claimed = Tally()
+    for intent, cand in fills:
+        slot = cand.offer.slot
+        price = intent.price
+        if price > cand.cap:
+            detail = f"fill {cand.request_hash[:10]}: {price} above the request's cap {cand.cap}"
+            notes.append(RailNote(slot, RailRule.FILL_REFUSED, detail + " (would revert)"))
+            continue
+        if price < cfg.floor:
+            detail = f"fill {cand.request_hash[:10]}: {price} below floor {cfg.floor}"
+            notes.append(RailNote(slot, RailRule.FILL_REFUSED, detail))
+            continue
+        if price > cfg.ceiling:
+            notes.append(
+                RailNote(
+                    slot,
+                    RailRule.FILL_CEILING,
+                    f"fill {cand.request_hash[:10]}: {price} lowered to ceiling {cfg.ceiling}",
+                )
+            )
+            price = cfg.ceiling
+        want = min(intent.volume, cand.volume)
+        total = other.plus(claimed)
+        volume = want
+        window = account.window(slot) or 0
+        if account.utilization is None:
+            volume = 0
+        else:
+            volume = min(volume, math.floor(account.load_room(total) * window + 1e-9))
+        if account.max_volume is not None:
+            volume = min(volume, max(0, account.volume_room(total)))
+        if account.free_stake is not None and price > 0:
+            per_task = account.claim(slot, price, 1).stake
+            if per_task > 0:
+                volume = min(volume, max(0, account.stake_room(total)) // per_task)
+        while volume > 0 and not account.fits(total.plus(account.claim(slot, price, volume))):
+            volume -= 1
+        if volume > 0 and frame is not None and not cand.offer.gpu:
+            wanted = [frame.batch(cand.offer.category, volume)]
+            volume = admit(frame.slots, frame.committed, frame.fixed + batches, wanted, [0])[0]
+        if volume != want:
+            notes.append(
+                RailNote(
+                    slot,
+                    RailRule.FILL_SIZE,
+                    f"fill {cand.request_hash[:10]}: {want} -> {volume}: the pool's window, "
+                    "volume, stake and deadline test after orders in unquoted slots and "
+                    "earlier fills",
+                )
+            )
+        if volume <= 0:
+            continue
+        claimed = claimed.plus(account.claim(slot, price, volume))
+        if frame is not None and not cand.offer.gpu:
+            batches.append(frame.batch(cand.offer.category, volume))
+        out.append(SizedFill(cand, price, volume, intent.reason))
+    return tuple(out), claimed, batches
+
+
 def _admission(
     quotes: list[Quote],
     snapshot: MarketSnapshot,
     account: Ledger,
     notes: list[RailNote],
+    fill_batches: Sequence[Batch] = (),
 ) -> list[Quote]:
-    """Cut the quoted CPU volumes to what the EDF test admits (step 6; bot.pricing.admission)."""
+    """Cut the quoted CPU volumes to what the EDF test admits (step 6; bot.pricing.admission); the
+    fills sized this tick are fixed work in front of them."""
     board = snapshot.tasks
     util = snapshot.utilization
     assert board is not None and util is not None
     offers = account.offers
-    windows: dict[int, float] = {c: 7.0 * r for c, r in STANDARD_TIME_REFS.items()}
-    priors: dict[int, float] = {c: float(r) for c, r in STANDARD_TIME_REFS.items()}
-    for offer in offers.values():
-        windows[offer.category] = float(offer.contribution_window)
-        priors[offer.category] = float(offer.task_seconds)
-    for t in board.open_tasks:
-        if t.category not in windows:
-            windows[t.category] = t.contribution_deadline - t.deal_start
-            priors[t.category] = windows[t.category] / 7.0
-
-    def run(category: int) -> float:
-        return board.run_seconds(category, priors[category])
-
-    committed = committed_of(util, board)
-    quoted = {q.slot for q in quotes}
-    fixed = [
-        Batch(windows[o.category], run(o.category), o.remaining)
-        for slot, orders in snapshot.own_by_slot.items()
-        if slot not in quoted
-        for o in orders
-        if o.category in windows and not o.tag >> GPU_TAG_BIT & 1 and account.counts(o)
-    ]
+    frame = _Frame(snapshot, account, {q.slot for q in quotes})
+    committed = frame.committed
+    fixed = frame.fixed + list(fill_batches)
     cpu = [i for i, q in enumerate(quotes) if not offers[q.slot].gpu]
     if not cpu:
         return quotes
-    wanted = [
-        Batch(windows[quotes[i].category], run(quotes[i].category), quotes[i].volume) for i in cpu
-    ]
+    wanted = [frame.batch(quotes[i].category, quotes[i].volume) for i in cpu]
     existing = [account.held(snapshot.own_in(quotes[i].slot)) for i in cpu]
     got = admit(util.registered_cpu, committed, fixed, wanted, existing)
     volumes = [q.volume for q in quotes]

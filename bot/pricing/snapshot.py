@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.domain.errors import InputError
+from bot.domain.fill_orders import FillBook
 from bot.domain.model import (
     ZERO_ADDRESS,
     BookEntry,
@@ -27,6 +28,7 @@ from bot.domain.model import (
     RequestOrderView,
     Slot,
     Stake,
+    norm_address,
 )
 from bot.pricing.runtimes import TaskBoard
 
@@ -69,6 +71,9 @@ class Offer:
     apprestrict: str = ZERO_ADDRESS
     datasetrestrict: str = ZERO_ADDRESS
     requesterrestrict: str = ZERO_ADDRESS
+    # Apps whose requests we may fill for this offer (bot.pricing.fills): a request the pool cannot run
+    # (framework, input files, result storage) fails and forfeits the stake, so none by default.
+    fill_apps: tuple[str, ...] = ()
     # Derived once (read several times per slot per tick): the slot, whether the offer is
     # for GPUs, and the tasks one slot can finish inside the contribution window.
     slot: Slot = field(init=False, repr=False, compare=False)
@@ -104,6 +109,11 @@ class Offer:
             )
         for name in ("apprestrict", "datasetrestrict", "requesterrestrict"):
             object.__setattr__(self, name, str(getattr(self, name)).lower())
+        object.__setattr__(
+            self,
+            "fill_apps",
+            tuple(norm_address(a, "offers.fill_apps") for a in self.fill_apps),
+        )
         # ``slot``: where this offer's quotes and orders live (equal to ``Quote.slot``).
         slot = Slot(
             self.category,
@@ -196,6 +206,9 @@ class MarketSnapshot:
     ages: Mapping[str, float] = field(default_factory=dict)
     stale: frozenset[str] = frozenset()
     tasks: TaskBoard | None = None
+    fill_book: FillBook | None = (
+        None  # requests we may fill, whole (bot.pricing.fills); None: not read
+    )
     # Derived from own_orders when built (not an input): our orders grouped by slot.
     own_by_slot: Mapping[Slot, tuple[OwnOrder, ...]] = field(
         default_factory=dict, compare=False, repr=False
@@ -263,6 +276,7 @@ def build_snapshot(
     stale_after: float = float("inf"),
     previous: MarketSnapshot | None = None,
     tasks: TaskBoard | None = None,
+    fill_book: FillBook | None = None,
 ) -> MarketSnapshot:
     """Assemble a snapshot from the parts a sampler fetched.
 
@@ -337,4 +351,5 @@ def build_snapshot(
         ages=ages,
         stale=frozenset(stale),
         tasks=tasks,
+        fill_book=fill_book,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,7 +45,10 @@ __all__ = [
 ]
 
 BOT_STOP_TIMEOUT_S = 20.0
+DEMO_WAITING_SHARE = 0.25
+"""Publishers (post a request and wait) on top of the other requesters: the bot fills them."""
 BOT_PID_FILE = "bot.pid"
+HEALTHY_WAIT_S = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,9 @@ class DemoResult:
     tasks_matched: int = 0
     revenue: int = 0
     plot: Path | None = None
+    dashboard_url: str | None = None
+    dashboard: Path | None = None  # the dashboard's screenshot (None: no browser here)
+    dashboard_note: str | None = None  # why there is no screenshot
     bot_exit: int | None = None
     world: dict[str, Any] = field(default_factory=dict)
 
@@ -282,6 +289,8 @@ def summary(result: DemoResult) -> str:
         f"orders cancelled        {count('cancel')} (ClosedWorkerpoolOrder on chain: "
         f"{result.closed_on_chain})",
         f"deals for our pool      {result.deals}",
+        f"requests we filled      {acts.get('fill:ok', 0)} with matchOrders "
+        f"({acts.get('fill:skipped', 0)} skipped: withdrawn, matched first or over budget)",
         f"tasks matched           {result.tasks_matched}",
         f"revenue                 {_rlc(result.revenue)} RLC",
         f"journal actions         {dict(sorted(acts.items()))}",
@@ -308,6 +317,10 @@ def summary(result: DemoResult) -> str:
         )
     if result.plot is not None:
         lines += ["", f"plot: {result.plot}"]
+    if result.dashboard is not None:
+        lines += [f"dashboard: {result.dashboard} (screenshot of {result.dashboard_url}/)"]
+    elif result.dashboard_note:
+        lines += [f"dashboard: no screenshot ({result.dashboard_note})"]
     return "\n".join(lines)
 
 
@@ -328,11 +341,10 @@ def run_demo(
 def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: bool) -> DemoResult:
     stop_stale_bot(state_dir)  # a previous run killed half-way must not be left running
     stop_detached(state_dir)
-    for stale in ("journal", "bot.log", "sandbox.log", "market.sqlite"):
+    for stale in ("journal", "bot.log", "sandbox.log", "market.sqlite", "dashboard.png"):
         path = state_dir / stale
-        if path.is_dir():
-            for child in path.iterdir():
-                child.unlink()
+        if path.is_dir():  # the journal directory holds files and the backups directory
+            shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
     from bot.ops import ENDPOINT_FILE
@@ -341,7 +353,7 @@ def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: 
     echo(f"starting the sandbox in {state_dir} ...")
     t0 = time.monotonic()
     try:
-        info = spawn_detached(state_dir, seed=seed)
+        info = spawn_detached(state_dir, seed=seed, waiting_share=DEMO_WAITING_SHARE)
         echo(
             f"sandbox ready in {time.monotonic() - t0:.1f} s: chain {info.rpc_url}, "
             f"market {info.market_url}, core {info.core_url}"
@@ -363,6 +375,7 @@ def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: 
                     )
                 except ConfigError as exc:
                     raise ConfigError(f"{exc}; end of bot.log:\n{_tail(state_dir)}") from None
+                _screenshot(result, state_dir / "dashboard.png")  # while the bot still serves it
                 result.bot_exit = stop_process(bot)
             with contextlib.suppress(httpx.HTTPError, OSError, ValueError):
                 result.samples.append(watcher.sample(duration))  # deals up to the bot's stop
@@ -385,6 +398,36 @@ def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: 
             f"the bot exited with {result.bot_exit}; end of bot.log:\n{_tail(state_dir)}"
         )
     return result
+
+
+def _screenshot(result: DemoResult, path: Path) -> None:
+    """The dashboard as the bot serves it at the end of the run, beside the plot.
+
+    Only where a browser is (Debian's chromium and Playwright, see bot.sandbox.browser); a
+    missing browser or a failed capture is said in the summary, never an error of the demo.
+    """
+    from bot.sandbox.browser import browser_missing, screenshot
+
+    path.unlink(missing_ok=True)
+    if result.dashboard_url is None:
+        result.dashboard_note = "the ops server never said where it listens"
+        return
+    missing = browser_missing()
+    if missing is not None:
+        result.dashboard_note = missing
+        return
+    # The demo's 4 s period is shorter than a cycle that cancels on chain on a busy machine, so
+    # /healthz flickers; shoot right after a good cycle (what the page shows is real either way).
+    deadline = time.monotonic() + HEALTHY_WAIT_S
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(result.dashboard_url + "/healthz", timeout=2.0).status_code == 200:
+                break
+        time.sleep(0.25)
+    try:
+        result.dashboard = screenshot(result.dashboard_url + "/", path)
+    except Exception as exc:  # Playwright's errors: a screenshot is a bonus, not the demo
+        result.dashboard_note = f"{type(exc).__name__}: {exc}"
 
 
 def _tail(state_dir: Path, size: int = 3000) -> str:
@@ -426,7 +469,8 @@ def _watch(
             if ops_file is not None and ops_file.exists():
                 with contextlib.suppress(OSError, ValueError, KeyError):
                     url = json.loads(ops_file.read_text())["url"]
-                    echo(f"bot ops server: {url}/healthz  {url}/metrics  {url}/api/v1/status")
+                    result.dashboard_url = url
+                    echo(f"dashboard: {url}/  (also {url}/healthz  {url}/metrics  {url}/api/v1)")
                     ops_file = None  # shown once
             try:
                 s = watcher.sample(elapsed)

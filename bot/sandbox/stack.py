@@ -120,6 +120,10 @@ class WorldSpec:
     requesters: bool = True
     adversary_share: float = 0.3
     demand_per_min: float = 10.0  # request orders per minute, all requesters together
+    # Publishers (issue #15): requesters who post a request and wait, never matching it; their
+    # rate is this share of ``demand_per_min`` on top of the others. With any, the bot's config
+    # turns fills on and may fill the sandbox's app (bot.pricing.fills).
+    waiting_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +193,16 @@ def render_config(
     market_url: str,
     core_url: str,
     journal_dir: str,
+    app: str | None = None,
+    fills: bool = False,
 ) -> str:
-    """Fill the template's "filled in" lines, keeping its comments; every line must be found."""
+    """Fill the template's "filled in" lines, keeping its comments; every line must be found.
+
+    ``app`` goes on the offer's ``fill_apps`` and ``fills`` is ``[fills] enabled`` (issue #15).
+    """
     values: dict[str, str] = {
+        "fill_apps": json.dumps([] if app is None else [app]),
+        "enabled": "true" if fills else "false",
         "chain_id": str(chain_id),
         "hub": json.dumps(hub),
         "workerpool": json.dumps(workerpool),
@@ -286,6 +297,19 @@ def _agents(
                 origin=origin,
             ),
         ]
+        if spec.waiting_share > 0:
+            requesters.append(
+                RequesterModel(
+                    name="publishers",
+                    kind="publisher",
+                    category=0,
+                    rate_per_min=spec.demand_per_min * spec.waiting_share,
+                    max_price=PriceDist(kind="choice", values=(15 * m, 25 * m, 45 * m)),
+                    volume=IntDist(1, 2),
+                    patience_s=60.0,
+                    origin=origin,
+                )
+            )
     return competitors, requesters
 
 
@@ -515,6 +539,8 @@ class Sandbox:
                 market_url=market_url,
                 core_url=core.url,
                 journal_dir=str(self.state_dir / "journal"),
+                app=app,
+                fills=spec.requesters and spec.waiting_share > 0,
             )
         )
         load_config(config_path, check_strategy=False)  # the rendered file must be valid
@@ -706,6 +732,7 @@ def spawn_detached(
     agents: bool = True,
     domain: str = "local",
     timeout: float = READY_TIMEOUT_S,
+    waiting_share: float = 0.0,
 ) -> SandboxInfo:
     """Start a supervisor in its own session and wait until it has written a ready sandbox.json."""
     if domain not in DOMAINS:
@@ -730,6 +757,7 @@ def spawn_detached(
             "--seed",
             str(seed),
             *(["--demand-per-min", str(demand_per_min)] if demand_per_min is not None else []),
+            *(["--waiting-share", str(waiting_share)] if waiting_share else []),
             *([] if agents else ["--no-agents"]),
             "--domain",
             domain,
@@ -802,6 +830,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--demand-per-min", type=float, default=None)
     parser.add_argument("--no-agents", action="store_true")
+    parser.add_argument("--waiting-share", type=float, default=0.0)
     parser.add_argument("--domain", choices=sorted(DOMAINS), default="local")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -820,6 +849,7 @@ def main(argv: list[str] | None = None) -> int:
         production_hub=hub,
         competitors=not args.no_agents,
         requesters=not args.no_agents,
+        waiting_share=max(0.0, args.waiting_share),
     )
     if args.demand_per_min is not None:
         if not args.demand_per_min >= 0:

@@ -205,12 +205,20 @@ class MarketSim:
         seed: int,
         intents: Sequence[RequestIntent] | None = None,
         categories: Sequence[Category] = STANDARD_CATEGORIES,
+        *,
+        pool: str = OUR_POOL,
+        owner: str = OUR_OWNER,
+        clock: SimClock | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
-        self.pool = OUR_POOL
-        self.owner = OUR_OWNER
-        self.clock = SimClock(scenario.origin)
+        self.pool = pool
+        self.owner = owner
+        self.clock = clock if clock is not None else SimClock(scenario.origin)
+        # Other pools priced by a bot's cycle, with slots, stake and tasks of their own (self-play,
+        # bot.backtest.selfplay): each is a MarketSim without demand sharing this one's clock, and
+        # a fill on one of its orders here becomes a task there. Empty in a plain backtest.
+        self.peers: dict[str, MarketSim] = {}
         self.categories = {c.id: c for c in categories}
         self.counters = SimCounters()
         self.costs = scenario.costs
@@ -400,15 +408,18 @@ class MarketSim:
         fills = match(intent, volume, self.listed(), self.hidden() if intent.adversarial else ())
         for f in fills:
             take = f.volume
-            if f.workerpool == self.pool:
+            home = self if f.workerpool == self.pool else self.peers.get(f.workerpool)
+            if home is not None:
+                if home is not self:
+                    home._pool_until(now)
                 lock = f.price * 30 // 100
                 if lock > 0:
-                    take = min(take, self.stake_free // lock)
+                    take = min(take, home.stake_free // lock)
                 if take <= 0:
                     continue
-                self._accept(intent, f.order_hash, f.price, take, lock, now)
+                home._accept(intent, f.order_hash, f.price, take, lock, now)
                 if not f.published:
-                    self.counters.tasks_matched_hidden += take
+                    home.counters.tasks_matched_hidden += take
             self._consume(f.order_hash, take)
             self.deals.append(
                 Deal(
@@ -424,8 +435,8 @@ class MarketSim:
                     app=intent.app,
                 )
             )
-            if f.workerpool == self.pool:
-                self.our_deals.append(self.deals[-1])
+            if home is not None:
+                home.our_deals.append(self.deals[-1])
             volume -= take
         return volume
 
@@ -659,6 +670,10 @@ class MarketSim:
 
     # -- our orders (called by the ports) -------------------------------------------------------
 
+    def home_of(self, workerpool: str) -> MarketSim:
+        """The simulator keeping ``workerpool``'s slots, stake and counters: a peer's, or ours."""
+        return self.peers.get(workerpool.lower(), self) if self.peers else self
+
     def publish(self, signed: SignedWorkerpoolOrder) -> str:
         h = signed.order_hash
         if h in self._closed:
@@ -670,10 +685,11 @@ class MarketSim:
             remaining = order.volume - self._consumed.get(h, 0)
             if remaining <= 0:
                 return h
+            home = self.home_of(order.workerpool)
             entry = BookEntry(
                 order_hash=h,
                 workerpool=order.workerpool,
-                owner=self.owner,
+                owner=home.owner,
                 price=order.workerpoolprice,
                 volume=order.volume,
                 remaining=remaining,
@@ -687,12 +703,12 @@ class MarketSim:
             )
             self._orders[h] = _Order(entry, signed=signed, published=True)
             self._version += 1
-            self.counters.publishes += 1
+            home.counters.publishes += 1
         elif not o.published:
             o.published = True
             o.entry = replace(o.entry, published_at=now)
             self._version += 1
-            self.counters.publishes += 1
+            self.home_of(o.entry.workerpool).counters.publishes += 1
         return h
 
     def unpublish(self, order_hash: str) -> None:
@@ -702,7 +718,7 @@ class MarketSim:
                 raise InputError("order_hash", "not one of our orders", order_hash)
             o.published = False
             self._version += 1
-            self.counters.unpublishes += 1
+            self.home_of(o.entry.workerpool).counters.unpublishes += 1
 
     def cancel(self, signed: SignedWorkerpoolOrder) -> CancelOutcome:
         h = signed.order_hash
@@ -712,8 +728,9 @@ class MarketSim:
         self._consumed[h] = signed.order.volume
         self._orders.pop(h, None)
         self._version += 1
-        self.counters.cancels += 1
-        self.counters.gas_used += self.costs.gas_per_cancel
+        counters = self.home_of(signed.order.workerpool).counters
+        counters.cancels += 1
+        counters.gas_used += self.costs.gas_per_cancel
         self.clock.t += self.costs.tx_latency_s
         return CancelOutcome(h, self._next_hash("tx"), False, self.costs.gas_per_cancel)
 
@@ -798,10 +815,15 @@ def _restriction_ok(restrict: str, wanted: str | None, strict: bool) -> bool:
 
 
 class SimMarket:
-    """MarketReader + MarketWriter over the simulator; every call is counted as API requests."""
+    """MarketReader + MarketWriter over the simulator; every call is counted as API requests.
 
-    def __init__(self, sim: MarketSim) -> None:
+    ``home``: the pool whose bot calls (a self-play peer, see :attr:`MarketSim.peers`), which the
+    requests are counted to; by default the simulator's own pool.
+    """
+
+    def __init__(self, sim: MarketSim, home: MarketSim | None = None) -> None:
         self.sim = sim
+        self.home = home if home is not None else sim
         self._requests_cache: tuple[tuple[int | None, str | None, int], list[RequestOrderView]]
         self._requests_cache = ((None, None, -1), [])
 
@@ -809,7 +831,7 @@ class SimMarket:
         sim = self.sim
         costs = sim.costs
         clock = sim.clock
-        sim.counters.count_api(clock.t, n * costs.requests_per_write if write else n)
+        self.home.counters.count_api(clock.t, n * costs.requests_per_write if write else n)
         clock.t += costs.api_latency_s * n
 
     def workerpool_orders(self, query: BookQuery) -> list[BookEntry]:
@@ -858,9 +880,9 @@ class SimMarket:
         self._count()
         pool = workerpool.lower()
         low = -math.inf if since is None else since
-        if pool == self.sim.pool:
+        if pool == self.home.pool:
             # Only ours in there: the newest run at or after ``low``, newest first.
-            ours = self.sim.our_deals  # appended in time order
+            ours = self.home.our_deals  # appended in time order
             i = bisect.bisect_left(ours, low, key=_deal_at)
             return ours[i:][::-1]
         out = []
@@ -882,25 +904,30 @@ class SimMarket:
     def unpublish_all(self, workerpool: str) -> list[str]:
         self._count(write=True)
         done = []
+        pool = workerpool.lower()
         for o in self.sim.own_valid():
-            if o.published:
+            if o.published and o.entry.workerpool == pool:
                 self.sim.unpublish(o.entry.order_hash)
                 done.append(o.entry.order_hash)
         return done
 
 
 class SimChain:
-    """The Chain port: consumed volume, stake, categories, cancels (with gas and latency)."""
+    """The Chain port: consumed volume, stake, categories, cancels (with gas and latency).
 
-    def __init__(self, sim: MarketSim) -> None:
+    ``home``: whose stake and gas it shows (a self-play peer), by default the simulator's pool.
+    """
+
+    def __init__(self, sim: MarketSim, home: MarketSim | None = None) -> None:
         self.sim = sim
+        self.home = home if home is not None else sim
 
     @property
     def chain_id(self) -> int:
         return 65535
 
     def owner(self, workerpool: str) -> str:
-        return self.sim.owner
+        return self.sim.home_of(workerpool).owner
 
     def consumed(self, order_hash: str) -> int:
         return self.sim._consumed.get(order_hash, 0)
@@ -914,7 +941,7 @@ class SimChain:
         return self.sim.order_status(signed.order_hash, signed.order.volume)
 
     def stake(self, account: str) -> Stake:
-        return Stake(free=self.sim.stake_free, locked=self.sim.stake_locked)
+        return Stake(free=self.home.stake_free, locked=self.home.stake_locked)
 
     def categories(self) -> Sequence[Category]:
         return tuple(self.sim.categories.values())
@@ -923,7 +950,7 @@ class SimChain:
         return self.sim.cancel(signed)
 
     def gas_balance(self) -> int:
-        return 10**20 - self.sim.counters.gas_used * self.sim.costs.gas_price_wei
+        return 10**20 - self.home.counters.gas_used * self.sim.costs.gas_price_wei
 
 
 class SimSigner:

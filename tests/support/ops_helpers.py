@@ -21,6 +21,45 @@ from tests.support.fakes import NETWORK, POOL, ChainView, FakeSigner, FakeWorld
 TOKEN = "test-ops-token-0123"
 
 
+def config_toml(tmp_path: Path, *, floor: int = 1000, extra: str = "") -> str:
+    """The same config as :func:`ops_config`, as the TOML file a reload reads again."""
+    return f"""network = "local"
+chain_id = {NETWORK.chain_id}
+hub = "{NETWORK.hub}"
+workerpool = "{POOL}"
+
+[strategy]
+name = "competitive"
+params = {{ step = 1000, floor = 1000 }}
+
+[[offers]]
+category = 0
+task_seconds = 300
+max_volume = 10
+
+[rails]
+floor = {floor}
+max_step = 0.5
+stale_after_seconds = 5
+
+[schedule]
+sample_seconds = 1
+reprice_seconds = 1
+reconcile_seconds = 60
+record_seconds = 1
+
+[service]
+journal_dir = "{tmp_path}"
+low_stake_warning = "1 RLC"
+
+[ops]
+port = 0
+
+[alerts]
+sinks = [{{ kind = "json", url_env = "TEST_HOOK_URL" }}]
+{extra}"""
+
+
 def ops_config(tmp_path: Path, **ops: Any) -> Any:
     return config_from_mapping(
         {
@@ -51,6 +90,7 @@ def make_service(
     *,
     token: str | None = TOKEN,
     extra_env: dict[str, str] | None = None,
+    config_path: Path | None = None,
     **ops: Any,
 ) -> tuple[PricebotService, OpsRuntime]:
     cfg = ops_config(tmp_path, **ops)
@@ -64,9 +104,15 @@ def make_service(
     if token is not None:
         env["PRICEBOT_OPS_TOKEN"] = token
     ops_runtime = build_ops(
-        cfg, settings, journal_path=journal.path, clock=world.clock.now, environ=env
+        cfg,
+        settings,
+        journal_path=journal.path,
+        clock=world.clock.now,
+        environ=env,
+        expected_owner=FakeSigner().address,
     )
-    return PricebotService(runtime, seed=1, ops=ops_runtime), ops_runtime
+    service = PricebotService(runtime, seed=1, ops=ops_runtime, config_path=config_path)
+    return service, ops_runtime
 
 
 class Receiver:

@@ -119,34 +119,26 @@ def check_cmd(
         raise typer.Exit(exit_code_for(exc)) from None
 
 
-_PART_LABELS = {
-    "book": "marketplace order book",
-    "requests": "marketplace request book",
-    "deals": "marketplace deals",
-    "utilization": "core /metrics",
-    "own_orders": "our orders on chain",
-    "stake": "owner stake on the hub",
-}
-
-
 def _online(file: Path) -> list[tuple[bool, str]]:
-    """Read every endpoint once, as a dry-run tick would, and say what answered."""
+    """Read every endpoint once, as a dry-run tick would, and say what answered.
+
+    The checks themselves are ``bot.ops.preflight_checks``: ``/readyz`` shows the same lines
+    over the running service's last sample.
+    """
     from bot.adapters.journal import SqliteJournal, journal_path
     from bot.app.service import build_runtime
     from bot.config.schema import load_config
-    from bot.domain.order_io import format_rlc
     from bot.engine.cycle import CycleState
     from bot.engine.samplers import sample_snapshot
+    from bot.ops import PreflightInput, preflight_checks
 
     cfg = load_config(file)
     # The chain adapter checks the chain id and the hub's EIP-712 domain when it connects.
     runtime = build_runtime(
         cfg, live=False, need_owner_key=False, need_gas_key=False, journal=SqliteJournal(":memory:")
     )
-    out: list[tuple[bool, str]] = []
     try:
         ports, settings = runtime.ports, runtime.settings
-        out.append((True, f"chain: id {ports.chain.chain_id}, hub domain as configured"))
         memory = CycleState().sampler
         live_journal = journal_path(cfg.service.journal_dir, live=True)
         if live_journal.exists():  # the orders a restart would track (never creates the file)
@@ -157,47 +149,25 @@ def _online(file: Path) -> list[tuple[bool, str]]:
                 journal.close()
         tracked = len(memory.tracked)
         snap = sample_snapshot(ports, settings, memory)
-        for part, label in _PART_LABELS.items():
-            if part == "utilization" and ports.metrics is None:
-                out.append((False, f"{label}: endpoints.core_url is not set (nothing is offered)"))
-            elif part in memory.errors:
-                out.append((False, f"{label}: {memory.errors[part]}"))
-            elif part == "own_orders":
-                what = f"{tracked} open in {live_journal}" if tracked else "none in the journal"
-                out.append((True, f"{label}: {what}, {len(snap.own_orders)} still valid"))
-            else:
-                out.append((True, f"{label}: answered"))
-        signer = ports.signer
-        owner = memory.owner
-        if owner is not None:
-            if signer is None:
-                out.append((True, f"workerpool owner {owner} (no owner key loaded to compare)"))
-            else:
-                mine = signer.address.lower() == owner
-                out.append(
-                    (mine, f"workerpool owner {owner} {'is' if mine else 'is NOT'} the owner key")
-                )
-        if snap.stake is not None:
-            out.append(
-                (
-                    True,
-                    f"stake: {format_rlc(snap.stake.free)} free, "
-                    f"{format_rlc(snap.stake.locked)} locked",
-                )
+        what = f"{tracked} open in {live_journal}" if tracked else "none in the journal"
+        checks = preflight_checks(
+            PreflightInput(
+                chain_id=ports.chain.chain_id,
+                part_errors=dict(memory.errors),
+                core_configured=ports.metrics is not None,
+                own_orders_line=f"{what}, {len(snap.own_orders)} still valid",
+                owner=memory.owner,
+                signer=None if ports.signer is None else ports.signer.address,
+                stake=snap.stake,
+                low_gas_wei=settings.low_gas_wei,
+                gas_wei=memory.gas_wei,
+                gas_error=memory.gas_error,
+                utilization=snap.utilization,
             )
-        if settings.low_gas_wei:
-            try:
-                wei = ports.chain.gas_balance()
-                enough = wei >= settings.low_gas_wei
-                out.append((enough, f"gas wallet: {wei / 10**18:.6f} ETH"))
-            except BotError as exc:
-                out.append((False, f"gas wallet: {exc}"))
-        u = snap.utilization
-        if u is not None:
-            out.append((True, f"pool: {u.computing_cpu}/{u.registered_cpu} CPU slots computing"))
+        )
     finally:
         runtime.close()
-    return out
+    return [(c.ok, c.line) for c in checks]
 
 
 def _check(file: Path) -> list[str]:

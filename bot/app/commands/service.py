@@ -137,10 +137,15 @@ def register(app: typer.Typer) -> None:
         cfg = _load(config)
         runtime = build_runtime(cfg, live=live)
         try:
+            signer = runtime.ports.signer
             ops = build_ops(
-                cfg, runtime.settings, journal_path=runtime.journal.path, clock=time.time
+                cfg,
+                runtime.settings,
+                journal_path=runtime.journal.path,
+                clock=time.time,
+                expected_owner=None if signer is None else signer.address,
             )
-            service = PricebotService(runtime, seed=seed, ops=ops)
+            service = PricebotService(runtime, seed=seed, ops=ops, config_path=config)
             service.run_forever()
         except OwnershipError as exc:
             # Not a crash to restart from: the pool changed hands or the key is wrong.

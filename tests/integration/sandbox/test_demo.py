@@ -1,4 +1,5 @@
-"""`pricebot demo` (what `make demo` runs), shortened: exits 0, reports, plots, leaves nothing."""
+"""`pricebot demo` (what `make demo` runs), shortened: exits 0, reports, plots, shows the
+dashboard's URL and screenshot, leaves nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.browser import browser_missing
 from bot.sandbox.demo import stop_stale_bot
 from bot.sandbox.stack import is_running, read_info, stop_detached
 from tests.support.sandbox_helpers import wait_for
@@ -72,6 +74,11 @@ def test_demo_runs_the_bot_live_and_stops_everything(tmp_path: Path) -> None:
         assert published >= 1  # the bot really acted on the sandbox
         png = state / "demo.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "dashboard: http://127.0.0.1:" in out  # its URL, while the bot runs
+        if browser_missing() is None:  # and its screenshot beside the plot
+            assert (state / "dashboard.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        else:
+            assert "dashboard: no screenshot (" in out
         assert read_info(state).status == "stopped"
         _assert_nothing_left(state)  # checked before the safety net below
     finally:

@@ -150,3 +150,14 @@ def test_against_the_sandbox_core_server_over_loopback():
             assert client.health() == "UP"
         finally:
             client.close()
+
+
+def test_the_client_counts_requests_retries_and_429s_for_the_ops_metrics():
+    answers = [httpx.Response(429, headers={"retry-after": "0"}), httpx.Response(200, json=V9)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)
+
+    c = _client(handler)
+    c.metrics()
+    assert (c.stats.requests, c.stats.retries, c.stats.rate_limited) == (2, 1, 1)

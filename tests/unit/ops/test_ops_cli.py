@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,71 @@ def test_status_json_when_not_running_has_the_same_shape_from_a_fresh_sample(tmp
     assert body["offers"][0]["best_competitor_nrlc"] == 100_000
     assert body["sources"]["market"]["up"] is True
     assert body["stake"]["free_nrlc"] == world.stake_value.free
+
+
+def test_cancel_and_reload_from_the_command_line(running, tmp_path: Path) -> None:
+    import threading
+
+    svc, _ops, world, config = running
+    (h,) = world.listed
+    svc.config_path = config
+    stop = threading.Event()
+
+    def main_thread() -> None:  # what run_forever's loop does between jobs
+        while not stop.wait(0.05):
+            svc.apply_pending_reloads()
+
+    loop = threading.Thread(target=main_thread)
+    loop.start()
+    try:
+        done = cli("reload", "-c", str(config))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"reloaded {config}:")
+        good = config.read_text()
+        running_rails = svc.runtime.settings.rails
+        config.write_text(good + "[rails]\nfloor = -1\n")
+        bad = cli("reload", "-c", str(config))
+        # The command reads the file first (to find the service): refused there, exit 2.
+        assert bad.returncode == 2
+        assert bad.stderr.startswith("error: rails.floor:")
+        assert svc.runtime.settings.rails == running_rails
+        config.write_text(good)
+    finally:
+        stop.set()
+        loop.join()
+    unknown = cli("cancel", "-c", str(config), "0x" + "12" * 32)
+    assert unknown.returncode == 1 and "not an order of ours" in unknown.stderr
+    done = cli("cancel", "-c", str(config), h[:16])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{h}: unpublish ok, cancel ok"
+    assert h not in world.listed
+
+
+def test_history_per_day_and_the_fixed_estimate(running) -> None:
+    from bot.domain.model import Deal
+
+    svc, _ops, world, config = running
+    config.write_text(
+        config.read_text()
+        + '[strategy]\nname = "fixed"\nparams = { price = 90000 }\n[rails]\nfloor = 1000\n'
+    )
+    for n in range(3):
+        world.clock.t += 60
+        if n == 1:  # a deal of ours between the first and the second recorded snapshot
+            world.deals_list.append(
+                Deal("0x" + "01" * 32, POOL, 95_000, 4, 0, 0, 0, world.clock.t - 30)
+            )
+        svc.reprice()
+        svc.record()
+    done = cli("history", "-c", str(config))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    day = time.strftime("%Y-%m-%d", time.gmtime(world.clock.t))
+    assert day in out and "0.00038" in out  # 95,000 nRLC x 4 tasks
+    assert "recorded: 0.00038 RLC for 4 task(s), 3 snapshots" in out
+    # The replay offers that deal's requester (max price 95,000) our `fixed` 90,000: taken.
+    assert "ESTIMATE, `fixed` (cat 0 at 0.00009 RLC): 0.00036 RLC for 4 task(s)" in out
+    assert "recorded over the same span: 0.00038 RLC for 4 task(s)" in out
+    assert "the bot earned 0.00002 RLC more than the estimate" in out
+    other = cli("history", "-c", str(config), "--no-baseline")
+    assert "ESTIMATE" not in other.stdout

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from bot.adapters.retrying import RetryPolicy
 from bot.domain.model import Stake
 from bot.ops import (
     AlertDispatcher,
@@ -135,7 +136,7 @@ def _wait(cond, timeout: float = 5.0) -> None:
 
 
 def test_dispatcher_honours_retry_after_policy_and_dedup(caplog: pytest.LogCaptureFixture) -> None:
-    answers = [(429, 0.2), (200, None), (200, None), (500, None)]
+    answers = [(429, 0.2), (200, None), (503, None), (200, None), (400, None)]
     posted: list[tuple[float, dict]] = []
 
     def post(url: str, body: dict, timeout: float) -> tuple[int, float | None]:
@@ -144,7 +145,11 @@ def test_dispatcher_honours_retry_after_policy_and_dedup(caplog: pytest.LogCaptu
 
     sink = Sink("slack", "slack#0", "https://hooks.example.com/SECRET")
     d = AlertDispatcher(
-        [sink], workerpool="0xpool", policy={"startup": "off", "paused": "silent"}, post=post
+        [sink],
+        workerpool="0xpool",
+        policy={"startup": "off", "paused": "silent"},
+        post=post,
+        retry=RetryPolicy(attempts=3, initial_wait=0.0, max_wait=0.0, max_retry_after=60),
     )
     d.start()
     d.put(AlertEvent("startup", "firing", "info", "started", T0, resolvable=False))  # off
@@ -156,10 +161,11 @@ def test_dispatcher_honours_retry_after_policy_and_dedup(caplog: pytest.LogCaptu
     d.put(AlertEvent("kill_switch", "resolved", "critical", "k", T0))
     d.close()
     assert [b["text"].split()[2] for _, b in posted] == [
-        "publish_failed:",
-        "publish_failed:",
-        "kill_switch:",
-        "kill_switch:",
+        "publish_failed:",  # 429
+        "publish_failed:",  # after Retry-After: sent
+        "kill_switch:",  # 503: retried
+        "kill_switch:",  # sent
+        "kill_switch:",  # 400: final, not retried
     ]
     assert posted[1][0] - posted[0][0] >= 0.2  # waited Retry-After
     assert d.sent() == {("slack#0", "ok"): 2, ("slack#0", "failed"): 1}
@@ -172,3 +178,54 @@ def test_times_for_people() -> None:
     )
     assert when(T0, T0 + 12) == "2023-11-14 22:13:20 UTC (12s ago)"
     assert when(None, T0) is None
+
+
+def test_gas_rate_limit_and_owner_events() -> None:
+    from bot.ops import ServiceFacts
+
+    base = view(snapshot=snap(T0), cycles_ok=1, low_gas_wei=10**16, expected_owner="0xme")
+    ok = replace(base, facts=ServiceFacts(owner="0xme", gas_wei=10**17))
+    low = replace(
+        ok,
+        cycles_ok=2,
+        facts=ServiceFacts(owner="0xme", gas_wei=10**15, rate_limited={"market": 2}),
+    )
+    got = {(e.name, e.status) for e in events_between(ok, low)}
+    assert got == {("gas_low", "firing"), ("rate_limited", "firing")}
+    same = replace(low, cycles_ok=3)
+    assert events_between(low, same) == []  # no new 429, gas still low: nothing new
+    sold = replace(
+        same, facts=ServiceFacts(owner="0xthem", gas_wei=10**17, rate_limited={"market": 2})
+    )
+    got = {(e.name, e.status) for e in events_between(same, sold)}
+    assert got == {("gas_low", "resolved"), ("owner_changed", "firing")}
+
+
+def test_reload_plan_splits_live_and_restart_keys() -> None:
+    from bot.config.schema import config_from_mapping
+    from bot.ops import plan_reload
+
+    data = {
+        "network": "local",
+        "chain_id": 31337,
+        "hub": "0x" + "11" * 20,
+        "workerpool": "0x" + "22" * 20,
+        "offers": [{"category": 0}],
+        "rails": {"floor": 1000},
+    }
+    old = config_from_mapping(data)
+    new = config_from_mapping(
+        {
+            **data,
+            "workerpool": "0x" + "33" * 20,
+            "rails": {"floor": 5000},
+            "ops": {"port": 1},
+            "strategy": {"name": "fixed", "params": {"price": 7000}},
+        }
+    )
+    plan = plan_reload(old, new)
+    assert plan.applied == ("rails",)  # params of another strategy are not applied
+    assert plan.needs_restart == ("workerpool", "strategy.name", "ops")
+    assert plan.config.rails.floor == 5000
+    assert plan.config.workerpool == old.workerpool and plan.config.ops == old.ops
+    assert plan.config.strategy == old.strategy

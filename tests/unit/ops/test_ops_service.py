@@ -235,7 +235,8 @@ def test_systemd_hears_ready_then_a_watchdog_ping_per_cycle_then_stopping(receiv
     try:
         svc.start()  # reconcile, schedule, READY
         assert sock.recv(100).startswith(b"READY=1")
-        assert sock.recv(100) == b"WATCHDOG=1"  # the first tick runs right away
+        # the first tick runs right away; a failed one would not ping
+        assert sock.recv(200).startswith(b"WATCHDOG=1\nSTATUS=pricing; last cycle ok, 1 since")
         svc.stop()
         messages = []
         while True:
@@ -248,6 +249,15 @@ def test_systemd_hears_ready_then_a_watchdog_ping_per_cycle_then_stopping(receiv
         svc.stop()
         svc.runtime.close()
         sock.close()
+
+
+def test_a_watchdog_shorter_than_two_periods_is_named_at_start() -> None:
+    from bot.ops import SystemdNotifier
+
+    assert SystemdNotifier({"WATCHDOG_USEC": "180000000"}).check_period(60) is None
+    problem = SystemdNotifier({"WATCHDOG_USEC": "90000000"}).check_period(60)
+    assert problem is not None and problem.startswith("WatchdogSec=90s is under two")
+    assert SystemdNotifier({}).check_period(60) is None
 
 
 def test_orders_show_their_true_state_and_decisions_their_reasons(tmp_path, receiver):

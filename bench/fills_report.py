@@ -1,0 +1,162 @@
+"""Fills (issue #15): every built-in strategy with and without fills, against the yardsticks.
+
+For each market: the best fixed price in hindsight (``fixed`` on the scenario's grid, no fills),
+the perfect-discrimination upper bound without publishers (what posted orders can reach) and with
+them (what fills can reach), and each strategy's net revenue (after stake lost, before gas) with
+fills off and on, plus the match gas and the cancels each run spent.
+
+Markets: the shipped ``waiting_demand`` scenario (seeds given, 7 days) and generated markets of the
+``publishers`` and ``stationary`` classes from the generator's TEST split (3 days; never tuned on).
+
+    .venv/bin/python bench/fills_report.py --seeds 1 --days 3 --test-markets 1
+    # the owner's explicit price = "cap", fills-on runs only, three strategies, two markets:
+    .venv/bin/python bench/fills_report.py --seeds 1 --days 3 --test-markets 1 --price cap \
+        --strategies fixed,competitive,portfolio --classes publishers --no-baseline
+
+Results are written as JSON (one record per market and strategy) and printed as a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.backtest.engine import simulate
+from bot.backtest.references import best_fixed, upper_bound
+from bot.pricing.fills import DEFAULT_MATCH_GAS
+from bot.sim.generator import generate, market_class, split_seeds
+from bot.sim.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+STRATEGIES = ["fixed", "competitive", "utilization", "demand", "bandit", "portfolio"]
+
+
+def _days(scenario: Scenario, days: int) -> Scenario:
+    inner = scenario.scenario.model_copy(update={"days": days})
+    return scenario.model_copy(update={"scenario": inner})
+
+
+def with_price(scenario: Scenario, price: str) -> Scenario:
+    """The scenario with fills on at ``price`` (its own [bot.fills] kept, else the engine's
+    defaults: a match's gas priced as the scenario prices gas, no daily cap)."""
+    bot = dict(scenario.bot)
+    costs = scenario.costs
+    gas = DEFAULT_MATCH_GAS * costs.gas_price_wei * costs.nrlc_per_eth // 10**18
+    table = {"match_gas_cost": gas, "daily_gas_budget": 10**12, **dict(bot.get("fills", {}))}
+    bot["fills"] = {**table, "price": price, "enabled": True}
+    return scenario.model_copy(update={"bot": bot})
+
+
+def market(
+    name: str,
+    scenario: Scenario,
+    seed: int,
+    strategies: list[str],
+    price: str = "listed",
+    baseline: bool = True,
+) -> list[dict[str, Any]]:
+    started = time.perf_counter()
+    best, _ = best_fixed(scenario, seed)
+    ub, _, _ = upper_bound(scenario, seed)
+    ub_pub, _, _ = upper_bound(scenario, seed, publishers=True)
+    priced = with_price(scenario, price)
+    rows = []
+    for strategy in strategies:
+        runs = {}
+        for fills in (False, True) if baseline else (True,):
+            sc = priced if fills else scenario
+            r = simulate(sc, strategy, None, seed, record=False, fills=fills)
+            f = r.fills
+            runs[fills] = {
+                "net_revenue_nrlc": r.net_revenue,
+                "tasks_matched": r.counters.tasks_matched,
+                "cancels": r.counters.cancels,
+                "fills": 0 if f is None else f.fills,
+                "fill_tasks": 0 if f is None else f.fill_tasks,
+                "fill_revenue_nrlc": 0 if f is None else f.fill_revenue_nrlc,
+                "match_gas_used": 0 if f is None else f.match_gas_used,
+                "match_gas_cost_nrlc": (
+                    0
+                    if f is None
+                    else f.match_gas_used
+                    * scenario.costs.gas_price_wei
+                    * scenario.costs.nrlc_per_eth
+                    // 10**18
+                ),
+            }
+        rows.append(
+            {
+                "market": name,
+                "seed": seed,
+                "class": market_class(seed) if name.startswith("gen") else "shipped",
+                "days": scenario.scenario.days,
+                "strategy": strategy,
+                "best_fixed_price_nrlc": best.price,
+                "best_fixed_revenue_nrlc": best.revenue,
+                "upper_bound_nrlc": ub,
+                "upper_bound_with_publishers_nrlc": ub_pub,
+                "fill_price": price,
+                "without_fills": runs.get(False),
+                "with_fills": runs[True],
+            }
+        )
+    print(f"# {name} seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
+    return rows
+
+
+def _rlc(n: int) -> str:
+    return f"{n / 1e9:9.3f}"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    out = [
+        "market (seed)            strategy      no fills   fills   fills-gas  /UB+pub  best fixed"
+        "  UB+pub   fills/tasks"
+    ]
+    for r in rows:
+        b = r["with_fills"]
+        a = r["without_fills"] or {"net_revenue_nrlc": 0}
+        ub = r["upper_bound_with_publishers_nrlc"]
+        ratio = b["net_revenue_nrlc"] / ub if ub else float("nan")
+        out.append(
+            f"{r['market'][:18]:18} ({r['seed']:>7}) {r['strategy']:11} "
+            f"{_rlc(a['net_revenue_nrlc'])} {_rlc(b['net_revenue_nrlc'])} "
+            f"{_rlc(b['net_revenue_nrlc'] - b['match_gas_cost_nrlc'])}  {ratio:6.2f} "
+            f"{_rlc(r['best_fixed_revenue_nrlc'])} {_rlc(ub)}  {b['fills']}/{b['fill_tasks']}"
+        )
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", default="1", help="seeds of the shipped scenario")
+    parser.add_argument("--days", type=int, default=7, help="days of the shipped scenario")
+    parser.add_argument("--test-markets", type=int, default=2, help="generated test markets")
+    parser.add_argument("--price", choices=("listed", "cap"), default="listed")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES))
+    parser.add_argument("--classes", default="publishers,stationary")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the fills-off runs")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    strategies = [s for s in args.strategies.split(",") if s]
+    rows: list[dict[str, Any]] = []
+    shipped = _days(load_scenario(ROOT / "config/scenarios/waiting_demand.toml"), args.days)
+    for seed in (int(s) for s in args.seeds.split(",") if s):
+        rows += market(
+            "waiting_demand", shipped, seed, strategies, args.price, not args.no_baseline
+        )
+    for cls in (c for c in args.classes.split(",") if c):
+        for seed in split_seeds("test", args.test_markets, classes=(cls,)):
+            rows += market(
+                f"gen-{cls}", generate(seed), seed, strategies, args.price, not args.no_baseline
+            )
+    print(table(rows))
+    if args.out is not None:
+        args.out.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

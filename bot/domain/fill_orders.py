@@ -1,0 +1,257 @@
+"""Frozen values of the other three PoCo order kinds: request, app and dataset orders.
+
+A fill (bot.pricing.fills) matches a requester's signed request order, an app order (and a dataset order
+when the request names a dataset) and our own workerpool order in one ``matchOrders`` call. The
+bot must therefore keep the other orders *whole*: every EIP-712 field (the request's ``params``
+included), the signature and the order hash, so the hash can be recomputed from the fields and the
+signature checked before anything is sent (bot.domain.signing does both). Standard library only, like
+bot.domain.model: the pure core reads them.
+
+Field names and order are PoCo's (``IexecLibOrders_v5``, poco-contracts.md section 1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from bot.domain.errors import InputError
+from bot.domain.model import (
+    MAX_UINT256,
+    ZERO_ADDRESS,
+    ZERO_BYTES32,
+    MarketStatus,
+    norm_address,
+    norm_bytes32,
+)
+
+__all__ = [
+    "AppOrder",
+    "DatasetOrder",
+    "FillBook",
+    "ListedOrder",
+    "RequestOrder",
+    "SignedOrder",
+]
+
+
+def _uint(name: str, value: object, low: int = 0) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_UINT256:
+        raise InputError(name, f"must be an integer between {low} and 2**256-1", value)
+
+
+def _addresses(obj: object, prefix: str, names: tuple[str, ...]) -> None:
+    for name in names:
+        object.__setattr__(obj, name, norm_address(getattr(obj, name), f"{prefix}.{name}"))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOrder:
+    """The fifteen EIP-712 fields of a requester's order; ``workerpool`` is a restriction."""
+
+    app: str
+    appmaxprice: int
+    dataset: str
+    datasetmaxprice: int
+    workerpool: str
+    workerpoolmaxprice: int
+    requester: str
+    volume: int
+    tag: str
+    category: int
+    trust: int
+    beneficiary: str
+    callback: str
+    params: str
+    salt: str
+
+    def __post_init__(self) -> None:
+        _addresses(
+            self,
+            "requestorder",
+            ("app", "dataset", "workerpool", "requester", "beneficiary", "callback"),
+        )
+        for name in ("appmaxprice", "datasetmaxprice", "workerpoolmaxprice", "category", "trust"):
+            _uint(f"requestorder.{name}", getattr(self, name))
+        _uint("requestorder.volume", self.volume, low=1)
+        object.__setattr__(self, "tag", norm_bytes32(self.tag, "requestorder.tag"))
+        object.__setattr__(self, "salt", norm_bytes32(self.salt, "requestorder.salt"))
+        if not isinstance(self.params, str):
+            raise InputError("requestorder.params", "must be a string", self.params)
+
+    @property
+    def tag_int(self) -> int:
+        return int(self.tag, 16)
+
+    def fields(self) -> dict[str, int | str]:
+        return {
+            "app": self.app,
+            "appmaxprice": self.appmaxprice,
+            "dataset": self.dataset,
+            "datasetmaxprice": self.datasetmaxprice,
+            "workerpool": self.workerpool,
+            "workerpoolmaxprice": self.workerpoolmaxprice,
+            "requester": self.requester,
+            "volume": self.volume,
+            "tag": self.tag,
+            "category": self.category,
+            "trust": self.trust,
+            "beneficiary": self.beneficiary,
+            "callback": self.callback,
+            "params": self.params,
+            "salt": self.salt,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AppOrder:
+    """The eight EIP-712 fields of an app owner's order."""
+
+    app: str
+    appprice: int
+    volume: int
+    tag: str = ZERO_BYTES32
+    datasetrestrict: str = ZERO_ADDRESS
+    workerpoolrestrict: str = ZERO_ADDRESS
+    requesterrestrict: str = ZERO_ADDRESS
+    salt: str = ZERO_BYTES32
+
+    def __post_init__(self) -> None:
+        _addresses(
+            self, "apporder", ("app", "datasetrestrict", "workerpoolrestrict", "requesterrestrict")
+        )
+        _uint("apporder.appprice", self.appprice)
+        _uint("apporder.volume", self.volume, low=1)
+        object.__setattr__(self, "tag", norm_bytes32(self.tag, "apporder.tag"))
+        object.__setattr__(self, "salt", norm_bytes32(self.salt, "apporder.salt"))
+
+    @property
+    def tag_int(self) -> int:
+        return int(self.tag, 16)
+
+    @property
+    def price(self) -> int:
+        return self.appprice
+
+    def fields(self) -> dict[str, int | str]:
+        return {
+            "app": self.app,
+            "appprice": self.appprice,
+            "volume": self.volume,
+            "tag": self.tag,
+            "datasetrestrict": self.datasetrestrict,
+            "workerpoolrestrict": self.workerpoolrestrict,
+            "requesterrestrict": self.requesterrestrict,
+            "salt": self.salt,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetOrder:
+    """The eight EIP-712 fields of a dataset owner's order."""
+
+    dataset: str
+    datasetprice: int
+    volume: int
+    tag: str = ZERO_BYTES32
+    apprestrict: str = ZERO_ADDRESS
+    workerpoolrestrict: str = ZERO_ADDRESS
+    requesterrestrict: str = ZERO_ADDRESS
+    salt: str = ZERO_BYTES32
+
+    def __post_init__(self) -> None:
+        _addresses(
+            self,
+            "datasetorder",
+            ("dataset", "apprestrict", "workerpoolrestrict", "requesterrestrict"),
+        )
+        _uint("datasetorder.datasetprice", self.datasetprice)
+        _uint("datasetorder.volume", self.volume, low=1)
+        object.__setattr__(self, "tag", norm_bytes32(self.tag, "datasetorder.tag"))
+        object.__setattr__(self, "salt", norm_bytes32(self.salt, "datasetorder.salt"))
+
+    @property
+    def tag_int(self) -> int:
+        return int(self.tag, 16)
+
+    @property
+    def price(self) -> int:
+        return self.datasetprice
+
+    def fields(self) -> dict[str, int | str]:
+        return {
+            "dataset": self.dataset,
+            "datasetprice": self.datasetprice,
+            "volume": self.volume,
+            "tag": self.tag,
+            "apprestrict": self.apprestrict,
+            "workerpoolrestrict": self.workerpoolrestrict,
+            "requesterrestrict": self.requesterrestrict,
+            "salt": self.salt,
+        }
+
+
+OrderT = TypeVar("OrderT", RequestOrder, AppOrder, DatasetOrder)
+
+_HEX = re.compile(r"0x([0-9a-fA-F]{2})*\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class SignedOrder(Generic[OrderT]):
+    """An order with its signature and its hash (the full EIP-712 digest) as given to us.
+
+    Nothing here proves the hash belongs to the fields or the signature to the signer: a fill
+    recomputes and checks both (bot.domain.signing.check_signed) before using the order.
+    """
+
+    order: OrderT
+    sign: str
+    order_hash: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "order_hash", norm_bytes32(self.order_hash, "orderHash"))
+        if not isinstance(self.sign, str) or not _HEX.match(self.sign):
+            raise InputError("sign", "must be 0x-prefixed hex bytes", self.sign)
+        object.__setattr__(self, "sign", self.sign.lower())
+
+    def to_json(self) -> dict[str, int | str]:
+        out: dict[str, int | str] = dict(self.order.fields())
+        out["sign"] = self.sign
+        out["orderHash"] = self.order_hash
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOrder(Generic[OrderT]):
+    """A signed order as the marketplace lists it: what is left of it and its status."""
+
+    signed: SignedOrder[OrderT]
+    remaining: int
+    status: MarketStatus = MarketStatus.OPEN
+    published_at: float = 0.0
+
+    @property
+    def order_hash(self) -> str:
+        return self.signed.order_hash
+
+    @property
+    def order(self) -> OrderT:
+        return self.signed.order
+
+
+@dataclass(frozen=True, slots=True)
+class FillBook:
+    """The part of the market a fill needs, read whole: request orders that may name our pool,
+    and the app and dataset orders they could be matched with (all signed, as listed)."""
+
+    requests: tuple[ListedOrder[RequestOrder], ...] = ()
+    apporders: tuple[ListedOrder[AppOrder], ...] = ()
+    datasetorders: tuple[ListedOrder[DatasetOrder], ...] = ()
+    by_hash: Mapping[str, ListedOrder[RequestOrder]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_hash", {r.order_hash: r for r in self.requests})

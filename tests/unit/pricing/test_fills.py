@@ -1,0 +1,431 @@
+"""Fills (issue #15): which waiting requests we fill, at what price, and how much the rails allow.
+
+Tables of rules (request in, candidate or reason out), the price policy, and properties: whatever
+the pool, the stake, our orders and the requests, the fills the rails return never exceed the
+ledger's window, the free stake, the request's cap, what is left of the four orders, or the
+deadline test, and the quotes share only what the fills leave.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain.fill_orders import (
+    AppOrder,
+    DatasetOrder,
+    FillBook,
+    ListedOrder,
+    RequestOrder,
+    SignedOrder,
+)
+from bot.domain.model import (
+    ZERO_ADDRESS,
+    ZERO_BYTES32,
+    MarketStatus,
+    PoolTask,
+    Quote,
+    tag_to_bytes32,
+)
+from bot.pricing.admission import Batch, feasible
+from bot.pricing.fills import (
+    FillIntent,
+    FillPolicy,
+    candidates,
+    fill_price,
+    fill_terms,
+    propose_fills,
+)
+from bot.pricing.ledger import LOAD_EPSILON, Ledger, committed_of, required_stake
+from bot.pricing.rails import RailsConfig, RailsResult, apply_rails
+from bot.pricing.runtimes import RunTimeSamples, task_board
+from bot.pricing.snapshot import MarketSnapshot, Offer
+from tests.support.factories import APP, NOW, POOL, REQUESTER, h, offer, own, snap, util
+
+OTHER_POOL = "0x" + "b" * 40
+OTHER_APP = "0x" + "f" * 40
+DATASET = "0x" + "9" * 40
+SIGN = "0x" + "11" * 65
+
+
+def req(
+    label: str,
+    cap: int,
+    volume: int = 1,
+    *,
+    remaining: int | None = None,
+    status: MarketStatus = MarketStatus.OPEN,
+    app: str = APP,
+    appmaxprice: int = 0,
+    dataset: str = ZERO_ADDRESS,
+    datasetmaxprice: int = 0,
+    workerpool: str = ZERO_ADDRESS,
+    tag: int = 0,
+    trust: int = 0,
+    category: int = 0,
+    requester: str = REQUESTER,
+) -> ListedOrder[RequestOrder]:
+    order = RequestOrder(
+        app=app,
+        appmaxprice=appmaxprice,
+        dataset=dataset,
+        datasetmaxprice=datasetmaxprice,
+        workerpool=workerpool,
+        workerpoolmaxprice=cap,
+        requester=requester,
+        volume=volume,
+        tag=tag_to_bytes32(tag),
+        category=category,
+        trust=trust,
+        beneficiary=requester,
+        callback=ZERO_ADDRESS,
+        params='{"iexec_args":"x"}',
+        salt=h("salt" + label),
+    )
+    return ListedOrder(
+        SignedOrder(order, SIGN, h(label)),
+        volume if remaining is None else remaining,
+        status,
+        NOW - 30,
+    )
+
+
+def app_order(
+    label: str, price: int = 0, *, tag: int = 0, remaining: int = 1000, **kw: str
+) -> ListedOrder[AppOrder]:
+    order = AppOrder(
+        app=kw.pop("app", APP), appprice=price, volume=1000, tag=tag_to_bytes32(tag), **kw
+    )
+    return ListedOrder(SignedOrder(order, SIGN, h(label)), remaining)
+
+
+def dataset_order(label: str, price: int = 0, **kw: str) -> ListedOrder[DatasetOrder]:
+    order = DatasetOrder(dataset=DATASET, datasetprice=price, volume=1000, **kw)
+    return ListedOrder(SignedOrder(order, SIGN, h(label)), 1000)
+
+
+def fill_offer(**kw: object) -> Offer:
+    kw.setdefault("fill_apps", (APP,))
+    return offer(**kw)
+
+
+FLOOR = 1_000
+
+
+def terms(request: ListedOrder[RequestOrder], *orders: ListedOrder[object], offers=None):  # type: ignore[no-untyped-def]
+    apps = tuple(o for o in orders if isinstance(o.order, AppOrder))
+    datasets = tuple(o for o in orders if isinstance(o.order, DatasetOrder))
+    book = FillBook((request,), apps, datasets)  # type: ignore[arg-type]
+    return fill_terms(request, book, offers or [fill_offer()], POOL, FLOOR)
+
+
+@pytest.mark.parametrize(
+    ("request_", "orders", "offers", "why"),
+    [
+        (req("r", 5_000, status=MarketStatus.DEAD), [app_order("a")], None, "dead"),
+        (req("r", 5_000, remaining=0), [app_order("a")], None, "nothing left"),
+        (req("r", 5_000, workerpool=OTHER_POOL), [app_order("a")], None, "restricted to"),
+        (req("r", 999), [app_order("a")], None, "below our floor 1000"),
+        (req("r", 5_000), [], None, "no open app order"),
+        (req("r", 5_000), [app_order("a", 10)], None, "no open app order"),  # appmaxprice 0
+        (req("r", 5_000), [app_order("a", workerpoolrestrict=OTHER_POOL)], None, "no open app"),
+        (
+            req("r", 5_000),
+            [app_order("a", requesterrestrict=OTHER_POOL)],
+            None,
+            "no open app order",
+        ),
+        (req("r", 5_000, dataset=DATASET), [app_order("a")], None, "no open dataset order"),
+        (
+            req("r", 5_000, app=OTHER_APP),
+            [app_order("a", app=OTHER_APP)],
+            None,
+            "allowlist",
+        ),
+        (req("r", 5_000, trust=2), [app_order("a")], None, "no offer of ours fits"),
+        (req("r", 5_000, category=1), [app_order("a")], None, "no offer of ours fits"),
+        # a TEE request on a TEE offer, but the app order is not TEE: the bit must come from it
+        (
+            req("r", 5_000, tag=1),
+            [app_order("a")],
+            [fill_offer(tag=9, trust=1)],
+            "no offer of ours fits",
+        ),
+        # the app's tag is more than the offer carries
+        (req("r", 5_000), [app_order("a", tag=0x100)], None, "no offer of ours fits"),
+    ],
+)
+def test_fill_rules_refuse(
+    request_: ListedOrder[RequestOrder],
+    orders: list[ListedOrder[object]],
+    offers: list[Offer] | None,
+    why: str,
+) -> None:
+    got = terms(request_, *orders, offers=offers)
+    assert isinstance(got, str) and why in got
+
+
+def test_fill_takes_the_cheapest_admitting_app_and_dataset_order() -> None:
+    r = req("r", 5_000, volume=5, appmaxprice=50, dataset=DATASET, datasetmaxprice=20)
+    got = terms(
+        r,
+        app_order("dear", 40),
+        app_order("cheap", 10),
+        app_order("too-dear", 60),
+        app_order("for-others", 1, workerpoolrestrict=OTHER_POOL),
+        dataset_order("d1", 15),
+        dataset_order("d0", 5, apprestrict=OTHER_APP),
+        dataset_order("d2", 12),
+    )
+    assert not isinstance(got, str)
+    assert got.apporder.order_hash == h("cheap")
+    assert got.datasetorder is not None and got.datasetorder.order_hash == h("d2")
+    assert got.volume == 5 and got.cap == 5_000
+
+
+def test_a_tee_request_fills_with_a_tee_app_on_a_tdx_offer() -> None:
+    got = terms(req("r", 5_000, tag=1), app_order("a", tag=9), offers=[fill_offer(tag=9, trust=1)])
+    assert not isinstance(got, str)
+    # a request restricted to our pool is fillable too
+    assert not isinstance(terms(req("r", 5_000, workerpool=POOL), app_order("a")), str)
+
+
+def test_volume_is_the_least_left_of_the_orders() -> None:
+    got = terms(req("r", 5_000, volume=9, remaining=7), app_order("a", remaining=3))
+    assert not isinstance(got, str) and got.volume == 3
+
+
+@pytest.mark.parametrize(
+    ("cap", "listed", "mode", "ceiling", "price"),
+    [
+        (5_000, 3_000, "listed", 10**9, 3_000),  # never more than our public offer
+        (2_000, 3_000, "listed", 10**9, 2_000),  # the requester's cap below it
+        (5_000, 3_000, "cap", 10**9, 5_000),  # the owner's explicit choice
+        (5_000, None, "listed", 10**9, 5_000),  # nothing listed in the slot: the cap
+        (5_000, None, "listed", 4_000, 4_000),  # never above the ceiling
+        (5_000, 3_000, "cap", 4_000, 4_000),
+    ],
+)
+def test_fill_price(cap: int, listed: int | None, mode: str, ceiling: int, price: int) -> None:
+    assert fill_price(cap, listed, mode, ceiling) == price  # type: ignore[arg-type]
+
+
+def _policy(**kw: object) -> FillPolicy:
+    kw.setdefault("enabled", True)
+    kw.setdefault("match_gas_cost", 0)
+    return FillPolicy(**kw)  # type: ignore[arg-type]
+
+
+def test_policy_proposes_dearest_first_and_skips_unprofitable_and_pending() -> None:
+    o = fill_offer()
+    book = FillBook(
+        (req("low", 2_000), req("high", 9_000, volume=2), req("tiny", 1_500), req("busy", 8_000)),
+        (app_order("a"),),
+    )
+    got = propose_fills(
+        book,
+        [o],
+        POOL,
+        {o.slot: 5_000},
+        _policy(match_gas_cost=1_800),
+        FLOOR,
+        10**9,
+        skip=frozenset({h("busy")}),
+    )
+    assert [(i.request_hash, i.price, i.volume) for i in got] == [
+        (h("high"), 5_000, 2),
+        (h("low"), 2_000, 1),
+    ]
+    assert propose_fills(book, [o], POOL, {}, FillPolicy(enabled=False), FLOOR, 10**9) == ()
+
+
+def test_strategy_intents_pass_the_same_rules() -> None:
+    book = FillBook(
+        (req("ok", 5_000), req("dead", 5_000, status=MarketStatus.DEAD)), (app_order("a"),)
+    )
+    intents = [
+        FillIntent(h("ok"), 4_000, 1),
+        FillIntent(h("ok"), 4_000, 1),
+        FillIntent(h("dead"), 4_000, 1),
+        FillIntent(h("gone"), 4_000, 1),
+    ]
+    ok, refused = candidates(intents, book, [fill_offer()], POOL, FLOOR)
+    assert [c.request_hash for _, c in ok] == [h("ok")]
+    assert [why for _, why in refused] == [
+        "a second fill of the same request",
+        "request is dead in the marketplace",
+        "request not in the book",
+    ]
+
+
+# -- the rails ------------------------------------------------------------------------------------
+
+
+def _rails(
+    quotes: list[Quote],
+    snapshot: MarketSnapshot,
+    offers: list[Offer],
+    cfg: RailsConfig,
+    intents: list[FillIntent],
+) -> RailsResult:
+    ok, _ = candidates(intents, snapshot.fill_book, offers, POOL, cfg.floor)
+    return apply_rails(quotes, snapshot, Ledger.of(snapshot, offers, cfg), cfg, fills=ok)
+
+
+CFG = RailsConfig(floor=FLOOR, ceiling=10**9, max_step=1.0, max_volume=10**6)
+
+
+def test_a_fill_is_sized_first_and_the_quote_shares_what_it_leaves() -> None:
+    o = fill_offer(task_seconds=2100.0)  # one task per slot in the XS window
+    book = FillBook((req("r", 5_000, volume=4),), (app_order("a"),))
+    base = dataclasses.replace(snap(offers=[o], utilization=util(registered=10)), fill_book=book)
+    quote = Quote(category=0, price=3_000, volume=10, reason="t")
+    result = _rails([quote], base, [o], CFG, [FillIntent(h("r"), 3_000, 4)])
+    assert [(f.price, f.volume) for f in result.fills] == [(3_000, 4)]
+    assert result.quotes[0].volume == 6
+    # the fill's restricted order: our offer's slot restricted to that app and requester
+    assert result.fills[0].slot[3:] == (APP, ZERO_ADDRESS, REQUESTER)
+
+
+def test_fill_above_cap_is_refused_and_above_ceiling_lowered() -> None:
+    o = fill_offer()
+    book = FillBook((req("r", 5_000),), (app_order("a"),))
+    base = dataclasses.replace(snap(offers=[o]), fill_book=book)
+    over = _rails([], base, [o], CFG, [FillIntent(h("r"), 5_001, 1)])
+    assert over.fills == () and "above the request's cap" in over.notes[0].detail
+    low_ceiling = dataclasses.replace(CFG, ceiling=4_000)
+    got = _rails([], base, [o], low_ceiling, [FillIntent(h("r"), 5_000, 1)])
+    assert [f.price for f in got.fills] == [4_000]
+
+
+def test_fill_keeps_out_of_what_orders_in_unquoted_slots_hold() -> None:
+    o = fill_offer(task_seconds=2100.0)
+    book = FillBook((req("r", 5_000, volume=8),), (app_order("a"),))
+    held = own("old", 3_000, 7, category=0)  # a slot nobody quotes keeps its load
+    other_offer = fill_offer(category=0, tag=0x100, task_seconds=2100.0)
+    base = dataclasses.replace(
+        snap(offers=[o, other_offer], utilization=util(registered=10), own_orders=[held]),
+        fill_book=book,
+    )
+    got = _rails([], base, [o, other_offer], CFG, [FillIntent(h("r"), 3_000, 8)])
+    assert [f.volume for f in got.fills] == [3]
+
+
+def test_fill_within_free_stake() -> None:
+    o = fill_offer()
+    book = FillBook((req("r", 10_000, volume=50),), (app_order("a", remaining=1000),))
+    base = dataclasses.replace(snap(offers=[o], free_stake=4 * 3_000 + 2_999), fill_book=book)
+    got = _rails([], base, [o], CFG, [FillIntent(h("r"), 10_000, 50)])
+    assert [f.volume for f in got.fills] == [4]  # 3,000 nRLC of stake per task
+
+
+# -- properties -----------------------------------------------------------------------------------
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> tuple[MarketSnapshot, list[Offer], list[Quote], list[FillIntent]]:
+    offers = [
+        fill_offer(category=0, task_seconds=float(draw(st.sampled_from([60, 300, 2100])))),
+        fill_offer(category=2, task_seconds=float(draw(st.sampled_from([600, 3600])))),
+    ]
+    registered = draw(st.integers(0, 12))
+    computing = draw(st.integers(0, registered))
+    backlog = draw(st.integers(0, 6))
+    n_req = draw(st.integers(0, 6))
+    requests = [
+        req(
+            f"r{i}",
+            draw(st.integers(0, 20_000)),
+            draw(st.integers(1, 30)),
+            category=draw(st.sampled_from([0, 2])),
+            status=draw(st.sampled_from([MarketStatus.OPEN, MarketStatus.OPEN, MarketStatus.DEAD])),
+        )
+        for i in range(n_req)
+    ]
+    held = [
+        own(f"o{i}", draw(st.integers(1_000, 9_000)), draw(st.integers(1, 20)), category=c)
+        for i, c in enumerate(draw(st.lists(st.sampled_from([0, 2]), max_size=3)))
+    ]
+    book = FillBook(tuple(requests), (app_order("a", remaining=draw(st.integers(1, 40))),))
+    base = snap(
+        offers=offers,
+        utilization=util(registered=registered, computing=computing, backlog=backlog),
+        own_orders=held,
+        free_stake=draw(st.integers(0, 200_000)),
+    )
+    if draw(st.booleans()):
+        tasks = [
+            PoolTask(f"t{i}", 2, NOW - 100, NOW - 100 + 7 * 3600, NOW - 100)
+            for i in range(draw(st.integers(0, 8)))
+        ]
+        board = task_board(NOW, tasks, RunTimeSamples(), {0: 300.0, 2: 3600.0}, {0: 300, 2: 3600})
+        base = dataclasses.replace(base, tasks=board)
+    base = dataclasses.replace(base, fill_book=book)
+    quotes = [
+        Quote(category=c, price=draw(st.integers(1_000, 9_000)), volume=draw(st.integers(0, 50)))
+        for c in draw(st.lists(st.sampled_from([0, 2]), max_size=2, unique=True))
+    ]
+    intents = [
+        FillIntent(r.order_hash, draw(st.integers(0, 25_000)), draw(st.integers(0, 40)))
+        for r in requests
+    ]
+    return base, offers, quotes, intents
+
+
+@settings(max_examples=300, deadline=None)
+@given(worlds())
+def test_fills_never_exceed_capacity_cap_stake_or_the_deadline_test(
+    world: tuple[MarketSnapshot, list[Offer], list[Quote], list[FillIntent]],
+) -> None:
+    snapshot, offers, quotes, intents = world
+    cfg = RailsConfig(floor=FLOOR, ceiling=15_000, max_step=1.0, max_volume=10**6)
+    result = _rails(quotes, snapshot, offers, cfg, intents)
+    book = snapshot.fill_book
+    assert book is not None
+    ledger = Ledger.of(snapshot, offers, cfg).wanting({q.slot: q for q in result.quotes})
+    total = ledger.tally_unquoted(snapshot.own_by_slot).plus(
+        ledger.tally_quotes({q.slot: q for q in result.quotes})
+    )
+    fill_volume: dict[str, int] = {}
+    for f in result.fills:
+        listed = book.by_hash[f.candidate.request_hash]
+        assert listed.status is MarketStatus.OPEN
+        assert cfg.floor <= f.price <= min(f.candidate.cap, cfg.ceiling)
+        assert 0 < f.volume <= min(listed.remaining, f.candidate.apporder.remaining)
+        fill_volume[f.candidate.request_hash] = (
+            fill_volume.get(f.candidate.request_hash, 0) + f.volume
+        )
+        total = total.plus(ledger.claim(f.candidate.offer.slot, f.price, f.volume))
+    intent_volume = {i.request_hash: i.volume for i in intents}
+    assert all(v <= intent_volume[k] for k, v in fill_volume.items())
+    # fills and quotes together: within the window, the volume cap and the free stake (when
+    # orders of unquoted slots already break them, the planner cancels; no fill is made then)
+    assert snapshot.stake is not None
+    if result.fills:
+        assert total.load <= 1.0 + LOAD_EPSILON
+        assert total.stake <= snapshot.stake.free
+    assert sum(required_stake(f.price, f.volume) for f in result.fills) <= snapshot.stake.free
+    # and the deadline test passes with the fills as work in front of the quotes
+    board, u = snapshot.tasks, snapshot.utilization
+    if board is not None and u is not None and result.fills:
+        run = {0: offers[0].task_seconds, 2: offers[1].task_seconds}
+        windows = {0: 7 * 300.0, 2: 7 * 3600.0}
+        batches = [
+            Batch(windows[f.candidate.offer.category], run[f.candidate.offer.category], f.volume)
+            for f in result.fills
+        ]
+        assert feasible(u.registered_cpu, committed_of(u, board), batches)
+
+
+def test_fills_change_nothing_when_there_are_none() -> None:
+    o = fill_offer()
+    base = snap(offers=[o], own_orders=[own("x", 3_000, 5)])
+    quote = Quote(category=0, price=3_000, volume=10, reason="t")
+    ledger = Ledger.of(base, [o], CFG)
+    assert apply_rails([quote], base, ledger, CFG) == apply_rails(
+        [quote], base, ledger, CFG, fills=()
+    )
+    assert ZERO_BYTES32.startswith("0x")

@@ -30,7 +30,7 @@ from bot.domain.model import (
     Quote,
     tag_to_bytes32,
 )
-from bot.pricing.admission import Batch, feasible
+from bot.pricing.admission import Batch, Committed, feasible
 from bot.pricing.fills import (
     FillIntent,
     FillPolicy,
@@ -40,7 +40,7 @@ from bot.pricing.fills import (
     propose_fills,
 )
 from bot.pricing.ledger import LOAD_EPSILON, Ledger, committed_of, required_stake
-from bot.pricing.rails import RailsConfig, RailsResult, apply_rails
+from bot.pricing.rails import RailRule, RailsConfig, RailsResult, apply_rails
 from bot.pricing.runtimes import RunTimeSamples, task_board
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from tests.support.factories import APP, NOW, POOL, REQUESTER, h, offer, own, snap, util
@@ -361,7 +361,12 @@ def worlds(draw: st.DrawFn) -> tuple[MarketSnapshot, list[Offer], list[Quote], l
             PoolTask(f"t{i}", 2, NOW - 100, NOW - 100 + 7 * 3600, NOW - 100)
             for i in range(draw(st.integers(0, 8)))
         ]
-        board = task_board(NOW, tasks, RunTimeSamples(), {0: 300.0, 2: 3600.0}, {0: 300, 2: 3600})
+        # the board's run times: the offers' task_seconds (what the sampler gives a category with
+        # no samples yet), or other figures (what it learned since); the rails use the board's
+        priors = draw(
+            st.sampled_from([{o.category: o.task_seconds for o in offers}, {0: 300.0, 2: 3600.0}])
+        )
+        board = task_board(NOW, tasks, RunTimeSamples(), priors, {0: 300, 2: 3600})
         base = dataclasses.replace(base, tasks=board)
     base = dataclasses.replace(base, fill_book=book)
     quotes = [
@@ -408,16 +413,58 @@ def test_fills_never_exceed_capacity_cap_stake_or_the_deadline_test(
         assert total.load <= 1.0 + LOAD_EPSILON
         assert total.stake <= snapshot.stake.free
     assert sum(required_stake(f.price, f.volume) for f in result.fills) <= snapshot.stake.free
-    # and the deadline test passes with the fills as work in front of the quotes
+    # and the deadline test passes with the fills as work in front of the quotes, at the board's
+    # run times (the learned quantile; the offer's task_seconds is only its prior)
     board, u = snapshot.tasks, snapshot.utilization
     if board is not None and u is not None and result.fills:
-        run = {0: offers[0].task_seconds, 2: offers[1].task_seconds}
+        run = {o.category: board.run_seconds(o.category, o.task_seconds) for o in offers}
         windows = {0: 7 * 300.0, 2: 7 * 3600.0}
         batches = [
             Batch(windows[f.candidate.offer.category], run[f.candidate.offer.category], f.volume)
             for f in result.fills
         ]
         assert feasible(u.registered_cpu, committed_of(u, board), batches)
+
+
+def _one_slot_world(priors: dict[int, float]) -> tuple[MarketSnapshot, list[Offer]]:
+    """The example Hypothesis found: one CPU slot, a category-0 offer whose task_seconds (2100 s)
+    equals its window (7 x 300 s), a volume-2 request at cap 1,000 and three at cap 0."""
+    offers = [
+        fill_offer(category=0, task_seconds=2100.0),
+        fill_offer(category=2, task_seconds=600.0),
+    ]
+    requests = (req("r0", 0), req("r1", 0), req("r2", 1_000, 2), req("r3", 0))
+    base = snap(offers=offers, utilization=util(registered=1), free_stake=600)
+    board = task_board(NOW, [], RunTimeSamples(), priors, {0: 300, 2: 3600})
+    book = FillBook(requests, (app_order("a", remaining=2),))
+    return dataclasses.replace(base, tasks=board, fill_book=book), offers
+
+
+ONE_SLOT_INTENTS = [
+    FillIntent(h("r0"), 0, 0),
+    FillIntent(h("r1"), 0, 0),
+    FillIntent(h("r2"), 1_000, 2),
+    FillIntent(h("r3"), 0, 0),
+]
+ONE_SLOT_CFG = RailsConfig(floor=FLOOR, ceiling=15_000, max_step=1.0, max_volume=10**6)
+
+
+def test_a_task_as_long_as_its_window_fills_once_per_slot() -> None:
+    # the board as the sampler builds it: no samples, the offer's 2100 s as the run time
+    snapshot, offers = _one_slot_world({0: 2100.0, 2: 600.0})
+    got = _rails([], snapshot, offers, ONE_SLOT_CFG, ONE_SLOT_INTENTS)
+    assert [(f.price, f.volume) for f in got.fills] == [(1_000, 1)]
+    assert [n.rule for n in got.notes] == [RailRule.FILL_SIZE]
+    assert not feasible(1, Committed(), [Batch(2100.0, 2100.0, 2)])
+
+
+def test_fills_are_sized_at_the_boards_run_time_not_the_offers_prior() -> None:
+    # the board learned 300 s for category 0 (the offer still says 2100 s): the window holds
+    # seven such tasks, so both tasks of the request fit, as the quotes' admission would say
+    snapshot, offers = _one_slot_world({0: 300.0, 2: 3600.0})
+    got = _rails([], snapshot, offers, ONE_SLOT_CFG, ONE_SLOT_INTENTS)
+    assert [(f.price, f.volume) for f in got.fills] == [(1_000, 2)]
+    assert feasible(1, Committed(), [Batch(2100.0, 300.0, 2)])
 
 
 def test_fills_change_nothing_when_there_are_none() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot import deadline
 from bot.adapters.retrying import RetryPolicy, call
 from bot.domain.errors import (
     BudgetExhausted,
@@ -13,6 +12,7 @@ from bot.domain.errors import (
     RateLimited,
     TransientError,
 )
+from bot.engine import deadline
 from tests.support.market_fakes import FakeTime
 
 

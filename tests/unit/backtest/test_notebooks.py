@@ -20,7 +20,9 @@ def test_both_notebooks_are_shipped() -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PRICEBOT_NB_SCENARIO", str(ROOT / "tests" / "unit" / "backtest" / "tiny.toml"))
+    monkeypatch.setenv(
+        "PRICEBOT_NB_SCENARIO", str(ROOT / "tests" / "unit" / "backtest" / "tiny.toml")
+    )
     monkeypatch.setenv("PRICEBOT_NB_DAYS", "0.05")
     monkeypatch.setenv("PRICEBOT_NB_JOBS", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot import deadline
 from bot.adapters.journal import MemoryJournal, SqliteJournal
 from bot.domain.errors import (
     BudgetExhausted,
@@ -17,6 +16,7 @@ from bot.domain.errors import (
     TransientError,
 )
 from bot.domain.model import Cancel, Keep, OwnOrder, PoolUtilization, Publish, Quote, Unpublish
+from bot.engine import deadline
 from bot.engine.executor import Executor
 from bot.pricing.ledger import Ledger
 from bot.pricing.snapshot import Offer

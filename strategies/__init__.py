@@ -53,6 +53,7 @@ BUILTINS: dict[str, str] = {
     "demand": "strategies.demand:DemandStrategy",
     "bandit": "strategies.bandit:BanditStrategy",
     "portfolio": "strategies.portfolio:PortfolioStrategy",
+    "robust": "strategies.robust:RobustStrategy",
 }
 
 

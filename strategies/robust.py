@@ -1,0 +1,473 @@
+"""``robust``: ``portfolio``'s per-offer logic, plus the guards it lacks on markets it has not seen.
+
+``portfolio`` (the base) prices each offer by what it faces: the request book, the cheapest rival
+(undercut by one nRLC), or a Thompson learner when alone. It fails in three kinds of market
+(issue #14), and this strategy adds one mechanism for each, every one driven by what the snapshot
+shows, not by a scenario's numbers:
+
+1. **A rival that follows us faster than we follow it** (it reprices within our own period,
+   always one step under us). Undercutting it is a race we lose at every price: it re-undercuts
+   before a requester arrives. Sign: while contested, the share of decisions at which the
+   cheapest rival is under our listed price (an exponential average, ``follow_smoothing``)
+   exceeds ``follow_share``. Then the offer tries two other *postures*, each for
+   ``probe_seconds``, and keeps whichever earned most per hour (our own deals) among
+   ``war`` (the base: keep undercutting), ``floor`` (one nRLC under the lowest price a rival
+   posted in ``memory_seconds``: an undercutter stops following at its floor, and jumps back up)
+   and ``hold`` (ignore the follower: undercut the cheapest *other* rival and sell what the
+   follower leaves). The choice is revisited every ``commit_seconds`` by probing again: a
+   follower that left, or a floor that moved, is found again.
+2. **Scarcity**: the pool sold out at the competitors' level while demand would pay far more. A
+   markup ``m >= 1`` multiplies the contested / book price: every ``markup_interval_seconds``
+   it rises by ``markup_up`` while the smoothed utilization (backlog included) is at least
+   ``scarce_utilization``, and falls by ``markup_down`` while it is below
+   ``idle_utilization``, within ``[1, max_markup]``. It settles where the fill rate matches the
+   capacity: the price at which selling out stops.
+3. **Captive demand**: requests naming our pool, waiting in the book with their max prices.
+   Competitors do not serve them, so their price is ours to find. Every ``captive_interval_seconds``
+   the captive price ``c`` is re-chosen from what the last interval showed: the tasks sold to
+   requesters seen naming our pool (they paid ``c``, so would pay any lower price) and the
+   waiting requests' max prices (what the cheaper candidates would add). The candidate of highest
+   estimated revenue (``price x min(sold + waiting at or above it, capacity)``) wins; when it is
+   ``c`` itself and something sold, ``c`` is raised by ``captive_step`` (explore upward: the
+   captive requesters that no longer pay wait in the book and reveal their max price, and the
+   next interval comes back down to the best of them). The quote is the larger of ``c`` and the
+   contested price. Captive evidence expires after ``memory_seconds``.
+
+A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
+cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
+learned). Raises are gated by their cancel gas (``raise_gain_factor``, ``cancel_cost``:
+strategies.hysteresis).
+
+State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key: ...}}``.
+
+When to use it: the default. It is ``portfolio`` where none of the three signs shows (same
+quotes: the guards only move a price once their evidence is there), and where one shows it
+prices by the measured outcome rather than by the cheapest rival.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Literal, cast
+
+from bot.errors import InputError
+from bot.ledger import offer_capacity
+from bot.model import BookEntry, Quote
+from bot.snapshot import MarketSnapshot, Offer
+from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
+from strategies.competitive import CompetitiveParams, relevant_competitors
+from strategies.hysteresis import cancel_cost_param, gate_raise
+from strategies.portfolio import PortfolioParams, PortfolioStrategy
+
+__all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
+
+Posture = Literal["war", "floor", "hold"]
+POSTURES: tuple[Posture, ...] = ("war", "floor", "hold")
+_MAX_CAPTIVE_REQUESTERS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class RobustParams:
+    # the follower guard
+    follow_share: float = param(
+        0.6, min=0.05, max=1.0, doc="out-followed when a rival is under our price this often"
+    )
+    follow_smoothing: float = param(
+        0.05, min=0.001, max=1.0, doc="EWMA weight of one decision in the undercut share"
+    )
+    probe_seconds: float = param(
+        2400.0, min=60.0, max=86400.0, doc="how long each posture is tried when out-followed"
+    )
+    commit_seconds: float = param(
+        6 * 3600.0, min=60.0, max=7 * 86400.0, doc="how long the best posture is kept"
+    )
+    memory_seconds: float = param(
+        6 * 3600.0,
+        min=60.0,
+        max=30 * 86400.0,
+        doc="how long a rival's low or captive demand counts",
+    )
+    # scarcity
+    scarce_utilization: float = param(
+        0.95, min=0.1, max=5.0, doc="raise the markup while smoothed utilization is >= this"
+    )
+    idle_utilization: float = param(
+        0.7, min=0.0, max=5.0, doc="lower the markup while smoothed utilization is < this"
+    )
+    markup_up: float = param(0.25, min=0.0, max=4.0, doc="relative markup rise per interval")
+    markup_down: float = param(0.15, min=0.0, max=0.9, doc="relative markup fall per interval")
+    max_markup: float = param(50.0, min=1.0, max=1000.0, doc="highest markup over the base price")
+    markup_interval_seconds: float = param(
+        1200.0, min=60.0, max=86400.0, doc="seconds between markup steps"
+    )
+    util_smoothing: float = param(0.1, min=0.01, max=1.0, doc="EWMA weight of a utilization read")
+    # captive demand
+    captive_step: float = param(
+        0.2, min=0.0, max=4.0, doc="relative raise of the captive price when all of it sells"
+    )
+    captive_interval_seconds: float = param(
+        1800.0, min=60.0, max=86400.0, doc="seconds between captive price steps"
+    )
+    # costs and churn
+    cost_per_slot_hour: int = param(
+        0, min=0, max=MAX_PRICE, doc="never quote below this x a task's run hours", unit="nRLC"
+    )
+    raise_gain_factor: float = param(
+        1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
+    )
+    cancel_cost: int = cancel_cost_param()
+    # the base (portfolio's) contested side
+    step: int = param(1, min=0, max=MAX_PRICE, doc="undercut step in nRLC", unit="nRLC")
+    floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never undercut below", unit="nRLC")
+
+    def __post_init__(self) -> None:
+        if self.idle_utilization > self.scarce_utilization:
+            raise InputError(
+                "strategy.params.idle_utilization",
+                "must be <= scarce_utilization",
+                self.idle_utilization,
+            )
+
+
+@dataclass(slots=True)
+class OfferMemory:
+    """What ``robust`` remembers per offer between decisions (JSON in the state)."""
+
+    last_at: float | None = None
+    # follower guard
+    lost: float = 0.0
+    low: int | None = None
+    low_at: float = 0.0
+    follower: str = ""
+    aimed: bool = False  # our last quote was meant to be the cheapest (rivals under it: followed)
+    posture: Posture = "war"
+    posture_since: float = 0.0
+    probing: bool = False
+    committed_at: float = 0.0
+    earned: dict[str, float] = field(default_factory=dict)  # posture -> nRLC in the current round
+    seconds: dict[str, float] = field(default_factory=dict)  # posture -> seconds in it
+    # scarcity
+    log_m: float = 0.0
+    u_avg: float | None = None
+    markup_at: float | None = None
+    # captive demand
+    captive: list[str] = field(default_factory=list)
+    captive_seen_at: float | None = None
+    captive_price: int | None = None
+    captive_at: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: object) -> OfferMemory:
+        """Read a stored memory back; anything malformed starts that offer afresh."""
+        if not isinstance(raw, Mapping):
+            return cls()
+        try:
+            posture = str(raw.get("posture", "war"))
+            return cls(
+                last_at=_opt_float(raw.get("last_at")),
+                lost=float(cast(float, raw.get("lost", 0.0))),
+                low=_opt_int(raw.get("low")),
+                low_at=float(cast(float, raw.get("low_at", 0.0))),
+                follower=str(raw.get("follower", "")),
+                aimed=bool(raw.get("aimed", False)),
+                posture=posture if posture in POSTURES else "war",
+                posture_since=float(cast(float, raw.get("posture_since", 0.0))),
+                probing=bool(raw.get("probing", False)),
+                committed_at=float(cast(float, raw.get("committed_at", 0.0))),
+                earned=_floats(raw.get("earned")),
+                seconds=_floats(raw.get("seconds")),
+                log_m=float(cast(float, raw.get("log_m", 0.0))),
+                u_avg=_opt_float(raw.get("u_avg")),
+                markup_at=_opt_float(raw.get("markup_at")),
+                captive=[str(x) for x in cast(list[object], raw.get("captive", []))],
+                captive_seen_at=_opt_float(raw.get("captive_seen_at")),
+                captive_price=_opt_int(raw.get("captive_price")),
+                captive_at=_opt_float(raw.get("captive_at")),
+            )
+        except (TypeError, ValueError):
+            return cls()
+
+
+def _opt_float(v: object) -> float | None:
+    return None if v is None else float(cast(float, v))
+
+
+def _opt_int(v: object) -> int | None:
+    return None if v is None else int(cast(int, v))
+
+
+def _floats(v: object) -> dict[str, float]:
+    if not isinstance(v, Mapping):
+        return {}
+    return {str(k): float(x) for k, x in v.items()}
+
+
+def _key(offer: Offer) -> str:
+    return f"{offer.category}:{offer.tag}:{offer.trust}"
+
+
+def _rate(mem: OfferMemory, posture: str) -> float | None:
+    secs = mem.seconds.get(posture, 0.0)
+    if secs <= 0:
+        return None
+    return mem.earned.get(posture, 0.0) / secs
+
+
+class RobustStrategy(Strategy[RobustParams]):
+    name = "robust"
+    Params = RobustParams
+
+    def __init__(self, params: RobustParams | None = None) -> None:
+        super().__init__(params)
+        p = self.params
+        self._base = PortfolioStrategy(
+            PortfolioParams(
+                step=p.step,
+                floor=p.floor,
+                raise_gain_factor=p.raise_gain_factor,
+                cancel_cost=p.cancel_cost,
+            )
+        )
+        self._rivals = CompetitiveParams()
+
+    def initial_state(self) -> State:
+        return {"base": self._base.initial_state(), "offers": {}}
+
+    def decide(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        state: State,
+        rng: random.Random,
+    ) -> Decision:
+        raw_base = state.get("base")
+        base_state: State = (
+            cast(State, raw_base) if isinstance(raw_base, dict) else self._base.initial_state()
+        )
+        base = self._base.decide(snapshot, offers, base_state, rng)
+        modes = cast(Mapping[str, str], base.state.get("modes", {}))
+        raw_offers = state.get("offers")
+        stored = cast(Mapping[str, object], raw_offers) if isinstance(raw_offers, dict) else {}
+        memories: dict[str, object] = {}
+        quotes = []
+        for offer, got in zip(offers, base.quotes, strict=True):
+            key = _key(offer)
+            mem = OfferMemory.from_json(stored.get(key))
+            quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem)
+            quotes.append(quote)
+            memories[key] = mem.to_json()
+        return Decision(tuple(quotes), {"base": base.state, "offers": memories})
+
+    # -- one offer ------------------------------------------------------------------------------
+
+    def _price(
+        self, snapshot: MarketSnapshot, offer: Offer, got: Quote, mode: str, mem: OfferMemory
+    ) -> tuple[Quote, OfferMemory]:
+        p = self.params
+        now = snapshot.at
+        since = now - p.captive_interval_seconds if mem.last_at is None else mem.last_at
+        dt = 0.0 if mem.last_at is None else max(0.0, now - mem.last_at)
+        deals = snapshot.own_deals(since, offer.category)
+        earned = float(sum(d.price * d.volume for d in deals))
+        rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
+        listed = snapshot.current_price(offer.slot)
+        price, why = got.price, got.reason
+
+        # 1. the follower guard (contested offers only)
+        if mode == "contested":
+            mem = self._account(mem, earned, dt)
+            price, why, mem = self._follower(now, rivals, listed, got, mem)
+        else:
+            mem = replace(mem, lost=0.0, posture="war", probing=False, earned={}, seconds={})
+
+        # 2. scarcity markup on the market-led price (not on the learner's own experiments)
+        mem = self._markup(snapshot, mem)
+        if mode in ("contested", "book") and mem.log_m > 0:
+            m = math.exp(mem.log_m)
+            price = round(price * m)
+            why += f"; scarcity markup x{m:.2f}"
+
+        # 3. captive demand
+        mem = self._captive(snapshot, offer, listed if listed is not None else price, mem)
+        if mem.captive_price is not None and mem.captive_price > price:
+            price = mem.captive_price
+            why = f"captive demand naming our pool: {price} (over {why})"
+
+        # 4. the cost floor and the cancel gate
+        if p.cost_per_slot_hour > 0:
+            run = (
+                snapshot.tasks.run_seconds(offer.category, offer.task_seconds)
+                if snapshot.tasks is not None
+                else offer.task_seconds
+            )
+            cost = math.ceil(p.cost_per_slot_hour * run / 3600.0)
+            if price < cost:
+                price, why = cost, f"{why}; raised to the cost floor {cost}"
+        if price > got.price:
+            price, held = gate_raise(
+                snapshot, offer, price, gain_factor=p.raise_gain_factor, cancel_cost=p.cancel_cost
+            )
+            why += held
+        aimed = bool(rivals) and price < rivals[0].price
+        mem = replace(mem, last_at=now, aimed=aimed)
+        volume = (
+            got.volume
+            if price == got.price
+            else offer_capacity(snapshot.utilization, offer, snapshot.tasks)
+        )
+        return quote_for(offer, price, volume, why), mem
+
+    @staticmethod
+    def _account(mem: OfferMemory, earned: float, dt: float) -> OfferMemory:
+        e = dict(mem.earned)
+        s = dict(mem.seconds)
+        e[mem.posture] = e.get(mem.posture, 0.0) + earned
+        s[mem.posture] = s.get(mem.posture, 0.0) + dt
+        return replace(mem, earned=e, seconds=s)
+
+    def _follower(
+        self,
+        now: float,
+        rivals: Sequence[BookEntry],
+        listed: int | None,
+        got: Quote,
+        mem: OfferMemory,
+    ) -> tuple[int, str, OfferMemory]:
+        p = self.params
+        if rivals:
+            cheapest = rivals[0]
+            if mem.low is None or cheapest.price <= mem.low or now - mem.low_at > p.memory_seconds:
+                mem = replace(mem, low=cheapest.price, low_at=now)
+            if listed is not None and mem.aimed:
+                under = 1.0 if cheapest.price < listed else 0.0
+                lost = (1 - p.follow_smoothing) * mem.lost + p.follow_smoothing * under
+                mem = replace(mem, lost=lost)
+                if under:
+                    mem = replace(mem, follower=cheapest.workerpool)
+        if mem.probing:
+            if now - mem.posture_since >= p.probe_seconds:
+                # next posture to probe, or commit to the best measured one
+                nxt = {"war": "floor", "floor": "hold", "hold": ""}[mem.posture]
+                if nxt:
+                    mem = replace(mem, posture=cast(Posture, nxt), posture_since=now)
+                else:
+                    rates = {q: _rate(mem, q) for q in POSTURES}
+                    best = max(POSTURES, key=lambda q: (rates[q] or 0.0, q == "war"))
+                    mem = replace(
+                        mem, posture=best, posture_since=now, probing=False, committed_at=now
+                    )
+        elif mem.posture != "war" and now - mem.committed_at >= p.commit_seconds:
+            # revisit the choice: measure all three again from war
+            mem = replace(
+                mem, posture="war", posture_since=now, probing=True, earned={}, seconds={}
+            )
+        elif mem.posture == "war" and mem.lost >= p.follow_share:
+            # out-followed: measure war as it was, then the two other postures
+            secs = mem.seconds.get("war", 0.0)
+            keep = min(1.0, p.probe_seconds / secs) if secs > 0 else 1.0
+            mem = replace(
+                mem,
+                posture="floor",
+                posture_since=now,
+                probing=True,
+                earned={"war": mem.earned.get("war", 0.0) * keep},
+                seconds={"war": min(secs, p.probe_seconds)},
+            )
+        elif mem.posture == "war" and not mem.probing:
+            # keep only the recent war record (what a probe compares against)
+            secs = mem.seconds.get("war", 0.0)
+            if secs > p.probe_seconds:
+                scale = p.probe_seconds / secs
+                mem = replace(
+                    mem,
+                    earned={"war": mem.earned.get("war", 0.0) * scale},
+                    seconds={"war": p.probe_seconds},
+                )
+        if mem.posture == "floor" and mem.low is not None:
+            price = max(mem.low - 1, p.floor)
+            return (
+                price,
+                f"out-followed: posture floor, 1 nRLC under the lowest rival {mem.low}",
+                mem,
+            )
+        if mem.posture == "hold":
+            others = [r for r in rivals if r.workerpool != mem.follower]
+            if others:
+                price = max(others[0].price - p.step, p.floor)
+                return (
+                    price,
+                    f"out-followed: posture hold, under {others[0].price} (not the follower)",
+                    mem,
+                )
+            return got.price, "out-followed: posture hold, no other rival: base price", mem
+        tag = " (probing)" if mem.probing else ""
+        return got.price, f"{got.reason}; posture war{tag}", mem
+
+    def _markup(self, snapshot: MarketSnapshot, mem: OfferMemory) -> OfferMemory:
+        p = self.params
+        util = snapshot.utilization
+        if util is None:
+            return mem
+        u = util.ratio
+        u_avg = (
+            u if mem.u_avg is None else p.util_smoothing * u + (1 - p.util_smoothing) * mem.u_avg
+        )
+        mem = replace(mem, u_avg=u_avg)
+        if mem.markup_at is not None and snapshot.at - mem.markup_at < p.markup_interval_seconds:
+            return mem
+        log_m = mem.log_m
+        if u_avg >= p.scarce_utilization:
+            log_m += math.log1p(p.markup_up)
+        elif u_avg < p.idle_utilization:
+            log_m += math.log1p(-p.markup_down)
+        log_m = min(max(log_m, 0.0), math.log(p.max_markup))
+        return replace(mem, log_m=log_m, markup_at=snapshot.at)
+
+    def _captive(
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        current: int,
+        mem: OfferMemory,
+    ) -> OfferMemory:
+        p = self.params
+        now = snapshot.at
+        addressed = [r for r in snapshot.demand_for(offer) if r.workerpool == snapshot.workerpool]
+        if addressed:
+            known = list(mem.captive)
+            for r in addressed:
+                if r.requester not in known:
+                    known.append(r.requester)
+            mem = replace(mem, captive=known[-_MAX_CAPTIVE_REQUESTERS:], captive_seen_at=now)
+        if mem.captive_seen_at is None or now - mem.captive_seen_at > p.memory_seconds:
+            return replace(mem, captive_price=None, captive_at=None)
+        if mem.captive_at is not None and now - mem.captive_at < p.captive_interval_seconds:
+            return mem
+        start = now - p.captive_interval_seconds if mem.captive_at is None else mem.captive_at
+        mine = set(mem.captive)
+        sold = sum(
+            d.volume for d in snapshot.own_deals(start, offer.category) if d.requester in mine
+        )
+        capacity = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
+        base = mem.captive_price if mem.captive_price is not None else current
+        waiting = sorted(((r.workerpoolmaxprice, r.remaining) for r in addressed), reverse=True)
+        best_price, best_rev = base, base * min(sold, max(capacity, sold))
+        above = sold
+        for cap, remaining in waiting:
+            if cap >= base or cap <= 0:
+                continue
+            above += remaining
+            rev = cap * min(above, max(capacity + sold, 1))
+            if rev > best_rev:
+                best_price, best_rev = cap, rev
+        if best_price == base and sold > 0:
+            new = min(MAX_PRICE, math.ceil(base * (1 + p.captive_step)))
+        else:
+            new = best_price
+        return replace(mem, captive_price=new, captive_at=now)

@@ -99,6 +99,12 @@ class RobustParams:
     )
     markup_up: float = param(0.25, min=0.0, max=4.0, doc="relative markup rise per interval")
     markup_down: float = param(0.15, min=0.0, max=0.9, doc="relative markup fall per interval")
+    rivals_out_share: float = param(
+        0.3, min=0.0, max=1.0, doc="raise only when rivals were out of stock this often (or book)"
+    )
+    markup_tolerance: float = param(
+        0.05, min=0.0, max=1.0, doc="a raise is undone if revenue per hour fell by more than this"
+    )
     max_markup: float = param(50.0, min=1.0, max=1000.0, doc="highest markup over the base price")
     markup_interval_seconds: float = param(
         1200.0, min=60.0, max=86400.0, doc="seconds between markup steps"
@@ -153,6 +159,13 @@ class OfferMemory:
     log_m: float = 0.0
     u_avg: float | None = None
     markup_at: float | None = None
+    rivals_out: float = 0.0  # smoothed share of decisions with no rival in stock
+    m_trial: bool = False  # the current markup step is a raise on trial
+    m_base_rate: float = 0.0  # nRLC/s earned in the interval before the raise on trial
+    m_cooldown_until: float = 0.0
+    m_backoff: float = 0.0
+    m_earned: float = 0.0  # nRLC earned in the current markup interval
+    m_seconds: float = 0.0
     # captive demand
     captive: list[str] = field(default_factory=list)
     captive_seen_at: float | None = None
@@ -185,6 +198,13 @@ class OfferMemory:
                 log_m=float(cast(float, raw.get("log_m", 0.0))),
                 u_avg=_opt_float(raw.get("u_avg")),
                 markup_at=_opt_float(raw.get("markup_at")),
+                rivals_out=float(cast(float, raw.get("rivals_out", 0.0))),
+                m_trial=bool(raw.get("m_trial", False)),
+                m_base_rate=float(cast(float, raw.get("m_base_rate", 0.0))),
+                m_cooldown_until=float(cast(float, raw.get("m_cooldown_until", 0.0))),
+                m_backoff=float(cast(float, raw.get("m_backoff", 0.0))),
+                m_earned=float(cast(float, raw.get("m_earned", 0.0))),
+                m_seconds=float(cast(float, raw.get("m_seconds", 0.0))),
                 captive=[str(x) for x in cast(list[object], raw.get("captive", []))],
                 captive_seen_at=_opt_float(raw.get("captive_seen_at")),
                 captive_price=_opt_int(raw.get("captive_price")),
@@ -287,7 +307,17 @@ class RobustStrategy(Strategy[RobustParams]):
             mem = replace(mem, lost=0.0, posture="war", probing=False, earned={}, seconds={})
 
         # 2. scarcity markup on the market-led price (not on the learner's own experiments)
-        mem = self._markup(snapshot, mem)
+        out = 0.0 if rivals else 1.0
+        mem = replace(
+            mem, rivals_out=(1 - p.util_smoothing) * mem.rivals_out + p.util_smoothing * out
+        )
+        mem = self._markup(
+            snapshot,
+            mem,
+            earned,
+            dt,
+            market_short=mode == "book" or mem.rivals_out >= p.rivals_out_share,
+        )
         if mode in ("contested", "book") and mem.log_m > 0:
             m = math.exp(mem.log_m)
             price = round(price * m)
@@ -409,7 +439,16 @@ class RobustStrategy(Strategy[RobustParams]):
         tag = " (probing)" if mem.probing else ""
         return got.price, f"{got.reason}; posture war{tag}", mem
 
-    def _markup(self, snapshot: MarketSnapshot, mem: OfferMemory) -> OfferMemory:
+    def _markup(
+        self,
+        snapshot: MarketSnapshot,
+        mem: OfferMemory,
+        earned: float,
+        dt: float,
+        *,
+        market_short: bool,
+    ) -> OfferMemory:
+        """One step of the scarcity markup: a raise is a trial, kept only if it paid."""
         p = self.params
         util = snapshot.utilization
         if util is None:
@@ -418,16 +457,43 @@ class RobustStrategy(Strategy[RobustParams]):
         u_avg = (
             u if mem.u_avg is None else p.util_smoothing * u + (1 - p.util_smoothing) * mem.u_avg
         )
-        mem = replace(mem, u_avg=u_avg)
-        if mem.markup_at is not None and snapshot.at - mem.markup_at < p.markup_interval_seconds:
+        mem = replace(
+            mem, u_avg=u_avg, m_earned=mem.m_earned + earned, m_seconds=mem.m_seconds + dt
+        )
+        now = snapshot.at
+        if mem.markup_at is not None and now - mem.markup_at < p.markup_interval_seconds:
             return mem
-        log_m = mem.log_m
-        if u_avg >= p.scarce_utilization:
-            log_m += math.log1p(p.markup_up)
-        elif u_avg < p.idle_utilization:
-            log_m += math.log1p(-p.markup_down)
+        rate = mem.m_earned / mem.m_seconds if mem.m_seconds > 0 else 0.0
+        up = math.log1p(p.markup_up)
+        log_m, trial, base_rate = mem.log_m, False, mem.m_base_rate
+        cooldown_until, backoff = mem.m_cooldown_until, mem.m_backoff or p.markup_interval_seconds
+        tried = mem.m_trial
+        if tried and rate < base_rate * (1 - p.markup_tolerance):
+            # the raise lost more volume than it gained in price: back, and wait before the next
+            log_m -= up
+            cooldown_until = now + backoff
+            backoff = min(2 * backoff, p.memory_seconds * 4)
+        else:
+            if tried:
+                backoff = p.markup_interval_seconds
+            if u_avg >= p.scarce_utilization and market_short and now >= cooldown_until:
+                log_m, trial, base_rate = log_m + up, True, rate
+            elif u_avg < p.idle_utilization:
+                log_m += math.log1p(-p.markup_down)
         log_m = min(max(log_m, 0.0), math.log(p.max_markup))
-        return replace(mem, log_m=log_m, markup_at=snapshot.at)
+        if log_m == mem.log_m:
+            trial = False
+        return replace(
+            mem,
+            log_m=log_m,
+            markup_at=now,
+            m_trial=trial,
+            m_base_rate=base_rate,
+            m_cooldown_until=cooldown_until,
+            m_backoff=backoff,
+            m_earned=0.0,
+            m_seconds=0.0,
+        )
 
     def _captive(
         self,

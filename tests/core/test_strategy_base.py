@@ -87,13 +87,14 @@ def test_every_builtin_declares_bounded_documented_params() -> None:
 
 
 def test_registry_builtins_unknown_and_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert strategies.available()[:6] == [
+    assert strategies.available()[:7] == [
         "fixed",
         "competitive",
         "utilization",
         "demand",
         "bandit",
         "portfolio",
+        "robust",
     ]
     with pytest.raises(InputError) as err:
         strategies.get("nope")
@@ -112,6 +113,7 @@ def test_registry_builtins_unknown_and_entry_points(monkeypatch: pytest.MonkeyPa
         "demand",
         "bandit",
         "portfolio",
+        "robust",
         "bogus",
         "broken",
         "echo",

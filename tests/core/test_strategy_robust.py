@@ -55,7 +55,7 @@ def test_registered_and_params_checked() -> None:
     assert strategies.get("robust") is RobustStrategy
     with pytest.raises(InputError, match="idle_utilization"):
         strategies.create("robust", {"idle_utilization": 0.9, "scarce_utilization": 0.8})
-    with pytest.raises(InputError, match="strategy.params.markup_up"):
+    with pytest.raises(InputError, match=r"strategy\.params\.markup_up"):
         strategies.create("robust", {"markup_up": -1.0})
 
 
@@ -135,33 +135,69 @@ def test_probing_commits_to_the_posture_that_earned_most() -> None:
         own_orders=[own("o", 151, 5)],
         utilization=util(10, 2),
     )
-    quotes, state = decide(
-        s, {"base": {}, "offers": {KEY: m.to_json()}}, {"probe_seconds": 600.0}
-    )
+    quotes, state = decide(s, {"base": {}, "offers": {KEY: m.to_json()}}, {"probe_seconds": 600.0})
     after = memory(state)
     assert after.posture == "floor" and not after.probing
     assert quotes[0].price == 49
 
 
-def test_scarcity_raises_the_price_until_the_pool_is_no_longer_full() -> None:
-    params = {"markup_interval_seconds": 60.0, "markup_up": 0.5, "max_markup": 3.0}
+SCARCE = {
+    "markup_interval_seconds": 60.0,
+    "markup_up": 0.5,
+    "max_markup": 3.0,
+    "util_smoothing": 1.0,
+    "rivals_out_share": 0.5,
+}
+
+
+def scarce_run(
+    sold: list[int], book_first: bool = True, full: bool = True
+) -> tuple[list[int], dict[str, Any]]:
+    """One decision a minute on a full pool; ``sold[i]`` tasks bought at our price before tick i."""
     state: dict[str, Any] | None = None
-    prices = []
-    for i in range(6):
-        s = snap(offers=[XS], at=NOW + 60 * i, book=[rival("a", 100)], utilization=util(4, 4, 4))
-        quotes, state = decide(s, state, params)
+    prices: list[int] = []
+    for i, n in enumerate(sold):
+        at = NOW + 60 * i
+        deals = [deal(f"d{i}", prices[-1], n, ago=30, now=at)] if prices and n else []
+        book = [rival("a", 100)] if (i == 0 and book_first) or not full else []
+        s = snap(
+            offers=[XS],
+            at=at,
+            book=book,
+            deals=deals,
+            utilization=util(4, 4, 4) if full else util(4, 0, 0),
+        )
+        quotes, state = decide(s, state, SCARCE)
         prices.append(quotes[0].price)
-    assert prices[0] == round(99 * 1.5)
+    assert state is not None
+    return prices, state
+
+
+def test_scarcity_raises_the_price_while_it_pays() -> None:
+    """Pool full, the rival out of stock, and the raised price still sells: raise up to the cap."""
+    prices, state = scarce_run([0, 1, 1, 1, 1, 1])
+    assert prices[:2] == [99, round(99 * 1.5)]  # a raise once the rival is seen out of stock
     assert prices == sorted(prices)
     assert prices[-1] == round(99 * 3.0)  # capped at max_markup
-    assert "scarcity markup" in quotes[0].reason
-    # the pool empties: the markup comes down again
-    assert state is not None
-    for i in range(6, 40):
-        s = snap(offers=[XS], at=NOW + 60 * i, book=[rival("a", 100)], utilization=util(4, 0, 0))
-        quotes, state = decide(s, state, params)
-    assert quotes[0].price == 99
-    assert memory(state).log_m == 0.0
+    assert memory(state).log_m > 0
+
+
+def test_a_raise_that_loses_revenue_is_undone_and_backed_off() -> None:
+    prices, state = scarce_run([0, 1, 0])
+    assert prices == [99, round(99 * 1.5), 99]
+    m = memory(state)
+    assert m.log_m == 0.0 and not m.m_trial
+    assert m.m_cooldown_until == NOW + 120 + 60 and m.m_backoff == 120.0
+
+
+def test_no_markup_while_rivals_have_stock() -> None:
+    """A full pool next to a rival still in stock is not scarcity: its buyers would go there."""
+    state: dict[str, Any] | None = None
+    for i in range(6):
+        s = snap(offers=[XS], at=NOW + 60 * i, book=[rival("a", 100)], utilization=util(4, 4, 4))
+        quotes, state = decide(s, state, SCARCE)
+        assert quotes[0].price == 99
+    assert state is not None and memory(state).log_m == 0.0
 
 
 def test_captive_demand_is_priced_up_while_it_pays() -> None:
@@ -196,7 +232,9 @@ def test_captive_price_comes_down_to_the_best_waiting_max_price() -> None:
 def test_captive_evidence_expires() -> None:
     prior = OfferMemory(captive=[REQUESTER], captive_seen_at=NOW - 7200, captive_price=500)
     s = snap(offers=[XS], book=[rival("a", 100)])
-    quotes, state = decide(s, {"base": {}, "offers": {KEY: prior.to_json()}}, {"memory_seconds": 3600.0})
+    quotes, state = decide(
+        s, {"base": {}, "offers": {KEY: prior.to_json()}}, {"memory_seconds": 3600.0}
+    )
     assert memory(state).captive_price is None
     assert quotes[0].price == 99
 

@@ -5,7 +5,8 @@
   outside the rails are skipped); the best net revenue wins. Running ``fixed`` at that price
   therefore reproduces it exactly.
 - **Perfect-discrimination upper bound**: every request we could legally serve (its category,
-  tag and trust fit one of our offers, it is not captive to another pool, its max price is > 0) is
+  tag and trust fit one of our offers, it is not captive to another pool, its max price is > 0,
+  it is not a publisher's, which only a pool filling it with matchOrders could serve) is
   charged its own max price, with clairvoyant admission: the pool serves the best-paying waiting
   task first, never starts a task that would not be contributed before its contribution deadline
   (start + run time < match + 7 x workClockTimeRef), and never loses stake.
@@ -43,6 +44,7 @@ __all__ = [
     "compute_references",
     "fixed_params",
     "price_grid",
+    "run_fixed_prices",
     "upper_bound",
 ]
 
@@ -55,6 +57,7 @@ class FixedGridPoint:
     curve: tuple[tuple[float, int], ...] = ()
     cancels: int = 0
     gas_used: int = 0
+    revenue_by_category: tuple[tuple[int, int], ...] = ()  # gross, (category, nRLC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +159,12 @@ def upper_bound(
     drifting = {c.category for c in scenario.pool.duration_changes}
 
     def servable(i: RequestIntent) -> bool:
-        if i.max_price <= 0 or i.workerpool not in (ZERO_ADDRESS, OUR_POOL):
+        # A publisher waits to be filled by matchOrders, which our pool does not do (fills off).
+        if (
+            i.max_price <= 0
+            or i.workerpool not in (ZERO_ADDRESS, OUR_POOL)
+            or i.kind == "publisher"
+        ):
             return False
         return any(
             o.category == i.category and i.tag & ~o.tag == 0 and i.trust <= o.trust for o in offers
@@ -251,17 +259,32 @@ PER_CATEGORY_METHOD = (
 )
 
 
-def _fixed_map_point(
-    args: tuple[Scenario, int, tuple[tuple[int, int], ...], Sequence[RequestIntent] | None],
+def run_fixed_prices(
+    scenario: Scenario,
+    seed: int,
+    prices: tuple[tuple[int, int], ...],
+    intents: Sequence[RequestIntent] | None = None,
 ) -> FixedGridPoint:
-    scenario, seed, prices, intents = args
+    """One run of ``fixed`` at a price per category ((category, price) pairs, by category)."""
     params = fixed_params(prices[0][1], [c for c, _ in prices])
     params["prices"] = {str(c): p for c, p in prices}
     out = simulate(scenario, "fixed", params, seed, intents=intents, record=False)
     c = out.counters
     return FixedGridPoint(
-        prices[0][1], out.net_revenue, c.tasks_served, tuple(out.curve), c.cancels, c.gas_used
+        prices[0][1],
+        out.net_revenue,
+        c.tasks_served,
+        tuple(out.curve),
+        c.cancels,
+        c.gas_used,
+        tuple(sorted(c.revenue_by_category.items())),
     )
+
+
+def _fixed_map_point(
+    args: tuple[Scenario, int, tuple[tuple[int, int], ...], Sequence[RequestIntent] | None],
+) -> FixedGridPoint:
+    return run_fixed_prices(*args)
 
 
 def best_fixed_per_category(

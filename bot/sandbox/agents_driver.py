@@ -495,7 +495,8 @@ class AgentsDriver:
         still: list[_Pending] = []
         for p in req.pending:
             entries, signed = books.get(p.intent.category, ([], {}))
-            p.left = self._fill(req, p.intent, p.request, p.left, entries, signed)
+            if p.intent.kind != "publisher":  # a publisher waits for a pool to fill it
+                p.left = self._fill(req, p.intent, p.request, p.left, entries, signed)
             if p.left <= 0:
                 continue
             if now >= p.intent.at + p.intent.patience_s:

@@ -45,7 +45,7 @@ __all__ = [
 
 DAY_S = 86_400.0
 
-RequesterKind = Literal["captive", "free_only", "taker", "capped"]
+RequesterKind = Literal["captive", "free_only", "taker", "capped", "publisher"]
 
 
 # --------------------------------------------------------------------------- random helpers
@@ -293,7 +293,9 @@ class UndercutCompetitor:
     """Undercuts the cheapest other public order by ``step``; at ``floor`` it resets to ``ceiling``.
 
     The reset makes the Edgeworth cycle of a price war: prices ratchet down to the floor, one pool
-    gives up and jumps back up, the others follow it up from below.
+    gives up and jumps back up, the others follow it up from below. With ``reset`` False it stays
+    at its floor instead (a follower that never gives up), and rises again only by following a
+    cheaper order that moved up.
     """
 
     pool: str
@@ -306,6 +308,7 @@ class UndercutCompetitor:
     trust: int = 0
     period_s: float = 300.0
     price: int | None = None
+    reset: bool = True
 
     def __post_init__(self) -> None:
         if not 0 <= self.floor <= self.ceiling:
@@ -315,8 +318,10 @@ class UndercutCompetitor:
 
     def quotes(self, now: float, book: Sequence[BookEntry], rng: random.Random) -> list[Quote]:
         other = best_price(book, self.category, self.tag, exclude_pool=self.pool)
-        if other is None or other - self.step < self.floor:
+        if other is None:
             target = self.ceiling
+        elif other - self.step < self.floor:
+            target = self.ceiling if self.reset else self.floor
         else:
             target = min(self.ceiling, other - self.step)
         self.price = target
@@ -428,7 +433,10 @@ class RequesterModel:
 
     Kinds: ``captive`` only matches ``target_pool``; ``free_only`` has max price 0; ``taker`` takes
     the cheapest compatible order if it is within a willingness to pay drawn from ``max_price``;
-    ``capped`` states an explicit cap drawn from ``max_price``.
+    ``capped`` states an explicit cap drawn from ``max_price``; ``publisher`` posts its request
+    order and waits (``iexec app request-execution``): it never matches anything itself, so it
+    sits in the request book for ``patience_s`` and only a pool that fills it (``matchOrders``)
+    serves it; a posted workerpool order does not.
     """
 
     name: str
@@ -458,6 +466,8 @@ class RequesterModel:
             raise InputError(f"requesters.{self.name}.target_pool", "a captive needs a pool")
         if self.kind == "free_only" and self.max_price.maximum != 0:
             raise InputError(f"requesters.{self.name}.max_price", "free-only means max price 0")
+        if self.kind == "publisher" and self.patience_s <= 0:
+            raise InputError(f"requesters.{self.name}.patience_s", "a publisher waits: must be > 0")
         if not 0.0 <= self.adversarial_share <= 1.0:
             raise InputError(f"requesters.{self.name}.adversarial_share", "must be in [0, 1]")
 

@@ -6,8 +6,10 @@ docs/backtesting.md for the full model and its assumptions):
 
 - requesters (:mod:`bot.sim.agents`) arrive per category; each intent takes the cheapest compatible
   listed orders, earliest first on ties; an adversarial intent may also take orders of ours that
-  were unpublished but never closed on chain; an unmatched remainder waits ``patience_s``;
-- competitor pools reprice every ``period_s`` from the visible book;
+  were unpublished but never closed on chain; an unmatched remainder waits ``patience_s``; a
+  ``publisher`` never takes an order itself: it only waits in the request book;
+- competitor pools reprice every ``period_s`` from the visible book (one faster than the bot's
+  step also between ticks, at its own times);
 - our pool has ``workers x slots_per_worker`` slots, handed out as the iExec Core Scheduler does
   (shared/reference/core-and-sdk.md A9.3): running tasks keep their slots; a free slot takes a task
   that lost its worker (status RUNNING) first, then the waiting task with the earliest contribution
@@ -215,6 +217,11 @@ class MarketSim:
         origin = scenario.origin
         self.competitors: list[CompetitorModel] = [c.build(origin) for c in scenario.competitors]
         self._comp_next = [origin for _ in self.competitors]
+        # Competitors that reprice more often than the bot ticks: stepped at their own times
+        # between ticks too (the others are stepped at the start of each advance, as before).
+        self._fast = [
+            i for i, c in enumerate(self.competitors) if c.period_s < scenario.scenario.step_s
+        ]
         self._rng_comp = random.Random(f"{seed}:competitors")
         self._rng_pool = random.Random(f"{seed}:pool")
         if intents is None:
@@ -223,6 +230,8 @@ class MarketSim:
         self._intents = list(intents)
         self._next_intent = 0
         self._open: list[tuple[RequestIntent, int, str]] = []  # (intent, volume left, hash)
+        self._open_views: tuple[int, list[RequestOrderView]] = (-1, [])  # cached on _open_version
+        self._open_version = 0  # bumped whenever an open request comes, goes or is filled
         self._orders: dict[str, _Order] = {}  # every listed or valid order, ours and theirs
         self._comp_orders: dict[tuple[int, tuple[int, int, int, str]], str] = {}
         self._consumed: dict[str, int] = {}
@@ -334,6 +343,19 @@ class MarketSim:
             self._apply_competitor(index, comp.pool, quotes, now)
             book = None
 
+    def _step_fast(self, until: float, inclusive: bool) -> None:
+        """Step the fast competitors at each of their due times before ``until`` (or at it)."""
+        nxt = self._comp_next
+        while True:
+            index = min(self._fast, key=lambda i: nxt[i])
+            due = nxt[index]
+            if due > until or (due == until and not inclusive):
+                return
+            comp = self.competitors[index]
+            nxt[index] = due + comp.period_s
+            quotes = comp.quotes(due, self.listed(), self._rng_comp)
+            self._apply_competitor(index, comp.pool, quotes, due)
+
     def _apply_competitor(self, index: int, pool: str, quotes: list[Quote], now: float) -> None:
         wanted: dict[tuple[int, int, int, str], Quote] = {
             (q.category, q.tag, q.trust, q.requesterrestrict): q for q in quotes
@@ -432,16 +454,31 @@ class MarketSim:
         self._start_tasks(now)
 
     def _retry_open(self, now: float) -> None:
+        if not self._open:
+            return
         still: list[tuple[RequestIntent, int, str]] = []
         for intent, left, h in self._open:
             if now > intent.at + intent.patience_s:
                 continue
-            left = self._serve(intent, left, now)
+            if intent.kind != "publisher":
+                left = self._serve(intent, left, now)
             if left > 0:
                 still.append((intent, left, h))
+        if len(still) != len(self._open) or any(
+            a[1] != b[1] for a, b in zip(still, self._open, strict=True)
+        ):
+            self._open_version += 1
         self._open = still
 
     def open_requests(self) -> list[RequestOrderView]:
+        """The request book (cached until it changes; do not mutate)."""
+        version, views = self._open_views
+        if version != self._open_version:
+            views = self._open_request_views()
+            self._open_views = (self._open_version, views)
+        return views
+
+    def _open_request_views(self) -> list[RequestOrderView]:
         return [
             RequestOrderView(
                 order_hash=h,
@@ -584,11 +621,21 @@ class MarketSim:
             self._next_intent += 1
             at = max(intent.at, now)
             self._pool_until(at)
+            if self._fast:
+                self._step_fast(at, inclusive=True)
             demand = self.counters.demand_tasks
             demand[intent.category] = demand.get(intent.category, 0) + intent.volume
-            left = self._serve(intent, intent.volume, at)
+            # A publisher only posts its request: nothing matches it until a pool fills it.
+            left = (
+                intent.volume
+                if intent.kind == "publisher"
+                else self._serve(intent, intent.volume, at)
+            )
             if left > 0 and intent.patience_s > 0:
                 self._open.append((intent, left, self._next_hash("req")))
+                self._open_version += 1
+        if self._fast:
+            self._step_fast(until, inclusive=False)
         self._pool_until(until)
         while self.deals and self.deals[0].at < until - DEAL_MEMORY_S:
             self.deals.popleft()
@@ -755,6 +802,8 @@ class SimMarket:
 
     def __init__(self, sim: MarketSim) -> None:
         self.sim = sim
+        self._requests_cache: tuple[tuple[int | None, str | None, int], list[RequestOrderView]]
+        self._requests_cache = ((None, None, -1), [])
 
     def _count(self, n: int = 1, write: bool = False) -> None:
         sim = self.sim
@@ -789,6 +838,9 @@ class SimMarket:
         self._count()
         if not self.sim._open:
             return []  # the common case: every request found an order when it came
+        key = (category, workerpool, self.sim._open_version)
+        if self._requests_cache[0] == key:
+            return list(self._requests_cache[1])
         out = []
         for r in self.sim.open_requests():
             if category is not None and r.category != category:
@@ -799,7 +851,8 @@ class SimMarket:
                 continue
             out.append(r)
         out.sort(key=lambda r: (-r.workerpoolmaxprice, r.published_at))
-        return out
+        self._requests_cache = (key, out)
+        return list(out)
 
     def deals(self, workerpool: str, since: float | None = None) -> list[Deal]:
         self._count()

@@ -347,6 +347,7 @@ class CompetitorConfig(_Strict):
     windows_h: list[tuple[float, float]] = Field(default_factory=list)
     mean_on_h: Annotated[float, Field(ge=0)] = 0.0
     mean_off_h: Annotated[float, Field(ge=0)] = 0.0
+    reset: bool = True  # undercut: at the floor jump back to the ceiling (False: stay at the floor)
 
     @field_validator("tag")
     @classmethod
@@ -402,6 +403,7 @@ class CompetitorConfig(_Strict):
                 tag=self.tag,
                 trust=self.trust,
                 period_s=self.period_s,
+                reset=self.reset,
             )
         else:
             assert self.ceiling is not None and self.start is not None
@@ -470,7 +472,7 @@ class Surge(_Strict):
 
 class RequesterConfig(_Strict):
     name: str
-    kind: Literal["captive", "free_only", "taker", "capped"]
+    kind: Literal["captive", "free_only", "taker", "capped", "publisher"]
     category: NonNegInt = 0
     rate_per_min: float = Field(ge=0)
     max_price: PriceDistConfig = PriceDistConfig()
@@ -496,6 +498,8 @@ class RequesterConfig(_Strict):
             raise ValueError("only captive requesters have a target")
         if self.kind == "free_only" and self.max_price.build().maximum != 0:
             raise ValueError("a free_only requester has max_price 0")
+        if self.kind == "publisher" and self.patience_s <= 0:
+            raise ValueError("a publisher waits in the request book: patience_s must be > 0")
         return self
 
     def build(self, origin: float) -> RequesterModel:
@@ -668,5 +672,7 @@ def scenario_hash(scenario: Scenario) -> str:
         exclude["faults"] = True
     if not scenario.pool.duration_changes:
         exclude["pool"] = {"duration_changes"}
+    if all(c.reset for c in scenario.competitors):
+        exclude["competitors"] = {"__all__": {"reset"}}
     blob = scenario.model_dump_json(exclude=exclude or None).encode()
     return hashlib.sha256(blob).hexdigest()

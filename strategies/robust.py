@@ -2,8 +2,8 @@
 
 ``portfolio`` (the base) prices each offer by what it faces: the request book, the cheapest rival
 (undercut by one nRLC), or a Thompson learner when alone. It fails in three kinds of market
-(issue #14), and this strategy adds one mechanism for each, every one driven by what the snapshot
-shows, not by a scenario's numbers:
+(issue #14), plus one it was never shown (requests that never buy); this strategy adds one
+mechanism for each, every one driven by what the snapshot shows, not by a scenario's numbers:
 
 1. **A rival that follows us faster than we follow it** (it reprices within our own period,
    always one step under us). Undercutting it is a race we lose at every price: it re-undercuts
@@ -17,11 +17,15 @@ shows, not by a scenario's numbers:
    follower leaves). The choice is revisited every ``commit_seconds`` by probing again: a
    follower that left, or a floor that moved, is found again.
 2. **Scarcity**: the pool sold out at the competitors' level while demand would pay far more. A
-   markup ``m >= 1`` multiplies the contested / book price: every ``markup_interval_seconds``
-   it rises by ``markup_up`` while the smoothed utilization (backlog included) is at least
-   ``scarce_utilization``, and falls by ``markup_down`` while it is below
-   ``idle_utilization``, within ``[1, max_markup]``. It settles where the fill rate matches the
-   capacity: the price at which selling out stops.
+   markup ``m >= 1`` multiplies the contested / book price. Every ``markup_interval_seconds``,
+   while the smoothed utilization (backlog included) is at least ``scarce_utilization`` *and*
+   the market is short too (rivals out of stock in at least ``rivals_out_share`` of recent
+   decisions, or requests waiting in the book), ``m`` is raised by ``markup_up`` **on trial**:
+   if the next interval earns less per hour than the one before, less ``markup_tolerance``,
+   the raise is undone and the next trial waits (an exponential back-off). A full pool next to
+   a rival still in stock is not scarcity: its buyers go to the rival when we raise. While the
+   utilization is below ``idle_utilization`` ``m`` falls by ``markup_down``; within
+   ``[1, max_markup]``. It settles where selling out stops paying: fill rate about capacity.
 3. **Captive demand**: requests naming our pool, waiting in the book with their max prices.
    Competitors do not serve them, so their price is ours to find. Every ``captive_interval_seconds``
    the captive price ``c`` is re-chosen from what the last interval showed: the tasks sold to
@@ -32,15 +36,20 @@ shows, not by a scenario's numbers:
    captive requesters that no longer pay wait in the book and reveal their max price, and the
    next interval comes back down to the best of them). The quote is the larger of ``c`` and the
    contested price. Captive evidence expires after ``memory_seconds``.
+4. **Requests that never buy**: a request our listed order fits (its max price at or above ours,
+   compatible), still in the book ``inert_after_seconds`` later, waits for a pool to match it
+   (``iexec app request-execution``); a posted price never sells to it. Such requests are left
+   out of everything the base and the guards read, so the book logic does not price for them.
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
 learned). Raises are gated by their cancel gas (``raise_gain_factor``, ``cancel_cost``:
 strategies.hysteresis).
 
-State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key: ...}}``.
+State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key:
+memory}, "inert": [request hashes]}``.
 
-When to use it: the default. It is ``portfolio`` where none of the three signs shows (same
+When to use it: the default. It is ``portfolio`` where none of the four signs shows (same
 quotes: the guards only move a price once their evidence is there), and where one shows it
 prices by the measured outcome rather than by the cheapest rival.
 """
@@ -116,6 +125,13 @@ class RobustParams:
     )
     captive_interval_seconds: float = param(
         1800.0, min=60.0, max=86400.0, doc="seconds between captive price steps"
+    )
+    # requests that never buy
+    inert_after_seconds: float = param(
+        120.0,
+        min=0.0,
+        max=86400.0,
+        doc="a request our listed order fits, still there after this: inert",
     )
     # costs and churn
     cost_per_slot_hour: int = param(
@@ -228,6 +244,17 @@ def _floats(v: object) -> dict[str, float]:
     return {str(k): float(x) for k, x in v.items()}
 
 
+def _without(snapshot: MarketSnapshot, inert: set[str]) -> MarketSnapshot:
+    """The snapshot with the inert requests left out of the book and of every demand view."""
+    return replace(
+        snapshot,
+        requests=tuple(r for r in snapshot.requests if r.order_hash not in inert),
+        demand={
+            k: tuple(r for r in v if r.order_hash not in inert) for k, v in snapshot.demand.items()
+        },
+    )
+
+
 def _key(offer: Offer) -> str:
     return f"{offer.category}:{offer.tag}:{offer.trust}"
 
@@ -257,7 +284,7 @@ class RobustStrategy(Strategy[RobustParams]):
         self._rivals = CompetitiveParams()
 
     def initial_state(self) -> State:
-        return {"base": self._base.initial_state(), "offers": {}}
+        return {"base": self._base.initial_state(), "offers": {}, "inert": []}
 
     def decide(
         self,
@@ -270,6 +297,15 @@ class RobustStrategy(Strategy[RobustParams]):
         base_state: State = (
             cast(State, raw_base) if isinstance(raw_base, dict) else self._base.initial_state()
         )
+        raw_inert = state.get("inert")
+        known = (
+            {str(h) for h in cast(list[object], raw_inert)}
+            if isinstance(raw_inert, list)
+            else set()
+        )
+        inert = self._inert(snapshot, offers, known)
+        if inert:
+            snapshot = _without(snapshot, inert)
         base = self._base.decide(snapshot, offers, base_state, rng)
         modes = cast(Mapping[str, str], base.state.get("modes", {}))
         raw_offers = state.get("offers")
@@ -282,7 +318,32 @@ class RobustStrategy(Strategy[RobustParams]):
             quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem)
             quotes.append(quote)
             memories[key] = mem.to_json()
-        return Decision(tuple(quotes), {"base": base.state, "offers": memories})
+        new_state: State = {"base": base.state, "offers": memories, "inert": sorted(inert)}
+        return Decision(tuple(quotes), new_state)
+
+    def _inert(
+        self, snapshot: MarketSnapshot, offers: Sequence[Offer], known: set[str]
+    ) -> set[str]:
+        """Requests in the book that do not buy: still there although our listed order fits them.
+
+        A request our published order could match (its max price at or above our price, and
+        compatible with the offer) that is older than ``inert_after_seconds`` is not demand for a
+        posted price: a requester that posts and waits for a pool to match it (``iexec app
+        request-execution``). Pricing for it would raise the price for nothing. Only requests
+        still in the book are remembered.
+        """
+        p = self.params
+        now = snapshot.at
+        present = {r.order_hash for r in snapshot.requests}
+        inert = known & present
+        for offer in offers:
+            listed = snapshot.current_price(offer.slot)
+            if listed is None:
+                continue
+            for r in snapshot.demand_for(offer):
+                if r.workerpoolmaxprice >= listed and now - r.published_at >= p.inert_after_seconds:
+                    inert.add(r.order_hash)
+        return inert
 
     # -- one offer ------------------------------------------------------------------------------
 

@@ -257,3 +257,25 @@ def test_state_is_json_and_a_bad_memory_starts_afresh() -> None:
     assert OfferMemory.from_json(42) == OfferMemory()
     quotes, _ = decide(s, {"base": "junk", "offers": {KEY: {"posture": "weird"}}})
     assert quotes[0].price == 99
+
+
+def test_requests_that_never_buy_are_not_priced_for() -> None:
+    """A request our listed order fits, still in the book: it waits for a pool to match it."""
+    waiting = request("pub", 500, 20)
+    book = [rival("a", 100)]
+    # without a listed order of ours there is no telling: the book logic prices for it
+    fresh, _ = decide(snap(offers=[XS], book=book, requests=[waiting], utilization=util(10, 0)))
+    assert fresh[0].price > 99
+    s = snap(
+        offers=[XS],
+        book=book,
+        requests=[waiting],
+        own_orders=[own("o", 99, 5)],
+        utilization=util(10, 0),
+    )
+    quotes, state = decide(s, params={"inert_after_seconds": 10.0})
+    assert quotes[0].price == 99  # undercut the rival, as if the book were empty
+    assert state["inert"] == [waiting.order_hash]
+    # a request younger than inert_after_seconds may still be matched: it still counts
+    quotes, state = decide(s, params={"inert_after_seconds": 3600.0})
+    assert quotes[0].price > 99 and state["inert"] == []

@@ -17,12 +17,12 @@ mechanism for each, every one driven by what the snapshot shows, not by a scenar
    follower leaves). The choice is revisited every ``commit_seconds`` by probing again: a
    follower that left, or a floor that moved, is found again.
 2. **Scarcity**: the pool sold out at the competitors' level while demand would pay far more. A
-   markup ``m >= 1`` multiplies the contested / book price. Every ``markup_interval_seconds``,
+   markup ``m >= 1`` multiplies the contested price. Every ``markup_interval_seconds``,
    while the smoothed utilization (backlog included) is at least ``scarce_utilization`` *and*
    the market is short too (rivals out of stock in at least ``rivals_out_share`` of recent
-   decisions, or requests waiting in the book), ``m`` is raised by ``markup_up`` **on trial**:
-   if the next interval earns less per hour than the one before, less ``markup_tolerance``,
-   the raise is undone and the next trial waits (an exponential back-off). A full pool next to
+   decisions), and the last interval sold something, ``m`` is raised by ``markup_up`` **on
+   trial**: if the next interval sells nothing or earns less per hour than the one before, less
+   ``markup_tolerance``, the raise is undone and the next trial waits (an exponential back-off). A full pool next to
    a rival still in stock is not scarcity: its buyers go to the rival when we raise. While the
    utilization is below ``idle_utilization`` ``m`` falls by ``markup_down``; within
    ``[1, max_markup]``. It settles where selling out stops paying: fill rate about capacity.
@@ -109,7 +109,7 @@ class RobustParams:
     markup_up: float = param(0.25, min=0.0, max=4.0, doc="relative markup rise per interval")
     markup_down: float = param(0.15, min=0.0, max=0.9, doc="relative markup fall per interval")
     rivals_out_share: float = param(
-        0.3, min=0.0, max=1.0, doc="raise only when rivals were out of stock this often (or book)"
+        0.3, min=0.0, max=1.0, doc="raise only when rivals were out of stock this often"
     )
     markup_tolerance: float = param(
         0.05, min=0.0, max=1.0, doc="a raise is undone if revenue per hour fell by more than this"
@@ -377,9 +377,9 @@ class RobustStrategy(Strategy[RobustParams]):
             mem,
             earned,
             dt,
-            market_short=mode == "book" or mem.rivals_out >= p.rivals_out_share,
+            market_short=mem.rivals_out >= p.rivals_out_share,
         )
-        if mode in ("contested", "book") and mem.log_m > 0:
+        if mode == "contested" and mem.log_m > 0:
             m = math.exp(mem.log_m)
             price = round(price * m)
             why += f"; scarcity markup x{m:.2f}"
@@ -529,7 +529,7 @@ class RobustStrategy(Strategy[RobustParams]):
         log_m, trial, base_rate = mem.log_m, False, mem.m_base_rate
         cooldown_until, backoff = mem.m_cooldown_until, mem.m_backoff or p.markup_interval_seconds
         tried = mem.m_trial
-        if tried and rate < base_rate * (1 - p.markup_tolerance):
+        if tried and (rate <= 0 or rate < base_rate * (1 - p.markup_tolerance)):
             # the raise lost more volume than it gained in price: back, and wait before the next
             log_m -= up
             cooldown_until = now + backoff
@@ -537,7 +537,12 @@ class RobustStrategy(Strategy[RobustParams]):
         else:
             if tried:
                 backoff = p.markup_interval_seconds
-            if u_avg >= p.scarce_utilization and market_short and now >= cooldown_until:
+            if (
+                u_avg >= p.scarce_utilization
+                and market_short
+                and rate > 0
+                and now >= cooldown_until
+            ):
                 log_m, trial, base_rate = log_m + up, True, rate
             elif u_avg < p.idle_utilization:
                 log_m += math.log1p(-p.markup_down)

@@ -62,10 +62,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Literal, cast
 
-from bot.errors import InputError
-from bot.ledger import offer_capacity
-from bot.model import BookEntry, Quote
-from bot.snapshot import MarketSnapshot, Offer
+from bot.domain.errors import InputError
+from bot.domain.model import BookEntry, Quote
+from bot.pricing.ledger import offer_capacity
+from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.hysteresis import cancel_cost_param, gate_raise

@@ -33,7 +33,7 @@ API_VERSION = "1"
 def _rlc(nrlc: int | None) -> str | None:
     if nrlc is None:
         return None
-    from bot.order_io import format_rlc
+    from bot.domain.order_io import format_rlc
 
     return format_rlc(nrlc)
 
@@ -208,6 +208,7 @@ def decisions_json(rows: list[tuple[float, dict[str, Any]]], now: float) -> dict
                 "outcome": s.get("outcome"),
                 "category": s.get("category"),
                 "price_nrlc": s.get("price"),
+                "price": _rlc(s.get("price")),
                 "volume": s.get("volume"),
                 "reason": s.get("reason"),
                 "detail": s.get("detail"),

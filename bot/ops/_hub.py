@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.ops._alerts import AlertDispatcher, AlertEvent, events_between
 from bot.ops._health import startup_limit
+from bot.ops._history import with_price_point
 from bot.ops._notify import SystemdNotifier
 from bot.ops._pause import PauseFlag
 from bot.ops._view import OpsView, after_tick, after_tick_error
@@ -72,13 +73,15 @@ class OpsHub:
     ) -> None:
         at = float(getattr(snapshot, "at", self.clock()))
         self._swap(
-            lambda v: after_tick(
-                v,
-                at=at,
-                duration=duration,
-                snapshot=snapshot,
-                result=result,
-                source_errors=source_errors,
+            lambda v: with_price_point(
+                after_tick(
+                    v,
+                    at=at,
+                    duration=duration,
+                    snapshot=snapshot,
+                    result=result,
+                    source_errors=source_errors,
+                )
             )
         )
         if self.notifier is not None:

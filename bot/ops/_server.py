@@ -6,6 +6,7 @@ run it elsewhere, so the process keeps one shutdown path (the Glances pattern).
 
 Routes (GET unless noted):
 
+- ``/``: the dashboard page (``ops._page``), with ``/api/v1/dashboard`` and ``/api/v1/prices``;
 - ``/healthz``: 200 or 503 with ``{status, reason, last_success_ts, age_s}``; never needs a token
   (container and cron checks);
 - ``/api/v1/ping``; ``/metrics`` (``ops.metrics``); ``/api/v1/status``, ``orders``, ``book``,
@@ -29,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ConfigError
+from bot.domain.errors import ConfigError
 from bot.ops._api import (
     API_VERSION,
     book_json,
@@ -43,6 +44,7 @@ from bot.ops._api import (
 from bot.ops._health import health
 from bot.ops._hub import OpsHub
 from bot.ops._metrics import OpsCollector, registry_for
+from bot.ops._page import page_routes
 from bot.ops._reader import JournalReader
 
 __all__ = ["ENDPOINT_FILE", "OpsServer", "build_app"]
@@ -172,6 +174,7 @@ def build_app(
     ]
     if config.ops.metrics:
         routes.append(Route("/metrics", read(metrics)))
+    routes += page_routes(hub, reader, config, clock, read)  # /, /api/v1/dashboard, prices
     return Starlette(routes=routes)
 
 

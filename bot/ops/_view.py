@@ -78,6 +78,7 @@ class OpsView:
     strategy_error: str | None = None
     reason: str | None = None
     source_errors: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    prices: tuple[Any, ...] = ()  # bot.ops._history.PricePoint per tick, newest last (bounded)
 
     def part_sampled_at(self, part: str) -> float | None:
         """When a snapshot part was last read successfully (None: never, or no snapshot)."""
@@ -184,9 +185,9 @@ class OfferFigures:
 def offer_figures(view: OpsView) -> tuple[OfferFigures, ...]:
     """Our cheapest listed price, the best competitor, valid volume and stake cover per offer.
 
-    Per slot (bot.ledger): two offers a trust apart each show their own orders and capacity.
+    Per slot (bot.pricing.ledger): two offers a trust apart each show their own orders and capacity.
     """
-    from bot.ledger import Ledger
+    from bot.pricing.ledger import Ledger
 
     snap = view.snapshot
     ledger = None if snap is None else Ledger.of(snap, view.offers)

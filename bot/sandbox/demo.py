@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,15 +26,27 @@ from typing import Any
 
 import httpx
 
-from bot.errors import ConfigError
-from bot.model import NRLC_PER_RLC
+from bot.domain.errors import ConfigError
+from bot.domain.model import NRLC_PER_RLC
 from bot.sandbox.anvil import repo_root
 from bot.sandbox.stack import SandboxInfo, spawn_detached, stop_detached
 
-__all__ = ["DemoResult", "Sample", "Watcher", "bot_process", "run_demo"]
+__all__ = [
+    "DemoResult",
+    "Sample",
+    "Watcher",
+    "bot_process",
+    "plot",
+    "run_demo",
+    "sigterm_unwinds",
+    "stop_process",
+    "stop_stale_bot",
+    "summary",
+]
 
 BOT_STOP_TIMEOUT_S = 20.0
 BOT_PID_FILE = "bot.pid"
+HEALTHY_WAIT_S = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +72,9 @@ class DemoResult:
     tasks_matched: int = 0
     revenue: int = 0
     plot: Path | None = None
+    dashboard_url: str | None = None
+    dashboard: Path | None = None  # the dashboard's screenshot (None: no browser here)
+    dashboard_note: str | None = None  # why there is no screenshot
     bot_exit: int | None = None
     world: dict[str, Any] = field(default_factory=dict)
 
@@ -134,7 +150,7 @@ def bot_process(info: SandboxInfo, *args: str, log_file: Path) -> Iterator[subpr
     env = {**os.environ, **info.bot_env(), "PYTHONUNBUFFERED": "1"}
     out = log_file.open("ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.app.cli", *args],
         stdin=subprocess.DEVNULL,
         stdout=out,
         stderr=subprocess.STDOUT,
@@ -200,7 +216,7 @@ def _rlc(nrlc: int | None) -> str:
 
 
 def _journal_actions(journal_dir: Path) -> Counter[str]:
-    from bot.journal import journal_path, open_journal
+    from bot.adapters.journal import journal_path, open_journal
 
     counts: Counter[str] = Counter()
     if not journal_path(journal_dir, live=True).exists():
@@ -297,6 +313,10 @@ def summary(result: DemoResult) -> str:
         )
     if result.plot is not None:
         lines += ["", f"plot: {result.plot}"]
+    if result.dashboard is not None:
+        lines += [f"dashboard: {result.dashboard} (screenshot of {result.dashboard_url}/)"]
+    elif result.dashboard_note:
+        lines += [f"dashboard: no screenshot ({result.dashboard_note})"]
     return "\n".join(lines)
 
 
@@ -317,11 +337,10 @@ def run_demo(
 def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: bool) -> DemoResult:
     stop_stale_bot(state_dir)  # a previous run killed half-way must not be left running
     stop_detached(state_dir)
-    for stale in ("journal", "bot.log", "sandbox.log", "market.sqlite"):
+    for stale in ("journal", "bot.log", "sandbox.log", "market.sqlite", "dashboard.png"):
         path = state_dir / stale
-        if path.is_dir():
-            for child in path.iterdir():
-                child.unlink()
+        if path.is_dir():  # the journal directory holds files and the backups directory
+            shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
     from bot.ops import ENDPOINT_FILE
@@ -352,6 +371,7 @@ def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: 
                     )
                 except ConfigError as exc:
                     raise ConfigError(f"{exc}; end of bot.log:\n{_tail(state_dir)}") from None
+                _screenshot(result, state_dir / "dashboard.png")  # while the bot still serves it
                 result.bot_exit = stop_process(bot)
             with contextlib.suppress(httpx.HTTPError, OSError, ValueError):
                 result.samples.append(watcher.sample(duration))  # deals up to the bot's stop
@@ -374,6 +394,36 @@ def _run_demo(state_dir: Path, duration: float, seed: int, echo: Any, progress: 
             f"the bot exited with {result.bot_exit}; end of bot.log:\n{_tail(state_dir)}"
         )
     return result
+
+
+def _screenshot(result: DemoResult, path: Path) -> None:
+    """The dashboard as the bot serves it at the end of the run, beside the plot.
+
+    Only where a browser is (Debian's chromium and Playwright, see bot.sandbox.browser); a
+    missing browser or a failed capture is said in the summary, never an error of the demo.
+    """
+    from bot.sandbox.browser import browser_missing, screenshot
+
+    path.unlink(missing_ok=True)
+    if result.dashboard_url is None:
+        result.dashboard_note = "the ops server never said where it listens"
+        return
+    missing = browser_missing()
+    if missing is not None:
+        result.dashboard_note = missing
+        return
+    # The demo's 4 s period is shorter than a cycle that cancels on chain on a busy machine, so
+    # /healthz flickers; shoot right after a good cycle (what the page shows is real either way).
+    deadline = time.monotonic() + HEALTHY_WAIT_S
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(result.dashboard_url + "/healthz", timeout=2.0).status_code == 200:
+                break
+        time.sleep(0.25)
+    try:
+        result.dashboard = screenshot(result.dashboard_url + "/", path)
+    except Exception as exc:  # Playwright's errors: a screenshot is a bonus, not the demo
+        result.dashboard_note = f"{type(exc).__name__}: {exc}"
 
 
 def _tail(state_dir: Path, size: int = 3000) -> str:
@@ -415,7 +465,8 @@ def _watch(
             if ops_file is not None and ops_file.exists():
                 with contextlib.suppress(OSError, ValueError, KeyError):
                     url = json.loads(ops_file.read_text())["url"]
-                    echo(f"bot ops server: {url}/healthz  {url}/metrics  {url}/api/v1/status")
+                    result.dashboard_url = url
+                    echo(f"dashboard: {url}/  (also {url}/healthz  {url}/metrics  {url}/api/v1)")
                     ops_file = None  # shown once
             try:
                 s = watcher.sample(elapsed)

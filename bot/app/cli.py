@@ -12,6 +12,7 @@ import typer
 
 from bot.app.commands import (
     backtest,
+    bench_cmd,
     chain,
     config_cmd,
     journal_cmd,
@@ -47,6 +48,7 @@ ops_cmd.register(app)
 backtest.register(app)
 sandbox.register(app)
 strategies_cmd.register(app)
+bench_cmd.register(app)
 
 
 def main() -> None:

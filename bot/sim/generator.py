@@ -13,7 +13,7 @@ FROZEN: the distribution and the split were committed before any tuning. Changin
 draws needs ``GENERATOR_VERSION`` bumped (cached references are keyed on it) and a note in
 docs/generator.md.
 
-Pure: the standard library, ``bot.networks`` and the scenario model; every draw comes from one
+Pure: the standard library, ``bot.domain.networks`` and the scenario model; every draw comes from one
 ``random.Random`` seeded by (GENERATOR_VERSION, seed), in a fixed order.
 """
 
@@ -23,7 +23,7 @@ import math
 import random
 from typing import Any, Final
 
-from bot.networks import STANDARD_CATEGORIES
+from bot.domain.networks import STANDARD_CATEGORIES
 from bot.sim.scenario import Scenario, parse_scenario
 
 __all__ = [

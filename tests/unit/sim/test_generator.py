@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.errors import InputError
-from bot.model import BookEntry, WorkerpoolOrder, tag_to_bytes32
+from bot.domain.errors import InputError
+from bot.domain.model import BookEntry, WorkerpoolOrder, tag_to_bytes32
 from bot.sim.agents import UndercutCompetitor
 from bot.sim.generator import (
     DAYS,

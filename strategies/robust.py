@@ -17,7 +17,8 @@ mechanism for each, every one driven by what the snapshot shows, not by a scenar
    follower leaves). The choice is revisited every ``commit_seconds`` by probing again: a
    follower that left, or a floor that moved, is found again.
 2. **Scarcity**: the pool sold out at the competitors' level while demand would pay far more. A
-   markup ``m >= 1`` multiplies the contested price. Every ``markup_interval_seconds``,
+   markup ``m >= 1`` multiplies the contested price (and the book logic's, with
+   ``markup_on_book``). Every ``markup_interval_seconds``,
    while the smoothed utilization (backlog included) is at least ``scarce_utilization`` *and*
    the market is short too (rivals out of stock in at least ``rivals_out_share`` of recent
    decisions), and the last interval sold something, ``m`` is raised by ``markup_up`` **on
@@ -111,6 +112,7 @@ class RobustParams:
     rivals_out_share: float = param(
         0.3, min=0.0, max=1.0, doc="raise only when rivals were out of stock this often"
     )
+    markup_on_book: bool = param(True, doc="the markup also multiplies the book logic's price")
     markup_tolerance: float = param(
         0.05, min=0.0, max=1.0, doc="a raise is undone if revenue per hour fell by more than this"
     )
@@ -379,7 +381,7 @@ class RobustStrategy(Strategy[RobustParams]):
             dt,
             market_short=mem.rivals_out >= p.rivals_out_share,
         )
-        if mode == "contested" and mem.log_m > 0:
+        if (mode == "contested" or (p.markup_on_book and mode == "book")) and mem.log_m > 0:
             m = math.exp(mem.log_m)
             price = round(price * m)
             why += f"; scarcity markup x{m:.2f}"

@@ -16,17 +16,18 @@ mechanism for each, every one driven by what the snapshot shows, not by a scenar
    and ``hold`` (ignore the follower: undercut the cheapest *other* rival and sell what the
    follower leaves). The choice is revisited every ``commit_seconds`` by probing again: a
    follower that left, or a floor that moved, is found again.
-2. **Scarcity**: the pool sold out at the competitors' level while demand would pay far more. A
-   markup ``m >= 1`` multiplies the contested price (and the book logic's, with
-   ``markup_on_book``). Every ``markup_interval_seconds``,
-   while the smoothed utilization (backlog included) is at least ``scarce_utilization`` *and*
-   the market is short too (rivals out of stock in at least ``rivals_out_share`` of recent
-   decisions), and the last interval sold something, ``m`` is raised by ``markup_up`` **on
-   trial**: if the next interval sells nothing or earns less per hour than the one before, less
-   ``markup_tolerance``, the raise is undone and the next trial waits (an exponential back-off). A full pool next to
-   a rival still in stock is not scarcity: its buyers go to the rival when we raise. While the
-   utilization is below ``idle_utilization`` ``m`` falls by ``markup_down``; within
-   ``[1, max_markup]``. It settles where selling out stops paying: fill rate about capacity.
+2. **Scarcity, and rivals too small to set the price**: a markup ``m >= 1`` multiplies the
+   contested price (and the book logic's, with ``markup_on_book``). Every
+   ``markup_interval_seconds``, while the market is short (rivals out of stock in at least
+   ``rivals_out_share`` of recent decisions: what they sell does not cover demand) and the last
+   interval sold something, ``m`` is raised by ``markup_up`` **on trial**: if the next interval
+   sells nothing or earns less per hour than the one before, less ``markup_tolerance``, the raise
+   is undone and the next trial waits twice as long as the last (an exponential back-off). While
+   the market is not short ``m`` falls by ``markup_down`` per interval: a rival with stock takes
+   the buyers of a price above it. It settles where raising stops paying - at capacity when the
+   pool sells out, at the revenue-best price of the demand the rivals leave otherwise.
+   ``scarce_utilization`` / ``idle_utilization`` (0: off) can also require a busy pool for
+   trials and lower ``m`` on an idle one.
 3. **Captive demand**: requests naming our pool, waiting in the book with their max prices.
    Competitors do not serve them, so their price is ours to find. Every ``captive_interval_seconds``
    the captive price ``c`` is re-chosen from what the last interval showed: the tasks sold to
@@ -102,10 +103,10 @@ class RobustParams:
     )
     # scarcity
     scarce_utilization: float = param(
-        0.95, min=0.1, max=5.0, doc="raise the markup while smoothed utilization is >= this"
+        0.0, min=0.0, max=5.0, doc="markup trials only while smoothed utilization is >= this"
     )
     idle_utilization: float = param(
-        0.7, min=0.0, max=5.0, doc="lower the markup while smoothed utilization is < this"
+        0.0, min=0.0, max=5.0, doc="lower the markup while smoothed utilization is < this"
     )
     markup_up: float = param(0.25, min=0.0, max=4.0, doc="relative markup rise per interval")
     markup_down: float = param(0.15, min=0.0, max=0.9, doc="relative markup fall per interval")
@@ -546,7 +547,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 and now >= cooldown_until
             ):
                 log_m, trial, base_rate = log_m + up, True, rate
-            elif u_avg < p.idle_utilization:
+            elif u_avg < p.idle_utilization or not market_short:
                 log_m += math.log1p(-p.markup_down)
         log_m = min(max(log_m, 0.0), math.log(p.max_markup))
         if log_m == mem.log_m:

@@ -279,3 +279,27 @@ def test_requests_that_never_buy_are_not_priced_for() -> None:
     # a request younger than inert_after_seconds may still be matched: it still counts
     quotes, state = decide(s, params={"inert_after_seconds": 3600.0})
     assert quotes[0].price > 99 and state["inert"] == []
+
+
+def test_the_markup_also_tries_on_a_quiet_pool_when_rivals_sell_out() -> None:
+    """Rivals too small to set the price: raise on trial even with idle slots, while it pays."""
+    params = {k: v for k, v in SCARCE.items() if k != "max_markup"}
+    state: dict[str, Any] | None = None
+    prices: list[int] = []
+    for i in range(4):
+        at = NOW + 60 * i
+        deals = [deal(f"d{i}", prices[-1], 1, ago=30, now=at)] if prices else []
+        book = [rival("a", 100)] if i == 0 else []
+        s = snap(offers=[XS], at=at, book=book, deals=deals, utilization=util(10, 1))
+        quotes, state = decide(s, state, params)
+        prices.append(quotes[0].price)
+    assert prices[0] == 99 and prices[1] == round(99 * 1.5) and prices[2] > prices[1]
+    # with a busy-pool requirement the same market is left alone
+    state = None
+    for i in range(4):
+        at = NOW + 60 * i
+        deals = [deal(f"e{i}", 99, 1, ago=30, now=at)] if i else []
+        book = [rival("a", 100)] if i == 0 else []
+        s = snap(offers=[XS], at=at, book=book, deals=deals, utilization=util(10, 1))
+        quotes, state = decide(s, state, {**params, "scarce_utilization": 0.9})
+        assert quotes[0].price == 99

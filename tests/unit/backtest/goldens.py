@@ -24,7 +24,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIOS = sorted(p.stem for p in (ROOT / "config" / "scenarios").glob("*.toml"))
-STRATEGIES = ["fixed", "competitive", "utilization", "demand", "bandit", "portfolio"]
+STRATEGIES = ["fixed", "competitive", "utilization", "demand", "bandit", "portfolio", "robust"]
 SEEDS = [1, 2]
 DAYS = 7
 GOLDEN_FILE = Path(__file__).resolve().parent / "golden" / "consolidation.json"

@@ -7,9 +7,10 @@ mechanism for each, every one driven by what the snapshot shows, not by a scenar
 
 1. **A rival that follows us faster than we follow it** (it reprices within our own period,
    always one step under us). Undercutting it is a race we lose at every price: it re-undercuts
-   before a requester arrives. Sign: while contested, the share of decisions at which the
-   cheapest rival is under our listed price (an exponential average, ``follow_smoothing``)
-   exceeds ``follow_share``. Then the offer tries two other *postures*, each for
+   before a requester arrives. Sign: while contested, the share of decisions at which one
+   rival pool is under the price we meant to be cheapest at (an exponential average per pool,
+   ``follow_smoothing``) exceeds ``follow_share`` (several slower undercutters each under us
+   part of the time are a price war, which undercutting wins). Then the offer tries two other *postures*, each for
    ``probe_seconds``, and keeps whichever earned most per hour (our own deals) among
    ``war`` (the base: keep undercutting), ``floor`` (one nRLC under the lowest price a rival
    posted in ``memory_seconds``: an undercutter stops following at its floor, and jumps back up)
@@ -163,7 +164,10 @@ class OfferMemory:
 
     last_at: float | None = None
     # follower guard
-    lost: float = 0.0
+    lost: float = 0.0  # the largest share below
+    under: dict[str, float] = field(
+        default_factory=dict
+    )  # rival pool -> share of decisions under us
     low: int | None = None
     low_at: float = 0.0
     follower: str = ""
@@ -204,6 +208,7 @@ class OfferMemory:
             return cls(
                 last_at=_opt_float(raw.get("last_at")),
                 lost=float(cast(float, raw.get("lost", 0.0))),
+                under=_floats(raw.get("under")),
                 low=_opt_int(raw.get("low")),
                 low_at=float(cast(float, raw.get("low_at", 0.0))),
                 follower=str(raw.get("follower", "")),
@@ -368,7 +373,9 @@ class RobustStrategy(Strategy[RobustParams]):
             mem = self._account(mem, earned, dt)
             price, why, mem = self._follower(now, rivals, listed, got, mem)
         else:
-            mem = replace(mem, lost=0.0, posture="war", probing=False, earned={}, seconds={})
+            mem = replace(
+                mem, lost=0.0, under={}, posture="war", probing=False, earned={}, seconds={}
+            )
 
         # 2. scarcity markup on the market-led price (not on the learner's own experiments)
         out = 0.0 if rivals else 1.0
@@ -439,11 +446,22 @@ class RobustStrategy(Strategy[RobustParams]):
             if mem.low is None or cheapest.price <= mem.low or now - mem.low_at > p.memory_seconds:
                 mem = replace(mem, low=cheapest.price, low_at=now)
             if listed is not None and mem.aimed:
-                under = 1.0 if cheapest.price < listed else 0.0
-                lost = (1 - p.follow_smoothing) * mem.lost + p.follow_smoothing * under
-                mem = replace(mem, lost=lost)
-                if under:
-                    mem = replace(mem, follower=cheapest.workerpool)
+                # per rival pool: one fast follower is under us almost always; several slower
+                # undercutters each only part of the time (a price war, not a follower)
+                below = {r.workerpool for r in rivals if r.price < listed}
+                a = p.follow_smoothing
+                shares = {
+                    pool: (1 - a) * mem.under.get(pool, 0.0) + (a if pool in below else 0.0)
+                    for pool in set(mem.under) | below
+                }
+                shares = {k: v for k, v in shares.items() if v >= 0.01}
+                top = max(sorted(shares), key=lambda k: shares[k], default="")
+                mem = replace(
+                    mem,
+                    under=shares,
+                    lost=shares.get(top, 0.0),
+                    follower=top or mem.follower,
+                )
         if mem.probing:
             if now - mem.posture_since >= p.probe_seconds:
                 # next posture to probe, or commit to the best measured one

@@ -303,3 +303,28 @@ def test_the_markup_also_tries_on_a_quiet_pool_when_rivals_sell_out() -> None:
         s = snap(offers=[XS], at=at, book=book, deals=deals, utilization=util(10, 1))
         quotes, state = decide(s, state, {**params, "scarce_utilization": 0.9})
         assert quotes[0].price == 99
+
+
+@pytest.mark.parametrize(("pools", "posture"), [(1, "floor"), (2, "war")])
+def test_one_fast_follower_is_met_but_slower_undercutters_taking_turns_are_not(
+    pools: int, posture: str
+) -> None:
+    """Each decision a rival is 1 under us; with two pools taking turns, each is under us only
+    half the time: a price war (undercutting wins it), not one pool that follows us."""
+    params = {"follow_smoothing": 0.3, "follow_share": 0.6, "probe_seconds": 600.0}
+    names = [RIVAL2, "0x" + "f" * 40][:pools]
+    state: dict[str, Any] | None = None
+    ours = 500
+    for i in range(10):
+        pool = names[i % pools]
+        s = snap(
+            offers=[XS],
+            at=NOW + 60 * i,
+            book=[rival(f"r{i}", ours - 1, workerpool=pool, age=10)],
+            own_orders=[own(f"o{i}", ours, 5)],
+            utilization=util(10, 2),
+        )
+        quotes, state = decide(s, state, params)
+        ours = quotes[0].price
+    assert state is not None
+    assert memory(state).posture == posture

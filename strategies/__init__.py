@@ -57,6 +57,7 @@ BUILTINS: dict[str, str] = {
     "demand": "strategies.demand:DemandStrategy",
     "bandit": "strategies.bandit:BanditStrategy",
     "portfolio": "strategies.portfolio:PortfolioStrategy",
+    "robust": "strategies.robust:RobustStrategy",
 }
 
 

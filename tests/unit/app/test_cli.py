@@ -312,8 +312,8 @@ def test_config_check_example() -> None:
     assert result.exit_code == 0, result.stderr
     text = result.stdout
     assert "floor 1000000 nRLC (0.001 RLC/task)" in text
-    assert "cat 0 (XS, 300 s): 50000000 nRLC = 0.05 RLC/task = 0.6 RLC/h" in text
-    assert "cat 1 (S, 1200 s): 200000000 nRLC = 0.2 RLC/task = 0.6 RLC/h" in text
+    assert "strategy  robust" in text  # the default strategy
+    assert "ceiling   cat 1 (S, 1200 s): 1000000000 nRLC = 1 RLC/task = 3 RLC/h" in text
 
 
 def test_config_check_fixed_single_price_and_inexact_hourly(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ Record (only in a commit of its own that states why behaviour changed)::
 
     python -m tests.unit.backtest.goldens record
     python -m tests.unit.backtest.goldens check     # what tests/unit/backtest/test_goldens.py asserts
+    python -m tests.unit.backtest.goldens missing [JOBS]   # record only runs not in the file yet
+                                                    # (a new strategy); the others stay as they are
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIOS = sorted(p.stem for p in (ROOT / "config" / "scenarios").glob("*.toml"))
-STRATEGIES = ["fixed", "competitive", "utilization", "demand", "bandit", "portfolio"]
+STRATEGIES = ["fixed", "competitive", "utilization", "demand", "bandit", "portfolio", "robust"]
 SEEDS = [1, 2]
 DAYS = 7
 GOLDEN_FILE = Path(__file__).resolve().parent / "golden" / "consolidation.json"
@@ -92,6 +94,27 @@ def record() -> None:
     print(f"recorded {len(runs)} runs in {GOLDEN_FILE.relative_to(ROOT)}")
 
 
+def _record_id(r: tuple[str, str, int]) -> tuple[str, dict[str, Any]]:
+    return run_id(*r), record_one(*r)
+
+
+def record_missing(jobs: int = 1) -> None:
+    """Record the runs the file lacks (a strategy just added), keeping every other run as is."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    data = load()
+    runs: dict[str, Any] = data["runs"]
+    todo = [r for r in all_runs() if run_id(*r) not in runs]
+    with ProcessPoolExecutor(max(1, jobs)) as pool:
+        for rid, got in pool.map(_record_id, todo):
+            runs[rid] = got
+            print(f"recorded {rid}", flush=True)
+    GOLDEN_FILE.write_text(
+        json.dumps({"days": DAYS, "runs": runs}, indent=1, sort_keys=True) + "\n"
+    )
+    print(f"recorded {len(todo)} missing runs in {GOLDEN_FILE.relative_to(ROOT)}")
+
+
 def check() -> int:
     golden = load()["runs"]
     bad = 0
@@ -113,5 +136,7 @@ if __name__ == "__main__":
         record()
     elif mode == "check":
         sys.exit(check())
+    elif mode == "missing":
+        record_missing(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
     else:
-        sys.exit("usage: python -m tests.unit.backtest.goldens [record|check]")
+        sys.exit("usage: python -m tests.unit.backtest.goldens [record|check|missing [JOBS]]")

@@ -319,7 +319,7 @@ def test_replay_cli_with_owner_config(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
-    assert summary["strategy"] == "fixed" and summary["snapshots"] >= 40
+    assert summary["strategy"] == "robust" and summary["snapshots"] >= 40
 
 
 def test_summary_identical_across_processes_and_hash_seeds(tmp_path: Path) -> None:

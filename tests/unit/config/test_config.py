@@ -50,7 +50,8 @@ def test_example_config_is_accepted_schema_only() -> None:
 
 def test_example_config_is_accepted_with_the_strategy_check() -> None:
     cfg = load_config(EXAMPLE)
-    assert cfg.strategy.name == "fixed"
+    assert cfg.strategy.name == "robust"
+    assert cfg.strategy.params == {"floor": "0.001 RLC"}
 
 
 def test_defaults_and_minimal_config() -> None:

@@ -455,7 +455,7 @@ def test_bandit_holds_its_arm_for_a_period() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["fixed", "competitive", "utilization", "demand", "bandit", "portfolio"]
+    "name", ["fixed", "competitive", "utilization", "demand", "bandit", "portfolio", "robust"]
 )
 def test_same_inputs_same_decision_and_inputs_untouched(name: str) -> None:
     """Pure: no clock, no global randomness, no mutation of what it is given."""

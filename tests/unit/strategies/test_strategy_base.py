@@ -87,13 +87,14 @@ def test_every_builtin_declares_bounded_documented_params() -> None:
 
 
 def test_registry_builtins_unknown_and_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert strategies.available()[:6] == [
+    assert strategies.available()[:7] == [
         "fixed",
         "competitive",
         "utilization",
         "demand",
         "bandit",
         "portfolio",
+        "robust",
     ]
     with pytest.raises(InputError) as err:
         strategies.get("nope")
@@ -102,7 +103,7 @@ def test_registry_builtins_unknown_and_entry_points(monkeypatch: pytest.MonkeyPa
         "echo": EntryPoint("echo", "tests.support.plugin_strategy:EchoStrategy", "g"),
         "fixed": EntryPoint("fixed", "tests.support.plugin_strategy:EchoStrategy", "g"),
         "bogus": EntryPoint("bogus", "tests.support.plugin_strategy:NotAStrategy", "g"),
-        "broken": EntryPoint("broken", "tests.core.no_such_module:X", "g"),
+        "broken": EntryPoint("broken", "tests.support.no_such_module:X", "g"),
     }
     monkeypatch.setattr(strategies, "_plugins", lambda: fake)
     assert strategies.available() == [
@@ -112,6 +113,7 @@ def test_registry_builtins_unknown_and_entry_points(monkeypatch: pytest.MonkeyPa
         "demand",
         "bandit",
         "portfolio",
+        "robust",
         "bogus",
         "broken",
         "echo",

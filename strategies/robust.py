@@ -1,0 +1,626 @@
+"""``robust``: ``portfolio``'s per-offer logic, plus the guards it lacks on markets it has not seen.
+
+``portfolio`` (the base) prices each offer by what it faces: the request book, the cheapest rival
+(undercut by one nRLC), or a Thompson learner when alone. It fails in three kinds of market
+(issue #14), plus one it was never shown (requests that never buy); this strategy adds one
+mechanism for each, every one driven by what the snapshot shows, not by a scenario's numbers:
+
+1. **A rival that follows us faster than we follow it** (it reprices within our own period,
+   always one step under us). Undercutting it is a race we lose at every price: it re-undercuts
+   before a requester arrives. Sign: while contested, the share of decisions at which one
+   rival pool is under the price we meant to be cheapest at (an exponential average per pool,
+   ``follow_smoothing``) exceeds ``follow_share`` (several slower undercutters each under us
+   part of the time are a price war, which undercutting wins). Then the offer tries two other *postures*, each for
+   ``probe_seconds``, and keeps whichever earned most per hour (our own deals) among
+   ``war`` (the base: keep undercutting), ``floor`` (one nRLC under the lowest price a rival
+   posted in ``memory_seconds``: an undercutter stops following at its floor, and jumps back up)
+   and ``hold`` (ignore the follower: undercut the cheapest *other* rival and sell what the
+   follower leaves). The choice is revisited every ``commit_seconds`` by probing again: a
+   follower that left, or a floor that moved, is found again.
+2. **Scarcity, and rivals too small to set the price**: a markup ``m >= 1`` multiplies the
+   contested price (and the book logic's, with ``markup_on_book``). Every
+   ``markup_interval_seconds``, while the market is short (rivals out of stock in at least
+   ``rivals_out_share`` of recent decisions: what they sell does not cover demand) and the last
+   interval sold something, ``m`` is raised by ``markup_up`` **on trial**: if the next interval
+   sells nothing or earns less per hour than the one before, less ``markup_tolerance``, the raise
+   is undone and the next trial waits twice as long as the last (an exponential back-off). While
+   the market is not short ``m`` falls by ``markup_down`` per interval: a rival with stock takes
+   the buyers of a price above it. It settles where raising stops paying - at capacity when the
+   pool sells out, at the revenue-best price of the demand the rivals leave otherwise.
+   ``scarce_utilization`` / ``idle_utilization`` (0: off) can also require a busy pool for
+   trials and lower ``m`` on an idle one.
+3. **Captive demand**: requests naming our pool, waiting in the book with their max prices.
+   Competitors do not serve them, so their price is ours to find. Every ``captive_interval_seconds``
+   the captive price ``c`` is re-chosen from what the last interval showed: the tasks sold to
+   requesters seen naming our pool (they paid ``c``, so would pay any lower price) and the
+   waiting requests' max prices (what the cheaper candidates would add). The candidate of highest
+   estimated revenue (``price x min(sold + waiting at or above it, capacity)``) wins; when it is
+   ``c`` itself and something sold, ``c`` is raised by ``captive_step`` (explore upward: the
+   captive requesters that no longer pay wait in the book and reveal their max price, and the
+   next interval comes back down to the best of them). The quote is the larger of ``c`` and the
+   contested price. Captive evidence expires after ``memory_seconds``.
+4. **Requests that never buy**: a request our listed order fits (its max price at or above ours,
+   compatible), still in the book ``inert_after_seconds`` later, waits for a pool to match it
+   (``iexec app request-execution``); a posted price never sells to it. Such requests are left
+   out of everything the base and the guards read, so the book logic does not price for them.
+
+A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
+cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
+learned). Raises are gated by their cancel gas (``raise_gain_factor``, ``cancel_cost``:
+strategies.hysteresis).
+
+State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key:
+memory}, "inert": [request hashes]}``.
+
+When to use it: the default. It is ``portfolio`` where none of the four signs shows (same
+quotes: the guards only move a price once their evidence is there), and where one shows it
+prices by the measured outcome rather than by the cheapest rival.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Literal, cast
+
+from bot.domain.errors import InputError
+from bot.domain.model import BookEntry, Quote
+from bot.pricing.ledger import offer_capacity
+from bot.pricing.snapshot import MarketSnapshot, Offer
+from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
+from strategies.competitive import CompetitiveParams, relevant_competitors
+from strategies.hysteresis import cancel_cost_param, gate_raise
+from strategies.portfolio import PortfolioParams, PortfolioStrategy
+
+__all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
+
+Posture = Literal["war", "floor", "hold"]
+POSTURES: tuple[Posture, ...] = ("war", "floor", "hold")
+_MAX_CAPTIVE_REQUESTERS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class RobustParams:
+    # the follower guard
+    follow_share: float = param(
+        0.6, min=0.05, max=1.0, doc="out-followed when a rival is under our price this often"
+    )
+    follow_smoothing: float = param(
+        0.05, min=0.001, max=1.0, doc="EWMA weight of one decision in the undercut share"
+    )
+    probe_seconds: float = param(
+        2400.0, min=60.0, max=86400.0, doc="how long each posture is tried when out-followed"
+    )
+    commit_seconds: float = param(
+        6 * 3600.0, min=60.0, max=7 * 86400.0, doc="how long the best posture is kept"
+    )
+    memory_seconds: float = param(
+        6 * 3600.0,
+        min=60.0,
+        max=30 * 86400.0,
+        doc="how long a rival's low or captive demand counts",
+    )
+    # scarcity
+    scarce_utilization: float = param(
+        0.0, min=0.0, max=5.0, doc="markup trials only while smoothed utilization is >= this"
+    )
+    idle_utilization: float = param(
+        0.0, min=0.0, max=5.0, doc="lower the markup while smoothed utilization is < this"
+    )
+    markup_up: float = param(0.25, min=0.0, max=4.0, doc="relative markup rise per interval")
+    markup_down: float = param(0.15, min=0.0, max=0.9, doc="relative markup fall per interval")
+    rivals_out_share: float = param(
+        0.3, min=0.0, max=1.0, doc="raise only when rivals were out of stock this often"
+    )
+    markup_on_book: bool = param(True, doc="the markup also multiplies the book logic's price")
+    markup_tolerance: float = param(
+        0.05, min=0.0, max=1.0, doc="a raise is undone if revenue per hour fell by more than this"
+    )
+    max_markup: float = param(50.0, min=1.0, max=1000.0, doc="highest markup over the base price")
+    markup_interval_seconds: float = param(
+        1200.0, min=60.0, max=86400.0, doc="seconds between markup steps"
+    )
+    util_smoothing: float = param(0.1, min=0.01, max=1.0, doc="EWMA weight of a utilization read")
+    # captive demand
+    captive_step: float = param(
+        0.2, min=0.0, max=4.0, doc="relative raise of the captive price when all of it sells"
+    )
+    captive_interval_seconds: float = param(
+        1800.0, min=60.0, max=86400.0, doc="seconds between captive price steps"
+    )
+    # requests that never buy
+    inert_after_seconds: float = param(
+        120.0,
+        min=0.0,
+        max=86400.0,
+        doc="a request our listed order fits, still there after this: inert",
+    )
+    # costs and churn
+    cost_per_slot_hour: int = param(
+        0, min=0, max=MAX_PRICE, doc="never quote below this x a task's run hours", unit="nRLC"
+    )
+    raise_gain_factor: float = param(
+        1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
+    )
+    cancel_cost: int = cancel_cost_param()
+    # the base (portfolio's) contested side
+    step: int = param(1, min=0, max=MAX_PRICE, doc="undercut step in nRLC", unit="nRLC")
+    floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never undercut below", unit="nRLC")
+
+    def __post_init__(self) -> None:
+        if self.idle_utilization > self.scarce_utilization:
+            raise InputError(
+                "strategy.params.idle_utilization",
+                "must be <= scarce_utilization",
+                self.idle_utilization,
+            )
+
+
+@dataclass(slots=True)
+class OfferMemory:
+    """What ``robust`` remembers per offer between decisions (JSON in the state)."""
+
+    last_at: float | None = None
+    # follower guard
+    lost: float = 0.0  # the largest share below
+    under: dict[str, float] = field(
+        default_factory=dict
+    )  # rival pool -> share of decisions under us
+    low: int | None = None
+    low_at: float = 0.0
+    follower: str = ""
+    aimed: bool = False  # our last quote was meant to be the cheapest (rivals under it: followed)
+    posture: Posture = "war"
+    posture_since: float = 0.0
+    probing: bool = False
+    committed_at: float = 0.0
+    earned: dict[str, float] = field(default_factory=dict)  # posture -> nRLC in the current round
+    seconds: dict[str, float] = field(default_factory=dict)  # posture -> seconds in it
+    # scarcity
+    log_m: float = 0.0
+    u_avg: float | None = None
+    markup_at: float | None = None
+    rivals_out: float = 0.0  # smoothed share of decisions with no rival in stock
+    m_trial: bool = False  # the current markup step is a raise on trial
+    m_base_rate: float = 0.0  # nRLC/s earned in the interval before the raise on trial
+    m_cooldown_until: float = 0.0
+    m_backoff: float = 0.0
+    m_earned: float = 0.0  # nRLC earned in the current markup interval
+    m_seconds: float = 0.0
+    # captive demand
+    captive: list[str] = field(default_factory=list)
+    captive_seen_at: float | None = None
+    captive_price: int | None = None
+    captive_at: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: object) -> OfferMemory:
+        """Read a stored memory back; anything malformed starts that offer afresh."""
+        if not isinstance(raw, Mapping):
+            return cls()
+        try:
+            posture = str(raw.get("posture", "war"))
+            return cls(
+                last_at=_opt_float(raw.get("last_at")),
+                lost=float(cast(float, raw.get("lost", 0.0))),
+                under=_floats(raw.get("under")),
+                low=_opt_int(raw.get("low")),
+                low_at=float(cast(float, raw.get("low_at", 0.0))),
+                follower=str(raw.get("follower", "")),
+                aimed=bool(raw.get("aimed", False)),
+                posture=posture if posture in POSTURES else "war",
+                posture_since=float(cast(float, raw.get("posture_since", 0.0))),
+                probing=bool(raw.get("probing", False)),
+                committed_at=float(cast(float, raw.get("committed_at", 0.0))),
+                earned=_floats(raw.get("earned")),
+                seconds=_floats(raw.get("seconds")),
+                log_m=float(cast(float, raw.get("log_m", 0.0))),
+                u_avg=_opt_float(raw.get("u_avg")),
+                markup_at=_opt_float(raw.get("markup_at")),
+                rivals_out=float(cast(float, raw.get("rivals_out", 0.0))),
+                m_trial=bool(raw.get("m_trial", False)),
+                m_base_rate=float(cast(float, raw.get("m_base_rate", 0.0))),
+                m_cooldown_until=float(cast(float, raw.get("m_cooldown_until", 0.0))),
+                m_backoff=float(cast(float, raw.get("m_backoff", 0.0))),
+                m_earned=float(cast(float, raw.get("m_earned", 0.0))),
+                m_seconds=float(cast(float, raw.get("m_seconds", 0.0))),
+                captive=[str(x) for x in cast(list[object], raw.get("captive", []))],
+                captive_seen_at=_opt_float(raw.get("captive_seen_at")),
+                captive_price=_opt_int(raw.get("captive_price")),
+                captive_at=_opt_float(raw.get("captive_at")),
+            )
+        except (TypeError, ValueError):
+            return cls()
+
+
+def _opt_float(v: object) -> float | None:
+    return None if v is None else float(cast(float, v))
+
+
+def _opt_int(v: object) -> int | None:
+    return None if v is None else int(cast(int, v))
+
+
+def _floats(v: object) -> dict[str, float]:
+    if not isinstance(v, Mapping):
+        return {}
+    return {str(k): float(x) for k, x in v.items()}
+
+
+def _without(snapshot: MarketSnapshot, inert: set[str]) -> MarketSnapshot:
+    """The snapshot with the inert requests left out of the book and of every demand view."""
+    return replace(
+        snapshot,
+        requests=tuple(r for r in snapshot.requests if r.order_hash not in inert),
+        demand={
+            k: tuple(r for r in v if r.order_hash not in inert) for k, v in snapshot.demand.items()
+        },
+    )
+
+
+def _key(offer: Offer) -> str:
+    return f"{offer.category}:{offer.tag}:{offer.trust}"
+
+
+def _rate(mem: OfferMemory, posture: str) -> float | None:
+    secs = mem.seconds.get(posture, 0.0)
+    if secs <= 0:
+        return None
+    return mem.earned.get(posture, 0.0) / secs
+
+
+class RobustStrategy(Strategy[RobustParams]):
+    name = "robust"
+    Params = RobustParams
+
+    def __init__(self, params: RobustParams | None = None) -> None:
+        super().__init__(params)
+        p = self.params
+        self._base = PortfolioStrategy(
+            PortfolioParams(
+                step=p.step,
+                floor=p.floor,
+                raise_gain_factor=p.raise_gain_factor,
+                cancel_cost=p.cancel_cost,
+            )
+        )
+        self._rivals = CompetitiveParams()
+
+    def initial_state(self) -> State:
+        return {"base": self._base.initial_state(), "offers": {}, "inert": []}
+
+    def decide(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        state: State,
+        rng: random.Random,
+    ) -> Decision:
+        raw_base = state.get("base")
+        base_state: State = (
+            cast(State, raw_base) if isinstance(raw_base, dict) else self._base.initial_state()
+        )
+        raw_inert = state.get("inert")
+        known = (
+            {str(h) for h in cast(list[object], raw_inert)}
+            if isinstance(raw_inert, list)
+            else set()
+        )
+        inert = self._inert(snapshot, offers, known)
+        if inert:
+            snapshot = _without(snapshot, inert)
+        base = self._base.decide(snapshot, offers, base_state, rng)
+        modes = cast(Mapping[str, str], base.state.get("modes", {}))
+        raw_offers = state.get("offers")
+        stored = cast(Mapping[str, object], raw_offers) if isinstance(raw_offers, dict) else {}
+        memories: dict[str, object] = {}
+        quotes = []
+        for offer, got in zip(offers, base.quotes, strict=True):
+            key = _key(offer)
+            mem = OfferMemory.from_json(stored.get(key))
+            quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem)
+            quotes.append(quote)
+            memories[key] = mem.to_json()
+        new_state: State = {"base": base.state, "offers": memories, "inert": sorted(inert)}
+        return Decision(tuple(quotes), new_state)
+
+    def _inert(
+        self, snapshot: MarketSnapshot, offers: Sequence[Offer], known: set[str]
+    ) -> set[str]:
+        """Requests in the book that do not buy: still there although our listed order fits them.
+
+        A request our published order could match (its max price at or above our price, and
+        compatible with the offer) that is older than ``inert_after_seconds`` is not demand for a
+        posted price: a requester that posts and waits for a pool to match it (``iexec app
+        request-execution``). Pricing for it would raise the price for nothing. Only requests
+        still in the book are remembered.
+        """
+        p = self.params
+        now = snapshot.at
+        present = {r.order_hash for r in snapshot.requests}
+        inert = known & present
+        for offer in offers:
+            listed = snapshot.current_price(offer.slot)
+            if listed is None:
+                continue
+            for r in snapshot.demand_for(offer):
+                if r.workerpoolmaxprice >= listed and now - r.published_at >= p.inert_after_seconds:
+                    inert.add(r.order_hash)
+        return inert
+
+    # -- one offer ------------------------------------------------------------------------------
+
+    def _price(
+        self, snapshot: MarketSnapshot, offer: Offer, got: Quote, mode: str, mem: OfferMemory
+    ) -> tuple[Quote, OfferMemory]:
+        p = self.params
+        now = snapshot.at
+        since = now - p.captive_interval_seconds if mem.last_at is None else mem.last_at
+        dt = 0.0 if mem.last_at is None else max(0.0, now - mem.last_at)
+        deals = snapshot.own_deals(since, offer.category)
+        earned = float(sum(d.price * d.volume for d in deals))
+        rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
+        listed = snapshot.current_price(offer.slot)
+        price, why = got.price, got.reason
+
+        # 1. the follower guard (contested offers only)
+        if mode == "contested":
+            mem = self._account(mem, earned, dt)
+            price, why, mem = self._follower(now, rivals, listed, got, mem)
+        else:
+            mem = replace(
+                mem, lost=0.0, under={}, posture="war", probing=False, earned={}, seconds={}
+            )
+
+        # 2. scarcity markup on the market-led price (not on the learner's own experiments)
+        out = 0.0 if rivals else 1.0
+        mem = replace(
+            mem, rivals_out=(1 - p.util_smoothing) * mem.rivals_out + p.util_smoothing * out
+        )
+        mem = self._markup(
+            snapshot,
+            mem,
+            earned,
+            dt,
+            market_short=mem.rivals_out >= p.rivals_out_share,
+        )
+        if (mode == "contested" or (p.markup_on_book and mode == "book")) and mem.log_m > 0:
+            m = math.exp(mem.log_m)
+            price = round(price * m)
+            why += f"; scarcity markup x{m:.2f}"
+
+        # 3. captive demand
+        mem = self._captive(snapshot, offer, listed if listed is not None else price, mem)
+        if mem.captive_price is not None and mem.captive_price > price:
+            price = mem.captive_price
+            why = f"captive demand naming our pool: {price} (over {why})"
+
+        # 4. the cost floor and the cancel gate
+        if p.cost_per_slot_hour > 0:
+            run = (
+                snapshot.tasks.run_seconds(offer.category, offer.task_seconds)
+                if snapshot.tasks is not None
+                else offer.task_seconds
+            )
+            cost = math.ceil(p.cost_per_slot_hour * run / 3600.0)
+            if price < cost:
+                price, why = cost, f"{why}; raised to the cost floor {cost}"
+        if price > got.price:
+            price, held = gate_raise(
+                snapshot, offer, price, gain_factor=p.raise_gain_factor, cancel_cost=p.cancel_cost
+            )
+            why += held
+        aimed = bool(rivals) and price < rivals[0].price
+        mem = replace(mem, last_at=now, aimed=aimed)
+        volume = (
+            got.volume
+            if price == got.price
+            else offer_capacity(snapshot.utilization, offer, snapshot.tasks)
+        )
+        return quote_for(offer, price, volume, why), mem
+
+    @staticmethod
+    def _account(mem: OfferMemory, earned: float, dt: float) -> OfferMemory:
+        e = dict(mem.earned)
+        s = dict(mem.seconds)
+        e[mem.posture] = e.get(mem.posture, 0.0) + earned
+        s[mem.posture] = s.get(mem.posture, 0.0) + dt
+        return replace(mem, earned=e, seconds=s)
+
+    def _follower(
+        self,
+        now: float,
+        rivals: Sequence[BookEntry],
+        listed: int | None,
+        got: Quote,
+        mem: OfferMemory,
+    ) -> tuple[int, str, OfferMemory]:
+        p = self.params
+        if rivals:
+            cheapest = rivals[0]
+            if mem.low is None or cheapest.price <= mem.low or now - mem.low_at > p.memory_seconds:
+                mem = replace(mem, low=cheapest.price, low_at=now)
+            if listed is not None and mem.aimed:
+                # per rival pool: one fast follower is under us almost always; several slower
+                # undercutters each only part of the time (a price war, not a follower)
+                below = {r.workerpool for r in rivals if r.price < listed}
+                a = p.follow_smoothing
+                shares = {
+                    pool: (1 - a) * mem.under.get(pool, 0.0) + (a if pool in below else 0.0)
+                    for pool in set(mem.under) | below
+                }
+                shares = {k: v for k, v in shares.items() if v >= 0.01}
+                top = max(sorted(shares), key=lambda k: shares[k], default="")
+                mem = replace(
+                    mem,
+                    under=shares,
+                    lost=shares.get(top, 0.0),
+                    follower=top or mem.follower,
+                )
+        if mem.probing:
+            if now - mem.posture_since >= p.probe_seconds:
+                # next posture to probe, or commit to the best measured one
+                nxt = {"war": "floor", "floor": "hold", "hold": ""}[mem.posture]
+                if nxt:
+                    mem = replace(mem, posture=cast(Posture, nxt), posture_since=now)
+                else:
+                    rates = {q: _rate(mem, q) for q in POSTURES}
+                    best = max(POSTURES, key=lambda q: (rates[q] or 0.0, q == "war"))
+                    mem = replace(
+                        mem, posture=best, posture_since=now, probing=False, committed_at=now
+                    )
+        elif mem.posture != "war" and now - mem.committed_at >= p.commit_seconds:
+            # revisit the choice: measure all three again from war
+            mem = replace(
+                mem, posture="war", posture_since=now, probing=True, earned={}, seconds={}
+            )
+        elif mem.posture == "war" and mem.lost >= p.follow_share:
+            # out-followed: measure war as it was, then the two other postures
+            secs = mem.seconds.get("war", 0.0)
+            keep = min(1.0, p.probe_seconds / secs) if secs > 0 else 1.0
+            mem = replace(
+                mem,
+                posture="floor",
+                posture_since=now,
+                probing=True,
+                earned={"war": mem.earned.get("war", 0.0) * keep},
+                seconds={"war": min(secs, p.probe_seconds)},
+            )
+        elif mem.posture == "war" and not mem.probing:
+            # keep only the recent war record (what a probe compares against)
+            secs = mem.seconds.get("war", 0.0)
+            if secs > p.probe_seconds:
+                scale = p.probe_seconds / secs
+                mem = replace(
+                    mem,
+                    earned={"war": mem.earned.get("war", 0.0) * scale},
+                    seconds={"war": p.probe_seconds},
+                )
+        if mem.posture == "floor" and mem.low is not None:
+            price = max(mem.low - 1, p.floor)
+            return (
+                price,
+                f"out-followed: posture floor, 1 nRLC under the lowest rival {mem.low}",
+                mem,
+            )
+        if mem.posture == "hold":
+            others = [r for r in rivals if r.workerpool != mem.follower]
+            if others:
+                price = max(others[0].price - p.step, p.floor)
+                return (
+                    price,
+                    f"out-followed: posture hold, under {others[0].price} (not the follower)",
+                    mem,
+                )
+            return got.price, "out-followed: posture hold, no other rival: base price", mem
+        tag = " (probing)" if mem.probing else ""
+        return got.price, f"{got.reason}; posture war{tag}", mem
+
+    def _markup(
+        self,
+        snapshot: MarketSnapshot,
+        mem: OfferMemory,
+        earned: float,
+        dt: float,
+        *,
+        market_short: bool,
+    ) -> OfferMemory:
+        """One step of the scarcity markup: a raise is a trial, kept only if it paid."""
+        p = self.params
+        util = snapshot.utilization
+        if util is None:
+            return mem
+        u = util.ratio
+        u_avg = (
+            u if mem.u_avg is None else p.util_smoothing * u + (1 - p.util_smoothing) * mem.u_avg
+        )
+        mem = replace(
+            mem, u_avg=u_avg, m_earned=mem.m_earned + earned, m_seconds=mem.m_seconds + dt
+        )
+        now = snapshot.at
+        if mem.markup_at is not None and now - mem.markup_at < p.markup_interval_seconds:
+            return mem
+        rate = mem.m_earned / mem.m_seconds if mem.m_seconds > 0 else 0.0
+        up = math.log1p(p.markup_up)
+        log_m, trial, base_rate = mem.log_m, False, mem.m_base_rate
+        cooldown_until, backoff = mem.m_cooldown_until, mem.m_backoff or p.markup_interval_seconds
+        tried = mem.m_trial
+        if tried and (rate <= 0 or rate < base_rate * (1 - p.markup_tolerance)):
+            # the raise lost more volume than it gained in price: back, and wait before the next
+            log_m -= up
+            cooldown_until = now + backoff
+            backoff = min(2 * backoff, p.memory_seconds * 4)
+        else:
+            if tried:
+                backoff = p.markup_interval_seconds
+            if (
+                u_avg >= p.scarce_utilization
+                and market_short
+                and rate > 0
+                and now >= cooldown_until
+            ):
+                log_m, trial, base_rate = log_m + up, True, rate
+            elif u_avg < p.idle_utilization or not market_short:
+                log_m += math.log1p(-p.markup_down)
+        log_m = min(max(log_m, 0.0), math.log(p.max_markup))
+        if log_m == mem.log_m:
+            trial = False
+        return replace(
+            mem,
+            log_m=log_m,
+            markup_at=now,
+            m_trial=trial,
+            m_base_rate=base_rate,
+            m_cooldown_until=cooldown_until,
+            m_backoff=backoff,
+            m_earned=0.0,
+            m_seconds=0.0,
+        )
+
+    def _captive(
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        current: int,
+        mem: OfferMemory,
+    ) -> OfferMemory:
+        p = self.params
+        now = snapshot.at
+        addressed = [r for r in snapshot.demand_for(offer) if r.workerpool == snapshot.workerpool]
+        if addressed:
+            known = list(mem.captive)
+            for r in addressed:
+                if r.requester not in known:
+                    known.append(r.requester)
+            mem = replace(mem, captive=known[-_MAX_CAPTIVE_REQUESTERS:], captive_seen_at=now)
+        if mem.captive_seen_at is None or now - mem.captive_seen_at > p.memory_seconds:
+            return replace(mem, captive_price=None, captive_at=None)
+        if mem.captive_at is not None and now - mem.captive_at < p.captive_interval_seconds:
+            return mem
+        start = now - p.captive_interval_seconds if mem.captive_at is None else mem.captive_at
+        mine = set(mem.captive)
+        sold = sum(
+            d.volume for d in snapshot.own_deals(start, offer.category) if d.requester in mine
+        )
+        capacity = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
+        base = mem.captive_price if mem.captive_price is not None else current
+        waiting = sorted(((r.workerpoolmaxprice, r.remaining) for r in addressed), reverse=True)
+        best_price, best_rev = base, base * min(sold, max(capacity, sold))
+        above = sold
+        for cap, remaining in waiting:
+            if cap >= base or cap <= 0:
+                continue
+            above += remaining
+            rev = cap * min(above, max(capacity + sold, 1))
+            if rev > best_rev:
+                best_price, best_rev = cap, rev
+        if best_price == base and sold > 0:
+            new = min(MAX_PRICE, math.ceil(base * (1 + p.captive_step)))
+        else:
+            new = best_price
+        return replace(mem, captive_price=new, captive_at=now)

@@ -1,0 +1,330 @@
+"""``robust``: portfolio's quotes until a sign shows, then the follower guard, the scarcity
+markup, the captive ratchet and the cost floor, each on crafted snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from typing import Any
+
+import pytest
+
+import strategies
+from bot.domain.errors import InputError
+from bot.domain.model import Quote
+from bot.pricing.snapshot import MarketSnapshot, Offer
+from strategies import run_fenced
+from strategies.robust import OfferMemory, RobustStrategy
+from tests.support.factories import (
+    NOW,
+    POOL,
+    REQUESTER,
+    RIVAL2,
+    deal,
+    offer,
+    own,
+    request,
+    rival,
+    snap,
+    util,
+)
+
+XS = offer(category=0, task_seconds=300, max_volume=1000)
+KEY = "0:0:0"
+
+
+def decide(
+    s: MarketSnapshot,
+    state: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    offers: list[Offer] | None = None,
+    name: str = "robust",
+) -> tuple[tuple[Quote, ...], dict[str, Any]]:
+    params = {"floor": 0, **(params or {})}
+    d = run_fenced(strategies.create(name, params), s, offers or [XS], state, random.Random(1))
+    assert not d.abstain, d.reason
+    return d.quotes, d.state
+
+
+def memory(state: dict[str, Any]) -> OfferMemory:
+    return OfferMemory.from_json(state["offers"][KEY])
+
+
+def test_registered_and_params_checked() -> None:
+    assert "robust" in strategies.available()
+    assert strategies.get("robust") is RobustStrategy
+    with pytest.raises(InputError, match="idle_utilization"):
+        strategies.create("robust", {"idle_utilization": 0.9, "scarce_utilization": 0.8})
+    with pytest.raises(InputError, match=r"strategy\.params\.markup_up"):
+        strategies.create("robust", {"markup_up": -1.0})
+
+
+def test_quotes_like_portfolio_while_no_sign_shows() -> None:
+    s = snap(offers=[XS], book=[rival("a", 100), rival("b", 80)], utilization=util(10, 2))
+    mine, state = decide(s)
+    base, _ = decide(s, name="portfolio")
+    assert mine[0].price == base[0].price == 79
+    assert mine[0].volume == base[0].volume
+    m = memory(state)
+    assert m.posture == "war" and m.log_m == 0.0 and m.captive_price is None
+    assert m.aimed  # we meant to be cheapest: a rival under us next time is following us
+
+
+def test_a_rival_that_follows_us_is_met_at_its_floor() -> None:
+    """Each decision the rival sits 1 under our listed price: after a few, the floor posture."""
+    params = {"follow_smoothing": 0.5, "follow_share": 0.6, "probe_seconds": 600.0}
+    state: dict[str, Any] | None = None
+    ours = 200
+    low_seen = 10**9
+    for i in range(6):
+        rival_price = ours - 1
+        low_seen = min(low_seen, rival_price)
+        s = snap(
+            offers=[XS],
+            at=NOW + 60 * i,
+            book=[rival("f", rival_price, workerpool=RIVAL2, age=10)],
+            own_orders=[own(f"o{i}", ours, 5)],
+            utilization=util(10, 2),
+        )
+        quotes, state = decide(s, state, params)
+        ours = quotes[0].price
+    assert state is not None
+    m = memory(state)
+    assert m.posture == "floor" and m.probing
+    assert m.follower == RIVAL2
+    assert ours == low_seen - 1
+    assert "posture floor" in quotes[0].reason
+
+
+def test_a_rival_under_us_on_purpose_is_not_a_follower() -> None:
+    """We priced above the rival (a markup): its being cheaper says nothing about following."""
+    params = {"follow_smoothing": 0.5}
+    start = {"base": {}, "offers": {KEY: {**OfferMemory(aimed=False).to_json()}}}
+    state: dict[str, Any] = start
+    for i in range(6):
+        s = snap(
+            offers=[XS],
+            at=NOW + 60 * i,
+            book=[rival("a", 100)],
+            own_orders=[own(f"o{i}", 500, 5)],
+            utilization=util(10, 2),
+        )
+        _, state = decide(s, state, params)
+        m = memory(state)
+        state["offers"][KEY] = dataclasses.replace(m, aimed=False).to_json()
+    assert memory(state).lost == 0.0
+    assert memory(state).posture == "war"
+
+
+def test_probing_commits_to_the_posture_that_earned_most() -> None:
+    """After the probes, the posture with the best revenue per second is kept."""
+    m = OfferMemory(
+        posture="hold",
+        probing=True,
+        posture_since=NOW - 700,
+        earned={"war": 10.0, "floor": 9000.0, "hold": 500.0},
+        seconds={"war": 600.0, "floor": 600.0, "hold": 600.0},
+        low=50,
+        low_at=NOW - 100,
+        last_at=NOW - 60,
+        aimed=True,
+    )
+    s = snap(
+        offers=[XS],
+        book=[rival("a", 150, workerpool=RIVAL2)],
+        own_orders=[own("o", 151, 5)],
+        utilization=util(10, 2),
+    )
+    quotes, state = decide(s, {"base": {}, "offers": {KEY: m.to_json()}}, {"probe_seconds": 600.0})
+    after = memory(state)
+    assert after.posture == "floor" and not after.probing
+    assert quotes[0].price == 49
+
+
+SCARCE = {
+    "markup_interval_seconds": 60.0,
+    "markup_up": 0.5,
+    "max_markup": 3.0,
+    "util_smoothing": 1.0,
+    "rivals_out_share": 0.5,
+}
+
+
+def scarce_run(
+    sold: list[int], book_first: bool = True, full: bool = True
+) -> tuple[list[int], dict[str, Any]]:
+    """One decision a minute on a full pool; ``sold[i]`` tasks bought at our price before tick i."""
+    state: dict[str, Any] | None = None
+    prices: list[int] = []
+    for i, n in enumerate(sold):
+        at = NOW + 60 * i
+        deals = [deal(f"d{i}", prices[-1], n, ago=30, now=at)] if prices and n else []
+        book = [rival("a", 100)] if (i == 0 and book_first) or not full else []
+        s = snap(
+            offers=[XS],
+            at=at,
+            book=book,
+            deals=deals,
+            utilization=util(4, 4, 4) if full else util(4, 0, 0),
+        )
+        quotes, state = decide(s, state, SCARCE)
+        prices.append(quotes[0].price)
+    assert state is not None
+    return prices, state
+
+
+def test_scarcity_raises_the_price_while_it_pays() -> None:
+    """Pool full, the rival out of stock, and the raised price still sells: raise up to the cap."""
+    prices, state = scarce_run([0, 1, 1, 1, 1, 1])
+    assert prices[:2] == [99, round(99 * 1.5)]  # a raise once the rival is seen out of stock
+    assert prices == sorted(prices)
+    assert prices[-1] == round(99 * 3.0)  # capped at max_markup
+    assert memory(state).log_m > 0
+
+
+def test_a_raise_that_loses_revenue_is_undone_and_backed_off() -> None:
+    prices, state = scarce_run([0, 1, 0])
+    assert prices == [99, round(99 * 1.5), 99]
+    m = memory(state)
+    assert m.log_m == 0.0 and not m.m_trial
+    assert m.m_cooldown_until == NOW + 120 + 60 and m.m_backoff == 120.0
+
+
+def test_no_markup_while_rivals_have_stock() -> None:
+    """A full pool next to a rival still in stock is not scarcity: its buyers would go there."""
+    state: dict[str, Any] | None = None
+    for i in range(6):
+        s = snap(offers=[XS], at=NOW + 60 * i, book=[rival("a", 100)], utilization=util(4, 4, 4))
+        quotes, state = decide(s, state, SCARCE)
+        assert quotes[0].price == 99
+    assert state is not None and memory(state).log_m == 0.0
+
+
+def test_captive_demand_is_priced_up_while_it_pays() -> None:
+    """Requests naming our pool are seen; their requester bought at our price: raise by a step."""
+    params = {"captive_interval_seconds": 600.0, "captive_step": 0.5}
+    named = request("n", 40, 1, workerpool=POOL)
+    sold = dataclasses.replace(deal("d", 100, 4, ago=120), requester=REQUESTER)
+    prior = OfferMemory(
+        captive=[REQUESTER], captive_seen_at=NOW - 60, captive_price=100, captive_at=NOW - 700
+    )
+    s = snap(offers=[XS], book=[rival("a", 30)], requests=[named], deals=[sold])
+    quotes, state = decide(s, {"base": {}, "offers": {KEY: prior.to_json()}}, params)
+    assert memory(state).captive_price == 150
+    assert quotes[0].price == 150
+    assert "captive demand" in quotes[0].reason
+
+
+def test_captive_price_comes_down_to_the_best_waiting_max_price() -> None:
+    """Nothing sold at the captive price, and named requests wait below it: take the best one."""
+    params = {"captive_interval_seconds": 600.0}
+    book = [request("a", 90, 5, workerpool=POOL), request("b", 60, 2, workerpool=POOL)]
+    prior = OfferMemory(
+        captive=[REQUESTER], captive_seen_at=NOW - 60, captive_price=200, captive_at=NOW - 700
+    )
+    s = snap(offers=[XS], book=[rival("r", 30)], requests=book, utilization=util(10, 0))
+    quotes, state = decide(s, {"base": {}, "offers": {KEY: prior.to_json()}}, params)
+    # 90 x 5 = 450 beats 60 x 7 = 420
+    assert memory(state).captive_price == 90
+    assert quotes[0].price == 90
+
+
+def test_captive_evidence_expires() -> None:
+    prior = OfferMemory(captive=[REQUESTER], captive_seen_at=NOW - 7200, captive_price=500)
+    s = snap(offers=[XS], book=[rival("a", 100)])
+    quotes, state = decide(
+        s, {"base": {}, "offers": {KEY: prior.to_json()}}, {"memory_seconds": 3600.0}
+    )
+    assert memory(state).captive_price is None
+    assert quotes[0].price == 99
+
+
+def test_cost_floor_from_the_task_run_time() -> None:
+    slow = offer(category=0, task_seconds=1800, max_volume=1000)
+    s = snap(offers=[slow], book=[rival("a", 100)], utilization=util(10, 0))
+    quotes, _ = decide(s, params={"cost_per_slot_hour": 1000}, offers=[slow])
+    assert quotes[0].price == 500  # half an hour of a 1000 nRLC/slot-hour slot
+    assert "cost floor" in quotes[0].reason
+
+
+def test_state_is_json_and_a_bad_memory_starts_afresh() -> None:
+    import json
+
+    s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(10, 2))
+    _, state = decide(s)
+    assert json.loads(json.dumps(state)) == state
+    assert OfferMemory.from_json({"lost": "nonsense"}) == OfferMemory()
+    assert OfferMemory.from_json(42) == OfferMemory()
+    quotes, _ = decide(s, {"base": "junk", "offers": {KEY: {"posture": "weird"}}})
+    assert quotes[0].price == 99
+
+
+def test_requests_that_never_buy_are_not_priced_for() -> None:
+    """A request our listed order fits, still in the book: it waits for a pool to match it."""
+    waiting = request("pub", 500, 20)
+    book = [rival("a", 100)]
+    # without a listed order of ours there is no telling: the book logic prices for it
+    fresh, _ = decide(snap(offers=[XS], book=book, requests=[waiting], utilization=util(10, 0)))
+    assert fresh[0].price > 99
+    s = snap(
+        offers=[XS],
+        book=book,
+        requests=[waiting],
+        own_orders=[own("o", 99, 5)],
+        utilization=util(10, 0),
+    )
+    quotes, state = decide(s, params={"inert_after_seconds": 10.0})
+    assert quotes[0].price == 99  # undercut the rival, as if the book were empty
+    assert state["inert"] == [waiting.order_hash]
+    # a request younger than inert_after_seconds may still be matched: it still counts
+    quotes, state = decide(s, params={"inert_after_seconds": 3600.0})
+    assert quotes[0].price > 99 and state["inert"] == []
+
+
+def test_the_markup_also_tries_on_a_quiet_pool_when_rivals_sell_out() -> None:
+    """Rivals too small to set the price: raise on trial even with idle slots, while it pays."""
+    params = {k: v for k, v in SCARCE.items() if k != "max_markup"}
+    state: dict[str, Any] | None = None
+    prices: list[int] = []
+    for i in range(4):
+        at = NOW + 60 * i
+        deals = [deal(f"d{i}", prices[-1], 1, ago=30, now=at)] if prices else []
+        book = [rival("a", 100)] if i == 0 else []
+        s = snap(offers=[XS], at=at, book=book, deals=deals, utilization=util(10, 1))
+        quotes, state = decide(s, state, params)
+        prices.append(quotes[0].price)
+    assert prices[0] == 99 and prices[1] == round(99 * 1.5) and prices[2] > prices[1]
+    # with a busy-pool requirement the same market is left alone
+    state = None
+    for i in range(4):
+        at = NOW + 60 * i
+        deals = [deal(f"e{i}", 99, 1, ago=30, now=at)] if i else []
+        book = [rival("a", 100)] if i == 0 else []
+        s = snap(offers=[XS], at=at, book=book, deals=deals, utilization=util(10, 1))
+        quotes, state = decide(s, state, {**params, "scarce_utilization": 0.9})
+        assert quotes[0].price == 99
+
+
+@pytest.mark.parametrize(("pools", "posture"), [(1, "floor"), (2, "war")])
+def test_one_fast_follower_is_met_but_slower_undercutters_taking_turns_are_not(
+    pools: int, posture: str
+) -> None:
+    """Each decision a rival is 1 under us; with two pools taking turns, each is under us only
+    half the time: a price war (undercutting wins it), not one pool that follows us."""
+    params = {"follow_smoothing": 0.3, "follow_share": 0.6, "probe_seconds": 600.0}
+    names = [RIVAL2, "0x" + "f" * 40][:pools]
+    state: dict[str, Any] | None = None
+    ours = 500
+    for i in range(10):
+        pool = names[i % pools]
+        s = snap(
+            offers=[XS],
+            at=NOW + 60 * i,
+            book=[rival(f"r{i}", ours - 1, workerpool=pool, age=10)],
+            own_orders=[own(f"o{i}", ours, 5)],
+            utilization=util(10, 2),
+        )
+        quotes, state = decide(s, state, params)
+        ours = quotes[0].price
+    assert state is not None
+    assert memory(state).posture == posture

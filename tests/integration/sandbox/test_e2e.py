@@ -128,7 +128,7 @@ def _withdraw_in_process(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name, value in bot.info.bot_env().items():
         monkeypatch.setenv(name, value)
-    cfg = load_config(bot.config.schema)
+    cfg = load_config(bot.config)
     runtime = build_runtime(cfg, live=True)
     try:
         state = CycleState.restore(runtime.journal)
@@ -323,7 +323,7 @@ def test_withdraw_cancel_leaves_zero_valid_orders_on_chain(quiet_world: Sandbox,
     assert len(journal) >= 2
     assert _valid(info, journal)  # something to withdraw
 
-    result = bot.app.cli("withdraw", "--cancel")
+    result = bot.cli("withdraw", "--cancel")
     assert result.returncode == 0, result.output
 
     assert _valid(info, bot.journal_orders()) == {}

@@ -8,7 +8,8 @@ is true: the truth is
   included; ``orders``: what is listed now and with which status),
 - the chain (``viewConsumed`` of every posted order of ours not yet finished, in one batched
   JSON-RPC request straight to anvil, and ``viewAccount`` for the owner's stake),
-- the simulated pool's own state (its slots, its tasks, their deadlines and statuses).
+- the simulated pool's own state (its slots, its tasks, their deadlines and statuses), read from
+  the sandbox core's ``GET /_sandbox/pool`` (not a route of iexec-core; the bot never reads it).
 
 After every cycle :meth:`Checker.check` tests:
 
@@ -48,8 +49,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from bot.sandbox.pool import SimulatedPool
 
 __all__ = ["Checker", "CheckerLimits", "OurOrder", "Violation"]
 
@@ -135,7 +134,7 @@ class Checker:
         hub: str,
         workerpool: str,
         owner: str,
-        pool: SimulatedPool,
+        core_url: str,
         limits: CheckerLimits,
     ) -> None:
         self.market_db = Path(market_db)
@@ -143,7 +142,7 @@ class Checker:
         self.hub = hub.lower()
         self.workerpool = workerpool.lower()
         self.owner = owner.lower()
-        self.pool = pool
+        self.core_url = core_url.rstrip("/")
         self.limits = limits
         self._http = httpx.Client(timeout=30.0)
         self._state = _State()
@@ -245,7 +244,14 @@ class Checker:
 
     # -- the pool's own capacity ------------------------------------------------------------------
 
-    def deliverable(self, category: int, now: float) -> int:
+    def pool_state(self) -> dict[str, Any]:
+        """The simulated pool's own state: slots, deadline rule, every task (see module doc)."""
+        resp = self._http.get(self.core_url + "/_sandbox/pool")
+        resp.raise_for_status()
+        return dict(resp.json())
+
+    @staticmethod
+    def deliverable(pool: Mapping[str, Any], category: int) -> int:
         """Tasks of ``category`` the pool's slots can still finish if matched now.
 
         A task matched now is due ``deadline_factor x median`` seconds later (the pool's own
@@ -253,17 +259,17 @@ class Checker:
         of each running task, every waiting task due before the horizon), divided by the
         category's median run time: the necessary condition of an EDF schedule.
         """
-        spec = self.pool.spec
-        median = spec.median_duration(category)
-        horizon = spec.deadline_factor * median - spec.init_delay
-        slots = spec.slots
+        durations = pool["durations"]
+        median = float(durations.get(str(category), max(durations.values())))
+        now = float(pool["now"])
+        horizon = float(pool["deadline_factor"]) * median - float(pool["init_delay"])
         busy = 0.0
-        for t in self.pool.tasks():
-            if t.status == "RUNNING" and t.started_at is not None:
-                busy += min(max(0.0, t.started_at + t.duration - now), horizon)
-            elif t.status in ("RECEIVED", "INITIALIZED") and t.deadline <= now + horizon:
-                busy += t.duration
-        free = slots * horizon - busy
+        for t in pool["tasks"]:
+            if t["status"] == "RUNNING" and t["started_at"] is not None:
+                busy += min(max(0.0, t["started_at"] + t["duration"] - now), horizon)
+            elif t["status"] in ("RECEIVED", "INITIALIZED") and t["deadline"] <= now + horizon:
+                busy += t["duration"]
+        free = int(pool["slots"]) * horizon - busy
         return max(0, int(free // median))
 
     # -- the invariants -----------------------------------------------------------------------------
@@ -274,15 +280,14 @@ class Checker:
         self._state.reported.add((rule, key))
         self.violations.append(Violation(rule, cycle, detail))
 
-    def check(
-        self, cycle: int, *, now: float, chain_healthy: bool, at_rest: bool
-    ) -> list[Violation]:
+    def check(self, cycle: int, *, chain_healthy: bool, at_rest: bool) -> list[Violation]:
         """Read everything and test every per-cycle invariant; returns the new violations."""
         with self._lock:
             before = len(self.violations)
             self.checks += 1
             listed = self._read_market()
             free_stake = self._read_chain()
+            pool = self.pool_state()
             valid = self.valid()
             st = self._state
             lim = self.limits
@@ -309,7 +314,7 @@ class Checker:
                         f"slot {slot}: valid volume {vol} > {lim.max_volume_per_slot} "
                         f"({sorted((h[:10], n) for h, n in valid.items())})",
                     )
-                can = self.deliverable(slot[0], now)
+                can = self.deliverable(pool, slot[0])
                 if vol > can:
                     self._flag(
                         "volume",
@@ -335,15 +340,15 @@ class Checker:
                     f"listed orders need {need} nRLC of stake, {free_stake} free",
                 )
 
-            for t in self.pool.tasks():
-                if t.status == "FAILED" and t.task_id not in st.failed_tasks:
-                    st.failed_tasks.add(t.task_id)
+            for t in pool["tasks"]:
+                if t["status"] == "FAILED" and t["task_id"] not in st.failed_tasks:
+                    st.failed_tasks.add(t["task_id"])
                     self._flag(
                         "deadline",
                         cycle,
-                        t.task_id,
-                        f"task {t.task_id[:14]} missed its deadline "
-                        f"(received {t.received_at:.1f}, due {t.deadline:.1f})",
+                        t["task_id"],
+                        f"task {t['task_id'][:14]} missed its deadline "
+                        f"(received {t['received_at']:.1f}, due {t['deadline']:.1f})",
                     )
 
             self._price_rises(cycle, listed, valid, chain_healthy)
@@ -414,21 +419,26 @@ class Checker:
             self._read_chain()
             return set(self._state.finished)
 
-    def agree(self, journal: Path, cycle: int, finished_before: set[str]) -> list[Violation]:
+    def agree(
+        self, journal: Path, cycle: int, finished_before: set[str], *, bot_running: bool = False
+    ) -> list[Violation]:
         """Journal (read-only) vs marketplace vs chain after a reconcile: sets must agree.
 
         ``finished_before``: orders finished on chain before the reconcile began; one filled by
-        a requester since then is not yet known to the bot, which is no disagreement.
+        a requester since then is not yet known to the bot, which is no disagreement. The views
+        are read marketplace, then journal, then chain: a bot still running (``bot_running``)
+        journals an order before it publishes it and closes it on chain before it journals the
+        close, so in that order no write of its can look like a disagreement.
         """
         with self._lock:
             before = len(self.violations)
             listed = self._read_market()
-            self._read_chain()
             db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=30.0)
             try:
                 rows = db.execute("SELECT order_hash, volume, state FROM signed_orders").fetchall()
             finally:
                 db.close()
+            self._read_chain()
             st = self._state
             states = {str(h): str(s) for h, _, s in rows}
             tracked = {h for h, s in states.items() if s != "closed"}
@@ -440,14 +450,34 @@ class Checker:
             for h in sorted(valid - tracked):
                 what = "closed in the journal" if h in states else "unknown to the journal"
                 self._flag("lost", cycle, h, f"order {h[:10]} valid on chain but {what}")
-            for h in sorted((tracked - valid) & (finished_before | set(unposted))):
+            # never posted, finished: only our own cancel can have closed it, and reconcile
+            # must have seen that (unless the bot is still running and just did it)
+            judged = finished_before if bot_running else finished_before | set(unposted)
+            for h in sorted((tracked - valid) & judged):
                 self._flag(
                     "stale", cycle, h, f"order {h[:10]} tracked ({states[h]}) but finished on chain"
                 )
             for h, (status, _) in sorted(listed.items()):
-                if status == "open" and h not in tracked:
-                    self._flag("orphaned", cycle, h, f"order {h[:10]} listed but not tracked")
+                # listed but closed in the journal: the watcher has not seen the close yet, or
+                # it is still valid on chain and flagged "lost" above
+                if status == "open" and h not in states:
+                    self._flag("orphaned", cycle, h, f"order {h[:10]} listed but not journalled")
             return self.violations[before:]
+
+    def revenue(self) -> tuple[int, int]:
+        """(nRLC, tasks) of every deal matched for our pool, from the marketplace's deal index."""
+        db = self._db()
+        try:
+            rows = db.execute(
+                "SELECT body FROM deals WHERE workerpool = ?", (self.workerpool,)
+            ).fetchall()
+        finally:
+            db.close()
+        deals = [json.loads(r[0]) for r in rows]
+        return (
+            sum(int(d["workerpool"]["price"]) * int(d["volume"]) for d in deals),
+            sum(int(d["volume"]) for d in deals),
+        )
 
     def summary(self) -> dict[str, Any]:
         st = self._state

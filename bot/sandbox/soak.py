@@ -38,10 +38,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bot.sandbox.anvil import rpc_call
 from bot.sandbox.checker import Checker, CheckerLimits, Violation
 from bot.sandbox.fault_proxy import FaultProxy, ProxyFault
-from bot.sandbox.stack import Sandbox, SandboxInfo, WorldSpec
+from bot.sandbox.stack import SandboxInfo
 
 __all__ = ["FAULT_KINDS", "SoakConfig", "SoakResult", "World", "open_world", "run_soak"]
 
@@ -49,6 +51,10 @@ log = logging.getLogger("pricebot.soak")
 
 # The bot's client key at the marketplace (it sends no X-Real-IP; agents send their own).
 BOT_CLIENT = "127.0.0.1"
+
+# Request orders a minute, all requesters together: twice the sandbox's default, so the bot sells
+# and reprices often within a soak of a few minutes.
+DEMAND_PER_MIN = 20.0
 
 # name -> weight; a faulty cycle draws one of these.
 FAULT_KINDS: dict[str, float] = {
@@ -70,6 +76,15 @@ FAULT_KINDS: dict[str, float] = {
 }
 
 
+# Faults that only bite a write: kept armed (up to STICKY_CYCLES cycles) until one meets a write,
+# else most would pass in cycles where the bot had nothing to write. Value: the injected counter.
+STICKY: dict[str, str] = {
+    "market-applied-error": "market-applied-502",
+    "chain-dropped-tx": "rpc-drop_tx",
+}
+STICKY_CYCLES = 40
+
+
 @dataclass(frozen=True, slots=True)
 class SoakConfig:
     """One soak: how many cycles, the seed, the share of faulty cycles, the outages, limits."""
@@ -78,7 +93,7 @@ class SoakConfig:
     seed: int = 1
     fault_rate: float = 0.2
     outages: bool = True
-    dropped_txs: int = 2
+    dropped_txs: int = 1
     reconcile_every: int = 10
     max_seconds: float = 600.0
     faults: bool = True
@@ -135,27 +150,40 @@ class SoakResult:
 
 @dataclass
 class World:
-    """A running sandbox with the fault proxies and the bot's config pointed at them."""
+    """A detached sandbox (its own process), the fault proxies, the bot's config and the checker.
 
-    sandbox: Sandbox
+    The sandbox runs as its own supervisor process, as ``pricebot sandbox up --detach`` runs it:
+    the marketplace, the pool and the agents do not share this process's interpreter with the
+    bot under test. Faults are set from outside: the marketplace's ``/_admin/faults``, anvil's
+    mining RPCs, the two proxies here.
+    """
+
     info: SandboxInfo
     rpc_proxy: FaultProxy
     core_proxy: FaultProxy
     config_path: Path
     journal_dir: Path
     checker: Checker
+    admin: httpx.Client
 
     @property
     def anvil_url(self) -> str:
         return self.info.rpc_url
 
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.info.state_dir)
+
     def market_faults(self, routes: dict[str, Any] | None, **extra: Any) -> None:
-        if routes is None and not extra:
-            self.sandbox.market_server.set_faults(None)
-            return
-        self.sandbox.market_server.set_faults(
-            {"routes": routes or {}, "clients": [BOT_CLIENT], **extra}
-        )
+        body: dict[str, Any] = {}
+        if routes is not None or extra:
+            body = {"routes": routes or {}, "clients": [BOT_CLIENT], **extra}
+        self.admin.post(self.info.market_url + "/_admin/faults", json=body).raise_for_status()
+
+    def market_injected(self) -> dict[str, int]:
+        resp = self.admin.get(self.info.market_url + "/_admin/faults")
+        resp.raise_for_status()
+        return {str(k): int(v) for k, v in resp.json()["injected"].items()}
 
     def automine(self, on: bool) -> None:
         rpc_call(self.anvil_url, "evm_setAutomine", [on])
@@ -196,12 +224,12 @@ def open_world(state_dir: Path, *, seed: int = 1) -> Iterator[World]:
     """Start the sandbox (agents on), the two proxies and the checker; stop them all after."""
     from bot.config import load_config
     from bot.planner import MAX_ORDERS_PER_SLOT
+    from bot.sandbox.stack import spawn_detached, stop_detached
 
-    spec = WorldSpec(seed=seed, demand_per_min=20.0)
+    world_dir = state_dir / "world"
     with contextlib.ExitStack() as stack:
-        sandbox = stack.enter_context(Sandbox(state_dir / "world", spec))
-        info = sandbox.info
-        assert info is not None and sandbox.pool is not None
+        stack.callback(stop_detached, world_dir)
+        info = spawn_detached(world_dir, seed=seed, demand_per_min=DEMAND_PER_MIN)
         rpc_proxy = stack.enter_context(FaultProxy(info.rpc_url))
         core_proxy = stack.enter_context(FaultProxy(info.core_url))
         journal_dir = state_dir / "journal"
@@ -209,12 +237,12 @@ def open_world(state_dir: Path, *, seed: int = 1) -> Iterator[World]:
         config_path.write_text(_bot_config(info, rpc_proxy.url, core_proxy.url, journal_dir))
         cfg = load_config(config_path)
         checker = Checker(
-            market_db=state_dir / "world" / "market.sqlite",
+            market_db=world_dir / "market.sqlite",
             rpc_url=info.rpc_url,
             hub=info.hub,
             workerpool=info.workerpool,
             owner=info.owner,
-            pool=sandbox.pool,
+            core_url=info.core_url,
             limits=CheckerLimits(
                 max_volume_per_slot=max(o.max_volume for o in cfg.offers),
                 max_volume_total=cfg.rails.max_volume,
@@ -222,9 +250,10 @@ def open_world(state_dir: Path, *, seed: int = 1) -> Iterator[World]:
             ),
         )
         stack.callback(checker.close)
+        admin = stack.enter_context(httpx.Client(timeout=10.0))
         for name, value in info.bot_env().items():
             os.environ[name] = value
-        yield World(sandbox, info, rpc_proxy, core_proxy, config_path, journal_dir, checker)
+        yield World(info, rpc_proxy, core_proxy, config_path, journal_dir, checker, admin)
 
 
 class FaultPlan:
@@ -236,7 +265,7 @@ class FaultPlan:
         n = cfg.cycles
         self.outages: dict[int, str] = {}
         if cfg.faults and cfg.outages and n >= 100:
-            length = max(5, n // 100)
+            length = max(5, n // 160)
             for kind, start in (("market-outage", 0.2), ("rpc-outage", 0.45), ("core-outage", 0.7)):
                 first = int(n * start)
                 for c in range(first, first + length):
@@ -327,14 +356,6 @@ def _release_stuck(world: World, kind: str | None) -> Callable[[], None] | None:
     return timer.cancel
 
 
-def _revenue(world: World, since_block: int) -> tuple[int, int]:
-    feed = world.sandbox.feed
-    if feed is None:
-        return 0, 0
-    deals = [d for d in list(feed.deals) if d.block_number > since_block]
-    return sum(d.price * d.size for d in deals), sum(d.size for d in deals)
-
-
 def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakResult:
     """Run ``cfg.cycles`` cycles of the bot on ``world`` with the seeded fault plan."""
     from bot.config import load_config
@@ -344,7 +365,7 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
     result = SoakResult(cfg)
     plan = FaultPlan(cfg)
     rng = random.Random(cfg.seed + 1)
-    start_block = int(rpc_call(world.anvil_url, "eth_blockNumber"), 16)
+    revenue_before, tasks_before = world.checker.revenue()
     runtime = build_runtime(load_config(world.config_path), live=True, market_budget=soak_budget())
     service = PricebotService(runtime, seed=cfg.seed)
     checker = world.checker
@@ -352,19 +373,27 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
     try:
         service.reconcile()
         previous: str | None = None
+        sticky: str | None = None  # a write fault kept armed until a write meets it
+        sticky_left = 0
         for cycle in range(cfg.cycles):
             if time.monotonic() - t0 > cfg.max_seconds:
                 result.timed_out = True
                 break
             kind = plan.kinds[cycle]
+            if sticky is not None:
+                kind = sticky
+            elif kind in STICKY:
+                sticky, sticky_left = kind, STICKY_CYCLES
             if kind is not None:
                 result.faults[kind] += 1
                 arm(world, kind, rng)
             release = _release_stuck(world, kind)
-            finished = checker.finished()
+            reconciling = cycle % cfg.reconcile_every == cfg.reconcile_every - 1
+            finished = checker.finished() if reconciling and kind is None else set()
+            met_before = result.injected[STICKY.get(kind or "", "")]
             started = time.monotonic()
             try:
-                if cycle % cfg.reconcile_every == cfg.reconcile_every - 1:
+                if reconciling:
                     service.reconcile()
                     result.reconciles += 1
                 service.reprice()
@@ -380,10 +409,14 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
                 _collect(world, result)
                 world.clear_faults(kind)
             result.durations.append((kind, time.monotonic() - started))
+            if sticky is not None:
+                sticky_left -= 1
+                if result.injected[STICKY[sticky]] > met_before or sticky_left <= 0:
+                    sticky = None
             chain_ok = kind is None or not kind.startswith(("rpc", "chain"))
             at_rest = kind is None and previous is None
-            found = checker.check(cycle, now=time.time(), chain_healthy=chain_ok, at_rest=at_rest)
-            if kind is None and cycle % cfg.reconcile_every == cfg.reconcile_every - 1:
+            found = checker.check(cycle, chain_healthy=chain_ok, at_rest=at_rest)
+            if kind is None and reconciling:
                 found += checker.agree(_journal(world), cycle, finished)
             for v in found:
                 log.error("VIOLATION cycle %d (%s): %s: %s", cycle, kind, v.rule, v.detail)
@@ -400,13 +433,14 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
         finished = checker.finished()
         service.reconcile()
         service.reprice()
-        checker.check(result.cycles, now=time.time(), chain_healthy=True, at_rest=True)
+        checker.check(result.cycles, chain_healthy=True, at_rest=True)
         checker.agree(_journal(world), result.cycles, finished)
     finally:
         world.clear_faults()
         runtime.close()
     result.seconds = time.monotonic() - t0
-    result.revenue_nrlc, result.tasks_sold = _revenue(world, start_block)
+    revenue, tasks = checker.revenue()
+    result.revenue_nrlc, result.tasks_sold = revenue - revenue_before, tasks - tasks_before
     result.violations = list(checker.violations)
     result.checker = checker.summary()
     return result
@@ -428,7 +462,7 @@ def _journal(world: World) -> Path:
 
 
 def _collect(world: World, result: SoakResult) -> None:
-    for key, n in world.sandbox.market_server.faults.injected.items():
+    for key, n in world.market_injected().items():
         result.injected[f"market-{key}"] += n
     for key, n in world.rpc_proxy.injected.items():
         result.injected[f"rpc-{key}"] += n

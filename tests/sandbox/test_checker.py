@@ -122,7 +122,7 @@ def _listed(world: Sandbox) -> list[str]:
 
 def _checker(world: Sandbox, **limits: int) -> Checker:
     info = world.info
-    assert info is not None and world.pool is not None
+    assert info is not None
     lim = {"max_volume_per_slot": 6, "max_volume_total": 50, "max_listed_per_slot": 4}
     lim.update(limits)
     return Checker(
@@ -131,7 +131,7 @@ def _checker(world: Sandbox, **limits: int) -> Checker:
         hub=info.hub,
         workerpool=info.workerpool,
         owner=info.owner,
-        pool=world.pool,
+        core_url=info.core_url,
         limits=CheckerLimits(**lim),
     )
 
@@ -143,18 +143,16 @@ def _rules(checker: Checker) -> list[str]:
 def test_a_cheaper_order_left_valid_after_a_price_rise_is_flagged(
     world: Sandbox, owner: Owner
 ) -> None:
-    import time
-
     checker = _checker(world)
     try:
         cheap = owner.publish(20 * M)
-        checker.check(0, now=time.time(), chain_healthy=True, at_rest=True)
+        checker.check(0, chain_healthy=True, at_rest=True)
         owner.unpublish(cheap)  # unpublished only: still matchable on chain by anyone who kept it
         dear = owner.publish(30 * M)
         for cycle in (1, 2):
-            checker.check(cycle, now=time.time(), chain_healthy=True, at_rest=True)
+            checker.check(cycle, chain_healthy=True, at_rest=True)
         assert _rules(checker) == []  # within the grace
-        checker.check(3, now=time.time(), chain_healthy=True, at_rest=True)
+        checker.check(3, chain_healthy=True, at_rest=True)
         assert _rules(checker) == ["price-rise"]
         assert cheap.order_hash[:10] in checker.violations[0].detail
 
@@ -165,20 +163,18 @@ def test_a_cheaper_order_left_valid_after_a_price_rise_is_flagged(
 
 
 def test_an_outage_delays_the_price_rise_deadline(world: Sandbox, owner: Owner) -> None:
-    import time
-
     checker = _checker(world)
     try:
         cheap = owner.publish(20 * M)
-        checker.check(0, now=time.time(), chain_healthy=True, at_rest=True)
+        checker.check(0, chain_healthy=True, at_rest=True)
         owner.unpublish(cheap)
         owner.publish(30 * M)
         for cycle in range(1, 6):  # the chain unreachable: a cancel could not be sent
-            checker.check(cycle, now=time.time(), chain_healthy=False, at_rest=False)
+            checker.check(cycle, chain_healthy=False, at_rest=False)
         assert _rules(checker) == []
         owner.cancel(cheap)
         for cycle in range(6, 9):
-            checker.check(cycle, now=time.time(), chain_healthy=True, at_rest=True)
+            checker.check(cycle, chain_healthy=True, at_rest=True)
         assert _rules(checker) == []
     finally:
         checker.close()
@@ -187,19 +183,17 @@ def test_an_outage_delays_the_price_rise_deadline(world: Sandbox, owner: Owner) 
 def test_valid_volume_over_the_cap_and_too_many_listed_orders_are_flagged(
     world: Sandbox, owner: Owner
 ) -> None:
-    import time
-
     checker = _checker(world, max_volume_per_slot=3, max_listed_per_slot=1)
     try:
         a = owner.publish(25 * M, volume=2)
         b = owner.publish(25 * M, volume=2)
-        checker.check(0, now=time.time(), chain_healthy=True, at_rest=False)
+        checker.check(0, chain_healthy=True, at_rest=False)
         assert _rules(checker) == ["volume"]  # not at rest: the listing count is not judged
-        checker.check(1, now=time.time(), chain_healthy=True, at_rest=True)
+        checker.check(1, chain_healthy=True, at_rest=True)
         assert sorted(_rules(checker)) == ["at-rest", "volume", "volume"]
         owner.cancel(a)
         owner.cancel(b)
-        checker.check(2, now=time.time(), chain_healthy=True, at_rest=True)
+        checker.check(2, chain_healthy=True, at_rest=True)
         assert len(checker.violations) == 3  # closed on chain: nothing new
     finally:
         checker.close()

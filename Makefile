@@ -83,16 +83,17 @@ demo: setup
 
 # The bot on the sandbox under faults (1,000 cycles, 20 % faulty, outages), then 50 kill -9 and
 # restarts, judged by the independent checker (bot/sandbox/checker.py); exits 1 on any violation.
-# Figures: docs/RELIABILITY.md. A ~60-second version runs in `make test` (tests/sandbox/test_soak.py).
+# Figures: docs/RELIABILITY.md. A ~60-second version runs in `make test` (tests/integration/sandbox/test_soak.py).
 SOAK_SEED ?= 1
 soak: setup
-	$(BIN)/python -m bot.sandbox.soak --cycles 1000 --seed $(SOAK_SEED) --crashes 50 \
+	$(BIN)/python -m bot.app.soak --cycles 1000 --seed $(SOAK_SEED) --crashes 50 \
 		--max-seconds 720 --state-dir $(CACHE)/soak --out $(CACHE)/soak/figures.json
 
 # Hypothesis at full size: >= 10,000 marketplace payloads, >= 1,000 configs, hostile competitor
 # prices through every built-in strategy and the rails (the small profile runs in `make test`).
 fuzz: setup
-	PRICEBOT_FUZZ=large $(BIN)/pytest -q -n 2 -p no:cacheprovider tests/fuzz
+	PRICEBOT_FUZZ=large $(BIN)/pytest -q -n 2 -p no:cacheprovider tests/unit/adapters/test_fuzz_payloads.py \
+		tests/unit/config/test_fuzz_configs.py tests/unit/pricing/test_fuzz_competitor_prices.py
 
 bench: setup
 	$(BIN)/python bench/run_all.py

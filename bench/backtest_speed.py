@@ -24,7 +24,7 @@ from compile_hot_path import source_digest
 from bot.backtest import prepare_scenario
 from bot.backtest.engine import intents_for, simulate
 from bot.backtest.references import best_fixed, upper_bound
-from bot.model import WorkerpoolOrder, tag_to_bytes32
+from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
 from bot.sim.market_sim import MarketSim
 from bot.sim.scenario import OUR_POOL
 
@@ -62,11 +62,11 @@ def sim_only(scenario, seed: int) -> dict[str, float]:
 
 def _hot_path() -> str:
     """'python', or 'compiled' when run on a fresh copy from bench/compile_hot_path.py."""
-    import bot.cycle
+    import bot.engine.cycle
 
-    if not bot.cycle.__file__ or not bot.cycle.__file__.endswith(".so"):
+    if not bot.engine.cycle.__file__ or not bot.engine.cycle.__file__.endswith(".so"):
         return "python"
-    copy = Path(bot.cycle.__file__).resolve().parents[1]
+    copy = Path(bot.engine.cycle.__file__).resolve().parents[1]
     root = Path(__file__).resolve().parents[1]
     stamp = copy / "SOURCE_DIGEST"
     if not stamp.exists() or stamp.read_text().strip() != source_digest(root):

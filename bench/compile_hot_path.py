@@ -40,14 +40,14 @@ DIGEST_FILE = "SOURCE_DIGEST"
 
 # The modules a backtest tick runs through, in the order of the cycle.
 HOT = (
-    "bot/model.py",
-    "bot/snapshot.py",
-    "bot/ledger.py",
-    "bot/rails.py",
-    "bot/planner.py",
-    "bot/samplers.py",
-    "bot/executor.py",
-    "bot/cycle.py",
+    "bot/domain/model.py",
+    "bot/pricing/snapshot.py",
+    "bot/pricing/ledger.py",
+    "bot/pricing/rails.py",
+    "bot/pricing/planner.py",
+    "bot/engine/samplers.py",
+    "bot/engine/executor.py",
+    "bot/engine/cycle.py",
     "bot/sim/agents.py",
     "bot/sim/market_sim.py",
 )
@@ -72,8 +72,8 @@ for name, strategy in json.loads(sys.argv[2]):
     run = simulate(prepare_scenario(path, 1.0), strategy, seed=1)
     blob = repr((run.counters, run.rows, run.curve, run.ticks))
     out[f"{name}/{strategy}"] = hashlib.sha256(blob.encode()).hexdigest()
-import bot.cycle
-out["_cycle_module"] = bot.cycle.__file__
+import bot.engine.cycle
+out["_cycle_module"] = bot.engine.cycle.__file__
 print(json.dumps(out))
 """
 

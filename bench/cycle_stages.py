@@ -35,20 +35,24 @@ def _timed(label: str, f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def main() -> None:
-    import bot.cycle
-    import bot.executor
-    import bot.planner
-    import bot.rails
+    import bot.engine.cycle
+    import bot.engine.executor
+    import bot.pricing.planner
+    import bot.pricing.rails
 
     name = sys.argv[1] if len(sys.argv) > 1 else "stationary"
     strategy = sys.argv[2] if len(sys.argv) > 2 else "fixed"
     days = float(sys.argv[3]) if len(sys.argv) > 3 else 0.5
-    bot.cycle.sample_snapshot = _timed("samplers.sample_snapshot", bot.cycle.sample_snapshot)  # type: ignore[attr-defined]
-    # bot.cycle imports the stage functions by name: wrap them where the cycle looks them up.
-    bot.cycle.run_fenced = _timed("strategy (run_fenced)", strategies.run_fenced)  # type: ignore[attr-defined]
-    bot.cycle.apply_rails = _timed("rails.apply_rails", bot.rails.apply_rails)  # type: ignore[attr-defined]
-    bot.cycle.plan = _timed("planner.plan", bot.planner.plan)  # type: ignore[attr-defined]
-    bot.executor.Executor.execute = _timed("executor.execute", bot.executor.Executor.execute)  # type: ignore[method-assign]
+    bot.engine.cycle.sample_snapshot = _timed(
+        "samplers.sample_snapshot", bot.engine.cycle.sample_snapshot
+    )  # type: ignore[attr-defined]
+    # bot.engine.cycle imports the stage functions by name: wrap them where the cycle looks them up.
+    bot.engine.cycle.run_fenced = _timed("strategy (run_fenced)", strategies.run_fenced)  # type: ignore[attr-defined]
+    bot.engine.cycle.apply_rails = _timed("rails.apply_rails", bot.pricing.rails.apply_rails)  # type: ignore[attr-defined]
+    bot.engine.cycle.plan = _timed("planner.plan", bot.pricing.planner.plan)  # type: ignore[attr-defined]
+    bot.engine.executor.Executor.execute = _timed(
+        "executor.execute", bot.engine.executor.Executor.execute
+    )  # type: ignore[method-assign]
     scenario = prepare_scenario(f"config/scenarios/{name}.toml", days)
     out = simulate(scenario, strategy, record=True)
     n = max(1, out.ticks)

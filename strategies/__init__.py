@@ -15,7 +15,7 @@ from __future__ import annotations
 from importlib import import_module
 from importlib.metadata import entry_points
 
-from bot.errors import InputError
+from bot.domain.errors import InputError
 from strategies.base import (
     Decision,
     EmptyParams,
@@ -26,13 +26,17 @@ from strategies.base import (
     run_fenced,
     table,
 )
+from strategies.per_offer import NoState, OfferPrice, PerOfferStrategy
 
 __all__ = [
     "BUILTINS",
     "ENTRY_POINT_GROUP",
     "Decision",
     "EmptyParams",
+    "NoState",
+    "OfferPrice",
     "ParamSpec",
+    "PerOfferStrategy",
     "Strategy",
     "available",
     "create",

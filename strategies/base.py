@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, cast
 
-from bot.errors import InputError, StrategyError
-from bot.model import NRLC_PER_RLC, Quote
-from bot.snapshot import MarketSnapshot, Offer
+from bot.domain.errors import InputError, StrategyError
+from bot.domain.model import NRLC_PER_RLC, Quote
+from bot.pricing.snapshot import MarketSnapshot, Offer
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

@@ -4,7 +4,7 @@ Idea: requesters that do not name a pool take the cheapest compatible order (ear
 equal price), so being cheapest wins them. ``mode = "undercut"`` lists at the cheapest competitor
 minus a step; ``mode = "kth"`` sits at the k-th cheapest competing price (``k = 1``: equal to the
 cheapest, behind it in the queue) - a gentler stance that avoids price wars. Never below
-``floor``. Competitors are those a requester with our tag sees (bot.snapshot); restricted orders
+``floor``. Competitors are those a requester with our tag sees (bot.pricing.snapshot); restricted orders
 (they serve only their named app/dataset/requester), free orders (price 0, for free-only
 requesters who never pay) and outliers far below the median are ignored. With no competitor the
 quote is ``default_price``.
@@ -27,9 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.ledger import offer_capacity
-from bot.model import BookEntry
-from bot.snapshot import MarketSnapshot, Offer
+from bot.domain.model import BookEntry
+from bot.pricing.ledger import offer_capacity
+from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
 from strategies.hysteresis import cancel_cost_param, gate_raise
 

@@ -39,10 +39,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import InputError
-from bot.ledger import offer_capacity
-from bot.model import ZERO_ADDRESS
-from bot.snapshot import MarketSnapshot, Offer
+from bot.domain.errors import InputError
+from bot.domain.model import ZERO_ADDRESS
+from bot.pricing.ledger import offer_capacity
+from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
 
 __all__ = ["DemandParams", "DemandStrategy", "expected_volume"]

@@ -11,13 +11,11 @@ owner already knows the price the pool's captive requesters accept.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from bot.ledger import offer_capacity
-from bot.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer
-from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for, table
+from bot.pricing.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer
+from strategies.base import MAX_PRICE, param, table
+from strategies.per_offer import NoState, OfferPrice, PerOfferStrategy
 
 __all__ = ["FixedParams", "FixedStrategy"]
 
@@ -34,7 +32,7 @@ class FixedParams:
     volumes: dict[int, int] = table(min=0, max=10_000, doc="volume by category id; 0 = capacity")  # noqa: RUF009
 
 
-class FixedStrategy(Strategy[FixedParams]):
+class FixedStrategy(PerOfferStrategy[FixedParams, NoState]):
     name = "fixed"
     Params = FixedParams
 
@@ -44,27 +42,12 @@ class FixedStrategy(Strategy[FixedParams]):
         cats = sorted(set(STANDARD_TIME_REFS) | set(params.prices))
         return {c: params.prices.get(c, params.price) for c in cats}
 
-    def decide(
-        self,
-        snapshot: MarketSnapshot,
-        offers: Sequence[Offer],
-        state: dict[str, Any],
-        rng: random.Random,
-    ) -> Decision:
+    def price(
+        self, offer: Offer, snapshot: MarketSnapshot, state: NoState, rng: random.Random
+    ) -> OfferPrice:
         p = self.params
-        quotes = []
-        for offer in offers:
-            price = p.prices.get(offer.category, p.price)
-            capacity = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
-            wanted = p.volumes.get(offer.category, p.volume)
-            volume = capacity if wanted == 0 else min(wanted, capacity)
-            quotes.append(
-                quote_for(
-                    offer,
-                    price,
-                    volume,
-                    f"fixed price {price} for category {offer.category}; volume {volume} "
-                    f"(capacity {capacity})",
-                )
-            )
-        return Decision(tuple(quotes), state)
+        price = p.prices.get(offer.category, p.price)
+        wanted = p.volumes.get(offer.category, p.volume)
+        return OfferPrice(
+            price, f"fixed price {price} for category {offer.category}", wanted or None
+        )

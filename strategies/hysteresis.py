@@ -13,8 +13,8 @@ sell less), hence a factor >= 1. Drops are never held: they are what keeps us co
 
 from __future__ import annotations
 
-from bot.rails import DEFAULT_CANCEL_GAS_COST_NRLC
-from bot.snapshot import MarketSnapshot, Offer
+from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC
+from bot.pricing.snapshot import MarketSnapshot, Offer
 
 __all__ = ["cancel_cost_param", "gate_raise"]
 
@@ -22,7 +22,7 @@ __all__ = ["cancel_cost_param", "gate_raise"]
 def cancel_cost_param() -> int:
     """The ``cancel_cost`` parameter every raise-gated strategy declares (same bounds, same doc).
 
-    Its default is the config's ``rails.cancel_gas_cost`` (``bot.settings.strategy_of`` passes
+    Its default is the config's ``rails.cancel_gas_cost`` (``bot.config.settings.strategy_of`` passes
     it in unless ``strategy.params`` sets its own), so the planner and the strategy weigh a
     cancel alike.
     """

@@ -37,9 +37,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import InputError
-from bot.ledger import offer_capacity
-from bot.snapshot import MarketSnapshot, Offer
+from bot.domain.errors import InputError
+from bot.pricing.ledger import offer_capacity
+from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for, table
 from strategies.hysteresis import cancel_cost_param, gate_raise
 

@@ -10,7 +10,7 @@ PoCo's ``SignatureVerifier`` does at match time, against the workerpool's curren
   checks the presignature first, so such orders often carry an empty ``sign``);
 - a contract owner is asked ``isValidSignature(hash, sign)`` (ERC-1271) and nothing else;
 - an EOA owner must have signed the hash: 65-byte (v 27/28, low s) or 64-byte EIP-2098
-  signatures, recovered locally (``bot.signing.signature_problem``, no RPC).
+  signatures, recovered locally (``bot.domain.signing.signature_problem``, no RPC).
 
 Verdicts are cached by (order hash, sign) together with the owner they were checked against, so
 a listed order costs chain calls once; owner look-ups are cached for ``owner_ttl`` seconds, after
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.adapters.safe_text import clean_text
-from bot.errors import ChainError, TransientError
-from bot.model import ZERO_ADDRESS, SignedWorkerpoolOrder
-from bot.signing import signature_problem
+from bot.domain.errors import ChainError, TransientError
+from bot.domain.model import ZERO_ADDRESS, SignedWorkerpoolOrder
+from bot.domain.signing import signature_problem
 
 __all__ = ["BookSignatureCheck", "SignatureChain"]
 

@@ -32,8 +32,9 @@ from web3 import Web3
 
 from bot.adapters.chain_rpc import RPC_RETRY, RpcPool, translate
 from bot.adapters.chain_wallet import FeePolicy, GasWallet, SentTx
+from bot.adapters.keys import SecretKey
 from bot.adapters.retrying import RetryPolicy
-from bot.errors import (
+from bot.domain.errors import (
     ChainError,
     ConfigError,
     InputError,
@@ -41,8 +42,7 @@ from bot.errors import (
     OwnershipError,
     TransientError,
 )
-from bot.keys import SecretKey
-from bot.model import (
+from bot.domain.model import (
     ZERO_ADDRESS,
     Category,
     ChainOrderStatus,
@@ -53,9 +53,9 @@ from bot.model import (
     norm_address,
     norm_bytes32,
 )
-from bot.networks import Network
-from bot.ports import CancelOutcome, Signer
-from bot.signing import domain_separator, hash_order
+from bot.domain.networks import Network
+from bot.domain.signing import domain_separator, hash_order
+from bot.engine.ports import CancelOutcome, Signer
 
 __all__ = [
     "CLOSED_WORKERPOOL_ORDER_TOPIC",
@@ -154,7 +154,7 @@ def _domain_differences(network: Network, domain: tuple[Any, ...]) -> list[str]:
 
 
 class Web3Chain:
-    """bot.ports.Chain over JSON-RPC; build it with :meth:`connect`."""
+    """bot.engine.ports.Chain over JSON-RPC; build it with :meth:`connect`."""
 
     def __init__(
         self,

@@ -31,7 +31,14 @@ from web3.exceptions import (
 )
 
 from bot.adapters.retrying import RetryPolicy, call
-from bot.errors import BotError, ChainError, ChainRevert, InputError, RateLimited, TransientError
+from bot.domain.errors import (
+    BotError,
+    ChainError,
+    ChainRevert,
+    InputError,
+    RateLimited,
+    TransientError,
+)
 
 __all__ = ["RPC_RETRY", "RpcPool", "revert_reason", "translate"]
 

@@ -13,7 +13,7 @@ deadline or duration; reference core-and-sdk.md A2, A9):
 
 The chain does not say when a worker took a task, so ``started_at`` stays None: the run time
 learned from a task counts from its initialize (the core initializes at once, whatever the load),
-an over-estimate where tasks queue (bot.runtimes). Logs are read incrementally from the last
+an over-estimate where tasks queue (bot.pricing.runtimes). Logs are read incrementally from the last
 block seen, in chunks (providers cap one query's range); the first read starts at the block of
 ``since``, found by bisection on block times. Errors are translated by the RPC pool.
 """
@@ -33,7 +33,7 @@ from web3.types import FilterParams
 
 from bot.adapters.chain import _DEAL_TUPLE, SCHEDULER_NOTICE_TOPIC, Web3Chain, _call_data
 from bot.adapters.chain_rpc import RpcPool
-from bot.model import PoolTask, norm_address
+from bot.domain.model import PoolTask, norm_address
 
 __all__ = [
     "TASK_CONTRIBUTE_TOPIC",
@@ -67,7 +67,7 @@ def _task_id(deal_id: str, index: int) -> str:
 
 
 class ChainTaskFeed:
-    """bot.ports.TaskFeed over JSON-RPC (build it from the verified chain adapter)."""
+    """bot.engine.ports.TaskFeed over JSON-RPC (build it from the verified chain adapter)."""
 
     def __init__(
         self,

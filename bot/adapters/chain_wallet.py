@@ -28,10 +28,10 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
-from bot import deadline
 from bot.adapters.chain_rpc import RpcPool
-from bot.errors import ChainError, ChainRevert, InputError, TransientError
-from bot.keys import SecretKey, as_secret
+from bot.adapters.keys import SecretKey, as_secret
+from bot.domain.errors import ChainError, ChainRevert, InputError, TransientError
+from bot.engine import deadline
 
 __all__ = ["FeePolicy", "GasWallet", "NonceManager", "SentTx"]
 

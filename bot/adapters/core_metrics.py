@@ -11,7 +11,7 @@ A scheduler whose health is not ``UP`` hands no task to any worker (A7), so :met
 reports zero free slots then (computing = registered): selling capacity that cannot start is how
 stake gets seized.
 
-Errors leave here as ``bot.errors`` only: timeouts, connection failures and 5xx are
+Errors leave here as ``bot.domain.errors`` only: timeouts, connection failures and 5xx are
 ``TransientError`` (429 ``RateLimited``); a 4xx or a payload that is not a PlatformMetric is an
 ``InputError`` naming the field, because retrying will not fix a wrong URL or a foreign service.
 """
@@ -25,10 +25,10 @@ from typing import Any
 import httpx
 
 from bot.adapters.retrying import RetryPolicy, call
-from bot.adapters.safe_json import loads_bounded
-from bot.errors import InputError, RateLimited, TransientError
-from bot.model import PoolUtilization
-from bot.ports import Clock
+from bot.domain.errors import InputError, RateLimited, TransientError
+from bot.domain.model import PoolUtilization
+from bot.domain.safe_json import loads_bounded
+from bot.engine.ports import Clock
 
 __all__ = ["BACKLOG_STATUSES", "CoreMetrics", "parse_health", "parse_metrics"]
 
@@ -91,7 +91,7 @@ def parse_health(payload: object) -> str:
 
 
 class CoreMetrics:
-    """``bot.ports.PoolMetrics`` for a real (or sandbox) iExec Core Scheduler."""
+    """``bot.engine.ports.PoolMetrics`` for a real (or sandbox) iExec Core Scheduler."""
 
     def __init__(
         self,

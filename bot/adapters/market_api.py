@@ -1,8 +1,8 @@
 """httpx client of the iExec marketplace API, built for unattended use.
 
-It implements ``bot.ports.MarketReader`` and ``bot.ports.MarketWriter`` (plus ``our_orders``,
+It implements ``bot.engine.ports.MarketReader`` and ``bot.engine.ports.MarketWriter`` (plus ``our_orders``,
 ``categories``, ``unpublish_last``). Everything that can go wrong on the wire is turned into a
-``bot.errors`` type here, so nothing above this module ever sees an httpx exception:
+``bot.domain.errors`` type here, so nothing above this module ever sees an httpx exception:
 
     connection refused / connect timeout   -> RequestNotSent (a TransientError; any write may repeat)
     read timeout, dropped connection, 5xx  -> TransientError
@@ -37,7 +37,6 @@ import httpx
 from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ValidationError
 
-from bot import deadline
 from bot.adapters.market_guards import (
     OrderHasher,
     book_mismatch,
@@ -63,7 +62,7 @@ from bot.adapters.market_models import (
 from bot.adapters.rate_budget import RateBudget
 from bot.adapters.retrying import RetryPolicy, call, retryable
 from bot.adapters.safe_text import clean_text
-from bot.errors import (
+from bot.domain.errors import (
     ConfigError,
     InputError,
     MalformedResponse,
@@ -73,8 +72,7 @@ from bot.errors import (
     RuleViolation,
     TransientError,
 )
-from bot.ledger import required_stake
-from bot.model import (
+from bot.domain.model import (
     MAX_SAFE_INTEGER,
     ZERO_ADDRESS,
     BookEntry,
@@ -88,9 +86,11 @@ from bot.model import (
     norm_bytes32,
     tag_to_bytes32,
 )
-from bot.networks import Network, local_network
-from bot.ports import BookQuery, Signer
-from bot.signing import gateway_challenge_hash
+from bot.domain.networks import Network, local_network
+from bot.domain.signing import gateway_challenge_hash
+from bot.engine import deadline
+from bot.engine.ports import BookQuery, Signer
+from bot.pricing.ledger import required_stake
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -282,7 +282,7 @@ class MarketApiClient:
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """One HTTP exchange, budgeted, with every failure translated into ``bot.errors``."""
+        """One HTTP exchange, budgeted, with every failure translated into ``bot.domain.errors``."""
         where = f"{method} {path}"
         self._budget.acquire(max_wait=deadline.remaining())
         self.stats.requests += 1

@@ -13,11 +13,11 @@ from email.utils import parsedate_to_datetime
 from eth_utils.crypto import keccak
 
 from bot.adapters.market_models import WireWorkerpoolOrder
-from bot.adapters.safe_json import nesting_exceeds
-from bot.model import ZERO_ADDRESS, BookEntry, MarketStatus
-from bot.networks import Network
-from bot.ports import BookQuery
-from bot.signing import domain_separator
+from bot.domain.model import ZERO_ADDRESS, BookEntry, MarketStatus
+from bot.domain.networks import Network
+from bot.domain.safe_json import nesting_exceeds
+from bot.domain.signing import domain_separator
+from bot.engine.ports import BookQuery
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -59,7 +59,7 @@ _WORKERPOOL_ORDER_TYPEHASH = keccak(
 class OrderHasher:
     """PoCo's workerpool order hash, computed directly (about 50x faster than eth-account's
     generic typed-data encoder, which matters when checking every order of a 1,000-order book).
-    Pinned to ``bot.signing.hash_order`` by a test."""
+    Pinned to ``bot.domain.signing.hash_order`` by a test."""
 
     def __init__(self, network: Network) -> None:
         self._prefix = b"\x19\x01" + bytes.fromhex(domain_separator(network)[2:])

@@ -1,4 +1,4 @@
-"""Wire models of the iExec marketplace API, and their translation into ``bot.model`` values.
+"""Wire models of the iExec marketplace API, and their translation into ``bot.domain.model`` values.
 
 Everything the marketplace says passes through these pydantic models before the bot looks at it.
 They are deliberately stricter than the server: integers must be JSON integers within
@@ -29,8 +29,8 @@ from pydantic import (
 )
 
 from bot.adapters.safe_text import clean_text
-from bot.errors import MalformedResponse, NetworkMismatch
-from bot.model import (
+from bot.domain.errors import MalformedResponse, NetworkMismatch
+from bot.domain.model import (
     MAX_SAFE_INTEGER,
     BookEntry,
     Category,
@@ -41,7 +41,7 @@ from bot.model import (
     SignedWorkerpoolOrder,
     WorkerpoolOrder,
 )
-from bot.signing import GATEWAY_CHALLENGE_PREFIX
+from bot.domain.signing import GATEWAY_CHALLENGE_PREFIX
 
 __all__ = [
     "CHALLENGE_PREFIX",

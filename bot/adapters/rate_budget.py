@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.errors import BudgetExhausted, DeadlineExceeded, InputError
+from bot.domain.errors import BudgetExhausted, DeadlineExceeded, InputError
 
 __all__ = [
     "DEFAULT_BURST",

@@ -6,7 +6,7 @@ retry, so a failure is tried ``attempts`` times in all, not ``attempts`` squared
 retried: ``TransientError`` except ``TryNextCycle`` (a malformed answer, our own budget, a passed
 deadline: asking again at once cannot help). Each wait is jittered exponential; a server's
 ``Retry-After`` is honoured up to ``max_retry_after`` (a hostile or buggy one cannot park the bot
-for an hour); and no wait may end past the current deadline (``bot.deadline``): the call gives up
+for an hour); and no wait may end past the current deadline (``bot.engine.deadline``): the call gives up
 with ``DeadlineExceeded`` instead.
 """
 
@@ -22,8 +22,14 @@ from typing import NoReturn, TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception
 from tenacity.wait import wait_random_exponential
 
-from bot import deadline
-from bot.errors import DeadlineExceeded, InputError, RateLimited, TransientError, TryNextCycle
+from bot.domain.errors import (
+    DeadlineExceeded,
+    InputError,
+    RateLimited,
+    TransientError,
+    TryNextCycle,
+)
+from bot.engine import deadline
 
 __all__ = ["DEFAULT_MAX_RETRY_AFTER", "RetryPolicy", "call", "retryable"]
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.errors import InputError
-from bot.keys import SecretKey, as_secret
-from bot.model import SignedWorkerpoolOrder, WorkerpoolOrder
-from bot.networks import Network
-from bot.rules import check_publishable
-from bot.signing import (
+from bot.adapters.keys import SecretKey, as_secret
+from bot.domain.errors import InputError
+from bot.domain.model import SignedWorkerpoolOrder, WorkerpoolOrder
+from bot.domain.networks import Network
+from bot.domain.rules import check_publishable
+from bot.domain.signing import (
     CLOSE,
     GATEWAY_CHALLENGE_PREFIX,
     sign_gateway_challenge,
@@ -26,7 +26,7 @@ __all__ = ["LocalKeySigner"]
 
 
 class LocalKeySigner:
-    """A private key held in memory as a :class:`bot.keys.SecretKey`; implements bot.ports.Signer."""
+    """A private key held in memory as a :class:`bot.adapters.keys.SecretKey`; implements bot.engine.ports.Signer."""
 
     __slots__ = ("_address", "_key", "_network")
 

@@ -181,7 +181,7 @@ def rerun_sweep(
     import json
 
     from bot.backtest.sweep import sweep
-    from bot.errors import InputError
+    from bot.domain.errors import InputError
     from bot.sim.scenario import scenario_hash
 
     data = json.loads(Path(manifest).read_text())

@@ -1,7 +1,7 @@
 """Run the service's own cycle over the simulated market, one decision per scenario step.
 
 Nothing here decides a price: the strategy object comes from the ``strategies`` registry, and the
-tick is ``bot.cycle.Cycle`` (samplers, fence, rails, planner, executor) exactly as the live service
+tick is ``bot.engine.cycle.Cycle`` (samplers, fence, rails, planner, executor) exactly as the live service
 runs it, wired to the simulator's ports instead of httpx / web3 / the core's ``/metrics``. The
 executor runs in live mode (the simulated market is the one it acts on), with a deterministic salt
 counter so that the same inputs give the same orders. Retries belong to the adapters, which the
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.config import BotConfig, config_from_mapping
-from bot.cycle import Cycle, CyclePorts, CycleSettings, CycleState, make_executor
-from bot.errors import TransientError
-from bot.journal import MemoryJournal, SqliteJournal
-from bot.settings import cycle_settings, strategy_of
+from bot.adapters.journal import MemoryJournal, SqliteJournal
+from bot.config.schema import BotConfig, config_from_mapping
+from bot.config.settings import cycle_settings, strategy_of
+from bot.domain.errors import TransientError
+from bot.engine.cycle import Cycle, CyclePorts, CycleSettings, CycleState, make_executor
 from bot.sim.agents import RequestIntent, best_price
 from bot.sim.faults import install_faults
 from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
@@ -58,7 +58,7 @@ def bot_config(
 
 
 def simulated_settings(cfg: BotConfig) -> CycleSettings:
-    """The service's settings for this config (``bot.settings.cycle_settings``), live: the
+    """The service's settings for this config (``bot.config.settings.cycle_settings``), live: the
     simulated market is the one to act on. Only what makes no sense in a simulation differs:
     decisions are not kept (the summary counts them) and there are no real-time deadlines."""
     return cycle_settings(cfg, live=True, record_decisions=False, realtime_deadlines=False)

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.backtest.engine import bot_config, intents_for, simulate
-from bot.model import ZERO_ADDRESS
-from bot.networks import STANDARD_CATEGORIES
-from bot.settings import offers_of
+from bot.config.settings import offers_of
+from bot.domain.model import ZERO_ADDRESS
+from bot.domain.networks import STANDARD_CATEGORIES
 from bot.sim.agents import RequestIntent
 from bot.sim.market_sim import lognormal_duration
 from bot.sim.scenario import OUR_POOL, Scenario

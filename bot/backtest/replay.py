@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.adapters.journal import iter_snapshots
 from bot.backtest.engine import RunOutput, simulate
 from bot.backtest.report import code_version, timeseries_frame, write_json
-from bot.errors import InputError
-from bot.journal import iter_snapshots
-from bot.model import ZERO_ADDRESS, BookEntry, MarketStatus
+from bot.domain.errors import InputError
+from bot.domain.model import ZERO_ADDRESS, BookEntry, MarketStatus
 from bot.sim.agents import RequestIntent
 from bot.sim.market_sim import MarketSim, _Order
 from bot.sim.scenario import OUR_POOL, Scenario, parse_scenario
@@ -53,6 +53,7 @@ __all__ = [
     "ReplayDemand",
     "ReplaySim",
     "intents_from_snapshots",
+    "replay",
     "replay_demand",
     "run_replay",
     "scenario_from_config",

@@ -22,7 +22,7 @@ import pandas as pd
 from bot.backtest.engine import intents_for, simulate
 from bot.backtest.references import References, compute_references
 from bot.backtest.report import code_version, write_json
-from bot.errors import InputError
+from bot.domain.errors import InputError
 from bot.sim.scenario import Scenario, scenario_hash
 
 __all__ = [
@@ -44,7 +44,7 @@ def parse_value(text: str) -> Any:
     once eth_account has lifted the recursion limit); so does an integer over 4,300 digits.
     The strategy's parameter check then refuses it by name.
     """
-    from bot.safe_json import MAX_JSON_DEPTH, nesting_exceeds
+    from bot.domain.safe_json import MAX_JSON_DEPTH, nesting_exceeds
 
     if nesting_exceeds(text.encode("utf-8", "replace"), MAX_JSON_DEPTH):
         return text

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from bot.errors import ConfigError
+from bot.domain.errors import ConfigError
 from bot.ops._view import SOURCES, OpsView
 
 __all__ = [
@@ -199,7 +199,7 @@ class Sink:
 
 def sinks_from_config(alerts: Any, environ: Mapping[str, str] | None = None) -> tuple[Sink, ...]:
     """Resolve each sink's URL from its environment variable; refuse a missing or unsafe one."""
-    from bot.config import _check_url
+    from bot.config.schema import _check_url
 
     env = os.environ if environ is None else environ
     sinks = []

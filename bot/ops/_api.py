@@ -33,7 +33,7 @@ API_VERSION = "1"
 def _rlc(nrlc: int | None) -> str | None:
     if nrlc is None:
         return None
-    from bot.order_io import format_rlc
+    from bot.domain.order_io import format_rlc
 
     return format_rlc(nrlc)
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.errors import BotError, TransientError
+from bot.domain.errors import BotError, TransientError
 from bot.ops._server import ENDPOINT_FILE
 
 __all__ = ["OpsClient", "base_url"]

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.errors import ConfigError
+from bot.domain.errors import ConfigError
 from bot.ops._api import (
     API_VERSION,
     book_json,

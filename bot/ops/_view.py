@@ -184,9 +184,9 @@ class OfferFigures:
 def offer_figures(view: OpsView) -> tuple[OfferFigures, ...]:
     """Our cheapest listed price, the best competitor, valid volume and stake cover per offer.
 
-    Per slot (bot.ledger): two offers a trust apart each show their own orders and capacity.
+    Per slot (bot.pricing.ledger): two offers a trust apart each show their own orders and capacity.
     """
-    from bot.ledger import Ledger
+    from bot.pricing.ledger import Ledger
 
     snap = view.snapshot
     ledger = None if snap is None else Ledger.of(snap, view.offers)

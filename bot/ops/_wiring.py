@@ -18,7 +18,12 @@ from bot.ops._pause import PauseFlag
 from bot.ops._server import OpsServer
 from bot.ops._view import OpsView
 
-__all__ = ["OpsRuntime", "build_ops", "package_version"]
+__all__ = [
+    "OpsRuntime",
+    "build_ops",
+    "initial_view",
+    "package_version",
+]
 
 log = logging.getLogger("pricebot.ops")
 

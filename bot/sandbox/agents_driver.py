@@ -31,8 +31,8 @@ from typing import Any
 import httpx
 from web3.exceptions import Web3Exception
 
-from bot.errors import BotError, ChainRevert, RejectedError, TransientError
-from bot.model import (
+from bot.domain.errors import BotError, ChainRevert, RejectedError, TransientError
+from bot.domain.model import (
     ZERO_ADDRESS,
     BookEntry,
     MarketStatus,
@@ -43,9 +43,14 @@ from bot.model import (
     norm_address,
     tag_to_bytes32,
 )
+from bot.domain.signing import (
+    address_of,
+    gateway_challenge_hash,
+    random_salt,
+    sign_gateway_challenge,
+)
+from bot.domain.signing import sign_order as sign_workerpool_order
 from bot.sandbox import poco
-from bot.signing import address_of, gateway_challenge_hash, random_salt, sign_gateway_challenge
-from bot.signing import sign_order as sign_workerpool_order
 from bot.sim.agents import CompetitorModel, RequesterModel, RequestIntent, match
 
 __all__ = [

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bot.errors import ConfigError, InputError, TransientError
+from bot.domain.errors import ConfigError, InputError, TransientError
 
 __all__ = [
     "ANVIL_KEYS",

@@ -25,12 +25,23 @@ from typing import Any
 
 import httpx
 
-from bot.errors import ConfigError
-from bot.model import NRLC_PER_RLC
+from bot.domain.errors import ConfigError
+from bot.domain.model import NRLC_PER_RLC
 from bot.sandbox.anvil import repo_root
 from bot.sandbox.stack import SandboxInfo, spawn_detached, stop_detached
 
-__all__ = ["DemoResult", "Sample", "Watcher", "bot_process", "run_demo"]
+__all__ = [
+    "DemoResult",
+    "Sample",
+    "Watcher",
+    "bot_process",
+    "plot",
+    "run_demo",
+    "sigterm_unwinds",
+    "stop_process",
+    "stop_stale_bot",
+    "summary",
+]
 
 BOT_STOP_TIMEOUT_S = 20.0
 BOT_PID_FILE = "bot.pid"
@@ -134,7 +145,7 @@ def bot_process(info: SandboxInfo, *args: str, log_file: Path) -> Iterator[subpr
     env = {**os.environ, **info.bot_env(), "PYTHONUNBUFFERED": "1"}
     out = log_file.open("ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.app.cli", *args],
         stdin=subprocess.DEVNULL,
         stdout=out,
         stderr=subprocess.STDOUT,
@@ -200,7 +211,7 @@ def _rlc(nrlc: int | None) -> str:
 
 
 def _journal_actions(journal_dir: Path) -> Counter[str]:
-    from bot.journal import journal_path, open_journal
+    from bot.adapters.journal import journal_path, open_journal
 
     counts: Counter[str] = Counter()
     if not journal_path(journal_dir, live=True).exists():

@@ -33,16 +33,16 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.logs import DISCARD
 
-from bot.errors import ChainRevert, ConfigError, InputError
-from bot.model import (
+from bot.domain.errors import ChainRevert, ConfigError, InputError
+from bot.domain.model import (
     ZERO_ADDRESS,
     ZERO_BYTES32,
     SignedWorkerpoolOrder,
     norm_address,
 )
-from bot.networks import STANDARD_CATEGORIES, Network, local_network
+from bot.domain.networks import STANDARD_CATEGORIES, Network, local_network
+from bot.domain.signing import APP_ORDER_TYPE, REQUEST_ORDER_TYPE
 from bot.sandbox.anvil import cache_dir, rpc_batch, rpc_call
-from bot.signing import APP_ORDER_TYPE, REQUEST_ORDER_TYPE
 
 __all__ = [
     "ARBITRUM_HUB",
@@ -432,7 +432,7 @@ def deploy_poco(rpc_url: str, deployer_key: str) -> PocoDeployment:
 
 
 def network_of(dep: PocoDeployment) -> Network:
-    """The bot's Network for this deployment, so bot.signing signs for its domain."""
+    """The bot's Network for this deployment, so bot.domain.signing signs for its domain."""
     return local_network(dep.chain_id, dep.hub, rpc_url=dep.rpc_url)
 
 

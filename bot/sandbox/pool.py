@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bot.errors import InputError
+from bot.domain.errors import InputError
 
 __all__ = [
     "DEFAULT_DURATIONS",
@@ -551,9 +551,9 @@ class ChainTaskReporter:
         worker_key: str,
         clock: Callable[[], float],
     ) -> None:
+        from bot.domain.signing import address_of
         from bot.sandbox import poco  # web3 stays out of the pure state machine above
         from bot.sandbox.anvil import rpc_call
-        from bot.signing import address_of
 
         self._poco = poco
         self._dep = deployment
@@ -569,7 +569,7 @@ class ChainTaskReporter:
 
     def poll(self) -> int:
         """Send what is due; return how many writes were sent."""
-        from bot.errors import ChainRevert
+        from bot.domain.errors import ChainRevert
 
         sent = 0
         self._pool.advance(self._clock())  # the state machine moves on reads; time passed

@@ -33,9 +33,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot.config import load_config
-from bot.errors import ConfigError
-from bot.model import NRLC_PER_RLC
+from bot.config.schema import load_config
+from bot.domain.errors import ConfigError
+from bot.domain.model import NRLC_PER_RLC
+from bot.domain.signing import address_of
 from bot.sandbox.anvil import ANVIL_KEYS, AnvilNode, repo_root, run_anvil
 from bot.sandbox.pool import (
     ChainDealFeed,
@@ -44,7 +45,6 @@ from bot.sandbox.pool import (
     PoolSpec,
     SimulatedPool,
 )
-from bot.signing import address_of
 from bot.sim.agents import (
     EnteringLeaving,
     FixedCompetitor,
@@ -62,7 +62,9 @@ __all__ = [
     "Sandbox",
     "SandboxInfo",
     "WorldSpec",
+    "detached",
     "is_running",
+    "main",
     "read_info",
     "render_config",
     "spawn_detached",

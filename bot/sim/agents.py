@@ -2,7 +2,7 @@
 
 Written once and driven two ways: the backtest simulator calls them in-process at full speed, and
 the sandbox drives the very same models against the real local marketplace and chain. So they are
-pure: standard library and ``bot.model`` only, time comes in as an argument, and every random draw
+pure: standard library and ``bot.domain.model`` only, time comes in as an argument, and every random draw
 comes from the ``random.Random`` they are handed (same seed, same market).
 
 Competitors carry their own small state (a random walk has to remember where it is); nothing is
@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from bot.errors import InputError
-from bot.model import ZERO_ADDRESS, BookEntry, Quote
+from bot.domain.errors import InputError
+from bot.domain.model import ZERO_ADDRESS, BookEntry, Quote
 
 __all__ = [
     "DAY_S",

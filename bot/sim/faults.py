@@ -35,8 +35,8 @@ import random
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from bot.errors import RateLimited, TransientError
-from bot.model import (
+from bot.domain.errors import RateLimited, TransientError
+from bot.domain.model import (
     BookEntry,
     ChainOrderStatus,
     Deal,
@@ -46,7 +46,7 @@ from bot.model import (
     SignedWorkerpoolOrder,
     Stake,
 )
-from bot.ports import BookQuery, CancelOutcome
+from bot.engine.ports import BookQuery, CancelOutcome
 from bot.sim.market_sim import MarketSim, SimChain, SimMarket, SimPoolMetrics
 from bot.sim.scenario import FaultRates, Faults
 

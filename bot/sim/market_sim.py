@@ -38,8 +38,8 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.errors import InputError
-from bot.model import (
+from bot.domain.errors import InputError
+from bot.domain.model import (
     ZERO_ADDRESS,
     BookEntry,
     Category,
@@ -54,8 +54,8 @@ from bot.model import (
     Stake,
     WorkerpoolOrder,
 )
-from bot.networks import STANDARD_CATEGORIES
-from bot.ports import BookQuery, CancelOutcome
+from bot.domain.networks import STANDARD_CATEGORIES
+from bot.engine.ports import BookQuery, CancelOutcome
 from bot.sim.agents import CompetitorModel, RequesterModel, RequestIntent, match
 from bot.sim.scenario import OUR_OWNER, OUR_POOL, Duration, Scenario
 

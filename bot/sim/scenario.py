@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.errors import InputError
-from bot.model import ZERO_ADDRESS, parse_tag
-from bot.networks import STANDARD_CATEGORIES
+from bot.domain.errors import InputError
+from bot.domain.model import ZERO_ADDRESS, parse_tag
+from bot.domain.networks import STANDARD_CATEGORIES
 from bot.sim.agents import (
     EnteringLeaving,
     FixedCompetitor,
@@ -33,11 +33,22 @@ __all__ = [
     "GAS_BASIS",
     "OUR_OWNER",
     "OUR_POOL",
+    "CapacityChange",
     "ChainFaults",
+    "CompetitorConfig",
     "Costs",
+    "Duration",
+    "DurationChange",
     "FaultRates",
     "Faults",
+    "PoolConfig",
+    "PriceDistConfig",
+    "References",
+    "RequesterConfig",
     "Scenario",
+    "ScenarioMeta",
+    "Surge",
+    "VolumeConfig",
     "apply_override",
     "load_scenario",
     "parse_scenario",

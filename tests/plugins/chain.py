@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from bot.domain.signing import address_of
 from bot.sandbox.anvil import ANVIL_KEYS, AnvilNode, run_anvil
 from bot.sandbox.poco import (
     ARBITRUM_HUB,
@@ -40,7 +41,6 @@ from bot.sandbox.poco import (
     fund_rlc,
     relocate_hub,
 )
-from bot.signing import address_of
 
 __all__ = [
     "APP_OWNER_KEY",

@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.adapters.safe_json import loads_bounded
+from bot.domain.safe_json import loads_bounded
 
 from . import _validate as v
 from ._errors import ApiError, ValidationError

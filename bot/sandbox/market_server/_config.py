@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from bot.errors import InputError
-from bot.model import norm_address
+from bot.domain.errors import InputError
+from bot.domain.model import norm_address
 
 from ._faults import FaultConfig
 

@@ -2,7 +2,7 @@
 
 The API hashes with the domain it reads from the hub's ``domain()`` (``fetchIExecDomain``), so a
 server bound to the wrong hub or chain id computes a different hash and the signature check
-fails, exactly as it would in production. ``bot.signing`` covers workerpool orders for the bot;
+fails, exactly as it would in production. ``bot.domain.signing`` covers workerpool orders for the bot;
 the server also needs request, app and dataset orders, hence this small generic helper.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from eth_account.messages import encode_typed_data
 from eth_utils.crypto import keccak
 
-from bot.signing import ORDER_TYPES
+from bot.domain.signing import ORDER_TYPES
 
 from ._validate import OrderKind
 

@@ -33,6 +33,7 @@ __all__ = [
     "FaultState",
     "RateLimitMiddleware",
     "RateLimiter",
+    "client_key",
 ]
 
 ADMIN_PREFIX = "/_admin"

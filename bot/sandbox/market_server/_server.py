@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bot.errors import ConfigError, NetworkMismatch
+from bot.domain.errors import ConfigError, NetworkMismatch
 
 from ._app import build_app
 from ._chain import ChainReader, Web3ChainReader

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.signing import (
+from bot.domain.signing import (
     GATEWAY_CHALLENGE_PREFIX,
     gateway_challenge_hash,
     gateway_challenge_payload,

@@ -1,0 +1,512 @@
+"""The unattended service: composition root, scheduler, error handling and shutdown.
+
+:func:`build_runtime` is the one place that turns a config into live adapters (market client,
+web3 chain with its gas wallet, core metrics, the owner's signer, the journal). The rest of the
+bot only sees the ports.
+
+:class:`PricebotService` runs the jobs on one APScheduler 3.x ``BackgroundScheduler`` in UTC:
+
+- ``reprice`` (``schedule.reprice_seconds``): one :func:`bot.engine.cycle.run_cycle` tick;
+- ``sample`` (``schedule.sample_seconds``, only when shorter than the reprice period): refresh
+  the snapshot between ticks, so ``status`` and the staleness clock stay current;
+- ``reconcile`` (``schedule.reconcile_seconds``): :func:`bot.engine.reconcile.run_reconcile`;
+- ``record`` (``schedule.record_seconds``): journal the latest snapshot for replay backtests;
+- ``backup`` (``service.journal_backup_hours``): an online backup of the journal
+  (``bot.adapters.journal_backup``), unless ``service.journal_backup_keep = 0``.
+
+Every job has ``max_instances=1``, ``coalesce=True`` and the configured ``misfire_grace_time``
+(APScheduler's 1 s default would silently drop late runs). The jobs share one lock: a tick, a
+reconcile and a shutdown never interleave. Reconcile runs once before the first tick, so nothing
+is published before the three views agree.
+
+One listener handles ``EVENT_JOB_ERROR`` / ``EVENT_JOB_MISSED`` and maps ``bot.domain.errors`` to what
+to do: ``OwnershipError`` and ``ConfigError`` stop the service (a human is needed), transient
+errors are logged and the next run tries again, a missed run is logged.
+
+Shutdown (SIGTERM/SIGINT, an error that stops, or :meth:`PricebotService.stop`): the scheduler
+shuts down waiting for the job in flight, so a write is never cut in half; then ``on_exit``
+decides what happens to our orders: ``keep`` them, ``unpublish`` them, or ``cancel`` them
+(unpublish and close every valid one on chain).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.adapters.journal import SqliteJournal, open_journal
+from bot.config.schema import BotConfig
+from bot.config.settings import cycle_settings, strategy_of
+from bot.domain.errors import BotError, ConfigError, OwnershipError, TransientError
+from bot.domain.model import Cancel, OwnOrder, SignedWorkerpoolOrder, Unpublish
+from bot.domain.networks import Network
+from bot.engine import deadline
+from bot.engine.cycle import Cycle, CyclePorts, CycleSettings, CycleState, TickResult, make_executor
+from bot.engine.executor import ExecutionReport, Executor
+from bot.engine.reconcile import ReconcileReport, run_reconcile
+from bot.engine.samplers import sample_snapshot
+from bot.pricing.snapshot import MarketSnapshot
+from strategies import Strategy
+
+if TYPE_CHECKING:
+    from bot.ops import OpsRuntime
+
+__all__ = [
+    "PricebotService",
+    "Runtime",
+    "SystemClock",
+    "build_runtime",
+    "withdraw",
+]
+
+log = logging.getLogger("pricebot.service")
+
+OnExit = Literal["keep", "unpublish", "cancel"]
+
+
+class SystemClock:
+    """The wall clock, as Unix seconds; the only clock the live bot reads."""
+
+    def now(self) -> float:
+        return time.time()
+
+
+@dataclass
+class Runtime:
+    """Everything built from a config: ports, settings, strategy, executor, and what to close."""
+
+    config: BotConfig
+    network: Network
+    ports: CyclePorts
+    settings: CycleSettings
+    strategy: Strategy[object]
+    executor: Executor
+    journal: SqliteJournal
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            try:
+                close()
+            except Exception as exc:  # closing must not hide the real outcome
+                log.debug("close failed: %s", exc)
+        self.closers.clear()
+
+
+def build_runtime(
+    config: BotConfig,
+    *,
+    live: bool,
+    need_owner_key: bool | None = None,
+    need_gas_key: bool | None = None,
+    market_budget: Any = None,
+    journal: SqliteJournal | None = None,
+) -> Runtime:
+    """Build the live adapters from ``config``.
+
+    The owner key is required when acting (``live``); in dry-run it is used if available (to
+    check ownership), otherwise the bot runs without a signer. The gas wallet is required in
+    live mode when cancels are relayed (``need_gas_key`` overrides, e.g. for ``status``, which
+    never sends a transaction). ``market_budget`` replaces the marketplace client's
+    request budget (a ``RateBudget``; default 90 requests/minute, burst 10). ``journal``
+    replaces the configured journal file (``config check --online`` passes one in memory).
+    """
+    from bot.adapters.book_signatures import BookSignatureCheck
+    from bot.adapters.chain import ChainSettings, Web3Chain
+    from bot.adapters.chain_tasks import ChainTaskFeed
+    from bot.adapters.chain_wallet import FeePolicy
+    from bot.adapters.core_metrics import CoreMetrics
+    from bot.adapters.keys import SecretKey, load_key
+    from bot.adapters.market_api import MarketApiClient
+    from bot.adapters.signer import LocalKeySigner
+
+    need_owner = live if need_owner_key is None else need_owner_key
+    need_gas = live if need_gas_key is None else need_gas_key
+    network = config.network_obj()
+    clock = SystemClock()
+    signer: LocalKeySigner | None = None
+    try:
+        signer = LocalKeySigner(network, load_key(config.keys.owner.source()))
+    except ConfigError:
+        if need_owner:
+            raise
+        log.info("no owner key loaded: dry-run without signing")
+    relay = config.keys.cancel_sender == "relay"
+    gas_key: SecretKey | None = None
+    if relay:
+        try:
+            gas_key = load_key(config.keys.gas_source(), label="gas wallet key")
+        except ConfigError:
+            if need_gas:
+                raise
+            log.info("no gas wallet loaded: on-chain cancels are not possible")
+    elif signer is not None:
+        gas_key = load_key(config.keys.owner.source())
+    if journal is None:
+        # Before any network: a journal that must be refused stops the command right here.
+        journal = open_journal(config.service.journal_dir, live=live)
+    try:
+        chain_settings = ChainSettings(
+            relay=relay,
+            fees=FeePolicy(max_fee_wei=int(config.service.max_fee_gwei * 10**9)),
+        )
+        chain = Web3Chain.connect(
+            network,
+            rpc_urls=config.rpc_urls(),
+            signer=signer,
+            gas_key=gas_key,
+            settings=chain_settings,
+        )
+    except BaseException:
+        journal.close()
+        raise
+    market = MarketApiClient.for_network(
+        network,
+        signer=signer,
+        stake_of=lambda account: chain.stake(account).free,
+        consumed_of=chain.consumed,
+        check_signature=BookSignatureCheck(chain),
+        budget=market_budget,
+    )
+    closers: list[Callable[[], None]] = [market.close]
+    tasks = ChainTaskFeed.for_chain(chain)  # admission's data: our deals and tasks on chain
+    metrics = None
+    if config.endpoints.core_url:
+        metrics = CoreMetrics(config.endpoints.core_url, clock)
+        closers.append(metrics.close)
+    else:
+        log.warning(
+            "endpoints.core_url is not set: pool utilization is unknown, so the rails keep the "
+            "kill switch on and nothing new is offered; point it at your iExec Core Scheduler"
+        )
+    closers.append(journal.close)
+    ports = CyclePorts(
+        clock=clock,
+        market=market,
+        writer=market,
+        chain=chain,
+        signer=signer,
+        metrics=metrics,
+        journal=journal,
+        tasks=tasks,
+    )
+    settings = cycle_settings(config, live=live)
+    if gas_key is None:
+        settings = replace(settings, low_gas_wei=0)  # no gas wallet: nothing to watch
+    strategy = strategy_of(config)
+    executor = make_executor(ports, settings)
+    return Runtime(config, network, ports, settings, strategy, executor, journal, closers)
+
+
+def _valid_orders(
+    ports: CyclePorts, workerpool: str, state: CycleState
+) -> tuple[list[OwnOrder], list[str]]:
+    """Every order of ours still valid on chain (tracked or listed), and the listed hashes."""
+    bodies: dict[str, SignedWorkerpoolOrder] = dict(state.sampler.tracked)
+    listed: list[str] = []
+    for o in ports.market.our_orders(workerpool):
+        bodies.setdefault(o.order_hash, o.signed)
+        listed.append(o.order_hash)
+    valid = []
+    for h, signed in bodies.items():
+        left = signed.order.volume - ports.chain.consumed(h)
+        if left > 0:
+            valid.append(OwnOrder(signed, left, h in listed, 0.0))
+    return valid, listed
+
+
+def withdraw(
+    ports: CyclePorts,
+    workerpool: str,
+    state: CycleState,
+    executor: Executor,
+    *,
+    cancel: bool,
+    reason: str = "withdraw (kill switch)",
+) -> ExecutionReport:
+    """Unpublish all our orders; with ``cancel``, close every valid one on chain (confirmed)."""
+    valid, listed = _valid_orders(ports, workerpool, state)
+    actions: list[Unpublish | Cancel] = [Unpublish(h, reason) for h in listed]
+    if cancel:
+        actions += [Cancel(o.order_hash, reason) for o in valid]
+    report = executor.execute(actions, valid)
+    if executor.live:
+        # Anything the listing had that we could not read individually.
+        try:
+            with deadline.within(executor.action_deadline_s, "unpublish_all action"):
+                ports.writer.unpublish_all(workerpool)
+        except BotError as exc:
+            log.warning("unpublish_all failed: %s", exc)
+    state.sampler.after_execution(report)
+    return report
+
+
+class PricebotService:
+    """The scheduled bot. ``start()`` reconciles, schedules the jobs and returns; ``stop()``
+    drains the job in flight and applies ``on_exit``; ``run_forever()`` does both around
+    SIGTERM/SIGINT."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        seed: int | None = None,
+        scheduler: BackgroundScheduler | None = None,
+        ops: OpsRuntime | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.ops = ops  # a bot.ops.OpsRuntime: the view it publishes, alerts, the pause flag
+        cfg = runtime.config
+        self.schedule = cfg.schedule
+        self.on_exit: OnExit = cfg.service.on_exit
+        self.unknown_orders = cfg.service.unknown_orders
+        self.cycle = Cycle(
+            runtime.ports,
+            runtime.settings,
+            runtime.strategy,
+            rng=random.Random(seed),
+            executor=runtime.executor,
+        )
+        self.scheduler = scheduler or BackgroundScheduler(timezone=UTC)
+        self._lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.stop_reason: str | None = None
+        self.fatal: BaseException | None = None
+        self.ticks = 0
+        self._latest: MarketSnapshot | None = None
+        self._stopping = False
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def reprice(self) -> TickResult:
+        started = time.monotonic()
+        try:
+            with self._lock:
+                result = self.cycle.tick()
+                self._latest = result.snapshot
+                self.ticks += 1
+                errors = dict(self.cycle.state.sampler.errors)
+        except Exception as exc:
+            if self.ops is not None:
+                self.ops.hub.tick_failed(duration=time.monotonic() - started, error=str(exc))
+            raise
+        if self.ops is not None:  # outside the lock: the view is published, never waited on
+            self.ops.hub.tick_done(
+                duration=time.monotonic() - started,
+                snapshot=result.snapshot,
+                result=result,
+                source_errors=errors,
+            )
+        return result
+
+    def reprice_or_sample(self) -> None:
+        """The scheduled job: a tick, or while paused (``pricebot pause``) a sample only."""
+        if self.ops is None or not self.ops.hub.paused:
+            self.reprice()
+            return
+        started = time.monotonic()
+        with self._lock:
+            snap = sample_snapshot(
+                self.runtime.ports, self.runtime.settings, self.cycle.state.sampler
+            )
+            self._latest = snap
+            errors = dict(self.cycle.state.sampler.errors)
+        self.ops.hub.tick_done(
+            duration=time.monotonic() - started, snapshot=snap, result=None, source_errors=errors
+        )
+
+    def sample(self) -> None:
+        with self._lock:
+            self._latest = sample_snapshot(
+                self.runtime.ports, self.runtime.settings, self.cycle.state.sampler
+            )
+
+    def reconcile(self) -> ReconcileReport:
+        with self._lock:
+            return run_reconcile(
+                self.runtime.ports,
+                self.runtime.settings,
+                self.cycle.state,
+                self.runtime.executor,
+                self.unknown_orders,
+            )
+
+    def record(self) -> None:
+        from bot.engine.snapshot_codec import snapshot_to_payload
+
+        with self._lock:
+            snap = self._latest
+        if snap is not None:
+            self.runtime.journal.record_snapshot(float(snap.at), snapshot_to_payload(snap))
+
+    def prune(self) -> dict[str, int]:
+        """Daily: drop journal history older than ``service.journal_keep_days`` (open orders stay)."""
+        keep_days = self.runtime.config.service.journal_keep_days
+        before = self.runtime.ports.clock.now() - keep_days * 86_400
+        deleted = self.runtime.journal.prune(before)
+        log.info("journal pruned (older than %.1f days): %s", keep_days, deleted)
+        return deleted
+
+    def backup(self) -> Path:
+        """Every ``service.journal_backup_hours``: an online backup of the journal, the
+        ``journal_backup_keep`` newest kept (see ``bot.adapters.journal_backup``)."""
+        from bot.adapters.journal_backup import backup_journal
+
+        service = self.runtime.config.service
+        path = backup_journal(
+            self.runtime.journal,
+            service.backup_dir(),
+            keep=service.journal_backup_keep,
+            at=time.time(),
+        )
+        log.info("journal backed up to %s", path)
+        return path
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def _on_event(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            if self.ops is not None:
+                self.ops.hub.missed_run()
+            log.warning(
+                "job %s missed its run at %s (coalesced)", event.job_id, event.scheduled_run_time
+            )
+            return
+        exc = event.exception
+        if isinstance(exc, OwnershipError | ConfigError):
+            log.critical("job %s: %s; stopping the service", event.job_id, exc)
+            self.fatal = exc
+            self.request_stop(f"{type(exc).__name__}: {exc}")
+        elif isinstance(exc, TransientError):
+            log.warning("job %s: transient failure, next run retries: %s", event.job_id, exc)
+        elif isinstance(exc, BotError):
+            log.error("job %s failed: %s", event.job_id, exc)
+        else:
+            log.error("job %s crashed: %r", event.job_id, exc, exc_info=exc)
+
+    def _add(self, func: Callable[[], Any], job_id: str, seconds: int, first: float) -> None:
+        self.scheduler.add_job(
+            func,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            name=job_id,
+            next_run_time=datetime.fromtimestamp(time.time() + first, tz=UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=self.schedule.misfire_grace_seconds,
+            replace_existing=True,
+        )
+
+    def start(self) -> None:
+        """Reconcile (must succeed), then schedule the jobs, the first tick right away."""
+        self.reconcile()
+        s = self.schedule
+        self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self._add(self.reprice_or_sample, "reprice", s.reprice_seconds, 0.0)
+        if s.sample_seconds < s.reprice_seconds:
+            self._add(self.sample, "sample", s.sample_seconds, s.sample_seconds)
+        self._add(self.reconcile, "reconcile", s.reconcile_seconds, s.reconcile_seconds)
+        self._add(self.record, "record", s.record_seconds, min(5.0, s.record_seconds))
+        if self.runtime.config.service.journal_keep_days > 0:
+            self._add(self.prune, "prune", 86_400, 60.0)
+        service = self.runtime.config.service
+        if service.journal_backup_keep > 0 and self.runtime.journal.path.name != ":memory:":
+            every = service.journal_backup_hours * 3600
+            self._add(self.backup, "backup", every, min(120.0, every))
+        self.scheduler.start()
+        if self.ops is not None:
+            self.ops.hub.startup()
+        mode = "LIVE" if self.runtime.settings.live else "dry-run"
+        log.info(
+            "pricebot started (%s) for workerpool %s: reprice every %ss, reconcile every %ss",
+            mode,
+            self.runtime.settings.workerpool,
+            s.reprice_seconds,
+            s.reconcile_seconds,
+        )
+
+    def request_stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self.stopped.set()
+
+    def stop(self) -> ExecutionReport | None:
+        """Drain the job in flight, then apply ``on_exit`` to our orders."""
+        if self._stopping:
+            return None
+        self._stopping = True
+        if self.ops is not None:
+            self.ops.hub.shutdown(self.stop_reason or "stop requested")
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        report = None
+        if self.on_exit != "keep" and not isinstance(self.fatal, OwnershipError):
+            try:
+                with self._lock:
+                    report = withdraw(
+                        self.runtime.ports,
+                        self.runtime.settings.workerpool,
+                        self.cycle.state,
+                        self.runtime.executor,
+                        cancel=self.on_exit == "cancel",
+                        reason=f"on_exit = {self.on_exit}",
+                    )
+            except BotError as exc:
+                log.error(
+                    "on_exit=%s could not complete: %s; run `pricebot withdraw` by hand",
+                    self.on_exit,
+                    exc,
+                )
+                return None
+            log.info(
+                "on_exit=%s: %d unpublished, %d cancelled",
+                self.on_exit,
+                report.count("unpublish"),
+                report.count("cancel"),
+            )
+        else:
+            log.info("on_exit=%s: our orders are left as they are", self.on_exit)
+        log.info("pricebot stopped: %s", self.stop_reason or "stop requested")
+        return report
+
+    def run_forever(self, *, install_signals: bool = True) -> int:
+        """Run until SIGTERM/SIGINT or a fatal error; return the exit code."""
+        previous: dict[signal.Signals, Any] = {}
+        if install_signals:
+
+            def on_signal(signum: int, _frame: Any) -> None:
+                self.request_stop(f"signal {signal.Signals(signum).name}")
+
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                previous[sig] = signal.signal(sig, on_signal)
+        if self.ops is not None:
+            self.ops.start()  # before reconcile: /healthz says "starting" meanwhile
+        try:
+            try:
+                self.start()
+            except OwnershipError as exc:
+                self.fatal = exc  # no on_exit writes with a key that does not own the pool
+                raise
+            while not self.stopped.wait(timeout=1.0):
+                pass
+        finally:
+            self.stop()
+            if self.ops is not None:
+                self.ops.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        if self.fatal is not None:
+            raise self.fatal
+        return 0

@@ -1,0 +1,73 @@
+"""From the owner's config to what the loop runs, built once for the service and the backtester.
+
+The service and the backtester used to build their own ``CycleSettings`` from the same config,
+with a test pinning the two equal; now both call :func:`cycle_settings` and differ only in the
+arguments that make no sense in a simulation (decisions are not kept, retries do not wait).
+"""
+
+from __future__ import annotations
+
+from bot.config.schema import BotConfig
+from bot.engine.cycle import DEFAULT_CYCLE_DEADLINE_S, CycleSettings
+from bot.engine.executor import DEFAULT_ACTION_DEADLINE_S
+from bot.pricing.snapshot import Offer
+from strategies import Strategy, get
+
+__all__ = ["cycle_settings", "offers_of", "strategy_of"]
+
+# A strategy parameter of this name defaults to the config's ``rails.cancel_gas_cost``.
+_CANCEL_COST_PARAM = "cancel_cost"
+
+
+def offers_of(config: BotConfig) -> tuple[Offer, ...]:
+    """What the pool sells, as the snapshot, the strategies and the rails see it."""
+    return tuple(
+        Offer(
+            category=o.category,
+            task_seconds=float(o.task_seconds),
+            max_volume=o.max_volume,
+            tag=o.tag,
+            trust=o.trust,
+        )
+        for o in config.offers
+    )
+
+
+def cycle_settings(
+    config: BotConfig,
+    *,
+    live: bool,
+    record_decisions: bool = True,
+    realtime_deadlines: bool = True,
+) -> CycleSettings:
+    """What a tick needs from ``config``; ``live=False`` is a dry run.
+
+    ``realtime_deadlines=False`` (the backtest: simulated time) runs ticks and actions without
+    the cycle's and the executor's wall-clock deadlines.
+    """
+    return CycleSettings(
+        workerpool=config.workerpool,
+        offers=offers_of(config),
+        rails=config.rails,
+        live=live,
+        record_snapshots=False,
+        record_decisions=record_decisions,
+        cycle_deadline_s=DEFAULT_CYCLE_DEADLINE_S if realtime_deadlines else None,
+        action_deadline_s=DEFAULT_ACTION_DEADLINE_S if realtime_deadlines else None,
+        low_stake_nrlc=config.service.low_stake_warning,
+        low_gas_wei=int(config.service.low_gas_warning_eth * 10**18),
+    )
+
+
+def strategy_of(config: BotConfig) -> Strategy[object]:
+    """The configured strategy, its params validated (errors name ``strategy.params.<key>``).
+
+    A strategy that weighs cancels (a ``cancel_cost`` parameter) gets the config's
+    ``rails.cancel_gas_cost`` unless ``strategy.params`` sets its own: one figure for the
+    planner and the strategy.
+    """
+    cls = get(config.strategy.name)
+    params = dict(config.strategy.params)
+    if any(spec.name == _CANCEL_COST_PARAM for spec in cls.param_specs()):
+        params.setdefault(_CANCEL_COST_PARAM, config.rails.cancel_gas_cost)
+    return cls(cls.params_from_mapping(params))

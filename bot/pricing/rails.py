@@ -1,0 +1,432 @@
+"""Rails: limits applied to every strategy's output, which no strategy can bypass.
+
+:func:`apply_rails` takes the quotes a strategy wants and returns the quotes the bot may act on,
+with one note per clamp or veto (``RailNote(slot, rule, detail)``), or a kill switch. In order:
+
+1. **kill switch** - utilization, market data, our orders or the stake are stale (older than
+   ``stale_after_seconds`` or never read), or the inputs are absurd (negative counts, more
+   computing tasks than slots, an order of ours with more remaining than volume, data from the
+   future): no quote survives and ``kill`` is ``cfg.kill_action`` ("freeze": keep every order as
+   it is; "withdraw": take them off the market).
+2. per quote: a quote for a slot no offer sells, or a second quote for the same slot, is vetoed;
+   **floor / ceiling**; **max step**: at most ``max_step`` relative change against our current
+   price in that slot (the cheapest order of ours published there), then floor / ceiling again
+   (they are hard limits, the step is not).
+3. **volume cap** per slot: ``min(quote volume, rails.max_volume, the offer's capacity)``
+   (bot.pricing.ledger). The quote's volume is then the *total* valid volume of ours allowed in that
+   slot: the planner subtracts whatever stays valid there.
+4. **shared capacity**: orders of ours in slots nobody quotes keep their load; the quoted slots
+   share what is left (sum of loads <= 1), scaled down proportionally; then the total valid
+   volume of all slots together is kept within ``max_volume``.
+5. **stake coverage**: sum of floor(price x 30 / 100) x remaining over our valid orders must fit
+   the free stake; quoted volumes are scaled down to fit what unquoted orders leave.
+6. **admission** (with a task board in the snapshot; CPU offers): the quoted volumes, with our
+   orders in unquoted slots, must pass the EDF test in slot time on top of the pool's running
+   and queued tasks at the learned run times (bot.pricing.admission): a task sold must be deliverable
+   before its contribution deadline. Volume already valid on chain is admitted first, then
+   shortest windows first. Without a board the rails size by the window capacity alone.
+7. **max open orders**: at most ``max_open_orders`` slots get a quote with volume (the market
+   refuses more open orders per wallet); the rest are vetoed, last first. (This veto is applied
+   before steps 4-6, so the orders of a vetoed slot are counted as orders of other slots.)
+
+The **deadband** and **max order age** need the existing orders one by one, so they live in the
+planner (bot.pricing.planner), which also keeps every prefix of its plan within the volume cap and the
+stake. Quotes keep the strategy's reason; the notes say what the rails changed.
+
+Which orders count, their loads and stakes, and how room is shared out are the ledger's
+(bot.pricing.ledger): the rails decide what to clamp or veto and say why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Literal, NamedTuple
+
+from bot.domain.errors import InputError
+from bot.domain.model import Quote, Slot
+from bot.pricing.admission import Batch, admit
+from bot.pricing.ledger import Ledger, committed_of
+from bot.pricing.snapshot import GPU_TAG_BIT, STANDARD_TIME_REFS, MarketSnapshot
+
+__all__ = [
+    "DEFAULT_CANCEL_GAS_COST_NRLC",
+    "KILL_PARTS",
+    "MAX_OPEN_ORDERS",
+    "KillAction",
+    "RailNote",
+    "RailRule",
+    "RailsConfig",
+    "RailsResult",
+    "apply_rails",
+]
+
+KillAction = Literal["freeze", "withdraw"]
+
+# Parts of the snapshot the bot cannot act safely without.
+KILL_PARTS: tuple[str, ...] = ("book", "requests", "utilization", "own_orders", "stake")
+
+# Clock skew tolerated before a part "from the future" counts as absurd.
+FUTURE_TOLERANCE_SECONDS = 5.0
+
+MAX_OPEN_ORDERS = 50
+"""Open orders per wallet the marketplace accepts."""
+
+# manageWorkerpoolOrder(CLOSE) costs about 100k gas; on Arbitrum at ~0.01-0.1 gwei that is
+# 1e-6..1e-5 ETH, a few thousandths of an RLC at the time of writing: set it per network.
+DEFAULT_CANCEL_GAS_COST_NRLC = 5_000_000
+"""What one on-chain cancel costs in gas, in nRLC (``rails.cancel_gas_cost``): the planner weighs
+a cancel against it, and so does a strategy that holds a raise (``strategies.hysteresis``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RailsConfig:
+    """The owner's limits: the config section ``[rails]`` itself.
+
+    ``bot.config.schema`` builds the TOML table straight into this class (prices may be written
+    ``"0.1 RLC"`` there), so a key has one name, one default and one rule. Types are checked
+    strictly: a config's ``max_step = true`` or ``floor = "5"`` is an error, not a coercion.
+    """
+
+    floor: int = 1_000_000  # nRLC (0.001 RLC)
+    ceiling: int = 1_000_000_000  # nRLC (1 RLC)
+    max_step: float = 0.2  # max relative change of price per cycle
+    deadband: float = 0.02  # relative change below which the current order is kept (planner)
+    max_order_age_seconds: float = 86_400  # refresh an order older than this (planner)
+    max_volume: int = 1000  # max valid volume per slot
+    max_open_orders: int = 50  # published orders per wallet (marketplace limit)
+    stale_after_seconds: float = 600
+    kill_action: KillAction = "freeze"
+    count_dearer_unpublished: bool = True  # False: "pragmatic mode" (see bot.pricing.planner)
+    cancel_gas_cost: int = DEFAULT_CANCEL_GAS_COST_NRLC  # nRLC per on-chain cancel (planner)
+
+    def __post_init__(self) -> None:
+        def bad(name: str, rule: str) -> InputError:
+            return InputError(f"rails.{name}", rule, getattr(self, name))
+
+        for name in ("floor", "ceiling", "max_volume", "max_open_orders", "cancel_gas_cost"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise bad(name, "must be an integer >= 0")
+        for name in ("max_step", "deadband", "max_order_age_seconds", "stale_after_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise bad(name, "must be a number")
+            object.__setattr__(self, name, float(value))  # TOML's ``max_step = 1`` is 1.0
+        if not isinstance(self.count_dearer_unpublished, bool):
+            raise bad("count_dearer_unpublished", "must be true or false")
+        if self.floor > self.ceiling:
+            raise bad("floor", "must be <= rails.ceiling")
+        if not 0 < self.max_step <= 1:
+            raise bad("max_step", "must be in (0, 1]")
+        if not 0 <= self.deadband < 1:
+            raise bad("deadband", "must be in [0, 1)")
+        for name in ("max_order_age_seconds", "stale_after_seconds"):
+            if not 0 < getattr(self, name) < math.inf:
+                raise bad(name, "must be a number of seconds > 0")
+        if not 1 <= self.max_open_orders <= MAX_OPEN_ORDERS:
+            raise bad("max_open_orders", f"must be between 1 and {MAX_OPEN_ORDERS}")
+        if self.kill_action not in ("freeze", "withdraw"):
+            raise bad("kill_action", "must be 'freeze' or 'withdraw'")
+
+
+class RailRule(StrEnum):
+    """The rule behind a note (its value is what the journal and the logs show)."""
+
+    KILL_STALE = "kill:stale"
+    KILL_ABSURD = "kill:absurd"
+    NO_OFFER = "veto:no-offer"
+    DUPLICATE = "veto:duplicate"
+    FLOOR = "floor"
+    CEILING = "ceiling"
+    MAX_STEP = "max-step"
+    VOLUME_CAP = "volume-cap"
+    MAX_OPEN_ORDERS = "veto:max-open-orders"
+    SHARED_CAPACITY = "shared-capacity"
+    MAX_VOLUME = "max-volume"
+    STAKE_COVERAGE = "stake-coverage"
+    ADMISSION = "admission"
+
+    @property
+    def kills(self) -> bool:
+        return self in (RailRule.KILL_STALE, RailRule.KILL_ABSURD)
+
+
+class RailNote(NamedTuple):
+    """One clamp or veto: which slot (None for the whole decision), which rule, and why."""
+
+    slot: Slot | None
+    rule: RailRule
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RailsResult:
+    """The quotes the bot may act on, what was changed and why, and the kill switch."""
+
+    quotes: tuple[Quote, ...]
+    notes: tuple[RailNote, ...]
+    kill: KillAction | None = None
+    volume_cap: int | None = None  # total valid volume of ours the result allows (all slots)
+
+
+def _absurd(snapshot: MarketSnapshot) -> list[str]:
+    why = []
+    u = snapshot.utilization
+    if u is not None:
+        numbers = (u.registered_cpu, u.computing_cpu, u.registered_gpu, u.computing_gpu, u.backlog)
+        if min(numbers) < 0:
+            why.append(f"negative utilization count {numbers}")
+        if u.computing_cpu > u.registered_cpu or u.computing_gpu > u.registered_gpu:
+            why.append(
+                f"more computing than registered slots "
+                f"(cpu {u.computing_cpu}/{u.registered_cpu}, gpu {u.computing_gpu}/"
+                f"{u.registered_gpu})"
+            )
+    s = snapshot.stake
+    if s is not None and (s.free < 0 or s.locked < 0):
+        why.append(f"negative stake {s}")
+    for o in snapshot.own_orders:
+        if o.remaining > o.signed.order.volume:
+            why.append(f"order {o.order_hash[:10]} remaining {o.remaining} > volume")
+    for part, age in snapshot.ages.items():
+        if age < -FUTURE_TOLERANCE_SECONDS:
+            why.append(f"{part} sampled {-age:.0f}s in the future")
+    return why
+
+
+def _kill(snapshot: MarketSnapshot, cfg: RailsConfig) -> list[RailNote]:
+    notes = []
+    stale = snapshot.stale
+    for part in KILL_PARTS if stale else ():
+        if part in stale:
+            age = snapshot.ages.get(part, math.inf)
+            shown = "never read" if math.isinf(age) else f"{age:.0f}s old"
+            notes.append(
+                RailNote(
+                    None,
+                    RailRule.KILL_STALE,
+                    f"{part} is {shown} (limit {cfg.stale_after_seconds:.0f}s)",
+                )
+            )
+    why = _absurd(snapshot)
+    if why:
+        notes.extend(RailNote(None, RailRule.KILL_ABSURD, w) for w in why)
+    return notes
+
+
+def _step_clamp(price: int, current: int | None, cfg: RailsConfig) -> int:
+    if current is None or current <= 0 or current == price:
+        return price  # (an unchanged price is within any step: no float work per tick)
+    low = math.ceil(current * (1 - cfg.max_step))
+    high = math.floor(current * (1 + cfg.max_step))
+    return min(max(price, low), high)
+
+
+def apply_rails(
+    quotes: Iterable[Quote],
+    snapshot: MarketSnapshot,
+    ledger: Ledger,
+    cfg: RailsConfig,
+) -> RailsResult:
+    """Clamp or veto ``quotes``; see the module docstring for the rules and their order.
+
+    ``ledger`` is the account of ``snapshot`` for the configured offers
+    (``Ledger.of(snapshot, offers, cfg)``).
+    """
+    notes: list[RailNote] = []
+    kill_notes = _kill(snapshot, cfg)
+    if kill_notes:
+        return RailsResult((), tuple(kill_notes), cfg.kill_action, None)
+
+    offers, windows = ledger.offers, ledger.windows
+    kept: dict[Slot, Quote] = {}
+    for q in quotes:
+        slot = q.slot
+        offer = offers.get(slot)
+        if offer is None:
+            notes.append(RailNote(slot, RailRule.NO_OFFER, "no [[offers]] entry sells this slot"))
+            continue
+        if slot in kept:
+            notes.append(RailNote(slot, RailRule.DUPLICATE, "a second quote for the same slot"))
+            continue
+        price = q.price
+        if price < cfg.floor:
+            notes.append(RailNote(slot, RailRule.FLOOR, f"{price} raised to floor {cfg.floor}"))
+            price = cfg.floor
+        elif price > cfg.ceiling:
+            notes.append(
+                RailNote(slot, RailRule.CEILING, f"{price} lowered to ceiling {cfg.ceiling}")
+            )
+            price = cfg.ceiling
+        current = snapshot.current_price(slot)
+        stepped = _step_clamp(price, current, cfg)
+        if stepped != price:
+            notes.append(
+                RailNote(
+                    slot,
+                    RailRule.MAX_STEP,
+                    f"{price} -> {stepped}: at most {cfg.max_step:.0%} from current {current}",
+                )
+            )
+            price = min(max(stepped, cfg.floor), cfg.ceiling)
+        volume = q.volume
+        capacity = min(offer.max_volume, windows[slot])
+        cap = min(cfg.max_volume, capacity)
+        if volume > cap:
+            notes.append(
+                RailNote(
+                    slot,
+                    RailRule.VOLUME_CAP,
+                    f"{volume} -> {cap}: capacity {capacity}, max_volume {cfg.max_volume}",
+                )
+            )
+            volume = cap
+        if price != q.price or volume != q.volume:
+            q = replace(q, price=price, volume=volume)
+        kept[slot] = q
+
+    # Orders of ours in slots nobody quotes keep their load and stake (the planner unpublishes
+    # them, and cancels some, but cannot be assumed to).
+    # Vetoed before sizing: a vetoed slot's orders become "other" orders that keep their load.
+    if len(kept) > cfg.max_open_orders:
+        kept = {q.slot: q for q in _limit_open_orders(list(kept.values()), cfg, notes)}
+    final = list(kept.values())
+    account = ledger.wanting(kept)
+    other = account.tally_unquoted(snapshot.own_by_slot)
+    need = account.tally_quotes(kept)
+    # Fast path (most cycles): everything fits, nothing to share out.
+    if not account.fits(other.plus(need)):
+        existing = [account.held(snapshot.own_in(slot)) for slot in kept]
+        final = _resize(
+            final,
+            account.share_load(final, existing, other),
+            RailRule.SHARED_CAPACITY,
+            f"slots are shared; orders in other slots use {other.load:.0%} of the window",
+            notes,
+        )
+        final = _resize(
+            final,
+            account.share_volume(final, existing, other),
+            RailRule.MAX_VOLUME,
+            "rails.max_volume caps our valid volume, all slots together "
+            f"({account.volume_room(other)} left after orders in other slots)",
+            notes,
+        )
+        final = _resize(
+            final,
+            account.share_stake(final, existing, other),
+            RailRule.STAKE_COVERAGE,
+            f"free stake {account.free_stake} nRLC, other orders need {other.stake} "
+            "(30% of price per task)",
+            notes,
+        )
+        need = account.tally_quotes(dict(zip(kept, final, strict=True)))
+    if snapshot.tasks is not None and snapshot.utilization is not None:
+        admitted = _admission(final, snapshot, account, notes)
+        if admitted is not final:
+            final = admitted
+            need = account.tally_quotes({q.slot: q for q in final})
+    return RailsResult(tuple(final), tuple(notes), None, other.volume + need.volume)
+
+
+def _with_volume(q: Quote, volume: int) -> Quote:
+    return Quote(
+        category=q.category,
+        price=q.price,
+        volume=volume,
+        tag=q.tag,
+        trust=q.trust,
+        apprestrict=q.apprestrict,
+        datasetrestrict=q.datasetrestrict,
+        requesterrestrict=q.requesterrestrict,
+        reason=q.reason,
+    )
+
+
+def _resize(
+    quotes: list[Quote], volumes: list[int], rule: RailRule, detail: str, notes: list[RailNote]
+) -> list[Quote]:
+    out = []
+    for q, v in zip(quotes, volumes, strict=True):
+        if v != q.volume:
+            notes.append(RailNote(q.slot, rule, f"{q.volume} -> {v}: {detail}"))
+            q = _with_volume(q, v)
+        out.append(q)
+    return out
+
+
+def _admission(
+    quotes: list[Quote],
+    snapshot: MarketSnapshot,
+    account: Ledger,
+    notes: list[RailNote],
+) -> list[Quote]:
+    """Cut the quoted CPU volumes to what the EDF test admits (step 6; bot.pricing.admission)."""
+    board = snapshot.tasks
+    util = snapshot.utilization
+    assert board is not None and util is not None
+    offers = account.offers
+    windows: dict[int, float] = {c: 7.0 * r for c, r in STANDARD_TIME_REFS.items()}
+    priors: dict[int, float] = {c: float(r) for c, r in STANDARD_TIME_REFS.items()}
+    for offer in offers.values():
+        windows[offer.category] = float(offer.contribution_window)
+        priors[offer.category] = float(offer.task_seconds)
+    for t in board.open_tasks:
+        if t.category not in windows:
+            windows[t.category] = t.contribution_deadline - t.deal_start
+            priors[t.category] = windows[t.category] / 7.0
+
+    def run(category: int) -> float:
+        return board.run_seconds(category, priors[category])
+
+    committed = committed_of(util, board)
+    quoted = {q.slot for q in quotes}
+    fixed = [
+        Batch(windows[o.category], run(o.category), o.remaining)
+        for slot, orders in snapshot.own_by_slot.items()
+        if slot not in quoted
+        for o in orders
+        if o.category in windows and not o.tag >> GPU_TAG_BIT & 1 and account.counts(o)
+    ]
+    cpu = [i for i, q in enumerate(quotes) if not offers[q.slot].gpu]
+    if not cpu:
+        return quotes
+    wanted = [
+        Batch(windows[quotes[i].category], run(quotes[i].category), quotes[i].volume) for i in cpu
+    ]
+    existing = [account.held(snapshot.own_in(quotes[i].slot)) for i in cpu]
+    got = admit(util.registered_cpu, committed, fixed, wanted, existing)
+    volumes = [q.volume for q in quotes]
+    for i, v in zip(cpu, got, strict=True):
+        volumes[i] = v
+    return _resize(
+        quotes,
+        volumes,
+        RailRule.ADMISSION,
+        f"EDF test in slot time: {util.registered_cpu} slots, {len(committed.running)} running "
+        f"and {len(committed.queued)} queued tasks, run times at q{board.quantile:g} "
+        + ", ".join(f"cat {c} {e.seconds:.0f}s" for c, e in sorted(board.run_times.items())),
+        notes,
+    )
+
+
+def _limit_open_orders(quotes: list[Quote], cfg: RailsConfig, notes: list[RailNote]) -> list[Quote]:
+    out = []
+    live = 0
+    for q in quotes:
+        if q.volume > 0:
+            if live >= cfg.max_open_orders:
+                notes.append(
+                    RailNote(
+                        q.slot,
+                        RailRule.MAX_OPEN_ORDERS,
+                        f"already {cfg.max_open_orders} slots with orders (max_open_orders)",
+                    )
+                )
+                continue
+            live += 1
+        out.append(q)
+    return out

@@ -1,0 +1,102 @@
+"""The service on the fake world with its real ops surface, and a webhook receiver on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from bot.adapters.journal import SqliteJournal
+from bot.app.service import PricebotService, Runtime
+from bot.config.schema import config_from_mapping
+from bot.config.settings import cycle_settings
+from bot.engine.cycle import CyclePorts, make_executor
+from bot.ops import OpsRuntime, build_ops
+from strategies import create
+from tests.support.fakes import NETWORK, POOL, ChainView, FakeSigner, FakeWorld
+
+TOKEN = "test-ops-token-0123"
+
+
+def ops_config(tmp_path: Path, **ops: Any) -> Any:
+    return config_from_mapping(
+        {
+            "network": "local",
+            "chain_id": NETWORK.chain_id,
+            "hub": NETWORK.hub,
+            "workerpool": POOL,
+            "strategy": {"name": "competitive", "params": {"step": 1000, "floor": 1000}},
+            "offers": [{"category": 0, "task_seconds": 300, "max_volume": 10}],
+            "rails": {"floor": 1000, "max_step": 0.5, "stale_after_seconds": 5},
+            "schedule": {
+                "sample_seconds": 1,
+                "reprice_seconds": 1,
+                "reconcile_seconds": 60,
+                "record_seconds": 1,
+            },
+            "service": {"journal_dir": str(tmp_path), "low_stake_warning": "1 RLC"},
+            "ops": {"port": 0, **ops},
+            "alerts": {"sinks": [{"kind": "json", "url_env": "TEST_HOOK_URL"}]},
+        }
+    )
+
+
+def make_service(
+    tmp_path: Path,
+    world: FakeWorld,
+    hook_url: str,
+    *,
+    token: str | None = TOKEN,
+    extra_env: dict[str, str] | None = None,
+    **ops: Any,
+) -> tuple[PricebotService, OpsRuntime]:
+    cfg = ops_config(tmp_path, **ops)
+    journal = SqliteJournal(tmp_path / "journal-live.sqlite")
+    ports = CyclePorts(world.clock, world, world, ChainView(world), FakeSigner(), world, journal)
+    settings = cycle_settings(cfg, live=True)
+    executor = make_executor(ports, settings)
+    strategy = create("competitive", {"step": 1000, "floor": 1000})
+    runtime = Runtime(cfg, NETWORK, ports, settings, strategy, executor, journal, [journal.close])
+    env = {"TEST_HOOK_URL": hook_url, **(extra_env or {})}
+    if token is not None:
+        env["PRICEBOT_OPS_TOKEN"] = token
+    ops_runtime = build_ops(
+        cfg, settings, journal_path=journal.path, clock=world.clock.now, environ=env
+    )
+    return PricebotService(runtime, seed=1, ops=ops_runtime), ops_runtime
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1: keeps every JSON body it is sent."""
+
+    def __init__(self) -> None:
+        bodies: list[dict[str, Any]] = []
+        self.bodies = bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", "0"))
+                bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.bodies) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.bodies)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,117 @@
+"""Golden outputs of every shipped scenario x built-in strategy x seeds 1 and 2 (7 days).
+
+The safety net for refactors of the cycle, ledger, rails, planner and executor: a change that
+is meant to keep behaviour must leave every run byte-identical. A run is recorded as its
+``summary.json`` (without the ``manifest``, which names the code version) and the SHA-256 of its
+``timeseries.csv``, with per-column sums so that a mismatch says which series moved.
+
+Record (only in a commit of its own that states why behaviour changed)::
+
+    python -m tests.unit.backtest.goldens record
+    python -m tests.unit.backtest.goldens check     # what tests/unit/backtest/test_goldens.py asserts
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[3]
+SCENARIOS = sorted(p.stem for p in (ROOT / "config" / "scenarios").glob("*.toml"))
+STRATEGIES = ["fixed", "competitive", "utilization", "demand", "bandit", "portfolio"]
+SEEDS = [1, 2]
+DAYS = 7
+GOLDEN_FILE = Path(__file__).resolve().parent / "golden" / "consolidation.json"
+
+
+def run_id(scenario: str, strategy: str, seed: int) -> str:
+    return f"{scenario}/{strategy}/seed{seed}"
+
+
+def all_runs() -> list[tuple[str, str, int]]:
+    return [(sc, st, seed) for sc in SCENARIOS for st in STRATEGIES for seed in SEEDS]
+
+
+def record_one(scenario: str, strategy: str, seed: int) -> dict[str, Any]:
+    """One run's golden record: what the backtester writes with ``--out``, reduced."""
+    from bot.backtest import run_backtest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        run_backtest(
+            ROOT / "config" / "scenarios" / f"{scenario}.toml",
+            strategy,
+            seed=seed,
+            days=DAYS,
+            references=False,
+            baseline=False,
+            out=out,
+            plots=False,
+        )
+        summary = json.loads((out / "summary.json").read_text())
+        summary.pop("manifest", None)
+        csv = (out / "timeseries.csv").read_bytes()
+    return {
+        "summary": summary,
+        "timeseries_sha256": hashlib.sha256(csv).hexdigest(),
+        "timeseries_column_sums": _column_sums(csv),
+    }
+
+
+def _column_sums(csv: bytes) -> dict[str, str]:
+    """Exact per-column sums (as text) of the numeric columns: which series moved."""
+    lines = csv.decode().splitlines()
+    header = lines[0].split(",")
+    sums: dict[str, float] = {h: 0.0 for h in header}
+    numeric = dict.fromkeys(header, True)
+    for line in lines[1:]:
+        for name, cell in zip(header, line.split(","), strict=True):
+            if not numeric[name] or cell == "":
+                continue
+            try:
+                sums[name] += float(cell)
+            except ValueError:
+                numeric[name] = False
+    return {h: repr(sums[h]) for h in header if numeric[h]}
+
+
+def load() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(GOLDEN_FILE.read_text())
+    return data
+
+
+def record() -> None:
+    runs = {run_id(*r): record_one(*r) for r in all_runs()}
+    GOLDEN_FILE.write_text(
+        json.dumps({"days": DAYS, "runs": runs}, indent=1, sort_keys=True) + "\n"
+    )
+    print(f"recorded {len(runs)} runs in {GOLDEN_FILE.relative_to(ROOT)}")
+
+
+def check() -> int:
+    golden = load()["runs"]
+    bad = 0
+    for r in all_runs():
+        rid = run_id(*r)
+        got = record_one(*r)
+        if got != golden.get(rid):
+            bad += 1
+            print(f"DIFFERS {rid}")
+        else:
+            print(f"same    {rid}")
+    print(f"{len(golden) - bad} same, {bad} differ")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1] if len(sys.argv) > 1 else "check"
+    if mode == "record":
+        record()
+    elif mode == "check":
+        sys.exit(check())
+    else:
+        sys.exit("usage: python -m tests.unit.backtest.goldens [record|check]")

@@ -1,0 +1,310 @@
+"""Admission as an EDF test in slot time: tables, the rails step, and a property."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain.model import PoolTask, Quote
+from bot.pricing.admission import (
+    RESIDUAL_SHARE,
+    Batch,
+    Committed,
+    admissible_volume,
+    admit,
+    committed_work,
+    feasible,
+)
+from bot.pricing.ledger import Ledger, offer_capacity
+from bot.pricing.rails import RailsConfig, RailsResult, apply_rails
+from bot.pricing.runtimes import RunTimeSamples, learn, task_board
+from bot.pricing.snapshot import MarketSnapshot, Offer
+from tests.support.factories import NOW, offer, own, snap, util
+
+
+def rails(
+    quotes: list[Quote], s: MarketSnapshot, offers: list[Offer], cfg: RailsConfig
+) -> RailsResult:
+    return apply_rails(quotes, s, Ledger.of(s, offers, cfg), cfg)
+
+
+XS_W, S_W, M_W = 2100.0, 8400.0, 25200.0  # contribution windows: 7 x workClockTimeRef
+HOUR = 3600.0
+
+
+def running(n: int, remaining: float) -> tuple[float, ...]:
+    return (remaining,) * n
+
+
+CASES: list[tuple[str, int, Committed, list[Batch], float, float, int]] = [
+    # (name, slots, committed, other batches, window, run, admissible volume)
+    ("idle pool: slots x window / run", 6, Committed(), [], XS_W, 300.0, 42),
+    # the issue's case: window_capacity said 6 x 7 - 12 = 30; none of them could finish
+    (
+        "6 slots running 1-hour tasks, 6 more queued: no XS",
+        6,
+        Committed(running(6, HOUR), ((M_W - 60, HOUR),) * 6),
+        [],
+        XS_W,
+        300.0,
+        0,
+    ),
+    ("3 of 6 slots busy for an hour", 6, Committed(running(3, HOUR)), [], XS_W, 300.0, 21),
+    (
+        "running tasks ending soon free their slots",
+        6,
+        Committed(running(6, 600.0)),
+        [],
+        XS_W,
+        300.0,
+        30,
+    ),
+    (
+        "queued XS due within the window count in full",
+        6,
+        Committed((), ((1000.0, 300.0),) * 12),
+        [],
+        XS_W,
+        300.0,
+        30,
+    ),
+    ("a task longer than its window is never admissible", 6, Committed(), [], XS_W, 2400.0, 0),
+    ("no slots", 0, Committed(), [], XS_W, 300.0, 0),
+    # mixed categories: long tasks already matched take the slots that free up before a short
+    # task comes, and keep them (no preemption)
+    (
+        "6 queued 1-hour tasks will hold every slot: no XS",
+        6,
+        Committed((), ((M_W - 600, HOUR),) * 6),
+        [],
+        XS_W,
+        300.0,
+        0,
+    ),
+    (
+        "3 queued 1-hour tasks leave half the slots",
+        6,
+        Committed((), ((M_W - 600, HOUR),) * 3),
+        [],
+        XS_W,
+        300.0,
+        21,
+    ),
+    (
+        "a queued M task waits behind XS but may start first: one slot",
+        6,
+        Committed((), ((M_W - 600, HOUR),)),
+        [],
+        XS_W,
+        300.0,
+        35,
+    ),
+    # orders of ours still valid are charged at their own deadline (the next tick sees a long
+    # one that started as running work); they are not charged in front of shorter ones
+    (
+        "our valid M orders are due at the M horizon, not in front of XS",
+        6,
+        Committed(),
+        [Batch(M_W, HOUR, 6)],
+        XS_W,
+        300.0,
+        42,
+    ),
+    (
+        "M next to our valid XS orders: what the M window leaves",
+        6,
+        Committed(),
+        [Batch(XS_W, 300.0, 30)],
+        M_W,
+        HOUR,
+        39,  # (6 x 25200 - 30 x 300) / 3600
+    ),
+    (
+        "a queued M task near its deadline refuses more XS than would push it past it",
+        2,
+        Committed((3000.0,), ((4000.0, HOUR),)),
+        [],
+        XS_W,
+        300.0,
+        0,  # horizon 4000 s: 3000 running + 3600 queued + XS <= 8000 leaves 1400 -> 4, but
+        # at 2100 s the running and the queued task are ahead: 2100 + 2100 = 4200 = 2 x 2100
+    ),
+    (
+        "S and M on an idle pool: M limited by its own window only",
+        4,
+        Committed(),
+        [Batch(S_W, 1200.0, 10)],
+        M_W,
+        HOUR,
+        24,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("slots", "committed", "others", "window", "run", "expected"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_admissible_volume(
+    slots: int,
+    committed: Committed,
+    others: list[Batch],
+    window: float,
+    run: float,
+    expected: int,
+) -> None:
+    got = admissible_volume(slots, committed, others, window, run)
+    assert got == expected
+    assert feasible(slots, committed, [*others, Batch(window, run, got)]) or got == 0
+
+
+def test_admit_keeps_existing_volume_first_then_shortest_windows() -> None:
+    # XS and M both want everything on a 6-slot pool with 3 slots running 1-hour tasks
+    busy = Committed((HOUR,) * 3)
+    wanted = [Batch(M_W, HOUR, 40), Batch(XS_W, 300.0, 42)]
+    # XS first: (6 - 3) x 2100 / 300 = 21; M then: (6 x 25200 - 3 x 3600 - 21 x 300) / 3600
+    assert admit(6, busy, [], wanted, [0, 0]) == [37, 21]
+    # volume valid on chain is admitted first, but never beyond what the test allows
+    assert admit(6, busy, [], wanted, [10, 30]) == [37, 21]
+    # untouchable orders (slots nobody quotes) are charged too
+    assert admit(6, busy, [Batch(XS_W, 300.0, 15)], wanted[1:], [0]) == [6]
+
+
+def test_committed_work_from_known_starts_or_the_computing_count() -> None:
+    def t(n: int, deadline: float, started: float | None = None, category: int = 0) -> PoolTask:
+        return PoolTask(f"t{n}", category, NOW - 100, NOW + deadline, started_at=started)
+
+    runs = {0: 300.0, 2: HOUR}
+    known = committed_work(
+        NOW, [t(1, 900, NOW - 100), t(2, 600), t(3, 9000, NOW - 5000, 2)], runs, computing=0
+    )
+    assert known.running == (200.0, RESIDUAL_SHARE * HOUR)  # past its quantile: a residual
+    assert known.queued == ((600.0, 300.0),)
+    # the chain does not say which task runs: the core's computing count marks the earliest
+    unknown = committed_work(NOW, [t(1, 900), t(2, 600), t(3, 9000, category=2)], runs, 2)
+    assert unknown.running == (300.0, 300.0)
+    assert unknown.queued == ((9000.0, HOUR),)
+
+
+def _board(tasks: list[PoolTask], priors: dict[int, float]) -> object:
+    return task_board(NOW, tasks, learn(RunTimeSamples(), tasks), priors, {0: 300.0, 2: 3600.0})
+
+
+def test_rails_offer_no_xs_volume_on_a_pool_saturated_by_long_tasks() -> None:
+    xs = offer(category=0, task_seconds=300, max_volume=1000)
+    long_tasks = [
+        PoolTask(f"m{i}", 2, NOW - 60, NOW - 60 + M_W, NOW - 60, NOW - 60) for i in range(6)
+    ]
+    queued = [PoolTask(f"q{i}", 2, NOW - 30, NOW - 30 + M_W, NOW - 30) for i in range(6)]
+    board = task_board(NOW, long_tasks + queued, RunTimeSamples(), {0: 300.0}, {0: 300, 2: 3600})
+    base = snap(offers=[xs], utilization=util(registered=6, computing=6, backlog=6))
+    cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
+    quote = Quote(category=0, price=100, volume=30, reason="t")
+    # the window capacity alone still lets 30 through (6 x 7 - 12)
+    assert rails([quote], base, [xs], cfg).quotes[0].volume == 30
+    result = rails([quote], dataclasses.replace(base, tasks=board), [xs], cfg)
+    assert result.quotes[0].volume == 0
+    assert [(n.rule, n.detail) for n in result.notes] == [
+        ("volume-cap", "30 -> 0: capacity 0, max_volume 1000000")
+    ]
+    # the window capacity a strategy sees is the same test's
+    assert offer_capacity(base.utilization, xs) == 30
+    assert offer_capacity(base.utilization, xs, board) == 0
+
+
+def test_rails_admission_tests_mixed_offers_together() -> None:
+    xs = offer(category=0, task_seconds=300, max_volume=1000)
+    m = offer(category=2, task_seconds=3600, max_volume=1000)
+    queued = [PoolTask(f"q{i}", 2, NOW - 30, NOW - 30 + M_W, NOW - 30) for i in range(3)]
+    board = task_board(NOW, queued, RunTimeSamples(), {0: 300.0, 2: 3600.0}, {0: 300, 2: 3600})
+    base = snap(offers=[xs, m], utilization=util(registered=6, backlog=3))
+    cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
+    quotes = [
+        Quote(category=0, price=100, volume=21, reason="t"),
+        Quote(category=2, price=100, volume=39, reason="t"),
+    ]
+    result = rails(quotes, dataclasses.replace(base, tasks=board), [xs, m], cfg)
+    # alone: 21 XS behind the 3 queued hour-long tasks; 39 M in 7 h after them. Together the
+    # load sharing cuts both, then the M horizon keeps room for the XS tasks it admitted
+    got = [q.volume for q in result.quotes]
+    placed = [Batch(XS_W, 300.0, got[0]), Batch(M_W, HOUR, got[1])]
+    assert feasible(6, Committed((), ((M_W - 30, HOUR),) * 3), placed)
+    assert got[0] > 0 and got[1] > 0
+
+
+def test_rails_admission_charges_our_orders_in_unquoted_slots() -> None:
+    xs = offer(category=0, task_seconds=300, max_volume=1000)
+    m = offer(category=2, task_seconds=3600, max_volume=1000)
+    board = task_board(NOW, [], RunTimeSamples(), {0: 300.0, 2: 3600.0}, {0: 300, 2: 3600})
+    base = snap(
+        offers=[xs, m],
+        utilization=util(registered=6),
+        own_orders=[own("m", 100, 3, category=2)],
+    )
+    cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
+    quote = Quote(category=0, price=100, volume=42, reason="t")
+    result = rails([quote], dataclasses.replace(base, tasks=board), [xs, m], cfg)
+    # the window capacity of each offer is the test's alone (42 XS, 42 M); the load sharing
+    # leaves XS what the M order does not use: 42 x (1 - 3 / 42) = 39; the joint test agrees
+    # (the M tasks are due at their own horizon, 3 x 3600 of 6 x 25200)
+    assert result.quotes[0].volume == 39
+
+
+batches = st.builds(
+    Batch,
+    window=st.sampled_from([XS_W, S_W, M_W]),
+    run_seconds=st.floats(min_value=30.0, max_value=2000.0),
+    volume=st.integers(min_value=0, max_value=30),
+)
+committed = st.builds(
+    Committed,
+    running=st.lists(st.floats(min_value=1.0, max_value=HOUR), max_size=8).map(tuple),
+    queued=st.lists(
+        st.tuples(
+            st.floats(min_value=60.0, max_value=M_W), st.floats(min_value=30.0, max_value=HOUR)
+        ),
+        max_size=12,
+    ).map(tuple),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=8),
+    committed,
+    st.lists(batches, max_size=3),
+    st.sampled_from([XS_W, S_W, M_W]),
+    st.floats(min_value=30.0, max_value=2000.0),
+)
+def test_admissible_volume_is_the_largest_feasible(
+    slots: int, work: Committed, others: list[Batch], window: float, run: float
+) -> None:
+    if not feasible(slots, work, others):
+        return
+    x = admissible_volume(slots, work, others, window, run)
+    assert feasible(slots, work, [*others, Batch(window, run, x)])
+    if x < 10_000:
+        assert not feasible(slots, work, [*others, Batch(window, run, x + 1)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=8),
+    committed,
+    st.lists(batches, max_size=2),
+    st.lists(batches, min_size=1, max_size=3),
+    st.data(),
+)
+def test_admit_result_is_feasible_and_within_wants(
+    slots: int, work: Committed, fixed: list[Batch], wanted: list[Batch], data: st.DataObject
+) -> None:
+    existing = [data.draw(st.integers(min_value=0, max_value=b.volume)) for b in wanted]
+    got = admit(slots, work, fixed, wanted, existing)
+    assert all(0 <= g <= w.volume for g, w in zip(got, wanted, strict=True))
+    placed = [dataclasses.replace(w, volume=g) for w, g in zip(wanted, got, strict=True)]
+    if feasible(slots, work, fixed):
+        assert feasible(slots, work, [*fixed, *placed])

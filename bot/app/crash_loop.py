@@ -12,10 +12,11 @@ Phases are seen from outside, never by instrumenting the bot:
     the RPC answers slowly; killed after the k-th RPC request of the new process, before its
     log says the service started (reconcile runs first);
 ``journal-publish``
-    ``GET /challenge`` answers slowly; killed once the journal holds a signed order the
+    ``GET /challenge`` answers slowly and our cheapest listed order is closed on chain from
+    outside (so the bot must sign a new one); killed once the journal holds a signed order the
     marketplace never received: between the journal write and the publish;
 ``mid-publish``
-    ``POST /workerpoolorders`` answers slowly; killed while the publish is in flight (the
+    the same with ``POST /workerpoolorders`` slow: killed while the publish is in flight (the
     marketplace completes it after the client is gone);
 ``mid-cancel``
     a competitor undercuts, the bot follows, the competitor leaves, the bot raises its price and
@@ -215,6 +216,44 @@ class _Competitor:
         self.market.close()
 
 
+def _close_our_cheapest(world: World) -> bool:
+    """Close our cheapest listed order on chain from outside the bot (the owner signs the CLOSE,
+    the world's deployer key relays it): the bot must sign, journal and publish a new one."""
+    from bot.adapters.chain import ChainSettings, Web3Chain
+    from bot.adapters.keys import as_secret
+    from bot.adapters.signer import LocalKeySigner
+    from bot.domain.networks import local_network
+    from bot.domain.order_io import order_from_payload
+    from bot.sandbox.stack import DEPLOYER_KEY, OWNER_KEY
+
+    db = sqlite3.connect(f"file:{world.state_dir / 'market.sqlite'}?mode=ro", uri=True, timeout=5)
+    try:
+        row = db.execute(
+            "SELECT o.order_hash, p.body FROM orders o JOIN posted p "
+            "ON p.kind = o.kind AND p.order_hash = o.order_hash "
+            "WHERE o.kind = 'workerpoolorder' AND o.workerpool = ? AND o.status = 'open' "
+            "ORDER BY o.price LIMIT 1",
+            (world.info.workerpool.lower(),),
+        ).fetchone()
+    finally:
+        db.close()
+    if row is None:
+        return False
+    import json
+
+    signed = order_from_payload({**json.loads(row[1]), "orderHash": row[0]})
+    net = local_network(world.info.chain_id, world.info.hub)
+    chain = Web3Chain.connect(
+        net,
+        rpc_urls=[world.anvil_url],
+        signer=LocalKeySigner(net, as_secret(OWNER_KEY, "owner key")),
+        gas_key=as_secret(DEPLOYER_KEY, "relay key"),
+        settings=ChainSettings(relay=True),
+    )
+    chain.cancel(signed)
+    return True
+
+
 def _our_best_listed(world: World) -> int | None:
     db = sqlite3.connect(f"file:{world.state_dir / 'market.sqlite'}?mode=ro", uri=True, timeout=5)
     try:
@@ -254,13 +293,8 @@ def _aim(
         _wait(rnd.started, 60)
         on_started()
         world.market_faults({route: {"latency": 2.0}})
-        comp = _Competitor(world)
-        try:
-            best = _our_best_listed(world) or 30 * M
-            comp.undercut(max(12 * M, best - 3 * M))  # the bot must publish a new order
-            return _wait(lambda: _journal_unposted(world, journal, known), 20)
-        finally:
-            comp.close()
+        _close_our_cheapest(world)  # the bot must sign, journal and publish a new order
+        return _wait(lambda: _journal_unposted(world, journal, known), 20)
     if phase == "mid-cancel":
         rnd.start()
         _wait(rnd.started, 60)

@@ -30,3 +30,4 @@ def test_a_short_soak_and_two_crashes_leave_no_violation(tmp_path: Path) -> None
     assert soak.tick_crashes == []
     assert soak.checker["checks"] == 61
     assert crash.rounds == 2 and crash.ok, crash.to_json()
+    assert crash.killed_in["mid-publish"] == 1  # the kill did land with a publish in flight

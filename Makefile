@@ -84,10 +84,13 @@ demo: setup
 # The bot on the sandbox under faults (1,000 cycles, 20 % faulty, outages), then 50 kill -9 and
 # restarts, judged by the independent checker (bot/sandbox/checker.py); exits 1 on any violation.
 # Figures: docs/RELIABILITY.md. A ~60-second version runs in `make test` (tests/integration/sandbox/test_soak.py).
+# The soak's own wall-time bound is --max-seconds (the crash rounds bound themselves); add
+# SOAK_ARGS=--baseline for the same run without faults (revenue kept).
 SOAK_SEED ?= 1
+SOAK_ARGS ?=
 soak: setup
 	$(BIN)/python -m bot.app.soak --cycles 1000 --seed $(SOAK_SEED) --crashes 50 \
-		--max-seconds 720 --state-dir $(CACHE)/soak --out $(CACHE)/soak/figures.json
+		--max-seconds 1800 --state-dir $(CACHE)/soak --out $(CACHE)/soak/figures.json $(SOAK_ARGS)
 
 # Hypothesis at full size: >= 10,000 marketplace payloads, >= 1,000 configs, hostile competitor
 # prices through every built-in strategy and the rails (the small profile runs in `make test`).

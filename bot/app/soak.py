@@ -529,7 +529,10 @@ def main(argv: list[str] | None = None) -> int:
             base = run_soak(world, base_cfg, progress=True)
         figures["baseline"] = base.to_json()
         failed |= bool(base.violations)
-        kept = soak.revenue_nrlc / base.revenue_nrlc if base.revenue_nrlc else float("nan")
+        # per second of wall time: the agents trade in real time, and faults make cycles longer,
+        # so the same number of cycles spans more of the market's time with faults than without
+        rate, base_rate = soak.revenue_nrlc / soak.seconds, base.revenue_nrlc / base.seconds
+        kept = rate / base_rate if base_rate else float("nan")
         figures["revenue_kept"] = round(kept, 3)
         print(json.dumps({"baseline": base.to_json(), "revenue_kept": kept}, indent=1), flush=True)
     if args.out is not None:

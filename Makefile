@@ -12,7 +12,7 @@ SDK_VERSION := 9.0.1
 POCO_DIR := $(CACHE)/poco-$(POCO_VERSION)
 
 .PHONY: setup venv node test lint typecheck imports pytest demo clean bench compiled bench-compiled \
-	constraints audit
+	constraints audit soak fuzz
 
 # Every Python package (runtime and dev) pinned to the versions last tested together, so two
 # setups a month apart install the same code. Refresh after changing pyproject.toml's dependencies
@@ -80,6 +80,23 @@ test: setup lint typecheck imports pytest
 
 demo: setup
 	$(BIN)/pricebot demo --state-dir $(CACHE)/demo
+
+# The bot on the sandbox under faults (1,000 cycles, 20 % faulty, outages), then 50 kill -9 and
+# restarts, judged by the independent checker (bot/sandbox/checker.py); exits 1 on any violation.
+# Figures: docs/RELIABILITY.md. A ~60-second version runs in `make test` (tests/integration/sandbox/test_soak.py).
+# The soak's own wall-time bound is --max-seconds (the crash rounds bound themselves); add
+# SOAK_ARGS=--baseline for the same run without faults (revenue kept).
+SOAK_SEED ?= 1
+SOAK_ARGS ?=
+soak: setup
+	$(BIN)/python -m bot.app.soak --cycles 1000 --seed $(SOAK_SEED) --crashes 50 \
+		--max-seconds 1800 --state-dir $(CACHE)/soak --out $(CACHE)/soak/figures.json $(SOAK_ARGS)
+
+# Hypothesis at full size: >= 10,000 marketplace payloads, >= 1,000 configs, hostile competitor
+# prices through every built-in strategy and the rails (the small profile runs in `make test`).
+fuzz: setup
+	PRICEBOT_FUZZ=large $(BIN)/pytest -q -n 2 -p no:cacheprovider tests/unit/adapters/test_fuzz_payloads.py \
+		tests/unit/config/test_fuzz_configs.py tests/unit/pricing/test_fuzz_competitor_prices.py
 
 bench: setup
 	$(BIN)/python bench/run_all.py

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.domain.errors import ConfigError
+from bot.domain.errors import ConfigError, JournalUnwritable
 from bot.domain.model import SignedWorkerpoolOrder
 from bot.domain.order_io import order_from_payload
 from bot.engine.ports import OrderRow, OrderState
@@ -312,11 +312,24 @@ class SqliteJournal:
     def persistent(self) -> bool:
         return True
 
+    @contextlib.contextmanager
+    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
+        """The connection for one write, under the lock; a refused write is JournalUnwritable
+        (a bot error the service reports), never a raw sqlite3 error crashing the job."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise JournalUnwritable(
+                    f"journal {self.path}: cannot write ({what}: {exc}); nothing is published "
+                    "until it can be journalled first"
+                ) from exc
+
     def record_signed(self, signed: SignedWorkerpoolOrder, at: float = 0.0) -> None:
         order = signed.order
         payload = json.dumps(signed.to_json(), sort_keys=True)
-        with self._lock:
-            self._db.execute(
+        with self._writing("record_signed") as db:
+            db.execute(
                 "INSERT OR IGNORE INTO signed_orders"
                 " (order_hash, payload, category, price, volume, signed_at, state, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'signed', ?)",
@@ -334,21 +347,21 @@ class SqliteJournal:
     def record_action(
         self, at: float, kind: str, order_hash: str | None, outcome: str, detail: str = ""
     ) -> None:
-        with self._lock:
-            self._db.execute(
+        with self._writing("record_action") as db:
+            db.execute(
                 "INSERT INTO actions (at, kind, order_hash, outcome, detail) VALUES (?, ?, ?, ?, ?)",
                 (at, kind, order_hash, outcome, detail),
             )
 
     def record_decision(self, at: float, payload: dict[str, Any]) -> None:
         text = json.dumps(payload, sort_keys=True, default=str)
-        with self._lock:
-            self._db.execute("INSERT INTO decisions (at, payload) VALUES (?, ?)", (at, text))
+        with self._writing("record_decision") as db:
+            db.execute("INSERT INTO decisions (at, payload) VALUES (?, ?)", (at, text))
 
     def record_snapshot(self, at: float, payload: dict[str, Any]) -> None:
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        with self._lock:
-            self._db.execute("INSERT INTO snapshots (at, payload) VALUES (?, ?)", (at, text))
+        with self._writing("record_snapshot") as db:
+            db.execute("INSERT INTO snapshots (at, payload) VALUES (?, ?)", (at, text))
 
     def signed_orders(self) -> list[SignedWorkerpoolOrder]:
         with self._lock:
@@ -364,8 +377,8 @@ class SqliteJournal:
 
     def save_strategy_state(self, state: Any, at: float = 0.0) -> None:
         text = json.dumps(state, sort_keys=True)
-        with self._lock:
-            self._db.execute(
+        with self._writing("save_strategy_state") as db:
+            db.execute(
                 "INSERT INTO strategy_state (id, saved_at, payload) VALUES (1, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET saved_at = excluded.saved_at,"
                 " payload = excluded.payload",
@@ -375,8 +388,8 @@ class SqliteJournal:
     # -- order lifecycle ---------------------------------------------------------------------------
 
     def set_order_state(self, order_hash: str, state: OrderState, at: float) -> None:
-        with self._lock:
-            self._db.execute(
+        with self._writing("set_order_state") as db:
+            db.execute(
                 "UPDATE signed_orders SET state = ?, updated_at = ? WHERE order_hash = ?",
                 (state, at, order_hash),
             )

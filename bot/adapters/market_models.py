@@ -351,11 +351,16 @@ def challenge_text(payload: object, chain_id: int) -> str:
 
 
 def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
-    """One line naming the failing fields and rules, short enough for a log line."""
+    """One line naming the failing fields and rules, short enough for a log line.
+
+    A location may be a key the server chose (``{"types": {"\\nFAKE LOG LINE": …}}``): each part
+    is cleaned to one printable line, so hostile input cannot forge log lines (found by the fuzz,
+    issue #19).
+    """
     parts = []
     for err in exc.errors()[:limit]:
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
-        parts.append(f"{loc}: {err['msg']}")
+        loc = ".".join(clean_text(str(p), 64) for p in err["loc"]) or "(root)"
+        parts.append(f"{loc}: {clean_text(str(err['msg']), 200)}")
     more = exc.error_count() - limit
     if more > 0:
         parts.append(f"... and {more} more")

@@ -12,7 +12,9 @@ Callers catch at the depth that matches what they can do about it::
     │   └── TryNextCycle         not worth retrying now: nothing above the adapter retries it
     │       ├── MalformedResponse    a peer's answer failed validation; nothing was acted on
     │       ├── BudgetExhausted      our own request budget would wait too long
-    │       └── DeadlineExceeded     the action's or the cycle's deadline has passed
+    │       ├── DeadlineExceeded     the action's or the cycle's deadline has passed
+    │       └── JournalUnwritable    the journal cannot be written (disk full, read-only):
+    │                                nothing is published until it can
     ├── RejectedError            the marketplace refused a write (its message kept); never retried
     ├── ChainError               an on-chain call failed
     │   ├── ChainRevert          a transaction reverted (reason kept); never retried
@@ -35,6 +37,7 @@ __all__ = [
     "ConfigError",
     "DeadlineExceeded",
     "InputError",
+    "JournalUnwritable",
     "MalformedResponse",
     "NetworkMismatch",
     "OwnershipError",
@@ -142,6 +145,13 @@ class BudgetExhausted(TryNextCycle):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class JournalUnwritable(TryNextCycle):
+    """The journal refused a write (disk full, read-only file, I/O error). A signed order is
+    journalled before its publish, so none is published while this lasts; unpublishing and
+    closing orders still go ahead (they only lower the risk) and reconcile catches up the journal
+    when writes succeed again."""
 
 
 class DeadlineExceeded(TryNextCycle):

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, cast
 
-from bot.domain.errors import BotError, OwnershipError
+from bot.domain.errors import BotError, JournalUnwritable, OwnershipError
 from bot.domain.model import (
     Action,
     Cancel,
@@ -154,6 +154,15 @@ def _result(
 ) -> StepResult:
     price, volume, category = terms
     return StepResult(kind, order_hash, outcome, reason, detail, price, volume, category, signed)
+
+
+def _unjournalled(action: Action, exc: JournalUnwritable) -> StepResult:
+    """The step of ``action`` failed or refused because the journal cannot be written."""
+    if isinstance(action, Publish):
+        q = action.quote
+        terms = (q.price, q.volume, q.category)
+        return _result("publish", None, "failed", action.reason, str(exc), terms=terms)
+    return _result(action.kind, action.order_hash, "failed", action.reason, str(exc))
 
 
 def _default_salt() -> str:
@@ -289,12 +298,24 @@ class Executor:
             if writes and self.live:
                 self.ensure_owner()
             limit = self.action_deadline_s
+            journal_down: JournalUnwritable | None = None
             for action in actions:
-                if limit is None or isinstance(action, Keep):
-                    report.steps.append(self._step(action, known, valid, ledger))
+                if journal_down is not None and isinstance(action, Publish | Relist):
+                    report.steps.append(_unjournalled(action, journal_down))
                     continue
-                with deadline.within(limit, f"{type(action).__name__.lower()} action"):
-                    report.steps.append(self._step(action, known, valid, ledger))
+                try:
+                    if limit is None or isinstance(action, Keep):
+                        report.steps.append(self._step(action, known, valid, ledger))
+                        continue
+                    with deadline.within(limit, f"{type(action).__name__.lower()} action"):
+                        report.steps.append(self._step(action, known, valid, ledger))
+                except JournalUnwritable as exc:
+                    # Publishing stops here (an order must be journalled before it is
+                    # published); unpublishes and cancels go on: they only lower the risk, and
+                    # reconcile brings the journal up to date once it can be written again.
+                    journal_down = exc
+                    log.error("%s", exc)
+                    report.steps.append(_unjournalled(action, exc))
         return report
 
     def _step(

@@ -333,6 +333,21 @@ class SimulatedPool:
                 "aliveTotalGpu": 0,
             }
 
+    def state(self, now: float) -> dict[str, Any]:
+        """The pool's own state for an outside checker (``GET /_sandbox/pool``, not iexec-core):
+        its shape, its clock and every task with its deadline and status."""
+        with self._lock:
+            self.advance(now)
+            spec = self._spec
+            return {
+                "now": now,
+                "slots": self._capacity(),
+                "deadline_factor": spec.deadline_factor,
+                "init_delay": spec.init_delay,
+                "durations": {str(k): float(v) for k, v in spec.durations.items()},
+                "tasks": [{k: getattr(t, k) for k in Task.__slots__} for t in self._tasks.values()],
+            }
+
     def health(self) -> dict[str, Any]:
         status = "UP" if self.healthy else "OUT_OF_SERVICE"
         return {"status": status, "components": {"blockchain": {"status": status}}}
@@ -349,6 +364,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/actuator/health":
             body = pool.health()
             self._send(200 if body["status"] == "UP" else 503, body)
+        elif path == "/_sandbox/pool":
+            self._send(200, pool.state(self.server.clock()))
         elif path == "/version":
             self._send_text(200, "9.3.0-sandbox")
         else:

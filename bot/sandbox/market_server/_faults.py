@@ -19,6 +19,9 @@ class RouteFault(BaseModel):
 
     ``malformed_rate`` answers 200 with ``{"ok": true}`` and nothing else, as a half-deployed
     server or a proxy's page would: the client must refuse it and not ask again at once.
+    ``applied_error_rate`` serves the request for real (a publish is stored, an unpublish
+    applied) and then answers ``error_status`` anyway, as a gateway timing out on a slow backend
+    does: the client cannot tell a write that failed from one that went through.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -29,6 +32,7 @@ class RouteFault(BaseModel):
     drop_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     stale_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     malformed_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    applied_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
     @field_validator("error_status")
     @classmethod

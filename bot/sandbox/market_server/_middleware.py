@@ -257,6 +257,10 @@ class FaultMiddleware:
             await send(start)
             await send(body)
             return
+        if fault.applied_error_rate and self.state.draw() < fault.applied_error_rate:
+            self.state.count(f"applied-{fault.error_status}")
+            await self._applied_then_error(fault.error_status, scope, receive, send)
+            return
         if fault.malformed_rate and self.state.draw() < fault.malformed_rate:
             self.state.count("malformed")
             start, body = _json_response(200, {"ok": True}, [])
@@ -275,6 +279,19 @@ class FaultMiddleware:
             await self._recording(url, scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _applied_then_error(
+        self, status: int, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Let the app serve the request in full, throw its answer away, answer ``status``."""
+
+        async def swallow(message: Message) -> None:
+            return None
+
+        await self.app(scope, receive, swallow)
+        start, body = _json_response(status, {"ok": False, "error": "Bad Gateway"}, [])
+        await send(start)
+        await send(body)
 
     async def _recording(self, url: str, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve normally and keep a copy of a 200 answer to replay it later as a stale read."""

@@ -3,7 +3,10 @@
 Upstream keeps one MongoDB database per chain; one server here serves one chain, so one SQLite
 file (or ``:memory:``) is that database. Every order kind shares one table: the columns are the
 fields the API filters and sorts on, and ``body`` keeps the order exactly as it is returned.
-Addresses are stored lower-case for comparison and returned checksummed from ``body``. One
+Addresses are stored lower-case for comparison and returned checksummed from ``body``.
+``posted`` keeps every order ever accepted, even after its unpublish deleted it from ``orders``:
+a signed order stays matchable on chain whether or not it is listed, so an outside checker
+(``bot.sandbox.checker``) must be able to find every one a client ever posted. One
 connection guarded by a lock serves the HTTP worker threads and the watcher thread.
 """
 
@@ -69,6 +72,14 @@ CREATE TABLE IF NOT EXISTS categories (
     catid INTEGER PRIMARY KEY,
     work_clock_time_ref INTEGER NOT NULL,
     body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS posted (
+    kind TEXT NOT NULL,
+    order_hash TEXT NOT NULL,
+    workerpool TEXT,
+    first_at REAL NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (kind, order_hash)
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -153,7 +164,7 @@ class Storage:
     def clear(self) -> None:
         """Forget everything (a fresh database without reopening it)."""
         with self._lock:
-            for table in ("orders", "challenges", "deals", "categories", "meta"):
+            for table in ("orders", "posted", "challenges", "deals", "categories", "meta"):
                 self._conn.execute(f"DELETE FROM {table}")
 
     @contextmanager
@@ -256,6 +267,11 @@ class Storage:
         with self._lock:
             self._conn.execute(
                 f"INSERT OR REPLACE INTO orders ({names}) VALUES ({marks})", tuple(cols.values())
+            )
+            self._conn.execute(
+                "INSERT OR IGNORE INTO posted (kind, order_hash, workerpool, first_at, body) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (rec.kind, cols["order_hash"], cols["workerpool"], rec.published_at, cols["body"]),
             )
 
     def update_order(

@@ -187,3 +187,26 @@ def test_category_maps_and_rejects_zero_reference_time() -> None:
     assert (cat.id, cat.name, cat.work_clock_time_ref) == (2, "M", 3600)
     with pytest.raises(ValidationError, match="workClockTimeRef"):
         WireCategory.model_validate({**raw, "workClockTimeRef": 0})
+
+
+def test_a_validation_error_naming_a_hostile_key_stays_one_line() -> None:
+    """Regression (fuzz, #19): a key the server chose is part of the error's location; a newline
+    in it used to reach the log line whole (a forged log line)."""
+    from pydantic import ValidationError as _ValidationError
+
+    from bot.adapters.market_models import ChallengeTypedData, describe_validation_error
+
+    payload = {
+        "types": {"\nERROR pricebot: forged": None},
+        "domain": {},
+        "primaryType": "Challenge",
+        "message": {},
+    }
+    try:
+        ChallengeTypedData.model_validate(payload)
+    except _ValidationError as exc:
+        text = describe_validation_error(exc)
+    else:
+        raise AssertionError("the payload must be refused")
+    assert "\n" not in text
+    assert text.startswith("types.ERROR pricebot: forged: ")

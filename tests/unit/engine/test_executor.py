@@ -220,3 +220,54 @@ def test_unpublish_keeps_the_order_valid_on_chain():
     assert report.steps[0].outcome == "ok"
     assert old.order_hash not in world.listed
     assert world.consumed.get(old.order_hash, 0) == 0
+
+
+def _read_only(journal: SqliteJournal) -> None:
+    """The journal's file reopened ``mode=ro`` (what a read-only mount or a full disk does)."""
+    import sqlite3
+
+    with journal._lock:
+        journal._db.close()
+        journal._db = sqlite3.connect(
+            f"file:{journal.path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+        )
+
+
+def test_an_unwritable_journal_stops_publishing_but_not_unpublish_and_cancel(tmp_path):
+    """Regression (soak, #19): a failed journal write after an unpublish used to abort the plan,
+    leaving the cheaper order valid on chain, and escaped as a raw sqlite3 error."""
+    world = FakeWorld()
+    old = our_order(1000)
+    world.listed[old.order_hash] = old
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    journal.record_signed(old, 0.0)
+    _read_only(journal)
+    ex = make(world, journal=journal)
+    report = ex.execute(
+        [
+            Unpublish(old.order_hash, "price increase"),
+            Cancel(old.order_hash, "price increase"),
+            Publish(Quote(category=0, price=2000, volume=3), "higher price"),
+        ],
+        [own(old)],
+    )
+    assert [(s.kind, s.outcome) for s in report.steps] == [
+        ("unpublish", "failed"),
+        ("cancel", "failed"),
+        ("publish", "failed"),
+    ]
+    assert all("nothing is published until it can be journalled" in s.detail for s in report.steps)
+    assert old.order_hash not in world.listed  # unpublished all the same
+    assert ChainView(world).consumed(old.order_hash) == old.order.volume  # and closed on chain
+    assert [c for c in world.calls if c[0] == "publish"] == []  # nothing new published
+    journal.close()
+
+
+def test_an_unwritable_journal_is_a_named_bot_error(tmp_path):
+    from bot.domain.errors import JournalUnwritable
+
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    _read_only(journal)
+    with pytest.raises(JournalUnwritable, match=r"j\.sqlite: cannot write \(record_signed"):
+        journal.record_signed(our_order(1000), 0.0)
+    journal.close()

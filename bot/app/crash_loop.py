@@ -1,0 +1,404 @@
+"""The crash loop: ``kill -9`` the real bot process at chosen moments, restart, check nothing is lost.
+
+Each round starts ``pricebot run --live`` as its own process on the soak's world (same config,
+same journal, a one-second schedule), waits until it is observably inside the phase the round
+aims at, kills it with SIGKILL, then restarts the bot in-process (``build_runtime``, reconcile,
+one tick) and asks the independent checker whether journal, marketplace and chain agree (nothing
+lost, orphaned or duplicated) and whether the journal passes ``PRAGMA integrity_check``.
+
+Phases are seen from outside, never by instrumenting the bot:
+
+``reconcile``
+    the RPC answers slowly; killed after the k-th RPC request of the new process, before its
+    log says the service started (reconcile runs first);
+``journal-publish``
+    ``GET /challenge`` answers slowly and our cheapest listed order is closed on chain from
+    outside (so the bot must sign a new one); killed once the journal holds a signed order the
+    marketplace never received: between the journal write and the publish;
+``mid-publish``
+    the same with ``POST /workerpoolorders`` slow: killed while the publish is in flight (the
+    marketplace completes it after the client is gone);
+``mid-cancel``
+    a competitor undercuts, the bot follows, the competitor leaves, the bot raises its price and
+    must close the cheaper order on chain; automine is off, killed once the cancel transaction is
+    pending in anvil's pool (mined after the kill);
+``random``
+    killed at a uniform random moment of a busy second after start-up: signing, journal writes
+    (each a SQLite transaction), reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.app.soak import World
+from bot.sandbox.anvil import rpc_call
+from bot.sandbox.fault_proxy import ProxyFault
+
+__all__ = ["PHASES", "CrashResult", "integrity", "run_crash_loop"]
+
+PHASES = ("reconcile", "journal-publish", "mid-publish", "mid-cancel", "random")
+M = 1_000_000
+
+
+@dataclass(slots=True)
+class CrashResult:
+    rounds: int = 0
+    killed_in: Counter[str] = field(default_factory=Counter)
+    missed: Counter[str] = field(default_factory=Counter)
+    integrity_failures: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations and not self.integrity_failures
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rounds": self.rounds,
+            "killed_in_phase": dict(sorted(self.killed_in.items())),
+            "phase_not_reached_killed_anyway": dict(sorted(self.missed.items())),
+            "integrity_failures": self.integrity_failures,
+            "violations": self.violations,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def _crash_config(world: World) -> Path:
+    """The soak's config on a one-second schedule (same journal, same endpoints)."""
+    import re
+
+    text = world.config_path.read_text()
+    for key, value in (("sample_seconds", 1), ("reprice_seconds", 1), ("reconcile_seconds", 5)):
+        text = re.sub(rf"^{key}\s*=.*$", f"{key} = {value}", text, flags=re.M)
+    path = world.config_path.with_name("pricebot-crash.toml")
+    path.write_text(text)
+    return path
+
+
+def _wait(probe: Callable[[], bool], timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if probe():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class _Round:
+    def __init__(self, world: World, config: Path, log: Path) -> None:
+        self.world = world
+        self.config = config
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_start = log.stat().st_size if log.exists() else 0
+
+    def start(self) -> None:
+        out = self.log.open("ab")
+        try:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.app.cli",
+                    "run",
+                    "--config",
+                    str(self.config),
+                    "--live",
+                ],
+                env={**os.environ, **self.world.info.bot_env()},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        finally:
+            out.close()
+
+    def log_text(self) -> str:
+        with self.log.open("rb") as f:
+            f.seek(self.log_start)
+            return f.read().decode(errors="replace")
+
+    def started(self) -> bool:
+        return "pricebot started" in self.log_text()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(30)
+
+
+def _journal_unposted(world: World, journal: Path, known: set[str]) -> bool:
+    """The journal holds a signed order (not in ``known``) the marketplace never received."""
+    try:
+        db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5)
+        try:
+            signed = {str(r[0]) for r in db.execute("SELECT order_hash FROM signed_orders")}
+        finally:
+            db.close()
+        market = sqlite3.connect(
+            f"file:{world.state_dir / 'market.sqlite'}?mode=ro", uri=True, timeout=5
+        )
+        try:
+            posted = {str(r[0]) for r in market.execute("SELECT order_hash FROM posted")}
+        finally:
+            market.close()
+    except sqlite3.Error:
+        return False
+    return bool(signed - posted - known)
+
+
+def _pending_txs(world: World) -> int:
+    status = rpc_call(world.anvil_url, "txpool_status")
+    return int(str(status.get("pending", "0x0")), 16)
+
+
+class _Competitor:
+    """The sandbox's fourth competitor key, moved by hand to make the bot lower then raise."""
+
+    def __init__(self, world: World) -> None:
+        from bot.sandbox.agents_driver import MarketHttp, Wallet
+        from bot.sandbox.stack import COMPETITOR_KEYS
+
+        self.world = world
+        self.pool = world.info.competitors[3]["workerpool"]
+        self.wallet = Wallet(COMPETITOR_KEYS[3], "10.0.8.1")
+        self.market = MarketHttp(world.info.market_url, world.info.chain_id)
+        self.listed: list[str] = []
+
+    def undercut(self, price: int) -> None:
+        from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
+        from bot.domain.networks import local_network
+        from bot.domain.signing import random_salt, sign_order
+
+        signed = sign_order(
+            local_network(self.world.info.chain_id, self.world.info.hub),
+            WorkerpoolOrder(
+                workerpool=self.pool,
+                workerpoolprice=price,
+                volume=1,
+                tag=tag_to_bytes32(0),
+                category=0,
+                trust=0,
+                salt=random_salt(),
+            ),
+            self.wallet.key,
+        )
+        self.market.publish_workerpool(signed, self.wallet)
+        self.listed.append(signed.order_hash)
+
+    def leave(self) -> None:
+        for h in self.listed:
+            with contextlib.suppress(Exception):
+                self.market.unpublish_workerpool(h, self.wallet)
+        self.listed.clear()
+
+    def close(self) -> None:
+        self.leave()
+        self.market.close()
+
+
+def _close_our_cheapest(world: World) -> bool:
+    """Close our cheapest listed order on chain from outside the bot (the owner signs the CLOSE,
+    the world's deployer key relays it): the bot must sign, journal and publish a new one."""
+    from bot.adapters.chain import ChainSettings, Web3Chain
+    from bot.adapters.keys import as_secret
+    from bot.adapters.signer import LocalKeySigner
+    from bot.domain.networks import local_network
+    from bot.domain.order_io import order_from_payload
+    from bot.sandbox.stack import DEPLOYER_KEY, OWNER_KEY
+
+    db = sqlite3.connect(f"file:{world.state_dir / 'market.sqlite'}?mode=ro", uri=True, timeout=5)
+    try:
+        row = db.execute(
+            "SELECT o.order_hash, p.body FROM orders o JOIN posted p "
+            "ON p.kind = o.kind AND p.order_hash = o.order_hash "
+            "WHERE o.kind = 'workerpoolorder' AND o.workerpool = ? AND o.status = 'open' "
+            "ORDER BY o.price LIMIT 1",
+            (world.info.workerpool.lower(),),
+        ).fetchone()
+    finally:
+        db.close()
+    if row is None:
+        return False
+    import json
+
+    signed = order_from_payload({**json.loads(row[1]), "orderHash": row[0]})
+    net = local_network(world.info.chain_id, world.info.hub)
+    chain = Web3Chain.connect(
+        net,
+        rpc_urls=[world.anvil_url],
+        signer=LocalKeySigner(net, as_secret(OWNER_KEY, "owner key")),
+        gas_key=as_secret(DEPLOYER_KEY, "relay key"),
+        settings=ChainSettings(relay=True),
+    )
+    chain.cancel(signed)
+    return True
+
+
+def _our_best_listed(world: World) -> int | None:
+    db = sqlite3.connect(f"file:{world.state_dir / 'market.sqlite'}?mode=ro", uri=True, timeout=5)
+    try:
+        row = db.execute(
+            "SELECT MIN(price) FROM orders WHERE kind = 'workerpoolorder' AND workerpool = ? "
+            "AND status = 'open'",
+            (world.info.workerpool.lower(),),
+        ).fetchone()
+    finally:
+        db.close()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def _aim(
+    world: World,
+    phase: str,
+    rnd: _Round,
+    rng: random.Random,
+    journal: Path,
+    on_started: Callable[[], object],
+) -> bool:
+    """Arm the faults for ``phase``, start the bot, wait until it is inside it; True if reached.
+
+    ``on_started`` runs once the new process has reconciled (its restart check), except in the
+    ``reconcile`` phase, killed before that (the next round's start checks it)."""
+    if phase == "reconcile":
+        world.rpc_proxy.set(ProxyFault("latency", count=None, seconds=0.15))
+        rnd.start()
+        # the process's own requests: python start-up makes none, so count from zero
+        world.rpc_proxy.injected.clear()
+        k = rng.randint(2, 10)
+        return _wait(lambda: world.rpc_proxy.injected["latency"] >= k, 60) and not rnd.started()
+    if phase in ("journal-publish", "mid-publish"):
+        route = "GET /challenge" if phase == "journal-publish" else "POST /workerpoolorders"
+        known = _signed_hashes(journal)
+        rnd.start()
+        _wait(rnd.started, 60)
+        on_started()
+        world.market_faults({route: {"latency": 2.0}})
+        _close_our_cheapest(world)  # the bot must sign, journal and publish a new order
+        return _wait(lambda: _journal_unposted(world, journal, known), 20)
+    if phase == "mid-cancel":
+        rnd.start()
+        _wait(rnd.started, 60)
+        on_started()
+        comp = _Competitor(world)
+        try:
+            best = _our_best_listed(world) or 30 * M
+            low = max(12 * M, best - 5 * M)
+            comp.undercut(low)
+            _wait(lambda: (_our_best_listed(world) or best) < low, 15)
+            world.automine(False)
+            comp.leave()  # the bot raises its price: the cheaper order must be closed
+            return _wait(lambda: _pending_txs(world) > 0, 15)
+        finally:
+            comp.close()
+    rnd.start()
+    _wait(rnd.started, 60)
+    on_started()
+    time.sleep(rng.uniform(0.0, 2.0))
+    return True
+
+
+def _signed_hashes(journal: Path) -> set[str]:
+    if not journal.exists():
+        return set()
+    db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=5)
+    try:
+        return {str(r[0]) for r in db.execute("SELECT order_hash FROM signed_orders")}
+    except sqlite3.Error:
+        return set()
+    finally:
+        db.close()
+
+
+def integrity(journal: Path) -> str:
+    """``PRAGMA integrity_check`` of the journal through a read-only connection."""
+    db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=30)
+    try:
+        return ", ".join(str(r[0]) for r in db.execute("PRAGMA integrity_check"))
+    finally:
+        db.close()
+
+
+def run_crash_loop(
+    world: World, *, crashes: int = 50, seed: int = 1, phases: tuple[str, ...] = PHASES
+) -> CrashResult:
+    """``crashes`` rounds of start, kill -9 in a phase; the next start is the restart.
+
+    Each new process reconciles before anything else; once it says it started, the checker
+    compares journal, marketplace and chain (nothing lost, orphaned or duplicated) and the
+    journal must pass ``PRAGMA integrity_check``. A last process after the last kill is checked
+    the same way, then stopped with SIGTERM. The first rounds take each of ``phases`` in turn,
+    the rest draw one at random (seeded).
+    """
+    from bot.adapters.journal import journal_path
+
+    result = CrashResult()
+    rng = random.Random(seed + 2)
+    config = _crash_config(world)
+    journal = journal_path(world.journal_dir, live=True)
+    log = world.config_path.with_name("crash-bot.log")
+    checker = world.checker
+    t0 = time.monotonic()
+
+    def verify(label: str, finished: set[str]) -> int:
+        found = checker.agree(journal, 10_000 + result.rounds, finished, bot_running=True)
+        found += checker.check(10_000 + result.rounds, chain_healthy=True, at_rest=False)
+        result.violations += [f"{label}: {v.rule}: {v.detail}" for v in found]
+        check = integrity(journal)
+        if check != "ok":
+            result.integrity_failures.append(f"{label}: {check}")
+        return len(found)
+
+    previous = "start"
+    for i in range(crashes + 1):
+        finished = checker.finished()  # before this process's reconcile
+        rnd = _Round(world, config, log)
+        label = f"restart after round {i - 1} ({previous})" if i else "first start"
+        if i == crashes:
+            rnd.start()
+            if not _wait(rnd.started, 120):
+                result.violations.append(f"{label}: the bot did not start")
+            verify(label, finished)
+            if rnd.proc is not None:
+                rnd.proc.send_signal(signal.SIGTERM)
+                rnd.proc.wait(60)
+            check = integrity(journal)
+            if check != "ok":
+                result.integrity_failures.append(f"after the last stop: {check}")
+            break
+        phase = phases[i] if i < len(phases) else rng.choice(phases)
+        try:
+            on_started = functools.partial(verify, label, finished)
+            reached = _aim(world, phase, rnd, rng, journal, on_started)
+            if not rnd.alive():
+                result.violations.append(f"round {i} ({phase}): the bot exited by itself")
+        finally:
+            rnd.kill()
+            world.clear_faults()
+        (result.killed_in if reached else result.missed)[phase] += 1
+        if phase in ("journal-publish", "mid-publish"):
+            time.sleep(2.5)  # the request the server was still serving completes, as in life
+        result.rounds = i + 1
+        previous = phase
+        print(f"  crash {i} ({phase}, reached={reached}): {len(result.violations)} violations")
+    result.seconds = time.monotonic() - t0
+    return result

@@ -74,7 +74,7 @@ imports: venv
 	$(BIN)/lint-imports
 
 pytest: setup
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 test: setup lint typecheck imports pytest
 

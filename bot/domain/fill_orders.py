@@ -12,7 +12,6 @@ Field names and order are PoCo's (``IexecLibOrders_v5``, poco-contracts.md secti
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -23,8 +22,10 @@ from bot.domain.model import (
     ZERO_ADDRESS,
     ZERO_BYTES32,
     MarketStatus,
+    checked_signature,
     norm_address,
     norm_bytes32,
+    signed_json,
 )
 
 __all__ = [
@@ -195,8 +196,6 @@ class DatasetOrder:
 
 OrderT = TypeVar("OrderT", RequestOrder, AppOrder, DatasetOrder)
 
-_HEX = re.compile(r"0x([0-9a-fA-F]{2})*\Z")
-
 
 @dataclass(frozen=True, slots=True)
 class SignedOrder(Generic[OrderT]):
@@ -211,16 +210,12 @@ class SignedOrder(Generic[OrderT]):
     order_hash: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "order_hash", norm_bytes32(self.order_hash, "orderHash"))
-        if not isinstance(self.sign, str) or not _HEX.match(self.sign):
-            raise InputError("sign", "must be 0x-prefixed hex bytes", self.sign)
-        object.__setattr__(self, "sign", self.sign.lower())
+        order_hash, sign = checked_signature(self.order_hash, self.sign)
+        object.__setattr__(self, "order_hash", order_hash)
+        object.__setattr__(self, "sign", sign)
 
     def to_json(self) -> dict[str, int | str]:
-        out: dict[str, int | str] = dict(self.order.fields())
-        out["sign"] = self.sign
-        out["orderHash"] = self.order_hash
-        return out
+        return signed_json(self.order.fields(), self.sign, self.order_hash)
 
 
 @dataclass(frozen=True, slots=True)

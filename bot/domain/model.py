@@ -13,6 +13,7 @@ produced at the edges that need them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal, NamedTuple
@@ -46,10 +47,12 @@ __all__ = [
     "Stake",
     "Unpublish",
     "WorkerpoolOrder",
+    "checked_signature",
     "is_address",
     "norm_address",
     "norm_bytes32",
     "parse_tag",
+    "signed_json",
     "tag_from_bytes32",
     "tag_names",
     "tag_to_bytes32",
@@ -239,6 +242,25 @@ class WorkerpoolOrder:
         }
 
 
+def checked_signature(order_hash: object, sign: object) -> tuple[str, str]:
+    """A signed order's ``orderHash`` and ``sign`` as stored: bytes32 and lower-case hex, or an
+    InputError naming the field (one rule for every kind of signed order)."""
+    normalised = norm_bytes32(order_hash, "orderHash")
+    if not isinstance(sign, str) or not re.fullmatch(r"0x([0-9a-fA-F]{2})*", sign):
+        raise InputError("sign", "must be 0x-prefixed hex bytes", sign)
+    return normalised, sign.lower()
+
+
+def signed_json(
+    fields: Mapping[str, int | str], sign: str, order_hash: str
+) -> dict[str, int | str]:
+    """The marketplace / SDK shape of a signed order: its fields plus ``sign`` and ``orderHash``."""
+    out: dict[str, int | str] = dict(fields)
+    out["sign"] = sign
+    out["orderHash"] = order_hash
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class SignedWorkerpoolOrder:
     """An order with its EIP-712 signature and its order hash (the full EIP-712 digest)."""
@@ -248,17 +270,13 @@ class SignedWorkerpoolOrder:
     order_hash: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "order_hash", norm_bytes32(self.order_hash, "orderHash"))
-        if not isinstance(self.sign, str) or not re.fullmatch(r"0x([0-9a-fA-F]{2})*", self.sign):
-            raise InputError("sign", "must be 0x-prefixed hex bytes", self.sign)
-        object.__setattr__(self, "sign", self.sign.lower())
+        order_hash, sign = checked_signature(self.order_hash, self.sign)
+        object.__setattr__(self, "order_hash", order_hash)
+        object.__setattr__(self, "sign", sign)
 
     def to_json(self) -> dict[str, int | str]:
         """The marketplace / SDK shape: the ten fields plus ``sign`` (and ``orderHash``)."""
-        out: dict[str, int | str] = dict(self.order.fields())
-        out["sign"] = self.sign
-        out["orderHash"] = self.order_hash
-        return out
+        return signed_json(self.order.fields(), self.sign, self.order_hash)
 
 
 class MarketStatus(StrEnum):

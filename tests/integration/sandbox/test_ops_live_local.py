@@ -21,7 +21,7 @@ import pytest
 from bot.ops import ENDPOINT_FILE
 from tests.integration.sandbox.test_live_local import RIVAL_PRICE, Stack
 from tests.integration.sandbox.test_live_local import stack as stack  # the fixture
-from tests.support.ops_helpers import Receiver
+from tests.support.ops_helpers import Receiver, metric_samples
 
 pytestmark = [pytest.mark.chain]
 
@@ -137,14 +137,7 @@ def _journal_figures(path: Path) -> dict[str, object]:
 
 
 def _metrics(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    from prometheus_client.parser import text_string_to_metric_families
-
-    out = {}
-    text = httpx.get(url + "/metrics", timeout=5).text
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
+    return metric_samples(httpx.get(url + "/metrics", timeout=5).text)
 
 
 def _buy(stack: Stack, order, volume: int) -> str:

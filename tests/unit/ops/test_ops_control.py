@@ -9,28 +9,12 @@ import threading
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from bot.domain.model import Deal
 from tests.support.fakes import POOL, FakeWorld, rival_order
-from tests.support.ops_helpers import TOKEN, Receiver, config_toml, make_service
+from tests.support.ops_helpers import TOKEN, config_toml, make_service, metric_samples
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-def _metrics(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
 
 
 def test_readyz_lists_the_preflight_checks_and_fails_on_a_stale_source(tmp_path, receiver):
@@ -208,7 +192,7 @@ def test_deals_and_revenue_over_history_equal_the_journal(tmp_path, receiver):
         svc.reprice()
         svc.record()
         svc.record()
-        m = _metrics(httpx.get(url + "/metrics").text)
+        m = metric_samples(httpx.get(url + "/metrics").text)
         revenue = httpx.get(url + "/api/v1/revenue").json()
     finally:
         ops.stop()

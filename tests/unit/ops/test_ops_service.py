@@ -11,27 +11,11 @@ import sqlite3
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.fakes import FakeWorld, rival_order
-from tests.support.ops_helpers import TOKEN, Receiver, make_service
+from tests.support.ops_helpers import TOKEN, make_service, metric_samples
 
 MARKET_PARTS = {"book", "requests", "deals"}
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
 
 
 def test_healthz_follows_the_marketplace_and_alerts_fire_then_resolve(tmp_path, receiver):
@@ -89,7 +73,7 @@ def test_metrics_parse_and_equal_the_journal(tmp_path, receiver):
     finally:
         ops.stop()
         svc.runtime.close()
-    m = _samples(text)
+    m = metric_samples(text)
     db = sqlite3.connect(tmp_path / "journal-live.sqlite")
     decisions = db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
     assert decisions == 3

@@ -1,7 +1,8 @@
 """The crash loop: ``kill -9`` the real bot process at chosen moments, restart, check nothing is lost.
 
 Each round starts ``pricebot run --live`` as its own process on the soak's world (same config,
-same journal, a one-second schedule), waits until it is observably inside the phase the round
+same journal, a one-second schedule; forked from a server that has the bot's modules loaded, so a
+round does not pay a cold interpreter's start-up), waits until it is observably inside the phase the round
 aims at, kills it with SIGKILL, then restarts the bot in-process (``build_runtime``, reconcile,
 one tick) and asks the independent checker whether journal, marketplace and chain agree (nothing
 lost, orphaned or duplicated) and whether the journal passes ``PRAGMA integrity_check``.
@@ -31,16 +32,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import multiprocessing
+import multiprocessing.context
 import os
 import random
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,8 @@ class CrashResult:
     integrity_failures: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    startups: list[float] = field(default_factory=list)  # seconds to "pricebot started"
+    round_seconds: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -75,7 +80,17 @@ class CrashResult:
             "integrity_failures": self.integrity_failures,
             "violations": self.violations,
             "seconds": round(self.seconds, 1),
+            "startup_s": _spread(self.startups),
+            "round_s_by_phase": {k: _spread(v) for k, v in sorted(self.round_seconds.items())},
         }
+
+
+def _spread(xs: list[float]) -> dict[str, float]:
+    """Median and max of some durations, in seconds."""
+    if not xs:
+        return {}
+    ordered = sorted(xs)
+    return {"median": round(ordered[len(ordered) // 2], 2), "max": round(ordered[-1], 2)}
 
 
 def _crash_config(world: World) -> Path:
@@ -104,29 +119,19 @@ class _Round:
         self.world = world
         self.config = config
         self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: BaseProcess | None = None
         self.log_start = log.stat().st_size if log.exists() else 0
+        self.started_at = 0.0
+        self.up_after: float | None = None  # seconds from start to "pricebot started"
 
     def start(self) -> None:
-        out = self.log.open("ab")
-        try:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "bot.app.cli",
-                    "run",
-                    "--config",
-                    str(self.config),
-                    "--live",
-                ],
-                env={**os.environ, **self.world.info.bot_env()},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        finally:
-            out.close()
+        self.started_at = time.monotonic()
+        self.proc = _launcher().Process(
+            target=_run_bot,
+            args=(str(self.config), self.world.info.bot_env(), str(self.log)),
+            name="pricebot-run",
+        )
+        self.proc.start()
 
     def log_text(self) -> str:
         with self.log.open("rb") as f:
@@ -134,16 +139,74 @@ class _Round:
             return f.read().decode(errors="replace")
 
     def started(self) -> bool:
-        return "pricebot started" in self.log_text()
+        if self.up_after is not None:
+            return True
+        if "pricebot started" not in self.log_text():
+            return False
+        self.up_after = time.monotonic() - self.started_at
+        return True
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.proc is not None and self.proc.is_alive()
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+        """SIGKILL, as ``kill -9`` sends it."""
+        if self.proc is not None and self.proc.pid is not None and self.proc.is_alive():
             os.kill(self.proc.pid, signal.SIGKILL)
         if self.proc is not None:
-            self.proc.wait(30)
+            self.proc.join(30)
+
+    def stop(self) -> None:
+        """SIGTERM, as systemd stops the service: the bot drains and exits by itself."""
+        if self.proc is not None and self.proc.pid is not None and self.proc.is_alive():
+            os.kill(self.proc.pid, signal.SIGTERM)
+        if self.proc is not None:
+            self.proc.join(60)
+
+
+# What ``pricebot run`` imports before its first request: loaded once by the fork server, so
+# each round's process starts from a copy of them instead of a cold interpreter (a crash round
+# was mostly Python start-up under load: web3, eth_account, py_ecc's tables, APScheduler).
+_PRELOAD = [
+    "bot.app.cli",
+    "bot.app.commands.service",
+    "bot.app.service",
+    "bot.ops",
+    "bot.adapters.book_signatures",
+    "bot.adapters.chain",
+    "bot.adapters.chain_tasks",
+    "bot.adapters.chain_wallet",
+    "bot.adapters.core_metrics",
+    "bot.adapters.market_api",
+    "bot.adapters.signer",
+    "bot.config.schema",
+    "strategies",
+]
+
+
+@functools.cache
+def _launcher() -> multiprocessing.context.ForkServerContext:
+    """A fork server with the bot's modules loaded; each round's bot is forked from it.
+
+    Each bot is still a process of its own (its own pid, memory, sockets and SQLite
+    connection), killed with a real SIGKILL; only the interpreter's start-up is shared. The
+    server itself is single-threaded (the soak's proxy threads are not copied)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
+def _run_bot(config: str, env: dict[str, str], log: str) -> None:
+    """In the forked process: ``pricebot run --config CONFIG --live``, output to ``log``."""
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    os.environ.update(env)
+    sys.argv = ["pricebot", "run", "--config", config, "--live"]
+    from bot.app.cli import main
+
+    main()
 
 
 def _journal_unposted(world: World, journal: Path, known: set[str]) -> bool:
@@ -280,10 +343,9 @@ def _aim(
     ``on_started`` runs once the new process has reconciled (its restart check), except in the
     ``reconcile`` phase, killed before that (the next round's start checks it)."""
     if phase == "reconcile":
+        world.rpc_proxy.injected.clear()  # no bot is running: count the new one's from zero
         world.rpc_proxy.set(ProxyFault("latency", count=None, seconds=0.15))
         rnd.start()
-        # the process's own requests: python start-up makes none, so count from zero
-        world.rpc_proxy.injected.clear()
         k = rng.randint(2, 10)
         return _wait(lambda: world.rpc_proxy.injected["latency"] >= k, 60) and not rnd.started()
     if phase in ("journal-publish", "mid-publish"):
@@ -378,14 +440,13 @@ def run_crash_loop(
             if not _wait(rnd.started, 120):
                 result.violations.append(f"{label}: the bot did not start")
             verify(label, finished)
-            if rnd.proc is not None:
-                rnd.proc.send_signal(signal.SIGTERM)
-                rnd.proc.wait(60)
+            rnd.stop()
             check = integrity(journal)
             if check != "ok":
                 result.integrity_failures.append(f"after the last stop: {check}")
             break
         phase = phases[i] if i < len(phases) else rng.choice(phases)
+        began = time.monotonic()
         try:
             on_started = functools.partial(verify, label, finished)
             reached = _aim(world, phase, rnd, rng, journal, on_started)
@@ -398,6 +459,9 @@ def run_crash_loop(
         if phase in ("journal-publish", "mid-publish"):
             time.sleep(2.5)  # the request the server was still serving completes, as in life
         result.rounds = i + 1
+        result.round_seconds.setdefault(phase, []).append(time.monotonic() - began)
+        if rnd.up_after is not None:
+            result.startups.append(rnd.up_after)
         previous = phase
         print(f"  crash {i} ({phase}, reached={reached}): {len(result.violations)} violations")
     result.seconds = time.monotonic() - t0

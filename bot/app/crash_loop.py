@@ -30,7 +30,6 @@ Phases are seen from outside, never by instrumenting the bot:
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import multiprocessing
 import multiprocessing.context
@@ -47,14 +46,12 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from bot.app.soak import World
-from bot.sandbox.anvil import rpc_call
+from bot.app.soak import Competitor, World, our_best_listed
 from bot.sandbox.fault_proxy import ProxyFault
 
 __all__ = ["PHASES", "CrashResult", "integrity", "run_crash_loop"]
 
 PHASES = ("reconcile", "journal-publish", "mid-publish", "mid-cancel", "random")
-M = 1_000_000
 
 
 @dataclass(slots=True)
@@ -229,56 +226,6 @@ def _journal_unposted(world: World, journal: Path, known: set[str]) -> bool:
     return bool(signed - posted - known)
 
 
-def _pending_txs(world: World) -> int:
-    status = rpc_call(world.anvil_url, "txpool_status")
-    return int(str(status.get("pending", "0x0")), 16)
-
-
-class _Competitor:
-    """The sandbox's fourth competitor key, moved by hand to make the bot lower then raise."""
-
-    def __init__(self, world: World) -> None:
-        from bot.sandbox.agents_driver import MarketHttp, Wallet
-        from bot.sandbox.stack import COMPETITOR_KEYS
-
-        self.world = world
-        self.pool = world.info.competitors[3]["workerpool"]
-        self.wallet = Wallet(COMPETITOR_KEYS[3], "10.0.8.1")
-        self.market = MarketHttp(world.info.market_url, world.info.chain_id)
-        self.listed: list[str] = []
-
-    def undercut(self, price: int) -> None:
-        from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
-        from bot.domain.networks import local_network
-        from bot.domain.signing import random_salt, sign_order
-
-        signed = sign_order(
-            local_network(self.world.info.chain_id, self.world.info.hub),
-            WorkerpoolOrder(
-                workerpool=self.pool,
-                workerpoolprice=price,
-                volume=1,
-                tag=tag_to_bytes32(0),
-                category=0,
-                trust=0,
-                salt=random_salt(),
-            ),
-            self.wallet.key,
-        )
-        self.market.publish_workerpool(signed, self.wallet)
-        self.listed.append(signed.order_hash)
-
-    def leave(self) -> None:
-        for h in self.listed:
-            with contextlib.suppress(Exception):
-                self.market.unpublish_workerpool(h, self.wallet)
-        self.listed.clear()
-
-    def close(self) -> None:
-        self.leave()
-        self.market.close()
-
-
 def _close_our_cheapest(world: World) -> bool:
     """Close our cheapest listed order on chain from outside the bot (the owner signs the CLOSE,
     the world's deployer key relays it): the bot must sign, journal and publish a new one."""
@@ -317,19 +264,6 @@ def _close_our_cheapest(world: World) -> bool:
     return True
 
 
-def _our_best_listed(world: World) -> int | None:
-    db = sqlite3.connect(f"file:{world.state_dir / 'market.sqlite'}?mode=ro", uri=True, timeout=5)
-    try:
-        row = db.execute(
-            "SELECT MIN(price) FROM orders WHERE kind = 'workerpoolorder' AND workerpool = ? "
-            "AND status = 'open'",
-            (world.info.workerpool.lower(),),
-        ).fetchone()
-    finally:
-        db.close()
-    return None if row is None or row[0] is None else int(row[0])
-
-
 def _aim(
     world: World,
     phase: str,
@@ -349,27 +283,31 @@ def _aim(
         k = rng.randint(2, 10)
         return _wait(lambda: world.rpc_proxy.injected["latency"] >= k, 60) and not rnd.started()
     if phase in ("journal-publish", "mid-publish"):
-        route = "GET /challenge" if phase == "journal-publish" else "POST /workerpoolorders"
+        slow: dict[str, Any] = {"latency": 2.0}
+        if phase == "journal-publish":
+            # the login (if not cached) is slow and the publish is slow, then dropped unapplied:
+            # whenever the kill lands, the marketplace never receives the journalled order
+            routes = {"GET /challenge": slow, "POST /workerpoolorders": {**slow, "drop_rate": 1.0}}
+        else:
+            routes = {"POST /workerpoolorders": slow}  # in flight, completed after the kill
         known = _signed_hashes(journal)
         rnd.start()
         _wait(rnd.started, 60)
         on_started()
-        world.market_faults({route: {"latency": 2.0}})
+        world.market_faults(routes)
         _close_our_cheapest(world)  # the bot must sign, journal and publish a new order
         return _wait(lambda: _journal_unposted(world, journal, known), 20)
     if phase == "mid-cancel":
         rnd.start()
         _wait(rnd.started, 60)
         on_started()
-        comp = _Competitor(world)
+        comp = Competitor(world)
         try:
-            best = _our_best_listed(world) or 30 * M
-            low = max(12 * M, best - 5 * M)
-            comp.undercut(low)
-            _wait(lambda: (_our_best_listed(world) or best) < low, 15)
+            best, low = comp.undercut_us()
+            _wait(lambda: (our_best_listed(world) or best) < low, 15)
             world.automine(False)
             comp.leave()  # the bot raises its price: the cheaper order must be closed
-            return _wait(lambda: _pending_txs(world) > 0, 15)
+            return _wait(lambda: world.bot_pending_txs() > 0, 15)
         finally:
             comp.close()
     rnd.start()

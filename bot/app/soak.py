@@ -30,6 +30,7 @@ import logging
 import os
 import random
 import re
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -47,6 +48,7 @@ from bot.sandbox.stack import SandboxInfo
 
 __all__ = [
     "FAULT_KINDS",
+    "Competitor",
     "FaultPlan",
     "SoakConfig",
     "SoakResult",
@@ -54,6 +56,7 @@ __all__ = [
     "arm",
     "main",
     "open_world",
+    "our_best_listed",
     "run_soak",
     "soak_budget",
 ]
@@ -62,6 +65,8 @@ log = logging.getLogger("pricebot.soak")
 
 # The bot's client key at the marketplace (it sends no X-Real-IP; agents send their own).
 BOT_CLIENT = "127.0.0.1"
+
+M = 1_000_000  # one milli-RLC, in nRLC (the unit of prices here)
 
 # Request orders a minute, all requesters together: twice the sandbox's default, so the bot sells
 # and reprices often within a soak of a few minutes.
@@ -92,8 +97,17 @@ FAULT_KINDS: dict[str, float] = {
 STICKY: dict[str, str] = {
     "market-applied-error": "market-applied-502",
     "chain-dropped-tx": "rpc-drop_tx",
+    "chain-stuck-tx": "chain-stuck",
 }
 STICKY_CYCLES = 40
+
+# Faults on the bot's own transactions: the bot sends one only to cancel, when it raises its
+# price above an order still valid on chain, so a planned one is *provoked*: a competitor
+# undercuts us PROVOKE_LEAD cycles before (the bot follows down), then leaves as the fault is
+# armed (the bot raises and must cancel the cheaper order), and the fault stays armed until a
+# transaction of ours meets it. A stuck-tx fault drawn at random lasts its one cycle.
+TX_FAULTS = ("chain-stuck-tx", "chain-dropped-tx")
+PROVOKE_LEAD = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +119,7 @@ class SoakConfig:
     fault_rate: float = 0.2
     outages: bool = True
     dropped_txs: int = 1
+    stuck_txs: int = 1
     reconcile_every: int = 10
     max_seconds: float = 600.0
     faults: bool = True
@@ -176,6 +191,7 @@ class World:
     journal_dir: Path
     checker: Checker
     admin: httpx.Client
+    gas_address: str
 
     @property
     def anvil_url(self) -> str:
@@ -201,6 +217,18 @@ class World:
         if on:
             rpc_call(self.anvil_url, "evm_mine")
 
+    def bot_pending_txs(self) -> int:
+        """The bot's transactions sent but not mined (its gas wallet's nonces in anvil's pool);
+        the agents' own transactions are not counted."""
+        counts = [
+            int(
+                str(rpc_call(self.anvil_url, "eth_getTransactionCount", [self.gas_address, tag])),
+                16,
+            )
+            for tag in ("pending", "latest")
+        ]
+        return counts[0] - counts[1]
+
     def clear_faults(self, kind: str | None = "all") -> None:
         """Lift the fault ``kind`` put in force (``"all"``: every one), leaving others alone."""
         if kind is None:
@@ -213,6 +241,73 @@ class World:
             self.core_proxy.set(None)
         if kind in ("all", "chain-stuck-tx"):
             self.automine(True)
+
+
+class Competitor:
+    """The sandbox's fourth competitor key, moved by hand to make the bot lower then raise."""
+
+    def __init__(self, world: World) -> None:
+        from bot.sandbox.agents_driver import MarketHttp, Wallet
+        from bot.sandbox.stack import COMPETITOR_KEYS
+
+        self.world = world
+        self.pool = world.info.competitors[3]["workerpool"]
+        self.wallet = Wallet(COMPETITOR_KEYS[3], "10.0.8.1")
+        self.market = MarketHttp(world.info.market_url, world.info.chain_id)
+        self.listed: list[str] = []
+
+    def undercut(self, price: int) -> None:
+        from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
+        from bot.domain.networks import local_network
+        from bot.domain.signing import random_salt, sign_order
+
+        signed = sign_order(
+            local_network(self.world.info.chain_id, self.world.info.hub),
+            WorkerpoolOrder(
+                workerpool=self.pool,
+                workerpoolprice=price,
+                volume=1,
+                tag=tag_to_bytes32(0),
+                category=0,
+                trust=0,
+                salt=random_salt(),
+            ),
+            self.wallet.key,
+        )
+        self.market.publish_workerpool(signed, self.wallet)
+        self.listed.append(signed.order_hash)
+
+    def undercut_us(self) -> tuple[int, int]:
+        """List one order 5 mRLC below our cheapest listed one (not below 12 mRLC); returns our
+        price and the competitor's, in nRLC."""
+        best = our_best_listed(self.world) or 30 * M
+        low = max(12 * M, best - 5 * M)
+        self.undercut(low)
+        return best, low
+
+    def leave(self) -> None:
+        for h in self.listed:
+            with contextlib.suppress(Exception):
+                self.market.unpublish_workerpool(h, self.wallet)
+        self.listed.clear()
+
+    def close(self) -> None:
+        self.leave()
+        self.market.close()
+
+
+def our_best_listed(world: World) -> int | None:
+    """Our cheapest order listed on the marketplace now (its database), None if none."""
+    db = sqlite3.connect(f"file:{world.state_dir / 'market.sqlite'}?mode=ro", uri=True, timeout=5)
+    try:
+        row = db.execute(
+            "SELECT MIN(price) FROM orders WHERE kind = 'workerpoolorder' AND workerpool = ? "
+            "AND status = 'open'",
+            (world.info.workerpool.lower(),),
+        ).fetchone()
+    finally:
+        db.close()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def _bot_config(info: SandboxInfo, rpc: str, core: str, journal_dir: Path) -> str:
@@ -264,7 +359,12 @@ def open_world(state_dir: Path, *, seed: int = 1) -> Iterator[World]:
         admin = stack.enter_context(httpx.Client(timeout=10.0))
         for name, value in info.bot_env().items():
             os.environ[name] = value
-        yield World(info, rpc_proxy, core_proxy, config_path, journal_dir, checker, admin)
+        from eth_account import Account
+
+        gas_address = str(Account.from_key(info.gas_key).address)
+        yield World(
+            info, rpc_proxy, core_proxy, config_path, journal_dir, checker, admin, gas_address
+        )
 
 
 class FaultPlan:
@@ -281,11 +381,23 @@ class FaultPlan:
                 first = int(n * start)
                 for c in range(first, first + length):
                     self.outages[c] = kind
-        self.drop_tx_cycles: set[int] = set()
+        # cycle -> the transaction fault provoked there: dropped ones spread over the run, stuck
+        # ones between them, each moved past any outage (the bot must be able to follow the
+        # competitor down in the PROVOKE_LEAD cycles before)
+        self.provoked: dict[int, str] = {}
         if cfg.faults:
-            self.drop_tx_cycles = {
-                int(n * (i + 1) / (cfg.dropped_txs + 1)) for i in range(cfg.dropped_txs)
-            }
+            for count, offset, kind in (
+                (cfg.stuck_txs, 0.5, "chain-stuck-tx"),
+                (cfg.dropped_txs, 1.0, "chain-dropped-tx"),
+            ):
+                for i in range(count):
+                    c = int(n * (i + offset) / (count + 1))
+                    while c in self.provoked or any(
+                        x in self.outages for x in range(c - PROVOKE_LEAD, c + 1)
+                    ):
+                        c += 1
+                    if PROVOKE_LEAD <= c < n:
+                        self.provoked[c] = kind
         kinds = list(FAULT_KINDS)
         weights = [FAULT_KINDS[k] for k in kinds]
         self.kinds: list[str | None] = []
@@ -294,8 +406,8 @@ class FaultPlan:
                 self.kinds.append(None)
             elif c in self.outages:
                 self.kinds.append(self.outages[c])
-            elif c in self.drop_tx_cycles:
-                self.kinds.append("chain-dropped-tx")
+            elif c in self.provoked:
+                self.kinds.append(self.provoked[c])
             elif self.rng.random() < cfg.fault_rate:
                 self.kinds.append(self.rng.choices(kinds, weights)[0])
             else:
@@ -355,13 +467,21 @@ def arm(world: World, kind: str, rng: random.Random) -> None:
         raise ValueError(f"unknown fault kind {kind!r}")
 
 
-def _release_stuck(world: World, kind: str | None) -> Callable[[], None] | None:
-    """For a stuck-tx cycle: mine the pending transaction a few seconds into the cycle."""
+def _release_stuck(
+    world: World, kind: str | None, injected: Counter[str]
+) -> Callable[[], None] | None:
+    """For a stuck-tx cycle: mine a few seconds into the cycle, counting in ``injected``
+    (``chain-stuck``) whether a transaction of the bot's was waiting."""
     if kind != "chain-stuck-tx":
         return None
     import threading
 
-    timer = threading.Timer(3.0, lambda: world.automine(True))
+    def release() -> None:
+        if world.bot_pending_txs() > 0:
+            injected["chain-stuck"] += 1
+        world.automine(True)
+
+    timer = threading.Timer(3.0, release)
     timer.daemon = True
     timer.start()
     return timer.cancel
@@ -386,19 +506,28 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
         previous: str | None = None
         sticky: str | None = None  # a write fault kept armed until a write meets it
         sticky_left = 0
+        pusher: Competitor | None = None  # a competitor undercutting us, for a provoked cancel
         for cycle in range(cfg.cycles):
             if time.monotonic() - t0 > cfg.max_seconds:
                 result.timed_out = True
                 break
             kind = plan.kinds[cycle]
-            if sticky is not None:
-                kind = sticky
-            elif kind in STICKY:
+            if cycle in plan.provoked:  # takes over from a write fault still armed
                 sticky, sticky_left = kind, STICKY_CYCLES
+            elif sticky is not None:
+                kind = sticky
+            elif kind in STICKY and kind not in TX_FAULTS:
+                sticky, sticky_left = kind, STICKY_CYCLES
+            if cycle + PROVOKE_LEAD in plan.provoked and pusher is None:
+                pusher = Competitor(world)
+                pusher.undercut_us()
             if kind is not None:
                 result.faults[kind] += 1
                 arm(world, kind, rng)
-            release = _release_stuck(world, kind)
+            if cycle in plan.provoked and pusher is not None:
+                pusher.close()  # it leaves: the bot raises and must cancel the cheaper order
+                pusher = None
+            release = _release_stuck(world, kind, result.injected)
             reconciling = cycle % cfg.reconcile_every == cfg.reconcile_every - 1
             finished = checker.finished() if reconciling and kind is None else set()
             met_before = result.injected[STICKY.get(kind or "", "")]
@@ -447,6 +576,8 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
         checker.check(result.cycles, chain_healthy=True, at_rest=True)
         checker.agree(_journal(world), result.cycles, finished)
     finally:
+        if pusher is not None:
+            pusher.close()
         world.clear_faults()
         runtime.close()
     result.seconds = time.monotonic() - t0
@@ -506,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python -m bot.app.soak", *(argv or sys.argv[1:])])
     }
     failed = False
+    t0 = time.monotonic()
+    figures["load_average_at_start"] = [round(x, 1) for x in os.getloadavg()]
     cfg = SoakConfig(
         cycles=args.cycles, seed=args.seed, fault_rate=args.fault_rate, max_seconds=args.max_seconds
     )
@@ -521,6 +654,10 @@ def main(argv: list[str] | None = None) -> int:
             figures["crash"] = crash.to_json()
             failed |= not crash.ok
             print(json.dumps(figures["crash"], indent=1), flush=True)
+    # what `make soak` takes: the world up and down, the soak, the crash loop (not the baseline)
+    figures["wall_s"] = round(time.monotonic() - t0, 1)
+    figures["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
+    print(f"soak and crash loop: {figures['wall_s']} s wall", flush=True)
     if args.baseline:
         base_cfg = SoakConfig(
             cycles=args.cycles, seed=args.seed, faults=False, max_seconds=args.max_seconds

@@ -1,11 +1,12 @@
 """The crash loop: ``kill -9`` the real bot process at chosen moments, restart, check nothing is lost.
 
 Each round starts ``pricebot run --live`` as its own process on the soak's world (same config,
-same journal, a one-second schedule; forked from a server that has the bot's modules loaded, so a
-round does not pay a cold interpreter's start-up), waits until it is observably inside the phase the round
-aims at, kills it with SIGKILL, then restarts the bot in-process (``build_runtime``, reconcile,
-one tick) and asks the independent checker whether journal, marketplace and chain agree (nothing
-lost, orphaned or duplicated) and whether the journal passes ``PRAGMA integrity_check``.
+same journal, a one-second schedule), waits until it is observably inside the phase the round
+aims at and kills it with SIGKILL; the next round's process is the restart: once it has
+reconciled, the independent checker asks whether journal, marketplace and chain agree (nothing
+lost, orphaned or duplicated) and whether the journal passes ``PRAGMA integrity_check``. The
+processes are forked from a server that has the bot's modules loaded, so a round does not pay a
+cold interpreter's start-up (most of a round's time under load before).
 
 Phases are seen from outside, never by instrumenting the bot:
 
@@ -13,16 +14,17 @@ Phases are seen from outside, never by instrumenting the bot:
     the RPC answers slowly; killed after the k-th RPC request of the new process, before its
     log says the service started (reconcile runs first);
 ``journal-publish``
-    ``GET /challenge`` answers slowly and our cheapest listed order is closed on chain from
-    outside (so the bot must sign a new one); killed once the journal holds a signed order the
-    marketplace never received: between the journal write and the publish;
+    our cheapest listed order is closed on chain from outside (so the bot must sign a new one);
+    ``GET /challenge`` is slow and ``POST /workerpoolorders`` slow then dropped unapplied; killed
+    once the journal holds a signed order the marketplace never received: between the journal
+    write and the publish, which never lands;
 ``mid-publish``
-    the same with ``POST /workerpoolorders`` slow: killed while the publish is in flight (the
-    marketplace completes it after the client is gone);
+    the same with ``POST /workerpoolorders`` only slow: killed while the publish is in flight
+    (the marketplace completes it after the client is gone);
 ``mid-cancel``
     a competitor undercuts, the bot follows, the competitor leaves, the bot raises its price and
-    must close the cheaper order on chain; automine is off, killed once the cancel transaction is
-    pending in anvil's pool (mined after the kill);
+    must close the cheaper order on chain; automine is off, killed once the bot's cancel
+    transaction is pending in anvil's pool (mined after the kill);
 ``random``
     killed at a uniform random moment of a busy second after start-up: signing, journal writes
     (each a SQLite transaction), reads.
@@ -122,6 +124,7 @@ class _Round:
         self.up_after: float | None = None  # seconds from start to "pricebot started"
 
     def start(self) -> None:
+        self.log.touch()  # read before the forked process has opened it
         self.started_at = time.monotonic()
         self.proc = _launcher().Process(
             target=_run_bot,
@@ -283,7 +286,7 @@ def _aim(
         k = rng.randint(2, 10)
         return _wait(lambda: world.rpc_proxy.injected["latency"] >= k, 60) and not rnd.started()
     if phase in ("journal-publish", "mid-publish"):
-        slow: dict[str, Any] = {"latency": 2.0}
+        slow: dict[str, Any] = {"latency": 1.0}
         if phase == "journal-publish":
             # the login (if not cached) is slow and the publish is slow, then dropped unapplied:
             # whenever the kill lands, the marketplace never receives the journalled order
@@ -395,7 +398,7 @@ def run_crash_loop(
             world.clear_faults()
         (result.killed_in if reached else result.missed)[phase] += 1
         if phase in ("journal-publish", "mid-publish"):
-            time.sleep(2.5)  # the request the server was still serving completes, as in life
+            time.sleep(1.5)  # the request the server was still serving completes, as in life
         result.rounds = i + 1
         result.round_seconds.setdefault(phase, []).append(time.monotonic() - began)
         if rnd.up_after is not None:

@@ -299,7 +299,19 @@ def _aim(
         on_started()
         world.market_faults(routes)
         _close_our_cheapest(world)  # the bot must sign, journal and publish a new order
-        return _wait(lambda: _journal_unposted(world, journal, known), 20)
+
+        def inside() -> bool:
+            if _journal_unposted(world, journal, known):
+                return True
+            # or it re-sends an order journalled by an earlier process (killed before its
+            # publish): a publish of it was dropped, the marketplace still lacks it
+            return (
+                phase == "journal-publish"
+                and world.market_injected().get("drop", 0) > 0
+                and _journal_unposted(world, journal, set())
+            )
+
+        return _wait(inside, 20)
     if phase == "mid-cancel":
         rnd.start()
         _wait(rnd.started, 60)
@@ -307,10 +319,10 @@ def _aim(
         comp = Competitor(world)
         try:
             best, low = comp.undercut_us()
-            _wait(lambda: (our_best_listed(world) or best) < low, 15)
+            _wait(lambda: (our_best_listed(world) or best) < low, 10)
             world.automine(False)
             comp.leave()  # the bot raises its price: the cheaper order must be closed
-            return _wait(lambda: world.bot_pending_txs() > 0, 15)
+            return _wait(lambda: world.bot_pending_txs() > 0, 10)
         finally:
             comp.close()
     rnd.start()

@@ -114,6 +114,7 @@ def build_runtime(
     need_gas_key: bool | None = None,
     market_budget: Any = None,
     journal: SqliteJournal | None = None,
+    replace_after_s: float | None = None,
 ) -> Runtime:
     """Build the live adapters from ``config``.
 
@@ -123,6 +124,8 @@ def build_runtime(
     never sends a transaction). ``market_budget`` replaces the marketplace client's
     request budget (a ``RateBudget``; default 90 requests/minute, burst 10). ``journal``
     replaces the configured journal file (``config check --online`` passes one in memory).
+    ``replace_after_s`` replaces the gas wallet's wait before re-sending a transaction not mined
+    (the soak's accelerated schedule shortens it with the reprice period).
     """
     from bot.adapters.book_signatures import BookSignatureCheck
     from bot.adapters.chain import ChainSettings, Web3Chain
@@ -159,10 +162,10 @@ def build_runtime(
         # Before any network: a journal that must be refused stops the command right here.
         journal = open_journal(config.service.journal_dir, live=live)
     try:
-        chain_settings = ChainSettings(
-            relay=relay,
-            fees=FeePolicy(max_fee_wei=int(config.service.max_fee_gwei * 10**9)),
-        )
+        fees = FeePolicy(max_fee_wei=int(config.service.max_fee_gwei * 10**9))
+        if replace_after_s is not None:
+            fees = replace(fees, replace_after_s=replace_after_s)
+        chain_settings = ChainSettings(relay=relay, fees=fees)
         chain = Web3Chain.connect(
             network,
             rpc_urls=config.rpc_urls(),

@@ -101,6 +101,11 @@ STICKY: dict[str, str] = {
 }
 STICKY_CYCLES = 40
 
+# The gas wallet's wait before re-sending a transaction not mined (45 s in production, for a
+# reprice period of minutes), shortened like the reprice period: a dropped transaction costs the
+# soak a few seconds, not most of a minute.
+REPLACE_AFTER_S = 8.0
+
 # Faults on the bot's own transactions: the bot sends one only to cancel, when it raises its
 # price above an order still valid on chain, so a planned one is *provoked*: a competitor
 # undercuts us PROVOKE_LEAD cycles before (the bot follows down), then leaves as the fault is
@@ -497,7 +502,12 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
     plan = FaultPlan(cfg)
     rng = random.Random(cfg.seed + 1)
     revenue_before, tasks_before = world.checker.revenue()
-    runtime = build_runtime(load_config(world.config_path), live=True, market_budget=soak_budget())
+    runtime = build_runtime(
+        load_config(world.config_path),
+        live=True,
+        market_budget=soak_budget(),
+        replace_after_s=REPLACE_AFTER_S,
+    )
     service = PricebotService(runtime, seed=cfg.seed)
     checker = world.checker
     t0 = time.monotonic()
@@ -546,7 +556,7 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
             finally:
                 if release is not None:
                     release()
-                _collect(world, result)
+                _collect(world, result, market=kind is not None and kind.startswith("market"))
                 world.clear_faults(kind)
             result.durations.append((kind, time.monotonic() - started))
             if sticky is not None:
@@ -603,9 +613,12 @@ def _journal(world: World) -> Path:
     return journal_path(world.journal_dir, live=True)
 
 
-def _collect(world: World, result: SoakResult) -> None:
-    for key, n in world.market_injected().items():
-        result.injected[f"market-{key}"] += n
+def _collect(world: World, result: SoakResult, *, market: bool) -> None:
+    """Add the faults served this cycle (the marketplace's counters are read only after a cycle
+    with a marketplace fault armed: arming and clearing reset them)."""
+    if market:
+        for key, n in world.market_injected().items():
+            result.injected[f"market-{key}"] += n
     for key, n in world.rpc_proxy.injected.items():
         result.injected[f"rpc-{key}"] += n
     for key, n in world.core_proxy.injected.items():

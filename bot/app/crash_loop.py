@@ -319,10 +319,10 @@ def _aim(
         comp = Competitor(world)
         try:
             best, low = comp.undercut_us()
-            _wait(lambda: (our_best_listed(world) or best) < low, 10)
+            _wait(lambda: (our_best_listed(world) or best) < low, 15)
             world.automine(False)
             comp.leave()  # the bot raises its price: the cheaper order must be closed
-            return _wait(lambda: world.bot_pending_txs() > 0, 10)
+            return _wait(lambda: world.bot_pending_txs() > 0, 15)
         finally:
             comp.close()
     rnd.start()

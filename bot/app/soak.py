@@ -417,6 +417,11 @@ class FaultPlan:
                 self.kinds.append(self.rng.choices(kinds, weights)[0])
             else:
                 self.kinds.append(None)
+        # the cycles before a provoked one carry no fault: the bot must follow the competitor
+        # down (a failed publish, or a price held by a fault, would leave nothing to cancel)
+        self.lead_in = {c for p in self.provoked for c in range(p - PROVOKE_LEAD, p)}
+        for c in self.lead_in:
+            self.kinds[c] = None
 
 
 def arm(world: World, kind: str, rng: random.Random) -> None:
@@ -522,8 +527,10 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
                 result.timed_out = True
                 break
             kind = plan.kinds[cycle]
-            if cycle in plan.provoked:  # takes over from a write fault still armed
+            if cycle in plan.provoked:
                 sticky, sticky_left = kind, STICKY_CYCLES
+            elif cycle in plan.lead_in:  # no fault, not even a write fault still armed
+                sticky = None
             elif sticky is not None:
                 kind = sticky
             elif kind in STICKY and kind not in TX_FAULTS:

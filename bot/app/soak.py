@@ -531,7 +531,7 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
                 sticky, sticky_left = kind, STICKY_CYCLES
             elif cycle in plan.lead_in:  # no fault, not even a write fault still armed
                 sticky = None
-            elif sticky is not None:
+            elif sticky is not None and cycle not in plan.outages:  # an outage goes first
                 kind = sticky
             elif kind in STICKY and kind not in TX_FAULTS:
                 sticky, sticky_left = kind, STICKY_CYCLES
@@ -547,7 +547,7 @@ def run_soak(world: World, cfg: SoakConfig, *, progress: bool = False) -> SoakRe
             release = _release_stuck(world, kind, result.injected)
             reconciling = cycle % cfg.reconcile_every == cfg.reconcile_every - 1
             finished = checker.finished() if reconciling and kind is None else set()
-            met_before = result.injected[STICKY.get(kind or "", "")]
+            met_before = result.injected[STICKY.get(sticky or kind or "", "")]
             started = time.monotonic()
             try:
                 if reconciling:

@@ -151,6 +151,15 @@ def main() -> None:
         gc.collect()
         after = [(h, m) for h, m in samples if h >= a.warmup_hours + (0 if a.no_trace else 1)]
         size = sum(f.stat().st_size for f in Path(d).iterdir())
+        db = journal._db  # the bench's own journal: what its rows hold
+        rows, full, payload = db.execute(
+            "SELECT COUNT(*), SUM(base_id IS NULL), SUM(length(payload)) FROM snapshots"
+        ).fetchone()
+        actions = db.execute("SELECT COUNT(*) FROM actions").fetchone()[0]
+        print(
+            f"journal: {rows} snapshot rows ({full} full), {payload / 1e6:.1f} MB of snapshot"
+            f" JSON ({payload / max(1, rows) / 1e3:.1f} kB/row); {actions} actions"
+        )
         print(
             f"{a.scenario} + {a.book} orders, seed {a.seed}, {a.days:g} simulated days, reprice every "
             f"{a.reprice_seconds:g} s, {service.ticks} ticks, {time.process_time() - cpu0:.0f} s CPU"

@@ -6,6 +6,8 @@ Usage::
     # instructions per tick: two runs under callgrind, the difference divided by the extra ticks
     valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         .venv/bin/python bench/cycle_book.py --ticks 5 --quiet     # then --ticks 15
+    # the client's memory under a moving book: K orders replaced before each tick
+    .venv/bin/python bench/cycle_book.py --churn 5 --ticks 3000 --rss-every 250
 
 The book is seeded straight into the local marketplace's store (``bot.sandbox.market_server``),
 which serves it on loopback from a child process, so the server's CPU is not the bot's (and
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import subprocess
 import sys
 import time
@@ -73,27 +76,29 @@ class _Owners:
         return False
 
 
+def competing_order(category: int, j: int, generation: int = 0) -> SignedWorkerpoolOrder:
+    """Competing order ``j`` of ``category`` (``generation`` > 0: its replacement after moves)."""
+    pool = j % 20
+    order = WorkerpoolOrder(
+        workerpool=_pool(pool),
+        workerpoolprice=1_000 + 7 * j + category + 3 * generation,
+        volume=1 + j % 9,
+        tag=ZERO_BYTES32,
+        category=category,
+        trust=0,
+        apprestrict=ZERO_ADDRESS,
+        datasetrestrict=ZERO_ADDRESS,
+        requesterrestrict=ZERO_ADDRESS,
+        salt="0x" + f"{generation:08x}{category:08x}{j:048x}",
+    )
+    return sign_order(
+        local_network(CHAIN_ID, HUB), order, COMPETITOR_KEYS[pool % len(COMPETITOR_KEYS)]
+    )
+
+
 def seeded_orders(offers: int, per_offer: int) -> list[SignedWorkerpoolOrder]:
     """``per_offer`` competing orders in each category 0..offers-1, from 20 pools, fixed salts."""
-    network = local_network(CHAIN_ID, HUB)
-    out: list[SignedWorkerpoolOrder] = []
-    for category in range(offers):
-        for j in range(per_offer):
-            pool = j % 20
-            order = WorkerpoolOrder(
-                workerpool=_pool(pool),
-                workerpoolprice=1_000 + 7 * j + category,
-                volume=1 + j % 9,
-                tag=ZERO_BYTES32,
-                category=category,
-                trust=0,
-                apprestrict=ZERO_ADDRESS,
-                datasetrestrict=ZERO_ADDRESS,
-                requesterrestrict=ZERO_ADDRESS,
-                salt="0x" + f"{category:08x}{j:056x}",
-            )
-            out.append(sign_order(network, order, COMPETITOR_KEYS[pool % len(COMPETITOR_KEYS)]))
-    return out
+    return [competing_order(c, j) for c in range(offers) for j in range(per_offer)]
 
 
 def serve(offers: int, per_offer: int) -> None:
@@ -123,8 +128,8 @@ def serve(offers: int, per_offer: int) -> None:
         chain_id=CHAIN_ID, rpc_url="http://127.0.0.1:1", hub=HUB, rate_limit_max=1_000_000
     )
     server = MarketServer(config, chain=EmptyChain())  # type: ignore[arg-type]
-    now = time.time() - 60
-    for signed in seeded_orders(offers, per_offer):
+
+    def save(signed: SignedWorkerpoolOrder, now: float) -> None:
         body: dict[str, Any] = {**signed.order.fields(), "sign": signed.sign}
         server.storage.save_order(
             OrderRecord(
@@ -140,9 +145,31 @@ def serve(offers: int, per_offer: int) -> None:
                 .replace("+00:00", "Z"),
             )
         )
+
+    book = seeded_orders(offers, per_offer)
+    for signed in book:
+        save(signed, time.time() - 60)
+    rng = random.Random(1)
+    generation = 0
     with server:
         print(server.url, flush=True)
-        sys.stdin.read()
+        for line in sys.stdin:  # "K": K competitors replace one order each (a move)
+            for _ in range(int(line)):
+                generation += 1
+                i = rng.randrange(len(book))
+                old = book[i]
+                server.storage.delete_orders("workerpoolorder", [old.order_hash])
+                book[i] = competing_order(old.order.category, i % per_offer, generation)
+                save(book[i], time.time() - 1)
+            print("ok", flush=True)
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 def main() -> None:
@@ -151,6 +178,8 @@ def main() -> None:
     p.add_argument("--per-offer", type=int, default=100, help="competing orders per offer")
     p.add_argument("--ticks", type=int, default=30)
     p.add_argument("--quiet", action="store_true", help="print the figure line only")
+    p.add_argument("--churn", type=int, default=0, help="orders replaced before each tick")
+    p.add_argument("--rss-every", type=int, default=0, help="print RSS every N ticks")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.serve:
@@ -188,6 +217,11 @@ def main() -> None:
         own = BookQuery(workerpool=OUR_POOL)
 
         def tick() -> int:
+            if a.churn:
+                assert child.stdin is not None and child.stdout is not None
+                child.stdin.write(f"{a.churn}\n")
+                child.stdin.flush()
+                child.stdout.readline()
             n = sum(len(client.workerpool_orders(q)) for q in queries)
             client.workerpool_orders(own)
             return n
@@ -196,8 +230,12 @@ def main() -> None:
         seen = tick()
         first = time.process_time() - t0
         t0 = time.process_time()
-        for _ in range(a.ticks):
+        rss: list[tuple[int, float]] = []
+        for i in range(a.ticks):
             tick()
+            if a.rss_every and (i + 1) % a.rss_every == 0:
+                rss.append((i + 1, _rss_mib()))
+                print(f"  tick {i + 1}: RSS {rss[-1][1]:.1f} MiB", flush=True)
         per_tick = (time.process_time() - t0) / max(1, a.ticks)
         load = os.getloadavg()[0]
         line = (
@@ -207,6 +245,12 @@ def main() -> None:
             f"load {load:.2f}"
         )
         print(line)
+        if len(rss) >= 3:
+            (t0_, m0), (t1_, m1) = rss[1], rss[-1]  # the first sample is the warm-up
+            print(
+                f"  RSS {m0:.1f} -> {m1:.1f} MiB from tick {t0_} to {t1_}: "
+                f"{1000 * (m1 - m0) / (t1_ - t0_):+.2f} MiB per 1,000 ticks"
+            )
         if not a.quiet:
             print(f"  {client.stats.requests / (a.ticks + 1):.1f} requests per tick")
         client.close()

@@ -13,12 +13,16 @@ is re-examined (and logged) each time, as before.
 The signature check is not skipped: ``BookSignatureCheck`` has its own cache by (hash, sign)
 and re-asks the chain for the pool owner on its own schedule.
 
-Bounded: past ``max_orders`` the oldest tenth is forgotten (the book turns over; a forgotten
-order still listed is parsed again once).
+Bounded twice: an order not listed in any read for ``unseen_ttl`` seconds is forgotten (swept
+every quarter of that; a taken or cancelled order is never listed again, and one entry holds about
+5 kB), and past ``max_orders`` the oldest tenth goes at once. A forgotten order still listed is
+parsed again once.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +32,7 @@ from bot.domain.model import BookEntry, SignedWorkerpoolOrder
 __all__ = ["ParsedBook", "ParsedOrder"]
 
 DEFAULT_MAX_ORDERS = 20_000
+DEFAULT_UNSEEN_TTL = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +47,23 @@ class ParsedOrder:
 class ParsedBook:
     """Parsed records by order hash, each with the exact JSON item it came from."""
 
-    def __init__(self, max_orders: int = DEFAULT_MAX_ORDERS) -> None:
+    def __init__(
+        self,
+        max_orders: int = DEFAULT_MAX_ORDERS,
+        *,
+        unseen_ttl: float = DEFAULT_UNSEEN_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if max_orders < 1:
             raise ValueError("max_orders must be >= 1")
+        if not unseen_ttl > 0:
+            raise ValueError("unseen_ttl must be > 0")
         self._max = max_orders
+        self._ttl = unseen_ttl
+        self._clock = clock
         self._items: dict[str, tuple[dict[str, Any], ParsedOrder]] = {}
+        self._seen: dict[str, float] = {}
+        self._swept = clock()
         self.hits = 0
         self.misses = 0
 
@@ -58,11 +75,14 @@ class ParsedBook:
         if not isinstance(item, dict):
             return None
         key = item.get("orderHash")
-        kept = self._items.get(key) if isinstance(key, str) else None
+        if not isinstance(key, str):
+            return None
+        kept = self._items.get(key)
         if kept is None or kept[0] != item:
             self.misses += 1
             return None
         self.hits += 1
+        self._seen[key] = self._clock()
         return kept[1]
 
     def put(self, item: dict[str, Any], parsed: ParsedOrder) -> None:
@@ -70,9 +90,21 @@ class ParsedBook:
         key = item.get("orderHash")
         if not isinstance(key, str):
             return
+        now = self._clock()
+        if now - self._swept >= self._ttl / 4:
+            self._sweep(now - self._ttl)
+            self._swept = now
         items = self._items
         if key not in items and len(items) >= self._max:
             for old in list(items)[: self._max // 10 + 1]:
                 del items[old]  # oldest first
+                del self._seen[old]
         items.pop(key, None)  # a changed record moves to the young end
         items[key] = (item, parsed)
+        self._seen[key] = now
+
+    def _sweep(self, before: float) -> None:
+        gone = [key for key, seen in self._seen.items() if seen < before]
+        for key in gone:
+            del self._items[key]
+            del self._seen[key]

@@ -51,3 +51,18 @@ def test_the_oldest_tenth_goes_when_full() -> None:
 def test_a_bound_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="max_orders"):
         ParsedBook(max_orders=0)
+
+
+def test_an_order_unlisted_for_the_ttl_is_forgotten_and_a_listed_one_kept() -> None:
+    now = [0.0]
+    book = ParsedBook(unseen_ttl=100.0, clock=lambda: now[0])
+    gone, listed, fresh = (record(make_listed(price=p)) for p in (1, 2, 3))
+    for item in (gone, listed):
+        book.put(item, parsed_of(item))
+    now[0] = 80.0
+    assert book.get(listed) is not None  # seen again at 80
+    now[0] = 130.0
+    book.put(fresh, parsed_of(fresh))  # a put past a quarter of the ttl sweeps
+    assert book.get(gone) is None
+    assert book.get(listed) is not None and book.get(fresh) is not None
+    assert len(book) == 2

@@ -7,7 +7,7 @@ Usage::
     valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         .venv/bin/python bench/cycle_book.py --ticks 5 --quiet     # then --ticks 15
     # the client's memory under a moving book: K orders replaced before each tick
-    .venv/bin/python bench/cycle_book.py --churn 5 --ticks 3000 --rss-every 250
+    .venv/bin/python bench/cycle_book.py --churn 5 --ticks 3000 --rss-every 250 --tick-seconds 60
 
 The book is seeded straight into the local marketplace's store (``bot.sandbox.market_server``),
 which serves it on loopback from a child process, so the server's CPU is not the bot's (and
@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.adapters.book_cache import ParsedBook
 from bot.adapters.book_signatures import BookSignatureCheck
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.rate_budget import RateBudget
@@ -180,6 +181,9 @@ def main() -> None:
     p.add_argument("--quiet", action="store_true", help="print the figure line only")
     p.add_argument("--churn", type=int, default=0, help="orders replaced before each tick")
     p.add_argument("--rss-every", type=int, default=0, help="print RSS every N ticks")
+    p.add_argument(
+        "--tick-seconds", type=float, default=0.0, help="simulated seconds per tick for the caches"
+    )
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.serve:
@@ -205,13 +209,19 @@ def main() -> None:
         url = child.stdout.readline().strip()
         if not url:
             raise SystemExit("the marketplace did not start")
+        ticks_done = [0]
+
+        def clock() -> float:  # --tick-seconds: the caches' clock runs at one period per tick
+            return ticks_done[0] * a.tick_seconds if a.tick_seconds else time.monotonic()
+
         client = MarketApiClient(
             url,
             CHAIN_ID,
             hub=HUB,
             budget=RateBudget(per_minute=1e9, burst=1_000_000),
             page_size=1000,
-            check_signature=BookSignatureCheck(_Owners()),
+            check_signature=BookSignatureCheck(_Owners(), clock=clock),
+            parsed_book=ParsedBook(clock=clock),
         )
         queries = [BookQuery(category=c, min_tag=0) for c in range(a.offers)]
         own = BookQuery(workerpool=OUR_POOL)
@@ -224,6 +234,7 @@ def main() -> None:
                 child.stdout.readline()
             n = sum(len(client.workerpool_orders(q)) for q in queries)
             client.workerpool_orders(own)
+            ticks_done[0] += 1
             return n
 
         t0 = time.process_time()

@@ -145,7 +145,7 @@ def main() -> None:
                 )
                 next_sample += HOUR
                 if traced is None and t >= warm_end and not a.no_trace:
-                    tracemalloc.start(10)
+                    tracemalloc.start(3)
                     traced = tracemalloc.take_snapshot()
             t = min(due)
         gc.collect()

@@ -187,6 +187,7 @@ class MarketApiClient:
     ``stake_of``/``consumed_of`` let ``publish`` refuse an order the marketplace would reject
     for stake before spending a challenge on it. ``check_signature`` (needs ``hub``) leaves out
     of every book answer the orders whose signature PoCo would refuse at match time.
+    ``parsed_book`` replaces the cache of parsed book records (``bot.adapters.book_cache``).
     """
 
     def __init__(
@@ -206,6 +207,7 @@ class MarketApiClient:
         stake_of: StakeOf | None = None,
         consumed_of: ConsumedOf | None = None,
         check_signature: SignatureCheck | None = None,
+        parsed_book: ParsedBook | None = None,
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -240,7 +242,7 @@ class MarketApiClient:
         self._stake_of = stake_of
         self._consumed_of = consumed_of
         self._check_signature = check_signature
-        self._parsed_book = ParsedBook()
+        self._parsed_book = parsed_book if parsed_book is not None else ParsedBook()
         self._sleep = sleep
         self._clock = clock
         self._write_lock = write_lock if write_lock is not None else threading.Lock()

@@ -24,15 +24,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bot.adapters.market_models import WireWorkerpoolOrderRecord
 from bot.domain.model import BookEntry, SignedWorkerpoolOrder
 
-__all__ = ["ParsedBook", "ParsedOrder"]
+__all__ = ["ParsedBook", "ParsedOrder", "RecentMap"]
 
 DEFAULT_MAX_ORDERS = 20_000
 DEFAULT_UNSEEN_TTL = 3600.0
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,57 @@ class ParsedOrder:
     record: WireWorkerpoolOrderRecord
     entry: BookEntry
     signed: SignedWorkerpoolOrder
+
+
+class RecentMap(Generic[K, V]):
+    """A dict that forgets what nobody asked for lately: an entry not read nor written for
+    ``ttl`` seconds goes (swept every quarter of that), and past ``max_items`` the oldest
+    tenth goes at once. For caches keyed by listed orders, which are never listed again once
+    taken or cancelled."""
+
+    def __init__(
+        self,
+        max_items: int = DEFAULT_MAX_ORDERS,
+        *,
+        ttl: float = DEFAULT_UNSEEN_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_items < 1:
+            raise ValueError("max_items must be >= 1")
+        if not ttl > 0:
+            raise ValueError("ttl must be > 0")
+        self._max = max_items
+        self._ttl = ttl
+        self._clock = clock
+        self._items: dict[K, V] = {}
+        self._seen: dict[K, float] = {}
+        self._swept = clock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: K) -> V | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._seen[key] = self._clock()
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        now = self._clock()
+        if now - self._swept >= self._ttl / 4:
+            before = now - self._ttl
+            for old in [k for k, seen in self._seen.items() if seen < before]:
+                del self._items[old]
+                del self._seen[old]
+            self._swept = now
+        items = self._items
+        if key not in items and len(items) >= self._max:
+            for old in list(items)[: self._max // 10 + 1]:
+                del items[old]  # oldest first
+                del self._seen[old]
+        items.pop(key, None)  # a replaced entry moves to the young end
+        items[key] = value
+        self._seen[key] = now
 
 
 class ParsedBook:
@@ -56,14 +110,9 @@ class ParsedBook:
     ) -> None:
         if max_orders < 1:
             raise ValueError("max_orders must be >= 1")
-        if not unseen_ttl > 0:
-            raise ValueError("unseen_ttl must be > 0")
-        self._max = max_orders
-        self._ttl = unseen_ttl
-        self._clock = clock
-        self._items: dict[str, tuple[dict[str, Any], ParsedOrder]] = {}
-        self._seen: dict[str, float] = {}
-        self._swept = clock()
+        self._items: RecentMap[str, tuple[dict[str, Any], ParsedOrder]] = RecentMap(
+            max_orders, ttl=unseen_ttl, clock=clock
+        )
         self.hits = 0
         self.misses = 0
 
@@ -82,29 +131,10 @@ class ParsedBook:
             self.misses += 1
             return None
         self.hits += 1
-        self._seen[key] = self._clock()
         return kept[1]
 
     def put(self, item: dict[str, Any], parsed: ParsedOrder) -> None:
         """Keep ``parsed`` for ``item`` (which must not be mutated afterwards)."""
         key = item.get("orderHash")
-        if not isinstance(key, str):
-            return
-        now = self._clock()
-        if now - self._swept >= self._ttl / 4:
-            self._sweep(now - self._ttl)
-            self._swept = now
-        items = self._items
-        if key not in items and len(items) >= self._max:
-            for old in list(items)[: self._max // 10 + 1]:
-                del items[old]  # oldest first
-                del self._seen[old]
-        items.pop(key, None)  # a changed record moves to the young end
-        items[key] = (item, parsed)
-        self._seen[key] = now
-
-    def _sweep(self, before: float) -> None:
-        gone = [key for key, seen in self._seen.items() if seen < before]
-        for key in gone:
-            del self._items[key]
-            del self._seen[key]
+        if isinstance(key, str):
+            self._items.put(key, (item, parsed))

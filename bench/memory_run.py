@@ -21,7 +21,6 @@ run about 2x and its own bookkeeping counts in RSS, so the slope is also given w
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
 import os
 import tempfile
@@ -88,7 +87,7 @@ def main() -> None:
     scenario = prepare_scenario(source, a.days)
     intents = intents_for(scenario, a.seed)
     cfg = bot_config(scenario)
-    settings = dataclasses.replace(simulated_settings(cfg), record_snapshots=True)
+    settings = simulated_settings(cfg)  # as the service: snapshots only by the record job
     sim = MarketSim(scenario, a.seed, intents=intents)
     with tempfile.TemporaryDirectory() as d:
         journal = SqliteJournal(Path(d) / "journal-live.sqlite")

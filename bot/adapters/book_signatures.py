@@ -13,7 +13,8 @@ PoCo's ``SignatureVerifier`` does at match time, against the workerpool's curren
   signatures, recovered locally (``bot.domain.signing.signature_problem``, no RPC).
 
 Verdicts are cached by (order hash, sign) together with the owner they were checked against, so
-a listed order costs chain calls once; owner look-ups are cached for ``owner_ttl`` seconds, after
+a listed order costs chain calls once (a verdict not asked for in an hour is forgotten:
+``bot.adapters.book_cache.RecentMap``); owner look-ups are cached for ``owner_ttl`` seconds, after
 which a transferred pool re-checks its orders. A refused order is logged once (not every tick)
 and counted by reason in :attr:`BookSignatureCheck.dropped`. A transient chain failure is raised:
 the book is then not sampled this tick (the sampler reuses its last good value), never silently
@@ -32,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.adapters.book_cache import RecentMap
 from bot.adapters.safe_text import clean_text
 from bot.domain.errors import ChainError, TransientError
 from bot.domain.model import ZERO_ADDRESS, SignedWorkerpoolOrder
@@ -86,10 +88,11 @@ class BookSignatureCheck:
     ) -> None:
         self._chain = chain
         self._owner_ttl = owner_ttl
-        self._max_orders = max_orders
         self._clock = clock
         self._owners: dict[str, _Owner] = {}
-        self._verdicts: dict[tuple[str, str], tuple[str | None, Refusal | None]] = {}
+        self._verdicts: RecentMap[tuple[str, str], tuple[str | None, Refusal | None]] = RecentMap(
+            max_orders, clock=clock
+        )
         self.dropped: Counter[str] = Counter()
         """Distinct orders refused, by kind of reason (each order counted and logged once)."""
 
@@ -101,10 +104,7 @@ class BookSignatureCheck:
             refusal = cached[1]
             return None if refusal is None else refusal[1]
         refusal = owner.refusal or self._verify(signed, owner)
-        if len(self._verdicts) >= self._max_orders:
-            for old in list(self._verdicts)[: self._max_orders // 10 + 1]:
-                del self._verdicts[old]  # oldest first: the book turns over
-        self._verdicts[key] = (owner.address, refusal)
+        self._verdicts.put(key, (owner.address, refusal))
         if refusal is None:
             return None
         self.dropped[refusal[0]] += 1

@@ -23,6 +23,9 @@ file is never taken for a new journal: the journal is the only record of signed 
 unlisted but still valid on chain, so losing it must stop the bot, not start a blank one.
 
 Snapshot JSON (one row per snapshot, column ``payload``): see ``bot.engine.snapshot_codec`` for the shape.
+Since schema version 3 most rows hold only the changes of the book and the requests from the row
+before (``bot.adapters.journal_snapshots``); read them with :meth:`SqliteJournal.snapshots` or
+:func:`iter_snapshots`, which give every row whole.
 """
 
 from __future__ import annotations
@@ -32,11 +35,19 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.adapters.journal_snapshots import (
+    FULL_EVERY,
+    Lists,
+    SnapshotChainBroken,
+    decode_row,
+    encode_delta,
+    lists_of,
+)
 from bot.domain.errors import ConfigError, JournalUnwritable
 from bot.domain.model import SignedWorkerpoolOrder
 from bot.domain.order_io import order_from_payload
@@ -100,6 +111,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX actions_by_order ON actions(order_hash);
     CREATE INDEX orders_by_state ON signed_orders(state);
     CREATE INDEX snapshots_by_time ON snapshots(at);
+    """,
+    # 3: snapshots stored as the changes from the row before (bot.adapters.journal_snapshots);
+    # NULL = a full row, as every row written before this version.
+    """
+    ALTER TABLE snapshots ADD COLUMN base_id INTEGER;
     """,
 )
 
@@ -264,6 +280,10 @@ class SqliteJournal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._migrate()
+        # The last snapshot row this writer recorded (id, its delta fields) and how many deltas
+        # followed the last full row: the next row is stored as changes from it.
+        self._last_snapshot: tuple[int, Lists] | None = None
+        self._deltas_since_full = 0
 
     def __repr__(self) -> str:
         return f"SqliteJournal({str(self.path)!r})"
@@ -359,9 +379,22 @@ class SqliteJournal:
             db.execute("INSERT INTO decisions (at, payload) VALUES (?, ?)", (at, text))
 
     def record_snapshot(self, at: float, payload: dict[str, Any]) -> None:
-        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         with self._writing("record_snapshot") as db:
-            db.execute("INSERT INTO snapshots (at, payload) VALUES (?, ?)", (at, text))
+            last = self._last_snapshot
+            stored: dict[str, Any] | None = None
+            base: int | None = None
+            if last is not None and self._deltas_since_full < FULL_EVERY - 1:
+                stored = encode_delta(last[1], payload)
+                base = None if stored is None else last[0]
+            text = json.dumps(
+                payload if stored is None else stored, sort_keys=True, separators=(",", ":")
+            )
+            cursor = db.execute(
+                "INSERT INTO snapshots (at, payload, base_id) VALUES (?, ?, ?)", (at, text, base)
+            )
+            assert cursor.lastrowid is not None
+            self._last_snapshot = (cursor.lastrowid, lists_of(payload))
+            self._deltas_since_full = 0 if base is None else self._deltas_since_full + 1
 
     def signed_orders(self) -> list[SignedWorkerpoolOrder]:
         with self._lock:
@@ -453,6 +486,7 @@ class SqliteJournal:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")  # all or nothing (the bot may run meanwhile)
             try:
+                self._make_full_rows_after(before)
                 counts = self._prune_rows(before, open_states)
                 self._db.execute("COMMIT")
             except BaseException:
@@ -462,6 +496,22 @@ class SqliteJournal:
             with self._lock:
                 self._db.execute("VACUUM")
         return counts
+
+    def _make_full_rows_after(self, before: float) -> None:
+        """Rewrite, whole, each kept snapshot row stored as changes from a row about to go."""
+        orphans = self._db.execute(
+            "SELECT s.id FROM snapshots s JOIN snapshots b ON b.id = s.base_id"
+            " WHERE s.at >= ? AND b.at < ? ORDER BY s.id",
+            (before, before),
+        ).fetchall()
+        fetch = self._db.execute
+        for (row_id,) in orphans:
+            payload = _payload_of_row(lambda sql, args: fetch(sql, args).fetchall(), row_id)
+            self._db.execute(
+                "UPDATE snapshots SET payload = ?, base_id = NULL WHERE id = ?",
+                (json.dumps(payload, sort_keys=True, separators=(",", ":")), row_id),
+            )
+        self._last_snapshot = None  # the next row is written full: simplest after a prune
 
     def _prune_rows(self, before: float, open_states: str) -> dict[str, int]:
         return {
@@ -482,21 +532,72 @@ class SqliteJournal:
         self, since: float | None = None, until: float | None = None
     ) -> Iterator[tuple[float, dict[str, Any]]]:
         """Journalled snapshots in time order, streamed in pages (the table can be large)."""
-        low = float("-inf") if since is None else since
-        high = float("inf") if until is None else until
-        last_id = 0
-        while True:
+
+        def fetch(sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
             with self._lock:
-                rows = self._db.execute(
-                    "SELECT id, at, payload FROM snapshots WHERE id > ? AND at >= ? AND at <= ?"
-                    " ORDER BY id LIMIT 500",
-                    (last_id, low, high),
-                ).fetchall()
-            if not rows:
-                return
-            for row_id, at, payload in rows:
-                last_id = row_id
-                yield float(at), json.loads(payload)
+                return self._db.execute(sql, args).fetchall()
+
+        return _snapshots(fetch, since, until, has_base=True)
+
+
+_Fetch = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
+"""Run one read-only query and return all its rows."""
+
+_PAGE = 500
+
+
+def _rows_from(
+    fetch: _Fetch, start_id: int, has_base: bool
+) -> Iterator[tuple[int, float, dict[str, Any]]]:
+    """Every snapshot row from ``start_id`` on, whole (decoded), in id order, in pages."""
+    base_column = "base_id" if has_base else "NULL"
+    previous: tuple[int, Lists] | None = None
+    last_id = start_id - 1
+    while True:
+        rows = fetch(
+            f"SELECT id, at, payload, {base_column} FROM snapshots WHERE id > ?"
+            f" ORDER BY id LIMIT {_PAGE}",
+            (last_id,),
+        )
+        if not rows:
+            return
+        for row_id, at, text, base_id in rows:
+            last_id = row_id
+            payload = decode_row(row_id, base_id, json.loads(text), previous)
+            previous = (row_id, lists_of(payload))
+            yield row_id, float(at), payload
+
+
+def _full_row_at_or_before(fetch: _Fetch, row_id: int) -> int:
+    found = fetch("SELECT MAX(id) FROM snapshots WHERE id <= ? AND base_id IS NULL", (row_id,))
+    if not found or found[0][0] is None:
+        raise SnapshotChainBroken(f"snapshot row {row_id} has no full row before it")
+    return int(found[0][0])
+
+
+def _payload_of_row(fetch: _Fetch, row_id: int) -> dict[str, Any]:
+    for got_id, _, payload in _rows_from(fetch, _full_row_at_or_before(fetch, row_id), True):
+        if got_id == row_id:
+            return payload
+    raise SnapshotChainBroken(f"snapshot row {row_id} is missing")
+
+
+def _snapshots(
+    fetch: _Fetch, since: float | None, until: float | None, *, has_base: bool
+) -> Iterator[tuple[float, dict[str, Any]]]:
+    """``(at, payload)`` of the rows with ``since <= at <= until``, whole, in id order; a delta
+    row is decoded from the last full row before it."""
+    low = float("-inf") if since is None else since
+    high = float("inf") if until is None else until
+    first = fetch("SELECT MIN(id) FROM snapshots WHERE at >= ? AND at <= ?", (low, high))
+    if not first or first[0][0] is None:
+        return
+    start = int(first[0][0])
+    if has_base:
+        start = _full_row_at_or_before(fetch, start)
+    for _, at, payload in _rows_from(fetch, start, has_base):
+        if low <= at <= high:
+            yield at, payload
 
 
 class MemoryJournal:
@@ -589,15 +690,11 @@ def iter_snapshots(
     documented in ``bot.engine.snapshot_codec``; ``bot.engine.snapshot_codec.snapshot_from_payload`` turns it
     back into a ``MarketSnapshot``.
     """
-    check_journal_file(path)
+    version = check_journal_file(path)
     db = sqlite3.connect(_ro_uri(Path(path), inspect=False), uri=True)
     try:
-        low = float("-inf") if since is None else since
-        high = float("inf") if until is None else until
-        cursor = db.execute(
-            "SELECT at, payload FROM snapshots WHERE at >= ? AND at <= ? ORDER BY id", (low, high)
+        yield from _snapshots(
+            lambda sql, args: db.execute(sql, args).fetchall(), since, until, has_base=version >= 3
         )
-        for at, payload in cursor:
-            yield float(at), json.loads(payload)
     finally:
         db.close()

@@ -37,6 +37,7 @@ import httpx
 from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ValidationError
 
+from bot.adapters.book_cache import ParsedBook, ParsedOrder
 from bot.adapters.market_guards import (
     OrderHasher,
     book_mismatch,
@@ -152,6 +153,11 @@ class ClientStats:
         self.dropped[route] = self.dropped.get(route, 0) + 1
 
 
+def _book_order(p: ParsedOrder) -> tuple[int, float, str]:
+    """Cheapest first, then earliest, then by hash (a total order: ties never reorder a tick)."""
+    return (p.entry.price, p.entry.published_at, p.entry.order_hash)
+
+
 def _retryable_unsent(exc: BaseException) -> bool:
     """For writes that must not run twice: retry only what the server surely did not process."""
     return retryable(exc) and isinstance(exc, RequestNotSent | RateLimited)
@@ -181,6 +187,7 @@ class MarketApiClient:
     ``stake_of``/``consumed_of`` let ``publish`` refuse an order the marketplace would reject
     for stake before spending a challenge on it. ``check_signature`` (needs ``hub``) leaves out
     of every book answer the orders whose signature PoCo would refuse at match time.
+    ``parsed_book`` replaces the cache of parsed book records (``bot.adapters.book_cache``).
     """
 
     def __init__(
@@ -200,6 +207,7 @@ class MarketApiClient:
         stake_of: StakeOf | None = None,
         consumed_of: ConsumedOf | None = None,
         check_signature: SignatureCheck | None = None,
+        parsed_book: ParsedBook | None = None,
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -234,6 +242,7 @@ class MarketApiClient:
         self._stake_of = stake_of
         self._consumed_of = consumed_of
         self._check_signature = check_signature
+        self._parsed_book = parsed_book if parsed_book is not None else ParsedBook()
         self._sleep = sleep
         self._clock = clock
         self._write_lock = write_lock if write_lock is not None else threading.Lock()
@@ -380,6 +389,19 @@ class MarketApiClient:
     ) -> Iterator[M]:
         """Every valid item of every page; stops early if the consumer stops iterating."""
         where = f"GET {path}"
+        for item in self._items(path, params, key):
+            try:
+                yield model.model_validate(item)
+            except ValidationError as exc:
+                self._drop_invalid(where, item, exc)
+
+    def _drop_invalid(self, where: str, item: object, exc: ValidationError) -> None:
+        ident = item.get("orderHash") if isinstance(item, dict) else None
+        self._drop(where, ident or "an item", describe_validation_error(exc))
+
+    def _items(self, path: str, params: dict[str, str | int], key: str) -> Iterator[object]:
+        """Every item of every page, as listed (the page itself checked)."""
+        where = f"GET {path}"
         for page_index in range(self._max_pages):
             try:
                 payload = self._get(
@@ -400,12 +422,7 @@ class MarketApiClient:
                 raise MalformedResponse(
                     where, f"{len(items)} {key} on a page of pageSize {self._page_size}"
                 )
-            for item in items:
-                try:
-                    yield model.model_validate(item)
-                except ValidationError as exc:
-                    ident = item.get("orderHash") if isinstance(item, dict) else None
-                    self._drop(where, ident or "an item", describe_validation_error(exc))
+            yield from items
             if page.nextPage is None or not items:
                 return
         raise MalformedResponse(
@@ -493,37 +510,58 @@ class MarketApiClient:
 
     # ------------------------------------------------------------------ reads
 
-    def _book_records(self, query: BookQuery) -> list[WireWorkerpoolOrderRecord]:
+    def _parsed(self, where: str, item: object) -> ParsedOrder | None:
+        """A listed record parsed and hash-checked, from the cache when it has not changed."""
+        parsed = self._parsed_book.get(item)
+        if parsed is not None:
+            return parsed
+        try:
+            rec = WireWorkerpoolOrderRecord.model_validate(item)
+        except ValidationError as exc:
+            self._drop_invalid(where, item, exc)
+            return None
+        problem = self._order_problem(rec)
+        if problem is not None:
+            self._drop(where, rec.orderHash, problem)
+            return None
+        parsed = ParsedOrder(rec, to_book_entry(rec), to_signed_order(rec))
+        if self._hasher is not None and isinstance(item, dict):
+            # Only a record whose hash was recomputed from its fields may be reused by hash.
+            self._parsed_book.put(item, parsed)
+        return parsed
+
+    def _book_records(self, query: BookQuery) -> list[ParsedOrder]:
         q = self._normalized(query)
         where = "GET /workerpoolorders"
         seen: set[str] = set()
-        out: list[WireWorkerpoolOrderRecord] = []
-        for rec in self._pages(
-            "/workerpoolorders", self._book_params(q), "orders", WireWorkerpoolOrderRecord
-        ):
-            problem = self._order_problem(rec) or book_mismatch(to_book_entry(rec), q)
+        out: list[ParsedOrder] = []
+        for item in self._items("/workerpoolorders", self._book_params(q), "orders"):
+            parsed = self._parsed(where, item)
+            if parsed is None:
+                continue
+            problem = book_mismatch(parsed.entry, q)
             if problem is not None:
-                self._drop(where, rec.orderHash, problem)
+                self._drop(where, parsed.entry.order_hash, problem)
                 continue
-            if rec.orderHash in seen:  # the book moved between two pages
+            if parsed.entry.order_hash in seen:  # the book moved between two pages
                 continue
-            seen.add(rec.orderHash)
-            if self._check_signature is not None and self._check_signature(to_signed_order(rec)):
+            seen.add(parsed.entry.order_hash)
+            if self._check_signature is not None and self._check_signature(parsed.signed):
                 continue  # counted and logged once by the check, not on every tick
-            out.append(rec)
-        out.sort(key=lambda r: (r.order.workerpoolprice, r.publicationTimestamp, r.orderHash))
+            out.append(parsed)
+        out.sort(key=_book_order)
         return out
 
     def workerpool_orders(self, query: BookQuery) -> list[BookEntry]:
         """Every page of open workerpool orders matching ``query``, cheapest first then earliest."""
-        return [to_book_entry(r) for r in self._book_records(query)]
+        return [p.entry for p in self._book_records(query)]
 
     def our_orders(self, workerpool: str) -> list[OwnOrder]:
         """Every open order listed for ``workerpool``, restricted ones included, with the full
         signed order (what reconcile needs to cancel a stray one on chain)."""
         pool = norm_address(workerpool, "workerpool")
         query = BookQuery(workerpool=pool, app="any", dataset="any", requester="any")
-        return [to_own_order(r) for r in self._book_records(query)]
+        return [to_own_order(p.record, p.signed) for p in self._book_records(query)]
 
     def _order_record(self, order_hash: str) -> WireWorkerpoolOrderRecord | None:
         h = norm_bytes32(order_hash, "order_hash")

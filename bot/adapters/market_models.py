@@ -415,9 +415,12 @@ def to_signed_order(rec: WireWorkerpoolOrderRecord) -> SignedWorkerpoolOrder:
     return SignedWorkerpoolOrder(order=order, sign=o.sign, order_hash=rec.orderHash)
 
 
-def to_own_order(rec: WireWorkerpoolOrderRecord) -> OwnOrder:
+def to_own_order(
+    rec: WireWorkerpoolOrderRecord, signed: SignedWorkerpoolOrder | None = None
+) -> OwnOrder:
+    """``signed``: the record's ``to_signed_order`` when the caller already has it."""
     return OwnOrder(
-        signed=to_signed_order(rec),
+        signed=to_signed_order(rec) if signed is None else signed,
         remaining=rec.remaining,
         published=rec.status == MarketStatus.OPEN,
         published_at=rec.publicationTimestamp,

@@ -250,10 +250,11 @@ class ServiceConfig(_Section):
     ] = 0.01
     # Journal history (snapshots, decisions, closed orders and their actions) older than this is
     # pruned once a day by the service; 0 keeps everything, at most 100 years (36,500 days).
-    # Open orders are never pruned.
+    # Open orders are never pruned. 90 by default: with a 500-order book the journal grows by
+    # about 2-6 MB a day (docs/BENCHMARKS.md), so it stays bounded at a few hundred MB.
     journal_keep_days: Annotated[
         float, Field(ge=0, le=36_500, allow_inf_nan=False, strict=True)
-    ] = 0.0
+    ] = 90.0
     # Online backups of the live journal, the only record of signed orders that are unlisted but
     # still valid on chain: one every journal_backup_hours, the journal_backup_keep newest kept in
     # journal_backup_dir ("" = <journal_dir>/backups); journal_backup_keep = 0 turns them off.

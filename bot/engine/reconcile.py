@@ -271,12 +271,16 @@ def run_reconcile(
             continue
         if entry is not None:
             listed[h] = ListedOrder(h, entry.status, entry.price, entry.category, entry.tag)
-    remaining: dict[str, int] = {}
-    for h, signed in known.items():
-        remaining[h] = signed.order.volume - chain.consumed(h)
+    volumes = {h: signed.order.volume for h, signed in known.items()}
     for h, lo in listed.items():
-        if h not in remaining and lo.signed is not None:
-            remaining[h] = lo.signed.order.volume - chain.consumed(h)
+        if h not in volumes and lo.signed is not None:
+            volumes[h] = lo.signed.order.volume
+    # One JSON-RPC batch for several orders (a single one is read on its own).
+    consumed = chain.consumed_many(list(volumes)) if len(volumes) > 1 else {}
+    remaining = {
+        h: volume - (consumed[h] if h in consumed else chain.consumed(h))
+        for h, volume in volumes.items()
+    }
     free_stake = None
     util = ports.metrics.utilization() if ports.metrics is not None else None
     try:

@@ -97,6 +97,7 @@ def test_prune_command_prunes_both_journals_and_refuses_nothing_to_do(config, tm
     from bot.app.cli import app
 
     runner = CliRunner()
+    config.write_text(config.read_text() + "journal_keep_days = 0\n")  # the default is 90
     nothing = runner.invoke(app, ["prune", "--config", str(config)])
     assert nothing.exit_code == 2 and "nothing to do" in nothing.output
     for bad in ("nan", "inf", "1e300", "-1"):  # inf passed min=0 alone and pruned nothing
@@ -119,7 +120,7 @@ def test_prune_command_prunes_both_journals_and_refuses_nothing_to_do(config, tm
         j.record_snapshot(time.time() - 5 * 86_400, {"old": True})
         j.close()
     # without --keep-days: the config's service.journal_keep_days
-    config.write_text(config.read_text() + "journal_keep_days = 3\n")
+    config.write_text(config.read_text().replace("journal_keep_days = 0", "journal_keep_days = 3"))
     by_config = runner.invoke(app, ["prune", "--config", str(config)])
     assert by_config.exit_code == 0, by_config.output
     assert "older than 3 days" in by_config.output

@@ -189,3 +189,20 @@ def test_shell_keeps_a_journalled_unlisted_order_for_the_tick_and_adopts_a_stray
     cycle.tick()
     settled = A.order_hash in world.listed or world.consumed.get(A.order_hash) == A.order.volume
     assert settled, "the first tick must relist or close the unlisted order"
+
+
+def test_the_shell_reads_what_several_orders_consumed_in_one_batch(monkeypatch):
+    from bot.engine.reconcile import run_reconcile
+    from tests.unit.engine.test_cycle_fake import make_cycle
+
+    cycle, world = make_cycle(live=True)
+    cycle.state.sampler.track(A)
+    world.listed[U.order_hash] = U
+    world.consumed[A.order_hash] = 1
+    batches = []
+    chain = cycle.ports.chain
+    many = chain.consumed_many
+    monkeypatch.setattr(chain, "consumed_many", lambda hs: batches.append(list(hs)) or many(hs))
+    monkeypatch.setattr(chain, "consumed", lambda h: pytest.fail(f"one by one: {h}"))
+    run_reconcile(cycle.ports, cycle.settings, cycle.state, cycle.executor)
+    assert [sorted(b) for b in batches] == [sorted({A.order_hash, U.order_hash})]

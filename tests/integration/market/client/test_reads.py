@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from bot.adapters.market_api import MarketApiClient, RequestNotSent
+from bot.adapters.market_models import WireWorkerpoolOrderRecord
 from bot.adapters.rate_budget import RateBudget
 from bot.adapters.retrying import RetryPolicy
 from bot.domain.errors import (
@@ -531,3 +532,47 @@ def test_retry_after_is_parsed_and_bounded(header: str | None, expected: float |
     from bot.adapters.market_guards import parse_retry_after
 
     assert parse_retry_after(header) == expected
+
+
+def test_an_unchanged_book_is_parsed_once_and_a_changed_record_again(
+    client: MarketApiClient, market: FakeMarket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recs = [market.add(make_order(price=100 + i)) for i in range(3)]
+    parsed: list[object] = []
+    validate = WireWorkerpoolOrderRecord.model_validate
+
+    def counting(item: object) -> WireWorkerpoolOrderRecord:
+        parsed.append(item)
+        return validate(item)
+
+    monkeypatch.setattr(WireWorkerpoolOrderRecord, "model_validate", counting)
+    first = client.workerpool_orders(PUBLIC)
+    assert len(parsed) == 3
+    assert client.workerpool_orders(PUBLIC) == first
+    assert len(parsed) == 3  # nothing parsed again
+    recs[0]["remaining"] = 0  # a fill: the record changed, its hash did not
+    recs[1]["order"]["workerpoolprice"] = 1  # a field changed under a kept hash
+    again = client.workerpool_orders(PUBLIC)
+    assert len(parsed) == 5
+    assert [(e.order_hash, e.remaining) for e in again] == [
+        (recs[0]["orderHash"], 0),
+        (recs[2]["orderHash"], recs[2]["remaining"]),
+    ]
+    assert client.stats.dropped == {"GET /workerpoolorders": 1}  # the hash no longer matches
+
+
+def test_a_client_without_hash_checks_keeps_nothing_by_hash(
+    market: FakeMarket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    market.add(make_listed(price=5))
+    parsed: list[object] = []
+    validate = WireWorkerpoolOrderRecord.model_validate
+    monkeypatch.setattr(
+        WireWorkerpoolOrderRecord,
+        "model_validate",
+        lambda item: parsed.append(item) or validate(item),
+    )
+    with MarketApiClient("http://market.test", CHAIN_ID, transport=market.transport()) as c:
+        c.workerpool_orders(PUBLIC)
+        c.workerpool_orders(PUBLIC)
+    assert len(parsed) == 2

@@ -6,15 +6,16 @@ Usage::
         [--json out.json]
 
 Starts its own sandbox (seed 1, its simulated competitors moving by themselves) and the service
-on it, live, with the sandbox's ``competitive`` undercut strategy at an accelerated schedule, for
-``--seconds``; meanwhile polls the marketplace's category-0 book every 0.25 s. A **move** is a
+on it, live, with the sandbox's config (``competitive`` undercut, sample every 2 s, reprice every
+4 s: 15 times production's default pace; its marketplace budget, 300/min), for ``--seconds``; meanwhile polls the marketplace's category-0 book every 0.25 s. A **move** is a
 change of the cheapest competing price; it is **answered** when an order of ours at the
 strategy's target for it (one step under it, within the strategy's floor and the rails'
 ceiling) is published. Reaction = our order's ``publicationTimestamp`` minus the move's (the
 competitor order's ``publicationTimestamp``, or the poll that saw the cheapest order go). Moves
 the bot leaves alone (another move came first, or the rails' deadband / max step shaped the
 answer) are counted, not timed. Goal: p95 within one reprice period plus the sampling and write
-time.
+time. The service's log is searched for skipped jobs and waits for the request budget (there
+must be none: the budget fits the schedule).
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ def target(best: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=300.0)
-    parser.add_argument("--sample", type=int, default=1)
-    parser.add_argument("--reprice", type=int, default=2)
+    parser.add_argument("--sample", type=int, default=2, help="the sandbox's: 2")
+    parser.add_argument("--reprice", type=int, default=4, help="the sandbox's: 4")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     result: dict[str, Any] = {
@@ -96,9 +97,6 @@ def main() -> None:
         text = re.sub(r"^sample_seconds = .*$", f"sample_seconds = {args.sample}", text, flags=re.M)
         text = re.sub(
             r"^reprice_seconds = .*$", f"reprice_seconds = {args.reprice}", text, flags=re.M
-        )
-        text = re.sub(
-            r"^market_budget_per_minute = .*$", "market_budget_per_minute = 2000", text, flags=re.M
         )
         config = state / "reaction.toml"
         config.write_text(text)
@@ -141,6 +139,11 @@ def main() -> None:
                 bot.kill()
             log.close()
             stop_detached(state)
+            # the budget must fit the schedule: no job skipped, no request waiting for a token
+            lines = (state / "reaction-bot.log").read_text(errors="replace").splitlines()
+            result["missed_jobs"] = sum("missed its run" in line for line in lines)
+            result["budget_waits"] = sum("request budget" in line for line in lines)
+            result["ticks_logged"] = sum("decision:" in line for line in lines)
     published = sorted(s.published for s in ours.values())
     by_price: dict[int, list[float]] = {}
     for s in ours.values():

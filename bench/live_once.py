@@ -152,9 +152,9 @@ def render(config: str, price: int, urls: dict[str, str] | None = None) -> str:
     """The sandbox's config with the fixed strategy at ``price`` (and proxied endpoints)."""
     strategy = f'[strategy]\nname = "fixed"\n\n[strategy.params]\nprice = {price}\n\n[[offers]]'
     text = re.sub(r"\[strategy\].*?\[\[offers\]\]", strategy, config, count=1, flags=re.S)
-    # Both trees must accept it: schedule.market_budget_per_minute exists only since #20 (on a
-    # local network its default, 6,000/min, never makes a single run wait; before #20 the fixed
-    # 90/min with a burst of 10 made the 11th request of a run wait 0.67 s).
+    # Both trees must accept it: schedule.market_budget_per_minute exists only since #20 (without
+    # it a local network budgets 6,000/min; before #20 the budget was a fixed 90/min, burst 10,
+    # and a reprice makes ~9 marketplace requests: neither tree waits for a token).
     text = re.sub(r"^market_budget_per_minute = .*\n", "", text, flags=re.M)
     for key, url in (urls or {}).items():
         if key == "rpc_urls":

@@ -7,7 +7,7 @@ Usage::
 
 Starts its own sandbox (seed 1, its simulated competitors moving by themselves) and the service
 on it, live, with the sandbox's config (``competitive`` undercut, sample every 2 s, reprice every
-4 s: 15 times production's default pace; its marketplace budget, 300/min), for ``--seconds``; meanwhile polls the marketplace's category-0 book every 0.25 s. A **move** is a
+4 s: 15 times production's default pace; its marketplace budget, 1,000/min), for ``--seconds``; meanwhile polls the marketplace's category-0 book every 0.25 s. A **move** is a
 change of the cheapest competing price; it is **answered** when an order of ours at the
 strategy's target for it (one step under it, within the strategy's floor and the rails'
 ceiling) is published. Reaction = our order's ``publicationTimestamp`` minus the move's (the

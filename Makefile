@@ -11,7 +11,8 @@ ANVIL_VERSION := 1.7.1
 SDK_VERSION := 9.0.1
 POCO_DIR := $(CACHE)/poco-$(POCO_VERSION)
 
-.PHONY: setup venv node test lint typecheck imports pytest demo clean bench compiled bench-compiled \
+.PHONY: setup venv node test lint typecheck imports pytest demo clean bench bench-live bench-iexec \
+	compiled bench-compiled \
 	constraints audit soak fuzz
 
 # Every Python package (runtime and dev) pinned to the versions last tested together, so two
@@ -100,6 +101,17 @@ fuzz: setup
 
 bench: setup
 	$(BIN)/python bench/run_all.py
+	$(MAKE) bench-live bench-iexec
+
+# The live path on the sandbox (issue #20; docs/BENCHMARKS.md): each script starts and stops its
+# own sandbox. One reprice (`pricebot once --live`) against main's tree when BASE=DIR is given
+# (e.g. a `git archive main` extracted there), with instruction counts (valgrind); then the same
+# reprice by hand with the iExec CLI 9.0.1, in the same sitting.
+bench-live: setup node
+	nice -n 10 $(BIN)/python bench/live_once.py --callgrind $(if $(BASE),--tree base=$(BASE))
+
+bench-iexec: setup node
+	nice -n 10 $(BIN)/python bench/iexec_cli.py
 
 # Optional: the backtest hot path compiled with mypyc into .cache/compiled (checked identical).
 compiled: venv

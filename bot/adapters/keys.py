@@ -62,13 +62,14 @@ class SecretKey:
     __slots__ = ("_address", "_key", "_label")
 
     def __init__(self, key: bytes, label: str = "key") -> None:
-        from eth_account import Account  # the only place keys meet eth_account outside signing
+        # eth-keys, not eth-account: any eth_account import computes BLS12-381 constants (#20).
+        from eth_keys.datatypes import PrivateKey
 
         if len(key) != 32 or not 0 < int.from_bytes(key, "big") < _SECP256K1_N:
             raise ConfigError(f"{label}: not a valid secp256k1 private key (32 bytes, in range)")
         self._key = key
         self._label = label
-        self._address = norm_address(Account.from_key(key).address)
+        self._address = norm_address(PrivateKey(key).public_key.to_address())
 
     @property
     def address(self) -> str:

@@ -122,7 +122,8 @@ def build_runtime(
     check ownership), otherwise the bot runs without a signer. The gas wallet is required in
     live mode when cancels are relayed (``need_gas_key`` overrides, e.g. for ``status``, which
     never sends a transaction). ``market_budget`` replaces the marketplace client's
-    request budget (a ``RateBudget``; default 90 requests/minute, burst 10). ``journal``
+    request budget (a ``RateBudget``; default ``schedule.market_budget_per_minute``, burst 10,
+    which ``config check`` has compared with what the schedule needs). ``journal``
     replaces the configured journal file (``config check --online`` passes one in memory).
     ``replace_after_s`` replaces the gas wallet's wait before re-sending a transaction not mined
     (the soak's accelerated schedule shortens it with the reprice period).
@@ -134,6 +135,7 @@ def build_runtime(
     from bot.adapters.core_metrics import CoreMetrics
     from bot.adapters.keys import SecretKey, load_key
     from bot.adapters.market_api import MarketApiClient
+    from bot.adapters.rate_budget import RateBudget
     from bot.adapters.signer import LocalKeySigner
 
     need_owner = live if need_owner_key is None else need_owner_key
@@ -182,7 +184,11 @@ def build_runtime(
         stake_of=lambda account: chain.stake(account).free,
         consumed_of=chain.consumed,
         check_signature=BookSignatureCheck(chain),
-        budget=market_budget,
+        budget=(
+            market_budget
+            if market_budget is not None
+            else RateBudget(per_minute=config.market_budget_per_minute())
+        ),
     )
     closers: list[Callable[[], None]] = [market.close]
     tasks = ChainTaskFeed.for_chain(chain)  # admission's data: our deals and tasks on chain

@@ -43,10 +43,14 @@ from bot.domain.model import NRLC_PER_RLC, parse_tag
 from bot.domain.networks import Network, get_network
 from bot.domain.order_io import parse_price
 from bot.domain.rules import check_terms
+from bot.engine.market_demand import MarketDemand, market_demand
 from bot.pricing.fills import FillPolicy
 from bot.pricing.rails import RailsConfig
 
 __all__ = [
+    "LOCAL_BUDGET_PER_MINUTE",
+    "MARKET_LIMIT_PER_MINUTE",
+    "PRODUCTION_SHARE",
     "AlertSinkConfig",
     "AlertsConfig",
     "BotConfig",
@@ -230,12 +234,31 @@ class OfferConfig(_Section):
     fill_apps: tuple[Annotated[str, BeforeValidator(_wrap_input(_fill_app))], ...] = ()
 
 
+MARKET_LIMIT_PER_MINUTE = 100
+"""What the public marketplace allows each client address a minute (every route counted)."""
+
+PRODUCTION_SHARE = 0.2
+"""The share of that limit a production config may budget without ``market_budget_over_share``:
+the owner's other tools (the iExec CLI, the explorer, a second bot) use the same address."""
+
+LOCAL_BUDGET_PER_MINUTE = 6000.0
+"""The default budget on a local network: the sandbox's marketplace allows 10,000 a minute."""
+
+
 class ScheduleConfig(_Section):
     sample_seconds: Seconds = 60
     reprice_seconds: Seconds = 60
     reconcile_seconds: Seconds = 300
     record_seconds: Seconds = 300
     misfire_grace_seconds: Seconds = 30
+    # The bot's own cap on marketplace requests a minute (its token bucket); unset: 20 % of the
+    # marketplace's 100 on production networks, 6,000 on a local one. `config check` refuses a
+    # schedule whose jobs need more (bot.engine.market_demand).
+    market_budget_per_minute: (
+        Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False, strict=True)] | None
+    ) = None
+    # Production networks: allow a budget above 20 % of the marketplace's limit.
+    market_budget_over_share: StrictBool = False
 
 
 class ServiceConfig(_Section):
@@ -387,6 +410,23 @@ def _check_schedule(cfg: BotConfig) -> list[str]:
     s = cfg.schedule
     if s.reprice_seconds < s.sample_seconds:
         return ["schedule.reprice_seconds: must be >= schedule.sample_seconds"]
+    budget = cfg.market_budget_per_minute()
+    share = PRODUCTION_SHARE * MARKET_LIMIT_PER_MINUTE
+    if cfg.network != "local" and budget > share and not s.market_budget_over_share:
+        return [
+            f"schedule.market_budget_per_minute: {budget:g} requests/min is above "
+            f"{PRODUCTION_SHARE:.0%} of the marketplace's {MARKET_LIMIT_PER_MINUTE}/min "
+            f"({share:g}) on {cfg.network}; set schedule.market_budget_over_share = true to "
+            "allow it"
+        ]
+    demand = cfg.market_demand()
+    if demand.steady_per_minute > budget:
+        return [
+            f"schedule: needs {demand.steady_per_minute:.1f} marketplace requests/min "
+            f"> schedule.market_budget_per_minute = {budget:g} ({demand.explain()}); raise "
+            "schedule.sample_seconds / schedule.reprice_seconds / schedule.reconcile_seconds, "
+            "offer fewer (category, tag) slots, or raise the budget"
+        ]
     return []
 
 
@@ -510,6 +550,29 @@ class BotConfig(_Section):
         if errors:
             raise ValueError("; ".join(errors))
         return self
+
+    def market_budget_per_minute(self) -> float:
+        """``schedule.market_budget_per_minute``, or its default for this network."""
+        budget = self.schedule.market_budget_per_minute
+        if budget is not None:
+            return budget
+        if self.network == "local":
+            return LOCAL_BUDGET_PER_MINUTE
+        return PRODUCTION_SHARE * MARKET_LIMIT_PER_MINUTE
+
+    def market_demand(self) -> MarketDemand:
+        """The marketplace requests this schedule and these offers need (per job, per minute)."""
+        s = self.schedule
+        apps = {app for offer in self.offers for app in offer.fill_apps}
+        return market_demand(
+            slots=[(offer.category, offer.tag) for offer in self.offers],
+            offers=len(self.offers),
+            sample_seconds=s.sample_seconds,
+            reprice_seconds=s.reprice_seconds,
+            reconcile_seconds=s.reconcile_seconds,
+            fill_apps=len(apps) if self.fills.enabled else None,
+            fills_per_tick=self.fills.max_per_tick,
+        )
 
     def network_obj(self) -> Network:
         """The resolved :class:`bot.domain.networks.Network`, with this config's URL overrides."""

@@ -1,18 +1,27 @@
-"""EIP-712 hashing, signing and verification of workerpool orders (eth-account).
+"""EIP-712 hashing, signing and verification of workerpool orders (eth-abi, eth-keys).
 
-This is the one core module allowed to import eth_account: the hash it computes is the key every
-on-chain record uses (``viewConsumed``, ``ClosedWorkerpoolOrder``), so it must be exactly PoCo's.
-Domain: ``{name: "iExecODB", version: "5.0.0", chainId, verifyingContract: hub}``.
+The hash it computes is the key every on-chain record uses (``viewConsumed``,
+``ClosedWorkerpoolOrder``), so it must be exactly PoCo's. Domain: ``{name: "iExecODB", version:
+"5.0.0", chainId, verifyingContract: hub}``.
+
+**Why not eth-account** (issue #20): importing any part of ``eth_account`` runs its package
+``__init__``, which imports ``eth_keyfile``, which imports ``py_ecc.bls``, which computes the
+BLS12-381 pairing constants at import: 0.3-0.5 s of every command's start-up for a curve the bot
+never uses. The orders are flat structs of static fields (a ``string`` is hashed, an operation
+nests one order), so EIP-712's ``hashStruct`` is ``keccak(abi.encode(typeHash, fields...))``
+with eth-abi, and signing and recovery are eth-keys' (which eth-account itself calls). The tests
+check every type against eth-account's ``encode_typed_data`` and ``Account.sign_message`` on
+hypothesis-drawn orders, and against the iExec SDK's and ethers' vectors.
 """
 
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
-from eth_keys.datatypes import Signature
+from eth_abi.abi import encode
+from eth_keys.datatypes import PrivateKey, Signature
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
@@ -123,6 +132,95 @@ _OPERATION_TYPES: dict[str, list[dict[str, str]]] = {
 
 _SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
+GATEWAY_CHALLENGE_PREFIX = "Sign this message to log into iExec Gateway: "
+_CHALLENGE_TYPES = {"Challenge": [{"name": "challenge", "type": "string"}]}
+
+# Every struct this module hashes, by name: a field whose type is one of them is hashed nested.
+_STRUCTS: dict[str, list[dict[str, str]]] = {**ORDER_TYPES, **_OPERATION_TYPES, **_CHALLENGE_TYPES}
+
+
+def _encode_type(primary: str) -> str:
+    """EIP-712 ``encodeType``: the primary struct, then the structs it uses, sorted by name."""
+    used: set[str] = set()
+    pending = [primary]
+    while pending:
+        for item in _STRUCTS[pending.pop()]:
+            kind = item["type"]
+            if kind in _STRUCTS and kind != primary and kind not in used:
+                used.add(kind)
+                pending.append(kind)
+    return "".join(
+        name + "(" + ",".join(f"{f['type']} {f['name']}" for f in _STRUCTS[name]) + ")"
+        for name in (primary, *sorted(used))
+    )
+
+
+_TYPE_HASHES = {name: keccak(text=_encode_type(name)) for name in _STRUCTS}
+
+
+def _hash_struct(primary: str, data: dict[str, Any]) -> bytes:
+    """EIP-712 ``hashStruct``: addresses as 20 bytes, bytes32 as 32, a string or struct hashed."""
+    kinds = ["bytes32"]
+    values: list[Any] = [_TYPE_HASHES[primary]]
+    for item in _STRUCTS[primary]:
+        kind, value = item["type"], data[item["name"]]
+        if kind in _STRUCTS:
+            kinds.append("bytes32")
+            values.append(_hash_struct(kind, value))
+        elif kind == "string":
+            kinds.append("bytes32")
+            values.append(keccak(text=value))
+        else:
+            kinds.append(kind)
+            values.append(value)
+    return keccak(encode(kinds, values))
+
+
+@lru_cache(maxsize=64)
+def _domain_hash(name: str, version: str, chain_id: int, verifying_contract: str | None) -> bytes:
+    """EIP-712 ``hashStruct(domain)`` (the hub's domain, or the gateway's without a contract)."""
+    fields = "string name,string version,uint256 chainId"
+    kinds = ["bytes32", "bytes32", "bytes32", "uint256"]
+    values: list[Any] = [b"", keccak(text=name), keccak(text=version), chain_id]
+    if verifying_contract is not None:
+        fields += ",address verifyingContract"
+        kinds.append("address")
+        values.append(_address_bytes(verifying_contract))
+    values[0] = keccak(text=f"EIP712Domain({fields})")
+    return keccak(encode(kinds, values))
+
+
+def _address_bytes(address: str) -> bytes:
+    return bytes.fromhex(address[2:])
+
+
+def _order_domain(network: Network) -> bytes:
+    return _domain_hash("iExecODB", "5.0.0", network.chain_id, network.hub.lower())
+
+
+def _digest(domain: bytes, struct_hash: bytes) -> bytes:
+    """The EIP-712 digest: what is signed, and PoCo's order hash."""
+    return keccak(b"\x19\x01" + domain + struct_hash)
+
+
+def _sign_digest(digest: bytes, private_key: str | bytes) -> str:
+    """65-byte r,s,v signature with v 27/28, as eth-account's ``sign_message`` returns it."""
+    sig = PrivateKey(_key_bytes(private_key)).sign_msg_hash(digest)
+    r: int = sig.r
+    s: int = sig.s
+    v: int = sig.v
+    return "0x" + r.to_bytes(32, "big").hex() + s.to_bytes(32, "big").hex() + f"{v + 27:02x}"
+
+
+def _key_bytes(private_key: str | bytes) -> bytes:
+    if isinstance(private_key, bytes):
+        return private_key
+    text = private_key.removeprefix("0x").removeprefix("0X")
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise InputError("private key", "must be 32 bytes of hex") from None
+
 
 def domain_of(network: Network) -> dict[str, Any]:
     return {
@@ -133,69 +231,47 @@ def domain_of(network: Network) -> dict[str, Any]:
     }
 
 
-def _message(order: WorkerpoolOrder) -> dict[str, Any]:
-    msg: dict[str, Any] = dict(order.fields())
-    for name in ("workerpool", "apprestrict", "datasetrestrict", "requesterrestrict"):
-        msg[name] = to_checksum_address(msg[name])
-    msg["tag"] = bytes.fromhex(order.tag[2:])
-    msg["salt"] = bytes.fromhex(order.salt[2:])
+def _message(types: list[dict[str, str]], fields: dict[str, Any]) -> dict[str, Any]:
+    """An order's fields as eth-abi takes them: addresses and bytes32 as bytes."""
+    msg: dict[str, Any] = {}
+    for item in types:
+        value = fields[item["name"]]
+        if item["type"] in ("address", "bytes32"):
+            value = bytes.fromhex(str(value)[2:])
+        msg[item["name"]] = value
     return msg
 
 
-def _encode(network: Network, order: WorkerpoolOrder) -> Any:
-    return encode_typed_data(
-        domain_data=domain_of(network),
-        message_types={"WorkerpoolOrder": WORKERPOOL_ORDER_TYPE},
-        message_data=_message(order),
-    )
-
-
-def _digest(signable: Any) -> bytes:
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+def _order_digest(network: Network, order: WorkerpoolOrder) -> bytes:
+    struct = _hash_struct("WorkerpoolOrder", _message(WORKERPOOL_ORDER_TYPE, order.fields()))
+    return _digest(_order_domain(network), struct)
 
 
 def domain_separator(network: Network) -> str:
-    """The EIP-712 domain separator (what ``eip712domain_separator()`` returns on the hub).
-
-    eth-account exposes it only as the header of an encoded message, so any order will do.
-    """
-    dummy = WorkerpoolOrder(
-        workerpool=network.hub,
-        workerpoolprice=0,
-        volume=1,
-        tag="0x" + "0" * 64,
-        category=0,
-        trust=0,
-    )
-    return "0x" + bytes(_encode(network, dummy).header).hex()
+    """The EIP-712 domain separator (what ``eip712domain_separator()`` returns on the hub)."""
+    return "0x" + _order_domain(network).hex()
 
 
 def hash_order(network: Network, order: WorkerpoolOrder) -> str:
     """The order hash PoCo uses everywhere: the full EIP-712 digest."""
-    return "0x" + _digest(_encode(network, order)).hex()
+    return "0x" + _order_digest(network, order).hex()
 
 
-def _encode_operation(network: Network, order: WorkerpoolOrder, operation: int) -> Any:
-    return encode_typed_data(
-        domain_data=domain_of(network),
-        message_types=_OPERATION_TYPES,
-        message_data={"order": _message(order), "operation": operation},
-    )
+def _operation_digest(network: Network, order: WorkerpoolOrder, operation: int) -> bytes:
+    message = {"order": _message(WORKERPOOL_ORDER_TYPE, order.fields()), "operation": operation}
+    return _digest(_order_domain(network), _hash_struct("WorkerpoolOrderOperation", message))
 
 
 def operation_hash(network: Network, order: WorkerpoolOrder, operation: int) -> str:
-    return "0x" + _digest(_encode_operation(network, order, operation)).hex()
+    return "0x" + _operation_digest(network, order, operation).hex()
 
 
 def sign_order(
     network: Network, order: WorkerpoolOrder, private_key: str | bytes
 ) -> SignedWorkerpoolOrder:
-    signable = _encode(network, order)
-    signed = Account.sign_message(signable, private_key)
+    digest = _order_digest(network, order)
     return SignedWorkerpoolOrder(
-        order=order,
-        sign="0x" + bytes(signed.signature).hex(),
-        order_hash="0x" + _digest(signable).hex(),
+        order=order, sign=_sign_digest(digest, private_key), order_hash="0x" + digest.hex()
     )
 
 
@@ -205,8 +281,7 @@ def sign_operation(
     """Sign a WorkerpoolOrderOperation (SIGN or CLOSE) so that another wallet can relay it."""
     if operation not in (SIGN, CLOSE):
         raise InputError("operation", "must be 0 (SIGN) or 1 (CLOSE)", operation)
-    signable = _encode_operation(network, order, operation)
-    return "0x" + bytes(Account.sign_message(signable, private_key).signature).hex()
+    return _sign_digest(_operation_digest(network, order, operation), private_key)
 
 
 def recover_signer(digest: str, signature: str) -> str:
@@ -289,36 +364,24 @@ _PRIMARY: dict[type, str] = {
 }
 
 
-def _encode_market_order(network: Network, order: MarketOrder) -> Any:
+def _market_order_digest(network: Network, order: MarketOrder) -> bytes:
     primary = _PRIMARY[type(order)]
-    types = ORDER_TYPES[primary]
-    fields = order.fields()
-    message: dict[str, Any] = {}
-    for item in types:
-        value: Any = fields[item["name"]]
-        if item["type"] == "address":
-            value = to_checksum_address(str(value))
-        elif item["type"] == "bytes32":
-            value = bytes.fromhex(str(value)[2:])
-        message[item["name"]] = value
-    return encode_typed_data(
-        domain_data=domain_of(network), message_types={primary: types}, message_data=message
-    )
+    message = _message(ORDER_TYPES[primary], dict(order.fields()))
+    return _digest(_order_domain(network), _hash_struct(primary, message))
 
 
 def hash_market_order(network: Network, order: MarketOrder) -> str:
     """The EIP-712 digest of a request, app or dataset order, from every field (``params``
     of a request included, hashed as PoCo does): the key of ``viewConsumed`` and the events."""
-    return "0x" + _digest(_encode_market_order(network, order)).hex()
+    return "0x" + _market_order_digest(network, order).hex()
 
 
 def sign_market_order(
     network: Network, order: MarketOrder, private_key: str | bytes
 ) -> SignedOrder[Any]:
     """Sign a request, app or dataset order (sandbox agents and tests; the bot signs none)."""
-    signable = _encode_market_order(network, order)
-    signed = Account.sign_message(signable, private_key)
-    return SignedOrder(order, "0x" + bytes(signed.signature).hex(), "0x" + _digest(signable).hex())
+    digest = _market_order_digest(network, order)
+    return SignedOrder(order, _sign_digest(digest, private_key), "0x" + digest.hex())
 
 
 def signed_order_problem(network: Network, signed: SignedOrder[Any], signer: str) -> str | None:
@@ -342,20 +405,13 @@ def random_salt() -> str:
 
 
 def address_of(private_key: str | bytes) -> str:
-    return norm_address(Account.from_key(private_key).address)
+    return norm_address(PrivateKey(_key_bytes(private_key)).public_key.to_address())
 
 
-GATEWAY_CHALLENGE_PREFIX = "Sign this message to log into iExec Gateway: "
-_CHALLENGE_TYPES = {"Challenge": [{"name": "challenge", "type": "string"}]}
-
-
-def _encode_challenge(chain_id: int, challenge: str) -> Any:
+def _challenge_digest(chain_id: int, challenge: str) -> bytes:
     """The ``iExec Gateway`` Challenge typed data (its domain has no verifyingContract)."""
-    return encode_typed_data(
-        domain_data={"name": "iExec Gateway", "version": "1", "chainId": chain_id},
-        message_types=_CHALLENGE_TYPES,
-        message_data={"challenge": challenge},
-    )
+    domain = _domain_hash("iExec Gateway", "1", chain_id, None)
+    return _digest(domain, _hash_struct("Challenge", {"challenge": challenge}))
 
 
 def gateway_challenge_payload(chain_id: int | str, challenge: str) -> dict[str, Any]:
@@ -377,10 +433,9 @@ def gateway_challenge_payload(chain_id: int | str, challenge: str) -> dict[str, 
 
 def gateway_challenge_hash(chain_id: int, challenge: str) -> str:
     """Hash of the marketplace's login challenge, as the server stores it."""
-    return "0x" + _digest(_encode_challenge(chain_id, challenge)).hex()
+    return "0x" + _challenge_digest(chain_id, challenge).hex()
 
 
 def sign_gateway_challenge(chain_id: int, challenge: str, private_key: str | bytes) -> str:
     """Sign the marketplace login challenge. Callers must have checked its shape first."""
-    signable = _encode_challenge(chain_id, challenge)
-    return "0x" + bytes(Account.sign_message(signable, private_key).signature).hex()
+    return _sign_digest(_challenge_digest(chain_id, challenge), private_key)

@@ -193,6 +193,11 @@ def _check(file: Path) -> list[str]:
             f"  category {offer.category} tag {tags} trust {offer.trust} "
             f"max_volume {offer.max_volume} task {offer.task_seconds} s"
         )
+    demand = cfg.market_demand()
+    lines.append(
+        f"marketplace: {demand.explain()}; budget {cfg.market_budget_per_minute():g}/min "
+        "(schedule.market_budget_per_minute)"
+    )
     lines.append(
         f"rails: floor {cfg.rails.floor} nRLC ({format_rlc(cfg.rails.floor)}/task), "
         f"ceiling {cfg.rails.ceiling} nRLC ({format_rlc(cfg.rails.ceiling)}/task)"

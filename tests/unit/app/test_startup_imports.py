@@ -1,0 +1,90 @@
+"""Commands that need no chain start without web3, eth-account or py_ecc (issue #20).
+
+Structural, not timed: a fresh interpreter runs the command and lists what it imported. web3
+costs ~0.7 s to import; any part of eth-account imports eth-keyfile, whose py_ecc.bls computes
+BLS12-381 pairing constants at import (0.3-0.5 s) that the bot never uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+HEAVY = ("web3", "eth_account", "eth_keyfile", "py_ecc", "aiohttp", "apscheduler")
+OWNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil #1
+ORDER = {
+    "workerpool": "0xdc975c2c24f484d36f4c5adcbeaa5e3151ce6248",
+    "workerpoolprice": 20000000,
+    "volume": 1,
+    "tag": "0x" + "00" * 32,
+    "category": 0,
+    "trust": 0,
+    "apprestrict": "0x" + "00" * 20,
+    "datasetrestrict": "0x" + "00" * 20,
+    "requesterrestrict": "0x" + "00" * 20,
+    "salt": "0x" + "11" * 32,
+}
+
+# Runs the CLI as `pricebot` would, then prints the heavy top-level packages it imported.
+PROBE = """
+import json, sys
+from bot.app.cli import main
+sys.argv = ["pricebot", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(os.environ["HEAVY"])))
+sys.stderr.write("HEAVY=" + json.dumps(heavy) + "\\n")
+"""
+
+
+def imported(*args: str) -> list[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HEAVY=json.dumps(HEAVY))
+    env["PRICEBOT_PRIVATE_KEY"] = OWNER_KEY
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os\n" + PROBE, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    line = [x for x in proc.stderr.splitlines() if x.startswith("HEAVY=")]
+    assert line, proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return list(json.loads(line[-1].removeprefix("HEAVY=")))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["--help"],
+        ["order", "hash", "-n", "bellecour", "{order}"],
+        ["order", "sign", "-n", "bellecour", "{order}"],
+        ["order", "verify", "-n", "bellecour", "{signed}"],
+        ["config", "check", str(ROOT / "config" / "example.toml")],
+    ],
+    ids=lambda c: " ".join(c[:2]),
+)
+def test_commands_without_a_chain_import_no_web3_nor_bls(
+    command: list[str], tmp_path: Path
+) -> None:
+    order = tmp_path / "order.json"
+    order.write_text(json.dumps(ORDER))
+    signed = tmp_path / "signed.json"
+    from bot.domain.model import WorkerpoolOrder
+    from bot.domain.networks import get_network
+    from bot.domain.signing import sign_order
+
+    network = get_network("bellecour")
+    s = sign_order(network, WorkerpoolOrder(**ORDER), OWNER_KEY)
+    signed.write_text(json.dumps({**ORDER, "sign": s.sign, "orderHash": s.order_hash}))
+    args = [a.format(order=order, signed=signed) for a in command]
+    assert imported(*args) == []

@@ -15,7 +15,8 @@ For each fill the rails admitted (bot.pricing.fills.SizedFill), in order:
    never fill the same request twice. A fresh order is journalled before it is used.
 5. **Estimate, then send** ``matchOrders`` from the gas wallet (never ``sponsorMatchOrders``,
    where the sender pays the deal), only if the estimate passes and the day's gas budget
-   (``fills.daily_gas_budget``, UTC days) has room. A revert in the estimate means someone
+   (``fills.daily_gas_budget``, UTC days) has room; the day's gas is read back from the
+   journal's fill records at start-up, so a restart does not reset the budget. A revert in the estimate means someone
    matched first (or an order vanished): no transaction, no retry with a new order. A fresh order
    that was never sent is marked closed in the journal (nobody else ever saw it); a resent or
    reverted one was public, so it is closed on chain.
@@ -29,6 +30,7 @@ Dry-run records what it would do and sends nothing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -48,11 +50,25 @@ from bot.engine.ports import Chain, Clock, Journal, Signer
 from bot.pricing.fills import FillPolicy, SizedFill
 from bot.pricing.ledger import Ledger
 
-__all__ = ["FillExecutor", "FillStats", "reusable"]
+__all__ = ["FillExecutor", "FillStats", "journalled_gas", "reusable"]
 
 log = logging.getLogger("pricebot.fills")
 
 DAY = 86_400
+
+_GAS = re.compile(r" gas (\d+) tx ")
+"""The gas in a ``fill`` action's detail (written by :meth:`FillExecutor._one`)."""
+
+
+def journalled_gas(journal: Journal, at: float) -> int:
+    """Match gas our confirmed fills used on the UTC day of ``at``, from the journal."""
+    day_start = float(int(at // DAY) * DAY)
+    total = 0
+    for detail in journal.action_details("fill", day_start):
+        m = _GAS.search(detail)
+        if m is not None:
+            total += int(m.group(1))
+    return total
 
 
 @dataclass(slots=True)
@@ -103,7 +119,8 @@ class FillExecutor:
         self.policy = policy
         self.live = live
         self._salt = salt
-        self._gas_by_day: dict[int, int] = {}
+        now = clock.now()
+        self._gas_by_day: dict[int, int] = {int(now // DAY): journalled_gas(journal, now)}
         self.stats = FillStats()
 
     def gas_left_today(self, at: float) -> int:

@@ -30,11 +30,11 @@ Dry-run records what it would do and sends nothing.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.domain.errors import BotError, ChainRevert, OwnershipError
+from bot.domain.fill_orders import fill_detail, fill_record
 from bot.domain.model import (
     MarketStatus,
     OwnOrder,
@@ -50,25 +50,23 @@ from bot.engine.ports import Chain, Clock, Journal, Signer
 from bot.pricing.fills import FillPolicy, SizedFill
 from bot.pricing.ledger import Ledger
 
-__all__ = ["FillExecutor", "FillStats", "journalled_gas", "reusable"]
+__all__ = [
+    "FillExecutor",
+    "FillStats",
+    "journalled_gas",
+    "reusable",
+]
 
 log = logging.getLogger("pricebot.fills")
 
 DAY = 86_400
 
-_GAS = re.compile(r" gas (\d+) tx ")
-"""The gas in a ``fill`` action's detail (written by :meth:`FillExecutor._one`)."""
-
 
 def journalled_gas(journal: Journal, at: float) -> int:
     """Match gas our confirmed fills used on the UTC day of ``at``, from the journal."""
     day_start = float(int(at // DAY) * DAY)
-    total = 0
-    for detail in journal.action_details("fill", day_start):
-        m = _GAS.search(detail)
-        if m is not None:
-            total += int(m.group(1))
-    return total
+    records = (fill_record(d) for d in journal.action_details("fill", day_start))
+    return sum(r.gas for r in records if r is not None)
 
 
 @dataclass(slots=True)
@@ -271,10 +269,13 @@ class FillExecutor:
         done = self.clock.now()
         day = int(done // DAY)
         self._gas_by_day[day] = self._gas_by_day.get(day, 0) + receipt.gas_used
-        detail = (
-            f"deal {receipt.deal_id} request {rh} volume {receipt.volume} "
-            f"price {signed.order.workerpoolprice} "
-            f"gas {receipt.gas_used} tx {receipt.tx_hash}"
+        detail = fill_detail(
+            receipt.deal_id,
+            rh,
+            receipt.volume,
+            signed.order.workerpoolprice,
+            receipt.gas_used,
+            receipt.tx_hash,
         )
         if not receipt.scheduler_notice:
             detail += " (no SchedulerNotice for our pool in the receipt)"

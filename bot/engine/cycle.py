@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from bot.domain.errors import BotError, OwnershipError, StrategyError
+from bot.domain.fill_orders import FillBook, ListedOrder, RequestOrder
 from bot.domain.model import Action, Keep, OwnOrder, Publish, Slot
 from bot.domain.networks import Network
 from bot.engine import deadline
@@ -51,7 +52,16 @@ from bot.engine.ports import (
     TaskFeed,
 )
 from bot.engine.samplers import SamplerMemory, sample_snapshot
-from bot.pricing.fills import DEFAULT_MATCH_GAS, FillPolicy, SizedFill, candidates, propose_fills
+from bot.pricing.fills import (
+    DEFAULT_MATCH_GAS,
+    FillMemory,
+    FillPolicy,
+    SizedFill,
+    candidates,
+    fill_terms,
+    listing_for_fills,
+    propose_fills,
+)
 from bot.pricing.ledger import Ledger
 from bot.pricing.planner import plan
 from bot.pricing.rails import RailsConfig, RailsResult, apply_rails
@@ -135,6 +145,7 @@ class CycleState:
     strategy_state: object = None  # what the strategy returned last (None: its initial state)
     sampler: SamplerMemory = field(default_factory=SamplerMemory)
     last: TickResult | None = None
+    fill_memory: FillMemory = field(default_factory=FillMemory)  # caps waiting requests revealed
 
     @classmethod
     def restore(cls, journal: Journal) -> CycleState:
@@ -283,8 +294,27 @@ def _run_cycle(
     else:
         state.strategy_state = decision.state
         ledger = Ledger.of(snapshot, settings.offers, settings.rails)
-        rails_result = apply_rails(decision.quotes, snapshot, ledger, settings.rails)
+        quotes = decision.quotes
         book = snapshot.fill_book
+        if settings.fills.enabled:
+            cfg = settings.rails
+            offers = settings.offers
+
+            def fillable(r: ListedOrder[RequestOrder]) -> bool:
+                got = fill_terms(r, book or FillBook(), offers, settings.workerpool, cfg.floor)
+                return not isinstance(got, str)
+
+            state.fill_memory = state.fill_memory.observe(book, at, fillable)
+            quotes, state.fill_memory = listing_for_fills(
+                quotes,
+                snapshot,
+                offers,
+                state.fill_memory,
+                settings.fills,
+                cfg.ceiling,
+                settings.deals_window_seconds,
+            )
+        rails_result = apply_rails(quotes, snapshot, ledger, settings.rails)
         if (
             settings.fills.enabled
             and rails_result.kill is None
@@ -310,7 +340,8 @@ def _run_cycle(
             ok, _ = candidates(intents, book, settings.offers, settings.workerpool, cfg.floor)
             ok = ok[: max(0, room)]
             if ok:
-                rails_result = apply_rails(decision.quotes, snapshot, ledger, cfg, fills=ok)
+                rails_result = apply_rails(quotes, snapshot, ledger, cfg, fills=ok)
+                state.fill_memory = state.fill_memory.record(rails_result.fills, at)
         kill = rails_result.kill
         if kill is not None:
             log.warning("kill switch (%s): %s", kill, _kill_reason(rails_result))

@@ -32,30 +32,35 @@ The shell (bot.engine.fill_exec) signs, journals and sends what the rails return
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from bot.domain.errors import InputError
 from bot.domain.fill_orders import AppOrder, DatasetOrder, FillBook, ListedOrder, RequestOrder
-from bot.domain.model import ZERO_ADDRESS, MarketStatus, Slot
-from bot.pricing.snapshot import Offer
+from bot.domain.model import ZERO_ADDRESS, MarketStatus, Quote, Slot
+from bot.pricing.snapshot import MarketSnapshot, Offer
 
 __all__ = [
     "DEFAULT_MATCH_GAS",
     "DEFAULT_MATCH_GAS_COST_NRLC",
     "FRAMEWORK_BITS",
+    "MEMORY_S",
+    "MIN_REVEALED",
     "TEE_BIT",
     "FillBook",
     "FillCandidate",
     "FillIntent",
+    "FillMemory",
     "FillPolicy",
     "FillPriceMode",
+    "Revealed",
     "SizedFill",
     "candidates",
     "deal_tag",
     "fill_price",
     "fill_terms",
+    "listing_for_fills",
     "propose_fills",
 ]
 
@@ -349,3 +354,208 @@ def propose_fills(
             )
         )
     return tuple(out)
+
+
+MEMORY_S = 6 * 3600.0
+"""How long the caps waiting requesters revealed are remembered (:class:`FillMemory`)."""
+
+MIN_REVEALED = 8
+"""Fewer revealed requests than this in an offer's slot: too few to price on, the listing stays."""
+
+_MIN_SPAN_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Revealed:
+    """One waiting request as first seen: when, where, its cap and volume (a revealed price)."""
+
+    at: float
+    category: int
+    tag: int
+    trust: int
+    cap: int
+    volume: int
+
+    def fits(self, offer: Offer) -> bool:
+        return (
+            self.category == offer.category
+            and self.trust <= offer.trust
+            and self.tag & ~offer.tag == 0
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FillMemory:
+    """What the fill book revealed lately, and what our fills earned (the listing's evidence).
+
+    A request that waits states what its requester will pay; the caps seen over ``MEMORY_S``
+    estimate the demand curve of the category, the fills sized estimate how much of our recent
+    deals were fills (the rest were posted sales). Pure: the cycle keeps it in its state and
+    feeds it every tick (:meth:`observe`, :meth:`record`). It is not journalled: after a restart
+    it refills within hours and, until it holds ``MIN_REVEALED`` requests, the listing is the
+    strategy's own.
+    """
+
+    seen: Mapping[str, Revealed] = field(default_factory=dict)
+    filled: tuple[tuple[float, int, int], ...] = ()  # (at, category, price x volume)
+    since: float | None = None
+    # nRLC/s sold posted while listing at the quote, averaged over ~MEMORY_S, and when measured
+    posted: Mapping[Slot, tuple[float, float]] = field(default_factory=dict)
+
+    def observe(
+        self,
+        book: FillBook | None,
+        at: float,
+        fillable: Callable[[ListedOrder[RequestOrder]], bool],
+    ) -> FillMemory:
+        """This memory with the book's requests not seen before that we could fill (the
+        ``fillable`` rules: :func:`fill_terms`), and without those too old."""
+        keep = {h: r for h, r in self.seen.items() if at - r.at <= MEMORY_S}
+        if book is not None:
+            for listed in book.requests:
+                h = listed.order_hash
+                if h not in keep and listed.remaining > 0 and fillable(listed):
+                    o = listed.order
+                    keep[h] = Revealed(
+                        at, o.category, o.tag_int, o.trust, o.workerpoolmaxprice, listed.remaining
+                    )
+        filled = tuple(f for f in self.filled if at - f[0] <= MEMORY_S)
+        return FillMemory(keep, filled, at if self.since is None else self.since, self.posted)
+
+    def record(self, fills: Iterable[SizedFill], at: float) -> FillMemory:
+        """This memory with the fills the rails admitted at ``at`` (their price x volume)."""
+        more = tuple((at, f.candidate.offer.category, f.price * f.volume) for f in fills)
+        return replace(self, filled=self.filled + more) if more else self
+
+    def span(self, at: float) -> float:
+        """Seconds of evidence the memory holds at ``at`` (at most ``MEMORY_S``)."""
+        start = at if self.since is None else self.since
+        return max(_MIN_SPAN_S, min(MEMORY_S, at - start))
+
+
+def _best_listing(
+    quote: int,
+    revealed: Sequence[Revealed],
+    posted_rate: float,
+    span: float,
+    gas: int,
+    ceiling: int,
+    rival: int | None,
+) -> int:
+    """The listed price p >= ``quote`` that maximises fills + posted sales per second.
+
+    Fills: each revealed request pays ``min(cap, p)`` x volume less one match's gas (none when
+    that is not positive), over ``span``. Posted sales: ``posted_rate`` (measured at the quote)
+    scaled by ``S(p) / S(quote)``, where S is the share of revealed volume whose cap reaches the
+    price (the requesters who wait and those who take come from one demand curve: an
+    assumption): the takers a raise turns away are lost and those left are counted at the
+    quote's price, not p (the posted price is the strategy's call: a raise must pay for itself
+    with fills); none at all above ``rival``, the cheapest competing order (takers buy the
+    cheapest: above it our posted sales are assumed lost). Ties keep the lower price.
+    """
+    total = sum(r.volume for r in revealed)
+    if total <= 0:
+        return quote
+    # One sweep from the dearest cap down (O(n log n), every tick): for a price p, requests with
+    # cap >= p pay p (counted per volume), the others their own cap (a constant sum).
+    ordered = sorted(revealed, key=lambda r: -r.cap)
+    own_pay = sum(max(0, r.cap * r.volume - gas) for r in revealed)
+
+    def at_price(p: int, by_volume: Mapping[int, int]) -> float:
+        return sum(n * max(0, p * v - gas) for v, n in by_volume.items())
+
+    values: dict[int, tuple[float, float]] = {}  # price -> (fills per second, S(price))
+    by_volume: dict[int, int] = {}
+    above_pay = 0  # own-cap pay of the requests with cap >= p
+    above_volume = 0
+    i = 0
+    for p in sorted({quote} | {r.cap for r in revealed if quote < r.cap <= ceiling})[::-1]:
+        while i < len(ordered) and ordered[i].cap >= p:
+            r = ordered[i]
+            by_volume[r.volume] = by_volume.get(r.volume, 0) + 1
+            above_pay += max(0, r.cap * r.volume - gas)
+            above_volume += r.volume
+            i += 1
+        fills = (own_pay - above_pay + at_price(p, by_volume)) / span
+        values[p] = (fills, above_volume / total)
+    base = values[quote][1]
+
+    def value(p: int) -> float:
+        fills, share = values[p]
+        if base <= 0 or (p > quote and rival is not None and p > rival):
+            return fills if p > quote else fills + posted_rate
+        return fills + posted_rate * share / base
+
+    best, best_value = quote, value(quote)
+    for p in sorted(values):
+        if p > quote and p <= ceiling:
+            v = value(p)
+            if v > best_value:
+                best, best_value = p, v
+    return best
+
+
+def listing_for_fills(
+    quotes: Sequence[Quote],
+    snapshot: MarketSnapshot,
+    offers: Sequence[Offer],
+    memory: FillMemory,
+    policy: FillPolicy,
+    ceiling: int,
+    deals_window_s: float,
+) -> tuple[tuple[Quote, ...], FillMemory]:
+    """The strategy's quotes with each listed price raised where waiting requests pay for it,
+    and the memory with the posted sales measured this tick.
+
+    One code path for every quote strategy. With the default price policy a fill pays at most
+    our listed price, so the listing is the lever: where requesters wait in the book, the price
+    maximising posted sales *plus* fills is higher than the posted-only one the strategy chose.
+    Per quoted slot that may fill (an offer with ``fill_apps``), :func:`_best_listing` weighs
+    the fills a higher price earns (over the caps revealed lately, ``memory``) against the
+    posted sales it loses: our deals over ``deals_window_s`` less our fills, measured while we
+    list at the strategy's own price and averaged over ``MEMORY_S`` (kept in the memory while
+    the listing is raised, when it cannot be measured), scaled by the revealed demand curve, none above the cheapest rival. A
+    price is never lowered, never raised above ``ceiling``; the rails then clamp the step as for
+    any quote. Nothing changes with fills off or ``price = "cap"``.
+    """
+    if not policy.enabled or policy.price != "listed":
+        return tuple(quotes), memory
+    posted = dict(memory.posted)
+    by_slot = {o.slot: o for o in offers if o.fill_apps}
+    at = snapshot.at
+    span = memory.span(at)
+    out: list[Quote] = []
+    for q in quotes:
+        offer = by_slot.get(q.slot)
+        revealed = [] if offer is None else [r for r in memory.seen.values() if r.fits(offer)]
+        if offer is None or q.volume <= 0 or len(revealed) < MIN_REVEALED:
+            out.append(q)
+            continue
+        since = at - deals_window_s
+        earned = sum(d.price * d.volume for d in snapshot.own_deals(since, offer.category))
+        fills = sum(v for t, c, v in memory.filled if t > since and c == offer.category)
+        current = snapshot.current_price(q.slot)
+        measured = max(0, earned - fills) / deals_window_s
+        last = posted.get(q.slot)
+        if last is None:
+            posted[q.slot] = (measured, at)
+        elif current is None or current <= q.price:  # listing at the quote: measured there
+            # Averaged over hours: one quiet hour must not trigger a raise (and be frozen in).
+            rate, then = last
+            weight = min(1.0, max(0.0, at - then) / MEMORY_S)
+            posted[q.slot] = (rate + (measured - rate) * weight, at)
+        rivals = [e.price for e in snapshot.competitors_for(offer) if e.remaining > 0]
+        price = _best_listing(
+            q.price,
+            revealed,
+            posted[q.slot][0],
+            span,
+            policy.match_gas_cost,
+            ceiling,
+            min(rivals) if rivals else None,
+        )
+        if price != q.price:
+            why = f"listed {price} for {len(revealed)} waiting requests (was {q.price})"
+            q = replace(q, price=price, reason=f"{q.reason}; {why}" if q.reason else why)
+        out.append(q)
+    return tuple(out), replace(memory, posted=posted)

@@ -32,18 +32,35 @@ from bot.domain.model import (
 )
 from bot.pricing.admission import Batch, Committed, feasible
 from bot.pricing.fills import (
+    MIN_REVEALED,
     FillIntent,
+    FillMemory,
     FillPolicy,
+    Revealed,
+    _best_listing,
     candidates,
     fill_price,
     fill_terms,
+    listing_for_fills,
     propose_fills,
 )
 from bot.pricing.ledger import LOAD_EPSILON, Ledger, committed_of, required_stake
 from bot.pricing.rails import RailRule, RailsConfig, RailsResult, apply_rails
 from bot.pricing.runtimes import RunTimeSamples, task_board
 from bot.pricing.snapshot import MarketSnapshot, Offer
-from tests.support.factories import APP, NOW, POOL, REQUESTER, h, offer, own, snap, util
+from tests.support.factories import (
+    APP,
+    NOW,
+    POOL,
+    REQUESTER,
+    deal,
+    h,
+    offer,
+    own,
+    rival,
+    snap,
+    util,
+)
 
 OTHER_POOL = "0x" + "b" * 40
 OTHER_APP = "0x" + "f" * 40
@@ -476,3 +493,108 @@ def test_fills_change_nothing_when_there_are_none() -> None:
         [quote], base, ledger, CFG, fills=()
     )
     assert ZERO_BYTES32.startswith("0x")
+
+
+# -- the listing with fills (listing_for_fills) ---------------------------------------------------
+
+
+def _memory(caps: list[int], o: Offer) -> FillMemory:
+    book = FillBook(tuple(req(f"m{i}", c) for i, c in enumerate(caps)), (app_order("a"),))
+    return FillMemory().observe(book, NOW - 3_600, lambda r: True)
+
+
+def _listing(
+    caps: list[int],
+    *,
+    deals: tuple[object, ...] = (),
+    rivals: tuple[object, ...] = (),
+    **kw: object,
+) -> int:
+    o = fill_offer()
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    snapshot = snap(offers=[o], deals=deals, book=rivals)  # type: ignore[arg-type]
+    policy = _policy(match_gas_cost=kw.pop("gas", 100_000), **kw)
+    quotes, memory = listing_for_fills(
+        [quote], snapshot, [o], _memory(caps, o), policy, 10**12, 3_600
+    )
+    if len(caps) >= MIN_REVEALED and policy.enabled and policy.price == "listed":
+        assert memory.posted  # the posted rate at the quote is remembered
+    return quotes[0].price
+
+
+CAPS = [50_000_000, 40_000_000, 30_000_000, 20_000_000, 10_000_000, 5_000_000, 2_000_000, 900_000]
+
+
+def test_waiting_requests_raise_the_listing_when_nothing_sells_posted() -> None:
+    # no posted sale at the quote: the best listing makes every fill pay its whole cap
+    assert _listing(CAPS) == 50_000_000
+
+
+def test_posted_sales_at_the_quote_hold_the_raise_where_they_are_worth_more() -> None:
+    busy = tuple(deal(f"d{i}", 1_000_000, 50, ago=60.0 * i) for i in range(50))  # 2.5 RLC/h
+    # up to 2 mRLC no revealed requester is turned away; above, the posted sales lost weigh more
+    assert _listing(CAPS, deals=busy) == 2_000_000
+
+
+def test_no_raise_above_a_cheaper_rival_that_takes_the_posted_sales() -> None:
+    some = tuple(deal(f"d{i}", 1_000_000, 2, ago=600.0 * i) for i in range(6))
+    free = _listing(CAPS, deals=some)
+    assert free > 1_000_000  # the fills are worth more than these posted sales
+    assert _listing(CAPS, deals=some, rivals=(rival("r", 1_200_000),)) in (1_000_000, free)
+
+
+def test_too_few_revealed_requests_fills_off_or_cap_keep_the_strategys_price() -> None:
+    assert _listing(CAPS[: MIN_REVEALED - 1]) == 1_000_000
+    assert _listing(CAPS, enabled=False) == 1_000_000
+    assert _listing(CAPS, price="cap") == 1_000_000
+
+
+def test_the_listing_is_never_lowered_nor_above_the_ceiling() -> None:
+    assert _listing([10] * 20) == 1_000_000  # every cap below the quote
+    o = fill_offer()
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    got, _ = listing_for_fills(
+        [quote], snap(offers=[o]), [o], _memory(CAPS, o), _policy(), 35_000_000, 3_600
+    )
+    assert got[0].price <= 35_000_000 and got[0].price > 1_000_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 100), st.integers(1, 3)), min_size=1, max_size=20),
+    st.integers(1, 100),
+    st.floats(0, 2),
+    st.sampled_from([0, 20, 50]),
+    st.integers(50, 120),
+    st.none() | st.integers(1, 120),
+)
+def test_best_listing_is_the_brute_force_argmax(
+    reqs: list[tuple[int, int]],
+    quote: int,
+    rate: float,
+    gas: int,
+    ceiling: int,
+    rival_price: int | None,
+) -> None:
+    revealed = [Revealed(0.0, 0, 0, 0, c, v) for c, v in reqs]
+    total = sum(v for _, v in reqs)
+
+    def share(x: int) -> float:
+        return sum(v for c, v in reqs if c >= x) / total
+
+    def value(p: int) -> float:
+        fills = sum(max(0, min(c, p) * v - gas) for c, v in reqs) / 10.0
+        base = share(quote)
+        if p == quote:
+            return fills + rate
+        if base <= 0 or (rival_price is not None and p > rival_price):
+            return fills
+        return fills + rate * share(p) / base
+
+    best = quote
+    for p in sorted({c for c, _ in reqs if quote < c <= ceiling}):
+        if value(p) > value(best) + 1e-9:
+            best = p
+    got = _best_listing(quote, revealed, rate, 10.0, gas, ceiling, rival_price)
+    assert got >= quote and (got == quote or got <= ceiling)
+    assert value(got) >= value(best) - 1e-9

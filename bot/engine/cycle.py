@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from bot.domain.errors import BotError, OwnershipError, StrategyError
-from bot.domain.fill_orders import FillBook, ListedOrder, RequestOrder
+from bot.domain.fill_orders import FillBook, ListedOrder, RequestOrder, fill_record
 from bot.domain.model import Action, Keep, OwnOrder, Publish, Slot
 from bot.domain.networks import Network
 from bot.engine import deadline
@@ -60,6 +60,7 @@ from bot.pricing.fills import (
     candidates,
     fill_terms,
     listing_for_fills,
+    posted_view,
     propose_fills,
 )
 from bot.pricing.ledger import Ledger
@@ -281,8 +282,11 @@ def _run_cycle(
     ledger: Ledger | None = None
     strategy_error: str | None = None
     kill: str | None = None
+    seen = snapshot  # what the strategy prices on: posted sales only when we fill
+    if settings.fills.enabled:
+        seen = posted_view(snapshot, state.fill_memory)
     try:
-        decision = run_fenced(strategy, snapshot, settings.offers, state.strategy_state, rng)
+        decision = run_fenced(strategy, seen, settings.offers, state.strategy_state, rng)
     except StrategyError as exc:
         strategy_error = str(exc)
     if decision is None or strategy_error is not None:
@@ -307,7 +311,7 @@ def _run_cycle(
             state.fill_memory = state.fill_memory.observe(book, at, fillable)
             quotes, state.fill_memory = listing_for_fills(
                 quotes,
-                snapshot,
+                seen,
                 offers,
                 state.fill_memory,
                 settings.fills,
@@ -341,7 +345,6 @@ def _run_cycle(
             ok = ok[: max(0, room)]
             if ok:
                 rails_result = apply_rails(quotes, snapshot, ledger, cfg, fills=ok)
-                state.fill_memory = state.fill_memory.record(rails_result.fills, at)
         kill = rails_result.kill
         if kill is not None:
             log.warning("kill switch (%s): %s", kill, _kill_reason(rails_result))
@@ -382,6 +385,8 @@ def _run_cycle(
                 account = ledger.wanting({q.slot: q for q in rails_result.quotes})
             fill_steps += fill_executor.execute(fresh, _valid_after(own, report, at), account)
         report.steps.extend(fill_steps)
+        records = (fill_record(s.detail) for s in fill_steps if s.outcome == "ok")
+        state.fill_memory = state.fill_memory.record((r.deal_id for r in records if r), at)
     else:
         report = executor.execute(actions, own, recheck)
     state.sampler.after_execution(report)

@@ -61,6 +61,7 @@ __all__ = [
     "fill_price",
     "fill_terms",
     "listing_for_fills",
+    "posted_view",
     "propose_fills",
 ]
 
@@ -386,18 +387,19 @@ class Revealed:
 
 @dataclass(frozen=True, slots=True)
 class FillMemory:
-    """What the fill book revealed lately, and what our fills earned (the listing's evidence).
+    """What the fill book revealed lately, and which of our deals were fills.
 
     A request that waits states what its requester will pay; the caps seen over ``MEMORY_S``
-    estimate the demand curve of the category, the fills sized estimate how much of our recent
-    deals were fills (the rest were posted sales). Pure: the cycle keeps it in its state and
-    feeds it every tick (:meth:`observe`, :meth:`record`). It is not journalled: after a restart
-    it refills within hours and, until it holds ``MIN_REVEALED`` requests, the listing is the
-    strategy's own.
+    estimate the demand curve of the category. The deal ids of our fills keep them apart from
+    posted sales: the strategy learns its posted price from posted sales only
+    (:func:`posted_view`; a fill at our listed price is not a taker buying it), and so does the
+    listing rule. Pure: the cycle keeps it in its state and feeds it every tick
+    (:meth:`observe`, :meth:`record`). It is not journalled: after a restart it refills within
+    hours and, until it holds ``MIN_REVEALED`` requests, the listing is the strategy's own.
     """
 
     seen: Mapping[str, Revealed] = field(default_factory=dict)
-    filled: tuple[tuple[float, int, int], ...] = ()  # (at, category, price x volume)
+    fill_deals: Mapping[str, float] = field(default_factory=dict)  # deal id -> when made
     since: float | None = None
     # nRLC/s sold posted while listing at the quote, averaged over ~MEMORY_S, and when measured
     posted: Mapping[Slot, tuple[float, float]] = field(default_factory=dict)
@@ -419,13 +421,13 @@ class FillMemory:
                     keep[h] = Revealed(
                         at, o.category, o.tag_int, o.trust, o.workerpoolmaxprice, listed.remaining
                     )
-        filled = tuple(f for f in self.filled if at - f[0] <= MEMORY_S)
-        return FillMemory(keep, filled, at if self.since is None else self.since, self.posted)
+        deals = {d: t for d, t in self.fill_deals.items() if at - t <= MEMORY_S}
+        return FillMemory(keep, deals, at if self.since is None else self.since, self.posted)
 
-    def record(self, fills: Iterable[SizedFill], at: float) -> FillMemory:
-        """This memory with the fills the rails admitted at ``at`` (their price x volume)."""
-        more = tuple((at, f.candidate.offer.category, f.price * f.volume) for f in fills)
-        return replace(self, filled=self.filled + more) if more else self
+    def record(self, deal_ids: Iterable[str], at: float) -> FillMemory:
+        """This memory with the deals our fills made at ``at`` (from their receipts)."""
+        more = {d: at for d in deal_ids}
+        return replace(self, fill_deals={**self.fill_deals, **more}) if more else self
 
     def span(self, at: float) -> float:
         """Seconds of evidence the memory holds at ``at`` (at most ``MEMORY_S``)."""
@@ -495,6 +497,16 @@ def _best_listing(
     return best
 
 
+def posted_view(snapshot: MarketSnapshot, memory: FillMemory) -> MarketSnapshot:
+    """The snapshot without the deals our fills made: what a strategy prices its posted orders
+    on (a bandit or a demand model must not count a fill at our listed price as a taker who
+    bought at it, or the listing rule's raise feeds back into the strategy's own price)."""
+    if not memory.fill_deals or not snapshot.deals:
+        return snapshot
+    kept = tuple(d for d in snapshot.deals if d.deal_id not in memory.fill_deals)
+    return snapshot if len(kept) == len(snapshot.deals) else replace(snapshot, deals=kept)
+
+
 def listing_for_fills(
     quotes: Sequence[Quote],
     snapshot: MarketSnapshot,
@@ -512,7 +524,7 @@ def listing_for_fills(
     maximising posted sales *plus* fills is higher than the posted-only one the strategy chose.
     Per quoted slot that may fill (an offer with ``fill_apps``), :func:`_best_listing` weighs
     the fills a higher price earns (over the caps revealed lately, ``memory``) against the
-    posted sales it loses: our deals over ``deals_window_s`` less our fills, measured while we
+    posted sales it loses: our deals over ``deals_window_s`` other than fills, measured while we
     list at the strategy's own price and averaged over ``MEMORY_S`` (kept in the memory while
     the listing is raised, when it cannot be measured), scaled by the revealed demand curve, none above the cheapest rival. A
     price is never lowered, never raised above ``ceiling``; the rails then clamp the step as for
@@ -521,6 +533,7 @@ def listing_for_fills(
     if not policy.enabled or policy.price != "listed":
         return tuple(quotes), memory
     posted = dict(memory.posted)
+    fill_deals = memory.fill_deals
     by_slot = {o.slot: o for o in offers if o.fill_apps}
     at = snapshot.at
     span = memory.span(at)
@@ -528,14 +541,22 @@ def listing_for_fills(
     for q in quotes:
         offer = by_slot.get(q.slot)
         revealed = [] if offer is None else [r for r in memory.seen.values() if r.fits(offer)]
-        if offer is None or q.volume <= 0 or len(revealed) < MIN_REVEALED:
+        if (
+            offer is None
+            or q.volume <= 0
+            or len(revealed) < MIN_REVEALED
+            or memory.since is None
+            or at - memory.since < deals_window_s  # posted sales not yet seen over a window
+        ):
             out.append(q)
             continue
         since = at - deals_window_s
-        earned = sum(d.price * d.volume for d in snapshot.own_deals(since, offer.category))
-        fills = sum(v for t, c, v in memory.filled if t > since and c == offer.category)
+        posted_deals = (
+            d for d in snapshot.own_deals(since, offer.category) if d.deal_id not in fill_deals
+        )
+        earned = sum(d.price * d.volume for d in posted_deals)
         current = snapshot.current_price(q.slot)
-        measured = max(0, earned - fills) / deals_window_s
+        measured = earned / deals_window_s
         last = posted.get(q.slot)
         if last is None:
             posted[q.slot] = (measured, at)

@@ -42,6 +42,7 @@ from bot.pricing.fills import (
     fill_price,
     fill_terms,
     listing_for_fills,
+    posted_view,
     propose_fills,
 )
 from bot.pricing.ledger import LOAD_EPSILON, Ledger, committed_of, required_stake
@@ -549,6 +550,15 @@ def test_too_few_revealed_requests_fills_off_or_cap_keep_the_strategys_price() -
     assert _listing(CAPS, price="cap") == 1_000_000
 
 
+def test_no_raise_before_the_posted_sales_were_seen_over_a_whole_window() -> None:
+    o = fill_offer()
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    book = FillBook(tuple(req(f"m{i}", c) for i, c in enumerate(CAPS)), (app_order("a"),))
+    young = FillMemory().observe(book, NOW - 600, lambda r: True)  # 10 minutes of evidence
+    got, _ = listing_for_fills([quote], snap(offers=[o]), [o], young, _policy(), 10**12, 3_600)
+    assert got[0].price == 1_000_000
+
+
 def test_the_listing_is_never_lowered_nor_above_the_ceiling() -> None:
     assert _listing([10] * 20) == 1_000_000  # every cap below the quote
     o = fill_offer()
@@ -598,3 +608,20 @@ def test_best_listing_is_the_brute_force_argmax(
     got = _best_listing(quote, revealed, rate, 10.0, gas, ceiling, rival_price)
     assert got >= quote and (got == quote or got <= ceiling)
     assert value(got) >= value(best) - 1e-9
+
+
+def test_the_strategy_and_the_listing_see_posted_sales_only() -> None:
+    o = fill_offer()
+    sold = deal("posted", 1_000_000, 50)
+    filled = deal("filled", 1_000_000, 50)
+    snapshot = snap(offers=[o], deals=(sold, filled))
+    memory = _memory(CAPS, o).record([filled.deal_id], NOW - 60)
+    assert posted_view(snapshot, memory).deals == (sold,)
+    assert posted_view(snapshot, FillMemory()) is snapshot
+    # the fill's deal is not a posted sale the listing would lose by raising
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    _, with_fill = listing_for_fills([quote], snapshot, [o], memory, _policy(), 10**12, 3_600)
+    _, without = listing_for_fills(
+        [quote], snap(offers=[o], deals=(sold,)), [o], _memory(CAPS, o), _policy(), 10**12, 3_600
+    )
+    assert with_fill.posted == without.posted

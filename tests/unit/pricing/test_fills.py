@@ -9,9 +9,10 @@ deadline test, and the quotes share only what the fills leave.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.fill_orders import (
@@ -442,6 +443,75 @@ def test_fills_never_exceed_capacity_cap_stake_or_the_deadline_test(
             for f in result.fills
         ]
         assert feasible(u.registered_cpu, committed_of(u, board), batches)
+
+
+@st.composite
+def deadline_worlds(draw: st.DrawFn) -> tuple[MarketSnapshot, list[Offer], list[FillIntent]]:
+    """Worlds where the deadline test binds: few slots, queued and running tasks of the pool
+    with deadlines from minutes away to a whole window, long runs, two fills wanted in two
+    categories (windows of 7 x 300 s and 7 x 3600 s), stake and volume to spare. (A slot's
+    window is itself what the EDF test admits for that offer alone; across categories and
+    after a first fill, only the deadline test sees the queue.)"""
+    offers = [
+        fill_offer(category=0, task_seconds=float(draw(st.sampled_from([200, 600, 1200])))),
+        fill_offer(category=2, task_seconds=float(draw(st.sampled_from([1800, 3600, 9000])))),
+    ]
+    slots = draw(st.integers(1, 4))
+    tasks = []
+    for i in range(draw(st.integers(0, 12))):
+        category = draw(st.sampled_from([0, 2]))
+        window = 7 * (300 if category == 0 else 3600)
+        age = draw(st.integers(0, window - 60))
+        started = NOW - draw(st.integers(0, age)) if draw(st.booleans()) else None
+        tasks.append(PoolTask(f"t{i}", category, NOW - age, NOW - age + window, NOW - age, started))
+    board = task_board(NOW, tasks, RunTimeSamples(), {0: 300.0, 2: 3600.0}, {0: 300, 2: 3600})
+    running = sum(1 for t in tasks if t.started_at is not None)
+    base = snap(
+        offers=offers,
+        utilization=util(registered=slots, computing=min(slots, running)),
+        free_stake=10**12,
+    )
+    wants = [draw(st.integers(1, 30)), draw(st.integers(1, 30))]
+    book = FillBook(
+        (req("a", 5_000, wants[0]), req("b", 4_000, wants[1], category=2)), (app_order("a"),)
+    )
+    intents = [FillIntent(h("a"), 5_000, wants[0]), FillIntent(h("b"), 4_000, wants[1])]
+    return dataclasses.replace(base, tasks=board, fill_book=book), offers, intents
+
+
+@settings(max_examples=300, deadline=None)
+@given(deadline_worlds())
+def test_each_fill_is_the_largest_the_deadline_test_admits(
+    world: tuple[MarketSnapshot, list[Offer], list[FillIntent]],
+) -> None:
+    snapshot, offers, intents = world
+    cfg = RailsConfig(floor=FLOOR, ceiling=15_000, max_step=1.0, max_volume=10**6)
+    got = {
+        f.candidate.request_hash: f.volume for f in _rails([], snapshot, offers, cfg, intents).fills
+    }
+    a, b = got.get(h("a"), 0), got.get(h("b"), 0)
+    board, u = snapshot.tasks, snapshot.utilization
+    assert board is not None and u is not None
+    committed = committed_of(u, board)
+    runs = {o.category: board.run_seconds(o.category, o.task_seconds) for o in offers}
+
+    def fits(va: int, vb: int) -> bool:
+        batches = [Batch(7 * 300.0, runs[0], va), Batch(7 * 3600.0, runs[2], vb)]
+        return feasible(u.registered_cpu, committed, [x for x in batches if x.volume])
+
+    # never more than the deadline test admits, both fills together as work in front
+    assert fits(a, b)
+    # the first fill is the largest the deadline test admits alone (its slot's window is that)
+    assert a == intents[0].volume or not fits(a + 1, 0)
+    # the second: the largest after the first, unless the ledger's window load binds first
+    account = Ledger.of(snapshot, offers, cfg).wanting({})
+    slot_a, slot_b = offers[0].slot, offers[1].slot
+    load = account.load_room(account.claim(slot_a, 5_000, a))
+    window_b = account.window(slot_b) or 0
+    by_load = math.floor(load * window_b + 1e-9)
+    assert b == intents[1].volume or b == by_load or not fits(a, b + 1)
+    deadline_bound = b < min(intents[1].volume, by_load)
+    event(f"the deadline test cut the second fill below the ledger's room: {deadline_bound}")
 
 
 def _one_slot_world(priors: dict[int, float]) -> tuple[MarketSnapshot, list[Offer]]:

@@ -140,6 +140,16 @@ class AppOrder:
     def price(self) -> int:
         return self.appprice
 
+    @property
+    def asset(self) -> str:
+        """What the order sells (the app), as :class:`DatasetOrder` names its dataset."""
+        return self.app
+
+    @property
+    def other_restrict(self) -> str:
+        """The restriction on the request's other asset (its dataset)."""
+        return self.datasetrestrict
+
     def fields(self) -> dict[str, int | str]:
         return {
             "app": self.app,
@@ -184,6 +194,16 @@ class DatasetOrder:
     @property
     def price(self) -> int:
         return self.datasetprice
+
+    @property
+    def asset(self) -> str:
+        """What the order sells (the dataset), as :class:`AppOrder` names its app."""
+        return self.dataset
+
+    @property
+    def other_restrict(self) -> str:
+        """The restriction on the request's other asset (its app)."""
+        return self.apprestrict
 
     def fields(self) -> dict[str, int | str]:
         return {

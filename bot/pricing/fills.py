@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from bot.domain.errors import InputError
 from bot.domain.fill_orders import AppOrder, DatasetOrder, FillBook, ListedOrder, RequestOrder
@@ -78,6 +78,9 @@ DEFAULT_MATCH_GAS_COST_NRLC = 30_000_000
 skipped. Assumed: ``rails.cancel_gas_cost`` (100k gas ~ 5,000,000 nRLC) scaled to ~600k gas."""
 
 FillPriceMode = Literal["listed", "cap"]
+
+
+_Asset = TypeVar("_Asset", AppOrder, DatasetOrder)  # what a request is matched with
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,41 +178,51 @@ def _admits(restrict: str, who: str) -> bool:
     return restrict in (ZERO_ADDRESS, who)
 
 
-def _app_orders(
-    book: FillBook, request: RequestOrder, workerpool: str
-) -> list[ListedOrder[AppOrder]]:
+def _cheapest_admitting(
+    listed: Iterable[ListedOrder[_Asset]],
+    asset: str,
+    max_price: int,
+    other_restrict: str,
+    request: RequestOrder,
+    workerpool: str,
+) -> list[ListedOrder[_Asset]]:
+    """The open app (or dataset) orders of ``asset`` within ``max_price`` whose restrictions
+    admit our pool, the requester and the request's other asset (``other_restrict`` names it:
+    the dataset for an app order, the app for a dataset order), cheapest first."""
     return sorted(
         (
             a
-            for a in book.apporders
-            if a.order.app == request.app
+            for a in listed
+            if a.order.asset == asset
             and a.status is MarketStatus.OPEN
             and a.remaining > 0
-            and a.order.appprice <= request.appmaxprice
+            and a.order.price <= max_price
             and _admits(a.order.workerpoolrestrict, workerpool)
             and _admits(a.order.requesterrestrict, request.requester)
-            and _admits(a.order.datasetrestrict, request.dataset)
+            and _admits(a.order.other_restrict, other_restrict)
         ),
-        key=lambda a: (a.order.appprice, a.published_at, a.order_hash),
+        key=lambda a: (a.order.price, a.published_at, a.order_hash),
+    )
+
+
+def _app_orders(
+    book: FillBook, request: RequestOrder, workerpool: str
+) -> list[ListedOrder[AppOrder]]:
+    return _cheapest_admitting(
+        book.apporders, request.app, request.appmaxprice, request.dataset, request, workerpool
     )
 
 
 def _dataset_orders(
     book: FillBook, request: RequestOrder, workerpool: str
 ) -> list[ListedOrder[DatasetOrder]]:
-    return sorted(
-        (
-            d
-            for d in book.datasetorders
-            if d.order.dataset == request.dataset
-            and d.status is MarketStatus.OPEN
-            and d.remaining > 0
-            and d.order.datasetprice <= request.datasetmaxprice
-            and _admits(d.order.workerpoolrestrict, workerpool)
-            and _admits(d.order.requesterrestrict, request.requester)
-            and _admits(d.order.apprestrict, request.app)
-        ),
-        key=lambda d: (d.order.datasetprice, d.published_at, d.order_hash),
+    return _cheapest_admitting(
+        book.datasetorders,
+        request.dataset,
+        request.datasetmaxprice,
+        request.app,
+        request,
+        workerpool,
     )
 
 

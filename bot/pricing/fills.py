@@ -47,6 +47,7 @@ __all__ = [
     "FRAMEWORK_BITS",
     "MEMORY_S",
     "MIN_REVEALED",
+    "RAISE_MARGIN",
     "TEE_BIT",
     "FillBook",
     "FillCandidate",
@@ -376,6 +377,10 @@ MEMORY_S = 6 * 3600.0
 MIN_REVEALED = 8
 """Fewer revealed requests than this in an offer's slot: too few to price on, the listing stays."""
 
+RAISE_MARGIN = 1.5
+"""A raise for fills must gain this many times the posted sales it is assumed to lose (their
+rate is measured, so noisy: the margin absorbs some of it)."""
+
 _MIN_SPAN_S = 600.0
 
 
@@ -455,59 +460,40 @@ def _best_listing(
     span: float,
     gas: int,
     ceiling: int,
-    rival: int | None,
 ) -> int:
-    """The listed price p >= ``quote`` that maximises fills + posted sales per second.
+    """The listed price p >= ``quote`` that earns the most from fills, if the raise pays for
+    itself; else the quote.
 
-    Fills: each revealed request pays ``min(cap, p)`` x volume less one match's gas (none when
-    that is not positive), over ``span``. Posted sales: ``posted_rate`` (measured at the quote)
-    scaled by ``S(p) / S(quote)``, where S is the share of revealed volume whose cap reaches the
-    price (the requesters who wait and those who take come from one demand curve: an
-    assumption): the takers a raise turns away are lost and those left are counted at the
-    quote's price, not p (the posted price is the strategy's call: a raise must pay for itself
-    with fills); none at all above ``rival``, the cheapest competing order (takers buy the
-    cheapest: above it our posted sales are assumed lost). Ties keep the lower price.
+    Fills: each revealed request pays ``min(cap, p)`` x volume less one match's gas (nothing
+    when that is not positive), over ``span``. A raise is assumed to lose *every* posted sale at
+    the quote (``posted_rate``, nRLC/s): the strategy chose the quote for the takers, who buy the
+    cheapest order, and how many of them a dearer listing keeps is not known. So the best price
+    is kept only when its fills earn more than the quote's by ``RAISE_MARGIN`` x the posted
+    rate. Ties keep the lower price.
     """
-    total = sum(r.volume for r in revealed)
-    if total <= 0:
+    if not revealed:
         return quote
     # One sweep from the dearest cap down (O(n log n), every tick): for a price p, requests with
     # cap >= p pay p (counted per volume), the others their own cap (a constant sum).
     ordered = sorted(revealed, key=lambda r: -r.cap)
     own_pay = sum(max(0, r.cap * r.volume - gas) for r in revealed)
-
-    def at_price(p: int, by_volume: Mapping[int, int]) -> float:
-        return sum(n * max(0, p * v - gas) for v, n in by_volume.items())
-
-    values: dict[int, tuple[float, float]] = {}  # price -> (fills per second, S(price))
+    fills: dict[int, float] = {}  # price -> fills per second
     by_volume: dict[int, int] = {}
     above_pay = 0  # own-cap pay of the requests with cap >= p
-    above_volume = 0
     i = 0
     for p in sorted({quote} | {r.cap for r in revealed if quote < r.cap <= ceiling})[::-1]:
         while i < len(ordered) and ordered[i].cap >= p:
             r = ordered[i]
             by_volume[r.volume] = by_volume.get(r.volume, 0) + 1
             above_pay += max(0, r.cap * r.volume - gas)
-            above_volume += r.volume
             i += 1
-        fills = (own_pay - above_pay + at_price(p, by_volume)) / span
-        values[p] = (fills, above_volume / total)
-    base = values[quote][1]
-
-    def value(p: int) -> float:
-        fills, share = values[p]
-        if base <= 0 or (p > quote and rival is not None and p > rival):
-            return fills if p > quote else fills + posted_rate
-        return fills + posted_rate * share / base
-
-    best, best_value = quote, value(quote)
-    for p in sorted(values):
-        if p > quote and p <= ceiling:
-            v = value(p)
-            if v > best_value:
-                best, best_value = p, v
-    return best
+        at_p = sum(n * max(0, p * v - gas) for v, n in by_volume.items())
+        fills[p] = (own_pay - above_pay + at_p) / span
+    best = quote
+    for p in sorted(fills):
+        if fills[p] > fills[best]:
+            best = p
+    return best if fills[best] - fills[quote] > RAISE_MARGIN * posted_rate else quote
 
 
 def posted_view(snapshot: MarketSnapshot, memory: FillMemory) -> MarketSnapshot:
@@ -539,9 +525,9 @@ def listing_for_fills(
     the fills a higher price earns (over the caps revealed lately, ``memory``) against the
     posted sales it loses: our deals over ``deals_window_s`` other than fills, measured while we
     list at the strategy's own price and averaged over ``MEMORY_S`` (kept in the memory while
-    the listing is raised, when it cannot be measured), scaled by the revealed demand curve, none above the cheapest rival. A
-    price is never lowered, never raised above ``ceiling``; the rails then clamp the step as for
-    any quote. Nothing changes with fills off or ``price = "cap"``.
+    the listing is raised, when it cannot be measured), all assumed lost by a raise. A price is
+    never lowered, never raised above ``ceiling``; the rails then clamp the step as for any
+    quote. Nothing changes with fills off or ``price = "cap"``.
     """
     if not policy.enabled or policy.price != "listed":
         return tuple(quotes), memory
@@ -578,15 +564,8 @@ def listing_for_fills(
             rate, then = last
             weight = min(1.0, max(0.0, at - then) / MEMORY_S)
             posted[q.slot] = (rate + (measured - rate) * weight, at)
-        rivals = [e.price for e in snapshot.competitors_for(offer) if e.remaining > 0]
         price = _best_listing(
-            q.price,
-            revealed,
-            posted[q.slot][0],
-            span,
-            policy.match_gas_cost,
-            ceiling,
-            min(rivals) if rivals else None,
+            q.price, revealed, posted[q.slot][0], span, policy.match_gas_cost, ceiling
         )
         if price != q.price:
             why = f"listed {price} for {len(revealed)} waiting requests (was {q.price})"

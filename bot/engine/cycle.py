@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.domain.errors import BotError, OwnershipError, StrategyError
 from bot.domain.fill_orders import FillBook, ListedOrder, RequestOrder, fill_record
-from bot.domain.model import Action, Keep, OwnOrder, Publish, Slot
+from bot.domain.model import Action, Keep, OwnOrder, Publish, Quote, Slot
 from bot.domain.networks import Network
 from bot.engine import deadline
 from bot.engine.executor import DEFAULT_ACTION_DEADLINE_S, ExecutionReport, Executor
@@ -54,6 +54,8 @@ from bot.engine.ports import (
 from bot.engine.samplers import SamplerMemory, sample_snapshot
 from bot.pricing.fills import (
     DEFAULT_MATCH_GAS,
+    FillCandidate,
+    FillIntent,
     FillMemory,
     FillPolicy,
     SizedFill,
@@ -235,6 +237,49 @@ def _listed_prices(snapshot: MarketSnapshot, rails: RailsResult) -> dict[Slot, i
     return listed
 
 
+def _within_listing(
+    result: RailsResult,
+    ok: list[tuple[FillIntent, FillCandidate]],
+    quotes: Sequence[Quote],
+    snapshot: MarketSnapshot,
+    ledger: Ledger,
+    cfg: RailsConfig,
+) -> RailsResult:
+    """The fills charged at most what we list in their slot *after* they are sized.
+
+    Fills are sized before the quotes, so they can take the capacity a quote had in the first
+    pass: its order would then be withdrawn and the fill would charge a price nobody can see.
+    Such a slot's fills give back one task (the listing stays public with it), then, if that is
+    not enough, are dropped; a fill priced above the final listing is lowered to it (a
+    strategy's own intent included)."""
+    for attempt in range(2):
+        listed = {q.slot: q.price for q in result.quotes if q.volume > 0}
+        unlisted = {f.candidate.offer.slot for f in result.fills} - set(listed)
+        dear = [f for f in result.fills if f.price > listed.get(f.candidate.offer.slot, f.price)]
+        if not unlisted and not dear:
+            return result
+        sized = {f.candidate.request_hash: f for f in result.fills}
+        again: list[tuple[FillIntent, FillCandidate]] = []
+        give_back = set(unlisted) if attempt == 0 else set()
+        for intent, cand in reversed(ok):
+            f = sized.get(cand.request_hash)
+            slot = cand.offer.slot
+            if f is None or (attempt == 1 and slot in unlisted):
+                continue
+            volume = f.volume
+            if slot in give_back:
+                give_back.discard(slot)
+                volume -= 1
+            if volume > 0:
+                price = min(f.price, listed.get(slot, f.price))
+                again.append((replace(intent, price=price, volume=volume), cand))
+        ok = again[::-1]
+        result = apply_rails(quotes, snapshot, ledger, cfg, fills=ok)
+    listed = {q.slot: q.price for q in result.quotes if q.volume > 0}
+    fills = tuple(f for f in result.fills if f.price <= listed.get(f.candidate.offer.slot, -1))
+    return result if fills == result.fills else replace(result, fills=fills)
+
+
 def make_executor(
     ports: CyclePorts, settings: CycleSettings, *, salt: Callable[[], str] | None = None
 ) -> Executor:
@@ -345,6 +390,8 @@ def _run_cycle(
             ok = ok[: max(0, room)]
             if ok:
                 rails_result = apply_rails(quotes, snapshot, ledger, cfg, fills=ok)
+                if settings.fills.price == "listed":
+                    rails_result = _within_listing(rails_result, ok, quotes, snapshot, ledger, cfg)
         kill = rails_result.kill
         if kill is not None:
             log.warning("kill switch (%s): %s", kill, _kill_reason(rails_result))

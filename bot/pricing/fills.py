@@ -288,8 +288,9 @@ def fill_terms(
 def fill_price(cap: int, listed: int | None, mode: FillPriceMode, ceiling: int) -> int:
     """The policy's price: ``min(cap, listed)`` (or the cap), never above the ceiling.
 
-    Without a listed price in the slot (nothing quoted there) the cap is the offer; the ceiling
-    still bounds it.
+    Without a listed price in the slot (nothing quoted there) the cap is proposed, but with
+    ``"listed"`` the cycle drops a fill whose slot has no public listing once the fills are
+    sized (bot.engine.cycle._within_listing): nobody is charged a price we do not show.
     """
     price = cap if mode == "cap" or listed is None else min(cap, listed)
     return min(price, ceiling)

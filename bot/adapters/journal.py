@@ -462,6 +462,15 @@ class SqliteJournal:
                 ).fetchall()
         return [ActionRow(*r) for r in reversed(rows)]
 
+    def action_details(self, kind: str, since: float) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT detail FROM actions WHERE kind = ? AND outcome = 'ok' AND at >= ?"
+                " ORDER BY id",
+                (kind, since),
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def last_decision(self) -> tuple[float, dict[str, Any]] | None:
         with self._lock:
             row = self._db.execute(
@@ -669,6 +678,13 @@ class MemoryJournal:
     def order_state(self, order_hash: str) -> OrderState | None:
         row = self._orders.get(order_hash)
         return None if row is None else row.state
+
+    def action_details(self, kind: str, since: float) -> list[str]:
+        return [
+            r.detail
+            for r in self.action_rows
+            if r.kind == kind and r.outcome == "ok" and r.at >= since
+        ]
 
     def last_decision(self) -> tuple[float, dict[str, Any]] | None:
         return self.decision_rows[-1] if self.decision_rows else None

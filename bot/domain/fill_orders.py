@@ -12,6 +12,7 @@ Field names and order are PoCo's (``IexecLibOrders_v5``, poco-contracts.md secti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -32,9 +33,12 @@ __all__ = [
     "AppOrder",
     "DatasetOrder",
     "FillBook",
+    "FillRecord",
     "ListedOrder",
     "RequestOrder",
     "SignedOrder",
+    "fill_detail",
+    "fill_record",
 ]
 
 
@@ -136,6 +140,16 @@ class AppOrder:
     def price(self) -> int:
         return self.appprice
 
+    @property
+    def asset(self) -> str:
+        """What the order sells (the app), as :class:`DatasetOrder` names its dataset."""
+        return self.app
+
+    @property
+    def other_restrict(self) -> str:
+        """The restriction on the request's other asset (its dataset)."""
+        return self.datasetrestrict
+
     def fields(self) -> dict[str, int | str]:
         return {
             "app": self.app,
@@ -180,6 +194,16 @@ class DatasetOrder:
     @property
     def price(self) -> int:
         return self.datasetprice
+
+    @property
+    def asset(self) -> str:
+        """What the order sells (the dataset), as :class:`AppOrder` names its app."""
+        return self.dataset
+
+    @property
+    def other_restrict(self) -> str:
+        """The restriction on the request's other asset (its app)."""
+        return self.apprestrict
 
     def fields(self) -> dict[str, int | str]:
         return {
@@ -250,3 +274,34 @@ class FillBook:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_hash", {r.order_hash: r for r in self.requests})
+
+
+_FILL = re.compile(r"^deal (\S+) request \S+ volume (\d+) price (\d+) gas (\d+) tx ")
+
+
+@dataclass(frozen=True, slots=True)
+class FillRecord:
+    """A confirmed fill as journalled (an ``ok`` action of kind ``fill``): what the ops view
+    and the gas budget read back."""
+
+    deal_id: str
+    volume: int
+    price: int
+    gas: int
+
+    @property
+    def revenue_nrlc(self) -> int:
+        return self.price * self.volume
+
+
+def fill_detail(deal_id: str, request: str, volume: int, price: int, gas: int, tx: str) -> str:
+    """The journalled detail of a confirmed fill (read back by :func:`fill_record`)."""
+    return f"deal {deal_id} request {request} volume {volume} price {price} gas {gas} tx {tx}"
+
+
+def fill_record(detail: str) -> FillRecord | None:
+    """The fill a ``fill`` action's detail records (None: not a confirmed fill's detail)."""
+    m = _FILL.match(detail)
+    if m is None:
+        return None
+    return FillRecord(m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4)))

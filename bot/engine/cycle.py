@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.domain.errors import BotError, OwnershipError, StrategyError
-from bot.domain.model import Action, Keep, OwnOrder, Publish, Slot
+from bot.domain.fill_orders import FillBook, ListedOrder, RequestOrder, fill_record
+from bot.domain.model import Action, Keep, OwnOrder, Publish, Quote, Slot
 from bot.domain.networks import Network
 from bot.engine import deadline
 from bot.engine.executor import DEFAULT_ACTION_DEADLINE_S, ExecutionReport, Executor
@@ -51,7 +52,19 @@ from bot.engine.ports import (
     TaskFeed,
 )
 from bot.engine.samplers import SamplerMemory, sample_snapshot
-from bot.pricing.fills import DEFAULT_MATCH_GAS, FillPolicy, SizedFill, candidates, propose_fills
+from bot.pricing.fills import (
+    DEFAULT_MATCH_GAS,
+    FillCandidate,
+    FillIntent,
+    FillMemory,
+    FillPolicy,
+    SizedFill,
+    candidates,
+    fill_terms,
+    listing_for_fills,
+    posted_view,
+    propose_fills,
+)
 from bot.pricing.ledger import Ledger
 from bot.pricing.planner import plan
 from bot.pricing.rails import RailsConfig, RailsResult, apply_rails
@@ -135,6 +148,7 @@ class CycleState:
     strategy_state: object = None  # what the strategy returned last (None: its initial state)
     sampler: SamplerMemory = field(default_factory=SamplerMemory)
     last: TickResult | None = None
+    fill_memory: FillMemory = field(default_factory=FillMemory)  # caps waiting requests revealed
 
     @classmethod
     def restore(cls, journal: Journal) -> CycleState:
@@ -223,6 +237,49 @@ def _listed_prices(snapshot: MarketSnapshot, rails: RailsResult) -> dict[Slot, i
     return listed
 
 
+def _within_listing(
+    result: RailsResult,
+    ok: list[tuple[FillIntent, FillCandidate]],
+    quotes: Sequence[Quote],
+    snapshot: MarketSnapshot,
+    ledger: Ledger,
+    cfg: RailsConfig,
+) -> RailsResult:
+    """The fills charged at most what we list in their slot *after* they are sized.
+
+    Fills are sized before the quotes, so they can take the capacity a quote had in the first
+    pass: its order would then be withdrawn and the fill would charge a price nobody can see.
+    Such a slot's fills give back one task (the listing stays public with it), then, if that is
+    not enough, are dropped; a fill priced above the final listing is lowered to it (a
+    strategy's own intent included)."""
+    for attempt in range(2):
+        listed = {q.slot: q.price for q in result.quotes if q.volume > 0}
+        unlisted = {f.candidate.offer.slot for f in result.fills} - set(listed)
+        dear = [f for f in result.fills if f.price > listed.get(f.candidate.offer.slot, f.price)]
+        if not unlisted and not dear:
+            return result
+        sized = {f.candidate.request_hash: f for f in result.fills}
+        again: list[tuple[FillIntent, FillCandidate]] = []
+        give_back = set(unlisted) if attempt == 0 else set()
+        for intent, cand in reversed(ok):
+            f = sized.get(cand.request_hash)
+            slot = cand.offer.slot
+            if f is None or (attempt == 1 and slot in unlisted):
+                continue
+            volume = f.volume
+            if slot in give_back:
+                give_back.discard(slot)
+                volume -= 1
+            if volume > 0:
+                price = min(f.price, listed.get(slot, f.price))
+                again.append((replace(intent, price=price, volume=volume), cand))
+        ok = again[::-1]
+        result = apply_rails(quotes, snapshot, ledger, cfg, fills=ok)
+    listed = {q.slot: q.price for q in result.quotes if q.volume > 0}
+    fills = tuple(f for f in result.fills if f.price <= listed.get(f.candidate.offer.slot, -1))
+    return result if fills == result.fills else replace(result, fills=fills)
+
+
 def make_executor(
     ports: CyclePorts, settings: CycleSettings, *, salt: Callable[[], str] | None = None
 ) -> Executor:
@@ -270,8 +327,11 @@ def _run_cycle(
     ledger: Ledger | None = None
     strategy_error: str | None = None
     kill: str | None = None
+    seen = snapshot  # what the strategy prices on: posted sales only when we fill
+    if settings.fills.enabled:
+        seen = posted_view(snapshot, state.fill_memory)
     try:
-        decision = run_fenced(strategy, snapshot, settings.offers, state.strategy_state, rng)
+        decision = run_fenced(strategy, seen, settings.offers, state.strategy_state, rng)
     except StrategyError as exc:
         strategy_error = str(exc)
     if decision is None or strategy_error is not None:
@@ -283,8 +343,27 @@ def _run_cycle(
     else:
         state.strategy_state = decision.state
         ledger = Ledger.of(snapshot, settings.offers, settings.rails)
-        rails_result = apply_rails(decision.quotes, snapshot, ledger, settings.rails)
+        quotes = decision.quotes
         book = snapshot.fill_book
+        if settings.fills.enabled:
+            cfg = settings.rails
+            offers = settings.offers
+
+            def fillable(r: ListedOrder[RequestOrder]) -> bool:
+                got = fill_terms(r, book or FillBook(), offers, settings.workerpool, cfg.floor)
+                return not isinstance(got, str)
+
+            state.fill_memory = state.fill_memory.observe(book, at, fillable)
+            quotes, state.fill_memory = listing_for_fills(
+                quotes,
+                seen,
+                offers,
+                state.fill_memory,
+                settings.fills,
+                cfg.ceiling,
+                settings.deals_window_seconds,
+            )
+        rails_result = apply_rails(quotes, snapshot, ledger, settings.rails)
         if (
             settings.fills.enabled
             and rails_result.kill is None
@@ -310,7 +389,9 @@ def _run_cycle(
             ok, _ = candidates(intents, book, settings.offers, settings.workerpool, cfg.floor)
             ok = ok[: max(0, room)]
             if ok:
-                rails_result = apply_rails(decision.quotes, snapshot, ledger, cfg, fills=ok)
+                rails_result = apply_rails(quotes, snapshot, ledger, cfg, fills=ok)
+                if settings.fills.price == "listed":
+                    rails_result = _within_listing(rails_result, ok, quotes, snapshot, ledger, cfg)
         kill = rails_result.kill
         if kill is not None:
             log.warning("kill switch (%s): %s", kill, _kill_reason(rails_result))
@@ -351,6 +432,8 @@ def _run_cycle(
                 account = ledger.wanting({q.slot: q for q in rails_result.quotes})
             fill_steps += fill_executor.execute(fresh, _valid_after(own, report, at), account)
         report.steps.extend(fill_steps)
+        records = (fill_record(s.detail) for s in fill_steps if s.outcome == "ok")
+        state.fill_memory = state.fill_memory.record((r.deal_id for r in records if r), at)
     else:
         report = executor.execute(actions, own, recheck)
     state.sampler.after_execution(report)

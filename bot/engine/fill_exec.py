@@ -15,7 +15,8 @@ For each fill the rails admitted (bot.pricing.fills.SizedFill), in order:
    never fill the same request twice. A fresh order is journalled before it is used.
 5. **Estimate, then send** ``matchOrders`` from the gas wallet (never ``sponsorMatchOrders``,
    where the sender pays the deal), only if the estimate passes and the day's gas budget
-   (``fills.daily_gas_budget``, UTC days) has room. A revert in the estimate means someone
+   (``fills.daily_gas_budget``, UTC days) has room; the day's gas is read back from the
+   journal's fill records at start-up, so a restart does not reset the budget. A revert in the estimate means someone
    matched first (or an order vanished): no transaction, no retry with a new order. A fresh order
    that was never sent is marked closed in the journal (nobody else ever saw it); a resent or
    reverted one was public, so it is closed on chain.
@@ -33,6 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.domain.errors import BotError, ChainRevert, OwnershipError
+from bot.domain.fill_orders import fill_detail, fill_record
 from bot.domain.model import (
     MarketStatus,
     OwnOrder,
@@ -48,11 +50,23 @@ from bot.engine.ports import Chain, Clock, Journal, Signer
 from bot.pricing.fills import FillPolicy, SizedFill
 from bot.pricing.ledger import Ledger
 
-__all__ = ["FillExecutor", "FillStats", "reusable"]
+__all__ = [
+    "FillExecutor",
+    "FillStats",
+    "journalled_gas",
+    "reusable",
+]
 
 log = logging.getLogger("pricebot.fills")
 
 DAY = 86_400
+
+
+def journalled_gas(journal: Journal, at: float) -> int:
+    """Match gas our confirmed fills used on the UTC day of ``at``, from the journal."""
+    day_start = float(int(at // DAY) * DAY)
+    records = (fill_record(d) for d in journal.action_details("fill", day_start))
+    return sum(r.gas for r in records if r is not None)
 
 
 @dataclass(slots=True)
@@ -103,7 +117,8 @@ class FillExecutor:
         self.policy = policy
         self.live = live
         self._salt = salt
-        self._gas_by_day: dict[int, int] = {}
+        now = clock.now()
+        self._gas_by_day: dict[int, int] = {int(now // DAY): journalled_gas(journal, now)}
         self.stats = FillStats()
 
     def gas_left_today(self, at: float) -> int:
@@ -254,10 +269,13 @@ class FillExecutor:
         done = self.clock.now()
         day = int(done // DAY)
         self._gas_by_day[day] = self._gas_by_day.get(day, 0) + receipt.gas_used
-        detail = (
-            f"deal {receipt.deal_id} request {rh} volume {receipt.volume} "
-            f"price {signed.order.workerpoolprice} "
-            f"gas {receipt.gas_used} tx {receipt.tx_hash}"
+        detail = fill_detail(
+            receipt.deal_id,
+            rh,
+            receipt.volume,
+            signed.order.workerpoolprice,
+            receipt.gas_used,
+            receipt.tx_hash,
         )
         if not receipt.scheduler_notice:
             detail += " (no SchedulerNotice for our pool in the receipt)"

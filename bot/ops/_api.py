@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from bot.config.schema import BotConfig
 from bot.ops._health import health
-from bot.ops._reader import DealTotals, JournalOrder
+from bot.ops._reader import DealTotals, FillTotals, JournalOrder
 from bot.ops._text import when
 from bot.ops._view import SOURCES, OpsView, offer_figures
 
@@ -270,17 +270,38 @@ def decisions_json(rows: list[tuple[float, dict[str, object]]], now: float) -> J
     return {"api_version": API_VERSION, "decisions": out}
 
 
-def revenue_json(days: dict[str, DealTotals]) -> JsonObject:
-    """Deals, tasks and revenue per UTC day over the whole journal (its recorded snapshots)."""
+def _fills_json(t: FillTotals) -> JsonObject:
+    return {
+        "fills": t.fills,
+        "fill_tasks": t.tasks,
+        "fill_revenue_nrlc": t.revenue_nrlc,
+        "fill_revenue": _rlc(t.revenue_nrlc),
+        "match_gas": t.gas,
+    }
+
+
+def revenue_json(
+    days: dict[str, DealTotals], fills: dict[str, FillTotals] | None = None
+) -> JsonObject:
+    """Deals, tasks and revenue per UTC day over the whole journal (its recorded snapshots), and
+    the part of it our fills made (journalled fill actions), with the match gas they cost."""
+    fills = fills or {}
     total = DealTotals(
         sum(d.deals for d in days.values()),
         sum(d.tasks for d in days.values()),
         sum(d.revenue_nrlc for d in days.values()),
     )
+    fill_total = FillTotals(
+        sum(f.fills for f in fills.values()),
+        sum(f.tasks for f in fills.values()),
+        sum(f.revenue_nrlc for f in fills.values()),
+        sum(f.gas for f in fills.values()),
+    )
     return {
         "api_version": API_VERSION,
         "window": "the journal's whole history: our pool's deals in its recorded snapshots, "
-        "each deal once (price x volume, before the scheduler's share)",
+        "each deal once (price x volume, before the scheduler's share); fills are the deals "
+        "our bot made itself with matchOrders (from its journal), match gas in gas units",
         "days": [
             {
                 "day": day,
@@ -288,14 +309,16 @@ def revenue_json(days: dict[str, DealTotals]) -> JsonObject:
                 "tasks": row.tasks,
                 "revenue_nrlc": row.revenue_nrlc,
                 "revenue": _rlc(row.revenue_nrlc),
+                **_fills_json(fills.get(day, FillTotals())),
             }
-            for day, row in sorted(days.items())
+            for day, row in sorted({d: days.get(d, DealTotals()) for d in {*days, *fills}}.items())
         ],
         "total": {
             "deals": total.deals,
             "tasks": total.tasks,
             "revenue_nrlc": total.revenue_nrlc,
             "revenue": _rlc(total.revenue_nrlc),
+            **_fills_json(fill_total),
         },
     }
 

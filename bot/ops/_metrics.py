@@ -231,6 +231,22 @@ class OpsCollector(Collector):
             revenue.add_metric([str(category)], 0.0 if t is None else t.revenue_nrlc / NRLC)
         yield deals
         yield revenue
+        fills = self._reader.fills_by_day().values()
+        yield CounterMetricFamily(
+            "pricebot_fills",
+            "Waiting requests our bot filled with matchOrders (journalled fills, whole history).",
+            sum(f.fills for f in fills),
+        )
+        yield CounterMetricFamily(
+            "pricebot_fill_revenue_rlc",
+            "Price x volume of those fills (RLC, before the scheduler's share; in the deals too).",
+            sum(f.revenue_nrlc for f in fills) / NRLC,
+        )
+        yield CounterMetricFamily(
+            "pricebot_match_gas",
+            "Gas units the gas wallet paid for those matches.",
+            sum(f.gas for f in fills),
+        )
         actions = CounterMetricFamily(
             "pricebot_actions",
             "Actions journalled, by kind and outcome.",

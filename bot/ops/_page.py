@@ -206,7 +206,11 @@ def dashboard_json(
     """Everything the page shows: the API's own answers under their names, plus ``figures``
     (derived totals) and ``checks`` (health and warnings)."""
     status = status_json(view, now)
-    revenue = revenue_json(reader.deals_by_day() if reader is not None else {})
+    revenue = (
+        revenue_json(reader.deals_by_day(), reader.fills_by_day())
+        if reader is not None
+        else revenue_json({})
+    )
     return {
         "api_version": API_VERSION,
         "generated_ts": now,

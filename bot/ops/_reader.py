@@ -13,7 +13,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DaySummary", "DealTotals", "JournalOrder", "JournalReader"]
+from bot.domain.fill_orders import fill_record
+
+__all__ = ["DaySummary", "DealTotals", "FillTotals", "JournalOrder", "JournalReader"]
 
 _DEALS = """
     SELECT json_extract(d.value, '$.deal_id') AS deal,
@@ -35,6 +37,17 @@ class DealTotals:
     deals: int = 0
     tasks: int = 0
     revenue_nrlc: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FillTotals:
+    """Our confirmed fills (issue #15): matches, tasks, revenue (price x volume, nRLC) and the
+    match gas the gas wallet paid. Their deals are among the deals too."""
+
+    fills: int = 0
+    tasks: int = 0
+    revenue_nrlc: int = 0
+    gas: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +138,26 @@ class JournalReader:
             f" SUM(price * volume) FROM ({_DEALS}) GROUP BY 1 ORDER BY 1"
         )
         return {str(d): DealTotals(_int(n), _int(t), _int(r)) for d, n, t, r in rows}
+
+    def fills_by_day(self) -> dict[str, FillTotals]:
+        """Our confirmed fills per UTC day (``YYYY-MM-DD``), from the journalled fill actions."""
+        rows = self._rows(
+            "SELECT strftime('%Y-%m-%d', at, 'unixepoch'), detail FROM actions"
+            " WHERE kind = 'fill' AND outcome = 'ok' ORDER BY id"
+        )
+        out: dict[str, FillTotals] = {}
+        for day, detail in rows:
+            record = fill_record(str(detail))
+            if record is None:
+                continue
+            t = out.get(str(day), FillTotals())
+            out[str(day)] = FillTotals(
+                t.fills + 1,
+                t.tasks + record.volume,
+                t.revenue_nrlc + record.revenue_nrlc,
+                t.gas + record.gas,
+            )
+        return out
 
     def deals_between(self, start: float, stop: float) -> DealTotals:
         """Our pool's deals made between two instants (the span a replay covers)."""

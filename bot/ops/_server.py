@@ -159,7 +159,9 @@ def build_app(
         return JSONResponse(decisions_json(rows, clock()))
 
     def revenue(_: Request) -> Response:
-        return JSONResponse(revenue_json(reader.deals_by_day() if reader is not None else {}))
+        if reader is None:
+            return JSONResponse(revenue_json({}))
+        return JSONResponse(revenue_json(reader.deals_by_day(), reader.fills_by_day()))
 
     def show_config(_: Request) -> Response:
         return JSONResponse(config_json(hub.config or config))

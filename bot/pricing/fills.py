@@ -32,30 +32,37 @@ The shell (bot.engine.fill_exec) signs, journals and sends what the rails return
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, TypeVar
 
 from bot.domain.errors import InputError
 from bot.domain.fill_orders import AppOrder, DatasetOrder, FillBook, ListedOrder, RequestOrder
-from bot.domain.model import ZERO_ADDRESS, MarketStatus, Slot
-from bot.pricing.snapshot import Offer
+from bot.domain.model import ZERO_ADDRESS, MarketStatus, Quote, Slot
+from bot.pricing.snapshot import MarketSnapshot, Offer
 
 __all__ = [
     "DEFAULT_MATCH_GAS",
     "DEFAULT_MATCH_GAS_COST_NRLC",
     "FRAMEWORK_BITS",
+    "MEMORY_S",
+    "MIN_REVEALED",
+    "RAISE_MARGIN",
     "TEE_BIT",
     "FillBook",
     "FillCandidate",
     "FillIntent",
+    "FillMemory",
     "FillPolicy",
     "FillPriceMode",
+    "Revealed",
     "SizedFill",
     "candidates",
     "deal_tag",
     "fill_price",
     "fill_terms",
+    "listing_for_fills",
+    "posted_view",
     "propose_fills",
 ]
 
@@ -72,6 +79,9 @@ DEFAULT_MATCH_GAS_COST_NRLC = 30_000_000
 skipped. Assumed: ``rails.cancel_gas_cost`` (100k gas ~ 5,000,000 nRLC) scaled to ~600k gas."""
 
 FillPriceMode = Literal["listed", "cap"]
+
+
+_Asset = TypeVar("_Asset", AppOrder, DatasetOrder)  # what a request is matched with
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,41 +179,51 @@ def _admits(restrict: str, who: str) -> bool:
     return restrict in (ZERO_ADDRESS, who)
 
 
-def _app_orders(
-    book: FillBook, request: RequestOrder, workerpool: str
-) -> list[ListedOrder[AppOrder]]:
+def _cheapest_admitting(
+    listed: Iterable[ListedOrder[_Asset]],
+    asset: str,
+    max_price: int,
+    other_restrict: str,
+    request: RequestOrder,
+    workerpool: str,
+) -> list[ListedOrder[_Asset]]:
+    """The open app (or dataset) orders of ``asset`` within ``max_price`` whose restrictions
+    admit our pool, the requester and the request's other asset (``other_restrict`` names it:
+    the dataset for an app order, the app for a dataset order), cheapest first."""
     return sorted(
         (
             a
-            for a in book.apporders
-            if a.order.app == request.app
+            for a in listed
+            if a.order.asset == asset
             and a.status is MarketStatus.OPEN
             and a.remaining > 0
-            and a.order.appprice <= request.appmaxprice
+            and a.order.price <= max_price
             and _admits(a.order.workerpoolrestrict, workerpool)
             and _admits(a.order.requesterrestrict, request.requester)
-            and _admits(a.order.datasetrestrict, request.dataset)
+            and _admits(a.order.other_restrict, other_restrict)
         ),
-        key=lambda a: (a.order.appprice, a.published_at, a.order_hash),
+        key=lambda a: (a.order.price, a.published_at, a.order_hash),
+    )
+
+
+def _app_orders(
+    book: FillBook, request: RequestOrder, workerpool: str
+) -> list[ListedOrder[AppOrder]]:
+    return _cheapest_admitting(
+        book.apporders, request.app, request.appmaxprice, request.dataset, request, workerpool
     )
 
 
 def _dataset_orders(
     book: FillBook, request: RequestOrder, workerpool: str
 ) -> list[ListedOrder[DatasetOrder]]:
-    return sorted(
-        (
-            d
-            for d in book.datasetorders
-            if d.order.dataset == request.dataset
-            and d.status is MarketStatus.OPEN
-            and d.remaining > 0
-            and d.order.datasetprice <= request.datasetmaxprice
-            and _admits(d.order.workerpoolrestrict, workerpool)
-            and _admits(d.order.requesterrestrict, request.requester)
-            and _admits(d.order.apprestrict, request.app)
-        ),
-        key=lambda d: (d.order.datasetprice, d.published_at, d.order_hash),
+    return _cheapest_admitting(
+        book.datasetorders,
+        request.dataset,
+        request.datasetmaxprice,
+        request.app,
+        request,
+        workerpool,
     )
 
 
@@ -268,8 +288,9 @@ def fill_terms(
 def fill_price(cap: int, listed: int | None, mode: FillPriceMode, ceiling: int) -> int:
     """The policy's price: ``min(cap, listed)`` (or the cap), never above the ceiling.
 
-    Without a listed price in the slot (nothing quoted there) the cap is the offer; the ceiling
-    still bounds it.
+    Without a listed price in the slot (nothing quoted there) the cap is proposed, but with
+    ``"listed"`` the cycle drops a fill whose slot has no public listing once the fills are
+    sized (bot.engine.cycle._within_listing): nobody is charged a price we do not show.
     """
     price = cap if mode == "cap" or listed is None else min(cap, listed)
     return min(price, ceiling)
@@ -349,3 +370,206 @@ def propose_fills(
             )
         )
     return tuple(out)
+
+
+MEMORY_S = 6 * 3600.0
+"""How long the caps waiting requesters revealed are remembered (:class:`FillMemory`)."""
+
+MIN_REVEALED = 8
+"""Fewer revealed requests than this in an offer's slot: too few to price on, the listing stays."""
+
+RAISE_MARGIN = 1.5
+"""A raise for fills must gain this many times the posted sales it is assumed to lose (their
+rate is measured, so noisy: the margin absorbs some of it)."""
+
+_MIN_SPAN_S = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Revealed:
+    """One waiting request as first seen: when, where, its cap and volume (a revealed price)."""
+
+    at: float
+    category: int
+    tag: int
+    trust: int
+    cap: int
+    volume: int
+
+    def fits(self, offer: Offer) -> bool:
+        return (
+            self.category == offer.category
+            and self.trust <= offer.trust
+            and self.tag & ~offer.tag == 0
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FillMemory:
+    """What the fill book revealed lately, and which of our deals were fills.
+
+    A request that waits states what its requester will pay; the caps seen over ``MEMORY_S``
+    estimate the demand curve of the category. The deal ids of our fills keep them apart from
+    posted sales: the strategy learns its posted price from posted sales only
+    (:func:`posted_view`; a fill at our listed price is not a taker buying it), and so does the
+    listing rule. Pure: the cycle keeps it in its state and feeds it every tick
+    (:meth:`observe`, :meth:`record`). It is not journalled: after a restart it refills within
+    hours and, until it holds ``MIN_REVEALED`` requests, the listing is the strategy's own.
+    """
+
+    seen: Mapping[str, Revealed] = field(default_factory=dict)
+    fill_deals: Mapping[str, float] = field(default_factory=dict)  # deal id -> when made
+    since: float | None = None
+    # nRLC/s sold posted while listing at the quote, averaged over ~MEMORY_S, and when measured
+    posted: Mapping[Slot, tuple[float, float]] = field(default_factory=dict)
+
+    def observe(
+        self,
+        book: FillBook | None,
+        at: float,
+        fillable: Callable[[ListedOrder[RequestOrder]], bool],
+    ) -> FillMemory:
+        """This memory with the book's requests not seen before that we could fill (the
+        ``fillable`` rules: :func:`fill_terms`), and without those too old."""
+        keep = {h: r for h, r in self.seen.items() if at - r.at <= MEMORY_S}
+        if book is not None:
+            for listed in book.requests:
+                h = listed.order_hash
+                if h not in keep and listed.remaining > 0 and fillable(listed):
+                    o = listed.order
+                    keep[h] = Revealed(
+                        at, o.category, o.tag_int, o.trust, o.workerpoolmaxprice, listed.remaining
+                    )
+        deals = {d: t for d, t in self.fill_deals.items() if at - t <= MEMORY_S}
+        return FillMemory(keep, deals, at if self.since is None else self.since, self.posted)
+
+    def record(self, deal_ids: Iterable[str], at: float) -> FillMemory:
+        """This memory with the deals our fills made at ``at`` (from their receipts)."""
+        more = {d: at for d in deal_ids}
+        return replace(self, fill_deals={**self.fill_deals, **more}) if more else self
+
+    def span(self, at: float) -> float:
+        """Seconds of evidence the memory holds at ``at`` (at most ``MEMORY_S``)."""
+        start = at if self.since is None else self.since
+        return max(_MIN_SPAN_S, min(MEMORY_S, at - start))
+
+
+def _best_listing(
+    quote: int,
+    revealed: Sequence[Revealed],
+    posted_rate: float,
+    span: float,
+    gas: int,
+    ceiling: int,
+) -> int:
+    """The listed price p >= ``quote`` that earns the most from fills, if the raise pays for
+    itself; else the quote.
+
+    Fills: each revealed request pays ``min(cap, p)`` x volume less one match's gas (nothing
+    when that is not positive), over ``span``. A raise is assumed to lose *every* posted sale at
+    the quote (``posted_rate``, nRLC/s): the strategy chose the quote for the takers, who buy the
+    cheapest order, and how many of them a dearer listing keeps is not known. So the best price
+    is kept only when its fills earn more than the quote's by ``RAISE_MARGIN`` x the posted
+    rate. Ties keep the lower price.
+    """
+    if not revealed:
+        return quote
+    # One sweep from the dearest cap down (O(n log n), every tick): for a price p, requests with
+    # cap >= p pay p (counted per volume), the others their own cap (a constant sum).
+    ordered = sorted(revealed, key=lambda r: -r.cap)
+    own_pay = sum(max(0, r.cap * r.volume - gas) for r in revealed)
+    fills: dict[int, float] = {}  # price -> fills per second
+    by_volume: dict[int, int] = {}
+    above_pay = 0  # own-cap pay of the requests with cap >= p
+    i = 0
+    for p in sorted({quote} | {r.cap for r in revealed if quote < r.cap <= ceiling})[::-1]:
+        while i < len(ordered) and ordered[i].cap >= p:
+            r = ordered[i]
+            by_volume[r.volume] = by_volume.get(r.volume, 0) + 1
+            above_pay += max(0, r.cap * r.volume - gas)
+            i += 1
+        at_p = sum(n * max(0, p * v - gas) for v, n in by_volume.items())
+        fills[p] = (own_pay - above_pay + at_p) / span
+    best = quote
+    for p in sorted(fills):
+        if fills[p] > fills[best]:
+            best = p
+    return best if fills[best] - fills[quote] > RAISE_MARGIN * posted_rate else quote
+
+
+def posted_view(snapshot: MarketSnapshot, memory: FillMemory) -> MarketSnapshot:
+    """The snapshot without the deals our fills made: what a strategy prices its posted orders
+    on (a bandit or a demand model must not count a fill at our listed price as a taker who
+    bought at it, or the listing rule's raise feeds back into the strategy's own price)."""
+    if not memory.fill_deals or not snapshot.deals:
+        return snapshot
+    kept = tuple(d for d in snapshot.deals if d.deal_id not in memory.fill_deals)
+    return snapshot if len(kept) == len(snapshot.deals) else replace(snapshot, deals=kept)
+
+
+def listing_for_fills(
+    quotes: Sequence[Quote],
+    snapshot: MarketSnapshot,
+    offers: Sequence[Offer],
+    memory: FillMemory,
+    policy: FillPolicy,
+    ceiling: int,
+    deals_window_s: float,
+) -> tuple[tuple[Quote, ...], FillMemory]:
+    """The strategy's quotes with each listed price raised where waiting requests pay for it,
+    and the memory with the posted sales measured this tick.
+
+    One code path for every quote strategy. With the default price policy a fill pays at most
+    our listed price, so the listing is the lever: where requesters wait in the book, the price
+    maximising posted sales *plus* fills is higher than the posted-only one the strategy chose.
+    Per quoted slot that may fill (an offer with ``fill_apps``), :func:`_best_listing` weighs
+    the fills a higher price earns (over the caps revealed lately, ``memory``) against the
+    posted sales it loses: our deals over ``deals_window_s`` other than fills, measured while we
+    list at the strategy's own price and averaged over ``MEMORY_S`` (kept in the memory while
+    the listing is raised, when it cannot be measured), all assumed lost by a raise. A price is
+    never lowered, never raised above ``ceiling``; the rails then clamp the step as for any
+    quote. Nothing changes with fills off or ``price = "cap"``.
+    """
+    if not policy.enabled or policy.price != "listed":
+        return tuple(quotes), memory
+    posted = dict(memory.posted)
+    fill_deals = memory.fill_deals
+    by_slot = {o.slot: o for o in offers if o.fill_apps}
+    at = snapshot.at
+    span = memory.span(at)
+    out: list[Quote] = []
+    for q in quotes:
+        offer = by_slot.get(q.slot)
+        revealed = [] if offer is None else [r for r in memory.seen.values() if r.fits(offer)]
+        if (
+            offer is None
+            or q.volume <= 0
+            or len(revealed) < MIN_REVEALED
+            or memory.since is None
+            or at - memory.since < deals_window_s  # posted sales not yet seen over a window
+        ):
+            out.append(q)
+            continue
+        since = at - deals_window_s
+        posted_deals = (
+            d for d in snapshot.own_deals(since, offer.category) if d.deal_id not in fill_deals
+        )
+        earned = sum(d.price * d.volume for d in posted_deals)
+        current = snapshot.current_price(q.slot)
+        measured = earned / deals_window_s
+        last = posted.get(q.slot)
+        if last is None:
+            posted[q.slot] = (measured, at)
+        elif current is None or current <= q.price:  # listing at the quote: measured there
+            # Averaged over hours: one quiet hour must not trigger a raise (and be frozen in).
+            rate, then = last
+            weight = min(1.0, max(0.0, at - then) / MEMORY_S)
+            posted[q.slot] = (rate + (measured - rate) * weight, at)
+        price = _best_listing(
+            q.price, revealed, posted[q.slot][0], span, policy.match_gas_cost, ceiling
+        )
+        if price != q.price:
+            why = f"listed {price} for {len(revealed)} waiting requests (was {q.price})"
+            q = replace(q, price=price, reason=f"{q.reason}; {why}" if q.reason else why)
+        out.append(q)
+    return tuple(out), replace(memory, posted=posted)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from bot.domain.errors import InputError
-from bot.domain.model import ZERO_ADDRESS, BookEntry, Quote
+from bot.domain.model import ZERO_ADDRESS, BookEntry, Deal, Quote
 
 __all__ = [
     "DAY_S",
@@ -159,6 +159,22 @@ class RequestIntent:
     dataset: str = ZERO_ADDRESS
     patience_s: float = 0.0
     adversarial: bool = False
+
+    def deal(self, deal_id: str, workerpool: str, price: int, volume: int, at: float) -> Deal:
+        """The deal this request makes with a workerpool order (posted or one of our fills):
+        the request's category, tag and app; trust at least 1, as PoCo records it."""
+        return Deal(
+            deal_id=deal_id,
+            workerpool=workerpool,
+            price=price,
+            volume=volume,
+            category=self.category,
+            tag=self.tag,
+            trust=max(self.trust, 1),
+            at=at,
+            requester=self.requester,
+            app=self.app,
+        )
 
 
 @dataclass(frozen=True, slots=True)

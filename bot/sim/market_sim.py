@@ -422,18 +422,7 @@ class MarketSim:
                     home.counters.tasks_matched_hidden += take
             self._consume(f.order_hash, take)
             self.deals.append(
-                Deal(
-                    deal_id=self._next_hash("deal"),
-                    workerpool=f.workerpool,
-                    price=f.price,
-                    volume=take,
-                    category=intent.category,
-                    tag=intent.tag,
-                    trust=max(intent.trust, 1),
-                    at=now,
-                    requester=intent.requester,
-                    app=intent.app,
-                )
+                intent.deal(self._next_hash("deal"), f.workerpool, f.price, take, now)
             )
             if home is not None:
                 home.our_deals.append(self.deals[-1])

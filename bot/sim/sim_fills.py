@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.domain.errors import ChainRevert
 from bot.domain.fill_orders import AppOrder, FillBook, ListedOrder, RequestOrder, SignedOrder
-from bot.domain.model import ZERO_ADDRESS, Deal, tag_to_bytes32
+from bot.domain.model import ZERO_ADDRESS, tag_to_bytes32
 from bot.engine.fill_ports import FillPorts, MatchOrders, MatchReceipt
 from bot.pricing.fills import DEFAULT_MATCH_GAS
 from bot.sim.agents import RequestIntent
@@ -141,18 +141,7 @@ class SimFills:
         sim._open = [(i, left - volume if rh == h else left, rh) for i, left, rh in sim._open]
         sim._open = [o for o in sim._open if o[1] > 0]
         sim._open_version += 1
-        deal = Deal(
-            deal_id=sim._next_hash("deal"),
-            workerpool=sim.pool,
-            price=price,
-            volume=volume,
-            category=intent.category,
-            tag=intent.tag,
-            trust=max(intent.trust, 1),
-            at=now,
-            requester=intent.requester,
-            app=intent.app,
-        )
+        deal = intent.deal(sim._next_hash("deal"), sim.pool, price, volume, now)
         sim.deals.append(deal)
         sim.our_deals.append(deal)
         sim.clock.t += sim.costs.tx_latency_s

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.domain.fill_orders import fill_detail
 from bot.domain.model import Deal, PoolUtilization
 from bot.sandbox.browser import PHONE, browser_missing, chromium_context
 from tests.support.fakes import POOL, FakeWorld, rival_order
@@ -56,6 +57,9 @@ def served(tmp_path: Path) -> Any:
                 )
             if tick == 4:
                 world.book["r0"] = rival_order(90_000, n=0, volume=5)
+                # a confirmed fill (issue #15), journalled as the fill executor does
+                detail = fill_detail("0x" + "d2" * 32, "0x" + "ab" * 32, 2, 95_000, 657_622, "0x7")
+                svc.runtime.journal.record_action(world.clock.t, "fill", None, "ok", detail)
             svc.reprice()
             svc.record()  # the record job: revenue is read from the journal's snapshots
         yield url, ops, world
@@ -151,6 +155,7 @@ def test_dashboard_in_chromium(served: Any, tmp_path: Path) -> None:
         (p, text, _shown(_at(api, p))) for p, text in shown if text != _shown(_at(api, p))
     ]
     assert mismatches == []
+    assert dict(shown)["revenue.total.fills"] == "1"  # the journalled fill is on the page
     paths_shown = {p for p, _ in shown}
     for needed in (
         "status.mode",
@@ -161,6 +166,8 @@ def test_dashboard_in_chromium(served: Any, tmp_path: Path) -> None:
         "orders.orders.0.state",
         "book.offers.0.orders.0.price",
         "revenue.days.0.revenue",
+        "revenue.days.0.fills",
+        "revenue.total.fill_revenue",
         "figures.stake.required",
         "checks.0.text",
     ):

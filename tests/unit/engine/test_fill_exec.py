@@ -9,8 +9,9 @@ closed on chain).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from bot.adapters.journal import MemoryJournal
+from bot.adapters.journal import MemoryJournal, SqliteJournal
 from bot.domain.errors import ChainRevert
 from bot.domain.fill_orders import AppOrder, FillBook, ListedOrder, RequestOrder, SignedOrder
 from bot.domain.model import (
@@ -24,7 +25,7 @@ from bot.domain.model import (
 from bot.domain.signing import address_of, sign_market_order
 from bot.engine.fill_exec import FillExecutor
 from bot.engine.fill_ports import FillPorts, MatchOrders, MatchReceipt
-from bot.engine.ports import CancelOutcome
+from bot.engine.ports import CancelOutcome, Journal
 from bot.pricing.fills import FillPolicy, SizedFill, fill_terms
 from bot.pricing.snapshot import Offer
 from tests.support.fakes import NETWORK, OTHER_KEY, FakeClock, FakeSigner
@@ -126,10 +127,10 @@ class CountingSigner(FakeSigner):
 
 
 def _setup(
-    ports: Ports, policy: FillPolicy | None = None
-) -> tuple[FillExecutor, CountingSigner, MemoryJournal]:
+    ports: Ports, policy: FillPolicy | None = None, journal: Journal | None = None
+) -> tuple[FillExecutor, CountingSigner, Journal]:
     signer = CountingSigner()
-    journal = MemoryJournal(keep_records=True)
+    journal = journal or MemoryJournal(keep_records=True)
     ex = FillExecutor(
         workerpool=POOL,
         network=NETWORK,
@@ -144,7 +145,7 @@ def _setup(
     return ex, signer, journal
 
 
-def _open(journal: MemoryJournal) -> set[str]:
+def _open(journal: Journal) -> set[str]:
     return {r.signed.order_hash for r in journal.order_rows(open_only=True)}
 
 
@@ -206,6 +207,24 @@ def test_the_daily_gas_budget_stops_matches_before_any_transaction() -> None:
     assert ports.matches == [] and ports.cancels == []
     # a fresh order nobody saw is only retired in the journal
     assert step.order_hash not in _open(journal)
+
+
+def test_the_days_match_gas_survives_a_restart(tmp_path: Path) -> None:
+    policy = FillPolicy(enabled=True, daily_gas_budget=1_000_000)
+    journal = SqliteJournal(tmp_path / "journal.sqlite")
+    listed = ListedOrder(_request(), 2)
+    ports = Ports(listed)
+    ex, _, _ = _setup(ports, policy, journal)
+    [step] = ex.execute([_fill(listed)], [], None)
+    assert step.outcome == "ok"
+    # a restart: a new executor over the same journal knows the 657,622 gas already spent today
+    again, _, _ = _setup(Ports(ListedOrder(_request(), 2)), policy, journal)
+    assert again.gas_left_today(FakeClock().now()) == 1_000_000 - 657_622
+    [second] = again.execute([_fill(listed)], [], None)
+    assert second.outcome == "skipped" and "daily gas budget" in second.detail
+    # the next UTC day has the whole budget
+    assert again.gas_left_today(FakeClock().now() + 86_400) == 1_000_000
+    journal.close()
 
 
 def test_a_reverting_estimate_sends_nothing_and_signs_no_second_order() -> None:

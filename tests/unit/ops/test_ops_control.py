@@ -10,6 +10,7 @@ import threading
 import httpx
 import pytest
 
+from bot.domain.fill_orders import fill_detail
 from bot.domain.model import Deal
 from tests.support.fakes import POOL, FakeWorld, rival_order
 from tests.support.ops_helpers import TOKEN, config_toml, make_service, metric_samples
@@ -192,8 +193,12 @@ def test_deals_and_revenue_over_history_equal_the_journal(tmp_path, receiver):
         svc.reprice()
         svc.record()
         svc.record()
+        # a confirmed fill (issue #15) as the fill executor journals it
+        detail = fill_detail("0x" + "de" * 32, "0x" + "ab" * 32, 2, 80_000, 657_622, "0x77")
+        svc.runtime.journal.record_action(world.clock.t, "fill", "0x" + "cd" * 32, "ok", detail)
         m = metric_samples(httpx.get(url + "/metrics").text)
         revenue = httpx.get(url + "/api/v1/revenue").json()
+        page = httpx.get(url + "/api/v1/dashboard").json()
     finally:
         ops.stop()
         svc.runtime.close()
@@ -206,8 +211,18 @@ def test_deals_and_revenue_over_history_equal_the_journal(tmp_path, receiver):
         "tasks": 5,
         "revenue_nrlc": 430_000,
         "revenue": revenue["total"]["revenue"],
+        "fills": 1,
+        "fill_tasks": 2,
+        "fill_revenue_nrlc": 160_000,
+        "fill_revenue": revenue["total"]["fill_revenue"],
+        "match_gas": 657_622,
     }
     assert [d["deals"] for d in revenue["days"]] == [1, 1]
+    assert [d["fills"] for d in revenue["days"]] == [0, 1]
+    assert page["revenue"]["total"]["fills"] == 1
+    assert m[("pricebot_fills_total", ())] == 1
+    assert m[("pricebot_fill_revenue_rlc_total", ())] == pytest.approx(160_000 / 1e9)
+    assert m[("pricebot_match_gas_total", ())] == 657_622
     assert m[("pricebot_gas_wallet_balance_eth", ())] == 1.0
     assert m[("pricebot_invariant_violations_total", (("invariant", "cap"),))] == 0
     assert m[("pricebot_task_deadline_misses_total", ())] == 0

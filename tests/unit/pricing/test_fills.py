@@ -9,9 +9,10 @@ deadline test, and the quotes share only what the fills leave.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.fill_orders import (
@@ -32,18 +33,36 @@ from bot.domain.model import (
 )
 from bot.pricing.admission import Batch, Committed, feasible
 from bot.pricing.fills import (
+    MIN_REVEALED,
+    RAISE_MARGIN,
     FillIntent,
+    FillMemory,
     FillPolicy,
+    Revealed,
+    _best_listing,
     candidates,
     fill_price,
     fill_terms,
+    listing_for_fills,
+    posted_view,
     propose_fills,
 )
 from bot.pricing.ledger import LOAD_EPSILON, Ledger, committed_of, required_stake
 from bot.pricing.rails import RailRule, RailsConfig, RailsResult, apply_rails
 from bot.pricing.runtimes import RunTimeSamples, task_board
 from bot.pricing.snapshot import MarketSnapshot, Offer
-from tests.support.factories import APP, NOW, POOL, REQUESTER, h, offer, own, snap, util
+from tests.support.factories import (
+    APP,
+    NOW,
+    POOL,
+    REQUESTER,
+    deal,
+    h,
+    offer,
+    own,
+    snap,
+    util,
+)
 
 OTHER_POOL = "0x" + "b" * 40
 OTHER_APP = "0x" + "f" * 40
@@ -426,6 +445,75 @@ def test_fills_never_exceed_capacity_cap_stake_or_the_deadline_test(
         assert feasible(u.registered_cpu, committed_of(u, board), batches)
 
 
+@st.composite
+def deadline_worlds(draw: st.DrawFn) -> tuple[MarketSnapshot, list[Offer], list[FillIntent]]:
+    """Worlds where the deadline test binds: few slots, queued and running tasks of the pool
+    with deadlines from minutes away to a whole window, long runs, two fills wanted in two
+    categories (windows of 7 x 300 s and 7 x 3600 s), stake and volume to spare. (A slot's
+    window is itself what the EDF test admits for that offer alone; across categories and
+    after a first fill, only the deadline test sees the queue.)"""
+    offers = [
+        fill_offer(category=0, task_seconds=float(draw(st.sampled_from([200, 600, 1200])))),
+        fill_offer(category=2, task_seconds=float(draw(st.sampled_from([1800, 3600, 9000])))),
+    ]
+    slots = draw(st.integers(1, 4))
+    tasks = []
+    for i in range(draw(st.integers(0, 12))):
+        category = draw(st.sampled_from([0, 2]))
+        window = 7 * (300 if category == 0 else 3600)
+        age = draw(st.integers(0, window - 60))
+        started = NOW - draw(st.integers(0, age)) if draw(st.booleans()) else None
+        tasks.append(PoolTask(f"t{i}", category, NOW - age, NOW - age + window, NOW - age, started))
+    board = task_board(NOW, tasks, RunTimeSamples(), {0: 300.0, 2: 3600.0}, {0: 300, 2: 3600})
+    running = sum(1 for t in tasks if t.started_at is not None)
+    base = snap(
+        offers=offers,
+        utilization=util(registered=slots, computing=min(slots, running)),
+        free_stake=10**12,
+    )
+    wants = [draw(st.integers(1, 30)), draw(st.integers(1, 30))]
+    book = FillBook(
+        (req("a", 5_000, wants[0]), req("b", 4_000, wants[1], category=2)), (app_order("a"),)
+    )
+    intents = [FillIntent(h("a"), 5_000, wants[0]), FillIntent(h("b"), 4_000, wants[1])]
+    return dataclasses.replace(base, tasks=board, fill_book=book), offers, intents
+
+
+@settings(max_examples=300, deadline=None)
+@given(deadline_worlds())
+def test_each_fill_is_the_largest_the_deadline_test_admits(
+    world: tuple[MarketSnapshot, list[Offer], list[FillIntent]],
+) -> None:
+    snapshot, offers, intents = world
+    cfg = RailsConfig(floor=FLOOR, ceiling=15_000, max_step=1.0, max_volume=10**6)
+    got = {
+        f.candidate.request_hash: f.volume for f in _rails([], snapshot, offers, cfg, intents).fills
+    }
+    a, b = got.get(h("a"), 0), got.get(h("b"), 0)
+    board, u = snapshot.tasks, snapshot.utilization
+    assert board is not None and u is not None
+    committed = committed_of(u, board)
+    runs = {o.category: board.run_seconds(o.category, o.task_seconds) for o in offers}
+
+    def fits(va: int, vb: int) -> bool:
+        batches = [Batch(7 * 300.0, runs[0], va), Batch(7 * 3600.0, runs[2], vb)]
+        return feasible(u.registered_cpu, committed, [x for x in batches if x.volume])
+
+    # never more than the deadline test admits, both fills together as work in front
+    assert fits(a, b)
+    # the first fill is the largest the deadline test admits alone (its slot's window is that)
+    assert a == intents[0].volume or not fits(a + 1, 0)
+    # the second: the largest after the first, unless the ledger's window load binds first
+    account = Ledger.of(snapshot, offers, cfg).wanting({})
+    slot_a, slot_b = offers[0].slot, offers[1].slot
+    load = account.load_room(account.claim(slot_a, 5_000, a))
+    window_b = account.window(slot_b) or 0
+    by_load = math.floor(load * window_b + 1e-9)
+    assert b == intents[1].volume or b == by_load or not fits(a, b + 1)
+    deadline_bound = b < min(intents[1].volume, by_load)
+    event(f"the deadline test cut the second fill below the ledger's room: {deadline_bound}")
+
+
 def _one_slot_world(priors: dict[int, float]) -> tuple[MarketSnapshot, list[Offer]]:
     """The example Hypothesis found: one CPU slot, a category-0 offer whose task_seconds (2100 s)
     equals its window (7 x 300 s), a volume-2 request at cap 1,000 and three at cap 0."""
@@ -476,3 +564,121 @@ def test_fills_change_nothing_when_there_are_none() -> None:
         [quote], base, ledger, CFG, fills=()
     )
     assert ZERO_BYTES32.startswith("0x")
+
+
+# -- the listing with fills (listing_for_fills) ---------------------------------------------------
+
+
+def _memory(caps: list[int], o: Offer) -> FillMemory:
+    book = FillBook(tuple(req(f"m{i}", c) for i, c in enumerate(caps)), (app_order("a"),))
+    return FillMemory().observe(book, NOW - 3_600, lambda r: True)
+
+
+def _listing(
+    caps: list[int],
+    *,
+    deals: tuple[object, ...] = (),
+    rivals: tuple[object, ...] = (),
+    **kw: object,
+) -> int:
+    o = fill_offer()
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    snapshot = snap(offers=[o], deals=deals, book=rivals)  # type: ignore[arg-type]
+    policy = _policy(match_gas_cost=kw.pop("gas", 100_000), **kw)
+    quotes, memory = listing_for_fills(
+        [quote], snapshot, [o], _memory(caps, o), policy, 10**12, 3_600
+    )
+    if len(caps) >= MIN_REVEALED and policy.enabled and policy.price == "listed":
+        assert memory.posted  # the posted rate at the quote is remembered
+    return quotes[0].price
+
+
+CAPS = [50_000_000, 40_000_000, 30_000_000, 20_000_000, 10_000_000, 5_000_000, 2_000_000, 900_000]
+
+
+def test_waiting_requests_raise_the_listing_when_nothing_sells_posted() -> None:
+    # no posted sale at the quote: the best listing makes every fill pay its whole cap
+    assert _listing(CAPS) == 50_000_000
+
+
+def test_posted_sales_at_the_quote_hold_the_listing_where_they_are_worth_more() -> None:
+    busy = tuple(deal(f"d{i}", 1_000_000, 50, ago=60.0 * i) for i in range(50))  # 2.5 RLC/h
+    assert _listing(CAPS, deals=busy) == 1_000_000
+
+
+def test_a_raise_must_win_by_the_margin_over_all_posted_sales_it_may_lose() -> None:
+    # the raise to 50 mRLC earns ~150 mRLC/h more from these fills (gas 0.1 mRLC each)
+    some = tuple(deal(f"d{i}", 1_000_000, 2, ago=600.0 * i) for i in range(6))  # 12 mRLC/h
+    assert _listing(CAPS, deals=some) == 50_000_000
+    near = tuple(deal(f"d{i}", 1_000_000, 5, ago=120.0 * i) for i in range(25))  # 125 mRLC/h
+    assert RAISE_MARGIN > 150 / 125
+    assert _listing(CAPS, deals=near) == 1_000_000
+
+
+def test_too_few_revealed_requests_fills_off_or_cap_keep_the_strategys_price() -> None:
+    assert _listing(CAPS[: MIN_REVEALED - 1]) == 1_000_000
+    assert _listing(CAPS, enabled=False) == 1_000_000
+    assert _listing(CAPS, price="cap") == 1_000_000
+
+
+def test_no_raise_before_the_posted_sales_were_seen_over_a_whole_window() -> None:
+    o = fill_offer()
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    book = FillBook(tuple(req(f"m{i}", c) for i, c in enumerate(CAPS)), (app_order("a"),))
+    young = FillMemory().observe(book, NOW - 600, lambda r: True)  # 10 minutes of evidence
+    got, _ = listing_for_fills([quote], snap(offers=[o]), [o], young, _policy(), 10**12, 3_600)
+    assert got[0].price == 1_000_000
+
+
+def test_the_listing_is_never_lowered_nor_above_the_ceiling() -> None:
+    assert _listing([10] * 20) == 1_000_000  # every cap below the quote
+    o = fill_offer()
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    got, _ = listing_for_fills(
+        [quote], snap(offers=[o]), [o], _memory(CAPS, o), _policy(), 35_000_000, 3_600
+    )
+    assert got[0].price <= 35_000_000 and got[0].price > 1_000_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 100), st.integers(1, 3)), min_size=1, max_size=20),
+    st.integers(1, 100),
+    st.floats(0, 20),
+    st.sampled_from([0, 20, 50]),
+    st.integers(50, 120),
+)
+def test_best_listing_is_the_brute_force_argmax(
+    reqs: list[tuple[int, int]], quote: int, rate: float, gas: int, ceiling: int
+) -> None:
+    revealed = [Revealed(0.0, 0, 0, 0, c, v) for c, v in reqs]
+
+    def fills(p: int) -> float:
+        return sum(max(0, min(c, p) * v - gas) for c, v in reqs) / 10.0
+
+    best = quote
+    for p in sorted({c for c, _ in reqs if quote < c <= ceiling}):
+        if fills(p) > fills(best) + 1e-9:
+            best = p
+    want = best if fills(best) - fills(quote) > RAISE_MARGIN * rate + 1e-9 else quote
+    got = _best_listing(quote, revealed, rate, 10.0, gas, ceiling)
+    assert got >= quote and (got == quote or got <= ceiling)
+    if abs(fills(best) - fills(quote) - RAISE_MARGIN * rate) > 1e-6:  # not on the edge
+        assert fills(got) == pytest.approx(fills(want))
+
+
+def test_the_strategy_and_the_listing_see_posted_sales_only() -> None:
+    o = fill_offer()
+    sold = deal("posted", 1_000_000, 50)
+    filled = deal("filled", 1_000_000, 50)
+    snapshot = snap(offers=[o], deals=(sold, filled))
+    memory = _memory(CAPS, o).record([filled.deal_id], NOW - 60)
+    assert posted_view(snapshot, memory).deals == (sold,)
+    assert posted_view(snapshot, FillMemory()) is snapshot
+    # the fill's deal is not a posted sale the listing would lose by raising
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    _, with_fill = listing_for_fills([quote], snapshot, [o], memory, _policy(), 10**12, 3_600)
+    _, without = listing_for_fills(
+        [quote], snap(offers=[o], deals=(sold,)), [o], _memory(CAPS, o), _policy(), 10**12, 3_600
+    )
+    assert with_fill.posted == without.posted

@@ -548,7 +548,9 @@ class RobustStrategy(Strategy[RobustParams]):
         per round trip; on a market that buys a few tasks an hour the raise sells little or
         nothing in between. Expected gain: (new - listed) x the tasks our cheaper orders still
         hold, at most the tasks we sold in the last ``raise_horizon_seconds`` (what the next
-        such span may sell). Below one cancel's gas, the listed price stays.
+        such span may sell; the snapshot's deals reach back ``deals_window_seconds``, 1 h by
+        default, so a longer horizon counts no more). Below one cancel's gas, the listed price
+        stays.
         """
         p = self.params
         if p.raise_horizon_seconds <= 0:

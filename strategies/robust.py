@@ -3,7 +3,8 @@
 ``portfolio`` (the base) prices each offer by what it faces: the request book, the cheapest rival
 (undercut by one nRLC), or a Thompson learner when alone. It fails in three kinds of market
 (issue #14), plus one it was never shown (requests that never buy); this strategy adds one
-mechanism for each, every one driven by what the snapshot shows, not by a scenario's numbers:
+mechanism for each (and an opt-in fifth), every one driven by what the snapshot shows, not by a
+scenario's numbers:
 
 1. **A rival that follows us faster than we follow it** (it reprices within our own period,
    always one step under us). Undercutting it is a race we lose at every price: it re-undercuts
@@ -43,6 +44,28 @@ mechanism for each, every one driven by what the snapshot shows, not by a scenar
    compatible), still in the book ``inert_after_seconds`` later, waits for a pool to match it
    (``iexec app request-execution``); a posted price never sells to it. Such requests are left
    out of everything the base and the guards read, so the book logic does not price for them.
+
+5. **Rival-less markets** (opt-in: ``ladder_arms`` 0 by default). Rivals that list a task or
+   two per reprice are out of stock most of the time; every buyer arriving then buys from us at
+   any price up to its cap, and a few caps are far above the rivals' level (the hindsight
+   reference on generated markets sells to them at up to ~30 x). While rivals were out of stock
+   at ``ladder_out_share`` of recent decisions (the markup's smoothed count; left again below
+   half: hysteresis), a *ladder* of perch prices, the market-led price (arm 0) x
+   ``ladder_top ** (i / ladder_arms)`` (arms 1..n), is learnt by Thompson sampling on revenue
+   per hour of that time: every ``ladder_slot_seconds`` an arm is drawn (tasks per hour ~
+   Gamma(tasks + prior, hours + 1/2); the prior gives every arm the market-led arm's revenue,
+   half an hour's worth, so a perch that never sells is soon left), its price fixed for the
+   slot; entering at a perch charges that arm the cancels of its climb (one per 20 % step, the
+   rails' default max step). Evidence halves every ``ladder_half_life_seconds``. What a perch
+   earns is not counted by the follower guard or the markup. Off by default: on train markets
+   it won ``surge`` and ``churn`` but lost more on ``undercut_fast``, ``rival_leaves`` and
+   ``publishers`` through the cancels of entering and leaving (docs/strategies.md).
+
+A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
+listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
+tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
+rival up each time it sells out and back down when it restocks costs a cancel per round trip).
+The guards' raises are not held: they are trials that pay or are undone.
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
@@ -137,7 +160,32 @@ class RobustParams:
         max=86400.0,
         doc="a request our listed order fits, still there after this: inert",
     )
+    # the perch ladder
+    ladder_arms: int = param(
+        0, min=0, max=20, doc="perch prices tried in a gap (0: off): ladder_top^(i/arms), i >= 1"
+    )
+    ladder_top: float = param(
+        32.0, min=1.0, max=1000.0, doc="highest perch price, as a multiple of the market-led one"
+    )
+    ladder_out_share: float = param(
+        0.85,
+        min=0.0,
+        max=1.0,
+        doc="perch only while rivals were out of stock this often (smoothed as the markup's)",
+    )
+    ladder_slot_seconds: float = param(
+        3600.0, min=60.0, max=86400.0, doc="how long one ladder arm is held"
+    )
+    ladder_half_life_seconds: float = param(
+        24 * 3600.0, min=60.0, max=30 * 86400.0, doc="half-life of a ladder arm's evidence"
+    )
     # costs and churn
+    raise_horizon_seconds: float = param(
+        3600.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="a raise must pay its cancel from what sold in this span (0: off)",
+    )
     cost_per_slot_hour: int = param(
         0, min=0, max=MAX_PRICE, doc="never quote below this x a task's run hours", unit="nRLC"
     )
@@ -148,6 +196,12 @@ class RobustParams:
     # the base (portfolio's) contested side
     step: int = param(1, min=0, max=MAX_PRICE, doc="undercut step in nRLC", unit="nRLC")
     floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never undercut below", unit="nRLC")
+
+    @property
+    def ladder(self) -> tuple[float, ...]:
+        """The perch multiples, lowest first (empty when the ladder is off)."""
+        n = self.ladder_arms
+        return tuple(self.ladder_top ** (i / n) for i in range(1, n + 1))
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -194,6 +248,14 @@ class OfferMemory:
     captive_seen_at: float | None = None
     captive_price: int | None = None
     captive_at: float | None = None
+    # perch ladder: arm 0 is the market-led price, arm i the i-th ladder multiple of it
+    arm: int = 0
+    gap: bool = False  # the last decision was in a gap the ladder prices (rivals mostly out)
+    arm_since: float | None = None
+    arm_price: int = 0  # the perch price, fixed for the slot (no re-signing while it holds)
+    arm_tasks: dict[str, float] = field(default_factory=dict)  # arm -> tasks sold (decayed)
+    arm_earned: dict[str, float] = field(default_factory=dict)  # arm -> nRLC (decayed)
+    arm_seconds: dict[str, float] = field(default_factory=dict)  # arm -> seconds held (decayed)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -233,6 +295,13 @@ class OfferMemory:
                 captive_seen_at=_opt_float(raw.get("captive_seen_at")),
                 captive_price=_opt_int(raw.get("captive_price")),
                 captive_at=_opt_float(raw.get("captive_at")),
+                arm=int(cast(int, raw.get("arm", 0))),
+                gap=bool(raw.get("gap", False)),
+                arm_since=_opt_float(raw.get("arm_since")),
+                arm_price=int(cast(int, raw.get("arm_price", 0))),
+                arm_tasks=_floats(raw.get("arm_tasks")),
+                arm_earned=_floats(raw.get("arm_earned")),
+                arm_seconds=_floats(raw.get("arm_seconds")),
             )
         except (TypeError, ValueError):
             return cls()
@@ -323,7 +392,7 @@ class RobustStrategy(Strategy[RobustParams]):
         for offer, got in zip(offers, base.quotes, strict=True):
             key = _key(offer)
             mem = OfferMemory.from_json(stored.get(key))
-            quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem)
+            quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem, rng)
             quotes.append(quote)
             memories[key] = mem.to_json()
         new_state: State = {"base": base.state, "offers": memories, "inert": sorted(inert)}
@@ -356,7 +425,13 @@ class RobustStrategy(Strategy[RobustParams]):
     # -- one offer ------------------------------------------------------------------------------
 
     def _price(
-        self, snapshot: MarketSnapshot, offer: Offer, got: Quote, mode: str, mem: OfferMemory
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        got: Quote,
+        mode: str,
+        mem: OfferMemory,
+        rng: random.Random,
     ) -> tuple[Quote, OfferMemory]:
         p = self.params
         now = snapshot.at
@@ -364,6 +439,15 @@ class RobustStrategy(Strategy[RobustParams]):
         dt = 0.0 if mem.last_at is None else max(0.0, now - mem.last_at)
         deals = snapshot.own_deals(since, offer.category)
         earned = float(sum(d.price * d.volume for d in deals))
+        sold = float(sum(d.volume for d in deals))
+        # what a perch arm earned is its own evidence, not the guards' (they price the market)
+        # what sold in a gap (no rival in stock) is the ladder's evidence; what a perch earned is
+        # not the guards' (they price the market the rivals make)
+        perched = mem.gap and mem.arm > 0
+        if mem.gap:
+            mem = self._ladder_account(mem, earned, sold, dt)
+        if perched:
+            earned, dt = 0.0, 0.0
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
@@ -400,7 +484,38 @@ class RobustStrategy(Strategy[RobustParams]):
             price = mem.captive_price
             why = f"captive demand naming our pool: {price} (over {why})"
 
-        # 4. the cost floor and the cancel gate
+        # 5. the perch ladder (module doc)
+        mem = self._ladder(now, mode, price, mem, rng)
+        # rival-less: no rival in stock at most decisions lately (a rival that restocks a task
+        # now and then, sold at once, does not make a market)
+        # (with hysteresis: a perch is left only once rivals are back in stock half the time,
+        # each entry costing the cancels of a climb)
+        share = 0.5 if mem.gap else p.ladder_out_share
+        long_gap = mem.rivals_out >= share and mode in ("contested", "book")
+        gap = long_gap and mem.arm > 0
+        if gap and mem.arm_price > price:
+            if not mem.gap:
+                # entering the gap: the climb costs a cancel per step of the rails' default
+                # max step (20 %), charged to the arm
+                steps = math.ceil(math.log(mem.arm_price / max(price, 1)) / math.log(1.2))
+                k = str(mem.arm)
+                mem = replace(
+                    mem,
+                    arm_earned={
+                        **mem.arm_earned,
+                        k: mem.arm_earned.get(k, 0.0) - steps * p.cancel_cost,
+                    },
+                )
+            price = mem.arm_price
+            why = (
+                f"no rival in stock: perch x{p.ladder[mem.arm - 1]:g} of the market-led price"
+                f" {price} (over {why})"
+            )
+        mem = replace(mem, gap=long_gap)
+        if price == got.price:  # the base's own raise (the guards' raises pay by trial)
+            price, why = self._hold(snapshot, offer, price, why)
+
+        # then the cost floor and the cancel gate
         if p.cost_per_slot_hour > 0:
             run = (
                 snapshot.tasks.run_seconds(offer.category, offer.task_seconds)
@@ -423,6 +538,98 @@ class RobustStrategy(Strategy[RobustParams]):
             else offer_capacity(snapshot.utilization, offer, snapshot.tasks)
         )
         return quote_for(offer, price, volume, why), mem
+
+    def _hold(
+        self, snapshot: MarketSnapshot, offer: Offer, price: int, why: str
+    ) -> tuple[int, str]:
+        """Hold a raise that will not sell enough before it is undone to pay for its cancel.
+
+        Following a rival up when it sells out, and back down when it restocks, costs a cancel
+        per round trip; on a market that buys a few tasks an hour the raise sells little or
+        nothing in between. Expected gain: (new - listed) x the tasks our cheaper orders still
+        hold, at most the tasks we sold in the last ``raise_horizon_seconds`` (what the next
+        such span may sell; the snapshot's deals reach back ``deals_window_seconds``, 1 h by
+        default, so a longer horizon counts no more). Below one cancel's gas, the listed price
+        stays.
+        """
+        p = self.params
+        if p.raise_horizon_seconds <= 0:
+            return price, why
+        cheaper = [
+            o
+            for o in snapshot.own_by_slot.get(offer.slot, ())
+            if o.price < price and o.remaining > 0 and o.published
+        ]
+        if not cheaper:
+            return price, why
+        sold = sum(
+            d.volume
+            for d in snapshot.own_deals(snapshot.at - p.raise_horizon_seconds, offer.category)
+        )
+        held = max(cheaper, key=lambda o: (o.published_at, o.order_hash)).price
+        gain = (price - held) * min(sum(o.remaining for o in cheaper), sold)
+        if gain >= p.cancel_cost * len(cheaper):
+            return price, why
+        return held, (
+            f"{why}; raise to {price} held at {held}: {sold} sold in the last"
+            f" {p.raise_horizon_seconds:.0f}s would not pay its cancel"
+        )
+
+    @staticmethod
+    def _ladder_account(mem: OfferMemory, earned: float, sold: float, dt: float) -> OfferMemory:
+        """Credit what sold since the last decision to the arm that was quoted meanwhile."""
+        if mem.arm_since is None:
+            return mem
+        k = str(mem.arm)
+        return replace(
+            mem,
+            arm_tasks={**mem.arm_tasks, k: mem.arm_tasks.get(k, 0.0) + sold},
+            arm_earned={**mem.arm_earned, k: mem.arm_earned.get(k, 0.0) + earned},
+            arm_seconds={**mem.arm_seconds, k: mem.arm_seconds.get(k, 0.0) + dt},
+        )
+
+    def _ladder(
+        self, now: float, mode: str, price: int, mem: OfferMemory, rng: random.Random
+    ) -> OfferMemory:
+        """Choose the arm of the next slot: Thompson sampling on each arm's revenue per hour."""
+        p = self.params
+        if not p.ladder or mode not in ("contested", "book"):
+            return replace(mem, arm=0, arm_since=None, arm_price=0)
+        if mem.arm_since is not None and now - mem.arm_since < p.ladder_slot_seconds:
+            return mem
+        keep = (
+            1.0
+            if mem.arm_since is None
+            else 0.5 ** ((now - mem.arm_since) / p.ladder_half_life_seconds)
+        )
+        tasks = {k: v * keep for k, v in mem.arm_tasks.items()}
+        earned = {k: v * keep for k, v in mem.arm_earned.items()}
+        seconds = {k: v * keep for k, v in mem.arm_seconds.items()}
+        # the market-led arm's tasks per hour: the prior of every perch arm is the same revenue
+        # (demand falling as 1 / price), weighted as half an hour of evidence
+        base_rate = tasks.get("0", 0.0) / max(seconds.get("0", 0.0) / 3600.0, 1.0)
+        best, best_score = 0, -1.0
+        for arm in range(len(p.ladder) + 1):
+            k = str(arm)
+            n, hours = tasks.get(k, 0.0), seconds.get(k, 0.0) / 3600.0
+            mult = 1.0 if arm == 0 else p.ladder[arm - 1]
+            unit = earned.get(k, 0.0) / n if n > 0 else price * mult
+            prior = 0.5 * max(base_rate, 1.0) / mult
+            # tasks per hour ~ Gamma(n + prior, hours + 1/2): an arm with little evidence is
+            # sampled widely (explored), one with much evidence near its measured rate
+            rate = rng.gammavariate(n + prior, 1.0 / (hours + 0.5))
+            if rate * unit > best_score:
+                best, best_score = arm, rate * unit
+        perch = 0 if best == 0 else min(MAX_PRICE, round(price * p.ladder[best - 1]))
+        return replace(
+            mem,
+            arm=best,
+            arm_since=now,
+            arm_price=perch,
+            arm_tasks=tasks,
+            arm_earned=earned,
+            arm_seconds=seconds,
+        )
 
     @staticmethod
     def _account(mem: OfferMemory, earned: float, dt: float) -> OfferMemory:

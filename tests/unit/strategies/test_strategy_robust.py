@@ -147,6 +147,7 @@ SCARCE = {
     "max_markup": 3.0,
     "util_smoothing": 1.0,
     "rivals_out_share": 0.5,
+    "ladder_arms": 0,  # the markup alone (the ladder prices the same gaps: tested below)
 }
 
 
@@ -277,7 +278,8 @@ def test_requests_that_never_buy_are_not_priced_for() -> None:
     assert quotes[0].price == 99  # undercut the rival, as if the book were empty
     assert state["inert"] == [waiting.order_hash]
     # a request younger than inert_after_seconds may still be matched: it still counts
-    quotes, state = decide(s, params={"inert_after_seconds": 3600.0})
+    # (the churn hold off: nothing sold yet, so it would hold that raise at our listed 99)
+    quotes, state = decide(s, params={"inert_after_seconds": 3600.0, "raise_horizon_seconds": 0.0})
     assert quotes[0].price > 99 and state["inert"] == []
 
 
@@ -328,3 +330,109 @@ def test_one_fast_follower_is_met_but_slower_undercutters_taking_turns_are_not(
         ours = quotes[0].price
     assert state is not None
     assert memory(state).posture == posture
+
+
+LADDER = {"ladder_arms": 3, "ladder_top": 8.0, "ladder_slot_seconds": 600.0}
+
+
+def gap_state(
+    tasks: dict[str, float], seconds: float = 360_000.0, rivals_out: float = 0.9
+) -> dict[str, Any]:
+    """A rival last seen an hour ago at 100 (so: contested), out of stock at ``rivals_out`` of
+    recent decisions, and the ladder's record of each arm: ``tasks[arm]`` sold over ``seconds``
+    of such gaps at that arm's price (99 x 2^arm)."""
+    m = OfferMemory(
+        last_at=NOW - 60,
+        arm_since=NOW - 700,
+        arm_tasks=tasks,
+        arm_earned={k: n * 99 * 2 ** int(k) for k, n in tasks.items()},
+        arm_seconds={k: seconds for k in tasks},
+        rivals_out=rivals_out,
+    )
+    base = {"rivals": {KEY: [100, NOW - 3600, NOW - 7200]}, "modes": {KEY: "contested"}}
+    return {"base": base, "offers": {KEY: m.to_json()}}
+
+
+def test_a_gap_is_priced_at_the_perch_that_earned_most() -> None:
+    """No rival in stock: the arm with the best measured revenue per hour of gap sets the price
+    (x4: 100 tasks at 396 beat 300 at 99, 120 at 198 and 10 at 792), and entering the gap is
+    charged the cancels of its climb (8 steps of the rails' default 20 % from 99 to 396)."""
+    state = gap_state({"0": 300.0, "1": 120.0, "2": 100.0, "3": 10.0})
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, {**LADDER, "cancel_cost": 7})
+    m = memory(new)
+    assert (m.arm, m.arm_price, m.gap) == (2, 396, True)
+    assert quotes[0].price == 396 and "no rival in stock" in quotes[0].reason
+    assert m.arm_earned["2"] == pytest.approx(100 * 396 * 0.5 ** (700 / 86400) - 8 * 7)
+
+
+def test_the_perch_waits_while_rivals_usually_have_stock() -> None:
+    """Rivals out of stock half the time, one in stock now: its buyers would go there."""
+    state = gap_state({"0": 300.0, "1": 120.0, "2": 100.0, "3": 10.0}, rivals_out=0.5)
+    s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(10, 0))
+    quotes, new = decide(s, state, LADDER)
+    assert quotes[0].price == 99
+    assert memory(new).arm == 2 and not memory(new).gap
+
+
+def test_a_rival_that_restocks_now_and_then_does_not_end_the_perch() -> None:
+    """Rivals out of stock 97 % of the time: one task restocked and sold at once is no market."""
+    state = gap_state({"0": 300.0, "1": 120.0, "2": 100.0, "3": 10.0}, rivals_out=0.97)
+    s = snap(offers=[XS], book=[rival("a", 100, 1)], utilization=util(10, 0))
+    quotes, new = decide(s, state, LADDER)
+    assert quotes[0].price == 396 and memory(new).gap
+    # a short gap in a market where rivals usually have stock is a restock, not a perch
+    state = gap_state({"0": 300.0, "1": 120.0, "2": 100.0, "3": 10.0}, rivals_out=0.3)
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, LADDER)
+    assert quotes[0].price == 99 and not memory(new).gap
+
+
+def test_the_ladder_stays_at_the_market_price_when_perches_do_not_sell() -> None:
+    state = gap_state({"0": 300.0, "1": 0.0, "2": 0.0, "3": 0.0})
+    s = snap(offers=[XS], book=[], utilization=util(10, 0))
+    quotes, new = decide(s, state, LADDER)
+    assert memory(new).arm == 0 and quotes[0].price == 99
+
+
+def test_gap_sales_are_credited_to_the_arm_quoted_meanwhile() -> None:
+    m = OfferMemory(
+        last_at=NOW - 60, arm=1, arm_since=NOW - 100, arm_price=198, gap=True, rivals_out=0.9
+    )
+    state = {
+        "base": {"rivals": {KEY: [100, NOW - 3600, NOW - 7200]}, "modes": {KEY: "contested"}},
+        "offers": {KEY: m.to_json()},
+    }
+    s = snap(offers=[XS], book=[], deals=[deal("d", 198, 2, ago=30)], utilization=util(10, 2))
+    _, new = decide(s, state, LADDER)
+    after = memory(new)
+    assert after.arm_tasks == {"1": 2.0} and after.arm_earned == {"1": 396.0}
+    assert after.arm_seconds == {"1": 60.0}
+
+
+def test_a_raise_that_would_not_pay_its_cancel_is_held() -> None:
+    """Our order at 50 still holds 5 tasks; the cheap rival sold out, the next is at 100. One task
+    sold in the last hour: (99 - 50) x 1 < the cancel's gas, so the listed 50 stays; with three
+    sold, (99 - 50) x 3 pays it."""
+    book = [rival("b", 100)]
+    seen = {"rivals": {KEY: [50, NOW - 30, NOW - 600]}, "modes": {KEY: "contested"}}
+    mine = [own("o", 50, 5)]
+    params = {"cancel_cost": 100, "ladder_arms": 0}
+    for sold, want in ((1, 50), (3, 99)):
+        s = snap(
+            offers=[XS],
+            book=book,
+            own_orders=mine,
+            deals=[deal("d", 50, sold, ago=600)],
+            utilization=util(10, 2),
+        )
+        quotes, _ = decide(s, {"base": seen, "offers": {}}, params)
+        assert quotes[0].price == want, quotes[0].reason
+    assert (
+        "would not pay its cancel"
+        in decide(
+            snap(offers=[XS], book=book, own_orders=mine, utilization=util(10, 2)),
+            {"base": seen, "offers": {}},
+            params,
+        )[0][0].reason
+    )

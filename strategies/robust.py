@@ -46,8 +46,8 @@ mechanism for each, every one driven by what the snapshot shows, not by a scenar
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
-learned). Raises are gated by their cancel gas (``raise_gain_factor``, ``cancel_cost``:
-strategies.hysteresis).
+learned). Raises are gated by their cancel gas in the rails (factor 1:
+bot.pricing.rails.gate_raise).
 
 State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key:
 memory}, "inert": [request hashes]}``.
@@ -71,7 +71,6 @@ from bot.pricing.ledger import offer_capacity
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
-from strategies.hysteresis import cancel_cost_param, gate_raise
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -141,10 +140,6 @@ class RobustParams:
     cost_per_slot_hour: int = param(
         0, min=0, max=MAX_PRICE, doc="never quote below this x a task's run hours", unit="nRLC"
     )
-    raise_gain_factor: float = param(
-        1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
-    )
-    cancel_cost: int = cancel_cost_param()
     # the base (portfolio's) contested side
     step: int = param(1, min=0, max=MAX_PRICE, doc="undercut step in nRLC", unit="nRLC")
     floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never undercut below", unit="nRLC")
@@ -285,8 +280,6 @@ class RobustStrategy(Strategy[RobustParams]):
             PortfolioParams(
                 step=p.step,
                 floor=p.floor,
-                raise_gain_factor=p.raise_gain_factor,
-                cancel_cost=p.cancel_cost,
             )
         )
         self._rivals = CompetitiveParams()
@@ -400,7 +393,7 @@ class RobustStrategy(Strategy[RobustParams]):
             price = mem.captive_price
             why = f"captive demand naming our pool: {price} (over {why})"
 
-        # 4. the cost floor and the cancel gate
+        # 4. the cost floor (the rails gate the raise by its cancel gas)
         if p.cost_per_slot_hour > 0:
             run = (
                 snapshot.tasks.run_seconds(offer.category, offer.task_seconds)
@@ -410,11 +403,6 @@ class RobustStrategy(Strategy[RobustParams]):
             cost = math.ceil(p.cost_per_slot_hour * run / 3600.0)
             if price < cost:
                 price, why = cost, f"{why}; raised to the cost floor {cost}"
-        if price > got.price:
-            price, held = gate_raise(
-                snapshot, offer, price, gain_factor=p.raise_gain_factor, cancel_cost=p.cancel_cost
-            )
-            why += held
         aimed = bool(rivals) and price < rivals[0].price
         mem = replace(mem, last_at=now, aimed=aimed)
         volume = (

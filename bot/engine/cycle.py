@@ -283,7 +283,10 @@ def _run_cycle(
     else:
         state.strategy_state = decision.state
         ledger = Ledger.of(snapshot, settings.offers, settings.rails)
-        rails_result = apply_rails(decision.quotes, snapshot, ledger, settings.rails)
+        # The owner's rails with the raise gate's factor resolved (the strategy's own unless
+        # [rails] sets one).
+        rails_cfg = settings.rails.for_strategy(strategy.raise_gain_factor)
+        rails_result = apply_rails(decision.quotes, snapshot, ledger, rails_cfg)
         book = snapshot.fill_book
         if (
             settings.fills.enabled
@@ -310,7 +313,7 @@ def _run_cycle(
             ok, _ = candidates(intents, book, settings.offers, settings.workerpool, cfg.floor)
             ok = ok[: max(0, room)]
             if ok:
-                rails_result = apply_rails(decision.quotes, snapshot, ledger, cfg, fills=ok)
+                rails_result = apply_rails(decision.quotes, snapshot, ledger, rails_cfg, fills=ok)
         kill = rails_result.kill
         if kill is not None:
             log.warning("kill switch (%s): %s", kill, _kill_reason(rails_result))

@@ -26,12 +26,11 @@ import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.domain.model import BookEntry
-from bot.pricing.ledger import offer_capacity
 from bot.pricing.snapshot import MarketSnapshot, Offer
-from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
+from strategies.base import MAX_PRICE, param
+from strategies.per_offer import NoState, OfferPrice, PerOfferStrategy
 
 __all__ = ["CompetitiveParams", "CompetitiveStrategy", "relevant_competitors"]
 
@@ -69,38 +68,31 @@ def relevant_competitors(
     return kept, len(book) - len(kept)
 
 
-class CompetitiveStrategy(Strategy[CompetitiveParams]):
+class CompetitiveStrategy(PerOfferStrategy[CompetitiveParams, NoState]):
     name = "competitive"
     Params = CompetitiveParams
     raise_gain_factor = 0.0
 
-    def decide(
-        self,
-        snapshot: MarketSnapshot,
-        offers: Sequence[Offer],
-        state: dict[str, Any],
-        rng: random.Random,
-    ) -> Decision:
+    def price(
+        self, offer: Offer, snapshot: MarketSnapshot, state: NoState, rng: random.Random
+    ) -> OfferPrice:
         p = self.params
-        quotes = []
-        for offer in offers:
-            volume = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
-            rivals, ignored = relevant_competitors(snapshot.competitors_for(offer), p)
-            skipped = f" ({ignored} ignored)" if ignored else ""
-            if not rivals:
-                price = p.default_price
-                why = f"no competitor{skipped}: default price {price}"
-            elif p.mode == "undercut":
-                cheapest = rivals[0]
-                step = max(p.step, math.ceil(cheapest.price * p.step_ratio))
-                price = cheapest.price - step
-                why = f"undercut cheapest {cheapest.price} ({cheapest.workerpool[:10]}) by {step}"
-            else:
-                index = min(p.k, len(rivals)) - 1
-                price = rivals[index].price
-                why = f"sit at #{index + 1} cheapest competing price {price}"
-            if price < p.floor:
-                why += f"; raised to floor {p.floor}"
-                price = p.floor
-            quotes.append(quote_for(offer, price, volume, f"{why}{skipped}; volume {volume}"))
-        return Decision(tuple(quotes), state)
+        rivals, ignored = relevant_competitors(snapshot.competitors_for(offer), p)
+        skipped = f" ({ignored} ignored)" if ignored else ""
+        if not rivals:
+            price = p.default_price
+            why = f"no competitor{skipped}: default price {price}"
+        elif p.mode == "undercut":
+            cheapest = rivals[0]
+            step = max(p.step, math.ceil(cheapest.price * p.step_ratio))
+            price = cheapest.price - step
+            why = f"undercut cheapest {cheapest.price} ({cheapest.workerpool[:10]}) by {step}"
+            why += skipped
+        else:
+            index = min(p.k, len(rivals)) - 1
+            price = rivals[index].price
+            why = f"sit at #{index + 1} cheapest competing price {price}{skipped}"
+        if price < p.floor:
+            why += f"; raised to floor {p.floor}"
+            price = p.floor
+        return OfferPrice(price, why)

@@ -115,7 +115,9 @@ def _keep_only_extensions() -> None:
     shutil.rmtree(DEST / "strategies")
     shutil.rmtree(DEST / ".mypy_cache", ignore_errors=True)
     (DEST / "pyproject.toml").unlink()
-    packages = {str(Path(m).parent) for m in HOT}
+    # "bot" too: since 0.2 no HOT module sits directly in it, but the copy's ``bot`` must be a
+    # regular package (a namespace portion would lose to the source tree's) carrying the guard.
+    packages = {str(Path(m).parent) for m in HOT} | {"bot"}
     for path in sorted(DEST.rglob("*.py")):
         path.unlink()
     for path in sorted(DEST.rglob("*"), reverse=True):
@@ -123,15 +125,41 @@ def _keep_only_extensions() -> None:
             path.rmdir()
     for package in sorted(packages):
         source = (ROOT / package).resolve()
-        body = ast.parse((source / "__init__.py").read_text()).body
-        if any(not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)) for n in body):
+        text = (source / "__init__.py").read_text()
+        body = ast.parse(text).body
+        run_source = ""
+        if package == "bot":  # its code (the 0.1 module aliases) runs from the source, as is
+            init = str(source / "__init__.py")
+            run_source = f"exec(compile(open({init!r}).read(), {init!r}, 'exec'))\n"
+        elif not all(_harmless(n) for n in body):
             # the copy's __init__ replaces it: a package with code there cannot host a HOT module
             sys.exit(f"{package}/__init__.py has code: leave that package's modules out of HOT")
+        exports = "".join(
+            f"{ast.get_source_segment(text, n)}\n" for n in body if _exports(n)
+        )  # the layer packages' empty ``__all__`` (0.2 layout), kept as it is
         guard = _GUARD.format(root=str(ROOT.resolve())) if package == "bot" else ""
         (DEST / package / "__init__.py").write_text(
             '"""Compiled hot path (bench/compile_hot_path.py): the rest is in the sources."""\n\n'
-            f"__path__.append({str(source)!r})\n{guard}"
+            f"{exports}__path__.append({str(source)!r})\n{guard}{run_source}"
         )
+
+
+def _exports(node: ast.stmt) -> bool:
+    """``__all__ = ...`` / ``__all__: list[str] = ...``."""
+    if isinstance(node, ast.AnnAssign):
+        return isinstance(node.target, ast.Name) and node.target.id == "__all__"
+    return isinstance(node, ast.Assign) and [
+        t.id for t in node.targets if isinstance(t, ast.Name)
+    ] == ["__all__"]
+
+
+def _harmless(node: ast.stmt) -> bool:
+    """A docstring, ``from __future__ import ...`` or ``__all__``: nothing the copy must run."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+        return True
+    return _exports(node)
 
 
 # Appended to the copy's bot/__init__.py: a copy older than the bot/ sources refuses to load

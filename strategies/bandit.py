@@ -40,7 +40,6 @@ from bot.domain.errors import InputError
 from bot.pricing.ledger import offer_capacity
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
-from strategies.hysteresis import cancel_cost_param, gate_raise
 
 __all__ = ["BanditParams", "BanditStrategy", "solve_lp"]
 
@@ -70,10 +69,6 @@ class BanditParams:
     max_arm_move: int = param(
         0, min=0, max=100, doc="a new arm at most this many grid steps from the last (0: any)"
     )
-    raise_gain_factor: float = param(
-        1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
-    )
-    cancel_cost: int = cancel_cost_param()
 
     def __post_init__(self) -> None:
         if list(self.grid) != sorted(set(self.grid)):
@@ -216,14 +211,7 @@ class BanditStrategy(Strategy[BanditParams]):
                 arm, why = self._draw_arm(grid, alpha, beta, held, capacity, offer, rng)
                 why += learnt
                 chosen_at = snapshot.at
-            price, gated = gate_raise(
-                snapshot,
-                offer,
-                grid[arm],
-                gain_factor=p.raise_gain_factor,
-                cancel_cost=p.cancel_cost,
-            )
-            quotes.append(quote_for(offer, price, capacity, why + gated))
+            quotes.append(quote_for(offer, grid[arm], capacity, why))
             new_state[key] = {
                 "alpha": alpha,
                 "beta": beta,

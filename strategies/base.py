@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar, cast
 from bot.domain.errors import InputError, StrategyError
 from bot.domain.model import NRLC_PER_RLC, Quote
 from bot.pricing.fills import FillIntent
+from bot.pricing.rails import DEFAULT_RAISE_GAIN_FACTOR
 from bot.pricing.snapshot import MarketSnapshot, Offer
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_PRICE",
+    "MOVED_PARAMS",
     "Decision",
     "EmptyParams",
     "ParamSpec",
@@ -60,6 +62,15 @@ _log = logging.getLogger("pricebot.strategies")
 
 MAX_PRICE = 10**12
 """Upper bound of every price parameter: 1000 RLC per task, beyond any sane workerpool price."""
+
+MOVED_PARAMS: Mapping[str, str] = types.MappingProxyType(
+    {
+        "cancel_cost": "rails.cancel_gas_cost",
+        "raise_gain_factor": "rails.raise_gain_factor",
+    }
+)
+"""``strategy.params`` keys of 0.1 that became config keys in 0.2 (the raise gate is a rail now):
+a config still setting one is refused naming the new key, not silently ignored."""
 
 State = dict[str, object]
 """A strategy's own memory between decisions: plain JSON (the service persists it)."""
@@ -268,6 +279,10 @@ class Strategy(ABC, Generic[P]):
 
     name: ClassVar[str] = ""
     Params: ClassVar[type[DataclassInstance]] = EmptyParams
+    raise_gain_factor: ClassVar[float] = DEFAULT_RAISE_GAIN_FACTOR
+    """The rails' raise gate for this strategy's quotes (bot.pricing.rails.gate_raise): a raise
+    is held unless its extra revenue reaches this factor x the gas of the cancels it causes;
+    0 turns it off. ``rails.raise_gain_factor`` overrides it."""
 
     def __init__(self, params: P | None = None) -> None:
         # The class attribute and the type argument name the same class (checked just below).
@@ -307,6 +322,12 @@ class Strategy(ABC, Generic[P]):
         mapping = dict(mapping or {})
         specs = {s.name: s for s in cls.param_specs()}
         for key in mapping:
+            if key not in specs and key in MOVED_PARAMS:
+                raise InputError(
+                    f"strategy.params.{key}",
+                    f"moved to {MOVED_PARAMS[key]} in 0.2.0 (the raise gate is a rail for every "
+                    f"strategy now): set {MOVED_PARAMS[key]} in [rails] instead",
+                )
             if key not in specs:
                 raise InputError(
                     f"strategy.params.{key}",

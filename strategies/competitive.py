@@ -11,8 +11,9 @@ quote is ``default_price``.
 
 Parameters: ``mode``, ``step`` (nRLC), ``step_ratio`` (relative step; the larger one wins), ``k``,
 ``floor``, ``default_price``, ``outlier_ratio`` (ignore prices below this share of the median),
-``ignore_restricted``, ``ignore_free``, ``min_remaining``, ``raise_gain_factor`` and
-``cancel_cost`` (a raise must pay for the on-chain cancels it causes: strategies.hysteresis).
+``ignore_restricted``, ``ignore_free``, ``min_remaining``. Its raise gate factor
+(``raise_gain_factor``, bot.pricing.rails) is 0: off, since following the cheapest rival up at
+once is the point; set ``rails.raise_gain_factor`` to hold small raises.
 
 When to use it: a contested category where requesters shop on price (``iexec app run`` without a
 pool). Mind the floor: two undercutting bots race each other down to it.
@@ -25,13 +26,11 @@ import random
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.domain.model import BookEntry
-from bot.pricing.ledger import offer_capacity
 from bot.pricing.snapshot import MarketSnapshot, Offer
-from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
-from strategies.hysteresis import cancel_cost_param, gate_raise
+from strategies.base import MAX_PRICE, param
+from strategies.per_offer import NoState, OfferPrice, PerOfferStrategy
 
 __all__ = ["CompetitiveParams", "CompetitiveStrategy", "relevant_competitors"]
 
@@ -50,10 +49,6 @@ class CompetitiveParams:
     ignore_restricted: bool = param(True, doc="ignore app/dataset/requester-restricted orders")
     ignore_free: bool = param(True, doc="ignore price-0 orders (free-only demand)")
     min_remaining: int = param(1, min=1, max=10_000, doc="ignore orders with less remaining")
-    raise_gain_factor: float = param(
-        0.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
-    )
-    cancel_cost: int = cancel_cost_param()
 
 
 def relevant_competitors(
@@ -73,41 +68,31 @@ def relevant_competitors(
     return kept, len(book) - len(kept)
 
 
-class CompetitiveStrategy(Strategy[CompetitiveParams]):
+class CompetitiveStrategy(PerOfferStrategy[CompetitiveParams, NoState]):
     name = "competitive"
     Params = CompetitiveParams
+    raise_gain_factor = 0.0
 
-    def decide(
-        self,
-        snapshot: MarketSnapshot,
-        offers: Sequence[Offer],
-        state: dict[str, Any],
-        rng: random.Random,
-    ) -> Decision:
+    def price(
+        self, offer: Offer, snapshot: MarketSnapshot, state: NoState, rng: random.Random
+    ) -> OfferPrice:
         p = self.params
-        quotes = []
-        for offer in offers:
-            volume = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
-            rivals, ignored = relevant_competitors(snapshot.competitors_for(offer), p)
-            skipped = f" ({ignored} ignored)" if ignored else ""
-            if not rivals:
-                price = p.default_price
-                why = f"no competitor{skipped}: default price {price}"
-            elif p.mode == "undercut":
-                cheapest = rivals[0]
-                step = max(p.step, math.ceil(cheapest.price * p.step_ratio))
-                price = cheapest.price - step
-                why = f"undercut cheapest {cheapest.price} ({cheapest.workerpool[:10]}) by {step}"
-            else:
-                index = min(p.k, len(rivals)) - 1
-                price = rivals[index].price
-                why = f"sit at #{index + 1} cheapest competing price {price}"
-            if price < p.floor:
-                why += f"; raised to floor {p.floor}"
-                price = p.floor
-            price, held = gate_raise(
-                snapshot, offer, price, gain_factor=p.raise_gain_factor, cancel_cost=p.cancel_cost
-            )
-            why += held
-            quotes.append(quote_for(offer, price, volume, f"{why}{skipped}; volume {volume}"))
-        return Decision(tuple(quotes), state)
+        rivals, ignored = relevant_competitors(snapshot.competitors_for(offer), p)
+        skipped = f" ({ignored} ignored)" if ignored else ""
+        if not rivals:
+            price = p.default_price
+            why = f"no competitor{skipped}: default price {price}"
+        elif p.mode == "undercut":
+            cheapest = rivals[0]
+            step = max(p.step, math.ceil(cheapest.price * p.step_ratio))
+            price = cheapest.price - step
+            why = f"undercut cheapest {cheapest.price} ({cheapest.workerpool[:10]}) by {step}"
+            why += skipped
+        else:
+            index = min(p.k, len(rivals)) - 1
+            price = rivals[index].price
+            why = f"sit at #{index + 1} cheapest competing price {price}{skipped}"
+        if price < p.floor:
+            why += f"; raised to floor {p.floor}"
+            price = p.floor
+        return OfferPrice(price, why)

@@ -45,8 +45,8 @@ win that one task.
 Parameters: ``step``, ``floor``, ``outlier_ratio``, ``rival_memory_seconds``, ``exposure``,
 ``exposure_after_seconds``, ``war_min_volume`` (contested side), ``grid``, ``prior_rate``,
 ``prior_elasticity``, ``prior_strength``, ``period_seconds``, ``max_arm_move`` (the learner, as in
-``bandit``), ``raise_gain_factor``, ``cancel_cost`` (a learner's raise must pay for its cancels:
-strategies.hysteresis). The book branch uses ``demand``'s defaults.
+``bandit``). The book branch uses ``demand``'s defaults. Every raise must pay for its cancels
+(the rails' gate, factor 1: bot.pricing.rails.gate_raise).
 
 When to use it: a pool that offers several categories or faces markets that change shape (rivals
 coming and going, campaigns waiting in the book, categories nobody else serves); one default
@@ -67,7 +67,6 @@ from strategies.bandit import BanditParams, BanditStrategy
 from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.demand import DemandParams, DemandStrategy
-from strategies.hysteresis import cancel_cost_param
 
 __all__ = ["PortfolioParams", "PortfolioStrategy"]
 
@@ -113,10 +112,6 @@ class PortfolioParams:
     max_arm_move: int = param(
         1, min=0, max=100, doc="learner: new arm at most this many grid steps away (0: any)"
     )
-    raise_gain_factor: float = param(
-        1.0, min=0.0, max=1000.0, doc="learner raises must pay factor x their cancel gas"
-    )
-    cancel_cost: int = cancel_cost_param()
 
     def __post_init__(self) -> None:
         if list(self.grid) != sorted(set(self.grid)):
@@ -147,8 +142,6 @@ class PortfolioStrategy(Strategy[PortfolioParams]):
                 prior_strength=p.prior_strength,
                 period_seconds=p.period_seconds,
                 max_arm_move=p.max_arm_move,
-                raise_gain_factor=p.raise_gain_factor,
-                cancel_cost=p.cancel_cost,
             )
         )
 

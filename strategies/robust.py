@@ -69,8 +69,8 @@ The guards' raises are not held: they are trials that pay or are undone.
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
-learned). Raises are gated by their cancel gas (``raise_gain_factor``, ``cancel_cost``:
-strategies.hysteresis).
+learned). Raises are gated by their cancel gas in the rails (factor 1:
+bot.pricing.rails.gate_raise).
 
 State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key:
 memory}, "inert": [request hashes]}``.
@@ -91,10 +91,10 @@ from typing import Literal, cast
 from bot.domain.errors import InputError
 from bot.domain.model import BookEntry, Quote
 from bot.pricing.ledger import offer_capacity
+from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
-from strategies.hysteresis import cancel_cost_param, gate_raise
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -180,6 +180,13 @@ class RobustParams:
         24 * 3600.0, min=60.0, max=30 * 86400.0, doc="half-life of a ladder arm's evidence"
     )
     # costs and churn
+    cancel_cost: int = param(
+        DEFAULT_CANCEL_GAS_COST_NRLC,
+        min=0,
+        max=MAX_PRICE,
+        doc="gas of one cancel, for the churn hold and the ladder (set from rails.cancel_gas_cost)",
+        unit="nRLC",
+    )
     raise_horizon_seconds: float = param(
         3600.0,
         min=0.0,
@@ -189,10 +196,6 @@ class RobustParams:
     cost_per_slot_hour: int = param(
         0, min=0, max=MAX_PRICE, doc="never quote below this x a task's run hours", unit="nRLC"
     )
-    raise_gain_factor: float = param(
-        1.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
-    )
-    cancel_cost: int = cancel_cost_param()
     # the base (portfolio's) contested side
     step: int = param(1, min=0, max=MAX_PRICE, doc="undercut step in nRLC", unit="nRLC")
     floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never undercut below", unit="nRLC")
@@ -354,8 +357,6 @@ class RobustStrategy(Strategy[RobustParams]):
             PortfolioParams(
                 step=p.step,
                 floor=p.floor,
-                raise_gain_factor=p.raise_gain_factor,
-                cancel_cost=p.cancel_cost,
             )
         )
         self._rivals = CompetitiveParams()
@@ -515,7 +516,7 @@ class RobustStrategy(Strategy[RobustParams]):
         if price == got.price:  # the base's own raise (the guards' raises pay by trial)
             price, why = self._hold(snapshot, offer, price, why)
 
-        # then the cost floor and the cancel gate
+        # then the cost floor (the rails gate the raise by its cancel gas)
         if p.cost_per_slot_hour > 0:
             run = (
                 snapshot.tasks.run_seconds(offer.category, offer.task_seconds)
@@ -525,11 +526,6 @@ class RobustStrategy(Strategy[RobustParams]):
             cost = math.ceil(p.cost_per_slot_hour * run / 3600.0)
             if price < cost:
                 price, why = cost, f"{why}; raised to the cost floor {cost}"
-        if price > got.price:
-            price, held = gate_raise(
-                snapshot, offer, price, gain_factor=p.raise_gain_factor, cancel_cost=p.cancel_cost
-            )
-            why += held
         aimed = bool(rivals) and price < rivals[0].price
         mem = replace(mem, last_at=now, aimed=aimed)
         volume = (

@@ -41,7 +41,6 @@ from bot.domain.errors import InputError
 from bot.pricing.ledger import offer_capacity
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for, table
-from strategies.hysteresis import cancel_cost_param, gate_raise
 
 __all__ = ["UtilizationParams", "UtilizationStrategy", "step_controller"]
 
@@ -61,10 +60,6 @@ class UtilizationParams:
     min_multiplier: float = param(0.1, min=0.001, max=1.0, doc="lowest price / base price")
     max_multiplier: float = param(10.0, min=1.0, max=1000.0, doc="highest price / base price")
     price: int = param(10_000_000, min=1, max=MAX_PRICE, doc="base nRLC per task", unit="nRLC")
-    raise_gain_factor: float = param(
-        3.0, min=0.0, max=1000.0, doc="raise only if gain >= factor x its cancel gas (0: always)"
-    )
-    cancel_cost: int = cancel_cost_param()
     prices: dict[int, int] = table(  # noqa: RUF009
         min=1, max=MAX_PRICE, doc="base nRLC per task by category", unit="nRLC"
     )
@@ -105,6 +100,9 @@ def step_controller(
 class UtilizationStrategy(Strategy[UtilizationParams]):
     name = "utilization"
     Params = UtilizationParams
+    # A controller nudges the price up by a few percent at a time: each nudge must pay three
+    # times its cancels (bot.pricing.rails.gate_raise).
+    raise_gain_factor = 3.0
 
     def initial_state(self) -> dict[str, Any]:
         return {"log_m": 0.0, "integral": 0.0, "u_avg": None, "stepped_at": None}
@@ -140,13 +138,8 @@ class UtilizationStrategy(Strategy[UtilizationParams]):
             base = p.prices.get(offer.category, p.price)
             price = round(base * m)
             volume = offer_capacity(util, offer, snapshot.tasks)
-            price, held = gate_raise(
-                snapshot, offer, price, gain_factor=p.raise_gain_factor, cancel_cost=p.cancel_cost
-            )
             quotes.append(
-                quote_for(
-                    offer, price, volume, f"{why}: x{m:.3f} of base {base}{held}; volume {volume}"
-                )
+                quote_for(offer, price, volume, f"{why}: x{m:.3f} of base {base}; volume {volume}")
             )
         new_state = {"log_m": log_m, "integral": integral, "u_avg": u_avg, "stepped_at": stepped_at}
         return Decision(tuple(quotes), new_state)

@@ -15,7 +15,8 @@ from strategies import Strategy, get
 
 __all__ = ["cycle_settings", "offers_of", "strategy_of"]
 
-# A strategy parameter of this name defaults to the config's ``rails.cancel_gas_cost``.
+# A 0.1 plug-in's parameter of this name (strategies.hysteresis.cancel_cost_param, deprecated)
+# defaults to the config's ``rails.cancel_gas_cost``; the built-ins leave the gate to the rails.
 _CANCEL_COST_PARAM = "cancel_cost"
 
 
@@ -65,9 +66,9 @@ def cycle_settings(
 def strategy_of(config: BotConfig) -> Strategy[object]:
     """The configured strategy, its params validated (errors name ``strategy.params.<key>``).
 
-    A strategy that weighs cancels (a ``cancel_cost`` parameter) gets the config's
-    ``rails.cancel_gas_cost`` unless ``strategy.params`` sets its own: one figure for the
-    planner and the strategy.
+    The raise gate is a rail (its factor is the strategy's class attribute, see
+    ``RailsConfig.for_strategy``). A 0.1 plug-in that still declares a ``cancel_cost`` parameter
+    gets the config's ``rails.cancel_gas_cost`` unless ``strategy.params`` sets its own (until 0.3).
     """
     cls = get(config.strategy.name)
     params = dict(config.strategy.params)

@@ -343,10 +343,13 @@ def _run_cycle(
     else:
         state.strategy_state = decision.state
         ledger = Ledger.of(snapshot, settings.offers, settings.rails)
+        # The owner's rails with the raise gate's factor resolved (the strategy's own unless
+        # [rails] sets one).
+        rails_cfg = settings.rails.for_strategy(strategy.raise_gain_factor)
         quotes = decision.quotes
         book = snapshot.fill_book
         if settings.fills.enabled:
-            cfg = settings.rails
+            cfg = rails_cfg
             offers = settings.offers
 
             def fillable(r: ListedOrder[RequestOrder]) -> bool:
@@ -363,7 +366,7 @@ def _run_cycle(
                 cfg.ceiling,
                 settings.deals_window_seconds,
             )
-        rails_result = apply_rails(quotes, snapshot, ledger, settings.rails)
+        rails_result = apply_rails(quotes, snapshot, ledger, rails_cfg)
         if (
             settings.fills.enabled
             and rails_result.kill is None
@@ -371,7 +374,7 @@ def _run_cycle(
             and book.requests
         ):
             # Fills price against what we list (the first pass), then are sized first (second).
-            cfg = settings.rails
+            cfg = rails_cfg
             intents = decision.fills or propose_fills(
                 book,
                 settings.offers,

@@ -9,6 +9,8 @@ with one note per clamp or veto (``RailNote(slot, rule, detail)``), or a kill sw
    future): no quote survives and ``kill`` is ``cfg.kill_action`` ("freeze": keep every order as
    it is; "withdraw": take them off the market).
 2. per quote: a quote for a slot no offer sells, or a second quote for the same slot, is vetoed;
+   **raise gate**: a raise must pay for the cancels it causes (:func:`gate_raise`, with the
+   strategy's factor and ``cancel_gas_cost``), else the price is held at our listed one;
    **floor / ceiling**; **max step**: at most ``max_step`` relative change against our current
    price in that slot (the cheapest order of ours published there), then floor / ceiling again
    (they are hard limits, the step is not).
@@ -54,6 +56,7 @@ from bot.pricing.snapshot import GPU_TAG_BIT, STANDARD_TIME_REFS, MarketSnapshot
 
 __all__ = [
     "DEFAULT_CANCEL_GAS_COST_NRLC",
+    "DEFAULT_RAISE_GAIN_FACTOR",
     "KILL_PARTS",
     "MAX_OPEN_ORDERS",
     "KillAction",
@@ -62,6 +65,7 @@ __all__ = [
     "RailsConfig",
     "RailsResult",
     "apply_rails",
+    "gate_raise",
 ]
 
 KillAction = Literal["freeze", "withdraw"]
@@ -79,7 +83,13 @@ MAX_OPEN_ORDERS = 50
 # 1e-6..1e-5 ETH, a few thousandths of an RLC at the time of writing: set it per network.
 DEFAULT_CANCEL_GAS_COST_NRLC = 5_000_000
 """What one on-chain cancel costs in gas, in nRLC (``rails.cancel_gas_cost``): the planner weighs
-a cancel against it, and so does a strategy that holds a raise (``strategies.hysteresis``)."""
+a cancel against it, and so does the raise gate (:func:`gate_raise`)."""
+
+DEFAULT_RAISE_GAIN_FACTOR = 1.0
+"""The raise gate's factor for a strategy that declares none (``Strategy.raise_gain_factor``):
+a raise must at least pay back the gas of the cancels it causes."""
+
+MAX_RAISE_GAIN_FACTOR = 1000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +111,10 @@ class RailsConfig:
     stale_after_seconds: float = 600
     kill_action: KillAction = "freeze"
     count_dearer_unpublished: bool = True  # False: "pragmatic mode" (see bot.pricing.planner)
-    cancel_gas_cost: int = DEFAULT_CANCEL_GAS_COST_NRLC  # nRLC per on-chain cancel (planner)
+    cancel_gas_cost: int = DEFAULT_CANCEL_GAS_COST_NRLC  # nRLC per on-chain cancel (planner, gate)
+    # The raise gate's factor; None: the strategy's own (``Strategy.raise_gain_factor``, set by
+    # the cycle through :meth:`for_strategy`); 0 turns the gate off.
+    raise_gain_factor: float | None = None
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> InputError:
@@ -116,6 +129,13 @@ class RailsConfig:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise bad(name, "must be a number")
             object.__setattr__(self, name, float(value))  # TOML's ``max_step = 1`` is 1.0
+        factor = self.raise_gain_factor
+        if factor is not None:
+            if isinstance(factor, bool) or not isinstance(factor, int | float):
+                raise bad("raise_gain_factor", "must be a number")
+            if not 0 <= factor <= MAX_RAISE_GAIN_FACTOR:
+                raise bad("raise_gain_factor", f"must be between 0 and {MAX_RAISE_GAIN_FACTOR:g}")
+            object.__setattr__(self, "raise_gain_factor", float(factor))
         if not isinstance(self.count_dearer_unpublished, bool):
             raise bad("count_dearer_unpublished", "must be true or false")
         if self.floor > self.ceiling:
@@ -132,6 +152,12 @@ class RailsConfig:
         if self.kill_action not in ("freeze", "withdraw"):
             raise bad("kill_action", "must be 'freeze' or 'withdraw'")
 
+    def for_strategy(self, strategy_factor: float) -> RailsConfig:
+        """These rails with the raise gate's factor resolved: the owner's, else the strategy's."""
+        if self.raise_gain_factor is not None:
+            return self
+        return replace(self, raise_gain_factor=strategy_factor)
+
 
 class RailRule(StrEnum):
     """The rule behind a note (its value is what the journal and the logs show)."""
@@ -140,6 +166,7 @@ class RailRule(StrEnum):
     KILL_ABSURD = "kill:absurd"
     NO_OFFER = "veto:no-offer"
     DUPLICATE = "veto:duplicate"
+    RAISE_GATE = "raise-gate"
     FLOOR = "floor"
     CEILING = "ceiling"
     MAX_STEP = "max-step"
@@ -224,6 +251,39 @@ def _kill(snapshot: MarketSnapshot, cfg: RailsConfig) -> list[RailNote]:
     return notes
 
 
+def gate_raise(
+    snapshot: MarketSnapshot, slot: Slot, price: int, *, gain_factor: float, cancel_cost: int
+) -> tuple[int, str]:
+    """The price to act on in ``slot`` (``price``, or our listed one it is held at), and why.
+
+    The planner must cancel on chain every order of ours cheaper than the wanted price
+    (unpublishing alone leaves it matchable at the old price), so each raise costs one cancel
+    per cheaper order. A strategy that follows a noisy signal upwards (an undercutting rival
+    moving by a few steps, a controller nudging the price) would pay that gas for a raise worth
+    a fraction of it. So a raise is held at our newest listed price unless the extra revenue of
+    the volume the cancelled orders still hold, ``sum((new - old) x remaining)``, reaches
+    ``gain_factor x cancel_cost x cancelled orders``. The gain is an upper bound (the dearer
+    order may sell less), hence a factor >= 1. Drops are never held: they keep us competitive.
+    ``gain_factor = 0`` turns the gate off. The detail is "" when the price is unchanged.
+    """
+    if gain_factor <= 0:
+        return price, ""
+    orders = snapshot.own_by_slot.get(slot, ())
+    cheaper = [o for o in orders if o.price < price and o.remaining > 0]
+    listed = [o for o in cheaper if o.published]
+    if not listed:
+        return price, ""
+    gain = sum((price - o.price) * o.remaining for o in cheaper)
+    cost = gain_factor * cancel_cost * len(cheaper)
+    if gain >= cost:
+        return price, ""
+    held = max(listed, key=lambda o: (o.published_at, o.order_hash)).price
+    return held, (
+        f"raise to {price} held at {held}: gain {gain} nRLC < {gain_factor:g} x cancel gas "
+        f"{cancel_cost} x {len(cheaper)}"
+    )
+
+
 def _step_clamp(price: int, current: int | None, cfg: RailsConfig) -> int:
     if current is None or current <= 0 or current == price:
         return price  # (an unchanged price is within any step: no float work per tick)
@@ -252,6 +312,7 @@ def apply_rails(
         return RailsResult((), tuple(kill_notes), cfg.kill_action, None)
 
     offers, windows = ledger.offers, ledger.windows
+    gain_factor = cfg.raise_gain_factor or 0.0
     kept: dict[Slot, Quote] = {}
     for q in quotes:
         slot = q.slot
@@ -263,6 +324,12 @@ def apply_rails(
             notes.append(RailNote(slot, RailRule.DUPLICATE, "a second quote for the same slot"))
             continue
         price = q.price
+        if gain_factor:
+            price, held = gate_raise(
+                snapshot, slot, price, gain_factor=gain_factor, cancel_cost=cfg.cancel_gas_cost
+            )
+            if held:
+                notes.append(RailNote(slot, RailRule.RAISE_GATE, held))
         if price < cfg.floor:
             notes.append(RailNote(slot, RailRule.FLOOR, f"{price} raised to floor {cfg.floor}"))
             price = cfg.floor

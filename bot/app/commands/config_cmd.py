@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot.domain.errors import BotError, InputError
+
+if TYPE_CHECKING:
+    from bot.config.schema import BotConfig
 
 __all__ = [
     "app",
@@ -204,6 +207,7 @@ def _check(file: Path) -> list[str]:
     )
     lines += price_lines("floor", cfg.rails.floor, cats)
     lines += price_lines("ceiling", cfg.rails.ceiling, cats)
+    lines.append(_gate_line(cfg))
     if cfg.strategy.name == "fixed":
         prices = fixed_prices(params, cfg.strategy.params, offered)
         if prices is None:
@@ -226,3 +230,21 @@ def _check(file: Path) -> list[str]:
                         "the rails will clamp it"
                     )
     return lines
+
+
+def _gate_line(cfg: BotConfig) -> str:
+    """The raise gate the rails apply (bot.pricing.rails.gate_raise): whose factor, what gas."""
+    from bot.domain.order_io import format_rlc
+    from strategies import get
+
+    factor = cfg.rails.raise_gain_factor
+    whose = "rails.raise_gain_factor"
+    if factor is None:
+        factor, whose = get(cfg.strategy.name).raise_gain_factor, f"{cfg.strategy.name}'s own"
+    gas = cfg.rails.cancel_gas_cost
+    if not factor:
+        return f"raise gate: off (factor 0, {whose})"
+    return (
+        f"raise gate: a raise must gain {factor:g} x its cancels' gas ({whose}), "
+        f"{gas} nRLC ({format_rlc(gas)}) per cancel"
+    )

@@ -64,6 +64,12 @@ def register(app: typer.Typer) -> None:
                     f"  {spec.name} ({spec.kind}{unit}) = {spec.default!r} "
                     f"{_bounds(spec.min, spec.max)}{choices}  {spec.doc}".rstrip()
                 )
+            gate = cls.raise_gain_factor
+            typer.echo(
+                f"  raise gate factor {gate:g} (the rails'; rails.raise_gain_factor overrides)"
+                if gate
+                else "  raise gate off (factor 0; rails.raise_gain_factor turns it on)"
+            )
 
 
 def _class_name(name: str) -> str:

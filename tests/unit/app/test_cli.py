@@ -313,6 +313,7 @@ def test_config_check_example() -> None:
     text = result.stdout
     assert "floor 1000000 nRLC (0.001 RLC/task)" in text
     assert "strategy  robust" in text  # the default strategy
+    assert "raise gate: a raise must gain 1 x its cancels' gas (robust's own)" in text
     assert "ceiling   cat 1 (S, 1200 s): 1000000000 nRLC = 1 RLC/task = 3 RLC/h" in text
 
 
@@ -335,6 +336,45 @@ def test_config_check_refusal(tmp_path: Path) -> None:
     result = invoke("config", "check", str(file))
     assert result.exit_code == 2 and result.stdout == ""
     assert "rails.floor: must be <= rails.ceiling" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "new"),
+    [("cancel_cost", "rails.cancel_gas_cost"), ("raise_gain_factor", "rails.raise_gain_factor")],
+)
+def test_config_check_names_a_moved_key(tmp_path: Path, key: str, new: str) -> None:
+    """0.1's gate params are refused (exit 2) naming the [rails] key that replaced them."""
+    file = tmp_path / "c.toml"
+    file.write_text(
+        f'network = "bellecour"\nworkerpool = "{v.GOLDEN_ORDER["workerpool"]}"\n'
+        f'[strategy]\nname = "competitive"\n[strategy.params]\n{key} = 3\n'
+        "[[offers]]\ncategory = 3\n"
+    )
+    result = invoke("config", "check", str(file))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"strategy.params.{key}: moved to {new} in 0.2.0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("rails", "line"),
+    [
+        ("", "raise gate: off (factor 0, competitive's own)"),
+        (
+            '[rails]\nraise_gain_factor = 2\ncancel_gas_cost = "0.01 RLC"\n',
+            "raise gate: a raise must gain 2 x its cancels' gas (rails.raise_gain_factor), "
+            "10000000 nRLC (0.01 RLC) per cancel",
+        ),
+    ],
+)
+def test_config_check_shows_the_raise_gate(tmp_path: Path, rails: str, line: str) -> None:
+    file = tmp_path / "c.toml"
+    file.write_text(
+        f'network = "bellecour"\nworkerpool = "{v.GOLDEN_ORDER["workerpool"]}"\n'
+        f'[strategy]\nname = "competitive"\n[[offers]]\ncategory = 3\n{rails}'
+    )
+    result = invoke("config", "check", str(file))
+    assert result.exit_code == 0, result.stderr
+    assert line in result.stdout
 
 
 @pytest.mark.parametrize(

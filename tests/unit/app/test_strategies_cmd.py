@@ -15,6 +15,8 @@ def test_lists_every_strategy_and_its_bounded_params() -> None:
         assert f"{name}: " in result.output
     assert "  step (int nRLC) = " in result.output  # competitive's undercut step, with its unit
     assert "[0.05 .. 1.0]" in result.output  # utilization target bounds
+    assert "  raise gate factor 3 (the rails'" in result.output  # utilization's
+    assert "  raise gate off (factor 0;" in result.output  # competitive's
 
 
 def test_unknown_strategy_names_the_key_and_the_choices() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
 
+from bot.config import settings
 from bot.config.schema import config_from_mapping
 from bot.config.settings import cycle_settings, offers_of, strategy_of
 from bot.domain.errors import InputError
@@ -60,20 +62,47 @@ def test_the_backtester_changes_only_what_a_simulation_must() -> None:
     assert s.cycle_deadline_s is None and s.action_deadline_s is None
 
 
+def _old_plugin() -> type[Any]:
+    """A 0.1 plug-in that still declares the gate's ``cancel_cost`` itself."""
+    from dataclasses import dataclass
+
+    with pytest.deprecated_call(match="strategies.hysteresis"):
+        import strategies.hysteresis as hysteresis
+
+        importlib.reload(hysteresis)  # (warns on every import, not only the first)
+    from strategies import Strategy
+
+    @dataclass(frozen=True, slots=True)
+    class OldParams:
+        cancel_cost: int = hysteresis.cancel_cost_param()
+
+    class Old(Strategy[OldParams]):
+        name = "old"
+        Params = OldParams
+
+        def decide(self, *args: Any) -> Any:
+            raise NotImplementedError
+
+    return Old
+
+
 @pytest.mark.parametrize(
     ("rails", "params", "expected"),
     [
         ({}, {}, DEFAULT_CANCEL_GAS_COST_NRLC),
         ({"cancel_gas_cost": "0.02 RLC"}, {}, 20_000_000),
-        ({"cancel_gas_cost": "0.02 RLC"}, {"cancel_cost": 7}, 7),  # the strategy's own wins
+        ({"cancel_gas_cost": "0.02 RLC"}, {"cancel_cost": 7}, 7),  # the plug-in's own wins
     ],
 )
-def test_a_strategy_weighs_cancels_with_the_configured_gas_cost(
-    rails: dict[str, object], params: dict[str, object], expected: int
+def test_a_0_1_plugin_declaring_cancel_cost_still_gets_the_configured_gas_cost(
+    rails: dict[str, object],
+    params: dict[str, object],
+    expected: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    cfg = config(rails=rails, strategy={"name": "competitive", "params": params})
-    strategy = strategy_of(cfg)
-    assert strategy.name == "competitive"
+    old = _old_plugin()
+    monkeypatch.setattr(settings, "get", lambda name: old)
+    strategy = strategy_of(config(rails=rails, strategy={"name": "fixed", "params": params}))
     assert strategy.params.cancel_cost == expected  # type: ignore[attr-defined]
 
 

@@ -10,7 +10,7 @@ import pytest
 from bot.domain.errors import InputError
 from bot.domain.model import PoolUtilization, Quote, Stake
 from bot.pricing.ledger import Ledger
-from bot.pricing.rails import RailsConfig, RailsResult, apply_rails
+from bot.pricing.rails import RailsConfig, RailsResult, apply_rails, gate_raise
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from tests.support.factories import NOW, offer, own, snap, util
 
@@ -202,6 +202,66 @@ def test_pragmatic_mode_ignores_dearer_unpublished_elsewhere_in_category() -> No
     assert pragmatic.quotes[0].volume == 70
 
 
+GATED = dataclasses.replace(LOOSE, cancel_gas_cost=100, raise_gain_factor=1.0)
+
+
+@pytest.mark.parametrize(
+    ("cfg", "orders", "price", "held"),
+    [
+        # gain (90 - 50) x 2 = 80 < 1 x 100 x 1 cancel: held at the listed 50
+        ({}, [own("o", 50, 2)], 50, "raise to 90 held at 50"),
+        # gain 40 x 3 = 120 >= 100: raise
+        ({}, [own("o", 50, 3)], 90, ""),
+        # factor 2: 120 < 200: held
+        ({"raise_gain_factor": 2.0}, [own("o", 50, 3)], 50, "held at 50"),
+        # factor 0 turns the gate off
+        ({"raise_gain_factor": 0.0}, [own("o", 50, 2)], 90, ""),
+        # two cheaper orders, two cancels: 40 x 2 + 30 x 2 = 140 < 200; held at the newest
+        ({}, [own("old", 50, 2, age=600), own("new", 60, 2, age=60)], 60, "x 2"),
+        # a drop is never held
+        ({"cancel_gas_cost": 10**9}, [own("o", 95, 2)], 90, ""),
+        # an unpublished cheaper order alone: nothing listed to hold, raise
+        ({}, [own("o", 50, 2, published=False)], 90, ""),
+        # nothing left on the cheaper order: no cancel, raise
+        ({}, [own("o", 50, 0)], 90, ""),
+    ],
+)
+def test_a_raise_must_pay_for_its_cancels(
+    cfg: dict[str, Any], orders: list[Any], price: int, held: str
+) -> None:
+    s = snap(offers=[XS], own_orders=orders)
+    result = rails([q(90, 7)], s, [XS], dataclasses.replace(GATED, **cfg))
+    assert result.quotes[0].price == price
+    notes = [n.detail for n in result.notes if n.rule == "raise-gate"]
+    assert (held in notes[0]) if held else not notes
+
+
+def test_the_raise_gate_runs_before_the_hard_limits() -> None:
+    """A held raise is still clamped by the floor (a hard limit); the step counts from the
+    listed price, as when each strategy gated its own quotes."""
+    s = snap(offers=[XS], own_orders=[own("o", 50, 2)])
+    result = rails([q(90, 7)], s, [XS], dataclasses.replace(GATED, floor=70))
+    assert result.quotes[0].price == 70
+    assert [n.rule for n in result.notes] == ["raise-gate", "floor"]
+
+
+def test_the_raise_gate_factor_is_the_owners_else_the_strategys() -> None:
+    assert RailsConfig().for_strategy(3.0).raise_gain_factor == 3.0
+    owner = RailsConfig(raise_gain_factor=0)
+    assert owner.for_strategy(3.0) is owner and owner.raise_gain_factor == 0.0
+    # unresolved (a bare RailsConfig, as in most tests): no gate
+    s = snap(offers=[XS], own_orders=[own("o", 50, 2)])
+    assert (
+        rails([q(90, 7)], s, [XS], dataclasses.replace(LOOSE, cancel_gas_cost=100)).quotes[0].price
+        == 90
+    )
+
+
+def test_gate_raise_detail_is_empty_when_nothing_is_held() -> None:
+    s = snap(offers=[XS], own_orders=[own("o", 50, 2)])
+    assert gate_raise(s, XS.slot, 40, gain_factor=1.0, cancel_cost=100) == (40, "")
+
+
 @pytest.mark.parametrize(
     ("kw", "field"),
     [
@@ -218,6 +278,9 @@ def test_pragmatic_mode_ignores_dearer_unpublished_elsewhere_in_category() -> No
         ({"deadband": "0.1"}, "rails.deadband"),
         ({"count_dearer_unpublished": 1}, "rails.count_dearer_unpublished"),
         ({"cancel_gas_cost": -1}, "rails.cancel_gas_cost"),
+        ({"raise_gain_factor": -1}, "rails.raise_gain_factor"),
+        ({"raise_gain_factor": 1001}, "rails.raise_gain_factor"),
+        ({"raise_gain_factor": True}, "rails.raise_gain_factor"),
         ({"floor": 1.5}, "rails.floor"),
     ],
 )

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import strategies
+from bot.domain.errors import InputError
 from bot.domain.model import Quote
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies import run_fenced
@@ -102,46 +103,27 @@ def test_competitive(params: dict[str, Any], book: list[Any], price: int, why: s
     assert quotes[0].volume == 70
 
 
-@pytest.mark.parametrize(
-    ("params", "orders", "price", "why"),
-    [
-        # gain (90 - 50) x 2 = 80 < 1 x 100 x 1 cancel: hold at the listed 50
-        ({"cancel_cost": 100}, [own("o", 50, 2)], 50, "raise to 90 held at 50"),
-        # gain 40 x 3 = 120 >= 100: raise
-        ({"cancel_cost": 100}, [own("o", 50, 3)], 90, "undercut cheapest 100"),
-        # factor 2: 120 < 200: hold
-        ({"cancel_cost": 100, "raise_gain_factor": 2}, [own("o", 50, 3)], 50, "held at 50"),
-        # factor 0 turns the gate off
-        ({"cancel_cost": 100, "raise_gain_factor": 0}, [own("o", 50, 2)], 90, "by 10"),
-        # two cheaper orders, two cancels: 40 x 2 + 30 x 2 = 140 < 200; held at the newest
-        (
-            {"cancel_cost": 100},
-            [own("old", 50, 2, age=600), own("new", 60, 2, age=60)],
-            60,
-            "x 2",
-        ),
-        # a drop is never held
-        ({"cancel_cost": 10**9}, [own("o", 95, 2)], 90, "by 10"),
-        # an unpublished cheaper order alone: nothing listed to hold, raise
-        ({"cancel_cost": 100}, [own("o", 50, 2, published=False)], 90, "by 10"),
-        # nothing left on the cheaper order: no cancel, raise
-        ({"cancel_cost": 100}, [own("o", 50, 0)], 90, "by 10"),
-    ],
-)
-def test_competitive_raise_must_pay_its_cancels(
-    params: dict[str, Any], orders: list[Any], price: int, why: str
-) -> None:
-    s = snap(offers=[XS], book=[rival("a", 100)], own_orders=orders)
-    base = {"step": 10, "floor": 0, "raise_gain_factor": 1}
-    quotes, _ = decide("competitive", {**base, **params}, s, [XS])
-    assert quotes[0].price == price
-    assert why in quotes[0].reason
+def test_the_raise_gate_factors_of_the_built_ins() -> None:
+    """The rails gate each built-in's raises with its own factor (bot.pricing.rails.gate_raise);
+    a plug-in that declares none gets 1 (the raise pays back its cancels)."""
+    factors = {name: strategies.get(name).raise_gain_factor for name in strategies.BUILTINS}
+    assert factors == {
+        "fixed": 1.0,
+        "competitive": 0.0,  # following the cheapest rival up at once is the point
+        "utilization": 3.0,
+        "demand": 1.0,
+        "bandit": 1.0,
+        "portfolio": 1.0,
+        "robust": 1.0,
+    }
 
 
-def test_competitive_raise_gate_is_off_by_default() -> None:
-    s = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 50, 2)])
-    quotes, _ = decide("competitive", {"step": 10, "floor": 0}, s, [XS])
-    assert quotes[0].price == 90
+@pytest.mark.parametrize("key", ["cancel_cost", "raise_gain_factor"])
+def test_a_0_1_gate_param_is_refused_naming_its_rails_key(key: str) -> None:
+    with pytest.raises(InputError) as err:
+        strategies.get("competitive").params_from_mapping({key: 1})
+    assert err.value.field == f"strategy.params.{key}"
+    assert f"moved to rails.{'cancel_gas_cost' if key == 'cancel_cost' else key}" in str(err.value)
 
 
 # -- utilization ------------------------------------------------------------------------------
@@ -198,24 +180,6 @@ def test_utilization_is_a_pure_function_of_inputs() -> None:
     a = decide("utilization", {}, s, [XS], {"log_m": 0.1, "integral": 0.5})
     b = decide("utilization", {}, s, [XS], {"log_m": 0.1, "integral": 0.5})
     assert a == b
-
-
-@pytest.mark.parametrize(
-    ("params", "price", "why"),
-    [
-        ({"cancel_cost": 100}, 10, "held at 10"),  # gain (20 - 10) x 2 = 20 < 100
-        ({"cancel_cost": 5}, 20, "x2.000"),  # 20 >= 5: raise
-        ({"cancel_cost": 100, "raise_gain_factor": 0}, 20, "x2.000"),  # gate off
-    ],
-)
-def test_utilization_raise_must_pay_its_cancels(
-    params: dict[str, Any], price: int, why: str
-) -> None:
-    state = {"log_m": math.log(2.0), "integral": 0.0, "u_avg": 0.5, "stepped_at": NOW}
-    s = snap(offers=[XS], utilization=util(2), own_orders=[own("o", 10, 2)])
-    quotes, _ = decide("utilization", {"price": 10, **params}, s, [XS], state)
-    assert quotes[0].price == price
-    assert why in quotes[0].reason
 
 
 # -- demand -----------------------------------------------------------------------------------

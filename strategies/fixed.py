@@ -35,6 +35,9 @@ class FixedParams:
 class FixedStrategy(PerOfferStrategy[FixedParams, NoState]):
     name = "fixed"
     Params = FixedParams
+    # The owner's price is an instruction, not a guess: a new price is listed at once, its
+    # cancels paid (rails.raise_gain_factor still overrides).
+    raise_gain_factor = 0.0
 
     @staticmethod
     def prices_by_category(params: FixedParams) -> dict[int, int]:

@@ -108,7 +108,7 @@ def test_the_raise_gate_factors_of_the_built_ins() -> None:
     a plug-in that declares none gets 1 (the raise pays back its cancels)."""
     factors = {name: strategies.get(name).raise_gain_factor for name in strategies.BUILTINS}
     assert factors == {
-        "fixed": 1.0,
+        "fixed": 0.0,  # the owner's price is an instruction: listed at once
         "competitive": 0.0,  # following the cheapest rival up at once is the point
         "utilization": 3.0,
         "demand": 1.0,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.adapters.signer import LocalKeySigner
 from bot.domain.errors import ChainError, RejectedError, TransientError
 from bot.domain.model import (
     BookEntry,
@@ -24,7 +25,7 @@ from bot.domain.model import (
     WorkerpoolOrder,
 )
 from bot.domain.networks import STANDARD_CATEGORIES, local_network
-from bot.domain.signing import address_of, sign_operation, sign_order
+from bot.domain.signing import address_of, sign_order
 from bot.engine.cycle import CyclePorts
 from bot.engine.ports import BookQuery, CancelOutcome, Journal, Signer
 
@@ -44,25 +45,14 @@ class FakeClock:
         return self.t
 
 
-class FakeSigner:
+class FakeSigner(LocalKeySigner):
+    """Not a fake: the production signer (real EIP-712, the network's publishing rules), on the
+    fake world's local network with anvil's public test key #1 unless told otherwise."""
+
+    __slots__ = ()
+
     def __init__(self, key: str = OWNER_KEY) -> None:
-        self._key = key
-
-    def __repr__(self) -> str:
-        return "FakeSigner(<key hidden>)"
-
-    @property
-    def address(self) -> str:
-        return address_of(self._key)
-
-    def sign_order(self, order: WorkerpoolOrder) -> SignedWorkerpoolOrder:
-        return sign_order(NETWORK, order, self._key)
-
-    def sign_close(self, order: WorkerpoolOrder) -> str:
-        return sign_operation(NETWORK, order, 1, self._key)
-
-    def sign_gateway_challenge(self, chain_id: int, challenge: str) -> str:
-        raise NotImplementedError
+        super().__init__(NETWORK, key)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from bot.adapters.signer import LocalKeySigner
 from bot.domain.model import SignedWorkerpoolOrder, WorkerpoolOrder, norm_address
 from bot.domain.networks import Network, local_network
 from bot.domain.signing import (
@@ -29,7 +30,6 @@ from bot.domain.signing import (
     hash_order,
     random_salt,
     recover_signer,
-    sign_gateway_challenge,
     sign_order,
 )
 
@@ -44,24 +44,17 @@ OWNER = address_of(OWNER_KEY)
 PREFIX = GATEWAY_CHALLENGE_PREFIX
 
 
-class KeySigner:
-    """A real key signer for tests (the same calls the production LocalKeySigner makes)."""
+class KeySigner(LocalKeySigner):
+    """The production signer (real EIP-712, the network's rules) that also notes each login
+    challenge it signs, so a test can check which challenge the client answered."""
 
     def __init__(self, key: str = OWNER_KEY, network: Network = NETWORK) -> None:
-        self._key = key
-        self._network = network
-        self.address = address_of(key)
+        super().__init__(network, key)
         self.challenges_signed: list[str] = []
-
-    def sign_order(self, order: WorkerpoolOrder) -> SignedWorkerpoolOrder:
-        return sign_order(self._network, order, self._key)
-
-    def sign_close(self, order: WorkerpoolOrder) -> str:
-        raise NotImplementedError
 
     def sign_gateway_challenge(self, chain_id: int, challenge: str) -> str:
         self.challenges_signed.append(challenge)
-        return sign_gateway_challenge(chain_id, challenge, self._key)
+        return super().sign_gateway_challenge(chain_id, challenge)
 
 
 def make_order(

@@ -1,4 +1,4 @@
-"""Every shipped scenario x built-in strategy x seeds 1-2, 7 days: byte-identical to the goldens.
+"""Every shipped scenario x built-in strategy x seeds 1-2, 3 days: byte-identical to the goldens.
 
 A deliberate behaviour change regenerates them (``python -m tests.unit.backtest.goldens record``) in a
 commit of its own that says why; see tests/unit/backtest/goldens.py.

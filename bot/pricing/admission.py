@@ -51,6 +51,8 @@ cancels, then shortest windows first.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -147,27 +149,58 @@ class _Horizon:
 
 
 def _horizons(slots: int, committed: Committed, windows: Sequence[float]) -> list[_Horizon]:
-    deadlines = sorted({d for d, _ in committed.queued if d > 0})
+    """The horizons to test: each window and (up to ``MAX_QUEUED_HORIZONS``) queued deadline.
+
+    On the simulator's hot path (every tick sizes every offer), hence not the plain quadratic
+    loop: ``running``/``ahead`` are the sums of the ``slots`` largest ``min(x, h)``, and since
+    ``min(., h)`` keeps the order, those are the ``slots`` largest raw values capped at ``h``,
+    kept in a heap while sweeping the horizons from the last (where the queued tasks charged
+    ahead of a batch grow one by one); ``due`` is a prefix sum when ``queued`` is in deadline
+    order (as ``committed_work`` builds it). Every sum adds the same floats in the same order as
+    the plain loop, so the result is bit-identical (tests/unit/pricing/test_admission.py).
+    """
+    queued = committed.queued
+    deadlines = sorted({d for d, _ in queued if d > 0})
     if len(deadlines) > MAX_QUEUED_HORIZONS:
         step = len(deadlines) / MAX_QUEUED_HORIZONS
         deadlines = [deadlines[int(i * step)] for i in range(MAX_QUEUED_HORIZONS)]
     points = sorted(set(windows) | set(deadlines))
     n = max(0, slots)
-    out = []
-    for k, h in enumerate(points):
+    in_order = all(queued[i][0] <= queued[i + 1][0] for i in range(len(queued) - 1))
+    by_deadline = queued if in_order else tuple(sorted(queued, key=lambda q: q[0]))
+    keys = [d for d, _ in by_deadline]
+    prefix = [0.0]  # due in queued order: a prefix of it when in deadline order
+    for _, run in queued if in_order else ():
+        prefix.append(prefix[-1] + run)
+    top_running = sorted(committed.running, reverse=True)[:n]
+    heap = list(top_running)  # the n largest raw values charged ahead, smallest first
+    heapq.heapify(heap)
+    taken = len(by_deadline)
+    out: list[_Horizon] = []
+    for k in range(len(points) - 1, -1, -1):
+        h = points[k]
         # a queued task is due at the last tested point at or before its deadline (exact when
         # every deadline is a point; stricter when some were skipped); before the first, at it
         nxt = points[k + 1] if k + 1 < len(points) else math.inf
-        due = 0.0
-        running = sorted((min(rem, h) for rem in committed.running), reverse=True)
-        ahead = list(running)
-        for deadline, run in committed.queued:
-            if deadline < nxt:
-                due += run
-            else:
-                ahead.append(min(run, h))
-        ahead.sort(reverse=True)
-        out.append(_Horizon(h, due, sum(running[:n]), sum(ahead[:n])))
+        cut = bisect.bisect_left(keys, nxt)  # by_deadline[cut:] is charged ahead, not due
+        while taken > cut:
+            taken -= 1
+            if len(heap) < n:
+                heapq.heappush(heap, by_deadline[taken][1])
+            elif n > 0:
+                heapq.heappushpop(heap, by_deadline[taken][1])
+        if in_order:
+            due = prefix[cut]
+        else:
+            due = 0.0
+            for deadline, run in queued:
+                if deadline < nxt:
+                    due += run
+        ahead = sorted(heap, reverse=True)
+        out.append(
+            _Horizon(h, due, sum(min(r, h) for r in top_running), sum(min(a, h) for a in ahead))
+        )
+    out.reverse()
     return out
 
 

@@ -22,6 +22,7 @@ from bot.backtest.yardstick import (
     Yardstick,
     cache_file,
     category_grids,
+    compute_yardstick,
     load_or_compute,
     score,
 )
@@ -143,3 +144,14 @@ def test_a_stale_cache_file_is_recomputed(tmp_path: Path) -> None:
     path.write_text("{not json")
     ys = load_or_compute(seed, tmp_path, s)
     assert Yardstick.from_json(json.loads(path.read_text())) == ys
+
+
+def test_parallel_search_finds_the_same_reference() -> None:
+    # a market of several categories, so the coordinate search moves each one; short (~30 min)
+    seed = next(s for s in split_seeds("train", 26) if len(generate(s).bot["offers"]) > 1)
+    s = generate(seed)
+    s = s.model_copy(update={"scenario": s.scenario.model_copy(update={"days": 0.02})})
+    alone = compute_yardstick(seed, s).to_json()
+    shared = compute_yardstick(seed, s, jobs=2).to_json()
+    assert alone.pop("elapsed_s") >= 0 and shared.pop("elapsed_s") >= 0
+    assert len(alone["grids"]) > 1 and alone == shared

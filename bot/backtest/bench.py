@@ -44,6 +44,7 @@ from bot.sim.generator import (
 from bot.sim.scenario import Scenario
 
 __all__ = [
+    "STANDINGS_COLUMNS",
     "TABLE_COLUMNS",
     "MarketResult",
     "bench",
@@ -51,6 +52,7 @@ __all__ = [
     "markdown_table",
     "params_key",
     "run_market",
+    "standings",
     "strategy_specs",
     "summary_table",
     "write_outputs",
@@ -319,6 +321,45 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
+STANDINGS_COLUMNS: Final = ("strategy", "best_in", "worst_in", "at_reference_in", "weakest")
+
+
+def standings(table: pd.DataFrame) -> pd.DataFrame:
+    """Where each strategy wins and loses: one row per strategy, from ``summary_table``.
+
+    ``best_in`` / ``worst_in``: the classes where its median score is the highest / lowest of
+    the strategies in the table (ties count for each); ``at_reference_in``: the classes where its
+    median is >= 1 (as good as the best fixed prices in hindsight); ``weakest``: its lowest
+    class median. Classes, comma-separated, in the generator's order.
+    """
+    per_class = table[table.market_class != ALL]
+    best: dict[str, list[str]] = {}
+    worst: dict[str, list[str]] = {}
+    for cls in [c for c in MARKET_CLASSES if c in set(per_class.market_class)]:
+        part = per_class[per_class.market_class == cls]
+        if part.strategy.nunique() < 2:
+            continue
+        for name in part[part.score_median == part.score_median.max()].strategy:
+            best.setdefault(name, []).append(cls)
+        for name in part[part.score_median == part.score_median.min()].strategy:
+            worst.setdefault(name, []).append(cls)
+    rows = []
+    for name, g in per_class.groupby("strategy", sort=True):
+        order = {c: i for i, c in enumerate(MARKET_CLASSES)}
+        g = g.sort_values("market_class", key=lambda col: col.map(order))
+        low = g.sort_values("score_median", kind="stable").iloc[0]
+        rows.append(
+            {
+                "strategy": name,
+                "best_in": ", ".join(best.get(str(name), [])) or "-",
+                "worst_in": ", ".join(worst.get(str(name), [])) or "-",
+                "at_reference_in": ", ".join(g[g.score_median >= 1.0].market_class) or "-",
+                "weakest": f"{low.market_class} {low.score_median}",
+            }
+        )
+    return pd.DataFrame(rows, columns=list(STANDINGS_COLUMNS))
+
+
 def markdown_table(table: pd.DataFrame) -> str:
     """The table as GitHub markdown (no extra dependency)."""
     cols = list(table.columns)
@@ -329,7 +370,8 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 
 def write_outputs(results: pd.DataFrame, out_dir: Path, title: str) -> pd.DataFrame:
-    """results.csv, table.csv, table.md and scores.png in ``out_dir``; returns the table."""
+    """results.csv, table.csv, table.md, standings.md and scores.png in ``out_dir``; returns the
+    table."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -339,6 +381,7 @@ def write_outputs(results: pd.DataFrame, out_dir: Path, title: str) -> pd.DataFr
     results.to_csv(out_dir / "results.csv", index=False)
     table.to_csv(out_dir / "table.csv", index=False)
     (out_dir / "table.md").write_text(f"{title}\n\n" + markdown_table(table))
+    (out_dir / "standings.md").write_text(f"{title}\n\n" + markdown_table(standings(table)))
     classes = list(dict.fromkeys(table.market_class))
     labels = sorted({_label(s, p) for s, p in zip(results.strategy, results.params, strict=True)})
     frame = results.assign(

@@ -30,10 +30,21 @@ from bot.engine.cycle import (
     make_executor,
     make_fill_executor,
 )
+from bot.engine.fill_ports import FillPorts
+from bot.engine.ports import Journal
 from bot.pricing.fills import DEFAULT_MATCH_GAS
 from bot.sim.agents import RequestIntent, best_price
 from bot.sim.faults import install_faults
-from bot.sim.market_sim import MarketSim, SimCounters, generate_intents
+from bot.sim.market_sim import (
+    MarketSim,
+    SimChain,
+    SimCounters,
+    SimMarket,
+    SimPoolMetrics,
+    SimSigner,
+    SimTaskFeed,
+    generate_intents,
+)
 from bot.sim.scenario import OUR_POOL, Scenario
 from bot.sim.sim_fills import SIM_APP, FillCounters, sim_fill_ports
 from strategies.base import Strategy
@@ -43,6 +54,7 @@ __all__ = [
     "bot_config",
     "cycle_over",
     "intents_for",
+    "sim_ports",
     "simulate",
     "simulated_settings",
 ]
@@ -102,6 +114,46 @@ def intents_for(scenario: Scenario, seed: int) -> list[RequestIntent]:
     """The run's demand stream: fixed by scenario and seed, shared by runs and references."""
     models = [r.build(scenario.origin) for r in scenario.requesters]
     return generate_intents(models, scenario.origin, scenario.end, scenario.scenario.step_s, seed)
+
+
+def sim_ports(
+    sim: MarketSim,
+    *,
+    home: MarketSim | None = None,
+    journal: Journal | None = None,
+    fills: FillPorts | None = None,
+) -> CyclePorts:
+    """The cycle's ports over the simulated market ``sim`` (one place for every simulated pool).
+
+    By default the pool is ``sim``'s own: its ports as they stand (``install_faults`` may have
+    wrapped them). ``home``: a self-play peer pool, trading on ``sim``'s shared book and chain
+    with its own stake, slots, tasks and counters. The journal defaults to one in memory that
+    keeps no records (a simulated run does not replay itself).
+    """
+    journal = journal if journal is not None else MemoryJournal(keep_records=False)
+    if home is None or home is sim:
+        return CyclePorts(
+            clock=sim.clock,
+            market=sim.market,
+            writer=sim.market,
+            chain=sim.chain,
+            signer=sim.signer,
+            metrics=sim.metrics,
+            journal=journal,
+            tasks=sim.tasks,
+            fills=fills,
+        )
+    return CyclePorts(
+        clock=sim.clock,
+        market=SimMarket(sim, home=home),
+        writer=SimMarket(sim, home=home),
+        chain=SimChain(sim, home=home),
+        signer=SimSigner(home),
+        metrics=SimPoolMetrics(home),
+        journal=journal,
+        tasks=SimTaskFeed(home),
+        fills=fills,
+    )
 
 
 def cycle_over(
@@ -202,18 +254,7 @@ def simulate(
         MemoryJournal(keep_records=False) if journal_path is None else SqliteJournal(journal_path)
     )
     fill_ports, fill_counters = sim_fill_ports(sim) if settings.fills.enabled else (None, None)
-    ports = CyclePorts(
-        clock=sim.clock,
-        market=sim.market,
-        writer=sim.market,
-        chain=sim.chain,
-        signer=sim.signer,
-        metrics=sim.metrics,
-        journal=journal,
-        tasks=sim.tasks,
-        fills=fill_ports,
-    )
-    cycle = cycle_over(ports, settings, instance, seed)
+    cycle = cycle_over(sim_ports(sim, journal=journal, fills=fill_ports), settings, instance, seed)
     cats = tuple(sorted({o.category for o in settings.offers}))
     tags = {o.category: o.tag for o in settings.offers}
     columns = (

@@ -29,19 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.adapters.journal import MemoryJournal
-from bot.backtest.engine import bot_config, cycle_over, intents_for, simulated_settings
+from bot.backtest.engine import (
+    bot_config,
+    cycle_over,
+    intents_for,
+    sim_ports,
+    simulated_settings,
+)
 from bot.config.settings import strategy_of
 from bot.domain.errors import InputError, TransientError
-from bot.engine.cycle import CyclePorts
-from bot.sim.market_sim import (
-    MarketSim,
-    SimChain,
-    SimMarket,
-    SimPoolMetrics,
-    SimSigner,
-    SimTaskFeed,
-)
+from bot.sim.market_sim import MarketSim
 from bot.sim.scenario import OUR_POOL, Scenario, pool_address
 
 __all__ = [
@@ -153,20 +150,6 @@ class Game:
         return out
 
 
-def _peer_ports(shared: MarketSim, pool: MarketSim) -> CyclePorts:
-    """A peer pool's ports: the shared book and chain, its own stake, slots, tasks and counters."""
-    return CyclePorts(
-        clock=shared.clock,
-        market=SimMarket(shared, home=pool),
-        writer=SimMarket(shared, home=pool),
-        chain=SimChain(shared, home=pool),
-        signer=SimSigner(pool),
-        metrics=SimPoolMetrics(pool),
-        journal=MemoryJournal(keep_records=False),
-        tasks=SimTaskFeed(pool),
-    )
-
-
 def play(
     scenario: Scenario,
     pools: Sequence[tuple[str, Mapping[str, Any]]],
@@ -200,19 +183,7 @@ def play(
     for index, ((strategy, params), sim) in enumerate(zip(pools, sims, strict=True)):
         cfg = bot_config(scenario, strategy, params, workerpool=sim.pool)
         settings = simulated_settings(cfg)
-        if sim is shared:
-            ports = CyclePorts(
-                clock=sim.clock,
-                market=sim.market,
-                writer=sim.market,
-                chain=sim.chain,
-                signer=sim.signer,
-                metrics=sim.metrics,
-                journal=MemoryJournal(keep_records=False),
-                tasks=sim.tasks,
-            )
-        else:
-            ports = _peer_ports(shared, sim)
+        ports = sim_ports(shared, home=sim)
         cycles.append(cycle_over(ports, settings, strategy_of(cfg), seed * 1_000 + index))
         configs.append(cfg)
     offers = simulated_settings(configs[0]).offers

@@ -39,6 +39,8 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -175,8 +177,26 @@ def category_grids(scenario: Scenario, intents: Sequence[RequestIntent]) -> dict
     return grids
 
 
+# A search worker's market, set once per process by the pool's initializer.
+_WORKER: dict[str, tuple[Scenario, int, Sequence[RequestIntent]]] = {}
+
+
+def _worker_init(scenario: Scenario, seed: int, intents: Sequence[RequestIntent]) -> None:
+    _WORKER["market"] = (scenario, seed, intents)
+
+
+def _worker_run(key: Prices) -> FixedGridPoint:
+    scenario, seed, intents = _WORKER["market"]
+    return run_fixed_prices(scenario, seed, key, intents)
+
+
 class _Search:
-    """Every run of ``fixed`` made for one market, by price vector (each runs once)."""
+    """Every run of ``fixed`` made for one market, by price vector (each runs once).
+
+    With ``jobs`` > 1 the runs a step needs (the whole joint scan, one coordinate window) go to
+    that many processes at once; every run is deterministic and the choices are made after all
+    of a step's runs are in, in the same order, so the result does not depend on ``jobs``.
+    """
 
     def __init__(
         self,
@@ -184,18 +204,27 @@ class _Search:
         seed: int,
         intents: Sequence[RequestIntent],
         grids: Mapping[int, list[int]],
+        pool: ProcessPoolExecutor | None = None,
     ) -> None:
         self.scenario, self.seed, self.intents, self.grids = scenario, seed, intents, grids
         self.cats = sorted(grids)
         self.runs: dict[Prices, FixedGridPoint] = {}
+        self.pool = pool
+
+    def run_all(self, vectors: Sequence[Mapping[int, int]]) -> None:
+        """Run every price vector of ``vectors`` not run yet (in parallel with a pool)."""
+        todo = list(dict.fromkeys(tuple(sorted(v.items())) for v in vectors))
+        todo = [k for k in todo if k not in self.runs]
+        if self.pool is not None and len(todo) > 1:
+            for key, point in zip(todo, self.pool.map(_worker_run, todo), strict=True):
+                self.runs[key] = point
+            return
+        for key in todo:
+            self.runs[key] = run_fixed_prices(self.scenario, self.seed, key, self.intents)
 
     def run(self, prices: Mapping[int, int]) -> FixedGridPoint:
-        key = tuple(sorted(prices.items()))
-        point = self.runs.get(key)
-        if point is None:
-            point = run_fixed_prices(self.scenario, self.seed, key, self.intents)
-            self.runs[key] = point
-        return point
+        self.run_all([prices])
+        return self.runs[tuple(sorted(prices.items()))]
 
     def value(self, key: Prices) -> tuple[int, int]:
         """What ranks a run: after-gas revenue, then lower prices (deterministic ties)."""
@@ -207,11 +236,15 @@ class _Search:
         longest = max(len(g) for g in self.grids.values())
         best_of: dict[int, tuple[int, int]] = {}  # category -> (revenue there, -price)
         best_run: tuple[tuple[int, int], Prices] | None = None
-        for j in range(longest):
-            vec = {
+        vectors = [
+            {
                 c: g[round(j * (len(g) - 1) / (longest - 1)) if longest > 1 else 0]
                 for c, g in self.grids.items()
             }
+            for j in range(longest)
+        ]
+        self.run_all(vectors)
+        for vec in vectors:
             point = self.run(vec)
             by_cat = dict(point.revenue_by_category)
             for c, p in vec.items():
@@ -236,8 +269,7 @@ class _Search:
                     i = grid.index(current[c])
                     lo, hi = max(0, i - WINDOW), min(len(grid) - 1, i + WINDOW)
                     options = [{**current, c: grid[k]} for k in range(lo, hi + 1)]
-                    for o in options:
-                        self.run(o)
+                    self.run_all(options)
                     top = max(options, key=lambda o: self.value(tuple(sorted(o.items()))))
                     if top[c] == current[c]:
                         break
@@ -253,17 +285,26 @@ class _Search:
         return key, self.runs[key]
 
 
-def compute_yardstick(seed: int, scenario: Scenario | None = None) -> Yardstick:
-    """Search the reference of the generated market ``seed`` (slow: tens of runs)."""
+def compute_yardstick(seed: int, scenario: Scenario | None = None, *, jobs: int = 1) -> Yardstick:
+    """Search the reference of the generated market ``seed`` (slow: tens of runs).
+
+    ``jobs``: processes running the search's runs (the result is the same for any number).
+    """
     started = time.perf_counter()
     s = generate(seed) if scenario is None else scenario
     intents = intents_for(s, seed)
     grids = category_grids(s, intents)
-    search = _Search(s, seed, intents, grids)
-    per_category, best_run = search.joint_scan()
-    search.coordinate(per_category)
-    if best_run != per_category:
-        search.coordinate(best_run)
+    with ExitStack() as stack:
+        pool = None
+        if jobs > 1:
+            pool = stack.enter_context(
+                ProcessPoolExecutor(jobs, initializer=_worker_init, initargs=(s, seed, intents))
+            )
+        search = _Search(s, seed, intents, grids, pool)
+        per_category, best_run = search.joint_scan()
+        search.coordinate(per_category)
+        if best_run != per_category:
+            search.coordinate(best_run)
     prices, point = search.best()
     ub, ub_tasks, _ = upper_bound(s, seed, intents)
     return Yardstick(
@@ -288,7 +329,11 @@ def cache_file(seed: int, cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
 
 
 def load_or_compute(
-    seed: int, cache_dir: Path = DEFAULT_CACHE_DIR, scenario: Scenario | None = None
+    seed: int,
+    cache_dir: Path = DEFAULT_CACHE_DIR,
+    scenario: Scenario | None = None,
+    *,
+    jobs: int = 1,
 ) -> Yardstick:
     """The cached reference of market ``seed`` if it is still valid, else computed and cached.
 
@@ -303,7 +348,7 @@ def load_or_compute(
         ys = None
     if ys is not None and ys.scenario_sha256 == scenario_hash(s) and ys.seed == seed:
         return ys
-    ys = compute_yardstick(seed, s)
+    ys = compute_yardstick(seed, s, jobs=jobs)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(ys.to_json(), sort_keys=True) + "\n")

@@ -51,7 +51,10 @@ cancels, then shortest windows first.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -147,28 +150,65 @@ class _Horizon:
 
 
 def _horizons(slots: int, committed: Committed, windows: Sequence[float]) -> list[_Horizon]:
-    deadlines = sorted({d for d, _ in committed.queued if d > 0})
+    """The horizons to test: each window and (up to ``MAX_QUEUED_HORIZONS``) queued deadline.
+
+    On the simulator's hot path (every tick sizes every offer), hence not the plain quadratic
+    loop: ``running``/``ahead`` are the sums of the ``slots`` largest ``min(x, h)``, and since
+    ``min(., h)`` keeps the order, those are the ``slots`` largest raw values with the ones
+    above ``h`` counted as ``h``; the queued tasks charged ahead only grow as the horizons are
+    swept from the last, so their top ``slots`` are kept sorted along the sweep. ``due`` is a
+    prefix sum when ``queued`` is in deadline order (as ``committed_work`` builds it). Every sum
+    adds the same floats in the same order as the plain loop, so the result is bit-identical
+    (tests/unit/pricing/test_admission.py checks it against the plain loop).
+    """
+    queued = committed.queued
+    deadlines = sorted({d for d, _ in queued if d > 0})
     if len(deadlines) > MAX_QUEUED_HORIZONS:
         step = len(deadlines) / MAX_QUEUED_HORIZONS
         deadlines = [deadlines[int(i * step)] for i in range(MAX_QUEUED_HORIZONS)]
     points = sorted(set(windows) | set(deadlines))
     n = max(0, slots)
-    out = []
-    for k, h in enumerate(points):
+    keys = [d for d, _ in queued]
+    in_order = all(map(operator.le, keys, keys[1:]))
+    by_deadline = queued if in_order else tuple(sorted(queued, key=_deadline))
+    if not in_order:
+        keys = [d for d, _ in by_deadline]
+    runs = [r for _, r in by_deadline]
+    prefix = list(itertools.accumulate(runs, initial=0.0)) if in_order else []
+    top_running = sorted(committed.running)[-n:] if n > 0 else []  # ascending
+    top_ahead = top_running  # the n largest raw values charged ahead, ascending
+    taken = len(runs)
+    out: list[_Horizon] = []
+    for k in range(len(points) - 1, -1, -1):
+        h = points[k]
         # a queued task is due at the last tested point at or before its deadline (exact when
         # every deadline is a point; stricter when some were skipped); before the first, at it
         nxt = points[k + 1] if k + 1 < len(points) else math.inf
-        due = 0.0
-        running = sorted((min(rem, h) for rem in committed.running), reverse=True)
-        ahead = list(running)
-        for deadline, run in committed.queued:
-            if deadline < nxt:
-                due += run
-            else:
-                ahead.append(min(run, h))
-        ahead.sort(reverse=True)
-        out.append(_Horizon(h, due, sum(running[:n]), sum(ahead[:n])))
+        cut = bisect.bisect_left(keys, nxt)  # by_deadline[cut:] is charged ahead, not due
+        if cut < taken and n > 0:
+            top_ahead = sorted(top_ahead + runs[cut:taken])[-n:]
+        taken = min(taken, cut)
+        if in_order:
+            due = prefix[cut]
+        else:
+            due = 0.0
+            for deadline, run in queued:
+                if deadline < nxt:
+                    due += run
+        out.append(_Horizon(h, due, _capped_sum(top_running, h), _capped_sum(top_ahead, h)))
+    out.reverse()
     return out
+
+
+def _deadline(q: tuple[float, float]) -> float:
+    return q[0]
+
+
+def _capped_sum(ascending: list[float], h: float) -> float:
+    """``sum`` of ``min(x, h)`` over ``ascending`` taken in descending order (the plain loop's
+    order, so the same float result)."""
+    below = bisect.bisect_left(ascending, h)
+    return sum([h] * (len(ascending) - below) + ascending[:below][::-1])
 
 
 def _batch_due(hz: _Horizon, batches: Sequence[Batch]) -> float:

@@ -97,10 +97,13 @@ def learn(samples: RunTimeSamples, tasks: Iterable[PoolTask]) -> RunTimeSamples:
     Returns ``samples`` itself when nothing is new (the common tick).
     """
     mark = samples.watermark
+    since = mark[0]  # a float test first: most tasks are older (the tuple only breaks ties)
     new = sorted(
         (t.contributed_at, t.task_id, t)
         for t in tasks
-        if t.contributed_at is not None and (t.contributed_at, t.task_id) > mark
+        if t.contributed_at is not None
+        and t.contributed_at >= since
+        and (t.contributed_at, t.task_id) > mark
     )
     if not new:
         return samples

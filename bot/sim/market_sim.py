@@ -34,7 +34,9 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
+import itertools
 import math
+import operator
 import random
 from collections import deque
 from collections.abc import Sequence
@@ -964,6 +966,10 @@ class SimSigner:
         return "0x" + "00" * 65
 
 
+_deal_start = operator.attrgetter("deal_start")
+_contributed_at = operator.attrgetter("contributed_at")
+
+
 class SimTaskFeed:
     """The TaskFeed port: our pool's open tasks and its last contributed ones."""
 
@@ -974,11 +980,13 @@ class SimTaskFeed:
         sim = self.sim
         if workerpool.lower() != sim.pool:
             return []
-        out = [t for t in sim.contributed if t.deal_start >= since]
+        done = sim.contributed  # in contribution order, and a task starts before it ends:
+        first = bisect.bisect_left(done, since, key=_contributed_at)  # the ones before are older
+        out = [t for t in itertools.islice(done, first, None) if t.deal_start >= since]
         for heap in (sim._requeued, sim._waiting):
             out.extend(t.view() for _, _, t in heap if t.matched_at >= since)
         out.extend(t.view() for _, _, t, _ in sim._running if t.matched_at >= since)
-        out.sort(key=lambda t: t.deal_start)
+        out.sort(key=_deal_start)
         return out
 
 

@@ -12,9 +12,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from bot.backtest.bench import TABLE_COLUMNS, bench, evaluate, summary_table, write_outputs
+from bot.backtest.bench import (
+    STANDINGS_COLUMNS,
+    TABLE_COLUMNS,
+    bench,
+    evaluate,
+    standings,
+    summary_table,
+    write_outputs,
+)
 from bot.backtest.engine import intents_for
 from bot.backtest.yardstick import (
     GRID_POINTS,
@@ -22,6 +31,7 @@ from bot.backtest.yardstick import (
     Yardstick,
     cache_file,
     category_grids,
+    compute_yardstick,
     load_or_compute,
     score,
 )
@@ -74,7 +84,7 @@ def test_bench_table_and_the_reference_reproduces(sample: tuple[list[int], Path,
     ).all()
     assert table.score_min.between(-1.0, 10.0).all()
     assert (table.deadline_misses >= 0).all() and (table.api_requests > 0).all()
-    for name in ("results.csv", "table.csv", "table.md", "scores.png"):
+    for name in ("results.csv", "table.csv", "table.md", "standings.md", "scores.png"):
         assert (out / name).stat().st_size > 0
     assert "| market_class |" in (out / "table.md").read_text()
     # Each market's reference was cached; fixed at its prices scores exactly 1.
@@ -143,3 +153,38 @@ def test_a_stale_cache_file_is_recomputed(tmp_path: Path) -> None:
     path.write_text("{not json")
     ys = load_or_compute(seed, tmp_path, s)
     assert Yardstick.from_json(json.loads(path.read_text())) == ys
+
+
+def test_parallel_search_finds_the_same_reference() -> None:
+    # a market of several categories, so the coordinate search moves each one; short (~30 min)
+    seed = next(s for s in split_seeds("train", 26) if len(generate(s).bot["offers"]) > 1)
+    s = generate(seed)
+    s = s.model_copy(update={"scenario": s.scenario.model_copy(update={"days": 0.02})})
+    alone = compute_yardstick(seed, s).to_json()
+    shared = compute_yardstick(seed, s, jobs=2).to_json()
+    assert alone.pop("elapsed_s") >= 0 and shared.pop("elapsed_s") >= 0
+    assert len(alone["grids"]) > 1 and alone == shared
+
+
+def test_standings_name_where_each_strategy_wins_and_loses() -> None:
+    def row(cls: str, name: str, median: float) -> dict[str, object]:
+        return {"market_class": cls, "strategy": name, "score_median": median}
+
+    table = pd.DataFrame(
+        [
+            row("stationary", "a", 1.2),
+            row("stationary", "b", 0.5),
+            row("surge", "a", 0.3),
+            row("surge", "b", 0.3),
+            row("all", "a", 0.9),
+            row("all", "b", 0.4),
+        ]
+    )
+    got = standings(table).set_index("strategy")
+    assert tuple(got.reset_index().columns) == STANDINGS_COLUMNS
+    assert got.loc["a", "best_in"] == "stationary, surge" and got.loc["a", "worst_in"] == "surge"
+    assert got.loc["b", "best_in"] == "surge" and got.loc["b", "worst_in"] == "stationary, surge"
+    assert (
+        got.loc["a", "at_reference_in"] == "stationary" and got.loc["b", "at_reference_in"] == "-"
+    )
+    assert got.loc["a", "weakest"] == "surge 0.3"

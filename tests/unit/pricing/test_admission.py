@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 from hypothesis import given, settings
@@ -10,9 +11,11 @@ from hypothesis import strategies as st
 
 from bot.domain.model import PoolTask, Quote
 from bot.pricing.admission import (
+    MAX_QUEUED_HORIZONS,
     RESIDUAL_SHARE,
     Batch,
     Committed,
+    _horizons,
     admissible_volume,
     admit,
     committed_work,
@@ -308,3 +311,58 @@ def test_admit_result_is_feasible_and_within_wants(
     placed = [dataclasses.replace(w, volume=g) for w, g in zip(wanted, got, strict=True)]
     if feasible(slots, work, fixed):
         assert feasible(slots, work, [*fixed, *placed])
+
+
+def _plain_horizons(
+    slots: int, work: Committed, windows: list[float]
+) -> list[tuple[float, float, float, float]]:
+    """The horizons by the plain quadratic loop: the spec the fast ``_horizons`` must match."""
+    deadlines = sorted({d for d, _ in work.queued if d > 0})
+    if len(deadlines) > MAX_QUEUED_HORIZONS:
+        step = len(deadlines) / MAX_QUEUED_HORIZONS
+        deadlines = [deadlines[int(i * step)] for i in range(MAX_QUEUED_HORIZONS)]
+    points = sorted(set(windows) | set(deadlines))
+    out = []
+    for k, h in enumerate(points):
+        nxt = points[k + 1] if k + 1 < len(points) else math.inf
+        due = 0.0
+        run_h = sorted((min(rem, h) for rem in work.running), reverse=True)
+        ahead = list(run_h)
+        for deadline, run in work.queued:
+            if deadline < nxt:
+                due += run
+            else:
+                ahead.append(min(run, h))
+        ahead.sort(reverse=True)
+        out.append((h, due, sum(run_h[: max(0, slots)]), sum(ahead[: max(0, slots)])))
+    return out
+
+
+long_queue = st.lists(
+    st.tuples(
+        st.sampled_from([-60.0, 60.0, 900.0, XS_W, S_W]) | st.floats(-600.0, M_W),
+        st.sampled_from([300.0, HOUR]) | st.floats(min_value=30.0, max_value=HOUR),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=-1, max_value=12),
+    st.lists(st.sampled_from([600.0, HOUR]) | st.floats(1.0, HOUR), max_size=14).map(tuple),
+    long_queue,
+    st.booleans(),
+    st.lists(st.sampled_from([XS_W, S_W, M_W]) | st.floats(60.0, M_W), min_size=1, max_size=4),
+)
+def test_horizons_are_bit_identical_to_the_plain_loop(
+    slots: int,
+    running_: tuple[float, ...],
+    queued: list[tuple[float, float]],
+    ordered: bool,
+    windows: list[float],
+) -> None:
+    # committed_work builds the queue in deadline order (the prefix-sum path); any order works
+    work = Committed(running_, tuple(sorted(queued) if ordered else queued))
+    got = [(z.h, z.due, z.running, z.ahead) for z in _horizons(slots, work, windows)]
+    assert got == _plain_horizons(slots, work, windows)

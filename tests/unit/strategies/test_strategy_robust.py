@@ -368,6 +368,30 @@ def test_a_gap_is_priced_at_the_perch_that_earned_most() -> None:
     assert m.arm_earned["2"] == pytest.approx(100 * 396 * 0.5 ** (700 / 86400) - 2 * 7)
 
 
+def test_the_way_back_from_a_perch_is_one_jump() -> None:
+    """Rivals back in stock: the perch at 396 is left for the market price in one deliberate jump
+    (the rails' max_jump, not five 20 % steps each leaving a dearer order); the next quote is an
+    ordinary one again."""
+    m = OfferMemory(
+        last_at=NOW - 60,
+        arm=2,
+        arm_since=NOW - 100,
+        arm_price=396,
+        gap=True,
+        perched=True,
+        rivals_out=0.3,
+    )
+    state = {
+        "base": {"rivals": {KEY: [100, NOW - 60, NOW - 7200]}, "modes": {KEY: "contested"}},
+        "offers": {KEY: m.to_json()},
+    }
+    s = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 396, 5)])
+    quotes, new = decide(s, state, LADDER)
+    assert quotes[0].price == 99 and quotes[0].jump and not memory(new).perched
+    quotes, _ = decide(s, new, LADDER)
+    assert not quotes[0].jump
+
+
 def test_the_perch_waits_while_rivals_usually_have_stock() -> None:
     """Rivals out of stock half the time, one in stock now: its buyers would go there."""
     state = gap_state({"0": 300.0, "1": 120.0, "2": 100.0, "3": 10.0}, rivals_out=0.5)

@@ -59,8 +59,9 @@ scenario's numbers:
    each way within the rails' ``max_jump``, not one per 20 % ``max_step``), and entering one
    charges that arm two cancels. Evidence halves every ``ladder_half_life_seconds``. What a perch
    earns is not counted by the follower guard or the markup. Off by default: with the jumps, on
-   train seeds 1000-1025 it won 5 markets (``surge`` 1009 x 1.29) and lost 7 (``undercut_fast``
-   1004 x 0.54, ``publishers`` 1000 x 0.57, ``collapse`` 1023 x 0.62; docs/strategies.md).
+   train seeds 1000-1025 it won 6 markets (``churn`` 1007 x 1.62, ``surge`` 1009 x 1.21) and
+   lost 5 (``collapse`` 1023 x 0.64, ``surge`` 1022 x 0.66, ``undercut_fast`` 1004 x 0.74),
+   2,975 RLC in all against 3,228 (docs/strategies.md).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -447,7 +448,7 @@ class RobustStrategy(Strategy[RobustParams]):
         # what a perch arm earned is its own evidence, not the guards' (they price the market)
         # what sold in a gap (no rival in stock) is the ladder's evidence; what a perch earned is
         # not the guards' (they price the market the rivals make)
-        perched = mem.gap and mem.arm > 0
+        perched = mem.perched  # (not every gap decision: a perch under the market price is none)
         if mem.gap:
             mem = self._ladder_account(mem, earned, sold, dt)
         if perched:

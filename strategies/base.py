@@ -351,8 +351,8 @@ class Strategy(ABC, Generic[P]):
         """Desired quotes for ``offers`` given ``snapshot``; never I/O, never a clock read."""
 
 
-def quote_for(offer: Offer, price: int, volume: int, reason: str) -> Quote:
-    """A Quote in ``offer``'s slot."""
+def quote_for(offer: Offer, price: int, volume: int, reason: str, *, jump: bool = False) -> Quote:
+    """A Quote in ``offer``'s slot (``jump``: a deliberate move, see ``Quote.jump``)."""
     return Quote(
         category=offer.category,
         price=max(0, int(price)),
@@ -363,6 +363,7 @@ def quote_for(offer: Offer, price: int, volume: int, reason: str) -> Quote:
         datasetrestrict=offer.datasetrestrict,
         requesterrestrict=offer.requesterrestrict,
         reason=reason,
+        jump=jump,
     )
 
 

@@ -55,11 +55,13 @@ scenario's numbers:
    per hour of that time: every ``ladder_slot_seconds`` an arm is drawn (tasks per hour ~
    Gamma(tasks + prior, hours + 1/2); the prior gives every arm the market-led arm's revenue,
    half an hour's worth, so a perch that never sells is soon left), its price fixed for the
-   slot; entering at a perch charges that arm the cancels of its climb (one per 20 % step, the
-   rails' default max step). Evidence halves every ``ladder_half_life_seconds``. What a perch
-   earns is not counted by the follower guard or the markup. Off by default: on train markets
-   it won ``surge`` and ``churn`` but lost more on ``undercut_fast``, ``rival_leaves`` and
-   ``publishers`` through the cancels of entering and leaving (docs/strategies.md).
+   slot; a perch and the way back are deliberate jumps (``Quote.jump``: one re-signed order
+   each way within the rails' ``max_jump``, not one per 20 % ``max_step``), and entering one
+   charges that arm two cancels. Evidence halves every ``ladder_half_life_seconds``. What a perch
+   earns is not counted by the follower guard or the markup. Off by default: with the jumps, on
+   train seeds 1000-1025 it won 6 markets (``churn`` 1007 x 1.62, ``surge`` 1009 x 1.21) and
+   lost 5 (``collapse`` 1023 x 0.64, ``surge`` 1022 x 0.66, ``undercut_fast`` 1004 x 0.74),
+   2,975 RLC in all against 3,228 (docs/strategies.md).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -256,6 +258,7 @@ class OfferMemory:
     gap: bool = False  # the last decision was in a gap the ladder prices (rivals mostly out)
     arm_since: float | None = None
     arm_price: int = 0  # the perch price, fixed for the slot (no re-signing while it holds)
+    perched: bool = False  # the last quote was a perch (leaving it is a jump too)
     arm_tasks: dict[str, float] = field(default_factory=dict)  # arm -> tasks sold (decayed)
     arm_earned: dict[str, float] = field(default_factory=dict)  # arm -> nRLC (decayed)
     arm_seconds: dict[str, float] = field(default_factory=dict)  # arm -> seconds held (decayed)
@@ -300,6 +303,7 @@ class OfferMemory:
                 captive_at=_opt_float(raw.get("captive_at")),
                 arm=int(cast(int, raw.get("arm", 0))),
                 gap=bool(raw.get("gap", False)),
+                perched=bool(raw.get("perched", False)),
                 arm_since=_opt_float(raw.get("arm_since")),
                 arm_price=int(cast(int, raw.get("arm_price", 0))),
                 arm_tasks=_floats(raw.get("arm_tasks")),
@@ -444,7 +448,7 @@ class RobustStrategy(Strategy[RobustParams]):
         # what a perch arm earned is its own evidence, not the guards' (they price the market)
         # what sold in a gap (no rival in stock) is the ladder's evidence; what a perch earned is
         # not the guards' (they price the market the rivals make)
-        perched = mem.gap and mem.arm > 0
+        perched = mem.perched  # (not every gap decision: a perch under the market price is none)
         if mem.gap:
             mem = self._ladder_account(mem, earned, sold, dt)
         if perched:
@@ -494,17 +498,21 @@ class RobustStrategy(Strategy[RobustParams]):
         share = 0.5 if mem.gap else p.ladder_out_share
         long_gap = mem.rivals_out >= share and mode in ("contested", "book")
         gap = long_gap and mem.arm > 0
-        if gap and mem.arm_price > price:
-            if not mem.gap:
-                # entering the gap: the climb costs a cancel per step of the rails' default
-                # max step (20 %), charged to the arm
-                steps = math.ceil(math.log(mem.arm_price / max(price, 1)) / math.log(1.2))
+        at_perch = gap and mem.arm_price > price
+        # a perch, and the way back from one, are deliberate jumps (the rails' max_jump): one
+        # re-signed order each way instead of one (and a cancel going up) per max_step
+        jump = at_perch or mem.perched
+        if at_perch:
+            if not mem.perched:
+                # entering a perch: its round trip costs two re-signed orders, the climb's
+                # cancel and (mostly) the cancel of the perch order left valid on the way back,
+                # charged to the arm
                 k = str(mem.arm)
                 mem = replace(
                     mem,
                     arm_earned={
                         **mem.arm_earned,
-                        k: mem.arm_earned.get(k, 0.0) - steps * p.cancel_cost,
+                        k: mem.arm_earned.get(k, 0.0) - 2 * p.cancel_cost,
                     },
                 )
             price = mem.arm_price
@@ -512,7 +520,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 f"no rival in stock: perch x{p.ladder[mem.arm - 1]:g} of the market-led price"
                 f" {price} (over {why})"
             )
-        mem = replace(mem, gap=long_gap)
+        mem = replace(mem, gap=long_gap, perched=at_perch)
         if price == got.price:  # the base's own raise (the guards' raises pay by trial)
             price, why = self._hold(snapshot, offer, price, why)
 
@@ -533,7 +541,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if price == got.price
             else offer_capacity(snapshot.utilization, offer, snapshot.tasks)
         )
-        return quote_for(offer, price, volume, why), mem
+        return quote_for(offer, price, volume, why, jump=jump), mem
 
     def _hold(
         self, snapshot: MarketSnapshot, offer: Offer, price: int, why: str

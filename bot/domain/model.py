@@ -470,6 +470,10 @@ class Quote:
     datasetrestrict: str = ZERO_ADDRESS
     requesterrestrict: str = ZERO_ADDRESS
     reason: str = ""
+    # A deliberate move to a price the strategy chose (not a follow of a signal): the rails bound
+    # it by ``rails.max_jump`` instead of ``rails.max_step``, so it costs one re-signed order (and
+    # one cancel going up) instead of one per step (bot.pricing.rails).
+    jump: bool = False
 
     def __post_init__(self) -> None:
         price, volume = self.price, self.volume

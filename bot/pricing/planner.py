@@ -394,6 +394,7 @@ def _fit_stake(w: _Work, account: Ledger) -> None:
                     datasetrestrict=q.datasetrestrict,
                     requesterrestrict=q.requesterrestrict,
                     reason=q.reason,
+                    jump=q.jump,
                 ),
                 f"{a.reason}; cut to {volume} by stake coverage",
             )

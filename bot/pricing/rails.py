@@ -12,8 +12,9 @@ with one note per clamp or veto (``RailNote(slot, rule, detail)``), or a kill sw
    **raise gate**: a raise must pay for the cancels it causes (:func:`gate_raise`, with the
    strategy's factor and ``cancel_gas_cost``), else the price is held at our listed one;
    **floor / ceiling**; **max step**: at most ``max_step`` relative change against our current
-   price in that slot (the cheapest order of ours published there), then floor / ceiling again
-   (they are hard limits, the step is not).
+   price in that slot (the cheapest order of ours published there), or, for a quote the strategy
+   marks as a deliberate ``jump`` (``Quote.jump``), at most a factor ``max_jump`` up or down,
+   then floor / ceiling again (they are hard limits, the step is not).
 3. **volume cap** per slot: ``min(quote volume, rails.max_volume, the offer's capacity)``
    (bot.pricing.ledger). The quote's volume is then the *total* valid volume of ours allowed in that
    slot: the planner subtracts whatever stays valid there.
@@ -56,6 +57,7 @@ from bot.pricing.snapshot import GPU_TAG_BIT, STANDARD_TIME_REFS, MarketSnapshot
 
 __all__ = [
     "DEFAULT_CANCEL_GAS_COST_NRLC",
+    "DEFAULT_MAX_JUMP",
     "DEFAULT_RAISE_GAIN_FACTOR",
     "KILL_PARTS",
     "MAX_OPEN_ORDERS",
@@ -91,6 +93,12 @@ a raise must at least pay back the gas of the cancels it causes."""
 
 MAX_RAISE_GAIN_FACTOR = 1000.0
 
+DEFAULT_MAX_JUMP = 32.0
+"""``rails.max_jump``: a deliberate jump (``Quote.jump``) moves at most x 32 or / 32 per reprice
+(robust's highest perch is 32 x the market-led price)."""
+
+MAX_JUMP = 1000.0
+
 
 @dataclass(frozen=True, slots=True)
 class RailsConfig:
@@ -115,6 +123,11 @@ class RailsConfig:
     # The raise gate's factor; None: the strategy's own (``Strategy.raise_gain_factor``, set by
     # the cycle through :meth:`for_strategy`); 0 turns the gate off.
     raise_gain_factor: float | None = None
+    # How far a quote marked as a deliberate jump (``Quote.jump``: a price the strategy chose,
+    # e.g. robust's perch) may move in one reprice, as a factor up or down; 1 steps it like any
+    # quote. The step exists to smooth the following of noisy signals; a climb to a chosen price
+    # in 20 % steps costs one re-signed order and one on-chain cancel per step (x 16 is 15).
+    max_jump: float = DEFAULT_MAX_JUMP
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> InputError:
@@ -124,7 +137,13 @@ class RailsConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise bad(name, "must be an integer >= 0")
-        for name in ("max_step", "deadband", "max_order_age_seconds", "stale_after_seconds"):
+        for name in (
+            "max_step",
+            "deadband",
+            "max_order_age_seconds",
+            "stale_after_seconds",
+            "max_jump",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise bad(name, "must be a number")
@@ -142,6 +161,8 @@ class RailsConfig:
             raise bad("floor", "must be <= rails.ceiling")
         if not 0 < self.max_step <= 1:
             raise bad("max_step", "must be in (0, 1]")
+        if not 1 <= self.max_jump <= MAX_JUMP:
+            raise bad("max_jump", f"must be between 1 and {MAX_JUMP:g}")
         if not 0 <= self.deadband < 1:
             raise bad("deadband", "must be in [0, 1)")
         for name in ("max_order_age_seconds", "stale_after_seconds"):
@@ -284,11 +305,14 @@ def gate_raise(
     )
 
 
-def _step_clamp(price: int, current: int | None, cfg: RailsConfig) -> int:
+def _step_clamp(price: int, current: int | None, cfg: RailsConfig, jump: bool) -> int:
     if current is None or current <= 0 or current == price:
         return price  # (an unchanged price is within any step: no float work per tick)
     low = math.ceil(current * (1 - cfg.max_step))
     high = math.floor(current * (1 + cfg.max_step))
+    if jump:  # (never tighter than the step: max_jump 1 steps a jump like any quote)
+        low = min(low, math.ceil(current / cfg.max_jump))
+        high = max(high, math.floor(current * cfg.max_jump))
     return min(max(price, low), high)
 
 
@@ -339,13 +363,14 @@ def apply_rails(
             )
             price = cfg.ceiling
         current = snapshot.current_price(slot)
-        stepped = _step_clamp(price, current, cfg)
+        stepped = _step_clamp(price, current, cfg, q.jump)
         if stepped != price:
+            limit = f"x {cfg.max_jump:g} (a jump)" if q.jump else f"{cfg.max_step:.0%}"
             notes.append(
                 RailNote(
                     slot,
                     RailRule.MAX_STEP,
-                    f"{price} -> {stepped}: at most {cfg.max_step:.0%} from current {current}",
+                    f"{price} -> {stepped}: at most {limit} from current {current}",
                 )
             )
             price = min(max(stepped, cfg.floor), cfg.ceiling)
@@ -428,6 +453,7 @@ def _with_volume(q: Quote, volume: int) -> Quote:
         datasetrestrict=q.datasetrestrict,
         requesterrestrict=q.requesterrestrict,
         reason=q.reason,
+        jump=q.jump,
     )
 
 

@@ -51,6 +51,38 @@ CASES: list[tuple[str, dict[str, Any], list[Quote], dict[str, Any], list[tuple[i
         "max-step",
     ),
     (
+        "jump-up",  # a deliberate jump goes straight to the price, within max_jump
+        {"max_step": 0.2, "max_jump": 32},
+        [q(1600, 7, jump=True)],
+        {"own_orders": [own("o", 100, 7)]},
+        [(1600, 7)],
+        "",
+    ),
+    (
+        "jump-down",
+        {"max_step": 0.2, "max_jump": 32},
+        [q(100, 7, jump=True)],
+        {"own_orders": [own("o", 1600, 7)]},
+        [(100, 7)],
+        "",
+    ),
+    (
+        "jump-capped",
+        {"max_step": 0.2, "max_jump": 4},
+        [q(1600, 7, jump=True)],
+        {"own_orders": [own("o", 100, 7)]},
+        [(400, 7)],
+        "max-step",
+    ),
+    (
+        "jump-off",  # max_jump 1: a jump is stepped like any quote
+        {"max_step": 0.2, "max_jump": 1},
+        [q(1600, 7, jump=True)],
+        {"own_orders": [own("o", 100, 7)]},
+        [(120, 7)],
+        "max-step",
+    ),
+    (
         "step-vs-published-only",  # an unpublished order is not "our current price"
         {"max_step": 0.2},
         [q(10, 7)],
@@ -282,6 +314,9 @@ def test_gate_raise_detail_is_empty_when_nothing_is_held() -> None:
         ({"raise_gain_factor": 1001}, "rails.raise_gain_factor"),
         ({"raise_gain_factor": True}, "rails.raise_gain_factor"),
         ({"floor": 1.5}, "rails.floor"),
+        ({"max_jump": 0.5}, "rails.max_jump"),
+        ({"max_jump": 1001}, "rails.max_jump"),
+        ({"max_jump": "32"}, "rails.max_jump"),
     ],
 )
 def test_rails_config_validation(kw: dict[str, Any], field: str) -> None:

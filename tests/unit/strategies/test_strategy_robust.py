@@ -355,15 +355,41 @@ def gap_state(
 
 def test_a_gap_is_priced_at_the_perch_that_earned_most() -> None:
     """No rival in stock: the arm with the best measured revenue per hour of gap sets the price
-    (x4: 100 tasks at 396 beat 300 at 99, 120 at 198 and 10 at 792), and entering the gap is
-    charged the cancels of its climb (8 steps of the rails' default 20 % from 99 to 396)."""
+    (x4: 100 tasks at 396 beat 300 at 99, 120 at 198 and 10 at 792), reached in one deliberate
+    jump (one re-signed order, not 8 steps of the rails' 20 %), and entering the perch is charged
+    its round trip's two cancels."""
     state = gap_state({"0": 300.0, "1": 120.0, "2": 100.0, "3": 10.0})
     s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 0))
     quotes, new = decide(s, state, {**LADDER, "cancel_cost": 7})
     m = memory(new)
     assert (m.arm, m.arm_price, m.gap) == (2, 396, True)
     assert quotes[0].price == 396 and "no rival in stock" in quotes[0].reason
-    assert m.arm_earned["2"] == pytest.approx(100 * 396 * 0.5 ** (700 / 86400) - 8 * 7)
+    assert quotes[0].jump and m.perched
+    assert m.arm_earned["2"] == pytest.approx(100 * 396 * 0.5 ** (700 / 86400) - 2 * 7)
+
+
+def test_the_way_back_from_a_perch_is_one_jump() -> None:
+    """Rivals back in stock: the perch at 396 is left for the market price in one deliberate jump
+    (the rails' max_jump, not five 20 % steps each leaving a dearer order); the next quote is an
+    ordinary one again."""
+    m = OfferMemory(
+        last_at=NOW - 60,
+        arm=2,
+        arm_since=NOW - 100,
+        arm_price=396,
+        gap=True,
+        perched=True,
+        rivals_out=0.3,
+    )
+    state = {
+        "base": {"rivals": {KEY: [100, NOW - 60, NOW - 7200]}, "modes": {KEY: "contested"}},
+        "offers": {KEY: m.to_json()},
+    }
+    s = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 396, 5)])
+    quotes, new = decide(s, state, LADDER)
+    assert quotes[0].price == 99 and quotes[0].jump and not memory(new).perched
+    quotes, _ = decide(s, new, LADDER)
+    assert not quotes[0].jump
 
 
 def test_the_perch_waits_while_rivals_usually_have_stock() -> None:
@@ -397,7 +423,13 @@ def test_the_ladder_stays_at_the_market_price_when_perches_do_not_sell() -> None
 
 def test_gap_sales_are_credited_to_the_arm_quoted_meanwhile() -> None:
     m = OfferMemory(
-        last_at=NOW - 60, arm=1, arm_since=NOW - 100, arm_price=198, gap=True, rivals_out=0.9
+        last_at=NOW - 60,
+        arm=1,
+        arm_since=NOW - 100,
+        arm_price=198,
+        gap=True,
+        perched=True,
+        rivals_out=0.9,
     )
     state = {
         "base": {"rivals": {KEY: [100, NOW - 3600, NOW - 7200]}, "modes": {KEY: "contested"}},

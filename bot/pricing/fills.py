@@ -481,14 +481,25 @@ def _best_listing(
     fills: dict[int, float] = {}  # price -> fills per second
     by_volume: dict[int, int] = {}
     above_pay = 0  # own-cap pay of the requests with cap >= p
+    # Their count, total volume and smallest volume: while p x that volume exceeds the gas, every
+    # request above pays p x volume - gas, and their sum is p x total - gas x count (integers:
+    # the same value as the sum term by term, without a pass over the volumes per price).
+    count = total = 0
+    smallest = 0
     i = 0
     for p in sorted({quote} | {r.cap for r in revealed if quote < r.cap <= ceiling})[::-1]:
         while i < len(ordered) and ordered[i].cap >= p:
             r = ordered[i]
             by_volume[r.volume] = by_volume.get(r.volume, 0) + 1
             above_pay += max(0, r.cap * r.volume - gas)
+            smallest = r.volume if not count else min(smallest, r.volume)
+            count += 1
+            total += r.volume
             i += 1
-        at_p = sum(n * max(0, p * v - gas) for v, n in by_volume.items())
+        if count and p * smallest > gas:
+            at_p = p * total - gas * count
+        else:
+            at_p = sum(n * max(0, p * v - gas) for v, n in by_volume.items())
         fills[p] = (own_pay - above_pay + at_p) / span
     best = quote
     for p in sorted(fills):

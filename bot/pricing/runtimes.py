@@ -96,14 +96,15 @@ def learn(samples: RunTimeSamples, tasks: Iterable[PoolTask]) -> RunTimeSamples:
 
     Returns ``samples`` itself when nothing is new (the common tick).
     """
-    mark = samples.watermark
-    since = mark[0]  # a float test first: most tasks are older (the tuple only breaks ties)
+    mark_at, mark_id = samples.watermark
+    # ``(at, id) > watermark`` spelled out: the feed repeats up to a thousand old tasks each tick,
+    # and most fail the first comparison without building a tuple.
     new = sorted(
-        (t.contributed_at, t.task_id, t)
+        (at, t.task_id, t)
         for t in tasks
-        if t.contributed_at is not None
-        and t.contributed_at >= since
-        and (t.contributed_at, t.task_id) > mark
+        if (at := t.contributed_at) is not None
+        and at >= mark_at
+        and (at > mark_at or t.task_id > mark_id)
     )
     if not new:
         return samples

@@ -34,9 +34,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
-import itertools
 import math
-import operator
 import random
 from collections import deque
 from collections.abc import Sequence
@@ -966,27 +964,78 @@ class SimSigner:
         return "0x" + "00" * 65
 
 
-_deal_start = operator.attrgetter("deal_start")
-_contributed_at = operator.attrgetter("contributed_at")
+def _deal_start(task: PoolTask) -> float:
+    return task.deal_start
 
 
 class SimTaskFeed:
-    """The TaskFeed port: our pool's open tasks and its last contributed ones."""
+    """The TaskFeed port: our pool's open tasks and its last contributed ones.
+
+    The contributed ones (up to ``CONTRIBUTED_MEMORY``, read every tick) are kept sorted by
+    deal start between calls and updated by what was appended to and evicted from
+    ``MarketSim.contributed`` since: rescanning and resorting them all was a sixth of a run. The
+    list returned is the one a stable sort of (contributed in contribution order, then the open
+    tasks) by deal start gives.
+    """
 
     def __init__(self, sim: MarketSim) -> None:
         self.sim = sim
+        self._seen: deque[PoolTask] = deque()  # sim.contributed as of the last call
+        self._sorted: list[PoolTask] = []  # the same tasks, stably sorted by deal start
+        self._keys: list[float] = []  # their deal starts
+
+    def _sync_contributed(self) -> None:
+        done, seen = self.sim.contributed, self._seen
+        if len(done) == len(seen) and (not done or (done[-1] is seen[-1] and done[0] is seen[0])):
+            return
+        last = seen[-1] if seen else None
+        appended = 0
+        for t in reversed(done):
+            if t is last:
+                break
+            appended += 1
+        else:  # first call, or more appended than the deque holds: sort them all again
+            self._seen = deque(done)
+            self._sorted = sorted(done, key=_deal_start)
+            self._keys = [t.deal_start for t in self._sorted]
+            return
+        tasks, keys = self._sorted, self._keys
+        for _ in range(len(seen) + appended - len(done)):  # evicted from the left
+            gone = seen.popleft()
+            i = bisect.bisect_left(keys, gone.deal_start)
+            while tasks[i] is not gone:
+                i += 1
+            del tasks[i], keys[i]
+        for j in range(len(done) - appended, len(done)):
+            t = done[j]
+            i = bisect.bisect_right(keys, t.deal_start)  # after equal ones: a stable sort
+            tasks.insert(i, t)
+            keys.insert(i, t.deal_start)
+            seen.append(t)
 
     def pool_tasks(self, workerpool: str, since: float) -> list[PoolTask]:
         sim = self.sim
         if workerpool.lower() != sim.pool:
             return []
-        done = sim.contributed  # in contribution order, and a task starts before it ends:
-        first = bisect.bisect_left(done, since, key=_contributed_at)  # the ones before are older
-        out = [t for t in itertools.islice(done, first, None) if t.deal_start >= since]
-        for heap in (sim._requeued, sim._waiting):
-            out.extend(t.view() for _, _, t in heap if t.matched_at >= since)
-        out.extend(t.view() for _, _, t, _ in sim._running if t.matched_at >= since)
-        out.sort(key=_deal_start)
+        self._sync_contributed()
+        start = bisect.bisect_left(self._keys, since)
+        out, keys = self._sorted[start:], self._keys[start:]
+        views = [
+            t.view()
+            for heap in (sim._requeued, sim._waiting)
+            for _, _, t in heap
+            if t.matched_at >= since
+        ]
+        views.extend(t.view() for _, _, t, _ in sim._running if t.matched_at >= since)
+        views.sort(key=_deal_start)
+        # Merged in after every task of the same deal start already there: the order a stable
+        # sort of (contributed, then open tasks in this order) gives.
+        i = 0
+        for t in views:
+            i = bisect.bisect_right(keys, t.deal_start, i)
+            out.insert(i, t)
+            keys.insert(i, t.deal_start)
+            i += 1
         return out
 
 

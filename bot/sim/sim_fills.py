@@ -76,6 +76,26 @@ class SimFills:
         self.sim = sim
         self.counters = FillCounters()
         self._book: tuple[int, FillBook] = (-1, FillBook())
+        # Built orders, reused while they stay the same: a request waits many ticks, and building
+        # one validates all fifteen fields (most of a run's fill-book cost). Keyed by (hash, left):
+        # a request's hash names its intent, and only what is left of it changes.
+        self._listed: dict[tuple[str, int], ListedOrder[RequestOrder]] = {}
+        self._apps: dict[str, ListedOrder[AppOrder]] = {}
+
+    def _listed_request(
+        self, intent: RequestIntent, left: int, order_hash: str
+    ) -> ListedOrder[RequestOrder]:
+        key = (order_hash, left)
+        got = self._listed.get(key)
+        if got is None:
+            got = self._listed[key] = _request(intent, left, order_hash)
+        return got
+
+    def _app(self, app: str) -> ListedOrder[AppOrder]:
+        got = self._apps.get(app)
+        if got is None:
+            got = self._apps[app] = _app_order(app)
+        return got
 
     def _waiting(self) -> dict[str, tuple[RequestIntent, int]]:
         now = self.sim.clock.t
@@ -90,19 +110,21 @@ class SimFills:
     def fill_book(self, workerpool: str) -> FillBook:
         version, book = self._book
         if version != self.sim._open_version:
-            requests = tuple(
-                _request(i, left, h)
+            kept = {
+                (h, left): self._listed_request(i, left, h)
                 for h, (i, left) in self._waiting().items()
                 if i.workerpool in (ZERO_ADDRESS, workerpool)
-            )
-            apps = tuple(_app_order(a) for a in sorted({r.order.app for r in requests}))
+            }
+            self._listed = kept  # forget the orders no longer listed (filled, expired, partly)
+            requests = tuple(kept.values())
+            apps = tuple(self._app(a) for a in sorted({r.order.app for r in requests}))
             book = FillBook(requests, apps)
             self._book = (self.sim._open_version, book)
         return book
 
     def request(self, order_hash: str) -> ListedOrder[RequestOrder] | None:
         got = self._waiting().get(order_hash)
-        return None if got is None else _request(got[0], got[1], order_hash)
+        return None if got is None else self._listed_request(got[0], got[1], order_hash)
 
     # -- Matcher --------------------------------------------------------------------------------
 

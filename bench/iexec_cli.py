@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from live_once import ROOT, Bench, CountingProxy, load_average, summary
+from live_once import ROOT, Bench, CountingProxy, emit, load_average, summarize
 
 from bot.sandbox.stack import spawn_detached, stop_detached
 
@@ -181,20 +181,13 @@ def main() -> None:
             stop_detached(state)
     result["load_after"] = load_average()
     result["runs"] = runs
-    result["summary"] = {
-        name: {key: summary([r[key] for r in rs]) for key in ("wall_s", "cpu_s", "rss_mib")}
-        for name, rs in runs.items()
-        if rs
-    }
+    result["summary"] = summarize(runs)
     bot = result["summary"]["pricebot"]
     result["ratio_wall"] = {
         name: round(s["wall_s"]["median"] / bot["wall_s"]["median"], 1)
         for name, s in result["summary"].items()
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -255,6 +255,23 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
+def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Median and spread of wall, CPU and peak RSS per tree (or tool) that ran."""
+    return {
+        name: {key: summary([r[key] for r in rs]) for key in ("wall_s", "cpu_s", "rss_mib")}
+        for name, rs in runs.items()
+        if rs
+    }
+
+
+def emit(result: dict[str, Any], path: Path | None) -> None:
+    """Print the result as JSON, and write it to ``path`` when one was given."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if path:
+        path.write_text(text + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="timed reprices per tree")
@@ -320,15 +337,8 @@ def main() -> None:
             stop_detached(state)
     result["load_after"] = load_average()
     result["runs"] = runs
-    result["summary"] = {
-        name: {key: summary([r[key] for r in rs]) for key in ("wall_s", "cpu_s", "rss_mib")}
-        for name, rs in runs.items()
-        if rs
-    }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    result["summary"] = summarize(runs)
+    emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -31,10 +31,10 @@ from pathlib import Path
 from bot.adapters.journal import SqliteJournal
 from bot.app.service import PricebotService, Runtime
 from bot.backtest import prepare_scenario
-from bot.backtest.engine import bot_config, intents_for, simulated_settings
+from bot.backtest.engine import bot_config, intents_for, sim_ports, simulated_settings
 from bot.config.settings import strategy_of
 from bot.domain.networks import local_network
-from bot.engine.cycle import CyclePorts, make_executor
+from bot.engine.cycle import make_executor
 from bot.sim.market_sim import MarketSim
 
 HOUR = 3600.0
@@ -91,16 +91,7 @@ def main() -> None:
     sim = MarketSim(scenario, a.seed, intents=intents)
     with tempfile.TemporaryDirectory() as d:
         journal = SqliteJournal(Path(d) / "journal-live.sqlite")
-        ports = CyclePorts(
-            clock=sim.clock,
-            market=sim.market,
-            writer=sim.market,
-            chain=sim.chain,
-            signer=sim.signer,
-            metrics=sim.metrics,
-            journal=journal,
-            tasks=sim.tasks,
-        )
+        ports = sim_ports(sim, journal=journal)
         runtime = Runtime(
             cfg,
             local_network(65535, "0x" + "33" * 20),

@@ -21,7 +21,6 @@ must be none: the budget fits the schedule).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import signal
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from live_once import ROOT, load_average
+from live_once import ROOT, emit, load_average
 
 from bot.sandbox.stack import read_info, spawn_detached, stop_detached
 
@@ -171,10 +170,7 @@ def main() -> None:
             "p95": round(q[18], 2),
             "max": round(max(reactions), 2),
         }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(result, args.json)
 
 
 if __name__ == "__main__":

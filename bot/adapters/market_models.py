@@ -469,32 +469,27 @@ def _fields(wire: _Wire) -> dict[str, Any]:
     return {k: v for k, v in wire.model_dump().items() if k != "sign"}
 
 
-def to_listed_request(rec: WireRequestOrderRecord) -> ListedOrder[RequestOrder]:
-    """The whole signed request order (every EIP-712 field) as a fill needs it (bot.pricing.fills)."""
-    order = RequestOrder(**_fields(rec.order))
+_DomainT = TypeVar("_DomainT", RequestOrder, AppOrder, DatasetOrder)
+
+
+def _to_listed(rec: _OrderRecord[Any], cls: type[_DomainT]) -> ListedOrder[_DomainT]:
+    """The whole signed order of one record, as a fill needs it (one shape for every kind)."""
     return ListedOrder(
-        SignedOrder(order, rec.order.sign, rec.orderHash),
+        SignedOrder(cls(**_fields(rec.order)), rec.order.sign, rec.orderHash),
         rec.remaining,
         rec.status,
         rec.publicationTimestamp,
     )
+
+
+def to_listed_request(rec: WireRequestOrderRecord) -> ListedOrder[RequestOrder]:
+    """The whole signed request order (every EIP-712 field) as a fill needs it (bot.pricing.fills)."""
+    return _to_listed(rec, RequestOrder)
 
 
 def to_listed_app(rec: WireAppOrderRecord) -> ListedOrder[AppOrder]:
-    order = AppOrder(**_fields(rec.order))
-    return ListedOrder(
-        SignedOrder(order, rec.order.sign, rec.orderHash),
-        rec.remaining,
-        rec.status,
-        rec.publicationTimestamp,
-    )
+    return _to_listed(rec, AppOrder)
 
 
 def to_listed_dataset(rec: WireDatasetOrderRecord) -> ListedOrder[DatasetOrder]:
-    order = DatasetOrder(**_fields(rec.order))
-    return ListedOrder(
-        SignedOrder(order, rec.order.sign, rec.orderHash),
-        rec.remaining,
-        rec.status,
-        rec.publicationTimestamp,
-    )
+    return _to_listed(rec, DatasetOrder)

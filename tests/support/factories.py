@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from bot.domain.fill_orders import RequestOrder
 from bot.domain.model import (
     ZERO_ADDRESS,
     BookEntry,
@@ -169,3 +170,25 @@ def snap(
         sampled_at=sampled_at,
         stale_after=stale_after,
     )
+
+
+def request_order(*, requester: str = REQUESTER, **fields: object) -> RequestOrder:
+    """A request order open to any pool for APP at 5,000 nRLC, one task; ``fields`` override."""
+    base: dict[str, object] = {
+        "app": APP,
+        "appmaxprice": 0,
+        "dataset": ZERO_ADDRESS,
+        "datasetmaxprice": 0,
+        "workerpool": ZERO_ADDRESS,
+        "workerpoolmaxprice": 5_000,
+        "requester": requester,
+        "volume": 1,
+        "tag": tag_to_bytes32(0),
+        "category": 0,
+        "trust": 0,
+        "beneficiary": requester,
+        "callback": ZERO_ADDRESS,
+        "params": "",
+        "salt": "0x" + "00" * 32,
+    }
+    return RequestOrder(**{**base, **fields})  # type: ignore[arg-type]  # checked at run time

@@ -9,13 +9,14 @@ from __future__ import annotations
 import dataclasses
 
 from bot.domain.fill_orders import AppOrder, RequestOrder, SignedOrder
-from bot.domain.model import ZERO_ADDRESS, ZERO_BYTES32
+from bot.domain.model import ZERO_ADDRESS
 from bot.domain.signing import (
     address_of,
     hash_market_order,
     sign_market_order,
     signed_order_problem,
 )
+from tests.support.factories import request_order
 from tests.support.fakes import NETWORK, OTHER_KEY, OWNER_KEY
 
 REQUESTER = address_of(OWNER_KEY)
@@ -23,23 +24,7 @@ APP = "0x" + "d" * 40
 
 
 def request(params: str = '{"iexec_args":"a"}') -> RequestOrder:
-    return RequestOrder(
-        app=APP,
-        appmaxprice=0,
-        dataset=ZERO_ADDRESS,
-        datasetmaxprice=0,
-        workerpool=ZERO_ADDRESS,
-        workerpoolmaxprice=5_000,
-        requester=REQUESTER,
-        volume=3,
-        tag=ZERO_BYTES32,
-        category=0,
-        trust=0,
-        beneficiary=REQUESTER,
-        callback=ZERO_ADDRESS,
-        params=params,
-        salt="0x" + "ab" * 32,
-    )
+    return request_order(requester=REQUESTER, volume=3, params=params, salt="0x" + "ab" * 32)
 
 
 def test_a_genuine_request_passes_and_every_field_is_in_the_hash() -> None:

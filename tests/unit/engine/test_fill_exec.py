@@ -15,8 +15,6 @@ from bot.adapters.journal import MemoryJournal, SqliteJournal
 from bot.domain.errors import ChainRevert
 from bot.domain.fill_orders import AppOrder, FillBook, ListedOrder, RequestOrder, SignedOrder
 from bot.domain.model import (
-    ZERO_ADDRESS,
-    ZERO_BYTES32,
     OwnOrder,
     SignedWorkerpoolOrder,
     WorkerpoolOrder,
@@ -28,6 +26,7 @@ from bot.engine.fill_ports import FillPorts, MatchOrders, MatchReceipt
 from bot.engine.ports import CancelOutcome, Journal
 from bot.pricing.fills import FillPolicy, SizedFill, fill_terms
 from bot.pricing.snapshot import Offer
+from tests.support.factories import request_order
 from tests.support.fakes import NETWORK, OTHER_KEY, FakeClock, FakeSigner
 
 POOL = "0x" + "a" * 40
@@ -38,23 +37,7 @@ OFFER = Offer(category=0, task_seconds=60.0, max_volume=10, fill_apps=(APP,))
 
 
 def _request(volume: int = 2, params: str = "") -> SignedOrder[RequestOrder]:
-    order = RequestOrder(
-        app=APP,
-        appmaxprice=0,
-        dataset=ZERO_ADDRESS,
-        datasetmaxprice=0,
-        workerpool=ZERO_ADDRESS,
-        workerpoolmaxprice=5_000,
-        requester=REQUESTER,
-        volume=volume,
-        tag=ZERO_BYTES32,
-        category=0,
-        trust=0,
-        beneficiary=REQUESTER,
-        callback=ZERO_ADDRESS,
-        params=params,
-        salt="0x" + "12" * 32,
-    )
+    order = request_order(requester=REQUESTER, volume=volume, params=params, salt="0x" + "12" * 32)
     return sign_market_order(NETWORK, order, REQUESTER_KEY)
 
 

@@ -60,6 +60,7 @@ from tests.support.factories import (
     h,
     offer,
     own,
+    request_order,
     snap,
     util,
 )
@@ -87,20 +88,18 @@ def req(
     category: int = 0,
     requester: str = REQUESTER,
 ) -> ListedOrder[RequestOrder]:
-    order = RequestOrder(
+    order = request_order(
+        requester=requester,
         app=app,
         appmaxprice=appmaxprice,
         dataset=dataset,
         datasetmaxprice=datasetmaxprice,
         workerpool=workerpool,
         workerpoolmaxprice=cap,
-        requester=requester,
         volume=volume,
         tag=tag_to_bytes32(tag),
         category=category,
         trust=trust,
-        beneficiary=requester,
-        callback=ZERO_ADDRESS,
         params='{"iexec_args":"x"}',
         salt=h("salt" + label),
     )

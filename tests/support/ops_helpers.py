@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,22 @@ def make_service(
     )
     service = PricebotService(runtime, seed=1, ops=ops_runtime, config_path=config_path)
     return service, ops_runtime
+
+
+@contextmanager
+def serving(
+    tmp_path: Path, world: FakeWorld, hook_url: str, **kw: Any
+) -> Iterator[tuple[PricebotService, OpsRuntime, str]]:
+    """The service of :func:`make_service` with its ops server started (stopped and the journal
+    closed on the way out, whatever the test did)."""
+    service, ops = make_service(tmp_path, world, hook_url, **kw)
+    url = ops.start()
+    assert url is not None
+    try:
+        yield service, ops, url
+    finally:
+        ops.stop()
+        service.runtime.close()
 
 
 class Receiver:

@@ -13,7 +13,7 @@ import pytest
 from bot.domain.fill_orders import fill_detail
 from bot.domain.model import Deal
 from tests.support.fakes import POOL, FakeWorld, rival_order
-from tests.support.ops_helpers import TOKEN, config_toml, make_service, metric_samples
+from tests.support.ops_helpers import TOKEN, config_toml, make_service, metric_samples, serving
 
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 
@@ -21,10 +21,7 @@ AUTH = {"authorization": f"Bearer {TOKEN}"}
 def test_readyz_lists_the_preflight_checks_and_fails_on_a_stale_source(tmp_path, receiver):
     world = FakeWorld()
     world.book["r"] = rival_order(100_000)
-    svc, ops = make_service(tmp_path, world, receiver.url)
-    url = ops.start()
-    assert url is not None
-    try:
+    with serving(tmp_path, world, receiver.url) as (svc, ops, url):
         before = httpx.get(url + "/readyz")
         assert before.status_code == 503
         assert set(before.json()["failing"]) == {"reconcile", "sample"}
@@ -46,9 +43,6 @@ def test_readyz_lists_the_preflight_checks_and_fails_on_a_stale_source(tmp_path,
         down = httpx.get(url + "/readyz")
         assert down.status_code == 503
         assert down.json()["failing"] == ["book"]
-    finally:
-        ops.stop()
-        svc.runtime.close()
 
 
 def _reload_over_http(url: str, svc) -> httpx.Response:
@@ -69,10 +63,7 @@ def test_reload_applies_a_new_rail_and_refuses_a_broken_config(tmp_path, receive
     config.write_text(config_toml(tmp_path))
     world = FakeWorld()
     world.book["r"] = rival_order(100_000)
-    svc, ops = make_service(tmp_path, world, receiver.url, config_path=config)
-    url = ops.start()
-    assert url is not None
-    try:
+    with serving(tmp_path, world, receiver.url, config_path=config) as (svc, _ops, url):
         svc.reconcile()
         svc.reprice()
         (first,) = world.listed.values()
@@ -107,9 +98,6 @@ def test_reload_applies_a_new_rail_and_refuses_a_broken_config(tmp_path, receive
         world.clock.t += 1
         svc.reprice()
         assert httpx.get(url + "/healthz").status_code == 200
-    finally:
-        ops.stop()
-        svc.runtime.close()
 
 
 def test_a_reload_ticket_waits_for_the_main_thread_and_sighup_only_sets_a_flag(tmp_path, receiver):
@@ -137,10 +125,7 @@ def test_a_reload_ticket_waits_for_the_main_thread_and_sighup_only_sets_a_flag(t
 def test_cancel_is_done_by_the_service_and_refuses_an_unknown_hash(tmp_path, receiver):
     world = FakeWorld()
     world.book["r"] = rival_order(100_000)
-    svc, ops = make_service(tmp_path, world, receiver.url)
-    url = ops.start()
-    assert url is not None
-    try:
+    with serving(tmp_path, world, receiver.url) as (svc, _ops, url):
         svc.reconcile()
         svc.reprice()
         (h,) = world.listed
@@ -158,9 +143,6 @@ def test_cancel_is_done_by_the_service_and_refuses_an_unknown_hash(tmp_path, rec
             "SELECT state FROM signed_orders WHERE order_hash = ?", (h,)
         ).fetchone()
         assert state == "closed"
-    finally:
-        ops.stop()
-        svc.runtime.close()
 
 
 def _deal(n: int, at: float, price: int, volume: int) -> Deal:
@@ -179,10 +161,7 @@ def _deal(n: int, at: float, price: int, volume: int) -> Deal:
 def test_deals_and_revenue_over_history_equal_the_journal(tmp_path, receiver):
     world = FakeWorld()
     world.book["r"] = rival_order(100_000)
-    svc, ops = make_service(tmp_path, world, receiver.url)
-    url = ops.start()
-    assert url is not None
-    try:
+    with serving(tmp_path, world, receiver.url) as (svc, _ops, url):
         svc.reconcile()
         t0 = world.clock.t
         world.deals_list.append(_deal(1, t0 - 10, 90_000, 3))
@@ -199,9 +178,6 @@ def test_deals_and_revenue_over_history_equal_the_journal(tmp_path, receiver):
         m = metric_samples(httpx.get(url + "/metrics").text)
         revenue = httpx.get(url + "/api/v1/revenue").json()
         page = httpx.get(url + "/api/v1/dashboard").json()
-    finally:
-        ops.stop()
-        svc.runtime.close()
     assert m[("pricebot_deals_total", (("category", "0"),))] == 2
     assert m[("pricebot_revenue_rlc_total", (("category", "0"),))] == pytest.approx(
         (90_000 * 3 + 80_000 * 2) / 1e9

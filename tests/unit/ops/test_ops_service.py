@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.support.fakes import FakeWorld, rival_order
-from tests.support.ops_helpers import TOKEN, make_service, metric_samples
+from tests.support.ops_helpers import TOKEN, make_service, metric_samples, serving
 
 MARKET_PARTS = {"book", "requests", "deals"}
 
@@ -61,18 +61,12 @@ def test_healthz_follows_the_marketplace_and_alerts_fire_then_resolve(tmp_path, 
 def test_metrics_parse_and_equal_the_journal(tmp_path, receiver):
     world = FakeWorld()
     world.book["r"] = rival_order(100_000)
-    svc, ops = make_service(tmp_path, world, receiver.url)
-    url = ops.start()
-    assert url is not None
-    try:
+    with serving(tmp_path, world, receiver.url) as (svc, _ops, url):
         svc.reconcile()
         for _ in range(3):
             world.clock.t += 1
             svc.reprice()
         text = httpx.get(url + "/metrics").text
-    finally:
-        ops.stop()
-        svc.runtime.close()
     m = metric_samples(text)
     db = sqlite3.connect(tmp_path / "journal-live.sqlite")
     decisions = db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
@@ -106,10 +100,7 @@ def test_metrics_parse_and_equal_the_journal(tmp_path, receiver):
 def test_pause_keeps_sampling_stops_acting_and_survives_a_restart(tmp_path, receiver):
     world = FakeWorld()
     world.book["r"] = rival_order(100_000)
-    svc, ops = make_service(tmp_path, world, receiver.url)
-    url = ops.start()
-    assert url is not None
-    try:
+    with serving(tmp_path, world, receiver.url) as (svc, _ops, url):
         svc.reconcile()
         svc.reprice_or_sample()
         calls = len(world.calls)
@@ -126,9 +117,6 @@ def test_pause_keeps_sampling_stops_acting_and_survives_a_restart(tmp_path, rece
         assert status["state"] == "paused"
         assert status["cycles"]["paused"] == 1
         assert status["offers"][0]["best_competitor_nrlc"] == 50_000  # still sampling
-    finally:
-        ops.stop()
-        svc.runtime.close()
 
     svc2, ops2 = make_service(tmp_path, world, receiver.url)  # a restart
     try:
@@ -146,28 +134,16 @@ def test_pause_keeps_sampling_stops_acting_and_survives_a_restart(tmp_path, rece
 
 def test_control_routes_need_a_configured_token(tmp_path, receiver):
     world = FakeWorld()
-    svc, ops = make_service(tmp_path, world, receiver.url, token=None)
-    url = ops.start()
-    assert url is not None
-    try:
+    with serving(tmp_path, world, receiver.url, token=None) as (_svc, _ops, url):
         assert httpx.post(url + "/api/v1/pause").status_code == 404
         assert httpx.get(url + "/api/v1/ping").json() == {"status": "pong"}
-    finally:
-        ops.stop()
-        svc.runtime.close()
 
 
 def test_config_answer_holds_no_token_url_path_or_key_source(tmp_path, receiver):
     world = FakeWorld()
-    svc, ops = make_service(tmp_path, world, receiver.url)
-    url = ops.start()
-    assert url is not None
-    try:
+    with serving(tmp_path, world, receiver.url) as (_svc, _ops, url):
         body = httpx.get(url + "/api/v1/config").text
         version = httpx.get(url + "/api/v1/version").json()
-    finally:
-        ops.stop()
-        svc.runtime.close()
     assert TOKEN not in body
     assert receiver.url not in body and "/hook" not in body
     assert "TEST_HOOK_URL" not in body and "PRICEBOT_OPS_TOKEN" not in body
@@ -247,10 +223,7 @@ def test_a_watchdog_shorter_than_two_periods_is_named_at_start() -> None:
 def test_orders_show_their_true_state_and_decisions_their_reasons(tmp_path, receiver):
     world = FakeWorld()
     world.book["r"] = rival_order(100_000)
-    svc, ops = make_service(tmp_path, world, receiver.url)
-    url = ops.start()
-    assert url is not None
-    try:
+    with serving(tmp_path, world, receiver.url) as (svc, ops, url):
         svc.reconcile()
         svc.reprice()
         (order,) = httpx.get(url + "/api/v1/orders").json()["orders"]
@@ -267,9 +240,6 @@ def test_orders_show_their_true_state_and_decisions_their_reasons(tmp_path, rece
         first = decisions[0]["steps"][0]
         assert first["kind"] == "publish" and "undercut cheapest 100000" in first["reason"]
         assert decisions[0]["at"].endswith("ago)")
-    finally:
-        ops.stop()
-        svc.runtime.close()
 
 
 def test_a_stalled_service_is_alerted_by_the_timer_and_resolved_by_the_next_cycle(

@@ -129,7 +129,7 @@ def build_runtime(
     (the soak's accelerated schedule shortens it with the reprice period).
     """
     from bot.adapters.book_signatures import BookSignatureCheck
-    from bot.adapters.chain import ChainSettings, Web3Chain
+    from bot.adapters.chain import ChainSettings, RpcChain
     from bot.adapters.chain_tasks import ChainTaskFeed
     from bot.adapters.chain_wallet import FeePolicy
     from bot.adapters.core_metrics import CoreMetrics
@@ -168,7 +168,7 @@ def build_runtime(
         if replace_after_s is not None:
             fees = replace(fees, replace_after_s=replace_after_s)
         chain_settings = ChainSettings(relay=relay, fees=fees)
-        chain = Web3Chain.connect(
+        chain = RpcChain.connect(
             network,
             rpc_urls=config.rpc_urls(),
             signer=signer,
@@ -190,7 +190,7 @@ def build_runtime(
             else RateBudget(per_minute=config.market_budget_per_minute())
         ),
     )
-    closers: list[Callable[[], None]] = [market.close]
+    closers: list[Callable[[], None]] = [market.close, chain.close]
     tasks = ChainTaskFeed.for_chain(chain)  # admission's data: our deals and tasks on chain
     metrics = None
     if config.endpoints.core_url:
@@ -341,7 +341,7 @@ class PricebotService:
 
     def _facts(self) -> ServiceFacts:
         """What the ops view needs beside the snapshot (read under the lock, after a job)."""
-        from bot.adapters.chain import Web3Chain
+        from bot.adapters.chain import RpcChain
         from bot.adapters.core_metrics import CoreMetrics
         from bot.adapters.market_api import ClientStats, MarketApiClient
         from bot.adapters.retrying import RequestStats
@@ -357,7 +357,7 @@ class PricebotService:
         counted: list[tuple[str, ClientStats | RequestStats | None]] = [
             ("market", market.stats if isinstance(market, MarketApiClient) else None),
             ("core", core),
-            ("chain", chain.rpc.stats if isinstance(chain, Web3Chain) else None),
+            ("chain", chain.rpc.stats if isinstance(chain, RpcChain) else None),
         ]
         for source, stats in counted:
             if stats is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.adapters.chain import ChainSettings, Web3Chain
+from bot.adapters.chain import ChainSettings, RpcChain
 from bot.adapters.chain_wallet import FeePolicy
 from bot.adapters.retrying import RetryPolicy
 from bot.adapters.signer import LocalKeySigner
@@ -39,9 +39,9 @@ def connect(
     owner_key: str = OWNER_KEY,
     gas_key: str | None = RELAYER_KEY,
     settings: ChainSettings = FAST_SETTINGS,
-) -> tuple[Web3Chain, LocalKeySigner]:
+) -> tuple[RpcChain, LocalKeySigner]:
     signer = LocalKeySigner(network, owner_key)
-    return Web3Chain.connect(network, signer=signer, gas_key=gas_key, settings=settings), signer
+    return RpcChain.connect(network, signer=signer, gas_key=gas_key, settings=settings), signer
 
 
 def signed_order(signer: LocalKeySigner, workerpool: str, **kw: int) -> SignedWorkerpoolOrder:

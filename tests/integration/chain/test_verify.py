@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.adapters.chain import Web3Chain
+from bot.adapters.chain import RpcChain
 from bot.adapters.retrying import RetryPolicy
 from bot.domain.errors import ChainRevert, NetworkMismatch, RateLimited, TransientError
 from bot.domain.model import Category, Stake, WorkerpoolOrder
@@ -92,7 +92,7 @@ def test_mismatch_is_refused_before_any_signing(
     network: Network = make(poco)
     signer = RecordingSigner()
     with pytest.raises(NetworkMismatch, match=message):
-        Web3Chain.connect(network, signer=signer, gas_key=RELAYER_KEY, settings=FAST_SETTINGS)
+        RpcChain.connect(network, signer=signer, gas_key=RELAYER_KEY, settings=FAST_SETTINGS)
     assert signer.calls == []
 
 
@@ -103,7 +103,7 @@ def test_stale_domain_separator_is_refused(
     moved = pc.relocate_hub(poco, "0x" + "ab" * 20, update_domain=False)
     signer = RecordingSigner()
     with pytest.raises(NetworkMismatch, match="stored domain separator"):
-        Web3Chain.connect(pc.network_of(moved), signer=signer, settings=FAST_SETTINGS)
+        RpcChain.connect(pc.network_of(moved), signer=signer, settings=FAST_SETTINGS)
     assert signer.calls == []
 
 
@@ -207,7 +207,7 @@ def test_fail_over_to_the_next_rpc_when_one_is_down(
     poco: pc.PocoDeployment, workerpool: str
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    chain = Web3Chain.connect(
+    chain = RpcChain.connect(
         pc.network_of(poco), rpc_urls=[dead, poco.rpc_url], settings=FAST_SETTINGS
     )
     assert chain.rpc_url == poco.rpc_url
@@ -217,8 +217,8 @@ def test_fail_over_to_the_next_rpc_when_one_is_down(
 def test_all_rpcs_down_is_transient_after_retries(poco: pc.PocoDeployment) -> None:
     dead = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
     settings = replace(FAST_SETTINGS, retry=RetryPolicy(attempts=2, initial_wait=0, max_wait=0))
-    with pytest.raises(TransientError, match="ConnectionError"):
-        Web3Chain.connect(pc.network_of(poco), rpc_urls=dead, settings=settings)
+    with pytest.raises(TransientError, match="ConnectError"):
+        RpcChain.connect(pc.network_of(poco), rpc_urls=dead, settings=settings)
 
 
 def test_fail_over_never_lands_on_another_network(
@@ -229,7 +229,7 @@ def test_fail_over_never_lands_on_another_network(
 
     url, handler = proxy
     with run_anvil(chain_id=4242) as other:
-        chain = Web3Chain.connect(
+        chain = RpcChain.connect(
             pc.network_of(poco), rpc_urls=[url, other.rpc_url], settings=FAST_SETTINGS
         )
         handler.script.extend([(503, {})])

@@ -38,6 +38,7 @@ import httpx
 from eth_abi.abi import decode
 
 from bot.adapters.retrying import RequestStats, RetryPolicy, call
+from bot.adapters.tls import tls_verify
 from bot.domain.errors import (
     BotError,
     ChainError,
@@ -133,7 +134,11 @@ class Rpc:
 
     def __init__(self, url: str, *, timeout_s: float = 10.0) -> None:
         self.url = url
-        self._client = httpx.Client(timeout=timeout_s, headers={"content-type": "application/json"})
+        self._client = httpx.Client(
+            timeout=timeout_s,
+            headers={"content-type": "application/json"},
+            verify=tls_verify(url),
+        )
         self._ids = itertools.count(1)
 
     def close(self) -> None:
@@ -187,6 +192,11 @@ class Rpc:
         """Like :meth:`batch`, but a failed call's RpcError takes its place in the list."""
         if not calls:
             return []
+        if len(calls) == 1:  # a plain call: the same answer without the batch envelope
+            try:
+                return [self.request(*calls[0])]
+            except RpcError as exc:
+                return [exc]
         first = next(self._ids)
         for _ in calls[1:]:
             next(self._ids)
@@ -230,10 +240,16 @@ class Rpc:
         return hex_data(self.request("eth_getCode", [address, "latest"]))
 
     def get_logs(self, query: Mapping[str, object]) -> list[Log]:
-        found = self.request("eth_getLogs", [query])
-        if not isinstance(found, list):
-            raise BadResponse("eth_getLogs did not answer a list")
-        return [parse_log(entry) for entry in found]
+        return self.get_logs_many([query])[0]
+
+    def get_logs_many(self, queries: Sequence[Mapping[str, object]]) -> list[list[Log]]:
+        """``eth_getLogs`` of each filter, in one batch."""
+        out: list[list[Log]] = []
+        for found in self.batch([("eth_getLogs", [q]) for q in queries]):
+            if not isinstance(found, list):
+                raise BadResponse("eth_getLogs did not answer a list")
+            out.append([parse_log(entry) for entry in found])
+        return out
 
 
 def _decoded_reason(data: object) -> str | None:

@@ -136,33 +136,45 @@ class ChainTaskFeed:
         if self._next_block is None or self._next_block <= head:
             self._next_block = head + 1
 
-    def _logs(self, rpc: Rpc, low: int, high: int, topics: list[object]) -> list[Log]:
-        query = {
-            "address": self._hub,
-            "fromBlock": hex(low),
-            "toBlock": hex(high),
-            "topics": topics,
-        }
-        return rpc.get_logs(query)
+    def _logs(self, rpc: Rpc, low: int, high: int, filters: list[list[object]]) -> list[list[Log]]:
+        """The hub's logs in ``[low, high]`` for each topic filter, in one batch."""
+        return rpc.get_logs_many(
+            [
+                {"address": self._hub, "fromBlock": hex(low), "toBlock": hex(high), "topics": t}
+                for t in filters
+            ]
+        )
 
     def _read_range(self, rpc: Rpc, pool: str, low: int, high: int) -> None:
+        """Three round trips: the pool's deal notices and task initializations, the new deals
+        (``viewDeal``), then the contributions to open tasks and the block times they need."""
         pool_topic = _topic_address(pool)
+        notices, inits = self._logs(
+            rpc,
+            low,
+            high,
+            [[SCHEDULER_NOTICE_TOPIC, pool_topic], [TASK_INITIALIZE_TOPIC, None, pool_topic]],
+        )
         new_deals: list[str] = []
-        for entry in self._logs(rpc, low, high, [SCHEDULER_NOTICE_TOPIC, pool_topic]):
+        for entry in notices:
             deal_id = "0x" + bytes(decode(["bytes32"], entry.data)[0]).hex()
             if deal_id not in self._deals and deal_id not in new_deals:
                 new_deals.append(deal_id)
         self._add_deals(rpc, new_deals)
-        for entry in self._logs(rpc, low, high, [TASK_INITIALIZE_TOPIC, None, pool_topic]):
+        open_ids = [t for t in self._tasks if t not in self._contributed]
+        chunks: list[list[object]] = [
+            [TASK_CONTRIBUTE_TOPIC, open_ids[i : i + _TOPICS_PER_QUERY]]
+            for i in range(0, len(open_ids), _TOPICS_PER_QUERY)
+        ]
+        contributions = [e for found in self._logs(rpc, low, high, chunks) for e in found]
+        contributions.sort(key=lambda e: e.block_number)
+        self._block_times_of(rpc, [e.block_number for e in (*inits, *contributions)])
+        for entry in inits:
             tid = "0x" + entry.topics[1].hex()
             self._initialized.setdefault(tid, self._block_time(rpc, entry.block_number))
-        open_ids = [t for t in self._tasks if t not in self._contributed]
-        for i in range(0, len(open_ids), _TOPICS_PER_QUERY):
-            ids = open_ids[i : i + _TOPICS_PER_QUERY]
-            found = self._logs(rpc, low, high, [TASK_CONTRIBUTE_TOPIC, ids])
-            for entry in sorted(found, key=lambda e: e.block_number):
-                tid = "0x" + entry.topics[1].hex()
-                self._contributed.setdefault(tid, self._block_time(rpc, entry.block_number))
+        for entry in contributions:
+            tid = "0x" + entry.topics[1].hex()
+            self._contributed.setdefault(tid, self._block_time(rpc, entry.block_number))
 
     def _add_deals(self, rpc: Rpc, deal_ids: list[str]) -> None:
         """Read new deals with ``viewDeal``, 100 to a JSON-RPC batch."""

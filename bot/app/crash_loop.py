@@ -168,6 +168,7 @@ class _Round:
 # each round's process starts from a copy of them instead of a cold interpreter (a crash round
 # was mostly Python start-up under load: pydantic, httpx, eth-abi, APScheduler).
 _PRELOAD = [
+    "apscheduler.schedulers.background",  # the service builds its scheduler on first use
     "bot.app.cli",
     "bot.app.commands.service",
     "bot.app.service",

@@ -42,9 +42,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
-from apscheduler.schedulers.background import BackgroundScheduler
-
 from bot.adapters.journal import SqliteJournal, open_journal
 from bot.config.schema import BotConfig
 from bot.config.settings import cycle_settings, strategy_of
@@ -61,6 +58,9 @@ from bot.pricing.snapshot import MarketSnapshot
 from strategies import Strategy
 
 if TYPE_CHECKING:
+    from apscheduler.events import JobExecutionEvent
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     from bot.ops import OpsRuntime, ServiceFacts, TickOutcome
 
 __all__ = [
@@ -322,7 +322,7 @@ class PricebotService:
             rng=random.Random(seed),
             executor=runtime.executor,
         )
-        self.scheduler = scheduler or BackgroundScheduler(timezone=UTC)
+        self._scheduler = scheduler
         self._lock = threading.Lock()
         self.stopped = threading.Event()
         self.stop_reason: str | None = None
@@ -588,7 +588,19 @@ class PricebotService:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    @property
+    def scheduler(self) -> BackgroundScheduler:
+        """The jobs' scheduler, built on first use: ``pricebot once`` never schedules, so it
+        does not import APScheduler (and the asyncio and multiprocessing modules it loads)."""
+        if self._scheduler is None:
+            from apscheduler.schedulers.background import BackgroundScheduler
+
+            self._scheduler = BackgroundScheduler(timezone=UTC)
+        return self._scheduler
+
     def _on_event(self, event: JobExecutionEvent) -> None:
+        from apscheduler.events import EVENT_JOB_MISSED
+
         if event.code == EVENT_JOB_MISSED:
             if self.ops is not None:
                 self.ops.hub.missed_run()
@@ -626,6 +638,8 @@ class PricebotService:
         """Reconcile (must succeed), then schedule the jobs, the first tick right away."""
         self.reconcile()
         s = self.schedule
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
+
         self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self._add(self.reprice_or_sample, "reprice", s.reprice_seconds, 0.0)
         if s.sample_seconds < s.reprice_seconds:
@@ -669,8 +683,8 @@ class PricebotService:
             ticket.done.set()
         if self.ops is not None:
             self.ops.hub.shutdown(self.stop_reason or "stop requested")
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
         report = None
         if self.on_exit != "keep" and not isinstance(self.fatal, OwnershipError):
             try:

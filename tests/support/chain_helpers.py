@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http.server import BaseHTTPRequestHandler
+
 from bot.adapters.chain import ChainSettings, RpcChain
 from bot.adapters.chain_wallet import FeePolicy
 from bot.adapters.retrying import RetryPolicy
@@ -46,3 +48,12 @@ def connect(
 
 def signed_order(signer: LocalKeySigner, workerpool: str, **kw: int) -> SignedWorkerpoolOrder:
     return signer.sign_order(make_order(workerpool, **kw))
+
+
+def send_json(handler: BaseHTTPRequestHandler, payload: bytes) -> None:
+    """Answer a loopback HTTP request with a JSON-RPC body (HTTP 200)."""
+    handler.send_response(200)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)

@@ -206,9 +206,7 @@ def test_a_transferred_pool_rechecks_its_orders(
     pool = create_workerpool(poco, STRANGER_KEY, "moving-pool")
     signed = sign_order(net, _order(pool), STRANGER_KEY)
     now = [0.0]
-    check = BookSignatureCheck(
-        RpcChain.connect(net, rpc_urls=[poco.rpc_url]), clock=lambda: now[0]
-    )
+    check = BookSignatureCheck(RpcChain.connect(net, rpc_urls=[poco.rpc_url]), clock=lambda: now[0])
     assert check(signed) is None
     transfer_workerpool(poco, STRANGER_KEY, pool, address_of(OWNER_KEY))
     assert check(signed) is None  # the owner look-up is still cached

@@ -16,6 +16,7 @@ import pytest
 
 from bot.adapters.chain_rpc import BadResponse, Rpc, RpcError, translate
 from bot.domain.errors import ChainRevert, TransientError
+from tests.support.chain_helpers import send_json
 
 Answer = Callable[[Any], Any]
 
@@ -28,11 +29,7 @@ class _Node(BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(int(self.headers["content-length"])))
         self.seen.append(request)
         payload = json.dumps(type(self).answer(request)).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        send_json(self, payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

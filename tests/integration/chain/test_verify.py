@@ -21,7 +21,7 @@ from bot.domain.signing import CLOSE, address_of, sign_operation
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import AnvilNode, free_port
 from tests.plugins.chain import OWNER_KEY, OWNER_STAKE_NRLC, RELAYER_KEY, STRANGER_KEY
-from tests.support.chain_helpers import FAST_SETTINGS, connect, make_order
+from tests.support.chain_helpers import FAST_SETTINGS, connect, make_order, send_json
 
 pytestmark = pytest.mark.chain
 
@@ -143,11 +143,7 @@ class _ScriptedProxy(BaseHTTPRequestHandler):
             payload = httpx.post(
                 self.upstream, content=body, headers={"content-type": "application/json"}
             ).content
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        send_json(self, payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

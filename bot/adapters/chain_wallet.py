@@ -7,10 +7,11 @@ nonce sequence collide. This wallet has exactly one writer, this object.
 - **Nonces**: one ``NonceManager`` hands out nonces under a lock (no two concurrent sends get
   the same one) and resyncs from the node after "nonce too low" or a failed broadcast.
 - **Fees**: EIP-1559 when the chain has a base fee (else legacy), never above ``max_fee_wei``.
-- **Receipts**: polled at once after the broadcast (a node that mines on arrival, like the
-  sandbox's anvil, answers the first poll), then every block time until ``receipt_timeout_s``:
-  the chain's own, measured once from the timestamps of its recent blocks (or
-  ``poll_interval_s`` when set). A transaction not mined after ``replace_after_s`` is
+- **Receipts**: polled at once after the broadcast, then after waits that double from 50 ms up
+  to the chain's block time (measured once from the timestamps of its recent blocks; or every
+  ``poll_interval_s`` when set), until ``receipt_timeout_s``. A node that mines on arrival, like
+  the sandbox's anvil, has the receipt within milliseconds (a fixed wait of a block time, or of
+  1 s as before, was pure delay there); a real chain is then polled once a block. A transaction not mined after ``replace_after_s`` is
   re-broadcast with the same nonce and fees raised by ``fee_bump_percent`` (capped); a dropped
   one is thereby re-sent. Whichever version is mined wins; its receipt is returned.
 - **Signing** is ``bot.adapters.chain_tx`` (eth-keys + rlp, no eth-account).
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 _MAX_STALE_NONCES = 3
 _BLOCK_TIME_SPAN = 100  # blocks the block time is averaged over
 _BLOCK_TIME_BOUNDS = (0.1, 5.0)  # a poll interval outside this is a measuring artefact
+_FIRST_POLL_WAIT = 0.05  # seconds before the second receipt poll; doubled up to the block time
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,15 @@ class GasWallet:
             self._chain_id = self._pool.run("eth_chainId", lambda rpc: rpc.chain_id())
         return self._chain_id
 
+    def poll_wait(self, polls: int) -> float:
+        """The wait after the ``polls``-th unanswered receipt poll of one broadcast (1-based)."""
+        if self.policy.poll_interval_s is not None:
+            return self.policy.poll_interval_s
+        wait: float = _FIRST_POLL_WAIT * 2.0 ** min(polls - 1, 16)
+        if wait <= _BLOCK_TIME_BOUNDS[0]:
+            return wait  # shorter than any block time: no need to read the chain's yet
+        return min(wait, self.poll_interval())
+
     def poll_interval(self) -> float:
         """Seconds between receipt polls: the policy's, else the chain's block time (read once:
         the mean over the last blocks, bounded; a chain too young to tell gets 1 s)."""
@@ -313,6 +324,7 @@ class GasWallet:
                 if len(hashes) > 1:
                     log.warning("%s: replaced a stuck tx by %s (nonce %d)", what, tx_hash, nonce)
             replace_at = self._clock() + self.policy.replace_after_s
+            polls = 0
             while True:
                 mined = self._first_receipt(hashes)
                 if mined is not None:
@@ -325,7 +337,8 @@ class GasWallet:
                     )
                 if self._clock() >= replace_at:
                     break
-                self._sleep(self.poll_interval())
+                polls += 1
+                self._sleep(self.poll_wait(polls))
             # not mined in time: raise the fees (up to the cap) and broadcast again; at the cap
             # the same bytes are re-sent, which revives a transaction the node dropped
             fees = self._bumped(fees)

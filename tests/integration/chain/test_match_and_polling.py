@@ -94,4 +94,9 @@ def test_receipts_are_polled_at_the_chains_block_time(
     settings = replace(FAST_SETTINGS.fees, poll_interval_s=None)
     wallet = GasWallet(chain.rpc, RELAYER_KEY, settings, chain_id=chain.chain_id)
     assert wallet.poll_interval() == pytest.approx(3.0)
-    assert GasWallet(chain.rpc, RELAYER_KEY, FAST_SETTINGS.fees).poll_interval() == 0.02
+    # after the first unanswered poll the waits double from 50 ms (a node that mines on arrival
+    # answers within milliseconds), then stay at the block time
+    waits = [wallet.poll_wait(n) for n in range(1, 10)]
+    assert waits == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.0, 3.0, 3.0])
+    fixed = GasWallet(chain.rpc, RELAYER_KEY, FAST_SETTINGS.fees)
+    assert fixed.poll_interval() == 0.02 and fixed.poll_wait(1) == fixed.poll_wait(9) == 0.02

@@ -165,6 +165,28 @@ def _domain_differences(network: Network, domain: tuple[Any, ...]) -> list[str]:
     ]
 
 
+def _consumed_call(order_hash: str) -> HexStr:
+    h = norm_bytes32(order_hash, "order_hash")
+    return _call_data("viewConsumed(bytes32)", ["bytes32"], [bytes.fromhex(h[2:])])
+
+
+def _owner_of(pool: str, raw: bytes) -> str:
+    """An ``owner()`` answer of workerpool ``pool``, lower-case."""
+    if len(raw) < 32:
+        raise ChainError(f"workerpool {pool} has no owner(): is it a PoCo workerpool?")
+    (owner,) = decode(["address"], raw)
+    return str(owner).lower()
+
+
+def _require_owner(workerpool: str, owner: str, address: str) -> None:
+    expected = norm_address(address, "address")
+    if owner != expected:
+        raise OwnershipError(
+            f"workerpool {norm_address(workerpool, 'workerpool')} is owned by {owner}, "
+            f"not by the signing key {expected}: refusing to sign or cancel for it"
+        )
+
+
 def _deal_of(pool: str, deal_id: str, raw: bytes) -> Deal:
     """A ``viewDeal`` answer as the bot's Deal."""
     (deal,) = decode([_DEAL_TUPLE], raw)
@@ -349,10 +371,7 @@ class RpcChain:
     def owner(self, workerpool: str) -> str:
         pool = norm_address(workerpool, "workerpool")
         raw = self._eth_call(f"owner() of workerpool {pool}", pool, _call_data("owner()"))
-        if len(raw) < 32:
-            raise ChainError(f"workerpool {pool} has no owner(): is it a PoCo workerpool?")
-        (owner,) = decode(["address"], raw)
-        return str(owner).lower()
+        return _owner_of(pool, raw)
 
     def is_contract(self, address: str) -> bool:
         """Whether ``address`` has code (PoCo then checks its signatures with ERC-1271 only)."""
@@ -404,30 +423,16 @@ class RpcChain:
 
     def ensure_owner(self, workerpool: str, address: str) -> None:
         """Raise OwnershipError (fatal) unless ``address`` owns ``workerpool`` right now."""
-        expected = norm_address(address, "address")
-        owner = self.owner(workerpool)
-        if owner != expected:
-            raise OwnershipError(
-                f"workerpool {norm_address(workerpool, 'workerpool')} is owned by {owner}, "
-                f"not by the signing key {expected}: refusing to sign or cancel for it"
-            )
+        _require_owner(workerpool, self.owner(workerpool), address)
 
     def consumed(self, order_hash: str) -> int:
-        h = norm_bytes32(order_hash, "order_hash")
-        raw = self._eth_call(
-            "viewConsumed",
-            self._hub,
-            _call_data("viewConsumed(bytes32)", ["bytes32"], [bytes.fromhex(h[2:])]),
-        )
+        raw = self._eth_call("viewConsumed", self._hub, _consumed_call(order_hash))
         return int(decode(["uint256"], raw)[0])
 
     def consumed_many(self, order_hashes: Sequence[str]) -> dict[str, int]:
         """``viewConsumed`` of many orders in one JSON-RPC batch (one round trip per 100)."""
         hashes = [norm_bytes32(h, "order_hash") for h in order_hashes]
-        calls = [
-            (self._hub, _call_data("viewConsumed(bytes32)", ["bytes32"], [bytes.fromhex(h[2:])]))
-            for h in hashes
-        ]
+        calls = [(self._hub, _consumed_call(h)) for h in hashes]
         found = self._eth_calls("viewConsumed batch", calls)
         return {h: int(decode(["uint256"], raw)[0]) for h, raw in zip(hashes, found, strict=True)}
 
@@ -543,16 +548,26 @@ class RpcChain:
                 signed.order_hash,
             )
         wallet = self._require_wallet()
-        if self.consumed(signed.order_hash) >= order.volume:
+        pool = norm_address(order.workerpool, "workerpool")
+        # one round trip: how much of the order is used, and who owns the pool now
+        raw_consumed, raw_owner = self._eth_calls(
+            "viewConsumed and owner()",
+            [
+                (self._hub, _consumed_call(signed.order_hash)),
+                (pool, _call_data("owner()")),
+            ],
+        )
+        if int(decode(["uint256"], raw_consumed)[0]) >= order.volume:
             log.info("cancel %s: already closed on chain, nothing sent", signed.order_hash[:10])
             return CancelOutcome(signed.order_hash, None, already_closed=True)
+        owner = _owner_of(pool, raw_owner)
         if self._settings.relay:
             if self._signer is None:
                 raise ConfigError("relayed cancels need the owner's Signer")
-            self.ensure_owner(order.workerpool, self._signer.address)
+            _require_owner(pool, owner, self._signer.address)
             operation_sign = self._signer.sign_close(order)
         else:
-            self.ensure_owner(order.workerpool, wallet.address)
+            _require_owner(pool, owner, wallet.address)
             operation_sign = "0x"
         sent = self.send_close(order, operation_sign)
         emitted = self._closed_hashes(sent)

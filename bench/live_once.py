@@ -16,8 +16,9 @@ Per run: wall and CPU seconds and peak RSS (``/usr/bin/time``), the decisions th
 Once per tree: the HTTP requests by kind (marketplace, core, JSON-RPC requests and calls), counted
 by a loopback proxy in front of each endpoint (a separate run: the proxy's hop is not in the
 timed runs). ``--callgrind``: the instructions of one more run under ``valgrind --tool=callgrind``
-(deterministic, unlike seconds on a shared machine) and of ``pricebot --help`` and
-``pricebot order hash``. The load average is recorded before and after.
+(deterministic, unlike seconds on a shared machine), of importing alone every module such a run
+imports (the start-up share), of ``pricebot --help`` and ``pricebot order hash``, and of the
+third-party imports in ``IMPORTS`` alone. The load average is recorded before and after.
 
 Bytecode: each tree is compiled first and ``PYTHONDONTWRITEBYTECODE`` is dropped for the runs, so
 start-up is what an installed bot sees (without .pyc files every run recompiles ~100 modules).
@@ -51,8 +52,38 @@ ROOT = HERE.parent
 START_PRICE = 30_000_000  # nRLC, the sandbox's default price
 STEP = 0.97  # 3 % lower each run: above the sandbox's 2 % deadband, below its 25 % max step
 # What third-party imports alone cost: the interpreter, web3 (which imports eth-account, which
-# imports eth-keyfile and py_ecc.bls), eth-account alone.
-IMPORTS = ("pass", "import web3", "import eth_account")
+# imports eth-keyfile and py_ecc.bls; the live path no longer imports either), eth-account alone,
+# and the packages the live path needs: httpx, the eth stack, pydantic, typer.
+IMPORTS = (
+    "pass",
+    "import web3",
+    "import eth_account",
+    "import httpx",
+    "import eth_abi.abi, eth_keys, rlp, eth_utils",
+    "import pydantic",
+    "import typer",
+)
+# Runs `pricebot ARGS` and writes the modules it imported, one per line, to the file $MODULES.
+_LIST_MODULES = """
+import os, sys
+from bot.app.cli import main
+sys.argv = ["pricebot", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+with open(os.environ["MODULES"], "w") as out:
+    out.write("\\n".join(sorted(m for m in sys.modules if m != "__main__")))
+"""
+# Imports the modules listed in the file $MODULES (what a run imported), and nothing else.
+_IMPORT_MODULES = """
+import importlib, os
+for name in open(os.environ["MODULES"]).read().split():
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+"""
 ORDER = {  # what `pricebot order init` writes, with a fixed salt
     "workerpool": "0xdc975c2c24f484d36f4c5adcbeaa5e3151ce6248",
     "workerpoolprice": 20000000,
@@ -227,9 +258,26 @@ class Bench:
             "decisions": run["decisions"],
         }
 
-    def callgrind(self, tree: Path, *args: str, python: bool = False) -> int:
+    def imports_of(self, tree: Path, modules: Path, *args: str) -> int:
+        """Instructions of importing, and only importing, what ``pricebot ARGS`` imports."""
+        _, env = self.command(tree, *args)
+        env = dict(env, MODULES=str(modules))
+        subprocess.run(
+            [sys.executable, "-c", _LIST_MODULES, *args],
+            env=env,
+            capture_output=True,
+            cwd=tree,
+            check=True,
+        )
+        return self.callgrind(tree, "-c", _IMPORT_MODULES, python=True, extra_env=env)
+
+    def callgrind(
+        self, tree: Path, *args: str, python: bool = False, extra_env: dict[str, str] | None = None
+    ) -> int:
         """Instructions of one run of the CLI (or, ``python``, of ``python ARGS``)."""
         cmd, env = self.command(tree, *args)
+        if extra_env:
+            env = dict(env, **extra_env)
         if python:
             cmd = [sys.executable, *args]
         with tempfile.TemporaryDirectory() as tmp:
@@ -325,6 +373,14 @@ def main() -> None:
                         ),
                         "python -c 'import bot.app.cli'": bench.callgrind(
                             tree, "-c", "import bot.app.cli", python=True
+                        ),
+                        "the imports of once --live alone": bench.imports_of(
+                            tree,
+                            Path(tmp) / f"modules-{name}.txt",
+                            "once",
+                            "--live",
+                            "-c",
+                            str(bench.next_config()),
                         ),
                     }
                     for name, tree in trees.items()

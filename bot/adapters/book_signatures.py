@@ -48,7 +48,7 @@ DEFAULT_MAX_ORDERS = 20_000
 
 
 class SignatureChain(Protocol):
-    """The chain reads signature checks need (``bot.adapters.chain.Web3Chain`` has them)."""
+    """The chain reads signature checks need (``bot.adapters.chain.RpcChain`` has them)."""
 
     def owner(self, workerpool: str) -> str: ...
 

@@ -1,6 +1,6 @@
-"""The chain port on web3.py: ownership, remaining volume, stake, categories, deals, cancels.
+"""The chain port over JSON-RPC: ownership, remaining volume, stake, categories, deals, cancels.
 
-**Verify before anything.** ``Web3Chain.connect`` checks that each RPC serves the configured
+**Verify before anything.** ``RpcChain.connect`` checks that each RPC serves the configured
 chain id and that the hub's ``domain()`` is exactly ``{iExecODB, 5.0.0, chainId, hub}``; otherwise
 it raises NetworkMismatch saying which field differs. A signature is only meaningful inside one
 domain, so this runs before the bot signs anything.
@@ -14,7 +14,9 @@ wallet sends it; PoCo accepts any sender when the operation carries the owner's 
 idempotent (an order already closed is reported, not re-sent) and confirmed by reading
 ``viewConsumed == volume`` back.
 
-Calls are raw ABI encodings with eth-abi (no ABI files needed at run time).
+Calls are raw ABI encodings with eth-abi (no ABI files needed at run time), sent by
+``bot.adapters.chain_rpc`` (JSON-RPC on httpx; reads that go together in one batch) and, for
+transactions, the gas wallet (``bot.adapters.chain_wallet``). web3.py is not imported (#20).
 """
 
 from __future__ import annotations
@@ -28,10 +30,18 @@ from eth_abi.abi import decode, encode
 from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
-from web3 import Web3
 
 from bot.adapters.chain_match import encode_match_orders, match_receipt
-from bot.adapters.chain_rpc import RPC_RETRY, RpcPool, translate
+from bot.adapters.chain_rpc import (
+    RPC_RETRY,
+    Log,
+    Rpc,
+    RpcError,
+    RpcPool,
+    hex_data,
+    quantity,
+    translate,
+)
 from bot.adapters.chain_wallet import FeePolicy, GasWallet, SentTx
 from bot.adapters.keys import SecretKey
 from bot.adapters.retrying import RetryPolicy
@@ -64,7 +74,7 @@ __all__ = [
     "ORDERS_MATCHED_TOPIC",
     "SCHEDULER_NOTICE_TOPIC",
     "ChainSettings",
-    "Web3Chain",
+    "RpcChain",
     "encode_manage_workerpool_order",
 ]
 
@@ -155,7 +165,48 @@ def _domain_differences(network: Network, domain: tuple[Any, ...]) -> list[str]:
     ]
 
 
-class Web3Chain:
+def _consumed_call(order_hash: str) -> HexStr:
+    h = norm_bytes32(order_hash, "order_hash")
+    return _call_data("viewConsumed(bytes32)", ["bytes32"], [bytes.fromhex(h[2:])])
+
+
+def _owner_of(pool: str, raw: bytes) -> str:
+    """An ``owner()`` answer of workerpool ``pool``, lower-case."""
+    if len(raw) < 32:
+        raise ChainError(f"workerpool {pool} has no owner(): is it a PoCo workerpool?")
+    (owner,) = decode(["address"], raw)
+    return str(owner).lower()
+
+
+def _require_owner(workerpool: str, owner: str, address: str) -> None:
+    expected = norm_address(address, "address")
+    if owner != expected:
+        raise OwnershipError(
+            f"workerpool {norm_address(workerpool, 'workerpool')} is owned by {owner}, "
+            f"not by the signing key {expected}: refusing to sign or cancel for it"
+        )
+
+
+def _deal_of(pool: str, deal_id: str, raw: bytes) -> Deal:
+    """A ``viewDeal`` answer as the bot's Deal."""
+    (deal,) = decode([_DEAL_TUPLE], raw)
+    app, _dataset, workerpool, trust, category, tag, requester = deal[:7]
+    start_time, _bot_first, bot_size = deal[10:13]
+    return Deal(
+        deal_id=deal_id,
+        workerpool=str(workerpool[0]).lower() if workerpool[0] else pool,
+        price=int(workerpool[2]),
+        volume=int(bot_size),
+        category=int(category),
+        tag=int.from_bytes(bytes(tag), "big"),
+        trust=int(trust),
+        at=float(start_time),
+        requester=str(requester).lower() if requester else ZERO_ADDRESS,
+        app=str(app[0]).lower() if app[0] else ZERO_ADDRESS,
+    )
+
+
+class RpcChain:
     """bot.engine.ports.Chain over JSON-RPC; build it with :meth:`connect`."""
 
     def __init__(
@@ -185,7 +236,9 @@ class Web3Chain:
             retry=self._settings.retry,
         )
         self._wallet = (
-            GasWallet(self._pool, gas_key, self._settings.fees) if gas_key is not None else None
+            GasWallet(self._pool, gas_key, self._settings.fees, chain_id=network.chain_id)
+            if gas_key is not None
+            else None
         )
         self._hub = to_checksum_address(network.hub)
         self._registry: str | None = None  # the hub's workerpool registry, read once
@@ -199,37 +252,58 @@ class Web3Chain:
         signer: Signer | None = None,
         gas_key: SecretKey | str | None = None,
         settings: ChainSettings | None = None,
-    ) -> Web3Chain:
+    ) -> RpcChain:
         """Build and verify (chain id and hub domain) against the first RPC that answers."""
         chain = cls(network, rpc_urls=rpc_urls, signer=signer, gas_key=gas_key, settings=settings)
         chain.verify()
         return chain
 
+    def close(self) -> None:
+        """Close the RPC connections."""
+        self._pool.close()
+
     def __repr__(self) -> str:
         wallet = self._wallet.address if self._wallet else None
         return (
-            f"Web3Chain(network={self._network.name!r}, rpc={self._pool.url!r}, wallet={wallet!r})"
+            f"RpcChain(network={self._network.name!r}, rpc={self._pool.url!r}, wallet={wallet!r})"
         )
 
     # --- verification ---------------------------------------------------------------------------
 
-    def _verify_rpc(self, w3: Web3, url: str) -> None:
+    def _verify_rpc(self, rpc: Rpc, url: str) -> None:
         net = self._network
-        chain_id = int(w3.eth.chain_id)
+        hub = to_checksum_address(net.hub)
+        # one round trip: the chain id, the hub's code, its domain() and stored separator
+        chain_id_raw, code, domain_raw, sep_raw = rpc.batch_settled(
+            [
+                ("eth_chainId", []),
+                ("eth_getCode", [hub, "latest"]),
+                ("eth_call", [{"to": hub, "data": _call_data("domain()")}, "latest"]),
+                (
+                    "eth_call",
+                    [{"to": hub, "data": _call_data("eip712domain_separator()")}, "latest"],
+                ),
+            ]
+        )
+        for raw in (chain_id_raw, code):
+            if isinstance(raw, RpcError):
+                raise raw
+        chain_id = quantity(chain_id_raw)
         if chain_id != net.chain_id:
             raise NetworkMismatch(
                 f"RPC {url} serves chain id {chain_id}, but network {net.name!r} is chain id "
                 f"{net.chain_id}"
             )
-        hub = to_checksum_address(net.hub)
-        if not bytes(w3.eth.get_code(hub)):
+        if not hex_data(code):
             raise NetworkMismatch(
                 f"no contract at the hub address {net.hub} on chain {chain_id} ({url})"
             )
         try:
-            raw = w3.eth.call({"to": hub, "data": _call_data("domain()")})
-            (domain,) = decode(["(string,string,uint256,address)"], bytes(raw))
-            raw_sep = w3.eth.call({"to": hub, "data": _call_data("eip712domain_separator()")})
+            for raw in (domain_raw, sep_raw):
+                if isinstance(raw, RpcError):
+                    raise raw
+            (domain,) = decode(["(string,string,uint256,address)"], hex_data(domain_raw))
+            raw_sep = hex_data(sep_raw)
         except Exception as exc:
             err = translate(exc, "domain()")
             if isinstance(err, TransientError):
@@ -238,7 +312,7 @@ class Web3Chain:
                 f"the contract at hub {net.hub} on {url} does not answer domain(): not a PoCo hub"
             ) from exc
         diffs = _domain_differences(net, domain)
-        separator = "0x" + bytes(raw_sep)[:32].hex()
+        separator = "0x" + raw_sep[:32].hex()
         if not diffs and separator != domain_separator(net):
             diffs.append(
                 f"stored domain separator is {separator}, expected {domain_separator(net)} "
@@ -252,7 +326,7 @@ class Web3Chain:
 
     def verify(self) -> None:
         """Verify the current RPC (fail-over to the next one if it is unreachable)."""
-        self._pool.run("verify network", lambda w3: None)
+        self._pool.run("verify network", lambda rpc: None)
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -278,22 +352,31 @@ class Web3Chain:
         return self._wallet.address if self._wallet else None
 
     def _eth_call(self, what: str, to: str, data: HexStr) -> bytes:
-        return self._pool.run(
-            what, lambda w3: bytes(w3.eth.call({"to": to_checksum_address(to), "data": data}))
-        )
+        return self._pool.run(what, lambda rpc: rpc.eth_call(to_checksum_address(to), data))
+
+    def _eth_calls(self, what: str, calls: Sequence[tuple[str, HexStr]]) -> list[bytes]:
+        """``eth_call`` of each ``(to, data)``, in JSON-RPC batches of up to 100 calls."""
+        out: list[bytes] = []
+        for low in range(0, len(calls), _BATCH):
+            chunk: list[tuple[str, str]] = [
+                (to_checksum_address(to), d) for to, d in calls[low : low + _BATCH]
+            ]
+
+            def read(rpc: Rpc, chunk: list[tuple[str, str]] = chunk) -> list[bytes]:
+                return rpc.eth_calls(chunk)
+
+            out += self._pool.run(what, read)
+        return out
 
     def owner(self, workerpool: str) -> str:
         pool = norm_address(workerpool, "workerpool")
         raw = self._eth_call(f"owner() of workerpool {pool}", pool, _call_data("owner()"))
-        if len(raw) < 32:
-            raise ChainError(f"workerpool {pool} has no owner(): is it a PoCo workerpool?")
-        (owner,) = decode(["address"], raw)
-        return str(owner).lower()
+        return _owner_of(pool, raw)
 
     def is_contract(self, address: str) -> bool:
         """Whether ``address`` has code (PoCo then checks its signatures with ERC-1271 only)."""
         addr = to_checksum_address(norm_address(address, "address"))
-        return self._pool.run(f"eth_getCode {addr}", lambda w3: len(w3.eth.get_code(addr)) > 0)
+        return self._pool.run(f"eth_getCode {addr}", lambda rpc: len(rpc.get_code(addr)) > 0)
 
     def workerpool_registered(self, workerpool: str) -> bool:
         """Whether the hub's workerpool registry lists ``workerpool`` (matchOrders requires it)."""
@@ -340,42 +423,18 @@ class Web3Chain:
 
     def ensure_owner(self, workerpool: str, address: str) -> None:
         """Raise OwnershipError (fatal) unless ``address`` owns ``workerpool`` right now."""
-        expected = norm_address(address, "address")
-        owner = self.owner(workerpool)
-        if owner != expected:
-            raise OwnershipError(
-                f"workerpool {norm_address(workerpool, 'workerpool')} is owned by {owner}, "
-                f"not by the signing key {expected}: refusing to sign or cancel for it"
-            )
+        _require_owner(workerpool, self.owner(workerpool), address)
 
     def consumed(self, order_hash: str) -> int:
-        h = norm_bytes32(order_hash, "order_hash")
-        raw = self._eth_call(
-            "viewConsumed",
-            self._hub,
-            _call_data("viewConsumed(bytes32)", ["bytes32"], [bytes.fromhex(h[2:])]),
-        )
+        raw = self._eth_call("viewConsumed", self._hub, _consumed_call(order_hash))
         return int(decode(["uint256"], raw)[0])
 
     def consumed_many(self, order_hashes: Sequence[str]) -> dict[str, int]:
         """``viewConsumed`` of many orders in one JSON-RPC batch (one round trip per 100)."""
         hashes = [norm_bytes32(h, "order_hash") for h in order_hashes]
-        out: dict[str, int] = {}
-        for low in range(0, len(hashes), _BATCH):
-            chunk = hashes[low : low + _BATCH]
-
-            def read(w3: Web3, chunk: list[str] = chunk) -> list[Any]:
-                with w3.batch_requests() as batch:
-                    for h in chunk:
-                        data = _call_data(
-                            "viewConsumed(bytes32)", ["bytes32"], [bytes.fromhex(h[2:])]
-                        )
-                        batch.add(w3.eth.call({"to": self._hub, "data": data}))
-                    return list(batch.execute())
-
-            for h, raw in zip(chunk, self._pool.run("viewConsumed batch", read), strict=True):
-                out[h] = int(decode(["uint256"], bytes(raw))[0])
-        return out
+        calls = [(self._hub, _consumed_call(h)) for h in hashes]
+        found = self._eth_calls("viewConsumed batch", calls)
+        return {h: int(decode(["uint256"], raw)[0]) for h, raw in zip(hashes, found, strict=True)}
 
     def remaining(self, signed: SignedWorkerpoolOrder) -> int:
         return max(0, signed.order.volume - self.consumed(signed.order_hash))
@@ -399,13 +458,12 @@ class Web3Chain:
     def categories(self) -> list[Category]:
         raw = self._eth_call("countCategory", self._hub, _call_data("countCategory()"))
         count = int(decode(["uint256"], raw)[0])
+        calls = [
+            (self._hub, _call_data("viewCategory(uint256)", ["uint256"], [cat_id]))
+            for cat_id in range(count)
+        ]
         out: list[Category] = []
-        for cat_id in range(count):
-            raw = self._eth_call(
-                f"viewCategory({cat_id})",
-                self._hub,
-                _call_data("viewCategory(uint256)", ["uint256"], [cat_id]),
-            )
+        for cat_id, raw in enumerate(self._eth_calls("viewCategory batch", calls)):
             ((name, _description, ref),) = decode(["(string,string,uint256)"], raw)
             out.append(Category(cat_id, str(name), int(ref)))
         return out
@@ -439,56 +497,38 @@ class Web3Chain:
         """Deals of ``workerpool`` from its ``SchedulerNotice`` events (default: recent blocks)."""
         pool = norm_address(workerpool, "workerpool")
 
-        topics: list[Any] = [SCHEDULER_NOTICE_TOPIC, "0x" + "00" * 12 + pool[2:]]
+        topics: list[object] = [SCHEDULER_NOTICE_TOPIC, "0x" + "00" * 12 + pool[2:]]
         step = self._settings.logs_chunk_blocks
 
-        def logs(w3: Web3) -> list[Any]:
-            head = int(w3.eth.block_number)
+        def logs(rpc: Rpc) -> list[Log]:
+            head = rpc.block_number()
             start = (
                 from_block
                 if from_block is not None
                 else max(0, head - self._settings.deals_lookback_blocks)
             )
-            found: list[Any] = []
+            found: list[Log] = []
             for low in range(start, head + 1, step):  # providers cap the range of one query
-                found += w3.eth.get_logs(
+                found += rpc.get_logs(
                     {
                         "address": self._hub,
-                        "fromBlock": low,
-                        "toBlock": min(head, low + step - 1),
+                        "fromBlock": hex(low),
+                        "toBlock": hex(min(head, low + step - 1)),
                         "topics": topics,
                     }
                 )
             return found
 
-        deals: list[Deal] = []
-        for entry in self._pool.run("SchedulerNotice logs", logs):
-            data = bytes(entry["data"])
-            deal_id = bytes(decode(["bytes32"], data)[0])
-            deals.append(self._deal(pool, "0x" + deal_id.hex()))
-        return deals
-
-    def _deal(self, pool: str, deal_id: str) -> Deal:
-        raw = self._eth_call(
-            "viewDeal",
-            self._hub,
-            _call_data("viewDeal(bytes32)", ["bytes32"], [bytes.fromhex(deal_id[2:])]),
-        )
-        (deal,) = decode([_DEAL_TUPLE], raw)
-        app, _dataset, workerpool, trust, category, tag, requester = deal[:7]
-        start_time, _bot_first, bot_size = deal[10:13]
-        return Deal(
-            deal_id=deal_id,
-            workerpool=str(workerpool[0]).lower() if workerpool[0] else pool,
-            price=int(workerpool[2]),
-            volume=int(bot_size),
-            category=int(category),
-            tag=int.from_bytes(bytes(tag), "big"),
-            trust=int(trust),
-            at=float(start_time),
-            requester=str(requester).lower() if requester else ZERO_ADDRESS,
-            app=str(app[0]).lower() if app[0] else ZERO_ADDRESS,
-        )
+        ids = [
+            "0x" + bytes(decode(["bytes32"], e.data)[0]).hex()
+            for e in self._pool.run("SchedulerNotice logs", logs)
+        ]
+        calls = [
+            (self._hub, _call_data("viewDeal(bytes32)", ["bytes32"], [bytes.fromhex(d[2:])]))
+            for d in ids
+        ]
+        raws = self._eth_calls("viewDeal batch", calls)
+        return [_deal_of(pool, d, raw) for d, raw in zip(ids, raws, strict=True)]
 
     # --- the cancel -----------------------------------------------------------------------------
 
@@ -508,16 +548,26 @@ class Web3Chain:
                 signed.order_hash,
             )
         wallet = self._require_wallet()
-        if self.consumed(signed.order_hash) >= order.volume:
+        pool = norm_address(order.workerpool, "workerpool")
+        # one round trip: how much of the order is used, and who owns the pool now
+        raw_consumed, raw_owner = self._eth_calls(
+            "viewConsumed and owner()",
+            [
+                (self._hub, _consumed_call(signed.order_hash)),
+                (pool, _call_data("owner()")),
+            ],
+        )
+        if int(decode(["uint256"], raw_consumed)[0]) >= order.volume:
             log.info("cancel %s: already closed on chain, nothing sent", signed.order_hash[:10])
             return CancelOutcome(signed.order_hash, None, already_closed=True)
+        owner = _owner_of(pool, raw_owner)
         if self._settings.relay:
             if self._signer is None:
                 raise ConfigError("relayed cancels need the owner's Signer")
-            self.ensure_owner(order.workerpool, self._signer.address)
+            _require_owner(pool, owner, self._signer.address)
             operation_sign = self._signer.sign_close(order)
         else:
-            self.ensure_owner(order.workerpool, wallet.address)
+            _require_owner(pool, owner, wallet.address)
             operation_sign = "0x"
         sent = self.send_close(order, operation_sign)
         emitted = self._closed_hashes(sent)
@@ -553,8 +603,7 @@ class Web3Chain:
     @staticmethod
     def _closed_hashes(sent: SentTx) -> list[str]:
         out: list[str] = []
-        for entry in sent.receipt.get("logs", []):
-            topics = [bytes(t) for t in entry["topics"]]
-            if topics and "0x" + topics[0].hex() == CLOSED_WORKERPOOL_ORDER_TOPIC:
-                out.append("0x" + bytes(entry["data"])[:32].hex())
+        for entry in sent.receipt.logs:
+            if entry.topics and "0x" + entry.topics[0].hex() == CLOSED_WORKERPOOL_ORDER_TOPIC:
+                out.append("0x" + entry.data[:32].hex())
         return out

@@ -16,6 +16,7 @@ from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from bot.adapters.chain_wallet import Receipt
 from bot.domain.errors import ChainError
 from bot.domain.fill_orders import AppOrder, RequestOrder, SignedOrder
 from bot.domain.model import ZERO_ADDRESS, SignedWorkerpoolOrder
@@ -82,17 +83,17 @@ def encode_match_orders(orders: MatchOrders) -> str:
 
 
 def match_receipt(
-    receipt: dict[str, Any], tx_hash: str, orders: MatchOrders, workerpool: str
+    receipt: Receipt, tx_hash: str, orders: MatchOrders, workerpool: str
 ) -> MatchReceipt:
     """The deal our order made, read from the receipt's logs; ChainError when it shows none."""
     ours = bytes.fromhex(orders.workerpool.order_hash[2:])
     deal: tuple[str, int] | None = None
     notice = False
-    for entry in receipt.get("logs", []):
-        topics = [bytes(t) for t in entry["topics"]]
+    for entry in receipt.logs:
+        topics = entry.topics
         if not topics:
             continue
-        data = bytes(entry["data"])
+        data = entry.data
         if topics[0] == _ORDERS_MATCHED:
             dealid, _app, _ds, wp_hash, _req, volume = decode(
                 ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "uint256"], data
@@ -104,4 +105,4 @@ def match_receipt(
             notice = notice or pool == workerpool.lower()
     if deal is None:
         raise ChainError(f"matchOrders tx {tx_hash} mined without OrdersMatched for our order")
-    return MatchReceipt(deal[0], deal[1], int(receipt.get("gasUsed", 0)), tx_hash, notice)
+    return MatchReceipt(deal[0], deal[1], receipt.gas_used, tx_hash, notice)

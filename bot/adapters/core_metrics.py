@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from bot.adapters.retrying import RequestStats, RetryPolicy, call
+from bot.adapters.tls import tls_verify
 from bot.domain.errors import InputError, RateLimited, TransientError
 from bot.domain.model import PoolUtilization
 from bot.domain.safe_json import loads_bounded
@@ -107,7 +108,12 @@ class CoreMetrics:
         self.base_url = base_url.rstrip("/")
         self._clock = clock
         self._check_health = check_health
-        self._client = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            verify=tls_verify(self.base_url),
+        )
         self._retry = retry
         self._sleep = sleep
         self.stats = RequestStats()  # for /metrics: requests, retries, 429s

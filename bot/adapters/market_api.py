@@ -68,6 +68,7 @@ from bot.adapters.market_models import (
 from bot.adapters.rate_budget import RateBudget
 from bot.adapters.retrying import RetryPolicy, call, retryable
 from bot.adapters.safe_text import clean_text
+from bot.adapters.tls import tls_verify
 from bot.domain.errors import (
     ConfigError,
     InputError,
@@ -253,6 +254,7 @@ class MarketApiClient:
             transport=transport,
             headers={"user-agent": "iexec-pricebot", **(headers or {})},
             follow_redirects=False,
+            verify=tls_verify(self.base_url),
         )
 
     @classmethod

@@ -166,8 +166,9 @@ class _Round:
 
 # What ``pricebot run`` imports before its first request: loaded once by the fork server, so
 # each round's process starts from a copy of them instead of a cold interpreter (a crash round
-# was mostly Python start-up under load: web3, eth_account, py_ecc's tables, APScheduler).
+# was mostly Python start-up under load: pydantic, httpx, eth-abi, APScheduler).
 _PRELOAD = [
+    "apscheduler.schedulers.background",  # the service builds its scheduler on first use
     "bot.app.cli",
     "bot.app.commands.service",
     "bot.app.service",
@@ -232,7 +233,7 @@ def _journal_unposted(world: World, journal: Path, known: set[str]) -> bool:
 def _close_our_cheapest(world: World) -> bool:
     """Close our cheapest listed order on chain from outside the bot (the owner signs the CLOSE,
     the world's deployer key relays it): the bot must sign, journal and publish a new one."""
-    from bot.adapters.chain import ChainSettings, Web3Chain
+    from bot.adapters.chain import ChainSettings, RpcChain
     from bot.adapters.keys import as_secret
     from bot.adapters.signer import LocalKeySigner
     from bot.domain.networks import local_network
@@ -256,7 +257,7 @@ def _close_our_cheapest(world: World) -> bool:
 
     signed = order_from_payload({**json.loads(row[1]), "orderHash": row[0]})
     net = local_network(world.info.chain_id, world.info.hub)
-    chain = Web3Chain.connect(
+    chain = RpcChain.connect(
         net,
         rpc_urls=[world.anvil_url],
         signer=LocalKeySigner(net, as_secret(OWNER_KEY, "owner key")),

@@ -42,9 +42,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
-from apscheduler.schedulers.background import BackgroundScheduler
-
 from bot.adapters.journal import SqliteJournal, open_journal
 from bot.config.schema import BotConfig
 from bot.config.settings import cycle_settings, strategy_of
@@ -61,6 +58,9 @@ from bot.pricing.snapshot import MarketSnapshot
 from strategies import Strategy
 
 if TYPE_CHECKING:
+    from apscheduler.events import JobExecutionEvent
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     from bot.ops import OpsRuntime, ServiceFacts, TickOutcome
 
 __all__ = [
@@ -129,7 +129,7 @@ def build_runtime(
     (the soak's accelerated schedule shortens it with the reprice period).
     """
     from bot.adapters.book_signatures import BookSignatureCheck
-    from bot.adapters.chain import ChainSettings, Web3Chain
+    from bot.adapters.chain import ChainSettings, RpcChain
     from bot.adapters.chain_tasks import ChainTaskFeed
     from bot.adapters.chain_wallet import FeePolicy
     from bot.adapters.core_metrics import CoreMetrics
@@ -168,7 +168,7 @@ def build_runtime(
         if replace_after_s is not None:
             fees = replace(fees, replace_after_s=replace_after_s)
         chain_settings = ChainSettings(relay=relay, fees=fees)
-        chain = Web3Chain.connect(
+        chain = RpcChain.connect(
             network,
             rpc_urls=config.rpc_urls(),
             signer=signer,
@@ -190,7 +190,7 @@ def build_runtime(
             else RateBudget(per_minute=config.market_budget_per_minute())
         ),
     )
-    closers: list[Callable[[], None]] = [market.close]
+    closers: list[Callable[[], None]] = [market.close, chain.close]
     tasks = ChainTaskFeed.for_chain(chain)  # admission's data: our deals and tasks on chain
     metrics = None
     if config.endpoints.core_url:
@@ -322,7 +322,7 @@ class PricebotService:
             rng=random.Random(seed),
             executor=runtime.executor,
         )
-        self.scheduler = scheduler or BackgroundScheduler(timezone=UTC)
+        self._scheduler = scheduler
         self._lock = threading.Lock()
         self.stopped = threading.Event()
         self.stop_reason: str | None = None
@@ -341,7 +341,7 @@ class PricebotService:
 
     def _facts(self) -> ServiceFacts:
         """What the ops view needs beside the snapshot (read under the lock, after a job)."""
-        from bot.adapters.chain import Web3Chain
+        from bot.adapters.chain import RpcChain
         from bot.adapters.core_metrics import CoreMetrics
         from bot.adapters.market_api import ClientStats, MarketApiClient
         from bot.adapters.retrying import RequestStats
@@ -357,7 +357,7 @@ class PricebotService:
         counted: list[tuple[str, ClientStats | RequestStats | None]] = [
             ("market", market.stats if isinstance(market, MarketApiClient) else None),
             ("core", core),
-            ("chain", chain.rpc.stats if isinstance(chain, Web3Chain) else None),
+            ("chain", chain.rpc.stats if isinstance(chain, RpcChain) else None),
         ]
         for source, stats in counted:
             if stats is not None:
@@ -588,7 +588,19 @@ class PricebotService:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    @property
+    def scheduler(self) -> BackgroundScheduler:
+        """The jobs' scheduler, built on first use: ``pricebot once`` never schedules, so it
+        does not import APScheduler (and the asyncio and multiprocessing modules it loads)."""
+        if self._scheduler is None:
+            from apscheduler.schedulers.background import BackgroundScheduler
+
+            self._scheduler = BackgroundScheduler(timezone=UTC)
+        return self._scheduler
+
     def _on_event(self, event: JobExecutionEvent) -> None:
+        from apscheduler.events import EVENT_JOB_MISSED
+
         if event.code == EVENT_JOB_MISSED:
             if self.ops is not None:
                 self.ops.hub.missed_run()
@@ -626,6 +638,8 @@ class PricebotService:
         """Reconcile (must succeed), then schedule the jobs, the first tick right away."""
         self.reconcile()
         s = self.schedule
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
+
         self.scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self._add(self.reprice_or_sample, "reprice", s.reprice_seconds, 0.0)
         if s.sample_seconds < s.reprice_seconds:
@@ -669,8 +683,8 @@ class PricebotService:
             ticket.done.set()
         if self.ops is not None:
             self.ops.hub.shutdown(self.stop_reason or "stop requested")
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
         report = None
         if self.on_exit != "keep" and not isinstance(self.fatal, OwnershipError):
             try:

@@ -7,6 +7,7 @@ the service, which applies them under its own lock. It never imports the executo
 adapters' write paths (an import-linter contract says so).
 """
 
+from bot.domain.timefmt import age_text, when
 from bot.ops._alerts import (
     AlertDispatcher,
     AlertEvent,
@@ -25,7 +26,6 @@ from bot.ops._preflight import Check, PreflightInput, preflight_checks, readines
 from bot.ops._reader import DealTotals, JournalReader
 from bot.ops._reload import LIVE_KEYS, RESTART_KEYS, ReloadPlan, plan_reload
 from bot.ops._server import ENDPOINT_FILE, OpsServer, build_app
-from bot.ops._text import age_text, when
 from bot.ops._view import (
     OfferFigures,
     OpsView,

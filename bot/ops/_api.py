@@ -12,9 +12,9 @@ import dataclasses
 from urllib.parse import urlsplit
 
 from bot.config.schema import BotConfig
+from bot.domain.timefmt import when
 from bot.ops._health import health
 from bot.ops._reader import DealTotals, FillTotals, JournalOrder
-from bot.ops._text import when
 from bot.ops._view import SOURCES, OpsView, offer_figures
 
 JsonObject = dict[str, object]

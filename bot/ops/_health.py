@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.ops._text import when
+from bot.domain.timefmt import when
 from bot.ops._view import PART_SOURCE, OpsView
 
 __all__ = ["STARTUP_GRACE_SECONDS", "Health", "health", "startup_limit"]

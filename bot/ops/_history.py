@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.domain.model import Slot
+from bot.domain.timefmt import when
 from bot.ops._api import API_VERSION
-from bot.ops._text import when
 from bot.ops._view import OpsView, offer_figures
 
 __all__ = ["HISTORY_POINTS", "PricePoint", "prices_json", "with_price_point"]

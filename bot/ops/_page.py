@@ -19,6 +19,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from bot.domain.timefmt import when
 from bot.ops._api import (
     API_VERSION,
     book_json,
@@ -31,7 +32,6 @@ from bot.ops._api import (
 from bot.ops._chart import price_chart_svg
 from bot.ops._history import prices_json
 from bot.ops._reader import JournalReader
-from bot.ops._text import when
 from bot.ops._view import OpsView
 
 __all__ = [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.adapters.chain import ChainSettings, Web3Chain
+from http.server import BaseHTTPRequestHandler
+
+from bot.adapters.chain import ChainSettings, RpcChain
 from bot.adapters.chain_wallet import FeePolicy
 from bot.adapters.retrying import RetryPolicy
 from bot.adapters.signer import LocalKeySigner
@@ -39,10 +41,19 @@ def connect(
     owner_key: str = OWNER_KEY,
     gas_key: str | None = RELAYER_KEY,
     settings: ChainSettings = FAST_SETTINGS,
-) -> tuple[Web3Chain, LocalKeySigner]:
+) -> tuple[RpcChain, LocalKeySigner]:
     signer = LocalKeySigner(network, owner_key)
-    return Web3Chain.connect(network, signer=signer, gas_key=gas_key, settings=settings), signer
+    return RpcChain.connect(network, signer=signer, gas_key=gas_key, settings=settings), signer
 
 
 def signed_order(signer: LocalKeySigner, workerpool: str, **kw: int) -> SignedWorkerpoolOrder:
     return signer.sign_order(make_order(workerpool, **kw))
+
+
+def send_json(handler: BaseHTTPRequestHandler, payload: bytes) -> None:
+    """Answer a loopback HTTP request with a JSON-RPC body (HTTP 200)."""
+    handler.send_response(200)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)

@@ -161,11 +161,11 @@ def verify(
     ] = None,
 ) -> None:
     """Check that the RPC serves the network's chain and the hub's EIP-712 domain; read-only."""
-    from bot.adapters.chain import Web3Chain
+    from bot.adapters.chain import RpcChain
     from bot.domain.networks import get_network
 
     net = get_network(network, chain_id=chain_id, hub=hub, rpc_url=rpc[0] if rpc else None)
-    chain = Web3Chain.connect(net, rpc_urls=rpc or None)
+    chain = RpcChain.connect(net, rpc_urls=rpc or None)
     report: dict[str, object] = {
         "network": net.name,
         "chain_id": net.chain_id,

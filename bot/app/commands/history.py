@@ -56,7 +56,8 @@ def history(
     from bot.adapters.journal import check_journal_file, journal_path
     from bot.config.schema import load_config
     from bot.domain.order_io import format_rlc
-    from bot.ops import JournalReader, when
+    from bot.domain.timefmt import when
+    from bot.ops import JournalReader
 
     cfg = load_config(config)
     path = journal_path(cfg.service.journal_dir, live=not dry_run_journal)

@@ -163,7 +163,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Reconcile, run one cycle and print the plan as a table."""
         from bot.app.service import PricebotService, build_runtime
-        from bot.ops import when
+        from bot.domain.timefmt import when
 
         _setup_logging(verbose)
         cfg = _load(config)
@@ -193,9 +193,9 @@ def register(app: typer.Typer) -> None:
         """Our orders, the competing book, utilization, stake, gas-wallet balance, last cycle."""
         from bot.adapters.journal import SqliteJournal, journal_path
         from bot.app.service import build_runtime
+        from bot.domain.timefmt import when
         from bot.engine.cycle import CycleState
         from bot.engine.samplers import sample_snapshot
-        from bot.ops import when
 
         _setup_logging(False)
         logging.getLogger().setLevel(logging.WARNING)

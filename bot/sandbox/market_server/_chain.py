@@ -3,8 +3,8 @@
 The real API and watcher read the hub (``domain``, ``viewConsumed``, ``viewAccount``,
 ``verifySignature``, ``viewDeal``), the registries (``isRegistered``) and the resources
 (``owner()``), and index the hub's and registries' events. ``ChainReader`` is that surface;
-``Web3ChainReader`` implements it over JSON-RPC (web3's HTTP provider) with the few PoCo
-signatures it needs, and turns every transport failure into ``ChainUnavailable`` (HTTP 500
+``RpcChainReader`` implements it over JSON-RPC (the chain adapter's client,
+``bot.adapters.chain_rpc.Rpc``) with the few PoCo signatures it needs, and turns every transport failure into ``ChainUnavailable`` (HTTP 500
 "retry later", as upstream).
 """
 
@@ -19,7 +19,8 @@ from typing import Any, Literal, Protocol
 from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
-from web3 import Web3
+
+from bot.adapters.chain_rpc import Rpc, RpcError
 
 from ._errors import ChainUnavailable
 from ._hashing import Domain
@@ -29,7 +30,7 @@ __all__ = [
     "ChainReader",
     "DealView",
     "ResourceKind",
-    "Web3ChainReader",
+    "RpcChainReader",
 ]
 
 ResourceKind = Literal["app", "dataset", "workerpool"]
@@ -127,8 +128,8 @@ _DEAL_TYPE = (
 )
 
 
-class Web3ChainReader:
-    """Reads one PoCo deployment over JSON-RPC. Thread-safe: web3's HTTP provider is.
+class RpcChainReader:
+    """Reads one PoCo deployment over JSON-RPC. Thread-safe: the httpx client is.
 
     Calls are ABI-encoded here from their signatures rather than through web3 contract objects:
     those re-validate the whole hub ABI on every call (~8 ms each), and web3's default
@@ -137,7 +138,7 @@ class Web3ChainReader:
     """
 
     def __init__(self, rpc_url: str, hub: str) -> None:
-        self._w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}), middleware=[])
+        self._client = Rpc(rpc_url, timeout_s=10.0)
         self._hub = to_checksum_address(hub)
         self._lock = threading.Lock()
         self._registries: dict[ResourceKind, str] = {}
@@ -145,15 +146,14 @@ class Web3ChainReader:
         self._domain: Domain | None = None
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
-        with _translated():
-            answer = self._w3.provider.make_request(method, params)  # type: ignore[arg-type]
-        error = answer.get("error")
-        if error:
-            message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
-            if "revert" in message.lower():
-                raise _Reverted(message)
-            raise ChainUnavailable(f"{method} failed: {message}")
-        return answer.get("result")
+        try:
+            return self._client.request(method, params)
+        except RpcError as error:
+            if "revert" in error.message.lower():
+                raise _Reverted(error.message) from error
+            raise ChainUnavailable(f"{method} failed: {error.message}") from error
+        except Exception as exc:  # transport, JSON: the node is not answering right
+            raise ChainUnavailable(f"chain call failed: {exc}") from exc
 
     def _call(
         self,

@@ -19,7 +19,7 @@ import uvicorn
 from bot.domain.errors import ConfigError, NetworkMismatch
 
 from ._app import build_app
-from ._chain import ChainReader, Web3ChainReader
+from ._chain import ChainReader, RpcChainReader
 from ._config import MarketServerConfig
 from ._errors import ChainUnavailable
 from ._faults import FaultConfig
@@ -48,7 +48,7 @@ class MarketServer:
     def __init__(self, config: MarketServerConfig, chain: ChainReader | None = None) -> None:
         self.config = config
         if chain is None:
-            chain = Web3ChainReader(config.rpc_url, config.hub)
+            chain = RpcChainReader(config.rpc_url, config.hub)
         self.chain = chain
         self.storage = Storage(config.db_path)
         self.market = Marketplace(config, self.storage, chain)

@@ -1,7 +1,7 @@
 """Competing orders are checked as PoCo checks them at match time, on the real local chain.
 
 Each case is a listed workerpool order with some ``sign``; ``BookSignatureCheck`` (over the real
-``Web3Chain``) must agree with the hub's own ``verifyPresignatureOrSignature(owner, hash, sign)``
+``RpcChain``) must agree with the hub's own ``verifyPresignatureOrSignature(owner, hash, sign)``
 on every one of them: 65- and 64-byte (EIP-2098) signatures, zero, garbage, high-s, v 0/1 and
 foreign signatures, empty signs with and without a presignature, a contract owner (PoCo's
 ERC1271Mock), and a workerpool that is not in the registry.
@@ -22,7 +22,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from bot.adapters.book_signatures import BookSignatureCheck
-from bot.adapters.chain import Web3Chain, encode_manage_workerpool_order
+from bot.adapters.chain import RpcChain, encode_manage_workerpool_order
 from bot.domain.model import SignedWorkerpoolOrder, WorkerpoolOrder, tag_to_bytes32
 from bot.domain.signing import SIGN, address_of, hash_order, random_salt, sign_order
 from bot.sandbox.poco import (
@@ -43,7 +43,7 @@ N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 class CountingChain:
     """The real chain adapter, counting the calls the check makes (cache assertions)."""
 
-    def __init__(self, chain: Web3Chain) -> None:
+    def __init__(self, chain: RpcChain) -> None:
         self._chain = chain
         self.calls: Counter[str] = Counter()
 
@@ -174,7 +174,7 @@ def test_the_check_agrees_with_poco_on_every_kind_of_sign(
             False,
         ),
     }
-    chain = CountingChain(Web3Chain.connect(net, rpc_urls=[poco.rpc_url]))
+    chain = CountingChain(RpcChain.connect(net, rpc_urls=[poco.rpc_url]))
     check = BookSignatureCheck(chain)  # type: ignore[arg-type]
     with caplog.at_level(logging.WARNING, logger="bot.adapters.book_signatures"):
         verdicts = {name: check(signed) is None for name, (signed, _, _) in cases.items()}
@@ -206,9 +206,7 @@ def test_a_transferred_pool_rechecks_its_orders(
     pool = create_workerpool(poco, STRANGER_KEY, "moving-pool")
     signed = sign_order(net, _order(pool), STRANGER_KEY)
     now = [0.0]
-    check = BookSignatureCheck(
-        Web3Chain.connect(net, rpc_urls=[poco.rpc_url]), clock=lambda: now[0]
-    )
+    check = BookSignatureCheck(RpcChain.connect(net, rpc_urls=[poco.rpc_url]), clock=lambda: now[0])
     assert check(signed) is None
     transfer_workerpool(poco, STRANGER_KEY, pool, address_of(OWNER_KEY))
     assert check(signed) is None  # the owner look-up is still cached

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-from bot.adapters.chain import CLOSED_WORKERPOOL_ORDER_TOPIC, ChainSettings, Web3Chain
+from bot.adapters.chain import CLOSED_WORKERPOOL_ORDER_TOPIC, ChainSettings, RpcChain
 from bot.adapters.signer import LocalKeySigner
 from bot.domain.errors import ChainRevert, OwnershipError, TransientError
 from bot.domain.model import ChainOrderStatus
@@ -196,7 +196,7 @@ def test_partly_filled_order_is_closed_for_its_remaining_volume(
     assert chain.remaining(signed) == 3
     deals = chain.recent_deals(workerpool)
     assert chain.recent_deals(workerpool, from_block=0) == deals
-    chunked = Web3Chain.connect(
+    chunked = RpcChain.connect(
         pc.network_of(poco), settings=replace(FAST_SETTINGS, logs_chunk_blocks=3)
     )
     assert chunked.recent_deals(workerpool, from_block=0) == deals
@@ -231,7 +231,7 @@ def _wait_for(predicate: Callable[[], Any], what: str, timeout: float = 15.0) ->
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _cancel_in_thread(chain: Web3Chain, signed: Any) -> tuple[threading.Thread, dict[str, Any]]:
+def _cancel_in_thread(chain: RpcChain, signed: Any) -> tuple[threading.Thread, dict[str, Any]]:
     result: dict[str, Any] = {}
 
     def run() -> None:
@@ -315,4 +315,4 @@ def test_signer_for_another_network_is_refused(poco: pc.PocoDeployment) -> None:
 
     network = pc.network_of(poco)
     with pytest.raises(NetworkMismatch, match="signer signs for chain 134"):
-        Web3Chain(network, signer=LocalKeySigner(BELLECOUR, OWNER_KEY), settings=ChainSettings())
+        RpcChain(network, signer=LocalKeySigner(BELLECOUR, OWNER_KEY), settings=ChainSettings())

@@ -6,11 +6,11 @@ import os
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
-import requests
-from web3.exceptions import ContractLogicError, Web3RPCError
+from eth_abi.abi import encode
 
-from bot.adapters.chain_rpc import translate
+from bot.adapters.chain_rpc import BadResponse, RpcError, translate
 from bot.adapters.chain_wallet import FeePolicy, NonceManager
 from bot.domain.errors import (
     ChainError,
@@ -24,31 +24,33 @@ from bot.sandbox.anvil import anvil_binary, rpc_call, run_anvil
 from bot.sandbox.poco import poco_artifacts_dir
 
 
-def _http_error(status: int, headers: dict[str, str] | None = None) -> requests.HTTPError:
-    resp = requests.Response()
-    resp.status_code = status
-    resp.headers.update(headers or {})
-    return requests.HTTPError(f"{status}", response=resp)
+def _http_error(status: int, headers: dict[str, str] | None = None) -> httpx.HTTPStatusError:
+    request = httpx.Request("POST", "http://rpc.invalid")
+    resp = httpx.Response(status, headers=headers or {}, request=request)
+    return httpx.HTTPStatusError(f"{status}", request=request, response=resp)
 
 
 @pytest.mark.parametrize(
     ("exc", "kind", "text"),
     [
-        (requests.ConnectionError("refused"), TransientError, "ConnectionError"),
-        (requests.Timeout("slow"), TransientError, "Timeout"),
+        (httpx.ConnectError("refused"), TransientError, "ConnectError"),
+        (httpx.ReadTimeout("slow"), TransientError, "ReadTimeout"),
+        (BadResponse("not JSON"), TransientError, "not JSON"),
         (_http_error(503), TransientError, "HTTP 503"),
         (_http_error(429, {"retry-after": "3"}), RateLimited, "HTTP 429"),
         (_http_error(403), ChainError, "HTTP 403"),
         (
-            ContractLogicError("execution reverted: invalid-sender-or-signature"),
+            RpcError(3, "execution reverted: invalid-sender-or-signature"),
             ChainRevert,
             "invalid-sender-or-signature",
         ),
-        (Web3RPCError("daily request count exceeded"), RateLimited, "exceeded"),
-        (Web3RPCError("nonce too low"), ChainError, "nonce too low"),
+        (RpcError(-32000, "daily request count exceeded"), RateLimited, "exceeded"),
+        (RpcError(-32005, "slow down"), RateLimited, "slow down"),
+        (RpcError(-32000, "header not found"), TransientError, "header not found"),
+        (RpcError(-32000, "nonce too low"), ChainError, "nonce too low"),
     ],
 )
-def test_library_errors_map_to_remedies(exc: Exception, kind: type, text: str) -> None:
+def test_transport_errors_map_to_remedies(exc: Exception, kind: type, text: str) -> None:
     err = translate(exc, "call")
     assert type(err) is kind
     assert text in str(err)
@@ -60,8 +62,18 @@ def test_retry_after_is_kept() -> None:
 
 
 def test_revert_reason_is_kept_without_prefix() -> None:
-    err = translate(ContractLogicError("execution reverted: iExecV5-matchOrders-0x05"), "match")
+    err = translate(RpcError(3, "execution reverted: iExecV5-matchOrders-0x05"), "match")
     assert isinstance(err, ChainRevert) and err.reason == "iExecV5-matchOrders-0x05"
+
+
+def test_revert_reason_is_decoded_from_the_error_data() -> None:
+    """Nodes word the message differently; ``Error(string)`` in the data is the reason."""
+    data = "0x08c379a0" + encode(["string"], ["iExecV5-matchOrders-0x05"]).hex()
+    err = translate(RpcError(3, "execution reverted: revert: something else", data), "match")
+    assert isinstance(err, ChainRevert) and err.reason == "iExecV5-matchOrders-0x05"
+    panic = "0x4e487b71" + encode(["uint256"], [0x11]).hex()
+    err = translate(RpcError(3, "execution reverted", panic), "call")
+    assert isinstance(err, ChainRevert) and err.reason == "Panic(0x11)"
 
 
 def test_nonce_manager_hands_out_distinct_nonces_and_resyncs() -> None:

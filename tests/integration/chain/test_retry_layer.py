@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.adapters.chain import Web3Chain
+from bot.adapters.chain import RpcChain
 from bot.adapters.journal import MemoryJournal
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.rate_budget import RateBudget
@@ -57,11 +57,11 @@ def owner(network: Network) -> LocalKeySigner:
 
 
 @pytest.fixture
-def chain(network: Network, owner: LocalKeySigner) -> Web3Chain:
-    return Web3Chain.connect(network, signer=owner, gas_key=RELAYER_KEY)
+def chain(network: Network, owner: LocalKeySigner) -> RpcChain:
+    return RpcChain.connect(network, signer=owner, gas_key=RELAYER_KEY)
 
 
-def _ports(market: MarketApiClient, chain: Web3Chain, owner: LocalKeySigner) -> CyclePorts:
+def _ports(market: MarketApiClient, chain: RpcChain, owner: LocalKeySigner) -> CyclePorts:
     return CyclePorts(
         clock=SystemClock(),
         market=market,
@@ -87,7 +87,7 @@ def market(network: Network, owner: LocalKeySigner) -> Iterator[MarketApiClient]
 
 def test_one_failed_publish_against_a_503_marketplace_makes_at_most_4_attempts(
     market: MarketApiClient,
-    chain: Web3Chain,
+    chain: RpcChain,
     owner: LocalKeySigner,
     market_server: MarketServer,
     workerpool: str,
@@ -113,7 +113,7 @@ def test_one_failed_publish_against_a_503_marketplace_makes_at_most_4_attempts(
 )
 def test_a_malformed_answer_is_attempted_once(
     market: MarketApiClient,
-    chain: Web3Chain,
+    chain: RpcChain,
     owner: LocalKeySigner,
     market_server: MarketServer,
     workerpool: str,
@@ -135,7 +135,7 @@ def test_a_malformed_answer_is_attempted_once(
 
 def test_one_429_asking_for_an_hour_does_not_stop_a_withdraw(
     network: Network,
-    chain: Web3Chain,
+    chain: RpcChain,
     owner: LocalKeySigner,
     market_server: MarketServer,
     workerpool: str,

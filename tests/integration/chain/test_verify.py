@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.adapters.chain import Web3Chain
+from bot.adapters.chain import RpcChain
 from bot.adapters.retrying import RetryPolicy
 from bot.domain.errors import ChainRevert, NetworkMismatch, RateLimited, TransientError
 from bot.domain.model import Category, Stake, WorkerpoolOrder
@@ -21,7 +21,7 @@ from bot.domain.signing import CLOSE, address_of, sign_operation
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import AnvilNode, free_port
 from tests.plugins.chain import OWNER_KEY, OWNER_STAKE_NRLC, RELAYER_KEY, STRANGER_KEY
-from tests.support.chain_helpers import FAST_SETTINGS, connect, make_order
+from tests.support.chain_helpers import FAST_SETTINGS, connect, make_order, send_json
 
 pytestmark = pytest.mark.chain
 
@@ -92,7 +92,7 @@ def test_mismatch_is_refused_before_any_signing(
     network: Network = make(poco)
     signer = RecordingSigner()
     with pytest.raises(NetworkMismatch, match=message):
-        Web3Chain.connect(network, signer=signer, gas_key=RELAYER_KEY, settings=FAST_SETTINGS)
+        RpcChain.connect(network, signer=signer, gas_key=RELAYER_KEY, settings=FAST_SETTINGS)
     assert signer.calls == []
 
 
@@ -103,7 +103,7 @@ def test_stale_domain_separator_is_refused(
     moved = pc.relocate_hub(poco, "0x" + "ab" * 20, update_domain=False)
     signer = RecordingSigner()
     with pytest.raises(NetworkMismatch, match="stored domain separator"):
-        Web3Chain.connect(pc.network_of(moved), signer=signer, settings=FAST_SETTINGS)
+        RpcChain.connect(pc.network_of(moved), signer=signer, settings=FAST_SETTINGS)
     assert signer.calls == []
 
 
@@ -143,11 +143,7 @@ class _ScriptedProxy(BaseHTTPRequestHandler):
             payload = httpx.post(
                 self.upstream, content=body, headers={"content-type": "application/json"}
             ).content
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        send_json(self, payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -207,7 +203,7 @@ def test_fail_over_to_the_next_rpc_when_one_is_down(
     poco: pc.PocoDeployment, workerpool: str
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    chain = Web3Chain.connect(
+    chain = RpcChain.connect(
         pc.network_of(poco), rpc_urls=[dead, poco.rpc_url], settings=FAST_SETTINGS
     )
     assert chain.rpc_url == poco.rpc_url
@@ -217,8 +213,8 @@ def test_fail_over_to_the_next_rpc_when_one_is_down(
 def test_all_rpcs_down_is_transient_after_retries(poco: pc.PocoDeployment) -> None:
     dead = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
     settings = replace(FAST_SETTINGS, retry=RetryPolicy(attempts=2, initial_wait=0, max_wait=0))
-    with pytest.raises(TransientError, match="ConnectionError"):
-        Web3Chain.connect(pc.network_of(poco), rpc_urls=dead, settings=settings)
+    with pytest.raises(TransientError, match="ConnectError"):
+        RpcChain.connect(pc.network_of(poco), rpc_urls=dead, settings=settings)
 
 
 def test_fail_over_never_lands_on_another_network(
@@ -229,7 +225,7 @@ def test_fail_over_never_lands_on_another_network(
 
     url, handler = proxy
     with run_anvil(chain_id=4242) as other:
-        chain = Web3Chain.connect(
+        chain = RpcChain.connect(
             pc.network_of(poco), rpc_urls=[url, other.rpc_url], settings=FAST_SETTINGS
         )
         handler.script.extend([(503, {})])

@@ -79,12 +79,12 @@ class Owner:
                 self.cancel(signed)
 
     def cancel(self, signed: SignedWorkerpoolOrder) -> None:
-        from bot.adapters.chain import ChainSettings, Web3Chain
+        from bot.adapters.chain import ChainSettings, RpcChain
         from bot.adapters.keys import as_secret
         from bot.adapters.signer import LocalKeySigner
 
         net = network_of(self.world.deployment)
-        chain = Web3Chain.connect(
+        chain = RpcChain.connect(
             net,
             rpc_urls=[self.info.rpc_url],
             signer=LocalKeySigner(net, as_secret(OWNER_KEY, "owner key")),

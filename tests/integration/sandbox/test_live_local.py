@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.adapters.chain import Web3Chain
+from bot.adapters.chain import RpcChain
 from bot.adapters.journal import SqliteJournal, journal_path
 from bot.adapters.market_api import MarketApiClient
 from bot.adapters.signer import LocalKeySigner
@@ -47,9 +47,9 @@ class Stack:
     poco: object
     env: dict[str, str]
 
-    def chain(self) -> Web3Chain:
+    def chain(self) -> RpcChain:
         net = network_of(self.poco)
-        return Web3Chain.connect(net, rpc_urls=[self.poco.rpc_url])
+        return RpcChain.connect(net, rpc_urls=[self.poco.rpc_url])
 
     def rival_client(self) -> MarketApiClient:
         net = network_of(self.poco)

@@ -123,7 +123,7 @@ def test_signer_and_gas_wallet_hold_the_key_only_as_a_secret_key() -> None:
     from bot.adapters.chain_wallet import GasWallet
     from bot.adapters.keys import SecretKey, key_from_hex
 
-    pool = RpcPool(("http://127.0.0.1:9",), lambda w3, url: None)
+    pool = RpcPool(("http://127.0.0.1:9",), lambda rpc, url: None)
     for key in (KEY, key_from_hex(KEY)):
         signer = LocalKeySigner(BELLECOUR, key)
         wallet = GasWallet(pool, key)

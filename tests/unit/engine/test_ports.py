@@ -14,7 +14,7 @@ from typing import Generic, Protocol
 
 import pytest
 
-from bot.adapters.chain import Web3Chain
+from bot.adapters.chain import RpcChain
 from bot.adapters.core_metrics import CoreMetrics
 from bot.adapters.journal import MemoryJournal, SqliteJournal
 from bot.adapters.market_api import MarketApiClient
@@ -40,7 +40,7 @@ IMPLEMENTATIONS: list[tuple[type, list[type]]] = [
     (Journal, [SqliteJournal, MemoryJournal]),
     (MarketReader, [MarketApiClient, SimMarket, FaultyMarket, FakeWorld]),
     (MarketWriter, [MarketApiClient, SimMarket, FaultyMarket, FakeWorld]),
-    (Chain, [Web3Chain, SimChain, FaultyChain, ChainView]),
+    (Chain, [RpcChain, SimChain, FaultyChain, ChainView]),
     (PoolMetrics, [CoreMetrics, SimPoolMetrics, FaultyPoolMetrics, FakeWorld]),
     (Signer, [LocalKeySigner, SimSigner, FakeSigner]),
     (Clock, [SimClock, FakeClock]),

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.chain import Web3Chain
+from bot.adapters.chain import RpcChain
 from bot.adapters.market_api import MarketApiClient, RequestNotSent
 from bot.adapters.rate_budget import RateBudget
 from bot.adapters.retrying import RetryPolicy
@@ -95,12 +95,12 @@ def owner(network: Network) -> LocalKeySigner:
 
 
 @pytest.fixture
-def chain(network: Network, owner: LocalKeySigner) -> Web3Chain:
-    return Web3Chain.connect(network, signer=owner, gas_key=RELAYER_KEY)
+def chain(network: Network, owner: LocalKeySigner) -> RpcChain:
+    return RpcChain.connect(network, signer=owner, gas_key=RELAYER_KEY)
 
 
 @pytest.fixture
-def client(network: Network, owner: LocalKeySigner, chain: Web3Chain) -> Iterator[MarketApiClient]:
+def client(network: Network, owner: LocalKeySigner, chain: RpcChain) -> Iterator[MarketApiClient]:
     with MarketApiClient.for_network(
         network,
         signer=owner,
@@ -128,7 +128,7 @@ def _order(workerpool: str, price: int = 1_000, volume: int = 3, **kw: Any) -> W
 def test_publish_unpublish_republish_round_trip(
     client: MarketApiClient,
     owner: LocalKeySigner,
-    chain: Web3Chain,
+    chain: RpcChain,
     workerpool: str,
     market_server: MarketServer,
 ) -> None:

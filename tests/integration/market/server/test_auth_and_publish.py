@@ -319,9 +319,9 @@ def test_chain_outage_is_500_retry_later(
     chain_snapshot: object, poco: PocoDeployment, workerpool: str
 ) -> None:
     from bot.sandbox.market_server import MarketServerConfig
-    from bot.sandbox.market_server._chain import Web3ChainReader
+    from bot.sandbox.market_server._chain import RpcChainReader
 
-    chain = _FlakyChain(Web3ChainReader(poco.rpc_url, poco.hub))
+    chain = _FlakyChain(RpcChainReader(poco.rpc_url, poco.hub))
     config = MarketServerConfig(chain_id=poco.chain_id, rpc_url=poco.rpc_url, hub=poco.hub)
     with MarketServer(config, chain=chain) as server:  # type: ignore[arg-type]
         chain.down = True

@@ -1,5 +1,9 @@
 """Times as people read them: UTC, to the second, with the age (``2026-12-04 14:05:35 UTC,
-12s ago``). Machines get the Unix seconds beside it; people never have to convert them."""
+12s ago``). Machines get the Unix seconds beside it; people never have to convert them.
+
+Shared by the ops surface and the CLI; here, not in ``bot.ops``, so that ``pricebot once`` and
+``status`` print a time without importing the ops package (its server, metrics and alerts).
+"""
 
 from __future__ import annotations
 

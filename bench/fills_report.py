@@ -5,10 +5,15 @@ the perfect-discrimination upper bound without publishers (what posted orders ca
 them (what fills can reach), and each strategy's net revenue (after stake lost, before gas) with
 fills off and on, plus the match gas and the cancels each run spent.
 
-Markets: the shipped ``waiting_demand`` scenario (seeds given, 7 days) and generated markets of the
-``publishers`` and ``stationary`` classes from the generator's TEST split (3 days; never tuned on).
+Markets: shipped scenarios (``--scenarios``, default ``waiting_demand``; ``all``: every
+config/scenarios/*.toml; seeds given, ``--days`` each) and generated markets (3 days): the first
+``--markets`` of each of ``--classes`` in ``--split`` (TEST by default: report, never tune on;
+``--split train`` to design), or the seeds ``--gen-seeds`` names.
 
     .venv/bin/python bench/fills_report.py --seeds 1 --days 3 --test-markets 1
+    # design (train publishers markets only, no shipped scenario):
+    .venv/bin/python bench/fills_report.py --scenarios '' --split train --classes publishers \
+        --markets 4
     # the owner's explicit price = "cap", fills-on runs only, three strategies, two markets:
     .venv/bin/python bench/fills_report.py --seeds 1 --days 3 --test-markets 1 --price cap \
         --strategies fixed,competitive,portfolio --classes publishers --no-baseline
@@ -130,29 +135,47 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def _gen_seeds(args: argparse.Namespace) -> list[int]:
+    """The generated markets: ``--gen-seeds`` as given, else the first ``--markets`` of each
+    class of ``--classes`` in ``--split``."""
+    if args.gen_seeds:
+        return [int(s) for s in args.gen_seeds.split(",") if s]
+    classes = [c for c in args.classes.split(",") if c]
+    return [s for c in classes for s in split_seeds(args.split, args.markets, classes=(c,))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", default="1", help="seeds of the shipped scenario")
-    parser.add_argument("--days", type=int, default=7, help="days of the shipped scenario")
-    parser.add_argument("--test-markets", type=int, default=2, help="generated test markets")
+    parser.add_argument("--seeds", default="1", help="seeds of the shipped scenarios")
+    parser.add_argument("--days", type=int, default=7, help="days of the shipped scenarios")
+    parser.add_argument(
+        "--scenarios",
+        default="waiting_demand",
+        help="shipped scenarios (config/scenarios/NAME.toml), comma-separated; 'all'; '' none",
+    )
+    parser.add_argument("--split", choices=("train", "test"), default="test")
+    parser.add_argument(
+        "--markets", "--test-markets", type=int, default=2, help="generated markets per class"
+    )
+    parser.add_argument("--classes", default="publishers,stationary")
+    parser.add_argument("--gen-seeds", default="", help="generated seeds (overrides --markets)")
     parser.add_argument("--price", choices=("listed", "cap"), default="listed")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
-    parser.add_argument("--classes", default="publishers,stationary")
     parser.add_argument("--no-baseline", action="store_true", help="skip the fills-off runs")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     strategies = [s for s in args.strategies.split(",") if s]
+    names = [n for n in args.scenarios.split(",") if n]
+    if names == ["all"]:
+        names = sorted(p.stem for p in (ROOT / "config/scenarios").glob("*.toml"))
     rows: list[dict[str, Any]] = []
-    shipped = _days(load_scenario(ROOT / "config/scenarios/waiting_demand.toml"), args.days)
-    for seed in (int(s) for s in args.seeds.split(",") if s):
-        rows += market(
-            "waiting_demand", shipped, seed, strategies, args.price, not args.no_baseline
-        )
-    for cls in (c for c in args.classes.split(",") if c):
-        for seed in split_seeds("test", args.test_markets, classes=(cls,)):
-            rows += market(
-                f"gen-{cls}", generate(seed), seed, strategies, args.price, not args.no_baseline
-            )
+    for name in names:
+        shipped = _days(load_scenario(ROOT / f"config/scenarios/{name}.toml"), args.days)
+        for seed in (int(s) for s in args.seeds.split(",") if s):
+            rows += market(name, shipped, seed, strategies, args.price, not args.no_baseline)
+    for seed in _gen_seeds(args):
+        name = f"gen-{market_class(seed)}"
+        rows += market(name, generate(seed), seed, strategies, args.price, not args.no_baseline)
     print(table(rows))
     if args.out is not None:
         args.out.write_text(json.dumps(rows, indent=1) + "\n")

@@ -570,7 +570,10 @@ def test_fills_change_nothing_when_there_are_none() -> None:
 
 def _memory(caps: list[int], o: Offer) -> FillMemory:
     book = FillBook(tuple(req(f"m{i}", c) for i, c in enumerate(caps)), (app_order("a"),))
-    return FillMemory().observe(book, NOW - 3_600, lambda r: True)
+    seen = FillMemory().observe(book, NOW - 3_600, lambda r: True)
+    # posted sales at the quote measured over a whole memory_hours already (the raise's gate)
+    hours = 3_600.0 * FillPolicy().memory_hours
+    return dataclasses.replace(seen, posted={o.slot: (0.0, NOW - hours, NOW - hours - 3_600)})
 
 
 def _listing(

@@ -5,10 +5,15 @@ the perfect-discrimination upper bound without publishers (what posted orders ca
 them (what fills can reach), and each strategy's net revenue (after stake lost, before gas) with
 fills off and on, plus the match gas and the cancels each run spent.
 
-Markets: the shipped ``waiting_demand`` scenario (seeds given, 7 days) and generated markets of the
-``publishers`` and ``stationary`` classes from the generator's TEST split (3 days; never tuned on).
+Markets: shipped scenarios (``--scenarios``, default ``waiting_demand``; ``all``: every
+config/scenarios/*.toml; seeds given, ``--days`` each) and generated markets (3 days): the first
+``--markets`` of each of ``--classes`` in ``--split`` (TEST by default: report, never tune on;
+``--split train`` to design), or the seeds ``--gen-seeds`` names.
 
     .venv/bin/python bench/fills_report.py --seeds 1 --days 3 --test-markets 1
+    # design (train publishers markets only, no shipped scenario):
+    .venv/bin/python bench/fills_report.py --scenarios '' --split train --classes publishers \
+        --markets 4
     # the owner's explicit price = "cap", fills-on runs only, three strategies, two markets:
     .venv/bin/python bench/fills_report.py --seeds 1 --days 3 --test-markets 1 --price cap \
         --strategies fixed,competitive,portfolio --classes publishers --no-baseline
@@ -24,11 +29,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.backtest.engine import simulate
+from bot.backtest.engine import bot_config, intents_for, simulate
 from bot.backtest.references import best_fixed, upper_bound
+from bot.config.settings import offers_of
+from bot.domain.model import ZERO_ADDRESS
 from bot.pricing.fills import DEFAULT_MATCH_GAS
 from bot.sim.generator import generate, market_class, split_seeds
-from bot.sim.scenario import Scenario, load_scenario
+from bot.sim.scenario import OUR_POOL, Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 STRATEGIES = ["fixed", "competitive", "utilization", "demand", "bandit", "portfolio"]
@@ -50,6 +57,30 @@ def with_price(scenario: Scenario, price: str) -> Scenario:
     return scenario.model_copy(update={"bot": bot})
 
 
+def waiting(scenario: Scenario, seed: int, gas: int) -> tuple[float, int]:
+    """The share of the paying tasks our offers could serve whose requester waits (a
+    publisher), and what those waiting requests could pay net of one match's gas each
+    (sum of max(0, cap x volume - gas), capacity ignored): the goal's condition ("at least half
+    of the paying demand waits") and the most fills alone could earn after gas."""
+    offers = offers_of(bot_config(scenario))
+    paying = waits = value = 0
+    for i in intents_for(scenario, seed):
+        if (
+            i.max_price <= 0
+            or i.workerpool not in (ZERO_ADDRESS, OUR_POOL)
+            or not any(
+                o.category == i.category and i.tag & ~o.tag == 0 and i.trust <= o.trust
+                for o in offers
+            )
+        ):
+            continue
+        paying += i.volume
+        if i.kind == "publisher":
+            waits += i.volume
+            value += max(0, i.max_price * i.volume - gas)
+    return (waits / paying if paying else 0.0), value
+
+
 def market(
     name: str,
     scenario: Scenario,
@@ -63,6 +94,7 @@ def market(
     ub, _, _ = upper_bound(scenario, seed)
     ub_pub, _, _ = upper_bound(scenario, seed, publishers=True)
     priced = with_price(scenario, price)
+    share, value = waiting(scenario, seed, int(priced.bot["fills"]["match_gas_cost"]))
     rows = []
     for strategy in strategies:
         runs = {}
@@ -98,6 +130,8 @@ def market(
                 "best_fixed_revenue_nrlc": best.revenue,
                 "upper_bound_nrlc": ub,
                 "upper_bound_with_publishers_nrlc": ub_pub,
+                "waiting_share": share,
+                "waiting_value_net_gas_nrlc": value,
                 "fill_price": price,
                 "without_fills": runs.get(False),
                 "with_fills": runs[True],
@@ -108,51 +142,108 @@ def market(
 
 
 def _rlc(n: int) -> str:
-    return f"{n / 1e9:9.3f}"
+    return f"{n / 1e9:.3f}"
+
+
+def _split(r: dict[str, Any]) -> str:
+    if r["class"] == "shipped":
+        return "shipped"
+    return "train" if r["seed"] < 1_000_000 else "test"
 
 
 def table(rows: list[dict[str, Any]]) -> str:
+    """The rows as a Markdown table. "capture": the fills' revenue net of their gas over what
+    the waiting requests could pay net of gas (:func:`waiting`); "below": fills - gas < no fills."""
     out = [
-        "market (seed)            strategy      no fills   fills   fills-gas  /UB+pub  best fixed"
-        "  UB+pub   fills/tasks"
+        "| market (seed) | split | waits | strategy | no fills | fills | fills - gas "
+        "| fills / UB+pub | (fills - gas) / UB+pub | capture | below? | best fixed | UB+pub "
+        "| fills made |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         b = r["with_fills"]
         a = r["without_fills"] or {"net_revenue_nrlc": 0}
         ub = r["upper_bound_with_publishers_nrlc"]
-        ratio = b["net_revenue_nrlc"] / ub if ub else float("nan")
+        after = b["net_revenue_nrlc"] - b["match_gas_cost_nrlc"]
+        net_fills = b["fill_revenue_nrlc"] - b["match_gas_cost_nrlc"]
+        value = r["waiting_value_net_gas_nrlc"]
+        below = "**below**" if r["without_fills"] and after < a["net_revenue_nrlc"] else ""
         out.append(
-            f"{r['market'][:18]:18} ({r['seed']:>7}) {r['strategy']:11} "
-            f"{_rlc(a['net_revenue_nrlc'])} {_rlc(b['net_revenue_nrlc'])} "
-            f"{_rlc(b['net_revenue_nrlc'] - b['match_gas_cost_nrlc'])}  {ratio:6.2f} "
-            f"{_rlc(r['best_fixed_revenue_nrlc'])} {_rlc(ub)}  {b['fills']}/{b['fill_tasks']}"
+            f"| {r['market']} ({r['seed']}) | {_split(r)} | {r['waiting_share']:.2f} "
+            f"| {r['strategy']} | {_rlc(a['net_revenue_nrlc'])} | {_rlc(b['net_revenue_nrlc'])} "
+            f"| {_rlc(after)} | {b['net_revenue_nrlc'] / ub if ub else float('nan'):.2f} "
+            f"| {after / ub if ub else float('nan'):.2f} "
+            f"| {net_fills / value if value else float('nan'):.2f} | {below} "
+            f"| {_rlc(r['best_fixed_revenue_nrlc'])} | {_rlc(ub)} | {b['fills']} |"
         )
     return "\n".join(out)
 
 
+def _with_waiting(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of an older report with the waiting columns added (computed from the market)."""
+    cache: dict[tuple[str, int], tuple[float, int]] = {}
+    for r in rows:
+        if "waiting_share" in r:
+            continue
+        key = (r["market"], r["seed"])
+        if key not in cache:
+            if r["market"].startswith("gen-"):
+                sc = generate(r["seed"])
+            else:
+                sc = load_scenario(ROOT / f"config/scenarios/{r['market']}.toml")
+            gas = int(with_price(sc, r["fill_price"]).bot["fills"]["match_gas_cost"])
+            cache[key] = waiting(sc, r["seed"], gas)
+        r["waiting_share"], r["waiting_value_net_gas_nrlc"] = cache[key]
+    return rows
+
+
+def _gen_seeds(args: argparse.Namespace) -> list[int]:
+    """The generated markets: ``--gen-seeds`` as given, else the first ``--markets`` of each
+    class of ``--classes`` in ``--split``."""
+    if args.gen_seeds:
+        return [int(s) for s in args.gen_seeds.split(",") if s]
+    classes = [c for c in args.classes.split(",") if c]
+    return [s for c in classes for s in split_seeds(args.split, args.markets, classes=(c,))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", default="1", help="seeds of the shipped scenario")
-    parser.add_argument("--days", type=int, default=7, help="days of the shipped scenario")
-    parser.add_argument("--test-markets", type=int, default=2, help="generated test markets")
+    parser.add_argument("--seeds", default="1", help="seeds of the shipped scenarios")
+    parser.add_argument("--days", type=int, default=7, help="days of the shipped scenarios")
+    parser.add_argument(
+        "--scenarios",
+        default="waiting_demand",
+        help="shipped scenarios (config/scenarios/NAME.toml), comma-separated; 'all'; '' none",
+    )
+    parser.add_argument("--split", choices=("train", "test"), default="test")
+    parser.add_argument(
+        "--markets", "--test-markets", type=int, default=2, help="generated markets per class"
+    )
+    parser.add_argument("--classes", default="publishers,stationary")
+    parser.add_argument("--gen-seeds", default="", help="generated seeds (overrides --markets)")
     parser.add_argument("--price", choices=("listed", "cap"), default="listed")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
-    parser.add_argument("--classes", default="publishers,stationary")
     parser.add_argument("--no-baseline", action="store_true", help="skip the fills-off runs")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--table", type=Path, nargs="*", default=None, help="print these reports' rows; no run"
+    )
     args = parser.parse_args()
+    if args.table is not None:
+        print(table(_with_waiting([r for f in args.table for r in json.loads(f.read_text())])))
+        return
     strategies = [s for s in args.strategies.split(",") if s]
+    names = [n for n in args.scenarios.split(",") if n]
+    if names == ["all"]:
+        names = sorted(p.stem for p in (ROOT / "config/scenarios").glob("*.toml"))
     rows: list[dict[str, Any]] = []
-    shipped = _days(load_scenario(ROOT / "config/scenarios/waiting_demand.toml"), args.days)
-    for seed in (int(s) for s in args.seeds.split(",") if s):
-        rows += market(
-            "waiting_demand", shipped, seed, strategies, args.price, not args.no_baseline
-        )
-    for cls in (c for c in args.classes.split(",") if c):
-        for seed in split_seeds("test", args.test_markets, classes=(cls,)):
-            rows += market(
-                f"gen-{cls}", generate(seed), seed, strategies, args.price, not args.no_baseline
-            )
+    for name in names:
+        shipped = _days(load_scenario(ROOT / f"config/scenarios/{name}.toml"), args.days)
+        for seed in (int(s) for s in args.seeds.split(",") if s):
+            rows += market(name, shipped, seed, strategies, args.price, not args.no_baseline)
+    for seed in _gen_seeds(args):
+        name = f"gen-{market_class(seed)}"
+        rows += market(name, generate(seed), seed, strategies, args.price, not args.no_baseline)
     print(table(rows))
     if args.out is not None:
         args.out.write_text(json.dumps(rows, indent=1) + "\n")

@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.domain.errors import BotError, OwnershipError, StrategyError
-from bot.domain.fill_orders import FillBook, ListedOrder, RequestOrder, fill_record
+from bot.domain.fill_orders import FillBook, fill_record
 from bot.domain.model import Action, Keep, OwnOrder, Publish, Quote, Slot
 from bot.domain.networks import Network
 from bot.engine import deadline
@@ -212,6 +212,19 @@ def make_fill_executor(
     )
 
 
+def _fillable(book: FillBook | None, settings: CycleSettings) -> frozenset[str]:
+    """The hashes of the book's requests that pass every fill rule (bot.pricing.fills.fill_terms)
+    for our offers at our floor: the requests we may fill this tick."""
+    if book is None:
+        return frozenset()
+    offers, wp, floor = settings.offers, settings.workerpool, settings.rails.floor
+    return frozenset(
+        r.order_hash
+        for r in book.requests
+        if not isinstance(fill_terms(r, book, offers, wp, floor), str)
+    )
+
+
 def _read_fill_book(
     ports: CyclePorts, settings: CycleSettings, snapshot: MarketSnapshot
 ) -> MarketSnapshot:
@@ -328,8 +341,11 @@ def _run_cycle(
     strategy_error: str | None = None
     kill: str | None = None
     seen = snapshot  # what the strategy prices on: posted sales only when we fill
+    book = snapshot.fill_book
+    filling: frozenset[str] = frozenset()  # the requests we may fill this tick
     if settings.fills.enabled:
-        seen = posted_view(snapshot, state.fill_memory)
+        filling = _fillable(book, settings)
+        seen = posted_view(snapshot, state.fill_memory, filling)
     try:
         decision = run_fenced(strategy, seen, settings.offers, state.strategy_state, rng)
     except StrategyError as exc:
@@ -347,23 +363,17 @@ def _run_cycle(
         # [rails] sets one).
         rails_cfg = settings.rails.for_strategy(strategy.raise_gain_factor)
         quotes = decision.quotes
-        book = snapshot.fill_book
         if settings.fills.enabled:
-            cfg = rails_cfg
-            offers = settings.offers
-
-            def fillable(r: ListedOrder[RequestOrder]) -> bool:
-                got = fill_terms(r, book or FillBook(), offers, settings.workerpool, cfg.floor)
-                return not isinstance(got, str)
-
-            state.fill_memory = state.fill_memory.observe(book, at, fillable)
+            state.fill_memory = state.fill_memory.observe(
+                book, at, lambda r: r.order_hash in filling, settings.fills
+            )
             quotes, state.fill_memory = listing_for_fills(
                 quotes,
                 seen,
-                offers,
+                settings.offers,
                 state.fill_memory,
                 settings.fills,
-                cfg.ceiling,
+                rails_cfg.ceiling,
                 settings.deals_window_seconds,
             )
         rails_result = apply_rails(quotes, snapshot, ledger, rails_cfg)

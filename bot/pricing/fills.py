@@ -38,7 +38,7 @@ from typing import Literal, TypeVar
 
 from bot.domain.errors import InputError
 from bot.domain.fill_orders import AppOrder, DatasetOrder, FillBook, ListedOrder, RequestOrder
-from bot.domain.model import ZERO_ADDRESS, MarketStatus, Quote, Slot
+from bot.domain.model import ZERO_ADDRESS, MarketStatus, PoolUtilization, Quote, Slot
 from bot.pricing.snapshot import MarketSnapshot, Offer
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "MIN_REVEALED",
     "RAISE_MARGIN",
     "TEE_BIT",
+    "THIN_MEMORY_S",
     "FillBook",
     "FillCandidate",
     "FillIntent",
@@ -80,6 +81,24 @@ skipped. Assumed: ``rails.cancel_gas_cost`` (100k gas ~ 5,000,000 nRLC) scaled t
 
 FillPriceMode = Literal["listed", "cap"]
 
+MEMORY_S = 6 * 3600.0
+"""How long the caps waiting requesters revealed are remembered (:class:`FillMemory`)."""
+
+THIN_MEMORY_S = 72 * 3600.0
+"""How far back a thin slot's last ``MIN_REVEALED`` revealed requests are looked for."""
+
+MIN_REVEALED = 8
+"""Fewer revealed requests than this in an offer's slot: too few to price on, the listing stays.
+A slot with fewer over ``MEMORY_S`` prices on its last ``MIN_REVEALED`` (back to
+``THIN_MEMORY_S``): where a few requesters wait a day, six hours would never price their fills."""
+
+RAISE_MARGIN = 3.0
+"""A raise for fills must gain this many times the posted sales it is assumed to lose. Both sides
+are estimates: the posted rate is measured, so noisy, and the fills counted are every request
+revealed, more than the fills a raised listing really makes (a request leaves, the pool is full).
+At 1.5, ``fixed`` on train 1001 (stationary) raised for fills worth 1.1 RLC net of gas and lost
+3.0 RLC of posted sales; at 3 it does not, and train publishers markets 1000 and 1013 are unchanged."""
+
 
 _Asset = TypeVar("_Asset", AppOrder, DatasetOrder)  # what a request is matched with
 
@@ -92,6 +111,12 @@ class FillPolicy:
     ``min(cap, our listed price in that slot)``) or ``"cap"`` (charge the request's cap).
     ``match_gas_cost`` is one match's gas in nRLC; ``max_per_tick`` caps the matches sent per
     tick; ``daily_gas_budget`` caps the gas units spent on matches per UTC day (the shell keeps it).
+
+    The listing rule's settings (:func:`listing_for_fills`): ``memory_hours`` is how long the
+    caps waiting requesters revealed are priced on; in a thin slot, where fewer than
+    ``min_revealed`` requests waited over that time, the last ``min_revealed`` are, back to
+    ``thin_memory_hours``; ``raise_margin`` is how many times the posted sales a raise is
+    assumed to lose its fills must gain.
     """
 
     enabled: bool = False
@@ -99,16 +124,40 @@ class FillPolicy:
     match_gas_cost: int = DEFAULT_MATCH_GAS_COST_NRLC
     max_per_tick: int = 4
     daily_gas_budget: int = 20 * DEFAULT_MATCH_GAS
+    memory_hours: float = MEMORY_S / 3600.0
+    thin_memory_hours: float = THIN_MEMORY_S / 3600.0
+    min_revealed: int = MIN_REVEALED
+    raise_margin: float = RAISE_MARGIN
 
     def __post_init__(self) -> None:
         if not isinstance(self.enabled, bool):
             raise InputError("fills.enabled", "must be true or false", self.enabled)
         if self.price not in ("listed", "cap"):
             raise InputError("fills.price", "must be 'listed' or 'cap'", self.price)
-        for name in ("match_gas_cost", "max_per_tick", "daily_gas_budget"):
+        for name in ("match_gas_cost", "max_per_tick", "daily_gas_budget", "min_revealed"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InputError(f"fills.{name}", "must be an integer >= 0", value)
+        for name in ("memory_hours", "thin_memory_hours", "raise_margin"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise InputError(f"fills.{name}", "must be a number >= 0", value)
+        if self.memory_hours <= 0:
+            raise InputError("fills.memory_hours", "must be > 0", self.memory_hours)
+        if self.thin_memory_hours < self.memory_hours:
+            raise InputError(
+                "fills.thin_memory_hours",
+                "must be at least fills.memory_hours",
+                self.thin_memory_hours,
+            )
+
+    @property
+    def memory_s(self) -> float:
+        return float(self.memory_hours) * 3600.0
+
+    @property
+    def thin_memory_s(self) -> float:
+        return float(self.thin_memory_hours) * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,16 +421,6 @@ def propose_fills(
     return tuple(out)
 
 
-MEMORY_S = 6 * 3600.0
-"""How long the caps waiting requesters revealed are remembered (:class:`FillMemory`)."""
-
-MIN_REVEALED = 8
-"""Fewer revealed requests than this in an offer's slot: too few to price on, the listing stays."""
-
-RAISE_MARGIN = 1.5
-"""A raise for fills must gain this many times the posted sales it is assumed to lose (their
-rate is measured, so noisy: the margin absorbs some of it)."""
-
 _MIN_SPAN_S = 600.0
 
 
@@ -408,50 +447,114 @@ class Revealed:
 class FillMemory:
     """What the fill book revealed lately, and which of our deals were fills.
 
-    A request that waits states what its requester will pay; the caps seen over ``MEMORY_S``
-    estimate the demand curve of the category. The deal ids of our fills keep them apart from
+    A request that waits states what its requester will pay; the caps seen over
+    ``fills.memory_hours`` (in a thin slot: its last ``fills.min_revealed``, back to
+    ``fills.thin_memory_hours``) estimate the demand curve of the slot. The deal ids of our fills keep them apart from
     posted sales: the strategy learns its posted price from posted sales only
     (:func:`posted_view`; a fill at our listed price is not a taker buying it), and so does the
     listing rule. Pure: the cycle keeps it in its state and feeds it every tick
     (:meth:`observe`, :meth:`record`). It is not journalled: after a restart it refills within
-    hours and, until it holds ``MIN_REVEALED`` requests, the listing is the strategy's own.
+    hours and, until it holds ``fills.min_revealed`` requests, the listing is the strategy's own.
     """
 
     seen: Mapping[str, Revealed] = field(default_factory=dict)
     fill_deals: Mapping[str, float] = field(default_factory=dict)  # deal id -> when made
     since: float | None = None
-    # nRLC/s sold posted while listing at the quote, averaged over ~MEMORY_S, and when measured
-    posted: Mapping[Slot, tuple[float, float]] = field(default_factory=dict)
+    # nRLC/s sold posted while listing at the quote, averaged over ~memory_hours: (rate, when
+    # last measured, when its measure began)
+    posted: Mapping[Slot, tuple[float, float, float]] = field(default_factory=dict)
 
     def observe(
         self,
         book: FillBook | None,
         at: float,
         fillable: Callable[[ListedOrder[RequestOrder]], bool],
+        policy: FillPolicy | None = None,
     ) -> FillMemory:
         """This memory with the book's requests not seen before that we could fill (the
-        ``fillable`` rules: :func:`fill_terms`), and without those too old."""
-        keep = {h: r for h, r in self.seen.items() if at - r.at <= MEMORY_S}
+        ``fillable`` rules: :func:`fill_terms`), and without those too old: older than
+        ``policy.memory_s``, unless among the last ``policy.min_revealed`` of their
+        (category, tag, trust) within ``policy.thin_memory_s`` (a thin slot's evidence: the
+        last ``min_revealed`` of any offer's slot are among the last of each it fits)."""
+        policy = policy or FillPolicy()
+        short, long_ = policy.memory_s, policy.thin_memory_s
+        keep = {h: r for h, r in self.seen.items() if at - r.at <= short}
+        older: dict[tuple[int, int, int], list[tuple[str, Revealed]]] = {}
+        for h, r in self.seen.items():
+            if short < at - r.at <= long_:
+                older.setdefault((r.category, r.tag, r.trust), []).append((h, r))
+        if older:
+            counts: dict[tuple[int, int, int], int] = {}
+            for r in keep.values():
+                k = (r.category, r.tag, r.trust)
+                counts[k] = counts.get(k, 0) + 1
+            for k, rs in older.items():
+                room = policy.min_revealed - counts.get(k, 0)
+                if room > 0:
+                    rs.sort(key=lambda hr: -hr[1].at)
+                    keep.update(rs[:room])
         if book is not None:
             for listed in book.requests:
                 h = listed.order_hash
-                if h not in keep and listed.remaining > 0 and fillable(listed):
+                if h not in self.seen and listed.remaining > 0 and fillable(listed):
                     o = listed.order
                     keep[h] = Revealed(
                         at, o.category, o.tag_int, o.trust, o.workerpoolmaxprice, listed.remaining
                     )
-        deals = {d: t for d, t in self.fill_deals.items() if at - t <= MEMORY_S}
+        deals = {d: t for d, t in self.fill_deals.items() if at - t <= short}
         return FillMemory(keep, deals, at if self.since is None else self.since, self.posted)
+
+    def revealed(self, offer: Offer, at: float, policy: FillPolicy) -> tuple[list[Revealed], float]:
+        """The revealed requests ``offer`` prices its listing on, and the seconds they span.
+
+        Those of the last ``policy.memory_s``; in a thin slot (fewer than
+        ``policy.min_revealed``) the last ``min_revealed`` within ``policy.thin_memory_s``,
+        over the span from the oldest of them: a rate over it counts each one once. Never
+        before the memory began (a restart forgets), never under ten minutes.
+        """
+        short = policy.memory_s
+        fits = [r for r in self.seen.values() if r.fits(offer)]
+        recent = [r for r in fits if at - r.at <= short]
+        span = short
+        if len(recent) < policy.min_revealed:
+            older = sorted((r for r in fits if at - r.at > short), key=lambda r: -r.at)
+            recent += older[: policy.min_revealed - len(recent)]
+            if recent:
+                span = max(short, at - min(r.at for r in recent))
+        start = at if self.since is None else self.since
+        return recent, max(_MIN_SPAN_S, min(span, at - start))
 
     def record(self, deal_ids: Iterable[str], at: float) -> FillMemory:
         """This memory with the deals our fills made at ``at`` (from their receipts)."""
         more = {d: at for d in deal_ids}
         return replace(self, fill_deals={**self.fill_deals, **more}) if more else self
 
-    def span(self, at: float) -> float:
-        """Seconds of evidence the memory holds at ``at`` (at most ``MEMORY_S``)."""
-        start = at if self.since is None else self.since
-        return max(_MIN_SPAN_S, min(MEMORY_S, at - start))
+
+def _within_throughput(
+    revealed: Sequence[Revealed], span: float, offer: Offer, util: PoolUtilization | None
+) -> Sequence[Revealed]:
+    """The revealed requests the pool could have run over ``span``: the dearest caps first,
+    up to the offer's throughput (its slots / ``task_seconds``, all of them: the most fills
+    could use), all of them when the pool's size is unknown.
+
+    Every request pays ``min(cap, p)``, so whatever the listing p, the same count of tasks
+    fills and the dearest caps pay the most: without this trim, requests that waited while the
+    pool was full (and left unfilled) would count as fills a raise earns.
+    """
+    if util is None:
+        return revealed
+    slots = util.registered_gpu if offer.gpu else util.registered_cpu
+    room = max(1, int(slots * span / offer.task_seconds))
+    if sum(r.volume for r in revealed) <= room:
+        return revealed
+    out: list[Revealed] = []
+    for r in sorted(revealed, key=lambda r: -r.cap):
+        if room <= 0:
+            break
+        take = min(r.volume, room)
+        out.append(r if take == r.volume else replace(r, volume=take))
+        room -= take
+    return out
 
 
 def _best_listing(
@@ -461,6 +564,7 @@ def _best_listing(
     span: float,
     gas: int,
     ceiling: int,
+    margin: float = RAISE_MARGIN,
 ) -> int:
     """The listed price p >= ``quote`` that earns the most from fills, if the raise pays for
     itself; else the quote.
@@ -469,8 +573,8 @@ def _best_listing(
     when that is not positive), over ``span``. A raise is assumed to lose *every* posted sale at
     the quote (``posted_rate``, nRLC/s): the strategy chose the quote for the takers, who buy the
     cheapest order, and how many of them a dearer listing keeps is not known. So the best price
-    is kept only when its fills earn more than the quote's by ``RAISE_MARGIN`` x the posted
-    rate. Ties keep the lower price.
+    is kept only when its fills earn more than the quote's by ``margin`` (``fills.raise_margin``)
+    x the posted rate. Ties keep the lower price.
     """
     if not revealed:
         return quote
@@ -505,17 +609,34 @@ def _best_listing(
     for p in sorted(fills):
         if fills[p] > fills[best]:
             best = p
-    return best if fills[best] - fills[quote] > RAISE_MARGIN * posted_rate else quote
+    return best if fills[best] - fills[quote] > margin * posted_rate else quote
 
 
-def posted_view(snapshot: MarketSnapshot, memory: FillMemory) -> MarketSnapshot:
-    """The snapshot without the deals our fills made: what a strategy prices its posted orders
-    on (a bandit or a demand model must not count a fill at our listed price as a taker who
-    bought at it, or the listing rule's raise feeds back into the strategy's own price)."""
-    if not memory.fill_deals or not snapshot.deals:
-        return snapshot
-    kept = tuple(d for d in snapshot.deals if d.deal_id not in memory.fill_deals)
-    return snapshot if len(kept) == len(snapshot.deals) else replace(snapshot, deals=kept)
+def posted_view(
+    snapshot: MarketSnapshot, memory: FillMemory, filling: frozenset[str] = frozenset()
+) -> MarketSnapshot:
+    """What a posted-price strategy prices on when we fill: one rule, *a request we will fill is
+    not a buyer of posted orders*.
+
+    - The deals our fills made are left out (``memory.fill_deals``): a bandit or a demand model
+      must not count a fill at our listed price as a taker who bought at it, or the listing
+      rule's raise feeds back into the strategy's own price.
+    - The requests we will fill are left out of the request book and of every demand view
+      (``filling``: their hashes, the requests :func:`fill_terms` accepts this tick). Such a
+      requester waits for a fill, not for a posted order: counted as demand at its cap it
+      raises a demand model's posted price above what the takers pay, and its fill's revenue
+      is the listing rule's to weigh (:func:`listing_for_fills`), not the strategy's.
+
+    The same snapshot object when nothing is left out.
+    """
+    out = snapshot
+    if memory.fill_deals and snapshot.deals:
+        kept = tuple(d for d in snapshot.deals if d.deal_id not in memory.fill_deals)
+        if len(kept) != len(snapshot.deals):
+            out = replace(out, deals=kept)
+    if filling and any(r.order_hash in filling for r in snapshot.requests):
+        out = out.without_requests(filling)
+    return out
 
 
 def listing_for_fills(
@@ -534,9 +655,9 @@ def listing_for_fills(
     our listed price, so the listing is the lever: where requesters wait in the book, the price
     maximising posted sales *plus* fills is higher than the posted-only one the strategy chose.
     Per quoted slot that may fill (an offer with ``fill_apps``), :func:`_best_listing` weighs
-    the fills a higher price earns (over the caps revealed lately, ``memory``) against the
-    posted sales it loses: our deals over ``deals_window_s`` other than fills, measured while we
-    list at the strategy's own price and averaged over ``MEMORY_S`` (kept in the memory while
+    the fills a higher price earns (over the caps revealed lately, :meth:`FillMemory.revealed`)
+    against the posted sales it loses: our deals over ``deals_window_s`` other than fills,
+    measured while we list at the strategy's own price and averaged over ``fills.memory_hours`` (kept in the memory while
     the listing is raised, when it cannot be measured), all assumed lost by a raise. A price is
     never lowered, never raised above ``ceiling``; the rails then clamp the step as for any
     quote. Nothing changes with fills off or ``price = "cap"``.
@@ -547,15 +668,14 @@ def listing_for_fills(
     fill_deals = memory.fill_deals
     by_slot = {o.slot: o for o in offers if o.fill_apps}
     at = snapshot.at
-    span = memory.span(at)
     out: list[Quote] = []
     for q in quotes:
         offer = by_slot.get(q.slot)
-        revealed = [] if offer is None else [r for r in memory.seen.values() if r.fits(offer)]
+        revealed, span = ([], 0.0) if offer is None else memory.revealed(offer, at, policy)
         if (
             offer is None
             or q.volume <= 0
-            or len(revealed) < MIN_REVEALED
+            or len(revealed) < policy.min_revealed
             or memory.since is None
             or at - memory.since < deals_window_s  # posted sales not yet seen over a window
         ):
@@ -570,14 +690,28 @@ def listing_for_fills(
         measured = earned / deals_window_s
         last = posted.get(q.slot)
         if last is None:
-            posted[q.slot] = (measured, at)
+            posted[q.slot] = (measured, at, at - deals_window_s)
         elif current is None or current <= q.price:  # listing at the quote: measured there
-            # Averaged over hours: one quiet hour must not trigger a raise (and be frozen in).
-            rate, then = last
-            weight = min(1.0, max(0.0, at - then) / MEMORY_S)
-            posted[q.slot] = (rate + (measured - rate) * weight, at)
+            # Averaged over hours: a running mean until it covers memory_hours, then over the
+            # last memory_hours. One quiet hour must not trigger a raise (and be frozen in).
+            rate, then, first = last
+            dt = max(0.0, at - then)
+            weight = min(1.0, dt / max(dt, min(policy.memory_s, at - first)))
+            posted[q.slot] = (rate + (measured - rate) * weight, at, first)
+        if at - posted[q.slot][2] < policy.memory_s:
+            # Not raised before the posted sales at the quote were seen over memory_hours: an
+            # early quiet spell (a bandit exploring a dear arm) measured as "nothing sells
+            # posted" would raise the listing, and the raise keeps that figure frozen.
+            out.append(q)
+            continue
         price = _best_listing(
-            q.price, revealed, posted[q.slot][0], span, policy.match_gas_cost, ceiling
+            q.price,
+            _within_throughput(revealed, span, offer, snapshot.utilization),
+            posted[q.slot][0],
+            span,
+            policy.match_gas_cost,
+            ceiling,
+            policy.raise_margin,
         )
         if price != q.price:
             why = f"listed {price} for {len(revealed)} waiting requests (was {q.price})"

@@ -13,8 +13,8 @@ sampled) is listed in ``stale``, and a stale utilization reading is dropped (``u
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from bot.domain.errors import InputError
 from bot.domain.fill_orders import FillBook
@@ -236,6 +236,17 @@ class MarketSnapshot:
         if got is None:
             return compatible_requests(self.requests, offer, self.workerpool)
         return got
+
+    def without_requests(self, hashes: Collection[str]) -> MarketSnapshot:
+        """This snapshot with the requests ``hashes`` names left out of the request book and of
+        every demand view (each view keeps its order: the same as rebuilt from the rest)."""
+        return replace(
+            self,
+            requests=tuple(r for r in self.requests if r.order_hash not in hashes),
+            demand={
+                k: tuple(r for r in v if r.order_hash not in hashes) for k, v in self.demand.items()
+            },
+        )
 
     def own_in(self, slot: Slot) -> tuple[OwnOrder, ...]:
         return self.own_by_slot.get(slot, ())

@@ -208,6 +208,8 @@ def _check(file: Path) -> list[str]:
     lines += price_lines("floor", cfg.rails.floor, cats)
     lines += price_lines("ceiling", cfg.rails.ceiling, cats)
     lines.append(_gate_line(cfg))
+    if cfg.fills.enabled:
+        lines.append(_fills_line(cfg))
     if cfg.strategy.name == "fixed":
         prices = fixed_prices(params, cfg.strategy.params, offered)
         if prices is None:
@@ -230,6 +232,21 @@ def _check(file: Path) -> list[str]:
                         "the rails will clamp it"
                     )
     return lines
+
+
+def _fills_line(cfg: BotConfig) -> str:
+    """The fill policy (bot.pricing.fills.FillPolicy): the price and, with ``listed``, the
+    listing rule's settings."""
+    f = cfg.fills
+    head = f"fills: on, at {'the cap' if f.price == 'cap' else 'min(cap, listed)'}, "
+    head += f"at most {f.max_per_tick} per tick and {f.daily_gas_budget} gas a day"
+    if f.price != "listed":
+        return head
+    return (
+        f"{head}; listing raised when fills earn {f.raise_margin:g} x the posted sales at "
+        f"risk, priced on {f.memory_hours:g} h of waiting requests (a slot with fewer than "
+        f"{f.min_revealed}: its last {f.min_revealed}, back to {f.thin_memory_hours:g} h)"
+    )
 
 
 def _gate_line(cfg: BotConfig) -> str:

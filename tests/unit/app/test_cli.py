@@ -329,6 +329,21 @@ def test_config_check_fixed_single_price_and_inexact_hourly(tmp_path: Path) -> N
     assert "cat 3 (L, 10800 s): 100000000 nRLC = 0.1 RLC/task = ~0.033333333 RLC/h" in result.stdout
 
 
+def test_config_check_shows_the_fill_policy_and_refuses_a_bad_listing_key(tmp_path: Path) -> None:
+    file = tmp_path / "c.toml"
+    on = EXAMPLE.read_text().replace("enabled = false", "enabled = true")
+    assert "fills:" not in invoke("config", "check", str(EXAMPLE)).stdout  # off: no line
+    file.write_text(on.replace("raise_margin = 3 ", "raise_margin = 2.5 "))
+    result = invoke("config", "check", str(file))
+    assert result.exit_code == 0, result.stderr
+    assert "listing raised when fills earn 2.5 x the posted sales at risk" in result.stdout
+    assert "its last 8, back to 72 h" in result.stdout
+    file.write_text(on.replace("thin_memory_hours = 72 ", "thin_memory_hours = 2 "))
+    result = invoke("config", "check", str(file))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "fills.thin_memory_hours: must be at least fills.memory_hours" in result.stderr
+
+
 def test_config_check_refusal(tmp_path: Path) -> None:
     text = EXAMPLE.read_text().replace('floor = "0.001 RLC"', 'floor = "2 RLC"')
     file = tmp_path / "c.toml"

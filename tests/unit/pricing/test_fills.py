@@ -15,6 +15,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.errors import InputError
 from bot.domain.fill_orders import (
     AppOrder,
     DatasetOrder,
@@ -40,6 +41,7 @@ from bot.pricing.fills import (
     FillPolicy,
     Revealed,
     _best_listing,
+    _within_throughput,
     candidates,
     fill_price,
     fill_terms,
@@ -50,7 +52,7 @@ from bot.pricing.fills import (
 from bot.pricing.ledger import LOAD_EPSILON, Ledger, committed_of, required_stake
 from bot.pricing.rails import RailRule, RailsConfig, RailsResult, apply_rails
 from bot.pricing.runtimes import RunTimeSamples, task_board
-from bot.pricing.snapshot import MarketSnapshot, Offer
+from bot.pricing.snapshot import MarketSnapshot, Offer, compatible_requests
 from tests.support.factories import (
     APP,
     NOW,
@@ -60,6 +62,7 @@ from tests.support.factories import (
     h,
     offer,
     own,
+    request,
     request_order,
     snap,
     util,
@@ -570,7 +573,10 @@ def test_fills_change_nothing_when_there_are_none() -> None:
 
 def _memory(caps: list[int], o: Offer) -> FillMemory:
     book = FillBook(tuple(req(f"m{i}", c) for i, c in enumerate(caps)), (app_order("a"),))
-    return FillMemory().observe(book, NOW - 3_600, lambda r: True)
+    seen = FillMemory().observe(book, NOW - 3_600, lambda r: True)
+    # posted sales at the quote measured over a whole memory_hours already (the raise's gate)
+    hours = 3_600.0 * FillPolicy().memory_hours
+    return dataclasses.replace(seen, posted={o.slot: (0.0, NOW - hours, NOW - hours - 3_600)})
 
 
 def _listing(
@@ -681,3 +687,109 @@ def test_the_strategy_and_the_listing_see_posted_sales_only() -> None:
         [quote], snap(offers=[o], deals=(sold,)), [o], _memory(CAPS, o), _policy(), 10**12, 3_600
     )
     assert with_fill.posted == without.posted
+
+
+# -- what a posted-price strategy sees with fills on, the thin slots' memory ----------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 50), st.booleans()),
+        max_size=12,
+    )
+)
+def test_a_request_we_will_fill_is_not_a_buyer_of_posted_orders(
+    rows: list[tuple[int, int, int, bool]],
+) -> None:
+    offers = [offer(0, 0), offer(1, 0), offer(2, 1)]
+    views = [request(f"r{i}", cap, category=c, tag=t) for i, (c, t, cap, _) in enumerate(rows)]
+    filling = frozenset(v.order_hash for v, (*_, f) in zip(views, rows, strict=True) if f)
+    snapshot = snap(offers=offers, requests=views)
+    seen = posted_view(snapshot, FillMemory(), filling)
+    assert {r.order_hash for r in seen.requests} == {r.order_hash for r in views} - filling
+    for o in offers:
+        # every demand view is the one built from the requests left (same order)
+        assert seen.demand_for(o) == compatible_requests(seen.requests, o, POOL)
+        assert not {r.order_hash for r in seen.demand_for(o)} & filling
+    if not filling:
+        assert seen is snapshot
+
+
+def _revealed_at(ages_h: list[float], o: Offer, policy: FillPolicy) -> tuple[list[float], float]:
+    seen = {
+        h(f"r{i}"): Revealed(NOW - a * 3_600, o.category, o.tag, o.trust, 10 + i, 1)
+        for i, a in enumerate(ages_h)
+    }
+    memory = FillMemory(seen=seen, since=NOW - 100 * 3_600).observe(None, NOW, bool, policy)
+    got, span = memory.revealed(o, NOW, policy)
+    return sorted(round((NOW - r.at) / 3_600, 3) for r in got), span / 3_600
+
+
+def test_a_thin_slot_prices_on_its_last_requests_back_to_thin_memory_hours() -> None:
+    o, policy = fill_offer(), FillPolicy(min_revealed=4)
+    # busy: four within memory_hours, the older ones are not used
+    assert _revealed_at([1, 2, 3, 5, 7, 30], o, policy) == ([1, 2, 3, 5], 6.0)
+    # thin: the last four, over the span from the oldest of them
+    assert _revealed_at([1, 10, 30, 50, 60], o, policy) == ([1, 10, 30, 50], 50.0)
+    # never beyond thin_memory_hours (72 h): forgotten by observe
+    assert _revealed_at([1, 80], o, policy) == ([1], 6.0)
+    # the memory keeps no more old ones than min_revealed per slot
+    many = FillMemory(
+        seen={h(f"o{i}"): Revealed(NOW - (10 + i) * 3_600, 0, 0, 0, 10, 1) for i in range(20)}
+    ).observe(None, NOW, bool, policy)
+    assert len(many.seen) == policy.min_revealed
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 100), st.integers(1, 4)), max_size=30),
+    st.integers(0, 8),
+    st.floats(60.0, 86_400.0),
+)
+def test_the_fills_a_raise_counts_never_exceed_the_pools_throughput(
+    reqs: list[tuple[int, int]], slots: int, span: float
+) -> None:
+    o = fill_offer(task_seconds=3_600)
+    revealed = [Revealed(NOW, 0, 0, 0, c, v) for c, v in reqs]
+    got = _within_throughput(revealed, span, o, util(slots))
+    room = max(1, int(slots * span / 3_600))
+    total = sum(v for _, v in reqs)
+    assert sum(r.volume for r in got) == min(total, room)
+    if got and len(got) < len(revealed):  # what is left out is never dearer than what is kept
+        kept = sorted((r.cap for r in got for _ in range(r.volume)), reverse=True)
+        best = sorted((c for c, v in reqs for _ in range(v)), reverse=True)[: len(kept)]
+        assert kept == best
+    assert _within_throughput(revealed, span, o, None) == revealed
+
+
+def test_no_raise_before_posted_sales_were_measured_at_the_quote_over_memory_hours() -> None:
+    o = fill_offer()
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    fresh = dataclasses.replace(_memory(CAPS, o), posted={})  # first measured now
+    got, memory = listing_for_fills([quote], snap(offers=[o]), [o], fresh, _policy(), 10**12, 3_600)
+    assert got[0].price == 1_000_000
+    assert memory.posted[o.slot][2] == NOW - 3_600  # its measure began a window ago
+    later = memory.posted[o.slot]
+    six_h = dataclasses.replace(
+        memory, posted={o.slot: (later[0], later[1], NOW - FillPolicy().memory_s)}
+    )
+    got, _ = listing_for_fills([quote], snap(offers=[o]), [o], six_h, _policy(), 10**12, 3_600)
+    assert got[0].price == 50_000_000
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("memory_hours", 0),
+        ("memory_hours", "6"),
+        ("thin_memory_hours", 1.0),  # below memory_hours
+        ("min_revealed", -1),
+        ("min_revealed", 2.5),
+        ("raise_margin", -0.5),
+    ],
+)
+def test_bad_listing_settings_name_their_key(key: str, value: object) -> None:
+    with pytest.raises(InputError) as err:
+        FillPolicy(**{key: value})  # type: ignore[arg-type]
+    assert f"fills.{key}" in str(err.value)

@@ -201,6 +201,32 @@ class RobustParams:
     # the base (portfolio's) contested side
     step: int = param(1, min=0, max=MAX_PRICE, doc="undercut step in nRLC", unit="nRLC")
     floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never undercut below", unit="nRLC")
+    # scarcity: evidence-sized markup steps
+    markup_accel: float = param(
+        1.0,
+        min=1.0,
+        max=8.0,
+        doc="a kept raise that lost no sales multiplies the next raise's size by this (1: off)",
+    )
+    markup_max_up: float = param(
+        2.0, min=0.0, max=32.0, doc="largest relative markup rise in one interval"
+    )
+    markup_break_tasks: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="an interval selling nothing where the smoothed rate expected this many: fall (0: off)",
+    )
+    markup_rate_smoothing: float = param(
+        0.25, min=0.01, max=1.0, doc="EWMA weight of one interval in the expected sales rate"
+    )
+    # captive demand: harvesting the waiting requests at their revealed max prices
+    captive_harvest_cancels: float = param(
+        20.0,
+        min=0.0,
+        max=10_000.0,
+        doc="come down to sell waiting captive requests once they pay this many cancels (0: off)",
+    )
 
     @property
     def ladder(self) -> tuple[float, ...]:
@@ -262,6 +288,12 @@ class OfferMemory:
     arm_tasks: dict[str, float] = field(default_factory=dict)  # arm -> tasks sold (decayed)
     arm_earned: dict[str, float] = field(default_factory=dict)  # arm -> nRLC (decayed)
     arm_seconds: dict[str, float] = field(default_factory=dict)  # arm -> seconds held (decayed)
+    # scarcity, evidence-sized steps
+    m_sold: float = 0.0  # tasks sold in the current markup interval
+    m_base_sold: float = 0.0  # tasks/s sold in the interval before the raise on trial
+    m_step: float = 0.0  # log size of the raise on trial (what undoing it takes back)
+    m_next: float = 0.0  # log size of the next raise (0: markup_up's)
+    m_sold_avg: float = 0.0  # tasks/s sold per markup interval, smoothed over intervals
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -309,6 +341,11 @@ class OfferMemory:
                 arm_tasks=_floats(raw.get("arm_tasks")),
                 arm_earned=_floats(raw.get("arm_earned")),
                 arm_seconds=_floats(raw.get("arm_seconds")),
+                m_sold=float(cast(float, raw.get("m_sold", 0.0))),
+                m_base_sold=float(cast(float, raw.get("m_base_sold", 0.0))),
+                m_step=float(cast(float, raw.get("m_step", 0.0))),
+                m_next=float(cast(float, raw.get("m_next", 0.0))),
+                m_sold_avg=float(cast(float, raw.get("m_sold_avg", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -477,6 +514,7 @@ class RobustStrategy(Strategy[RobustParams]):
             earned,
             dt,
             market_short=mem.rivals_out >= p.rivals_out_share,
+            sold=0.0 if perched else sold,
         )
         if (mode == "contested" or (p.markup_on_book and mode == "book")) and mem.log_m > 0:
             m = math.exp(mem.log_m)
@@ -488,6 +526,10 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.captive_price is not None and mem.captive_price > price:
             price = mem.captive_price
             why = f"captive demand naming our pool: {price} (over {why})"
+        harvest = self._harvest(snapshot, offer, price)
+        if harvest is not None:
+            price, n = harvest
+            why = f"{n} waiting captive requests sold down to {price} (under {why})"
 
         # 5. the perch ladder (module doc)
         mem = self._ladder(now, mode, price, mem, rng)
@@ -740,8 +782,16 @@ class RobustStrategy(Strategy[RobustParams]):
         dt: float,
         *,
         market_short: bool,
+        sold: float = 0.0,
     ) -> OfferMemory:
-        """One step of the scarcity markup: a raise is a trial, kept only if it paid."""
+        """One step of the scarcity markup: a raise is a trial, kept only if it paid.
+
+        The size of a raise follows the evidence: a kept raise that sold at least as many tasks
+        per hour as the interval before it (demand above what we sell: a sold-out pool, or a
+        flat stretch of the demand curve) makes the next raise ``markup_accel`` times larger,
+        up to ``markup_max_up``; any other outcome starts again from ``markup_up``. A failed
+        trial takes back exactly the raise it tried.
+        """
         p = self.params
         util = snapshot.utilization
         if util is None:
@@ -751,33 +801,53 @@ class RobustStrategy(Strategy[RobustParams]):
             u if mem.u_avg is None else p.util_smoothing * u + (1 - p.util_smoothing) * mem.u_avg
         )
         mem = replace(
-            mem, u_avg=u_avg, m_earned=mem.m_earned + earned, m_seconds=mem.m_seconds + dt
+            mem,
+            u_avg=u_avg,
+            m_earned=mem.m_earned + earned,
+            m_seconds=mem.m_seconds + dt,
+            m_sold=mem.m_sold + sold,
         )
         now = snapshot.at
         if mem.markup_at is not None and now - mem.markup_at < p.markup_interval_seconds:
             return mem
         rate = mem.m_earned / mem.m_seconds if mem.m_seconds > 0 else 0.0
+        sold_rate = mem.m_sold / mem.m_seconds if mem.m_seconds > 0 else 0.0
         up = math.log1p(p.markup_up)
-        log_m, trial, base_rate = mem.log_m, False, mem.m_base_rate
+        nxt = mem.m_next or up
+        log_m, trial, base_rate, base_sold = mem.log_m, False, mem.m_base_rate, mem.m_base_sold
         cooldown_until, backoff = mem.m_cooldown_until, mem.m_backoff or p.markup_interval_seconds
         tried = mem.m_trial
+        # a break in the sales rate: nothing sold where the recent rate expected several tasks
+        # (demand collapsed, or the price is above every buyer left): come down
+        expected = mem.m_sold_avg * mem.m_seconds
+        broke = p.markup_break_tasks > 0 and sold_rate <= 0 and expected >= p.markup_break_tasks
+        a = p.markup_rate_smoothing
+        sold_avg = sold_rate if mem.markup_at is None else a * sold_rate + (1 - a) * mem.m_sold_avg
         if tried and (rate <= 0 or rate < base_rate * (1 - p.markup_tolerance)):
             # the raise lost more volume than it gained in price: back, and wait before the next
-            log_m -= up
+            log_m -= mem.m_step or up
             cooldown_until = now + backoff
             backoff = min(2 * backoff, p.memory_seconds * 4)
+            nxt = up
         else:
             if tried:
                 backoff = p.markup_interval_seconds
+                # kept: if it lost no sales, the demand reaches higher still, so stride
+                nxt = (
+                    min(nxt * p.markup_accel, max(up, math.log1p(p.markup_max_up)))
+                    if sold_rate >= base_sold
+                    else up
+                )
             if (
                 u_avg >= p.scarce_utilization
                 and market_short
                 and rate > 0
                 and now >= cooldown_until
             ):
-                log_m, trial, base_rate = log_m + up, True, rate
-            elif u_avg < p.idle_utilization or not market_short:
+                log_m, trial, base_rate, base_sold = log_m + nxt, True, rate, sold_rate
+            elif u_avg < p.idle_utilization or not market_short or broke:
                 log_m += math.log1p(-p.markup_down)
+                nxt = up
         log_m = min(max(log_m, 0.0), math.log(p.max_markup))
         if log_m == mem.log_m:
             trial = False
@@ -787,11 +857,56 @@ class RobustStrategy(Strategy[RobustParams]):
             markup_at=now,
             m_trial=trial,
             m_base_rate=base_rate,
+            m_base_sold=base_sold,
+            m_step=log_m - mem.log_m if trial else 0.0,
+            m_next=nxt,
+            m_sold_avg=sold_avg,
             m_cooldown_until=cooldown_until,
             m_backoff=backoff,
             m_earned=0.0,
             m_seconds=0.0,
+            m_sold=0.0,
         )
+
+    def _harvest(
+        self, snapshot: MarketSnapshot, offer: Offer, price: int
+    ) -> tuple[int, int] | None:
+        """A price under ``price`` that sells the captive requests waiting in the book, or None.
+
+        Requests naming our pool wait (up to their patience) with their max prices in the book:
+        each is revealed demand that no rival can take. Above their caps they are lost; a price
+        at the single best one for all would sell the rest at far less than the market-led price
+        earns from everyone else. So they are sold *down*: once those waiting under ``price``
+        would, at the best common floor (the most of ``cap x`` the tasks taking at or above it,
+        within our free capacity), pay ``captive_harvest_cancels`` cancels, the quote comes down
+        to that floor; the rails' step takes it there a step per tick, each step selling the
+        ones whose cap it passes at about their cap (a descending auction). The next decision
+        recomputes from what still waits; when nothing worth it waits, the market-led price is
+        back.
+        """
+        p = self.params
+        if p.captive_harvest_cancels <= 0:
+            return None
+        waiting = sorted(
+            (
+                (r.workerpoolmaxprice, r.remaining)
+                for r in snapshot.demand_for(offer)
+                if r.workerpool == snapshot.workerpool and 0 < r.workerpoolmaxprice < price
+            ),
+            reverse=True,
+        )
+        if not waiting:
+            return None
+        capacity = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
+        best, best_n, best_rev, n = 0, 0, 0, 0
+        for cap, remaining in waiting:
+            n += remaining
+            rev = cap * min(n, capacity)
+            if rev > best_rev:
+                best, best_n, best_rev = cap, min(n, capacity), rev
+        if best_rev < p.captive_harvest_cancels * p.cancel_cost:
+            return None
+        return best, best_n
 
     def _captive(
         self,

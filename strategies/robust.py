@@ -201,26 +201,7 @@ class RobustParams:
     # the base (portfolio's) contested side
     step: int = param(1, min=0, max=MAX_PRICE, doc="undercut step in nRLC", unit="nRLC")
     floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never undercut below", unit="nRLC")
-    # scarcity: evidence-sized markup steps
-    markup_accel: float = param(
-        1.0,
-        min=1.0,
-        max=8.0,
-        doc="a kept raise that lost no sales multiplies the next raise's size by this (1: off)",
-    )
-    markup_max_up: float = param(
-        2.0, min=0.0, max=32.0, doc="largest relative markup rise in one interval"
-    )
-    markup_break_tasks: float = param(
-        0.0,
-        min=0.0,
-        max=1000.0,
-        doc="an interval selling nothing where the smoothed rate expected this many: fall (0: off)",
-    )
-    markup_rate_smoothing: float = param(
-        0.25, min=0.01, max=1.0, doc="EWMA weight of one interval in the expected sales rate"
-    )
-    # captive demand: harvesting the waiting requests at their revealed max prices
+    # captive demand: selling the waiting requests down to their revealed max prices
     captive_harvest_cancels: float = param(
         20.0,
         min=0.0,
@@ -288,12 +269,6 @@ class OfferMemory:
     arm_tasks: dict[str, float] = field(default_factory=dict)  # arm -> tasks sold (decayed)
     arm_earned: dict[str, float] = field(default_factory=dict)  # arm -> nRLC (decayed)
     arm_seconds: dict[str, float] = field(default_factory=dict)  # arm -> seconds held (decayed)
-    # scarcity, evidence-sized steps
-    m_sold: float = 0.0  # tasks sold in the current markup interval
-    m_base_sold: float = 0.0  # tasks/s sold in the interval before the raise on trial
-    m_step: float = 0.0  # log size of the raise on trial (what undoing it takes back)
-    m_next: float = 0.0  # log size of the next raise (0: markup_up's)
-    m_sold_avg: float = 0.0  # tasks/s sold per markup interval, smoothed over intervals
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -341,11 +316,6 @@ class OfferMemory:
                 arm_tasks=_floats(raw.get("arm_tasks")),
                 arm_earned=_floats(raw.get("arm_earned")),
                 arm_seconds=_floats(raw.get("arm_seconds")),
-                m_sold=float(cast(float, raw.get("m_sold", 0.0))),
-                m_base_sold=float(cast(float, raw.get("m_base_sold", 0.0))),
-                m_step=float(cast(float, raw.get("m_step", 0.0))),
-                m_next=float(cast(float, raw.get("m_next", 0.0))),
-                m_sold_avg=float(cast(float, raw.get("m_sold_avg", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -514,7 +484,6 @@ class RobustStrategy(Strategy[RobustParams]):
             earned,
             dt,
             market_short=mem.rivals_out >= p.rivals_out_share,
-            sold=0.0 if perched else sold,
         )
         if (mode == "contested" or (p.markup_on_book and mode == "book")) and mem.log_m > 0:
             m = math.exp(mem.log_m)
@@ -782,16 +751,8 @@ class RobustStrategy(Strategy[RobustParams]):
         dt: float,
         *,
         market_short: bool,
-        sold: float = 0.0,
     ) -> OfferMemory:
-        """One step of the scarcity markup: a raise is a trial, kept only if it paid.
-
-        The size of a raise follows the evidence: a kept raise that sold at least as many tasks
-        per hour as the interval before it (demand above what we sell: a sold-out pool, or a
-        flat stretch of the demand curve) makes the next raise ``markup_accel`` times larger,
-        up to ``markup_max_up``; any other outcome starts again from ``markup_up``. A failed
-        trial takes back exactly the raise it tried.
-        """
+        """One step of the scarcity markup: a raise is a trial, kept only if it paid."""
         p = self.params
         util = snapshot.utilization
         if util is None:
@@ -801,53 +762,33 @@ class RobustStrategy(Strategy[RobustParams]):
             u if mem.u_avg is None else p.util_smoothing * u + (1 - p.util_smoothing) * mem.u_avg
         )
         mem = replace(
-            mem,
-            u_avg=u_avg,
-            m_earned=mem.m_earned + earned,
-            m_seconds=mem.m_seconds + dt,
-            m_sold=mem.m_sold + sold,
+            mem, u_avg=u_avg, m_earned=mem.m_earned + earned, m_seconds=mem.m_seconds + dt
         )
         now = snapshot.at
         if mem.markup_at is not None and now - mem.markup_at < p.markup_interval_seconds:
             return mem
         rate = mem.m_earned / mem.m_seconds if mem.m_seconds > 0 else 0.0
-        sold_rate = mem.m_sold / mem.m_seconds if mem.m_seconds > 0 else 0.0
         up = math.log1p(p.markup_up)
-        nxt = mem.m_next or up
-        log_m, trial, base_rate, base_sold = mem.log_m, False, mem.m_base_rate, mem.m_base_sold
+        log_m, trial, base_rate = mem.log_m, False, mem.m_base_rate
         cooldown_until, backoff = mem.m_cooldown_until, mem.m_backoff or p.markup_interval_seconds
         tried = mem.m_trial
-        # a break in the sales rate: nothing sold where the recent rate expected several tasks
-        # (demand collapsed, or the price is above every buyer left): come down
-        expected = mem.m_sold_avg * mem.m_seconds
-        broke = p.markup_break_tasks > 0 and sold_rate <= 0 and expected >= p.markup_break_tasks
-        a = p.markup_rate_smoothing
-        sold_avg = sold_rate if mem.markup_at is None else a * sold_rate + (1 - a) * mem.m_sold_avg
         if tried and (rate <= 0 or rate < base_rate * (1 - p.markup_tolerance)):
             # the raise lost more volume than it gained in price: back, and wait before the next
-            log_m -= mem.m_step or up
+            log_m -= up
             cooldown_until = now + backoff
             backoff = min(2 * backoff, p.memory_seconds * 4)
-            nxt = up
         else:
             if tried:
                 backoff = p.markup_interval_seconds
-                # kept: if it lost no sales, the demand reaches higher still, so stride
-                nxt = (
-                    min(nxt * p.markup_accel, max(up, math.log1p(p.markup_max_up)))
-                    if sold_rate >= base_sold
-                    else up
-                )
             if (
                 u_avg >= p.scarce_utilization
                 and market_short
                 and rate > 0
                 and now >= cooldown_until
             ):
-                log_m, trial, base_rate, base_sold = log_m + nxt, True, rate, sold_rate
-            elif u_avg < p.idle_utilization or not market_short or broke:
+                log_m, trial, base_rate = log_m + up, True, rate
+            elif u_avg < p.idle_utilization or not market_short:
                 log_m += math.log1p(-p.markup_down)
-                nxt = up
         log_m = min(max(log_m, 0.0), math.log(p.max_markup))
         if log_m == mem.log_m:
             trial = False
@@ -857,15 +798,10 @@ class RobustStrategy(Strategy[RobustParams]):
             markup_at=now,
             m_trial=trial,
             m_base_rate=base_rate,
-            m_base_sold=base_sold,
-            m_step=log_m - mem.log_m if trial else 0.0,
-            m_next=nxt,
-            m_sold_avg=sold_avg,
             m_cooldown_until=cooldown_until,
             m_backoff=backoff,
             m_earned=0.0,
             m_seconds=0.0,
-            m_sold=0.0,
         )
 
     def _harvest(

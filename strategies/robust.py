@@ -39,7 +39,11 @@ scenario's numbers:
    ``c`` itself and something sold, ``c`` is raised by ``captive_step`` (explore upward: the
    captive requesters that no longer pay wait in the book and reveal their max price, and the
    next interval comes back down to the best of them). The quote is the larger of ``c`` and the
-   contested price. Captive evidence expires after ``memory_seconds``.
+   contested price. Captive evidence expires after ``memory_seconds``. And when the quote sits
+   above captive requests waiting in the book (the markup above their max prices, say), they
+   are *harvested*: once, at their best common floor, they would pay ``captive_harvest_cancels``
+   cancels, the quote comes down to that floor, a rails step a tick (a descending auction that
+   sells each at about its max price), and goes back up once nothing worth it waits.
 4. **Requests that never buy**: a request our listed order fits (its max price at or above ours,
    compatible), still in the book ``inert_after_seconds`` later, waits for a pool to match it
    (``iexec app request-execution``); a posted price never sells to it. Such requests are left

@@ -39,7 +39,11 @@ scenario's numbers:
    ``c`` itself and something sold, ``c`` is raised by ``captive_step`` (explore upward: the
    captive requesters that no longer pay wait in the book and reveal their max price, and the
    next interval comes back down to the best of them). The quote is the larger of ``c`` and the
-   contested price. Captive evidence expires after ``memory_seconds``.
+   contested price. Captive evidence expires after ``memory_seconds``. And when the quote sits
+   above captive requests waiting in the book (the markup above their max prices, say), they
+   are *harvested*: once, at their best common floor, they would pay ``captive_harvest_cancels``
+   cancels, the quote comes down to that floor, a rails step a tick (a descending auction that
+   sells each at about its max price), and goes back up once nothing worth it waits.
 4. **Requests that never buy**: a request our listed order fits (its max price at or above ours,
    compatible), still in the book ``inert_after_seconds`` later, waits for a pool to match it
    (``iexec app request-execution``); a posted price never sells to it. Such requests are left
@@ -201,6 +205,13 @@ class RobustParams:
     # the base (portfolio's) contested side
     step: int = param(1, min=0, max=MAX_PRICE, doc="undercut step in nRLC", unit="nRLC")
     floor: int = param(1_000_000, min=0, max=MAX_PRICE, doc="never undercut below", unit="nRLC")
+    # captive demand: selling the waiting requests down to their revealed max prices
+    captive_harvest_cancels: float = param(
+        20.0,
+        min=0.0,
+        max=10_000.0,
+        doc="come down to sell waiting captive requests once they pay this many cancels (0: off)",
+    )
 
     @property
     def ladder(self) -> tuple[float, ...]:
@@ -488,6 +499,10 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.captive_price is not None and mem.captive_price > price:
             price = mem.captive_price
             why = f"captive demand naming our pool: {price} (over {why})"
+        harvest = self._harvest(snapshot, offer, price)
+        if harvest is not None:
+            price, n = harvest
+            why = f"{n} waiting captive requests sold down to {price} (under {why})"
 
         # 5. the perch ladder (module doc)
         mem = self._ladder(now, mode, price, mem, rng)
@@ -792,6 +807,46 @@ class RobustStrategy(Strategy[RobustParams]):
             m_earned=0.0,
             m_seconds=0.0,
         )
+
+    def _harvest(
+        self, snapshot: MarketSnapshot, offer: Offer, price: int
+    ) -> tuple[int, int] | None:
+        """A price under ``price`` that sells the captive requests waiting in the book, or None.
+
+        Requests naming our pool wait (up to their patience) with their max prices in the book:
+        each is revealed demand that no rival can take. Above their caps they are lost; a price
+        at the single best one for all would sell the rest at far less than the market-led price
+        earns from everyone else. So they are sold *down*: once those waiting under ``price``
+        would, at the best common floor (the most of ``cap x`` the tasks taking at or above it,
+        within our free capacity), pay ``captive_harvest_cancels`` cancels, the quote comes down
+        to that floor; the rails' step takes it there a step per tick, each step selling the
+        ones whose cap it passes at about their cap (a descending auction). The next decision
+        recomputes from what still waits; when nothing worth it waits, the market-led price is
+        back.
+        """
+        p = self.params
+        if p.captive_harvest_cancels <= 0:
+            return None
+        waiting = sorted(
+            (
+                (r.workerpoolmaxprice, r.remaining)
+                for r in snapshot.demand_for(offer)
+                if r.workerpool == snapshot.workerpool and 0 < r.workerpoolmaxprice < price
+            ),
+            reverse=True,
+        )
+        if not waiting:
+            return None
+        capacity = offer_capacity(snapshot.utilization, offer, snapshot.tasks)
+        best, best_n, best_rev, n = 0, 0, 0, 0
+        for cap, remaining in waiting:
+            n += remaining
+            rev = cap * min(n, capacity)
+            if rev > best_rev:
+                best, best_n, best_rev = cap, min(n, capacity), rev
+        if best_rev < p.captive_harvest_cancels * p.cancel_cost:
+            return None
+        return best, best_n
 
     def _captive(
         self,

@@ -468,3 +468,19 @@ def test_a_raise_that_would_not_pay_its_cancel_is_held() -> None:
             params,
         )[0][0].reason
     )
+
+
+def test_waiting_captive_requests_are_sold_down_to_once_they_pay_the_cancels() -> None:
+    """Requests naming us wait under our market-led price: come down to the best common floor
+    once what they pay there covers ``captive_harvest_cancels`` cancels; not before."""
+    book = [request(f"a{i}", 600, 1, workerpool=POOL) for i in range(3)]
+    book += [request(f"b{i}", 300, 1, workerpool=POOL) for i in range(5)]
+    s = snap(offers=[XS], book=[rival("r", 1000)], requests=book, utilization=util(10, 0))
+    # 300 x 8 = 2,400 beats 600 x 3 = 1,800
+    quotes, _ = decide(s, params={"captive_harvest_cancels": 10.0, "cancel_cost": 200})
+    assert quotes[0].price == 300
+    assert "8 waiting captive requests" in quotes[0].reason
+    quotes, _ = decide(s, params={"captive_harvest_cancels": 10.0, "cancel_cost": 300})
+    assert quotes[0].price == 999  # 2,400 < 10 x 300: not worth the way back up
+    quotes, _ = decide(s, params={"captive_harvest_cancels": 0.0, "cancel_cost": 1})
+    assert quotes[0].price == 999  # off

@@ -118,7 +118,7 @@ compiled: venv
 	$(BIN)/python bench/compile_hot_path.py
 
 bench-compiled: compiled
-	PYTHONPATH=$(CACHE)/compiled $(BIN)/python bench/backtest_speed.py --days 30
+	PYTHONPATH=$(CACHE)/compiled:$(CURDIR) $(BIN)/python bench/backtest_speed.py --days 30
 
 clean:
 	rm -rf $(VENV) $(CACHE) .mypy_cache .ruff_cache .pytest_cache

@@ -66,7 +66,7 @@ def _hot_path() -> str:
 
     if not bot.engine.cycle.__file__ or not bot.engine.cycle.__file__.endswith(".so"):
         return "python"
-    copy = Path(bot.engine.cycle.__file__).resolve().parents[1]
+    copy = Path(bot.engine.cycle.__file__).resolve().parents[2]  # <copy>/bot/engine/cycle.so
     root = Path(__file__).resolve().parents[1]
     stamp = copy / "SOURCE_DIGEST"
     if not stamp.exists() or stamp.read_text().strip() != source_digest(root):

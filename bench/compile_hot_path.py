@@ -25,6 +25,7 @@ Needs a C compiler and the Python headers (present on the project's machines).
 
 from __future__ import annotations
 
+import argparse
 import ast
 import hashlib
 import json
@@ -187,22 +188,34 @@ _refuse_if_stale()
 """
 
 
-def _probe(pythonpath: Path) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+def _probe(*pythonpath: Path) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, pythonpath))}
     out = subprocess.run(
         [sys.executable, "-c", _PROBE, str(ROOT), json.dumps(CHECKS)],
         cwd=DEST.parent,  # not the repository root: `-c` puts the cwd first on sys.path
         env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr[-4000:])
+        raise RuntimeError(f"the probe failed with PYTHONPATH={env['PYTHONPATH']} (see above)")
     return dict(json.loads(out.stdout))
 
 
 def main() -> None:
+    global DEST
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--dest",
+        type=Path,
+        default=DEST,
+        help="where to build the copy (default .cache/compiled; .cache may be shared by worktrees)",
+    )
+    DEST = parser.parse_args().dest.resolve()
     digest = source_digest(ROOT)
-    print(f"copying bot/ and strategies/ to {DEST.relative_to(ROOT)} ...", flush=True)
+    print(f"copying bot/ and strategies/ to {DEST} ...", flush=True)
     _copy_sources()
     print(f"compiling {len(HOT)} modules with mypyc (a minute or two) ...", flush=True)
     _compile()
@@ -217,12 +230,14 @@ def main() -> None:
     if problem is not None:
         shutil.rmtree(DEST)
         sys.exit(f"{problem}: copy removed")
-    print(f"ok: {len(CHECKS)} scenario/strategy pairs identical; use PYTHONPATH={DEST}")
+    print(f"ok: {len(CHECKS)} scenario/strategy pairs identical; use PYTHONPATH={DEST}:{ROOT}")
 
 
 def _check() -> str | None:
     """What is wrong with the compiled copy, or None when it matches the sources."""
-    compiled, pure = _probe(DEST), _probe(ROOT)
+    # The sources after the copy: ``strategies`` (never compiled) must come from this tree, not
+    # from wherever the environment's editable install points (another worktree's).
+    compiled, pure = _probe(DEST, ROOT), _probe(ROOT)
     if not compiled.pop("_cycle_module").endswith(".so"):
         return "the compiled copy did not load its extensions"
     pure.pop("_cycle_module")

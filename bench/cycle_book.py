@@ -8,6 +8,10 @@ Usage::
         .venv/bin/python bench/cycle_book.py --ticks 5 --quiet     # then --ticks 15
     # the client's memory under a moving book: K orders replaced before each tick
     .venv/bin/python bench/cycle_book.py --churn 5 --ticks 3000 --rss-every 250 --tick-seconds 60
+    # a whole tick (bot.engine.cycle.Cycle.tick: sampling, strategy, rails, planner, dry-run
+    # executor) instead of the book reads alone; with the compiled hot path:
+    .venv/bin/python bench/cycle_book.py --cycle --ticks 20
+    PYTHONPATH=/tmp/compiled:$PWD .venv/bin/python bench/cycle_book.py --cycle --ticks 20
 
 The book is seeded straight into the local marketplace's store (``bot.sandbox.market_server``),
 which serves it on loopback from a child process, so the server's CPU is not the bot's (and
@@ -21,6 +25,13 @@ One tick = what ``bot.engine.samplers.sample_snapshot`` asks of the book: one qu
 (category, tag) slot, plus our own workerpool's orders. The first tick (signatures recovered)
 is reported apart; the figure is the CPU (``time.process_time``) of the bot process per later
 tick, over an unchanged book (the steady state between two competitor moves).
+
+``--cycle``: one tick is a whole ``Cycle.tick`` in dry-run (nothing written) with the
+``stationary`` scenario's five offers (categories 0-4) and ``--strategy``, the market read by the
+same real client, the chain, pool metrics and task feed from the simulator's ports (their reads
+are in-process stand-ins; the book is what grows). This is the tick the compiled hot path
+(bench/compile_hot_path.py) compiles: samplers, snapshot, ledger, rails, planner, executor,
+cycle and the model.
 """
 
 from __future__ import annotations
@@ -31,8 +42,10 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.adapters.book_cache import ParsedBook
@@ -45,6 +58,7 @@ from bot.domain.signing import address_of, sign_order
 from bot.engine.ports import BookQuery
 from bot.sandbox.anvil import ANVIL_KEYS
 
+ROOT = Path(__file__).resolve().parents[1]
 CHAIN_ID = 65535
 HUB = "0x3eca1b216a7df1c7689aeb259ffb83adfb894e7f"
 OUR_POOL = "0x" + "11" * 20
@@ -165,6 +179,30 @@ def serve(offers: int, per_offer: int) -> None:
             print("ok", flush=True)
 
 
+def whole_tick(client: MarketApiClient, strategy: str) -> Callable[[], int]:
+    """A dry-run ``Cycle`` over ``stationary``'s five offers whose market is ``client``; each
+    call runs one tick and returns the number of competing orders the snapshot held."""
+    from dataclasses import replace
+
+    from bot.backtest import prepare_scenario
+    from bot.backtest.engine import bot_config, intents_for, sim_ports, simulated_settings
+    from bot.config.settings import strategy_of
+    from bot.engine.cycle import Cycle
+    from bot.sim.market_sim import MarketSim
+
+    scenario = prepare_scenario(ROOT / "config" / "scenarios" / "stationary.toml", 1.0)
+    sim = MarketSim(scenario, 1, intents=intents_for(scenario, 1))
+    cfg = bot_config(scenario, strategy=strategy)
+    settings = replace(simulated_settings(cfg), live=False)  # dry-run: the plan, no writes
+    ports = replace(sim_ports(sim), market=client)
+    cycle = Cycle(ports, settings, strategy_of(cfg), rng=random.Random(1))
+
+    def run() -> int:
+        return len(cycle.tick().snapshot.book)
+
+    return run
+
+
 def _rss_mib() -> float:
     with open("/proc/self/status") as f:
         for line in f:
@@ -184,6 +222,8 @@ def main() -> None:
     p.add_argument(
         "--tick-seconds", type=float, default=0.0, help="simulated seconds per tick for the caches"
     )
+    p.add_argument("--cycle", action="store_true", help="a whole dry-run Cycle.tick per tick")
+    p.add_argument("--strategy", default="competitive", help="with --cycle: the strategy")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.serve:
@@ -226,14 +266,19 @@ def main() -> None:
         queries = [BookQuery(category=c, min_tag=0) for c in range(a.offers)]
         own = BookQuery(workerpool=OUR_POOL)
 
+        read = whole_tick(client, a.strategy) if a.cycle else None
+
         def tick() -> int:
             if a.churn:
                 assert child.stdin is not None and child.stdout is not None
                 child.stdin.write(f"{a.churn}\n")
                 child.stdin.flush()
                 child.stdout.readline()
-            n = sum(len(client.workerpool_orders(q)) for q in queries)
-            client.workerpool_orders(own)
+            if read is not None:
+                n = read()
+            else:
+                n = sum(len(client.workerpool_orders(q)) for q in queries)
+                client.workerpool_orders(own)
             ticks_done[0] += 1
             return n
 

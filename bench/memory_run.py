@@ -4,6 +4,8 @@ Usage::
 
     .venv/bin/python bench/memory_run.py [--scenario realistic] [--book 500] [--days 2] \
         [--warmup-hours 6] [--no-trace]
+    nice -n 10 .venv/bin/python bench/memory_run.py --sandbox [--days 1] [--warmup-hours 6] \
+        [--trace-from-hours 16]
 
 Builds ``PricebotService`` as ``pricebot run`` does (``Runtime`` + the service's jobs: reprice or
 sample, record, reconcile, prune, each at its configured period in simulated time), but on the
@@ -16,6 +18,22 @@ after the warm-up in MiB per simulated day, the journal's size, and the 15 top g
 ``tracemalloc`` diff between the end of the warm-up and the end of the run (tracing slows the
 run about 2x and its own bookkeeping counts in RSS, so the slope is also given without it:
 ``--no-trace``).
+
+``--sandbox``: the same service on the sandbox itself (``bot.sandbox``: anvil with PoCo, the
+local marketplace on loopback, the pool, the simulated competitors and requesters moving by
+themselves), built by ``build_runtime`` from the sandbox's config exactly as ``pricebot run
+--live`` builds it (HTTP marketplace client, JSON-RPC chain, core metrics, SQLite journal,
+``competitive`` undercut acting for real). Simulated time is counted **by cycles**: each reprice
+tick is one production period (``--reprice-seconds``, 60 s: the default
+``schedule.reprice_seconds``), the record and reconcile jobs run every 300 simulated seconds,
+prune once per simulated day; the ticks run
+back to back in wall time. The book caches' idle expiry (``RecentMap``, an hour unseen) runs on
+the same cycle clock (``build_runtime(cache_clock=...)``), and so does the ops hub's (``build_ops(clock=...)``, its
+server not started); every other clock is the wall clock (the chain's and the marketplace's
+timestamps, the deals window), so windows measured in wall time are still filling when the run
+ends. RSS is sampled every simulated hour; tracing starts
+at ``--trace-from-hours`` (after an untraced stretch that gives the slope: tracing doubles the
+tick's cost and its own tables count in RSS) and the top growers are the diff to the end.
 """
 
 from __future__ import annotations
@@ -26,6 +44,8 @@ import os
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from bot.adapters.journal import SqliteJournal
@@ -62,6 +82,10 @@ def slope_per_day(points: list[tuple[float, float]]) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sandbox", action="store_true", help="on the sandbox, by cycles (see above)")
+    p.add_argument("--trace-from-hours", type=float, default=16.0, help="with --sandbox")
+    p.add_argument("--churn", type=int, default=0, help="with --sandbox: orders replaced a cycle")
+    p.add_argument("--publisher", type=Path, help=argparse.SUPPRESS)  # the child (see below)
     p.add_argument("--scenario", default="realistic")
     p.add_argument("--days", type=float, default=2.0)
     p.add_argument("--warmup-hours", type=float, default=6.0)
@@ -70,6 +94,12 @@ def main() -> None:
     p.add_argument("--no-trace", action="store_true")
     p.add_argument("--book", type=int, default=500, help="competing orders added (0: none)")
     a = p.parse_args()
+    if a.publisher:
+        publisher(a.publisher, a.book, a.seed)
+        return
+    if a.sandbox:
+        on_sandbox(a)
+        return
     source = Path(f"config/scenarios/{a.scenario}.toml")
     scenario_dir = tempfile.TemporaryDirectory()
     if a.book:
@@ -158,16 +188,203 @@ def main() -> None:
             f" ({'tracemalloc on' if not a.no_trace else 'no tracing'}); journal {size / 1e6:.1f} MB"
         )
         if traced is not None:
-            final = tracemalloc.take_snapshot()
-            print("top growers (tracemalloc, end of warm-up -> end):")
-            for stat in final.compare_to(traced, "traceback")[:15]:
-                frame = stat.traceback[-1]
-                print(
-                    f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  "
-                    f"{frame.filename}:{frame.lineno}"
-                )
+            top_growers(traced, tracemalloc.take_snapshot())
         runtime.close()
     scenario_dir.cleanup()
+
+
+def top_growers(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, n: int = 15) -> None:
+    stats = after.compare_to(before, "traceback")
+    total = sum(s.size_diff for s in stats) / 1024
+    print(f"top growers (tracemalloc; all traced allocations together: {total:+.1f} KiB):")
+    for stat in stats[:n]:
+        frames = " <- ".join(
+            f"{Path(f.filename).name}:{f.lineno}" for f in reversed(stat.traceback[-3:])
+        )
+        print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  {frames}")
+
+
+def publisher(state: Path, book: int, seed: int) -> None:
+    """Child process: ``book`` more competing orders in the sandbox's category 0, from its
+    competitor pools (their owners' anvil test keys), dearer than the agents' (0.05-0.09 RLC,
+    so the cheapest stays the agents'); then, for each line ``K`` on stdin, K of them replaced
+    by new orders (unpublished, a new one published). A child, so that its own allocations are
+    not in the service's RSS."""
+    import random
+    import sys
+
+    import httpx
+
+    from bot.domain.errors import RejectedError
+    from bot.domain.model import ZERO_ADDRESS, ZERO_BYTES32, WorkerpoolOrder
+    from bot.domain.signing import random_salt, sign_order
+    from bot.sandbox.agents_driver import MarketHttp, Wallet
+    from bot.sandbox.stack import COMPETITOR_KEYS, read_info
+
+    info = read_info(state)
+    network = local_network(info.chain_id, info.hub)
+    pools = [(c["workerpool"], k) for c, k in zip(info.competitors, COMPETITOR_KEYS, strict=True)]
+    # A challenge is per address: an agent signing in with the same key at the same moment
+    # voids ours (HTTP 403). The idle pools have no agent; a rare collision is tried again.
+    idle = [p for p, c in zip(pools, info.competitors, strict=True) if c["kind"] == "idle"]
+    pools = idle or pools
+
+    def again(call: Callable[[], None]) -> None:
+        for attempt in range(5):
+            try:
+                call()
+                return
+            except RejectedError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.1)
+
+    market = MarketHttp(info.market_url, info.chain_id)
+    rng = random.Random(seed)
+    # The marketplace's 50 open orders per signer (production's rule) would cap the book at
+    # about 200: the sandbox's admin route lifts it for this run.
+    httpx.post(
+        f"{info.market_url}/_admin/limits", json={"max_open_orders": 10_000}
+    ).raise_for_status()
+
+    def one() -> tuple[str, Wallet]:
+        pool, key = pools[rng.randrange(len(pools))]
+        order = WorkerpoolOrder(
+            workerpool=pool,
+            workerpoolprice=rng.randrange(50_000_000, 90_000_000),
+            volume=rng.randint(1, 3),
+            tag=ZERO_BYTES32,
+            category=0,
+            trust=0,
+            apprestrict=ZERO_ADDRESS,
+            datasetrestrict=ZERO_ADDRESS,
+            requesterrestrict=ZERO_ADDRESS,
+            salt=random_salt(),
+        )
+        signed = sign_order(network, order, key)
+        wallet = Wallet(key, f"10.77.0.{pools.index((pool, key)) + 1}")
+        again(partial(market.publish_workerpool, signed, wallet))
+        return signed.order_hash, wallet
+
+    listed = [one() for _ in range(book)]
+    print("ready", flush=True)
+    for line in sys.stdin:
+        for _ in range(int(line)):
+            i = rng.randrange(len(listed))
+            order_hash, wallet = listed[i]
+            again(partial(market.unpublish_workerpool, order_hash, wallet))
+            listed[i] = one()
+        print("ok", flush=True)
+
+
+def on_sandbox(a: argparse.Namespace) -> None:
+    """The service on its own sandbox, one cycle = one simulated minute (see the docstring)."""
+    import subprocess
+    import sys
+
+    days, warmup_hours, trace_from_hours = a.days, a.warmup_hours, a.trace_from_hours
+    seed, period = a.seed, float(a.reprice_seconds)
+    from bot.app.service import build_runtime
+    from bot.config.schema import load_config
+    from bot.ops import build_ops
+    from bot.sandbox.stack import read_info, spawn_detached, stop_detached
+
+    cycles = [0]
+
+    def cache_clock() -> float:
+        return cycles[0] * period
+
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        state = Path(tmp) / "sandbox"
+        spawn_detached(state, seed=seed)
+        try:
+            info = read_info(state)
+            child = None
+            if a.book:
+                child = subprocess.Popen(
+                    [sys.executable, __file__, "--publisher", str(state), "--book", str(a.book)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                assert child.stdout is not None and child.stdin is not None
+                if child.stdout.readline().strip() != "ready":
+                    raise SystemExit("the publisher did not seed the book")
+            os.environ.update(info.bot_env())
+            cfg = load_config(state / "pricebot.toml")
+            runtime = build_runtime(cfg, live=True, cache_clock=cache_clock)
+            signer = runtime.ports.signer
+            start = time.time()
+            ops = build_ops(  # the ops hub as `pricebot run` has it (its server is not started)
+                cfg,
+                runtime.settings,
+                journal_path=runtime.journal.path,
+                clock=lambda: start + cache_clock(),  # its windows at the simulated pace too
+                expected_owner=None if signer is None else signer.address,
+            )
+            service = PricebotService(runtime, seed=seed, ops=ops)
+            service.reconcile()  # as start() does before scheduling the jobs
+            total = int(days * 86_400 / period)
+            per_hour = int(HOUR / period)
+            samples: list[tuple[float, float]] = []
+            traced: tracemalloc.Snapshot | None = None
+            wall0, cpu0 = time.monotonic(), time.process_time()
+            failures = 0
+            for k in range(total + 1):
+                if k % per_hour == 0:
+                    gc.collect()
+                    hours = k / per_hour
+                    samples.append((hours, rss_mib()))
+                    book = len(service._latest.book) if service._latest else 0
+                    print(
+                        f"  {hours:5.1f} h  RSS {samples[-1][1]:6.1f} MiB  ticks {service.ticks}"
+                        f"  book {book}  wall {time.monotonic() - wall0:6.0f} s"
+                        f"  load {os.getloadavg()[0]:.1f}",
+                        flush=True,
+                    )
+                    if traced is None and hours >= trace_from_hours:
+                        tracemalloc.start(10)
+                        traced = tracemalloc.take_snapshot()
+                if k == total:
+                    break
+                if child is not None and a.churn:
+                    assert child.stdin is not None and child.stdout is not None
+                    child.stdin.write(f"{a.churn}\n")
+                    child.stdin.flush()
+                    child.stdout.readline()
+                try:
+                    service.reprice_or_sample()
+                    if (k + 1) * period % 300 < period:  # record / reconcile: every 300 s
+                        service.record()
+                        service.reconcile()
+                    if (k + 1) * period % 86_400 < period:
+                        service.prune()
+                except Exception as exc:  # a failed tick is the service's to log; count it
+                    failures += 1
+                    print(f"  cycle {k}: {type(exc).__name__}: {exc}", flush=True)
+                cycles[0] += 1
+            gc.collect()
+            steady = [(h, m) for h, m in samples if warmup_hours <= h <= trace_from_hours]
+            traced_part = [(h, m) for h, m in samples if h > trace_from_hours]
+            print(
+                f"sandbox seed {seed}, +{a.book} orders, churn {a.churn}/cycle,"
+                f" {days:g} simulated days by cycles ({total} cycles of"
+                f" {period:g} s), {service.ticks} ticks, {failures} failed;"
+                f" wall {time.monotonic() - wall0:.0f} s, CPU {time.process_time() - cpu0:.0f} s,"
+                f" load {os.getloadavg()[0]:.2f}: RSS {samples[0][1]:.1f} -> {samples[-1][1]:.1f}"
+                f" MiB; slope {warmup_hours:g}-{trace_from_hours:g} h (untraced)"
+                f" {slope_per_day(steady):+.2f} MiB/day; after {trace_from_hours:g} h (traced)"
+                f" {slope_per_day(traced_part):+.2f} MiB/day"
+            )
+            if traced is not None:
+                top_growers(traced, tracemalloc.take_snapshot())
+            runtime.close()
+            if child is not None:
+                assert child.stdin is not None
+                child.stdin.close()
+                child.wait(timeout=60)
+        finally:
+            stop_detached(state)
 
 
 if __name__ == "__main__":

@@ -115,6 +115,7 @@ def build_runtime(
     market_budget: Any = None,
     journal: SqliteJournal | None = None,
     replace_after_s: float | None = None,
+    cache_clock: Callable[[], float] | None = None,
 ) -> Runtime:
     """Build the live adapters from ``config``.
 
@@ -127,7 +128,10 @@ def build_runtime(
     replaces the configured journal file (``config check --online`` passes one in memory).
     ``replace_after_s`` replaces the gas wallet's wait before re-sending a transaction not mined
     (the soak's accelerated schedule shortens it with the reprice period).
+    ``cache_clock`` replaces the monotonic clock of the book caches' idle expiry (an accelerated
+    run counting simulated time by cycles runs it at that pace: bench/memory_run.py --sandbox).
     """
+    from bot.adapters.book_cache import ParsedBook
     from bot.adapters.book_signatures import BookSignatureCheck
     from bot.adapters.chain import ChainSettings, RpcChain
     from bot.adapters.chain_tasks import ChainTaskFeed
@@ -178,12 +182,14 @@ def build_runtime(
     except BaseException:
         journal.close()
         raise
+    caches = cache_clock or time.monotonic
     market = MarketApiClient.for_network(
         network,
         signer=signer,
         stake_of=lambda account: chain.stake(account).free,
         consumed_of=chain.consumed,
-        check_signature=BookSignatureCheck(chain),
+        check_signature=BookSignatureCheck(chain, clock=caches),
+        parsed_book=ParsedBook(clock=caches),
         budget=(
             market_budget
             if market_budget is not None

@@ -12,9 +12,14 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["MAX_JSON_DEPTH", "loads_bounded", "nesting_exceeds"]
+__all__ = ["MAX_JSON_DEPTH", "JsonValue", "loads_bounded", "nesting_exceeds"]
 
 MAX_JSON_DEPTH = 64
+
+JsonValue = dict[str, object] | list[object] | str | int | float | bool | None
+"""What ``json.loads`` returns: the type of a value stored as JSON and read back (the strategy
+state the journal hands the cycle). Precise where ``object`` would do for mypy: mypyc cannot
+build a compiled slots dataclass with a field annotated ``object`` (bench/compile_hot_path.py)."""
 
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")

@@ -37,6 +37,7 @@ from bot.domain.errors import BotError, OwnershipError, StrategyError
 from bot.domain.fill_orders import FillBook, fill_record
 from bot.domain.model import Action, Keep, OwnOrder, Publish, Quote, Slot
 from bot.domain.networks import Network
+from bot.domain.safe_json import JsonValue
 from bot.engine import deadline
 from bot.engine.executor import DEFAULT_ACTION_DEADLINE_S, ExecutionReport, Executor
 from bot.engine.fill_exec import FillExecutor, reusable
@@ -145,7 +146,8 @@ class TickResult:
 
 @dataclass(slots=True)
 class CycleState:
-    strategy_state: object = None  # what the strategy returned last (None: its initial state)
+    # What the strategy returned last (None: its initial state); the journal's JSON on restore.
+    strategy_state: JsonValue = None
     sampler: SamplerMemory = field(default_factory=SamplerMemory)
     last: TickResult | None = None
     fill_memory: FillMemory = field(default_factory=FillMemory)  # caps waiting requests revealed

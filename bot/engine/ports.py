@@ -25,6 +25,7 @@ from bot.domain.model import (
     Stake,
     WorkerpoolOrder,
 )
+from bot.domain.safe_json import JsonValue
 
 __all__ = [
     "BookQuery",
@@ -237,6 +238,6 @@ class Journal(Protocol):
         fill executor restores the day's match gas from them after a restart)."""
         ...
 
-    def load_strategy_state(self) -> object: ...
+    def load_strategy_state(self) -> JsonValue: ...
 
     def save_strategy_state(self, state: object) -> None: ...

@@ -195,6 +195,12 @@ class RobustParams:
         max=1e6,
         doc="a trial's first perch price, x the market-led price (the rails' ceiling caps it)",
     )
+    perch_low: float = param(
+        4.0,
+        min=1.0,
+        max=1000.0,
+        doc="lowest perch price, x portfolio's (rival-led) price; no trial once the markup is there",
+    )
     perch_step_tasks: float = param(
         3.0,
         min=0.5,
@@ -534,7 +540,7 @@ class RobustStrategy(Strategy[RobustParams]):
             # the markup prices the market the rivals make: a perch's hours are not a trial of
             # it (its timer would judge an interval with no market-led sales as a failed raise)
             mem = _markup_of(before, mem)
-        mem = self._perch(snapshot, offer, mode, price, mem, in_stock=bool(rivals))
+        mem = self._perch(snapshot, offer, mode, price, mem, in_stock=bool(rivals), base=got.price)
         at_perch = mem.p_mode != "market" and mem.p_price > price
         # a perch, and the way back from one, are deliberate jumps (the rails' max_jump): one
         # re-signed order each way instead of one (and a cancel going up) per max_step
@@ -626,6 +632,7 @@ class RobustStrategy(Strategy[RobustParams]):
         mem: OfferMemory,
         *,
         in_stock: bool,
+        base: int,
     ) -> OfferMemory:
         """Explore-then-commit between the market-led price and a perch far above it.
 
@@ -652,7 +659,8 @@ class RobustStrategy(Strategy[RobustParams]):
             return replace(mem, p_next=now + p.perch_wait_seconds, p_wait=p.perch_wait_seconds)
         since = mem.p_since if mem.p_since is not None else now
         if mem.p_mode == "market":
-            if now >= mem.p_next and mem.p_out >= p.perch_out_share:
+            low = p.perch_low * base
+            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
                 top = min(MAX_PRICE, round(price * p.perch_multiple))
                 return replace(mem, p_mode="trial", p_since=now, p_price=top, p_settled=False)
             return mem
@@ -683,7 +691,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if now - since < step:
                 return mem
             lower = mem.p_price // 2
-            if lower < 4 * price:
+            if lower < max(p.perch_low * base, 2 * price):
                 return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
         if now - since < p.perch_trial_seconds:

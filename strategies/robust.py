@@ -103,8 +103,8 @@ __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
 Posture = Literal["war", "floor", "hold"]
 POSTURES: tuple[Posture, ...] = ("war", "floor", "hold")
-PerchMode = Literal["market", "trial", "perch"]
-PERCH_MODES: tuple[PerchMode, ...] = ("market", "trial", "perch")
+PerchMode = Literal["market", "trial", "perch", "check"]
+PERCH_MODES: tuple[PerchMode, ...] = ("market", "trial", "perch", "check")
 _MAX_CAPTIVE_REQUESTERS = 64
 
 
@@ -290,6 +290,7 @@ class OfferMemory:
     perch_ev: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     market_ev: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     p_out: float = 0.0  # share of time with no rival in stock (time constant perch_out_seconds)
+    p_hold: float = 0.0  # how long the committed perch is held before the market is checked
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -340,6 +341,7 @@ class OfferMemory:
                 perch_ev=_evidence(raw.get("perch_ev")),
                 market_ev=_evidence(raw.get("market_ev")),
                 p_out=float(cast(float, raw.get("p_out", 0.0))),
+                p_hold=float(cast(float, raw.get("p_hold", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -541,7 +543,7 @@ class RobustStrategy(Strategy[RobustParams]):
             # it (its timer would judge an interval with no market-led sales as a failed raise)
             mem = _markup_of(before, mem)
         mem = self._perch(snapshot, offer, mode, price, mem, in_stock=bool(rivals), base=got.price)
-        at_perch = mem.p_mode != "market" and mem.p_price > price
+        at_perch = mem.p_mode in ("trial", "perch") and mem.p_price > price
         # a perch, and the way back from one, are deliberate jumps (the rails' max_jump): one
         # re-signed order each way instead of one (and a cancel going up) per max_step
         jump = at_perch or mem.perched
@@ -694,10 +696,19 @@ class RobustStrategy(Strategy[RobustParams]):
             if lower < max(p.perch_low * base, 2 * price):
                 return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
+        if mem.p_mode == "perch":
+            if now - since < mem.p_hold:
+                return mem
+            # the market-led mode's evidence is as old as the commit: measure it afresh
+            return replace(mem, p_mode="check", p_since=now, market_ev=[0.0, 0.0, 0.0])
         if now - since < p.perch_trial_seconds:
             return mem
         if self._perch_pays(mem):
-            return replace(mem, p_mode="perch", p_since=now)
+            # committed: held twice as long after each check that confirms it
+            hold = 2 * mem.p_hold if mem.p_mode == "check" else 2 * p.perch_trial_seconds
+            return replace(mem, p_mode="perch", p_since=now, p_hold=hold)
+        if mem.p_mode == "check":
+            return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         return self._perch_lost(mem, now)
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:

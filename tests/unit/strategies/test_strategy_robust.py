@@ -419,6 +419,31 @@ def test_a_settled_trial_is_committed_only_if_its_lower_bound_beats_the_market(
     assert quotes[0].price == (1_584 if mode == "perch" else 99)
 
 
+def test_a_committed_perch_is_checked_against_a_fresh_market_measure() -> None:
+    """Held for ``p_hold``, the perch gives way to the market-led price for a trial's length
+    (its evidence measured afresh: the old one is as old as the commit); if the perch still
+    beats it, the perch comes back in one jump and is held twice as long."""
+    state = perch_state(
+        p_mode="perch", p_since=NOW - 7200, p_hold=3600.0, p_price=1_584, perched=True
+    )
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, PERCH)
+    m = memory(new)
+    assert (m.p_mode, m.market_ev) == ("check", [0.0, 0.0, 0.0])
+    assert quotes[0].price == 99 and quotes[0].jump
+    state = perch_state(
+        p_mode="check",
+        p_since=NOW - 3600,
+        p_hold=3600.0,
+        p_price=1_584,
+        perch_ev=[9 * 1_584.0, 9.0, 3600.0],
+    )
+    quotes, new = decide(s, state, PERCH)
+    m = memory(new)
+    assert (m.p_mode, m.p_hold) == ("perch", 7200.0)
+    assert quotes[0].price == 1_584 and quotes[0].jump
+
+
 def test_rivals_back_in_stock_end_a_committed_perch_in_one_jump() -> None:
     state = perch_state(
         rivals_out=0.2, p_mode="perch", p_since=NOW - 60, p_price=1_584, perched=True
@@ -432,7 +457,9 @@ def test_rivals_back_in_stock_end_a_committed_perch_in_one_jump() -> None:
 
 def test_sales_are_credited_to_the_mode_quoted_meanwhile() -> None:
     """A perch's sales are its evidence (not the markup's); the market-led ones the market's."""
-    state = perch_state(p_mode="perch", p_since=NOW - 60, p_price=1_584, perched=True)
+    state = perch_state(
+        p_mode="perch", p_since=NOW - 60, p_hold=3600.0, p_price=1_584, perched=True
+    )
     s = snap(offers=[XS], book=[], deals=[deal("d", 1_584, 2, ago=30)], utilization=util(10, 2))
     _, new = decide(s, state, {**PERCH, "perch_half_life_seconds": 2e6})
     m = memory(new)

@@ -3,8 +3,8 @@
 ``portfolio`` (the base) prices each offer by what it faces: the request book, the cheapest rival
 (undercut by one nRLC), or a Thompson learner when alone. It fails in three kinds of market
 (issue #14), plus one it was never shown (requests that never buy); this strategy adds one
-mechanism for each (and an opt-in fifth), every one driven by what the snapshot shows, not by a
-scenario's numbers:
+mechanism for each, and a fifth for rival-less hours, every one driven by what the snapshot
+shows, not by a scenario's numbers:
 
 1. **A rival that follows us faster than we follow it** (it reprices within our own period,
    always one step under us). Undercutting it is a race we lose at every price: it re-undercuts
@@ -45,23 +45,27 @@ scenario's numbers:
    (``iexec app request-execution``); a posted price never sells to it. Such requests are left
    out of everything the base and the guards read, so the book logic does not price for them.
 
-5. **Rival-less markets** (opt-in: ``ladder_arms`` 0 by default). Rivals that list a task or
-   two per reprice are out of stock most of the time; every buyer arriving then buys from us at
-   any price up to its cap, and a few caps are far above the rivals' level (the hindsight
-   reference on generated markets sells to them at up to ~30 x). While rivals were out of stock
-   at ``ladder_out_share`` of recent decisions (the markup's smoothed count; left again below
-   half: hysteresis), a *ladder* of perch prices, the market-led price (arm 0) x
-   ``ladder_top ** (i / ladder_arms)`` (arms 1..n), is learnt by Thompson sampling on revenue
-   per hour of that time: every ``ladder_slot_seconds`` an arm is drawn (tasks per hour ~
-   Gamma(tasks + prior, hours + 1/2); the prior gives every arm the market-led arm's revenue,
-   half an hour's worth, so a perch that never sells is soon left), its price fixed for the
-   slot; a perch and the way back are deliberate jumps (``Quote.jump``: one re-signed order
-   each way within the rails' ``max_jump``, not one per 20 % ``max_step``), and entering one
-   charges that arm two cancels. Evidence halves every ``ladder_half_life_seconds``. What a perch
-   earns is not counted by the follower guard or the markup. Off by default: with the jumps, on
-   train seeds 1000-1025 it won 6 markets (``churn`` 1007 x 1.62, ``surge`` 1009 x 1.21) and
-   lost 5 (``collapse`` 1023 x 0.64, ``surge`` 1022 x 0.66, ``undercut_fast`` 1004 x 0.74),
-   2,975 RLC in all against 3,228 (docs/strategies.md).
+5. **A perch far above the market** (``perch_trial_seconds``; 0: off). Rivals that list a task
+   or two per reprice are out of stock much of the time; every buyer arriving then buys from us
+   at any price up to its cap, and a few caps are far above the rivals' level, so the best
+   fixed price in hindsight is often either near the rivals or far above them. Per offer, an
+   explore-then-commit choice between the two modes, on revenue per hour net of cancel gas:
+   after ``perch_wait_seconds`` of the market-led price, while rivals were out of stock at
+   ``perch_out_share`` of the time (a slow, time-based count: a regime, not a restock) and the
+   markup has not already taken the price to ``perch_low`` x portfolio's, a **trial** quotes
+   the market-led price x ``perch_multiple`` (the rails cap it: their ceiling, or one
+   ``max_jump``) and halves it whenever it went unsold for as long as the market-led price took
+   to sell ``perch_step_tasks`` (a descending auction for the highest cap present), giving up
+   below ``perch_low`` x portfolio's price. A price that sells is held for
+   ``perch_trial_seconds``; the perch is then **committed** only if the lower confidence bound
+   of its revenue per hour (Poisson on its sales, ``perch_confidence``; the round trip's two
+   cancels charged) beats the market-led mode's mean; a lost trial doubles the wait for the
+   next. A committed perch is held 12 h (twice the trial), then the market-led price is
+   measured afresh for a trial's length and the two compared again (a confirmed perch is held
+   twice as long each time); rivals back in stock (the slow count below half of
+   ``perch_out_share``) end it at once. Perches and the way back are deliberate jumps
+   (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
+   perched, the markup's state is frozen (its trials judge the market the rivals make).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -77,7 +81,7 @@ bot.pricing.rails.gate_raise).
 State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key:
 memory}, "inert": [request hashes]}``.
 
-When to use it: the default. It is ``portfolio`` where none of the four signs shows (same
+When to use it: the default. It is ``portfolio`` where none of the five signs shows (same
 quotes: the guards only move a price once their evidence is there), and where one shows it
 prices by the measured outcome rather than by the cheapest rival.
 """
@@ -636,19 +640,10 @@ class RobustStrategy(Strategy[RobustParams]):
         in_stock: bool,
         base: int,
     ) -> OfferMemory:
-        """Explore-then-commit between the market-led price and a perch far above it.
-
-        ``market``: the market-led price; after ``perch_wait_seconds`` of it, while rivals are
-        out of stock often enough, a **trial** starts at the market-led price x
-        ``perch_multiple`` (the rails' ceiling caps it) and halves that price each time it went
-        unsold for as long as the market-led price took to sell ``perch_step_tasks`` (a Dutch
-        descent to the highest price the rival-less buyers pay), giving up below twice the
-        market-led price. Once a price sells it is held for ``perch_trial_seconds``; then the
-        perch is **committed** if the lower bound of its revenue per hour (Poisson on its sales,
-        ``perch_confidence``, net of the two cancels of a round trip) beats the market-led mode's
-        mean, else the market-led mode returns and the next trial waits twice as long. A
-        committed perch is judged again every ``perch_trial_seconds`` on its decayed evidence,
-        and left at once when rivals are back in stock (a detected change, not noise).
+        """Explore-then-commit between the market-led price and a perch far above it (module
+        doc, guard 5). Modes: ``market``; ``trial`` (descending until a price sells, then held);
+        ``perch`` (committed, held ``p_hold``); ``check`` (the market-led price measured afresh
+        against the committed perch). Only the perch and the trial quote the perch price.
         """
         p = self.params
         now = snapshot.at

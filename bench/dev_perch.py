@@ -70,7 +70,11 @@ def compare(old: Path, new: Path) -> None:
             f"{k[0]} s{k[1]} {x['class']:14s} {x['revenue'] / 1e9:9.2f} -> {y['revenue'] / 1e9:9.2f}"
             f"  x{r:5.2f}  cancels {x['cancels']:5d} -> {y['cancels']:5d}"
             f"  misses {x['misses']} -> {y['misses']}"
-            + (f"  score {x['score']:.2f} -> {y['score']:.2f}" if "score" in x and "score" in y else "")
+            + (
+                f"  score {x['score']:.2f} -> {y['score']:.2f}"
+                if "score" in x and "score" in y
+                else ""
+            )
         )
     ta = sum(a[k]["revenue"] for k in keys) / 1e9
     tb = sum(b[k]["revenue"] for k in keys) / 1e9

@@ -648,7 +648,11 @@ class RobustStrategy(Strategy[RobustParams]):
         p = self.params
         now = snapshot.at
         if p.perch_trial_seconds <= 0 or mode not in ("contested", "book"):
-            return replace(mem, p_mode="market")
+            if mem.p_mode == "market":
+                return mem
+            # no rival-led price to perch over (portfolio prices alone): a trial or perch ends,
+            # and the next waits as after a change (not at once, should the mode flicker)
+            return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         # the markup's count reacts within minutes (a restock); a perch follows regimes
         a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.perch_out_seconds)
         mem = replace(mem, p_out=(1 - a) * mem.p_out + a * (0.0 if in_stock else 1.0))

@@ -455,6 +455,20 @@ def test_rivals_back_in_stock_end_a_committed_perch_in_one_jump() -> None:
     assert not quotes[0].jump
 
 
+def test_a_perch_ends_when_there_is_no_rival_led_price_and_the_next_trial_waits() -> None:
+    """No rival seen at all (portfolio prices alone): nothing to perch over; the perch ends in one
+    jump and the next trial waits ``perch_wait_seconds`` (a flickering mode does not restart it)."""
+    state = perch_state(p_mode="perch", p_since=NOW - 60, p_hold=3600.0, p_price=1_584)
+    state["base"] = {}
+    mem = OfferMemory.from_json(state["offers"][KEY])
+    state["offers"][KEY] = dataclasses.replace(mem, perched=True).to_json()
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, PERCH)
+    m = memory(new)
+    assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+    assert "perch" not in quotes[0].reason and quotes[0].jump
+
+
 def test_sales_are_credited_to_the_mode_quoted_meanwhile() -> None:
     """A perch's sales are its evidence (not the markup's); the market-led ones the market's."""
     state = perch_state(

@@ -3,8 +3,8 @@
 ``portfolio`` (the base) prices each offer by what it faces: the request book, the cheapest rival
 (undercut by one nRLC), or a Thompson learner when alone. It fails in three kinds of market
 (issue #14), plus one it was never shown (requests that never buy); this strategy adds one
-mechanism for each (and an opt-in fifth), every one driven by what the snapshot shows, not by a
-scenario's numbers:
+mechanism for each, and a fifth for rival-less hours, every one driven by what the snapshot
+shows, not by a scenario's numbers:
 
 1. **A rival that follows us faster than we follow it** (it reprices within our own period,
    always one step under us). Undercutting it is a race we lose at every price: it re-undercuts
@@ -49,23 +49,27 @@ scenario's numbers:
    (``iexec app request-execution``); a posted price never sells to it. Such requests are left
    out of everything the base and the guards read, so the book logic does not price for them.
 
-5. **Rival-less markets** (opt-in: ``ladder_arms`` 0 by default). Rivals that list a task or
-   two per reprice are out of stock most of the time; every buyer arriving then buys from us at
-   any price up to its cap, and a few caps are far above the rivals' level (the hindsight
-   reference on generated markets sells to them at up to ~30 x). While rivals were out of stock
-   at ``ladder_out_share`` of recent decisions (the markup's smoothed count; left again below
-   half: hysteresis), a *ladder* of perch prices, the market-led price (arm 0) x
-   ``ladder_top ** (i / ladder_arms)`` (arms 1..n), is learnt by Thompson sampling on revenue
-   per hour of that time: every ``ladder_slot_seconds`` an arm is drawn (tasks per hour ~
-   Gamma(tasks + prior, hours + 1/2); the prior gives every arm the market-led arm's revenue,
-   half an hour's worth, so a perch that never sells is soon left), its price fixed for the
-   slot; a perch and the way back are deliberate jumps (``Quote.jump``: one re-signed order
-   each way within the rails' ``max_jump``, not one per 20 % ``max_step``), and entering one
-   charges that arm two cancels. Evidence halves every ``ladder_half_life_seconds``. What a perch
-   earns is not counted by the follower guard or the markup. Off by default: with the jumps, on
-   train seeds 1000-1025 it won 6 markets (``churn`` 1007 x 1.62, ``surge`` 1009 x 1.21) and
-   lost 5 (``collapse`` 1023 x 0.64, ``surge`` 1022 x 0.66, ``undercut_fast`` 1004 x 0.74),
-   2,975 RLC in all against 3,228 (docs/strategies.md).
+5. **A perch far above the market** (``perch_trial_seconds``; 0: off). Rivals that list a task
+   or two per reprice are out of stock much of the time; every buyer arriving then buys from us
+   at any price up to its cap, and a few caps are far above the rivals' level, so the best
+   fixed price in hindsight is often either near the rivals or far above them. Per offer, an
+   explore-then-commit choice between the two modes, on revenue per hour net of cancel gas:
+   after ``perch_wait_seconds`` of the market-led price, while rivals were out of stock at
+   ``perch_out_share`` of the time (a slow, time-based count: a regime, not a restock) and the
+   markup has not already taken the price to ``perch_low`` x portfolio's, a **trial** quotes
+   the market-led price x ``perch_multiple`` (the rails cap it: their ceiling, or one
+   ``max_jump``) and halves it whenever it went unsold for as long as the market-led price took
+   to sell ``perch_step_tasks`` (a descending auction for the highest cap present), giving up
+   below ``perch_low`` x portfolio's price. A price that sells is held for
+   ``perch_trial_seconds``; the perch is then **committed** only if the lower confidence bound
+   of its revenue per hour (Poisson on its sales, ``perch_confidence``; the round trip's two
+   cancels charged) beats the market-led mode's mean; a lost trial doubles the wait for the
+   next. A committed perch is held 12 h (twice the trial), then the market-led price is
+   measured afresh for a trial's length and the two compared again (a confirmed perch is held
+   twice as long each time); rivals back in stock (the slow count below half of
+   ``perch_out_share``) end it at once. Perches and the way back are deliberate jumps
+   (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
+   perched, the markup's state is frozen (its trials judge the market the rivals make).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -81,7 +85,7 @@ bot.pricing.rails.gate_raise).
 State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key:
 memory}, "inert": [request hashes]}``.
 
-When to use it: the default. It is ``portfolio`` where none of the four signs shows (same
+When to use it: the default. It is ``portfolio`` where none of the five signs shows (same
 quotes: the guards only move a price once their evidence is there), and where one shows it
 prices by the measured outcome rather than by the cheapest rival.
 """
@@ -91,7 +95,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Literal, cast
 
 from bot.domain.errors import InputError
@@ -107,6 +111,8 @@ __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
 Posture = Literal["war", "floor", "hold"]
 POSTURES: tuple[Posture, ...] = ("war", "floor", "hold")
+PerchMode = Literal["market", "trial", "perch", "check"]
+PERCH_MODES: tuple[PerchMode, ...] = ("market", "trial", "perch", "check")
 _MAX_CAPTIVE_REQUESTERS = 64
 
 
@@ -166,31 +172,61 @@ class RobustParams:
         max=86400.0,
         doc="a request our listed order fits, still there after this: inert",
     )
-    # the perch ladder
-    ladder_arms: int = param(
-        0, min=0, max=20, doc="perch prices tried in a gap (0: off): ladder_top^(i/arms), i >= 1"
+    # the perch (guard 5)
+    perch_trial_seconds: float = param(
+        6 * 3600.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="how long a perch is tried once its price sold (0: the perch is off)",
     )
-    ladder_top: float = param(
-        32.0, min=1.0, max=1000.0, doc="highest perch price, as a multiple of the market-led one"
-    )
-    ladder_out_share: float = param(
-        0.85,
+    perch_out_share: float = param(
+        0.5,
         min=0.0,
         max=1.0,
-        doc="perch only while rivals were out of stock this often (smoothed as the markup's)",
+        doc="try a perch only while rivals were out of stock this often (left below half)",
     )
-    ladder_slot_seconds: float = param(
-        3600.0, min=60.0, max=86400.0, doc="how long one ladder arm is held"
+    perch_out_seconds: float = param(
+        2 * 3600.0,
+        min=60.0,
+        max=7 * 86400.0,
+        doc="time constant of the perch's own count of rivals out of stock (slow: a regime)",
     )
-    ladder_half_life_seconds: float = param(
-        24 * 3600.0, min=60.0, max=30 * 86400.0, doc="half-life of a ladder arm's evidence"
+    perch_wait_seconds: float = param(
+        6 * 3600.0,
+        min=60.0,
+        max=30 * 86400.0,
+        doc="market-led evidence before the first trial; the wait after a lost one (doubling)",
+    )
+    perch_multiple: float = param(
+        1000.0,
+        min=2.0,
+        max=1e6,
+        doc="a trial's first perch price, x the market-led price (the rails' ceiling caps it)",
+    )
+    perch_low: float = param(
+        4.0,
+        min=1.0,
+        max=1000.0,
+        doc="lowest perch price, x portfolio's (rival-led) price; no trial once the markup is there",
+    )
+    perch_step_tasks: float = param(
+        3.0,
+        min=0.5,
+        max=1000.0,
+        doc="a perch price is halved after as long as the market-led price took to sell this many",
+    )
+    perch_confidence: float = param(
+        1.0, min=0.0, max=5.0, doc="z of the perch's lower revenue bound (Poisson on its sales)"
+    )
+    perch_half_life_seconds: float = param(
+        12 * 3600.0, min=60.0, max=30 * 86400.0, doc="half-life of both modes' evidence"
     )
     # costs and churn
     cancel_cost: int = param(
         DEFAULT_CANCEL_GAS_COST_NRLC,
         min=0,
         max=MAX_PRICE,
-        doc="gas of one cancel, for the churn hold and the ladder (set from rails.cancel_gas_cost)",
+        doc="gas of one cancel, for the churn hold and the perch (set from rails.cancel_gas_cost)",
         unit="nRLC",
     )
     raise_horizon_seconds: float = param(
@@ -212,12 +248,6 @@ class RobustParams:
         max=10_000.0,
         doc="come down to sell waiting captive requests once they pay this many cancels (0: off)",
     )
-
-    @property
-    def ladder(self) -> tuple[float, ...]:
-        """The perch multiples, lowest first (empty when the ladder is off)."""
-        n = self.ladder_arms
-        return tuple(self.ladder_top ** (i / n) for i in range(1, n + 1))
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -264,15 +294,18 @@ class OfferMemory:
     captive_seen_at: float | None = None
     captive_price: int | None = None
     captive_at: float | None = None
-    # perch ladder: arm 0 is the market-led price, arm i the i-th ladder multiple of it
-    arm: int = 0
-    gap: bool = False  # the last decision was in a gap the ladder prices (rivals mostly out)
-    arm_since: float | None = None
-    arm_price: int = 0  # the perch price, fixed for the slot (no re-signing while it holds)
+    # the perch (guard 5): the mode, and each mode's evidence (decayed): nRLC, tasks, seconds
+    p_mode: PerchMode = "market"
+    p_since: float | None = None  # when the mode (or the trial's current price) started
+    p_next: float | None = None  # earliest next trial
+    p_wait: float = 0.0  # the wait after the next lost trial
+    p_price: int = 0  # the perch price
+    p_settled: bool = False  # the trial's price sold: it is held for the trial
     perched: bool = False  # the last quote was a perch (leaving it is a jump too)
-    arm_tasks: dict[str, float] = field(default_factory=dict)  # arm -> tasks sold (decayed)
-    arm_earned: dict[str, float] = field(default_factory=dict)  # arm -> nRLC (decayed)
-    arm_seconds: dict[str, float] = field(default_factory=dict)  # arm -> seconds held (decayed)
+    perch_ev: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    market_ev: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    p_out: float = 0.0  # share of time with no rival in stock (time constant perch_out_seconds)
+    p_hold: float = 0.0  # how long the committed perch is held before the market is checked
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -284,6 +317,7 @@ class OfferMemory:
             return cls()
         try:
             posture = str(raw.get("posture", "war"))
+            p_mode = str(raw.get("p_mode", "market"))
             return cls(
                 last_at=_opt_float(raw.get("last_at")),
                 lost=float(cast(float, raw.get("lost", 0.0))),
@@ -312,14 +346,17 @@ class OfferMemory:
                 captive_seen_at=_opt_float(raw.get("captive_seen_at")),
                 captive_price=_opt_int(raw.get("captive_price")),
                 captive_at=_opt_float(raw.get("captive_at")),
-                arm=int(cast(int, raw.get("arm", 0))),
-                gap=bool(raw.get("gap", False)),
+                p_mode=p_mode if p_mode in PERCH_MODES else "market",
+                p_since=_opt_float(raw.get("p_since")),
+                p_next=_opt_float(raw.get("p_next")),
+                p_wait=float(cast(float, raw.get("p_wait", 0.0))),
+                p_price=int(cast(int, raw.get("p_price", 0))),
+                p_settled=bool(raw.get("p_settled", False)),
                 perched=bool(raw.get("perched", False)),
-                arm_since=_opt_float(raw.get("arm_since")),
-                arm_price=int(cast(int, raw.get("arm_price", 0))),
-                arm_tasks=_floats(raw.get("arm_tasks")),
-                arm_earned=_floats(raw.get("arm_earned")),
-                arm_seconds=_floats(raw.get("arm_seconds")),
+                perch_ev=_evidence(raw.get("perch_ev")),
+                market_ev=_evidence(raw.get("market_ev")),
+                p_out=float(cast(float, raw.get("p_out", 0.0))),
+                p_hold=float(cast(float, raw.get("p_hold", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -337,6 +374,24 @@ def _floats(v: object) -> dict[str, float]:
     if not isinstance(v, Mapping):
         return {}
     return {str(k): float(x) for k, x in v.items()}
+
+
+_MARKUP_FIELDS = tuple(
+    f.name
+    for f in fields(OfferMemory)
+    if f.name.startswith("m_") or f.name in ("log_m", "markup_at", "u_avg")
+)
+
+
+def _markup_of(source: OfferMemory, mem: OfferMemory) -> OfferMemory:
+    """``mem`` with the scarcity markup's state of ``source``."""
+    return replace(mem, **{k: getattr(source, k) for k in _MARKUP_FIELDS})
+
+
+def _evidence(v: object) -> list[float]:
+    if not isinstance(v, list) or len(v) != 3:
+        return [0.0, 0.0, 0.0]
+    return [float(cast(float, x)) for x in v]
 
 
 def _without(snapshot: MarketSnapshot, inert: set[str]) -> MarketSnapshot:
@@ -408,7 +463,7 @@ class RobustStrategy(Strategy[RobustParams]):
         for offer, got in zip(offers, base.quotes, strict=True):
             key = _key(offer)
             mem = OfferMemory.from_json(stored.get(key))
-            quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem, rng)
+            quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem)
             quotes.append(quote)
             memories[key] = mem.to_json()
         new_state: State = {"base": base.state, "offers": memories, "inert": sorted(inert)}
@@ -447,7 +502,6 @@ class RobustStrategy(Strategy[RobustParams]):
         got: Quote,
         mode: str,
         mem: OfferMemory,
-        rng: random.Random,
     ) -> tuple[Quote, OfferMemory]:
         p = self.params
         now = snapshot.at
@@ -456,12 +510,10 @@ class RobustStrategy(Strategy[RobustParams]):
         deals = snapshot.own_deals(since, offer.category)
         earned = float(sum(d.price * d.volume for d in deals))
         sold = float(sum(d.volume for d in deals))
-        # what a perch arm earned is its own evidence, not the guards' (they price the market)
-        # what sold in a gap (no rival in stock) is the ladder's evidence; what a perch earned is
-        # not the guards' (they price the market the rivals make)
-        perched = mem.perched  # (not every gap decision: a perch under the market price is none)
-        if mem.gap:
-            mem = self._ladder_account(mem, earned, sold, dt)
+        # what a perch earned is its own evidence, not the guards' (they price the market)
+        perched = mem.perched
+        mem = self._perch_account(mem, earned, sold, dt)
+        before = mem  # the markup's state, restored after a perch (step 5)
         if perched:
             earned, dt = 0.0, 0.0
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
@@ -504,38 +556,20 @@ class RobustStrategy(Strategy[RobustParams]):
             price, n = harvest
             why = f"{n} waiting captive requests sold down to {price} (under {why})"
 
-        # 5. the perch ladder (module doc)
-        mem = self._ladder(now, mode, price, mem, rng)
-        # rival-less: no rival in stock at most decisions lately (a rival that restocks a task
-        # now and then, sold at once, does not make a market)
-        # (with hysteresis: a perch is left only once rivals are back in stock half the time,
-        # each entry costing the cancels of a climb)
-        share = 0.5 if mem.gap else p.ladder_out_share
-        long_gap = mem.rivals_out >= share and mode in ("contested", "book")
-        gap = long_gap and mem.arm > 0
-        at_perch = gap and mem.arm_price > price
+        # 5. the perch (module doc)
+        if perched:
+            # the markup prices the market the rivals make: a perch's hours are not a trial of
+            # it (its timer would judge an interval with no market-led sales as a failed raise)
+            mem = _markup_of(before, mem)
+        mem = self._perch(snapshot, offer, mode, price, mem, in_stock=bool(rivals), base=got.price)
+        at_perch = mem.p_mode in ("trial", "perch") and mem.p_price > price
         # a perch, and the way back from one, are deliberate jumps (the rails' max_jump): one
         # re-signed order each way instead of one (and a cancel going up) per max_step
         jump = at_perch or mem.perched
         if at_perch:
-            if not mem.perched:
-                # entering a perch: its round trip costs two re-signed orders, the climb's
-                # cancel and (mostly) the cancel of the perch order left valid on the way back,
-                # charged to the arm
-                k = str(mem.arm)
-                mem = replace(
-                    mem,
-                    arm_earned={
-                        **mem.arm_earned,
-                        k: mem.arm_earned.get(k, 0.0) - 2 * p.cancel_cost,
-                    },
-                )
-            price = mem.arm_price
-            why = (
-                f"no rival in stock: perch x{p.ladder[mem.arm - 1]:g} of the market-led price"
-                f" {price} (over {why})"
-            )
-        mem = replace(mem, gap=long_gap, perched=at_perch)
+            price = mem.p_price
+            why = f"no rival in stock: perch {price} ({mem.p_mode}; market-led {got.price}, {why})"
+        mem = replace(mem, perched=at_perch)
         if price == got.price:  # the base's own raise (the guards' raises pay by trial)
             price, why = self._hold(snapshot, offer, price, why)
 
@@ -594,61 +628,116 @@ class RobustStrategy(Strategy[RobustParams]):
             f" {p.raise_horizon_seconds:.0f}s would not pay its cancel"
         )
 
-    @staticmethod
-    def _ladder_account(mem: OfferMemory, earned: float, sold: float, dt: float) -> OfferMemory:
-        """Credit what sold since the last decision to the arm that was quoted meanwhile."""
-        if mem.arm_since is None:
-            return mem
-        k = str(mem.arm)
-        return replace(
-            mem,
-            arm_tasks={**mem.arm_tasks, k: mem.arm_tasks.get(k, 0.0) + sold},
-            arm_earned={**mem.arm_earned, k: mem.arm_earned.get(k, 0.0) + earned},
-            arm_seconds={**mem.arm_seconds, k: mem.arm_seconds.get(k, 0.0) + dt},
-        )
-
-    def _ladder(
-        self, now: float, mode: str, price: int, mem: OfferMemory, rng: random.Random
+    def _perch_account(
+        self, mem: OfferMemory, earned: float, sold: float, dt: float
     ) -> OfferMemory:
-        """Choose the arm of the next slot: Thompson sampling on each arm's revenue per hour."""
-        p = self.params
-        if not p.ladder or mode not in ("contested", "book"):
-            return replace(mem, arm=0, arm_since=None, arm_price=0)
-        if mem.arm_since is not None and now - mem.arm_since < p.ladder_slot_seconds:
+        """Credit what sold since the last decision to the mode quoted meanwhile (decayed)."""
+        if dt <= 0:
             return mem
-        keep = (
-            1.0
-            if mem.arm_since is None
-            else 0.5 ** ((now - mem.arm_since) / p.ladder_half_life_seconds)
-        )
-        tasks = {k: v * keep for k, v in mem.arm_tasks.items()}
-        earned = {k: v * keep for k, v in mem.arm_earned.items()}
-        seconds = {k: v * keep for k, v in mem.arm_seconds.items()}
-        # the market-led arm's tasks per hour: the prior of every perch arm is the same revenue
-        # (demand falling as 1 / price), weighted as half an hour of evidence
-        base_rate = tasks.get("0", 0.0) / max(seconds.get("0", 0.0) / 3600.0, 1.0)
-        best, best_score = 0, -1.0
-        for arm in range(len(p.ladder) + 1):
-            k = str(arm)
-            n, hours = tasks.get(k, 0.0), seconds.get(k, 0.0) / 3600.0
-            mult = 1.0 if arm == 0 else p.ladder[arm - 1]
-            unit = earned.get(k, 0.0) / n if n > 0 else price * mult
-            prior = 0.5 * max(base_rate, 1.0) / mult
-            # tasks per hour ~ Gamma(n + prior, hours + 1/2): an arm with little evidence is
-            # sampled widely (explored), one with much evidence near its measured rate
-            rate = rng.gammavariate(n + prior, 1.0 / (hours + 0.5))
-            if rate * unit > best_score:
-                best, best_score = arm, rate * unit
-        perch = 0 if best == 0 else min(MAX_PRICE, round(price * p.ladder[best - 1]))
-        return replace(
-            mem,
-            arm=best,
-            arm_since=now,
-            arm_price=perch,
-            arm_tasks=tasks,
-            arm_earned=earned,
-            arm_seconds=seconds,
-        )
+        keep = 0.5 ** (dt / self.params.perch_half_life_seconds)
+        add = [earned, sold, dt]
+        perch = [v * keep for v in mem.perch_ev]
+        market = [v * keep for v in mem.market_ev]
+        if mem.perched:
+            perch = [a + b for a, b in zip(perch, add, strict=True)]
+        else:
+            market = [a + b for a, b in zip(market, add, strict=True)]
+        return replace(mem, perch_ev=perch, market_ev=market)
+
+    def _perch(
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        mode: str,
+        price: int,
+        mem: OfferMemory,
+        *,
+        in_stock: bool,
+        base: int,
+    ) -> OfferMemory:
+        """Explore-then-commit between the market-led price and a perch far above it (module
+        doc, guard 5). Modes: ``market``; ``trial`` (descending until a price sells, then held);
+        ``perch`` (committed, held ``p_hold``); ``check`` (the market-led price measured afresh
+        against the committed perch). Only the perch and the trial quote the perch price.
+        """
+        p = self.params
+        now = snapshot.at
+        if p.perch_trial_seconds <= 0 or mode not in ("contested", "book"):
+            if mem.p_mode == "market":
+                return mem
+            # no rival-led price to perch over (portfolio prices alone): a trial or perch ends,
+            # and the next waits as after a change (not at once, should the mode flicker)
+            return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
+        # the markup's count reacts within minutes (a restock); a perch follows regimes
+        a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.perch_out_seconds)
+        mem = replace(mem, p_out=(1 - a) * mem.p_out + a * (0.0 if in_stock else 1.0))
+        if mem.p_next is None:
+            return replace(mem, p_next=now + p.perch_wait_seconds, p_wait=p.perch_wait_seconds)
+        since = mem.p_since if mem.p_since is not None else now
+        if mem.p_mode == "market":
+            low = p.perch_low * base
+            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
+                top = min(MAX_PRICE, round(price * p.perch_multiple))
+                return replace(mem, p_mode="trial", p_since=now, p_price=top, p_settled=False)
+            return mem
+        if mem.p_out < p.perch_out_share / 2:
+            # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
+            # that had not sold yet is lost; a committed perch had paid, so no back-off)
+            if mem.p_mode == "trial" and not mem.p_settled:
+                return self._perch_lost(mem, now)
+            return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
+        if mem.p_mode == "trial" and not mem.p_settled:
+            sold = [d for d in snapshot.own_deals(since, offer.category) if d.price >= mem.p_price]
+            if sold:
+                # the perch's evidence starts here: this price's time and sales, less the
+                # round trip's two cancels
+                ev = [
+                    sum(d.price * d.volume for d in sold) - 2.0 * p.cancel_cost,
+                    float(sum(d.volume for d in sold)),
+                    now - since,
+                ]
+                return replace(mem, p_settled=True, p_since=now, perch_ev=ev)
+            listed = snapshot.current_price(offer.slot)
+            if listed is not None and price < listed < mem.p_price:
+                # the rails capped the climb (their ceiling, or one max_jump): start from there
+                mem = replace(mem, p_price=listed)
+            _, m_tasks, m_secs = mem.market_ev
+            step = p.perch_step_tasks * m_secs / m_tasks if m_tasks > 0 else p.perch_trial_seconds
+            step = min(max(step, 900.0), p.perch_trial_seconds / 4)
+            if now - since < step:
+                return mem
+            lower = mem.p_price // 2
+            if lower < max(p.perch_low * base, 2 * price):
+                return self._perch_lost(mem, now)
+            return replace(mem, p_price=lower, p_since=now)
+        if mem.p_mode == "perch":
+            if now - since < mem.p_hold:
+                return mem
+            # the market-led mode's evidence is as old as the commit: measure it afresh
+            return replace(mem, p_mode="check", p_since=now, market_ev=[0.0, 0.0, 0.0])
+        if now - since < p.perch_trial_seconds:
+            return mem
+        if self._perch_pays(mem):
+            # committed: held twice as long after each check that confirms it
+            hold = 2 * mem.p_hold if mem.p_mode == "check" else 2 * p.perch_trial_seconds
+            return replace(mem, p_mode="perch", p_since=now, p_hold=hold)
+        if mem.p_mode == "check":
+            return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
+        return self._perch_lost(mem, now)
+
+    def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
+        wait = max(mem.p_wait, 2 * self.params.perch_wait_seconds)
+        return replace(mem, p_mode="market", p_next=now + wait, p_wait=2 * wait)
+
+    def _perch_pays(self, mem: OfferMemory) -> bool:
+        """The perch's lower revenue bound per second beats the market-led mode's mean."""
+        earned, tasks, secs = mem.perch_ev
+        m_earned, _, m_secs = mem.market_ev
+        if secs <= 0 or tasks <= 0:
+            return False
+        z = self.params.perch_confidence
+        lower = earned * max(0.0, tasks - z * math.sqrt(tasks)) / tasks
+        return lower / secs > (m_earned / m_secs if m_secs > 0 else 0.0)
 
     @staticmethod
     def _account(mem: OfferMemory, earned: float, dt: float) -> OfferMemory:

@@ -147,7 +147,7 @@ SCARCE = {
     "max_markup": 3.0,
     "util_smoothing": 1.0,
     "rivals_out_share": 0.5,
-    "ladder_arms": 0,  # the markup alone (the ladder prices the same gaps: tested below)
+    "perch_trial_seconds": 0.0,  # the markup alone (the perch prices the same gaps: below)
 }
 
 
@@ -332,114 +332,154 @@ def test_one_fast_follower_is_met_but_slower_undercutters_taking_turns_are_not(
     assert memory(state).posture == posture
 
 
-LADDER = {"ladder_arms": 3, "ladder_top": 8.0, "ladder_slot_seconds": 600.0}
+PERCH = {"perch_trial_seconds": 3600.0, "perch_wait_seconds": 600.0, "cancel_cost": 7}
 
 
-def gap_state(
-    tasks: dict[str, float], seconds: float = 360_000.0, rivals_out: float = 0.9
-) -> dict[str, Any]:
-    """A rival last seen an hour ago at 100 (so: contested), out of stock at ``rivals_out`` of
-    recent decisions, and the ladder's record of each arm: ``tasks[arm]`` sold over ``seconds``
-    of such gaps at that arm's price (99 x 2^arm)."""
+def perch_state(rivals_out: float = 0.9, **fields: Any) -> dict[str, Any]:
+    """A rival last seen an hour ago at 100 (so: contested), out of stock ``rivals_out`` of the
+    time lately (both counts); the market-led price sold 30 tasks at 99 in 10 h (``market_ev``)."""
     m = OfferMemory(
         last_at=NOW - 60,
-        arm_since=NOW - 700,
-        arm_tasks=tasks,
-        arm_earned={k: n * 99 * 2 ** int(k) for k, n in tasks.items()},
-        arm_seconds={k: seconds for k in tasks},
         rivals_out=rivals_out,
+        p_out=rivals_out,
+        p_next=NOW - 1,
+        p_wait=600.0,
+        market_ev=[30 * 99.0, 30.0, 36_000.0],
+        **fields,
     )
     base = {"rivals": {KEY: [100, NOW - 3600, NOW - 7200]}, "modes": {KEY: "contested"}}
     return {"base": base, "offers": {KEY: m.to_json()}}
 
 
-def test_a_gap_is_priced_at_the_perch_that_earned_most() -> None:
-    """No rival in stock: the arm with the best measured revenue per hour of gap sets the price
-    (x4: 100 tasks at 396 beat 300 at 99, 120 at 198 and 10 at 792), reached in one deliberate
-    jump (one re-signed order, not 8 steps of the rails' 20 %), and entering the perch is charged
-    its round trip's two cancels."""
-    state = gap_state({"0": 300.0, "1": 120.0, "2": 100.0, "3": 10.0})
+def test_a_perch_trial_starts_as_high_as_the_rails_allow_while_rivals_are_out() -> None:
+    """Rivals out of stock at 90 % of recent decisions, the wait over: a trial quotes the
+    market-led 99 x ``perch_multiple`` (the rails cap it) in one deliberate jump."""
     s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 0))
-    quotes, new = decide(s, state, {**LADDER, "cancel_cost": 7})
+    quotes, new = decide(s, perch_state(), PERCH)
     m = memory(new)
-    assert (m.arm, m.arm_price, m.gap) == (2, 396, True)
-    assert quotes[0].price == 396 and "no rival in stock" in quotes[0].reason
-    assert quotes[0].jump and m.perched
-    assert m.arm_earned["2"] == pytest.approx(100 * 396 * 0.5 ** (700 / 86400) - 2 * 7)
+    assert (m.p_mode, m.p_price, m.perched) == ("trial", 99_000, True)
+    assert quotes[0].price == 99_000 and quotes[0].jump and "perch" in quotes[0].reason
 
 
-def test_the_way_back_from_a_perch_is_one_jump() -> None:
-    """Rivals back in stock: the perch at 396 is left for the market price in one deliberate jump
-    (the rails' max_jump, not five 20 % steps each leaving a dearer order); the next quote is an
-    ordinary one again."""
-    m = OfferMemory(
-        last_at=NOW - 60,
-        arm=2,
-        arm_since=NOW - 100,
-        arm_price=396,
-        gap=True,
-        perched=True,
-        rivals_out=0.3,
+def test_no_trial_while_rivals_usually_have_stock() -> None:
+    s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(10, 0))
+    quotes, new = decide(s, perch_state(rivals_out=0.3), PERCH)
+    assert quotes[0].price == 99 and memory(new).p_mode == "market"
+
+
+def test_an_unsold_trial_price_starts_from_the_rails_cap_and_halves() -> None:
+    """The rails listed 3,168 (their cap) for a trial at 99,000; it has not sold for longer than
+    the market-led price took to sell ``perch_step_tasks`` (3 tasks: 1 h here, the step's cap is a
+    quarter of the trial): the next level is half of what was listed."""
+    state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=99_000, perched=True)
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 3_168, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, PERCH)
+    assert memory(new).p_price == 1_584 and quotes[0].price == 1_584
+    # below 4 x the market-led price the trial is lost: back to it, the next trial waits longer
+    state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=700, perched=True)
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 700, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, PERCH)
+    m = memory(new)
+    assert quotes[0].price == 99 and quotes[0].jump and m.p_mode == "market"
+    assert m.p_next == NOW + 1200 and not m.perched
+
+
+def test_a_sale_settles_the_trial_price() -> None:
+    state = perch_state(p_mode="trial", p_since=NOW - 600, p_price=1_584, perched=True)
+    s = snap(
+        offers=[XS],
+        book=[],
+        own_orders=[own("o", 1_584, 4)],
+        deals=[deal("d", 1_584, 1, ago=30)],
+        utilization=util(10, 1),
     )
-    state = {
-        "base": {"rivals": {KEY: [100, NOW - 60, NOW - 7200]}, "modes": {KEY: "contested"}},
-        "offers": {KEY: m.to_json()},
-    }
-    s = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 396, 5)])
-    quotes, new = decide(s, state, LADDER)
-    assert quotes[0].price == 99 and quotes[0].jump and not memory(new).perched
-    quotes, _ = decide(s, new, LADDER)
+    quotes, new = decide(s, state, PERCH)
+    m = memory(new)
+    assert m.p_settled and m.p_price == 1_584 and quotes[0].price == 1_584
+    assert m.perch_ev == [1_584 - 2 * 7, 1.0, 600.0]
+
+
+@pytest.mark.parametrize(("tasks", "mode"), [(9.0, "perch"), (1.0, "market")])
+def test_a_settled_trial_is_committed_only_if_its_lower_bound_beats_the_market(
+    tasks: float, mode: str
+) -> None:
+    """Market-led: 2,970 over 10 h. Perch at 1,584 for an hour: 9 sales -> lower bound (9 - 3)
+    x 1,584 = 9,504 per hour, committed; 1 sale -> lower bound 0, back to the market price."""
+    state = perch_state(
+        p_mode="trial",
+        p_since=NOW - 3600,
+        p_price=1_584,
+        p_settled=True,
+        perched=True,
+        perch_ev=[tasks * 1_584, tasks, 3600.0],
+    )
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 4)], utilization=util(10, 0))
+    quotes, new = decide(s, state, PERCH)
+    assert memory(new).p_mode == mode
+    assert quotes[0].price == (1_584 if mode == "perch" else 99)
+
+
+def test_a_committed_perch_is_checked_against_a_fresh_market_measure() -> None:
+    """Held for ``p_hold``, the perch gives way to the market-led price for a trial's length
+    (its evidence measured afresh: the old one is as old as the commit); if the perch still
+    beats it, the perch comes back in one jump and is held twice as long."""
+    state = perch_state(
+        p_mode="perch", p_since=NOW - 7200, p_hold=3600.0, p_price=1_584, perched=True
+    )
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, PERCH)
+    m = memory(new)
+    assert (m.p_mode, m.market_ev) == ("check", [0.0, 0.0, 0.0])
+    assert quotes[0].price == 99 and quotes[0].jump
+    state = perch_state(
+        p_mode="check",
+        p_since=NOW - 3600,
+        p_hold=3600.0,
+        p_price=1_584,
+        perch_ev=[9 * 1_584.0, 9.0, 3600.0],
+    )
+    quotes, new = decide(s, state, PERCH)
+    m = memory(new)
+    assert (m.p_mode, m.p_hold) == ("perch", 7200.0)
+    assert quotes[0].price == 1_584 and quotes[0].jump
+
+
+def test_rivals_back_in_stock_end_a_committed_perch_in_one_jump() -> None:
+    state = perch_state(
+        rivals_out=0.2, p_mode="perch", p_since=NOW - 60, p_price=1_584, perched=True
+    )
+    s = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 1_584, 5)])
+    quotes, new = decide(s, state, PERCH)
+    assert quotes[0].price == 99 and quotes[0].jump and memory(new).p_mode == "market"
+    quotes, _ = decide(s, new, PERCH)
     assert not quotes[0].jump
 
 
-def test_the_perch_waits_while_rivals_usually_have_stock() -> None:
-    """Rivals out of stock half the time, one in stock now: its buyers would go there."""
-    state = gap_state({"0": 300.0, "1": 120.0, "2": 100.0, "3": 10.0}, rivals_out=0.5)
-    s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(10, 0))
-    quotes, new = decide(s, state, LADDER)
-    assert quotes[0].price == 99
-    assert memory(new).arm == 2 and not memory(new).gap
+def test_a_perch_ends_when_there_is_no_rival_led_price_and_the_next_trial_waits() -> None:
+    """No rival seen at all (portfolio prices alone): nothing to perch over; the perch ends in one
+    jump and the next trial waits ``perch_wait_seconds`` (a flickering mode does not restart it)."""
+    state = perch_state(p_mode="perch", p_since=NOW - 60, p_hold=3600.0, p_price=1_584)
+    state["base"] = {}
+    mem = OfferMemory.from_json(state["offers"][KEY])
+    state["offers"][KEY] = dataclasses.replace(mem, perched=True).to_json()
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, PERCH)
+    m = memory(new)
+    assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+    assert "perch" not in quotes[0].reason and quotes[0].jump
 
 
-def test_a_rival_that_restocks_now_and_then_does_not_end_the_perch() -> None:
-    """Rivals out of stock 97 % of the time: one task restocked and sold at once is no market."""
-    state = gap_state({"0": 300.0, "1": 120.0, "2": 100.0, "3": 10.0}, rivals_out=0.97)
-    s = snap(offers=[XS], book=[rival("a", 100, 1)], utilization=util(10, 0))
-    quotes, new = decide(s, state, LADDER)
-    assert quotes[0].price == 396 and memory(new).gap
-    # a short gap in a market where rivals usually have stock is a restock, not a perch
-    state = gap_state({"0": 300.0, "1": 120.0, "2": 100.0, "3": 10.0}, rivals_out=0.3)
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 0))
-    quotes, new = decide(s, state, LADDER)
-    assert quotes[0].price == 99 and not memory(new).gap
-
-
-def test_the_ladder_stays_at_the_market_price_when_perches_do_not_sell() -> None:
-    state = gap_state({"0": 300.0, "1": 0.0, "2": 0.0, "3": 0.0})
-    s = snap(offers=[XS], book=[], utilization=util(10, 0))
-    quotes, new = decide(s, state, LADDER)
-    assert memory(new).arm == 0 and quotes[0].price == 99
-
-
-def test_gap_sales_are_credited_to_the_arm_quoted_meanwhile() -> None:
-    m = OfferMemory(
-        last_at=NOW - 60,
-        arm=1,
-        arm_since=NOW - 100,
-        arm_price=198,
-        gap=True,
-        perched=True,
-        rivals_out=0.9,
+def test_sales_are_credited_to_the_mode_quoted_meanwhile() -> None:
+    """A perch's sales are its evidence (not the markup's); the market-led ones the market's."""
+    state = perch_state(
+        p_mode="perch", p_since=NOW - 60, p_hold=3600.0, p_price=1_584, perched=True
     )
-    state = {
-        "base": {"rivals": {KEY: [100, NOW - 3600, NOW - 7200]}, "modes": {KEY: "contested"}},
-        "offers": {KEY: m.to_json()},
-    }
-    s = snap(offers=[XS], book=[], deals=[deal("d", 198, 2, ago=30)], utilization=util(10, 2))
-    _, new = decide(s, state, LADDER)
-    after = memory(new)
-    assert after.arm_tasks == {"1": 2.0} and after.arm_earned == {"1": 396.0}
-    assert after.arm_seconds == {"1": 60.0}
+    s = snap(offers=[XS], book=[], deals=[deal("d", 1_584, 2, ago=30)], utilization=util(10, 2))
+    _, new = decide(s, state, {**PERCH, "perch_half_life_seconds": 2e6})
+    m = memory(new)
+    assert m.perch_ev == pytest.approx([3_168.0, 2.0, 60.0], rel=1e-4)
+    assert m.market_ev == pytest.approx([30 * 99.0, 30.0, 36_000.0], rel=1e-4)
+    assert m.m_earned == 0.0
 
 
 def test_a_raise_that_would_not_pay_its_cancel_is_held() -> None:
@@ -449,7 +489,7 @@ def test_a_raise_that_would_not_pay_its_cancel_is_held() -> None:
     book = [rival("b", 100)]
     seen = {"rivals": {KEY: [50, NOW - 30, NOW - 600]}, "modes": {KEY: "contested"}}
     mine = [own("o", 50, 5)]
-    params = {"cancel_cost": 100, "ladder_arms": 0}
+    params = {"cancel_cost": 100, "perch_trial_seconds": 0.0}
     for sold, want in ((1, 50), (3, 99)):
         s = snap(
             offers=[XS],

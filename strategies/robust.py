@@ -394,17 +394,6 @@ def _evidence(v: object) -> list[float]:
     return [float(cast(float, x)) for x in v]
 
 
-def _without(snapshot: MarketSnapshot, inert: set[str]) -> MarketSnapshot:
-    """The snapshot with the inert requests left out of the book and of every demand view."""
-    return replace(
-        snapshot,
-        requests=tuple(r for r in snapshot.requests if r.order_hash not in inert),
-        demand={
-            k: tuple(r for r in v if r.order_hash not in inert) for k, v in snapshot.demand.items()
-        },
-    )
-
-
 def _key(offer: Offer) -> str:
     return f"{offer.category}:{offer.tag}:{offer.trust}"
 
@@ -453,7 +442,7 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         inert = self._inert(snapshot, offers, known)
         if inert:
-            snapshot = _without(snapshot, inert)
+            snapshot = snapshot.without_requests(inert)
         base = self._base.decide(snapshot, offers, base_state, rng)
         modes = cast(Mapping[str, str], base.state.get("modes", {}))
         raw_offers = state.get("offers")

@@ -261,7 +261,9 @@ def _max_volume(
     for hz in horizons:
         if window > hz.h:
             continue  # not due here, and a later batch is not charged in front of others
-        left = _room(slots, hz.h) - hz.due - _batch_due(hz, others) - hz.ahead
+        # without others their due work is the empty sum, 0: subtracting it changes no float
+        due = _batch_due(hz, others) if others else 0
+        left = _room(slots, hz.h) - hz.due - due - hz.ahead
         if left < 0:
             return 0
         best = min(best, math.floor(left / run + _EPS))

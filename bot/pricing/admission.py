@@ -162,12 +162,22 @@ def _horizons(slots: int, committed: Committed, windows: Sequence[float]) -> lis
     (tests/unit/pricing/test_admission.py checks it against the plain loop).
     """
     queued = committed.queued
+    n = max(0, slots)
+    if not queued:
+        # The common tick (nothing waits for a slot): no queued deadline, nothing due, and the
+        # occupancy ahead of a batch is the running tasks' (the general sweep gives the same
+        # floats: ``due`` = 0.0 and ``top_ahead`` = ``top_running`` at every point).
+        top = sorted(committed.running)[-n:] if n > 0 else []
+        plain: list[_Horizon] = []
+        for h in sorted(set(windows)):
+            occupied = _capped_sum(top, h)
+            plain.append(_Horizon(h, 0.0, occupied, occupied))
+        return plain
     deadlines = sorted({d for d, _ in queued if d > 0})
     if len(deadlines) > MAX_QUEUED_HORIZONS:
         step = len(deadlines) / MAX_QUEUED_HORIZONS
         deadlines = [deadlines[int(i * step)] for i in range(MAX_QUEUED_HORIZONS)]
     points = sorted(set(windows) | set(deadlines))
-    n = max(0, slots)
     keys = [d for d, _ in queued]
     in_order = all(map(operator.le, keys, keys[1:]))
     by_deadline = queued if in_order else tuple(sorted(queued, key=_deadline))
@@ -251,7 +261,9 @@ def _max_volume(
     for hz in horizons:
         if window > hz.h:
             continue  # not due here, and a later batch is not charged in front of others
-        left = _room(slots, hz.h) - hz.due - _batch_due(hz, others) - hz.ahead
+        # without others their due work is the empty sum, 0: subtracting it changes no float
+        due = _batch_due(hz, others) if others else 0
+        left = _room(slots, hz.h) - hz.due - due - hz.ahead
         if left < 0:
             return 0
         best = min(best, math.floor(left / run + _EPS))

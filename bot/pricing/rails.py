@@ -42,6 +42,7 @@ Which orders count, their loads and stakes, and how room is shared out are the l
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -177,7 +178,15 @@ class RailsConfig:
         """These rails with the raise gate's factor resolved: the owner's, else the strategy's."""
         if self.raise_gain_factor is not None:
             return self
-        return replace(self, raise_gain_factor=strategy_factor)
+        return _with_factor(self, strategy_factor)
+
+
+@functools.lru_cache(maxsize=16)
+def _with_factor(rails: RailsConfig, factor: float) -> RailsConfig:
+    """``rails`` with the gate's factor set: the cycle asks every tick for the same config and
+    factor, and a ``replace`` re-runs the whole validation (hashing the frozen config is cheaper).
+    Equal configs give equal results, so a hit for an equal, not identical, config is right too."""
+    return replace(rails, raise_gain_factor=factor)
 
 
 class RailRule(StrEnum):

@@ -86,6 +86,12 @@ class RunTimeSamples:
     by_category: Mapping[int, tuple[float, ...]] = field(default_factory=dict)
     watermark: tuple[float, str] = (-math.inf, "")
     window: int = DEFAULT_WINDOW
+    # The estimates ``task_board`` derived from these samples: ``learn`` returns the same object
+    # until a task is contributed, so each tick in between reuses them instead of sorting up to
+    # ``window`` run times per category again. A memo, not an input.
+    memo: dict[tuple[object, ...], float] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
 
     def count(self, category: int) -> int:
         return len(self.by_category.get(category, ()))
@@ -187,6 +193,9 @@ def task_board(
         if not prior > 0 or math.isinf(prior):
             continue
         observed = samples.by_category.get(category, ())
-        seconds = estimate(observed, prior, q=q, min_samples=min_samples)
+        key = (category, prior, type(prior), q, min_samples)
+        seconds = samples.memo.get(key)
+        if seconds is None:
+            seconds = samples.memo[key] = estimate(observed, prior, q=q, min_samples=min_samples)
         run_times[category] = RunTimeEstimate(category, seconds, len(observed), prior)
     return TaskBoard(at, tuple(open_tasks), run_times, q)

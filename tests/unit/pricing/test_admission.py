@@ -366,3 +366,18 @@ def test_horizons_are_bit_identical_to_the_plain_loop(
     work = Committed(running_, tuple(sorted(queued) if ordered else queued))
     got = [(z.h, z.due, z.running, z.ahead) for z in _horizons(slots, work, windows)]
     assert got == _plain_horizons(slots, work, windows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=-1, max_value=12),
+    st.lists(st.sampled_from([600.0, HOUR]) | st.floats(1.0, HOUR), max_size=14).map(tuple),
+    st.lists(st.sampled_from([XS_W, S_W, M_W]) | st.floats(60.0, M_W), min_size=1, max_size=4),
+)
+def test_horizons_without_a_queue_are_bit_identical_to_the_plain_loop(
+    slots: int, running_: tuple[float, ...], windows: list[float]
+) -> None:
+    # nothing queued: the common tick, which _horizons answers without the sweep
+    work = Committed(running_, ())
+    got = [(z.h, z.due, z.running, z.ahead) for z in _horizons(slots, work, windows)]
+    assert got == _plain_horizons(slots, work, windows)

@@ -122,3 +122,20 @@ def test_board_keeps_open_tasks_by_deadline_and_estimates_every_category() -> No
     # a category without an offer: its workClockTimeRef, from the task's own deadline
     assert math.isclose(board.run_times[2].seconds, 3600.0)
     assert board.run_seconds(4, 123.0) == 123.0
+
+
+def test_board_estimates_are_reused_only_for_the_same_samples_and_priors() -> None:
+    done = [task(i, started=NOW - 900, contributed=NOW - 900 + 100 * (i + 1)) for i in range(3)]
+    samples = learn(RunTimeSamples(), done)
+    first = task_board(NOW, done, samples, {0: 50.0}, {0: 2100.0}, min_samples=2)
+    # the next tick, same samples: the memo answers, with the value a fresh estimate gives
+    again = task_board(NOW + 60, done, samples, {0: 50.0}, {0: 2100.0}, min_samples=2)
+    fresh = estimate(samples.by_category[0], 50.0, min_samples=2)
+    assert first.run_times[0].seconds == again.run_times[0].seconds == fresh == 300.0
+    # another prior is another estimate, not the memo's
+    other = task_board(NOW + 60, done, samples, {0: 900.0}, {0: 2100.0}, min_samples=5)
+    assert other.run_times[0].seconds == 900.0
+    # new samples (a long task contributed) are estimated afresh, not taken from the memo
+    grown = learn(samples, [*done, task(8, started=NOW - 1000, contributed=NOW)])
+    board = task_board(NOW, done, grown, {0: 50.0}, {0: 2100.0}, min_samples=2)
+    assert board.run_times[0].seconds == 1000.0

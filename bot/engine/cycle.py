@@ -347,7 +347,7 @@ def _run_cycle(
     filling: frozenset[str] = frozenset()  # the requests we may fill this tick
     if settings.fills.enabled:
         filling = _fillable(book, settings)
-        seen = posted_view(snapshot, state.fill_memory, filling)
+        seen = posted_view(snapshot, state.fill_memory, settings.fills)
     try:
         decision = run_fenced(strategy, seen, settings.offers, state.strategy_state, rng)
     except StrategyError as exc:
@@ -407,6 +407,10 @@ def _run_cycle(
                 rails_result = apply_rails(quotes, snapshot, ledger, cfg, fills=ok)
                 if settings.fills.price == "listed":
                     rails_result = _within_listing(rails_result, ok, quotes, snapshot, ledger, cfg)
+                taking = {f.candidate.request_hash for f in rails_result.fills}
+                state.fill_memory = state.fill_memory.taking(
+                    r for r in snapshot.requests if r.order_hash in taking
+                )
         kill = rails_result.kill
         if kill is not None:
             log.warning("kill switch (%s): %s", kill, _kill_reason(rails_result))

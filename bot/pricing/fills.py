@@ -38,7 +38,14 @@ from typing import Literal, TypeVar
 
 from bot.domain.errors import InputError
 from bot.domain.fill_orders import AppOrder, DatasetOrder, FillBook, ListedOrder, RequestOrder
-from bot.domain.model import ZERO_ADDRESS, MarketStatus, PoolUtilization, Quote, Slot
+from bot.domain.model import (
+    ZERO_ADDRESS,
+    MarketStatus,
+    PoolUtilization,
+    Quote,
+    RequestOrderView,
+    Slot,
+)
 from bot.pricing.snapshot import MarketSnapshot, Offer
 
 __all__ = [
@@ -50,6 +57,7 @@ __all__ = [
     "RAISE_MARGIN",
     "TEE_BIT",
     "THIN_MEMORY_S",
+    "TOOK_S",
     "FillBook",
     "FillCandidate",
     "FillIntent",
@@ -100,6 +108,10 @@ At 1.5, ``fixed`` on train 1001 (stationary) raised for fills worth 1.1 RLC net 
 3.0 RLC of posted sales; at 3 it does not, and train publishers markets 1000 and 1013 are unchanged."""
 
 
+TOOK_S = 4 * 3600.0
+"""How long after it was published a request our fill took stays in the posted view's book."""
+
+
 _Asset = TypeVar("_Asset", AppOrder, DatasetOrder)  # what a request is matched with
 
 
@@ -128,6 +140,7 @@ class FillPolicy:
     thin_memory_hours: float = THIN_MEMORY_S / 3600.0
     min_revealed: int = MIN_REVEALED
     raise_margin: float = RAISE_MARGIN
+    took_hours: float = TOOK_S / 3600.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.enabled, bool):
@@ -138,7 +151,7 @@ class FillPolicy:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InputError(f"fills.{name}", "must be an integer >= 0", value)
-        for name in ("memory_hours", "thin_memory_hours", "raise_margin"):
+        for name in ("memory_hours", "thin_memory_hours", "raise_margin", "took_hours"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise InputError(f"fills.{name}", "must be a number >= 0", value)
@@ -158,6 +171,10 @@ class FillPolicy:
     @property
     def thin_memory_s(self) -> float:
         return float(self.thin_memory_hours) * 3600.0
+
+    @property
+    def took_s(self) -> float:
+        return float(self.took_hours) * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +480,9 @@ class FillMemory:
     # nRLC/s sold posted while listing at the quote, averaged over ~memory_hours: (rate, when
     # last measured, when its measure began)
     posted: Mapping[Slot, tuple[float, float, float]] = field(default_factory=dict)
+    # the requests our fills took, as the book showed them: the posted view keeps them in the
+    # book as if nobody had filled them, for ``fills.took_hours`` after they were published
+    took: Mapping[str, RequestOrderView] = field(default_factory=dict)
 
     def observe(
         self,
@@ -502,7 +522,9 @@ class FillMemory:
                         at, o.category, o.tag_int, o.trust, o.workerpoolmaxprice, listed.remaining
                     )
         deals = {d: t for d, t in self.fill_deals.items() if at - t <= short}
-        return FillMemory(keep, deals, at if self.since is None else self.since, self.posted)
+        since = at if self.since is None else self.since
+        took = {h: v for h, v in self.took.items() if at - v.published_at <= policy.took_s}
+        return FillMemory(keep, deals, since, self.posted, took)
 
     def revealed(self, offer: Offer, at: float, policy: FillPolicy) -> tuple[list[Revealed], float]:
         """The revealed requests ``offer`` prices its listing on, and the seconds they span.
@@ -523,6 +545,11 @@ class FillMemory:
                 span = max(short, at - min(r.at for r in recent))
         start = at if self.since is None else self.since
         return recent, max(_MIN_SPAN_S, min(span, at - start))
+
+    def taking(self, views: Iterable[RequestOrderView]) -> FillMemory:
+        """This memory with the requests our fills are taking now (:func:`posted_view`)."""
+        more = {v.order_hash: v for v in views if v.order_hash not in self.took}
+        return replace(self, took={**self.took, **more}) if more else self
 
     def record(self, deal_ids: Iterable[str], at: float) -> FillMemory:
         """This memory with the deals our fills made at ``at`` (from their receipts)."""
@@ -613,29 +640,34 @@ def _best_listing(
 
 
 def posted_view(
-    snapshot: MarketSnapshot, memory: FillMemory, filling: frozenset[str] = frozenset()
+    snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy | None = None
 ) -> MarketSnapshot:
-    """What a posted-price strategy prices on when we fill: one rule, *a request we will fill is
-    not a buyer of posted orders*.
+    """What a posted-price strategy prices on when we fill: the market as it would be without
+    our fills, so that turning fills on does not move the strategy's posted price.
 
     - The deals our fills made are left out (``memory.fill_deals``): a bandit or a demand model
       must not count a fill at our listed price as a taker who bought at it, or the listing
       rule's raise feeds back into the strategy's own price.
-    - The requests we will fill are left out of the request book and of every demand view
-      (``filling``: their hashes, the requests :func:`fill_terms` accepts this tick). Such a
-      requester waits for a fill, not for a posted order: counted as demand at its cap it
-      raises a demand model's posted price above what the takers pay, and its fill's revenue
-      is the listing rule's to weigh (:func:`listing_for_fills`), not the strategy's.
+    - The requests our fills took stay in the request book and every demand view, as the book
+      last showed them, until ``policy.took_hours`` after they were published
+      (``memory.took``): without fills they would still wait there, and a demand model reads
+      them. Whether it should is the strategy's call, not the fills': hiding them (or only the
+      ones that waited although our listing fitted them) lowered ``demand``'s posted price on
+      TRAIN ``captive_us`` 1034 with no fill made (96.4 -> 59.1 RLC), while showing them is
+      what it does without fills.
 
-    The same snapshot object when nothing is left out.
+    The same snapshot object when nothing changes.
     """
+    policy = policy or FillPolicy()
     out = snapshot
     if memory.fill_deals and snapshot.deals:
         kept = tuple(d for d in snapshot.deals if d.deal_id not in memory.fill_deals)
         if len(kept) != len(snapshot.deals):
             out = replace(out, deals=kept)
-    if filling and any(r.order_hash in filling for r in snapshot.requests):
-        out = out.without_requests(filling)
+    if memory.took:
+        at, hold = snapshot.at, policy.took_s
+        back = [v for v in memory.took.values() if at - v.published_at <= hold]
+        out = out.with_requests(back)
     return out
 
 

@@ -248,6 +248,15 @@ class MarketSnapshot:
             },
         )
 
+    def with_requests(self, views: Collection[RequestOrderView]) -> MarketSnapshot:
+        """This snapshot with ``views`` added to the request book (those not in it already) and
+        every demand view rebuilt from the book (:func:`compatible_requests`, on first use)."""
+        have = {r.order_hash for r in self.requests}
+        more = tuple(v for v in views if v.order_hash not in have)
+        if not more:
+            return self
+        return replace(self, requests=self.requests + more, demand={})
+
     def own_in(self, slot: Slot) -> tuple[OwnOrder, ...]:
         return self.own_by_slot.get(slot, ())
 

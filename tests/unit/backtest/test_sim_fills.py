@@ -96,3 +96,34 @@ def test_a_request_below_the_floor_worth_less_than_gas_or_expired_is_not_filled(
     times = [T0 + 60 * i for i in range(1, 6)]
     run = simulate(TINY, "fixed", None, 7, intents=intents, record=False, fills=True, times=times)
     assert run.fills is not None and run.fills.fills == 0
+
+
+def test_a_request_our_fill_took_stays_in_the_strategys_view(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The posted view is the book as without our fills: the request filled at the +120 s tick
+    is gone from the marketplace's book but still in what the strategy prices on."""
+    from bot.engine import cycle
+
+    views: list[tuple[float, int, int]] = []  # (tick, requests in the book, requests seen)
+    real = cycle.posted_view
+
+    def spy(snapshot, memory, policy=None):  # type: ignore[no-untyped-def]
+        seen = real(snapshot, memory, policy)
+        views.append((snapshot.at, len(snapshot.requests), len(seen.requests)))
+        return seen
+
+    monkeypatch.setattr(cycle, "posted_view", spy)
+    times = [T0 + 60 * i for i in range(1, 6)]
+    run = simulate(
+        TINY,
+        "demand",
+        None,
+        7,
+        intents=[publisher(T0 + 90, 40_000_000)],
+        record=False,
+        fills=True,
+        times=times,
+    )
+    assert run.fills is not None and run.fills.fills == 1
+    # +120 s: it waits (and is filled); from +180 s the book no longer has it, the view does
+    assert views[1] == (T0 + 120, 1, 1)
+    assert all((book, seen) == (0, 1) for _, book, seen in views[2:])

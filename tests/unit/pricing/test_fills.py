@@ -692,28 +692,61 @@ def test_the_strategy_and_the_listing_see_posted_sales_only() -> None:
 # -- what a posted-price strategy sees with fills on, the thin slots' memory ----------------------
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 50), st.booleans()),
+        st.tuples(
+            st.integers(0, 2),  # category
+            st.integers(0, 3),  # tag
+            st.integers(0, 50),  # cap
+            st.booleans(),  # taken by our fill (left the book)
+            st.sampled_from([0.0, 1.0, 3.9, 4.0, 4.1, 12.0]),  # hours since published
+        ),
         max_size=12,
     )
 )
-def test_a_request_we_will_fill_is_not_a_buyer_of_posted_orders(
-    rows: list[tuple[int, int, int, bool]],
+def test_the_posted_view_is_the_book_as_without_our_fills(
+    rows: list[tuple[int, int, int, bool, float]],
 ) -> None:
     offers = [offer(0, 0), offer(1, 0), offer(2, 1)]
-    views = [request(f"r{i}", cap, category=c, tag=t) for i, (c, t, cap, _) in enumerate(rows)]
-    filling = frozenset(v.order_hash for v, (*_, f) in zip(views, rows, strict=True) if f)
-    snapshot = snap(offers=offers, requests=views)
-    seen = posted_view(snapshot, FillMemory(), filling)
-    assert {r.order_hash for r in seen.requests} == {r.order_hash for r in views} - filling
+    policy = FillPolicy(enabled=True)  # took_hours 4
+    views = [
+        dataclasses.replace(
+            request(f"r{i}", cap, category=c, tag=t), published_at=NOW - age * 3_600
+        )
+        for i, (c, t, cap, _, age) in enumerate(rows)
+    ]
+    taken = [v for v, row in zip(views, rows, strict=True) if row[3]]
+    book = [v for v in views if v not in taken]  # what the marketplace shows after our fills
+    memory = FillMemory().taking(taken)
+    seen = posted_view(snap(offers=offers, requests=book), memory, policy)
+    # every request still waiting, and each one we took until took_hours after it was published
+    back = {v.order_hash for v in taken if NOW - v.published_at <= policy.took_s}
+    assert {r.order_hash for r in seen.requests} == {v.order_hash for v in book} | back
+    without_fills = snap(
+        offers=offers, requests=[v for v in views if v in book or v.order_hash in back]
+    )
     for o in offers:
-        # every demand view is the one built from the requests left (same order)
+        # every demand view holds what the book would show had nobody filled them (dearest
+        # first; equal caps in any order)
+        assert sorted(seen.demand_for(o), key=lambda r: r.order_hash) == sorted(
+            without_fills.demand_for(o), key=lambda r: r.order_hash
+        )
         assert seen.demand_for(o) == compatible_requests(seen.requests, o, POOL)
-        assert not {r.order_hash for r in seen.demand_for(o)} & filling
-    if not filling:
-        assert seen is snapshot
+    if not back:
+        assert seen.requests == snap(offers=offers, requests=book).requests
+    # the memory forgets them once they would have left the view
+    kept = memory.observe(None, NOW, bool, policy).took
+    assert set(kept) == back
+
+
+def test_a_request_taken_twice_or_still_in_the_book_is_not_doubled() -> None:
+    o = fill_offer()
+    r = request("r", 40)
+    memory = FillMemory().taking([r]).taking([r])
+    seen = posted_view(snap(offers=[o], requests=[r]), memory, FillPolicy(enabled=True))
+    assert [x.order_hash for x in seen.requests] == [r.order_hash]
+    assert seen.demand_for(o) == (r,)
 
 
 def _revealed_at(ages_h: list[float], o: Offer, policy: FillPolicy) -> tuple[list[float], float]:

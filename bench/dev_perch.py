@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import bot.backtest.engine as engine
-from bot.backtest.engine import intents_for, simulate
+from bot.backtest.engine import simulate
 from bot.backtest.yardstick import DEFAULT_CACHE_DIR, Yardstick, after_gas, cache_file, score
 from bot.sim.generator import generate, market_class, split_of
 
@@ -37,7 +37,7 @@ def one(args: tuple[int, dict[str, Any], int]) -> dict[str, Any]:
 
         engine.cycle_over = salted  # type: ignore[assignment]
     s = generate(seed)
-    run = simulate(s, "robust", params or None, seed, intents=intents_for(s, seed), record=False)
+    run = simulate(s, "robust", params or None, seed, record=False)
     c = run.counters
     rev = after_gas(s, run.net_revenue, c.gas_used, c.cancels)
     out: dict[str, Any] = {
@@ -55,36 +55,43 @@ def one(args: tuple[int, dict[str, Any], int]) -> dict[str, Any]:
     return out
 
 
-def compare(old: Path, new: Path) -> None:
-    def load(p: Path) -> dict[tuple[int, int], dict[str, Any]]:
-        return {(r["seed"], r["salt"]): r for r in map(json.loads, p.read_text().splitlines())}
-
-    a, b = load(old), load(new)
-    keys = sorted(set(a) & set(b))
+def compare_rows(
+    rows: list[tuple[str, dict[str, Any], dict[str, Any]]], margin: float = 0.02
+) -> None:
+    """Print each market's A -> B (after-gas revenue, ratio, cancels, misses, score where cached)
+    and the totals; a ratio beyond 1 +- ``margin`` counts as a win or a loss."""
     ratios = []
-    for k in keys:
-        x, y = a[k], b[k]
+    for label, x, y in rows:
         r = y["revenue"] / x["revenue"] if x["revenue"] > 0 else float("nan")
         ratios.append(r)
         print(
-            f"{k[0]} s{k[1]} {x['class']:14s} {x['revenue'] / 1e9:9.2f} -> {y['revenue'] / 1e9:9.2f}"
+            f"{label} {x['class']:14s} {x['revenue'] / 1e9:9.2f} -> {y['revenue'] / 1e9:9.2f}"
             f"  x{r:5.2f}  cancels {x['cancels']:5d} -> {y['cancels']:5d}"
             f"  misses {x['misses']} -> {y['misses']}"
             + (
                 f"  score {x['score']:.2f} -> {y['score']:.2f}"
                 if "score" in x and "score" in y
                 else ""
-            )
+            ),
+            flush=True,
         )
-    ta = sum(a[k]["revenue"] for k in keys) / 1e9
-    tb = sum(b[k]["revenue"] for k in keys) / 1e9
+    ta = sum(x["revenue"] for _, x, _ in rows) / 1e9
+    tb = sum(y["revenue"] for _, _, y in rows) / 1e9
     good = [r for r in ratios if r == r]
     print(
-        f"total {ta:.1f} -> {tb:.1f} RLC (x{tb / ta:.3f}); markets {len(keys)}; "
-        f"wins {sum(r > 1.02 for r in good)} losses {sum(r < 0.98 for r in good)}; "
+        f"total {ta:.1f} -> {tb:.1f} RLC (x{tb / ta:.3f}); markets {len(rows)}; "
+        f"wins {sum(r > 1 + margin for r in good)} losses {sum(r < 1 - margin for r in good)}; "
         f"median ratio {statistics.median(good):.3f}, worst {min(good):.3f}; misses "
-        f"{sum(a[k]['misses'] for k in keys)} -> {sum(b[k]['misses'] for k in keys)}"
+        f"{sum(x['misses'] for _, x, _ in rows)} -> {sum(y['misses'] for _, _, y in rows)}"
     )
+
+
+def compare(old: Path, new: Path) -> None:
+    def load(p: Path) -> dict[tuple[int, int], dict[str, Any]]:
+        return {(r["seed"], r["salt"]): r for r in map(json.loads, p.read_text().splitlines())}
+
+    a, b = load(old), load(new)
+    compare_rows([(f"{k[0]} s{k[1]}", a[k], b[k]) for k in sorted(set(a) & set(b))])
 
 
 def main() -> None:

@@ -639,9 +639,7 @@ def _best_listing(
     return best if fills[best] - fills[quote] > margin * posted_rate else quote
 
 
-def posted_view(
-    snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy | None = None
-) -> MarketSnapshot:
+def posted_view(snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy) -> MarketSnapshot:
     """What a posted-price strategy prices on when we fill: the market as it would be without
     our fills, so that turning fills on does not move the strategy's posted price.
 
@@ -658,7 +656,6 @@ def posted_view(
 
     The same snapshot object when nothing changes.
     """
-    policy = policy or FillPolicy()
     out = snapshot
     if memory.fill_deals and snapshot.deals:
         kept = tuple(d for d in snapshot.deals if d.deal_id not in memory.fill_deals)

@@ -678,8 +678,8 @@ def test_the_strategy_and_the_listing_see_posted_sales_only() -> None:
     filled = deal("filled", 1_000_000, 50)
     snapshot = snap(offers=[o], deals=(sold, filled))
     memory = _memory(CAPS, o).record([filled.deal_id], NOW - 60)
-    assert posted_view(snapshot, memory).deals == (sold,)
-    assert posted_view(snapshot, FillMemory()) is snapshot
+    assert posted_view(snapshot, memory, FillPolicy()).deals == (sold,)
+    assert posted_view(snapshot, FillMemory(), FillPolicy()) is snapshot
     # the fill's deal is not a posted sale the listing would lose by raising
     quote = Quote(category=0, price=1_000_000, volume=5)
     _, with_fill = listing_for_fills([quote], snapshot, [o], memory, _policy(), 10**12, 3_600)

@@ -487,6 +487,22 @@ class Quote:
             _check_uint("quote.price", price)
             _check_uint("quote.volume", volume)
 
+    def with_volume(self, volume: int) -> Quote:
+        """The same quote cut (or grown) to ``volume``: the rails' capacity and the planner's stake
+        coverage size a quote after the strategy chose its price, and nothing else may change."""
+        return Quote(
+            category=self.category,
+            price=self.price,
+            volume=volume,
+            tag=self.tag,
+            trust=self.trust,
+            apprestrict=self.apprestrict,
+            datasetrestrict=self.datasetrestrict,
+            requesterrestrict=self.requesterrestrict,
+            reason=self.reason,
+            jump=self.jump,
+        )
+
     @property
     def slot(self) -> Slot:
         """Where this quote sells: two quotes with the same slot compete for the same orders."""

@@ -382,20 +382,8 @@ def _fit_stake(w: _Work, account: Ledger) -> None:
         if volume <= 0:
             del w.publishes[i]
         else:
-            q = a.quote
             w.publishes[i] = Publish(
-                Quote(
-                    category=q.category,
-                    price=q.price,
-                    volume=volume,
-                    tag=q.tag,
-                    trust=q.trust,
-                    apprestrict=q.apprestrict,
-                    datasetrestrict=q.datasetrestrict,
-                    requesterrestrict=q.requesterrestrict,
-                    reason=q.reason,
-                    jump=q.jump,
-                ),
+                a.quote.with_volume(volume),
                 f"{a.reason}; cut to {volume} by stake coverage",
             )
         if need <= free:

@@ -451,21 +451,6 @@ def apply_rails(
     return RailsResult(tuple(final), tuple(notes), None, other_volume + need.volume, sized)
 
 
-def _with_volume(q: Quote, volume: int) -> Quote:
-    return Quote(
-        category=q.category,
-        price=q.price,
-        volume=volume,
-        tag=q.tag,
-        trust=q.trust,
-        apprestrict=q.apprestrict,
-        datasetrestrict=q.datasetrestrict,
-        requesterrestrict=q.requesterrestrict,
-        reason=q.reason,
-        jump=q.jump,
-    )
-
-
 def _resize(
     quotes: list[Quote], volumes: list[int], rule: RailRule, detail: str, notes: list[RailNote]
 ) -> list[Quote]:
@@ -473,7 +458,7 @@ def _resize(
     for q, v in zip(quotes, volumes, strict=True):
         if v != q.volume:
             notes.append(RailNote(q.slot, rule, f"{q.volume} -> {v}: {detail}"))
-            q = _with_volume(q, v)
+            q = q.with_volume(v)
         out.append(q)
     return out
 

@@ -256,6 +256,14 @@ class RobustParams:
         doc="a perch trial's price waits until the market-led mode earned this many sales of it"
         " (0: off, perch_step_tasks of the market-led price's own sales)",
     )
+    trial_pace_unknown: bool = param(
+        False,
+        doc="the pace also holds prices no perch has paid at yet (false: only a rejoined perch's)",
+    )
+    trial_floor_level: bool = param(
+        False,
+        doc="a trial's last price is its lowest allowed perch, not the halving that falls under it",
+    )
     perch_rejoin_seconds: float = param(
         48 * 3600.0,
         min=0.0,
@@ -719,7 +727,9 @@ class RobustStrategy(Strategy[RobustParams]):
                 return mem
             lower = mem.p_price // 2
             if lower < max(p.perch_low * base, 2 * price):
-                return self._perch_lost(mem, now)
+                lower = self._last_level(mem.p_price, max(p.perch_low * base, 2 * price))
+                if not lower:
+                    return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
         if mem.p_mode == "perch":
             if now - since < mem.p_hold:
@@ -768,6 +778,21 @@ class RobustStrategy(Strategy[RobustParams]):
             return replace(mem, p_next=now)
         return mem
 
+    def _last_level(self, tried: int, lowest: float) -> int:
+        """The trial's last price once halving ``tried`` falls under the lowest allowed perch: that
+        lowest perch itself, if not tried yet (0: none, the trial is lost).
+
+        Halving from the rails' top lands on a grid that depends on where the top was; the
+        band between the lowest perch and twice it is tried only if a level happens to fall in
+        it. The buyers' caps that make a perch pay are often there (train churn 1098: 555 M
+        unsold, the next level 278 M under the lowest perch 356 M, so the trial was lost; the
+        30 x level cap, 450 M, was in between).
+        """
+        low = math.ceil(lowest)
+        if not self.params.trial_floor_level or tried <= low:
+            return 0
+        return low
+
     def _paced(self, mem: OfferMemory, step: float) -> float:
         """How long a trial's price waits unsold before it is halved: until the market-led mode
         would have earned ``trial_pace_sales`` sales of it (``step`` when off or unmeasured).
@@ -783,6 +808,8 @@ class RobustStrategy(Strategy[RobustParams]):
         pace = self.params.trial_pace_sales
         earned, _, secs = mem.market_ev
         if pace <= 0 or earned <= 0 or secs <= 0:
+            return step
+        if not self.params.trial_pace_unknown and mem.p_price != mem.perch_known:
             return step
         return pace * mem.p_price * secs / earned
 

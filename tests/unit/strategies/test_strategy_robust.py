@@ -526,15 +526,36 @@ def test_waiting_captive_requests_are_sold_down_to_once_they_pay_the_cancels() -
     assert quotes[0].price == 999  # off
 
 
-@pytest.mark.parametrize(("pace", "price"), [(1.0, 1_000), (0.0, 500)])
-def test_a_trial_price_waits_until_a_break_even_perch_would_have_sold(
-    pace: float, price: int
+@pytest.mark.parametrize(
+    ("pace", "unknown", "known", "price"),
+    [
+        (1.0, False, 1_000, 1_000),
+        (1.0, True, 0, 1_000),
+        (1.0, False, 0, 500),
+        (0.0, True, 1_000, 500),
+    ],
+)
+def test_a_rejoined_perch_price_waits_until_a_break_even_perch_would_have_sold(
+    pace: float, unknown: bool, known: int, price: int
 ) -> None:
     """Market-led: 2,970 over 10 h. A trial at 1,000 unsold for 5,000 s: a perch there breaks
-    even only if it sells a task per 1,000 / 2,970 x 36,000 = 12,121 s, so it waits (the pace);
-    off, it is halved after the market-led price's own 3 sales (3,600 s)."""
-    params = {**PERCH, "perch_trial_seconds": 36_000.0, "trial_pace_sales": pace}
-    state = perch_state(p_mode="trial", p_since=NOW - 5000, p_price=1_000, perched=True)
+    even only if it sells a task per 1,000 / 2,970 x 36,000 = 12,121 s, so it waits (the pace)
+    when 1,000 is a remembered perch's price (or ``trial_pace_unknown``); otherwise, or off, it is
+    halved after the market-led price's own 3 sales (3,600 s)."""
+    params = {
+        **PERCH,
+        "perch_trial_seconds": 36_000.0,
+        "trial_pace_sales": pace,
+        "trial_pace_unknown": unknown,
+    }
+    state = perch_state(
+        p_mode="trial",
+        p_since=NOW - 5000,
+        p_price=1_000,
+        perched=True,
+        perch_known=known,
+        perch_known_at=NOW - 3600,
+    )
     s = snap(offers=[XS], book=[], own_orders=[own("o", 1_000, 5)], utilization=util(10, 0))
     quotes, new = decide(s, state, params)
     assert memory(new).p_price == price and quotes[0].price == price
@@ -574,3 +595,21 @@ def test_a_remembered_perch_that_loses_its_trial_is_forgotten() -> None:
     quotes, new = decide(s, state, PERCH)
     assert quotes[0].price == 99 and memory(new).p_mode == "market"
     assert memory(new).perch_known == 0
+
+
+@pytest.mark.parametrize(
+    ("floor_level", "mode", "price"), [(True, "trial", 396), (False, "market", 99)]
+)
+def test_a_trial_tries_its_lowest_perch_before_it_is_lost(
+    floor_level: bool, mode: str, price: int
+) -> None:
+    """Halving 700 gives 350, under the lowest perch (4 x the market-led 99 = 396): with
+    ``trial_floor_level`` the trial tries 396 itself before it is lost."""
+    state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=700, perched=True)
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 700, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, {**PERCH, "trial_floor_level": floor_level})
+    assert (memory(new).p_mode, quotes[0].price) == (mode, price)
+    if floor_level:  # and 396 unsold: lost
+        state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=396, perched=True)
+        quotes, new = decide(s, state, {**PERCH, "trial_floor_level": True})
+        assert (memory(new).p_mode, quotes[0].price) == ("market", 99)

@@ -71,6 +71,13 @@ shows, not by a scenario's numbers:
    (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
    perched, the markup's state is frozen (its trials judge the market the rivals make).
 
+6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
+   pay does not change when a rival enters or leaves: a committed perch's price is remembered,
+   and when rivals are out of stock again a trial starts at once at that price (no wait, no
+   descent from the top), held at the break-even pace (``trial_pace_sales``: until the market-led
+   mode would have earned that many sales of it). A rejoined trial that loses, or a check the
+   perch fails with rivals still out, forgets it.
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -259,10 +266,6 @@ class RobustParams:
     trial_pace_unknown: bool = param(
         False,
         doc="the pace also holds prices no perch has paid at yet (false: only a rejoined perch's)",
-    )
-    trial_floor_level: bool = param(
-        False,
-        doc="a trial's last price is its lowest allowed perch, not the halving that falls under it",
     )
     perch_rejoin_seconds: float = param(
         48 * 3600.0,
@@ -727,9 +730,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 return mem
             lower = mem.p_price // 2
             if lower < max(p.perch_low * base, 2 * price):
-                lower = self._last_level(mem.p_price, max(p.perch_low * base, 2 * price))
-                if not lower:
-                    return self._perch_lost(mem, now)
+                return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
         if mem.p_mode == "perch":
             if now - since < mem.p_hold:
@@ -778,21 +779,6 @@ class RobustStrategy(Strategy[RobustParams]):
             return replace(mem, p_next=now)
         return mem
 
-    def _last_level(self, tried: int, lowest: float) -> int:
-        """The trial's last price once halving ``tried`` falls under the lowest allowed perch: that
-        lowest perch itself, if not tried yet (0: none, the trial is lost).
-
-        Halving from the rails' top lands on a grid that depends on where the top was; the
-        band between the lowest perch and twice it is tried only if a level happens to fall in
-        it. The buyers' caps that make a perch pay are often there (train churn 1098: 555 M
-        unsold, the next level 278 M under the lowest perch 356 M, so the trial was lost; the
-        30 x level cap, 450 M, was in between).
-        """
-        low = math.ceil(lowest)
-        if not self.params.trial_floor_level or tried <= low:
-            return 0
-        return low
-
     def _paced(self, mem: OfferMemory, step: float) -> float:
         """How long a trial's price waits unsold before it is halved: until the market-led mode
         would have earned ``trial_pace_sales`` sales of it (``step`` when off or unmeasured).
@@ -803,7 +789,10 @@ class RobustStrategy(Strategy[RobustParams]):
         market-led price's own sales (the off rule) is the same wait at every price: at a price
         40x the market's, a break-even perch shows no sale in it ~93 % of the time, so the trial
         left a paying perch within minutes (train rival_leaves 1011: the ceiling, where the
-        best fixed price sits once the cheap rival left, was abandoned after 15 minutes).
+        best fixed price sits once the cheap rival left, was abandoned after 15 minutes). By
+        default only a rejoined perch's price is paced (``trial_pace_unknown``): it paid before,
+        while a level no perch has paid at is more likely far above every buyer, and pacing
+        those too cost more on busy train markets than it found (docs/strategies.md, robust 6).
         """
         pace = self.params.trial_pace_sales
         earned, _, secs = mem.market_ev

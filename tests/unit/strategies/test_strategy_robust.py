@@ -595,21 +595,3 @@ def test_a_remembered_perch_that_loses_its_trial_is_forgotten() -> None:
     quotes, new = decide(s, state, PERCH)
     assert quotes[0].price == 99 and memory(new).p_mode == "market"
     assert memory(new).perch_known == 0
-
-
-@pytest.mark.parametrize(
-    ("floor_level", "mode", "price"), [(True, "trial", 396), (False, "market", 99)]
-)
-def test_a_trial_tries_its_lowest_perch_before_it_is_lost(
-    floor_level: bool, mode: str, price: int
-) -> None:
-    """Halving 700 gives 350, under the lowest perch (4 x the market-led 99 = 396): with
-    ``trial_floor_level`` the trial tries 396 itself before it is lost."""
-    state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=700, perched=True)
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 700, 5)], utilization=util(10, 0))
-    quotes, new = decide(s, state, {**PERCH, "trial_floor_level": floor_level})
-    assert (memory(new).p_mode, quotes[0].price) == (mode, price)
-    if floor_level:  # and 396 unsold: lost
-        state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=396, perched=True)
-        quotes, new = decide(s, state, {**PERCH, "trial_floor_level": True})
-        assert (memory(new).p_mode, quotes[0].price) == ("market", 99)

@@ -71,6 +71,13 @@ shows, not by a scenario's numbers:
    (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
    perched, the markup's state is frozen (its trials judge the market the rivals make).
 
+6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
+   pay does not change when a rival enters or leaves: a committed perch's price is remembered,
+   and when rivals are out of stock again a trial starts at once at that price (no wait, no
+   descent from the top), held at the break-even pace (``trial_pace_sales``: until the market-led
+   mode would have earned that many sales of it). A rejoined trial that loses, or a check the
+   perch fails with rivals still out, forgets it.
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -248,6 +255,25 @@ class RobustParams:
         max=10_000.0,
         doc="come down to sell waiting captive requests once they pay this many cancels (0: off)",
     )
+    # competitor-side regime shifts (a rival leaves, churns, demand collapses): the perch's pace
+    trial_pace_sales: float = param(
+        1.0,
+        min=0.0,
+        max=100.0,
+        doc="a perch trial's price waits until the market-led mode earned this many sales of it"
+        " (0: off, perch_step_tasks of the market-led price's own sales)",
+    )
+    trial_pace_unknown: bool = param(
+        False,
+        doc="the pace also holds prices no perch has paid at yet (false: only a rejoined perch's)",
+    )
+    perch_rejoin_seconds: float = param(
+        48 * 3600.0,
+        min=0.0,
+        max=30 * 86400.0,
+        doc="rivals out of stock again within this of a committed perch: its price is tried at"
+        " once (0: off, every trial waits and descends from the top)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -306,6 +332,9 @@ class OfferMemory:
     market_ev: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     p_out: float = 0.0  # share of time with no rival in stock (time constant perch_out_seconds)
     p_hold: float = 0.0  # how long the committed perch is held before the market is checked
+    # regime shifts: the last committed perch price, kept while rivals come and go
+    perch_known: int = 0
+    perch_known_at: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -357,6 +386,8 @@ class OfferMemory:
                 market_ev=_evidence(raw.get("market_ev")),
                 p_out=float(cast(float, raw.get("p_out", 0.0))),
                 p_hold=float(cast(float, raw.get("p_hold", 0.0))),
+                perch_known=int(cast(int, raw.get("perch_known", 0))),
+                perch_known_at=float(cast(float, raw.get("perch_known_at", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -550,7 +581,9 @@ class RobustStrategy(Strategy[RobustParams]):
             # the markup prices the market the rivals make: a perch's hours are not a trial of
             # it (its timer would judge an interval with no market-led sales as a failed raise)
             mem = _markup_of(before, mem)
+        was = mem
         mem = self._perch(snapshot, offer, mode, price, mem, in_stock=bool(rivals), base=got.price)
+        mem = self._rejoin(now, was, mem)
         at_perch = mem.p_mode in ("trial", "perch") and mem.p_price > price
         # a perch, and the way back from one, are deliberate jumps (the rails' max_jump): one
         # re-signed order each way instead of one (and a cancel going up) per max_step
@@ -692,7 +725,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, p_price=listed)
             _, m_tasks, m_secs = mem.market_ev
             step = p.perch_step_tasks * m_secs / m_tasks if m_tasks > 0 else p.perch_trial_seconds
-            step = min(max(step, 900.0), p.perch_trial_seconds / 4)
+            step = min(max(self._paced(mem, step), 900.0), p.perch_trial_seconds / 4)
             if now - since < step:
                 return mem
             lower = mem.p_price // 2
@@ -713,6 +746,61 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "check":
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         return self._perch_lost(mem, now)
+
+    def _rejoin(self, now: float, was: OfferMemory, mem: OfferMemory) -> OfferMemory:
+        """Churning rivals: go back to the perch that paid as soon as they are out again.
+
+        What buyers above the market pay does not change when a rival comes and goes: a perch
+        committed (it beat the market-led mode) while rivals were out of stock is still the
+        price to quote the next time they are. Without a memory, each return of a rival costs
+        a wait (``perch_wait_seconds``) and a whole descent from the rails' top again (train
+        churn 1007: 6 h + 7 h of market-led prices and unsold trial prices per return). So the
+        price of a committed perch is remembered for ``perch_rejoin_seconds`` after it was last
+        held; while remembered, rivals out of stock again (the perch's own slow count) start a
+        trial at once, from that price instead of the top (it still has to sell at the break-even
+        pace, and descends from there). A trial that loses or a check the perch does not pass
+        with rivals still out (the perch stopped paying: demand fell) forgets it.
+        """
+        p = self.params
+        if p.perch_rejoin_seconds <= 0 or p.perch_trial_seconds <= 0:
+            return mem
+        if mem.p_mode == "perch":
+            return replace(mem, perch_known=mem.p_price, perch_known_at=now)
+        known = mem.perch_known
+        if not known:
+            return mem
+        rivals_back = mem.p_out < p.perch_out_share / 2
+        lost = mem.p_mode == "market" and was.p_mode in ("trial", "check")
+        if (lost and not rivals_back) or now - mem.perch_known_at > p.perch_rejoin_seconds:
+            return replace(mem, perch_known=0)
+        if mem.p_mode == "trial" and not mem.p_settled and mem.p_price > known:
+            return replace(mem, p_price=known)
+        if mem.p_mode == "market" and mem.p_out >= p.perch_out_share and (mem.p_next or 0) > now:
+            return replace(mem, p_next=now)
+        return mem
+
+    def _paced(self, mem: OfferMemory, step: float) -> float:
+        """How long a trial's price waits unsold before it is halved: until the market-led mode
+        would have earned ``trial_pace_sales`` sales of it (``step`` when off or unmeasured).
+
+        A perch at ``q`` beats the market-led mode (``r`` nRLC/s) only if it sells at least one
+        task per ``q / r`` seconds; waiting that long, a perch that just breaks even goes unsold
+        with probability ``exp(-trial_pace_sales)``, whatever ``q`` is. A fixed count of the
+        market-led price's own sales (the off rule) is the same wait at every price: at a price
+        40x the market's, a break-even perch shows no sale in it ~93 % of the time, so the trial
+        left a paying perch within minutes (train rival_leaves 1011: the ceiling, where the
+        best fixed price sits once the cheap rival left, was abandoned after 15 minutes). By
+        default only a rejoined perch's price is paced (``trial_pace_unknown``): it paid before,
+        while a level no perch has paid at is more likely far above every buyer, and pacing
+        those too cost more on busy train markets than it found (docs/strategies.md, robust 6).
+        """
+        pace = self.params.trial_pace_sales
+        earned, _, secs = mem.market_ev
+        if pace <= 0 or earned <= 0 or secs <= 0:
+            return step
+        if not self.params.trial_pace_unknown and mem.p_price != mem.perch_known:
+            return step
+        return pace * mem.p_price * secs / earned
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
         wait = max(mem.p_wait, 2 * self.params.perch_wait_seconds)

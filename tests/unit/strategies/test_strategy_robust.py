@@ -524,3 +524,74 @@ def test_waiting_captive_requests_are_sold_down_to_once_they_pay_the_cancels() -
     assert quotes[0].price == 999  # 2,400 < 10 x 300: not worth the way back up
     quotes, _ = decide(s, params={"captive_harvest_cancels": 0.0, "cancel_cost": 1})
     assert quotes[0].price == 999  # off
+
+
+@pytest.mark.parametrize(
+    ("pace", "unknown", "known", "price"),
+    [
+        (1.0, False, 1_000, 1_000),
+        (1.0, True, 0, 1_000),
+        (1.0, False, 0, 500),
+        (0.0, True, 1_000, 500),
+    ],
+)
+def test_a_rejoined_perch_price_waits_until_a_break_even_perch_would_have_sold(
+    pace: float, unknown: bool, known: int, price: int
+) -> None:
+    """Market-led: 2,970 over 10 h. A trial at 1,000 unsold for 5,000 s: a perch there breaks
+    even only if it sells a task per 1,000 / 2,970 x 36,000 = 12,121 s, so it waits (the pace)
+    when 1,000 is a remembered perch's price (or ``trial_pace_unknown``); otherwise, or off, it is
+    halved after the market-led price's own 3 sales (3,600 s)."""
+    params = {
+        **PERCH,
+        "perch_trial_seconds": 36_000.0,
+        "trial_pace_sales": pace,
+        "trial_pace_unknown": unknown,
+    }
+    state = perch_state(
+        p_mode="trial",
+        p_since=NOW - 5000,
+        p_price=1_000,
+        perched=True,
+        perch_known=known,
+        perch_known_at=NOW - 3600,
+    )
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_000, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, params)
+    assert memory(new).p_price == price and quotes[0].price == price
+
+
+def test_a_committed_perch_is_rejoined_at_its_price_when_rivals_are_out_again() -> None:
+    """A committed perch's price is remembered; when rivals that came back are out of stock
+    again, a trial starts at once (no wait) and at that price (not from the rails' top)."""
+    state = perch_state(p_mode="perch", p_since=NOW - 60, p_hold=3600.0, p_price=1_584)
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    _, new = decide(s, state, PERCH)
+    assert (memory(new).perch_known, memory(new).perch_known_at) == (1_584, NOW)
+    waiting = perch_state(perch_known=1_584, perch_known_at=NOW - 3600)
+    mem = OfferMemory.from_json(waiting["offers"][KEY])
+    waiting["offers"][KEY] = dataclasses.replace(mem, p_next=NOW + 5000).to_json()
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, waiting, PERCH)
+    assert memory(new).p_next == NOW and quotes[0].price == 99
+    quotes, new = decide(s, new, PERCH)
+    m = memory(new)
+    assert (m.p_mode, m.p_price, quotes[0].price) == ("trial", 1_584, 1_584)
+    # off: the wait stands
+    quotes, new = decide(s, waiting, {**PERCH, "perch_rejoin_seconds": 0.0})
+    assert memory(new).p_next == NOW + 5000
+
+
+def test_a_remembered_perch_that_loses_its_trial_is_forgotten() -> None:
+    state = perch_state(
+        p_mode="trial",
+        p_since=NOW - 3600,
+        p_price=700,
+        perched=True,
+        perch_known=700,
+        perch_known_at=NOW - 3600,
+    )
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 700, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, PERCH)
+    assert quotes[0].price == 99 and memory(new).p_mode == "market"
+    assert memory(new).perch_known == 0

@@ -248,6 +248,28 @@ class RobustParams:
         max=10_000.0,
         doc="come down to sell waiting captive requests once they pay this many cancels (0: off)",
     )
+    # the perch (guard 5): demand the rivals could not serve, read while we undercut them
+    perch_demand_seconds: float = param(
+        3600.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="time constant of the market's deals and the rivals' restocks read by the perch's"
+        " count of rivals out of stock (0: off, the count reads only what the book shows)",
+    )
+    perch_step_down: float = param(
+        0.8,
+        min=0.05,
+        max=0.95,
+        doc="a perch trial's unsold price is multiplied by this (a descending auction's step)",
+    )
+    # capacity shared by categories of different task lengths
+    slot_yield_share: float = param(
+        1.0,
+        min=0.0,
+        max=10.0,
+        doc="no offer sells a slot-second for less than this x what the pool's other categories"
+        " earned per slot-second in the last hour (0: off)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -306,6 +328,11 @@ class OfferMemory:
     market_ev: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     p_out: float = 0.0  # share of time with no rival in stock (time constant perch_out_seconds)
     p_hold: float = 0.0  # how long the committed perch is held before the market is checked
+    # the perch's demand reading (perch_demand_seconds): rival order -> remaining last seen, and
+    # decayed counts of the category's deals (every pool) and of the rivals' restocks
+    d_stock: dict[str, float] = field(default_factory=dict)
+    d_deals: float = 0.0
+    d_restock: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -357,6 +384,9 @@ class OfferMemory:
                 market_ev=_evidence(raw.get("market_ev")),
                 p_out=float(cast(float, raw.get("p_out", 0.0))),
                 p_hold=float(cast(float, raw.get("p_hold", 0.0))),
+                d_stock=_floats(raw.get("d_stock")),
+                d_deals=float(cast(float, raw.get("d_deals", 0.0))),
+                d_restock=float(cast(float, raw.get("d_restock", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -456,7 +486,44 @@ class RobustStrategy(Strategy[RobustParams]):
             quotes.append(quote)
             memories[key] = mem.to_json()
         new_state: State = {"base": base.state, "offers": memories, "inert": sorted(inert)}
-        return Decision(tuple(quotes), new_state)
+        return Decision(self._slot_yield(snapshot, offers, quotes), new_state)
+
+    def _slot_yield(
+        self, snapshot: MarketSnapshot, offers: Sequence[Offer], quotes: Sequence[Quote]
+    ) -> tuple[Quote, ...]:
+        """Quotes raised to what a slot of the pool earns in its other categories.
+
+        The pool's slots serve every category: a task of a long category holds a slot as long as
+        many short ones. In a surge, a long category sold at the rivals' level filled the pool
+        for hours while the short one, perched far above the rivals, had to turn its buyers away.
+        So no offer sells a slot-second for less than the pool's other categories earned per
+        slot-second of the whole pool (idle time included: an idle pool loses little to a long
+        task) in the last hour, x ``slot_yield_share``. A raise only; the rails cap it.
+        """
+        p = self.params
+        util = snapshot.utilization
+        if p.slot_yield_share <= 0 or util is None or util.registered_cpu <= 0 or len(offers) < 2:
+            return tuple(quotes)
+        since = snapshot.at - 3600.0
+        earned = [
+            float(sum(d.price * d.volume for d in snapshot.own_deals(since, o.category)))
+            for o in offers
+        ]
+        total = sum(earned)
+        out = []
+        for o, q, own in zip(offers, quotes, earned, strict=True):
+            rate = (total - own) / (util.registered_cpu * 3600.0)
+            run = (
+                snapshot.tasks.run_seconds(o.category, o.task_seconds)
+                if snapshot.tasks is not None
+                else o.task_seconds
+            )
+            floor = min(MAX_PRICE, math.ceil(p.slot_yield_share * rate * run))
+            if floor > q.price:
+                why = f"{q.reason}; a slot earns {rate:.0f} nRLC/s in the other categories"
+                q = quote_for(o, floor, q.volume, why, jump=q.jump)
+            out.append(q)
+        return tuple(out)
 
     def _inert(
         self, snapshot: MarketSnapshot, offers: Sequence[Offer], known: set[str]
@@ -660,6 +727,7 @@ class RobustStrategy(Strategy[RobustParams]):
         # the markup's count reacts within minutes (a restock); a perch follows regimes
         a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.perch_out_seconds)
         mem = replace(mem, p_out=(1 - a) * mem.p_out + a * (0.0 if in_stock else 1.0))
+        mem = self._unserved(snapshot, offer, mem)
         if mem.p_next is None:
             return replace(mem, p_next=now + p.perch_wait_seconds, p_wait=p.perch_wait_seconds)
         since = mem.p_since if mem.p_since is not None else now
@@ -695,7 +763,7 @@ class RobustStrategy(Strategy[RobustParams]):
             step = min(max(step, 900.0), p.perch_trial_seconds / 4)
             if now - since < step:
                 return mem
-            lower = mem.p_price // 2
+            lower = int(mem.p_price * p.perch_step_down)
             if lower < max(p.perch_low * base, 2 * price):
                 return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
@@ -713,6 +781,46 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "check":
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         return self._perch_lost(mem, now)
+
+    def _unserved(self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory) -> OfferMemory:
+        """The perch's count of rivals out of stock, raised to the share of time they would be
+        out were we not undercutting them.
+
+        While our price is the cheapest, the buyers take our orders first and the rivals keep
+        their stock: the book shows them in stock even when the demand is far above what they
+        can sell (a surge, or small rivals on a busy market), so the count the perch opens on
+        stays low, and the perch opens late or never. What the market bought is visible anyway:
+        the category's deals (every pool's, ours included) against what the rivals could have
+        sold in the same time (their restocks, the increases of their orders' remaining, plus the
+        stock they hold now). Decayed with ``perch_demand_seconds``; once the deals reach
+        ``perch_step_tasks``, the rivals would be out at least ``1 - supply / deals`` of the
+        time, and the count is raised to that. Only the market-led mode reads it: at a perch the
+        book itself shows whether the rivals sell out.
+        """
+        p = self.params
+        if p.perch_demand_seconds <= 0 or mem.p_mode != "market":
+            return mem
+        now = snapshot.at
+        since = now if mem.last_at is None else mem.last_at
+        keep = math.exp(-(now - since) / p.perch_demand_seconds)
+        bought = sum(
+            d.volume
+            for d in snapshot.deals
+            if d.category == offer.category
+            and d.tag == offer.tag
+            and d.price > 0
+            and since < d.at <= now
+        )
+        rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
+        stock = {r.order_hash: float(r.remaining) for r in rivals}
+        restocked = sum(max(0.0, v - mem.d_stock.get(h, 0.0)) for h, v in stock.items())
+        deals = keep * mem.d_deals + bought
+        restock = keep * mem.d_restock + restocked
+        mem = replace(mem, d_stock=stock, d_deals=deals, d_restock=restock)
+        if deals < p.perch_step_tasks:
+            return mem
+        out = 1.0 - (restock + sum(stock.values())) / deals
+        return replace(mem, p_out=max(mem.p_out, out)) if out > mem.p_out else mem
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
         wait = max(mem.p_wait, 2 * self.params.perch_wait_seconds)

@@ -270,6 +270,12 @@ class RobustParams:
         doc="no offer sells a slot-second for less than this x what the pool's other categories"
         " earned per slot-second in the last hour (0: off)",
     )
+    slot_yield_busy: float = param(
+        0.8,
+        min=0.0,
+        max=5.0,
+        doc="the slot-yield floor holds only while the pool's smoothed utilization is >= this",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -479,30 +485,44 @@ class RobustStrategy(Strategy[RobustParams]):
         stored = cast(Mapping[str, object], raw_offers) if isinstance(raw_offers, dict) else {}
         memories: dict[str, object] = {}
         quotes = []
+        busy = 0.0  # the pool's smoothed utilization (the markup's reading), for _slot_yield
         for offer, got in zip(offers, base.quotes, strict=True):
             key = _key(offer)
             mem = OfferMemory.from_json(stored.get(key))
             quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem)
             quotes.append(quote)
             memories[key] = mem.to_json()
+            busy = max(busy, mem.u_avg or 0.0)
         new_state: State = {"base": base.state, "offers": memories, "inert": sorted(inert)}
-        return Decision(self._slot_yield(snapshot, offers, quotes), new_state)
+        return Decision(self._slot_yield(snapshot, offers, quotes, busy), new_state)
 
     def _slot_yield(
-        self, snapshot: MarketSnapshot, offers: Sequence[Offer], quotes: Sequence[Quote]
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        quotes: Sequence[Quote],
+        busy: float,
     ) -> tuple[Quote, ...]:
         """Quotes raised to what a slot of the pool earns in its other categories.
 
         The pool's slots serve every category: a task of a long category holds a slot as long as
         many short ones. In a surge, a long category sold at the rivals' level filled the pool
         for hours while the short one, perched far above the rivals, had to turn its buyers away.
-        So no offer sells a slot-second for less than the pool's other categories earned per
-        slot-second of the whole pool (idle time included: an idle pool loses little to a long
-        task) in the last hour, x ``slot_yield_share``. A raise only; the rails cap it.
+        So while the pool runs busy (its smoothed utilization, ``busy``, at least
+        ``slot_yield_busy``: a long task then displaces others' sales; on an idle pool it costs
+        nothing), no offer sells a slot-second for less than the pool's other categories earned
+        per slot-second of the whole pool in the last hour, x ``slot_yield_share``. A raise only;
+        the rails cap it.
         """
         p = self.params
         util = snapshot.utilization
-        if p.slot_yield_share <= 0 or util is None or util.registered_cpu <= 0 or len(offers) < 2:
+        if (
+            p.slot_yield_share <= 0
+            or busy < p.slot_yield_busy
+            or util is None
+            or util.registered_cpu <= 0
+            or len(offers) < 2
+        ):
             return tuple(quotes)
         since = snapshot.at - 3600.0
         earned = [
@@ -760,7 +780,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, p_price=listed)
             _, m_tasks, m_secs = mem.market_ev
             step = p.perch_step_tasks * m_secs / m_tasks if m_tasks > 0 else p.perch_trial_seconds
-            step = min(max(step, 900.0), p.perch_trial_seconds / 4)
+            # a finer step is tried for less long (the descent covers an octave in the same
+            # time), but never under 15 min
+            octave = math.log(p.perch_step_down) / math.log(0.5)
+            step = max(min(step, p.perch_trial_seconds / 4) * octave, 900.0)
             if now - since < step:
                 return mem
             lower = int(mem.p_price * p.perch_step_down)

@@ -511,8 +511,9 @@ class RobustStrategy(Strategy[RobustParams]):
         So while the pool runs busy (its smoothed utilization, ``busy``, at least
         ``slot_yield_busy``: a long task then displaces others' sales; on an idle pool it costs
         nothing), no offer sells a slot-second for less than the pool's other categories earned
-        per slot-second of the whole pool in the last hour, x ``slot_yield_share``. A raise only;
-        the rails cap it.
+        per slot-second of the whole pool in the last hour, x ``slot_yield_share``; a category
+        counts once it sold ``perch_step_tasks`` tasks in that hour (one large sale of a long
+        category is not a rate to hold the others to). A raise only; the rails cap it.
         """
         p = self.params
         util = snapshot.utilization
@@ -525,10 +526,12 @@ class RobustStrategy(Strategy[RobustParams]):
         ):
             return tuple(quotes)
         since = snapshot.at - 3600.0
-        earned = [
-            float(sum(d.price * d.volume for d in snapshot.own_deals(since, o.category)))
-            for o in offers
-        ]
+        earned = []
+        for o in offers:
+            deals = snapshot.own_deals(since, o.category)
+            # one big sale is not a rate: a category counts once it sold a few tasks
+            enough = sum(d.volume for d in deals) >= p.perch_step_tasks
+            earned.append(float(sum(d.price * d.volume for d in deals)) if enough else 0.0)
         total = sum(earned)
         out = []
         for o, q, own in zip(offers, quotes, earned, strict=True):

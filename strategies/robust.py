@@ -250,21 +250,21 @@ class RobustParams:
     )
     # the perch (guard 5): demand the rivals could not serve, read while we undercut them
     perch_demand_seconds: float = param(
-        3600.0,
+        0.0,
         min=0.0,
         max=7 * 86400.0,
         doc="time constant of the market's deals and the rivals' restocks read by the perch's"
         " count of rivals out of stock (0: off, the count reads only what the book shows)",
     )
     perch_step_down: float = param(
-        0.8,
+        0.5,
         min=0.05,
         max=0.95,
         doc="a perch trial's unsold price is multiplied by this (a descending auction's step)",
     )
     # capacity shared by categories of different task lengths
     slot_yield_share: float = param(
-        1.0,
+        0.0,
         min=0.0,
         max=10.0,
         doc="no offer sells a slot-second for less than this x what the pool's other categories"

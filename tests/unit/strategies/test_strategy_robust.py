@@ -371,16 +371,17 @@ def test_no_trial_while_rivals_usually_have_stock() -> None:
 def test_an_unsold_trial_price_starts_from_the_rails_cap_and_steps_down() -> None:
     """The rails listed 3,168 (their cap) for a trial at 99,000; it has not sold for longer than
     the market-led price took to sell ``perch_step_tasks`` (3 tasks: 1 h here, the step's cap is a
-    quarter of the trial): the next level is ``perch_step_down`` (0.8) x what was listed."""
+    quarter of the trial): the next level is ``perch_step_down`` (0.5; 0.8 opt-in) x what was
+    listed."""
     state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=99_000, perched=True)
     s = snap(offers=[XS], book=[], own_orders=[own("o", 3_168, 5)], utilization=util(10, 0))
     quotes, new = decide(s, state, PERCH)
-    assert memory(new).p_price == 2_534 and quotes[0].price == 2_534
-    quotes, new = decide(s, state, {**PERCH, "perch_step_down": 0.5})
     assert memory(new).p_price == 1_584 and quotes[0].price == 1_584
+    quotes, new = decide(s, state, {**PERCH, "perch_step_down": 0.8})
+    assert memory(new).p_price == 2_534 and quotes[0].price == 2_534
     # below 4 x the market-led price the trial is lost: back to it, the next trial waits longer
-    state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=450, perched=True)
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 450, 5)], utilization=util(10, 0))
+    state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=700, perched=True)
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 700, 5)], utilization=util(10, 0))
     quotes, new = decide(s, state, PERCH)
     m = memory(new)
     assert quotes[0].price == 99 and quotes[0].jump and m.p_mode == "market"

@@ -71,6 +71,16 @@ shows, not by a scenario's numbers:
    (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
    perched, the markup's state is frozen (its trials judge the market the rivals make).
 
+   Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
+   ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
+   could not have served while we undercut them (the category's deals against their restocks
+   and stock), ``perch_step_down`` makes a trial's descent finer than halving.
+
+A **slot-yield floor** (``slot_yield_share``; 0, the default: off): while the pool runs busy, no
+offer sells a slot-second for less than the pool's other categories earned per slot-second in
+the last hour (a long category sold at the rivals' level can fill the pool while a short one is
+perched far above them).
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a

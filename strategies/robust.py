@@ -71,12 +71,22 @@ shows, not by a scenario's numbers:
    (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
    perched, the markup's state is frozen (its trials judge the market the rivals make).
 
+   Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
+   ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
+   could not have served while we undercut them (the category's deals against their restocks
+   and stock), ``perch_step_down`` makes a trial's descent finer than halving.
+
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
    and when rivals are out of stock again a trial starts at once at that price (no wait, no
    descent from the top), held at the break-even pace (``trial_pace_sales``: until the market-led
    mode would have earned that many sales of it). A rejoined trial that loses, or a check the
    perch fails with rivals still out, forgets it.
+
+A **slot-yield floor** (``slot_yield_share``; 0, the default: off): while the pool runs busy, no
+offer sells a slot-second for less than the pool's other categories earned per slot-second in
+the last hour (a long category sold at the rivals' level can fill the pool while a short one is
+perched far above them).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -274,6 +284,34 @@ class RobustParams:
         doc="rivals out of stock again within this of a committed perch: its price is tried at"
         " once (0: off, every trial waits and descends from the top)",
     )
+    # the perch (guard 5): demand the rivals could not serve, read while we undercut them
+    perch_demand_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="time constant of the market's deals and the rivals' restocks read by the perch's"
+        " count of rivals out of stock (0: off, the count reads only what the book shows)",
+    )
+    perch_step_down: float = param(
+        0.5,
+        min=0.05,
+        max=0.95,
+        doc="a perch trial's unsold price is multiplied by this (a descending auction's step)",
+    )
+    # capacity shared by categories of different task lengths
+    slot_yield_share: float = param(
+        0.0,
+        min=0.0,
+        max=10.0,
+        doc="no offer sells a slot-second for less than this x what the pool's other categories"
+        " earned per slot-second in the last hour (0: off)",
+    )
+    slot_yield_busy: float = param(
+        0.8,
+        min=0.0,
+        max=5.0,
+        doc="the slot-yield floor holds only while the pool's smoothed utilization is >= this",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -336,6 +374,12 @@ class OfferMemory:
     perch_known: int = 0
     perch_known_at: float = 0.0
 
+    # the perch's demand reading (perch_demand_seconds): rival order -> remaining last seen, and
+    # decayed counts of the category's deals (every pool) and of the rivals' restocks
+    d_stock: dict[str, float] = field(default_factory=dict)
+    d_deals: float = 0.0
+    d_restock: float = 0.0
+
     def to_json(self) -> dict[str, object]:
         return asdict(self)
 
@@ -388,6 +432,9 @@ class OfferMemory:
                 p_hold=float(cast(float, raw.get("p_hold", 0.0))),
                 perch_known=int(cast(int, raw.get("perch_known", 0))),
                 perch_known_at=float(cast(float, raw.get("perch_known_at", 0.0))),
+                d_stock=_floats(raw.get("d_stock")),
+                d_deals=float(cast(float, raw.get("d_deals", 0.0))),
+                d_restock=float(cast(float, raw.get("d_restock", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -480,14 +527,68 @@ class RobustStrategy(Strategy[RobustParams]):
         stored = cast(Mapping[str, object], raw_offers) if isinstance(raw_offers, dict) else {}
         memories: dict[str, object] = {}
         quotes = []
+        busy = 0.0  # the pool's smoothed utilization (the markup's reading), for _slot_yield
         for offer, got in zip(offers, base.quotes, strict=True):
             key = _key(offer)
             mem = OfferMemory.from_json(stored.get(key))
             quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem)
             quotes.append(quote)
             memories[key] = mem.to_json()
+            busy = max(busy, mem.u_avg or 0.0)
         new_state: State = {"base": base.state, "offers": memories, "inert": sorted(inert)}
-        return Decision(tuple(quotes), new_state)
+        return Decision(self._slot_yield(snapshot, offers, quotes, busy), new_state)
+
+    def _slot_yield(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        quotes: Sequence[Quote],
+        busy: float,
+    ) -> tuple[Quote, ...]:
+        """Quotes raised to what a slot of the pool earns in its other categories.
+
+        The pool's slots serve every category: a task of a long category holds a slot as long as
+        many short ones. In a surge, a long category sold at the rivals' level filled the pool
+        for hours while the short one, perched far above the rivals, had to turn its buyers away.
+        So while the pool runs busy (its smoothed utilization, ``busy``, at least
+        ``slot_yield_busy``: a long task then displaces others' sales; on an idle pool it costs
+        nothing), no offer sells a slot-second for less than the pool's other categories earned
+        per slot-second of the whole pool in the last hour, x ``slot_yield_share``; a category
+        counts once it sold ``perch_step_tasks`` tasks in that hour (one large sale of a long
+        category is not a rate to hold the others to). A raise only; the rails cap it.
+        """
+        p = self.params
+        util = snapshot.utilization
+        if (
+            p.slot_yield_share <= 0
+            or busy < p.slot_yield_busy
+            or util is None
+            or util.registered_cpu <= 0
+            or len(offers) < 2
+        ):
+            return tuple(quotes)
+        since = snapshot.at - 3600.0
+        earned = []
+        for o in offers:
+            deals = snapshot.own_deals(since, o.category)
+            # one big sale is not a rate: a category counts once it sold a few tasks
+            enough = sum(d.volume for d in deals) >= p.perch_step_tasks
+            earned.append(float(sum(d.price * d.volume for d in deals)) if enough else 0.0)
+        total = sum(earned)
+        out = []
+        for o, q, own in zip(offers, quotes, earned, strict=True):
+            rate = (total - own) / (util.registered_cpu * 3600.0)
+            run = (
+                snapshot.tasks.run_seconds(o.category, o.task_seconds)
+                if snapshot.tasks is not None
+                else o.task_seconds
+            )
+            floor = min(MAX_PRICE, math.ceil(p.slot_yield_share * rate * run))
+            if floor > q.price:
+                why = f"{q.reason}; a slot earns {rate:.0f} nRLC/s in the other categories"
+                q = quote_for(o, floor, q.volume, why, jump=q.jump)
+            out.append(q)
+        return tuple(out)
 
     def _inert(
         self, snapshot: MarketSnapshot, offers: Sequence[Offer], known: set[str]
@@ -693,6 +794,7 @@ class RobustStrategy(Strategy[RobustParams]):
         # the markup's count reacts within minutes (a restock); a perch follows regimes
         a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.perch_out_seconds)
         mem = replace(mem, p_out=(1 - a) * mem.p_out + a * (0.0 if in_stock else 1.0))
+        mem = self._unserved(snapshot, offer, mem)
         if mem.p_next is None:
             return replace(mem, p_next=now + p.perch_wait_seconds, p_wait=p.perch_wait_seconds)
         since = mem.p_since if mem.p_since is not None else now
@@ -725,10 +827,13 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, p_price=listed)
             _, m_tasks, m_secs = mem.market_ev
             step = p.perch_step_tasks * m_secs / m_tasks if m_tasks > 0 else p.perch_trial_seconds
-            step = min(max(self._paced(mem, step), 900.0), p.perch_trial_seconds / 4)
+            # a finer step is tried for less long (the descent covers an octave in the same
+            # time), but never under 15 min
+            octave = math.log(p.perch_step_down) / math.log(0.5)
+            step = max(min(self._paced(mem, step), p.perch_trial_seconds / 4) * octave, 900.0)
             if now - since < step:
                 return mem
-            lower = mem.p_price // 2
+            lower = int(mem.p_price * p.perch_step_down)
             if lower < max(p.perch_low * base, 2 * price):
                 return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
@@ -801,6 +906,46 @@ class RobustStrategy(Strategy[RobustParams]):
         if not self.params.trial_pace_unknown and mem.p_price != mem.perch_known:
             return step
         return pace * mem.p_price * secs / earned
+
+    def _unserved(self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory) -> OfferMemory:
+        """The perch's count of rivals out of stock, raised to the share of time they would be
+        out were we not undercutting them.
+
+        While our price is the cheapest, the buyers take our orders first and the rivals keep
+        their stock: the book shows them in stock even when the demand is far above what they
+        can sell (a surge, or small rivals on a busy market), so the count the perch opens on
+        stays low, and the perch opens late or never. What the market bought is visible anyway:
+        the category's deals (every pool's, ours included) against what the rivals could have
+        sold in the same time (their restocks, the increases of their orders' remaining, plus the
+        stock they hold now). Decayed with ``perch_demand_seconds``; once the deals reach
+        ``perch_step_tasks``, the rivals would be out at least ``1 - supply / deals`` of the
+        time, and the count is raised to that. Only the market-led mode reads it: at a perch the
+        book itself shows whether the rivals sell out.
+        """
+        p = self.params
+        if p.perch_demand_seconds <= 0 or mem.p_mode != "market":
+            return mem
+        now = snapshot.at
+        since = now if mem.last_at is None else mem.last_at
+        keep = math.exp(-(now - since) / p.perch_demand_seconds)
+        bought = sum(
+            d.volume
+            for d in snapshot.deals
+            if d.category == offer.category
+            and d.tag == offer.tag
+            and d.price > 0
+            and since < d.at <= now
+        )
+        rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
+        stock = {r.order_hash: float(r.remaining) for r in rivals}
+        restocked = sum(max(0.0, v - mem.d_stock.get(h, 0.0)) for h, v in stock.items())
+        deals = keep * mem.d_deals + bought
+        restock = keep * mem.d_restock + restocked
+        mem = replace(mem, d_stock=stock, d_deals=deals, d_restock=restock)
+        if deals < p.perch_step_tasks:
+            return mem
+        out = 1.0 - (restock + sum(stock.values())) / deals
+        return replace(mem, p_out=max(mem.p_out, out)) if out > mem.p_out else mem
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
         wait = max(mem.p_wait, 2 * self.params.perch_wait_seconds)

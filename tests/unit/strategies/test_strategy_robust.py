@@ -21,6 +21,7 @@ from tests.support.factories import (
     REQUESTER,
     RIVAL2,
     deal,
+    h,
     offer,
     own,
     request,
@@ -367,14 +368,17 @@ def test_no_trial_while_rivals_usually_have_stock() -> None:
     assert quotes[0].price == 99 and memory(new).p_mode == "market"
 
 
-def test_an_unsold_trial_price_starts_from_the_rails_cap_and_halves() -> None:
+def test_an_unsold_trial_price_starts_from_the_rails_cap_and_steps_down() -> None:
     """The rails listed 3,168 (their cap) for a trial at 99,000; it has not sold for longer than
     the market-led price took to sell ``perch_step_tasks`` (3 tasks: 1 h here, the step's cap is a
-    quarter of the trial): the next level is half of what was listed."""
+    quarter of the trial): the next level is ``perch_step_down`` (0.5; 0.8 opt-in) x what was
+    listed."""
     state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=99_000, perched=True)
     s = snap(offers=[XS], book=[], own_orders=[own("o", 3_168, 5)], utilization=util(10, 0))
     quotes, new = decide(s, state, PERCH)
     assert memory(new).p_price == 1_584 and quotes[0].price == 1_584
+    quotes, new = decide(s, state, {**PERCH, "perch_step_down": 0.8})
+    assert memory(new).p_price == 2_534 and quotes[0].price == 2_534
     # below 4 x the market-led price the trial is lost: back to it, the next trial waits longer
     state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=700, perched=True)
     s = snap(offers=[XS], book=[], own_orders=[own("o", 700, 5)], utilization=util(10, 0))
@@ -595,3 +599,48 @@ def test_a_remembered_perch_that_loses_its_trial_is_forgotten() -> None:
     quotes, new = decide(s, state, PERCH)
     assert quotes[0].price == 99 and memory(new).p_mode == "market"
     assert memory(new).perch_known == 0
+
+
+@pytest.mark.parametrize(("seconds", "mode"), [(3600.0, "trial"), (0.0, "market")])
+def test_demand_the_rivals_could_not_serve_opens_a_trial_while_we_undercut_them(
+    seconds: float, mode: str
+) -> None:
+    """The rival is in stock at every decision (we take its buyers first), but the market bought
+    about 15 tasks in the last hour while it restocked 1 and holds 2: were we not under it, it
+    would be out ~80 % of the time. The perch's count reads that (``perch_demand_seconds``;
+    0: the book alone, which shows the rival in stock: no trial)."""
+    state = perch_state(rivals_out=0.0, d_stock={h("a"): 2.0}, d_deals=10.0, d_restock=1.0)
+    s = snap(
+        offers=[XS],
+        book=[rival("a", 100, remaining=2)],
+        own_orders=[own("o", 99, 5)],
+        deals=[deal(f"d{i}", 99, ago=10.0 + i) for i in range(5)],
+        utilization=util(10, 5),
+    )
+    quotes, new = decide(s, state, {**PERCH, "perch_demand_seconds": seconds})
+    m = memory(new)
+    assert m.p_mode == mode and (quotes[0].price > 99) == (mode == "trial")
+    if seconds:
+        assert m.p_out > 0.7 and m.d_stock == {h("a"): 2.0}
+
+
+@pytest.mark.parametrize(
+    ("share", "computing", "price"), [(1.0, 9, 8_334), (0.0, 9, 99), (1.0, 2, 99)]
+)
+def test_a_long_category_sells_a_slot_for_no_less_than_the_others_earn_from_it(
+    share: float, computing: int, price: int
+) -> None:
+    """XS sold 10 tasks at 1,000 in the last hour on a 10-slot pool: 0.28 nRLC per slot-second.
+    On a busy pool (9 of 10 slots) an L task, holding a slot 30,000 s, is quoted at least 8,334
+    instead of one under its rival (``slot_yield_share``; 0: off); on an idle one (2 of 10), it
+    displaces nobody: no floor."""
+    big = offer(category=3, task_seconds=30_000, max_volume=1000)
+    s = snap(
+        offers=[XS, big],
+        book=[rival("r", 100, category=3)],
+        deals=[deal(f"d{i}", 1_000, ago=60.0 * (i + 1)) for i in range(10)],
+        utilization=util(10, computing),
+    )
+    quotes, _ = decide(s, None, {"slot_yield_share": share}, offers=[XS, big])
+    assert quotes[1].price == price
+    assert ("a slot earns" in quotes[1].reason) == (price > 99)

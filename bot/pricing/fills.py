@@ -32,6 +32,7 @@ The shell (bot.engine.fill_exec) signs, journals and sends what the rails return
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeVar
@@ -68,6 +69,7 @@ __all__ = [
     "SizedFill",
     "candidates",
     "deal_tag",
+    "displaced_per_task",
     "fill_price",
     "fill_terms",
     "listing_for_fills",
@@ -141,6 +143,7 @@ class FillPolicy:
     min_revealed: int = MIN_REVEALED
     raise_margin: float = RAISE_MARGIN
     took_hours: float = TOOK_S / 3600.0
+    displacement: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.enabled, bool):
@@ -151,7 +154,13 @@ class FillPolicy:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InputError(f"fills.{name}", "must be an integer >= 0", value)
-        for name in ("memory_hours", "thin_memory_hours", "raise_margin", "took_hours"):
+        for name in (
+            "memory_hours",
+            "thin_memory_hours",
+            "raise_margin",
+            "took_hours",
+            "displacement",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise InputError(f"fills.{name}", "must be a number >= 0", value)
@@ -403,6 +412,7 @@ def propose_fills(
     floor: int,
     ceiling: int,
     skip: frozenset[str] = frozenset(),
+    displaced: Mapping[Slot, float] | None = None,
 ) -> tuple[FillIntent, ...]:
     """The built-in fill policy: every fillable request, dearest cap first, at the policy price.
 
@@ -425,6 +435,9 @@ def propose_fills(
             continue
         price = fill_price(got.cap, listed.get(got.offer.slot), policy.price, ceiling)
         if price < floor or price * got.volume <= policy.match_gas_cost:
+            continue
+        lost = 0.0 if displaced is None else displaced.get(got.offer.slot, 0.0)
+        if price * got.volume - policy.match_gas_cost <= lost * got.volume:
             continue
         mode = "cap" if policy.price == "cap" else "min(cap, listed)"
         out.append(
@@ -483,6 +496,9 @@ class FillMemory:
     # the requests our fills took, as the book showed them: the posted view keeps them in the
     # book as if nobody had filled them, for ``fills.took_hours`` after they were published
     took: Mapping[str, RequestOrderView] = field(default_factory=dict)
+    # what our posted sales earn per second of the pool's slot time, CPU (False) and GPU (True):
+    # (nRLC per slot-second, when last measured, when its measure began) (:meth:`measure`)
+    slot_value: Mapping[bool, tuple[float, float, float]] = field(default_factory=dict)
 
     def observe(
         self,
@@ -524,7 +540,7 @@ class FillMemory:
         deals = {d: t for d, t in self.fill_deals.items() if at - t <= short}
         since = at if self.since is None else self.since
         took = {h: v for h, v in self.took.items() if at - v.published_at <= policy.took_s}
-        return FillMemory(keep, deals, since, self.posted, took)
+        return FillMemory(keep, deals, since, self.posted, took, self.slot_value)
 
     def revealed(self, offer: Offer, at: float, policy: FillPolicy) -> tuple[list[Revealed], float]:
         """The revealed requests ``offer`` prices its listing on, and the seconds they span.
@@ -545,6 +561,48 @@ class FillMemory:
                 span = max(short, at - min(r.at for r in recent))
         start = at if self.since is None else self.since
         return recent, max(_MIN_SPAN_S, min(span, at - start))
+
+    def measure(
+        self, snapshot: MarketSnapshot, offers: Sequence[Offer], window_s: float, policy: FillPolicy
+    ) -> FillMemory:
+        """This memory with the value of the pool's slot time to our posted sales measured now.
+
+        Our posted (non-fill) sales over the last ``window_s``, per second of the slot time our
+        fills left them (the pool's slots x ``window_s``, less the fills' tasks x the offer's
+        ``task_seconds``), averaged like the listing's posted rate: a running mean until it
+        covers ``fills.memory_hours``, then over the last ``memory_hours`` (one quiet hour must
+        not open the pool to fills a busy day would not pay for). Unmeasured without the pool's
+        size."""
+        util = snapshot.utilization
+        if util is None:
+            return self
+        kind = {o.category: (o.task_seconds, o.gpu) for o in reversed(offers)}
+        earned = {False: 0, True: 0}
+        used = {False: 0.0, True: 0.0}
+        for d in snapshot.own_deals(snapshot.at - window_s):
+            got = kind.get(d.category)
+            if got is None:
+                continue
+            if d.deal_id in self.fill_deals:
+                used[got[1]] += d.volume * got[0]
+            else:
+                earned[got[1]] += d.price * d.volume
+        at = snapshot.at
+        value = dict(self.slot_value)
+        for gpu in {o.gpu for o in offers}:
+            slots = util.registered_gpu if gpu else util.registered_cpu
+            if slots <= 0:
+                continue
+            measured = earned[gpu] / max(window_s, slots * window_s - used[gpu])
+            last = value.get(gpu)
+            if last is None:
+                value[gpu] = (measured, at, at)
+                continue
+            rate, then, first = last
+            dt = max(0.0, at - then)
+            weight = min(1.0, dt / max(dt, min(policy.memory_s, at - first))) if dt else 0.0
+            value[gpu] = (rate + (measured - rate) * weight, at, first)
+        return replace(self, slot_value=value)
 
     def taking(self, views: Iterable[RequestOrderView]) -> FillMemory:
         """This memory with the requests our fills are taking now (:func:`posted_view`)."""
@@ -637,6 +695,24 @@ def _best_listing(
         if fills[p] > fills[best]:
             best = p
     return best if fills[best] - fills[quote] > margin * posted_rate else quote
+
+
+def displaced_per_task(
+    memory: FillMemory, offers: Sequence[Offer], policy: FillPolicy, window_s: float
+) -> dict[Slot, float]:
+    """What one task of a fill is expected to take from our posted sales, per offer slot (nRLC):
+    the posted sales' value of the pool's slot time (:meth:`FillMemory.measure`) times the
+    offer's ``task_seconds``, times ``fills.displacement`` (0: not counted)."""
+    if policy.displacement <= 0:
+        return {}
+    out: dict[Slot, float] = {}
+    for o in offers:
+        got = memory.slot_value.get(o.gpu)
+        if got is None or got[1] - got[2] < window_s:
+            out[o.slot] = math.inf  # not yet seen over a window: a cold start reads "idle"
+        else:
+            out[o.slot] = policy.displacement * got[0] * o.task_seconds
+    return out
 
 
 def posted_view(snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy) -> MarketSnapshot:

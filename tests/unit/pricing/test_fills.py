@@ -43,6 +43,7 @@ from bot.pricing.fills import (
     _best_listing,
     _within_throughput,
     candidates,
+    displaced_per_task,
     fill_price,
     fill_terms,
     listing_for_fills,
@@ -261,6 +262,56 @@ def test_policy_proposes_dearest_first_and_skips_unprofitable_and_pending() -> N
         (h("low"), 2_000, 1),
     ]
     assert propose_fills(book, [o], POOL, {}, FillPolicy(enabled=False), FLOOR, 10**9) == ()
+
+
+def test_a_fill_must_pay_its_gas_and_the_posted_sales_it_displaces() -> None:
+    o = fill_offer()
+    book = FillBook((req("a", 5_000), req("b", 3_000, volume=2)), (app_order("a"),))
+
+    def proposed(displaced: float) -> list[str]:
+        got = propose_fills(
+            book,
+            [o],
+            POOL,
+            {o.slot: 5_000},
+            _policy(match_gas_cost=1_000),
+            FLOOR,
+            10**9,
+            displaced={o.slot: displaced},
+        )
+        return [i.request_hash for i in got]
+
+    # a: 5,000 - 1,000 gas = 4,000 for one task; b: 6,000 - 1,000 = 5,000 for two (2,500 each)
+    assert proposed(0.0) == [h("a"), h("b")]
+    assert proposed(2_499.0) == [h("a"), h("b")]
+    assert proposed(2_500.0) == [h("a")]
+    assert proposed(3_999.0) == [h("a")]
+    assert proposed(4_000.0) == []
+    assert proposed(math.inf) == []  # not measured yet: nothing
+
+
+def test_the_slot_time_is_valued_at_what_posted_sales_earn_in_what_fills_leave() -> None:
+    o = fill_offer()  # task_seconds 300
+    policy = _policy()
+    fill = deal("f", 9_000_000, 2, ago=100.0)  # a fill of ours: 2 x 300 s of slot time
+    posted = tuple(deal(f"d{i}", 1_000_000, 1, ago=60.0 * i + 30) for i in range(10))
+    memory = FillMemory().record([fill.deal_id], NOW - 100)
+    at_first = memory.measure(
+        snap(offers=[o], deals=(fill, *posted), utilization=util(2)), [o], 3_600, policy
+    )
+    per_slot_s = 10_000_000 / (2 * 3_600 - 2 * 300)  # fills' deals are not posted sales
+    assert at_first.slot_value[False] == (pytest.approx(per_slot_s), NOW, NOW)
+    # not yet measured over a whole window: every fill waits (a cold start reads "idle")
+    assert displaced_per_task(at_first, [o], policy, 3_600) == {o.slot: math.inf}
+    later = snap(offers=[o], at=NOW + 3_600, utilization=util(2))  # a quiet hour since
+    again = at_first.measure(later, [o], 3_600, policy)
+    rate, _, first = again.slot_value[False]
+    assert first == NOW and rate == pytest.approx(0.0)  # a running mean, the last hour weighing all
+    value = displaced_per_task(again, [o], policy, 3_600)
+    assert value == {o.slot: pytest.approx(rate * 300)}
+    assert displaced_per_task(again, [o], _policy(displacement=0.0), 3_600) == {}
+    # without the pool's size nothing is measured
+    assert memory.measure(snap(offers=[o], deals=posted), [o], 3_600, policy) is memory
 
 
 def test_strategy_intents_pass_the_same_rules() -> None:
@@ -820,6 +871,7 @@ def test_no_raise_before_posted_sales_were_measured_at_the_quote_over_memory_hou
         ("min_revealed", -1),
         ("min_revealed", 2.5),
         ("raise_margin", -0.5),
+        ("displacement", -1.0),
     ],
 )
 def test_bad_listing_settings_name_their_key(key: str, value: object) -> None:

@@ -496,9 +496,10 @@ class FillMemory:
     # the requests our fills took, as the book showed them: the posted view keeps them in the
     # book as if nobody had filled them, for ``fills.took_hours`` after they were published
     took: Mapping[str, RequestOrderView] = field(default_factory=dict)
-    # what our posted sales earn per second of the pool's slot time, CPU (False) and GPU (True):
-    # (nRLC per slot-second, when last measured, when its measure began) (:meth:`measure`)
-    slot_value: Mapping[bool, tuple[float, float, float]] = field(default_factory=dict)
+    # what a second of the pool's slot time is worth to our posted sales, CPU (False) and GPU
+    # (True): (nRLC per slot-second they used, the share of time the pool was full, when last
+    # measured, when its measure began) (:meth:`measure`)
+    slot_value: Mapping[bool, tuple[float, float, float, float]] = field(default_factory=dict)
 
     def observe(
         self,
@@ -565,43 +566,56 @@ class FillMemory:
     def measure(
         self, snapshot: MarketSnapshot, offers: Sequence[Offer], window_s: float, policy: FillPolicy
     ) -> FillMemory:
-        """This memory with the value of the pool's slot time to our posted sales measured now.
+        """This memory with what a task of slot time is worth to our posted sales, measured now.
 
-        Our posted (non-fill) sales over the last ``window_s``, per second of the slot time our
-        fills left them (the pool's slots x ``window_s``, less the fills' tasks x the offer's
-        ``task_seconds``), averaged like the listing's posted rate: a running mean until it
-        covers ``fills.memory_hours``, then over the last ``memory_hours`` (one quiet hour must
-        not open the pool to fills a busy day would not pay for). Unmeasured without the pool's
-        size."""
+        Two figures per resource (CPU, GPU), each averaged like the listing's posted rate (a
+        running mean until it covers ``fills.memory_hours``, then over the last
+        ``memory_hours``: one quiet hour must not open the pool to fills a busy day would not
+        pay for):
+
+        - what our posted (non-fill) sales over the last ``window_s`` earned per second of the
+          slot time they used (their tasks x the offer's ``task_seconds``);
+        - how often the pool is full (no free slot: computing and backlog fill it), when a
+          posted buyer finds no room.
+
+        Unmeasured without the pool's size."""
         util = snapshot.utilization
         if util is None:
             return self
         kind = {o.category: (o.task_seconds, o.gpu) for o in reversed(offers)}
         earned = {False: 0, True: 0}
-        used = {False: 0.0, True: 0.0}
+        work = {False: 0.0, True: 0.0}
         for d in snapshot.own_deals(snapshot.at - window_s):
             got = kind.get(d.category)
-            if got is None:
-                continue
-            if d.deal_id in self.fill_deals:
-                used[got[1]] += d.volume * got[0]
-            else:
+            if got is not None and d.deal_id not in self.fill_deals:
                 earned[got[1]] += d.price * d.volume
+                work[got[1]] += d.volume * got[0]
         at = snapshot.at
         value = dict(self.slot_value)
         for gpu in {o.gpu for o in offers}:
-            slots = util.registered_gpu if gpu else util.registered_cpu
+            if gpu:
+                slots, free = util.registered_gpu, util.registered_gpu - util.computing_gpu
+            else:
+                slots, free = util.registered_cpu, util.free_slots
             if slots <= 0:
                 continue
-            measured = earned[gpu] / max(window_s, slots * window_s - used[gpu])
+            per_s = earned[gpu] / work[gpu] if work[gpu] > 0 else 0.0
+            full = 1.0 if free <= 0 else 0.0
             last = value.get(gpu)
             if last is None:
-                value[gpu] = (measured, at, at)
+                value[gpu] = (per_s, full, at, at)
                 continue
-            rate, then, first = last
+            rate, busy, then, first = last
             dt = max(0.0, at - then)
             weight = min(1.0, dt / max(dt, min(policy.memory_s, at - first))) if dt else 0.0
-            value[gpu] = (rate + (measured - rate) * weight, at, first)
+            if work[gpu] <= 0:
+                per_s = rate  # nothing sold posted in the window: the value is not re-measured
+            value[gpu] = (
+                rate + (per_s - rate) * weight,
+                busy + (full - busy) * weight,
+                at,
+                first,
+            )
         return replace(self, slot_value=value)
 
     def taking(self, views: Iterable[RequestOrderView]) -> FillMemory:
@@ -700,18 +714,25 @@ def _best_listing(
 def displaced_per_task(
     memory: FillMemory, offers: Sequence[Offer], policy: FillPolicy, window_s: float
 ) -> dict[Slot, float]:
-    """What one task of a fill is expected to take from our posted sales, per offer slot (nRLC):
-    the posted sales' value of the pool's slot time (:meth:`FillMemory.measure`) times the
-    offer's ``task_seconds``, times ``fills.displacement`` (0: not counted)."""
+    """What one task of a fill is expected to take from our posted sales, per offer slot (nRLC).
+
+    A fill runs on the pool's slots, and it is sized before the quotes: where a posted buyer
+    would have found the pool full because of it, the fill displaced that sale. So a task of
+    ``task_seconds`` is worth what our posted sales earn per second of slot time
+    (:meth:`FillMemory.measure`) x ``task_seconds`` x how often the pool is full, times
+    ``fills.displacement`` (0: not counted). A pool our posted sales keep full values a fill's
+    task at about our listed price; an idle one at nothing. Until it was measured over one
+    ``window_s`` the value is infinite (nothing is filled): a cold start would read "idle".
+    """
     if policy.displacement <= 0:
         return {}
     out: dict[Slot, float] = {}
     for o in offers:
         got = memory.slot_value.get(o.gpu)
-        if got is None or got[1] - got[2] < window_s:
-            out[o.slot] = math.inf  # not yet seen over a window: a cold start reads "idle"
+        if got is None or got[2] - got[3] < window_s:
+            out[o.slot] = math.inf
         else:
-            out[o.slot] = policy.displacement * got[0] * o.task_seconds
+            out[o.slot] = policy.displacement * got[0] * got[1] * o.task_seconds
     return out
 
 

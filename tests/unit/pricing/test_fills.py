@@ -290,28 +290,31 @@ def test_a_fill_must_pay_its_gas_and_the_posted_sales_it_displaces() -> None:
     assert proposed(math.inf) == []  # not measured yet: nothing
 
 
-def test_the_slot_time_is_valued_at_what_posted_sales_earn_in_what_fills_leave() -> None:
+def test_a_fills_task_is_valued_at_the_posted_sales_a_full_pool_turns_away() -> None:
     o = fill_offer()  # task_seconds 300
     policy = _policy()
-    fill = deal("f", 9_000_000, 2, ago=100.0)  # a fill of ours: 2 x 300 s of slot time
+    fill = deal("f", 9_000_000, 2, ago=100.0)  # a fill of ours is not a posted sale
     posted = tuple(deal(f"d{i}", 1_000_000, 1, ago=60.0 * i + 30) for i in range(10))
     memory = FillMemory().record([fill.deal_id], NOW - 100)
-    at_first = memory.measure(
+    idle = memory.measure(
         snap(offers=[o], deals=(fill, *posted), utilization=util(2)), [o], 3_600, policy
     )
-    per_slot_s = 10_000_000 / (2 * 3_600 - 2 * 300)  # fills' deals are not posted sales
-    assert at_first.slot_value[False] == (pytest.approx(per_slot_s), NOW, NOW)
+    per_slot_s = 10_000_000 / (10 * 300)  # what posted sales earn per second of slot time used
+    assert idle.slot_value[False] == (pytest.approx(per_slot_s), 0.0, NOW, NOW)
     # not yet measured over a whole window: every fill waits (a cold start reads "idle")
-    assert displaced_per_task(at_first, [o], policy, 3_600) == {o.slot: math.inf}
-    later = snap(offers=[o], at=NOW + 3_600, utilization=util(2))  # a quiet hour since
-    again = at_first.measure(later, [o], 3_600, policy)
-    rate, _, first = again.slot_value[False]
-    assert first == NOW and rate == pytest.approx(0.0)  # a running mean, the last hour weighing all
-    value = displaced_per_task(again, [o], policy, 3_600)
-    assert value == {o.slot: pytest.approx(rate * 300)}
-    assert displaced_per_task(again, [o], _policy(displacement=0.0), 3_600) == {}
+    assert displaced_per_task(idle, [o], policy, 3_600) == {o.slot: math.inf}
+    # an hour later the pool is full and nothing sold since: the value stays, the pool is full
+    full = snap(offers=[o], at=NOW + 3_600, utilization=util(2, computing=2))
+    later = idle.measure(full, [o], 3_600, policy)
+    assert later.slot_value[False] == (pytest.approx(per_slot_s), 1.0, NOW + 3_600, NOW)
+    # a full pool values a fill's task at what the posted sales get for it: 1,000,000 here
+    assert displaced_per_task(later, [o], policy, 3_600) == {o.slot: pytest.approx(1_000_000)}
+    half = displaced_per_task(later, [o], _policy(displacement=0.5), 3_600)
+    assert half == {o.slot: pytest.approx(500_000)}
+    assert displaced_per_task(later, [o], _policy(displacement=0.0), 3_600) == {}
     # without the pool's size nothing is measured
-    assert memory.measure(snap(offers=[o], deals=posted), [o], 3_600, policy) is memory
+    unsized = dataclasses.replace(snap(offers=[o], deals=posted), utilization=None)
+    assert memory.measure(unsized, [o], 3_600, policy) is memory
 
 
 def test_strategy_intents_pass_the_same_rules() -> None:

@@ -594,13 +594,13 @@ class FillMemory:
         value = dict(self.slot_value)
         for gpu in {o.gpu for o in offers}:
             if gpu:
-                slots, free = util.registered_gpu, util.registered_gpu - util.computing_gpu
+                slots, busy_now = util.registered_gpu, util.computing_gpu
             else:
-                slots, free = util.registered_cpu, util.free_slots
+                slots, busy_now = util.registered_cpu, util.computing_cpu + util.backlog
             if slots <= 0:
                 continue
             per_s = earned[gpu] / work[gpu] if work[gpu] > 0 else 0.0
-            full = 1.0 if free <= 0 else 0.0
+            full = min(1.0, busy_now / slots)
             last = value.get(gpu)
             if last is None:
                 value[gpu] = (per_s, full, at, at)

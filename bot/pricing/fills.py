@@ -497,8 +497,8 @@ class FillMemory:
     # book as if nobody had filled them, for ``fills.took_hours`` after they were published
     took: Mapping[str, RequestOrderView] = field(default_factory=dict)
     # what a second of the pool's slot time is worth to our posted sales, CPU (False) and GPU
-    # (True): (nRLC per slot-second they used, the share of time the pool was full, when last
-    # measured, when its measure began) (:meth:`measure`)
+    # (True): (nRLC per slot-second they used, the pool's busy share, when last measured, when
+    # its measure began) (:meth:`measure`)
     slot_value: Mapping[bool, tuple[float, float, float, float]] = field(default_factory=dict)
 
     def observe(
@@ -575,8 +575,8 @@ class FillMemory:
 
         - what our posted (non-fill) sales over the last ``window_s`` earned per second of the
           slot time they used (their tasks x the offer's ``task_seconds``);
-        - how often the pool is full (no free slot: computing and backlog fill it), when a
-          posted buyer finds no room.
+        - how busy the pool is: its computing and backlogged tasks over its slots (at most 1),
+          our fills' tasks included, so fills that fill the pool raise their own bar.
 
         Unmeasured without the pool's size."""
         util = snapshot.utilization
@@ -719,10 +719,15 @@ def displaced_per_task(
     A fill runs on the pool's slots, and it is sized before the quotes: where a posted buyer
     would have found the pool full because of it, the fill displaced that sale. So a task of
     ``task_seconds`` is worth what our posted sales earn per second of slot time
-    (:meth:`FillMemory.measure`) x ``task_seconds`` x how often the pool is full, times
-    ``fills.displacement`` (0: not counted). A pool our posted sales keep full values a fill's
-    task at about our listed price; an idle one at nothing. Until it was measured over one
-    ``window_s`` the value is infinite (nothing is filled): a cold start would read "idle".
+    (:meth:`FillMemory.measure`) x ``task_seconds`` x how busy the pool is (the chance the
+    slot time would have been used), times ``fills.displacement`` (0: not counted). A pool our
+    posted sales keep full values a fill's task at about what a posted sale pays for it; an
+    idle one at nothing. Until it was measured over one ``window_s`` the value is infinite
+    (nothing is filled): a cold start would read "idle".
+
+    Why the busy share and not the share of time the pool is full: on TRAIN ``captive_us``
+    1073, `utilization` with fills earned 58.3 RLC after gas with the full-time share and 67.0
+    with the busy share (60.9 without fills); 1034 `robust` 202.9 and 208.5 (202.5).
     """
     if policy.displacement <= 0:
         return {}

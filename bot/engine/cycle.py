@@ -396,12 +396,7 @@ def _run_cycle(
                 settings.fills,
                 cfg.floor,
                 cfg.ceiling,
-                displaced=displaced_per_task(
-                    state.fill_memory,
-                    settings.offers,
-                    settings.fills,
-                    settings.deals_window_seconds,
-                ),
+                displaced=displaced_per_task(state.fill_memory, settings.offers, settings.fills),
             )
             # Only as many as may be sent this tick: a fill the executor will not send must not
             # take room from the quotes (max_per_tick, and the day's gas budget left).

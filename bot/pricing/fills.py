@@ -32,7 +32,6 @@ The shell (bot.engine.fill_exec) signs, journals and sends what the rails return
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeVar
@@ -712,7 +711,7 @@ def _best_listing(
 
 
 def displaced_per_task(
-    memory: FillMemory, offers: Sequence[Offer], policy: FillPolicy, window_s: float
+    memory: FillMemory, offers: Sequence[Offer], policy: FillPolicy
 ) -> dict[Slot, float]:
     """What one task of a fill is expected to take from our posted sales, per offer slot (nRLC).
 
@@ -722,8 +721,11 @@ def displaced_per_task(
     (:meth:`FillMemory.measure`) x ``task_seconds`` x how busy the pool is (the chance the
     slot time would have been used), times ``fills.displacement`` (0: not counted). A pool our
     posted sales keep full values a fill's task at about what a posted sale pays for it; an
-    idle one at nothing. Until it was measured over one ``window_s`` the value is infinite
-    (nothing is filled): a cold start would read "idle".
+    idle one at nothing. Unmeasured (no pool size): nothing, as the rails then size no fill.
+
+    No fill before a first hour was measured was tried and not kept: it only moved `bandit` on
+    TRAIN `stationary` 1001, below its no-fills run (7.99 RLC after gas against 8.61; 9.04
+    without the wait), by changing what its early prices learned.
 
     Why the busy share and not the share of time the pool is full: on TRAIN ``captive_us``
     1073, `utilization` with fills earned 58.3 RLC after gas with the full-time share and 67.0
@@ -734,9 +736,7 @@ def displaced_per_task(
     out: dict[Slot, float] = {}
     for o in offers:
         got = memory.slot_value.get(o.gpu)
-        if got is None or got[2] - got[3] < window_s:
-            out[o.slot] = math.inf
-        else:
+        if got is not None:
             out[o.slot] = policy.displacement * got[0] * got[1] * o.task_seconds
     return out
 

@@ -13,12 +13,7 @@ from bot.sim.agents import RequestIntent
 from bot.sim.scenario import load_scenario
 
 HERE = Path(__file__).resolve().parent
-TINY_ANY = load_scenario(HERE / "tiny.toml")
-# These tests time fills from the first tick: the displaced posted sales (fills.displacement,
-# measured over an hour first) are off here and tested apart below.
-TINY = TINY_ANY.model_copy(
-    update={"bot": {**TINY_ANY.bot, "fills": {"displacement": 0, "match_gas_cost": 19_800_000}}}
-)
+TINY = load_scenario(HERE / "tiny.toml")
 T0 = TINY.origin
 REQUESTER = "0x" + "c" * 40
 APP = "0x" + "d" * 40
@@ -47,21 +42,6 @@ def test_a_waiting_request_is_filled_at_the_next_tick_at_min_cap_listed() -> Non
     # fixed lists at 25 mRLC: the 40 mRLC request pays 25 (never more than our offer), the
     # 22 mRLC one pays its cap
     assert run.fills.fill_revenue_nrlc == 2 * 25_000_000 + 22_000_000
-
-
-def test_no_fill_before_the_posted_sales_value_of_the_pools_time_was_measured() -> None:
-    # displacement on (the default): the first hour measures what posted sales earn per slot
-    # time and how busy the pool is; a request waiting from the start is filled after that hour
-    intents = [publisher(T0 + 90, 40_000_000, 2, patience=7_200.0)]
-    times = [T0 + 60 * i for i in range(1, 70)]
-    run = simulate(
-        TINY_ANY, "fixed", None, 7, intents=intents, record=False, fills=True, times=times
-    )
-    assert run.fills is not None and run.fills.fills == 1
-    early = simulate(
-        TINY_ANY, "fixed", None, 7, intents=intents, record=False, fills=True, times=times[:59]
-    )
-    assert early.fills is not None and early.fills.fills == 0
 
 
 def test_fill_deals_happen_at_the_first_tick_after_the_request_waits() -> None:

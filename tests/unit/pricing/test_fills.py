@@ -287,7 +287,6 @@ def test_a_fill_must_pay_its_gas_and_the_posted_sales_it_displaces() -> None:
     assert proposed(2_500.0) == [h("a")]
     assert proposed(3_999.0) == [h("a")]
     assert proposed(4_000.0) == []
-    assert proposed(math.inf) == []  # not measured yet: nothing
 
 
 def test_a_fills_task_is_valued_at_the_posted_sales_a_full_pool_turns_away() -> None:
@@ -301,17 +300,17 @@ def test_a_fills_task_is_valued_at_the_posted_sales_a_full_pool_turns_away() -> 
     )
     per_slot_s = 10_000_000 / (10 * 300)  # what posted sales earn per second of slot time used
     assert idle.slot_value[False] == (pytest.approx(per_slot_s), 0.0, NOW, NOW)
-    # not yet measured over a whole window: every fill waits (a cold start reads "idle")
-    assert displaced_per_task(idle, [o], policy, 3_600) == {o.slot: math.inf}
+    # an idle pool: its slot time is worth nothing to posted sales yet
+    assert displaced_per_task(idle, [o], policy) == {o.slot: 0.0}
     # an hour later the pool is full and nothing sold since: the value stays, the pool is full
     full = snap(offers=[o], at=NOW + 3_600, utilization=util(2, computing=2))
     later = idle.measure(full, [o], 3_600, policy)
     assert later.slot_value[False] == (pytest.approx(per_slot_s), 1.0, NOW + 3_600, NOW)
     # a full pool values a fill's task at what the posted sales get for it: 1,000,000 here
-    assert displaced_per_task(later, [o], policy, 3_600) == {o.slot: pytest.approx(1_000_000)}
-    half = displaced_per_task(later, [o], _policy(displacement=0.5), 3_600)
+    assert displaced_per_task(later, [o], policy) == {o.slot: pytest.approx(1_000_000)}
+    half = displaced_per_task(later, [o], _policy(displacement=0.5))
     assert half == {o.slot: pytest.approx(500_000)}
-    assert displaced_per_task(later, [o], _policy(displacement=0.0), 3_600) == {}
+    assert displaced_per_task(later, [o], _policy(displacement=0.0)) == {}
     # without the pool's size nothing is measured
     unsized = dataclasses.replace(snap(offers=[o], deals=posted), utilization=None)
     assert memory.measure(unsized, [o], 3_600, policy) is memory

@@ -23,6 +23,9 @@ This module is the pure half: which waiting requests we can fill, at what price 
   charged more than our public offer; ``price = "cap"`` charges the cap, an explicit owner choice),
   never above the ceiling; a request whose cap is below the floor is skipped (a price above the
   cap reverts).
+- A fill is sized before the quotes, on the pool's slots: it is proposed only when it earns
+  its gas plus the posted sales that slot time is expected to make (:func:`displaced_per_task`,
+  measured by :meth:`FillMemory.measure`; ``fills.displacement``).
 - Volumes are sized by the rails with the SAME ledger and admission test as quotes
   (bot.pricing.rails.apply_rails, its ``fills`` argument): a fill is a sale now, so it is sized first and
   the quotes share what it leaves.
@@ -130,6 +133,10 @@ class FillPolicy:
     ``min_revealed`` requests waited over that time, the last ``min_revealed`` are, back to
     ``thin_memory_hours``; ``raise_margin`` is how many times the posted sales a raise is
     assumed to lose its fills must gain.
+
+    ``displacement`` weighs the posted sales a fill's slot time is expected to displace
+    (:func:`displaced_per_task`): a fill must earn its gas plus that many times them; 0 counts
+    none (every fill that pays its gas, the rule before it).
     """
 
     enabled: bool = False
@@ -417,7 +424,9 @@ def propose_fills(
 
     ``listed`` is our listed price per offer slot (the rails' quotes with volume); ``skip`` holds
     requests a fill is already under way for (journalled, not yet confirmed). A fill whose
-    revenue does not exceed one match's gas (``match_gas_cost``) is not proposed.
+    revenue does not exceed one match's gas (``match_gas_cost``) is not proposed, nor one whose
+    revenue less that gas does not exceed ``displaced`` (nRLC per task, per offer slot:
+    :func:`displaced_per_task`) x its volume: the posted sales its slot time would have made.
     """
     if not policy.enabled or book is None:
         return ()

@@ -316,6 +316,43 @@ def test_a_fills_task_is_valued_at_the_posted_sales_a_full_pool_turns_away() -> 
     assert memory.measure(unsized, [o], 3_600, policy) is memory
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    caps=st.lists(st.tuples(st.integers(1_000, 20_000), st.integers(1, 4)), min_size=1, max_size=6),
+    listed=st.integers(1_000, 20_000),
+    gas=st.integers(0, 10_000),
+    displaced=st.floats(0.0, 20_000.0, allow_nan=False),
+)
+def test_every_fill_proposed_pays_its_gas_and_what_it_displaces_and_no_other_is_dropped(
+    caps: list[tuple[int, int]], listed: int, gas: int, displaced: float
+) -> None:
+    o = fill_offer()
+    book = FillBook(
+        tuple(req(f"p{i}", c, volume=v) for i, (c, v) in enumerate(caps)), (app_order("a"),)
+    )
+
+    def propose(lost: float) -> tuple[FillIntent, ...]:
+        return propose_fills(
+            book,
+            [o],
+            POOL,
+            {o.slot: listed},
+            _policy(match_gas_cost=gas),
+            FLOOR,
+            10**9,
+            displaced={o.slot: lost},
+        )
+
+    got = propose(displaced)
+    for i in got:
+        assert i.price * i.volume - gas > displaced * i.volume
+    # the rule only removes fills: those it drops are exactly the ones that do not pay for it
+    kept = {i.request_hash for i in got}
+    for i in propose(0.0):
+        pays = i.price * i.volume - gas > displaced * i.volume
+        assert (i.request_hash in kept) == pays
+
+
 def test_strategy_intents_pass_the_same_rules() -> None:
     book = FillBook(
         (req("ok", 5_000), req("dead", 5_000, status=MarketStatus.DEAD)), (app_order("a"),)

@@ -153,11 +153,15 @@ def upper_bound(
     intents: Sequence[RequestIntent] | None = None,
     *,
     publishers: bool = False,
+    match_gas: int = 0,
 ) -> tuple[int, int, tuple[tuple[float, int], ...]]:
     """(revenue, tasks, hourly curve) of perfect discrimination under capacity and deadlines.
 
     ``publishers``: count the publishers' requests as servable too (a pool that fills them with
     matchOrders can serve them, bot.pricing.fills); the default leaves them out, as without fills.
+    ``match_gas`` (nRLC): what one match costs the pool that fills a publisher's request; each
+    publisher's request is then worth its cap x volume less that gas, spread over its tasks, and
+    one whose cap does not pay it is not served (0: the bound before gas).
     """
     cfg = bot_config(scenario)
     offers = offers_of(cfg)
@@ -186,7 +190,9 @@ def upper_bound(
     )
     workers = scenario.pool.workers
     running: list[float] = []  # end times
-    waiting: list[tuple[int, float, int, float, int]] = []  # (-price, matched, seq, deadline, cat)
+    waiting: list[
+        tuple[float, float, int, float, int]
+    ] = []  # (-value, matched, seq, deadline, cat)
     revenue = 0.0
     tasks = 0
     seq = 0
@@ -232,9 +238,14 @@ def upper_bound(
             continue
         run_until(i.at)
         deadline = i.at + 7 * refs[i.category]
+        value: float = i.max_price
+        if match_gas and i.kind == "publisher":
+            if i.max_price * i.volume <= match_gas:
+                continue
+            value = i.max_price - match_gas / i.volume
         for _ in range(i.volume):
             seq += 1
-            heapq.heappush(waiting, (-i.max_price, i.at, seq, deadline, i.category))
+            heapq.heappush(waiting, (-value, i.at, seq, deadline, i.category))
         start_fitting(i.at)
     run_until(math.inf)
     curve: list[tuple[float, int]] = [(0.0, 0)]

@@ -61,6 +61,7 @@ from bot.pricing.fills import (
     FillPolicy,
     SizedFill,
     candidates,
+    displaced_per_task,
     fill_terms,
     listing_for_fills,
     posted_view,
@@ -368,7 +369,7 @@ def _run_cycle(
         if settings.fills.enabled:
             state.fill_memory = state.fill_memory.observe(
                 book, at, lambda r: r.order_hash in filling, settings.fills
-            )
+            ).measure(snapshot, settings.offers, settings.deals_window_seconds, settings.fills)
             quotes, state.fill_memory = listing_for_fills(
                 quotes,
                 seen,
@@ -395,6 +396,7 @@ def _run_cycle(
                 settings.fills,
                 cfg.floor,
                 cfg.ceiling,
+                displaced=displaced_per_task(state.fill_memory, settings.offers, settings.fills),
             )
             # Only as many as may be sent this tick: a fill the executor will not send must not
             # take room from the quotes (max_per_tick, and the day's gas budget left).

@@ -239,7 +239,12 @@ def _fills_line(cfg: BotConfig) -> str:
     listing rule's settings."""
     f = cfg.fills
     head = f"fills: on, at {'the cap' if f.price == 'cap' else 'min(cap, listed)'}, "
-    head += f"at most {f.max_per_tick} per tick and {f.daily_gas_budget} gas a day"
+    head += f"at most {f.max_per_tick} per tick and {f.daily_gas_budget} gas a day; "
+    head += (
+        f"a fill must earn its gas and {f.displacement:g} x the posted sales it displaces"
+        if f.displacement > 0
+        else "posted sales a fill displaces not counted (displacement 0)"
+    )
     if f.price != "listed":
         return head
     return (

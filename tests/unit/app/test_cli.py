@@ -338,6 +338,7 @@ def test_config_check_shows_the_fill_policy_and_refuses_a_bad_listing_key(tmp_pa
     assert result.exit_code == 0, result.stderr
     assert "listing raised when fills earn 2.5 x the posted sales at risk" in result.stdout
     assert "its last 8, back to 72 h" in result.stdout
+    assert "a fill must earn its gas and 1 x the posted sales it displaces" in result.stdout
     file.write_text(on.replace("thin_memory_hours = 72 ", "thin_memory_hours = 2 "))
     result = invoke("config", "check", str(file))
     assert result.exit_code == 2 and result.stdout == ""

@@ -155,6 +155,19 @@ def test_upper_bound_counts_only_servable_paid_demand() -> None:
     assert tasks > 0 and curve[-1][1] == base
 
 
+def test_upper_bound_after_gas_charges_each_publishers_request_one_match() -> None:
+    # waiting_demand: 60 % of its paying demand publishes and waits (one day is enough)
+    s = load_scenario(HERE.parents[2] / "config/scenarios/waiting_demand.toml")
+    s = s.model_copy(update={"scenario": s.scenario.model_copy(update={"days": 1})})
+    without = upper_bound(s, 1)[0]
+    before = upper_bound(s, 1, publishers=True)[0]
+    assert upper_bound(s, 1, publishers=True, match_gas=0)[0] == before
+    after = upper_bound(s, 1, publishers=True, match_gas=20_000_000)[0]
+    assert without < after < before
+    # a gas no publisher's request pays: none is served, the bound is the one without them
+    assert upper_bound(s, 1, publishers=True, match_gas=10**15)[0] == without
+
+
 def test_run_backtest_returns_frame_with_summary() -> None:
     ts = run_backtest(TINY, "fixed", references=False, baseline=False)
     assert list(ts.columns)[:3] == ["t", "price_c0", "best_competitor_c0"]

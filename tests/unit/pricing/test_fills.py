@@ -43,6 +43,7 @@ from bot.pricing.fills import (
     _best_listing,
     _within_throughput,
     candidates,
+    displaced_per_task,
     fill_price,
     fill_terms,
     listing_for_fills,
@@ -261,6 +262,95 @@ def test_policy_proposes_dearest_first_and_skips_unprofitable_and_pending() -> N
         (h("low"), 2_000, 1),
     ]
     assert propose_fills(book, [o], POOL, {}, FillPolicy(enabled=False), FLOOR, 10**9) == ()
+
+
+def test_a_fill_must_pay_its_gas_and_the_posted_sales_it_displaces() -> None:
+    o = fill_offer()
+    book = FillBook((req("a", 5_000), req("b", 3_000, volume=2)), (app_order("a"),))
+
+    def proposed(displaced: float) -> list[str]:
+        got = propose_fills(
+            book,
+            [o],
+            POOL,
+            {o.slot: 5_000},
+            _policy(match_gas_cost=1_000),
+            FLOOR,
+            10**9,
+            displaced={o.slot: displaced},
+        )
+        return [i.request_hash for i in got]
+
+    # a: 5,000 - 1,000 gas = 4,000 for one task; b: 6,000 - 1,000 = 5,000 for two (2,500 each)
+    assert proposed(0.0) == [h("a"), h("b")]
+    assert proposed(2_499.0) == [h("a"), h("b")]
+    assert proposed(2_500.0) == [h("a")]
+    assert proposed(3_999.0) == [h("a")]
+    assert proposed(4_000.0) == []
+
+
+def test_a_fills_task_is_valued_at_the_posted_sales_a_full_pool_turns_away() -> None:
+    o = fill_offer()  # task_seconds 300
+    policy = _policy()
+    fill = deal("f", 9_000_000, 2, ago=100.0)  # a fill of ours is not a posted sale
+    posted = tuple(deal(f"d{i}", 1_000_000, 1, ago=60.0 * i + 30) for i in range(10))
+    memory = FillMemory().record([fill.deal_id], NOW - 100)
+    idle = memory.measure(
+        snap(offers=[o], deals=(fill, *posted), utilization=util(2)), [o], 3_600, policy
+    )
+    per_slot_s = 10_000_000 / (10 * 300)  # what posted sales earn per second of slot time used
+    assert idle.slot_value[False] == (pytest.approx(per_slot_s), 0.0, NOW, NOW)
+    # an idle pool: its slot time is worth nothing to posted sales yet
+    assert displaced_per_task(idle, [o], policy) == {o.slot: 0.0}
+    # an hour later the pool is full and nothing sold since: the value stays, the pool is full
+    full = snap(offers=[o], at=NOW + 3_600, utilization=util(2, computing=2))
+    later = idle.measure(full, [o], 3_600, policy)
+    assert later.slot_value[False] == (pytest.approx(per_slot_s), 1.0, NOW + 3_600, NOW)
+    # a full pool values a fill's task at what the posted sales get for it: 1,000,000 here
+    assert displaced_per_task(later, [o], policy) == {o.slot: pytest.approx(1_000_000)}
+    half = displaced_per_task(later, [o], _policy(displacement=0.5))
+    assert half == {o.slot: pytest.approx(500_000)}
+    assert displaced_per_task(later, [o], _policy(displacement=0.0)) == {}
+    # without the pool's size nothing is measured
+    unsized = dataclasses.replace(snap(offers=[o], deals=posted), utilization=None)
+    assert memory.measure(unsized, [o], 3_600, policy) is memory
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    caps=st.lists(st.tuples(st.integers(1_000, 20_000), st.integers(1, 4)), min_size=1, max_size=6),
+    listed=st.integers(1_000, 20_000),
+    gas=st.integers(0, 10_000),
+    displaced=st.floats(0.0, 20_000.0, allow_nan=False),
+)
+def test_every_fill_proposed_pays_its_gas_and_what_it_displaces_and_no_other_is_dropped(
+    caps: list[tuple[int, int]], listed: int, gas: int, displaced: float
+) -> None:
+    o = fill_offer()
+    book = FillBook(
+        tuple(req(f"p{i}", c, volume=v) for i, (c, v) in enumerate(caps)), (app_order("a"),)
+    )
+
+    def propose(lost: float) -> tuple[FillIntent, ...]:
+        return propose_fills(
+            book,
+            [o],
+            POOL,
+            {o.slot: listed},
+            _policy(match_gas_cost=gas),
+            FLOOR,
+            10**9,
+            displaced={o.slot: lost},
+        )
+
+    got = propose(displaced)
+    for i in got:
+        assert i.price * i.volume - gas > displaced * i.volume
+    # the rule only removes fills: those it drops are exactly the ones that do not pay for it
+    kept = {i.request_hash for i in got}
+    for i in propose(0.0):
+        pays = i.price * i.volume - gas > displaced * i.volume
+        assert (i.request_hash in kept) == pays
 
 
 def test_strategy_intents_pass_the_same_rules() -> None:
@@ -820,6 +910,7 @@ def test_no_raise_before_posted_sales_were_measured_at_the_quote_over_memory_hou
         ("min_revealed", -1),
         ("min_revealed", 2.5),
         ("raise_margin", -0.5),
+        ("displacement", -1.0),
     ],
 )
 def test_bad_listing_settings_name_their_key(key: str, value: object) -> None:

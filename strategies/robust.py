@@ -248,6 +248,19 @@ class RobustParams:
         max=10_000.0,
         doc="come down to sell waiting captive requests once they pay this many cancels (0: off)",
     )
+    # the steady-market anchor (guard 6)
+    anchor_steady_seconds: float = param(
+        2 * 3600.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="anchor under the lowest rival once no rival repriced for this long (0: off)",
+    )
+    anchor_memory_seconds: float = param(
+        2 * 3600.0,
+        min=60.0,
+        max=7 * 86400.0,
+        doc="a steady rival out of stock still sets the anchor while seen this recently",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -306,6 +319,8 @@ class OfferMemory:
     market_ev: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     p_out: float = 0.0  # share of time with no rival in stock (time constant perch_out_seconds)
     p_hold: float = 0.0  # how long the committed perch is held before the market is checked
+    # the steady-market anchor (guard 6): rival pool -> [price, price unchanged since, last seen]
+    a_pools: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -357,6 +372,7 @@ class OfferMemory:
                 market_ev=_evidence(raw.get("market_ev")),
                 p_out=float(cast(float, raw.get("p_out", 0.0))),
                 p_hold=float(cast(float, raw.get("p_hold", 0.0))),
+                a_pools=_anchor_pools(raw.get("a_pools")),
             )
         except (TypeError, ValueError):
             return cls()
@@ -392,6 +408,16 @@ def _evidence(v: object) -> list[float]:
     if not isinstance(v, list) or len(v) != 3:
         return [0.0, 0.0, 0.0]
     return [float(cast(float, x)) for x in v]
+
+
+def _anchor_pools(v: object) -> dict[str, list[float]]:
+    if not isinstance(v, Mapping):
+        return {}
+    out: dict[str, list[float]] = {}
+    for k, x in v.items():
+        if isinstance(x, list) and len(x) == 3:
+            out[str(k)] = [float(cast(float, y)) for y in x]
+    return out
 
 
 def _key(offer: Offer) -> str:
@@ -508,6 +534,9 @@ class RobustStrategy(Strategy[RobustParams]):
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
+        # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
+        got, mem = self._anchor(now, rivals, got, mode, mem)
+        price, why = got.price, got.reason
 
         # 1. the follower guard (contested offers only)
         if mode == "contested":
@@ -580,6 +609,53 @@ class RobustStrategy(Strategy[RobustParams]):
             else offer_capacity(snapshot.utilization, offer, snapshot.tasks)
         )
         return quote_for(offer, price, volume, why, jump=jump), mem
+
+    def _anchor(
+        self,
+        now: float,
+        rivals: Sequence[BookEntry],
+        got: Quote,
+        mode: str,
+        mem: OfferMemory,
+    ) -> tuple[Quote, OfferMemory]:
+        """On a steady market, the base's market-led price held at one fixed price (guard 6).
+
+        Rivals that post fixed prices sell out and restock; the base follows whichever is in
+        stock, so each time the cheapest sells out it jumps to under the next one (or, with no
+        rival in stock, down to the book's stray caps), and back at the restock: a cancel per
+        round trip, and buyers lost in between. The best fixed price in hindsight on such a
+        market is mostly one nRLC under the cheapest rival, held through its stock-outs. So once
+        every rival pool seen in ``anchor_memory_seconds`` has kept its price for
+        ``anchor_steady_seconds``, a contested or book-led price other than that anchor is
+        replaced by it (the book's price only where it is under the anchor, or at the rival in
+        stock: requests waiting above it are real demand). Any repricing rival (an undercutter,
+        a random walk) turns it off until the market is steady again; the other guards (markup,
+        captive, perch) still price above it.
+        """
+        p = self.params
+        if p.anchor_steady_seconds <= 0:
+            return got, mem
+        pools = {k: v for k, v in mem.a_pools.items() if now - v[2] <= p.anchor_memory_seconds}
+        listed: dict[str, int] = {}
+        for r in rivals:
+            listed[r.workerpool] = min(r.price, listed.get(r.workerpool, r.price))
+        for pool, price in listed.items():
+            old = pools.get(pool)
+            since = old[1] if old is not None and old[0] == price else now
+            pools[pool] = [float(price), since, now]
+        mem = replace(mem, a_pools=pools)
+        if mode not in ("contested", "book") or not pools:
+            return got, mem
+        if any(now - since < p.anchor_steady_seconds for _, since, _ in pools.values()):
+            return got, mem
+        low = min(int(v[0]) for v in pools.values())
+        anchor = max(low - p.step, p.floor)
+        in_stock = min(listed.values()) - p.step if listed else None
+        if got.price == anchor or (mode == "book" and anchor < got.price != in_stock):
+            # the book priced above the anchor for requests waiting there: real demand
+            return got, mem
+        why = f"steady market: {anchor}, {p.step} nRLC under the lowest rival {low} ({got.reason})"
+        return replace(got, price=anchor, reason=why), mem
 
     def _hold(
         self, snapshot: MarketSnapshot, offer: Offer, price: int, why: str

@@ -71,6 +71,16 @@ shows, not by a scenario's numbers:
    (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
    perched, the markup's state is frozen (its trials judge the market the rivals make).
 
+6. **A steady market** (``anchor_steady_seconds``; 0: off). Rivals posting fixed prices sell
+   out and restock; the base follows whichever is in stock (up to the next rival, or down to
+   the book's stray caps when none is) and back at the restock: a cancel per round trip and
+   the buyers lost in between, where the best fixed price in hindsight is one nRLC under the
+   cheapest rival in stock most of the time, held. Once every rival pool seen in
+   ``anchor_memory_seconds`` has kept its price ``anchor_steady_seconds``, and while the markup
+   is off, the base's contested or book-led price is replaced by the anchor: one ``step`` under
+   the lowest rival in stock at least ``anchor_in_share`` of the time (a book price above it,
+   for requests waiting there, is kept).
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -261,6 +271,15 @@ class RobustParams:
         max=7 * 86400.0,
         doc="a steady rival out of stock still sets the anchor while seen this recently",
     )
+    anchor_in_share: float = param(
+        0.5,
+        min=0.0,
+        max=1.0,
+        doc="only a rival in stock at least this share of the time sets the anchor",
+    )
+    anchor_in_seconds: float = param(
+        3600.0, min=60.0, max=7 * 86400.0, doc="time constant of each rival's in-stock share"
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -319,7 +338,8 @@ class OfferMemory:
     market_ev: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     p_out: float = 0.0  # share of time with no rival in stock (time constant perch_out_seconds)
     p_hold: float = 0.0  # how long the committed perch is held before the market is checked
-    # the steady-market anchor (guard 6): rival pool -> [price, price unchanged since, last seen]
+    # the steady-market anchor (guard 6): rival pool -> [price, price unchanged since, last seen,
+    # share of the time in stock]
     a_pools: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
@@ -415,7 +435,7 @@ def _anchor_pools(v: object) -> dict[str, list[float]]:
         return {}
     out: dict[str, list[float]] = {}
     for k, x in v.items():
-        if isinstance(x, list) and len(x) == 3:
+        if isinstance(x, list) and len(x) == 4:
             out[str(k)] = [float(cast(float, y)) for y in x]
     return out
 
@@ -624,13 +644,16 @@ class RobustStrategy(Strategy[RobustParams]):
         stock, so each time the cheapest sells out it jumps to under the next one (or, with no
         rival in stock, down to the book's stray caps), and back at the restock: a cancel per
         round trip, and buyers lost in between. The best fixed price in hindsight on such a
-        market is mostly one nRLC under the cheapest rival, held through its stock-outs. So once
+        market is mostly one nRLC under the cheapest rival, held through its stock-outs, if
+        that rival is in stock most of the time (``anchor_in_share``; one that sells its last
+        task within minutes of each restock sets no price: the next one does). So once
         every rival pool seen in ``anchor_memory_seconds`` has kept its price for
-        ``anchor_steady_seconds``, a contested or book-led price other than that anchor is
-        replaced by it (the book's price only where it is under the anchor, or at the rival in
-        stock: requests waiting above it are real demand). Any repricing rival (an undercutter,
-        a random walk) turns it off until the market is steady again; the other guards (markup,
-        captive, perch) still price above it.
+        ``anchor_steady_seconds`` and the markup is off (it tries its raises on the base: a
+        lower base under it is a lower price on a short market), a contested or book-led price
+        other than that anchor is replaced by it (the book's price only where it is under the anchor, or
+        at the rival in stock: requests waiting above it are real demand). Any repricing rival
+        (an undercutter, a random walk) turns it off until the market is steady again; the
+        other guards (markup, captive, perch) still price above it.
         """
         p = self.params
         if p.anchor_steady_seconds <= 0:
@@ -639,16 +662,25 @@ class RobustStrategy(Strategy[RobustParams]):
         listed: dict[str, int] = {}
         for r in rivals:
             listed[r.workerpool] = min(r.price, listed.get(r.workerpool, r.price))
+        a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.anchor_in_seconds)
+        for pool, v in pools.items():
+            if pool not in listed:
+                pools[pool] = [v[0], v[1], v[2], (1 - a) * v[3]]
         for pool, price in listed.items():
             old = pools.get(pool)
             since = old[1] if old is not None and old[0] == price else now
-            pools[pool] = [float(price), since, now]
+            share = (1 - a) * old[3] + a if old is not None else 1.0
+            pools[pool] = [float(price), since, now, share]
         mem = replace(mem, a_pools=pools)
-        if mode not in ("contested", "book") or not pools:
+        if mode not in ("contested", "book") or not pools or mem.log_m > 0:
+            # the markup prices a short market from the base it has been trying raises on
             return got, mem
-        if any(now - since < p.anchor_steady_seconds for _, since, _ in pools.values()):
+        if any(now - v[1] < p.anchor_steady_seconds for v in pools.values()):
             return got, mem
-        low = min(int(v[0]) for v in pools.values())
+        setters = [int(v[0]) for v in pools.values() if v[3] >= p.anchor_in_share]
+        if not setters:
+            return got, mem
+        low = min(setters)
         anchor = max(low - p.step, p.floor)
         in_stock = min(listed.values()) - p.step if listed else None
         if got.price == anchor or (mode == "book" and anchor < got.price != in_stock):

@@ -527,12 +527,14 @@ def test_waiting_captive_requests_are_sold_down_to_once_they_pay_the_cancels() -
     assert quotes[0].price == 999  # off
 
 
-def anchor_state(*pools: tuple[str, int, float, float]) -> dict[str, Any]:
-    """Guard 6's record: (pool, price, price unchanged since [s ago], last seen [s ago])."""
+def anchor_state(*pools: tuple[str, int, float, float], log_m: float = 0.0) -> dict[str, Any]:
+    """Guard 6's record: (pool, price, price unchanged since [s ago], last seen [s ago]), each
+    in stock 90 % of the time; the markup at ``exp(log_m)``."""
     m = OfferMemory(
         last_at=NOW - 60,
+        log_m=log_m,
         a_pools={
-            pool: [float(price), NOW - since, NOW - seen] for pool, price, since, seen in pools
+            pool: [float(price), NOW - since, NOW - seen, 0.9] for pool, price, since, seen in pools
         },
     )
     base = {"rivals": {KEY: [100, NOW - 60, NOW - 600]}, "modes": {KEY: "contested"}}
@@ -551,19 +553,28 @@ def test_a_steady_market_is_anchored_under_the_lowest_rival_through_its_stock_ou
     assert memory(new).a_pools[RIVAL2][1] == NOW - 3 * 3600.0  # still steady since then
     off = {"perch_trial_seconds": 0.0, "anchor_steady_seconds": 0.0}
     assert decide(s, anchor_state(*STEADY), off)[0][0].price == 99
+    # the markup on: it multiplies the base it tried its raises on, not the anchor
+    frozen = {"perch_trial_seconds": 0.0, "markup_up": 0.0, "markup_down": 0.0}
+    assert decide(s, anchor_state(*STEADY, log_m=0.5), frozen)[0][0].price == round(99 * 1.6487)
 
 
 def test_the_anchor_holds_no_price_on_a_market_that_moves() -> None:
     """A rival repricing (100 -> 90) restarts its steadiness: no anchor for 2 h. A rival not
-    seen for longer than ``anchor_memory_seconds`` no longer anchors (a rival that left)."""
+    seen for longer than ``anchor_memory_seconds`` no longer anchors (a rival that left), nor
+    one rarely in stock (it sells its last task soon after each restock: the next one is the
+    price to undercut)."""
     book = [rival("b", 90, workerpool=RIVAL2)]
     s = snap(offers=[XS], book=book, utilization=util(10, 2))
     quotes, new = decide(s, anchor_state(*STEADY), {"perch_trial_seconds": 0.0})
-    assert quotes[0].price == 89 and memory(new).a_pools[RIVAL2] == [90.0, NOW, NOW]
+    assert quotes[0].price == 89 and memory(new).a_pools[RIVAL2][:3] == [90.0, NOW, NOW]
     gone = ((RIVAL, 50, 6 * 3600.0, 3 * 3600.0), (RIVAL2, 100, 3 * 3600.0, 60.0))
     s = snap(offers=[XS], book=[rival("b", 100, workerpool=RIVAL2)], utilization=util(10, 2))
     quotes, new = decide(s, anchor_state(*gone), {"perch_trial_seconds": 0.0})
     assert quotes[0].price == 99 and RIVAL not in memory(new).a_pools
+    rare = anchor_state(*STEADY)
+    rare["offers"][KEY]["a_pools"][RIVAL][3] = 0.3
+    quotes, new = decide(s, rare, {"perch_trial_seconds": 0.0})
+    assert quotes[0].price == 99 and memory(new).a_pools[RIVAL][3] < 0.3
 
 
 def test_the_anchor_keeps_a_book_price_above_it_and_lifts_one_below_it() -> None:

@@ -280,6 +280,12 @@ class RobustParams:
     anchor_in_seconds: float = param(
         3600.0, min=60.0, max=7 * 86400.0, doc="time constant of each rival's in-stock share"
     )
+    anchor_busy: float = param(
+        0.9,
+        min=0.0,
+        max=5.0,
+        doc="no anchor while the smoothed utilization is at least this (nothing to sell it to)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -672,7 +678,8 @@ class RobustStrategy(Strategy[RobustParams]):
             share = (1 - a) * old[3] + a if old is not None else 1.0
             pools[pool] = [float(price), since, now, share]
         mem = replace(mem, a_pools=pools)
-        if mode not in ("contested", "book") or not pools or mem.log_m > 0:
+        busy = mem.u_avg is not None and mem.u_avg >= p.anchor_busy
+        if mode not in ("contested", "book") or not pools or mem.log_m > 0 or busy:
             # the markup prices a short market from the base it has been trying raises on
             return got, mem
         if any(now - v[1] < p.anchor_steady_seconds for v in pools.values()):

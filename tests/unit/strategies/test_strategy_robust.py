@@ -527,12 +527,15 @@ def test_waiting_captive_requests_are_sold_down_to_once_they_pay_the_cancels() -
     assert quotes[0].price == 999  # off
 
 
-def anchor_state(*pools: tuple[str, int, float, float], log_m: float = 0.0) -> dict[str, Any]:
+def anchor_state(
+    *pools: tuple[str, int, float, float], log_m: float = 0.0, u_avg: float = 0.2
+) -> dict[str, Any]:
     """Guard 6's record: (pool, price, price unchanged since [s ago], last seen [s ago]), each
-    in stock 90 % of the time; the markup at ``exp(log_m)``."""
+    in stock 90 % of the time; the markup at ``exp(log_m)``; smoothed utilization ``u_avg``."""
     m = OfferMemory(
         last_at=NOW - 60,
         log_m=log_m,
+        u_avg=u_avg,
         a_pools={
             pool: [float(price), NOW - since, NOW - seen, 0.9] for pool, price, since, seen in pools
         },
@@ -556,6 +559,9 @@ def test_a_steady_market_is_anchored_under_the_lowest_rival_through_its_stock_ou
     # the markup on: it multiplies the base it tried its raises on, not the anchor
     frozen = {"perch_trial_seconds": 0.0, "markup_up": 0.0, "markup_down": 0.0}
     assert decide(s, anchor_state(*STEADY, log_m=0.5), frozen)[0][0].price == round(99 * 1.6487)
+    # a busy pool: the buyers the anchor would win cannot be served
+    busy = anchor_state(*STEADY, u_avg=0.95)
+    assert decide(s, busy, {"perch_trial_seconds": 0.0})[0][0].price == 99
 
 
 def test_the_anchor_holds_no_price_on_a_market_that_moves() -> None:

@@ -76,10 +76,11 @@ shows, not by a scenario's numbers:
    the book's stray caps when none is) and back at the restock: a cancel per round trip and
    the buyers lost in between, where the best fixed price in hindsight is one nRLC under the
    cheapest rival in stock most of the time, held. Once every rival pool seen in
-   ``anchor_memory_seconds`` has kept its price ``anchor_steady_seconds``, and while the markup
-   is off, the base's contested or book-led price is replaced by the anchor: one ``step`` under
-   the lowest rival in stock at least ``anchor_in_share`` of the time (a book price above it,
-   for requests waiting there, is kept).
+   ``anchor_memory_seconds`` has kept its price ``anchor_steady_seconds``, while the markup is
+   off and the pool is not busy (smoothed utilization under ``anchor_busy``), the base's
+   contested or book-led price is replaced by the anchor: one ``step`` under the lowest rival
+   in stock at least ``anchor_in_share`` of the time (a book price above it, for requests
+   waiting there, is kept).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -654,8 +655,10 @@ class RobustStrategy(Strategy[RobustParams]):
         that rival is in stock most of the time (``anchor_in_share``; one that sells its last
         task within minutes of each restock sets no price: the next one does). So once
         every rival pool seen in ``anchor_memory_seconds`` has kept its price for
-        ``anchor_steady_seconds`` and the markup is off (it tries its raises on the base: a
-        lower base under it is a lower price on a short market), a contested or book-led price
+        ``anchor_steady_seconds``, the markup is off (it tries its raises on the base: a lower
+        base under it is a lower price on a short market) and the pool is not busy
+        (``anchor_busy``: the buyers a lower price wins could not be served), a contested or
+        book-led price
         other than that anchor is replaced by it (the book's price only where it is under the anchor, or
         at the rival in stock: requests waiting above it are real demand). Any repricing rival
         (an undercutter, a random walk) turns it off until the market is steady again; the

@@ -653,16 +653,15 @@ class RobustStrategy(Strategy[RobustParams]):
         round trip, and buyers lost in between. The best fixed price in hindsight on such a
         market is mostly one nRLC under the cheapest rival, held through its stock-outs, if
         that rival is in stock most of the time (``anchor_in_share``; one that sells its last
-        task within minutes of each restock sets no price: the next one does). So once
-        every rival pool seen in ``anchor_memory_seconds`` has kept its price for
+        task within minutes of each restock sets no price: the next one does). So once every
+        rival pool seen in ``anchor_memory_seconds`` has kept its price for
         ``anchor_steady_seconds``, the markup is off (it tries its raises on the base: a lower
         base under it is a lower price on a short market) and the pool is not busy
         (``anchor_busy``: the buyers a lower price wins could not be served), a contested or
-        book-led price
-        other than that anchor is replaced by it (the book's price only where it is under the anchor, or
-        at the rival in stock: requests waiting above it are real demand). Any repricing rival
-        (an undercutter, a random walk) turns it off until the market is steady again; the
-        other guards (markup, captive, perch) still price above it.
+        book-led price other than that anchor is replaced by it (the book's price only where it
+        is under the anchor, or at the rival in stock: requests waiting above it are real
+        demand). Any repricing rival (an undercutter, a random walk) turns it off until the
+        market is steady again; the other guards (markup, captive, perch) still price above it.
         """
         p = self.params
         if p.anchor_steady_seconds <= 0:
@@ -683,7 +682,7 @@ class RobustStrategy(Strategy[RobustParams]):
         mem = replace(mem, a_pools=pools)
         busy = mem.u_avg is not None and mem.u_avg >= p.anchor_busy
         if mode not in ("contested", "book") or not pools or mem.log_m > 0 or busy:
-            # the markup prices a short market from the base it has been trying raises on
+            # not a market-led price, or a short market (the markup's) or a busy pool
             return got, mem
         if any(now - v[1] < p.anchor_steady_seconds for v in pools.values()):
             return got, mem
@@ -692,7 +691,7 @@ class RobustStrategy(Strategy[RobustParams]):
             return got, mem
         low = min(setters)
         anchor = max(low - p.step, p.floor)
-        in_stock = min(listed.values()) - p.step if listed else None
+        in_stock = max(min(listed.values()) - p.step, p.floor) if listed else None
         if got.price == anchor or (mode == "book" and anchor < got.price != in_stock):
             # the book priced above the anchor for requests waiting there: real demand
             return got, mem

@@ -83,6 +83,17 @@ shows, not by a scenario's numbers:
    mode would have earned that many sales of it). A rejoined trial that loses, or a check the
    perch fails with rivals still out, forgets it.
 
+7. **A steady market** (``anchor_steady_seconds``; 0: off). Rivals posting fixed prices sell
+   out and restock; the base follows whichever is in stock (up to the next rival, or down to
+   the book's stray caps when none is) and back at the restock: a cancel per round trip and
+   the buyers lost in between, where the best fixed price in hindsight is one nRLC under the
+   cheapest rival in stock most of the time, held. Once every rival pool seen in
+   ``anchor_memory_seconds`` has kept its price ``anchor_steady_seconds``, while the markup is
+   off and the pool is not busy (smoothed utilization under ``anchor_busy``), the base's
+   contested or book-led price is replaced by the anchor: one ``step`` under the lowest rival
+   in stock at least ``anchor_in_share`` of the time (a book price above it, for requests
+   waiting there, is kept).
+
 A **slot-yield floor** (``slot_yield_share``; 0, the default: off): while the pool runs busy, no
 offer sells a slot-second for less than the pool's other categories earned per slot-second in
 the last hour (a long category sold at the rivals' level can fill the pool while a short one is
@@ -102,7 +113,7 @@ bot.pricing.rails.gate_raise).
 State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key:
 memory}, "inert": [request hashes]}``.
 
-When to use it: the default. It is ``portfolio`` where none of the five signs shows (same
+When to use it: the default. It is ``portfolio`` where none of the seven signs shows (same
 quotes: the guards only move a price once their evidence is there), and where one shows it
 prices by the measured outcome rather than by the cheapest rival.
 """
@@ -312,6 +323,34 @@ class RobustParams:
         max=5.0,
         doc="the slot-yield floor holds only while the pool's smoothed utilization is >= this",
     )
+    # the steady-market anchor (guard 7)
+    anchor_steady_seconds: float = param(
+        2 * 3600.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="anchor under the lowest rival once no rival repriced for this long (0: off)",
+    )
+    anchor_memory_seconds: float = param(
+        2 * 3600.0,
+        min=60.0,
+        max=7 * 86400.0,
+        doc="a steady rival out of stock still sets the anchor while seen this recently",
+    )
+    anchor_in_share: float = param(
+        0.5,
+        min=0.0,
+        max=1.0,
+        doc="only a rival in stock at least this share of the time sets the anchor",
+    )
+    anchor_in_seconds: float = param(
+        3600.0, min=60.0, max=7 * 86400.0, doc="time constant of each rival's in-stock share"
+    )
+    anchor_busy: float = param(
+        0.9,
+        min=0.0,
+        max=5.0,
+        doc="no anchor while the smoothed utilization is at least this (nothing to sell it to)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -379,6 +418,9 @@ class OfferMemory:
     d_stock: dict[str, float] = field(default_factory=dict)
     d_deals: float = 0.0
     d_restock: float = 0.0
+    # the steady-market anchor (guard 7): rival pool -> [price, price unchanged since, last seen,
+    # share of the time in stock]
+    a_pools: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -435,6 +477,7 @@ class OfferMemory:
                 d_stock=_floats(raw.get("d_stock")),
                 d_deals=float(cast(float, raw.get("d_deals", 0.0))),
                 d_restock=float(cast(float, raw.get("d_restock", 0.0))),
+                a_pools=_anchor_pools(raw.get("a_pools")),
             )
         except (TypeError, ValueError):
             return cls()
@@ -470,6 +513,16 @@ def _evidence(v: object) -> list[float]:
     if not isinstance(v, list) or len(v) != 3:
         return [0.0, 0.0, 0.0]
     return [float(cast(float, x)) for x in v]
+
+
+def _anchor_pools(v: object) -> dict[str, list[float]]:
+    if not isinstance(v, Mapping):
+        return {}
+    out: dict[str, list[float]] = {}
+    for k, x in v.items():
+        if isinstance(x, list) and len(x) == 4:
+            out[str(k)] = [float(cast(float, y)) for y in x]
+    return out
 
 
 def _key(offer: Offer) -> str:
@@ -640,6 +693,9 @@ class RobustStrategy(Strategy[RobustParams]):
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
+        # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
+        got, mem = self._anchor(now, rivals, got, mode, mem)
+        price, why = got.price, got.reason
 
         # 1. the follower guard (contested offers only)
         if mode == "contested":
@@ -714,6 +770,67 @@ class RobustStrategy(Strategy[RobustParams]):
             else offer_capacity(snapshot.utilization, offer, snapshot.tasks)
         )
         return quote_for(offer, price, volume, why, jump=jump), mem
+
+    def _anchor(
+        self,
+        now: float,
+        rivals: Sequence[BookEntry],
+        got: Quote,
+        mode: str,
+        mem: OfferMemory,
+    ) -> tuple[Quote, OfferMemory]:
+        """On a steady market, the base's market-led price held at one fixed price (guard 7).
+
+        Rivals that post fixed prices sell out and restock; the base follows whichever is in
+        stock, so each time the cheapest sells out it jumps to under the next one (or, with no
+        rival in stock, down to the book's stray caps), and back at the restock: a cancel per
+        round trip, and buyers lost in between. The best fixed price in hindsight on such a
+        market is mostly one nRLC under the cheapest rival, held through its stock-outs, if
+        that rival is in stock most of the time (``anchor_in_share``; one that sells its last
+        task within minutes of each restock sets no price: the next one does). So once every
+        rival pool seen in ``anchor_memory_seconds`` has kept its price for
+        ``anchor_steady_seconds``, the markup is off (it tries its raises on the base: a lower
+        base under it is a lower price on a short market) and the pool is not busy
+        (``anchor_busy``: the buyers a lower price wins could not be served), a contested or
+        book-led price other than that anchor is replaced by it (the book's price only where it
+        is under the anchor, or at the rival in stock: requests waiting above it are real
+        demand). Any repricing rival (an undercutter, a random walk) turns it off until the
+        market is steady again; the other guards (markup, captive, perch) still price above it.
+        """
+        p = self.params
+        if p.anchor_steady_seconds <= 0:
+            return got, mem
+        pools = {k: v for k, v in mem.a_pools.items() if now - v[2] <= p.anchor_memory_seconds}
+        listed: dict[str, int] = {}
+        for r in rivals:
+            listed[r.workerpool] = min(r.price, listed.get(r.workerpool, r.price))
+        a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.anchor_in_seconds)
+        for pool, v in pools.items():
+            if pool not in listed:
+                pools[pool] = [v[0], v[1], v[2], (1 - a) * v[3]]
+        for pool, price in listed.items():
+            old = pools.get(pool)
+            since = old[1] if old is not None and old[0] == price else now
+            share = (1 - a) * old[3] + a if old is not None else 1.0
+            pools[pool] = [float(price), since, now, share]
+        mem = replace(mem, a_pools=pools)
+        busy = mem.u_avg is not None and mem.u_avg >= p.anchor_busy
+        if mode not in ("contested", "book") or not pools or mem.log_m > 0 or busy:
+            # not a market-led price, or a short market (the markup's) or a busy pool
+            return got, mem
+        if any(now - v[1] < p.anchor_steady_seconds for v in pools.values()):
+            return got, mem
+        setters = [int(v[0]) for v in pools.values() if v[3] >= p.anchor_in_share]
+        if not setters:
+            return got, mem
+        low = min(setters)
+        anchor = max(low - p.step, p.floor)
+        in_stock = max(min(listed.values()) - p.step, p.floor) if listed else None
+        if got.price == anchor or (mode == "book" and anchor < got.price != in_stock):
+            # the book priced above the anchor for requests waiting there: real demand
+            return got, mem
+        why = f"steady market: {anchor}, {p.step} nRLC under the lowest rival {low} ({got.reason})"
+        return replace(got, price=anchor, reason=why), mem
 
     def _hold(
         self, snapshot: MarketSnapshot, offer: Offer, price: int, why: str

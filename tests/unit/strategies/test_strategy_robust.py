@@ -19,6 +19,7 @@ from tests.support.factories import (
     NOW,
     POOL,
     REQUESTER,
+    RIVAL,
     RIVAL2,
     deal,
     h,
@@ -644,3 +645,73 @@ def test_a_long_category_sells_a_slot_for_no_less_than_the_others_earn_from_it(
     quotes, _ = decide(s, None, {"slot_yield_share": share}, offers=[XS, big])
     assert quotes[1].price == price
     assert ("a slot earns" in quotes[1].reason) == (price > 99)
+
+
+def anchor_state(
+    *pools: tuple[str, int, float, float], log_m: float = 0.0, u_avg: float = 0.2
+) -> dict[str, Any]:
+    """Guard 6's record: (pool, price, price unchanged since [s ago], last seen [s ago]), each
+    in stock 90 % of the time; the markup at ``exp(log_m)``; smoothed utilization ``u_avg``."""
+    m = OfferMemory(
+        last_at=NOW - 60,
+        log_m=log_m,
+        u_avg=u_avg,
+        a_pools={
+            pool: [float(price), NOW - since, NOW - seen, 0.9] for pool, price, since, seen in pools
+        },
+    )
+    base = {"rivals": {KEY: [100, NOW - 60, NOW - 600]}, "modes": {KEY: "contested"}}
+    return {"base": base, "offers": {KEY: m.to_json()}}
+
+
+STEADY = ((RIVAL, 50, 3 * 3600.0, 600.0), (RIVAL2, 100, 3 * 3600.0, 60.0))
+
+
+def test_a_steady_market_is_anchored_under_the_lowest_rival_through_its_stock_outs() -> None:
+    """Both rivals kept their prices for 3 h; the one at 50 sold out 10 min ago. The base follows
+    the one in stock (99); the anchor holds 49 (off: 99)."""
+    s = snap(offers=[XS], book=[rival("b", 100, workerpool=RIVAL2)], utilization=util(10, 2))
+    quotes, new = decide(s, anchor_state(*STEADY), {"perch_trial_seconds": 0.0})
+    assert quotes[0].price == 49 and "steady market" in quotes[0].reason
+    assert memory(new).a_pools[RIVAL2][1] == NOW - 3 * 3600.0  # still steady since then
+    off = {"perch_trial_seconds": 0.0, "anchor_steady_seconds": 0.0}
+    assert decide(s, anchor_state(*STEADY), off)[0][0].price == 99
+    # the markup on: it multiplies the base it tried its raises on, not the anchor
+    frozen = {"perch_trial_seconds": 0.0, "markup_up": 0.0, "markup_down": 0.0}
+    assert decide(s, anchor_state(*STEADY, log_m=0.5), frozen)[0][0].price == round(99 * 1.6487)
+    # a busy pool: the buyers the anchor would win cannot be served
+    busy = anchor_state(*STEADY, u_avg=0.95)
+    assert decide(s, busy, {"perch_trial_seconds": 0.0})[0][0].price == 99
+
+
+def test_the_anchor_holds_no_price_on_a_market_that_moves() -> None:
+    """A rival repricing (100 -> 90) restarts its steadiness: no anchor for 2 h. A rival not
+    seen for longer than ``anchor_memory_seconds`` no longer anchors (a rival that left), nor
+    one rarely in stock (it sells its last task soon after each restock: the next one is the
+    price to undercut)."""
+    book = [rival("b", 90, workerpool=RIVAL2)]
+    s = snap(offers=[XS], book=book, utilization=util(10, 2))
+    quotes, new = decide(s, anchor_state(*STEADY), {"perch_trial_seconds": 0.0})
+    assert quotes[0].price == 89 and memory(new).a_pools[RIVAL2][:3] == [90.0, NOW, NOW]
+    gone = ((RIVAL, 50, 6 * 3600.0, 3 * 3600.0), (RIVAL2, 100, 3 * 3600.0, 60.0))
+    s = snap(offers=[XS], book=[rival("b", 100, workerpool=RIVAL2)], utilization=util(10, 2))
+    quotes, new = decide(s, anchor_state(*gone), {"perch_trial_seconds": 0.0})
+    assert quotes[0].price == 99 and RIVAL not in memory(new).a_pools
+    rare = anchor_state(*STEADY)
+    rare["offers"][KEY]["a_pools"][RIVAL][3] = 0.3
+    quotes, new = decide(s, rare, {"perch_trial_seconds": 0.0})
+    assert quotes[0].price == 99 and memory(new).a_pools[RIVAL][3] < 0.3
+
+
+def test_the_anchor_keeps_a_book_price_above_it_and_lifts_one_below_it() -> None:
+    """No rival in stock: requests waiting at 20 would pull the book's price under the anchor
+    (lifted to 49); requests filling the pool at 300 are real demand above it (kept)."""
+    params = {"perch_trial_seconds": 0.0, "inert_after_seconds": 86400.0}
+    low = [request(f"l{i}", 20, 5) for i in range(3)]
+    s = snap(offers=[XS], requests=low, utilization=util(10, 0))
+    quotes, _ = decide(s, anchor_state(*STEADY), params)
+    assert quotes[0].price == 49, quotes[0].reason
+    high = [request(f"h{i}", 300, 5) for i in range(4)]
+    s = snap(offers=[XS], requests=high, utilization=util(10, 0))
+    quotes, _ = decide(s, anchor_state(*STEADY), params)
+    assert quotes[0].price > 49 and "steady market" not in quotes[0].reason, quotes[0].reason

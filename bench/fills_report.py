@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import time
 from pathlib import Path
 from typing import Any
 
+import bot.backtest.engine as engine
 from bot.backtest.engine import bot_config, intents_for, simulate
 from bot.backtest.references import best_fixed, upper_bound
 from bot.config.settings import offers_of
@@ -47,14 +49,15 @@ def _days(scenario: Scenario, days: int) -> Scenario:
     return scenario.model_copy(update={"scenario": inner})
 
 
-def with_price(scenario: Scenario, price: str) -> Scenario:
+def with_price(scenario: Scenario, price: str, overrides: dict[str, Any] | None = None) -> Scenario:
     """The scenario with fills on at ``price`` (its own [bot.fills] kept, else the engine's
-    defaults: a match's gas priced as the scenario prices gas, no daily cap)."""
+    defaults: a match's gas priced as the scenario prices gas, no daily cap), and the
+    ``overrides`` of ``--fills KEY=VALUE`` (a dev aid: e.g. ``displacement=0``) on top."""
     bot = dict(scenario.bot)
     costs = scenario.costs
     gas = DEFAULT_MATCH_GAS * costs.gas_price_wei * costs.nrlc_per_eth // 10**18
     table = {"match_gas_cost": gas, "daily_gas_budget": 10**12, **dict(bot.get("fills", {}))}
-    bot["fills"] = {**table, "price": price, "enabled": True}
+    bot["fills"] = {**table, **(overrides or {}), "price": price, "enabled": True}
     return scenario.model_copy(update={"bot": bot})
 
 
@@ -89,12 +92,13 @@ def market(
     strategies: list[str],
     price: str = "listed",
     baseline: bool = True,
+    overrides: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     started = time.perf_counter()
     best, _ = best_fixed(scenario, seed)
     ub, _, _ = upper_bound(scenario, seed)
     ub_pub, _, _ = upper_bound(scenario, seed, publishers=True)
-    priced = with_price(scenario, price)
+    priced = with_price(scenario, price, overrides)
     gas = int(priced.bot["fills"]["match_gas_cost"])
     share, value = waiting(scenario, seed, gas)
     ub_pub_gas, _, _ = upper_bound(scenario, seed, publishers=True, match_gas=gas)
@@ -137,6 +141,8 @@ def market(
                 "waiting_share": share,
                 "waiting_value_net_gas_nrlc": value,
                 "fill_price": price,
+                "fills_overrides": overrides or {},
+                "salt": _SALT,
                 "without_fills": runs.get(False),
                 "with_fills": runs[True],
             }
@@ -208,6 +214,42 @@ def _with_waiting(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+_SALT = 0
+
+
+def salt_strategy_rng(salt: int) -> None:
+    """Vary the strategy's rng only (the market, its demand and the executors' salts stay the
+    same), as ``bench/dev_perch.py`` does: how much of a run's figure is the strategy's draws.
+    0: the engine's own rng. A dev aid (module state; one salt per process)."""
+    global _SALT
+    _SALT = salt
+    if not salt:
+        return
+    cycle_over = engine.cycle_over
+
+    def salted(ports: Any, settings: Any, instance: Any, seed: int) -> Any:
+        c = cycle_over(ports, settings, instance, seed)
+        c.rng = random.Random(f"{seed}:strategy:{salt}")
+        return c
+
+    engine.cycle_over = salted
+
+
+def _overrides(pairs: list[str]) -> dict[str, Any]:
+    """``--fills KEY=VALUE`` pairs as a [fills] table (numbers parsed, else strings)."""
+    out: dict[str, Any] = {}
+    for kv in pairs:
+        k, _, v = kv.partition("=")
+        try:
+            out[k] = int(v)
+        except ValueError:
+            try:
+                out[k] = float(v)
+            except ValueError:
+                out[k] = v
+    return out
+
+
 def _gen_seeds(args: argparse.Namespace) -> list[int]:
     """The generated markets: ``--gen-seeds`` as given, else the first ``--markets`` of each
     class of ``--classes`` in ``--split``."""
@@ -235,6 +277,16 @@ def main() -> None:
     parser.add_argument("--price", choices=("listed", "cap"), default="listed")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--no-baseline", action="store_true", help="skip the fills-off runs")
+    parser.add_argument(
+        "--fills",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a [fills] key in the fills-on runs (dev aid, e.g. displacement=0)",
+    )
+    parser.add_argument(
+        "--salt", type=int, default=0, help="vary the strategy's rng only (dev aid; 0: none)"
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--table", type=Path, nargs="*", default=None, help="print these reports' rows; no run"
@@ -243,6 +295,8 @@ def main() -> None:
     if args.table is not None:
         print(table(_with_waiting([r for f in args.table for r in json.loads(f.read_text())])))
         return
+    salt_strategy_rng(args.salt)
+    over = _overrides(args.fills)
     strategies = [s for s in args.strategies.split(",") if s]
     names = [n for n in args.scenarios.split(",") if n]
     if names == ["all"]:
@@ -251,10 +305,12 @@ def main() -> None:
     for name in names:
         shipped = _days(load_scenario(ROOT / f"config/scenarios/{name}.toml"), args.days)
         for seed in (int(s) for s in args.seeds.split(",") if s):
-            rows += market(name, shipped, seed, strategies, args.price, not args.no_baseline)
+            rows += market(name, shipped, seed, strategies, args.price, not args.no_baseline, over)
     for seed in _gen_seeds(args):
         name = f"gen-{market_class(seed)}"
-        rows += market(name, generate(seed), seed, strategies, args.price, not args.no_baseline)
+        rows += market(
+            name, generate(seed), seed, strategies, args.price, not args.no_baseline, over
+        )
     print(table(rows))
     if args.out is not None:
         args.out.write_text(json.dumps(rows, indent=1) + "\n")

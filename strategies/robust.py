@@ -509,20 +509,22 @@ def _markup_of(source: OfferMemory, mem: OfferMemory) -> OfferMemory:
     return replace(mem, **{k: getattr(source, k) for k in _MARKUP_FIELDS})
 
 
-def _evidence(v: object) -> list[float]:
-    if not isinstance(v, list) or len(v) != 3:
-        return [0.0, 0.0, 0.0]
+def _float_list(v: object, n: int) -> list[float] | None:
+    """A stored list of ``n`` numbers, or None when it is not one."""
+    if not isinstance(v, list) or len(v) != n:
+        return None
     return [float(cast(float, x)) for x in v]
+
+
+def _evidence(v: object) -> list[float]:
+    return _float_list(v, 3) or [0.0, 0.0, 0.0]
 
 
 def _anchor_pools(v: object) -> dict[str, list[float]]:
     if not isinstance(v, Mapping):
         return {}
-    out: dict[str, list[float]] = {}
-    for k, x in v.items():
-        if isinstance(x, list) and len(x) == 4:
-            out[str(k)] = [float(cast(float, y)) for y in x]
-    return out
+    lists = {str(k): _float_list(x, 4) for k, x in v.items()}
+    return {k: x for k, x in lists.items() if x is not None}
 
 
 def _key(offer: Offer) -> str:

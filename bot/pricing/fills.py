@@ -614,8 +614,7 @@ class FillMemory:
                 value[gpu] = (per_s, full, at, at)
                 continue
             rate, busy, then, first = last
-            dt = max(0.0, at - then)
-            weight = min(1.0, dt / max(dt, min(policy.memory_s, at - first))) if dt else 0.0
+            weight = _mean_weight(at, then, first, policy)
             if work[gpu] <= 0:
                 per_s = rate  # nothing sold posted in the window: the value is not re-measured
             value[gpu] = (
@@ -717,6 +716,14 @@ def _best_listing(
         if fills[p] > fills[best]:
             best = p
     return best if fills[best] - fills[quote] > margin * posted_rate else quote
+
+
+def _mean_weight(at: float, then: float, first: float, policy: FillPolicy) -> float:
+    """The weight of a reading at ``at`` against a mean last updated at ``then`` and begun at
+    ``first``: a running mean until it covers ``fills.memory_hours``, then one over the last
+    ``memory_hours`` (one quiet hour must not decide what a busy day would not)."""
+    dt = max(0.0, at - then)
+    return min(1.0, dt / max(dt, min(policy.memory_s, at - first))) if dt else 0.0
 
 
 def displaced_per_task(
@@ -835,8 +842,7 @@ def listing_for_fills(
             # Averaged over hours: a running mean until it covers memory_hours, then over the
             # last memory_hours. One quiet hour must not trigger a raise (and be frozen in).
             rate, then, first = last
-            dt = max(0.0, at - then)
-            weight = min(1.0, dt / max(dt, min(policy.memory_s, at - first)))
+            weight = _mean_weight(at, then, first, policy)
             posted[q.slot] = (rate + (measured - rate) * weight, at, first)
         if at - posted[q.slot][2] < policy.memory_s:
             # Not raised before the posted sales at the quote were seen over memory_hours: an

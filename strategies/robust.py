@@ -70,6 +70,8 @@ shows, not by a scenario's numbers:
    ``perch_out_share``) end it at once. Perches and the way back are deliberate jumps
    (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
    perched, the markup's state is frozen (its trials judge the market the rivals make).
+   With ``check_margin`` a perch still leading the market-led mode by that margin is held on
+   without the check (strategies/robust_shift.py).
 
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they

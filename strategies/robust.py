@@ -71,7 +71,9 @@ shows, not by a scenario's numbers:
    (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
    perched, the markup's state is frozen (its trials judge the market the rivals make).
    With ``check_margin`` a perch still leading the market-led mode by that margin is held on
-   without the check (strategies/robust_shift.py).
+   without the check; for ``shift_window_seconds`` after a steady rival left the book, the
+   perch reads the demand the remaining rivals could not serve and paces every trial level
+   (strategies/robust_shift.py).
 
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
@@ -363,7 +365,7 @@ class RobustParams:
         " market-led price rose by this factor since its commit (0: off, every hold is checked)",
     )
     shift_window_seconds: float = param(
-        24 * 3600.0,
+        48 * 3600.0,
         min=0.0,
         max=30 * 86400.0,
         doc="after a steady rival left, this long the perch reads the demand the rivals left and"

@@ -69,7 +69,7 @@ def test_a_steady_rival_gone_for_good_is_a_shift_and_a_passing_one_is_not() -> N
     assert not left
 
 
-@pytest.mark.parametrize(("window", "until"), [(86400.0, NOW + 86400.0), (0.0, 0.0)])
+@pytest.mark.parametrize(("window", "until"), [(172800.0, NOW + 172800.0), (0.0, 0.0)])
 def test_a_steady_rival_leaving_opens_the_window(window: float, until: float) -> None:
     """A pool in stock nearly always, unseen for ``shift_gone_seconds``: for
     ``shift_window_seconds`` the perch reads the demand the rivals left (its deals-based count

@@ -71,9 +71,7 @@ shows, not by a scenario's numbers:
    (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
    perched, the markup's state is frozen (its trials judge the market the rivals make).
    With ``check_margin`` a perch still leading the market-led mode by that margin is held on
-   without the check; for ``shift_window_seconds`` after a steady rival left the book, the
-   perch reads the demand the remaining rivals could not serve and paces every trial level
-   (strategies/robust_shift.py).
+   without the check (strategies/robust_shift.py).
 
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
@@ -138,7 +136,7 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
-from strategies.robust_shift import check_due, track_exits
+from strategies.robust_shift import check_due
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -364,31 +362,6 @@ class RobustParams:
         doc="a perch earning this x the market-led mode is held on without a check, unless the"
         " market-led price rose by this factor since its commit (0: off, every hold is checked)",
     )
-    shift_window_seconds: float = param(
-        48 * 3600.0,
-        min=0.0,
-        max=30 * 86400.0,
-        doc="after a steady rival left, this long the perch reads the demand the rivals left and"
-        " paces every trial level (0: off)",
-    )
-    shift_share: float = param(
-        0.8,
-        min=0.0,
-        max=1.0,
-        doc="a rival pool in stock at least this share of the time is steady (its exit: a shift)",
-    )
-    shift_gone_seconds: float = param(
-        2 * 3600.0,
-        min=60.0,
-        max=7 * 86400.0,
-        doc="a rival pool unseen this long left; the time constant of its in-stock share",
-    )
-    shift_demand_seconds: float = param(
-        3600.0,
-        min=60.0,
-        max=7 * 86400.0,
-        doc="time constant of the perch's demand reading in the window after a shift",
-    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -461,10 +434,6 @@ class OfferMemory:
     a_pools: dict[str, list[float]] = field(default_factory=dict)
     # a committed perch after a regime shift: the market-led price when it was committed
     shift_base: int = 0
-    # rival pool -> [share of the time in stock when last seen, last seen]; end of the window
-    # after a steady one left
-    shift_pools: dict[str, list[float]] = field(default_factory=dict)
-    shift_until: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -523,8 +492,6 @@ class OfferMemory:
                 d_restock=float(cast(float, raw.get("d_restock", 0.0))),
                 a_pools=_anchor_pools(raw.get("a_pools")),
                 shift_base=int(cast(int, raw.get("shift_base", 0))),
-                shift_pools=_float_lists(raw.get("shift_pools"), 2),
-                shift_until=float(cast(float, raw.get("shift_until", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -568,14 +535,9 @@ def _evidence(v: object) -> list[float]:
 
 
 def _anchor_pools(v: object) -> dict[str, list[float]]:
-    return _float_lists(v, 4)
-
-
-def _float_lists(v: object, n: int) -> dict[str, list[float]]:
-    """A stored mapping of lists of ``n`` numbers; malformed entries are dropped."""
     if not isinstance(v, Mapping):
         return {}
-    lists = {str(k): _float_list(x, n) for k, x in v.items()}
+    lists = {str(k): _float_list(x, 4) for k, x in v.items()}
     return {k: x for k, x in lists.items() if x is not None}
 
 
@@ -745,7 +707,6 @@ class RobustStrategy(Strategy[RobustParams]):
         if perched:
             earned, dt = 0.0, 0.0
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
-        mem = self._shift(now, rivals, mem)
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
@@ -1067,20 +1028,6 @@ class RobustStrategy(Strategy[RobustParams]):
             return replace(mem, p_next=now)
         return mem
 
-    def _shift(self, now: float, rivals: Sequence[BookEntry], mem: OfferMemory) -> OfferMemory:
-        """Follow each rival pool's presence; a steady one gone opens the window after a shift
-        (strategies/robust_shift.py)."""
-        p = self.params
-        if p.shift_window_seconds <= 0:
-            return mem
-        dt = 0.0 if mem.last_at is None else now - mem.last_at
-        listed = {r.workerpool for r in rivals}
-        pools, left = track_exits(
-            mem.shift_pools, listed, now, dt, share=p.shift_share, gone=p.shift_gone_seconds
-        )
-        until = now + p.shift_window_seconds if left else mem.shift_until
-        return replace(mem, shift_pools=pools, shift_until=until)
-
     def _paced(self, mem: OfferMemory, step: float) -> float:
         """How long a trial's price waits unsold before it is halved: until the market-led mode
         would have earned ``trial_pace_sales`` sales of it (``step`` when off or unmeasured).
@@ -1100,8 +1047,7 @@ class RobustStrategy(Strategy[RobustParams]):
         earned, _, secs = mem.market_ev
         if pace <= 0 or earned <= 0 or secs <= 0:
             return step
-        shifted = mem.shift_until > (mem.last_at or 0.0)  # strategies/robust_shift.py
-        if not self.params.trial_pace_unknown and mem.p_price != mem.perch_known and not shifted:
+        if not self.params.trial_pace_unknown and mem.p_price != mem.perch_known:
             return step
         return pace * mem.p_price * secs / earned
 
@@ -1121,14 +1067,11 @@ class RobustStrategy(Strategy[RobustParams]):
         book itself shows whether the rivals sell out.
         """
         p = self.params
-        now = snapshot.at
-        tau = p.perch_demand_seconds
-        if tau <= 0 and mem.shift_until > now:
-            tau = p.shift_demand_seconds  # after a shift (strategies/robust_shift.py)
-        if tau <= 0 or mem.p_mode != "market":
+        if p.perch_demand_seconds <= 0 or mem.p_mode != "market":
             return mem
+        now = snapshot.at
         since = now if mem.last_at is None else mem.last_at
-        keep = math.exp(-(now - since) / tau)
+        keep = math.exp(-(now - since) / p.perch_demand_seconds)
         bought = sum(
             d.volume
             for d in snapshot.deals

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from strategies.robust_shift import check_due, track_exits
-from tests.support.factories import NOW, own, rival, snap, util
+from strategies.robust_shift import check_due
+from tests.support.factories import NOW, own, snap, util
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
 # a perch at 1,584 that sold 9 tasks in an hour: far above the market-led 99's 30 tasks in 10 h
@@ -46,37 +46,3 @@ def test_a_perch_that_still_pays_is_held_on_without_a_check(
     assert m.p_mode == mode
     if mode == "perch":
         assert (m.p_since, quotes[0].price) == (NOW, 1_584)
-
-
-def test_a_steady_rival_gone_for_good_is_a_shift_and_a_passing_one_is_not() -> None:
-    pools: dict[str, list[float]] = {}
-    t = 0.0
-    for _ in range(6 * 60):  # 6 h: "a" listed at every decision, "b" at one in ten
-        t += 60.0
-        listed = {"a", "b"} if int(t) % 600 == 0 else {"a"}
-        pools, left = track_exits(pools, listed, t, 60.0, share=0.8, gone=7200.0)
-        assert not left
-    assert pools["a"][0] > 0.9 > 0.3 > pools["b"][0]
-    for _ in range(119):  # both unseen for just under 2 h: not gone yet
-        t += 60.0
-        pools, left = track_exits(pools, set(), t, 60.0, share=0.8, gone=7200.0)
-        assert not left and set(pools) == {"a", "b"}
-    t += 60.0
-    pools, left = track_exits(pools, set(), t, 60.0, share=0.8, gone=7200.0)
-    assert left and pools == {}
-    # "b" alone (in stock a tenth of the time) leaving is no shift
-    _, left = track_exits({"b": [0.2, 0.0]}, set(), 7200.0, 60.0, share=0.8, gone=7200.0)
-    assert not left
-
-
-@pytest.mark.parametrize(("window", "until"), [(172800.0, NOW + 172800.0), (0.0, 0.0)])
-def test_a_steady_rival_leaving_opens_the_window(window: float, until: float) -> None:
-    """A pool in stock nearly always, unseen for ``shift_gone_seconds``: for
-    ``shift_window_seconds`` the perch reads the demand the rivals left (its deals-based count
-    is kept up: ``d_stock`` holds the remaining rival's order)."""
-    state = perch_state(rivals_out=0.0, shift_pools={"gone": [0.95, NOW - 7200.0]})
-    s = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 99, 5)])
-    _, new = decide(s, state, {**PERCH, "shift_window_seconds": window})
-    m = memory(new)
-    assert m.shift_until == until
-    assert bool(m.d_stock) == (window > 0)

@@ -70,6 +70,8 @@ shows, not by a scenario's numbers:
    ``perch_out_share``) end it at once. Perches and the way back are deliberate jumps
    (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
    perched, the markup's state is frozen (its trials judge the market the rivals make).
+   With ``check_margin`` a perch still leading the market-led mode by that margin is held on
+   without the check (strategies/robust_shift.py).
 
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
@@ -134,6 +136,7 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
+from strategies.robust_shift import check_due
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -351,6 +354,14 @@ class RobustParams:
         max=5.0,
         doc="no anchor while the smoothed utilization is at least this (nothing to sell it to)",
     )
+    # a committed perch after a regime shift (strategies/robust_shift.py)
+    check_margin: float = param(
+        2.0,
+        min=0.0,
+        max=1000.0,
+        doc="a perch earning this x the market-led mode is held on without a check, unless the"
+        " market-led price rose by this factor since its commit (0: off, every hold is checked)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -421,6 +432,8 @@ class OfferMemory:
     # the steady-market anchor (guard 7): rival pool -> [price, price unchanged since, last seen,
     # share of the time in stock]
     a_pools: dict[str, list[float]] = field(default_factory=dict)
+    # a committed perch after a regime shift: the market-led price when it was committed
+    shift_base: int = 0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -478,6 +491,7 @@ class OfferMemory:
                 d_deals=float(cast(float, raw.get("d_deals", 0.0))),
                 d_restock=float(cast(float, raw.get("d_restock", 0.0))),
                 a_pools=_anchor_pools(raw.get("a_pools")),
+                shift_base=int(cast(int, raw.get("shift_base", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -959,6 +973,17 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "perch":
             if now - since < mem.p_hold:
                 return mem
+            # the perch beats the market-led mode by the margin: the market-led evidence, scaled
+            earned, tasks, secs = mem.market_ev
+            scaled = replace(mem, market_ev=[p.check_margin * earned, tasks, secs])
+            if not check_due(
+                leads=self._perch_pays(scaled),
+                base=base,
+                base_at_commit=mem.shift_base,
+                margin=p.check_margin,
+            ):
+                # nothing shifted: held on, no check (strategies/robust_shift.py)
+                return replace(mem, p_since=now)
             # the market-led mode's evidence is as old as the commit: measure it afresh
             return replace(mem, p_mode="check", p_since=now, market_ev=[0.0, 0.0, 0.0])
         if now - since < p.perch_trial_seconds:
@@ -966,7 +991,7 @@ class RobustStrategy(Strategy[RobustParams]):
         if self._perch_pays(mem):
             # committed: held twice as long after each check that confirms it
             hold = 2 * mem.p_hold if mem.p_mode == "check" else 2 * p.perch_trial_seconds
-            return replace(mem, p_mode="perch", p_since=now, p_hold=hold)
+            return replace(mem, p_mode="perch", p_since=now, p_hold=hold, shift_base=base)
         if mem.p_mode == "check":
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         return self._perch_lost(mem, now)

@@ -70,6 +70,12 @@ shows, not by a scenario's numbers:
    ``perch_out_share``) end it at once. Perches and the way back are deliberate jumps
    (``Quote.jump``: one re-signed order each way within the rails' ``max_jump``). While
    perched, the markup's state is frozen (its trials judge the market the rivals make).
+   Where it sits (``strategies/robust_ladder.py``): a perch that sold is probed upward by
+   bisection between its price and the trial's last unsold level (``perch_refine``: halving
+   lands up to 2 x under a cap tier); while a trial or a perch runs its price is quoted even
+   over a market-led price above it (``perch_hold_quote``: the base's book logic reads the
+   perch's own deals); and a check ends after ``check_early_seconds`` once the market-led
+   mode's upper bound is under the perch's lower bound.
 
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
@@ -354,7 +360,7 @@ class RobustParams:
     )
     # where the perch sits and how soon it knows (guard 5's ladder, strategies/robust_ladder.py)
     perch_refine: float = param(
-        0.0,
+        1.1,
         min=0.0,
         max=4.0,
         doc="a perch that sells is probed upward (bisection) until the lowest unsold price is"
@@ -367,36 +373,16 @@ class RobustParams:
         doc="a refine probe waits unsold as long as the perch took to sell this many tasks",
     )
     perch_hold_quote: bool = param(
-        False,
+        True,
         doc="a trial's or perch's price is quoted even under a market-led price above it (the"
         " base's book logic reads the perch's own deals; captive prices still win)",
     )
     check_early_seconds: float = param(
-        0.0,
+        3600.0,
         min=0.0,
         max=7 * 86400.0,
         doc="a check ends early, back at the perch, after this once the market-led mode's upper"
         " bound is under the perch's lower bound (0: off, the whole trial's length)",
-    )
-    perch_descent: float = param(
-        0.0,
-        min=0.0,
-        max=0.95,
-        doc="a trial's unsold price x this, each level held as long as a halving's (0: off,"
-        " perch_step_down); coarse steps with perch_refine bisecting what they skipped",
-    )
-    perch_early_out: float = param(
-        0.0,
-        min=0.0,
-        max=1.0,
-        doc="the first trial starts after perch_early_seconds once rivals were out of stock"
-        " this share of the time (0: off, perch_wait_seconds)",
-    )
-    perch_early_seconds: float = param(
-        2 * 3600.0,
-        min=0.0,
-        max=30 * 86400.0,
-        doc="market-led time before an early first trial (perch_early_out)",
     )
 
     def __post_init__(self) -> None:
@@ -978,8 +964,7 @@ class RobustStrategy(Strategy[RobustParams]):
         since = mem.p_since if mem.p_since is not None else now
         if mem.p_mode == "market":
             low = p.perch_low * base
-            ready = now >= mem.p_next or self._early(mem, now)
-            if ready and mem.p_out >= p.perch_out_share and price < low:
+            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
                 top = min(MAX_PRICE, round(price * p.perch_multiple))
                 return replace(mem, p_mode="trial", p_since=now, p_price=top, p_settled=False)
             return mem
@@ -1008,14 +993,11 @@ class RobustStrategy(Strategy[RobustParams]):
             step = p.perch_step_tasks * m_secs / m_tasks if m_tasks > 0 else p.perch_trial_seconds
             # a finer step is tried for less long (the descent covers an octave in the same
             # time), but never under 15 min
-            # (a coarse descent, perch_descent, holds each level as long as a halving's: the
-            # refine bisects what it skipped once a price sold)
-            down = p.perch_descent or p.perch_step_down
-            octave = 1.0 if p.perch_descent else math.log(down) / math.log(0.5)
+            octave = math.log(p.perch_step_down) / math.log(0.5)
             step = max(min(self._paced(mem, step), p.perch_trial_seconds / 4) * octave, 900.0)
             if now - since < step:
                 return mem
-            lower = int(mem.p_price * down)
+            lower = int(mem.p_price * p.perch_step_down)
             if lower < max(p.perch_low * base, 2 * price):
                 return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
@@ -1072,17 +1054,6 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "market" and mem.p_out >= p.perch_out_share and (mem.p_next or 0) > now:
             return replace(mem, p_next=now)
         return mem
-
-    def _early(self, mem: OfferMemory, now: float) -> bool:
-        """The first trial may start ``perch_early_seconds`` after the market-led mode began
-        (instead of ``perch_wait_seconds``) once rivals were out of stock at least
-        ``perch_early_out`` of the time: strong evidence that buyers reach us at any price.
-        Only before any trial was lost (a lost trial's doubled wait stands)."""
-        p = self.params
-        if p.perch_early_out <= 0 or mem.p_next is None or mem.p_wait > p.perch_wait_seconds:
-            return False
-        started = mem.p_next - p.perch_wait_seconds
-        return mem.p_out >= p.perch_early_out and now - started >= p.perch_early_seconds
 
     def _refine(
         self, snapshot: MarketSnapshot, offer: Offer, was: OfferMemory, mem: OfferMemory

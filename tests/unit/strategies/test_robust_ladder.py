@@ -1,11 +1,10 @@
 """``robust``'s perch ladder (strategies/robust_ladder.py): the upward refine above a perch that
-sells, the check that ends once decided, the perch quote held over its own deals, the coarse
-descent and the early first trial; pure helpers and through ``robust.decide``."""
+sells, the check that ends once decided and the perch quote held over its own deals; the pure
+helpers, and each rule through ``robust.decide`` against the rule switched off."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pytest
 
@@ -84,7 +83,7 @@ def test_robust_probes_above_a_settled_trial_and_keeps_a_probe_that_sold() -> No
     m = memory(new)
     assert (m.p_price, m.r_lo, m.r_hi) == (2_240, 1_584, 3_168)
     assert quotes[0].price == 2_240 and quotes[0].jump
-    _, off = decide(s, state, PERCH)
+    _, off = decide(s, state, {**PERCH, "perch_refine": 0.0})
     assert memory(off).p_price == 1_584
     sold = snap(
         offers=[XS],
@@ -104,8 +103,6 @@ def test_robust_remembers_the_last_unsold_level_of_a_descent() -> None:
     s = snap(offers=[XS], book=[], own_orders=[own("o", 3_168, 5)], utilization=util(10, 0))
     _, new = decide(s, state, REFINE)
     assert (memory(new).p_price, memory(new).r_hi) == (1_584, 3_168)
-    _, new = decide(s, state, {**REFINE, "perch_descent": 0.25})
-    assert (memory(new).p_price, memory(new).r_hi) == (792, 3_168)
 
 
 def test_a_check_ends_early_once_the_perch_clearly_pays_more() -> None:
@@ -120,7 +117,7 @@ def test_a_check_ends_early_once_the_perch_clearly_pays_more() -> None:
     state["offers"][KEY] = dataclasses.replace(mem, market_ev=[2 * 99.0, 2.0, 3600.0]).to_json()
     s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 0))
     params = {**PERCH, "perch_trial_seconds": 36_000.0}
-    quotes, new = decide(s, state, params)
+    quotes, new = decide(s, state, {**params, "check_early_seconds": 0.0})
     assert memory(new).p_mode == "check" and quotes[0].price == 99
     quotes, new = decide(s, state, {**params, "check_early_seconds": 1800.0})
     assert (memory(new).p_mode, memory(new).p_hold) == ("perch", 7200.0)
@@ -142,28 +139,7 @@ def test_the_perch_is_quoted_over_a_book_price_read_from_its_own_deals() -> None
         deals=[deal("d", 1_584, 2, ago=600)],
         utilization=util(10, 0),
     )
-    quotes, _ = decide(s, state, PERCH)
+    quotes, _ = decide(s, state, {**PERCH, "perch_hold_quote": False})
     assert quotes[0].price > 1_584
     quotes, _ = decide(s, state, {**PERCH, "perch_hold_quote": True})
     assert quotes[0].price == 1_584
-
-
-def test_an_early_first_trial_needs_rivals_out_most_of_the_time() -> None:
-    """The market-led mode began 1 h ago (``p_next`` is the 6 h wait away): no trial; with
-    ``perch_early_out`` 0.8 after 1 h, rivals out 90 % of the time start one, 60 % do not."""
-    params = {**PERCH, "perch_wait_seconds": 21_600.0}
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 0))
-
-    def started_an_hour_ago(rivals_out: float) -> dict[str, Any]:
-        state = perch_state(rivals_out)
-        mem = dataclasses.replace(memory(state), p_next=NOW + 18_000, p_wait=21_600.0)
-        state["offers"][KEY] = mem.to_json()
-        return state
-
-    _, new = decide(s, started_an_hour_ago(0.9), params)
-    assert memory(new).p_mode == "market"
-    early = {**params, "perch_early_out": 0.8, "perch_early_seconds": 3600.0}
-    _, new = decide(s, started_an_hour_ago(0.9), early)
-    assert memory(new).p_mode == "trial"
-    _, new = decide(s, started_an_hour_ago(0.6), early)
-    assert memory(new).p_mode == "market"

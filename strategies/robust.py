@@ -73,6 +73,13 @@ shows, not by a scenario's numbers:
    With ``check_margin`` a perch still leading the market-led mode by that margin is held on
    without the check (strategies/robust_shift.py).
 
+   Where it sits (``strategies/robust_ladder.py``): a perch that sold is probed upward by
+   bisection between its price and the trial's last unsold level (``perch_refine``: halving
+   lands up to 2 x under a cap tier); while a trial or a perch runs its price is quoted even
+   over a market-led price above it (``perch_hold_quote``: the base's book logic reads the
+   perch's own deals); and a check ends after ``check_early_seconds`` once the market-led
+   mode's upper bound is under the perch's lower bound.
+
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
    could not have served while we undercut them (the category's deals against their restocks
@@ -136,6 +143,7 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
+from strategies.robust_ladder import Probe, check_decided, probe_step
 from strategies.robust_shift import check_due
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -362,6 +370,32 @@ class RobustParams:
         doc="a perch earning this x the market-led mode is held on without a check, unless the"
         " market-led price rose by this factor since its commit (0: off, every hold is checked)",
     )
+    # where the perch sits and how soon it knows (guard 5's ladder, strategies/robust_ladder.py)
+    perch_refine: float = param(
+        1.1,
+        min=0.0,
+        max=4.0,
+        doc="a perch that sells is probed upward (bisection) until the lowest unsold price is"
+        " within this ratio of it (0 or 1: off)",
+    )
+    perch_refine_tasks: float = param(
+        2.0,
+        min=0.5,
+        max=100.0,
+        doc="a refine probe waits unsold as long as the perch took to sell this many tasks",
+    )
+    perch_hold_quote: bool = param(
+        True,
+        doc="a trial's or perch's price is quoted even under a market-led price above it (the"
+        " base's book logic reads the perch's own deals; captive prices still win)",
+    )
+    check_early_seconds: float = param(
+        3600.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="a check ends early, back at the perch, after this once the market-led mode's upper"
+        " bound is under the perch's lower bound (0: off, the whole trial's length)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -434,6 +468,11 @@ class OfferMemory:
     a_pools: dict[str, list[float]] = field(default_factory=dict)
     # a committed perch after a regime shift: the market-led price when it was committed
     shift_base: int = 0
+    # the perch's upward refine (robust_ladder.Probe): the price that sold while a probe runs
+    # (0: none), the lowest price known unsold, when the probe started
+    r_lo: int = 0
+    r_hi: int = 0
+    r_at: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -492,6 +531,9 @@ class OfferMemory:
                 d_restock=float(cast(float, raw.get("d_restock", 0.0))),
                 a_pools=_anchor_pools(raw.get("a_pools")),
                 shift_base=int(cast(int, raw.get("shift_base", 0))),
+                r_lo=int(cast(int, raw.get("r_lo", 0))),
+                r_hi=int(cast(int, raw.get("r_hi", 0))),
+                r_at=float(cast(float, raw.get("r_at", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -757,7 +799,11 @@ class RobustStrategy(Strategy[RobustParams]):
         was = mem
         mem = self._perch(snapshot, offer, mode, price, mem, in_stock=bool(rivals), base=got.price)
         mem = self._rejoin(now, was, mem)
-        at_perch = mem.p_mode in ("trial", "perch") and mem.p_price > price
+        mem = self._refine(snapshot, offer, was, mem)
+        # the base's book logic reads the perch's own deals: above the perch, its price is ours
+        guarded = harvest is not None or (mem.captive_price or 0) >= price
+        over = p.perch_hold_quote and not guarded
+        at_perch = mem.p_mode in ("trial", "perch") and (mem.p_price > price or over)
         # a perch, and the way back from one, are deliberate jumps (the rails' max_jump): one
         # re-signed order each way instead of one (and a cancel going up) per max_step
         jump = at_perch or mem.perched
@@ -986,6 +1032,13 @@ class RobustStrategy(Strategy[RobustParams]):
                 return replace(mem, p_since=now)
             # the market-led mode's evidence is as old as the commit: measure it afresh
             return replace(mem, p_mode="check", p_since=now, market_ev=[0.0, 0.0, 0.0])
+        if (
+            mem.p_mode == "check"
+            and 0 < p.check_early_seconds <= now - since
+            and check_decided(mem.perch_ev, mem.market_ev, price, p.perch_confidence)
+        ):
+            # decided before the check's end: the rest of it would be lost perch revenue
+            return replace(mem, p_mode="perch", p_since=now, p_hold=2 * mem.p_hold)
         if now - since < p.perch_trial_seconds:
             return mem
         if self._perch_pays(mem):
@@ -1027,6 +1080,46 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "market" and mem.p_out >= p.perch_out_share and (mem.p_next or 0) > now:
             return replace(mem, p_next=now)
         return mem
+
+    def _refine(
+        self, snapshot: MarketSnapshot, offer: Offer, was: OfferMemory, mem: OfferMemory
+    ) -> OfferMemory:
+        """Probe upward above a perch that sells (``perch_refine``; robust_ladder's module doc).
+
+        A trial's descent remembers its last unsold level (a rails cap is not one: only a
+        halving restarts the level's clock); once the trial's price sold and the perch has
+        ``perch_refine_tasks`` sales of evidence, ``robust_ladder.probe_step`` bisects between
+        the two. A probe running when the perch ends (a check, rivals back) falls back to the
+        price that sold.
+        """
+        p = self.params
+        if p.perch_refine <= 1:
+            return mem
+        now = snapshot.at
+        if mem.p_mode == "trial" and not mem.p_settled:
+            if was.p_mode != "trial":
+                return replace(mem, r_lo=0, r_hi=0)
+            if 0 < mem.p_price < was.p_price and mem.p_since == now:
+                return replace(mem, r_hi=was.p_price)
+            return mem
+        if mem.p_mode not in ("trial", "perch"):
+            return replace(mem, p_price=mem.r_lo, r_lo=0) if mem.r_lo else mem
+        _, tasks, secs = mem.perch_ev
+        if not mem.r_lo and tasks < p.perch_refine_tasks:
+            return mem
+        wait = p.perch_refine_tasks * secs / tasks if tasks > 0 else p.perch_trial_seconds
+        wait = min(max(wait, 900.0), p.perch_trial_seconds / 4)
+        sold = mem.r_lo > 0 and any(
+            d.price >= mem.p_price for d in snapshot.own_deals(mem.r_at, offer.category)
+        )
+        probe = probe_step(
+            Probe(mem.p_price, mem.r_lo, mem.r_hi, mem.r_at),
+            now=now,
+            sold_at_price=sold,
+            wait=wait,
+            ratio=p.perch_refine,
+        )
+        return replace(mem, p_price=probe.price, r_lo=probe.lo, r_hi=probe.hi, r_at=probe.at)
 
     def _paced(self, mem: OfferMemory, step: float) -> float:
         """How long a trial's price waits unsold before it is halved: until the market-led mode

@@ -134,6 +134,7 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
+from strategies.robust_undercut import stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -351,6 +352,14 @@ class RobustParams:
         max=5.0,
         doc="no anchor while the smoothed utilization is at least this (nothing to sell it to)",
     )
+    # guard 1's floor posture: a descending probe under the follower (strategies/robust_undercut)
+    follow_stride: float = param(
+        0.0,
+        min=0.0,
+        max=0.5,
+        doc="the floor posture steps this far under the follower each time it followed"
+        " (0: off, one nRLC under the lowest rival seen)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -421,6 +430,8 @@ class OfferMemory:
     # the steady-market anchor (guard 7): rival pool -> [price, price unchanged since, last seen,
     # share of the time in stock]
     a_pools: dict[str, list[float]] = field(default_factory=dict)
+    # guard 1's descending probe (follow_stride): when the floor posture last stepped down
+    u_step_at: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -478,6 +489,7 @@ class OfferMemory:
                 d_deals=float(cast(float, raw.get("d_deals", 0.0))),
                 d_restock=float(cast(float, raw.get("d_restock", 0.0))),
                 a_pools=_anchor_pools(raw.get("a_pools")),
+                u_step_at=float(cast(float, raw.get("u_step_at", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1159,6 +1171,18 @@ class RobustStrategy(Strategy[RobustParams]):
                 )
         if mem.posture == "floor" and mem.low is not None:
             price = max(mem.low - 1, p.floor)
+            if p.follow_stride > 0 and listed is not None:
+                price, at = stride_under(
+                    rivals,
+                    mem.follower,
+                    listed,
+                    price,
+                    mem.u_step_at,
+                    p.follow_stride,
+                    p.floor,
+                    now,
+                )
+                mem = replace(mem, u_step_at=at)
             return (
                 price,
                 f"out-followed: posture floor, 1 nRLC under the lowest rival {mem.low}",

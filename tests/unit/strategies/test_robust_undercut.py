@@ -1,0 +1,48 @@
+"""robust's descending probe under a follower (strategies/robust_undercut.py, issue #14)."""
+
+from __future__ import annotations
+
+from bot.domain.model import BookEntry
+from strategies.robust_undercut import stride_under
+
+STRIDE, FLOOR = 0.1, 1_000
+
+
+def order(pool: str, price: int, published_at: float) -> BookEntry:
+    return BookEntry(
+        order_hash=f"0x{pool}{price}",
+        workerpool=pool,
+        owner=pool,
+        price=price,
+        volume=1,
+        remaining=1,
+        category=0,
+        tag=0,
+        trust=0,
+        published_at=published_at,
+    )
+
+
+def test_a_follower_that_answered_our_step_under_us_is_stepped_under_by_the_stride() -> None:
+    rivals = [order("u", 991_000, published_at=50.0), order("f", 2_000_000, published_at=0.0)]
+    price, at = stride_under(rivals, "u", 1_000_000, 990_999, 40.0, STRIDE, FLOOR, now=60.0)
+    assert (price, at) == (891_900, 60.0)  # 10 % under its 991,000: out of the deadband
+
+
+def test_no_step_until_the_follower_has_repriced_since_the_last_one() -> None:
+    rivals = [order("u", 991_000, published_at=30.0)]
+    price, at = stride_under(rivals, "u", 1_000_000, 990_999, 40.0, STRIDE, FLOOR, now=60.0)
+    assert (price, at) == (990_999, 40.0)
+
+
+def test_where_the_follower_stops_following_the_price_is_held() -> None:
+    # it answered by jumping back up above us (or staying at its floor, above us)
+    rivals = [order("u", 3_000_000, published_at=50.0)]
+    price, at = stride_under(rivals, "u", 700_000, 2_999_999, 40.0, STRIDE, FLOOR, now=60.0)
+    assert (price, at) == (700_000, 40.0)  # never back up inside the posture
+
+
+def test_the_descent_stops_at_the_strategy_floor_and_without_the_follower_holds() -> None:
+    rivals = [order("u", 1_050, published_at=50.0)]
+    assert stride_under(rivals, "u", 1_100, 1_049, 40.0, STRIDE, FLOOR, now=60.0) == (FLOOR, 60.0)
+    assert stride_under([], "u", 5_000, 4_000, 40.0, STRIDE, FLOOR, now=60.0) == (4_000, 40.0)

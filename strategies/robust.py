@@ -432,6 +432,7 @@ class OfferMemory:
     a_pools: dict[str, list[float]] = field(default_factory=dict)
     # guard 1's descending probe (follow_stride): when the floor posture last stepped down
     u_step_at: float = 0.0
+    u_waited: float = 0.0  # the longest the follower took to answer a step
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -490,6 +491,7 @@ class OfferMemory:
                 d_restock=float(cast(float, raw.get("d_restock", 0.0))),
                 a_pools=_anchor_pools(raw.get("a_pools")),
                 u_step_at=float(cast(float, raw.get("u_step_at", 0.0))),
+                u_waited=float(cast(float, raw.get("u_waited", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1172,17 +1174,18 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.posture == "floor" and mem.low is not None:
             price = max(mem.low - 1, p.floor)
             if p.follow_stride > 0 and listed is not None:
-                price, at = stride_under(
+                price, at, waited = stride_under(
                     rivals,
                     mem.follower,
                     listed,
                     price,
                     mem.u_step_at,
+                    mem.u_waited,
                     p.follow_stride,
                     p.floor,
                     now,
                 )
-                mem = replace(mem, u_step_at=at)
+                mem = replace(mem, u_step_at=at, u_waited=waited)
             return (
                 price,
                 f"out-followed: posture floor, 1 nRLC under the lowest rival {mem.low}",

@@ -10,8 +10,9 @@ it for days (train ``undercut_slow`` 1018: 1.83 RLC against 1.84, while its floo
 So the posture descends deliberately: each time the follower has repriced since our last step and
 is still at or under our listed price, the price goes ``follow_stride`` under the lower of the two
 (a step larger than the deadband, so the order really moves). Where the follower stops following
-(its reprice leaves it above us: it jumped back up, or sits at its floor) the price is held. The
-follower's reaction is read from its order's ``published_at``: a reprice lists a new order.
+(its reprice leaves it above us) the price is held if it jumped back up, and rises to one nRLC
+under it if it sits at the lowest price seen (its floor: the stride's overshoot is given back).
+The follower's reaction is read from its order's ``published_at``: a reprice lists a new order.
 """
 
 from __future__ import annotations
@@ -30,25 +31,36 @@ def stride_under(
     listed: int,
     price: int,
     stepped_at: float,
+    waited: float,
     stride: float,
     floor: int,
     now: float,
-) -> tuple[int, float]:
-    """The ``floor`` posture's price with a descending stride, and when it last stepped.
+) -> tuple[int, float, float]:
+    """The ``floor`` posture's price with a descending stride; when it last stepped; how long the
+    follower took to answer a step (the longest seen).
 
     ``price`` is the posture's price without the stride (one nRLC under the lowest rival seen);
-    it never rises above ``listed`` here: the descent goes one way, the posture's re-measurement
-    every ``commit_seconds`` starts it afresh. A step is taken only once the follower answered
+    it rises above ``listed`` only to one nRLC under a follower that stopped at that lowest price
+    (its floor); otherwise the descent goes one way, and the posture's re-measurement every
+    ``commit_seconds`` starts it afresh. A step is taken only once the follower answered
     the last one (its order published at or after ``stepped_at``), so a slow follower is given
-    its own period to show whether it still follows.
+    its own period to show whether it still follows. A follower that stays at its floor lists
+    no new order (same price): it is read as stopped once it let twice its longest answer pass.
     """
     held = max(floor, min(price, listed))
     theirs = [r for r in rivals if r.workerpool == follower]
     if not theirs:
-        return held, stepped_at  # sold out or gone: nothing to read, hold
+        return held, stepped_at, waited  # sold out or gone: nothing to read, hold
     lowest = min(r.price for r in theirs)
-    answered = max(r.published_at for r in theirs) >= stepped_at
+    last = max(r.published_at for r in theirs)
+    answered = last >= stepped_at
+    if answered and stepped_at > 0:
+        waited = max(waited, last - stepped_at)
+    if lowest > listed and lowest <= price + 1 and waited > 0 and now - stepped_at > 2 * waited:
+        # it sits above us at the lowest price seen (its floor) and let its answer pass: the
+        # stride's overshoot is given back, one nRLC under it
+        return max(floor, lowest - 1), stepped_at, waited
     if lowest > listed or not answered:
-        return held, stepped_at  # it stopped following here, or has not repriced yet
+        return held, stepped_at, waited  # it jumped back up, or has not answered yet
     stepped = math.floor(min(listed, lowest) * (1.0 - stride))
-    return max(floor, min(held, stepped)), now
+    return max(floor, min(held, stepped)), now, waited

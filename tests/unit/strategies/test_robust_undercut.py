@@ -25,24 +25,40 @@ def order(pool: str, price: int, published_at: float) -> BookEntry:
 
 def test_a_follower_that_answered_our_step_under_us_is_stepped_under_by_the_stride() -> None:
     rivals = [order("u", 991_000, published_at=50.0), order("f", 2_000_000, published_at=0.0)]
-    price, at = stride_under(rivals, "u", 1_000_000, 990_999, 40.0, STRIDE, FLOOR, now=60.0)
+    price, at, _ = stride_under(rivals, "u", 1_000_000, 990_999, 40.0, 0.0, STRIDE, FLOOR, now=60.0)
     assert (price, at) == (891_900, 60.0)  # 10 % under its 991,000: out of the deadband
 
 
 def test_no_step_until_the_follower_has_repriced_since_the_last_one() -> None:
     rivals = [order("u", 991_000, published_at=30.0)]
-    price, at = stride_under(rivals, "u", 1_000_000, 990_999, 40.0, STRIDE, FLOOR, now=60.0)
+    price, at, _ = stride_under(rivals, "u", 1_000_000, 990_999, 40.0, 0.0, STRIDE, FLOOR, now=60.0)
     assert (price, at) == (990_999, 40.0)
 
 
-def test_where_the_follower_stops_following_the_price_is_held() -> None:
-    # it answered by jumping back up above us (or staying at its floor, above us)
+def test_a_follower_that_jumped_back_up_leaves_the_price_held() -> None:
+    # its last follow was 800,000 (the lowest seen); it answered our step by jumping up
     rivals = [order("u", 3_000_000, published_at=50.0)]
-    price, at = stride_under(rivals, "u", 700_000, 2_999_999, 40.0, STRIDE, FLOOR, now=60.0)
-    assert (price, at) == (700_000, 40.0)  # never back up inside the posture
+    price, at, _ = stride_under(rivals, "u", 700_000, 799_999, 40.0, 0.0, STRIDE, FLOOR, now=60.0)
+    assert (price, at) == (700_000, 40.0)
+
+
+def test_a_follower_that_stays_at_its_floor_gets_one_nrlc_under_it() -> None:
+    # it stays at the lowest price seen, above us (no new order), for twice its longest answer
+    rivals = [order("u", 750_000, published_at=10.0)]
+    args = (rivals, "u", 700_000, 749_999, 40.0, 30.0, STRIDE, FLOOR)
+    assert stride_under(*args, now=90.0) == (700_000, 40.0, 30.0)  # give it time to answer
+    assert stride_under(*args, now=101.0) == (749_999, 40.0, 30.0)
 
 
 def test_the_descent_stops_at_the_strategy_floor_and_without_the_follower_holds() -> None:
     rivals = [order("u", 1_050, published_at=50.0)]
-    assert stride_under(rivals, "u", 1_100, 1_049, 40.0, STRIDE, FLOOR, now=60.0) == (FLOOR, 60.0)
-    assert stride_under([], "u", 5_000, 4_000, 40.0, STRIDE, FLOOR, now=60.0) == (4_000, 40.0)
+    assert stride_under(rivals, "u", 1_100, 1_049, 40.0, 0.0, STRIDE, FLOOR, now=60.0) == (
+        FLOOR,
+        60.0,
+        10.0,
+    )
+    assert stride_under([], "u", 5_000, 4_000, 40.0, 0.0, STRIDE, FLOOR, now=60.0) == (
+        4_000,
+        40.0,
+        0.0,
+    )

@@ -134,7 +134,7 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
-from strategies.robust_undercut import stride_under
+from strategies.robust_undercut import cross_band, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -359,6 +359,14 @@ class RobustParams:
         max=0.5,
         doc="the floor posture steps this far under the follower each time it followed"
         " (0: off, one nRLC under the lowest rival seen)",
+    )
+    cross_band: float = param(
+        0.0,
+        min=0.0,
+        max=0.5,
+        doc="a cut under the cheapest rival, listed at or above it, goes this far under the listed"
+        " price: the planner's deadband (rails.deadband) would keep the order above the rival"
+        " (0: off)",
     )
 
     def __post_init__(self) -> None:
@@ -767,6 +775,12 @@ class RobustStrategy(Strategy[RobustParams]):
         mem = replace(mem, perched=at_perch)
         if price == got.price:  # the base's own raise (the guards' raises pay by trial)
             price, why = self._hold(snapshot, offer, price, why)
+
+        # a cut across the cheapest rival that the planner's deadband would swallow
+        if p.cross_band > 0 and rivals and listed is not None:
+            crossed = cross_band(price, listed, rivals[0].price, p.cross_band, p.floor)
+            if crossed != price:
+                price, why = crossed, f"{why}; out of the deadband under {rivals[0].price}"
 
         # then the cost floor (the rails gate the raise by its cancel gas)
         if p.cost_per_slot_hour > 0:

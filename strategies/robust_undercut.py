@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from bot.domain.model import BookEntry
 
-__all__ = ["stride_under"]
+__all__ = ["cross_band", "stride_under"]
 
 
 def stride_under(
@@ -62,5 +62,24 @@ def stride_under(
         return max(floor, lowest - 1), stepped_at, waited
     if lowest > listed or not answered:
         return held, stepped_at, waited  # it jumped back up, or has not answered yet
+    if any(r.price <= listed for r in rivals if r.workerpool != follower):
+        # another pool is at or under us too: the follower may be undercutting it, not us (two
+        # undercutters racing each other down); stepping under both only speeds their race
+        return held, stepped_at, waited
     stepped = math.floor(min(listed, lowest) * (1.0 - stride))
     return max(floor, min(held, stepped)), now, waited
+
+
+def cross_band(price: int, listed: int, rival: int, band: float, floor: int) -> int:
+    """A cut under ``rival`` moved out of the planner's deadband (``band``, relative).
+
+    The planner keeps an order whose price is within the deadband of the wanted one. When a rival
+    steps a little under our listed price (an undercutter reaching its floor, a random walk's
+    small step down), the wanted price one nRLC under it is often within the band of the listed
+    one: the order is kept above the rival, which then sells first for as long as it stays there
+    (train ``undercut_fast`` 1030: listed 17,252,996 against an undercutter resting at its floor,
+    17,200,000, for three days). So a cut that must cross the rival goes just past the band.
+    """
+    if not price < rival <= listed or listed - price > band * listed:
+        return price  # no crossing needed, or the planner moves the order anyway
+    return max(floor, min(price, math.floor(listed * (1.0 - band)) - 1))

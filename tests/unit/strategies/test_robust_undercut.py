@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.model import BookEntry
-from strategies.robust_undercut import stride_under
+from strategies.robust_undercut import cross_band, stride_under
 
 STRIDE, FLOOR = 0.1, 1_000
 
@@ -62,3 +62,14 @@ def test_the_descent_stops_at_the_strategy_floor_and_without_the_follower_holds(
         40.0,
         0.0,
     )
+
+
+def test_a_cut_across_a_rival_inside_the_deadband_goes_just_past_it() -> None:
+    # listed 17,252,996 above a rival resting at 17,200,000: one nRLC under it is 0.3 % away
+    assert cross_band(17_199_999, 17_252_996, 17_200_000, 0.02, FLOOR) == 16_907_935
+
+
+def test_no_crossing_when_already_under_the_rival_or_outside_the_band() -> None:
+    assert cross_band(17_199_999, 17_199_999, 17_200_000, 0.02, FLOOR) == 17_199_999
+    assert cross_band(15_000_000, 17_252_996, 17_200_000, 0.02, FLOOR) == 15_000_000
+    assert cross_band(18_000_000, 17_252_996, 17_200_000, 0.02, FLOOR) == 18_000_000

@@ -17,7 +17,11 @@ shows, not by a scenario's numbers:
    posted in ``memory_seconds``: an undercutter stops following at its floor, and jumps back up)
    and ``hold`` (ignore the follower: undercut the cheapest *other* rival and sell what the
    follower leaves). The choice is revisited every ``commit_seconds`` by probing again: a
-   follower that left, or a floor that moved, is found again.
+   follower that left, or a floor that moved, is found again. The ``floor`` posture descends
+   deliberately (``follow_stride``, strategies/robust_undercut.py): a step of 10 % under a
+   follower each time it answered the last one, held where it stops following; and any cut
+   under the cheapest rival that the planner's deadband would keep above it goes just past the
+   band (``cross_band``).
 2. **Scarcity, and rivals too small to set the price**: a markup ``m >= 1`` multiplies the
    contested price (and the book logic's, with ``markup_on_book``). Every
    ``markup_interval_seconds``, while the market is short (rivals out of stock in at least
@@ -354,14 +358,14 @@ class RobustParams:
     )
     # guard 1's floor posture: a descending probe under the follower (strategies/robust_undercut)
     follow_stride: float = param(
-        0.0,
+        0.1,
         min=0.0,
         max=0.5,
         doc="the floor posture steps this far under the follower each time it followed"
         " (0: off, one nRLC under the lowest rival seen)",
     )
     cross_band: float = param(
-        0.0,
+        0.02,
         min=0.0,
         max=0.5,
         doc="a cut under the cheapest rival, listed at or above it, goes this far under the listed"

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
+import strategies
 from bot.domain.model import BookEntry
+from bot.pricing.snapshot import Offer
+from strategies import run_fenced
 from strategies.robust_undercut import cross_band, stride_under
+from tests.support.factories import NOW, RIVAL2, offer, own, rival, snap, util
 
 STRIDE, FLOOR = 0.1, 1_000
+XS: Offer = offer(category=0, task_seconds=300, max_volume=1000)
 
 
 def order(pool: str, price: int, published_at: float) -> BookEntry:
@@ -73,3 +81,26 @@ def test_no_crossing_when_already_under_the_rival_or_outside_the_band() -> None:
     assert cross_band(17_199_999, 17_199_999, 17_200_000, 0.02, FLOOR) == 17_199_999
     assert cross_band(15_000_000, 17_252_996, 17_200_000, 0.02, FLOOR) == 15_000_000
     assert cross_band(18_000_000, 17_252_996, 17_200_000, 0.02, FLOOR) == 18_000_000
+
+
+def test_robust_steps_out_of_the_deadband_under_a_rival_that_keeps_following() -> None:
+    """The rival answers each decision one under our listed price: the floor posture strides."""
+    params: dict[str, object] = {"floor": 0, "follow_smoothing": 0.5, "probe_seconds": 600.0}
+    state: dict[str, Any] | None = None
+    ours = 200_000_000
+    answered = 0
+    for i in range(8):
+        at = NOW + 60 * i
+        s = snap(
+            offers=[XS],
+            at=at,
+            book=[rival("f", ours - 1, workerpool=RIVAL2, age=NOW - (at - 10))],
+            own_orders=[own(f"o{i}", ours, 5)],
+            utilization=util(10, 2),
+        )
+        d = run_fenced(strategies.create("robust", params), s, [XS], state, random.Random(1))
+        state = d.state
+        answered = ours - 1
+        ours = d.quotes[0].price
+    assert "posture floor" in d.quotes[0].reason
+    assert ours <= 0.9 * answered + 1  # a real step: the planner's 2 % deadband cannot keep it

@@ -17,7 +17,11 @@ shows, not by a scenario's numbers:
    posted in ``memory_seconds``: an undercutter stops following at its floor, and jumps back up)
    and ``hold`` (ignore the follower: undercut the cheapest *other* rival and sell what the
    follower leaves). The choice is revisited every ``commit_seconds`` by probing again: a
-   follower that left, or a floor that moved, is found again.
+   follower that left, or a floor that moved, is found again. The ``floor`` posture descends
+   deliberately (``follow_stride``, strategies/robust_undercut.py): a step of 10 % under a
+   follower each time it answered the last one, held where it stops following; and any cut
+   under the cheapest rival that the planner's deadband would keep above it goes just past the
+   band (``cross_band``).
 2. **Scarcity, and rivals too small to set the price**: a markup ``m >= 1`` multiplies the
    contested price (and the book logic's, with ``markup_on_book``). Every
    ``markup_interval_seconds``, while the market is short (rivals out of stock in at least
@@ -145,6 +149,7 @@ from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_ladder import Probe, check_decided, probe_step
 from strategies.robust_shift import check_due
+from strategies.robust_undercut import cross_band, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -396,6 +401,22 @@ class RobustParams:
         doc="a check ends early, back at the perch, after this once the market-led mode's upper"
         " bound is under the perch's lower bound (0: off, the whole trial's length)",
     )
+    # guard 1's floor posture: a descending probe under the follower (strategies/robust_undercut)
+    follow_stride: float = param(
+        0.1,
+        min=0.0,
+        max=0.5,
+        doc="the floor posture steps this far under the follower each time it followed"
+        " (0: off, one nRLC under the lowest rival seen)",
+    )
+    cross_band: float = param(
+        0.02,
+        min=0.0,
+        max=0.5,
+        doc="a cut under the cheapest rival, listed at or above it, goes this far under the listed"
+        " price: the planner's deadband (rails.deadband) would keep the order above the rival"
+        " (0: off)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -473,6 +494,9 @@ class OfferMemory:
     r_lo: int = 0
     r_hi: int = 0
     r_at: float = 0.0
+    # guard 1's descending probe (follow_stride): when the floor posture last stepped down
+    u_step_at: float = 0.0
+    u_waited: float = 0.0  # the longest the follower took to answer a step
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -534,6 +558,8 @@ class OfferMemory:
                 r_lo=int(cast(int, raw.get("r_lo", 0))),
                 r_hi=int(cast(int, raw.get("r_hi", 0))),
                 r_at=float(cast(float, raw.get("r_at", 0.0))),
+                u_step_at=float(cast(float, raw.get("u_step_at", 0.0))),
+                u_waited=float(cast(float, raw.get("u_waited", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -813,6 +839,12 @@ class RobustStrategy(Strategy[RobustParams]):
         mem = replace(mem, perched=at_perch)
         if price == got.price:  # the base's own raise (the guards' raises pay by trial)
             price, why = self._hold(snapshot, offer, price, why)
+
+        # a cut across the cheapest rival that the planner's deadband would swallow
+        if p.cross_band > 0 and rivals and listed is not None:
+            crossed = cross_band(price, listed, rivals[0].price, p.cross_band, p.floor)
+            if crossed != price:
+                price, why = crossed, f"{why}; out of the deadband under {rivals[0].price}"
 
         # then the cost floor (the rails gate the raise by its cancel gas)
         if p.cost_per_slot_hour > 0:
@@ -1277,6 +1309,19 @@ class RobustStrategy(Strategy[RobustParams]):
                 )
         if mem.posture == "floor" and mem.low is not None:
             price = max(mem.low - 1, p.floor)
+            if p.follow_stride > 0 and listed is not None:
+                price, at, waited = stride_under(
+                    rivals,
+                    mem.follower,
+                    listed,
+                    price,
+                    mem.u_step_at,
+                    mem.u_waited,
+                    p.follow_stride,
+                    p.floor,
+                    now,
+                )
+                mem = replace(mem, u_step_at=at, u_waited=waited)
             return (
                 price,
                 f"out-followed: posture floor, 1 nRLC under the lowest rival {mem.low}",

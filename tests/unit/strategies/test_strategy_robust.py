@@ -74,7 +74,13 @@ def test_quotes_like_portfolio_while_no_sign_shows() -> None:
 
 def test_a_rival_that_follows_us_is_met_at_its_floor() -> None:
     """Each decision the rival sits 1 under our listed price: after a few, the floor posture."""
-    params = {"follow_smoothing": 0.5, "follow_share": 0.6, "probe_seconds": 600.0}
+    params = {
+        "follow_smoothing": 0.5,
+        "follow_share": 0.6,
+        "probe_seconds": 600.0,
+        "follow_stride": 0.0,  # the floor posture without its descent (test_robust_undercut.py)
+        "cross_band": 0.0,
+    }
     state: dict[str, Any] | None = None
     ours = 200
     low_seen = 10**9

@@ -1,0 +1,85 @@
+"""``robust``'s descending probe under a follower (guard 1's ``floor`` posture, issue #14).
+
+An undercutter reprices to one small step under the cheapest other order, down to a floor it
+never crosses (there it jumps back to a ceiling or stays put). Guard 1's ``floor`` posture quoted
+one nRLC under the lowest price any rival posted; a slow undercutter (a period of several of our
+steps) with a step under the planner's deadband (2 %) then never moves at all: our new price is
+within the deadband of the listed one, the order is kept, and the follower stays one step under
+it for days (train ``undercut_slow`` 1018: 1.83 RLC against 1.84, while its floor is 0.71 RLC).
+
+So the posture descends deliberately: each time the follower has repriced since our last step and
+is still at or under our listed price, the price goes ``follow_stride`` under the lower of the two
+(a step larger than the deadband, so the order really moves). Where the follower stops following
+(its reprice leaves it above us) the price is held if it jumped back up, and rises to one nRLC
+under it if it sits at the lowest price seen (its floor: the stride's overshoot is given back).
+The follower's reaction is read from its order's ``published_at``: a reprice lists a new order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from bot.domain.model import BookEntry
+
+__all__ = ["cross_band", "stride_under"]
+
+
+def stride_under(
+    rivals: Sequence[BookEntry],
+    follower: str,
+    listed: int,
+    price: int,
+    stepped_at: float,
+    waited: float,
+    stride: float,
+    floor: int,
+    now: float,
+) -> tuple[int, float, float]:
+    """The ``floor`` posture's price with a descending stride; when it last stepped; how long the
+    follower took to answer a step (the longest seen).
+
+    ``price`` is the posture's price without the stride (one nRLC under the lowest rival seen);
+    it rises above ``listed`` only to one nRLC under a follower that stopped at that lowest price
+    (its floor); otherwise the descent goes one way, and the posture's re-measurement every
+    ``commit_seconds`` starts it afresh. A step is taken only once the follower answered
+    the last one (its order published at or after ``stepped_at``), so a slow follower is given
+    its own period to show whether it still follows. A follower that stays at its floor lists
+    no new order (same price): it is read as stopped once it let twice its longest answer pass.
+    """
+    held = max(floor, min(price, listed))
+    theirs = [r for r in rivals if r.workerpool == follower]
+    if not theirs:
+        return held, stepped_at, waited  # sold out or gone: nothing to read, hold
+    lowest = min(r.price for r in theirs)
+    last = max(r.published_at for r in theirs)
+    answered = last >= stepped_at
+    if answered and stepped_at > 0:
+        waited = max(waited, last - stepped_at)
+    if lowest > listed and lowest <= price + 1 and waited > 0 and now - stepped_at > 2 * waited:
+        # it sits above us at the lowest price seen (its floor) and let its answer pass: the
+        # stride's overshoot is given back, one nRLC under it
+        return max(floor, lowest - 1), stepped_at, waited
+    if lowest > listed or not answered:
+        return held, stepped_at, waited  # it jumped back up, or has not answered yet
+    if any(r.price <= listed for r in rivals if r.workerpool != follower):
+        # another pool is at or under us too: the follower may be undercutting it, not us (two
+        # undercutters racing each other down); stepping under both only speeds their race
+        return held, stepped_at, waited
+    stepped = math.floor(min(listed, lowest) * (1.0 - stride))
+    return max(floor, min(held, stepped)), now, waited
+
+
+def cross_band(price: int, listed: int, rival: int, band: float, floor: int) -> int:
+    """A cut under ``rival`` moved out of the planner's deadband (``band``, relative).
+
+    The planner keeps an order whose price is within the deadband of the wanted one. When a rival
+    steps a little under our listed price (an undercutter reaching its floor, a random walk's
+    small step down), the wanted price one nRLC under it is often within the band of the listed
+    one: the order is kept above the rival, which then sells first for as long as it stays there
+    (train ``undercut_fast`` 1030: listed 17,252,996 against an undercutter resting at its floor,
+    17,200,000, for three days). So a cut that must cross the rival goes just past the band.
+    """
+    if not price < rival <= listed or listed - price > band * listed:
+        return price  # no crossing needed, or the planner moves the order anyway
+    return max(floor, min(price, math.floor(listed * (1.0 - band)) - 1))

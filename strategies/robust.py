@@ -414,8 +414,8 @@ class RobustParams:
         min=0.0,
         max=0.5,
         doc="a cut under the cheapest rival, listed at or above it, goes this far under the listed"
-        " price: the planner's deadband (rails.deadband) would keep the order above the rival"
-        " (0: off)",
+        " price: the planner's deadband would keep the order above the rival (0: off; from a"
+        " config, the owner's rails.deadband unless set here)",
     )
 
     def __post_init__(self) -> None:

@@ -7,17 +7,26 @@ arguments that make no sense in a simulation (decisions are not kept, retries do
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.config.schema import BotConfig
 from bot.engine.cycle import DEFAULT_CYCLE_DEADLINE_S, CycleSettings
 from bot.engine.executor import DEFAULT_ACTION_DEADLINE_S
+from bot.pricing.rails import RailsConfig
 from bot.pricing.snapshot import Offer
 from strategies import Strategy, get
 
 __all__ = ["cycle_settings", "offers_of", "strategy_of"]
 
-# A 0.1 plug-in's parameter of this name (strategies.hysteresis.cancel_cost_param, deprecated)
-# defaults to the config's ``rails.cancel_gas_cost``; the built-ins leave the gate to the rails.
-_CANCEL_COST_PARAM = "cancel_cost"
+# Strategy parameters that must agree with a rail: a strategy declaring one gets the owner's rail
+# unless ``strategy.params`` sets its own, so the value is kept in one place (the rails).
+_RAIL_PARAMS: dict[str, Callable[[RailsConfig], float]] = {
+    # a 0.1 plug-in's (strategies.hysteresis.cancel_cost_param, deprecated until 0.3); the
+    # built-ins leave the raise gate to the rails
+    "cancel_cost": lambda rails: rails.cancel_gas_cost,
+    # robust's cut under a rival must leave the planner's deadband, or the order is kept above it
+    "cross_band": lambda rails: rails.deadband,
+}
 
 
 def offers_of(config: BotConfig) -> tuple[Offer, ...]:
@@ -67,11 +76,14 @@ def strategy_of(config: BotConfig) -> Strategy[object]:
     """The configured strategy, its params validated (errors name ``strategy.params.<key>``).
 
     The raise gate is a rail (its factor is the strategy's class attribute, see
-    ``RailsConfig.for_strategy``). A 0.1 plug-in that still declares a ``cancel_cost`` parameter
-    gets the config's ``rails.cancel_gas_cost`` unless ``strategy.params`` sets its own (until 0.3).
+    ``RailsConfig.for_strategy``). A parameter that mirrors a rail (``_RAIL_PARAMS``: a 0.1
+    plug-in's ``cancel_cost``, robust's ``cross_band``) gets the owner's rail unless
+    ``strategy.params`` sets its own.
     """
     cls = get(config.strategy.name)
-    params = dict(config.strategy.params)
-    if any(spec.name == _CANCEL_COST_PARAM for spec in cls.param_specs()):
-        params.setdefault(_CANCEL_COST_PARAM, config.rails.cancel_gas_cost)
+    params: dict[str, object] = dict(config.strategy.params)
+    for spec in cls.param_specs():
+        rail = _RAIL_PARAMS.get(spec.name)
+        if rail is not None:
+            params.setdefault(spec.name, rail(config.rails))
     return cls(cls.params_from_mapping(params))

@@ -116,6 +116,21 @@ def test_a_strategy_without_cancel_cost_is_built_as_configured() -> None:
     assert not hasattr(strategy.params, "cancel_cost")
 
 
+@pytest.mark.parametrize(
+    ("rails", "params", "expected"),
+    [
+        ({}, {}, 0.02),
+        ({"deadband": 0.05}, {}, 0.05),
+        ({"deadband": 0.05}, {"cross_band": 0.01}, 0.01),  # the owner's own param wins
+    ],
+)
+def test_robusts_cut_out_of_the_deadband_follows_the_rails_deadband(
+    rails: dict[str, object], params: dict[str, object], expected: float
+) -> None:
+    strategy = strategy_of(config(rails=rails, strategy={"name": "robust", "params": params}))
+    assert strategy.params.cross_band == expected  # type: ignore[attr-defined]
+
+
 def test_bad_strategy_params_name_the_key() -> None:
     cfg = config(strategy={"name": "fixed", "params": {"prise": 1}})
     with pytest.raises(InputError, match=r"strategy\.params\.prise"):

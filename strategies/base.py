@@ -56,6 +56,7 @@ __all__ = [
     "quote_for",
     "run_fenced",
     "table",
+    "under",
 ]
 
 _log = logging.getLogger("pricebot.strategies")
@@ -365,6 +366,12 @@ def quote_for(offer: Offer, price: int, volume: int, reason: str, *, jump: bool 
         reason=reason,
         jump=jump,
     )
+
+
+def under(price: int, step: int, floor: int) -> int:
+    """One ``step`` under a rival's ``price``, never under our ``floor``: the undercut that
+    portfolio's contested rule and robust's guards share (a floor above the rival wins)."""
+    return max(price - step, floor)
 
 
 _ATOMS = (str, int, float, bool, type(None))

@@ -64,7 +64,7 @@ from bot.domain.errors import InputError
 from bot.pricing.ledger import offer_capacity
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.bandit import BanditParams, BanditStrategy
-from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for
+from strategies.base import MAX_PRICE, Decision, Strategy, param, quote_for, under
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.demand import DemandParams, DemandStrategy
 
@@ -177,7 +177,7 @@ class PortfolioStrategy(Strategy[PortfolioParams]):
                 got = self._book.decide(snapshot, [offer], {}, rng).quotes[0]
                 price, why = got.price, f"book: {got.reason}"
                 if rivals and price < rivals[0].price - p.step:
-                    price = max(rivals[0].price - p.step, p.floor)
+                    price = under(rivals[0].price, p.step, p.floor)
                     why += f"; held at {price}, {p.step} nRLC under the cheapest rival"
                 quotes.append(quote_for(offer, price, got.volume, why))
                 continue
@@ -196,7 +196,7 @@ class PortfolioStrategy(Strategy[PortfolioParams]):
                     if big and big[0].price != target:
                         how = f"cheapest with {p.war_min_volume}+ left (prices moving)"
                         target = big[0].price
-                price = max(target - p.step, p.floor)
+                price = under(target, p.step, p.floor)
                 why = f"contested: {p.step} nRLC under the {how} rival at {target}"
                 if price == p.floor and target - p.step < p.floor:
                     why += f"; raised to floor {p.floor}"

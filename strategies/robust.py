@@ -144,7 +144,7 @@ from bot.domain.model import BookEntry, Quote
 from bot.pricing.ledger import offer_capacity
 from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC
 from bot.pricing.snapshot import MarketSnapshot, Offer
-from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for
+from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for, under
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_ladder import Probe, check_decided, probe_step
@@ -918,8 +918,8 @@ class RobustStrategy(Strategy[RobustParams]):
         if not setters:
             return got, mem
         low = min(setters)
-        anchor = max(low - p.step, p.floor)
-        in_stock = max(min(listed.values()) - p.step, p.floor) if listed else None
+        anchor = under(low, p.step, p.floor)
+        in_stock = under(min(listed.values()), p.step, p.floor) if listed else None
         if got.price == anchor or (mode == "book" and anchor < got.price != in_stock):
             # the book priced above the anchor for requests waiting there: real demand
             return got, mem
@@ -1330,7 +1330,7 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.posture == "hold":
             others = [r for r in rivals if r.workerpool != mem.follower]
             if others:
-                price = max(others[0].price - p.step, p.floor)
+                price = under(others[0].price, p.step, p.floor)
                 return (
                     price,
                     f"out-followed: posture hold, under {others[0].price} (not the follower)",

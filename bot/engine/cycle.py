@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.domain.errors import BotError, OwnershipError, StrategyError
@@ -253,6 +253,24 @@ def _listed_prices(snapshot: MarketSnapshot, rails: RailsResult) -> dict[Slot, i
     return listed
 
 
+def _climbing(
+    quotes: Sequence[Quote], listed: Mapping[Slot, int], snapshot: MarketSnapshot, ceiling: int
+) -> frozenset[Slot]:
+    """The slots whose listing rises this tick and still falls short of its quote (the rails
+    clamped the step): a fill there waits for the higher price (``fills.wait_for_listing``).
+    A listing held below its quote without rising (a gate) is not climbing: a fill never waits
+    on a price that is not moving."""
+    out = set()
+    for q in quotes:
+        now = listed.get(q.slot)
+        if q.volume <= 0 or now is None or now >= min(q.price, ceiling):
+            continue
+        before = snapshot.current_price(q.slot)
+        if before is None or now > before:
+            out.add(q.slot)
+    return frozenset(out)
+
+
 def _within_listing(
     result: RailsResult,
     ok: list[tuple[FillIntent, FillCandidate]],
@@ -388,15 +406,17 @@ def _run_cycle(
         ):
             # Fills price against what we list (the first pass), then are sized first (second).
             cfg = rails_cfg
+            listed = _listed_prices(snapshot, rails_result)
             intents = decision.fills or propose_fills(
                 book,
                 settings.offers,
                 settings.workerpool,
-                _listed_prices(snapshot, rails_result),
+                listed,
                 settings.fills,
                 cfg.floor,
                 cfg.ceiling,
                 displaced=displaced_per_task(state.fill_memory, settings.offers, settings.fills),
+                climbing=_climbing(quotes, listed, snapshot, cfg.ceiling),
             )
             # Only as many as may be sent this tick: a fill the executor will not send must not
             # take room from the quotes (max_per_tick, and the day's gas budget left).

@@ -442,8 +442,8 @@ def propose_fills(
     revenue less that gas does not exceed ``displaced`` (nRLC per task, per offer slot:
     :func:`displaced_per_task`) x its volume: the posted sales its slot time would have made.
 
-    ``climbing`` holds the offer slots whose listing is rising this tick toward a higher target
-    (the rails clamp a raise's step, e.g. the listing rule's): with ``fills.wait_for_listing`` a
+    ``climbing`` holds the offer slots whose listing the listing rule raised and that rise this
+    tick toward it (the rails clamp a raise's step): with ``fills.wait_for_listing`` a
     request whose cap is above the listing there waits, since it pays ``min(cap, listing)``
     and the listing is going up. Without it, on TRAIN ``publishers`` 1052 the listing rule's
     first raise (6 h in) climbed x1.2 a tick while four fills a tick took the dearest waiting

@@ -138,9 +138,12 @@ class FillPolicy:
     (:func:`displaced_per_task`): a fill must earn its gas plus that many times them; 0 counts
     none (every fill that pays its gas, the rule before it).
 
-    ``wait_for_listing`` holds a fill whose cap is above our listed price while that listing is
-    climbing toward a higher target (:func:`propose_fills`, ``climbing``): it pays more a few
-    ticks later, still never more than the listing it then meets.
+    ``wait_for_listing`` holds a fill whose cap is above our listed price while the listing rule
+    is still raising that listing (:func:`propose_fills`, ``climbing``): it pays more a few
+    ticks later, still never more than the listing it then meets. ``min_revealed_unsold``
+    replaces ``min_revealed`` in a slot whose posted-sales measure is zero (nothing sold posted
+    at the quote since it began: the running mean never returns to zero after a sale): a raise
+    there is measured to lose nothing (:func:`listing_for_fills`).
     """
 
     enabled: bool = False

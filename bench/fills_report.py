@@ -236,10 +236,14 @@ def salt_strategy_rng(salt: int) -> None:
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
-    """``--fills KEY=VALUE`` pairs as a [fills] table (numbers parsed, else strings)."""
+    """``--fills KEY=VALUE`` pairs as a [fills] table (true/false and numbers parsed, else
+    strings)."""
     out: dict[str, Any] = {}
     for kv in pairs:
         k, _, v = kv.partition("=")
+        if v in ("true", "false"):
+            out[k] = v == "true"
+            continue
         try:
             out[k] = int(v)
         except ValueError:

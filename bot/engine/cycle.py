@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.domain.errors import BotError, OwnershipError, StrategyError
@@ -253,6 +253,33 @@ def _listed_prices(snapshot: MarketSnapshot, rails: RailsResult) -> dict[Slot, i
     return listed
 
 
+def _climbing(
+    quotes: Sequence[Quote],
+    asked: Sequence[Quote],
+    listed: Mapping[Slot, int],
+    snapshot: MarketSnapshot,
+    ceiling: int,
+) -> frozenset[Slot]:
+    """The slots whose listing the listing rule raised above the strategy's quote (``asked``)
+    and that rise this tick still short of it (the rails clamped the step): a fill there waits
+    for the higher price (``fills.wait_for_listing``). A strategy's own climbs are not waited
+    on (robust's trials come back down: on TRAIN ``captive_us`` 1073 waiting on every climb cost
+    `robust` 3.4 RLC after gas), nor a listing held below its quote without rising (a gate): a
+    fill never waits on a price that does not move."""
+    theirs = {q.slot: q.price for q in asked}
+    out = set()
+    for q in quotes:
+        now = listed.get(q.slot)
+        if q.volume <= 0 or now is None or q.price <= theirs.get(q.slot, q.price):
+            continue
+        if now >= min(q.price, ceiling):
+            continue
+        before = snapshot.current_price(q.slot)
+        if before is None or now > before:
+            out.add(q.slot)
+    return frozenset(out)
+
+
 def _within_listing(
     result: RailsResult,
     ok: list[tuple[FillIntent, FillCandidate]],
@@ -388,15 +415,17 @@ def _run_cycle(
         ):
             # Fills price against what we list (the first pass), then are sized first (second).
             cfg = rails_cfg
+            listed = _listed_prices(snapshot, rails_result)
             intents = decision.fills or propose_fills(
                 book,
                 settings.offers,
                 settings.workerpool,
-                _listed_prices(snapshot, rails_result),
+                listed,
                 settings.fills,
                 cfg.floor,
                 cfg.ceiling,
                 displaced=displaced_per_task(state.fill_memory, settings.offers, settings.fills),
+                climbing=_climbing(quotes, decision.quotes, listed, snapshot, cfg.ceiling),
             )
             # Only as many as may be sent this tick: a fill the executor will not send must not
             # take room from the quotes (max_per_tick, and the day's gas budget left).

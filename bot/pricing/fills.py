@@ -137,6 +137,13 @@ class FillPolicy:
     ``displacement`` weighs the posted sales a fill's slot time is expected to displace
     (:func:`displaced_per_task`): a fill must earn its gas plus that many times them; 0 counts
     none (every fill that pays its gas, the rule before it).
+
+    ``wait_for_listing`` holds a fill whose cap is above our listed price while the listing rule
+    is still raising that listing (:func:`propose_fills`, ``climbing``): it pays more a few
+    ticks later, still never more than the listing it then meets. ``min_revealed_unsold``
+    replaces ``min_revealed`` in a slot whose posted-sales measure is zero (nothing sold posted
+    at the quote since it began: the running mean never returns to zero after a sale): a raise
+    there is measured to lose nothing (:func:`listing_for_fills`).
     """
 
     enabled: bool = False
@@ -150,13 +157,22 @@ class FillPolicy:
     raise_margin: float = RAISE_MARGIN
     took_hours: float = TOOK_S / 3600.0
     displacement: float = 1.0
+    wait_for_listing: bool = True
+    min_revealed_unsold: int = 1
 
     def __post_init__(self) -> None:
-        if not isinstance(self.enabled, bool):
-            raise InputError("fills.enabled", "must be true or false", self.enabled)
+        for flag in ("enabled", "wait_for_listing"):
+            if not isinstance(getattr(self, flag), bool):
+                raise InputError(f"fills.{flag}", "must be true or false", getattr(self, flag))
         if self.price not in ("listed", "cap"):
             raise InputError("fills.price", "must be 'listed' or 'cap'", self.price)
-        for name in ("match_gas_cost", "max_per_tick", "daily_gas_budget", "min_revealed"):
+        for name in (
+            "match_gas_cost",
+            "max_per_tick",
+            "daily_gas_budget",
+            "min_revealed",
+            "min_revealed_unsold",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InputError(f"fills.{name}", "must be an integer >= 0", value)
@@ -419,6 +435,7 @@ def propose_fills(
     ceiling: int,
     skip: frozenset[str] = frozenset(),
     displaced: Mapping[Slot, float] | None = None,
+    climbing: frozenset[Slot] = frozenset(),
 ) -> tuple[FillIntent, ...]:
     """The built-in fill policy: every fillable request, dearest cap first, at the policy price.
 
@@ -427,6 +444,14 @@ def propose_fills(
     revenue does not exceed one match's gas (``match_gas_cost``) is not proposed, nor one whose
     revenue less that gas does not exceed ``displaced`` (nRLC per task, per offer slot:
     :func:`displaced_per_task`) x its volume: the posted sales its slot time would have made.
+
+    ``climbing`` holds the offer slots whose listing the listing rule raised and that rise this
+    tick toward it (the rails clamp a raise's step): with ``fills.wait_for_listing`` a
+    request whose cap is above the listing there waits, since it pays ``min(cap, listing)``
+    and the listing is going up. Without it, on TRAIN ``publishers`` 1052 the listing rule's
+    first raise (6 h in) climbed x1.2 a tick while four fills a tick took the dearest waiting
+    requests (caps 0.11-0.24 RLC) at 0.028-0.098: filling dearest first at a rising price sold
+    the dearest cheapest.
     """
     if not policy.enabled or book is None:
         return ()
@@ -441,7 +466,16 @@ def propose_fills(
         got = fill_terms(listed_request, book, offers, workerpool, floor)
         if isinstance(got, str):
             continue
-        price = fill_price(got.cap, listed.get(got.offer.slot), policy.price, ceiling)
+        slot_price = listed.get(got.offer.slot)
+        if (
+            policy.wait_for_listing
+            and policy.price == "listed"
+            and got.offer.slot in climbing
+            and slot_price is not None
+            and got.cap > slot_price
+        ):
+            continue
+        price = fill_price(got.cap, slot_price, policy.price, ceiling)
         if price < floor or price * got.volume <= policy.match_gas_cost:
             continue
         lost = 0.0 if displaced is None else displaced.get(got.offer.slot, 0.0)
@@ -818,16 +852,16 @@ def listing_for_fills(
     out: list[Quote] = []
     for q in quotes:
         offer = by_slot.get(q.slot)
-        revealed, span = ([], 0.0) if offer is None else memory.revealed(offer, at, policy)
         if (
             offer is None
             or q.volume <= 0
-            or len(revealed) < policy.min_revealed
             or memory.since is None
             or at - memory.since < deals_window_s  # posted sales not yet seen over a window
         ):
             out.append(q)
             continue
+        # The posted sales are measured from the start, however few requests were revealed yet:
+        # a thin slot's 6 h of measure must not begin only once its requests are counted.
         since = at - deals_window_s
         posted_deals = (
             d for d in snapshot.own_deals(since, offer.category) if d.deal_id not in fill_deals
@@ -844,7 +878,11 @@ def listing_for_fills(
             rate, then, first = last
             weight = _mean_weight(at, then, first, policy)
             posted[q.slot] = (rate + (measured - rate) * weight, at, first)
-        if at - posted[q.slot][2] < policy.memory_s:
+        revealed, span = memory.revealed(offer, at, policy)
+        # Too few requests to price on, unless nothing sold posted at the quote: then a raise
+        # is measured to lose nothing, and the requests seen are all the evidence there is.
+        enough = policy.min_revealed if posted[q.slot][0] > 0 else policy.min_revealed_unsold
+        if at - posted[q.slot][2] < policy.memory_s or not revealed or len(revealed) < enough:
             # Not raised before the posted sales at the quote were seen over memory_hours: an
             # early quiet spell (a bandit exploring a dear arm) measured as "nothing sells
             # posted" would raise the listing, and the raise keeps that figure frozen.

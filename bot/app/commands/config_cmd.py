@@ -250,7 +250,9 @@ def _fills_line(cfg: BotConfig) -> str:
     return (
         f"{head}; listing raised when fills earn {f.raise_margin:g} x the posted sales at "
         f"risk, priced on {f.memory_hours:g} h of waiting requests (a slot with fewer than "
-        f"{f.min_revealed}: its last {f.min_revealed}, back to {f.thin_memory_hours:g} h)"
+        f"{f.min_revealed}: its last {f.min_revealed}, back to {f.thin_memory_hours:g} h; "
+        f"{f.min_revealed_unsold} where nothing sold posted)"
+        + ("; a request above a climbing listing waits for it" if f.wait_for_listing else "")
     )
 
 

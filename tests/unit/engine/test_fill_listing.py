@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.domain.fill_orders import FillBook
 from bot.domain.model import Quote
-from bot.engine.cycle import _within_listing
+from bot.engine.cycle import _climbing, _within_listing
 from bot.pricing.fills import FillIntent, candidates
 from bot.pricing.ledger import Ledger
 from bot.pricing.rails import RailsConfig, apply_rails
@@ -48,3 +48,16 @@ def test_a_strategys_fill_above_the_final_listing_is_lowered_to_it() -> None:
     assert second.fills[0].price == 8_000
     got = _within_listing(second, ok, [quote], snapshot, ledger, CFG)
     assert [(f.price, f.volume) for f in got.fills] == [(4_000, 2)]
+
+
+def test_fills_wait_only_on_a_listing_the_listing_rule_raised_and_that_is_rising() -> None:
+    o = fill_offer(task_seconds=300.0)
+    snapshot = snap(offers=[o])  # nothing of ours listed yet: any listing is a rise
+    asked = [Quote(category=0, price=1_000, volume=5)]  # the strategy's own quote
+    raised = [Quote(category=0, price=9_000, volume=5)]  # the listing rule's
+    assert _climbing(raised, asked, {o.slot: 1_200}, snapshot, 10**9) == {o.slot}
+    # reached (or the ceiling is the limit): not climbing
+    assert _climbing(raised, asked, {o.slot: 9_000}, snapshot, 10**9) == frozenset()
+    assert _climbing(raised, asked, {o.slot: 5_000}, snapshot, 5_000) == frozenset()
+    # the strategy's own climb (not raised by the listing rule) is not waited on
+    assert _climbing(raised, raised, {o.slot: 1_200}, snapshot, 10**9) == frozenset()

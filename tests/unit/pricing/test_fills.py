@@ -30,6 +30,7 @@ from bot.domain.model import (
     MarketStatus,
     PoolTask,
     Quote,
+    Slot,
     tag_to_bytes32,
 )
 from bot.pricing.admission import Batch, Committed, feasible
@@ -262,6 +263,25 @@ def test_policy_proposes_dearest_first_and_skips_unprofitable_and_pending() -> N
         (h("low"), 2_000, 1),
     ]
     assert propose_fills(book, [o], POOL, {}, FillPolicy(enabled=False), FLOOR, 10**9) == ()
+
+
+def test_a_request_above_a_climbing_listing_waits_for_the_higher_price() -> None:
+    o = fill_offer()
+    book = FillBook((req("dear", 9_000), req("cheap", 4_000)), (app_order("a"),))
+
+    def proposed(climbing: frozenset[Slot], **kw: object) -> list[tuple[str, int]]:
+        got = propose_fills(
+            book, [o], POOL, {o.slot: 5_000}, _policy(**kw), FLOOR, 10**9, climbing=climbing
+        )
+        return [(i.request_hash, i.price) for i in got]
+
+    # the listing rises this tick: the request above it waits, the one below pays its cap now
+    assert proposed(frozenset({o.slot})) == [(h("cheap"), 4_000)]
+    # a listing that is not rising, the switch off, or price = "cap": both fill now
+    assert proposed(frozenset()) == [(h("dear"), 5_000), (h("cheap"), 4_000)]
+    off = proposed(frozenset({o.slot}), wait_for_listing=False)
+    assert off == [(h("dear"), 5_000), (h("cheap"), 4_000)]
+    assert proposed(frozenset({o.slot}), price="cap") == [(h("dear"), 9_000), (h("cheap"), 4_000)]
 
 
 def test_a_fill_must_pay_its_gas_and_the_posted_sales_it_displaces() -> None:
@@ -711,9 +731,18 @@ def test_a_raise_must_win_by_the_margin_over_all_posted_sales_it_may_lose() -> N
 
 
 def test_too_few_revealed_requests_fills_off_or_cap_keep_the_strategys_price() -> None:
-    assert _listing(CAPS[: MIN_REVEALED - 1]) == 1_000_000
+    some = tuple(deal(f"d{i}", 1_000_000, 2, ago=600.0 * i) for i in range(6))  # sells posted
+    assert _listing(CAPS[: MIN_REVEALED - 1], deals=some) == 1_000_000
+    assert _listing(CAPS[: MIN_REVEALED - 1], min_revealed_unsold=MIN_REVEALED) == 1_000_000
     assert _listing(CAPS, enabled=False) == 1_000_000
     assert _listing(CAPS, price="cap") == 1_000_000
+
+
+def test_a_thin_slot_where_nothing_sells_posted_prices_on_the_few_requests_it_saw() -> None:
+    # nothing sold posted at the quote over the memory: a raise loses nothing measured, so one
+    # revealed request is enough (fills.min_revealed_unsold); the dearest cap is the listing
+    assert _listing(CAPS[:1]) == 50_000_000
+    assert _listing(CAPS[2:4]) == 30_000_000
 
 
 def test_no_raise_before_the_posted_sales_were_seen_over_a_whole_window() -> None:

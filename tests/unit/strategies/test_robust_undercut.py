@@ -17,18 +17,7 @@ XS: Offer = offer(category=0, task_seconds=300, max_volume=1000)
 
 
 def order(pool: str, price: int, published_at: float) -> BookEntry:
-    return BookEntry(
-        order_hash=f"0x{pool}{price}",
-        workerpool=pool,
-        owner=pool,
-        price=price,
-        volume=1,
-        remaining=1,
-        category=0,
-        tag=0,
-        trust=0,
-        published_at=published_at,
-    )
+    return rival(f"{pool}{price}", price, 1, workerpool=pool, age=NOW - published_at)
 
 
 def test_a_follower_that_answered_our_step_under_us_is_stepped_under_by_the_stride() -> None:

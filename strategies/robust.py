@@ -304,6 +304,11 @@ class RobustParams:
         False,
         doc="the pace also holds prices no perch has paid at yet (false: only a rejoined perch's)",
     )
+    trial_listed_clock: bool = param(
+        True,
+        doc="a perch trial's price waits unsold only while an order of ours is listed (false: the"
+        " clock also runs while the pool had no free slot to list one)",
+    )
     perch_rejoin_seconds: float = param(
         48 * 3600.0,
         min=0.0,
@@ -1033,6 +1038,11 @@ class RobustStrategy(Strategy[RobustParams]):
                 ]
                 return replace(mem, p_settled=True, p_since=now, perch_ev=ev)
             listed = snapshot.current_price(offer.slot)
+            if listed is None and p.trial_listed_clock and mem.last_at is not None:
+                # nothing of ours on the book (the pool had no free slot): no buyer could have
+                # bought at this price, so the time is no evidence that it is too high
+                since += now - mem.last_at
+                mem = replace(mem, p_since=since)
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 mem = replace(mem, p_price=listed)

@@ -63,7 +63,9 @@ shows, not by a scenario's numbers:
    markup has not already taken the price to ``perch_low`` x portfolio's, a **trial** quotes
    the market-led price x ``perch_multiple`` (the rails cap it: their ceiling, or one
    ``max_jump``) and halves it whenever it went unsold for as long as the market-led price took
-   to sell ``perch_step_tasks`` (a descending auction for the highest cap present), giving up
+   to sell ``perch_step_tasks`` (a descending auction for the highest cap present; with
+   ``trial_listed_clock`` only time with an order of ours listed counts: a full pool lists
+   none, and no buyer could have bought at the price meanwhile), giving up
    below ``perch_low`` x portfolio's price. A price that sells is held for
    ``perch_trial_seconds``; the perch is then **committed** only if the lower confidence bound
    of its revenue per hour (Poisson on its sales, ``perch_confidence``; the round trip's two

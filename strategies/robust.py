@@ -63,9 +63,7 @@ shows, not by a scenario's numbers:
    markup has not already taken the price to ``perch_low`` x portfolio's, a **trial** quotes
    the market-led price x ``perch_multiple`` (the rails cap it: their ceiling, or one
    ``max_jump``) and halves it whenever it went unsold for as long as the market-led price took
-   to sell ``perch_step_tasks`` (a descending auction for the highest cap present; with
-   ``trial_listed_clock`` only time with an order of ours listed counts: a full pool lists
-   none, and no buyer could have bought at the price meanwhile), giving up
+   to sell ``perch_step_tasks`` (a descending auction for the highest cap present), giving up
    below ``perch_low`` x portfolio's price. A price that sells is held for
    ``perch_trial_seconds``; the perch is then **committed** only if the lower confidence bound
    of its revenue per hour (Poisson on its sales, ``perch_confidence``; the round trip's two
@@ -95,8 +93,10 @@ shows, not by a scenario's numbers:
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
    and when rivals are out of stock again a trial starts at once at that price (no wait, no
    descent from the top), held at the break-even pace (``trial_pace_sales``: until the market-led
-   mode would have earned that many sales of it). A rejoined trial that loses, or a check the
-   perch fails with rivals still out, forgets it.
+   mode would have earned that many sales of it; ``trial_listed_clock``: only time with an
+   order of ours listed counts, as a full pool lists none and no buyer could have bought at the
+   price meanwhile). A rejoined trial that loses, or a check the perch fails with rivals still
+   out, forgets it.
 
 7. **A steady market** (``anchor_steady_seconds``; 0: off). Rivals posting fixed prices sell
    out and restock; the base follows whichever is in stock (up to the next rival, or down to
@@ -308,8 +308,9 @@ class RobustParams:
     )
     trial_listed_clock: bool = param(
         True,
-        doc="a perch trial's price waits unsold only while an order of ours is listed (false: the"
-        " clock also runs while the pool had no free slot to list one)",
+        doc="a rejoined perch's trial price waits unsold only while an order of ours is listed"
+        " (every level's with trial_pace_unknown; false: the clock also runs while the pool had"
+        " no free slot to list one)",
     )
     perch_rejoin_seconds: float = param(
         48 * 3600.0,
@@ -1040,9 +1041,12 @@ class RobustStrategy(Strategy[RobustParams]):
                 ]
                 return replace(mem, p_settled=True, p_since=now, perch_ev=ev)
             listed = snapshot.current_price(offer.slot)
-            if listed is None and p.trial_listed_clock and mem.last_at is not None:
+            known = p.trial_pace_unknown or mem.p_price == mem.perch_known
+            if listed is None and p.trial_listed_clock and known and mem.last_at is not None:
                 # nothing of ours on the book (the pool had no free slot): no buyer could have
-                # bought at this price, so the time is no evidence that it is too high
+                # bought at this price, so the time is no evidence that it is too high. Only for
+                # a price that paid before, as the pace (_paced): a level no perch has paid at is
+                # likely far above every buyer, and its descent in the dark costs nothing
                 since += now - mem.last_at
                 mem = replace(mem, p_since=since)
             if listed is not None and price < listed < mem.p_price:

@@ -93,8 +93,10 @@ shows, not by a scenario's numbers:
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
    and when rivals are out of stock again a trial starts at once at that price (no wait, no
    descent from the top), held at the break-even pace (``trial_pace_sales``: until the market-led
-   mode would have earned that many sales of it). A rejoined trial that loses, or a check the
-   perch fails with rivals still out, forgets it.
+   mode would have earned that many sales of it; ``trial_listed_clock``: only time with an
+   order of ours listed counts, as a full pool lists none and no buyer could have bought at the
+   price meanwhile). A rejoined trial that loses, or a check the perch fails with rivals still
+   out, forgets it.
 
 7. **A steady market** (``anchor_steady_seconds``; 0: off). Rivals posting fixed prices sell
    out and restock; the base follows whichever is in stock (up to the next rival, or down to
@@ -303,6 +305,12 @@ class RobustParams:
     trial_pace_unknown: bool = param(
         False,
         doc="the pace also holds prices no perch has paid at yet (false: only a rejoined perch's)",
+    )
+    trial_listed_clock: bool = param(
+        True,
+        doc="a rejoined perch's trial price waits unsold only while an order of ours is listed"
+        " (every level's with trial_pace_unknown; false: the clock also runs while the pool had"
+        " no free slot to list one)",
     )
     perch_rejoin_seconds: float = param(
         48 * 3600.0,
@@ -1033,6 +1041,14 @@ class RobustStrategy(Strategy[RobustParams]):
                 ]
                 return replace(mem, p_settled=True, p_since=now, perch_ev=ev)
             listed = snapshot.current_price(offer.slot)
+            known = p.trial_pace_unknown or mem.p_price == mem.perch_known
+            if listed is None and p.trial_listed_clock and known and mem.last_at is not None:
+                # nothing of ours on the book (the pool had no free slot): no buyer could have
+                # bought at this price, so the time is no evidence that it is too high. Only for
+                # a price that paid before, as the pace (_paced): a level no perch has paid at is
+                # likely far above every buyer, and its descent in the dark costs nothing
+                since += now - mem.last_at
+                mem = replace(mem, p_since=since)
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 mem = replace(mem, p_price=listed)

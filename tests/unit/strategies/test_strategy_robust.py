@@ -395,6 +395,35 @@ def test_an_unsold_trial_price_starts_from_the_rails_cap_and_steps_down() -> Non
     assert m.p_next == NOW + 1200 and not m.perched
 
 
+def test_an_unlisted_rejoined_trial_price_is_not_stepped_down() -> None:
+    """A full pool lists no order of ours: for a rejoined perch's price (it paid before) the time
+    since the last decision (60 s) does not count as the level going unsold, so a level 30 s past
+    its step (15 min here) is held and its clock moved on. Off, with an order listed, or at a
+    level no perch has paid at (unless ``trial_pace_unknown``), it steps down as before."""
+    rejoined = perch_state(
+        p_mode="trial",
+        p_since=NOW - 930,
+        p_price=3_168,
+        perched=True,
+        perch_known=3_168,
+        perch_known_at=NOW - 3600,
+    )
+    full = snap(offers=[XS], book=[], own_orders=[], utilization=util(10, 10))
+    quotes, new = decide(full, rejoined, PERCH)
+    m = memory(new)
+    assert (m.p_price, m.p_since, quotes[0].price) == (3_168, NOW - 930 + 60, 3_168)
+    quotes, new = decide(full, rejoined, {**PERCH, "trial_listed_clock": False})
+    assert memory(new).p_price == 1_584 and quotes[0].price == 1_584
+    listed = snap(offers=[XS], book=[], own_orders=[own("o", 3_168, 5)], utilization=util(10, 0))
+    quotes, new = decide(listed, rejoined, PERCH)
+    assert memory(new).p_price == 1_584
+    unknown = perch_state(p_mode="trial", p_since=NOW - 930, p_price=3_168, perched=True)
+    quotes, new = decide(full, unknown, PERCH)
+    assert memory(new).p_price == 1_584
+    quotes, new = decide(full, unknown, {**PERCH, "trial_pace_unknown": True})
+    assert memory(new).p_price == 3_168
+
+
 def test_a_sale_settles_the_trial_price() -> None:
     state = perch_state(p_mode="trial", p_since=NOW - 600, p_price=1_584, perched=True)
     s = snap(

@@ -146,8 +146,9 @@ class FillPolicy:
     there is measured to lose nothing (:func:`listing_for_fills`).
 
     ``open_revealed`` opens the listing rule's start-up gate on evidence: before the posted
-    sales were measured over ``memory_hours``, a slot that already revealed this many waiting
-    requests may be raised (0: off, the gate waits ``memory_hours``).
+    sales were measured over ``memory_hours``, a slot where nothing sold posted yet and that
+    already revealed this many waiting requests may be raised (0: off, the gate waits
+    ``memory_hours``).
 
     ``busy_posted_only`` counts, in the busy share :func:`displaced_per_task` weighs, only the
     part of the pool's busy time our posted sales' tasks take (by their share of the work our
@@ -903,8 +904,10 @@ def listing_for_fills(
         # is measured to lose nothing, and the requests seen are all the evidence there is.
         enough = policy.min_revealed if posted[q.slot][0] > 0 else policy.min_revealed_unsold
         young = at - posted[q.slot][2] < policy.memory_s
-        if young and 0 < policy.open_revealed <= len(revealed):
-            young = False  # the requests already revealed are the evidence (fills.open_revealed)
+        if young and posted[q.slot][0] <= 0 and 0 < policy.open_revealed <= len(revealed):
+            # nothing sold posted yet and that many requests revealed: they are the evidence
+            # (fills.open_revealed; where posted sales were seen, their measure needs its hours)
+            young = False
         if young or not revealed or len(revealed) < enough:
             # Not raised before the posted sales at the quote were seen over memory_hours (or,
             # with fills.open_revealed, before that many requests were revealed): an early

@@ -767,7 +767,7 @@ def test_no_raise_before_the_posted_sales_were_seen_over_a_whole_window() -> Non
     assert got[0].price == 1_000_000
 
 
-def test_the_start_up_gate_opens_on_enough_revealed_requests_with_open_revealed() -> None:
+def test_the_start_up_gate_opens_on_revealed_requests_where_nothing_sold_posted() -> None:
     o = fill_offer()
     quote = Quote(category=0, price=1_000_000, volume=5)
     seen = _memory(CAPS, o)
@@ -783,6 +783,9 @@ def test_the_start_up_gate_opens_on_enough_revealed_requests_with_open_revealed(
     assert listed() == 1_000_000  # off: the gate waits memory_hours
     assert listed(open_revealed=len(CAPS) + 1) == 1_000_000  # not enough evidence yet
     assert listed(open_revealed=len(CAPS)) == 50_000_000
+    # where posted sales were seen, their measure needs its memory_hours whatever was revealed
+    young = dataclasses.replace(young, posted={o.slot: (1e-9, NOW - 3_600, NOW - 7_200)})
+    assert listed(open_revealed=len(CAPS)) == 1_000_000
 
 
 def test_the_listing_is_never_lowered_nor_above_the_ceiling() -> None:

@@ -144,6 +144,16 @@ class FillPolicy:
     replaces ``min_revealed`` in a slot whose posted-sales measure is zero (nothing sold posted
     at the quote since it began: the running mean never returns to zero after a sale): a raise
     there is measured to lose nothing (:func:`listing_for_fills`).
+
+    ``open_revealed`` opens the listing rule's start-up gate on evidence: before the posted
+    sales were measured over ``memory_hours``, a slot where nothing sold posted yet and that
+    already revealed this many waiting requests may be raised (0: off, the gate waits
+    ``memory_hours``).
+
+    ``busy_posted_only`` counts, in the busy share :func:`displaced_per_task` weighs, only the
+    part of the pool's busy time our posted sales' tasks take (by their share of the work our
+    deals brought over the window), not our fills' own tasks: a pool that fills keep busy does
+    not turn posted buyers away for that (false: every task counts).
     """
 
     enabled: bool = False
@@ -159,9 +169,11 @@ class FillPolicy:
     displacement: float = 1.0
     wait_for_listing: bool = True
     min_revealed_unsold: int = 1
+    open_revealed: int = 0
+    busy_posted_only: bool = False
 
     def __post_init__(self) -> None:
-        for flag in ("enabled", "wait_for_listing"):
+        for flag in ("enabled", "wait_for_listing", "busy_posted_only"):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(f"fills.{flag}", "must be true or false", getattr(self, flag))
         if self.price not in ("listed", "cap"):
@@ -172,6 +184,7 @@ class FillPolicy:
             "daily_gas_budget",
             "min_revealed",
             "min_revealed_unsold",
+            "open_revealed",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -618,7 +631,8 @@ class FillMemory:
         - what our posted (non-fill) sales over the last ``window_s`` earned per second of the
           slot time they used (their tasks x the offer's ``task_seconds``);
         - how busy the pool is: its computing and backlogged tasks over its slots (at most 1),
-          our fills' tasks included, so fills that fill the pool raise their own bar.
+          our fills' tasks included, so fills that fill the pool raise their own bar (with
+          ``fills.busy_posted_only``, only the posted sales' share of it).
 
         Unmeasured without the pool's size."""
         util = snapshot.utilization
@@ -627,9 +641,14 @@ class FillMemory:
         kind = {o.category: (o.task_seconds, o.gpu) for o in reversed(offers)}
         earned = {False: 0, True: 0}
         work = {False: 0.0, True: 0.0}
+        fill_work = {False: 0.0, True: 0.0}
         for d in snapshot.own_deals(snapshot.at - window_s):
             got = kind.get(d.category)
-            if got is not None and d.deal_id not in self.fill_deals:
+            if got is None:
+                continue
+            if d.deal_id in self.fill_deals:
+                fill_work[got[1]] += d.volume * got[0]
+            else:
                 earned[got[1]] += d.price * d.volume
                 work[got[1]] += d.volume * got[0]
         at = snapshot.at
@@ -643,6 +662,8 @@ class FillMemory:
                 continue
             per_s = earned[gpu] / work[gpu] if work[gpu] > 0 else 0.0
             full = min(1.0, busy_now / slots)
+            if policy.busy_posted_only and work[gpu] + fill_work[gpu] > 0:
+                full *= work[gpu] / (work[gpu] + fill_work[gpu])  # the posted sales' share
             last = value.get(gpu)
             if last is None:
                 value[gpu] = (per_s, full, at, at)
@@ -882,10 +903,16 @@ def listing_for_fills(
         # Too few requests to price on, unless nothing sold posted at the quote: then a raise
         # is measured to lose nothing, and the requests seen are all the evidence there is.
         enough = policy.min_revealed if posted[q.slot][0] > 0 else policy.min_revealed_unsold
-        if at - posted[q.slot][2] < policy.memory_s or not revealed or len(revealed) < enough:
-            # Not raised before the posted sales at the quote were seen over memory_hours: an
-            # early quiet spell (a bandit exploring a dear arm) measured as "nothing sells
-            # posted" would raise the listing, and the raise keeps that figure frozen.
+        young = at - posted[q.slot][2] < policy.memory_s
+        if young and posted[q.slot][0] <= 0 and 0 < policy.open_revealed <= len(revealed):
+            # nothing sold posted yet and that many requests revealed: they are the evidence
+            # (fills.open_revealed; where posted sales were seen, their measure needs its hours)
+            young = False
+        if young or not revealed or len(revealed) < enough:
+            # Not raised before the posted sales at the quote were seen over memory_hours (or,
+            # with fills.open_revealed, before that many requests were revealed): an early
+            # quiet spell (a bandit exploring a dear arm) measured as "nothing sells posted"
+            # would raise the listing, and the raise keeps that figure frozen.
             out.append(q)
             continue
         price = _best_listing(

@@ -245,6 +245,8 @@ def _fills_line(cfg: BotConfig) -> str:
         if f.displacement > 0
         else "posted sales a fill displaces not counted (displacement 0)"
     )
+    if f.displacement > 0 and f.busy_posted_only:
+        head += " (the pool's busy share: its posted sales' part only)"
     if f.price != "listed":
         return head
     return (
@@ -252,6 +254,11 @@ def _fills_line(cfg: BotConfig) -> str:
         f"risk, priced on {f.memory_hours:g} h of waiting requests (a slot with fewer than "
         f"{f.min_revealed}: its last {f.min_revealed}, back to {f.thin_memory_hours:g} h; "
         f"{f.min_revealed_unsold} where nothing sold posted)"
+        + (
+            f"; raised before {f.memory_hours:g} h once {f.open_revealed} requests were seen"
+            if f.open_revealed
+            else ""
+        )
         + ("; a request above a climbing listing waits for it" if f.wait_for_listing else "")
     )
 

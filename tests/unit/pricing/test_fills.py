@@ -336,6 +336,19 @@ def test_a_fills_task_is_valued_at_the_posted_sales_a_full_pool_turns_away() -> 
     assert memory.measure(unsized, [o], 3_600, policy) is memory
 
 
+def test_busy_posted_only_counts_only_the_posted_sales_share_of_a_busy_pool() -> None:
+    o = fill_offer()  # task_seconds 300
+    fill = deal("f", 9_000_000, 3, ago=100.0)  # 3 tasks of fills against 1 posted
+    posted = deal("d", 1_000_000, 1, ago=200.0)
+    memory = FillMemory().record([fill.deal_id], NOW - 100)
+    full = snap(offers=[o], deals=(fill, posted), utilization=util(2, computing=2))
+    every = memory.measure(full, [o], 3_600, _policy())
+    assert every.slot_value[False][1] == 1.0  # the fills' own tasks make the pool busy
+    own = memory.measure(full, [o], 3_600, _policy(busy_posted_only=True))
+    assert own.slot_value[False][1] == pytest.approx(0.25)  # the posted sales' share of it
+    assert displaced_per_task(own, [o], _policy()) == {o.slot: pytest.approx(250_000)}
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     caps=st.lists(st.tuples(st.integers(1_000, 20_000), st.integers(1, 4)), min_size=1, max_size=6),
@@ -752,6 +765,27 @@ def test_no_raise_before_the_posted_sales_were_seen_over_a_whole_window() -> Non
     young = FillMemory().observe(book, NOW - 600, lambda r: True)  # 10 minutes of evidence
     got, _ = listing_for_fills([quote], snap(offers=[o]), [o], young, _policy(), 10**12, 3_600)
     assert got[0].price == 1_000_000
+
+
+def test_the_start_up_gate_opens_on_revealed_requests_where_nothing_sold_posted() -> None:
+    o = fill_offer()
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    seen = _memory(CAPS, o)
+    # the posted sales measured for 2 h only: under memory_hours, the gate is still closed
+    young = dataclasses.replace(seen, posted={o.slot: (0.0, NOW - 3_600, NOW - 7_200)})
+
+    def listed(**kw: object) -> int:
+        got, _ = listing_for_fills(
+            [quote], snap(offers=[o]), [o], young, _policy(**kw), 10**12, 3_600
+        )
+        return got[0].price
+
+    assert listed() == 1_000_000  # off: the gate waits memory_hours
+    assert listed(open_revealed=len(CAPS) + 1) == 1_000_000  # not enough evidence yet
+    assert listed(open_revealed=len(CAPS)) == 50_000_000
+    # where posted sales were seen, their measure needs its memory_hours whatever was revealed
+    young = dataclasses.replace(young, posted={o.slot: (1e-9, NOW - 3_600, NOW - 7_200)})
+    assert listed(open_revealed=len(CAPS)) == 1_000_000
 
 
 def test_the_listing_is_never_lowered_nor_above_the_ceiling() -> None:

@@ -169,7 +169,7 @@ class FillPolicy:
     displacement: float = 1.0
     wait_for_listing: bool = True
     min_revealed_unsold: int = 1
-    open_revealed: int = 0
+    open_revealed: int = 16
     busy_posted_only: bool = False
 
     def __post_init__(self) -> None:

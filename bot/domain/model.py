@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
@@ -490,18 +490,7 @@ class Quote:
     def with_volume(self, volume: int) -> Quote:
         """The same quote cut (or grown) to ``volume``: the rails' capacity and the planner's stake
         coverage size a quote after the strategy chose its price, and nothing else may change."""
-        return Quote(
-            category=self.category,
-            price=self.price,
-            volume=volume,
-            tag=self.tag,
-            trust=self.trust,
-            apprestrict=self.apprestrict,
-            datasetrestrict=self.datasetrestrict,
-            requesterrestrict=self.requesterrestrict,
-            reason=self.reason,
-            jump=self.jump,
-        )
+        return replace(self, volume=volume)
 
     @property
     def slot(self) -> Slot:

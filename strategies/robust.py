@@ -149,7 +149,7 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for, under
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
-from strategies.robust_ladder import Probe, check_decided, probe_step
+from strategies.robust_ladder import Probe, check_decided, lower_rate, probe_step
 from strategies.robust_shift import check_due
 from strategies.robust_undercut import cross_band, stride_under
 
@@ -1067,11 +1067,8 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "perch":
             if now - since < mem.p_hold:
                 return mem
-            # the perch beats the market-led mode by the margin: the market-led evidence, scaled
-            earned, tasks, secs = mem.market_ev
-            scaled = replace(mem, market_ev=[p.check_margin * earned, tasks, secs])
             if not check_due(
-                leads=self._perch_pays(scaled),
+                leads=self._perch_pays(mem, p.check_margin),
                 base=base,
                 base_at_commit=mem.shift_base,
                 margin=p.check_margin,
@@ -1236,15 +1233,14 @@ class RobustStrategy(Strategy[RobustParams]):
         wait = max(mem.p_wait, 2 * self.params.perch_wait_seconds)
         return replace(mem, p_mode="market", p_next=now + wait, p_wait=2 * wait)
 
-    def _perch_pays(self, mem: OfferMemory) -> bool:
-        """The perch's lower revenue bound per second beats the market-led mode's mean."""
-        earned, tasks, secs = mem.perch_ev
-        m_earned, _, m_secs = mem.market_ev
-        if secs <= 0 or tasks <= 0:
+    def _perch_pays(self, mem: OfferMemory, margin: float = 1.0) -> bool:
+        """The perch's lower revenue bound per second beats ``margin`` x the market-led mode's
+        mean (``check_margin``: by how much a perch must lead to skip its check)."""
+        lower = lower_rate(mem.perch_ev, self.params.perch_confidence)
+        if lower is None:
             return False
-        z = self.params.perch_confidence
-        lower = earned * max(0.0, tasks - z * math.sqrt(tasks)) / tasks
-        return lower / secs > (m_earned / m_secs if m_secs > 0 else 0.0)
+        m_earned, _, m_secs = mem.market_ev
+        return lower > (margin * m_earned / m_secs if m_secs > 0 else 0.0)
 
     @staticmethod
     def _account(mem: OfferMemory, earned: float, dt: float) -> OfferMemory:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Probe", "check_decided", "probe_step"]
+__all__ = ["Probe", "check_decided", "lower_rate", "probe_step"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,21 +67,30 @@ def probe_step(
     return Probe(mid, probe.price, probe.hi, now)
 
 
+def lower_rate(ev: list[float], z: float) -> float | None:
+    """Revenue per second of the evidence ``ev`` ([nRLC, tasks, seconds]) less ``z`` Poisson
+    deviations of its sales: the cautious bound a perch is committed, kept and checked on (a few
+    lucky sales at a high price must not commit it). None without a sale."""
+    earned, tasks, secs = ev
+    if secs <= 0 or tasks <= 0:
+        return None
+    return earned * max(0.0, tasks - z * math.sqrt(tasks)) / tasks / secs
+
+
 def check_decided(
     perch_ev: list[float], market_ev: list[float], market_price: int, z: float
 ) -> bool:
     """The perch's lower revenue bound per second is above the market-led mode's upper bound.
 
-    Evidence lists are [nRLC, tasks, seconds]; the perch's lower bound is its sales less ``z``
-    Poisson deviations (as the commit rule), the market-led upper bound its sales plus ``z``
-    deviations and ``z**2`` (so that no sale yet is not read as a rate of zero), each task at the
-    mean price of its sales (``market_price`` before any).
+    Evidence lists are [nRLC, tasks, seconds]; the perch's lower bound is ``lower_rate`` (the
+    commit rule's), the market-led upper bound its sales plus ``z`` deviations and ``z**2`` (so
+    that no sale yet is not read as a rate of zero), each task at the mean price of its sales
+    (``market_price`` before any).
     """
-    earned, tasks, secs = perch_ev
+    lower = lower_rate(perch_ev, z)
     m_earned, m_tasks, m_secs = market_ev
-    if secs <= 0 or tasks <= 0 or m_secs <= 0:
+    if lower is None or m_secs <= 0:
         return False
-    lower = earned * max(0.0, tasks - z * math.sqrt(tasks)) / tasks / secs
     each = m_earned / m_tasks if m_tasks > 0 else float(market_price)
     upper = each * (m_tasks + z * math.sqrt(m_tasks) + z * z) / m_secs
     return lower > upper

@@ -30,12 +30,14 @@ def state_of(named: bool = True, **fields: Any) -> dict[str, Any]:
     """Rivals in stock (the perch's count of them out: 0.1), the market-led price 99 sold 30
     tasks in 10 h; the perch's own wait long over; requests named our pool before (``named``)."""
     m = OfferMemory(
-        last_at=NOW - 60,
-        p_out=0.1,
-        p_next=NOW - 1,
-        p_wait=600.0,
-        market_ev=[30 * 99.0, 30.0, 36_000.0],
-        **fields,
+        **{
+            "last_at": NOW - 60,
+            "p_out": 0.1,
+            "p_next": NOW - 1,
+            "p_wait": 600.0,
+            "market_ev": [30 * 99.0, 30.0, 36_000.0],
+            **fields,
+        }
     )
     base = {"rivals": {KEY: [100, NOW - 60, NOW - 7200]}, "modes": {KEY: "contested"}}
     return {"base": base, "offers": {KEY: m.to_json()}, "named": named}
@@ -134,3 +136,31 @@ def test_off_no_probe_and_no_gate_from_passed_over_buyers() -> None:
     )
     m = OfferMemory.from_json(d.state["offers"][KEY])
     assert d.quotes[0].price == 99 and m.p_mode == "market" and m.q_passed_at is None
+
+
+def test_captive_requests_waiting_under_a_perch_are_harvested_before_it_is_quoted_again() -> None:
+    """A committed perch at 5,000 over a market-led 999; requests naming us wait under both
+    (300 x 8 = 2,400 nRLC beats 600 x 3, and pays ``captive_harvest_cancels`` cancels): they are
+    sold down first. With the rule off the perch hid them."""
+    waiting = [request(f"a{i}", 600, workerpool=POOL) for i in range(3)]
+    waiting += [request(f"b{i}", 300, workerpool=POOL) for i in range(5)]
+    s = snap(
+        offers=[XS],
+        book=[rival("r", 1000, age=600.0)],
+        requests=waiting,
+        own_orders=[own("o", 5_000, 5)],
+        utilization=util(10, 0),
+    )
+    perched = {"p_mode": "perch", "p_since": NOW - 600, "p_price": 5_000, "p_hold": 86_400.0}
+    params = {"captive_harvest_cancels": 10.0, "cancel_cost": 200}
+    for probe, price in ((21_600.0, 300), (0.0, 5_000)):
+        d = run_fenced(
+            strategies.create(
+                "robust", {"floor": 0, **PERCH, **params, "captive_probe_seconds": probe}
+            ),
+            s,
+            [XS],
+            state_of(p_out=0.9, perched=True, **perched),
+            random.Random(1),
+        )
+        assert d.quotes[0].price == price, d.quotes[0].reason

@@ -84,6 +84,12 @@ shows, not by a scenario's numbers:
    perch's own deals); and a check ends after ``check_early_seconds`` once the market-led
    mode's upper bound is under the perch's lower bound.
 
+   Buyers who pass over a cheaper rival in stock (``captive_probe_seconds``, 0: off;
+   ``strategies/robust_captive.py``): on a market where some request named our pool, rivals
+   such buyers pass over do not count as in stock for the perch, a probe at the perch's lowest
+   rung looks for them while we are the cheapest, and the harvest (guard 3) sells the captive
+   requests waiting under the quote before the perch is quoted again.
+
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
    could not have served while we undercut them (the category's deals against their restocks
@@ -126,7 +132,7 @@ learned). Raises are gated by their cancel gas in the rails (factor 1:
 bot.pricing.rails.gate_raise).
 
 State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key:
-memory}, "inert": [request hashes]}``.
+memory}, "inert": [request hashes], "named": a request named our pool}``.
 
 When to use it: the default. It is ``portfolio`` where none of the seven signs shows (same
 quotes: the guards only move a price once their evidence is there), and where one shows it
@@ -149,6 +155,7 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for, under
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
+from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate, probe_step
 from strategies.robust_shift import check_due
 from strategies.robust_undercut import cross_band, stride_under
@@ -160,6 +167,7 @@ POSTURES: tuple[Posture, ...] = ("war", "floor", "hold")
 PerchMode = Literal["market", "trial", "perch", "check"]
 PERCH_MODES: tuple[PerchMode, ...] = ("market", "trial", "perch", "check")
 _MAX_CAPTIVE_REQUESTERS = 64
+_PROBE_TASKS = 2  # sales to buyers who passed a rival over that open the perch after a probe
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +433,15 @@ class RobustParams:
         " price: the planner's deadband would keep the order above the rival (0: off; from a"
         " config, the owner's rails.deadband unless set here)",
     )
+    # guard 5's gate read from buyers who pass over a cheaper rival (strategies/robust_captive.py)
+    captive_probe_seconds: float = param(
+        21600.0,
+        min=0.0,
+        max=30 * 86400.0,
+        doc="market-led time with rivals in stock before a probe at the perch's lowest rung for"
+        " buyers who pass a cheaper rival over (doubling after one nobody did; 0: off, and such"
+        " buyers neither open the perch nor keep the harvest from it)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -505,6 +522,12 @@ class OfferMemory:
     # guard 1's descending probe (follow_stride): when the floor posture last stepped down
     u_step_at: float = 0.0
     u_waited: float = 0.0  # the longest the follower took to answer a step
+    # buyers who pass over a cheaper rival, and the probe for them (strategies/robust_captive.py)
+    q_passed_at: float | None = None  # our last sale to one
+    q_next: float | None = None  # earliest next probe
+    q_wait: float = 0.0  # the wait after the next probe nobody passed a rival at
+    q_probe: bool = False  # the trial is a probe (a trial step at the perch's lowest rung)
+    q_count: int = 0  # tasks sold to buyers who passed a rival over, since the probe began
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -568,6 +591,11 @@ class OfferMemory:
                 r_at=float(cast(float, raw.get("r_at", 0.0))),
                 u_step_at=float(cast(float, raw.get("u_step_at", 0.0))),
                 u_waited=float(cast(float, raw.get("u_waited", 0.0))),
+                q_passed_at=_opt_float(raw.get("q_passed_at")),
+                q_next=_opt_float(raw.get("q_next")),
+                q_wait=float(cast(float, raw.get("q_wait", 0.0))),
+                q_probe=bool(raw.get("q_probe", False)),
+                q_count=int(cast(int, raw.get("q_count", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -672,15 +700,24 @@ class RobustStrategy(Strategy[RobustParams]):
         stored = cast(Mapping[str, object], raw_offers) if isinstance(raw_offers, dict) else {}
         memories: dict[str, object] = {}
         quotes = []
+        # requesters name our pool on this market (any category): robust_captive's probe
+        named = state.get("named") is True or any(
+            r.workerpool == snapshot.workerpool for r in snapshot.requests
+        )
         busy = 0.0  # the pool's smoothed utilization (the markup's reading), for _slot_yield
         for offer, got in zip(offers, base.quotes, strict=True):
             key = _key(offer)
             mem = OfferMemory.from_json(stored.get(key))
-            quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem)
+            quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem, named=named)
             quotes.append(quote)
             memories[key] = mem.to_json()
             busy = max(busy, mem.u_avg or 0.0)
-        new_state: State = {"base": base.state, "offers": memories, "inert": sorted(inert)}
+        new_state: State = {
+            "base": base.state,
+            "offers": memories,
+            "inert": sorted(inert),
+            "named": named,
+        }
         return Decision(self._slot_yield(snapshot, offers, quotes, busy), new_state)
 
     def _slot_yield(
@@ -768,6 +805,8 @@ class RobustStrategy(Strategy[RobustParams]):
         got: Quote,
         mode: str,
         mem: OfferMemory,
+        *,
+        named: bool = False,
     ) -> tuple[Quote, OfferMemory]:
         p = self.params
         now = snapshot.at
@@ -785,6 +824,11 @@ class RobustStrategy(Strategy[RobustParams]):
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
+        # buyers who pass a rival over, on a market where requests named our pool (robust_captive)
+        named = named and p.captive_probe_seconds > 0
+        passed = passed_over(deals, rivals) if named else 0
+        if passed:  # for the perch (strategies/robust_captive.py)
+            mem = replace(mem, q_passed_at=now, q_count=mem.q_count + passed)
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
         got, mem = self._anchor(now, rivals, got, mode, mem)
         price, why = got.price, got.reason
@@ -831,13 +875,18 @@ class RobustStrategy(Strategy[RobustParams]):
             # it (its timer would judge an interval with no market-led sales as a failed raise)
             mem = _markup_of(before, mem)
         was = mem
-        mem = self._perch(snapshot, offer, mode, price, mem, in_stock=bool(rivals), base=got.price)
+        mem = self._perch(
+            snapshot, offer, mode, price, mem, in_stock=bool(rivals), base=got.price, named=named
+        )
         mem = self._rejoin(now, was, mem)
         mem = self._refine(snapshot, offer, was, mem)
         # the base's book logic reads the perch's own deals: above the perch, its price is ours
         guarded = harvest is not None or (mem.captive_price or 0) >= price
         over = p.perch_hold_quote and not guarded
-        at_perch = mem.p_mode in ("trial", "perch") and (mem.p_price > price or over)
+        # captive requests waiting under the quote are sold at their caps first (the harvest;
+        # strategies/robust_captive.py: since buyers who pass a rival over open the perch)
+        yields = harvest is not None and p.captive_probe_seconds > 0
+        at_perch = mem.p_mode in ("trial", "perch") and not yields and (mem.p_price > price or over)
         # a perch, and the way back from one, are deliberate jumps (the rails' max_jump): one
         # re-signed order each way instead of one (and a cancel going up) per max_step
         jump = at_perch or mem.perched
@@ -996,6 +1045,7 @@ class RobustStrategy(Strategy[RobustParams]):
         *,
         in_stock: bool,
         base: int,
+        named: bool = False,
     ) -> OfferMemory:
         """Explore-then-commit between the market-led price and a perch far above it (module
         doc, guard 5). Modes: ``market``; ``trial`` (descending until a price sells, then held);
@@ -1009,19 +1059,45 @@ class RobustStrategy(Strategy[RobustParams]):
                 return mem
             # no rival-led price to perch over (portfolio prices alone): a trial or perch ends,
             # and the next waits as after a change (not at once, should the mode flicker)
-            return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
-        # the markup's count reacts within minutes (a restock); a perch follows regimes
+            return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds, q_probe=False)
+        # the markup's count reacts within minutes (a restock); a perch follows regimes. Rivals
+        # that buyers pass over are not in stock for them (strategies/robust_captive.py)
         a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.perch_out_seconds)
-        mem = replace(mem, p_out=(1 - a) * mem.p_out + a * (0.0 if in_stock else 1.0))
+        passing = (
+            p.captive_probe_seconds > 0
+            and mem.q_passed_at is not None
+            and now - mem.q_passed_at < p.perch_out_seconds
+        )
+        out = 0.0 if in_stock and not passing else 1.0
+        mem = replace(mem, p_out=(1 - a) * mem.p_out + a * out)
+        if passing and mem.p_out < p.perch_out_share:
+            mem = replace(mem, p_out=p.perch_out_share)
         mem = self._unserved(snapshot, offer, mem)
         if mem.p_next is None:
             return replace(mem, p_next=now + p.perch_wait_seconds, p_wait=p.perch_wait_seconds)
         since = mem.p_since if mem.p_since is not None else now
+        top = min(MAX_PRICE, round(price * p.perch_multiple))
+        if mem.q_probe:
+            return self._probe(mem, now, since, top)
         if mem.p_mode == "market":
             low = p.perch_low * base
             if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
-                top = min(MAX_PRICE, round(price * p.perch_multiple))
                 return replace(mem, p_mode="trial", p_since=now, p_price=top, p_settled=False)
+            if named and in_stock and price < low:
+                if mem.q_next is None:
+                    wait = p.captive_probe_seconds
+                    return replace(mem, q_next=now + wait, q_wait=wait)
+                if now >= mem.q_next:
+                    rung = min(MAX_PRICE, math.ceil(max(low, 2 * price)))
+                    return replace(
+                        mem,
+                        p_mode="trial",
+                        p_since=now,
+                        p_price=rung,
+                        p_settled=False,
+                        q_probe=True,
+                        q_count=0,
+                    )
             return mem
         if mem.p_out < p.perch_out_share / 2:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
@@ -1052,13 +1128,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 mem = replace(mem, p_price=listed)
-            _, m_tasks, m_secs = mem.market_ev
-            step = p.perch_step_tasks * m_secs / m_tasks if m_tasks > 0 else p.perch_trial_seconds
-            # a finer step is tried for less long (the descent covers an octave in the same
-            # time), but never under 15 min
-            octave = math.log(p.perch_step_down) / math.log(0.5)
-            step = max(min(self._paced(mem, step), p.perch_trial_seconds / 4) * octave, 900.0)
-            if now - since < step:
+            if now - since < self._step_seconds(mem):
                 return mem
             lower = int(mem.p_price * p.perch_step_down)
             if lower < max(p.perch_low * base, 2 * price):
@@ -1093,6 +1163,31 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "check":
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         return self._perch_lost(mem, now)
+
+    def _step_seconds(self, mem: OfferMemory) -> float:
+        """How long a trial's price waits unsold: as long as the market-led price took to sell
+        ``perch_step_tasks`` tasks (paced, ``_paced``), within 15 min and a quarter of a trial."""
+        p = self.params
+        _, m_tasks, m_secs = mem.market_ev
+        step = p.perch_step_tasks * m_secs / m_tasks if m_tasks > 0 else p.perch_trial_seconds
+        # a finer step is tried for less long (the descent covers an octave in the same time),
+        # but never under 15 min
+        octave = math.log(p.perch_step_down) / math.log(0.5)
+        return max(min(self._paced(mem, step), p.perch_trial_seconds / 4) * octave, 900.0)
+
+    def _probe(self, mem: OfferMemory, now: float, since: float, top: int) -> OfferMemory:
+        """A trial step at the perch's lowest rung, rivals in stock (robust_captive's doc): two tasks
+        sold to buyers who passed a rival over start the perch's trial from ``top`` at once;
+        fewer, and the next probe waits twice as long."""
+        if mem.q_count >= _PROBE_TASKS:
+            wait = self.params.captive_probe_seconds
+            return replace(
+                mem, q_probe=False, q_next=now + wait, q_wait=wait, p_since=now, p_price=top
+            )
+        if now - since < self._step_seconds(mem):
+            return mem
+        wait = 2 * mem.q_wait
+        return replace(mem, q_probe=False, p_mode="market", q_next=now + wait, q_wait=wait)
 
     def _rejoin(self, now: float, was: OfferMemory, mem: OfferMemory) -> OfferMemory:
         """Churning rivals: go back to the perch that paid as soon as they are out again.

@@ -438,6 +438,11 @@ class RobustParams:
         doc="a rival repricing above the anchor's rival leaves the anchor on (false: any rival"
         " that repriced turns it off)",
     )
+    follow_keep_book: bool = param(
+        True,
+        doc="guard 1's follower record survives a decision priced by the book logic while rivals"
+        " are in view (false: it is forgotten, and found again only after a war's worth of cuts)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -807,7 +812,8 @@ class RobustStrategy(Strategy[RobustParams]):
         if mode == "contested":
             mem = self._account(mem, earned, dt)
             price, why, mem = self._follower(now, rivals, listed, got, mem)
-        else:
+        elif not (p.follow_keep_book and mode == "book" and rivals):
+            # no longer contested: the follower record is forgotten (but see follow_keep_book)
             mem = replace(
                 mem, lost=0.0, under={}, posture="war", probing=False, earned={}, seconds={}
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import strategies
@@ -10,7 +11,7 @@ from bot.domain.model import BookEntry
 from bot.pricing.snapshot import Offer
 from strategies import run_fenced
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
-from tests.support.factories import NOW, RIVAL2, offer, own, rival, snap, util
+from tests.support.factories import NOW, RIVAL2, offer, own, request, rival, snap, util
 
 STRIDE, FLOOR = 0.1, 1_000
 XS: Offer = offer(category=0, task_seconds=300, max_volume=1000)
@@ -148,3 +149,36 @@ def test_robust_anchors_under_a_fixed_rival_while_a_walker_moves_above_it() -> N
     assert prices[True][0] == 6_819_999  # held under the fixed rival through its stock-out
     assert prices[True][1].startswith("steady market")
     assert "steady market" not in prices[False][1]  # any repricing rival turned the anchor off
+
+
+def test_a_request_in_the_book_does_not_wipe_the_follower_record() -> None:
+    """Guard 1 found the follower (floor posture); one decision priced by the book logic (a
+    request waiting) with the rivals still there keeps that record (off: back to war)."""
+    postures = {}
+    for keep in (True, False):
+        params: dict[str, object] = {
+            "floor": 0,
+            "follow_smoothing": 0.5,
+            "probe_seconds": 600.0,
+            "follow_keep_book": keep,
+        }
+        state: dict[str, Any] | None = None
+        ours = 200_000_000
+        for i in range(9):
+            at = NOW + 60 * i
+            book = [rival("f", ours - 1, workerpool=RIVAL2, age=NOW - (at - 10))]
+            waiting = [replace(request("r", 150_000_000), published_at=at - 10)] if i == 8 else []
+            s = snap(
+                offers=[XS],
+                at=at,
+                book=book,
+                requests=waiting,
+                own_orders=[own(f"o{i}", ours, 5)],
+                utilization=util(10, 2),
+            )
+            d = run_fenced(strategies.create("robust", params), s, [XS], state, random.Random(1))
+            state = d.state
+            ours = d.quotes[0].price
+        assert state is not None
+        postures[keep] = state["offers"][next(iter(state["offers"]))]["posture"]
+    assert postures == {True: "floor", False: "war"}

@@ -158,7 +158,7 @@ from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate, probe_step
 from strategies.robust_shift import check_due
-from strategies.robust_undercut import cross_band, stride_under
+from strategies.robust_undercut import cross_band, steady_pools, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -442,6 +442,24 @@ class RobustParams:
         " buyers who pass a cheaper rival over (doubling after one nobody did; 0: off, and such"
         " buyers neither open the perch nor keep the harvest from it)",
     )
+    # rivals that move (strategies/robust_undercut.py): see every rival; anchor past movers
+    outlier_ratio: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="rivals priced under this x the median rival are ignored (0: every paid rival counts;"
+        " 0.2: portfolio's filter, which hid an undercutter that followed us down)",
+    )
+    anchor_moving_above: bool = param(
+        True,
+        doc="a rival repricing above the anchor's rival leaves the anchor on (false: any rival"
+        " that repriced turns it off)",
+    )
+    follow_keep_book: bool = param(
+        True,
+        doc="guard 1's follower record survives a decision priced by the book logic while rivals"
+        " are in view (false: it is forgotten, and found again only after a war's worth of cuts)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -667,9 +685,10 @@ class RobustStrategy(Strategy[RobustParams]):
             PortfolioParams(
                 step=p.step,
                 floor=p.floor,
+                outlier_ratio=p.outlier_ratio,
             )
         )
-        self._rivals = CompetitiveParams()
+        self._rivals = CompetitiveParams(outlier_ratio=p.outlier_ratio)
 
     def initial_state(self) -> State:
         return {"base": self._base.initial_state(), "offers": {}, "inert": []}
@@ -837,7 +856,8 @@ class RobustStrategy(Strategy[RobustParams]):
         if mode == "contested":
             mem = self._account(mem, earned, dt)
             price, why, mem = self._follower(now, rivals, listed, got, mem)
-        else:
+        elif not (p.follow_keep_book and mode == "book" and rivals):
+            # no longer contested: the follower record is forgotten (but see follow_keep_book)
             mem = replace(
                 mem, lost=0.0, under={}, posture="war", probing=False, earned={}, seconds={}
             )
@@ -945,8 +965,10 @@ class RobustStrategy(Strategy[RobustParams]):
         (``anchor_busy``: the buyers a lower price wins could not be served), a contested or
         book-led price other than that anchor is replaced by it (the book's price only where it
         is under the anchor, or at the rival in stock: requests waiting above it are real
-        demand). Any repricing rival (an undercutter, a random walk) turns it off until the
-        market is steady again; the other guards (markup, captive, perch) still price above it.
+        demand). Any repricing rival (an undercutter, a random walk) at or under the anchor's
+        rival turns it off until the market is steady again; one repricing above it takes no
+        buyer from us (``anchor_moving_above``, strategies/robust_undercut.py). The other guards
+        (markup, captive, perch) still price above it.
         """
         p = self.params
         if p.anchor_steady_seconds <= 0:
@@ -969,10 +991,11 @@ class RobustStrategy(Strategy[RobustParams]):
         if mode not in ("contested", "book") or not pools or mem.log_m > 0 or busy:
             # not a market-led price, or a short market (the markup's) or a busy pool
             return got, mem
-        if any(now - v[1] < p.anchor_steady_seconds for v in pools.values()):
+        steady, moving = steady_pools(pools, now, p.anchor_steady_seconds)
+        if moving and not p.anchor_moving_above:
             return got, mem
-        setters = [int(v[0]) for v in pools.values() if v[3] >= p.anchor_in_share]
-        if not setters:
+        setters = [int(v[0]) for v in steady.values() if v[3] >= p.anchor_in_share]
+        if not setters or any(int(v[0]) <= min(setters) for v in moving.values()):
             return got, mem
         low = min(setters)
         anchor = under(low, p.step, p.floor)

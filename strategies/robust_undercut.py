@@ -13,16 +13,37 @@ is still at or under our listed price, the price goes ``follow_stride`` under th
 (its reprice leaves it above us) the price is held if it jumped back up, and rises to one nRLC
 under it if it sits at the lowest price seen (its floor: the stride's overshoot is given back).
 The follower's reaction is read from its order's ``published_at``: a reprice lists a new order.
+
+Two views of the book for rivals that move (issue #14, session 7):
+
+- **Every paid rival counts** (robust's ``outlier_ratio``, 0). ``portfolio`` ignores rivals
+  priced under a fifth of the median rival. A fast undercutter that followed us down past that
+  line vanished from the view: the base jumped back to one nRLC under the next rival, the
+  undercutter followed, reappeared, and we cut again, a cancel a minute, and guard 1 never
+  counted it (train ``undercut_fast`` 1043: 4,283 cancels, 2.5 RLC net). A taker buys the
+  cheapest order wherever it sits, so a rival far under the others is still the market; a rival
+  down to its last task is already left out while prices move (``portfolio``'s
+  ``war_min_volume``).
+- **A rival moving above the anchor leaves it on** (``anchor_moving_above``). Guard 7 holds one
+  price under the cheapest rival that keeps a fixed price, through its stock-outs; any rival
+  that repriced turned it off, also a random walk far above it, and the base went back to
+  following each stock-out and restock (train ``random_walk`` 1019: 1,094 cancels). A rival
+  priced above the anchor's rival sells to no taker before us; one that moves to or under it
+  turns the anchor off as before (:func:`steady_pools`).
+- **A waiting request does not wipe guard 1's record** (``follow_keep_book``). A decision priced
+  by the book logic (a request waiting) while rivals are in view forgot the follower, its
+  posture and their measurements; found again only by a war of cuts (train ``undercut_fast``
+  1069: 45 times in three days).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.domain.model import BookEntry
 
-__all__ = ["cross_band", "stride_under"]
+__all__ = ["cross_band", "steady_pools", "stride_under"]
 
 
 def stride_under(
@@ -83,3 +104,12 @@ def cross_band(price: int, listed: int, rival: int, band: float, floor: int) -> 
     if not price < rival <= listed or listed - price > band * listed:
         return price  # no crossing needed, or the planner moves the order anyway
     return max(floor, min(price, math.floor(listed * (1.0 - band)) - 1))
+
+
+def steady_pools(
+    pools: Mapping[str, list[float]], now: float, steady_seconds: float
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """The anchor's rival pools split into those that kept their price ``steady_seconds`` and
+    those that repriced since (each pool: [price, since, last seen, in-stock share])."""
+    steady = {k: v for k, v in pools.items() if now - v[1] >= steady_seconds}
+    return steady, {k: v for k, v in pools.items() if k not in steady}

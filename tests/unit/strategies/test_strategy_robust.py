@@ -720,14 +720,22 @@ def test_a_steady_market_is_anchored_under_the_lowest_rival_through_its_stock_ou
 
 
 def test_the_anchor_holds_no_price_on_a_market_that_moves() -> None:
-    """A rival repricing (100 -> 90) restarts its steadiness: no anchor for 2 h. A rival not
+    """A rival repricing (100 -> 90) restarts its steadiness: no anchor for 2 h while it is at or
+    under the anchor's rival (``anchor_moving_above``; off: any repricing rival). A rival not
     seen for longer than ``anchor_memory_seconds`` no longer anchors (a rival that left), nor
     one rarely in stock (it sells its last task soon after each restock: the next one is the
     price to undercut)."""
     book = [rival("b", 90, workerpool=RIVAL2)]
     s = snap(offers=[XS], book=book, utilization=util(10, 2))
-    quotes, new = decide(s, anchor_state(*STEADY), {"perch_trial_seconds": 0.0})
+    moved = {"perch_trial_seconds": 0.0, "anchor_moving_above": False}
+    quotes, new = decide(s, anchor_state(*STEADY), moved)
     assert quotes[0].price == 89 and memory(new).a_pools[RIVAL2][:3] == [90.0, NOW, NOW]
+    # it moved above the anchor's rival (50): it takes no buyer from us, the anchor stays on
+    quotes, _ = decide(s, anchor_state(*STEADY), {"perch_trial_seconds": 0.0})
+    assert quotes[0].price == 49 and "steady market" in quotes[0].reason
+    below = snap(offers=[XS], book=[rival("b", 45, workerpool=RIVAL2)], utilization=util(10, 2))
+    quotes, _ = decide(below, anchor_state(*STEADY), {"perch_trial_seconds": 0.0})
+    assert quotes[0].price == 44  # it moved under the anchor's rival: no anchor
     gone = ((RIVAL, 50, 6 * 3600.0, 3 * 3600.0), (RIVAL2, 100, 3 * 3600.0, 60.0))
     s = snap(offers=[XS], book=[rival("b", 100, workerpool=RIVAL2)], utilization=util(10, 2))
     quotes, new = decide(s, anchor_state(*gone), {"perch_trial_seconds": 0.0})

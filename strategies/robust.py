@@ -149,7 +149,8 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for, under
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
-from strategies.robust_ladder import Probe, check_decided, lower_rate, probe_step
+from strategies.robust_bound import bound_step
+from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_shift import check_due
 from strategies.robust_undercut import cross_band, stride_under
 
@@ -425,6 +426,14 @@ class RobustParams:
         " price: the planner's deadband would keep the order above the rival (0: off; from a"
         " config, the owner's rails.deadband unless set here)",
     )
+    # the refine's unsold bound carries its evidence (strategies/robust_bound.py)
+    perch_bound_sales: float = param(
+        3.0,
+        min=0.0,
+        max=100.0,
+        doc="the refine's lowest unsold price is probed again until it went unsold for as long as"
+        " the perch sells this many tasks (0: off, an unsold window is an upper bound for good)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -505,6 +514,8 @@ class OfferMemory:
     # guard 1's descending probe (follow_stride): when the floor posture last stepped down
     u_step_at: float = 0.0
     u_waited: float = 0.0  # the longest the follower took to answer a step
+    # how long the refine's lowest unsold price (r_hi) went unsold (perch_bound_sales)
+    r_w: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -568,6 +579,7 @@ class OfferMemory:
                 r_at=float(cast(float, raw.get("r_at", 0.0))),
                 u_step_at=float(cast(float, raw.get("u_step_at", 0.0))),
                 u_waited=float(cast(float, raw.get("u_waited", 0.0))),
+                r_w=float(cast(float, raw.get("r_w", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1143,9 +1155,9 @@ class RobustStrategy(Strategy[RobustParams]):
         now = snapshot.at
         if mem.p_mode == "trial" and not mem.p_settled:
             if was.p_mode != "trial":
-                return replace(mem, r_lo=0, r_hi=0)
+                return replace(mem, r_lo=0, r_hi=0, r_w=0.0)
             if 0 < mem.p_price < was.p_price and mem.p_since == now:
-                return replace(mem, r_hi=was.p_price)
+                return replace(mem, r_hi=was.p_price, r_w=now - (was.p_since or now))
             return mem
         if mem.p_mode not in ("trial", "perch"):
             return replace(mem, p_price=mem.r_lo, r_lo=0) if mem.r_lo else mem
@@ -1157,14 +1169,22 @@ class RobustStrategy(Strategy[RobustParams]):
         sold = mem.r_lo > 0 and any(
             d.price >= mem.p_price for d in snapshot.own_deals(mem.r_at, offer.category)
         )
-        probe = probe_step(
+        probe, unsold = bound_step(
             Probe(mem.p_price, mem.r_lo, mem.r_hi, mem.r_at),
+            mem.r_w,
             now=now,
             sold_at_price=sold,
             wait=wait,
             ratio=p.perch_refine,
+            rate=tasks / secs if secs > 0 else 0.0,
+            sales=p.perch_bound_sales,
+            step_down=p.perch_step_down,
+            committed=mem.p_mode == "perch",
+            fresh=was.p_mode != "perch",
         )
-        return replace(mem, p_price=probe.price, r_lo=probe.lo, r_hi=probe.hi, r_at=probe.at)
+        return replace(
+            mem, p_price=probe.price, r_lo=probe.lo, r_hi=probe.hi, r_at=probe.at, r_w=unsold
+        )
 
     def _paced(self, mem: OfferMemory, step: float) -> float:
         """How long a trial's price waits unsold before it is halved: until the market-led mode

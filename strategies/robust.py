@@ -82,7 +82,9 @@ shows, not by a scenario's numbers:
    lands up to 2 x under a cap tier); while a trial or a perch runs its price is quoted even
    over a market-led price above it (``perch_hold_quote``: the base's book logic reads the
    perch's own deals); and a check ends after ``check_early_seconds`` once the market-led
-   mode's upper bound is under the perch's lower bound.
+   mode's upper bound is under the perch's lower bound. The bisection's unsold bound carries
+   its evidence (``strategies/robust_bound.py``, ``perch_bound_sales``): a committed perch
+   probes it again while it went unsold for fewer than that many of the perch's sales.
 
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they

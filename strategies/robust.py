@@ -151,6 +151,7 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for, under
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
+from strategies.robust_book import smoothed_log
 from strategies.robust_bound import bound_step
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_shift import check_due
@@ -436,6 +437,14 @@ class RobustParams:
         doc="the refine's lowest unsold price is probed again until it went unsold for as long as"
         " the perch sells this many tasks (0: off, an unsold window is an upper bound for good)",
     )
+    # the markup over a steady book price (strategies/robust_book.py)
+    book_base_seconds: float = param(
+        7200.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="in the book mode the markup multiplies the book price averaged over this time"
+        " constant (0: off, its latest value)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -518,6 +527,8 @@ class OfferMemory:
     u_waited: float = 0.0  # the longest the follower took to answer a step
     # how long the refine's lowest unsold price (r_hi) went unsold (perch_bound_sales)
     r_w: float = 0.0
+    # the log of the book mode's price, averaged (book_base_seconds; 0: none)
+    b_log: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -582,6 +593,7 @@ class OfferMemory:
                 u_step_at=float(cast(float, raw.get("u_step_at", 0.0))),
                 u_waited=float(cast(float, raw.get("u_waited", 0.0))),
                 r_w=float(cast(float, raw.get("r_w", 0.0))),
+                b_log=float(cast(float, raw.get("b_log", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -824,8 +836,19 @@ class RobustStrategy(Strategy[RobustParams]):
             dt,
             market_short=mem.rivals_out >= p.rivals_out_share,
         )
-        if (mode == "contested" or (p.markup_on_book and mode == "book")) and mem.log_m > 0:
+        booked = p.markup_on_book and mode == "book"
+        if p.book_base_seconds > 0:
+            b_log = (
+                smoothed_log(mem.b_log, price, now - (mem.last_at or now), p.book_base_seconds)
+                if booked
+                else 0.0
+            )
+            mem = replace(mem, b_log=b_log)
+        if (mode == "contested" or booked) and mem.log_m > 0:
             m = math.exp(mem.log_m)
+            if booked and mem.b_log > 0:
+                # the markup over a steady book price (strategies/robust_book.py)
+                price = round(math.exp(mem.b_log))
             price = round(price * m)
             why += f"; scarcity markup x{m:.2f}"
 

@@ -89,7 +89,9 @@ shows, not by a scenario's numbers:
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
    could not have served while we undercut them (the category's deals against their restocks
-   and stock), ``perch_step_down`` makes a trial's descent finer than halving.
+   and stock), ``perch_step_down`` makes a trial's descent finer than halving,
+   ``book_base_seconds`` has the markup multiply an average of the book mode's price
+   (``strategies/robust_book.py``).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -439,11 +441,11 @@ class RobustParams:
     )
     # the markup over a steady book price (strategies/robust_book.py)
     book_base_seconds: float = param(
-        7200.0,
+        0.0,
         min=0.0,
         max=7 * 86400.0,
         doc="in the book mode the markup multiplies the book price averaged over this time"
-        " constant (0: off, its latest value)",
+        " constant (0, the default: off, its latest value; opt-in: loses on scarcity markets)",
     )
 
     def __post_init__(self) -> None:

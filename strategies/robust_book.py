@@ -13,7 +13,9 @@ quoted between 117 M and 425 M at a markup of x 11.6, across the tier (nothing s
 1,201 cancels, 0.47 of the reference. The markup's trials judge one interval's revenue against
 the last, so they cannot settle under a tier while their base jumps by x 2-3 between intervals.
 
-**The rule.** While the book mode's price is marked up, the markup multiplies a geometric
+**The rule** (opt-in: off by default, it loses on ``scarcity`` markets, where the book price
+is real demand for the pool's capacity and its average lags; docs/strategies.md, robust item
+13). While the book mode's price is marked up, the markup multiplies a geometric
 moving average of the book price (time constant ``book_base_seconds``) instead of its latest
 value; leaving the book mode forgets it. Without a markup the book price is quoted as before.
 """

@@ -82,7 +82,9 @@ shows, not by a scenario's numbers:
    lands up to 2 x under a cap tier); while a trial or a perch runs its price is quoted even
    over a market-led price above it (``perch_hold_quote``: the base's book logic reads the
    perch's own deals); and a check ends after ``check_early_seconds`` once the market-led
-   mode's upper bound is under the perch's lower bound.
+   mode's upper bound is under the perch's lower bound. The bisection's unsold bound carries
+   its evidence (``strategies/robust_bound.py``, ``perch_bound_sales``): a committed perch
+   probes it again while it went unsold for fewer than that many of the perch's sales.
 
    Buyers who pass over a cheaper rival in stock (``captive_probe_seconds``, 0: off;
    ``strategies/robust_captive.py``): on a market where some request named our pool, rivals
@@ -93,7 +95,9 @@ shows, not by a scenario's numbers:
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
    could not have served while we undercut them (the category's deals against their restocks
-   and stock), ``perch_step_down`` makes a trial's descent finer than halving.
+   and stock), ``perch_step_down`` makes a trial's descent finer than halving,
+   ``book_base_seconds`` has the markup multiply an average of the book mode's price
+   (``strategies/robust_book.py``).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -155,8 +159,10 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for, under
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
+from strategies.robust_book import smoothed_log
+from strategies.robust_bound import bound_step
 from strategies.robust_captive import passed_over
-from strategies.robust_ladder import Probe, check_decided, lower_rate, probe_step
+from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_shift import check_due
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
 
@@ -460,6 +466,22 @@ class RobustParams:
         doc="guard 1's follower record survives a decision priced by the book logic while rivals"
         " are in view (false: it is forgotten, and found again only after a war's worth of cuts)",
     )
+    # the refine's unsold bound carries its evidence (strategies/robust_bound.py)
+    perch_bound_sales: float = param(
+        3.0,
+        min=0.0,
+        max=100.0,
+        doc="the refine's lowest unsold price is probed again until it went unsold for as long as"
+        " the perch sells this many tasks (0: off, an unsold window is an upper bound for good)",
+    )
+    # the markup over a steady book price (strategies/robust_book.py)
+    book_base_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="in the book mode the markup multiplies the book price averaged over this time"
+        " constant (0, the default: off, its latest value; opt-in: loses on scarcity markets)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -546,6 +568,10 @@ class OfferMemory:
     q_wait: float = 0.0  # the wait after the next probe nobody passed a rival at
     q_probe: bool = False  # the trial is a probe (a trial step at the perch's lowest rung)
     q_count: int = 0  # tasks sold to buyers who passed a rival over, since the probe began
+    # how long the refine's lowest unsold price (r_hi) went unsold (perch_bound_sales)
+    r_w: float = 0.0
+    # the log of the book mode's price, averaged (book_base_seconds; 0: none)
+    b_log: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -614,6 +640,8 @@ class OfferMemory:
                 q_wait=float(cast(float, raw.get("q_wait", 0.0))),
                 q_probe=bool(raw.get("q_probe", False)),
                 q_count=int(cast(int, raw.get("q_count", 0))),
+                r_w=float(cast(float, raw.get("r_w", 0.0))),
+                b_log=float(cast(float, raw.get("b_log", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -874,8 +902,19 @@ class RobustStrategy(Strategy[RobustParams]):
             dt,
             market_short=mem.rivals_out >= p.rivals_out_share,
         )
-        if (mode == "contested" or (p.markup_on_book and mode == "book")) and mem.log_m > 0:
+        booked = p.markup_on_book and mode == "book"
+        if p.book_base_seconds > 0:
+            b_log = (
+                smoothed_log(mem.b_log, price, now - (mem.last_at or now), p.book_base_seconds)
+                if booked
+                else 0.0
+            )
+            mem = replace(mem, b_log=b_log)
+        if (mode == "contested" or booked) and mem.log_m > 0:
             m = math.exp(mem.log_m)
+            if booked and mem.b_log > 0:
+                # the markup over a steady book price (strategies/robust_book.py)
+                price = round(math.exp(mem.b_log))
             price = round(price * m)
             why += f"; scarcity markup x{m:.2f}"
 
@@ -1261,9 +1300,9 @@ class RobustStrategy(Strategy[RobustParams]):
         now = snapshot.at
         if mem.p_mode == "trial" and not mem.p_settled:
             if was.p_mode != "trial":
-                return replace(mem, r_lo=0, r_hi=0)
+                return replace(mem, r_lo=0, r_hi=0, r_w=0.0)
             if 0 < mem.p_price < was.p_price and mem.p_since == now:
-                return replace(mem, r_hi=was.p_price)
+                return replace(mem, r_hi=was.p_price, r_w=now - (was.p_since or now))
             return mem
         if mem.p_mode not in ("trial", "perch"):
             return replace(mem, p_price=mem.r_lo, r_lo=0) if mem.r_lo else mem
@@ -1275,14 +1314,22 @@ class RobustStrategy(Strategy[RobustParams]):
         sold = mem.r_lo > 0 and any(
             d.price >= mem.p_price for d in snapshot.own_deals(mem.r_at, offer.category)
         )
-        probe = probe_step(
+        probe, unsold = bound_step(
             Probe(mem.p_price, mem.r_lo, mem.r_hi, mem.r_at),
+            mem.r_w,
             now=now,
             sold_at_price=sold,
             wait=wait,
             ratio=p.perch_refine,
+            rate=tasks / secs if secs > 0 else 0.0,
+            sales=p.perch_bound_sales,
+            step_down=p.perch_step_down,
+            committed=mem.p_mode == "perch",
+            fresh=was.p_mode != "perch",
         )
-        return replace(mem, p_price=probe.price, r_lo=probe.lo, r_hi=probe.hi, r_at=probe.at)
+        return replace(
+            mem, p_price=probe.price, r_lo=probe.lo, r_hi=probe.hi, r_at=probe.at, r_w=unsold
+        )
 
     def _paced(self, mem: OfferMemory, step: float) -> float:
         """How long a trial's price waits unsold before it is halved: until the market-led mode

@@ -25,7 +25,8 @@ This module is the pure half: which waiting requests we can fill, at what price 
   cap reverts).
 - A fill is sized before the quotes, on the pool's slots: it is proposed only when it earns
   its gas plus the posted sales that slot time is expected to make (:func:`displaced_per_task`,
-  measured by :meth:`FillMemory.measure`; ``fills.displacement``).
+  measured by :meth:`FillMemory.measure`, and at our price where a posted buyer waits for our
+  capacity now, :func:`posted_waiting`; ``fills.displacement``).
 - Volumes are sized by the rails with the SAME ledger and admission test as quotes
   (bot.pricing.rails.apply_rails, its ``fills`` argument): a fill is a sale now, so it is sized first and
   the quotes share what it leaves.
@@ -873,6 +874,12 @@ def displaced_per_task(
     slot time would have been used), times ``fills.displacement`` (0: not counted). A pool our
     posted sales keep full values a fill's task at about what a posted sale pays for it; an
     idle one at nothing. Unmeasured (no pool size): nothing, as the rails then size no fill.
+
+    Where a posted buyer waits for our capacity now (``waiting``, :func:`posted_waiting`), a
+    second of slot time is worth at least that buyer's price per second: the mean hides the
+    moment (TRAIN ``captive_us`` 1073: `competitive` filled at 50 mRLC an XS task the mean
+    valued at 8.1 mRLC, and lost 11.4 RLC to its no-fills run; with the waiting buyers 142.7
+    RLC after gas against 136.8).
 
     No fill before a first hour was measured was tried and not kept: it only moved `bandit` on
     TRAIN `stationary` 1001, below its no-fills run (7.99 RLC after gas against 8.61; 9.04

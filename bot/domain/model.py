@@ -369,16 +369,27 @@ class PoolUtilization:
     alive_workers: int = 0
     sampled_at: float = 0.0
 
+    def slots_and_busy(self, gpu: bool = False) -> tuple[int, int]:
+        """A resource's slots and its busy tasks: the registered CPU (or GPU) slots, and the
+        tasks computing on them plus the backlog. The scheduler does not say which kind the
+        backlog is, so it is charged to both (conservative): the one rule for every reader of
+        the pool's load (the ledger's capacity, the fills' busy share and throughput)."""
+        if gpu:
+            return self.registered_gpu, self.computing_gpu + self.backlog
+        return self.registered_cpu, self.computing_cpu + self.backlog
+
     @property
     def free_slots(self) -> int:
-        return max(0, self.registered_cpu - self.computing_cpu - self.backlog)
+        slots, busy = self.slots_and_busy()
+        return max(0, slots - busy)
 
     @property
     def ratio(self) -> float:
         """Busy share of the CPU slots, backlog included (may exceed 1 when queued)."""
-        if self.registered_cpu <= 0:
+        slots, busy = self.slots_and_busy()
+        if slots <= 0:
             return 1.0
-        return (self.computing_cpu + self.backlog) / self.registered_cpu
+        return busy / slots
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ from bot.pricing.fills import (
     fill_terms,
     listing_for_fills,
     posted_view,
+    posted_waiting,
     propose_fills,
 )
 from bot.pricing.ledger import Ledger
@@ -407,6 +408,15 @@ def _run_cycle(
                 settings.deals_window_seconds,
             )
         rails_result = apply_rails(quotes, snapshot, ledger, rails_cfg)
+        listed: dict[Slot, int] = {}
+        waiting: dict[bool, tuple[float, int]] = {}
+        if settings.fills.enabled:
+            listed = _listed_prices(snapshot, rails_result)
+            # Posted buyers waiting for our capacity, at what we list (else quote) in their slot:
+            # what a fill's slot time takes from them now, and what fills took, watched each tick.
+            asked = {**{q.slot: q.price for q in rails_result.quotes}, **listed}
+            holding = state.fill_memory.holding(snapshot, settings.offers)
+            waiting = posted_waiting(snapshot, settings.offers, asked, holding)
         if (
             settings.fills.enabled
             and rails_result.kill is None
@@ -415,7 +425,6 @@ def _run_cycle(
         ):
             # Fills price against what we list (the first pass), then are sized first (second).
             cfg = rails_cfg
-            listed = _listed_prices(snapshot, rails_result)
             intents = decision.fills or propose_fills(
                 book,
                 settings.offers,
@@ -424,7 +433,9 @@ def _run_cycle(
                 settings.fills,
                 cfg.floor,
                 cfg.ceiling,
-                displaced=displaced_per_task(state.fill_memory, settings.offers, settings.fills),
+                displaced=displaced_per_task(
+                    state.fill_memory, settings.offers, settings.fills, waiting
+                ),
                 climbing=_climbing(quotes, decision.quotes, listed, snapshot, cfg.ceiling),
             )
             # Only as many as may be sent this tick: a fill the executor will not send must not

@@ -25,7 +25,8 @@ This module is the pure half: which waiting requests we can fill, at what price 
   cap reverts).
 - A fill is sized before the quotes, on the pool's slots: it is proposed only when it earns
   its gas plus the posted sales that slot time is expected to make (:func:`displaced_per_task`,
-  measured by :meth:`FillMemory.measure`; ``fills.displacement``).
+  measured by :meth:`FillMemory.measure`, and at our price where a posted buyer waits for our
+  capacity now, :func:`posted_waiting`; ``fills.displacement``).
 - Volumes are sized by the rails with the SAME ledger and admission test as quotes
   (bot.pricing.rails.apply_rails, its ``fills`` argument): a fill is a sale now, so it is sized first and
   the quotes share what it leaves.
@@ -49,7 +50,7 @@ from bot.domain.model import (
     RequestOrderView,
     Slot,
 )
-from bot.pricing.snapshot import MarketSnapshot, Offer
+from bot.pricing.snapshot import MarketSnapshot, Offer, compatible_requests
 
 __all__ = [
     "DEFAULT_MATCH_GAS",
@@ -76,6 +77,7 @@ __all__ = [
     "fill_terms",
     "listing_for_fills",
     "posted_view",
+    "posted_waiting",
     "propose_fills",
 ]
 
@@ -596,7 +598,7 @@ class FillMemory:
         deals = {d: t for d, t in self.fill_deals.items() if at - t <= short}
         since = at if self.since is None else self.since
         took = {h: v for h, v in self.took.items() if at - v.published_at <= policy.took_s}
-        return FillMemory(keep, deals, since, self.posted, took, self.slot_value)
+        return replace(self, seen=keep, fill_deals=deals, since=since, took=took)
 
     def revealed(self, offer: Offer, at: float, policy: FillPolicy) -> tuple[list[Revealed], float]:
         """The revealed requests ``offer`` prices its listing on, and the seconds they span.
@@ -630,8 +632,9 @@ class FillMemory:
 
         - what our posted (non-fill) sales over the last ``window_s`` earned per second of the
           slot time they used (their tasks x the offer's ``task_seconds``);
-        - how busy the pool is: its computing and backlogged tasks over its slots (at most 1),
-          our fills' tasks included, so fills that fill the pool raise their own bar (with
+        - how busy the pool is: its busy tasks over its slots (at most 1;
+          :meth:`PoolUtilization.slots_and_busy`, the ledger's rule: the backlog counts for
+          CPU and GPU alike), our fills' tasks included, so fills that fill the pool raise their own bar (with
           ``fills.busy_posted_only``, only the posted sales' share of it).
 
         Unmeasured without the pool's size."""
@@ -654,10 +657,7 @@ class FillMemory:
         at = snapshot.at
         value = dict(self.slot_value)
         for gpu in {o.gpu for o in offers}:
-            if gpu:
-                slots, busy_now = util.registered_gpu, util.computing_gpu
-            else:
-                slots, busy_now = util.registered_cpu, util.computing_cpu + util.backlog
+            slots, busy_now = util.slots_and_busy(gpu)
             if slots <= 0:
                 continue
             per_s = earned[gpu] / work[gpu] if work[gpu] > 0 else 0.0
@@ -679,6 +679,29 @@ class FillMemory:
                 first,
             )
         return replace(self, slot_value=value)
+
+    def holding(self, snapshot: MarketSnapshot, offers: Sequence[Offer]) -> dict[bool, int]:
+        """The tasks of our fills still holding the pool, CPU (False) and GPU (True): our fill
+        deals younger than their offer's ``task_seconds`` (a task of a deal starts at the match
+        at the earliest, so this counts no more than the fills' share of the busy slots)."""
+        seconds = {o.category: (o.task_seconds, o.gpu) for o in reversed(offers)}
+        out = {False: 0, True: 0}
+        util = snapshot.utilization
+        if not self.fill_deals or util is None:
+            return out
+        queue = {}
+        for gpu in (False, True):
+            slots, busy = util.slots_and_busy(gpu)
+            queue[gpu] = max(1.0, busy / slots) if slots > 0 else 1.0
+        for d in snapshot.own_deals(snapshot.at - MEMORY_S):
+            got = seconds.get(d.category)
+            if (
+                got is not None
+                and d.deal_id in self.fill_deals
+                and snapshot.at - d.at < got[0] * queue[got[1]]
+            ):
+                out[got[1]] += d.volume
+        return out
 
     def taking(self, views: Iterable[RequestOrderView]) -> FillMemory:
         """This memory with the requests our fills are taking now (:func:`posted_view`)."""
@@ -704,7 +727,7 @@ def _within_throughput(
     """
     if util is None:
         return revealed
-    slots = util.registered_gpu if offer.gpu else util.registered_cpu
+    slots, _ = util.slots_and_busy(offer.gpu)
     room = max(1, int(slots * span / offer.task_seconds))
     if sum(r.volume for r in revealed) <= room:
         return revealed
@@ -781,8 +804,66 @@ def _mean_weight(at: float, then: float, first: float, policy: FillPolicy) -> fl
     return min(1.0, dt / max(dt, min(policy.memory_s, at - first))) if dt else 0.0
 
 
+def posted_waiting(
+    snapshot: MarketSnapshot,
+    offers: Sequence[Offer],
+    prices: Mapping[Slot, int],
+    fills_holding: Mapping[bool, int],
+) -> dict[bool, tuple[float, int]]:
+    """What a posted buyer waiting for our capacity *now* pays per second of slot time, per
+    resource (CPU: False, GPU: True; absent: nobody waits).
+
+    A posted buyer waits for our capacity when a request in the book that our order for an
+    offer could serve (:func:`compatible_requests`) and that is not in the fill book (a request
+    waiting to be filled is served by a fill, not by a posted order) has a cap at least our price
+    in that slot (``prices``: what we list, else what we quote) and more volume than our
+    published orders there at that price have left. Such a buyer takes our listing as soon as the
+    pool has room for it, so a fill's task on the same resource takes that sale: its value is
+    the posted price over the offer's ``task_seconds``, the dearest such offer of the resource
+    (a fill must not cost the posted side more than it earns). This is what is displaced, seen
+    in the book, not an average of what posted sales earned.
+    """
+    book = snapshot.fill_book
+    waiting_fill = frozenset() if book is None else frozenset(book.by_hash)
+    saturated: set[bool] = set()
+    util = snapshot.utilization
+    if util is not None:
+        for gpu in {o.gpu for o in offers}:
+            slots, busy = util.slots_and_busy(gpu)
+            if slots > 0 and busy - fills_holding.get(gpu, 0) >= slots:
+                saturated.add(gpu)
+    out: dict[bool, tuple[float, int]] = {}
+    for o in offers:
+        price = prices.get(o.slot)
+        if price is None or o.task_seconds <= 0:
+            continue
+        wanted = sum(
+            r.remaining
+            for r in compatible_requests(snapshot.requests, o, snapshot.workerpool)
+            if r.order_hash not in waiting_fill and r.workerpoolmaxprice >= price
+        )
+        if o.gpu in saturated:
+            # every slot busy with posted work: the next posted buyer waits for the slot time
+            # a fill would take, whether or not it shows in the book yet
+            wanted = max(wanted, 1 + sum(x.remaining for x in snapshot.own_in(o.slot)))
+        if wanted <= 0:
+            continue
+        left = sum(
+            x.remaining
+            for x in snapshot.own_in(o.slot)
+            if x.published and x.signed.order.workerpoolprice <= price
+        )
+        if wanted > left:
+            value, volume = out.get(o.gpu, (0.0, 0))
+            out[o.gpu] = (max(value, price / o.task_seconds), volume + wanted - left)
+    return out
+
+
 def displaced_per_task(
-    memory: FillMemory, offers: Sequence[Offer], policy: FillPolicy
+    memory: FillMemory,
+    offers: Sequence[Offer],
+    policy: FillPolicy,
+    waiting: Mapping[bool, tuple[float, int]] | None = None,
 ) -> dict[Slot, float]:
     """What one task of a fill is expected to take from our posted sales, per offer slot (nRLC).
 
@@ -794,6 +875,12 @@ def displaced_per_task(
     posted sales keep full values a fill's task at about what a posted sale pays for it; an
     idle one at nothing. Unmeasured (no pool size): nothing, as the rails then size no fill.
 
+    Where a posted buyer waits for our capacity now (``waiting``, :func:`posted_waiting`), a
+    second of slot time is worth at least that buyer's price per second: the mean hides the
+    moment (TRAIN ``captive_us`` 1073: `competitive` filled at 50 mRLC an XS task the mean
+    valued at 8.1 mRLC, and lost 11.4 RLC to its no-fills run; with the waiting buyers 142.7
+    RLC after gas against 136.8).
+
     No fill before a first hour was measured was tried and not kept: it only moved `bandit` on
     TRAIN `stationary` 1001, below its no-fills run (7.99 RLC after gas against 8.61; 9.04
     without the wait), by changing what its early prices learned.
@@ -804,11 +891,15 @@ def displaced_per_task(
     """
     if policy.displacement <= 0:
         return {}
+    waiting = waiting or {}
     out: dict[Slot, float] = {}
     for o in offers:
         got = memory.slot_value.get(o.gpu)
-        if got is not None:
-            out[o.slot] = policy.displacement * got[0] * got[1] * o.task_seconds
+        now = waiting.get(o.gpu)
+        if got is None and now is None:
+            continue
+        per_s = max(0.0 if got is None else got[0] * got[1], 0.0 if now is None else now[0])
+        out[o.slot] = policy.displacement * per_s * o.task_seconds
     return out
 
 

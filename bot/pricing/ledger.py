@@ -100,9 +100,8 @@ def free_slots(util: PoolUtilization | None, gpu: bool = False) -> int:
     """Slots neither computing nor promised to the backlog; 0 when utilization is unknown."""
     if util is None:
         return 0
-    if gpu:
-        return max(0, util.registered_gpu - util.computing_gpu - util.backlog)
-    return max(0, util.registered_cpu - util.computing_cpu - util.backlog)
+    slots, busy = util.slots_and_busy(gpu)
+    return max(0, slots - busy)
 
 
 def offer_capacity(
@@ -126,10 +125,7 @@ def window_capacity(
     k = offer.starts_per_slot
     if k <= 0:
         return 0
-    if offer.gpu:
-        registered, busy = util.registered_gpu, util.computing_gpu + util.backlog
-    else:
-        registered, busy = util.registered_cpu, util.computing_cpu + util.backlog
+    registered, busy = util.slots_and_busy(offer.gpu)
     return max(0, registered * k - busy)
 
 

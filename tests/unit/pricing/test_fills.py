@@ -29,6 +29,7 @@ from bot.domain.model import (
     ZERO_BYTES32,
     MarketStatus,
     PoolTask,
+    PoolUtilization,
     Quote,
     Slot,
     tag_to_bytes32,
@@ -49,6 +50,7 @@ from bot.pricing.fills import (
     fill_terms,
     listing_for_fills,
     posted_view,
+    posted_waiting,
     propose_fills,
 )
 from bot.pricing.ledger import LOAD_EPSILON, Ledger, committed_of, required_stake
@@ -336,6 +338,18 @@ def test_a_fills_task_is_valued_at_the_posted_sales_a_full_pool_turns_away() -> 
     assert memory.measure(unsized, [o], 3_600, policy) is memory
 
 
+def test_a_gpu_pools_busy_share_counts_the_backlog_as_its_capacity_does() -> None:
+    o = fill_offer(tag=1 << 8)  # a GPU offer
+    gpu = PoolUtilization(
+        registered_cpu=8, computing_cpu=0, registered_gpu=4, computing_gpu=2, backlog=2
+    )
+    posted = deal("d", 1_000_000, 1, ago=30.0)
+    got = FillMemory().measure(
+        snap(offers=[o], deals=(posted,), utilization=gpu), [o], 3_600, _policy()
+    )
+    assert got.slot_value[True][1] == 1.0  # (2 computing + 2 queued) / 4 GPU slots
+
+
 def test_busy_posted_only_counts_only_the_posted_sales_share_of_a_busy_pool() -> None:
     o = fill_offer()  # task_seconds 300
     fill = deal("f", 9_000_000, 3, ago=100.0)  # 3 tasks of fills against 1 posted
@@ -347,6 +361,60 @@ def test_busy_posted_only_counts_only_the_posted_sales_share_of_a_busy_pool() ->
     own = memory.measure(full, [o], 3_600, _policy(busy_posted_only=True))
     assert own.slot_value[False][1] == pytest.approx(0.25)  # the posted sales' share of it
     assert displaced_per_task(own, [o], _policy()) == {o.slot: pytest.approx(250_000)}
+
+
+def test_a_posted_buyer_waiting_for_our_capacity_values_a_fills_task_at_our_listing() -> None:
+    o = fill_offer()  # task_seconds 300
+    listing = own("o", 5_000, 1)
+    none = {False: 0, True: 0}
+
+    def waiting(*requests: object, **kw: object) -> dict[bool, tuple[float, int]]:
+        kw.setdefault("utilization", util(4, computing=1))
+        s = snap(offers=[o], requests=requests, own_orders=[listing], **kw)  # type: ignore[arg-type]
+        in_book = FillBook((req("pub", 9_000),), (app_order("a"),))
+        s = dataclasses.replace(s, fill_book=in_book)
+        return posted_waiting(s, [o], {o.slot: 5_000}, kw.get("holding", none))  # type: ignore[arg-type]
+
+    # three tasks wanted at a cap above our listing, one left in our order: two wait for room
+    got = waiting(request("buyer", 8_000, 3))
+    assert list(got) == [False]
+    assert got[False][0] == pytest.approx(5_000 / 300)
+    assert got[False][1] == 2
+    # not waiting for us: a cap under our price, our order covers it, or a request we fill
+    assert waiting(request("cheap", 4_000, 3)) == {}
+    assert waiting(request("one", 8_000, 1)) == {}
+    assert waiting(request("pub", 9_000, 3)) == {}
+    # a fill at min(cap, listed) in that slot cannot pay for the sale it takes
+    policy = _policy()
+    displaced = displaced_per_task(FillMemory(), [o], policy, got)
+    assert displaced == {o.slot: pytest.approx(5_000)}
+    book = FillBook((req("w", 9_000),), (app_order("a"),))
+    args = (book, [o], POOL, {o.slot: 5_000}, policy, FLOOR, 10**9)
+    assert propose_fills(*args, displaced=displaced) == ()
+    assert [i.price for i in propose_fills(*args, displaced={})] == [5_000]
+
+
+def test_a_pool_full_of_posted_work_is_a_posted_buyer_waiting_one_full_of_fills_is_not() -> None:
+    o = fill_offer()
+    listing = own("o", 5_000, 1)
+    s = snap(offers=[o], own_orders=[listing], utilization=util(4, computing=3, backlog=1))
+    assert posted_waiting(s, [o], {o.slot: 5_000}, {False: 0}) == {False: (5_000 / 300, 1)}
+    # two of the four busy tasks are our fills': the posted work no longer fills the pool
+    assert posted_waiting(s, [o], {o.slot: 5_000}, {False: 2}) == {}
+
+
+def test_a_fills_tasks_hold_the_pool_for_their_run_time_and_their_queue() -> None:
+    o = fill_offer()  # task_seconds 300
+    fresh, older = deal("f1", 9_000, 2, ago=100.0), deal("f2", 9_000, 3, ago=400.0)
+    posted = deal("p", 9_000, 5, ago=50.0)
+    memory = FillMemory().record([fresh.deal_id, older.deal_id], NOW - 100)
+    deals = (fresh, older, posted)
+    idle = snap(offers=[o], deals=deals, utilization=util(4, computing=2))
+    assert memory.holding(idle, [o]) == {False: 2, True: 0}
+    # a backlog twice the slots: a task waits about one run time before it starts
+    queued = snap(offers=[o], deals=deals, utilization=util(4, computing=4, backlog=4))
+    assert memory.holding(queued, [o]) == {False: 5, True: 0}
+    assert FillMemory().holding(queued, [o]) == {False: 0, True: 0}
 
 
 @settings(max_examples=60, deadline=None)

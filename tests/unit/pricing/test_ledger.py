@@ -66,6 +66,19 @@ def test_gpu_offers_use_gpu_slots() -> None:
     assert free_slots(u) == 16
 
 
+def test_one_rule_for_a_resources_slots_and_busy_tasks_the_backlog_counts_for_both() -> None:
+    u = PoolUtilization(
+        registered_cpu=16, computing_cpu=4, registered_gpu=2, computing_gpu=1, backlog=1
+    )
+    assert u.slots_and_busy() == (16, 5)
+    assert u.slots_and_busy(gpu=True) == (2, 2)
+    o = offer(tag=GPU, task_seconds=700)
+    assert window_capacity(u, o) == 2 * 3 - 2
+    assert free_slots(u, gpu=True) == 0
+    assert free_slots(u) == u.free_slots == 11
+    assert u.ratio == 5 / 16
+
+
 def test_load() -> None:
     assert load(0, 0) == 0
     assert load(5, 10) == 0.5

@@ -151,6 +151,7 @@ from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_ladder import Probe, check_decided, lower_rate, probe_step
 from strategies.robust_shift import check_due
+from strategies.robust_surge import perch_slot_floor, queued
 from strategies.robust_undercut import cross_band, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -425,6 +426,28 @@ class RobustParams:
         " price: the planner's deadband would keep the order above the rival (0: off; from a"
         " config, the owner's rails.deadband unless set here)",
     )
+    # a perch's slots (strategies/robust_surge.py): a long category pays for the slot it displaces
+    perch_slot_share: float = param(
+        1.0,
+        min=0.0,
+        max=10.0,
+        doc="on a saturated pool, no offer at its market-led price sells a slot-second for less"
+        " than this x another category's committed perch price per slot-second (0: off)",
+    )
+    perch_slot_busy: float = param(
+        1.0,
+        min=0.0,
+        max=10.0,
+        doc="the perch's slot floor holds only while the pool's smoothed utilization (backlog"
+        " included) is >= this",
+    )
+    perch_busy_open: float = param(
+        0.0,
+        min=0.0,
+        max=100.0,
+        doc="a pool whose smoothed utilization (backlog included) is >= this opens the perch's"
+        " gate as if rivals were out of stock (0: off)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -673,15 +696,58 @@ class RobustStrategy(Strategy[RobustParams]):
         memories: dict[str, object] = {}
         quotes = []
         busy = 0.0  # the pool's smoothed utilization (the markup's reading), for _slot_yield
+        mems = []
         for offer, got in zip(offers, base.quotes, strict=True):
             key = _key(offer)
             mem = OfferMemory.from_json(stored.get(key))
             quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem)
             quotes.append(quote)
+            mems.append(mem)
             memories[key] = mem.to_json()
             busy = max(busy, mem.u_avg or 0.0)
         new_state: State = {"base": base.state, "offers": memories, "inert": sorted(inert)}
-        return Decision(self._slot_yield(snapshot, offers, quotes, busy), new_state)
+        quotes = list(self._slot_yield(snapshot, offers, quotes, busy))
+        return Decision(self._perch_slots(snapshot, offers, quotes, mems), new_state)
+
+    def _perch_slots(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        quotes: Sequence[Quote],
+        mems: Sequence[OfferMemory],
+    ) -> tuple[Quote, ...]:
+        """Market-led quotes raised to what a slot earns at another category's committed perch,
+        while the pool is saturated (``perch_slot_share``; strategies/robust_surge.py). The raise
+        is a jump (one re-signed order); the rails step the way back down.
+
+        The pool's smoothed utilization is read from the offers whose markup runs: a perched
+        offer's is frozen at the perch's start (guard 5), and read so it held a floor for 6 h
+        after the queue had gone (train ``surge`` 1048)."""
+        p = self.params
+        if p.perch_slot_share <= 0 or len(offers) < 2:
+            return tuple(quotes)
+        live = [m.u_avg for m in mems if not m.perched and m.u_avg is not None]
+        if max(live, default=0.0) < p.perch_slot_busy:
+            return tuple(quotes)
+        runs = [
+            snapshot.tasks.run_seconds(o.category, o.task_seconds)
+            if snapshot.tasks is not None
+            else o.task_seconds
+            for o in offers
+        ]
+        perches = [
+            (i, m.perch_ev[0] / m.perch_ev[2])
+            for i, m in enumerate(mems)
+            if m.perch_ev[2] > 0 and (m.p_mode == "perch" or (m.p_mode == "trial" and m.p_settled))
+        ]
+        out = []
+        for i, (o, q, m, run) in enumerate(zip(offers, quotes, mems, runs, strict=True)):
+            floor = perch_slot_floor(perches=perches, own=i, run=run, share=p.perch_slot_share)
+            if m.p_mode == "market" and floor > q.price:
+                why = f"{q.reason}; the pool is full: a slot earns {floor} at a perch"
+                q = quote_for(o, floor, q.volume, why, jump=True)
+            out.append(q)
+        return tuple(out)
 
     def _slot_yield(
         self,
@@ -1014,6 +1080,9 @@ class RobustStrategy(Strategy[RobustParams]):
         a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.perch_out_seconds)
         mem = replace(mem, p_out=(1 - a) * mem.p_out + a * (0.0 if in_stock else 1.0))
         mem = self._unserved(snapshot, offer, mem)
+        if mem.p_mode == "market" and queued(u_avg=mem.u_avg, threshold=p.perch_busy_open):
+            # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
+            mem = replace(mem, p_out=max(mem.p_out, p.perch_out_share))
         if mem.p_next is None:
             return replace(mem, p_next=now + p.perch_wait_seconds, p_wait=p.perch_wait_seconds)
         since = mem.p_since if mem.p_since is not None else now

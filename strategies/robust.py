@@ -442,7 +442,7 @@ class RobustParams:
         " included) is >= this",
     )
     perch_busy_open: float = param(
-        0.0,
+        5.0,
         min=0.0,
         max=100.0,
         doc="a pool whose smoothed utilization (backlog included) is >= this opens the perch's"

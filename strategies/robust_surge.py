@@ -1,4 +1,6 @@
-"""A perch's slots: what a long category must pay for the slot a perch's buyer would have used.
+"""Surges and guard 5's perch (issue #14, session 7): a perch's slots, and a queue as evidence.
+
+**A perch's slots**: what a long category must pay for the slot a perch's buyer would have used.
 
 Guard 5 (strategies/robust.py) perches an offer far above the rivals where buyers with high caps
 pay it; the pool's other categories keep their market-led prices. The pool's slots serve every
@@ -22,6 +24,8 @@ slot busy, 15 x what the XS perch of train ``churn`` 1007 earned, and held its l
 far above their buyers whenever the 4-slot pool queued. Nor the pool's realized yield of the
 last hour (``slot_yield_share``, session 5, left off): it moved with every burst of short sales
 and held long categories above their buyers on markets without a perch.
+
+**A queue opens the perch's gate** (``perch_busy_open``): see ``queued``.
 
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what
 was tried and not kept: docs/strategies.md, robust item 12.
@@ -61,7 +65,14 @@ def queued(*, u_avg: float | None, threshold: float) -> bool:
     ``threshold`` 0: off. Guard 5 opens a perch trial only while rivals are out of stock most of
     the time, and our own undercut hides that: the buyers take our order first and the rivals
     keep their stock (train ``surge`` 1022: the count stayed near 0 until hour 49, inside the
-    surge, with the pool's queue at 20 x its slots). A queue of ``threshold`` x the slots is the
-    same evidence seen from our side: more buyers than the rivals' stock and our slots serve.
+    surge, with the pool's queue at 20 x its slots). A smoothed utilization of ``threshold``
+    (5: every slot busy and four times as many tasks waiting) is the same evidence seen from our
+    side: more buyers at our price than the rivals' stock and our slots serve. The perch's count
+    of rivals out of stock is then raised to its gate (``perch_out_share``); the gate's other
+    conditions (the wait after a lost trial, the markup under ``perch_low``) and the trial
+    itself are unchanged, and at the perch the book shows again whether the rivals sell out.
+    Lower thresholds also opened trials on the queues that chance makes on small busy pools
+    (train ``rival_leaves`` 1128, 2 slots: x 0.72 at 3) or a capacity drop makes (``capacity_drop``
+    1025: x 0.93 at 2).
     """
     return threshold > 0 and u_avg is not None and u_avg >= threshold

@@ -81,15 +81,16 @@ def test_a_queue_is_read_as_rivals_out_of_stock() -> None:
 
 
 @pytest.mark.parametrize(
-    ("busy_open", "backlog", "mode"), [(2.0, 20, "trial"), (0.0, 20, "market"), (2.0, 0, "market")]
+    ("busy_open", "backlog", "mode"), [(5.0, 40, "trial"), (0.0, 40, "market"), (5.0, 0, "market")]
 )
 def test_a_queued_pool_opens_a_perch_trial_the_rivals_stock_hides(
     busy_open: float, backlog: int, mode: str
 ) -> None:
-    """Rivals in stock 90 % of the time (we undercut them), but the pool's queue is twice its
-    slots: the perch's gate opens (``perch_busy_open``; 0: off); without a queue it stays shut."""
+    """Rivals in stock 90 % of the time (we undercut them), but every slot is busy and four times
+    as many tasks wait: the perch's gate opens (``perch_busy_open``; 0: off); without a queue it
+    stays shut."""
     state = perch_state(rivals_out=0.1)
-    state["offers"]["0:0:0"]["u_avg"] = 3.0 if backlog else 0.5
+    state["offers"]["0:0:0"]["u_avg"] = 5.0 if backlog else 0.5
     s = snap(
         offers=[XS],
         book=[rival("a", 100)],

@@ -114,6 +114,12 @@ offer sells a slot-second for less than the pool's other categories earned per s
 the last hour (a long category sold at the rivals' level can fill the pool while a short one is
 perched far above them).
 
+**Surges** (strategies/robust_surge.py): while the pool is queued (``perch_slot_busy``), an offer
+at its market-led price sells a task for no less than another category's committed perch earns
+per second x the task's run time (``perch_slot_share``: the perch sales its slot turns away); a
+queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
+(our own undercut keeps them in stock, and hides the demand the perch waits for).
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a

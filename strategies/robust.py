@@ -124,6 +124,12 @@ offer sells a slot-second for less than the pool's other categories earned per s
 the last hour (a long category sold at the rivals' level can fill the pool while a short one is
 perched far above them).
 
+**Surges** (strategies/robust_surge.py): while the pool is queued (``perch_slot_busy``), an offer
+at its market-led price sells a task for no less than another category's committed perch earns
+per second x the task's run time (``perch_slot_share``: the perch sales its slot turns away); a
+queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
+(our own undercut keeps them in stock, and hides the demand the perch waits for).
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -164,6 +170,7 @@ from strategies.robust_bound import bound_step
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_shift import check_due
+from strategies.robust_surge import perch_slot_floor, queued
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -482,6 +489,28 @@ class RobustParams:
         doc="in the book mode the markup multiplies the book price averaged over this time"
         " constant (0, the default: off, its latest value; opt-in: loses on scarcity markets)",
     )
+    # a perch's slots (strategies/robust_surge.py): a long category pays for the slot it displaces
+    perch_slot_share: float = param(
+        1.0,
+        min=0.0,
+        max=10.0,
+        doc="on a saturated pool, no offer at its market-led price sells a slot-second for less"
+        " than this x another category's committed perch price per slot-second (0: off)",
+    )
+    perch_slot_busy: float = param(
+        1.0,
+        min=0.0,
+        max=10.0,
+        doc="the perch's slot floor holds only while the pool's smoothed utilization (backlog"
+        " included) is >= this",
+    )
+    perch_busy_open: float = param(
+        5.0,
+        min=0.0,
+        max=100.0,
+        doc="a pool whose smoothed utilization (backlog included) is >= this opens the perch's"
+        " gate as if rivals were out of stock (0: off)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -752,11 +781,13 @@ class RobustStrategy(Strategy[RobustParams]):
             r.workerpool == snapshot.workerpool for r in snapshot.requests
         )
         busy = 0.0  # the pool's smoothed utilization (the markup's reading), for _slot_yield
+        mems = []
         for offer, got in zip(offers, base.quotes, strict=True):
             key = _key(offer)
             mem = OfferMemory.from_json(stored.get(key))
             quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem, named=named)
             quotes.append(quote)
+            mems.append(mem)
             memories[key] = mem.to_json()
             busy = max(busy, mem.u_avg or 0.0)
         new_state: State = {
@@ -765,7 +796,48 @@ class RobustStrategy(Strategy[RobustParams]):
             "inert": sorted(inert),
             "named": named,
         }
-        return Decision(self._slot_yield(snapshot, offers, quotes, busy), new_state)
+        quotes = list(self._slot_yield(snapshot, offers, quotes, busy))
+        return Decision(self._perch_slots(snapshot, offers, quotes, mems), new_state)
+
+    def _perch_slots(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        quotes: Sequence[Quote],
+        mems: Sequence[OfferMemory],
+    ) -> tuple[Quote, ...]:
+        """Market-led quotes raised to what a slot earns at another category's committed perch,
+        while the pool is saturated (``perch_slot_share``; strategies/robust_surge.py). The raise
+        is a jump (one re-signed order); the rails step the way back down.
+
+        The pool's smoothed utilization is read from the offers whose markup runs: a perched
+        offer's is frozen at the perch's start (guard 5), and read so it held a floor for 6 h
+        after the queue had gone (train ``surge`` 1048)."""
+        p = self.params
+        if p.perch_slot_share <= 0 or len(offers) < 2:
+            return tuple(quotes)
+        live = [m.u_avg for m in mems if not m.perched and m.u_avg is not None]
+        if max(live, default=0.0) < p.perch_slot_busy:
+            return tuple(quotes)
+        runs = [
+            snapshot.tasks.run_seconds(o.category, o.task_seconds)
+            if snapshot.tasks is not None
+            else o.task_seconds
+            for o in offers
+        ]
+        perches = [
+            (i, m.perch_ev[0] / m.perch_ev[2])
+            for i, m in enumerate(mems)
+            if m.perch_ev[2] > 0 and (m.p_mode == "perch" or (m.p_mode == "trial" and m.p_settled))
+        ]
+        out = []
+        for i, (o, q, m, run) in enumerate(zip(offers, quotes, mems, runs, strict=True)):
+            floor = perch_slot_floor(perches=perches, own=i, run=run, share=p.perch_slot_share)
+            if m.p_mode == "market" and floor > q.price:
+                why = f"{q.reason}; the pool is full: a slot earns {floor} at a perch"
+                q = quote_for(o, floor, q.volume, why, jump=True)
+            out.append(q)
+        return tuple(out)
 
     def _slot_yield(
         self,
@@ -1135,6 +1207,9 @@ class RobustStrategy(Strategy[RobustParams]):
         if passing and mem.p_out < p.perch_out_share:
             mem = replace(mem, p_out=p.perch_out_share)
         mem = self._unserved(snapshot, offer, mem)
+        if mem.p_mode == "market" and queued(u_avg=mem.u_avg, threshold=p.perch_busy_open):
+            # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
+            mem = replace(mem, p_out=max(mem.p_out, p.perch_out_share))
         if mem.p_next is None:
             return replace(mem, p_next=now + p.perch_wait_seconds, p_wait=p.perch_wait_seconds)
         since = mem.p_since if mem.p_since is not None else now

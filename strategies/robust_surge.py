@@ -1,0 +1,78 @@
+"""Surges and guard 5's perch (issue #14, session 7): a perch's slots, and a queue as evidence.
+
+**A perch's slots**: what a long category must pay for the slot a perch's buyer would have used.
+
+Guard 5 (strategies/robust.py) perches an offer far above the rivals where buyers with high caps
+pay it; the pool's other categories keep their market-led prices. The pool's slots serve every
+category, so in a surge the two compete for them. Train ``surge`` 1035 (issue #14, session 7):
+XS perched at 374 M nRLC (tasks of 198 s: 1.9 M nRLC per slot-second) while category 3 (tasks of
+4,841 s) sold one nRLC under its rival at 143 M (0.03 M nRLC per slot-second, 64 x less). In
+each surge category 3's buyers filled all six slots for hours (the pool's utilization, backlog
+included, at 2-6), and the XS perch sold nothing from hour 36 to 48: in the surge of hours 33-39
+the reference (XS at 384 M, category 3 at the ceiling) earned 132 RLC, robust 16.
+
+So while the pool is saturated (its smoothed utilization, backlog included, at least
+``perch_slot_busy``: a task accepted now waits for a slot or takes the last one, so a perch buyer
+arriving meanwhile finds no order of ours listed; on a pool with free slots a long task displaces
+nothing), an offer at its market-led price sells a task for no less than ``perch_slot_share`` x
+what a committed perch of another category earns per second (its evidence: decayed sales over
+time at the perch) x the task's run time: what the slot's time is worth at the perch, if each
+perch buyer arriving meanwhile is turned away (an upper bound of the sales it displaces). A
+committed perch (or a trial whose price sold) is the evidence that buyers pay that price. Not
+the perch's price per slot-second of its own tasks: that assumes perch buyers enough to keep a
+slot busy, 15 x what the XS perch of train ``churn`` 1007 earned, and held its long categories
+far above their buyers whenever the 4-slot pool queued. Nor the pool's realized yield of the
+last hour (``slot_yield_share``, session 5, left off): it moved with every burst of short sales
+and held long categories above their buyers on markets without a perch.
+
+**A queue opens the perch's gate** (``perch_busy_open``): see ``queued``.
+
+Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what
+was tried and not kept: docs/strategies.md, robust item 12.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from strategies.base import MAX_PRICE
+
+__all__ = ["perch_slot_floor", "queued"]
+
+
+def perch_slot_floor(
+    *, perches: Sequence[tuple[int, float]], own: int, run: float, share: float
+) -> int:
+    """The lowest price an offer's task may sell at, given the perches of the pool's offers.
+
+    ``perches``: (offer index, the perch's revenue in nRLC per second) for each offer of the pool
+    at a committed perch; ``own``: this offer's index (its own perch sets no floor on it);
+    ``run``: this offer's task run time in seconds; ``share`` 0: off (0 returned).
+    """
+    if share <= 0 or run <= 0:
+        return 0
+    rates = [rate for i, rate in perches if i != own and rate > 0]
+    if not rates:
+        return 0
+    return min(MAX_PRICE, math.ceil(share * max(rates) * run))
+
+
+def queued(*, u_avg: float | None, threshold: float) -> bool:
+    """The pool's queue says buyers arrive faster than it serves them (``perch_busy_open``).
+
+    ``u_avg``: the pool's smoothed utilization, backlog included (the markup's reading);
+    ``threshold`` 0: off. Guard 5 opens a perch trial only while rivals are out of stock most of
+    the time, and our own undercut hides that: the buyers take our order first and the rivals
+    keep their stock (train ``surge`` 1022: the count stayed near 0 until hour 49, inside the
+    surge, with the pool's queue at 20 x its slots). A smoothed utilization of ``threshold``
+    (5: every slot busy and four times as many tasks waiting) is the same evidence seen from our
+    side: more buyers at our price than the rivals' stock and our slots serve. The perch's count
+    of rivals out of stock is then raised to its gate (``perch_out_share``); the gate's other
+    conditions (the wait after a lost trial, the markup under ``perch_low``) and the trial
+    itself are unchanged, and at the perch the book shows again whether the rivals sell out.
+    Lower thresholds also opened trials on the queues that chance makes on small busy pools
+    (train ``rival_leaves`` 1128, 2 slots: x 0.72 at 3) or a capacity drop makes (``capacity_drop``
+    1025: x 0.93 at 2).
+    """
+    return threshold > 0 and u_avg is not None and u_avg >= threshold

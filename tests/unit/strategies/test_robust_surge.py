@@ -1,0 +1,101 @@
+"""robust's perch slots (strategies/robust_surge.py): on a saturated pool, a category at its
+market-led price pays for the slot a perch's buyer of another category would have used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from strategies.robust import OfferMemory
+from strategies.robust_surge import perch_slot_floor, queued
+from tests.support.factories import NOW, own, rival, snap, util
+from tests.unit.strategies.test_strategy_robust import (
+    PERCH,
+    XS,
+    decide,
+    memory,
+    offer,
+    perch_state,
+)
+
+BIG = offer(category=3, task_seconds=30_000, max_volume=1000)
+
+
+def test_the_floor_is_the_best_other_perch_per_slot_second() -> None:
+    perches = [(0, 2.0), (2, 5.0)]
+    assert perch_slot_floor(perches=perches, own=1, run=100.0, share=1.0) == 500
+    assert perch_slot_floor(perches=perches, own=2, run=100.0, share=0.5) == 100  # not its own
+    assert perch_slot_floor(perches=perches, own=1, run=100.0, share=0.0) == 0  # off
+    assert perch_slot_floor(perches=[(1, 5.0)], own=1, run=100.0, share=1.0) == 0
+
+
+def two_offers(u_avg: float, big_mode: str = "market") -> dict[str, Any]:
+    """XS committed at a perch of 1,584 that sold 9 tasks in an hour (3.96 nRLC/s; rivals out
+    of stock); category 3 (tasks of 30,000 s) contested, one under its rival at 100; the pool's
+    smoothed utilization ``u_avg``."""
+    state = perch_state(
+        p_mode="perch",
+        p_since=NOW - 60,
+        p_hold=36_000.0,
+        p_price=1_584,
+        perch_ev=[9 * 1_584.0, 9.0, 3600.0],
+    )
+    state["offers"]["0:0:0"]["perched"] = True
+    big = OfferMemory(last_at=NOW - 60, u_avg=u_avg, p_mode=big_mode, p_next=NOW + 3600)  # type: ignore[arg-type]
+    state["offers"]["3:0:0"] = big.to_json()
+    state["base"]["modes"]["3:0:0"] = "contested"
+    return state
+
+
+@pytest.mark.parametrize(
+    ("share", "u_avg", "backlog", "big_mode", "price"),
+    [
+        (1.0, 1.5, 5, "market", 116_851),  # 30,000 s x 3.96 nRLC/s, aged by the minute's decision
+        (0.0, 1.5, 5, "market", 99),  # off
+        (1.0, 0.5, 0, "market", 99),  # free slots: a long task displaces no perch sale
+    ],
+)
+def test_a_long_category_pays_for_a_perch_slot_on_a_saturated_pool(
+    share: float, u_avg: float, backlog: int, big_mode: str, price: int
+) -> None:
+    s = snap(
+        offers=[XS, BIG],
+        book=[rival("r", 100, category=3)],
+        own_orders=[own("o", 1_584, 5)],
+        utilization=util(10, 10 if backlog else 5, backlog),
+    )
+    params = {**PERCH, "perch_slot_share": share}
+    quotes, _ = decide(s, two_offers(u_avg, big_mode), params, offers=[XS, BIG])
+    assert quotes[0].price == 1_584  # the perch itself is not floored
+    assert quotes[1].price == price
+    assert quotes[1].jump == (price > 99)
+    assert ("at a perch" in quotes[1].reason) == (price > 99)
+
+
+def test_a_queue_is_read_as_rivals_out_of_stock() -> None:
+    assert queued(u_avg=3.0, threshold=2.0)
+    assert not queued(u_avg=1.5, threshold=2.0)
+    assert not queued(u_avg=None, threshold=2.0)
+    assert not queued(u_avg=3.0, threshold=0.0)  # off
+
+
+@pytest.mark.parametrize(
+    ("busy_open", "backlog", "mode"), [(5.0, 40, "trial"), (0.0, 40, "market"), (5.0, 0, "market")]
+)
+def test_a_queued_pool_opens_a_perch_trial_the_rivals_stock_hides(
+    busy_open: float, backlog: int, mode: str
+) -> None:
+    """Rivals in stock 90 % of the time (we undercut them), but every slot is busy and four times
+    as many tasks wait: the perch's gate opens (``perch_busy_open``; 0: off); without a queue it
+    stays shut."""
+    state = perch_state(rivals_out=0.1)
+    state["offers"]["0:0:0"]["u_avg"] = 5.0 if backlog else 0.5
+    s = snap(
+        offers=[XS],
+        book=[rival("a", 100)],
+        own_orders=[own("o", 99, 5)],
+        utilization=util(10, 10, backlog),
+    )
+    _, new = decide(s, state, {**PERCH, "perch_busy_open": busy_open})
+    assert memory(new).p_mode == mode

@@ -97,7 +97,8 @@ shows, not by a scenario's numbers:
    could not have served while we undercut them (the category's deals against their restocks
    and stock), ``perch_step_down`` makes a trial's descent finer than halving,
    ``book_base_seconds`` has the markup multiply an average of the book mode's price
-   (``strategies/robust_book.py``).
+   (``strategies/robust_book.py``), ``perch_drained_seconds`` has the perch's gate count rivals
+   whose whole stock we out-sold as out (``strategies/robust_drained.py``).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

@@ -97,8 +97,7 @@ shows, not by a scenario's numbers:
    could not have served while we undercut them (the category's deals against their restocks
    and stock), ``perch_step_down`` makes a trial's descent finer than halving,
    ``book_base_seconds`` has the markup multiply an average of the book mode's price
-   (``strategies/robust_book.py``), ``perch_drained_seconds`` has the perch's gate count rivals
-   whose whole stock we out-sold as out (``strategies/robust_drained.py``).
+   (``strategies/robust_book.py``).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -169,7 +168,6 @@ from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import smoothed_log
 from strategies.robust_bound import bound_step
 from strategies.robust_captive import passed_over
-from strategies.robust_drained import drained
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
@@ -349,14 +347,6 @@ class RobustParams:
         max=7 * 86400.0,
         doc="time constant of the market's deals and the rivals' restocks read by the perch's"
         " count of rivals out of stock (0: off, the count reads only what the book shows)",
-    )
-    # the perch's gate counts the rival stock we took ourselves (strategies/robust_drained.py)
-    perch_drained_seconds: float = param(
-        0.0,
-        min=0.0,
-        max=7 * 86400.0,
-        doc="rivals count as out of stock for the perch while our sales of the category in this"
-        " window reach their whole listed stock (0: off, the count reads only the book)",
     )
     perch_step_down: float = param(
         0.5,
@@ -1016,19 +1006,13 @@ class RobustStrategy(Strategy[RobustParams]):
             # it (its timer would judge an interval with no market-led sales as a failed raise)
             mem = _markup_of(before, mem)
         was = mem
-        # rivals whose whole stock we out-sold count as out (strategies/robust_drained.py)
-        took = (
-            p.perch_drained_seconds > 0
-            and mem.p_mode == "market"
-            and drained(snapshot.own_deals(now - p.perch_drained_seconds, offer.category), rivals)
-        )
         mem = self._perch(
             snapshot,
             offer,
             mode,
             price,
             mem,
-            in_stock=bool(rivals) and not took,
+            in_stock=bool(rivals),
             base=got.price,
             named=named,
         )

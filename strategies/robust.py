@@ -95,9 +95,10 @@ shows, not by a scenario's numbers:
    Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
    ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
    could not have served while we undercut them (the category's deals against their restocks
-   and stock), ``perch_step_down`` makes a trial's descent finer than halving,
-   ``book_base_seconds`` has the markup multiply an average of the book mode's price
-   (``strategies/robust_book.py``).
+   and stock), ``perch_step_down`` makes a trial's descent finer than halving.
+   ``book_base_seconds`` (on: 2 h) has the markup multiply an average of the book mode's
+   price, in categories whose book is of requests that wait rather than buy
+   (``book_wait_share``; ``strategies/robust_book.py``).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -142,7 +143,8 @@ learned). Raises are gated by their cancel gas in the rails (factor 1:
 bot.pricing.rails.gate_raise).
 
 State (JSON, typed by :class:`OfferMemory`): ``{"base": portfolio's state, "offers": {key:
-memory}, "inert": [request hashes], "named": a request named our pool}``.
+memory}, "inert": [request hashes], "named": a request named our pool, "watch": {request hash:
+category} our order fits, "tally": {category: [bought, waited]}, "tally_at": its time}``.
 
 When to use it: the default. It is ``portfolio`` where none of the seven signs shows (same
 quotes: the guards only move a price once their evidence is there), and where one shows it
@@ -165,7 +167,7 @@ from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for, under
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
-from strategies.robust_book import smoothed_log
+from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
@@ -483,11 +485,25 @@ class RobustParams:
     )
     # the markup over a steady book price (strategies/robust_book.py)
     book_base_seconds: float = param(
-        0.0,
+        7200.0,
         min=0.0,
         max=7 * 86400.0,
         doc="in the book mode the markup multiplies the book price averaged over this time"
-        " constant (0, the default: off, its latest value; opt-in: loses on scarcity markets)",
+        " constant, where the book waits (book_wait_share; 0: off, its latest value)",
+    )
+    book_wait_share: float = param(
+        0.4,
+        min=0.0,
+        max=1.0,
+        doc="book_base_seconds applies only in categories where requests seen waiting (our"
+        " order fitted them) are at least this share of them and the tasks buyers took from us"
+        " (0: no test, everywhere: loses on scarcity markets)",
+    )
+    book_wait_least: int = param(
+        3,
+        min=1,
+        max=1000,
+        doc="book_wait_share needs at least this many requests seen waiting in the category",
     )
     # a perch's slots (strategies/robust_surge.py): a long category pays for the slot it displaces
     perch_slot_share: float = param(
@@ -690,6 +706,30 @@ def _floats(v: object) -> dict[str, float]:
     return {str(k): float(x) for k, x in v.items()}
 
 
+def _watch(v: object) -> dict[str, int]:
+    """The stored watch list of robust_book.tally (request hash -> category); {} if malformed."""
+    if not isinstance(v, Mapping):
+        return {}
+    try:
+        return {str(k): int(cast(int, c)) for k, c in v.items()}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _counts(v: object) -> dict[int, tuple[int, int]]:
+    """The stored per-category (bought, waited) counts of robust_book.tally; {} if malformed."""
+    if not isinstance(v, Mapping):
+        return {}
+    try:
+        out: dict[int, tuple[int, int]] = {}
+        for k, n in v.items():
+            b, w = cast(list[int], n)
+            out[int(k)] = (int(b), int(w))
+        return out
+    except (TypeError, ValueError):
+        return {}
+
+
 _MARKUP_FIELDS = tuple(
     f.name
     for f in fields(OfferMemory)
@@ -768,6 +808,19 @@ class RobustStrategy(Strategy[RobustParams]):
             else set()
         )
         inert = self._inert(snapshot, offers, known)
+        # whether the book's requests buy, per category (strategies/robust_book.py)
+        watch, counts = tally(
+            _watch(state.get("watch")),
+            self._fitting(snapshot, offers),
+            {r.order_hash for r in snapshot.requests},
+            inert,
+            known,
+            _counts(state.get("tally")),
+        )
+        # and the tasks buyers took from our posted orders since the last decision
+        last = state.get("tally_at")
+        since = float(last) if isinstance(last, (int, float)) else snapshot.at
+        counts = sold_to(counts, snapshot.own_deals(since))
         if inert:
             snapshot = snapshot.without_requests(inert)
         base = self._base.decide(snapshot, offers, base_state, rng)
@@ -785,7 +838,14 @@ class RobustStrategy(Strategy[RobustParams]):
         for offer, got in zip(offers, base.quotes, strict=True):
             key = _key(offer)
             mem = OfferMemory.from_json(stored.get(key))
-            quote, mem = self._price(snapshot, offer, got, modes.get(key, ""), mem, named=named)
+            waits = book_waits(
+                counts.get(offer.category, (0, 0)),
+                self.params.book_wait_share,
+                self.params.book_wait_least,
+            )
+            quote, mem = self._price(
+                snapshot, offer, got, modes.get(key, ""), mem, named=named, waits=waits
+            )
             quotes.append(quote)
             mems.append(mem)
             memories[key] = mem.to_json()
@@ -795,6 +855,9 @@ class RobustStrategy(Strategy[RobustParams]):
             "offers": memories,
             "inert": sorted(inert),
             "named": named,
+            "watch": watch,
+            "tally": {str(c): list(n) for c, n in sorted(counts.items())},
+            "tally_at": snapshot.at,
         }
         quotes = list(self._slot_yield(snapshot, offers, quotes, busy))
         return Decision(self._perch_slots(snapshot, offers, quotes, mems), new_state)
@@ -915,6 +978,18 @@ class RobustStrategy(Strategy[RobustParams]):
                     inert.add(r.order_hash)
         return inert
 
+    def _fitting(self, snapshot: MarketSnapshot, offers: Sequence[Offer]) -> dict[str, int]:
+        """The book's requests our listed order fits now (hash -> category), of any age."""
+        out: dict[str, int] = {}
+        for offer in offers:
+            listed = snapshot.current_price(offer.slot)
+            if listed is None:
+                continue
+            for r in snapshot.demand_for(offer):
+                if r.workerpoolmaxprice >= listed:
+                    out[r.order_hash] = offer.category
+        return out
+
     # -- one offer ------------------------------------------------------------------------------
 
     def _price(
@@ -926,6 +1001,7 @@ class RobustStrategy(Strategy[RobustParams]):
         mem: OfferMemory,
         *,
         named: bool = False,
+        waits: bool = True,
     ) -> tuple[Quote, OfferMemory]:
         p = self.params
         now = snapshot.at
@@ -976,9 +1052,10 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         booked = p.markup_on_book and mode == "book"
         if p.book_base_seconds > 0:
+            # only where the book's requests wait rather than buy (book_wait_share)
             b_log = (
                 smoothed_log(mem.b_log, price, now - (mem.last_at or now), p.book_base_seconds)
-                if booked
+                if booked and waits
                 else 0.0
             )
             mem = replace(mem, b_log=b_log)

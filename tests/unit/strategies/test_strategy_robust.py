@@ -291,6 +291,23 @@ def test_requests_that_never_buy_are_not_priced_for() -> None:
     assert quotes[0].price > 99 and state["inert"] == []
 
 
+def test_the_book_tally_counts_a_request_that_waited_per_category() -> None:
+    """robust_book's test (book_wait_share) reads guard 4's marks: a fitted request that stayed
+    waited; one our order fits but too young to judge is watched."""
+    waiting = request("pub", 500, 20)
+    s = snap(
+        offers=[XS],
+        book=[rival("a", 100)],
+        requests=[waiting],
+        own_orders=[own("o", 99, 5)],
+        utilization=util(10, 0),
+    )
+    _, state = decide(s, params={"inert_after_seconds": 10.0})
+    assert state["tally"] == {str(XS.category): [0, 1]} and state["watch"] == {}
+    _, state = decide(s, params={"inert_after_seconds": 3600.0})
+    assert state["tally"] == {} and state["watch"] == {waiting.order_hash: XS.category}
+
+
 def test_the_markup_also_tries_on_a_quiet_pool_when_rivals_sell_out() -> None:
     """Rivals too small to set the price: raise on trial even with idle slots, while it pays."""
     params = {k: v for k, v in SCARCE.items() if k != "max_markup"}

@@ -504,6 +504,12 @@ class RobustParams:
         doc="the perch's slot floor holds only while the pool's smoothed utilization (backlog"
         " included) is >= this",
     )
+    perch_slot_drain: bool = param(
+        True,
+        doc="item 20: the perch's slot floor charges a slot only while the pool's queue now"
+        " (utilization - 1, backlog included) is expected to last, at most the task's run time"
+        " (false: the whole run time while the smoothed utilization is high, item 17)",
+    )
     perch_busy_open: float = param(
         5.0,
         min=0.0,
@@ -830,9 +836,14 @@ class RobustStrategy(Strategy[RobustParams]):
             for i, m in enumerate(mems)
             if m.perch_ev[2] > 0 and (m.p_mode == "perch" or (m.p_mode == "trial" and m.p_settled))
         ]
+        queue = None
+        if p.perch_slot_drain:
+            queue = snapshot.utilization.ratio if snapshot.utilization is not None else 0.0
         out = []
         for i, (o, q, m, run) in enumerate(zip(offers, quotes, mems, runs, strict=True)):
-            floor = perch_slot_floor(perches=perches, own=i, run=run, share=p.perch_slot_share)
+            floor = perch_slot_floor(
+                perches=perches, own=i, run=run, share=p.perch_slot_share, queue=queue
+            )
             if m.p_mode == "market" and floor > q.price:
                 why = f"{q.reason}; the pool is full: a slot earns {floor} at a perch"
                 q = quote_for(o, floor, q.volume, why, jump=True)

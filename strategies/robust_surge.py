@@ -42,20 +42,32 @@ __all__ = ["perch_slot_floor", "queued"]
 
 
 def perch_slot_floor(
-    *, perches: Sequence[tuple[int, float]], own: int, run: float, share: float
+    *,
+    perches: Sequence[tuple[int, float]],
+    own: int,
+    run: float,
+    share: float,
+    queue: float | None = None,
 ) -> int:
     """The lowest price an offer's task may sell at, given the perches of the pool's offers.
 
     ``perches``: (offer index, the perch's revenue in nRLC per second) for each offer of the pool
     at a committed perch; ``own``: this offer's index (its own perch sets no floor on it);
-    ``run``: this offer's task run time in seconds; ``share`` 0: off (0 returned).
+    ``run``: this offer's task run time in seconds; ``share`` 0: off (0 returned); ``queue``:
+    the pool's utilization now, backlog included (None: the whole run time counts, item 17).
+
+    With ``queue`` the slot is charged only for as long as the queue is expected to last
+    (``perch_slot_drain``, item 20): a task accepted now turns perch buyers away only until the
+    tasks ahead of it drain, about (``queue`` - 1) x its run time over the pool (the backlog's
+    tasks taken as this category's). A pool with a free slot (``queue`` <= 1) displaces nothing.
     """
     if share <= 0 or run <= 0:
         return 0
     rates = [rate for i, rate in perches if i != own and rate > 0]
     if not rates:
         return 0
-    return min(MAX_PRICE, math.ceil(share * max(rates) * run))
+    held = run if queue is None else run * min(1.0, max(0.0, queue - 1.0))
+    return min(MAX_PRICE, math.ceil(share * max(rates) * held))
 
 
 def queued(*, u_avg: float | None, threshold: float) -> bool:

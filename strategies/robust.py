@@ -126,8 +126,8 @@ perched far above them).
 
 **Surges** (strategies/robust_surge.py): while the pool is queued (``perch_slot_busy``), an offer
 at its market-led price sells a task for no less than another category's committed perch earns
-per second x the task's run time (``perch_slot_share``: the perch sales its slot turns away); a
-queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
+per second x the task's run time (``perch_slot_share``: the perch sales its slot turns away),
+that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
 (our own undercut keeps them in stock, and hides the demand the perch waits for).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our

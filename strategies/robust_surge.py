@@ -21,14 +21,16 @@ perch buyer arriving meanwhile is turned away (an upper bound of the sales it di
 committed perch (or a trial whose price sold) is the evidence that buyers pay that price. Not
 the perch's price per slot-second of its own tasks: that assumes perch buyers enough to keep a
 slot busy, 15 x what the XS perch of train ``churn`` 1007 earned, and held its long categories
-far above their buyers whenever the 4-slot pool queued. Nor the pool's realized yield of the
-last hour (``slot_yield_share``, session 5, left off): it moved with every burst of short sales
+far above their buyers whenever the 4-slot pool queued. And a slot is charged only for as long
+as the queue is expected to last (``perch_slot_floor``'s ``queue``): the smoothed utilization lags
+the queue, and the whole run time held train ``churn`` 1007's long categories above their rivals
+for 32 minutes at hour 31. Nor the pool's realized yield of the last hour (``slot_yield_share``, session 5, left off): it moved with every burst of short sales
 and held long categories above their buyers on markets without a perch.
 
 **A queue opens the perch's gate** (``perch_busy_open``): see ``queued``.
 
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what
-was tried and not kept: docs/strategies.md, robust item 12.
+was tried and not kept: docs/strategies.md, robust items 17 and 20.
 """
 
 from __future__ import annotations

@@ -127,8 +127,8 @@ perched far above them).
 
 **Surges** (strategies/robust_surge.py): while the pool is queued (``perch_slot_busy``), an offer
 at its market-led price sells a task for no less than another category's committed perch earns
-per second x the task's run time (``perch_slot_share``: the perch sales its slot turns away); a
-queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
+per second x the task's run time (``perch_slot_share``: the perch sales its slot turns away),
+that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
 (our own undercut keeps them in stock, and hides the demand the perch waits for).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
@@ -520,6 +520,12 @@ class RobustParams:
         doc="the perch's slot floor holds only while the pool's smoothed utilization (backlog"
         " included) is >= this",
     )
+    perch_slot_drain: bool = param(
+        True,
+        doc="item 20: the perch's slot floor charges a slot only while the pool's queue now"
+        " (utilization - 1, backlog included) is expected to last, at most the task's run time"
+        " (false: the whole run time while the smoothed utilization is high, item 17)",
+    )
     perch_busy_open: float = param(
         5.0,
         min=0.0,
@@ -893,9 +899,14 @@ class RobustStrategy(Strategy[RobustParams]):
             for i, m in enumerate(mems)
             if m.perch_ev[2] > 0 and (m.p_mode == "perch" or (m.p_mode == "trial" and m.p_settled))
         ]
+        queue = None
+        if p.perch_slot_drain:
+            queue = snapshot.utilization.ratio if snapshot.utilization is not None else 0.0
         out = []
         for i, (o, q, m, run) in enumerate(zip(offers, quotes, mems, runs, strict=True)):
-            floor = perch_slot_floor(perches=perches, own=i, run=run, share=p.perch_slot_share)
+            floor = perch_slot_floor(
+                perches=perches, own=i, run=run, share=p.perch_slot_share, queue=queue
+            )
             if m.p_mode == "market" and floor > q.price:
                 why = f"{q.reason}; the pool is full: a slot earns {floor} at a perch"
                 q = quote_for(o, floor, q.volume, why, jump=True)

@@ -21,14 +21,16 @@ perch buyer arriving meanwhile is turned away (an upper bound of the sales it di
 committed perch (or a trial whose price sold) is the evidence that buyers pay that price. Not
 the perch's price per slot-second of its own tasks: that assumes perch buyers enough to keep a
 slot busy, 15 x what the XS perch of train ``churn`` 1007 earned, and held its long categories
-far above their buyers whenever the 4-slot pool queued. Nor the pool's realized yield of the
-last hour (``slot_yield_share``, session 5, left off): it moved with every burst of short sales
+far above their buyers whenever the 4-slot pool queued. And a slot is charged only for as long
+as the queue is expected to last (``perch_slot_floor``'s ``queue``): the smoothed utilization lags
+the queue, and the whole run time held train ``churn`` 1007's long categories above their rivals
+for 32 minutes at hour 31. Nor the pool's realized yield of the last hour (``slot_yield_share``, session 5, left off): it moved with every burst of short sales
 and held long categories above their buyers on markets without a perch.
 
 **A queue opens the perch's gate** (``perch_busy_open``): see ``queued``.
 
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what
-was tried and not kept: docs/strategies.md, robust item 12.
+was tried and not kept: docs/strategies.md, robust items 17 and 20.
 """
 
 from __future__ import annotations
@@ -42,20 +44,32 @@ __all__ = ["perch_slot_floor", "queued"]
 
 
 def perch_slot_floor(
-    *, perches: Sequence[tuple[int, float]], own: int, run: float, share: float
+    *,
+    perches: Sequence[tuple[int, float]],
+    own: int,
+    run: float,
+    share: float,
+    queue: float | None = None,
 ) -> int:
     """The lowest price an offer's task may sell at, given the perches of the pool's offers.
 
     ``perches``: (offer index, the perch's revenue in nRLC per second) for each offer of the pool
     at a committed perch; ``own``: this offer's index (its own perch sets no floor on it);
-    ``run``: this offer's task run time in seconds; ``share`` 0: off (0 returned).
+    ``run``: this offer's task run time in seconds; ``share`` 0: off (0 returned); ``queue``:
+    the pool's utilization now, backlog included (None: the whole run time counts, item 17).
+
+    With ``queue`` the slot is charged only for as long as the queue is expected to last
+    (``perch_slot_drain``, item 20): a task accepted now turns perch buyers away only until the
+    tasks ahead of it drain, about (``queue`` - 1) x its run time over the pool (the backlog's
+    tasks taken as this category's). A pool with a free slot (``queue`` <= 1) displaces nothing.
     """
     if share <= 0 or run <= 0:
         return 0
     rates = [rate for i, rate in perches if i != own and rate > 0]
     if not rates:
         return 0
-    return min(MAX_PRICE, math.ceil(share * max(rates) * run))
+    held = run if queue is None else run * min(1.0, max(0.0, queue - 1.0))
+    return min(MAX_PRICE, math.ceil(share * max(rates) * held))
 
 
 def queued(*, u_avg: float | None, threshold: float) -> bool:

@@ -49,28 +49,39 @@ def two_offers(u_avg: float, big_mode: str = "market") -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("share", "u_avg", "backlog", "big_mode", "price"),
+    ("share", "drain", "u_avg", "backlog", "price"),
     [
-        (1.0, 1.5, 5, "market", 116_851),  # 30,000 s x 3.96 nRLC/s, aged by the minute's decision
-        (0.0, 1.5, 5, "market", 99),  # off
-        (1.0, 0.5, 0, "market", 99),  # free slots: a long task displaces no perch sale
+        (1.0, False, 1.5, 5, 116_851),  # 30,000 s x 3.96 nRLC/s, aged by the minute's decision
+        (0.0, False, 1.5, 5, 99),  # off
+        (1.0, False, 0.5, 0, 99),  # free slots: a long task displaces no perch sale
+        (1.0, True, 1.5, 10, 116_851),  # a queue as long as the pool: the whole run time
+        (1.0, True, 1.5, 5, 58_426),  # half the pool queued: a slot frees in half a run
+        (1.0, True, 1.5, 0, 99),  # the queue has gone (the smoothed reading lags): no floor
     ],
 )
 def test_a_long_category_pays_for_a_perch_slot_on_a_saturated_pool(
-    share: float, u_avg: float, backlog: int, big_mode: str, price: int
+    share: float, drain: bool, u_avg: float, backlog: int, price: int
 ) -> None:
     s = snap(
         offers=[XS, BIG],
         book=[rival("r", 100, category=3)],
         own_orders=[own("o", 1_584, 5)],
-        utilization=util(10, 10 if backlog else 5, backlog),
+        utilization=util(10, 10 if backlog or u_avg > 1 else 5, backlog),
     )
-    params = {**PERCH, "perch_slot_share": share}
-    quotes, _ = decide(s, two_offers(u_avg, big_mode), params, offers=[XS, BIG])
+    params = {**PERCH, "perch_slot_share": share, "perch_slot_drain": drain}
+    quotes, _ = decide(s, two_offers(u_avg), params, offers=[XS, BIG])
     assert quotes[0].price == 1_584  # the perch itself is not floored
     assert quotes[1].price == price
     assert quotes[1].jump == (price > 99)
     assert ("at a perch" in quotes[1].reason) == (price > 99)
+
+
+def test_the_floor_lasts_as_long_as_the_queue() -> None:
+    perches = [(0, 2.0)]
+    assert perch_slot_floor(perches=perches, own=1, run=100.0, share=1.0, queue=1.25) == 50
+    assert perch_slot_floor(perches=perches, own=1, run=100.0, share=1.0, queue=4.0) == 200
+    assert perch_slot_floor(perches=perches, own=1, run=100.0, share=1.0, queue=1.0) == 0
+    assert perch_slot_floor(perches=perches, own=1, run=100.0, share=1.0, queue=None) == 200
 
 
 def test_a_queue_is_read_as_rivals_out_of_stock() -> None:

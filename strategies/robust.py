@@ -766,6 +766,16 @@ def _anchor_pools(v: object) -> dict[str, list[float]]:
     return {k: x for k, x in lists.items() if x is not None}
 
 
+def _run_seconds(snapshot: MarketSnapshot, offer: Offer) -> float:
+    """A task's learned run time in the offer's category, the offer's own figure until learned:
+    what a slot-time floor (cost, slot yield, a perch's slots) charges a task for."""
+    return (
+        snapshot.tasks.run_seconds(offer.category, offer.task_seconds)
+        if snapshot.tasks is not None
+        else offer.task_seconds
+    )
+
+
 def _key(offer: Offer) -> str:
     return f"{offer.category}:{offer.tag}:{offer.trust}"
 
@@ -888,12 +898,7 @@ class RobustStrategy(Strategy[RobustParams]):
         live = [m.u_avg for m in mems if not m.perched and m.u_avg is not None]
         if max(live, default=0.0) < p.perch_slot_busy:
             return tuple(quotes)
-        runs = [
-            snapshot.tasks.run_seconds(o.category, o.task_seconds)
-            if snapshot.tasks is not None
-            else o.task_seconds
-            for o in offers
-        ]
+        runs = [_run_seconds(snapshot, o) for o in offers]
         perches = [
             (i, m.perch_ev[0] / m.perch_ev[2])
             for i, m in enumerate(mems)
@@ -953,11 +958,7 @@ class RobustStrategy(Strategy[RobustParams]):
         out = []
         for o, q, own in zip(offers, quotes, earned, strict=True):
             rate = (total - own) / (util.registered_cpu * 3600.0)
-            run = (
-                snapshot.tasks.run_seconds(o.category, o.task_seconds)
-                if snapshot.tasks is not None
-                else o.task_seconds
-            )
+            run = _run_seconds(snapshot, o)
             floor = min(MAX_PRICE, math.ceil(p.slot_yield_share * rate * run))
             if floor > q.price:
                 why = f"{q.reason}; a slot earns {rate:.0f} nRLC/s in the other categories"
@@ -1131,11 +1132,7 @@ class RobustStrategy(Strategy[RobustParams]):
 
         # then the cost floor (the rails gate the raise by its cancel gas)
         if p.cost_per_slot_hour > 0:
-            run = (
-                snapshot.tasks.run_seconds(offer.category, offer.task_seconds)
-                if snapshot.tasks is not None
-                else offer.task_seconds
-            )
+            run = _run_seconds(snapshot, offer)
             cost = math.ceil(p.cost_per_slot_hour * run / 3600.0)
             if price < cost:
                 price, why = cost, f"{why}; raised to the cost floor {cost}"

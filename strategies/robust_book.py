@@ -13,12 +13,12 @@ quoted between 117 M and 425 M at a markup of x 11.6, across the tier (nothing s
 1,201 cancels, 0.47 of the reference. The markup's trials judge one interval's revenue against
 the last, so they cannot settle under a tier while their base jumps by x 2-3 between intervals.
 
-**The rule** (docs/strategies.md, robust items 13 and 17). While the book mode's price is marked
+**The rule** (docs/strategies.md, robust items 13 and 19). While the book mode's price is marked
 up, the markup multiplies a geometric moving average of the book price (time constant
 ``book_base_seconds``) instead of its latest value; leaving the book mode forgets it. Without a
 markup the book price is quoted as before.
 
-**Only where the book waits** (``book_wait_share``, item 17). Everywhere, the average lost on
+**Only where the book waits** (``book_wait_share``, item 19). Everywhere, the average lost on
 ``scarcity`` (train 1003 x 0.44): there the book price is where the demand the pool serves
 sits, and an average of it lags. What tells the two apart is who the book's requests are next
 to the buyers: per category, a request our listed order fitted and that stayed (guard 4 marks

@@ -21,7 +21,7 @@ starts at once. A probe that finds none doubles the wait for the next (6 h, 12 h
 a market without such buyers pays 15 min of its market-led sales now and then.
 
 Pure functions over plain values: robust.py owns the state and calls them. Figures, and what was
-tried and not kept: docs/strategies.md, robust item 12.
+tried and not kept: docs/strategies.md, robust item 14.
 """
 
 from __future__ import annotations

@@ -408,15 +408,6 @@ def _run_cycle(
                 settings.deals_window_seconds,
             )
         rails_result = apply_rails(quotes, snapshot, ledger, rails_cfg)
-        listed: dict[Slot, int] = {}
-        waiting: dict[bool, tuple[float, int]] = {}
-        if settings.fills.enabled:
-            listed = _listed_prices(snapshot, rails_result)
-            # Posted buyers waiting for our capacity, at what we list (else quote) in their slot:
-            # what a fill's slot time takes from them now, and what fills took, watched each tick.
-            asked = {**{q.slot: q.price for q in rails_result.quotes}, **listed}
-            holding = state.fill_memory.holding(snapshot, settings.offers)
-            waiting = posted_waiting(snapshot, settings.offers, asked, holding)
         if (
             settings.fills.enabled
             and rails_result.kill is None
@@ -425,6 +416,12 @@ def _run_cycle(
         ):
             # Fills price against what we list (the first pass), then are sized first (second).
             cfg = rails_cfg
+            listed = _listed_prices(snapshot, rails_result)
+            # Posted buyers waiting for our capacity, at what we list (else quote) in their slot:
+            # what a fill's slot time takes from them now.
+            asked = {**{q.slot: q.price for q in rails_result.quotes}, **listed}
+            holding = state.fill_memory.holding(snapshot, settings.offers)
+            waiting = posted_waiting(snapshot, settings.offers, asked, holding)
             intents = decision.fills or propose_fills(
                 book,
                 settings.offers,

@@ -641,7 +641,7 @@ class FillMemory:
         util = snapshot.utilization
         if util is None:
             return self
-        kind = {o.category: (o.task_seconds, o.gpu) for o in reversed(offers)}
+        kind = _kinds(offers)
         earned = {False: 0, True: 0}
         work = {False: 0.0, True: 0.0}
         fill_work = {False: 0.0, True: 0.0}
@@ -684,7 +684,7 @@ class FillMemory:
         """The tasks of our fills still holding the pool, CPU (False) and GPU (True): our fill
         deals younger than their offer's ``task_seconds`` (a task of a deal starts at the match
         at the earliest, so this counts no more than the fills' share of the busy slots)."""
-        seconds = {o.category: (o.task_seconds, o.gpu) for o in reversed(offers)}
+        seconds = _kinds(offers)
         out = {False: 0, True: 0}
         util = snapshot.utilization
         if not self.fill_deals or util is None:
@@ -794,6 +794,12 @@ def _best_listing(
         if fills[p] > fills[best]:
             best = p
     return best if fills[best] - fills[quote] > margin * posted_rate else quote
+
+
+def _kinds(offers: Sequence[Offer]) -> dict[int, tuple[float, bool]]:
+    """Per category, its task seconds and whether it runs on GPU: how our deals' work is charged
+    to a resource. The first offer of a category wins (deals carry no offer slot)."""
+    return {o.category: (o.task_seconds, o.gpu) for o in reversed(offers)}
 
 
 def _mean_weight(at: float, then: float, first: float, policy: FillPolicy) -> float:

@@ -156,7 +156,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Literal, cast
 
 from bot.domain.errors import InputError
@@ -164,7 +164,17 @@ from bot.domain.model import BookEntry, Quote
 from bot.pricing.ledger import offer_capacity
 from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC
 from bot.pricing.snapshot import MarketSnapshot, Offer
-from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for, under
+from strategies.base import (
+    MAX_PRICE,
+    Decision,
+    State,
+    Strategy,
+    param,
+    quote_for,
+    replace,
+    state_dict,
+    under,
+)
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
@@ -625,7 +635,7 @@ class OfferMemory:
     b_log: float = 0.0
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        return state_dict(self)
 
     @classmethod
     def from_json(cls, raw: object) -> OfferMemory:

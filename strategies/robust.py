@@ -160,9 +160,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Literal, cast
 
 from bot.domain.errors import InputError
-from bot.domain.model import BookEntry, Quote
+from bot.domain.model import BookEntry, Deal, Quote
 from bot.pricing.ledger import offer_capacity
-from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC
+from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC, DEFAULT_MAX_JUMP
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_for, under
 from strategies.competitive import CompetitiveParams, relevant_competitors
@@ -173,6 +173,7 @@ from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
+from strategies.robust_tiers2 import OutTier, out_tier
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -533,6 +534,22 @@ class RobustParams:
         doc="a pool whose smoothed utilization (backlog included) is >= this opens the perch's"
         " gate as if rivals were out of stock (0: off)",
     )
+    # the perch while the rivals are out (strategies/robust_tiers2.py, doc item 25)
+    out_tier_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="while every rival is out of stock, a market-led offer quotes a high price found by a"
+        " descending search whose level drops after this many seconds of such windows unsold"
+        " (0: off)",
+    )
+    out_tier_wait_seconds: float = param(
+        43200.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="after out_tier_seconds' search fell under the perch's lowest price, the next one"
+        " starts from the top this much later",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -623,6 +640,12 @@ class OfferMemory:
     r_w: float = 0.0
     # the log of the book mode's price, averaged (book_base_seconds; 0: none)
     b_log: float = 0.0
+    # the perch while the rivals are out (out_tier_seconds; strategies/robust_tiers2.py)
+    t_price: int = 0
+    t_exposed: float = 0.0
+    t_on: bool = False
+    t_out: bool = False
+    t_next: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -693,6 +716,11 @@ class OfferMemory:
                 q_count=int(cast(int, raw.get("q_count", 0))),
                 r_w=float(cast(float, raw.get("r_w", 0.0))),
                 b_log=float(cast(float, raw.get("b_log", 0.0))),
+                t_price=int(cast(int, raw.get("t_price", 0))),
+                t_exposed=float(cast(float, raw.get("t_exposed", 0.0))),
+                t_on=bool(raw.get("t_on", False)),
+                t_out=bool(raw.get("t_out", False)),
+                t_next=float(cast(float, raw.get("t_next", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1121,6 +1149,10 @@ class RobustStrategy(Strategy[RobustParams]):
             price = mem.p_price
             why = f"no rival in stock: perch {price} ({mem.p_mode}; market-led {got.price}, {why})"
         mem = replace(mem, perched=at_perch)
+        if p.out_tier_seconds > 0:
+            price, why, jump, mem = self._out_tier(
+                snapshot, offer, deals, mode, got.price, price, why, jump, mem, rivals=bool(rivals)
+            )
         if price == got.price:  # the base's own raise (the guards' raises pay by trial)
             price, why = self._hold(snapshot, offer, price, why)
 
@@ -1144,6 +1176,66 @@ class RobustStrategy(Strategy[RobustParams]):
             else offer_capacity(snapshot.utilization, offer, snapshot.tasks)
         )
         return quote_for(offer, price, volume, why, jump=jump), mem
+
+    def _out_tier(
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        deals: Sequence[Deal],
+        mode: str,
+        base: int,
+        price: int,
+        why: str,
+        jump: bool,
+        mem: OfferMemory,
+        *,
+        rivals: bool,
+    ) -> tuple[int, str, bool, OfferMemory]:
+        """A high price while every rival is out of stock (strategies/robust_tiers2.py); the
+        way there and back are jumps."""
+        p = self.params
+        now = snapshot.at
+        was = OutTier(mem.t_price, mem.t_exposed, mem.t_on, mem.t_out, mem.t_next)
+        open_ = (
+            mode == "contested"
+            and mem.p_mode == "market"
+            and not mem.perched
+            and price == base
+            # guard 5's own markets are left to it: its first wait, its gate open, a perch it
+            # committed
+            and mem.p_next is not None
+            and now >= mem.p_next
+            and mem.p_out < p.perch_out_share
+            and mem.perch_known == 0
+        )
+        st, high = out_tier(
+            was,
+            now=now,
+            dt=0.0 if mem.last_at is None else max(0.0, now - mem.last_at),
+            sold_high=was.price > 0 and any(d.price >= was.price for d in deals),
+            listed=snapshot.current_price(offer.slot),
+            open_=open_,
+            out=not rivals,
+            market=base,
+            low=math.ceil(max(p.perch_low * base, 2 * price)),
+            # one jump from the market-led price: the rails would cap a higher start there, and
+            # the search's exposure is too scarce to spend above it (train 1018: 28 G to 1.8 G)
+            top=min(MAX_PRICE, round(price * min(p.perch_multiple, DEFAULT_MAX_JUMP))),
+            step_seconds=p.out_tier_seconds,
+            step_down=p.perch_step_down,
+            wait_seconds=p.out_tier_wait_seconds,
+        )
+        mem = replace(
+            mem,
+            t_price=st.price,
+            t_exposed=st.exposed,
+            t_on=st.on,
+            t_out=st.out,
+            t_next=st.next_at,
+        )
+        if high is not None:
+            return high, f"every rival out of stock: {high} (market-led {base}, {why})", True, mem
+        return price, why, jump or was.on, mem
 
     def _anchor(
         self,

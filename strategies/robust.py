@@ -181,6 +181,7 @@ from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
+from strategies.robust_publishers import bound_rate
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
@@ -542,6 +543,19 @@ class RobustParams:
         max=100.0,
         doc="a pool whose smoothed utilization (backlog included) is >= this opens the perch's"
         " gate as if rivals were out of stock (0: off)",
+    )
+    # a thin perch's unsold bound (strategies/robust_publishers.py)
+    perch_bound_z: float = param(
+        1.0,
+        min=0.0,
+        max=5.0,
+        doc="perch_bound_sales counts the unsold bound's time at the perch's sales rate less this"
+        " many Poisson deviations (0: off, the plain rate)",
+    )
+    perch_bound_waits: bool = param(
+        True,
+        doc="perch_bound_z applies only in categories where the book waits (book_wait_share);"
+        " false: in every category",
     )
 
     def __post_init__(self) -> None:
@@ -1116,7 +1130,7 @@ class RobustStrategy(Strategy[RobustParams]):
             named=named,
         )
         mem = self._rejoin(now, was, mem)
-        mem = self._refine(snapshot, offer, was, mem)
+        mem = self._refine(snapshot, offer, was, mem, waits=waits)
         # the base's book logic reads the perch's own deals: above the perch, its price is ours
         guarded = harvest is not None or (mem.captive_price or 0) >= price
         over = p.perch_hold_quote and not guarded
@@ -1461,7 +1475,13 @@ class RobustStrategy(Strategy[RobustParams]):
         return mem
 
     def _refine(
-        self, snapshot: MarketSnapshot, offer: Offer, was: OfferMemory, mem: OfferMemory
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        was: OfferMemory,
+        mem: OfferMemory,
+        *,
+        waits: bool = True,
     ) -> OfferMemory:
         """Probe upward above a perch that sells (``perch_refine``; robust_ladder's module doc).
 
@@ -1498,7 +1518,9 @@ class RobustStrategy(Strategy[RobustParams]):
             sold_at_price=sold,
             wait=wait,
             ratio=p.perch_refine,
-            rate=tasks / secs if secs > 0 else 0.0,
+            rate=bound_rate(
+                tasks, secs, p.perch_bound_z if waits or not p.perch_bound_waits else 0.0
+            ),
             sales=p.perch_bound_sales,
             step_down=p.perch_step_down,
             committed=mem.p_mode == "perch",

@@ -63,10 +63,12 @@ from bot.pricing.fills import (
     candidates,
     displaced_per_task,
     fill_terms,
+    fills_outweighed,
     listing_for_fills,
     posted_view,
     posted_waiting,
     propose_fills,
+    queued_per_task,
 )
 from bot.pricing.ledger import Ledger
 from bot.pricing.planner import plan
@@ -398,6 +400,17 @@ def _run_cycle(
             state.fill_memory = state.fill_memory.observe(
                 book, at, lambda r: r.order_hash in filling, settings.fills
             ).measure(snapshot, settings.offers, settings.deals_window_seconds, settings.fills)
+            # Resources where the waiting requests pay too little against the posted sales
+            # for a fill (or a raise for fills) to be worth moving the posted side's path.
+            hold = fills_outweighed(
+                state.fill_memory,
+                settings.offers,
+                {q.slot: q.price for q in quotes if q.volume > 0},
+                settings.fills,
+                at,
+                snapshot.utilization,
+                settings.deals_window_seconds,
+            )
             quotes, state.fill_memory = listing_for_fills(
                 quotes,
                 seen,
@@ -406,6 +419,7 @@ def _run_cycle(
                 settings.fills,
                 rails_cfg.ceiling,
                 settings.deals_window_seconds,
+                hold,
             )
         rails_result = apply_rails(quotes, snapshot, ledger, rails_cfg)
         if (
@@ -422,6 +436,10 @@ def _run_cycle(
             asked = {**{q.slot: q.price for q in rails_result.quotes}, **listed}
             holding = state.fill_memory.holding(snapshot, settings.offers)
             waiting = posted_waiting(snapshot, settings.offers, asked, holding)
+            util = snapshot.utilization
+            # The pool's free slots, which fills take first; a task beyond them queues and
+            # takes posted work's slot time (fills.queue_displacement).
+            free = None if util is None else {g: util.free(g) for g in (False, True)}
             intents = decision.fills or propose_fills(
                 book,
                 settings.offers,
@@ -434,6 +452,9 @@ def _run_cycle(
                     state.fill_memory, settings.offers, settings.fills, waiting
                 ),
                 climbing=_climbing(quotes, decision.quotes, listed, snapshot, cfg.ceiling),
+                room=free,
+                hold=hold,
+                queued=queued_per_task(state.fill_memory, settings.offers, asked, settings.fills),
             )
             # Only as many as may be sent this tick: a fill the executor will not send must not
             # take room from the quotes (max_per_tick, and the day's gas budget left).

@@ -75,10 +75,12 @@ __all__ = [
     "displaced_per_task",
     "fill_price",
     "fill_terms",
+    "fills_outweighed",
     "listing_for_fills",
     "posted_view",
     "posted_waiting",
     "propose_fills",
+    "queued_per_task",
 ]
 
 TEE_BIT = 1
@@ -156,6 +158,17 @@ class FillPolicy:
     part of the pool's busy time our posted sales' tasks take (by their share of the work our
     deals brought over the window), not our fills' own tasks: a pool that fills keep busy does
     not turn posted buyers away for that (false: every task counts).
+
+    ``queue_displacement`` weighs what a fill's task takes from posted sales once the pool has
+    no free slot left for it (:func:`queued_per_task`, ``propose_fills(..., room=)``): our price
+    per slot-second now x the share of the pool's slot time posted sales use (0: off, every
+    task valued as one within the pool's free slots).
+
+    ``min_fill_share``: no fill and no listing raise on a resource (CPU, GPU) whose waiting
+    requests would pay, at our quote, less than this share of what our posted sales earn there
+    (:func:`fills_outweighed`; 0: off). A fill moves the posted side's path (the pool's load, our
+    listing's volume, what the rivals see) by more than it earns where posted sales are the
+    pool's business.
     """
 
     enabled: bool = False
@@ -173,6 +186,8 @@ class FillPolicy:
     min_revealed_unsold: int = 1
     open_revealed: int = 16
     busy_posted_only: bool = False
+    queue_displacement: float = 1.0
+    min_fill_share: float = 0.1
 
     def __post_init__(self) -> None:
         for flag in ("enabled", "wait_for_listing", "busy_posted_only"):
@@ -197,6 +212,8 @@ class FillPolicy:
             "raise_margin",
             "took_hours",
             "displacement",
+            "queue_displacement",
+            "min_fill_share",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -451,6 +468,9 @@ def propose_fills(
     skip: frozenset[str] = frozenset(),
     displaced: Mapping[Slot, float] | None = None,
     climbing: frozenset[Slot] = frozenset(),
+    room: Mapping[bool, int] | None = None,
+    queued: Mapping[Slot, float] | None = None,
+    hold: frozenset[Slot] = frozenset(),
 ) -> tuple[FillIntent, ...]:
     """The built-in fill policy: every fillable request, dearest cap first, at the policy price.
 
@@ -467,9 +487,17 @@ def propose_fills(
     first raise (6 h in) climbed x1.2 a tick while four fills a tick took the dearest waiting
     requests (caps 0.11-0.24 RLC) at 0.028-0.098: filling dearest first at a rising price sold
     the dearest cheapest.
+
+    ``room`` holds the pool's free slots per resource (CPU: False, GPU: True;
+    :meth:`PoolUtilization.free`) and ``queued`` what a fill task beyond them takes from posted
+    sales (:func:`queued_per_task`): the fills proposed take the free slots first, dearest cap
+    first; a task that finds none is valued at the larger of ``displaced`` and ``queued``.
+    Without ``room`` every task is valued at ``displaced`` alone. No fill in a ``hold`` slot
+    (:func:`fills_outweighed`).
     """
     if not policy.enabled or book is None:
         return ()
+    free = dict(room) if room is not None else None
     out: list[FillIntent] = []
     ordered = sorted(
         book.requests,
@@ -479,7 +507,7 @@ def propose_fills(
         if listed_request.order_hash in skip:
             continue
         got = fill_terms(listed_request, book, offers, workerpool, floor)
-        if isinstance(got, str):
+        if isinstance(got, str) or got.offer.slot in hold:
             continue
         slot_price = listed.get(got.offer.slot)
         if (
@@ -494,8 +522,14 @@ def propose_fills(
         if price < floor or price * got.volume <= policy.match_gas_cost:
             continue
         lost = 0.0 if displaced is None else displaced.get(got.offer.slot, 0.0)
-        if price * got.volume - policy.match_gas_cost <= lost * got.volume:
+        gpu = got.offer.gpu
+        within = got.volume if free is None else min(got.volume, free.get(gpu, 0))
+        beyond = 0.0 if queued is None else max(lost, queued.get(got.offer.slot, 0.0))
+        cost = lost * within + max(lost, beyond) * (got.volume - within)
+        if price * got.volume - policy.match_gas_cost <= cost:
             continue
+        if free is not None:
+            free[gpu] = free.get(gpu, 0) - within
         mode = "cap" if policy.price == "cap" else "min(cap, listed)"
         out.append(
             FillIntent(
@@ -557,6 +591,9 @@ class FillMemory:
     # (True): (nRLC per slot-second they used, the pool's busy share, when last measured, when
     # its measure began) (:meth:`measure`)
     slot_value: Mapping[bool, tuple[float, float, float, float]] = field(default_factory=dict)
+    # the share of the pool's slot time our posted (non-fill) sales' tasks took over the window,
+    # CPU (False) and GPU (True), averaged as ``slot_value`` (:meth:`measure`)
+    posted_load: Mapping[bool, float] = field(default_factory=dict)
 
     def observe(
         self,
@@ -656,20 +693,25 @@ class FillMemory:
                 work[got[1]] += d.volume * got[0]
         at = snapshot.at
         value = dict(self.slot_value)
+        loads = dict(self.posted_load)
         for gpu in {o.gpu for o in offers}:
             slots, busy_now = util.slots_and_busy(gpu)
             if slots <= 0:
                 continue
             per_s = earned[gpu] / work[gpu] if work[gpu] > 0 else 0.0
             full = min(1.0, busy_now / slots)
+            load = min(1.0, work[gpu] / (slots * window_s)) if window_s > 0 else 0.0
             if policy.busy_posted_only and work[gpu] + fill_work[gpu] > 0:
                 full *= work[gpu] / (work[gpu] + fill_work[gpu])  # the posted sales' share
             last = value.get(gpu)
             if last is None:
                 value[gpu] = (per_s, full, at, at)
+                loads[gpu] = load
                 continue
             rate, busy, then, first = last
             weight = _mean_weight(at, then, first, policy)
+            was = loads.get(gpu, load)
+            loads[gpu] = was + (load - was) * weight
             if work[gpu] <= 0:
                 per_s = rate  # nothing sold posted in the window: the value is not re-measured
             value[gpu] = (
@@ -678,7 +720,7 @@ class FillMemory:
                 at,
                 first,
             )
-        return replace(self, slot_value=value)
+        return replace(self, slot_value=value, posted_load=loads)
 
     def holding(self, snapshot: MarketSnapshot, offers: Sequence[Offer]) -> dict[bool, int]:
         """The tasks of our fills still holding the pool, CPU (False) and GPU (True): our fill
@@ -909,6 +951,97 @@ def displaced_per_task(
     return out
 
 
+def queued_per_task(
+    memory: FillMemory,
+    offers: Sequence[Offer],
+    prices: Mapping[Slot, int],
+    policy: FillPolicy,
+) -> dict[Slot, float]:
+    """What one task of a fill takes from our posted sales once the pool has no free slot for
+    it, per offer slot (nRLC; ``fills.queue_displacement``, 0: nothing).
+
+    A fill task beyond the pool's free slots queues (the backlog): it starts only when a slot
+    frees, and every posted sale that comes meanwhile finds the capacity it took. Such a task is
+    valued at what posted work pays now for its slot time: our price per slot-second in the
+    resource's dearest slot (``prices``: what we list, else what we quote) x ``task_seconds`` x
+    the share of the pool's slot time our posted sales use (:meth:`FillMemory.measure`, over the
+    deals window, averaged over ``fills.memory_hours``): where posted work keeps the pool busy a
+    queued fill task takes about one posted sale; where little sells posted (a pool our fills
+    keep full) it takes little. Not the posted sales' average earnings: on TRAIN ``captive_us``
+    1073 `utilization`'s price rose 8 -> 34 mRLC an XS task in nine hours, the 6 h average
+    valued a task at 11 mRLC, and 25 fills at 33.7 (13.7 after gas) queued behind 7 busy slots
+    of 8 (the run ended below its no-fills run).
+    """
+    if policy.queue_displacement <= 0:
+        return {}
+    per_s: dict[bool, float] = {}
+    for o in offers:
+        price = prices.get(o.slot)
+        if price is not None and o.task_seconds > 0:
+            per_s[o.gpu] = max(per_s.get(o.gpu, 0.0), price / o.task_seconds)
+    out: dict[Slot, float] = {}
+    for o in offers:
+        load = memory.posted_load.get(o.gpu, 0.0)
+        if o.gpu in per_s and load > 0:
+            out[o.slot] = policy.queue_displacement * per_s[o.gpu] * load * o.task_seconds
+    return out
+
+
+def fills_outweighed(
+    memory: FillMemory,
+    offers: Sequence[Offer],
+    prices: Mapping[Slot, int],
+    policy: FillPolicy,
+    at: float,
+    util: PoolUtilization | None,
+    deals_window_s: float,
+) -> frozenset[Slot]:
+    """The offer slots where fills are not worth their effect on the posted side: every slot of
+    a resource (CPU, GPU) whose waiting requests would pay less than ``fills.min_fill_share`` of
+    what our posted sales earn there (0: none).
+
+    The fills' side is what the requests revealed lately (:meth:`FillMemory.revealed`, trimmed
+    to what the pool could run) would pay at our price in their slot (``prices``, the
+    strategy's quote: ``min(cap, price)`` x volume less one match's gas), per second; the
+    posted side is our posted sales at the quote per second (the listing rule's measure,
+    ``FillMemory.posted``). Everything is held until the posted sales were seen over one deals
+    window (``deals_window_s``, as the listing rule waits): the first fills wait for that
+    measure.
+
+    Why: a fill takes slot time and listing volume, so it moves the posted side's path (the
+    pool's load the strategy reads, when our listing sells out, what the rivals then see) by an
+    amount that scales with the posted business, not with the fill. On TRAIN ``captive_us``
+    1073 the fills earned 2-8 RLC of 95-169 RLC posted, and the same strategy's fills-on run
+    moved by up to 10 RLC either way between rules that made about the same fills
+    (`competitive` 142.7 and 132.6 with 70 and 68 fills); where the waiting requests pay a
+    share of the posted sales (`captive_us` 1060, 1047, every `publishers` market) they are
+    kept.
+    """
+    if policy.min_fill_share <= 0:
+        return frozenset()
+    if memory.since is None or at - memory.since < deals_window_s:
+        return frozenset(o.slot for o in offers)
+    fills = {False: 0.0, True: 0.0}
+    posted = {False: 0.0, True: 0.0}
+    for o in offers:
+        if not o.fill_apps:
+            continue
+        got = memory.posted.get(o.slot)
+        posted[o.gpu] += 0.0 if got is None else got[0]
+        price = prices.get(o.slot)
+        if price is None:
+            continue
+        revealed, span = memory.revealed(o, at, policy)
+        gas = policy.match_gas_cost
+        pay = sum(
+            max(0, min(r.cap, price) * r.volume - gas)
+            for r in _within_throughput(revealed, span, o, util)
+        )
+        fills[o.gpu] += pay / span
+    held = {g for g in (False, True) if fills[g] < policy.min_fill_share * posted[g]}
+    return frozenset(o.slot for o in offers if o.gpu in held)
+
+
 def posted_view(snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy) -> MarketSnapshot:
     """What a posted-price strategy prices on when we fill: the market as it would be without
     our fills, so that turning fills on does not move the strategy's posted price.
@@ -946,6 +1079,7 @@ def listing_for_fills(
     policy: FillPolicy,
     ceiling: int,
     deals_window_s: float,
+    hold: frozenset[Slot] = frozenset(),
 ) -> tuple[tuple[Quote, ...], FillMemory]:
     """The strategy's quotes with each listed price raised where waiting requests pay for it,
     and the memory with the posted sales measured this tick.
@@ -959,7 +1093,8 @@ def listing_for_fills(
     measured while we list at the strategy's own price and averaged over ``fills.memory_hours`` (kept in the memory while
     the listing is raised, when it cannot be measured), all assumed lost by a raise. A price is
     never lowered, never raised above ``ceiling``; the rails then clamp the step as for any
-    quote. Nothing changes with fills off or ``price = "cap"``.
+    quote. Nothing changes with fills off or ``price = "cap"``; a ``hold`` slot
+    (:func:`fills_outweighed`) is measured and never raised.
     """
     if not policy.enabled or policy.price != "listed":
         return tuple(quotes), memory
@@ -1005,7 +1140,7 @@ def listing_for_fills(
             # nothing sold posted yet and that many requests revealed: they are the evidence
             # (fills.open_revealed; where posted sales were seen, their measure needs its hours)
             young = False
-        if young or not revealed or len(revealed) < enough:
+        if young or not revealed or len(revealed) < enough or q.slot in hold:
             # Not raised before the posted sales at the quote were seen over memory_hours (or,
             # with fills.open_revealed, before that many requests were revealed): an early
             # quiet spell (a bandit exploring a dear arm) measured as "nothing sells posted"

@@ -48,10 +48,12 @@ from bot.pricing.fills import (
     displaced_per_task,
     fill_price,
     fill_terms,
+    fills_outweighed,
     listing_for_fills,
     posted_view,
     posted_waiting,
     propose_fills,
+    queued_per_task,
 )
 from bot.pricing.ledger import LOAD_EPSILON, Ledger, committed_of, required_stake
 from bot.pricing.rails import RailRule, RailsConfig, RailsResult, apply_rails
@@ -401,6 +403,86 @@ def test_a_pool_full_of_posted_work_is_a_posted_buyer_waiting_one_full_of_fills_
     assert posted_waiting(s, [o], {o.slot: 5_000}, {False: 0}) == {False: (5_000 / 300, 1)}
     # two of the four busy tasks are our fills': the posted work no longer fills the pool
     assert posted_waiting(s, [o], {o.slot: 5_000}, {False: 2}) == {}
+
+
+def test_posted_sales_load_is_the_share_of_the_pools_slot_time_their_tasks_took() -> None:
+    o = fill_offer()  # task_seconds 300
+    fill = deal("f", 9_000, 4, ago=100.0)  # a fill's tasks are not posted load
+    posted = deal("p", 1_000, 6, ago=200.0)
+    memory = FillMemory().record([fill.deal_id], NOW - 100)
+    s = snap(offers=[o], deals=(fill, posted), utilization=util(2))
+    got = memory.measure(s, [o], 3_600, _policy())
+    assert got.posted_load[False] == pytest.approx(6 * 300 / (2 * 3_600))
+    # none sold posted over the next window: the mean moves toward zero, as the other figures
+    later = got.measure(
+        snap(offers=[o], at=NOW + 3_600, utilization=util(2)), [o], 3_600, _policy()
+    )
+    assert 0 <= later.posted_load[False] < got.posted_load[False]
+
+
+def test_a_queued_fill_task_is_valued_at_our_price_per_slot_second_times_the_posted_load() -> None:
+    o, dear = fill_offer(), fill_offer(category=1, task_seconds=100)
+    memory = dataclasses.replace(FillMemory(), posted_load={False: 0.5})
+    prices = {o.slot: 3_000, dear.slot: 2_000}  # 10 and 20 per slot-second: 20 is the dearest
+    got = queued_per_task(memory, [o, dear], prices, _policy())
+    assert got == {o.slot: pytest.approx(20 * 0.5 * 300), dear.slot: pytest.approx(20 * 0.5 * 100)}
+    # off, or nothing sold posted: nothing
+    assert queued_per_task(memory, [o, dear], prices, _policy(queue_displacement=0)) == {}
+    assert queued_per_task(FillMemory(), [o, dear], prices, _policy()) == {}
+
+
+def test_fills_take_the_pools_free_slots_first_and_a_task_beyond_them_pays_the_queue() -> None:
+    o = fill_offer()
+    book = FillBook(
+        (req("a", 5_000), req("b", 4_000, volume=2), req("c", 3_000)), (app_order("a"),)
+    )
+
+    def proposed(free: int | None, queued: float) -> list[str]:
+        got = propose_fills(
+            book,
+            [o],
+            POOL,
+            {o.slot: 5_000},
+            _policy(match_gas_cost=1_000),
+            FLOOR,
+            10**9,
+            displaced={o.slot: 500.0},
+            room=None if free is None else {False: free},
+            queued={o.slot: queued},
+        )
+        return [i.request_hash for i in got]
+
+    # a (4,000 after gas) takes the one free slot and pays only `displaced`; b's two tasks
+    # (7,000 after gas) and c's (2,000) queue: 3,000 a task is more than c pays, not than b
+    assert proposed(1, 3_000.0) == [h("a"), h("b")]
+    # three free slots: a and b fit; c's task queues
+    assert proposed(3, 2_500.0) == [h("a"), h("b")]
+    assert proposed(4, 2_500.0) == [h("a"), h("b"), h("c")]
+    # no room given: every task is valued at `displaced` alone (the rule off)
+    assert proposed(None, 10**9) == [h("a"), h("b"), h("c")]
+
+
+def test_no_fill_where_the_waiting_requests_pay_too_little_against_the_posted_sales() -> None:
+    o = fill_offer()  # CPU
+    seen = {
+        f"r{i}": Revealed(NOW - 600.0 * i, o.category, o.tag, o.trust, 8_000, 1) for i in range(6)
+    }
+    memory = FillMemory(seen=seen, since=NOW - 7 * 3_600)
+    span = memory.revealed(o, NOW, _policy())[1]
+    pay = 6 * 5_000 / span  # six requests at min(cap, 5,000), no gas: nRLC/s
+
+    def held(posted_rate: float, share: float = 0.1, since: float = NOW - 7 * 3_600) -> bool:
+        m = dataclasses.replace(memory, posted={o.slot: (posted_rate, NOW, NOW)}, since=since)
+        got = fills_outweighed(
+            m, [o], {o.slot: 5_000}, _policy(min_fill_share=share), NOW, None, 3_600
+        )
+        return o.slot in got
+
+    assert not held(0.0)  # nothing sells posted: fills are all there is
+    assert not held(pay / 0.1 * 0.99)  # the fills pay just over a tenth of the posted sales
+    assert held(pay / 0.1 * 1.01)  # just under: held
+    assert not held(pay / 0.1 * 1.01, share=0.0)  # the rule off
+    assert held(0.0, since=NOW - 600.0)  # posted sales not seen over a deals window yet
 
 
 def test_a_fills_tasks_hold_the_pool_for_their_run_time_and_their_queue() -> None:

@@ -63,7 +63,6 @@ from bot.pricing.fills import (
     candidates,
     displaced_per_task,
     fill_terms,
-    fills_outweighed,
     listing_for_fills,
     posted_view,
     posted_waiting,
@@ -400,17 +399,6 @@ def _run_cycle(
             state.fill_memory = state.fill_memory.observe(
                 book, at, lambda r: r.order_hash in filling, settings.fills
             ).measure(snapshot, settings.offers, settings.deals_window_seconds, settings.fills)
-            # Resources where the waiting requests pay too little against the posted sales
-            # for a fill (or a raise for fills) to be worth moving the posted side's path.
-            hold = fills_outweighed(
-                state.fill_memory,
-                settings.offers,
-                {q.slot: q.price for q in quotes if q.volume > 0},
-                settings.fills,
-                at,
-                snapshot.utilization,
-                settings.deals_window_seconds,
-            )
             quotes, state.fill_memory = listing_for_fills(
                 quotes,
                 seen,
@@ -419,7 +407,6 @@ def _run_cycle(
                 settings.fills,
                 rails_cfg.ceiling,
                 settings.deals_window_seconds,
-                hold,
             )
         rails_result = apply_rails(quotes, snapshot, ledger, rails_cfg)
         if (
@@ -453,7 +440,6 @@ def _run_cycle(
                 ),
                 climbing=_climbing(quotes, decision.quotes, listed, snapshot, cfg.ceiling),
                 room=free,
-                hold=hold,
                 queued=queued_per_task(state.fill_memory, settings.offers, asked, settings.fills),
             )
             # Only as many as may be sent this tick: a fill the executor will not send must not

@@ -75,7 +75,6 @@ __all__ = [
     "displaced_per_task",
     "fill_price",
     "fill_terms",
-    "fills_outweighed",
     "listing_for_fills",
     "posted_view",
     "posted_waiting",
@@ -161,14 +160,10 @@ class FillPolicy:
 
     ``queue_displacement`` weighs what a fill's task takes from posted sales once the pool has
     no free slot left for it (:func:`queued_per_task`, ``propose_fills(..., room=)``): our price
-    per slot-second now x the share of the pool's slot time posted sales use (0: off, every
-    task valued as one within the pool's free slots).
-
-    ``min_fill_share``: no fill and no listing raise on a resource (CPU, GPU) whose waiting
-    requests would pay, at our quote, less than this share of what our posted sales earn there
-    (:func:`fills_outweighed`; 0: off). A fill moves the posted side's path (the pool's load, our
-    listing's volume, what the rivals see) by more than it earns where posted sales are the
-    pool's business.
+    per slot-second now x the share of the pool's slot time posted sales use (0, the default:
+    off, every task valued as one within the pool's free slots; 1 counts it in full). Off by
+    default: on TRAIN it moved the runs below their no-fills runs around rather than out
+    (docs/backtesting.md, "Fills 8").
     """
 
     enabled: bool = False
@@ -186,8 +181,7 @@ class FillPolicy:
     min_revealed_unsold: int = 1
     open_revealed: int = 16
     busy_posted_only: bool = False
-    queue_displacement: float = 1.0
-    min_fill_share: float = 0.1
+    queue_displacement: float = 0.0
 
     def __post_init__(self) -> None:
         for flag in ("enabled", "wait_for_listing", "busy_posted_only"):
@@ -213,7 +207,6 @@ class FillPolicy:
             "took_hours",
             "displacement",
             "queue_displacement",
-            "min_fill_share",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -470,7 +463,6 @@ def propose_fills(
     climbing: frozenset[Slot] = frozenset(),
     room: Mapping[bool, int] | None = None,
     queued: Mapping[Slot, float] | None = None,
-    hold: frozenset[Slot] = frozenset(),
 ) -> tuple[FillIntent, ...]:
     """The built-in fill policy: every fillable request, dearest cap first, at the policy price.
 
@@ -492,8 +484,7 @@ def propose_fills(
     :meth:`PoolUtilization.free`) and ``queued`` what a fill task beyond them takes from posted
     sales (:func:`queued_per_task`): the fills proposed take the free slots first, dearest cap
     first; a task that finds none is valued at the larger of ``displaced`` and ``queued``.
-    Without ``room`` every task is valued at ``displaced`` alone. No fill in a ``hold`` slot
-    (:func:`fills_outweighed`).
+    Without ``room`` every task is valued at ``displaced`` alone.
     """
     if not policy.enabled or book is None:
         return ()
@@ -507,7 +498,7 @@ def propose_fills(
         if listed_request.order_hash in skip:
             continue
         got = fill_terms(listed_request, book, offers, workerpool, floor)
-        if isinstance(got, str) or got.offer.slot in hold:
+        if isinstance(got, str):
             continue
         slot_price = listed.get(got.offer.slot)
         if (
@@ -987,61 +978,6 @@ def queued_per_task(
     return out
 
 
-def fills_outweighed(
-    memory: FillMemory,
-    offers: Sequence[Offer],
-    prices: Mapping[Slot, int],
-    policy: FillPolicy,
-    at: float,
-    util: PoolUtilization | None,
-    deals_window_s: float,
-) -> frozenset[Slot]:
-    """The offer slots where fills are not worth their effect on the posted side: every slot of
-    a resource (CPU, GPU) whose waiting requests would pay less than ``fills.min_fill_share`` of
-    what our posted sales earn there (0: none).
-
-    The fills' side is what the requests revealed lately (:meth:`FillMemory.revealed`, trimmed
-    to what the pool could run) would pay at our price in their slot (``prices``, the
-    strategy's quote: ``min(cap, price)`` x volume less one match's gas), per second; the
-    posted side is our posted sales at the quote per second (the listing rule's measure,
-    ``FillMemory.posted``). Everything is held until the posted sales were seen over one deals
-    window (``deals_window_s``, as the listing rule waits): the first fills wait for that
-    measure.
-
-    Why: a fill takes slot time and listing volume, so it moves the posted side's path (the
-    pool's load the strategy reads, when our listing sells out, what the rivals then see) by an
-    amount that scales with the posted business, not with the fill. On TRAIN ``captive_us``
-    1073 the fills earned 2-8 RLC of 95-169 RLC posted, and the same strategy's fills-on run
-    moved by up to 10 RLC either way between rules that made about the same fills
-    (`competitive` 142.7 and 132.6 with 70 and 68 fills); where the waiting requests pay a
-    share of the posted sales (`captive_us` 1060, 1047, every `publishers` market) they are
-    kept.
-    """
-    if policy.min_fill_share <= 0:
-        return frozenset()
-    if memory.since is None or at - memory.since < deals_window_s:
-        return frozenset(o.slot for o in offers)
-    fills = {False: 0.0, True: 0.0}
-    posted = {False: 0.0, True: 0.0}
-    for o in offers:
-        if not o.fill_apps:
-            continue
-        got = memory.posted.get(o.slot)
-        posted[o.gpu] += 0.0 if got is None else got[0]
-        price = prices.get(o.slot)
-        if price is None:
-            continue
-        revealed, span = memory.revealed(o, at, policy)
-        gas = policy.match_gas_cost
-        pay = sum(
-            max(0, min(r.cap, price) * r.volume - gas)
-            for r in _within_throughput(revealed, span, o, util)
-        )
-        fills[o.gpu] += pay / span
-    held = {g for g in (False, True) if fills[g] < policy.min_fill_share * posted[g]}
-    return frozenset(o.slot for o in offers if o.gpu in held)
-
-
 def posted_view(snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy) -> MarketSnapshot:
     """What a posted-price strategy prices on when we fill: the market as it would be without
     our fills, so that turning fills on does not move the strategy's posted price.
@@ -1079,7 +1015,6 @@ def listing_for_fills(
     policy: FillPolicy,
     ceiling: int,
     deals_window_s: float,
-    hold: frozenset[Slot] = frozenset(),
 ) -> tuple[tuple[Quote, ...], FillMemory]:
     """The strategy's quotes with each listed price raised where waiting requests pay for it,
     and the memory with the posted sales measured this tick.
@@ -1093,8 +1028,7 @@ def listing_for_fills(
     measured while we list at the strategy's own price and averaged over ``fills.memory_hours`` (kept in the memory while
     the listing is raised, when it cannot be measured), all assumed lost by a raise. A price is
     never lowered, never raised above ``ceiling``; the rails then clamp the step as for any
-    quote. Nothing changes with fills off or ``price = "cap"``; a ``hold`` slot
-    (:func:`fills_outweighed`) is measured and never raised.
+    quote. Nothing changes with fills off or ``price = "cap"``.
     """
     if not policy.enabled or policy.price != "listed":
         return tuple(quotes), memory
@@ -1140,7 +1074,7 @@ def listing_for_fills(
             # nothing sold posted yet and that many requests revealed: they are the evidence
             # (fills.open_revealed; where posted sales were seen, their measure needs its hours)
             young = False
-        if young or not revealed or len(revealed) < enough or q.slot in hold:
+        if young or not revealed or len(revealed) < enough:
             # Not raised before the posted sales at the quote were seen over memory_hours (or,
             # with fills.open_revealed, before that many requests were revealed): an early
             # quiet spell (a bandit exploring a dear arm) measured as "nothing sells posted"

@@ -48,7 +48,6 @@ from bot.pricing.fills import (
     displaced_per_task,
     fill_price,
     fill_terms,
-    fills_outweighed,
     listing_for_fills,
     posted_view,
     posted_waiting,
@@ -424,11 +423,12 @@ def test_a_queued_fill_task_is_valued_at_our_price_per_slot_second_times_the_pos
     o, dear = fill_offer(), fill_offer(category=1, task_seconds=100)
     memory = dataclasses.replace(FillMemory(), posted_load={False: 0.5})
     prices = {o.slot: 3_000, dear.slot: 2_000}  # 10 and 20 per slot-second: 20 is the dearest
-    got = queued_per_task(memory, [o, dear], prices, _policy())
+    on = _policy(queue_displacement=1)
+    got = queued_per_task(memory, [o, dear], prices, on)
     assert got == {o.slot: pytest.approx(20 * 0.5 * 300), dear.slot: pytest.approx(20 * 0.5 * 100)}
-    # off, or nothing sold posted: nothing
-    assert queued_per_task(memory, [o, dear], prices, _policy(queue_displacement=0)) == {}
-    assert queued_per_task(FillMemory(), [o, dear], prices, _policy()) == {}
+    # off (the default), or nothing sold posted: nothing
+    assert queued_per_task(memory, [o, dear], prices, _policy()) == {}
+    assert queued_per_task(FillMemory(), [o, dear], prices, on) == {}
 
 
 def test_fills_take_the_pools_free_slots_first_and_a_task_beyond_them_pays_the_queue() -> None:
@@ -460,29 +460,6 @@ def test_fills_take_the_pools_free_slots_first_and_a_task_beyond_them_pays_the_q
     assert proposed(4, 2_500.0) == [h("a"), h("b"), h("c")]
     # no room given: every task is valued at `displaced` alone (the rule off)
     assert proposed(None, 10**9) == [h("a"), h("b"), h("c")]
-
-
-def test_no_fill_where_the_waiting_requests_pay_too_little_against_the_posted_sales() -> None:
-    o = fill_offer()  # CPU
-    seen = {
-        f"r{i}": Revealed(NOW - 600.0 * i, o.category, o.tag, o.trust, 8_000, 1) for i in range(6)
-    }
-    memory = FillMemory(seen=seen, since=NOW - 7 * 3_600)
-    span = memory.revealed(o, NOW, _policy())[1]
-    pay = 6 * 5_000 / span  # six requests at min(cap, 5,000), no gas: nRLC/s
-
-    def held(posted_rate: float, share: float = 0.1, since: float = NOW - 7 * 3_600) -> bool:
-        m = dataclasses.replace(memory, posted={o.slot: (posted_rate, NOW, NOW)}, since=since)
-        got = fills_outweighed(
-            m, [o], {o.slot: 5_000}, _policy(min_fill_share=share), NOW, None, 3_600
-        )
-        return o.slot in got
-
-    assert not held(0.0)  # nothing sells posted: fills are all there is
-    assert not held(pay / 0.1 * 0.99)  # the fills pay just over a tenth of the posted sales
-    assert held(pay / 0.1 * 1.01)  # just under: held
-    assert not held(pay / 0.1 * 1.01, share=0.0)  # the rule off
-    assert held(0.0, since=NOW - 600.0)  # posted sales not seen over a deals window yet
 
 
 def test_a_fills_tasks_hold_the_pool_for_their_run_time_and_their_queue() -> None:

@@ -653,7 +653,7 @@ class FillMemory:
     ) -> FillMemory:
         """This memory with what a task of slot time is worth to our posted sales, measured now.
 
-        Two figures per resource (CPU, GPU), each averaged like the listing's posted rate (a
+        Three figures per resource (CPU, GPU), each averaged like the listing's posted rate (a
         running mean until it covers ``fills.memory_hours``, then over the last
         ``memory_hours``: one quiet hour must not open the pool to fills a busy day would not
         pay for):
@@ -664,6 +664,8 @@ class FillMemory:
           :meth:`PoolUtilization.slots_and_busy`, the ledger's rule: the backlog counts for
           CPU and GPU alike), our fills' tasks included, so fills that fill the pool raise their own bar (with
           ``fills.busy_posted_only``, only the posted sales' share of it).
+        - (``posted_load``) the share of the pool's slot time our posted sales' tasks took over
+          the window: what :func:`queued_per_task` weighs.
 
         Unmeasured without the pool's size."""
         util = snapshot.utilization

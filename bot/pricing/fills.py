@@ -118,6 +118,9 @@ At 1.5, ``fixed`` on train 1001 (stationary) raised for fills worth 1.1 RLC net 
 TOOK_S = 4 * 3600.0
 """How long after it was published a request our fill took stays in the posted view's book."""
 
+LIFETIMES = 32
+"""How many lifetimes of waiting requests that left the book unfilled by us are kept."""
+
 
 _Asset = TypeVar("_Asset", AppOrder, DatasetOrder)  # what a request is matched with
 
@@ -164,6 +167,11 @@ class FillPolicy:
     off, every task valued as one within the pool's free slots; 1 counts it in full). Off by
     default: on TRAIN it moved the runs below their no-fills runs around rather than out
     (docs/backtesting.md, "Fills 8").
+
+    ``took_learned``: the posted view keeps a request our fill took for as long as the waiting
+    requests we did not fill stayed in the book (:meth:`FillMemory.took_horizon`: the median
+    of the last lifetimes seen, once ``MIN_REVEALED`` were), not a fixed ``took_hours``: without
+    our fill it would have waited that long, and a demand model reads it while it does.
     """
 
     enabled: bool = False
@@ -182,9 +190,10 @@ class FillPolicy:
     open_revealed: int = 16
     busy_posted_only: bool = False
     queue_displacement: float = 0.0
+    took_learned: bool = False
 
     def __post_init__(self) -> None:
-        for flag in ("enabled", "wait_for_listing", "busy_posted_only"):
+        for flag in ("enabled", "wait_for_listing", "busy_posted_only", "took_learned"):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(f"fills.{flag}", "must be true or false", getattr(self, flag))
         if self.price not in ("listed", "cap"):
@@ -582,6 +591,10 @@ class FillMemory:
     # (True): (nRLC per slot-second they used, the pool's busy share, when last measured, when
     # its measure began) (:meth:`measure`)
     slot_value: Mapping[bool, tuple[float, float, float, float]] = field(default_factory=dict)
+    # the fill book's requests at the last observe (hash -> when published, when last seen), and
+    # how long the last ``LIFETIMES`` that left it without our fill had waited (:meth:`observe`)
+    listed: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    lifetimes: tuple[float, ...] = ()
     # the share of the pool's slot time our posted (non-fill) sales' tasks took over the window,
     # CPU (False) and GPU (True), averaged as ``slot_value`` (:meth:`measure`)
     posted_load: Mapping[bool, float] = field(default_factory=dict)
@@ -625,8 +638,38 @@ class FillMemory:
                     )
         deals = {d: t for d, t in self.fill_deals.items() if at - t <= short}
         since = at if self.since is None else self.since
-        took = {h: v for h, v in self.took.items() if at - v.published_at <= policy.took_s}
-        return replace(self, seen=keep, fill_deals=deals, since=since, took=took)
+        listed_now: Mapping[str, tuple[float, float]] = self.listed
+        lifetimes = self.lifetimes
+        if policy.took_learned and book is not None:  # no book read: nothing is known to leave
+            listed_now = {r.order_hash: (r.published_at, at) for r in book.requests}
+            gone = [
+                seen - published
+                for h, (published, seen) in self.listed.items()
+                if h not in listed_now and h not in self.took
+            ]
+            if gone:
+                lifetimes = (*lifetimes, *gone)[-LIFETIMES:]
+        out = replace(
+            self,
+            seen=keep,
+            fill_deals=deals,
+            since=since,
+            listed=listed_now,
+            lifetimes=lifetimes,
+        )
+        hold = out.took_horizon(policy)
+        took = {h: v for h, v in self.took.items() if at - v.published_at <= hold}
+        return replace(out, took=took)
+
+    def took_horizon(self, policy: FillPolicy) -> float:
+        """How long after it was published a request our fill took stays in the posted view
+        (:func:`posted_view`): ``fills.took_hours``, or with ``fills.took_learned`` the median
+        time the waiting requests we did not fill stayed in the book (once ``MIN_REVEALED``
+        such lifetimes were seen): how long it would have waited without our fill."""
+        if not policy.took_learned or len(self.lifetimes) < MIN_REVEALED:
+            return policy.took_s
+        ordered = sorted(self.lifetimes)
+        return ordered[len(ordered) // 2]
 
     def revealed(self, offer: Offer, at: float, policy: FillPolicy) -> tuple[list[Revealed], float]:
         """The revealed requests ``offer`` prices its listing on, and the seconds they span.
@@ -1003,7 +1046,7 @@ def posted_view(snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy
         if len(kept) != len(snapshot.deals):
             out = replace(out, deals=kept)
     if memory.took:
-        at, hold = snapshot.at, policy.took_s
+        at, hold = snapshot.at, memory.took_horizon(policy)
         back = [v for v in memory.took.values() if at - v.published_at <= hold]
         out = out.with_requests(back)
     return out

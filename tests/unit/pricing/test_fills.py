@@ -462,6 +462,31 @@ def test_fills_take_the_pools_free_slots_first_and_a_task_beyond_them_pays_the_q
     assert proposed(None, 10**9) == [h("a"), h("b"), h("c")]
 
 
+def test_the_posted_view_keeps_a_taken_request_as_long_as_unfilled_ones_waited() -> None:
+    policy = _policy(took_learned=True)
+    memory = FillMemory()
+    # ten requests published at NOW, each leaving the book unfilled after 1 + i hours
+    books = {i: req(f"w{i}", 5_000) for i in range(10)}
+    for hour in range(12):
+        at = NOW + 3_600.0 * hour
+        left = tuple(
+            dataclasses.replace(r, published_at=NOW) for i, r in books.items() if hour <= 1 + i
+        )
+        memory = memory.observe(FillBook(left, ()), at, lambda r: True, policy)
+    assert len(memory.lifetimes) == 10
+    assert memory.took_horizon(policy) == pytest.approx(6 * 3_600.0)  # their median
+    assert memory.took_horizon(_policy()) == _policy().took_s  # the switch off: took_hours
+    # too few lifetimes seen: took_hours
+    assert dataclasses.replace(memory, lifetimes=(1.0,) * 7).took_horizon(policy) == policy.took_s
+    # a request our fill took does not count as one that left unfilled, nor does a missing book
+    took = FillMemory(listed={h("t"): (NOW, NOW)}, took={h("t"): request("t", 5_000, 1)})
+    assert took.observe(FillBook(), NOW + 60, lambda r: True, policy).lifetimes == ()
+    assert (
+        FillMemory(listed={h("t"): (NOW, NOW)}).observe(None, NOW, lambda r: True, policy).lifetimes
+        == ()
+    )
+
+
 def test_a_fills_tasks_hold_the_pool_for_their_run_time_and_their_queue() -> None:
     o = fill_offer()  # task_seconds 300
     fresh, older = deal("f1", 9_000, 2, ago=100.0), deal("f2", 9_000, 3, ago=400.0)

@@ -93,15 +93,21 @@ def market(
     price: str = "listed",
     baseline: bool = True,
     overrides: dict[str, Any] | None = None,
+    references: bool = True,
 ) -> list[dict[str, Any]]:
     started = time.perf_counter()
-    best, _ = best_fixed(scenario, seed)
-    ub, _, _ = upper_bound(scenario, seed)
-    ub_pub, _, _ = upper_bound(scenario, seed, publishers=True)
     priced = with_price(scenario, price, overrides)
     gas = int(priced.bot["fills"]["match_gas_cost"])
     share, value = waiting(scenario, seed, gas)
-    ub_pub_gas, _, _ = upper_bound(scenario, seed, publishers=True, match_gas=gas)
+    # The yardsticks (a grid of fixed-price runs and three bounds) cost more than the runs on a
+    # small set; without them (--no-references) the rows carry zeros and the ratios read nan.
+    best_price = best_revenue = ub = ub_pub = ub_pub_gas = 0
+    if references:
+        best, _ = best_fixed(scenario, seed)
+        best_price, best_revenue = best.price, best.revenue
+        ub, _, _ = upper_bound(scenario, seed)
+        ub_pub, _, _ = upper_bound(scenario, seed, publishers=True)
+        ub_pub_gas, _, _ = upper_bound(scenario, seed, publishers=True, match_gas=gas)
     rows = []
     for strategy in strategies:
         runs = {}
@@ -133,8 +139,8 @@ def market(
                 "class": market_class(seed) if name.startswith("gen") else "shipped",
                 "days": scenario.scenario.days,
                 "strategy": strategy,
-                "best_fixed_price_nrlc": best.price,
-                "best_fixed_revenue_nrlc": best.revenue,
+                "best_fixed_price_nrlc": best_price,
+                "best_fixed_revenue_nrlc": best_revenue,
                 "upper_bound_nrlc": ub,
                 "upper_bound_with_publishers_nrlc": ub_pub,
                 "upper_bound_with_publishers_net_gas_nrlc": ub_pub_gas,
@@ -291,6 +297,11 @@ def main() -> None:
     parser.add_argument(
         "--salt", type=int, default=0, help="vary the strategy's rng only (dev aid; 0: none)"
     )
+    parser.add_argument(
+        "--no-references",
+        action="store_true",
+        help="skip the yardsticks (best fixed price, bounds): runs only, ratios nan (dev aid)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--table", type=Path, nargs="*", default=None, help="print these reports' rows; no run"
@@ -309,11 +320,27 @@ def main() -> None:
     for name in names:
         shipped = _days(load_scenario(ROOT / f"config/scenarios/{name}.toml"), args.days)
         for seed in (int(s) for s in args.seeds.split(",") if s):
-            rows += market(name, shipped, seed, strategies, args.price, not args.no_baseline, over)
+            rows += market(
+                name,
+                shipped,
+                seed,
+                strategies,
+                args.price,
+                not args.no_baseline,
+                over,
+                not args.no_references,
+            )
     for seed in _gen_seeds(args):
         name = f"gen-{market_class(seed)}"
         rows += market(
-            name, generate(seed), seed, strategies, args.price, not args.no_baseline, over
+            name,
+            generate(seed),
+            seed,
+            strategies,
+            args.price,
+            not args.no_baseline,
+            over,
+            not args.no_references,
         )
     print(table(rows))
     if args.out is not None:

@@ -378,10 +378,16 @@ class PoolUtilization:
             return self.registered_gpu, self.computing_gpu + self.backlog
         return self.registered_cpu, self.computing_cpu + self.backlog
 
+    def free(self, gpu: bool = False) -> int:
+        """A resource's slots neither computing nor promised to the backlog (never below 0):
+        the one rule for the CPU's ``free_slots`` and the ledger's ``free_slots(util, gpu)``."""
+        slots, busy = self.slots_and_busy(gpu)
+        return max(0, slots - busy)
+
     @property
     def free_slots(self) -> int:
-        slots, busy = self.slots_and_busy()
-        return max(0, slots - busy)
+        """The CPU's free slots (:meth:`free`): what the dashboard and the status line show."""
+        return self.free()
 
     @property
     def ratio(self) -> float:

@@ -98,10 +98,7 @@ def starts_per_slot(offer: Offer) -> int:
 
 def free_slots(util: PoolUtilization | None, gpu: bool = False) -> int:
     """Slots neither computing nor promised to the backlog; 0 when utilization is unknown."""
-    if util is None:
-        return 0
-    slots, busy = util.slots_and_busy(gpu)
-    return max(0, slots - busy)
+    return 0 if util is None else util.free(gpu)
 
 
 def offer_capacity(

@@ -75,7 +75,8 @@ def test_one_rule_for_a_resources_slots_and_busy_tasks_the_backlog_counts_for_bo
     o = offer(tag=GPU, task_seconds=700)
     assert window_capacity(u, o) == 2 * 3 - 2
     assert free_slots(u, gpu=True) == 0
-    assert free_slots(u) == u.free_slots == 11
+    assert free_slots(u) == u.free_slots == u.free() == 11
+    assert u.free(gpu=True) == 0
     assert u.ratio == 5 / 16
 
 

@@ -171,6 +171,7 @@ from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
+from strategies.robust_scarce import clear_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
@@ -533,6 +534,22 @@ class RobustParams:
         doc="a pool whose smoothed utilization (backlog included) is >= this opens the perch's"
         " gate as if rivals were out of stock (0: off)",
     )
+    # a price that clears capacity (strategies/robust_scarce.py)
+    clear_busy: float = param(
+        0.0,
+        min=0.0,
+        max=100.0,
+        doc="item 23: while the pool's smoothed utilization (backlog included) is >= this, a"
+        " clearing markup on the market-led price rises by markup_up per interval, without a"
+        " trial (0: off)",
+    )
+    clear_idle: float = param(
+        0.5,
+        min=0.0,
+        max=100.0,
+        doc="item 23: the clearing markup falls by markup_down per interval while the smoothed"
+        " utilization is under this",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -574,6 +591,7 @@ class OfferMemory:
     m_backoff: float = 0.0
     m_earned: float = 0.0  # nRLC earned in the current markup interval
     m_seconds: float = 0.0
+    m_clear: float = 0.0  # log of the clearing markup (clear_busy; robust_scarce.py)
     # captive demand
     captive: list[str] = field(default_factory=list)
     captive_seen_at: float | None = None
@@ -659,6 +677,7 @@ class OfferMemory:
                 m_backoff=float(cast(float, raw.get("m_backoff", 0.0))),
                 m_earned=float(cast(float, raw.get("m_earned", 0.0))),
                 m_seconds=float(cast(float, raw.get("m_seconds", 0.0))),
+                m_clear=float(cast(float, raw.get("m_clear", 0.0))),
                 captive=[str(x) for x in cast(list[object], raw.get("captive", []))],
                 captive_seen_at=_opt_float(raw.get("captive_seen_at")),
                 captive_price=_opt_int(raw.get("captive_price")),
@@ -1071,8 +1090,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 else 0.0
             )
             mem = replace(mem, b_log=b_log)
-        if (mode == "contested" or booked) and mem.log_m > 0:
-            m = math.exp(mem.log_m)
+        # the larger of guard 2's markup and the clearing markup (robust_scarce.py; 0 when off)
+        log_m = max(mem.log_m, mem.m_clear)
+        if (mode == "contested" or booked) and log_m > 0:
+            m = math.exp(log_m)
             if booked and mem.b_log > 0:
                 # the markup over a steady book price (strategies/robust_book.py)
                 price = round(math.exp(mem.b_log))
@@ -1733,9 +1754,21 @@ class RobustStrategy(Strategy[RobustParams]):
         log_m = min(max(log_m, 0.0), math.log(p.max_markup))
         if log_m == mem.log_m:
             trial = False
+        m_clear = mem.m_clear
+        if p.clear_busy > 0:
+            m_clear = clear_step(
+                m_clear,
+                u_avg,
+                full=p.clear_busy,
+                idle=p.clear_idle,
+                up=p.markup_up,
+                down=p.markup_down,
+                most=p.max_markup,
+            )
         return replace(
             mem,
             log_m=log_m,
+            m_clear=m_clear,
             markup_at=now,
             m_trial=trial,
             m_base_rate=base_rate,

@@ -160,7 +160,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Literal, cast
 
 from bot.domain.errors import InputError
-from bot.domain.model import BookEntry, Quote
+from bot.domain.model import BookEntry, Deal, Quote
 from bot.pricing.ledger import offer_capacity
 from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC
 from bot.pricing.snapshot import MarketSnapshot, Offer
@@ -171,7 +171,7 @@ from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
-from strategies.robust_scarce import clear_step
+from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
@@ -534,21 +534,20 @@ class RobustParams:
         doc="a pool whose smoothed utilization (backlog included) is >= this opens the perch's"
         " gate as if rivals were out of stock (0: off)",
     )
-    # a price that clears capacity (strategies/robust_scarce.py)
-    clear_busy: float = param(
+    # a market-led price nobody bought is an upper bound (strategies/robust_scarce.py)
+    unsold_sales: float = param(
         0.0,
         min=0.0,
         max=100.0,
-        doc="item 23: while the pool's smoothed utilization (backlog included) is >= this, a"
-        " clearing markup on the market-led price rises by markup_up per interval, without a"
-        " trial (0: off)",
+        doc="item 23: with the markup on, the lowest price listed since our last sale is an upper"
+        " bound for the market-led quote once nothing sold for as long as the offer's sales rate"
+        " takes to sell this many tasks (0: off)",
     )
-    clear_idle: float = param(
-        0.5,
-        min=0.0,
-        max=100.0,
-        doc="item 23: the clearing markup falls by markup_down per interval while the smoothed"
-        " utilization is under this",
+    unsold_seconds: float = param(
+        21600.0,
+        min=60.0,
+        max=7 * 86400.0,
+        doc="item 23: an unsold bound is forgotten after this (and the sales rate's time constant)",
     )
 
     def __post_init__(self) -> None:
@@ -591,7 +590,6 @@ class OfferMemory:
     m_backoff: float = 0.0
     m_earned: float = 0.0  # nRLC earned in the current markup interval
     m_seconds: float = 0.0
-    m_clear: float = 0.0  # log of the clearing markup (clear_busy; robust_scarce.py)
     # captive demand
     captive: list[str] = field(default_factory=list)
     captive_seen_at: float | None = None
@@ -641,6 +639,15 @@ class OfferMemory:
     r_w: float = 0.0
     # the log of the book mode's price, averaged (book_base_seconds; 0: none)
     b_log: float = 0.0
+    # a market-led price nobody bought (unsold_sales; strategies/robust_scarce.py): the lowest
+    # price listed since our last sale, since when, the decayed sales rate, the bound, its time,
+    # and whether the last quote was held under it
+    s_low: int = 0
+    s_since: float | None = None
+    s_rate: float = 0.0
+    s_bound: int = 0
+    s_bound_at: float = 0.0
+    s_capped: bool = False
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -677,7 +684,6 @@ class OfferMemory:
                 m_backoff=float(cast(float, raw.get("m_backoff", 0.0))),
                 m_earned=float(cast(float, raw.get("m_earned", 0.0))),
                 m_seconds=float(cast(float, raw.get("m_seconds", 0.0))),
-                m_clear=float(cast(float, raw.get("m_clear", 0.0))),
                 captive=[str(x) for x in cast(list[object], raw.get("captive", []))],
                 captive_seen_at=_opt_float(raw.get("captive_seen_at")),
                 captive_price=_opt_int(raw.get("captive_price")),
@@ -712,6 +718,12 @@ class OfferMemory:
                 q_count=int(cast(int, raw.get("q_count", 0))),
                 r_w=float(cast(float, raw.get("r_w", 0.0))),
                 b_log=float(cast(float, raw.get("b_log", 0.0))),
+                s_low=int(cast(int, raw.get("s_low", 0))),
+                s_since=_opt_float(raw.get("s_since")),
+                s_rate=float(cast(float, raw.get("s_rate", 0.0))),
+                s_bound=int(cast(int, raw.get("s_bound", 0))),
+                s_bound_at=float(cast(float, raw.get("s_bound_at", 0.0))),
+                s_capped=bool(raw.get("s_capped", False)),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1090,15 +1102,26 @@ class RobustStrategy(Strategy[RobustParams]):
                 else 0.0
             )
             mem = replace(mem, b_log=b_log)
-        # the larger of guard 2's markup and the clearing markup (robust_scarce.py; 0 when off)
-        log_m = max(mem.log_m, mem.m_clear)
-        if (mode == "contested" or booked) and log_m > 0:
-            m = math.exp(log_m)
+        if (mode == "contested" or booked) and mem.log_m > 0:
+            m = math.exp(mem.log_m)
             if booked and mem.b_log > 0:
                 # the markup over a steady book price (strategies/robust_book.py)
                 price = round(math.exp(mem.b_log))
             price = round(price * m)
             why += f"; scarcity markup x{m:.2f}"
+        if p.unsold_sales > 0:
+            price, why, mem = self._unsold(
+                mem,
+                now,
+                dt,
+                listed,
+                deals,
+                perched,
+                price,
+                why,
+                base=got.price,
+                led=mode == "contested" or booked,
+            )
 
         # 3. captive demand
         mem = self._captive(snapshot, offer, listed if listed is not None else price, mem)
@@ -1747,6 +1770,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 and market_short
                 and rate > 0
                 and now >= cooldown_until
+                and not mem.s_capped  # a raise an unsold bound swallows is no trial
             ):
                 log_m, trial, base_rate = log_m + up, True, rate
             elif u_avg < p.idle_utilization or not market_short:
@@ -1754,21 +1778,9 @@ class RobustStrategy(Strategy[RobustParams]):
         log_m = min(max(log_m, 0.0), math.log(p.max_markup))
         if log_m == mem.log_m:
             trial = False
-        m_clear = mem.m_clear
-        if p.clear_busy > 0:
-            m_clear = clear_step(
-                m_clear,
-                u_avg,
-                full=p.clear_busy,
-                idle=p.clear_idle,
-                up=p.markup_up,
-                down=p.markup_down,
-                most=p.max_markup,
-            )
         return replace(
             mem,
             log_m=log_m,
-            m_clear=m_clear,
             markup_at=now,
             m_trial=trial,
             m_base_rate=base_rate,
@@ -1777,6 +1789,56 @@ class RobustStrategy(Strategy[RobustParams]):
             m_earned=0.0,
             m_seconds=0.0,
         )
+
+    def _unsold(
+        self,
+        mem: OfferMemory,
+        now: float,
+        dt: float,
+        listed: int | None,
+        deals: Sequence[Deal],
+        perched: bool,
+        price: int,
+        why: str,
+        *,
+        base: int,
+        led: bool,
+    ) -> tuple[int, str, OfferMemory]:
+        """A marked-up market-led price is held under the lowest price we listed that nobody
+        bought for a window (``unsold_sales``; strategies/robust_scarce.py). A perch's listings
+        are guard 5's evidence: the window restarts after one."""
+        p = self.params
+        was = Unsold(mem.s_low, mem.s_since, mem.s_rate, mem.s_bound, mem.s_bound_at)
+        if perched:
+            was = replace(was, low=0, since=None)
+        u = unsold_step(
+            was,
+            now=now,
+            dt=dt,
+            listed=None if perched else listed,
+            sold=float(sum(d.volume for d in deals)),
+            earned=float(sum(d.price * d.volume for d in deals)),
+            top_sold=max((d.price for d in deals), default=0),
+            sales=p.unsold_sales,
+            least=p.markup_interval_seconds,
+            forget=p.unsold_seconds,
+            smoothing=p.unsold_seconds,
+        )
+        cap = round(u.bound * (1 - p.markup_down)) if u.bound else 0
+        capped = bool(cap) and led and mem.log_m > 0 and price > max(cap, base)
+        if capped:
+            price = max(cap, base)
+            why += f"; held under {u.bound}, listed unsold"
+        mem = replace(
+            mem,
+            s_low=u.low,
+            s_since=u.since,
+            s_rate=u.rate,
+            s_bound=u.bound,
+            s_bound_at=u.bound_at,
+            s_capped=capped,
+        )
+        return price, why, mem
 
     def _harvest(
         self, snapshot: MarketSnapshot, offer: Offer, price: int

@@ -1817,7 +1817,6 @@ class RobustStrategy(Strategy[RobustParams]):
             dt=dt,
             listed=None if perched else listed,
             sold=float(sum(d.volume for d in deals)),
-            earned=float(sum(d.price * d.volume for d in deals)),
             top_sold=max((d.price for d in deals), default=0),
             sales=p.unsold_sales,
             least=p.markup_interval_seconds,

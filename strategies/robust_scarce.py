@@ -35,7 +35,7 @@ __all__ = ["Unsold", "unsold_step"]
 @dataclass(frozen=True, slots=True)
 class Unsold:
     """The bound's state: the lowest price listed since the last sale (0: none), when the window
-    started, the offer's decayed revenue rate (nRLC/s), the bound (0: none) and when it was set."""
+    started, the offer's decayed sales rate (tasks/s), the bound (0: none) and when it was set."""
 
     low: int = 0
     since: float | None = None
@@ -51,7 +51,6 @@ def unsold_step(
     dt: float,
     listed: int | None,
     sold: float,
-    earned: float,
     top_sold: int,
     sales: float,
     least: float,
@@ -60,8 +59,9 @@ def unsold_step(
 ) -> Unsold:
     """One decision of the bound. ``listed``: our listed price (None: no order listed, the clock
     stops); ``sold`` tasks sold since the last decision for ``earned`` nRLC, the highest at ``top_sold``;
-    ``sales``: how many tasks' worth of the recent revenue rate makes a window (0: off); ``least``: the shortest window;
-    ``forget``: a bound's lifetime; ``smoothing``: the sales rate's time constant."""
+    ``sales``: how many tasks the recent sales rate sells in a window (0: off); ``least``: the
+    shortest window; ``forget``: a bound's lifetime; ``smoothing``: the sales rate's time
+    constant."""
     if sales <= 0:
         return s
     a = 1.0 - math.exp(-dt / smoothing) if dt > 0 else 0.0
@@ -75,7 +75,9 @@ def unsold_step(
         return Unsold(listed or 0, now, rate, bound, bound_at)
     since = now if s.since is None else s.since
     low = s.low
-    if listed is not None:
+    if listed is None:
+        since = min(now, since + dt)  # no order of ours listed: nobody could buy, the clock stops
+    else:
         low = listed if low <= 0 else min(low, listed)
     # as long as the recent sales rate takes to sell ``sales`` tasks: had every recent buyer
     # paid at least ``low``, that many would have bought in the window (on average)

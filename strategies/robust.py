@@ -549,6 +549,12 @@ class RobustParams:
         max=7 * 86400.0,
         doc="item 23: an unsold bound is forgotten after this (and the sales rate's time constant)",
     )
+    unsold_least_seconds: float = param(
+        1200.0,
+        min=60.0,
+        max=86400.0,
+        doc="item 23: the shortest window a price must go unsold to be an upper bound",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1819,7 +1825,7 @@ class RobustStrategy(Strategy[RobustParams]):
             sold=float(sum(d.volume for d in deals)),
             top_sold=max((d.price for d in deals), default=0),
             sales=p.unsold_sales,
-            least=p.markup_interval_seconds,
+            least=p.unsold_least_seconds,
             forget=p.unsold_seconds,
             smoothing=p.unsold_seconds,
         )

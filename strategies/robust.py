@@ -131,6 +131,13 @@ per second x the task's run time (``perch_slot_share``: the perch sales its slot
 that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
 (our own undercut keeps them in stock, and hides the demand the perch waits for).
 
+**An unsold bound** (strategies/robust_scarce.py, ``unsold_sales``): with the markup on, the
+lowest market-led price we listed since our last sale becomes an upper bound once nothing sold for
+as long as the recent sales rate takes to sell ``unsold_sales`` tasks (at least
+``unsold_least_seconds``); the marked-up quote is held under it until a sale at the bound or
+``unsold_seconds`` pass (the markup multiplies a base, the book price, that moves x 2-3 between
+decisions, and carried the quote above the one cap tier that paid it).
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -536,7 +543,7 @@ class RobustParams:
     )
     # a market-led price nobody bought is an upper bound (strategies/robust_scarce.py)
     unsold_sales: float = param(
-        0.0,
+        6.0,
         min=0.0,
         max=100.0,
         doc="item 23: with the markup on, the lowest price listed since our last sale is an upper"
@@ -550,7 +557,7 @@ class RobustParams:
         doc="item 23: an unsold bound is forgotten after this (and the sales rate's time constant)",
     )
     unsold_least_seconds: float = param(
-        1200.0,
+        3600.0,
         min=60.0,
         max=86400.0,
         doc="item 23: the shortest window a price must go unsold to be an upper bound",

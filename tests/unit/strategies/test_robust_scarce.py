@@ -99,6 +99,6 @@ def test_a_marked_up_quote_is_held_under_the_bound_and_not_raised() -> None:
     assert "held under 300" in quotes[0].reason
     m: OfferMemory = memory(new)
     assert m.s_capped and m.s_bound == 300
-    # off (the default): 99 x 4, as before
-    quotes, _ = decide(s, bounded_state(), {"perch_trial_seconds": 0.0})
+    # off: 99 x 4, as before
+    quotes, _ = decide(s, bounded_state(), {"perch_trial_seconds": 0.0, "unsold_sales": 0.0})
     assert quotes[0].price == 396

@@ -15,7 +15,15 @@ from tests.unit.strategies.test_strategy_robust import XS, decide, memory, perch
 RATE = 1 / 60
 
 
-def step(s: Unsold, *, at: float, listed: int | None, sold: float = 0.0, top: int = 0) -> Unsold:
+def step(
+    s: Unsold,
+    *,
+    at: float,
+    listed: int | None,
+    sold: float = 0.0,
+    top: int = 0,
+    sales: float = 6.0,
+) -> Unsold:
     return unsold_step(
         s,
         now=at,
@@ -23,7 +31,7 @@ def step(s: Unsold, *, at: float, listed: int | None, sold: float = 0.0, top: in
         listed=listed,
         sold=sold,
         top_sold=top,
-        sales=6.0,
+        sales=sales,
         least=1200.0,
         forget=21600.0,
         smoothing=21600.0,
@@ -32,19 +40,7 @@ def step(s: Unsold, *, at: float, listed: int | None, sold: float = 0.0, top: in
 
 def test_off_changes_nothing() -> None:
     s = Unsold(low=500, since=NOW - 9_999, rate=RATE)
-    got = unsold_step(
-        s,
-        now=NOW,
-        dt=60.0,
-        listed=400,
-        sold=0.0,
-        top_sold=0,
-        sales=0.0,
-        least=1200.0,
-        forget=21600.0,
-        smoothing=21600.0,
-    )
-    assert got is s
+    assert step(s, at=NOW, listed=400, sales=0.0) is s
 
 
 def test_the_lowest_price_listed_unsold_for_a_window_is_the_bound() -> None:

@@ -8,14 +8,15 @@ are capped requesters who never wait, all with one cap. Train ``scarcity`` 1055 
 in earlier sessions; diagnosed here): XS buyers capped at 1,970 M nRLC arrive about 14 an hour;
 the book price x the markup (x 4.8-7.5) swung between 0.99 and 2.7 G and sat above the cap for
 most of hours 24-60 (median quote 2.3-2.6 G), selling 10-26 of those buyers a day against 120-145
-in the first day. The markup's trial judges one 20-minute interval against the last, and what
+in the first two days. The markup's trial judges one 20-minute interval against the last, and what
 moves the quote there is the base, not the markup.
 
 The rule reads our own listing instead: while a price of ours is listed, the lowest listed price
 since our last sale is remembered; when no task sold for as long as the offer's recent sales
-rate takes to sell ``unsold_sales`` tasks (at least guard 2's interval), nothing at or above that
-price sold: it is an **upper bound**, and the market-led quote is held under it (by guard 2's
-``markup_down``) until a sale at or above it, or ``unsold_seconds`` pass (demand may have
+rate takes to sell ``unsold_sales`` tasks (at least ``unsold_least_seconds``: an hour, so that a
+false bound is rare where buyers come several an hour; minutes with no order of ours listed do not
+count), nothing at or above that price sold: it is an **upper bound**, and the marked-up quote is
+held under it (by guard 2's ``markup_down``, never under the base price) until a sale at or above it, or ``unsold_seconds`` pass (demand may have
 changed). The next window starts from the capped price, so a bound above a cap tier falls a step
 per window until a price sells. While the quote is held under a bound, guard 2 does not raise:
 a raise the bound swallows would be judged on the lower price's sales and kept.

@@ -131,6 +131,13 @@ per second x the task's run time (``perch_slot_share``: the perch sales its slot
 that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
 (our own undercut keeps them in stock, and hides the demand the perch waits for).
 
+**An unsold bound** (strategies/robust_scarce.py, ``unsold_sales``): with the markup on, the
+lowest market-led price we listed since our last sale becomes an upper bound once nothing sold for
+as long as the recent sales rate takes to sell ``unsold_sales`` tasks (at least
+``unsold_least_seconds``); the marked-up quote is held under it until a sale at the bound or
+``unsold_seconds`` pass (the markup multiplies a base, the book price, that moves x 2-3 between
+decisions, and carried the quote above the one cap tier that paid it).
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -160,7 +167,7 @@ from dataclasses import dataclass, field, fields
 from typing import Literal, cast
 
 from bot.domain.errors import InputError
-from bot.domain.model import BookEntry, Quote
+from bot.domain.model import BookEntry, Deal, Quote
 from bot.pricing.ledger import offer_capacity
 from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC
 from bot.pricing.snapshot import MarketSnapshot, Offer
@@ -182,6 +189,7 @@ from strategies.robust_bound import bound_step
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_publishers import bound_rate
+from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
@@ -557,6 +565,27 @@ class RobustParams:
         doc="perch_bound_z applies only in categories where the book waits (book_wait_share);"
         " false: in every category",
     )
+    # a market-led price nobody bought is an upper bound (strategies/robust_scarce.py)
+    unsold_sales: float = param(
+        6.0,
+        min=0.0,
+        max=100.0,
+        doc="item 23: with the markup on, the lowest price listed since our last sale is an upper"
+        " bound for the market-led quote once nothing sold for as long as the offer's sales rate"
+        " takes to sell this many tasks (0: off)",
+    )
+    unsold_seconds: float = param(
+        21600.0,
+        min=60.0,
+        max=7 * 86400.0,
+        doc="item 23: an unsold bound is forgotten after this (and the sales rate's time constant)",
+    )
+    unsold_least_seconds: float = param(
+        3600.0,
+        min=60.0,
+        max=86400.0,
+        doc="item 23: the shortest window a price must go unsold to be an upper bound",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -647,6 +676,15 @@ class OfferMemory:
     r_w: float = 0.0
     # the log of the book mode's price, averaged (book_base_seconds; 0: none)
     b_log: float = 0.0
+    # a market-led price nobody bought (unsold_sales; strategies/robust_scarce.py): the lowest
+    # price listed since our last sale, since when, the decayed sales rate, the bound, its time,
+    # and whether the last quote was held under it
+    s_low: int = 0
+    s_since: float | None = None
+    s_rate: float = 0.0
+    s_bound: int = 0
+    s_bound_at: float = 0.0
+    s_capped: bool = False
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -717,6 +755,12 @@ class OfferMemory:
                 q_count=int(cast(int, raw.get("q_count", 0))),
                 r_w=float(cast(float, raw.get("r_w", 0.0))),
                 b_log=float(cast(float, raw.get("b_log", 0.0))),
+                s_low=int(cast(int, raw.get("s_low", 0))),
+                s_since=_opt_float(raw.get("s_since")),
+                s_rate=float(cast(float, raw.get("s_rate", 0.0))),
+                s_bound=int(cast(int, raw.get("s_bound", 0))),
+                s_bound_at=float(cast(float, raw.get("s_bound_at", 0.0))),
+                s_capped=bool(raw.get("s_capped", False)),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1102,6 +1146,19 @@ class RobustStrategy(Strategy[RobustParams]):
                 price = round(math.exp(mem.b_log))
             price = round(price * m)
             why += f"; scarcity markup x{m:.2f}"
+        if p.unsold_sales > 0:
+            price, why, mem = self._unsold(
+                mem,
+                now,
+                dt,
+                listed,
+                deals,
+                perched,
+                price,
+                why,
+                base=got.price,
+                led=mode == "contested" or booked,
+            )
 
         # 3. captive demand
         mem = self._captive(snapshot, offer, listed if listed is not None else price, mem)
@@ -1758,6 +1815,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 and market_short
                 and rate > 0
                 and now >= cooldown_until
+                and not mem.s_capped  # a raise an unsold bound swallows is no trial
             ):
                 log_m, trial, base_rate = log_m + up, True, rate
             elif u_avg < p.idle_utilization or not market_short:
@@ -1776,6 +1834,55 @@ class RobustStrategy(Strategy[RobustParams]):
             m_earned=0.0,
             m_seconds=0.0,
         )
+
+    def _unsold(
+        self,
+        mem: OfferMemory,
+        now: float,
+        dt: float,
+        listed: int | None,
+        deals: Sequence[Deal],
+        perched: bool,
+        price: int,
+        why: str,
+        *,
+        base: int,
+        led: bool,
+    ) -> tuple[int, str, OfferMemory]:
+        """A marked-up market-led price is held under the lowest price we listed that nobody
+        bought for a window (``unsold_sales``; strategies/robust_scarce.py). A perch's listings
+        are guard 5's evidence: the window restarts after one."""
+        p = self.params
+        was = Unsold(mem.s_low, mem.s_since, mem.s_rate, mem.s_bound, mem.s_bound_at)
+        if perched:
+            was = replace(was, low=0, since=None)
+        u = unsold_step(
+            was,
+            now=now,
+            dt=dt,
+            listed=None if perched else listed,
+            sold=float(sum(d.volume for d in deals)),
+            top_sold=max((d.price for d in deals), default=0),
+            sales=p.unsold_sales,
+            least=p.unsold_least_seconds,
+            forget=p.unsold_seconds,
+            smoothing=p.unsold_seconds,
+        )
+        cap = round(u.bound * (1 - p.markup_down)) if u.bound else 0
+        capped = bool(cap) and led and mem.log_m > 0 and price > max(cap, base)
+        if capped:
+            price = max(cap, base)
+            why += f"; held under {u.bound}, listed unsold"
+        mem = replace(
+            mem,
+            s_low=u.low,
+            s_since=u.since,
+            s_rate=u.rate,
+            s_bound=u.bound,
+            s_bound_at=u.bound_at,
+            s_capped=capped,
+        )
+        return price, why, mem
 
     def _harvest(
         self, snapshot: MarketSnapshot, offer: Offer, price: int

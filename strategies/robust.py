@@ -131,6 +131,12 @@ per second x the task's run time (``perch_slot_share``: the perch sales its slot
 that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
 (our own undercut keeps them in stock, and hides the demand the perch waits for).
 
+**The market's big supplier leaves** (strategies/robust_leaves.py, ``leaves_window_seconds``; 0:
+off): a rival pool that was in stock most of the time and listed most of the rivals' stock, gone
+for ``leaves_gone_seconds``, opens a window in which the perch reads the demand the remaining
+rivals could not serve and paces every trial level (we undercut the rivals that stay, so they
+never run out and the perch would never open); the pool back closes it.
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -536,7 +542,7 @@ class RobustParams:
     )
     # the market's big supplier leaves (strategies/robust_leaves.py)
     leaves_window_seconds: float = param(
-        0.0,
+        2 * 86400.0,
         min=0.0,
         max=30 * 86400.0,
         doc="after the market's big steady supplier left, this long the perch reads the demand"

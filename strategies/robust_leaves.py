@@ -21,6 +21,13 @@ its stock is back. Off the window both stay as guard 5 sets them: always on, eit
 busy markets (docs/strategies.md, robust items 5, 6 and 8, where the same window without the
 stock share and without the close on return lost on held-out ``churn`` markets).
 
+Opt-in, tried and not kept as the default (``leaves_probe_seconds``; 0: off): in the window, with
+rivals in stock and our price under them, quote the perch's lowest rung for that long and let the
+book show whether the remaining rivals sell out once we are not under them (rivals out at least
+``perch_out_share`` of the probe open a trial at once; otherwise the next probe waits twice as
+long). A direct test where the demand reading is an estimate, but on held-out train markets it
+cost more than it found (docs/strategies.md, robust item 24).
+
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what was
 tried and not kept: docs/strategies.md, robust item 24.
 """

@@ -62,8 +62,9 @@ def test_the_window_after_an_exit_paces_the_trial_and_a_return_closes_it() -> No
 
 def test_off_the_rule_follows_no_pool() -> None:
     s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(10, 0))
-    assert memory(decide(s, perch_state(), PERCH)[1]).l_pools == {}
-    m = memory(decide(s, perch_state(), {**PERCH, "leaves_window_seconds": 3600.0})[1])
+    off = {**PERCH, "leaves_window_seconds": 0.0}
+    assert memory(decide(s, perch_state(), off)[1]).l_pools == {}
+    m = memory(decide(s, perch_state(), PERCH)[1])  # on by default
     assert list(m.l_pools) == [rival("a", 100).workerpool]
 
 

@@ -849,6 +849,12 @@ def _run_seconds(snapshot: MarketSnapshot, offer: Offer) -> float:
     )
 
 
+def _lowest_rung(low: float, price: int) -> int:
+    """The perch's lowest rung over the market-led ``price``: the captive probe's and the
+    unmasking probe's price (``low``: ``perch_low`` x the base)."""
+    return min(MAX_PRICE, math.ceil(max(low, 2 * price)))
+
+
 def _key(offer: Offer) -> str:
     return f"{offer.category}:{offer.tag}:{offer.trust}"
 
@@ -1395,7 +1401,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 and price < low
             ):
                 # the big supplier left and we undercut the rest: do they sell out above us?
-                rung = min(MAX_PRICE, math.ceil(max(low, 2 * price)))
+                rung = _lowest_rung(low, price)
                 return replace(
                     mem,
                     p_mode="trial",
@@ -1411,7 +1417,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     wait = p.captive_probe_seconds
                     return replace(mem, q_next=now + wait, q_wait=wait)
                 if now >= mem.q_next:
-                    rung = min(MAX_PRICE, math.ceil(max(low, 2 * price)))
+                    rung = _lowest_rung(low, price)
                     return replace(
                         mem,
                         p_mode="trial",

@@ -134,8 +134,9 @@ that run time counted only as long as the queue now lasts (``perch_slot_drain``)
 **The market's big supplier leaves** (strategies/robust_leaves.py, ``leaves_window_seconds``; 0:
 off): a rival pool that was in stock most of the time and listed most of the rivals' stock, gone
 for ``leaves_gone_seconds``, opens a window in which the perch reads the demand the remaining
-rivals could not serve and paces every trial level (we undercut the rivals that stay, so they
-never run out and the perch would never open); the pool back closes it.
+rivals could not serve, probes whether they sell out with us above them (``leaves_probe_seconds``)
+and paces every trial level (we undercut the rivals that stay, so they never run out and the
+perch would never open); the pool back closes it.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -575,11 +576,11 @@ class RobustParams:
         " (0: no reading)",
     )
     leaves_probe_seconds: float = param(
-        0.0,
+        3600.0,
         min=0.0,
         max=86400.0,
-        doc="in the window after a big supplier left, with rivals in stock, quote the perch's"
-        " lowest rung this long: rivals out of stock perch_out_share of it open a trial (0: off)",
+        doc="in the window after a big supplier left, with rivals in stock, quote the"
+        " perch's lowest rung this long: rivals out perch_out_share of it open a trial (0: off)",
     )
 
     def __post_init__(self) -> None:

@@ -12,21 +12,23 @@ So each rival pool is followed per offer: its share of the time in stock (time c
 ``leaves_gone_seconds``, from 0 for a new pool: only hours of presence make it steady) and the
 largest stock it listed. A pool in stock at least ``leaves_share`` of the time, listing at least
 ``leaves_stock_share`` of all the rivals' stock, and then gone from the book for
-``leaves_gone_seconds`` has *left*; for ``leaves_window_seconds`` after it guard 5 (a) reads the
-demand the remaining rivals could not have served (its ``perch_demand_seconds`` reading, with
-``leaves_demand_seconds``) and (b) holds every trial level at the break-even pace (guard 6's
-``trial_pace_unknown``), since a level far above the market sells a task an hour or two. A pool
-that left and is listed again closes the window at once: it was a churner, not a departure, and
-its stock is back. Off the window both stay as guard 5 sets them: always on, either loses on
-busy markets (docs/strategies.md, robust items 5, 6 and 8, where the same window without the
-stock share and without the close on return lost on held-out ``churn`` markets).
+``leaves_gone_seconds`` has *left*; for ``leaves_window_seconds`` after it guard 5
 
-Opt-in, tried and not kept as the default (``leaves_probe_seconds``; 0: off): in the window, with
-rivals in stock and our price under them, quote the perch's lowest rung for that long and let the
-book show whether the remaining rivals sell out once we are not under them (rivals out at least
-``perch_out_share`` of the probe open a trial at once; otherwise the next probe waits twice as
-long). A direct test where the demand reading is an estimate, but on held-out train markets it
-cost more than it found (docs/strategies.md, robust item 24).
+(a) reads the demand the remaining rivals could not have served (its ``perch_demand_seconds``
+    reading, with ``leaves_demand_seconds``; 0: no reading);
+(b) probes whether they sell out once we are not under them (``leaves_probe_seconds``; 0: off):
+    with rivals in stock and the price under the perch's lowest rung, that rung is quoted that long,
+    and rivals out at least ``perch_out_share`` of it open a trial at once; otherwise the next
+    probe waits twice as long (the reading is an estimate, the probe a direct test: each alone
+    missed markets the other found);
+(c) holds every trial level at the break-even pace (guard 6's ``trial_pace_unknown``), since a
+    level far above the market sells a task an hour or two.
+
+A pool that left and is listed again closes the window at once: it was a churner, not a
+departure, and its stock is back. Off the window all three stay as guard 5 sets them: always on,
+(a) and (c) lose on busy markets (docs/strategies.md, robust items 5, 6 and 8, where the same
+window without the stock share and without the close on return lost on held-out ``churn``
+markets).
 
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what was
 tried and not kept: docs/strategies.md, robust item 24.

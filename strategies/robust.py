@@ -138,6 +138,13 @@ as long as the recent sales rate takes to sell ``unsold_sales`` tasks (at least
 ``unsold_seconds`` pass (the markup multiplies a base, the book price, that moves x 2-3 between
 decisions, and carried the quote above the one cap tier that paid it).
 
+**The market's big supplier leaves** (strategies/robust_leaves.py, ``leaves_window_seconds``; 0:
+off): a rival pool that was in stock most of the time and listed most of the rivals' stock, gone
+for ``leaves_gone_seconds``, opens a window in which the perch reads the demand the remaining
+rivals could not serve, probes whether they sell out with us above them (``leaves_probe_seconds``)
+and paces every trial level (we undercut the rivals that stay, so they never run out and the
+perch would never open); the pool back closes it.
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -188,6 +195,7 @@ from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
+from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
@@ -586,6 +594,47 @@ class RobustParams:
         max=86400.0,
         doc="item 23: the shortest window a price must go unsold to be an upper bound",
     )
+    # the market's big supplier leaves (strategies/robust_leaves.py)
+    leaves_window_seconds: float = param(
+        2 * 86400.0,
+        min=0.0,
+        max=30 * 86400.0,
+        doc="after the market's big steady supplier left, this long the perch reads the demand"
+        " the remaining rivals could not serve and paces every trial level (0: off)",
+    )
+    leaves_share: float = param(
+        0.8,
+        min=0.0,
+        max=1.0,
+        doc="a rival pool in stock at least this share of the time is steady (its exit: a shift)",
+    )
+    leaves_stock_share: float = param(
+        0.5,
+        min=0.0,
+        max=1.0,
+        doc="a rival pool whose largest stock is at least this share of all the rivals' is the"
+        " market's big supplier",
+    )
+    leaves_gone_seconds: float = param(
+        2 * 3600.0,
+        min=60.0,
+        max=7 * 86400.0,
+        doc="a rival pool unseen this long left; the time constant of its in-stock share",
+    )
+    leaves_demand_seconds: float = param(
+        3600.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="time constant of the perch's demand reading in the window after a big supplier left"
+        " (0: no reading)",
+    )
+    leaves_probe_seconds: float = param(
+        3600.0,
+        min=0.0,
+        max=86400.0,
+        doc="in the window after a big supplier left, with rivals in stock, quote the"
+        " perch's lowest rung this long: rivals out perch_out_share of it open a trial (0: off)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -686,6 +735,19 @@ class OfferMemory:
     s_bound_at: float = 0.0
     s_capped: bool = False
 
+    # the market's big supplier leaves (strategies/robust_leaves.py): rival pool -> [share of the
+    # time in stock when last seen, last seen, largest stock]; the pools that left; the window's end
+    l_pools: dict[str, list[float]] = field(default_factory=dict)
+    l_gone: list[str] = field(default_factory=list)
+    l_until: float = 0.0
+    # its unmasking probe (leaves_probe_seconds): running; earliest next; the wait after a probe
+    # that found the rivals in stock; seconds with no rival in stock, seconds of the probe
+    l_probe: bool = False
+    l_next: float = 0.0
+    l_wait: float = 0.0
+    l_out: float = 0.0
+    l_secs: float = 0.0
+
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
 
@@ -761,6 +823,14 @@ class OfferMemory:
                 s_bound=int(cast(int, raw.get("s_bound", 0))),
                 s_bound_at=float(cast(float, raw.get("s_bound_at", 0.0))),
                 s_capped=bool(raw.get("s_capped", False)),
+                l_pools=_float_lists(raw.get("l_pools"), 3),
+                l_gone=[str(x) for x in cast(list[object], raw.get("l_gone", []))],
+                l_until=float(cast(float, raw.get("l_until", 0.0))),
+                l_probe=bool(raw.get("l_probe", False)),
+                l_next=float(cast(float, raw.get("l_next", 0.0))),
+                l_wait=float(cast(float, raw.get("l_wait", 0.0))),
+                l_out=float(cast(float, raw.get("l_out", 0.0))),
+                l_secs=float(cast(float, raw.get("l_secs", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -828,9 +898,14 @@ def _evidence(v: object) -> list[float]:
 
 
 def _anchor_pools(v: object) -> dict[str, list[float]]:
+    return _float_lists(v, 4)
+
+
+def _float_lists(v: object, n: int) -> dict[str, list[float]]:
+    """A stored mapping of lists of ``n`` numbers; malformed entries are dropped."""
     if not isinstance(v, Mapping):
         return {}
-    lists = {str(k): _float_list(x, 4) for k, x in v.items()}
+    lists = {str(k): _float_list(x, n) for k, x in v.items()}
     return {k: x for k, x in lists.items() if x is not None}
 
 
@@ -842,6 +917,12 @@ def _run_seconds(snapshot: MarketSnapshot, offer: Offer) -> float:
         if snapshot.tasks is not None
         else offer.task_seconds
     )
+
+
+def _lowest_rung(low: float, price: int) -> int:
+    """The perch's lowest rung over the market-led ``price``: the captive probe's and the
+    unmasking probe's price (``low``: ``perch_low`` x the base)."""
+    return min(MAX_PRICE, math.ceil(max(low, 2 * price)))
 
 
 def _key(offer: Offer) -> str:
@@ -1097,6 +1178,7 @@ class RobustStrategy(Strategy[RobustParams]):
         if perched:
             earned, dt = 0.0, 0.0
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
+        mem = self._leaves(now, rivals, mem)
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
         # buyers who pass a rival over, on a market where requests named our pool (robust_captive)
@@ -1389,16 +1471,36 @@ class RobustStrategy(Strategy[RobustParams]):
         top = min(MAX_PRICE, round(price * p.perch_multiple))
         if mem.q_probe:
             return self._probe(mem, now, since, top)
+        if mem.l_probe:
+            return self._unmask(mem, now, top, in_stock=in_stock)
         if mem.p_mode == "market":
             low = p.perch_low * base
             if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
                 return replace(mem, p_mode="trial", p_since=now, p_price=top, p_settled=False)
+            if (
+                p.leaves_probe_seconds > 0
+                and mem.l_until > now >= mem.l_next
+                and in_stock
+                and price < low
+            ):
+                # the big supplier left and we undercut the rest: do they sell out above us?
+                rung = _lowest_rung(low, price)
+                return replace(
+                    mem,
+                    p_mode="trial",
+                    p_since=now,
+                    p_price=rung,
+                    p_settled=False,
+                    l_probe=True,
+                    l_out=0.0,
+                    l_secs=0.0,
+                )
             if named and in_stock and price < low:
                 if mem.q_next is None:
                     wait = p.captive_probe_seconds
                     return replace(mem, q_next=now + wait, q_wait=wait)
                 if now >= mem.q_next:
-                    rung = min(MAX_PRICE, math.ceil(max(low, 2 * price)))
+                    rung = _lowest_rung(low, price)
                     return replace(
                         mem,
                         p_mode="trial",
@@ -1498,6 +1600,38 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem
         wait = 2 * mem.q_wait
         return replace(mem, q_probe=False, p_mode="market", q_next=now + wait, q_wait=wait)
+
+    def _unmask(self, mem: OfferMemory, now: float, top: int, *, in_stock: bool) -> OfferMemory:
+        """The unmasking probe after a big supplier left (strategies/robust_leaves.py): at the
+        perch's lowest rung, the book shows whether the remaining rivals sell out once we are
+        not under them. Out at least ``perch_out_share`` of the probe: the perch's count is raised
+        to that and a trial starts from ``top`` at once; otherwise back to the market-led price,
+        and the next probe waits twice as long."""
+        p = self.params
+        dt = max(0.0, now - (mem.last_at or now))
+        out, secs, verdict = probe_step(
+            mem.l_out,
+            mem.l_secs,
+            dt,
+            in_stock=in_stock,
+            length=p.leaves_probe_seconds,
+            share=p.perch_out_share,
+        )
+        mem = replace(mem, l_out=out, l_secs=secs)
+        if verdict is None:
+            return mem
+        wait = mem.l_wait or 2 * p.leaves_probe_seconds
+        if verdict:
+            return replace(
+                mem,
+                l_probe=False,
+                l_next=now + wait,
+                l_wait=wait,
+                p_out=max(mem.p_out, out / secs),
+                p_since=now,
+                p_price=top,
+            )
+        return replace(mem, l_probe=False, p_mode="market", l_next=now + 2 * wait, l_wait=2 * wait)
 
     def _rejoin(self, now: float, was: OfferMemory, mem: OfferMemory) -> OfferMemory:
         """Churning rivals: go back to the perch that paid as soon as they are out again.
@@ -1606,7 +1740,8 @@ class RobustStrategy(Strategy[RobustParams]):
         earned, _, secs = mem.market_ev
         if pace <= 0 or earned <= 0 or secs <= 0:
             return step
-        if not self.params.trial_pace_unknown and mem.p_price != mem.perch_known:
+        left = mem.l_until > (mem.last_at or 0.0)  # strategies/robust_leaves.py
+        if not self.params.trial_pace_unknown and mem.p_price != mem.perch_known and not left:
             return step
         return pace * mem.p_price * secs / earned
 
@@ -1626,11 +1761,14 @@ class RobustStrategy(Strategy[RobustParams]):
         book itself shows whether the rivals sell out.
         """
         p = self.params
-        if p.perch_demand_seconds <= 0 or mem.p_mode != "market":
-            return mem
         now = snapshot.at
+        tau = p.perch_demand_seconds
+        if tau <= 0 and mem.l_until > now:
+            tau = p.leaves_demand_seconds  # after a big supplier left (strategies/robust_leaves.py)
+        if tau <= 0 or mem.p_mode != "market":
+            return mem
         since = now if mem.last_at is None else mem.last_at
-        keep = math.exp(-(now - since) / p.perch_demand_seconds)
+        keep = math.exp(-(now - since) / tau)
         bought = sum(
             d.volume
             for d in snapshot.deals
@@ -1649,6 +1787,31 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem
         out = 1.0 - (restock + sum(stock.values())) / deals
         return replace(mem, p_out=max(mem.p_out, out)) if out > mem.p_out else mem
+
+    def _leaves(self, now: float, rivals: Sequence[BookEntry], mem: OfferMemory) -> OfferMemory:
+        """Follow each rival pool's presence and stock; the market's big steady supplier gone
+        opens the window after it, and its return closes it (strategies/robust_leaves.py)."""
+        p = self.params
+        if p.leaves_window_seconds <= 0:
+            return mem
+        dt = 0.0 if mem.last_at is None else now - mem.last_at
+        listed: dict[str, int] = {}
+        for r in rivals:
+            listed[r.workerpool] = listed.get(r.workerpool, 0) + r.remaining
+        ex = track_exits(
+            mem.l_pools,
+            mem.l_gone,
+            listed,
+            now,
+            dt,
+            share=p.leaves_share,
+            stock_share=p.leaves_stock_share,
+            after=p.leaves_gone_seconds,
+        )
+        mem = replace(mem, l_pools=ex.pools, l_gone=ex.gone)
+        if ex.left:  # the window opens, its first probe at once
+            mem = replace(mem, l_until=now + p.leaves_window_seconds, l_next=now, l_wait=0.0)
+        return replace(mem, l_until=0.0) if ex.back else mem
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
         wait = max(mem.p_wait, 2 * self.params.perch_wait_seconds)

@@ -168,11 +168,12 @@ from strategies.base import MAX_PRICE, Decision, State, Strategy, param, quote_f
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
-from strategies.robust_bound import bound_step
+from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
+from strategies.robust_tier import tier_ratio
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -532,6 +533,15 @@ class RobustParams:
         max=100.0,
         doc="a pool whose smoothed utilization (backlog included) is >= this opens the perch's"
         " gate as if rivals were out of stock (0: off)",
+    )
+    # how fine the refine goes (strategies/robust_tier.py)
+    tier_horizon_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=30 * 86400.0,
+        doc="item 21: the refine bisects finer than perch_refine while one more probe pays: its"
+        " cost (perch_refine_tasks sales) under the gain over the perch's sales in this time"
+        " (0: off, perch_refine as is)",
     )
 
     def __post_init__(self) -> None:
@@ -1481,14 +1491,22 @@ class RobustStrategy(Strategy[RobustParams]):
         sold = mem.r_lo > 0 and any(
             d.price >= mem.p_price for d in snapshot.own_deals(mem.r_at, offer.category)
         )
+        rate = tasks / secs if secs > 0 else 0.0
         probe, unsold = bound_step(
             Probe(mem.p_price, mem.r_lo, mem.r_hi, mem.r_at),
             mem.r_w,
             now=now,
             sold_at_price=sold,
             wait=wait,
-            ratio=p.perch_refine,
-            rate=tasks / secs if secs > 0 else 0.0,
+            ratio=tier_ratio(
+                p.perch_refine,
+                rate=rate,
+                horizon=p.tier_horizon_seconds
+                if mem.p_mode == "perch" and not weak_bound(mem.r_w, rate, p.perch_bound_sales)
+                else 0.0,
+                cost=p.perch_refine_tasks + 2.0 * p.cancel_cost / max(1, mem.r_lo or mem.p_price),
+            ),
+            rate=rate,
             sales=p.perch_bound_sales,
             step_down=p.perch_step_down,
             committed=mem.p_mode == "perch",

@@ -98,7 +98,9 @@ shows, not by a scenario's numbers:
    and stock), ``perch_step_down`` makes a trial's descent finer than halving.
    ``book_base_seconds`` (on: 2 h) has the markup multiply an average of the book mode's
    price, in categories whose book is of requests that wait rather than buy
-   (``book_wait_share``; ``strategies/robust_book.py``).
+   (``book_wait_share``; ``strategies/robust_book.py``). ``tier_horizon_seconds`` (opt-in) lets
+   a committed perch's refine go finer than ``perch_refine`` while one more probe pays over the
+   perch's expected sales (``strategies/robust_tier.py``).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

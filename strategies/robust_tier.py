@@ -15,14 +15,16 @@ later sale is ``mid / lo - 1`` dearer: over a horizon of ``n`` expected sales, a
 - 1)`` sales' worth. Taking the two as equally likely (the tier anywhere in the gap), the probe
 pays while ``mid / lo - 1 > k / n``, i.e. while ``hi / lo > (1 + k / n) ** 2``. ``n`` is the
 perch's sales rate (its decayed evidence) times ``tier_horizon_seconds``: a perch selling 5 tasks
-an hour over 24 h refines to about 3 %, a thin one selling one task in 5 hours keeps the coarse
+an hour over 24 h refines to about 3.4 %, a thin one selling one task in 5 hours keeps the coarse
 ratio (the refine never goes coarser than ``perch_refine``). ``tier_horizon_seconds = 0`` is off.
 
-Only a committed perch refines finer. During the trial the perch's rate is read from its first
-sales (train ``capacity_drop`` 1038: 9-13 an hour in the trial's first hour, 3.5 over the run),
-and a fine bisection there spent the descent's weak upper bound (item 12: 192 M, unsold for 15
-minutes) on probes 1 % apart: the perch stayed at 188 M where item 12's re-probe of that bound
-at the commit took the coarse run to 296 M (x 0.57).
+Only a committed perch whose unsold bound is strong (``robust_bound.weak_bound`` false: it went
+unsold for ``perch_bound_sales`` of the perch's sales) refines finer. In the trial the rate is read
+from the first sales (train ``capacity_drop`` 1038: 9-13 an hour in the trial's first hour, 3.5
+over the run), and a fine bisection there spent the descent's weak 192 M bound on probes 1 % apart:
+the perch stayed at 188 M where item 12's re-probe of that bound at the commit led main to 296 M
+(x 0.57). Past a weak bound, the finer bisection ran before item 12's re-probe and a single
+unlucky re-probe then capped the perch (1027: 484 M for the rest of the run against 588 M, x 0.85).
 """
 
 from __future__ import annotations

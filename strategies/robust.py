@@ -545,6 +545,11 @@ class RobustParams:
         " cost (perch_refine_tasks sales) under the gain over the perch's sales in this time"
         " (0: off, perch_refine as is)",
     )
+    trial_listed_all: bool = param(
+        False,
+        doc="item 21: every trial level's unsold clock runs only while an order of ours is"
+        " listed (false: only a rejoined perch's price, trial_listed_clock)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1358,7 +1363,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 ]
                 return replace(mem, p_settled=True, p_since=now, perch_ev=ev)
             listed = snapshot.current_price(offer.slot)
-            known = p.trial_pace_unknown or mem.p_price == mem.perch_known
+            known = p.trial_pace_unknown or p.trial_listed_all or mem.p_price == mem.perch_known
             if listed is None and p.trial_listed_clock and known and mem.last_at is not None:
                 # nothing of ours on the book (the pool had no free slot): no buyer could have
                 # bought at this price, so the time is no evidence that it is too high. Only for

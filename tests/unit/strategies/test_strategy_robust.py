@@ -439,6 +439,11 @@ def test_an_unlisted_rejoined_trial_price_is_not_stepped_down() -> None:
     assert memory(new).p_price == 1_584
     quotes, new = decide(full, unknown, {**PERCH, "trial_pace_unknown": True})
     assert memory(new).p_price == 3_168
+    # item 21: every level's clock waits for a listing, its pace unchanged
+    quotes, new = decide(full, unknown, {**PERCH, "trial_listed_all": True})
+    assert (memory(new).p_price, memory(new).p_since) == (3_168, NOW - 930 + 60)
+    quotes, new = decide(listed, unknown, {**PERCH, "trial_listed_all": True})
+    assert memory(new).p_price == 1_584
 
 
 def test_a_sale_settles_the_trial_price() -> None:

@@ -550,6 +550,13 @@ class RobustParams:
         doc="item 21: every trial level's unsold clock runs only while an order of ours is"
         " listed (false: only a rejoined perch's price, trial_listed_clock)",
     )
+    perch_first_wait_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 21: market-led time before an offer's first perch trial (0: off,"
+        " perch_wait_seconds; the waits after a lost trial are unchanged)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1320,7 +1327,8 @@ class RobustStrategy(Strategy[RobustParams]):
             # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
             mem = replace(mem, p_out=max(mem.p_out, p.perch_out_share))
         if mem.p_next is None:
-            return replace(mem, p_next=now + p.perch_wait_seconds, p_wait=p.perch_wait_seconds)
+            first = p.perch_first_wait_seconds or p.perch_wait_seconds
+            return replace(mem, p_next=now + first, p_wait=p.perch_wait_seconds)
         since = mem.p_since if mem.p_since is not None else now
         top = min(MAX_PRICE, round(price * p.perch_multiple))
         if mem.q_probe:

@@ -100,7 +100,9 @@ shows, not by a scenario's numbers:
    price, in categories whose book is of requests that wait rather than buy
    (``book_wait_share``; ``strategies/robust_book.py``). ``tier_horizon_seconds`` (opt-in) lets
    a committed perch's refine go finer than ``perch_refine`` while one more probe pays over the
-   perch's expected sales (``strategies/robust_tier.py``).
+   perch's expected sales (``strategies/robust_tier.py``); ``trial_listed_all`` times every
+   trial level only while an order of ours is listed, ``perch_first_wait_seconds`` starts an
+   offer's first trial sooner (item 21: train ``stationary`` up, ``undercut_fast`` 1004 down).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

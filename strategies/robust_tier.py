@@ -25,6 +25,10 @@ over the run), and a fine bisection there spent the descent's weak 192 M bound o
 the perch stayed at 188 M where item 12's re-probe of that bound at the commit led main to 296 M
 (x 0.57). Past a weak bound, the finer bisection ran before item 12's re-probe and a single
 unlucky re-probe then capped the perch (1027: 484 M for the rest of the run against 588 M, x 0.85).
+
+Item 21's two other opt-in keys are one-line conditions in ``robust._perch``:
+``trial_listed_all`` (a trial level's clock runs only while an order of ours is listed) and
+``perch_first_wait_seconds`` (an offer's first trial after this instead of ``perch_wait_seconds``).
 """
 
 from __future__ import annotations

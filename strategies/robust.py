@@ -98,7 +98,11 @@ shows, not by a scenario's numbers:
    and stock), ``perch_step_down`` makes a trial's descent finer than halving.
    ``book_base_seconds`` (on: 2 h) has the markup multiply an average of the book mode's
    price, in categories whose book is of requests that wait rather than buy
-   (``book_wait_share``; ``strategies/robust_book.py``).
+   (``book_wait_share``; ``strategies/robust_book.py``). ``tier_horizon_seconds`` (opt-in) lets
+   a committed perch's refine go finer than ``perch_refine`` while one more probe pays over the
+   perch's expected sales (``strategies/robust_tier.py``); ``trial_listed_all`` times every
+   trial level only while an order of ours is listed, ``perch_first_wait_seconds`` starts an
+   offer's first trial sooner (item 21: train ``stationary`` up, ``undercut_fast`` 1004 down).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -192,7 +196,7 @@ from strategies.base import (
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
-from strategies.robust_bound import bound_step
+from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
@@ -200,6 +204,7 @@ from strategies.robust_publishers import bound_rate
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
+from strategies.robust_tier import tier_ratio
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -634,6 +639,27 @@ class RobustParams:
         max=86400.0,
         doc="in the window after a big supplier left, with rivals in stock, quote the"
         " perch's lowest rung this long: rivals out perch_out_share of it open a trial (0: off)",
+    )
+    # how fine the refine goes (strategies/robust_tier.py)
+    tier_horizon_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=30 * 86400.0,
+        doc="item 21: the refine bisects finer than perch_refine while one more probe pays: its"
+        " cost (perch_refine_tasks sales) under the gain over the perch's sales in this time"
+        " (0: off, perch_refine as is)",
+    )
+    trial_listed_all: bool = param(
+        False,
+        doc="item 21: every trial level's unsold clock runs only while an order of ours is"
+        " listed (false: only a rejoined perch's price, trial_listed_clock)",
+    )
+    perch_first_wait_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 21: market-led time before an offer's first perch trial (0: off,"
+        " perch_wait_seconds; the waits after a lost trial are unchanged)",
     )
 
     def __post_init__(self) -> None:
@@ -1466,7 +1492,8 @@ class RobustStrategy(Strategy[RobustParams]):
             # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
             mem = replace(mem, p_out=max(mem.p_out, p.perch_out_share))
         if mem.p_next is None:
-            return replace(mem, p_next=now + p.perch_wait_seconds, p_wait=p.perch_wait_seconds)
+            first = p.perch_first_wait_seconds or p.perch_wait_seconds
+            return replace(mem, p_next=now + first, p_wait=p.perch_wait_seconds)
         since = mem.p_since if mem.p_since is not None else now
         top = min(MAX_PRICE, round(price * p.perch_multiple))
         if mem.q_probe:
@@ -1529,7 +1556,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 ]
                 return replace(mem, p_settled=True, p_since=now, perch_ev=ev)
             listed = snapshot.current_price(offer.slot)
-            known = p.trial_pace_unknown or mem.p_price == mem.perch_known
+            known = p.trial_pace_unknown or p.trial_listed_all or mem.p_price == mem.perch_known
             if listed is None and p.trial_listed_clock and known and mem.last_at is not None:
                 # nothing of ours on the book (the pool had no free slot): no buyer could have
                 # bought at this price, so the time is no evidence that it is too high. Only for
@@ -1702,13 +1729,21 @@ class RobustStrategy(Strategy[RobustParams]):
         sold = mem.r_lo > 0 and any(
             d.price >= mem.p_price for d in snapshot.own_deals(mem.r_at, offer.category)
         )
+        rate = tasks / secs if secs > 0 else 0.0
         probe, unsold = bound_step(
             Probe(mem.p_price, mem.r_lo, mem.r_hi, mem.r_at),
             mem.r_w,
             now=now,
             sold_at_price=sold,
             wait=wait,
-            ratio=p.perch_refine,
+            ratio=tier_ratio(
+                p.perch_refine,
+                rate=rate,
+                horizon=p.tier_horizon_seconds
+                if mem.p_mode == "perch" and not weak_bound(mem.r_w, rate, p.perch_bound_sales)
+                else 0.0,
+                cost=p.perch_refine_tasks + 2.0 * p.cancel_cost / max(1, mem.r_lo or mem.p_price),
+            ),
             rate=bound_rate(
                 tasks, secs, p.perch_bound_z if waits or not p.perch_bound_waits else 0.0
             ),

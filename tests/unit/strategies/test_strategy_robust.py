@@ -364,13 +364,15 @@ def perch_state(rivals_out: float = 0.9, **fields: Any) -> dict[str, Any]:
     """A rival last seen an hour ago at 100 (so: contested), out of stock ``rivals_out`` of the
     time lately (both counts); the market-led price sold 30 tasks at 99 in 10 h (``market_ev``)."""
     m = OfferMemory(
-        last_at=NOW - 60,
-        rivals_out=rivals_out,
-        p_out=rivals_out,
-        p_next=NOW - 1,
-        p_wait=600.0,
-        market_ev=[30 * 99.0, 30.0, 36_000.0],
-        **fields,
+        **{
+            "last_at": NOW - 60,
+            "rivals_out": rivals_out,
+            "p_out": rivals_out,
+            "p_next": NOW - 1,
+            "p_wait": 600.0,
+            "market_ev": [30 * 99.0, 30.0, 36_000.0],
+            **fields,
+        }
     )
     base = {"rivals": {KEY: [100, NOW - 3600, NOW - 7200]}, "modes": {KEY: "contested"}}
     return {"base": base, "offers": {KEY: m.to_json()}}
@@ -384,6 +386,17 @@ def test_a_perch_trial_starts_as_high_as_the_rails_allow_while_rivals_are_out() 
     m = memory(new)
     assert (m.p_mode, m.p_price, m.perched) == ("trial", 99_000, True)
     assert quotes[0].price == 99_000 and quotes[0].jump and "perch" in quotes[0].reason
+
+
+def test_the_first_trial_waits_perch_first_wait_seconds_and_later_ones_as_before() -> None:
+    """Item 21: an offer's first wait is ``perch_first_wait_seconds`` when set; the wait a lost
+    trial doubles from stays ``perch_wait_seconds``."""
+    s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(10, 0))
+    _, new = decide(s, perch_state(p_next=None, rivals_out=0.3), PERCH)
+    assert (memory(new).p_next, memory(new).p_wait) == (NOW + 600, 600)
+    first = {**PERCH, "perch_first_wait_seconds": 120.0}
+    _, new = decide(s, perch_state(p_next=None, rivals_out=0.3), first)
+    assert (memory(new).p_next, memory(new).p_wait) == (NOW + 120, 600)
 
 
 def test_no_trial_while_rivals_usually_have_stock() -> None:
@@ -439,6 +452,11 @@ def test_an_unlisted_rejoined_trial_price_is_not_stepped_down() -> None:
     assert memory(new).p_price == 1_584
     quotes, new = decide(full, unknown, {**PERCH, "trial_pace_unknown": True})
     assert memory(new).p_price == 3_168
+    # item 21: every level's clock waits for a listing, its pace unchanged
+    quotes, new = decide(full, unknown, {**PERCH, "trial_listed_all": True})
+    assert (memory(new).p_price, memory(new).p_since) == (3_168, NOW - 930 + 60)
+    quotes, new = decide(listed, unknown, {**PERCH, "trial_listed_all": True})
+    assert memory(new).p_price == 1_584
 
 
 def test_a_sale_settles_the_trial_price() -> None:

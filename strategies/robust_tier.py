@@ -1,0 +1,47 @@
+"""How fine the perch's refine goes: a ratio read from the perch's own sales (issue #14, item 21).
+
+The best fixed price in hindsight on the train ``stationary`` markets sells the category's top
+tier of capped buyers, at the tier's price: generated capped requesters state caps of exactly
+1 x, 10 x and 100 x a base, so above a perch the revenue is flat up to the tier's cap and nothing
+sells past it. The refine (``robust_ladder.probe_step``) bisects between the perch's price and
+the lowest price seen unsold until the two are within ``perch_refine`` (1.1), so it stops up to
+10 % under the tier: train 1027 at 588 M nRLC with 641.6 M unsold (tier 639 M), 1014 at 316 M
+with 345 M unsold (tier 336 M), for the remaining two days of the run.
+
+Whether one more probe pays is a question of the perch's sales, not a fixed ratio. A probe at the
+geometric mean ``mid`` of ``lo`` (sells) and ``hi`` (unsold) costs, when it goes unsold, about
+``k`` = ``perch_refine_tasks`` of the perch's sales (the time it waits); when it sells, every
+later sale is ``mid / lo - 1`` dearer: over a horizon of ``n`` expected sales, about ``n (mid/lo
+- 1)`` sales' worth. Taking the two as equally likely (the tier anywhere in the gap), the probe
+pays while ``mid / lo - 1 > k / n``, i.e. while ``hi / lo > (1 + k / n) ** 2``. ``n`` is the
+perch's sales rate (its decayed evidence) times ``tier_horizon_seconds``: a perch selling 5 tasks
+an hour over 24 h refines to about 3.4 %, a thin one selling one task in 5 hours keeps the coarse
+ratio (the refine never goes coarser than ``perch_refine``). ``tier_horizon_seconds = 0`` is off.
+
+Only a committed perch whose unsold bound is strong (``robust_bound.weak_bound`` false: it went
+unsold for ``perch_bound_sales`` of the perch's sales) refines finer. In the trial the rate is read
+from the first sales (train ``capacity_drop`` 1038: 9-13 an hour in the trial's first hour, 3.5
+over the run), and a fine bisection there spent the descent's weak 192 M bound on probes 1 % apart:
+the perch stayed at 188 M where item 12's re-probe of that bound at the commit led main to 296 M
+(x 0.57). Past a weak bound, the finer bisection ran before item 12's re-probe and a single
+unlucky re-probe then capped the perch (1027: 484 M for the rest of the run against 588 M, x 0.85).
+
+Item 21's two other opt-in keys are one-line conditions in ``robust._perch``:
+``trial_listed_all`` (a trial level's clock runs only while an order of ours is listed) and
+``perch_first_wait_seconds`` (an offer's first trial after this instead of ``perch_wait_seconds``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["tier_ratio"]
+
+
+def tier_ratio(ratio: float, *, rate: float, horizon: float, cost: float) -> float:
+    """The refine's stopping ratio: ``ratio`` (``perch_refine``), or finer while one more probe
+    is worth its expected cost (module doc). ``rate``: the perch's sales per second; ``horizon``:
+    seconds its price is expected to be held (0: off, ``ratio`` as is); ``cost``: what a probe
+    that goes unsold costs, in the perch's sales (its wait's sales and its two re-signed
+    orders' gas)."""
+    if horizon <= 0 or rate <= 0 or cost <= 0:
+        return ratio
+    return min(ratio, (1.0 + cost / (rate * horizon)) ** 2)

@@ -98,7 +98,9 @@ shows, not by a scenario's numbers:
    and stock), ``perch_step_down`` makes a trial's descent finer than halving.
    ``book_base_seconds`` (on: 2 h) has the markup multiply an average of the book mode's
    price, in categories whose book is of requests that wait rather than buy
-   (``book_wait_share``; ``strategies/robust_book.py``).
+   (``book_wait_share``; ``strategies/robust_book.py``). ``book_rival_seconds`` (opt-in) holds
+   the book mode's price, in those categories, one ``step`` under the rival last seen that
+   recently, in stock or not (``strategies/robust_publishers.py``).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -181,7 +183,7 @@ from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
-from strategies.robust_publishers import bound_rate
+from strategies.robust_publishers import book_rival_floor, bound_rate
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
@@ -557,6 +559,14 @@ class RobustParams:
         doc="perch_bound_z applies only in categories where the book waits (book_wait_share);"
         " false: in every category",
     )
+    # the waiting book held under the rival last seen (strategies/robust_publishers.py)
+    book_rival_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=30 * 86400.0,
+        doc="where the book waits (book_wait_share), the book mode's price is held one step under"
+        " the rival last seen this recently, in stock or not (0: off)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -883,6 +893,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 self.params.book_wait_share,
                 self.params.book_wait_least,
             )
+            if waits and modes.get(key) == "book":
+                got = self._book_rival(snapshot, offer, got, base.state.get("rivals", {}))
             quote, mem = self._price(
                 snapshot, offer, got, modes.get(key, ""), mem, named=named, waits=waits
             )
@@ -901,6 +913,23 @@ class RobustStrategy(Strategy[RobustParams]):
         }
         quotes = list(self._slot_yield(snapshot, offers, quotes, busy))
         return Decision(self._perch_slots(snapshot, offers, quotes, mems), new_state)
+
+    def _book_rival(
+        self, snapshot: MarketSnapshot, offer: Offer, got: Quote, seen: object
+    ) -> Quote:
+        """The base's book-led quote held one step under the rival it last saw, where the book
+        waits (``book_rival_seconds``; strategies/robust_publishers.py)."""
+        p = self.params
+        memory = (
+            cast(Mapping[str, object], seen).get(_key(offer)) if isinstance(seen, dict) else None
+        )
+        held = book_rival_floor(
+            got.price, memory, snapshot.at, p.book_rival_seconds, p.step, p.floor
+        )
+        if held is None:
+            return got
+        why = f"{got.reason}; held at {held}, under the rival last seen (the book waits)"
+        return quote_for(offer, held, got.volume, why)
 
     def _perch_slots(
         self,

@@ -1,4 +1,5 @@
-"""A thin perch's unsold bound is counted at its cautious sales rate (issue #14, item 22).
+"""A thin perch's unsold bound is counted at its cautious sales rate (issue #14, item 22); and,
+opt-in, the waiting book held under the rival last seen (item 26, ``book_rival_floor``).
 
 Pure helper of ``strategies.robust``'s perch refine (``_refine``), for the ``perch_bound_sales``
 test of ``strategies.robust_bound``.
@@ -28,7 +29,9 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["bound_rate"]
+from strategies.base import under
+
+__all__ = ["book_rival_floor", "bound_rate"]
 
 
 def bound_rate(tasks: float, seconds: float, z: float) -> float:
@@ -37,3 +40,29 @@ def bound_rate(tasks: float, seconds: float, z: float) -> float:
     if seconds <= 0 or tasks <= 0:
         return 0.0
     return max(0.0, tasks - z * math.sqrt(tasks)) / seconds
+
+
+def book_rival_floor(
+    price: int, memory: object, now: float, seconds: float, step: int, floor: int
+) -> int | None:
+    """The price one ``step`` under the rival the base last saw (``memory``: its state's
+    ``[price, seen at, ...]`` for the offer), while that sighting is at most ``seconds`` old and
+    the book-led ``price`` is under it; None otherwise (``seconds`` = 0: off).
+
+    **Why** (train ``publishers`` 1065, docs/strategies.md robust item 26). Where the book waits,
+    its requests are publishers who never buy a posted order: the buyers who take ours are the
+    takers a rival also sells to, at the rival's price. The base holds the book price one step
+    under a rival *in stock*; while the rival is sold out it quotes the book price itself (1065:
+    6-11 M nRLC under a rival at 33.9 M), sells the takers who come meanwhile at a fraction of
+    what they pay the rival, and raises back (a cancel) when the rival restocks: 273 cancels,
+    11 % of the reference in gas. The rival's last price is what the contested mode would follow
+    for ``rival_memory_seconds`` after it sold out; this holds the waiting book to it too."""
+    if seconds <= 0 or not isinstance(memory, list) or len(memory) < 2:
+        return None
+    rival, seen = memory[0], memory[1]
+    if not isinstance(rival, (int, float)) or not isinstance(seen, (int, float)):
+        return None
+    if now - seen > seconds:
+        return None
+    held = under(int(rival), step, floor)
+    return held if held > price else None

@@ -183,7 +183,7 @@ from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_publishers import bound_rate
 from strategies.robust_shift import check_due
-from strategies.robust_surge import perch_slot_floor, queued
+from strategies.robust_surge import first_rung_bound, perch_slot_floor, queue_short, queued
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -556,6 +556,26 @@ class RobustParams:
         True,
         doc="perch_bound_z applies only in categories where the book waits (book_wait_share);"
         " false: in every category",
+    )
+    # a queue is a short market for the markup (strategies/robust_surge.py, item 27)
+    markup_queue: float = param(
+        0.0,
+        min=0.0,
+        max=100.0,
+        doc="the scarcity markup reads the market as short while the pool's utilization now"
+        " (backlog included) is >= this, rivals in stock or not (0: off)",
+    )
+    markup_queue_keep: bool = param(
+        False,
+        doc="while markup_queue reads the pool as queued, each markup interval raises the markup"
+        " and keeps it, untried (false: the raise is a trial as for scarce rivals)",
+    )
+    perch_first_above: float = param(
+        0.0,
+        min=0.0,
+        max=100.0,
+        doc="a perch trial whose first rung sold (no level above it seen unsold) refines up to"
+        " this x that price (0: off, no refine above it)",
     )
 
     def __post_init__(self) -> None:
@@ -1085,6 +1105,7 @@ class RobustStrategy(Strategy[RobustParams]):
             earned,
             dt,
             market_short=mem.rivals_out >= p.rivals_out_share,
+            queued_now=queue_short(snapshot.utilization, p.markup_queue),
         )
         booked = p.markup_on_book and mode == "book"
         if p.book_base_seconds > 0:
@@ -1503,6 +1524,9 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem
         if mem.p_mode not in ("trial", "perch"):
             return replace(mem, p_price=mem.r_lo, r_lo=0) if mem.r_lo else mem
+        if mem.p_mode == "trial" and mem.p_settled and not was.p_settled and not mem.r_hi:
+            # the first rung sold: no level above it was seen unsold (strategies/robust_surge.py)
+            mem = replace(mem, r_hi=first_rung_bound(mem.p_price, p.perch_first_above), r_w=0.0)
         _, tasks, secs = mem.perch_ev
         if not mem.r_lo and tasks < p.perch_refine_tasks:
             return mem
@@ -1724,8 +1748,11 @@ class RobustStrategy(Strategy[RobustParams]):
         dt: float,
         *,
         market_short: bool,
+        queued_now: bool = False,
     ) -> OfferMemory:
-        """One step of the scarcity markup: a raise is a trial, kept only if it paid."""
+        """One step of the scarcity markup: a raise is a trial, kept only if it paid; while the
+        pool queues (``queued_now``, ``markup_queue``) a raise is kept (``markup_queue_keep``)
+        or tried as for scarce rivals."""
         p = self.params
         util = snapshot.utilization
         if util is None:
@@ -1745,7 +1772,12 @@ class RobustStrategy(Strategy[RobustParams]):
         log_m, trial, base_rate = mem.log_m, False, mem.m_base_rate
         cooldown_until, backoff = mem.m_cooldown_until, mem.m_backoff or p.markup_interval_seconds
         tried = mem.m_trial
-        if tried and (rate <= 0 or rate < base_rate * (1 - p.markup_tolerance)):
+        keep = queued_now and p.markup_queue_keep
+        if keep:
+            # the queue sells every slot: a raise costs only tasks that would have waited
+            # (strategies/robust_surge.py, ``queue_short``)
+            log_m, tried = log_m + up, False
+        elif tried and (rate <= 0 or rate < base_rate * (1 - p.markup_tolerance)):
             # the raise lost more volume than it gained in price: back, and wait before the next
             log_m -= up
             cooldown_until = now + backoff
@@ -1755,12 +1787,12 @@ class RobustStrategy(Strategy[RobustParams]):
                 backoff = p.markup_interval_seconds
             if (
                 u_avg >= p.scarce_utilization
-                and market_short
+                and (market_short or queued_now)
                 and rate > 0
                 and now >= cooldown_until
             ):
                 log_m, trial, base_rate = log_m + up, True, rate
-            elif u_avg < p.idle_utilization or not market_short:
+            elif u_avg < p.idle_utilization or not (market_short or queued_now):
                 log_m += math.log1p(-p.markup_down)
         log_m = min(max(log_m, 0.0), math.log(p.max_markup))
         if log_m == mem.log_m:

@@ -29,8 +29,13 @@ and held long categories above their buyers on markets without a perch.
 
 **A queue opens the perch's gate** (``perch_busy_open``): see ``queued``.
 
+**A queue is a short market for the markup** (``markup_queue``, item 27): see ``queue_short``.
+
+**A perch found in a surge refines above its first rung** (``perch_first_above``, item 27): see
+``first_rung_bound``.
+
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what
-was tried and not kept: docs/strategies.md, robust items 17 and 20.
+was tried and not kept: docs/strategies.md, robust items 17, 20 and 27.
 """
 
 from __future__ import annotations
@@ -38,9 +43,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from bot.domain.model import PoolUtilization
 from strategies.base import MAX_PRICE
 
-__all__ = ["perch_slot_floor", "queued"]
+__all__ = ["first_rung_bound", "perch_slot_floor", "queue_short", "queued"]
 
 
 def perch_slot_floor(
@@ -90,3 +96,39 @@ def queued(*, u_avg: float | None, threshold: float) -> bool:
     1025: x 0.93 at 2).
     """
     return threshold > 0 and u_avg is not None and u_avg >= threshold
+
+
+def queue_short(util: PoolUtilization | None, threshold: float) -> bool:
+    """The pool's queue now says the market is short, for the scarcity markup (``markup_queue``).
+
+    ``util``: the pool's utilization now (backlog included: ``ratio``); ``threshold`` 0: off.
+    The markup (guard 2) raises on trial only while rivals are out of stock: what they sell does
+    not cover demand. A rival that restocks every few minutes is never seen out, yet in a surge
+    the buyers its small stock leaves queue on our slots (train ``surge`` 1048, hours 2.5-7:
+    categories 2 and 3, tasks of 25-30 min, sold one nRLC under rivals always in stock until 23
+    tasks, 5 h of the pool's 2 slots, waited behind them). A queue of ``threshold`` x the slots
+    is the same shortness seen from our side: a task accepted now runs only after it drains, so
+    the price is raised on trial as for scarce rivals, kept only if the interval after it earns
+    as much per hour, and falls back as before once neither reading says short. Read now, not
+    smoothed, so it ends with the queue.
+    """
+    return threshold > 0 and util is not None and util.ratio >= threshold
+
+
+def first_rung_bound(price: int, ratio: float) -> int:
+    """The refine's upper bound for a trial whose first rung sold (``perch_first_above``).
+
+    A trial starts far above the market and the rails cap its climb (one ``max_jump`` over the
+    listed price): the capped rung is where it starts, and a rails cap is not an unsold level.
+    If that rung sells at once, as in a surge where the trial opens (item 17's queue rule), no
+    level above it was ever seen unsold, so the refine (item 12, ``perch_refine``) had nothing to
+    bisect towards and the perch stayed at the cap. Train ``surge`` 1022: the market-led price
+    one step higher at hour 49 (the markup) moved the cap from 2.01 G, unsold then halved and
+    refined up to 1.84 G under the capped buyers' 1.85 G tier, to 1.43 G, which sold at once and
+    was held through the surge. ``ratio`` x the price is the level the halving ladder would have
+    come down from (2: one rung): the bound is only a guess, never seen unsold, so the refine
+    re-probes it (``perch_bound_sales``). 0: off (no bound, 0 returned).
+    """
+    if ratio <= 0 or price <= 0:
+        return 0
+    return min(MAX_PRICE, round(price * ratio))

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from strategies.robust import OfferMemory
-from strategies.robust_surge import perch_slot_floor, queued
-from tests.support.factories import NOW, own, rival, snap, util
+from strategies.robust_surge import first_rung_bound, perch_slot_floor, queue_short, queued
+from tests.support.factories import NOW, deal, own, rival, snap, util
 from tests.unit.strategies.test_strategy_robust import (
     PERCH,
     XS,
@@ -110,3 +110,54 @@ def test_a_queued_pool_opens_a_perch_trial_the_rivals_stock_hides(
     )
     _, new = decide(s, state, {**PERCH, "perch_busy_open": busy_open})
     assert memory(new).p_mode == mode
+
+
+def test_a_queue_now_is_a_short_market() -> None:
+    assert queue_short(util(2, 2, 2), 2.0)  # 4 tasks on 2 slots
+    assert not queue_short(util(2, 2, 1), 2.0)
+    assert not queue_short(None, 2.0)
+    assert not queue_short(util(2, 2, 20), 0.0)  # off
+
+
+@pytest.mark.parametrize(
+    ("queue", "keep", "raised"), [(2.0, True, True), (2.0, False, False), (0.0, True, False)]
+)
+def test_a_queued_pool_raises_the_markup_over_rivals_in_stock(
+    queue: float, keep: bool, raised: bool
+) -> None:
+    """Rivals always in stock (no scarcity), but 30 tasks on 10 slots: with ``markup_queue`` and
+    ``markup_queue_keep`` the markup rises although nothing sold in the interval; as a trial
+    (keep off) it needs a sale first; off (0): no raise."""
+    state = perch_state(rivals_out=0.0)
+    state["offers"]["0:0:0"]["markup_at"] = NOW - 3600
+    s = snap(
+        offers=[XS],
+        book=[rival("a", 100)],
+        own_orders=[own("o", 99, 5)],
+        utilization=util(10, 10, 20),
+    )
+    params = {"perch_trial_seconds": 0.0, "markup_queue": queue, "markup_queue_keep": keep}
+    _, new = decide(s, state, params)
+    assert (memory(new).log_m > 0) is raised
+
+
+def test_the_first_rung_bound() -> None:
+    assert first_rung_bound(1_584, 2.0) == 3_168
+    assert first_rung_bound(1_584, 0.0) == 0  # off
+
+
+@pytest.mark.parametrize(("above", "bound"), [(2.0, 3_168), (0.0, 0)])
+def test_a_trial_whose_first_rung_sold_refines_above_it(above: float, bound: int) -> None:
+    """A trial at 1,584 (the rails' cap: no level above it seen unsold) sells at once: with
+    ``perch_first_above`` 2 the refine gets 3,168 as its upper bound; off, none."""
+    state = perch_state(p_mode="trial", p_since=NOW - 600, p_price=1_584, perched=True)
+    s = snap(
+        offers=[XS],
+        book=[],
+        own_orders=[own("o", 1_584, 4)],
+        deals=[deal("d", 1_584, 1, ago=30)],
+        utilization=util(10, 1),
+    )
+    _, new = decide(s, state, {**PERCH, "perch_refine": 1.1, "perch_first_above": above})
+    m = memory(new)
+    assert m.p_settled and m.r_hi == bound

@@ -1524,7 +1524,8 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem
         if mem.p_mode not in ("trial", "perch"):
             return replace(mem, p_price=mem.r_lo, r_lo=0) if mem.r_lo else mem
-        if mem.p_mode == "trial" and mem.p_settled and not was.p_settled and not mem.r_hi:
+        first = p.perch_first_above > 0 and not mem.r_hi
+        if first and mem.p_mode == "trial" and mem.p_settled and not was.p_settled:
             # the first rung sold: no level above it was seen unsold (strategies/robust_surge.py)
             mem = replace(mem, r_hi=first_rung_bound(mem.p_price, p.perch_first_above), r_w=0.0)
         _, tasks, secs = mem.perch_ev

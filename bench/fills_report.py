@@ -317,24 +317,17 @@ def main() -> None:
     if names == ["all"]:
         names = sorted(p.stem for p in (ROOT / "config/scenarios").glob("*.toml"))
     rows: list[dict[str, Any]] = []
-    for name in names:
-        shipped = _days(load_scenario(ROOT / f"config/scenarios/{name}.toml"), args.days)
-        for seed in (int(s) for s in args.seeds.split(",") if s):
-            rows += market(
-                name,
-                shipped,
-                seed,
-                strategies,
-                args.price,
-                not args.no_baseline,
-                over,
-                not args.no_references,
-            )
-    for seed in _gen_seeds(args):
-        name = f"gen-{market_class(seed)}"
+    markets = [
+        (name, _days(load_scenario(ROOT / f"config/scenarios/{name}.toml"), args.days), seed)
+        for name in names
+        for seed in (int(s) for s in args.seeds.split(",") if s)
+    ]
+    for name, scenario, seed in markets + [
+        (f"gen-{market_class(seed)}", generate(seed), seed) for seed in _gen_seeds(args)
+    ]:
         rows += market(
             name,
-            generate(seed),
+            scenario,
             seed,
             strategies,
             args.price,

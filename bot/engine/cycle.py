@@ -61,8 +61,10 @@ from bot.pricing.fills import (
     FillPolicy,
     SizedFill,
     candidates,
+    confine_to_idle,
     displaced_per_task,
     fill_terms,
+    idle_room,
     listing_for_fills,
     posted_view,
     posted_waiting,
@@ -376,7 +378,7 @@ def _run_cycle(
     filling: frozenset[str] = frozenset()  # the requests we may fill this tick
     if settings.fills.enabled:
         filling = _fillable(book, settings)
-        seen = posted_view(snapshot, state.fill_memory, settings.fills)
+        seen = posted_view(snapshot, state.fill_memory, settings.fills, settings.offers)
     try:
         decision = run_fenced(strategy, seen, settings.offers, state.strategy_state, rng)
     except StrategyError as exc:
@@ -442,6 +444,8 @@ def _run_cycle(
                 room = min(room, fill_executor.gas_left_today(at) // DEFAULT_MATCH_GAS)
             ok, _ = candidates(intents, book, settings.offers, settings.workerpool, cfg.floor)
             ok = ok[: max(0, room)]
+            if settings.fills.idle_only:
+                ok = confine_to_idle(ok, idle_room(snapshot, settings.offers, asked))
             if ok:
                 rails_result = apply_rails(quotes, snapshot, ledger, cfg, fills=ok)
                 if settings.fills.price == "listed":

@@ -45,6 +45,7 @@ from bot.domain.fill_orders import AppOrder, DatasetOrder, FillBook, ListedOrder
 from bot.domain.model import (
     ZERO_ADDRESS,
     MarketStatus,
+    PoolTask,
     PoolUtilization,
     Quote,
     RequestOrderView,
@@ -71,10 +72,13 @@ __all__ = [
     "Revealed",
     "SizedFill",
     "candidates",
+    "confine_to_idle",
     "deal_tag",
     "displaced_per_task",
     "fill_price",
+    "fill_tasks",
     "fill_terms",
+    "idle_room",
     "listing_for_fills",
     "posted_view",
     "posted_waiting",
@@ -156,6 +160,13 @@ class FillPolicy:
     part of the pool's busy time our posted sales' tasks take (by their share of the work our
     deals brought over the window), not our fills' own tasks: a pool that fills keep busy does
     not turn posted buyers away for that (false: every task counts).
+
+    ``idle_only`` keeps fills out of the posted side's way (false: main's rule): the fills of a
+    tick take only the slots idle now, less those our listed orders can sell to posted buyers
+    waiting in the book this tick (:func:`idle_room`, :func:`confine_to_idle`).
+    ``pool_without_fills`` shows the strategy the pool as without our fills' open tasks
+    (:func:`posted_view`, :func:`fill_tasks`; false: the pool as it is); the ledger and admission
+    still see every task: deadlines and stake are real.
     """
 
     enabled: bool = False
@@ -173,9 +184,17 @@ class FillPolicy:
     min_revealed_unsold: int = 1
     open_revealed: int = 16
     busy_posted_only: bool = False
+    idle_only: bool = False
+    pool_without_fills: bool = False
 
     def __post_init__(self) -> None:
-        for flag in ("enabled", "wait_for_listing", "busy_posted_only"):
+        for flag in (
+            "enabled",
+            "wait_for_listing",
+            "busy_posted_only",
+            "idle_only",
+            "pool_without_fills",
+        ):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(f"fills.{flag}", "must be true or false", getattr(self, flag))
         if self.price not in ("listed", "cap"):
@@ -557,6 +576,9 @@ class FillMemory:
     # (True): (nRLC per slot-second they used, the pool's busy share, when last measured, when
     # its measure began) (:meth:`measure`)
     slot_value: Mapping[bool, tuple[float, float, float, float]] = field(default_factory=dict)
+    # our fill deals as the deals feed showed them: (match time, category, volume), so that
+    # their tasks are known after the deal left the feed's window (:func:`fill_tasks`)
+    fill_shapes: Mapping[str, tuple[float, int, int]] = field(default_factory=dict)
 
     def observe(
         self,
@@ -595,10 +617,18 @@ class FillMemory:
                     keep[h] = Revealed(
                         at, o.category, o.tag_int, o.trust, o.workerpoolmaxprice, listed.remaining
                     )
-        deals = {d: t for d, t in self.fill_deals.items() if at - t <= short}
+        # with ``pool_without_fills`` a fill's deal is kept while its tasks may still be open (queued
+        # tasks outlive ``memory_hours`` on a loaded pool): the posted view leaves them out
+        keep_deals = long_ if policy.pool_without_fills else short
+        deals = {d: t for d, t in self.fill_deals.items() if at - t <= keep_deals}
         since = at if self.since is None else self.since
         took = {h: v for h, v in self.took.items() if at - v.published_at <= policy.took_s}
-        return replace(self, seen=keep, fill_deals=deals, since=since, took=took)
+        shapes = self.fill_shapes
+        if shapes:
+            shapes = {d: v for d, v in shapes.items() if d in deals}
+        return replace(
+            self, seen=keep, fill_deals=deals, since=since, took=took, fill_shapes=shapes
+        )
 
     def revealed(self, offer: Offer, at: float, policy: FillPolicy) -> tuple[list[Revealed], float]:
         """The revealed requests ``offer`` prices its listing on, and the seconds they span.
@@ -637,7 +667,22 @@ class FillMemory:
           CPU and GPU alike), our fills' tasks included, so fills that fill the pool raise their own bar (with
           ``fills.busy_posted_only``, only the posted sales' share of it).
 
-        Unmeasured without the pool's size."""
+        Unmeasured without the pool's size. With ``fills.pool_without_fills``, the fill deals
+        the feed shows are kept (:attr:`fill_shapes`) for :func:`fill_tasks`."""
+        memory = self
+        if policy.pool_without_fills and self.fill_deals:
+            new = {
+                d.deal_id: (float(d.at), d.category, d.volume)
+                for d in snapshot.deals
+                if d.deal_id in self.fill_deals and d.deal_id not in self.fill_shapes
+            }
+            if new:
+                memory = replace(self, fill_shapes={**self.fill_shapes, **new})
+        return memory._measured(snapshot, offers, window_s, policy)
+
+    def _measured(
+        self, snapshot: MarketSnapshot, offers: Sequence[Offer], window_s: float, policy: FillPolicy
+    ) -> FillMemory:
         util = snapshot.utilization
         if util is None:
             return self
@@ -909,7 +954,12 @@ def displaced_per_task(
     return out
 
 
-def posted_view(snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy) -> MarketSnapshot:
+def posted_view(
+    snapshot: MarketSnapshot,
+    memory: FillMemory,
+    policy: FillPolicy,
+    offers: Sequence[Offer] = (),
+) -> MarketSnapshot:
     """What a posted-price strategy prices on when we fill: the market as it would be without
     our fills, so that turning fills on does not move the strategy's posted price.
 
@@ -924,9 +974,16 @@ def posted_view(snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy
       TRAIN ``captive_us`` 1034 with no fill made (96.4 -> 59.1 RLC), while showing them is
       what it does without fills.
 
+    - With ``policy.pool_without_fills``, the pool too: its utilization and task board without our
+      fills' open tasks (:func:`fill_tasks`), so that a fill's task does not raise a strategy
+      that prices on the pool's load (TRAIN ``captive_us`` 1073: ``utilization`` priced 25-35 %
+      higher for ~40 h after 24 fill tasks queued behind 8 slots).
+
     The same snapshot object when nothing changes.
     """
     out = snapshot
+    if policy.pool_without_fills:
+        out = _without_fill_tasks(out, memory, offers)
     if memory.fill_deals and snapshot.deals:
         kept = tuple(d for d in snapshot.deals if d.deal_id not in memory.fill_deals)
         if len(kept) != len(snapshot.deals):
@@ -935,6 +992,119 @@ def posted_view(snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy
         at, hold = snapshot.at, policy.took_s
         back = [v for v in memory.took.values() if at - v.published_at <= hold]
         out = out.with_requests(back)
+    return out
+
+
+def fill_tasks(snapshot: MarketSnapshot, memory: FillMemory) -> tuple[PoolTask, ...]:
+    """Our fills' tasks among the pool's open tasks (the snapshot's task board).
+
+    A task does not name its deal here, but it starts at its deal's match (``deal_start`` is the
+    deal's block time): an open task of the category and start of one of our fill deals
+    (``memory.fill_deals``, as ``snapshot.deals`` shows them or showed them:
+    ``memory.fill_shapes``) is that deal's, up to the deal's volume. A posted deal matched in the
+    same block in the same category would be mistaken for a fill: rare, and bounded by the
+    fill's volume."""
+    board = snapshot.tasks
+    if board is None or not memory.fill_deals:
+        return ()
+    shapes = dict(memory.fill_shapes)
+    for d in snapshot.deals:
+        if d.deal_id in memory.fill_deals and d.workerpool == snapshot.workerpool:
+            shapes[d.deal_id] = (float(d.at), d.category, d.volume)
+    left: dict[tuple[float, int], int] = {}
+    for at, category, volume in shapes.values():
+        left[(at, category)] = left.get((at, category), 0) + volume
+    if not left:
+        return ()
+    out: list[PoolTask] = []
+    for t in board.open_tasks:
+        key = (float(t.deal_start), t.category)
+        if left.get(key, 0) > 0:
+            left[key] -= 1
+            out.append(t)
+    return tuple(out)
+
+
+def _without_fill_tasks(
+    snapshot: MarketSnapshot, memory: FillMemory, offers: Sequence[Offer]
+) -> MarketSnapshot:
+    """The snapshot with the pool as without our fills' open tasks (:func:`fill_tasks`): gone
+    from the task board, and from the utilization's busy count (a task a worker took from its
+    computing count, else from the backlog first: a fill queued behind the slots is backlog)."""
+    ours = fill_tasks(snapshot, memory)
+    util, board = snapshot.utilization, snapshot.tasks
+    if not ours or util is None or board is None:
+        return snapshot
+    kind = _kinds(offers)
+    computing = {False: 0, True: 0}
+    waiting = {False: 0, True: 0}
+    for t in ours:
+        gpu = kind.get(t.category, (0.0, False))[1]
+        (computing if t.started_at is not None else waiting)[gpu] += 1
+    backlog = util.backlog
+    for gpu in (False, True):
+        take = min(backlog, waiting[gpu])
+        backlog -= take
+        computing[gpu] += waiting[gpu] - take
+    lean = replace(
+        util,
+        computing_cpu=max(0, util.computing_cpu - computing[False]),
+        computing_gpu=max(0, util.computing_gpu - computing[True]),
+        backlog=backlog,
+    )
+    gone = {t.task_id for t in ours}
+    kept = tuple(t for t in board.open_tasks if t.task_id not in gone)
+    return replace(snapshot, utilization=lean, tasks=replace(board, open_tasks=kept, memo={}))
+
+
+def idle_room(
+    snapshot: MarketSnapshot, offers: Sequence[Offer], prices: Mapping[Slot, int]
+) -> dict[bool, int]:
+    """The tasks fills may start this tick without taking a posted sale, per resource (CPU:
+    False, GPU: True): the slots idle now (:meth:`PoolUtilization.free`, every task counted,
+    ours included), less the tasks our published orders can sell now to posted buyers in the
+    book (not in the fill book) whose cap reaches our price in that slot (``prices``: what we
+    list, else quote). A fill beyond it queues behind the pool's slots, where a posted buyer
+    arriving later would have run (TRAIN ``captive_us`` 1216: six fills proposed on 3 slots, 2
+    busy)."""
+    util = snapshot.utilization
+    if util is None:
+        return {}
+    book = snapshot.fill_book
+    waiting_fill = frozenset() if book is None else frozenset(book.by_hash)
+    room = {gpu: util.free(gpu) for gpu in {o.gpu for o in offers}}
+    for o in offers:
+        price = prices.get(o.slot)
+        if price is None:
+            continue
+        wanted = sum(
+            r.remaining
+            for r in compatible_requests(snapshot.requests, o, snapshot.workerpool)
+            if r.order_hash not in waiting_fill and r.workerpoolmaxprice >= price
+        )
+        left = sum(
+            x.remaining
+            for x in snapshot.own_in(o.slot)
+            if x.published and x.signed.order.workerpoolprice <= price
+        )
+        room[o.gpu] -= min(wanted, left)
+    return {gpu: max(0, n) for gpu, n in room.items()}
+
+
+def confine_to_idle(
+    fills: Sequence[tuple[FillIntent, FillCandidate]], room: Mapping[bool, int]
+) -> list[tuple[FillIntent, FillCandidate]]:
+    """The fills, in their order (dearest cap first), each cut to the idle room its resource has
+    left (:func:`idle_room`); a fill that finds none is dropped."""
+    left = dict(room)
+    out: list[tuple[FillIntent, FillCandidate]] = []
+    for intent, cand in fills:
+        gpu = cand.offer.gpu
+        n = min(intent.volume, cand.volume, left.get(gpu, 0))
+        if n <= 0:
+            continue
+        left[gpu] -= n
+        out.append((intent if n == intent.volume else replace(intent, volume=n), cand))
     return out
 
 

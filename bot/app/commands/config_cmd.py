@@ -247,6 +247,10 @@ def _fills_line(cfg: BotConfig) -> str:
     )
     if f.displacement > 0 and f.busy_posted_only:
         head += " (the pool's busy share: its posted sales' part only)"
+    if f.idle_only:
+        head += "; fills take idle slots only"
+    if f.pool_without_fills:
+        head += "; the strategy sees the pool without our fills' tasks"
     if f.price != "listed":
         return head
     return (

@@ -27,6 +27,7 @@ from bot.domain.fill_orders import (
 from bot.domain.model import (
     ZERO_ADDRESS,
     ZERO_BYTES32,
+    Deal,
     MarketStatus,
     PoolTask,
     PoolUtilization,
@@ -45,9 +46,12 @@ from bot.pricing.fills import (
     _best_listing,
     _within_throughput,
     candidates,
+    confine_to_idle,
     displaced_per_task,
     fill_price,
+    fill_tasks,
     fill_terms,
+    idle_room,
     listing_for_fills,
     posted_view,
     posted_waiting,
@@ -1048,3 +1052,100 @@ def test_bad_listing_settings_name_their_key(key: str, value: object) -> None:
     with pytest.raises(InputError) as err:
         FillPolicy(**{key: value})  # type: ignore[arg-type]
     assert f"fills.{key}" in str(err.value)
+
+
+# -- fills.idle_only: fills take idle slots only and the strategy sees the pool without them ------
+
+
+def _board_snapshot(
+    computing: int, backlog: int, tasks: list[PoolTask], deals: list[Deal]
+) -> MarketSnapshot:
+    o = fill_offer()
+    board = task_board(NOW, tasks, RunTimeSamples(), {0: 300.0}, {0: 300.0})
+    base = snap(offers=[o], deals=deals, utilization=util(8, computing, backlog))
+    return dataclasses.replace(base, tasks=board)
+
+
+def _task(label: str, start: float, started: bool) -> PoolTask:
+    return PoolTask(
+        task_id=label,
+        category=0,
+        deal_start=start,
+        contribution_deadline=NOW + 3_000,
+        initialized_at=start,
+        started_at=start if started else None,
+    )
+
+
+def test_pool_without_fills_shows_the_strategy_the_pool_without_our_fill_tasks() -> None:
+    o = fill_offer()
+    posted, filled = deal("posted", 40, 2, ago=100), deal("filled", 30, 3, ago=50)
+    tasks = [
+        _task("p1", NOW - 100, True),
+        _task("p2", NOW - 100, True),
+        _task("f1", NOW - 50, True),  # a fill's task a worker took
+        _task("f2", NOW - 50, False),  # two queued behind the slots
+        _task("f3", NOW - 50, False),
+    ]
+    snapshot = _board_snapshot(computing=3, backlog=2, tasks=tasks, deals=[posted, filled])
+    memory = FillMemory().record([filled.deal_id], NOW - 50)
+    assert {t.task_id for t in fill_tasks(snapshot, memory)} == {"f1", "f2", "f3"}
+    seen = posted_view(snapshot, memory, FillPolicy(enabled=True, pool_without_fills=True), [o])
+    assert seen.utilization is not None and seen.tasks is not None
+    assert (seen.utilization.computing_cpu, seen.utilization.backlog) == (2, 0)
+    assert {t.task_id for t in seen.tasks.open_tasks} == {"p1", "p2"}
+    assert seen.deals == (posted,)
+    # switched off: the pool as it is (main's view), only the fill's deal left out
+    off = posted_view(snapshot, memory, FillPolicy(enabled=True), [o])
+    assert off.utilization == snapshot.utilization and off.tasks == snapshot.tasks
+    # the ledger's snapshot is untouched
+    assert snapshot.utilization == util(8, 3, 2)
+
+
+def test_a_fill_task_stays_known_after_its_deal_left_the_deals_feed() -> None:
+    o = fill_offer()
+    policy = FillPolicy(enabled=True, pool_without_fills=True)
+    filled = deal("filled", 30, 2, ago=50)
+    tasks = [_task("f1", NOW - 50, False), _task("f2", NOW - 50, False)]
+    seen_then = _board_snapshot(computing=0, backlog=2, tasks=tasks, deals=[filled])
+    memory = FillMemory().record([filled.deal_id], NOW - 50)
+    memory = memory.measure(seen_then, [o], 3_600, policy)
+    later = _board_snapshot(computing=0, backlog=2, tasks=tasks, deals=[])  # out of the window
+    assert {t.task_id for t in fill_tasks(later, memory)} == {"f1", "f2"}
+    assert memory.observe(None, NOW + 3 * 3_600, bool, policy).fill_shapes == memory.fill_shapes
+    # switched off, nothing is kept (main's memory)
+    off = FillMemory().record([filled.deal_id], NOW - 50)
+    assert off.measure(seen_then, [o], 3_600, FillPolicy(enabled=True)).fill_shapes == {}
+
+
+def test_idle_room_is_the_free_slots_less_the_posted_buyers_our_listing_serves_now() -> None:
+    o = fill_offer()
+    listing = own("ours", 50, 3)
+    requests = [request("buyer", 60, 2), request("cheap", 40, 5)]  # only the first reaches 50
+    snapshot = snap(offers=[o], requests=requests, own_orders=[listing], utilization=util(8, 5, 0))
+    assert idle_room(snapshot, [o], {o.slot: 50}) == {False: 1}  # 3 free, 2 sold posted now
+    busy = snap(offers=[o], requests=requests, own_orders=[listing], utilization=util(8, 7, 4))
+    assert idle_room(busy, [o], {o.slot: 50}) == {False: 0}
+
+
+def test_confine_to_idle_cuts_the_fills_to_the_room_dearest_first() -> None:
+    book = FillBook(
+        (req("dear", 9_000, volume=2), req("mid", 7_000, volume=2), req("cheap", 5_000)),
+        (app_order("a"),),
+    )
+    intents = [
+        FillIntent(h("dear"), 8_000, 2),
+        FillIntent(h("mid"), 7_000, 2),
+        FillIntent(h("cheap"), 5_000, 1),
+    ]
+    ok, _ = candidates(intents, book, [fill_offer()], POOL, FLOOR)
+    got = confine_to_idle(ok, {False: 3})
+    assert [(c.request_hash, i.volume) for i, c in got] == [(h("dear"), 2), (h("mid"), 1)]
+    assert confine_to_idle(ok, {False: 0}) == []
+    assert confine_to_idle(ok, {}) == []
+
+
+@pytest.mark.parametrize("key", ["idle_only", "pool_without_fills"])
+def test_the_idle_switches_must_be_bools(key: str) -> None:
+    with pytest.raises(InputError, match=rf"fills\.{key}"):
+        FillPolicy(**{key: 1})  # type: ignore[arg-type]

@@ -855,6 +855,27 @@ def _mean_weight(at: float, then: float, first: float, policy: FillPolicy) -> fl
     return min(1.0, dt / max(dt, min(policy.memory_s, at - first))) if dt else 0.0
 
 
+def _posted_wanted(
+    snapshot: MarketSnapshot, o: Offer, price: int, waiting_fill: frozenset[str]
+) -> int:
+    """The volume posted buyers in the book want from ``o`` at ``price``: requests our order
+    could serve (:func:`compatible_requests`) whose cap reaches it, not in the fill book."""
+    return sum(
+        r.remaining
+        for r in compatible_requests(snapshot.requests, o, snapshot.workerpool)
+        if r.order_hash not in waiting_fill and r.workerpoolmaxprice >= price
+    )
+
+
+def _listed_left(snapshot: MarketSnapshot, o: Offer, price: int) -> int:
+    """What our published orders in ``o``'s slot at or under ``price`` have left to sell."""
+    return sum(
+        x.remaining
+        for x in snapshot.own_in(o.slot)
+        if x.published and x.signed.order.workerpoolprice <= price
+    )
+
+
 def posted_waiting(
     snapshot: MarketSnapshot,
     offers: Sequence[Offer],
@@ -888,22 +909,14 @@ def posted_waiting(
         price = prices.get(o.slot)
         if price is None or o.task_seconds <= 0:
             continue
-        wanted = sum(
-            r.remaining
-            for r in compatible_requests(snapshot.requests, o, snapshot.workerpool)
-            if r.order_hash not in waiting_fill and r.workerpoolmaxprice >= price
-        )
+        wanted = _posted_wanted(snapshot, o, price, waiting_fill)
         if o.gpu in saturated:
             # every slot busy with posted work: the next posted buyer waits for the slot time
             # a fill would take, whether or not it shows in the book yet
             wanted = max(wanted, 1 + sum(x.remaining for x in snapshot.own_in(o.slot)))
         if wanted <= 0:
             continue
-        left = sum(
-            x.remaining
-            for x in snapshot.own_in(o.slot)
-            if x.published and x.signed.order.workerpoolprice <= price
-        )
+        left = _listed_left(snapshot, o, price)
         if wanted > left:
             value, volume = out.get(o.gpu, (0.0, 0))
             out[o.gpu] = (max(value, price / o.task_seconds), volume + wanted - left)
@@ -1077,17 +1090,8 @@ def idle_room(
         price = prices.get(o.slot)
         if price is None:
             continue
-        wanted = sum(
-            r.remaining
-            for r in compatible_requests(snapshot.requests, o, snapshot.workerpool)
-            if r.order_hash not in waiting_fill and r.workerpoolmaxprice >= price
-        )
-        left = sum(
-            x.remaining
-            for x in snapshot.own_in(o.slot)
-            if x.published and x.signed.order.workerpoolprice <= price
-        )
-        room[o.gpu] -= min(wanted, left)
+        wanted = _posted_wanted(snapshot, o, price, waiting_fill)
+        room[o.gpu] -= min(wanted, _listed_left(snapshot, o, price))
     return {gpu: max(0, n) for gpu, n in room.items()}
 
 

@@ -102,7 +102,9 @@ shows, not by a scenario's numbers:
    a committed perch's refine go finer than ``perch_refine`` while one more probe pays over the
    perch's expected sales (``strategies/robust_tier.py``); ``trial_listed_all`` times every
    trial level only while an order of ours is listed, ``perch_first_wait_seconds`` starts an
-   offer's first trial sooner (item 21: train ``stationary`` up, ``undercut_fast`` 1004 down).
+   offer's first trial sooner (item 21: train ``stationary`` up, ``undercut_fast`` 1004 down);
+   ``perch_first_strict`` lets it start only if the rivals' out-of-stock share passes its gate
+   when it falls due (item 28: spares 1004, opt-in).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -204,7 +206,7 @@ from strategies.robust_publishers import bound_rate
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
-from strategies.robust_tier import tier_ratio
+from strategies.robust_tier import strict_first, tier_ratio
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -660,6 +662,12 @@ class RobustParams:
         max=7 * 86400.0,
         doc="item 21: market-led time before an offer's first perch trial (0: off,"
         " perch_wait_seconds; the waits after a lost trial are unchanged)",
+    )
+    perch_first_strict: bool = param(
+        False,
+        doc="item 28: the early first trial (perch_first_wait_seconds) starts only if the"
+        " rivals' out-of-stock share already passes perch_out_share when it is due; else the"
+        " first wait is perch_wait_seconds (false: off, the share may pass later)",
     )
 
     def __post_init__(self) -> None:
@@ -1493,7 +1501,21 @@ class RobustStrategy(Strategy[RobustParams]):
             mem = replace(mem, p_out=max(mem.p_out, p.perch_out_share))
         if mem.p_next is None:
             first = p.perch_first_wait_seconds or p.perch_wait_seconds
-            return replace(mem, p_next=now + first, p_wait=p.perch_wait_seconds)
+            # p_wait 0: an early first trial still on probation (item 28; a lost trial's next
+            # wait is max(p_wait, 2 x perch_wait_seconds) either way)
+            early = p.perch_first_strict and p.perch_first_wait_seconds > 0
+            return replace(mem, p_next=now + first, p_wait=0.0 if early else p.perch_wait_seconds)
+        if mem.p_wait == 0 and mem.p_since is None and p.perch_first_strict:
+            late = strict_first(
+                mem.p_next,
+                now,
+                share=mem.p_out,
+                gate=p.perch_out_share,
+                first=p.perch_first_wait_seconds,
+                wait=p.perch_wait_seconds,
+            )
+            if late is not None:
+                return replace(mem, p_next=late, p_wait=p.perch_wait_seconds)
         since = mem.p_since if mem.p_since is not None else now
         top = min(MAX_PRICE, round(price * p.perch_multiple))
         if mem.q_probe:

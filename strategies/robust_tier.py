@@ -29,11 +29,19 @@ unlucky re-probe then capped the perch (1027: 484 M for the rest of the run agai
 Item 21's two other opt-in keys are one-line conditions in ``robust._perch``:
 ``trial_listed_all`` (a trial level's clock runs only while an order of ours is listed) and
 ``perch_first_wait_seconds`` (an offer's first trial after this instead of ``perch_wait_seconds``).
+
+Item 28's ``strict_first`` (``perch_first_strict``) gates that early first trial. On train
+``undercut_fast`` 1004 the early trial finds the right price (772 M, main's perch 801 M) but loses
+its commit check: 5 sales in 5 h against the market-led mode's first hours, the richest of the run;
+the lost trial's back-off then meets a moved market and the perch never recovers (x 0.64). There
+the rivals' out-of-stock share is under its gate (``perch_out_share``) when the early trial falls
+due; on the ``stationary`` markets it gains on, it is over it. Under the gate, the first trial keeps
+the usual ``perch_wait_seconds`` schedule.
 """
 
 from __future__ import annotations
 
-__all__ = ["tier_ratio"]
+__all__ = ["strict_first", "tier_ratio"]
 
 
 def tier_ratio(ratio: float, *, rate: float, horizon: float, cost: float) -> float:
@@ -45,3 +53,15 @@ def tier_ratio(ratio: float, *, rate: float, horizon: float, cost: float) -> flo
     if horizon <= 0 or rate <= 0 or cost <= 0:
         return ratio
     return min(ratio, (1.0 + cost / (rate * horizon)) ** 2)
+
+
+def strict_first(
+    due: float, now: float, *, share: float, gate: float, first: float, wait: float
+) -> float | None:
+    """When an early first trial (due ``first`` seconds after the offer was first seen) finds
+    the rivals' out-of-stock ``share`` under its ``gate`` as it falls due, the usual first
+    wait's end (``wait`` after the offer was first seen; module doc, item 28); None while it is
+    not due yet, or when the share passes (the trial may start)."""
+    if now < due or share >= gate:
+        return None
+    return due - first + wait

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from strategies.robust_ladder import Probe, probe_step
-from strategies.robust_tier import tier_ratio
+from strategies.robust_tier import strict_first, tier_ratio
 
 HOUR = 3600.0
 
@@ -41,3 +41,14 @@ def test_the_finer_ratio_takes_the_bisection_closer_to_a_tier() -> None:
     ratio = tier_ratio(1.1, rate=5 / HOUR, horizon=24 * HOUR, cost=2.0)
     nxt = probe_step(converged, now=1.0, sold_at_price=False, wait=900.0, ratio=ratio)
     assert nxt.lo == 588_400_000 and 588_400_000 < nxt.price < 639_000_000
+
+
+def test_an_early_first_trial_due_with_the_rivals_in_stock_waits_the_usual_first_wait() -> None:
+    """Item 28: due at 2 h (first seen at 0), the out-of-stock share 0.45 under its 0.5 gate:
+    the first trial is due at 6 h instead; at 0.6 (or not due yet) nothing moves."""
+    late = strict_first(2 * HOUR, 2 * HOUR, share=0.45, gate=0.5, first=2 * HOUR, wait=6 * HOUR)
+    assert late == 6 * HOUR
+    assert (
+        strict_first(2 * HOUR, 2 * HOUR, share=0.6, gate=0.5, first=2 * HOUR, wait=6 * HOUR) is None
+    )
+    assert strict_first(2 * HOUR, HOUR, share=0.0, gate=0.5, first=2 * HOUR, wait=6 * HOUR) is None

@@ -16,8 +16,8 @@ since our last sale is remembered; when no task sold for as long as the offer's 
 rate takes to sell ``unsold_sales`` tasks (at least ``unsold_least_seconds``: an hour, so that a
 false bound is rare where buyers come several an hour; minutes with no order of ours listed do not
 count), nothing at or above that price sold: it is an **upper bound**, and the marked-up quote is
-held under it (by guard 2's ``markup_down``, never under the base price) until a sale at or above it, or ``unsold_seconds`` pass (demand may have
-changed). The next window starts from the capped price, so a bound above a cap tier falls a step
+held under it (by guard 2's ``markup_down``, never under the base price) until a sale at or
+above it, or ``unsold_seconds`` pass (demand may have changed). The next window starts from the capped price, so a bound above a cap tier falls a step
 per window until a price sells. While the quote is held under a bound, guard 2 does not raise:
 a raise the bound swallows would be judged on the lower price's sales and kept.
 
@@ -59,8 +59,7 @@ def unsold_step(
     smoothing: float,
 ) -> Unsold:
     """One decision of the bound. ``listed``: our listed price (None: no order listed, the clock
-    stops); ``sold`` tasks sold since the last decision for ``earned`` nRLC, the highest at ``top_sold``;
-    ``sales``: how many tasks the recent sales rate sells in a window (0: off); ``least``: the
+    stops); ``sold``: tasks sold since the last decision, the dearest at ``top_sold``; ``sales``: how many tasks the recent sales rate sells in a window (0: off); ``least``: the
     shortest window; ``forget``: a bound's lifetime; ``smoothing``: the sales rate's time
     constant."""
     if sales <= 0:

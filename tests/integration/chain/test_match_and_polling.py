@@ -93,10 +93,14 @@ def test_receipts_are_polled_at_the_chains_block_time(
     chain, _ = connect(pc.network_of(poco))
     settings = replace(FAST_SETTINGS.fees, poll_interval_s=None)
     wallet = GasWallet(chain.rpc, RELAYER_KEY, settings, chain_id=chain.chain_id)
-    assert wallet.poll_interval() == pytest.approx(3.0)
+    # Block timestamps are whole seconds and the mean runs over 100 blocks, so it moves in steps
+    # of 0.01 s; one CI run on a loaded machine read 3.01 (one gap of 4 s in the span, cause not
+    # traced). The rule under test is "measured from the chain", not the exact second.
+    block_time = wallet.poll_interval()
+    assert block_time == pytest.approx(3.0, abs=0.02)
     # after the first unanswered poll the waits double from 50 ms (a node that mines on arrival
     # answers within milliseconds), then stay at the block time
     waits = [wallet.poll_wait(n) for n in range(1, 10)]
-    assert waits == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.0, 3.0, 3.0])
+    assert waits == pytest.approx([0.05, 0.1, 0.2, 0.4, 0.8, 1.6] + [block_time] * 3)
     fixed = GasWallet(chain.rpc, RELAYER_KEY, FAST_SETTINGS.fees)
     assert fixed.poll_interval() == 0.02 and fixed.poll_wait(1) == fixed.poll_wait(9) == 0.02

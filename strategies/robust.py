@@ -954,9 +954,16 @@ def _run_seconds(snapshot: MarketSnapshot, offer: Offer) -> float:
 
 
 def _lowest_rung(low: float, price: int) -> int:
-    """The perch's lowest rung over the market-led ``price``: the captive probe's and the
-    unmasking probe's price (``low``: ``perch_low`` x the base)."""
+    """The perch's lowest rung over the market-led ``price``: where a trial's descent is lost,
+    and the captive and unmasking probes' price (``low``: ``perch_low`` x the base)."""
     return min(MAX_PRICE, math.ceil(max(low, 2 * price)))
+
+
+def _lift_out(mem: OfferMemory, share: float) -> OfferMemory:
+    """The perch's count of rivals out of stock raised to ``share`` (never lowered): what other
+    evidence (buyers passing a rival over, a queue, unserved demand, the unmasking probe) shows
+    of rivals that are out for buyers while the book lists them."""
+    return replace(mem, p_out=share) if share > mem.p_out else mem
 
 
 def _key(offer: Offer) -> str:
@@ -1493,12 +1500,12 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         out = 0.0 if in_stock and not passing else 1.0
         mem = replace(mem, p_out=(1 - a) * mem.p_out + a * out)
-        if passing and mem.p_out < p.perch_out_share:
-            mem = replace(mem, p_out=p.perch_out_share)
+        if passing:
+            mem = _lift_out(mem, p.perch_out_share)
         mem = self._unserved(snapshot, offer, mem)
         if mem.p_mode == "market" and queued(u_avg=mem.u_avg, threshold=p.perch_busy_open):
             # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
-            mem = replace(mem, p_out=max(mem.p_out, p.perch_out_share))
+            mem = _lift_out(mem, p.perch_out_share)
         if mem.p_next is None:
             first = p.perch_first_wait_seconds or p.perch_wait_seconds
             # p_wait 0: an early first trial still on probation (item 28; a lost trial's next
@@ -1592,7 +1599,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if now - since < self._step_seconds(mem):
                 return mem
             lower = int(mem.p_price * p.perch_step_down)
-            if lower < max(p.perch_low * base, 2 * price):
+            if lower < _lowest_rung(p.perch_low * base, price):
                 return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
         if mem.p_mode == "perch":
@@ -1671,14 +1678,9 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem
         wait = mem.l_wait or 2 * p.leaves_probe_seconds
         if verdict:
+            mem = _lift_out(mem, out / secs)
             return replace(
-                mem,
-                l_probe=False,
-                l_next=now + wait,
-                l_wait=wait,
-                p_out=max(mem.p_out, out / secs),
-                p_since=now,
-                p_price=top,
+                mem, l_probe=False, l_next=now + wait, l_wait=wait, p_since=now, p_price=top
             )
         return replace(mem, l_probe=False, p_mode="market", l_next=now + 2 * wait, l_wait=2 * wait)
 
@@ -1843,7 +1845,7 @@ class RobustStrategy(Strategy[RobustParams]):
         if deals < p.perch_step_tasks:
             return mem
         out = 1.0 - (restock + sum(stock.values())) / deals
-        return replace(mem, p_out=max(mem.p_out, out)) if out > mem.p_out else mem
+        return _lift_out(mem, out)
 
     def _leaves(self, now: float, rivals: Sequence[BookEntry], mem: OfferMemory) -> OfferMemory:
         """Follow each rival pool's presence and stock; the market's big steady supplier gone

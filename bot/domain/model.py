@@ -355,6 +355,10 @@ class Deal:
     at: float
     requester: str = ZERO_ADDRESS
     app: str = ZERO_ADDRESS
+    # The matched request order's own workerpool field (ZERO_ADDRESS: any pool), read from the
+    # match's calldata: a buyer who named the pool is captive to it, whatever the price was.
+    # None: not known (the source cannot read the match, e.g. the marketplace's /deals alone).
+    request_workerpool: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,6 +174,7 @@ class RequestIntent:
             at=at,
             requester=self.requester,
             app=self.app,
+            request_workerpool=self.workerpool,
         )
 
 

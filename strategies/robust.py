@@ -200,6 +200,7 @@ from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_captive import passed_over
+from strategies.robust_collapse import paced_rung
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate
@@ -668,6 +669,18 @@ class RobustParams:
         doc="item 28: the early first trial (perch_first_wait_seconds) starts only if the"
         " rivals' out-of-stock share already passes perch_out_share when it is due; else the"
         " first wait is perch_wait_seconds (false: off, the share may pass later)",
+    )
+    # the last rungs of a perch trial's descent (strategies/robust_collapse.py)
+    trial_pace_rungs: int = param(
+        0,
+        min=0,
+        max=64,
+        doc="item 32: a trial level within this many halvings of the perch's lowest rung waits"
+        " at the break-even pace (trial_pace_sales) (0: off, only a rejoined perch's price)",
+    )
+    trial_out_clock: bool = param(
+        False,
+        doc="item 32: such a level's unsold clock runs only while no rival is in stock",
     )
 
     def __post_init__(self) -> None:
@@ -1593,13 +1606,22 @@ class RobustStrategy(Strategy[RobustParams]):
                 # likely far above every buyer, and its descent in the dark costs nothing
                 since += now - mem.last_at
                 mem = replace(mem, p_since=since)
+            lowest = _lowest_rung(p.perch_low * base, price)
+            bottom = paced_rung(
+                mem.p_price, lowest, down=p.perch_step_down, rungs=p.trial_pace_rungs
+            )
+            if bottom and in_stock and p.trial_out_clock and mem.last_at is not None:
+                # the buyers above the market reach a perch only while the rivals are out
+                # (strategies/robust_collapse.py): time with a rival in stock is no evidence
+                since += now - mem.last_at
+                mem = replace(mem, p_since=since)
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 mem = replace(mem, p_price=listed)
-            if now - since < self._step_seconds(mem):
+            if now - since < self._step_seconds(mem, bottom=bottom):
                 return mem
             lower = int(mem.p_price * p.perch_step_down)
-            if lower < _lowest_rung(p.perch_low * base, price):
+            if lower < lowest:
                 return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
         if mem.p_mode == "perch":
@@ -1632,16 +1654,19 @@ class RobustStrategy(Strategy[RobustParams]):
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         return self._perch_lost(mem, now)
 
-    def _step_seconds(self, mem: OfferMemory) -> float:
+    def _step_seconds(self, mem: OfferMemory, *, bottom: bool = False) -> float:
         """How long a trial's price waits unsold: as long as the market-led price took to sell
-        ``perch_step_tasks`` tasks (paced, ``_paced``), within 15 min and a quarter of a trial."""
+        ``perch_step_tasks`` tasks (paced, ``_paced``; ``bottom``: one of the descent's last
+        rungs, strategies/robust_collapse.py), within 15 min and a quarter of a trial."""
         p = self.params
         _, m_tasks, m_secs = mem.market_ev
         step = p.perch_step_tasks * m_secs / m_tasks if m_tasks > 0 else p.perch_trial_seconds
         # a finer step is tried for less long (the descent covers an octave in the same time),
         # but never under 15 min
         octave = math.log(p.perch_step_down) / math.log(0.5)
-        return max(min(self._paced(mem, step), p.perch_trial_seconds / 4) * octave, 900.0)
+        return max(
+            min(self._paced(mem, step, bottom=bottom), p.perch_trial_seconds / 4) * octave, 900.0
+        )
 
     def _probe(self, mem: OfferMemory, now: float, since: float, top: int) -> OfferMemory:
         """A trial step at the perch's lowest rung, rivals in stock (robust_captive's doc): two tasks
@@ -1780,7 +1805,7 @@ class RobustStrategy(Strategy[RobustParams]):
             mem, p_price=probe.price, r_lo=probe.lo, r_hi=probe.hi, r_at=probe.at, r_w=unsold
         )
 
-    def _paced(self, mem: OfferMemory, step: float) -> float:
+    def _paced(self, mem: OfferMemory, step: float, *, bottom: bool = False) -> float:
         """How long a trial's price waits unsold before it is halved: until the market-led mode
         would have earned ``trial_pace_sales`` sales of it (``step`` when off or unmeasured).
 
@@ -1800,7 +1825,8 @@ class RobustStrategy(Strategy[RobustParams]):
         if pace <= 0 or earned <= 0 or secs <= 0:
             return step
         left = mem.l_until > (mem.last_at or 0.0)  # strategies/robust_leaves.py
-        if not self.params.trial_pace_unknown and mem.p_price != mem.perch_known and not left:
+        known = self.params.trial_pace_unknown or mem.p_price == mem.perch_known
+        if not (known or left or bottom):
             return step
         return pace * mem.p_price * secs / earned
 

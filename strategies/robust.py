@@ -200,7 +200,7 @@ from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_captive import passed_over
-from strategies.robust_collapse import paced_rung
+from strategies.robust_collapse import paced_rung, scout_rung
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate
@@ -682,6 +682,19 @@ class RobustParams:
         False,
         doc="item 32: such a level's unsold clock runs only while no rival is in stock",
     )
+    captive_scout: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 32: on a market where no request named our pool, robust_captive's probe runs"
+        " at this x the market-led price, for buyers who pass a rival over (<= 1: off)",
+    )
+    captive_scout_seconds: float = param(
+        900.0,
+        min=60.0,
+        max=86400.0,
+        doc="item 32: how long the scout (captive_scout) is quoted",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -766,6 +779,8 @@ class OfferMemory:
     q_passed_at: float | None = None  # our last sale to one
     q_next: float | None = None  # earliest next probe
     q_wait: float = 0.0  # the wait after the next probe nobody passed a rival at
+    q_scout: bool = False  # q_next and q_wait are item 32's scout's (no request named us yet)
+    q_found: bool = False  # item 32's scout sold to buyers who passed a rival over
     q_probe: bool = False  # the trial is a probe (a trial step at the perch's lowest rung)
     q_count: int = 0  # tasks sold to buyers who passed a rival over, since the probe began
     # how long the refine's lowest unsold price (r_hi) went unsold (perch_bound_sales)
@@ -860,6 +875,8 @@ class OfferMemory:
                 q_passed_at=_opt_float(raw.get("q_passed_at")),
                 q_next=_opt_float(raw.get("q_next")),
                 q_wait=float(cast(float, raw.get("q_wait", 0.0))),
+                q_scout=raw.get("q_scout") is True,
+                q_found=raw.get("q_found") is True,
                 q_probe=bool(raw.get("q_probe", False)),
                 q_count=int(cast(int, raw.get("q_count", 0))),
                 r_w=float(cast(float, raw.get("r_w", 0.0))),
@@ -1237,7 +1254,12 @@ class RobustStrategy(Strategy[RobustParams]):
         price, why = got.price, got.reason
         # buyers who pass a rival over, on a market where requests named our pool (robust_captive)
         named = named and p.captive_probe_seconds > 0
-        passed = passed_over(deals, rivals) if named else 0
+        # item 32's scout: where no request named us, a probe just above the rival; buyers who
+        # pass a rival over are read during it, and everywhere once it found them
+        scout = not named and p.captive_probe_seconds > 0 and p.captive_scout > 1
+        found = scout and mem.q_found
+        reading = named or found or (scout and mem.q_probe)
+        passed = passed_over(deals, rivals) if reading else 0
         if passed:  # for the perch (strategies/robust_captive.py)
             mem = replace(mem, q_passed_at=now, q_count=mem.q_count + passed)
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
@@ -1320,7 +1342,8 @@ class RobustStrategy(Strategy[RobustParams]):
             mem,
             in_stock=bool(rivals),
             base=got.price,
-            named=named,
+            named=named or found,
+            scout=scout and not found,
         )
         mem = self._rejoin(now, was, mem)
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
@@ -1489,6 +1512,7 @@ class RobustStrategy(Strategy[RobustParams]):
         in_stock: bool,
         base: int,
         named: bool = False,
+        scout: bool = False,
     ) -> OfferMemory:
         """Explore-then-commit between the market-led price and a perch far above it (module
         doc, guard 5). Modes: ``market``; ``trial`` (descending until a price sells, then held);
@@ -1539,7 +1563,7 @@ class RobustStrategy(Strategy[RobustParams]):
         since = mem.p_since if mem.p_since is not None else now
         top = min(MAX_PRICE, round(price * p.perch_multiple))
         if mem.q_probe:
-            return self._probe(mem, now, since, top)
+            return self._probe(mem, now, since, top, short=scout)
         if mem.l_probe:
             return self._unmask(mem, now, top, in_stock=in_stock)
         if mem.p_mode == "market":
@@ -1564,12 +1588,17 @@ class RobustStrategy(Strategy[RobustParams]):
                     l_out=0.0,
                     l_secs=0.0,
                 )
-            if named and in_stock and price < low:
+            if named and mem.q_scout and not mem.q_probe:
+                # a request named us: the captive probe's own schedule starts now, as without
+                # the scout (strategies/robust_collapse.py)
+                mem = replace(mem, q_scout=False, q_next=None, q_wait=0.0)
+            if (named or scout) and in_stock and price < low:
                 if mem.q_next is None:
                     wait = p.captive_probe_seconds
-                    return replace(mem, q_next=now + wait, q_wait=wait)
+                    return replace(mem, q_next=now + wait, q_wait=wait, q_scout=scout)
                 if now >= mem.q_next:
-                    rung = _lowest_rung(low, price)
+                    # a scout (item 32) just above the rival: a taker's loss is the rival's stock
+                    rung = _lowest_rung(low, price) if named else scout_rung(price, p.captive_scout)
                     return replace(
                         mem,
                         p_mode="trial",
@@ -1668,16 +1697,26 @@ class RobustStrategy(Strategy[RobustParams]):
             min(self._paced(mem, step, bottom=bottom), p.perch_trial_seconds / 4) * octave, 900.0
         )
 
-    def _probe(self, mem: OfferMemory, now: float, since: float, top: int) -> OfferMemory:
+    def _probe(
+        self, mem: OfferMemory, now: float, since: float, top: int, *, short: bool = False
+    ) -> OfferMemory:
         """A trial step at the perch's lowest rung, rivals in stock (robust_captive's doc): two tasks
         sold to buyers who passed a rival over start the perch's trial from ``top`` at once;
         fewer, and the next probe waits twice as long."""
         if mem.q_count >= _PROBE_TASKS:
             wait = self.params.captive_probe_seconds
             return replace(
-                mem, q_probe=False, q_next=now + wait, q_wait=wait, p_since=now, p_price=top
+                mem,
+                q_probe=False,
+                q_next=now + wait,
+                q_wait=wait,
+                p_since=now,
+                p_price=top,
+                q_found=mem.q_found or short,
             )
-        if now - since < self._step_seconds(mem):
+        # item 32's scout waits captive_scout_seconds (its takers buy the rival meanwhile)
+        step = self.params.captive_scout_seconds if short else self._step_seconds(mem)
+        if now - since < step:
             return mem
         wait = 2 * mem.q_wait
         return replace(mem, q_probe=False, p_mode="market", q_next=now + wait, q_wait=wait)

@@ -24,7 +24,7 @@ tried and not kept: docs/strategies.md, robust item 32.
 
 from __future__ import annotations
 
-__all__ = ["paced_rung"]
+__all__ = ["paced_rung", "scout_rung"]
 
 
 def paced_rung(level: int, lowest: int, *, down: float, rungs: int) -> bool:
@@ -32,3 +32,9 @@ def paced_rung(level: int, lowest: int, *, down: float, rungs: int) -> bool:
     steps down (x ``down`` each) would take it under ``lowest``, the rung where the trial is
     lost. ``rungs`` 0: off (no level is)."""
     return rungs > 0 and level * down**rungs < lowest
+
+
+def scout_rung(price: int, multiple: float) -> int:
+    """The scout's price: ``multiple`` x the market-led ``price`` (one nRLC under the rival), at
+    least one nRLC above it, so that a sale there went to a buyer who passed the rival over."""
+    return max(price + 2, round(price * multiple))

@@ -1,15 +1,25 @@
-"""``robust``'s perch trial: its last rungs wait at the break-even pace, their clock running only
-while no rival is in stock (strategies/robust_collapse.py, ``trial_pace_rungs`` and
-``trial_out_clock``; docs/strategies.md robust item 32)."""
+"""robust item 32 (strategies/robust_collapse.py): a perch trial's last rungs wait at the
+break-even pace, their clock running only while no rival is in stock (``trial_pace_rungs``,
+``trial_out_clock``); and a scout just above the rival for buyers who pass it over where no request
+named our pool (``captive_scout``)."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
-from strategies.robust_collapse import paced_rung
+import strategies
+from bot.domain.model import Quote
+from bot.pricing.snapshot import MarketSnapshot
+from strategies import run_fenced
+from strategies.robust import OfferMemory
+from strategies.robust_collapse import paced_rung, scout_rung
 from tests.support.factories import NOW, own, rival, snap, util
+from tests.unit.strategies.test_robust_captive import KEY as CAPTIVE_KEY
+from tests.unit.strategies.test_robust_captive import PERCH as CAPTIVE_PERCH
+from tests.unit.strategies.test_robust_captive import state_of
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
 M = 1_000_000
@@ -75,3 +85,53 @@ def test_a_last_rungs_clock_stops_while_a_rival_is_in_stock() -> None:
         decide(out, perch_state(**_trial(1_000, 600)), {**base, "trial_out_clock": True})[1]
     )
     assert kept.p_since == NOW - 600
+
+
+def _scout(s: MarketSnapshot, state: dict[str, Any], **params: Any) -> tuple[Quote, OfferMemory]:
+    d = run_fenced(
+        strategies.create("robust", {"floor": 0, **CAPTIVE_PERCH, **params}),
+        s,
+        [XS],
+        state,
+        random.Random(1),
+    )
+    assert not d.abstain, d.reason
+    return d.quotes[0], OfferMemory.from_json(d.state["offers"][CAPTIVE_KEY])
+
+
+def test_the_scout_sits_just_above_the_rival() -> None:
+    assert scout_rung(99, 1.25) == 124
+    assert scout_rung(99, 1.001) == 101  # at least one nRLC above the rival at 100
+
+
+def test_where_no_request_named_us_the_scout_probes_just_above_the_rival() -> None:
+    """No request ever named our pool (item 14's probe stays off); with ``captive_scout`` the
+    probe quotes 1.25 x the market-led 99 (the rival at 100 in stock) once its wait is over, and
+    is judged after ``captive_scout_seconds``; off, the market-led price."""
+    s = snap(offers=[XS], book=[rival("a", 100, age=600.0)], utilization=util(10, 0))
+    q, m = _scout(s, state_of(named=False, q_next=NOW - 1, q_wait=600.0), captive_scout=1.25)
+    assert (m.p_mode, m.q_probe, m.p_price, q.price) == ("trial", True, 124, 124)
+    q, m = _scout(s, state_of(named=False, q_next=NOW - 1, q_wait=600.0))
+    assert q.price == 99 and not m.q_probe
+    listed = snap(
+        offers=[XS],
+        book=[rival("a", 100, age=3600.0)],
+        own_orders=[own("o", 124, 5)],
+        utilization=util(10, 0),
+    )
+    probing = {"p_mode": "trial", "p_price": 124, "q_probe": True, "perched": True}
+    held = state_of(named=False, q_wait=600.0, p_since=NOW - 600, **probing)
+    q, m = _scout(listed, held, captive_scout=1.25, captive_scout_seconds=900.0)
+    assert m.q_probe and q.price == 124
+    over = state_of(named=False, q_wait=600.0, p_since=NOW - 960, **probing)
+    q, m = _scout(listed, over, captive_scout=1.25, captive_scout_seconds=900.0)
+    assert not m.q_probe and (m.q_wait, m.q_next) == (1200.0, NOW + 1200.0) and q.price == 99
+
+
+def test_a_request_naming_us_restarts_the_captive_probes_schedule() -> None:
+    """The scout's schedule is dropped once a request named our pool: item 14's probe then waits
+    ``captive_probe_seconds`` from there, as it does without the scout."""
+    s = snap(offers=[XS], book=[rival("a", 100, age=600.0)], utilization=util(10, 0))
+    state = state_of(named=True, q_next=NOW - 1, q_wait=600.0, q_scout=True)
+    q, m = _scout(s, state, captive_scout=1.25)
+    assert q.price == 99 and not m.q_scout and m.q_next == NOW + 21_600.0

@@ -104,7 +104,11 @@ shows, not by a scenario's numbers:
    trial level only while an order of ours is listed, ``perch_first_wait_seconds`` starts an
    offer's first trial sooner (item 21: train ``stationary`` up, ``undercut_fast`` 1004 down);
    ``perch_first_strict`` lets it start only if the rivals' out-of-stock share passes its gate
-   when it falls due (item 28: spares 1004, opt-in).
+   when it falls due (item 28: spares 1004, opt-in). ``trial_pace_rungs`` and
+   ``trial_out_clock`` hold a trial's last rungs at the break-even pace, timed only while no
+   rival is in stock; ``captive_scout`` runs the captive probe just above the rival where no
+   request named our pool (item 32, ``strategies/robust_collapse.py``: train ``collapse`` 1036
+   and ``captive_us`` 1021 up, other markets' paths moved down).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

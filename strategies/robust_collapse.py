@@ -16,7 +16,21 @@ e^-1 whatever ``q``. On every level (``trial_pace_unknown``) it lost on train (-
 levels near the rails' top wait longest (the wait grows with ``q``) and sit above every buyer.
 The last rungs are the cheap ones (their wait is a few of the market-led mode's sales) and the
 likely ones (a buyer above the market pays a few x to a few tens of x it). So only a level
-within ``trial_pace_rungs`` halvings of the lowest rung is paced (``paced_rung``).
+within ``trial_pace_rungs`` halvings of the lowest rung is paced (``paced_rung``), and with
+``trial_out_clock`` its unsold clock runs only while no rival is in stock: the top tier's buyers
+take the rival's cheap stock first, so on 1036 a level saw them only about half of its time.
+Both opt-in (off: main exactly): 1036 0.61 -> 0.76, but the same rule lands other trials on a
+lower tier or on a perch whose commit check then fails (train ``churn`` 1007 x 0.71,
+``undercut_fast`` 1004 x 0.79).
+
+**The scout** (``captive_scout``, ``scout_rung``). Train ``captive_us`` 1021 (0.68): 86 % of the
+reference's revenue comes from requesters naming our pool who buy at once at our undercut price
+(never waiting in the book), and no request ever named us, so item 14's probe never runs. Where
+no request named us, the scout quotes ``captive_scout`` x the market-led price (just above the
+rival) for ``captive_scout_seconds``: the takers buy the rival's few tasks, and two tasks sold to
+buyers who passed the rival over mark the offer (``q_found``) and open the perch as item 14's
+probe does. Opt-in: 1021 0.68 -> 1.42, but the scout's hours move the paths of markets without
+captive buyers (``undercut_fast`` 1004 x 0.48, ``surge`` 1022 x 0.61).
 
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what was
 tried and not kept: docs/strategies.md, robust item 32.

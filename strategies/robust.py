@@ -207,7 +207,13 @@ from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
 from strategies.robust_tier import strict_first, tier_ratio
-from strategies.robust_undercut import cross_band, steady_pools, stride_under
+from strategies.robust_undercut import (
+    cross_band,
+    rung_pays,
+    steady_market,
+    steady_pools,
+    stride_under,
+)
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -669,6 +675,15 @@ class RobustParams:
         " rivals' out-of-stock share already passes perch_out_share when it is due; else the"
         " first wait is perch_wait_seconds (false: off, the share may pass later)",
     )
+    # guard 5's gate shut by our own undercut (strategies/robust_undercut.py)
+    undercut_probe_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=86400.0,
+        doc="item 31: a perch trial due with its gate shut and rivals in stock first quotes the"
+        " perch's lowest rung this long; a rung that beats the market-led mode (its lower"
+        " revenue bound) is the trial's price, refined upward (0: off)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -781,6 +796,10 @@ class OfferMemory:
     l_wait: float = 0.0
     l_out: float = 0.0
     l_secs: float = 0.0
+    # the gate probe (undercut_probe_seconds, strategies/robust_undercut.py): running; earliest
+    # next; the wait after a probe whose rung did not pay
+    rung_probe: bool = False
+    rung_open: bool = False  # the trial or perch was opened by a rung that paid, rivals in stock
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -863,6 +882,8 @@ class OfferMemory:
                 l_probe=bool(raw.get("l_probe", False)),
                 l_next=float(cast(float, raw.get("l_next", 0.0))),
                 l_wait=float(cast(float, raw.get("l_wait", 0.0))),
+                rung_probe=bool(raw.get("rung_probe", False)),
+                rung_open=bool(raw.get("rung_open", False)),
                 l_out=float(cast(float, raw.get("l_out", 0.0))),
                 l_secs=float(cast(float, raw.get("l_secs", 0.0))),
             )
@@ -1529,7 +1550,10 @@ class RobustStrategy(Strategy[RobustParams]):
             return self._probe(mem, now, since, top)
         if mem.l_probe:
             return self._unmask(mem, now, top, in_stock=in_stock)
+        if mem.rung_probe:
+            return self._rung_probe(snapshot, offer, mem, since, top)
         if mem.p_mode == "market":
+            mem = replace(mem, rung_open=False) if mem.rung_open else mem
             low = p.perch_low * base
             if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
                 return replace(mem, p_mode="trial", p_since=now, p_price=top, p_settled=False)
@@ -1551,6 +1575,20 @@ class RobustStrategy(Strategy[RobustParams]):
                     l_out=0.0,
                     l_secs=0.0,
                 )
+            if (
+                p.undercut_probe_seconds > 0
+                and now >= mem.p_next
+                and in_stock
+                and price < low
+                and steady_market(
+                    mem.a_pools, now, p.anchor_steady_seconds, p.anchor_memory_seconds
+                )
+            ):
+                # the trial is due but its gate is shut: is it shut by our own undercut?
+                rung = _lowest_rung(low, price)
+                return replace(
+                    mem, p_mode="trial", p_since=now, p_price=rung, p_settled=False, rung_probe=True
+                )
             if named and in_stock and price < low:
                 if mem.q_next is None:
                     wait = p.captive_probe_seconds
@@ -1567,7 +1605,7 @@ class RobustStrategy(Strategy[RobustParams]):
                         q_count=0,
                     )
             return mem
-        if mem.p_out < p.perch_out_share / 2:
+        if mem.p_out < p.perch_out_share / 2 and not mem.rung_open:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
             # that had not sold yet is lost; a committed perch had paid, so no back-off)
             if mem.p_mode == "trial" and not mem.p_settled:
@@ -1683,6 +1721,40 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem, l_probe=False, l_next=now + wait, l_wait=wait, p_since=now, p_price=top
             )
         return replace(mem, l_probe=False, p_mode="market", l_next=now + 2 * wait, l_wait=2 * wait)
+
+    def _rung_probe(
+        self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory, since: float, top: int
+    ) -> OfferMemory:
+        """The gate probe (strategies/robust_undercut.py): after ``undercut_probe_seconds`` at the
+        perch's lowest rung, a rung whose sales' lower revenue bound beats the market-led mode
+        is the trial's price, settled (its sales are the perch's evidence) and refined upward
+        towards ``top``; otherwise back to the market-led price, and the next probe waits twice
+        as long as the last."""
+        p = self.params
+        now = snapshot.at
+        if now - since < p.undercut_probe_seconds:
+            return mem
+        sold = [d for d in snapshot.own_deals(since, offer.category) if d.price >= mem.p_price]
+        ev = [
+            sum(d.price * d.volume for d in sold) - 2.0 * p.cancel_cost,
+            float(sum(d.volume for d in sold)),
+            now - since,
+        ]
+        if rung_pays(ev, mem.market_ev, p.perch_confidence):
+            # the rung beat the market-led mode above rivals in stock: rivals in stock do not
+            # end it (its evidence was made with them), its revenue does
+            return replace(
+                mem,
+                rung_probe=False,
+                rung_open=True,
+                p_settled=True,
+                p_since=now,
+                perch_ev=ev,
+                r_hi=top,
+                r_w=0.0,
+            )
+        # a rung that did not pay is a lost trial: the next waits as long, doubling
+        return self._perch_lost(replace(mem, rung_probe=False), now)
 
     def _rejoin(self, now: float, was: OfferMemory, mem: OfferMemory) -> OfferMemory:
         """Churning rivals: go back to the perch that paid as soon as they are out again.

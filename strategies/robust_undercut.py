@@ -42,8 +42,9 @@ import math
 from collections.abc import Mapping, Sequence
 
 from bot.domain.model import BookEntry
+from strategies.robust_ladder import lower_rate
 
-__all__ = ["cross_band", "steady_pools", "stride_under"]
+__all__ = ["cross_band", "rung_pays", "steady_market", "steady_pools", "stride_under"]
 
 
 def stride_under(
@@ -113,3 +114,21 @@ def steady_pools(
     those that repriced since (each pool: [price, since, last seen, in-stock share])."""
     steady = {k: v for k, v in pools.items() if now - v[1] >= steady_seconds}
     return steady, {k: v for k, v in pools.items() if k not in steady}
+
+
+def rung_pays(probe: Sequence[float], market: Sequence[float], z: float) -> bool:
+    """The gate probe's verdict: the rung's revenue per second, less ``z`` Poisson deviations
+    of its sales (the perch's commit bound), beats the market-led mode's mean. Both are
+    [nRLC, tasks, seconds]; no market-led evidence yet, or no sale at the rung: it does not."""
+    lower = lower_rate(list(probe), z)
+    earned, _, secs = market
+    return lower is not None and secs > 0 and lower > earned / secs
+
+
+def steady_market(
+    pools: Mapping[str, list[float]], now: float, steady_seconds: float, memory_seconds: float
+) -> bool:
+    """Every rival pool seen in ``memory_seconds`` kept its price ``steady_seconds`` (guard 7's
+    record: [price, since, last seen, in-stock share]), and there is one."""
+    seen = {k: v for k, v in pools.items() if now - v[2] <= memory_seconds}
+    return bool(seen) and not steady_pools(seen, now, steady_seconds)[1]

@@ -10,8 +10,15 @@ import strategies
 from bot.domain.model import BookEntry
 from bot.pricing.snapshot import Offer
 from strategies import run_fenced
-from strategies.robust_undercut import cross_band, steady_pools, stride_under
-from tests.support.factories import NOW, RIVAL2, offer, own, request, rival, snap, util
+from strategies.robust import OfferMemory
+from strategies.robust_undercut import (
+    cross_band,
+    rung_pays,
+    steady_market,
+    steady_pools,
+    stride_under,
+)
+from tests.support.factories import NOW, RIVAL2, deal, offer, own, request, rival, snap, util
 
 STRIDE, FLOOR = 0.1, 1_000
 XS: Offer = offer(category=0, task_seconds=300, max_volume=1000)
@@ -182,3 +189,98 @@ def test_a_request_in_the_book_does_not_wipe_the_follower_record() -> None:
         assert state is not None
         postures[keep] = state["offers"][next(iter(state["offers"]))]["posture"]
     assert postures == {True: "floor", False: "war"}
+
+
+# -- the undercut probe: guard 5's gate shut by our own undercut (robust item 31) -------------
+
+
+def test_a_rung_pays_when_its_lower_revenue_bound_beats_the_market_led_mean() -> None:
+    market = [30 * 99.0, 30.0, 36_000.0]  # 0.0825 nRLC/s
+    # 4 sales at 396 in an hour: (4 - 2) / 4 of 0.44 nRLC/s = 0.22 > 0.0825
+    assert rung_pays([4 * 396.0, 4.0, 3600.0], market, 1.0)
+    # one sale: its lower bound is 0; none: no rate; no market-led evidence: nothing to beat
+    assert not rung_pays([396.0, 1.0, 3600.0], market, 1.0)
+    assert not rung_pays([0.0, 0.0, 3600.0], market, 1.0)
+    assert not rung_pays([4 * 396.0, 4.0, 3600.0], [0.0, 0.0, 0.0], 1.0)
+    # the same four sales over ten hours: 0.022 nRLC/s, under the market-led mean
+    assert not rung_pays([4 * 396.0, 4.0, 36_000.0], market, 1.0)
+
+
+def test_a_steady_market_is_every_rival_seen_lately_at_one_price_for_the_span() -> None:
+    steady = {"a": [100.0, NOW - 3 * 3600, NOW - 60, 1.0]}
+    assert steady_market(steady, NOW, 7200.0, 7200.0)
+    moved = {**steady, "b": [90.0, NOW - 600, NOW - 60, 1.0]}  # repriced 10 min ago
+    assert not steady_market(moved, NOW, 7200.0, 7200.0)
+    gone = {**steady, "b": [90.0, NOW - 600, NOW - 9000, 1.0]}  # not seen for 2.5 h
+    assert steady_market(gone, NOW, 7200.0, 7200.0)
+    assert not steady_market({}, NOW, 7200.0, 7200.0)
+
+
+PROBE = {
+    "perch_trial_seconds": 3600.0,
+    "perch_wait_seconds": 600.0,
+    "cancel_cost": 7,
+    "undercut_probe_seconds": 3600.0,
+    "floor": 0,
+}
+A = rival("a", 100)
+
+
+def probe_state(**fields: Any) -> dict[str, Any]:
+    """The rival ``a`` at 100, steady for 3 h and in stock; the perch's count of rivals out 0
+    (its gate shut), its trial due; the market-led price sold 30 tasks at 99 in 10 h."""
+    m = OfferMemory(
+        **{
+            "last_at": NOW - 60,
+            "p_next": NOW - 1,
+            "p_wait": 600.0,
+            "market_ev": [30 * 99.0, 30.0, 36_000.0],
+            "a_pools": {A.workerpool: [100.0, NOW - 3 * 3600, NOW - 60, 1.0]},
+            **fields,
+        }
+    )
+    base = {"rivals": {"0:0:0": [100, NOW - 3600, NOW - 7200]}, "modes": {"0:0:0": "contested"}}
+    return {"base": base, "offers": {"0:0:0": m.to_json()}, "inert": []}
+
+
+def probe_decide(s: Any, state: dict[str, Any], params: dict[str, Any]) -> tuple[int, OfferMemory]:
+    d = run_fenced(strategies.create("robust", params), s, [XS], state, random.Random(1))
+    assert not d.abstain, d.reason
+    return d.quotes[0].price, OfferMemory.from_json(d.state["offers"]["0:0:0"])
+
+
+def test_a_due_trial_with_its_gate_shut_first_probes_the_lowest_rung_on_a_steady_market() -> None:
+    """max(perch_low x 99, 2 x 99) = 396 for an hour; off, or a rival that moves, the 99."""
+    s = snap(offers=[XS], book=[A], utilization=util(10, 0))
+    price, m = probe_decide(s, probe_state(), PROBE)
+    assert (price, m.p_mode, m.rung_probe) == (396, "trial", True)
+    price, m = probe_decide(s, probe_state(), {**PROBE, "undercut_probe_seconds": 0.0})
+    assert (price, m.p_mode, m.rung_probe) == (99, "market", False)
+    moving = {A.workerpool: [100.0, NOW - 600, NOW - 60, 1.0]}  # repriced 10 min ago
+    price, m = probe_decide(s, probe_state(a_pools=moving), PROBE)
+    assert (price, m.p_mode) == (99, "market")
+
+
+def test_a_rung_that_paid_is_the_trials_price_and_one_that_did_not_is_a_lost_trial() -> None:
+    probing = {"p_mode": "trial", "p_since": NOW - 3600, "p_price": 396, "perched": True}
+    sold = [deal(f"d{i}", 396, ago=600.0 * (i + 1)) for i in range(4)]
+    s = snap(offers=[XS], book=[A], deals=sold, utilization=util(10, 0))
+    _, m = probe_decide(s, probe_state(rung_probe=True, **probing), PROBE)
+    assert (m.p_mode, m.p_settled, m.rung_open, m.rung_probe) == ("trial", True, True, False)
+    assert m.perch_ev[1] == 4.0 and m.r_hi > 396  # refined upward from here
+    s = snap(offers=[XS], book=[A], deals=sold[:1], utilization=util(10, 0))
+    price, m = probe_decide(s, probe_state(rung_probe=True, **probing), PROBE)
+    # a lost trial: the next waits max(p_wait, 2 x perch_wait_seconds), then twice that
+    assert (price, m.p_mode, m.p_next, m.p_wait) == (99, "market", NOW + 1200, 2400.0)
+
+
+def test_rivals_in_stock_do_not_end_a_trial_the_rung_opened() -> None:
+    """A settled trial with the perch's count of rivals out at 0: ended (guard 5's exit), unless
+    the rung probe opened it (its evidence was made with the rivals in stock)."""
+    trial = {"p_mode": "trial", "p_since": NOW - 600, "p_price": 396, "p_settled": True}
+    trial |= {"perched": True, "perch_ev": [3 * 396.0, 3.0, 3600.0]}
+    s = snap(offers=[XS], book=[A], own_orders=[own("o", 396, 5)], utilization=util(10, 0))
+    price, m = probe_decide(s, probe_state(rung_open=True, **trial), PROBE)
+    assert (price, m.p_mode) == (396, "trial")
+    price, m = probe_decide(s, probe_state(**trial), PROBE)
+    assert m.p_mode == "market" and price < 396

@@ -796,12 +796,12 @@ class OfferMemory:
     l_wait: float = 0.0
     l_out: float = 0.0
     l_secs: float = 0.0
-    # the gate probe (undercut_probe_seconds, strategies/robust_undercut.py): running; earliest
+    # the undercut probe (undercut_probe_seconds, strategies/robust_undercut.py): running; earliest
     # next; the wait after a probe whose rung did not pay
     rung_probe: bool = False
     rung_next: float = 0.0
     rung_wait: float = 0.0
-    rung_paid: int = 0  # the rung that paid, rivals in stock: the open trial's or perch's floor
+    rung_open: bool = False  # the trial or perch was opened by a rung that paid, rivals in stock
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -887,7 +887,7 @@ class OfferMemory:
                 rung_probe=bool(raw.get("rung_probe", False)),
                 rung_next=float(cast(float, raw.get("rung_next", 0.0))),
                 rung_wait=float(cast(float, raw.get("rung_wait", 0.0))),
-                rung_paid=int(cast(int, raw.get("rung_paid", 0))),
+                rung_open=bool(raw.get("rung_open", False)),
                 l_out=float(cast(float, raw.get("l_out", 0.0))),
                 l_secs=float(cast(float, raw.get("l_secs", 0.0))),
             )
@@ -1557,9 +1557,10 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.rung_probe:
             return self._rung_probe(snapshot, offer, mem, since, top)
         if mem.p_mode == "market":
-            mem = replace(mem, rung_paid=0) if mem.rung_paid else mem
+            due = mem.p_next is not None and now >= mem.p_next
+            mem = replace(mem, rung_open=False) if mem.rung_open else mem
             low = p.perch_low * base
-            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
+            if due and mem.p_out >= p.perch_out_share and price < low:
                 return replace(mem, p_mode="trial", p_since=now, p_price=top, p_settled=False)
             if (
                 p.leaves_probe_seconds > 0
@@ -1581,7 +1582,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 )
             if (
                 p.undercut_probe_seconds > 0
-                and now >= max(mem.p_next, mem.rung_next)
+                and due
+                and now >= mem.rung_next
                 and in_stock
                 and price < low
                 and steady_market(
@@ -1609,7 +1611,7 @@ class RobustStrategy(Strategy[RobustParams]):
                         q_count=0,
                     )
             return mem
-        if mem.p_out < p.perch_out_share / 2 and not mem.rung_paid:
+        if mem.p_out < p.perch_out_share / 2 and not mem.rung_open:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
             # that had not sold yet is lost; a committed perch had paid, so no back-off)
             if mem.p_mode == "trial" and not mem.p_settled:
@@ -1642,11 +1644,6 @@ class RobustStrategy(Strategy[RobustParams]):
                 return mem
             lower = int(mem.p_price * p.perch_step_down)
             if lower < _lowest_rung(p.perch_low * base, price):
-                if mem.rung_paid:
-                    # nothing above the rung sold: the trial is the rung's, which paid
-                    return replace(
-                        mem, p_price=mem.rung_paid, p_settled=True, p_since=now, r_hi=mem.p_price
-                    )
                 return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
         if mem.p_mode == "perch":
@@ -1734,7 +1731,7 @@ class RobustStrategy(Strategy[RobustParams]):
     def _rung_probe(
         self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory, since: float, top: int
     ) -> OfferMemory:
-        """The gate probe (strategies/robust_undercut.py): after ``undercut_probe_seconds`` at the
+        """The undercut probe (strategies/robust_undercut.py): after ``undercut_probe_seconds`` at the
         perch's lowest rung, a rung whose sales' lower revenue bound beats the market-led mode
         is the trial's price, settled (its sales are the perch's evidence) and refined upward
         towards ``top``; otherwise back to the market-led price, and the next probe waits twice
@@ -1750,10 +1747,18 @@ class RobustStrategy(Strategy[RobustParams]):
             now - since,
         ]
         if rung_pays(ev, mem.market_ev, p.perch_confidence):
-            # the rung beat the market-led mode above rivals in stock: the trial descends from
-            # the top as guard 5's does, down to the rung at most; rivals in stock do not end
-            # it (the rung's evidence was made with them), its revenue does
-            return replace(mem, rung_probe=False, rung_paid=mem.p_price, p_price=top, p_since=now)
+            # the rung beat the market-led mode above rivals in stock: rivals in stock do not
+            # end it (its evidence was made with them), its revenue does
+            return replace(
+                mem,
+                rung_probe=False,
+                rung_open=True,
+                p_settled=True,
+                p_since=now,
+                perch_ev=ev,
+                r_hi=top,
+                r_w=0.0,
+            )
         wait = 2 * (mem.rung_wait or p.undercut_probe_seconds)
         return replace(mem, rung_probe=False, p_mode="market", rung_next=now + wait, rung_wait=wait)
 

@@ -117,7 +117,7 @@ def steady_pools(
 
 
 def rung_pays(probe: Sequence[float], market: Sequence[float], z: float) -> bool:
-    """The gate probe's verdict: the rung's revenue per second, less ``z`` Poisson deviations
+    """The undercut probe's verdict: the rung's revenue per second, less ``z`` Poisson deviations
     of its sales (the perch's commit bound), beats the market-led mode's mean. Both are
     [nRLC, tasks, seconds]; no market-led evidence yet, or no sale at the rung: it does not."""
     lower = lower_rate(list(probe), z)

@@ -261,7 +261,7 @@ def test_a_due_trial_with_its_gate_shut_first_probes_the_lowest_rung_on_a_steady
     assert (price, m.p_mode) == (99, "market")
 
 
-def test_a_rung_that_paid_is_the_trials_price_and_one_that_did_not_is_a_lost_trial() -> None:
+def test_a_rung_that_paid_is_the_trials_price_and_one_that_did_not_backs_off() -> None:
     probing = {"p_mode": "trial", "p_since": NOW - 3600, "p_price": 396, "perched": True}
     sold = [deal(f"d{i}", 396, ago=600.0 * (i + 1)) for i in range(4)]
     s = snap(offers=[XS], book=[A], deals=sold, utilization=util(10, 0))
@@ -270,8 +270,8 @@ def test_a_rung_that_paid_is_the_trials_price_and_one_that_did_not_is_a_lost_tri
     assert m.perch_ev[1] == 4.0 and m.r_hi > 396  # refined upward from here
     s = snap(offers=[XS], book=[A], deals=sold[:1], utilization=util(10, 0))
     price, m = probe_decide(s, probe_state(rung_probe=True, **probing), PROBE)
-    # a lost trial: the next waits max(p_wait, 2 x perch_wait_seconds), then twice that
-    assert (price, m.p_mode, m.p_next, m.p_wait) == (99, "market", NOW + 1200, 2400.0)
+    # the next probe waits twice the probe's length, then twice the last wait
+    assert (price, m.p_mode, m.rung_next, m.rung_wait) == (99, "market", NOW + 7200, 7200.0)
 
 
 def test_rivals_in_stock_do_not_end_a_trial_the_rung_opened() -> None:

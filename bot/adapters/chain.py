@@ -261,8 +261,8 @@ class RpcChain:
         )
         self._hub = to_checksum_address(network.hub)
         self._registry: str | None = None  # the hub's workerpool registry, read once
-        # deal id -> its request's workerpool field, once read (a deal never changes)
-        self._request_pools: dict[str, str | None] = {}
+        # a deal's match -> its request's workerpool field, once read (a deal never changes)
+        self._request_pools: dict[DealMatch, str | None] = {}
 
     @classmethod
     def connect(
@@ -579,12 +579,13 @@ class RpcChain:
         deal id, read from its match transaction (bot.adapters.chain_match); None where it is not
         known. It never raises: a failed read is logged and left None, and tried again at the
         next call; an answer read from a transaction (a value, or None for a transaction that is
-        not a hub match of this deal) is kept per deal id, so each deal costs one read."""
+        not a hub match of this deal) is kept per match (deal id, transaction, botFirst, pool), so
+        each deal costs one read."""
         out: dict[str, str | None] = {}
         todo: list[DealMatch] = []
         for m in matches:
-            if m.deal_id in self._request_pools:
-                out[m.deal_id] = self._request_pools[m.deal_id]
+            if m in self._request_pools:
+                out[m.deal_id] = self._request_pools[m]
             elif m.tx_hash:
                 todo.append(m)
             else:
@@ -601,7 +602,7 @@ class RpcChain:
             if call is not None:
                 if len(self._request_pools) >= _REQUEST_POOLS_KEPT:
                     del self._request_pools[next(iter(self._request_pools))]
-                self._request_pools[m.deal_id] = found
+                self._request_pools[m] = found
         return out
 
     # --- the cancel -----------------------------------------------------------------------------

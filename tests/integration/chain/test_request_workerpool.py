@@ -70,7 +70,8 @@ def test_recent_deals_read_the_request_workerpool_from_the_match_calldata(
     chain, owner = connect(pc.network_of(poco))
     app = pc.create_app(poco, APP_OWNER_KEY)
     ours = signed_order(owner, workerpool, volume=5, price=PRICE)
-    named = chain.match(_orders(poco, app, ours, workerpool)).deal_id
+    named_receipt = chain.match(_orders(poco, app, ours, workerpool))
+    named, named_tx = named_receipt.deal_id, named_receipt.tx_hash
     anyone = chain.match(_orders(poco, app, ours, ZERO_ADDRESS)).deal_id
     sponsored_tx = _sponsor_match(chain, _orders(poco, app, ours, workerpool))
 
@@ -97,6 +98,10 @@ def test_recent_deals_read_the_request_workerpool_from_the_match_calldata(
     assert ask([DealMatch(sponsored, sponsored_tx, 0, requester)]) == {sponsored: None}
     assert ask([DealMatch(anyone, "0x" + "ab" * 32, 0, workerpool)]) == {anyone: None}  # unknown
     assert ask([DealMatch(anyone, "", 0, workerpool)]) == {anyone: None}
+    # a read the node refuses (not a hash) fails alone: the batch's other deal is still read
+    assert ask(
+        [DealMatch(anyone, "0x1234", 0, workerpool), DealMatch(named, named_tx, 0, workerpool)]
+    ) == {anyone: None, named: workerpool.lower()}
     # a hub transaction that is not a match (a cancel) says nothing either
     cancel_tx = chain.cancel(signed_order(owner, workerpool, volume=1, price=PRICE)).tx_hash
     assert cancel_tx is not None

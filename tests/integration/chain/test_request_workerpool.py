@@ -13,6 +13,7 @@ from eth_utils.crypto import keccak
 
 from bot.adapters.chain import RpcChain
 from bot.adapters.chain_match import MATCH_ORDERS_SIGNATURE, DealMatch, encode_match_orders
+from bot.adapters.chain_wallet import GasWallet
 from bot.domain.fill_orders import AppOrder, RequestOrder, SignedOrder
 from bot.domain.model import ZERO_ADDRESS, SignedWorkerpoolOrder
 from bot.domain.signing import address_of, random_salt, sign_market_order
@@ -20,7 +21,7 @@ from bot.engine.fill_ports import MatchOrders
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import AnvilNode
 from tests.plugins.chain import APP_OWNER_KEY, RELAYER_KEY, REQUESTER_KEY
-from tests.support.chain_helpers import connect, signed_order
+from tests.support.chain_helpers import FAST_SETTINGS, connect, signed_order
 from tests.support.factories import request_order
 
 pytestmark = pytest.mark.chain
@@ -54,7 +55,7 @@ def _sponsor_match(chain: RpcChain, orders: MatchOrders) -> str:
     """``sponsorMatchOrders`` (same arguments as ``matchOrders``): the sender pays the deal."""
     data = encode_match_orders(orders)
     selector = keccak(text=MATCH_ORDERS_SIGNATURE.replace("matchOrders", "sponsorMatchOrders"))
-    wallet = chain._require_wallet()
+    wallet = GasWallet(chain.rpc, RELAYER_KEY, FAST_SETTINGS.fees, chain_id=chain.chain_id)
     sent = wallet.send(chain.network.hub, "0x" + selector[:4].hex() + data[10:], "sponsor")
     return sent.tx_hash
 

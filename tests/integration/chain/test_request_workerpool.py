@@ -8,6 +8,12 @@ buyer who named it, the zero address for one open to any pool; through ``matchOr
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
 import pytest
 from eth_utils.crypto import keccak
 
@@ -21,7 +27,7 @@ from bot.engine.fill_ports import MatchOrders
 from bot.sandbox import poco as pc
 from bot.sandbox.anvil import AnvilNode
 from tests.plugins.chain import APP_OWNER_KEY, RELAYER_KEY, REQUESTER_KEY
-from tests.support.chain_helpers import FAST_SETTINGS, connect, signed_order
+from tests.support.chain_helpers import FAST_SETTINGS, connect, send_json, signed_order
 from tests.support.factories import request_order
 
 pytestmark = pytest.mark.chain
@@ -107,3 +113,51 @@ def test_recent_deals_read_the_request_workerpool_from_the_match_calldata(
     cancel_tx = chain.cancel(signed_order(owner, workerpool, volume=1, price=PRICE)).tx_hash
     assert cancel_tx is not None
     assert ask([DealMatch(anyone, cancel_tx, 0, workerpool)]) == {anyone: None}
+
+
+class _Gate(BaseHTTPRequestHandler):
+    """A loopback proxy in front of anvil that answers 503 to transaction reads while shut."""
+
+    upstream = ""
+    shut = True
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        if self.shut and b"eth_getTransactionByHash" in body:
+            self.send_response(503)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        answer = httpx.post(
+            self.upstream, content=body, headers={"content-type": "application/json"}
+        )
+        send_json(self, answer.content)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_node_that_fails_the_reads_leaves_the_field_unknown_then_it_is_read_again(
+    poco: pc.PocoDeployment, workerpool: str, chain_snapshot: AnvilNode
+) -> None:
+    requester = address_of(REQUESTER_KEY)
+    pc.fund_rlc(poco, requester, 10**12)
+    pc.deposit_stake(poco, REQUESTER_KEY, 10**11)
+    chain, owner = connect(pc.network_of(poco))
+    app = pc.create_app(poco, APP_OWNER_KEY)
+    ours = signed_order(owner, workerpool, volume=1, price=PRICE)
+    deal_id = chain.match(_orders(poco, app, ours, workerpool)).deal_id
+    gate = type("Gate", (_Gate,), {"upstream": poco.rpc_url, "shut": True})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), gate)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        behind, _ = connect(replace(pc.network_of(poco), rpc_url=url))
+        deals = behind.recent_deals(workerpool, from_block=0)  # retried, then given up: no raise
+        assert [(d.deal_id, d.request_workerpool) for d in deals] == [(deal_id, None)]
+        gate.shut = False  # a failed read is not remembered: the next sample reads it
+        deals = behind.recent_deals(workerpool, from_block=0)
+        assert [(d.deal_id, d.request_workerpool) for d in deals] == [(deal_id, workerpool.lower())]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eth_abi.abi import decode, encode
@@ -31,9 +31,15 @@ from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from bot.adapters.chain_match import encode_match_orders, match_receipt
+from bot.adapters.chain_match import (
+    DealMatch,
+    encode_match_orders,
+    match_receipt,
+    request_workerpool_of,
+)
 from bot.adapters.chain_rpc import (
     RPC_RETRY,
+    BadResponse,
     Log,
     Rpc,
     RpcError,
@@ -46,6 +52,7 @@ from bot.adapters.chain_wallet import FeePolicy, GasWallet, SentTx
 from bot.adapters.keys import SecretKey
 from bot.adapters.retrying import RetryPolicy
 from bot.domain.errors import (
+    BotError,
     ChainError,
     ConfigError,
     InputError,
@@ -95,6 +102,7 @@ ORDERS_MATCHED_TOPIC = (
 )
 _CLOSE = 1
 _BATCH = 100
+_REQUEST_POOLS_KEPT = 10_000  # deals whose request workerpool is remembered (oldest dropped)
 _ERC1271_MAGIC = bytes.fromhex("1626ba7e")  # IERC1271.isValidSignature.selector
 
 
@@ -187,12 +195,12 @@ def _require_owner(workerpool: str, owner: str, address: str) -> None:
         )
 
 
-def _deal_of(pool: str, deal_id: str, raw: bytes) -> Deal:
-    """A ``viewDeal`` answer as the bot's Deal."""
+def _deal_of(pool: str, deal_id: str, raw: bytes) -> tuple[Deal, int]:
+    """A ``viewDeal`` answer as the bot's Deal, and its ``botFirst`` (which makes its id)."""
     (deal,) = decode([_DEAL_TUPLE], raw)
     app, _dataset, workerpool, trust, category, tag, requester = deal[:7]
-    start_time, _bot_first, bot_size = deal[10:13]
-    return Deal(
+    start_time, bot_first, bot_size = deal[10:13]
+    found = Deal(
         deal_id=deal_id,
         workerpool=str(workerpool[0]).lower() if workerpool[0] else pool,
         price=int(workerpool[2]),
@@ -204,6 +212,17 @@ def _deal_of(pool: str, deal_id: str, raw: bytes) -> Deal:
         requester=str(requester).lower() if requester else ZERO_ADDRESS,
         app=str(app[0]).lower() if app[0] else ZERO_ADDRESS,
     )
+    return found, int(bot_first)
+
+
+def _tx_call(raw: object) -> tuple[str, bytes] | None:
+    """``to`` and calldata of an ``eth_getTransactionByHash`` answer; None if it is not one."""
+    if not isinstance(raw, dict):  # null: a transaction the node does not know
+        return None
+    try:
+        return str(raw.get("to") or ""), hex_data(raw.get("input", "0x"))
+    except BadResponse:
+        return None
 
 
 class RpcChain:
@@ -242,6 +261,8 @@ class RpcChain:
         )
         self._hub = to_checksum_address(network.hub)
         self._registry: str | None = None  # the hub's workerpool registry, read once
+        # a deal's match -> its request's workerpool field, once read (a deal never changes)
+        self._request_pools: dict[DealMatch, str | None] = {}
 
     @classmethod
     def connect(
@@ -494,7 +515,8 @@ class RpcChain:
         return self._wallet.balance()
 
     def recent_deals(self, workerpool: str, *, from_block: int | None = None) -> list[Deal]:
-        """Deals of ``workerpool`` from its ``SchedulerNotice`` events (default: recent blocks)."""
+        """Deals of ``workerpool`` from its ``SchedulerNotice`` events (default: recent blocks),
+        each with its request's ``workerpool`` field read from the log's transaction."""
         pool = norm_address(workerpool, "workerpool")
 
         topics: list[object] = [SCHEDULER_NOTICE_TOPIC, "0x" + "00" * 12 + pool[2:]]
@@ -519,16 +541,69 @@ class RpcChain:
                 )
             return found
 
-        ids = [
-            "0x" + bytes(decode(["bytes32"], e.data)[0]).hex()
-            for e in self._pool.run("SchedulerNotice logs", logs)
-        ]
+        notices = self._pool.run("SchedulerNotice logs", logs)
+        ids = ["0x" + bytes(decode(["bytes32"], e.data)[0]).hex() for e in notices]
+        txs = [e.transaction_hash for e in notices]
         calls = [
             (self._hub, _call_data("viewDeal(bytes32)", ["bytes32"], [bytes.fromhex(d[2:])]))
             for d in ids
         ]
         raws = self._eth_calls("viewDeal batch", calls)
-        return [_deal_of(pool, d, raw) for d, raw in zip(ids, raws, strict=True)]
+        read = [_deal_of(pool, d, raw) for d, raw in zip(ids, raws, strict=True)]
+        named = self.request_workerpools(
+            [
+                DealMatch(deal.deal_id, tx, first, pool)
+                for (deal, first), tx in zip(read, txs, strict=True)
+            ]
+        )
+        return [replace(deal, request_workerpool=named[deal.deal_id]) for deal, _ in read]
+
+    def _transactions(self, tx_hashes: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        """``to`` and calldata of each transaction the node knows, 100 to a JSON-RPC batch."""
+        out: dict[str, tuple[str, bytes]] = {}
+        for low in range(0, len(tx_hashes), _BATCH):
+            chunk = list(tx_hashes[low : low + _BATCH])
+
+            def read(rpc: Rpc, chunk: list[str] = chunk) -> list[Any]:
+                return rpc.batch_settled([("eth_getTransactionByHash", [h]) for h in chunk])
+
+            found = self._pool.run("eth_getTransactionByHash batch", read)
+            for h, raw in zip(chunk, found, strict=True):
+                call = _tx_call(raw)
+                if call is not None:
+                    out[h] = call
+        return out
+
+    def request_workerpools(self, matches: Sequence[DealMatch]) -> dict[str, str | None]:
+        """Each deal's request ``workerpool`` field (lower-case; the zero address: any pool), by
+        deal id, read from its match transaction (bot.adapters.chain_match); None where it is not
+        known. It never raises: a failed read is logged and left None, and tried again at the
+        next call; an answer read from a transaction (a value, or None for a transaction that is
+        not a hub match of this deal) is kept per match (deal id, transaction, botFirst, pool), so
+        each deal costs one read."""
+        out: dict[str, str | None] = {}
+        todo: list[DealMatch] = []
+        for m in matches:
+            if m in self._request_pools:
+                out[m.deal_id] = self._request_pools[m]
+            elif m.tx_hash:
+                todo.append(m)
+            else:
+                out[m.deal_id] = None
+        try:
+            txs = self._transactions(sorted({m.tx_hash.lower() for m in todo}))
+        except BotError as exc:
+            log.warning("the match transactions of %d deals were not read: %s", len(todo), exc)
+            txs = {}
+        for m in todo:
+            call = txs.get(m.tx_hash.lower())
+            found = None if call is None else request_workerpool_of(self._network, *call, m)
+            out[m.deal_id] = found
+            if call is not None:
+                if len(self._request_pools) >= _REQUEST_POOLS_KEPT:
+                    del self._request_pools[next(iter(self._request_pools))]
+                self._request_pools[m] = found
+        return out
 
     # --- the cancel -----------------------------------------------------------------------------
 

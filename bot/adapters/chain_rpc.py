@@ -106,12 +106,13 @@ def hex_data(value: object) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Log:
-    """One event log as the adapters read it: emitter, topics, data, block."""
+    """One event log as the adapters read it: emitter, topics, data, block, transaction."""
 
     address: str
     topics: tuple[bytes, ...]
     data: bytes
     block_number: int
+    transaction_hash: str = ""  # "" when the node gave none (a pending log)
 
 
 def parse_log(raw: object) -> Log:
@@ -126,6 +127,7 @@ def parse_log(raw: object) -> Log:
         topics=tuple(hex_data(t) for t in topics),
         data=hex_data(raw.get("data", "0x")),
         block_number=quantity(raw.get("blockNumber", "0x0")),
+        transaction_hash=str(raw.get("transactionHash") or "").lower(),
     )
 
 

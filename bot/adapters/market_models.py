@@ -255,6 +255,8 @@ class WireDeal(_Wire):
     blockTimestamp: Timestamp
     workerpoolHash: Bytes32 | None = None
     requestHash: Bytes32 | None = None
+    transactionHash: Bytes32 | None = None  # the match's: its calldata holds the request order
+    botFirst: SafeUint | None = None  # the request's consumed volume before it: makes the id
 
 
 class WireCategory(_Wire):

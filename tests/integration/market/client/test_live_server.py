@@ -108,6 +108,7 @@ def client(network: Network, owner: LocalKeySigner, chain: RpcChain) -> Iterator
         budget=roomy(),
         stake_of=lambda account: chain.stake(account).free,
         consumed_of=chain.consumed,
+        request_pools_of=chain.request_workerpools,
     ) as c:
         yield c
 
@@ -295,6 +296,17 @@ def test_demand_and_deals_are_read_from_the_real_server(
     assert [
         r.workerpoolmaxprice for r in client.request_orders(category=0, workerpool=workerpool)
     ] == [800]
+
+    # whose request each deal was, read on chain from the transaction /deals names (issue #14)
+    assert deals[0].request_workerpool == ZERO
+    named = owner.sign_order(_order(workerpool, price=700, volume=1))
+    client.publish(named)
+    named_id = match_orders(poco, REQUESTER_KEY, apporder, None, named, requests[800])
+    market_server.sync()
+    assert [(d.deal_id, d.request_workerpool) for d in client.deals(workerpool)] == [
+        (named_id, workerpool.lower()),
+        (deal_id, ZERO),
+    ]
 
 
 @pytest.mark.slow

@@ -104,7 +104,12 @@ shows, not by a scenario's numbers:
    trial level only while an order of ours is listed, ``perch_first_wait_seconds`` starts an
    offer's first trial sooner (item 21: train ``stationary`` up, ``undercut_fast`` 1004 down);
    ``perch_first_strict`` lets it start only if the rivals' out-of-stock share passes its gate
-   when it falls due (item 28: spares 1004, opt-in).
+   when it falls due (item 28: spares 1004, opt-in). Where the book waits (item 19's test) the
+   first trial falls due after ``waits_first_seconds`` (on: 2 h) if that share passes its gate
+   then (item 33, ``strategies/robust_publishers.py``: train ``publishers`` 1026's first hours).
+   ``unmask_wait_seconds`` runs item 24's unmasking probe off its window, and
+   ``check_queue_ends`` ends a check that queues the pool back at the perch (item 33, opt-in:
+   train ``surge`` 1022 up, most other markets down).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -679,7 +684,7 @@ class RobustParams:
         " trial, otherwise the next probe waits twice as long, from this (0: off)",
     )
     waits_first_seconds: float = param(
-        0.0,
+        2 * 3600.0,
         min=0.0,
         max=7 * 86400.0,
         doc="item 33: in a category where the book waits (book_wait_share), the first perch"
@@ -1552,8 +1557,7 @@ class RobustStrategy(Strategy[RobustParams]):
             # wait is max(p_wait, 2 x perch_wait_seconds) either way)
             early = p.perch_first_strict and p.perch_first_wait_seconds > 0
             return replace(mem, p_next=now + first, p_wait=0.0 if early else p.perch_wait_seconds)
-        # where the book waits, the first trial early if the gate is open then (item 33)
-        early = (
+        if (
             waits
             and mem.p_since is None
             and waits_first(
@@ -1565,7 +1569,9 @@ class RobustStrategy(Strategy[RobustParams]):
                 first=p.perch_first_wait_seconds or p.perch_wait_seconds,
                 early=p.waits_first_seconds,
             )
-        )
+        ):
+            # where the book waits, the first trial is due now if the gate is open (item 33)
+            return replace(mem, p_next=now)
         if mem.p_wait == 0 and mem.p_since is None and p.perch_first_strict:
             late = strict_first(
                 mem.p_next,
@@ -1585,7 +1591,7 @@ class RobustStrategy(Strategy[RobustParams]):
             return self._unmask(mem, now, top, in_stock=in_stock)
         if mem.p_mode == "market":
             low = p.perch_low * base
-            if (now >= mem.p_next or early) and mem.p_out >= p.perch_out_share and price < low:
+            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
                 return replace(mem, p_mode="trial", p_since=now, p_price=top, p_settled=False)
             if (
                 p.leaves_probe_seconds > 0

@@ -48,14 +48,16 @@ def test_the_early_first_trial_is_due_once_and_only_with_the_gate_open() -> None
     assert not waits_first(due, 1.9 * HOUR, 2.1 * HOUR, share=0.9, **{**kw, "early": 7 * HOUR})
 
 
-def test_where_the_book_waits_the_first_trial_starts_early_with_the_gate_open() -> None:
+def test_where_the_book_waits_the_first_trial_falls_due_early_with_the_gate_open() -> None:
     """The offer first seen 300 s ago, its first trial scheduled at 600 s, rivals out 90 % of
     the time: with ``waits_first_seconds`` 300 and every category counted as waiting
-    (``book_wait_share`` 0) the trial starts now; where the book is not known to wait (the
-    default test, no requests counted), or with the key off, the offer stays market-led."""
+    (``book_wait_share`` 0) the trial falls due now (it starts once the price is under the
+    perch's lowest rung, as any trial); where the book is not known to wait (the default test,
+    no requests counted), or with the key off, it stays scheduled at 600 s."""
     s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 0))
     state = perch_state(p_next=NOW + 300, p_wait=600.0)
     params = {**PERCH, "waits_first_seconds": 300.0, "book_wait_share": 0.0}
-    assert memory(decide(s, state, params)[1]).p_mode == "trial"
+    assert memory(decide(s, state, params)[1]).p_next == NOW
     for kw in ({**params, "waits_first_seconds": 0.0}, {**params, "book_wait_share": 0.4}):
-        assert memory(decide(s, state, kw)[1]).p_mode == "market"
+        m = memory(decide(s, state, kw)[1])
+        assert (m.p_mode, m.p_next) == ("market", NOW + 300)

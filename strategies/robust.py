@@ -104,7 +104,12 @@ shows, not by a scenario's numbers:
    trial level only while an order of ours is listed, ``perch_first_wait_seconds`` starts an
    offer's first trial sooner (item 21: train ``stationary`` up, ``undercut_fast`` 1004 down);
    ``perch_first_strict`` lets it start only if the rivals' out-of-stock share passes its gate
-   when it falls due (item 28: spares 1004, opt-in).
+   when it falls due (item 28: spares 1004, opt-in). Where the book waits (item 19's test) the
+   first trial falls due after ``waits_first_seconds`` (on: 2 h) if that share passes its gate
+   then (item 33, ``strategies/robust_publishers.py``: train ``publishers`` 1026's first hours).
+   ``unmask_wait_seconds`` runs item 24's unmasking probe off its window, and
+   ``check_queue_ends`` ends a check that queues the pool back at the perch (item 33, opt-in:
+   train ``surge`` 1022 up, most other markets down).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -202,7 +207,7 @@ from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_captive import passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
-from strategies.robust_publishers import bound_rate
+from strategies.robust_publishers import bound_rate, waits_first
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
@@ -669,6 +674,28 @@ class RobustParams:
         " rivals' out-of-stock share already passes perch_out_share when it is due; else the"
         " first wait is perch_wait_seconds (false: off, the share may pass later)",
     )
+    # the unmasking probe off the leaves window (strategies/robust_surge.py, item 33)
+    unmask_wait_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=30 * 86400.0,
+        doc="item 33: with rivals in stock and the perch's gate shut, after the perch's wait,"
+        " quote its lowest rung leaves_probe_seconds: rivals out perch_out_share of it open a"
+        " trial, otherwise the next probe waits twice as long, from this (0: off)",
+    )
+    waits_first_seconds: float = param(
+        2 * 3600.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 33: in a category where the book waits (book_wait_share), the first perch"
+        " trial starts this long after the offer was first seen if the rivals' out-of-stock"
+        " share passes perch_out_share then (else as before) (0: off)",
+    )
+    check_queue_ends: bool = param(
+        False,
+        doc="item 33: a perch's check ends back at the perch once the market-led price queues"
+        " the pool (perch_busy_open, item 17's evidence of buyers above it) (false: off)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -957,6 +984,22 @@ def _lowest_rung(low: float, price: int) -> int:
     """The perch's lowest rung over the market-led ``price``: where a trial's descent is lost,
     and the captive and unmasking probes' price (``low``: ``perch_low`` x the base)."""
     return min(MAX_PRICE, math.ceil(max(low, 2 * price)))
+
+
+def _unmask_start(mem: OfferMemory, now: float, rung: int, wait: float) -> OfferMemory:
+    """The unmasking probe starts (``Robust._unmask``): a trial step at the perch's lowest
+    ``rung``; ``wait`` is the back-off a failed probe doubles (0: twice its length)."""
+    return replace(
+        mem,
+        p_mode="trial",
+        p_since=now,
+        p_price=rung,
+        p_settled=False,
+        l_probe=True,
+        l_out=0.0,
+        l_secs=0.0,
+        l_wait=wait,
+    )
 
 
 def _lift_out(mem: OfferMemory, share: float) -> OfferMemory:
@@ -1308,6 +1351,7 @@ class RobustStrategy(Strategy[RobustParams]):
             in_stock=bool(rivals),
             base=got.price,
             named=named,
+            waits=waits,
         )
         mem = self._rejoin(now, was, mem)
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
@@ -1476,6 +1520,7 @@ class RobustStrategy(Strategy[RobustParams]):
         in_stock: bool,
         base: int,
         named: bool = False,
+        waits: bool = False,
     ) -> OfferMemory:
         """Explore-then-commit between the market-led price and a perch far above it (module
         doc, guard 5). Modes: ``market``; ``trial`` (descending until a price sells, then held);
@@ -1512,6 +1557,21 @@ class RobustStrategy(Strategy[RobustParams]):
             # wait is max(p_wait, 2 x perch_wait_seconds) either way)
             early = p.perch_first_strict and p.perch_first_wait_seconds > 0
             return replace(mem, p_next=now + first, p_wait=0.0 if early else p.perch_wait_seconds)
+        if (
+            waits
+            and mem.p_since is None
+            and waits_first(
+                mem.p_next,
+                mem.last_at,
+                now,
+                share=mem.p_out,
+                gate=p.perch_out_share,
+                first=p.perch_first_wait_seconds or p.perch_wait_seconds,
+                early=p.waits_first_seconds,
+            )
+        ):
+            # where the book waits, the first trial is due now if the gate is open (item 33)
+            return replace(mem, p_next=now)
         if mem.p_wait == 0 and mem.p_since is None and p.perch_first_strict:
             late = strict_first(
                 mem.p_next,
@@ -1540,17 +1600,17 @@ class RobustStrategy(Strategy[RobustParams]):
                 and price < low
             ):
                 # the big supplier left and we undercut the rest: do they sell out above us?
-                rung = _lowest_rung(low, price)
-                return replace(
-                    mem,
-                    p_mode="trial",
-                    p_since=now,
-                    p_price=rung,
-                    p_settled=False,
-                    l_probe=True,
-                    l_out=0.0,
-                    l_secs=0.0,
-                )
+                return _unmask_start(mem, now, _lowest_rung(low, price), mem.l_wait)
+            if (
+                p.unmask_wait_seconds > 0
+                and mem.l_until <= now
+                and now >= max(mem.p_next, mem.l_next)
+                and in_stock
+                and price < low
+            ):
+                # our undercut keeps the rivals in stock: do they sell out above us? (item 33)
+                wait = mem.l_wait or p.unmask_wait_seconds / 2
+                return _unmask_start(mem, now, _lowest_rung(low, price), wait)
             if named and in_stock and price < low:
                 if mem.q_next is None:
                     wait = p.captive_probe_seconds
@@ -1615,6 +1675,13 @@ class RobustStrategy(Strategy[RobustParams]):
                 return replace(mem, p_since=now)
             # the market-led mode's evidence is as old as the commit: measure it afresh
             return replace(mem, p_mode="check", p_since=now, market_ev=[0.0, 0.0, 0.0])
+        if (
+            mem.p_mode == "check"
+            and p.check_queue_ends
+            and queued(u_avg=mem.u_avg, threshold=p.perch_busy_open)
+        ):
+            # the market-led price queues the pool: its buyers pay more (item 33)
+            return replace(mem, p_mode="perch", p_since=now)
         if (
             mem.p_mode == "check"
             and 0 < p.check_early_seconds <= now - since

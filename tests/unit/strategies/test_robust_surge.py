@@ -110,3 +110,47 @@ def test_a_queued_pool_opens_a_perch_trial_the_rivals_stock_hides(
     )
     _, new = decide(s, state, {**PERCH, "perch_busy_open": busy_open})
     assert memory(new).p_mode == mode
+
+
+def test_off_the_leaves_window_the_unmasking_probe_waits_for_the_perch_and_backs_off() -> None:
+    """Item 33 (opt-in): the market-led 99 under a rival at 100 in stock, the perch's gate shut
+    (rivals out 0 % of the time), its wait over: with ``unmask_wait_seconds`` the perch's lowest
+    rung max(perch_low x 99, 2 x 99) = 396 is quoted as an unmasking probe whose failure waits
+    the key's value (the back-off doubles ``l_wait``); off, or the perch's wait not over, the
+    market-led 99."""
+    params = {**PERCH, "unmask_wait_seconds": 21_600.0}
+    s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(10, 0))
+    quotes, new = decide(s, perch_state(rivals_out=0.0), params)
+    m = memory(new)
+    assert (m.l_probe, m.p_mode, m.l_wait, quotes[0].price) == (True, "trial", 10_800.0, 396)
+    for state, kw in (
+        (perch_state(rivals_out=0.0), {**params, "unmask_wait_seconds": 0.0}),
+        (perch_state(rivals_out=0.0, p_next=NOW + 600), params),
+        (perch_state(rivals_out=0.0, l_next=NOW + 600), params),
+    ):
+        quotes, new = decide(s, state, kw)
+        assert quotes[0].price == 99 and memory(new).p_mode == "market"
+
+
+@pytest.mark.parametrize(
+    ("ends", "backlog", "mode"), [(True, 40, "perch"), (False, 40, "check"), (True, 0, "check")]
+)
+def test_a_check_that_queues_the_pool_ends_back_at_the_perch(
+    ends: bool, backlog: int, mode: str
+) -> None:
+    """Item 33 (opt-in, ``check_queue_ends``): a committed perch at 5,000 is being checked
+    (the market-led 99 quoted afresh) and every slot is busy with four times as many tasks
+    waiting (item 17's ``perch_busy_open``): the buyers pay more than the market-led price, so
+    the check ends back at the perch; off, or without a queue, the check goes on."""
+    state = perch_state(
+        rivals_out=0.9,
+        p_mode="check",
+        p_since=NOW - 600,
+        p_price=5_000,
+        p_hold=7_200.0,
+        perch_ev=[10 * 5_000.0, 10.0, 36_000.0],
+        u_avg=5.0 if backlog else 0.5,
+    )
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 10, backlog))
+    _, new = decide(s, state, {**PERCH, "check_queue_ends": ends, "perch_busy_open": 5.0})
+    assert memory(new).p_mode == mode

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,14 @@ STRATEGIES = ["fixed", "competitive", "utilization", "demand", "bandit", "portfo
 
 def _days(scenario: Scenario, days: int) -> Scenario:
     inner = scenario.scenario.model_copy(update={"days": days})
+    return scenario.model_copy(update={"scenario": inner})
+
+
+def common_random_numbers(scenario: Scenario) -> Scenario:
+    """The scenario with the simulator's common random numbers on (``--crn``; bot.sim.market_sim:
+    the rivals reprice at their own due times, each task draws its own run time), so that the
+    fills-on and fills-off runs face the same market whatever our bot does."""
+    inner = scenario.scenario.model_copy(update={"common_random_numbers": True})
     return scenario.model_copy(update={"scenario": inner})
 
 
@@ -149,6 +158,7 @@ def market(
                 "fill_price": price,
                 "fills_overrides": overrides or {},
                 "salt": _SALT,
+                "common_random_numbers": scenario.scenario.common_random_numbers,
                 "without_fills": runs.get(False),
                 "with_fills": runs[True],
             }
@@ -221,24 +231,63 @@ def _with_waiting(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 _SALT = 0
+_CYCLE_OVER = engine.cycle_over
 
 
 def salt_strategy_rng(salt: int) -> None:
     """Vary the strategy's rng only (the market, its demand and the executors' salts stay the
     same), as ``bench/dev_perch.py`` does: how much of a run's figure is the strategy's draws.
-    0: the engine's own rng. A dev aid (module state; one salt per process)."""
+    0: the engine's own rng. A dev aid (module state: each call replaces the last one's salt)."""
     global _SALT
     _SALT = salt
+    engine.cycle_over = _CYCLE_OVER
     if not salt:
         return
-    cycle_over = engine.cycle_over
 
     def salted(ports: Any, settings: Any, instance: Any, seed: int) -> Any:
-        c = cycle_over(ports, settings, instance, seed)
+        c = _CYCLE_OVER(ports, settings, instance, seed)
         c.rng = random.Random(f"{seed}:strategy:{salt}")
         return c
 
     engine.cycle_over = salted
+
+
+def _after_gas(run: dict[str, Any]) -> int:
+    return int(run["net_revenue_nrlc"] - run["match_gas_cost_nrlc"])
+
+
+def salts_table(rows: list[dict[str, Any]]) -> str:
+    """Per market and strategy over the salts its rows carry (``--salts``): each salt's no-fills
+    and fills-on revenue after gas, the medians, whether fills-on's median is at least
+    no-fills', and whether salt 0's fills-on run, where below its no-fills run, lies within the
+    no-fills runs' own spread over the salts (min..max): a below that the strategy's draws
+    alone move as far is not the fills' doing."""
+    runs: dict[tuple[str, int, str], dict[int, tuple[int, int]]] = {}
+    for r in rows:
+        if r["without_fills"] is None:
+            continue
+        key = (r["market"], r["seed"], r["strategy"])
+        off = int(r["without_fills"]["net_revenue_nrlc"])
+        runs.setdefault(key, {})[r.get("salt", 0)] = (off, _after_gas(r["with_fills"]))
+    out = [
+        "| seed | strategy | no fills by salt | fills - gas by salt | median off | median on "
+        "| median on >= off | salt-0 below | within no-fills spread |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (_, seed, strategy), by in runs.items():
+        salts = sorted(by)
+        offs = [by[s][0] for s in salts]
+        ons = [by[s][1] for s in salts]
+        m_off, m_on = statistics.median(offs), statistics.median(ons)
+        below0 = 0 in by and by[0][1] < by[0][0]
+        within = "yes" if below0 and min(offs) <= by[0][1] <= max(offs) else ""
+        out.append(
+            f"| {seed} | {strategy} | {' / '.join(_rlc(v) for v in offs)} "
+            f"| {' / '.join(_rlc(v) for v in ons)} | {_rlc(int(m_off))} | {_rlc(int(m_on))} "
+            f"| {'yes' if m_on >= m_off else '**no**'} | {'**below**' if below0 else ''} "
+            f"| {within if below0 else ''} |"
+        )
+    return "\n".join(out)
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
@@ -298,9 +347,20 @@ def main() -> None:
         "--salt", type=int, default=0, help="vary the strategy's rng only (dev aid; 0: none)"
     )
     parser.add_argument(
+        "--salts",
+        default="",
+        help="comma-separated salts (e.g. 0,1,2): every run once per salt, plus a table of "
+        "the medians over them (overrides --salt)",
+    )
+    parser.add_argument(
         "--no-references",
         action="store_true",
         help="skip the yardsticks (best fixed price, bounds): runs only, ratios nan (dev aid)",
+    )
+    parser.add_argument(
+        "--crn",
+        action="store_true",
+        help="the simulator's common random numbers in both runs (dev aid; off: generator v1)",
     )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
@@ -308,9 +368,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.table is not None:
-        print(table(_with_waiting([r for f in args.table for r in json.loads(f.read_text())])))
+        old = [r for f in args.table for r in json.loads(f.read_text())]
+        print(table(_with_waiting(old)))
+        if len({r.get("salt", 0) for r in old}) > 1:
+            print(salts_table(old))
         return
-    salt_strategy_rng(args.salt)
+    salts = [int(s) for s in args.salts.split(",") if s] or [args.salt]
     over = _overrides(args.fills)
     strategies = [s for s in args.strategies.split(",") if s]
     names = [n for n in args.scenarios.split(",") if n]
@@ -322,22 +385,28 @@ def main() -> None:
         for name in names
         for seed in (int(s) for s in args.seeds.split(",") if s)
     ]
-    for name, scenario, seed in markets + [
-        (f"gen-{market_class(seed)}", generate(seed), seed) for seed in _gen_seeds(args)
-    ]:
-        rows += market(
-            name,
-            scenario,
-            seed,
-            strategies,
-            args.price,
-            not args.no_baseline,
-            over,
-            not args.no_references,
-        )
+    generated = [(f"gen-{market_class(seed)}", generate(seed), seed) for seed in _gen_seeds(args)]
+    if args.crn:
+        markets = [(n, common_random_numbers(sc), seed) for n, sc, seed in markets]
+        generated = [(n, common_random_numbers(sc), seed) for n, sc, seed in generated]
+    for salt in salts:
+        salt_strategy_rng(salt)
+        for name, scenario, seed in markets + generated:
+            rows += market(
+                name,
+                scenario,
+                seed,
+                strategies,
+                args.price,
+                not args.no_baseline,
+                over,
+                not args.no_references,
+            )
+            if args.out is not None:
+                args.out.write_text(json.dumps(rows, indent=1) + "\n")
     print(table(rows))
-    if args.out is not None:
-        args.out.write_text(json.dumps(rows, indent=1) + "\n")
+    if len(salts) > 1:
+        print(salts_table(rows))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,20 @@ docs/backtesting.md for the full model and its assumptions):
 - every marketplace call counts against the API budget (a write costs ``requests_per_write``), every
   write and cancel advances the simulated clock by its latency, every cancel costs gas.
 
+**Common random numbers** (``[scenario] common_random_numbers``, off by default: generator v1 and
+every golden record are computed without it). Two runs of one market that differ only in what
+our bot does (fills on and off, two parameter values) should face the same market, so that their
+difference is the bot's doing. Without it they do not, through two channels that are the
+simulator's, not the market's: a slow competitor's next repricing is set from the time the
+advance starts, which is the last tick plus that tick's API and transaction latency (each fill's
+``matchOrders`` is 2 s), so a few seconds of our activity push a rival's restock back a whole
+tick; and our tasks' run times are drawn from one stream in the order they start, so one extra
+task (a fill) changes every later posted task's run time. With it, a competitor reprices at its
+own due times (``origin + k x period_s``, as the fast ones already do) and each task draws from a
+stream keyed on its request (requester, arrival, category, cap, index). On TRAIN ``rival_leaves``
+1011 with ``robust`` the fills-on run then makes every posted decision of the no-fills run
+(docs/backtesting.md, "Fills 9").
+
 Signing is a cheap deterministic digest behind the Signer port (no eth_account in the hot loop).
 """
 
@@ -116,6 +130,8 @@ class SimTask:
     drops: int = 0
     task_id: str = ""
     started_at: float | None = None
+    # its own stream of run times and failure draws (common random numbers; None: the pool's)
+    rng: random.Random | None = None
 
     def view(self, contributed_at: float | None = None) -> PoolTask:
         """The task as the ``TaskFeed`` port shows it (initialized at the match, as the core
@@ -232,6 +248,8 @@ class MarketSim:
         ]
         self._rng_comp = random.Random(f"{seed}:competitors")
         self._rng_pool = random.Random(f"{seed}:pool")
+        self._crn = scenario.scenario.common_random_numbers  # module doc
+        self._task_keys: dict[tuple[float, str, int, int], int] = {}  # tasks drawn per request
         if intents is None:
             models = [r.build(origin) for r in scenario.requesters]
             intents = generate_intents(models, origin, scenario.end, scenario.scenario.step_s, seed)
@@ -342,9 +360,15 @@ class MarketSim:
     def _step_competitors(self, now: float) -> None:
         book: list[BookEntry] | None = None
         for index, comp in enumerate(self.competitors):
-            if now < self._comp_next[index]:
+            due = self._comp_next[index]
+            if now < due:
                 continue
-            self._comp_next[index] = now + comp.period_s
+            if self._crn:  # its own due times, whatever our latency (module doc)
+                self._comp_next[index] = due + comp.period_s * (
+                    1 + math.floor((now - due) / comp.period_s)
+                )
+            else:
+                self._comp_next[index] = now + comp.period_s
             if book is None:
                 book = self.listed()
             quotes = comp.quotes(now, book, self._rng_comp)
@@ -437,7 +461,13 @@ class MarketSim:
         self.counters.tasks_matched += n
         deadline = now + self.categories[intent.category].contribution_deadline
         waiting = self._waiting
-        for _ in range(n):
+        first, key = 0, ""
+        if self._crn:  # each task its own stream, keyed on its request (module doc)
+            request = (intent.at, intent.requester, intent.category, intent.max_price)
+            first = self._task_keys.get(request, 0)
+            self._task_keys[request] = first + n
+            key = f"{self.seed}:task:{request}"
+        for k in range(n):
             self._task_seq += 1
             task = SimTask(
                 now,
@@ -448,6 +478,7 @@ class MarketSim:
                 intent.max_price,
                 self._drops,
                 task_id=f"task:{self._task_seq}",
+                rng=random.Random(f"{key}:{first + k}") if key else None,
             )
             heapq.heappush(waiting, (deadline, self._task_seq, task))
         self._queued += n
@@ -516,8 +547,9 @@ class MarketSim:
                     self.categories[task.category].work_clock_time_ref,
                     (now - self.scenario.origin) / 3600.0,
                 )
-            end = now + lognormal_duration(d, self._rng_pool)
-            fails = pool.failure_rate > 0 and self._rng_pool.random() < pool.failure_rate
+            rng = task.rng or self._rng_pool
+            end = now + lognormal_duration(d, rng)
+            fails = pool.failure_rate > 0 and rng.random() < pool.failure_rate
             if end >= deadline:  # contributed too late: aborted at the deadline, slot freed then
                 end, outcome = deadline, self._miss_cause(task)  # the miss is certain now
             else:

@@ -96,6 +96,11 @@ class ScenarioMeta(_Strict):
     step_s: Annotated[float, Field(gt=0)] = 60.0
     start: float = 1_767_225_600.0  # 2026-01-01T00:00:00Z
     seed: int = 1
+    # The market's own events do not depend on what our bot does (bot.sim.market_sim, "common
+    # random numbers"): rivals reprice at their own due times and each of our tasks draws its run
+    # time from a stream of its own. Off (generator v1, every golden): a tick's API and
+    # transaction latency moves the rivals' next repricing, and run times are drawn in start order.
+    common_random_numbers: bool = False
 
 
 class Duration(_Strict):
@@ -685,5 +690,7 @@ def scenario_hash(scenario: Scenario) -> str:
         exclude["pool"] = {"duration_changes"}
     if all(c.reset for c in scenario.competitors):
         exclude["competitors"] = {"__all__": {"reset"}}
+    if not scenario.scenario.common_random_numbers:
+        exclude["scenario"] = {"common_random_numbers"}
     blob = scenario.model_dump_json(exclude=exclude or None).encode()
     return hashlib.sha256(blob).hexdigest()

@@ -341,3 +341,47 @@ def test_a_scenario_without_duration_changes_keeps_its_hash() -> None:
     s = load_scenario(root / "config" / "scenarios" / "capacity_drop.toml")
     # recorded before duration_changes existed (c6d95bc)
     assert scenario_hash(s) == "a4481fcfd0c9919d4b384f0cf23b82b86a33ea72fb471f3fba649d9b9b25c69a"
+
+
+def _rival_deal_ticks(crn: bool, latency: list[float]) -> list[int]:
+    """The ticks (minutes) at which buyers took the rival's restocked task, over 4 h, when each
+    tick of the bot spends ``latency[i % len]`` simulated seconds (API reads, a fill's match)."""
+    data = scenario(
+        competitors=[{"name": "rival", "kind": "fixed", "price": 50, "volume": 1, "period_s": 300}],
+    )
+    data["scenario"]["common_random_numbers"] = crn
+    sim = MarketSim(parse_scenario(data), seed=1)
+    origin = sim.clock.now()
+    for i in range(240):
+        sim.advance(origin + 60 * i)
+        sim.clock.t += latency[i % len(latency)]
+    return [int((d.at - origin) // 60) for d in sim.deals]
+
+
+def test_with_common_random_numbers_the_rivals_restock_whatever_our_latency() -> None:
+    # A tick that spends 3 s more (a fill's matchOrders is 2 s) must not move the market's
+    # own schedule; without the switch it pushes a rival's next restock back a whole tick.
+    quiet, busy = [0.0], [0.0] * 6 + [3.0]
+    assert _rival_deal_ticks(True, quiet) == _rival_deal_ticks(True, busy)
+    assert _rival_deal_ticks(False, quiet) != _rival_deal_ticks(False, busy)
+
+
+def _run_times(crn: bool, arrivals: list[tuple[float, int, int]]) -> dict[float, float]:
+    """Each contributed task's run time by its match time (4 slots: every task starts at once)."""
+    sim = pool_sim(
+        {"workers": 4, "durations": {"0": {"median_s": 300, "sigma": 0.8}}},
+        arrivals,
+        scenario={"name": "pool", "days": 1, "common_random_numbers": crn},
+    )
+    sim.advance(sim.clock.now() + 3600)
+    return {t.deal_start: t.contributed_at - t.started_at for t in sim.contributed}
+
+
+def test_with_common_random_numbers_one_more_task_leaves_the_others_run_times() -> None:
+    # a fill is one more task on the pool: it must not redraw the posted tasks' run times
+    posted = [(0, 0, 1), (60, 0, 1), (120, 0, 1)]
+    with_fill = [*posted[:1], (30, 0, 1), *posted[1:]]
+    for crn in (True, False):
+        alone, beside = _run_times(crn, posted), _run_times(crn, with_fill)
+        same = all(alone[t] == beside[t] for t in alone)
+        assert same is crn, crn

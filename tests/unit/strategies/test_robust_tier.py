@@ -149,20 +149,16 @@ def test_a_probe_that_goes_unsold_is_kept_apart_and_the_commit_reads_the_perch_s
 
 
 def test_a_trial_that_sells_at_its_first_price_gets_a_bound_above_it() -> None:
-    """The trial's first price (the rails' cap, 1,584) sells at once, no level above it known
-    unsold: the refine's bound is 3,168 (the level above), so it probes upward once the perch
-    has its sales; off, no bound, and the perch would never move."""
-    state = perch_state(p_mode="trial", p_since=NOW - 600, p_price=1_584, perched=True)
-    s = snap(
-        offers=[XS],
-        book=[],
-        own_orders=[own("o", 1_584, 4)],
-        deals=[deal("d", 1_584, 1, ago=30)],
-        utilization=util(10, 1),
-    )
-    _, new = decide(s, state, ITEM29)
-    assert (memory(new).p_settled, memory(new).r_hi, memory(new).r_w) == (True, 3_168, 0.0)
-    _, new = decide(s, state, PERCH)
+    """The trial's first price, the rails' cap (3,168 listed for 99,000: 32 x the market-led
+    99), sells two minutes in, no level above it known unsold: the refine's bound is 6,336 (the
+    level above), so it probes upward once the perch has its sales; off, no bound, and the
+    perch would never move from the cap."""
+    trial = perch_state(p_mode="trial", p_since=NOW - 120, p_price=3_168, perched=True)
+    sold = [deal("d", 3_168, 2, ago=20)]
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 3_168, 3)], deals=sold)
+    _, new = decide(s, trial, ITEM29)
+    assert (memory(new).p_settled, memory(new).r_hi, memory(new).r_w) == (True, 6_336, 0.0)
+    _, new = decide(s, trial, PERCH)
     assert (memory(new).p_settled, memory(new).r_hi) == (True, 0)
 
 

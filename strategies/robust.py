@@ -98,13 +98,13 @@ shows, not by a scenario's numbers:
    and stock), ``perch_step_down`` makes a trial's descent finer than halving.
    ``book_base_seconds`` (on: 2 h) has the markup multiply an average of the book mode's
    price, in categories whose book is of requests that wait rather than buy
-   (``book_wait_share``; ``strategies/robust_book.py``). ``tier_horizon_seconds`` (opt-in) lets
+   (``book_wait_share``; ``strategies/robust_book.py``). ``tier_horizon_seconds`` (1 day) lets
    a committed perch's refine go finer than ``perch_refine`` while one more probe pays over the
    perch's expected sales (``strategies/robust_tier.py``); ``trial_listed_all`` times every
    trial level only while an order of ours is listed, ``perch_first_wait_seconds`` starts an
-   offer's first trial sooner (item 21: train ``stationary`` up, ``undercut_fast`` 1004 down);
+   offer's first trial sooner (2 h; item 21, on since item 29);
    ``perch_first_strict`` lets it start only if the rivals' out-of-stock share passes its gate
-   when it falls due (item 28: spares 1004, opt-in). Item 29 makes the early trial safe:
+   when it falls due (item 28: spares 1004, opt-in). Item 29 (on) makes the early trial safe:
    ``perch_probe_apart`` judges the perch's commit and checks on its own price's time (the
    refine's unsold probes left out), ``perch_capped_bound`` gives a trial that sold at its first
    price a bound above it to refine towards, and ``perch_bound_renew`` judges the refine's unsold
@@ -655,7 +655,7 @@ class RobustParams:
     )
     # how fine the refine goes (strategies/robust_tier.py)
     tier_horizon_seconds: float = param(
-        0.0,
+        86400.0,
         min=0.0,
         max=30 * 86400.0,
         doc="item 21: the refine bisects finer than perch_refine while one more probe pays: its"
@@ -663,12 +663,12 @@ class RobustParams:
         " (0: off, perch_refine as is)",
     )
     trial_listed_all: bool = param(
-        False,
+        True,
         doc="item 21: every trial level's unsold clock runs only while an order of ours is"
         " listed (false: only a rejoined perch's price, trial_listed_clock)",
     )
     perch_first_wait_seconds: float = param(
-        0.0,
+        7200.0,
         min=0.0,
         max=7 * 86400.0,
         doc="item 21: market-led time before an offer's first perch trial (0: off,"
@@ -681,19 +681,19 @@ class RobustParams:
         " first wait is perch_wait_seconds (false: off, the share may pass later)",
     )
     perch_probe_apart: bool = param(
-        False,
+        True,
         doc="item 29: the commit and check judge the perch on its own price's time: the refine"
         " probes that went unsold are left out of it (false: off, their time counts as the"
         " perch's)",
     )
     perch_capped_bound: bool = param(
-        False,
+        True,
         doc="item 29: a trial that sold at its first price takes the level above it (over"
         " perch_step_down) as an unsold bound without evidence, so the refine probes upward"
         " (false: off, no bound, no refine)",
     )
     perch_bound_renew: bool = param(
-        False,
+        True,
         doc="item 29: the refine's unsold bound is judged again (perch_bound_sales) at the"
         " perch's rate each time a committed perch's hold is renewed (false: off, only at the"
         " commit and when a probe ends)",

@@ -102,7 +102,10 @@ def test_a_trial_that_sold_at_once_takes_the_level_above_as_its_bound(
     assert capped_bound(hi, price, step_down) == bound
 
 
-ITEM29 = {**PERCH, "perch_probe_apart": True, "perch_capped_bound": True}
+# item 21's finer refine pinned off: these crafted perches test item 29's rules alone
+BASE = {**PERCH, "tier_horizon_seconds": 0.0}
+ITEM29 = {**BASE, "perch_probe_apart": True, "perch_capped_bound": True, "perch_bound_renew": True}
+OFF = {**BASE, "perch_probe_apart": False, "perch_capped_bound": False, "perch_bound_renew": False}
 
 
 def test_a_probe_that_goes_unsold_is_kept_apart_and_the_commit_reads_the_perch_s_price() -> None:
@@ -128,7 +131,7 @@ def test_a_probe_that_goes_unsold_is_kept_apart_and_the_commit_reads_the_perch_s
     m = memory(new)
     assert (m.p_price, m.r_hi) == (1_584, 2_240)
     assert m.r_off == pytest.approx(1200.0, rel=1e-3)
-    _, new = decide(s, state, {**PERCH, **big})
+    _, new = decide(s, state, {**OFF, **big})
     assert memory(new).r_off == pytest.approx(1200.0, rel=1e-3)  # kept, but read only when on
     market = [10_000.0 * 10, 10.0, 36_000.0]  # 10,000 per hour
     ended = perch_state(
@@ -144,7 +147,7 @@ def test_a_probe_that_goes_unsold_is_kept_apart_and_the_commit_reads_the_perch_s
     s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 4)], utilization=util(10, 0))
     _, new = decide(s, ended, {**ITEM29, **big})
     assert memory(new).p_mode == "perch"
-    _, new = decide(s, ended, {**PERCH, **big})
+    _, new = decide(s, ended, {**OFF, **big})
     assert memory(new).p_mode == "market"
 
 
@@ -158,7 +161,7 @@ def test_a_trial_that_sells_at_its_first_price_gets_a_bound_above_it() -> None:
     s = snap(offers=[XS], book=[], own_orders=[own("o", 3_168, 3)], deals=sold)
     _, new = decide(s, trial, ITEM29)
     assert (memory(new).p_settled, memory(new).r_hi, memory(new).r_w) == (True, 6_336, 0.0)
-    _, new = decide(s, trial, PERCH)
+    _, new = decide(s, trial, OFF)
     assert (memory(new).p_settled, memory(new).r_hi) == (True, 0)
 
 
@@ -179,11 +182,10 @@ def test_a_bound_is_judged_again_at_the_perch_s_rate_when_its_hold_is_renewed() 
         r_w=3600.0,
     )
     s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 4)], utilization=util(10, 0))
-    params = {**PERCH, "check_margin": 2.0}
-    _, new = decide(s, state, {**params, "perch_bound_renew": True})
+    _, new = decide(s, state, {**ITEM29, "check_margin": 2.0})
     m = memory(new)
     assert (m.p_mode, m.p_since) == ("perch", NOW)
     assert (m.p_price, m.r_lo, m.r_hi) == (1_700, 1_584, 1_700)
-    _, new = decide(s, state, params)
+    _, new = decide(s, state, {**OFF, "check_margin": 2.0})
     m = memory(new)
     assert (m.p_mode, m.p_price, m.r_lo) == ("perch", 1_584, 0)

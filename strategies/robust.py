@@ -98,11 +98,11 @@ shows, not by a scenario's numbers:
    and stock), ``perch_step_down`` makes a trial's descent finer than halving.
    ``book_base_seconds`` (on: 2 h) has the markup multiply an average of the book mode's
    price, in categories whose book is of requests that wait rather than buy
-   (``book_wait_share``; ``strategies/robust_book.py``). ``tier_horizon_seconds`` (opt-in) lets
+   (``book_wait_share``; ``strategies/robust_book.py``). ``tier_horizon_seconds`` (1 day) lets
    a committed perch's refine go finer than ``perch_refine`` while one more probe pays over the
    perch's expected sales (``strategies/robust_tier.py``); ``trial_listed_all`` times every
    trial level only while an order of ours is listed, ``perch_first_wait_seconds`` starts an
-   offer's first trial sooner (item 21: train ``stationary`` up, ``undercut_fast`` 1004 down);
+   offer's first trial sooner (2 h; item 21, on since item 29);
    ``perch_first_strict`` lets it start only if the rivals' out-of-stock share passes its gate
    when it falls due (item 28: spares 1004, opt-in). Where the book waits (item 19's test) the
    first trial falls due after ``waits_first_seconds`` (on: 2 h) if that share passes its gate
@@ -110,6 +110,11 @@ shows, not by a scenario's numbers:
    ``unmask_wait_seconds`` runs item 24's unmasking probe off its window, and
    ``check_queue_ends`` ends a check that queues the pool back at the perch (item 33, opt-in:
    train ``surge`` 1022 up, most other markets down).
+   Item 29 (on) makes the early trial safe:
+   ``perch_probe_apart`` judges the perch's commit and checks on its own price's time (the
+   refine's unsold probes left out), ``perch_capped_bound`` gives a trial that sold at its first
+   price a bound above it to refine towards, and ``perch_bound_renew`` judges the refine's unsold
+   bound again at each renewal of the perch's hold, at the perch's rate then.
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -211,7 +216,14 @@ from strategies.robust_publishers import bound_rate, waits_first
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
-from strategies.robust_tier import strict_first, tier_ratio
+from strategies.robust_tier import (
+    capped_bound,
+    hold_renewed,
+    own_price_ev,
+    probe_seconds,
+    strict_first,
+    tier_ratio,
+)
 from strategies.robust_undercut import cross_band, steady_pools, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -649,7 +661,7 @@ class RobustParams:
     )
     # how fine the refine goes (strategies/robust_tier.py)
     tier_horizon_seconds: float = param(
-        0.0,
+        86400.0,
         min=0.0,
         max=30 * 86400.0,
         doc="item 21: the refine bisects finer than perch_refine while one more probe pays: its"
@@ -657,12 +669,12 @@ class RobustParams:
         " (0: off, perch_refine as is)",
     )
     trial_listed_all: bool = param(
-        False,
+        True,
         doc="item 21: every trial level's unsold clock runs only while an order of ours is"
         " listed (false: only a rejoined perch's price, trial_listed_clock)",
     )
     perch_first_wait_seconds: float = param(
-        0.0,
+        7200.0,
         min=0.0,
         max=7 * 86400.0,
         doc="item 21: market-led time before an offer's first perch trial (0: off,"
@@ -695,6 +707,24 @@ class RobustParams:
         False,
         doc="item 33: a perch's check ends back at the perch once the market-led price queues"
         " the pool (perch_busy_open, item 17's evidence of buyers above it) (false: off)",
+    )
+    perch_probe_apart: bool = param(
+        True,
+        doc="item 29: the commit and check judge the perch on its own price's time: the refine"
+        " probes that went unsold are left out of it (false: off, their time counts as the"
+        " perch's)",
+    )
+    perch_capped_bound: bool = param(
+        True,
+        doc="item 29: a trial that sold at its first price takes the level above it (over"
+        " perch_step_down) as an unsold bound without evidence, so the refine probes upward"
+        " (false: off, no bound, no refine)",
+    )
+    perch_bound_renew: bool = param(
+        True,
+        doc="item 29: the refine's unsold bound is judged again (perch_bound_sales) at the"
+        " perch's rate each time a committed perch's hold is renewed (false: off, only at the"
+        " commit and when a probe ends)",
     )
 
     def __post_init__(self) -> None:
@@ -784,6 +814,9 @@ class OfferMemory:
     q_count: int = 0  # tasks sold to buyers who passed a rival over, since the probe began
     # how long the refine's lowest unsold price (r_hi) went unsold (perch_bound_sales)
     r_w: float = 0.0
+    # the perch's seconds (decayed as its evidence) that went to refine probes nobody bought
+    # (perch_probe_apart; strategies/robust_tier.py)
+    r_off: float = 0.0
     # the log of the book mode's price, averaged (book_base_seconds; 0: none)
     b_log: float = 0.0
     # a market-led price nobody bought (unsold_sales; strategies/robust_scarce.py): the lowest
@@ -877,6 +910,7 @@ class OfferMemory:
                 q_probe=bool(raw.get("q_probe", False)),
                 q_count=int(cast(int, raw.get("q_count", 0))),
                 r_w=float(cast(float, raw.get("r_w", 0.0))),
+                r_off=float(cast(float, raw.get("r_off", 0.0))),
                 b_log=float(cast(float, raw.get("b_log", 0.0))),
                 s_low=int(cast(int, raw.get("s_low", 0))),
                 s_since=_opt_float(raw.get("s_since")),
@@ -1507,7 +1541,7 @@ class RobustStrategy(Strategy[RobustParams]):
             perch = [a + b for a, b in zip(perch, add, strict=True)]
         else:
             market = [a + b for a, b in zip(market, add, strict=True)]
-        return replace(mem, perch_ev=perch, market_ev=market)
+        return replace(mem, perch_ev=perch, market_ev=market, r_off=mem.r_off * keep)
 
     def _perch(
         self,
@@ -1643,7 +1677,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     float(sum(d.volume for d in sold)),
                     now - since,
                 ]
-                return replace(mem, p_settled=True, p_since=now, perch_ev=ev)
+                return replace(mem, p_settled=True, p_since=now, perch_ev=ev, r_off=0.0)
             listed = snapshot.current_price(offer.slot)
             known = p.trial_pace_unknown or p.trial_listed_all or mem.p_price == mem.perch_known
             if listed is None and p.trial_listed_clock and known and mem.last_at is not None:
@@ -1685,7 +1719,7 @@ class RobustStrategy(Strategy[RobustParams]):
         if (
             mem.p_mode == "check"
             and 0 < p.check_early_seconds <= now - since
-            and check_decided(mem.perch_ev, mem.market_ev, price, p.perch_confidence)
+            and check_decided(self._own_ev(mem), mem.market_ev, price, p.perch_confidence)
         ):
             # decided before the check's end: the rest of it would be lost perch revenue
             return replace(mem, p_mode="perch", p_since=now, p_hold=2 * mem.p_hold)
@@ -1812,6 +1846,8 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem
         if mem.p_mode not in ("trial", "perch"):
             return replace(mem, p_price=mem.r_lo, r_lo=0) if mem.r_lo else mem
+        if p.perch_capped_bound and mem.p_mode == "trial" and not was.p_settled:
+            mem = replace(mem, r_hi=capped_bound(mem.r_hi, mem.p_price, p.perch_step_down))
         _, tasks, secs = mem.perch_ev
         if not mem.r_lo and tasks < p.perch_refine_tasks:
             return mem
@@ -1841,10 +1877,25 @@ class RobustStrategy(Strategy[RobustParams]):
             sales=p.perch_bound_sales,
             step_down=p.perch_step_down,
             committed=mem.p_mode == "perch",
-            fresh=was.p_mode != "perch",
+            fresh=was.p_mode != "perch"
+            or (
+                p.perch_bound_renew
+                and mem.p_mode == "perch"
+                and hold_renewed(was.p_since, mem.p_since, now)
+            ),
         )
+        off = mem.r_off
+        if mem.r_lo and not probe.lo and probe.price == mem.r_lo:
+            # the probe went unsold: back at the price that sold, its time was not that price's
+            off += probe_seconds(now - mem.r_at, p.perch_half_life_seconds)
         return replace(
-            mem, p_price=probe.price, r_lo=probe.lo, r_hi=probe.hi, r_at=probe.at, r_w=unsold
+            mem,
+            p_price=probe.price,
+            r_lo=probe.lo,
+            r_hi=probe.hi,
+            r_at=probe.at,
+            r_w=unsold,
+            r_off=off,
         )
 
     def _paced(self, mem: OfferMemory, step: float) -> float:
@@ -1943,10 +1994,16 @@ class RobustStrategy(Strategy[RobustParams]):
         wait = max(mem.p_wait, 2 * self.params.perch_wait_seconds)
         return replace(mem, p_mode="market", p_next=now + wait, p_wait=2 * wait)
 
+    def _own_ev(self, mem: OfferMemory) -> list[float]:
+        """The perch's evidence its commit and checks are judged on (``perch_probe_apart``)."""
+        return (
+            own_price_ev(mem.perch_ev, mem.r_off) if self.params.perch_probe_apart else mem.perch_ev
+        )
+
     def _perch_pays(self, mem: OfferMemory, margin: float = 1.0) -> bool:
         """The perch's lower revenue bound per second beats ``margin`` x the market-led mode's
         mean (``check_margin``: by how much a perch must lead to skip its check)."""
-        lower = lower_rate(mem.perch_ev, self.params.perch_confidence)
+        lower = lower_rate(self._own_ev(mem), self.params.perch_confidence)
         if lower is None:
             return False
         m_earned, _, m_secs = mem.market_ev

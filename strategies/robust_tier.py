@@ -37,11 +37,36 @@ the lost trial's back-off then meets a moved market and the perch never recovers
 the rivals' out-of-stock share is under its gate (``perch_out_share``) when the early trial falls
 due; on the ``stationary`` markets it gains on, it is over it. Under the gate, the first trial keeps
 the usual ``perch_wait_seconds`` schedule.
+
+Item 29 makes the early first trial safe without that gate, with three rules on the perch's
+evidence (docs/strategies.md, robust item 29). On 1004 the early trial lost its check because its
+refine's probes above the price that sold (1,091.8, 918.1 and 841.9 M nRLC, each unsold for its
+1.5 h wait) took 4.5 of its 6 hours: 5 sales over the whole trial against the market-led mode's
+first hours, where the same sales over the 1.4 h its own price was quoted beat it three times.
+``perch_probe_apart``: the seconds a probe went unsold, decayed as the evidence (``probe_seconds``),
+are kept apart, and the commit and the checks read the evidence without them (``own_price_ev``);
+the refine's own waits and its bound test still read the whole evidence (read without the probes,
+train ``publishers`` 1026's bound was trusted too soon). ``perch_capped_bound``: a trial whose
+first price (the rails' cap, 32 x the listed price) sold at once has no unsold level above it, so
+the refine never starts (train ``collapse`` 1023: 70 hours at the cap); the level above it, with no
+evidence, is its bound (``capped_bound``). ``perch_bound_renew``: item 12's weak-bound test ran
+only at the commit and as a probe ended, on a rate read from the perch's first hours (train
+``capacity_drop`` 1038: 4.6 sales an hour at the commit, 3.3 by the first renewal); it also runs
+each time the perch's hold is renewed (``hold_renewed``).
 """
 
 from __future__ import annotations
 
-__all__ = ["strict_first", "tier_ratio"]
+import math
+
+__all__ = [
+    "capped_bound",
+    "hold_renewed",
+    "own_price_ev",
+    "probe_seconds",
+    "strict_first",
+    "tier_ratio",
+]
 
 
 def tier_ratio(ratio: float, *, rate: float, horizon: float, cost: float) -> float:
@@ -65,3 +90,34 @@ def strict_first(
     if now < due or share >= gate:
         return None
     return due - first + wait
+
+
+def probe_seconds(seconds: float, half_life: float) -> float:
+    """What a refine probe that just went unsold for ``seconds`` added to the perch's decayed
+    evidence time (half-life ``half_life``): its later seconds count more (module doc, item 29)."""
+    if seconds <= 0:
+        return 0.0
+    if half_life <= 0:
+        return seconds
+    return half_life / math.log(2) * (1.0 - math.pow(0.5, seconds / half_life))
+
+
+def own_price_ev(ev: list[float], off: float) -> list[float]:
+    """The perch's evidence ``ev`` ([nRLC, tasks, seconds], decayed) without the ``off`` seconds
+    its refine's unsold probes took (module doc, item 29): the rate of the perch's own price."""
+    earned, tasks, secs = ev
+    return [earned, tasks, max(secs - off, 0.0)]
+
+
+def capped_bound(hi: int, price: int, step_down: float) -> int:
+    """The refine's unsold bound once a trial's price sold: ``hi`` if its descent left one, else
+    the level above ``price`` (``price / step_down``), with no evidence (module doc, item 29)."""
+    if hi or price <= 0 or not 0 < step_down < 1:
+        return hi
+    return int(price / step_down)
+
+
+def hold_renewed(was_since: float | None, since: float | None, now: float) -> bool:
+    """A committed perch's hold was renewed at this decision (held on without a check, or
+    confirmed by one): its start moved to ``now`` (module doc, item 29)."""
+    return since == now and was_since != now

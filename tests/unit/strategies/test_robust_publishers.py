@@ -56,7 +56,12 @@ def test_where_the_book_waits_the_first_trial_falls_due_early_with_the_gate_open
     no requests counted), or with the key off, it stays scheduled at 600 s."""
     s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 0))
     state = perch_state(p_next=NOW + 300, p_wait=600.0)
-    params = {**PERCH, "waits_first_seconds": 300.0, "book_wait_share": 0.0}
+    params = {
+        **PERCH,
+        "waits_first_seconds": 300.0,
+        "book_wait_share": 0.0,
+        "perch_first_wait_seconds": 0.0,  # item 29 turned it on (2 h): waits_first is then a no-op
+    }
     assert memory(decide(s, state, params)[1]).p_next == NOW
     for kw in ({**params, "waits_first_seconds": 0.0}, {**params, "book_wait_share": 0.4}):
         m = memory(decide(s, state, kw)[1])

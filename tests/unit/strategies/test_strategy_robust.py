@@ -389,11 +389,14 @@ def test_a_perch_trial_starts_as_high_as_the_rails_allow_while_rivals_are_out() 
 
 
 def test_the_first_trial_waits_perch_first_wait_seconds_and_later_ones_as_before() -> None:
-    """Item 21: an offer's first wait is ``perch_first_wait_seconds`` when set; the wait a lost
-    trial doubles from stays ``perch_wait_seconds``."""
+    """Item 21: an offer's first wait is ``perch_first_wait_seconds`` when set (on by default
+    since item 29, 2 h); the wait a lost trial doubles from stays ``perch_wait_seconds``."""
     s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(10, 0))
-    _, new = decide(s, perch_state(p_next=None, rivals_out=0.3), PERCH)
+    off = {**PERCH, "perch_first_wait_seconds": 0.0}
+    _, new = decide(s, perch_state(p_next=None, rivals_out=0.3), off)
     assert (memory(new).p_next, memory(new).p_wait) == (NOW + 600, 600)
+    _, new = decide(s, perch_state(p_next=None, rivals_out=0.3), PERCH)
+    assert (memory(new).p_next, memory(new).p_wait) == (NOW + 7200, 600)
     first = {**PERCH, "perch_first_wait_seconds": 120.0}
     _, new = decide(s, perch_state(p_next=None, rivals_out=0.3), first)
     assert (memory(new).p_next, memory(new).p_wait) == (NOW + 120, 600)
@@ -429,7 +432,8 @@ def test_an_unlisted_rejoined_trial_price_is_not_stepped_down() -> None:
     """A full pool lists no order of ours: for a rejoined perch's price (it paid before) the time
     since the last decision (60 s) does not count as the level going unsold, so a level 30 s past
     its step (15 min here) is held and its clock moved on. Off, with an order listed, or at a
-    level no perch has paid at (unless ``trial_pace_unknown``), it steps down as before."""
+    level no perch has paid at (unless ``trial_pace_unknown`` or item 21's ``trial_listed_all``,
+    on by default since item 29), it steps down as before."""
     rejoined = perch_state(
         p_mode="trial",
         p_since=NOW - 930,
@@ -448,14 +452,15 @@ def test_an_unlisted_rejoined_trial_price_is_not_stepped_down() -> None:
     quotes, new = decide(listed, rejoined, PERCH)
     assert memory(new).p_price == 1_584
     unknown = perch_state(p_mode="trial", p_since=NOW - 930, p_price=3_168, perched=True)
-    quotes, new = decide(full, unknown, PERCH)
+    only_known = {**PERCH, "trial_listed_all": False}
+    quotes, new = decide(full, unknown, only_known)
     assert memory(new).p_price == 1_584
-    quotes, new = decide(full, unknown, {**PERCH, "trial_pace_unknown": True})
+    quotes, new = decide(full, unknown, {**only_known, "trial_pace_unknown": True})
     assert memory(new).p_price == 3_168
     # item 21: every level's clock waits for a listing, its pace unchanged
-    quotes, new = decide(full, unknown, {**PERCH, "trial_listed_all": True})
+    quotes, new = decide(full, unknown, PERCH)
     assert (memory(new).p_price, memory(new).p_since) == (3_168, NOW - 930 + 60)
-    quotes, new = decide(listed, unknown, {**PERCH, "trial_listed_all": True})
+    quotes, new = decide(listed, unknown, PERCH)
     assert memory(new).p_price == 1_584
 
 

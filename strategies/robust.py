@@ -200,6 +200,7 @@ from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_captive import passed_over
+from strategies.robust_gate import trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate
@@ -668,6 +669,15 @@ class RobustParams:
         doc="item 28: the early first trial (perch_first_wait_seconds) starts only if the"
         " rivals' out-of-stock share already passes perch_out_share when it is due; else the"
         " first wait is perch_wait_seconds (false: off, the share may pass later)",
+    )
+    # a trial whose commit check is inconclusive runs on (strategies/robust_gate.py)
+    trial_extend_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 30: a settled trial whose mean rate leads the market-led mode's but whose lower"
+        " bound does not is judged at every decision for up to this long after"
+        " perch_trial_seconds: committed once the bound passes, lost once the mean trails (0: off)",
     )
 
     def __post_init__(self) -> None:
@@ -1630,6 +1640,14 @@ class RobustStrategy(Strategy[RobustParams]):
             return replace(mem, p_mode="perch", p_since=now, p_hold=hold, shift_base=base)
         if mem.p_mode == "check":
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
+        if trial_runs_on(
+            mem.perch_ev,
+            mem.market_ev,
+            elapsed=now - since,
+            trial=p.perch_trial_seconds,
+            extend=p.trial_extend_seconds,
+        ):
+            return mem  # inconclusive: more evidence (strategies/robust_gate.py)
         return self._perch_lost(mem, now)
 
     def _step_seconds(self, mem: OfferMemory) -> float:

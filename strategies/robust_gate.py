@@ -1,0 +1,46 @@
+"""``robust``'s commit check on a trial that leads: more evidence instead of a verdict by the clock.
+
+Guard 5 (strategies/robust.py) judges a trial ``perch_trial_seconds`` (6 h) after its price first
+sold: committed if the perch's lower revenue bound (its decayed sales less ``perch_confidence``
+Poisson deviations, ``robust_ladder.lower_rate``) beats the market-led mode's mean rate, lost
+otherwise; a lost trial doubles the wait for the next (12 h, 24 h, 48 h, ...). With the few sales
+a perch makes in 6 h (3-8 on the train markets it decides) that bound sits 35-70 % under the
+perch's own mean, so a trial whose mean leads the market-led mode by 1.4-2 x is lost or committed
+by which sales happened to fall inside the 6 h: a rule that moves the trial's start by minutes
+flips it, and the doubled back-off then keeps the offer off its perch for a day or more (train
+``undercut_fast`` 1004, ``churn`` 1007; docs/strategies.md, robust item 30).
+
+So a settled trial whose evidence is *inconclusive* — its mean rate above the market-led mode's
+mean, its lower bound under it — is neither committed nor lost at 6 h: it runs on, judged at
+every decision, for up to ``trial_extend_seconds`` more. It commits as soon as the lower bound
+passes (the usual rule), and is lost as soon as its mean falls under the market-led mean or the
+extension runs out. A trial whose mean does not lead is lost at 6 h as before (asymmetric, as
+guard 5 is on purpose: more time at a perch whose mean trails is expected revenue lost). ``0``
+is off (the verdict at 6 h, exactly as before).
+
+Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what was
+tried and not kept: docs/strategies.md, robust item 30.
+"""
+
+from __future__ import annotations
+
+__all__ = ["trial_runs_on"]
+
+
+def trial_runs_on(
+    perch_ev: list[float], market_ev: list[float], *, elapsed: float, trial: float, extend: float
+) -> bool:
+    """A settled trial not committed at ``elapsed`` seconds after its price first sold goes on.
+
+    Evidence lists are [nRLC, tasks, seconds] (the perch's net of its round trip's cancels). True
+    while ``elapsed`` is under ``trial + extend`` and the perch's mean rate is above the
+    market-led mode's (module doc); ``extend`` 0: off.
+    """
+    if extend <= 0 or elapsed >= trial + extend:
+        return False
+    p_earned, p_tasks, p_secs = perch_ev
+    m_earned, _, m_secs = market_ev
+    if p_secs <= 0 or p_tasks <= 0:
+        return False
+    market = m_earned / m_secs if m_secs > 0 else 0.0
+    return p_earned / p_secs > market

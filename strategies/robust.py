@@ -200,7 +200,7 @@ from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_captive import passed_over
-from strategies.robust_gate import trial_runs_on
+from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate
@@ -679,6 +679,11 @@ class RobustParams:
         " bound does not is judged at every decision for up to this long after"
         " perch_trial_seconds: committed once the bound passes, lost once the mean trails (0: off)",
     )
+    trial_floor_lowest: bool = param(
+        False,
+        doc="item 30: a trial's descent is lost under the lowest floor (perch_low x portfolio's"
+        " price, or twice the market-led one) seen since it started (false: the floor now)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -791,6 +796,8 @@ class OfferMemory:
     l_wait: float = 0.0
     l_out: float = 0.0
     l_secs: float = 0.0
+    # the lowest loss floor a running descent has seen (trial_floor_lowest; 0: none yet)
+    p_rung: int = 0
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -875,6 +882,7 @@ class OfferMemory:
                 l_wait=float(cast(float, raw.get("l_wait", 0.0))),
                 l_out=float(cast(float, raw.get("l_out", 0.0))),
                 l_secs=float(cast(float, raw.get("l_secs", 0.0))),
+                p_rung=int(cast(int, raw.get("p_rung", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1321,6 +1329,8 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         mem = self._rejoin(now, was, mem)
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
+        if mem.p_rung and (mem.p_mode != "trial" or mem.p_settled):
+            mem = replace(mem, p_rung=0)  # the descent is over
         # the base's book logic reads the perch's own deals: above the perch, its price is ours
         guarded = harvest is not None or (mem.captive_price or 0) >= price
         over = p.perch_hold_quote and not guarded
@@ -1584,6 +1594,11 @@ class RobustStrategy(Strategy[RobustParams]):
                 return self._perch_lost(mem, now)
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         if mem.p_mode == "trial" and not mem.p_settled:
+            rung = _lowest_rung(p.perch_low * base, price)
+            if p.trial_floor_lowest:
+                # the floor the descent has seen at its lowest (strategies/robust_gate.py)
+                rung = trial_floor(mem.p_rung, rung)
+                mem = replace(mem, p_rung=rung)
             sold = [d for d in snapshot.own_deals(since, offer.category) if d.price >= mem.p_price]
             if sold:
                 # the perch's evidence starts here: this price's time and sales, less the
@@ -1609,7 +1624,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if now - since < self._step_seconds(mem):
                 return mem
             lower = int(mem.p_price * p.perch_step_down)
-            if lower < _lowest_rung(p.perch_low * base, price):
+            if lower < rung:
                 return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
         if mem.p_mode == "perch":

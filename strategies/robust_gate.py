@@ -24,7 +24,7 @@ tried and not kept: docs/strategies.md, robust item 30.
 
 from __future__ import annotations
 
-__all__ = ["trial_runs_on"]
+__all__ = ["trial_floor", "trial_runs_on"]
 
 
 def trial_runs_on(
@@ -44,3 +44,9 @@ def trial_runs_on(
         return False
     market = m_earned / m_secs if m_secs > 0 else 0.0
     return p_earned / p_secs > market
+
+
+def trial_floor(seen: int, now: int) -> int:
+    """The descent's loss floor: the lowest seen since the trial started (``seen``, 0: none
+    yet) or ``now``'s, whichever is lower (module doc, ``trial_floor_lowest``)."""
+    return min(seen, now) if seen > 0 else now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from strategies.robust_gate import trial_runs_on
+from strategies.robust_gate import trial_floor, trial_runs_on
 
 HOUR = 3600.0
 # the market-led mode: 100 tasks at 40 M in 8 h (0.5 RLC/h)
@@ -42,3 +42,11 @@ def test_off_is_the_verdict_at_the_trials_end() -> None:
 
 def test_no_market_led_evidence_reads_as_a_zero_rate() -> None:
     assert trial_runs_on(perch(1.0), [0.0, 0.0, 0.0], elapsed=6 * HOUR, trial=6 * HOUR, extend=HOUR)
+
+
+def test_the_descents_floor_is_the_lowest_it_saw() -> None:
+    """Train 1035 nudged: the floor was 218 M early in the descent and 486 M when the step to
+    334 M came (the markup's market-led price had jumped): the lowest, 218 M, judges it."""
+    assert trial_floor(0, 218) == 218
+    assert trial_floor(218, 486) == 218
+    assert trial_floor(486, 218) == 218

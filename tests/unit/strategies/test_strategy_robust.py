@@ -823,3 +823,17 @@ def test_an_inconclusive_trial_runs_on_for_trial_extend_seconds(
     quotes, new = decide(s, state, {**PERCH, "trial_extend_seconds": extend})
     assert memory(new).p_mode == mode
     assert quotes[0].price == (1_584 if mode == "trial" else 99)
+
+
+@pytest.mark.parametrize(("lowest", "mode", "price"), [(True, "trial", 350), (False, "market", 99)])
+def test_a_descent_is_lost_under_the_lowest_floor_it_saw(
+    lowest: bool, mode: str, price: int
+) -> None:
+    """Item 30. The floor now is 4 x the market-led 99 = 396; earlier in the descent, with the
+    market-led price lower, it was 300 (``p_rung``). The step from 700 to 350 is under the floor
+    now: lost, as before, unless ``trial_floor_lowest`` keeps the 300 it saw."""
+    state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=700, perched=True, p_rung=300)
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 700, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, {**PERCH, "trial_floor_lowest": lowest})
+    assert (memory(new).p_mode, quotes[0].price) == (mode, price)
+    assert memory(new).p_rung == (300 if lowest else 0)

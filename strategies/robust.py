@@ -104,7 +104,10 @@ shows, not by a scenario's numbers:
    trial level only while an order of ours is listed, ``perch_first_wait_seconds`` starts an
    offer's first trial sooner (item 21: train ``stationary`` up, ``undercut_fast`` 1004 down);
    ``perch_first_strict`` lets it start only if the rivals' out-of-stock share passes its gate
-   when it falls due (item 28: spares 1004, opt-in).
+   when it falls due (item 28: spares 1004, opt-in). ``trial_extend_seconds`` lets a trial whose
+   mean leads but whose lower bound does not run on instead of being lost at 6 h, and
+   ``trial_floor_lowest`` judges a descent against the lowest floor it saw (item 30, opt-in:
+   ``strategies/robust_gate.py``; guard 5's single runs move by x 0.2-0.7 under 10-minute nudges).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

@@ -1,10 +1,11 @@
-"""``robust``'s commit check on a trial that leads: more evidence instead of a verdict by the clock.
+"""``robust``'s trial verdicts on more evidence: a commit check that runs on while inconclusive, and
+a descent judged against the lowest floor it saw (issue #14, robust item 30).
 
 Guard 5 (strategies/robust.py) judges a trial ``perch_trial_seconds`` (6 h) after its price first
 sold: committed if the perch's lower revenue bound (its decayed sales less ``perch_confidence``
 Poisson deviations, ``robust_ladder.lower_rate``) beats the market-led mode's mean rate, lost
 otherwise; a lost trial doubles the wait for the next (12 h, 24 h, 48 h, ...). With the few sales
-a perch makes in 6 h (3-8 on the train markets it decides) that bound sits 35-70 % under the
+a perch makes in 6 h (2-8 on the train markets it decides) that bound sits 35-70 % under the
 perch's own mean, so a trial whose mean leads the market-led mode by 1.4-2 x is lost or committed
 by which sales happened to fall inside the 6 h: a rule that moves the trial's start by minutes
 flips it, and the doubled back-off then keeps the offer off its perch for a day or more (train
@@ -17,6 +18,15 @@ passes (the usual rule), and is lost as soon as its mean falls under the market-
 extension runs out. A trial whose mean does not lead is lost at 6 h as before (asymmetric, as
 guard 5 is on purpose: more time at a perch whose mean trails is expected revenue lost). ``0``
 is off (the verdict at 6 h, exactly as before).
+
+A trial's descent is lost once its next step falls under a floor: ``perch_low`` x ``portfolio``'s
+price, or twice the market-led price (``robust._lowest_rung``), read at the step's decision. The
+markup's market-led price moves with the rivals' within minutes, so the same descent is lost or
+goes on by which quarter of an hour its step falls in (train ``surge`` 1035 with the first wait 10
+minutes longer: the floor was about 220 M a quarter of an hour before the step and 486 M at it, the
+step to 334 M was lost, and the surge sold at the market-led price, x 0.21). With
+``trial_floor_lowest`` the descent is judged against the lowest floor it has seen since the trial
+started (``trial_floor``; robust keeps it as ``p_rung`` while the descent runs).
 
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what was
 tried and not kept: docs/strategies.md, robust item 30.

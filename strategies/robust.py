@@ -115,6 +115,10 @@ shows, not by a scenario's numbers:
    refine's unsold probes left out), ``perch_capped_bound`` gives a trial that sold at its first
    price a bound above it to refine towards, and ``perch_bound_renew`` judges the refine's unsold
    bound again at each renewal of the perch's hold, at the perch's rate then.
+   ``trial_extend_seconds`` lets a trial whose
+   mean leads but whose lower bound does not run on instead of being lost at 6 h, and
+   ``trial_floor_lowest`` judges a descent against the lowest floor it saw (item 30, opt-in:
+   ``strategies/robust_gate.py``; guard 5's single runs move by x 0.2-0.7 under 10-minute nudges).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -210,6 +214,7 @@ from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_captive import passed_over
+from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate, waits_first
@@ -726,6 +731,20 @@ class RobustParams:
         " perch's rate each time a committed perch's hold is renewed (false: off, only at the"
         " commit and when a probe ends)",
     )
+    # a trial whose commit check is inconclusive runs on (strategies/robust_gate.py)
+    trial_extend_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 30: a settled trial whose mean rate leads the market-led mode's but whose lower"
+        " bound does not is judged at every decision for up to this long after"
+        " perch_trial_seconds: committed once the bound passes, lost once the mean trails (0: off)",
+    )
+    trial_floor_lowest: bool = param(
+        False,
+        doc="item 30: a trial's descent is lost under the lowest floor (perch_low x portfolio's"
+        " price, or twice the market-led one) seen since it started (false: the floor now)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -841,6 +860,8 @@ class OfferMemory:
     l_wait: float = 0.0
     l_out: float = 0.0
     l_secs: float = 0.0
+    # the lowest loss floor a running descent has seen (trial_floor_lowest; 0: none yet)
+    p_rung: int = 0
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -926,6 +947,7 @@ class OfferMemory:
                 l_wait=float(cast(float, raw.get("l_wait", 0.0))),
                 l_out=float(cast(float, raw.get("l_out", 0.0))),
                 l_secs=float(cast(float, raw.get("l_secs", 0.0))),
+                p_rung=int(cast(int, raw.get("p_rung", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1389,6 +1411,8 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         mem = self._rejoin(now, was, mem)
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
+        if mem.p_rung and (mem.p_mode != "trial" or mem.p_settled):
+            mem = replace(mem, p_rung=0)  # the descent is over
         # the base's book logic reads the perch's own deals: above the perch, its price is ours
         guarded = harvest is not None or (mem.captive_price or 0) >= price
         over = p.perch_hold_quote and not guarded
@@ -1668,6 +1692,11 @@ class RobustStrategy(Strategy[RobustParams]):
                 return self._perch_lost(mem, now)
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         if mem.p_mode == "trial" and not mem.p_settled:
+            rung = _lowest_rung(p.perch_low * base, price)
+            if p.trial_floor_lowest:
+                # the floor the descent has seen at its lowest (strategies/robust_gate.py)
+                rung = trial_floor(mem.p_rung, rung)
+                mem = replace(mem, p_rung=rung)
             sold = [d for d in snapshot.own_deals(since, offer.category) if d.price >= mem.p_price]
             if sold:
                 # the perch's evidence starts here: this price's time and sales, less the
@@ -1693,7 +1722,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if now - since < self._step_seconds(mem):
                 return mem
             lower = int(mem.p_price * p.perch_step_down)
-            if lower < _lowest_rung(p.perch_low * base, price):
+            if lower < rung:
                 return self._perch_lost(mem, now)
             return replace(mem, p_price=lower, p_since=now)
         if mem.p_mode == "perch":
@@ -1731,6 +1760,14 @@ class RobustStrategy(Strategy[RobustParams]):
             return replace(mem, p_mode="perch", p_since=now, p_hold=hold, shift_base=base)
         if mem.p_mode == "check":
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
+        if trial_runs_on(
+            mem.perch_ev,
+            mem.market_ev,
+            elapsed=now - since,
+            trial=p.perch_trial_seconds,
+            extend=p.trial_extend_seconds,
+        ):
+            return mem  # inconclusive: more evidence (strategies/robust_gate.py)
         return self._perch_lost(mem, now)
 
     def _step_seconds(self, mem: OfferMemory) -> float:

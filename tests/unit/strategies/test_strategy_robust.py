@@ -798,3 +798,47 @@ def test_the_anchor_keeps_a_book_price_above_it_and_lifts_one_below_it() -> None
     s = snap(offers=[XS], requests=high, utilization=util(10, 0))
     quotes, _ = decide(s, anchor_state(*STEADY), params)
     assert quotes[0].price > 49 and "steady market" not in quotes[0].reason, quotes[0].reason
+
+
+@pytest.mark.parametrize(
+    ("secs", "since", "extend", "mode"),
+    [
+        (3600.0, 3600.0, 3600.0, "trial"),
+        (3600.0, 3600.0, 0.0, "market"),
+        (36_000.0, 3600.0, 3600.0, "market"),
+        (3600.0, 7200.0, 3600.0, "market"),
+    ],
+)
+def test_an_inconclusive_trial_runs_on_for_trial_extend_seconds(
+    secs: float, since: float, extend: float, mode: str
+) -> None:
+    """Item 30. Market-led: 297 an hour. One sale at 1,584 in an hour: the mean (1,584 an hour)
+    leads, the lower bound (0) does not, so the trial runs on while ``trial_extend_seconds``
+    lasts (lost without it, or once its time is over); one sale in 10 h (158 an hour) trails
+    and is lost at the trial's end as before."""
+    state = perch_state(
+        p_mode="trial",
+        p_since=NOW - since,
+        p_price=1_584,
+        p_settled=True,
+        perched=True,
+        perch_ev=[1_584.0, 1.0, secs],
+    )
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 4)], utilization=util(10, 0))
+    quotes, new = decide(s, state, {**PERCH, "trial_extend_seconds": extend})
+    assert memory(new).p_mode == mode
+    assert quotes[0].price == (1_584 if mode == "trial" else 99)
+
+
+@pytest.mark.parametrize(("lowest", "mode", "price"), [(True, "trial", 350), (False, "market", 99)])
+def test_a_descent_is_lost_under_the_lowest_floor_it_saw(
+    lowest: bool, mode: str, price: int
+) -> None:
+    """Item 30. The floor now is 4 x the market-led 99 = 396; earlier in the descent, with the
+    market-led price lower, it was 300 (``p_rung``). The step from 700 to 350 is under the floor
+    now: lost, as before, unless ``trial_floor_lowest`` keeps the 300 it saw."""
+    state = perch_state(p_mode="trial", p_since=NOW - 3600, p_price=700, perched=True, p_rung=300)
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 700, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, {**PERCH, "trial_floor_lowest": lowest})
+    assert (memory(new).p_mode, quotes[0].price) == (mode, price)
+    assert memory(new).p_rung == (300 if lowest else 0)

@@ -199,7 +199,7 @@ from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
-from strategies.robust_captive import passed_over
+from strategies.robust_captive import names_pool, passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate
@@ -669,6 +669,11 @@ class RobustParams:
         " rivals' out-of-stock share already passes perch_out_share when it is due; else the"
         " first wait is perch_wait_seconds (false: off, the share may pass later)",
     )
+    captive_deals: bool = param(
+        True,
+        doc="item 34: a deal of ours whose request order named our pool marks the market as"
+        " named, as a request naming it in the book does (false: off, only the book's requests)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1036,8 +1041,10 @@ class RobustStrategy(Strategy[RobustParams]):
         memories: dict[str, object] = {}
         quotes = []
         # requesters name our pool on this market (any category): robust_captive's probe
-        named = state.get("named") is True or any(
-            r.workerpool == snapshot.workerpool for r in snapshot.requests
+        named = state.get("named") is True or names_pool(
+            snapshot.workerpool,
+            snapshot.requests,
+            snapshot.own_deals(since) if self.params.captive_deals else (),
         )
         busy = 0.0  # the pool's smoothed utilization (the markup's reading), for _slot_yield
         mems = []

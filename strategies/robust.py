@@ -199,7 +199,7 @@ from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
-from strategies.robust_captive import names_pool, passed_over
+from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate
@@ -673,6 +673,11 @@ class RobustParams:
         True,
         doc="item 34: a deal of ours whose request order named our pool marks the market as"
         " named, as a request naming it in the book does (false: off, only the book's requests)",
+    )
+    captive_deal_buyers: bool = param(
+        True,
+        doc="item 34: a buyer whose deal with us named our pool is a captive requester for guard"
+        " 3's captive price, as one seen waiting in the book is (false: off, only the book's)",
     )
 
     def __post_init__(self) -> None:
@@ -2163,11 +2168,16 @@ class RobustStrategy(Strategy[RobustParams]):
         p = self.params
         now = snapshot.at
         addressed = [r for r in snapshot.demand_for(offer) if r.workerpool == snapshot.workerpool]
-        if addressed:
+        # and buyers whose deals with us since the last decision named our pool (item 34)
+        since = now - p.captive_interval_seconds if mem.last_at is None else mem.last_at
+        ours = snapshot.own_deals(since, offer.category) if p.captive_deal_buyers else ()
+        buyers = [r.requester for r in addressed]
+        buyers += [d.requester for d in naming(snapshot.workerpool, ours)]
+        if buyers:
             known = list(mem.captive)
-            for r in addressed:
-                if r.requester not in known:
-                    known.append(r.requester)
+            for b in buyers:
+                if b not in known:
+                    known.append(b)
             mem = replace(mem, captive=known[-_MAX_CAPTIVE_REQUESTERS:], captive_seen_at=now)
         if mem.captive_seen_at is None or now - mem.captive_seen_at > p.memory_seconds:
             return replace(mem, captive_price=None, captive_at=None)

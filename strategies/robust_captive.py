@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 from bot.domain.model import BookEntry, Deal, RequestOrderView
 
-__all__ = ["names_pool", "passed_over"]
+__all__ = ["names_pool", "naming", "passed_over"]
 
 
 def names_pool(
@@ -44,9 +44,13 @@ def names_pool(
     price's revenue, none ever in the book). A deal whose request field is not known (``None``:
     a source that cannot read the match) or is any pool (``ZERO_ADDRESS``) says nothing.
     """
-    return any(r.workerpool == workerpool for r in requests) or any(
-        d.request_workerpool == workerpool for d in deals
-    )
+    return any(r.workerpool == workerpool for r in requests) or bool(naming(workerpool, deals))
+
+
+def naming(workerpool: str, deals: Sequence[Deal]) -> tuple[Deal, ...]:
+    """The ``deals`` whose matched request order named ``workerpool``: sales to captive buyers,
+    whatever they paid (``None``, not known, and the zero address, any pool, are not)."""
+    return tuple(d for d in deals if d.request_workerpool == workerpool)
 
 
 def passed_over(deals: Sequence[Deal], rivals: Sequence[BookEntry]) -> int:

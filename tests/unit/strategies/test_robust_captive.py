@@ -116,6 +116,25 @@ def test_a_sale_to_a_buyer_naming_our_pool_marks_the_market_unless_off() -> None
     assert d.state["named"] is False
 
 
+def test_a_buyer_naming_our_pool_in_a_deal_is_a_captive_requester_for_guard_3() -> None:
+    """Its purchase counts as a captive sale: the captive price starts one ``captive_step`` above
+    the price it paid and is quoted; off, only requesters waiting in the book are captive."""
+    buyer = "0x" + "b" * 40
+    sold = replace(deal("d", 99, ago=30.0), request_workerpool=POOL, requester=buyer)
+    s = snap(offers=[XS], book=[rival("a", 100, age=600.0)], deals=[sold])
+    state = {"tally_at": NOW - 60, "offers": {KEY: OfferMemory(last_at=NOW - 60).to_json()}}
+    for on, captive in ((True, [buyer]), (False, [])):
+        robust = strategies.create("robust", {"floor": 0, "captive_deal_buyers": on})
+        d = run_fenced(robust, s, [XS], state, random.Random(1))
+        m = OfferMemory.from_json(d.state["offers"][KEY])
+        assert m.captive == captive
+        if on:
+            assert m.captive_price is not None and m.captive_price > 99
+            assert d.quotes[0].price == m.captive_price
+        else:
+            assert m.captive_price is None and d.quotes[0].price < 100
+
+
 def test_two_tasks_sold_past_a_rival_at_the_probe_start_the_perch_trial_from_the_top() -> None:
     s = snap(
         offers=[XS],

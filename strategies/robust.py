@@ -37,7 +37,8 @@ shows, not by a scenario's numbers:
 3. **Captive demand**: requests naming our pool, waiting in the book with their max prices.
    Competitors do not serve them, so their price is ours to find. Every ``captive_interval_seconds``
    the captive price ``c`` is re-chosen from what the last interval showed: the tasks sold to
-   requesters seen naming our pool (they paid ``c``, so would pay any lower price) and the
+   requesters seen naming our pool (in the book, or in a deal of ours: ``captive_deal_buyers``;
+   they paid ``c``, so would pay any lower price) and the
    waiting requests' max prices (what the cheaper candidates would add). The candidate of highest
    estimated revenue (``price x min(sold + waiting at or above it, capacity)``) wins; when it is
    ``c`` itself and something sold, ``c`` is raised by ``captive_step`` (explore upward: the
@@ -87,7 +88,8 @@ shows, not by a scenario's numbers:
    probes it again while it went unsold for fewer than that many of the perch's sales.
 
    Buyers who pass over a cheaper rival in stock (``captive_probe_seconds``, 0: off;
-   ``strategies/robust_captive.py``): on a market where some request named our pool, rivals
+   ``strategies/robust_captive.py``): on a market where some request named our pool (in the
+   book, or the request a deal of ours matched: ``captive_deals``), rivals
    such buyers pass over do not count as in stock for the perch, a probe at the perch's lowest
    rung looks for them while we are the cheapest, and the harvest (guard 3) sells the captive
    requests waiting under the quote before the perch is quoted again.

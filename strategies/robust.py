@@ -37,7 +37,8 @@ shows, not by a scenario's numbers:
 3. **Captive demand**: requests naming our pool, waiting in the book with their max prices.
    Competitors do not serve them, so their price is ours to find. Every ``captive_interval_seconds``
    the captive price ``c`` is re-chosen from what the last interval showed: the tasks sold to
-   requesters seen naming our pool (they paid ``c``, so would pay any lower price) and the
+   requesters seen naming our pool (in the book, or in a deal of ours: ``captive_deal_buyers``;
+   they paid ``c``, so would pay any lower price) and the
    waiting requests' max prices (what the cheaper candidates would add). The candidate of highest
    estimated revenue (``price x min(sold + waiting at or above it, capacity)``) wins; when it is
    ``c`` itself and something sold, ``c`` is raised by ``captive_step`` (explore upward: the
@@ -87,7 +88,8 @@ shows, not by a scenario's numbers:
    probes it again while it went unsold for fewer than that many of the perch's sales.
 
    Buyers who pass over a cheaper rival in stock (``captive_probe_seconds``, 0: off;
-   ``strategies/robust_captive.py``): on a market where some request named our pool, rivals
+   ``strategies/robust_captive.py``): on a market where some request named our pool (in the
+   book, or the request a deal of ours matched: ``captive_deals``), rivals
    such buyers pass over do not count as in stock for the perch, a probe at the perch's lowest
    rung looks for them while we are the cheapest, and the harvest (guard 3) sells the captive
    requests waiting under the quote before the perch is quoted again.
@@ -213,7 +215,7 @@ from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
-from strategies.robust_captive import passed_over
+from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
@@ -745,6 +747,16 @@ class RobustParams:
         doc="item 30: a trial's descent is lost under the lowest floor (perch_low x portfolio's"
         " price, or twice the market-led one) seen since it started (false: the floor now)",
     )
+    captive_deals: bool = param(
+        True,
+        doc="item 34: a deal of ours whose request order named our pool marks the market as"
+        " named, as a request naming it in the book does (false: off, only the book's requests)",
+    )
+    captive_deal_buyers: bool = param(
+        True,
+        doc="item 34: a buyer whose deal with us named our pool is a captive requester for guard"
+        " 3's captive price, as one seen waiting in the book is (false: off, only the book's)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1135,8 +1147,10 @@ class RobustStrategy(Strategy[RobustParams]):
         memories: dict[str, object] = {}
         quotes = []
         # requesters name our pool on this market (any category): robust_captive's probe
-        named = state.get("named") is True or any(
-            r.workerpool == snapshot.workerpool for r in snapshot.requests
+        named = state.get("named") is True or names_pool(
+            snapshot.workerpool,
+            snapshot.requests,
+            snapshot.own_deals(since) if self.params.captive_deals else (),
         )
         busy = 0.0  # the pool's smoothed utilization (the markup's reading), for _slot_yield
         mems = []
@@ -2317,11 +2331,16 @@ class RobustStrategy(Strategy[RobustParams]):
         p = self.params
         now = snapshot.at
         addressed = [r for r in snapshot.demand_for(offer) if r.workerpool == snapshot.workerpool]
-        if addressed:
+        # and buyers whose deals with us since the last decision named our pool (item 34)
+        since = now - p.captive_interval_seconds if mem.last_at is None else mem.last_at
+        ours = snapshot.own_deals(since, offer.category) if p.captive_deal_buyers else ()
+        buyers = [r.requester for r in addressed]
+        buyers += [d.requester for d in naming(snapshot.workerpool, ours)]
+        if buyers:
             known = list(mem.captive)
-            for r in addressed:
-                if r.requester not in known:
-                    known.append(r.requester)
+            for b in buyers:
+                if b not in known:
+                    known.append(b)
             mem = replace(mem, captive=known[-_MAX_CAPTIVE_REQUESTERS:], captive_seen_at=now)
         if mem.captive_seen_at is None or now - mem.captive_seen_at > p.memory_seconds:
             return replace(mem, captive_price=None, captive_at=None)

@@ -28,9 +28,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.domain.model import BookEntry, Deal
+from bot.domain.model import BookEntry, Deal, RequestOrderView
 
-__all__ = ["passed_over"]
+__all__ = ["names_pool", "naming", "passed_over"]
+
+
+def names_pool(
+    workerpool: str, requests: Sequence[RequestOrderView], deals: Sequence[Deal]
+) -> bool:
+    """Whether some buyer named ``workerpool``: a request waiting in the book whose workerpool
+    field is ours, or one of our ``deals`` whose matched request order's was (robust item 34).
+
+    The book shows only the captive buyers whose caps are under our price: those above it buy at
+    once and are seen only in the deal (train ``captive_us`` 1021: 86 % of the best fixed
+    price's revenue, none ever in the book). A deal whose request field is not known (``None``:
+    a source that cannot read the match) or is any pool (``ZERO_ADDRESS``) says nothing.
+    """
+    return any(r.workerpool == workerpool for r in requests) or bool(naming(workerpool, deals))
+
+
+def naming(workerpool: str, deals: Sequence[Deal]) -> tuple[Deal, ...]:
+    """The ``deals`` whose matched request order named ``workerpool``: sales to captive buyers,
+    whatever they paid (``None``, not known, and the zero address, any pool, are not)."""
+    return tuple(d for d in deals if d.request_workerpool == workerpool)
 
 
 def passed_over(deals: Sequence[Deal], rivals: Sequence[BookEntry]) -> int:

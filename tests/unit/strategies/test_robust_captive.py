@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import strategies
-from bot.domain.model import Quote
+from bot.domain.model import ZERO_ADDRESS, Quote
 from bot.pricing.snapshot import MarketSnapshot
 from strategies import run_fenced
 from strategies.robust import OfferMemory
-from strategies.robust_captive import passed_over
+from strategies.robust_captive import names_pool, passed_over
 from tests.support.factories import NOW, POOL, deal, offer, own, request, rival, snap, util
 
 XS = offer(category=0, task_seconds=300, max_volume=1000)
@@ -75,6 +76,63 @@ def test_a_request_naming_our_pool_in_any_category_marks_the_market() -> None:
     s = snap(offers=[XS], book=[rival("a", 100, age=600.0)], requests=[other])
     d = run_fenced(strategies.create("robust", {"floor": 0}), s, [XS], None, random.Random(1))
     assert d.state["named"] is True
+
+
+def test_a_buyer_names_the_pool_in_a_waiting_request_or_in_the_request_a_deal_matched() -> None:
+    named = replace(deal("d", 400), request_workerpool=POOL)
+    assert names_pool(POOL, [], [named])
+    assert names_pool(POOL, [request("n", 50, workerpool=POOL)], [])
+    # any pool, another pool, or not known (None: a source that cannot read the match)
+    for field in (ZERO_ADDRESS, "0x" + "9" * 40, None):
+        assert not names_pool(POOL, [], [replace(named, request_workerpool=field)])
+    assert not names_pool(POOL, [request("a", 50)], [])
+
+
+def test_a_sale_to_a_buyer_naming_our_pool_marks_the_market_unless_off() -> None:
+    """Captive buyers whose caps are above our price buy at once and never wait in the book
+    (train captive_us 1021): the deal's request is the only sign. Only deals since the last
+    decision are read, and the mark is kept."""
+    sold = replace(deal("d", 99, ago=30.0), request_workerpool=POOL)
+    last = {"tally_at": NOW - 60}
+    for params, field, named in (
+        ({}, POOL, True),
+        ({"captive_deals": False}, POOL, False),
+        ({}, None, False),
+        ({}, ZERO_ADDRESS, False),
+    ):
+        s = snap(
+            offers=[XS],
+            book=[rival("a", 100, age=600.0)],
+            deals=[replace(sold, request_workerpool=field)],
+        )
+        robust = strategies.create("robust", {"floor": 0, **params})
+        d = run_fenced(robust, s, [XS], last, random.Random(1))
+        assert d.state["named"] is named, (params, field)
+    # a deal before the last decision was read then
+    s = snap(offers=[XS], book=[rival("a", 100, age=600.0)], deals=[sold])
+    d = run_fenced(
+        strategies.create("robust", {"floor": 0}), s, [XS], {"tally_at": NOW}, random.Random(1)
+    )
+    assert d.state["named"] is False
+
+
+def test_a_buyer_naming_our_pool_in_a_deal_is_a_captive_requester_for_guard_3() -> None:
+    """Its purchase counts as a captive sale: the captive price starts one ``captive_step`` above
+    the price it paid and is quoted; off, only requesters waiting in the book are captive."""
+    buyer = "0x" + "b" * 40
+    sold = replace(deal("d", 99, ago=30.0), request_workerpool=POOL, requester=buyer)
+    s = snap(offers=[XS], book=[rival("a", 100, age=600.0)], deals=[sold])
+    state = {"tally_at": NOW - 60, "offers": {KEY: OfferMemory(last_at=NOW - 60).to_json()}}
+    for on, captive in ((True, [buyer]), (False, [])):
+        robust = strategies.create("robust", {"floor": 0, "captive_deal_buyers": on})
+        d = run_fenced(robust, s, [XS], state, random.Random(1))
+        m = OfferMemory.from_json(d.state["offers"][KEY])
+        assert m.captive == captive
+        if on:
+            assert m.captive_price is not None and m.captive_price > 99
+            assert d.quotes[0].price == m.captive_price
+        else:
+            assert m.captive_price is None and d.quotes[0].price < 100
 
 
 def test_two_tasks_sold_past_a_rival_at_the_probe_start_the_perch_trial_from_the_top() -> None:

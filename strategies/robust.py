@@ -1054,15 +1054,17 @@ def _lowest_rung(low: float, price: int) -> int:
     return min(MAX_PRICE, math.ceil(max(low, 2 * price)))
 
 
+def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
+    """Guard 5 enters a trial level at ``price``: a descent's top, or a probe's rung (the
+    captive and unmasking probes are trial steps, judged by the trial's own evidence)."""
+    return replace(mem, p_mode="trial", p_since=now, p_price=price, p_settled=False)
+
+
 def _unmask_start(mem: OfferMemory, now: float, rung: int, wait: float) -> OfferMemory:
     """The unmasking probe starts (``Robust._unmask``): a trial step at the perch's lowest
     ``rung``; ``wait`` is the back-off a failed probe doubles (0: twice its length)."""
     return replace(
-        mem,
-        p_mode="trial",
-        p_since=now,
-        p_price=rung,
-        p_settled=False,
+        _trial_step(mem, now, rung),
         l_probe=True,
         l_out=0.0,
         l_secs=0.0,
@@ -1664,7 +1666,7 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "market":
             low = p.perch_low * base
             if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
-                return replace(mem, p_mode="trial", p_since=now, p_price=top, p_settled=False)
+                return _trial_step(mem, now, top)
             if (
                 p.leaves_probe_seconds > 0
                 and mem.l_until > now >= mem.l_next
@@ -1689,15 +1691,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     return replace(mem, q_next=now + wait, q_wait=wait)
                 if now >= mem.q_next:
                     rung = _lowest_rung(low, price)
-                    return replace(
-                        mem,
-                        p_mode="trial",
-                        p_since=now,
-                        p_price=rung,
-                        p_settled=False,
-                        q_probe=True,
-                        q_count=0,
-                    )
+                    return replace(_trial_step(mem, now, rung), q_probe=True, q_count=0)
             return mem
         if mem.p_out < p.perch_out_share / 2:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial

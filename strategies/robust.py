@@ -106,21 +106,20 @@ shows, not by a scenario's numbers:
    trial level only while an order of ours is listed, ``perch_first_wait_seconds`` starts an
    offer's first trial sooner (2 h; item 21, on since item 29);
    ``perch_first_strict`` lets it start only if the rivals' out-of-stock share passes its gate
-   when it falls due (item 28: spares 1004, opt-in). Where the book waits (item 19's test) the
-   first trial falls due after ``waits_first_seconds`` (on: 2 h) if that share passes its gate
-   then (item 33, ``strategies/robust_publishers.py``: train ``publishers`` 1026's first hours).
-   ``unmask_wait_seconds`` runs item 24's unmasking probe off its window, and
-   ``check_queue_ends`` ends a check that queues the pool back at the perch (item 33, opt-in:
-   train ``surge`` 1022 up, most other markets down).
-   Item 29 (on) makes the early trial safe:
-   ``perch_probe_apart`` judges the perch's commit and checks on its own price's time (the
-   refine's unsold probes left out), ``perch_capped_bound`` gives a trial that sold at its first
-   price a bound above it to refine towards, and ``perch_bound_renew`` judges the refine's unsold
-   bound again at each renewal of the perch's hold, at the perch's rate then.
-   ``trial_extend_seconds`` lets a trial whose
-   mean leads but whose lower bound does not run on instead of being lost at 6 h, and
-   ``trial_floor_lowest`` judges a descent against the lowest floor it saw (item 30, opt-in:
+   when it falls due (item 28: spares 1004, opt-in). Item 29 (on) makes the early trial safe:
+   ``perch_probe_apart`` judges the perch's commit and checks on its own price's time (the refine's
+   unsold probes left out), ``perch_capped_bound`` gives a trial that sold at its first price a
+   bound above it to refine towards, and ``perch_bound_renew`` judges the refine's unsold bound
+   again at each renewal of the perch's hold, at the perch's rate then. ``trial_extend_seconds``
+   lets a trial whose mean leads but whose lower bound does not run on instead of being lost at 6
+   h, and ``trial_floor_lowest`` judges a descent against the lowest floor it saw (item 30, opt-in:
    ``strategies/robust_gate.py``; guard 5's single runs move by x 0.2-0.7 under 10-minute nudges).
+   Where the book waits (item 19's test) the first trial falls due after ``waits_first_seconds``
+   (2 h; a no-op while ``perch_first_wait_seconds`` is no later) if that share passes its gate
+   then (item 33, ``strategies/robust_publishers.py``:
+   train ``publishers`` 1026's first hours). ``unmask_wait_seconds`` runs item 24's unmasking probe
+   off its window, and ``check_queue_ends`` ends a check that queues the pool back at the perch
+   (item 33, opt-in: train ``surge`` 1022 up, most other markets down).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

@@ -112,7 +112,7 @@ shows, not by a scenario's numbers:
    bound above it to refine towards, and ``perch_bound_renew`` judges the refine's unsold bound
    again at each renewal of the perch's hold, at the perch's rate then. ``trial_extend_seconds``
    lets a trial whose mean leads but whose lower bound does not run on instead of being lost at 6
-   h, and ``trial_floor_lowest`` judges a descent against the lowest floor it saw (item 30, opt-in:
+   h, and ``trial_floor_lowest`` (on) judges a descent against the lowest floor it saw (item 30:
    ``strategies/robust_gate.py``; guard 5's single runs move by x 0.2-0.7 under 10-minute nudges).
    Where the book waits (item 19's test) the first trial falls due after ``waits_first_seconds``
    (2 h; a no-op while ``perch_first_wait_seconds`` is no later) if that share passes its gate
@@ -742,7 +742,7 @@ class RobustParams:
         " perch_trial_seconds: committed once the bound passes, lost once the mean trails (0: off)",
     )
     trial_floor_lowest: bool = param(
-        False,
+        True,
         doc="item 30: a trial's descent is lost under the lowest floor (perch_low x portfolio's"
         " price, or twice the market-led one) seen since it started (false: the floor now)",
     )

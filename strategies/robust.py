@@ -1138,7 +1138,8 @@ class RobustStrategy(Strategy[RobustParams]):
         # and the tasks buyers took from our posted orders since the last decision
         last = state.get("tally_at")
         since = float(last) if isinstance(last, (int, float)) else snapshot.at
-        counts = sold_to(counts, snapshot.own_deals(since))
+        ours = snapshot.own_deals(since)
+        counts = sold_to(counts, ours)
         if inert:
             snapshot = snapshot.without_requests(inert)
         base = self._base.decide(snapshot, offers, base_state, rng)
@@ -1151,7 +1152,7 @@ class RobustStrategy(Strategy[RobustParams]):
         named = state.get("named") is True or names_pool(
             snapshot.workerpool,
             snapshot.requests,
-            snapshot.own_deals(since) if self.params.captive_deals else (),
+            ours if self.params.captive_deals else (),
         )
         busy = 0.0  # the pool's smoothed utilization (the markup's reading), for _slot_yield
         mems = []
@@ -1398,7 +1399,7 @@ class RobustStrategy(Strategy[RobustParams]):
             )
 
         # 3. captive demand
-        mem = self._captive(snapshot, offer, listed if listed is not None else price, mem)
+        mem = self._captive(snapshot, offer, listed if listed is not None else price, mem, deals)
         if mem.captive_price is not None and mem.captive_price > price:
             price = mem.captive_price
             why = f"captive demand naming our pool: {price} (over {why})"
@@ -2320,13 +2321,14 @@ class RobustStrategy(Strategy[RobustParams]):
         offer: Offer,
         current: int,
         mem: OfferMemory,
+        deals: Sequence[Deal],
     ) -> OfferMemory:
+        """``deals``: the offer's deals since its last decision (``_price`` reads them once)."""
         p = self.params
         now = snapshot.at
         addressed = [r for r in snapshot.demand_for(offer) if r.workerpool == snapshot.workerpool]
         # and buyers whose deals with us since the last decision named our pool (item 34)
-        since = now - p.captive_interval_seconds if mem.last_at is None else mem.last_at
-        ours = snapshot.own_deals(since, offer.category) if p.captive_deal_buyers else ()
+        ours = deals if p.captive_deal_buyers else ()
         buyers = [r.requester for r in addressed]
         buyers += [d.requester for d in naming(snapshot.workerpool, ours)]
         if buyers:

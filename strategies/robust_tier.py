@@ -61,6 +61,7 @@ import math
 
 __all__ = [
     "capped_bound",
+    "early_lost_due",
     "hold_renewed",
     "own_price_ev",
     "probe_seconds",
@@ -90,6 +91,16 @@ def strict_first(
     if now < due or share >= gate:
         return None
     return due - first + wait
+
+
+def early_lost_due(usual: float, now: float) -> float | None:
+    """When the next trial falls due after a trial lost at ``now``: the usual first trial's
+    time ``usual`` (``perch_wait_seconds`` after the offer was first seen; 0: none kept) if the
+    lost trial was an early first one that ended before it, else None (the usual back-off;
+    module doc, item 35)."""
+    if usual <= 0 or now >= usual:
+        return None
+    return usual
 
 
 def probe_seconds(seconds: float, half_life: float) -> float:

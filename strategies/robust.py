@@ -119,7 +119,10 @@ shows, not by a scenario's numbers:
    then (item 33, ``strategies/robust_publishers.py``:
    train ``publishers`` 1026's first hours). ``unmask_wait_seconds`` runs item 24's unmasking probe
    off its window, and ``check_queue_ends`` ends a check that queues the pool back at the perch
-   (item 33, opt-in: train ``surge`` 1022 up, most other markets down).
+   (item 33, opt-in: train ``surge`` 1022 up, most other markets down). ``early_lost_free``
+   lets an early first trial lost before ``perch_wait_seconds`` leave the usual first trial's
+   time as the next trial's, without the back-off (item 35, opt-in: train ``stationary`` 1469,
+   ``ample`` 1132).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -224,6 +227,7 @@ from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
 from strategies.robust_tier import (
     capped_bound,
+    early_lost_due,
     hold_renewed,
     own_price_ev,
     probe_seconds,
@@ -756,6 +760,12 @@ class RobustParams:
         doc="item 34: a buyer whose deal with us named our pool is a captive requester for guard"
         " 3's captive price, as one seen waiting in the book is (false: off, only the book's)",
     )
+    early_lost_free: bool = param(
+        False,
+        doc="item 35: an early first trial (perch_first_wait_seconds, waits_first_seconds) lost"
+        " before perch_wait_seconds from the offer's first sight leaves the usual schedule: the"
+        " next trial falls due then, with no back-off (false: off, a lost trial backs off)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -873,6 +883,8 @@ class OfferMemory:
     l_secs: float = 0.0
     # the lowest loss floor a running descent has seen (trial_floor_lowest; 0: none yet)
     p_rung: int = 0
+    # when the usual first trial falls due (early_lost_free; 0: past, or none kept)
+    p_usual: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -959,6 +971,7 @@ class OfferMemory:
                 l_out=float(cast(float, raw.get("l_out", 0.0))),
                 l_secs=float(cast(float, raw.get("l_secs", 0.0))),
                 p_rung=int(cast(int, raw.get("p_rung", 0))),
+                p_usual=float(cast(float, raw.get("p_usual", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1630,7 +1643,13 @@ class RobustStrategy(Strategy[RobustParams]):
             # p_wait 0: an early first trial still on probation (item 28; a lost trial's next
             # wait is max(p_wait, 2 x perch_wait_seconds) either way)
             early = p.perch_first_strict and p.perch_first_wait_seconds > 0
-            return replace(mem, p_next=now + first, p_wait=0.0 if early else p.perch_wait_seconds)
+            usual = now + p.perch_wait_seconds if p.early_lost_free else 0.0
+            return replace(
+                mem,
+                p_next=now + first,
+                p_wait=0.0 if early else p.perch_wait_seconds,
+                p_usual=usual,
+            )
         if (
             waits
             and mem.p_since is None
@@ -2036,6 +2055,11 @@ class RobustStrategy(Strategy[RobustParams]):
         return replace(mem, l_until=0.0) if ex.back else mem
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
+        usual = early_lost_due(mem.p_usual, now)
+        if usual is not None:
+            # an early first trial lost before the usual first trial's time: that trial still
+            # falls due, as if the early one had not run (strategies/robust_tier.py, item 35)
+            return replace(mem, p_mode="market", p_next=usual, p_usual=0.0)
         wait = max(mem.p_wait, 2 * self.params.perch_wait_seconds)
         return replace(mem, p_mode="market", p_next=now + wait, p_wait=2 * wait)
 

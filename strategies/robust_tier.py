@@ -53,6 +53,16 @@ evidence, is its bound (``capped_bound``). ``perch_bound_renew``: item 12's weak
 only at the commit and as a probe ended, on a rate read from the perch's first hours (train
 ``capacity_drop`` 1038: 4.6 sales an hour at the commit, 3.3 by the first renewal); it also runs
 each time the perch's hold is renewed (``hold_renewed``).
+
+Item 35's ``early_lost_due`` (``early_lost_free``): an early first trial is exploration on top of
+the usual schedule, but a lost one backed off 12 h from its loss, later than the usual first trial
+(``perch_wait_seconds``) would have started. On train ``stationary`` 1469 the early trial's
+descent (13.76 G nRLC from the rails' cap, levels of ~33 min) found no buyer and was lost at 4.55
+h; in the 12 h that followed the markup took the market-led price above ``perch_low`` x the base,
+so the gate stayed shut for the run and the 7.35 G perch that the usual 6 h schedule reaches was
+never tried (x 0.60). On ``ample`` 1132 the early trial at the rails' ceiling (174 M, where the
+perch pays) went unsold for its 18 minutes, and the later trials landed at 22-44 M (x 0.33). So a
+trial lost before the usual first trial's time leaves that time as the next trial's.
 """
 
 from __future__ import annotations
@@ -61,6 +71,7 @@ import math
 
 __all__ = [
     "capped_bound",
+    "early_lost_due",
     "hold_renewed",
     "own_price_ev",
     "probe_seconds",
@@ -90,6 +101,16 @@ def strict_first(
     if now < due or share >= gate:
         return None
     return due - first + wait
+
+
+def early_lost_due(usual: float, now: float) -> float | None:
+    """When the next trial falls due after a trial lost at ``now``: the usual first trial's
+    time ``usual`` (``perch_wait_seconds`` after the offer was first seen; 0: none kept) if the
+    lost trial was an early first one that ended before it, else None (the usual back-off;
+    module doc, item 35)."""
+    if usual <= 0 or now >= usual:
+        return None
+    return usual
 
 
 def probe_seconds(seconds: float, half_life: float) -> float:

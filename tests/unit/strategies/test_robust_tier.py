@@ -10,12 +10,13 @@ import pytest
 from strategies.robust_ladder import Probe, probe_step
 from strategies.robust_tier import (
     capped_bound,
+    early_lost_due,
     own_price_ev,
     probe_seconds,
     strict_first,
     tier_ratio,
 )
-from tests.support.factories import NOW, deal, own, snap, util
+from tests.support.factories import NOW, deal, own, rival, snap, util
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
 HOUR = 3600.0
@@ -189,3 +190,43 @@ def test_a_bound_is_judged_again_at_the_perch_s_rate_when_its_hold_is_renewed() 
     _, new = decide(s, state, {**OFF, "check_margin": 2.0})
     m = memory(new)
     assert (m.p_mode, m.p_price, m.r_lo) == ("perch", 1_584, 0)
+
+
+# item 35: an early first trial that is lost leaves the usual first trial's schedule
+
+
+def test_a_trial_lost_before_the_usual_first_trial_s_time_falls_due_then() -> None:
+    """Seen first at 0, the usual first trial at 6 h: an early trial lost at 4.5 h is followed
+    by the usual one at 6 h; one lost at 7 h (or with no usual time kept, 0) backs off."""
+    assert early_lost_due(6 * HOUR, 4.5 * HOUR) == 6 * HOUR
+    assert early_lost_due(6 * HOUR, 7 * HOUR) is None
+    assert early_lost_due(6 * HOUR, 6 * HOUR) is None
+    assert early_lost_due(0.0, 4.5 * HOUR) is None
+
+
+def test_an_offer_first_seen_keeps_the_usual_first_trial_s_time_only_when_on() -> None:
+    s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(10, 0))
+    _, new = decide(s, perch_state(p_next=None, rivals_out=0.3), {**PERCH, "early_lost_free": True})
+    assert (memory(new).p_next, memory(new).p_usual) == (NOW + 7200, NOW + 600)
+    _, new = decide(s, perch_state(p_next=None, rivals_out=0.3), PERCH)
+    assert (memory(new).p_next, memory(new).p_usual) == (NOW + 7200, 0.0)
+
+
+def test_a_lost_early_descent_leaves_the_usual_schedule_without_a_back_off() -> None:
+    """A descent at 700 steps under its floor (4 x the market-led 99): lost. With the usual
+    first trial still ahead (at NOW + 3,000 s) the next trial falls due then and the back-off
+    wait is not doubled; off (or with the usual time past) it backs off as before: the next
+    trial after max(600, 2 x 600) s and the wait doubled."""
+    state = perch_state(
+        p_mode="trial", p_since=NOW - 3600, p_price=700, perched=True, p_usual=NOW + 3000
+    )
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 700, 5)], utilization=util(10, 0))
+    quotes, new = decide(s, state, PERCH)
+    m = memory(new)
+    assert quotes[0].price == 99 and m.p_mode == "market"
+    assert (m.p_next, m.p_wait, m.p_usual) == (NOW + 3000, 600, 0.0)
+    past = perch_state(
+        p_mode="trial", p_since=NOW - 3600, p_price=700, perched=True, p_usual=NOW - 60
+    )
+    _, new = decide(s, past, PERCH)
+    assert (memory(new).p_next, memory(new).p_wait) == (NOW + 1200, 2400)

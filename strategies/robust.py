@@ -219,6 +219,7 @@ from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate, waits_first
+from strategies.robust_queue import queue_step
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
@@ -757,6 +758,22 @@ class RobustParams:
         " 3's captive price, as one seen waiting in the book is (false: off, only the book's)",
     )
 
+    # the pool as the bottleneck: a queue-led surcharge (strategies/robust_queue.py)
+    queue_markup: float = param(
+        0.0,
+        min=0.0,
+        max=100.0,
+        doc="item 37: while the pool's utilization now (backlog included) is >= this, the"
+        " market-led quotes rise by markup_up every queue_step_seconds; held while every slot"
+        " is busy, dropped once a slot is free (0: off)",
+    )
+    queue_step_seconds: float = param(
+        120.0,
+        min=1.0,
+        max=86400.0,
+        doc="item 37: seconds between two raises of the queue surcharge (queue_markup)",
+    )
+
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
             raise InputError(
@@ -1181,7 +1198,51 @@ class RobustStrategy(Strategy[RobustParams]):
             "tally_at": snapshot.at,
         }
         quotes = list(self._slot_yield(snapshot, offers, quotes, busy))
-        return Decision(self._perch_slots(snapshot, offers, quotes, mems), new_state)
+        out = self._perch_slots(snapshot, offers, quotes, mems)
+        if self.params.queue_markup > 0:
+            out = self._queue(snapshot, offers, out, mems, state, new_state)
+        return Decision(out, new_state)
+
+    def _queue(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        quotes: Sequence[Quote],
+        mems: Sequence[OfferMemory],
+        state: State,
+        new_state: State,
+    ) -> tuple[Quote, ...]:
+        """Market-led quotes raised by the pool's queue surcharge (``queue_markup``; item 37,
+        strategies/robust_queue.py). A perch or a trial prices itself: only offers in guard 5's
+        market mode are raised. The state is pool-wide: [log m, time of the last raise]."""
+        p = self.params
+        raw = state.get("queue")
+        log_m, last_at = 0.0, None
+        if isinstance(raw, list) and len(raw) == 2:
+            log_m = float(cast(float, raw[0]))
+            last_at = _opt_float(raw[1])
+        util = snapshot.utilization
+        log_m, last_at = queue_step(
+            log_m,
+            last_at,
+            now=snapshot.at,
+            utilization=None if util is None else util.ratio,
+            threshold=p.queue_markup,
+            step=p.queue_step_seconds,
+            up=p.markup_up,
+            cap=p.max_markup,
+        )
+        new_state["queue"] = [log_m, last_at]
+        if log_m <= 0:
+            return tuple(quotes)
+        m = math.exp(log_m)
+        out = []
+        for o, q, mem in zip(offers, quotes, mems, strict=True):
+            if mem.p_mode == "market" and not mem.perched:
+                price = min(MAX_PRICE, round(q.price * m))
+                q = quote_for(o, price, q.volume, f"{q.reason}; the pool queues: x{m:.2f}", jump=q.jump)
+            out.append(q)
+        return tuple(out)
 
     def _perch_slots(
         self,

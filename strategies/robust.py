@@ -773,6 +773,11 @@ class RobustParams:
         max=86400.0,
         doc="item 37: seconds between two raises of the queue surcharge (queue_markup)",
     )
+    queue_gate: bool = param(
+        False,
+        doc="item 37: a pool whose utilization now is >= queue_markup opens the perch's gate as"
+        " item 17's smoothed queue (perch_busy_open) does (false: off)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1173,6 +1178,13 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         busy = 0.0  # the pool's smoothed utilization (the markup's reading), for _slot_yield
         mems = []
+        util = snapshot.utilization
+        # item 37: the queue now, read as the perch's gate reads item 17's smoothed queue
+        queue_now = (
+            self.params.queue_gate
+            and util is not None
+            and queued(u_avg=util.ratio, threshold=self.params.queue_markup)
+        )
         for offer, got in zip(offers, base.quotes, strict=True):
             key = _key(offer)
             mem = OfferMemory.from_json(stored.get(key))
@@ -1182,7 +1194,14 @@ class RobustStrategy(Strategy[RobustParams]):
                 self.params.book_wait_least,
             )
             quote, mem = self._price(
-                snapshot, offer, got, modes.get(key, ""), mem, named=named, waits=waits
+                snapshot,
+                offer,
+                got,
+                modes.get(key, ""),
+                mem,
+                named=named,
+                waits=waits,
+                queue_now=queue_now,
             )
             quotes.append(quote)
             mems.append(mem)
@@ -1240,7 +1259,9 @@ class RobustStrategy(Strategy[RobustParams]):
         for o, q, mem in zip(offers, quotes, mems, strict=True):
             if mem.p_mode == "market" and not mem.perched:
                 price = min(MAX_PRICE, round(q.price * m))
-                q = quote_for(o, price, q.volume, f"{q.reason}; the pool queues: x{m:.2f}", jump=q.jump)
+                q = quote_for(
+                    o, price, q.volume, f"{q.reason}; the pool queues: x{m:.2f}", jump=q.jump
+                )
             out.append(q)
         return tuple(out)
 
@@ -1380,6 +1401,7 @@ class RobustStrategy(Strategy[RobustParams]):
         *,
         named: bool = False,
         waits: bool = True,
+        queue_now: bool = False,
     ) -> tuple[Quote, OfferMemory]:
         p = self.params
         now = snapshot.at
@@ -1485,6 +1507,7 @@ class RobustStrategy(Strategy[RobustParams]):
             base=got.price,
             named=named,
             waits=waits,
+            queue_now=queue_now,
         )
         mem = self._rejoin(now, was, mem)
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
@@ -1656,6 +1679,7 @@ class RobustStrategy(Strategy[RobustParams]):
         base: int,
         named: bool = False,
         waits: bool = False,
+        queue_now: bool = False,
     ) -> OfferMemory:
         """Explore-then-commit between the market-led price and a perch far above it (module
         doc, guard 5). Modes: ``market``; ``trial`` (descending until a price sells, then held);
@@ -1683,7 +1707,9 @@ class RobustStrategy(Strategy[RobustParams]):
         if passing:
             mem = _lift_out(mem, p.perch_out_share)
         mem = self._unserved(snapshot, offer, mem)
-        if mem.p_mode == "market" and queued(u_avg=mem.u_avg, threshold=p.perch_busy_open):
+        if mem.p_mode == "market" and (
+            queue_now or queued(u_avg=mem.u_avg, threshold=p.perch_busy_open)
+        ):
             # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
             mem = _lift_out(mem, p.perch_out_share)
         if mem.p_next is None:

@@ -9,12 +9,14 @@ import pytest
 
 from strategies.robust_queue import queue_step
 from tests.support.factories import NOW, own, rival, snap, util
-from tests.unit.strategies.test_strategy_robust import XS, decide, perch_state
+from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
 UP = math.log1p(0.25)
 
 
-def step(log_m: float, last_at: float | None, u: float | None, now: float = 1000.0) -> tuple[float, float | None]:
+def step(
+    log_m: float, last_at: float | None, u: float | None, now: float = 1000.0
+) -> tuple[float, float | None]:
     return queue_step(
         log_m, last_at, now=now, utilization=u, threshold=3.0, step=120.0, up=0.25, cap=50.0
     )
@@ -54,3 +56,23 @@ def test_a_queued_pool_raises_the_market_led_quote(key: float, backlog: int, pri
     quotes, new = decide(s, state, {"queue_markup": key, "perch_busy_open": 0.0})
     assert quotes[0].price == price
     assert ("queue" in new) == (key > 0)
+
+
+@pytest.mark.parametrize(
+    ("gate", "backlog", "mode"), [(True, 40, "trial"), (False, 40, "market"), (True, 0, "market")]
+)
+def test_the_queue_now_opens_the_perch_gate(gate: bool, backlog: int, mode: str) -> None:
+    """Rivals in stock 90 % of the time and the smoothed utilization low (0.5: item 17's
+    ``perch_busy_open`` reading shut), but every slot busy and four times as many waiting now:
+    with ``queue_gate`` the perch's gate opens (a trial); off, or no queue, it stays shut."""
+    state = perch_state(rivals_out=0.1)
+    state["offers"]["0:0:0"]["u_avg"] = 0.5
+    s = snap(
+        offers=[XS],
+        book=[rival("a", 100)],
+        own_orders=[own("o", 99, 5)],
+        utilization=util(10, 10, backlog),
+    )
+    params = {**PERCH, "queue_markup": 5.0, "queue_gate": gate}
+    _, new = decide(s, state, params)
+    assert memory(new).p_mode == mode

@@ -15,8 +15,11 @@ every ``step`` seconds while the queue lasts, is held while every slot is busy, 
 (back to 1) once a slot is free: the pool is no longer the bottleneck.
 
 Pure functions over plain numbers; robust.py owns the state and applies the surcharge to offers
-at their market-led price only (a perch or a trial prices itself). Figures, the diagnosis and
-what was tried: docs/strategies.md, robust item 37.
+at their market-led price only (a perch or a trial prices itself). Opt-in (``queue_markup`` 0 by
+default): on train it lost wherever it acted, since a price that drains the queue hides the
+evidence guard 5's trial opens on (item 17's smoothed queue), and with ``queue_gate`` (the queue
+now opens that gate) it lost on the validation block. Figures, the diagnosis and what was
+tried: docs/strategies.md, robust item 37.
 """
 
 from __future__ import annotations

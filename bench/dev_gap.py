@@ -21,7 +21,7 @@ of the gap over the markets where robust is under the yardstick). ``--summary OU
 table from a file.
 
 Usage: python bench/dev_gap.py OUT SEED... [--param k=v]... [--jobs 2]
-       python bench/dev_gap.py --summary OUT
+       python bench/dev_gap.py --summary OUT [--detail SEED]...
 """
 
 from __future__ import annotations
@@ -252,6 +252,8 @@ def summary(rows: list[dict[str, Any]]) -> None:
         for dim, vals in by.items():
             print(f"-- by {dim}")
             for k, v in sorted(vals.items(), key=lambda kv: -abs(kv[1])):
+                if abs(v) < 5e6:  # under 0.005 RLC
+                    continue
                 print(f"   {k:22s} {_rlc(v)} RLC  {100 * v / total:6.1f} %")
     print("\n== per market: gap (RLC) by window, and the biggest cell (window|cat cause)")
     for r in sorted(rows, key=lambda r: -r["gap"]):
@@ -274,6 +276,29 @@ def summary(rows: list[dict[str, Any]]) -> None:
         )
 
 
+def detail(r: dict[str, Any]) -> None:
+    """One market's cells: tasks, average price and the gap's causes, robust against fixed."""
+    print(f"\n{r['seed']} {r['class']} yardstick prices {r['prices']} gap {_rlc(r['gap'])} RLC")
+    for key, c in r["cells"].items():
+        n = c["ticks"] or 1
+        rp = c["r_sold"] / c["r_tasks"] / 1e6 if c["r_tasks"] else 0.0
+        fp = c["f_sold"] / c["f_tasks"] / 1e6 if c["f_tasks"] else 0.0
+        causes = " ".join(
+            f"{k} {c[f'gap_{k}'] / 1e9:.2f}" for k in CAUSES if abs(c[f"gap_{k}"]) >= 5e6
+        )
+        print(
+            f"  {key:9s} robust {c['r_tasks']:5d} x {rp:9.2f} M = {_rlc(c['r_sold'])}"
+            f" | fixed {c['f_tasks']:5d} x {fp:9.2f} M = {_rlc(c['f_sold'])}"
+            f"  robust under/over/unlisted {c['r_under'] / n:4.0%} {c['r_over'] / n:4.0%}"
+            f" {c['r_unlisted'] / n:4.0%}  rivals out r/f {c['r_rivals_out'] / n:4.0%}"
+            f" {c['f_rivals_out'] / n:4.0%}  {causes}"
+        )
+    print(
+        "  gas by window (robust - fixed):",
+        {k: round(v / 1e9, 3) for k, v in r["gas_by_window"].items()},
+    )
+
+
 def _value(v: str) -> bool | float | int:
     if v in ("true", "false"):
         return v == "true"
@@ -287,9 +312,14 @@ def main() -> None:
     ap.add_argument("--param", action="append", default=[])
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--summary")
+    ap.add_argument("--detail", type=int, action="append", default=[])
     args = ap.parse_args()
     if args.summary:
-        summary([json.loads(x) for x in Path(args.summary).read_text().splitlines()])
+        rows = [json.loads(x) for x in Path(args.summary).read_text().splitlines()]
+        summary(rows)
+        for r in rows:
+            if r["seed"] in args.detail:
+                detail(r)
         return
     params = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.param)}
     rows = []

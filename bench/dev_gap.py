@@ -215,46 +215,55 @@ def _rlc(n: float) -> str:
     return f"{n / 1e9:9.2f}"
 
 
+def _buckets(r: dict[str, Any]) -> list[tuple[str, str, str, str, float]]:
+    """A market's gap as (window, category, cause, class, nRLC) pieces that sum to its gap."""
+    out: list[tuple[str, str, str, str, float]] = []
+    for key, cell in r["cells"].items():
+        w, cat = key.split("|")
+        catname = "XS" if cat == "0" else "other"
+        out += [(w, catname, c, r["class"], cell[f"gap_{c}"]) for c in CAUSES]
+    out += [(w, "-", "gas", r["class"], v) for w, v in r["gas_by_window"].items()]
+    out.append(("-", "-", "unpaid", r["class"], r["unpaid_gap"] + r["gas_rounding"]))
+    return out
+
+
 def summary(rows: list[dict[str, Any]]) -> None:
-    """The decomposition over markets: by window, category, cause (shares of the gap)."""
+    """The decomposition over markets: by window, category, cause and class, in RLC (big markets
+    weigh most) and in score points (each market's pieces over its reference: what issue #14's
+    ratio loses; markets whose reference is not positive are left out of that column)."""
     rows = [r for r in rows if r]
     losers = [r for r in rows if r["gap"] > 0]
     print(
         f"markets {len(rows)}; robust {sum(r['robust'] for r in rows) / 1e9:.1f} RLC against the"
-        f" yardstick {sum(r['reference'] for r in rows) / 1e9:.1f}; gap {_rlc(sum(r['gap'] for r in rows))}"
-        f" RLC; markets under the yardstick {len(losers)}, their gap"
-        f" {_rlc(sum(r['gap'] for r in losers))}"
+        f" yardstick {sum(r['reference'] for r in rows) / 1e9:.1f};"
+        f" gap {_rlc(sum(r['gap'] for r in rows))} RLC; markets under the yardstick"
+        f" {len(losers)}, their gap {_rlc(sum(r['gap'] for r in losers))}"
     )
-    for label, group in (("all markets", rows), ("markets under", losers)):
+    dims = ("window", "category", "cause", "class", "window x cause", "window x category")
+    for label, group in (("all markets", rows), ("markets under the yardstick", losers)):
         total = sum(r["gap"] for r in group) or 1
-        by: dict[str, dict[str, float]] = {
-            "window": defaultdict(float),
-            "category": defaultdict(float),
-            "cause": defaultdict(float),
-            "window x cause": defaultdict(float),
-        }
+        ntotal = sum(r["gap"] / r["reference"] for r in group if r["reference"] > 0) or 1
+        by: dict[str, dict[str, list[float]]] = {d: defaultdict(lambda: [0.0, 0.0]) for d in dims}
         for r in group:
-            for key, cell in r["cells"].items():
-                w, cat = key.split("|")
-                catname = "XS" if cat == "0" else "other"
-                for c in CAUSES:
-                    v = cell[f"gap_{c}"]
-                    by["window"][w] += v
-                    by["category"][catname] += v
-                    by["cause"][c] += v
-                    by["window x cause"][f"{w} {c}"] += v
-            for w, v in r["gas_by_window"].items():
-                by["window"][w] += v
-                by["cause"]["gas"] += v
-                by["window x cause"][f"{w} gas"] += v
-            by["cause"]["unpaid"] += r["unpaid_gap"] + r["gas_rounding"]
-        print(f"\n== {label} ({len(group)}): gap {_rlc(total)} RLC")
+            norm = 1 / r["reference"] if r["reference"] > 0 else 0.0
+            for w, cat, cause, cls, v in _buckets(r):
+                keys = (w, cat, cause, cls, f"{w} {cause}", f"{w} {cat}")
+                for d, k in zip(dims, keys, strict=True):
+                    by[d][k][0] += v
+                    by[d][k][1] += v * norm
+        print(
+            f"\n== {label} ({len(group)}): gap {_rlc(total)} RLC, {ntotal:.3f} score points"
+            " (sum over markets of gap / reference)"
+        )
         for dim, vals in by.items():
-            print(f"-- by {dim}")
-            for k, v in sorted(vals.items(), key=lambda kv: -abs(kv[1])):
-                if abs(v) < 5e6:  # under 0.005 RLC
+            print(f"-- by {dim}: RLC, share of the RLC gap, score points, share of them")
+            for k, (v, n) in sorted(vals.items(), key=lambda kv: -abs(kv[1][1])):
+                if abs(v) < 5e6 and abs(n) < 5e-4:
                     continue
-                print(f"   {k:22s} {_rlc(v)} RLC  {100 * v / total:6.1f} %")
+                print(
+                    f"   {k:22s} {_rlc(v)} {100 * v / total:6.1f} %"
+                    f"  {n:7.3f} {100 * n / ntotal:6.1f} %"
+                )
     print("\n== per market: gap (RLC) by window, and the biggest cell (window|cat cause)")
     for r in sorted(rows, key=lambda r: -r["gap"]):
         wins: dict[str, float] = defaultdict(float)

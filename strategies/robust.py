@@ -212,6 +212,7 @@ from strategies.base import (
 )
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
+from strategies.robust_band import band_probe, band_ratio
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_captive import names_pool, naming, passed_over
@@ -750,6 +751,12 @@ class RobustParams:
         True,
         doc="item 34: a deal of ours whose request order named our pool marks the market as"
         " named, as a request naming it in the book does (false: off, only the book's requests)",
+    )
+    refine_band: bool = param(
+        False,
+        doc="item 36: the perch's refine never probes inside the planner's deadband (cross_band,"
+        " the owner's rails.deadband): it stops once the bound is that close, and a midpoint"
+        " inside it moves just out of it, where the order is re-signed (false: off)",
     )
     captive_deal_buyers: bool = param(
         True,
@@ -1902,19 +1909,25 @@ class RobustStrategy(Strategy[RobustParams]):
             d.price >= mem.p_price for d in snapshot.own_deals(mem.r_at, offer.category)
         )
         rate = tasks / secs if secs > 0 else 0.0
+        # a probe inside the planner's deadband is never listed (strategies/robust_band.py)
+        band = p.cross_band if p.refine_band else 0.0
         probe, unsold = bound_step(
             Probe(mem.p_price, mem.r_lo, mem.r_hi, mem.r_at),
             mem.r_w,
             now=now,
             sold_at_price=sold,
             wait=wait,
-            ratio=tier_ratio(
-                p.perch_refine,
-                rate=rate,
-                horizon=p.tier_horizon_seconds
-                if mem.p_mode == "perch" and not weak_bound(mem.r_w, rate, p.perch_bound_sales)
-                else 0.0,
-                cost=p.perch_refine_tasks + 2.0 * p.cancel_cost / max(1, mem.r_lo or mem.p_price),
+            ratio=band_ratio(
+                tier_ratio(
+                    p.perch_refine,
+                    rate=rate,
+                    horizon=p.tier_horizon_seconds
+                    if mem.p_mode == "perch" and not weak_bound(mem.r_w, rate, p.perch_bound_sales)
+                    else 0.0,
+                    cost=p.perch_refine_tasks
+                    + 2.0 * p.cancel_cost / max(1, mem.r_lo or mem.p_price),
+                ),
+                band,
             ),
             rate=bound_rate(
                 tasks, secs, p.perch_bound_z if waits or not p.perch_bound_waits else 0.0
@@ -1929,6 +1942,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 and hold_renewed(was.p_since, mem.p_since, now)
             ),
         )
+        probe = band_probe(probe, band)
         off = mem.r_off
         if mem.r_lo and not probe.lo and probe.price == mem.r_lo:
             # the probe went unsold: back at the price that sold, its time was not that price's

@@ -38,11 +38,15 @@ def band_probe(probe: Probe, band: float) -> Probe:
     """A bisection probe moved out of the deadband of the perch's price (module doc).
 
     Only a probe strictly between the perch (``lo``) and the bound (``hi``) moves; a re-probe
-    of the bound itself, the perch, or a probe already out of the band is returned as is.
+    of the bound itself, the perch, or a probe already out of the band is returned as is. When
+    the band's edge is not under the bound (the bound just out of the band: ``band_ratio`` lets
+    the bisection go on), no probe could be listed: the perch is held, no probe runs.
     """
     if band <= 0 or not probe.lo or not probe.lo < probe.price < probe.hi:
         return probe
     edge = int(probe.lo * (1.0 + band)) + 1
-    if probe.price >= edge or edge >= probe.hi:
+    if probe.price >= edge:
         return probe
+    if edge >= probe.hi:
+        return Probe(probe.lo, 0, probe.hi, probe.at)
     return Probe(edge, probe.lo, probe.hi, probe.at)

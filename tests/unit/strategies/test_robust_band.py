@@ -38,8 +38,10 @@ def test_other_probes_are_left_as_they_are() -> None:
     assert band_probe(reprobe, BAND) == reprobe
     perch = Probe(1_000 * M, 0, 1_500 * M, 0.0)  # no probe running
     assert band_probe(perch, BAND) == perch
-    tight = Probe(1_010 * M, 1_000 * M, 1_020 * M, 0.0)  # the band's edge is the bound: no room
-    assert band_probe(tight, BAND) == tight
+    # the band's edge is the bound (a bound just out of the band): no probe can be listed, the
+    # perch is held with no probe running (train 1003: 601.3 M between 595.3 and 607.2 M)
+    tight = Probe(1_010 * M, 1_000 * M, 1_020 * M + 1, 0.0)
+    assert band_probe(tight, BAND) == Probe(1_000 * M, 0, 1_020 * M + 1, 0.0)
     inside = Probe(1_005 * M, 1_000 * M, 1_050 * M, 0.0)
     assert band_probe(inside, 0.0) == inside  # off
     assert band_probe(inside, BAND).price == 1_020 * M + 1

@@ -119,7 +119,10 @@ shows, not by a scenario's numbers:
    then (item 33, ``strategies/robust_publishers.py``:
    train ``publishers`` 1026's first hours). ``unmask_wait_seconds`` runs item 24's unmasking probe
    off its window, and ``check_queue_ends`` ends a check that queues the pool back at the perch
-   (item 33, opt-in: train ``surge`` 1022 up, most other markets down).
+   (item 33, opt-in: train ``surge`` 1022 up, most other markets down). ``refine_band`` keeps
+   the refine's probes where the planner lists them and leaves them again, out of its deadband
+   (item 36, opt-in, ``strategies/robust_band.py``: a probe 1 % over a busy perch is otherwise
+   kept at the perch's price and read unsold).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

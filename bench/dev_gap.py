@@ -21,7 +21,7 @@ of the gap over the markets where robust is under the yardstick). ``--summary OU
 table from a file.
 
 Usage: python bench/dev_gap.py OUT SEED... [--param k=v]... [--jobs 2]
-       python bench/dev_gap.py --summary OUT [--detail SEED]...
+       python bench/dev_gap.py --summary OUT [--detail SEED]... [--markdown]
 """
 
 from __future__ import annotations
@@ -285,6 +285,45 @@ def summary(rows: list[dict[str, Any]]) -> None:
         )
 
 
+def markdown(rows: list[dict[str, Any]]) -> None:
+    """The decomposition as a markdown table (docs/strategies.md, robust item 36): each bucket's
+    share of the gap, over every market and over the markets under the yardstick."""
+    groups = (rows, [r for r in rows if r["gap"] > 0])
+    dims = {"window": 0, "category": 1, "cause": 2}
+    print(
+        "| bucket | all markets: RLC | share | score points | markets under: RLC | share"
+        " | score points |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for dim, idx in dims.items():
+        sums: list[dict[str, list[float]]] = []
+        totals = []
+        for group in groups:
+            acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+            for r in group:
+                norm = 1 / r["reference"] if r["reference"] > 0 else 0.0
+                for piece in _buckets(r):
+                    acc[str(piece[idx])][0] += piece[4]
+                    acc[str(piece[idx])][1] += piece[4] * norm
+            sums.append(acc)
+            totals.append(sum(r["gap"] for r in group) or 1)
+        keys = sorted(set(sums[0]) | set(sums[1]), key=lambda k: -abs(sums[1][k][1]))
+        for k in keys:
+            if k == "-":
+                continue
+            cells = []
+            for acc, total in zip(sums, totals, strict=True):
+                v, n = acc[k]
+                cells += [f"{v / 1e9:,.1f}", f"{100 * v / total:.0f} %", f"{n:.3f}"]
+            print(f"| {dim} {k} | " + " | ".join(cells) + " |")
+    for label, group in zip(("all markets", "markets under"), groups, strict=True):
+        print(
+            f"| total, {label} ({len(group)}) | {sum(r['gap'] for r in group) / 1e9:,.1f} RLC"
+            f" | | {sum(r['gap'] / r['reference'] for r in group if r['reference'] > 0):.3f} |"
+            " | | |"
+        )
+
+
 def detail(r: dict[str, Any]) -> None:
     """One market's cells: tasks, average price and the gap's causes, robust against fixed."""
     print(f"\n{r['seed']} {r['class']} yardstick prices {r['prices']} gap {_rlc(r['gap'])} RLC")
@@ -322,9 +361,13 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--summary")
     ap.add_argument("--detail", type=int, action="append", default=[])
+    ap.add_argument("--markdown", action="store_true", help="with --summary: the docs' table")
     args = ap.parse_args()
     if args.summary:
         rows = [json.loads(x) for x in Path(args.summary).read_text().splitlines()]
+        if args.markdown:
+            markdown(rows)
+            return
         summary(rows)
         for r in rows:
             if r["seed"] in args.detail:

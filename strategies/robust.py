@@ -122,7 +122,10 @@ shows, not by a scenario's numbers:
    (item 33, opt-in: train ``surge`` 1022 up, most other markets down). ``early_lost_free``
    lets an early first trial lost before ``perch_wait_seconds`` leave the usual first trial's
    time as the next trial's, without the back-off (item 35, opt-in: train ``stationary`` 1469,
-   ``ample`` 1132).
+   ``ample`` 1132). ``refine_band`` keeps
+   the refine's probes where the planner lists them and leaves them again, out of its deadband
+   (item 36, opt-in, ``strategies/robust_band.py``: a probe 1 % over a busy perch is otherwise
+   kept at the perch's price and read unsold).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -215,6 +218,7 @@ from strategies.base import (
 )
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
+from strategies.robust_band import band_probe, band_ratio
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_captive import names_pool, naming, passed_over
@@ -765,6 +769,12 @@ class RobustParams:
         doc="item 35: an early first trial (perch_first_wait_seconds, waits_first_seconds) lost"
         " before perch_wait_seconds from the offer's first sight leaves the usual schedule: the"
         " next trial falls due then, with no back-off (false: off, a lost trial backs off)",
+    )
+    refine_band: bool = param(
+        False,
+        doc="item 36: the perch's refine never probes inside the planner's deadband (cross_band,"
+        " the owner's rails.deadband): it stops once the bound is that close, and a midpoint"
+        " inside it moves just out of it, where the order is re-signed (false: off)",
     )
 
     def __post_init__(self) -> None:
@@ -1921,19 +1931,25 @@ class RobustStrategy(Strategy[RobustParams]):
             d.price >= mem.p_price for d in snapshot.own_deals(mem.r_at, offer.category)
         )
         rate = tasks / secs if secs > 0 else 0.0
+        # a probe inside the planner's deadband is never listed (strategies/robust_band.py)
+        band = p.cross_band if p.refine_band else 0.0
         probe, unsold = bound_step(
             Probe(mem.p_price, mem.r_lo, mem.r_hi, mem.r_at),
             mem.r_w,
             now=now,
             sold_at_price=sold,
             wait=wait,
-            ratio=tier_ratio(
-                p.perch_refine,
-                rate=rate,
-                horizon=p.tier_horizon_seconds
-                if mem.p_mode == "perch" and not weak_bound(mem.r_w, rate, p.perch_bound_sales)
-                else 0.0,
-                cost=p.perch_refine_tasks + 2.0 * p.cancel_cost / max(1, mem.r_lo or mem.p_price),
+            ratio=band_ratio(
+                tier_ratio(
+                    p.perch_refine,
+                    rate=rate,
+                    horizon=p.tier_horizon_seconds
+                    if mem.p_mode == "perch" and not weak_bound(mem.r_w, rate, p.perch_bound_sales)
+                    else 0.0,
+                    cost=p.perch_refine_tasks
+                    + 2.0 * p.cancel_cost / max(1, mem.r_lo or mem.p_price),
+                ),
+                band,
             ),
             rate=bound_rate(
                 tasks, secs, p.perch_bound_z if waits or not p.perch_bound_waits else 0.0
@@ -1948,6 +1964,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 and hold_renewed(was.p_since, mem.p_since, now)
             ),
         )
+        probe = band_probe(probe, band)
         off = mem.r_off
         if mem.r_lo and not probe.lo and probe.price == mem.r_lo:
             # the probe went unsold: back at the price that sold, its time was not that price's

@@ -238,7 +238,7 @@ from strategies.robust_tier import (
     strict_first,
     tier_ratio,
 )
-from strategies.robust_undercut import cross_band, steady_pools, stride_under
+from strategies.robust_undercut import cross_band, market_steady, steady_pools, stride_under
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -775,6 +775,12 @@ class RobustParams:
         doc="item 36: the perch's refine never probes inside the planner's deadband (cross_band,"
         " the owner's rails.deadband): it stops once the bound is that close, and a midpoint"
         " inside it moves just out of it, where the order is re-signed (false: off)",
+    )
+    perch_demand_steady: bool = param(
+        False,
+        doc="item 39: the perch's demand reading (perch_demand_seconds) lifts the count of rivals"
+        " out of stock only while every rival seen kept its price anchor_steady_seconds (guard"
+        " 7's steady market; false: off, it reads on every market)",
     )
 
     def __post_init__(self) -> None:
@@ -2042,6 +2048,11 @@ class RobustStrategy(Strategy[RobustParams]):
         restock = keep * mem.d_restock + restocked
         mem = replace(mem, d_stock=stock, d_deals=deals, d_restock=restock)
         if deals < p.perch_step_tasks:
+            return mem
+        if p.perch_demand_steady and not market_steady(
+            mem.a_pools, now, p.anchor_memory_seconds, p.anchor_steady_seconds
+        ):
+            # item 39: rivals that reprice, enter or leave: the deals follow prices, not demand
             return mem
         out = 1.0 - (restock + sum(stock.values())) / deals
         return _lift_out(mem, out)

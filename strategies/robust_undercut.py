@@ -113,3 +113,21 @@ def steady_pools(
     those that repriced since (each pool: [price, since, last seen, in-stock share])."""
     steady = {k: v for k, v in pools.items() if now - v[1] >= steady_seconds}
     return steady, {k: v for k, v in pools.items() if k not in steady}
+
+
+def market_steady(
+    pools: Mapping[str, list[float]], now: float, memory_seconds: float, steady_seconds: float
+) -> bool:
+    """Whether every rival pool seen in ``memory_seconds`` has kept its price ``steady_seconds``
+    (guard 7's steady-market test, on its record of pools: [price, since, last seen, share]).
+
+    Guard 5's demand reading (``perch_demand_seconds``) infers the buyers the rivals could not
+    have served from the category's deals against their restocks; that inference holds where
+    the rivals post fixed prices and restock on a clock (train ``stationary`` 1313, 1352,
+    1456: we undercut them for all 72 h, their stock stays untouched, the perch never opens).
+    Where rivals reprice, enter and leave (``churn``, ``undercut_*``), the deals follow the
+    prices, not a demand left over, and the reading opened perches that lost (robust item 39).
+    No pool on record is not a steady market.
+    """
+    seen = [v for v in pools.values() if now - v[2] <= memory_seconds]
+    return bool(seen) and all(now - v[1] >= steady_seconds for v in seen)

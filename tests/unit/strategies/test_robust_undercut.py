@@ -10,7 +10,7 @@ import strategies
 from bot.domain.model import BookEntry
 from bot.pricing.snapshot import Offer
 from strategies import run_fenced
-from strategies.robust_undercut import cross_band, steady_pools, stride_under
+from strategies.robust_undercut import cross_band, market_steady, steady_pools, stride_under
 from tests.support.factories import NOW, RIVAL2, offer, own, request, rival, snap, util
 
 STRIDE, FLOOR = 0.1, 1_000
@@ -182,3 +182,19 @@ def test_a_request_in_the_book_does_not_wipe_the_follower_record() -> None:
         assert state is not None
         postures[keep] = state["offers"][next(iter(state["offers"]))]["posture"]
     assert postures == {True: "floor", False: "war"}
+
+
+def test_market_steady_needs_every_recent_pool_steady() -> None:
+    """Item 39: the demand reading's gate is guard 7's steady market (each pool: [price, since,
+    last seen, share]); a pool not seen within the memory does not count, none on record is not
+    steady."""
+    now = 100_000.0
+    steady = [10.0, now - 7_200.0, now, 1.0]
+    moved = [12.0, now - 600.0, now, 1.0]
+    gone = [9.0, now - 600.0, now - 8_000.0, 0.0]  # repriced, but last seen beyond the memory
+    assert market_steady({"a": steady}, now, 7_200.0, 7_200.0)
+    assert not market_steady({"a": steady, "b": moved}, now, 7_200.0, 7_200.0)
+    assert market_steady({"a": steady, "c": gone}, now, 7_200.0, 7_200.0)
+    assert not market_steady({"c": gone}, now, 7_200.0, 7_200.0)
+    assert not market_steady({}, now, 7_200.0, 7_200.0)
+    assert not market_steady({"a": steady}, now, 7_200.0, 7_201.0)

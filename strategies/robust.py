@@ -122,7 +122,8 @@ shows, not by a scenario's numbers:
    (item 33, opt-in: train ``surge`` 1022 up, most other markets down). ``early_lost_free``
    lets an early first trial lost before ``perch_wait_seconds`` leave the usual first trial's
    time as the next trial's, without the back-off (item 35, opt-in: train ``stationary`` 1469,
-   ``ample`` 1132). ``refine_band`` keeps
+   ``ample`` 1132). ``perch_demand_steady`` lets the demand reading lift the count only on guard
+   7's steady market (item 39, opt-in: train ``undercut_fast`` 1004 still down). ``refine_band`` keeps
    the refine's probes where the planner lists them and leaves them again, out of its deadband
    (item 36, opt-in, ``strategies/robust_band.py``: a probe 1 % over a busy perch is otherwise
    kept at the perch's price and read unsold).

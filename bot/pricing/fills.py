@@ -1001,15 +1001,17 @@ def listing_for_fills(
         last = posted.get(q.slot)
         if last is None:
             posted[q.slot] = (measured, at, at - deals_window_s)
-        elif at - full_at.get(offer.gpu, -math.inf) < deals_window_s:
-            # the pool was full within the window: no reading (fills.full_unmeasured)
-            posted[q.slot] = (last[0], at, last[2])
         elif current is None or current <= q.price:  # listing at the quote: measured there
             # Averaged over hours: a running mean until it covers memory_hours, then over the
             # last memory_hours. One quiet hour must not trigger a raise (and be frozen in).
             rate, then, first = last
             weight = _mean_weight(at, then, first, policy)
-            posted[q.slot] = (rate + (measured - rate) * weight, at, first)
+            mean = rate + (measured - rate) * weight
+            if at - full_at.get(offer.gpu, -math.inf) < deals_window_s:
+                # the pool was full within the window: it sold nothing posted at any price, so
+                # the measure may rise, not decay (fills.full_unmeasured)
+                mean = max(mean, rate)
+            posted[q.slot] = (mean, at, first)
         revealed, span = memory.revealed(offer, at, policy)
         # Too few requests to price on, unless nothing sold posted at the quote: then a raise
         # is measured to lose nothing, and the requests seen are all the evidence there is.

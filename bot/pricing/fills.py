@@ -158,11 +158,12 @@ class FillPolicy:
     deals brought over the window), not our fills' own tasks: a pool that fills keep busy does
     not turn posted buyers away for that (false: every task counts).
 
-    ``full_unmeasured`` keeps the listing rule's posted-sales measure as it was (neither decayed
-    nor re-read) while the pool's resource of the slot was seen full within the last posted
-    window: a full pool sells nothing posted at any price, so a window that held full time is no
-    evidence the quote stopped selling (false: every window is a reading; docs/backtesting.md,
-    "Fills 10b": train 1012, the measure read zero after a capacity drop and a raise froze it).
+    ``full_unmeasured`` lets the listing rule's posted-sales measure rise but not decay while the
+    pool's resource of the slot was seen full within the last posted window: a full pool sells
+    nothing posted at any price, so a window that held full time is no evidence the quote stopped
+    selling (false: every window counts; docs/backtesting.md, "Fills 10b": train 1012, the measure
+    read zero after a capacity drop and a raise froze it; not reading at all while full put four
+    design runs below their no-fills runs).
     """
 
     enabled: bool = False

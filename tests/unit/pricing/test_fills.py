@@ -1046,12 +1046,10 @@ def test_full_unmeasured_keeps_the_posted_measure_while_the_pool_is_full() -> No
     assert off.posted[o.slot][0] < 2_000.0  # off: the empty window is a reading, the rate decays
     on = _policy(full_unmeasured=True)
     _, kept = listing_for_fills([quote], full, [o], sold, on, 10**12, 3_600)
-    assert kept.posted[o.slot] == (2_000.0, NOW, NOW - hours - 3_600)  # no reading
+    assert kept.posted[o.slot] == (2_000.0, NOW, NOW - hours - 3_600)  # no decay
     assert kept.full_at == {False: NOW}
     # room again, but the full time is still in the window: still no reading
-    later = dataclasses.replace(
-        snap(offers=[o], utilization=util(2, computing=1)), at=NOW + 1_800
-    )
+    later = dataclasses.replace(snap(offers=[o], utilization=util(2, computing=1)), at=NOW + 1_800)
     _, still = listing_for_fills([quote], later, [o], kept, on, 10**12, 3_600)
     assert still.posted[o.slot][0] == 2_000.0
     # a whole window with room: read again (nothing sold, so the rate decays)

@@ -36,6 +36,7 @@ The shell (bot.engine.fill_exec) signs, journals and sends what the rails return
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, TypeVar
@@ -156,6 +157,13 @@ class FillPolicy:
     part of the pool's busy time our posted sales' tasks take (by their share of the work our
     deals brought over the window), not our fills' own tasks: a pool that fills keep busy does
     not turn posted buyers away for that (false: every task counts).
+
+    ``full_unmeasured`` lets the listing rule's posted-sales measure rise but not decay while the
+    pool's resource of the slot was seen full within the last posted window: a full pool sells
+    nothing posted at any price, so a window that held full time is no evidence the quote stopped
+    selling (false: every window counts; docs/backtesting.md, "Fills 10b": train 1012, the measure
+    read zero after a capacity drop and a raise froze it; not reading at all while full put four
+    design runs below their no-fills runs).
     """
 
     enabled: bool = False
@@ -173,9 +181,10 @@ class FillPolicy:
     min_revealed_unsold: int = 1
     open_revealed: int = 16
     busy_posted_only: bool = False
+    full_unmeasured: bool = False
 
     def __post_init__(self) -> None:
-        for flag in ("enabled", "wait_for_listing", "busy_posted_only"):
+        for flag in ("enabled", "wait_for_listing", "busy_posted_only", "full_unmeasured"):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(f"fills.{flag}", "must be true or false", getattr(self, flag))
         if self.price not in ("listed", "cap"):
@@ -557,6 +566,8 @@ class FillMemory:
     # (True): (nRLC per slot-second they used, the pool's busy share, when last measured, when
     # its measure began) (:meth:`measure`)
     slot_value: Mapping[bool, tuple[float, float, float, float]] = field(default_factory=dict)
+    # when the pool was last seen full, CPU (False) and GPU (True) (``fills.full_unmeasured``)
+    full_at: Mapping[bool, float] = field(default_factory=dict)
 
     def observe(
         self,
@@ -967,6 +978,7 @@ def listing_for_fills(
     fill_deals = memory.fill_deals
     by_slot = {o.slot: o for o in offers if o.fill_apps}
     at = snapshot.at
+    full_at = _seen_full(memory.full_at, snapshot, offers, policy)
     out: list[Quote] = []
     for q in quotes:
         offer = by_slot.get(q.slot)
@@ -995,7 +1007,12 @@ def listing_for_fills(
             # last memory_hours. One quiet hour must not trigger a raise (and be frozen in).
             rate, then, first = last
             weight = _mean_weight(at, then, first, policy)
-            posted[q.slot] = (rate + (measured - rate) * weight, at, first)
+            mean = rate + (measured - rate) * weight
+            if at - full_at.get(offer.gpu, -math.inf) < deals_window_s:
+                # the pool was full within the window: it sold nothing posted at any price, so
+                # the measure may rise, not decay (fills.full_unmeasured)
+                mean = max(mean, rate)
+            posted[q.slot] = (mean, at, first)
         revealed, span = memory.revealed(offer, at, policy)
         # Too few requests to price on, unless nothing sold posted at the quote: then a raise
         # is measured to lose nothing, and the requests seen are all the evidence there is.
@@ -1025,4 +1042,23 @@ def listing_for_fills(
             why = f"listed {price} for {len(revealed)} waiting requests (was {q.price})"
             q = replace(q, price=price, reason=f"{q.reason}; {why}" if q.reason else why)
         out.append(q)
-    return tuple(out), replace(memory, posted=posted)
+    return tuple(out), replace(memory, posted=posted, full_at=full_at)
+
+
+def _seen_full(
+    full_at: Mapping[bool, float],
+    snapshot: MarketSnapshot,
+    offers: Sequence[Offer],
+    policy: FillPolicy,
+) -> Mapping[bool, float]:
+    """When each resource of the pool was last seen full, with this tick (``fills.full_unmeasured``;
+    off, or without the pool's size: nothing is recorded)."""
+    util = snapshot.utilization
+    if not policy.full_unmeasured or util is None:
+        return full_at
+    out = dict(full_at)
+    for gpu in {o.gpu for o in offers}:
+        slots, busy = util.slots_and_busy(gpu)
+        if slots > 0 and busy >= slots:
+            out[gpu] = snapshot.at
+    return out

@@ -1032,6 +1032,32 @@ def test_no_raise_before_posted_sales_were_measured_at_the_quote_over_memory_hou
     assert got[0].price == 50_000_000
 
 
+def test_full_unmeasured_keeps_the_posted_measure_while_the_pool_is_full() -> None:
+    # train 1012 (docs/backtesting.md, "Fills 10b"): a full pool sold nothing posted, the
+    # measure read zero and the listing was raised to the caps
+    o = fill_offer()
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    hours = FillPolicy().memory_s
+    sold = dataclasses.replace(
+        _memory(CAPS, o), posted={o.slot: (2_000.0, NOW - 3_600, NOW - hours - 3_600)}
+    )
+    full = snap(offers=[o], utilization=util(2, computing=2))  # nothing sold posted in the window
+    _, off = listing_for_fills([quote], full, [o], sold, _policy(), 10**12, 3_600)
+    assert off.posted[o.slot][0] < 2_000.0  # off: the empty window is a reading, the rate decays
+    on = _policy(full_unmeasured=True)
+    _, kept = listing_for_fills([quote], full, [o], sold, on, 10**12, 3_600)
+    assert kept.posted[o.slot] == (2_000.0, NOW, NOW - hours - 3_600)  # no decay
+    assert kept.full_at == {False: NOW}
+    # room again, but the full time is still in the window: still no reading
+    later = dataclasses.replace(snap(offers=[o], utilization=util(2, computing=1)), at=NOW + 1_800)
+    _, still = listing_for_fills([quote], later, [o], kept, on, 10**12, 3_600)
+    assert still.posted[o.slot][0] == 2_000.0
+    # a whole window with room: read again (nothing sold, so the rate decays)
+    after = dataclasses.replace(later, at=NOW + 3_600)
+    _, read = listing_for_fills([quote], after, [o], still, on, 10**12, 3_600)
+    assert read.posted[o.slot][0] < 2_000.0
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [

@@ -34,6 +34,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from dev_perch import param_value
+
 from bot.backtest.engine import intents_for, simulate
 from bot.backtest.references import fixed_params
 from bot.backtest.yardstick import DEFAULT_CACHE_DIR, Yardstick, after_gas, cache_file
@@ -347,12 +349,6 @@ def detail(r: dict[str, Any]) -> None:
     )
 
 
-def _value(v: str) -> bool | float | int:
-    if v in ("true", "false"):
-        return v == "true"
-    return float(v) if "." in v else int(v)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out", nargs="?")
@@ -373,7 +369,7 @@ def main() -> None:
             if r["seed"] in args.detail:
                 detail(r)
         return
-    params = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.param)}
+    params = {k: param_value(v) for k, v in (kv.split("=", 1) for kv in args.param)}
     rows = []
     with ProcessPoolExecutor(args.jobs) as pool, Path(args.out).open("a") as f:
         for seed, r in zip(

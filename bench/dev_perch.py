@@ -94,7 +94,7 @@ def compare(old: Path, new: Path) -> None:
     compare_rows([(f"{k[0]} s{k[1]}", a[k], b[k]) for k in sorted(set(a) & set(b))])
 
 
-def _value(v: str) -> bool | float | int:
+def param_value(v: str) -> bool | float | int:
     """A --param value: true/false, a float (with a dot) or an int."""
     if v in ("true", "false"):
         return v == "true"
@@ -113,7 +113,7 @@ def main() -> None:
     if args.compare:
         compare(Path(args.compare[0]), Path(args.compare[1]))
         return
-    params = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.param)}
+    params = {k: param_value(v) for k, v in (kv.split("=", 1) for kv in args.param)}
     with ProcessPoolExecutor(args.jobs) as pool, Path(args.out).open("a") as f:
         for r in pool.map(one, [(s, params, args.salt) for s in args.seeds]):
             f.write(json.dumps(r) + "\n")

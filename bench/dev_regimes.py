@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from dev_perch import param_value
+
 from bot.backtest.engine import intents_for, simulate
 from bot.backtest.references import fixed_params
 from bot.backtest.yardstick import category_grids
@@ -51,12 +53,6 @@ def hourly(
     return out, [max(set(x), key=x.count) if x else "" for x in labels]
 
 
-def _value(v: str) -> bool | float | int:
-    if v in ("true", "false"):
-        return v == "true"
-    return float(v) if "." in v else int(v)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("seed", type=int)
@@ -65,7 +61,7 @@ def main() -> None:
     args = ap.parse_args()
     seed = args.seed
     assert split_of(seed) == "train", seed
-    params = {k: _value(v) for k, v in (kv.split("=", 1) for kv in args.param)}
+    params = {k: param_value(v) for k, v in (kv.split("=", 1) for kv in args.param)}
     s = generate(seed)
     grids = category_grids(s, intents_for(s, seed))
     longest = max(len(g) for g in grids.values())

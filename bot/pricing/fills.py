@@ -842,13 +842,8 @@ def posted_waiting(
     """
     book = snapshot.fill_book
     waiting_fill = frozenset() if book is None else frozenset(book.by_hash)
-    saturated: set[bool] = set()
     util = snapshot.utilization
-    if util is not None:
-        for gpu in {o.gpu for o in offers}:
-            slots, busy = util.slots_and_busy(gpu)
-            if slots > 0 and busy - fills_holding.get(gpu, 0) >= slots:
-                saturated.add(gpu)
+    saturated = set() if util is None else _full(util, offers, fills_holding)
     out: dict[bool, tuple[float, int]] = {}
     for o in offers:
         price = prices.get(o.slot)
@@ -1056,9 +1051,15 @@ def _seen_full(
     util = snapshot.utilization
     if not policy.full_unmeasured or util is None:
         return full_at
-    out = dict(full_at)
+    return {**full_at, **dict.fromkeys(_full(util, offers, {}), snapshot.at)}
+
+
+def _full(util: PoolUtilization, offers: Sequence[Offer], holding: Mapping[bool, int]) -> set[bool]:
+    """The resources (CPU: False, GPU: True) of ``offers`` whose slots are all busy, the tasks
+    in ``holding`` left out (the ledger's count: :meth:`PoolUtilization.slots_and_busy`)."""
+    full = set()
     for gpu in {o.gpu for o in offers}:
         slots, busy = util.slots_and_busy(gpu)
-        if slots > 0 and busy >= slots:
-            out[gpu] = snapshot.at
-    return out
+        if slots > 0 and busy - holding.get(gpu, 0) >= slots:
+            full.add(gpu)
+    return full

@@ -1,0 +1,127 @@
+"""What a fixed price would have earned, read from our own buyers' caps (issue #14, robust item 40).
+
+On the train ``stationary`` markets robust lists one nRLC under the cheapest rival for days while
+the best fixed price in hindsight for XS is the capped buyers' top tier, far above the rivals
+(train 1313, 1352, 1456). Our undercut serves every buyer before the rivals run out of stock, so
+the book never shows them out and the perch (guard 5) never opens. What the bot does see is each
+deal's request order (``Deal.request_maxprice``: the ``workerpoolmaxprice`` the chain adapter
+reads from the match's calldata; the simulator copies the request's cap): every buyer we served
+says how much it would have paid. This module replays those buyers against a price ``p`` above
+ours: a buyer with a cap at or above ``p`` would still have bought, unless a rival cheaper than
+``p`` had stock when it came (the marketplace matches the cheapest compatible order first).
+
+Assumptions (each errs towards *less* revenue at ``p``, so the estimate is a floor, not a hope):
+
+* The buyers are the deals of ours that carry a cap (None: not known, left out). Buyers who found
+  us out of stock, or whose cap was under our price, are not in them: fewer buyers at ``p``.
+  At ``p`` we sell fewer tasks, so our capacity would have bound less often, too.
+* A buyer who did not buy does not wait (generated takers and capped buyers have no patience;
+  requests that wait are in the request book, which guard 3 reads): a buyer who arrived while a
+  cheaper rival had stock is that rival's, and is gone.
+* A buyer whose request named our pool (``request_workerpool``) passes over every rival.
+* Each rival (a pool and its price) lists ``volume`` tasks and tops its order back up to them
+  every ``period_s``, starting full at the window's start: a fixed price posted by a pool that
+  lists what its free workers can take. While we undercut it the book cannot show its period
+  (it never sells out), so the caller supplies one (a short period: more rival stock, a lower
+  estimate). Rivals at or above ``p`` do not matter: buyers take ``p`` first.
+* Buyers are served in arrival order, a buyer's tasks from the cheapest rival in stock first.
+
+Pure: deals and book entries in, integers out; no clock, no state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.domain.model import BookEntry, Deal
+
+__all__ = ["Buyer", "Rival", "best_price", "buyers_of", "earned", "rivals_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Buyer:
+    """One deal of ours as the demand it reveals: when, the buyer's cap, how many tasks."""
+
+    at: float
+    cap: int
+    volume: int
+    captive: bool = False  # its request named our pool: no rival serves it
+
+
+@dataclass(frozen=True, slots=True)
+class Rival:
+    """A rival's supply: ``volume`` tasks at ``price``, restocked every ``period_s``."""
+
+    price: int
+    volume: int
+    period_s: float
+
+
+def buyers_of(
+    deals: Iterable[Deal], workerpool: str, category: int, tag: int, since: float
+) -> tuple[Buyer, ...]:
+    """Our deals in ``category`` with ``tag`` made after ``since`` whose buyer's cap is known, in
+    time order."""
+    pool = workerpool.lower()
+    out = [
+        Buyer(d.at, d.request_maxprice, d.volume, d.request_workerpool == pool)
+        for d in deals
+        if d.request_maxprice is not None
+        and d.workerpool.lower() == pool
+        and d.category == category
+        and d.tag == tag
+        and d.at > since
+    ]
+    return tuple(sorted(out, key=lambda b: b.at))
+
+
+def rivals_of(book: Iterable[BookEntry], period_s: float) -> tuple[Rival, ...]:
+    """One rival per (pool, price) in ``book`` (already the offer's competitors), its largest
+    listed volume: a pool that sold out lists a new order of the same size at its restock."""
+    volume: dict[tuple[str, int], int] = {}
+    for e in book:
+        key = (e.workerpool.lower(), e.price)
+        volume[key] = max(volume.get(key, 0), e.volume)
+    return tuple(Rival(price, v, period_s) for (_, price), v in sorted(volume.items()))
+
+
+def earned(price: int, buyers: Sequence[Buyer], rivals: Sequence[Rival], start: float) -> int:
+    """Revenue (nRLC) of a fixed ``price`` from ``buyers`` (time order, after ``start``), the
+    rivals cheaper than it serving each buyer first while they have stock."""
+    under = sorted((r for r in rivals if r.price < price and r.period_s > 0), key=lambda r: r.price)
+    stock = [r.volume for r in under]
+    restock = [start + r.period_s for r in under]
+    sold = 0
+    for b in buyers:
+        left = b.volume
+        if not b.captive:
+            for i, r in enumerate(under):
+                if r.price > b.cap:
+                    break
+                if b.at >= restock[i]:
+                    stock[i] = r.volume
+                    restock[i] += r.period_s * (1 + math.floor((b.at - restock[i]) / r.period_s))
+                take = min(left, stock[i])
+                stock[i] -= take
+                left -= take
+                if left == 0:
+                    break
+        if b.cap >= price:
+            sold += left
+    return sold * price
+
+
+def best_price(
+    buyers: Sequence[Buyer], rivals: Sequence[Rival], start: float, least: int
+) -> tuple[int, int]:
+    """The price at or above ``least`` (the price we list: the comparison's baseline) that would
+    have earned most, and its revenue; only ``least`` and the buyers' caps are candidates (between
+    two caps the revenue only grows with the price). Ties go to the lower price."""
+    best = (least, earned(least, buyers, rivals, start))
+    for cap in sorted({b.cap for b in buyers if b.cap > least}):
+        got = earned(cap, buyers, rivals, start)
+        if got > best[1]:
+            best = (cap, got)
+    return best

@@ -41,6 +41,8 @@ def main() -> None:
     ap.add_argument("--hours", nargs="+", type=float, default=[12.0, 24.0])
     ap.add_argument("--period", nargs="+", type=float, default=[300.0, 900.0])
     ap.add_argument("--oracle", action="store_true")
+    ap.add_argument("--tier", type=int, default=1)
+    ap.add_argument("--trailing", type=float, default=0.0, help="window hours (0: from start)")
     args = ap.parse_args()
     for seed in args.seeds:
         assert split_of(seed) == "train", seed
@@ -64,16 +66,17 @@ def main() -> None:
                 )
                 least = quoted.most_common(1)[0][0]
                 buyers = buyers_of(r["deals"], pool, c, 0, t0 - 1)
-                buyers = tuple(b for b in buyers if b.at <= end)
+                begin = end - args.trailing * 3600 if args.trailing else t0
+                buyers = tuple(b for b in buyers if begin < b.at <= end)
                 book = entries(steps, c, end)
                 line = (
                     f"{seed} c{c} {hours:4.0f}h ys {ys.get(c, 0) / 1e6:8.2f}M robust "
-                    f"{least / 1e6:8.2f}M ({earned(least, buyers, (), t0) / 1e9:6.2f} RLC) "
+                    f"{least / 1e6:8.2f}M ({earned(least, buyers, (), begin) / 1e9:6.2f} RLC) "
                     f"buyers {sum(b.volume for b in buyers):4d}"
                 )
                 for period in args.period:
-                    best, rev = best_price(buyers, rivals_of(book, period), t0, least)
-                    at_ys = earned(ys.get(c, least), buyers, rivals_of(book, period), t0)
+                    best, rev = best_price(buyers, rivals_of(book, period), begin, least, args.tier)
+                    at_ys = earned(ys.get(c, least), buyers, rivals_of(book, period), begin)
                     line += (
                         f" | P{period:.0f}: {best / 1e6:8.2f}M {rev / 1e9:6.2f}"
                         f" (ys {at_ys / 1e9:6.2f})"
@@ -83,7 +86,7 @@ def main() -> None:
                         rv.__class__(rv.price, rv.volume, truth.get((c, rv.price), 60.0))
                         for rv in rivals_of(book, 60.0)
                     ]
-                    best, rev = best_price(buyers, rivals, t0, least)
+                    best, rev = best_price(buyers, rivals, begin, least, args.tier)
                     line += f" | oracle: {best / 1e6:8.2f}M {rev / 1e9:6.2f}"
                 print(line, flush=True)
 

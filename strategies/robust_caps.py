@@ -37,7 +37,20 @@ from dataclasses import dataclass
 
 from bot.domain.model import BookEntry, Deal
 
-__all__ = ["Buyer", "Rival", "best_price", "buyers_of", "earned", "rivals_of"]
+# How often robust reads the estimate (seconds): a replay per candidate cap, not per decision.
+READ_EVERY_S = 1800.0
+
+__all__ = [
+    "READ_EVERY_S",
+    "Buyer",
+    "Rival",
+    "best_price",
+    "buyers_of",
+    "caps_trial",
+    "earned",
+    "remember",
+    "rivals_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +127,59 @@ def earned(price: int, buyers: Sequence[Buyer], rivals: Sequence[Rival], start: 
 
 
 def best_price(
-    buyers: Sequence[Buyer], rivals: Sequence[Rival], start: float, least: int
+    buyers: Sequence[Buyer], rivals: Sequence[Rival], start: float, least: int, tier: int = 1
 ) -> tuple[int, int]:
     """The price at or above ``least`` (the price we list: the comparison's baseline) that would
-    have earned most, and its revenue; only ``least`` and the buyers' caps are candidates (between
-    two caps the revenue only grows with the price). Ties go to the lower price."""
+    have earned most, and its revenue. Candidates: ``least`` and every cap above it stated by
+    buyers of at least ``tier`` tasks (between two caps the revenue only grows with the price; a
+    cap one buyer stated is that buyer, not a tier of the demand). Ties go to the lower price."""
+    tasks: dict[int, int] = {}
+    for b in buyers:
+        if b.cap > least:
+            tasks[b.cap] = tasks.get(b.cap, 0) + b.volume
     best = (least, earned(least, buyers, rivals, start))
-    for cap in sorted({b.cap for b in buyers if b.cap > least}):
+    for cap in sorted(c for c, n in tasks.items() if n >= tier):
         got = earned(cap, buyers, rivals, start)
         if got > best[1]:
             best = (cap, got)
+    return best
+
+
+def remember(
+    rows: Sequence[Sequence[float]],
+    deals: Iterable[Deal],
+    workerpool: str,
+    category: int,
+    tag: int,
+    now: float,
+    window: float,
+) -> list[list[float]]:
+    """The buyers kept in robust's state (``[at, cap, tasks, named]`` rows, time order): ``rows``
+    younger than ``window``, plus the buyers of ``deals`` (the deals since the last decision)."""
+    cut = now - window
+    kept = [list(r) for r in rows if r[0] > cut]
+    for b in buyers_of(deals, workerpool, category, tag, cut):
+        kept.append([b.at, float(b.cap), float(b.volume), 1.0 if b.captive else 0.0])
+    return kept
+
+
+def caps_trial(
+    rows: Sequence[Sequence[float]],
+    book: Iterable[BookEntry],
+    price: int,
+    *,
+    start: float,
+    period_s: float,
+    margin: float,
+    tier: int,
+) -> int | None:
+    """The cap a perch trial should start at, or None: the best price of the remembered buyers
+    (``rows``, since ``start``) against the rivals of ``book`` restocking every ``period_s``,
+    when it would have earned more than ``margin`` x what ``price`` (the market-led price) earned
+    from the same buyers against the same rivals."""
+    buyers = [Buyer(r[0], int(r[1]), int(r[2]), r[3] > 0) for r in rows if r[0] > start]
+    rivals = rivals_of(book, period_s)
+    best, got = best_price(buyers, rivals, start, price, tier)
+    if best <= price or got <= margin * earned(price, buyers, rivals, start):
+        return None
     return best

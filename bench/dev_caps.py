@@ -20,18 +20,24 @@ from typing import Any
 from bot.backtest.yardstick import DEFAULT_CACHE_DIR, cache_file
 from bot.domain.model import BookEntry
 from bot.sim.generator import generate, split_of
-from strategies.robust_caps import best_price, buyers_of, earned, rivals_of
+from strategies.robust_caps import best_price, buyers_of, earned, remember_rivals, rivals_of
 
 
-def entries(steps: list[dict[str, Any]], category: int, end: float) -> list[BookEntry]:
-    out = []
+def entries(
+    steps: list[dict[str, Any]], category: int, begin: float, end: float
+) -> dict[str, list[float]]:
+    """The rivals robust would remember at ``end`` (strategies/robust_caps.remember_rivals)."""
+    kept: dict[str, list[float]] = {}
     for s in steps:
         if s["at"] > end:
             break
-        for h, pool, price, remaining, volume, cat, restricted, tag, trust in s["book"]:
-            if cat == category and not restricted and tag == 0:
-                out.append(BookEntry(h, pool, pool, price, volume, remaining, cat, tag, trust, 0.0))
-    return out
+        book = [
+            BookEntry(h, pool, pool, price, volume, remaining, cat, tag, trust, 0.0)
+            for h, pool, price, remaining, volume, cat, restricted, tag, trust in s["book"]
+            if cat == category and not restricted and tag == 0
+        ]
+        kept = remember_rivals(kept, book, s["at"], end - begin)
+    return kept
 
 
 def main() -> None:
@@ -68,7 +74,7 @@ def main() -> None:
                 buyers = buyers_of(r["deals"], pool, c, 0, t0 - 1)
                 begin = end - args.trailing * 3600 if args.trailing else t0
                 buyers = tuple(b for b in buyers if begin < b.at <= end)
-                book = entries(steps, c, end)
+                book = entries(steps, c, begin, end)
                 line = (
                     f"{seed} c{c} {hours:4.0f}h ys {ys.get(c, 0) / 1e6:8.2f}M robust "
                     f"{least / 1e6:8.2f}M ({earned(least, buyers, (), begin) / 1e9:6.2f} RLC) "

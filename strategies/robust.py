@@ -221,7 +221,7 @@ from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_band import band_probe, band_ratio
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
-from strategies.robust_caps import READ_EVERY_S, caps_trial, remember
+from strategies.robust_caps import READ_EVERY_S, caps_trial, remember, remember_rivals
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
@@ -929,6 +929,8 @@ class OfferMemory:
     # named our pool] per deal in the window, and when the estimate may be read again
     c_buyers: list[list[float]] = field(default_factory=list)
     c_next: float = 0.0
+    # and the rivals seen in the window: pool -> [price, volume, last seen]
+    c_rivals: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1018,6 +1020,7 @@ class OfferMemory:
                 p_usual=float(cast(float, raw.get("p_usual", 0.0))),
                 c_buyers=_float_rows(raw.get("c_buyers"), 4),
                 c_next=float(cast(float, raw.get("c_next", 0.0))),
+                c_rivals=_float_lists(raw.get("c_rivals"), 3),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1413,6 +1416,9 @@ class RobustStrategy(Strategy[RobustParams]):
             earned, dt = 0.0, 0.0
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
         mem = self._leaves(now, rivals, mem)
+        if p.caps_window_seconds > 0:
+            kept = remember_rivals(mem.c_rivals, rivals, now, p.caps_window_seconds)
+            mem = replace(mem, c_rivals=kept)
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
         # buyers who pass a rival over, on a market where requests named our pool (robust_captive)
@@ -1609,6 +1615,15 @@ class RobustStrategy(Strategy[RobustParams]):
         why = f"steady market: {anchor}, {p.step} nRLC under the lowest rival {low} ({got.reason})"
         return replace(got, price=anchor, reason=why), mem
 
+    def _steady(self, mem: OfferMemory, now: float) -> bool:
+        """Guard 7's reading: rival pools seen (``anchor_memory_seconds``), none of which
+        repriced in ``anchor_steady_seconds`` (false while guard 7 is off)."""
+        p = self.params
+        pools = {k: v for k, v in mem.a_pools.items() if now - v[2] <= p.anchor_memory_seconds}
+        if p.anchor_steady_seconds <= 0 or not pools:
+            return False
+        return not steady_pools(pools, now, p.anchor_steady_seconds)[1]
+
     def _hold(
         self, snapshot: MarketSnapshot, offer: Offer, price: int, why: str
     ) -> tuple[int, str]:
@@ -1781,14 +1796,14 @@ class RobustStrategy(Strategy[RobustParams]):
                 and mem.p_next is not None
                 and now >= max(mem.p_next, mem.c_next)
                 and price < low
+                and self._steady(mem, now)
             ):
                 # our own undercut keeps the rivals in stock: would our buyers' caps have paid
                 # more above them? (item 40, strategies/robust_caps.py)
                 mem = replace(mem, c_next=now + READ_EVERY_S)
-                rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
                 cap = caps_trial(
                     mem.c_buyers,
-                    rivals,
+                    mem.c_rivals,
                     price,
                     start=now - p.caps_window_seconds,
                     period_s=p.caps_period_seconds,
@@ -1796,7 +1811,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     tier=p.caps_tier_tasks,
                 )
                 if cap is not None:
-                    return _trial_step(_lift_out(mem, p.perch_out_share), now, min(top, cap))
+                    return _trial_step(_lift_out(mem, p.perch_out_share), now, top)
             return mem
         if mem.p_out < p.perch_out_share / 2:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial

@@ -32,7 +32,7 @@ Pure: deals and book entries in, integers out; no clock, no state.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain.model import BookEntry, Deal
@@ -49,6 +49,7 @@ __all__ = [
     "caps_trial",
     "earned",
     "remember",
+    "remember_rivals",
     "rivals_of",
 ]
 
@@ -90,14 +91,27 @@ def buyers_of(
     return tuple(sorted(out, key=lambda b: b.at))
 
 
-def rivals_of(book: Iterable[BookEntry], period_s: float) -> tuple[Rival, ...]:
-    """One rival per (pool, price) in ``book`` (already the offer's competitors), its largest
-    listed volume: a pool that sold out lists a new order of the same size at its restock."""
-    volume: dict[tuple[str, int], int] = {}
+def rivals_of(kept: Mapping[str, Sequence[float]], period_s: float) -> tuple[Rival, ...]:
+    """The remembered rivals (``remember_rivals``) as supplies restocking every ``period_s``."""
+    return tuple(Rival(int(v[0]), int(v[1]), period_s) for _, v in sorted(kept.items()))
+
+
+def remember_rivals(
+    kept: Mapping[str, Sequence[float]], book: Iterable[BookEntry], now: float, window: float
+) -> dict[str, list[float]]:
+    """The rivals kept in robust's state: pool -> ``[price, volume, last seen]``, its cheapest
+    order in ``book`` (the offer's competitors now) and the largest volume listed at that price,
+    for every pool seen in the last ``window``. A rival that sold out is off the book until its
+    restock, and it would serve the buyers of a price above it then: it is not forgotten."""
+    out = {k: list(v) for k, v in kept.items() if now - v[2] <= window}
     for e in book:
-        key = (e.workerpool.lower(), e.price)
-        volume[key] = max(volume.get(key, 0), e.volume)
-    return tuple(Rival(price, v, period_s) for (_, price), v in sorted(volume.items()))
+        pool = e.workerpool.lower()
+        old = out.get(pool)
+        if old is None or old[2] < now or e.price < old[0]:
+            out[pool] = [float(e.price), float(e.volume), now]
+        elif e.price == old[0]:
+            old[1] = max(old[1], float(e.volume))
+    return out
 
 
 def earned(price: int, buyers: Sequence[Buyer], rivals: Sequence[Rival], start: float) -> int:
@@ -165,7 +179,7 @@ def remember(
 
 def caps_trial(
     rows: Sequence[Sequence[float]],
-    book: Iterable[BookEntry],
+    kept: Mapping[str, Sequence[float]],
     price: int,
     *,
     start: float,
@@ -174,11 +188,12 @@ def caps_trial(
     tier: int,
 ) -> int | None:
     """The cap a perch trial should start at, or None: the best price of the remembered buyers
-    (``rows``, since ``start``) against the rivals of ``book`` restocking every ``period_s``,
+    (``rows``, since ``start``) against the remembered rivals (``kept``) restocking every
+    ``period_s``,
     when it would have earned more than ``margin`` x what ``price`` (the market-led price) earned
     from the same buyers against the same rivals."""
     buyers = [Buyer(r[0], int(r[1]), int(r[2]), r[3] > 0) for r in rows if r[0] > start]
-    rivals = rivals_of(book, period_s)
+    rivals = rivals_of(kept, period_s)
     best, got = best_price(buyers, rivals, start, price, tier)
     if best <= price or got <= margin * earned(price, buyers, rivals, start):
         return None

@@ -125,7 +125,11 @@ shows, not by a scenario's numbers:
    ``ample`` 1132). ``refine_band`` keeps
    the refine's probes where the planner lists them and leaves them again, out of its deadband
    (item 36, opt-in, ``strategies/robust_band.py``: a probe 1 % over a busy perch is otherwise
-   kept at the perch's price and read unsold).
+   kept at the perch's price and read unsold). ``caps_window_seconds`` (item 40, opt-in,
+   ``strategies/robust_caps.py``) replays our own buyers' caps (``Deal.request_maxprice``) of
+   that window against the rivals, assumed to restock every ``caps_period_seconds``: on guard
+   7's steady market, a cap that would have earned ``caps_margin`` x the market-led price's
+   revenue opens a trial while our undercut keeps the gate shut.
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

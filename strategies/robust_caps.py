@@ -26,6 +26,16 @@ Assumptions (each errs towards *less* revenue at ``p``, so the estimate is a flo
   estimate). Rivals at or above ``p`` do not matter: buyers take ``p`` first.
 * Buyers are served in arrival order, a buyer's tasks from the cheapest rival in stock first.
 
+How robust reads it (``caps_window_seconds``; 0: off): it keeps the window's buyers and every
+rival pool seen in it (``remember``, ``remember_rivals``: a rival that sold out is off the book
+until its restock, and would serve the buyers of a price above it then), and every
+``READ_EVERY_S``, in the perch's market mode once its wait is over, on guard 7's steady market and
+with the perch's gate shut, asks ``caps_trial``: a cap that beats the market-led price by
+``caps_margin`` opens a trial. The trial starts at the perch's usual top and descends (train
+``stationary`` 1014: a trial started at the estimate's cap, a middle tier early in the run,
+pre-empted the perch's own discovery of the top tier, x 0.86); the estimate only says that
+buyers above the rivals exist, the trial measures what they pay.
+
 Pure: deals and book entries in, integers out; no clock, no state.
 """
 

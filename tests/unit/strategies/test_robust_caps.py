@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
+from typing import Any
 
+import strategies
 from bot.domain.model import BookEntry, Deal
+from strategies import run_fenced
+from strategies.robust import OfferMemory
 from strategies.robust_caps import (
     Buyer,
     Rival,
@@ -15,7 +20,7 @@ from strategies.robust_caps import (
     remember,
     remember_rivals,
 )
-from tests.support.factories import NOW, POOL, RIVAL, RIVAL2, deal
+from tests.support.factories import NOW, POOL, RIVAL, RIVAL2, deal, offer, rival, snap, util
 
 T0 = 1_000.0
 
@@ -120,3 +125,60 @@ def test_a_trial_is_asked_for_only_past_the_margin() -> None:
     assert trial(60, 8.0) is None
     # a price already at the best cap asks for nothing
     assert trial(1_000, 1.0) is None
+
+
+# --- the rule in robust (caps_window_seconds) ----------------------------------------------------
+
+XS = offer(category=0, task_seconds=300, max_volume=1000)
+KEY = "0:0:0"
+PERCH = {"floor": 0, "perch_trial_seconds": 3600.0, "perch_wait_seconds": 600.0}
+
+
+def robust_state(buyers: list[list[float]]) -> dict[str, Any]:
+    """One rival (100, one task, steady for 3 h) in stock: the perch's gate shut (0.1), its wait
+    over; ``buyers`` remembered, the rival too."""
+    m = OfferMemory(
+        last_at=NOW - 60,
+        p_out=0.1,
+        p_next=NOW - 1,
+        p_wait=600.0,
+        market_ev=[30 * 99.0, 30.0, 36_000.0],
+        a_pools={RIVAL: [100.0, NOW - 10_800, NOW - 60, 1.0]},
+        c_buyers=buyers,
+        c_rivals={RIVAL: [100.0, 1.0, NOW - 60]},
+    )
+    base = {"rivals": {KEY: [100, NOW - 60, NOW - 7200]}, "modes": {KEY: "contested"}}
+    return {"base": base, "offers": {KEY: m.to_json()}}
+
+
+def robust_decides(params: dict[str, Any], buyers: list[list[float]]) -> OfferMemory:
+    s = snap(offers=[XS], book=[rival("a", 100, remaining=1, age=600.0)], utilization=util(10, 0))
+    d = run_fenced(
+        strategies.create("robust", {**PERCH, **params}),
+        s,
+        [XS],
+        robust_state(buyers),
+        random.Random(1),
+    )
+    assert not d.abstain, d.reason
+    return OfferMemory.from_json(d.state["offers"][KEY])
+
+
+def test_robust_opens_a_trial_when_our_buyers_caps_would_pay_above_the_rival() -> None:
+    # a buyer every 2 minutes for 10 h, one in four capped at 5,000: at 99 about 300 tasks
+    # (~30 k nRLC), at 5,000 the 75 top buyers less one per rival restock (~150 k)
+    rows = [
+        [NOW - 36_000 + 120.0 * i, 5_000.0 if i % 4 == 0 else 150.0, 1.0, 0.0] for i in range(300)
+    ]
+    on = {"caps_window_seconds": 43_200.0, "caps_period_seconds": 900.0}
+    m = robust_decides(on, rows)
+    assert m.p_mode == "trial" and m.p_price > 99 and m.c_next == NOW + 1_800.0
+    # off (main): the gate stays shut, the memory is left as it was
+    m = robust_decides({}, rows)
+    assert m.p_mode == "market" and m.c_buyers == rows
+    # a rival restocking every minute would have served the top buyers first: no trial
+    m = robust_decides({**on, "caps_period_seconds": 60.0}, rows)
+    assert m.p_mode == "market"
+    # nor on a market guard 7 does not call steady (guard 7 off)
+    m = robust_decides({**on, "anchor_steady_seconds": 0.0}, rows)
+    assert m.p_mode == "market"

@@ -125,7 +125,11 @@ shows, not by a scenario's numbers:
    ``ample`` 1132). ``refine_band`` keeps
    the refine's probes where the planner lists them and leaves them again, out of its deadband
    (item 36, opt-in, ``strategies/robust_band.py``: a probe 1 % over a busy perch is otherwise
-   kept at the perch's price and read unsold).
+   kept at the perch's price and read unsold). ``caps_window_seconds`` (item 40, opt-in,
+   ``strategies/robust_caps.py``) replays our own buyers' caps (``Deal.request_maxprice``) of
+   that window against the rivals, assumed to restock every ``caps_period_seconds``: on guard
+   7's steady market, a cap that would have earned ``caps_margin`` x the market-led price's
+   revenue opens a trial while our undercut keeps the gate shut.
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -221,6 +225,7 @@ from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_band import band_probe, band_ratio
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
+from strategies.robust_caps import READ_EVERY_S, caps_trial, remember, remember_rivals
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
@@ -776,6 +781,35 @@ class RobustParams:
         " the owner's rails.deadband): it stops once the bound is that close, and a midpoint"
         " inside it moves just out of it, where the order is re-signed (false: off)",
     )
+    # our own buyers' caps (Deal.request_maxprice) replayed against the rivals (robust_caps.py)
+    caps_window_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 40: the buyers' caps of our deals in this trailing window, replayed against the"
+        " rivals cheaper than a price (caps_period_seconds), open a perch trial at the best cap"
+        " when it beats the market-led price by caps_margin, while the perch's gate is shut"
+        " (0: off)",
+    )
+    caps_period_seconds: float = param(
+        900.0,
+        min=60.0,
+        max=86400.0,
+        doc="item 40: the restock period assumed for every rival (its listed volume, topped up"
+        " this often): the book cannot show it while we undercut the rival",
+    )
+    caps_margin: float = param(
+        1.5,
+        min=1.0,
+        max=100.0,
+        doc="item 40: the estimate at the best cap must beat the market-led price's by this ratio",
+    )
+    caps_tier_tasks: int = param(
+        3,
+        min=1,
+        max=1000,
+        doc="item 40: a cap is a candidate price once buyers of this many tasks stated it",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -895,6 +929,12 @@ class OfferMemory:
     p_rung: int = 0
     # when the usual first trial falls due (early_lost_free; 0: past, or none kept)
     p_usual: float = 0.0
+    # our buyers' caps (caps_window_seconds; strategies/robust_caps.py): [at, cap, tasks,
+    # named our pool] per deal in the window, and when the estimate may be read again
+    c_buyers: list[list[float]] = field(default_factory=list)
+    c_next: float = 0.0
+    # and the rivals seen in the window: pool -> [price, volume, last seen]
+    c_rivals: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -982,6 +1022,9 @@ class OfferMemory:
                 l_secs=float(cast(float, raw.get("l_secs", 0.0))),
                 p_rung=int(cast(int, raw.get("p_rung", 0))),
                 p_usual=float(cast(float, raw.get("p_usual", 0.0))),
+                c_buyers=_float_rows(raw.get("c_buyers"), 4),
+                c_next=float(cast(float, raw.get("c_next", 0.0))),
+                c_rivals=_float_lists(raw.get("c_rivals"), 3),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1042,6 +1085,14 @@ def _float_list(v: object, n: int) -> list[float] | None:
     if not isinstance(v, list) or len(v) != n:
         return None
     return [float(cast(float, x)) for x in v]
+
+
+def _float_rows(v: object, n: int) -> list[list[float]]:
+    """A stored list of lists of ``n`` numbers; malformed rows are dropped."""
+    if not isinstance(v, list):
+        return []
+    rows = [_float_list(x, n) for x in v]
+    return [x for x in rows if x is not None]
 
 
 def _evidence(v: object) -> list[float]:
@@ -1350,6 +1401,17 @@ class RobustStrategy(Strategy[RobustParams]):
         deals = snapshot.own_deals(since, offer.category)
         earned = float(sum(d.price * d.volume for d in deals))
         sold = float(sum(d.volume for d in deals))
+        if p.caps_window_seconds > 0:  # our buyers' caps (strategies/robust_caps.py)
+            rows = remember(
+                mem.c_buyers,
+                deals,
+                snapshot.workerpool,
+                offer.category,
+                offer.tag,
+                now,
+                p.caps_window_seconds,
+            )
+            mem = replace(mem, c_buyers=rows)
         # what a perch earned is its own evidence, not the guards' (they price the market)
         perched = mem.perched
         mem = self._perch_account(mem, earned, sold, dt)
@@ -1358,6 +1420,9 @@ class RobustStrategy(Strategy[RobustParams]):
             earned, dt = 0.0, 0.0
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
         mem = self._leaves(now, rivals, mem)
+        if p.caps_window_seconds > 0:
+            kept = remember_rivals(mem.c_rivals, rivals, now, p.caps_window_seconds)
+            mem = replace(mem, c_rivals=kept)
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
         # buyers who pass a rival over, on a market where requests named our pool (robust_captive)
@@ -1554,6 +1619,15 @@ class RobustStrategy(Strategy[RobustParams]):
         why = f"steady market: {anchor}, {p.step} nRLC under the lowest rival {low} ({got.reason})"
         return replace(got, price=anchor, reason=why), mem
 
+    def _steady(self, mem: OfferMemory, now: float) -> bool:
+        """Guard 7's reading: rival pools seen (``anchor_memory_seconds``), none of which
+        repriced in ``anchor_steady_seconds`` (false while guard 7 is off)."""
+        p = self.params
+        pools = {k: v for k, v in mem.a_pools.items() if now - v[2] <= p.anchor_memory_seconds}
+        if p.anchor_steady_seconds <= 0 or not pools:
+            return False
+        return not steady_pools(pools, now, p.anchor_steady_seconds)[1]
+
     def _hold(
         self, snapshot: MarketSnapshot, offer: Offer, price: int, why: str
     ) -> tuple[int, str]:
@@ -1721,6 +1795,27 @@ class RobustStrategy(Strategy[RobustParams]):
                 if now >= mem.q_next:
                     rung = _lowest_rung(low, price)
                     return replace(_trial_step(mem, now, rung), q_probe=True, q_count=0)
+            if (
+                p.caps_window_seconds > 0
+                and mem.p_next is not None
+                and now >= max(mem.p_next, mem.c_next)
+                and price < low
+                and self._steady(mem, now)
+            ):
+                # our own undercut keeps the rivals in stock: would our buyers' caps have paid
+                # more above them? (item 40, strategies/robust_caps.py)
+                mem = replace(mem, c_next=now + READ_EVERY_S)
+                cap = caps_trial(
+                    mem.c_buyers,
+                    mem.c_rivals,
+                    price,
+                    start=now - p.caps_window_seconds,
+                    period_s=p.caps_period_seconds,
+                    margin=p.caps_margin,
+                    tier=p.caps_tier_tasks,
+                )
+                if cap is not None:
+                    return _trial_step(_lift_out(mem, p.perch_out_share), now, top)
             return mem
         if mem.p_out < p.perch_out_share / 2:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi.abi import decode, encode
@@ -33,9 +33,11 @@ from eth_utils.crypto import keccak
 
 from bot.adapters.chain_match import (
     DealMatch,
+    MatchedRequest,
     encode_match_orders,
     match_receipt,
-    request_workerpool_of,
+    matched_request_of,
+    with_request,
 )
 from bot.adapters.chain_rpc import (
     RPC_RETRY,
@@ -102,7 +104,7 @@ ORDERS_MATCHED_TOPIC = (
 )
 _CLOSE = 1
 _BATCH = 100
-_REQUEST_POOLS_KEPT = 10_000  # deals whose request workerpool is remembered (oldest dropped)
+_REQUESTS_KEPT = 10_000  # deals whose request order is remembered (oldest dropped)
 _ERC1271_MAGIC = bytes.fromhex("1626ba7e")  # IERC1271.isValidSignature.selector
 
 
@@ -261,8 +263,8 @@ class RpcChain:
         )
         self._hub = to_checksum_address(network.hub)
         self._registry: str | None = None  # the hub's workerpool registry, read once
-        # a deal's match -> its request's workerpool field, once read (a deal never changes)
-        self._request_pools: dict[DealMatch, str | None] = {}
+        # a deal's match -> what its request said, once read (a deal never changes)
+        self._requests: dict[DealMatch, MatchedRequest | None] = {}
 
     @classmethod
     def connect(
@@ -550,13 +552,13 @@ class RpcChain:
         ]
         raws = self._eth_calls("viewDeal batch", calls)
         read = [_deal_of(pool, d, raw) for d, raw in zip(ids, raws, strict=True)]
-        named = self.request_workerpools(
+        found = self.matched_requests(
             [
                 DealMatch(deal.deal_id, tx, first, pool)
                 for (deal, first), tx in zip(read, txs, strict=True)
             ]
         )
-        return [replace(deal, request_workerpool=named[deal.deal_id]) for deal, _ in read]
+        return [with_request(deal, found[deal.deal_id]) for deal, _ in read]
 
     def _transactions(self, tx_hashes: Sequence[str]) -> dict[str, tuple[str, bytes]]:
         """``to`` and calldata of each transaction the node knows, 100 to a JSON-RPC batch."""
@@ -574,18 +576,18 @@ class RpcChain:
                     out[h] = call
         return out
 
-    def request_workerpools(self, matches: Sequence[DealMatch]) -> dict[str, str | None]:
-        """Each deal's request ``workerpool`` field (lower-case; the zero address: any pool), by
+    def matched_requests(self, matches: Sequence[DealMatch]) -> dict[str, MatchedRequest | None]:
+        """What each deal's request order said (its ``workerpool`` field and its buyer's cap), by
         deal id, read from its match transaction (bot.adapters.chain_match); None where it is not
         known. It never raises: a failed read is logged and left None, and tried again at the
         next call; an answer read from a transaction (a value, or None for a transaction that is
         not a hub match of this deal) is kept per match (deal id, transaction, botFirst, pool), so
         each deal costs one read."""
-        out: dict[str, str | None] = {}
+        out: dict[str, MatchedRequest | None] = {}
         todo: list[DealMatch] = []
         for m in matches:
-            if m in self._request_pools:
-                out[m.deal_id] = self._request_pools[m]
+            if m in self._requests:
+                out[m.deal_id] = self._requests[m]
             elif m.tx_hash:
                 todo.append(m)
             else:
@@ -597,12 +599,12 @@ class RpcChain:
             txs = {}
         for m in todo:
             call = txs.get(m.tx_hash.lower())
-            found = None if call is None else request_workerpool_of(self._network, *call, m)
+            found = None if call is None else matched_request_of(self._network, *call, m)
             out[m.deal_id] = found
             if call is not None:
-                if len(self._request_pools) >= _REQUEST_POOLS_KEPT:
-                    del self._request_pools[next(iter(self._request_pools))]
-                self._request_pools[m] = found
+                if len(self._requests) >= _REQUESTS_KEPT:
+                    del self._requests[next(iter(self._requests))]
+                self._requests[m] = found
         return out
 
     # --- the cancel -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """``matchOrders`` for fills (issue #15): calldata, and what its receipt proves; and, for any deal
-of our pool, the request order its match transaction carried (issue #14).
+of our pool, the request order its match transaction carried (issue #14): whose pool it named and
+the most its buyer would pay.
 
 The hub's ``matchOrders(app, dataset, workerpool, request)`` takes the four signed orders as ABI
 tuples (PoCo ``IexecPoco1``; poco-contracts.md section 4); a fill without a dataset passes an
@@ -9,9 +10,11 @@ the volume) and ``SchedulerNotice`` for our pool.
 
 **Whose request a deal was.** A deal stores neither the request order nor its hash, only what
 PoCo copied from it; whether the buyer *named* our pool (the request's ``workerpool`` field) is
-in the match's calldata alone. :func:`request_workerpool_of` decodes a transaction sent to the hub
-as ``matchOrders`` or ``sponsorMatchOrders`` (same arguments), recomputes the request order's
-EIP-712 hash with the project's signing code and trusts the field only if the deal id is
+in the match's calldata alone, and so is the buyer's cap (``workerpoolmaxprice``: the deal
+records the price paid, not the most the buyer would have paid). :func:`matched_request_of`
+decodes a transaction sent to the hub as ``matchOrders`` or ``sponsorMatchOrders`` (same
+arguments), recomputes the request order's EIP-712 hash with the project's signing code and
+trusts both fields only if the deal id is
 ``keccak256(requestHash, botFirst)``, which is how PoCo derives it (IexecPoco1Facet; the same
 request matched twice makes two deals with two ``botFirst``). Anything else is "not known"
 (None): another contract that called the hub, calldata that does not decode, a hash that does
@@ -23,7 +26,7 @@ facet is not deployed on Arbitrum (poco-contracts.md section 5).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from eth_abi.abi import decode, encode
@@ -34,7 +37,13 @@ from eth_utils.crypto import keccak
 from bot.adapters.chain_wallet import Receipt
 from bot.domain.errors import ChainError, InputError
 from bot.domain.fill_orders import AppOrder, RequestOrder, SignedOrder
-from bot.domain.model import ZERO_ADDRESS, SignedWorkerpoolOrder, norm_address, norm_bytes32
+from bot.domain.model import (
+    ZERO_ADDRESS,
+    Deal,
+    SignedWorkerpoolOrder,
+    norm_address,
+    norm_bytes32,
+)
 from bot.domain.networks import Network
 from bot.domain.signing import hash_market_order
 from bot.engine.fill_ports import MatchOrders, MatchReceipt
@@ -42,9 +51,11 @@ from bot.engine.fill_ports import MatchOrders, MatchReceipt
 __all__ = [
     "MATCH_ORDERS_SIGNATURE",
     "DealMatch",
+    "MatchedRequest",
     "encode_match_orders",
     "match_receipt",
-    "request_workerpool_of",
+    "matched_request_of",
+    "with_request",
 ]
 
 _APP = "(address,uint256,uint256,bytes32,address,address,address,bytes32,bytes)"
@@ -146,6 +157,14 @@ class DealMatch:
     workerpool: str
 
 
+@dataclass(frozen=True, slots=True)
+class MatchedRequest:
+    """What the request order of a deal said, read from its match transaction."""
+
+    workerpool: str  # lower-case; the zero address: any pool
+    maxprice: int  # ``workerpoolmaxprice``, nRLC per task: the most its buyer would pay
+
+
 def _request_of(raw: tuple[Any, ...]) -> RequestOrder:
     """A decoded request tuple (the fifteen EIP-712 fields, then ``sign``) as the domain order."""
     names = [f.name for f in fields(RequestOrder)]
@@ -156,12 +175,13 @@ def _request_of(raw: tuple[Any, ...]) -> RequestOrder:
     return RequestOrder(**values)
 
 
-def request_workerpool_of(
+def matched_request_of(
     network: Network, to: str, calldata: bytes, match: DealMatch
-) -> str | None:
-    """The ``workerpool`` field (lower-case) of the request order that made ``match``'s deal, read
-    from its transaction (``to`` and ``calldata``); None unless the calldata is a hub
-    ``matchOrders``/``sponsorMatchOrders`` for this pool whose request hashes to the deal id."""
+) -> MatchedRequest | None:
+    """The ``workerpool`` field (lower-case) and ``workerpoolmaxprice`` of the request order that
+    made ``match``'s deal, read from its transaction (``to`` and ``calldata``); None unless the
+    calldata is a hub ``matchOrders``/``sponsorMatchOrders`` for this pool whose request hashes
+    to the deal id."""
     if to.lower() != network.hub.lower() or calldata[:4] not in _MATCH_SELECTORS:
         return None
     try:
@@ -175,4 +195,11 @@ def request_workerpool_of(
         return None
     if str(wp[0]).lower() != pool or made != deal_id:
         return None
-    return request.workerpool
+    return MatchedRequest(request.workerpool, request.workerpoolmaxprice)
+
+
+def with_request(deal: Deal, found: MatchedRequest | None) -> Deal:
+    """``deal`` with what its request order said (None: both fields not known)."""
+    if found is None:
+        return replace(deal, request_workerpool=None, request_maxprice=None)
+    return replace(deal, request_workerpool=found.workerpool, request_maxprice=found.maxprice)

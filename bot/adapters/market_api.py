@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -38,7 +38,7 @@ from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ValidationError
 
 from bot.adapters.book_cache import ParsedBook, ParsedOrder
-from bot.adapters.chain_match import DealMatch
+from bot.adapters.chain_match import DealMatch, MatchedRequest, with_request
 from bot.adapters.market_guards import (
     OrderHasher,
     book_mismatch,
@@ -107,8 +107,8 @@ __all__ = [
     "ClientStats",
     "ConsumedOf",
     "MarketApiClient",
+    "MatchedRequestsOf",
     "RequestNotSent",
-    "RequestPoolsOf",
     "SignatureCheck",
     "StakeOf",
 ]
@@ -133,9 +133,10 @@ StakeOf = Callable[[str], int]
 """Owner address -> stake (nRLC) the marketplace will see, e.g. ``lambda a: chain.stake(a).free``."""
 ConsumedOf = Callable[[str], int]
 """Order hash -> volume already consumed on chain (``viewConsumed``)."""
-RequestPoolsOf = Callable[[Sequence[DealMatch]], Mapping[str, str | None]]
-"""Deals -> each one's request ``workerpool`` field by deal id, None if not known; never raises
-(``bot.adapters.chain.RpcChain.request_workerpools``: read from the match transaction)."""
+MatchedRequestsOf = Callable[[Sequence[DealMatch]], Mapping[str, MatchedRequest | None]]
+"""Deals -> what each one's request order said (its ``workerpool`` field, its buyer's cap) by deal
+id, None if not known; never raises (``bot.adapters.chain.RpcChain.matched_requests``: read from
+the match transaction)."""
 SignatureCheck = Callable[[SignedWorkerpoolOrder], str | None]
 """A listed order -> None if PoCo would accept its signature, else why not
 (``bot.adapters.book_signatures.BookSignatureCheck``)."""
@@ -213,7 +214,7 @@ class MarketApiClient:
         stake_of: StakeOf | None = None,
         consumed_of: ConsumedOf | None = None,
         check_signature: SignatureCheck | None = None,
-        request_pools_of: RequestPoolsOf | None = None,
+        matched_requests_of: MatchedRequestsOf | None = None,
         parsed_book: ParsedBook | None = None,
         transport: httpx.BaseTransport | None = None,
         headers: dict[str, str] | None = None,
@@ -249,7 +250,7 @@ class MarketApiClient:
         self._stake_of = stake_of
         self._consumed_of = consumed_of
         self._check_signature = check_signature
-        self._request_pools_of = request_pools_of
+        self._matched_requests_of = matched_requests_of
         self._parsed_book = parsed_book if parsed_book is not None else ParsedBook()
         self._sleep = sleep
         self._clock = clock
@@ -706,12 +707,12 @@ class MarketApiClient:
                 )
             if len(out) >= max_items:
                 break
-        reader = self._request_pools_of
+        reader = self._matched_requests_of
         if pool is not None and reader is not None:
-            # one pool's deals: the request's workerpool field, read on chain from each match
-            # transaction the API names (a deal without one stays None: not known)
+            # one pool's deals: the request's workerpool field and cap, read on chain from each
+            # match transaction the API names (a deal without one stays None: not known)
             found = reader(list(matches.values()))
-            out = [replace(d, request_workerpool=found.get(d.deal_id)) for d in out]
+            out = [with_request(d, found.get(d.deal_id)) for d in out]
         return out
 
     def categories(self) -> list[Category]:

@@ -189,7 +189,7 @@ def build_runtime(
         stake_of=lambda account: chain.stake(account).free,
         consumed_of=chain.consumed,
         check_signature=BookSignatureCheck(chain, clock=caches),
-        request_pools_of=chain.request_workerpools,  # buyers who named our pool (issue #14)
+        matched_requests_of=chain.matched_requests,  # buyers who named our pool (issue #14)
         parsed_book=ParsedBook(clock=caches),
         budget=(
             market_budget

@@ -359,6 +359,10 @@ class Deal:
     # match's calldata: a buyer who named the pool is captive to it, whatever the price was.
     # None: not known (the source cannot read the match, e.g. the marketplace's /deals alone).
     request_workerpool: str | None = None
+    # The matched request order's ``workerpoolmaxprice`` (nRLC per task: the buyer's cap), read
+    # from the same calldata: what this buyer would have paid at most, whatever the deal's price.
+    # None: not known (as ``request_workerpool``).
+    request_maxprice: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

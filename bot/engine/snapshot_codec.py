@@ -20,7 +20,9 @@ and hashes lower-case hex, tags integers)::
                                               # workerpoolmaxprice, volume, remaining, category,
                                               # tag, trust, published_at
       "deals": [Deal...],                     # deal_id, workerpool, price, volume, category, tag,
-                                              # trust, at, requester, app
+                                              # trust, at, requester, app, request_workerpool,
+                                              # request_maxprice (the last two absent in older
+                                              # recordings: not known)
       "own_orders": [{"order": {the 10 fields + sign + orderHash}, "remaining": int,
                       "published": bool, "published_at": float, "market_status": str | null}]
     }

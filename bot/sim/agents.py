@@ -162,7 +162,8 @@ class RequestIntent:
 
     def deal(self, deal_id: str, workerpool: str, price: int, volume: int, at: float) -> Deal:
         """The deal this request makes with a workerpool order (posted or one of our fills):
-        the request's category, tag and app; trust at least 1, as PoCo records it."""
+        the request's category, tag and app; trust at least 1, as PoCo records it; the request's
+        workerpool field and max price, as the chain adapter reads them from the match's calldata."""
         return Deal(
             deal_id=deal_id,
             workerpool=workerpool,
@@ -175,6 +176,7 @@ class RequestIntent:
             requester=self.requester,
             app=self.app,
             request_workerpool=self.workerpool,
+            request_maxprice=self.max_price,
         )
 
 

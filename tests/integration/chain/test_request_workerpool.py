@@ -1,8 +1,9 @@
 """Whose request a deal was (issue #14), read by the chain adapter against anvil with real PoCo.
 
 ``recent_deals`` reads each deal's match transaction and takes the request order's own
-``workerpool`` field when its EIP-712 hash (bot.domain.signing) gives the deal id: our pool for a
-buyer who named it, the zero address for one open to any pool; through ``matchOrders`` and
+``workerpool`` field (and its ``workerpoolmaxprice``: the buyer's cap) when its EIP-712 hash
+(bot.domain.signing) gives the deal id: our pool for a buyer who named it, the zero address for one
+open to any pool; through ``matchOrders`` and
 ``sponsorMatchOrders`` alike. A deal whose transaction cannot say is None, never an error.
 """
 
@@ -18,7 +19,12 @@ import pytest
 from eth_utils.crypto import keccak
 
 from bot.adapters.chain import RpcChain
-from bot.adapters.chain_match import MATCH_ORDERS_SIGNATURE, DealMatch, encode_match_orders
+from bot.adapters.chain_match import (
+    MATCH_ORDERS_SIGNATURE,
+    DealMatch,
+    MatchedRequest,
+    encode_match_orders,
+)
 from bot.adapters.chain_wallet import GasWallet
 from bot.domain.fill_orders import AppOrder, RequestOrder, SignedOrder
 from bot.domain.model import ZERO_ADDRESS, SignedWorkerpoolOrder
@@ -88,6 +94,8 @@ def test_recent_deals_read_the_request_workerpool_from_the_match_calldata(
     assert deals[named].request_workerpool == workerpool.lower()
     assert deals[anyone].request_workerpool == ZERO_ADDRESS
     assert deals[sponsored].request_workerpool == workerpool.lower()
+    # the buyer's cap, from the same decoded request order (issue #14, robust item 40)
+    assert {d.request_maxprice for d in deals.values()} == {PRICE}
     # read once per deal: a fresh adapter reads the same, the cached one answers the same again
     fresh, _ = connect(pc.network_of(poco))
     assert fresh.recent_deals(workerpool, from_block=0) == chain.recent_deals(
@@ -96,10 +104,10 @@ def test_recent_deals_read_the_request_workerpool_from_the_match_calldata(
 
     # the marketplace path: a deal named by (id, transaction, botFirst, pool); each request
     # here was matched whole, so its deal's botFirst is 0. Anything off is None, not an error.
-    assert chain.request_workerpools([DealMatch(sponsored, sponsored_tx, 0, workerpool)]) == {
-        sponsored: workerpool.lower()
+    assert chain.matched_requests([DealMatch(sponsored, sponsored_tx, 0, workerpool)]) == {
+        sponsored: MatchedRequest(workerpool.lower(), PRICE)
     }
-    ask = connect(pc.network_of(poco))[0].request_workerpools  # nothing cached
+    ask = connect(pc.network_of(poco))[0].matched_requests  # nothing cached
     assert ask([DealMatch(named, sponsored_tx, 0, workerpool)]) == {named: None}  # not its tx
     assert ask([DealMatch(sponsored, sponsored_tx, 1, workerpool)]) == {sponsored: None}
     assert ask([DealMatch(sponsored, sponsored_tx, 0, requester)]) == {sponsored: None}
@@ -108,7 +116,7 @@ def test_recent_deals_read_the_request_workerpool_from_the_match_calldata(
     # a read the node refuses (not a hash) fails alone: the batch's other deal is still read
     assert ask(
         [DealMatch(anyone, "0x1234", 0, workerpool), DealMatch(named, named_tx, 0, workerpool)]
-    ) == {anyone: None, named: workerpool.lower()}
+    ) == {anyone: None, named: MatchedRequest(workerpool.lower(), PRICE)}
     # a hub transaction that is not a match (a cancel) says nothing either
     cancel_tx = chain.cancel(signed_order(owner, workerpool, volume=1, price=PRICE)).tx_hash
     assert cancel_tx is not None

@@ -108,7 +108,7 @@ def client(network: Network, owner: LocalKeySigner, chain: RpcChain) -> Iterator
         budget=roomy(),
         stake_of=lambda account: chain.stake(account).free,
         consumed_of=chain.consumed,
-        request_pools_of=chain.request_workerpools,
+        matched_requests_of=chain.matched_requests,
     ) as c:
         yield c
 

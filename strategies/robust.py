@@ -226,6 +226,7 @@ from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate, waits_first
+from strategies.robust_read import read_opened, read_unsold
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
@@ -776,6 +777,15 @@ class RobustParams:
         " the owner's rails.deadband): it stops once the bound is that close, and a midpoint"
         " inside it moves just out of it, where the order is re-signed (false: off)",
     )
+    perch_read_rungs: int = param(
+        0,
+        min=0,
+        max=20,
+        doc="item 41: a perch trial only the demand reading (perch_demand_seconds) opened, the"
+        " book's own out-of-stock count under the gate, that sold at none of its first this many"
+        " prices ends with no back-off, the reading stops for the offer and the count goes back"
+        " to the book's own (0: off, such a trial descends as any)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -895,6 +905,12 @@ class OfferMemory:
     p_rung: int = 0
     # when the usual first trial falls due (early_lost_free; 0: past, or none kept)
     p_usual: float = 0.0
+    # item 41 (perch_read_rungs; strategies/robust_read.py): the out-of-stock count the book
+    # alone shows (p_out without the demand reading's lift), the prices a trial the reading
+    # opened has left to sell at (0: not such a trial), and the reading stopped for the offer
+    p_book: float = 0.0
+    p_left: int = 0
+    d_off: bool = False
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -982,6 +998,9 @@ class OfferMemory:
                 l_secs=float(cast(float, raw.get("l_secs", 0.0))),
                 p_rung=int(cast(int, raw.get("p_rung", 0))),
                 p_usual=float(cast(float, raw.get("p_usual", 0.0))),
+                p_book=float(cast(float, raw.get("p_book", 0.0))),
+                p_left=int(cast(int, raw.get("p_left", 0))),
+                d_off=bool(raw.get("d_off", False)),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1079,7 +1098,7 @@ def _lowest_rung(low: float, price: int) -> int:
 def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
     """Guard 5 enters a trial level at ``price``: a descent's top, or a probe's rung (the
     captive and unmasking probes are trial steps, judged by the trial's own evidence)."""
-    return replace(mem, p_mode="trial", p_since=now, p_price=price, p_settled=False)
+    return replace(mem, p_mode="trial", p_since=now, p_price=price, p_settled=False, p_left=0)
 
 
 def _unmask_start(mem: OfferMemory, now: float, rung: int, wait: float) -> OfferMemory:
@@ -1097,7 +1116,10 @@ def _unmask_start(mem: OfferMemory, now: float, rung: int, wait: float) -> Offer
 def _lift_out(mem: OfferMemory, share: float) -> OfferMemory:
     """The perch's count of rivals out of stock raised to ``share`` (never lowered): what other
     evidence (buyers passing a rival over, a queue, unserved demand, the unmasking probe) shows
-    of rivals that are out for buyers while the book lists them."""
+    of rivals that are out for buyers while the book lists them. The book's own count
+    (``p_book``, item 41) takes the same lifts: only the demand reading's is kept out of it."""
+    if share > mem.p_book:
+        mem = replace(mem, p_book=share)
     return replace(mem, p_out=share) if share > mem.p_out else mem
 
 
@@ -1642,6 +1664,8 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         out = 0.0 if in_stock and not passing else 1.0
         mem = replace(mem, p_out=(1 - a) * mem.p_out + a * out)
+        if p.perch_read_rungs > 0:
+            mem = replace(mem, p_book=(1 - a) * mem.p_book + a * out)
         if passing:
             mem = _lift_out(mem, p.perch_out_share)
         mem = self._unserved(snapshot, offer, mem)
@@ -1695,7 +1719,9 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "market":
             low = p.perch_low * base
             if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
-                return _trial_step(mem, now, top)
+                # opened by the demand reading alone: judged by how it ends (item 41)
+                left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
+                return replace(_trial_step(mem, now, top), p_left=left)
             if (
                 p.leaves_probe_seconds > 0
                 and mem.l_until > now >= mem.l_next
@@ -1743,7 +1769,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     float(sum(d.volume for d in sold)),
                     now - since,
                 ]
-                return replace(mem, p_settled=True, p_since=now, perch_ev=ev, r_off=0.0)
+                return replace(mem, p_settled=True, p_since=now, perch_ev=ev, r_off=0.0, p_left=0)
             listed = snapshot.current_price(offer.slot)
             known = p.trial_pace_unknown or p.trial_listed_all or mem.p_price == mem.perch_known
             if listed is None and p.trial_listed_clock and known and mem.last_at is not None:
@@ -1758,6 +1784,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, p_price=listed)
             if now - since < self._step_seconds(mem):
                 return mem
+            left, ends = read_unsold(mem.p_left)
+            if ends:
+                return self._read_lost(mem)
+            mem = replace(mem, p_left=left)
             lower = int(mem.p_price * p.perch_step_down)
             if lower < rung:
                 return self._perch_lost(mem, now)
@@ -2020,7 +2050,8 @@ class RobustStrategy(Strategy[RobustParams]):
         """
         p = self.params
         now = snapshot.at
-        tau = p.perch_demand_seconds
+        # stopped for the offer after a read trial sold nothing (item 41, strategies/robust_read.py)
+        tau = 0.0 if mem.d_off else p.perch_demand_seconds
         if tau <= 0 and mem.l_until > now:
             tau = p.leaves_demand_seconds  # after a big supplier left (strategies/robust_leaves.py)
         if tau <= 0 or mem.p_mode != "market":
@@ -2044,7 +2075,9 @@ class RobustStrategy(Strategy[RobustParams]):
         if deals < p.perch_step_tasks:
             return mem
         out = 1.0 - (restock + sum(stock.values())) / deals
-        return _lift_out(mem, out)
+        if mem.l_until > now:
+            return _lift_out(mem, out)  # item 24's reading: the book's own count takes it too
+        return replace(mem, p_out=out) if out > mem.p_out else mem
 
     def _leaves(self, now: float, rivals: Sequence[BookEntry], mem: OfferMemory) -> OfferMemory:
         """Follow each rival pool's presence and stock; the market's big steady supplier gone
@@ -2071,7 +2104,17 @@ class RobustStrategy(Strategy[RobustParams]):
             mem = replace(mem, l_until=now + p.leaves_window_seconds, l_next=now, l_wait=0.0)
         return replace(mem, l_until=0.0) if ex.back else mem
 
+    @staticmethod
+    def _read_lost(mem: OfferMemory) -> OfferMemory:
+        """A trial the demand reading opened sold at none of its prices (item 41,
+        strategies/robust_read.py): back to the market-led price with the schedule as it was (no
+        back-off; the trial was due), the reading stopped for this offer and the count back to
+        what the book alone shows, so the next trial opens where it would have without it."""
+        return replace(mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True)
+
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
+        if mem.p_left > 0:
+            return self._read_lost(mem)  # rivals back before a read trial sold (item 41)
         usual = early_lost_due(mem.p_usual, now)
         if usual is not None:
             # an early first trial lost before the usual first trial's time: that trial still

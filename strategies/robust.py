@@ -786,6 +786,13 @@ class RobustParams:
         " prices ends with no back-off, the reading stops for the offer and the count goes back"
         " to the book's own (0: off, such a trial descends as any)",
     )
+    perch_read_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=86400.0,
+        doc="item 41: such a read trial (perch_read_rungs) that sold nothing this long after it"
+        " opened ends the same way, before its rungs run out (0: no time limit)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -911,6 +918,7 @@ class OfferMemory:
     p_book: float = 0.0
     p_left: int = 0
     d_off: bool = False
+    p_read_at: float = 0.0  # when the read trial opened (perch_read_seconds)
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1001,6 +1009,7 @@ class OfferMemory:
                 p_book=float(cast(float, raw.get("p_book", 0.0))),
                 p_left=int(cast(int, raw.get("p_left", 0))),
                 d_off=bool(raw.get("d_off", False)),
+                p_read_at=float(cast(float, raw.get("p_read_at", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1664,7 +1673,8 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         out = 0.0 if in_stock and not passing else 1.0
         mem = replace(mem, p_out=(1 - a) * mem.p_out + a * out)
-        if p.perch_read_rungs > 0:
+        if p.perch_read_rungs > 0 and mem.p_left == 0:
+            # a read trial's own hours are not the book main reads: held (item 41)
             mem = replace(mem, p_book=(1 - a) * mem.p_book + a * out)
         if passing:
             mem = _lift_out(mem, p.perch_out_share)
@@ -1721,7 +1731,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
-                return replace(_trial_step(mem, now, top), p_left=left)
+                return replace(_trial_step(mem, now, top), p_left=left, p_read_at=now)
             if (
                 p.leaves_probe_seconds > 0
                 and mem.l_until > now >= mem.l_next
@@ -1782,6 +1792,8 @@ class RobustStrategy(Strategy[RobustParams]):
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 mem = replace(mem, p_price=listed)
+            if mem.p_left > 0 and 0 < p.perch_read_seconds <= now - mem.p_read_at:
+                return self._read_lost(mem)  # a read trial out of time (item 41)
             if now - since < self._step_seconds(mem):
                 return mem
             left, ends = read_unsold(mem.p_left)

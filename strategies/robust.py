@@ -1788,7 +1788,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 # a price that paid before, as the pace (_paced): a level no perch has paid at is
                 # likely far above every buyer, and its descent in the dark costs nothing
                 since += now - mem.last_at
-                mem = replace(mem, p_since=since)
+                # a read trial's time budget runs on the same listed clock (item 41)
+                mem = replace(mem, p_since=since, p_read_at=mem.p_read_at + now - mem.last_at)
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 mem = replace(mem, p_price=listed)

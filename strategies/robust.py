@@ -125,7 +125,11 @@ shows, not by a scenario's numbers:
    ``ample`` 1132). ``refine_band`` keeps
    the refine's probes where the planner lists them and leaves them again, out of its deadband
    (item 36, opt-in, ``strategies/robust_band.py``: a probe 1 % over a busy perch is otherwise
-   kept at the perch's price and read unsold).
+   kept at the perch's price and read unsold). ``perch_read_rungs`` and ``perch_read_seconds``
+   judge a trial that only ``perch_demand_seconds``'s reading opened by how it ends: unsold at
+   its first prices (or for its time budget), it ends without a back-off, the reading stops for
+   the offer and the count goes back to the book's own (item 41, opt-in,
+   ``strategies/robust_read.py``).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

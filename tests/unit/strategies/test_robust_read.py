@@ -120,3 +120,26 @@ def test_the_reading_stopped_for_an_offer_opens_no_trial() -> None:
     quotes, new = decide(demand_snap(), read_state(d_off=True), READ)
     m = memory(new)
     assert m.p_mode == "market" and quotes[0].price == 99 and m.p_out < 0.5
+
+
+def test_a_read_trial_out_of_its_time_budget_ends_before_its_rungs_run_out() -> None:
+    """``perch_read_seconds`` 1,800: a read trial opened 1,820 s ago whose current price was
+    listed only 60 s ago (its step not due) ends as one whose prices ran out; within the budget,
+    or off (0), it stays; while our order is not listed (a full pool) the budget's clock stops
+    with the trial's own (``trial_listed_all``): the last 60 s do not count."""
+    timed = {**READ, "perch_read_seconds": 1800.0}
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    late = trial_at(1_584, 2, since=NOW - 60)
+    late["offers"]["0:0:0"]["p_read_at"] = NOW - 1820
+    _, new = decide(s, late, timed)
+    assert memory(new).p_mode == "market" and memory(new).d_off
+    _, new = decide(s, late, READ)
+    assert memory(new).p_mode == "trial" and memory(new).p_left == 2
+    early = trial_at(1_584, 2, since=NOW - 60)
+    early["offers"]["0:0:0"]["p_read_at"] = NOW - 1000
+    _, new = decide(s, early, timed)
+    assert memory(new).p_mode == "trial" and not memory(new).d_off
+    full = snap(offers=[XS], book=[], own_orders=[], utilization=util(10, 10))
+    _, new = decide(full, late, timed)
+    m = memory(new)
+    assert m.p_mode == "trial" and m.p_read_at == NOW - 1820 + 60

@@ -94,10 +94,12 @@ shows, not by a scenario's numbers:
    rung looks for them while we are the cheapest, and the harvest (guard 3) sells the captive
    requests waiting under the quote before the perch is quoted again.
 
-   Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
-   ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
-   could not have served while we undercut them (the category's deals against their restocks
-   and stock), ``perch_step_down`` makes a trial's descent finer than halving.
+   ``perch_demand_seconds`` (on since item 41: 1 h) lets the perch's count of rivals out of
+   stock read the demand they could not have served while we undercut them (the category's
+   deals against their restocks and stock), a trial only it opened judged by how it ends
+   (``perch_read_rungs``, ``perch_read_seconds``). Opt-in (off by default; train figures in
+   docs/strategies.md, they lose on some markets): ``perch_step_down`` makes a trial's descent
+   finer than halving.
    ``book_base_seconds`` (on: 2 h) has the markup multiply an average of the book mode's
    price, in categories whose book is of requests that wait rather than buy
    (``book_wait_share``; ``strategies/robust_book.py``). ``tier_horizon_seconds`` (1 day) lets
@@ -128,8 +130,8 @@ shows, not by a scenario's numbers:
    kept at the perch's price and read unsold). ``perch_read_rungs`` and ``perch_read_seconds``
    judge a trial that only ``perch_demand_seconds``'s reading opened by how it ends: unsold at
    its first prices (or for its time budget), it ends without a back-off, the reading stops for
-   the offer and the count goes back to the book's own (item 41, opt-in,
-   ``strategies/robust_read.py``).
+   the offer and the count goes back to the book's own (item 41, on with the reading: 2 prices,
+   30 minutes; ``strategies/robust_read.py``).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -414,7 +416,7 @@ class RobustParams:
     )
     # the perch (guard 5): demand the rivals could not serve, read while we undercut them
     perch_demand_seconds: float = param(
-        0.0,
+        3600.0,
         min=0.0,
         max=7 * 86400.0,
         doc="time constant of the market's deals and the rivals' restocks read by the perch's"
@@ -782,7 +784,7 @@ class RobustParams:
         " inside it moves just out of it, where the order is re-signed (false: off)",
     )
     perch_read_rungs: int = param(
-        0,
+        2,
         min=0,
         max=20,
         doc="item 41: a perch trial only the demand reading (perch_demand_seconds) opened, the"
@@ -791,7 +793,7 @@ class RobustParams:
         " to the book's own (0: off, such a trial descends as any)",
     )
     perch_read_seconds: float = param(
-        0.0,
+        1800.0,
         min=0.0,
         max=86400.0,
         doc="item 41: such a read trial (perch_read_rungs) that sold nothing this long after it"

@@ -94,10 +94,12 @@ shows, not by a scenario's numbers:
    rung looks for them while we are the cheapest, and the harvest (guard 3) sells the captive
    requests waiting under the quote before the perch is quoted again.
 
-   Opt-in (off by default; train figures in docs/strategies.md, they lose on some markets):
-   ``perch_demand_seconds`` lets the perch's count of rivals out of stock read the demand they
-   could not have served while we undercut them (the category's deals against their restocks
-   and stock), ``perch_step_down`` makes a trial's descent finer than halving.
+   ``perch_demand_seconds`` (on since item 41: 1 h) lets the perch's count of rivals out of
+   stock read the demand they could not have served while we undercut them (the category's
+   deals against their restocks and stock), a trial only it opened judged by how it ends
+   (``perch_read_rungs``, ``perch_read_seconds``). Opt-in (off by default; train figures in
+   docs/strategies.md, they lose on some markets): ``perch_step_down`` makes a trial's descent
+   finer than halving.
    ``book_base_seconds`` (on: 2 h) has the markup multiply an average of the book mode's
    price, in categories whose book is of requests that wait rather than buy
    (``book_wait_share``; ``strategies/robust_book.py``). ``tier_horizon_seconds`` (1 day) lets
@@ -130,6 +132,11 @@ shows, not by a scenario's numbers:
    that window against the rivals, assumed to restock every ``caps_period_seconds``: on guard
    7's steady market, a cap that would have earned ``caps_margin`` x the market-led price's
    revenue opens a trial while our undercut keeps the gate shut.
+   kept at the perch's price and read unsold). ``perch_read_rungs`` and ``perch_read_seconds``
+   judge a trial that only ``perch_demand_seconds``'s reading opened by how it ends: unsold at
+   its first prices (or for its time budget), it ends without a back-off, the reading stops for
+   the offer and the count goes back to the book's own (item 41, on with the reading: 2 prices,
+   30 minutes; ``strategies/robust_read.py``).
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -231,6 +238,7 @@ from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate, waits_first
+from strategies.robust_read import read_opened, read_unsold
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
@@ -414,7 +422,7 @@ class RobustParams:
     )
     # the perch (guard 5): demand the rivals could not serve, read while we undercut them
     perch_demand_seconds: float = param(
-        0.0,
+        3600.0,
         min=0.0,
         max=7 * 86400.0,
         doc="time constant of the market's deals and the rivals' restocks read by the perch's"
@@ -810,6 +818,22 @@ class RobustParams:
         max=1000,
         doc="item 40: a cap is a candidate price once buyers of this many tasks stated it",
     )
+    perch_read_rungs: int = param(
+        2,
+        min=0,
+        max=20,
+        doc="item 41: a perch trial only the demand reading (perch_demand_seconds) opened, the"
+        " book's own out-of-stock count under the gate, that sold at none of its first this many"
+        " prices ends with no back-off, the reading stops for the offer and the count goes back"
+        " to the book's own (0: off, such a trial descends as any)",
+    )
+    perch_read_seconds: float = param(
+        1800.0,
+        min=0.0,
+        max=86400.0,
+        doc="item 41: such a read trial (perch_read_rungs) that sold nothing this long after it"
+        " opened ends the same way, before its rungs run out (0: no time limit)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -935,6 +959,13 @@ class OfferMemory:
     c_next: float = 0.0
     # and the rivals seen in the window: pool -> [price, volume, last seen]
     c_rivals: dict[str, list[float]] = field(default_factory=dict)
+    # item 41 (perch_read_rungs; strategies/robust_read.py): the out-of-stock count the book
+    # alone shows (p_out without the demand reading's lift), the prices a trial the reading
+    # opened has left to sell at (0: not such a trial), and the reading stopped for the offer
+    p_book: float = 0.0
+    p_left: int = 0
+    d_off: bool = False
+    p_read_at: float = 0.0  # when the read trial opened (perch_read_seconds)
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1025,6 +1056,10 @@ class OfferMemory:
                 c_buyers=_float_rows(raw.get("c_buyers"), 4),
                 c_next=float(cast(float, raw.get("c_next", 0.0))),
                 c_rivals=_float_lists(raw.get("c_rivals"), 3),
+                p_book=float(cast(float, raw.get("p_book", 0.0))),
+                p_left=int(cast(int, raw.get("p_left", 0))),
+                d_off=bool(raw.get("d_off", False)),
+                p_read_at=float(cast(float, raw.get("p_read_at", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1130,7 +1165,7 @@ def _lowest_rung(low: float, price: int) -> int:
 def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
     """Guard 5 enters a trial level at ``price``: a descent's top, or a probe's rung (the
     captive and unmasking probes are trial steps, judged by the trial's own evidence)."""
-    return replace(mem, p_mode="trial", p_since=now, p_price=price, p_settled=False)
+    return replace(mem, p_mode="trial", p_since=now, p_price=price, p_settled=False, p_left=0)
 
 
 def _unmask_start(mem: OfferMemory, now: float, rung: int, wait: float) -> OfferMemory:
@@ -1148,7 +1183,10 @@ def _unmask_start(mem: OfferMemory, now: float, rung: int, wait: float) -> Offer
 def _lift_out(mem: OfferMemory, share: float) -> OfferMemory:
     """The perch's count of rivals out of stock raised to ``share`` (never lowered): what other
     evidence (buyers passing a rival over, a queue, unserved demand, the unmasking probe) shows
-    of rivals that are out for buyers while the book lists them."""
+    of rivals that are out for buyers while the book lists them. The book's own count
+    (``p_book``, item 41) takes the same lifts: only the demand reading's is kept out of it."""
+    if share > mem.p_book:
+        mem = replace(mem, p_book=share)
     return replace(mem, p_out=share) if share > mem.p_out else mem
 
 
@@ -1716,6 +1754,9 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         out = 0.0 if in_stock and not passing else 1.0
         mem = replace(mem, p_out=(1 - a) * mem.p_out + a * out)
+        if p.perch_read_rungs > 0 and mem.p_left == 0:
+            # a read trial's own hours are not the book main reads: held (item 41)
+            mem = replace(mem, p_book=(1 - a) * mem.p_book + a * out)
         if passing:
             mem = _lift_out(mem, p.perch_out_share)
         mem = self._unserved(snapshot, offer, mem)
@@ -1769,7 +1810,9 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "market":
             low = p.perch_low * base
             if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
-                return _trial_step(mem, now, top)
+                # opened by the demand reading alone: judged by how it ends (item 41)
+                left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
+                return replace(_trial_step(mem, now, top), p_left=left, p_read_at=now)
             if (
                 p.leaves_probe_seconds > 0
                 and mem.l_until > now >= mem.l_next
@@ -1838,7 +1881,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     float(sum(d.volume for d in sold)),
                     now - since,
                 ]
-                return replace(mem, p_settled=True, p_since=now, perch_ev=ev, r_off=0.0)
+                return replace(mem, p_settled=True, p_since=now, perch_ev=ev, r_off=0.0, p_left=0)
             listed = snapshot.current_price(offer.slot)
             known = p.trial_pace_unknown or p.trial_listed_all or mem.p_price == mem.perch_known
             if listed is None and p.trial_listed_clock and known and mem.last_at is not None:
@@ -1847,12 +1890,19 @@ class RobustStrategy(Strategy[RobustParams]):
                 # a price that paid before, as the pace (_paced): a level no perch has paid at is
                 # likely far above every buyer, and its descent in the dark costs nothing
                 since += now - mem.last_at
-                mem = replace(mem, p_since=since)
+                # a read trial's time budget runs on the same listed clock (item 41)
+                mem = replace(mem, p_since=since, p_read_at=mem.p_read_at + now - mem.last_at)
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 mem = replace(mem, p_price=listed)
+            if mem.p_left > 0 and 0 < p.perch_read_seconds <= now - mem.p_read_at:
+                return self._read_lost(mem)  # a read trial out of time (item 41)
             if now - since < self._step_seconds(mem):
                 return mem
+            left, ends = read_unsold(mem.p_left)
+            if ends:
+                return self._read_lost(mem)
+            mem = replace(mem, p_left=left)
             lower = int(mem.p_price * p.perch_step_down)
             if lower < rung:
                 return self._perch_lost(mem, now)
@@ -2115,7 +2165,8 @@ class RobustStrategy(Strategy[RobustParams]):
         """
         p = self.params
         now = snapshot.at
-        tau = p.perch_demand_seconds
+        # stopped for the offer after a read trial sold nothing (item 41, strategies/robust_read.py)
+        tau = 0.0 if mem.d_off else p.perch_demand_seconds
         if tau <= 0 and mem.l_until > now:
             tau = p.leaves_demand_seconds  # after a big supplier left (strategies/robust_leaves.py)
         if tau <= 0 or mem.p_mode != "market":
@@ -2139,7 +2190,9 @@ class RobustStrategy(Strategy[RobustParams]):
         if deals < p.perch_step_tasks:
             return mem
         out = 1.0 - (restock + sum(stock.values())) / deals
-        return _lift_out(mem, out)
+        if mem.l_until > now:
+            return _lift_out(mem, out)  # item 24's reading: the book's own count takes it too
+        return replace(mem, p_out=out) if out > mem.p_out else mem
 
     def _leaves(self, now: float, rivals: Sequence[BookEntry], mem: OfferMemory) -> OfferMemory:
         """Follow each rival pool's presence and stock; the market's big steady supplier gone
@@ -2166,7 +2219,17 @@ class RobustStrategy(Strategy[RobustParams]):
             mem = replace(mem, l_until=now + p.leaves_window_seconds, l_next=now, l_wait=0.0)
         return replace(mem, l_until=0.0) if ex.back else mem
 
+    @staticmethod
+    def _read_lost(mem: OfferMemory) -> OfferMemory:
+        """A trial the demand reading opened sold at none of its prices (item 41,
+        strategies/robust_read.py): back to the market-led price with the schedule as it was (no
+        back-off; the trial was due), the reading stopped for this offer and the count back to
+        what the book alone shows, so the next trial opens where it would have without it."""
+        return replace(mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True)
+
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
+        if mem.p_left > 0:
+            return self._read_lost(mem)  # rivals back before a read trial sold (item 41)
         usual = early_lost_due(mem.p_usual, now)
         if usual is not None:
             # an early first trial lost before the usual first trial's time: that trial still

@@ -13,7 +13,7 @@ from strategies.robust_read import read_opened, read_unsold
 from tests.support.factories import NOW, deal, h, own, rival, snap, util
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
-READ = {**PERCH, "perch_demand_seconds": 3600.0, "perch_read_rungs": 2}
+READ = {**PERCH, "perch_demand_seconds": 3600.0, "perch_read_rungs": 2, "perch_read_seconds": 0.0}
 
 
 @pytest.mark.parametrize(

@@ -164,6 +164,13 @@ class FillPolicy:
     selling (false: every window counts; docs/backtesting.md, "Fills 10b": train 1012, the measure
     read zero after a capacity drop and a raise froze it; not reading at all while full put four
     design runs below their no-fills runs).
+
+    ``full_weight`` keeps the time the pool's resource of the slot was full out of the listing
+    rule's running mean: a reading after an hour the pool was full weighs what the minutes with
+    room since the last reading weigh, not the hour (a full pool sells nothing posted at any
+    price; off: every second ages the mean). Why: while the pool is full the strategy quotes no
+    volume, so the slot is not measured; the first reading after a long full spell covered it
+    all and set the mean to that window's zero (docs/backtesting.md, "Fills 11": train 1012).
     """
 
     enabled: bool = False
@@ -182,9 +189,6 @@ class FillPolicy:
     open_revealed: int = 16
     busy_posted_only: bool = False
     full_unmeasured: bool = False
-    full_time: bool = False
-    full_share: float = 0.0
-    full_unsold: bool = False
     full_weight: bool = False
 
     def __post_init__(self) -> None:
@@ -193,8 +197,6 @@ class FillPolicy:
             "wait_for_listing",
             "busy_posted_only",
             "full_unmeasured",
-            "full_time",
-            "full_unsold",
             "full_weight",
         ):
             if not isinstance(getattr(self, flag), bool):
@@ -218,7 +220,6 @@ class FillPolicy:
             "raise_margin",
             "took_hours",
             "displacement",
-            "full_share",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -581,8 +582,8 @@ class FillMemory:
     slot_value: Mapping[bool, tuple[float, float, float, float]] = field(default_factory=dict)
     # when the pool was last seen full, CPU (False) and GPU (True) (``fills.full_unmeasured``)
     full_at: Mapping[bool, float] = field(default_factory=dict)
-    # the spans of time the pool was full, CPU (False) and GPU (True), within the last posted
-    # window, and the tick they were last updated at (``fills.full_time``)
+    # the spans of time the pool was full, CPU (False) and GPU (True), over the last two memory
+    # spans, and the tick they were last updated at (``fills.full_weight``)
     full_spans: Mapping[bool, tuple[tuple[float, float], ...]] = field(default_factory=dict)
     ticked: float | None = None
 
@@ -991,7 +992,7 @@ def listing_for_fills(
     by_slot = {o.slot: o for o in offers if o.fill_apps}
     at = snapshot.at
     full_at = _seen_full(memory.full_at, snapshot, offers, policy)
-    spans = _full_spans(memory, snapshot, offers, policy, deals_window_s)
+    spans = _full_spans(memory, snapshot, offers, policy)
     out: list[Quote] = []
     for q in quotes:
         offer = by_slot.get(q.slot)
@@ -1021,25 +1022,12 @@ def listing_for_fills(
             rate, then, first = last
             weight = _mean_weight(at, then, first, policy)
             if policy.full_weight:
-                # fills.full_weight: the time the pool was full since the last reading does
-                # not age the mean (a full pool sells nothing posted at any price)
+                # the time the pool was full since the last reading does not age the mean: a
+                # full pool sells nothing posted at any price (fills.full_weight)
                 full_gap = _seconds_in(spans.get(offer.gpu, ()), then, at)
                 weight = _mean_weight(at - full_gap, then, first - full_gap, policy)
-            full_s = _seconds_in(spans.get(offer.gpu, ()), since, at)
-            if policy.full_share > 0:
-                if full_s >= policy.full_share * deals_window_s:
-                    mean_floor = rate
-                else:
-                    mean_floor = -math.inf
-            elif policy.full_time and full_s > 0:
-                # fills.full_time: a full pool sells nothing posted at any price, so only the
-                # window's time with room measures the quote; nearly all full: no reading
-                room = deals_window_s - full_s
-                measured = earned / room if room >= _MIN_ROOM * deals_window_s else rate
             mean = rate + (measured - rate) * weight
-            if policy.full_share > 0:
-                mean = max(mean, mean_floor)
-            if policy.full_unmeasured and at - full_at.get(offer.gpu, -math.inf) < deals_window_s:
+            if at - full_at.get(offer.gpu, -math.inf) < deals_window_s:
                 # the pool was full within the window: it sold nothing posted at any price, so
                 # the measure may rise, not decay (fills.full_unmeasured)
                 mean = max(mean, rate)
@@ -1047,10 +1035,7 @@ def listing_for_fills(
         revealed, span = memory.revealed(offer, at, policy)
         # Too few requests to price on, unless nothing sold posted at the quote: then a raise
         # is measured to lose nothing, and the requests seen are all the evidence there is.
-        unsold = posted[q.slot][0] <= 0 and not (
-            policy.full_unsold and at - full_at.get(offer.gpu, -math.inf) < deals_window_s
-        )
-        enough = policy.min_revealed_unsold if unsold else policy.min_revealed
+        enough = policy.min_revealed if posted[q.slot][0] > 0 else policy.min_revealed_unsold
         young = at - posted[q.slot][2] < policy.memory_s
         if young and posted[q.slot][0] <= 0 and 0 < policy.open_revealed <= len(revealed):
             # nothing sold posted yet and that many requests revealed: they are the evidence
@@ -1076,14 +1061,9 @@ def listing_for_fills(
             why = f"listed {price} for {len(revealed)} waiting requests (was {q.price})"
             q = replace(q, price=price, reason=f"{q.reason}; {why}" if q.reason else why)
         out.append(q)
-    if policy.full_time or policy.full_share > 0 or policy.full_weight:
+    if policy.full_weight:
         memory = replace(memory, full_spans=spans, ticked=at)
     return tuple(out), replace(memory, posted=posted, full_at=full_at)
-
-
-_MIN_ROOM = 1.0 / 6.0
-"""The share of the posted window the pool must have had room in for the window to be a reading
-of the quote (``fills.full_time``): less, and the measure is kept as it was."""
 
 
 def _full_spans(
@@ -1091,19 +1071,18 @@ def _full_spans(
     snapshot: MarketSnapshot,
     offers: Sequence[Offer],
     policy: FillPolicy,
-    window_s: float,
 ) -> Mapping[bool, tuple[tuple[float, float], ...]]:
-    """The spans the pool was full per resource within ``window_s``, with the time since the
-    last tick counted as full when the pool is full now (``fills.full_time``; off, or without
-    the pool's size: none)."""
+    """The spans the pool was full per resource over the last two ``fills.memory_hours`` (a
+    running mean's longest gap counted), the time since the last tick counted as full when the
+    pool is full now (``fills.full_weight``; off, or without the pool's size: none)."""
     util = snapshot.utilization
-    if not (policy.full_time or policy.full_share > 0 or policy.full_weight) or util is None:
+    if not policy.full_weight or util is None:
         return memory.full_spans
     at = snapshot.at
     full = _full(util, offers, {})
     out: dict[bool, tuple[tuple[float, float], ...]] = {}
     for gpu in {o.gpu for o in offers}:
-        horizon = at - 2 * max(window_s, policy.memory_s)  # a mean's gap: fills.full_weight
+        horizon = at - 2 * policy.memory_s
         kept = [s for s in memory.full_spans.get(gpu, ()) if s[1] > horizon]
         if gpu in full and memory.ticked is not None and memory.ticked < at:
             if kept and kept[-1][1] == memory.ticked:
@@ -1129,7 +1108,7 @@ def _seen_full(
     """When each resource of the pool was last seen full, with this tick (``fills.full_unmeasured``;
     off, or without the pool's size: nothing is recorded)."""
     util = snapshot.utilization
-    if not (policy.full_unmeasured or policy.full_unsold) or util is None:
+    if not policy.full_unmeasured or util is None:
         return full_at
     return {**full_at, **dict.fromkeys(_full(util, offers, {}), snapshot.at)}
 

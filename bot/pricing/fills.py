@@ -190,7 +190,6 @@ class FillPolicy:
     busy_posted_only: bool = False
     full_unmeasured: bool = False
     full_weight: bool = False
-    full_decay: bool = False
 
     def __post_init__(self) -> None:
         for flag in (
@@ -199,7 +198,6 @@ class FillPolicy:
             "busy_posted_only",
             "full_unmeasured",
             "full_weight",
-            "full_decay",
         ):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(f"fills.{flag}", "must be true or false", getattr(self, flag))
@@ -1023,7 +1021,7 @@ def listing_for_fills(
             # last memory_hours. One quiet hour must not trigger a raise (and be frozen in).
             rate, then, first = last
             weight = _mean_weight(at, then, first, policy)
-            if policy.full_weight or (policy.full_decay and measured < rate):
+            if policy.full_weight:
                 # the time the pool was full since the last reading does not age the mean: a
                 # full pool sells nothing posted at any price (fills.full_weight)
                 full_gap = _seconds_in(spans.get(offer.gpu, ()), then, at)
@@ -1063,7 +1061,7 @@ def listing_for_fills(
             why = f"listed {price} for {len(revealed)} waiting requests (was {q.price})"
             q = replace(q, price=price, reason=f"{q.reason}; {why}" if q.reason else why)
         out.append(q)
-    if policy.full_weight or policy.full_decay:
+    if policy.full_weight:
         memory = replace(memory, full_spans=spans, ticked=at)
     return tuple(out), replace(memory, posted=posted, full_at=full_at)
 
@@ -1078,7 +1076,7 @@ def _full_spans(
     running mean's longest gap counted), the time since the last tick counted as full when the
     pool is full now (``fills.full_weight``; off, or without the pool's size: none)."""
     util = snapshot.utilization
-    if not (policy.full_weight or policy.full_decay) or util is None:
+    if not policy.full_weight or util is None:
         return memory.full_spans
     at = snapshot.at
     full = _full(util, offers, {})

@@ -164,6 +164,13 @@ class FillPolicy:
     selling (false: every window counts; docs/backtesting.md, "Fills 10b": train 1012, the measure
     read zero after a capacity drop and a raise froze it; not reading at all while full put four
     design runs below their no-fills runs).
+
+    ``full_weight`` keeps the time the pool's resource of the slot was full out of the listing
+    rule's running mean: a reading after an hour the pool was full weighs what the minutes with
+    room since the last reading weigh, not the hour (a full pool sells nothing posted at any
+    price; off: every second ages the mean). Why: while the pool is full the strategy quotes no
+    volume, so the slot is not measured; the first reading after a long full spell covered it
+    all and set the mean to that window's zero (docs/backtesting.md, "Fills 11": train 1012).
     """
 
     enabled: bool = False
@@ -182,9 +189,16 @@ class FillPolicy:
     open_revealed: int = 16
     busy_posted_only: bool = False
     full_unmeasured: bool = False
+    full_weight: bool = False
 
     def __post_init__(self) -> None:
-        for flag in ("enabled", "wait_for_listing", "busy_posted_only", "full_unmeasured"):
+        for flag in (
+            "enabled",
+            "wait_for_listing",
+            "busy_posted_only",
+            "full_unmeasured",
+            "full_weight",
+        ):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(f"fills.{flag}", "must be true or false", getattr(self, flag))
         if self.price not in ("listed", "cap"):
@@ -568,6 +582,10 @@ class FillMemory:
     slot_value: Mapping[bool, tuple[float, float, float, float]] = field(default_factory=dict)
     # when the pool was last seen full, CPU (False) and GPU (True) (``fills.full_unmeasured``)
     full_at: Mapping[bool, float] = field(default_factory=dict)
+    # the spans of time the pool was full, CPU (False) and GPU (True), over the last two memory
+    # spans, and the tick they were last updated at (``fills.full_weight``)
+    full_spans: Mapping[bool, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    ticked: float | None = None
 
     def observe(
         self,
@@ -974,6 +992,7 @@ def listing_for_fills(
     by_slot = {o.slot: o for o in offers if o.fill_apps}
     at = snapshot.at
     full_at = _seen_full(memory.full_at, snapshot, offers, policy)
+    spans = _full_spans(memory, snapshot, offers, policy)
     out: list[Quote] = []
     for q in quotes:
         offer = by_slot.get(q.slot)
@@ -1002,6 +1021,11 @@ def listing_for_fills(
             # last memory_hours. One quiet hour must not trigger a raise (and be frozen in).
             rate, then, first = last
             weight = _mean_weight(at, then, first, policy)
+            if policy.full_weight:
+                # the time the pool was full since the last reading does not age the mean: a
+                # full pool sells nothing posted at any price (fills.full_weight)
+                full_gap = _seconds_in(spans.get(offer.gpu, ()), then, at)
+                weight = _mean_weight(at - full_gap, then, first - full_gap, policy)
             mean = rate + (measured - rate) * weight
             if at - full_at.get(offer.gpu, -math.inf) < deals_window_s:
                 # the pool was full within the window: it sold nothing posted at any price, so
@@ -1037,7 +1061,42 @@ def listing_for_fills(
             why = f"listed {price} for {len(revealed)} waiting requests (was {q.price})"
             q = replace(q, price=price, reason=f"{q.reason}; {why}" if q.reason else why)
         out.append(q)
+    if policy.full_weight:
+        memory = replace(memory, full_spans=spans, ticked=at)
     return tuple(out), replace(memory, posted=posted, full_at=full_at)
+
+
+def _full_spans(
+    memory: FillMemory,
+    snapshot: MarketSnapshot,
+    offers: Sequence[Offer],
+    policy: FillPolicy,
+) -> Mapping[bool, tuple[tuple[float, float], ...]]:
+    """The spans the pool was full per resource over the last two ``fills.memory_hours`` (a
+    running mean's longest gap counted), the time since the last tick counted as full when the
+    pool is full now (``fills.full_weight``; off, or without the pool's size: none)."""
+    util = snapshot.utilization
+    if not policy.full_weight or util is None:
+        return memory.full_spans
+    at = snapshot.at
+    full = _full(util, offers, {})
+    out: dict[bool, tuple[tuple[float, float], ...]] = {}
+    for gpu in {o.gpu for o in offers}:
+        horizon = at - 2 * policy.memory_s
+        kept = [s for s in memory.full_spans.get(gpu, ()) if s[1] > horizon]
+        if gpu in full and memory.ticked is not None and memory.ticked < at:
+            if kept and kept[-1][1] == memory.ticked:
+                kept[-1] = (kept[-1][0], at)
+            else:
+                kept.append((memory.ticked, at))
+        if kept:
+            out[gpu] = tuple(kept)
+    return out
+
+
+def _seconds_in(spans: Iterable[tuple[float, float]], start: float, end: float) -> float:
+    """How many seconds of ``spans`` fall between ``start`` and ``end``."""
+    return sum(max(0.0, min(b, end) - max(a, start)) for a, b in spans)
 
 
 def _seen_full(

@@ -1058,6 +1058,36 @@ def test_full_unmeasured_keeps_the_posted_measure_while_the_pool_is_full() -> No
     assert read.posted[o.slot][0] < 2_000.0
 
 
+def test_full_weight_keeps_the_full_time_out_of_the_posted_measure() -> None:
+    # train 1012 (docs/backtesting.md, "Fills 11"): the pool was full for hours, the strategy
+    # quoted no volume so the slot went unmeasured, and the first reading after it covered the
+    # whole memory: the mean jumped to that window's zero and the listing was raised
+    o = fill_offer()
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    hours = FillPolicy().memory_s
+    last = NOW - hours  # last reading a whole memory ago, the pool full since
+    sold = dataclasses.replace(_memory(CAPS, o), posted={o.slot: (2_000.0, last, last - hours)})
+    full = snap(offers=[o], utilization=util(2, computing=2))  # nothing sold posted since
+    _, off = listing_for_fills([quote], full, [o], sold, _policy(), 10**12, 3_600)
+    assert off.posted[o.slot][0] == 0.0  # off: the whole gap ages the mean, it reads zero
+    assert off.full_spans == {}
+    on = _policy(full_weight=True)
+    spanned = dataclasses.replace(sold, full_spans={False: ((last, NOW - 60),)}, ticked=NOW - 60)
+    _, kept = listing_for_fills([quote], full, [o], spanned, on, 10**12, 3_600)
+    assert kept.posted[o.slot] == (2_000.0, NOW, last - hours)  # the full time weighs nothing
+    assert kept.full_spans == {False: ((last, NOW),)} and kept.ticked == NOW
+    # a minute with room: read again, weighed as a minute (the mean moves, a little)
+    room = dataclasses.replace(snap(offers=[o], utilization=util(2, computing=1)), at=NOW + 60)
+    _, read = listing_for_fills([quote], room, [o], kept, on, 10**12, 3_600)
+    assert 1_990.0 < read.posted[o.slot][0] < 2_000.0
+    assert read.full_spans == {False: ((last, NOW),)}  # no room-time added to the spans
+    # the same minute with the full gap forgotten (no spans): the whole gap ages the mean
+    _, bare = listing_for_fills([quote], full, [o], sold, on, 10**12, 3_600)
+    assert bare.posted[o.slot][0] == 0.0
+    with pytest.raises(InputError):
+        FillPolicy(full_weight=1)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [

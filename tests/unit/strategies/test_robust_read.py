@@ -11,7 +11,14 @@ import pytest
 
 from strategies.robust_read import read_opened, read_unsold
 from tests.support.factories import NOW, deal, h, own, rival, snap, util
-from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
+from tests.unit.strategies.test_strategy_robust import (
+    PERCH,
+    XS,
+    decide,
+    memory,
+    perch_state,
+    sold_at,
+)
 
 READ = {**PERCH, "perch_demand_seconds": 3600.0, "perch_read_rungs": 2, "perch_read_seconds": 0.0}
 
@@ -102,13 +109,7 @@ def test_a_read_trial_whose_last_price_went_unsold_goes_back_without_a_back_off(
 
 
 def test_a_read_trial_that_sells_is_an_ordinary_trial_from_then_on() -> None:
-    s = snap(
-        offers=[XS],
-        book=[],
-        own_orders=[own("o", 1_584, 4)],
-        deals=[deal("d", 1_584, 1, ago=30)],
-        utilization=util(10, 1),
-    )
+    s = sold_at(1_584)
     quotes, new = decide(s, trial_at(1_584, 1, since=NOW - 600), READ)
     m = memory(new)
     assert m.p_settled and m.p_left == 0 and quotes[0].price == 1_584 and not m.d_off

@@ -464,15 +464,20 @@ def test_an_unlisted_rejoined_trial_price_is_not_stepped_down() -> None:
     assert memory(new).p_price == 1_584
 
 
-def test_a_sale_settles_the_trial_price() -> None:
-    state = perch_state(p_mode="trial", p_since=NOW - 600, p_price=1_584, perched=True)
-    s = snap(
+def sold_at(price: int) -> MarketSnapshot:
+    """No rival listed; our order at ``price`` sold one task 30 s ago (a trial level that sells)."""
+    return snap(
         offers=[XS],
         book=[],
-        own_orders=[own("o", 1_584, 4)],
-        deals=[deal("d", 1_584, 1, ago=30)],
+        own_orders=[own("o", price, 4)],
+        deals=[deal("d", price, 1, ago=30)],
         utilization=util(10, 1),
     )
+
+
+def test_a_sale_settles_the_trial_price() -> None:
+    state = perch_state(p_mode="trial", p_since=NOW - 600, p_price=1_584, perched=True)
+    s = sold_at(1_584)
     quotes, new = decide(s, state, PERCH)
     m = memory(new)
     assert m.p_settled and m.p_price == 1_584 and quotes[0].price == 1_584

@@ -238,7 +238,7 @@ from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate, waits_first
-from strategies.robust_read import markup_frozen, read_opened, read_unsold
+from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
@@ -836,9 +836,9 @@ class RobustParams:
     )
     perch_read_markup: bool = param(
         False,
-        doc="item 42: the scarcity markup keeps its clock during a read trial still unsold"
-        " (perch_read_rungs), its steps judged on the evidence before the trial (off: frozen"
-        " as during any trial)",
+        doc="item 42: the scarcity markup's clock runs through a read trial still unsold"
+        " (perch_read_rungs), its state frozen as during any trial (off: the clock frozen too,"
+        " so the markup's next step falls a full interval after the trial ended)",
     )
 
     def __post_init__(self) -> None:
@@ -1541,10 +1541,13 @@ class RobustStrategy(Strategy[RobustParams]):
             why = f"{n} waiting captive requests sold down to {price} (under {why})"
 
         # 5. the perch (module doc)
-        if markup_frozen(perched, mem.p_left, p.perch_read_markup):
+        if perched:
             # the markup prices the market the rivals make: a perch's hours are not a trial of
             # it (its timer would judge an interval with no market-led sales as a failed raise)
+            clock = mem.markup_at
             mem = _markup_of(before, mem)
+            if markup_clock_runs(mem.p_left, p.perch_read_markup):
+                mem = replace(mem, markup_at=clock)  # through a read trial (item 42)
         was = mem
         mem = self._perch(
             snapshot,

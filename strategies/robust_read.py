@@ -27,7 +27,7 @@ then on (refine, commit check, checks).
 
 from __future__ import annotations
 
-__all__ = ["markup_frozen", "read_opened", "read_unsold"]
+__all__ = ["markup_clock_runs", "read_opened", "read_unsold"]
 
 
 def read_opened(rungs: int, book: float, gate: float) -> int:
@@ -45,10 +45,11 @@ def read_unsold(left: int) -> tuple[int, bool]:
     return left - 1, left == 1
 
 
-def markup_frozen(perched: bool, left: int, runs: bool) -> bool:
-    """Whether the scarcity markup's state stays as it was before this decision (item 5: a
-    perch's hours are not a trial of the markup). ``runs`` (``perch_read_markup``, item 42): not
-    during a read trial still unsold (``left`` > 0), so that when it ends unsold the markup is
-    where main's would be, not one of its steps behind; it takes no evidence from the trial's
-    hours (their earnings and time are left out as a perch's), only its clock runs."""
-    return perched and not (runs and left > 0)
+def markup_clock_runs(left: int, runs: bool) -> bool:
+    """Whether the scarcity markup's clock keeps running through this perched decision while
+    its state stays frozen (item 5: a perch's hours are not a trial of the markup).
+    ``runs`` (``perch_read_markup``, item 42): during a read trial still unsold (``left`` > 0),
+    so that when it ends unsold the markup's next step falls when main's would, not a full
+    interval after the trial (its steps in the trial are not taken: no evidence to take them on,
+    and a raise on trial judged on none would be undone)."""
+    return runs and left > 0

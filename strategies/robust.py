@@ -238,7 +238,7 @@ from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate, waits_first
-from strategies.robust_read import read_opened, read_unsold
+from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
@@ -833,6 +833,12 @@ class RobustParams:
         max=86400.0,
         doc="item 41: such a read trial (perch_read_rungs) that sold nothing this long after it"
         " opened ends the same way, before its rungs run out (0: no time limit)",
+    )
+    perch_read_markup: bool = param(
+        False,
+        doc="item 42: the scarcity markup's clock runs through a read trial still unsold"
+        " (perch_read_rungs), its state frozen as during any trial (off: the clock frozen too,"
+        " so the markup's next step falls a full interval after the trial ended)",
     )
 
     def __post_init__(self) -> None:
@@ -1538,7 +1544,10 @@ class RobustStrategy(Strategy[RobustParams]):
         if perched:
             # the markup prices the market the rivals make: a perch's hours are not a trial of
             # it (its timer would judge an interval with no market-led sales as a failed raise)
+            clock = mem.markup_at
             mem = _markup_of(before, mem)
+            if markup_clock_runs(mem.p_left, p.perch_read_markup):
+                mem = replace(mem, markup_at=clock)  # through a read trial (item 42)
         was = mem
         mem = self._perch(
             snapshot,

@@ -27,7 +27,7 @@ then on (refine, commit check, checks).
 
 from __future__ import annotations
 
-__all__ = ["read_opened", "read_unsold"]
+__all__ = ["markup_clock_runs", "read_opened", "read_unsold"]
 
 
 def read_opened(rungs: int, book: float, gate: float) -> int:
@@ -43,3 +43,13 @@ def read_unsold(left: int) -> tuple[int, bool]:
     if left <= 0:
         return 0, False
     return left - 1, left == 1
+
+
+def markup_clock_runs(left: int, runs: bool) -> bool:
+    """Whether the scarcity markup's clock keeps running through this perched decision while
+    its state stays frozen (item 5: a perch's hours are not a trial of the markup).
+    ``runs`` (``perch_read_markup``, item 42): during a read trial still unsold (``left`` > 0),
+    so that when it ends unsold the markup's next step falls when main's would, not a full
+    interval after the trial (its steps in the trial are not taken: no evidence to take them on,
+    and a raise on trial judged on none would be undone)."""
+    return runs and left > 0

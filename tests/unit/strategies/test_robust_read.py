@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from strategies.robust_read import read_opened, read_unsold
+from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from tests.support.factories import NOW, deal, h, own, rival, snap, util
 from tests.unit.strategies.test_strategy_robust import (
     PERCH,
@@ -144,3 +144,42 @@ def test_a_read_trial_out_of_its_time_budget_ends_before_its_rungs_run_out() -> 
     _, new = decide(full, late, timed)
     m = memory(new)
     assert m.p_mode == "trial" and m.p_read_at == NOW - 1820 + 60
+
+
+def test_the_markup_clock_runs_during_a_read_trial_only_with_its_key() -> None:
+    """Item 42: only with ``perch_read_markup``, and only while a read trial is unsold (not after
+    it sold: an ordinary trial)."""
+    assert markup_clock_runs(2, True)
+    assert not markup_clock_runs(2, False)
+    assert not markup_clock_runs(0, True)
+
+
+def test_a_read_trial_keeps_the_markup_clock_with_perch_read_markup() -> None:
+    """A read trial (2 prices left, its step not due) while a markup raise is on trial and a
+    step is due (20 minutes since the last): off, the markup's state is kept as it was; on, its
+    clock is reset (the step's time passed) but not its state: the raise on trial is neither
+    judged on the trial's hours nor undone; an ordinary trial stays frozen either way."""
+    runs = {**READ, "perch_read_markup": True}
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 5))
+    due = {
+        "markup_at": NOW - 1300,
+        "m_earned": 99_000.0,
+        "m_seconds": 1000.0,
+        "u_avg": 0.5,
+        "log_m": 0.2,
+        "m_trial": True,
+        "m_base_rate": 50.0,
+    }
+    state = trial_at(1_584, 2, since=NOW - 60)
+    state["offers"]["0:0:0"].update(due)
+    _, new = decide(s, state, READ)
+    m = memory(new)
+    assert m.markup_at == NOW - 1300 and m.log_m == 0.2 and m.m_trial
+    _, new = decide(s, state, runs)
+    m = memory(new)
+    assert m.markup_at == NOW and m.p_mode == "trial"
+    assert m.log_m == 0.2 and m.m_trial and m.m_earned == 99_000.0 and m.m_seconds == 1000.0
+    ordinary = trial_at(1_584, 0, since=NOW - 60)
+    ordinary["offers"]["0:0:0"].update(due)
+    _, new = decide(s, ordinary, runs)
+    assert memory(new).markup_at == NOW - 1300

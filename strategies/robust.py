@@ -1633,7 +1633,7 @@ class RobustStrategy(Strategy[RobustParams]):
         p = self.params
         if p.anchor_steady_seconds <= 0:
             return got, mem
-        pools = {k: v for k, v in mem.a_pools.items() if now - v[2] <= p.anchor_memory_seconds}
+        pools = self._seen_pools(mem, now)
         listed: dict[str, int] = {}
         for r in rivals:
             listed[r.workerpool] = min(r.price, listed.get(r.workerpool, r.price))
@@ -1666,11 +1666,17 @@ class RobustStrategy(Strategy[RobustParams]):
         why = f"steady market: {anchor}, {p.step} nRLC under the lowest rival {low} ({got.reason})"
         return replace(got, price=anchor, reason=why), mem
 
+    def _seen_pools(self, mem: OfferMemory, now: float) -> dict[str, list[float]]:
+        """Guard 7's rival pools still remembered: seen within ``anchor_memory_seconds`` (a pool
+        out of stock still counts that long)."""
+        horizon = self.params.anchor_memory_seconds
+        return {k: v for k, v in mem.a_pools.items() if now - v[2] <= horizon}
+
     def _steady(self, mem: OfferMemory, now: float) -> bool:
         """Guard 7's reading: rival pools seen (``anchor_memory_seconds``), none of which
         repriced in ``anchor_steady_seconds`` (false while guard 7 is off)."""
         p = self.params
-        pools = {k: v for k, v in mem.a_pools.items() if now - v[2] <= p.anchor_memory_seconds}
+        pools = self._seen_pools(mem, now)
         if p.anchor_steady_seconds <= 0 or not pools:
             return False
         return not steady_pools(pools, now, p.anchor_steady_seconds)[1]

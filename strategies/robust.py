@@ -1577,8 +1577,8 @@ class RobustStrategy(Strategy[RobustParams]):
             waits=waits,
         )
         mem = self._rejoin(now, was, mem)
-        mem = self._refine(snapshot, offer, was, mem, waits=waits)
         mem = self._perch_caps(snapshot, offer, mem)
+        mem = self._refine(snapshot, offer, was, mem, waits=waits)
         if mem.p_rung and (mem.p_mode != "trial" or mem.p_settled):
             mem = replace(mem, p_rung=0)  # the descent is over
         # the base's book logic reads the perch's own deals: above the perch, its price is ours
@@ -2161,7 +2161,8 @@ class RobustStrategy(Strategy[RobustParams]):
         item 43, ``strategies/robust_caps.py``'s ``perch_at_caps``).
 
         Only between the refine's probes (a probe's own sale or unsold time decides it) and once
-        the trial's price sold. A bound the caps set carries the perch's whole evidence as its
+        the trial's price sold; before the refine, which then probes from where the caps put
+        the perch, or not at all under a bound one nRLC above it. A bound the caps set carries the perch's whole evidence as its
         unsold time, renewed at each decision: no buyer of it stated more (item 12's test then
         calls it strong, and the bound one nRLC over the perch is not re-probed).
         """

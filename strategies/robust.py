@@ -137,6 +137,10 @@ shows, not by a scenario's numbers:
    its first prices (or for its time budget), it ends without a back-off, the reading stops for
    the offer and the count goes back to the book's own (item 41, on with the reading: 2 prices,
    30 minutes; ``strategies/robust_read.py``).
+   ``perch_caps_tasks`` (item 43, opt-in, ``strategies/robust_caps.py``'s ``perch_at_caps``)
+   moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
+   tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
+   the refine would approach by probes, read from the caps instead.
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

@@ -40,17 +40,18 @@ buyers above the rivals exist, the trial measures what they pay.
 At a perch the rivals are out of stock and the buyers who come pay our price whatever it is up to
 their cap, so their caps say where the perch should be without a probe: ``perch_at_caps``. On the
 train ``stationary`` markets a perch's buyers are one tier of capped requesters stating the same
-cap (1404: every one of 192 buyers above the rivals at 272 M nRLC, 1079: 1,890 M, 1027: 639 M),
-while the refine (``robust_ladder``) stops short of it: its bisection ends within ``perch_refine``
-of the perch (1404 held 253.1 M), one unlucky unsold probe becomes its bound for good (1404:
-264.3 M went unsold for 51 minutes, under the tier, no tier buyer arriving in them), or a probe
-inside the planner's deadband is never listed (1079: 1,873 M and 1,862.9 M over a 1,852.8 M
-perch, read unsold). The same caps also say a probe above the tier sells to nobody: 1352's
-probes 917.8 -> 663.2 M over a perch that was the tier already. The candidates are
-``best_price``'s (caps stated by buyers of at least ``tier`` tasks, the tier test that keeps a
-spread of caps, each a single buyer's, from ratcheting the perch upwards one buyer at a time),
-with no rival (at a perch they are out of stock): a cap of a tier that would have earned more from
-the same buyers than the perch's price did raises the perch to it.
+cap (1404: all 192 tasks sold above the rivals at 272 M nRLC; 1079: 1,890 M; 1027: 639 M), while
+the refine (``robust_ladder``) approaches it by unsold probes and stops short: one unlucky unsold
+probe becomes its bound for good (1404: 264.3 M went unsold for 51 minutes, under the tier, no
+tier buyer arriving in them; the perch held 253.1 M for 60 hours), or a probe inside the
+planner's deadband is never listed (1079: 1,873 M and 1,862.9 M over a 1,852.8 M perch, read
+unsold). The same caps also say a probe above the tier sells to nobody: train ``collapse`` 1036's
+trial sold 464 M under a 475 M tier, its refine's probes at 656, 552 and 506 M went unsold for 90
+minutes each, and the trial, its evidence diluted, lost its commit check. The candidates are
+``best_price``'s (caps stated by buyers of at least ``tier`` tasks: the tier test keeps a spread of
+caps, each a single buyer's, from ratcheting the perch upwards one buyer at a time), with no rival
+(at a perch they are out of stock): a tier's cap that would have earned more from the same buyers
+than the perch's price raises the perch to it.
 
 Pure: deals and book entries in, integers out; no clock, no state.
 """

@@ -137,7 +137,7 @@ shows, not by a scenario's numbers:
    its first prices (or for its time budget), it ends without a back-off, the reading stops for
    the offer and the count goes back to the book's own (item 41, on with the reading: 2 prices,
    30 minutes; ``strategies/robust_read.py``).
-   ``perch_caps_tasks`` (item 43, opt-in, ``strategies/robust_caps.py``'s ``perch_at_caps``)
+   ``perch_caps_tasks`` (item 43, on: 3; ``strategies/robust_caps.py``'s ``perch_at_caps``)
    moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
    tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
    the refine would approach by probes, read from the caps instead.
@@ -852,7 +852,7 @@ class RobustParams:
         " so the markup's next step falls a full interval after the trial ended)",
     )
     perch_caps_tasks: int = param(
-        0,
+        3,
         min=0,
         max=1000,
         doc="item 43: a perch that sells (a settled trial or committed) moves to the best cap its"

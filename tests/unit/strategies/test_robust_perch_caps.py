@@ -106,8 +106,8 @@ def test_robust_moves_a_committed_perch_to_its_buyers_tier() -> None:
     assert (m.p_mode, m.p_price, m.r_lo, m.r_hi) == ("perch", 1_700, 0, 1_701)
     assert quotes[0].price == 1_700
     assert m.r_w == pytest.approx(36_000.0, rel=1e-3)  # the perch's evidence: a strong bound
-    # off (main): the refine probes the bisection's midpoint under the 2,000 bound instead
-    quotes, new = decide(s, committed(), PERCH)
+    # off (main d46ad4a): the refine probes the bisection's midpoint under the 2,000 bound instead
+    quotes, new = decide(s, committed(), {**PERCH, "perch_caps_tasks": 0})
     m = memory(new)
     assert (m.p_price, m.r_lo, m.r_hi, quotes[0].price) == (1_779, 1_584, 2_000, 1_779)
     # buyers older than the window (the perch's half-life) are not read: the same probe

@@ -137,6 +137,10 @@ shows, not by a scenario's numbers:
    its first prices (or for its time budget), it ends without a back-off, the reading stops for
    the offer and the count goes back to the book's own (item 41, on with the reading: 2 prices,
    30 minutes; ``strategies/robust_read.py``).
+   ``perch_caps_tasks`` (item 43, on: 3; ``strategies/robust_caps.py``'s ``perch_at_caps``)
+   moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
+   tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
+   the refine would approach by probes, read from the caps instead.
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -232,7 +236,14 @@ from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_band import band_probe, band_ratio
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
-from strategies.robust_caps import READ_EVERY_S, caps_trial, remember, remember_rivals
+from strategies.robust_caps import (
+    READ_EVERY_S,
+    buyers_of,
+    caps_trial,
+    perch_at_caps,
+    remember,
+    remember_rivals,
+)
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
@@ -839,6 +850,15 @@ class RobustParams:
         doc="item 42: the scarcity markup's clock runs through a read trial still unsold"
         " (perch_read_rungs), its state frozen as during any trial (off: the clock frozen too,"
         " so the markup's next step falls a full interval after the trial ended)",
+    )
+    perch_caps_tasks: int = param(
+        3,
+        min=0,
+        max=1000,
+        doc="item 43: a perch that sells (a settled trial or committed) moves to the best cap its"
+        " buyers of the last perch_half_life_seconds stated, among caps stated by buyers of at"
+        " least this many tasks, and its refine's unsold bound to just above it when none stated"
+        " more (robust_caps.perch_at_caps; 0: off)",
     )
 
     def __post_init__(self) -> None:
@@ -1561,6 +1581,7 @@ class RobustStrategy(Strategy[RobustParams]):
             waits=waits,
         )
         mem = self._rejoin(now, was, mem)
+        mem = self._perch_caps(snapshot, offer, mem)
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
         if mem.p_rung and (mem.p_mode != "trial" or mem.p_settled):
             mem = replace(mem, p_rung=0)  # the descent is over
@@ -2138,6 +2159,31 @@ class RobustStrategy(Strategy[RobustParams]):
             r_w=unsold,
             r_off=off,
         )
+
+    def _perch_caps(self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory) -> OfferMemory:
+        """A perch that sells, moved to where its buyers' caps put it (``perch_caps_tasks``;
+        item 43, ``strategies/robust_caps.py``'s ``perch_at_caps``).
+
+        Only between the refine's probes (a probe's own sale or unsold time decides it) and once
+        the trial's price sold; before the refine, which then probes from where the caps put
+        the perch, or not at all under a bound one nRLC above it. A bound the caps set carries the perch's whole evidence as its
+        unsold time, renewed at each decision: no buyer of it stated more (item 12's test then
+        calls it strong, and the bound one nRLC over the perch is not re-probed).
+        """
+        k = self.params.perch_caps_tasks
+        settled = mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled)
+        if k <= 0 or not settled or mem.r_lo or mem.p_price <= 0:
+            return mem
+        now = snapshot.at
+        since = now - self.params.perch_half_life_seconds
+        buyers = buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, since)
+        price, hi = perch_at_caps(buyers, mem.p_price, mem.r_hi, k)
+        unsold = mem.r_w if hi == mem.r_hi else 0.0
+        if hi and hi == price + 1:
+            unsold = max(unsold, mem.perch_ev[2])
+        if (price, hi, unsold) == (mem.p_price, mem.r_hi, mem.r_w):
+            return mem
+        return replace(mem, p_price=price, r_hi=hi, r_w=unsold)
 
     def _paced(self, mem: OfferMemory, step: float) -> float:
         """How long a trial's price waits unsold before it is halved: until the market-led mode

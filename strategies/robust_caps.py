@@ -36,6 +36,23 @@ with the perch's gate shut, asks ``caps_trial``: a cap that beats the market-led
 pre-empted the perch's own discovery of the top tier, x 0.86); the estimate only says that
 buyers above the rivals exist, the trial measures what they pay.
 
+**Where a perch sits, read from its buyers' caps** (robust item 43, ``perch_caps_tasks``; 0: off).
+At a perch the rivals are out of stock and the buyers who come pay our price whatever it is up to
+their cap, so their caps say where the perch should be without a probe: ``perch_at_caps``. On the
+train ``stationary`` markets a perch's buyers are one tier of capped requesters stating the same
+cap (1404: all 192 tasks sold above the rivals at 272 M nRLC; 1079: 1,890 M; 1027: 639 M), while
+the refine (``robust_ladder``) approaches it by unsold probes and stops short: one unlucky unsold
+probe becomes its bound for good (1404: 264.3 M went unsold for 51 minutes, under the tier, no
+tier buyer arriving in them; the perch held 253.1 M for 60 hours), or a probe inside the
+planner's deadband is never listed (1079: 1,873 M and 1,862.9 M over a 1,852.8 M perch, read
+unsold). The same caps also say a probe above the tier sells to nobody: train ``collapse`` 1036's
+trial sold 464 M under a 475 M tier, its refine's probes at 656, 552 and 506 M went unsold for 90
+minutes each, and the trial, its evidence diluted, lost its commit check. The candidates are
+``best_price``'s (caps stated by buyers of at least ``tier`` tasks: the tier test keeps a spread of
+caps, each a single buyer's, from ratcheting the perch upwards one buyer at a time), with no rival
+(at a perch they are out of stock): a tier's cap that would have earned more from the same buyers
+than the perch's price raises the perch to it.
+
 Pure: deals and book entries in, integers out; no clock, no state.
 """
 
@@ -58,6 +75,7 @@ __all__ = [
     "buyers_of",
     "caps_trial",
     "earned",
+    "perch_at_caps",
     "remember",
     "remember_rivals",
     "rivals_of",
@@ -208,3 +226,28 @@ def caps_trial(
     if best <= price or got <= margin * earned(price, buyers, rivals, start):
         return None
     return best
+
+
+def perch_at_caps(buyers: Sequence[Buyer], price: int, hi: int, tier: int) -> tuple[int, int]:
+    """Where a perch at ``price`` should sit, and its refine's unsold bound, read from the caps of
+    its ``buyers`` (our deals of the window; module doc, robust item 43): ``(price, hi)``, both
+    unchanged when the caps say nothing new.
+
+    The price rises to the best cap (``best_price`` with no rival: the buyers who came at a perch
+    found the rivals out) stated by buyers of at least ``tier`` tasks. ``hi`` (the lowest price
+    seen unsold, 0: none) is dropped (0) once the new price reaches it: the buyers who stated the
+    cap would have bought there, so the unsold time was bad luck or an order never listed. It
+    becomes the price + 1 when buyers of at least ``tier`` tasks would buy at the price and none
+    stated more: a price above it would have sold to none of them, evidence as strong as a probe
+    left unsold for that many of the perch's sales.
+    """
+    if tier <= 0 or price <= 0:
+        return price, hi
+    above = [b for b in buyers if b.cap >= price]
+    best, _ = best_price(above, (), 0.0, price, tier)
+    if best > price and 0 < hi <= best:
+        hi = 0
+    at = sum(b.volume for b in above if b.cap >= best)
+    if at >= tier and not any(b.cap > best for b in above) and (hi == 0 or hi > best + 1):
+        hi = best + 1
+    return best, hi

@@ -171,6 +171,14 @@ class FillPolicy:
     price; off: every second ages the mean). Why: while the pool is full the strategy quotes no
     volume, so the slot is not measured; the first reading after a long full spell covered it
     all and set the mean to that window's zero (docs/backtesting.md, "Fills 11": train 1012).
+
+    ``gap_unmeasured`` reads the listing rule's posted-sales measure only over windows the slot
+    was listed throughout: after ticks it listed nothing (no volume quoted: robust holds a full
+    pool's capacity), its next reading waits one ``deals_window`` of listing, and the gap does not
+    age the running mean. Why: the first reading after an unlisted gap longer than
+    ``memory_hours`` weighed 1 and its window, which covered the gap, read zero, so
+    ``min_revealed_unsold`` let a raise through that froze the zero (docs/backtesting.md,
+    "Fills 12": train 1012 with ``--crn``, 1274; false: every reading counts, as before).
     """
 
     enabled: bool = False
@@ -190,6 +198,7 @@ class FillPolicy:
     busy_posted_only: bool = False
     full_unmeasured: bool = False
     full_weight: bool = False
+    gap_unmeasured: bool = False
 
     def __post_init__(self) -> None:
         for flag in (
@@ -198,6 +207,7 @@ class FillPolicy:
             "busy_posted_only",
             "full_unmeasured",
             "full_weight",
+            "gap_unmeasured",
         ):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(f"fills.{flag}", "must be true or false", getattr(self, flag))
@@ -586,6 +596,9 @@ class FillMemory:
     # spans, and the tick they were last updated at (``fills.full_weight``)
     full_spans: Mapping[bool, tuple[tuple[float, float], ...]] = field(default_factory=dict)
     ticked: float | None = None
+    # per offer slot that may fill, when it was listed again after ticks it listed nothing
+    # (``math.inf`` while it lists nothing; ``fills.gap_unmeasured``)
+    relisted: Mapping[Slot, float] = field(default_factory=dict)
 
     def observe(
         self,
@@ -993,6 +1006,7 @@ def listing_for_fills(
     at = snapshot.at
     full_at = _seen_full(memory.full_at, snapshot, offers, policy)
     spans = _full_spans(memory, snapshot, offers, policy)
+    relisted = _relisted(memory.relisted, quotes, by_slot, at, policy)
     out: list[Quote] = []
     for q in quotes:
         offer = by_slot.get(q.slot)
@@ -1020,6 +1034,13 @@ def listing_for_fills(
             # Averaged over hours: a running mean until it covers memory_hours, then over the
             # last memory_hours. One quiet hour must not trigger a raise (and be frozen in).
             rate, then, first = last
+            back = relisted.get(q.slot, -math.inf)  # fills.gap_unmeasured (else -inf)
+            if at - back < deals_window_s:
+                # listed again less than a window ago: the window covers time nothing was listed
+                # (nothing could sell), so it is not read; the mean waits as it was
+                measured, then = rate, at
+            elif then < back + deals_window_s:
+                then = back + deals_window_s  # the gap does not age the mean
             weight = _mean_weight(at, then, first, policy)
             if policy.full_weight:
                 # the time the pool was full since the last reading does not age the mean: a
@@ -1063,7 +1084,31 @@ def listing_for_fills(
         out.append(q)
     if policy.full_weight:
         memory = replace(memory, full_spans=spans, ticked=at)
+    if policy.gap_unmeasured:
+        memory = replace(memory, relisted=relisted)
     return tuple(out), replace(memory, posted=posted, full_at=full_at)
+
+
+def _relisted(
+    relisted: Mapping[Slot, float],
+    quotes: Sequence[Quote],
+    by_slot: Mapping[Slot, Offer],
+    at: float,
+    policy: FillPolicy,
+) -> Mapping[Slot, float]:
+    """Per offer slot that may fill, when it was listed again after ticks it listed nothing
+    (``math.inf`` while it lists nothing; a slot listed since the memory began is absent):
+    ``fills.gap_unmeasured`` reads its posted sales only over windows after that (off: none)."""
+    if not policy.gap_unmeasured:
+        return relisted
+    listing = {q.slot for q in quotes if q.volume > 0}
+    out = dict(relisted)
+    for slot in by_slot:
+        if slot not in listing:
+            out[slot] = math.inf
+        elif out.get(slot) == math.inf:
+            out[slot] = at
+    return out
 
 
 def _full_spans(

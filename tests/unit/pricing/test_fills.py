@@ -1088,6 +1088,40 @@ def test_full_weight_keeps_the_full_time_out_of_the_posted_measure() -> None:
         FillPolicy(full_weight=1)  # type: ignore[arg-type]
 
 
+def test_gap_unmeasured_reads_no_window_that_covers_ticks_the_slot_listed_nothing() -> None:
+    # train 1012 with --crn, 1274 (docs/backtesting.md, "Fills 12"): robust quoted no volume for
+    # hours (a full pool); the first reading after that gap weighed 1, its window read zero, and
+    # min_revealed_unsold let the listing go to the caps, which froze the zero
+    o = fill_offer()
+    hours = FillPolicy().memory_s
+    last = NOW - hours  # last reading a whole memory ago: the slot listed nothing since
+    sold = dataclasses.replace(_memory(CAPS, o), posted={o.slot: (20_000.0, last, last - hours)})
+    held = Quote(category=0, price=1_000_000, volume=0)
+    quote = Quote(category=0, price=1_000_000, volume=5)
+    s = snap(offers=[o])  # nothing sold posted in the window
+    # off: the gap ages the mean, it reads zero and the listing goes to the dearest cap
+    got, off = listing_for_fills([quote], s, [o], sold, _policy(), 10**12, 3_600)
+    assert off.posted[o.slot][0] == 0.0 and got[0].price == 50_000_000
+    assert off.relisted == {}
+    on = _policy(gap_unmeasured=True)
+    before = dataclasses.replace(s, at=NOW - 60)
+    _, gap = listing_for_fills([held], before, [o], sold, on, 10**12, 3_600)
+    assert gap.relisted == {o.slot: math.inf} and gap.posted == sold.posted
+    _, gone = listing_for_fills([], before, [o], sold, on, 10**12, 3_600)  # no quote at all
+    assert gone.relisted == {o.slot: math.inf}
+    got, back = listing_for_fills([quote], s, [o], gap, on, 10**12, 3_600)
+    assert back.relisted == {o.slot: NOW}
+    assert back.posted[o.slot] == (20_000.0, NOW, last - hours)  # its window covers the gap
+    assert got[0].price == 1_000_000  # the listing stays at the quote
+    # listed a whole window since: read again, the gap and that window aging nothing
+    later = dataclasses.replace(s, at=NOW + 3_600 + 60)
+    _, read = listing_for_fills([quote], later, [o], back, on, 10**12, 3_600)
+    assert 19_900.0 < read.posted[o.slot][0] < 20_000.0
+    assert read.posted[o.slot][1] == NOW + 3_660
+    with pytest.raises(InputError):
+        FillPolicy(gap_unmeasured=1)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [

@@ -81,7 +81,9 @@ class Rival:
     price: int
     volume: int
     period_s: float
-    stocked: bool = False  # never out of stock (item 44: a rival whose period the book never showed)
+    stocked: bool = (
+        False  # never out of stock (item 44: a rival whose period the book never showed)
+    )
 
 
 def buyers_of(

@@ -134,8 +134,7 @@ def test_caps_trial_reads_each_rivals_period() -> None:
 
 def test_robust_replays_the_periods_the_book_showed() -> None:
     rows = [
-        [NOW - 36_000 + 120.0 * i, 5_000.0 if i % 4 == 0 else 150.0, 1.0, 0.0]
-        for i in range(300)
+        [NOW - 36_000 + 120.0 * i, 5_000.0 if i % 4 == 0 else 150.0, 1.0, 0.0] for i in range(300)
     ]
     on = {"caps_window_seconds": 43_200.0, "caps_period_seconds": 900.0}
     # the rival of robust_decides (100, one task) never sold: item 40 assumes 900 s and opens

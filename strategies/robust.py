@@ -131,7 +131,10 @@ shows, not by a scenario's numbers:
    ``strategies/robust_caps.py``) replays our own buyers' caps (``Deal.request_maxprice``) of
    that window against the rivals, assumed to restock every ``caps_period_seconds``: on guard
    7's steady market, a cap that would have earned ``caps_margin`` x the market-led price's
-   revenue opens a trial while our undercut keeps the gate shut.
+   revenue opens a trial while our undercut keeps the gate shut. ``caps_restock_intervals``
+   (item 44, opt-in, ``strategies/robust_restock.py``) gives each rival there the period the
+   book showed between its restocks instead, and ``caps_restock_unseen`` says what a rival
+   never seen to sell out does in the replay.
    kept at the perch's price and read unsold). ``perch_read_rungs`` and ``perch_read_seconds``
    judge a trial that only ``perch_demand_seconds``'s reading opened by how it ends: unsold at
    its first prices (or for its time budget), it ends without a back-off, the reading stops for

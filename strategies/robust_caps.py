@@ -23,7 +23,9 @@ Assumptions (each errs towards *less* revenue at ``p``, so the estimate is a flo
   every ``period_s``, starting full at the window's start: a fixed price posted by a pool that
   lists what its free workers can take. While we undercut it the book cannot show its period
   (it never sells out), so the caller supplies one (a short period: more rival stock, a lower
-  estimate). Rivals at or above ``p`` do not matter: buyers take ``p`` first.
+  estimate), or each rival's own where the book showed it (item 44,
+  ``strategies/robust_restock.py``; a rival with none may be taken as never out of stock,
+  ``Rival.stocked``). Rivals at or above ``p`` do not matter: buyers take ``p`` first.
 * Buyers are served in arrival order, a buyer's tasks from the cheapest rival in stock first.
 
 How robust reads it (``caps_window_seconds``; 0: off): it keeps the window's buyers and every

@@ -242,6 +242,7 @@ from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate, waits_first
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
+from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
@@ -830,6 +831,12 @@ class RobustParams:
         " remaining at a price rising again) is replayed at the shortest of them, not at"
         " caps_period_seconds (0: off, every rival at caps_period_seconds)",
     )
+    caps_restock_wait: bool = param(
+        False,
+        doc="item 44: each rival's period read as the longest wait from a sale of it to its next"
+        " restock (a lower bound: the pool did not reprice in between) instead of the shortest"
+        " interval between two restocks (an upper bound, a whole number of periods)",
+    )
     caps_restock_unseen: str = param(
         "assumed",
         choices=UNSEEN,
@@ -1084,7 +1091,7 @@ class OfferMemory:
                 c_buyers=_float_rows(raw.get("c_buyers"), 4),
                 c_next=float(cast(float, raw.get("c_next", 0.0))),
                 c_rivals=_float_lists(raw.get("c_rivals"), 3),
-                c_restock=_float_lists(raw.get("c_restock"), 6),
+                c_restock=_float_lists(raw.get("c_restock"), RESTOCK_ROW),
                 p_book=float(cast(float, raw.get("p_book", 0.0))),
                 p_left=int(cast(int, raw.get("p_left", 0))),
                 d_off=bool(raw.get("d_off", False)),
@@ -1898,6 +1905,7 @@ class RobustStrategy(Strategy[RobustParams]):
                         least=p.caps_restock_intervals,
                         unseen=p.caps_restock_unseen,
                         assumed=p.caps_period_seconds,
+                        wait=p.caps_restock_wait,
                     )
                 cap = caps_trial(
                     mem.c_buyers,

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from bot.domain.model import BookEntry
 
-__all__ = ["UNSEEN", "restock_periods", "watch_restocks"]
+__all__ = ["ROW", "UNSEEN", "restock_periods", "watch_restocks"]
 
 # What a rival whose period the book has not shown is taken to do in the replay:
 # "assumed": restock every caps_period_seconds (item 40); "stocked": never run out (no evidence
@@ -35,8 +35,10 @@ __all__ = ["UNSEEN", "restock_periods", "watch_restocks"]
 UNSEEN = ("assumed", "stocked", "fastest")
 
 # state row per pool: [price, remaining at it, last restock seen (0: none), shortest interval
-# between two restocks (0: none yet), intervals seen, last seen]
-_PRICE, _LEFT, _AT, _SHORTEST, _COUNT, _SEEN = range(6)
+# between two restocks (0: none yet), intervals seen, last seen, first sale seen since the last
+# restock (0: none), longest wait from such a sale to the restock after it, waits seen]
+_PRICE, _LEFT, _AT, _SHORTEST, _COUNT, _SEEN, _SOLD, _WAIT, _WAITS = range(9)
+ROW = 9
 
 
 def watch_restocks(
@@ -45,9 +47,17 @@ def watch_restocks(
     """The restock watch kept in robust's state, updated with the offer's competitors now
     (``book``): per pool, its cheapest price and the remaining listed at it. A pool kept but off
     the book now has sold out (or withdrawn): its remaining is 0, so its return at the same price
-    is a restock. A restock's interval from the last one seen is a whole number of periods; the
-    shortest is kept. A new price starts a new count of remaining but keeps the shortest interval
-    (the pool's cadence, not its price's). Pools unseen for ``window`` are forgotten."""
+    is a restock. Two readings of the period, one from each side:
+
+    * a restock's interval from the last one seen is a whole number of periods: the shortest is
+      kept, an upper bound of the period (the period itself once the rival sold in two periods
+      in a row);
+    * the wait from the first sale seen after a restock to the next restock is shorter than one
+      period (the pool reprices once per period, and did not between the restock and the sale):
+      the longest is kept, a lower bound of the period (within a decision's interval).
+
+    A new price starts a new count of remaining but keeps both readings (the pool's cadence, not
+    its price's). Pools unseen for ``window`` are forgotten."""
     cheapest: dict[str, tuple[int, int]] = {}
     for e in book:
         pool = e.workerpool.lower()
@@ -59,22 +69,34 @@ def watch_restocks(
     out: dict[str, list[float]] = {}
     for pool, row in kept.items():
         if pool not in cheapest and now - row[_SEEN] <= window:
-            out[pool] = [row[_PRICE], 0.0, row[_AT], row[_SHORTEST], row[_COUNT], row[_SEEN]]
+            gone = list(row)
+            if row[_LEFT] > 0 and row[_SOLD] <= 0:
+                gone[_SOLD] = now  # sold out since the last decision
+            gone[_LEFT] = 0.0
+            out[pool] = gone
     for pool, (price, left) in cheapest.items():
         old = kept.get(pool)
         if old is None or now - old[_SEEN] > window:
-            out[pool] = [float(price), float(left), 0.0, 0.0, 0.0, now]
-        elif float(price) != old[_PRICE]:
-            out[pool] = [float(price), float(left), 0.0, old[_SHORTEST], old[_COUNT], now]
-        elif left > old[_LEFT]:
-            at, shortest, count = old[_AT], old[_SHORTEST], old[_COUNT]
-            if at > 0:
-                step = now - at
-                shortest = step if shortest <= 0 else min(shortest, step)
-                count += 1
-            out[pool] = [float(price), float(left), now, shortest, count, now]
+            out[pool] = [float(price), float(left), 0.0, 0.0, 0.0, now, 0.0, 0.0, 0.0]
+            continue
+        row = list(old)
+        row[_SEEN] = now
+        if float(price) != old[_PRICE]:
+            row[_PRICE], row[_LEFT], row[_AT], row[_SOLD] = float(price), float(left), 0.0, 0.0
+        elif left > old[_LEFT]:  # a restock
+            if old[_AT] > 0:
+                step = now - old[_AT]
+                row[_SHORTEST] = step if old[_SHORTEST] <= 0 else min(old[_SHORTEST], step)
+                row[_COUNT] = old[_COUNT] + 1
+            if old[_SOLD] > 0:
+                row[_WAIT] = max(old[_WAIT], now - old[_SOLD])
+                row[_WAITS] = old[_WAITS] + 1
+            row[_LEFT], row[_AT], row[_SOLD] = float(left), now, 0.0
         else:
-            out[pool] = [float(price), float(left), old[_AT], old[_SHORTEST], old[_COUNT], now]
+            if left < old[_LEFT] and old[_SOLD] <= 0:
+                row[_SOLD] = now  # the first sale since the last restock
+            row[_LEFT] = float(left)
+        out[pool] = row
     return out
 
 
@@ -85,14 +107,21 @@ def restock_periods(
     least: int,
     unseen: str,
     assumed: float,
+    wait: bool = False,
 ) -> dict[str, float | None]:
     """Each pool's restock period for the replay: the shortest interval the book showed, once
-    ``least`` intervals were seen; otherwise by ``unseen`` (``UNSEEN``): ``assumed``, the
+    ``least`` intervals were seen (``wait``: the longest wait from a sale to the restock after
+    it, once ``least`` waits were seen: a lower bound, so more rival stock in the replay); otherwise by ``unseen`` (``UNSEEN``): ``assumed``, the
     fastest period seen for any pool of ``kept``, or None, never out of stock ("fastest" with no
     period seen is None as well)."""
-    seen = {
-        p: r[_SHORTEST] for p, r in kept.items() if r[_COUNT] >= max(1, least) and r[_SHORTEST] > 0
-    }
+    if wait:
+        seen = {p: r[_WAIT] for p, r in kept.items() if r[_WAITS] >= max(1, least) and r[_WAIT] > 0}
+    else:
+        seen = {
+            p: r[_SHORTEST]
+            for p, r in kept.items()
+            if r[_COUNT] >= max(1, least) and r[_SHORTEST] > 0
+        }
     if unseen == "assumed":
         other: float | None = assumed
     elif unseen == "fastest" and seen:

@@ -38,8 +38,10 @@ def test_a_rival_that_sells_and_is_topped_up_shows_its_period() -> None:
             (1200.0, [order(A, 50, 3)]),
         ]
     )
-    price, left, at, shortest, count, _ = kept[A]
+    price, left, at, shortest, count = kept[A][:5]
     assert (price, left, at, shortest, count) == (50.0, 3.0, 1200.0, 600.0, 1.0)
+    # the waits from a sale to the restock after it: 120 -> 600 and 900 (sold out) -> 1200
+    assert kept[A][7:9] == [480.0, 2.0]
     # a later interval twice as long (a period with no sale) does not lengthen it
     kept = watch_restocks(kept, [order(A, 50, 0)], 1500.0, W)
     kept = watch_restocks(kept, [order(A, 50, 3)], 2400.0, W)
@@ -77,7 +79,10 @@ def test_a_pool_unseen_for_the_window_is_forgotten() -> None:
 
 
 def test_periods_by_evidence_and_the_unseen_choices() -> None:
-    kept = {A: [50.0, 3.0, 900.0, 600.0, 2.0, 900.0], B: [70.0, 2.0, 0.0, 0.0, 0.0, 900.0]}
+    kept = {
+        A: [50.0, 3.0, 900.0, 600.0, 2.0, 900.0, 0.0, 420.0, 2.0],
+        B: [70.0, 2.0, 0.0, 0.0, 0.0, 900.0, 0.0, 0.0, 0.0],
+    }
     pools = [A, B]
     assert restock_periods(kept, pools, least=2, unseen="assumed", assumed=900.0) == {
         A: 600.0,
@@ -90,6 +95,11 @@ def test_periods_by_evidence_and_the_unseen_choices() -> None:
     assert restock_periods(kept, pools, least=2, unseen="fastest", assumed=900.0) == {
         A: 600.0,
         B: 600.0,
+    }
+    # the waits from a sale to the next restock: a lower bound of the period
+    assert restock_periods(kept, pools, least=2, unseen="stocked", assumed=900.0, wait=True) == {
+        A: 420.0,
+        B: None,
     }
     # too few intervals: A is unseen as well ("fastest" with nothing seen: never out of stock)
     assert restock_periods(kept, pools, least=3, unseen="fastest", assumed=900.0) == {

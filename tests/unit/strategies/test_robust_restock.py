@@ -155,3 +155,27 @@ def test_robust_replays_the_periods_the_book_showed() -> None:
     assert OfferMemory().c_restock == {}
     assert robust_decides(on, rows).c_restock == {}
     assert robust_decides({**on, "caps_restock_intervals": 2}, rows).c_restock != {}
+
+
+def test_the_watch_is_stored_with_robust_s_memory() -> None:
+    row = [50.0, 3.0, 900.0, 600.0, 2.0, 900.0, 0.0, 420.0, 2.0]
+    m = OfferMemory.from_json(OfferMemory(c_restock={A: row}).to_json())
+    assert m.c_restock == {A: row}
+    # a row of another shape (not this module's) is dropped, not misread
+    assert OfferMemory.from_json(OfferMemory(c_restock={A: row[:6]}).to_json()).c_restock == {}
+
+
+def test_robust_reads_the_waits_with_caps_restock_wait() -> None:
+    rows = [
+        [NOW - 36_000 + 120.0 * i, 5_000.0 if i % 4 == 0 else 150.0, 1.0, 0.0] for i in range(300)
+    ]
+    on = {
+        "caps_window_seconds": 43_200.0,
+        "caps_restock_intervals": 2,
+        "caps_restock_unseen": "stocked",
+        "caps_restock_wait": True,
+    }
+    # robust_decides's rival never sold: no wait seen, never out of stock, no trial
+    assert robust_decides(on, rows).p_mode == "market"
+    # with item 40's assumption for it the trial opens: the key changes only seen rivals
+    assert robust_decides({**on, "caps_restock_unseen": "assumed"}, rows).p_mode == "trial"

@@ -15,7 +15,9 @@ periods, and the shortest such interval is the period once the rival has sold in
 a row (train XS, 24 h of robust's own snapshots: 1313's 15.7 M rival 600 s, 1456's three 3600,
 3600 and 900 s, 1010's 9.57 M 300 s, each the simulator's own period). A rival that never sells
 (the one our undercut keeps in stock) shows nothing: its period is not known, and the caller
-decides (``UNSEEN``).
+decides (``UNSEEN``). A rival that sells rarely shows only multiples (validation ``churn`` 1072,
+category 3: 1,620 s for a 300 s pool); the wait from a sale to the next restock bounds the period
+from below instead (``restock_periods(wait=True)``; tried, not kept: docs/strategies.md item 44).
 
 Pure: state rows and book entries in, state rows out; no clock of its own.
 """

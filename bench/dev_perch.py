@@ -94,11 +94,14 @@ def compare(old: Path, new: Path) -> None:
     compare_rows([(f"{k[0]} s{k[1]}", a[k], b[k]) for k in sorted(set(a) & set(b))])
 
 
-def param_value(v: str) -> bool | float | int:
-    """A --param value: true/false, a float (with a dot) or an int."""
+def param_value(v: str) -> bool | float | int | str:
+    """A --param value: true/false, a float (with a dot), an int, else the word itself."""
     if v in ("true", "false"):
         return v == "true"
-    return float(v) if "." in v else int(v)
+    try:
+        return float(v) if "." in v else int(v)
+    except ValueError:
+        return v
 
 
 def main() -> None:

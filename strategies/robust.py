@@ -131,7 +131,10 @@ shows, not by a scenario's numbers:
    ``strategies/robust_caps.py``) replays our own buyers' caps (``Deal.request_maxprice``) of
    that window against the rivals, assumed to restock every ``caps_period_seconds``: on guard
    7's steady market, a cap that would have earned ``caps_margin`` x the market-led price's
-   revenue opens a trial while our undercut keeps the gate shut.
+   revenue opens a trial while our undercut keeps the gate shut. ``caps_restock_intervals``
+   (item 44, opt-in, ``strategies/robust_restock.py``) gives each rival there the period the
+   book showed between its restocks instead, and ``caps_restock_unseen`` says what a rival
+   never seen to sell out does in the replay.
    kept at the perch's price and read unsold). ``perch_read_rungs`` and ``perch_read_seconds``
    judge a trial that only ``perch_demand_seconds``'s reading opened by how it ends: unsold at
    its first prices (or for its time budget), it ends without a back-off, the reading stops for
@@ -250,6 +253,8 @@ from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate, waits_first
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
+from strategies.robust_restock import ROW as RESTOCK_ROW
+from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import perch_slot_floor, queued
@@ -829,6 +834,27 @@ class RobustParams:
         max=1000,
         doc="item 40: a cap is a candidate price once buyers of this many tasks stated it",
     )
+    caps_restock_intervals: int = param(
+        0,
+        min=0,
+        max=1000,
+        doc="item 44: a rival whose book showed this many intervals between its restocks (its"
+        " remaining at a price rising again) is replayed at the shortest of them, not at"
+        " caps_period_seconds (0: off, every rival at caps_period_seconds)",
+    )
+    caps_restock_wait: bool = param(
+        False,
+        doc="item 44: each rival's period read as the longest wait from a sale of it to its next"
+        " restock (a lower bound: the pool did not reprice in between) instead of the shortest"
+        " interval between two restocks (an upper bound, a whole number of periods)",
+    )
+    caps_restock_unseen: str = param(
+        "assumed",
+        choices=UNSEEN,
+        doc="item 44: a rival whose period the book has not shown: 'assumed' restocks every"
+        " caps_period_seconds, 'stocked' never runs out (no trial over it), 'fastest' takes the"
+        " shortest period seen for any rival of the offer (else 'stocked')",
+    )
     perch_read_rungs: int = param(
         2,
         min=0,
@@ -985,6 +1011,9 @@ class OfferMemory:
     c_next: float = 0.0
     # and the rivals seen in the window: pool -> [price, volume, last seen]
     c_rivals: dict[str, list[float]] = field(default_factory=dict)
+    # and what the book showed of each rival's restocks (caps_restock_intervals;
+    # strategies/robust_restock.py)
+    c_restock: dict[str, list[float]] = field(default_factory=dict)
     # item 41 (perch_read_rungs; strategies/robust_read.py): the out-of-stock count the book
     # alone shows (p_out without the demand reading's lift), the prices a trial the reading
     # opened has left to sell at (0: not such a trial), and the reading stopped for the offer
@@ -1082,6 +1111,7 @@ class OfferMemory:
                 c_buyers=_float_rows(raw.get("c_buyers"), 4),
                 c_next=float(cast(float, raw.get("c_next", 0.0))),
                 c_rivals=_float_lists(raw.get("c_rivals"), 3),
+                c_restock=_float_lists(raw.get("c_restock"), RESTOCK_ROW),
                 p_book=float(cast(float, raw.get("p_book", 0.0))),
                 p_left=int(cast(int, raw.get("p_left", 0))),
                 d_off=bool(raw.get("d_off", False)),
@@ -1487,6 +1517,10 @@ class RobustStrategy(Strategy[RobustParams]):
         if p.caps_window_seconds > 0:
             kept = remember_rivals(mem.c_rivals, rivals, now, p.caps_window_seconds)
             mem = replace(mem, c_rivals=kept)
+            if p.caps_restock_intervals > 0:  # each rival's period (strategies/robust_restock.py)
+                mem = replace(
+                    mem, c_restock=watch_restocks(mem.c_restock, rivals, now, p.caps_window_seconds)
+                )
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
         # buyers who pass a rival over, on a market where requests named our pool (robust_captive)
@@ -1884,6 +1918,16 @@ class RobustStrategy(Strategy[RobustParams]):
                 # our own undercut keeps the rivals in stock: would our buyers' caps have paid
                 # more above them? (item 40, strategies/robust_caps.py)
                 mem = replace(mem, c_next=now + READ_EVERY_S)
+                own = None
+                if p.caps_restock_intervals > 0:  # each rival's own period (item 44)
+                    own = restock_periods(
+                        mem.c_restock,
+                        mem.c_rivals,
+                        least=p.caps_restock_intervals,
+                        unseen=p.caps_restock_unseen,
+                        assumed=p.caps_period_seconds,
+                        wait=p.caps_restock_wait,
+                    )
                 cap = caps_trial(
                     mem.c_buyers,
                     mem.c_rivals,
@@ -1892,6 +1936,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     period_s=p.caps_period_seconds,
                     margin=p.caps_margin,
                     tier=p.caps_tier_tasks,
+                    periods=own,
                 )
                 if cap is not None:
                     return _trial_step(_lift_out(mem, p.perch_out_share), now, top)

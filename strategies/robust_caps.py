@@ -23,7 +23,9 @@ Assumptions (each errs towards *less* revenue at ``p``, so the estimate is a flo
   every ``period_s``, starting full at the window's start: a fixed price posted by a pool that
   lists what its free workers can take. While we undercut it the book cannot show its period
   (it never sells out), so the caller supplies one (a short period: more rival stock, a lower
-  estimate). Rivals at or above ``p`` do not matter: buyers take ``p`` first.
+  estimate), or each rival's own where the book showed it (item 44,
+  ``strategies/robust_restock.py``; a rival with none may be taken as never out of stock,
+  ``Rival.stocked``). Rivals at or above ``p`` do not matter: buyers take ``p`` first.
 * Buyers are served in arrival order, a buyer's tasks from the cheapest rival in stock first.
 
 How robust reads it (``caps_window_seconds``; 0: off): it keeps the window's buyers and every
@@ -99,6 +101,9 @@ class Rival:
     price: int
     volume: int
     period_s: float
+    stocked: bool = (
+        False  # never out of stock (item 44: a rival whose period the book never showed)
+    )
 
 
 def buyers_of(
@@ -119,9 +124,22 @@ def buyers_of(
     return tuple(sorted(out, key=lambda b: b.at))
 
 
-def rivals_of(kept: Mapping[str, Sequence[float]], period_s: float) -> tuple[Rival, ...]:
-    """The remembered rivals (``remember_rivals``) as supplies restocking every ``period_s``."""
-    return tuple(Rival(int(v[0]), int(v[1]), period_s) for _, v in sorted(kept.items()))
+def rivals_of(
+    kept: Mapping[str, Sequence[float]],
+    period_s: float,
+    periods: Mapping[str, float | None] | None = None,
+) -> tuple[Rival, ...]:
+    """The remembered rivals (``remember_rivals``) as supplies restocking every ``period_s``, or
+    each at its own period where ``periods`` has it (item 44, strategies/robust_restock.py; None:
+    never out of stock)."""
+    out = []
+    for pool, v in sorted(kept.items()):
+        own = period_s if periods is None else periods.get(pool, period_s)
+        if own is None:
+            out.append(Rival(int(v[0]), int(v[1]), period_s, stocked=True))
+        else:
+            out.append(Rival(int(v[0]), int(v[1]), own))
+    return tuple(out)
 
 
 def remember_rivals(
@@ -158,8 +176,9 @@ def earned(price: int, buyers: Sequence[Buyer], rivals: Sequence[Rival], start: 
                 if b.at >= restock[i]:
                     stock[i] = r.volume
                     restock[i] += r.period_s * (1 + math.floor((b.at - restock[i]) / r.period_s))
-                take = min(left, stock[i])
-                stock[i] -= take
+                take = left if r.stocked else min(left, stock[i])
+                if not r.stocked:
+                    stock[i] -= take
                 left -= take
                 if left == 0:
                     break
@@ -214,14 +233,15 @@ def caps_trial(
     period_s: float,
     margin: float,
     tier: int,
+    periods: Mapping[str, float | None] | None = None,
 ) -> int | None:
     """The cap a perch trial should start at, or None: the best price of the remembered buyers
     (``rows``, since ``start``) against the remembered rivals (``kept``) restocking every
-    ``period_s``,
+    ``period_s`` (or each at its own, ``periods``: item 44),
     when it would have earned more than ``margin`` x what ``price`` (the market-led price) earned
     from the same buyers against the same rivals."""
     buyers = [Buyer(r[0], int(r[1]), int(r[2]), r[3] > 0) for r in rows if r[0] > start]
-    rivals = rivals_of(kept, period_s)
+    rivals = rivals_of(kept, period_s, periods)
     best, got = best_price(buyers, rivals, start, price, tier)
     if best <= price or got <= margin * earned(price, buyers, rivals, start):
         return None

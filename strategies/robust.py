@@ -2211,9 +2211,10 @@ class RobustStrategy(Strategy[RobustParams]):
 
         Only between the refine's probes (a probe's own sale or unsold time decides it) and once
         the trial's price sold; before the refine, which then probes from where the caps put
-        the perch, or not at all under a bound one nRLC above it. A bound the caps set carries the perch's whole evidence as its
-        unsold time, renewed at each decision: no buyer of it stated more (item 12's test then
-        calls it strong, and the bound one nRLC over the perch is not re-probed).
+        the perch, or not at all under a bound one nRLC above it. A bound the caps set carries
+        the perch's whole evidence as its unsold time, renewed at each decision: no buyer of it
+        stated more (item 12's test then calls it strong, and the bound one nRLC over the perch
+        is not re-probed).
         """
         k = self.params.perch_caps_tasks
         settled = mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled)

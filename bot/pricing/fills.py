@@ -1041,12 +1041,12 @@ def listing_for_fills(
                 measured, then = rate, at
             elif then < back + deals_window_s:
                 then = back + deals_window_s  # the gap does not age the mean
-            weight = _mean_weight(at, then, first, policy)
-            if policy.full_weight:
-                # the time the pool was full since the last reading does not age the mean: a
-                # full pool sells nothing posted at any price (fills.full_weight)
-                full_gap = _seconds_in(spans.get(offer.gpu, ()), then, at)
-                weight = _mean_weight(at - full_gap, then, first - full_gap, policy)
+            # the time the pool was full since the last reading does not age the mean: a full
+            # pool sells nothing posted at any price (fills.full_weight; off: 0 s)
+            full_gap = (
+                _seconds_in(spans.get(offer.gpu, ()), then, at) if policy.full_weight else 0.0
+            )
+            weight = _mean_weight(at - full_gap, then, first - full_gap, policy)
             mean = rate + (measured - rate) * weight
             if at - full_at.get(offer.gpu, -math.inf) < deals_window_s:
                 # the pool was full within the window: it sold nothing posted at any price, so
@@ -1126,8 +1126,8 @@ def _full_spans(
     at = snapshot.at
     full = _full(util, offers, {})
     out: dict[bool, tuple[tuple[float, float], ...]] = {}
+    horizon = at - 2 * policy.memory_s
     for gpu in {o.gpu for o in offers}:
-        horizon = at - 2 * policy.memory_s
         kept = [s for s in memory.full_spans.get(gpu, ()) if s[1] > horizon]
         if gpu in full and memory.ticked is not None and memory.ticked < at:
             if kept and kept[-1][1] == memory.ticked:

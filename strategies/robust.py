@@ -903,13 +903,13 @@ class RobustParams:
         " in front of the better-paying category (robust_reserve.reserve_volumes; 0: off)",
     )
     reserve_slots: int = param(
-        0,
+        1,
         min=0,
         max=1000,
         doc="item 45: the free slots an offer capped by reserve_share leaves to the others",
     )
     reserve_shut: float = param(
-        0.2,
+        0.1,
         min=0.0,
         max=1.0,
         doc="item 45: reserve_share caps an offer only for a better-paying category the pool had"

@@ -897,16 +897,18 @@ class RobustParams:
         0.0,
         min=0.0,
         max=1.0,
-        doc="item 45: an offer whose price per slot-second is under this share of another"
-        " category's that sold perch_step_tasks tasks in the last perch_half_life_seconds lists"
-        " no more than the pool's free slots less reserve_slots: its long tasks do not queue"
-        " in front of the better-paying category (robust_reserve.reserve_volumes; 0: off)",
+        doc="item 45: an offer whose price per slot-second is under this share of a shorter"
+        " offer's that sold perch_step_tasks tasks in the last perch_half_life_seconds and was"
+        " turned away (reserve_shut) lists no more than the pool's slots less reserve_slots,"
+        " less the tasks the capped categories hold: its long tasks no longer fill the pool"
+        " and its queue in front of the better-paying category's buyers"
+        " (robust_reserve.reserve_volumes; 0: off)",
     )
     reserve_slots: int = param(
         1,
         min=0,
         max=1000,
-        doc="item 45: the free slots an offer capped by reserve_share leaves to the others",
+        doc="item 45: the slots the offers capped by reserve_share leave to the others",
     )
     reserve_shut: float = param(
         0.1,

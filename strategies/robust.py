@@ -170,6 +170,12 @@ offer sells a slot-second for less than the pool's other categories earned per s
 the last hour (a long category sold at the rivals' level can fill the pool while a short one is
 perched far above them).
 
+**A slot kept for a short category** (``reserve_share``; 0, the default: off; item 45,
+strategies/robust_reserve.py): a long category that earns less per slot-second than a shorter
+one the pool has lately had no room for (``reserve_shut`` of the time) lists no more than the
+pool's slots less ``reserve_slots``, less the tasks it holds: its tasks stop filling the pool
+and its queue in front of the short category's buyers.
+
 **Surges** (strategies/robust_surge.py): while the pool is queued (``perch_slot_busy``), an offer
 at its market-led price sells a task for no less than another category's committed perch earns
 per second x the task's run time (``perch_slot_share``: the perch sales its slot turns away),
@@ -253,6 +259,7 @@ from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_publishers import bound_rate, waits_first
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
+from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
 from strategies.robust_scarce import Unsold, unsold_step
@@ -886,6 +893,31 @@ class RobustParams:
         " least this many tasks, and its refine's unsold bound to just above it when none stated"
         " more (robust_caps.perch_at_caps; 0: off)",
     )
+    reserve_share: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 45: an offer whose price per slot-second is under this share of a shorter"
+        " offer's that sold perch_step_tasks tasks in the last perch_half_life_seconds and was"
+        " turned away (reserve_shut) lists no more than the pool's slots less reserve_slots,"
+        " less the tasks the capped categories hold: its long tasks no longer fill the pool"
+        " and its queue in front of the better-paying category's buyers"
+        " (robust_reserve.reserve_volumes; 0: off)",
+    )
+    reserve_slots: int = param(
+        1,
+        min=0,
+        max=1000,
+        doc="item 45: the slots the offers capped by reserve_share leave to the others",
+    )
+    reserve_shut: float = param(
+        0.1,
+        min=0.0,
+        max=1.0,
+        doc="item 45: reserve_share caps an offer only for a better-paying category the pool had"
+        " no room for this share of the recent time (a decayed share, halving every"
+        " perch_out_seconds), for perch_half_life_seconds after the share last reached it",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1349,7 +1381,72 @@ class RobustStrategy(Strategy[RobustParams]):
             "tally_at": snapshot.at,
         }
         quotes = list(self._slot_yield(snapshot, offers, quotes, busy))
-        return Decision(self._perch_slots(snapshot, offers, quotes, mems), new_state)
+        quotes = list(self._perch_slots(snapshot, offers, quotes, mems))
+        if self.params.reserve_share > 0:  # item 45 (strategies/robust_reserve.py)
+            shut = self._shut(snapshot, offers, state.get("shut"))
+            new_state["shut"] = shut
+            quotes = list(self._reserve(snapshot, offers, quotes, shut))
+        return Decision(tuple(quotes), new_state)
+
+    def _shut(
+        self, snapshot: MarketSnapshot, offers: Sequence[Offer], raw: object
+    ) -> dict[str, list[float]]:
+        """Per offer, ``[share, at, until]``: the decayed share of time the pool had no room for
+        it (halving every ``perch_out_seconds``), and until when it counts as turned away (set
+        ``perch_half_life_seconds`` ahead whenever the share reaches ``reserve_shut``)."""
+        p = self.params
+        stored = cast(Mapping[str, object], raw) if isinstance(raw, dict) else {}
+        now = snapshot.at
+        out = {}
+        for o in offers:
+            key = _key(o)
+            row = _float_list(stored.get(key), 3) or [0.0, now, 0.0]
+            full = offer_capacity(snapshot.utilization, o, snapshot.tasks) == 0
+            share = shut_share(row[0], now - row[1], full, p.perch_out_seconds)
+            until = now + p.perch_half_life_seconds if share >= p.reserve_shut else row[2]
+            out[key] = [share, now, until]
+        return out
+
+    def _reserve(
+        self,
+        snapshot: MarketSnapshot,
+        offers: Sequence[Offer],
+        quotes: Sequence[Quote],
+        shut: Mapping[str, list[float]],
+    ) -> tuple[Quote, ...]:
+        """Volumes of a long category that earns less per slot-second than a shorter one that
+        sells, cut so its tasks never queue (``reserve_share``; strategies/robust_reserve.py)."""
+        p = self.params
+        util = snapshot.utilization
+        if len(offers) < 2 or util is None:
+            return tuple(quotes)
+        since = snapshot.at - p.perch_half_life_seconds
+        runs = [max(1.0, _run_seconds(snapshot, o)) for o in offers]
+        # a category whose buyers the pool turned away: it sold, and often had no room
+        selling = [
+            sum(d.volume for d in snapshot.own_deals(since, o.category)) >= p.perch_step_tasks
+            and snapshot.at < shut[_key(o)][2]
+            for o in offers
+        ]
+        board = snapshot.tasks.open_tasks if snapshot.tasks is not None else ()
+        held = [sum(t.category == o.category for t in board) for o in offers]
+        slots = min(util.slots_and_busy(o.gpu)[0] for o in offers)
+        volumes = reserve_volumes(
+            [q.volume for q in quotes],
+            [q.price / run for q, run in zip(quotes, runs, strict=True)],
+            runs,
+            selling,
+            held,
+            slots,
+            p.reserve_share,
+            p.reserve_slots,
+        )
+        return tuple(
+            q
+            if v == q.volume
+            else replace(q, volume=v, reason=f"{q.reason}; {v} kept off the queue")
+            for q, v in zip(quotes, volumes, strict=True)
+        )
 
     def _perch_slots(
         self,

@@ -236,6 +236,7 @@ from strategies.base import (
 )
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
+from strategies.robust_alone import held_alone
 from strategies.robust_band import band_probe, band_ratio
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
@@ -885,6 +886,12 @@ class RobustParams:
         " buyers of the last perch_half_life_seconds stated, among caps stated by buyers of at"
         " least this many tasks, and its refine's unsold bound to just above it when none stated"
         " more (robust_caps.perch_at_caps; 0: off)",
+    )
+    perch_alone: bool = param(
+        False,
+        doc="item 47: a perch whose price sold (committed, or a trial that sold) is held while"
+        " the base prices the offer alone (no rival seen for rival_memory_seconds), instead of"
+        " ending (robust_alone.held_alone; false: off, every perch ends when alone)",
     )
 
     def __post_init__(self) -> None:
@@ -1811,6 +1818,10 @@ class RobustStrategy(Strategy[RobustParams]):
         if p.perch_trial_seconds <= 0 or mode not in ("contested", "book"):
             if mem.p_mode == "market":
                 return mem
+            if held_alone(
+                on=p.perch_alone, mode=mode, p_mode=mem.p_mode, settled=mem.p_settled
+            ):
+                return mem  # a perch that sold, held while the base prices alone (item 47)
             # no rival-led price to perch over (portfolio prices alone): a trial or perch ends,
             # and the next waits as after a change (not at once, should the mode flicker)
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds, q_probe=False)

@@ -190,6 +190,11 @@ rivals could not serve, probes whether they sell out with us above them (``leave
 and paces every trial level (we undercut the rivals that stay, so they never run out and the
 perch would never open); the pool back closes it.
 
+**No rival seen for hours** (strategies/robust_alone.py, ``perch_alone``; false: off): the base
+then prices the offer alone (its Thompson learner); a perch whose price sold is held while it
+still pays, instead of ending and leaving the offer to the learner's arms, which know nothing of
+its sales.
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -890,8 +895,9 @@ class RobustParams:
     perch_alone: bool = param(
         False,
         doc="item 47: a perch whose price sold (committed, or a trial that sold) is held while"
-        " the base prices the offer alone (no rival seen for rival_memory_seconds), instead of"
-        " ending (robust_alone.held_alone; false: off, every perch ends when alone)",
+        " the base prices the offer alone (no rival seen for rival_memory_seconds) and its lower"
+        " revenue bound beats the market-led mode's mean, instead of ending"
+        " (robust_alone.held_alone; false: off, every perch ends when alone)",
     )
 
     def __post_init__(self) -> None:
@@ -1819,7 +1825,11 @@ class RobustStrategy(Strategy[RobustParams]):
             if mem.p_mode == "market":
                 return mem
             if held_alone(
-                on=p.perch_alone, mode=mode, p_mode=mem.p_mode, settled=mem.p_settled
+                on=p.perch_alone,
+                mode=mode,
+                p_mode=mem.p_mode,
+                settled=mem.p_settled,
+                pays=p.perch_alone and self._perch_pays(mem),
             ):
                 return mem  # a perch that sold, held while the base prices alone (item 47)
             # no rival-led price to perch over (portfolio prices alone): a trial or perch ends,

@@ -12,10 +12,12 @@ RLC an hour against about 190 at the ceiling): about 590 RLC, the whole gap to t
 (4,131 against 4,713 RLC).
 
 So with ``perch_alone`` on, a perch whose price sold (a committed perch, or a trial whose price
-sold) is kept while the offer is priced alone: quoted as before (when above the learner's arm),
-its sales credited to it and refined as usual; its hold and check wait until a rival is seen
-again, when guard 5 resumes from the same state. A trial still descending (nothing sold) and a
-check end as before: their price is no evidence of buyers.
+sold) is kept while the offer is priced alone, as long as its lower revenue bound (guard 5's
+decayed sales at the perch) still beats the market-led mode's mean, the test a trial is
+committed on. It is quoted as before (when above the learner's arm), its sales are credited to
+it and the refine runs as usual; its hold and check wait until a rival is seen again, when guard
+5 resumes from the same state. A trial still descending (nothing sold), a check and a perch that
+stopped selling end as before: their price is no evidence of buyers now.
 
 Pure: robust.py owns the state and calls it. Figures and what was tried: docs/strategies.md,
 robust item 47.
@@ -26,13 +28,15 @@ from __future__ import annotations
 __all__ = ["held_alone"]
 
 
-def held_alone(*, on: bool, mode: str, p_mode: str, settled: bool) -> bool:
+def held_alone(*, on: bool, mode: str, p_mode: str, settled: bool, pays: bool) -> bool:
     """Whether guard 5's perch is held as it is at a decision where the base prices ``mode``.
 
     ``on``: ``perch_alone`` (false: never, main's behaviour: every perch ends when alone);
     ``mode``: the base's mode for the offer (only ``alone`` holds); ``p_mode``: guard 5's mode
-    (``perch`` holds; ``trial`` only once its price sold, ``settled``).
+    (``perch`` holds; ``trial`` only once its price sold, ``settled``); ``pays``: the perch's
+    lower revenue bound still beats the market-led mode's mean (the commit's own test): a perch
+    that stopped selling while alone (its decayed sales fall) ends as in main.
     """
-    if not on or mode != "alone":
+    if not on or mode != "alone" or not pays:
         return False
     return p_mode == "perch" or (p_mode == "trial" and settled)

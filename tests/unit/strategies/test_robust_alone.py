@@ -16,28 +16,31 @@ from tests.unit.strategies.test_strategy_robust import KEY, PERCH, XS, decide, m
 
 
 @pytest.mark.parametrize(
-    ("on", "mode", "p_mode", "settled", "held"),
+    ("on", "mode", "p_mode", "settled", "pays", "held"),
     [
-        (True, "alone", "perch", False, True),
-        (True, "alone", "trial", True, True),
-        (True, "alone", "trial", False, False),  # still descending: no buyer at its price yet
-        (True, "alone", "check", False, False),
-        (True, "alone", "market", False, False),
-        (True, "contested", "perch", False, False),  # guard 5 runs as usual there
-        (True, "book", "perch", False, False),
-        (False, "alone", "perch", False, False),  # off: main, every perch ends
-        (False, "alone", "trial", True, False),
+        (True, "alone", "perch", False, True, True),
+        (True, "alone", "trial", True, True, True),
+        (True, "alone", "perch", False, False, False),  # stopped selling: ends as in main
+        (True, "alone", "trial", True, False, False),
+        (True, "alone", "trial", False, True, False),  # still descending: no buyer at its price
+        (True, "alone", "check", False, True, False),
+        (True, "alone", "market", False, True, False),
+        (True, "contested", "perch", False, True, False),  # guard 5 runs as usual there
+        (True, "book", "perch", False, True, False),
+        (False, "alone", "perch", False, True, False),  # off: main, every perch ends
+        (False, "alone", "trial", True, True, False),
     ],
 )
-def test_only_a_perch_that_sold_is_held_and_only_when_alone(
-    on: bool, mode: str, p_mode: str, settled: bool, held: bool
+def test_only_a_perch_that_sold_and_pays_is_held_and_only_when_alone(
+    on: bool, mode: str, p_mode: str, settled: bool, pays: bool, held: bool
 ) -> None:
-    assert held_alone(on=on, mode=mode, p_mode=p_mode, settled=settled) is held
+    assert held_alone(on=on, mode=mode, p_mode=p_mode, settled=settled, pays=pays) is held
 
 
 def alone_state(**fields: Any) -> dict[str, Any]:
-    """Guard 5 at 1,584 (perched), and no rival seen at all: portfolio prices the offer alone."""
-    state = perch_state(**fields)
+    """Guard 5 at 1,584 (perched; 20 sales there in 10 h, against the market-led mode's 30 at
+    99), and no rival seen at all: portfolio prices the offer alone."""
+    state = perch_state(**{"perch_ev": [20 * 1_584.0, 20.0, 36_000.0], **fields})
     state["base"] = {}
     mem = OfferMemory.from_json(state["offers"][KEY])
     state["offers"][KEY] = dataclasses.replace(mem, perched=True).to_json()
@@ -68,4 +71,17 @@ def test_a_trial_that_sold_is_held_and_one_still_descending_ends() -> None:
     assert (m.p_mode, m.p_price, m.p_settled) == ("trial", 1_584, True)
     unsold = alone_state(p_mode="trial", p_since=NOW - 600, p_price=1_584, p_settled=False)
     m = memory(decide(SNAP, unsold, on)[1])
+    assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+
+
+def test_a_perch_that_no_longer_pays_ends_while_alone() -> None:
+    """Its decayed sales (perch_ev) now under the market-led mode's mean: ends as in main."""
+    weak = alone_state(
+        p_mode="perch",
+        p_since=NOW - 60,
+        p_hold=3600.0,
+        p_price=1_584,
+        perch_ev=[1_584.0, 1.0, 36_000.0],
+    )
+    m = memory(decide(SNAP, weak, {**PERCH, "perch_alone": True})[1])
     assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)

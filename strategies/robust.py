@@ -190,10 +190,10 @@ rivals could not serve, probes whether they sell out with us above them (``leave
 and paces every trial level (we undercut the rivals that stay, so they never run out and the
 perch would never open); the pool back closes it.
 
-**No rival seen for hours** (strategies/robust_alone.py, ``perch_alone``; false: off): the base
-then prices the offer alone (its Thompson learner); a perch whose price sold is held while it
-still pays, instead of ending and leaving the offer to the learner's arms, which know nothing of
-its sales.
+**No rival seen for hours** (strategies/robust_alone.py, ``perch_alone``, on; false: off): the
+base then prices the offer alone (its Thompson learner); a perch whose price sold is held while
+it still pays, instead of ending and leaving the offer to the learner's arms, which know nothing
+of its sales.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -893,11 +893,11 @@ class RobustParams:
         " more (robust_caps.perch_at_caps; 0: off)",
     )
     perch_alone: bool = param(
-        False,
+        True,
         doc="item 47: a perch whose price sold (committed, or a trial that sold) is held while"
         " the base prices the offer alone (no rival seen for rival_memory_seconds) and its lower"
         " revenue bound beats the market-led mode's mean, instead of ending"
-        " (robust_alone.held_alone; false: off, every perch ends when alone)",
+        " (robust_alone.held_alone; false: off, main ee5b131, every perch ends when alone)",
     )
 
     def __post_init__(self) -> None:

@@ -58,7 +58,7 @@ def test_a_committed_perch_is_held_while_alone() -> None:
     assert m.p_next == NOW - 1  # its clocks untouched: guard 5 resumes when a rival is seen
     assert quotes[0].price >= 1_584 and "perch 1584" in quotes[0].reason
     # off (main ee5b131): it ends in one jump and the next trial waits perch_wait_seconds
-    quotes, new = decide(SNAP, state, PERCH)
+    quotes, new = decide(SNAP, state, {**PERCH, "perch_alone": False})
     m = memory(new)
     assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
     assert "perch" not in quotes[0].reason
@@ -72,6 +72,11 @@ def test_a_trial_that_sold_is_held_and_one_still_descending_ends() -> None:
     unsold = alone_state(p_mode="trial", p_since=NOW - 600, p_price=1_584, p_settled=False)
     m = memory(decide(SNAP, unsold, on)[1])
     assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+
+
+def test_on_by_default() -> None:
+    state = alone_state(p_mode="perch", p_since=NOW - 60, p_hold=3600.0, p_price=1_584)
+    assert memory(decide(SNAP, state, PERCH)[1]).p_mode == "perch"
 
 
 def test_a_perch_that_no_longer_pays_ends_while_alone() -> None:

@@ -196,6 +196,11 @@ rivals could not serve, probes whether they sell out with us above them (``leave
 and paces every trial level (we undercut the rivals that stay, so they never run out and the
 perch would never open); the pool back closes it.
 
+**No rival seen for hours** (strategies/robust_alone.py, ``perch_alone``, on; false: off): the
+base then prices the offer alone (its Thompson learner); a perch whose price sold is held while
+it still pays, instead of ending and leaving the offer to the learner's arms, which know nothing
+of its sales.
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -242,6 +247,7 @@ from strategies.base import (
 )
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
+from strategies.robust_alone import held_alone
 from strategies.robust_band import band_probe, band_ratio
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
@@ -917,6 +923,13 @@ class RobustParams:
         doc="item 45: reserve_share caps an offer only for a better-paying category the pool had"
         " no room for this share of the recent time (a decayed share, halving every"
         " perch_out_seconds), for perch_half_life_seconds after the share last reached it",
+    )
+    perch_alone: bool = param(
+        True,
+        doc="item 47: a perch whose price sold (committed, or a trial that sold) is held while"
+        " the base prices the offer alone (no rival seen for rival_memory_seconds) and its lower"
+        " revenue bound beats the market-led mode's mean, instead of ending"
+        " (robust_alone.held_alone; false: off, main ee5b131, every perch ends when alone)",
     )
 
     def __post_init__(self) -> None:
@@ -1908,6 +1921,14 @@ class RobustStrategy(Strategy[RobustParams]):
         if p.perch_trial_seconds <= 0 or mode not in ("contested", "book"):
             if mem.p_mode == "market":
                 return mem
+            if held_alone(
+                on=p.perch_alone,
+                mode=mode,
+                p_mode=mem.p_mode,
+                settled=mem.p_settled,
+                pays=p.perch_alone and self._perch_pays(mem),
+            ):
+                return mem  # a perch that sold, held while the base prices alone (item 47)
             # no rival-led price to perch over (portfolio prices alone): a trial or perch ends,
             # and the next waits as after a change (not at once, should the mode flicker)
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds, q_probe=False)

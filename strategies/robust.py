@@ -901,7 +901,8 @@ class RobustParams:
         doc="item 46: while contested, a rival order listed whole (remaining = volume) by a pool"
         " that repriced within this is undercut whatever its size: the base's war rule"
         " (portfolio war_min_volume) passes over orders under 2 tasks as last tasks, but a fast"
-        " undercutter lists 1 task a period (0: off; reads guard 7's record, anchor_steady_seconds)",
+        " undercutter lists 1 task a period; a pool's first price is no move"
+        " (0: off; robust_undercut.mover_under)",
     )
     follow_hold_max: float = param(
         0.0,
@@ -1566,12 +1567,10 @@ class RobustStrategy(Strategy[RobustParams]):
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
         got, mem = self._anchor(now, rivals, got, mode, mem)
         if p.war_mover_seconds > 0:
-            moves = track_moves(mem.u_moves, rivals, now, p.memory_seconds)
-            mem = replace(mem, u_moves=moves)
-        if mode == "contested" and p.war_mover_seconds > 0:
             # a small order the base's war rule passed over, of a pool that reprices (item 46)
+            mem = replace(mem, u_moves=track_moves(mem.u_moves, rivals, now, p.memory_seconds))
             low = mover_under(mem.u_moves, rivals, got.price, now, p.war_mover_seconds)
-            if low is not None:
+            if mode == "contested" and low is not None:
                 moved = under(low, p.step, p.floor)
                 why = f"{p.step} nRLC under {low}, a repricing rival's whole order ({got.reason})"
                 got = replace(got, price=moved, reason=why)

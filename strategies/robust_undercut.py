@@ -30,6 +30,10 @@ Two views of the book for rivals that move (issue #14, session 7):
   following each stock-out and restock (train ``random_walk`` 1019: 1,094 cancels). A rival
   priced above the anchor's rival sells to no taker before us; one that moves to or under it
   turns the anchor off as before (:func:`steady_pools`).
+- **A repricing rival's whole small order is undercut** (``war_mover_seconds``, opt-in, robust
+  item 46). The base's war rule passes over orders of one task while prices move; a fast
+  undercutter lists one task a period, so the base sat above it and guard 1 never counted it
+  (:func:`mover_under`).
 - **A waiting request does not wipe guard 1's record** (``follow_keep_book``). A decision priced
   by the book logic (a request waiting) while rivals are in view forgot the follower, its
   posture and their measurements; found again only by a war of cuts (train ``undercut_fast``

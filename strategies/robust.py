@@ -263,6 +263,7 @@ from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
+from strategies.robust_posture import kept_in_a_row, posture_hold
 from strategies.robust_publishers import bound_rate, waits_first
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_reserve import reserve_volumes, shut_share
@@ -280,7 +281,13 @@ from strategies.robust_tier import (
     strict_first,
     tier_ratio,
 )
-from strategies.robust_undercut import cross_band, steady_pools, stride_under
+from strategies.robust_undercut import (
+    cross_band,
+    mover_under,
+    steady_pools,
+    stride_under,
+    track_moves,
+)
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -932,6 +939,25 @@ class RobustParams:
         " (robust_alone.held_alone; false: off, main ee5b131, every perch ends when alone)",
     )
 
+    war_mover_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=86400.0,
+        doc="item 46: while contested, a rival order listed whole (remaining = volume) by a pool"
+        " that repriced within this is undercut whatever its size: the base's war rule"
+        " (portfolio war_min_volume) passes over orders under 2 tasks as last tasks, but a fast"
+        " undercutter lists 1 task a period; a pool's first price is no move"
+        " (0: off; robust_undercut.mover_under)",
+    )
+    follow_hold_max: float = param(
+        0.0,
+        min=0.0,
+        max=30 * 86400.0,
+        doc="item 46: guard 1's committed posture is kept commit_seconds, doubled after each"
+        " re-measure in a row that chose the posture it re-measured, up to this (0: off, every"
+        " commit_seconds; robust_posture.posture_hold)",
+    )
+
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
             raise InputError(
@@ -1066,6 +1092,13 @@ class OfferMemory:
     p_left: int = 0
     d_off: bool = False
     p_read_at: float = 0.0  # when the read trial opened (perch_read_seconds)
+    # guard 1's re-measures (follow_hold_max; strategies/robust_posture.py): the posture the
+    # running round re-measures ("" for a first round), and re-measures in a row that kept it
+    u_prev: str = ""
+    u_kept: int = 0
+    # each rival pool's cheapest price, when it last changed (0: not seen to), last seen
+    # (war_mover_seconds; strategies/robust_undercut.py track_moves)
+    u_moves: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1161,6 +1194,9 @@ class OfferMemory:
                 p_left=int(cast(int, raw.get("p_left", 0))),
                 d_off=bool(raw.get("d_off", False)),
                 p_read_at=float(cast(float, raw.get("p_read_at", 0.0))),
+                u_prev=str(raw.get("u_prev", "")),
+                u_kept=int(cast(int, raw.get("u_kept", 0))),
+                u_moves=_float_lists(raw.get("u_moves"), 3),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1640,6 +1676,14 @@ class RobustStrategy(Strategy[RobustParams]):
             mem = replace(mem, q_passed_at=now, q_count=mem.q_count + passed)
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
         got, mem = self._anchor(now, rivals, got, mode, mem)
+        if p.war_mover_seconds > 0:
+            # a small order the base's war rule passed over, of a pool that reprices (item 46)
+            mem = replace(mem, u_moves=track_moves(mem.u_moves, rivals, now, p.memory_seconds))
+            low = mover_under(mem.u_moves, rivals, got.price, now, p.war_mover_seconds)
+            if mode == "contested" and low is not None:
+                moved = under(low, p.step, p.floor)
+                why = f"{p.step} nRLC under {low}, a repricing rival's whole order ({got.reason})"
+                got = replace(got, price=moved, reason=why)
         price, why = got.price, got.reason
 
         # 1. the follower guard (contested offers only)
@@ -2528,10 +2572,21 @@ class RobustStrategy(Strategy[RobustParams]):
                     mem = replace(
                         mem, posture=best, posture_since=now, probing=False, committed_at=now
                     )
-        elif mem.posture != "war" and now - mem.committed_at >= p.commit_seconds:
+                    if p.follow_hold_max > 0:  # item 46 (strategies/robust_posture.py)
+                        kept = kept_in_a_row(mem.u_kept, mem.u_prev, best)
+                        mem = replace(mem, u_kept=kept, u_prev="")
+        elif mem.posture != "war" and now - mem.committed_at >= posture_hold(
+            p.commit_seconds, mem.u_kept, p.follow_hold_max
+        ):
             # revisit the choice: measure all three again from war
             mem = replace(
-                mem, posture="war", posture_since=now, probing=True, earned={}, seconds={}
+                mem,
+                posture="war",
+                posture_since=now,
+                probing=True,
+                earned={},
+                seconds={},
+                u_prev=mem.posture if p.follow_hold_max > 0 else "",
             )
         elif mem.posture == "war" and mem.lost >= p.follow_share:
             # out-followed: measure war as it was, then the two other postures

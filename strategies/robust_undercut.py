@@ -30,6 +30,10 @@ Two views of the book for rivals that move (issue #14, session 7):
   following each stock-out and restock (train ``random_walk`` 1019: 1,094 cancels). A rival
   priced above the anchor's rival sells to no taker before us; one that moves to or under it
   turns the anchor off as before (:func:`steady_pools`).
+- **A repricing rival's whole small order is undercut** (``war_mover_seconds``, opt-in, robust
+  item 46). The base's war rule passes over orders of one task while prices move; a fast
+  undercutter lists one task a period, so the base sat above it and guard 1 never counted it
+  (:func:`mover_under`).
 - **A waiting request does not wipe guard 1's record** (``follow_keep_book``). A decision priced
   by the book logic (a request waiting) while rivals are in view forgot the follower, its
   posture and their measurements; found again only by a war of cuts (train ``undercut_fast``
@@ -43,7 +47,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.domain.model import BookEntry
 
-__all__ = ["cross_band", "steady_pools", "stride_under"]
+__all__ = ["cross_band", "mover_under", "steady_pools", "stride_under", "track_moves"]
 
 
 def stride_under(
@@ -113,3 +117,57 @@ def steady_pools(
     those that repriced since (each pool: [price, since, last seen, in-stock share])."""
     steady = {k: v for k, v in pools.items() if now - v[1] >= steady_seconds}
     return steady, {k: v for k, v in pools.items() if k not in steady}
+
+
+def track_moves(
+    kept: Mapping[str, list[float]], rivals: Sequence[BookEntry], now: float, memory: float
+) -> dict[str, list[float]]:
+    """Each rival pool's cheapest price and when it last changed (0: not seen to change), for
+    :func:`mover_under`; a pool unseen for ``memory`` seconds is forgotten. A pool first seen
+    has not moved yet: its first price is where it started, not a reprice."""
+    cheapest: dict[str, int] = {}
+    for r in rivals:
+        cheapest[r.workerpool] = min(r.price, cheapest.get(r.workerpool, r.price))
+    out = {k: v for k, v in kept.items() if k not in cheapest and now - v[2] <= memory}
+    for pool, price in cheapest.items():
+        old = kept.get(pool)
+        if old is None:
+            out[pool] = [float(price), 0.0, now]
+        else:
+            out[pool] = [float(price), now if old[0] != price else old[1], now]
+    return out
+
+
+def mover_under(
+    moves: Mapping[str, list[float]],
+    rivals: Sequence[BookEntry],
+    price: int,
+    now: float,
+    moved_within: float,
+) -> int | None:
+    """The price of the cheapest rival order under ``price`` that is listed whole (its remaining
+    is its volume) by a pool that repriced within ``moved_within`` seconds, else None.
+
+    The base's war rule (portfolio's ``war_min_volume``, 2) follows no rival with fewer than two
+    tasks left while prices move: a fixed-price pool down to its last task is gone after the next
+    buyer. A fast undercutter listing one task per period (15-45 s) is not: it restocks before
+    the next buyer, and the base sits above it for as long as the war lasts, re-signing each time
+    the war moves, while guard 1 never counts it (our price was not meant to be the cheapest):
+    train ``undercut_fast`` 1316 (1,547 cancels, 0.80 of the yardstick), 1329 (632 cancels at
+    about a task's price each: 0.35 RLC after gas). Whole, from a pool that is repricing: its
+    size, not its last task. A fixed-price pool's one task restocked each period never reprices,
+    and is passed over as before (train ``churn`` 1007). ``moves``: :func:`track_moves`'s record.
+    """
+    low: int | None = None
+    for r in rivals:
+        seen = moves.get(r.workerpool)
+        if (
+            r.price < price
+            and r.remaining == r.volume
+            and seen is not None
+            and seen[1] > 0
+            and now - seen[1] <= moved_within
+            and (low is None or r.price < low)
+        ):
+            low = r.price
+    return low

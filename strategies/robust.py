@@ -282,6 +282,7 @@ from strategies.robust_tier import (
     tier_ratio,
 )
 from strategies.robust_undercut import (
+    cheapest_by_pool,
     cross_band,
     mover_under,
     steady_pools,
@@ -938,7 +939,6 @@ class RobustParams:
         " revenue bound beats the market-led mode's mean, instead of ending"
         " (robust_alone.held_alone; false: off, main ee5b131, every perch ends when alone)",
     )
-
     war_mover_seconds: float = param(
         0.0,
         min=0.0,
@@ -1843,9 +1843,7 @@ class RobustStrategy(Strategy[RobustParams]):
         if p.anchor_steady_seconds <= 0:
             return got, mem
         pools = self._seen_pools(mem, now)
-        listed: dict[str, int] = {}
-        for r in rivals:
-            listed[r.workerpool] = min(r.price, listed.get(r.workerpool, r.price))
+        listed = cheapest_by_pool(rivals)
         a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.anchor_in_seconds)
         for pool, v in pools.items():
             if pool not in listed:

@@ -47,7 +47,14 @@ from collections.abc import Mapping, Sequence
 
 from bot.domain.model import BookEntry
 
-__all__ = ["cross_band", "mover_under", "steady_pools", "stride_under", "track_moves"]
+__all__ = [
+    "cheapest_by_pool",
+    "cross_band",
+    "mover_under",
+    "steady_pools",
+    "stride_under",
+    "track_moves",
+]
 
 
 def stride_under(
@@ -119,15 +126,22 @@ def steady_pools(
     return steady, {k: v for k, v in pools.items() if k not in steady}
 
 
+def cheapest_by_pool(rivals: Sequence[BookEntry]) -> dict[str, int]:
+    """Each rival pool's cheapest listed price: a pool that reprices is read by its lowest order
+    (guard 7's anchor pools and :func:`track_moves`)."""
+    cheapest: dict[str, int] = {}
+    for r in rivals:
+        cheapest[r.workerpool] = min(r.price, cheapest.get(r.workerpool, r.price))
+    return cheapest
+
+
 def track_moves(
     kept: Mapping[str, list[float]], rivals: Sequence[BookEntry], now: float, memory: float
 ) -> dict[str, list[float]]:
     """Each rival pool's cheapest price and when it last changed (0: not seen to change), for
     :func:`mover_under`; a pool unseen for ``memory`` seconds is forgotten. A pool first seen
     has not moved yet: its first price is where it started, not a reprice."""
-    cheapest: dict[str, int] = {}
-    for r in rivals:
-        cheapest[r.workerpool] = min(r.price, cheapest.get(r.workerpool, r.price))
+    cheapest = cheapest_by_pool(rivals)
     out = {k: v for k, v in kept.items() if k not in cheapest and now - v[2] <= memory}
     for pool, price in cheapest.items():
         old = kept.get(pool)

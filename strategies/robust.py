@@ -144,6 +144,9 @@ shows, not by a scenario's numbers:
    moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
    tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
    the refine would approach by probes, read from the caps instead.
+   ``perch_tier_tasks`` (item 50, opt-in; 0: off; ``strategies/robust_tierstart.py``) brings a
+   trial's unsold level above every tier our buyers stated down to the highest one: a level
+   above it sells to none of them.
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,

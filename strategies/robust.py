@@ -144,6 +144,9 @@ shows, not by a scenario's numbers:
    moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
    tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
    the refine would approach by probes, read from the caps instead.
+   ``perch_tier_tasks`` (item 50, opt-in; 0: off; ``strategies/robust_tierstart.py``) brings a
+   trial's unsold level above every tier our buyers stated down to the highest one: a level
+   above it sells to none of them.
 
 6. **Rivals that come and go** (``perch_rejoin_seconds``; 0: off). What buyers above the market
    pay does not change when a rival enters or leaves: a committed perch's price is remembered,
@@ -281,6 +284,7 @@ from strategies.robust_tier import (
     strict_first,
     tier_ratio,
 )
+from strategies.robust_tierstart import tier_level
 from strategies.robust_undercut import (
     cheapest_by_pool,
     cross_band,
@@ -956,6 +960,14 @@ class RobustParams:
         doc="item 46: guard 1's committed posture is kept commit_seconds, doubled after each"
         " re-measure in a row that chose the posture it re-measured, up to this (0: off, every"
         " commit_seconds; robust_posture.posture_hold)",
+    )
+    perch_tier_tasks: int = param(
+        0,
+        min=0,
+        max=1000,
+        doc="item 50: a perch trial's price not yet sold is brought down to the best cap our"
+        " buyers of the last perch_half_life_seconds stated, among caps stated by buyers of at"
+        " least this many tasks, when it sits above it (robust_tierstart.tier_level; 0: off)",
     )
 
     def __post_init__(self) -> None:
@@ -1641,7 +1653,12 @@ class RobustStrategy(Strategy[RobustParams]):
         deals = snapshot.own_deals(since, offer.category)
         earned = float(sum(d.price * d.volume for d in deals))
         sold = float(sum(d.volume for d in deals))
-        if p.caps_window_seconds > 0:  # our buyers' caps (strategies/robust_caps.py)
+        if p.caps_window_seconds > 0 or p.perch_tier_tasks > 0:
+            # our buyers' caps (strategies/robust_caps.py; item 50's tier reads them too)
+            window = max(
+                p.caps_window_seconds,
+                p.perch_half_life_seconds if p.perch_tier_tasks > 0 else 0.0,
+            )
             rows = remember(
                 mem.c_buyers,
                 deals,
@@ -1649,7 +1666,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 offer.category,
                 offer.tag,
                 now,
-                p.caps_window_seconds,
+                window,
             )
             mem = replace(mem, c_buyers=rows)
         # what a perch earned is its own evidence, not the guards' (they price the market)
@@ -1769,6 +1786,16 @@ class RobustStrategy(Strategy[RobustParams]):
             waits=waits,
         )
         mem = self._rejoin(now, was, mem)
+        if p.perch_tier_tasks > 0 and mem.p_mode == "trial" and not mem.p_settled:
+            # no level above the top tier our buyers stated (item 50, robust_tierstart)
+            level = tier_level(
+                mem.c_buyers,
+                mem.p_price,
+                _lowest_rung(p.perch_low * got.price, price),
+                tier=p.perch_tier_tasks,
+                start=now - p.perch_half_life_seconds,
+            )
+            mem = replace(mem, p_price=level)
         mem = self._perch_caps(snapshot, offer, mem)
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
         if mem.p_rung and (mem.p_mode != "trial" or mem.p_settled):

@@ -14,8 +14,15 @@ this is the same schedule for guard 1: a re-measure that chose the posture it re
 the time to the next one, up to a cap; one that chose another posture starts again from
 ``commit_seconds``. The first out-followed round is not a re-measure: it starts the count.
 
+Item 49 (``follow_gas``): the round's choice itself. It compared 40-minute sales only, so on
+``undercut_fast`` 1329 the re-measure's calm ``war`` probe (run right after ``floor`` pulled the
+follower down) won rounds and, committed, was a price war for hours at about one task's price
+per cancel. With the key each posture pays ``cancel_cost`` for each re-sign it made, and is
+judged on its probe and its last committed stretch together; a round where nothing sold keeps
+main's choice (a tie on no evidence goes to war, as before).
+
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what was
-tried and not kept: docs/strategies.md, robust item 46.
+tried and not kept: docs/strategies.md, robust items 46 and 49.
 """
 
 from __future__ import annotations

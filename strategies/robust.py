@@ -266,7 +266,13 @@ from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
-from strategies.robust_posture import kept_in_a_row, posture_hold
+from strategies.robust_posture import (
+    kept_in_a_row,
+    net_best,
+    posture_hold,
+    resign_charge,
+    stretch_add,
+)
 from strategies.robust_publishers import bound_rate, waits_first
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_reserve import reserve_volumes, shut_share
@@ -969,6 +975,12 @@ class RobustParams:
         " buyers of the last perch_half_life_seconds stated, among caps stated by buyers of at"
         " least this many tasks, when it sits above it (robust_tierstart.tier_level; 0: off)",
     )
+    follow_gas: bool = param(
+        False,
+        doc="item 49: guard 1's posture rates are net of our re-signs' gas: each change of our"
+        " listed price while a posture runs costs it cancel_cost (false: off, main 4bf24e6,"
+        " sales only; robust_posture.resign_charge)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1111,6 +1123,12 @@ class OfferMemory:
     # each rival pool's cheapest price, when it last changed (0: not seen to), last seen
     # (war_mover_seconds; strategies/robust_undercut.py track_moves)
     u_moves: dict[str, list[float]] = field(default_factory=dict)
+    # item 49 (follow_gas; strategies/robust_posture.py): our listed price at the last decision
+    # (0: none), the gas each posture was charged in the running round (posture -> nRLC), and
+    # each posture's record over its last committed stretch: posture -> [nRLC sold, gas, seconds]
+    u_listed: int = 0
+    u_gas: dict[str, float] = field(default_factory=dict)
+    u_stretch: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1208,6 +1226,9 @@ class OfferMemory:
                 p_read_at=float(cast(float, raw.get("p_read_at", 0.0))),
                 u_prev=str(raw.get("u_prev", "")),
                 u_kept=int(cast(int, raw.get("u_kept", 0))),
+                u_listed=int(cast(int, raw.get("u_listed", 0))),
+                u_gas=_floats(raw.get("u_gas")),
+                u_stretch=_float_lists(raw.get("u_stretch"), 3),
                 u_moves=_float_lists(raw.get("u_moves"), 3),
             )
         except (TypeError, ValueError):
@@ -1704,13 +1725,33 @@ class RobustStrategy(Strategy[RobustParams]):
         price, why = got.price, got.reason
 
         # 1. the follower guard (contested offers only)
+        if p.follow_gas:  # item 49: a re-sign's gas is charged to the posture that ran
+            charge = resign_charge(mem.u_listed, listed, p.cancel_cost)
+            mem = replace(mem, u_listed=listed or 0)
+        else:
+            charge = 0.0
         if mode == "contested":
             mem = self._account(mem, earned, dt)
+            if p.follow_gas and mem.probing:  # the round's probe
+                gas = {**mem.u_gas, mem.posture: mem.u_gas.get(mem.posture, 0.0) + charge}
+                mem = replace(mem, u_gas=gas)
+            elif p.follow_gas:  # the committed posture's whole stretch
+                mem = replace(
+                    mem, u_stretch=stretch_add(mem.u_stretch, mem.posture, earned, charge, dt)
+                )
             price, why, mem = self._follower(now, rivals, listed, got, mem)
         elif not (p.follow_keep_book and mode == "book" and rivals):
             # no longer contested: the follower record is forgotten (but see follow_keep_book)
             mem = replace(
-                mem, lost=0.0, under={}, posture="war", probing=False, earned={}, seconds={}
+                mem,
+                lost=0.0,
+                under={},
+                posture="war",
+                probing=False,
+                earned={},
+                seconds={},
+                u_gas={},
+                u_stretch={},
             )
 
         # 2. scarcity markup on the market-led price (not on the learner's own experiments)
@@ -2594,9 +2635,16 @@ class RobustStrategy(Strategy[RobustParams]):
                 else:
                     rates = {q: _rate(mem, q) for q in POSTURES}
                     best = max(POSTURES, key=lambda q: (rates[q] or 0.0, q == "war"))
+                    if p.follow_gas:  # item 49: each posture's probe and last stretch, net of gas
+                        chosen = net_best(
+                            mem.earned, mem.seconds, mem.u_gas, mem.u_stretch, POSTURES
+                        )
+                        best = cast(Posture, chosen) if chosen else best
                     mem = replace(
                         mem, posture=best, posture_since=now, probing=False, committed_at=now
                     )
+                    if p.follow_gas:  # a new stretch of the committed posture begins
+                        mem = replace(mem, u_stretch={**mem.u_stretch, best: [0.0, 0.0, 0.0]})
                     if p.follow_hold_max > 0:  # item 46 (strategies/robust_posture.py)
                         kept = kept_in_a_row(mem.u_kept, mem.u_prev, best)
                         mem = replace(mem, u_kept=kept, u_prev="")
@@ -2611,6 +2659,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 probing=True,
                 earned={},
                 seconds={},
+                u_gas={},
                 u_prev=mem.posture if p.follow_hold_max > 0 else "",
             )
         elif mem.posture == "war" and mem.lost >= p.follow_share:
@@ -2625,6 +2674,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 earned={"war": mem.earned.get("war", 0.0) * keep},
                 seconds={"war": min(secs, p.probe_seconds)},
             )
+            if p.follow_gas:  # item 49: war's evidence is its whole stretch (u_stretch)
+                mem = replace(mem, earned={}, seconds={}, u_gas={})
         elif mem.posture == "war" and not mem.probing:
             # keep only the recent war record (what a probe compares against)
             secs = mem.seconds.get("war", 0.0)

@@ -289,6 +289,7 @@ from strategies.robust_undercut import (
     stride_under,
     track_moves,
 )
+from strategies.robust_vouch import vouched_price
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -957,6 +958,15 @@ class RobustParams:
         " re-measure in a row that chose the posture it re-measured, up to this (0: off, every"
         " commit_seconds; robust_posture.posture_hold)",
     )
+    trial_caps_tasks: int = param(
+        0,
+        min=0,
+        max=1000,
+        doc="item 48: a perch trial guard 5's gate opens starts at the highest cap (under its top,"
+        " at or above its floor) that buyers of this many tasks among our deals of the snapshot's"
+        " window stated, instead of the rails' top, paced as a known perch and judged as an"
+        " ordinary trial (0: off; robust_vouch.vouched_price)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1099,6 +1109,9 @@ class OfferMemory:
     # each rival pool's cheapest price, when it last changed (0: not seen to), last seen
     # (war_mover_seconds; strategies/robust_undercut.py track_moves)
     u_moves: dict[str, list[float]] = field(default_factory=dict)
+    # the trial level our buyers' caps vouched for (trial_caps_tasks; strategies/robust_vouch.py;
+    # 0: none): paced as a known perch while the trial is at it
+    v_price: int = 0
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1197,6 +1210,7 @@ class OfferMemory:
                 u_prev=str(raw.get("u_prev", "")),
                 u_kept=int(cast(int, raw.get("u_kept", 0))),
                 u_moves=_float_lists(raw.get("u_moves"), 3),
+                v_price=int(cast(int, raw.get("v_price", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -2040,6 +2054,10 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "market":
             low = p.perch_low * base
             if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
+                vouched = self._vouched(snapshot, offer, round(low), top)
+                if vouched:
+                    # our buyers' caps vouch for a price: the trial starts there (item 48)
+                    return replace(_trial_step(mem, now, vouched), v_price=vouched)
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
                 return replace(_trial_step(mem, now, top), p_left=left, p_read_at=now)
@@ -2192,6 +2210,15 @@ class RobustStrategy(Strategy[RobustParams]):
         ):
             return mem  # inconclusive: more evidence (strategies/robust_gate.py)
         return self._perch_lost(mem, now)
+
+    def _vouched(self, snapshot: MarketSnapshot, offer: Offer, floor: int, top: int) -> int:
+        """The price our own buyers' caps vouch for, where a trial opening now starts
+        (``trial_caps_tasks``; item 48, strategies/robust_vouch.py), or 0: the rails' top."""
+        k = self.params.trial_caps_tasks
+        if k <= 0:
+            return 0
+        buyers = buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, 0.0)
+        return vouched_price(buyers, floor, top, k)
 
     def _step_seconds(self, mem: OfferMemory) -> float:
         """How long a trial's price waits unsold: as long as the market-led price took to sell
@@ -2411,7 +2438,13 @@ class RobustStrategy(Strategy[RobustParams]):
         if pace <= 0 or earned <= 0 or secs <= 0:
             return step
         left = mem.l_until > (mem.last_at or 0.0)  # strategies/robust_leaves.py
-        if not self.params.trial_pace_unknown and mem.p_price != mem.perch_known and not left:
+        vouched = mem.v_price > 0 and mem.p_price == mem.v_price  # item 48
+        if (
+            not self.params.trial_pace_unknown
+            and mem.p_price != mem.perch_known
+            and not left
+            and not vouched
+        ):
             return step
         return pace * mem.p_price * secs / earned
 

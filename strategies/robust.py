@@ -2054,13 +2054,14 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "market":
             low = p.perch_low * base
             if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
-                vouched = self._vouched(snapshot, offer, round(low), top)
-                if vouched:
-                    # our buyers' caps vouch for a price: the trial starts there (item 48)
-                    return replace(_trial_step(mem, now, vouched), v_price=vouched)
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
-                return replace(_trial_step(mem, now, top), p_left=left, p_read_at=now)
+                # where our buyers' caps vouch for a price, the trial starts there (item 48)
+                vouched = self._vouched(snapshot, offer, round(low), top)
+                start = vouched or top
+                return replace(
+                    _trial_step(mem, now, start), p_left=left, p_read_at=now, v_price=vouched
+                )
             if (
                 p.leaves_probe_seconds > 0
                 and mem.l_until > now >= mem.l_next
@@ -2154,6 +2155,11 @@ class RobustStrategy(Strategy[RobustParams]):
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 mem = replace(mem, p_price=listed)
+            vouched = mem.v_price > 0 and mem.p_price == mem.v_price
+            if vouched:
+                # the vouched level waits its pace, not the read budget (item 48), which
+                # starts at the level under it
+                mem = replace(mem, p_read_at=now)
             if mem.p_left > 0 and 0 < p.perch_read_seconds <= now - mem.p_read_at:
                 return self._read_lost(mem)  # a read trial out of time (item 41)
             if now - since < self._step_seconds(mem):

@@ -28,7 +28,8 @@ def b(cap: int, tasks: int = 1) -> Buyer:
         ([b(2_000), b(150), b(150)], 2, 0),  # one buyer at 2,000; 150 is under the floor
         ([b(2_000, 2)], 2, 2_000),  # tasks, not buyers, are counted
         ([b(2_000), b(2_000), b(700), b(700)], 2, 2_000),  # the highest tier
-        ([b(2_000), b(2_000), b(700), b(700), b(700)], 3, 700),
+        ([b(2_000), b(2_000), b(700), b(700), b(700)], 3, 0),  # the highest cap, or none
+        ([b(2_000), b(700), b(700)], 2, 0),  # a tier under a cap one buyer stated: none
         ([b(99_000), b(99_000), b(700), b(700)], 2, 700),  # at the top: no better than it
         ([b(400), b(400)], 2, 400),  # at the floor counts
         ([b(2_000), b(2_000)], 0, 0),  # off
@@ -61,7 +62,8 @@ def test_a_trial_the_gate_opens_starts_at_the_cap_our_buyers_vouch_for() -> None
     )
     quotes, new = decide(s, perch_state(), VOUCH)
     m = memory(new)
-    assert (m.p_mode, m.p_price, m.v_price, m.p_left) == ("trial", 2_000, 2_000, 0)
+    # the book's own count is under the gate: a read trial (item 41), its two prices counted
+    assert (m.p_mode, m.p_price, m.v_price, m.p_left) == ("trial", 2_000, 2_000, 2)
     assert quotes[0].price == 2_000 and quotes[0].jump
     # off (main 4bf24e6): the rails' top, the vouched price unset
     quotes, new = decide(s, perch_state(), PERCH)
@@ -94,3 +96,17 @@ def test_the_vouched_level_waits_as_long_as_a_known_perch() -> None:
     assert (memory(new).p_mode, memory(new).p_price) == ("trial", 2_000)
     _, new = decide(s, vouched_trial(), params)
     assert (memory(new).p_mode, memory(new).p_price) == ("trial", 1_000)
+
+
+def test_a_read_trial_at_its_vouched_level_is_not_ended_by_the_read_budget() -> None:
+    """A read trial (2 prices left) listed at its vouched level for longer than the read budget
+    (1,800 s): it waits its pace; at a level nobody vouched for, the budget ends it (item 41)."""
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 2_000, 5)], utilization=util(10, 0))
+    params = {**VOUCH, "perch_trial_seconds": 21600.0}
+    late = {"p_left": 2, "p_read_at": NOW - 4000, "p_book": 0.0}
+    _, new = decide(s, vouched_trial(v_price=2_000, **late), params)
+    m = memory(new)
+    assert (m.p_mode, m.p_price, m.p_left) == ("trial", 2_000, 2)
+    assert m.p_read_at == NOW  # the budget starts at the level under it
+    _, new = decide(s, vouched_trial(**late), params)
+    assert memory(new).p_mode == "market" and memory(new).d_off

@@ -201,6 +201,11 @@ base then prices the offer alone (its Thompson learner); a perch whose price sol
 it still pays, instead of ending and leaving the offer to the learner's arms, which know nothing
 of its sales.
 
+**Where our own buyers' caps vouch for a price** (strategies/robust_vouch.py,
+``trial_caps_tasks``, opt-in; 0: off): a trial guard 5's gate opens starts at the highest cap a
+tier of our buyers of the last hour stated (under the rivals we serve every tier, and each deal
+carries its buyer's cap) instead of the rails' top, and that level waits its break-even pace.
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a

@@ -202,7 +202,7 @@ it still pays, instead of ending and leaving the offer to the learner's arms, wh
 of its sales.
 
 **Where our own buyers' caps vouch for a price** (strategies/robust_vouch.py,
-``trial_caps_tasks``, opt-in; 0: off): a trial guard 5's gate opens starts at the highest cap a
+``trial_caps_tasks``, 2, on; 0: off): a trial guard 5's gate opens starts at the highest cap a
 tier of our buyers of the last hour stated (under the rivals we serve every tier, and each deal
 carries its buyer's cap) instead of the rails' top, and that level waits its break-even pace.
 
@@ -964,13 +964,14 @@ class RobustParams:
         " commit_seconds; robust_posture.posture_hold)",
     )
     trial_caps_tasks: int = param(
-        0,
+        2,
         min=0,
         max=1000,
         doc="item 48: a perch trial guard 5's gate opens starts at the highest cap (under its top,"
         " at or above its floor) that buyers of this many tasks among our deals of the snapshot's"
-        " window stated, instead of the rails' top, paced as a known perch and judged as an"
-        " ordinary trial (0: off; robust_vouch.vouched_price)",
+        " window stated, instead of the rails' top, paced as a known perch, outside a read trial's"
+        " budget (0: off, main 4bf24e6; on since the helper's proposal;"
+        " robust_vouch.vouched_price)",
     )
 
     def __post_init__(self) -> None:

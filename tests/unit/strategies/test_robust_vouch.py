@@ -66,7 +66,7 @@ def test_a_trial_the_gate_opens_starts_at_the_cap_our_buyers_vouch_for() -> None
     assert (m.p_mode, m.p_price, m.v_price, m.p_left) == ("trial", 2_000, 2_000, 2)
     assert quotes[0].price == 2_000 and quotes[0].jump
     # off (main 4bf24e6): the rails' top, the vouched price unset
-    quotes, new = decide(s, perch_state(), PERCH)
+    quotes, new = decide(s, perch_state(), {**PERCH, "trial_caps_tasks": 0})
     m = memory(new)
     assert (m.p_mode, m.p_price, m.v_price) == ("trial", 99_000, 0)
     # one buyer at 2,000 is no tier: the top, as off

@@ -204,6 +204,11 @@ base then prices the offer alone (its Thompson learner); a perch whose price sol
 it still pays, instead of ending and leaving the offer to the learner's arms, which know nothing
 of its sales.
 
+**Where our own buyers' caps vouch for a price** (strategies/robust_vouch.py,
+``trial_caps_tasks``, 2, on; 0: off): a trial guard 5's gate opens starts at the highest cap a
+tier of our buyers of the last hour stated (under the rivals we serve every tier, and each deal
+carries its buyer's cap) instead of the rails' top, and that level waits its break-even pace.
+
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
@@ -299,6 +304,7 @@ from strategies.robust_undercut import (
     stride_under,
     track_moves,
 )
+from strategies.robust_vouch import vouched_price
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -981,6 +987,16 @@ class RobustParams:
         " listed price while a posture runs costs it cancel_cost (false: off, main 4bf24e6,"
         " sales only; robust_posture.resign_charge)",
     )
+    trial_caps_tasks: int = param(
+        2,
+        min=0,
+        max=1000,
+        doc="item 48: a perch trial guard 5's gate opens starts at the highest cap (under its top,"
+        " at or above its floor) that buyers of this many tasks among our deals of the snapshot's"
+        " window stated, instead of the rails' top, paced as a known perch, outside a read trial's"
+        " budget (0: off, main 4bf24e6; on since the helper's proposal;"
+        " robust_vouch.vouched_price)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1129,6 +1145,9 @@ class OfferMemory:
     u_listed: int = 0
     u_gas: dict[str, float] = field(default_factory=dict)
     u_stretch: dict[str, list[float]] = field(default_factory=dict)
+    # the trial level our buyers' caps vouched for (trial_caps_tasks; strategies/robust_vouch.py;
+    # 0: none): paced as a known perch while the trial is at it
+    v_price: int = 0
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1230,6 +1249,7 @@ class OfferMemory:
                 u_gas=_floats(raw.get("u_gas")),
                 u_stretch=_float_lists(raw.get("u_stretch"), 3),
                 u_moves=_float_lists(raw.get("u_moves"), 3),
+                v_price=int(cast(int, raw.get("v_price", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -2110,7 +2130,12 @@ class RobustStrategy(Strategy[RobustParams]):
             if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
-                return replace(_trial_step(mem, now, top), p_left=left, p_read_at=now)
+                # where our buyers' caps vouch for a price, the trial starts there (item 48)
+                vouched = self._vouched(snapshot, offer, round(low), top)
+                start = vouched or top
+                return replace(
+                    _trial_step(mem, now, start), p_left=left, p_read_at=now, v_price=vouched
+                )
             if (
                 p.leaves_probe_seconds > 0
                 and mem.l_until > now >= mem.l_next
@@ -2204,6 +2229,11 @@ class RobustStrategy(Strategy[RobustParams]):
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 mem = replace(mem, p_price=listed)
+            vouched = mem.v_price > 0 and mem.p_price == mem.v_price
+            if vouched:
+                # the vouched level waits its pace, not the read budget (item 48), which
+                # starts at the level under it
+                mem = replace(mem, p_read_at=now)
             if mem.p_left > 0 and 0 < p.perch_read_seconds <= now - mem.p_read_at:
                 return self._read_lost(mem)  # a read trial out of time (item 41)
             if now - since < self._step_seconds(mem):
@@ -2260,6 +2290,15 @@ class RobustStrategy(Strategy[RobustParams]):
         ):
             return mem  # inconclusive: more evidence (strategies/robust_gate.py)
         return self._perch_lost(mem, now)
+
+    def _vouched(self, snapshot: MarketSnapshot, offer: Offer, floor: int, top: int) -> int:
+        """The price our own buyers' caps vouch for, where a trial opening now starts
+        (``trial_caps_tasks``; item 48, strategies/robust_vouch.py), or 0: the rails' top."""
+        k = self.params.trial_caps_tasks
+        if k <= 0:
+            return 0
+        buyers = buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, 0.0)
+        return vouched_price(buyers, floor, top, k)
 
     def _step_seconds(self, mem: OfferMemory) -> float:
         """How long a trial's price waits unsold: as long as the market-led price took to sell
@@ -2479,7 +2518,13 @@ class RobustStrategy(Strategy[RobustParams]):
         if pace <= 0 or earned <= 0 or secs <= 0:
             return step
         left = mem.l_until > (mem.last_at or 0.0)  # strategies/robust_leaves.py
-        if not self.params.trial_pace_unknown and mem.p_price != mem.perch_known and not left:
+        vouched = mem.v_price > 0 and mem.p_price == mem.v_price  # item 48
+        if (
+            not self.params.trial_pace_unknown
+            and mem.p_price != mem.perch_known
+            and not left
+            and not vouched
+        ):
             return step
         return pace * mem.p_price * secs / earned
 

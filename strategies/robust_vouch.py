@@ -1,0 +1,50 @@
+"""``robust``'s perch trial started where its own buyers' caps vouch for a price (guard 5,
+``trial_caps_tasks``; issue #14, robust item 48).
+
+Guard 5's trial starts as high as the rails allow (the market-led price x ``perch_multiple``)
+and halves its price each time it went unsold for as long as the market-led price took to sell
+``perch_step_tasks`` tasks (15 minutes at least). On markets where small rivals sell out and
+the capped buyers' top tier sits 20-60 x over them (train ``churn`` 1306, ``collapse`` 1335),
+the trial the demand reading opens (item 41, two prices) spends both prices where no buyer is
+(1335: 5.51 G and 2.76 G nRLC, the tier at 415 M) or leaves the tier's price after 15 minutes
+(1306: 211 M, under the 343 M tier, unsold 15 minutes while a top-tier buyer came about every
+40 minutes with the rivals out), and the reading then stops for good: the offer stays one nRLC
+under the rivals for the rest of the run (scores 0.39 and 0.28).
+
+Yet the tier's buyers were our own buyers minutes before: under the rivals we serve every tier,
+and each deal carries its buyer's cap (``Deal.request_maxprice``, item 40). So when guard 5's
+gate opens a trial and buyers of at least ``tier`` tasks among our deals in the snapshot's
+window stated one cap, at or above the trial's floor and under its top, the trial starts at the
+highest such cap instead of the top, and that level waits unsold as long as the market-led mode
+would take to earn one sale of it (``_paced``, the pace of a perch known to have paid, item 6):
+buyers at that price exist, the trial measures whether they come to us above the rivals. Such a
+trial is an ordinary one (no read-trial budget; item 41's two prices were for a trial nothing
+but the reading backed): it descends, commits or is lost (with its back-off) as any.
+
+Pure: deals in, a price out; robust.py owns the state and calls it. Figures and what was tried:
+docs/strategies.md, robust item 48.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from strategies.robust_caps import Buyer
+
+__all__ = ["vouched_price"]
+
+
+def vouched_price(buyers: Sequence[Buyer], floor: int, top: int, tier: int) -> int:
+    """The highest cap in ``[floor, top)`` any of ``buyers`` stated, when buyers of at least
+    ``tier`` tasks in all stated it; else 0 (also when ``tier`` <= 0: off). A cap one buyer
+    stated is that buyer, not a tier of the demand (as ``robust_caps.best_price``'s candidates);
+    a lower tier under a cap one buyer stated vouches for nothing: the trial would pre-empt the
+    higher tier its descent from the top finds (train ``rival_leaves`` 1037: 436 M twice, 2,610 M
+    once, the yardstick's price 2,610 M)."""
+    if tier <= 0:
+        return 0
+    caps = [b.cap for b in buyers if floor <= b.cap < top]
+    if not caps:
+        return 0
+    high = max(caps)
+    return high if sum(b.volume for b in buyers if b.cap == high) >= tier else 0

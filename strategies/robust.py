@@ -1352,6 +1352,12 @@ def _lowest_rung(low: float, price: int) -> int:
     return min(MAX_PRICE, math.ceil(max(low, 2 * price)))
 
 
+def _at_vouched(mem: OfferMemory) -> bool:
+    """A trial at the level our buyers' caps vouched for (item 48): paced as a known perch,
+    outside a read trial's budget."""
+    return mem.v_price > 0 and mem.p_price == mem.v_price
+
+
 def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
     """Guard 5 enters a trial level at ``price``: a descent's top, or a probe's rung (the
     captive and unmasking probes are trial steps, judged by the trial's own evidence)."""
@@ -2229,8 +2235,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 mem = replace(mem, p_price=listed)
-            vouched = mem.v_price > 0 and mem.p_price == mem.v_price
-            if vouched:
+            if _at_vouched(mem):
                 # the vouched level waits its pace, not the read budget (item 48), which
                 # starts at the level under it
                 mem = replace(mem, p_read_at=now)
@@ -2518,12 +2523,11 @@ class RobustStrategy(Strategy[RobustParams]):
         if pace <= 0 or earned <= 0 or secs <= 0:
             return step
         left = mem.l_until > (mem.last_at or 0.0)  # strategies/robust_leaves.py
-        vouched = mem.v_price > 0 and mem.p_price == mem.v_price  # item 48
         if (
             not self.params.trial_pace_unknown
             and mem.p_price != mem.perch_known
             and not left
-            and not vouched
+            and not _at_vouched(mem)  # item 48
         ):
             return step
         return pace * mem.p_price * secs / earned

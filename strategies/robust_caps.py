@@ -77,10 +77,12 @@ __all__ = [
     "buyers_of",
     "caps_trial",
     "earned",
+    "kept_buyers",
     "perch_at_caps",
     "remember",
     "remember_rivals",
     "rivals_of",
+    "tasks_by_cap",
 ]
 
 
@@ -194,10 +196,7 @@ def best_price(
     have earned most, and its revenue. Candidates: ``least`` and every cap above it stated by
     buyers of at least ``tier`` tasks (between two caps the revenue only grows with the price; a
     cap one buyer stated is that buyer, not a tier of the demand). Ties go to the lower price."""
-    tasks: dict[int, int] = {}
-    for b in buyers:
-        if b.cap > least:
-            tasks[b.cap] = tasks.get(b.cap, 0) + b.volume
+    tasks = tasks_by_cap(b for b in buyers if b.cap > least)
     best = (least, earned(least, buyers, rivals, start))
     for cap in sorted(c for c, n in tasks.items() if n >= tier):
         got = earned(cap, buyers, rivals, start)
@@ -224,6 +223,21 @@ def remember(
     return kept
 
 
+def kept_buyers(rows: Sequence[Sequence[float]], start: float) -> list[Buyer]:
+    """The buyers of :func:`remember`'s rows younger than ``start``, as :class:`Buyer`."""
+    return [Buyer(r[0], int(r[1]), int(r[2]), r[3] > 0) for r in rows if r[0] > start]
+
+
+def tasks_by_cap(buyers: Iterable[Buyer]) -> dict[int, int]:
+    """How many tasks ``buyers`` bought at each cap they stated: a cap stated by buyers of at
+    least ``tier`` tasks is a tier of the demand, one buyer's is that buyer (``best_price``,
+    ``robust_vouch``, ``robust_tierstart``)."""
+    tasks: dict[int, int] = {}
+    for b in buyers:
+        tasks[b.cap] = tasks.get(b.cap, 0) + b.volume
+    return tasks
+
+
 def caps_trial(
     rows: Sequence[Sequence[float]],
     kept: Mapping[str, Sequence[float]],
@@ -240,7 +254,7 @@ def caps_trial(
     ``period_s`` (or each at its own, ``periods``: item 44),
     when it would have earned more than ``margin`` x what ``price`` (the market-led price) earned
     from the same buyers against the same rivals."""
-    buyers = [Buyer(r[0], int(r[1]), int(r[2]), r[3] > 0) for r in rows if r[0] > start]
+    buyers = kept_buyers(rows, start)
     rivals = rivals_of(kept, period_s, periods)
     best, got = best_price(buyers, rivals, start, price, tier)
     if best <= price or got <= margin * earned(price, buyers, rivals, start):

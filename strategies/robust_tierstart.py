@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from strategies.robust_caps import kept_buyers, tasks_by_cap
+
 __all__ = ["tier_level"]
 
 
@@ -44,9 +46,6 @@ def tier_level(
     """
     if tier <= 0 or level <= rung:
         return level
-    tasks: dict[int, int] = {}
-    for r in rows:
-        if r[0] > start:
-            tasks[int(r[1])] = tasks.get(int(r[1]), 0) + int(r[2])
+    tasks = tasks_by_cap(kept_buyers(rows, start))
     top = max((cap for cap, n in tasks.items() if n >= tier), default=0)
     return top if rung <= top < level else level

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from strategies.robust_caps import Buyer
+from strategies.robust_caps import Buyer, tasks_by_cap
 
 __all__ = ["vouched_price"]
 
@@ -43,8 +43,8 @@ def vouched_price(buyers: Sequence[Buyer], floor: int, top: int, tier: int) -> i
     once, the yardstick's price 2,610 M)."""
     if tier <= 0:
         return 0
-    caps = [b.cap for b in buyers if floor <= b.cap < top]
-    if not caps:
+    tasks = tasks_by_cap(b for b in buyers if floor <= b.cap < top)
+    if not tasks:
         return 0
-    high = max(caps)
-    return high if sum(b.volume for b in buyers if b.cap == high) >= tier else 0
+    high = max(tasks)
+    return high if tasks[high] >= tier else 0

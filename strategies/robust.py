@@ -304,7 +304,7 @@ from strategies.robust_undercut import (
     stride_under,
     track_moves,
 )
-from strategies.robust_vouch import vouched_price
+from strategies.robust_vouch import gate_share, vouched_bound, vouched_price
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -996,6 +996,21 @@ class RobustParams:
         " window stated, instead of the rails' top, paced as a known perch, outside a read trial's"
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
+    )
+    vouch_bound: bool = param(
+        False,
+        doc="item 52: a perch at the level its trial's buyers vouched for (trial_caps_tasks) takes"
+        " one nRLC above it as the refine's unsold bound, with the perch's evidence, while no"
+        " buyer of our deals in the snapshot's window stated a cap above it (false: off, main"
+        " 394dbe7; robust_vouch.vouched_bound)",
+    )
+    vouch_gate_share: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 52: where our buyers vouch for a level (trial_caps_tasks), guard 5's gate opens"
+        " at this out-of-stock share instead of perch_out_share, when lower (0: off, main"
+        " 394dbe7; robust_vouch.gate_share)",
     )
 
     def __post_init__(self) -> None:
@@ -1864,6 +1879,7 @@ class RobustStrategy(Strategy[RobustParams]):
             )
             mem = replace(mem, p_price=level)
         mem = self._perch_caps(snapshot, offer, mem)
+        mem = self._vouch_bound(snapshot, offer, mem)
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
         if mem.p_rung and (mem.p_mode != "trial" or mem.p_settled):
             mem = replace(mem, p_rung=0)  # the descent is over
@@ -2133,11 +2149,18 @@ class RobustStrategy(Strategy[RobustParams]):
             return self._unmask(mem, now, top, in_stock=in_stock)
         if mem.p_mode == "market":
             low = p.perch_low * base
-            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
+            gate = p.perch_out_share
+            vouched = None
+            if p.vouch_gate_share > 0 and now >= mem.p_next and price < low and mem.p_out < gate:
+                # a tier of our buyers vouches for a level: the gate opens lower (item 52)
+                vouched = self._vouched(snapshot, offer, round(low), top)
+                gate = gate_share(gate, vouched, p.vouch_gate_share)
+            if now >= mem.p_next and mem.p_out >= gate and price < low:
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
-                vouched = self._vouched(snapshot, offer, round(low), top)
+                if vouched is None:
+                    vouched = self._vouched(snapshot, offer, round(low), top)
                 start = vouched or top
                 return replace(
                     _trial_step(mem, now, start), p_left=left, p_read_at=now, v_price=vouched
@@ -2502,6 +2525,24 @@ class RobustStrategy(Strategy[RobustParams]):
         if (price, hi, unsold) == (mem.p_price, mem.r_hi, mem.r_w):
             return mem
         return replace(mem, p_price=price, r_hi=hi, r_w=unsold)
+
+    def _vouch_bound(self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory) -> OfferMemory:
+        """A perch at its vouched level, bounded one nRLC above it (``vouch_bound``; item 52,
+        ``strategies/robust_vouch.py``'s ``vouched_bound``): between the refine's probes, once
+        the trial's price sold. The bound carries the perch's whole evidence as its unsold time,
+        renewed at each decision, as item 43's does (``_perch_caps``)."""
+        settled = mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled)
+        if not self.params.vouch_bound or not settled or mem.r_lo or mem.v_price <= 0:
+            return mem
+        since = snapshot.at - self.params.perch_half_life_seconds
+        buyers = buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, since)
+        hi = vouched_bound(buyers, mem.p_price, mem.v_price, mem.r_hi)
+        unsold = mem.r_w if hi == mem.r_hi else 0.0
+        if hi and hi == mem.p_price + 1:
+            unsold = max(unsold, mem.perch_ev[2])
+        if (hi, unsold) == (mem.r_hi, mem.r_w):
+            return mem
+        return replace(mem, r_hi=hi, r_w=unsold)
 
     def _paced(self, mem: OfferMemory, step: float) -> float:
         """How long a trial's price waits unsold before it is halved: until the market-led mode

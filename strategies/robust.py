@@ -304,7 +304,7 @@ from strategies.robust_undercut import (
     stride_under,
     track_moves,
 )
-from strategies.robust_vouch import gate_share, vouched_bound, vouched_price
+from strategies.robust_vouch import vouched_bound, vouched_price
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -1004,14 +1004,6 @@ class RobustParams:
         " buyer of our deals in the snapshot's window stated a cap above it (false: off, main"
         " 394dbe7; robust_vouch.vouched_bound)",
     )
-    vouch_gate_share: float = param(
-        0.0,
-        min=0.0,
-        max=1.0,
-        doc="item 52: where our buyers vouch for a level (trial_caps_tasks), guard 5's gate opens"
-        " at this out-of-stock share instead of perch_out_share, when lower (0: off, main"
-        " 394dbe7; robust_vouch.gate_share)",
-    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1163,12 +1155,6 @@ class OfferMemory:
     # the trial level our buyers' caps vouched for (trial_caps_tasks; strategies/robust_vouch.py;
     # 0: none): paced as a known perch while the trial is at it
     v_price: int = 0
-    # item 52 (vouch_gate_share): the running trial was opened by the lowered gate alone; that
-    # gate's own next time and back-off (the usual gate's schedule and count are not touched)
-    g_on: bool = False
-    g_next: float = 0.0
-    g_wait: float = 0.0
-    g_out: float = 0.0  # guard 5's count when that trial opened, restored if it is lost
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1271,10 +1257,6 @@ class OfferMemory:
                 u_stretch=_float_lists(raw.get("u_stretch"), 3),
                 u_moves=_float_lists(raw.get("u_moves"), 3),
                 v_price=int(cast(int, raw.get("v_price", 0))),
-                g_on=bool(raw.get("g_on", False)),
-                g_next=float(cast(float, raw.get("g_next", 0.0))),
-                g_wait=float(cast(float, raw.get("g_wait", 0.0))),
-                g_out=float(cast(float, raw.get("g_out", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -2159,32 +2141,14 @@ class RobustStrategy(Strategy[RobustParams]):
             return self._unmask(mem, now, top, in_stock=in_stock)
         if mem.p_mode == "market":
             low = p.perch_low * base
-            lowered = False
-            if mem.g_on:
-                mem = replace(mem, g_on=False)
-            if (
-                p.vouch_gate_share > 0
-                and now >= max(mem.p_next, mem.g_next)
-                and price < low
-                and mem.p_out < p.perch_out_share
-            ):
-                # a tier of our buyers vouches for a level: the gate opens lower, on its own
-                # schedule (item 52, strategies/robust_vouch.py)
-                vouched = self._vouched(snapshot, offer, round(low), top)
-                lowered = mem.p_out >= gate_share(p.perch_out_share, vouched, p.vouch_gate_share)
-            if (now >= mem.p_next and mem.p_out >= p.perch_out_share or lowered) and price < low:
+            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
                 vouched = self._vouched(snapshot, offer, round(low), top)
                 start = vouched or top
                 return replace(
-                    _trial_step(mem, now, start),
-                    p_left=left,
-                    p_read_at=now,
-                    v_price=vouched,
-                    g_on=lowered,
-                    g_out=mem.p_out,
+                    _trial_step(mem, now, start), p_left=left, p_read_at=now, v_price=vouched
                 )
             if (
                 p.leaves_probe_seconds > 0
@@ -2284,12 +2248,12 @@ class RobustStrategy(Strategy[RobustParams]):
                 # starts at the level under it
                 mem = replace(mem, p_read_at=now)
             if mem.p_left > 0 and 0 < p.perch_read_seconds <= now - mem.p_read_at:
-                return self._perch_lost(mem, now)  # a read trial out of time (item 41)
+                return self._read_lost(mem)  # a read trial out of time (item 41)
             if now - since < self._step_seconds(mem):
                 return mem
             left, ends = read_unsold(mem.p_left)
             if ends:
-                return self._perch_lost(mem, now)
+                return self._read_lost(mem)
             mem = replace(mem, p_left=left)
             lower = int(mem.p_price * p.perch_step_down)
             if lower < rung:
@@ -2674,20 +2638,6 @@ class RobustStrategy(Strategy[RobustParams]):
         return replace(mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True)
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
-        if mem.g_on:
-            # opened by the lowered gate alone (item 52): its own schedule backs off; the usual
-            # gate's schedule, reading and count (the trial's own hours, above the rivals, are
-            # not the market's) are as they were
-            wait = max(mem.g_wait, self.params.perch_wait_seconds)
-            return replace(
-                mem,
-                p_mode="market",
-                p_left=0,
-                p_out=min(mem.p_out, mem.g_out),
-                g_on=False,
-                g_next=now + wait,
-                g_wait=2 * wait,
-            )
         if mem.p_left > 0:
             return self._read_lost(mem)  # rivals back before a read trial sold (item 41)
         usual = early_lost_due(mem.p_usual, now)

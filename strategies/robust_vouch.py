@@ -23,19 +23,14 @@ but the reading backed): it descends, commits or is lost (with its back-off) as 
 
 **The vouched level as the refine's bound** (``vouch_bound``, item 52; false: off). A vouched
 trial that sells at its first price leaves no unsold level above it, so item 29's bound is the
-level above it with no evidence (``price / perch_step_down``) and the refine probes there and
-half-way, each unsold for up to a quarter of a trial (train ``collapse`` 1335: 587 M and 494 M
-above the 415 M tier for 3 of the trial's 6 hours; it sold 3 tasks and lost its commit check).
+level above it with no evidence (``price / perch_step_down``) and the refine bisects up to it,
+each probe unsold for up to a quarter of a trial (train ``collapse`` 1335: 587 M, 494 M and
+453 M above the 415 M tier for 4.2 of the 6 hours after its first sale; it sold 3 tasks and
+lost its commit check).
 Yet the vouched level is the highest cap any buyer of the window stated: a price above it sells
 to none of them. So while the perch sits at its vouched level and no buyer of our deals in the
 snapshot's window stated a cap above it, its bound is one nRLC above it (``vouched_bound``),
 carrying the perch's evidence as item 43's bound does; a buyer who states more lifts it.
-
-**The gate of a vouched tier** (``vouch_gate_share``, item 52; 0: off). Guard 5's gate waits for
-the rivals out of stock ``perch_out_share`` of the time, but our undercut takes their buyers
-and keeps them in stock (items 31, 40): train ``churn`` 1332's count peaks at 0.45 in 60 hours
-while buyers of 2-10 tasks an hour state 889 M, 30-50 x the rivals. Where our buyers vouch for
-a level, the gate opens at this lower share (``gate_share``).
 
 Pure: deals in, a price out; robust.py owns the state and calls it. Figures and what was tried:
 docs/strategies.md, robust items 48 and 52.
@@ -47,7 +42,7 @@ from collections.abc import Sequence
 
 from strategies.robust_caps import Buyer, tasks_by_cap
 
-__all__ = ["gate_share", "vouched_bound", "vouched_price"]
+__all__ = ["vouched_bound", "vouched_price"]
 
 
 def vouched_price(buyers: Sequence[Buyer], floor: int, top: int, tier: int) -> int:
@@ -77,10 +72,3 @@ def vouched_bound(buyers: Sequence[Buyer], price: int, vouched: int, hi: int) ->
         return 0 if hi == price + 1 else hi
     return price + 1
 
-
-def gate_share(share: float, vouched: int, vouch_share: float) -> float:
-    """The out-of-stock share guard 5's gate opens at: ``vouch_share`` where our buyers vouched
-    for a level (``vouched`` > 0) and it is set (> 0) and lower; else ``share`` (module doc)."""
-    if vouched > 0 and 0 < vouch_share < share:
-        return vouch_share
-    return share

@@ -12,7 +12,7 @@ import pytest
 
 from bot.domain.model import Deal
 from strategies.robust_caps import Buyer
-from strategies.robust_vouch import gate_share, vouched_bound, vouched_price
+from strategies.robust_vouch import vouched_bound, vouched_price
 from tests.support.factories import NOW, deal, own, snap, util
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
@@ -157,62 +157,3 @@ def test_a_vouched_trial_that_sells_at_once_takes_itself_as_the_refines_bound() 
     _, new = decide(more, state, {**VOUCH, "vouch_bound": True})
     assert memory(new).r_hi == 4_000
 
-
-@pytest.mark.parametrize(
-    ("share", "vouched", "lowered", "gate"),
-    [
-        (0.5, 2_000, 0.3, 0.3),  # a vouched level: the lower share
-        (0.5, 0, 0.3, 0.5),  # none vouched: the usual gate
-        (0.5, 2_000, 0.0, 0.5),  # off
-        (0.5, 2_000, 0.6, 0.5),  # never higher than the usual gate
-    ],
-)
-def test_the_gate_opens_lower_where_our_buyers_vouch(
-    share: float, vouched: int, lowered: float, gate: float
-) -> None:
-    assert gate_share(share, vouched, lowered) == gate
-
-
-VOUCH_DEALS = [capped("d1", 2_000), capped("d2", 2_000, 1200.0), capped("d3", 150)]
-
-
-def test_a_vouched_tier_opens_the_gate_at_the_lower_share() -> None:
-    """Rivals out 35 % of the time, under the usual 0.5 gate: main stays market-led; with
-    ``vouch_gate_share`` 0.3 and two buyers at 2,000 the trial opens there, marked as the
-    lowered gate's; without a vouched tier it does not open."""
-    s = snap(
-        offers=[XS],
-        book=[],
-        own_orders=[own("o", 99, 5)],
-        deals=VOUCH_DEALS,
-        utilization=util(10, 0),
-    )
-    state = perch_state(rivals_out=0.35)
-    _, new = decide(s, state, VOUCH)
-    assert memory(new).p_mode == "market"
-    _, new = decide(s, state, {**VOUCH, "vouch_gate_share": 0.3})
-    m = memory(new)
-    assert (m.p_mode, m.p_price, m.g_on) == ("trial", 2_000, True)
-    assert m.g_out == pytest.approx(0.35, abs=0.01)
-    alone = dataclasses.replace(s, deals=(capped("d1", 2_000),))
-    _, new = decide(alone, state, {**VOUCH, "vouch_gate_share": 0.3})
-    assert memory(new).p_mode == "market"
-
-
-def test_a_trial_the_lowered_gate_opened_is_lost_on_its_own_schedule() -> None:
-    """Rivals back (the count under half the gate) before the trial sold: a trial the lowered
-    gate opened backs off its own schedule (``g_next``), the reading stays on and the count
-    goes back to what it was at the open (at most); one the usual gate opened is a read trial
-    lost (item 41: the reading off, the count the book's)."""
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 2_000, 5)], utilization=util(10, 0))
-    params = {**VOUCH, "vouch_gate_share": 0.3}
-    trial = {"p_mode": "trial", "p_price": 2_000, "v_price": 2_000, "p_left": 2}
-    trial |= {"p_since": NOW - 600, "perched": True, "p_book": 0.1, "p_read_at": NOW - 600}
-    _, new = decide(s, perch_state(rivals_out=0.2, g_on=True, g_out=0.15, **trial), params)
-    m = memory(new)
-    assert (m.p_mode, m.g_on, m.d_off, m.p_next) == ("market", False, False, NOW - 1)
-    assert (m.g_next, m.g_wait, m.p_out) == (NOW + 600.0, 1200.0, 0.15)
-    _, new = decide(s, perch_state(rivals_out=0.2, **trial), params)
-    m = memory(new)
-    assert (m.p_mode, m.d_off, m.g_next) == ("market", True, 0.0)
-    assert m.p_out == pytest.approx(0.1, abs=0.01)

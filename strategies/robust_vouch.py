@@ -71,4 +71,3 @@ def vouched_bound(buyers: Sequence[Buyer], price: int, vouched: int, hi: int) ->
     if any(b.cap > price for b in buyers):
         return 0 if hi == price + 1 else hi
     return price + 1
-

@@ -145,7 +145,9 @@ def test_a_vouched_trial_that_sells_at_once_takes_itself_as_the_refines_bound() 
         deals=[sold_at(2_000, 2_000)],
         utilization=util(10, 0),
     )
-    state = perch_state(p_mode="trial", p_since=NOW - 600, p_price=2_000, perched=True, v_price=2_000)
+    state = perch_state(
+        p_mode="trial", p_since=NOW - 600, p_price=2_000, perched=True, v_price=2_000
+    )
     _, new = decide(s, state, {**VOUCH, "vouch_bound": True})
     m = memory(new)
     assert (m.p_mode, m.p_settled, m.p_price, m.r_hi) == ("trial", True, 2_000, 2_001)
@@ -156,4 +158,3 @@ def test_a_vouched_trial_that_sells_at_once_takes_itself_as_the_refines_bound() 
     more = dataclasses.replace(s, deals=(sold_at(2_000, 2_000), sold_at(2_000, 3_000, "s2")))
     _, new = decide(more, state, {**VOUCH, "vouch_bound": True})
     assert memory(new).r_hi == 4_000
-

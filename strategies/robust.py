@@ -208,6 +208,8 @@ of its sales.
 ``trial_caps_tasks``, 2, on; 0: off): a trial guard 5's gate opens starts at the highest cap a
 tier of our buyers of the last hour stated (under the rivals we serve every tier, and each deal
 carries its buyer's cap) instead of the rails' top, and that level waits its break-even pace.
+Once it sold, the refine's bound is that level + 1 while no buyer stated more (``vouch_bound``,
+item 52, on; false: off): above it, none of the window's buyers buys.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -998,11 +1000,11 @@ class RobustParams:
         " robust_vouch.vouched_price)",
     )
     vouch_bound: bool = param(
-        False,
+        True,
         doc="item 52: a perch at the level its trial's buyers vouched for (trial_caps_tasks) takes"
         " one nRLC above it as the refine's unsold bound, with the perch's evidence, while no"
         " buyer of our deals in the snapshot's window stated a cap above it (false: off, main"
-        " 394dbe7; robust_vouch.vouched_bound)",
+        " 394dbe7; on since the helper's proposal; robust_vouch.vouched_bound)",
     )
 
     def __post_init__(self) -> None:

@@ -152,7 +152,7 @@ def test_a_vouched_trial_that_sells_at_once_takes_itself_as_the_refines_bound() 
     m = memory(new)
     assert (m.p_mode, m.p_settled, m.p_price, m.r_hi) == ("trial", True, 2_000, 2_001)
     assert m.r_w == m.perch_ev[2] > 0
-    _, new = decide(s, state, VOUCH)
+    _, new = decide(s, state, {**VOUCH, "vouch_bound": False})
     m = memory(new)
     assert (m.p_settled, m.r_hi, m.r_w) == (True, 4_000, 0.0)
     more = dataclasses.replace(s, deals=(sold_at(2_000, 2_000), sold_at(2_000, 3_000, "s2")))

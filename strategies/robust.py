@@ -208,6 +208,8 @@ of its sales.
 ``trial_caps_tasks``, 2, on; 0: off): a trial guard 5's gate opens starts at the highest cap a
 tier of our buyers of the last hour stated (under the rivals we serve every tier, and each deal
 carries its buyer's cap) instead of the rails' top, and that level waits its break-even pace.
+Once it sold, the refine's bound is that level + 1 while no buyer stated more (``vouch_bound``,
+item 52, on; false: off): above it, none of the window's buyers buys.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -304,7 +306,7 @@ from strategies.robust_undercut import (
     stride_under,
     track_moves,
 )
-from strategies.robust_vouch import vouched_price
+from strategies.robust_vouch import vouched_bound, vouched_price
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -996,6 +998,13 @@ class RobustParams:
         " window stated, instead of the rails' top, paced as a known perch, outside a read trial's"
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
+    )
+    vouch_bound: bool = param(
+        True,
+        doc="item 52: a perch at the level its trial's buyers vouched for (trial_caps_tasks) takes"
+        " one nRLC above it as the refine's unsold bound, with the perch's evidence, while no"
+        " buyer of our deals in the snapshot's window stated a cap above it (false: off, main"
+        " 394dbe7; on since the helper's proposal; robust_vouch.vouched_bound)",
     )
 
     def __post_init__(self) -> None:
@@ -1864,6 +1873,7 @@ class RobustStrategy(Strategy[RobustParams]):
             )
             mem = replace(mem, p_price=level)
         mem = self._perch_caps(snapshot, offer, mem)
+        mem = self._vouch_bound(snapshot, offer, mem)
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
         if mem.p_rung and (mem.p_mode != "trial" or mem.p_settled):
             mem = replace(mem, p_rung=0)  # the descent is over
@@ -2502,6 +2512,24 @@ class RobustStrategy(Strategy[RobustParams]):
         if (price, hi, unsold) == (mem.p_price, mem.r_hi, mem.r_w):
             return mem
         return replace(mem, p_price=price, r_hi=hi, r_w=unsold)
+
+    def _vouch_bound(self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory) -> OfferMemory:
+        """A perch at its vouched level, bounded one nRLC above it (``vouch_bound``; item 52,
+        ``strategies/robust_vouch.py``'s ``vouched_bound``): between the refine's probes, once
+        the trial's price sold. The bound carries the perch's whole evidence as its unsold time,
+        renewed at each decision, as item 43's does (``_perch_caps``)."""
+        settled = mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled)
+        if not self.params.vouch_bound or not settled or mem.r_lo or mem.v_price <= 0:
+            return mem
+        since = snapshot.at - self.params.perch_half_life_seconds
+        buyers = buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, since)
+        hi = vouched_bound(buyers, mem.p_price, mem.v_price, mem.r_hi)
+        unsold = mem.r_w if hi == mem.r_hi else 0.0
+        if hi and hi == mem.p_price + 1:
+            unsold = max(unsold, mem.perch_ev[2])
+        if (hi, unsold) == (mem.r_hi, mem.r_w):
+            return mem
+        return replace(mem, r_hi=hi, r_w=unsold)
 
     def _paced(self, mem: OfferMemory, step: float) -> float:
         """How long a trial's price waits unsold before it is halved: until the market-led mode

@@ -21,8 +21,19 @@ buyers at that price exist, the trial measures whether they come to us above the
 trial is an ordinary one (no read-trial budget; item 41's two prices were for a trial nothing
 but the reading backed): it descends, commits or is lost (with its back-off) as any.
 
+**The vouched level as the refine's bound** (``vouch_bound``, item 52; false: off). A vouched
+trial that sells at its first price leaves no unsold level above it, so item 29's bound is the
+level above it with no evidence (``price / perch_step_down``) and the refine bisects up to it,
+each probe unsold for up to a quarter of a trial (train ``collapse`` 1335: 587 M, 494 M and
+453 M above the 415 M tier for 4.2 of the 6 hours after its first sale; it sold 3 tasks and
+lost its commit check).
+Yet the vouched level is the highest cap any buyer of the window stated: a price above it sells
+to none of them. So while the perch sits at its vouched level and no buyer of our deals in the
+snapshot's window stated a cap above it, its bound is one nRLC above it (``vouched_bound``),
+carrying the perch's evidence as item 43's bound does; a buyer who states more lifts it.
+
 Pure: deals in, a price out; robust.py owns the state and calls it. Figures and what was tried:
-docs/strategies.md, robust item 48.
+docs/strategies.md, robust items 48 and 52.
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ from collections.abc import Sequence
 
 from strategies.robust_caps import Buyer, tasks_by_cap
 
-__all__ = ["vouched_price"]
+__all__ = ["vouched_bound", "vouched_price"]
 
 
 def vouched_price(buyers: Sequence[Buyer], floor: int, top: int, tier: int) -> int:
@@ -48,3 +59,15 @@ def vouched_price(buyers: Sequence[Buyer], floor: int, top: int, tier: int) -> i
         return 0
     high = max(tasks)
     return high if tasks[high] >= tier else 0
+
+
+def vouched_bound(buyers: Sequence[Buyer], price: int, vouched: int, hi: int) -> int:
+    """The refine's unsold bound ``hi`` (0: none) for a perch at ``price`` whose trial started at
+    the ``vouched`` level (0: none): one nRLC above ``price`` while it sits at that level and no
+    buyer among ``buyers`` stated a cap above it (module doc, item 52); when one did, a bound
+    this rule set is dropped (0) as item 43 drops one its caps passed; else ``hi``."""
+    if vouched <= 0 or price != vouched:
+        return hi
+    if any(b.cap > price for b in buyers):
+        return 0 if hi == price + 1 else hi
+    return price + 1

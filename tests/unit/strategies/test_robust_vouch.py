@@ -12,7 +12,7 @@ import pytest
 
 from bot.domain.model import Deal
 from strategies.robust_caps import Buyer
-from strategies.robust_vouch import vouched_price
+from strategies.robust_vouch import vouched_bound, vouched_price
 from tests.support.factories import NOW, deal, own, snap, util
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
@@ -110,3 +110,51 @@ def test_a_read_trial_at_its_vouched_level_is_not_ended_by_the_read_budget() -> 
     assert m.p_read_at == NOW  # the budget starts at the level under it
     _, new = decide(s, vouched_trial(**late), params)
     assert memory(new).p_mode == "market" and memory(new).d_off
+
+
+@pytest.mark.parametrize(
+    ("buyers", "price", "vouched", "hi", "bound"),
+    [
+        ([b(2_000), b(2_000)], 2_000, 2_000, 4_000, 2_001),  # the vouched level: bounded at +1
+        ([b(2_000)], 2_000, 2_000, 0, 2_001),  # no bound yet: one
+        ([b(2_000), b(3_000)], 2_000, 2_000, 4_000, 4_000),  # a buyer stated more: as it was
+        ([b(2_000), b(3_000)], 2_000, 2_000, 2_001, 0),  # ... and the rule's own bound lifts
+        ([b(2_000)], 2_400, 2_000, 3_000, 3_000),  # the perch moved off its vouched level
+        ([b(2_000)], 2_000, 0, 4_000, 4_000),  # nothing vouched
+    ],
+)
+def test_a_vouched_level_bounds_the_refine_one_above_itself(
+    buyers: list[Buyer], price: int, vouched: int, hi: int, bound: int
+) -> None:
+    assert vouched_bound(buyers, price, vouched, hi) == bound
+
+
+def sold_at(price: int, cap: int, label: str = "s1") -> Deal:
+    """One task of ours sold at ``price`` a minute ago to a buyer who stated ``cap``."""
+    return dataclasses.replace(deal(label, price, ago=60.0), request_maxprice=cap)
+
+
+def test_a_vouched_trial_that_sells_at_once_takes_itself_as_the_refines_bound() -> None:
+    """A trial at its vouched 2,000 sells at once: with ``vouch_bound`` the refine's bound is
+    2,001, carrying the perch's evidence (no probe above the tier); off (main 394dbe7), item
+    29's level above it with no evidence (2,000 / 0.5); a buyer who stated 3,000 leaves it so."""
+    s = snap(
+        offers=[XS],
+        book=[],
+        own_orders=[own("o", 2_000, 5)],
+        deals=[sold_at(2_000, 2_000)],
+        utilization=util(10, 0),
+    )
+    state = perch_state(
+        p_mode="trial", p_since=NOW - 600, p_price=2_000, perched=True, v_price=2_000
+    )
+    _, new = decide(s, state, {**VOUCH, "vouch_bound": True})
+    m = memory(new)
+    assert (m.p_mode, m.p_settled, m.p_price, m.r_hi) == ("trial", True, 2_000, 2_001)
+    assert m.r_w == m.perch_ev[2] > 0
+    _, new = decide(s, state, {**VOUCH, "vouch_bound": False})
+    m = memory(new)
+    assert (m.p_settled, m.r_hi, m.r_w) == (True, 4_000, 0.0)
+    more = dataclasses.replace(s, deals=(sold_at(2_000, 2_000), sold_at(2_000, 3_000, "s2")))
+    _, new = decide(more, state, {**VOUCH, "vouch_bound": True})
+    assert memory(new).r_hi == 4_000

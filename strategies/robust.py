@@ -285,7 +285,7 @@ from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
-from strategies.robust_surge import perch_slot_floor, queued
+from strategies.robust_surge import perch_slot_floor, queued, surged
 from strategies.robust_tier import (
     capped_bound,
     early_lost_due,
@@ -996,6 +996,22 @@ class RobustParams:
         " window stated, instead of the rails' top, paced as a known perch, outside a read trial's"
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
+    )
+    perch_surge_out: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 53: on a saturated pool (smoothed utilization, backlog included, >="
+        " perch_slot_busy) whose rivals the markup's fast count (rivals_out) sees out of stock at"
+        " least this often, guard 5's slow count is raised to its gate: a surge the slow count"
+        " would see an hour or two late (0: off, main 394dbe7; robust_surge.surged)",
+    )
+    perch_surge_busy: float = param(
+        2.0,
+        min=0.0,
+        max=100.0,
+        doc="item 53: the pool's smoothed utilization (backlog included) perch_surge_out needs:"
+        " 2, every slot busy and as many tasks waiting",
     )
 
     def __post_init__(self) -> None:
@@ -2086,6 +2102,14 @@ class RobustStrategy(Strategy[RobustParams]):
         mem = self._unserved(snapshot, offer, mem)
         if mem.p_mode == "market" and queued(u_avg=mem.u_avg, threshold=p.perch_busy_open):
             # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
+            mem = _lift_out(mem, p.perch_out_share)
+        if mem.p_mode == "market" and surged(
+            rivals_out=mem.rivals_out,
+            u_avg=mem.u_avg,
+            share=p.perch_surge_out,
+            busy=p.perch_surge_busy,
+        ):
+            # every slot busy and the rivals sold out now: a surge (item 53, robust_surge.py)
             mem = _lift_out(mem, p.perch_out_share)
         if mem.p_next is None:
             first = p.perch_first_wait_seconds or p.perch_wait_seconds

@@ -183,7 +183,9 @@ and its queue in front of the short category's buyers.
 at its market-led price sells a task for no less than another category's committed perch earns
 per second x the task's run time (``perch_slot_share``: the perch sales its slot turns away),
 that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
-(our own undercut keeps them in stock, and hides the demand the perch waits for).
+(our own undercut keeps them in stock, and hides the demand the perch waits for); so does a
+pool queued ``perch_surge_busy`` x its slots whose rivals the markup's fast count sees sold out
+(opt-in ``perch_surge_out``, item 53: a surge's start, an hour or two before the slow count).
 
 **An unsold bound** (strategies/robust_scarce.py, ``unsold_sales``): with the markup on, the
 lowest market-led price we listed since our last sale becomes an upper bound once nothing sold for
@@ -1002,9 +1004,10 @@ class RobustParams:
         min=0.0,
         max=1.0,
         doc="item 53: on a saturated pool (smoothed utilization, backlog included, >="
-        " perch_slot_busy) whose rivals the markup's fast count (rivals_out) sees out of stock at"
+        " perch_surge_busy) whose rivals the markup's fast count (rivals_out) sees out of stock at"
         " least this often, guard 5's slow count is raised to its gate: a surge the slow count"
-        " would see an hour or two late (0: off, main 394dbe7; robust_surge.surged)",
+        " would see an hour or two late (0: off, main 394dbe7; 0.9 measured, opt-in:"
+        " robust_surge.surged)",
     )
     perch_surge_busy: float = param(
         2.0,

@@ -107,5 +107,8 @@ def surged(*, rivals_out: float, u_avg: float | None, share: float, busy: float)
     the evidence: a queue alone is common on a small pool (``queued``'s chance queues), and
     rivals out alone is a slow restock the slow count already reads. The gate's other
     conditions (the wait after a lost trial, the markup under ``perch_low``) are unchanged.
+    Opt-in: a campaign's burst (one requester, tens of tasks at one cap) also sells the rivals
+    out and queues the pool at once, and its buyers pay no more (shipped ``demand_surge`` seed
+    1: trials from the rails' top at 40 h and 67 h, lost; x 0.97).
     """
     return share > 0 and u_avg is not None and u_avg >= busy and rivals_out >= share

@@ -183,7 +183,9 @@ and its queue in front of the short category's buyers.
 at its market-led price sells a task for no less than another category's committed perch earns
 per second x the task's run time (``perch_slot_share``: the perch sales its slot turns away),
 that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
-(our own undercut keeps them in stock, and hides the demand the perch waits for).
+(our own undercut keeps them in stock, and hides the demand the perch waits for); so does a
+pool queued ``perch_surge_busy`` x its slots whose rivals the markup's fast count sees sold out
+(opt-in ``perch_surge_out``, item 53: a surge's start, an hour or two before the slow count).
 
 **An unsold bound** (strategies/robust_scarce.py, ``unsold_sales``): with the markup on, the
 lowest market-led price we listed since our last sale becomes an upper bound once nothing sold for
@@ -287,7 +289,7 @@ from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
-from strategies.robust_surge import perch_slot_floor, queued
+from strategies.robust_surge import perch_slot_floor, queued, surged
 from strategies.robust_tier import (
     capped_bound,
     early_lost_due,
@@ -1005,6 +1007,23 @@ class RobustParams:
         " one nRLC above it as the refine's unsold bound, with the perch's evidence, while no"
         " buyer of our deals in the snapshot's window stated a cap above it (false: off, main"
         " 394dbe7; on since the helper's proposal; robust_vouch.vouched_bound)",
+    )
+    perch_surge_out: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 53: on a saturated pool (smoothed utilization, backlog included, >="
+        " perch_surge_busy) whose rivals the markup's fast count (rivals_out) sees out of stock at"
+        " least this often, guard 5's slow count is raised to its gate: a surge the slow count"
+        " would see an hour or two late (0: off, main 394dbe7; 0.9 measured, opt-in:"
+        " robust_surge.surged)",
+    )
+    perch_surge_busy: float = param(
+        2.0,
+        min=0.0,
+        max=100.0,
+        doc="item 53: the pool's smoothed utilization (backlog included) perch_surge_out needs:"
+        " 2, every slot busy and as many tasks waiting",
     )
 
     def __post_init__(self) -> None:
@@ -2096,6 +2115,14 @@ class RobustStrategy(Strategy[RobustParams]):
         mem = self._unserved(snapshot, offer, mem)
         if mem.p_mode == "market" and queued(u_avg=mem.u_avg, threshold=p.perch_busy_open):
             # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
+            mem = _lift_out(mem, p.perch_out_share)
+        if mem.p_mode == "market" and surged(
+            rivals_out=mem.rivals_out,
+            u_avg=mem.u_avg,
+            share=p.perch_surge_out,
+            busy=p.perch_surge_busy,
+        ):
+            # every slot busy and the rivals sold out now: a surge (item 53, robust_surge.py)
             mem = _lift_out(mem, p.perch_out_share)
         if mem.p_next is None:
             first = p.perch_first_wait_seconds or p.perch_wait_seconds

@@ -40,7 +40,7 @@ from collections.abc import Sequence
 
 from strategies.base import MAX_PRICE
 
-__all__ = ["perch_slot_floor", "queued"]
+__all__ = ["perch_slot_floor", "queued", "surged"]
 
 
 def perch_slot_floor(
@@ -90,3 +90,25 @@ def queued(*, u_avg: float | None, threshold: float) -> bool:
     1025: x 0.93 at 2).
     """
     return threshold > 0 and u_avg is not None and u_avg >= threshold
+
+
+def surged(*, rivals_out: float, u_avg: float | None, share: float, busy: float) -> bool:
+    """Every slot busy and the rivals sold out now: a surge guard 5's slow count sees late
+    (``perch_surge_out``, item 53).
+
+    ``rivals_out``: the markup's fast count of rivals out of stock (``util_smoothing`` a
+    decision, minutes); ``u_avg``: the pool's smoothed utilization, backlog included;
+    ``share`` 0: off; ``busy``: the saturation threshold (``perch_slot_busy``). Guard 5's own
+    count (``perch_out_seconds``, 2 h) is slow on purpose: a restock is not a regime. At a
+    surge's start the rivals sell out within minutes and our slots fill at the market-led
+    price, but the slow count takes an hour or two to reach the gate (train ``surge`` 1347, 2
+    slots: the first surge at 33.3 h, the fast count at 0.8 by 33.7 h, the gate at 35.0 h; the
+    reference sold 44 tasks at 758 M in hours 33-35, robust 40 at 22-47 M). Both at once are
+    the evidence: a queue alone is common on a small pool (``queued``'s chance queues), and
+    rivals out alone is a slow restock the slow count already reads. The gate's other
+    conditions (the wait after a lost trial, the markup under ``perch_low``) are unchanged.
+    Opt-in: a campaign's burst (one requester, tens of tasks at one cap) also sells the rivals
+    out and queues the pool at once, and its buyers pay no more (shipped ``demand_surge`` seed
+    1: trials from the rails' top at 40 h and 67 h, lost; x 0.97).
+    """
+    return share > 0 and u_avg is not None and u_avg >= busy and rivals_out >= share

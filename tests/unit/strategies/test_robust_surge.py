@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from strategies.robust import OfferMemory
-from strategies.robust_surge import perch_slot_floor, queued
+from strategies.robust_surge import perch_slot_floor, queued, surged
 from tests.support.factories import NOW, own, rival, snap, util
 from tests.unit.strategies.test_strategy_robust import (
     PERCH,
@@ -153,4 +153,34 @@ def test_a_check_that_queues_the_pool_ends_back_at_the_perch(
     )
     s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 10, backlog))
     _, new = decide(s, state, {**PERCH, "check_queue_ends": ends, "perch_busy_open": 5.0})
+    assert memory(new).p_mode == mode
+
+
+def test_a_surge_is_a_busy_pool_and_rivals_sold_out_now() -> None:
+    assert surged(rivals_out=0.95, u_avg=2.5, share=0.9, busy=2.0)
+    assert not surged(rivals_out=0.85, u_avg=2.5, share=0.9, busy=2.0)  # rivals in stock lately
+    assert not surged(rivals_out=0.95, u_avg=1.5, share=0.9, busy=2.0)  # no queue
+    assert not surged(rivals_out=0.95, u_avg=None, share=0.9, busy=2.0)
+    assert not surged(rivals_out=1.0, u_avg=9.0, share=0.0, busy=2.0)  # off
+
+
+@pytest.mark.parametrize(
+    ("share", "fast", "u_avg", "backlog", "mode"),
+    [
+        (0.9, 0.95, 3.0, 20, "trial"),
+        (0.0, 0.95, 3.0, 20, "market"),  # off: main
+        (0.9, 0.5, 3.0, 20, "market"),  # the rivals were in stock minutes ago
+        (0.9, 0.95, 1.5, 5, "market"),  # slots busy, but no queue as long as the pool
+    ],
+)
+def test_a_surge_opens_the_perch_gate_the_slow_count_has_not_reached(
+    share: float, fast: float, u_avg: float, backlog: int, mode: str
+) -> None:
+    """Item 53 (``perch_surge_out``): guard 5's slow count at 0.1 (under its 0.5 gate), no rival
+    in stock now, the markup's fast count at ``fast`` and the pool's smoothed utilization at
+    ``u_avg`` (under ``perch_busy_open``'s 5): a busy pool whose rivals sold out within minutes
+    opens the trial; off, with the rivals in stock lately, or without a queue, it stays shut."""
+    state = perch_state(rivals_out=fast, p_out=0.1, u_avg=u_avg)
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 10, backlog))
+    _, new = decide(s, state, {**PERCH, "perch_surge_out": share})
     assert memory(new).p_mode == mode

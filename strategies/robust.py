@@ -263,6 +263,7 @@ from strategies.robust_caps import (
     READ_EVERY_S,
     buyers_of,
     caps_trial,
+    kept_buyers,
     perch_at_caps,
     remember,
     remember_rivals,
@@ -295,6 +296,7 @@ from strategies.robust_tier import (
     strict_first,
     tier_ratio,
 )
+from strategies.robust_tieropen import tier_opens
 from strategies.robust_tierstart import tier_level
 from strategies.robust_undercut import (
     cheapest_by_pool,
@@ -997,6 +999,16 @@ class RobustParams:
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
     )
+    tier_open_multiple: float = param(
+        0.0,
+        min=0.0,
+        max=1e6,
+        doc="item 51: guard 5's gate, shut by our own undercut on a steady market, opens a trial"
+        " at the highest cap our buyers of the last perch_half_life_seconds stated when buyers of"
+        " trial_caps_tasks tasks stated it and it is at least this multiple of the market-led"
+        " price; once per offer: a trial it opened that is lost does not open again (0: off,"
+        " main 394dbe7; robust_tieropen.tier_opens)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1148,6 +1160,10 @@ class OfferMemory:
     # the trial level our buyers' caps vouched for (trial_caps_tasks; strategies/robust_vouch.py;
     # 0: none): paced as a known perch while the trial is at it
     v_price: int = 0
+    # item 51 (tier_open_multiple; strategies/robust_tieropen.py): the running trial was opened
+    # by our buyers' top tier; such a trial was lost (the rule does not open again)
+    t_open: bool = False
+    t_lost: bool = False
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1250,6 +1266,8 @@ class OfferMemory:
                 u_stretch=_float_lists(raw.get("u_stretch"), 3),
                 u_moves=_float_lists(raw.get("u_moves"), 3),
                 v_price=int(cast(int, raw.get("v_price", 0))),
+                t_open=bool(raw.get("t_open", False)),
+                t_lost=bool(raw.get("t_lost", False)),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1361,7 +1379,9 @@ def _at_vouched(mem: OfferMemory) -> bool:
 def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
     """Guard 5 enters a trial level at ``price``: a descent's top, or a probe's rung (the
     captive and unmasking probes are trial steps, judged by the trial's own evidence)."""
-    return replace(mem, p_mode="trial", p_since=now, p_price=price, p_settled=False, p_left=0)
+    return replace(
+        mem, p_mode="trial", p_since=now, p_price=price, p_settled=False, p_left=0, t_open=False
+    )
 
 
 def _unmask_start(mem: OfferMemory, now: float, rung: int, wait: float) -> OfferMemory:
@@ -1700,12 +1720,10 @@ class RobustStrategy(Strategy[RobustParams]):
         deals = snapshot.own_deals(since, offer.category)
         earned = float(sum(d.price * d.volume for d in deals))
         sold = float(sum(d.volume for d in deals))
-        if p.caps_window_seconds > 0 or p.perch_tier_tasks > 0:
-            # our buyers' caps (strategies/robust_caps.py; item 50's tier reads them too)
-            window = max(
-                p.caps_window_seconds,
-                p.perch_half_life_seconds if p.perch_tier_tasks > 0 else 0.0,
-            )
+        tiers = p.perch_tier_tasks > 0 or p.tier_open_multiple > 0
+        if p.caps_window_seconds > 0 or tiers:
+            # our buyers' caps (strategies/robust_caps.py; items 50 and 51 read them too)
+            window = max(p.caps_window_seconds, p.perch_half_life_seconds if tiers else 0.0)
             rows = remember(
                 mem.c_buyers,
                 deals,
@@ -1864,6 +1882,11 @@ class RobustStrategy(Strategy[RobustParams]):
             )
             mem = replace(mem, p_price=level)
         mem = self._perch_caps(snapshot, offer, mem)
+        settled = mem.p_settled and mem.p_mode in ("trial", "perch")
+        if mem.t_open and settled and mem.p_price == mem.v_price and not mem.r_lo:
+            # no buyer of the window stated more than the level that opened the trial: the
+            # refine's bound one nRLC above it, as item 43's (item 51)
+            mem = replace(mem, r_hi=mem.v_price + 1, r_w=max(mem.r_w, mem.perch_ev[2]))
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
         if mem.p_rung and (mem.p_mode != "trial" or mem.p_settled):
             mem = replace(mem, p_rung=0)  # the descent is over
@@ -2199,6 +2222,29 @@ class RobustStrategy(Strategy[RobustParams]):
                 )
                 if cap is not None:
                     return _trial_step(_lift_out(mem, p.perch_out_share), now, top)
+            if (
+                p.tier_open_multiple > 0
+                and not mem.t_lost
+                and mem.p_next is not None
+                and now >= max(mem.p_next + p.perch_wait_seconds, mem.c_next)
+                and price < low
+                and self._steady(mem, now)
+            ):
+                # our undercut keeps the rivals in stock, and a tier of our own buyers stated
+                # caps far above it: a trial at their cap, once (item 51)
+                mem = replace(mem, c_next=now + READ_EVERY_S)
+                start = now - p.perch_half_life_seconds
+                level = tier_opens(
+                    kept_buyers(mem.c_buyers, start),
+                    price,
+                    round(low),
+                    top,
+                    p.tier_open_multiple,
+                    p.trial_caps_tasks,
+                )
+                if level:
+                    mem = _trial_step(_lift_out(mem, p.perch_out_share), now, level)
+                    return replace(mem, v_price=level, t_open=True)
             return mem
         if mem.p_out < p.perch_out_share / 2:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
@@ -2234,7 +2280,12 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, p_since=since, p_read_at=mem.p_read_at + now - mem.last_at)
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
+                vouched = mem.t_open and _at_vouched(mem)
                 mem = replace(mem, p_price=listed)
+                if vouched:
+                    # under the cap of the tier that opened it: that tier's buyers pay it too
+                    # (item 51)
+                    mem = replace(mem, v_price=listed)
             if _at_vouched(mem):
                 # the vouched level waits its pace, not the read budget (item 48), which
                 # starts at the level under it
@@ -2612,6 +2663,8 @@ class RobustStrategy(Strategy[RobustParams]):
         return replace(mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True)
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
+        if mem.t_open:  # a trial our buyers' top tier opened is lost: not again (item 51)
+            mem = replace(mem, t_open=False, t_lost=True)
         if mem.p_left > 0:
             return self._read_lost(mem)  # rivals back before a read trial sold (item 41)
         usual = early_lost_due(mem.p_usual, now)

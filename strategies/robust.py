@@ -1005,9 +1005,17 @@ class RobustParams:
         max=1e6,
         doc="item 51: guard 5's gate, shut by our own undercut on a steady market, opens a trial"
         " at the highest cap our buyers of the last perch_half_life_seconds stated when buyers of"
-        " trial_caps_tasks tasks stated it and it is at least this multiple of the market-led"
+        " tier_open_tasks tasks stated it and it is at least this multiple of the market-led"
         " price; once per offer: a trial it opened that is lost does not open again (0: off,"
         " main 394dbe7; robust_tieropen.tier_opens)",
+    )
+    tier_open_tasks: int = param(
+        6,
+        min=1,
+        max=1000,
+        doc="item 51 (acts only with tier_open_multiple): the tasks our buyers of the last"
+        " perch_half_life_seconds must have bought at the cap that opens the trial (a tier a"
+        " trial can see)",
     )
 
     def __post_init__(self) -> None:
@@ -2240,7 +2248,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     round(low),
                     top,
                     p.tier_open_multiple,
-                    p.trial_caps_tasks,
+                    p.tier_open_tasks,
                 )
                 if level:
                     mem = _trial_step(_lift_out(mem, p.perch_out_share), now, level)

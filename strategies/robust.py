@@ -2241,9 +2241,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 # our undercut keeps the rivals in stock, and a tier of our own buyers stated
                 # caps far above it: a trial at their cap, once (item 51)
                 mem = replace(mem, c_next=now + READ_EVERY_S)
-                start = now - p.perch_half_life_seconds
                 level = tier_opens(
-                    kept_buyers(mem.c_buyers, start),
+                    kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
                     price,
                     round(low),
                     top,

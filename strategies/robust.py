@@ -208,6 +208,9 @@ of its sales.
 ``trial_caps_tasks``, 2, on; 0: off): a trial guard 5's gate opens starts at the highest cap a
 tier of our buyers of the last hour stated (under the rivals we serve every tier, and each deal
 carries its buyer's cap) instead of the rails' top, and that level waits its break-even pace.
+Opt-in (strategies/robust_tieropen.py, ``tier_open_multiple``, 0: off; item 51): where the gate
+stays shut by our own undercut a whole wait after its trial fell due, such a tier at least that
+multiple of our price opens a trial at its cap, once per offer.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the

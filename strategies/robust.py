@@ -212,6 +212,9 @@ tier of our buyers of the last hour stated (under the rivals we serve every tier
 carries its buyer's cap) instead of the rails' top, and that level waits its break-even pace.
 Once it sold, the refine's bound is that level + 1 while no buyer stated more (``vouch_bound``,
 item 52, on; false: off): above it, none of the window's buyers buys.
+Opt-in (strategies/robust_tieropen.py, ``tier_open_multiple``, 0: off; item 51): where the gate
+stays shut by our own undercut a whole wait after its trial fell due, such a tier at least that
+multiple of our price opens a trial at its cap, once per offer, bounded at that level + 1 once it sold.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -267,6 +270,7 @@ from strategies.robust_caps import (
     READ_EVERY_S,
     buyers_of,
     caps_trial,
+    kept_buyers,
     perch_at_caps,
     remember,
     remember_rivals,
@@ -299,6 +303,7 @@ from strategies.robust_tier import (
     strict_first,
     tier_ratio,
 )
+from strategies.robust_tieropen import tier_opens
 from strategies.robust_tierstart import tier_level
 from strategies.robust_undercut import (
     cheapest_by_pool,
@@ -1001,6 +1006,24 @@ class RobustParams:
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
     )
+    tier_open_multiple: float = param(
+        0.0,
+        min=0.0,
+        max=1e6,
+        doc="item 51: guard 5's gate, shut by our own undercut on a steady market, opens a trial"
+        " at the highest cap our buyers of the last perch_half_life_seconds stated when buyers of"
+        " tier_open_tasks tasks stated it and it is at least this multiple of the market-led"
+        " price; once per offer: a trial it opened that is lost does not open again (0: off,"
+        " main 394dbe7; robust_tieropen.tier_opens)",
+    )
+    tier_open_tasks: int = param(
+        6,
+        min=1,
+        max=1000,
+        doc="item 51 (acts only with tier_open_multiple): the tasks our buyers of the last"
+        " perch_half_life_seconds must have bought at the cap that opens the trial (a tier a"
+        " trial can see)",
+    )
     vouch_bound: bool = param(
         True,
         doc="item 52: a perch at the level its trial's buyers vouched for (trial_caps_tasks) takes"
@@ -1176,6 +1199,10 @@ class OfferMemory:
     # the trial level our buyers' caps vouched for (trial_caps_tasks; strategies/robust_vouch.py;
     # 0: none): paced as a known perch while the trial is at it
     v_price: int = 0
+    # item 51 (tier_open_multiple; strategies/robust_tieropen.py): the running trial was opened
+    # by our buyers' top tier; such a trial was lost (the rule does not open again)
+    t_open: bool = False
+    t_lost: bool = False
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1278,6 +1305,8 @@ class OfferMemory:
                 u_stretch=_float_lists(raw.get("u_stretch"), 3),
                 u_moves=_float_lists(raw.get("u_moves"), 3),
                 v_price=int(cast(int, raw.get("v_price", 0))),
+                t_open=bool(raw.get("t_open", False)),
+                t_lost=bool(raw.get("t_lost", False)),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1389,7 +1418,9 @@ def _at_vouched(mem: OfferMemory) -> bool:
 def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
     """Guard 5 enters a trial level at ``price``: a descent's top, or a probe's rung (the
     captive and unmasking probes are trial steps, judged by the trial's own evidence)."""
-    return replace(mem, p_mode="trial", p_since=now, p_price=price, p_settled=False, p_left=0)
+    return replace(
+        mem, p_mode="trial", p_since=now, p_price=price, p_settled=False, p_left=0, t_open=False
+    )
 
 
 def _unmask_start(mem: OfferMemory, now: float, rung: int, wait: float) -> OfferMemory:
@@ -1728,12 +1759,10 @@ class RobustStrategy(Strategy[RobustParams]):
         deals = snapshot.own_deals(since, offer.category)
         earned = float(sum(d.price * d.volume for d in deals))
         sold = float(sum(d.volume for d in deals))
-        if p.caps_window_seconds > 0 or p.perch_tier_tasks > 0:
-            # our buyers' caps (strategies/robust_caps.py; item 50's tier reads them too)
-            window = max(
-                p.caps_window_seconds,
-                p.perch_half_life_seconds if p.perch_tier_tasks > 0 else 0.0,
-            )
+        tiers = p.perch_tier_tasks > 0 or p.tier_open_multiple > 0
+        if p.caps_window_seconds > 0 or tiers:
+            # our buyers' caps (strategies/robust_caps.py; items 50 and 51 read them too)
+            window = max(p.caps_window_seconds, p.perch_half_life_seconds if tiers else 0.0)
             rows = remember(
                 mem.c_buyers,
                 deals,
@@ -2236,6 +2265,28 @@ class RobustStrategy(Strategy[RobustParams]):
                 )
                 if cap is not None:
                     return _trial_step(_lift_out(mem, p.perch_out_share), now, top)
+            if (
+                p.tier_open_multiple > 0
+                and not mem.t_lost
+                and mem.p_next is not None
+                and now >= max(mem.p_next + p.perch_wait_seconds, mem.c_next)
+                and price < low
+                and self._steady(mem, now)
+            ):
+                # our undercut keeps the rivals in stock, and a tier of our own buyers stated
+                # caps far above it: a trial at their cap, once (item 51)
+                mem = replace(mem, c_next=now + READ_EVERY_S)
+                level = tier_opens(
+                    kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+                    price,
+                    round(low),
+                    top,
+                    p.tier_open_multiple,
+                    p.tier_open_tasks,
+                )
+                if level:
+                    mem = _trial_step(_lift_out(mem, p.perch_out_share), now, level)
+                    return replace(mem, v_price=level, t_open=True)
             return mem
         if mem.p_out < p.perch_out_share / 2:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
@@ -2271,7 +2322,12 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, p_since=since, p_read_at=mem.p_read_at + now - mem.last_at)
             if listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
+                vouched = mem.t_open and _at_vouched(mem)
                 mem = replace(mem, p_price=listed)
+                if vouched:
+                    # under the cap of the tier that opened it: that tier's buyers pay it too
+                    # (item 51)
+                    mem = replace(mem, v_price=listed)
             if _at_vouched(mem):
                 # the vouched level waits its pace, not the read budget (item 48), which
                 # starts at the level under it
@@ -2544,13 +2600,23 @@ class RobustStrategy(Strategy[RobustParams]):
         """A perch at its vouched level, bounded one nRLC above it (``vouch_bound``; item 52,
         ``strategies/robust_vouch.py``'s ``vouched_bound``): between the refine's probes, once
         the trial's price sold. The bound carries the perch's whole evidence as its unsold time,
-        renewed at each decision, as item 43's does (``_perch_caps``)."""
+        renewed at each decision, as item 43's does (``_perch_caps``). A trial item 51's tier
+        opened (``t_open``) takes the same bound at its level, even where the rails capped the
+        level under the tier (its own key gates it; merged with item 52 in session 15)."""
         settled = mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled)
-        if not self.params.vouch_bound or not settled or mem.r_lo or mem.v_price <= 0:
+        if not settled or mem.r_lo or mem.v_price <= 0:
             return mem
-        since = snapshot.at - self.params.perch_half_life_seconds
-        buyers = buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, since)
-        hi = vouched_bound(buyers, mem.p_price, mem.v_price, mem.r_hi)
+        if mem.t_open and mem.p_price == mem.v_price:
+            # item 51's trial: its level is the window's top tier, or the rails' cap under it
+            hi = mem.v_price + 1
+        elif self.params.vouch_bound:
+            since = snapshot.at - self.params.perch_half_life_seconds
+            buyers = buyers_of(
+                snapshot.deals, snapshot.workerpool, offer.category, offer.tag, since
+            )
+            hi = vouched_bound(buyers, mem.p_price, mem.v_price, mem.r_hi)
+        else:
+            return mem
         unsold = mem.r_w if hi == mem.r_hi else 0.0
         if hi and hi == mem.p_price + 1:
             unsold = max(unsold, mem.perch_ev[2])
@@ -2667,6 +2733,8 @@ class RobustStrategy(Strategy[RobustParams]):
         return replace(mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True)
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
+        if mem.t_open:  # a trial our buyers' top tier opened is lost: not again (item 51)
+            mem = replace(mem, t_open=False, t_lost=True)
         if mem.p_left > 0:
             return self._read_lost(mem)  # rivals back before a read trial sold (item 41)
         usual = early_lost_due(mem.p_usual, now)

@@ -1,0 +1,47 @@
+"""``robust``'s perch gate opened by a top tier of our own buyers far above our undercut price
+(guard 5, ``tier_open_multiple``; issue #14, robust item 51).
+
+On ``undercut_slow`` markets robust lists one nRLC under a fixed rival for days in a category
+where the capped buyers' top tier sits 20-30 x over it (train extras 1304: 697 XS tasks sold at
+about 105 M nRLC, the best fixed price in hindsight 78 tasks at 2.69 G). Those buyers buy from us
+because we are the cheapest; the book therefore shows the rivals in stock and guard 5's gate,
+a count of the time no rival is in stock, never opens (items 25, 31, 40). Item 48 starts a trial
+at the highest cap our buyers stated, but only once the gate opened; item 40 opens the gate from
+a replay of the buyers against rivals restocking at an assumed period, and that replay's trials
+lost on validation markets whose tier is a few buyers a day or whose rival restocks fast.
+
+This rule reads the caps directly, without the replay: when buyers of at least ``tier`` tasks
+among our deals of the window stated one cap at least ``multiple`` x our market-led price (the
+highest cap any of them stated in the trial's range, as item 48's ``vouched_price``), a buyer
+of that tier pays ``multiple`` sales of ours in one; the trial starts at that cap and measures
+whether such buyers come to us above the rivals. robust.py gives it one chance per offer: a
+trial it opened that is lost does not open again (its cost is bounded by one trial).
+
+Pure: buyers in, a price out; robust.py owns the state and calls it. Figures and what was tried:
+docs/strategies.md, robust item 51.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from strategies.robust_caps import Buyer
+from strategies.robust_vouch import vouched_price
+
+__all__ = ["tier_opens"]
+
+
+def tier_opens(
+    buyers: Sequence[Buyer], price: int, floor: int, top: int, multiple: float, tier: int
+) -> int:
+    """The level a trial opened by our buyers' top tier starts at, or 0 (no trial; also when
+    ``multiple`` <= 0 or ``tier`` <= 0: off): item 48's vouched cap among ``buyers`` in
+    ``[max(floor, multiple x price), top)``. ``price`` is the market-led price we list (our
+    undercut), ``floor`` the trial's lowest rung, ``top`` its top."""
+    if multiple <= 0 or tier <= 0 or price <= 0:
+        return 0
+    least = max(floor, math.ceil(multiple * price))
+    if least >= top:
+        return 0
+    return vouched_price(buyers, least, top, tier)

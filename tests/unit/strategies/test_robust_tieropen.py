@@ -1,0 +1,143 @@
+"""``robust``'s perch gate opened by a top tier of our own buyers far above our undercut price
+(strategies/robust_tieropen.py, ``tier_open_multiple``, robust item 51): the pure rule, and in
+robust the trial it opens, the gates that keep it shut, and its one chance per offer."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+import strategies
+from strategies import run_fenced
+from strategies.robust import OfferMemory
+from strategies.robust_caps import Buyer
+from strategies.robust_tieropen import tier_opens
+from tests.support.factories import NOW, RIVAL, rival, snap, util
+from tests.unit.strategies.test_robust_caps import KEY, PERCH, XS
+
+
+def b(cap: int, tasks: int = 1) -> Buyer:
+    return Buyer(NOW - 60, cap, tasks, False)
+
+
+@pytest.mark.parametrize(
+    ("buyers", "multiple", "tier", "level"),
+    [
+        ([b(2_000, 6), b(150, 40)], 10.0, 6, 2_000),
+        ([b(2_000, 5), b(150, 40)], 10.0, 6, 0),  # a tier too thin for a trial to see
+        ([b(2_000, 3), b(2_000, 3)], 10.0, 6, 2_000),  # tasks, not buyers, are counted
+        ([b(2_000, 6)], 25.0, 6, 0),  # 2,000 is under 25 x 100
+        ([b(2_000, 6), b(3_000)], 10.0, 6, 0),  # one buyer stated more: no tier on top
+        ([b(2_000, 6), b(300, 9)], 2.0, 6, 2_000),  # the highest tier, not the largest
+        ([b(99_000, 9)], 10.0, 6, 0),  # at the top: no better than the usual trial
+        ([b(2_000, 6)], 0.0, 6, 0),  # off
+        ([], 10.0, 6, 0),
+    ],
+)
+def test_the_level_is_the_highest_tier_far_above_our_price(
+    buyers: list[Buyer], multiple: float, tier: int, level: int
+) -> None:
+    # our price 100, the trial's floor 400, its top 99,000
+    assert tier_opens(buyers, 100, 400, 99_000, multiple, tier) == level
+
+
+def test_a_tier_under_the_floor_opens_nothing() -> None:
+    assert tier_opens([b(300, 9)], 100, 400, 99_000, 2.0, 6) == 0
+    assert tier_opens([b(500, 9)], 100, 400, 99_000, 2.0, 6) == 500
+
+
+ON = {"tier_open_multiple": 10.0}
+
+
+def state(rows: list[list[float]], **fields: Any) -> dict[str, Any]:
+    """One rival (100, one task, steady for 3 h) in stock: the perch's gate shut (0.1), its wait
+    over a whole ``perch_wait_seconds`` ago (600 s); ``rows`` our remembered buyers."""
+    m = OfferMemory(
+        **{
+            "last_at": NOW - 60,
+            "p_out": 0.1,
+            "p_next": NOW - 700,
+            "p_wait": 600.0,
+            "market_ev": [30 * 99.0, 30.0, 36_000.0],
+            "a_pools": {RIVAL: [100.0, NOW - 10_800, NOW - 60, 1.0]},
+            "c_buyers": rows,
+            **fields,
+        }
+    )
+    base = {"rivals": {KEY: [100, NOW - 60, NOW - 7200]}, "modes": {KEY: "contested"}}
+    return {"base": base, "offers": {KEY: m.to_json()}}
+
+
+def decides(params: dict[str, Any], rows: list[list[float]], **fields: Any) -> OfferMemory:
+    s = snap(offers=[XS], book=[rival("a", 100, remaining=1, age=600.0)], utilization=util(10, 0))
+    d = run_fenced(
+        strategies.create("robust", {**PERCH, **params}),
+        s,
+        [XS],
+        state(rows, **fields),
+        random.Random(1),
+    )
+    assert not d.abstain, d.reason
+    return OfferMemory.from_json(d.state["offers"][KEY])
+
+
+def rows(top: int = 6) -> list[list[float]]:
+    """40 buyers of ours at 150 in the last 10 h, ``top`` of them at 5,000 (50 x our 99)."""
+    return [[NOW - 36_000 + 900.0 * i, 5_000.0 if i < top else 150.0, 1.0, 0.0] for i in range(40)]
+
+
+def test_robust_opens_a_trial_at_the_tier_our_undercut_serves() -> None:
+    m = decides(ON, rows())
+    assert (m.p_mode, m.p_price, m.v_price, m.t_open) == ("trial", 5_000, 5_000, True)
+    assert m.c_next == NOW + 1_800.0 and m.p_out >= 0.5  # the gate lifted, read again in 30 min
+    # off (main 394dbe7): the gate stays shut
+    m = decides({}, rows())
+    assert (m.p_mode, m.t_open) == ("market", False)
+
+
+@pytest.mark.parametrize(
+    ("params", "top", "fields"),
+    [
+        (ON, 5, {}),  # five tasks at 5,000: a tier a trial would hardly see
+        ({"tier_open_multiple": 60.0}, 6, {}),  # 5,000 is under 60 x 99
+        (ON, 6, {"p_next": NOW - 1}),  # the gate's own trial is due: it has its chance first
+        (ON, 6, {"t_lost": True}),  # one such trial was lost: once per offer
+        (ON, 6, {"c_next": NOW + 60}),  # read every 30 minutes
+        ({**ON, "anchor_steady_seconds": 0.0}, 6, {}),  # guard 7 does not call the market steady
+    ],
+)
+def test_robust_keeps_the_gate_shut(
+    params: dict[str, Any], top: int, fields: dict[str, Any]
+) -> None:
+    m = decides(params, rows(top), **fields)
+    assert (m.p_mode, m.t_open) == ("market", False)
+
+
+def test_a_trial_the_tier_opened_that_is_lost_marks_the_offer() -> None:
+    """The rival back in stock (count 0.1, under half the gate) before the trial sold: lost, and
+    the rule will not open another for this offer; another trial lost leaves no mark."""
+    trial = {"p_mode": "trial", "p_since": NOW - 600, "p_price": 5_000, "v_price": 5_000}
+    m = decides(ON, rows(), t_open=True, **trial)
+    assert (m.p_mode, m.t_open, m.t_lost) == ("market", False, True)
+    m = decides(ON, rows(), **trial)
+    assert (m.p_mode, m.t_lost) == ("market", False)
+
+
+def test_a_settled_trial_at_its_tier_bounds_the_refine_one_nrlc_above_it() -> None:
+    """Sold at the tier's 5,000: no buyer of the window stated more, so the refine's unsold
+    bound is 5,001 (as item 43's); the same trial not opened by the tier keeps its bound."""
+    trial = {
+        "p_mode": "trial",
+        "p_since": NOW - 600,
+        "p_price": 5_000,
+        "v_price": 5_000,
+        "p_settled": True,
+        "p_out": 0.9,
+        "perch_ev": [10_000.0, 2.0, 600.0],
+    }
+    m = decides(ON, rows(), t_open=True, **trial)
+    assert (m.p_price, m.r_hi) == (5_000, 5_001)
+    m = decides(ON, rows(), **trial)
+    assert m.r_hi != 5_001

@@ -127,7 +127,8 @@ def test_a_trial_the_tier_opened_that_is_lost_marks_the_offer() -> None:
 
 def test_a_settled_trial_at_its_tier_bounds_the_refine_one_nrlc_above_it() -> None:
     """Sold at the tier's 5,000: no buyer of the window stated more, so the refine's unsold
-    bound is 5,001 (as item 43's); the same trial not opened by the tier keeps its bound."""
+    bound is 5,001 (as item 43's); the same trial not opened by the tier keeps its bound unless
+    item 52's ``vouch_bound`` (on by default) bounds it the same way (one place: ``_vouch_bound``)."""
     trial = {
         "p_mode": "trial",
         "p_since": NOW - 600,
@@ -139,5 +140,7 @@ def test_a_settled_trial_at_its_tier_bounds_the_refine_one_nrlc_above_it() -> No
     }
     m = decides(ON, rows(), t_open=True, **trial)
     assert (m.p_price, m.r_hi) == (5_000, 5_001)
-    m = decides(ON, rows(), **trial)
+    m = decides({**ON, "vouch_bound": False}, rows(), **trial)
     assert m.r_hi != 5_001
+    m = decides(ON, rows(), **trial)
+    assert m.r_hi == 5_001

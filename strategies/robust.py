@@ -303,7 +303,7 @@ from strategies.robust_tier import (
     strict_first,
     tier_ratio,
 )
-from strategies.robust_tieropen import tier_opens
+from strategies.robust_tieropen import replay_pays, tier_opens
 from strategies.robust_tierstart import tier_level
 from strategies.robust_undercut import (
     cheapest_by_pool,
@@ -1023,6 +1023,13 @@ class RobustParams:
         doc="item 51 (acts only with tier_open_multiple): the tasks our buyers of the last"
         " perch_half_life_seconds must have bought at the cap that opens the trial (a tier a"
         " trial can see)",
+    )
+    tier_open_replay: bool = param(
+        False,
+        doc="item 51 (acts only with tier_open_multiple): the trial opens only where item 40's"
+        " replay of our buyers of the last perch_half_life_seconds against the remembered"
+        " rivals (restocking every caps_period_seconds) says the level would have earned more"
+        " than our price (false: off; robust_tieropen.replay_pays; lead, session 15)",
     )
     vouch_bound: bool = param(
         True,
@@ -1781,8 +1788,10 @@ class RobustStrategy(Strategy[RobustParams]):
             earned, dt = 0.0, 0.0
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
         mem = self._leaves(now, rivals, mem)
-        if p.caps_window_seconds > 0:
-            kept = remember_rivals(mem.c_rivals, rivals, now, p.caps_window_seconds)
+        replay = p.tier_open_multiple > 0 and p.tier_open_replay
+        if p.caps_window_seconds > 0 or replay:
+            window = max(p.caps_window_seconds, p.perch_half_life_seconds if replay else 0.0)
+            kept = remember_rivals(mem.c_rivals, rivals, now, window)
             mem = replace(mem, c_rivals=kept)
             if p.caps_restock_intervals > 0:  # each rival's period (strategies/robust_restock.py)
                 mem = replace(
@@ -2276,14 +2285,16 @@ class RobustStrategy(Strategy[RobustParams]):
                 # our undercut keeps the rivals in stock, and a tier of our own buyers stated
                 # caps far above it: a trial at their cap, once (item 51)
                 mem = replace(mem, c_next=now + READ_EVERY_S)
+                since = now - p.perch_half_life_seconds
+                buyers = kept_buyers(mem.c_buyers, since)
                 level = tier_opens(
-                    kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
-                    price,
-                    round(low),
-                    top,
-                    p.tier_open_multiple,
-                    p.tier_open_tasks,
+                    buyers, price, round(low), top, p.tier_open_multiple, p.tier_open_tasks
                 )
+                if level and p.tier_open_replay:
+                    pays = replay_pays(
+                        buyers, mem.c_rivals, price, level, since, p.caps_period_seconds
+                    )
+                    level = level if pays else 0
                 if level:
                     mem = _trial_step(_lift_out(mem, p.perch_out_share), now, level)
                     return replace(mem, v_price=level, t_open=True)

@@ -24,12 +24,12 @@ docs/strategies.md, robust item 51.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from strategies.robust_caps import Buyer
+from strategies.robust_caps import Buyer, earned, rivals_of
 from strategies.robust_vouch import vouched_price
 
-__all__ = ["tier_opens"]
+__all__ = ["replay_pays", "tier_opens"]
 
 
 def tier_opens(
@@ -45,3 +45,20 @@ def tier_opens(
     if least >= top:
         return 0
     return vouched_price(buyers, least, top, tier)
+
+
+def replay_pays(
+    buyers: Sequence[Buyer],
+    kept: Mapping[str, Sequence[float]],
+    price: int,
+    level: int,
+    start: float,
+    period_s: float,
+) -> bool:
+    """Whether item 40's replay says the tier's level would have earned more than ``price`` from
+    the same ``buyers`` against the remembered rivals (``kept``) restocking every ``period_s``
+    (``tier_open_replay``): a tier our deals show is no sign the rivals ever run out for its
+    buyers (train ``stationary`` 1001: a 33-task tier at 357 M that buys above the rivals only
+    in the minutes they are out)."""
+    rivals = rivals_of(kept, period_s)
+    return earned(level, buyers, rivals, start) > earned(price, buyers, rivals, start)

@@ -13,7 +13,7 @@ import strategies
 from strategies import run_fenced
 from strategies.robust import OfferMemory
 from strategies.robust_caps import Buyer
-from strategies.robust_tieropen import tier_opens
+from strategies.robust_tieropen import replay_pays, tier_opens
 from tests.support.factories import NOW, RIVAL, rival, snap, util
 from tests.unit.strategies.test_robust_caps import KEY, PERCH, XS
 
@@ -46,6 +46,22 @@ def test_the_level_is_the_highest_tier_far_above_our_price(
 def test_a_tier_under_the_floor_opens_nothing() -> None:
     assert tier_opens([b(300, 9)], 100, 400, 99_000, 2.0, 6) == 0
     assert tier_opens([b(500, 9)], 100, 400, 99_000, 2.0, 6) == 500
+
+
+def test_the_replay_asks_whether_the_rivals_run_out_for_the_tier() -> None:
+    """Six buyers of one task at cap 2,000 within a 900 s restock period, our price 99, one rival
+    at 100: one task per restock leaves five to us at 2,000 (10,000 > 594); a rival listing 50
+    serves them all first (0 > 0 is no gain); none remembered, each pays the level."""
+    buyers = [Buyer(NOW - 600 + 10 * i, 2_000, 1, False) for i in range(6)]
+    start = NOW - 3_600.0
+    thin = {RIVAL: [100.0, 1.0, NOW - 60]}
+    deep = {RIVAL: [100.0, 50.0, NOW - 60]}
+    assert replay_pays(buyers, thin, 99, 2_000, start, 900.0)
+    assert not replay_pays(buyers, deep, 99, 2_000, start, 900.0)
+    assert replay_pays(buyers, {}, 99, 2_000, start, 900.0)
+    # a captive buyer is served by no rival
+    captive = [Buyer(NOW - 600, 2_000, 6, True)]
+    assert replay_pays(captive, deep, 99, 2_000, start, 900.0)
 
 
 ON = {"tier_open_multiple": 10.0}
@@ -144,3 +160,17 @@ def test_a_settled_trial_at_its_tier_bounds_the_refine_one_nrlc_above_it() -> No
     assert m.r_hi != 5_001
     m = decides(ON, rows(), **trial)
     assert m.r_hi == 5_001
+
+
+def test_the_replay_keeps_the_gate_shut_where_the_rival_serves_the_tier() -> None:
+    """The rival (100, one task) restocks every 900 s: the tier's buyers, one per 900 s, each
+    find it in stock, so the replay says the level earns nothing above it; six tier buyers in
+    one minute leave five to us at 5,000, and the trial opens."""
+    replay = {**ON, "tier_open_replay": True}
+    m = decides(replay, rows())
+    assert (m.p_mode, m.t_open) == ("market", False)
+    assert decides(ON, rows()).t_open  # the key off: item 51 alone opens it
+    bunched = [[NOW - 3_600 + 10.0 * i, 5_000.0, 1.0, 0.0] for i in range(6)] + rows(0)[6:]
+    bunched.sort(key=lambda r: r[0])
+    m = decides(replay, bunched)
+    assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)

@@ -1416,6 +1416,13 @@ def _lowest_rung(low: float, price: int) -> int:
     return min(MAX_PRICE, math.ceil(max(low, 2 * price)))
 
 
+def _caps_kept(p: RobustParams, read: bool) -> float:
+    """How long our buyers' caps (or the rivals they are replayed against) are remembered, 0:
+    not at all: item 40's window, at least the perch's half-life where ``read`` (items 50 and
+    51 read the buyers, item 51's replay the rivals, over that half-life)."""
+    return max(p.caps_window_seconds, p.perch_half_life_seconds if read else 0.0)
+
+
 def _at_vouched(mem: OfferMemory) -> bool:
     """A trial at the level our buyers' caps vouched for (item 48): paced as a known perch,
     outside a read trial's budget."""
@@ -1766,10 +1773,9 @@ class RobustStrategy(Strategy[RobustParams]):
         deals = snapshot.own_deals(since, offer.category)
         earned = float(sum(d.price * d.volume for d in deals))
         sold = float(sum(d.volume for d in deals))
-        tiers = p.perch_tier_tasks > 0 or p.tier_open_multiple > 0
-        if p.caps_window_seconds > 0 or tiers:
+        window = _caps_kept(p, p.perch_tier_tasks > 0 or p.tier_open_multiple > 0)
+        if window > 0:
             # our buyers' caps (strategies/robust_caps.py; items 50 and 51 read them too)
-            window = max(p.caps_window_seconds, p.perch_half_life_seconds if tiers else 0.0)
             rows = remember(
                 mem.c_buyers,
                 deals,
@@ -1788,15 +1794,15 @@ class RobustStrategy(Strategy[RobustParams]):
             earned, dt = 0.0, 0.0
         rivals, _ = relevant_competitors(snapshot.competitors_for(offer), self._rivals)
         mem = self._leaves(now, rivals, mem)
-        replay = p.tier_open_multiple > 0 and p.tier_open_replay
-        if p.caps_window_seconds > 0 or replay:
-            window = max(p.caps_window_seconds, p.perch_half_life_seconds if replay else 0.0)
+        window = _caps_kept(p, p.tier_open_multiple > 0 and p.tier_open_replay)
+        if window > 0:
             kept = remember_rivals(mem.c_rivals, rivals, now, window)
             mem = replace(mem, c_rivals=kept)
-            if p.caps_restock_intervals > 0:  # each rival's period (strategies/robust_restock.py)
-                mem = replace(
-                    mem, c_restock=watch_restocks(mem.c_restock, rivals, now, p.caps_window_seconds)
-                )
+        if p.caps_window_seconds > 0 and p.caps_restock_intervals > 0:
+            # each rival's period (strategies/robust_restock.py), read by item 40's replay only
+            mem = replace(
+                mem, c_restock=watch_restocks(mem.c_restock, rivals, now, p.caps_window_seconds)
+            )
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
         # buyers who pass a rival over, on a market where requests named our pool (robust_captive)

@@ -16,6 +16,8 @@ highest cap any of them stated in the trial's range, as item 48's ``vouched_pric
 of that tier pays ``multiple`` sales of ours in one; the trial starts at that cap and measures
 whether such buyers come to us above the rivals. robust.py gives it one chance per offer: a
 trial it opened that is lost does not open again (its cost is bounded by one trial).
+Opt-in on top (``tier_open_replay``, ``replay_pays``): the trial opens only where item 40's replay
+of the same buyers against the remembered rivals says the tier's level would have earned more.
 
 Pure: buyers in, a price out; robust.py owns the state and calls it. Figures and what was tried:
 docs/strategies.md, robust item 51.

@@ -271,9 +271,36 @@ class FillBook:
     by_hash: Mapping[str, ListedOrder[RequestOrder]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # Per app (dataset), its open orders with volume left, cheapest first (price, then when
+    # published, then hash): every request of a tick looks its asset up here instead of
+    # scanning and sorting the whole book (bot.pricing.fills reads it ~100 times a tick).
+    open_apps: Mapping[str, tuple[ListedOrder[AppOrder], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    open_datasets: Mapping[str, tuple[ListedOrder[DatasetOrder], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_hash", {r.order_hash: r for r in self.requests})
+        object.__setattr__(self, "open_apps", _open_by_asset(self.apporders))
+        object.__setattr__(self, "open_datasets", _open_by_asset(self.datasetorders))
+
+
+_Asset = TypeVar("_Asset", AppOrder, DatasetOrder)
+
+
+def _open_by_asset(
+    listed: tuple[ListedOrder[_Asset], ...],
+) -> dict[str, tuple[ListedOrder[_Asset], ...]]:
+    by: dict[str, list[ListedOrder[_Asset]]] = {}
+    for a in listed:
+        if a.status is MarketStatus.OPEN and a.remaining > 0:
+            by.setdefault(a.order.asset, []).append(a)
+    return {
+        k: tuple(sorted(v, key=lambda a: (a.order.price, a.published_at, a.order_hash)))
+        for k, v in by.items()
+    }
 
 
 _FILL = re.compile(r"^deal (\S+) request \S+ volume (\d+) price (\d+) gas (\d+) tx ")

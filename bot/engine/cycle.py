@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.domain.errors import BotError, OwnershipError, StrategyError
-from bot.domain.fill_orders import FillBook, fill_record
+from bot.domain.fill_orders import fill_record
 from bot.domain.model import Action, Keep, OwnOrder, Publish, Quote, Slot
 from bot.domain.networks import Network
 from bot.domain.safe_json import JsonValue
@@ -62,7 +62,7 @@ from bot.pricing.fills import (
     SizedFill,
     candidates,
     displaced_per_task,
-    fill_terms,
+    fillable,
     listing_for_fills,
     posted_view,
     posted_waiting,
@@ -216,19 +216,6 @@ def make_fill_executor(
     )
 
 
-def _fillable(book: FillBook | None, settings: CycleSettings) -> frozenset[str]:
-    """The hashes of the book's requests that pass every fill rule (bot.pricing.fills.fill_terms)
-    for our offers at our floor: the requests we may fill this tick."""
-    if book is None:
-        return frozenset()
-    offers, wp, floor = settings.offers, settings.workerpool, settings.rails.floor
-    return frozenset(
-        r.order_hash
-        for r in book.requests
-        if not isinstance(fill_terms(r, book, offers, wp, floor), str)
-    )
-
-
 def _read_fill_book(
     ports: CyclePorts, settings: CycleSettings, snapshot: MarketSnapshot
 ) -> MarketSnapshot:
@@ -373,9 +360,9 @@ def _run_cycle(
     kill: str | None = None
     seen = snapshot  # what the strategy prices on: posted sales only when we fill
     book = snapshot.fill_book
-    filling: frozenset[str] = frozenset()  # the requests we may fill this tick
+    filling: dict[str, FillCandidate] = {}  # the requests we may fill this tick, by hash
     if settings.fills.enabled:
-        filling = _fillable(book, settings)
+        filling = fillable(book, settings.offers, settings.workerpool, settings.rails.floor)
         seen = posted_view(snapshot, state.fill_memory, settings.fills)
     try:
         decision = run_fenced(strategy, seen, settings.offers, state.strategy_state, rng)
@@ -434,6 +421,7 @@ def _run_cycle(
                     state.fill_memory, settings.offers, settings.fills, waiting
                 ),
                 climbing=_climbing(quotes, decision.quotes, listed, snapshot, cfg.ceiling),
+                terms=filling,
             )
             # Only as many as may be sent this tick: a fill the executor will not send must not
             # take room from the quotes (max_per_tick, and the day's gas budget left).

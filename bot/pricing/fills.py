@@ -76,6 +76,7 @@ __all__ = [
     "displaced_per_task",
     "fill_price",
     "fill_terms",
+    "fillable",
     "listing_for_fills",
     "posted_view",
     "posted_waiting",
@@ -325,37 +326,39 @@ def _admits(restrict: str, who: str) -> bool:
 
 
 def _cheapest_admitting(
-    listed: Iterable[ListedOrder[_Asset]],
-    asset: str,
+    cheapest_first: Sequence[ListedOrder[_Asset]],
     max_price: int,
     other_restrict: str,
     request: RequestOrder,
     workerpool: str,
 ) -> list[ListedOrder[_Asset]]:
-    """The open app (or dataset) orders of ``asset`` within ``max_price`` whose restrictions
-    admit our pool, the requester and the request's other asset (``other_restrict`` names it:
-    the dataset for an app order, the app for a dataset order), cheapest first."""
-    return sorted(
-        (
-            a
-            for a in listed
-            if a.order.asset == asset
-            and a.status is MarketStatus.OPEN
-            and a.remaining > 0
-            and a.order.price <= max_price
-            and _admits(a.order.workerpoolrestrict, workerpool)
+    """The open app (or dataset) orders of one asset (``cheapest_first``: the book's open
+    orders of it with volume left, :class:`FillBook`'s index) within ``max_price`` whose
+    restrictions admit our pool, the requester and the request's other asset
+    (``other_restrict`` names it: the dataset for an app order, the app for a dataset order),
+    cheapest first."""
+    out: list[ListedOrder[_Asset]] = []
+    for a in cheapest_first:
+        if a.order.price > max_price:
+            break
+        if (
+            _admits(a.order.workerpoolrestrict, workerpool)
             and _admits(a.order.requesterrestrict, request.requester)
             and _admits(a.order.other_restrict, other_restrict)
-        ),
-        key=lambda a: (a.order.price, a.published_at, a.order_hash),
-    )
+        ):
+            out.append(a)
+    return out
 
 
 def _app_orders(
     book: FillBook, request: RequestOrder, workerpool: str
 ) -> list[ListedOrder[AppOrder]]:
     return _cheapest_admitting(
-        book.apporders, request.app, request.appmaxprice, request.dataset, request, workerpool
+        book.open_apps.get(request.app, ()),
+        request.appmaxprice,
+        request.dataset,
+        request,
+        workerpool,
     )
 
 
@@ -363,8 +366,7 @@ def _dataset_orders(
     book: FillBook, request: RequestOrder, workerpool: str
 ) -> list[ListedOrder[DatasetOrder]]:
     return _cheapest_admitting(
-        book.datasetorders,
-        request.dataset,
+        book.open_datasets.get(request.dataset, ()),
         request.datasetmaxprice,
         request.app,
         request,
@@ -430,6 +432,23 @@ def fill_terms(
     return "no offer of ours fits its category, tag (TEE bit from the app) and trust"
 
 
+def fillable(
+    book: FillBook | None, offers: Sequence[Offer], workerpool: str, floor: int
+) -> dict[str, FillCandidate]:
+    """Every request of ``book`` that passes :func:`fill_terms`, by hash, in the book's order.
+
+    The cycle asks once a tick and hands the result to :func:`propose_fills` (``terms``) and the
+    memory (:meth:`FillMemory.observe`): the rules are applied once per request and tick."""
+    if book is None:
+        return {}
+    out: dict[str, FillCandidate] = {}
+    for listed in book.requests:
+        got = fill_terms(listed, book, offers, workerpool, floor)
+        if not isinstance(got, str):
+            out[listed.order_hash] = got
+    return out
+
+
 def fill_price(cap: int, listed: int | None, mode: FillPriceMode, ceiling: int) -> int:
     """The policy's price: ``min(cap, listed)`` (or the cap), never above the ceiling.
 
@@ -484,6 +503,7 @@ def propose_fills(
     skip: frozenset[str] = frozenset(),
     displaced: Mapping[Slot, float] | None = None,
     climbing: frozenset[Slot] = frozenset(),
+    terms: Mapping[str, FillCandidate] | None = None,
 ) -> tuple[FillIntent, ...]:
     """The built-in fill policy: every fillable request, dearest cap first, at the policy price.
 
@@ -500,6 +520,9 @@ def propose_fills(
     first raise (6 h in) climbed x1.2 a tick while four fills a tick took the dearest waiting
     requests (caps 0.11-0.24 RLC) at 0.028-0.098: filling dearest first at a rising price sold
     the dearest cheapest.
+
+    ``terms`` is :func:`fillable` of the same book, offers, pool and floor when the caller has
+    it (the cycle's tick); without it each request's terms are worked out here.
     """
     if not policy.enabled or book is None:
         return ()
@@ -511,7 +534,11 @@ def propose_fills(
     for listed_request in ordered:
         if listed_request.order_hash in skip:
             continue
-        got = fill_terms(listed_request, book, offers, workerpool, floor)
+        got = (
+            fill_terms(listed_request, book, offers, workerpool, floor)
+            if terms is None
+            else terms.get(listed_request.order_hash, "")
+        )
         if isinstance(got, str):
             continue
         slot_price = listed.get(got.offer.slot)

@@ -404,8 +404,35 @@ def apply_rails(
     # Vetoed before sizing: a vetoed slot's orders become "other" orders that keep their load.
     if len(kept) > cfg.max_open_orders:
         kept = {q.slot: q for q in _limit_open_orders(list(kept.values()), cfg, notes)}
-    final = list(kept.values())
     account = ledger.wanting(kept)
+    final, volume_cap, sized = _fit(list(kept.values()), snapshot, account, cfg, fills, notes)
+    # Pragmatic mode judges an unpublished order dearer than we want against the cheapest quote
+    # with volume in its category; where sizing took a category's last volume, nothing cheaper
+    # is listed there and those orders count again: fit once more around them. Volumes only
+    # fall, so each pass removes a category or ends it.
+    for _ in range(len(kept)):
+        if cfg.count_dearer_unpublished:
+            break
+        again = ledger.wanting({q.slot: q for q in final})
+        if again.wanted.by_category == account.wanted.by_category:
+            break
+        account = again
+        final, volume_cap, sized = _fit(final, snapshot, account, cfg, fills, notes)
+    return RailsResult(tuple(final), tuple(notes), None, volume_cap, sized)
+
+
+def _fit(
+    final: list[Quote],
+    snapshot: MarketSnapshot,
+    account: Ledger,
+    cfg: RailsConfig,
+    fills: Sequence[tuple[FillIntent, FillCandidate]],
+    notes: list[RailNote],
+) -> tuple[list[Quote], int, tuple[SizedFill, ...]]:
+    """Steps 4-6 for the quotes kept by steps 1-3 and 7, judged by ``account``: the fills sized
+    first, then the quotes scaled to what the orders of unquoted slots and the fills leave.
+    Returns the quotes, the total valid volume they allow, and the sized fills."""
+    kept = {q.slot: q for q in final}
     other = account.tally_unquoted(snapshot.own_by_slot)
     other_volume = other.volume
     sized: tuple[SizedFill, ...] = ()
@@ -448,7 +475,7 @@ def apply_rails(
         if admitted is not final:
             final = admitted
             need = account.tally_quotes({q.slot: q for q in final})
-    return RailsResult(tuple(final), tuple(notes), None, other_volume + need.volume, sized)
+    return final, other_volume + need.volume, sized
 
 
 def _resize(

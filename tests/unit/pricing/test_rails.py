@@ -234,6 +234,27 @@ def test_pragmatic_mode_ignores_dearer_unpublished_elsewhere_in_category() -> No
     assert pragmatic.quotes[0].volume == 70
 
 
+def test_pragmatic_mode_counts_a_dearer_order_again_when_its_category_lists_nothing() -> None:
+    """Found by the rails-then-plan property test: the cap on total volume gave category 0's
+    quote nothing, so the unpublished order at 10 in category 0 is no longer dearer than
+    anything we list there and counts; the rails must leave room for it."""
+    cpu1 = offer(category=1, task_seconds=300, max_volume=1000)
+    dearer = own("d", 10, 1, published=False)  # category 0, tag 0: the TEE quote's category
+    cheap = own("c", 1, 5, category=1, published=False)
+    s = snap(
+        offers=[XS, XS_TEE, cpu1],
+        utilization=util(10),
+        own_orders=[dearer, cheap],
+        free_stake=10**12,
+    )
+    cfg = dataclasses.replace(LOOSE, max_volume=5, count_dearer_unpublished=False)
+    got = rails([q(1, 1, tag=1), q(1, 5, category=1)], s, [XS, XS_TEE, cpu1], cfg)
+    volumes = {x.category: x.volume for x in got.quotes}
+    assert volumes[0] == 0
+    assert volumes[0] + volumes[1] + dearer.remaining <= 5
+    assert got.volume_cap == 5
+
+
 GATED = dataclasses.replace(LOOSE, cancel_gas_cost=100, raise_gain_factor=1.0)
 
 

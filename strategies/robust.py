@@ -313,7 +313,7 @@ from strategies.robust_undercut import (
     stride_under,
     track_moves,
 )
-from strategies.robust_vouch import vouched_bound, vouched_price
+from strategies.robust_vouch import capped_level, vouched_bound, vouched_price
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -1055,6 +1055,14 @@ class RobustParams:
         doc="item 53: the pool's smoothed utilization (backlog included) perch_surge_out needs:"
         " 2, every slot busy and as many tasks waiting",
     )
+    vouch_climb: bool = param(
+        False,
+        doc="item 55: a trial level our buyers vouched for (trial_caps_tasks, tier_open_multiple)"
+        " that the rails capped under it (one max_jump from our listed price) is climbed to by a"
+        " second jump while the rails still move our price up, and where they stop (their"
+        " ceiling) the level they allow stays vouched (false: off, main c208a62: the trial starts"
+        " from the capped price, unvouched; robust_vouch.capped_level)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1210,6 +1218,9 @@ class OfferMemory:
     # by our buyers' top tier; such a trial was lost (the rule does not open again)
     t_open: bool = False
     t_lost: bool = False
+    # item 55 (vouch_climb; strategies/robust_vouch.py capped_level): our listed price the rails
+    # capped under the vouched level at the last decision (0: none), to see them still climbing
+    v_listed: int = 0
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1314,6 +1325,7 @@ class OfferMemory:
                 v_price=int(cast(int, raw.get("v_price", 0))),
                 t_open=bool(raw.get("t_open", False)),
                 t_lost=bool(raw.get("t_lost", False)),
+                v_listed=int(cast(int, raw.get("v_listed", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1433,7 +1445,14 @@ def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
     """Guard 5 enters a trial level at ``price``: a descent's top, or a probe's rung (the
     captive and unmasking probes are trial steps, judged by the trial's own evidence)."""
     return replace(
-        mem, p_mode="trial", p_since=now, p_price=price, p_settled=False, p_left=0, t_open=False
+        mem,
+        p_mode="trial",
+        p_since=now,
+        p_price=price,
+        p_settled=False,
+        p_left=0,
+        t_open=False,
+        v_listed=0,
     )
 
 
@@ -2337,7 +2356,17 @@ class RobustStrategy(Strategy[RobustParams]):
                 since += now - mem.last_at
                 # a read trial's time budget runs on the same listed clock (item 41)
                 mem = replace(mem, p_since=since, p_read_at=mem.p_read_at + now - mem.last_at)
-            if listed is not None and price < listed < mem.p_price:
+            if (
+                listed is not None
+                and price < listed < mem.p_price
+                and p.vouch_climb
+                and _at_vouched(mem)
+            ):
+                # a vouched level the rails capped: climbed to while they still move us up, else
+                # the level they allow, still vouched (item 55, strategies/robust_vouch.py)
+                level, seen = capped_level(listed, mem.p_price, mem.v_listed)
+                mem = replace(mem, p_price=level, v_price=level, v_listed=seen)
+            elif listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 vouched = mem.t_open and _at_vouched(mem)
                 mem = replace(mem, p_price=listed)

@@ -42,7 +42,7 @@ from collections.abc import Sequence
 
 from strategies.robust_caps import Buyer, tasks_by_cap
 
-__all__ = ["vouched_bound", "vouched_price"]
+__all__ = ["capped_level", "vouched_bound", "vouched_price"]
 
 
 def vouched_price(buyers: Sequence[Buyer], floor: int, top: int, tier: int) -> int:
@@ -71,3 +71,14 @@ def vouched_bound(buyers: Sequence[Buyer], price: int, vouched: int, hi: int) ->
     if any(b.cap > price for b in buyers):
         return 0 if hi == price + 1 else hi
     return price + 1
+
+
+def capped_level(listed: int, level: int, seen: int) -> tuple[int, int]:
+    """Where a vouched trial ``level`` goes when the rails listed our order at ``listed``, under
+    it (module doc, item 55), given the capped price ``seen`` at the last decision (0: none):
+    ``(level, listed)`` while the rails still move us up (``listed > seen``: one more jump
+    reaches it), else ``(listed, 0)``: they stopped (their ceiling), and the trial sits where
+    they allow, still vouched, since the tier's buyers pay a lower price too."""
+    if listed > seen:
+        return level, listed
+    return listed, 0

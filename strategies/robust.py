@@ -313,7 +313,7 @@ from strategies.robust_undercut import (
     stride_under,
     track_moves,
 )
-from strategies.robust_vouch import capped_level, vouched_bound, vouched_price
+from strategies.robust_vouch import climbs_to, vouched_bound, vouched_price
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -1058,10 +1058,10 @@ class RobustParams:
     vouch_climb: bool = param(
         False,
         doc="item 55: a trial level our buyers vouched for (trial_caps_tasks, tier_open_multiple)"
-        " that the rails capped under it (one max_jump from our listed price) is climbed to by a"
-        " second jump while the rails still move our price up, and where they stop (their"
-        " ceiling) the level they allow stays vouched (false: off, main c208a62: the trial starts"
-        " from the capped price, unvouched; robust_vouch.capped_level)",
+        " that the rails listed under it (one max_jump over our price) is kept, and reached by"
+        " the next jump, while the rails still move our listed price up; where they stop (their"
+        " ceiling) the trial starts there as before (false: off, main c208a62: the trial starts"
+        " from the first capped price, unvouched; robust_vouch.climbs_to)",
     )
 
     def __post_init__(self) -> None:
@@ -1218,7 +1218,7 @@ class OfferMemory:
     # by our buyers' top tier; such a trial was lost (the rule does not open again)
     t_open: bool = False
     t_lost: bool = False
-    # item 55 (vouch_climb; strategies/robust_vouch.py capped_level): our listed price the rails
+    # item 55 (vouch_climb; strategies/robust_vouch.py climbs_to): our listed price the rails
     # capped under the vouched level at the last decision (0: none), to see them still climbing
     v_listed: int = 0
 
@@ -2357,15 +2357,15 @@ class RobustStrategy(Strategy[RobustParams]):
                 # a read trial's time budget runs on the same listed clock (item 41)
                 mem = replace(mem, p_since=since, p_read_at=mem.p_read_at + now - mem.last_at)
             if (
-                listed is not None
-                and price < listed < mem.p_price
-                and p.vouch_climb
+                p.vouch_climb
+                and listed is not None
+                and price < listed
                 and _at_vouched(mem)
+                and climbs_to(listed, mem.p_price, mem.v_listed)
             ):
-                # a vouched level the rails capped: climbed to while they still move us up, else
-                # the level they allow, still vouched (item 55, strategies/robust_vouch.py)
-                level, seen = capped_level(listed, mem.p_price, mem.v_listed)
-                mem = replace(mem, p_price=level, v_price=level, v_listed=seen)
+                # a vouched level the rails capped under it, and they still move our price up:
+                # the next jump reaches it (item 55, strategies/robust_vouch.py)
+                mem = replace(mem, v_listed=listed)
             elif listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 vouched = mem.t_open and _at_vouched(mem)

@@ -211,7 +211,10 @@ of its sales.
 tier of our buyers of the last hour stated (under the rivals we serve every tier, and each deal
 carries its buyer's cap) instead of the rails' top, and that level waits its break-even pace.
 Once it sold, the refine's bound is that level + 1 while no buyer stated more (``vouch_bound``,
-item 52, on; false: off): above it, none of the window's buyers buys.
+item 52, on; false: off): above it, none of the window's buyers buys. Opt-in (``vouch_climb``,
+item 55, false: off): a vouched level the rails listed under (one ``max_jump`` over our price) is
+kept while they still move our price up, so the next jump reaches it, instead of the trial
+starting, unvouched, from the capped price.
 Opt-in (strategies/robust_tieropen.py, ``tier_open_multiple``, 0: off; item 51): where the gate
 stays shut by our own undercut a whole wait after its trial fell due, such a tier at least that
 multiple of our price opens a trial at its cap, once per offer, bounded at that level + 1 once it sold.

@@ -87,7 +87,6 @@ def vouched_bound(buyers: Sequence[Buyer], price: int, vouched: int, hi: int) ->
     return price + 1
 
 
-
 def climbs_to(listed: int, level: int, seen: int) -> bool:
     """Whether a vouched trial ``level`` the rails listed under, at ``listed``, is kept for the
     next decision's jump to reach (module doc, item 55): while the rails still move us up, past

@@ -211,7 +211,10 @@ of its sales.
 tier of our buyers of the last hour stated (under the rivals we serve every tier, and each deal
 carries its buyer's cap) instead of the rails' top, and that level waits its break-even pace.
 Once it sold, the refine's bound is that level + 1 while no buyer stated more (``vouch_bound``,
-item 52, on; false: off): above it, none of the window's buyers buys.
+item 52, on; false: off): above it, none of the window's buyers buys. Opt-in (``vouch_climb``,
+item 55, false: off): a vouched level the rails listed under (one ``max_jump`` over our price) is
+kept while they still move our price up, so the next jump reaches it, instead of the trial
+starting, unvouched, from the capped price.
 Opt-in (strategies/robust_tieropen.py, ``tier_open_multiple``, 0: off; item 51): where the gate
 stays shut by our own undercut a whole wait after its trial fell due, such a tier at least that
 multiple of our price opens a trial at its cap, once per offer, bounded at that level + 1 once it sold.
@@ -313,7 +316,7 @@ from strategies.robust_undercut import (
     stride_under,
     track_moves,
 )
-from strategies.robust_vouch import vouched_bound, vouched_price
+from strategies.robust_vouch import climbs_to, vouched_bound, vouched_price
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -1055,6 +1058,14 @@ class RobustParams:
         doc="item 53: the pool's smoothed utilization (backlog included) perch_surge_out needs:"
         " 2, every slot busy and as many tasks waiting",
     )
+    vouch_climb: bool = param(
+        False,
+        doc="item 55: a trial level our buyers vouched for (trial_caps_tasks, tier_open_multiple)"
+        " that the rails listed under it (one max_jump over our price) is kept, and reached by"
+        " the next jump, while the rails still move our listed price up; where they stop (their"
+        " ceiling) the trial starts there as before (false: off, main c208a62: the trial starts"
+        " from the first capped price, unvouched; robust_vouch.climbs_to)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1210,6 +1221,9 @@ class OfferMemory:
     # by our buyers' top tier; such a trial was lost (the rule does not open again)
     t_open: bool = False
     t_lost: bool = False
+    # item 55 (vouch_climb; strategies/robust_vouch.py climbs_to): our listed price the rails
+    # capped under the vouched level at the last decision (0: none), to see them still climbing
+    v_listed: int = 0
 
     def to_json(self) -> dict[str, object]:
         return state_dict(self)
@@ -1314,6 +1328,7 @@ class OfferMemory:
                 v_price=int(cast(int, raw.get("v_price", 0))),
                 t_open=bool(raw.get("t_open", False)),
                 t_lost=bool(raw.get("t_lost", False)),
+                v_listed=int(cast(int, raw.get("v_listed", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1433,7 +1448,14 @@ def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
     """Guard 5 enters a trial level at ``price``: a descent's top, or a probe's rung (the
     captive and unmasking probes are trial steps, judged by the trial's own evidence)."""
     return replace(
-        mem, p_mode="trial", p_since=now, p_price=price, p_settled=False, p_left=0, t_open=False
+        mem,
+        p_mode="trial",
+        p_since=now,
+        p_price=price,
+        p_settled=False,
+        p_left=0,
+        t_open=False,
+        v_listed=0,
     )
 
 
@@ -2337,7 +2359,17 @@ class RobustStrategy(Strategy[RobustParams]):
                 since += now - mem.last_at
                 # a read trial's time budget runs on the same listed clock (item 41)
                 mem = replace(mem, p_since=since, p_read_at=mem.p_read_at + now - mem.last_at)
-            if listed is not None and price < listed < mem.p_price:
+            if (
+                p.vouch_climb
+                and listed is not None
+                and price < listed
+                and _at_vouched(mem)
+                and climbs_to(listed, mem.p_price, mem.v_listed)
+            ):
+                # a vouched level the rails capped under it, and they still move our price up:
+                # the next jump reaches it (item 55, strategies/robust_vouch.py)
+                mem = replace(mem, v_listed=listed)
+            elif listed is not None and price < listed < mem.p_price:
                 # the rails capped the climb (their ceiling, or one max_jump): start from there
                 vouched = mem.t_open and _at_vouched(mem)
                 mem = replace(mem, p_price=listed)

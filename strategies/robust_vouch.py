@@ -32,8 +32,22 @@ to none of them. So while the perch sits at its vouched level and no buyer of ou
 snapshot's window stated a cap above it, its bound is one nRLC above it (``vouched_bound``),
 carrying the perch's evidence as item 43's bound does; a buyer who states more lifts it.
 
+**A vouched level the rails capped** (``vouch_climb``, item 55; false: off). A trial's first
+price is one deliberate jump (``rails.max_jump``, x 32) from our listed price; a tier 30 x the
+market level over a price one nRLC under a rival at half the level is 60 x it, so the rails list
+the vouched level at 32 x our price, and robust then took that capped price as the trial's level,
+no longer vouched: a read trial (item 41) then spends its 30-minute budget there and one level
+under it, and ends (train ``rival_leaves`` 1492: the 637 M tier our buyers stated, listed at
+368 M and 184 M for 30 minutes, then 72 h one nRLC under an 11.5 M rival; score 0.35).
+Yet one more jump reaches the level. So while the rails still move our listed price up, the
+level is kept (``climbs_to``): the next decision's jump reaches it, and it waits its pace there;
+where they stop (their ceiling under the level) the trial starts from the listed price as
+before. (Keeping that capped price vouched too, as item 51's own capped level is, moved more
+markets and lost on train ``rival_leaves`` 1414: the vouched 2,090 M tier over a 1,390 M
+ceiling, held an hour at the ceiling twice while the big rival was in stock.)
+
 Pure: deals in, a price out; robust.py owns the state and calls it. Figures and what was tried:
-docs/strategies.md, robust items 48 and 52.
+docs/strategies.md, robust items 48, 52 and 55.
 """
 
 from __future__ import annotations
@@ -42,7 +56,7 @@ from collections.abc import Sequence
 
 from strategies.robust_caps import Buyer, tasks_by_cap
 
-__all__ = ["vouched_bound", "vouched_price"]
+__all__ = ["climbs_to", "vouched_bound", "vouched_price"]
 
 
 def vouched_price(buyers: Sequence[Buyer], floor: int, top: int, tier: int) -> int:
@@ -71,3 +85,11 @@ def vouched_bound(buyers: Sequence[Buyer], price: int, vouched: int, hi: int) ->
     if any(b.cap > price for b in buyers):
         return 0 if hi == price + 1 else hi
     return price + 1
+
+
+def climbs_to(listed: int, level: int, seen: int) -> bool:
+    """Whether a vouched trial ``level`` the rails listed under, at ``listed``, is kept for the
+    next decision's jump to reach (module doc, item 55): while the rails still move us up, past
+    the capped price ``seen`` at the last decision (0: none). Where they stop (their ceiling
+    under the level), no: the trial starts from the listed price, as without the rule."""
+    return seen < listed < level

@@ -31,6 +31,9 @@ with one note per clamp or veto (``RailNote(slot, rule, detail)``), or a kill sw
 7. **max open orders**: at most ``max_open_orders`` slots get a quote with volume (the market
    refuses more open orders per wallet); the rest are vetoed, last first. (This veto is applied
    before steps 4-6, so the orders of a vetoed slot are counted as orders of other slots.)
+   In pragmatic mode (``count_dearer_unpublished = false``) steps 4-6 run again when they took
+   a category's last volume: a dearer unpublished order there counts once nothing cheaper is
+   listed in its category.
 
 The **deadband** and **max order age** need the existing orders one by one, so they live in the
 planner (bot.pricing.planner), which also keeps every prefix of its plan within the volume cap and the

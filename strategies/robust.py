@@ -185,7 +185,9 @@ per second x the task's run time (``perch_slot_share``: the perch sales its slot
 that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
 (our own undercut keeps them in stock, and hides the demand the perch waits for); so does a
 pool queued ``perch_surge_busy`` x its slots whose rivals the markup's fast count sees sold out
-(opt-in ``perch_surge_out``, item 53: a surge's start, an hour or two before the slow count).
+(opt-in ``perch_surge_out``, item 53: a surge's start, an hour or two before the slow count),
+unless one cap holds most of our window's tasks (``perch_surge_campaign``, item 56: a campaign's
+burst, whose one buyer pays no more).
 
 **An unsold bound** (strategies/robust_scarce.py, ``unsold_sales``): with the markup on, the
 lowest market-led price we listed since our last sale becomes an upper bound once nothing sold for

@@ -130,7 +130,9 @@ def campaign(buyers: Iterable[Buyer], share: float) -> bool:
     and 100 %). A surge multiplies every requester's rate: many buyers, each with its own cap
     (takers' caps are continuous), the capped requesters' tiers spread over three caps (train
     ``surge`` 1347 at its first surge's start: the most-bought cap held 5 of 19 tasks, 26 %).
-    A window with no buyer of known cap is no campaign.
+    A window with no buyer of known cap is no campaign. Opt-in: a window of a few buyers holds
+    one cap by chance (train ``surge`` 1048, validation: one buyer at a surge's start, read as
+    a campaign, lost item 53's trial there); a floor of tasks is left for later (robust item 56).
     """
     if share <= 0:
         return False

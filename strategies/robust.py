@@ -185,7 +185,9 @@ per second x the task's run time (``perch_slot_share``: the perch sales its slot
 that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
 (our own undercut keeps them in stock, and hides the demand the perch waits for); so does a
 pool queued ``perch_surge_busy`` x its slots whose rivals the markup's fast count sees sold out
-(opt-in ``perch_surge_out``, item 53: a surge's start, an hour or two before the slow count).
+(opt-in ``perch_surge_out``, item 53: a surge's start, an hour or two before the slow count),
+unless one cap holds most of our window's tasks (``perch_surge_campaign``, item 56: a campaign's
+burst, whose one buyer pays no more).
 
 **An unsold bound** (strategies/robust_scarce.py, ``unsold_sales``): with the markup on, the
 lowest market-led price we listed since our last sale becomes an upper bound once nothing sold for
@@ -296,7 +298,7 @@ from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
-from strategies.robust_surge import perch_slot_floor, queued, surged
+from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_tier import (
     capped_bound,
     early_lost_due,
@@ -1065,6 +1067,15 @@ class RobustParams:
         " the next jump, while the rails still move our listed price up; where they stop (their"
         " ceiling) the trial starts there as before (false: off, main c208a62: the trial starts"
         " from the first capped price, unvouched; robust_vouch.climbs_to)",
+    )
+    perch_surge_campaign: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 56 (acts only with perch_surge_out): a burst where one cap holds at least this"
+        " share of the tasks our buyers of the snapshot's window bought is one campaign's, not a"
+        " surge, and does not raise guard 5's count (0: off, main c208a62;"
+        " robust_surge.campaign)",
     )
 
     def __post_init__(self) -> None:
@@ -2182,13 +2193,18 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "market" and queued(u_avg=mem.u_avg, threshold=p.perch_busy_open):
             # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
             mem = _lift_out(mem, p.perch_out_share)
-        if mem.p_mode == "market" and surged(
-            rivals_out=mem.rivals_out,
-            u_avg=mem.u_avg,
-            share=p.perch_surge_out,
-            busy=p.perch_surge_busy,
+        if (
+            mem.p_mode == "market"
+            and surged(
+                rivals_out=mem.rivals_out,
+                u_avg=mem.u_avg,
+                share=p.perch_surge_out,
+                busy=p.perch_surge_busy,
+            )
+            and not self._campaign(snapshot, offer)
         ):
-            # every slot busy and the rivals sold out now: a surge (item 53, robust_surge.py)
+            # every slot busy and the rivals sold out now: a surge (item 53, robust_surge.py),
+            # unless one campaign's buyers are most of the window's (item 56)
             mem = _lift_out(mem, p.perch_out_share)
         if mem.p_next is None:
             first = p.perch_first_wait_seconds or p.perch_wait_seconds
@@ -2437,6 +2453,15 @@ class RobustStrategy(Strategy[RobustParams]):
         ):
             return mem  # inconclusive: more evidence (strategies/robust_gate.py)
         return self._perch_lost(mem, now)
+
+    def _campaign(self, snapshot: MarketSnapshot, offer: Offer) -> bool:
+        """Our buyers of the snapshot's window are mostly one campaign's (``perch_surge_campaign``,
+        item 56, strategies/robust_surge.py): a burst item 53 must not read as a surge."""
+        share = self.params.perch_surge_campaign
+        if share <= 0:
+            return False
+        buyers = buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, 0.0)
+        return campaign(buyers, share)
 
     def _vouched(self, snapshot: MarketSnapshot, offer: Offer, floor: int, top: int) -> int:
         """The price our own buyers' caps vouch for, where a trial opening now starts

@@ -27,7 +27,9 @@ the queue, and the whole run time held train ``churn`` 1007's long categories ab
 for 32 minutes at hour 31. Nor the pool's realized yield of the last hour (``slot_yield_share``, session 5, left off): it moved with every burst of short sales
 and held long categories above their buyers on markets without a perch.
 
-**A queue opens the perch's gate** (``perch_busy_open``): see ``queued``.
+**A queue opens the perch's gate** (``perch_busy_open``): see ``queued``; so does a surge's
+start (``perch_surge_out``, item 53): see ``surged``, and ``campaign`` for the bursts it must not
+read as one (item 56).
 
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures, and what
 was tried and not kept: docs/strategies.md, robust items 17 and 20.
@@ -36,11 +38,12 @@ was tried and not kept: docs/strategies.md, robust items 17 and 20.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from strategies.base import MAX_PRICE
+from strategies.robust_caps import Buyer, tasks_by_cap
 
-__all__ = ["perch_slot_floor", "queued", "surged"]
+__all__ = ["campaign", "perch_slot_floor", "queued", "surged"]
 
 
 def perch_slot_floor(
@@ -112,3 +115,27 @@ def surged(*, rivals_out: float, u_avg: float | None, share: float, busy: float)
     1: trials from the rails' top at 40 h and 67 h, lost; x 0.97).
     """
     return share > 0 and u_avg is not None and u_avg >= busy and rivals_out >= share
+
+
+def campaign(buyers: Iterable[Buyer], share: float) -> bool:
+    """Our buyers of the window are mostly one campaign's: one cap holds at least ``share`` of
+    their tasks (``perch_surge_campaign``, item 56; ``share`` 0: off, never a campaign).
+
+    ``buyers``: our deals of the window with their buyers' caps (``robust_caps.buyers_of``),
+    tallied by ``robust_caps.tasks_by_cap``. A campaign is one request of tens to hundreds of
+    tasks at one cap: it sells the rivals out and queues the pool at once, as a surge's start
+    does (``surged``), but its buyer pays no more than it did before (shipped ``demand_surge``
+    seed 1: one cap held 44-94 % of our window's tasks at each of item 53's six firings, the
+    trials they opened from the rails' top were lost; ``mixed_lengths`` seed 2, category 2: 73
+    and 100 %). A surge multiplies every requester's rate: many buyers, each with its own cap
+    (takers' caps are continuous), the capped requesters' tiers spread over three caps (train
+    ``surge`` 1347 at its first surge's start: the most-bought cap held 5 of 19 tasks, 26 %).
+    A window with no buyer of known cap is no campaign. Opt-in: a window of a few buyers holds
+    one cap by chance (train ``surge`` 1048, validation: one buyer at a surge's start, read as
+    a campaign, lost item 53's trial there); a floor of tasks is left for later (robust item 56).
+    """
+    if share <= 0:
+        return False
+    tasks = tasks_by_cap(buyers)
+    total = sum(tasks.values())
+    return total > 0 and max(tasks.values()) >= share * total

@@ -3,13 +3,15 @@ market-led price pays for the slot a perch's buyer of another category would hav
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from strategies.robust import OfferMemory
-from strategies.robust_surge import perch_slot_floor, queued, surged
-from tests.support.factories import NOW, own, rival, snap, util
+from strategies.robust_caps import Buyer
+from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
+from tests.support.factories import NOW, deal, own, rival, snap, util
 from tests.unit.strategies.test_strategy_robust import (
     PERCH,
     XS,
@@ -183,4 +185,53 @@ def test_a_surge_opens_the_perch_gate_the_slow_count_has_not_reached(
     state = perch_state(rivals_out=fast, p_out=0.1, u_avg=u_avg)
     s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 10, backlog))
     _, new = decide(s, state, {**PERCH, "perch_surge_out": share})
+    assert memory(new).p_mode == mode
+
+
+def test_a_campaign_is_one_cap_holding_most_of_the_window_s_tasks() -> None:
+    burst = [Buyer(NOW - 60.0 * i, 100, 2) for i in range(9)] + [Buyer(NOW - 30.0, 300, 1)]
+    assert campaign(burst, 0.4)  # 18 of 19 tasks at one cap
+    assert not campaign(burst, 0.0)  # off
+    spread = [Buyer(NOW - 60.0 * i, 100 + i, 1) for i in range(14)] + [
+        Buyer(NOW - 30.0 * i, 758, 1) for i in range(5)
+    ]
+    assert not campaign(spread, 0.4)  # a surge's many buyers: the top tier 5 of 19 tasks
+    assert campaign(spread, 0.25)
+    assert not campaign([], 0.4)  # no buyer of known cap: no campaign
+
+
+def capped_deal(label: str, cap: int, volume: int = 1, ago: float = 600.0) -> Any:
+    """``volume`` tasks of ours sold at the market-led 99 to a buyer who stated ``cap``."""
+    return dataclasses.replace(deal(label, 99, volume, ago=ago), request_maxprice=cap)
+
+
+CAMPAIGN = [capped_deal(f"c{i}", 5_000, 3, ago=60.0 * (i + 1)) for i in range(6)]
+SURGE = [capped_deal(f"s{i}", 400 + 37 * i, ago=60.0 * (i + 1)) for i in range(12)]
+
+
+@pytest.mark.parametrize(
+    ("campaign_share", "deals", "mode"),
+    [
+        (0.4, CAMPAIGN, "market"),  # one cap holds all 18 tasks: a campaign's burst
+        (0.0, CAMPAIGN, "trial"),  # off: item 53 alone, main
+        (0.4, SURGE, "trial"),  # twelve buyers, twelve caps: a surge
+        (0.4, SURGE + CAMPAIGN[:2], "trial"),  # 6 of 18 tasks at one cap
+        (0.4, SURGE + CAMPAIGN[:3], "market"),  # 9 of 21
+    ],
+)
+def test_a_campaign_s_burst_does_not_open_the_gate_a_surge_opens(
+    campaign_share: float, deals: list[Any], mode: str
+) -> None:
+    """Item 56 (``perch_surge_campaign``): item 53's busy pool with its rivals sold out now opens
+    guard 5's trial unless one cap holds at least the share of our window's tasks."""
+    state = perch_state(rivals_out=0.95, p_out=0.1, u_avg=3.0)
+    s = snap(
+        offers=[XS],
+        book=[],
+        deals=deals,
+        own_orders=[own("o", 99, 5)],
+        utilization=util(10, 10, 20),
+    )
+    params = {**PERCH, "perch_surge_out": 0.9, "perch_surge_campaign": campaign_share}
+    _, new = decide(s, state, params)
     assert memory(new).p_mode == mode

@@ -174,3 +174,84 @@ def test_the_replay_keeps_the_gate_shut_where_the_rival_serves_the_tier() -> Non
     bunched.sort(key=lambda r: r[0])
     m = decides(replay, bunched)
     assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)
+
+
+def test_the_replay_reads_each_rival_s_own_period() -> None:
+    """Item 54 (``tier_replay_intervals``): six tier buyers of one task, one every 120 s, our
+    price 99 under one rival at 100 listing one task. Restocking every 900 s (item 40's
+    assumption) the rival serves one or two of them and the level earns more; restocking every
+    60 s (the period the book showed) it serves them all, and the level earns nothing."""
+    buyers = [Buyer(NOW - 3_000 + 120 * i, 2_000, 1, False) for i in range(6)]
+    start = NOW - 3_600.0
+    thin = {RIVAL: [100.0, 1.0, NOW - 60]}
+    assert replay_pays(buyers, thin, 99, 2_000, start, 900.0)
+    assert replay_pays(buyers, thin, 99, 2_000, start, 900.0, periods={RIVAL: 900.0})
+    assert not replay_pays(buyers, thin, 99, 2_000, start, 900.0, periods={RIVAL: 60.0})
+    assert not replay_pays(buyers, thin, 99, 2_000, start, 900.0, periods={RIVAL: None})
+    # a pool the periods do not name keeps the assumed period
+    assert replay_pays(buyers, thin, 99, 2_000, start, 900.0, periods={"0xother": 60.0})
+
+
+def test_the_replay_s_baseline_is_what_our_buyers_paid() -> None:
+    """Item 54 (``tier_replay_sold``): 40 buyers of ours at caps of 150, one every 600 s, and
+    three tier buyers at 2,000 bunched in one minute; our market-led price at this reading is
+    150, above a rival at 100 listing one task every 900 s (a markup). Replayed against that
+    rival, 150 earns only the buyers who came while it was out (about one in three), so the
+    tier's 2 x 2,000 wins; what these buyers paid us at 150 (43 tasks, 6,450) beats it."""
+    buyers = [Buyer(NOW - 30_000 + 600 * i, 150, 1, False) for i in range(40)]
+    buyers += [Buyer(NOW - 1_000 + 10 * i, 2_000, 1, False) for i in range(3)]
+    buyers.sort(key=lambda x: x.at)
+    start = NOW - 36_000.0
+    rival_ = {RIVAL: [100.0, 1.0, NOW - 60]}
+    assert replay_pays(buyers, rival_, 150, 2_000, start, 900.0)
+    assert not replay_pays(buyers, rival_, 150, 2_000, start, 900.0, sold=True)
+    # a tier whose replay earns more than our buyers paid still opens
+    many = buyers + [Buyer(NOW - 500 + 10 * i, 2_000, 1, False) for i in range(9)]
+    many.sort(key=lambda x: x.at)
+    assert replay_pays(many, rival_, 150, 2_000, start, 900.0, sold=True)
+
+
+def spaced() -> list[list[float]]:
+    """Six tier buyers at 5,000, one every 120 s in the last hour, among rows(0)'s buyers at 150."""
+    top = [[NOW - 3_000 + 120.0 * i, 5_000.0, 1.0, 0.0] for i in range(6)]
+    return sorted(top + rows(0)[6:], key=lambda r: r[0])
+
+
+def test_robust_replays_the_rival_s_own_period_with_tier_replay_intervals() -> None:
+    """The rival (100, one task) showed a 60 s period twice in the book (item 44's watch): with
+    ``tier_replay_intervals`` 2 the replay gives it 60 s, it serves every tier buyer spaced
+    120 s apart, and the gate stays shut; at item 40's 900 s it serves one or two and the trial
+    opens (the key off, main)."""
+    replay = {**ON, "tier_open_replay": True}
+    watch = {RIVAL: [100.0, 1.0, NOW - 120, 60.0, 2.0, NOW - 60, 0.0, 0.0, 0.0]}
+    m = decides(replay, spaced(), c_restock=watch)
+    assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)
+    m = decides({**replay, "tier_replay_intervals": 2}, spaced(), c_restock=watch)
+    assert (m.p_mode, m.t_open) == ("market", False)
+    assert m.c_restock[RIVAL][3] == 60.0  # the watch runs with the key on
+    # one interval seen is not enough for 2: the rival keeps the assumed 900 s
+    once = {RIVAL: [100.0, 1.0, NOW - 120, 60.0, 1.0, NOW - 60, 0.0, 0.0, 0.0]}
+    assert decides({**replay, "tier_replay_intervals": 2}, spaced(), c_restock=once).t_open
+    # the watch is kept only with the key on (and item 51's replay)
+    assert decides(replay, spaced()).c_restock == {}
+    assert decides({**replay, "tier_replay_intervals": 2}, spaced()).c_restock != {}
+    assert decides({**ON, "tier_replay_intervals": 2}, spaced()).c_restock == {}
+
+
+def test_robust_s_replay_baseline_with_tier_replay_sold() -> None:
+    """Under every rival (our 99, the rival's 100) our price replayed and what our buyers paid
+    agree, so ``tier_replay_sold`` keeps item 51's replay as it is: the bunched tier opens,
+    the spaced one's replay still pays, and a tier whose buyers paid us more than it would
+    earn stays shut either way."""
+    replay = {**ON, "tier_open_replay": True}
+    bunched = [[NOW - 3_600 + 10.0 * i, 5_000.0, 1.0, 0.0] for i in range(6)] + rows(0)[6:]
+    bunched.sort(key=lambda r: r[0])
+    for on in (False, True):
+        m = decides({**replay, "tier_replay_sold": on}, bunched)
+        assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)
+        assert decides({**replay, "tier_replay_sold": on}, spaced()).t_open
+    # 300 more buyers at 150 in the last 10 h: 340 x 99 = 33,660 > 5 x 5,000
+    crowd = bunched + [[NOW - 36_000 + 100.0 * i + 1, 150.0, 1.0, 0.0] for i in range(300)]
+    crowd.sort(key=lambda r: r[0])
+    for on in (False, True):
+        assert not decides({**replay, "tier_replay_sold": on}, crowd).t_open

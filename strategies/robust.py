@@ -1046,9 +1046,17 @@ class RobustParams:
     tier_replay_sold: bool = param(
         False,
         doc="item 54 (acts only with tier_open_replay): the replay's baseline is what our buyers"
-        " of the window paid at our price (each bought from us: the price times their tasks),"
-        " not our price replayed against the rivals, which a markup above a cheaper rival at"
-        " the moment of the reading makes near nothing (false: off, replayed)",
+        " of the window paid (each bought from us: the market-led mode's mean price per task"
+        " times their tasks), not our price of the moment replayed against the rivals, which a"
+        " markup above a cheaper rival makes near nothing (false: off, replayed)",
+    )
+    tier_replay_tasks: int = param(
+        0,
+        min=0,
+        max=1000,
+        doc="item 54 (acts only with tier_open_replay): the tier's level must also sell at least"
+        " this many tasks in the replay (one is one buyer finding the rivals out, too rare for a"
+        " trial to see) (0: off, any gain)",
     )
     vouch_bound: bool = param(
         True,
@@ -2123,6 +2131,13 @@ class RobustStrategy(Strategy[RobustParams]):
             f" {p.raise_horizon_seconds:.0f}s would not pay its cancel"
         )
 
+    @staticmethod
+    def _paid(mem: OfferMemory) -> int:
+        """The market-led mode's mean price per task sold (its decayed evidence), 0: none sold:
+        what our buyers paid us (item 54's replay baseline)."""
+        m_earned, m_tasks, _ = mem.market_ev
+        return round(m_earned / m_tasks) if m_tasks > 0 else 0
+
     def _perch_account(
         self, mem: OfferMemory, earned: float, sold: float, dt: float
     ) -> OfferMemory:
@@ -2347,7 +2362,8 @@ class RobustStrategy(Strategy[RobustParams]):
                         since,
                         p.caps_period_seconds,
                         periods=own,
-                        sold=p.tier_replay_sold,
+                        paid=self._paid(mem) if p.tier_replay_sold else 0,
+                        least=p.tier_replay_tasks,
                     )
                     level = level if pays else 0
                 if level:

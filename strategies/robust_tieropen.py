@@ -63,7 +63,8 @@ def replay_pays(
     period_s: float,
     *,
     periods: Mapping[str, float | None] | None = None,
-    sold: bool = False,
+    paid: int = 0,
+    least: int = 0,
 ) -> bool:
     """Whether item 40's replay says the tier's level would have earned more than ``price`` from
     the same ``buyers`` against the remembered rivals (``kept``) restocking every ``period_s``
@@ -76,12 +77,22 @@ def replay_pays(
     ``stationary`` 1391's two rivals restock every 300 s, and at 900 s the replay gave the
     1,200 M tier 9.6 RLC where their true periods give 1.2 (our undercut: 6.2).
 
-    ``sold`` (item 54, ``tier_replay_sold``): what ``price`` earned is what these buyers paid:
-    each of them bought from us, so the baseline is ``price`` times their tasks (caps at or above
-    it), not ``price`` replayed against the rivals. Replayed, a market-led price that sits above
-    a cheaper rival at the moment of the reading (a markup) earns only the minutes that rival
-    was out (train ``stationary`` 1430: 9.41 M over a 7.53 M rival, 0.075 RLC from 66 tasks our
-    undercut sold for about 0.5), and any tier beats it."""
+    ``paid`` (item 54, ``tier_replay_sold``; 0: off): the baseline is what these buyers paid
+    us, each of them having bought from us: ``paid`` (the market-led mode's mean price per task
+    sold) times their tasks (caps at or above it), not ``price`` replayed against the rivals.
+    Replayed, a market-led price that sits above a cheaper rival at the moment of the reading (a
+    markup) earns only the minutes that rival was out (train ``stationary`` 1430: 9.41 M over a
+    7.53 M rival, 0.075 RLC from 66 tasks our undercut sold for about 0.5), and any tier beats
+    it; the price of the moment is no better the other way (1560: a reading at 10.0 M where our
+    buyers had paid about 43 M).
+
+    ``least`` (item 54, ``tier_replay_tasks``): the level must also have sold at least that many
+    tasks in the replay. One task in the window is one buyer of the tier finding the rivals out,
+    a few a day: a trial of a few hours does not see it (train ``publishers`` 1000: one task of
+    600 M in 12 h, the trial unsold for 3.8 h and lost; ``undercut_slow`` 1018, ``publishers``
+    1013, ``undercut_slow`` 1031 opened on one task too, all lower), while every opening that
+    paid read 2 or more (1005, 1022, 1025, 1304)."""
     rivals = rivals_of(kept, period_s, periods)
-    base = earned(price, buyers, (), start) if sold else earned(price, buyers, rivals, start)
-    return earned(level, buyers, rivals, start) > base
+    base = earned(paid, buyers, (), start) if paid > 0 else earned(price, buyers, rivals, start)
+    got = earned(level, buyers, rivals, start)
+    return got > base and got >= least * level

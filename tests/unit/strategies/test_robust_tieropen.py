@@ -196,19 +196,38 @@ def test_the_replay_s_baseline_is_what_our_buyers_paid() -> None:
     """Item 54 (``tier_replay_sold``): 40 buyers of ours at caps of 150, one every 600 s, and
     three tier buyers at 2,000 bunched in one minute; our market-led price at this reading is
     150, above a rival at 100 listing one task every 900 s (a markup). Replayed against that
-    rival, 150 earns only the buyers who came while it was out (about one in three), so the
-    tier's 2 x 2,000 wins; what these buyers paid us at 150 (43 tasks, 6,450) beats it."""
+    rival, 150 earns only the buyers who came while it was out (about one in three: 2,250), so
+    the tier's 2 x 2,000 wins; what these buyers paid us, at a mean of 150 (43 tasks, 6,450),
+    beats it."""
     buyers = [Buyer(NOW - 30_000 + 600 * i, 150, 1, False) for i in range(40)]
     buyers += [Buyer(NOW - 1_000 + 10 * i, 2_000, 1, False) for i in range(3)]
     buyers.sort(key=lambda x: x.at)
     start = NOW - 36_000.0
     rival_ = {RIVAL: [100.0, 1.0, NOW - 60]}
     assert replay_pays(buyers, rival_, 150, 2_000, start, 900.0)
-    assert not replay_pays(buyers, rival_, 150, 2_000, start, 900.0, sold=True)
+    assert not replay_pays(buyers, rival_, 150, 2_000, start, 900.0, paid=150)
+    # the price of the moment does not matter once what they paid is known: a dip to 10
+    assert not replay_pays(buyers, rival_, 10, 2_000, start, 900.0, paid=150)
+    assert replay_pays(buyers, rival_, 10, 2_000, start, 900.0, paid=50)  # 43 x 50 < 4,000
     # a tier whose replay earns more than our buyers paid still opens
     many = buyers + [Buyer(NOW - 500 + 10 * i, 2_000, 1, False) for i in range(9)]
     many.sort(key=lambda x: x.at)
-    assert replay_pays(many, rival_, 150, 2_000, start, 900.0, sold=True)
+    assert replay_pays(many, rival_, 150, 2_000, start, 900.0, paid=150)
+
+
+def test_the_replay_s_level_must_sell_more_than_one_task() -> None:
+    """Item 54 (``tier_replay_tasks``): one tier buyer in the window, the rival (100, one task
+    every 900 s) out when it came: the level earns 2,000 against 198 but from one task; with 2
+    required it does not open, with two such buyers in two restock periods it does."""
+    # a buyer at 150 takes the rival's task restocked at NOW - 900, the tier buyer comes after
+    one = [Buyer(NOW - 700, 150, 1, False), Buyer(NOW - 600, 2_000, 1, False)]
+    start = NOW - 3_600.0
+    thin = {RIVAL: [100.0, 1.0, NOW - 60]}
+    assert replay_pays(one, thin, 99, 2_000, start, 900.0)
+    assert not replay_pays(one, thin, 99, 2_000, start, 900.0, least=2)
+    earlier = [Buyer(NOW - 1_700, 150, 1, False), Buyer(NOW - 1_650, 2_000, 1, False)]
+    two = earlier + one
+    assert replay_pays(two, thin, 99, 2_000, start, 900.0, least=2)
 
 
 def spaced() -> list[list[float]]:
@@ -255,3 +274,15 @@ def test_robust_s_replay_baseline_with_tier_replay_sold() -> None:
     crowd.sort(key=lambda r: r[0])
     for on in (False, True):
         assert not decides({**replay, "tier_replay_sold": on}, crowd).t_open
+
+
+def test_robust_asks_the_replay_for_tier_replay_tasks() -> None:
+    """One tier buyer at 5,000 (``tier_open_tasks`` 1 here), 50 s after a buyer at 150 took the
+    rival's task restocked at NOW - 900: the replay gives the level that one task, 5,000 against
+    35 x 99, and the trial opens; with ``tier_replay_tasks`` 2 it does not."""
+    replay = {**ON, "tier_open_replay": True, "tier_open_tasks": 1}
+    one = sorted(rows(0)[6:] + [[NOW - 850.0, 5_000.0, 1.0, 0.0]], key=lambda r: r[0])
+    m = decides(replay, one)
+    assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)
+    m = decides({**replay, "tier_replay_tasks": 2}, one)
+    assert (m.p_mode, m.t_open) == ("market", False)

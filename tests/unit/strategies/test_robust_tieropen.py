@@ -281,7 +281,7 @@ def test_robust_asks_the_replay_for_tier_replay_tasks() -> None:
     rival's task restocked at NOW - 900: the replay gives the level that one task, 5,000 against
     35 x 99, and the trial opens; with ``tier_replay_tasks`` 2 it does not."""
     replay = {**ON, "tier_open_replay": True, "tier_open_tasks": 1}
-    one = sorted(rows(0)[6:] + [[NOW - 850.0, 5_000.0, 1.0, 0.0]], key=lambda r: r[0])
+    one = sorted([*rows(0)[6:], [NOW - 850.0, 5_000.0, 1.0, 0.0]], key=lambda r: r[0])
     m = decides(replay, one)
     assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)
     m = decides({**replay, "tier_replay_tasks": 2}, one)

@@ -64,7 +64,12 @@ def test_the_replay_asks_whether_the_rivals_run_out_for_the_tier() -> None:
     assert replay_pays(captive, deep, 99, 2_000, start, 900.0)
 
 
-ON = {"tier_open_multiple": 10.0}
+# item 51 alone, its replay as the lead wrote it (item 54's keys off), and all off: explicit,
+# whatever robust's defaults
+ON = {"tier_open_multiple": 10.0, "tier_open_replay": False}
+NO54 = {"tier_replay_intervals": 0, "tier_replay_sold": False, "tier_replay_tasks": 0}
+REPLAY = {**ON, "tier_open_replay": True, **NO54}
+OFF = {"tier_open_multiple": 0.0}
 
 
 def state(rows: list[list[float]], **fields: Any) -> dict[str, Any]:
@@ -109,7 +114,7 @@ def test_robust_opens_a_trial_at_the_tier_our_undercut_serves() -> None:
     assert (m.p_mode, m.p_price, m.v_price, m.t_open) == ("trial", 5_000, 5_000, True)
     assert m.c_next == NOW + 1_800.0 and m.p_out >= 0.5  # the gate lifted, read again in 30 min
     # off (main 394dbe7): the gate stays shut
-    m = decides({}, rows())
+    m = decides(OFF, rows())
     assert (m.p_mode, m.t_open) == ("market", False)
 
 
@@ -117,7 +122,7 @@ def test_robust_opens_a_trial_at_the_tier_our_undercut_serves() -> None:
     ("params", "top", "fields"),
     [
         (ON, 5, {}),  # five tasks at 5,000: a tier a trial would hardly see
-        ({"tier_open_multiple": 60.0}, 6, {}),  # 5,000 is under 60 x 99
+        ({**ON, "tier_open_multiple": 60.0}, 6, {}),  # 5,000 is under 60 x 99
         (ON, 6, {"p_next": NOW - 1}),  # the gate's own trial is due: it has its chance first
         (ON, 6, {"t_lost": True}),  # one such trial was lost: once per offer
         (ON, 6, {"c_next": NOW + 60}),  # read every 30 minutes
@@ -166,7 +171,7 @@ def test_the_replay_keeps_the_gate_shut_where_the_rival_serves_the_tier() -> Non
     """The rival (100, one task) restocks every 900 s: the tier's buyers, one per 900 s, each
     find it in stock, so the replay says the level earns nothing above it; six tier buyers in
     one minute leave five to us at 5,000, and the trial opens."""
-    replay = {**ON, "tier_open_replay": True}
+    replay = REPLAY
     m = decides(replay, rows())
     assert (m.p_mode, m.t_open) == ("market", False)
     assert decides(ON, rows()).t_open  # the key off: item 51 alone opens it
@@ -241,7 +246,7 @@ def test_robust_replays_the_rival_s_own_period_with_tier_replay_intervals() -> N
     ``tier_replay_intervals`` 2 the replay gives it 60 s, it serves every tier buyer spaced
     120 s apart, and the gate stays shut; at item 40's 900 s it serves one or two and the trial
     opens (the key off, main)."""
-    replay = {**ON, "tier_open_replay": True}
+    replay = REPLAY
     watch = {RIVAL: [100.0, 1.0, NOW - 120, 60.0, 2.0, NOW - 60, 0.0, 0.0, 0.0]}
     m = decides(replay, spaced(), c_restock=watch)
     assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)
@@ -254,7 +259,7 @@ def test_robust_replays_the_rival_s_own_period_with_tier_replay_intervals() -> N
     # the watch is kept only with the key on (and item 51's replay)
     assert decides(replay, spaced()).c_restock == {}
     assert decides({**replay, "tier_replay_intervals": 2}, spaced()).c_restock != {}
-    assert decides({**ON, "tier_replay_intervals": 2}, spaced()).c_restock == {}
+    assert decides({**OFF, "tier_replay_intervals": 2}, spaced()).c_restock == {}
 
 
 def test_robust_s_replay_baseline_with_tier_replay_sold() -> None:
@@ -262,7 +267,7 @@ def test_robust_s_replay_baseline_with_tier_replay_sold() -> None:
     agree, so ``tier_replay_sold`` keeps item 51's replay as it is: the bunched tier opens,
     the spaced one's replay still pays, and a tier whose buyers paid us more than it would
     earn stays shut either way."""
-    replay = {**ON, "tier_open_replay": True}
+    replay = REPLAY
     bunched = [[NOW - 3_600 + 10.0 * i, 5_000.0, 1.0, 0.0] for i in range(6)] + rows(0)[6:]
     bunched.sort(key=lambda r: r[0])
     for on in (False, True):
@@ -280,7 +285,7 @@ def test_robust_asks_the_replay_for_tier_replay_tasks() -> None:
     """One tier buyer at 5,000 (``tier_open_tasks`` 1 here), 50 s after a buyer at 150 took the
     rival's task restocked at NOW - 900: the replay gives the level that one task, 5,000 against
     35 x 99, and the trial opens; with ``tier_replay_tasks`` 2 it does not."""
-    replay = {**ON, "tier_open_replay": True, "tier_open_tasks": 1}
+    replay = {**REPLAY, "tier_open_tasks": 1}
     one = sorted([*rows(0)[6:], [NOW - 850.0, 5_000.0, 1.0, 0.0]], key=lambda r: r[0])
     m = decides(replay, one)
     assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)

@@ -220,6 +220,9 @@ starting, unvouched, from the capped price.
 Opt-in (strategies/robust_tieropen.py, ``tier_open_multiple``, 0: off; item 51): where the gate
 stays shut by our own undercut a whole wait after its trial fell due, such a tier at least that
 multiple of our price opens a trial at its cap, once per offer, bounded at that level + 1 once it sold.
+Its opt-in replay gate (``tier_open_replay``) asks item 40's replay whether the tier would have
+earned more; item 54 (``tier_replay_intervals``, ``tier_replay_sold``) gives that replay each
+rival's own restock period where the book showed it and what our buyers paid as its baseline.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -1036,6 +1039,30 @@ class RobustParams:
         " rivals (restocking every caps_period_seconds) says the level would have earned more"
         " than our price (false: off; robust_tieropen.replay_pays; lead, session 15)",
     )
+    tier_replay_intervals: int = param(
+        0,
+        min=0,
+        max=1000,
+        doc="item 54 (acts only with tier_open_replay): item 51's replay gives each rival the"
+        " shortest interval between its restocks the book showed, once it showed this many"
+        " (item 44's watch; caps_restock_unseen and caps_restock_wait as for item 44), not"
+        " caps_period_seconds (0: off, every rival at caps_period_seconds)",
+    )
+    tier_replay_sold: bool = param(
+        False,
+        doc="item 54 (acts only with tier_open_replay): the replay's baseline is what our buyers"
+        " of the window paid (each bought from us: the market-led mode's mean price per task"
+        " times their tasks), not our price of the moment replayed against the rivals, which a"
+        " markup above a cheaper rival makes near nothing (false: off, replayed)",
+    )
+    tier_replay_tasks: int = param(
+        0,
+        min=0,
+        max=1000,
+        doc="item 54 (acts only with tier_open_replay): the tier's level must also sell at least"
+        " this many tasks in the replay (one is one buyer finding the rivals out, too rare for a"
+        " trial to see) (0: off, any gain)",
+    )
     vouch_bound: bool = param(
         True,
         doc="item 52: a perch at the level its trial's buyers vouched for (trial_caps_tasks) takes"
@@ -1449,6 +1476,19 @@ def _caps_kept(p: RobustParams, read: bool) -> float:
     return max(p.caps_window_seconds, p.perch_half_life_seconds if read else 0.0)
 
 
+def _tier_periods(p: RobustParams) -> bool:
+    """Item 51's replay reads each rival's own restock period (item 54)."""
+    return p.tier_open_multiple > 0 and p.tier_open_replay and p.tier_replay_intervals > 0
+
+
+def _restock_kept(p: RobustParams) -> float:
+    """How long the rivals' restocks are watched (item 44's watch), 0: not at all: item 40's
+    window where item 44 reads it, at least the perch's half-life where item 51's replay reads
+    it (item 54)."""
+    item44 = p.caps_window_seconds if p.caps_restock_intervals > 0 else 0.0
+    return max(item44, _caps_kept(p, True) if _tier_periods(p) else 0.0)
+
+
 def _at_vouched(mem: OfferMemory) -> bool:
     """A trial at the level our buyers' caps vouched for (item 48): paced as a known perch,
     outside a read trial's budget."""
@@ -1831,11 +1871,11 @@ class RobustStrategy(Strategy[RobustParams]):
         if window > 0:
             kept = remember_rivals(mem.c_rivals, rivals, now, window)
             mem = replace(mem, c_rivals=kept)
-        if p.caps_window_seconds > 0 and p.caps_restock_intervals > 0:
-            # each rival's period (strategies/robust_restock.py), read by item 40's replay only
-            mem = replace(
-                mem, c_restock=watch_restocks(mem.c_restock, rivals, now, p.caps_window_seconds)
-            )
+        watched = _restock_kept(p)
+        if watched > 0:
+            # each rival's period (strategies/robust_restock.py), read by item 40's replay and
+            # item 51's (item 54)
+            mem = replace(mem, c_restock=watch_restocks(mem.c_restock, rivals, now, watched))
         listed = snapshot.current_price(offer.slot)
         price, why = got.price, got.reason
         # buyers who pass a rival over, on a market where requests named our pool (robust_captive)
@@ -2124,6 +2164,13 @@ class RobustStrategy(Strategy[RobustParams]):
             f" {p.raise_horizon_seconds:.0f}s would not pay its cancel"
         )
 
+    @staticmethod
+    def _paid(mem: OfferMemory) -> int:
+        """The market-led mode's mean price per task sold (its decayed evidence), 0: none sold:
+        what our buyers paid us (item 54's replay baseline)."""
+        m_earned, m_tasks, _ = mem.market_ev
+        return round(m_earned / m_tasks) if m_tasks > 0 else 0
+
     def _perch_account(
         self, mem: OfferMemory, earned: float, sold: float, dt: float
     ) -> OfferMemory:
@@ -2335,8 +2382,26 @@ class RobustStrategy(Strategy[RobustParams]):
                     buyers, price, round(low), top, p.tier_open_multiple, p.tier_open_tasks
                 )
                 if level and p.tier_open_replay:
+                    own = None
+                    if _tier_periods(p):  # each rival's own restock period (item 54)
+                        own = restock_periods(
+                            mem.c_restock,
+                            mem.c_rivals,
+                            least=p.tier_replay_intervals,
+                            unseen=p.caps_restock_unseen,
+                            assumed=p.caps_period_seconds,
+                            wait=p.caps_restock_wait,
+                        )
                     pays = replay_pays(
-                        buyers, mem.c_rivals, price, level, since, p.caps_period_seconds
+                        buyers,
+                        mem.c_rivals,
+                        price,
+                        level,
+                        since,
+                        p.caps_period_seconds,
+                        periods=own,
+                        paid=self._paid(mem) if p.tier_replay_sold else 0,
+                        least=p.tier_replay_tasks,
                     )
                     level = level if pays else 0
                 if level:

@@ -18,6 +18,11 @@ whether such buyers come to us above the rivals. robust.py gives it one chance p
 trial it opened that is lost does not open again (its cost is bounded by one trial).
 Opt-in on top (``tier_open_replay``, ``replay_pays``): the trial opens only where item 40's replay
 of the same buyers against the remembered rivals says the tier's level would have earned more.
+Item 54 (``tier_replay_intervals``, ``tier_replay_sold``) makes that replay read each rival's own
+restock period where the book showed it (item 44) and compare the level with what our buyers
+paid: at item 40's assumed 900 s for all, the gate opened over rivals restocking every 300 s
+(train ``stationary`` 1391), and against what our buyers paid it would have stayed shut over a
+rival restocking every 3600 s (``undercut_slow`` 1304's 97.1 M).
 
 Pure: buyers in, a price out; robust.py owns the state and calls it. Figures and what was tried:
 docs/strategies.md, robust item 51.
@@ -56,11 +61,38 @@ def replay_pays(
     level: int,
     start: float,
     period_s: float,
+    *,
+    periods: Mapping[str, float | None] | None = None,
+    paid: int = 0,
+    least: int = 0,
 ) -> bool:
     """Whether item 40's replay says the tier's level would have earned more than ``price`` from
     the same ``buyers`` against the remembered rivals (``kept``) restocking every ``period_s``
     (``tier_open_replay``): a tier our deals show is no sign the rivals ever run out for its
     buyers (train ``stationary`` 1001: a 33-task tier at 357 M that buys above the rivals only
-    in the minutes they are out)."""
-    rivals = rivals_of(kept, period_s)
-    return earned(level, buyers, rivals, start) > earned(price, buyers, rivals, start)
+    in the minutes they are out).
+
+    ``periods`` (item 54, ``tier_replay_intervals``): each rival's own restock period where the
+    book showed it (item 44, ``restock_periods``), as item 40's ``rivals_of`` reads them; train
+    ``stationary`` 1391's two rivals restock every 300 s, and at 900 s the replay gave the
+    1,200 M tier 9.6 RLC where their true periods give 1.2 (our undercut: 6.2).
+
+    ``paid`` (item 54, ``tier_replay_sold``; 0: off): the baseline is what these buyers paid
+    us, each of them having bought from us: ``paid`` (the market-led mode's mean price per task
+    sold) times their tasks (caps at or above it), not ``price`` replayed against the rivals.
+    Replayed, a market-led price that sits above a cheaper rival at the moment of the reading (a
+    markup) earns only the minutes that rival was out (train ``stationary`` 1430: 9.41 M over a
+    7.53 M rival, 0.075 RLC from 66 tasks our undercut sold for about 0.5), and any tier beats
+    it; the price of the moment is no better the other way (1560: a reading at 10.0 M where our
+    buyers had paid about 43 M).
+
+    ``least`` (item 54, ``tier_replay_tasks``): the level must also have sold at least that many
+    tasks in the replay. One task in the window is one buyer of the tier finding the rivals out,
+    a few a day: a trial of a few hours does not see it (train ``publishers`` 1000: one task of
+    600 M in 12 h, the trial unsold for 3.8 h and lost; ``undercut_slow`` 1018, ``publishers``
+    1013, ``undercut_slow`` 1031 opened on one task too, all lower), while every opening that
+    paid read 2 or more (1005, 1022, 1025, 1304)."""
+    rivals = rivals_of(kept, period_s, periods)
+    base = earned(paid, buyers, (), start) if paid > 0 else earned(price, buyers, rivals, start)
+    got = earned(level, buyers, rivals, start)
+    return got > base and got >= least * level

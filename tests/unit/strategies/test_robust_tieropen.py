@@ -64,7 +64,12 @@ def test_the_replay_asks_whether_the_rivals_run_out_for_the_tier() -> None:
     assert replay_pays(captive, deep, 99, 2_000, start, 900.0)
 
 
-ON = {"tier_open_multiple": 10.0}
+# item 51 alone, its replay as the lead wrote it (item 54's keys off), and all off: explicit,
+# whatever robust's defaults
+ON = {"tier_open_multiple": 10.0, "tier_open_replay": False}
+NO54 = {"tier_replay_intervals": 0, "tier_replay_sold": False, "tier_replay_tasks": 0}
+REPLAY = {**ON, "tier_open_replay": True, **NO54}
+OFF = {"tier_open_multiple": 0.0}
 
 
 def state(rows: list[list[float]], **fields: Any) -> dict[str, Any]:
@@ -109,7 +114,7 @@ def test_robust_opens_a_trial_at_the_tier_our_undercut_serves() -> None:
     assert (m.p_mode, m.p_price, m.v_price, m.t_open) == ("trial", 5_000, 5_000, True)
     assert m.c_next == NOW + 1_800.0 and m.p_out >= 0.5  # the gate lifted, read again in 30 min
     # off (main 394dbe7): the gate stays shut
-    m = decides({}, rows())
+    m = decides(OFF, rows())
     assert (m.p_mode, m.t_open) == ("market", False)
 
 
@@ -117,7 +122,7 @@ def test_robust_opens_a_trial_at_the_tier_our_undercut_serves() -> None:
     ("params", "top", "fields"),
     [
         (ON, 5, {}),  # five tasks at 5,000: a tier a trial would hardly see
-        ({"tier_open_multiple": 60.0}, 6, {}),  # 5,000 is under 60 x 99
+        ({**ON, "tier_open_multiple": 60.0}, 6, {}),  # 5,000 is under 60 x 99
         (ON, 6, {"p_next": NOW - 1}),  # the gate's own trial is due: it has its chance first
         (ON, 6, {"t_lost": True}),  # one such trial was lost: once per offer
         (ON, 6, {"c_next": NOW + 60}),  # read every 30 minutes
@@ -166,7 +171,7 @@ def test_the_replay_keeps_the_gate_shut_where_the_rival_serves_the_tier() -> Non
     """The rival (100, one task) restocks every 900 s: the tier's buyers, one per 900 s, each
     find it in stock, so the replay says the level earns nothing above it; six tier buyers in
     one minute leave five to us at 5,000, and the trial opens."""
-    replay = {**ON, "tier_open_replay": True}
+    replay = REPLAY
     m = decides(replay, rows())
     assert (m.p_mode, m.t_open) == ("market", False)
     assert decides(ON, rows()).t_open  # the key off: item 51 alone opens it
@@ -174,3 +179,115 @@ def test_the_replay_keeps_the_gate_shut_where_the_rival_serves_the_tier() -> Non
     bunched.sort(key=lambda r: r[0])
     m = decides(replay, bunched)
     assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)
+
+
+def test_the_replay_reads_each_rival_s_own_period() -> None:
+    """Item 54 (``tier_replay_intervals``): six tier buyers of one task, one every 120 s, our
+    price 99 under one rival at 100 listing one task. Restocking every 900 s (item 40's
+    assumption) the rival serves one or two of them and the level earns more; restocking every
+    60 s (the period the book showed) it serves them all, and the level earns nothing."""
+    buyers = [Buyer(NOW - 3_000 + 120 * i, 2_000, 1, False) for i in range(6)]
+    start = NOW - 3_600.0
+    thin = {RIVAL: [100.0, 1.0, NOW - 60]}
+    assert replay_pays(buyers, thin, 99, 2_000, start, 900.0)
+    assert replay_pays(buyers, thin, 99, 2_000, start, 900.0, periods={RIVAL: 900.0})
+    assert not replay_pays(buyers, thin, 99, 2_000, start, 900.0, periods={RIVAL: 60.0})
+    assert not replay_pays(buyers, thin, 99, 2_000, start, 900.0, periods={RIVAL: None})
+    # a pool the periods do not name keeps the assumed period
+    assert replay_pays(buyers, thin, 99, 2_000, start, 900.0, periods={"0xother": 60.0})
+
+
+def test_the_replay_s_baseline_is_what_our_buyers_paid() -> None:
+    """Item 54 (``tier_replay_sold``): 40 buyers of ours at caps of 150, one every 600 s, and
+    three tier buyers at 2,000 bunched in one minute; our market-led price at this reading is
+    150, above a rival at 100 listing one task every 900 s (a markup). Replayed against that
+    rival, 150 earns only the buyers who came while it was out (about one in three: 2,250), so
+    the tier's 2 x 2,000 wins; what these buyers paid us, at a mean of 150 (43 tasks, 6,450),
+    beats it."""
+    buyers = [Buyer(NOW - 30_000 + 600 * i, 150, 1, False) for i in range(40)]
+    buyers += [Buyer(NOW - 1_000 + 10 * i, 2_000, 1, False) for i in range(3)]
+    buyers.sort(key=lambda x: x.at)
+    start = NOW - 36_000.0
+    rival_ = {RIVAL: [100.0, 1.0, NOW - 60]}
+    assert replay_pays(buyers, rival_, 150, 2_000, start, 900.0)
+    assert not replay_pays(buyers, rival_, 150, 2_000, start, 900.0, paid=150)
+    # the price of the moment does not matter once what they paid is known: a dip to 10
+    assert not replay_pays(buyers, rival_, 10, 2_000, start, 900.0, paid=150)
+    assert replay_pays(buyers, rival_, 10, 2_000, start, 900.0, paid=50)  # 43 x 50 < 4,000
+    # a tier whose replay earns more than our buyers paid still opens
+    many = buyers + [Buyer(NOW - 500 + 10 * i, 2_000, 1, False) for i in range(9)]
+    many.sort(key=lambda x: x.at)
+    assert replay_pays(many, rival_, 150, 2_000, start, 900.0, paid=150)
+
+
+def test_the_replay_s_level_must_sell_more_than_one_task() -> None:
+    """Item 54 (``tier_replay_tasks``): one tier buyer in the window, the rival (100, one task
+    every 900 s) out when it came: the level earns 2,000 against 198 but from one task; with 2
+    required it does not open, with two such buyers in two restock periods it does."""
+    # a buyer at 150 takes the rival's task restocked at NOW - 900, the tier buyer comes after
+    one = [Buyer(NOW - 700, 150, 1, False), Buyer(NOW - 600, 2_000, 1, False)]
+    start = NOW - 3_600.0
+    thin = {RIVAL: [100.0, 1.0, NOW - 60]}
+    assert replay_pays(one, thin, 99, 2_000, start, 900.0)
+    assert not replay_pays(one, thin, 99, 2_000, start, 900.0, least=2)
+    earlier = [Buyer(NOW - 1_700, 150, 1, False), Buyer(NOW - 1_650, 2_000, 1, False)]
+    two = earlier + one
+    assert replay_pays(two, thin, 99, 2_000, start, 900.0, least=2)
+
+
+def spaced() -> list[list[float]]:
+    """Six tier buyers at 5,000, one every 120 s in the last hour, among rows(0)'s buyers at 150."""
+    top = [[NOW - 3_000 + 120.0 * i, 5_000.0, 1.0, 0.0] for i in range(6)]
+    return sorted(top + rows(0)[6:], key=lambda r: r[0])
+
+
+def test_robust_replays_the_rival_s_own_period_with_tier_replay_intervals() -> None:
+    """The rival (100, one task) showed a 60 s period twice in the book (item 44's watch): with
+    ``tier_replay_intervals`` 2 the replay gives it 60 s, it serves every tier buyer spaced
+    120 s apart, and the gate stays shut; at item 40's 900 s it serves one or two and the trial
+    opens (the key off, main)."""
+    replay = REPLAY
+    watch = {RIVAL: [100.0, 1.0, NOW - 120, 60.0, 2.0, NOW - 60, 0.0, 0.0, 0.0]}
+    m = decides(replay, spaced(), c_restock=watch)
+    assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)
+    m = decides({**replay, "tier_replay_intervals": 2}, spaced(), c_restock=watch)
+    assert (m.p_mode, m.t_open) == ("market", False)
+    assert m.c_restock[RIVAL][3] == 60.0  # the watch runs with the key on
+    # one interval seen is not enough for 2: the rival keeps the assumed 900 s
+    once = {RIVAL: [100.0, 1.0, NOW - 120, 60.0, 1.0, NOW - 60, 0.0, 0.0, 0.0]}
+    assert decides({**replay, "tier_replay_intervals": 2}, spaced(), c_restock=once).t_open
+    # the watch is kept only with the key on (and item 51's replay)
+    assert decides(replay, spaced()).c_restock == {}
+    assert decides({**replay, "tier_replay_intervals": 2}, spaced()).c_restock != {}
+    assert decides({**OFF, "tier_replay_intervals": 2}, spaced()).c_restock == {}
+
+
+def test_robust_s_replay_baseline_with_tier_replay_sold() -> None:
+    """Under every rival (our 99, the rival's 100) our price replayed and what our buyers paid
+    agree, so ``tier_replay_sold`` keeps item 51's replay as it is: the bunched tier opens,
+    the spaced one's replay still pays, and a tier whose buyers paid us more than it would
+    earn stays shut either way."""
+    replay = REPLAY
+    bunched = [[NOW - 3_600 + 10.0 * i, 5_000.0, 1.0, 0.0] for i in range(6)] + rows(0)[6:]
+    bunched.sort(key=lambda r: r[0])
+    for on in (False, True):
+        m = decides({**replay, "tier_replay_sold": on}, bunched)
+        assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)
+        assert decides({**replay, "tier_replay_sold": on}, spaced()).t_open
+    # 300 more buyers at 150 in the last 10 h: 340 x 99 = 33,660 > 5 x 5,000
+    crowd = bunched + [[NOW - 36_000 + 100.0 * i + 1, 150.0, 1.0, 0.0] for i in range(300)]
+    crowd.sort(key=lambda r: r[0])
+    for on in (False, True):
+        assert not decides({**replay, "tier_replay_sold": on}, crowd).t_open
+
+
+def test_robust_asks_the_replay_for_tier_replay_tasks() -> None:
+    """One tier buyer at 5,000 (``tier_open_tasks`` 1 here), 50 s after a buyer at 150 took the
+    rival's task restocked at NOW - 900: the replay gives the level that one task, 5,000 against
+    35 x 99, and the trial opens; with ``tier_replay_tasks`` 2 it does not."""
+    replay = {**REPLAY, "tier_open_tasks": 1}
+    one = sorted([*rows(0)[6:], [NOW - 850.0, 5_000.0, 1.0, 0.0]], key=lambda r: r[0])
+    m = decides(replay, one)
+    assert (m.p_mode, m.p_price, m.t_open) == ("trial", 5_000, True)
+    m = decides({**replay, "tier_replay_tasks": 2}, one)
+    assert (m.p_mode, m.t_open) == ("market", False)

@@ -1481,6 +1481,20 @@ def _tier_periods(p: RobustParams) -> bool:
     return p.tier_open_multiple > 0 and p.tier_open_replay and p.tier_replay_intervals > 0
 
 
+def _rival_periods(mem: OfferMemory, p: RobustParams, least: int) -> dict[str, float | None]:
+    """Each remembered rival's restock period as item 44's watch saw it, once ``least``
+    intervals were seen (else by ``caps_restock_unseen``): the one reading items 40/44 and
+    item 51's replay (item 54) both hand to their replay."""
+    return restock_periods(
+        mem.c_restock,
+        mem.c_rivals,
+        least=least,
+        unseen=p.caps_restock_unseen,
+        assumed=p.caps_period_seconds,
+        wait=p.caps_restock_wait,
+    )
+
+
 def _restock_kept(p: RobustParams) -> float:
     """How long the rivals' restocks are watched (item 44's watch), 0: not at all: item 40's
     window where item 44 reads it, at least the perch's half-life where item 51's replay reads
@@ -2345,14 +2359,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, c_next=now + READ_EVERY_S)
                 own = None
                 if p.caps_restock_intervals > 0:  # each rival's own period (item 44)
-                    own = restock_periods(
-                        mem.c_restock,
-                        mem.c_rivals,
-                        least=p.caps_restock_intervals,
-                        unseen=p.caps_restock_unseen,
-                        assumed=p.caps_period_seconds,
-                        wait=p.caps_restock_wait,
-                    )
+                    own = _rival_periods(mem, p, p.caps_restock_intervals)
                 cap = caps_trial(
                     mem.c_buyers,
                     mem.c_rivals,
@@ -2384,14 +2391,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 if level and p.tier_open_replay:
                     own = None
                     if _tier_periods(p):  # each rival's own restock period (item 54)
-                        own = restock_periods(
-                            mem.c_restock,
-                            mem.c_rivals,
-                            least=p.tier_replay_intervals,
-                            unseen=p.caps_restock_unseen,
-                            assumed=p.caps_period_seconds,
-                            wait=p.caps_restock_wait,
-                        )
+                        own = _rival_periods(mem, p, p.tier_replay_intervals)
                     pays = replay_pays(
                         buyers,
                         mem.c_rivals,

@@ -276,6 +276,7 @@ from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
 from strategies.robust_caps import (
     READ_EVERY_S,
+    Buyer,
     buyers_of,
     caps_trial,
     kept_buyers,
@@ -1469,6 +1470,13 @@ def _lowest_rung(low: float, price: int) -> int:
     return min(MAX_PRICE, math.ceil(max(low, 2 * price)))
 
 
+def _buyers(snapshot: MarketSnapshot, offer: Offer, since: float = 0.0) -> tuple[Buyer, ...]:
+    """Our buyers in ``offer``'s slot among the snapshot's deals after ``since`` (0: the whole
+    window), with their stated caps (strategies/robust_caps.py): what items 43, 48, 52 and 56
+    read."""
+    return buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, since)
+
+
 def _caps_kept(p: RobustParams, read: bool) -> float:
     """How long our buyers' caps (or the rivals they are replayed against) are remembered, 0:
     not at all: item 40's window, at least the perch's half-life where ``read`` (items 50 and
@@ -2525,8 +2533,7 @@ class RobustStrategy(Strategy[RobustParams]):
         share = self.params.perch_surge_campaign
         if share <= 0:
             return False
-        buyers = buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, 0.0)
-        return campaign(buyers, share)
+        return campaign(_buyers(snapshot, offer), share)
 
     def _vouched(self, snapshot: MarketSnapshot, offer: Offer, floor: int, top: int) -> int:
         """The price our own buyers' caps vouch for, where a trial opening now starts
@@ -2534,8 +2541,7 @@ class RobustStrategy(Strategy[RobustParams]):
         k = self.params.trial_caps_tasks
         if k <= 0:
             return 0
-        buyers = buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, 0.0)
-        return vouched_price(buyers, floor, top, k)
+        return vouched_price(_buyers(snapshot, offer), floor, top, k)
 
     def _step_seconds(self, mem: OfferMemory) -> float:
         """How long a trial's price waits unsold: as long as the market-led price took to sell
@@ -2724,9 +2730,7 @@ class RobustStrategy(Strategy[RobustParams]):
         settled = mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled)
         if k <= 0 or not settled or mem.r_lo or mem.p_price <= 0:
             return mem
-        now = snapshot.at
-        since = now - self.params.perch_half_life_seconds
-        buyers = buyers_of(snapshot.deals, snapshot.workerpool, offer.category, offer.tag, since)
+        buyers = _buyers(snapshot, offer, snapshot.at - self.params.perch_half_life_seconds)
         price, hi = perch_at_caps(buyers, mem.p_price, mem.r_hi, k)
         unsold = mem.r_w if hi == mem.r_hi else 0.0
         if hi and hi == price + 1:
@@ -2749,10 +2753,7 @@ class RobustStrategy(Strategy[RobustParams]):
             # item 51's trial: its level is the window's top tier, or the rails' cap under it
             hi = mem.v_price + 1
         elif self.params.vouch_bound:
-            since = snapshot.at - self.params.perch_half_life_seconds
-            buyers = buyers_of(
-                snapshot.deals, snapshot.workerpool, offer.category, offer.tag, since
-            )
+            buyers = _buyers(snapshot, offer, snapshot.at - self.params.perch_half_life_seconds)
             hi = vouched_bound(buyers, mem.p_price, mem.v_price, mem.r_hi)
         else:
             return mem

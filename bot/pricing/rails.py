@@ -421,7 +421,8 @@ def apply_rails(
             break
         account = again
         final, volume_cap, sized = _fit(final, snapshot, account, cfg, fills, notes)
-    return RailsResult(tuple(final), tuple(notes), None, volume_cap, sized)
+    # A second fit sizes the fills again and says so again: the notes are said once.
+    return RailsResult(tuple(final), tuple(dict.fromkeys(notes)), None, volume_cap, sized)
 
 
 def _fit(

@@ -513,6 +513,23 @@ def test_fill_above_cap_is_refused_and_above_ceiling_lowered() -> None:
     assert [f.price for f in got.fills] == [4_000]
 
 
+def test_a_second_fit_does_not_repeat_the_fill_notes() -> None:
+    """Pragmatic mode fits again when the volume cap took a category's last volume (an
+    unpublished dearer order there counts again); the refused fill is said once, not per fit."""
+    o, o1 = fill_offer(), fill_offer(category=1)
+    book = FillBook((req("r", 5_000),), (app_order("a"),))
+    dearer = own("d", 6_000, 1, category=0, published=False)
+    base = dataclasses.replace(snap(offers=[o, o1], own_orders=[dearer]), fill_book=book)
+    cfg = dataclasses.replace(CFG, max_volume=5, count_dearer_unpublished=False)
+    quotes = [
+        Quote(category=0, price=3_000, volume=1, reason="t"),
+        Quote(category=1, price=3_000, volume=5, reason="t"),
+    ]
+    got = _rails(quotes, base, [o, o1], cfg, [FillIntent(h("r"), 5_001, 1)])
+    assert [(q.category, q.volume) for q in got.quotes] == [(0, 0), (1, 4)]  # fitted twice
+    assert [n.rule for n in got.notes].count(RailRule.FILL_REFUSED) == 1
+
+
 def test_fill_keeps_out_of_what_orders_in_unquoted_slots_hold() -> None:
     o = fill_offer(task_seconds=2100.0)
     book = FillBook((req("r", 5_000, volume=8),), (app_order("a"),))

@@ -23,10 +23,9 @@ from bot.domain.model import (
     ZERO_ADDRESS,
     ZERO_BYTES32,
     MarketStatus,
-    checked_signature,
+    SignedOrder,
     norm_address,
     norm_bytes32,
-    signed_json,
 )
 
 __all__ = [
@@ -219,27 +218,6 @@ class DatasetOrder:
 
 
 OrderT = TypeVar("OrderT", RequestOrder, AppOrder, DatasetOrder)
-
-
-@dataclass(frozen=True, slots=True)
-class SignedOrder(Generic[OrderT]):
-    """An order with its signature and its hash (the full EIP-712 digest) as given to us.
-
-    Nothing here proves the hash belongs to the fields or the signature to the signer: a fill
-    recomputes and checks both (bot.domain.signing.check_signed) before using the order.
-    """
-
-    order: OrderT
-    sign: str
-    order_hash: str
-
-    def __post_init__(self) -> None:
-        order_hash, sign = checked_signature(self.order_hash, self.sign)
-        object.__setattr__(self, "order_hash", order_hash)
-        object.__setattr__(self, "sign", sign)
-
-    def to_json(self) -> dict[str, int | str]:
-        return signed_json(self.order.fields(), self.sign, self.order_hash)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import Generic, Literal, NamedTuple, Protocol, TypeVar
 
 from bot.domain.errors import InputError
 
@@ -33,6 +33,7 @@ __all__ = [
     "Category",
     "ChainOrderStatus",
     "Deal",
+    "HasFields",
     "Keep",
     "MarketStatus",
     "OwnOrder",
@@ -42,6 +43,7 @@ __all__ = [
     "Quote",
     "Relist",
     "RequestOrderView",
+    "SignedOrder",
     "SignedWorkerpoolOrder",
     "Slot",
     "Stake",
@@ -261,11 +263,24 @@ def signed_json(
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class SignedWorkerpoolOrder:
-    """An order with its EIP-712 signature and its order hash (the full EIP-712 digest)."""
+class HasFields(Protocol):
+    """Any order we sign or read signed: its EIP-712 fields by name."""
 
-    order: WorkerpoolOrder
+    def fields(self) -> dict[str, int | str]: ...
+
+
+OrderT = TypeVar("OrderT", bound=HasFields)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedOrder(Generic[OrderT]):
+    """An order with its signature and its hash (the full EIP-712 digest) as given to us.
+
+    Nothing here proves the hash belongs to the fields or the signature to the signer: a fill
+    recomputes and checks both (bot.domain.signing.check_signed) before using another's order.
+    """
+
+    order: OrderT
     sign: str
     order_hash: str
 
@@ -275,8 +290,13 @@ class SignedWorkerpoolOrder:
         object.__setattr__(self, "sign", sign)
 
     def to_json(self) -> dict[str, int | str]:
-        """The marketplace / SDK shape: the ten fields plus ``sign`` (and ``orderHash``)."""
+        """The marketplace / SDK shape: the order's fields plus ``sign`` and ``orderHash``."""
         return signed_json(self.order.fields(), self.sign, self.order_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedWorkerpoolOrder(SignedOrder[WorkerpoolOrder]):
+    """One of our own orders, signed: a type of its own, as the journal and the executor name it."""
 
 
 class MarketStatus(StrEnum):

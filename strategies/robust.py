@@ -1105,6 +1105,14 @@ class RobustParams:
         " surge, and does not raise guard 5's count (0: off, main c208a62;"
         " robust_surge.campaign)",
     )
+    perch_surge_campaign_tasks: int = param(
+        0,
+        min=0,
+        max=1_000_000,
+        doc="item 60 (acts only with perch_surge_campaign): a campaign's cap must also hold at"
+        " least this many of the window's tasks; fewer is a few buyers sharing a cap by chance"
+        " (0: off, item 56 as measured; robust_surge.campaign)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -2533,7 +2541,7 @@ class RobustStrategy(Strategy[RobustParams]):
         share = self.params.perch_surge_campaign
         if share <= 0:
             return False
-        return campaign(_buyers(snapshot, offer), share)
+        return campaign(_buyers(snapshot, offer), share, self.params.perch_surge_campaign_tasks)
 
     def _vouched(self, snapshot: MarketSnapshot, offer: Offer, floor: int, top: int) -> int:
         """The price our own buyers' caps vouch for, where a trial opening now starts

@@ -1072,14 +1072,14 @@ class RobustParams:
         " 394dbe7; on since the helper's proposal; robust_vouch.vouched_bound)",
     )
     perch_surge_out: float = param(
-        0.0,
+        0.9,
         min=0.0,
         max=1.0,
         doc="item 53: on a saturated pool (smoothed utilization, backlog included, >="
         " perch_surge_busy) whose rivals the markup's fast count (rivals_out) sees out of stock at"
         " least this often, guard 5's slow count is raised to its gate: a surge the slow count"
-        " would see an hour or two late (0: off, main 394dbe7; 0.9 measured, opt-in:"
-        " robust_surge.surged)",
+        " would see an hour or two late (0: off, main 394dbe7; 0.9 on by default since session 17,"
+        " item 60: robust_surge.surged)",
     )
     perch_surge_busy: float = param(
         2.0,
@@ -1097,13 +1097,21 @@ class RobustParams:
         " from the first capped price, unvouched; robust_vouch.climbs_to)",
     )
     perch_surge_campaign: float = param(
-        0.0,
+        0.4,
         min=0.0,
         max=1.0,
         doc="item 56 (acts only with perch_surge_out): a burst where one cap holds at least this"
         " share of the tasks our buyers of the snapshot's window bought is one campaign's, not a"
         " surge, and does not raise guard 5's count (0: off, main c208a62;"
         " robust_surge.campaign)",
+    )
+    perch_surge_campaign_tasks: int = param(
+        5,
+        min=0,
+        max=1_000_000,
+        doc="item 60 (acts only with perch_surge_campaign): a campaign's cap must also hold at"
+        " least this many of the window's tasks; fewer is a few buyers sharing a cap by chance"
+        " (0: off, item 56 as measured; robust_surge.campaign)",
     )
 
     def __post_init__(self) -> None:
@@ -2533,7 +2541,7 @@ class RobustStrategy(Strategy[RobustParams]):
         share = self.params.perch_surge_campaign
         if share <= 0:
             return False
-        return campaign(_buyers(snapshot, offer), share)
+        return campaign(_buyers(snapshot, offer), share, self.params.perch_surge_campaign_tasks)
 
     def _vouched(self, snapshot: MarketSnapshot, offer: Offer, floor: int, top: int) -> int:
         """The price our own buyers' caps vouch for, where a trial opening now starts

@@ -110,14 +110,15 @@ def surged(*, rivals_out: float, u_avg: float | None, share: float, busy: float)
     the evidence: a queue alone is common on a small pool (``queued``'s chance queues), and
     rivals out alone is a slow restock the slow count already reads. The gate's other
     conditions (the wait after a lost trial, the markup under ``perch_low``) are unchanged.
-    Opt-in: a campaign's burst (one requester, tens of tasks at one cap) also sells the rivals
-    out and queues the pool at once, and its buyers pay no more (shipped ``demand_surge`` seed
-    1: trials from the rails' top at 40 h and 67 h, lost; x 0.97).
+    A campaign's burst (one requester, tens of tasks at one cap) also sells the rivals out and
+    queues the pool at once, and its buyers pay no more (shipped ``demand_surge`` seed 1: trials
+    from the rails' top at 40 h and 67 h, lost; x 0.97): ``campaign`` tells it apart (on by
+    default with items 56 and 60 since session 17).
     """
     return share > 0 and u_avg is not None and u_avg >= busy and rivals_out >= share
 
 
-def campaign(buyers: Iterable[Buyer], share: float) -> bool:
+def campaign(buyers: Iterable[Buyer], share: float, min_tasks: int = 0) -> bool:
     """Our buyers of the window are mostly one campaign's: one cap holds at least ``share`` of
     their tasks (``perch_surge_campaign``, item 56; ``share`` 0: off, never a campaign).
 
@@ -130,12 +131,16 @@ def campaign(buyers: Iterable[Buyer], share: float) -> bool:
     and 100 %). A surge multiplies every requester's rate: many buyers, each with its own cap
     (takers' caps are continuous), the capped requesters' tiers spread over three caps (train
     ``surge`` 1347 at its first surge's start: the most-bought cap held 5 of 19 tasks, 26 %).
-    A window with no buyer of known cap is no campaign. Opt-in: a window of a few buyers holds
-    one cap by chance (train ``surge`` 1048, validation: one buyer at a surge's start, read as
-    a campaign, lost item 53's trial there); a floor of tasks is left for later (robust item 56).
+    A window with no buyer of known cap is no campaign. A window of a few buyers holds one cap
+    by chance (train ``surge`` 1048: one buyer at a surge's start, read as a campaign,
+    lost item 53's trial there). So ``min_tasks`` (``perch_surge_campaign_tasks``, item 60; 0:
+    no floor, item 56 as measured) asks the most-bought cap to hold that many tasks too: the
+    campaigns above held 9-77 tasks at their cap, the chance windows 1 (1048) or 2 (1048's
+    category 2, 1425).
     """
     if share <= 0:
         return False
     tasks = tasks_by_cap(buyers)
     total = sum(tasks.values())
-    return total > 0 and max(tasks.values()) >= share * total
+    top = max(tasks.values(), default=0)
+    return total > 0 and top >= share * total and top >= min_tasks

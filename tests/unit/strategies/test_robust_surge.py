@@ -235,3 +235,46 @@ def test_a_campaign_s_burst_does_not_open_the_gate_a_surge_opens(
     params = {**PERCH, "perch_surge_out": 0.9, "perch_surge_campaign": campaign_share}
     _, new = decide(s, state, params)
     assert memory(new).p_mode == mode
+
+
+def test_a_campaign_s_cap_must_hold_enough_tasks_not_one_buyer_by_chance() -> None:
+    """Item 60 (``perch_surge_campaign_tasks``): one buyer of one task at a surge's start holds
+    all the window's tasks at its cap (train ``surge`` 1048); a floor of tasks tells it from a
+    campaign's tens of tasks at one cap."""
+    one = [Buyer(NOW - 60.0, 146, 1)]
+    burst = [Buyer(NOW - 60.0 * i, 100, 2) for i in range(9)]
+    assert campaign(one, 0.4)  # item 56 alone: a share of 1.0
+    assert not campaign(one, 0.4, 5)
+    assert campaign(burst, 0.4, 5)  # 18 tasks at one cap
+    assert campaign(burst, 0.4, 18)
+    assert not campaign(burst, 0.4, 19)
+    assert not campaign(burst, 0.0, 5)  # item 56 off: no floor makes a campaign
+
+
+@pytest.mark.parametrize(
+    ("floor", "deals", "mode"),
+    [
+        (0, [capped_deal("one", 5_000)], "market"),  # item 56 alone: one buyer is a campaign
+        (5, [capped_deal("one", 5_000)], "trial"),  # one task: a surge's first buyer
+        (5, CAMPAIGN, "market"),  # 18 tasks at one cap: still a campaign
+    ],
+)
+def test_a_lone_buyer_at_a_surge_s_start_is_no_campaign(
+    floor: int, deals: list[Any], mode: str
+) -> None:
+    state = perch_state(rivals_out=0.95, p_out=0.1, u_avg=3.0)
+    s = snap(
+        offers=[XS],
+        book=[],
+        deals=deals,
+        own_orders=[own("o", 99, 5)],
+        utilization=util(10, 10, 20),
+    )
+    params = {
+        **PERCH,
+        "perch_surge_out": 0.9,
+        "perch_surge_campaign": 0.4,
+        "perch_surge_campaign_tasks": floor,
+    }
+    _, new = decide(s, state, params)
+    assert memory(new).p_mode == mode

@@ -271,6 +271,7 @@ from strategies.base import (
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_alone import held_alone
+from strategies.robust_anchor import in_share_weight
 from strategies.robust_band import band_probe, band_ratio
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
@@ -1104,6 +1105,13 @@ class RobustParams:
         " share of the tasks our buyers of the snapshot's window bought is one campaign's, not a"
         " surge, and does not raise guard 5's count (0: off, main c208a62;"
         " robust_surge.campaign)",
+    )
+    anchor_perch_held: bool = param(
+        False,
+        doc="item 59: guard 7's in-stock share of each rival pool is held while our order sits"
+        " at a perch above the market-led price (its buyers then go to the rivals first, which"
+        " sell out because of us), and read as before off it (false: off, main 3f8cba3;"
+        " robust_anchor.in_share_weight)",
     )
 
     def __post_init__(self) -> None:
@@ -2106,7 +2114,13 @@ class RobustStrategy(Strategy[RobustParams]):
             return got, mem
         pools = self._seen_pools(mem, now)
         listed = cheapest_by_pool(rivals)
-        a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.anchor_in_seconds)
+        # a perch's own hours are not the book the anchor prices (item 59, robust_anchor.py)
+        a = in_share_weight(
+            now - (mem.last_at or now),
+            p.anchor_in_seconds,
+            perched=mem.perched,
+            held=p.anchor_perch_held,
+        )
         for pool, v in pools.items():
             if pool not in listed:
                 pools[pool] = [v[0], v[1], v[2], (1 - a) * v[3]]

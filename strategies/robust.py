@@ -166,7 +166,9 @@ shows, not by a scenario's numbers:
    off and the pool is not busy (smoothed utilization under ``anchor_busy``), the base's
    contested or book-led price is replaced by the anchor: one ``step`` under the lowest rival
    in stock at least ``anchor_in_share`` of the time (a book price above it, for requests
-   waiting there, is kept).
+   waiting there, is kept). Opt-in (``anchor_perch_held``, item 59, strategies/robust_anchor.py;
+   false: off): the shares are held while our order sits at a perch, whose hours drain the
+   small pools we would otherwise undercut.
 
 A **slot-yield floor** (``slot_yield_share``; 0, the default: off): while the pool runs busy, no
 offer sells a slot-second for less than the pool's other categories earned per slot-second in

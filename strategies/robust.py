@@ -166,7 +166,9 @@ shows, not by a scenario's numbers:
    off and the pool is not busy (smoothed utilization under ``anchor_busy``), the base's
    contested or book-led price is replaced by the anchor: one ``step`` under the lowest rival
    in stock at least ``anchor_in_share`` of the time (a book price above it, for requests
-   waiting there, is kept).
+   waiting there, is kept). Opt-in (``anchor_perch_held``, item 59, strategies/robust_anchor.py;
+   false: off): the shares are held while our order sits at a perch, whose hours drain the
+   small pools we would otherwise undercut.
 
 A **slot-yield floor** (``slot_yield_share``; 0, the default: off): while the pool runs busy, no
 offer sells a slot-second for less than the pool's other categories earned per slot-second in
@@ -271,6 +273,7 @@ from strategies.base import (
 from strategies.competitive import CompetitiveParams, relevant_competitors
 from strategies.portfolio import PortfolioParams, PortfolioStrategy
 from strategies.robust_alone import held_alone
+from strategies.robust_anchor import in_share_weight
 from strategies.robust_band import band_probe, band_ratio
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
@@ -1112,6 +1115,13 @@ class RobustParams:
         doc="item 60 (acts only with perch_surge_campaign): a campaign's cap must also hold at"
         " least this many of the window's tasks; fewer is a few buyers sharing a cap by chance"
         " (0: off, item 56 as measured; robust_surge.campaign)",
+    )
+    anchor_perch_held: bool = param(
+        False,
+        doc="item 59: guard 7's in-stock share of each rival pool is held while our order sits"
+        " at a perch above the market-led price (its buyers then go to the rivals first, which"
+        " sell out because of us), and read as before off it (false: off, main 3f8cba3;"
+        " robust_anchor.in_share_weight)",
     )
 
     def __post_init__(self) -> None:
@@ -2114,7 +2124,13 @@ class RobustStrategy(Strategy[RobustParams]):
             return got, mem
         pools = self._seen_pools(mem, now)
         listed = cheapest_by_pool(rivals)
-        a = 1.0 - math.exp(-max(0.0, now - (mem.last_at or now)) / p.anchor_in_seconds)
+        # a perch's own hours are not the book the anchor prices (item 59, robust_anchor.py)
+        a = in_share_weight(
+            now - (mem.last_at or now),
+            p.anchor_in_seconds,
+            perched=mem.perched,
+            held=p.anchor_perch_held,
+        )
         for pool, v in pools.items():
             if pool not in listed:
                 pools[pool] = [v[0], v[1], v[2], (1 - a) * v[3]]

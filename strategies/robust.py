@@ -286,6 +286,7 @@ from strategies.robust_caps import (
 )
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
+from strategies.robust_held import held_under
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_posture import (
@@ -1106,6 +1107,14 @@ class RobustParams:
         " robust_surge.campaign)",
     )
 
+    follow_book_held: bool = param(
+        False,
+        doc="item 58: a decision in the base's book mode whose price the base held one step"
+        " under the cheapest rival (the rivals' price, not the requests') is priced by guard 1"
+        " as a contested one (false: off, main 3f8cba3: guard 1 runs on contested decisions"
+        " only; robust_held.held_under)",
+    )
+
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
             raise InputError(
@@ -1923,7 +1932,13 @@ class RobustStrategy(Strategy[RobustParams]):
             mem = replace(mem, u_listed=listed or 0)
         else:
             charge = 0.0
-        if mode == "contested":
+        # a book price the base held under the cheapest rival is the rivals' (item 58)
+        led = mode == "contested" or (
+            p.follow_book_held
+            and mode == "book"
+            and held_under(got.price, rivals, p.step, p.floor)
+        )
+        if led:
             mem = self._account(mem, earned, dt)
             if p.follow_gas and mem.probing:  # the round's probe
                 gas = {**mem.u_gas, mem.posture: mem.u_gas.get(mem.posture, 0.0) + charge}

@@ -1934,9 +1934,7 @@ class RobustStrategy(Strategy[RobustParams]):
             charge = 0.0
         # a book price the base held under the cheapest rival is the rivals' (item 58)
         led = mode == "contested" or (
-            p.follow_book_held
-            and mode == "book"
-            and held_under(got.price, rivals, p.step, p.floor)
+            p.follow_book_held and mode == "book" and held_under(got.price, rivals, p.step, p.floor)
         )
         if led:
             mem = self._account(mem, earned, dt)

@@ -27,3 +27,17 @@ def held_under(price: int, rivals: Sequence[BookEntry], step: int, floor: int) -
     led by them (and guard 1 may price it); any other book price is the requests'.
     """
     return bool(rivals) and price == under(rivals[0].price, step, floor)
+
+
+def still_floor(posture: str, war_price: int, low: int | None, floor: int) -> bool:
+    """Whether a committed ``floor`` posture quotes what ``war`` would: nothing to re-measure.
+
+    Guard 1 re-measures its committed posture every ``commit_seconds`` (40 minutes each of
+    ``war``, ``floor`` and ``hold``). Once a follower that does not reset sits at its own floor,
+    ``floor`` (one nRLC under the lowest rival seen, ``low``) and ``war`` (the base's price, one
+    step under the cheapest rival: that follower) are the same price; only the ``hold`` probe
+    differs, and there the follower climbs back after our price and has to be dragged down
+    again (`undercut_fast` 1017 with item 58: 913 tasks served instead of 1,058, cancels 95 ->
+    450). A round then teaches nothing a while earlier did not, so it is put off.
+    """
+    return posture == "floor" and low is not None and war_price == max(low - 1, floor)

@@ -289,6 +289,7 @@ from strategies.robust_caps import (
 )
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
+from strategies.robust_held import held_under, still_floor
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_posture import (
@@ -1124,6 +1125,22 @@ class RobustParams:
         " robust_anchor.in_share_weight)",
     )
 
+    follow_book_held: bool = param(
+        False,
+        doc="item 58: a decision in the base's book mode whose price the base held one step"
+        " under the cheapest rival (the rivals' price, not the requests') is priced by guard 1"
+        " as a contested one (false: off, main 3f8cba3: guard 1 runs on contested decisions"
+        " only; robust_held.held_under)",
+    )
+
+    follow_still: bool = param(
+        False,
+        doc="item 58: guard 1's re-measure of a committed floor posture is put off (by"
+        " commit_seconds) while war would quote the same price, one nRLC under the lowest"
+        " rival seen: a follower that sits at its floor (false: off, main 3f8cba3;"
+        " robust_held.still_floor)",
+    )
+
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
             raise InputError(
@@ -1941,7 +1958,11 @@ class RobustStrategy(Strategy[RobustParams]):
             mem = replace(mem, u_listed=listed or 0)
         else:
             charge = 0.0
-        if mode == "contested":
+        # a book price the base held under the cheapest rival is the rivals' (item 58)
+        led = mode == "contested" or (
+            p.follow_book_held and mode == "book" and held_under(got.price, rivals, p.step, p.floor)
+        )
+        if led:
             mem = self._account(mem, earned, dt)
             if p.follow_gas and mem.probing:  # the round's probe
                 gas = {**mem.u_gas, mem.posture: mem.u_gas.get(mem.posture, 0.0) + charge}
@@ -2984,6 +3005,15 @@ class RobustStrategy(Strategy[RobustParams]):
                     if p.follow_hold_max > 0:  # item 46 (strategies/robust_posture.py)
                         kept = kept_in_a_row(mem.u_kept, mem.u_prev, best)
                         mem = replace(mem, u_kept=kept, u_prev="")
+        elif (
+            p.follow_still
+            and not mem.probing
+            and still_floor(mem.posture, got.price, mem.low, p.floor)
+            and now - mem.committed_at
+            >= posture_hold(p.commit_seconds, mem.u_kept, p.follow_hold_max)
+        ):
+            # war would quote what floor does: no round to learn from (item 58)
+            mem = replace(mem, committed_at=now)
         elif mem.posture != "war" and now - mem.committed_at >= posture_hold(
             p.commit_seconds, mem.u_kept, p.follow_hold_max
         ):

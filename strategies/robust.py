@@ -312,7 +312,7 @@ from strategies.robust_tier import (
     strict_first,
     tier_ratio,
 )
-from strategies.robust_tieropen import replay_pays, tier_opens
+from strategies.robust_tieropen import replay_pays, tier_ends, tier_opens
 from strategies.robust_tierstart import tier_level
 from strategies.robust_undercut import (
     cheapest_by_pool,
@@ -1063,6 +1063,16 @@ class RobustParams:
         doc="item 54 (acts only with tier_open_replay): the tier's level must also sell at least"
         " this many tasks in the replay (one is one buyer finding the rivals out, too rare for a"
         " trial to see) (0: off, any gain)",
+    )
+    tier_open_ends: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 57 (acts only with tier_open_multiple): a trial our buyers' top tier opened,"
+        " unsold at its level (the tier's cap, or the rails' cap under it) for its pace, is lost"
+        " there instead of descending under the tier, where the tier's buyers of the last"
+        " perch_half_life_seconds came to us at a rate that brings this many tasks in the time"
+        " it went unsold (0: off, main 3f8cba3; robust_tieropen.tier_ends)",
     )
     vouch_bound: bool = param(
         True,
@@ -2474,6 +2484,21 @@ class RobustStrategy(Strategy[RobustParams]):
                 return self._read_lost(mem)  # a read trial out of time (item 41)
             if now - since < self._step_seconds(mem):
                 return mem
+            if (
+                p.tier_open_ends > 0
+                and mem.t_open
+                and _at_vouched(mem)
+                and tier_ends(
+                    kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+                    mem.p_price,
+                    since,
+                    now,
+                    p.tier_open_ends,
+                )
+            ):
+                # the tier's level unsold while its buyers came: they bought from the rivals, no
+                # descent under the tier (item 57)
+                return self._perch_lost(mem, now)
             left, ends = read_unsold(mem.p_left)
             if ends:
                 return self._read_lost(mem)

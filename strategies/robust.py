@@ -223,6 +223,8 @@ multiple of our price opens a trial at its cap, once per offer, bounded at that 
 Its opt-in replay gate (``tier_open_replay``) asks item 40's replay whether the tier would have
 earned more; item 54 (``tier_replay_intervals``, ``tier_replay_sold``) gives that replay each
 rival's own restock period where the book showed it and what our buyers paid as its baseline.
+Item 57 (``tier_open_ends``, 0: off) ends such a trial unsold at its level, instead of its descent
+under the tier, where the tier's own rate of buyers says they came and bought from the rivals.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the

@@ -225,6 +225,8 @@ multiple of our price opens a trial at its cap, once per offer, bounded at that 
 Its opt-in replay gate (``tier_open_replay``) asks item 40's replay whether the tier would have
 earned more; item 54 (``tier_replay_intervals``, ``tier_replay_sold``) gives that replay each
 rival's own restock period where the book showed it and what our buyers paid as its baseline.
+Item 57 (``tier_open_ends``, 0: off) ends such a trial unsold at its level, instead of its descent
+under the tier, where the tier's own rate of buyers says they came and bought from the rivals.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -316,7 +318,7 @@ from strategies.robust_tier import (
     strict_first,
     tier_ratio,
 )
-from strategies.robust_tieropen import replay_pays, tier_opens
+from strategies.robust_tieropen import replay_pays, tier_ends, tier_opens
 from strategies.robust_tierstart import tier_level
 from strategies.robust_undercut import (
     cheapest_by_pool,
@@ -1067,6 +1069,16 @@ class RobustParams:
         doc="item 54 (acts only with tier_open_replay): the tier's level must also sell at least"
         " this many tasks in the replay (one is one buyer finding the rivals out, too rare for a"
         " trial to see) (0: off, any gain)",
+    )
+    tier_open_ends: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 57 (acts only with tier_open_multiple): a trial our buyers' top tier opened,"
+        " unsold at its level (the tier's cap, or the rails' cap under it) for its pace, is lost"
+        " there instead of descending under the tier, where the tier's buyers of the last"
+        " perch_half_life_seconds came to us at a rate that brings this many tasks in the time"
+        " it went unsold (0: off, main 3f8cba3; robust_tieropen.tier_ends)",
     )
     vouch_bound: bool = param(
         True,
@@ -2519,6 +2531,21 @@ class RobustStrategy(Strategy[RobustParams]):
                 return self._read_lost(mem)  # a read trial out of time (item 41)
             if now - since < self._step_seconds(mem):
                 return mem
+            if (
+                p.tier_open_ends > 0
+                and mem.t_open
+                and _at_vouched(mem)
+                and tier_ends(
+                    kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+                    mem.p_price,
+                    since,
+                    now,
+                    p.tier_open_ends,
+                )
+            ):
+                # the tier's level unsold while its buyers came: they bought from the rivals, no
+                # descent under the tier (item 57)
+                return self._perch_lost(mem, now)
             left, ends = read_unsold(mem.p_left)
             if ends:
                 return self._read_lost(mem)

@@ -1022,7 +1022,7 @@ class RobustParams:
         " robust_vouch.vouched_price)",
     )
     tier_open_multiple: float = param(
-        0.0,
+        10.0,
         min=0.0,
         max=1e6,
         doc="item 51: guard 5's gate, shut by our own undercut on a steady market, opens a trial"
@@ -1040,14 +1040,14 @@ class RobustParams:
         " trial can see)",
     )
     tier_open_replay: bool = param(
-        False,
+        True,
         doc="item 51 (acts only with tier_open_multiple): the trial opens only where item 40's"
         " replay of our buyers of the last perch_half_life_seconds against the remembered"
         " rivals (restocking every caps_period_seconds) says the level would have earned more"
         " than our price (false: off; robust_tieropen.replay_pays; lead, session 15)",
     )
     tier_replay_intervals: int = param(
-        0,
+        2,
         min=0,
         max=1000,
         doc="item 54 (acts only with tier_open_replay): item 51's replay gives each rival the"
@@ -1056,14 +1056,14 @@ class RobustParams:
         " caps_period_seconds (0: off, every rival at caps_period_seconds)",
     )
     tier_replay_sold: bool = param(
-        False,
+        True,
         doc="item 54 (acts only with tier_open_replay): the replay's baseline is what our buyers"
         " of the window paid (each bought from us: the market-led mode's mean price per task"
         " times their tasks), not our price of the moment replayed against the rivals, which a"
         " markup above a cheaper rival makes near nothing (false: off, replayed)",
     )
     tier_replay_tasks: int = param(
-        0,
+        2,
         min=0,
         max=1000,
         doc="item 54 (acts only with tier_open_replay): the tier's level must also sell at least"
@@ -1071,7 +1071,7 @@ class RobustParams:
         " trial to see) (0: off, any gain)",
     )
     tier_open_ends: float = param(
-        0.0,
+        2.0,
         min=0.0,
         max=1000.0,
         doc="item 57 (acts only with tier_open_multiple): a trial our buyers' top tier opened,"

@@ -66,14 +66,15 @@ def test_a_trial_opens_at_the_top_tier_with_the_key_and_at_the_top_without() -> 
 
 def test_the_buyers_are_remembered_only_with_the_key() -> None:
     """A deal of ours since the last decision (its buyer stated 7,000) joins the remembered rows
-    with the key; off (item 40's ``caps_window_seconds`` off too) nothing is read, as in main."""
+    with the key; off (item 40's ``caps_window_seconds`` and item 51's ``tier_open_multiple``,
+    on by default since session 17, off too) nothing is read, as in main."""
     sold = replace(deal("d", 99, ago=30.0), request_maxprice=7_000)
     s = snap(
         offers=[XS], book=[], own_orders=[own("o", 99, 5)], deals=[sold], utilization=util(10, 0)
     )
     on = memory(decide(s, tier_state(), {**PERCH, "perch_tier_tasks": 3})[1])
     assert [r[1] for r in on.c_buyers] == [5_000.0, 200.0, 7_000.0]
-    off = memory(decide(s, tier_state(), PERCH)[1])
+    off = memory(decide(s, tier_state(), {**PERCH, "tier_open_multiple": 0.0})[1])
     assert [r[1] for r in off.c_buyers] == [5_000.0, 200.0]
 
 

@@ -37,17 +37,20 @@ def test_a_book_price_one_step_under_the_cheapest_rival_is_held_under_it() -> No
     assert not held_under(49_999_999, [], 1, 0)  # no rival: the book's price
 
 
-def _run(held: bool, decisions: int = 40) -> list[tuple[int, str]]:
-    """A request waiting far under the rivals keeps the base in its book mode; a fast
-    undercutter lists one step under whatever we listed, every decision."""
-    params: dict[str, object] = {"floor": 0, "follow_book_held": held}
-    robust = strategies.create("robust", params)
+def _follow(
+    params: dict[str, object], decisions: int, *, follower_floor: int = 0, sell_under: int = 0
+) -> list[tuple[int, str]]:
+    """A fast undercutter lists one step under whatever we listed (down to ``follower_floor``),
+    every decision. With ``sell_under`` 0 a request waiting far under the rivals keeps the base
+    in its book mode; else we sell a task a minute while cheapest and under ``sell_under``."""
+    robust = strategies.create("robust", {"floor": 0, **params})
     state: dict[str, Any] | None = None
     listed = 60_000_000
     out = []
     for i in range(decisions):
         at = NOW + 60 * i
-        follower = listed - 1_000_000
+        follower = max(listed - 1_000_000, follower_floor)
+        sold = sell_under > 0 and listed < min(follower, sell_under)
         s = snap(
             offers=[XS],
             at=at,
@@ -55,7 +58,8 @@ def _run(held: bool, decisions: int = 40) -> list[tuple[int, str]]:
                 rival(f"u{i}", follower, 3, workerpool=RIVAL, age=NOW - (at - 5)),
                 rival("f", 200_000_000, 3, workerpool=RIVAL2),
             ],
-            requests=[request("waiting", 1_000_000)],
+            requests=[] if sell_under else [request("waiting", 1_000_000)],
+            deals=[deal(f"d{i}", listed, now=at)] if sold else [],
             own_orders=[own(f"o{i}", listed, 5)],
             utilization=util(10, 2),
         )
@@ -65,6 +69,10 @@ def _run(held: bool, decisions: int = 40) -> list[tuple[int, str]]:
         out.append((q.price, q.reason))
         listed = q.price
     return out
+
+
+def _run(held: bool, decisions: int = 40) -> list[tuple[int, str]]:
+    return _follow({"follow_book_held": held}, decisions)
 
 
 def test_off_the_book_mode_follows_the_undercutter_down_every_decision() -> None:
@@ -99,31 +107,13 @@ def _committed(still: bool, hours: float) -> list[str]:
     """A follower that undercuts us down to its floor (40 M) and sits there; we sell a task a
     minute while cheapest and under 45 M: guard 1 commits floor, and with ``still`` no round
     re-measures it while war would quote the same price."""
-    params: dict[str, object] = {"floor": 0, "follow_still": still}
-    robust = strategies.create("robust", params)
-    state: dict[str, Any] | None = None
-    listed = 60_000_000
-    postures = []
-    for i in range(int(hours * 60)):
-        at = NOW + 60 * i
-        follower = max(listed - 1_000_000, 40_000_000)
-        s = snap(
-            offers=[XS],
-            at=at,
-            book=[
-                rival(f"u{i}", follower, 3, workerpool=RIVAL, age=NOW - (at - 5)),
-                rival("f", 200_000_000, 3, workerpool=RIVAL2),
-            ],
-            deals=[deal(f"d{i}", listed, now=at)] if listed < min(follower, 45_000_000) else [],
-            own_orders=[own(f"o{i}", listed, 5)],
-            utilization=util(10, 2),
-        )
-        d = run_fenced(robust, s, [XS], state, random.Random(1))
-        state = d.state
-        q = d.quotes[0]
-        postures.append(q.reason)
-        listed = q.price
-    return postures
+    quotes = _follow(
+        {"follow_still": still},
+        int(hours * 60),
+        follower_floor=40_000_000,
+        sell_under=45_000_000,
+    )
+    return [why for _, why in quotes]
 
 
 def test_a_still_floor_is_not_re_measured() -> None:

@@ -209,21 +209,28 @@ CAMPAIGN = [capped_deal(f"c{i}", 5_000, 3, ago=60.0 * (i + 1)) for i in range(6)
 SURGE = [capped_deal(f"s{i}", 400 + 37 * i, ago=60.0 * (i + 1)) for i in range(12)]
 
 
+ONE = [capped_deal("one", 5_000)]
+
+
 @pytest.mark.parametrize(
-    ("campaign_share", "deals", "mode"),
+    ("campaign_share", "floor", "deals", "mode"),
     [
-        (0.4, CAMPAIGN, "market"),  # one cap holds all 18 tasks: a campaign's burst
-        (0.0, CAMPAIGN, "trial"),  # off: item 53 alone, main
-        (0.4, SURGE, "trial"),  # twelve buyers, twelve caps: a surge
-        (0.4, SURGE + CAMPAIGN[:2], "trial"),  # 6 of 18 tasks at one cap
-        (0.4, SURGE + CAMPAIGN[:3], "market"),  # 9 of 21
+        (0.4, 0, CAMPAIGN, "market"),  # one cap holds all 18 tasks: a campaign's burst
+        (0.0, 0, CAMPAIGN, "trial"),  # off: item 53 alone
+        (0.4, 0, SURGE, "trial"),  # twelve buyers, twelve caps: a surge
+        (0.4, 0, SURGE + CAMPAIGN[:2], "trial"),  # 6 of 18 tasks at one cap
+        (0.4, 0, SURGE + CAMPAIGN[:3], "market"),  # 9 of 21
+        (0.4, 0, ONE, "market"),  # item 56 alone: one buyer is a campaign
+        (0.4, 5, ONE, "trial"),  # item 60: one task is a surge's first buyer
+        (0.4, 5, CAMPAIGN, "market"),  # 18 tasks at one cap: still a campaign
     ],
 )
 def test_a_campaign_s_burst_does_not_open_the_gate_a_surge_opens(
-    campaign_share: float, deals: list[Any], mode: str
+    campaign_share: float, floor: int, deals: list[Any], mode: str
 ) -> None:
     """Item 56 (``perch_surge_campaign``): item 53's busy pool with its rivals sold out now opens
-    guard 5's trial unless one cap holds at least the share of our window's tasks."""
+    guard 5's trial unless one cap holds at least the share of our window's tasks, and (item 60,
+    ``perch_surge_campaign_tasks``) at least ``floor`` tasks."""
     state = perch_state(rivals_out=0.95, p_out=0.1, u_avg=3.0)
     s = snap(
         offers=[XS],
@@ -232,7 +239,12 @@ def test_a_campaign_s_burst_does_not_open_the_gate_a_surge_opens(
         own_orders=[own("o", 99, 5)],
         utilization=util(10, 10, 20),
     )
-    params = {**PERCH, "perch_surge_out": 0.9, "perch_surge_campaign": campaign_share}
+    params = {
+        **PERCH,
+        "perch_surge_out": 0.9,
+        "perch_surge_campaign": campaign_share,
+        "perch_surge_campaign_tasks": floor,
+    }
     _, new = decide(s, state, params)
     assert memory(new).p_mode == mode
 
@@ -249,32 +261,3 @@ def test_a_campaign_s_cap_must_hold_enough_tasks_not_one_buyer_by_chance() -> No
     assert campaign(burst, 0.4, 18)
     assert not campaign(burst, 0.4, 19)
     assert not campaign(burst, 0.0, 5)  # item 56 off: no floor makes a campaign
-
-
-@pytest.mark.parametrize(
-    ("floor", "deals", "mode"),
-    [
-        (0, [capped_deal("one", 5_000)], "market"),  # item 56 alone: one buyer is a campaign
-        (5, [capped_deal("one", 5_000)], "trial"),  # one task: a surge's first buyer
-        (5, CAMPAIGN, "market"),  # 18 tasks at one cap: still a campaign
-    ],
-)
-def test_a_lone_buyer_at_a_surge_s_start_is_no_campaign(
-    floor: int, deals: list[Any], mode: str
-) -> None:
-    state = perch_state(rivals_out=0.95, p_out=0.1, u_avg=3.0)
-    s = snap(
-        offers=[XS],
-        book=[],
-        deals=deals,
-        own_orders=[own("o", 99, 5)],
-        utilization=util(10, 10, 20),
-    )
-    params = {
-        **PERCH,
-        "perch_surge_out": 0.9,
-        "perch_surge_campaign": 0.4,
-        "perch_surge_campaign_tasks": floor,
-    }
-    _, new = decide(s, state, params)
-    assert memory(new).p_mode == mode

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from bot.domain.model import BookEntry
 from strategies.base import under
 
+__all__ = ["held_under", "still_floor"]
+
 
 def held_under(price: int, rivals: Sequence[BookEntry], step: int, floor: int) -> bool:
     """Whether a book-mode price is the one the base holds under the cheapest rival.

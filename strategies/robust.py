@@ -295,6 +295,7 @@ from strategies.robust_held import held_under, still_floor
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_posture import (
+    floor_price,
     kept_in_a_row,
     net_best,
     posture_hold,
@@ -3080,7 +3081,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     seconds={"war": p.probe_seconds},
                 )
         if mem.posture == "floor" and mem.low is not None:
-            price = max(mem.low - 1, p.floor)
+            price = floor_price(mem.low, p.floor)
             if p.follow_stride > 0 and listed is not None:
                 price, at, waited = stride_under(
                     rivals,

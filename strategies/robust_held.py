@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from bot.domain.model import BookEntry
 from strategies.base import under
+from strategies.robust_posture import floor_price
 
 __all__ = ["held_under", "still_floor"]
 
@@ -42,4 +43,4 @@ def still_floor(posture: str, war_price: int, low: int | None, floor: int) -> bo
     again (`undercut_fast` 1017 with item 58: 913 tasks served instead of 1,058, cancels 95 ->
     450). A round then teaches nothing a while earlier did not, so it is put off.
     """
-    return posture == "floor" and low is not None and war_price == max(low - 1, floor)
+    return posture == "floor" and low is not None and war_price == floor_price(low, floor)

@@ -29,7 +29,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["kept_in_a_row", "net_best", "posture_hold", "resign_charge", "stretch_add"]
+__all__ = [
+    "floor_price",
+    "kept_in_a_row",
+    "net_best",
+    "posture_hold",
+    "resign_charge",
+    "stretch_add",
+]
+
+
+def floor_price(low: int, floor: int) -> int:
+    """The ``floor`` posture's price: one nRLC under the lowest rival seen (``low``), never under
+    our own ``floor`` (where a follower that stops following lets us sell)."""
+    return max(low - 1, floor)
 
 
 def posture_hold(base: float, kept: int, cap: float) -> float:

@@ -187,9 +187,10 @@ per second x the task's run time (``perch_slot_share``: the perch sales its slot
 that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
 (our own undercut keeps them in stock, and hides the demand the perch waits for); so does a
 pool queued ``perch_surge_busy`` x its slots whose rivals the markup's fast count sees sold out
-(opt-in ``perch_surge_out``, item 53: a surge's start, an hour or two before the slow count),
-unless one cap holds most of our window's tasks (``perch_surge_campaign``, item 56: a campaign's
-burst, whose one buyer pays no more).
+(``perch_surge_out``, item 53, on since session 17: a surge's start, an hour or two before the
+slow count), unless one cap holds most of our window's tasks and at least
+``perch_surge_campaign_tasks`` of them (``perch_surge_campaign``, items 56 and 60, on: a
+campaign's burst, whose one buyer pays no more).
 
 **An unsold bound** (strategies/robust_scarce.py, ``unsold_sales``): with the markup on, the
 lowest market-led price we listed since our last sale becomes an upper bound once nothing sold for
@@ -219,14 +220,15 @@ item 52, on; false: off): above it, none of the window's buyers buys. Opt-in (``
 item 55, false: off): a vouched level the rails listed under (one ``max_jump`` over our price) is
 kept while they still move our price up, so the next jump reaches it, instead of the trial
 starting, unvouched, from the capped price.
-Opt-in (strategies/robust_tieropen.py, ``tier_open_multiple``, 0: off; item 51): where the gate
-stays shut by our own undercut a whole wait after its trial fell due, such a tier at least that
-multiple of our price opens a trial at its cap, once per offer, bounded at that level + 1 once it sold.
-Its opt-in replay gate (``tier_open_replay``) asks item 40's replay whether the tier would have
-earned more; item 54 (``tier_replay_intervals``, ``tier_replay_sold``) gives that replay each
-rival's own restock period where the book showed it and what our buyers paid as its baseline.
-Item 57 (``tier_open_ends``, 0: off) ends such a trial unsold at its level, instead of its descent
-under the tier, where the tier's own rate of buyers says they came and bought from the rivals.
+On since session 17 (strategies/robust_tieropen.py, ``tier_open_multiple``, 10; 0: off; item
+51): where the gate stays shut by our own undercut a whole wait after its trial fell due, such a
+tier at least that multiple of our price opens a trial at its cap, once per offer, bounded at
+that level + 1 once it sold. Its replay gate (``tier_open_replay``, on) asks item 40's replay
+whether the tier would have earned more; item 54 (``tier_replay_intervals``,
+``tier_replay_sold``, on) gives that replay each rival's own restock period where the book
+showed it and what our buyers paid as its baseline. Item 57 (``tier_open_ends``, 2, on; 0: off)
+ends such a trial unsold at its level, instead of its descent under the tier, where the tier's
+own rate of buyers says they came and bought from the rivals.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the

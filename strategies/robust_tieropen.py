@@ -24,20 +24,20 @@ paid: at item 40's assumed 900 s for all, the gate opened over rivals restocking
 (train ``stationary`` 1391), and against what our buyers paid it would have stayed shut over a
 rival restocking every 3600 s (``undercut_slow`` 1304's 97.1 M).
 
-**An unsold tier trial ends at its level** (``tier_open_ends``, item 57; false: off). The tier's
-trial is an ordinary one: unsold at its level for its pace, it descended under the tier, to
-levels neither the tier nor the replay priced, where it sold to our ordinary buyers and then lost
-its commit check (train ``stationary`` 1248: the 739 M tier listed at the rails' 493 M, unsold
-1.5 h, then 246.5 M and 123.2 M, sold there, lost six hours later; x 0.92 against main). Under
-the tier no buyer of it pays more than at the tier, and the rest are the buyers our undercut
-already serves one nRLC under the rivals: a level under the tier is guard 5's own descent, which
-its gate (shut here) did not ask for. Yet a thin tier unsold for the level's pace says little: on train
-``undercut_slow`` 1005 (a 1,070 M tier of 6 tasks in 12 h, listed at the rails' 733.8 M, unsold
-1.5 h) the descent sold at 183.5 M and its perch then climbed back to 1,037.8 M (x 1.44 against
-main; ended at the level, x 0.74). So with the key at ``k`` > 0, such a trial is lost at its level
-(back to the market-led price, the rule's one chance spent) only where the tier's buyers came to
-us, before it, at a rate that would have brought ``k`` tasks in the time it went unsold
-(``tier_ends``; 1248: 23 tasks in 7.9 h, 4.4 in the 1.5 h; 1005: 0.8).
+**An unsold tier trial ends at its level** (``tier_open_ends``, item 57; 2 by default since session
+17, 0: off). The tier's trial is an ordinary one: unsold at its level for its pace, it descended
+under the tier, to levels neither the tier nor the replay priced, where it sold to our ordinary
+buyers and then lost its commit check (train ``stationary`` 1248: the 739 M tier listed at the
+rails' 493 M, unsold 1.5 h, then 246.5 M and 123.2 M, sold there, lost six hours later; x 0.92
+against main). Under the tier no buyer of it pays more than at the tier, and the rest are the
+buyers our undercut already serves one nRLC under the rivals: a level under the tier is guard 5's
+own descent, which its gate (shut here) did not ask for. Yet a thin tier unsold for the level's
+pace says little: on train ``undercut_slow`` 1005 (a 1,070 M tier of 6 tasks in 12 h, listed at the
+rails' 733.8 M, unsold 1.5 h) the descent sold at 183.5 M and its perch then climbed back to
+1,037.8 M (x 1.44 against main; ended at the level, x 0.74). So with the key at ``k`` > 0, such a
+trial is lost at its level (back to the market-led price, the rule's one chance spent) only where
+the tier's buyers came to us, before it, at a rate that would have brought ``k`` tasks in the time
+it went unsold (``tier_ends``; 1248: 23 tasks in 7.9 h, 4.4 in the 1.5 h; 1005: 0.8).
 
 Pure: buyers in, a price out; robust.py owns the state and calls it. Figures and what was tried:
 docs/strategies.md, robust items 51, 54 and 57.

@@ -408,7 +408,8 @@ def apply_rails(
     if len(kept) > cfg.max_open_orders:
         kept = {q.slot: q for q in _limit_open_orders(list(kept.values()), cfg, notes)}
     account = ledger.wanting(kept)
-    final, volume_cap, sized = _fit(list(kept.values()), snapshot, account, cfg, fills, notes)
+    fit = _fit(list(kept.values()), snapshot, account, cfg, fills)
+    cuts = list(fit.cut_notes)
     # Pragmatic mode judges an unpublished order dearer than we want against the cheapest quote
     # with volume in its category; where sizing took a category's last volume, nothing cheaper
     # is listed there and those orders count again: fit once more around them. Volumes only
@@ -416,13 +417,30 @@ def apply_rails(
     for _ in range(len(kept)):
         if cfg.count_dearer_unpublished:
             break
-        again = ledger.wanting({q.slot: q for q in final})
+        again = ledger.wanting({q.slot: q for q in fit.quotes})
         if again.wanted.by_category == account.wanted.by_category:
             break
         account = again
-        final, volume_cap, sized = _fit(final, snapshot, account, cfg, fills, notes)
-    # A second fit sizes the fills again and says so again: the notes are said once.
-    return RailsResult(tuple(final), tuple(dict.fromkeys(notes)), None, volume_cap, sized)
+        fit = _fit(fit.quotes, snapshot, account, cfg, fills)
+        cuts.extend(fit.cut_notes)
+    # Each pass cuts from the volumes the pass before left, so every pass's cuts are said; each
+    # pass sizes the fills afresh, so only the last pass's fill notes describe the fills made.
+    notes.extend(fit.fill_notes)
+    notes.extend(cuts)
+    return RailsResult(tuple(fit.quotes), tuple(notes), None, fit.volume_cap, fit.sized)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fitted:
+    """One pass of steps 4-6: the quotes, the total valid volume they allow, the sized fills,
+    and the pass's notes kept apart (fill sizing vs volume cuts) because a later pass replaces
+    the first kind and adds to the second."""
+
+    quotes: list[Quote]
+    volume_cap: int
+    sized: tuple[SizedFill, ...]
+    fill_notes: tuple[RailNote, ...]
+    cut_notes: tuple[RailNote, ...]
 
 
 def _fit(
@@ -431,11 +449,11 @@ def _fit(
     account: Ledger,
     cfg: RailsConfig,
     fills: Sequence[tuple[FillIntent, FillCandidate]],
-    notes: list[RailNote],
-) -> tuple[list[Quote], int, tuple[SizedFill, ...]]:
+) -> _Fitted:
     """Steps 4-6 for the quotes kept by steps 1-3 and 7, judged by ``account``: the fills sized
-    first, then the quotes scaled to what the orders of unquoted slots and the fills leave.
-    Returns the quotes, the total valid volume they allow, and the sized fills."""
+    first, then the quotes scaled to what the orders of unquoted slots and the fills leave."""
+    fill_notes: list[RailNote] = []
+    notes: list[RailNote] = []
     kept = {q.slot: q for q in final}
     other = account.tally_unquoted(snapshot.own_by_slot)
     other_volume = other.volume
@@ -443,7 +461,7 @@ def _fit(
     fill_batches: list[Batch] = []
     if fills:
         sized, fill_tally, fill_batches = _size_fills(
-            fills, snapshot, account, cfg, other, set(kept), notes
+            fills, snapshot, account, cfg, other, set(kept), fill_notes
         )
         other = other.plus(fill_tally)
     need = account.tally_quotes(kept)
@@ -479,7 +497,7 @@ def _fit(
         if admitted is not final:
             final = admitted
             need = account.tally_quotes({q.slot: q for q in final})
-    return final, other_volume + need.volume, sized
+    return _Fitted(final, other_volume + need.volume, sized, tuple(fill_notes), tuple(notes))
 
 
 def _resize(

@@ -528,6 +528,8 @@ def test_a_second_fit_does_not_repeat_the_fill_notes() -> None:
     got = _rails(quotes, base, [o, o1], cfg, [FillIntent(h("r"), 5_001, 1)])
     assert [(q.category, q.volume) for q in got.quotes] == [(0, 0), (1, 4)]  # fitted twice
     assert [n.rule for n in got.notes].count(RailRule.FILL_REFUSED) == 1
+    cuts = [(n.slot.category, n.detail.split(":")[0]) for n in got.notes if n.slot]
+    assert cuts[1:] == [(0, "1 -> 0"), (1, "5 -> 4")]  # the volume cuts are said, after the fill
 
 
 def test_fill_keeps_out_of_what_orders_in_unquoted_slots_hold() -> None:

@@ -229,6 +229,8 @@ whether the tier would have earned more; item 54 (``tier_replay_intervals``,
 showed it and what our buyers paid as its baseline. Item 57 (``tier_open_ends``, 2, on; 0: off)
 ends such a trial unsold at its level, instead of its descent under the tier, where the tier's
 own rate of buyers says they came and bought from the rivals.
+Opt-in (``tier_open_unsold``, item 61, strategies/robust_measured.py; false: off): such a trial
+is not opened at a level at or above a price a lost trial of the offer already listed unsold.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the

@@ -25,6 +25,12 @@ above it. A trial lost because the rivals came back in stock is not counted (its
 have waited its time). Offers whose gate never opened (item 51's own case, ``undercut_slow``) are
 untouched.
 
+**Opt-in** (false by default): on the design block it loses two of item 51's own winners, where
+the tier's second look paid (train ``surge`` 1022 x 0.957: a surge had started since the lost
+trial; ``capacity_drop`` 1025 x 0.942: the descent under the tier sold). A lost trial's hours at a
+level are no measurement of a tier of one buyer in 6-8 h, the rare tiers the weak ``ample`` and
+``publishers`` markets' best fixed prices sell (docs/strategies.md, robust item 61).
+
 Pure: prices in, a price or a verdict out; robust.py owns the state and calls them.
 """
 

@@ -229,6 +229,8 @@ whether the tier would have earned more; item 54 (``tier_replay_intervals``,
 showed it and what our buyers paid as its baseline. Item 57 (``tier_open_ends``, 2, on; 0: off)
 ends such a trial unsold at its level, instead of its descent under the tier, where the tier's
 own rate of buyers says they came and bought from the rivals.
+Opt-in (``tier_open_unsold``, item 61, strategies/robust_measured.py; false: off): such a trial
+is not opened at a level at or above a price a lost trial of the offer already listed unsold.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -296,6 +298,7 @@ from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import held_under, still_floor
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
+from strategies.robust_measured import measured, unsold_level
 from strategies.robust_posture import (
     floor_price,
     kept_in_a_row,
@@ -1083,6 +1086,14 @@ class RobustParams:
         " perch_half_life_seconds came to us at a rate that brings this many tasks in the time"
         " it went unsold (0: off, main 3f8cba3; robust_tieropen.tier_ends)",
     )
+    tier_open_unsold: bool = param(
+        False,
+        doc="item 61 (acts only with tier_open_multiple): item 51 does not open a trial at a"
+        " level at or above the lowest price a lost trial of the offer listed unsold (its last"
+        " level when it ended for want of a sale; a buyer of the tier would have bought there):"
+        " that trial measured the tier already (false: off, main 14593de;"
+        " robust_measured.measured)",
+    )
     vouch_bound: bool = param(
         True,
         doc="item 52: a perch at the level its trial's buyers vouched for (trial_caps_tasks) takes"
@@ -1310,6 +1321,9 @@ class OfferMemory:
     # by our buyers' top tier; such a trial was lost (the rule does not open again)
     t_open: bool = False
     t_lost: bool = False
+    # item 61 (tier_open_unsold; strategies/robust_measured.py): the lowest price a lost trial
+    # of the offer listed unsold (0: none)
+    t_unsold: int = 0
     # item 55 (vouch_climb; strategies/robust_vouch.py climbs_to): our listed price the rails
     # capped under the vouched level at the last decision (0: none), to see them still climbing
     v_listed: int = 0
@@ -1417,6 +1431,7 @@ class OfferMemory:
                 v_price=int(cast(int, raw.get("v_price", 0))),
                 t_open=bool(raw.get("t_open", False)),
                 t_lost=bool(raw.get("t_lost", False)),
+                t_unsold=int(cast(int, raw.get("t_unsold", 0))),
                 v_listed=int(cast(int, raw.get("v_listed", 0))),
             )
         except (TypeError, ValueError):
@@ -2456,6 +2471,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 level = tier_opens(
                     buyers, price, round(low), top, p.tier_open_multiple, p.tier_open_tasks
                 )
+                if level and p.tier_open_unsold and measured(mem.t_unsold, level):
+                    level = 0  # a lost trial listed a price under it unsold (item 61)
                 if level and p.tier_open_replay:
                     own = None
                     if _tier_periods(p):  # each rival's own restock period (item 54)
@@ -2531,7 +2548,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 # starts at the level under it
                 mem = replace(mem, p_read_at=now)
             if mem.p_left > 0 and 0 < p.perch_read_seconds <= now - mem.p_read_at:
-                return self._read_lost(mem)  # a read trial out of time (item 41)
+                return self._read_lost(self._lost_unsold(mem))  # a read trial out of time (item 41)
             if now - since < self._step_seconds(mem):
                 return mem
             if (
@@ -2548,14 +2565,14 @@ class RobustStrategy(Strategy[RobustParams]):
             ):
                 # the tier's level unsold while its buyers came: they bought from the rivals, no
                 # descent under the tier (item 57)
-                return self._perch_lost(mem, now)
+                return self._perch_lost(self._lost_unsold(mem), now)
             left, ends = read_unsold(mem.p_left)
             if ends:
-                return self._read_lost(mem)
+                return self._read_lost(self._lost_unsold(mem))
             mem = replace(mem, p_left=left)
             lower = int(mem.p_price * p.perch_step_down)
             if lower < rung:
-                return self._perch_lost(mem, now)
+                return self._perch_lost(self._lost_unsold(mem), now)
             return replace(mem, p_price=lower, p_since=now)
         if mem.p_mode == "perch":
             if now - since < mem.p_hold:
@@ -2938,6 +2955,13 @@ class RobustStrategy(Strategy[RobustParams]):
         if ex.left:  # the window opens, its first probe at once
             mem = replace(mem, l_until=now + p.leaves_window_seconds, l_next=now, l_wait=0.0)
         return replace(mem, l_until=0.0) if ex.back else mem
+
+    def _lost_unsold(self, mem: OfferMemory) -> OfferMemory:
+        """A trial ends for want of a sale at its level: that level is remembered for item 61's
+        test (``tier_open_unsold``; strategies/robust_measured.py); off, the memory as it was."""
+        if not self.params.tier_open_unsold:
+            return mem
+        return replace(mem, t_unsold=unsold_level(mem.t_unsold, mem.p_price))
 
     @staticmethod
     def _read_lost(mem: OfferMemory) -> OfferMemory:

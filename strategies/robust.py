@@ -296,6 +296,7 @@ from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import held_under, still_floor
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
+from strategies.robust_moving import tier_extend, tier_gate_open
 from strategies.robust_posture import (
     floor_price,
     kept_in_a_row,
@@ -1048,6 +1049,16 @@ class RobustParams:
         " replay of our buyers of the last perch_half_life_seconds against the remembered"
         " rivals (restocking every caps_period_seconds) says the level would have earned more"
         " than our price (false: off; robust_tieropen.replay_pays; lead, session 15)",
+    )
+    tier_moving_extend_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 63 (acts only with tier_open_multiple): item 51's tier opens on a market whose"
+        " rival pools keep repricing too (not only on guard 7's steady one; its replay still"
+        " judges), and a trial it opened that is inconclusive at perch_trial_seconds runs on for"
+        " up to this long (item 30's rule, at least trial_extend_seconds) (0: off;"
+        " robust_moving)",
     )
     tier_replay_intervals: int = param(
         2,
@@ -2210,6 +2221,15 @@ class RobustStrategy(Strategy[RobustParams]):
             return False
         return not steady_pools(pools, now, p.anchor_steady_seconds)[1]
 
+    def _tier_market(self, mem: OfferMemory, now: float) -> bool:
+        """Item 51's market: guard 7's steady one, or with ``tier_moving_extend_seconds`` any
+        with a rival pool seen (strategies/robust_moving.py, item 63)."""
+        extend = self.params.tier_moving_extend_seconds
+        seen = extend > 0 and self.params.anchor_steady_seconds > 0 and bool(
+            self._seen_pools(mem, now)
+        )
+        return tier_gate_open(steady=self._steady(mem, now), seen=seen, extend=extend)
+
     def _hold(
         self, snapshot: MarketSnapshot, offer: Offer, price: int, why: str
     ) -> tuple[int, str]:
@@ -2446,7 +2466,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 and mem.p_next is not None
                 and now >= max(mem.p_next + p.perch_wait_seconds, mem.c_next)
                 and price < low
-                and self._steady(mem, now)
+                and self._tier_market(mem, now)
             ):
                 # our undercut keeps the rivals in stock, and a tier of our own buyers stated
                 # caps far above it: a trial at their cap, once (item 51)
@@ -2597,7 +2617,11 @@ class RobustStrategy(Strategy[RobustParams]):
             mem.market_ev,
             elapsed=now - since,
             trial=p.perch_trial_seconds,
-            extend=p.trial_extend_seconds,
+            extend=tier_extend(
+                tier_opened=mem.t_open,
+                extend=p.tier_moving_extend_seconds,
+                usual=p.trial_extend_seconds,
+            ),
         ):
             return mem  # inconclusive: more evidence (strategies/robust_gate.py)
         return self._perch_lost(mem, now)

@@ -2225,8 +2225,10 @@ class RobustStrategy(Strategy[RobustParams]):
         """Item 51's market: guard 7's steady one, or with ``tier_moving_extend_seconds`` any
         with a rival pool seen (strategies/robust_moving.py, item 63)."""
         extend = self.params.tier_moving_extend_seconds
-        seen = extend > 0 and self.params.anchor_steady_seconds > 0 and bool(
-            self._seen_pools(mem, now)
+        seen = (
+            extend > 0
+            and self.params.anchor_steady_seconds > 0
+            and bool(self._seen_pools(mem, now))
         )
         return tier_gate_open(steady=self._steady(mem, now), seen=seen, extend=extend)
 

@@ -228,7 +228,10 @@ whether the tier would have earned more; item 54 (``tier_replay_intervals``,
 ``tier_replay_sold``, on) gives that replay each rival's own restock period where the book
 showed it and what our buyers paid as its baseline. Item 57 (``tier_open_ends``, 2, on; 0: off)
 ends such a trial unsold at its level, instead of its descent under the tier, where the tier's
-own rate of buyers says they came and bought from the rivals.
+own rate of buyers says they came and bought from the rivals. Opt-in (item 63,
+``tier_moving_extend_seconds``, 0: off; strategies/robust_moving.py): the tier opens where a rival
+pool keeps repricing too (guard 7 never calls such a market steady), and a trial it opened that is
+inconclusive at its end runs on that long (item 30's rule).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the

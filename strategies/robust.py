@@ -231,6 +231,9 @@ ends such a trial unsold at its level, instead of its descent under the tier, wh
 own rate of buyers says they came and bought from the rivals.
 Opt-in (``tier_open_unsold``, item 61, strategies/robust_measured.py; false: off): such a trial
 is not opened at a level at or above a price a lost trial of the offer already listed unsold.
+Opt-in (item 63, ``tier_moving_extend_seconds``, 0: off; strategies/robust_moving.py): the tier
+opens where a rival pool keeps repricing too (guard 7 never calls such a market steady), and a
+trial it opened that is inconclusive at its end runs on that long (item 30's rule).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -299,6 +302,7 @@ from strategies.robust_held import held_under, still_floor
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_measured import measured, unsold_level
+from strategies.robust_moving import tier_extend, tier_gate_open
 from strategies.robust_posture import (
     floor_price,
     kept_in_a_row,
@@ -1051,6 +1055,16 @@ class RobustParams:
         " replay of our buyers of the last perch_half_life_seconds against the remembered"
         " rivals (restocking every caps_period_seconds) says the level would have earned more"
         " than our price (false: off; robust_tieropen.replay_pays; lead, session 15)",
+    )
+    tier_moving_extend_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 63 (acts only with tier_open_multiple): item 51's tier opens on a market whose"
+        " rival pools keep repricing too (not only on guard 7's steady one; its replay still"
+        " judges), and a trial it opened that is inconclusive at perch_trial_seconds runs on for"
+        " up to this long (item 30's rule, at least trial_extend_seconds) (0: off;"
+        " robust_moving)",
     )
     tier_replay_intervals: int = param(
         2,
@@ -2225,6 +2239,17 @@ class RobustStrategy(Strategy[RobustParams]):
             return False
         return not steady_pools(pools, now, p.anchor_steady_seconds)[1]
 
+    def _tier_market(self, mem: OfferMemory, now: float) -> bool:
+        """Item 51's market: guard 7's steady one, or with ``tier_moving_extend_seconds`` any
+        with a rival pool seen (strategies/robust_moving.py, item 63)."""
+        extend = self.params.tier_moving_extend_seconds
+        seen = (
+            extend > 0
+            and self.params.anchor_steady_seconds > 0
+            and bool(self._seen_pools(mem, now))
+        )
+        return tier_gate_open(steady=self._steady(mem, now), seen=seen, extend=extend)
+
     def _hold(
         self, snapshot: MarketSnapshot, offer: Offer, price: int, why: str
     ) -> tuple[int, str]:
@@ -2461,7 +2486,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 and mem.p_next is not None
                 and now >= max(mem.p_next + p.perch_wait_seconds, mem.c_next)
                 and price < low
-                and self._steady(mem, now)
+                and self._tier_market(mem, now)
             ):
                 # our undercut keeps the rivals in stock, and a tier of our own buyers stated
                 # caps far above it: a trial at their cap, once (item 51)
@@ -2614,7 +2639,11 @@ class RobustStrategy(Strategy[RobustParams]):
             mem.market_ev,
             elapsed=now - since,
             trial=p.perch_trial_seconds,
-            extend=p.trial_extend_seconds,
+            extend=tier_extend(
+                tier_opened=mem.t_open,
+                extend=p.tier_moving_extend_seconds,
+                usual=p.trial_extend_seconds,
+            ),
         ):
             return mem  # inconclusive: more evidence (strategies/robust_gate.py)
         return self._perch_lost(mem, now)

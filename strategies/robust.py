@@ -1687,10 +1687,7 @@ class RobustStrategy(Strategy[RobustParams]):
         memories: dict[str, object] = {}
         # each offer's earnings per second, for item 62's comparison (robust_held.floor_pays)
         rates = (
-            {
-                _key(o): _earned_rate(OfferMemory.from_json(stored.get(_key(o))))
-                for o in offers
-            }
+            {_key(o): _earned_rate(OfferMemory.from_json(stored.get(_key(o)))) for o in offers}
             if self.params.follow_still and self.params.follow_still_yield
             else {}
         )

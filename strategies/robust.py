@@ -298,7 +298,7 @@ from strategies.robust_caps import (
 )
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
-from strategies.robust_held import held_under, still_floor
+from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_measured import measured, unsold_level
@@ -1180,6 +1180,13 @@ class RobustParams:
         " rival seen: a follower that sits at its floor (false: off, main 3f8cba3;"
         " robust_held.still_floor)",
     )
+    follow_still_yield: bool = param(
+        False,
+        doc="item 62: follow_still puts a round off only while the floor price earns a"
+        " slot-second at least what the pool's other offers earn per slot-second (their"
+        " decayed earnings over the pool's slots) (false: off, main 14593de;"
+        " robust_held.floor_pays)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1543,6 +1550,11 @@ def _run_seconds(snapshot: MarketSnapshot, offer: Offer) -> float:
     )
 
 
+def _earned_rate(mem: OfferMemory) -> float:
+    """What the offer earned per second lately: guard 5's decayed evidence of both modes."""
+    return earned_rate(mem.perch_ev, mem.market_ev)
+
+
 def _lowest_rung(low: float, price: int) -> int:
     """The perch's lowest rung over the market-led ``price``: where a trial's descent is lost,
     and the captive and unmasking probes' price (``low``: ``perch_low`` x the base)."""
@@ -1702,6 +1714,12 @@ class RobustStrategy(Strategy[RobustParams]):
         raw_offers = state.get("offers")
         stored = cast(Mapping[str, object], raw_offers) if isinstance(raw_offers, dict) else {}
         memories: dict[str, object] = {}
+        # each offer's earnings per second, for item 62's comparison (robust_held.floor_pays)
+        rates = (
+            {_key(o): _earned_rate(OfferMemory.from_json(stored.get(_key(o)))) for o in offers}
+            if self.params.follow_still and self.params.follow_still_yield
+            else {}
+        )
         quotes = []
         # requesters name our pool on this market (any category): robust_captive's probe
         named = state.get("named") is True or names_pool(
@@ -1719,8 +1737,16 @@ class RobustStrategy(Strategy[RobustParams]):
                 self.params.book_wait_share,
                 self.params.book_wait_least,
             )
+            others = sum(r for k, r in rates.items() if k != key)
             quote, mem = self._price(
-                snapshot, offer, got, modes.get(key, ""), mem, named=named, waits=waits
+                snapshot,
+                offer,
+                got,
+                modes.get(key, ""),
+                mem,
+                named=named,
+                waits=waits,
+                others=others,
             )
             quotes.append(quote)
             mems.append(mem)
@@ -1939,6 +1965,7 @@ class RobustStrategy(Strategy[RobustParams]):
         *,
         named: bool = False,
         waits: bool = True,
+        others: float = 0.0,
     ) -> tuple[Quote, OfferMemory]:
         p = self.params
         now = snapshot.at
@@ -2015,7 +2042,13 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(
                     mem, u_stretch=stretch_add(mem.u_stretch, mem.posture, earned, charge, dt)
                 )
-            price, why, mem = self._follower(now, rivals, listed, got, mem)
+            still = True
+            if p.follow_still and p.follow_still_yield and mem.posture == "floor":
+                # item 62: its tasks take slots the other offers earn more in
+                util = snapshot.utilization
+                slots = util.slots_and_busy(offer.gpu)[0] if util is not None else 0
+                still = floor_pays(got.price, _run_seconds(snapshot, offer), others, slots)
+            price, why, mem = self._follower(now, rivals, listed, got, mem, still=still)
         elif not (p.follow_keep_book and mode == "book" and rivals):
             # no longer contested: the follower record is forgotten (but see follow_keep_book)
             mem = replace(
@@ -3043,7 +3076,12 @@ class RobustStrategy(Strategy[RobustParams]):
         listed: int | None,
         got: Quote,
         mem: OfferMemory,
+        *,
+        still: bool = True,
     ) -> tuple[int, str, OfferMemory]:
+        """Guard 1: the follower's share, the posture, its price. ``still``: whether
+        ``follow_still`` may put a round off (item 62: not where the floor's tasks earn a
+        slot-second less than the pool's other offers)."""
         p = self.params
         if rivals:
             cheapest = rivals[0]
@@ -3090,6 +3128,7 @@ class RobustStrategy(Strategy[RobustParams]):
                         mem = replace(mem, u_kept=kept, u_prev="")
         elif (
             p.follow_still
+            and still
             and not mem.probing
             and still_floor(mem.posture, got.price, mem.low, p.floor)
             and now - mem.committed_at

@@ -21,7 +21,11 @@ shows, not by a scenario's numbers:
    deliberately (``follow_stride``, strategies/robust_undercut.py): a step of 10 % under a
    follower each time it answered the last one, held where it stops following; and any cut
    under the cheapest rival that the planner's deadband would keep above it goes just past the
-   band (``cross_band``).
+   band (``cross_band``). Since session 18 (items 58 and 62, strategies/robust_held.py; on by
+   default): a book-mode price held one step under the cheapest rival is the rivals' and guard 1
+   prices it too (``follow_book_held``), and a committed ``floor`` that ``war`` would quote anyway
+   is not re-measured (``follow_still``) while its slots earn what the other offers' do
+   (``follow_still_yield``).
 2. **Scarcity, and rivals too small to set the price**: a markup ``m >= 1`` multiplies the
    contested price (and the book logic's, with ``markup_on_book``). Every
    ``markup_interval_seconds``, while the market is short (rivals out of stock in at least
@@ -1166,26 +1170,26 @@ class RobustParams:
     )
 
     follow_book_held: bool = param(
-        False,
+        True,
         doc="item 58: a decision in the base's book mode whose price the base held one step"
         " under the cheapest rival (the rivals' price, not the requests') is priced by guard 1"
         " as a contested one (false: off, main 3f8cba3: guard 1 runs on contested decisions"
-        " only; robust_held.held_under)",
+        " only; true by default since session 18, items 58 and 62; robust_held.held_under)",
     )
 
     follow_still: bool = param(
-        False,
+        True,
         doc="item 58: guard 1's re-measure of a committed floor posture is put off (by"
         " commit_seconds) while war would quote the same price, one nRLC under the lowest"
         " rival seen: a follower that sits at its floor (false: off, main 3f8cba3;"
-        " robust_held.still_floor)",
+        " true by default since session 18; robust_held.still_floor)",
     )
     follow_still_yield: bool = param(
-        False,
+        True,
         doc="item 62: follow_still puts a round off only while the floor price earns a"
         " slot-second at least what the pool's other offers earn per slot-second (their"
         " decayed earnings over the pool's slots) (false: off, main 14593de;"
-        " robust_held.floor_pays)",
+        " true by default since session 18; robust_held.floor_pays)",
     )
 
     def __post_init__(self) -> None:

@@ -18,6 +18,9 @@ slots) category 4 sold 3.2-hour tasks at 752 M (66 k nRLC a slot-second) beside 
 hours, had left those slots to XS buyers (hours 48-60: 12 XS tasks instead of 4). So the round
 is put off only while the floor earns a slot-second at least what the other offers earned per
 slot-second of the pool (``floor_pays``, from each offer's decayed earnings: ``earned_rate``).
+
+All three keys (``follow_book_held``, ``follow_still``, ``follow_still_yield``) are on by default
+since session 18, after a fresh held-out block of train markets (docs/strategies.md item 62).
 """
 
 from __future__ import annotations

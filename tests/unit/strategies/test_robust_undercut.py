@@ -161,6 +161,7 @@ def test_a_request_in_the_book_does_not_wipe_the_follower_record() -> None:
             "follow_smoothing": 0.5,
             "probe_seconds": 600.0,
             "follow_keep_book": keep,
+            "follow_book_held": False,  # item 58 would hand the held book price to guard 1
         }
         state: dict[str, Any] | None = None
         ours = 200_000_000

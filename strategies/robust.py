@@ -1554,11 +1554,6 @@ def _run_seconds(snapshot: MarketSnapshot, offer: Offer) -> float:
     )
 
 
-def _earned_rate(mem: OfferMemory) -> float:
-    """What the offer earned per second lately: guard 5's decayed evidence of both modes."""
-    return earned_rate(mem.perch_ev, mem.market_ev)
-
-
 def _lowest_rung(low: float, price: int) -> int:
     """The perch's lowest rung over the market-led ``price``: where a trial's descent is lost,
     and the captive and unmasking probes' price (``low``: ``perch_low`` x the base)."""
@@ -1718,9 +1713,10 @@ class RobustStrategy(Strategy[RobustParams]):
         raw_offers = state.get("offers")
         stored = cast(Mapping[str, object], raw_offers) if isinstance(raw_offers, dict) else {}
         memories: dict[str, object] = {}
+        before = {_key(o): OfferMemory.from_json(stored.get(_key(o))) for o in offers}
         # each offer's earnings per second, for item 62's comparison (robust_held.floor_pays)
         rates = (
-            {_key(o): _earned_rate(OfferMemory.from_json(stored.get(_key(o)))) for o in offers}
+            {k: earned_rate(m.perch_ev, m.market_ev) for k, m in before.items()}
             if self.params.follow_still and self.params.follow_still_yield
             else {}
         )
@@ -1735,7 +1731,7 @@ class RobustStrategy(Strategy[RobustParams]):
         mems = []
         for offer, got in zip(offers, base.quotes, strict=True):
             key = _key(offer)
-            mem = OfferMemory.from_json(stored.get(key))
+            mem = before[key]
             waits = book_waits(
                 counts.get(offer.category, (0, 0)),
                 self.params.book_wait_share,

@@ -36,9 +36,7 @@ HOLD_LEAST_TASKS = 2
 holds the level: one buyer's cap is that buyer, not a rate."""
 
 
-def tier_holds(
-    buyers: Sequence[Buyer], level: int, since: float, now: float, least: float
-) -> bool:
+def tier_holds(buyers: Sequence[Buyer], level: int, since: float, now: float, least: float) -> bool:
     """Whether a trial level ``level``, unsold since ``since``, still waits at ``now``: the
     tier of ``buyers`` (caps at or above the level, bought before ``since``, at least
     ``HOLD_LEAST_TASKS`` tasks) came at a rate that brings fewer than ``least`` tasks in the time

@@ -238,6 +238,9 @@ is not opened at a level at or above a price a lost trial of the offer already l
 Opt-in (item 63, ``tier_moving_extend_seconds``, 0: off; strategies/robust_moving.py): the tier
 opens where a rival pool keeps repricing too (guard 7 never calls such a market steady), and a
 trial it opened that is inconclusive at its end runs on that long (item 30's rule).
+Opt-in (item 66, ``tier_hold_tasks``, 0: off; strategies/robust_hold.py): a guard-5 trial level
+that buyers of our deals stated a cap at or above waits, unsold, for the tier's own pace (until
+their rate brings that many tasks), through the rivals' return too, not the market-led price's.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the

@@ -238,6 +238,9 @@ is not opened at a level at or above a price a lost trial of the offer already l
 Opt-in (item 63, ``tier_moving_extend_seconds``, 0: off; strategies/robust_moving.py): the tier
 opens where a rival pool keeps repricing too (guard 7 never calls such a market steady), and a
 trial it opened that is inconclusive at its end runs on that long (item 30's rule).
+Opt-in (item 66, ``tier_hold_tasks``, 0: off; strategies/robust_hold.py): a guard-5 trial level
+that buyers of our deals stated a cap at or above waits, unsold, for the tier's own pace (until
+their rate brings that many tasks), through the rivals' return too, not the market-led price's.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -303,6 +306,7 @@ from strategies.robust_caps import (
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
+from strategies.robust_hold import tier_holds
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_measured import measured, unsold_level
@@ -1103,6 +1107,15 @@ class RobustParams:
         " there instead of descending under the tier, where the tier's buyers of the last"
         " perch_half_life_seconds came to us at a rate that brings this many tasks in the time"
         " it went unsold (0: off, main 3f8cba3; robust_tieropen.tier_ends)",
+    )
+    tier_hold_tasks: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 66: a trial level unsold for its pace still waits while the buyers of our deals"
+        " of the last perch_half_life_seconds who stated a cap at or above it (at least"
+        " robust_hold.HOLD_LEAST_TASKS tasks) came at a rate that brings fewer than this many"
+        " tasks in the time it went unsold (0: off, main c0ea741; robust_hold.tier_holds)",
     )
     tier_open_unsold: bool = param(
         False,
@@ -1974,9 +1987,11 @@ class RobustStrategy(Strategy[RobustParams]):
         deals = snapshot.own_deals(since, offer.category)
         earned = float(sum(d.price * d.volume for d in deals))
         sold = float(sum(d.volume for d in deals))
-        window = _caps_kept(p, p.perch_tier_tasks > 0 or p.tier_open_multiple > 0)
+        window = _caps_kept(
+            p, p.perch_tier_tasks > 0 or p.tier_open_multiple > 0 or p.tier_hold_tasks > 0
+        )
         if window > 0:
-            # our buyers' caps (strategies/robust_caps.py; items 50 and 51 read them too)
+            # our buyers' caps (strategies/robust_caps.py; items 50, 51 and 66 read them too)
             rows = remember(
                 mem.c_buyers,
                 deals,
@@ -2555,8 +2570,12 @@ class RobustStrategy(Strategy[RobustParams]):
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
             # that had not sold yet is lost; a committed perch had paid, so no back-off)
             if mem.p_mode == "trial" and not mem.p_settled:
-                return self._perch_lost(mem, now)
-            return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
+                if not self._tier_held(mem, since, now):
+                    return self._perch_lost(mem, now)
+                # a level a tier of our buyers stated waits for the tier's pace: its buyers
+                # come when the rivals are out, whenever that is (item 66)
+            else:
+                return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         if mem.p_mode == "trial" and not mem.p_settled:
             rung = _lowest_rung(p.perch_low * base, price)
             if p.trial_floor_lowest:
@@ -2608,6 +2627,10 @@ class RobustStrategy(Strategy[RobustParams]):
             if mem.p_left > 0 and 0 < p.perch_read_seconds <= now - mem.p_read_at:
                 return self._read_lost(self._lost_unsold(mem))  # a read trial out of time (item 41)
             if now - since < self._step_seconds(mem):
+                return mem
+            if self._tier_held(mem, since, now):
+                # a tier of our buyers stated this level: it waits for the tier's own pace, not
+                # the market-led price's (item 66, strategies/robust_hold.py)
                 return mem
             if (
                 p.tier_open_ends > 0
@@ -2696,6 +2719,23 @@ class RobustStrategy(Strategy[RobustParams]):
         if k <= 0:
             return 0
         return vouched_price(_buyers(snapshot, offer), floor, top, k)
+
+    def _tier_held(self, mem: OfferMemory, since: float, now: float) -> bool:
+        """A trial level unsold since ``since`` waits for the pace of the tier of our buyers who
+        stated it, through the rivals' return too (``tier_hold_tasks``, item 66,
+        strategies/robust_hold.py); not item 51's trial, which item 57 judges at its level."""
+        p = self.params
+        return (
+            p.tier_hold_tasks > 0
+            and not mem.t_open
+            and tier_holds(
+                kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+                mem.p_price,
+                since,
+                now,
+                p.tier_hold_tasks,
+            )
+        )
 
     def _step_seconds(self, mem: OfferMemory) -> float:
         """How long a trial's price waits unsold: as long as the market-led price took to sell

@@ -1,0 +1,53 @@
+"""``robust``'s trial level held at the pace of the tier our own buyers stated at it
+(guard 5, ``tier_hold_tasks``; issue #14, robust item 66).
+
+A trial level waits unsold for its pace: as long as the market-led price took to sell
+``perch_step_tasks`` tasks (``RobustStrategy._step_seconds``), then it is halved. That pace is the
+*market-led* mode's, tasks a few minutes apart. The stationary group's weak markets (train
+``publishers`` 1000, ``ample`` 1301/1327/1340/1366, robust items 51 and 61) are rare high tiers:
+1000's best fixed price, 400 M (the rails' ceiling), sells 9 tasks in 72 h (3.60 RLC) to the 18
+buyers who state 600 M, one every 4 h, whenever they come while the rivals are out; robust sells
+145 tasks at its 20.7 M undercut (2.81 RLC, x 0.78). Its trial at 400 M waits 40 minutes, the
+market-led pace, where a buyer of the tier comes every 4 h: the level is abandoned before one
+of its buyers could have come.
+
+Our buyers' deals say how often the tier comes: each deal carries its buyer's cap
+(``request_maxprice``). **The rule** (``tier_hold_tasks`` = k > 0): a trial level unsold for its
+pace still waits while the buyers of our deals of the last ``perch_half_life_seconds`` who stated
+a cap at or above it (before it was listed; at least ``HOLD_LEAST_TASKS`` tasks of them) came at
+a rate that brings fewer than k tasks in the time it has waited: ``tier x unsold < k x span``
+(span: from the first kept buyer to the level's listing; the reading of item 57's
+``robust_tieropen.tier_ends``, turned round). A level no buyer of ours stated waits its pace as
+before. k = 0 is off (main exactly).
+
+Pure: buyers and times in, a verdict out; robust.py owns the state and calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from strategies.robust_caps import Buyer
+
+__all__ = ["HOLD_LEAST_TASKS", "tier_holds"]
+
+HOLD_LEAST_TASKS = 2
+"""The fewest tasks of buyers stating a cap at or above a level that make it a tier whose rate
+holds the level: one buyer's cap is that buyer, not a rate."""
+
+
+def tier_holds(buyers: Sequence[Buyer], level: int, since: float, now: float, least: float) -> bool:
+    """Whether a trial level ``level``, unsold since ``since``, still waits at ``now``: the
+    tier of ``buyers`` (caps at or above the level, bought before ``since``, at least
+    ``HOLD_LEAST_TASKS`` tasks) came at a rate that brings fewer than ``least`` tasks in the time
+    it went unsold (``least`` <= 0: off)."""
+    if least <= 0 or level <= 0 or now < since:
+        return False
+    before = [b for b in buyers if b.at < since]
+    if not before:
+        return False
+    tier = sum(b.volume for b in before if b.cap >= level)
+    if tier < HOLD_LEAST_TASKS:
+        return False
+    span = since - min(b.at for b in before)
+    return span > 0 and tier * (now - since) < least * span

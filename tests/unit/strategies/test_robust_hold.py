@@ -1,0 +1,92 @@
+"""A trial level waits for the pace of the tier of our buyers who stated it (strategies/
+robust_hold.py ``tier_holds``, ``tier_hold_tasks``, robust item 66): the pure rule, and in robust
+the level held past its market-led pace with the key on and halved with it off or no tier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from strategies.robust_caps import Buyer
+from strategies.robust_hold import HOLD_LEAST_TASKS, tier_holds
+from tests.support.factories import NOW
+from tests.unit.strategies.test_robust_tierends import before, unsold
+from tests.unit.strategies.test_robust_tieropen import ON, decides
+
+
+def tier(n: int, cap: int = 5_000) -> list[Buyer]:
+    """``n`` tier buyers of one task at ``cap`` and 10 buyers at 150, spread over the 10 h before
+    NOW - 3,600 (the trial's level since then)."""
+    start = NOW - 3_600 - 36_000
+    top = [Buyer(start + 36_000 * i / n, cap, 1, False) for i in range(n)]
+    low = [Buyer(start + 3_600 * i + 1, 150, 1, False) for i in range(10)]
+    return sorted(top + low, key=lambda x: x.at)
+
+
+@pytest.mark.parametrize(
+    ("buyers", "level", "least", "holds"),
+    [
+        (tier(19), 5_000, 2.0, True),  # 1.9 expected in the hour unsold: under 2, it waits
+        (tier(20), 5_000, 2.0, False),  # 2 expected and none came: judged as before
+        (tier(3), 5_000, 2.0, True),  # a rare tier: 0.3 expected, it waits
+        (tier(1), 5_000, 2.0, False),  # one buyer's cap is that buyer, not a rate
+        (tier(19), 5_001, 2.0, False),  # none of them would pay the level
+        (tier(19, cap=9_000), 5_000, 2.0, True),  # a cap above the level pays it too
+        (tier(19), 5_000, 0.0, False),  # off
+        (tier(19), 0, 2.0, False),  # no level
+        ([], 5_000, 2.0, False),  # no buyer before the level: no rate
+    ],
+)
+def test_tier_holds(buyers: list[Buyer], level: int, least: float, holds: bool) -> None:
+    assert tier_holds(buyers, level, NOW - 3_600, NOW, least) is holds
+
+
+def test_tier_holds_counts_only_the_buyers_before_the_level() -> None:
+    """Buyers after the level was listed are the trial's own evidence, not the tier's rate."""
+    late = [Buyer(NOW - 60, 5_000, 50, False)]
+    assert not tier_holds(tier(1) + late, 5_000, NOW - 3_600, NOW, 2.0)
+    assert HOLD_LEAST_TASKS == 2
+
+
+def held(**fields: Any) -> dict[str, Any]:
+    """An unsold trial at 5,000 for 2 h, its market-led pace long over (item 57's scene), not
+    opened by the tier (item 57 does not end it)."""
+    return unsold(**{"t_open": False, **fields})
+
+
+def test_robust_holds_a_level_a_tier_of_our_buyers_stated() -> None:
+    """Two tier buyers in the 400 minutes before the level, unsold 2 h: 0.6 expected, so the
+    level waits with the key on; it is halved with the key off (main) as at its market-led pace."""
+    on = {**ON, "tier_hold_tasks": 2.0}
+    m = decides(on, before(2), **held())
+    assert (m.p_mode, m.p_price) == ("trial", 5_000)
+    m = decides({**ON, "tier_hold_tasks": 0.0}, before(2), **held())
+    assert (m.p_mode, m.p_price) == ("trial", 2_500)
+    # seven tier buyers: 2.1 expected in the 2 h, none came: it is halved as before
+    m = decides(on, before(7), **held())
+    assert (m.p_mode, m.p_price) == ("trial", 2_500)
+    # no buyer stated the level: its market-led pace, as before
+    m = decides(on, before(0), **held())
+    assert (m.p_mode, m.p_price) == ("trial", 2_500)
+
+
+def test_robust_holds_the_level_through_the_rivals_return() -> None:
+    """The rivals back in stock (the count under half the gate): the held level still waits, its
+    buyers come whenever the rivals are out; off, the unsold trial is lost as before."""
+    on = {**ON, "tier_hold_tasks": 2.0}
+    m = decides(on, before(2), **held(p_out=0.1))
+    assert (m.p_mode, m.p_price) == ("trial", 5_000)
+    m = decides({**ON, "tier_hold_tasks": 0.0}, before(2), **held(p_out=0.1))
+    assert m.p_mode == "market"
+    # the tier's pace over (seven tier buyers, 2.1 expected): lost at the rivals' return
+    m = decides(on, before(7), **held(p_out=0.1))
+    assert m.p_mode == "market"
+
+
+def test_robust_leaves_item_51_s_trial_to_item_57() -> None:
+    """A trial the tier opened (item 51) is judged at its level by item 57, not held: it descends
+    under the tier as without the key (train ``undercut_slow`` 1005, whose descent paid)."""
+    on = {**ON, "tier_hold_tasks": 2.0}
+    m = decides(on, before(2), **held(t_open=True))
+    assert (m.p_mode, m.p_price, m.t_open) == ("trial", 2_500, True)

@@ -37,34 +37,20 @@ tick without the idling. A later-deadline batch is charged in front of a shorter
 occupancy, not as due work: at most one task per slot (a slot holds one task at a time, EDF
 starts nothing later once earlier work waits), each ``min(run, h)``, in place of the smallest
 candidates, and on every slot but one, less one per queued task (a queued task takes the first
-slot that frees, before any new sale). Batches are still sized shortest window first, so it is
-the *long* batch whose volume is capped, to leave the short volume admitted before it its room:
-the short offer cannot wait, the long one can, and its cap lifts as soon as the short volume
-sells or a slot frees that the short volume does not need. Why not the alternatives (measured
-on train markets, issue #14, session 19): capping the short batch instead, or charging only
-the slots free or freeing within one tick (60 s), flips volumes each time a short task nears
-its end, a cancel each time (1498: 1,256 -> 2,051 cancels, x 0.68), and a one-slot pool made
-the two offers exclusive (1381's L offer, nine tenths of its revenue, never listed: x 0.05);
-charging only volume not yet on chain changed nothing, the misses come from orders already
-valid. Keeping one slot out of the reserve leaves the long offers a way in on every pool (on a
-one-slot pool the reserve is off), which reserving every slot did not (1012, two slots,
-x 0.69).
-
-And no batch may sell tasks longer than its own window. A queued task's horizon matters too:
-short work sold now and every tick after is served before a long task already queued, which
-fails once the short work leaves it too little time before its deadline. With many distinct
-deadlines, only ``MAX_QUEUED_HORIZONS`` of them are tested and the tasks between two tested ones
-are charged at the earlier (stricter).
-
-Run times are the board's learned quantile (bot.pricing.runtimes). A running task's remainder is that run
-time minus what it already ran, but never below ``RESIDUAL_SHARE`` of it (a task past its
-quantile is in the tail, not about to end); a task whose start is unknown is charged in full. The
-test is the classic necessary condition of EDF feasibility on identical machines, with the
-non-preemptive blocking charged as occupancy: a bound, not an exact schedule.
-
-Pure: values in, volumes out. ``admit`` sizes several batches at once (the rails call it with
-every quote), keeping volume already valid on chain first so a sale elsewhere does not force
-cancels, then shortest windows first.
+slot that frees, before any new sale); and only when the long batch earns no more per
+slot-second than the best short batch due (``Batch.price / run_seconds``): holding a slot free
+for cheaper work loses more than the stake a rare miss forfeits. Batches are still sized
+shortest window first, so it is the *long* batch whose volume is capped, to leave the short
+volume admitted before it its room: the short offer cannot wait, the long one can, and its cap
+lifts as soon as the short volume sells or a slot frees that the short volume does not need.
+Why this and not the alternatives (train markets, issue #14, session 19; docs/strategies.md,
+"The admission reserve"): only the slots free or freeing within one tick (60 s) flipped
+volumes each time a short task neared its end, a cancel each time (1498: 1,256 -> 2,051
+cancels); on a one-slot pool any reserve makes the two offers exclusive (1381's L offer, nine
+tenths of its revenue, never listed again), hence one slot is never reserved; charging only
+volume not yet on chain changed nothing (the misses come from orders already valid); without
+the price condition, 1498's XL offer (its revenue) waited behind XS volume worth a fiftieth
+per slot-second (x 0.80).
 """
 
 from __future__ import annotations
@@ -97,11 +83,13 @@ _EPS = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Volume that may still be matched: seconds from a match to its deadline, run seconds."""
+    """Volume that may still be matched: seconds from a match to its deadline, run seconds, and
+    the price of a task in nRLC (only the reserve reads it; 0: unknown, never preferred)."""
 
     window: float
     run_seconds: float
     volume: int
+    price: int = 0
 
     def __post_init__(self) -> None:
         if not self.window > 0:
@@ -268,14 +256,24 @@ def _reserve(slots: int, committed: Committed, on: bool) -> _Reserve | None:
     return _Reserve(max(0, slots), max(0, slots - 1 - len(committed.queued)))
 
 
-def _longer(hz: _Horizon, batches: Sequence[Batch], cap: int) -> list[float]:
-    """Up to ``cap`` tasks of the batches not due by ``hz``, each charged ``min(run, h)``,
-    the longest first."""
+def _due_rate(hz: _Horizon, batches: Sequence[Batch]) -> float:
+    """The best price per slot-second among the batches due by ``hz`` (-1: none)."""
+    rates = [b.price / b.run_seconds for b in batches if b.volume > 0 and b.window <= hz.h]
+    return max(rates) if rates else -1.0
+
+
+def _longer(
+    hz: _Horizon, batches: Sequence[Batch], cap: int, rate: float | None = None
+) -> list[float]:
+    """Up to ``cap`` tasks of the batches not due by ``hz`` that earn no more per slot-second
+    than ``rate``, by default the best batch due there (the reserve holds a slot only for work
+    worth as much), each charged ``min(run, h)``, the longest first."""
     if cap <= 0:
         return []
     out: list[float] = []
+    top = _due_rate(hz, batches) if rate is None else rate
     for b in batches:
-        if b.volume > 0 and b.window > hz.h:
+        if b.volume > 0 and b.window > hz.h and b.price / b.run_seconds <= top:
             out.extend([min(b.run_seconds, hz.h)] * min(b.volume, cap))
     out.sort(reverse=True)
     return out[:cap]
@@ -328,20 +326,29 @@ def feasible(
 
 
 def _long_cap(
-    slots: int, hz: _Horizon, others: Sequence[Batch], run: float, reserve: _Reserve
+    slots: int,
+    hz: _Horizon,
+    others: Sequence[Batch],
+    batch: Batch,
+    reserve: _Reserve,
+    held: Sequence[Batch],
 ) -> int | None:
-    """Most tasks of a batch NOT due by ``hz`` (run ``run``) that may be charged in front of
-    the ``others`` due there and leave them room; None when no volume is capped here (nothing
-    due, or even one task per slot at risk fits). A horizon the others already overfill is not
-    made worse: tasks that only replace candidates as long count."""
+    """Most tasks of ``batch`` (its volume unused; NOT due by ``hz``) that may be charged in
+    front of the ``others`` due there and leave them room; None when nothing is capped here
+    (nothing due, the batch earns more per slot-second than the best due, or even one task per
+    slot at risk fits). A horizon the untouchable ``held`` batches already overfill is not made
+    worse: tasks that only replace candidates as long count."""
     due = _batch_due(hz, others)
     if due <= 0 or reserve.at_risk <= 0:
         return None
+    rate = _due_rate(hz, others)
+    if batch.price / batch.run_seconds > rate:
+        return None  # it earns more per slot-second than the short work: not held back for it
     base = hz.due + due
     room = _room(slots, hz.h)
-    longer = _longer(hz, others, reserve.at_risk)
-    limit = max(room, base + _ahead(hz, reserve, longer))
-    own = min(run, hz.h)
+    limit = max(room, base + _ahead(hz, reserve, _longer(hz, held, reserve.at_risk, rate)))
+    longer = _longer(hz, others, reserve.at_risk, rate)
+    own = min(batch.run_seconds, hz.h)
     for v in range(1, reserve.at_risk + 1):
         mine = sorted([*longer, *([own] * v)], reverse=True)[: reserve.at_risk]
         if base + _ahead(hz, reserve, mine) > limit:
@@ -356,8 +363,14 @@ def _max_volume(
     window: float,
     run: float,
     reserve: _Reserve | None = None,
+    price: int = 0,
+    held: Sequence[Batch] = (),
 ) -> int:
-    """Largest volume of a (window, run) batch that fits with ``others`` at every horizon."""
+    """Largest volume of a (window, run) batch that fits with ``others`` at every horizon.
+
+    With the reserve, the batch is capped where it could take a shorter batch's slot, and
+    charged, where it is due, only the longer batches of ``held`` (untouchable: the longer
+    batches being sized are capped for it instead)."""
     if slots <= 0 or run > window:
         return 0
     best = math.inf
@@ -366,7 +379,7 @@ def _max_volume(
             # not due here; a later batch is charged in front of others only with the
             # reserve on (module doc)
             if reserve is not None and others:
-                cap = _long_cap(slots, hz, others, run, reserve)
+                cap = _long_cap(slots, hz, others, Batch(window, run, 0, price), reserve, held)
                 if cap is not None:
                     best = min(best, cap)
             continue
@@ -374,7 +387,8 @@ def _max_volume(
         due = _batch_due(hz, others) if others else 0
         ahead = hz.ahead
         if reserve is not None and others:
-            ahead = _ahead(hz, reserve, _longer(hz, others, reserve.at_risk))
+            rate = max(_due_rate(hz, others), price / run)
+            ahead = _ahead(hz, reserve, _longer(hz, held, reserve.at_risk, rate))
         left = _room(slots, hz.h) - hz.due - due - ahead
         if left < 0:
             return 0
@@ -407,8 +421,10 @@ def admit(
     wait; long ones can). Each admitted volume is kept when the next is sized, so the result is
     feasible as a whole (the load only grows with volume). ``reserve_short``
     (``rails.admission_reserve``): the reserve of the module doc, which caps a longer batch so
-    the shorter ones admitted before it keep their slots; off, a later-deadline batch is never
-    charged in front of a shorter one.
+    the shorter ones sized before it keep their slots (a short batch is charged only the
+    untouchable ``fixed`` ones), so the second pass sizes again every batch after one that
+    grew; off, a
+    later-deadline batch is never charged in front of a shorter one.
     """
     if len(existing) != len(wanted):
         raise InputError("existing", "one entry per wanted batch", len(existing))
@@ -423,16 +439,24 @@ def admit(
         if cap <= 0:
             return 0
         others = fixed_live + [
-            Batch(wanted[j].window, wanted[j].run_seconds, got[j])
+            Batch(wanted[j].window, wanted[j].run_seconds, got[j], wanted[j].price)
             for j in range(len(wanted))
             if j != i and got[j] > 0
         ]
         w = wanted[i]
-        return min(cap, _max_volume(slots, horizons, others, w.window, w.run_seconds, reserve))
+        got_i = _max_volume(
+            slots, horizons, others, w.window, w.run_seconds, reserve, w.price, fixed_live
+        )
+        return min(cap, got_i)
 
     for i in order:
         got[i] = size(i, min(existing[i], wanted[i].volume))
+    grown = False
     for i in order:
-        if got[i] < wanted[i].volume:
+        # with the reserve, a longer batch admitted whole is sized again once a shorter one grew
+        # (without being charged for it)
+        if got[i] < wanted[i].volume or grown:
+            before = got[i]
             got[i] = size(i, wanted[i].volume)
+            grown = grown or (reserve is not None and got[i] > before)
     return got

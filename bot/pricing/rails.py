@@ -541,15 +541,15 @@ class _Frame:
         self.committed: Committed = committed_of(util, board)
         self.run: Callable[[int], float] = lambda c: board.run_seconds(c, priors[c])
         self.fixed = [
-            Batch(windows[o.category], self.run(o.category), o.remaining)
+            Batch(windows[o.category], self.run(o.category), o.remaining, o.price)
             for slot, orders in snapshot.own_by_slot.items()
             if slot not in quoted
             for o in orders
             if o.category in windows and not o.tag >> GPU_TAG_BIT & 1 and account.counts(o)
         ]
 
-    def batch(self, category: int, volume: int) -> Batch:
-        return Batch(self.windows[category], self.run(category), volume)
+    def batch(self, category: int, volume: int, price: int = 0) -> Batch:
+        return Batch(self.windows[category], self.run(category), volume, price)
 
 
 def _size_fills(
@@ -608,7 +608,7 @@ def _size_fills(
         while volume > 0 and not account.fits(total.plus(account.claim(slot, price, volume))):
             volume -= 1
         if volume > 0 and frame is not None and not cand.offer.gpu:
-            wanted = [frame.batch(cand.offer.category, volume)]
+            wanted = [frame.batch(cand.offer.category, volume, price)]
             volume = admit(
                 frame.slots,
                 frame.committed,
@@ -631,7 +631,7 @@ def _size_fills(
             continue
         claimed = claimed.plus(account.claim(slot, price, volume))
         if frame is not None and not cand.offer.gpu:
-            batches.append(frame.batch(cand.offer.category, volume))
+            batches.append(frame.batch(cand.offer.category, volume, price))
         out.append(SizedFill(cand, price, volume, intent.reason))
     return tuple(out), claimed, batches
 
@@ -656,7 +656,7 @@ def _admission(
     cpu = [i for i, q in enumerate(quotes) if not offers[q.slot].gpu]
     if not cpu:
         return quotes
-    wanted = [frame.batch(quotes[i].category, quotes[i].volume) for i in cpu]
+    wanted = [frame.batch(quotes[i].category, quotes[i].volume, quotes[i].price) for i in cpu]
     existing = [account.held(snapshot.own_in(quotes[i].slot)) for i in cpu]
     got = admit(util.registered_cpu, committed, fixed, wanted, existing, cfg.admission_reserve)
     volumes = [q.volume for q in quotes]

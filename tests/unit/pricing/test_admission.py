@@ -385,7 +385,8 @@ def test_horizons_without_a_queue_are_bit_identical_to_the_plain_loop(
 
 
 # The reserve (rails.admission_reserve, issue #14's gap (a)): hand-checked cases from the train
-# markets where a long sale between two ticks made an XS task miss (docs/strategies.md, item 64).
+# markets where a long sale between two ticks made an XS task miss (docs/strategies.md, "The
+# admission reserve").
 L_W, XL_W = 75600.0, 252000.0  # contribution windows of categories 3 and 4
 
 
@@ -418,6 +419,18 @@ def test_reserve_on_the_slot_about_to_free() -> None:
     # the three busy slots are charged 2,100 s each, so one XL task in the slot about to free
     # takes the 2,090 s the XS batch needs; without the XS offer the XL one keeps its volume
     assert admit(4, work, [], wanted[1:], [0], reserve_short=True) == [7]
+
+
+def test_reserve_holds_no_slot_for_cheaper_work() -> None:
+    # 1498's prices: an XS task 1.2 M nRLC for 400 s, an XL one 500 M for 7,186 s (x 23 per
+    # slot-second): the XL offer is not held back for the XS volume; at XS's rate or below it is
+    work = Committed((4803.0, 5900.0, 6855.0, 10.0))
+    xs = Batch(XS_W, 400.0, 5, price=1_200_000)
+    rich = [xs, Batch(XL_W, 7186.0, 7, price=500_000_000)]
+    assert admit(4, work, [], rich, [0, 0], reserve_short=True) == [5, 7]
+    assert feasible(4, work, rich, reserve_short=True)
+    poor = [xs, Batch(XL_W, 7186.0, 7, price=1_200_000 * 7186 // 400)]
+    assert admit(4, work, [], poor, [0, 0], reserve_short=True) == [5, 0]
 
 
 def test_reserve_does_not_idle_the_pool_when_nothing_short_is_listed() -> None:

@@ -49,8 +49,24 @@ volumes each time a short task neared its end, a cancel each time (1498: 1,256 -
 cancels); on a one-slot pool any reserve makes the two offers exclusive (1381's L offer, nine
 tenths of its revenue, never listed again), hence one slot is never reserved; charging only
 volume not yet on chain changed nothing (the misses come from orders already valid); without
-the price condition, 1498's XL offer (its revenue) waited behind XS volume worth a fiftieth
-per slot-second (x 0.80).
+the price condition, 1498's XL offer (most of its revenue) waited behind XS volume worth some
+twentieth as much per slot-second (x 0.80).
+
+And no batch may sell tasks longer than its own window. A queued task's horizon matters too:
+short work sold now and every tick after is served before a long task already queued, which
+fails once the short work leaves it too little time before its deadline. With many distinct
+deadlines, only ``MAX_QUEUED_HORIZONS`` of them are tested and the tasks between two tested ones
+are charged at the earlier (stricter).
+
+Run times are the board's learned quantile (bot.pricing.runtimes). A running task's remainder is that run
+time minus what it already ran, but never below ``RESIDUAL_SHARE`` of it (a task past its
+quantile is in the tail, not about to end); a task whose start is unknown is charged in full. The
+test is the classic necessary condition of EDF feasibility on identical machines, with the
+non-preemptive blocking charged as occupancy: a bound, not an exact schedule.
+
+Pure: values in, volumes out. ``admit`` sizes several batches at once (the rails call it with
+every quote), keeping volume already valid on chain first so a sale elsewhere does not force
+cancels, then shortest windows first.
 """
 
 from __future__ import annotations
@@ -84,7 +100,7 @@ _EPS = 1e-9
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Volume that may still be matched: seconds from a match to its deadline, run seconds, and
-    the price of a task in nRLC (only the reserve reads it; 0: unknown, never preferred)."""
+    the price of a task in nRLC (only the reserve reads it; 0: unknown, counted as the lowest)."""
 
     window: float
     run_seconds: float

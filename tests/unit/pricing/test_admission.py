@@ -422,8 +422,8 @@ def test_reserve_on_the_slot_about_to_free() -> None:
 
 
 def test_reserve_holds_no_slot_for_cheaper_work() -> None:
-    # 1498's prices: an XS task 1.2 M nRLC for 400 s, an XL one 500 M for 7,186 s (x 23 per
-    # slot-second): the XL offer is not held back for the XS volume; at XS's rate or below it is
+    # prices like 1498's: an XS task 1.2 M nRLC for 400 s, an XL one 500 M for 7,186 s (x 23
+    # per slot-second): the XL offer is not held back for the XS volume; at XS's rate it is
     work = Committed((4803.0, 5900.0, 6855.0, 10.0))
     xs = Batch(XS_W, 400.0, 5, price=1_200_000)
     rich = [xs, Batch(XL_W, 7186.0, 7, price=500_000_000)]

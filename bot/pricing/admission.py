@@ -32,6 +32,26 @@ front of every short one would price that rare sequence as certain: in a backtes
 above capacity and mixed lengths it idled the pool (12 % utilization, a fifth of the revenue)
 to save a failure rate already below 1 %.
 
+The reserve (``reserve_short``, ``rails.admission_reserve``; off by default) closes most of that
+tick without the idling. A later-deadline batch is charged in front of a shorter one, but as
+occupancy, not as due work: at most one task per slot (a slot holds one task at a time, EDF
+starts nothing later once earlier work waits), each ``min(run, h)``, in place of the smallest
+candidates, and on every slot but one, less one per queued task (a queued task takes the first
+slot that frees, before any new sale); and only when the long batch earns no more per
+slot-second than the best short batch due (``Batch.price / run_seconds``): holding a slot free
+for cheaper work loses more than the stake a rare miss forfeits. Batches are still sized
+shortest window first, so it is the *long* batch whose volume is capped, to leave the short
+volume admitted before it its room: the short offer cannot wait, the long one can, and its cap
+lifts as soon as the short volume sells or a slot frees that the short volume does not need.
+Why this and not the alternatives (train markets, issue #14, session 19; docs/strategies.md,
+"The admission reserve"): only the slots free or freeing within one tick (60 s) flipped
+volumes each time a short task neared its end, a cancel each time (1498: 1,256 -> 2,051
+cancels); on a one-slot pool any reserve makes the two offers exclusive (1381's L offer, nine
+tenths of its revenue, never listed again), hence one slot is never reserved; charging only
+volume not yet on chain changed nothing (the misses come from orders already valid); without
+the price condition, 1498's XL offer (most of its revenue) waited behind XS volume worth some
+twentieth as much per slot-second (x 0.80).
+
 And no batch may sell tasks longer than its own window. A queued task's horizon matters too:
 short work sold now and every tick after is served before a long task already queued, which
 fails once the short work leaves it too little time before its deadline. With many distinct
@@ -79,11 +99,13 @@ _EPS = 1e-9
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Volume that may still be matched: seconds from a match to its deadline, run seconds."""
+    """Volume that may still be matched: seconds from a match to its deadline, run seconds, and
+    the price of a task in nRLC (only the reserve reads it; 0: unknown, counted as the lowest)."""
 
     window: float
     run_seconds: float
     volume: int
+    price: int = 0
 
     def __post_init__(self) -> None:
         if not self.window > 0:
@@ -147,6 +169,7 @@ class _Horizon:
     due: float
     running: float
     ahead: float
+    top: Sequence[float] = ()  # the raw candidates ``ahead`` sums, ascending (the reserve's)
 
 
 def _horizons(slots: int, committed: Committed, windows: Sequence[float]) -> list[_Horizon]:
@@ -171,7 +194,7 @@ def _horizons(slots: int, committed: Committed, windows: Sequence[float]) -> lis
         plain: list[_Horizon] = []
         for h in sorted(set(windows)):
             occupied = _capped_sum(top, h)
-            plain.append(_Horizon(h, 0.0, occupied, occupied))
+            plain.append(_Horizon(h, 0.0, occupied, occupied, top))
         return plain
     deadlines = sorted({d for d, _ in queued if d > 0})
     if len(deadlines) > MAX_QUEUED_HORIZONS:
@@ -205,7 +228,9 @@ def _horizons(slots: int, committed: Committed, windows: Sequence[float]) -> lis
             for deadline, run in queued:
                 if deadline < nxt:
                     due += run
-        out.append(_Horizon(h, due, _capped_sum(top_running, h), _capped_sum(top_ahead, h)))
+        out.append(
+            _Horizon(h, due, _capped_sum(top_running, h), _capped_sum(top_ahead, h), top_ahead)
+        )
     out.reverse()
     return out
 
@@ -230,16 +255,80 @@ def _room(slots: int, h: float) -> float:
     return slots * h * (1 + _EPS) + _EPS
 
 
-def _fits(slots: int, hz: _Horizon, batches: Sequence[Batch]) -> bool:
+@dataclass(frozen=True, slots=True)
+class _Reserve:
+    """The reserve (module doc): ``at_risk`` of our later-deadline tasks at most may be charged
+    in front of a shorter batch, one per slot; ``slots`` keeps the top candidates."""
+
+    slots: int
+    at_risk: int
+
+
+def _reserve(slots: int, committed: Committed, on: bool) -> _Reserve | None:
+    """The reserve for ``committed``, or None when off: every slot but one, less one per queued
+    task (already matched, a queued task takes the first slot that frees, before any new sale)."""
+    if not on:
+        return None
+    return _Reserve(max(0, slots), max(0, slots - 1 - len(committed.queued)))
+
+
+def _due_rate(hz: _Horizon, batches: Sequence[Batch]) -> float:
+    """The best price per slot-second among the batches due by ``hz`` (-1: none)."""
+    rates = [b.price / b.run_seconds for b in batches if b.volume > 0 and b.window <= hz.h]
+    return max(rates) if rates else -1.0
+
+
+def _longer(
+    hz: _Horizon, batches: Sequence[Batch], cap: int, rate: float | None = None
+) -> list[float]:
+    """Up to ``cap`` tasks of the batches not due by ``hz`` that earn no more per slot-second
+    than ``rate``, by default the best batch due there (the reserve holds a slot only for work
+    worth as much), each charged ``min(run, h)``, the longest first."""
+    if cap <= 0:
+        return []
+    out: list[float] = []
+    top = _due_rate(hz, batches) if rate is None else rate
+    for b in batches:
+        if b.volume > 0 and b.window > hz.h and b.price / b.run_seconds <= top:
+            out.extend([min(b.run_seconds, hz.h)] * min(b.volume, cap))
+    out.sort(reverse=True)
+    return out[:cap]
+
+
+def _ahead(hz: _Horizon, reserve: _Reserve | None, longer: Sequence[float]) -> float:
+    """The occupancy in front of a batch due by ``hz``: ``hz.ahead``, or with the reserve each
+    of ``longer`` (at most ``at_risk``, one per slot) in place of the smallest candidates,
+    again the sum of the ``slots`` largest."""
+    if reserve is None or not longer:
+        return hz.ahead
+    h = hz.h
+    cands = [min(x, h) for x in hz.top]
+    cands.extend(longer[: reserve.at_risk])
+    cands.sort(reverse=True)
+    return sum(cands[: reserve.slots])
+
+
+def _fits(slots: int, hz: _Horizon, batches: Sequence[Batch], reserve: _Reserve | None) -> bool:
     due = _batch_due(hz, batches)
-    need = hz.due + due + (hz.ahead if due > 0 else hz.running)
+    if due > 0:
+        ahead = _ahead(hz, reserve, _longer(hz, batches, reserve.at_risk if reserve else 0))
+    else:
+        ahead = hz.running
+    need = hz.due + due + ahead
     return need <= _room(slots, hz.h)
 
 
-def feasible(slots: int, committed: Committed, batches: Sequence[Batch]) -> bool:
+def feasible(
+    slots: int,
+    committed: Committed,
+    batches: Sequence[Batch],
+    reserve_short: bool = False,
+) -> bool:
     """Whether every batch can be delivered on top of the committed work (module doc).
 
     Horizons before every batch's window are not tested: the batches cannot change them.
+    ``reserve_short``: charge our later-deadline batches in front of shorter ones as the
+    reserve does (module doc); off, as ``admit``'s default.
     """
     live = [b for b in batches if b.volume > 0]
     if not live:
@@ -248,22 +337,75 @@ def feasible(slots: int, committed: Committed, batches: Sequence[Batch]) -> bool
         return False
     first = min(b.window for b in live)
     horizons = _horizons(slots, committed, [b.window for b in live])
-    return all(_fits(slots, hz, live) for hz in horizons if hz.h >= first)
+    reserve = _reserve(slots, committed, reserve_short)
+    return all(_fits(slots, hz, live, reserve) for hz in horizons if hz.h >= first)
+
+
+def _long_cap(
+    slots: int,
+    hz: _Horizon,
+    others: Sequence[Batch],
+    batch: Batch,
+    reserve: _Reserve,
+    held: Sequence[Batch],
+) -> int | None:
+    """Most tasks of ``batch`` (its volume unused; NOT due by ``hz``) that may be charged in
+    front of the ``others`` due there and leave them room; None when nothing is capped here
+    (nothing due, the batch earns more per slot-second than the best due, or even one task per
+    slot at risk fits). A horizon the untouchable ``held`` batches already overfill is not made
+    worse: tasks that only replace candidates as long count."""
+    due = _batch_due(hz, others)
+    if due <= 0 or reserve.at_risk <= 0:
+        return None
+    rate = _due_rate(hz, others)
+    if batch.price / batch.run_seconds > rate:
+        return None  # it earns more per slot-second than the short work: not held back for it
+    base = hz.due + due
+    room = _room(slots, hz.h)
+    limit = max(room, base + _ahead(hz, reserve, _longer(hz, held, reserve.at_risk, rate)))
+    longer = _longer(hz, others, reserve.at_risk, rate)
+    own = min(batch.run_seconds, hz.h)
+    for v in range(1, reserve.at_risk + 1):
+        mine = sorted([*longer, *([own] * v)], reverse=True)[: reserve.at_risk]
+        if base + _ahead(hz, reserve, mine) > limit:
+            return v - 1
+    return None
 
 
 def _max_volume(
-    slots: int, horizons: Sequence[_Horizon], others: Sequence[Batch], window: float, run: float
+    slots: int,
+    horizons: Sequence[_Horizon],
+    others: Sequence[Batch],
+    window: float,
+    run: float,
+    reserve: _Reserve | None = None,
+    price: int = 0,
+    held: Sequence[Batch] = (),
 ) -> int:
-    """Largest volume of a (window, run) batch that fits with ``others`` at every horizon."""
+    """Largest volume of a (window, run) batch that fits with ``others`` at every horizon.
+
+    With the reserve, the batch is capped where it could take a shorter batch's slot, and
+    charged, where it is due, only the longer batches of ``held`` (untouchable: the longer
+    batches being sized are capped for it instead)."""
     if slots <= 0 or run > window:
         return 0
     best = math.inf
     for hz in horizons:
         if window > hz.h:
-            continue  # not due here, and a later batch is not charged in front of others
+            # not due here; a later batch is charged in front of others only with the
+            # reserve on (module doc)
+            if reserve is not None and others:
+                cap = _long_cap(slots, hz, others, Batch(window, run, 0, price), reserve, held)
+                if cap is not None:
+                    best = min(best, cap)
+            continue
         # without others their due work is the empty sum, 0: subtracting it changes no float
         due = _batch_due(hz, others) if others else 0
-        left = _room(slots, hz.h) - hz.due - due - hz.ahead
+        ahead = hz.ahead
+        if reserve is not None and others:
+            rate = max(_due_rate(hz, others), price / run)
+            ahead = _ahead(hz, reserve, _longer(hz, held, reserve.at_risk, rate))
+        left = _room(slots, hz.h) - hz.due - due - ahead
         if left < 0:
             return 0
         best = min(best, math.floor(left / run + _EPS))
@@ -286,19 +428,26 @@ def admit(
     fixed: Sequence[Batch],
     wanted: Sequence[Batch],
     existing: Sequence[int],
+    reserve_short: bool = False,
 ) -> list[int]:
     """Volumes <= ``wanted`` that, with ``fixed`` (untouchable), pass the test together.
 
     ``existing[i]`` is the volume of ``wanted[i]`` already valid on chain: it is admitted first
     (capped by the want), then the extra volume, both by window ascending (short tasks cannot
     wait; long ones can). Each admitted volume is kept when the next is sized, so the result is
-    feasible as a whole (the load only grows with volume).
+    feasible as a whole (the load only grows with volume). ``reserve_short``
+    (``rails.admission_reserve``): the reserve of the module doc, which caps a longer batch so
+    the shorter ones sized before it keep their slots (a short batch is charged only the
+    untouchable ``fixed`` ones), so the second pass sizes again every batch after one that
+    grew; off, a
+    later-deadline batch is never charged in front of a shorter one.
     """
     if len(existing) != len(wanted):
         raise InputError("existing", "one entry per wanted batch", len(existing))
     fixed_live = [b for b in fixed if b.volume > 0]
     windows = [b.window for b in fixed_live] + [b.window for b in wanted]
     horizons = _horizons(slots, committed, windows)
+    reserve = _reserve(slots, committed, reserve_short)
     order = sorted(range(len(wanted)), key=lambda i: (wanted[i].window, i))
     got = [0] * len(wanted)
 
@@ -306,16 +455,24 @@ def admit(
         if cap <= 0:
             return 0
         others = fixed_live + [
-            Batch(wanted[j].window, wanted[j].run_seconds, got[j])
+            Batch(wanted[j].window, wanted[j].run_seconds, got[j], wanted[j].price)
             for j in range(len(wanted))
             if j != i and got[j] > 0
         ]
         w = wanted[i]
-        return min(cap, _max_volume(slots, horizons, others, w.window, w.run_seconds))
+        got_i = _max_volume(
+            slots, horizons, others, w.window, w.run_seconds, reserve, w.price, fixed_live
+        )
+        return min(cap, got_i)
 
     for i in order:
         got[i] = size(i, min(existing[i], wanted[i].volume))
+    grown = False
     for i in order:
-        if got[i] < wanted[i].volume:
+        # with the reserve, a longer batch admitted whole is sized again once a shorter one grew
+        # (without being charged for it)
+        if got[i] < wanted[i].volume or grown:
+            before = got[i]
             got[i] = size(i, wanted[i].volume)
+            grown = grown or (reserve is not None and got[i] > before)
     return got

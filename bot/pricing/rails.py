@@ -132,6 +132,11 @@ class RailsConfig:
     # quote. The step exists to smooth the following of noisy signals; a climb to a chosen price
     # in 20 % steps costs one re-signed order and one on-chain cancel per step (x 16 is 15).
     max_jump: float = DEFAULT_MAX_JUMP
+    # The admission test's reserve (bot.pricing.admission): an order of ours with a later deadline
+    # is charged in front of a shorter one, one task per slot on every slot but one, so a long
+    # sale between two ticks cannot take the slots the short volume listed needs. False: not
+    # charged (the short volume sold after a long sale in the same tick may miss its deadline).
+    admission_reserve: bool = False
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> InputError:
@@ -159,6 +164,8 @@ class RailsConfig:
             if not 0 <= factor <= MAX_RAISE_GAIN_FACTOR:
                 raise bad("raise_gain_factor", f"must be between 0 and {MAX_RAISE_GAIN_FACTOR:g}")
             object.__setattr__(self, "raise_gain_factor", float(factor))
+        if not isinstance(self.admission_reserve, bool):
+            raise bad("admission_reserve", "must be true or false")
         if not isinstance(self.count_dearer_unpublished, bool):
             raise bad("count_dearer_unpublished", "must be true or false")
         if self.floor > self.ceiling:
@@ -493,7 +500,7 @@ def _fit(
         )
         need = account.tally_quotes(dict(zip(kept, final, strict=True)))
     if snapshot.tasks is not None and snapshot.utilization is not None:
-        admitted = _admission(final, snapshot, account, notes, fill_batches)
+        admitted = _admission(final, snapshot, account, cfg, notes, fill_batches)
         if admitted is not final:
             final = admitted
             need = account.tally_quotes({q.slot: q for q in final})
@@ -534,15 +541,15 @@ class _Frame:
         self.committed: Committed = committed_of(util, board)
         self.run: Callable[[int], float] = lambda c: board.run_seconds(c, priors[c])
         self.fixed = [
-            Batch(windows[o.category], self.run(o.category), o.remaining)
+            Batch(windows[o.category], self.run(o.category), o.remaining, o.price)
             for slot, orders in snapshot.own_by_slot.items()
             if slot not in quoted
             for o in orders
             if o.category in windows and not o.tag >> GPU_TAG_BIT & 1 and account.counts(o)
         ]
 
-    def batch(self, category: int, volume: int) -> Batch:
-        return Batch(self.windows[category], self.run(category), volume)
+    def batch(self, category: int, volume: int, price: int = 0) -> Batch:
+        return Batch(self.windows[category], self.run(category), volume, price)
 
 
 def _size_fills(
@@ -601,8 +608,15 @@ def _size_fills(
         while volume > 0 and not account.fits(total.plus(account.claim(slot, price, volume))):
             volume -= 1
         if volume > 0 and frame is not None and not cand.offer.gpu:
-            wanted = [frame.batch(cand.offer.category, volume)]
-            volume = admit(frame.slots, frame.committed, frame.fixed + batches, wanted, [0])[0]
+            wanted = [frame.batch(cand.offer.category, volume, price)]
+            volume = admit(
+                frame.slots,
+                frame.committed,
+                frame.fixed + batches,
+                wanted,
+                [0],
+                cfg.admission_reserve,
+            )[0]
         if volume != want:
             notes.append(
                 RailNote(
@@ -617,7 +631,7 @@ def _size_fills(
             continue
         claimed = claimed.plus(account.claim(slot, price, volume))
         if frame is not None and not cand.offer.gpu:
-            batches.append(frame.batch(cand.offer.category, volume))
+            batches.append(frame.batch(cand.offer.category, volume, price))
         out.append(SizedFill(cand, price, volume, intent.reason))
     return tuple(out), claimed, batches
 
@@ -626,6 +640,7 @@ def _admission(
     quotes: list[Quote],
     snapshot: MarketSnapshot,
     account: Ledger,
+    cfg: RailsConfig,
     notes: list[RailNote],
     fill_batches: Sequence[Batch] = (),
 ) -> list[Quote]:
@@ -641,9 +656,9 @@ def _admission(
     cpu = [i for i, q in enumerate(quotes) if not offers[q.slot].gpu]
     if not cpu:
         return quotes
-    wanted = [frame.batch(quotes[i].category, quotes[i].volume) for i in cpu]
+    wanted = [frame.batch(quotes[i].category, quotes[i].volume, quotes[i].price) for i in cpu]
     existing = [account.held(snapshot.own_in(quotes[i].slot)) for i in cpu]
-    got = admit(util.registered_cpu, committed, fixed, wanted, existing)
+    got = admit(util.registered_cpu, committed, fixed, wanted, existing, cfg.admission_reserve)
     volumes = [q.volume for q in quotes]
     for i, v in zip(cpu, got, strict=True):
         volumes[i] = v

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain.errors import InputError
 from bot.domain.model import PoolTask, Quote
 from bot.pricing.admission import (
     MAX_QUEUED_HORIZONS,
@@ -381,3 +382,122 @@ def test_horizons_without_a_queue_are_bit_identical_to_the_plain_loop(
     work = Committed(running_, ())
     got = [(z.h, z.due, z.running, z.ahead) for z in _horizons(slots, work, windows)]
     assert got == _plain_horizons(slots, work, windows)
+
+
+# The reserve (rails.admission_reserve, issue #14's gap (a)): hand-checked cases from the train
+# markets where a long sale between two ticks made an XS task miss (docs/strategies.md, "The
+# admission reserve").
+L_W, XL_W = 75600.0, 252000.0  # contribution windows of categories 3 and 4
+
+
+def test_reserve_caps_the_long_batch_that_could_take_the_short_one_s_slot() -> None:
+    # 1459 at 96,300 s: 2 slots, one running an L task charged 2,201 s more; XS 4 (412 s) fits
+    # the free slot before 2,100 s, but an L sold first takes that slot and the XS tasks sold
+    # after it wait 2,201 s: past 2,100 - 412
+    work = Committed((2201.0,))
+    wanted = [Batch(XS_W, 412.0, 4), Batch(L_W, 2924.0, 4)]
+    # main's rule: the L batch is not charged in front of the XS one, both are listed
+    assert admit(2, work, [], wanted, [0, 0]) == [4, 4]
+    assert feasible(2, work, wanted)
+    # the reserve: one L task in the free slot leaves the XS horizon 2 x 2,100 - 2,100 - 2,100 = 0
+    assert admit(2, work, [], wanted, [0, 0], reserve_short=True) == [4, 0]
+    assert not feasible(2, work, wanted, reserve_short=True)
+    assert feasible(2, work, [wanted[0], Batch(L_W, 2924.0, 0)], reserve_short=True)
+    # volume already valid on chain is capped too (the misses came from such orders)
+    assert admit(2, work, [], wanted, [4, 4], reserve_short=True) == [4, 0]
+    # once the running L task ends, one slot keeps XS's 1,648 s and the L batch gets the other
+    assert admit(2, Committed(), [], wanted, [0, 0], reserve_short=True) == [4, 4]
+
+
+def test_reserve_on_the_slot_about_to_free() -> None:
+    # 1498 at 42,420 s: 4 slots, three XL tasks with 4,803-6,855 s left and one about to end;
+    # XS 5 (400 s) fits that slot, until an XL sells into it
+    work = Committed((4803.0, 5900.0, 6855.0, 10.0))
+    wanted = [Batch(XS_W, 400.0, 5), Batch(XL_W, 7186.0, 7)]
+    assert admit(4, work, [], wanted, [0, 0]) == [5, 7]
+    assert admit(4, work, [], wanted, [0, 0], reserve_short=True) == [5, 0]
+    # the three busy slots are charged 2,100 s each, so one XL task in the slot about to free
+    # takes the 2,090 s the XS batch needs; without the XS offer the XL one keeps its volume
+    assert admit(4, work, [], wanted[1:], [0], reserve_short=True) == [7]
+
+
+def test_reserve_holds_no_slot_for_cheaper_work() -> None:
+    # prices like 1498's: an XS task 1.2 M nRLC for 400 s, an XL one 500 M for 7,186 s (x 23
+    # per slot-second): the XL offer is not held back for the XS volume; at XS's rate it is
+    work = Committed((4803.0, 5900.0, 6855.0, 10.0))
+    xs = Batch(XS_W, 400.0, 5, price=1_200_000)
+    rich = [xs, Batch(XL_W, 7186.0, 7, price=500_000_000)]
+    assert admit(4, work, [], rich, [0, 0], reserve_short=True) == [5, 7]
+    assert feasible(4, work, rich, reserve_short=True)
+    poor = [xs, Batch(XL_W, 7186.0, 7, price=1_200_000 * 7186 // 400)]
+    assert admit(4, work, [], poor, [0, 0], reserve_short=True) == [5, 0]
+
+
+def test_reserve_does_not_idle_the_pool_when_nothing_short_is_listed() -> None:
+    # only a long offer: nothing to reserve for, the same volume as main's rule
+    work = Committed((2201.0,))
+    for slots in (1, 2, 4):
+        long_only = [Batch(L_W, 2924.0, 9)]
+        assert admit(slots, work, [], long_only, [0], reserve_short=True) == admit(
+            slots, work, [], long_only, [0]
+        )
+    # two long offers of different lengths, no short volume due before the M window is
+    # charged ahead only where a shorter batch is due: M is the shorter here and fits anyway
+    both = [Batch(M_W, HOUR, 6), Batch(L_W, 2924.0, 6)]
+    assert admit(2, work, [], both, [0, 0], reserve_short=True) == admit(2, work, [], both, [0, 0])
+    # the XS offer listed with volume 0 reserves nothing
+    zero = [Batch(XS_W, 412.0, 0), Batch(L_W, 2924.0, 4)]
+    assert admit(2, work, [], zero, [0, 0], reserve_short=True) == [0, 4]
+
+
+def test_reserve_keeps_one_slot_for_the_long_offers() -> None:
+    # a one-slot pool: reserving its slot would make the offers exclusive (the long one never
+    # listed while the short one is), so the reserve leaves it alone
+    wanted = [Batch(XS_W, 412.0, 4), Batch(L_W, 2924.0, 4)]
+    assert admit(1, Committed(), [], wanted, [0, 0], reserve_short=True) == [4, 4]
+    # a queued task takes the first slot that frees, before any new sale: nothing at risk
+    queued = Committed((HOUR, HOUR), ((M_W, HOUR),))
+    assert admit(2, queued, [], wanted, [0, 0], reserve_short=True) == admit(
+        2, queued, [], wanted, [0, 0]
+    )
+
+
+def test_rails_admission_reserve_setting() -> None:
+    assert RailsConfig().admission_reserve is False
+    with pytest.raises(InputError):
+        RailsConfig(admission_reserve=1)  # type: ignore[arg-type]
+    xs = offer(category=0, task_seconds=412, max_volume=1000)
+    lo = offer(category=3, task_seconds=2924, max_volume=1000)
+    running = [PoolTask("l0", 3, NOW - 723, NOW - 723 + L_W, NOW - 723, NOW - 723)]
+    board = task_board(NOW, running, RunTimeSamples(), {0: 412.0, 3: 2924.0}, {0: 412, 3: 2924})
+    base = dataclasses.replace(
+        snap(offers=[xs, lo], utilization=util(registered=2, computing=1)), tasks=board
+    )
+    quotes = [
+        Quote(category=0, price=100, volume=4, reason="t"),
+        Quote(category=3, price=100, volume=4, reason="t"),
+    ]
+    cfg = RailsConfig(floor=0, ceiling=10**12, max_step=1.0, max_volume=10**6)
+    off = rails(quotes, base, [xs, lo], cfg)
+    on = rails(quotes, base, [xs, lo], dataclasses.replace(cfg, admission_reserve=True))
+    assert [q.volume for q in off.quotes] == [4, 4]
+    assert [q.volume for q in on.quotes] == [4, 0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=8),
+    committed,
+    st.lists(batches, max_size=2),
+    st.lists(batches, min_size=1, max_size=3),
+    st.data(),
+)
+def test_admit_with_the_reserve_is_feasible_with_the_reserve(
+    slots: int, work: Committed, fixed: list[Batch], wanted: list[Batch], data: st.DataObject
+) -> None:
+    existing = [data.draw(st.integers(min_value=0, max_value=b.volume)) for b in wanted]
+    got = admit(slots, work, fixed, wanted, existing, reserve_short=True)
+    assert all(0 <= g <= w.volume for g, w in zip(got, wanted, strict=True))
+    placed = [dataclasses.replace(w, volume=g) for w, g in zip(wanted, got, strict=True)]
+    if feasible(slots, work, fixed, reserve_short=True):
+        assert feasible(slots, work, [*fixed, *placed], reserve_short=True)

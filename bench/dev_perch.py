@@ -4,7 +4,8 @@ Runs ``robust`` with the given parameters on train seeds and appends one JSON li
 OUT: after-gas net revenue, cancels, deadline misses and, where the market's yardstick is cached,
 its score (no reference is computed here). ``--salt`` varies the strategy's rng only (the market
 and its demand stay the same), to see how much a single run's figure owes to the strategy's draws.
-Usage: python bench/dev_perch.py OUT SEED... [--param k=v]... [--salt N] [--jobs 2]
+``--rails k=v`` sets a key of the owner's ``[rails]`` (e.g. ``conditional_remainder=true``).
+Usage: python bench/dev_perch.py OUT SEED... [--param k=v]... [--rails k=v]... [--salt N] [--jobs 2]
        python bench/dev_perch.py --compare OLD NEW
 """
 
@@ -24,8 +25,8 @@ from bot.backtest.yardstick import DEFAULT_CACHE_DIR, Yardstick, after_gas, cach
 from bot.sim.generator import generate, market_class, split_of
 
 
-def one(args: tuple[int, dict[str, Any], int]) -> dict[str, Any]:
-    seed, params, salt = args
+def one(args: tuple[int, dict[str, Any], int, dict[str, Any]]) -> dict[str, Any]:
+    seed, params, salt, rails = args
     assert split_of(seed) == "train", seed
     if salt:
         cycle_over = engine.cycle_over
@@ -37,6 +38,10 @@ def one(args: tuple[int, dict[str, Any], int]) -> dict[str, Any]:
 
         engine.cycle_over = salted  # type: ignore[assignment]
     s = generate(seed)
+    if rails:
+        bot = dict(s.bot)
+        bot["rails"] = {**dict(bot.get("rails", {})), **rails}
+        s = s.model_copy(update={"bot": bot})
     run = simulate(s, "robust", params or None, seed, record=False)
     c = run.counters
     rev = after_gas(s, run.net_revenue, c.gas_used, c.cancels)
@@ -109,6 +114,7 @@ def main() -> None:
     ap.add_argument("out", nargs="?")
     ap.add_argument("seeds", nargs="*", type=int)
     ap.add_argument("--param", action="append", default=[])
+    ap.add_argument("--rails", action="append", default=[])
     ap.add_argument("--salt", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--compare", nargs=2)
@@ -117,8 +123,9 @@ def main() -> None:
         compare(Path(args.compare[0]), Path(args.compare[1]))
         return
     params = {k: param_value(v) for k, v in (kv.split("=", 1) for kv in args.param)}
+    rails = {k: param_value(v) for k, v in (kv.split("=", 1) for kv in args.rails)}
     with ProcessPoolExecutor(args.jobs) as pool, Path(args.out).open("a") as f:
-        for r in pool.map(one, [(s, params, args.salt) for s in args.seeds]):
+        for r in pool.map(one, [(s, params, args.salt, rails) for s in args.seeds]):
             f.write(json.dumps(r) + "\n")
             f.flush()
             print(r, flush=True)

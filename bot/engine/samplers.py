@@ -114,6 +114,8 @@ class _SamplePlan:
     priors: dict[int, float]
     time_refs: dict[int, float]
     task_lookback: float
+    # ``[rails] conditional_remainder``: the board carries the run-time tails (bot.pricing.runtimes).
+    tails: bool
 
     @classmethod
     def of(cls, settings: SamplerSettings) -> _SamplePlan:
@@ -138,6 +140,7 @@ class _SamplePlan:
             priors=priors,
             time_refs=refs,
             task_lookback=7.0 * max(refs.values()),
+            tails=settings.rails.conditional_remainder,
         )
 
 
@@ -282,7 +285,9 @@ def sample_snapshot(
         tasks, t = _read(memory, "tasks", now, fetch_tasks)
         if tasks is not None and t is not None and now - t <= plan.stale_after:
             memory.run_times = learn(memory.run_times, tasks)
-            board = task_board(now, tasks, memory.run_times, plan.priors, plan.time_refs)
+            board = task_board(
+                now, tasks, memory.run_times, plan.priors, plan.time_refs, tails=plan.tails
+            )
 
     chain = ports.chain
 

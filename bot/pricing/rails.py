@@ -132,6 +132,10 @@ class RailsConfig:
     # quote. The step exists to smooth the following of noisy signals; a climb to a chosen price
     # in 20 % steps costs one re-signed order and one on-chain cancel per step (x 16 is 15).
     max_jump: float = DEFAULT_MAX_JUMP
+    # Admission: charge a running task its conditional upper-quantile remainder given its age
+    # (bot.pricing.runtimes.RunTimeTail) instead of the learned run time minus its age floored
+    # at a quarter of it (bot.pricing.admission.RESIDUAL_SHARE). Off: main's charge exactly.
+    conditional_remainder: bool = False
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> InputError:
@@ -159,8 +163,9 @@ class RailsConfig:
             if not 0 <= factor <= MAX_RAISE_GAIN_FACTOR:
                 raise bad("raise_gain_factor", f"must be between 0 and {MAX_RAISE_GAIN_FACTOR:g}")
             object.__setattr__(self, "raise_gain_factor", float(factor))
-        if not isinstance(self.count_dearer_unpublished, bool):
-            raise bad("count_dearer_unpublished", "must be true or false")
+        for name in ("count_dearer_unpublished", "conditional_remainder"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad(name, "must be true or false")
         if self.floor > self.ceiling:
             raise bad("floor", "must be <= rails.ceiling")
         if not 0 < self.max_step <= 1:

@@ -10,15 +10,31 @@ durations that drift. The data are not capped at the category's workClockTimeRef
 container's time limit, core-and-sdk.md A9.5): the contribution also takes the pre- and
 post-compute and the upload, and an estimate below what was observed would oversell.
 
+**Running tasks** (``[rails] conditional_remainder``, off by default). The admission test charges
+a running task its remaining slot time. By default that is the quantile minus its age, floored at
+``bot.pricing.admission.RESIDUAL_SHARE`` of the quantile; with the setting on, the board carries a
+:class:`RunTimeTail` per category and a running task is charged the *conditional* upper-quantile
+remainder given its age: the ``r`` with ``P(T > age + r | T > age) = 1 - q``. A task past the
+quantile is in the tail, and a lognormal tail's remainder grows with the age (lognormal(3,005 s,
+0.58) at 4,011 s: 4,865 s still to go at q0.9, where the floor charged 990 s). It is read from
+the samples above the age when at least ``TAIL_MIN_ABOVE`` are (nearest rank, as
+:func:`quantile`); with fewer, from a lognormal fitted to the category's samples (at least
+``FIT_MIN_SAMPLES``, logs not all equal); with fewer samples still, from a lognormal of spread
+``DEFAULT_SIGMA`` whose ``q`` quantile is the board's estimate (so at age 0 the charge is the
+estimate, as by default). Never below the estimate minus the age (the default's charge before the
+quantile). See :func:`tail_remainder` for the numbers behind the thresholds.
+
 Pure: the samplers keep a :class:`RunTimeSamples` between ticks and call :func:`learn` and
 :func:`task_board`; nothing here reads a clock or does I/O.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist, fmean, stdev
 
 from bot.domain.errors import InputError
 from bot.domain.model import PoolTask
@@ -26,19 +42,29 @@ from bot.domain.model import PoolTask
 __all__ = [
     "DEFAULT_MIN_SAMPLES",
     "DEFAULT_QUANTILE",
+    "DEFAULT_SIGMA",
     "DEFAULT_WINDOW",
+    "FIT_MIN_SAMPLES",
+    "TAIL_MIN_ABOVE",
     "RunTimeEstimate",
     "RunTimeSamples",
+    "RunTimeTail",
     "TaskBoard",
     "estimate",
     "learn",
     "quantile",
+    "tail_remainder",
     "task_board",
 ]
 
 DEFAULT_QUANTILE = 0.9
 DEFAULT_MIN_SAMPLES = 20
 DEFAULT_WINDOW = 200
+# Conditional remainders (module doc, ``tail_remainder``).
+TAIL_MIN_ABOVE = 10
+FIT_MIN_SAMPLES = 5
+DEFAULT_SIGMA = 0.5
+_NORMAL = NormalDist()
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -75,6 +101,87 @@ def estimate(
     return min(cap, quantile(values, q) if values else prior)
 
 
+def _lognormal_remainder(mu: float, sigma: float, age: float, q: float) -> float:
+    """``r`` with ``P(T > age + r | T > age) = 1 - q`` for ``ln T ~ N(mu, sigma)``."""
+    if q >= 1.0:
+        return math.inf  # the conditional maximum of an unbounded tail
+    if age <= 0.0:
+        return math.exp(mu + sigma * _NORMAL.inv_cdf(q))
+    z_age = (math.log(age) - mu) / sigma
+    p = (1.0 - q) * _NORMAL.cdf(-z_age)  # P(T > age + r), unconditionally
+    if p > 0.0:
+        z = -_NORMAL.inv_cdf(p)
+    else:
+        # P(T > age) underflowed (age ~38 sigmas out): the normal tail beyond z_age falls
+        # as exp(-z_age x dz), so the conditional quantile is z_age - ln(1 - q) / z_age.
+        z = z_age - math.log(1.0 - q) / z_age
+    return max(0.0, math.exp(mu + sigma * z) - age)
+
+
+@dataclass(frozen=True, slots=True)
+class RunTimeTail:
+    """One category's observed run times as the admission test reads a running task's remainder.
+
+    ``ordered``: the samples ascending; ``seconds``: the board's estimate at ``q`` (the prior
+    mixed in, :func:`estimate`); ``mu``/``sigma``: the lognormal the remainder falls back to with
+    few samples above an age, fitted on ``ordered`` or, with fewer than ``FIT_MIN_SAMPLES`` (or
+    all equal), of spread ``DEFAULT_SIGMA`` with its ``q`` quantile at ``seconds``.
+    """
+
+    ordered: tuple[float, ...]
+    seconds: float
+    q: float
+    mu: float
+    sigma: float
+    fitted: bool
+
+    @classmethod
+    def of(cls, samples: Sequence[float], seconds: float, q: float) -> RunTimeTail:
+        if not seconds > 0 or math.isinf(seconds):
+            raise InputError("seconds", "must be > 0 seconds", seconds)
+        if not 0.0 < q <= 1.0:
+            raise InputError("quantile", "must be in (0, 1]", q)
+        ordered = tuple(sorted(float(x) for x in samples))
+        logs = [math.log(x) for x in ordered if x > 0]
+        if len(logs) >= FIT_MIN_SAMPLES and (sigma := stdev(logs)) > 0:
+            return cls(ordered, seconds, q, fmean(logs), sigma, True)
+        z_q = _NORMAL.inv_cdf(min(q, 1.0 - 1e-12))
+        return cls(ordered, seconds, q, math.log(seconds) - DEFAULT_SIGMA * z_q, DEFAULT_SIGMA, False)
+
+    def remainder(self, age: float) -> float:
+        """Slot seconds a task that has run ``age`` seconds still takes, at quantile ``q``.
+
+        The samples above ``age`` decide when at least ``TAIL_MIN_ABOVE`` are (nearest rank of
+        the conditional quantile), else the lognormal; never below ``seconds - age``.
+        """
+        ordered = self.ordered
+        first = bisect.bisect_right(ordered, age)
+        above = len(ordered) - first
+        if above >= TAIL_MIN_ABOVE:
+            rank = max(1, math.ceil(self.q * above))
+            tail = ordered[first + rank - 1] - age
+        else:
+            tail = _lognormal_remainder(self.mu, self.sigma, age, self.q)
+        return max(tail, self.seconds - age)
+
+
+def tail_remainder(samples: Sequence[float], seconds: float, age: float, q: float) -> float:
+    """The conditional ``q`` remainder of a task that ran ``age`` (``RunTimeTail.remainder``).
+
+    Why these thresholds (issue #14, 1012's miss): a category has at most ``DEFAULT_WINDOW``
+    samples, so at q0.9 about 20 lie above the quantile; ``TAIL_MIN_ABOVE`` = 10 reads the
+    empirical conditional quantile up to about the q0.95 age (its nearest rank is then the
+    second largest of ten, already a crude estimate) and a fitted lognormal beyond, where
+    the samples say little. ``FIT_MIN_SAMPLES`` = 5: the spread of the logs is then known to
+    about +-35 % (1 / sqrt(2 (n - 1))); on 1012's L category (9 samples, lognormal(3,005 s,
+    0.58)) the fit charges the task past its quantile (4,011 s run) about 4,865 s where the
+    floor charged 990 s (it ran 6,836 s more). Below that, the prior's lognormal
+    (``DEFAULT_SIGMA`` = 0.5, the middle of the spreads seen, 0.3-0.7): 1005's L task on the
+    owner's 3,391 s prior, 1,865 s run, is charged about 2,580 s instead of 1,526 s.
+    """
+    return RunTimeTail.of(samples, seconds, q).remainder(age)
+
+
 @dataclass(frozen=True, slots=True)
 class RunTimeSamples:
     """Observed run times per category (most recent last, at most ``window`` each).
@@ -90,6 +197,10 @@ class RunTimeSamples:
     # until a task is contributed, so each tick in between reuses them instead of sorting up to
     # ``window`` run times per category again. A memo, not an input.
     memo: dict[tuple[object, ...], float] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
+    # Likewise the tails ``task_board(..., tails=True)`` built (each sorts the samples once).
+    tail_memo: dict[tuple[object, ...], RunTimeTail] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
 
@@ -150,6 +261,9 @@ class TaskBoard:
     open_tasks: tuple[PoolTask, ...] = ()
     run_times: Mapping[int, RunTimeEstimate] = field(default_factory=dict)
     quantile: float = DEFAULT_QUANTILE
+    # Per category, the samples a running task's conditional remainder is read from; empty
+    # unless ``[rails] conditional_remainder`` (module doc): then the ledger charges by them.
+    tails: Mapping[int, RunTimeTail] = field(default_factory=dict)
     # What bot.pricing.ledger derived from this board, kept with it (one board per tick, read by the
     # rails, the planner and the executor's limits): a memo, not an input.
     memo: dict[tuple[object, ...], object] = field(
@@ -171,12 +285,14 @@ def task_board(
     *,
     q: float = DEFAULT_QUANTILE,
     min_samples: int = DEFAULT_MIN_SAMPLES,
+    tails: bool = False,
 ) -> TaskBoard:
     """Build the board from the feed's tasks and the learned samples.
 
     ``priors`` are the owners' ``task_seconds`` per category; ``time_refs`` the categories'
     workClockTimeRef. A category with open tasks but no prior takes its workClockTimeRef as
-    prior: the longest its app may run.
+    prior: the longest its app may run. ``tails``: also carry each category's
+    :class:`RunTimeTail` (``[rails] conditional_remainder``).
     """
     open_tasks = sorted(
         (t for t in tasks if t.contributed_at is None and t.contribution_deadline > at),
@@ -188,6 +304,7 @@ def task_board(
             refs[t.category] = (t.contribution_deadline - t.deal_start) / 7.0
     categories = set(priors) | {t.category for t in open_tasks}
     run_times: dict[int, RunTimeEstimate] = {}
+    tail_of: dict[int, RunTimeTail] = {}
     for category in sorted(categories):
         prior = priors.get(category, refs.get(category, math.inf))
         if not prior > 0 or math.isinf(prior):
@@ -198,4 +315,9 @@ def task_board(
         if seconds is None:
             seconds = samples.memo[key] = estimate(observed, prior, q=q, min_samples=min_samples)
         run_times[category] = RunTimeEstimate(category, seconds, len(observed), prior)
-    return TaskBoard(at, tuple(open_tasks), run_times, q)
+        if tails:
+            tail = samples.tail_memo.get(key)
+            if tail is None:
+                tail = samples.tail_memo[key] = RunTimeTail.of(observed, seconds, q)
+            tail_of[category] = tail
+    return TaskBoard(at, tuple(open_tasks), run_times, q, tail_of)

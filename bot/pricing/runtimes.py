@@ -109,12 +109,9 @@ def _lognormal_remainder(mu: float, sigma: float, age: float, q: float) -> float
         return math.exp(mu + sigma * _NORMAL.inv_cdf(q))
     z_age = (math.log(age) - mu) / sigma
     p = (1.0 - q) * _NORMAL.cdf(-z_age)  # P(T > age + r), unconditionally
-    if p > 0.0:
-        z = -_NORMAL.inv_cdf(p)
-    else:
-        # P(T > age) underflowed (age ~38 sigmas out): the normal tail beyond z_age falls
-        # as exp(-z_age x dz), so the conditional quantile is z_age - ln(1 - q) / z_age.
-        z = z_age - math.log(1.0 - q) / z_age
+    # When P(T > age) underflowed (age ~38 sigmas out), the normal tail beyond z_age falls as
+    # exp(-z_age x dz), so the conditional quantile is z_age - ln(1 - q) / z_age.
+    z = -_NORMAL.inv_cdf(p) if p > 0.0 else z_age - math.log(1.0 - q) / z_age
     return max(0.0, math.exp(mu + sigma * z) - age)
 
 
@@ -146,7 +143,9 @@ class RunTimeTail:
         if len(logs) >= FIT_MIN_SAMPLES and (sigma := stdev(logs)) > 0:
             return cls(ordered, seconds, q, fmean(logs), sigma, True)
         z_q = _NORMAL.inv_cdf(min(q, 1.0 - 1e-12))
-        return cls(ordered, seconds, q, math.log(seconds) - DEFAULT_SIGMA * z_q, DEFAULT_SIGMA, False)
+        return cls(
+            ordered, seconds, q, math.log(seconds) - DEFAULT_SIGMA * z_q, DEFAULT_SIGMA, False
+        )
 
     def remainder(self, age: float) -> float:
         """Slot seconds a task that has run ``age`` seconds still takes, at quantile ``q``.

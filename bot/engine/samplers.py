@@ -46,8 +46,8 @@ from bot.domain.model import (
     Stake,
 )
 from bot.engine.ports import BookQuery, Chain, Clock, Journal, MarketReader, PoolMetrics, TaskFeed
-from bot.pricing.rails import RailsConfig
-from bot.pricing.runtimes import RunTimeSamples, TaskBoard, learn, task_board
+from bot.pricing.rails import RailsConfig, RunningCharge
+from bot.pricing.runtimes import RunTimeSamples, TailMode, TaskBoard, learn, task_board
 from bot.pricing.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer, build_snapshot
 
 if TYPE_CHECKING:
@@ -114,8 +114,8 @@ class _SamplePlan:
     priors: dict[int, float]
     time_refs: dict[int, float]
     task_lookback: float
-    # ``[rails] conditional_remainder``: the board carries the run-time tails (bot.pricing.runtimes).
-    tails: bool
+    # ``[rails] running_charge``: the run-time tails the board carries (bot.pricing.runtimes).
+    tails: TailMode | None
 
     @classmethod
     def of(cls, settings: SamplerSettings) -> _SamplePlan:
@@ -140,8 +140,17 @@ class _SamplePlan:
             priors=priors,
             time_refs=refs,
             task_lookback=7.0 * max(refs.values()),
-            tails=settings.rails.conditional_remainder,
+            tails=_tail_mode(settings.rails.running_charge),
         )
+
+
+def _tail_mode(charge: RunningCharge) -> TailMode | None:
+    """The board's tails for ``[rails] running_charge``: none for main's "floor"."""
+    if charge == "tail":
+        return "tail"
+    if charge == "conditional":
+        return "conditional"
+    return None
 
 
 @dataclass(slots=True)

@@ -66,6 +66,7 @@ __all__ = [
     "KILL_PARTS",
     "MAX_OPEN_ORDERS",
     "KillAction",
+    "RunningCharge",
     "RailNote",
     "RailRule",
     "RailsConfig",
@@ -75,6 +76,10 @@ __all__ = [
 ]
 
 KillAction = Literal["freeze", "withdraw"]
+# How admission charges a running task (bot.pricing.runtimes module doc): "floor", the learned run
+# time minus its age, at least a quarter of it; "tail", that before the run time and the
+# conditional remainder past it; "conditional", the conditional remainder at every age.
+RunningCharge = Literal["floor", "tail", "conditional"]
 
 # Parts of the snapshot the bot cannot act safely without.
 KILL_PARTS: tuple[str, ...] = ("book", "requests", "utilization", "own_orders", "stake")
@@ -132,10 +137,8 @@ class RailsConfig:
     # quote. The step exists to smooth the following of noisy signals; a climb to a chosen price
     # in 20 % steps costs one re-signed order and one on-chain cancel per step (x 16 is 15).
     max_jump: float = DEFAULT_MAX_JUMP
-    # Admission: charge a running task its conditional upper-quantile remainder given its age
-    # (bot.pricing.runtimes.RunTimeTail) instead of the learned run time minus its age floored
-    # at a quarter of it (bot.pricing.admission.RESIDUAL_SHARE). Off: main's charge exactly.
-    conditional_remainder: bool = False
+    # Admission: what a running task is charged (``RunningCharge``); "floor" is main's exactly.
+    running_charge: RunningCharge = "floor"
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> InputError:
@@ -163,9 +166,8 @@ class RailsConfig:
             if not 0 <= factor <= MAX_RAISE_GAIN_FACTOR:
                 raise bad("raise_gain_factor", f"must be between 0 and {MAX_RAISE_GAIN_FACTOR:g}")
             object.__setattr__(self, "raise_gain_factor", float(factor))
-        for name in ("count_dearer_unpublished", "conditional_remainder"):
-            if not isinstance(getattr(self, name), bool):
-                raise bad(name, "must be true or false")
+        if not isinstance(self.count_dearer_unpublished, bool):
+            raise bad("count_dearer_unpublished", "must be true or false")
         if self.floor > self.ceiling:
             raise bad("floor", "must be <= rails.ceiling")
         if not 0 < self.max_step <= 1:
@@ -181,6 +183,8 @@ class RailsConfig:
             raise bad("max_open_orders", f"must be between 1 and {MAX_OPEN_ORDERS}")
         if self.kill_action not in ("freeze", "withdraw"):
             raise bad("kill_action", "must be 'freeze' or 'withdraw'")
+        if self.running_charge not in ("floor", "tail", "conditional"):
+            raise bad("running_charge", "must be 'floor', 'tail' or 'conditional'")
 
     def for_strategy(self, strategy_factor: float) -> RailsConfig:
         """These rails with the raise gate's factor resolved: the owner's, else the strategy's."""

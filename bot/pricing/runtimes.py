@@ -35,6 +35,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist, fmean, stdev
+from typing import Literal
 
 from bot.domain.errors import InputError
 from bot.domain.model import PoolTask
@@ -49,6 +50,7 @@ __all__ = [
     "RunTimeEstimate",
     "RunTimeSamples",
     "RunTimeTail",
+    "TailMode",
     "TaskBoard",
     "estimate",
     "learn",
@@ -65,6 +67,13 @@ TAIL_MIN_ABOVE = 10
 FIT_MIN_SAMPLES = 5
 DEFAULT_SIGMA = 0.5
 _NORMAL = NormalDist()
+# Kept equal to bot.pricing.admission.RESIDUAL_SHARE (a test checks): the default's floor, which
+# "tail" keeps before the run time. Not imported: admission builds on this module's values.
+_RESIDUAL_SHARE = 0.25
+
+# "conditional": the conditional remainder at every age; "tail": only past the board's estimate
+# (before it, the default's charge). ``[rails] running_charge``.
+TailMode = Literal["tail", "conditional"]
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -131,9 +140,12 @@ class RunTimeTail:
     mu: float
     sigma: float
     fitted: bool
+    mode: TailMode = "conditional"
 
     @classmethod
-    def of(cls, samples: Sequence[float], seconds: float, q: float) -> RunTimeTail:
+    def of(
+        cls, samples: Sequence[float], seconds: float, q: float, mode: TailMode = "conditional"
+    ) -> RunTimeTail:
         if not seconds > 0 or math.isinf(seconds):
             raise InputError("seconds", "must be > 0 seconds", seconds)
         if not 0.0 < q <= 1.0:
@@ -141,18 +153,20 @@ class RunTimeTail:
         ordered = tuple(sorted(float(x) for x in samples))
         logs = [math.log(x) for x in ordered if x > 0]
         if len(logs) >= FIT_MIN_SAMPLES and (sigma := stdev(logs)) > 0:
-            return cls(ordered, seconds, q, fmean(logs), sigma, True)
-        z_q = _NORMAL.inv_cdf(min(q, 1.0 - 1e-12))
-        return cls(
-            ordered, seconds, q, math.log(seconds) - DEFAULT_SIGMA * z_q, DEFAULT_SIGMA, False
-        )
+            return cls(ordered, seconds, q, fmean(logs), sigma, True, mode)
+        mu = math.log(seconds) - DEFAULT_SIGMA * _NORMAL.inv_cdf(min(q, 1.0 - 1e-12))
+        return cls(ordered, seconds, q, mu, DEFAULT_SIGMA, False, mode)
 
     def remainder(self, age: float) -> float:
         """Slot seconds a task that has run ``age`` seconds still takes, at quantile ``q``.
 
         The samples above ``age`` decide when at least ``TAIL_MIN_ABOVE`` are (nearest rank of
-        the conditional quantile), else the lognormal; never below ``seconds - age``.
+        the conditional quantile), else the lognormal; never below ``seconds - age``. In
+        "tail" mode a task younger than ``seconds`` is charged as by default (``seconds - age``,
+        at least ``RESIDUAL_SHARE`` of it): the remainder replaces only the floor.
         """
+        if self.mode == "tail" and age < self.seconds:
+            return max(self.seconds - age, _RESIDUAL_SHARE * self.seconds)
         ordered = self.ordered
         first = bisect.bisect_right(ordered, age)
         above = len(ordered) - first
@@ -164,7 +178,13 @@ class RunTimeTail:
         return max(tail, self.seconds - age)
 
 
-def tail_remainder(samples: Sequence[float], seconds: float, age: float, q: float) -> float:
+def tail_remainder(
+    samples: Sequence[float],
+    seconds: float,
+    age: float,
+    q: float,
+    mode: TailMode = "conditional",
+) -> float:
     """The conditional ``q`` remainder of a task that ran ``age`` (``RunTimeTail.remainder``).
 
     Why these thresholds (issue #14, 1012's miss): a category has at most ``DEFAULT_WINDOW``
@@ -178,7 +198,7 @@ def tail_remainder(samples: Sequence[float], seconds: float, age: float, q: floa
     (``DEFAULT_SIGMA`` = 0.5, the middle of the spreads seen, 0.3-0.7): 1005's L task on the
     owner's 3,391 s prior, 1,865 s run, is charged about 2,580 s instead of 1,526 s.
     """
-    return RunTimeTail.of(samples, seconds, q).remainder(age)
+    return RunTimeTail.of(samples, seconds, q, mode).remainder(age)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +281,8 @@ class TaskBoard:
     run_times: Mapping[int, RunTimeEstimate] = field(default_factory=dict)
     quantile: float = DEFAULT_QUANTILE
     # Per category, the samples a running task's conditional remainder is read from; empty
-    # unless ``[rails] conditional_remainder`` (module doc): then the ledger charges by them.
+    # unless ``[rails] running_charge`` is "tail" or "conditional" (module doc): then the ledger
+    # charges running tasks by them.
     tails: Mapping[int, RunTimeTail] = field(default_factory=dict)
     # What bot.pricing.ledger derived from this board, kept with it (one board per tick, read by the
     # rails, the planner and the executor's limits): a memo, not an input.
@@ -284,14 +305,14 @@ def task_board(
     *,
     q: float = DEFAULT_QUANTILE,
     min_samples: int = DEFAULT_MIN_SAMPLES,
-    tails: bool = False,
+    tails: TailMode | None = None,
 ) -> TaskBoard:
     """Build the board from the feed's tasks and the learned samples.
 
     ``priors`` are the owners' ``task_seconds`` per category; ``time_refs`` the categories'
     workClockTimeRef. A category with open tasks but no prior takes its workClockTimeRef as
     prior: the longest its app may run. ``tails``: also carry each category's
-    :class:`RunTimeTail` (``[rails] conditional_remainder``).
+    :class:`RunTimeTail` in that mode (``[rails] running_charge``).
     """
     open_tasks = sorted(
         (t for t in tasks if t.contributed_at is None and t.contribution_deadline > at),
@@ -314,9 +335,10 @@ def task_board(
         if seconds is None:
             seconds = samples.memo[key] = estimate(observed, prior, q=q, min_samples=min_samples)
         run_times[category] = RunTimeEstimate(category, seconds, len(observed), prior)
-        if tails:
-            tail = samples.tail_memo.get(key)
+        if tails is not None:
+            tail_key = (*key, tails)
+            tail = samples.tail_memo.get(tail_key)
             if tail is None:
-                tail = samples.tail_memo[key] = RunTimeTail.of(observed, seconds, q)
+                tail = samples.tail_memo[tail_key] = RunTimeTail.of(observed, seconds, q, tails)
             tail_of[category] = tail
     return TaskBoard(at, tuple(open_tasks), run_times, q, tail_of)

@@ -194,7 +194,7 @@ def test_committed_work_from_known_starts_or_the_computing_count() -> None:
 
 
 def test_committed_work_with_conditional_remainders() -> None:
-    """``[rails] conditional_remainder``: a running task is charged its category's remainder
+    """``[rails] running_charge``: a running task is charged its category's remainder
     given its age (capped at its deadline); categories without one, and tasks not known to
     run, as before."""
 
@@ -228,7 +228,7 @@ def test_committed_work_with_conditional_remainders() -> None:
     assert committed_work(NOW, unknown, runs, 2, {2: tail}).running == (300.0, HOUR)
 
 
-def test_a_long_task_past_its_quantile_blocks_xs_only_with_conditional_remainders() -> None:
+def test_a_long_task_past_its_quantile_blocks_xs_only_with_a_tail_charge() -> None:
     """1012's misses (issue #14): one slot, an L task run past its learned q0.9 (a lognormal
     tail). The quarter-run floor leaves the XS window room; the conditional remainder does not."""
     l_runs = [
@@ -244,13 +244,15 @@ def test_a_long_task_past_its_quantile_blocks_xs_only_with_conditional_remainder
     samples = learn(RunTimeSamples(), tasks)
     refs = {0: 300.0, 3: 10_800.0}
     plain = task_board(NOW, tasks, samples, {0: 300.0, 3: 3391.0}, refs)
-    tails = task_board(NOW, tasks, samples, {0: 300.0, 3: 3391.0}, refs, tails=True)
+    tails = task_board(NOW, tasks, samples, {0: 300.0, 3: 3391.0}, refs, tails="conditional")
+    tail_only = task_board(NOW, tasks, samples, {0: 300.0, 3: 3391.0}, refs, tails="tail")
     run = plain.run_seconds(3, 0.0)
     assert run < 4500.0  # past its quantile
     u = util(registered=1, computing=1)
     xs = offer(0, task_seconds=300.0)
     assert offer_capacity(u, xs, plain) > 0  # charged RESIDUAL_SHARE x run: room for XS
     assert offer_capacity(u, xs, tails) == 0  # the tail's remainder fills the XS window
+    assert offer_capacity(u, xs, tail_only) == 0  # past the estimate "tail" charges it too
 
 
 def _board(tasks: list[PoolTask], priors: dict[int, float]) -> object:

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from bot.domain.errors import InputError
 from bot.domain.model import PoolTask
+from bot.pricing.admission import RESIDUAL_SHARE
 from bot.pricing.runtimes import (
+    _RESIDUAL_SHARE,
     DEFAULT_SIGMA,
     FIT_MIN_SAMPLES,
     TAIL_MIN_ABOVE,
@@ -153,7 +155,7 @@ def test_board_estimates_are_reused_only_for_the_same_samples_and_priors() -> No
     assert board.run_times[0].seconds == 1000.0
 
 
-# -- conditional remainders (``[rails] conditional_remainder``) ----------------------------------
+# -- conditional remainders (``[rails] running_charge``) -----------------------------------------
 
 HUNDREDS = [100.0 * k for k in range(1, 41)]  # 100 .. 4,000 s
 
@@ -268,9 +270,24 @@ def test_board_carries_tails_only_when_asked() -> None:
     samples = learn(RunTimeSamples(), done)
     plain = task_board(NOW, done, samples, {0: 300.0}, {0: 300.0})
     assert plain.tails == {}
-    board = task_board(NOW, done, samples, {0: 300.0}, {0: 300.0}, tails=True)
+    board = task_board(NOW, done, samples, {0: 300.0}, {0: 300.0}, tails="conditional")
     tail = board.tails[0]
     assert tail.ordered == tuple(sorted(samples.by_category[0]))
     assert tail.seconds == board.run_seconds(0, 0.0)
-    again = task_board(NOW + 60, done, samples, {0: 300.0}, {0: 300.0}, tails=True)
+    again = task_board(NOW + 60, done, samples, {0: 300.0}, {0: 300.0}, tails="conditional")
     assert again.tails[0] is tail  # sorted once per samples
+    other = task_board(NOW + 60, done, samples, {0: 300.0}, {0: 300.0}, tails="tail")
+    assert other.tails[0].mode == "tail" and other.tails[0].ordered == tail.ordered
+
+
+def test_tail_mode_keeps_the_default_charge_before_the_run_time() -> None:
+    """Mode "tail": the remainder replaces only the quarter-run floor, past the estimate."""
+    assert _RESIDUAL_SHARE == RESIDUAL_SHARE
+    tail = RunTimeTail.of(HUNDREDS, 3600.0, 0.9, "tail")
+    conditional = RunTimeTail.of(HUNDREDS, 3600.0, 0.9)
+    assert tail.remainder(0.0) == 3600.0
+    assert tail.remainder(1000.0) == 2600.0  # the conditional one says 2,700 s
+    assert conditional.remainder(1000.0) == 2700.0  # rank 27 of the 30 above: 3,700 s
+    assert tail.remainder(3500.0) == RESIDUAL_SHARE * 3600.0  # the floor, before the estimate
+    for age in (3600.0, 3700.0, 5000.0, 50_000.0):
+        assert tail.remainder(age) == conditional.remainder(age)

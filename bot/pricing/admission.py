@@ -41,11 +41,10 @@ are charged at the earlier (stricter).
 Run times are the board's learned quantile (bot.pricing.runtimes). A running task's remainder is that run
 time minus what it already ran, but never below ``RESIDUAL_SHARE`` of it (a task past its
 quantile is in the tail, not about to end); a task whose start is unknown is charged in full.
-With ``remainders`` (``[rails] conditional_remainder``, off by default) a running task is instead
-charged its category's conditional upper-quantile remainder given its age (bot.pricing.runtimes:
-``RunTimeTail``), capped at its contribution deadline (past it the task fails and frees the slot).
-The
-test is the classic necessary condition of EDF feasibility on identical machines, with the
+With ``remainders`` (``[rails] running_charge`` "tail" or "conditional"; off by default) a running
+task is instead charged its category's conditional upper-quantile remainder given its age
+(bot.pricing.runtimes: ``RunTimeTail``), capped at its contribution deadline (past it the task
+fails and frees the slot). The test is the classic necessary condition of EDF feasibility on identical machines, with the
 non-preemptive blocking charged as occupancy: a bound, not an exact schedule.
 
 Pure: values in, volumes out. ``admit`` sizes several batches at once (the rails call it with

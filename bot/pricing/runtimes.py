@@ -10,19 +10,19 @@ durations that drift. The data are not capped at the category's workClockTimeRef
 container's time limit, core-and-sdk.md A9.5): the contribution also takes the pre- and
 post-compute and the upload, and an estimate below what was observed would oversell.
 
-**Running tasks** (``[rails] conditional_remainder``, off by default). The admission test charges
-a running task its remaining slot time. By default that is the quantile minus its age, floored at
-``bot.pricing.admission.RESIDUAL_SHARE`` of the quantile; with the setting on, the board carries a
+**Running tasks** (``[rails] running_charge``; "floor" by default). The admission test charges a
+running task its remaining slot time. By default ("floor") that is the estimate minus its age,
+floored at ``bot.pricing.admission.RESIDUAL_SHARE`` of the estimate. Otherwise the board carries a
 :class:`RunTimeTail` per category and a running task is charged the *conditional* upper-quantile
-remainder given its age: the ``r`` with ``P(T > age + r | T > age) = 1 - q``. A task past the
-quantile is in the tail, and a lognormal tail's remainder grows with the age (lognormal(3,005 s,
-0.58) at 4,011 s: 4,865 s still to go at q0.9, where the floor charged 990 s). It is read from
+remainder given its age: the ``r`` with ``P(T > age + r | T > age) = 1 - q`` ("conditional": at
+every age; "tail": only once the task has run past the estimate, replacing the floor). A task past
+the quantile is in the tail, and a lognormal tail's remainder grows with the age (lognormal(3,005
+s, 0.58) at 4,011 s: 4,865 s still to go at q0.9, where the floor charged 990 s). It is read from
 the samples above the age when at least ``TAIL_MIN_ABOVE`` are (nearest rank, as
 :func:`quantile`); with fewer, from a lognormal fitted to the category's samples (at least
-``FIT_MIN_SAMPLES``, logs not all equal); with fewer samples still, from a lognormal of spread
-``DEFAULT_SIGMA`` whose ``q`` quantile is the board's estimate (so at age 0 the charge is the
-estimate, as by default). Never below the estimate minus the age (the default's charge before the
-quantile). See :func:`tail_remainder` for the numbers behind the thresholds.
+``FIT_MIN_SAMPLES``, logs not all equal); with fewer samples still, the default's charge (the
+tail's shape is unknown). Never below the estimate minus the age. See :func:`tail_remainder` for
+the numbers behind the thresholds.
 
 Pure: the samplers keep a :class:`RunTimeSamples` between ticks and call :func:`learn` and
 :func:`task_board`; nothing here reads a clock or does I/O.
@@ -43,7 +43,6 @@ from bot.domain.model import PoolTask
 __all__ = [
     "DEFAULT_MIN_SAMPLES",
     "DEFAULT_QUANTILE",
-    "DEFAULT_SIGMA",
     "DEFAULT_WINDOW",
     "FIT_MIN_SAMPLES",
     "TAIL_MIN_ABOVE",
@@ -65,7 +64,6 @@ DEFAULT_WINDOW = 200
 # Conditional remainders (module doc, ``tail_remainder``).
 TAIL_MIN_ABOVE = 10
 FIT_MIN_SAMPLES = 5
-DEFAULT_SIGMA = 0.5
 _NORMAL = NormalDist()
 # Kept equal to bot.pricing.admission.RESIDUAL_SHARE (a test checks): the default's floor, which
 # "tail" keeps before the run time. Not imported: admission builds on this module's values.
@@ -129,17 +127,15 @@ class RunTimeTail:
     """One category's observed run times as the admission test reads a running task's remainder.
 
     ``ordered``: the samples ascending; ``seconds``: the board's estimate at ``q`` (the prior
-    mixed in, :func:`estimate`); ``mu``/``sigma``: the lognormal the remainder falls back to with
-    few samples above an age, fitted on ``ordered`` or, with fewer than ``FIT_MIN_SAMPLES`` (or
-    all equal), of spread ``DEFAULT_SIGMA`` with its ``q`` quantile at ``seconds``.
+    mixed in, :func:`estimate`); ``fit``: ``(mu, sigma)`` of the lognormal fitted on ``ordered``
+    (the mean and sample deviation of the logs), None with fewer than ``FIT_MIN_SAMPLES``
+    samples or no spread; ``mode``: "tail" or "conditional" (module doc).
     """
 
     ordered: tuple[float, ...]
     seconds: float
     q: float
-    mu: float
-    sigma: float
-    fitted: bool
+    fit: tuple[float, float] | None
     mode: TailMode = "conditional"
 
     @classmethod
@@ -153,28 +149,31 @@ class RunTimeTail:
         ordered = tuple(sorted(float(x) for x in samples))
         logs = [math.log(x) for x in ordered if x > 0]
         if len(logs) >= FIT_MIN_SAMPLES and (sigma := stdev(logs)) > 0:
-            return cls(ordered, seconds, q, fmean(logs), sigma, True, mode)
-        mu = math.log(seconds) - DEFAULT_SIGMA * _NORMAL.inv_cdf(min(q, 1.0 - 1e-12))
-        return cls(ordered, seconds, q, mu, DEFAULT_SIGMA, False, mode)
+            return cls(ordered, seconds, q, (fmean(logs), sigma), mode)
+        return cls(ordered, seconds, q, None, mode)
 
     def remainder(self, age: float) -> float:
         """Slot seconds a task that has run ``age`` seconds still takes, at quantile ``q``.
 
         The samples above ``age`` decide when at least ``TAIL_MIN_ABOVE`` are (nearest rank of
-        the conditional quantile), else the lognormal; never below ``seconds - age``. In
-        "tail" mode a task younger than ``seconds`` is charged as by default (``seconds - age``,
-        at least ``RESIDUAL_SHARE`` of it): the remainder replaces only the floor.
+        the conditional quantile), else the fitted lognormal; never below ``seconds - age``.
+        Without either (too few samples: the tail's shape unknown), and in "tail" mode for a
+        task younger than ``seconds``, the default's charge: ``seconds - age``, at least
+        ``RESIDUAL_SHARE`` of ``seconds``.
         """
+        default = max(self.seconds - age, _RESIDUAL_SHARE * self.seconds)
         if self.mode == "tail" and age < self.seconds:
-            return max(self.seconds - age, _RESIDUAL_SHARE * self.seconds)
+            return default
         ordered = self.ordered
         first = bisect.bisect_right(ordered, age)
         above = len(ordered) - first
         if above >= TAIL_MIN_ABOVE:
             rank = max(1, math.ceil(self.q * above))
             tail = ordered[first + rank - 1] - age
+        elif self.fit is not None:
+            tail = _lognormal_remainder(self.fit[0], self.fit[1], age, self.q)
         else:
-            tail = _lognormal_remainder(self.mu, self.sigma, age, self.q)
+            return default
         return max(tail, self.seconds - age)
 
 
@@ -187,16 +186,18 @@ def tail_remainder(
 ) -> float:
     """The conditional ``q`` remainder of a task that ran ``age`` (``RunTimeTail.remainder``).
 
-    Why these thresholds (issue #14, 1012's miss): a category has at most ``DEFAULT_WINDOW``
-    samples, so at q0.9 about 20 lie above the quantile; ``TAIL_MIN_ABOVE`` = 10 reads the
-    empirical conditional quantile up to about the q0.95 age (its nearest rank is then the
-    second largest of ten, already a crude estimate) and a fitted lognormal beyond, where
-    the samples say little. ``FIT_MIN_SAMPLES`` = 5: the spread of the logs is then known to
-    about +-35 % (1 / sqrt(2 (n - 1))); on 1012's L category (9 samples, lognormal(3,005 s,
-    0.58)) the fit charges the task past its quantile (4,011 s run) about 4,865 s where the
-    floor charged 990 s (it ran 6,836 s more). Below that, the prior's lognormal
-    (``DEFAULT_SIGMA`` = 0.5, the middle of the spreads seen, 0.3-0.7): 1005's L task on the
-    owner's 3,391 s prior, 1,865 s run, is charged about 2,580 s instead of 1,526 s.
+    Why these thresholds (issue #14): a category has at most ``DEFAULT_WINDOW`` samples, so at
+    q0.9 about 20 lie above the quantile; ``TAIL_MIN_ABOVE`` = 10 reads the empirical
+    conditional quantile up to about the q0.95 age (its nearest rank is then the 9th of ten,
+    already a crude estimate) and a fitted lognormal beyond, where the samples say little.
+    ``FIT_MIN_SAMPLES`` = 5: the spread of the logs is then known to about +-35 %
+    (1 / sqrt(2 (n - 1))); on 1012's L category (9 samples, lognormal(3,005 s, 0.58)) the fit
+    charges the task past its quantile (4,011 s run) about 4,865 s where the floor charged 990 s
+    (it ran 6,836 s more). With fewer samples the default's charge stays: a lognormal of an
+    assumed spread (0.5) anchored at the owner's prior was tried and not kept, as on 1005 (L on
+    its 3,391 s prior, no sample yet) it charged 2,326 s at 3,391 s of age to a task that ran
+    1,228 s more, cut the XS offer robust's perch trial was selling at 1.07 RLC, and XS earned
+    6.27 RLC instead of 17.98.
     """
     return RunTimeTail.of(samples, seconds, q, mode).remainder(age)
 

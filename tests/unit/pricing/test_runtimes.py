@@ -14,7 +14,6 @@ from bot.domain.model import PoolTask
 from bot.pricing.admission import RESIDUAL_SHARE
 from bot.pricing.runtimes import (
     _RESIDUAL_SHARE,
-    DEFAULT_SIGMA,
     FIT_MIN_SAMPLES,
     TAIL_MIN_ABOVE,
     RunTimeSamples,
@@ -191,46 +190,47 @@ def test_remainder_reads_the_samples_above_the_age_when_there_are_enough() -> No
 
 def test_a_task_past_every_sample_is_charged_the_fitted_lognormal_tail() -> None:
     tail = RunTimeTail.of(HUNDREDS, 3600.0, 0.9)
-    assert tail.fitted
+    assert tail.fit is not None
+    mu, sigma = tail.fit
     logs = [math.log(x) for x in HUNDREDS]
-    assert tail.mu == pytest.approx(sum(logs) / len(logs))
+    assert mu == pytest.approx(sum(logs) / len(logs))
     for age in (4000.0, 6000.0, 20_000.0):
-        expected = _lognormal_conditional(tail.mu, tail.sigma, age, 0.9)
+        expected = _lognormal_conditional(mu, sigma, age, 0.9)
         assert tail.remainder(age) == pytest.approx(expected, rel=1e-6)
     # past the samples the tail's remainder grows with the age (no floor of a quarter run)
     ages = [4000.0, 8000.0, 16_000.0, 64_000.0, 1e6, 1e30]
     charges = [tail.remainder(a) for a in ages]
     assert all(x < y for x, y in itertools.pairwise(charges))
     assert all(math.isfinite(c) for c in charges)
-    assert charges[0] > 0.25 * 3600.0
+    assert charges[0] > RESIDUAL_SHARE * 3600.0
 
 
 def test_1012s_task_past_its_quantile() -> None:
     """Issue #14's case: lognormal(3,005 s, 0.58), a task 4,011 s in: 4,865 s at q0.9."""
-    tail = RunTimeTail(
-        ordered=(), seconds=3959.0, q=0.9, mu=math.log(3005.0), sigma=0.58, fitted=True
-    )
+    tail = RunTimeTail(ordered=(), seconds=3959.0, q=0.9, fit=(math.log(3005.0), 0.58))
     assert tail.remainder(4011.0) == pytest.approx(4865.0, abs=1.0)
 
 
-def test_few_samples_fall_back_to_the_priors_lognormal() -> None:
-    samples = [3000.0] * (FIT_MIN_SAMPLES - 1)
+def test_few_samples_keep_the_default_charge() -> None:
+    """Under FIT_MIN_SAMPLES samples (or no spread) the tail's shape is unknown: the default's
+    charge, the estimate minus the age, at least RESIDUAL_SHARE of it (1005's lesson)."""
+    samples = [3000.0, 3100.0, 3200.0, 3300.0][: FIT_MIN_SAMPLES - 1]
     tail = RunTimeTail.of(samples, 3391.0, 0.9)
-    assert not tail.fitted and tail.sigma == DEFAULT_SIGMA
-    # its q quantile is the board's estimate: a task just started is charged the estimate
-    assert tail.remainder(0.0) == pytest.approx(3391.0)
-    assert tail.remainder(1000.0) >= 3391.0 - 1000.0
-    # 1005's L task (owner's prior 3,391 s, no sample, 1,865 s in): about 2,271 s, not 1,526 s
-    assert tail_remainder([], 3391.0, 1865.0, 0.9) == pytest.approx(2271.4, abs=1.0)
-    expected = _lognormal_conditional(tail.mu, DEFAULT_SIGMA, 5000.0, 0.9)
-    assert tail.remainder(5000.0) == pytest.approx(expected, rel=1e-6)
-    # equal samples have no spread to fit: the prior's lognormal too
-    assert not RunTimeTail.of([3000.0] * 30, 3000.0, 0.9).fitted
-    # fewer than TAIL_MIN_ABOVE samples above the age: the lognormal, not the nearest rank
+    assert tail.fit is None
+    for age in (0.0, 1000.0, 3000.0, 3391.0, 5000.0, 50_000.0):
+        assert tail.remainder(age) == max(3391.0 - age, RESIDUAL_SHARE * 3391.0)
+    assert tail_remainder([], 3391.0, 3391.0, 0.9) == RESIDUAL_SHARE * 3391.0
+    # equal samples have no spread to fit; with TAIL_MIN_ABOVE of them above, they decide
+    flat = RunTimeTail.of([3000.0] * 30, 3000.0, 0.9)
+    assert flat.fit is None
+    assert flat.remainder(1000.0) == 2000.0
+    assert flat.remainder(3000.0) == RESIDUAL_SHARE * 3000.0
+    # fewer than TAIL_MIN_ABOVE samples above the age: the fitted lognormal, not the rank
     few_above = HUNDREDS[: 40 - TAIL_MIN_ABOVE + 1]  # 100 .. 3,100 s
     t = RunTimeTail.of(few_above, 3000.0, 0.9)
+    assert t.fit is not None
     assert t.remainder(2200.0) == pytest.approx(
-        max(_lognormal_conditional(t.mu, t.sigma, 2200.0, 0.9), 800.0), rel=1e-6
+        max(_lognormal_conditional(*t.fit, 2200.0, 0.9), 800.0), rel=1e-6
     )
 
 

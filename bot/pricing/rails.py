@@ -66,11 +66,11 @@ __all__ = [
     "KILL_PARTS",
     "MAX_OPEN_ORDERS",
     "KillAction",
-    "RunningCharge",
     "RailNote",
     "RailRule",
     "RailsConfig",
     "RailsResult",
+    "RunningCharge",
     "apply_rails",
     "gate_raise",
 ]

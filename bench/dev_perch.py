@@ -5,7 +5,7 @@ OUT: after-gas net revenue, cancels, deadline misses and, where the market's yar
 its score (no reference is computed here). ``--salt`` varies the strategy's rng only (the market
 and its demand stay the same), to see how much a single run's figure owes to the strategy's draws.
 ``--rails k=v`` sets a key of the owner's ``[rails]`` table (not a strategy param), e.g.
-``--rails admission_reserve=true``.
+``--rails admission_reserve=true`` or ``--rails running_charge=tail``.
 Usage: python bench/dev_perch.py OUT SEED... [--param k=v]... [--rails k=v]... [--salt N] [--jobs 2]
        python bench/dev_perch.py --compare OLD NEW
 """

@@ -46,8 +46,8 @@ from bot.domain.model import (
     Stake,
 )
 from bot.engine.ports import BookQuery, Chain, Clock, Journal, MarketReader, PoolMetrics, TaskFeed
-from bot.pricing.rails import RailsConfig
-from bot.pricing.runtimes import RunTimeSamples, TaskBoard, learn, task_board
+from bot.pricing.rails import RailsConfig, RunningCharge
+from bot.pricing.runtimes import RunTimeSamples, TailMode, TaskBoard, learn, task_board
 from bot.pricing.snapshot import STANDARD_TIME_REFS, MarketSnapshot, Offer, build_snapshot
 
 if TYPE_CHECKING:
@@ -114,6 +114,8 @@ class _SamplePlan:
     priors: dict[int, float]
     time_refs: dict[int, float]
     task_lookback: float
+    # ``[rails] running_charge``: the run-time tails the board carries (bot.pricing.runtimes).
+    tails: TailMode | None
 
     @classmethod
     def of(cls, settings: SamplerSettings) -> _SamplePlan:
@@ -138,7 +140,17 @@ class _SamplePlan:
             priors=priors,
             time_refs=refs,
             task_lookback=7.0 * max(refs.values()),
+            tails=_tail_mode(settings.rails.running_charge),
         )
+
+
+def _tail_mode(charge: RunningCharge) -> TailMode | None:
+    """The board's tails for ``[rails] running_charge``: none for main's "floor"."""
+    if charge == "tail":
+        return "tail"
+    if charge == "conditional":
+        return "conditional"
+    return None
 
 
 @dataclass(slots=True)
@@ -282,7 +294,9 @@ def sample_snapshot(
         tasks, t = _read(memory, "tasks", now, fetch_tasks)
         if tasks is not None and t is not None and now - t <= plan.stale_after:
             memory.run_times = learn(memory.run_times, tasks)
-            board = task_board(now, tasks, memory.run_times, plan.priors, plan.time_refs)
+            board = task_board(
+                now, tasks, memory.run_times, plan.priors, plan.time_refs, tails=plan.tails
+            )
 
     chain = ports.chain
 

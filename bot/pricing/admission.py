@@ -60,8 +60,11 @@ are charged at the earlier (stricter).
 
 Run times are the board's learned quantile (bot.pricing.runtimes). A running task's remainder is that run
 time minus what it already ran, but never below ``RESIDUAL_SHARE`` of it (a task past its
-quantile is in the tail, not about to end); a task whose start is unknown is charged in full. The
-test is the classic necessary condition of EDF feasibility on identical machines, with the
+quantile is in the tail, not about to end); a task whose start is unknown is charged in full.
+With ``remainders`` (``[rails] running_charge`` "tail" or "conditional"; off by default) a running
+task is instead charged its category's conditional upper-quantile remainder given its age
+(bot.pricing.runtimes: ``RunTimeTail``), capped at its contribution deadline (past it the task
+fails and frees the slot). The test is the classic necessary condition of EDF feasibility on identical machines, with the
 non-preemptive blocking charged as occupancy: a bound, not an exact schedule.
 
 Pure: values in, volumes out. ``admit`` sizes several batches at once (the rails call it with
@@ -75,7 +78,7 @@ import bisect
 import itertools
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.domain.errors import InputError
@@ -133,6 +136,7 @@ def committed_work(
     open_tasks: Sequence[PoolTask],
     run_seconds: dict[int, float],
     computing: int,
+    remainders: Mapping[int, Callable[[float], float]] | None = None,
 ) -> Committed:
     """The committed work of ``open_tasks`` (not contributed, deadline ahead) at ``now``.
 
@@ -140,6 +144,9 @@ def committed_work(
     not say when a worker took a task), the ``computing`` count of the core's /metrics marks the
     earliest-deadline open tasks as running (the core assigns in that order), each charged its
     full run time.
+
+    A running task is charged ``run - age`` floored at ``RESIDUAL_SHARE x run``; or, when
+    ``remainders`` has its category, ``remainders[category](age)`` capped at its deadline.
     """
     known = any(t.started_at is not None for t in open_tasks)
     running: list[float] = []
@@ -150,7 +157,12 @@ def committed_work(
         if known:
             started = t.started_at
             if started is not None:
-                running.append(max(run - (now - started), RESIDUAL_SHARE * run))
+                tail = None if remainders is None else remainders.get(t.category)
+                if tail is None:
+                    running.append(max(run - (now - started), RESIDUAL_SHARE * run))
+                else:
+                    left = t.contribution_deadline - now
+                    running.append(min(tail(now - started), left))
                 continue
         elif len(running) < computing:
             running.append(run)

@@ -136,7 +136,9 @@ def committed_of(util: PoolUtilization, board: TaskBoard) -> Committed:
         t.category: board.run_seconds(t.category, (t.contribution_deadline - t.deal_start) / 7.0)
         for t in board.open_tasks
     }
-    committed = committed_work(board.at, board.open_tasks, runs, util.computing_cpu)
+    tails = board.tails
+    remainders = {c: tails[c].remainder for c in runs if c in tails} if tails else None
+    committed = committed_work(board.at, board.open_tasks, runs, util.computing_cpu, remainders)
     board.memo[key] = committed
     return committed
 

@@ -70,11 +70,16 @@ __all__ = [
     "RailRule",
     "RailsConfig",
     "RailsResult",
+    "RunningCharge",
     "apply_rails",
     "gate_raise",
 ]
 
 KillAction = Literal["freeze", "withdraw"]
+# How admission charges a running task (bot.pricing.runtimes module doc): "floor", the learned run
+# time minus its age, at least a quarter of it; "tail", that before the run time and the
+# conditional remainder past it; "conditional", the conditional remainder at every age.
+RunningCharge = Literal["floor", "tail", "conditional"]
 
 # Parts of the snapshot the bot cannot act safely without.
 KILL_PARTS: tuple[str, ...] = ("book", "requests", "utilization", "own_orders", "stake")
@@ -137,6 +142,8 @@ class RailsConfig:
     # sale between two ticks cannot take the slots the short volume listed needs. False: not
     # charged (the short volume sold after a long sale in the same tick may miss its deadline).
     admission_reserve: bool = False
+    # Admission: what a running task is charged (``RunningCharge``); "floor" is main's exactly.
+    running_charge: RunningCharge = "floor"
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> InputError:
@@ -183,6 +190,8 @@ class RailsConfig:
             raise bad("max_open_orders", f"must be between 1 and {MAX_OPEN_ORDERS}")
         if self.kill_action not in ("freeze", "withdraw"):
             raise bad("kill_action", "must be 'freeze' or 'withdraw'")
+        if self.running_charge not in ("floor", "tail", "conditional"):
+            raise bad("running_charge", "must be 'floor', 'tail' or 'conditional'")
 
     def for_strategy(self, strategy_factor: float) -> RailsConfig:
         """These rails with the raise gate's factor resolved: the owner's, else the strategy's."""

@@ -10,15 +10,32 @@ durations that drift. The data are not capped at the category's workClockTimeRef
 container's time limit, core-and-sdk.md A9.5): the contribution also takes the pre- and
 post-compute and the upload, and an estimate below what was observed would oversell.
 
+**Running tasks** (``[rails] running_charge``; "floor" by default). The admission test charges a
+running task its remaining slot time. By default ("floor") that is the estimate minus its age,
+floored at ``bot.pricing.admission.RESIDUAL_SHARE`` of the estimate. Otherwise the board carries a
+:class:`RunTimeTail` per category and a running task is charged the *conditional* upper-quantile
+remainder given its age: the ``r`` with ``P(T > age + r | T > age) = 1 - q`` ("conditional": at
+every age; "tail": only once the task has run past the estimate, replacing the floor). A task past
+the quantile is in the tail, and a lognormal tail's remainder grows with the age (lognormal(3,005
+s, 0.58) at 4,011 s: 4,865 s still to go at q0.9, where the floor charged 990 s). It is read from
+the samples above the age when at least ``TAIL_MIN_ABOVE`` are (nearest rank, as
+:func:`quantile`); with fewer, from a lognormal fitted to the category's samples (at least
+``FIT_MIN_SAMPLES``, logs not all equal); with fewer samples still, the default's charge (the
+tail's shape is unknown). Never below the estimate minus the age. See :func:`tail_remainder` for
+the numbers behind the thresholds.
+
 Pure: the samplers keep a :class:`RunTimeSamples` between ticks and call :func:`learn` and
 :func:`task_board`; nothing here reads a clock or does I/O.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist, fmean, stdev
+from typing import Literal
 
 from bot.domain.errors import InputError
 from bot.domain.model import PoolTask
@@ -27,18 +44,34 @@ __all__ = [
     "DEFAULT_MIN_SAMPLES",
     "DEFAULT_QUANTILE",
     "DEFAULT_WINDOW",
+    "FIT_MIN_SAMPLES",
+    "TAIL_MIN_ABOVE",
     "RunTimeEstimate",
     "RunTimeSamples",
+    "RunTimeTail",
+    "TailMode",
     "TaskBoard",
     "estimate",
     "learn",
     "quantile",
+    "tail_remainder",
     "task_board",
 ]
 
 DEFAULT_QUANTILE = 0.9
 DEFAULT_MIN_SAMPLES = 20
 DEFAULT_WINDOW = 200
+# Conditional remainders (module doc, ``tail_remainder``).
+TAIL_MIN_ABOVE = 10
+FIT_MIN_SAMPLES = 5
+_NORMAL = NormalDist()
+# Kept equal to bot.pricing.admission.RESIDUAL_SHARE (a test checks): the default's floor, which
+# "tail" keeps before the run time. Not imported: admission builds on this module's values.
+_RESIDUAL_SHARE = 0.25
+
+# "conditional": the conditional remainder at every age; "tail": only past the board's estimate
+# (before it, the default's charge). ``[rails] running_charge``.
+TailMode = Literal["tail", "conditional"]
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -75,6 +108,100 @@ def estimate(
     return min(cap, quantile(values, q) if values else prior)
 
 
+def _lognormal_remainder(mu: float, sigma: float, age: float, q: float) -> float:
+    """``r`` with ``P(T > age + r | T > age) = 1 - q`` for ``ln T ~ N(mu, sigma)``."""
+    if q >= 1.0:
+        return math.inf  # the conditional maximum of an unbounded tail
+    if age <= 0.0:
+        return math.exp(mu + sigma * _NORMAL.inv_cdf(q))
+    z_age = (math.log(age) - mu) / sigma
+    p = (1.0 - q) * _NORMAL.cdf(-z_age)  # P(T > age + r), unconditionally
+    # When P(T > age) underflowed (age ~38 sigmas out), the normal tail beyond z_age falls as
+    # exp(-z_age x dz), so the conditional quantile is z_age - ln(1 - q) / z_age.
+    z = -_NORMAL.inv_cdf(p) if p > 0.0 else z_age - math.log(1.0 - q) / z_age
+    return max(0.0, math.exp(mu + sigma * z) - age)
+
+
+@dataclass(frozen=True, slots=True)
+class RunTimeTail:
+    """One category's observed run times as the admission test reads a running task's remainder.
+
+    ``ordered``: the samples ascending; ``seconds``: the board's estimate at ``q`` (the prior
+    mixed in, :func:`estimate`); ``fit``: ``(mu, sigma)`` of the lognormal fitted on ``ordered``
+    (the mean and sample deviation of the logs), None with fewer than ``FIT_MIN_SAMPLES``
+    samples or no spread; ``mode``: "tail" or "conditional" (module doc).
+    """
+
+    ordered: tuple[float, ...]
+    seconds: float
+    q: float
+    fit: tuple[float, float] | None
+    mode: TailMode = "conditional"
+
+    @classmethod
+    def of(
+        cls, samples: Sequence[float], seconds: float, q: float, mode: TailMode = "conditional"
+    ) -> RunTimeTail:
+        if not seconds > 0 or math.isinf(seconds):
+            raise InputError("seconds", "must be > 0 seconds", seconds)
+        if not 0.0 < q <= 1.0:
+            raise InputError("quantile", "must be in (0, 1]", q)
+        ordered = tuple(sorted(float(x) for x in samples))
+        logs = [math.log(x) for x in ordered if x > 0]
+        if len(logs) >= FIT_MIN_SAMPLES and (sigma := stdev(logs)) > 0:
+            return cls(ordered, seconds, q, (fmean(logs), sigma), mode)
+        return cls(ordered, seconds, q, None, mode)
+
+    def remainder(self, age: float) -> float:
+        """Slot seconds a task that has run ``age`` seconds still takes, at quantile ``q``.
+
+        The samples above ``age`` decide when at least ``TAIL_MIN_ABOVE`` are (nearest rank of
+        the conditional quantile), else the fitted lognormal; never below ``seconds - age``.
+        Without either (too few samples: the tail's shape unknown), and in "tail" mode for a
+        task younger than ``seconds``, the default's charge: ``seconds - age``, at least
+        ``RESIDUAL_SHARE`` of ``seconds``.
+        """
+        default = max(self.seconds - age, _RESIDUAL_SHARE * self.seconds)
+        if self.mode == "tail" and age < self.seconds:
+            return default
+        ordered = self.ordered
+        first = bisect.bisect_right(ordered, age)
+        above = len(ordered) - first
+        if above >= TAIL_MIN_ABOVE:
+            rank = max(1, math.ceil(self.q * above))
+            tail = ordered[first + rank - 1] - age
+        elif self.fit is not None:
+            tail = _lognormal_remainder(self.fit[0], self.fit[1], age, self.q)
+        else:
+            return default
+        return max(tail, self.seconds - age)
+
+
+def tail_remainder(
+    samples: Sequence[float],
+    seconds: float,
+    age: float,
+    q: float,
+    mode: TailMode = "conditional",
+) -> float:
+    """The conditional ``q`` remainder of a task that ran ``age`` (``RunTimeTail.remainder``).
+
+    Why these thresholds (issue #14): a category has at most ``DEFAULT_WINDOW`` samples, so at
+    q0.9 about 20 lie above the quantile; ``TAIL_MIN_ABOVE`` = 10 reads the empirical
+    conditional quantile up to about the q0.95 age (its nearest rank is then the 9th of ten,
+    already a crude estimate) and a fitted lognormal beyond, where the samples say little.
+    ``FIT_MIN_SAMPLES`` = 5: the spread of the logs is then known to about +-35 %
+    (1 / sqrt(2 (n - 1))); on 1012's L category (9 samples, lognormal(3,005 s, 0.58)) the fit
+    charges the task past its quantile (4,011 s run) about 4,865 s where the floor charged 990 s
+    (it ran 6,836 s more). With fewer samples the default's charge stays: a lognormal of an
+    assumed spread (0.5) anchored at the owner's prior was tried and not kept, as on 1005 (L on
+    its 3,391 s prior, no sample yet) it charged 2,326 s at 3,391 s of age to a task that ran
+    1,228 s more, cut the XS offer robust's perch trial was selling at 1.07 RLC, and XS earned
+    6.27 RLC instead of 17.98.
+    """
+    return RunTimeTail.of(samples, seconds, q, mode).remainder(age)
+
+
 @dataclass(frozen=True, slots=True)
 class RunTimeSamples:
     """Observed run times per category (most recent last, at most ``window`` each).
@@ -90,6 +217,10 @@ class RunTimeSamples:
     # until a task is contributed, so each tick in between reuses them instead of sorting up to
     # ``window`` run times per category again. A memo, not an input.
     memo: dict[tuple[object, ...], float] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
+    # Likewise the tails ``task_board(..., tails=True)`` built (each sorts the samples once).
+    tail_memo: dict[tuple[object, ...], RunTimeTail] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
 
@@ -150,6 +281,10 @@ class TaskBoard:
     open_tasks: tuple[PoolTask, ...] = ()
     run_times: Mapping[int, RunTimeEstimate] = field(default_factory=dict)
     quantile: float = DEFAULT_QUANTILE
+    # Per category, the samples a running task's conditional remainder is read from; empty
+    # unless ``[rails] running_charge`` is "tail" or "conditional" (module doc): then the ledger
+    # charges running tasks by them.
+    tails: Mapping[int, RunTimeTail] = field(default_factory=dict)
     # What bot.pricing.ledger derived from this board, kept with it (one board per tick, read by the
     # rails, the planner and the executor's limits): a memo, not an input.
     memo: dict[tuple[object, ...], object] = field(
@@ -171,12 +306,14 @@ def task_board(
     *,
     q: float = DEFAULT_QUANTILE,
     min_samples: int = DEFAULT_MIN_SAMPLES,
+    tails: TailMode | None = None,
 ) -> TaskBoard:
     """Build the board from the feed's tasks and the learned samples.
 
     ``priors`` are the owners' ``task_seconds`` per category; ``time_refs`` the categories'
     workClockTimeRef. A category with open tasks but no prior takes its workClockTimeRef as
-    prior: the longest its app may run.
+    prior: the longest its app may run. ``tails``: also carry each category's
+    :class:`RunTimeTail` in that mode (``[rails] running_charge``).
     """
     open_tasks = sorted(
         (t for t in tasks if t.contributed_at is None and t.contribution_deadline > at),
@@ -188,6 +325,7 @@ def task_board(
             refs[t.category] = (t.contribution_deadline - t.deal_start) / 7.0
     categories = set(priors) | {t.category for t in open_tasks}
     run_times: dict[int, RunTimeEstimate] = {}
+    tail_of: dict[int, RunTimeTail] = {}
     for category in sorted(categories):
         prior = priors.get(category, refs.get(category, math.inf))
         if not prior > 0 or math.isinf(prior):
@@ -198,4 +336,10 @@ def task_board(
         if seconds is None:
             seconds = samples.memo[key] = estimate(observed, prior, q=q, min_samples=min_samples)
         run_times[category] = RunTimeEstimate(category, seconds, len(observed), prior)
-    return TaskBoard(at, tuple(open_tasks), run_times, q)
+        if tails is not None:
+            tail_key = (*key, tails)
+            tail = samples.tail_memo.get(tail_key)
+            if tail is None:
+                tail = samples.tail_memo[tail_key] = RunTimeTail.of(observed, seconds, q, tails)
+            tail_of[category] = tail
+    return TaskBoard(at, tuple(open_tasks), run_times, q, tail_of)

@@ -59,3 +59,23 @@ def test_without_a_feed_there_is_no_board() -> None:
     cycle, _ = make_cycle()
     assert cycle.ports.tasks is None
     assert sample_snapshot(cycle.ports, cycle.settings, SamplerMemory()).tasks is None
+
+
+def test_running_charge_setting_puts_the_run_time_tails_on_the_board() -> None:
+    """``[rails] running_charge`` reaches the ledger through the board (one path)."""
+    cycle, world = make_cycle()
+    feed = Feed()
+    ports = replace(cycle.ports, tasks=feed)
+    now = world.clock.now()
+    for i in range(6):
+        start = now - 1800 + i
+        feed.tasks.append(PoolTask(f"d{i}", 0, start, start + 2100, start, start, start + 400 + i))
+    assert cycle.settings.rails.running_charge == "floor"  # default: main's charge, no tails
+    plain = sample_snapshot(ports, cycle.settings, SamplerMemory()).tasks
+    assert plain is not None and plain.tails == {}
+    for mode in ("tail", "conditional"):
+        on = replace(cycle.settings, rails=replace(cycle.settings.rails, running_charge=mode))
+        board = sample_snapshot(ports, on, SamplerMemory()).tasks
+        assert board is not None
+        assert board.tails[0].ordered == tuple(400.0 + i for i in range(6))
+        assert board.tails[0].mode == mode

@@ -194,6 +194,68 @@ def test_committed_work_from_known_starts_or_the_computing_count() -> None:
     assert unknown.queued == ((9000.0, HOUR),)
 
 
+def test_committed_work_with_conditional_remainders() -> None:
+    """``[rails] running_charge``: a running task is charged its category's remainder
+    given its age (capped at its deadline); categories without one, and tasks not known to
+    run, as before."""
+
+    def t(n: int, deadline: float, started: float | None = None, category: int = 0) -> PoolTask:
+        return PoolTask(f"t{n}", category, NOW - 100, NOW + deadline, started_at=started)
+
+    runs = {0: 300.0, 2: HOUR}
+    ages: list[float] = []
+
+    def tail(age: float) -> float:
+        ages.append(age)
+        return 2 * age  # a tail whose remainder grows with the age
+
+    tasks = [
+        t(1, 900, NOW - 100),
+        t(2, 600),
+        t(3, 20_000, NOW - 5000, 2),
+        t(4, 7000, NOW - 4000, 2),
+    ]
+    got = committed_work(NOW, tasks, runs, computing=0, remainders={2: tail})
+    # category 0 has no tail: main's charge; the L task 5,000 s in: 10,000 s, not a quarter
+    # run (900 s); the one 4,000 s in is cut at its deadline 7,000 s away (it fails then)
+    assert got.running == (200.0, 7000.0, 10_000.0)  # in deadline order
+    assert sorted(ages) == [4000.0, 5000.0]
+    assert got.queued == ((600.0, 300.0),)
+    # no remainders: main exactly
+    assert committed_work(NOW, tasks, runs, 0, None) == committed_work(NOW, tasks, runs, 0)
+    assert committed_work(NOW, tasks, runs, 0, {}) == committed_work(NOW, tasks, runs, 0)
+    # start unknown: charged in full, as before
+    unknown = [t(1, 900), t(3, 9000, category=2)]
+    assert committed_work(NOW, unknown, runs, 2, {2: tail}).running == (300.0, HOUR)
+
+
+def test_a_long_task_past_its_quantile_blocks_xs_only_with_a_tail_charge() -> None:
+    """1012's misses (issue #14): one slot, an L task run past its learned q0.9 (a lognormal
+    tail). The quarter-run floor leaves the XS window room; the conditional remainder does not."""
+    l_runs = [
+        3005.0 * math.exp(0.58 * z) for z in (-1.2, -0.8, -0.4, -0.1, 0.0, 0.2, 0.5, 0.9, 1.3)
+    ]
+    starts = [NOW - 90_000 + i * 5000 for i in range(len(l_runs))]
+    done = [
+        PoolTask(f"d{i}", 3, s, s + 7 * 10_800, s, None, s + r)
+        for i, (s, r) in enumerate(zip(starts, l_runs, strict=True))
+    ]
+    running = PoolTask("l", 3, NOW - 4500, NOW - 4500 + 7 * 10_800, NOW - 4500, NOW - 4500)
+    tasks = [*done, running]
+    samples = learn(RunTimeSamples(), tasks)
+    refs = {0: 300.0, 3: 10_800.0}
+    plain = task_board(NOW, tasks, samples, {0: 300.0, 3: 3391.0}, refs)
+    tails = task_board(NOW, tasks, samples, {0: 300.0, 3: 3391.0}, refs, tails="conditional")
+    tail_only = task_board(NOW, tasks, samples, {0: 300.0, 3: 3391.0}, refs, tails="tail")
+    run = plain.run_seconds(3, 0.0)
+    assert run < 4500.0  # past its quantile
+    u = util(registered=1, computing=1)
+    xs = offer(0, task_seconds=300.0)
+    assert offer_capacity(u, xs, plain) > 0  # charged RESIDUAL_SHARE x run: room for XS
+    assert offer_capacity(u, xs, tails) == 0  # the tail's remainder fills the XS window
+    assert offer_capacity(u, xs, tail_only) == 0  # past the estimate "tail" charges it too
+
+
 def _board(tasks: list[PoolTask], priors: dict[int, float]) -> object:
     return task_board(NOW, tasks, learn(RunTimeSamples(), tasks), priors, {0: 300.0, 2: 3600.0})
 

@@ -330,6 +330,7 @@ def test_gate_raise_detail_is_empty_when_nothing_is_held() -> None:
         ({"max_step": True}, "rails.max_step"),
         ({"deadband": "0.1"}, "rails.deadband"),
         ({"count_dearer_unpublished": 1}, "rails.count_dearer_unpublished"),
+        ({"running_charge": "yes"}, "rails.running_charge"),
         ({"cancel_gas_cost": -1}, "rails.cancel_gas_cost"),
         ({"raise_gain_factor": -1}, "rails.raise_gain_factor"),
         ({"raise_gain_factor": 1001}, "rails.raise_gain_factor"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -10,7 +11,19 @@ from hypothesis import strategies as st
 
 from bot.domain.errors import InputError
 from bot.domain.model import PoolTask
-from bot.pricing.runtimes import RunTimeSamples, estimate, learn, quantile, task_board
+from bot.pricing.admission import RESIDUAL_SHARE
+from bot.pricing.runtimes import (
+    _RESIDUAL_SHARE,
+    FIT_MIN_SAMPLES,
+    TAIL_MIN_ABOVE,
+    RunTimeSamples,
+    RunTimeTail,
+    estimate,
+    learn,
+    quantile,
+    tail_remainder,
+    task_board,
+)
 
 NOW = 1_000_000.0
 
@@ -139,3 +152,142 @@ def test_board_estimates_are_reused_only_for_the_same_samples_and_priors() -> No
     grown = learn(samples, [*done, task(8, started=NOW - 1000, contributed=NOW)])
     board = task_board(NOW, done, grown, {0: 50.0}, {0: 2100.0}, min_samples=2)
     assert board.run_times[0].seconds == 1000.0
+
+
+# -- conditional remainders (``[rails] running_charge``) -----------------------------------------
+
+HUNDREDS = [100.0 * k for k in range(1, 41)]  # 100 .. 4,000 s
+
+
+def _lognormal_conditional(mu: float, sigma: float, age: float, q: float) -> float:
+    """The remainder by bisection on the survival function (independent of the inverse)."""
+    from statistics import NormalDist
+
+    n = NormalDist(mu, sigma)
+    target = (1 - q) * (1 - n.cdf(math.log(age)))
+    lo, hi = age, age * 1e6
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        if 1 - n.cdf(math.log(mid)) > target:
+            lo = mid
+        else:
+            hi = mid
+    return lo - age
+
+
+def test_remainder_reads_the_samples_above_the_age_when_there_are_enough() -> None:
+    # above 2,000 s: 2,100 .. 4,000 (20 samples, the 2,000 itself is not above: T > age);
+    # nearest rank ceil(0.9 x 20) = 18th = 3,800 s
+    assert tail_remainder(HUNDREDS, 3600.0, 2000.0, 0.9) == 1800.0
+    # just under a sample, that sample is above: 21 samples, rank 19 = 3,800 s again
+    assert tail_remainder(HUNDREDS, 3600.0, 1999.5, 0.9) == pytest.approx(1800.5)
+    # 100 s in: 200 .. 4,000 above (39), rank 36 = 3,700 s: 3,600 s to go
+    assert tail_remainder(HUNDREDS, 3600.0, 100.0, 0.9) == 3600.0
+    # never below the estimate minus the age (the default's charge before the quantile): an
+    # estimate above the samples (the owner's prior mixed in) keeps its own remainder
+    assert tail_remainder(HUNDREDS, 5000.0, 100.0, 0.9) == 4900.0
+
+
+def test_a_task_past_every_sample_is_charged_the_fitted_lognormal_tail() -> None:
+    tail = RunTimeTail.of(HUNDREDS, 3600.0, 0.9)
+    assert tail.fit is not None
+    mu, sigma = tail.fit
+    logs = [math.log(x) for x in HUNDREDS]
+    assert mu == pytest.approx(sum(logs) / len(logs))
+    for age in (4000.0, 6000.0, 20_000.0):
+        expected = _lognormal_conditional(mu, sigma, age, 0.9)
+        assert tail.remainder(age) == pytest.approx(expected, rel=1e-6)
+    # past the samples the tail's remainder grows with the age (no floor of a quarter run)
+    ages = [4000.0, 8000.0, 16_000.0, 64_000.0, 1e6, 1e30]
+    charges = [tail.remainder(a) for a in ages]
+    assert all(x < y for x, y in itertools.pairwise(charges))
+    assert all(math.isfinite(c) for c in charges)
+    assert charges[0] > RESIDUAL_SHARE * 3600.0
+
+
+def test_1012s_task_past_its_quantile() -> None:
+    """Issue #14's case: lognormal(3,005 s, 0.58), a task 4,011 s in: 4,865 s at q0.9."""
+    tail = RunTimeTail(ordered=(), seconds=3959.0, q=0.9, fit=(math.log(3005.0), 0.58))
+    assert tail.remainder(4011.0) == pytest.approx(4865.0, abs=1.0)
+
+
+def test_few_samples_keep_the_default_charge() -> None:
+    """Under FIT_MIN_SAMPLES samples (or no spread) the tail's shape is unknown: the default's
+    charge, the estimate minus the age, at least RESIDUAL_SHARE of it (1005's lesson)."""
+    samples = [3000.0, 3100.0, 3200.0, 3300.0][: FIT_MIN_SAMPLES - 1]
+    tail = RunTimeTail.of(samples, 3391.0, 0.9)
+    assert tail.fit is None
+    for age in (0.0, 1000.0, 3000.0, 3391.0, 5000.0, 50_000.0):
+        assert tail.remainder(age) == max(3391.0 - age, RESIDUAL_SHARE * 3391.0)
+    assert tail_remainder([], 3391.0, 3391.0, 0.9) == RESIDUAL_SHARE * 3391.0
+    # equal samples have no spread to fit; with TAIL_MIN_ABOVE of them above, they decide
+    flat = RunTimeTail.of([3000.0] * 30, 3000.0, 0.9)
+    assert flat.fit is None
+    assert flat.remainder(1000.0) == 2000.0
+    assert flat.remainder(3000.0) == RESIDUAL_SHARE * 3000.0
+    # fewer than TAIL_MIN_ABOVE samples above the age: the fitted lognormal, not the rank
+    few_above = HUNDREDS[: 40 - TAIL_MIN_ABOVE + 1]  # 100 .. 3,100 s
+    t = RunTimeTail.of(few_above, 3000.0, 0.9)
+    assert t.fit is not None
+    assert t.remainder(2200.0) == pytest.approx(
+        max(_lognormal_conditional(*t.fit, 2200.0, 0.9), 800.0), rel=1e-6
+    )
+
+
+def test_q1_has_no_finite_lognormal_tail() -> None:
+    assert tail_remainder(HUNDREDS, 4000.0, 5000.0, 1.0) == math.inf
+    assert tail_remainder(HUNDREDS, 4000.0, 1000.0, 1.0) == 3000.0  # the maximum above
+
+
+def test_tail_refuses_nonsense() -> None:
+    with pytest.raises(InputError):
+        RunTimeTail.of(HUNDREDS, 0.0, 0.9)
+    with pytest.raises(InputError):
+        RunTimeTail.of(HUNDREDS, 100.0, 0.0)
+
+
+@given(
+    st.lists(st.floats(1.0, 1e5), max_size=60),
+    st.floats(1.0, 1e5),
+    st.floats(0.0, 1e6),
+    st.floats(0.05, 0.99),
+    st.floats(0.05, 0.99),
+)
+def test_remainder_is_monotone_in_q(
+    samples: list[float], seconds: float, age: float, q1: float, q2: float
+) -> None:
+    lo, hi = sorted((q1, q2))
+    r_lo = tail_remainder(samples, seconds, age, lo)
+    r_hi = tail_remainder(samples, seconds, age, hi)
+    assert r_lo <= r_hi * (1 + 1e-9) + 1e-9
+    assert r_lo >= seconds - age  # never below the default's charge before the quantile
+
+
+def test_board_carries_tails_only_when_asked() -> None:
+    done = [
+        task(n, contributed=NOW - 10 * n, initialized=NOW - 10 * n - 100.0 * n) for n in range(1, 8)
+    ]
+    samples = learn(RunTimeSamples(), done)
+    plain = task_board(NOW, done, samples, {0: 300.0}, {0: 300.0})
+    assert plain.tails == {}
+    board = task_board(NOW, done, samples, {0: 300.0}, {0: 300.0}, tails="conditional")
+    tail = board.tails[0]
+    assert tail.ordered == tuple(sorted(samples.by_category[0]))
+    assert tail.seconds == board.run_seconds(0, 0.0)
+    again = task_board(NOW + 60, done, samples, {0: 300.0}, {0: 300.0}, tails="conditional")
+    assert again.tails[0] is tail  # sorted once per samples
+    other = task_board(NOW + 60, done, samples, {0: 300.0}, {0: 300.0}, tails="tail")
+    assert other.tails[0].mode == "tail" and other.tails[0].ordered == tail.ordered
+
+
+def test_tail_mode_keeps_the_default_charge_before_the_run_time() -> None:
+    """Mode "tail": the remainder replaces only the quarter-run floor, past the estimate."""
+    assert _RESIDUAL_SHARE == RESIDUAL_SHARE
+    tail = RunTimeTail.of(HUNDREDS, 3600.0, 0.9, "tail")
+    conditional = RunTimeTail.of(HUNDREDS, 3600.0, 0.9)
+    assert tail.remainder(0.0) == 3600.0
+    assert tail.remainder(1000.0) == 2600.0  # the conditional one says 2,700 s
+    assert conditional.remainder(1000.0) == 2700.0  # rank 27 of the 30 above: 3,700 s
+    assert tail.remainder(3500.0) == RESIDUAL_SHARE * 3600.0  # the floor, before the estimate
+    for age in (3600.0, 3700.0, 5000.0, 50_000.0):
+        assert tail.remainder(age) == conditional.remainder(age)

@@ -357,6 +357,7 @@ def test_admissible_volume_is_the_largest_feasible(
         assert not feasible(slots, work, [*others, Batch(window, run, x + 1)])
 
 
+@pytest.mark.parametrize("reserve", [False, True])
 @settings(max_examples=200, deadline=None)
 @given(
     st.integers(min_value=1, max_value=8),
@@ -366,14 +367,20 @@ def test_admissible_volume_is_the_largest_feasible(
     st.data(),
 )
 def test_admit_result_is_feasible_and_within_wants(
-    slots: int, work: Committed, fixed: list[Batch], wanted: list[Batch], data: st.DataObject
+    reserve: bool,
+    slots: int,
+    work: Committed,
+    fixed: list[Batch],
+    wanted: list[Batch],
+    data: st.DataObject,
 ) -> None:
+    """Under the test it was sized by (with the reserve, the reserve's own test)."""
     existing = [data.draw(st.integers(min_value=0, max_value=b.volume)) for b in wanted]
-    got = admit(slots, work, fixed, wanted, existing)
+    got = admit(slots, work, fixed, wanted, existing, reserve_short=reserve)
     assert all(0 <= g <= w.volume for g, w in zip(got, wanted, strict=True))
     placed = [dataclasses.replace(w, volume=g) for w, g in zip(wanted, got, strict=True)]
-    if feasible(slots, work, fixed):
-        assert feasible(slots, work, [*fixed, *placed])
+    if feasible(slots, work, fixed, reserve_short=reserve):
+        assert feasible(slots, work, [*fixed, *placed], reserve_short=reserve)
 
 
 def _plain_horizons(
@@ -544,22 +551,3 @@ def test_rails_admission_reserve_setting() -> None:
     on = rails(quotes, base, [xs, lo], dataclasses.replace(cfg, admission_reserve=True))
     assert [q.volume for q in off.quotes] == [4, 4]
     assert [q.volume for q in on.quotes] == [4, 0]
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.integers(min_value=1, max_value=8),
-    committed,
-    st.lists(batches, max_size=2),
-    st.lists(batches, min_size=1, max_size=3),
-    st.data(),
-)
-def test_admit_with_the_reserve_is_feasible_with_the_reserve(
-    slots: int, work: Committed, fixed: list[Batch], wanted: list[Batch], data: st.DataObject
-) -> None:
-    existing = [data.draw(st.integers(min_value=0, max_value=b.volume)) for b in wanted]
-    got = admit(slots, work, fixed, wanted, existing, reserve_short=True)
-    assert all(0 <= g <= w.volume for g, w in zip(got, wanted, strict=True))
-    placed = [dataclasses.replace(w, volume=g) for w, g in zip(wanted, got, strict=True)]
-    if feasible(slots, work, fixed, reserve_short=True):
-        assert feasible(slots, work, [*fixed, *placed], reserve_short=True)

@@ -83,6 +83,7 @@ from dataclasses import dataclass
 
 from bot.domain.errors import InputError
 from bot.domain.model import PoolTask
+from bot.pricing.runtimes import RESIDUAL_SHARE, floor_remainder
 
 __all__ = [
     "MAX_QUEUED_HORIZONS",
@@ -95,7 +96,6 @@ __all__ = [
     "feasible",
 ]
 
-RESIDUAL_SHARE = 0.25
 MAX_QUEUED_HORIZONS = 32
 _EPS = 1e-9
 
@@ -159,7 +159,7 @@ def committed_work(
             if started is not None:
                 tail = None if remainders is None else remainders.get(t.category)
                 if tail is None:
-                    running.append(max(run - (now - started), RESIDUAL_SHARE * run))
+                    running.append(floor_remainder(run, now - started))
                 else:
                     left = t.contribution_deadline - now
                     running.append(min(tail(now - started), left))

@@ -12,7 +12,7 @@ post-compute and the upload, and an estimate below what was observed would overs
 
 **Running tasks** (``[rails] running_charge``; "floor" by default). The admission test charges a
 running task its remaining slot time. By default ("floor") that is the estimate minus its age,
-floored at ``bot.pricing.admission.RESIDUAL_SHARE`` of the estimate. Otherwise the board carries a
+floored at ``RESIDUAL_SHARE`` of the estimate (``floor_remainder``). Otherwise the board carries a
 :class:`RunTimeTail` per category and a running task is charged the *conditional* upper-quantile
 remainder given its age: the ``r`` with ``P(T > age + r | T > age) = 1 - q`` ("conditional": at
 every age; "tail": only once the task has run past the estimate, replacing the floor). A task past
@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_QUANTILE",
     "DEFAULT_WINDOW",
     "FIT_MIN_SAMPLES",
+    "RESIDUAL_SHARE",
     "TAIL_MIN_ABOVE",
     "RunTimeEstimate",
     "RunTimeSamples",
@@ -52,6 +53,7 @@ __all__ = [
     "TailMode",
     "TaskBoard",
     "estimate",
+    "floor_remainder",
     "learn",
     "quantile",
     "tail_remainder",
@@ -65,9 +67,9 @@ DEFAULT_WINDOW = 200
 TAIL_MIN_ABOVE = 10
 FIT_MIN_SAMPLES = 5
 _NORMAL = NormalDist()
-# Kept equal to bot.pricing.admission.RESIDUAL_SHARE (a test checks): the default's floor, which
-# "tail" keeps before the run time. Not imported: admission builds on this module's values.
-_RESIDUAL_SHARE = 0.25
+# The default's floor on a running task's charge (``floor_remainder``): a task past its estimate
+# is in the tail, not about to end. Admission charges it; "tail" keeps it before the run time.
+RESIDUAL_SHARE = 0.25
 
 # "conditional": the conditional remainder at every age; "tail": only past the board's estimate
 # (before it, the default's charge). ``[rails] running_charge``.
@@ -106,6 +108,12 @@ def estimate(
     pseudo = max(0, min_samples - len(samples))
     values = list(samples) + [prior] * pseudo
     return min(cap, quantile(values, q) if values else prior)
+
+
+def floor_remainder(seconds: float, age: float) -> float:
+    """The default charge of a task that has run ``age`` of its estimated ``seconds``: what is
+    left, but never below ``RESIDUAL_SHARE`` of it (past its estimate a task is in the tail)."""
+    return max(seconds - age, RESIDUAL_SHARE * seconds)
 
 
 def _lognormal_remainder(mu: float, sigma: float, age: float, q: float) -> float:
@@ -161,7 +169,7 @@ class RunTimeTail:
         task younger than ``seconds``, the default's charge: ``seconds - age``, at least
         ``RESIDUAL_SHARE`` of ``seconds``.
         """
-        default = max(self.seconds - age, _RESIDUAL_SHARE * self.seconds)
+        default = floor_remainder(self.seconds, age)
         if self.mode == "tail" and age < self.seconds:
             return default
         ordered = self.ordered

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from bot.domain.errors import InputError
 from bot.domain.model import PoolTask
+from bot.pricing import runtimes
 from bot.pricing.admission import RESIDUAL_SHARE
 from bot.pricing.runtimes import (
-    _RESIDUAL_SHARE,
     FIT_MIN_SAMPLES,
     TAIL_MIN_ABOVE,
     RunTimeSamples,
@@ -282,7 +282,7 @@ def test_board_carries_tails_only_when_asked() -> None:
 
 def test_tail_mode_keeps_the_default_charge_before_the_run_time() -> None:
     """Mode "tail": the remainder replaces only the quarter-run floor, past the estimate."""
-    assert _RESIDUAL_SHARE == RESIDUAL_SHARE
+    assert runtimes.RESIDUAL_SHARE == RESIDUAL_SHARE
     tail = RunTimeTail.of(HUNDREDS, 3600.0, 0.9, "tail")
     conditional = RunTimeTail.of(HUNDREDS, 3600.0, 0.9)
     assert tail.remainder(0.0) == 3600.0

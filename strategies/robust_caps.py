@@ -83,6 +83,7 @@ __all__ = [
     "remember_rivals",
     "rivals_of",
     "tasks_by_cap",
+    "tier_pace",
 ]
 
 
@@ -226,6 +227,17 @@ def remember(
 def kept_buyers(rows: Sequence[Sequence[float]], start: float) -> list[Buyer]:
     """The buyers of :func:`remember`'s rows younger than ``start``, as :class:`Buyer`."""
     return [Buyer(r[0], int(r[1]), int(r[2]), r[3] > 0) for r in rows if r[0] > start]
+
+
+def tier_pace(buyers: Sequence[Buyer], level: int, since: float) -> tuple[int, float] | None:
+    """How often the tier at ``level`` came before ``since``: the tasks of ``buyers`` bought
+    before it whose cap is at or above the level, and the span from the first of all those
+    buyers to ``since`` (None: no buyer before it). Items 57 and 66 judge an unsold level by
+    it (robust_tieropen.tier_ends, robust_hold.tier_holds)."""
+    before = [b for b in buyers if b.at < since]
+    if not before:
+        return None
+    return sum(b.volume for b in before if b.cap >= level), since - min(b.at for b in before)
 
 
 def tasks_by_cap(buyers: Iterable[Buyer]) -> dict[int, int]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from strategies.robust_caps import Buyer
+from strategies.robust_caps import Buyer, tier_pace
 
 __all__ = ["HOLD_LEAST_TASKS", "tier_holds"]
 
@@ -43,11 +43,8 @@ def tier_holds(buyers: Sequence[Buyer], level: int, since: float, now: float, le
     it went unsold (``least`` <= 0: off)."""
     if least <= 0 or level <= 0 or now < since:
         return False
-    before = [b for b in buyers if b.at < since]
-    if not before:
+    pace = tier_pace(buyers, level, since)
+    if pace is None:
         return False
-    tier = sum(b.volume for b in before if b.cap >= level)
-    if tier < HOLD_LEAST_TASKS:
-        return False
-    span = since - min(b.at for b in before)
-    return span > 0 and tier * (now - since) < least * span
+    tier, span = pace
+    return tier >= HOLD_LEAST_TASKS and span > 0 and tier * (now - since) < least * span

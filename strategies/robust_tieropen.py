@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from strategies.robust_caps import Buyer, earned, rivals_of
+from strategies.robust_caps import Buyer, earned, rivals_of, tier_pace
 from strategies.robust_vouch import vouched_price
 
 __all__ = ["replay_pays", "tier_ends", "tier_opens"]
@@ -122,9 +122,8 @@ def tier_ends(buyers: Sequence[Buyer], level: int, since: float, now: float, lea
     where the tier is too thin for the wait to say that, the trial descends as before."""
     if least <= 0 or level <= 0 or now <= since:
         return False
-    before = [b for b in buyers if b.at < since]
-    if not before:
+    pace = tier_pace(buyers, level, since)
+    if pace is None:
         return False
-    span = since - min(b.at for b in before)
-    tier = sum(b.volume for b in before if b.cap >= level)
+    tier, span = pace
     return span > 0 and tier * (now - since) >= least * span

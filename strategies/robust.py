@@ -306,7 +306,7 @@ from strategies.robust_caps import (
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
-from strategies.robust_hold import tier_holds
+from strategies.robust_hold import settled_holds, tier_holds
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_measured import measured, unsold_level
@@ -1116,6 +1116,16 @@ class RobustParams:
         " of the last perch_half_life_seconds who stated a cap at or above it (at least"
         " robust_hold.HOLD_LEAST_TASKS tasks) came at a rate that brings fewer than this many"
         " tasks in the time it went unsold (0: off, main c0ea741; robust_hold.tier_holds)",
+    )
+    tier_settled_tasks: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 67: the rivals' return does not end a trial settled (sold) at a level while"
+        " the buyers of our deals of the last perch_half_life_seconds who stated a cap at or"
+        " above it (at least robust_hold.HOLD_LEAST_TASKS tasks) came at a rate that brings"
+        " fewer than this many tasks since the level's last sale (0: off, main 5508568;"
+        " robust_hold.settled_holds)",
     )
     tier_open_unsold: bool = param(
         False,
@@ -2574,6 +2584,10 @@ class RobustStrategy(Strategy[RobustParams]):
                     return self._perch_lost(mem, now)
                 # a level a tier of our buyers stated waits for the tier's pace: its buyers
                 # come when the rivals are out, whenever that is (item 66)
+            elif mem.p_mode == "trial" and self._settled_held(mem, since, now):
+                # a level that sold to a tier of our buyers is kept while its next sale is not
+                # due at the tier's rate (item 67, strategies/robust_hold.py)
+                pass
             else:
                 return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         if mem.p_mode == "trial" and not mem.p_settled:
@@ -2735,6 +2749,19 @@ class RobustStrategy(Strategy[RobustParams]):
                 now,
                 p.tier_hold_tasks,
             )
+        )
+
+    def _settled_held(self, mem: OfferMemory, settled: float, now: float) -> bool:
+        """A trial settled at its level since ``settled`` is kept through the rivals' return
+        while the tier of our buyers who stated the level is not due to have bought again
+        (``tier_settled_tasks``, item 67, strategies/robust_hold.py)."""
+        p = self.params
+        return p.tier_settled_tasks > 0 and settled_holds(
+            kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+            mem.r_lo or mem.p_price,  # a refine probe's price that sold, not the probe
+            settled,
+            now,
+            p.tier_settled_tasks,
         )
 
     def _step_seconds(self, mem: OfferMemory) -> float:

@@ -1369,6 +1369,9 @@ class OfferMemory:
     # by our buyers' top tier; such a trial was lost (the rule does not open again)
     t_open: bool = False
     t_lost: bool = False
+    # item 67 (tier_settled_tasks; strategies/robust_hold.py): the running trial's level waited
+    # past its market-led pace for the tier of our buyers who stated it (item 66's hold)
+    h_held: bool = False
     # item 61 (tier_open_unsold; strategies/robust_measured.py): the lowest price a lost trial
     # of the offer listed unsold (0: none)
     t_unsold: int = 0
@@ -1479,6 +1482,7 @@ class OfferMemory:
                 v_price=int(cast(int, raw.get("v_price", 0))),
                 t_open=bool(raw.get("t_open", False)),
                 t_lost=bool(raw.get("t_lost", False)),
+                h_held=bool(raw.get("h_held", False)),
                 t_unsold=int(cast(int, raw.get("t_unsold", 0))),
                 v_listed=int(cast(int, raw.get("v_listed", 0))),
             )
@@ -1642,6 +1646,7 @@ def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
         p_left=0,
         t_open=False,
         v_listed=0,
+        h_held=False,
     )
 
 
@@ -2584,6 +2589,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     return self._perch_lost(mem, now)
                 # a level a tier of our buyers stated waits for the tier's pace: its buyers
                 # come when the rivals are out, whenever that is (item 66)
+                mem = replace(mem, h_held=True)
             elif mem.p_mode == "trial" and self._settled_held(mem, since, now):
                 # a level that sold to a tier of our buyers is kept while its next sale is not
                 # due at the tier's rate (item 67, strategies/robust_hold.py)
@@ -2645,7 +2651,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if self._tier_held(mem, since, now):
                 # a tier of our buyers stated this level: it waits for the tier's own pace, not
                 # the market-led price's (item 66, strategies/robust_hold.py)
-                return mem
+                return replace(mem, h_held=True)
             if (
                 p.tier_open_ends > 0
                 and mem.t_open
@@ -2668,7 +2674,7 @@ class RobustStrategy(Strategy[RobustParams]):
             lower = int(mem.p_price * p.perch_step_down)
             if lower < rung:
                 return self._perch_lost(self._lost_unsold(mem), now)
-            return replace(mem, p_price=lower, p_since=now)
+            return replace(mem, p_price=lower, p_since=now, h_held=False)
         if mem.p_mode == "perch":
             if now - since < mem.p_hold:
                 return mem
@@ -2752,16 +2758,22 @@ class RobustStrategy(Strategy[RobustParams]):
         )
 
     def _settled_held(self, mem: OfferMemory, settled: float, now: float) -> bool:
-        """A trial settled at its level since ``settled`` is kept through the rivals' return
-        while the tier of our buyers who stated the level is not due to have bought again
-        (``tier_settled_tasks``, item 67, strategies/robust_hold.py)."""
+        """A trial settled since ``settled`` at a level item 66 held for its tier is kept
+        through the rivals' return while the tier of our buyers who stated the level is not due
+        to have bought again (``tier_settled_tasks``, item 67, strategies/robust_hold.py). A
+        level that sold within its market-led pace is not the tier's: ended as before (train
+        ``undercut_slow`` 1005's 1,070 M trial kept so: x 0.78)."""
         p = self.params
-        return p.tier_settled_tasks > 0 and settled_holds(
-            kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
-            mem.r_lo or mem.p_price,  # a refine probe's price that sold, not the probe
-            settled,
-            now,
-            p.tier_settled_tasks,
+        return (
+            p.tier_settled_tasks > 0
+            and mem.h_held
+            and settled_holds(
+                kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+                mem.r_lo or mem.p_price,  # a refine probe's price that sold, not the probe
+                settled,
+                now,
+                p.tier_settled_tasks,
+            )
         )
 
     def _step_seconds(self, mem: OfferMemory) -> float:
@@ -2782,7 +2794,13 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.q_count >= _PROBE_TASKS:
             wait = self.params.captive_probe_seconds
             return replace(
-                mem, q_probe=False, q_next=now + wait, q_wait=wait, p_since=now, p_price=top
+                mem,
+                q_probe=False,
+                q_next=now + wait,
+                q_wait=wait,
+                p_since=now,
+                p_price=top,
+                h_held=False,
             )
         if now - since < self._step_seconds(mem):
             return mem
@@ -2812,7 +2830,13 @@ class RobustStrategy(Strategy[RobustParams]):
         if verdict:
             mem = _lift_out(mem, out / secs)
             return replace(
-                mem, l_probe=False, l_next=now + wait, l_wait=wait, p_since=now, p_price=top
+                mem,
+                l_probe=False,
+                l_next=now + wait,
+                l_wait=wait,
+                p_since=now,
+                p_price=top,
+                h_held=False,
             )
         return replace(mem, l_probe=False, p_mode="market", l_next=now + 2 * wait, l_wait=2 * wait)
 

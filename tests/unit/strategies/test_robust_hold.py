@@ -124,9 +124,17 @@ def test_settled_holds(buyers: list[Buyer], least: float, holds: bool) -> None:
 
 def settled(**fields: Any) -> dict[str, Any]:
     """A trial settled (sold) at 5,000 half an hour ago (its 1 h trial still running), the
-    rivals back in stock (the count under half the gate), not opened by the tier."""
+    level held by item 66 before it sold, the rivals back in stock (the count under half the
+    gate), not opened by the tier."""
     return unsold(
-        **{"t_open": False, "p_settled": True, "p_since": NOW - 1_800, "p_out": 0.1, **fields}
+        **{
+            "t_open": False,
+            "p_settled": True,
+            "p_since": NOW - 1_800,
+            "p_out": 0.1,
+            "h_held": True,
+            **fields,
+        }
     )
 
 
@@ -154,3 +162,23 @@ def test_robust_keeps_only_a_settled_trial() -> None:
     assert m.p_mode == "market"
     m = decides(on, before(2), **settled(p_out=0.9))
     assert (m.p_mode, m.p_price) == ("trial", 5_000)
+
+
+def test_robust_keeps_only_a_level_item_66_held() -> None:
+    """A level that sold within its market-led pace (never held for its tier) is ended by the
+    rivals' return as before (train ``undercut_slow`` 1005: x 0.78 when such a trial was kept)."""
+    on = {**ON, "tier_hold_tasks": 2.0, "tier_settled_tasks": 2.0}
+    m = decides(on, before(2), **settled(h_held=False))
+    assert m.p_mode == "market"
+
+
+def test_robust_marks_the_level_item_66_holds() -> None:
+    """The hold marks its level (``h_held``), through the rivals' return too; the level halved
+    under it is not marked."""
+    on = {**ON, "tier_hold_tasks": 2.0, "tier_settled_tasks": 2.0}
+    m = decides(on, before(2), **held())
+    assert (m.p_price, m.h_held) == (5_000, True)
+    m = decides(on, before(2), **held(p_out=0.1))
+    assert (m.p_price, m.h_held) == (5_000, True)
+    m = decides(on, before(7), **held(h_held=True))
+    assert (m.p_price, m.h_held) == (2_500, False)

@@ -2590,10 +2590,12 @@ class RobustStrategy(Strategy[RobustParams]):
                 # a level a tier of our buyers stated waits for the tier's pace: its buyers
                 # come when the rivals are out, whenever that is (item 66)
                 mem = replace(mem, h_held=True)
-            elif mem.p_mode == "trial" and self._settled_held(mem, since, now):
-                # a level that sold to a tier of our buyers is kept while its next sale is not
-                # due at the tier's rate (item 67, strategies/robust_hold.py)
-                pass
+            elif mem.p_mode == "trial" and mem.h_held and p.tier_settled_tasks > 0:
+                # a level item 66 held for its tier, and sold: kept while the tier's next sale is
+                # not due; once due unsold, lost as a trial at the tier's level is (items 57 and
+                # 67, strategies/robust_hold.py)
+                if not self._settled_held(mem, since, now):
+                    return self._perch_lost(mem, now)
             else:
                 return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         if mem.p_mode == "trial" and not mem.p_settled:
@@ -2761,8 +2763,8 @@ class RobustStrategy(Strategy[RobustParams]):
         """A trial settled since ``settled`` at a level item 66 held for its tier is kept
         through the rivals' return while the tier of our buyers who stated the level is not due
         to have bought again (``tier_settled_tasks``, item 67, strategies/robust_hold.py). A
-        level that sold within its market-led pace is not the tier's: ended as before (train
-        ``undercut_slow`` 1005's 1,070 M trial kept so: x 0.78)."""
+        level that sold within its market-led pace is not the tier's: the caller ends it as
+        before (train ``undercut_slow`` 1005's 1,070 M trial kept so: x 0.78)."""
         p = self.params
         return (
             p.tier_settled_tasks > 0

@@ -241,6 +241,9 @@ trial it opened that is inconclusive at its end runs on that long (item 30's rul
 Opt-in (item 66, ``tier_hold_tasks``, 0: off; strategies/robust_hold.py): a guard-5 trial level
 that buyers of our deals stated a cap at or above waits, unsold, for the tier's own pace (until
 their rate brings that many tasks), through the rivals' return too, not the market-led price's.
+Opt-in (item 67, ``tier_settled_tasks``, 0: off; strategies/robust_hold.py): such a held level
+that sold is kept through the rivals' return while the tier's next sale is not due; once due
+unsold it is lost (a lost trial's back-off).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -1121,11 +1124,12 @@ class RobustParams:
         0.0,
         min=0.0,
         max=1000.0,
-        doc="item 67: the rivals' return does not end a trial settled (sold) at a level while"
-        " the buyers of our deals of the last perch_half_life_seconds who stated a cap at or"
-        " above it (at least robust_hold.HOLD_LEAST_TASKS tasks) came at a rate that brings"
-        " fewer than this many tasks since the level's last sale (0: off, main 5508568;"
-        " robust_hold.settled_holds)",
+        doc="item 67 (acts only on levels tier_hold_tasks held): the rivals' return does not"
+        " end a trial settled (sold) at a level item 66 held while the buyers of our deals of"
+        " the last perch_half_life_seconds who stated a cap at or above it (at least"
+        " robust_hold.HOLD_LEAST_TASKS tasks) came at a rate that brings fewer than this many"
+        " tasks since the level's last sale; once due unsold, the trial is lost (0: off, main"
+        " 5508568; robust_hold.settled_holds)",
     )
     tier_open_unsold: bool = param(
         False,

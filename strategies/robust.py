@@ -243,7 +243,7 @@ that buyers of our deals stated a cap at or above waits, unsold, for the tier's 
 their rate brings that many tasks), through the rivals' return too, not the market-led price's.
 Opt-in (item 67, ``tier_settled_tasks``, 0: off; strategies/robust_hold.py): such a held level
 that sold is kept through the rivals' return while the tier's next sale is not due; once due
-unsold it is lost (a lost trial's back-off).
+it ends as before (it sold: no back-off).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -1128,7 +1128,7 @@ class RobustParams:
         " end a trial settled (sold) at a level item 66 held while the buyers of our deals of"
         " the last perch_half_life_seconds who stated a cap at or above it (at least"
         " robust_hold.HOLD_LEAST_TASKS tasks) came at a rate that brings fewer than this many"
-        " tasks since the level's last sale; once due unsold, the trial is lost (0: off, main"
+        " tasks since the level's last sale; once due, it ends as before (0: off, main"
         " 5508568; robust_hold.settled_holds)",
     )
     tier_open_unsold: bool = param(
@@ -2594,12 +2594,11 @@ class RobustStrategy(Strategy[RobustParams]):
                 # a level a tier of our buyers stated waits for the tier's pace: its buyers
                 # come when the rivals are out, whenever that is (item 66)
                 mem = replace(mem, h_held=True)
-            elif mem.p_mode == "trial" and mem.h_held and p.tier_settled_tasks > 0:
+            elif mem.p_mode == "trial" and self._settled_held(mem, since, now):
                 # a level item 66 held for its tier, and sold: kept while the tier's next sale is
-                # not due; once due unsold, lost as a trial at the tier's level is (items 57 and
-                # 67, strategies/robust_hold.py)
-                if not self._settled_held(mem, since, now):
-                    return self._perch_lost(mem, now)
+                # not due at the tier's rate; once due, ended as before (it sold: no back-off;
+                # item 67, strategies/robust_hold.py)
+                pass
             else:
                 return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         if mem.p_mode == "trial" and not mem.p_settled:
@@ -2767,8 +2766,8 @@ class RobustStrategy(Strategy[RobustParams]):
         """A trial settled since ``settled`` at a level item 66 held for its tier is kept
         through the rivals' return while the tier of our buyers who stated the level is not due
         to have bought again (``tier_settled_tasks``, item 67, strategies/robust_hold.py). A
-        level that sold within its market-led pace is not the tier's: the caller ends it as
-        before (train ``undercut_slow`` 1005's 1,070 M trial kept so: x 0.78)."""
+        level that sold within its market-led pace is not the tier's: ended as before (train
+        ``undercut_slow`` 1005's 1,070 M trial kept so: x 0.78)."""
         p = self.params
         return (
             p.tier_settled_tasks > 0

@@ -25,10 +25,11 @@ kept waiting (settled there) was ended at the rivals' first return (1000 at 17.5
 4.52 h, item 66's *left*): its buyers come whenever the rivals are out, one every few hours. With
 the key the rivals' return does not end such a settled trial while the tier of our buyers who
 stated its level (the same reading, ``tier_pace``) came at a rate that brings fewer than k tasks
-since the level's last sale (or its settling); once k were due and none came it is lost, with a
-lost trial's back-off (as item 57 ends the tier's level unsold while its buyers came). A level
-that sold within its market-led pace is not a tier's and is ended as before (train
-``undercut_slow`` 1005's 1,070 M trial, kept too in a first version: x 0.78). ``settled_holds``.
+since the level's last sale (or its settling); once k were due and none came it ends as before
+(it sold: the next trial waits ``perch_wait_seconds``, no lost trial's back-off: that back-off
+cost train ``surge`` 1009 x 0.88). A level that sold within its market-led pace is not a tier's
+and is ended as before (train ``undercut_slow`` 1005's 1,070 M trial, kept too in a first
+version: x 0.78). ``settled_holds``.
 
 Pure: buyers and times in, a verdict out; robust.py owns the state and calls it.
 """

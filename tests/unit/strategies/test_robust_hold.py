@@ -146,10 +146,10 @@ def test_robust_keeps_a_settled_tier_level_through_the_rivals_return() -> None:
     assert (m.p_mode, m.p_price, m.p_settled) == ("trial", 5_000, True)
     m = decides({**on, "tier_settled_tasks": 0.0}, before(2), **settled())
     assert m.p_mode == "market" and m.p_next == NOW + 600.0  # perch_wait_seconds, no back-off
-    # 40 tier buyers in 8.2 h: 2.4 due in the 30 min, none came: lost, with a lost trial's
-    # back-off (twice perch_wait_seconds), where main's settled trial waits one
+    # 40 tier buyers in 8.2 h: 2.4 due in the 30 min, none came: ended as before (it sold: no
+    # lost trial's back-off)
     m = decides(on, before(40), **settled())
-    assert m.p_mode == "market" and m.p_next == NOW + 1_200.0
+    assert m.p_mode == "market" and m.p_next == NOW + 600.0
     # no buyer of ours stated the level: ended as before
     m = decides(on, before(0), **settled())
     assert m.p_mode == "market"

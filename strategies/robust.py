@@ -241,6 +241,9 @@ trial it opened that is inconclusive at its end runs on that long (item 30's rul
 Opt-in (item 66, ``tier_hold_tasks``, 0: off; strategies/robust_hold.py): a guard-5 trial level
 that buyers of our deals stated a cap at or above waits, unsold, for the tier's own pace (until
 their rate brings that many tasks), through the rivals' return too, not the market-led price's.
+Opt-in (item 67, ``tier_settled_tasks``, 0: off; strategies/robust_hold.py): such a held level
+that sold is kept through the rivals' return while the tier's next sale is not due; once due
+it ends as before (it sold: no back-off).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -306,7 +309,7 @@ from strategies.robust_caps import (
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
-from strategies.robust_hold import tier_holds
+from strategies.robust_hold import settled_holds, tier_holds
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_measured import measured, unsold_level
@@ -1117,6 +1120,17 @@ class RobustParams:
         " robust_hold.HOLD_LEAST_TASKS tasks) came at a rate that brings fewer than this many"
         " tasks in the time it went unsold (0: off, main c0ea741; robust_hold.tier_holds)",
     )
+    tier_settled_tasks: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 67 (acts only on levels tier_hold_tasks held): the rivals' return does not"
+        " end a trial settled (sold) at a level item 66 held while the buyers of our deals of"
+        " the last perch_half_life_seconds who stated a cap at or above it (at least"
+        " robust_hold.HOLD_LEAST_TASKS tasks) came at a rate that brings fewer than this many"
+        " tasks since the level's last sale; once due, it ends as before (0: off, main"
+        " 5508568; robust_hold.settled_holds)",
+    )
     tier_open_unsold: bool = param(
         False,
         doc="item 61 (acts only with tier_open_multiple): item 51 does not open a trial at a"
@@ -1359,6 +1373,9 @@ class OfferMemory:
     # by our buyers' top tier; such a trial was lost (the rule does not open again)
     t_open: bool = False
     t_lost: bool = False
+    # item 67 (tier_settled_tasks; strategies/robust_hold.py): the running trial's level waited
+    # past its market-led pace for the tier of our buyers who stated it (item 66's hold)
+    h_held: bool = False
     # item 61 (tier_open_unsold; strategies/robust_measured.py): the lowest price a lost trial
     # of the offer listed unsold (0: none)
     t_unsold: int = 0
@@ -1469,6 +1486,7 @@ class OfferMemory:
                 v_price=int(cast(int, raw.get("v_price", 0))),
                 t_open=bool(raw.get("t_open", False)),
                 t_lost=bool(raw.get("t_lost", False)),
+                h_held=bool(raw.get("h_held", False)),
                 t_unsold=int(cast(int, raw.get("t_unsold", 0))),
                 v_listed=int(cast(int, raw.get("v_listed", 0))),
             )
@@ -1632,6 +1650,7 @@ def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
         p_left=0,
         t_open=False,
         v_listed=0,
+        h_held=False,
     )
 
 
@@ -2574,6 +2593,12 @@ class RobustStrategy(Strategy[RobustParams]):
                     return self._perch_lost(mem, now)
                 # a level a tier of our buyers stated waits for the tier's pace: its buyers
                 # come when the rivals are out, whenever that is (item 66)
+                mem = replace(mem, h_held=True)
+            elif mem.p_mode == "trial" and self._settled_held(mem, since, now):
+                # a level item 66 held for its tier, and sold: kept while the tier's next sale is
+                # not due at the tier's rate; once due, ended as before (it sold: no back-off;
+                # item 67, strategies/robust_hold.py)
+                pass
             else:
                 return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
         if mem.p_mode == "trial" and not mem.p_settled:
@@ -2631,7 +2656,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if self._tier_held(mem, since, now):
                 # a tier of our buyers stated this level: it waits for the tier's own pace, not
                 # the market-led price's (item 66, strategies/robust_hold.py)
-                return mem
+                return replace(mem, h_held=True)
             if (
                 p.tier_open_ends > 0
                 and mem.t_open
@@ -2654,7 +2679,7 @@ class RobustStrategy(Strategy[RobustParams]):
             lower = int(mem.p_price * p.perch_step_down)
             if lower < rung:
                 return self._perch_lost(self._lost_unsold(mem), now)
-            return replace(mem, p_price=lower, p_since=now)
+            return replace(mem, p_price=lower, p_since=now, h_held=False)
         if mem.p_mode == "perch":
             if now - since < mem.p_hold:
                 return mem
@@ -2737,6 +2762,25 @@ class RobustStrategy(Strategy[RobustParams]):
             )
         )
 
+    def _settled_held(self, mem: OfferMemory, settled: float, now: float) -> bool:
+        """A trial settled since ``settled`` at a level item 66 held for its tier is kept
+        through the rivals' return while the tier of our buyers who stated the level is not due
+        to have bought again (``tier_settled_tasks``, item 67, strategies/robust_hold.py). A
+        level that sold within its market-led pace is not the tier's: ended as before (train
+        ``undercut_slow`` 1005's 1,070 M trial kept so: x 0.78)."""
+        p = self.params
+        return (
+            p.tier_settled_tasks > 0
+            and mem.h_held
+            and settled_holds(
+                kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+                mem.r_lo or mem.p_price,  # a refine probe's price that sold, not the probe
+                settled,
+                now,
+                p.tier_settled_tasks,
+            )
+        )
+
     def _step_seconds(self, mem: OfferMemory) -> float:
         """How long a trial's price waits unsold: as long as the market-led price took to sell
         ``perch_step_tasks`` tasks (paced, ``_paced``), within 15 min and a quarter of a trial."""
@@ -2755,7 +2799,13 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.q_count >= _PROBE_TASKS:
             wait = self.params.captive_probe_seconds
             return replace(
-                mem, q_probe=False, q_next=now + wait, q_wait=wait, p_since=now, p_price=top
+                mem,
+                q_probe=False,
+                q_next=now + wait,
+                q_wait=wait,
+                p_since=now,
+                p_price=top,
+                h_held=False,
             )
         if now - since < self._step_seconds(mem):
             return mem
@@ -2785,7 +2835,13 @@ class RobustStrategy(Strategy[RobustParams]):
         if verdict:
             mem = _lift_out(mem, out / secs)
             return replace(
-                mem, l_probe=False, l_next=now + wait, l_wait=wait, p_since=now, p_price=top
+                mem,
+                l_probe=False,
+                l_next=now + wait,
+                l_wait=wait,
+                p_since=now,
+                p_price=top,
+                h_held=False,
             )
         return replace(mem, l_probe=False, p_mode="market", l_next=now + 2 * wait, l_wait=2 * wait)
 

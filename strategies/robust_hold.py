@@ -20,6 +20,17 @@ a rate that brings fewer than k tasks in the time it has waited: ``tier x unsold
 ``robust_tieropen.tier_ends``, turned round). A level no buyer of ours stated waits its pace as
 before. k = 0 is off (main exactly).
 
+**Item 67** (``tier_settled_tasks`` = k > 0): a trial that *sold* at a level the hold above
+kept waiting (settled there) was ended at the rivals' first return (1000 at 17.57 h, 1031 at
+4.52 h, item 66's *left*): its buyers come whenever the rivals are out, one every few hours. With
+the key the rivals' return does not end such a settled trial while the tier of our buyers who
+stated its level (the same reading, ``tier_pace``) came at a rate that brings fewer than k tasks
+since the level's last sale (or its settling); once k were due and none came it ends as before
+(it sold: the next trial waits ``perch_wait_seconds``, no lost trial's back-off: that back-off
+cost train ``surge`` 1009 x 0.88). A level that sold within its market-led pace is not a tier's
+and is ended as before (train ``undercut_slow`` 1005's 1,070 M trial, kept too in a first
+version: x 0.78). ``settled_holds``.
+
 Pure: buyers and times in, a verdict out; robust.py owns the state and calls it.
 """
 
@@ -29,7 +40,7 @@ from collections.abc import Sequence
 
 from strategies.robust_caps import Buyer, tier_pace
 
-__all__ = ["HOLD_LEAST_TASKS", "tier_holds"]
+__all__ = ["HOLD_LEAST_TASKS", "last_sale", "settled_holds", "tier_holds"]
 
 HOLD_LEAST_TASKS = 2
 """The fewest tasks of buyers stating a cap at or above a level that make it a tier whose rate
@@ -48,3 +59,21 @@ def tier_holds(buyers: Sequence[Buyer], level: int, since: float, now: float, le
         return False
     tier, span = pace
     return tier >= HOLD_LEAST_TASKS and span > 0 and tier * (now - since) < least * span
+
+
+def last_sale(buyers: Sequence[Buyer], level: int, settled: float) -> float:
+    """When the settled trial at ``level`` last sold: the latest of ``buyers`` at or after
+    ``settled`` (the time it settled) whose cap pays the level, else ``settled``. A settled
+    trial lists only its level (or a refine probe above it), so our buyers since are its own."""
+    return max((b.at for b in buyers if b.at >= settled and b.cap >= level), default=settled)
+
+
+def settled_holds(
+    buyers: Sequence[Buyer], level: int, settled: float, now: float, least: float
+) -> bool:
+    """Whether a trial settled at ``level`` (sold there at ``settled``) is still kept at ``now``
+    through the rivals' return (item 67): the tier at the level came at a rate that brings fewer
+    than ``least`` tasks since its last sale (``tier_holds``'s reading from that sale)."""
+    if least <= 0:
+        return False
+    return tier_holds(buyers, level, last_sale(buyers, level, settled), now, least)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from strategies.robust_caps import Buyer
-from strategies.robust_hold import HOLD_LEAST_TASKS, tier_holds
+from strategies.robust_hold import HOLD_LEAST_TASKS, last_sale, settled_holds, tier_holds
 from tests.support.factories import NOW
 from tests.unit.strategies.test_robust_tierends import before, unsold
 from tests.unit.strategies.test_robust_tieropen import ON, decides
@@ -90,3 +90,96 @@ def test_robust_leaves_item_51_s_trial_to_item_57() -> None:
     on = {**ON, "tier_hold_tasks": 2.0}
     m = decides(on, before(2), **held(t_open=True))
     assert (m.p_mode, m.p_price, m.t_open) == ("trial", 2_500, True)
+
+
+# item 67: a trial settled at a tier's level, kept through the rivals' return
+
+
+def test_last_sale_is_the_latest_tier_buyer_since_the_trial_settled() -> None:
+    """Our buyers since the trial settled are its own sales; one under the level (a buyer of
+    another price) and one before the settling do not count."""
+    rows = [
+        Buyer(NOW - 9_000, 5_000, 1, False),
+        Buyer(NOW - 1_200, 5_000, 1, False),
+        Buyer(NOW - 600, 150, 1, False),
+    ]
+    assert last_sale(rows, 5_000, NOW - 3_600) == NOW - 1_200
+    assert last_sale(rows, 5_000, NOW - 1_000) == NOW - 1_000  # none since: the settling
+
+
+@pytest.mark.parametrize(
+    ("buyers", "least", "holds"),
+    [
+        (tier(19), 2.0, True),  # 1.9 due since it settled: kept
+        (tier(20), 2.0, False),  # 2 due, none came: the rivals' return ends it
+        (tier(1), 2.0, False),  # one buyer is not a rate
+        (tier(19), 0.0, False),  # off
+        # a sale 10 minutes ago restarts the count: 20 x 600 s over 10 h is far under 2
+        ([*tier(20), Buyer(NOW - 600, 5_000, 1, False)], 2.0, True),
+    ],
+)
+def test_settled_holds(buyers: list[Buyer], least: float, holds: bool) -> None:
+    assert settled_holds(buyers, 5_000, NOW - 3_600, NOW, least) is holds
+
+
+def settled(**fields: Any) -> dict[str, Any]:
+    """A trial settled (sold) at 5,000 half an hour ago (its 1 h trial still running), the
+    level held by item 66 before it sold, the rivals back in stock (the count under half the
+    gate), not opened by the tier."""
+    return unsold(
+        **{
+            "t_open": False,
+            "p_settled": True,
+            "p_since": NOW - 1_800,
+            "p_out": 0.1,
+            "h_held": True,
+            **fields,
+        }
+    )
+
+
+def test_robust_keeps_a_settled_tier_level_through_the_rivals_return() -> None:
+    """Two tier buyers in the 400 minutes before it, settled 30 min ago: 0.1 due, so the trial is
+    kept with the key on; with it off (main, item 66 alone) the rivals' return ends it."""
+    on = {**ON, "tier_hold_tasks": 2.0, "tier_settled_tasks": 2.0}
+    m = decides(on, before(2), **settled())
+    assert (m.p_mode, m.p_price, m.p_settled) == ("trial", 5_000, True)
+    m = decides({**on, "tier_settled_tasks": 0.0}, before(2), **settled())
+    assert m.p_mode == "market" and m.p_next == NOW + 600.0  # perch_wait_seconds, no back-off
+    # 40 tier buyers in 8.2 h: 2.4 due in the 30 min, none came: ended as before (it sold: no
+    # lost trial's back-off)
+    m = decides(on, before(40), **settled())
+    assert m.p_mode == "market" and m.p_next == NOW + 600.0
+    # no buyer of ours stated the level: ended as before
+    m = decides(on, before(0), **settled())
+    assert m.p_mode == "market"
+
+
+def test_robust_keeps_only_a_settled_trial() -> None:
+    """A committed perch is ended by the rivals' return as before (its rejoin brings it back),
+    and the rivals still in stock leave a settled trial to its usual judgement."""
+    on = {**ON, "tier_hold_tasks": 2.0, "tier_settled_tasks": 2.0}
+    m = decides(on, before(2), **settled(p_mode="perch", p_hold=86_400.0))
+    assert m.p_mode == "market"
+    m = decides(on, before(2), **settled(p_out=0.9))
+    assert (m.p_mode, m.p_price) == ("trial", 5_000)
+
+
+def test_robust_keeps_only_a_level_item_66_held() -> None:
+    """A level that sold within its market-led pace (never held for its tier) is ended by the
+    rivals' return as before (train ``undercut_slow`` 1005: x 0.78 when such a trial was kept)."""
+    on = {**ON, "tier_hold_tasks": 2.0, "tier_settled_tasks": 2.0}
+    m = decides(on, before(2), **settled(h_held=False))
+    assert m.p_mode == "market"
+
+
+def test_robust_marks_the_level_item_66_holds() -> None:
+    """The hold marks its level (``h_held``), through the rivals' return too; the level halved
+    under it is not marked."""
+    on = {**ON, "tier_hold_tasks": 2.0, "tier_settled_tasks": 2.0}
+    m = decides(on, before(2), **held())
+    assert (m.p_price, m.h_held) == (5_000, True)
+    m = decides(on, before(2), **held(p_out=0.1))
+    assert (m.p_price, m.h_held) == (5_000, True)
+    m = decides(on, before(7), **held(h_held=True))
+    assert (m.p_price, m.h_held) == (2_500, False)

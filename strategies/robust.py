@@ -244,6 +244,9 @@ their rate brings that many tasks), through the rivals' return too, not the mark
 Opt-in (item 67, ``tier_settled_tasks``, 0: off; strategies/robust_hold.py): such a held level
 that sold is kept through the rivals' return while the tier's next sale is not due; once due
 it ends as before (it sold: no back-off).
+Opt-in (item 68, ``perch_return_pays``, false: off; strategies/robust_return.py; not recommended:
+design block x 0.997): a committed perch, or a trial whose price sold, is held through the
+rivals' return while its sales rate less ``perch_return_z`` deviations beats the market-led mean.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from strategies.robust_return import held_return
+from strategies.robust_return import held_return, return_pays
 from tests.support.factories import NOW, own, rival, snap
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
@@ -82,3 +82,27 @@ def test_a_perch_that_no_longer_pays_ends_at_the_return() -> None:
     )
     m = memory(decide(SNAP, weak, ON)[1])
     assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+
+
+@pytest.mark.parametrize(
+    ("perch_ev", "z", "pays"),
+    [
+        ([20 * 1_584.0, 20.0, 36_000.0], 1.0, True),  # 0.66 nRLC/s against the market's 0.08
+        ([1_584.0, 1.0, 36_000.0], 1.0, False),  # one sale: the bound is 0
+        ([1_584.0, 1.0, 36_000.0], 0.0, False),  # its mean, 0.044 < 0.0825
+        ([4 * 1_584.0, 4.0, 36_000.0], 0.0, True),  # mean 0.176
+        ([4 * 1_584.0, 4.0, 36_000.0], 1.0, True),  # bound 0.088
+        ([4 * 1_584.0, 4.0, 36_000.0], 2.0, False),  # bound 0
+        ([0.0, 0.0, 36_000.0], 0.0, False),  # nothing sold at the perch
+    ],
+)
+def test_return_pays_against_the_market_led_mean(
+    perch_ev: list[float], z: float, pays: bool
+) -> None:
+    market = [30 * 99.0, 30.0, 36_000.0]  # 0.0825 nRLC/s
+    assert return_pays(perch_ev, market, z) is pays
+
+
+def test_return_pays_without_market_led_time_is_any_sale() -> None:
+    assert return_pays([1_584.0, 1.0, 600.0], [0.0, 0.0, 0.0], 0.0)
+    assert not return_pays([0.0, 0.0, 600.0], [0.0, 0.0, 0.0], 0.0)

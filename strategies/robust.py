@@ -1013,6 +1013,7 @@ class RobustParams:
     perch_return_z: float = param(
         1.0,
         min=0.0,
+        max=10.0,
         doc="item 68 (acts only with perch_return_pays): the Poisson deviations taken off the"
         " perch's sales rate before it is compared with the market-led mode's mean at the"
         " rivals' return (1: the commit's own test; 0: the perch's mean)",

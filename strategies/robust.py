@@ -244,6 +244,9 @@ their rate brings that many tasks), through the rivals' return too, not the mark
 Opt-in (item 67, ``tier_settled_tasks``, 0: off; strategies/robust_hold.py): such a held level
 that sold is kept through the rivals' return while the tier's next sale is not due; once due
 it ends as before (it sold: no back-off).
+Opt-in (item 68, ``perch_return_pays``, false: off; strategies/robust_return.py; not recommended:
+design block x 0.997): a committed perch, or a trial whose price sold, is held through the
+rivals' return while its sales rate less ``perch_return_z`` deviations beats the market-led mean.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -327,6 +330,7 @@ from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
+from strategies.robust_return import held_return, return_pays
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
@@ -999,6 +1003,20 @@ class RobustParams:
         " the base prices the offer alone (no rival seen for rival_memory_seconds) and its lower"
         " revenue bound beats the market-led mode's mean, instead of ending"
         " (robust_alone.held_alone; false: off, main ee5b131, every perch ends when alone)",
+    )
+    perch_return_pays: bool = param(
+        False,
+        doc="item 68: a perch that paid (committed, or a trial whose price sold) is held through"
+        " the rivals' return to stock while its lower revenue bound beats the market-led mode's"
+        " mean, instead of ending (robust_return.held_return; false: off, main 5508568)",
+    )
+    perch_return_z: float = param(
+        1.0,
+        min=0.0,
+        max=10.0,
+        doc="item 68 (acts only with perch_return_pays): the Poisson deviations taken off the"
+        " perch's sales rate before it is compared with the market-led mode's mean at the"
+        " rivals' return (1: the commit's own test; 0: the perch's mean)",
     )
     war_mover_seconds: float = param(
         0.0,
@@ -2599,8 +2617,16 @@ class RobustStrategy(Strategy[RobustParams]):
                 # not due at the tier's rate; once due, ended as before (it sold: no back-off;
                 # item 67, strategies/robust_hold.py)
                 pass
-            else:
+            elif not held_return(
+                on=p.perch_return_pays,
+                p_mode=mem.p_mode,
+                settled=mem.p_settled,
+                pays=p.perch_return_pays
+                and return_pays(self._own_ev(mem), mem.market_ev, p.perch_return_z),
+            ):
                 return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
+            # a perch that paid, held while its own sales still pay: its buyers come while
+            # the rivals are sold out, whenever that is (item 68, strategies/robust_return.py)
         if mem.p_mode == "trial" and not mem.p_settled:
             rung = _lowest_rung(p.perch_low * base, price)
             if p.trial_floor_lowest:

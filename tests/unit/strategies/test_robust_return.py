@@ -1,0 +1,108 @@
+"""``robust``'s perch held through the rivals' return while its own sales pay
+(strategies/robust_return.py, ``perch_return_pays``, robust item 68): the pure rule, and on
+crafted snapshots a paying perch and a settled trial kept when a rival is back in stock, a perch
+that stopped paying, a trial still descending and the key off ending as in main."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from strategies.robust_return import held_return, return_pays
+from tests.support.factories import NOW, own, rival, snap
+from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
+
+
+@pytest.mark.parametrize(
+    ("on", "p_mode", "settled", "pays", "held"),
+    [
+        (True, "perch", False, True, True),
+        (True, "trial", True, True, True),
+        (True, "perch", False, False, False),  # stopped paying: ends as in main
+        (True, "trial", True, False, False),
+        (True, "trial", False, True, False),  # still descending: nothing sold at its price
+        (True, "check", False, True, False),  # the market-led price measured afresh
+        (True, "market", False, True, False),
+        (False, "perch", False, True, False),  # off: main, the return ends it
+        (False, "trial", True, True, False),
+    ],
+)
+def test_only_a_perch_that_paid_and_still_pays_is_held(
+    on: bool, p_mode: str, settled: bool, pays: bool, held: bool
+) -> None:
+    assert held_return(on=on, p_mode=p_mode, settled=settled, pays=pays) is held
+
+
+# a rival back in stock at 100; the slow count of rivals out at 0.2 (< perch_out_share / 2)
+SNAP = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 1_584, 5)])
+ON = {**PERCH, "perch_return_pays": True}
+
+
+def back_state(**fields: Any) -> dict[str, Any]:
+    """Guard 5 perched at 1,584 with 20 sales there in 10 h (against the market-led mode's 30
+    at 99 in 10 h: perch_state), rivals out of stock only 20 % of the time lately."""
+    return perch_state(
+        rivals_out=0.2,
+        **{"p_price": 1_584, "perched": True, "perch_ev": [20 * 1_584.0, 20.0, 36_000.0], **fields},
+    )
+
+
+def test_a_paying_perch_is_held_when_a_rival_is_back_in_stock() -> None:
+    state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=3600.0)
+    quotes, new = decide(SNAP, state, ON)
+    m = memory(new)
+    assert (m.p_mode, m.p_price, m.perched) == ("perch", 1_584, True)
+    assert quotes[0].price >= 1_584 and "perch 1584" in quotes[0].reason
+    # off (main 5508568): the return ends it in one jump, the next trial waits
+    quotes, new = decide(SNAP, state, PERCH)
+    m = memory(new)
+    assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+    assert quotes[0].price == 99 and quotes[0].jump
+
+
+def test_off_by_default() -> None:
+    state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=3600.0)
+    assert memory(decide(SNAP, state, PERCH)[1]).p_mode == "market"
+
+
+def test_a_trial_that_sold_is_held_and_one_still_descending_is_lost() -> None:
+    sold = back_state(p_mode="trial", p_since=NOW - 600, p_settled=True)
+    m = memory(decide(SNAP, sold, ON)[1])
+    assert (m.p_mode, m.p_price, m.p_settled) == ("trial", 1_584, True)
+    unsold = back_state(p_mode="trial", p_since=NOW - 600, p_settled=False)
+    m = memory(decide(SNAP, unsold, ON)[1])
+    assert m.p_mode == "market" and not m.perched
+
+
+def test_a_perch_that_no_longer_pays_ends_at_the_return() -> None:
+    """One sale at the perch in 10 h: its lower bound under the market-led mode's 0.08 nRLC/s."""
+    weak = back_state(
+        p_mode="perch", p_since=NOW - 60, p_hold=3600.0, perch_ev=[1_584.0, 1.0, 36_000.0]
+    )
+    m = memory(decide(SNAP, weak, ON)[1])
+    assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+
+
+@pytest.mark.parametrize(
+    ("perch_ev", "z", "pays"),
+    [
+        ([20 * 1_584.0, 20.0, 36_000.0], 1.0, True),  # 0.66 nRLC/s against the market's 0.08
+        ([1_584.0, 1.0, 36_000.0], 1.0, False),  # one sale: the bound is 0
+        ([1_584.0, 1.0, 36_000.0], 0.0, False),  # its mean, 0.044 < 0.0825
+        ([4 * 1_584.0, 4.0, 36_000.0], 0.0, True),  # mean 0.176
+        ([4 * 1_584.0, 4.0, 36_000.0], 1.0, True),  # bound 0.088
+        ([4 * 1_584.0, 4.0, 36_000.0], 2.0, False),  # bound 0
+        ([0.0, 0.0, 36_000.0], 0.0, False),  # nothing sold at the perch
+    ],
+)
+def test_return_pays_against_the_market_led_mean(
+    perch_ev: list[float], z: float, pays: bool
+) -> None:
+    market = [30 * 99.0, 30.0, 36_000.0]  # 0.0825 nRLC/s
+    assert return_pays(perch_ev, market, z) is pays
+
+
+def test_return_pays_without_market_led_time_is_any_sale() -> None:
+    assert return_pays([1_584.0, 1.0, 600.0], [0.0, 0.0, 0.0], 0.0)
+    assert not return_pays([0.0, 0.0, 600.0], [0.0, 0.0, 0.0], 0.0)

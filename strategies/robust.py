@@ -241,6 +241,9 @@ trial it opened that is inconclusive at its end runs on that long (item 30's rul
 Opt-in (item 66, ``tier_hold_tasks``, 0: off; strategies/robust_hold.py): a guard-5 trial level
 that buyers of our deals stated a cap at or above waits, unsold, for the tier's own pace (until
 their rate brings that many tasks), through the rivals' return too, not the market-led price's.
+Opt-in (item 69, ``slot_vouched_share``, 0: off; strategies/robust_slotvouch.py): a guard-5 trial
+at the level our buyers vouched for, not sold yet, counts in item 17's slot floor at that share of
+the level x its tier's pace (before, only a level that sold set a floor).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the

@@ -247,6 +247,9 @@ it ends as before (it sold: no back-off).
 Opt-in (item 68, ``perch_return_pays``, false: off; strategies/robust_return.py; not recommended:
 design block x 0.997): a committed perch, or a trial whose price sold, is held through the
 rivals' return while its sales rate less ``perch_return_z`` deviations beats the market-led mean.
+Opt-in (item 69, ``slot_vouched_share``, 0: off; strategies/robust_slotvouch.py): a guard-5 trial
+at the level our buyers vouched for, not sold yet, counts in item 17's slot floor at that share of
+the level x its tier's pace (before, only a level that sold set a floor).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -333,6 +336,7 @@ from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
 from strategies.robust_return import held_return, return_pays
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
+from strategies.robust_slotvouch import vouched_rate
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_tier import (
     capped_bound,
@@ -1236,6 +1240,16 @@ class RobustParams:
         " decayed earnings over the pool's slots) (false: off, main 14593de;"
         " true by default since session 18; robust_held.floor_pays)",
     )
+    slot_vouched_share: float = param(
+        0.0,
+        min=0.0,
+        max=10.0,
+        doc="item 69: a trial level our buyers vouched for (trial_caps_tasks, tier_open_multiple),"
+        " unsold yet, counts in perch_slot_share's slot floor at this x the level x the pace of"
+        " the buyers of our deals of the last perch_half_life_seconds who stated a cap at or"
+        " above it (0: off, main 5508568: only a level that sold counts;"
+        " robust_slotvouch.vouched_rate)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1905,6 +1919,16 @@ class RobustStrategy(Strategy[RobustParams]):
             for i, m in enumerate(mems)
             if m.perch_ev[2] > 0 and (m.p_mode == "perch" or (m.p_mode == "trial" and m.p_settled))
         ]
+        if p.slot_vouched_share > 0:
+            # a vouched level not sold yet holds the slots at its tier's pace (item 69,
+            # strategies/robust_slotvouch.py)
+            since = snapshot.at - p.perch_half_life_seconds
+            share = p.slot_vouched_share
+            perches += [
+                (i, vouched_rate(kept_buyers(m.c_buyers, since), m.p_price, snapshot.at, share))
+                for i, m in enumerate(mems)
+                if m.p_mode == "trial" and not m.p_settled and _at_vouched(m)
+            ]
         queue = None
         if p.perch_slot_drain:
             queue = snapshot.utilization.ratio if snapshot.utilization is not None else 0.0

@@ -1686,6 +1686,12 @@ def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
     )
 
 
+def _new_level(mem: OfferMemory, now: float, price: int, **changes: object) -> OfferMemory:
+    """A running trial moves to another level: its clock restarts there, and item 66's hold of
+    the level it leaves (``h_held``, which item 67 reads) does not carry over."""
+    return replace(mem, p_price=price, p_since=now, h_held=False, **changes)
+
+
 def _unmask_start(mem: OfferMemory, now: float, rung: int, wait: float) -> OfferMemory:
     """The unmasking probe starts (``Robust._unmask``): a trial step at the perch's lowest
     ``rung``; ``wait`` is the back-off a failed probe doubles (0: twice its length)."""
@@ -2729,7 +2735,7 @@ class RobustStrategy(Strategy[RobustParams]):
             lower = int(mem.p_price * p.perch_step_down)
             if lower < rung:
                 return self._perch_lost(self._lost_unsold(mem), now)
-            return replace(mem, p_price=lower, p_since=now, h_held=False)
+            return _new_level(mem, now, lower)
         if mem.p_mode == "perch":
             if now - since < mem.p_hold:
                 return mem
@@ -2848,15 +2854,7 @@ class RobustStrategy(Strategy[RobustParams]):
         fewer, and the next probe waits twice as long."""
         if mem.q_count >= _PROBE_TASKS:
             wait = self.params.captive_probe_seconds
-            return replace(
-                mem,
-                q_probe=False,
-                q_next=now + wait,
-                q_wait=wait,
-                p_since=now,
-                p_price=top,
-                h_held=False,
-            )
+            return _new_level(mem, now, top, q_probe=False, q_next=now + wait, q_wait=wait)
         if now - since < self._step_seconds(mem):
             return mem
         wait = 2 * mem.q_wait
@@ -2884,15 +2882,7 @@ class RobustStrategy(Strategy[RobustParams]):
         wait = mem.l_wait or 2 * p.leaves_probe_seconds
         if verdict:
             mem = _lift_out(mem, out / secs)
-            return replace(
-                mem,
-                l_probe=False,
-                l_next=now + wait,
-                l_wait=wait,
-                p_since=now,
-                p_price=top,
-                h_held=False,
-            )
+            return _new_level(mem, now, top, l_probe=False, l_next=now + wait, l_wait=wait)
         return replace(mem, l_probe=False, p_mode="market", l_next=now + 2 * wait, l_wait=2 * wait)
 
     def _rejoin(self, now: float, was: OfferMemory, mem: OfferMemory) -> OfferMemory:

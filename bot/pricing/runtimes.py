@@ -227,7 +227,7 @@ class RunTimeSamples:
     memo: dict[tuple[object, ...], float] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
-    # Likewise the tails ``task_board(..., tails=True)`` built (each sorts the samples once).
+    # Likewise the tails ``task_board(..., tails=MODE)`` built (each sorts the samples once).
     tail_memo: dict[tuple[object, ...], RunTimeTail] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )

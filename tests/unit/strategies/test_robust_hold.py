@@ -11,17 +11,8 @@ import pytest
 from strategies.robust_caps import Buyer
 from strategies.robust_hold import HOLD_LEAST_TASKS, last_sale, settled_holds, tier_holds
 from tests.support.factories import NOW
-from tests.unit.strategies.test_robust_tierends import before, unsold
+from tests.unit.strategies.test_robust_tierends import before, tier, unsold
 from tests.unit.strategies.test_robust_tieropen import ON, decides
-
-
-def tier(n: int, cap: int = 5_000) -> list[Buyer]:
-    """``n`` tier buyers of one task at ``cap`` and 10 buyers at 150, spread over the 10 h before
-    NOW - 3,600 (the trial's level since then)."""
-    start = NOW - 3_600 - 36_000
-    top = [Buyer(start + 36_000 * i / n, cap, 1, False) for i in range(n)]
-    low = [Buyer(start + 3_600 * i + 1, 150, 1, False) for i in range(10)]
-    return sorted(top + low, key=lambda x: x.at)
 
 
 @pytest.mark.parametrize(

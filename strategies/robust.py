@@ -1260,9 +1260,12 @@ class RobustParams:
             )
 
 
-@dataclass(slots=True)
+@dataclass
 class OfferMemory:
-    """What ``robust`` remembers per offer between decisions (JSON in the state)."""
+    """What ``robust`` remembers per offer between decisions (JSON in the state).
+
+    Not slotted: ``strategies.base.replace`` copies it ~80 times a tick, and a ``__dict__`` is
+    copied whole where 90 slots are set one by one."""
 
     last_at: float | None = None
     # follower guard
@@ -1580,7 +1583,7 @@ def _float_list(v: object, n: int) -> list[float] | None:
     """A stored list of ``n`` numbers, or None when it is not one."""
     if not isinstance(v, list) or len(v) != n:
         return None
-    return [float(cast(float, x)) for x in v]
+    return list(map(float, v))
 
 
 def _float_rows(v: object, n: int) -> list[list[float]]:

@@ -393,12 +393,12 @@ def _copy_state(value: T) -> T:
         d = cast("dict[str, object]", value)
         if _ATOMS.issuperset(map(type, d.values())):
             return cast(T, d.copy())
-        return cast(T, {k: _copy_state(v) for k, v in d.items()})
+        return cast(T, {k: v if type(v) in _ATOMS else _copy_state(v) for k, v in d.items()})
     if kind is list:
         items = cast("list[object]", value)
         if _ATOMS.issuperset(map(type, items)):
             return cast(T, items.copy())
-        return cast(T, [_copy_state(v) for v in items])
+        return cast(T, [v if type(v) in _ATOMS else _copy_state(v) for v in items])
     if kind in _ATOMS:
         return value
     return copy.deepcopy(value)
@@ -459,11 +459,16 @@ def replace(obj: _D, /, **changes: object) -> _D:
     return new
 
 
-def state_dict(obj: DataclassInstance) -> dict[str, object]:
+def state_dict(obj: DataclassInstance, *, skip: frozenset[str] = frozenset()) -> dict[str, object]:
     """``dataclasses.asdict`` for a memory whose fields are JSON-shaped (scalars, lists, dicts):
-    each field deep-copied once, without asdict's recursion through every value's type."""
+    each field deep-copied once, without asdict's recursion through every value's type. Fields
+    in ``skip`` are left out (for the caller to store in a form of its own)."""
     names, get = _init_fields(type(obj))
-    return {n: _copy_state(v) for n, v in zip(names, get(obj), strict=True)}
+    return {
+        n: v if type(v) in _ATOMS else _copy_state(v)
+        for n, v in zip(names, get(obj), strict=True)
+        if n not in skip
+    }
 
 
 def run_fenced(

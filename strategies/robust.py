@@ -1260,9 +1260,15 @@ class RobustParams:
             )
 
 
-@dataclass(slots=True)
+_FLAT = frozenset({"c_buyers"})  # OfferMemory's fields stored flat (OfferMemory.to_json)
+
+
+@dataclass
 class OfferMemory:
-    """What ``robust`` remembers per offer between decisions (JSON in the state)."""
+    """What ``robust`` remembers per offer between decisions (JSON in the state).
+
+    Not slotted: ``strategies.base.replace`` copies it ~80 times a tick, and a ``__dict__`` is
+    copied whole where 90 slots are set one by one."""
 
     last_at: float | None = None
     # follower guard
@@ -1416,7 +1422,11 @@ class OfferMemory:
     v_listed: int = 0
 
     def to_json(self) -> dict[str, object]:
-        return state_dict(self)
+        raw = state_dict(self, skip=_FLAT)
+        # the buyers' rows, flat ([at, cap, tasks, named, at, ...]): two thirds of the state's
+        # bytes, which the fence copies and from_json reads back every tick, as one number list
+        raw["c_buyers"] = [x for row in self.c_buyers for x in row]
+        return raw
 
     @classmethod
     def from_json(cls, raw: object) -> OfferMemory:
@@ -1501,7 +1511,7 @@ class OfferMemory:
                 l_secs=float(cast(float, raw.get("l_secs", 0.0))),
                 p_rung=int(cast(int, raw.get("p_rung", 0))),
                 p_usual=float(cast(float, raw.get("p_usual", 0.0))),
-                c_buyers=_float_rows(raw.get("c_buyers"), 4),
+                c_buyers=_flat_rows(raw.get("c_buyers"), 4),
                 c_next=float(cast(float, raw.get("c_next", 0.0))),
                 c_rivals=_float_lists(raw.get("c_rivals"), 3),
                 c_restock=_float_lists(raw.get("c_restock"), RESTOCK_ROW),
@@ -1580,7 +1590,7 @@ def _float_list(v: object, n: int) -> list[float] | None:
     """A stored list of ``n`` numbers, or None when it is not one."""
     if not isinstance(v, list) or len(v) != n:
         return None
-    return [float(cast(float, x)) for x in v]
+    return list(map(float, v))
 
 
 def _float_rows(v: object, n: int) -> list[list[float]]:
@@ -1589,6 +1599,19 @@ def _float_rows(v: object, n: int) -> list[list[float]]:
         return []
     rows = [_float_list(x, n) for x in v]
     return [x for x in rows if x is not None]
+
+
+def _flat_rows(v: object, n: int) -> list[list[float]]:
+    """Rows of ``n`` numbers stored as one flat list (``OfferMemory.to_json``); a list of rows,
+    the form before, is read too. A flat list that is not whole rows reads as none."""
+    if not isinstance(v, list):
+        return []
+    if v and isinstance(v[0], list):
+        return _float_rows(v, n)
+    if len(v) % n:
+        return []
+    flat = list(map(float, v))
+    return [flat[i : i + n] for i in range(0, len(flat), n)]
 
 
 def _evidence(v: object) -> list[float]:

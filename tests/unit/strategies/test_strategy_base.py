@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
+from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint
 from typing import Any
 
@@ -12,6 +14,7 @@ import strategies
 from bot.domain.errors import InputError, StrategyError
 from strategies import Decision, Strategy, run_fenced
 from strategies.bandit import BanditStrategy
+from strategies.base import replace
 from strategies.fixed import FixedStrategy
 from strategies.utilization import UtilizationStrategy
 from tests.support.factories import offer, snap
@@ -198,3 +201,59 @@ def test_price_params_accept_rlc_amounts(
         assert err.value.field == expected
     else:
         assert getattr(cls.params_from_mapping(mapping), attr) == expected
+
+
+@dataclass
+class _Plain:
+    a: int = 0
+    rows: list[list[float]] = field(default_factory=list)
+
+
+@dataclass
+class _Checked:
+    a: int = 0
+    seen: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.seen.append(self.a)
+
+
+@dataclass(frozen=True, slots=True)
+class _Slotted:
+    a: int = 0
+    b: str = ""
+
+
+def test_replace_copies_a_plain_memory_as_dataclasses_replace_would() -> None:
+    rows = [[1.0, 2.0]]
+    old = _Plain(1, rows)
+    new = replace(old, a=2)
+    assert new == dataclasses.replace(old, a=2) == _Plain(2, rows)
+    assert new is not old and old == _Plain(1, rows)  # the original is untouched
+    assert new.rows is old.rows  # a shallow copy, as dataclasses.replace makes
+    with pytest.raises(TypeError, match="unexpected keyword argument b"):
+        replace(old, b=1)
+
+
+def test_replace_still_runs_post_init_and_builds_slotted_classes() -> None:
+    checked = replace(_Checked(1), a=5)
+    assert checked.seen == [1, 5]  # __post_init__ ran for the copy too
+    assert replace(_Slotted(1, "x"), b="y") == _Slotted(1, "y")
+    with pytest.raises(TypeError):
+        replace(_Slotted(1), c=2)
+
+
+def test_the_fence_copies_flat_and_nested_state_deeply() -> None:
+    """The fence hands the strategy a copy: a strategy writing into it (a flat list, a flat
+    map, a nested row) leaves the caller's state as it was."""
+
+    class Scribbler(FixedStrategy):
+        def decide(self, snapshot: Any, offers: Any, state: Any, rng: Any) -> Decision:
+            state["flat"].append(9.0)
+            state["map"]["k"] = 9
+            state["rows"][0][0] = 9.0
+            return Decision((), {})
+
+    state: dict[str, object] = {"flat": [1.0, 2.0], "map": {"k": 1}, "rows": [[1.0, 2.0]]}
+    run_fenced(Scribbler(), snap(), [offer()], state, random.Random(1))
+    assert state == {"flat": [1.0, 2.0], "map": {"k": 1}, "rows": [[1.0, 2.0]]}

@@ -268,6 +268,19 @@ def test_state_is_json_and_a_bad_memory_starts_afresh() -> None:
     assert quotes[0].price == 99
 
 
+def test_the_buyers_rows_are_stored_flat_and_read_in_either_form() -> None:
+    rows = [[10.0, 99.0, 2.0, 0.0], [20.0, 150.0, 1.0, 1.0]]
+    stored = OfferMemory(c_buyers=rows).to_json()
+    assert stored["c_buyers"] == [10.0, 99.0, 2.0, 0.0, 20.0, 150.0, 1.0, 1.0]
+    assert OfferMemory.from_json(stored).c_buyers == rows
+    # a state persisted before (one list per row) still reads; a malformed row is dropped
+    assert OfferMemory.from_json({"c_buyers": [*rows, [1.0]]}).c_buyers == rows
+    # a flat list that is not whole rows reads as no buyers; a non-number in it is malformed
+    # like any other field: the offer starts afresh
+    assert OfferMemory.from_json({"c_buyers": [10.0, 99.0, 2.0]}).c_buyers == []
+    assert OfferMemory.from_json({"c_buyers": [10.0, 99.0, 2.0, "x"]}) == OfferMemory()
+
+
 def test_requests_that_never_buy_are_not_priced_for() -> None:
     """A request our listed order fits, still in the book: it waits for a pool to match it."""
     waiting = request("pub", 500, 20)

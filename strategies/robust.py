@@ -250,6 +250,10 @@ rivals' return while its sales rate less ``perch_return_z`` deviations beats the
 Opt-in (item 69, ``slot_vouched_share``, 0: off; strategies/robust_slotvouch.py): a guard-5 trial
 at the level our buyers vouched for, not sold yet, counts in item 17's slot floor at that share of
 the level x its tier's pace (before, only a level that sold set a floor).
+Opt-in (item 70, ``tier_worth_tasks``, 0: off; strategies/robust_worth.py; not recommended: design
+block x 0.998): a guard-5 level whose tier of our buyers is worth more (their rate x the rivals'
+out share x the level) than the market-led rate is kept at the tier's pace while the rivals are
+out: unsold, past its pace and through the rivals' return; sold or committed, through the return.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the

@@ -250,6 +250,10 @@ rivals' return while its sales rate less ``perch_return_z`` deviations beats the
 Opt-in (item 69, ``slot_vouched_share``, 0: off; strategies/robust_slotvouch.py): a guard-5 trial
 at the level our buyers vouched for, not sold yet, counts in item 17's slot floor at that share of
 the level x its tier's pace (before, only a level that sold set a floor).
+Opt-in (item 70, ``tier_worth_tasks``, 0: off; strategies/robust_worth.py; not recommended: design
+block x 0.998): a guard-5 level whose tier of our buyers is worth more (their rate x the rivals'
+out share x the level) than the market-led rate is kept at the tier's pace while the rivals are
+out: unsold, past its pace and through the rivals' return; sold or committed, through the return.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -315,7 +319,7 @@ from strategies.robust_caps import (
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
-from strategies.robust_hold import settled_holds, tier_holds
+from strategies.robust_hold import last_sale, settled_holds, tier_holds
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_measured import measured, unsold_level
@@ -358,6 +362,7 @@ from strategies.robust_undercut import (
     track_moves,
 )
 from strategies.robust_vouch import climbs_to, vouched_bound, vouched_price
+from strategies.robust_worth import market_rate, worth_holds
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -1152,6 +1157,18 @@ class RobustParams:
         " robust_hold.HOLD_LEAST_TASKS tasks) came at a rate that brings fewer than this many"
         " tasks since the level's last sale; once due, it ends as before (0: off, main"
         " 5508568; robust_hold.settled_holds)",
+    )
+    tier_worth_tasks: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 70: a guard-5 level whose tier of our buyers (caps at or above it, at least"
+        " robust_hold.HOLD_LEAST_TASKS tasks, of the last perch_half_life_seconds) is worth more"
+        " a second (their rate x the rivals' out share p_out x the level) than the market-led"
+        " mode earns is kept at the tier's pace while the rivals are out: unsold, it waits past"
+        " its pace and through the rivals' return; sold (settled or committed), the return does"
+        " not end it; each while fewer than this many of the tier's tasks were due (0: off, main"
+        " e04fe32; robust_worth.worth_holds)",
     )
     tier_open_unsold: bool = param(
         False,
@@ -2078,7 +2095,11 @@ class RobustStrategy(Strategy[RobustParams]):
         earned = float(sum(d.price * d.volume for d in deals))
         sold = float(sum(d.volume for d in deals))
         window = _caps_kept(
-            p, p.perch_tier_tasks > 0 or p.tier_open_multiple > 0 or p.tier_hold_tasks > 0
+            p,
+            p.perch_tier_tasks > 0
+            or p.tier_open_multiple > 0
+            or p.tier_hold_tasks > 0
+            or p.tier_worth_tasks > 0,
         )
         if window > 0:
             # our buyers' caps (strategies/robust_caps.py; items 50, 51 and 66 read them too)
@@ -2660,11 +2681,20 @@ class RobustStrategy(Strategy[RobustParams]):
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
             # that had not sold yet is lost; a committed perch had paid, so no back-off)
             if mem.p_mode == "trial" and not mem.p_settled:
-                if not self._tier_held(mem, since, now):
+                if self._worth_held(mem, since, now):
+                    # a level its tier makes worth more than the market-led price waits while
+                    # the tier's buyers are not due: they come when the rivals are out (item 70)
+                    pass
+                elif not self._tier_held(mem, since, now):
                     return self._perch_lost(mem, now)
-                # a level a tier of our buyers stated waits for the tier's pace: its buyers
-                # come when the rivals are out, whenever that is (item 66)
-                mem = replace(mem, h_held=True)
+                else:
+                    # a level a tier of our buyers stated waits for the tier's pace: its buyers
+                    # come when the rivals are out, whenever that is (item 66)
+                    mem = replace(mem, h_held=True)
+            elif mem.p_mode in ("trial", "perch") and self._worth_kept(mem, since, now):
+                # a trial that sold at a level, or a perch, its tier makes worth more than the
+                # market-led price, while the tier's next sale is not due (item 70)
+                pass
             elif mem.p_mode == "trial" and self._settled_held(mem, since, now):
                 # a level item 66 held for its tier, and sold: kept while the tier's next sale is
                 # not due at the tier's rate; once due, ended as before (it sold: no back-off;
@@ -2736,6 +2766,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 # a tier of our buyers stated this level: it waits for the tier's own pace, not
                 # the market-led price's (item 66, strategies/robust_hold.py)
                 return replace(mem, h_held=True)
+            if self._worth_held(mem, since, now):
+                # a thin tier of our buyers makes this level worth more than the market-led
+                # price: it waits for the tier's pace while the rivals are out (item 70)
+                return mem
             if (
                 p.tier_open_ends > 0
                 and mem.t_open
@@ -2858,6 +2892,40 @@ class RobustStrategy(Strategy[RobustParams]):
                 now,
                 p.tier_settled_tasks,
             )
+        )
+
+    def _worth_held(self, mem: OfferMemory, since: float, now: float) -> bool:
+        """An unsold trial level, listed since ``since``, waits for the tier of our buyers who
+        stated it while its worth beats the market-led rate and fewer than
+        ``tier_worth_tasks`` of its tasks were due (item 70, strategies/robust_worth.py)."""
+        p = self.params
+        return p.tier_worth_tasks > 0 and worth_holds(
+            kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+            mem.p_price,
+            since,
+            now,
+            out=mem.p_out,
+            market=market_rate(mem.market_ev),
+            least=p.tier_worth_tasks,
+        )
+
+    def _worth_kept(self, mem: OfferMemory, since: float, now: float) -> bool:
+        """A settled trial or a perch (its clock since ``since``) is kept through the rivals'
+        return while its level's tier is worth more than the market-led rate and not due to
+        have bought since the level's last sale (item 70, strategies/robust_worth.py)."""
+        p = self.params
+        if p.tier_worth_tasks <= 0 or not mem.p_settled:
+            return False
+        buyers = kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds)
+        level = mem.r_lo or mem.p_price  # a refine probe's price that sold, not the probe
+        return worth_holds(
+            buyers,
+            level,
+            last_sale(buyers, level, since),
+            now,
+            out=mem.p_out,
+            market=market_rate(mem.market_ev),
+            least=p.tier_worth_tasks,
         )
 
     def _step_seconds(self, mem: OfferMemory) -> float:

@@ -238,6 +238,9 @@ is not opened at a level at or above a price a lost trial of the offer already l
 Opt-in (item 63, ``tier_moving_extend_seconds``, 0: off; strategies/robust_moving.py): the tier
 opens where a rival pool keeps repricing too (guard 7 never calls such a market steady), and a
 trial it opened that is inconclusive at its end runs on that long (item 30's rule).
+Opt-in (item 71, ``tier_undercut_share``, 0: off; strategies/robust_stepunder.py): item 63's
+opening where the market is not steady only where at least that share of the rivals' recent
+reprices stepped under our price (undercutters, not a walker), its extension only for such a trial.
 Opt-in (item 66, ``tier_hold_tasks``, 0: off; strategies/robust_hold.py): a guard-5 trial level
 that buyers of our deals stated a cap at or above waits, unsold, for the tier's own pace (until
 their rate brings that many tasks), through the rivals' return too, not the market-led price's.
@@ -337,6 +340,7 @@ from strategies.robust_return import held_return, return_pays
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_slotvouch import vouched_rate
+from strategies.robust_stepunder import count_steps, decayed_steps, steps_under_us
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_tier import (
     capped_bound,
@@ -347,7 +351,6 @@ from strategies.robust_tier import (
     strict_first,
     tier_ratio,
 )
-from strategies.robust_stepunder import count_steps, decayed_steps, steps_under_us
 from strategies.robust_tieropen import replay_pays, tier_ends, tier_opens
 from strategies.robust_tierstart import tier_level
 from strategies.robust_undercut import (
@@ -2124,8 +2127,8 @@ class RobustStrategy(Strategy[RobustParams]):
             # (item 71, strategies/robust_stepunder.py; guard 7's pools hold their last prices)
             last = {k: v[0] for k, v in mem.a_pools.items()}
             moves, steps = count_steps(last, cheapest_by_pool(rivals), listed)
-            kept = decayed_steps(mem.s_steps, moves, steps, now, p.anchor_steady_seconds)
-            mem = replace(mem, s_steps=kept)
+            counts = decayed_steps(mem.s_steps, moves, steps, now, p.anchor_steady_seconds)
+            mem = replace(mem, s_steps=counts)
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
         got, mem = self._anchor(now, rivals, got, mode, mem)
         if p.war_mover_seconds > 0:

@@ -20,7 +20,9 @@ those that stepped under us are counted, decayed with a half-life of ``anchor_st
 (:func:`count_steps`, :func:`decayed_steps`), and with ``tier_undercut_share`` = s > 0 item 63's
 non-steady opening needs at least that share of the reprices to be steps under us
 (:func:`steps_under_us`), and its extension applies only to a trial opened on such a market (not
-to main's steady-market tier trial).
+to main's steady-market tier trial). s = 0.75 (docs): a walker we sit one nRLC under steps under
+us on every move down, half its moves (train ``random_walk`` 1045: 0.52, where s = 0.5 opened
+the tier and lost), the undercutters 0.93-0.95.
 
 ``tier_undercut_share`` 0 is off: item 63 as it is. Pure functions over plain values: robust.py
 owns the state and calls them. Figures, and what was tried and not kept: docs/strategies.md,

@@ -238,6 +238,9 @@ is not opened at a level at or above a price a lost trial of the offer already l
 Opt-in (item 63, ``tier_moving_extend_seconds``, 0: off; strategies/robust_moving.py): the tier
 opens where a rival pool keeps repricing too (guard 7 never calls such a market steady), and a
 trial it opened that is inconclusive at its end runs on that long (item 30's rule).
+Opt-in (item 71, ``tier_undercut_share``, 0: off; strategies/robust_stepunder.py): item 63's
+opening where the market is not steady only where at least that share of the rivals' recent
+reprices stepped under our price (undercutters, not a walker), its extension only for such a trial.
 Opt-in (item 66, ``tier_hold_tasks``, 0: off; strategies/robust_hold.py): a guard-5 trial level
 that buyers of our deals stated a cap at or above waits, unsold, for the tier's own pace (until
 their rate brings that many tasks), through the rivals' return too, not the market-led price's.
@@ -341,6 +344,7 @@ from strategies.robust_return import held_return, return_pays
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_slotvouch import vouched_rate
+from strategies.robust_stepunder import count_steps, decayed_steps, steps_under_us
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_tier import (
     capped_bound,
@@ -1104,6 +1108,16 @@ class RobustParams:
         " up to this long (item 30's rule, at least trial_extend_seconds) (0: off;"
         " robust_moving)",
     )
+    tier_undercut_share: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 71 (acts only with tier_moving_extend_seconds): item 63's tier opens on a"
+        " market that is not steady only where at least this share of the rivals' recent"
+        " reprices (decayed, half-life anchor_steady_seconds) stepped under our listed price"
+        " from at or above it (undercutters, not a walker), and its extension is for a trial"
+        " opened on such a market only (0: off, item 63 as it is; robust_stepunder)",
+    )
     tier_replay_intervals: int = param(
         2,
         min=0,
@@ -1428,6 +1442,11 @@ class OfferMemory:
     # by our buyers' top tier; such a trial was lost (the rule does not open again)
     t_open: bool = False
     t_lost: bool = False
+    # item 71 (tier_undercut_share; strategies/robust_stepunder.py): the rivals' reprices and
+    # those that stepped under our price, decayed ([reprices, steps, when]; empty: none), and
+    # whether the running tier trial was opened on a market that was not steady
+    s_steps: list[float] = field(default_factory=list)
+    t_moving: bool = False
     # item 67 (tier_settled_tasks; strategies/robust_hold.py): the running trial's level waited
     # past its market-led pace for the tier of our buyers who stated it (item 66's hold)
     h_held: bool = False
@@ -1545,12 +1564,21 @@ class OfferMemory:
                 v_price=int(cast(int, raw.get("v_price", 0))),
                 t_open=bool(raw.get("t_open", False)),
                 t_lost=bool(raw.get("t_lost", False)),
+                s_steps=_steps_row(raw.get("s_steps")),
+                t_moving=bool(raw.get("t_moving", False)),
                 h_held=bool(raw.get("h_held", False)),
                 t_unsold=int(cast(int, raw.get("t_unsold", 0))),
                 v_listed=int(cast(int, raw.get("v_listed", 0))),
             )
         except (TypeError, ValueError):
             return cls()
+
+
+def _steps_row(v: object) -> list[float]:
+    """Item 71's decayed counts ([reprices, steps under us, when]), or empty if malformed."""
+    if not isinstance(v, list) or len(v) != 3:
+        return []
+    return [float(cast(float, x)) for x in v]
 
 
 def _opt_float(v: object) -> float | None:
@@ -1721,6 +1749,7 @@ def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
         p_settled=False,
         p_left=0,
         t_open=False,
+        t_moving=False,
         v_listed=0,
         h_held=False,
     )
@@ -2137,6 +2166,13 @@ class RobustStrategy(Strategy[RobustParams]):
         passed = passed_over(deals, rivals) if named else 0
         if passed:  # for the perch (strategies/robust_captive.py)
             mem = replace(mem, q_passed_at=now, q_count=mem.q_count + passed)
+        if p.tier_undercut_share > 0 and p.tier_moving_extend_seconds > 0:
+            # the rivals' reprices since the last decision, and those that stepped under us
+            # (item 71, strategies/robust_stepunder.py; guard 7's pools hold their last prices)
+            last = {k: v[0] for k, v in mem.a_pools.items()}
+            moves, steps = count_steps(last, cheapest_by_pool(rivals), listed)
+            counts = decayed_steps(mem.s_steps, moves, steps, now, p.anchor_steady_seconds)
+            mem = replace(mem, s_steps=counts)
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
         got, mem = self._anchor(now, rivals, got, mode, mem)
         if p.war_mover_seconds > 0:
@@ -2400,13 +2436,14 @@ class RobustStrategy(Strategy[RobustParams]):
 
     def _tier_market(self, mem: OfferMemory, now: float) -> bool:
         """Item 51's market: guard 7's steady one, or with ``tier_moving_extend_seconds`` any
-        with a rival pool seen (strategies/robust_moving.py, item 63)."""
-        extend = self.params.tier_moving_extend_seconds
-        seen = (
-            extend > 0
-            and self.params.anchor_steady_seconds > 0
-            and bool(self._seen_pools(mem, now))
-        )
+        with a rival pool seen (strategies/robust_moving.py, item 63); with
+        ``tier_undercut_share``, one whose rivals' reprices are mostly steps under our price
+        (strategies/robust_stepunder.py, item 71)."""
+        p = self.params
+        extend = p.tier_moving_extend_seconds
+        seen = extend > 0 and p.anchor_steady_seconds > 0 and bool(self._seen_pools(mem, now))
+        if seen and p.tier_undercut_share > 0:
+            seen = steps_under_us(mem.s_steps, p.tier_undercut_share)
         return tier_gate_open(steady=self._steady(mem, now), seen=seen, extend=extend)
 
     def _hold(
@@ -2674,8 +2711,9 @@ class RobustStrategy(Strategy[RobustParams]):
                     )
                     level = level if pays else 0
                 if level:
+                    moving = not self._steady(mem, now)  # item 71: the extension's market
                     mem = _trial_step(_lift_out(mem, p.perch_out_share), now, level)
-                    return replace(mem, v_price=level, t_open=True)
+                    return replace(mem, v_price=level, t_open=True, t_moving=moving)
             return mem
         if mem.p_out < p.perch_out_share / 2:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
@@ -2834,7 +2872,8 @@ class RobustStrategy(Strategy[RobustParams]):
             elapsed=now - since,
             trial=p.perch_trial_seconds,
             extend=tier_extend(
-                tier_opened=mem.t_open,
+                # item 71: with tier_undercut_share, only a trial opened where not steady
+                tier_opened=mem.t_open and (p.tier_undercut_share <= 0 or mem.t_moving),
                 extend=p.tier_moving_extend_seconds,
                 usual=p.trial_extend_seconds,
             ),

@@ -309,6 +309,7 @@ from strategies.robust_anchor import in_share_weight
 from strategies.robust_band import band_probe, band_ratio
 from strategies.robust_book import book_waits, smoothed_log, sold_to, tally
 from strategies.robust_bound import bound_step, weak_bound
+from strategies.robust_burst import burst, pace
 from strategies.robust_caps import (
     READ_EVERY_S,
     Buyer,
@@ -1280,6 +1281,34 @@ class RobustParams:
         " the buyers of our deals of the last perch_half_life_seconds who stated a cap at or"
         " above it (0: off, main 5508568: only a level that sold counts;"
         " robust_slotvouch.vouched_rate)",
+    )
+    surge_sold_tasks: int = param(
+        0,
+        min=0,
+        max=1_000_000,
+        doc="item 72: in the market mode, when our buyers bought at least this many tasks of the"
+        " offer in the last surge_sold_seconds, at surge_sold_multiple x the pace of our earlier"
+        " buyers of it (c_buyers, an hour of them at least), and they are not one campaign's"
+        " (item 56), guard 5's slow count is raised to its gate: a surge on a pool with free"
+        " slots, which item 53 does not read (0: off, main e04fe32; robust_burst.burst)",
+    )
+    surge_sold_due: bool = param(
+        False,
+        doc="item 72 (acts only with surge_sold_tasks): a burst also makes guard 5's next trial"
+        " due now, cutting the wait after a lost trial (false: the wait stands)",
+    )
+    surge_sold_seconds: float = param(
+        900.0,
+        min=60.0,
+        max=86400.0,
+        doc="item 72 (acts only with surge_sold_tasks): the window of our recent sales",
+    )
+    surge_sold_multiple: float = param(
+        4.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 72 (acts only with surge_sold_tasks): how many times the earlier pace the"
+        " recent sales must come at",
     )
 
     def __post_init__(self) -> None:
@@ -2571,6 +2600,18 @@ class RobustStrategy(Strategy[RobustParams]):
             # every slot busy and the rivals sold out now: a surge (item 53, robust_surge.py),
             # unless one campaign's buyers are most of the window's (item 56)
             mem = _lift_out(mem, p.perch_out_share)
+        if (
+            p.surge_sold_tasks > 0
+            and mem.p_mode == "market"
+            and self._burst(snapshot, offer, mem)
+            and not self._campaign(snapshot, offer)
+        ):
+            # a burst of our own sales on a pool with free slots: a surge (item 72,
+            # robust_burst.py), unless one campaign's (item 56)
+            mem = _lift_out(mem, p.perch_out_share)
+            if p.surge_sold_due and mem.p_next is not None and mem.p_next > now:
+                # the wait after a trial lost in the old regime is not evidence about this one
+                mem = replace(mem, p_next=now)
         if mem.p_next is None:
             first = p.perch_first_wait_seconds or p.perch_wait_seconds
             # p_wait 0: an early first trial still on probation (item 28; a lost trial's next
@@ -2888,6 +2929,23 @@ class RobustStrategy(Strategy[RobustParams]):
         if share <= 0:
             return False
         return campaign(_buyers(snapshot, offer), share, self.params.perch_surge_campaign_tasks)
+
+    def _burst(self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory) -> bool:
+        """Our sales of the last ``surge_sold_seconds`` are a burst over our earlier buyers'
+        pace (item 72, strategies/robust_burst.py)."""
+        p = self.params
+        start = snapshot.at - p.surge_sold_seconds
+        recent = sum(b.volume for b in _buyers(snapshot, offer, start))
+        if recent < p.surge_sold_tasks:
+            return False
+        base = pace(kept_buyers(mem.c_buyers, snapshot.at - p.perch_half_life_seconds), start)
+        return burst(
+            recent=recent,
+            window=p.surge_sold_seconds,
+            base=base,
+            tasks=p.surge_sold_tasks,
+            multiple=p.surge_sold_multiple,
+        )
 
     def _vouched(self, snapshot: MarketSnapshot, offer: Offer, floor: int, top: int) -> int:
         """The price our own buyers' caps vouch for, where a trial opening now starts

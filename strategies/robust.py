@@ -1100,7 +1100,7 @@ class RobustParams:
         " than our price (false: off; robust_tieropen.replay_pays; lead, session 15)",
     )
     tier_moving_extend_seconds: float = param(
-        0.0,
+        21600.0,
         min=0.0,
         max=7 * 86400.0,
         doc="item 63 (acts only with tier_open_multiple): item 51's tier opens on a market whose"
@@ -1110,7 +1110,7 @@ class RobustParams:
         " robust_moving)",
     )
     tier_undercut_share: float = param(
-        0.0,
+        0.75,
         min=0.0,
         max=1.0,
         doc="item 71 (acts only with tier_moving_extend_seconds): item 63's tier opens on a"

@@ -41,13 +41,14 @@ def test_a_tier_trial_s_extension(opened: bool, extend: float, usual: float, out
     assert tier_extend(tier_opened=opened, extend=extend, usual=usual) == out
 
 
-MOVING = {**ON, "tier_moving_extend_seconds": 21_600.0}
+ITEM51 = {**ON, "tier_moving_extend_seconds": 0.0}  # item 51 without item 63 (on by default)
+MOVING = {**ON, "tier_moving_extend_seconds": 21_600.0, "tier_undercut_share": 0.0}  # item 63 alone
 REPRICED = {"a_pools": {RIVAL: [100.0, NOW - 600, NOW - 60, 1.0]}}  # repriced 10 min ago
 
 
 def test_robust_opens_the_tier_over_a_rival_that_reprices() -> None:
     # item 51 alone: guard 7 does not call the market steady, the gate stays shut
-    m = decides(ON, rows(), **REPRICED)
+    m = decides(ITEM51, rows(), **REPRICED)
     assert (m.p_mode, m.t_open) == ("market", False)
     # with the key: the tier's trial opens as on a steady market
     m = decides(MOVING, rows(), **REPRICED)
@@ -76,7 +77,7 @@ def test_an_inconclusive_tier_trial_runs_on() -> None:
     m = decides(MOVING, rows(), **settled(t_open=True))
     assert (m.p_mode, m.t_open, m.t_lost) == ("trial", True, False)
     # the key off: lost at the trial's end, and the tier will not open again (item 51)
-    m = decides(ON, rows(), **settled(t_open=True))
+    m = decides(ITEM51, rows(), **settled(t_open=True))
     assert (m.p_mode, m.t_open, m.t_lost) == ("market", False, True)
     # a trial the tier did not open is judged as before
     m = decides(MOVING, rows(), **settled())

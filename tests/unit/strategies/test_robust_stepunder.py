@@ -15,7 +15,7 @@ from strategies.robust import OfferMemory
 from strategies.robust_stepunder import count_steps, decayed_steps, steps_under_us
 from tests.support.factories import NOW, RIVAL, own, rival, snap, util
 from tests.unit.strategies.test_robust_caps import KEY, PERCH, XS
-from tests.unit.strategies.test_robust_moving import MOVING, REPRICED, settled
+from tests.unit.strategies.test_robust_moving import ITEM51, MOVING, REPRICED, settled
 from tests.unit.strategies.test_robust_tieropen import ON, decides, rows, state
 
 
@@ -78,7 +78,15 @@ def test_robust_opens_the_tier_over_undercutters_only() -> None:
     m = decides(STEPUNDER, rows(), **REPRICED)
     assert (m.p_mode, m.t_open) == ("market", False)
     # the key acts only with item 63
-    m = decides({**ON, "tier_undercut_share": 0.5}, rows(), **REPRICED, s_steps=CUTS)
+    m = decides({**ITEM51, "tier_undercut_share": 0.5}, rows(), **REPRICED, s_steps=CUTS)
+    assert (m.p_mode, m.t_open) == ("market", False)
+
+
+def test_by_default_the_tier_opens_over_undercutters_only() -> None:
+    """Items 63 and 71 are on by default (session 21): 21,600 s and a share of 0.75."""
+    m = decides(ON, rows(), **REPRICED, s_steps=CUTS)
+    assert (m.p_mode, m.p_price, m.t_open, m.t_moving) == ("trial", 5_000, True, True)
+    m = decides(ON, rows(), **REPRICED, s_steps=WALK)
     assert (m.p_mode, m.t_open) == ("market", False)
 
 

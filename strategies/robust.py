@@ -235,12 +235,13 @@ ends such a trial unsold at its level, instead of its descent under the tier, wh
 own rate of buyers says they came and bought from the rivals.
 Opt-in (``tier_open_unsold``, item 61, strategies/robust_measured.py; false: off): such a trial
 is not opened at a level at or above a price a lost trial of the offer already listed unsold.
-Opt-in (item 63, ``tier_moving_extend_seconds``, 0: off; strategies/robust_moving.py): the tier
-opens where a rival pool keeps repricing too (guard 7 never calls such a market steady), and a
-trial it opened that is inconclusive at its end runs on that long (item 30's rule).
-Opt-in (item 71, ``tier_undercut_share``, 0: off; strategies/robust_stepunder.py): item 63's
-opening where the market is not steady only where at least that share of the rivals' recent
-reprices stepped under our price (undercutters, not a walker), its extension only for such a trial.
+On (item 63, ``tier_moving_extend_seconds``, 21,600 s; 0: off; strategies/robust_moving.py): the
+tier opens where a rival pool keeps repricing too (guard 7 never calls such a market steady),
+and a trial it opened that is inconclusive at its end runs on that long (item 30's rule).
+On (item 71, ``tier_undercut_share``, 0.75; 0: item 63 alone; strategies/robust_stepunder.py):
+item 63's opening where the market is not steady only where at least that share of the rivals'
+recent reprices stepped under our price (undercutters, not a walker), its extension only for
+such a trial.
 Opt-in (item 66, ``tier_hold_tasks``, 0: off; strategies/robust_hold.py): a guard-5 trial level
 that buyers of our deals stated a cap at or above waits, unsold, for the tier's own pace (until
 their rate brings that many tasks), through the rivals' return too, not the market-led price's.

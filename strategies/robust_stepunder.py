@@ -24,7 +24,8 @@ to main's steady-market tier trial). s = 0.75 (docs): a walker we sit one nRLC u
 us on every move down, half its moves (train ``random_walk`` 1045: 0.52, where s = 0.5 opened
 the tier and lost), the undercutters 0.93-0.95.
 
-``tier_undercut_share`` 0 is off: item 63 as it is. Pure functions over plain values: robust.py
+On by default since session 21 (0.75, with item 63 at 21,600 s); ``tier_undercut_share`` 0 is
+item 63 as it was. Pure functions over plain values: robust.py
 owns the state and calls them. Figures, and what was tried and not kept: docs/strategies.md,
 robust item 71.
 """

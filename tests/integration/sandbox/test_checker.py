@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.domain.errors import RejectedError
 from bot.domain.model import SignedWorkerpoolOrder, WorkerpoolOrder, tag_to_bytes32
 from bot.domain.signing import random_salt, sign_order
 from bot.sandbox.agents_driver import MarketHttp, Wallet
@@ -101,7 +102,13 @@ def owner(world: Sandbox) -> Iterator[Owner]:
         yield o
     finally:
         for rec in _listed(world):
-            o.market.unpublish_workerpool(rec, o.wallet)
+            try:
+                o.market.unpublish_workerpool(rec, o.wallet)
+            except RejectedError as exc:
+                # the sandbox's requesters may match the order between the read and this call:
+                # nothing is left to unpublish (CI on 9dd4cff failed in teardown this way)
+                if "is not published" not in str(exc):
+                    raise
         o.market.close()
         o.cancel_all()
 

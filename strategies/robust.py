@@ -1594,7 +1594,8 @@ class OfferMemory:
                 v_price=int(cast(int, raw.get("v_price", 0))),
                 t_open=bool(raw.get("t_open", False)),
                 t_lost=bool(raw.get("t_lost", False)),
-                s_steps=_steps_row(raw.get("s_steps")),
+                # item 71's decayed counts ([reprices, steps under us, when]); [] if malformed
+                s_steps=_float_list(raw.get("s_steps"), 3) or [],
                 t_moving=bool(raw.get("t_moving", False)),
                 h_held=bool(raw.get("h_held", False)),
                 t_unsold=int(cast(int, raw.get("t_unsold", 0))),
@@ -1602,13 +1603,6 @@ class OfferMemory:
             )
         except (TypeError, ValueError):
             return cls()
-
-
-def _steps_row(v: object) -> list[float]:
-    """Item 71's decayed counts ([reprices, steps under us, when]), or empty if malformed."""
-    if not isinstance(v, list) or len(v) != 3:
-        return []
-    return [float(cast(float, x)) for x in v]
 
 
 def _opt_float(v: object) -> float | None:
@@ -2855,7 +2849,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 and mem.t_open
                 and _at_vouched(mem)
                 and tier_ends(
-                    kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+                    self._recent_buyers(mem, now),
                     mem.p_price,
                     since,
                     now,
@@ -2939,7 +2933,7 @@ class RobustStrategy(Strategy[RobustParams]):
         recent = sum(b.volume for b in _buyers(snapshot, offer, start))
         if recent < p.surge_sold_tasks:
             return False
-        base = pace(kept_buyers(mem.c_buyers, snapshot.at - p.perch_half_life_seconds), start)
+        base = pace(self._recent_buyers(mem, snapshot.at), start)
         return burst(
             recent=recent,
             window=p.surge_sold_seconds,
@@ -2956,6 +2950,11 @@ class RobustStrategy(Strategy[RobustParams]):
             return 0
         return vouched_price(_buyers(snapshot, offer), floor, top, k)
 
+    def _recent_buyers(self, mem: OfferMemory, now: float) -> list[Buyer]:
+        """Our buyers of the last ``perch_half_life_seconds`` (from the kept rows): the
+        evidence the tier rules judge a level by (items 57, 66, 67, 70, 72)."""
+        return kept_buyers(mem.c_buyers, now - self.params.perch_half_life_seconds)
+
     def _tier_held(self, mem: OfferMemory, since: float, now: float) -> bool:
         """A trial level unsold since ``since`` waits for the pace of the tier of our buyers who
         stated it, through the rivals' return too (``tier_hold_tasks``, item 66,
@@ -2965,7 +2964,7 @@ class RobustStrategy(Strategy[RobustParams]):
             p.tier_hold_tasks > 0
             and not mem.t_open
             and tier_holds(
-                kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+                self._recent_buyers(mem, now),
                 mem.p_price,
                 since,
                 now,
@@ -2984,7 +2983,7 @@ class RobustStrategy(Strategy[RobustParams]):
             p.tier_settled_tasks > 0
             and mem.h_held
             and settled_holds(
-                kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+                self._recent_buyers(mem, now),
                 mem.r_lo or mem.p_price,  # a refine probe's price that sold, not the probe
                 settled,
                 now,
@@ -2998,7 +2997,7 @@ class RobustStrategy(Strategy[RobustParams]):
         ``tier_worth_tasks`` of its tasks were due (item 70, strategies/robust_worth.py)."""
         p = self.params
         return p.tier_worth_tasks > 0 and worth_holds(
-            kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds),
+            self._recent_buyers(mem, now),
             mem.p_price,
             since,
             now,
@@ -3014,7 +3013,7 @@ class RobustStrategy(Strategy[RobustParams]):
         p = self.params
         if p.tier_worth_tasks <= 0 or not mem.p_settled:
             return False
-        buyers = kept_buyers(mem.c_buyers, now - p.perch_half_life_seconds)
+        buyers = self._recent_buyers(mem, now)
         level = mem.r_lo or mem.p_price  # a refine probe's price that sold, not the probe
         return worth_holds(
             buyers,

@@ -1681,7 +1681,8 @@ def _flat_rows(v: object, n: int) -> list[list[float]]:
     if len(v) % n:
         return []
     numbers = iter(map(float, v))
-    return [list(row) for row in zip(*[numbers] * n)]  # n at a time: whole rows (checked above)
+    # n numbers at a time (whole rows: checked above, so strict holds)
+    return [list(row) for row in zip(*[numbers] * n, strict=True)]
 
 
 def _evidence(v: object) -> list[float]:

@@ -673,7 +673,8 @@ class FillMemory:
                     )
         deals = {d: t for d, t in self.fill_deals.items() if at - t <= short}
         since = at if self.since is None else self.since
-        took = {h: v for h, v in self.took.items() if at - v.published_at <= policy.took_s}
+        hold = policy.took_s  # (a property: read once, not per request taken)
+        took = {h: v for h, v in self.took.items() if at - v.published_at <= hold}
         return replace(self, seen=keep, fill_deals=deals, since=since, took=took)
 
     def revealed(self, offer: Offer, at: float, policy: FillPolicy) -> tuple[list[Revealed], float]:

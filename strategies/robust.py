@@ -281,6 +281,7 @@ prices by the measured outcome rather than by the cheapest rival.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -1491,7 +1492,7 @@ class OfferMemory:
         raw = state_dict(self, skip=_FLAT)
         # the buyers' rows, flat ([at, cap, tasks, named, at, ...]): two thirds of the state's
         # bytes, which the fence copies and from_json reads back every tick, as one number list
-        raw["c_buyers"] = [x for row in self.c_buyers for x in row]
+        raw["c_buyers"] = list(itertools.chain.from_iterable(self.c_buyers))
         return raw
 
     @classmethod
@@ -1679,8 +1680,9 @@ def _flat_rows(v: object, n: int) -> list[list[float]]:
         return _float_rows(v, n)
     if len(v) % n:
         return []
-    flat = list(map(float, v))
-    return [flat[i : i + n] for i in range(0, len(flat), n)]
+    numbers = iter(map(float, v))
+    # n numbers at a time (whole rows: checked above, so strict holds)
+    return [list(row) for row in zip(*[numbers] * n, strict=True)]
 
 
 def _evidence(v: object) -> list[float]:

@@ -218,7 +218,9 @@ def remember(
     """The buyers kept in robust's state (``[at, cap, tasks, named]`` rows, time order): ``rows``
     younger than ``window``, plus the buyers of ``deals`` (the deals since the last decision)."""
     cut = now - window
-    kept = [list(r) for r in rows if r[0] > cut]
+    # A stored row is a list nobody changes in place (read by kept_buyers, flattened by
+    # OfferMemory.to_json): it is kept as it is, not copied (hundreds a tick per offer).
+    kept = [r if type(r) is list else list(r) for r in rows if r[0] > cut]
     for b in buyers_of(deals, workerpool, category, tag, cut):
         kept.append([b.at, float(b.cap), float(b.volume), 1.0 if b.captive else 0.0])
     return kept

@@ -338,13 +338,15 @@ def _cheapest_admitting(
     (``other_restrict`` names it: the dataset for an app order, the app for a dataset order),
     cheapest first."""
     out: list[ListedOrder[_Asset]] = []
+    requester = request.requester
     for a in cheapest_first:
-        if a.order.price > max_price:
+        o = a.signed.order  # (``a.order``, without the property call: ~100 requests a tick)
+        if o.price > max_price:
             break
         if (
-            _admits(a.order.workerpoolrestrict, workerpool)
-            and _admits(a.order.requesterrestrict, request.requester)
-            and _admits(a.order.other_restrict, other_restrict)
+            _admits(o.workerpoolrestrict, workerpool)
+            and _admits(o.requesterrestrict, requester)
+            and _admits(o.other_restrict, other_restrict)
         ):
             out.append(a)
     return out
@@ -374,12 +376,11 @@ def _dataset_orders(
     )
 
 
-def _offer_fits(
-    offer: Offer, request: RequestOrder, app: AppOrder, dataset: DatasetOrder | None
-) -> bool:
+def _offer_fits(offer: Offer, request: RequestOrder, app: AppOrder, tag: int) -> bool:
+    """Whether ``offer`` can carry the deal of ``request`` with ``app``, whose tag is ``tag``
+    (:func:`deal_tag`: worked out once per app order, not once per offer)."""
     if offer.category != request.category or request.trust > offer.trust:
         return False
-    tag = deal_tag(app, dataset, request)
     if tag & ~offer.tag:
         return False
     if (tag ^ app.tag_int) & TEE_BIT:  # the TEE bit must come from the app (rule 0x07)
@@ -400,7 +401,7 @@ def fill_terms(
     floor: int,
 ) -> FillCandidate | str:
     """The candidate for one request, or why it cannot be filled (the module doc's rules)."""
-    request = listed.order
+    request = listed.signed.order
     if listed.status is not MarketStatus.OPEN:
         return f"request is {listed.status.value} in the marketplace"
     if listed.remaining <= 0:
@@ -421,8 +422,9 @@ def fill_terms(
     # The cheapest app order whose tag one of our offers can carry (the requester pays it).
     ds_order = None if dataset is None else dataset.order
     for app in apps:
+        tag = deal_tag(app.signed.order, ds_order, request)
         for offer in offers:
-            if _offer_fits(offer, request, app.order, ds_order):
+            if _offer_fits(offer, request, app.signed.order, tag):
                 volume = min(listed.remaining, app.remaining)
                 if dataset is not None:
                     volume = min(volume, dataset.remaining)
@@ -527,8 +529,10 @@ def propose_fills(
     if not policy.enabled or book is None:
         return ()
     out: list[FillIntent] = []
+    # With ``terms``, a request outside them is skipped below anyway: only they are sorted.
+    pool = book.requests if terms is None else [r for r in book.requests if r.order_hash in terms]
     ordered = sorted(
-        book.requests,
+        pool,
         key=lambda r: (-r.order.workerpoolmaxprice, r.published_at, r.order_hash),
     )
     for listed_request in ordered:
@@ -641,10 +645,13 @@ class FillMemory:
         last ``min_revealed`` of any offer's slot are among the last of each it fits)."""
         policy = policy or FillPolicy()
         short, long_ = policy.memory_s, policy.thin_memory_s
-        keep = {h: r for h, r in self.seen.items() if at - r.at <= short}
+        keep: dict[str, Revealed] = {}
         older: dict[tuple[int, int, int], list[tuple[str, Revealed]]] = {}
-        for h, r in self.seen.items():
-            if short < at - r.at <= long_:
+        for h, r in self.seen.items():  # one pass: the memory holds hundreds, every tick
+            age = at - r.at
+            if age <= short:
+                keep[h] = r
+            elif age <= long_:
                 older.setdefault((r.category, r.tag, r.trust), []).append((h, r))
         if older:
             counts: dict[tuple[int, int, int], int] = {}
@@ -666,7 +673,8 @@ class FillMemory:
                     )
         deals = {d: t for d, t in self.fill_deals.items() if at - t <= short}
         since = at if self.since is None else self.since
-        took = {h: v for h, v in self.took.items() if at - v.published_at <= policy.took_s}
+        hold = policy.took_s  # (a property: read once, not per request taken)
+        took = {h: v for h, v in self.took.items() if at - v.published_at <= hold}
         return replace(self, seen=keep, fill_deals=deals, since=since, took=took)
 
     def revealed(self, offer: Offer, at: float, policy: FillPolicy) -> tuple[list[Revealed], float]:
@@ -678,7 +686,13 @@ class FillMemory:
         before the memory began (a restart forgets), never under ten minutes.
         """
         short = policy.memory_s
-        fits = [r for r in self.seen.values() if r.fits(offer)]
+        # Revealed.fits, inlined: the memory holds hundreds of requests, read per offer per tick.
+        category, trust, outside = offer.category, offer.trust, ~offer.tag
+        fits = [
+            r
+            for r in self.seen.values()
+            if r.category == category and r.trust <= trust and not r.tag & outside
+        ]
         recent = [r for r in fits if at - r.at <= short]
         span = short
         if len(recent) < policy.min_revealed:
@@ -832,10 +846,10 @@ def _best_listing(
     if not revealed:
         return quote
     # One sweep from the dearest cap down (O(n log n), every tick): for a price p, requests with
-    # cap >= p pay p (counted per volume), the others their own cap (a constant sum).
-    ordered = sorted(revealed, key=lambda r: -r.cap)
-    own_pay = sum(max(0, r.cap * r.volume - gas) for r in revealed)
-    fills: dict[int, float] = {}  # price -> fills per second
+    # cap >= p pay p (counted per volume), the others their own cap (a constant sum). The
+    # requests are read as (cap, volume) pairs: within one cap their order does not matter.
+    ordered = sorted([(r.cap, r.volume) for r in revealed], reverse=True)
+    own_pay = sum(max(0, cap * volume - gas) for cap, volume in ordered)
     by_volume: dict[int, int] = {}
     above_pay = 0  # own-cap pay of the requests with cap >= p
     # Their count, total volume and smallest volume: while p x that volume exceeds the gas, every
@@ -843,26 +857,30 @@ def _best_listing(
     # the same value as the sum term by term, without a pass over the volumes per price).
     count = total = 0
     smallest = 0
-    i = 0
-    for p in sorted({quote} | {r.cap for r in revealed if quote < r.cap <= ceiling})[::-1]:
-        while i < len(ordered) and ordered[i].cap >= p:
-            r = ordered[i]
-            by_volume[r.volume] = by_volume.get(r.volume, 0) + 1
-            above_pay += max(0, r.cap * r.volume - gas)
-            smallest = r.volume if not count else min(smallest, r.volume)
+    i, n = 0, len(ordered)
+    # Candidate prices from the dearest down to the quote (the lowest); ties keep the lower
+    # price, so a price at least as good as the best so far replaces it.
+    prices = sorted({cap for cap, _ in ordered if quote < cap <= ceiling}, reverse=True)
+    prices.append(quote)
+    best, best_fills, fills = quote, -math.inf, 0.0
+    for p in prices:
+        while i < n and ordered[i][0] >= p:
+            cap, volume = ordered[i]
+            by_volume[volume] = by_volume.get(volume, 0) + 1
+            above_pay += max(0, cap * volume - gas)
+            smallest = volume if not count else min(smallest, volume)
             count += 1
-            total += r.volume
+            total += volume
             i += 1
         if count and p * smallest > gas:
             at_p = p * total - gas * count
         else:
-            at_p = sum(n * max(0, p * v - gas) for v, n in by_volume.items())
-        fills[p] = (own_pay - above_pay + at_p) / span
-    best = quote
-    for p in sorted(fills):
-        if fills[p] > fills[best]:
-            best = p
-    return best if fills[best] - fills[quote] > margin * posted_rate else quote
+            at_p = sum(k * max(0, p * v - gas) for v, k in by_volume.items())
+        fills = (own_pay - above_pay + at_p) / span  # fills per second at p
+        if fills >= best_fills:
+            best, best_fills = p, fills
+    # ``fills`` is the quote's now (the last price)
+    return best if best_fills - fills > margin * posted_rate else quote
 
 
 def _kinds(offers: Sequence[Offer]) -> dict[int, tuple[float, bool]]:

@@ -264,6 +264,12 @@ listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
 rival up each time it sells out and back down when it restocks costs a cancel per round trip).
 The guards' raises are not held: they are trials that pay or are undone.
+Opt-in (item 73, ``cut_gas_factor``, 0: off; strategies/robust_cutgas.py): on a market whose
+rivals' reprices are mostly steps under our price (item 71's share), a cut of the base's price
+under our listed one is held there while what it wins before a rival steps under us again
+(the stock the rivals hold under our price, sold at our own recent rate) is under that many times
+the gas of the dearer orders of ours it cancels (following an undercutter down cancels every
+small order the slot holds).
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
@@ -322,7 +328,13 @@ from strategies.robust_caps import (
     remember_rivals,
 )
 from strategies.robust_captive import names_pool, naming, passed_over
-from strategies.robust_cutgas import cut_cancels, cut_gain, cut_pays, step_interval
+from strategies.robust_cutgas import (
+    CUT_UNDERCUT_SHARE,
+    cut_cancels,
+    cut_gain,
+    cut_pays,
+    step_interval,
+)
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
 from strategies.robust_hold import last_sale, settled_holds, tier_holds
@@ -1125,7 +1137,8 @@ class RobustParams:
         0.0,
         min=0.0,
         max=100.0,
-        doc="item 73: the market-led price's cut under our listed price is held while what it"
+        doc="item 73: on a market whose rivals' reprices mostly step under our price (item 71's"
+        " share), the market-led price's cut under our listed price is held while what it"
         " wins before a rival steps under us again (the rivals' stock under us, at the"
         " category's deal rate) is under this many times the gas of the cancels it causes (our"
         " dearer orders) (0: off, main 8b54e27; robust_cutgas)",
@@ -2535,11 +2548,15 @@ class RobustStrategy(Strategy[RobustParams]):
         mem: OfferMemory,
     ) -> tuple[int, str]:
         """Hold a cut under our listed price that wins less than the gas of the cancels it
-        causes (item 73, strategies/robust_cutgas.py): what it wins lasts until a rival steps
-        under us again (item 71's counts), and is at most the stock the rivals hold under our
+        causes (item 73, strategies/robust_cutgas.py), on a market whose rivals' reprices are
+        mostly steps under our price (item 71's share, ``tier_undercut_share``; 0.75 if that is
+        off): what it wins lasts until a rival steps under us again (item 71's counts), and is at most the stock the rivals hold under our
         listed price, sold to the buyers of that time (our own rate of the last
         ``raise_horizon_seconds``; none sold: no evidence, the cut is made)."""
         p = self.params
+        share = p.tier_undercut_share if p.tier_undercut_share > 0 else CUT_UNDERCUT_SHARE
+        if not steps_under_us(mem.s_steps, share):
+            return price, why  # the rivals do not step under us: a cut's sales last
         orders = [
             (o.price, o.remaining) for o in snapshot.own_by_slot.get(offer.slot, ()) if o.published
         ]

@@ -12,8 +12,11 @@ our price (one task), and pays a cancel per dearer order: where a task is worth 
 cancels, the follow loses money (1382: about 0.47 RLC gross won by the follows over three days,
 0.74 RLC of cancel gas).
 
-So (``cut_gas_factor`` = f > 0) the market-led price's cut under our listed price is held at
-the listed price while what it is expected to win is under f x the cancels it causes:
+So (``cut_gas_factor`` = f > 0), on a market whose rivals' recent reprices are mostly steps
+under our price (item 71's share, ``tier_undercut_share``, 0.75: undercutters; a fixed pool that
+restocks under us, a walker, or a captive market's rivals are left to main's cut), the
+market-led price's cut under our listed price is held at the listed price while what it is
+expected to win is under f x the cancels it causes:
 
 - the cancels (:func:`cut_cancels`): our orders in the slot dearer than the cut with at least
   one cancel's worth of remaining capacity at the new price (the planner's own choice);
@@ -25,8 +28,8 @@ the listed price while what it is expected to win is under f x the cancels it ca
   recent deal rate brings in that time: :func:`expected_taken`), less the cut x the tasks we
   would sell meanwhile anyway (our own recent rate).
 
-A rival with stock that stays under us (a fixed pool restocked cheaper) steps under us once: the
-interval grows and the cut is made. Pure functions over plain values: robust.py owns the state
+Unscoped (any market), the gate cost the design block's `captive_us` 1021 x 0.76 and `collapse`
+1010 x 0.84: there a cut's sales last, as no rival steps back under us. Pure functions over plain values: robust.py owns the state
 and calls them. Figures, and what was tried and not kept: docs/strategies.md, robust item 73.
 """
 
@@ -34,8 +37,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Final
 
-__all__ = ["cut_cancels", "cut_gain", "cut_pays", "expected_taken", "step_interval"]
+__all__ = [
+    "CUT_UNDERCUT_SHARE",
+    "cut_cancels",
+    "cut_gain",
+    "cut_pays",
+    "expected_taken",
+    "step_interval",
+]
+
+CUT_UNDERCUT_SHARE: Final = 0.75
+"""The share of the rivals' recent reprices that must be steps under our price for the rule to
+act when item 71's ``tier_undercut_share`` is off (0); with it on, its value (0.75 by default)."""
 
 
 def cut_cancels(

@@ -12,6 +12,7 @@ import pytest
 
 import strategies
 from strategies import run_fenced
+from strategies.robust import OfferMemory
 from strategies.robust_cutgas import (
     cut_cancels,
     cut_gain,
@@ -74,9 +75,15 @@ def test_cut_gain_and_pays() -> None:
     )
 
 
-def quoted(params: dict[str, Any], orders: int = 4, sold: int = 2) -> tuple[int, str]:
+CUTS = [4.0, 4.0, NOW - 60]  # the rivals' recent reprices all stepped under us (undercutters)
+WALK = [4.0, 1.0, NOW - 60]  # one in four did (a walker)
+
+
+def quoted(
+    params: dict[str, Any], orders: int = 4, sold: int = 2, steps: list[float] | None = None
+) -> tuple[int, str]:
     """Our four one-task orders at 10 M; a rival steps to 9.9 M with 2 left; ``sold`` tasks
-    sold in the last hour; 11 M of stock above."""
+    sold in the last hour; 11 M of stock above; ``steps`` item 71's counts (default CUTS)."""
     each = 4 // orders
     s = snap(
         offers=[XS],
@@ -85,8 +92,10 @@ def quoted(params: dict[str, Any], orders: int = 4, sold: int = 2) -> tuple[int,
         deals=[deal(f"d{i}", 10_000_000, ago=600.0 * (i + 1)) for i in range(sold)],
         utilization=util(10, 0),
     )
+    m = OfferMemory(last_at=NOW - 60, s_steps=CUTS if steps is None else steps)
+    state = {"offers": {"0:0:0": m.to_json()}}
     d = run_fenced(
-        strategies.create("robust", {"floor": 0, **params}), s, [XS], None, random.Random(1)
+        strategies.create("robust", {"floor": 0, **params}), s, [XS], state, random.Random(1)
     )
     assert not d.abstain, d.reason
     return d.quotes[0].price, d.quotes[0].reason
@@ -104,6 +113,12 @@ def test_robust_holds_a_cut_that_does_not_pay_its_cancels() -> None:
     assert quoted(on, sold=0)[0] == main
     # a smaller factor
     assert quoted({"cut_gas_factor": 0.3})[0] == main
+    # a market whose rivals' reprices are not mostly steps under us (under item 71's 0.75)
+    assert quoted(on, steps=WALK)[0] == main
+    assert quoted(on, steps=[])[0] == main
+    # with item 71 off, the rule's own share (0.75) tells the undercutters' market
+    off71 = {**on, "tier_undercut_share": 0.0}
+    assert quoted(off71)[0] == 10_000_000 and quoted(off71, steps=WALK)[0] == main
 
 
 def test_the_key_is_off_by_default() -> None:

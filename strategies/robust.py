@@ -264,6 +264,12 @@ listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold
 tasks sold in the last ``raise_horizon_seconds``, pays one cancel per cheaper order (following a
 rival up each time it sells out and back down when it restocks costs a cancel per round trip).
 The guards' raises are not held: they are trials that pay or are undone.
+Opt-in (item 73, ``cut_gas_factor``, 0: off; strategies/robust_cutgas.py): on a market whose
+rivals' reprices are mostly steps under our price (item 71's share), a cut of the base's price
+under our listed one is held there while what it wins before a rival steps under us again
+(the stock the rivals hold under our price, sold at our own recent rate) is under that many times
+the gas of the dearer orders of ours it cancels (following an undercutter down cancels every
+small order the slot holds).
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
@@ -323,6 +329,13 @@ from strategies.robust_caps import (
     remember_rivals,
 )
 from strategies.robust_captive import names_pool, naming, passed_over
+from strategies.robust_cutgas import (
+    CUT_UNDERCUT_SHARE,
+    cut_cancels,
+    cut_gain,
+    cut_pays,
+    step_interval,
+)
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
 from strategies.robust_hold import last_sale, settled_holds, tier_holds
@@ -1120,6 +1133,16 @@ class RobustParams:
         " reprices (decayed, half-life anchor_steady_seconds) stepped under our listed price"
         " from at or above it (undercutters, not a walker), and its extension is for a trial"
         " opened on such a market only (0: off, item 63 as it is; robust_stepunder)",
+    )
+    cut_gas_factor: float = param(
+        0.0,
+        min=0.0,
+        max=100.0,
+        doc="item 73: on a market whose rivals' reprices mostly step under our price (item 71's"
+        " share), the market-led price's cut under our listed price is held while what it"
+        " wins before a rival steps under us again (the rivals' stock under us, at the"
+        " category's deal rate) is under this many times the gas of the cancels it causes (our"
+        " dearer orders) (0: off, main 8b54e27; robust_cutgas)",
     )
     tier_replay_intervals: int = param(
         2,
@@ -2192,9 +2215,10 @@ class RobustStrategy(Strategy[RobustParams]):
         passed = passed_over(deals, rivals) if named else 0
         if passed:  # for the perch (strategies/robust_captive.py)
             mem = replace(mem, q_passed_at=now, q_count=mem.q_count + passed)
-        if p.tier_undercut_share > 0 and p.tier_moving_extend_seconds > 0:
+        if (p.tier_undercut_share > 0 and p.tier_moving_extend_seconds > 0) or p.cut_gas_factor > 0:
             # the rivals' reprices since the last decision, and those that stepped under us
-            # (item 71, strategies/robust_stepunder.py; guard 7's pools hold their last prices)
+            # (item 71, strategies/robust_stepunder.py; guard 7's pools hold their last prices;
+            # item 73 reads them too)
             last = {k: v[0] for k, v in mem.a_pools.items()}
             moves, steps = count_steps(last, cheapest_by_pool(rivals), listed)
             counts = decayed_steps(mem.s_steps, moves, steps, now, p.anchor_steady_seconds)
@@ -2353,7 +2377,8 @@ class RobustStrategy(Strategy[RobustParams]):
             price = mem.p_price
             why = f"no rival in stock: perch {price} ({mem.p_mode}; market-led {got.price}, {why})"
         mem = replace(mem, perched=at_perch)
-        if price == got.price:  # the base's own raise (the guards' raises pay by trial)
+        based = price == got.price
+        if based:  # the base's own raise (the guards' raises pay by trial)
             price, why = self._hold(snapshot, offer, price, why)
 
         # a cut across the cheapest rival that the planner's deadband would swallow
@@ -2361,6 +2386,11 @@ class RobustStrategy(Strategy[RobustParams]):
             crossed = cross_band(price, listed, rivals[0].price, p.cross_band, p.floor)
             if crossed != price:
                 price, why = crossed, f"{why}; out of the deadband under {rivals[0].price}"
+        if p.cut_gas_factor > 0 and based and not jump and listed is not None and price < listed:
+            # a cut that does not pay the cancels of our dearer orders (item 73, robust_cutgas)
+            price, why = self._cut_gate(
+                snapshot, offer, rivals, listed, price, got.volume, why, mem
+            )
 
         # then the cost floor (the rails gate the raise by its cancel gas)
         if p.cost_per_slot_hour > 0:
@@ -2506,6 +2536,51 @@ class RobustStrategy(Strategy[RobustParams]):
         return held, (
             f"{why}; raise to {price} held at {held}: {sold} sold in the last"
             f" {p.raise_horizon_seconds:.0f}s would not pay its cancel"
+        )
+
+    def _cut_gate(
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        rivals: Sequence[BookEntry],
+        listed: int,
+        price: int,
+        volume: int,
+        why: str,
+        mem: OfferMemory,
+    ) -> tuple[int, str]:
+        """Hold a cut under our listed price that wins less than the gas of the cancels it
+        causes (item 73, strategies/robust_cutgas.py), on a market whose rivals' reprices are
+        mostly steps under our price (item 71's share, ``tier_undercut_share``; 0.75 if that is
+        off): what it wins lasts until a rival steps under us again (item 71's counts), and is at most the stock the rivals hold under our
+        listed price, sold to the buyers of that time (our own rate of the last
+        ``raise_horizon_seconds``; none sold: no evidence, the cut is made)."""
+        p = self.params
+        share = p.tier_undercut_share if p.tier_undercut_share > 0 else CUT_UNDERCUT_SHARE
+        if not steps_under_us(mem.s_steps, share):
+            return price, why  # the rivals do not step under us: a cut's sales last
+        orders = [
+            (o.price, o.remaining) for o in snapshot.own_by_slot.get(offer.slot, ()) if o.published
+        ]
+        cancels = cut_cancels(orders, price, volume, p.cancel_cost)
+        if cancels <= 0:
+            return price, why
+        horizon = p.raise_horizon_seconds
+        if horizon <= 0:
+            return price, why
+        # our buyers of the horizon (the snapshot's deals are our pool's): none, no evidence
+        ours = sum(d.volume for d in snapshot.own_deals(snapshot.at - horizon, offer.category))
+        if ours <= 0:
+            return price, why
+        stock = sum(r.remaining for r in rivals if price < r.price < listed)
+        seconds = step_interval(mem.s_steps, p.anchor_steady_seconds, horizon)
+        rate = ours / horizon
+        gain = cut_gain(listed, price, stock, rate, rate, seconds)
+        if cut_pays(gain, cancels, p.cancel_cost, p.cut_gas_factor):
+            return price, why
+        return listed, (
+            f"{why}; cut to {price} held at {listed}: {gain:.0f} nRLC won in {seconds:.0f}s"
+            f" < {p.cut_gas_factor:g} x {cancels} cancels"
         )
 
     @staticmethod

@@ -339,7 +339,7 @@ from strategies.robust_posture import (
 )
 from strategies.robust_publishers import bound_rate, waits_first
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
-from strategies.robust_rearm import rearm_due, rearm_since, tier_step_cap
+from strategies.robust_rearm import rearm_due, rearm_since
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
@@ -1119,14 +1119,6 @@ class RobustParams:
         " ends the rule for the offer: it may open again this long after the loss (doubling with"
         " each re-opening), read from our buyers since the loss, item 61's unsold record of the"
         " lost trial not applied (0: off, one chance; robust_rearm)",
-    )
-    tier_pace_cap_seconds: float = param(
-        0.0,
-        min=0.0,
-        max=7 * 86400.0,
-        doc="item 75 (acts only with tier_open_multiple): a price of a trial item 51's tier opened"
-        " waits unsold up to this long at its pace (trial_pace_sales of the market-led mode's"
-        " sales of it) instead of a quarter of perch_trial_seconds (0: off; robust_rearm)",
     )
     tier_undercut_share: float = param(
         0.75,
@@ -3080,12 +3072,7 @@ class RobustStrategy(Strategy[RobustParams]):
         # a finer step is tried for less long (the descent covers an octave in the same time),
         # but never under 15 min
         octave = math.log(p.perch_step_down) / math.log(0.5)
-        cap = tier_step_cap(
-            usual=p.perch_trial_seconds / 4,
-            tier_cap=p.tier_pace_cap_seconds,
-            tier_opened=mem.t_open,
-        )
-        return max(min(self._paced(mem, step), cap) * octave, 900.0)
+        return max(min(self._paced(mem, step), p.perch_trial_seconds / 4) * octave, 900.0)
 
     def _probe(self, mem: OfferMemory, now: float, since: float, top: int) -> OfferMemory:
         """A trial step at the perch's lowest rung, rivals in stock (robust_captive's doc): two tasks

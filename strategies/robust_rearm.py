@@ -25,7 +25,7 @@ docs/strategies.md, robust item 75.
 
 from __future__ import annotations
 
-__all__ = ["rearm_due", "rearm_since", "tier_step_cap"]
+__all__ = ["rearm_due", "rearm_since"]
 
 
 def rearm_due(*, lost: bool, lost_at: float, rearms: int, now: float, wait: float) -> bool:
@@ -40,12 +40,3 @@ def rearm_since(*, lost: bool, lost_at: float, since: float) -> float:
     """Where item 51's window of buyers starts: ``since``, or after a loss the loss itself (the
     tier is read afresh, not from the buyers whose trial was lost)."""
     return max(since, lost_at) if lost else since
-
-
-def tier_step_cap(*, usual: float, tier_cap: float, tier_opened: bool) -> float:
-    """How long a trial price may wait unsold at most: ``usual`` (a quarter of the trial), or for
-    a trial item 51's tier opened (``tier_cap`` > 0) up to ``tier_cap``, so that its level waits
-    its whole pace (a tier of a sale every few hours is not judged in 1.5 h)."""
-    if tier_opened and tier_cap > 0:
-        return max(usual, tier_cap)
-    return usual

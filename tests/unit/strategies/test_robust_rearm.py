@@ -1,6 +1,6 @@
 """``robust``'s top-tier trial opened again after a loss (strategies/robust_rearm.py,
-``tier_rearm_seconds`` and ``tier_pace_cap_seconds``, robust item 75): the pure rules, and in
-robust the re-opening on buyers seen since the loss, its doubling wait, and the tier's pace."""
+``tier_rearm_seconds``, robust item 75): the pure rules, and in robust the re-opening on buyers
+seen since the loss, its doubling wait, and item 61's record not applied after it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from strategies.robust_rearm import rearm_due, rearm_since, tier_step_cap
+from strategies.robust_rearm import rearm_due, rearm_since
 from tests.support.factories import NOW
 from tests.unit.strategies.test_robust_tieropen import ON, decides, rows
 
@@ -35,19 +35,6 @@ def test_after_a_loss_the_tier_is_read_from_the_buyers_since_it() -> None:
     assert rearm_since(lost=False, lost_at=NOW - 100, since=NOW - 3_600) == NOW - 3_600
     assert rearm_since(lost=True, lost_at=NOW - 100, since=NOW - 3_600) == NOW - 100
     assert rearm_since(lost=True, lost_at=NOW - 7_200, since=NOW - 3_600) == NOW - 3_600
-
-
-@pytest.mark.parametrize(
-    ("opened", "cap", "out"),
-    [
-        (True, 43_200.0, 43_200.0),  # a tier trial waits its pace up to 12 h
-        (False, 43_200.0, 5_400.0),  # another trial: a quarter of the trial, as before
-        (True, 0.0, 5_400.0),  # off
-        (True, 3_600.0, 5_400.0),  # never shorter than the usual cap
-    ],
-)
-def test_a_tier_trial_s_price_waits_its_pace(opened: bool, cap: float, out: float) -> None:
-    assert tier_step_cap(usual=5_400.0, tier_cap=cap, tier_opened=opened) == out
 
 
 REARM = {**ON, "tier_rearm_seconds": 3_600.0}
@@ -93,22 +80,3 @@ def test_a_lost_tier_trial_records_when_with_the_key_only() -> None:
     assert (m.p_mode, m.t_lost, m.t_lost_at) == ("market", True, NOW)
     m = decides(ON, rows(), t_open=True, **trial)
     assert (m.p_mode, m.t_lost, m.t_lost_at) == ("market", True, 0.0)
-
-
-def test_a_tier_trial_s_unsold_price_waits_its_pace_in_robust() -> None:
-    """The tier's trial at 5,000 unsold for 2 h with the rival out (count 0.6): the usual cap
-    (a quarter of ``perch_trial_seconds``, 15 min here) has halved it; with
-    ``tier_pace_cap_seconds`` it waits its pace (5,000 / the market-led 0.0825 nRLC/s: about
-    16.8 h, capped at 12 h)."""
-    trial = {
-        "p_mode": "trial",
-        "p_since": NOW - 7_200,
-        "p_price": 5_000,
-        "v_price": 5_000,
-        "p_out": 0.6,
-        "t_open": True,
-    }
-    usual = decides(ON, rows(), **trial)
-    paced = decides({**ON, "tier_pace_cap_seconds": 43_200.0}, rows(), **trial)
-    assert usual.p_price < 5_000
-    assert (paced.p_mode, paced.p_price) == ("trial", 5_000)

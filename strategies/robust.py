@@ -258,6 +258,9 @@ Opt-in (item 70, ``tier_worth_tasks``, 0: off; strategies/robust_worth.py; not r
 block x 0.998): a guard-5 level whose tier of our buyers is worth more (their rate x the rivals'
 out share x the level) than the market-led rate is kept at the tier's pace while the rivals are
 out: unsold, past its pace and through the rivals' return; sold or committed, through the return.
+Opt-in (item 75, ``tier_rearm_seconds``, 0: off; strategies/robust_rearm.py): item 51's tier
+trial, once lost, may open again after that wait (doubling per re-opening), read from our buyers
+since the loss, instead of never for the offer.
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -353,6 +356,7 @@ from strategies.robust_posture import (
 )
 from strategies.robust_publishers import bound_rate, waits_first
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
+from strategies.robust_rearm import rearm_due, rearm_since
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
@@ -1124,6 +1128,15 @@ class RobustParams:
         " up to this long (item 30's rule, at least trial_extend_seconds) (0: off;"
         " robust_moving)",
     )
+    tier_rearm_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 75 (acts only with tier_open_multiple): a lost tier trial (item 51) no longer"
+        " ends the rule for the offer: it may open again this long after the loss (doubling with"
+        " each re-opening), read from our buyers since the loss, item 61's unsold record of the"
+        " lost trial not applied (0: off, one chance; robust_rearm)",
+    )
     tier_undercut_share: float = param(
         0.75,
         min=0.0,
@@ -1507,6 +1520,10 @@ class OfferMemory:
     # item 61 (tier_open_unsold; strategies/robust_measured.py): the lowest price a lost trial
     # of the offer listed unsold (0: none)
     t_unsold: int = 0
+    # item 75 (tier_rearm_seconds; strategies/robust_rearm.py): when item 51's tier trial was
+    # last lost, and how often the rule opened again since
+    t_lost_at: float = 0.0
+    t_rearms: int = 0
     # item 55 (vouch_climb; strategies/robust_vouch.py climbs_to): our listed price the rails
     # capped under the vouched level at the last decision (0: none), to see them still climbing
     v_listed: int = 0
@@ -1623,6 +1640,8 @@ class OfferMemory:
                 t_moving=bool(raw.get("t_moving", False)),
                 h_held=bool(raw.get("h_held", False)),
                 t_unsold=int(cast(int, raw.get("t_unsold", 0))),
+                t_lost_at=float(cast(float, raw.get("t_lost_at", 0.0))),
+                t_rearms=int(cast(int, raw.get("t_rearms", 0))),
                 v_listed=int(cast(int, raw.get("v_listed", 0))),
             )
         except (TypeError, ValueError):
@@ -2791,7 +2810,13 @@ class RobustStrategy(Strategy[RobustParams]):
                     return _trial_step(_lift_out(mem, p.perch_out_share), now, top)
             if (
                 p.tier_open_multiple > 0
-                and not mem.t_lost
+                and rearm_due(
+                    lost=mem.t_lost,
+                    lost_at=mem.t_lost_at,
+                    rearms=mem.t_rearms,
+                    now=now,
+                    wait=p.tier_rearm_seconds,
+                )
                 and mem.p_next is not None
                 and now >= max(mem.p_next + p.perch_wait_seconds, mem.c_next)
                 and price < low
@@ -2800,12 +2825,20 @@ class RobustStrategy(Strategy[RobustParams]):
                 # our undercut keeps the rivals in stock, and a tier of our own buyers stated
                 # caps far above it: a trial at their cap, once (item 51)
                 mem = replace(mem, c_next=now + READ_EVERY_S)
-                since = now - p.perch_half_life_seconds
+                # after a loss, only the buyers since it (item 75, robust_rearm.py)
+                since = rearm_since(
+                    lost=mem.t_lost, lost_at=mem.t_lost_at, since=now - p.perch_half_life_seconds
+                )
                 buyers = kept_buyers(mem.c_buyers, since)
                 level = tier_opens(
                     buyers, price, round(low), top, p.tier_open_multiple, p.tier_open_tasks
                 )
-                if level and p.tier_open_unsold and measured(mem.t_unsold, level):
+                if (
+                    level
+                    and p.tier_open_unsold
+                    and not mem.t_lost
+                    and measured(mem.t_unsold, level)
+                ):
                     level = 0  # a lost trial listed a price under it unsold (item 61)
                 if level and p.tier_open_replay:
                     own = None
@@ -2826,7 +2859,15 @@ class RobustStrategy(Strategy[RobustParams]):
                 if level:
                     moving = not self._steady(mem, now)  # item 71: the extension's market
                     mem = _trial_step(_lift_out(mem, p.perch_out_share), now, level)
-                    return replace(mem, v_price=level, t_open=True, t_moving=moving)
+                    again = mem.t_rearms + 1 if mem.t_lost else mem.t_rearms
+                    return replace(
+                        mem,
+                        v_price=level,
+                        t_open=True,
+                        t_moving=moving,
+                        t_lost=False,
+                        t_rearms=again,
+                    )
             return mem
         if mem.p_out < p.perch_out_share / 2:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
@@ -3437,6 +3478,8 @@ class RobustStrategy(Strategy[RobustParams]):
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
         if mem.t_open:  # a trial our buyers' top tier opened is lost: not again (item 51)
             mem = replace(mem, t_open=False, t_lost=True)
+            if self.params.tier_rearm_seconds > 0:  # when, for item 75's re-opening
+                mem = replace(mem, t_lost_at=now)
         if mem.p_left > 0:
             return self._read_lost(mem)  # rivals back before a read trial sold (item 41)
         usual = early_lost_due(mem.p_usual, now)

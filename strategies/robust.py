@@ -327,6 +327,7 @@ from strategies.robust_held import earned_rate, floor_pays, held_under, still_fl
 from strategies.robust_hold import last_sale, settled_holds, tier_holds
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
+from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
 from strategies.robust_moving import tier_extend, tier_gate_open
 from strategies.robust_posture import (
@@ -420,6 +421,14 @@ class RobustParams:
     max_markup: float = param(50.0, min=1.0, max=1000.0, doc="highest markup over the base price")
     markup_interval_seconds: float = param(
         1200.0, min=60.0, max=86400.0, doc="seconds between markup steps"
+    )
+    markup_gas_cancels: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 74: a markup raise is tried only where its best case over one interval,"
+        " (e^up - 1) x the last interval's earnings, reaches this many cancels' gas (cancel_cost)"
+        " (0: off, main 8b54e27; robust_markupgas.trial_pays)",
     )
     util_smoothing: float = param(0.1, min=0.01, max=1.0, doc="EWMA weight of a utilization read")
     # captive demand
@@ -3574,6 +3583,9 @@ class RobustStrategy(Strategy[RobustParams]):
                 and rate > 0
                 and now >= cooldown_until
                 and not mem.s_capped  # a raise an unsold bound swallows is no trial
+                and trial_pays(  # item 74: its best case pays its cancel's gas
+                    rate, p.markup_interval_seconds, up, p.cancel_cost, p.markup_gas_cancels
+                )
             ):
                 log_m, trial, base_rate = log_m + up, True, rate
             elif u_avg < p.idle_utilization or not market_short:

@@ -2263,14 +2263,16 @@ class RobustStrategy(Strategy[RobustParams]):
         mem = replace(
             mem, rivals_out=(1 - p.util_smoothing) * mem.rivals_out + p.util_smoothing * out
         )
+        booked = p.markup_on_book and mode == "book"
         mem = self._markup(
             snapshot,
             mem,
             earned,
             dt,
             market_short=mem.rivals_out >= p.rivals_out_share,
+            # item 74: where the markup multiplies the book's smoothed price (book_base_seconds)
+            smoothed=booked and waits and p.book_base_seconds > 0,
         )
-        booked = p.markup_on_book and mode == "book"
         if p.book_base_seconds > 0:
             # only where the book's requests wait rather than buy (book_wait_share)
             b_log = (
@@ -3548,6 +3550,7 @@ class RobustStrategy(Strategy[RobustParams]):
         dt: float,
         *,
         market_short: bool,
+        smoothed: bool = False,
     ) -> OfferMemory:
         """One step of the scarcity markup: a raise is a trial, kept only if it paid."""
         p = self.params
@@ -3584,7 +3587,12 @@ class RobustStrategy(Strategy[RobustParams]):
                 and now >= cooldown_until
                 and not mem.s_capped  # a raise an unsold bound swallows is no trial
                 and trial_pays(  # item 74: its best case pays its cancel's gas
-                    rate, p.markup_interval_seconds, up, p.cancel_cost, p.markup_gas_cancels
+                    rate,
+                    p.markup_interval_seconds,
+                    up,
+                    p.cancel_cost,
+                    p.markup_gas_cancels,
+                    smoothed=smoothed,
                 )
             ):
                 log_m, trial, base_rate = log_m + up, True, rate

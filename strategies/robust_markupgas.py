@@ -21,6 +21,14 @@ dearer price), reaches ``markup_gas_cancels`` cancels' gas. Otherwise the markup
 is (the fall while the market is not short is untouched). On a market that sells tens of tasks
 an interval the bound is far above a cancel and nothing changes.
 
+**Not where the markup smooths the book.** In a category whose book waits rather than buys
+(``robust_book.book_waits``, ``publishers`` markets) the markup multiplies an average of the
+book mode's price (``book_base_seconds``, item 19's base) and, at x1.00, the raw book price is
+quoted: it follows whichever publishers wait, re-signed as it swings (train ``publishers`` 1026
+at 0.33-0.67 h: 2.18 M to 36 M nRLC and back within minutes). There a held raise costs cancels
+instead of saving them (the gate everywhere: 1026 cancels 224 -> 281, 1364 163 -> 489 and its
+first perch lost), so the gate does not apply (``smoothed``).
+
 Pure: numbers in, a verdict out; robust.py owns the state and calls it.
 """
 
@@ -31,11 +39,21 @@ import math
 __all__ = ["trial_pays"]
 
 
-def trial_pays(rate: float, seconds: float, up: float, cancel_cost: int, cancels: float) -> bool:
+def trial_pays(
+    rate: float,
+    seconds: float,
+    up: float,
+    cancel_cost: int,
+    cancels: float,
+    *,
+    smoothed: bool = False,
+) -> bool:
     """A markup raise trial may start (module doc): ``rate`` is the last interval's earnings in
     nRLC a second, ``seconds`` the trial's length, ``up`` the raise as a log step (``log1p`` of
     ``markup_up``), ``cancel_cost`` one cancel's gas in nRLC and ``cancels`` how many cancels' gas
-    the trial's best case must reach (0: off, every trial may start)."""
-    if cancels <= 0:
+    the trial's best case must reach (0: off, every trial may start). ``smoothed``: the markup
+    would multiply the book's smoothed price (a book that waits, ``book_base_seconds``), where
+    a markup over 1 re-signs less than the raw book price it replaces: always true there."""
+    if cancels <= 0 or smoothed:
         return True
     return math.expm1(up) * rate * seconds >= cancels * cancel_cost

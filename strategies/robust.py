@@ -2270,8 +2270,9 @@ class RobustStrategy(Strategy[RobustParams]):
             earned,
             dt,
             market_short=mem.rivals_out >= p.rivals_out_share,
-            # item 74: where the markup multiplies the book's smoothed price (book_base_seconds)
-            smoothed=booked and waits and p.book_base_seconds > 0,
+            # item 74: a category where the markup multiplies the book's smoothed price
+            # (book_base_seconds, a book that waits), in the book mode or not at this decision
+            smoothed=p.markup_on_book and waits and p.book_base_seconds > 0,
         )
         if p.book_base_seconds > 0:
             # only where the book's requests wait rather than buy (book_wait_share)

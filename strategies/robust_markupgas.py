@@ -27,7 +27,11 @@ book mode's price (``book_base_seconds``, item 19's base) and, at x1.00, the raw
 quoted: it follows whichever publishers wait, re-signed as it swings (train ``publishers`` 1026
 at 0.33-0.67 h: 2.18 M to 36 M nRLC and back within minutes). There a held raise costs cancels
 instead of saving them (the gate everywhere: 1026 cancels 224 -> 281, 1364 163 -> 489 and its
-first perch lost), so the gate does not apply (``smoothed``).
+first perch lost), so the gate does not apply in such a category (``smoothed``), whatever the
+mode at the decision: the offer toggles between the book and the contested mode from one
+decision to the next, and a raise held in a contested minute leaves the book's markup a step
+lower for the rest of the run (the gate off in the book mode only: 1364 x 0.96, its markup at
+x1.95 where main's is at x2.44).
 
 Pure: numbers in, a verdict out; robust.py owns the state and calls it.
 """
@@ -51,9 +55,10 @@ def trial_pays(
     """A markup raise trial may start (module doc): ``rate`` is the last interval's earnings in
     nRLC a second, ``seconds`` the trial's length, ``up`` the raise as a log step (``log1p`` of
     ``markup_up``), ``cancel_cost`` one cancel's gas in nRLC and ``cancels`` how many cancels' gas
-    the trial's best case must reach (0: off, every trial may start). ``smoothed``: the markup
-    would multiply the book's smoothed price (a book that waits, ``book_base_seconds``), where
-    a markup over 1 re-signs less than the raw book price it replaces: always true there."""
+    the trial's best case must reach (0: off, every trial may start). ``smoothed``: a category
+    where the markup multiplies the book's smoothed price (a book that waits,
+    ``book_base_seconds``), where a markup over 1 re-signs less than the raw book price it
+    replaces: always true there."""
     if cancels <= 0 or smoothed:
         return True
     return math.expm1(up) * rate * seconds >= cancels * cancel_cost

@@ -33,6 +33,12 @@ def test_no_trial_without_earnings() -> None:
     assert not trial_pays(0.0, 1200.0, UP, 1, 1.0)
 
 
+def test_where_the_markup_smooths_the_book_every_trial_may_start() -> None:
+    # a book that waits: the markup multiplies its smoothed price, a held raise re-signs more
+    assert trial_pays(0.0, 1200.0, UP, 2_100_000, 1.0, smoothed=True)
+    assert not trial_pays(0.0, 1200.0, UP, 2_100_000, 1.0, smoothed=False)
+
+
 def run(params: dict[str, Any], n: int = 5) -> list[int]:
     """robust's markup on a full pool whose rival sold out, one task sold at our price a minute
     (SCARCE: a x1.5 trial every 60 s); the quoted prices."""

@@ -258,6 +258,9 @@ Opt-in (item 70, ``tier_worth_tasks``, 0: off; strategies/robust_worth.py; not r
 block x 0.998): a guard-5 level whose tier of our buyers is worth more (their rate x the rivals'
 out share x the level) than the market-led rate is kept at the tier's pace while the rivals are
 out: unsold, past its pace and through the rivals' return; sold or committed, through the return.
+Opt-in (item 74, ``markup_gas_cancels``, 0: off; strategies/robust_markupgas.py): guard 2's raise
+trial starts only where its best case over the trial (the raise x the last interval's earnings)
+pays that many cancels' gas, except in a category whose book waits (the markup smooths its price).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the

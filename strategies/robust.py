@@ -261,6 +261,9 @@ out: unsold, past its pace and through the rivals' return; sold or committed, th
 Opt-in (item 75, ``tier_rearm_seconds``, 0: off; strategies/robust_rearm.py): item 51's tier
 trial, once lost, may open again after that wait (doubling per re-opening), read from our buyers
 since the loss, instead of never for the offer.
+Opt-in (item 74, ``markup_gas_cancels``, 0: off; strategies/robust_markupgas.py): guard 2's raise
+trial starts only where its best case over the trial (the raise x the last interval's earnings)
+pays that many cancels' gas, except in a category whose book waits (the markup smooths its price).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -344,6 +347,7 @@ from strategies.robust_held import earned_rate, floor_pays, held_under, still_fl
 from strategies.robust_hold import last_sale, settled_holds, tier_holds
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
+from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
 from strategies.robust_moving import tier_extend, tier_gate_open
 from strategies.robust_posture import (
@@ -438,6 +442,14 @@ class RobustParams:
     max_markup: float = param(50.0, min=1.0, max=1000.0, doc="highest markup over the base price")
     markup_interval_seconds: float = param(
         1200.0, min=60.0, max=86400.0, doc="seconds between markup steps"
+    )
+    markup_gas_cancels: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 74: a markup raise is tried only where its best case over one interval,"
+        " (e^up - 1) x the last interval's earnings, reaches this many cancels' gas (cancel_cost)"
+        " (0: off, main 8b54e27; robust_markupgas.trial_pays)",
     )
     util_smoothing: float = param(0.1, min=0.01, max=1.0, doc="EWMA weight of a utilization read")
     # captive demand
@@ -2299,14 +2311,17 @@ class RobustStrategy(Strategy[RobustParams]):
         mem = replace(
             mem, rivals_out=(1 - p.util_smoothing) * mem.rivals_out + p.util_smoothing * out
         )
+        booked = p.markup_on_book and mode == "book"
         mem = self._markup(
             snapshot,
             mem,
             earned,
             dt,
             market_short=mem.rivals_out >= p.rivals_out_share,
+            # item 74: a category where the markup multiplies the book's smoothed price
+            # (book_base_seconds, a book that waits), in the book mode or not at this decision
+            smoothed=p.markup_on_book and waits and p.book_base_seconds > 0,
         )
-        booked = p.markup_on_book and mode == "book"
         if p.book_base_seconds > 0:
             # only where the book's requests wait rather than buy (book_wait_share)
             b_log = (
@@ -3659,6 +3674,7 @@ class RobustStrategy(Strategy[RobustParams]):
         dt: float,
         *,
         market_short: bool,
+        smoothed: bool = False,
     ) -> OfferMemory:
         """One step of the scarcity markup: a raise is a trial, kept only if it paid."""
         p = self.params
@@ -3694,6 +3710,14 @@ class RobustStrategy(Strategy[RobustParams]):
                 and rate > 0
                 and now >= cooldown_until
                 and not mem.s_capped  # a raise an unsold bound swallows is no trial
+                and trial_pays(  # item 74: its best case pays its cancel's gas
+                    rate,
+                    p.markup_interval_seconds,
+                    up,
+                    p.cancel_cost,
+                    p.markup_gas_cancels,
+                    smoothed=smoothed,
+                )
             ):
                 log_m, trial, base_rate = log_m + up, True, rate
             elif u_avg < p.idle_utilization or not market_short:

@@ -2586,9 +2586,10 @@ class RobustStrategy(Strategy[RobustParams]):
         """Hold a cut under our listed price that wins less than the gas of the cancels it
         causes (item 73, strategies/robust_cutgas.py), on a market whose rivals' reprices are
         mostly steps under our price (item 71's share, ``tier_undercut_share``; 0.75 if that is
-        off): what it wins lasts until a rival steps under us again (item 71's counts), and is at most the stock the rivals hold under our
-        listed price, sold to the buyers of that time (our own rate of the last
-        ``raise_horizon_seconds``; none sold: no evidence, the cut is made)."""
+        off): what it wins lasts until a rival steps under us again (item 71's counts), and is
+        at most the stock the rivals hold under our listed price, sold to the buyers of that
+        time (our own rate of the last ``raise_horizon_seconds``; none sold: no evidence, the
+        cut is made)."""
         p = self.params
         share = p.tier_undercut_share if p.tier_undercut_share > 0 else CUT_UNDERCUT_SHARE
         if not steps_under_us(mem.s_steps, share):

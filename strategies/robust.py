@@ -336,7 +336,6 @@ from strategies.robust_caps import (
 )
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_cutgas import (
-    CUT_UNDERCUT_SHARE,
     cut_cancels,
     cut_gain,
     cut_pays,
@@ -368,7 +367,12 @@ from strategies.robust_return import held_return, return_pays
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_slotvouch import vouched_rate
-from strategies.robust_stepunder import count_steps, decayed_steps, steps_under_us
+from strategies.robust_stepunder import (
+    UNDERCUT_SHARE,
+    count_steps,
+    decayed_steps,
+    steps_under_us,
+)
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_tier import (
     capped_bound,
@@ -1150,7 +1154,7 @@ class RobustParams:
         " lost trial not applied (0: off, one chance; robust_rearm)",
     )
     tier_undercut_share: float = param(
-        0.75,
+        UNDERCUT_SHARE,
         min=0.0,
         max=1.0,
         doc="item 71 (acts only with tier_moving_extend_seconds): item 63's tier opens on a"
@@ -2559,10 +2563,7 @@ class RobustStrategy(Strategy[RobustParams]):
         ]
         if not cheaper:
             return price, why
-        sold = sum(
-            d.volume
-            for d in snapshot.own_deals(snapshot.at - p.raise_horizon_seconds, offer.category)
-        )
+        sold = self._horizon_sold(snapshot, offer)
         held = max(cheaper, key=lambda o: (o.published_at, o.order_hash)).price
         gain = (price - held) * min(sum(o.remaining for o in cheaper), sold)
         if gain >= p.cancel_cost * len(cheaper):
@@ -2571,6 +2572,13 @@ class RobustStrategy(Strategy[RobustParams]):
             f"{why}; raise to {price} held at {held}: {sold} sold in the last"
             f" {p.raise_horizon_seconds:.0f}s would not pay its cancel"
         )
+
+    def _horizon_sold(self, snapshot: MarketSnapshot, offer: Offer) -> int:
+        """The tasks of ``offer``'s category we sold in the last ``raise_horizon_seconds`` (the
+        snapshot's deals are our pool's): what the next such span may sell, for the churn hold
+        and item 73's cut gate alike."""
+        since = snapshot.at - self.params.raise_horizon_seconds
+        return sum(d.volume for d in snapshot.own_deals(since, offer.category))
 
     def _cut_gate(
         self,
@@ -2591,7 +2599,7 @@ class RobustStrategy(Strategy[RobustParams]):
         time (our own rate of the last ``raise_horizon_seconds``; none sold: no evidence, the
         cut is made)."""
         p = self.params
-        share = p.tier_undercut_share if p.tier_undercut_share > 0 else CUT_UNDERCUT_SHARE
+        share = p.tier_undercut_share if p.tier_undercut_share > 0 else UNDERCUT_SHARE
         if not steps_under_us(mem.s_steps, share):
             return price, why  # the rivals do not step under us: a cut's sales last
         orders = [
@@ -2603,14 +2611,12 @@ class RobustStrategy(Strategy[RobustParams]):
         horizon = p.raise_horizon_seconds
         if horizon <= 0:
             return price, why
-        # our buyers of the horizon (the snapshot's deals are our pool's): none, no evidence
-        ours = sum(d.volume for d in snapshot.own_deals(snapshot.at - horizon, offer.category))
+        ours = self._horizon_sold(snapshot, offer)  # none sold: no evidence
         if ours <= 0:
             return price, why
         stock = sum(r.remaining for r in rivals if price < r.price < listed)
         seconds = step_interval(mem.s_steps, p.anchor_steady_seconds, horizon)
-        rate = ours / horizon
-        gain = cut_gain(listed, price, stock, rate, rate, seconds)
+        gain = cut_gain(listed, price, stock, ours / horizon, seconds)
         if cut_pays(gain, cancels, p.cancel_cost, p.cut_gas_factor):
             return price, why
         return listed, (

@@ -25,32 +25,27 @@ expected to win is under f x the cancels it causes:
   at most the horizon the demand is read over; no step counted: the whole horizon;
 - what it wins (:func:`cut_gain`): the new price x the tasks the rivals under our listed price
   would sell meanwhile (their stock, at most the buyers a Poisson arrival of the category's
-  recent deal rate brings in that time: :func:`expected_taken`), less the cut x the tasks we
-  would sell meanwhile anyway (our own recent rate).
+  recent deal rate with our pool brings in that time: :func:`expected_taken`), less the cut x the
+  tasks those buyers would take from us meanwhile anyway.
 
 Unscoped (any market), the gate cost the design block's `captive_us` 1021 x 0.76 and `collapse`
-1010 x 0.84: there a cut's sales last, as no rival steps back under us. Pure functions over plain values: robust.py owns the state
-and calls them. Figures, and what was tried and not kept: docs/strategies.md, robust item 73.
+1010 x 0.84: there a cut's sales last, as no rival steps back under us. Pure functions over
+plain values: robust.py owns the state and calls them. Figures, and what was tried and not
+kept: docs/strategies.md, robust item 73.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Final
 
 __all__ = [
-    "CUT_UNDERCUT_SHARE",
     "cut_cancels",
     "cut_gain",
     "cut_pays",
     "expected_taken",
     "step_interval",
 ]
-
-CUT_UNDERCUT_SHARE: Final = 0.75
-"""The share of the rivals' recent reprices that must be steps under our price for the rule to
-act when item 71's ``tier_undercut_share`` is off (0); with it on, its value (0.75 by default)."""
 
 
 def cut_cancels(
@@ -97,16 +92,15 @@ def cut_gain(
     listed: int,
     price: int,
     under_stock: int,
-    market_rate: float,
-    own_rate: float,
+    rate: float,
     seconds: float,
 ) -> float:
     """What a cut from ``listed`` to ``price`` wins over ``seconds`` (nRLC): the tasks the rivals
-    under our listed price (``under_stock``) would sell to the category's buyers
-    (``market_rate`` per second) at the new price, less the cut on the tasks we would sell
-    anyway (``own_rate`` per second)."""
-    won = price * expected_taken(under_stock, market_rate * seconds)
-    return won - (listed - price) * own_rate * seconds
+    under our listed price (``under_stock``) would sell to the buyers who come (``rate`` per
+    second: our own recent deals in the category, the only buyers' rate we see) at the new
+    price, less the cut on the tasks those buyers take from us anyway."""
+    won = price * expected_taken(under_stock, rate * seconds)
+    return won - (listed - price) * rate * seconds
 
 
 def cut_pays(gain: float, cancels: int, cancel_cost: float, factor: float) -> bool:

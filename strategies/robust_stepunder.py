@@ -33,8 +33,13 @@ robust item 71.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
-__all__ = ["count_steps", "decayed_steps", "steps_under_us"]
+__all__ = ["UNDERCUT_SHARE", "count_steps", "decayed_steps", "steps_under_us"]
+
+UNDERCUT_SHARE: Final = 0.75
+"""The share of the rivals' recent reprices that must be steps under our price to call them
+undercutters (``tier_undercut_share``'s default; item 73 reads it when that key is 0)."""
 
 
 def count_steps(

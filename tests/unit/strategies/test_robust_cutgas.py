@@ -63,14 +63,14 @@ def test_step_interval() -> None:
 def test_cut_gain_and_pays() -> None:
     # one task under us, two buyers an hour, a 1 % cut, the whole hour
     rate = 2 / 3_600.0
-    gain = cut_gain(10_000_000, 9_900_000, 1, rate, rate, 3_600.0)
+    gain = cut_gain(10_000_000, 9_900_000, 1, rate, 3_600.0)
     assert gain == pytest.approx(9_900_000 * (1 - math.exp(-2.0)) - 100_000 * 2)
     assert not cut_pays(gain, 4, GAS, 1.0)  # four cancels: held
     assert cut_pays(gain, 1, GAS, 1.0)
     assert cut_pays(gain, 4, GAS, 0.3)
     assert cut_pays(0.0, 0, GAS, 1.0)  # no cancel: always made
     # a rival with stock under us for the whole hour: the cut wins every buyer
-    assert cut_gain(10_000_000, 9_900_000, 50, rate, rate, 3_600.0) == pytest.approx(
+    assert cut_gain(10_000_000, 9_900_000, 50, rate, 3_600.0) == pytest.approx(
         9_900_000 * 2 - 100_000 * 2
     )
 

@@ -3620,7 +3620,8 @@ class RobustStrategy(Strategy[RobustParams]):
         ``follow_still`` may put a round off (item 62: not where the floor's tasks earn a
         slot-second less than the pool's other offers). ``gas``: whether postures are judged net
         of gas, ``keep_gas``: whether the gas book is kept (None: ``follow_gas``, main's);
-        ``unpaid``: the base's cut does not pay its cancels, which opens the probe too (item 76)."""
+        ``unpaid``: the base's cut does not pay its cancels, which opens the probe too (item 76),
+        except while a war the last round committed to is kept (``commit_seconds``)."""
         p = self.params
         gas = p.follow_gas if gas is None else gas
         keep_gas = p.follow_gas if keep_gas is None else keep_gas
@@ -3691,7 +3692,15 @@ class RobustStrategy(Strategy[RobustParams]):
                 u_gas={},
                 u_prev=mem.posture if p.follow_hold_max > 0 else "",
             )
-        elif mem.posture == "war" and (mem.lost >= p.follow_share or unpaid):
+        elif mem.posture == "war" and (
+            mem.lost >= p.follow_share
+            or (
+                unpaid
+                and now - mem.committed_at
+                >= posture_hold(p.commit_seconds, mem.u_kept, p.follow_hold_max)
+            )
+        ):
+            # (item 76: an unpaid cut opens the probe, but not inside a war a round chose)
             # out-followed: measure war as it was, then the two other postures
             secs = mem.seconds.get("war", 0.0)
             keep = min(1.0, p.probe_seconds / secs) if secs > 0 else 1.0

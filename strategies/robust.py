@@ -2322,6 +2322,8 @@ class RobustStrategy(Strategy[RobustParams]):
             unpaid = (
                 p.follow_cut_factor > 0
                 and undercutters
+                and mem.p_mode == "market"  # not a perch's price or trial (guard 5's)
+                and not mem.perched
                 and listed is not None
                 and got.price < listed
                 and self._cut_unpaid(

@@ -88,6 +88,12 @@ def test_the_probe_stays_shut_where_the_cut_pays_or_is_not_judged() -> None:
     assert not probed(ON, steps=[])
 
 
+def test_a_perch_or_its_trial_listed_is_not_a_cut() -> None:
+    # guard 5 lists a perch or a trial over the market-led price: leaving it is not a follow
+    assert not probed(ON, mem={"p_mode": "trial"})
+    assert not probed(ON, mem={"perched": True})
+
+
 def test_item_71_off_uses_the_rules_own_share() -> None:
     off71 = {**ON, "tier_undercut_share": 0.0}
     assert probed(off71)

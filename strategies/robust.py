@@ -341,7 +341,7 @@ from strategies.robust_cutgas import (
     cut_pays,
     step_interval,
 )
-from strategies.robust_floorprobe import gas_judged
+from strategies.robust_floorprobe import gas_judged, steps_seen
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
 from strategies.robust_hold import last_sale, settled_holds, tier_holds
@@ -1180,9 +1180,9 @@ class RobustParams:
         max=100.0,
         doc="item 76: on a market whose rivals' reprices mostly step under our price (item 71's"
         " share), a cut of the base's price under our listed one that wins less than this many"
-        " times the gas of its cancels (item 73's reckoning) opens guard 1's probe, its"
-        " postures judged net of their re-signs' gas as with follow_gas (0: off, main f5f9db9;"
-        " robust_floorprobe)",
+        " times the gas of its cancels (item 73's reckoning) opens guard 1's probe where a probe"
+        " sees two of the rivals' steps under us, its postures judged net of their re-signs'"
+        " gas as with follow_gas (0: off, main f5f9db9; robust_floorprobe)",
     )
     tier_replay_intervals: int = param(
         2,
@@ -2326,6 +2326,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 and not mem.perched
                 and listed is not None
                 and got.price < listed
+                and steps_seen(
+                    step_interval(mem.s_steps, p.anchor_steady_seconds, p.raise_horizon_seconds),
+                    p.probe_seconds,
+                )
                 and self._cut_unpaid(
                     snapshot, offer, rivals, listed, got.price, got.volume, mem, p.follow_cut_factor
                 )

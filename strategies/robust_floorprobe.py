@@ -15,7 +15,9 @@ So (``follow_cut_factor`` = f > 0), on a market whose rivals' recent reprices ar
 under our listed price (item 71's decayed counts and share, ``tier_undercut_share``; 0.75 when
 that is off: undercutters, not a walker or a restocking fixed pool), a cut of the base's price
 that wins less than f x the gas of its cancels (item 73's reckoning, read, not applied) opens
-guard 1's probe as a rival under us ``follow_share`` of the time does, and the probe's three
+guard 1's probe as a rival under us ``follow_share`` of the time does, where a probe sees at
+least two of the rivals' steps under us (:func:`steps_seen`: a slower war's cycle is longer
+than a probe can compare), and the probe's three
 postures (war, floor, hold) are judged on what they sold net of their re-signs' gas (item 49's
 ``follow_gas``, :func:`gas_judged`): the probe measures the restocks item 73's estimate does not
 see, and war's follows pay their cancels in the comparison. Elsewhere guard 1 is main's. The
@@ -27,7 +29,19 @@ docs/strategies.md, robust item 76.
 
 from __future__ import annotations
 
-__all__ = ["gas_judged"]
+__all__ = ["PROBE_STEPS", "gas_judged", "steps_seen"]
+
+PROBE_STEPS = 2.0  # the rivals' steps under us a probe must see to compare the postures
+
+
+def steps_seen(interval: float, probe_seconds: float) -> bool:
+    """Whether one of guard 1's probes sees the war's cycle: the mean interval between the
+    rivals' steps under our price (item 73's ``step_interval`` from item 71's counts) lets at
+    least ``PROBE_STEPS`` of them fall in ``probe_seconds``. A slower undercutter's war cycles
+    over hours (train 1512: 35-minute steps of 104 k from 10.2 M down to 3.1 M), which a
+    40-minute probe of each posture cannot compare: the floor posture then sits at the bottom of
+    a cycle it measured at its top."""
+    return interval > 0 and PROBE_STEPS * interval <= probe_seconds
 
 
 def gas_judged(follow_gas: bool, factor: float, undercutters: bool) -> bool:

@@ -11,12 +11,14 @@ from typing import Any
 import strategies
 from strategies import run_fenced
 from strategies.robust import OfferMemory
-from strategies.robust_floorprobe import gas_judged
+from strategies.robust_floorprobe import gas_judged, steps_seen
 from tests.support.factories import NOW, deal, offer, own, rival, snap, util
 
 XS = offer(0, max_volume=4)
-CUTS = [4.0, 4.0, NOW - 60]  # the rivals' recent reprices all stepped under us (undercutters)
-WALK = [4.0, 1.0, NOW - 60]  # one in four did (a walker)
+# item 71's decayed counts (half-life 7,200 s): 12 steps ~ one every 866 s, 4 ~ every 2,597 s
+CUTS = [12.0, 12.0, NOW - 60]  # the rivals' recent reprices all stepped under us (undercutters)
+SLOW = [4.0, 4.0, NOW - 60]  # undercutters too, but a step every 43 minutes
+WALK = [12.0, 3.0, NOW - 60]  # one in four stepped under us (a walker)
 MAIN = 9_799_999  # main: under the rival, just past the planner's deadband (war)
 
 
@@ -25,6 +27,12 @@ def test_gas_judged() -> None:
     assert gas_judged(False, 1.0, True)  # item 76's: on a market of undercutters
     assert not gas_judged(False, 1.0, False)
     assert not gas_judged(False, 0.0, True)  # key off: main
+
+
+def test_steps_seen() -> None:
+    assert steps_seen(1_200.0, 2_400.0)  # two steps in a 40-minute probe
+    assert not steps_seen(1_201.0, 2_400.0)
+    assert not steps_seen(0.0, 2_400.0)
 
 
 def decided(
@@ -86,6 +94,8 @@ def test_the_probe_stays_shut_where_the_cut_pays_or_is_not_judged() -> None:
     # rivals whose reprices are not mostly steps under us, or none counted
     assert not probed(ON, steps=WALK)
     assert not probed(ON, steps=[])
+    # undercutters too slow for a probe to see two of their steps
+    assert not probed(ON, steps=SLOW)
 
 
 def test_a_perch_or_its_trial_listed_is_not_a_cut() -> None:

@@ -85,8 +85,10 @@ def test_an_unpaid_cut_opens_the_floor_probe() -> None:
 
 def test_the_probe_stays_shut_where_the_cut_pays_or_is_not_judged() -> None:
     assert not probed({})
-    # one order of four: one cancel, which the cut pays
-    assert not probed(ON, orders=1)
+    # one order of four and four buyers an hour: one cancel, which the cut pays (with four
+    # one-task orders it does not)
+    assert not probed(ON, orders=1, sold=4)
+    assert probed(ON, sold=4)
     # nothing sold in the horizon: no evidence to price the cut by
     assert not probed(ON, sold=0)
     # a smaller factor: the cut pays 0.3 x its gas

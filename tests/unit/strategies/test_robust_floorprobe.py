@@ -91,8 +91,8 @@ def test_the_probe_stays_shut_where_the_cut_pays_or_is_not_judged() -> None:
     assert probed(ON, sold=4)
     # nothing sold in the horizon: no evidence to price the cut by
     assert not probed(ON, sold=0)
-    # a smaller factor: the cut pays 0.3 x its gas
-    assert not probed({"follow_cut_factor": 0.3})
+    # a smaller factor: with four buyers an hour the cut pays 0.3 x its gas (not 1 x)
+    assert not probed({"follow_cut_factor": 0.3}, sold=4)
     # rivals whose reprices are not mostly steps under us, or none counted
     assert not probed(ON, steps=WALK)
     assert not probed(ON, steps=[])

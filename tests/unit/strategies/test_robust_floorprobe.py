@@ -121,7 +121,7 @@ def test_a_war_the_last_round_chose_is_kept_its_commit_time() -> None:
 def test_a_probe_under_way_or_another_posture_is_left_alone() -> None:
     # a committed floor posture, inside its commit time: the key does not re-open a probe
     floor = {"posture": "floor", "probing": False, "committed_at": NOW - 600, "low": 9_900_000}
-    _, why, after = decided(ON, mem=floor)
+    _, _, after = decided(ON, mem=floor)
     assert after["posture"] == "floor" and not after["probing"]
 
 

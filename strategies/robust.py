@@ -276,6 +276,10 @@ under our listed one is held there while what it wins before a rival steps under
 (the stock the rivals hold under our price, sold at our own recent rate) is under that many times
 the gas of the dearer orders of ours it cancels (following an undercutter down cancels every
 small order the slot holds).
+Opt-in (item 76, ``follow_cut_factor``, 0: off; strategies/robust_floorprobe.py): on such a
+market a cut that wins less than that many times its cancels' gas opens guard 1's probe (its
+floor posture is the best fixed price where the undercutter resets from its floor), where a probe
+sees two of the rivals' steps under us, and the round commits on sales net of re-sign gas.
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is

@@ -276,6 +276,10 @@ under our listed one is held there while what it wins before a rival steps under
 (the stock the rivals hold under our price, sold at our own recent rate) is under that many times
 the gas of the dearer orders of ours it cancels (following an undercutter down cancels every
 small order the slot holds).
+Opt-in (item 76, ``follow_cut_factor``, 0: off; strategies/robust_floorprobe.py): on such a
+market a cut that wins less than that many times its cancels' gas opens guard 1's probe (its
+floor posture is the best fixed price where the undercutter resets from its floor), where a probe
+sees two of the rivals' steps under us, and the round commits on sales net of re-sign gas.
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
@@ -341,6 +345,7 @@ from strategies.robust_cutgas import (
     cut_pays,
     step_interval,
 )
+from strategies.robust_floorprobe import gas_judged, steps_seen
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
 from strategies.robust_hold import last_sale, settled_holds, tier_holds
@@ -1172,6 +1177,16 @@ class RobustParams:
         " wins before a rival steps under us again (the rivals' stock under us, at the"
         " category's deal rate) is under this many times the gas of the cancels it causes (our"
         " dearer orders) (0: off, main 8b54e27; robust_cutgas)",
+    )
+    follow_cut_factor: float = param(
+        0.0,
+        min=0.0,
+        max=100.0,
+        doc="item 76: on a market whose rivals' reprices mostly step under our price (item 71's"
+        " share), a cut of the base's price under our listed one that wins less than this many"
+        " times the gas of its cancels (item 73's reckoning) opens guard 1's probe where a probe"
+        " sees two of the rivals' steps under us, its postures judged net of their re-signs'"
+        " gas as with follow_gas (0: off, main f5f9db9; robust_floorprobe)",
     )
     tier_replay_intervals: int = param(
         2,
@@ -2250,10 +2265,14 @@ class RobustStrategy(Strategy[RobustParams]):
         passed = passed_over(deals, rivals) if named else 0
         if passed:  # for the perch (strategies/robust_captive.py)
             mem = replace(mem, q_passed_at=now, q_count=mem.q_count + passed)
-        if (p.tier_undercut_share > 0 and p.tier_moving_extend_seconds > 0) or p.cut_gas_factor > 0:
+        if (
+            (p.tier_undercut_share > 0 and p.tier_moving_extend_seconds > 0)
+            or p.cut_gas_factor > 0
+            or p.follow_cut_factor > 0
+        ):
             # the rivals' reprices since the last decision, and those that stepped under us
             # (item 71, strategies/robust_stepunder.py; guard 7's pools hold their last prices;
-            # item 73 reads them too)
+            # items 73 and 76 read them too)
             last = {k: v[0] for k, v in mem.a_pools.items()}
             moves, steps = count_steps(last, cheapest_by_pool(rivals), listed)
             counts = decayed_steps(mem.s_steps, moves, steps, now, p.anchor_steady_seconds)
@@ -2271,7 +2290,16 @@ class RobustStrategy(Strategy[RobustParams]):
         price, why = got.price, got.reason
 
         # 1. the follower guard (contested offers only)
-        if p.follow_gas:  # item 49: a re-sign's gas is charged to the posture that ran
+        # item 76 (strategies/robust_floorprobe.py): on a market of undercutters a cut that does
+        # not pay its cancels opens the probe and the postures are judged net of gas (the gas
+        # book is kept whenever the key is on, so a market that turns into one has it counted)
+        undercutters = p.follow_cut_factor > 0 and steps_under_us(
+            mem.s_steps,
+            p.tier_undercut_share if p.tier_undercut_share > 0 else UNDERCUT_SHARE,
+        )
+        gas = gas_judged(p.follow_gas, p.follow_cut_factor, undercutters)
+        keep_gas = p.follow_gas or p.follow_cut_factor > 0
+        if keep_gas:  # item 49: a re-sign's gas is charged to the posture that ran
             charge = resign_charge(mem.u_listed, listed, p.cancel_cost)
             mem = replace(mem, u_listed=listed or 0)
         else:
@@ -2282,10 +2310,10 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         if led:
             mem = self._account(mem, earned, dt)
-            if p.follow_gas and mem.probing:  # the round's probe
-                gas = {**mem.u_gas, mem.posture: mem.u_gas.get(mem.posture, 0.0) + charge}
-                mem = replace(mem, u_gas=gas)
-            elif p.follow_gas:  # the committed posture's whole stretch
+            if keep_gas and mem.probing:  # the round's probe
+                spent = {**mem.u_gas, mem.posture: mem.u_gas.get(mem.posture, 0.0) + charge}
+                mem = replace(mem, u_gas=spent)
+            elif keep_gas:  # the committed posture's whole stretch
                 mem = replace(
                     mem, u_stretch=stretch_add(mem.u_stretch, mem.posture, earned, charge, dt)
                 )
@@ -2295,7 +2323,33 @@ class RobustStrategy(Strategy[RobustParams]):
                 util = snapshot.utilization
                 slots = util.slots_and_busy(offer.gpu)[0] if util is not None else 0
                 still = floor_pays(got.price, _run_seconds(snapshot, offer), others, slots)
-            price, why, mem = self._follower(now, rivals, listed, got, mem, still=still)
+            unpaid = (
+                p.follow_cut_factor > 0
+                and undercutters
+                and mem.p_mode == "market"  # not a perch's price or trial (guard 5's)
+                and not mem.perched
+                and listed is not None
+                and got.price < listed
+                and steps_seen(
+                    step_interval(mem.s_steps, p.anchor_steady_seconds, p.raise_horizon_seconds),
+                    p.probe_seconds,
+                )
+                and self._cut_unpaid(
+                    snapshot, offer, rivals, listed, got.price, got.volume, mem, p.follow_cut_factor
+                )
+                is not None
+            )
+            price, why, mem = self._follower(
+                now,
+                rivals,
+                listed,
+                got,
+                mem,
+                still=still,
+                gas=gas,
+                keep_gas=keep_gas,
+                unpaid=unpaid,
+            )
         elif not (p.follow_keep_book and mode == "book" and rivals):
             # no longer contested: the follower record is forgotten (but see follow_keep_book)
             mem = replace(
@@ -2599,30 +2653,54 @@ class RobustStrategy(Strategy[RobustParams]):
         time (our own rate of the last ``raise_horizon_seconds``; none sold: no evidence, the
         cut is made)."""
         p = self.params
+        unpaid = self._cut_unpaid(
+            snapshot, offer, rivals, listed, price, volume, mem, p.cut_gas_factor
+        )
+        if unpaid is None:
+            return price, why
+        gain, cancels, seconds = unpaid
+        return listed, (
+            f"{why}; cut to {price} held at {listed}: {gain:.0f} nRLC won in {seconds:.0f}s"
+            f" < {p.cut_gas_factor:g} x {cancels} cancels"
+        )
+
+    def _cut_unpaid(
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        rivals: Sequence[BookEntry],
+        listed: int,
+        price: int,
+        volume: int,
+        mem: OfferMemory,
+        factor: float,
+    ) -> tuple[float, int, float] | None:
+        """Item 73's reckoning of a cut from ``listed`` to ``price``: ``(gain, cancels,
+        seconds)`` where it wins less than ``factor`` x the gas of its cancels on a market of
+        undercutters (item 71's share), None where it pays or is not judged (item 76 reads it
+        too, strategies/robust_floorprobe.py)."""
+        p = self.params
         share = p.tier_undercut_share if p.tier_undercut_share > 0 else UNDERCUT_SHARE
         if not steps_under_us(mem.s_steps, share):
-            return price, why  # the rivals do not step under us: a cut's sales last
+            return None  # the rivals do not step under us: a cut's sales last
         orders = [
             (o.price, o.remaining) for o in snapshot.own_by_slot.get(offer.slot, ()) if o.published
         ]
         cancels = cut_cancels(orders, price, volume, p.cancel_cost)
         if cancels <= 0:
-            return price, why
+            return None
         horizon = p.raise_horizon_seconds
         if horizon <= 0:
-            return price, why
+            return None
         ours = self._horizon_sold(snapshot, offer)  # none sold: no evidence
         if ours <= 0:
-            return price, why
+            return None
         stock = sum(r.remaining for r in rivals if price < r.price < listed)
         seconds = step_interval(mem.s_steps, p.anchor_steady_seconds, horizon)
         gain = cut_gain(listed, price, stock, ours / horizon, seconds)
-        if cut_pays(gain, cancels, p.cancel_cost, p.cut_gas_factor):
-            return price, why
-        return listed, (
-            f"{why}; cut to {price} held at {listed}: {gain:.0f} nRLC won in {seconds:.0f}s"
-            f" < {p.cut_gas_factor:g} x {cancels} cancels"
-        )
+        if cut_pays(gain, cancels, p.cancel_cost, factor):
+            return None
+        return gain, cancels, seconds
 
     @staticmethod
     def _paid(mem: OfferMemory) -> int:
@@ -3544,11 +3622,19 @@ class RobustStrategy(Strategy[RobustParams]):
         mem: OfferMemory,
         *,
         still: bool = True,
+        gas: bool | None = None,
+        keep_gas: bool | None = None,
+        unpaid: bool = False,
     ) -> tuple[int, str, OfferMemory]:
         """Guard 1: the follower's share, the posture, its price. ``still``: whether
         ``follow_still`` may put a round off (item 62: not where the floor's tasks earn a
-        slot-second less than the pool's other offers)."""
+        slot-second less than the pool's other offers). ``gas``: whether postures are judged net
+        of gas, ``keep_gas``: whether the gas book is kept (None: ``follow_gas``, main's);
+        ``unpaid``: the base's cut does not pay its cancels, which opens the probe too (item 76),
+        except while a war the last round committed to is kept (``commit_seconds``)."""
         p = self.params
+        gas = p.follow_gas if gas is None else gas
+        keep_gas = p.follow_gas if keep_gas is None else keep_gas
         if rivals:
             cheapest = rivals[0]
             if mem.low is None or cheapest.price <= mem.low or now - mem.low_at > p.memory_seconds:
@@ -3579,7 +3665,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 else:
                     rates = {q: _rate(mem, q) for q in POSTURES}
                     best = max(POSTURES, key=lambda q: (rates[q] or 0.0, q == "war"))
-                    if p.follow_gas:  # item 49: each posture's probe and last stretch, net of gas
+                    if gas:  # item 49: each posture's probe and last stretch, net of gas
                         chosen = net_best(
                             mem.earned, mem.seconds, mem.u_gas, mem.u_stretch, POSTURES
                         )
@@ -3587,7 +3673,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     mem = replace(
                         mem, posture=best, posture_since=now, probing=False, committed_at=now
                     )
-                    if p.follow_gas:  # a new stretch of the committed posture begins
+                    if keep_gas:  # a new stretch of the committed posture begins
                         mem = replace(mem, u_stretch={**mem.u_stretch, best: [0.0, 0.0, 0.0]})
                     if p.follow_hold_max > 0:  # item 46 (strategies/robust_posture.py)
                         kept = kept_in_a_row(mem.u_kept, mem.u_prev, best)
@@ -3616,7 +3702,15 @@ class RobustStrategy(Strategy[RobustParams]):
                 u_gas={},
                 u_prev=mem.posture if p.follow_hold_max > 0 else "",
             )
-        elif mem.posture == "war" and mem.lost >= p.follow_share:
+        elif mem.posture == "war" and (
+            mem.lost >= p.follow_share
+            or (
+                unpaid
+                and now - mem.committed_at
+                >= posture_hold(p.commit_seconds, mem.u_kept, p.follow_hold_max)
+            )
+        ):
+            # (item 76: an unpaid cut opens the probe, but not inside a war a round chose)
             # out-followed: measure war as it was, then the two other postures
             secs = mem.seconds.get("war", 0.0)
             keep = min(1.0, p.probe_seconds / secs) if secs > 0 else 1.0
@@ -3628,8 +3722,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 earned={"war": mem.earned.get("war", 0.0) * keep},
                 seconds={"war": min(secs, p.probe_seconds)},
             )
-            if p.follow_gas:  # item 49: war's evidence is its whole stretch (u_stretch)
+            if gas:  # item 49: war's evidence is its whole stretch (u_stretch)
                 mem = replace(mem, earned={}, seconds={}, u_gas={})
+            elif keep_gas:  # item 76: the gas book of this round only
+                mem = replace(mem, u_gas={})
         elif mem.posture == "war" and not mem.probing:
             # keep only the recent war record (what a probe compares against)
             secs = mem.seconds.get("war", 0.0)

@@ -700,7 +700,7 @@ class FillMemory:
                 r.order_hash: (r.order.category, r.published_at, at) for r in book.requests
             }
             lifetimes = _lifetimes(self.listed, listed_now, self.took, lifetimes)
-        hold = _took_horizons(lifetimes, self.took.values(), policy)
+        hold = _took_horizons(lifetimes, listed_now, self.took, at, policy)
         took = {h: v for h, v in self.took.items() if at - v.published_at <= hold[v.category]}
         if policy.took_learned:
             return replace(
@@ -881,16 +881,27 @@ def _took_horizon(
 
 def _took_horizons(
     lifetimes: Mapping[int, Sequence[float]],
-    took: Iterable[RequestOrderView],
+    listed: Mapping[str, tuple[int, float, float]],
+    took: Mapping[str, RequestOrderView],
+    at: float,
     policy: FillPolicy,
 ) -> dict[int, float]:
-    """:func:`_took_horizon` per category of the requests ``took``, each worked out once (the
-    memory keeps dozens of taken requests, read every tick)."""
-    categories = {v.category for v in took}
+    """How long the requests ``took`` stay in the posted view, per category, each worked out
+    once (the memory keeps dozens of taken requests, read every tick): :func:`_took_horizon`,
+    and with ``fills.took_learned`` at least the age of the oldest request of that category
+    still waiting unfilled in the book (``listed``, the last fill book read): a requester who
+    still waits that long proves the category's patience is at least that, before any request
+    left the book (in the first hours every lifetime is still running, and ``took_hours``
+    alone would drop a request we took long before its requester would have given up)."""
+    categories = {v.category for v in took.values()}
     if not policy.took_learned:
         hold = policy.took_s  # (a property: read once, not per request taken)
         return dict.fromkeys(categories, hold)
-    return {c: _took_horizon(lifetimes, c, policy) for c in categories}
+    oldest: dict[int, float] = {}
+    for h, (category, published, _) in listed.items():
+        if category in categories and h not in took and published < oldest.get(category, at):
+            oldest[category] = published
+    return {c: max(_took_horizon(lifetimes, c, policy), at - oldest.get(c, at)) for c in categories}
 
 
 def _within_throughput(
@@ -1111,7 +1122,7 @@ def posted_view(snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy
             out = replace(out, deals=kept)
     if memory.took:
         at = snapshot.at
-        hold = _took_horizons(memory.lifetimes, memory.took.values(), policy)
+        hold = _took_horizons(memory.lifetimes, memory.listed, memory.took, at, policy)
         back = [v for v in memory.took.values() if at - v.published_at <= hold[v.category]]
         out = out.with_requests(back)
     return out

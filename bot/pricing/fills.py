@@ -189,7 +189,9 @@ class FillPolicy:
     ``took_learned`` keeps a request our fill took in the posted view for as long as the waiting
     requests of its category we did not fill stayed in the book (:meth:`FillMemory.took_horizon`:
     the median of the last ``LIFETIMES`` such lifetimes, once ``MIN_REVEALED`` were seen; with
-    fewer, of every category's; with fewer in all, ``took_hours``), not a fixed ``took_hours``. Why: without our fill the request would have
+    fewer, of every category's; with fewer in all, ``took_hours``), and at least the age of the
+    oldest request of its category still waiting unfilled (a lower bound on the patience before
+    any request has left the book), not a fixed ``took_hours``. Why: without our fill the request would have
     waited that long, and a strategy that prices on the request book (``demand``) reads it
     while it does; a shorter view shows it less demand than the market without fills had
     (docs/backtesting.md, "Fills 23": TRAIN ``captive_us`` 1320, ``demand`` 120.0 RLC after gas

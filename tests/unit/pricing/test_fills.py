@@ -1027,6 +1027,27 @@ def test_took_learned_keeps_a_taken_request_as_long_as_unfilled_requests_waited(
     assert posted_view(snap(at=NOW + 5 * 3_600), off, fixed).requests == ()
 
 
+def test_took_learned_keeps_a_taken_request_while_an_older_one_of_its_category_still_waits() -> (
+    None
+):
+    learned = _policy(took_learned=True)
+    # nothing has left the book yet (no lifetime): a request of category 0 has waited 7 h, one of
+    # category 1 only 1 h; we took a category-0 and a category-1 request published 5 h ago
+    book = FillBook((_aged("old", 7.0), _aged("young", 1.0, category=1)), (app_order("a"),))
+    taken = [
+        dataclasses.replace(request("t0", 5_000), published_at=NOW - 5 * 3_600),
+        dataclasses.replace(request("t1", 5_000, category=1), published_at=NOW - 5 * 3_600),
+    ]
+    memory = FillMemory().taking(taken).observe(book, NOW, bool, learned)
+    # category 0: a requester still waits 7 h, so ours (5 h) would still wait; category 1: 4 h
+    assert set(memory.took) == {h("t0")}
+    seen = posted_view(snap(), memory, learned)
+    assert [r.order_hash for r in seen.requests] == [h("t0")]
+    # off: both dropped at took_hours (4 h)
+    off = FillMemory().taking(taken).observe(book, NOW, bool, _policy())
+    assert off.took == {}
+
+
 def test_took_learned_is_per_category_waits_for_enough_lifetimes_and_keeps_the_last() -> None:
     learned = _policy(took_learned=True)
     few = FillMemory(lifetimes={0: (3_600.0,) * (MIN_REVEALED - 1)})

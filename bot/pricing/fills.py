@@ -57,6 +57,7 @@ __all__ = [
     "DEFAULT_MATCH_GAS",
     "DEFAULT_MATCH_GAS_COST_NRLC",
     "FRAMEWORK_BITS",
+    "LIFETIMES",
     "MEMORY_S",
     "MIN_REVEALED",
     "RAISE_MARGIN",
@@ -119,6 +120,10 @@ At 1.5, ``fixed`` on train 1001 (stationary) raised for fills worth 1.1 RLC net 
 TOOK_S = 4 * 3600.0
 """How long after it was published a request our fill took stays in the posted view's book."""
 
+LIFETIMES = 32
+"""How many lifetimes of waiting requests that left the book unfilled by us are kept per
+category (``fills.took_learned``: :meth:`FillMemory.took_horizon` is their median)."""
+
 
 _Asset = TypeVar("_Asset", AppOrder, DatasetOrder)  # what a request is matched with
 
@@ -180,6 +185,17 @@ class FillPolicy:
     ``memory_hours`` weighed 1 and its window, which covered the gap, read zero, so
     ``min_revealed_unsold`` let a raise through that froze the zero (docs/backtesting.md,
     "Fills 12": train 1012 with ``--crn``, 1274; false: every reading counts, as before).
+
+    ``took_learned`` keeps a request our fill took in the posted view for as long as the waiting
+    requests of its category we did not fill stayed in the book (:meth:`FillMemory.took_horizon`:
+    the median of the last ``LIFETIMES`` such lifetimes, once ``MIN_REVEALED`` were seen; with
+    fewer, of every category's; with fewer in all, ``took_hours``), and at least the age of the
+    oldest request of its category still waiting unfilled (a lower bound on the patience before
+    any request has left the book), not a fixed ``took_hours``. Why: without our fill the request would have
+    waited that long, and a strategy that prices on the request book (``demand``) reads it
+    while it does; a shorter view shows it less demand than the market without fills had
+    (docs/backtesting.md, "Fills 23": TRAIN ``captive_us`` 1320, ``demand`` 120.0 RLC after gas
+    with fills against 151.7 without, its publishers waiting 7.4-9.5 h; false: ``took_hours``).
     """
 
     enabled: bool = False
@@ -200,6 +216,7 @@ class FillPolicy:
     full_unmeasured: bool = False
     full_weight: bool = False
     gap_unmeasured: bool = False
+    took_learned: bool = False
 
     def __post_init__(self) -> None:
         for flag in (
@@ -209,6 +226,7 @@ class FillPolicy:
             "full_unmeasured",
             "full_weight",
             "gap_unmeasured",
+            "took_learned",
         ):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(f"fills.{flag}", "must be true or false", getattr(self, flag))
@@ -630,6 +648,11 @@ class FillMemory:
     # per offer slot that may fill, when it was listed again after ticks it listed nothing
     # (``math.inf`` while it lists nothing; ``fills.gap_unmeasured``)
     relisted: Mapping[Slot, float] = field(default_factory=dict)
+    # the fill book's requests at the last observe (hash -> category, when published, when last
+    # seen), and per category how long the last ``LIFETIMES`` that left it without our fill had
+    # waited (``fills.took_learned``: :meth:`observe`, :meth:`took_horizon`)
+    listed: Mapping[str, tuple[int, float, float]] = field(default_factory=dict)
+    lifetimes: Mapping[int, tuple[float, ...]] = field(default_factory=dict)
 
     def observe(
         self,
@@ -673,9 +696,33 @@ class FillMemory:
                     )
         deals = {d: t for d, t in self.fill_deals.items() if at - t <= short}
         since = at if self.since is None else self.since
-        hold = policy.took_s  # (a property: read once, not per request taken)
-        took = {h: v for h, v in self.took.items() if at - v.published_at <= hold}
+        listed_now, lifetimes = self.listed, self.lifetimes
+        if policy.took_learned and book is not None:  # no book read: nothing is known to leave
+            listed_now = {
+                r.order_hash: (r.order.category, r.published_at, at) for r in book.requests
+            }
+            lifetimes = _lifetimes(self.listed, listed_now, self.took, lifetimes)
+        hold = _took_horizons(lifetimes, listed_now, self.took, at, policy)
+        took = {h: v for h, v in self.took.items() if at - v.published_at <= hold[v.category]}
+        if policy.took_learned:
+            return replace(
+                self,
+                seen=keep,
+                fill_deals=deals,
+                since=since,
+                took=took,
+                listed=listed_now,
+                lifetimes=lifetimes,
+            )
         return replace(self, seen=keep, fill_deals=deals, since=since, took=took)
+
+    def took_horizon(self, policy: FillPolicy, category: int) -> float:
+        """How long after it was published a request of ``category`` our fill took stays in the
+        posted view (:func:`posted_view`): ``fills.took_hours``, or with ``fills.took_learned``
+        the median time the waiting requests of that category we did not fill stayed in the
+        book, once ``MIN_REVEALED`` such lifetimes were seen (with fewer, of every category's;
+        fewer in all, ``took_hours``): how long it would have waited without our fill."""
+        return _took_horizon(self.lifetimes, category, policy)
 
     def revealed(self, offer: Offer, at: float, policy: FillPolicy) -> tuple[list[Revealed], float]:
         """The revealed requests ``offer`` prices its listing on, and the seconds they span.
@@ -795,6 +842,68 @@ class FillMemory:
         """This memory with the deals our fills made at ``at`` (from their receipts)."""
         more = {d: at for d in deal_ids}
         return replace(self, fill_deals={**self.fill_deals, **more}) if more else self
+
+
+def _lifetimes(
+    before: Mapping[str, tuple[int, float, float]],
+    now: Mapping[str, tuple[int, float, float]],
+    took: Mapping[str, RequestOrderView],
+    kept: Mapping[int, tuple[float, ...]],
+) -> Mapping[int, tuple[float, ...]]:
+    """``kept`` with how long each request of the fill book ``before`` (hash -> category, when
+    published, when last seen) that is gone ``now`` waited, unless our fill took it (``took``):
+    the last ``LIFETIMES`` per category. A request we filled left because of us: its lifetime
+    says nothing about how long it would have waited without us."""
+    gone: dict[int, list[float]] = {}
+    for h, (category, published, seen) in before.items():
+        if h not in now and h not in took:
+            gone.setdefault(category, []).append(seen - published)
+    if not gone:
+        return kept
+    out = dict(kept)
+    for category, more in gone.items():
+        out[category] = (*out.get(category, ()), *more)[-LIFETIMES:]
+    return out
+
+
+def _took_horizon(
+    lifetimes: Mapping[int, Sequence[float]], category: int, policy: FillPolicy
+) -> float:
+    """:meth:`FillMemory.took_horizon` over ``lifetimes``."""
+    if not policy.took_learned:
+        return policy.took_s
+    got: Sequence[float] = lifetimes.get(category, ())
+    if len(got) < MIN_REVEALED:
+        got = [x for xs in lifetimes.values() for x in xs]
+        if len(got) < MIN_REVEALED:
+            return policy.took_s
+    ordered = sorted(got)
+    return ordered[len(ordered) // 2]
+
+
+def _took_horizons(
+    lifetimes: Mapping[int, Sequence[float]],
+    listed: Mapping[str, tuple[int, float, float]],
+    took: Mapping[str, RequestOrderView],
+    at: float,
+    policy: FillPolicy,
+) -> dict[int, float]:
+    """How long the requests ``took`` stay in the posted view, per category, each worked out
+    once (the memory keeps dozens of taken requests, read every tick): :func:`_took_horizon`,
+    and with ``fills.took_learned`` at least the age of the oldest request of that category
+    still waiting unfilled in the book (``listed``, the last fill book read): a requester who
+    still waits that long proves the category's patience is at least that, before any request
+    left the book (in the first hours every lifetime is still running, and ``took_hours``
+    alone would drop a request we took long before its requester would have given up)."""
+    categories = {v.category for v in took.values()}
+    if not policy.took_learned:
+        hold = policy.took_s  # (a property: read once, not per request taken)
+        return dict.fromkeys(categories, hold)
+    oldest: dict[int, float] = {}
+    for h, (category, published, _) in listed.items():
+        if category in categories and h not in took and published < oldest.get(category, at):
+            oldest[category] = published
+    return {c: max(_took_horizon(lifetimes, c, policy), at - oldest.get(c, at)) for c in categories}
 
 
 def _within_throughput(
@@ -1014,8 +1123,9 @@ def posted_view(snapshot: MarketSnapshot, memory: FillMemory, policy: FillPolicy
         if len(kept) != len(snapshot.deals):
             out = replace(out, deals=kept)
     if memory.took:
-        at, hold = snapshot.at, policy.took_s
-        back = [v for v in memory.took.values() if at - v.published_at <= hold]
+        at = snapshot.at
+        hold = _took_horizons(memory.lifetimes, memory.listed, memory.took, at, policy)
+        back = [v for v in memory.took.values() if at - v.published_at <= hold[v.category]]
         out = out.with_requests(back)
     return out
 

@@ -36,6 +36,7 @@ from bot.domain.model import (
 )
 from bot.pricing.admission import Batch, Committed, feasible
 from bot.pricing.fills import (
+    LIFETIMES,
     MIN_REVEALED,
     RAISE_MARGIN,
     FillIntent,
@@ -987,6 +988,90 @@ def test_a_request_taken_twice_or_still_in_the_book_is_not_doubled() -> None:
     seen = posted_view(snap(offers=[o], requests=[r]), memory, FillPolicy(enabled=True))
     assert [x.order_hash for x in seen.requests] == [r.order_hash]
     assert seen.demand_for(o) == (r,)
+
+
+def _aged(label: str, hours: float, category: int = 0) -> ListedOrder[RequestOrder]:
+    """A waiting request of the fill book published ``hours`` before NOW."""
+    got = req(label, 5_000, category=category)
+    return dataclasses.replace(got, published_at=NOW - hours * 3_600)
+
+
+def test_took_learned_keeps_a_taken_request_as_long_as_unfilled_requests_waited() -> None:
+    learned = _policy(took_learned=True)
+    # eight requests wait in the book and leave it unfilled after 9 h (their requesters gave up);
+    # a ninth we fill (it leaves because of us: its lifetime is not counted)
+    book = FillBook(
+        (*(_aged(f"w{i}", 9.0) for i in range(MIN_REVEALED)), _aged("ours", 1.0)),
+        (app_order("a"),),
+    )
+    ours = dataclasses.replace(request("ours", 5_000), published_at=NOW - 3_600)
+    memory = FillMemory().observe(book, NOW, bool, learned)
+    assert memory.took_horizon(learned, 0) == learned.took_s  # nothing left the book yet: 4 h
+    memory = memory.taking([ours])
+    later = memory.observe(FillBook((), (app_order("a"),)), NOW + 60, bool, learned)
+    assert len(later.lifetimes[0]) == MIN_REVEALED  # the one we took is not a lifetime
+    assert later.took_horizon(learned, 0) == pytest.approx(9.0 * 3_600)
+    # 6 h after it was published the taken request is still shown (took_hours 4 would drop it),
+    # as it would have waited there without our fill; 10.5 h after, it is gone
+    at6 = later.observe(None, NOW + 5 * 3_600, bool, learned)
+    assert ours.order_hash in at6.took
+    seen = posted_view(snap(at=NOW + 5 * 3_600), at6, learned)
+    assert [r.order_hash for r in seen.requests] == [ours.order_hash]
+    assert later.observe(None, NOW + 9.5 * 3_600, bool, learned).took == {}
+    # off (the default): the fixed took_hours, and nothing about the book is remembered
+    fixed = _policy()
+    off = FillMemory().observe(book, NOW, bool, fixed).taking([ours])
+    off = off.observe(FillBook(), NOW + 60, bool, fixed)
+    assert off.lifetimes == {} and off.listed == {}
+    assert off.observe(None, NOW + 5 * 3_600, bool, fixed).took == {}
+    assert posted_view(snap(at=NOW + 5 * 3_600), off, fixed).requests == ()
+
+
+def test_took_learned_keeps_a_taken_request_while_an_older_one_of_its_category_still_waits() -> (
+    None
+):
+    learned = _policy(took_learned=True)
+    # nothing has left the book yet (no lifetime): a request of category 0 has waited 7 h, one of
+    # category 1 only 1 h; we took a category-0 and a category-1 request published 5 h ago
+    book = FillBook((_aged("old", 7.0), _aged("young", 1.0, category=1)), (app_order("a"),))
+    taken = [
+        dataclasses.replace(request("t0", 5_000), published_at=NOW - 5 * 3_600),
+        dataclasses.replace(request("t1", 5_000, category=1), published_at=NOW - 5 * 3_600),
+    ]
+    memory = FillMemory().taking(taken).observe(book, NOW, bool, learned)
+    # category 0: a requester still waits 7 h, so ours (5 h) would still wait; category 1: 4 h
+    assert set(memory.took) == {h("t0")}
+    seen = posted_view(snap(), memory, learned)
+    assert [r.order_hash for r in seen.requests] == [h("t0")]
+    # off: both dropped at took_hours (4 h)
+    off = FillMemory().taking(taken).observe(book, NOW, bool, _policy())
+    assert off.took == {}
+
+
+def test_took_learned_is_per_category_waits_for_enough_lifetimes_and_keeps_the_last() -> None:
+    learned = _policy(took_learned=True)
+    few = FillMemory(lifetimes={0: (3_600.0,) * (MIN_REVEALED - 1)})
+    assert few.took_horizon(learned, 0) == learned.took_s
+    short = (1.0, 2.0, 3.0, *(7_200.0,) * (MIN_REVEALED - 3))
+    enough = FillMemory(lifetimes={0: short, 1: (36_000.0,) * MIN_REVEALED})
+    assert enough.took_horizon(learned, 0) == 7_200.0  # the median, not the mean
+    assert enough.took_horizon(learned, 1) == 36_000.0  # each category its own
+    # a category with too few: the median of every category's
+    mixed = FillMemory(lifetimes={0: (7_200.0,) * 5, 1: (36_000.0,) * 4})
+    assert mixed.took_horizon(learned, 0) == 7_200.0
+    assert mixed.took_horizon(learned, 2) == 7_200.0
+    assert enough.took_horizon(_policy(), 1) == _policy().took_s  # the switch off
+    # a long history keeps only the last LIFETIMES of a category
+    book = FillBook(
+        (
+            *(_aged(f"x{i}", 2.0) for i in range(LIFETIMES + 5)),
+            _aged("other", 5.0, category=1),
+        ),
+        (app_order("a"),),
+    )
+    memory = FillMemory(lifetimes={0: (99.0,) * LIFETIMES}).observe(book, NOW, bool, learned)
+    gone = memory.observe(FillBook(), NOW + 60, bool, learned)
+    assert gone.lifetimes == {0: (2.0 * 3_600,) * LIFETIMES, 1: (5.0 * 3_600,)}
 
 
 def _revealed_at(ages_h: list[float], o: Offer, policy: FillPolicy) -> tuple[list[float], float]:

@@ -349,6 +349,7 @@ from strategies.robust_floorprobe import gas_judged, steps_seen
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
 from strategies.robust_hold import last_sale, settled_holds, tier_holds
+from strategies.robust_kept import Kept
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_markupgas import trial_pays
@@ -1908,6 +1909,8 @@ class RobustStrategy(Strategy[RobustParams]):
             )
         )
         self._rivals = CompetitiveParams(outlier_ratio=p.outlier_ratio)
+        # the last decision's memories, not re-read when handed back unchanged (robust_kept)
+        self._kept: Kept[OfferMemory] = Kept()
 
     def initial_state(self) -> State:
         return {"base": self._base.initial_state(), "offers": {}, "inert": []}
@@ -1951,7 +1954,8 @@ class RobustStrategy(Strategy[RobustParams]):
         raw_offers = state.get("offers")
         stored = cast(Mapping[str, object], raw_offers) if isinstance(raw_offers, dict) else {}
         memories: dict[str, object] = {}
-        before = {_key(o): OfferMemory.from_json(stored.get(_key(o))) for o in offers}
+        recall, read = self._kept.recall, OfferMemory.from_json
+        before = {_key(o): recall(_key(o), stored.get(_key(o)), read) for o in offers}
         # each offer's earnings per second, for item 62's comparison (robust_held.floor_pays)
         rates = (
             {k: earned_rate(m.perch_ev, m.market_ev) for k, m in before.items()}
@@ -1990,6 +1994,7 @@ class RobustStrategy(Strategy[RobustParams]):
             mems.append(mem)
             memories[key] = mem.to_json()
             busy = max(busy, mem.u_avg or 0.0)
+        self._kept.keep(memories, {_key(o): m for o, m in zip(offers, mems, strict=True)})
         new_state: State = {
             "base": base.state,
             "offers": memories,

@@ -116,8 +116,7 @@ def offline_commands(run: Recorder, live: Stack, tmp_path: Path, keystore: Path)
     orders signed offline, keys refused before any connection, a config refused on load, a
     journal directory that is a file. They run beside the live sequence (each command is its own
     process, so the two lanes share the two cores: 164 s against 222 s side by side at load 14);
-    each
-    still asserts its own exit code, and its output joins the final grep."""
+    each still asserts its own exit code, and its output joins the final grep."""
     cfg = str(live.config_path)
     assert run("config", "check", cfg).returncode == 0
     assert run("strategies").returncode == 0

@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
+MYPY_CACHE = ROOT / ".cache" / "mypy-template"
 
 
 def _project_copy(dest: Path) -> Path:
@@ -53,7 +54,17 @@ def test_the_template_passes_lint_types_and_its_own_tests(tmp_path: Path) -> Non
     for cmd in (
         [str(BIN / "ruff"), "format", "--check", *written],
         [str(BIN / "ruff"), "check", *written],
-        [str(BIN / "mypy"), "--strict", "--follow-imports=silent", *written[::2]],
+        # A cache kept between runs (.cache/, like npm's and the yardsticks'): mypy re-reads
+        # only what changed (it checks each module's hash), so a second run skips the ~30 s of
+        # analysing bot/ and strategies/ again; a fresh clone's first run is as before.
+        [
+            str(BIN / "mypy"),
+            "--strict",
+            "--follow-imports=silent",
+            "--cache-dir",
+            str(MYPY_CACHE),
+            *written[::2],
+        ],
         # The entry point needs `make setup` (an install); everything else runs as written.
         [
             sys.executable,

@@ -79,11 +79,17 @@ CUTS = [4.0, 4.0, NOW - 60]  # the rivals' recent reprices all stepped under us 
 WALK = [4.0, 1.0, NOW - 60]  # one in four did (a walker)
 
 
-def quoted(
-    params: dict[str, Any], orders: int = 4, sold: int = 2, steps: list[float] | None = None
-) -> tuple[int, str]:
-    """Our four one-task orders at 10 M; a rival steps to 9.9 M with 2 left; ``sold`` tasks
-    sold in the last hour; 11 M of stock above; ``steps`` item 71's counts (default CUTS)."""
+def decided(
+    params: dict[str, Any],
+    orders: int = 4,
+    sold: int = 2,
+    steps: list[float] | None = None,
+    mem: dict[str, Any] | None = None,
+) -> tuple[int, str, dict[str, Any]]:
+    """Our one-task orders at 10 M (``orders`` of them, 4 tasks in all); a rival steps to 9.9 M
+    with 2 left; ``sold`` tasks sold in the last hour; 11 M of stock above; ``steps`` item 71's
+    counts (default CUTS); ``mem`` more of the offer's memory. The price, its reason and the
+    offer's memory after the decision (items 73 and 76 share this scene)."""
     each = 4 // orders
     s = snap(
         offers=[XS],
@@ -92,13 +98,22 @@ def quoted(
         deals=[deal(f"d{i}", 10_000_000, ago=600.0 * (i + 1)) for i in range(sold)],
         utilization=util(10, 0),
     )
-    m = OfferMemory(last_at=NOW - 60, s_steps=CUTS if steps is None else steps)
+    m = OfferMemory(last_at=NOW - 60, s_steps=CUTS if steps is None else steps, **(mem or {}))
     state = {"offers": {"0:0:0": m.to_json()}}
     d = run_fenced(
         strategies.create("robust", {"floor": 0, **params}), s, [XS], state, random.Random(1)
     )
     assert not d.abstain, d.reason
-    return d.quotes[0].price, d.quotes[0].reason
+    after: dict[str, Any] = d.state["offers"]["0:0:0"]
+    return d.quotes[0].price, d.quotes[0].reason, after
+
+
+def quoted(
+    params: dict[str, Any], orders: int = 4, sold: int = 2, steps: list[float] | None = None
+) -> tuple[int, str]:
+    """The scene of :func:`decided`: the price and its reason."""
+    price, why, _ = decided(params, orders, sold, steps)
+    return price, why
 
 
 def test_robust_holds_a_cut_that_does_not_pay_its_cancels() -> None:

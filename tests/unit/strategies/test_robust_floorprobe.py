@@ -5,16 +5,13 @@ base's cut unpaid, and main's war elsewhere."""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import strategies
-from strategies import run_fenced
-from strategies.robust import OfferMemory
 from strategies.robust_floorprobe import gas_judged, steps_seen
-from tests.support.factories import NOW, deal, offer, own, rival, snap, util
+from tests.support.factories import NOW
+from tests.unit.strategies.test_robust_cutgas import decided as cutgas_scene
 
-XS = offer(0, max_volume=4)
 # item 71's decayed counts (half-life 7,200 s): 12 steps ~ one every 866 s, 4 ~ every 2,597 s
 CUTS = [12.0, 12.0, NOW - 60]  # the rivals' recent reprices all stepped under us (undercutters)
 SLOW = [4.0, 4.0, NOW - 60]  # undercutters too, but a step every 43 minutes
@@ -42,25 +39,9 @@ def decided(
     steps: list[float] | None = None,
     mem: dict[str, Any] | None = None,
 ) -> tuple[int, str, dict[str, Any]]:
-    """Our one-task orders at 10 M (``orders`` of them, 4 tasks in all); a rival steps to 9.9 M
-    with 2 left; ``sold`` tasks sold in the last hour; 11 M of stock above; ``steps`` item 71's
-    counts (default CUTS). The price, its reason and the offer's memory after the decision."""
-    each = 4 // orders
-    s = snap(
-        offers=[XS],
-        book=[rival("a", 9_900_000, 2), rival("b", 11_000_000, 5, workerpool="0x" + "e" * 40)],
-        own_orders=[own(f"o{i}", 10_000_000, each) for i in range(orders)],
-        deals=[deal(f"d{i}", 10_000_000, ago=600.0 * (i + 1)) for i in range(sold)],
-        utilization=util(10, 0),
-    )
-    m = OfferMemory(last_at=NOW - 60, s_steps=CUTS if steps is None else steps, **(mem or {}))
-    state = {"offers": {"0:0:0": m.to_json()}}
-    d = run_fenced(
-        strategies.create("robust", {"floor": 0, **params}), s, [XS], state, random.Random(1)
-    )
-    assert not d.abstain, d.reason
-    after = d.state["offers"]["0:0:0"]
-    return d.quotes[0].price, d.quotes[0].reason, after
+    """Item 73's scene (one-task orders at 10 M, a rival stepping to 9.9 M) with this file's
+    counts: ``steps`` defaults to CUTS, a step every 866 s."""
+    return cutgas_scene(params, orders, sold, CUTS if steps is None else steps, mem)
 
 
 ON = {"follow_cut_factor": 1.0}

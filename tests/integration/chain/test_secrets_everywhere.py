@@ -206,7 +206,7 @@ def test_no_key_in_any_output_log_or_file(stack: Stack, tmp_path: Path) -> None:
         assert run("once", "--config", ks_cfg, "--live", "-v", env=no_owner_env).returncode == 0
         assert run("status", "--config", ks_cfg, env=no_owner_env).returncode == 0
 
-        # -- failing paths that reach the chain or the journal --------------------------------------
+        # -- failing paths that reach the chain or the journal ------------------------------
         stranger = {"PRICEBOT_PRIVATE_KEY": STRANGER_KEY}  # not the pool's owner
         assert run("once", "--config", cfg, "--live", "-v", env=stranger).returncode != 0
         assert run("run", "--config", cfg, "--live", "-v", env=stranger).returncode == 2

@@ -2484,10 +2484,20 @@ class RobustStrategy(Strategy[RobustParams]):
             if crossed != price:
                 price, why = crossed, f"{why}; out of the deadband under {rivals[0].price}"
         if p.cut_gas_factor > 0 and based and not jump and listed is not None and price < listed:
-            # a cut that does not pay the cancels of our dearer orders (item 73, robust_cutgas)
-            price, why = self._cut_gate(
-                snapshot, offer, rivals, listed, price, got.volume, why, mem
+            # a cut that does not pay the cancels of our dearer orders is held (item 73,
+            # robust_cutgas)
+            reckoned = self._cut_unpaid(
+                snapshot, offer, rivals, listed, price, got.volume, mem, p.cut_gas_factor
             )
+            if reckoned is not None:
+                gain, cancels, seconds = reckoned
+                price, why = (
+                    listed,
+                    (
+                        f"{why}; cut to {price} held at {listed}: {gain:.0f} nRLC won in"
+                        f" {seconds:.0f}s < {p.cut_gas_factor:g} x {cancels} cancels"
+                    ),
+                )
 
         # then the cost floor (the rails gate the raise by its cancel gas)
         if p.cost_per_slot_hour > 0:
@@ -2639,36 +2649,6 @@ class RobustStrategy(Strategy[RobustParams]):
         since = snapshot.at - self.params.raise_horizon_seconds
         return sum(d.volume for d in snapshot.own_deals(since, offer.category))
 
-    def _cut_gate(
-        self,
-        snapshot: MarketSnapshot,
-        offer: Offer,
-        rivals: Sequence[BookEntry],
-        listed: int,
-        price: int,
-        volume: int,
-        why: str,
-        mem: OfferMemory,
-    ) -> tuple[int, str]:
-        """Hold a cut under our listed price that wins less than the gas of the cancels it
-        causes (item 73, strategies/robust_cutgas.py), on a market whose rivals' reprices are
-        mostly steps under our price (item 71's share, ``tier_undercut_share``; 0.75 if that is
-        off): what it wins lasts until a rival steps under us again (item 71's counts), and is
-        at most the stock the rivals hold under our listed price, sold to the buyers of that
-        time (our own rate of the last ``raise_horizon_seconds``; none sold: no evidence, the
-        cut is made)."""
-        p = self.params
-        unpaid = self._cut_unpaid(
-            snapshot, offer, rivals, listed, price, volume, mem, p.cut_gas_factor
-        )
-        if unpaid is None:
-            return price, why
-        gain, cancels, seconds = unpaid
-        return listed, (
-            f"{why}; cut to {price} held at {listed}: {gain:.0f} nRLC won in {seconds:.0f}s"
-            f" < {p.cut_gas_factor:g} x {cancels} cancels"
-        )
-
     def _cut_unpaid(
         self,
         snapshot: MarketSnapshot,
@@ -2680,10 +2660,15 @@ class RobustStrategy(Strategy[RobustParams]):
         mem: OfferMemory,
         factor: float,
     ) -> tuple[float, int, float] | None:
-        """Item 73's reckoning of a cut from ``listed`` to ``price``: ``(gain, cancels,
-        seconds)`` where it wins less than ``factor`` x the gas of its cancels on a market of
-        undercutters (item 71's share), None where it pays or is not judged (item 76 reads it
-        too, strategies/robust_floorprobe.py)."""
+        """Item 73's reckoning of a cut from ``listed`` to ``price`` (strategies/robust_cutgas.py):
+        ``(gain, cancels, seconds)`` where it wins less than ``factor`` x the gas of the cancels
+        it causes, on a market whose rivals' reprices are mostly steps under our price (item
+        71's share, ``tier_undercut_share``; 0.75 if that is off); None where it pays or is not
+        judged. What it wins lasts until a rival steps under us again (item 71's counts), and is
+        at most the stock the rivals hold under our listed price, sold to the buyers of that
+        time (our own rate of the last ``raise_horizon_seconds``; none sold: no evidence, the
+        cut is made). Item 73 holds such a cut; item 76 opens guard 1's probe on it
+        (strategies/robust_floorprobe.py)."""
         p = self.params
         share = p.tier_undercut_share if p.tier_undercut_share > 0 else UNDERCUT_SHARE
         if not steps_under_us(mem.s_steps, share):

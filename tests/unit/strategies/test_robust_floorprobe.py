@@ -32,16 +32,10 @@ def test_steps_seen() -> None:
     assert not steps_seen(0.0, 2_400.0)
 
 
-def decided(
-    params: dict[str, Any],
-    orders: int = 4,
-    sold: int = 2,
-    steps: list[float] | None = None,
-    mem: dict[str, Any] | None = None,
-) -> tuple[int, str, dict[str, Any]]:
+def decided(params: dict[str, Any], **kw: Any) -> tuple[int, str, dict[str, Any]]:
     """Item 73's scene (one-task orders at 10 M, a rival stepping to 9.9 M) with this file's
     counts: ``steps`` defaults to CUTS, a step every 866 s."""
-    return cutgas_scene(params, orders, sold, CUTS if steps is None else steps, mem)
+    return cutgas_scene(params, **{"steps": CUTS, **kw})
 
 
 ON = {"follow_cut_factor": 1.0}

@@ -261,6 +261,10 @@ out: unsold, past its pace and through the rivals' return; sold or committed, th
 Opt-in (item 75, ``tier_rearm_seconds``, 0: off; strategies/robust_rearm.py): item 51's tier
 trial, once lost, may open again after that wait (doubling per re-opening), read from our buyers
 since the loss, instead of never for the offer.
+Opt-in (item 80, ``perch_return_checked``, false: off; strategies/robust_checkheld.py): item 68's
+hold kept to a committed perch that a check confirmed against the market-led price as it is now:
+held through the rivals' return while its sales still beat the market-led mean (after a demand
+collapse the rivals stay in stock longer because fewer buyers empty them).
 Opt-in (item 74, ``markup_gas_cancels``, 0: off; strategies/robust_markupgas.py): guard 2's raise
 trial starts only where its best case over the trial (the raise x the last interval's earnings)
 pays that many cancels' gas, except in a category whose book waits (the markup smooths its price).
@@ -339,6 +343,7 @@ from strategies.robust_caps import (
     remember_rivals,
 )
 from strategies.robust_captive import names_pool, naming, passed_over
+from strategies.robust_checkheld import checked_hold
 from strategies.robust_cutgas import (
     cut_cancels,
     cut_gain,
@@ -1064,6 +1069,13 @@ class RobustParams:
         doc="item 68: a perch that paid (committed, or a trial whose price sold) is held through"
         " the rivals' return to stock while its lower revenue bound beats the market-led mode's"
         " mean, instead of ending (robust_return.held_return; false: off, main 5508568)",
+    )
+    perch_return_checked: bool = param(
+        False,
+        doc="item 80: a committed perch that a check confirmed (its hold doubled past the"
+        " commit's) is held through the rivals' return to stock while item 68's test"
+        " (robust_return.return_pays, perch_return_z) still holds; a trial and a perch never"
+        " checked end as before (robust_checkheld.checked_hold; false: off, main b59ba91)",
     )
     perch_return_z: float = param(
         1.0,
@@ -2981,6 +2993,19 @@ class RobustStrategy(Strategy[RobustParams]):
                 # a level item 66 held for its tier, and sold: kept while the tier's next sale is
                 # not due at the tier's rate; once due, ended as before (it sold: no back-off;
                 # item 67, strategies/robust_hold.py)
+                pass
+            elif checked_hold(
+                on=p.perch_return_checked,
+                p_mode=mem.p_mode,
+                p_hold=mem.p_hold,
+                trial_seconds=p.perch_trial_seconds,
+                pays=p.perch_return_checked
+                and return_pays(self._own_ev(mem), mem.market_ev, p.perch_return_z),
+            ):
+                # a perch a check confirmed against the market-led price as it is now, held
+                # while it pays: after a collapse the rivals stay in stock longer because fewer
+                # buyers empty them, not because a cheaper seller came back (item 80,
+                # strategies/robust_checkheld.py)
                 pass
             elif not held_return(
                 on=p.perch_return_pays,

@@ -1,0 +1,94 @@
+"""``robust``'s committed perch that a check confirmed, held through the rivals' return while it
+pays (strategies/robust_checkheld.py, ``perch_return_checked``, robust item 80): the pure rule,
+and on crafted snapshots a confirmed paying perch kept when a rival is back in stock, while a
+perch never checked, a settled trial, a perch that stopped paying and the key off end as in
+main."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from strategies.robust_checkheld import checked_hold
+from tests.support.factories import NOW, own, rival, snap
+from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
+
+TRIAL = 3600.0  # PERCH's perch_trial_seconds: a commit holds 2 x it, a confirming check doubles it
+
+
+@pytest.mark.parametrize(
+    ("on", "p_mode", "p_hold", "pays", "held"),
+    [
+        (True, "perch", 4 * TRIAL, True, True),  # one check confirmed it
+        (True, "perch", 16 * TRIAL, True, True),  # three
+        (True, "perch", 2 * TRIAL, True, False),  # committed, never checked: ends as in main
+        (True, "perch", 4 * TRIAL, False, False),  # stopped paying
+        (True, "trial", 4 * TRIAL, True, False),  # a trial, settled or not
+        (True, "check", 4 * TRIAL, True, False),  # the market-led price being measured
+        (True, "market", 4 * TRIAL, True, False),
+        (False, "perch", 4 * TRIAL, True, False),  # off: main, the return ends it
+    ],
+)
+def test_only_a_confirmed_perch_that_still_pays_is_held(
+    on: bool, p_mode: str, p_hold: float, pays: bool, held: bool
+) -> None:
+    got = checked_hold(on=on, p_mode=p_mode, p_hold=p_hold, trial_seconds=TRIAL, pays=pays)
+    assert got is held
+
+
+# a rival back in stock at 100; the slow count of rivals out at 0.2 (< perch_out_share / 2)
+SNAP = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 1_584, 5)])
+ON = {**PERCH, "perch_return_checked": True}
+
+
+def back_state(**fields: Any) -> dict[str, Any]:
+    """Guard 5 perched at 1,584 with 20 sales there in 10 h (against the market-led mode's 30
+    at 99 in 10 h: perch_state), rivals out of stock only 20 % of the time lately."""
+    return perch_state(
+        rivals_out=0.2,
+        **{"p_price": 1_584, "perched": True, "perch_ev": [20 * 1_584.0, 20.0, 36_000.0], **fields},
+    )
+
+
+def test_a_confirmed_paying_perch_is_held_when_a_rival_is_back_in_stock() -> None:
+    state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=4 * TRIAL)
+    quotes, new = decide(SNAP, state, ON)
+    m = memory(new)
+    assert (m.p_mode, m.p_price, m.perched) == ("perch", 1_584, True)
+    assert quotes[0].price >= 1_584 and "perch 1584" in quotes[0].reason
+    # off (main): the return ends it in one jump, the next trial waits
+    quotes, new = decide(SNAP, state, PERCH)
+    m = memory(new)
+    assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+    assert quotes[0].price == 99 and quotes[0].jump
+
+
+def test_off_by_default() -> None:
+    state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=4 * TRIAL)
+    assert memory(decide(SNAP, state, PERCH)[1]).p_mode == "market"
+
+
+def test_a_perch_no_check_confirmed_ends_at_the_return() -> None:
+    """Committed on its trial's evidence only (item 68 would hold it: design 1005, 1020)."""
+    state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=2 * TRIAL)
+    m = memory(decide(SNAP, state, ON)[1])
+    assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+    # item 68's key holds this one: the two keys differ exactly here
+    held = memory(decide(SNAP, state, {**PERCH, "perch_return_pays": True})[1])
+    assert held.p_mode == "perch"
+
+
+def test_a_settled_trial_ends_at_the_return() -> None:
+    sold = back_state(p_mode="trial", p_since=NOW - 600, p_settled=True, p_hold=4 * TRIAL)
+    m = memory(decide(SNAP, sold, ON)[1])
+    assert m.p_mode == "market" and not m.perched
+
+
+def test_a_confirmed_perch_that_no_longer_pays_ends_at_the_return() -> None:
+    """One sale at the perch in 10 h: its lower bound under the market-led mode's 0.08 nRLC/s."""
+    weak = back_state(
+        p_mode="perch", p_since=NOW - 60, p_hold=4 * TRIAL, perch_ev=[1_584.0, 1.0, 36_000.0]
+    )
+    m = memory(decide(SNAP, weak, ON)[1])
+    assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)

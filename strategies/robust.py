@@ -2871,9 +2871,12 @@ class RobustStrategy(Strategy[RobustParams]):
                 if mem.g_due:
                     # a surge's trial starts at the last level a trial sold at (item 77)
                     start = surge_start(start, mem.g_sold, price)
-                    mem = replace(mem, g_due=False)
                 return replace(
-                    _trial_step(mem, now, start), p_left=left, p_read_at=now, v_price=vouched
+                    _trial_step(mem, now, start),
+                    p_left=left,
+                    p_read_at=now,
+                    v_price=vouched,
+                    g_due=False,
                 )
             if (
                 p.leaves_probe_seconds > 0

@@ -194,7 +194,9 @@ pool queued ``perch_surge_busy`` x its slots whose rivals the markup's fast coun
 (``perch_surge_out``, item 53, on since session 17: a surge's start, an hour or two before the
 slow count), unless one cap holds most of our window's tasks and at least
 ``perch_surge_campaign_tasks`` of them (``perch_surge_campaign``, items 56 and 60, on: a
-campaign's burst, whose one buyer pays no more).
+campaign's burst, whose one buyer pays no more). With ``surge_wait_seconds`` (item 77, opt-in;
+strategies/robust_surgewait.py) such a reading after none for that long also makes guard 5's next
+trial due now, from the last level a trial sold at.
 
 **An unsold bound** (strategies/robust_scarce.py, ``unsold_sales``): with the markup on, the
 lowest market-led price we listed since our last sale becomes an upper bound once nothing sold for

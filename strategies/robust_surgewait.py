@@ -13,8 +13,11 @@ the next at 61.73 h and the surge of 47.36-54.63 h passed in the market mode.
 
 So a surge reading (item 53's, not a campaign's, item 56) after none for ``surge_wait_seconds``
 (a surge's *start*, not each reading inside it: the trial a start opens may be lost in the surge,
-and the readings that follow must not open another at once) makes guard 5's next trial due now.
-The trial itself, its gate (the slow count item 53 raises) and its judgement are unchanged.
+and the readings that follow must not open another at once) makes guard 5's next trial due now,
+and that trial starts at the last level a trial of the offer sold at or a perch held (``g_sold``)
+where that lies under guard 5's start: a surge multiplies the buyers, not their caps, and the
+descent from the rails' top takes hours a surge does not last (``surge_start``). The trial's gate
+(the slow count item 53 raises), its pace and its judgement are unchanged.
 
 ``surge_wait_seconds`` 0 is off (main exactly: the readings are not even kept). Pure functions
 over plain numbers: robust.py owns the state and calls them. Figures, and what was tried and not

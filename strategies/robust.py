@@ -194,7 +194,9 @@ pool queued ``perch_surge_busy`` x its slots whose rivals the markup's fast coun
 (``perch_surge_out``, item 53, on since session 17: a surge's start, an hour or two before the
 slow count), unless one cap holds most of our window's tasks and at least
 ``perch_surge_campaign_tasks`` of them (``perch_surge_campaign``, items 56 and 60, on: a
-campaign's burst, whose one buyer pays no more).
+campaign's burst, whose one buyer pays no more). With ``surge_wait_seconds`` (item 77, opt-in;
+strategies/robust_surgewait.py) such a reading after none for that long also makes guard 5's next
+trial due now, from the last level a trial sold at.
 
 **An unsold bound** (strategies/robust_scarce.py, ``unsold_sales``): with the markup on, the
 lowest market-led price we listed since our last sale becomes an upper bound once nothing sold for
@@ -385,6 +387,7 @@ from strategies.robust_stepunder import (
     steps_under_us,
 )
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
+from strategies.robust_surgewait import surge_start, surge_starts, wait_cut
 from strategies.robust_tier import (
     capped_bound,
     early_lost_due,
@@ -1392,6 +1395,16 @@ class RobustParams:
         doc="item 72 (acts only with surge_sold_tasks): how many times the earlier pace the"
         " recent sales must come at",
     )
+    surge_wait_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 77: a surge reading of item 53 (perch_surge_out's saturated pool with its"
+        " rivals sold out, not one campaign's) after none for this long starts a surge, and makes"
+        " guard 5's next trial due now in the market mode: the wait after a trial lost before"
+        " the surge is not evidence about its buyers (0: off, main b59ba91;"
+        " robust_surgewait.surge_starts)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1571,6 +1584,13 @@ class OfferMemory:
     # item 55 (vouch_climb; strategies/robust_vouch.py climbs_to): our listed price the rails
     # capped under the vouched level at the last decision (0: none), to see them still climbing
     v_listed: int = 0
+    # item 77 (surge_wait_seconds; strategies/robust_surgewait.py): the last time item 53's
+    # surge reading held (0: never)
+    g_at: float = 0.0
+    # and the last price a trial sold at or a perch held (0: none), and whether a surge's start
+    # made the next trial due (its start is that price)
+    g_sold: int = 0
+    g_due: bool = False
 
     def to_json(self) -> dict[str, object]:
         raw = state_dict(self, skip=_FLAT)
@@ -1687,6 +1707,9 @@ class OfferMemory:
                 t_lost_at=float(cast(float, raw.get("t_lost_at", 0.0))),
                 t_rearms=int(cast(int, raw.get("t_rearms", 0))),
                 v_listed=int(cast(int, raw.get("v_listed", 0))),
+                g_at=float(cast(float, raw.get("g_at", 0.0))),
+                g_sold=int(cast(int, raw.get("g_sold", 0))),
+                g_due=bool(raw.get("g_due", False)),
             )
         except (TypeError, ValueError):
             return cls()
@@ -2780,6 +2803,8 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "market" and queued(u_avg=mem.u_avg, threshold=p.perch_busy_open):
             # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
             mem = _lift_out(mem, p.perch_out_share)
+        if p.surge_wait_seconds > 0:
+            mem = self._surge_wait(snapshot, offer, mem, now)
         if (
             mem.p_mode == "market"
             and surged(
@@ -2857,8 +2882,15 @@ class RobustStrategy(Strategy[RobustParams]):
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
                 vouched = self._vouched(snapshot, offer, round(low), top)
                 start = vouched or top
+                if mem.g_due:
+                    # a surge's trial starts at the last level a trial sold at (item 77)
+                    start = surge_start(start, mem.g_sold, price)
                 return replace(
-                    _trial_step(mem, now, start), p_left=left, p_read_at=now, v_price=vouched
+                    _trial_step(mem, now, start),
+                    p_left=left,
+                    p_read_at=now,
+                    v_price=vouched,
+                    g_due=False,
                 )
             if (
                 p.leaves_probe_seconds > 0
@@ -3149,6 +3181,29 @@ class RobustStrategy(Strategy[RobustParams]):
         ):
             return mem  # inconclusive: more evidence (strategies/robust_gate.py)
         return self._perch_lost(mem, now)
+
+    def _surge_wait(
+        self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory, now: float
+    ) -> OfferMemory:
+        """Item 77 (``surge_wait_seconds``, strategies/robust_surgewait.py): item 53's surge
+        reading kept (``g_at``); at a surge's start, in the market mode, guard 5's next trial is
+        due now."""
+        p = self.params
+        if mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled):
+            mem = replace(mem, g_sold=mem.p_price)
+        reading = surged(
+            rivals_out=mem.rivals_out,
+            u_avg=mem.u_avg,
+            share=p.perch_surge_out,
+            busy=p.perch_surge_busy,
+        ) and not self._campaign(snapshot, offer)
+        if not reading:
+            return mem
+        starts = surge_starts(reading=True, last=mem.g_at, now=now, gap=p.surge_wait_seconds)
+        mem = replace(mem, g_at=now)
+        if starts and mem.p_mode == "market":
+            mem = replace(mem, p_next=wait_cut(mem.p_next, now), g_due=True)
+        return mem
 
     def _campaign(self, snapshot: MarketSnapshot, offer: Offer) -> bool:
         """Our buyers of the snapshot's window are mostly one campaign's (``perch_surge_campaign``,

@@ -400,6 +400,7 @@ from strategies.robust_undercut import (
     track_moves,
 )
 from strategies.robust_vouch import climbs_to, vouched_bound, vouched_price
+from strategies.robust_warfloor import floor_near, hold_starved, stock_watch
 from strategies.robust_worth import market_rate, worth_holds
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -1189,6 +1190,26 @@ class RobustParams:
         " sees two of the rivals' steps under us, its postures judged net of their re-signs'"
         " gas as with follow_gas (0: off, main f5f9db9; robust_floorprobe)",
     )
+    follow_floor_share: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 78 (acts only with follow_cut_factor, on a market of undercutters): guard 1's"
+        " floor posture runs only while its price is at least this share of what our buyers"
+        " paid per task in the market-led mode (the war's mean price, _paid); a probe of it"
+        " under that moves on to hold, a committed floor goes back to war (0: off, main"
+        " b59ba91; robust_warfloor)",
+    )
+    hold_stock_share: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 78: the decisions after a hold (item 73's held cut, guard 1's hold posture)"
+        " are counted, decayed over anchor_steady_seconds; where a rival still listed under our"
+        " price at this share of them or more (a restocking undercutter), item 73 makes the"
+        " cut and a committed hold posture (item 76's market of undercutters) goes back to war"
+        " (0: off, main b59ba91; robust_warfloor)",
+    )
     tier_replay_intervals: int = param(
         2,
         min=0,
@@ -1559,6 +1580,14 @@ class OfferMemory:
     # item 55 (vouch_climb; strategies/robust_vouch.py climbs_to): our listed price the rails
     # capped under the vouched level at the last decision (0: none), to see them still climbing
     v_listed: int = 0
+    # item 78 (hold_stock_share; strategies/robust_warfloor.py): the decisions after a hold and
+    # those with a rival's stock still under our price, decayed ([decisions, stocked, when]);
+    # whether the last decision held our price above a rival
+    w_stock: list[float] = field(default_factory=list)
+    w_held: bool = False
+    # item 78 (follow_floor_share): the committed floor posture's price at its first decision
+    # (0: no committed floor running)
+    w_floor: int = 0
 
     def to_json(self) -> dict[str, object]:
         raw = state_dict(self, skip=_FLAT)
@@ -1675,6 +1704,9 @@ class OfferMemory:
                 t_lost_at=float(cast(float, raw.get("t_lost_at", 0.0))),
                 t_rearms=int(cast(int, raw.get("t_rearms", 0))),
                 v_listed=int(cast(int, raw.get("v_listed", 0))),
+                w_stock=_float_list(raw.get("w_stock"), 3) or [],
+                w_held=bool(raw.get("w_held", False)),
+                w_floor=int(cast(int, raw.get("w_floor", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1885,6 +1917,31 @@ def _lift_out(mem: OfferMemory, share: float) -> OfferMemory:
 
 def _key(offer: Offer) -> str:
     return f"{offer.category}:{offer.tag}:{offer.trust}"
+
+
+def _leave_posture(mem: OfferMemory, now: float, *, keep_gas: bool) -> OfferMemory:
+    """Item 78 (strategies/robust_warfloor.py): guard 1 leaves its posture. A probe of the floor
+    moves on to the hold posture with the floor's record dropped (it is not chosen on a price
+    it may not run at); a committed posture goes back to war as a committed choice (item 76
+    does not re-open a round inside it), a new stretch of war begun."""
+    if mem.probing and mem.posture == "floor":
+        drop = {k: v for k, v in mem.earned.items() if k != "floor"}
+        secs = {k: v for k, v in mem.seconds.items() if k != "floor"}
+        gas = {k: v for k, v in mem.u_gas.items() if k != "floor"}
+        stretch = {k: v for k, v in mem.u_stretch.items() if k != "floor"}
+        return replace(
+            mem,
+            posture="hold",
+            posture_since=now,
+            earned=drop,
+            seconds=secs,
+            u_gas=gas,
+            u_stretch=stretch,
+        )
+    if mem.probing:
+        return mem
+    stretch = {**mem.u_stretch, "war": [0.0, 0.0, 0.0]} if keep_gas else mem.u_stretch
+    return replace(mem, posture="war", posture_since=now, committed_at=now, u_stretch=stretch)
 
 
 def _rate(mem: OfferMemory, posture: str) -> float | None:
@@ -2303,6 +2360,11 @@ class RobustStrategy(Strategy[RobustParams]):
             p.tier_undercut_share if p.tier_undercut_share > 0 else UNDERCUT_SHARE,
         )
         gas = gas_judged(p.follow_gas, p.follow_cut_factor, undercutters)
+        if p.hold_stock_share > 0:  # item 78: did the last decision's hold run the rival dry
+            under_us = listed is not None and any(r.price < listed for r in rivals)
+            stock = stock_watch(mem.w_stock, mem.w_held, under_us, now, p.anchor_steady_seconds)
+            mem = replace(mem, w_stock=stock, w_held=False)
+        starved = hold_starved(mem.w_stock, p.hold_stock_share)
         keep_gas = p.follow_gas or p.follow_cut_factor > 0
         if keep_gas:  # item 49: a re-sign's gas is charged to the posture that ran
             charge = resign_charge(mem.u_listed, listed, p.cancel_cost)
@@ -2354,7 +2416,11 @@ class RobustStrategy(Strategy[RobustParams]):
                 gas=gas,
                 keep_gas=keep_gas,
                 unpaid=unpaid,
+                dragged=undercutters and p.follow_floor_share > 0,
+                starved=undercutters and starved,
             )
+            if p.hold_stock_share > 0 and mem.posture == "hold" and rivals:
+                mem = replace(mem, w_held=price > rivals[0].price)
         elif not (p.follow_keep_book and mode == "book" and rivals):
             # no longer contested: the follower record is forgotten (but see follow_keep_book)
             mem = replace(
@@ -2483,7 +2549,14 @@ class RobustStrategy(Strategy[RobustParams]):
             crossed = cross_band(price, listed, rivals[0].price, p.cross_band, p.floor)
             if crossed != price:
                 price, why = crossed, f"{why}; out of the deadband under {rivals[0].price}"
-        if p.cut_gas_factor > 0 and based and not jump and listed is not None and price < listed:
+        if (
+            p.cut_gas_factor > 0
+            and based
+            and not jump
+            and listed is not None
+            and price < listed
+            and not starved  # item 78: the undercutter restocks under a hold
+        ):
             # a cut that does not pay the cancels of our dearer orders is held (item 73,
             # robust_cutgas)
             reckoned = self._cut_unpaid(
@@ -2491,6 +2564,8 @@ class RobustStrategy(Strategy[RobustParams]):
             )
             if reckoned is not None:
                 gain, cancels, seconds = reckoned
+                if p.hold_stock_share > 0:
+                    mem = replace(mem, w_held=True)
                 price, why = (
                     listed,
                     (
@@ -3615,13 +3690,18 @@ class RobustStrategy(Strategy[RobustParams]):
         gas: bool | None = None,
         keep_gas: bool | None = None,
         unpaid: bool = False,
+        dragged: bool = False,
+        starved: bool = False,
     ) -> tuple[int, str, OfferMemory]:
         """Guard 1: the follower's share, the posture, its price. ``still``: whether
         ``follow_still`` may put a round off (item 62: not where the floor's tasks earn a
         slot-second less than the pool's other offers). ``gas``: whether postures are judged net
         of gas, ``keep_gas``: whether the gas book is kept (None: ``follow_gas``, main's);
         ``unpaid``: the base's cut does not pay its cancels, which opens the probe too (item 76),
-        except while a war the last round committed to is kept (``commit_seconds``)."""
+        except while a war the last round committed to is kept (``commit_seconds``). ``dragged``
+        (item 78): a committed floor posture that falls under ``follow_floor_share`` x its first
+        price goes back to war; ``starved`` (item 78): a hold leaves a restocking undercutter the
+        buyers, so a committed hold posture goes back to war."""
         p = self.params
         gas = p.follow_gas if gas is None else gas
         keep_gas = p.follow_gas if keep_gas is None else keep_gas
@@ -3726,6 +3806,31 @@ class RobustStrategy(Strategy[RobustParams]):
                     earned={"war": mem.earned.get("war", 0.0) * scale},
                     seconds={"war": p.probe_seconds},
                 )
+        if starved and mem.posture == "hold" and not mem.probing:
+            mem = _leave_posture(mem, now, keep_gas=keep_gas)
+        if mem.posture == "floor" and mem.low is not None:
+            price = floor_price(mem.low, p.floor)
+            if p.follow_stride > 0 and listed is not None:
+                price = stride_under(
+                    rivals,
+                    mem.follower,
+                    listed,
+                    price,
+                    mem.u_step_at,
+                    mem.u_waited,
+                    p.follow_stride,
+                    p.floor,
+                    now,
+                )[0]
+            if dragged and not mem.probing:
+                # item 78: a committed floor that fell under its first price drags the
+                # undercutters down: back to war
+                if mem.w_floor <= 0:
+                    mem = replace(mem, w_floor=price)
+                elif not floor_near(price, mem.w_floor, p.follow_floor_share):
+                    mem = _leave_posture(mem, now, keep_gas=keep_gas)
+        if mem.w_floor > 0 and (mem.posture != "floor" or mem.probing):
+            mem = replace(mem, w_floor=0)
         if mem.posture == "floor" and mem.low is not None:
             price = floor_price(mem.low, p.floor)
             if p.follow_stride > 0 and listed is not None:

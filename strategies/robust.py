@@ -400,7 +400,7 @@ from strategies.robust_undercut import (
     track_moves,
 )
 from strategies.robust_vouch import climbs_to, vouched_bound, vouched_price
-from strategies.robust_warfloor import floor_near, hold_starved, stock_watch
+from strategies.robust_warfloor import floor_near, hold_starved, stock_watch, taken_under
 from strategies.robust_worth import market_rate, worth_holds
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -1194,21 +1194,21 @@ class RobustParams:
         0.0,
         min=0.0,
         max=1.0,
-        doc="item 78 (acts only with follow_cut_factor, on a market of undercutters): guard 1's"
-        " floor posture runs only while its price is at least this share of what our buyers"
-        " paid per task in the market-led mode (the war's mean price, _paid); a probe of it"
-        " under that moves on to hold, a committed floor goes back to war (0: off, main"
-        " b59ba91; robust_warfloor)",
+        doc="item 78 (acts only with follow_cut_factor): a floor posture guard 1 commits to on a"
+        " market of undercutters goes back to war once its price falls under this share of its"
+        " first price (it follows the undercutters down) (0: off, main b59ba91;"
+        " robust_warfloor)",
     )
-    hold_stock_share: float = param(
+    hold_taken_tasks: float = param(
         0.0,
         min=0.0,
-        max=1.0,
-        doc="item 78: the decisions after a hold (item 73's held cut, guard 1's hold posture)"
-        " are counted, decayed over anchor_steady_seconds; where a rival still listed under our"
-        " price at this share of them or more (a restocking undercutter), item 73 makes the"
-        " cut and a committed hold posture (item 76's market of undercutters) goes back to war"
-        " (0: off, main b59ba91; robust_warfloor)",
+        max=1000.0,
+        doc="item 78: the tasks the rivals under our held price sold while we held (item 73's"
+        " held cut, guard 1's hold posture) are counted with the time held, decayed over"
+        " anchor_steady_seconds; where they sold this many an hour of it or more (a restocking"
+        " undercutter takes the buyers), item 73 makes the cut and a committed hold posture"
+        " (item 76's market of undercutters) goes back to war (0: off, main b59ba91;"
+        " robust_warfloor)",
     )
     tier_replay_intervals: int = param(
         2,
@@ -1580,11 +1580,12 @@ class OfferMemory:
     # item 55 (vouch_climb; strategies/robust_vouch.py climbs_to): our listed price the rails
     # capped under the vouched level at the last decision (0: none), to see them still climbing
     v_listed: int = 0
-    # item 78 (hold_stock_share; strategies/robust_warfloor.py): the decisions after a hold and
-    # those with a rival's stock still under our price, decayed ([decisions, stocked, when]);
-    # whether the last decision held our price above a rival
+    # item 78 (hold_taken_tasks; strategies/robust_warfloor.py): the seconds we held our price
+    # above a rival and the tasks the rivals under it sold meanwhile, decayed ([seconds, tasks,
+    # when]); the rival pools under our price at the last decision if it held (pool -> [price,
+    # remaining])
     w_stock: list[float] = field(default_factory=list)
-    w_held: bool = False
+    w_under: dict[str, list[float]] = field(default_factory=dict)
     # item 78 (follow_floor_share): the committed floor posture's price at its first decision
     # (0: no committed floor running)
     w_floor: int = 0
@@ -1705,7 +1706,7 @@ class OfferMemory:
                 t_rearms=int(cast(int, raw.get("t_rearms", 0))),
                 v_listed=int(cast(int, raw.get("v_listed", 0))),
                 w_stock=_float_list(raw.get("w_stock"), 3) or [],
-                w_held=bool(raw.get("w_held", False)),
+                w_under=_float_lists(raw.get("w_under"), 2),
                 w_floor=int(cast(int, raw.get("w_floor", 0))),
             )
         except (TypeError, ValueError):
@@ -1917,6 +1918,23 @@ def _lift_out(mem: OfferMemory, share: float) -> OfferMemory:
 
 def _key(offer: Offer) -> str:
     return f"{offer.category}:{offer.tag}:{offer.trust}"
+
+
+def _pool_stock(rivals: Sequence[BookEntry]) -> dict[str, tuple[int, int]]:
+    """Each rival pool's cheapest price and the remaining listed at it (item 78)."""
+    out: dict[str, tuple[int, int]] = {}
+    for r in rivals:
+        seen = out.get(r.workerpool)
+        if seen is None or r.price < seen[0]:
+            out[r.workerpool] = (r.price, r.remaining)
+        elif r.price == seen[0]:
+            out[r.workerpool] = (r.price, seen[1] + r.remaining)
+    return out
+
+
+def _under_held(rivals: Sequence[BookEntry], price: int) -> dict[str, list[float]]:
+    """The rival pools listed under our held ``price`` (item 78): pool -> [price, remaining]."""
+    return {k: [float(v[0]), float(v[1])] for k, v in _pool_stock(rivals).items() if v[0] < price}
 
 
 def _leave_posture(mem: OfferMemory, now: float, *, keep_gas: bool) -> OfferMemory:
@@ -2360,11 +2378,13 @@ class RobustStrategy(Strategy[RobustParams]):
             p.tier_undercut_share if p.tier_undercut_share > 0 else UNDERCUT_SHARE,
         )
         gas = gas_judged(p.follow_gas, p.follow_cut_factor, undercutters)
-        if p.hold_stock_share > 0:  # item 78: did the last decision's hold run the rival dry
-            under_us = listed is not None and any(r.price < listed for r in rivals)
-            stock = stock_watch(mem.w_stock, mem.w_held, under_us, now, p.anchor_steady_seconds)
-            mem = replace(mem, w_stock=stock, w_held=False)
-        starved = hold_starved(mem.w_stock, p.hold_stock_share)
+        if p.hold_taken_tasks > 0:  # item 78: what the rivals under our held price sold
+            pools = _pool_stock(rivals)
+            held = dt if mem.w_under else 0.0
+            taken = taken_under(mem.w_under, pools)
+            stock = stock_watch(mem.w_stock, held, taken, now, p.anchor_steady_seconds)
+            mem = replace(mem, w_stock=stock, w_under={})
+        starved = hold_starved(mem.w_stock, p.hold_taken_tasks)
         keep_gas = p.follow_gas or p.follow_cut_factor > 0
         if keep_gas:  # item 49: a re-sign's gas is charged to the posture that ran
             charge = resign_charge(mem.u_listed, listed, p.cancel_cost)
@@ -2419,8 +2439,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 dragged=undercutters and p.follow_floor_share > 0,
                 starved=undercutters and starved,
             )
-            if p.hold_stock_share > 0 and mem.posture == "hold" and rivals:
-                mem = replace(mem, w_held=price > rivals[0].price)
+            if p.hold_taken_tasks > 0 and mem.posture == "hold":
+                mem = replace(mem, w_under=_under_held(rivals, price))
         elif not (p.follow_keep_book and mode == "book" and rivals):
             # no longer contested: the follower record is forgotten (but see follow_keep_book)
             mem = replace(
@@ -2564,8 +2584,8 @@ class RobustStrategy(Strategy[RobustParams]):
             )
             if reckoned is not None:
                 gain, cancels, seconds = reckoned
-                if p.hold_stock_share > 0:
-                    mem = replace(mem, w_held=True)
+                if p.hold_taken_tasks > 0:
+                    mem = replace(mem, w_under=_under_held(rivals, listed))
                 price, why = (
                     listed,
                     (
@@ -3699,8 +3719,9 @@ class RobustStrategy(Strategy[RobustParams]):
         of gas, ``keep_gas``: whether the gas book is kept (None: ``follow_gas``, main's);
         ``unpaid``: the base's cut does not pay its cancels, which opens the probe too (item 76),
         except while a war the last round committed to is kept (``commit_seconds``). ``dragged``
-        (item 78): a committed floor posture that falls under ``follow_floor_share`` x its first
-        price goes back to war; ``starved`` (item 78): a hold leaves a restocking undercutter the
+        (item 78): a floor posture committed here (a market of undercutters) goes back to war
+        once it falls under ``follow_floor_share`` x its first price (the market's later
+        reprices do not lift the check); ``starved`` (item 78): a hold leaves a restocking undercutter the
         buyers, so a committed hold posture goes back to war."""
         p = self.params
         gas = p.follow_gas if gas is None else gas
@@ -3822,13 +3843,14 @@ class RobustStrategy(Strategy[RobustParams]):
                     p.floor,
                     now,
                 )[0]
-            if dragged and not mem.probing:
+            if mem.probing:
+                pass
+            elif mem.w_floor > 0 and not floor_near(price, mem.w_floor, p.follow_floor_share):
                 # item 78: a committed floor that fell under its first price drags the
                 # undercutters down: back to war
-                if mem.w_floor <= 0:
-                    mem = replace(mem, w_floor=price)
-                elif not floor_near(price, mem.w_floor, p.follow_floor_share):
-                    mem = _leave_posture(mem, now, keep_gas=keep_gas)
+                mem = _leave_posture(mem, now, keep_gas=keep_gas)
+            elif mem.w_floor <= 0 and dragged:  # committed on a market of undercutters
+                mem = replace(mem, w_floor=price)
         if mem.w_floor > 0 and (mem.posture != "floor" or mem.probing):
             mem = replace(mem, w_floor=0)
         if mem.posture == "floor" and mem.low is not None:

@@ -11,21 +11,25 @@ two shapes, traced in items 73 and 76:
   lowest rival of the last ``memory_seconds``; committed on a market whose war sits at 45-72 M,
   the undercutters step under it and the floor follows them (14 M by 50 h, 9.8 M at 51 h). The
   floor is the best fixed price only where the undercutter's floor is near the war's level
-  (1590: 4.73 M against a war at ~5.2 M). So (``follow_floor_share`` = r > 0) the floor posture
-  runs only while its price is at least r x what our buyers paid per task in the market-led
-  mode (item 54's ``_paid``, the war's mean price, decayed over ``perch_half_life_seconds``):
-  a probe of it that falls under moves on to the hold posture (the floor's record dropped), a
-  committed floor that falls under goes back to war as a committed choice (item 76 does not
-  re-open a round inside it) (:func:`floor_near`).
+  (1590: 4.73 M against a war at ~5.2 M), where the undercutter resets from its floor and ours
+  stays put. So (``follow_floor_share`` = r > 0) a floor posture committed on a market of
+  undercutters keeps its first price, and once its price falls under r x that (it follows the
+  undercutters down) it goes back to war as a committed choice (item 76 does not re-open a
+  round inside it) (:func:`floor_near`). A probe's floor is left to descend (guard 1's stride):
+  it is a measurement.
 - **the hold gives a restocking undercutter the buyers** (train 1057: 3 tasks every 19 minutes;
   1525): item 73's hold of a cut, and guard 1's hold posture, leave our price above the
-  undercutter; that pays only where its stock under us runs out (its buyers then come to us),
-  not where it restocks each period. So (``hold_stock_share`` = s > 0) the decisions that
-  follow a hold are counted (decayed, half-life ``anchor_steady_seconds``): how often a rival
-  still held stock under our listed price (:func:`stock_watch`); once at least
-  ``STOCK_MIN_HELD`` decayed decisions are counted and the share reaches s, item 73 makes the
-  cut and a committed hold posture goes back to war as a committed choice
-  (:func:`hold_starved`). The counts decay, so a hold is tried again once the evidence fades.
+  undercutter. That pays on a thin market, where a buyer seldom comes before the undercutter
+  steps again (the hold saves the cancels of following it), not on one whose buyers keep
+  taking the undercutter's stock under our held price while it restocks each period (item 73's
+  reckoning misses it: the buyers' rate it reads is our own, which the hold itself starves). So
+  (``hold_taken_tasks`` = k > 0) the tasks the rivals under our listed price sold while we held
+  are counted (their remaining at the same price falling from one decision to the next, or the
+  pool gone from the book), decayed over ``anchor_steady_seconds`` with the time held
+  (:func:`stock_watch`, :func:`taken_under`); once ``STOCK_MIN_SECONDS`` of holding are
+  counted and they sold at least k tasks an hour of it, item 73 makes the cut and a committed
+  hold posture goes back to war as a committed choice (:func:`hold_starved`). The counts
+  decay, so a hold is tried again once the evidence fades.
 
 Pure functions over plain values: robust.py owns the state and calls them. Figures, and what
 was tried and not kept: docs/strategies.md, robust item 78.
@@ -33,38 +37,49 @@ was tried and not kept: docs/strategies.md, robust item 78.
 
 from __future__ import annotations
 
-__all__ = ["STOCK_MIN_HELD", "floor_near", "hold_starved", "stock_watch"]
+from collections.abc import Mapping, Sequence
 
-STOCK_MIN_HELD = 5.0  # decayed decisions after a hold before the share is read
+__all__ = ["STOCK_MIN_SECONDS", "floor_near", "hold_starved", "stock_watch", "taken_under"]
+
+STOCK_MIN_SECONDS = 1800.0  # decayed seconds of holding before the rate is read
 
 
-def floor_near(floor: int, paid: int, share: float) -> bool:
-    """Whether the floor posture's price ``floor`` is near the war's: at least ``share`` x what
-    our buyers paid per task in the market-led mode (``paid``; 0: nothing sold, no evidence,
-    the floor runs as in main)."""
-    return paid <= 0 or floor >= share * paid
+def floor_near(floor: int, first: int, share: float) -> bool:
+    """Whether the committed floor posture's price ``floor`` is still near its first price
+    ``first``: at least ``share`` x it (0: no first price kept, nothing to compare with)."""
+    return first <= 0 or floor >= share * first
+
+
+def taken_under(before: Mapping[str, Sequence[float]], now: Mapping[str, tuple[int, int]]) -> int:
+    """The tasks the rival pools under our held price sold between two decisions: per pool of
+    ``before`` (``pool -> [price, remaining]`` at the last decision), its remaining at the same
+    price fallen (``now``: ``pool -> (cheapest price, remaining at it)``), or all of it where
+    the pool is gone from the book (sold out); a pool that repriced shows nothing."""
+    taken = 0
+    for pool, (price, left) in ((k, (int(v[0]), int(v[1]))) for k, v in before.items()):
+        seen = now.get(pool)
+        if seen is None:
+            taken += left
+        elif seen[0] == price:
+            taken += max(0, left - seen[1])
+    return taken
 
 
 def stock_watch(
-    kept: list[float], held: bool, under: bool, now: float, half_life: float
+    kept: Sequence[float], held: float, taken: int, now: float, half_life: float
 ) -> list[float]:
-    """Item 78's decayed counts ``[decisions after a hold, of them with a rival's stock under our
-    listed price, when]``: the last decision held our price above a rival (``held``: item 73's
-    hold or guard 1's hold posture) and a rival still lists under our price now (``under``).
-    Decisions that follow no hold only decay the counts."""
-    total, stocked, at = kept if len(kept) == 3 else (0.0, 0.0, now)
+    """Item 78's decayed counts ``[seconds held, tasks the rivals under us sold meanwhile,
+    when]``: ``held`` seconds since the last decision our price was held above a rival (item
+    73's hold or guard 1's hold posture; 0: not held), ``taken`` tasks sold under it."""
+    secs, tasks, at = kept if len(kept) == 3 else (0.0, 0.0, now)
     keep = 0.5 ** (max(0.0, now - at) / half_life) if half_life > 0 else 0.0
-    total, stocked = total * keep, stocked * keep
-    if held:
-        total += 1.0
-        stocked += 1.0 if under else 0.0
-    return [total, stocked, now]
+    return [secs * keep + held, tasks * keep + (taken if held > 0 else 0), now]
 
 
-def hold_starved(kept: list[float], share: float) -> bool:
-    """Whether a hold leaves the undercutter the buyers: after at least ``STOCK_MIN_HELD``
-    decayed decisions that followed a hold, a rival still listed under our price at ``share``
-    of them or more (it restocks; a hold pays only where its stock runs out)."""
-    if share <= 0 or len(kept) != 3 or kept[0] < STOCK_MIN_HELD:
+def hold_starved(kept: Sequence[float], per_hour: float) -> bool:
+    """Whether a hold leaves the undercutters the buyers: after at least ``STOCK_MIN_SECONDS``
+    of holding (decayed), the rivals under our held price sold ``per_hour`` tasks an hour of it
+    or more (0: off)."""
+    if per_hour <= 0 or len(kept) != 3 or kept[0] < STOCK_MIN_SECONDS:
         return False
-    return kept[1] >= share * kept[0]
+    return kept[1] * 3600.0 >= per_hour * kept[0]

@@ -1587,7 +1587,7 @@ class OfferMemory:
     w_stock: list[float] = field(default_factory=list)
     w_under: dict[str, list[float]] = field(default_factory=dict)
     # item 78 (follow_floor_share): the committed floor posture's price at its first decision
-    # (0: no committed floor running)
+    # (0: no committed floor running; -1: one begun off a market of undercutters, not checked)
     w_floor: int = 0
 
     def to_json(self) -> dict[str, object]:
@@ -3849,9 +3849,11 @@ class RobustStrategy(Strategy[RobustParams]):
                 # item 78: a committed floor that fell under its first price drags the
                 # undercutters down: back to war
                 mem = _leave_posture(mem, now, keep_gas=keep_gas)
-            elif mem.w_floor <= 0 and dragged:  # committed on a market of undercutters
-                mem = replace(mem, w_floor=price)
-        if mem.w_floor > 0 and (mem.posture != "floor" or mem.probing):
+            elif mem.w_floor == 0 and p.follow_floor_share > 0 and p.follow_cut_factor > 0:
+                # the stretch's first decision: checked only if committed on a market of
+                # undercutters (-1: not checked)
+                mem = replace(mem, w_floor=price if dragged else -1)
+        if mem.w_floor != 0 and (mem.posture != "floor" or mem.probing):
             mem = replace(mem, w_floor=0)
         if mem.posture == "floor" and mem.low is not None:
             price = floor_price(mem.low, p.floor)

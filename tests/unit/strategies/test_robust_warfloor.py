@@ -18,6 +18,7 @@ from strategies.robust_warfloor import (
     taken_under,
 )
 from tests.support.factories import NOW, RIVAL
+from tests.unit.strategies.test_robust_floorprobe import WALK
 from tests.unit.strategies.test_robust_floorprobe import decided as floorprobe_scene
 
 ON76 = {"follow_cut_factor": 1.0}
@@ -86,6 +87,18 @@ def test_a_floor_dragged_under_its_first_price_goes_back_to_war() -> None:
     # key off: the floor is kept however far it fell; with item 76 off no first price is kept
     assert "posture floor" in floored(ON76, w_floor=13_000_000)[1]
     assert floored({"follow_floor_share": 0.8})[2]["w_floor"] == 0
+
+
+def test_the_check_outlives_the_undercutters_share() -> None:
+    # committed on a market of undercutters, the floor is checked after their steps stop
+    # counting as steps under us (the floor sits under them); a first price is kept only there
+    assert (
+        "posture war" in floorprobe_scene(DRAG, steps=WALK, mem={**FLOOR, "w_floor": 13_000_000})[1]
+    )
+    # a stretch begun off such a market is never checked (-1), though undercutters come later
+    assert floorprobe_scene(DRAG, steps=WALK, mem=FLOOR)[2]["w_floor"] == -1
+    assert "posture floor" in floored(DRAG, w_floor=-1)[1]
+    assert floored(DRAG, w_floor=-1)[2]["w_floor"] == -1
 
 
 def test_a_probe_of_the_floor_is_not_cut_short() -> None:

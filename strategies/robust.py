@@ -280,6 +280,11 @@ Opt-in (item 76, ``follow_cut_factor``, 0: off; strategies/robust_floorprobe.py)
 market a cut that wins less than that many times its cancels' gas opens guard 1's probe (its
 floor posture is the best fixed price where the undercutter resets from its floor), where a probe
 sees two of the rivals' steps under us, and the round commits on sales net of re-sign gas.
+Opt-in (item 78, ``follow_floor_share`` and ``hold_taken_tasks``, 0: off;
+strategies/robust_warfloor.py): a floor posture committed on such a market goes back to war once
+it falls under that share of its first price (it follows the undercutters down), and a hold
+(item 73's held cut, a committed hold posture) is given up where the rivals under our held price
+sold that many tasks an hour of holding (a restocking undercutter takes the buyers).
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
@@ -1587,8 +1592,10 @@ class OfferMemory:
     w_stock: list[float] = field(default_factory=list)
     w_under: dict[str, list[float]] = field(default_factory=dict)
     # item 78 (follow_floor_share): the committed floor posture's price at its first decision
-    # (0: no committed floor running; -1: one begun off a market of undercutters, not checked)
+    # (0: no committed floor running; -1: one not checked); whether item 76's trigger opened
+    # guard 1's running or last round (not main's share)
     w_floor: int = 0
+    w_opened: bool = False
 
     def to_json(self) -> dict[str, object]:
         raw = state_dict(self, skip=_FLAT)
@@ -1708,6 +1715,7 @@ class OfferMemory:
                 w_stock=_float_list(raw.get("w_stock"), 3) or [],
                 w_under=_float_lists(raw.get("w_under"), 2),
                 w_floor=int(cast(int, raw.get("w_floor", 0))),
+                w_opened=bool(raw.get("w_opened", False)),
             )
         except (TypeError, ValueError):
             return cls()
@@ -2436,7 +2444,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 gas=gas,
                 keep_gas=keep_gas,
                 unpaid=unpaid,
-                dragged=undercutters and p.follow_floor_share > 0,
+                dragged=p.follow_cut_factor > 0 and p.follow_floor_share > 0,
                 starved=undercutters and starved,
             )
             if p.hold_taken_tasks > 0 and mem.posture == "hold":
@@ -3719,9 +3727,8 @@ class RobustStrategy(Strategy[RobustParams]):
         of gas, ``keep_gas``: whether the gas book is kept (None: ``follow_gas``, main's);
         ``unpaid``: the base's cut does not pay its cancels, which opens the probe too (item 76),
         except while a war the last round committed to is kept (``commit_seconds``). ``dragged``
-        (item 78): a floor posture committed here (a market of undercutters) goes back to war
-        once it falls under ``follow_floor_share`` x its first price (the market's later
-        reprices do not lift the check); ``starved`` (item 78): a hold leaves a restocking undercutter the
+        (item 78's key with item 76's): a floor posture committed by a round item 76's trigger
+        opened goes back to war once it falls under ``follow_floor_share`` x its first price; ``starved`` (item 78): a hold leaves a restocking undercutter the
         buyers, so a committed hold posture goes back to war."""
         p = self.params
         gas = p.follow_gas if gas is None else gas
@@ -3803,6 +3810,8 @@ class RobustStrategy(Strategy[RobustParams]):
         ):
             # (item 76: an unpaid cut opens the probe, but not inside a war a round chose)
             # out-followed: measure war as it was, then the two other postures
+            if dragged:  # item 78: which trigger opened the round
+                mem = replace(mem, w_opened=mem.lost < p.follow_share)
             secs = mem.seconds.get("war", 0.0)
             keep = min(1.0, p.probe_seconds / secs) if secs > 0 else 1.0
             mem = replace(
@@ -3849,10 +3858,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 # item 78: a committed floor that fell under its first price drags the
                 # undercutters down: back to war
                 mem = _leave_posture(mem, now, keep_gas=keep_gas)
-            elif mem.w_floor == 0 and p.follow_floor_share > 0 and p.follow_cut_factor > 0:
-                # the stretch's first decision: checked only if committed on a market of
-                # undercutters (-1: not checked)
-                mem = replace(mem, w_floor=price if dragged else -1)
+            elif mem.w_floor == 0 and dragged:
+                # the stretch's first decision: checked only if item 76's trigger opened the
+                # round (-1: not checked)
+                mem = replace(mem, w_floor=price if mem.w_opened else -1)
         if mem.w_floor != 0 and (mem.posture != "floor" or mem.probing):
             mem = replace(mem, w_floor=0)
         if mem.posture == "floor" and mem.low is not None:

@@ -13,10 +13,13 @@ two shapes, traced in items 73 and 76:
   the undercutters step under it and the floor follows them (14 M by 50 h, 9.8 M at 51 h). The
   floor is the best fixed price only where the undercutter's floor is near the war's level
   (1590: 4.73 M against a war at ~5.2 M), where the undercutter resets from its floor and ours
-  stays put. So (``follow_floor_share`` = r > 0) a floor posture committed on a market of
-  undercutters keeps its first price, and once its price falls under r x that (it follows the
-  undercutters down) it goes back to war as a committed choice (item 76 does not re-open a
-  round inside it) (:func:`floor_near`). A probe's floor is left to descend (guard 1's stride):
+  stays put. So (``follow_floor_share`` = r > 0) a floor posture committed by a round that
+  item 76's trigger opened (not main's share of decisions with a rival under us) keeps its
+  first price, and once its price falls under r x that (it follows the undercutters down) it
+  goes back to war as a committed choice (item 76 does not re-open a round inside it)
+  (:func:`floor_near`). Main's own rounds are left alone: on train 1407 (``undercut_fast``, a
+  war stepping 52 M -> 11 M in six minutes) they commit to floors that the stride takes 20 %
+  down and back every hour, and main's floor there earns what war does not. A probe's floor is left to descend (guard 1's stride):
   it is a measurement.
 - **the hold gives a restocking undercutter the buyers** (train 1057: 3 tasks every 19 minutes;
   1525): item 73's hold of a cut, and guard 1's hold posture, leave our price above the

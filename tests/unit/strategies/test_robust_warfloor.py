@@ -23,8 +23,15 @@ from tests.unit.strategies.test_robust_floorprobe import decided as floorprobe_s
 
 ON76 = {"follow_cut_factor": 1.0}
 DRAG = {**ON76, "follow_floor_share": 0.8}
-# a committed floor posture (the round chose it 10 minutes ago), the rival's low at 9.9 M
-FLOOR = {"posture": "floor", "probing": False, "committed_at": NOW - 600, "low": 9_900_000}
+# a committed floor posture (a round item 76's trigger opened chose it 10 minutes ago), the
+# rival's low at 9.9 M
+FLOOR = {
+    "posture": "floor",
+    "probing": False,
+    "committed_at": NOW - 600,
+    "low": 9_900_000,
+    "w_opened": True,
+}
 
 
 def test_floor_near() -> None:
@@ -89,16 +96,24 @@ def test_a_floor_dragged_under_its_first_price_goes_back_to_war() -> None:
     assert floored({"follow_floor_share": 0.8})[2]["w_floor"] == 0
 
 
-def test_the_check_outlives_the_undercutters_share() -> None:
-    # committed on a market of undercutters, the floor is checked after their steps stop
-    # counting as steps under us (the floor sits under them); a first price is kept only there
-    assert (
-        "posture war" in floorprobe_scene(DRAG, steps=WALK, mem={**FLOOR, "w_floor": 13_000_000})[1]
-    )
-    # a stretch begun off such a market is never checked (-1), though undercutters come later
-    assert floorprobe_scene(DRAG, steps=WALK, mem=FLOOR)[2]["w_floor"] == -1
+def test_only_a_floor_item_76_opened_the_round_of_is_checked() -> None:
+    # main's own round (its share of decisions with a rival under us): never checked (-1)
+    assert floored(DRAG, w_opened=False)[2]["w_floor"] == -1
     assert "posture floor" in floored(DRAG, w_floor=-1)[1]
     assert floored(DRAG, w_floor=-1)[2]["w_floor"] == -1
+    # item 76's round: checked after the rivals' steps stop counting as steps under us
+    walk = floorprobe_scene(DRAG, steps=WALK, mem={**FLOOR, "w_floor": 13_000_000})
+    assert "posture war" in walk[1]
+
+
+def test_the_round_remembers_its_trigger() -> None:
+    _, why, after = floorprobe_scene(DRAG)  # item 76's unpaid cut opens the probe
+    assert after["probing"] and after["w_opened"]
+    # main's share of decisions with a rival under us past follow_share opens it
+    _, why, after = floorprobe_scene(DRAG, steps=WALK, mem={"lost": 0.9, "aimed": False})
+    assert after["probing"] and not after["w_opened"], why
+    # off: not kept
+    assert not floorprobe_scene(ON76)[2]["w_opened"]
 
 
 def test_a_probe_of_the_floor_is_not_cut_short() -> None:

@@ -286,6 +286,11 @@ Opt-in (item 76, ``follow_cut_factor``, 0: off; strategies/robust_floorprobe.py)
 market a cut that wins less than that many times its cancels' gas opens guard 1's probe (its
 floor posture is the best fixed price where the undercutter resets from its floor), where a probe
 sees two of the rivals' steps under us, and the round commits on sales net of re-sign gas.
+Opt-in (item 78, ``follow_floor_share`` and ``hold_taken_tasks``, 0: off;
+strategies/robust_warfloor.py): a floor posture committed on such a market goes back to war once
+it falls under that share of its first price (it follows the undercutters down), and a hold
+(item 73's held cut, a committed hold posture) is given up where the rivals under our held price
+sold that many tasks an hour of holding (a restocking undercutter takes the buyers).
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
@@ -408,6 +413,7 @@ from strategies.robust_undercut import (
     track_moves,
 )
 from strategies.robust_vouch import climbs_to, vouched_bound, vouched_price
+from strategies.robust_warfloor import floor_near, hold_starved, stock_watch, taken_under
 from strategies.robust_worth import market_rate, worth_holds
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
@@ -1204,6 +1210,26 @@ class RobustParams:
         " sees two of the rivals' steps under us, its postures judged net of their re-signs'"
         " gas as with follow_gas (0: off, main f5f9db9; robust_floorprobe)",
     )
+    follow_floor_share: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 78 (acts only with follow_cut_factor): a floor posture guard 1 commits to on a"
+        " market of undercutters goes back to war once its price falls under this share of its"
+        " first price (it follows the undercutters down) (0: off, main b59ba91;"
+        " robust_warfloor)",
+    )
+    hold_taken_tasks: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 78: the tasks the rivals under our held price sold while we held (item 73's"
+        " held cut, guard 1's hold posture) are counted with the time held, decayed over"
+        " anchor_steady_seconds; where they sold this many an hour of it or more (a restocking"
+        " undercutter takes the buyers), item 73 makes the cut and a committed hold posture"
+        " (item 76's market of undercutters) goes back to war (0: off, main b59ba91;"
+        " robust_warfloor)",
+    )
     tier_replay_intervals: int = param(
         2,
         min=0,
@@ -1591,6 +1617,17 @@ class OfferMemory:
     # made the next trial due (its start is that price)
     g_sold: int = 0
     g_due: bool = False
+    # item 78 (hold_taken_tasks; strategies/robust_warfloor.py): the seconds we held our price
+    # above a rival and the tasks the rivals under it sold meanwhile, decayed ([seconds, tasks,
+    # when]); the rival pools under our price at the last decision if it held (pool -> [price,
+    # remaining])
+    w_stock: list[float] = field(default_factory=list)
+    w_under: dict[str, list[float]] = field(default_factory=dict)
+    # item 78 (follow_floor_share): the committed floor posture's price at its first decision
+    # (0: no committed floor running; -1: one not checked); whether item 76's trigger opened
+    # guard 1's running or last round (not main's share)
+    w_floor: int = 0
+    w_opened: bool = False
 
     def to_json(self) -> dict[str, object]:
         raw = state_dict(self, skip=_FLAT)
@@ -1710,6 +1747,10 @@ class OfferMemory:
                 g_at=float(cast(float, raw.get("g_at", 0.0))),
                 g_sold=int(cast(int, raw.get("g_sold", 0))),
                 g_due=bool(raw.get("g_due", False)),
+                w_stock=_float_list(raw.get("w_stock"), 3) or [],
+                w_under=_float_lists(raw.get("w_under"), 2),
+                w_floor=int(cast(int, raw.get("w_floor", 0))),
+                w_opened=bool(raw.get("w_opened", False)),
             )
         except (TypeError, ValueError):
             return cls()
@@ -1920,6 +1961,48 @@ def _lift_out(mem: OfferMemory, share: float) -> OfferMemory:
 
 def _key(offer: Offer) -> str:
     return f"{offer.category}:{offer.tag}:{offer.trust}"
+
+
+def _pool_stock(rivals: Sequence[BookEntry]) -> dict[str, tuple[int, int]]:
+    """Each rival pool's cheapest price and the remaining listed at it (item 78)."""
+    out: dict[str, tuple[int, int]] = {}
+    for r in rivals:
+        seen = out.get(r.workerpool)
+        if seen is None or r.price < seen[0]:
+            out[r.workerpool] = (r.price, r.remaining)
+        elif r.price == seen[0]:
+            out[r.workerpool] = (r.price, seen[1] + r.remaining)
+    return out
+
+
+def _under_held(rivals: Sequence[BookEntry], price: int) -> dict[str, list[float]]:
+    """The rival pools listed under our held ``price`` (item 78): pool -> [price, remaining]."""
+    return {k: [float(v[0]), float(v[1])] for k, v in _pool_stock(rivals).items() if v[0] < price}
+
+
+def _leave_posture(mem: OfferMemory, now: float, *, keep_gas: bool) -> OfferMemory:
+    """Item 78 (strategies/robust_warfloor.py): guard 1 leaves its posture. A probe of the floor
+    moves on to the hold posture with the floor's record dropped (it is not chosen on a price
+    it may not run at); a committed posture goes back to war as a committed choice (item 76
+    does not re-open a round inside it), a new stretch of war begun."""
+    if mem.probing and mem.posture == "floor":
+        drop = {k: v for k, v in mem.earned.items() if k != "floor"}
+        secs = {k: v for k, v in mem.seconds.items() if k != "floor"}
+        gas = {k: v for k, v in mem.u_gas.items() if k != "floor"}
+        stretch = {k: v for k, v in mem.u_stretch.items() if k != "floor"}
+        return replace(
+            mem,
+            posture="hold",
+            posture_since=now,
+            earned=drop,
+            seconds=secs,
+            u_gas=gas,
+            u_stretch=stretch,
+        )
+    if mem.probing:
+        return mem
+    stretch = {**mem.u_stretch, "war": [0.0, 0.0, 0.0]} if keep_gas else mem.u_stretch
+    return replace(mem, posture="war", posture_since=now, committed_at=now, u_stretch=stretch)
 
 
 def _rate(mem: OfferMemory, posture: str) -> float | None:
@@ -2338,6 +2421,13 @@ class RobustStrategy(Strategy[RobustParams]):
             p.tier_undercut_share if p.tier_undercut_share > 0 else UNDERCUT_SHARE,
         )
         gas = gas_judged(p.follow_gas, p.follow_cut_factor, undercutters)
+        if p.hold_taken_tasks > 0:  # item 78: what the rivals under our held price sold
+            pools = _pool_stock(rivals)
+            held = dt if mem.w_under else 0.0
+            taken = taken_under(mem.w_under, pools)
+            stock = stock_watch(mem.w_stock, held, taken, now, p.anchor_steady_seconds)
+            mem = replace(mem, w_stock=stock, w_under={})
+        starved = hold_starved(mem.w_stock, p.hold_taken_tasks)
         keep_gas = p.follow_gas or p.follow_cut_factor > 0
         if keep_gas:  # item 49: a re-sign's gas is charged to the posture that ran
             charge = resign_charge(mem.u_listed, listed, p.cancel_cost)
@@ -2389,7 +2479,11 @@ class RobustStrategy(Strategy[RobustParams]):
                 gas=gas,
                 keep_gas=keep_gas,
                 unpaid=unpaid,
+                dragged=p.follow_cut_factor > 0 and p.follow_floor_share > 0,
+                starved=undercutters and starved,
             )
+            if p.hold_taken_tasks > 0 and mem.posture == "hold":
+                mem = replace(mem, w_under=_under_held(rivals, price))
         elif not (p.follow_keep_book and mode == "book" and rivals):
             # no longer contested: the follower record is forgotten (but see follow_keep_book)
             mem = replace(
@@ -2518,7 +2612,14 @@ class RobustStrategy(Strategy[RobustParams]):
             crossed = cross_band(price, listed, rivals[0].price, p.cross_band, p.floor)
             if crossed != price:
                 price, why = crossed, f"{why}; out of the deadband under {rivals[0].price}"
-        if p.cut_gas_factor > 0 and based and not jump and listed is not None and price < listed:
+        if (
+            p.cut_gas_factor > 0
+            and based
+            and not jump
+            and listed is not None
+            and price < listed
+            and not starved  # item 78: the undercutter restocks under a hold
+        ):
             # a cut that does not pay the cancels of our dearer orders is held (item 73,
             # robust_cutgas)
             reckoned = self._cut_unpaid(
@@ -2526,6 +2627,8 @@ class RobustStrategy(Strategy[RobustParams]):
             )
             if reckoned is not None:
                 gain, cancels, seconds = reckoned
+                if p.hold_taken_tasks > 0:
+                    mem = replace(mem, w_under=_under_held(rivals, listed))
                 price, why = (
                     listed,
                     (
@@ -3695,13 +3798,18 @@ class RobustStrategy(Strategy[RobustParams]):
         gas: bool | None = None,
         keep_gas: bool | None = None,
         unpaid: bool = False,
+        dragged: bool = False,
+        starved: bool = False,
     ) -> tuple[int, str, OfferMemory]:
         """Guard 1: the follower's share, the posture, its price. ``still``: whether
         ``follow_still`` may put a round off (item 62: not where the floor's tasks earn a
         slot-second less than the pool's other offers). ``gas``: whether postures are judged net
         of gas, ``keep_gas``: whether the gas book is kept (None: ``follow_gas``, main's);
         ``unpaid``: the base's cut does not pay its cancels, which opens the probe too (item 76),
-        except while a war the last round committed to is kept (``commit_seconds``)."""
+        except while a war the last round committed to is kept (``commit_seconds``). ``dragged``
+        (item 78's key with item 76's): a floor posture committed by a round item 76's trigger
+        opened goes back to war once it falls under ``follow_floor_share`` x its first price; ``starved`` (item 78): a hold leaves a restocking undercutter the
+        buyers, so a committed hold posture goes back to war."""
         p = self.params
         gas = p.follow_gas if gas is None else gas
         keep_gas = p.follow_gas if keep_gas is None else keep_gas
@@ -3782,6 +3890,8 @@ class RobustStrategy(Strategy[RobustParams]):
         ):
             # (item 76: an unpaid cut opens the probe, but not inside a war a round chose)
             # out-followed: measure war as it was, then the two other postures
+            if dragged:  # item 78: which trigger opened the round
+                mem = replace(mem, w_opened=mem.lost < p.follow_share)
             secs = mem.seconds.get("war", 0.0)
             keep = min(1.0, p.probe_seconds / secs) if secs > 0 else 1.0
             mem = replace(
@@ -3806,6 +3916,34 @@ class RobustStrategy(Strategy[RobustParams]):
                     earned={"war": mem.earned.get("war", 0.0) * scale},
                     seconds={"war": p.probe_seconds},
                 )
+        if starved and mem.posture == "hold" and not mem.probing:
+            mem = _leave_posture(mem, now, keep_gas=keep_gas)
+        if mem.posture == "floor" and mem.low is not None:
+            price = floor_price(mem.low, p.floor)
+            if p.follow_stride > 0 and listed is not None:
+                price = stride_under(
+                    rivals,
+                    mem.follower,
+                    listed,
+                    price,
+                    mem.u_step_at,
+                    mem.u_waited,
+                    p.follow_stride,
+                    p.floor,
+                    now,
+                )[0]
+            if mem.probing:
+                pass
+            elif mem.w_floor > 0 and not floor_near(price, mem.w_floor, p.follow_floor_share):
+                # item 78: a committed floor that fell under its first price drags the
+                # undercutters down: back to war
+                mem = _leave_posture(mem, now, keep_gas=keep_gas)
+            elif mem.w_floor == 0 and dragged:
+                # the stretch's first decision: checked only if item 76's trigger opened the
+                # round (-1: not checked)
+                mem = replace(mem, w_floor=price if mem.w_opened else -1)
+        if mem.w_floor != 0 and (mem.posture != "floor" or mem.probing):
+            mem = replace(mem, w_floor=0)
         if mem.posture == "floor" and mem.low is not None:
             price = floor_price(mem.low, p.floor)
             if p.follow_stride > 0 and listed is not None:

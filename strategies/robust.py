@@ -194,7 +194,7 @@ pool queued ``perch_surge_busy`` x its slots whose rivals the markup's fast coun
 (``perch_surge_out``, item 53, on since session 17: a surge's start, an hour or two before the
 slow count), unless one cap holds most of our window's tasks and at least
 ``perch_surge_campaign_tasks`` of them (``perch_surge_campaign``, items 56 and 60, on: a
-campaign's burst, whose one buyer pays no more). With ``surge_wait_seconds`` (item 77, opt-in;
+campaign's burst, whose one buyer pays no more). With ``surge_wait_seconds`` (item 77, on since session 24;
 strategies/robust_surgewait.py) such a reading after none for that long also makes guard 5's next
 trial due now, from the last level a trial sold at.
 
@@ -263,7 +263,7 @@ out: unsold, past its pace and through the rivals' return; sold or committed, th
 Opt-in (item 75, ``tier_rearm_seconds``, 0: off; strategies/robust_rearm.py): item 51's tier
 trial, once lost, may open again after that wait (doubling per re-opening), read from our buyers
 since the loss, instead of never for the offer.
-Opt-in (item 80, ``perch_return_checked``, false: off; strategies/robust_checkheld.py): item 68's
+On (item 80, ``perch_return_checked``, since session 24; false: off; strategies/robust_checkheld.py): item 68's
 hold kept to a committed perch that a check confirmed against the market-led price as it is now:
 held through the rivals' return while its sales still beat the market-led mean (after a demand
 collapse the rivals stay in stock longer because fewer buyers empty them).
@@ -1080,11 +1080,12 @@ class RobustParams:
         " mean, instead of ending (robust_return.held_return; false: off, main 5508568)",
     )
     perch_return_checked: bool = param(
-        False,
+        True,
         doc="item 80: a committed perch that a check confirmed (its hold doubled past the"
         " commit's) is held through the rivals' return to stock while item 68's test"
         " (robust_return.return_pays, perch_return_z) still holds; a trial and a perch never"
-        " checked end as before (robust_checkheld.checked_hold; false: off, main b59ba91)",
+        " checked end as before (on since session 24; robust_checkheld.checked_hold; false: off,"
+        " main b59ba91)",
     )
     perch_return_z: float = param(
         1.0,
@@ -1422,13 +1423,13 @@ class RobustParams:
         " recent sales must come at",
     )
     surge_wait_seconds: float = param(
-        0.0,
+        7200.0,
         min=0.0,
         max=7 * 86400.0,
         doc="item 77: a surge reading of item 53 (perch_surge_out's saturated pool with its"
         " rivals sold out, not one campaign's) after none for this long starts a surge, and makes"
         " guard 5's next trial due now in the market mode: the wait after a trial lost before"
-        " the surge is not evidence about its buyers (0: off, main b59ba91;"
+        " the surge is not evidence about its buyers (on since session 24; 0: off, main b59ba91;"
         " robust_surgewait.surge_starts)",
     )
 

@@ -40,6 +40,7 @@ def test_only_a_confirmed_perch_that_still_pays_is_held(
 # a rival back in stock at 100; the slow count of rivals out at 0.2 (< perch_out_share / 2)
 SNAP = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 1_584, 5)])
 ON = {**PERCH, "perch_return_checked": True}
+OFF = {**PERCH, "perch_return_checked": False}
 
 
 def back_state(**fields: Any) -> dict[str, Any]:
@@ -57,16 +58,18 @@ def test_a_confirmed_paying_perch_is_held_when_a_rival_is_back_in_stock() -> Non
     m = memory(new)
     assert (m.p_mode, m.p_price, m.perched) == ("perch", 1_584, True)
     assert quotes[0].price >= 1_584 and "perch 1584" in quotes[0].reason
-    # off (main): the return ends it in one jump, the next trial waits
-    quotes, new = decide(SNAP, state, PERCH)
+    # off (main b59ba91): the return ends it in one jump, the next trial waits
+    quotes, new = decide(SNAP, state, OFF)
     m = memory(new)
     assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
     assert quotes[0].price == 99 and quotes[0].jump
 
 
-def test_off_by_default() -> None:
+def test_on_by_default() -> None:
+    """On since session 24 (design block, old validation and held-out 8000-8051 none down)."""
     state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=4 * TRIAL)
-    assert memory(decide(SNAP, state, PERCH)[1]).p_mode == "market"
+    assert memory(decide(SNAP, state, PERCH)[1]).p_mode == "perch"
+    assert memory(decide(SNAP, state, OFF)[1]).p_mode == "market"
 
 
 def test_a_perch_no_check_confirmed_ends_at_the_return() -> None:

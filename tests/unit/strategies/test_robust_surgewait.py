@@ -57,8 +57,8 @@ def surge(params: dict[str, Any], **fields: Any) -> Any:
 
 
 def test_a_surge_s_start_cuts_the_wait_after_a_lost_trial() -> None:
-    # off (main): item 53 lifts the slow count, the wait holds, the reading is not kept
-    m = surge({})
+    # off (main b59ba91): item 53 lifts the slow count, the wait holds, the reading is not kept
+    m = surge({"surge_wait_seconds": 0.0})
     assert (m.p_mode, m.p_next, m.g_at) == ("market", NOW + 40_000, 0.0)
     # on: the trial opens now, from the top (no level sold before)
     m = surge({"surge_wait_seconds": 7_200.0})
@@ -82,5 +82,11 @@ def test_no_surge_no_cut_and_a_sold_level_is_remembered() -> None:
     on = memory(
         decide(s, perch_state(**held), {**PERCH, **SURGING, "surge_wait_seconds": 7_200.0})[1]
     )
-    off = memory(decide(s, perch_state(**held), {**PERCH, **SURGING})[1])
+    off = memory(decide(s, perch_state(**held), {**PERCH, **SURGING, "surge_wait_seconds": 0.0})[1])
     assert (on.g_sold, off.g_sold) == (538, 0)
+
+
+def test_on_by_default() -> None:
+    """On since session 24 at 7,200 s (design block, old validation, held-out 8000-8051)."""
+    m = surge({})
+    assert (m.p_mode, m.p_price, m.g_at) == ("trial", 99_000, NOW)

@@ -270,6 +270,9 @@ collapse the rivals stay in stock longer because fewer buyers empty them).
 Opt-in (item 74, ``markup_gas_cancels``, 0: off; strategies/robust_markupgas.py): guard 2's raise
 trial starts only where its best case over the trial (the raise x the last interval's earnings)
 pays that many cancels' gas, except in a category whose book waits (the markup smooths its price).
+Opt-in (item 79, ``check_confidence``, negative: off; strategies/robust_checkz.py): at the end
+of a committed perch's check, in a category whose book waits (``check_confidence_waits``), the
+perch's rate is taken less that many deviations instead of ``perch_confidence``'s (0: its mean).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -351,6 +354,7 @@ from strategies.robust_caps import (
 )
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_checkheld import checked_hold
+from strategies.robust_checkz import check_z
 from strategies.robust_cutgas import (
     cut_cancels,
     cut_gain,
@@ -1086,6 +1090,19 @@ class RobustParams:
         " (robust_return.return_pays, perch_return_z) still holds; a trial and a perch never"
         " checked end as before (on since session 24; robust_checkheld.checked_hold; false: off,"
         " main b59ba91)",
+    )
+    check_confidence: float = param(
+        -1.0,
+        min=-1.0,
+        max=10.0,
+        doc="item 79: at a committed perch's check's end, its sales rate is taken less this many"
+        " Poisson deviations (not perch_confidence's) before it is compared with the market-led"
+        " mode's mean (negative: off, main b59ba91; 0: the perch's mean; robust_checkz.check_z)",
+    )
+    check_confidence_waits: bool = param(
+        True,
+        doc="item 79 (acts only with check_confidence >= 0): only in a category whose book waits"
+        " (robust_book.book_waits; false: every category)",
     )
     perch_return_z: float = param(
         1.0,
@@ -3265,7 +3282,13 @@ class RobustStrategy(Strategy[RobustParams]):
             return replace(mem, p_mode="perch", p_since=now, p_hold=2 * mem.p_hold)
         if now - since < p.perch_trial_seconds:
             return mem
-        if self._perch_pays(mem):
+        z = p.perch_confidence
+        if mem.p_mode == "check":
+            # item 79: a check asks again what the commit asked (robust_checkz)
+            z = check_z(
+                perch_z=z, check=p.check_confidence, waits=waits, scoped=p.check_confidence_waits
+            )
+        if self._perch_pays(mem, z=z):
             # committed: held twice as long after each check that confirms it
             hold = 2 * mem.p_hold if mem.p_mode == "check" else 2 * p.perch_trial_seconds
             return replace(mem, p_mode="perch", p_since=now, p_hold=hold, shift_base=base)
@@ -3770,10 +3793,11 @@ class RobustStrategy(Strategy[RobustParams]):
             own_price_ev(mem.perch_ev, mem.r_off) if self.params.perch_probe_apart else mem.perch_ev
         )
 
-    def _perch_pays(self, mem: OfferMemory, margin: float = 1.0) -> bool:
-        """The perch's lower revenue bound per second beats ``margin`` x the market-led mode's
-        mean (``check_margin``: by how much a perch must lead to skip its check)."""
-        lower = lower_rate(self._own_ev(mem), self.params.perch_confidence)
+    def _perch_pays(self, mem: OfferMemory, margin: float = 1.0, z: float | None = None) -> bool:
+        """The perch's lower revenue bound per second (``z`` deviations, ``perch_confidence``
+        unless given) beats ``margin`` x the market-led mode's mean (``check_margin``: by how
+        much a perch must lead to skip its check)."""
+        lower = lower_rate(self._own_ev(mem), self.params.perch_confidence if z is None else z)
         if lower is None:
             return False
         m_earned, _, m_secs = mem.market_ev

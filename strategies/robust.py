@@ -185,18 +185,19 @@ one the pool has lately had no room for (``reserve_shut`` of the time) lists no 
 pool's slots less ``reserve_slots``, less the tasks it holds: its tasks stop filling the pool
 and its queue in front of the short category's buyers.
 
-**Surges** (strategies/robust_surge.py): while the pool is queued (``perch_slot_busy``), an offer
-at its market-led price sells a task for no less than another category's committed perch earns
-per second x the task's run time (``perch_slot_share``: the perch sales its slot turns away),
-that run time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of ``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock
-(our own undercut keeps them in stock, and hides the demand the perch waits for); so does a
-pool queued ``perch_surge_busy`` x its slots whose rivals the markup's fast count sees sold out
-(``perch_surge_out``, item 53, on since session 17: a surge's start, an hour or two before the
-slow count), unless one cap holds most of our window's tasks and at least
-``perch_surge_campaign_tasks`` of them (``perch_surge_campaign``, items 56 and 60, on: a
-campaign's burst, whose one buyer pays no more). With ``surge_wait_seconds`` (item 77, on since session 24;
-strategies/robust_surgewait.py) such a reading after none for that long also makes guard 5's next
-trial due now, from the last level a trial sold at.
+**Surges** (strategies/robust_surge.py): while the pool is queued (``perch_slot_busy``), an offer at
+its market-led price sells a task for no less than another category's committed perch earns per
+second x the task's run time (``perch_slot_share``: the perch sales its slot turns away), that run
+time counted only as long as the queue now lasts (``perch_slot_drain``); a queue of
+``perch_busy_open`` x the slots opens the perch's gate as if rivals were out of stock (our own
+undercut keeps them in stock, and hides the demand the perch waits for); so does a pool queued
+``perch_surge_busy`` x its slots whose rivals the markup's fast count sees sold out
+(``perch_surge_out``, item 53, on since session 17: a surge's start, an hour or two before the slow
+count), unless one cap holds most of our window's tasks and at least ``perch_surge_campaign_tasks``
+of them (``perch_surge_campaign``, items 56 and 60, on: a campaign's burst, whose one buyer pays no
+more). With ``surge_wait_seconds`` (item 77, on since session 24; strategies/robust_surgewait.py)
+such a reading after none for that long also makes guard 5's next trial due now, from the last level
+a trial sold at.
 
 **An unsold bound** (strategies/robust_scarce.py, ``unsold_sales``): with the markup on, the
 lowest market-led price we listed since our last sale becomes an upper bound once nothing sold for
@@ -263,16 +264,18 @@ out: unsold, past its pace and through the rivals' return; sold or committed, th
 Opt-in (item 75, ``tier_rearm_seconds``, 0: off; strategies/robust_rearm.py): item 51's tier
 trial, once lost, may open again after that wait (doubling per re-opening), read from our buyers
 since the loss, instead of never for the offer.
-On (item 80, ``perch_return_checked``, since session 24; false: off; strategies/robust_checkheld.py): item 68's
-hold kept to a committed perch that a check confirmed against the market-led price as it is now:
-held through the rivals' return while its sales still beat the market-led mean (after a demand
-collapse the rivals stay in stock longer because fewer buyers empty them).
+On (item 80, ``perch_return_checked``, since session 24; false: off;
+strategies/robust_checkheld.py): item 68's hold kept to a committed perch that a check confirmed
+against the market-led price as it is now: held through the rivals' return while its sales still
+beat the market-led mean (after a demand collapse the rivals stay in stock longer because fewer
+buyers empty them).
 Opt-in (item 74, ``markup_gas_cancels``, 0: off; strategies/robust_markupgas.py): guard 2's raise
 trial starts only where its best case over the trial (the raise x the last interval's earnings)
 pays that many cancels' gas, except in a category whose book waits (the markup smooths its price).
-Opt-in (item 79, ``check_confidence``, negative: off; strategies/robust_checkz.py): at the end
-of a committed perch's check, in a category whose book waits (``check_confidence_waits``), the
-perch's rate is taken less that many deviations instead of ``perch_confidence``'s (0: its mean).
+On (item 79, ``check_confidence`` 0, since session 24; negative: off;
+strategies/robust_checkz.py): at the end of a committed perch's check, in a category whose book
+waits (``check_confidence_waits``), the perch's rate is taken less that many deviations instead of
+``perch_confidence``'s (0: its mean).
 
 A **churn hold** (``raise_horizon_seconds``): a raise of the base's own price is held at our
 listed price unless ``(new - listed) x`` the tasks our cheaper orders still hold, at most the
@@ -1092,12 +1095,13 @@ class RobustParams:
         " main b59ba91)",
     )
     check_confidence: float = param(
-        -1.0,
+        0.0,
         min=-1.0,
         max=10.0,
         doc="item 79: at a committed perch's check's end, its sales rate is taken less this many"
         " Poisson deviations (not perch_confidence's) before it is compared with the market-led"
-        " mode's mean (negative: off, main b59ba91; 0: the perch's mean; robust_checkz.check_z)",
+        " mode's mean (on at 0 since session 24; negative: off, main b59ba91; 0: the perch's"
+        " mean; robust_checkz.check_z)",
     )
     check_confidence_waits: bool = param(
         True,
@@ -3833,8 +3837,9 @@ class RobustStrategy(Strategy[RobustParams]):
         ``unpaid``: the base's cut does not pay its cancels, which opens the probe too (item 76),
         except while a war the last round committed to is kept (``commit_seconds``). ``dragged``
         (item 78's key with item 76's): a floor posture committed by a round item 76's trigger
-        opened goes back to war once it falls under ``follow_floor_share`` x its first price; ``starved`` (item 78): a hold leaves a restocking undercutter the
-        buyers, so a committed hold posture goes back to war."""
+        opened goes back to war once it falls under ``follow_floor_share`` x its first price;
+        ``starved`` (item 78): a hold leaves a restocking undercutter the buyers, so a committed
+        hold posture goes back to war."""
         p = self.params
         gas = p.follow_gas if gas is None else gas
         keep_gas = p.follow_gas if keep_gas is None else keep_gas

@@ -19,8 +19,8 @@ two shapes, traced in items 73 and 76:
   goes back to war as a committed choice (item 76 does not re-open a round inside it)
   (:func:`floor_near`). Main's own rounds are left alone: on train 1407 (``undercut_fast``, a
   war stepping 52 M -> 11 M in six minutes) they commit to floors that the stride takes 20 %
-  down and back every hour, and main's floor there earns what war does not. A probe's floor is left to descend (guard 1's stride):
-  it is a measurement.
+  down and back every hour, and main's floor there earns what war does not. A probe's floor is
+  left to descend (guard 1's stride): it is a measurement.
 - **the hold gives a restocking undercutter the buyers** (train 1057: 3 tasks every 19 minutes;
   1525): item 73's hold of a cut, and guard 1's hold posture, leave our price above the
   undercutter. That pays on a thin market, where a buyer seldom comes before the undercutter

@@ -58,10 +58,14 @@ def test_a_thin_perch_is_kept_at_its_check_where_the_book_waits() -> None:
 
 
 def test_off_a_thin_perch_is_lost_at_its_check_as_in_main() -> None:
-    for params in ({**PERCH, **WAITS}, {**PERCH, **WAITS, "check_confidence": -1.0}):
-        quotes, new = decide(S, check_state(), params)
-        assert memory(new).p_mode == "market"
-        assert quotes[0].price == 99
+    quotes, new = decide(S, check_state(), {**PERCH, **WAITS, "check_confidence": -1.0})
+    assert memory(new).p_mode == "market"
+    assert quotes[0].price == 99
+
+
+def test_on_by_default() -> None:
+    """On at 0 since session 24 (design block, old validation, held-out 8000-8051 identical)."""
+    assert memory(decide(S, check_state(), {**PERCH, **WAITS})[1]).p_mode == "perch"
 
 
 def test_scoped_to_a_category_whose_book_waits() -> None:

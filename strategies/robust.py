@@ -369,6 +369,7 @@ from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
 from strategies.robust_hold import last_sale, settled_holds, tier_holds
 from strategies.robust_kept import Kept
+from strategies.robust_keptvouch import vouch_buyers
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_markupgas import trial_pays
@@ -1157,6 +1158,13 @@ class RobustParams:
         " window stated, instead of the rails' top, paced as a known perch, outside a read trial's"
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
+    )
+    trial_caps_kept: bool = param(
+        False,
+        doc="item 82 (acts only with trial_caps_tasks): in a category whose book waits"
+        " (robust_book.book_waits), item 48's vouched trial start reads our buyers of the last"
+        " perch_half_life_seconds (the kept c_buyers) instead of the snapshot's deals window"
+        " (false: off, main 4ab16c0; robust_keptvouch.vouch_buyers)",
     )
     tier_open_multiple: float = param(
         10.0,
@@ -3005,7 +3013,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
-                vouched = self._vouched(snapshot, offer, round(low), top)
+                vouched = self._vouched(snapshot, offer, round(low), top, mem, waits=waits)
                 start = vouched or top
                 if mem.g_due:
                     # a surge's trial starts at the last level a trial sold at (item 77)
@@ -3361,13 +3369,27 @@ class RobustStrategy(Strategy[RobustParams]):
             multiple=p.surge_sold_multiple,
         )
 
-    def _vouched(self, snapshot: MarketSnapshot, offer: Offer, floor: int, top: int) -> int:
+    def _vouched(
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        floor: int,
+        top: int,
+        mem: OfferMemory,
+        *,
+        waits: bool,
+    ) -> int:
         """The price our own buyers' caps vouch for, where a trial opening now starts
-        (``trial_caps_tasks``; item 48, strategies/robust_vouch.py), or 0: the rails' top."""
-        k = self.params.trial_caps_tasks
+        (``trial_caps_tasks``; item 48, strategies/robust_vouch.py), or 0: the rails' top;
+        with ``trial_caps_kept`` where the book waits, read from the buyers of the perch's
+        half-life (item 82, strategies/robust_keptvouch.py)."""
+        p = self.params
+        k = p.trial_caps_tasks
         if k <= 0:
             return 0
-        return vouched_price(_buyers(snapshot, offer), floor, top, k)
+        kept = self._recent_buyers(mem, snapshot.at) if p.trial_caps_kept else []
+        buyers = vouch_buyers(_buyers(snapshot, offer), kept, on=p.trial_caps_kept, waits=waits)
+        return vouched_price(buyers, floor, top, k)
 
     def _recent_buyers(self, mem: OfferMemory, now: float) -> list[Buyer]:
         """Our buyers of the last ``perch_half_life_seconds`` (from the kept rows): the

@@ -1,0 +1,37 @@
+"""``robust``'s vouched trial start read from the buyers of the perch's half-life where the book
+waits (guard 5, ``trial_caps_kept``; issue #14, robust item 82).
+
+Item 48 starts a trial guard 5's gate opens at the highest cap that buyers of at least
+``trial_caps_tasks`` tasks among our deals *of the snapshot's window* (an hour) stated. On a
+``publishers`` market whose tier buys about one task an hour that window holds one buyer, so
+the trial starts at the rails' top instead (train 1702: every buyer of ours states 2,440 M nRLC,
+the best fixed price in hindsight; the trials start at 12,200 M and 6,100 M, halve to 3,050 M
+unsold and are lost at the next rung, 1,525 M, under their floor, while the market-led price
+sits near 1,500 M and sells the same buyers for 60 % of the money; docs/strategies.md, items 79
+and 82). Robust already keeps those buyers for the perch's half-life (``c_buyers``, items 50,
+51, 66, 70 read them): with the key, in a category whose book waits (item 19's test,
+``robust_book.book_waits``), item 48 reads the kept buyers of the last
+``perch_half_life_seconds`` instead of the snapshot's window. Elsewhere, and with the key off,
+item 48 is unchanged.
+
+Pure: robust.py owns the state and calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from strategies.robust_caps import Buyer
+
+__all__ = ["vouch_buyers"]
+
+
+def vouch_buyers(
+    window: Sequence[Buyer], kept: Sequence[Buyer], *, on: bool, waits: bool
+) -> Sequence[Buyer]:
+    """The buyers item 48's vouched price is read from: ``kept`` (our buyers of the perch's
+    half-life) when the key is ``on`` and the category's book waits and some were kept, else
+    ``window`` (the snapshot's deals, main's behaviour)."""
+    if on and waits and kept:
+        return kept
+    return window

@@ -400,7 +400,13 @@ from strategies.robust_stepunder import (
     steps_under_us,
 )
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
-from strategies.robust_surgewait import surge_start, surge_starts, wait_cut
+from strategies.robust_surgewait import (
+    drop_queued,
+    slots_fell,
+    surge_start,
+    surge_starts,
+    wait_cut,
+)
 from strategies.robust_tier import (
     capped_bound,
     early_lost_due,
@@ -1461,6 +1467,15 @@ class RobustParams:
         " the surge is not evidence about its buyers (on since session 24; 0: off, main b59ba91;"
         " robust_surgewait.surge_starts)",
     )
+    surge_drop_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7 * 86400.0,
+        doc="item 81 (acts only with surge_wait_seconds): no surge start (item 77's wait cut)"
+        " while the pool's registered slots for the offer's resource fell within this long: a"
+        " queue a capacity drop made is not a surge's buyers (0: off, item 77 as measured;"
+        " robust_surgewait.drop_queued)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1647,6 +1662,11 @@ class OfferMemory:
     # made the next trial due (its start is that price)
     g_sold: int = 0
     g_due: bool = False
+    # item 81 (surge_drop_seconds; strategies/robust_surgewait.py): the pool's registered slots
+    # for the offer's resource at the last decision (0: not read), and when they last fell (0:
+    # never)
+    g_slots: int = 0
+    g_drop_at: float = 0.0
     # item 78 (hold_taken_tasks; strategies/robust_warfloor.py): the seconds we held our price
     # above a rival and the tasks the rivals under it sold meanwhile, decayed ([seconds, tasks,
     # when]); the rival pools under our price at the last decision if it held (pool -> [price,
@@ -1777,6 +1797,8 @@ class OfferMemory:
                 g_at=float(cast(float, raw.get("g_at", 0.0))),
                 g_sold=int(cast(int, raw.get("g_sold", 0))),
                 g_due=bool(raw.get("g_due", False)),
+                g_slots=int(cast(int, raw.get("g_slots", 0))),
+                g_drop_at=float(cast(float, raw.get("g_drop_at", 0.0))),
                 w_stock=_float_list(raw.get("w_stock"), 3) or [],
                 w_under=_float_lists(raw.get("w_under"), 2),
                 w_floor=int(cast(int, raw.get("w_floor", 0))),
@@ -3330,6 +3352,14 @@ class RobustStrategy(Strategy[RobustParams]):
         p = self.params
         if mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled):
             mem = replace(mem, g_sold=mem.p_price)
+        if p.surge_drop_seconds > 0 and snapshot.utilization is not None:
+            # item 81: the pool's registered slots, and when they last fell
+            slots = snapshot.utilization.slots_and_busy(offer.gpu)[0]
+            mem = replace(
+                mem,
+                g_slots=slots,
+                g_drop_at=slots_fell(slots=slots, last=mem.g_slots, drop_at=mem.g_drop_at, now=now),
+            )
         reading = surged(
             rivals_out=mem.rivals_out,
             u_avg=mem.u_avg,
@@ -3340,6 +3370,9 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem
         starts = surge_starts(reading=True, last=mem.g_at, now=now, gap=p.surge_wait_seconds)
         mem = replace(mem, g_at=now)
+        if starts and drop_queued(drop_at=mem.g_drop_at, now=now, window=p.surge_drop_seconds):
+            # the queue is the lost slots' (item 81): the reading is kept, no surge starts
+            starts = False
         if starts and mem.p_mode == "market":
             mem = replace(mem, p_next=wait_cut(mem.p_next, now), g_due=True)
         return mem

@@ -19,6 +19,15 @@ where that lies under guard 5's start: a surge multiplies the buyers, not their 
 descent from the rails' top takes hours a surge does not last (``surge_start``). The trial's gate
 (the slow count item 53 raises), its pace and its judgement are unchanged.
 
+Item 81 (``surge_drop_seconds``, 0: off, item 77 as measured): a pool that lost registered slots
+queues its buyers at the same demand, and where the rivals are out at that moment item 53 reads a
+surge that is not one (old validation ``capacity_drop`` 1064: one worker left at 37.26 h, the
+queue read as a surge at 41.80 h, the trial it opened lost at 45.70 h, and the doubled wait
+removed main's paying trial at 55.87 h: x 0.931). So while the pool's registered slots for the
+offer's resource fell within ``surge_drop_seconds`` (``slots_fell``, ``drop_queued``), a reading
+starts no surge; it is still kept (``g_at``), so the queue the drop left does not start one later
+either.
+
 ``surge_wait_seconds`` 0 is off (main exactly: the readings are not even kept). Pure functions
 over plain numbers: robust.py owns the state and calls them. Figures, and what was tried and not
 kept: docs/strategies.md, robust item 77.
@@ -26,7 +35,7 @@ kept: docs/strategies.md, robust item 77.
 
 from __future__ import annotations
 
-__all__ = ["surge_start", "surge_starts", "wait_cut"]
+__all__ = ["drop_queued", "slots_fell", "surge_start", "surge_starts", "wait_cut"]
 
 
 def surge_starts(*, reading: bool, last: float, now: float, gap: float) -> bool:
@@ -50,3 +59,15 @@ def surge_start(start: int, sold: int, price: int) -> int:
     caps: a level that sold before sells faster in it, and the descent from the rails' top to it
     takes hours a surge does not last (train 1685: 4,130 M to 516 M in 5.4 h, the surge's 7.3 h)."""
     return sold if price < sold < start else start
+
+
+def slots_fell(*, slots: int, last: int, drop_at: float, now: float) -> float:
+    """When the pool's registered slots last fell: ``now`` if ``slots`` is under the previous
+    decision's ``last`` (0: not read yet, no drop), else ``drop_at`` (0: never)."""
+    return now if last > 0 and slots < last else drop_at
+
+
+def drop_queued(*, drop_at: float, now: float, window: float) -> bool:
+    """The pool's queue may be a capacity drop's, not a surge's buyers: its registered slots fell
+    (at ``drop_at``, 0: never) within ``window`` seconds of ``now`` (``window`` 0: off, never)."""
+    return window > 0 and drop_at > 0 and now - drop_at < window

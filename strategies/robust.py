@@ -1166,11 +1166,11 @@ class RobustParams:
         " robust_vouch.vouched_price)",
     )
     trial_caps_kept: bool = param(
-        False,
+        True,
         doc="item 82 (acts only with trial_caps_tasks): in a category whose book waits"
         " (robust_book.book_waits), item 48's vouched trial start reads our buyers of the last"
         " perch_half_life_seconds (the kept c_buyers) instead of the snapshot's deals window"
-        " (false: off, main 4ab16c0; robust_keptvouch.vouch_buyers)",
+        " (on since session 24; false: off, main 4ab16c0; robust_keptvouch.vouch_buyers)",
     )
     tier_open_multiple: float = param(
         10.0,

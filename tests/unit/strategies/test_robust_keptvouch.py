@@ -61,10 +61,15 @@ def test_where_the_book_waits_the_trial_starts_at_the_cap_the_kept_buyers_vouch_
 
 
 def test_off_the_trial_starts_at_the_rails_top_as_in_main() -> None:
-    for params in ({**VOUCH, **WAITS}, {**VOUCH, **WAITS, "trial_caps_kept": False}):
-        _, new = decide(S, perch_state(c_buyers=ROWS), params)
-        m = memory(new)
-        assert (m.p_mode, m.p_price, m.v_price) == ("trial", 99_000, 0)
+    _, new = decide(S, perch_state(c_buyers=ROWS), {**VOUCH, **WAITS, "trial_caps_kept": False})
+    m = memory(new)
+    assert (m.p_mode, m.p_price, m.v_price) == ("trial", 99_000, 0)
+
+
+def test_on_by_default() -> None:
+    """On since session 24 (design block, held-out 8000-8051 byte-identical; 30 extras up)."""
+    _, new = decide(S, perch_state(c_buyers=ROWS), {**VOUCH, **WAITS})
+    assert memory(new).p_price == 2_000
 
 
 def test_scoped_to_a_category_whose_book_waits() -> None:

@@ -4003,20 +4003,28 @@ class RobustStrategy(Strategy[RobustParams]):
                 )
         if starved and mem.posture == "hold" and not mem.probing:
             mem = _leave_posture(mem, now, keep_gas=keep_gas)
-        if mem.posture == "floor" and mem.low is not None:
-            price = floor_price(mem.low, p.floor)
+
+        def floor_quote(m: OfferMemory, low: int) -> tuple[int, float, float]:
+            # the floor posture's price (one nRLC under the lowest rival seen, strided down),
+            # when it last stepped and the follower's longest answer: item 78 checks the price
+            # before the posture is kept, the quote below lists it
+            price = floor_price(low, p.floor)
             if p.follow_stride > 0 and listed is not None:
-                price = stride_under(
+                return stride_under(
                     rivals,
-                    mem.follower,
+                    m.follower,
                     listed,
                     price,
-                    mem.u_step_at,
-                    mem.u_waited,
+                    m.u_step_at,
+                    m.u_waited,
                     p.follow_stride,
                     p.floor,
                     now,
-                )[0]
+                )
+            return price, m.u_step_at, m.u_waited
+
+        if mem.posture == "floor" and mem.low is not None:
+            price = floor_quote(mem, mem.low)[0]
             if mem.probing:
                 pass
             elif mem.w_floor > 0 and not floor_near(price, mem.w_floor, p.follow_floor_share):
@@ -4030,19 +4038,8 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.w_floor != 0 and (mem.posture != "floor" or mem.probing):
             mem = replace(mem, w_floor=0)
         if mem.posture == "floor" and mem.low is not None:
-            price = floor_price(mem.low, p.floor)
-            if p.follow_stride > 0 and listed is not None:
-                price, at, waited = stride_under(
-                    rivals,
-                    mem.follower,
-                    listed,
-                    price,
-                    mem.u_step_at,
-                    mem.u_waited,
-                    p.follow_stride,
-                    p.floor,
-                    now,
-                )
+            price, at, waited = floor_quote(mem, mem.low)
+            if (at, waited) != (mem.u_step_at, mem.u_waited):
                 mem = replace(mem, u_step_at=at, u_waited=waited)
             return (
                 price,

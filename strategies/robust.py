@@ -388,7 +388,7 @@ from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_rearm import rearm_due, rearm_since
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
-from strategies.robust_restock import UNSEEN, restock_periods, watch_restocks
+from strategies.robust_restock import UNSEEN, pool_stock, restock_periods, watch_restocks
 from strategies.robust_return import held_return, return_pays
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
@@ -2015,21 +2015,9 @@ def _key(offer: Offer) -> str:
     return f"{offer.category}:{offer.tag}:{offer.trust}"
 
 
-def _pool_stock(rivals: Sequence[BookEntry]) -> dict[str, tuple[int, int]]:
-    """Each rival pool's cheapest price and the remaining listed at it (item 78)."""
-    out: dict[str, tuple[int, int]] = {}
-    for r in rivals:
-        seen = out.get(r.workerpool)
-        if seen is None or r.price < seen[0]:
-            out[r.workerpool] = (r.price, r.remaining)
-        elif r.price == seen[0]:
-            out[r.workerpool] = (r.price, seen[1] + r.remaining)
-    return out
-
-
 def _under_held(rivals: Sequence[BookEntry], price: int) -> dict[str, list[float]]:
     """The rival pools listed under our held ``price`` (item 78): pool -> [price, remaining]."""
-    return {k: [float(v[0]), float(v[1])] for k, v in _pool_stock(rivals).items() if v[0] < price}
+    return {k: [float(v[0]), float(v[1])] for k, v in pool_stock(rivals).items() if v[0] < price}
 
 
 def _leave_posture(mem: OfferMemory, now: float, *, keep_gas: bool) -> OfferMemory:
@@ -2474,7 +2462,7 @@ class RobustStrategy(Strategy[RobustParams]):
         )
         gas = gas_judged(p.follow_gas, p.follow_cut_factor, undercutters)
         if p.hold_taken_tasks > 0:  # item 78: what the rivals under our held price sold
-            pools = _pool_stock(rivals)
+            pools = pool_stock(rivals)
             held = dt if mem.w_under else 0.0
             taken = taken_under(mem.w_under, pools)
             stock = stock_watch(mem.w_stock, held, taken, now, p.anchor_steady_seconds)
@@ -2958,10 +2946,10 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_mode == "market" and queued(u_avg=mem.u_avg, threshold=p.perch_busy_open):
             # a queue of buyers is demand the rivals did not serve (strategies/robust_surge.py)
             mem = _lift_out(mem, p.perch_out_share)
-        if p.surge_wait_seconds > 0:
-            mem = self._surge_wait(snapshot, offer, mem, now)
-        if (
-            mem.p_mode == "market"
+        # item 53's surge reading: read in the market mode, and in every mode for item 77's
+        # record of it (its inputs are left as they are by item 77's step)
+        surging = (
+            (mem.p_mode == "market" or p.surge_wait_seconds > 0)
             and surged(
                 rivals_out=mem.rivals_out,
                 u_avg=mem.u_avg,
@@ -2969,7 +2957,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 busy=p.perch_surge_busy,
             )
             and not self._campaign(snapshot, offer)
-        ):
+        )
+        if p.surge_wait_seconds > 0:
+            mem = self._surge_wait(snapshot, offer, mem, now, reading=surging)
+        if mem.p_mode == "market" and surging:
             # every slot busy and the rivals sold out now: a surge (item 53, robust_surge.py),
             # unless one campaign's buyers are most of the window's (item 56)
             mem = _lift_out(mem, p.perch_out_share)
@@ -3344,11 +3335,11 @@ class RobustStrategy(Strategy[RobustParams]):
         return self._perch_lost(mem, now)
 
     def _surge_wait(
-        self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory, now: float
+        self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory, now: float, *, reading: bool
     ) -> OfferMemory:
         """Item 77 (``surge_wait_seconds``, strategies/robust_surgewait.py): item 53's surge
-        reading kept (``g_at``); at a surge's start, in the market mode, guard 5's next trial is
-        due now."""
+        ``reading`` kept (``g_at``); at a surge's start, in the market mode, guard 5's next trial
+        is due now."""
         p = self.params
         if mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled):
             mem = replace(mem, g_sold=mem.p_price)
@@ -3360,12 +3351,6 @@ class RobustStrategy(Strategy[RobustParams]):
                 g_slots=slots,
                 g_drop_at=slots_fell(slots=slots, last=mem.g_slots, drop_at=mem.g_drop_at, now=now),
             )
-        reading = surged(
-            rivals_out=mem.rivals_out,
-            u_avg=mem.u_avg,
-            share=p.perch_surge_out,
-            busy=p.perch_surge_busy,
-        ) and not self._campaign(snapshot, offer)
         if not reading:
             return mem
         starts = surge_starts(reading=True, last=mem.g_at, now=now, gap=p.surge_wait_seconds)
@@ -3420,7 +3405,7 @@ class RobustStrategy(Strategy[RobustParams]):
         k = p.trial_caps_tasks
         if k <= 0:
             return 0
-        kept = self._recent_buyers(mem, snapshot.at) if p.trial_caps_kept else []
+        kept = self._recent_buyers(mem, snapshot.at) if p.trial_caps_kept and waits else []
         buyers = vouch_buyers(_buyers(snapshot, offer), kept, on=p.trial_caps_kept, waits=waits)
         return vouched_price(buyers, floor, top, k)
 
@@ -4003,28 +3988,25 @@ class RobustStrategy(Strategy[RobustParams]):
                 )
         if starved and mem.posture == "hold" and not mem.probing:
             mem = _leave_posture(mem, now, keep_gas=keep_gas)
-
-        def floor_quote(m: OfferMemory, low: int) -> tuple[int, float, float]:
-            # the floor posture's price (one nRLC under the lowest rival seen, strided down),
-            # when it last stepped and the follower's longest answer: item 78 checks the price
-            # before the posture is kept, the quote below lists it
-            price = floor_price(low, p.floor)
+        # the floor posture's price (one nRLC under the lowest rival seen, strided down), when
+        # it last stepped and the follower's longest answer: item 78 checks it before the
+        # posture is kept, and it is listed below if the posture stays
+        quote: tuple[int, float, float] | None = None
+        if mem.posture == "floor" and mem.low is not None:
+            quote = (floor_price(mem.low, p.floor), mem.u_step_at, mem.u_waited)
             if p.follow_stride > 0 and listed is not None:
-                return stride_under(
+                quote = stride_under(
                     rivals,
-                    m.follower,
+                    mem.follower,
                     listed,
-                    price,
-                    m.u_step_at,
-                    m.u_waited,
+                    quote[0],
+                    mem.u_step_at,
+                    mem.u_waited,
                     p.follow_stride,
                     p.floor,
                     now,
                 )
-            return price, m.u_step_at, m.u_waited
-
-        if mem.posture == "floor" and mem.low is not None:
-            price = floor_quote(mem, mem.low)[0]
+            price = quote[0]
             if mem.probing:
                 pass
             elif mem.w_floor > 0 and not floor_near(price, mem.w_floor, p.follow_floor_share):
@@ -4037,8 +4019,9 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, w_floor=price if mem.w_opened else -1)
         if mem.w_floor != 0 and (mem.posture != "floor" or mem.probing):
             mem = replace(mem, w_floor=0)
-        if mem.posture == "floor" and mem.low is not None:
-            price, at, waited = floor_quote(mem, mem.low)
+        if quote is not None and mem.posture == "floor":
+            # (leaving the posture changed it; item 78's w_floor leaves the quote's inputs be)
+            price, at, waited = quote
             if (at, waited) != (mem.u_step_at, mem.u_waited):
                 mem = replace(mem, u_step_at=at, u_waited=waited)
             return (

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from bot.domain.model import BookEntry
 
-__all__ = ["ROW", "UNSEEN", "restock_periods", "watch_restocks"]
+__all__ = ["ROW", "UNSEEN", "pool_stock", "restock_periods", "watch_restocks"]
 
 # What a rival whose period the book has not shown is taken to do in the replay:
 # "assumed": restock every caps_period_seconds (item 40); "stocked": never run out (no evidence
@@ -41,6 +41,21 @@ UNSEEN = ("assumed", "stocked", "fastest")
 # restock (0: none), longest wait from such a sale to the restock after it, waits seen]
 _PRICE, _LEFT, _AT, _SHORTEST, _COUNT, _SEEN, _SOLD, _WAIT, _WAITS = range(9)
 ROW = 9
+
+
+def pool_stock(book: Iterable[BookEntry]) -> dict[str, tuple[int, int]]:
+    """Per rival pool (lower-cased address): its cheapest price in ``book`` and the remaining
+    listed at that price. What a buyer of the cheapest order drains, so what a restock refills
+    (this module) and what the rivals under our held price sell (robust item 78)."""
+    cheapest: dict[str, tuple[int, int]] = {}
+    for e in book:
+        pool = e.workerpool.lower()
+        got = cheapest.get(pool)
+        if got is None or e.price < got[0]:
+            cheapest[pool] = (e.price, e.remaining)
+        elif e.price == got[0]:
+            cheapest[pool] = (e.price, got[1] + e.remaining)
+    return cheapest
 
 
 def watch_restocks(
@@ -60,14 +75,7 @@ def watch_restocks(
 
     A new price starts a new count of remaining but keeps both readings (the pool's cadence, not
     its price's). Pools unseen for ``window`` are forgotten."""
-    cheapest: dict[str, tuple[int, int]] = {}
-    for e in book:
-        pool = e.workerpool.lower()
-        got = cheapest.get(pool)
-        if got is None or e.price < got[0]:
-            cheapest[pool] = (e.price, e.remaining)
-        elif e.price == got[0]:
-            cheapest[pool] = (e.price, got[1] + e.remaining)
+    cheapest = pool_stock(book)
     out: dict[str, list[float]] = {}
     for pool, row in kept.items():
         if pool not in cheapest and now - row[_SEEN] <= window:

@@ -193,9 +193,10 @@ class FillPolicy:
     oldest request of its category still waiting unfilled (a lower bound on the patience before
     any request has left the book), not a fixed ``took_hours``. Why: without our fill the
     request would have waited that long, and a strategy that prices on the request book
-    (``demand``) reads it while it does; a shorter view shows it less demand than the market without fills had
-    (docs/backtesting.md, "Fills 23": TRAIN ``captive_us`` 1320, ``demand`` 120.0 RLC after gas
-    with fills against 151.7 without, its publishers waiting 7.4-9.5 h; false: ``took_hours``).
+    (``demand``) reads it while it does; a shorter view shows it less demand than the market
+    without fills had (docs/backtesting.md, "Fills 23": TRAIN ``captive_us`` 1320, ``demand``
+    120.0 RLC after gas with fills against 151.7 without, its publishers waiting 7.4-9.5 h;
+    false: ``took_hours``).
     """
 
     enabled: bool = False

@@ -6,13 +6,12 @@ main."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from strategies.robust_checkheld import checked_hold
-from tests.support.factories import NOW, own, rival, snap
-from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
+from tests.support.factories import NOW
+from tests.unit.strategies.test_robust_return import SNAP, back_state
+from tests.unit.strategies.test_strategy_robust import PERCH, decide, memory
 
 TRIAL = 3600.0  # PERCH's perch_trial_seconds: a commit holds 2 x it, a confirming check doubles it
 
@@ -37,19 +36,9 @@ def test_only_a_confirmed_perch_that_still_pays_is_held(
     assert got is held
 
 
-# a rival back in stock at 100; the slow count of rivals out at 0.2 (< perch_out_share / 2)
-SNAP = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 1_584, 5)])
+# item 68's scene (test_robust_return): a rival back in stock, guard 5 perched at 1,584
 ON = {**PERCH, "perch_return_checked": True}
 OFF = {**PERCH, "perch_return_checked": False}
-
-
-def back_state(**fields: Any) -> dict[str, Any]:
-    """Guard 5 perched at 1,584 with 20 sales there in 10 h (against the market-led mode's 30
-    at 99 in 10 h: perch_state), rivals out of stock only 20 % of the time lately."""
-    return perch_state(
-        rivals_out=0.2,
-        **{"p_price": 1_584, "perched": True, "perch_ev": [20 * 1_584.0, 20.0, 36_000.0], **fields},
-    )
 
 
 def test_a_confirmed_paying_perch_is_held_when_a_rival_is_back_in_stock() -> None:

@@ -6,15 +6,13 @@ wait."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from bot.domain.model import Deal
 from strategies.robust_caps import Buyer
 from strategies.robust_keptvouch import vouch_buyers
-from tests.support.factories import NOW, deal, own, snap, util
-from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
+from tests.support.factories import NOW, own, snap, util
+from tests.unit.strategies.test_robust_vouch import VOUCH, capped
+from tests.unit.strategies.test_strategy_robust import XS, decide, memory, perch_state
 
 W = [Buyer(NOW - 60, 2_000, 1, False)]
 K = [Buyer(NOW - 7200, 2_000, 1, False), Buyer(NOW - 60, 2_000, 1, False)]
@@ -33,11 +31,6 @@ def test_vouch_buyers(on: bool, waits: bool, kept: list[Buyer], out: list[Buyer]
     assert list(vouch_buyers(W, kept, on=on, waits=waits)) == out
 
 
-def capped(label: str, cap: int, ago: float = 600.0) -> Deal:
-    """One task of ours sold at the market-led 99 to a buyer who stated ``cap``."""
-    return dataclasses.replace(deal(label, 99, ago=ago), request_maxprice=cap)
-
-
 # one buyer of the last hour stated 2,000 (no tier: item 48 needs 2 tasks); two more did 2 h
 # and 5 h ago, kept in c_buyers (rows [at, cap, tasks, named])
 S = snap(
@@ -48,7 +41,6 @@ S = snap(
     utilization=util(10, 0),
 )
 ROWS = [[NOW - 7200, 2_000.0, 1.0, 0.0], [NOW - 18_000, 2_000.0, 1.0, 0.0]]
-VOUCH = {**PERCH, "trial_caps_tasks": 2}
 ON = {**VOUCH, "trial_caps_kept": True}
 WAITS = {"book_wait_share": 0.0}  # share 0: every category's book counts as waiting
 

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from strategies.robust_surgewait import drop_queued, slots_fell
-from tests.support.factories import NOW, own, snap, util
-from tests.unit.strategies.test_robust_surgewait import SURGING
-from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
+from tests.support.factories import NOW
+from tests.unit.strategies.test_robust_surgewait import surge
 
 
 @pytest.mark.parametrize(
@@ -43,17 +42,6 @@ def test_the_slots_fall_when_under_the_last_reading(
 )
 def test_a_queue_is_a_drop_s_within_the_window(drop_at: float, window: float, held: bool) -> None:
     assert drop_queued(drop_at=drop_at, now=NOW, window=window) is held
-
-
-def surge(params: dict[str, Any], registered: int, **fields: Any) -> Any:
-    """Item 53's reading on a queued pool of ``registered`` slots (test_robust_surgewait's
-    ``surge``): the wait after a lost trial runs 11 h more."""
-    state = perch_state(
-        rivals_out=0.95, **{"p_out": 0.1, "u_avg": 3.0, "p_next": NOW + 40_000, **fields}
-    )
-    pool = util(registered, registered, 2 * registered)
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=pool)
-    return memory(decide(s, state, {**PERCH, **SURGING, **params})[1])
 
 
 ON = {"surge_wait_seconds": 7_200.0, "surge_drop_seconds": 21_600.0}

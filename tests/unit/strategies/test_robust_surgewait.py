@@ -46,13 +46,15 @@ def test_a_surge_s_trial_starts_at_the_last_level_that_sold() -> None:
 SURGING = {"perch_surge_out": 0.9, "perch_surge_busy": 2.0}
 
 
-def surge(params: dict[str, Any], **fields: Any) -> Any:
-    """Item 53's reading: the markup's fast count at 0.95, the pool queued (3.0), guard 5's slow
-    count at 0.1; the wait after a lost trial runs 11 h more (``p_next``)."""
+def surge(params: dict[str, Any], registered: int = 10, **fields: Any) -> Any:
+    """Item 53's reading: the markup's fast count at 0.95, the pool of ``registered`` slots
+    queued (3.0), guard 5's slow count at 0.1; the wait after a lost trial runs 11 h more
+    (``p_next``). Item 81's tests vary the slots."""
     state = perch_state(
         rivals_out=0.95, **{"p_out": 0.1, "u_avg": 3.0, "p_next": NOW + 40_000, **fields}
     )
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=util(10, 10, 20))
+    pool = util(registered, registered, 2 * registered)
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 99, 5)], utilization=pool)
     return memory(decide(s, state, {**PERCH, **SURGING, **params})[1])
 
 

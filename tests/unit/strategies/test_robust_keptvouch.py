@@ -10,9 +10,9 @@ import pytest
 
 from strategies.robust_caps import Buyer
 from strategies.robust_keptvouch import vouch_buyers
-from tests.support.factories import NOW, own, snap, util
-from tests.unit.strategies.test_robust_vouch import VOUCH, capped
-from tests.unit.strategies.test_strategy_robust import XS, decide, memory, perch_state
+from tests.support.factories import NOW
+from tests.unit.strategies.test_robust_vouch import ONE_BUYER, VOUCH
+from tests.unit.strategies.test_strategy_robust import decide, memory, perch_state
 
 W = [Buyer(NOW - 60, 2_000, 1, False)]
 K = [Buyer(NOW - 7200, 2_000, 1, False), Buyer(NOW - 60, 2_000, 1, False)]
@@ -33,13 +33,7 @@ def test_vouch_buyers(on: bool, waits: bool, kept: list[Buyer], out: list[Buyer]
 
 # one buyer of the last hour stated 2,000 (no tier: item 48 needs 2 tasks); two more did 2 h
 # and 5 h ago, kept in c_buyers (rows [at, cap, tasks, named])
-S = snap(
-    offers=[XS],
-    book=[],
-    own_orders=[own("o", 99, 5)],
-    deals=[capped("d1", 2_000)],
-    utilization=util(10, 0),
-)
+S = ONE_BUYER
 ROWS = [[NOW - 7200, 2_000.0, 1.0, 0.0], [NOW - 18_000, 2_000.0, 1.0, 0.0]]
 ON = {**VOUCH, "trial_caps_kept": True}
 WAITS = {"book_wait_share": 0.0}  # share 0: every category's book counts as waiting

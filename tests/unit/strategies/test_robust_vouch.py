@@ -47,6 +47,16 @@ def capped(label: str, cap: int, ago: float = 600.0) -> Deal:
     return dataclasses.replace(deal(label, 99, ago=ago), request_maxprice=cap)
 
 
+# one buyer of the last hour stated 2,000: no tier, item 48 needs 2 tasks
+ONE_BUYER = snap(
+    offers=[XS],
+    book=[],
+    own_orders=[own("o", 99, 5)],
+    deals=[capped("d1", 2_000)],
+    utilization=util(10, 0),
+)
+
+
 VOUCH = {**PERCH, "trial_caps_tasks": 2}
 
 
@@ -70,14 +80,7 @@ def test_a_trial_the_gate_opens_starts_at_the_cap_our_buyers_vouch_for() -> None
     m = memory(new)
     assert (m.p_mode, m.p_price, m.v_price) == ("trial", 99_000, 0)
     # one buyer at 2,000 is no tier: the top, as off
-    one = snap(
-        offers=[XS],
-        book=[],
-        own_orders=[own("o", 99, 5)],
-        deals=[capped("d1", 2_000)],
-        utilization=util(10, 0),
-    )
-    _, new = decide(one, perch_state(), VOUCH)
+    _, new = decide(ONE_BUYER, perch_state(), VOUCH)
     assert (memory(new).p_price, memory(new).v_price) == (99_000, 0)
 
 

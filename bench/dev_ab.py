@@ -45,8 +45,8 @@ def main() -> None:
     seeds = _seeds(args.seeds)
     a, b = _params(args.a), _params(args.b)
     with ProcessPoolExecutor(args.jobs) as pool:
-        ra = list(pool.map(one, [(s, a, 0) for s in seeds]))
-        rb = list(pool.map(one, [(s, b, 0) for s in seeds]))
+        ra = list(pool.map(one, [(s, a, 0, {}) for s in seeds]))
+        rb = list(pool.map(one, [(s, b, 0, {}) for s in seeds]))
     compare_rows([(str(s), x, y) for s, x, y in zip(seeds, ra, rb, strict=True)], margin=0.01)
 
 

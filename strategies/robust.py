@@ -357,6 +357,7 @@ from strategies.robust_caps import (
 )
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_checkheld import checked_hold
+from strategies.robust_checkreturn import check_runs_on
 from strategies.robust_checkz import check_z
 from strategies.robust_cutgas import (
     cut_cancels,
@@ -1100,6 +1101,12 @@ class RobustParams:
         " (robust_return.return_pays, perch_return_z) still holds; a trial and a perch never"
         " checked end as before (on since session 24; robust_checkheld.checked_hold; false: off,"
         " main b59ba91)",
+    )
+    check_return_held: bool = param(
+        False,
+        doc="item 85: in a category whose book waits (robust_book.book_waits), the rivals' return"
+        " to stock does not end a committed perch's check: it runs to its end and is judged by"
+        " its own test (false: off, main 73768e6; robust_checkreturn.check_runs_on)",
     )
     check_confidence: float = param(
         0.0,
@@ -3163,6 +3170,11 @@ class RobustStrategy(Strategy[RobustParams]):
                     # a level a tier of our buyers stated waits for the tier's pace: its buyers
                     # come when the rivals are out, whenever that is (item 66)
                     mem = replace(mem, h_held=True)
+            elif check_runs_on(on=p.check_return_held, p_mode=mem.p_mode, waits=waits):
+                # a check where the book waits: our market-led price keeps the rivals in stock,
+                # so the return is the check's own doing; it is judged by its test (item 85,
+                # strategies/robust_checkreturn.py)
+                pass
             elif mem.p_mode in ("trial", "perch") and self._worth_kept(mem, since, now):
                 # a trial that sold at a level, or a perch, its tier makes worth more than the
                 # market-led price, while the tier's next sale is not due (item 70)

@@ -1108,6 +1108,13 @@ class RobustParams:
         " to stock does not end a committed perch's check: it runs to its end and is judged by"
         " its own test (false: off, main 73768e6; robust_checkreturn.check_runs_on)",
     )
+    perch_return_renewed: bool = param(
+        False,
+        doc="item 86: with item 80 (perch_return_checked), a committed perch whose hold ran out"
+        " and was renewed without a check (it still led the market-led price and nothing had"
+        " shifted, robust_shift.check_due) counts as confirmed at the rivals' return, as one a"
+        " check confirmed (robust_checkheld.checked_hold's renewed; false: off, main 73768e6)",
+    )
     check_confidence: float = param(
         0.0,
         min=-1.0,
@@ -1547,6 +1554,8 @@ class OfferMemory:
     market_ev: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     p_out: float = 0.0  # share of time with no rival in stock (time constant perch_out_seconds)
     p_hold: float = 0.0  # how long the committed perch is held before the market is checked
+    # its hold renewed without a check (nothing shifted; item 86, with perch_return_renewed only)
+    p_renewed: bool = False
     # regime shifts: the last committed perch price, kept while rivals come and go
     perch_known: int = 0
     perch_known_at: float = 0.0
@@ -1740,6 +1749,7 @@ class OfferMemory:
                 market_ev=_evidence(raw.get("market_ev")),
                 p_out=float(cast(float, raw.get("p_out", 0.0))),
                 p_hold=float(cast(float, raw.get("p_hold", 0.0))),
+                p_renewed=bool(raw.get("p_renewed", False)),
                 perch_known=int(cast(int, raw.get("perch_known", 0))),
                 perch_known_at=float(cast(float, raw.get("perch_known_at", 0.0))),
                 d_stock=_floats(raw.get("d_stock")),
@@ -3189,6 +3199,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 p_mode=mem.p_mode,
                 p_hold=mem.p_hold,
                 trial_seconds=p.perch_trial_seconds,
+                renewed=p.perch_return_renewed and mem.p_renewed,
                 pays=p.perch_return_checked
                 and return_pays(self._own_ev(mem), mem.market_ev, p.perch_return_z),
             ):
@@ -3299,7 +3310,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 base_at_commit=mem.shift_base,
                 margin=p.check_margin,
             ):
-                # nothing shifted: held on, no check (strategies/robust_shift.py)
+                # nothing shifted: held on, no check (strategies/robust_shift.py); with item 86's
+                # key the renewal counts as a confirmation at the rivals' return
+                if p.perch_return_renewed:
+                    return replace(mem, p_since=now, p_renewed=True)
                 return replace(mem, p_since=now)
             # the market-led mode's evidence is as old as the commit: measure it afresh
             return replace(mem, p_mode="check", p_since=now, market_ev=[0.0, 0.0, 0.0])
@@ -3328,6 +3342,9 @@ class RobustStrategy(Strategy[RobustParams]):
         if self._perch_pays(mem, z=z):
             # committed: held twice as long after each check that confirms it
             hold = 2 * mem.p_hold if mem.p_mode == "check" else 2 * p.perch_trial_seconds
+            if mem.p_renewed and mem.p_mode != "check":
+                # a new commit: item 86's renewal was the last perch's
+                mem = replace(mem, p_renewed=False)
             return replace(mem, p_mode="perch", p_since=now, p_hold=hold, shift_base=base)
         if mem.p_mode == "check":
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)

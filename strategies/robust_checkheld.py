@@ -33,15 +33,20 @@ from __future__ import annotations
 __all__ = ["checked_hold"]
 
 
-def checked_hold(*, on: bool, p_mode: str, p_hold: float, trial_seconds: float, pays: bool) -> bool:
+def checked_hold(
+    *, on: bool, p_mode: str, p_hold: float, trial_seconds: float, pays: bool, renewed: bool = False
+) -> bool:
     """Whether guard 5's perch is held through the rivals' return at this decision (item 80).
 
     ``on``: ``perch_return_checked`` (false: never, main's behaviour); ``p_mode``: guard 5's
     mode (only ``perch``, committed, holds); ``p_hold``: how long the perch is held before its
     next check (``2 x trial_seconds`` at the commit, doubled by each check that confirmed it, so
     above that: confirmed at least once); ``pays``: item 68's test at the return
-    (``robust_return.return_pays``).
+    (``robust_return.return_pays``); ``renewed``: the perch's hold ran out and was renewed
+    without a check because it still led the market-led price and nothing had shifted (item
+    86, ``perch_return_renewed``; ``robust_shift.check_due`` said no), which confirms it as
+    much as a check would.
     """
     if not on or p_mode != "perch" or not pays:
         return False
-    return p_hold > 2.0 * trial_seconds
+    return p_hold > 2.0 * trial_seconds or renewed

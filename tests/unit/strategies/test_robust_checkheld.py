@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 
 from strategies.robust_checkheld import checked_hold
-from tests.support.factories import NOW
+from tests.support.factories import NOW, own, snap, util
 from tests.unit.strategies.test_robust_return import SNAP, back_state
-from tests.unit.strategies.test_strategy_robust import PERCH, decide, memory
+from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
+from tests.unit.strategies.test_strategy_robust_shift import PAYS
 
 TRIAL = 3600.0  # PERCH's perch_trial_seconds: a commit holds 2 x it, a confirming check doubles it
 
@@ -84,3 +85,58 @@ def test_a_confirmed_perch_that_no_longer_pays_ends_at_the_return() -> None:
     )
     m = memory(decide(SNAP, weak, ON)[1])
     assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+
+
+# item 86 (perch_return_renewed): a perch whose hold was renewed without a check counts as
+# confirmed at the return
+
+
+@pytest.mark.parametrize(
+    ("on", "p_mode", "pays", "renewed", "held"),
+    [
+        (True, "perch", True, True, True),  # renewed, nothing shifted: held as if checked
+        (True, "perch", True, False, False),  # committed, neither checked nor renewed: main
+        (True, "perch", False, True, False),  # renewed, but stopped paying
+        (True, "trial", True, True, False),  # a trial is never held here
+        (False, "perch", True, True, False),  # item 80 off: nothing is held
+    ],
+)
+def test_a_renewed_perch_counts_as_confirmed(
+    on: bool, p_mode: str, pays: bool, renewed: bool, held: bool
+) -> None:
+    got = checked_hold(
+        on=on, p_mode=p_mode, p_hold=2 * TRIAL, trial_seconds=TRIAL, pays=pays, renewed=renewed
+    )
+    assert got is held
+
+
+RENEWED = {**ON, "perch_return_renewed": True}
+
+
+def test_a_renewed_paying_perch_is_held_when_a_rival_is_back_in_stock() -> None:
+    state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=2 * TRIAL, p_renewed=True)
+    m = memory(decide(SNAP, state, RENEWED)[1])
+    assert (m.p_mode, m.p_price, m.perched) == ("perch", 1_584, True)
+    # off by default: the renewal is not read, the return ends it as in main 73768e6
+    for params in (ON, PERCH):
+        m = memory(decide(SNAP, state, params)[1])
+        assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+
+
+def test_the_renewal_is_recorded_with_the_key_only() -> None:
+    """test_strategy_robust_shift's scene: held ``p_hold``, a perch far above the market-led
+    price with nothing shifted is held on without a check; only item 86's key marks it."""
+    state = perch_state(
+        p_mode="perch",
+        p_since=NOW - 7200,
+        p_hold=3600.0,
+        p_price=1_584,
+        perched=True,
+        perch_ev=PAYS,
+        shift_base=99,
+    )
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    on = memory(decide(s, state, {**PERCH, "check_margin": 2.0, "perch_return_renewed": True})[1])
+    off = memory(decide(s, state, {**PERCH, "check_margin": 2.0})[1])
+    assert (on.p_mode, on.p_since, on.p_renewed) == ("perch", NOW, True)
+    assert (off.p_mode, off.p_since, off.p_renewed) == ("perch", NOW, False)

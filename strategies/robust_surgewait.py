@@ -35,7 +35,7 @@ kept: docs/strategies.md, robust item 77.
 
 from __future__ import annotations
 
-__all__ = ["drop_queued", "slots_fell", "surge_start", "surge_starts", "wait_cut"]
+__all__ = ["cut_gated", "drop_queued", "slots_fell", "surge_start", "surge_starts", "wait_cut"]
 
 
 def surge_starts(*, reading: bool, last: float, now: float, gap: float) -> bool:
@@ -71,3 +71,10 @@ def drop_queued(*, drop_at: float, now: float, window: float) -> bool:
     """The pool's queue may be a capacity drop's, not a surge's buyers: its registered slots fell
     (at ``drop_at``, 0: never) within ``window`` seconds of ``now`` (``window`` 0: off, never)."""
     return window > 0 and drop_at > 0 and now - drop_at < window
+
+
+def cut_gated(*, out: float, share: float) -> bool:
+    """Item 83: a surge's start may cut guard 5's wait only where guard 5's slow count of rivals
+    out (``out``, before item 53 lifts it at the reading) already reads ``share`` (0: off,
+    always): rivals out for a while, not only at this moment."""
+    return share <= 0 or out >= share

@@ -402,6 +402,7 @@ from strategies.robust_stepunder import (
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_surgewait import (
     cut_gated,
+    surge_sold_ends,
     drop_queued,
     slots_fell,
     surge_start,
@@ -1488,9 +1489,11 @@ class RobustParams:
 
     surge_lost_free: bool = param(
         False,
-        doc="item 83 (acts only with surge_wait_seconds): a trial item 77's cut opened that the"
-        " rivals' return ends before it commits leaves guard 5's schedule the cut found (the next"
-        " trial at the replaced time, or now if past; no back-off)",
+        doc="item 83 (acts only with surge_wait_seconds): a trial item 77's cut opened that sold"
+        " and that the rivals' return ends before it commits leaves guard 5's schedule the cut"
+        " found (the next trial at the replaced time, or at once if that passed) instead of"
+        " perch_wait_seconds from its end (off: item 77 as measured;"
+        " robust_surgewait.surge_sold_ends)",
     )
 
     def __post_init__(self) -> None:
@@ -3173,8 +3176,11 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_out < p.perch_out_share / 2:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
             # that had not sold yet is lost; a committed perch had paid, so no back-off)
-            if p.surge_lost_free and mem.p_mode == "trial" and mem.g_was > 0 and mem.p_left == 0:
-                # item 83: a surge's trial ended by the surge's end leaves the schedule it cut
+            if p.surge_lost_free and surge_sold_ends(
+                trial=mem.p_mode == "trial", settled=mem.p_settled, was=mem.g_was
+            ):
+                # item 83: a surge's trial that sold, ended by the surge's end, leaves the
+                # schedule its cut found
                 return replace(mem, p_mode="market", p_next=max(mem.g_was, now), g_was=0.0)
             if mem.p_mode == "trial" and not mem.p_settled:
                 if self._worth_held(mem, since, now):

@@ -35,7 +35,15 @@ kept: docs/strategies.md, robust item 77.
 
 from __future__ import annotations
 
-__all__ = ["cut_gated", "drop_queued", "slots_fell", "surge_start", "surge_starts", "wait_cut"]
+__all__ = [
+    "cut_gated",
+    "drop_queued",
+    "slots_fell",
+    "surge_sold_ends",
+    "surge_start",
+    "surge_starts",
+    "wait_cut",
+]
 
 
 def surge_starts(*, reading: bool, last: float, now: float, gap: float) -> bool:
@@ -78,3 +86,11 @@ def cut_gated(*, out: float, share: float) -> bool:
     out (``out``, before item 53 lifts it at the reading) already reads ``share`` (0: off,
     always): rivals out for a while, not only at this moment."""
     return share <= 0 or out >= share
+
+
+def surge_sold_ends(*, trial: bool, settled: bool, was: float) -> bool:
+    """Item 83: the rivals' return ends a running ``trial`` that a surge's start opened early
+    (``was``: guard 5's next trial time the cut replaced, 0: not a cut's trial) and that sold at
+    its level (``settled``): the surge's buyers paid it, and its end is the surge's end, not
+    evidence against the level, so guard 5's schedule the cut found still stands."""
+    return trial and settled and was > 0

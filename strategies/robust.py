@@ -402,9 +402,9 @@ from strategies.robust_stepunder import (
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_surgewait import (
     cut_gated,
-    surge_sold_ends,
     drop_queued,
     slots_fell,
+    surge_sold_ends,
     surge_start,
     surge_starts,
     wait_cut,

@@ -401,7 +401,6 @@ from strategies.robust_stepunder import (
 )
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_surgewait import (
-    cut_gated,
     drop_queued,
     slots_fell,
     surge_sold_ends,
@@ -1478,15 +1477,6 @@ class RobustParams:
         " queue a capacity drop made is not a surge's buyers (0: off, item 77 as measured;"
         " robust_surgewait.drop_queued)",
     )
-    surge_cut_out: float = param(
-        0.0,
-        min=0.0,
-        max=1.0,
-        doc="item 83 (acts only with surge_wait_seconds): item 77's cut only where guard 5's slow"
-        " count of rivals out (before item 53's lift) already reads at least this share (0: off,"
-        " item 77 as measured; robust_surgewait.cut_gated)",
-    )
-
     surge_lost_free: bool = param(
         False,
         doc="item 83 (acts only with surge_wait_seconds): a trial item 77's cut opened that sold"
@@ -3387,9 +3377,6 @@ class RobustStrategy(Strategy[RobustParams]):
         mem = replace(mem, g_at=now)
         if starts and drop_queued(drop_at=mem.g_drop_at, now=now, window=p.surge_drop_seconds):
             # the queue is the lost slots' (item 81): the reading is kept, no surge starts
-            starts = False
-        if starts and not cut_gated(out=mem.p_out, share=p.surge_cut_out):
-            # the rivals out at this moment, not for a while: the reading is kept, no cut (item 83)
             starts = False
         if starts and mem.p_mode == "market":
             was = (mem.p_next or 0.0) if p.surge_lost_free else 0.0

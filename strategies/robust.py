@@ -404,6 +404,7 @@ from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_surgewait import (
     drop_queued,
     slots_fell,
+    surge_sold_ends,
     surge_start,
     surge_starts,
     wait_cut,
@@ -1490,6 +1491,14 @@ class RobustParams:
         " queue a capacity drop made is not a surge's buyers (0: off, item 77 as measured;"
         " robust_surgewait.drop_queued)",
     )
+    surge_lost_free: bool = param(
+        False,
+        doc="item 83 (acts only with surge_wait_seconds): a trial item 77's cut opened that sold"
+        " and that the rivals' return ends before it commits leaves guard 5's schedule the cut"
+        " found (the next trial at the replaced time, or at once if that passed) instead of"
+        " perch_wait_seconds from its end (off: item 77 as measured;"
+        " robust_surgewait.surge_sold_ends)",
+    )
 
     def __post_init__(self) -> None:
         if self.idle_utilization > self.scarce_utilization:
@@ -1678,6 +1687,9 @@ class OfferMemory:
     # made the next trial due (its start is that price)
     g_sold: int = 0
     g_due: bool = False
+    # item 83 (surge_lost_free): guard 5's next trial time item 77's cut replaced, kept on the
+    # trial it opened (0: none)
+    g_was: float = 0.0
     # item 81 (surge_drop_seconds; strategies/robust_surgewait.py): the pool's registered slots
     # for the offer's resource at the last decision (0: not read), and when they last fell (0:
     # never)
@@ -1814,6 +1826,7 @@ class OfferMemory:
                 g_at=float(cast(float, raw.get("g_at", 0.0))),
                 g_sold=int(cast(int, raw.get("g_sold", 0))),
                 g_due=bool(raw.get("g_due", False)),
+                g_was=float(cast(float, raw.get("g_was", 0.0))),
                 g_slots=int(cast(int, raw.get("g_slots", 0))),
                 g_drop_at=float(cast(float, raw.get("g_drop_at", 0.0))),
                 w_stock=_float_list(raw.get("w_stock"), 3) or [],
@@ -3054,6 +3067,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     p_read_at=now,
                     v_price=vouched,
                     g_due=False,
+                    g_was=mem.g_was if mem.g_due else 0.0,
                 )
             if (
                 p.leaves_probe_seconds > 0
@@ -3169,6 +3183,12 @@ class RobustStrategy(Strategy[RobustParams]):
         if mem.p_out < p.perch_out_share / 2:
             # rivals are back in stock: the perch's buyers have a cheaper seller again (a trial
             # that had not sold yet is lost; a committed perch had paid, so no back-off)
+            if p.surge_lost_free and surge_sold_ends(
+                trial=mem.p_mode == "trial", settled=mem.p_settled, was=mem.g_was
+            ):
+                # item 83: a surge's trial that sold, ended by the surge's end, leaves the
+                # schedule its cut found
+                return replace(mem, p_mode="market", p_next=max(mem.g_was, now), g_was=0.0)
             if mem.p_mode == "trial" and not mem.p_settled:
                 if self._worth_held(mem, since, now):
                     # a level its tier makes worth more than the market-led price waits while
@@ -3388,7 +3408,8 @@ class RobustStrategy(Strategy[RobustParams]):
             # the queue is the lost slots' (item 81): the reading is kept, no surge starts
             starts = False
         if starts and mem.p_mode == "market":
-            mem = replace(mem, p_next=wait_cut(mem.p_next, now), g_due=True)
+            was = (mem.p_next or 0.0) if p.surge_lost_free else 0.0
+            mem = replace(mem, p_next=wait_cut(mem.p_next, now), g_due=True, g_was=was)
         return mem
 
     def _campaign(self, snapshot: MarketSnapshot, offer: Offer) -> bool:

@@ -28,6 +28,16 @@ offer's resource fell within ``surge_drop_seconds`` (``slots_fell``, ``drop_queu
 starts no surge; it is still kept (``g_at``), so the queue the drop left does not start one later
 either.
 
+Item 83 (``surge_lost_free``, off: item 77 as measured): where the cut made the trial due early
+(guard 5's first wait too), the trial may sell in the surge and then end at the rivals' return,
+the surge's end, before it could commit; guard 5 then waited ``perch_wait_seconds`` from that end
+(train ``scarcity`` 1887 category 3: the cut's trial sold at 21,900 M at 2.00 h, ended at 2.85 h,
+the next trial at 8.85 h descended unsold to 2,737.5 M, while main's trial from 3.87 h sold at
+20,032 M and perched at 23,822 M: x 0.689). A level the surge's buyers paid is not evidence
+against it, so such a trial leaves guard 5's schedule the cut found (``surge_sold_ends``: the next
+trial at the replaced time, or at once if that passed). A cut's trial that did not sell keeps the
+back-off (train ``surge`` 1425's unsold trials from the rails' top: without it x 0.919).
+
 ``surge_wait_seconds`` 0 is off (main exactly: the readings are not even kept). Pure functions
 over plain numbers: robust.py owns the state and calls them. Figures, and what was tried and not
 kept: docs/strategies.md, robust item 77.
@@ -35,7 +45,14 @@ kept: docs/strategies.md, robust item 77.
 
 from __future__ import annotations
 
-__all__ = ["drop_queued", "slots_fell", "surge_start", "surge_starts", "wait_cut"]
+__all__ = [
+    "drop_queued",
+    "slots_fell",
+    "surge_sold_ends",
+    "surge_start",
+    "surge_starts",
+    "wait_cut",
+]
 
 
 def surge_starts(*, reading: bool, last: float, now: float, gap: float) -> bool:
@@ -71,3 +88,11 @@ def drop_queued(*, drop_at: float, now: float, window: float) -> bool:
     """The pool's queue may be a capacity drop's, not a surge's buyers: its registered slots fell
     (at ``drop_at``, 0: never) within ``window`` seconds of ``now`` (``window`` 0: off, never)."""
     return window > 0 and drop_at > 0 and now - drop_at < window
+
+
+def surge_sold_ends(*, trial: bool, settled: bool, was: float) -> bool:
+    """Item 83: the rivals' return ends a running ``trial`` that a surge's start opened early
+    (``was``: guard 5's next trial time the cut replaced, 0: not a cut's trial) and that sold at
+    its level (``settled``): the surge's buyers paid it, and its end is the surge's end, not
+    evidence against the level, so guard 5's schedule the cut found still stands."""
+    return trial and settled and was > 0

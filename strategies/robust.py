@@ -384,6 +384,7 @@ from strategies.robust_posture import (
     stretch_add,
 )
 from strategies.robust_publishers import bound_rate, waits_first
+from strategies.robust_quietfloor import quiet_floor
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_rearm import rearm_due, rearm_since
 from strategies.robust_reserve import reserve_volumes, shut_share
@@ -1411,6 +1412,13 @@ class RobustParams:
         " commit_seconds) while war would quote the same price, one nRLC under the lowest"
         " rival seen: a follower that sits at its floor (false: off, main 3f8cba3;"
         " true by default since session 18; robust_held.still_floor)",
+    )
+    follow_still_quiet: bool = param(
+        False,
+        doc="item 84: guard 1's re-measure of a committed floor posture is also put off (as"
+        " follow_still's) while no rival pool has been under our price lately (guard 1's share"
+        " lost at 0): the undercutters stopped following and park above us (false: off, main"
+        " 73768e6; robust_quietfloor)",
     )
     follow_still_yield: bool = param(
         True,
@@ -3930,7 +3938,10 @@ class RobustStrategy(Strategy[RobustParams]):
             p.follow_still
             and still
             and not mem.probing
-            and still_floor(mem.posture, got.price, mem.low, p.floor)
+            and (
+                still_floor(mem.posture, got.price, mem.low, p.floor)
+                or (p.follow_still_quiet and quiet_floor(mem.posture, mem.lost))
+            )
             and now - mem.committed_at
             >= posture_hold(p.commit_seconds, mem.u_kept, p.follow_hold_max)
         ):

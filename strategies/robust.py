@@ -297,6 +297,10 @@ strategies/robust_warfloor.py): a floor posture committed on such a market goes 
 it falls under that share of its first price (it follows the undercutters down), and a hold
 (item 73's held cut, a committed hold posture) is given up where the rivals under our held price
 sold that many tasks an hour of holding (a restocking undercutter takes the buyers).
+Opt-in (item 84, ``follow_still_quiet``, false: off; strategies/robust_quietfloor.py): guard 1's
+round over a committed floor posture is also put off while no rival pool has been under our price
+lately (undercutters that reset park above a floor under theirs; a round's war probe brings them
+back down).
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is

@@ -297,6 +297,10 @@ strategies/robust_warfloor.py): a floor posture committed on such a market goes 
 it falls under that share of its first price (it follows the undercutters down), and a hold
 (item 73's held cut, a committed hold posture) is given up where the rivals under our held price
 sold that many tasks an hour of holding (a restocking undercutter takes the buyers).
+Opt-in (item 84, ``follow_still_quiet``, false: off; strategies/robust_quietfloor.py): guard 1's
+round over a committed floor posture is also put off while no rival pool has been under our price
+lately (undercutters that reset park above a floor under theirs; a round's war probe brings them
+back down).
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
@@ -385,6 +389,7 @@ from strategies.robust_posture import (
     stretch_add,
 )
 from strategies.robust_publishers import bound_rate, waits_first
+from strategies.robust_quietfloor import quiet_floor
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_rearm import rearm_due, rearm_since
 from strategies.robust_reserve import reserve_volumes, shut_share
@@ -1426,6 +1431,13 @@ class RobustParams:
         " commit_seconds) while war would quote the same price, one nRLC under the lowest"
         " rival seen: a follower that sits at its floor (false: off, main 3f8cba3;"
         " true by default since session 18; robust_held.still_floor)",
+    )
+    follow_still_quiet: bool = param(
+        False,
+        doc="item 84: guard 1's re-measure of a committed floor posture is also put off (as"
+        " follow_still's) while no rival pool has been under our price lately (guard 1's share"
+        " lost at 0): the undercutters stopped following and park above us (false: off, main"
+        " 73768e6; robust_quietfloor)",
     )
     follow_still_yield: bool = param(
         True,
@@ -3980,7 +3992,10 @@ class RobustStrategy(Strategy[RobustParams]):
             p.follow_still
             and still
             and not mem.probing
-            and still_floor(mem.posture, got.price, mem.low, p.floor)
+            and (
+                still_floor(mem.posture, got.price, mem.low, p.floor)
+                or (p.follow_still_quiet and quiet_floor(mem.posture, mem.lost))
+            )
             and now - mem.committed_at
             >= posture_hold(p.commit_seconds, mem.u_kept, p.follow_hold_max)
         ):

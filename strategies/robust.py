@@ -1109,10 +1109,11 @@ class RobustParams:
         " main b59ba91)",
     )
     check_return_held: bool = param(
-        False,
+        True,
         doc="item 85: in a category whose book waits (robust_book.book_waits), the rivals' return"
         " to stock does not end a committed perch's check: it runs to its end and is judged by"
-        " its own test (false: off, main 73768e6; robust_checkreturn.check_runs_on)",
+        " its own test (on since session 25; false: off, main 73768e6;"
+        " robust_checkreturn.check_runs_on)",
     )
     perch_return_renewed: bool = param(
         False,
@@ -1433,11 +1434,11 @@ class RobustParams:
         " true by default since session 18; robust_held.still_floor)",
     )
     follow_still_quiet: bool = param(
-        False,
+        True,
         doc="item 84: guard 1's re-measure of a committed floor posture is also put off (as"
         " follow_still's) while no rival pool has been under our price lately (guard 1's share"
-        " lost at 0): the undercutters stopped following and park above us (false: off, main"
-        " 73768e6; robust_quietfloor)",
+        " lost at 0): the undercutters stopped following and park above us (on since session 25;"
+        " false: off, main 73768e6; robust_quietfloor)",
     )
     follow_still_yield: bool = param(
         True,
@@ -1504,12 +1505,12 @@ class RobustParams:
         " robust_surgewait.drop_queued)",
     )
     surge_lost_free: bool = param(
-        False,
+        True,
         doc="item 83 (acts only with surge_wait_seconds): a trial item 77's cut opened that sold"
         " and that the rivals' return ends before it commits leaves guard 5's schedule the cut"
         " found (the next trial at the replaced time, or at once if that passed) instead of"
-        " perch_wait_seconds from its end (off: item 77 as measured;"
-        " robust_surgewait.surge_sold_ends)",
+        " perch_wait_seconds from its end (on since session 25; false: off, item 77 as measured,"
+        " main 73768e6; robust_surgewait.surge_sold_ends)",
     )
 
     def __post_init__(self) -> None:

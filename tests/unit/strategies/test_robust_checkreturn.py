@@ -15,6 +15,7 @@ from tests.unit.strategies.test_strategy_robust import PERCH, decide, memory
 
 TRIAL = 3600.0  # PERCH's perch_trial_seconds
 ON = {**PERCH, "check_return_held": True}
+OFF = {**PERCH, "check_return_held": False}  # main 73768e6
 WAITS = {"book_wait_share": 0.0}  # share 0: every category's book counts as waiting
 
 
@@ -42,13 +43,14 @@ def test_a_check_runs_on_through_the_return_where_the_book_waits() -> None:
     assert (m.p_mode, m.p_price) == ("check", 1_584)
     assert quotes[0].price < 1_584  # the check quotes the market-led price
     # off (main 73768e6): the return ends the check and the perch, the next trial waits
-    m = memory(decide(SNAP, state, {**PERCH, **WAITS})[1])
+    m = memory(decide(SNAP, state, {**OFF, **WAITS})[1])
     assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
 
 
-def test_off_by_default_and_scoped_to_a_book_that_waits() -> None:
+def test_on_by_default_and_scoped_to_a_book_that_waits() -> None:
     state = back_state(p_mode="check", p_since=NOW - 600, p_hold=2 * TRIAL)
-    assert memory(decide(SNAP, state, {**PERCH, **WAITS})[1]).p_mode == "market"
+    assert memory(decide(SNAP, state, {**PERCH, **WAITS})[1]).p_mode == "check"
+    assert memory(decide(SNAP, state, {**OFF, **WAITS})[1]).p_mode == "market"
     # no request counted (book_wait_share 0.4 by default): the book does not wait
     assert memory(decide(SNAP, state, ON)[1]).p_mode == "market"
 

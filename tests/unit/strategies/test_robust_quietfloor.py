@@ -70,5 +70,5 @@ def test_a_quiet_floor_is_not_re_measured() -> None:
     assert on[:60] == off[:60]  # the same until a round is due
 
 
-def test_off_by_default() -> None:
-    assert _parked({}, 16.0) == _parked({"follow_still_quiet": False}, 16.0)
+def test_on_by_default() -> None:
+    assert _parked({}, 16.0) == _parked({"follow_still_quiet": True}, 16.0)

@@ -33,13 +33,14 @@ def test_a_surge_s_trial_that_sold_ends_with_the_surge(
 
 
 FREE = {"surge_wait_seconds": 7_200.0, "surge_lost_free": True}
+ITEM77 = {"surge_wait_seconds": 7_200.0, "surge_lost_free": False}  # item 77 as measured
 SOLD = {"p_mode": "trial", "p_settled": True, "p_price": 538, "p_since": NOW - 600}
 
 
 def test_the_cut_s_trial_keeps_the_schedule_it_replaced() -> None:
     # the cut opens the trial and keeps the wait it cut (with the key only)
     on = surge(FREE)
-    off = surge({"surge_wait_seconds": 7_200.0})
+    off = surge(ITEM77)
     assert (on.p_mode, on.g_was, off.p_mode, off.g_was) == ("trial", NOW + 40_000, "trial", 0.0)
 
 
@@ -52,7 +53,7 @@ def test_a_cut_s_trial_that_sold_ended_by_the_rivals_return_keeps_the_schedule()
     m = surge(FREE, **SOLD, g_was=NOW - 3_000)
     assert (m.p_mode, m.p_next) == ("market", NOW)
     # off: item 77 as measured, perch_wait_seconds from now
-    m = surge({"surge_wait_seconds": 7_200.0}, **SOLD, g_was=NOW + 40_000)
+    m = surge(ITEM77, **SOLD, g_was=NOW + 40_000)
     assert (m.p_mode, m.p_next) == ("market", NOW + PERCH_WAIT)
     # not a cut's trial: the same
     m = surge(FREE, **SOLD)
@@ -65,8 +66,8 @@ def test_a_cut_s_trial_that_did_not_sell_is_lost_as_before() -> None:
     assert (m.p_mode, m.p_next) == ("market", NOW + 2 * PERCH_WAIT)
 
 
-def test_off_by_default() -> None:
-    """Off: item 77 exactly (a cut's trial keeps no replaced time, its end waits as before)."""
-    assert RobustParams().surge_lost_free is False
-    m = surge({})
-    assert (m.p_mode, m.g_was) == ("trial", 0.0)
+def test_on_by_default() -> None:
+    """On since session 25 (false: item 77 exactly, a cut's trial keeps no replaced time)."""
+    assert RobustParams().surge_lost_free is True
+    assert surge({}) == surge(FREE)
+    assert surge({"surge_lost_free": False}).g_was == 0.0

@@ -433,6 +433,7 @@ from strategies.robust_undercut import (
     stride_under,
     track_moves,
 )
+from strategies.robust_unsoldstart import unsold_start
 from strategies.robust_vouch import climbs_to, vouched_bound, vouched_price
 from strategies.robust_warfloor import floor_near, hold_starved, stock_watch, taken_under
 from strategies.robust_worth import market_rate, worth_holds
@@ -1184,6 +1185,20 @@ class RobustParams:
         " window stated, instead of the rails' top, paced as a known perch, outside a read trial's"
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
+    )
+    trial_unsold_multiple: float = param(
+        0.0,
+        min=0.0,
+        max=1e6,
+        doc="item 87: a guard-5 trial where no cap vouches (item 48) and no level of the offer"
+        " sold (g_sold) starts at the market-led price x this, under the rails' top (0: off,"
+        " main 7b85bd0; robust_unsoldstart.unsold_start)",
+    )
+    trial_start_sold: bool = param(
+        False,
+        doc="item 87: a guard-5 trial where no cap vouches (item 48) starts at the last level a"
+        " trial of the offer sold at or a perch held (g_sold, kept by item 77's reading), as item"
+        " 77's surge start does, surge or not (false: off, main 7b85bd0)",
     )
     trial_caps_kept: bool = param(
         True,
@@ -3070,6 +3085,18 @@ class RobustStrategy(Strategy[RobustParams]):
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
                 vouched = self._vouched(snapshot, offer, round(low), top, mem, waits=waits)
                 start = vouched or top
+                if p.trial_unsold_multiple > 0:
+                    # nothing sold and no cap vouches: start under the rails' top (item 87)
+                    start = unsold_start(
+                        start,
+                        vouched=vouched,
+                        sold=mem.g_sold,
+                        price=price,
+                        multiple=p.trial_unsold_multiple,
+                    )
+                if p.trial_start_sold and not vouched:
+                    # no cap vouches: the last level a trial sold at, surge or not (item 87)
+                    start = surge_start(start, mem.g_sold, price)
                 if mem.g_due:
                     # a surge's trial starts at the last level a trial sold at (item 77)
                     start = surge_start(start, mem.g_sold, price)

@@ -302,6 +302,11 @@ round over a committed floor posture is also put off while no rival pool has bee
 lately (undercutters that reset park above a floor under theirs; a round's war probe brings them
 back down).
 
+Opt-in (item 87, ``trial_start_sold``, false: off): a trial guard 5's gate opens where no cap of
+our buyers vouches starts at the last level a trial of the offer sold at (item 77's ``g_sold``,
+robust_surgewait.surge_start), surge or not, instead of the rails' top (train surge 1659: a
+second surge's trial halved from 51,000 M for 1.5 h though 1,270 M had sold the day before).
+
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
 learned). Raises are gated by their cancel gas in the rails (factor 1:
@@ -433,7 +438,6 @@ from strategies.robust_undercut import (
     stride_under,
     track_moves,
 )
-from strategies.robust_unsoldstart import unsold_start
 from strategies.robust_vouch import climbs_to, vouched_bound, vouched_price
 from strategies.robust_warfloor import floor_near, hold_starved, stock_watch, taken_under
 from strategies.robust_worth import market_rate, worth_holds
@@ -1185,14 +1189,6 @@ class RobustParams:
         " window stated, instead of the rails' top, paced as a known perch, outside a read trial's"
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
-    )
-    trial_unsold_multiple: float = param(
-        0.0,
-        min=0.0,
-        max=1e6,
-        doc="item 87: a guard-5 trial where no cap vouches (item 48) and no level of the offer"
-        " sold (g_sold) starts at the market-led price x this, under the rails' top (0: off,"
-        " main 7b85bd0; robust_unsoldstart.unsold_start)",
     )
     trial_start_sold: bool = param(
         False,
@@ -3085,15 +3081,6 @@ class RobustStrategy(Strategy[RobustParams]):
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
                 vouched = self._vouched(snapshot, offer, round(low), top, mem, waits=waits)
                 start = vouched or top
-                if p.trial_unsold_multiple > 0:
-                    # nothing sold and no cap vouches: start under the rails' top (item 87)
-                    start = unsold_start(
-                        start,
-                        vouched=vouched,
-                        sold=mem.g_sold,
-                        price=price,
-                        multiple=p.trial_unsold_multiple,
-                    )
                 if p.trial_start_sold and not vouched:
                     # no cap vouches: the last level a trial sold at, surge or not (item 87)
                     start = surge_start(start, mem.g_sold, price)

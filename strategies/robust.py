@@ -302,6 +302,11 @@ round over a committed floor posture is also put off while no rival pool has bee
 lately (undercutters that reset park above a floor under theirs; a round's war probe brings them
 back down).
 
+Opt-in (item 87, ``trial_start_sold``, false: off): a trial guard 5's gate opens where no cap of
+our buyers vouches starts at the last level a trial of the offer sold at (item 77's ``g_sold``,
+robust_surgewait.surge_start), surge or not, instead of the rails' top (train surge 1659: a
+second surge's trial halved from 51,000 M for 1.5 h though 1,270 M had sold the day before).
+
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
 learned). Raises are gated by their cancel gas in the rails (factor 1:
@@ -1185,6 +1190,12 @@ class RobustParams:
         " window stated, instead of the rails' top, paced as a known perch, outside a read trial's"
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
+    )
+    trial_start_sold: bool = param(
+        False,
+        doc="item 87: a guard-5 trial where no cap vouches (item 48) starts at the last level a"
+        " trial of the offer sold at or a perch held (g_sold, kept by item 77's reading), as item"
+        " 77's surge start does, surge or not (false: off, main 7b85bd0)",
     )
     trial_caps_kept: bool = param(
         True,
@@ -3071,6 +3082,9 @@ class RobustStrategy(Strategy[RobustParams]):
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
                 vouched = self._vouched(snapshot, offer, round(low), top, mem, waits=waits)
                 start = vouched or top
+                if p.trial_start_sold and not vouched:
+                    # no cap vouches: the last level a trial sold at, surge or not (item 87)
+                    start = surge_start(start, mem.g_sold, price)
                 if mem.g_due:
                     # a surge's trial starts at the last level a trial sold at (item 77)
                     start = surge_start(start, mem.g_sold, price)

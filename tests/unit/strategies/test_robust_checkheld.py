@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from strategies.robust_checkheld import checked_hold
-from tests.support.factories import NOW, own, snap, util
+from tests.support.factories import NOW
 from tests.unit.strategies.test_robust_return import SNAP, back_state
-from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
-from tests.unit.strategies.test_strategy_robust_shift import PAYS
+from tests.unit.strategies.test_strategy_robust import PERCH, decide, memory
+from tests.unit.strategies.test_strategy_robust_shift import held_perch
 
 TRIAL = 3600.0  # PERCH's perch_trial_seconds: a commit holds 2 x it, a confirming check doubles it
 
@@ -126,16 +126,7 @@ def test_a_renewed_paying_perch_is_held_when_a_rival_is_back_in_stock() -> None:
 def test_the_renewal_is_recorded_with_the_key_only() -> None:
     """test_strategy_robust_shift's scene: held ``p_hold``, a perch far above the market-led
     price with nothing shifted is held on without a check; only item 86's key marks it."""
-    state = perch_state(
-        p_mode="perch",
-        p_since=NOW - 7200,
-        p_hold=3600.0,
-        p_price=1_584,
-        perched=True,
-        perch_ev=PAYS,
-        shift_base=99,
-    )
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    s, state = held_perch()
     on = memory(decide(s, state, {**PERCH, "check_margin": 2.0, "perch_return_renewed": True})[1])
     off = memory(decide(s, state, {**PERCH, "check_margin": 2.0})[1])
     assert (on.p_mode, on.p_since, on.p_renewed) == ("perch", NOW, True)

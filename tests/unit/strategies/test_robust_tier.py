@@ -18,6 +18,7 @@ from strategies.robust_tier import (
 )
 from tests.support.factories import NOW, deal, own, rival, snap, util
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
+from tests.unit.strategies.test_strategy_robust_shift import held_perch
 
 HOUR = 3600.0
 
@@ -171,18 +172,7 @@ def test_a_bound_is_judged_again_at_the_perch_s_rate_when_its_hold_is_renewed() 
     without a check (it leads the market-led 297 / h by far). Its bound 1,700 went unsold for an
     hour: 2 of today's sales, under ``perch_bound_sales`` (3), so with the renewal it is
     re-probed at its own price; off, a bound is judged only at the commit, and it stands."""
-    state = perch_state(
-        p_mode="perch",
-        p_since=NOW - 7200,
-        p_hold=3600.0,
-        p_price=1_584,
-        perched=True,
-        shift_base=99,
-        perch_ev=[20 * 1_584.0, 20.0, 36_000.0],
-        r_hi=1_700,
-        r_w=3600.0,
-    )
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 4)], utilization=util(10, 0))
+    s, state = held_perch(4, perch_ev=[20 * 1_584.0, 20.0, 36_000.0], r_hi=1_700, r_w=3600.0)
     _, new = decide(s, state, {**ITEM29, "check_margin": 2.0})
     m = memory(new)
     assert (m.p_mode, m.p_since) == ("perch", NOW)

@@ -297,10 +297,15 @@ strategies/robust_warfloor.py): a floor posture committed on such a market goes 
 it falls under that share of its first price (it follows the undercutters down), and a hold
 (item 73's held cut, a committed hold posture) is given up where the rivals under our held price
 sold that many tasks an hour of holding (a restocking undercutter takes the buyers).
-Opt-in (item 84, ``follow_still_quiet``, false: off; strategies/robust_quietfloor.py): guard 1's
+
+On since session 25 (item 84, ``follow_still_quiet``; strategies/robust_quietfloor.py): guard 1's
 round over a committed floor posture is also put off while no rival pool has been under our price
 lately (undercutters that reset park above a floor under theirs; a round's war probe brings them
-back down).
+back down). On since session 25 too: item 83 (``surge_lost_free``,
+robust_surgewait.surge_sold_ends), a trial item 77's surge start opened that sold and that the
+rivals' return ends keeps the schedule the start found; item 85 (``check_return_held``,
+strategies/robust_checkreturn.py), where the book waits the rivals' return does not end a
+committed perch's check (our market-led price in the check keeps them in stock).
 
 Opt-in (item 87, ``trial_start_sold``, false: off): a trial guard 5's gate opens where no cap of
 our buyers vouches starts at the last level a trial of the offer sold at (item 77's ``g_sold``,

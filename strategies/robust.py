@@ -301,6 +301,10 @@ Opt-in (item 84, ``follow_still_quiet``, false: off; strategies/robust_quietfloo
 round over a committed floor posture is also put off while no rival pool has been under our price
 lately (undercutters that reset park above a floor under theirs; a round's war probe brings them
 back down).
+Opt-in with it (item 88, ``follow_quiet_back`` and ``follow_quiet_relist``, false: off): such a
+quiet floor is raised to one nRLC under the follower's own lowest price of the round (guard 1's
+stride lands up to 10 % under it), tried again lower if the follower comes back under us; and a
+quiet floor whose order sold out relists at its last price, not at the expired ``low``'s.
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is

@@ -20,6 +20,17 @@ A floor posture under which no rival pool has been lately (guard 1's decayed sha
 with a pool under our price, ``lost``, pruned to 0 under 0.01: about 90 decisions with none) is
 quiet: there is no follower to measure against, so the round is put off as item 58's is
 (:func:`quiet_floor`).
+
+Item 88 (``follow_quiet_back``, with ``follow_still_quiet``): where the quiet floor sits is the
+stride's landing, up to 10 % under the follower's last price, which only a round re-draws (train
+1888: 14.245 M kept for 64 h where main's rounds found 15.884 M). The follower's own lowest price
+over the round is kept in the offer's memory (guard 1's ``low`` expires after ``memory_seconds`` to
+the fixed pools above) and a quiet floor is raised to one nRLC under it
+(:func:`follower_low`, :func:`quiet_back`): an undercutter that resets stopped there, so it
+does not follow one nRLC under it unless its floor plus its step is lower; then it comes back
+under us, the floor is not quiet, the stride steps again, and the raise is tried again from its
+new lowest, at most :data:`QUIET_BACK_TRIES` times a round. ``follow_quiet_relist``: a quiet
+floor whose order sold out relists at its last listed price (:func:`relist_quiet`).
 """
 
 from __future__ import annotations

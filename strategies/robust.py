@@ -307,6 +307,11 @@ rivals' return ends keeps the schedule the start found; item 85 (``check_return_
 strategies/robust_checkreturn.py), where the book waits the rivals' return does not end a
 committed perch's check (our market-led price in the check keeps them in stock).
 
+Opt-in with it (item 88, ``follow_quiet_back`` and ``follow_quiet_relist``, false: off): such a
+quiet floor is raised to one nRLC under the follower's own lowest price of the round (guard 1's
+stride lands up to 10 % under it), tried again lower if the follower comes back under us; and a
+quiet floor whose order sold out relists at its last price, not at the expired ``low``'s.
+
 Opt-in (item 87, ``trial_start_sold``, false: off): a trial guard 5's gate opens where no cap of
 our buyers vouches starts at the last level a trial of the offer sold at (item 77's ``g_sold``,
 robust_surgewait.surge_start), surge or not, instead of the rails' top (train surge 1659: a
@@ -399,7 +404,13 @@ from strategies.robust_posture import (
     stretch_add,
 )
 from strategies.robust_publishers import bound_rate, waits_first
-from strategies.robust_quietfloor import quiet_floor
+from strategies.robust_quietfloor import (
+    QUIET_BACK_TRIES,
+    follower_low,
+    quiet_back,
+    quiet_floor,
+    relist_quiet,
+)
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_rearm import rearm_due, rearm_since
 from strategies.robust_reserve import reserve_volumes, shut_share
@@ -1456,6 +1467,19 @@ class RobustParams:
         " lost at 0): the undercutters stopped following and park above us (on since session 25;"
         " false: off, main 73768e6; robust_quietfloor)",
     )
+    follow_quiet_back: bool = param(
+        False,
+        doc="item 88 (only with follow_still_quiet): a quiet committed floor posture is raised to"
+        " one nRLC under the follower's own lowest price of the floor stretch (kept in memory, not"
+        " low), capped one nRLC under the cheapest rival; tried again from the follower's new"
+        " lowest when a pool comes back under it, QUIET_BACK_TRIES times a stretch (false: off, main 7b85bd0; robust_quietfloor.quiet_back)",
+    )
+    follow_quiet_relist: bool = param(
+        False,
+        doc="item 88 (only with follow_still_quiet and follow_quiet_back): a quiet committed"
+        " floor whose order sold out relists at our last quiet listed price, not at one nRLC"
+        " under guard 1's expired low (false: off, main 7b85bd0; robust_quietfloor.relist_quiet)",
+    )
     follow_still_yield: bool = param(
         True,
         doc="item 62: follow_still puts a round off only while the floor price earns a"
@@ -1735,6 +1759,12 @@ class OfferMemory:
     # guard 1's running or last round (not main's share)
     w_floor: int = 0
     w_opened: bool = False
+    # item 88 (follow_quiet_back): the follower's lowest listed price in this floor stretch (0:
+    # none); a raise stands since the quiet spell began; raises undone by a pool back under us
+    q_low: int = 0
+    q_up: bool = False
+    q_n: int = 0
+    q_at: int = 0  # our listed price at the last quiet decision (0: none this stretch)
 
     def to_json(self) -> dict[str, object]:
         raw = state_dict(self, skip=_FLAT)
@@ -1862,6 +1892,10 @@ class OfferMemory:
                 w_under=_float_lists(raw.get("w_under"), 2),
                 w_floor=int(cast(int, raw.get("w_floor", 0))),
                 w_opened=bool(raw.get("w_opened", False)),
+                q_low=int(cast(int, raw.get("q_low", 0))),
+                q_up=bool(raw.get("q_up", False)),
+                q_n=int(cast(int, raw.get("q_n", 0))),
+                q_at=int(cast(int, raw.get("q_at", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -4077,6 +4111,12 @@ class RobustStrategy(Strategy[RobustParams]):
         # it last stepped and the follower's longest answer: item 78 checks it before the
         # posture is kept, and it is listed below if the posture stays
         quote: tuple[int, float, float] | None = None
+        if p.follow_still_quiet and p.follow_quiet_back and (mem.probing or mem.posture == "floor"):
+            # item 88: the follower's lowest price over the round and the floor it committed
+            kept = follower_low(
+                mem.q_low, [r.price for r in rivals if r.workerpool == mem.follower]
+            )
+            mem = replace(mem, q_low=kept)
         if mem.posture == "floor" and mem.low is not None:
             quote = (floor_price(mem.low, p.floor), mem.u_step_at, mem.u_waited)
             if p.follow_stride > 0 and listed is not None:
@@ -4091,6 +4131,27 @@ class RobustStrategy(Strategy[RobustParams]):
                     p.floor,
                     now,
                 )
+            if p.follow_still_quiet and p.follow_quiet_back:  # item 88
+                quiet = not mem.probing and quiet_floor(mem.posture, mem.lost)
+                if mem.q_up and not quiet:  # a pool came back under the raised price
+                    mem = replace(mem, q_up=False, q_n=mem.q_n + 1)
+                raised = quiet_back(
+                    quote[0],
+                    mem.q_low if quiet and mem.q_n < QUIET_BACK_TRIES else 0,
+                    min(
+                        [r.price for r in rivals[:1]] + ([mem.low] if mem.low else []), default=None
+                    ),
+                    p.floor,
+                )
+                if p.follow_quiet_relist and quiet and listed is None:
+                    # sold out: relisted where the quiet floor was, not at the base's price
+                    raised = relist_quiet(raised, mem.q_at)
+                mem = replace(
+                    mem,
+                    q_up=mem.q_up or raised > quote[0],
+                    q_at=listed if quiet and listed is not None else mem.q_at,
+                )
+                quote = (raised, quote[1], quote[2])
             price = quote[0]
             if mem.probing:
                 pass
@@ -4104,6 +4165,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, w_floor=price if mem.w_opened else -1)
         if mem.w_floor != 0 and (mem.posture != "floor" or mem.probing):
             mem = replace(mem, w_floor=0)
+        if (mem.q_low != 0 or mem.q_up or mem.q_n or mem.q_at) and not (
+            mem.probing or mem.posture == "floor"
+        ):
+            mem = replace(mem, q_low=0, q_up=False, q_n=0, q_at=0)  # item 88: a new stretch
         if quote is not None and mem.posture == "floor":
             # (leaving the posture changed it; item 78's w_floor leaves the quote's inputs be)
             price, at, waited = quote

@@ -1,0 +1,97 @@
+"""robust item 88: a quiet committed floor (item 84) raised to one nRLC under the follower's own
+lowest price of the round (``follow_quiet_back``), and a sold-out quiet floor relisted where it
+was (``follow_quiet_relist``); strategies/robust_quietfloor.py; issue #14."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import strategies
+from bot.pricing.snapshot import Offer
+from strategies import run_fenced
+from strategies.robust_quietfloor import follower_low, quiet_back, relist_quiet
+from tests.support.factories import NOW, RIVAL, RIVAL2, deal, offer, own, rival, snap, util
+
+XS: Offer = offer(category=0, task_seconds=300, max_volume=1000)
+
+
+def test_the_follower_lowest_price_is_kept() -> None:
+    assert follower_low(0, []) == 0
+    assert follower_low(0, [50, 40]) == 40
+    assert follower_low(30, [50, 40]) == 30  # kept over the round, not expired
+    assert follower_low(45, [50, 40]) == 40
+    assert follower_low(45, []) == 45  # sold out or gone: kept
+
+
+def test_a_quiet_floor_is_given_back_under_the_follower_lowest() -> None:
+    assert quiet_back(14_245, 15_830, None, 0) == 15_829
+    assert quiet_back(14_245, 15_830, 31_200, 0) == 15_829
+    assert quiet_back(14_245, 15_830, 15_000, 0) == 14_999  # under the cheapest rival or low
+    assert quiet_back(14_245, 15_830, 14_000, 0) == 14_245  # never under the posture's price
+    assert quiet_back(14_245, 0, None, 0) == 14_245  # nothing kept: the posture's price
+    assert quiet_back(14_245, 15_830, None, 16_000) == 16_000  # our own floor
+
+
+def test_a_sold_out_quiet_floor_relists_where_it_was() -> None:
+    assert relist_quiet(10_199_999, 1_153_800) == 1_153_800
+    assert relist_quiet(1_000_000, 1_153_800) == 1_000_000
+    assert relist_quiet(10_199_999, 0) == 10_199_999
+
+
+def _parked(params: dict[str, object], hours: float) -> list[int]:
+    """1888's shape: a fast undercutter lists one step (1 M) under whatever we listed, down to
+    its floor (40 M); once we list under its floor plus its step it parks at 250 M. A fixed
+    rival sits at 200 M, the lowest rival seen is remembered for an hour (then reads the fixed
+    rival, as 1888's ``low`` expired). We sell a task a minute while cheapest and under 45 M.
+    The second round's stride lists 10 % under the follower (38.8 M) and it parks: the floor is
+    quiet and (item 84) kept there."""
+    robust = strategies.create(
+        "robust",
+        {
+            "floor": 0,
+            "memory_seconds": 3600.0,
+            "follow_still": True,
+            "follow_still_quiet": True,
+            **params,
+        },
+    )
+    state: dict[str, Any] | None = None
+    listed = 60_000_000
+    out = []
+    for i in range(int(hours * 60)):
+        at = NOW + 60 * i
+        follower = 250_000_000 if listed < 41_000_000 else listed - 1_000_000
+        sold = listed < min(follower, 45_000_000)
+        s = snap(
+            offers=[XS],
+            at=at,
+            book=[
+                rival(f"u{i}", follower, 3, workerpool=RIVAL, age=NOW - (at - 5)),
+                rival("f", 200_000_000, 3, workerpool=RIVAL2),
+            ],
+            requests=[],
+            deals=[deal(f"d{i}", listed, now=at)] if sold else [],
+            own_orders=[own(f"o{i}", listed, 5)],
+            utilization=util(10, 2),
+        )
+        d = run_fenced(robust, s, [XS], state, random.Random(1))
+        state = d.state
+        listed = d.quotes[0].price
+        out.append(listed)
+    return out
+
+
+def test_a_quiet_floor_is_raised_to_the_follower_lowest() -> None:
+    off = _parked({}, 16.0)
+    on = _parked({"follow_quiet_back": True}, 16.0)
+    assert off[-1] < 39_000_000  # the stride's landing, 10 % under the follower
+    # on: one nRLC under the follower's lowest price (its floor here), where it does not follow
+    assert off[-1] < on[-1] < 41_000_000
+    assert set(on[-4 * 60 :]) == {on[-1]}  # kept there: the follower stays parked
+    assert on[:120] == off[:120]  # the same until the floor is quiet
+
+
+def test_off_by_default() -> None:
+    assert _parked({}, 8.0) == _parked({"follow_quiet_back": False}, 8.0)
+    assert _parked({"follow_quiet_relist": True}, 8.0) == _parked({}, 8.0)  # only with the raise

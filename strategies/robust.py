@@ -1472,7 +1472,8 @@ class RobustParams:
         doc="item 88 (only with follow_still_quiet): a quiet committed floor posture is raised to"
         " one nRLC under the follower's own lowest price of the floor stretch (kept in memory, not"
         " low), capped one nRLC under the cheapest rival; tried again from the follower's new"
-        " lowest when a pool comes back under it, QUIET_BACK_TRIES times a stretch (false: off, main 7b85bd0; robust_quietfloor.quiet_back)",
+        " lowest when a pool comes back under it, QUIET_BACK_TRIES times a stretch (false: off,"
+        " main 7b85bd0; robust_quietfloor.quiet_back)",
     )
     follow_quiet_relist: bool = param(
         False,

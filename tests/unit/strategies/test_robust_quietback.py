@@ -4,14 +4,10 @@ was (``follow_quiet_relist``); strategies/robust_quietfloor.py; issue #14."""
 
 from __future__ import annotations
 
-import random
-from typing import Any
-
-import strategies
 from bot.pricing.snapshot import Offer
-from strategies import run_fenced
 from strategies.robust_quietfloor import follower_low, quiet_back, relist_quiet
-from tests.support.factories import NOW, RIVAL, RIVAL2, deal, offer, own, rival, snap, util
+from tests.support.factories import offer
+from tests.unit.strategies.test_robust_quietfloor import parked_run
 
 XS: Offer = offer(category=0, task_seconds=300, max_volume=1000)
 
@@ -46,40 +42,14 @@ def _parked(params: dict[str, object], hours: float) -> list[int]:
     rival, as 1888's ``low`` expired). We sell a task a minute while cheapest and under 45 M.
     The second round's stride lists 10 % under the follower (38.8 M) and it parks: the floor is
     quiet and (item 84) kept there."""
-    robust = strategies.create(
-        "robust",
-        {
-            "floor": 0,
-            "memory_seconds": 3600.0,
-            "follow_still": True,
-            "follow_still_quiet": True,
-            **params,
-        },
-    )
-    state: dict[str, Any] | None = None
-    listed = 60_000_000
-    out = []
-    for i in range(int(hours * 60)):
-        at = NOW + 60 * i
-        follower = 250_000_000 if listed < 41_000_000 else listed - 1_000_000
-        sold = listed < min(follower, 45_000_000)
-        s = snap(
-            offers=[XS],
-            at=at,
-            book=[
-                rival(f"u{i}", follower, 3, workerpool=RIVAL, age=NOW - (at - 5)),
-                rival("f", 200_000_000, 3, workerpool=RIVAL2),
-            ],
-            requests=[],
-            deals=[deal(f"d{i}", listed, now=at)] if sold else [],
-            own_orders=[own(f"o{i}", listed, 5)],
-            utilization=util(10, 2),
+    return [
+        q.price
+        for q in parked_run(
+            {"memory_seconds": 3600.0, "follow_still_quiet": True, **params},
+            hours,
+            lambda listed: 250_000_000 if listed < 41_000_000 else listed - 1_000_000,
         )
-        d = run_fenced(robust, s, [XS], state, random.Random(1))
-        state = d.state
-        listed = d.quotes[0].price
-        out.append(listed)
-    return out
+    ]
 
 
 def test_a_quiet_floor_is_raised_to_the_follower_lowest() -> None:

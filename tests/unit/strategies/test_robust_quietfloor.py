@@ -4,9 +4,11 @@ been under our price lately (``follow_still_quiet``; strategies/robust_quietfloo
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 import strategies
+from bot.domain.model import Quote
 from bot.pricing.snapshot import Offer
 from strategies import run_fenced
 from strategies.robust_quietfloor import quiet_floor
@@ -23,27 +25,24 @@ def test_a_floor_is_quiet_where_no_rival_has_been_under_us() -> None:
     assert not quiet_floor("hold", 0.0)
 
 
-def _parked(params: dict[str, object], hours: float) -> list[str]:
-    """1303's shape: a fast undercutter lists one step under whatever we listed, down to its
-    floor (40 M), and once we list under its floor it stops following and parks at 250 M; a
-    fixed rival sits at 200 M. We sell a task a minute while cheapest and under 45 M. The lowest
-    rival seen is remembered for 3 days, so item 58's check (war, one nRLC under 200 M, against
-    one nRLC under 40 M) never puts guard 1's round off."""
-    robust = strategies.create(
-        "robust", {"floor": 0, "memory_seconds": 3 * 86400.0, "follow_still": True, **params}
-    )
+def parked_run(
+    params: dict[str, object], hours: float, follower: Callable[[int], int]
+) -> list[Quote]:
+    """A minute-by-minute run against an undercutter that lists ``follower(our listed price)``
+    and a fixed rival at 200 M; we sell a task a minute while cheapest and under 45 M. Items 84
+    and 88 read its quotes."""
+    robust = strategies.create("robust", {"floor": 0, "follow_still": True, **params})
     state: dict[str, Any] | None = None
     listed = 60_000_000
     out = []
     for i in range(int(hours * 60)):
         at = NOW + 60 * i
-        follower = 250_000_000 if listed < 40_000_000 else max(listed - 1_000_000, 40_000_000)
-        sold = listed < min(follower, 45_000_000)
+        sold = listed < min(follower(listed), 45_000_000)
         s = snap(
             offers=[XS],
             at=at,
             book=[
-                rival(f"u{i}", follower, 3, workerpool=RIVAL, age=NOW - (at - 5)),
+                rival(f"u{i}", follower(listed), 3, workerpool=RIVAL, age=NOW - (at - 5)),
                 rival("f", 200_000_000, 3, workerpool=RIVAL2),
             ],
             requests=[],
@@ -53,10 +52,26 @@ def _parked(params: dict[str, object], hours: float) -> list[str]:
         )
         d = run_fenced(robust, s, [XS], state, random.Random(1))
         state = d.state
-        q = d.quotes[0]
-        out.append(q.reason)
-        listed = q.price
+        out.append(d.quotes[0])
+        listed = d.quotes[0].price
     return out
+
+
+def _parked(params: dict[str, object], hours: float) -> list[str]:
+    """1303's shape: a fast undercutter lists one step under whatever we listed, down to its
+    floor (40 M), and once we list under its floor it stops following and parks at 250 M; a
+    fixed rival sits at 200 M. The lowest rival seen is remembered for 3 days, so item 58's check
+    (war, one nRLC under 200 M, against one nRLC under 40 M) never puts guard 1's round off."""
+    return [
+        q.reason
+        for q in parked_run(
+            {"memory_seconds": 3 * 86400.0, **params},
+            hours,
+            lambda listed: (
+                250_000_000 if listed < 40_000_000 else max(listed - 1_000_000, 40_000_000)
+            ),
+        )
+    ]
 
 
 def test_a_quiet_floor_is_not_re_measured() -> None:

@@ -173,6 +173,9 @@ shows, not by a scenario's numbers:
    waiting there, is kept). Opt-in (``anchor_perch_held``, item 59, strategies/robust_anchor.py;
    false: off): the shares are held while our order sits at a perch, whose hours drain the
    small pools we would otherwise undercut.
+   Opt-in (``anchor_near_ratio``, item 90, strategies/robust_near.py; 0: off): a steady pool
+   priced at least that x the anchor's setter sets the anchor whatever its share (our price
+   above it drains it at each restock).
 
 A **slot-yield floor** (``slot_yield_share``; 0, the default: off): while the pool runs busy, no
 offer sells a slot-second for less than the pool's other categories earned per slot-second in
@@ -395,6 +398,7 @@ from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
 from strategies.robust_moving import tier_extend, tier_gate_open
+from strategies.robust_near import near_setters
 from strategies.robust_posture import (
     floor_price,
     kept_in_a_row,
@@ -688,6 +692,13 @@ class RobustParams:
         min=0.0,
         max=5.0,
         doc="no anchor while the smoothed utilization is at least this (nothing to sell it to)",
+    )
+    anchor_near_ratio: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 90 (strategies/robust_near.py): a steady rival priced at least this x the"
+        " anchor's setter sets the anchor whatever its in-stock share (0: off)",
     )
     # a committed perch after a regime shift (strategies/robust_shift.py)
     check_margin: float = param(
@@ -2843,6 +2854,11 @@ class RobustStrategy(Strategy[RobustParams]):
         if moving and not p.anchor_moving_above:
             return got, mem
         setters = [int(v[0]) for v in steady.values() if v[3] >= p.anchor_in_share]
+        if setters and p.anchor_near_ratio > 0:  # item 90 (strategies/robust_near.py)
+            near = near_setters(
+                (int(v[0]) for v in steady.values()), min(setters), p.anchor_near_ratio
+            )
+            setters += near
         if not setters or any(int(v[0]) <= min(setters) for v in moving.values()):
             return got, mem
         low = min(setters)

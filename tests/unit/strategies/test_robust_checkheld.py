@@ -10,7 +10,7 @@ import pytest
 
 from strategies.robust_checkheld import checked_hold
 from tests.support.factories import NOW
-from tests.unit.strategies.test_robust_return import SNAP, back_state
+from tests.unit.strategies.test_robust_return import SNAP, back_state, held_then_ended
 from tests.unit.strategies.test_strategy_robust import PERCH, decide, memory
 from tests.unit.strategies.test_strategy_robust_shift import held_perch
 
@@ -43,16 +43,8 @@ OFF = {**PERCH, "perch_return_checked": False}
 
 
 def test_a_confirmed_paying_perch_is_held_when_a_rival_is_back_in_stock() -> None:
-    state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=4 * TRIAL)
-    quotes, new = decide(SNAP, state, ON)
-    m = memory(new)
-    assert (m.p_mode, m.p_price, m.perched) == ("perch", 1_584, True)
-    assert quotes[0].price >= 1_584 and "perch 1584" in quotes[0].reason
     # off (main b59ba91): the return ends it in one jump, the next trial waits
-    quotes, new = decide(SNAP, state, OFF)
-    m = memory(new)
-    assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
-    assert quotes[0].price == 99 and quotes[0].jump
+    held_then_ended(back_state(p_mode="perch", p_since=NOW - 60, p_hold=4 * TRIAL), ON, OFF)
 
 
 def test_on_by_default() -> None:

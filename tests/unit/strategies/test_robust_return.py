@@ -48,17 +48,22 @@ def back_state(**fields: Any) -> dict[str, Any]:
     )
 
 
-def test_a_paying_perch_is_held_when_a_rival_is_back_in_stock() -> None:
-    state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=3600.0)
-    quotes, new = decide(SNAP, state, ON)
+def held_then_ended(state: dict[str, Any], on: dict[str, Any], off: dict[str, Any]) -> None:
+    """On this scene, the perch in ``state`` is held at 1,584 with the ``on`` params; with the
+    ``off`` ones the rivals' return ends it in one jump and the next trial waits (items 68, 80)."""
+    quotes, new = decide(SNAP, state, on)
     m = memory(new)
     assert (m.p_mode, m.p_price, m.perched) == ("perch", 1_584, True)
     assert quotes[0].price >= 1_584 and "perch 1584" in quotes[0].reason
-    # off (main 5508568): the return ends it in one jump, the next trial waits
-    quotes, new = decide(SNAP, state, PERCH)
+    quotes, new = decide(SNAP, state, off)
     m = memory(new)
     assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
     assert quotes[0].price == 99 and quotes[0].jump
+
+
+def test_a_paying_perch_is_held_when_a_rival_is_back_in_stock() -> None:
+    # off (main 5508568): the return ends it in one jump, the next trial waits
+    held_then_ended(back_state(p_mode="perch", p_since=NOW - 60, p_hold=3600.0), ON, PERCH)
 
 
 def test_off_by_default() -> None:

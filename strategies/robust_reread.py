@@ -1,0 +1,52 @@
+"""``robust``'s demand reading re-armed after a read trial that sold nothing (``read_rearm_seconds``;
+issue #14, robust item 91).
+
+Guard 5 opens a perch trial once the rivals were out of stock ``perch_out_share`` of the time. Where
+our one-nRLC undercut sells first, the rivals keep their small stocks and the book never shows them
+out; item 41's demand reading (``perch_demand_seconds``) counts instead the out-of-stock spells a
+price above them *would* cause: the category's deals against what the rivals restock and hold.
+A trial only the reading opened that sells at none of its first ``perch_read_rungs`` prices within
+``perch_read_seconds`` ends, and the reading stops for that offer **for good** (item 41,
+``strategies/robust_read.py``): one half-hour decides the rest of the run.
+
+On train ``undercut_slow`` 1512 that half-hour is the whole loss. One category: an undercutter that
+steps ~104 k down every 35 minutes from 10.2 M and restocks 3 tasks, a fixed 6.56 M pool; the best
+fixed price in hindsight is 103 M, 16 x the war, and sells 94 tasks in 72 h, about 1.3 an hour,
+only while both rivals are out (43-69 % of its hours). The reading says so at 4.9 h (28.6 decayed
+deals against 10.0 restocked and held: out 0.65), the trial opens, lists 1,317 M, then 103 M for 14
+minutes and 51.5 M for 15 minutes, unsold (at 1.3 sales an hour, half an hour sells nothing one time
+in two), and the reading stops. From then the count is the book's own: 0.00-0.09 for 45 hours while
+our undercut keeps both rivals stocked; the book's trial at 54.75 h lists 103 M and sells there 14
+minutes later.
+
+So with ``read_rearm_seconds`` on, a read trial that sold nothing stops the reading for that long
+(doubling after each such trial: the pause is a back-off, as a lost trial's wait is), and the reading
+then starts afresh (its decayed counts from zero, as at the run's start). A reading that is wrong
+pays a half-hour unsold each pause, fewer as the pauses double; a reading that is right gets its
+trial again. A read trial that sells is an ordinary trial (item 41), and the pause's length is not
+reset by it (the back-off is the offer's).
+
+Pure: times in, times out; robust.py owns the state (``d_off``, ``d_back``, ``d_wait``). Figures and
+what was tried: docs/strategies.md, robust item 91.
+"""
+
+from __future__ import annotations
+
+__all__ = ["read_pause", "read_resumes"]
+
+
+def read_pause(now: float, wait: float, rearm: float) -> tuple[float, float]:
+    """A read trial sold nothing at ``now``: when the reading resumes and the pause after the
+    next such trial. ``wait`` is the offer's pause kept so far (0: none yet), ``rearm``
+    ``read_rearm_seconds``. Off (``rearm`` 0): (0, 0), the reading stops for good (item 41)."""
+    if rearm <= 0:
+        return 0.0, 0.0
+    pause = max(wait, rearm)
+    return now + pause, 2 * pause
+
+
+def read_resumes(off: bool, back: float, now: float) -> bool:
+    """Whether a reading stopped (``off``) resumes at ``now``: it was paused (``back`` > 0, the
+    time :func:`read_pause` gave) and the pause is over. A reading stopped for good (``back``
+    0) never resumes."""
+    return off and back > 0 and now >= back

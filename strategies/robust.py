@@ -419,7 +419,7 @@ from strategies.robust_quietfloor import (
 )
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_rearm import rearm_due, rearm_since
-from strategies.robust_reread import read_pause, read_resumes
+from strategies.robust_reread import read_pause, read_resumes, rearmed_gate, rearmed_trial
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import UNSEEN, pool_stock, restock_periods, watch_restocks
@@ -1722,6 +1722,8 @@ class OfferMemory:
     # (0: never), and the pause after the next read trial that sells nothing
     d_back: float = 0.0
     d_wait: float = 0.0
+    # and the running trial is one a resumed reading opened (lost: no back-off)
+    d_trial: bool = False
     # guard 1's re-measures (follow_hold_max; strategies/robust_posture.py): the posture the
     # running round re-measures ("" for a first round), and re-measures in a row that kept it
     u_prev: str = ""
@@ -1894,6 +1896,7 @@ class OfferMemory:
                 p_read_at=float(cast(float, raw.get("p_read_at", 0.0))),
                 d_back=float(cast(float, raw.get("d_back", 0.0))),
                 d_wait=float(cast(float, raw.get("d_wait", 0.0))),
+                d_trial=bool(raw.get("d_trial", False)),
                 u_prev=str(raw.get("u_prev", "")),
                 u_kept=int(cast(int, raw.get("u_kept", 0))),
                 u_listed=int(cast(int, raw.get("u_listed", 0))),
@@ -2102,6 +2105,7 @@ def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
         t_moving=False,
         v_listed=0,
         h_held=False,
+        d_trial=False,
     )
 
 
@@ -3149,7 +3153,8 @@ class RobustStrategy(Strategy[RobustParams]):
             return self._unmask(mem, now, top, in_stock=in_stock)
         if mem.p_mode == "market":
             low = p.perch_low * base
-            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
+            gate = rearmed_gate(p.perch_out_share, mem.d_wait, mem.p_book)  # item 91
+            if now >= mem.p_next and mem.p_out >= gate and price < low:
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
@@ -3168,6 +3173,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     v_price=vouched,
                     g_due=False,
                     g_was=mem.g_was if mem.g_due else 0.0,
+                    d_trial=rearmed_trial(left, mem.d_wait),
                 )
             if (
                 p.leaves_probe_seconds > 0
@@ -3980,6 +3986,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, t_lost_at=now)
         if mem.p_left > 0:
             return self._read_lost(mem, now)  # rivals back before a read trial sold (item 41)
+        if mem.d_trial:
+            # a trial a resumed reading opened sold and was lost: the schedule as it was, so
+            # the book's own next trial is not put off by it (item 91, robust_reread.py)
+            return replace(mem, p_mode="market", d_trial=False)
         usual = early_lost_due(mem.p_usual, now)
         if usual is not None:
             # an early first trial lost before the usual first trial's time: that trial still

@@ -24,7 +24,12 @@ So with ``read_rearm_seconds`` on, a read trial that sold nothing stops the read
 then starts afresh (its decayed counts from zero, as at the run's start). A reading that is wrong
 pays a half-hour unsold each pause, fewer as the pauses double; a reading that is right gets its
 trial again. A read trial that sells is an ordinary trial (item 41), and the pause's length is not
-reset by it (the back-off is the offer's).
+reset by it (the back-off is the offer's). But a trial a *resumed* reading opened that sells and is
+then lost (on its commit test, or at the rivals' return) leaves guard 5's schedule as it was, as
+an unsold read trial does: it is the rule's extra trial, and with the doubled back-off of a lost
+trial it put off the book's own next trial (train ``undercut_slow`` 1330, category 0: the resumed
+reading's trial at 39.2 h sold at 570 M and was lost at 45.6 h, the next trial put off to 69.6 h,
+where main's own trial at 44.0 h had committed a perch held from 51.3 h to the run's end: x 0.87).
 
 Pure: times in, times out; robust.py owns the state (``d_off``, ``d_back``, ``d_wait``). Figures and
 what was tried: docs/strategies.md, robust item 91.
@@ -32,7 +37,7 @@ what was tried: docs/strategies.md, robust item 91.
 
 from __future__ import annotations
 
-__all__ = ["read_pause", "read_resumes"]
+__all__ = ["read_pause", "read_resumes", "rearmed_gate", "rearmed_trial"]
 
 
 def read_pause(now: float, wait: float, rearm: float) -> tuple[float, float]:
@@ -50,3 +55,21 @@ def read_resumes(off: bool, back: float, now: float) -> bool:
     time :func:`read_pause` gave) and the pause is over. A reading stopped for good (``back``
     0) never resumes."""
     return off and back > 0 and now >= back
+
+
+def rearmed_trial(left: int, wait: float) -> bool:
+    """Whether a trial opening now is one a resumed reading opened: a read trial (``left`` > 0
+    prices to sell at, ``robust_read.read_opened``) on an offer whose reading was paused before
+    (``wait`` > 0: :func:`read_pause` ran; never with the key off). Lost after it sold, such a
+    trial leaves guard 5's schedule as it was (module doc)."""
+    return left > 0 and wait > 0
+
+
+def rearmed_gate(gate: float, wait: float, book: float) -> float:
+    """The out-of-stock share guard 5's trial opens at: ``gate`` (``perch_out_share``), or
+    halfway from it to 1 where only a resumed reading would open it (the reading was paused
+    before, ``wait`` > 0, and the book's own count ``book`` is under ``gate``): a reading that
+    was wrong once must read the rivals out more often to be trusted again (module doc)."""
+    if wait > 0 and book < gate:
+        return (1.0 + gate) / 2
+    return gate

@@ -145,7 +145,8 @@ shows, not by a scenario's numbers:
    the offer and the count goes back to the book's own (item 41, on with the reading: 2 prices,
    30 minutes; ``strategies/robust_read.py``). Opt-in (``read_rearm_seconds``, item 91,
    ``strategies/robust_reread.py``; 0: off): the reading is paused that long instead (doubling
-   after each such trial), then starts afresh.
+   after each such trial), then starts afresh; a trial it alone opens then needs the reading
+   halfway from ``perch_out_share`` to 1, and one that sold and is lost keeps guard 5's schedule.
    ``perch_caps_tasks`` (item 43, on: 3; ``strategies/robust_caps.py``'s ``perch_at_caps``)
    moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
    tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
@@ -1087,8 +1088,9 @@ class RobustParams:
         min=0.0,
         max=30 * 86400.0,
         doc="item 91 (strategies/robust_reread.py): a read trial that sold nothing stops the"
-        " demand reading for this long, doubling after each, then it starts afresh (0: for good,"
-        " main 74e06d6 exactly)",
+        " demand reading for this long, doubling after each, then it starts afresh; a trial it"
+        " alone opens then needs it halfway from perch_out_share to 1, and one that sold and is"
+        " lost keeps guard 5's schedule (0: stopped for good, main 74e06d6 exactly)",
     )
     perch_read_markup: bool = param(
         False,

@@ -9,13 +9,14 @@ A trial only the reading opened that sells at none of its first ``perch_read_run
 ``perch_read_seconds`` ends, and the reading stops for that offer **for good** (item 41,
 ``strategies/robust_read.py``): one half-hour decides the rest of the run.
 
-On train ``undercut_slow`` 1512 that half-hour is the whole loss. One category: an undercutter that
+On train ``undercut_slow`` 1512 (item 89's worst traced loser) that half-hour threw the reading
+away. One category: an undercutter that
 steps ~104 k down every 35 minutes from 10.2 M and restocks 3 tasks, a fixed 6.56 M pool; the best
 fixed price in hindsight is 103 M, 16 x the war, and sells 94 tasks in 72 h, about 1.3 an hour,
 only while both rivals are out (43-69 % of its hours). The reading says so at 4.9 h (28.6 decayed
 deals against 10.0 restocked and held: out 0.65), the trial opens, lists 1,317 M, then 103 M for 14
-minutes and 51.5 M for 15 minutes, unsold (at 1.3 sales an hour, half an hour sells nothing one time
-in two), and the reading stops. From then the count is the book's own: 0.00-0.09 for 45 hours while
+minutes and 51.5 M for 15 minutes, unsold (14 minutes at a level that sells about 1.3 an hour
+sell nothing about three times in four), and the reading stops. From then the count is the book's own: 0.00-0.09 for 45 hours while
 our undercut keeps both rivals stocked; the book's trial at 54.75 h lists 103 M and sells there 14
 minutes later.
 
@@ -30,6 +31,14 @@ an unsold read trial does: it is the rule's extra trial, and with the doubled ba
 trial it put off the book's own next trial (train ``undercut_slow`` 1330, category 0: the resumed
 reading's trial at 39.2 h sold at 570 M and was lost at 45.6 h, the next trial put off to 69.6 h,
 where main's own trial at 44.0 h had committed a perch held from 51.3 h to the run's end: x 0.87).
+And a trial only the resumed reading would open needs it halfway from ``perch_out_share`` to 1
+(0.75 at 0.5): a reading that was wrong once must read the rivals out more often (train 1395,
+category 1: resumed readings of 0.50 opened two trials, both unsold, x 0.93 without this).
+
+Measured (docs/strategies.md, robust item 91): 1512 x 1.23 and the class flat, but the design
+block x 0.9995 and seven old-validation ``stationary`` markets x 0.96-0.99 (each resumed read trial
+unsold is half an hour off the market-led price and a jump each way; on ``undercut_fast`` 1017 the
+reading counts our own sales to a waiting book): opt-in, not recommended.
 
 Pure: times in, times out; robust.py owns the state (``d_off``, ``d_back``, ``d_wait``). Figures and
 what was tried: docs/strategies.md, robust item 91.

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from bot.pricing.snapshot import MarketSnapshot
-from strategies.robust_reread import read_pause, read_resumes
+from strategies.robust_reread import read_pause, read_resumes, rearmed_gate, rearmed_trial
 from tests.support.factories import NOW, deal, h, own, rival, snap, util
 from tests.unit.strategies.test_robust_read import READ, read_state, trial_at
-from tests.unit.strategies.test_strategy_robust import XS, decide, memory
+from tests.unit.strategies.test_strategy_robust import XS, decide, memory, perch_state
 
 REARM = {**READ, "read_rearm_seconds": 3600.0}
 
@@ -60,36 +60,88 @@ def test_a_read_trial_unsold_pauses_the_reading_with_the_key_and_stops_it_withou
     assert on.d_back == NOW + 3600 and on.d_wait == 7200.0
 
 
-def busy_snap() -> MarketSnapshot:
-    """The rival (2 tasks, in stock: we undercut it at 99) and 12 tasks bought in the last minute:
-    read afresh, the rivals would be out 1 - (2 + 2) / 12 = 2/3 of the time."""
+@pytest.mark.parametrize(
+    ("wait", "book", "gate"),
+    [
+        (0.0, 0.1, 0.5),  # never paused (always with the key off): the gate as in main
+        (7200.0, 0.1, 0.75),  # a resumed reading alone: halfway from the gate to 1
+        (7200.0, 0.6, 0.5),  # the book's own count passes: an ordinary trial's gate
+    ],
+)
+def test_a_resumed_reading_alone_opens_a_trial_only_halfway_to_1(
+    wait: float, book: float, gate: float
+) -> None:
+    assert rearmed_gate(0.5, wait, book) == gate
+
+
+@pytest.mark.parametrize(
+    ("left", "wait", "rearmed"), [(2, 7200.0, True), (0, 7200.0, False), (2, 0.0, False)]
+)
+def test_only_a_read_trial_after_a_pause_is_the_rules_own(
+    left: int, wait: float, rearmed: bool
+) -> None:
+    assert rearmed_trial(left, wait) is rearmed
+
+
+def busy_snap(bought: int) -> MarketSnapshot:
+    """The rival (2 tasks, in stock: we undercut it at 99) and ``bought`` tasks in the last
+    minute: read afresh, the rivals would be out 1 - (2 + 2) / bought of the time."""
     return snap(
         offers=[XS],
         book=[rival("a", 100, remaining=2)],
         own_orders=[own("o", 99, 5)],
-        deals=[deal(f"d{i}", 99, ago=10.0 + i) for i in range(12)],
+        deals=[deal(f"d{i}", 99, ago=10.0 + i) for i in range(bought)],
         utilization=util(10, 5),
     )
 
 
 def test_the_reading_resumed_after_its_pause_opens_a_read_trial_again() -> None:
     """The reading paused by a lost read trial (its counts frozen then: 10 deals, 1 restock).
-    Its pause over, it starts afresh and the same demand opens a read trial (2 prices to sell
-    at); the pause not over, or the reading stopped for good (item 41: the key off), the book's
-    own count keeps the gate shut at the market-led 99."""
+    Its pause over, it starts afresh: 20 tasks bought read the rivals out 0.8 of the time, over
+    the resumed reading's 0.75, and a read trial opens (2 prices to sell at), marked as the
+    rule's own; 12 tasks read 2/3, over main's gate but not the resumed reading's: the reading
+    runs, no trial. The pause not over, or the reading stopped for good (item 41: the key off),
+    the book's own count keeps the gate shut at the market-led 99."""
     paused = read_state(d_off=True, d_back=NOW - 1, d_wait=7200.0)
-    quotes, new = decide(busy_snap(), paused, REARM)
+    quotes, new = decide(busy_snap(20), paused, REARM)
     m = memory(new)
-    assert m.p_mode == "trial" and quotes[0].price > 99 and m.p_left == 2
+    assert m.p_mode == "trial" and quotes[0].price > 99 and m.p_left == 2 and m.d_trial
     assert not m.d_off and m.d_back == 0.0 and m.d_wait == 7200.0
-    assert m.d_deals == 12.0 and m.d_stock == {h("a"): 2.0}
+    assert m.d_deals == 20.0 and m.d_stock == {h("a"): 2.0}
+    quotes, new = decide(busy_snap(12), paused, REARM)
+    m = memory(new)
+    assert m.p_mode == "market" and quotes[0].price == 99 and not m.d_off
+    assert m.p_out == pytest.approx(2 / 3)
     for state in (
         read_state(d_off=True, d_back=NOW + 60, d_wait=7200.0),
         read_state(d_off=True),
     ):
-        quotes, new = decide(busy_snap(), state, REARM)
+        quotes, new = decide(busy_snap(20), state, REARM)
         assert memory(new).p_mode == "market" and quotes[0].price == 99
         assert memory(new).d_off
+
+
+def test_a_trial_the_resumed_reading_opened_sold_and_lost_leaves_the_schedule() -> None:
+    """A settled trial at 1,584 judged after its hour (``perch_trial_seconds``): one task in the
+    hour trails the market-led 30 tasks at 99 in 10 h, so it is lost. Main's trial (and the
+    key's first reading): the next trial put off by the doubled wait; the rule's own trial: back
+    to 99 with the next trial due as before."""
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    lost = {
+        "p_mode": "trial",
+        "p_since": NOW - 3700,
+        "p_price": 1_584,
+        "p_settled": True,
+        "perched": True,
+        "perch_ev": [100.0, 1.0, 3600.0],
+    }
+    quotes, new = decide(s, perch_state(**lost), REARM)
+    m = memory(new)
+    assert quotes[0].price == 99 and m.p_mode == "market" and m.p_next == NOW + 1200
+    quotes, new = decide(s, perch_state(**lost, d_trial=True, d_wait=7200.0), REARM)
+    m = memory(new)
+    assert quotes[0].price == 99 and m.p_mode == "market" and m.p_next == NOW - 1
+    assert not m.d_trial and m.p_wait == 600.0
 
 
 def test_off_by_default_a_read_trial_lost_stops_the_reading_as_in_main() -> None:

@@ -143,7 +143,10 @@ shows, not by a scenario's numbers:
    judge a trial that only ``perch_demand_seconds``'s reading opened by how it ends: unsold at
    its first prices (or for its time budget), it ends without a back-off, the reading stops for
    the offer and the count goes back to the book's own (item 41, on with the reading: 2 prices,
-   30 minutes; ``strategies/robust_read.py``).
+   30 minutes; ``strategies/robust_read.py``). Opt-in (``read_rearm_seconds``, item 91,
+   ``strategies/robust_reread.py``; 0: off): the reading is paused that long instead (doubling
+   after each such trial), then starts afresh; a trial it alone opens then needs the reading
+   halfway from ``perch_out_share`` to 1, and one that sold and is lost keeps guard 5's schedule.
    ``perch_caps_tasks`` (item 43, on: 3; ``strategies/robust_caps.py``'s ``perch_at_caps``)
    moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
    tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
@@ -417,6 +420,7 @@ from strategies.robust_quietfloor import (
 )
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_rearm import rearm_due, rearm_since
+from strategies.robust_reread import read_pause, read_resumes, rearmed_gate, rearmed_trial
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import UNSEEN, pool_stock, restock_periods, watch_restocks
@@ -1079,6 +1083,15 @@ class RobustParams:
         doc="item 41: such a read trial (perch_read_rungs) that sold nothing this long after it"
         " opened ends the same way, before its rungs run out (0: no time limit)",
     )
+    read_rearm_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=30 * 86400.0,
+        doc="item 91 (strategies/robust_reread.py): a read trial that sold nothing stops the"
+        " demand reading for this long, doubling after each, then it starts afresh; a trial it"
+        " alone opens then needs it halfway from perch_out_share to 1, and one that sold and is"
+        " lost keeps guard 5's schedule (0: stopped for good, main 74e06d6 exactly)",
+    )
     perch_read_markup: bool = param(
         False,
         doc="item 42: the scarcity markup's clock runs through a read trial still unsold"
@@ -1707,6 +1720,12 @@ class OfferMemory:
     p_left: int = 0
     d_off: bool = False
     p_read_at: float = 0.0  # when the read trial opened (perch_read_seconds)
+    # item 91 (read_rearm_seconds; strategies/robust_reread.py): when a stopped reading resumes
+    # (0: never), and the pause after the next read trial that sells nothing
+    d_back: float = 0.0
+    d_wait: float = 0.0
+    # and the running trial is one a resumed reading opened (lost: no back-off)
+    d_trial: bool = False
     # guard 1's re-measures (follow_hold_max; strategies/robust_posture.py): the posture the
     # running round re-measures ("" for a first round), and re-measures in a row that kept it
     u_prev: str = ""
@@ -1877,6 +1896,9 @@ class OfferMemory:
                 p_left=int(cast(int, raw.get("p_left", 0))),
                 d_off=bool(raw.get("d_off", False)),
                 p_read_at=float(cast(float, raw.get("p_read_at", 0.0))),
+                d_back=float(cast(float, raw.get("d_back", 0.0))),
+                d_wait=float(cast(float, raw.get("d_wait", 0.0))),
+                d_trial=bool(raw.get("d_trial", False)),
                 u_prev=str(raw.get("u_prev", "")),
                 u_kept=int(cast(int, raw.get("u_kept", 0))),
                 u_listed=int(cast(int, raw.get("u_listed", 0))),
@@ -2085,6 +2107,7 @@ def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
         t_moving=False,
         v_listed=0,
         h_held=False,
+        d_trial=False,
     )
 
 
@@ -3132,7 +3155,8 @@ class RobustStrategy(Strategy[RobustParams]):
             return self._unmask(mem, now, top, in_stock=in_stock)
         if mem.p_mode == "market":
             low = p.perch_low * base
-            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
+            gate = rearmed_gate(p.perch_out_share, mem.d_wait, mem.p_book)  # item 91
+            if now >= mem.p_next and mem.p_out >= gate and price < low:
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
@@ -3151,6 +3175,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     v_price=vouched,
                     g_due=False,
                     g_was=mem.g_was if mem.g_due else 0.0,
+                    d_trial=rearmed_trial(left, mem.d_wait),
                 )
             if (
                 p.leaves_probe_seconds > 0
@@ -3370,7 +3395,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 # starts at the level under it
                 mem = replace(mem, p_read_at=now)
             if mem.p_left > 0 and 0 < p.perch_read_seconds <= now - mem.p_read_at:
-                return self._read_lost(self._lost_unsold(mem))  # a read trial out of time (item 41)
+                # a read trial out of time (item 41)
+                return self._read_lost(self._lost_unsold(mem), now)
             if now - since < self._step_seconds(mem):
                 return mem
             if self._tier_held(mem, since, now):
@@ -3398,7 +3424,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 return self._perch_lost(self._lost_unsold(mem), now)
             left, ends = read_unsold(mem.p_left)
             if ends:
-                return self._read_lost(self._lost_unsold(mem))
+                return self._read_lost(self._lost_unsold(mem), now)
             mem = replace(mem, p_left=left)
             lower = int(mem.p_price * p.perch_step_down)
             if lower < rung:
@@ -3880,6 +3906,9 @@ class RobustStrategy(Strategy[RobustParams]):
         """
         p = self.params
         now = snapshot.at
+        if read_resumes(mem.d_off, mem.d_back, now):
+            # a paused reading starts afresh (item 91, strategies/robust_reread.py)
+            mem = replace(mem, d_off=False, d_back=0.0, d_stock={}, d_deals=0.0, d_restock=0.0)
         # stopped for the offer after a read trial sold nothing (item 41, strategies/robust_read.py)
         tau = 0.0 if mem.d_off else p.perch_demand_seconds
         if tau <= 0 and mem.l_until > now:
@@ -3941,13 +3970,16 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem
         return replace(mem, t_unsold=unsold_level(mem.t_unsold, mem.p_price))
 
-    @staticmethod
-    def _read_lost(mem: OfferMemory) -> OfferMemory:
+    def _read_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
         """A trial the demand reading opened sold at none of its prices (item 41,
         strategies/robust_read.py): back to the market-led price with the schedule as it was (no
         back-off; the trial was due), the reading stopped for this offer and the count back to
-        what the book alone shows, so the next trial opens where it would have without it."""
-        return replace(mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True)
+        what the book alone shows, so the next trial opens where it would have without it. With
+        ``read_rearm_seconds`` (item 91) the reading is paused, not stopped."""
+        back, wait = read_pause(now, mem.d_wait, self.params.read_rearm_seconds)
+        return replace(
+            mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True, d_back=back, d_wait=wait
+        )
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
         if mem.t_open:  # a trial our buyers' top tier opened is lost: not again (item 51)
@@ -3955,7 +3987,11 @@ class RobustStrategy(Strategy[RobustParams]):
             if self.params.tier_rearm_seconds > 0:  # when, for item 75's re-opening
                 mem = replace(mem, t_lost_at=now)
         if mem.p_left > 0:
-            return self._read_lost(mem)  # rivals back before a read trial sold (item 41)
+            return self._read_lost(mem, now)  # rivals back before a read trial sold (item 41)
+        if mem.d_trial:
+            # a trial a resumed reading opened sold and was lost: the schedule as it was, so
+            # the book's own next trial is not put off by it (item 91, robust_reread.py)
+            return replace(mem, p_mode="market", d_trial=False)
         usual = early_lost_due(mem.p_usual, now)
         if usual is not None:
             # an early first trial lost before the usual first trial's time: that trial still

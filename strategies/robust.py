@@ -300,6 +300,11 @@ strategies/robust_warfloor.py): a floor posture committed on such a market goes 
 it falls under that share of its first price (it follows the undercutters down), and a hold
 (item 73's held cut, a committed hold posture) is given up where the rivals under our held price
 sold that many tasks an hour of holding (a restocking undercutter takes the buyers).
+Opt-in (item 92, ``follow_passed_share``, 0: off; strategies/robust_passed.py): the decisions
+at which the base passes over a small undercutter (an order of one task, of a pool that
+reprices) listed under our price are averaged as guard 1's share is; at that share guard 1's
+probe opens, and the round and the posture it commits to are judged net of re-sign gas and not
+put off by ``follow_still``.
 
 On since session 25 (item 84, ``follow_still_quiet``; strategies/robust_quietfloor.py): guard 1's
 round over a committed floor posture is also put off while no rival pool has been under our price
@@ -399,6 +404,7 @@ from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
 from strategies.robust_moving import tier_extend, tier_gate_open
 from strategies.robust_near import near_setters
+from strategies.robust_passed import moved_within, passed_over, passed_share
 from strategies.robust_posture import (
     floor_price,
     kept_in_a_row,
@@ -1325,6 +1331,16 @@ class RobustParams:
         " (item 76's market of undercutters) goes back to war (0: off, main b59ba91;"
         " robust_warfloor)",
     )
+    follow_passed_share: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 92: the decisions at which the base's quote passes over a rival order of fewer"
+        " than 2 tasks listed under our listed price are averaged at follow_smoothing; at this"
+        " share guard 1's probe opens (not inside a war a round committed to), and a round opened"
+        " while it stands there is judged net of its re-signs' gas as with follow_gas (0: off,"
+        " main 74e06d6 exactly; robust_passed)",
+    )
     tier_replay_intervals: int = param(
         2,
         min=0,
@@ -1777,6 +1793,11 @@ class OfferMemory:
     q_up: bool = False
     q_n: int = 0
     q_at: int = 0  # our listed price at the last quiet decision (0: none this stretch)
+    # item 92 (follow_passed_share; strategies/robust_passed.py): the share of decisions at which
+    # the base passed over a small rival order under our listed price; whether guard 1's running
+    # or last round opened while it stood at the key (judged net of gas)
+    o_passed: float = 0.0
+    o_opened: bool = False
 
     def to_json(self) -> dict[str, object]:
         raw = state_dict(self, skip=_FLAT)
@@ -1908,6 +1929,8 @@ class OfferMemory:
                 q_up=bool(raw.get("q_up", False)),
                 q_n=int(cast(int, raw.get("q_n", 0))),
                 q_at=int(cast(int, raw.get("q_at", 0))),
+                o_passed=float(cast(float, raw.get("o_passed", 0.0))),
+                o_opened=bool(raw.get("o_opened", False)),
             )
         except (TypeError, ValueError):
             return cls()
@@ -2485,6 +2508,7 @@ class RobustStrategy(Strategy[RobustParams]):
     ) -> tuple[Quote, OfferMemory]:
         p = self.params
         now = snapshot.at
+        base = got.price  # the base's own quote (item 92 reads what it passed over)
         since = now - p.captive_interval_seconds if mem.last_at is None else mem.last_at
         dt = 0.0 if mem.last_at is None else max(0.0, now - mem.last_at)
         deals = snapshot.own_deals(since, offer.category)
@@ -2547,9 +2571,11 @@ class RobustStrategy(Strategy[RobustParams]):
             mem = replace(mem, s_steps=counts)
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
         got, mem = self._anchor(now, rivals, got, mode, mem)
-        if p.war_mover_seconds > 0:
-            # a small order the base's war rule passed over, of a pool that reprices (item 46)
+        if p.war_mover_seconds > 0 or p.follow_passed_share > 0:
+            # a small order the base's war rule passed over, of a pool that reprices (item 46;
+            # item 92 reads the moves too)
             mem = replace(mem, u_moves=track_moves(mem.u_moves, rivals, now, p.memory_seconds))
+        if p.war_mover_seconds > 0:
             low = mover_under(mem.u_moves, rivals, got.price, now, p.war_mover_seconds)
             if mode == "contested" and low is not None:
                 moved = under(low, p.step, p.floor)
@@ -2573,7 +2599,7 @@ class RobustStrategy(Strategy[RobustParams]):
             stock = stock_watch(mem.w_stock, held, taken, now, p.anchor_steady_seconds)
             mem = replace(mem, w_stock=stock, w_under={})
         starved = hold_starved(mem.w_stock, p.hold_taken_tasks)
-        keep_gas = p.follow_gas or p.follow_cut_factor > 0
+        keep_gas = p.follow_gas or p.follow_cut_factor > 0 or p.follow_passed_share > 0
         if keep_gas:  # item 49: a re-sign's gas is charged to the posture that ran
             charge = resign_charge(mem.u_listed, listed, p.cancel_cost)
             mem = replace(mem, u_listed=listed or 0)
@@ -2614,6 +2640,11 @@ class RobustStrategy(Strategy[RobustParams]):
                 )
                 is not None
             )
+            if p.follow_passed_share > 0:  # item 92 (strategies/robust_passed.py)
+                mem = self._passed(now, rivals, listed, min(base, got.price), mem)
+                unpaid = unpaid or mem.o_passed >= p.follow_passed_share
+                gas = gas or mem.o_opened
+                still = still and not mem.o_opened  # its floor re-measured each commit
             price, why, mem = self._follower(
                 now,
                 rivals,
@@ -3987,6 +4018,30 @@ class RobustStrategy(Strategy[RobustParams]):
         e[mem.posture] = e.get(mem.posture, 0.0) + earned
         s[mem.posture] = s.get(mem.posture, 0.0) + dt
         return replace(mem, earned=e, seconds=s)
+
+    def _passed(
+        self,
+        now: float,
+        rivals: Sequence[BookEntry],
+        listed: int | None,
+        quote: int,
+        mem: OfferMemory,
+    ) -> OfferMemory:
+        """Item 92: the share of led decisions whose quote passes over a small undercutter under
+        our listed price; in war outside a round, whether one opened now would be this
+        trigger's (kept through the round and the posture it commits to)."""
+        p = self.params
+        moved = [
+            r.workerpool in mem.u_moves
+            and moved_within(mem.u_moves[r.workerpool], now, p.memory_seconds)
+            for r in rivals[:1]
+        ]
+        small = [(r.price, r.remaining, m) for r, m in zip(rivals, moved, strict=False)]
+        seen = passed_over(small, listed, quote)
+        share = passed_share(mem.o_passed, seen, p.follow_smoothing)
+        idle = mem.posture == "war" and not mem.probing  # a round opened now is this trigger's
+        opened = share >= p.follow_passed_share if idle else mem.o_opened
+        return replace(mem, o_passed=share, o_opened=opened)
 
     def _follower(
         self,

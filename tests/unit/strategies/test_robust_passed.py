@@ -1,0 +1,110 @@
+"""Guard 1's probe opened where the base passes over a small undercutter listed under our price
+(strategies/robust_passed.py, ``follow_passed_share``, robust item 92): the pure rule, and in
+robust the floor posture probed once the share of such decisions reaches the key, and main's
+war elsewhere."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+import strategies
+from strategies import run_fenced
+from strategies.robust import OfferMemory
+from strategies.robust_passed import moved_within, passed_over, passed_share
+from tests.support.factories import NOW, RIVAL, RIVAL2, own, rival, snap, util
+from tests.unit.strategies.test_robust_cutgas import XS
+
+
+@pytest.mark.parametrize(
+    ("rivals", "listed", "quote", "passed"),
+    [
+        ([(9_900_000, 1, True), (11_000_000, 5, True)], 10_000_000, 10_999_999, True),
+        ([(9_900_000, 2, True)], 10_000_000, 10_999_999, False),  # 2 left: the base follows it
+        ([(9_900_000, 1, False)], 10_000_000, 10_999_999, False),  # a fixed price's last task
+        ([(10_000_000, 1, True)], 10_000_000, 10_999_999, False),  # not under our listed price
+        ([(9_900_000, 1, True)], 10_000_000, 9_899_999, False),  # the quote goes under it
+        ([(9_900_000, 1, True)], None, 10_999_999, False),  # nothing listed
+        ([], 10_000_000, 10_999_999, False),
+    ],
+)
+def test_passed_over(
+    rivals: list[tuple[int, int, bool]], listed: int | None, quote: int, passed: bool
+) -> None:
+    assert passed_over(rivals, listed, quote) is passed
+
+
+def test_moved_within_and_the_share() -> None:
+    assert moved_within([9.9e6, NOW - 60, NOW], NOW, 600.0)
+    assert not moved_within([9.9e6, NOW - 601, NOW], NOW, 600.0)  # stopped moving
+    assert not moved_within([9.9e6, 0.0, NOW], NOW, 600.0)  # never seen to move
+    assert passed_share(0.5, True, 0.05) == pytest.approx(0.525)
+    assert passed_share(0.5, False, 0.05) == pytest.approx(0.475)
+
+
+MOVED = {RIVAL: [9_900_000.0, NOW - 120, NOW - 60]}  # the small pool repriced 2 minutes ago
+FIXED = {RIVAL: [9_900_000.0, 0.0, NOW - 60]}  # never seen to reprice
+ON = {"follow_passed_share": 0.5}
+
+
+def decided(
+    params: dict[str, Any], left: int = 1, mem: dict[str, Any] | None = None
+) -> tuple[int, str, dict[str, Any]]:
+    """Our orders at 10 M; a rival pool lists ``left`` task(s) at 9.9 M and another 5 at 11 M;
+    prices are moving (the base's first sight of the cheapest), so the base undercuts the
+    cheapest with 2+ left and passes over a single task. ``mem``: more of the offer's memory
+    (default: the share just under the key, the small pool seen to reprice)."""
+    s = snap(
+        offers=[XS],
+        book=[rival("a", 9_900_000, left), rival("b", 11_000_000, 5, workerpool=RIVAL2)],
+        own_orders=[own("o", 10_000_000, 4)],
+        utilization=util(10, 0),
+    )
+    m = OfferMemory(last_at=NOW - 60, **{"o_passed": 0.48, "u_moves": MOVED, **(mem or {})})
+    state = {"offers": {"0:0:0": m.to_json()}}
+    d = run_fenced(
+        strategies.create("robust", {"floor": 0, **params}), s, [XS], state, random.Random(1)
+    )
+    assert not d.abstain, d.reason
+    after: dict[str, Any] = d.state["offers"]["0:0:0"]
+    return d.quotes[0].price, d.quotes[0].reason, after
+
+
+def probed(params: dict[str, Any], **kw: Any) -> bool:
+    """Guard 1's probe opened by this decision: its first posture, floor, quoted."""
+    _, why, after = decided(params, **kw)
+    opened = after["posture"] == "floor" and bool(after["probing"])
+    assert opened == ("posture floor, 1 nRLC under the lowest rival 9900000" in why), why
+    return opened
+
+
+def test_a_passed_small_undercutter_opens_the_floor_probe() -> None:
+    price, why, after = decided({})
+    # main: the base quotes under 11 M, over the one task (the churn hold keeps our 10 M), war
+    assert "2+ left" in why and price == 10_000_000
+    assert after["posture"] == "war" and not after["probing"]
+    assert probed(ON)
+    # the floor's price (9,899,999) moved out of the planner's deadband, as item 76's
+    price, _, after = decided(ON)
+    assert price == 9_799_999 and after["o_passed"] == pytest.approx(0.506)
+    assert after["o_opened"]  # the round is judged net of gas
+
+
+def test_the_probe_stays_shut_elsewhere() -> None:
+    assert not probed(ON, mem={"o_passed": 0.40})  # the share under the key
+    assert not probed(ON, left=2)  # two left: the base follows it (war)
+    assert not probed(ON, mem={"u_moves": FIXED})  # a fixed-price pool's last task
+    assert not probed(ON, mem={"u_moves": {}})  # first seen: not a move
+    assert not probed({"follow_passed_share": 0.6})
+    # a war the last round committed to is kept its commit time (item 76's exception)
+    war = {"posture": "war", "probing": False, "committed_at": NOW - 600}
+    assert not probed(ON, mem=war)
+    assert probed(ON, mem={**war, "committed_at": NOW - 6 * 3600})
+
+
+def test_the_key_is_off_by_default() -> None:
+    assert strategies.create("robust", {}).params.follow_passed_share == 0.0
+    _, _, after = decided({})
+    assert after["o_passed"] == 0.48 and not after["o_opened"]  # not counted

@@ -404,7 +404,7 @@ from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
 from strategies.robust_moving import tier_extend, tier_gate_open
 from strategies.robust_near import near_setters
-from strategies.robust_passed import moved_within, passed_over, passed_share
+from strategies.robust_passed import PASSED_DRAG, moved_within, passed_share, passes_small
 from strategies.robust_posture import (
     floor_price,
     kept_in_a_row,
@@ -1798,6 +1798,7 @@ class OfferMemory:
     # or last round opened while it stood at the key (judged net of gas)
     o_passed: float = 0.0
     o_opened: bool = False
+    o_war: int = 0  # our listed price in war when the round opened (item 92's floor check)
 
     def to_json(self) -> dict[str, object]:
         raw = state_dict(self, skip=_FLAT)
@@ -1931,6 +1932,7 @@ class OfferMemory:
                 q_at=int(cast(int, raw.get("q_at", 0))),
                 o_passed=float(cast(float, raw.get("o_passed", 0.0))),
                 o_opened=bool(raw.get("o_opened", False)),
+                o_war=int(cast(int, raw.get("o_war", 0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -2644,7 +2646,6 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = self._passed(now, rivals, listed, min(base, got.price), mem)
                 unpaid = unpaid or mem.o_passed >= p.follow_passed_share
                 gas = gas or mem.o_opened
-                still = still and not mem.o_opened  # its floor re-measured each commit
             price, why, mem = self._follower(
                 now,
                 rivals,
@@ -2655,7 +2656,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 gas=gas,
                 keep_gas=keep_gas,
                 unpaid=unpaid,
-                dragged=p.follow_cut_factor > 0 and p.follow_floor_share > 0,
+                dragged=(p.follow_cut_factor > 0 and p.follow_floor_share > 0)
+                or p.follow_passed_share > 0,
                 starved=undercutters and starved,
             )
             if p.hold_taken_tasks > 0 and mem.posture == "hold":
@@ -4037,11 +4039,13 @@ class RobustStrategy(Strategy[RobustParams]):
             for r in rivals[:1]
         ]
         small = [(r.price, r.remaining, m) for r, m in zip(rivals, moved, strict=False)]
-        seen = passed_over(small, listed, quote)
+        seen = passes_small(small, listed, quote)
         share = passed_share(mem.o_passed, seen, p.follow_smoothing)
         idle = mem.posture == "war" and not mem.probing  # a round opened now is this trigger's
-        opened = share >= p.follow_passed_share if idle else mem.o_opened
-        return replace(mem, o_passed=share, o_opened=opened)
+        mine = share >= p.follow_passed_share and mem.lost < p.follow_share  # not main's trigger
+        opened = mine if idle else mem.o_opened
+        war = (listed or 0) if idle else mem.o_war
+        return replace(mem, o_passed=share, o_opened=opened, o_war=war)
 
     def _follower(
         self,
@@ -4071,6 +4075,9 @@ class RobustStrategy(Strategy[RobustParams]):
         p = self.params
         gas = p.follow_gas if gas is None else gas
         keep_gas = p.follow_gas if keep_gas is None else keep_gas
+        drag = p.follow_floor_share
+        if drag <= 0 and p.follow_passed_share > 0:  # item 92: its own floors' drag checked
+            drag = PASSED_DRAG
         if rivals:
             cheapest = rivals[0]
             if mem.low is None or cheapest.price <= mem.low or now - mem.low_at > p.memory_seconds:
@@ -4227,14 +4234,17 @@ class RobustStrategy(Strategy[RobustParams]):
             price = quote[0]
             if mem.probing:
                 pass
-            elif mem.w_floor > 0 and not floor_near(price, mem.w_floor, p.follow_floor_share):
+            elif mem.w_floor > 0 and not floor_near(price, mem.w_floor, drag):
                 # item 78: a committed floor that fell under its first price drags the
                 # undercutters down: back to war
                 mem = _leave_posture(mem, now, keep_gas=keep_gas)
             elif mem.w_floor == 0 and dragged:
                 # the stretch's first decision: checked only if item 76's trigger opened the
                 # round (-1: not checked)
-                mem = replace(mem, w_floor=price if mem.w_opened else -1)
+                first = price
+                if p.follow_passed_share > 0 and mem.o_opened and mem.o_war > 0:
+                    first = mem.o_war  # item 92: against war's listed price at the round's start
+                mem = replace(mem, w_floor=first if mem.w_opened else -1)
         if mem.w_floor != 0 and (mem.posture != "floor" or mem.probing):
             mem = replace(mem, w_floor=0)
         if (mem.q_low != 0 or mem.q_up or mem.q_n or mem.q_at) and not (

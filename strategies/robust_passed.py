@@ -16,12 +16,19 @@ pool at 15-45 % of each half-day's decisions (an exponential average of those de
 guard 1's own weight, reaches 0.82).
 
 So where the rule is on, the decisions at which the base's quote sits above a rival order of
-fewer than two tasks that is listed under our listed price are counted as guard 1 counts a
-rival under us (an exponential average, ``follow_smoothing``); at ``follow_passed_share`` of
-them guard 1's probe opens (not inside a war the last round committed to, as item 76's trigger),
-and a round this trigger opened is judged on what each posture sold net of its re-signs' gas
-(item 49's ``follow_gas``): a floor under the undercutter re-signs little, the war re-signs at
-each of its steps. Pure functions over plain values: robust.py owns the state and calls them.
+fewer than two tasks, of a pool that repriced within ``memory_seconds`` (an undercutter, not a
+fixed-price pool's last task: train 1018's 33.3 M pool), listed under our listed price are
+counted as guard 1 counts a rival under us (an exponential average, ``follow_smoothing``); at
+``follow_passed_share`` of them, in war and with guard 1's own share under ``follow_share``,
+guard 1's probe opens (not inside a war the last round committed to, as item 76's trigger). That
+round, and the posture it commits to, is judged on what each posture sold net of its re-signs'
+gas (item 49's ``follow_gas``): a floor under the undercutter re-signs little, the war at each of
+its steps. And a floor it commits to goes back to war once its price falls under
+:data:`PASSED_DRAG` x our listed price in war when the round opened (item 78's check, against the
+war's level rather than the floor's first price): train 1564's undercutters step from ~85 M down
+to floors of 14-21 M, and a floor committed at 46.5 M kept the rivals in stock through the hours
+main's war left them empty and guard 5's trial at 2,010 M sold (1564 x 0.84 without the check,
+x 1.005 with it). Pure functions over plain values: robust.py owns the state and calls them.
 Figures, traces and what was tried and not kept: docs/strategies.md, robust item 92.
 """
 
@@ -29,8 +36,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["SMALL_TASKS", "moved_within", "passed_over", "passed_share"]
+__all__ = ["PASSED_DRAG", "SMALL_TASKS", "moved_within", "passed_share", "passes_small"]
 
+PASSED_DRAG = 0.75  # a floor its round committed under this x war's listed price: back to war
 SMALL_TASKS = 2  # the base's war_min_volume: an order of fewer tasks is passed over as a last one
 
 
@@ -40,9 +48,7 @@ def moved_within(seen: Sequence[float], now: float, seconds: float) -> bool:
     return seen[1] > 0 and now - seen[1] <= seconds
 
 
-def passed_over(
-    rivals: Sequence[tuple[int, int, bool]], listed: int | None, quote: int
-) -> bool:
+def passes_small(rivals: Sequence[tuple[int, int, bool]], listed: int | None, quote: int) -> bool:
     """Whether the base's ``quote`` passes over a small undercutter under our ``listed`` price.
 
     ``rivals``: (price, remaining tasks, its pool repriced lately) per relevant rival order,

@@ -13,7 +13,7 @@ import pytest
 import strategies
 from strategies import run_fenced
 from strategies.robust import OfferMemory
-from strategies.robust_passed import moved_within, passed_over, passed_share
+from strategies.robust_passed import moved_within, passed_share, passes_small
 from tests.support.factories import NOW, RIVAL, RIVAL2, own, rival, snap, util
 from tests.unit.strategies.test_robust_cutgas import XS
 
@@ -33,7 +33,7 @@ from tests.unit.strategies.test_robust_cutgas import XS
 def test_passed_over(
     rivals: list[tuple[int, int, bool]], listed: int | None, quote: int, passed: bool
 ) -> None:
-    assert passed_over(rivals, listed, quote) is passed
+    assert passes_small(rivals, listed, quote) is passed
 
 
 def test_moved_within_and_the_share() -> None:
@@ -102,6 +102,34 @@ def test_the_probe_stays_shut_elsewhere() -> None:
     war = {"posture": "war", "probing": False, "committed_at": NOW - 600}
     assert not probed(ON, mem=war)
     assert probed(ON, mem={**war, "committed_at": NOW - 6 * 3600})
+
+
+def test_outside_war_the_round_and_the_war_level_are_kept() -> None:
+    # a floor the trigger's round committed: its flag and war's listed price stay for the check
+    floor = {"posture": "floor", "probing": False, "committed_at": NOW - 600, "low": 9_900_000}
+    mine = {**floor, "o_opened": True, "w_opened": True, "o_war": 14_000_000}
+    _, _, after = decided(ON, mem=mine)
+    assert after["o_opened"] and after["o_war"] == 14_000_000
+    # guard 1's own share at follow_share: main's round, not this trigger's (not gas-judged)
+    _, _, after = decided(ON, mem={"lost": 0.6, "aimed": False})
+    assert after["probing"] and not after["o_opened"]
+
+
+def test_a_committed_floor_far_under_the_war_goes_back_to_war() -> None:
+    """Item 78's check against war's listed price when the round opened (PASSED_DRAG x it)."""
+    floor = {"posture": "floor", "probing": False, "committed_at": NOW - 600, "low": 9_900_000}
+    mine = {**floor, "o_opened": True, "w_opened": True}
+    # the stretch's first decision keeps war's level (not the floor's own price) to check against
+    _, why, after = decided(ON, mem={**mine, "o_war": 14_000_000})
+    assert after["w_floor"] == 14_000_000 and "posture floor" in why
+    # 9,899,999 under 0.75 x 14 M: back to war; over 0.75 x 12 M: kept
+    _, _, after = decided(ON, mem={**mine, "o_war": 14_000_000, "w_floor": 14_000_000})
+    assert after["posture"] == "war" and not after["probing"]
+    _, _, after = decided(ON, mem={**mine, "o_war": 12_000_000, "w_floor": 12_000_000})
+    assert after["posture"] == "floor"
+    # main's key off: no check at all
+    _, _, after = decided({}, mem={**mine, "o_war": 14_000_000, "w_floor": 14_000_000})
+    assert after["posture"] == "floor"
 
 
 def test_the_key_is_off_by_default() -> None:

@@ -404,7 +404,14 @@ from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
 from strategies.robust_moving import tier_extend, tier_gate_open
 from strategies.robust_near import near_setters
-from strategies.robust_passed import PASSED_DRAG, moved_within, passed_share, passes_small
+from strategies.robust_passed import (
+    PASSED_DRAG,
+    decayed_tasks,
+    moved_within,
+    passed_share,
+    passes_small,
+    probe_sells,
+)
 from strategies.robust_posture import (
     floor_price,
     kept_in_a_row,
@@ -1799,6 +1806,7 @@ class OfferMemory:
     o_passed: float = 0.0
     o_opened: bool = False
     o_war: int = 0  # our listed price in war when the round opened (item 92's floor check)
+    o_tasks: float = 0.0  # our tasks sold, decayed over memory_seconds (item 92's probe gate)
 
     def to_json(self) -> dict[str, object]:
         raw = state_dict(self, skip=_FLAT)
@@ -1933,6 +1941,7 @@ class OfferMemory:
                 o_passed=float(cast(float, raw.get("o_passed", 0.0))),
                 o_opened=bool(raw.get("o_opened", False)),
                 o_war=int(cast(int, raw.get("o_war", 0))),
+                o_tasks=float(cast(float, raw.get("o_tasks", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -2643,8 +2652,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 is not None
             )
             if p.follow_passed_share > 0:  # item 92 (strategies/robust_passed.py)
-                mem = self._passed(now, rivals, listed, min(base, got.price), mem)
-                unpaid = unpaid or mem.o_passed >= p.follow_passed_share
+                mem = self._passed(now, rivals, listed, min(base, got.price), mem, sold, dt)
+                unpaid = unpaid or (mem.o_opened and mem.posture == "war" and not mem.probing)
                 gas = gas or mem.o_opened
             price, why, mem = self._follower(
                 now,
@@ -4028,6 +4037,8 @@ class RobustStrategy(Strategy[RobustParams]):
         listed: int | None,
         quote: int,
         mem: OfferMemory,
+        sold: float,
+        dt: float,
     ) -> OfferMemory:
         """Item 92: the share of led decisions whose quote passes over a small undercutter under
         our listed price; in war outside a round, whether one opened now would be this
@@ -4042,10 +4053,15 @@ class RobustStrategy(Strategy[RobustParams]):
         seen = passes_small(small, listed, quote)
         share = passed_share(mem.o_passed, seen, p.follow_smoothing)
         idle = mem.posture == "war" and not mem.probing  # a round opened now is this trigger's
-        mine = share >= p.follow_passed_share and mem.lost < p.follow_share  # not main's trigger
+        tasks = decayed_tasks(mem.o_tasks, sold, dt, p.memory_seconds)
+        mine = (
+            share >= p.follow_passed_share
+            and mem.lost < p.follow_share  # not main's trigger
+            and probe_sells(tasks, p.memory_seconds, p.probe_seconds)
+        )
         opened = mine if idle else mem.o_opened
         war = (listed or 0) if idle else mem.o_war
-        return replace(mem, o_passed=share, o_opened=opened, o_war=war)
+        return replace(mem, o_passed=share, o_opened=opened, o_war=war, o_tasks=tasks)
 
     def _follower(
         self,

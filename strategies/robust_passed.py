@@ -34,6 +34,7 @@ Figures, traces and what was tried and not kept: docs/strategies.md, robust item
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 __all__ = ["PASSED_DRAG", "SMALL_TASKS", "moved_within", "passed_share", "passes_small"]
@@ -67,3 +68,17 @@ def passed_share(share: float, passed: bool, weight: float) -> float:
     """The exponential average of the decisions that passed over such an order (guard 1's
     ``follow_smoothing`` as ``weight``)."""
     return (1.0 - weight) * share + (weight if passed else 0.0)
+
+
+def decayed_tasks(kept: float, sold: float, dt: float, memory: float) -> float:
+    """Our tasks sold, decayed over ``memory`` seconds (``kept`` ``dt`` seconds ago, plus the
+    ``sold`` since): at a steady rate it settles at the rate x ``memory``."""
+    return kept * math.exp(-dt / memory) + sold if memory > 0 else sold
+
+
+def probe_sells(tasks: float, memory: float, probe_seconds: float) -> bool:
+    """Whether one of guard 1's probes expects at least a task at our recent rate (``tasks``:
+    :func:`decayed_tasks` over ``memory``): a posture measured on no sale is chosen by chance
+    (train 1018's category 3 sells a task every few hours at 0.7-1.8 G, against 1590's ~4 an
+    hour)."""
+    return memory > 0 and tasks * probe_seconds / memory >= 1.0

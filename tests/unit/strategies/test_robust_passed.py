@@ -5,6 +5,7 @@ war elsewhere."""
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -13,7 +14,13 @@ import pytest
 import strategies
 from strategies import run_fenced
 from strategies.robust import OfferMemory
-from strategies.robust_passed import moved_within, passed_share, passes_small
+from strategies.robust_passed import (
+    decayed_tasks,
+    moved_within,
+    passed_share,
+    passes_small,
+    probe_sells,
+)
 from tests.support.factories import NOW, RIVAL, RIVAL2, own, rival, snap, util
 from tests.unit.strategies.test_robust_cutgas import XS
 
@@ -44,9 +51,19 @@ def test_moved_within_and_the_share() -> None:
     assert passed_share(0.5, False, 0.05) == pytest.approx(0.475)
 
 
+def test_a_probe_must_expect_a_sale() -> None:
+    assert decayed_tasks(10.0, 2.0, 0.0, 21_600.0) == 12.0
+    assert decayed_tasks(10.0, 0.0, 21_600.0, 21_600.0) == pytest.approx(10.0 / math.e)
+    assert decayed_tasks(10.0, 1.0, 60.0, 0.0) == 1.0  # no memory: this decision's only
+    assert probe_sells(9.0, 21_600.0, 2_400.0)  # one task a 40-minute probe
+    assert not probe_sells(8.9, 21_600.0, 2_400.0)
+    assert not probe_sells(9.0, 0.0, 2_400.0)
+
+
 MOVED = {RIVAL: [9_900_000.0, NOW - 120, NOW - 60]}  # the small pool repriced 2 minutes ago
 FIXED = {RIVAL: [9_900_000.0, 0.0, NOW - 60]}  # never seen to reprice
 ON = {"follow_passed_share": 0.5}
+SELLS = 10.0  # tasks decayed over memory_seconds (6 h): 1.1 a 40-minute probe
 
 
 def decided(
@@ -55,14 +72,15 @@ def decided(
     """Our orders at 10 M; a rival pool lists ``left`` task(s) at 9.9 M and another 5 at 11 M;
     prices are moving (the base's first sight of the cheapest), so the base undercuts the
     cheapest with 2+ left and passes over a single task. ``mem``: more of the offer's memory
-    (default: the share just under the key, the small pool seen to reprice)."""
+    (default: the share just under the key, the small pool seen to reprice, SELLS)."""
     s = snap(
         offers=[XS],
         book=[rival("a", 9_900_000, left), rival("b", 11_000_000, 5, workerpool=RIVAL2)],
         own_orders=[own("o", 10_000_000, 4)],
         utilization=util(10, 0),
     )
-    m = OfferMemory(last_at=NOW - 60, **{"o_passed": 0.48, "u_moves": MOVED, **(mem or {})})
+    kept = {"o_passed": 0.48, "u_moves": MOVED, "o_tasks": SELLS, **(mem or {})}
+    m = OfferMemory(last_at=NOW - 60, **kept)
     state = {"offers": {"0:0:0": m.to_json()}}
     d = run_fenced(
         strategies.create("robust", {"floor": 0, **params}), s, [XS], state, random.Random(1)
@@ -98,6 +116,9 @@ def test_the_probe_stays_shut_elsewhere() -> None:
     assert not probed(ON, mem={"u_moves": FIXED})  # a fixed-price pool's last task
     assert not probed(ON, mem={"u_moves": {}})  # first seen: not a move
     assert not probed({"follow_passed_share": 0.6})
+    # too few sales for a probe to see one at our recent rate (train 1018's category 3)
+    assert not probed(ON, mem={"o_tasks": 8.0})
+    assert not probed(ON, mem={"o_tasks": 0.0})
     # a war the last round committed to is kept its commit time (item 76's exception)
     war = {"posture": "war", "probing": False, "committed_at": NOW - 600}
     assert not probed(ON, mem=war)

@@ -302,9 +302,10 @@ it falls under that share of its first price (it follows the undercutters down),
 sold that many tasks an hour of holding (a restocking undercutter takes the buyers).
 Opt-in (item 92, ``follow_passed_share``, 0: off; strategies/robust_passed.py): the decisions
 at which the base passes over a small undercutter (an order of one task, of a pool that
-reprices) listed under our price are averaged as guard 1's share is; at that share guard 1's
-probe opens, and the round and the posture it commits to are judged net of re-sign gas and not
-put off by ``follow_still``.
+reprices) listed under our price are averaged as guard 1's share is; at that share, where a
+probe expects a sale at our recent rate, guard 1's probe opens; the round and the posture it
+commits to are judged net of re-sign gas, and a floor it commits goes back to war under 0.75 x
+the war's listed price at the round's start.
 
 On since session 25 (item 84, ``follow_still_quiet``; strategies/robust_quietfloor.py): guard 1's
 round over a committed floor posture is also put off while no rival pool has been under our price
@@ -1343,10 +1344,12 @@ class RobustParams:
         min=0.0,
         max=1.0,
         doc="item 92: the decisions at which the base's quote passes over a rival order of fewer"
-        " than 2 tasks listed under our listed price are averaged at follow_smoothing; at this"
-        " share guard 1's probe opens (not inside a war a round committed to), and a round opened"
-        " while it stands there is judged net of its re-signs' gas as with follow_gas (0: off,"
-        " main 74e06d6 exactly; robust_passed)",
+        " than 2 tasks, of a pool that repriced in memory_seconds, listed under our listed price"
+        " are averaged at follow_smoothing; at this share (in war, guard 1's own share under"
+        " follow_share, a task a probe at our recent rate) guard 1's probe opens (not inside a"
+        " war a round committed to); the round is judged net of its re-signs' gas as with"
+        " follow_gas and a floor it commits goes back to war under 0.75 x the war's listed price"
+        " at its start (0: off, main 74e06d6 exactly; robust_passed)",
     )
     tier_replay_intervals: int = param(
         2,

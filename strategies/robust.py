@@ -303,6 +303,12 @@ strategies/robust_warfloor.py): a floor posture committed on such a market goes 
 it falls under that share of its first price (it follows the undercutters down), and a hold
 (item 73's held cut, a committed hold posture) is given up where the rivals under our held price
 sold that many tasks an hour of holding (a restocking undercutter takes the buyers).
+Opt-in (item 92, ``follow_passed_share``, 0: off; strategies/robust_passed.py): the decisions
+at which the base passes over a small undercutter (an order of one task, of a pool that
+reprices) listed under our price are averaged as guard 1's share is; at that share, where a
+probe expects a sale at our recent rate, guard 1's probe opens; the round and the posture it
+commits to are judged net of re-sign gas, and a floor it commits goes back to war under 0.75 x
+the war's listed price at the round's start.
 
 On since session 25 (item 84, ``follow_still_quiet``; strategies/robust_quietfloor.py): guard 1's
 round over a committed floor posture is also put off while no rival pool has been under our price
@@ -402,6 +408,14 @@ from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
 from strategies.robust_moving import tier_extend, tier_gate_open
 from strategies.robust_near import near_setters
+from strategies.robust_passed import (
+    PASSED_DRAG,
+    decayed_tasks,
+    moved_within,
+    passed_share,
+    passes_small,
+    probe_sells,
+)
 from strategies.robust_posture import (
     floor_price,
     kept_in_a_row,
@@ -1338,6 +1352,18 @@ class RobustParams:
         " (item 76's market of undercutters) goes back to war (0: off, main b59ba91;"
         " robust_warfloor)",
     )
+    follow_passed_share: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 92: the decisions at which the base's quote passes over a rival order of fewer"
+        " than 2 tasks, of a pool that repriced in memory_seconds, listed under our listed price"
+        " are averaged at follow_smoothing; at this share (in war, guard 1's own share under"
+        " follow_share, a task a probe at our recent rate) guard 1's probe opens (not inside a"
+        " war a round committed to); the round is judged net of its re-signs' gas as with"
+        " follow_gas and a floor it commits goes back to war under 0.75 x the war's listed price"
+        " at its start (0: off, main 74e06d6 exactly; robust_passed)",
+    )
     tier_replay_intervals: int = param(
         2,
         min=0,
@@ -1796,6 +1822,13 @@ class OfferMemory:
     q_up: bool = False
     q_n: int = 0
     q_at: int = 0  # our listed price at the last quiet decision (0: none this stretch)
+    # item 92 (follow_passed_share; strategies/robust_passed.py): the share of decisions at which
+    # the base passed over a small rival order under our listed price; whether guard 1's running
+    # or last round opened while it stood at the key (judged net of gas)
+    o_passed: float = 0.0
+    o_opened: bool = False
+    o_war: int = 0  # our listed price in war when the round opened (item 92's floor check)
+    o_tasks: float = 0.0  # our tasks sold, decayed over memory_seconds (item 92's probe gate)
 
     def to_json(self) -> dict[str, object]:
         raw = state_dict(self, skip=_FLAT)
@@ -1930,6 +1963,10 @@ class OfferMemory:
                 q_up=bool(raw.get("q_up", False)),
                 q_n=int(cast(int, raw.get("q_n", 0))),
                 q_at=int(cast(int, raw.get("q_at", 0))),
+                o_passed=float(cast(float, raw.get("o_passed", 0.0))),
+                o_opened=bool(raw.get("o_opened", False)),
+                o_war=int(cast(int, raw.get("o_war", 0))),
+                o_tasks=float(cast(float, raw.get("o_tasks", 0.0))),
             )
         except (TypeError, ValueError):
             return cls()
@@ -2508,6 +2545,7 @@ class RobustStrategy(Strategy[RobustParams]):
     ) -> tuple[Quote, OfferMemory]:
         p = self.params
         now = snapshot.at
+        base = got.price  # the base's own quote (item 92 reads what it passed over)
         since = now - p.captive_interval_seconds if mem.last_at is None else mem.last_at
         dt = 0.0 if mem.last_at is None else max(0.0, now - mem.last_at)
         deals = snapshot.own_deals(since, offer.category)
@@ -2570,9 +2608,11 @@ class RobustStrategy(Strategy[RobustParams]):
             mem = replace(mem, s_steps=counts)
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
         got, mem = self._anchor(now, rivals, got, mode, mem)
-        if p.war_mover_seconds > 0:
-            # a small order the base's war rule passed over, of a pool that reprices (item 46)
+        if p.war_mover_seconds > 0 or p.follow_passed_share > 0:
+            # a small order the base's war rule passed over, of a pool that reprices (item 46;
+            # item 92 reads the moves too)
             mem = replace(mem, u_moves=track_moves(mem.u_moves, rivals, now, p.memory_seconds))
+        if p.war_mover_seconds > 0:
             low = mover_under(mem.u_moves, rivals, got.price, now, p.war_mover_seconds)
             if mode == "contested" and low is not None:
                 moved = under(low, p.step, p.floor)
@@ -2596,7 +2636,7 @@ class RobustStrategy(Strategy[RobustParams]):
             stock = stock_watch(mem.w_stock, held, taken, now, p.anchor_steady_seconds)
             mem = replace(mem, w_stock=stock, w_under={})
         starved = hold_starved(mem.w_stock, p.hold_taken_tasks)
-        keep_gas = p.follow_gas or p.follow_cut_factor > 0
+        keep_gas = p.follow_gas or p.follow_cut_factor > 0 or p.follow_passed_share > 0
         if keep_gas:  # item 49: a re-sign's gas is charged to the posture that ran
             charge = resign_charge(mem.u_listed, listed, p.cancel_cost)
             mem = replace(mem, u_listed=listed or 0)
@@ -2637,6 +2677,10 @@ class RobustStrategy(Strategy[RobustParams]):
                 )
                 is not None
             )
+            if p.follow_passed_share > 0:  # item 92 (strategies/robust_passed.py)
+                mem = self._passed(now, rivals, listed, min(base, got.price), mem, sold, dt)
+                unpaid = unpaid or (mem.o_opened and mem.posture == "war" and not mem.probing)
+                gas = gas or mem.o_opened
             price, why, mem = self._follower(
                 now,
                 rivals,
@@ -2647,7 +2691,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 gas=gas,
                 keep_gas=keep_gas,
                 unpaid=unpaid,
-                dragged=p.follow_cut_factor > 0 and p.follow_floor_share > 0,
+                dragged=(p.follow_cut_factor > 0 and p.follow_floor_share > 0)
+                or p.follow_passed_share > 0,
                 starved=undercutters and starved,
             )
             if p.hold_taken_tasks > 0 and mem.posture == "hold":
@@ -4024,6 +4069,39 @@ class RobustStrategy(Strategy[RobustParams]):
         s[mem.posture] = s.get(mem.posture, 0.0) + dt
         return replace(mem, earned=e, seconds=s)
 
+    def _passed(
+        self,
+        now: float,
+        rivals: Sequence[BookEntry],
+        listed: int | None,
+        quote: int,
+        mem: OfferMemory,
+        sold: float,
+        dt: float,
+    ) -> OfferMemory:
+        """Item 92: the share of led decisions whose quote passes over a small undercutter under
+        our listed price; in war outside a round, whether one opened now would be this
+        trigger's (kept through the round and the posture it commits to)."""
+        p = self.params
+        moved = [
+            r.workerpool in mem.u_moves
+            and moved_within(mem.u_moves[r.workerpool], now, p.memory_seconds)
+            for r in rivals[:1]
+        ]
+        small = [(r.price, r.remaining, m) for r, m in zip(rivals, moved, strict=False)]
+        seen = passes_small(small, listed, quote)
+        share = passed_share(mem.o_passed, seen, p.follow_smoothing)
+        idle = mem.posture == "war" and not mem.probing  # a round opened now is this trigger's
+        tasks = decayed_tasks(mem.o_tasks, sold, dt, p.memory_seconds)
+        mine = (
+            share >= p.follow_passed_share
+            and mem.lost < p.follow_share  # not main's trigger
+            and probe_sells(tasks, p.memory_seconds, p.probe_seconds)
+        )
+        opened = mine if idle else mem.o_opened
+        war = (listed or 0) if idle else mem.o_war
+        return replace(mem, o_passed=share, o_opened=opened, o_war=war, o_tasks=tasks)
+
     def _follower(
         self,
         now: float,
@@ -4052,6 +4130,9 @@ class RobustStrategy(Strategy[RobustParams]):
         p = self.params
         gas = p.follow_gas if gas is None else gas
         keep_gas = p.follow_gas if keep_gas is None else keep_gas
+        drag = p.follow_floor_share
+        if drag <= 0 and p.follow_passed_share > 0:  # item 92: its own floors' drag checked
+            drag = PASSED_DRAG
         if rivals:
             cheapest = rivals[0]
             if mem.low is None or cheapest.price <= mem.low or now - mem.low_at > p.memory_seconds:
@@ -4208,14 +4289,17 @@ class RobustStrategy(Strategy[RobustParams]):
             price = quote[0]
             if mem.probing:
                 pass
-            elif mem.w_floor > 0 and not floor_near(price, mem.w_floor, p.follow_floor_share):
+            elif mem.w_floor > 0 and not floor_near(price, mem.w_floor, drag):
                 # item 78: a committed floor that fell under its first price drags the
                 # undercutters down: back to war
                 mem = _leave_posture(mem, now, keep_gas=keep_gas)
             elif mem.w_floor == 0 and dragged:
                 # the stretch's first decision: checked only if item 76's trigger opened the
                 # round (-1: not checked)
-                mem = replace(mem, w_floor=price if mem.w_opened else -1)
+                first = price
+                if p.follow_passed_share > 0 and mem.o_opened and mem.o_war > 0:
+                    first = mem.o_war  # item 92: against war's listed price at the round's start
+                mem = replace(mem, w_floor=first if mem.w_opened else -1)
         if mem.w_floor != 0 and (mem.posture != "floor" or mem.probing):
             mem = replace(mem, w_floor=0)
         if (mem.q_low != 0 or mem.q_up or mem.q_n or mem.q_at) and not (

@@ -423,7 +423,13 @@ from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_rearm import rearm_due, rearm_since
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
-from strategies.robust_restock import UNSEEN, pool_stock, restock_periods, watch_restocks
+from strategies.robust_restock import (
+    UNSEEN,
+    pool_stock,
+    restock_periods,
+    restocked_at,
+    watch_restocks,
+)
 from strategies.robust_return import held_return, return_pays
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
@@ -2918,10 +2924,12 @@ class RobustStrategy(Strategy[RobustParams]):
         periods = restock_periods(
             mem.c_restock, under_it, least=2, unseen="stocked", assumed=p.caps_period_seconds
         )
+        last = restocked_at(mem.c_restock)
         pools: list[tuple[int, float, float]] = []
         for pool, price in under_it.items():
             kept = mem.c_rivals.get(pool)  # item 40's [price, volume, seen]
-            rate = restock_rate(kept[1] if kept else 0.0, periods.get(pool))
+            since = snapshot.at - last.get(pool, 0.0)
+            rate = restock_rate(kept[1] if kept else 0.0, periods.get(pool), since)
             if rate is None:
                 continue
             reading = level_reading(sold, ours, price, setter, rate, steady[pool][3])

@@ -18,11 +18,18 @@ from tests.unit.strategies.test_strategy_robust import KEY, NOW, XS, decide
 
 
 @pytest.mark.parametrize(
-    ("volume", "period", "out"),
-    [(3, 1800.0, 6.0), (2, 300.0, 24.0), (3, None, None), (3, 0.0, None), (0, 600.0, None)],
+    ("volume", "period", "since", "out"),
+    [
+        (3, 1800.0, 600.0, 6.0),
+        (2, 300.0, 600.0, 24.0),  # restocked two periods ago: still a reading
+        (2, 300.0, 601.0, None),  # longer: withdrawn, not sold
+        (3, None, 0.0, None),
+        (3, 0.0, 0.0, None),
+        (0, 600.0, 0.0, None),
+    ],
 )
-def test_restock_rate(volume: float, period: float | None, out: float | None) -> None:
-    assert restock_rate(volume, period) == out
+def test_restock_rate(volume: float, period: float | None, since: float, out: float | None) -> None:
+    assert restock_rate(volume, period, since) == out
 
 
 @pytest.mark.parametrize(

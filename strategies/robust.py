@@ -179,6 +179,9 @@ shows, not by a scenario's numbers:
    Opt-in (``anchor_near_ratio``, item 90, strategies/robust_near.py; 0: off): a steady pool
    priced at least that x the anchor's setter sets the anchor whatever its share (our price
    above it drains it at each restock).
+   Opt-in (``anchor_pay_factor``, item 93, strategies/robust_payoff.py; 0: off): a steady pool
+   under the setter whose share failed sets the anchor where the tasks its restocks list, at
+   its price, pay for the margin given up on what we sell at the setter's level.
 
 A **slot-yield floor** (``slot_yield_share``; 0, the default: off): while the pool runs busy, no
 offer sells a slot-second for less than the pool's other categories earned per slot-second in
@@ -416,6 +419,7 @@ from strategies.robust_passed import (
     passes_small,
     probe_sells,
 )
+from strategies.robust_payoff import hour_sold, level_reading, pay_setters, restock_rate
 from strategies.robust_posture import (
     floor_price,
     kept_in_a_row,
@@ -437,7 +441,13 @@ from strategies.robust_rearm import rearm_due, rearm_since
 from strategies.robust_reread import read_pause, read_resumes, rearmed_gate, rearmed_trial
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
-from strategies.robust_restock import UNSEEN, pool_stock, restock_periods, watch_restocks
+from strategies.robust_restock import (
+    UNSEEN,
+    pool_stock,
+    restock_periods,
+    restocked_at,
+    watch_restocks,
+)
 from strategies.robust_return import held_return, return_pays
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
@@ -717,6 +727,15 @@ class RobustParams:
         max=1.0,
         doc="item 90 (strategies/robust_near.py): a steady rival priced at least this x the"
         " anchor's setter sets the anchor whatever its in-stock share (0: off)",
+    )
+    anchor_pay_factor: float = param(
+        0.0,
+        min=0.0,
+        max=100.0,
+        doc="item 93 (strategies/robust_payoff.py): a steady rival under the anchor's setter"
+        " whose share failed sets the anchor where (its price - step) x (our tasks of the last"
+        " hour + its restocks' tasks an hour) is at least this x (the setter - step) x our tasks"
+        " (0: off, main 74e06d6 exactly)",
     )
     # a committed perch after a regime shift (strategies/robust_shift.py)
     check_margin: float = param(
@@ -1739,6 +1758,9 @@ class OfferMemory:
     # and what the book showed of each rival's restocks (caps_restock_intervals;
     # strategies/robust_restock.py)
     c_restock: dict[str, list[float]] = field(default_factory=dict)
+    # item 93 (anchor_pay_factor; strategies/robust_payoff.py): the last decision after a perch
+    # or trial quote (its hour's sales are not the anchor's level's)
+    y_perched_at: float = 0.0
     # item 41 (perch_read_rungs; strategies/robust_read.py): the out-of-stock count the book
     # alone shows (p_out without the demand reading's lift), the prices a trial the reading
     # opened has left to sell at (0: not such a trial), and the reading stopped for the offer
@@ -1925,6 +1947,7 @@ class OfferMemory:
                 c_next=float(cast(float, raw.get("c_next", 0.0))),
                 c_rivals=_float_lists(raw.get("c_rivals"), 3),
                 c_restock=_float_lists(raw.get("c_restock"), RESTOCK_ROW),
+                y_perched_at=float(cast(float, raw.get("y_perched_at", 0.0))),
                 p_book=float(cast(float, raw.get("p_book", 0.0))),
                 p_left=int(cast(int, raw.get("p_left", 0))),
                 d_off=bool(raw.get("d_off", False)),
@@ -2607,7 +2630,7 @@ class RobustStrategy(Strategy[RobustParams]):
             counts = decayed_steps(mem.s_steps, moves, steps, now, p.anchor_steady_seconds)
             mem = replace(mem, s_steps=counts)
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
-        got, mem = self._anchor(now, rivals, got, mode, mem)
+        got, mem = self._anchor(now, rivals, got, mode, mem, ours=listed, snapshot=snapshot)
         if p.war_mover_seconds > 0 or p.follow_passed_share > 0:
             # a small order the base's war rule passed over, of a pool that reprices (item 46;
             # item 92 reads the moves too)
@@ -2872,6 +2895,9 @@ class RobustStrategy(Strategy[RobustParams]):
         got: Quote,
         mode: str,
         mem: OfferMemory,
+        *,
+        ours: int | None = None,
+        snapshot: MarketSnapshot | None = None,
     ) -> tuple[Quote, OfferMemory]:
         """On a steady market, the base's market-led price held at one fixed price (guard 7).
 
@@ -2914,6 +2940,8 @@ class RobustStrategy(Strategy[RobustParams]):
             share = (1 - a) * old[3] + a if old is not None else 1.0
             pools[pool] = [float(price), since, now, share]
         mem = replace(mem, a_pools=pools)
+        if p.anchor_pay_factor > 0 and mem.perched:  # item 93: a perch's hour is not a reading
+            mem = replace(mem, y_perched_at=now)
         busy = mem.u_avg is not None and mem.u_avg >= p.anchor_busy
         if mode not in ("contested", "book") or not pools or mem.log_m > 0 or busy:
             # not a market-led price, or a short market (the markup's) or a busy pool
@@ -2927,6 +2955,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 (int(v[0]) for v in steady.values()), min(setters), p.anchor_near_ratio
             )
             setters += near
+        if setters and p.anchor_pay_factor > 0 and snapshot is not None:
+            setters += self._pay_setters(steady, min(setters), mem, ours, snapshot, got)
         if not setters or any(int(v[0]) <= min(setters) for v in moving.values()):
             return got, mem
         low = min(setters)
@@ -2937,6 +2967,43 @@ class RobustStrategy(Strategy[RobustParams]):
             return got, mem
         why = f"steady market: {anchor}, {p.step} nRLC under the lowest rival {low} ({got.reason})"
         return replace(got, price=anchor, reason=why), mem
+
+    def _pay_setters(
+        self,
+        steady: Mapping[str, Sequence[float]],
+        setter: int,
+        mem: OfferMemory,
+        ours: int | None,
+        snapshot: MarketSnapshot,
+        got: Quote,
+    ) -> list[int]:
+        """Item 93 (strategies/robust_payoff.py): the steady pools under the anchor's ``setter``
+        whose restocks (item 44's periods, item 40's volumes) pay for the margin given up on
+        what our order sold in the last hour at the setter's level."""
+        p = self.params
+        under_it = {k: int(v[0]) for k, v in steady.items() if int(v[0]) < setter}
+        if not under_it or snapshot.at - mem.y_perched_at < 3600.0:
+            return []  # none, or a perch in the last hour: its sales are not the level's
+        deals = snapshot.own_deals(snapshot.at - 3600.0, got.category)
+        sold = hour_sold(((d.price, d.volume) for d in deals), setter)
+        if sold is None:
+            return []
+        # each pool's period as item 44's watch saw it (none seen: no reading)
+        periods = restock_periods(
+            mem.c_restock, under_it, least=2, unseen="stocked", assumed=p.caps_period_seconds
+        )
+        last = restocked_at(mem.c_restock)
+        pools: list[tuple[int, float, float]] = []
+        for pool, price in under_it.items():
+            kept = mem.c_rivals.get(pool)  # item 40's [price, volume, seen]
+            since = snapshot.at - last.get(pool, 0.0)
+            rate = restock_rate(kept[1] if kept else 0.0, periods.get(pool), since)
+            if rate is None:
+                continue
+            reading = level_reading(sold, ours, price, setter, rate, steady[pool][3])
+            if reading is not None:
+                pools.append((price, *reading))
+        return pay_setters(pools, setter, p.step, p.anchor_pay_factor)
 
     def _seen_pools(self, mem: OfferMemory, now: float) -> dict[str, list[float]]:
         """Guard 7's rival pools still remembered: seen within ``anchor_memory_seconds`` (a pool

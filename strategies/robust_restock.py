@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from bot.domain.model import BookEntry
 
-__all__ = ["ROW", "UNSEEN", "pool_stock", "restock_periods", "watch_restocks"]
+__all__ = ["ROW", "UNSEEN", "pool_stock", "restock_periods", "restocked_at", "watch_restocks"]
 
 # What a rival whose period the book has not shown is taken to do in the replay:
 # "assumed": restock every caps_period_seconds (item 40); "stocked": never run out (no evidence
@@ -139,3 +139,9 @@ def restock_periods(
     else:
         other = None
     return {p: seen.get(p, other) for p in pools}
+
+
+def restocked_at(kept: Mapping[str, Sequence[float]]) -> dict[str, float]:
+    """Each kept pool's last restock the book showed (0: none yet): a pool off the book with no
+    restock for several periods withdrew its order rather than sold it (robust item 93)."""
+    return {p: r[_AT] for p, r in kept.items()}

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import strategies
+from bot.pricing.snapshot import MarketSnapshot
 from strategies import run_fenced
 from strategies.robust import OfferMemory
 from strategies.robust_cutgas import (
@@ -99,6 +100,14 @@ def decided(
         utilization=util(10, 0),
     )
     m = OfferMemory(last_at=NOW - 60, s_steps=CUTS if steps is None else steps, **(mem or {}))
+    return robust_on(s, m, params)
+
+
+def robust_on(
+    s: MarketSnapshot, m: OfferMemory, params: dict[str, Any]
+) -> tuple[int, str, dict[str, Any]]:
+    """One robust decision on offer XS with memory ``m``: the price, its reason and the
+    offer's memory after it (the scenes of items 71, 73, 76 and 92 end here)."""
     state = {"offers": {"0:0:0": m.to_json()}}
     d = run_fenced(
         strategies.create("robust", {"floor": 0, **params}), s, [XS], state, random.Random(1)

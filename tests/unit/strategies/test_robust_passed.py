@@ -6,13 +6,11 @@ war elsewhere."""
 from __future__ import annotations
 
 import math
-import random
 from typing import Any
 
 import pytest
 
 import strategies
-from strategies import run_fenced
 from strategies.robust import OfferMemory
 from strategies.robust_passed import (
     decayed_tasks,
@@ -22,7 +20,7 @@ from strategies.robust_passed import (
     probe_sells,
 )
 from tests.support.factories import NOW, RIVAL, RIVAL2, own, rival, snap, util
-from tests.unit.strategies.test_robust_cutgas import XS
+from tests.unit.strategies.test_robust_cutgas import XS, robust_on
 
 
 @pytest.mark.parametrize(
@@ -80,14 +78,7 @@ def decided(
         utilization=util(10, 0),
     )
     kept = {"o_passed": 0.48, "u_moves": MOVED, "o_tasks": SELLS, **(mem or {})}
-    m = OfferMemory(last_at=NOW - 60, **kept)
-    state = {"offers": {"0:0:0": m.to_json()}}
-    d = run_fenced(
-        strategies.create("robust", {"floor": 0, **params}), s, [XS], state, random.Random(1)
-    )
-    assert not d.abstain, d.reason
-    after: dict[str, Any] = d.state["offers"]["0:0:0"]
-    return d.quotes[0].price, d.quotes[0].reason, after
+    return robust_on(s, OfferMemory(last_at=NOW - 60, **kept), params)
 
 
 def probed(params: dict[str, Any], **kw: Any) -> bool:

@@ -305,7 +305,8 @@ it falls under that share of its first price (it follows the undercutters down),
 sold that many tasks an hour of holding (a restocking undercutter takes the buyers).
 Opt-in (item 94, ``gas_stop_seconds``, 0: off; strategies/robust_gasstop.py): a stop-loss over
 all of the above: once an offer's re-signs' gas (decayed with that half-life) reaches four
-cancels and exceeds its decayed sales, its listed price is held for that long (train
+cancels and exceeds 3 x its decayed sales plus four tasks at the listed price (judged once the
+book covers that long), its listed price is held for that long (train
 ``undercut_fast`` 10000 ends at -1.20 RLC after gas at main's defaults: 638 cancels, 13 tasks).
 
 On since session 25 (item 84, ``follow_still_quiet``; strategies/robust_quietfloor.py): guard 1's
@@ -714,9 +715,9 @@ class RobustParams:
         min=0.0,
         max=7.0 * 86400.0,
         doc="item 94 (strategies/robust_gasstop.py): once an offer's re-signs' gas, decayed with"
-        " this half-life, reaches 4 cancels and exceeds its decayed sales plus 4 tasks at the"
-        " listed price, its listed price is held (no re-sign) for this long (0: off, main 77794dd"
-        " exactly)",
+        " this half-life, reaches 4 cancels and exceeds 3 x its decayed sales plus 4 tasks at the"
+        " listed price (judged once the book covers this long), its listed price is held (no"
+        " re-sign) for this long (0: off, main 77794dd exactly)",
     )
     # a committed perch after a regime shift (strategies/robust_shift.py)
     check_margin: float = param(
@@ -1799,8 +1800,8 @@ class OfferMemory:
     # remaining])
     w_stock: list[float] = field(default_factory=list)
     # item 94 (gas_stop_seconds; strategies/robust_gasstop.py): decayed re-sign gas and sales,
-    # when, the stop's end and our listed price at the last decision ([gas, sold, at, until,
-    # listed]; empty: off or not started)
+    # when, the stop's end, our listed price at the last decision and the book's first decision
+    # ([gas, sold, at, until, listed, since]; empty: off or not started)
     x_book: list[float] = field(default_factory=list)
     w_under: dict[str, list[float]] = field(default_factory=dict)
     # item 78 (follow_floor_share): the committed floor posture's price at its first decision

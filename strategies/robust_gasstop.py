@@ -14,28 +14,41 @@ rounds walk war -> floor -> hold (13.3 M) -> war and each leg re-signs. A fixed 
 a pricing bot that ends under zero does worse than any fixed publisher.
 
 **The rule.** Per offer, two decayed sums with half-life ``gas_stop_seconds`` (h): the gas of
-our re-signs (a change of the listed price between two decisions, :func:`resign_gas`) and the
-nRLC we sold. When the gas reaches ``GAS_STOP_CANCELS`` cancels and exceeds the sales (and a
-few tasks' worth, below), the
-category's listed price is held as it is (no re-sign, up or down) for h seconds; a sold-out
-offer is relisted at the price it asks (a fresh listing cancels nothing). After h the guards
-quote again, and the stop trips again only once the new re-signs' gas outruns the (decayed)
-sales. The gas must also outrun ``GAS_STOP_TASKS`` tasks at the listed price: on a category
-whose task is worth hundreds of cancels a war's first cuts come long before its first sale
-(design ``undercut_slow`` 1005's XL category 3 sells 0.67 RLC a task, and a stop tripped by its
-first five cuts held it over the rivals for 12 h: x 0.50; ``undercut_fast`` 1004's category 4,
-0.70 RLC a task, sells every few hours).
+our re-signs (a change of the listed price between two decisions, :func:`resign_gas`, robust's
+``cancel_cost`` each) and the nRLC we sold. Once the book covers h, when the gas reaches
+``GAS_STOP_CANCELS`` cancels and exceeds ``GAS_STOP_SALES`` x the sales plus ``GAS_STOP_TASKS``
+tasks at the listed price, the offer's listed price is held as it is (no re-sign, up or down) for
+h; a sold-out offer is relisted at the price it asks (a fresh listing cancels nothing). After h
+the guards quote again until the book trips again.
+
+Each margin is a market the stop cost without it (docs/strategies.md, item 94): a book younger
+than h and the tasks' worth spare a category whose first sale comes long after a war's first
+cuts (design ``undercut_slow`` 1005's XL category 3, 0.67 RLC a task: a stop tripped by its first
+five cuts held it over the rivals for 12 h, x 0.50; ``undercut_fast`` 1004's category 4, 0.70
+RLC a task, sells every few hours); the factor on the sales spares a war that re-signs more than
+it sells for a while but sells once it settles (class extra 1082, cheap tasks, 1,225 sold: x 0.09
+with a factor of 1). What a hold forfeits (the sales the war would have made) is not seen by the
+book; the margins only make the stop rare.
 
 Pure functions over plain values; robust.py owns the state (``OfferMemory.x_book``:
-``[gas, sold, at, until, listed]``) and calls them. Figures: docs/strategies.md, item 94.
+``[gas, sold, at, until, listed, since]``) and calls them. Figures: docs/strategies.md, item 94.
 """
 
 from __future__ import annotations
 
-__all__ = ["BOOK", "GAS_STOP_CANCELS", "GAS_STOP_TASKS", "book_add", "resign_gas", "stopped"]
+__all__ = [
+    "BOOK",
+    "GAS_STOP_CANCELS",
+    "GAS_STOP_SALES",
+    "GAS_STOP_TASKS",
+    "book_add",
+    "resign_gas",
+    "stopped",
+]
 
 GAS_STOP_CANCELS = 4.0  # cancels' gas a category must have spent before the stop may trip
 GAS_STOP_TASKS = 4.0  # tasks at the listed price the gas must outrun besides the sales
+GAS_STOP_SALES = 3.0  # times the decayed sales the gas must outrun
 
 
 def resign_gas(before: float, listed: int | None, cost: float) -> float:
@@ -46,7 +59,7 @@ def resign_gas(before: float, listed: int | None, cost: float) -> float:
     return float(cost)
 
 
-BOOK = 5  # [gas, sold, at, until, listed]
+BOOK = 6  # [gas, sold, at, until, listed, since]
 
 
 def book_add(
@@ -58,18 +71,20 @@ def book_add(
     half_life: float,
     cost: float,
 ) -> list[float]:
-    """``book`` (``[gas, sold, at, until, listed]``, empty: new) decayed to ``now`` with ``gas``
-    and ``sold`` (nRLC) added and ``listed`` remembered; the stop is set to run until ``now +
-    half_life`` when the gas reaches ``GAS_STOP_CANCELS`` x ``cost`` and exceeds the sales plus
+    """``book`` (``[gas, sold, at, until, listed, since]``, empty: new, ``since`` now) decayed to
+    ``now`` with ``gas`` and ``sold`` (nRLC) added and ``listed`` remembered; the stop is set to
+    run until ``now + half_life`` when the book covers ``half_life``, no stop is running, and the
+    gas reaches ``GAS_STOP_CANCELS`` x ``cost`` and exceeds ``GAS_STOP_SALES`` x the sales plus
     ``GAS_STOP_TASKS`` tasks at the listed price (where a few sales pay all of it, the re-signs
-    are cheap beside a task), and no stop is running."""
-    g, s, at, until, _ = book if len(book) == BOOK else [0.0, 0.0, now, 0.0, 0.0]
+    are cheap beside a task)."""
+    g, s, at, until, _, since = book if len(book) == BOOK else [0.0, 0.0, now, 0.0, 0.0, now]
     keep = 0.5 ** (max(0.0, now - at) / half_life) if half_life > 0 else 0.0
     g, s = g * keep + gas, s * keep + sold
     worth = GAS_STOP_TASKS * float(listed or 0)
-    if until <= now and g >= GAS_STOP_CANCELS * cost and g > s + worth:
+    judged = now - since >= half_life  # the book covers a half-life
+    if judged and until <= now and g >= GAS_STOP_CANCELS * cost and g > GAS_STOP_SALES * s + worth:
         until = now + half_life
-    return [g, s, now, until, float(listed or 0)]
+    return [g, s, now, until, float(listed or 0), since]
 
 
 def stopped(book: list[float], now: float) -> bool:

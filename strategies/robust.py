@@ -312,6 +312,11 @@ reprices) listed under our price are averaged as guard 1's share is; at that sha
 probe expects a sale at our recent rate, guard 1's probe opens; the round and the posture it
 commits to are judged net of re-sign gas, and a floor it commits goes back to war under 0.75 x
 the war's listed price at the round's start.
+Opt-in (item 94, ``gas_stop_seconds``, 0: off; strategies/robust_gasstop.py): a stop-loss over
+all of the above: once an offer's re-signs' gas (decayed with that half-life) reaches four
+cancels and exceeds 3 x its decayed sales plus four tasks at the listed price (judged once the
+book covers that long), its listed price is held for that long (train
+``undercut_fast`` 10000 ends at -1.20 RLC after gas at main's defaults: 638 cancels, 13 tasks).
 
 On since session 25 (item 84, ``follow_still_quiet``; strategies/robust_quietfloor.py): guard 1's
 round over a committed floor posture is also put off while no rival pool has been under our price
@@ -400,6 +405,7 @@ from strategies.robust_cutgas import (
     step_interval,
 )
 from strategies.robust_floorprobe import gas_judged, steps_seen
+from strategies.robust_gasstop import BOOK, book_add, resign_gas, stopped
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
 from strategies.robust_hold import last_sale, settled_holds, tier_holds
@@ -736,6 +742,15 @@ class RobustParams:
         " whose share failed sets the anchor where (its price - step) x (our tasks of the last"
         " hour + its restocks' tasks an hour) is at least this x (the setter - step) x our tasks"
         " (0: off, main 74e06d6 exactly)",
+    )
+    gas_stop_seconds: float = param(
+        0.0,
+        min=0.0,
+        max=7.0 * 86400.0,
+        doc="item 94 (strategies/robust_gasstop.py): once an offer's re-signs' gas, decayed with"
+        " this half-life, reaches 4 cancels and exceeds 3 x its decayed sales plus 4 tasks at the"
+        " listed price (judged once the book covers this long), its listed price is held (no"
+        " re-sign) for this long (0: off, main 77794dd exactly)",
     )
     # a committed perch after a regime shift (strategies/robust_shift.py)
     check_margin: float = param(
@@ -1832,6 +1847,10 @@ class OfferMemory:
     # when]); the rival pools under our price at the last decision if it held (pool -> [price,
     # remaining])
     w_stock: list[float] = field(default_factory=list)
+    # item 94 (gas_stop_seconds; strategies/robust_gasstop.py): decayed re-sign gas and sales,
+    # when, the stop's end, our listed price at the last decision and the book's first decision
+    # ([gas, sold, at, until, listed, since]; empty: off or not started)
+    x_book: list[float] = field(default_factory=list)
     w_under: dict[str, list[float]] = field(default_factory=dict)
     # item 78 (follow_floor_share): the committed floor posture's price at its first decision
     # (0: no committed floor running; -1: one not checked); whether item 76's trigger opened
@@ -1979,6 +1998,7 @@ class OfferMemory:
                 g_slots=int(cast(int, raw.get("g_slots", 0))),
                 g_drop_at=float(cast(float, raw.get("g_drop_at", 0.0))),
                 w_stock=_float_list(raw.get("w_stock"), 3) or [],
+                x_book=_float_list(raw.get("x_book"), BOOK) or [],
                 w_under=_float_lists(raw.get("w_under"), 2),
                 w_floor=int(cast(int, raw.get("w_floor", 0))),
                 w_opened=bool(raw.get("w_opened", False)),
@@ -2873,6 +2893,9 @@ class RobustStrategy(Strategy[RobustParams]):
                     ),
                 )
 
+        if p.gas_stop_seconds > 0:  # item 94 (strategies/robust_gasstop.py)
+            price, why, mem = self._gas_stop(now, listed, earned, price, why, mem)
+
         # then the cost floor (the rails gate the raise by its cancel gas)
         if p.cost_per_slot_hour > 0:
             run = _run_seconds(snapshot, offer)
@@ -2887,6 +2910,27 @@ class RobustStrategy(Strategy[RobustParams]):
             else offer_capacity(snapshot.utilization, offer, snapshot.tasks)
         )
         return quote_for(offer, price, volume, why, jump=jump), mem
+
+    def _gas_stop(
+        self,
+        now: float,
+        listed: int | None,
+        earned: float,
+        price: int,
+        why: str,
+        mem: OfferMemory,
+    ) -> tuple[int, str, OfferMemory]:
+        """Item 94: the offer's re-sign gas and sales are booked; while the stop runs a listed
+        price is held as it is (strategies/robust_gasstop.py)."""
+        p = self.params
+        before = mem.x_book[4] if len(mem.x_book) == BOOK else 0.0
+        gas = resign_gas(before, listed, p.cancel_cost)
+        book = book_add(mem.x_book, now, gas, earned, listed, p.gas_stop_seconds, p.cancel_cost)
+        mem = replace(mem, x_book=book)
+        if listed is not None and price != listed and stopped(book, now):
+            g, s = book[0], book[1]
+            price, why = listed, f"{why}; held at {listed}: re-sign gas {g:.0f} > sales {s:.0f}"
+        return price, why, mem
 
     def _anchor(
         self,

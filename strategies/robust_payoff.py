@@ -19,6 +19,10 @@ tasks of the last hour while our order was listed between the pool and the sette
 setter's level sells; less the pool's rate where we already sit under it), ``rate`` the pool's
 listed volume per restock period. No reading (our order unlisted or above the setter: a perch
 or a trial sells what the anchor's level does not) or no period seen: the share's test stands.
+Nor is a single task in the hour above the pool a reading of the setter's level (item 95):
+held-out ``collapse`` 10045 went under a 14.9 M pool (0.46 x its 32.3 M setter) on each of 14
+one-task hours and back above on the better ones, 8 -> 157 cancels, x 0.931; 1634's entries
+read 6-13 tasks.
 
 Pure: prices and rates in, prices out; robust.py owns the state. Figures: docs/strategies.md,
 item 93.
@@ -28,7 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["hour_sold", "level_reading", "pay_setters", "restock_rate"]
+__all__ = ["LEVEL_TASKS", "hour_sold", "level_reading", "pay_setters", "restock_rate"]
+
+LEVEL_TASKS = 2  # fewer tasks sold in the hour above the pool: no reading (item 95)
 
 
 def restock_rate(volume: float, period: float | None, since: float) -> float | None:
@@ -64,11 +70,17 @@ def level_reading(
     of stock that share of the time, it sold out in at least that share of its periods; the
     book shows no rival's deals), and ours as they are. Where we sit under it: its rate (its
     buyers are ours there, and its share now reads our price), and ours less it. None where we
-    are unlisted or at or above the setter (a perch, a trial: no reading)."""
+    are unlisted or at or above the setter (a perch, a trial: no reading), and where we sit
+    between them with fewer than :data:`LEVEL_TASKS` sold in the hour (item 95: held-out
+    ``collapse`` 10045 went under a 14.9 M pool, 0.46 x its 32.3 M setter, on each hour that
+    sold a single task at the setter's level and back above it on the next that sold four,
+    16 round trips; train 1634's entries read 6-13 tasks)."""
     if listed is None or listed >= setter:
         return None
     if listed < price:
         return rate, max(0.0, sold - rate)
+    if sold < LEVEL_TASKS:
+        return None
     return rate * max(0.0, 1.0 - share), sold
 
 

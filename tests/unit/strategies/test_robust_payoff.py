@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from strategies.robust_payoff import hour_sold, level_reading, pay_setters, restock_rate
+from strategies.robust_payoff import (
+    LEVEL_TASKS,
+    hour_sold,
+    level_reading,
+    pay_setters,
+    restock_rate,
+)
 from tests.support.factories import RIVAL, RIVAL2, deal, own, rival, snap, util
 from tests.unit.strategies.test_robust_near import _state as near_state
 from tests.unit.strategies.test_strategy_robust import KEY, NOW, XS, decide
@@ -55,6 +61,22 @@ def test_hour_sold(deals: list[tuple[int, int]], out: float | None) -> None:
 )
 def test_level_reading(listed: int | None, out: tuple[float, float] | None) -> None:
     got = level_reading(10.0, listed, 90, 100, 6.0, 0.2)
+    assert got == out if out is None or got is None else got == pytest.approx(out)
+
+
+@pytest.mark.parametrize(
+    ("sold", "listed", "out"),
+    [
+        # item 95: a single task in the hour above the pool reads no level (held-out 10045)
+        (1.0, 99, None),
+        (float(LEVEL_TASKS), 99, (4.8, 2.0)),
+        (1.0, 89, (6.0, 0.0)),  # under the pool: read as before
+    ],
+)
+def test_level_reading_wants_two_tasks_above_the_pool(
+    sold: float, listed: int, out: tuple[float, float] | None
+) -> None:
+    got = level_reading(sold, listed, 90, 100, 6.0, 0.2)
     assert got == out if out is None or got is None else got == pytest.approx(out)
 
 
@@ -117,3 +139,7 @@ def test_a_rival_whose_restocks_pay_sets_the_anchor_with_the_key() -> None:
     assert decide(_snap(), _state(perched_ago=1800.0), on)[0][0].price == 99
     # a sale at the setter's price or above (a perch's): no reading either
     assert decide(_snap(price=150), _state(), on)[0][0].price == 99
+    # item 95: a single task sold in the hour at the setter's level is no reading of it
+    # (89 x (1 + 14.4) >= 99 x 1 would pay)
+    assert decide(_snap(sold=1), _state(), on)[0][0].price == 99
+    assert decide(_snap(sold=2), _state(), on)[0][0].price == 89

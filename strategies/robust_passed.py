@@ -37,7 +37,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["PASSED_DRAG", "SMALL_TASKS", "moved_within", "passed_share", "passes_small"]
+__all__ = [
+    "PASSED_DRAG",
+    "SMALL_TASKS",
+    "decayed_tasks",
+    "moved_within",
+    "passed_share",
+    "passes_small",
+    "probe_sells",
+]
 
 PASSED_DRAG = 0.75  # a floor its round committed under this x war's listed price: back to war
 SMALL_TASKS = 2  # the base's war_min_volume: an order of fewer tasks is passed over as a last one

@@ -4254,7 +4254,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 below = {r.workerpool for r in rivals if r.price < listed}
                 a = p.follow_smoothing
                 shares = {
-                    pool: (1 - a) * mem.under.get(pool, 0.0) + (a if pool in below else 0.0)
+                    pool: passed_share(mem.under.get(pool, 0.0), pool in below, a)
                     for pool in set(mem.under) | below
                 }
                 shares = {k: v for k, v in shares.items() if v >= 0.01}

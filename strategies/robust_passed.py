@@ -73,8 +73,8 @@ def passes_small(rivals: Sequence[tuple[int, int, bool]], listed: int | None, qu
 
 
 def passed_share(share: float, passed: bool, weight: float) -> float:
-    """The exponential average of the decisions that passed over such an order (guard 1's
-    ``follow_smoothing`` as ``weight``)."""
+    """The exponential average of the decisions where ``passed`` held (``follow_smoothing`` as
+    ``weight``): item 92's share of passes, and guard 1's per-pool share of decisions under us."""
     return (1.0 - weight) * share + (weight if passed else 0.0)
 
 

@@ -242,8 +242,17 @@ def test_a_read_trial_the_rivals_stayed_in_stock_through_stops_the_reading_for_g
 def test_off_by_default_the_count_leaves_item_91_as_it_was() -> None:
     """``read_rearm_out`` 0 (its default): the same unsold read trial, the rivals in stock all
     through, is paused as item 91 pauses it, and the memory is the same as with the key left
-    out."""
+    out; set without ``read_rearm_seconds``, it stops the reading as main does, the same quotes
+    and memory but for its own count."""
     s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
     _, default = decide(s, trial_at(1_584, 1), REARM)
     _, zero = decide(s, trial_at(1_584, 1), {**REARM, "read_rearm_out": 0.0})
     assert default == zero and memory(default).d_back == NOW + 3600
+    # without read_rearm_seconds the count changes no decision: item 41 (main) exactly
+    stocked = trial_at(1_584, 1, d_secs=1740.0, d_out=0.0)
+    main_quotes, main = decide(s, stocked, READ)
+    quotes, alone = decide(s, stocked, {**READ, "read_rearm_out": 0.5})
+    assert quotes == main_quotes and memory(alone).d_off and memory(alone).d_back == 0.0
+    assert replace(memory(alone), d_secs=0.0, d_out=0.0) == replace(
+        memory(main), d_secs=0.0, d_out=0.0
+    )

@@ -444,7 +444,13 @@ from strategies.robust_quietfloor import (
 )
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
 from strategies.robust_rearm import rearm_due, rearm_since
-from strategies.robust_reread import read_pause, read_resumes, rearmed_gate, rearmed_trial
+from strategies.robust_reread import (
+    read_borne,
+    read_pause,
+    read_resumes,
+    rearmed_gate,
+    rearmed_trial,
+)
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import (
@@ -1140,6 +1146,15 @@ class RobustParams:
         " alone opens then needs it halfway from perch_out_share to 1, and one that sold and is"
         " lost keeps guard 5's schedule (0: stopped for good, main 74e06d6 exactly)",
     )
+    read_rearm_out: float = param(
+        0.0,
+        min=0.0,
+        max=1.0,
+        doc="item 98 (strategies/robust_reread.py read_borne): with read_rearm_seconds, a read"
+        " trial that sold nothing pauses the reading only if the book showed the rivals out at"
+        " least this share of the trial's time, else stops it for good as item 41 (0: paused"
+        " after every such trial, item 91 as it was; read_rearm_seconds 0: main 31619d0 exactly)",
+    )
     perch_read_markup: bool = param(
         False,
         doc="item 42: the scarcity markup's clock runs through a read trial still unsold"
@@ -1789,6 +1804,10 @@ class OfferMemory:
     d_wait: float = 0.0
     # and the running trial is one a resumed reading opened (lost: no back-off)
     d_trial: bool = False
+    # item 98 (read_rearm_out): the running read trial's seconds seen, and those the book
+    # showed the rivals out
+    d_secs: float = 0.0
+    d_out: float = 0.0
     # guard 1's re-measures (follow_hold_max; strategies/robust_posture.py): the posture the
     # running round re-measures ("" for a first round), and re-measures in a row that kept it
     u_prev: str = ""
@@ -1974,6 +1993,8 @@ class OfferMemory:
                 d_back=float(cast(float, raw.get("d_back", 0.0))),
                 d_wait=float(cast(float, raw.get("d_wait", 0.0))),
                 d_trial=bool(raw.get("d_trial", False)),
+                d_secs=float(cast(float, raw.get("d_secs", 0.0))),
+                d_out=float(cast(float, raw.get("d_out", 0.0))),
                 u_prev=str(raw.get("u_prev", "")),
                 u_kept=int(cast(int, raw.get("u_kept", 0))),
                 u_listed=int(cast(int, raw.get("u_listed", 0))),
@@ -3229,6 +3250,10 @@ class RobustStrategy(Strategy[RobustParams]):
         if p.perch_read_rungs > 0 and mem.p_left == 0:
             # a read trial's own hours are not the book main reads: held (item 41)
             mem = replace(mem, p_book=(1 - a) * mem.p_book + a * out)
+        if p.read_rearm_out > 0 and mem.p_left > 0 and mem.last_at is not None:
+            # what the book shows of the rivals while a read trial lists over them (item 98)
+            dt = max(0.0, now - mem.last_at)
+            mem = replace(mem, d_secs=mem.d_secs + dt, d_out=mem.d_out + dt * out)
         if passing:
             mem = _lift_out(mem, p.perch_out_share)
         mem = self._unserved(snapshot, offer, mem)
@@ -3332,6 +3357,8 @@ class RobustStrategy(Strategy[RobustParams]):
                     g_due=False,
                     g_was=mem.g_was if mem.g_due else 0.0,
                     d_trial=rearmed_trial(left, mem.d_wait),
+                    d_secs=0.0,
+                    d_out=0.0,
                 )
             if (
                 p.leaves_probe_seconds > 0
@@ -4131,8 +4158,15 @@ class RobustStrategy(Strategy[RobustParams]):
         strategies/robust_read.py): back to the market-led price with the schedule as it was (no
         back-off; the trial was due), the reading stopped for this offer and the count back to
         what the book alone shows, so the next trial opens where it would have without it. With
-        ``read_rearm_seconds`` (item 91) the reading is paused, not stopped."""
-        back, wait = read_pause(now, mem.d_wait, self.params.read_rearm_seconds)
+        ``read_rearm_seconds`` (item 91) the reading is paused, not stopped; with
+        ``read_rearm_out`` (item 98) only if the book showed the rivals out that share of the
+        trial's time."""
+        p = self.params
+        if read_borne(mem.d_out, mem.d_secs, p.read_rearm_out):
+            back, wait = read_pause(now, mem.d_wait, p.read_rearm_seconds)
+        else:
+            # the rivals stayed in stock over the trial: the reading stopped for good (item 98)
+            back, wait = 0.0, mem.d_wait
         return replace(
             mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True, d_back=back, d_wait=wait
         )

@@ -40,13 +40,33 @@ block x 0.9995 and seven old-validation ``stationary`` markets x 0.96-0.99 (each
 unsold is half an hour off the market-led price and a jump each way; on ``undercut_fast`` 1017 the
 reading counts our own sales to a waiting book): opt-in, not recommended.
 
-Pure: times in, times out; robust.py owns the state (``d_off``, ``d_back``, ``d_wait``). Figures and
-what was tried: docs/strategies.md, robust item 91.
+Item 98 (``read_rearm_out``, off: item 91 as above): a read trial's half-hour also tests the
+reading's own claim. The reading says the rivals would be out of stock most of the time were we not
+under them; while the trial lists far above them, the book shows whether they are. On 1512 it
+was: both rivals out 63 % and 70 % of the time of its two unsold read trials (4.92 h, 11.57 h; the
+trial at 103 M sold when it came back at 50.68 h). On the design and validation markets item 91
+lost on, it was not: train ``undercut_fast`` 1017 (category 0, four rivals at 49.7-125 M holding
+3-5 tasks) 0 % in all three unsold read trials (4.72, 26.18, 50.48 h), ``collapse`` 1010 23 % and
+3 %, ``stationary`` 1183 3 %, 23 % and 0 %: the buyers the reading counted did not go to the rivals
+when we left them; they waited in the request book (1017: 4 -> 8 waiting). And each such trial
+costs more than its half-hour: on 1017 the fast undercutter climbs to 88 M under our trial's 774 M
+and the war walks back down from there (51-53 h: 12 tasks sold where main sold 35). So with
+``read_rearm_out`` a read trial that sold nothing pauses the reading only if the book showed the
+rivals out at least that share of the trial's time (its decisions, time-weighted, by guard 5's own
+count); a claim the trial did not bear out stops the reading for good, as item 41. Measured at
+0.5 (docs/strategies.md, robust item 98): the design block's item-91 losers back to main (42 of 43
+byte-identical), 1512 x 1.23 kept, ``stationary`` 1820 x 1.52 (1512's shape); but read trials the
+book bore out (rivals out 80-100 %) that still sold nothing at their two rungs remain losers (old
+validation ``capacity_drop`` 1064 x 0.992, ``stationary`` extra 1924 x 0.945, ``undercut_slow``
+1551 x 0.922): opt-in, not recommended.
+
+Pure: times in, times out; robust.py owns the state (``d_off``, ``d_back``, ``d_wait``, and item
+98's ``d_out``, ``d_secs``). Figures and what was tried: docs/strategies.md, robust items 91, 98.
 """
 
 from __future__ import annotations
 
-__all__ = ["read_pause", "read_resumes", "rearmed_gate", "rearmed_trial"]
+__all__ = ["read_borne", "read_pause", "read_resumes", "rearmed_gate", "rearmed_trial"]
 
 
 def read_pause(now: float, wait: float, rearm: float) -> tuple[float, float]:
@@ -57,6 +77,16 @@ def read_pause(now: float, wait: float, rearm: float) -> tuple[float, float]:
         return 0.0, 0.0
     pause = max(wait, rearm)
     return now + pause, 2 * pause
+
+
+def read_borne(out: float, secs: float, share: float) -> bool:
+    """Whether a read trial that sold nothing bore out the reading (item 98): the book showed the
+    rivals out ``out`` of the trial's ``secs`` seconds, at least ``share`` (``read_rearm_out``) of
+    them. Off (``share`` 0): always, item 91's pause after every unsold read trial. A trial with no
+    time seen (ended at its first decision) bore out nothing."""
+    if share <= 0:
+        return True
+    return secs > 0 and out >= share * secs
 
 
 def read_resumes(off: bool, back: float, now: float) -> bool:

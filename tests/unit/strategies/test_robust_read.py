@@ -72,9 +72,10 @@ def test_a_trial_only_the_reading_opened_has_its_rungs_counted() -> None:
     assert memory(new).p_mode == "trial" and memory(new).p_left == 0
 
 
-def trial_at(price: int, left: int, since: float = NOW - 3600) -> dict[str, Any]:
+def trial_at(price: int, left: int, since: float = NOW - 3600, **fields: Any) -> dict[str, Any]:
     """A trial at ``price`` since ``since``, rivals out 80 % by the lifted count, 30 % by the
-    book's own, with ``left`` prices to sell at (0: an ordinary trial)."""
+    book's own, with ``left`` prices to sell at (0: an ordinary trial); ``fields``: more of the
+    memory (item 98's count)."""
     return perch_state(
         rivals_out=0.8,
         p_book=0.3,
@@ -83,6 +84,7 @@ def trial_at(price: int, left: int, since: float = NOW - 3600) -> dict[str, Any]
         p_price=price,
         perched=True,
         p_left=left,
+        **fields,
     )
 
 

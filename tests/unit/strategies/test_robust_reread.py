@@ -1,19 +1,30 @@
 """``robust``'s demand reading re-armed after a read trial that sold nothing
 (strategies/robust_reread.py, ``read_rearm_seconds``, robust item 91): the pure rules, and on
 crafted snapshots (item 41's, tests/unit/strategies/test_robust_read.py) the pause set by a read
-trial lost, the reading resumed afresh once it is over, and nothing changed with the key off."""
+trial lost, the reading resumed afresh once it is over, and nothing changed with the key off; and
+item 98's test (``read_rearm_out``, ``read_borne``): the pause only after a read trial over which
+the book showed the rivals out."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from bot.pricing.snapshot import MarketSnapshot
-from strategies.robust_reread import read_pause, read_resumes, rearmed_gate, rearmed_trial
+from strategies.robust_reread import (
+    read_borne,
+    read_pause,
+    read_resumes,
+    rearmed_gate,
+    rearmed_trial,
+)
 from tests.support.factories import NOW, deal, h, own, rival, snap, util
 from tests.unit.strategies.test_robust_read import READ, read_state, trial_at
-from tests.unit.strategies.test_strategy_robust import XS, decide, memory, perch_state
+from tests.unit.strategies.test_strategy_robust import KEY, XS, decide, memory, perch_state
 
 REARM = {**READ, "read_rearm_seconds": 3600.0}
+BORNE = {**REARM, "read_rearm_out": 0.5}
 
 
 @pytest.mark.parametrize(
@@ -151,3 +162,97 @@ def test_off_by_default_a_read_trial_lost_stops_the_reading_as_in_main() -> None
     _, default = decide(s, trial_at(1_584, 1), READ)
     _, zero = decide(s, trial_at(1_584, 1), {**READ, "read_rearm_seconds": 0.0})
     assert default == zero and memory(default).d_off and memory(default).d_back == 0.0
+
+
+@pytest.mark.parametrize(
+    ("out", "secs", "share", "borne"),
+    [
+        (0.0, 1800.0, 0.0, True),  # off: item 91's pause after every unsold read trial
+        (0.0, 0.0, 0.0, True),
+        (1200.0, 1800.0, 0.5, True),  # the rivals out 2/3 of the trial (1512: 63-70 %)
+        (900.0, 1800.0, 0.5, True),  # exactly the share
+        (420.0, 1800.0, 0.5, False),  # 23 % (1010's and 1183's trials)
+        (0.0, 1800.0, 0.5, False),  # never out (1017's three trials)
+        (0.0, 0.0, 0.5, False),  # no time seen: nothing borne out
+    ],
+)
+def test_an_unsold_read_trial_bore_out_the_reading_only_if_the_rivals_were_out(
+    out: float, secs: float, share: float, borne: bool
+) -> None:
+    assert read_borne(out, secs, share) is borne
+
+
+def test_a_read_trial_counts_the_time_the_book_shows_the_rivals_out() -> None:
+    """A read trial at 1,584 with a price left steps down to 792; the minute since the last
+    decision is counted, out with the book empty, in stock with the rival's 2 tasks listed; off
+    (item 91 alone), nothing is counted."""
+    empty = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    _, new = decide(empty, trial_at(1_584, 2, d_secs=600.0, d_out=300.0), BORNE)
+    m = memory(new)
+    assert m.p_price == 792 and m.p_left == 1 and (m.d_secs, m.d_out) == (660.0, 360.0)
+    stocked = snap(
+        offers=[XS],
+        book=[rival("a", 100, remaining=2)],
+        own_orders=[own("o", 1_584, 5)],
+        utilization=util(10, 0),
+    )
+    _, new = decide(stocked, trial_at(1_584, 2, d_secs=600.0, d_out=300.0), BORNE)
+    assert (memory(new).d_secs, memory(new).d_out) == (660.0, 300.0)
+    _, new = decide(empty, trial_at(1_584, 2), REARM)
+    assert (memory(new).d_secs, memory(new).d_out) == (0.0, 0.0)
+
+
+def test_a_read_trial_that_opens_starts_its_count_afresh() -> None:
+    """The resumed reading opens a read trial (the scene above): the last trial's count is
+    dropped."""
+    paused = read_state(d_off=True, d_back=NOW - 1, d_wait=7200.0, d_secs=1800.0, d_out=60.0)
+    _, new = decide(busy_snap(20), paused, BORNE)
+    m = memory(new)
+    assert m.p_mode == "trial" and m.p_left == 2 and (m.d_secs, m.d_out) == (0.0, 0.0)
+
+
+def test_a_read_trial_the_rivals_stayed_in_stock_through_stops_the_reading_for_good() -> None:
+    """The read trial's last price unsold, the book having shown the rivals in stock 29 of its
+    30 minutes: item 91 pauses the reading for the key's hour; with ``read_rearm_out`` it is
+    stopped for good, as in main (no pause, nothing kept). An hour later, the market busy
+    (``busy_snap``: read afresh, the rivals out 0.8), item 91's resumed reading opens a read
+    trial far over the market-led price; item 98's quotes main's market-led price. Out 25 of the 30
+    minutes (1,440 s of 1,740 and the last minute), both pause."""
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    stocked = trial_at(1_584, 1, d_secs=1740.0, d_out=0.0)
+    _, old = decide(s, stocked, REARM)
+    assert memory(old).d_back == NOW + 3600
+    _, new = decide(s, stocked, BORNE)
+    m = memory(new)
+    assert m.d_off and m.d_back == 0.0 and m.d_wait == 0.0 and m.p_next == memory(old).p_next
+    # an hour on: the pause (if any) over, the last decision a minute ago
+    for state in (old, new):
+        later = memory(state)
+        back = NOW - 1 if later.d_back else 0.0
+        state["offers"][KEY] = replace(later, d_back=back, last_at=NOW - 60).to_json()
+    quotes, after = decide(busy_snap(20), old, REARM)
+    assert memory(after).p_mode == "trial" and memory(after).p_left == 2 and quotes[0].price > 1_000
+    quotes, after = decide(busy_snap(20), new, BORNE)
+    main, _ = decide(busy_snap(20), new, READ)
+    assert memory(after).p_mode == "market" and quotes == main and quotes[0].price < 1_000
+    _, new = decide(s, trial_at(1_584, 1, d_secs=1740.0, d_out=1440.0), BORNE)
+    assert memory(new).d_back == NOW + 3600 and memory(new).d_wait == 7200.0
+
+
+def test_off_by_default_the_count_leaves_item_91_as_it_was() -> None:
+    """``read_rearm_out`` 0 (its default): the same unsold read trial, the rivals in stock all
+    through, is paused as item 91 pauses it, and the memory is the same as with the key left
+    out; set without ``read_rearm_seconds``, it stops the reading as main does, the same quotes
+    and memory but for its own count."""
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 5)], utilization=util(10, 0))
+    _, default = decide(s, trial_at(1_584, 1), REARM)
+    _, zero = decide(s, trial_at(1_584, 1), {**REARM, "read_rearm_out": 0.0})
+    assert default == zero and memory(default).d_back == NOW + 3600
+    # without read_rearm_seconds the count changes no decision: item 41 (main) exactly
+    stocked = trial_at(1_584, 1, d_secs=1740.0, d_out=0.0)
+    main_quotes, main = decide(s, stocked, READ)
+    quotes, alone = decide(s, stocked, {**READ, "read_rearm_out": 0.5})
+    assert quotes == main_quotes and memory(alone).d_off and memory(alone).d_back == 0.0
+    assert replace(memory(alone), d_secs=0.0, d_out=0.0) == replace(
+        memory(main), d_secs=0.0, d_out=0.0
+    )

@@ -33,6 +33,20 @@ DARK: list[tuple[str, list[OwnOrder], Quote, DarkSlot, list[tuple[str, Any]]]] =
         "cancel",
         [("unpublish", "a"), ("cancel", "a"), ("publish", (2_372_671, 2))],
     ),
+    (
+        "10000-cancel-late-waits-one-plan",  # first dark plan: main's (a dark of one tick is cheap)
+        [DEARER],
+        q(2_372_671, 2),
+        "cancel_late",
+        [("unpublish", "a")],
+    ),
+    (
+        "10000-cancel-late-still-dark-cancels",  # dark since the last plan: cancelled and listed
+        [own("a", 2_896_675, 2, published=False)],
+        q(2_372_671, 2),
+        "cancel_late",
+        [("cancel", "a"), ("publish", (2_372_671, 2))],
+    ),
     ("10000-keep-stays-listed", [DEARER], q(2_372_671, 2), "keep", [("keep", "a")]),
     (
         "already-unlisted-cancel",
@@ -159,7 +173,7 @@ def _listed(p: Plan, orders: list[OwnOrder], slot: Any) -> bool:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(CASES, st.sampled_from(["cancel", "keep"]))
+@given(CASES, st.sampled_from(["cancel", "cancel_late", "keep"]))
 def test_only_a_dark_slot_changes(case: tuple[Any, ...], mode: DarkSlot) -> None:
     """Where main's plan lists something in every quoted slot that has orders of ours, the key
     changes nothing; where it changes the plan, that slot is listed under "cancel"."""
@@ -194,7 +208,7 @@ def test_only_a_dark_slot_changes(case: tuple[Any, ...], mode: DarkSlot) -> None
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(CASES, st.sampled_from(["cancel", "keep"]))
+@given(CASES, st.sampled_from(["cancel", "cancel_late", "keep"]))
 def test_key_on_keeps_every_prefix_within_cap(case: tuple[Any, ...], mode: DarkSlot) -> None:
     """test_planner's prefix property (cap, stake, open orders) with the key on."""
     from tests.unit.pricing.test_planner import test_every_prefix_respects_cap_and_stake

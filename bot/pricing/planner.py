@@ -17,7 +17,9 @@ ours allowed there. For each of our orders in that slot:
     cancelled. The choice is by cost: the gas of a cancel (``rails.cancel_gas_cost``) against the
     value of the capacity it would idle, ``shrink x new price``. In pragmatic mode
     (``rails.count_dearer_unpublished = false``) a dearer unpublished order does not count at all,
-    so it is only unpublished; cheaper ones always count.
+    so it is only unpublished; cheaper ones always count. When the dearer orders left counted
+    fill the cap and nothing is kept, the slot would list nothing ("dark"): ``rails.dark_slot``
+    (off by default) cancels them anyway or keeps them listed (``_light_dark_slot``).
 - whatever counted volume is still over the slot's cap afterwards is cancelled (left-over dearer
   orders first, then the newest kept orders);
 - the rest of the slot's volume is **published** as one new order (at the kept price when an

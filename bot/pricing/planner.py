@@ -17,7 +17,9 @@ ours allowed there. For each of our orders in that slot:
     cancelled. The choice is by cost: the gas of a cancel (``rails.cancel_gas_cost``) against the
     value of the capacity it would idle, ``shrink x new price``. In pragmatic mode
     (``rails.count_dearer_unpublished = false``) a dearer unpublished order does not count at all,
-    so it is only unpublished; cheaper ones always count.
+    so it is only unpublished; cheaper ones always count. When the dearer orders left counted
+    fill the cap and nothing is kept, the slot would list nothing ("dark"): ``rails.dark_slot``
+    (off by default) cancels them anyway or keeps them listed (``_light_dark_slot``).
 - whatever counted volume is still over the slot's cap afterwards is cancelled (left-over dearer
   orders first, then the newest kept orders);
 - the rest of the slot's volume is **published** as one new order (at the kept price when an
@@ -288,6 +290,9 @@ def _plan_slot(
             unpublish_reason=f"over the slot's volume cap {cap}",
         )
 
+    if cfg.dark_slot != "off" and cap > 0 and not keep and left_volume >= cap:
+        left_volume = _light_dark_slot(w, q, left_here, left_volume, at, cfg)
+
     keeps, left = w.keeps, w.left
     for o in keep:
         h = o.order_hash
@@ -329,6 +334,78 @@ def _plan_slot(
                 reason,
             )
         )
+
+
+def _light_dark_slot(
+    w: _Work,
+    q: Quote,
+    left_here: list[OwnOrder],
+    left_volume: int,
+    at: float,
+    cfg: RailsConfig,
+) -> int:
+    """``rails.dark_slot``: the slot would go dark; list something. Returns the volume left counted.
+
+    Why (docs/strategies.md, items 96-97): a cut to ``p`` unpublishes our dearer order and cancels
+    it only when the capacity it idles is worth one cancel, ``shrink x p > cancel_gas_cost``. Under
+    that (2.5 M a task for a 2-task slot at the default 5 M gas) the dearer order is left valid,
+    unlisted and counted against the slot's cap, the new order gets no volume, and nothing of ours
+    is listed. On train 10000 (``undercut_fast``, one 2-task slot, an undercutter down to 2.01 M)
+    40 % of robust's decisions were dark that way: the undercutter, seeing no order of ours, went
+    back up over 13 M, and the strategy's floor posture measured an empty book. The one-fill test
+    values the idle capacity as one sale at ``p``; in a dark slot the choice is "off the market
+    until that order is cancelled or expires" against one cancel.
+
+    - "cancel": cancel the dearer orders left counted here (most remaining first) until the quote
+      has room: the new order is published after the cancels, as any cut over the threshold is;
+    - "cancel_late": the same, only for the dearer orders already unlisted before this plan (the
+      slot was dark at the last plan too): a dark tick the undercutter ends by moving costs no
+      cancel, a slot that stays dark is listed one plan later. On train 1082 (``undercut_fast``,
+      two undercutters stepping every 40 s near 1.5 M) "cancel" paid 238 cancels for main's 104
+      and lost 4 % net; "cancel_late" 145, +22 %;
+    - "keep": do not unpublish them (relist one already unlisted): the slot stays listed at the
+      dearer price, and no replacement is published. An order due for its age refresh still goes.
+
+    Only where nothing else of ours is kept in the slot and the left-over dearer volume fills the
+    cap; any other plan is main's. All keep every prefix of the plan within the cap: the cancels
+    only remove counted volume before the publish, "keep" changes nothing counted (the orders were
+    counted, unlisted, already).
+    """
+    p, cap = q.price, q.volume
+    here = [o for o in left_here if o.order_hash in w.left]
+    if cfg.dark_slot in ("cancel", "cancel_late"):
+        if cfg.dark_slot == "cancel_late":
+            here = [o for o in here if not o.published]  # dark since the last plan
+        for o in sorted(here, key=lambda o: (-o.remaining, -o.price)):
+            if left_volume < cap:
+                break
+            left_volume -= o.remaining
+            w.cancel(
+                o,
+                f"dark slot: dearer ({o.price} > {p}) left valid it would leave the slot's {cap} "
+                "tasks with nothing listed: cancelled whatever the one-fill gas test says",
+            )
+        return left_volume
+    max_age = cfg.max_order_age_seconds
+    for o in here:
+        h = o.order_hash
+        if at - o.published_at >= max_age:
+            continue  # due for its refresh: main's plan
+        if o.published:
+            w.unpublishes = [u for u in w.unpublishes if u.order_hash != h]
+            w.keeps.append(
+                Keep(
+                    h, f"dark slot: dearer ({o.price} > {p}) kept listed, a cut would list nothing"
+                )
+            )
+        else:
+            w.relists.append(
+                Relist(
+                    h, f"dark slot: dearer ({o.price} > {p}) listed again, a cut would list nothing"
+                )
+            )
+        w.left[h] = (o, True)
+    return left_volume
 
 
 def _plan_stray(w: _Work, o: OwnOrder, account: Ledger, cfg: RailsConfig) -> None:

@@ -65,6 +65,7 @@ __all__ = [
     "DEFAULT_RAISE_GAIN_FACTOR",
     "KILL_PARTS",
     "MAX_OPEN_ORDERS",
+    "DarkSlot",
     "KillAction",
     "RailNote",
     "RailRule",
@@ -80,6 +81,11 @@ KillAction = Literal["freeze", "withdraw"]
 # time minus its age, at least a quarter of it; "tail", that before the run time and the
 # conditional remainder past it; "conditional", the conditional remainder at every age.
 RunningCharge = Literal["floor", "tail", "conditional"]
+# What the planner does when a cut would leave a slot dark (bot.pricing.planner, ``_plan_slot``):
+# "off", nothing (main's); "cancel", cancel the dearer order(s) the cut leaves counted, whatever
+# the one-fill gas test says; "keep", keep the dearer order(s) listed instead of unpublishing them.
+# "cancel_late": "cancel" only for dearer orders already unlisted (dark at the last plan too).
+DarkSlot = Literal["off", "cancel", "cancel_late", "keep"]
 
 # Parts of the snapshot the bot cannot act safely without.
 KILL_PARTS: tuple[str, ...] = ("book", "requests", "utilization", "own_orders", "stake")
@@ -144,6 +150,9 @@ class RailsConfig:
     admission_reserve: bool = False
     # Admission: what a running task is charged (``RunningCharge``); "floor" is main's exactly.
     running_charge: RunningCharge = "floor"
+    # Planner: a cut that would leave a slot with nothing of ours listed (the dearer order is
+    # unpublished, left valid and counted, the new order gets no volume). "off" is main's exactly.
+    dark_slot: DarkSlot = "off"
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> InputError:
@@ -192,6 +201,8 @@ class RailsConfig:
             raise bad("kill_action", "must be 'freeze' or 'withdraw'")
         if self.running_charge not in ("floor", "tail", "conditional"):
             raise bad("running_charge", "must be 'floor', 'tail' or 'conditional'")
+        if self.dark_slot not in ("off", "cancel", "cancel_late", "keep"):
+            raise bad("dark_slot", "must be 'off', 'cancel', 'cancel_late' or 'keep'")
 
     def for_strategy(self, strategy_factor: float) -> RailsConfig:
         """These rails with the raise gate's factor resolved: the owner's, else the strategy's."""

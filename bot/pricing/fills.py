@@ -211,7 +211,9 @@ class FillPolicy:
     the match's gas. ``displacement`` weighs that loss by an average; this refuses the fill
     outright where the pool's own numbers say the slot will be wanted. Fills at the listing
     are not held (they lose nothing to the posted sale they displace but the gas), nor are a
-    strategy's own fill intents (false: no such guard, as before).
+    strategy's own fill intents. Measured (docs/backtesting.md, "Fills 27"; TRAIN ``captive_us``,
+    ``--crn``): 1073 ``utilization`` 71.65 -> 73.23 RLC after gas (72.55 without fills), but
+    the fills-on total of 69 runs -19.7 RLC; false (the default): no such guard, as before.
     """
 
     enabled: bool = False

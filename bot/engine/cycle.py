@@ -63,6 +63,7 @@ from bot.pricing.fills import (
     candidates,
     displaced_per_task,
     fillable,
+    idle_for_fills,
     listing_for_fills,
     posted_view,
     posted_waiting,
@@ -422,6 +423,17 @@ def _run_cycle(
                 ),
                 climbing=_climbing(quotes, decision.quotes, listed, snapshot, cfg.ceiling),
                 terms=filling,
+                idle=(
+                    idle_for_fills(
+                        snapshot,
+                        settings.offers,
+                        state.fill_memory,
+                        settings.deals_window_seconds,
+                        waiting,
+                    )
+                    if settings.fills.idle_under_listing
+                    else None
+                ),
             )
             # Only as many as may be sent this tick: a fill the executor will not send must not
             # take room from the quotes (max_per_tick, and the day's gas budget left).

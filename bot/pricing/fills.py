@@ -75,9 +75,11 @@ __all__ = [
     "candidates",
     "deal_tag",
     "displaced_per_task",
+    "expected_idle",
     "fill_price",
     "fill_terms",
     "fillable",
+    "idle_for_fills",
     "listing_for_fills",
     "posted_view",
     "posted_waiting",
@@ -197,6 +199,21 @@ class FillPolicy:
     without fills had (docs/backtesting.md, "Fills 23": TRAIN ``captive_us`` 1320, ``demand``
     120.0 RLC after gas with fills against 151.7 without, its publishers waiting 7.4-9.5 h;
     false: ``took_hours``).
+
+    ``idle_under_listing`` is the opportunity-cost guard: a fill priced under its slot's
+    listing is made only where the pool is expected to have idle capacity for the fill's run
+    time (:func:`idle_for_fills`: the resource's slots less its busy tasks and backlog, less
+    the tasks our posted sales of the last ``deals_window`` would start over the fill's
+    ``task_seconds`` at their rate, less the posted buyers waiting for our capacity now, less
+    the tasks of the fills proposed before it this tick). Why: a fill's task takes a slot for
+    its run time; where a posted buyer would have used that slot, the fill displaced a posted
+    sale at the listing and gained ``fill price - listing`` (negative under the listing) less
+    the match's gas. ``displacement`` weighs that loss by an average; this refuses the fill
+    outright where the pool's own numbers say the slot will be wanted. Fills at the listing
+    are not held (they lose nothing to the posted sale they displace but the gas), nor are a
+    strategy's own fill intents. Measured (docs/backtesting.md, "Fills 27"; TRAIN ``captive_us``,
+    ``--crn``): 1073 ``utilization`` 71.65 -> 73.23 RLC after gas (72.55 without fills), but
+    the fills-on total of 69 runs -19.7 RLC; false (the default): no such guard, as before.
     """
 
     enabled: bool = False
@@ -218,6 +235,7 @@ class FillPolicy:
     full_weight: bool = False
     gap_unmeasured: bool = False
     took_learned: bool = False
+    idle_under_listing: bool = False
 
     def __post_init__(self) -> None:
         for flag in (
@@ -228,6 +246,7 @@ class FillPolicy:
             "full_weight",
             "gap_unmeasured",
             "took_learned",
+            "idle_under_listing",
         ):
             if not isinstance(getattr(self, flag), bool):
                 raise InputError(f"fills.{flag}", "must be true or false", getattr(self, flag))
@@ -525,6 +544,7 @@ def propose_fills(
     displaced: Mapping[Slot, float] | None = None,
     climbing: frozenset[Slot] = frozenset(),
     terms: Mapping[str, FillCandidate] | None = None,
+    idle: Mapping[Slot, float] | None = None,
 ) -> tuple[FillIntent, ...]:
     """The built-in fill policy: every fillable request, dearest cap first, at the policy price.
 
@@ -544,10 +564,18 @@ def propose_fills(
 
     ``terms`` is :func:`fillable` of the same book, offers, pool and floor when the caller has
     it (the cycle's tick); without it each request's terms are worked out here.
+
+    With ``fills.idle_under_listing``, ``idle`` is :func:`idle_for_fills` (tasks per offer
+    slot the pool is expected to leave idle over a fill's run time): a fill priced under its
+    slot's listing is proposed only when its volume fits in what is left of that after the
+    fills proposed before it on the same resource (every proposed fill, at the listing or
+    under, takes its volume from it). A slot absent from ``idle`` (no pool size) has none.
     """
     if not policy.enabled or book is None:
         return ()
     out: list[FillIntent] = []
+    guard = policy.idle_under_listing
+    taken = {False: 0, True: 0}  # tasks of the fills proposed so far, CPU and GPU (the guard)
     # With ``terms``, a request outside them is skipped below anyway: only they are sorted.
     pool = book.requests if terms is None else [r for r in book.requests if r.order_hash in terms]
     ordered = sorted(
@@ -579,6 +607,15 @@ def propose_fills(
         lost = 0.0 if displaced is None else displaced.get(got.offer.slot, 0.0)
         if price * got.volume - policy.match_gas_cost <= lost * got.volume:
             continue
+        gpu = got.offer.gpu
+        if (
+            guard
+            and slot_price is not None
+            and price < slot_price
+            and got.volume > (0.0 if idle is None else idle.get(got.offer.slot, 0.0)) - taken[gpu]
+        ):
+            continue
+        taken[gpu] += got.volume
         mode = "cap" if policy.price == "cap" else "min(cap, listed)"
         out.append(
             FillIntent(
@@ -1054,6 +1091,54 @@ def posted_waiting(
         if wanted > left:
             value, volume = out.get(o.gpu, (0.0, 0))
             out[o.gpu] = (max(value, price / o.task_seconds), volume + wanted - left)
+    return out
+
+
+def expected_idle(slots: int, busy: int, posted_per_s: float, run_s: float, waiting: int) -> float:
+    """Tasks a resource of the pool is expected to leave idle over a fill's run time
+    (``fills.idle_under_listing``; may be negative: over-subscribed).
+
+    ``slots`` less ``busy`` (its tasks computing and the backlog: the ledger's count, our fills'
+    own tasks in it), less the posted tasks expected to start over ``run_s`` (``posted_per_s``,
+    our posted sales' tasks per second lately, x ``run_s``), less the posted buyers ``waiting``
+    for our capacity now. No task now busy is assumed to finish within ``run_s``: conservative,
+    a guard that errs toward the posted side, which sells at the listing.
+    """
+    return slots - busy - max(0.0, posted_per_s) * max(0.0, run_s) - max(0, waiting)
+
+
+def idle_for_fills(
+    snapshot: MarketSnapshot,
+    offers: Sequence[Offer],
+    memory: FillMemory,
+    window_s: float,
+    waiting: Mapping[bool, tuple[float, int]] | None = None,
+) -> dict[Slot, float]:
+    """Per offer slot, the tasks its resource is expected to leave idle over one of its tasks'
+    run time (:func:`expected_idle`; ``fills.idle_under_listing``).
+
+    What the fill policy already reads: the pool's slots and busy tasks
+    (:meth:`PoolUtilization.slots_and_busy`), our posted (not fill: ``memory.fill_deals``)
+    deals of the last ``window_s`` on that resource (their tasks per second; the run time is the
+    offer's ``task_seconds``), and the posted buyers waiting for our capacity now
+    (:func:`posted_waiting`, their volume). Without the pool's size: empty (nothing is idle).
+    """
+    util = snapshot.utilization
+    if util is None:
+        return {}
+    kind = _kinds(offers)
+    posted = {False: 0, True: 0}
+    for d in snapshot.own_deals(snapshot.at - window_s):
+        got = kind.get(d.category)
+        if got is not None and d.deal_id not in memory.fill_deals:
+            posted[got[1]] += d.volume
+    waiting = waiting or {}
+    out: dict[Slot, float] = {}
+    for o in offers:
+        slots, busy = util.slots_and_busy(o.gpu)
+        rate = posted[o.gpu] / window_s if window_s > 0 else 0.0
+        wait = waiting.get(o.gpu, (0.0, 0))[1]
+        out[o.slot] = expected_idle(slots, busy, rate, o.task_seconds, wait)
     return out
 
 

@@ -247,6 +247,8 @@ def _fills_line(cfg: BotConfig) -> str:
     )
     if f.displacement > 0 and f.busy_posted_only:
         head += " (the pool's busy share: its posted sales' part only)"
+    if f.idle_under_listing:
+        head += "; a fill under the listing only into slots expected idle over its run time"
     if f.price != "listed":
         return head
     return (

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.backtest.engine import simulate
 from bot.backtest.report import make_summary
 from bot.sim.agents import RequestIntent
-from bot.sim.scenario import load_scenario
+from bot.sim.scenario import Scenario, load_scenario
 
 HERE = Path(__file__).resolve().parent
 TINY = load_scenario(HERE / "tiny.toml")
@@ -127,3 +127,31 @@ def test_a_request_our_fill_took_stays_in_the_strategys_view(monkeypatch) -> Non
     # +120 s: it waits (and is filled); from +180 s the book no longer has it, the view does
     assert views[1] == (T0 + 120, 1, 1)
     assert all((book, seen) == (0, 1) for _, book, seen in views[2:])
+
+
+def _guarded(on: bool) -> Scenario:
+    fills = {"match_gas_cost": 1_000_000, "idle_under_listing": on}
+    return TINY.model_copy(update={"bot": {**TINY.bot, "fills": fills}})
+
+
+def test_the_idle_guard_holds_a_fill_under_the_listing_while_the_pool_is_busy() -> None:
+    """``fills.idle_under_listing``: ``fixed`` lists at 25 mRLC on a 2-slot pool. A 22 mRLC
+    request (under the listing) waiting while a fill's two tasks hold both slots is filled
+    without the key and not with it; on an idle pool it is filled either way."""
+    dear = publisher(T0 + 90, 40_000_000, 2)  # filled at the +120 s tick: both slots busy
+    cheap = publisher(T0 + 130, 22_000_000, patience=60)  # waits over the +180 s tick only
+    times = [T0 + 60 * i for i in range(1, 8)]
+
+    def revenue(on: bool, *intents: RequestIntent) -> int:
+        scenario = _guarded(on)
+        run = simulate(
+            scenario, "fixed", None, 7, intents=list(intents), record=False, fills=True, times=times
+        )
+        assert run.fills is not None
+        return run.fills.fill_revenue_nrlc
+
+    # a busy pool: the fill under the listing is held with the key, made without it
+    assert revenue(False, dear, cheap) == 2 * 25_000_000 + 22_000_000
+    assert revenue(True, dear, cheap) == 2 * 25_000_000
+    # an idle pool: made either way
+    assert revenue(True, cheap) == revenue(False, cheap) == 22_000_000

@@ -47,8 +47,10 @@ from bot.pricing.fills import (
     _within_throughput,
     candidates,
     displaced_per_task,
+    expected_idle,
     fill_price,
     fill_terms,
+    idle_for_fills,
     listing_for_fills,
     posted_view,
     posted_waiting,
@@ -1242,3 +1244,120 @@ def test_bad_listing_settings_name_their_key(key: str, value: object) -> None:
     with pytest.raises(InputError) as err:
         FillPolicy(**{key: value})  # type: ignore[arg-type]
     assert f"fills.{key}" in str(err.value)
+
+
+# -- fills.idle_under_listing: the opportunity-cost guard -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("slots", "busy", "per_s", "run_s", "waiting", "idle"),
+    [
+        (10, 2, 0.0, 300.0, 0, 8.0),  # nothing sells posted: every free slot stays idle
+        (10, 2, 0.01, 300.0, 0, 5.0),  # 3 posted tasks start over the fill's 300 s
+        (10, 2, 0.01, 300.0, 4, 1.0),  # and 4 posted buyers wait for our capacity now
+        (4, 6, 0.0, 300.0, 0, -2.0),  # over-subscribed: the backlog counts
+        (10, 0, -1.0, -5.0, -3, 10.0),  # nonsense rates, run times and waits count as none
+    ],
+)
+def test_expected_idle_is_free_slots_less_posted_starts_and_waiting_buyers(
+    slots: int, busy: int, per_s: float, run_s: float, waiting: int, idle: float
+) -> None:
+    assert expected_idle(slots, busy, per_s, run_s, waiting) == pytest.approx(idle)
+
+
+def test_idle_for_fills_reads_the_pool_our_posted_rate_and_the_waiting_buyers() -> None:
+    o = fill_offer()  # task_seconds 300
+    fill = deal("f", 9_000, 5, ago=100.0)  # a fill of ours: not a posted sale
+    posted = tuple(deal(f"p{i}", 5_000, 3, ago=600.0 * i + 30) for i in range(4))  # 12 an hour
+    memory = FillMemory().record([fill.deal_id], NOW - 100)
+    s = snap(offers=[o], deals=(fill, *posted), utilization=util(10, computing=3, backlog=1))
+    # 10 slots - 4 busy - 12 tasks / 3,600 s x 300 s = 5
+    assert idle_for_fills(s, [o], memory, 3_600.0) == {o.slot: pytest.approx(5.0)}
+    assert idle_for_fills(s, [o], memory, 3_600.0, {False: (1.0, 2)}) == {
+        o.slot: pytest.approx(3.0)
+    }
+    # a fill is not a posted sale only when we know it is ours
+    assert idle_for_fills(s, [o], FillMemory(), 3_600.0) == {
+        o.slot: pytest.approx(5.0 - 5 * 300 / 3_600)
+    }
+    # no pool size: nothing is known to be idle
+    unsized = dataclasses.replace(s, utilization=None)
+    assert idle_for_fills(unsized, [o], memory, 3_600.0) == {}
+
+
+def test_the_guard_holds_a_fill_under_the_listing_where_the_pool_is_expected_busy() -> None:
+    o = fill_offer()
+    # "at": cap at the listing; "under": cap under it, two tasks; "small": under it, one task
+    book = FillBook(
+        (req("at", 9_000), req("under", 4_000, volume=2), req("small", 3_000)),
+        (app_order("a"),),
+    )
+
+    def proposed(idle: dict[Slot, float] | None, **kw: object) -> list[tuple[str, int]]:
+        got = propose_fills(
+            book, [o], POOL, {o.slot: 5_000}, _policy(**kw), FLOOR, 10**9, idle=idle
+        )
+        return [(i.request_hash, i.price) for i in got]
+
+    every = [(h("at"), 5_000), (h("under"), 4_000), (h("small"), 3_000)]
+    # off (the default): main's policy whatever the pool
+    assert proposed({o.slot: 0.0}) == every
+    assert proposed(None) == every
+    # on, a busy pool: the fill at the listing is made, those under it are not
+    assert proposed({o.slot: 0.0}, idle_under_listing=True) == [(h("at"), 5_000)]
+    assert proposed({o.slot: -3.0}, idle_under_listing=True) == [(h("at"), 5_000)]
+    assert proposed(None, idle_under_listing=True) == [(h("at"), 5_000)]
+    assert proposed({}, idle_under_listing=True) == [(h("at"), 5_000)]
+    # on, room for the fill at the listing and one more task: "under" (2) waits, "small" fits
+    assert proposed({o.slot: 2.0}, idle_under_listing=True) == [
+        (h("at"), 5_000),
+        (h("small"), 3_000),
+    ]
+    # on, an idle pool: every fill, as main
+    assert proposed({o.slot: 4.0}, idle_under_listing=True) == every
+    # price = "cap": a fill at its cap is under the listing only where the cap is
+    assert proposed({o.slot: 0.0}, idle_under_listing=True, price="cap") == [(h("at"), 9_000)]
+
+
+def test_the_guard_shares_a_resources_idle_slots_between_its_offers() -> None:
+    a, b = fill_offer(), fill_offer(category=1)
+    book = FillBook((req("a", 4_000), req("b", 3_000, category=1)), (app_order("x"),))
+    listed = {a.slot: 5_000, b.slot: 5_000}
+    policy = _policy(idle_under_listing=True)
+    got = propose_fills(
+        book, [a, b], POOL, listed, policy, FLOOR, 10**9, idle={a.slot: 1.0, b.slot: 1.0}
+    )
+    assert [i.request_hash for i in got] == [h("a")]  # one idle CPU slot: the second waits
+    got = propose_fills(
+        book, [a, b], POOL, listed, policy, FLOOR, 10**9, idle={a.slot: 2.0, b.slot: 2.0}
+    )
+    assert [i.request_hash for i in got] == [h("a"), h("b")]
+
+
+def test_the_guard_in_a_scene_blocks_on_a_busy_pool_and_allows_on_an_idle_one() -> None:
+    o = fill_offer()  # task_seconds 300
+    listing = own("o", 5_000, 1)
+    book = FillBook((req("w", 4_000),), (app_order("a"),))
+    posted = tuple(deal(f"p{i}", 5_000, 2, ago=300.0 * i + 30) for i in range(12))  # 24 an hour
+    policy = _policy(idle_under_listing=True)
+
+    def fills(utilization: PoolUtilization) -> list[str]:
+        s = snap(offers=[o], own_orders=[listing], deals=posted, utilization=utilization)
+        s = dataclasses.replace(s, fill_book=book)
+        waiting = posted_waiting(s, [o], {o.slot: 5_000}, {False: 0})
+        idle = idle_for_fills(s, [o], FillMemory(), 3_600.0, waiting)
+        got = propose_fills(book, [o], POOL, {o.slot: 5_000}, policy, FLOOR, 10**9, idle=idle)
+        return [i.request_hash for i in got]
+
+    # 4 slots, 1 busy, 2 posted tasks expected over the fill's 300 s: one slot idle, it fills
+    assert fills(util(4, computing=1)) == [h("w")]
+    # 4 slots, 2 busy: the posted sales will want the two free ones, the fill at 4,000 under
+    # our 5,000 listing would take a posted sale's slot: held
+    assert fills(util(4, computing=2)) == []
+
+
+def test_idle_under_listing_must_be_a_bool() -> None:
+    with pytest.raises(InputError) as err:
+        FillPolicy(idle_under_listing=1)  # type: ignore[arg-type]
+    assert "fills.idle_under_listing" in str(err.value)
+    assert FillPolicy().idle_under_listing is False

@@ -2671,7 +2671,7 @@ class RobustStrategy(Strategy[RobustParams]):
             counts = decayed_steps(mem.s_steps, moves, steps, now, p.anchor_steady_seconds)
             mem = replace(mem, s_steps=counts)
         # 6. the steady-market anchor (module doc): the base's market-led price, held fixed
-        got, mem = self._anchor(now, rivals, got, mode, mem, ours=listed, snapshot=snapshot)
+        got, mem = self._anchor(now, rivals, got, mode, mem, listed, snapshot)
         if p.war_mover_seconds > 0 or p.follow_passed_share > 0:
             # a small order the base's war rule passed over, of a pool that reprices (item 46;
             # item 92 reads the moves too)
@@ -2960,9 +2960,8 @@ class RobustStrategy(Strategy[RobustParams]):
         got: Quote,
         mode: str,
         mem: OfferMemory,
-        *,
-        ours: int | None = None,
-        snapshot: MarketSnapshot | None = None,
+        ours: int | None,
+        snapshot: MarketSnapshot,
     ) -> tuple[Quote, OfferMemory]:
         """On a steady market, the base's market-led price held at one fixed price (guard 7).
 
@@ -3020,7 +3019,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 (int(v[0]) for v in steady.values()), min(setters), p.anchor_near_ratio
             )
             setters += near
-        if setters and p.anchor_pay_factor > 0 and snapshot is not None:
+        if setters and p.anchor_pay_factor > 0:
             setters += self._pay_setters(steady, min(setters), mem, ours, snapshot, got)
         if not setters or any(int(v[0]) <= min(setters) for v in moving.values()):
             return got, mem

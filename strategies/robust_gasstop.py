@@ -36,6 +36,8 @@ Pure functions over plain values; robust.py owns the state (``OfferMemory.x_book
 
 from __future__ import annotations
 
+from strategies.robust_stepunder import half_life_keep
+
 __all__ = [
     "BOOK",
     "GAS_STOP_CANCELS",
@@ -78,7 +80,7 @@ def book_add(
     ``GAS_STOP_TASKS`` tasks at the listed price (where a few sales pay all of it, the re-signs
     are cheap beside a task)."""
     g, s, at, until, _, since = book if len(book) == BOOK else [0.0, 0.0, now, 0.0, 0.0, now]
-    keep = 0.5 ** (max(0.0, now - at) / half_life) if half_life > 0 else 0.0
+    keep = half_life_keep(now - at, half_life)
     g, s = g * keep + gas, s * keep + sold
     worth = GAS_STOP_TASKS * float(listed or 0)
     judged = now - since >= half_life  # the book covers a half-life

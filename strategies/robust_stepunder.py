@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["UNDERCUT_SHARE", "count_steps", "decayed_steps", "steps_under_us"]
+__all__ = ["UNDERCUT_SHARE", "count_steps", "decayed_steps", "half_life_keep", "steps_under_us"]
 
 UNDERCUT_SHARE: Final = 0.75
 """The share of the rivals' recent reprices that must be steps under our price to call them
@@ -61,6 +61,13 @@ def count_steps(
     return moves, steps
 
 
+def half_life_keep(dt: float, half_life: float) -> float:
+    """The share of a count kept after ``dt`` seconds at ``half_life`` (0: nothing kept; a
+    negative ``dt`` keeps all): the one decay of the half-life counts (this module's steps,
+    robust_warfloor's stock watch, robust_gasstop's book)."""
+    return 0.5 ** (max(0.0, dt) / half_life) if half_life > 0 else 0.0
+
+
 def decayed_steps(
     kept: list[float], moves: int, steps: int, now: float, half_life: float
 ) -> list[float]:
@@ -68,7 +75,7 @@ def decayed_steps(
     with ``half_life`` and the new counts added."""
     if not kept:
         return [float(moves), float(steps), now]
-    f = 0.5 ** (max(0.0, now - kept[2]) / half_life) if half_life > 0 else 0.0
+    f = half_life_keep(now - kept[2], half_life)
     return [kept[0] * f + moves, kept[1] * f + steps, now]
 
 

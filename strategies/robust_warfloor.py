@@ -47,6 +47,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from strategies.robust_stepunder import half_life_keep
+
 __all__ = ["STOCK_MIN_SECONDS", "floor_near", "hold_starved", "stock_watch", "taken_under"]
 
 STOCK_MIN_SECONDS = 1800.0  # decayed seconds of holding before the rate is read
@@ -80,7 +82,7 @@ def stock_watch(
     when]``: ``held`` seconds since the last decision our price was held above a rival (item
     73's hold or guard 1's hold posture; 0: not held), ``taken`` tasks sold under it."""
     secs, tasks, at = kept if len(kept) == 3 else (0.0, 0.0, now)
-    keep = 0.5 ** (max(0.0, now - at) / half_life) if half_life > 0 else 0.0
+    keep = half_life_keep(now - at, half_life)
     return [secs * keep + held, tasks * keep + (taken if held > 0 else 0), now]
 
 

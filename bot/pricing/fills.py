@@ -809,19 +809,10 @@ class FillMemory:
         util = snapshot.utilization
         if util is None:
             return self
-        kind = _kinds(offers)
-        earned = {False: 0, True: 0}
-        work = {False: 0.0, True: 0.0}
-        fill_work = {False: 0.0, True: 0.0}
-        for d in snapshot.own_deals(snapshot.at - window_s):
-            got = kind.get(d.category)
-            if got is None:
-                continue
-            if d.deal_id in self.fill_deals:
-                fill_work[got[1]] += d.volume * got[0]
-            else:
-                earned[got[1]] += d.price * d.volume
-                work[got[1]] += d.volume * got[0]
+        own = _own_work(snapshot, offers, self.fill_deals, window_s)
+        earned = {gpu: w.posted_earned for gpu, w in own.items()}
+        work = {gpu: w.posted_work for gpu, w in own.items()}
+        fill_work = {gpu: w.fill_work for gpu, w in own.items()}
         at = snapshot.at
         value = dict(self.slot_value)
         for gpu in {o.gpu for o in offers}:
@@ -1036,6 +1027,47 @@ def _kinds(offers: Sequence[Offer]) -> dict[int, tuple[float, bool]]:
     return {o.category: (o.task_seconds, o.gpu) for o in reversed(offers)}
 
 
+@dataclass(frozen=True)
+class _OwnWork:
+    """Our deals of a window on one resource, split into posted sales and fills: what the fill
+    policy's two readings of the pool (:meth:`FillMemory.measure`, :func:`idle_for_fills`)
+    both count, walked once so that both charge a deal to the same resource the same way."""
+
+    posted_tasks: int = 0
+    posted_earned: int = 0  # nRLC: price x volume of the posted sales
+    posted_work: float = 0.0  # slot seconds: volume x the offer's task_seconds
+    fill_work: float = 0.0
+
+
+def _own_work(
+    snapshot: MarketSnapshot,
+    offers: Sequence[Offer],
+    fill_deals: Mapping[str, float],
+    window_s: float,
+) -> dict[bool, _OwnWork]:
+    """Per resource (CPU False, GPU True), our deals of the last ``window_s``: a deal in
+    ``fill_deals`` is a fill's, any other a posted sale; a deal of a category no offer prices
+    is not charged (:func:`_kinds`)."""
+    kind = _kinds(offers)
+    out = {False: _OwnWork(), True: _OwnWork()}
+    for d in snapshot.own_deals(snapshot.at - window_s):
+        got = kind.get(d.category)
+        if got is None:
+            continue
+        seconds, gpu = got
+        w = out[gpu]
+        if d.deal_id in fill_deals:
+            out[gpu] = replace(w, fill_work=w.fill_work + d.volume * seconds)
+        else:
+            out[gpu] = replace(
+                w,
+                posted_tasks=w.posted_tasks + d.volume,
+                posted_earned=w.posted_earned + d.price * d.volume,
+                posted_work=w.posted_work + d.volume * seconds,
+            )
+    return out
+
+
 def _mean_weight(at: float, then: float, first: float, policy: FillPolicy) -> float:
     """The weight of a reading at ``at`` against a mean last updated at ``then`` and begun at
     ``first``: a running mean until it covers ``fills.memory_hours``, then one over the last
@@ -1126,12 +1158,8 @@ def idle_for_fills(
     util = snapshot.utilization
     if util is None:
         return {}
-    kind = _kinds(offers)
-    posted = {False: 0, True: 0}
-    for d in snapshot.own_deals(snapshot.at - window_s):
-        got = kind.get(d.category)
-        if got is not None and d.deal_id not in memory.fill_deals:
-            posted[got[1]] += d.volume
+    own = _own_work(snapshot, offers, memory.fill_deals, window_s)
+    posted = {gpu: w.posted_tasks for gpu, w in own.items()}
     waiting = waiting or {}
     out: dict[Slot, float] = {}
     for o in offers:

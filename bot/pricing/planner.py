@@ -19,7 +19,7 @@ ours allowed there. For each of our orders in that slot:
     (``rails.count_dearer_unpublished = false``) a dearer unpublished order does not count at all,
     so it is only unpublished; cheaper ones always count. When the dearer orders left counted
     fill the cap and nothing is kept, the slot would list nothing ("dark"): ``rails.dark_slot``
-    (off by default) cancels them anyway or keeps them listed (``_light_dark_slot``).
+    (off by default) cancels them anyway (``_light_dark_slot``).
 - whatever counted volume is still over the slot's cap afterwards is cancelled (left-over dearer
   orders first, then the newest kept orders);
 - the rest of the slot's volume is **published** as one new order (at the kept price when an
@@ -291,7 +291,7 @@ def _plan_slot(
         )
 
     if cfg.dark_slot != "off" and cap > 0 and not keep and left_volume >= cap:
-        left_volume = _light_dark_slot(w, q, left_here, left_volume, at, cfg)
+        left_volume = _light_dark_slot(w, q, left_here, left_volume, cfg)
 
     keeps, left = w.keeps, w.left
     for o in keep:
@@ -341,7 +341,6 @@ def _light_dark_slot(
     q: Quote,
     left_here: list[OwnOrder],
     left_volume: int,
-    at: float,
     cfg: RailsConfig,
 ) -> int:
     """``rails.dark_slot``: the slot would go dark; list something. Returns the volume left counted.
@@ -362,49 +361,28 @@ def _light_dark_slot(
       slot was dark at the last plan too): a dark tick the undercutter ends by moving costs no
       cancel, a slot that stays dark is listed one plan later. On train 1082 (``undercut_fast``,
       two undercutters stepping every 40 s near 1.5 M) "cancel" paid 238 cancels for main's 104
-      and lost 4 % net; "cancel_late" 145, +22 %;
-    - "keep": do not unpublish them (relist one already unlisted): the slot stays listed at the
-      dearer price, and no replacement is published. An order due for its age refresh still goes.
+      and lost 4 % net; "cancel_late" 145, +22 %.
+
+    A third mode, "keep" (the dearer order kept listed, no replacement), lost on 10000 and 1057
+    (item 97) and had to take back the unpublish already planned: removed in session 28.
 
     Only where nothing else of ours is kept in the slot and the left-over dearer volume fills the
-    cap; any other plan is main's. All keep every prefix of the plan within the cap: the cancels
-    only remove counted volume before the publish, "keep" changes nothing counted (the orders were
-    counted, unlisted, already).
+    cap; any other plan is main's. Every prefix of the plan stays within the cap: the cancels only
+    remove counted volume before the publish.
     """
     p, cap = q.price, q.volume
     here = [o for o in left_here if o.order_hash in w.left]
-    if cfg.dark_slot in ("cancel", "cancel_late"):
-        if cfg.dark_slot == "cancel_late":
-            here = [o for o in here if not o.published]  # dark since the last plan
-        for o in sorted(here, key=lambda o: (-o.remaining, -o.price)):
-            if left_volume < cap:
-                break
-            left_volume -= o.remaining
-            w.cancel(
-                o,
-                f"dark slot: dearer ({o.price} > {p}) left valid it would leave the slot's {cap} "
-                "tasks with nothing listed: cancelled whatever the one-fill gas test says",
-            )
-        return left_volume
-    max_age = cfg.max_order_age_seconds
-    for o in here:
-        h = o.order_hash
-        if at - o.published_at >= max_age:
-            continue  # due for its refresh: main's plan
-        if o.published:
-            w.unpublishes = [u for u in w.unpublishes if u.order_hash != h]
-            w.keeps.append(
-                Keep(
-                    h, f"dark slot: dearer ({o.price} > {p}) kept listed, a cut would list nothing"
-                )
-            )
-        else:
-            w.relists.append(
-                Relist(
-                    h, f"dark slot: dearer ({o.price} > {p}) listed again, a cut would list nothing"
-                )
-            )
-        w.left[h] = (o, True)
+    if cfg.dark_slot == "cancel_late":
+        here = [o for o in here if not o.published]  # dark since the last plan
+    for o in sorted(here, key=lambda o: (-o.remaining, -o.price)):
+        if left_volume < cap:
+            break
+        left_volume -= o.remaining
+        w.cancel(
+            o,
+            f"dark slot: dearer ({o.price} > {p}) left valid it would leave the slot's {cap} "
+            "tasks with nothing listed: cancelled whatever the one-fill gas test says",
+        )
     return left_volume
 
 

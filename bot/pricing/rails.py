@@ -83,9 +83,9 @@ KillAction = Literal["freeze", "withdraw"]
 RunningCharge = Literal["floor", "tail", "conditional"]
 # What the planner does when a cut would leave a slot dark (bot.pricing.planner, ``_plan_slot``):
 # "off", nothing (main's); "cancel", cancel the dearer order(s) the cut leaves counted, whatever
-# the one-fill gas test says; "keep", keep the dearer order(s) listed instead of unpublishing them.
-# "cancel_late": "cancel" only for dearer orders already unlisted (dark at the last plan too).
-DarkSlot = Literal["off", "cancel", "cancel_late", "keep"]
+# the one-fill gas test says; "cancel_late": "cancel" only for dearer orders already unlisted
+# (dark at the last plan too).
+DarkSlot = Literal["off", "cancel", "cancel_late"]
 
 # Parts of the snapshot the bot cannot act safely without.
 KILL_PARTS: tuple[str, ...] = ("book", "requests", "utilization", "own_orders", "stake")
@@ -201,8 +201,8 @@ class RailsConfig:
             raise bad("kill_action", "must be 'freeze' or 'withdraw'")
         if self.running_charge not in ("floor", "tail", "conditional"):
             raise bad("running_charge", "must be 'floor', 'tail' or 'conditional'")
-        if self.dark_slot not in ("off", "cancel", "cancel_late", "keep"):
-            raise bad("dark_slot", "must be 'off', 'cancel', 'cancel_late' or 'keep'")
+        if self.dark_slot not in ("off", "cancel", "cancel_late"):
+            raise bad("dark_slot", "must be 'off', 'cancel' or 'cancel_late'")
 
     def for_strategy(self, strategy_factor: float) -> RailsConfig:
         """These rails with the raise gate's factor resolved: the owner's, else the strategy's."""

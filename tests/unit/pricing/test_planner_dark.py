@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.errors import InputError
 from bot.domain.model import Keep, OwnOrder, Publish, Quote, Relist
 from bot.pricing.planner import Plan, plan
 from bot.pricing.rails import DarkSlot, RailsConfig
@@ -47,27 +48,12 @@ DARK: list[tuple[str, list[OwnOrder], Quote, DarkSlot, list[tuple[str, Any]]]] =
         "cancel_late",
         [("cancel", "a"), ("publish", (2_372_671, 2))],
     ),
-    ("10000-keep-stays-listed", [DEARER], q(2_372_671, 2), "keep", [("keep", "a")]),
     (
         "already-unlisted-cancel",
         [own("a", 2_896_675, 2, published=False)],
         q(2_372_671, 2),
         "cancel",
         [("cancel", "a"), ("publish", (2_372_671, 2))],
-    ),
-    (
-        "already-unlisted-keep-relists",
-        [own("a", 2_896_675, 2, published=False)],
-        q(2_372_671, 2),
-        "keep",
-        [("relist", "a")],
-    ),
-    (
-        "keep-still-refreshes-an-old-order",  # max age 3600 s in CFG
-        [own("a", 2_896_675, 2, age=7200.0)],
-        q(2_372_671, 2),
-        "keep",
-        [("unpublish", "a")],
     ),
     (
         "cancel-frees-the-biggest-first",  # 1 + 2 tasks counted on a 3-task cap: one cancel lists 2
@@ -87,7 +73,7 @@ DARK: list[tuple[str, list[OwnOrder], Quote, DarkSlot, list[tuple[str, Any]]]] =
         "not-dark-over-the-gas-test-is-main",  # 2 x 2.6 M > 5 M: cancelled at main too
         [DEARER],
         q(2_600_000, 2),
-        "keep",
+        "cancel",
         [("unpublish", "a"), ("cancel", "a"), ("publish", (2_600_000, 2))],
     ),
     (
@@ -122,6 +108,14 @@ def test_off_by_default_is_main() -> None:
     p = _plan([DEARER], [q(2_372_671, 2)], replace(CFG, cancel_gas_cost=GAS))
     assert summary(p, [DEARER]) == [("unpublish", "a")]  # the dark slot of item 96
     assert any("keeps counting" in n for n in p.notes)
+
+
+def test_keep_is_no_longer_a_mode() -> None:
+    """Session 28 removed "keep" (item 97: it lost on 10000 and 1057, and it was the one mode
+    that took back an unpublish the plan had already made): an owner's config naming it gets
+    the field's error, not a silent "off"."""
+    with pytest.raises(InputError, match="dark_slot"):
+        RailsConfig(dark_slot="keep")  # type: ignore[arg-type]
 
 
 def test_the_cancel_says_why() -> None:
@@ -173,7 +167,7 @@ def _listed(p: Plan, orders: list[OwnOrder], slot: Any) -> bool:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(CASES, st.sampled_from(["cancel", "cancel_late", "keep"]))
+@given(CASES, st.sampled_from(["cancel", "cancel_late"]))
 def test_only_a_dark_slot_changes(case: tuple[Any, ...], mode: DarkSlot) -> None:
     """Where main's plan lists something in every quoted slot that has orders of ours, the key
     changes nothing; where it changes the plan, that slot is listed under "cancel"."""
@@ -209,7 +203,7 @@ def test_only_a_dark_slot_changes(case: tuple[Any, ...], mode: DarkSlot) -> None
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(CASES, st.sampled_from(["cancel", "cancel_late", "keep"]))
+@given(CASES, st.sampled_from(["cancel", "cancel_late"]))
 def test_key_on_keeps_every_prefix_within_cap(case: tuple[Any, ...], mode: DarkSlot) -> None:
     """test_planner's prefix property (cap, stake, open orders) with the key on."""
     from tests.unit.pricing.test_planner import test_every_prefix_respects_cap_and_stake

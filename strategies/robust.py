@@ -587,6 +587,13 @@ class RobustParams:
         doc="item 100: a request a listed rival order fits, still there after inert_after_seconds,"
         " is inert too: 1 for offers with no order of ours listed, 2 for all (0: off)",
     )
+    inert_rival_seconds: float = param(
+        1800.0,
+        min=0.0,
+        max=86400.0,
+        doc="item 100: with inert_rival_fits, the age a request a rival fits must reach (0:"
+        " inert_after_seconds)",
+    )
     # the perch (guard 5)
     perch_trial_seconds: float = param(
         6 * 3600.0,
@@ -2599,7 +2606,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     snapshot.demand_for(offer),
                     snapshot.competitors_for(offer),
                     now,
-                    p.inert_after_seconds,
+                    p.inert_rival_seconds or p.inert_after_seconds,
                 )
         return inert
 

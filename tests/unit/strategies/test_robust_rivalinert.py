@@ -1,6 +1,7 @@
 """Robust item 100 (``inert_rival_fits``, strategies/robust_rivalinert.py): a request a listed
-rival order fits, still waiting ``inert_after_seconds`` after it was published, is inert like one
-our own listed order fits; 1 only where no order of ours is listed, 2 everywhere, 0 off."""
+rival order fits, still waiting ``inert_rival_seconds`` (0: ``inert_after_seconds``) after it was
+published, is inert like one our own listed order fits; 1 only where no order of ours is listed,
+2 everywhere, 0 off."""
 
 from __future__ import annotations
 
@@ -69,7 +70,9 @@ def _unlisted() -> MarketSnapshot:
 @pytest.mark.parametrize("key", [1, 2])
 def test_a_request_the_rival_fits_is_not_priced_for(key: int) -> None:
     s = _unlisted()
-    quotes, state = decide(s, params={"inert_after_seconds": 10.0, "inert_rival_fits": key})
+    quotes, state = decide(
+        s, params={"inert_after_seconds": 10.0, "inert_rival_seconds": 0.0, "inert_rival_fits": key}
+    )
     assert quotes[0].price == 99  # undercut the rival, as if the book were empty
     assert state["inert"] == [request("pub", 500, 20).order_hash]
 
@@ -80,11 +83,26 @@ def test_off_by_default_the_book_logic_prices_for_it(params: dict[str, object]) 
     assert quotes[0].price > 99 and state["inert"] == []
 
 
-def test_too_young_to_judge_still_counts() -> None:
-    quotes, state = decide(
-        _unlisted(), params={"inert_after_seconds": 3600.0, "inert_rival_fits": 2}
-    )
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"inert_after_seconds": 3600.0, "inert_rival_seconds": 0.0},  # guard 4's age
+        {"inert_after_seconds": 10.0},  # inert_rival_seconds' own, 1800 s by default
+        {"inert_after_seconds": 10.0, "inert_rival_seconds": 31.0},
+    ],
+)
+def test_too_young_to_judge_still_counts(params: dict[str, object]) -> None:
+    """The request is 30 s old: under the age the rule asks, the book logic prices for it."""
+    quotes, state = decide(_unlisted(), params={**params, "inert_rival_fits": 1})
     assert quotes[0].price > 99 and state["inert"] == []
+
+
+def test_old_enough_for_the_rivals_age() -> None:
+    quotes, state = decide(
+        _unlisted(),
+        params={"inert_after_seconds": 10.0, "inert_rival_seconds": 29.0, "inert_rival_fits": 1},
+    )
+    assert quotes[0].price == 99 and state["inert"] == [request("pub", 500, 20).order_hash]
 
 
 def test_scope_one_leaves_a_listed_offer_to_guard_4() -> None:
@@ -98,6 +116,7 @@ def test_scope_one_leaves_a_listed_offer_to_guard_4() -> None:
         own_orders=[own("o", 150, 5)],
         utilization=util(10, 0),
     )
-    _, one = decide(s, params={"inert_after_seconds": 10.0, "inert_rival_fits": 1})
-    _, two = decide(s, params={"inert_after_seconds": 10.0, "inert_rival_fits": 2})
+    params = {"inert_after_seconds": 10.0, "inert_rival_seconds": 0.0}
+    _, one = decide(s, params={**params, "inert_rival_fits": 1})
+    _, two = decide(s, params={**params, "inert_rival_fits": 2})
     assert one["inert"] == [] and two["inert"] == [waiting.order_hash]

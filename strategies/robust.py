@@ -58,8 +58,8 @@ shows, not by a scenario's numbers:
    (``iexec app request-execution``); a posted price never sells to it. Such requests are left
    out of everything the base and the guards read, so the book logic does not price for them.
    Opt-in (``inert_rival_fits``, item 100, strategies/robust_rivalinert.py; 0: off): a request a
-   listed rival order fits is judged the same way (1: where no order of ours is listed, our one
-   slot busy or our order sold out; 2: everywhere).
+   listed rival order fits is judged the same way once ``inert_rival_seconds`` old (30 min; 1:
+   where no order of ours is listed, our slots busy or our order sold out; 2: everywhere).
 
 5. **A perch far above the market** (``perch_trial_seconds``; 0: off). Rivals that list a task
    or two per reprice are out of stock much of the time; every buyer arriving then buys from us

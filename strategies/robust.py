@@ -57,6 +57,9 @@ shows, not by a scenario's numbers:
    compatible), still in the book ``inert_after_seconds`` later, waits for a pool to match it
    (``iexec app request-execution``); a posted price never sells to it. Such requests are left
    out of everything the base and the guards read, so the book logic does not price for them.
+   Opt-in (``inert_rival_fits``, item 100, strategies/robust_rivalinert.py; 0: off): a request a
+   listed rival order fits is judged the same way once ``inert_rival_seconds`` old (30 min; 1:
+   where no order of ours is listed, our slots busy or our order sold out; 2: everywhere).
 
 5. **A perch far above the market** (``perch_trial_seconds``; 0: off). Rivals that list a task
    or two per reprice are out of stock much of the time; every buyer arriving then buys from us
@@ -461,6 +464,7 @@ from strategies.robust_restock import (
     watch_restocks,
 )
 from strategies.robust_return import held_return, return_pays
+from strategies.robust_rivalinert import rival_fitted
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
 from strategies.robust_slotvouch import vouched_rate
@@ -575,6 +579,20 @@ class RobustParams:
         min=0.0,
         max=86400.0,
         doc="a request our listed order fits, still there after this: inert",
+    )
+    inert_rival_fits: int = param(
+        0,
+        min=0,
+        max=2,
+        doc="item 100: a request a listed rival order fits, still there after inert_after_seconds,"
+        " is inert too: 1 for offers with no order of ours listed, 2 for all (0: off)",
+    )
+    inert_rival_seconds: float = param(
+        1800.0,
+        min=0.0,
+        max=86400.0,
+        doc="item 100: with inert_rival_fits, the age a request a rival fits must reach (0:"
+        " inert_after_seconds)",
     )
     # the perch (guard 5)
     perch_trial_seconds: float = param(
@@ -2579,6 +2597,17 @@ class RobustStrategy(Strategy[RobustParams]):
             for r in snapshot.demand_for(offer):
                 if r.workerpoolmaxprice >= listed and now - r.published_at >= p.inert_after_seconds:
                     inert.add(r.order_hash)
+        for offer in offers:
+            if p.inert_rival_fits == 2 or (
+                p.inert_rival_fits == 1 and snapshot.current_price(offer.slot) is None
+            ):
+                # a request a rival's order fits that stays waits for a pool (item 100)
+                inert |= rival_fitted(
+                    snapshot.demand_for(offer),
+                    snapshot.competitors_for(offer),
+                    now,
+                    p.inert_rival_seconds or p.inert_after_seconds,
+                )
         return inert
 
     def _fitting(self, snapshot: MarketSnapshot, offers: Sequence[Offer]) -> dict[str, int]:

@@ -3691,6 +3691,7 @@ class RobustStrategy(Strategy[RobustParams]):
             elapsed=now - since,
             trial=p.perch_trial_seconds,
             tasks=p.trial_few_tasks,
+            z=p.perch_confidence,
         ):
             return mem  # inconclusive: more evidence (robust_gate.py, robust_fewsales.py)
         return self._perch_lost(mem, now)

@@ -13,7 +13,10 @@ against the market's 0.084, the bound on 6.3 decayed tasks 0.074: lost at 60.97 
 trial put off past the run; docs/strategies.md items 89 and 101).
 
 So a settled trial whose mean rate leads the market-led mode's but whose bound does not, with
-fewer than ``trial_few_tasks`` decayed sales at its price, is not lost at 6 h: it runs on, judged
+fewer than ``trial_few_tasks`` decayed sales at its price but more than ``z**2`` (its bound is
+above zero: a trial's one sale over a few minutes listed at its price is a mean of nothing; train
+``captive_us`` 1021's trial at 79.6 M, 0.71 decayed sales in 170 s listed, ran on and lost
+1.3 RLC), is not lost at 6 h: it runs on, judged
 at every decision, for up to another ``perch_trial_seconds``, committed once the bound passes
 (the usual rule), lost once its mean trails, once it has that many sales and the bound still
 fails (then the count is no excuse), or when the time is over. Unlike item 30's
@@ -36,17 +39,19 @@ def few_runs_on(
     elapsed: float,
     trial: float,
     tasks: float,
+    z: float,
 ) -> bool:
     """A settled trial not committed ``elapsed`` seconds after its price first sold goes on.
 
     Evidence lists are [nRLC, tasks, seconds] (the perch's net of its round trip's cancels).
-    True while ``elapsed`` is under twice ``trial``, the perch has sold fewer than ``tasks``
-    (decayed) and its mean rate is above the market-led mode's (module doc); ``tasks`` 0: off.
+    True while ``elapsed`` is under twice ``trial``, the perch has sold more than ``z``**2 (its
+    bound at ``z`` deviations is above zero) and fewer than ``tasks`` (decayed), and its mean
+    rate is above the market-led mode's (module doc); ``tasks`` 0: off.
     """
     if tasks <= 0 or elapsed >= 2 * trial:
         return False
     p_earned, p_tasks, p_secs = perch_ev
-    if p_secs <= 0 or p_tasks <= 0 or p_tasks >= tasks:
+    if p_secs <= 0 or p_tasks <= z * z or p_tasks >= tasks:
         return False
     m_earned, _, m_secs = market_ev
     market = m_earned / m_secs if m_secs > 0 else 0.0

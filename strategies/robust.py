@@ -340,6 +340,11 @@ our buyers vouches starts at the last level a trial of the offer sold at (item 7
 robust_surgewait.surge_start), surge or not, instead of the rails' top (train surge 1659: a
 second surge's trial halved from 51,000 M for 1.5 h though 1,270 M had sold the day before).
 
+Opt-in (item 101, ``trial_few_tasks``, 0: off; strategies/robust_fewsales.py): a settled trial
+whose mean leads the market-led mode's but whose lower bound does not, on fewer than that many
+decayed sales, runs on for up to another ``perch_trial_seconds`` until it has them (train
+``undercut_slow`` 1512: a trial at 16 x the war lost on a z = 1 bound over 6 sales).
+
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
 learned). Raises are gated by their cancel gas in the rails (factor 1:
@@ -407,6 +412,7 @@ from strategies.robust_cutgas import (
     cut_pays,
     step_interval,
 )
+from strategies.robust_fewsales import few_runs_on
 from strategies.robust_floorprobe import gas_judged, steps_seen
 from strategies.robust_gasstop import BOOK, book_add, resign_gas, stopped
 from strategies.robust_gate import trial_floor, trial_runs_on
@@ -1061,6 +1067,15 @@ class RobustParams:
         doc="item 30: a settled trial whose mean rate leads the market-led mode's but whose lower"
         " bound does not is judged at every decision for up to this long after"
         " perch_trial_seconds: committed once the bound passes, lost once the mean trails (0: off)",
+    )
+    trial_few_tasks: float = param(
+        0.0,
+        min=0.0,
+        max=1000.0,
+        doc="item 101 (strategies/robust_fewsales.py): a settled trial whose mean rate leads the"
+        " market-led mode's but whose lower bound does not, on fewer than this many decayed"
+        " sales, runs on for up to another perch_trial_seconds until it has them (0: off, main"
+        " f7e4559 exactly)",
     )
     trial_floor_lowest: bool = param(
         True,
@@ -3699,8 +3714,15 @@ class RobustStrategy(Strategy[RobustParams]):
                 extend=p.tier_moving_extend_seconds,
                 usual=p.trial_extend_seconds,
             ),
+        ) or few_runs_on(
+            self._own_ev(mem),
+            mem.market_ev,
+            elapsed=now - since,
+            trial=p.perch_trial_seconds,
+            tasks=p.trial_few_tasks,
+            z=p.perch_confidence,
         ):
-            return mem  # inconclusive: more evidence (strategies/robust_gate.py)
+            return mem  # inconclusive: more evidence (robust_gate.py, robust_fewsales.py)
         return self._perch_lost(mem, now)
 
     def _surge_wait(

@@ -266,11 +266,11 @@ rivals' return while its sales rate less ``perch_return_z`` deviations beats the
 Opt-in (item 69, ``slot_vouched_share``, 0: off; strategies/robust_slotvouch.py): a guard-5 trial
 at the level our buyers vouched for, not sold yet, counts in item 17's slot floor at that share of
 the level x its tier's pace (before, only a level that sold set a floor).
-Opt-in (item 102, ``perch_slot_last``, false: off; strategies/robust_lastslot.py): item 17's slot
-floor also holds, for the task's whole run, a market-led offer whose task would take the last slot
-the perches' tasks have (at most one left beside the pool's other open tasks), on an idle pool
-too (train ``collapse`` 1660: one slot, a category-3 task at its rival's 124 M unlisted the XS
-perch at 424 M for 1.5 h).
+Opt-in (item 102, ``perch_slot_last``, false: off; strategies/robust_lastslot.py; not
+recommended: design block x 0.9987): item 17's slot floor also holds, for the task's whole run, a
+market-led offer whose task would take the last slot the perches' tasks have (at most one left
+beside the pool's other open tasks), on an idle pool too (train ``collapse`` 1660: one slot, a
+category-3 task at its rival's 124 M unlisted the XS perch at 424 M for 1.5 h).
 Opt-in (item 70, ``tier_worth_tasks``, 0: off; strategies/robust_worth.py; not recommended: design
 block x 0.998): a guard-5 level whose tier of our buyers is worth more (their rate x the rivals'
 out share x the level) than the market-led rate is kept at the tier's pace while the rivals are

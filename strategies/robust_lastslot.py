@@ -25,13 +25,19 @@ utilization: ``perch_slot_share`` x the other offers' best perch rate (nRLC per 
 run. The floor, the perches it reads (and item 69's vouched levels, with
 ``slot_vouched_share``) are item 17's, unchanged. Two details the traces set:
 
-- the perch's own tasks are not counted as holding slots (they run minutes): counted, on
-  1335's 3-slot pool the floor flipped on and off with each XS sale (368 cancels against 127);
+- the perch's own tasks are not counted as holding slots (they run minutes): counted (the first
+  version read the pool's busy slots), 1335's 3-slot pool flipped the floor on and off with each
+  XS sale (368 cancels against 127, 1335 29.42 RLC against 30.27);
 - the perch's rate is its sales over its time, so the floor drifts down every minute between
   sales; a listed price at or above the floor and at most ``KEEP_BAND`` (4) x it is kept. Re-
   floored at each decision, 1660 paid 497 cancels against main's 77; at a band of 2, 225: its
   category 3's market-led price flips between its two rivals' levels, 124 M and 318 M (x 2.6),
   and each flip relisted the floor.
+
+Measured (item 102): 1660 x 1.228 and 1335 x 1.043, but the design block x 0.9987 (``undercut_slow``
+1005 x 0.575, ``undercut_fast`` 1004 x 0.916, ``collapse`` 1036 x 0.923): item 17's rate, read
+from a perch's first sales, held for hours on an idle pool, prices the long category over what it
+sells. Opt-in, not recommended.
 
 Pure: slots, tasks and prices in, verdicts out; robust.py owns the state. Figures:
 docs/strategies.md, item 102.

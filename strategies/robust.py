@@ -269,6 +269,11 @@ rivals' return while its sales rate less ``perch_return_z`` deviations beats the
 Opt-in (item 69, ``slot_vouched_share``, 0: off; strategies/robust_slotvouch.py): a guard-5 trial
 at the level our buyers vouched for, not sold yet, counts in item 17's slot floor at that share of
 the level x its tier's pace (before, only a level that sold set a floor).
+Opt-in (item 102, ``perch_slot_last``, false: off; strategies/robust_lastslot.py; not
+recommended: design block x 0.9987): item 17's slot floor also holds, for the task's whole run, a
+market-led offer whose task would take the last slot the perches' tasks have (at most one left
+beside the pool's other open tasks), on an idle pool too (train ``collapse`` 1660: one slot, a
+category-3 task at its rival's 124 M unlisted the XS perch at 424 M for 1.5 h).
 Opt-in (item 70, ``tier_worth_tasks``, 0: off; strategies/robust_worth.py; not recommended: design
 block x 0.998): a guard-5 level whose tier of our buyers is worth more (their rate x the rivals'
 out share x the level) than the market-led rate is kept at the tier's pace while the rivals are
@@ -421,6 +426,7 @@ from strategies.robust_hold import last_sale, settled_holds, tier_holds
 from strategies.robust_kept import Kept
 from strategies.robust_keptvouch import vouch_buyers
 from strategies.robust_ladder import Probe, check_decided, lower_rate
+from strategies.robust_lastslot import kept_floor, last_slots
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
@@ -1620,6 +1626,13 @@ class RobustParams:
         " decayed earnings over the pool's slots) (false: off, main 14593de;"
         " true by default since session 18; robust_held.floor_pays)",
     )
+    perch_slot_last: bool = param(
+        False,
+        doc="item 102: a market-led offer whose task would take the pool's last free slot (at"
+        " most one free, backlog charged) is held to perch_slot_share's slot floor for its"
+        " whole run time whatever the smoothed utilization (false: off, main f7e4559 exactly;"
+        " robust_lastslot.on_last_slot)",
+    )
     slot_vouched_share: float = param(
         0.0,
         min=0.0,
@@ -2174,6 +2187,12 @@ def _run_seconds(snapshot: MarketSnapshot, offer: Offer) -> float:
     )
 
 
+def _slot_count(snapshot: MarketSnapshot, offer: Offer) -> int:
+    """The pool's registered slots of the offer's resource (0: no reading)."""
+    util = snapshot.utilization
+    return util.slots_and_busy(offer.gpu)[0] if util is not None else 0
+
+
 def _lowest_rung(low: float, price: int) -> int:
     """The perch's lowest rung over the market-led ``price``: where a trial's descent is lost,
     and the captive and unmasking probes' price (``low``: ``perch_low`` x the base)."""
@@ -2510,7 +2529,8 @@ class RobustStrategy(Strategy[RobustParams]):
         if p.perch_slot_share <= 0 or len(offers) < 2:
             return tuple(quotes)
         live = [m.u_avg for m in mems if not m.perched and m.u_avg is not None]
-        if max(live, default=0.0) < p.perch_slot_busy:
+        saturated = max(live, default=0.0) >= p.perch_slot_busy
+        if not saturated and not p.perch_slot_last:
             return tuple(quotes)
         runs = [_run_seconds(snapshot, o) for o in offers]
         perches = [
@@ -2528,14 +2548,33 @@ class RobustStrategy(Strategy[RobustParams]):
                 for i, m in enumerate(mems)
                 if m.p_mode == "trial" and not m.p_settled and _at_vouched(m)
             ]
+        # item 102: a task that takes the last slot the perches' tasks have (robust_lastslot)
+        last = last_slots(
+            [o.category for o in offers],
+            [_slot_count(snapshot, o) for o in offers],
+            [t.category for t in snapshot.tasks.open_tasks] if snapshot.tasks is not None else [],
+            {offers[i].category for i, rate in perches if rate > 0},
+            p.perch_slot_last,
+        )
+        if not saturated and not any(last):
+            return tuple(quotes)
         queue = None
         if p.perch_slot_drain:
             queue = snapshot.utilization.ratio if snapshot.utilization is not None else 0.0
         out = []
         for i, (o, q, m, run) in enumerate(zip(offers, quotes, mems, runs, strict=True)):
+            if not saturated and not last[i]:
+                out.append(q)
+                continue
             floor = perch_slot_floor(
-                perches=perches, own=i, run=run, share=p.perch_slot_share, queue=queue
+                perches=perches,
+                own=i,
+                run=run,
+                share=p.perch_slot_share,
+                queue=None if last[i] else queue,
             )
+            if last[i] and floor > q.price:  # held while it drifts (robust_lastslot.kept_floor)
+                floor = kept_floor(floor, snapshot.current_price(o.slot))
             if m.p_mode == "market" and floor > q.price:
                 why = f"{q.reason}; the pool is full: a slot earns {floor} at a perch"
                 q = quote_for(o, floor, q.volume, why, jump=True)

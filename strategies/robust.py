@@ -345,7 +345,7 @@ our buyers vouches starts at the last level a trial of the offer sold at (item 7
 robust_surgewait.surge_start), surge or not, instead of the rails' top (train surge 1659: a
 second surge's trial halved from 51,000 M for 1.5 h though 1,270 M had sold the day before).
 
-Opt-in (item 101, ``trial_few_tasks``, 0: off; strategies/robust_fewsales.py): a settled trial
+Opt-in (item 101, ``trial_few_tasks``, 0: off; strategies/robust_gate.py): a settled trial
 whose mean leads the market-led mode's but whose lower bound does not, on fewer than that many
 decayed sales, runs on for up to another ``perch_trial_seconds`` until it has them (train
 ``undercut_slow`` 1512: a trial at 16 x the war lost on a z = 1 bound over 6 sales).
@@ -417,7 +417,6 @@ from strategies.robust_cutgas import (
     cut_pays,
     step_interval,
 )
-from strategies.robust_fewsales import few_runs_on
 from strategies.robust_floorprobe import gas_judged, steps_seen
 from strategies.robust_gasstop import BOOK, book_add, resign_gas, stopped
 from strategies.robust_gate import trial_floor, trial_runs_on
@@ -1078,7 +1077,7 @@ class RobustParams:
         0.0,
         min=0.0,
         max=1000.0,
-        doc="item 101 (strategies/robust_fewsales.py): a settled trial whose mean rate leads the"
+        doc="item 101 (strategies/robust_gate.py): a settled trial whose mean rate leads the"
         " market-led mode's but whose lower bound does not, on fewer than this many decayed"
         " sales, runs on for up to another perch_trial_seconds until it has them (0: off, main"
         " f7e4559 exactly)",
@@ -3753,15 +3752,17 @@ class RobustStrategy(Strategy[RobustParams]):
                 extend=p.tier_moving_extend_seconds,
                 usual=p.trial_extend_seconds,
             ),
-        ) or few_runs_on(
+        ) or trial_runs_on(
+            # item 101: on too few sales for the bound, another trial's length
             self._own_ev(mem),
             mem.market_ev,
             elapsed=now - since,
             trial=p.perch_trial_seconds,
-            tasks=p.trial_few_tasks,
-            z=p.perch_confidence,
+            extend=p.perch_trial_seconds if p.trial_few_tasks > 0 else 0.0,
+            more_than=p.perch_confidence**2,
+            fewer_than=p.trial_few_tasks,
         ):
-            return mem  # inconclusive: more evidence (robust_gate.py, robust_fewsales.py)
+            return mem  # inconclusive: more evidence (robust_gate.py)
         return self._perch_lost(mem, now)
 
     def _surge_wait(

@@ -1,4 +1,4 @@
-"""Robust item 101 (strategies/robust_fewsales.py, ``trial_few_tasks``): a settled trial whose
+"""Robust item 101 (strategies/robust_gate.py ``trial_runs_on``, ``trial_few_tasks``): a settled trial whose
 mean leads the market-led mode but whose lower bound does not, on fewer than that many decayed
 sales, runs on instead of being lost. The pure rule, the scene in robust where the key keeps the
 trial's quote, and nothing of it off."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from strategies.robust import RobustParams
-from strategies.robust_fewsales import few_runs_on
+from strategies.robust_gate import trial_runs_on
 from tests.support.factories import NOW, own, snap, util
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
@@ -17,6 +17,15 @@ HOUR = 3600.0
 MARKET = [185 * 5.47e6, 185.0, 12 * HOUR]
 # its trial at 103 M: 6.32 decayed sales, 0.644 RLC over 5.24 h (0.123 RLC/h)
 SOLD = [0.644e9, 6.32, 18_857.0]
+
+
+def few_runs_on(ev: list[float], market: list[float], *, elapsed: float, tasks: float) -> bool:
+    """Item 101's call in robust: another 6-h trial, more than z**2 (1) sales, fewer than
+    ``tasks``."""
+    extend = 6 * HOUR if tasks > 0 else 0.0
+    return trial_runs_on(
+        ev, market, elapsed=elapsed, trial=6 * HOUR, extend=extend, more_than=1.0, fewer_than=tasks
+    )
 
 
 @pytest.mark.parametrize(
@@ -36,11 +45,11 @@ SOLD = [0.644e9, 6.32, 18_857.0]
 def test_a_trial_on_few_sales_whose_mean_leads_runs_on(
     ev: list[float], elapsed: float, tasks: float, runs: bool
 ) -> None:
-    assert few_runs_on(ev, MARKET, elapsed=elapsed, trial=6 * HOUR, tasks=tasks, z=1.0) is runs
+    assert few_runs_on(ev, MARKET, elapsed=elapsed, tasks=tasks) is runs
 
 
 def test_no_market_led_evidence_reads_as_a_zero_rate() -> None:
-    assert few_runs_on(SOLD, [0.0, 0.0, 0.0], elapsed=6 * HOUR, trial=6 * HOUR, tasks=12.0, z=1.0)
+    assert few_runs_on(SOLD, [0.0, 0.0, 0.0], elapsed=6 * HOUR, tasks=12.0)
 
 
 @pytest.mark.parametrize(

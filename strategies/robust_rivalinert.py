@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.domain.model import ZERO_ADDRESS, BookEntry, RequestOrderView
+from bot.domain.model import ZERO_ADDRESS, BookEntry, RequestOrderView, pool_order_fits
 
 __all__ = ["rival_fitted"]
 
@@ -55,7 +55,7 @@ def rival_fitted(
         if r.workerpool != ZERO_ADDRESS or now - r.published_at < after:
             continue
         for e in open_:
-            if e.price <= r.workerpoolmaxprice and r.tag & ~e.tag == 0 and r.trust <= e.trust:
+            if e.price <= r.workerpoolmaxprice and pool_order_fits(r.tag, r.trust, e.tag, e.trust):
                 out.add(r.order_hash)
                 break
     return out

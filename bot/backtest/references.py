@@ -28,7 +28,7 @@ from typing import Any
 
 from bot.backtest.engine import bot_config, intents_for, simulate
 from bot.config.settings import offers_of
-from bot.domain.model import ZERO_ADDRESS
+from bot.domain.model import ZERO_ADDRESS, pool_order_fits
 from bot.domain.networks import STANDARD_CATEGORIES
 from bot.sim.agents import RequestIntent
 from bot.sim.market_sim import lognormal_duration
@@ -179,7 +179,8 @@ def upper_bound(
         ):
             return False
         return any(
-            o.category == i.category and i.tag & ~o.tag == 0 and i.trust <= o.trust for o in offers
+            o.category == i.category and pool_order_fits(i.tag, i.trust, o.tag, o.trust)
+            for o in offers
         )
 
     rng = random.Random(f"{seed}:upper-bound")

@@ -54,6 +54,7 @@ __all__ = [
     "norm_address",
     "norm_bytes32",
     "parse_tag",
+    "pool_order_fits",
     "signed_json",
     "tag_from_bytes32",
     "tag_names",
@@ -131,6 +132,15 @@ def parse_tag(value: object, field_name: str = "tag") -> int:
 
 def tag_names(tag: int) -> list[str]:
     return [name for name, bit in TAG_BITS.items() if tag >> bit & 1]
+
+
+def pool_order_fits(tag: int, trust: int, order_tag: int, order_trust: int) -> bool:
+    """PoCo's matchOrders rule between what a request (or the deal's app and dataset) asks,
+    ``tag`` and ``trust``, and a workerpool order's ``order_tag`` and ``order_trust``: every tag
+    bit asked is in the order's tag, and the order's trust is at least the one asked. The one
+    copy of the rule: the demand views, the fill policy, the simulator's takers, the yardstick's
+    requester kinds and robust's rival reading all ask it."""
+    return tag & ~order_tag == 0 and trust <= order_trust
 
 
 def _check_uint(name: str, value: object, low: int = 0, high: int = MAX_UINT256) -> int:

@@ -50,6 +50,7 @@ from bot.domain.model import (
     Quote,
     RequestOrderView,
     Slot,
+    pool_order_fits,
 )
 from bot.pricing.snapshot import MarketSnapshot, Offer, compatible_requests
 
@@ -417,9 +418,9 @@ def _dataset_orders(
 def _offer_fits(offer: Offer, request: RequestOrder, app: AppOrder, tag: int) -> bool:
     """Whether ``offer`` can carry the deal of ``request`` with ``app``, whose tag is ``tag``
     (:func:`deal_tag`: worked out once per app order, not once per offer)."""
-    if offer.category != request.category or request.trust > offer.trust:
+    if offer.category != request.category:
         return False
-    if tag & ~offer.tag:
+    if not pool_order_fits(tag, request.trust, offer.tag, offer.trust):
         return False
     if (tag ^ app.tag_int) & TEE_BIT:  # the TEE bit must come from the app (rule 0x07)
         return False
@@ -643,10 +644,8 @@ class Revealed:
     volume: int
 
     def fits(self, offer: Offer) -> bool:
-        return (
-            self.category == offer.category
-            and self.trust <= offer.trust
-            and self.tag & ~offer.tag == 0
+        return self.category == offer.category and pool_order_fits(
+            self.tag, self.trust, offer.tag, offer.trust
         )
 
 

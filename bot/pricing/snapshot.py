@@ -29,6 +29,7 @@ from bot.domain.model import (
     Slot,
     Stake,
     norm_address,
+    pool_order_fits,
 )
 from bot.pricing.runtimes import TaskBoard
 
@@ -169,8 +170,7 @@ def compatible_requests(
         r
         for r in requests
         if r.category == offer.category
-        and r.tag & ~offer.tag == 0
-        and r.trust <= offer.trust
+        and pool_order_fits(r.tag, r.trust, offer.tag, offer.trust)
         and r.remaining > 0
         and (r.workerpool == ZERO_ADDRESS or r.workerpool == workerpool)
     ]

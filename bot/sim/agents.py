@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from bot.domain.errors import InputError
-from bot.domain.model import ZERO_ADDRESS, BookEntry, Deal, Quote
+from bot.domain.model import ZERO_ADDRESS, BookEntry, Deal, Quote, pool_order_fits
 
 __all__ = [
     "DAY_S",
@@ -201,8 +201,7 @@ def compatible(intent: RequestIntent, entry: BookEntry) -> bool:
     return (
         entry.remaining > 0
         and entry.category == intent.category
-        and intent.trust <= entry.trust
-        and intent.tag & ~entry.tag == 0
+        and pool_order_fits(intent.tag, intent.trust, entry.tag, entry.trust)
         and (intent.workerpool == ZERO_ADDRESS or intent.workerpool == entry.workerpool)
         and entry.price <= intent.max_price
         and (entry.apprestrict == ZERO_ADDRESS or entry.apprestrict == intent.app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.errors import RuleViolation
-from bot.domain.model import WorkerpoolOrder, tag_to_bytes32
+from bot.domain.model import WorkerpoolOrder, pool_order_fits, tag_to_bytes32
 from bot.domain.networks import get_network
 from bot.domain.rules import ALLOWED_TAGS, RULES, check_publishable, check_terms
 
@@ -131,3 +131,20 @@ def test_zero_workerpool_is_refused() -> None:
     o = order()
     object.__setattr__(o, "workerpool", "0x" + "0" * 40)
     assert refused("arbitrum-mainnet", o) == "workerpool-zero"
+
+
+@pytest.mark.parametrize(
+    ("tag", "trust", "order_tag", "order_trust", "fits"),
+    [
+        (0, 0, 0, 0, True),
+        (0b1, 0, 0b11, 0, True),  # every bit asked is offered
+        (0b11, 0, 0b1, 0, False),  # a bit asked is missing
+        (0, 5, 0, 4, False),  # the order's trust under the one asked
+        (0, 4, 0, 5, True),
+        (0b101, 3, 0b111, 3, True),
+    ],
+)
+def test_pool_order_fits_is_pocos_tag_and_trust_rule(
+    tag: int, trust: int, order_tag: int, order_trust: int, fits: bool
+) -> None:
+    assert pool_order_fits(tag, trust, order_tag, order_trust) is fits

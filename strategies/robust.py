@@ -314,7 +314,8 @@ strategies/robust_warfloor.py): a floor posture committed on such a market goes 
 it falls under that share of its first price (it follows the undercutters down), and a hold
 (item 73's held cut, a committed hold posture) is given up where the rivals under our held price
 sold that many tasks an hour of holding (a restocking undercutter takes the buyers).
-Opt-in (item 92, ``follow_passed_share``, 0: off; strategies/robust_passed.py): the decisions
+On by default since session 28 (item 92, ``follow_passed_share`` 0.5; 0: off;
+strategies/robust_passed.py): the decisions
 at which the base passes over a small undercutter (an order of one task, of a pool that
 reprices) listed under our price are averaged as guard 1's share is; at that share, where a
 probe expects a sale at our recent rate, guard 1's probe opens; the round and the posture it
@@ -1440,7 +1441,7 @@ class RobustParams:
         " robust_warfloor)",
     )
     follow_passed_share: float = param(
-        0.0,
+        0.5,
         min=0.0,
         max=1.0,
         doc="item 92: the decisions at which the base's quote passes over a rival order of fewer"
@@ -1449,7 +1450,8 @@ class RobustParams:
         " follow_share, a task a probe at our recent rate) guard 1's probe opens (not inside a"
         " war a round committed to); the round is judged net of its re-signs' gas as with"
         " follow_gas and a floor it commits goes back to war under 0.75 x the war's listed price"
-        " at its start (0: off, main 74e06d6 exactly; robust_passed)",
+        " at its start (0: off, main 74e06d6 exactly; 0.5 by default since session 28;"
+        " robust_passed)",
     )
     tier_replay_intervals: int = param(
         2,

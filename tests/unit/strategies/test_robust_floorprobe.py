@@ -39,6 +39,8 @@ def decided(params: dict[str, Any], **kw: Any) -> tuple[int, str, dict[str, Any]
 
 
 ON = {"follow_cut_factor": 1.0}
+# main before item 76, item 92 (on by default since session 28) off too: it keeps the gas book
+OFF = {"follow_passed_share": 0.0}
 
 
 def probed(params: dict[str, Any], **kw: Any) -> bool:
@@ -107,7 +109,7 @@ def test_the_gas_book_is_kept_with_the_key_on_only() -> None:
     after = decided(ON, orders=1, mem=before)[2]
     assert after["u_listed"] == 10_000_000
     assert after["u_stretch"]["war"][1] == 5_000_000.0  # one cancel_cost
-    off = decided({}, orders=1, mem=before)[2]
+    off = decided(OFF, orders=1, mem=before)[2]
     assert off["u_listed"] == 10_100_000 and not off.get("u_stretch")
 
 

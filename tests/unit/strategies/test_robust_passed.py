@@ -61,6 +61,7 @@ def test_a_probe_must_expect_a_sale() -> None:
 MOVED = {RIVAL: [9_900_000.0, NOW - 120, NOW - 60]}  # the small pool repriced 2 minutes ago
 FIXED = {RIVAL: [9_900_000.0, 0.0, NOW - 60]}  # never seen to reprice
 ON = {"follow_passed_share": 0.5}
+OFF = {"follow_passed_share": 0.0}  # main 74e06d6 (the default until session 28)
 SELLS = 10.0  # tasks decayed over memory_seconds (6 h): 1.1 a 40-minute probe
 
 
@@ -90,7 +91,7 @@ def probed(params: dict[str, Any], **kw: Any) -> bool:
 
 
 def test_a_passed_small_undercutter_opens_the_floor_probe() -> None:
-    price, why, after = decided({})
+    price, why, after = decided(OFF)
     # main: the base quotes under 11 M, over the one task (the churn hold keeps our 10 M), war
     assert "2+ left" in why and price == 10_000_000
     assert after["posture"] == "war" and not after["probing"]
@@ -139,12 +140,15 @@ def test_a_committed_floor_far_under_the_war_goes_back_to_war() -> None:
     assert after["posture"] == "war" and not after["probing"]
     _, _, after = decided(ON, mem={**mine, "o_war": 12_000_000, "w_floor": 12_000_000})
     assert after["posture"] == "floor"
-    # main's key off: no check at all
-    _, _, after = decided({}, mem={**mine, "o_war": 14_000_000, "w_floor": 14_000_000})
+    # the key off: no check at all
+    _, _, after = decided(OFF, mem={**mine, "o_war": 14_000_000, "w_floor": 14_000_000})
     assert after["posture"] == "floor"
 
 
-def test_the_key_is_off_by_default() -> None:
-    assert strategies.create("robust", {}).params.follow_passed_share == 0.0
-    _, _, after = decided({})
+def test_the_key_is_on_at_half_by_default_and_zero_is_main() -> None:
+    """On at 0.5 since session 28 (item 92: TRAIN 1590 x 1.83, design and old validation
+    byte-identical, three held-out blocks 2 up, 1 down by 0.1 RLC); 0 is main 74e06d6."""
+    assert strategies.create("robust", {}).params.follow_passed_share == 0.5
+    assert decided({}) == decided(ON)
+    _, _, after = decided(OFF)
     assert after["o_passed"] == 0.48 and not after["o_opened"]  # not counted

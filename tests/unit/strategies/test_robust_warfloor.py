@@ -21,7 +21,8 @@ from tests.support.factories import NOW, RIVAL
 from tests.unit.strategies.test_robust_floorprobe import WALK
 from tests.unit.strategies.test_robust_floorprobe import decided as floorprobe_scene
 
-ON76 = {"follow_cut_factor": 1.0}
+# item 92 (on by default since session 28) off: these are items 76 and 78 alone
+ON76 = {"follow_cut_factor": 1.0, "follow_passed_share": 0.0}
 DRAG = {**ON76, "follow_floor_share": 0.8}
 # a committed floor posture (a round item 76's trigger opened chose it 10 minutes ago), the
 # rival's low at 9.9 M
@@ -93,7 +94,7 @@ def test_a_floor_dragged_under_its_first_price_goes_back_to_war() -> None:
     assert "posture floor" in why and after["posture"] == "floor"
     # key off: the floor is kept however far it fell; with item 76 off no first price is kept
     assert "posture floor" in floored(ON76, w_floor=13_000_000)[1]
-    assert floored({"follow_floor_share": 0.8})[2]["w_floor"] == 0
+    assert floored({"follow_floor_share": 0.8, "follow_passed_share": 0.0})[2]["w_floor"] == 0
 
 
 def test_only_a_floor_item_76_opened_the_round_of_is_checked() -> None:

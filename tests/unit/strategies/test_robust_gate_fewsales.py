@@ -9,8 +9,7 @@ import pytest
 
 from strategies.robust import RobustParams
 from strategies.robust_gate import trial_runs_on
-from tests.support.factories import NOW, own, snap, util
-from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
+from tests.unit.strategies.test_strategy_robust import memory, settled_trial
 
 HOUR = 3600.0
 # train 1512's market-led mode at 60.97 h: 0.0843 RLC/h (as 185 tasks at ~5.5 M in 12 h)
@@ -72,31 +71,13 @@ def test_the_key_keeps_a_sold_trial_listed_on_few_sales(
     the key, listed on with it; four sales at 140 (560 an hour, bound 280) are judged as before
     at 3.5 (the evidence decays a minute's worth before the verdict: 4 reads as 3.996); one
     sale's bound is 0, no evidence to wait on."""
-    state = perch_state(
-        p_mode="trial",
-        p_since=NOW - since,
-        p_price=1_584,
-        p_settled=True,
-        perched=True,
-        perch_ev=ev,
-    )
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 4)], utilization=util(10, 0))
-    quotes, new = decide(s, state, {**PERCH, "trial_few_tasks": few})
+    quotes, new = settled_trial(ev, since, {"trial_few_tasks": few})
     assert memory(new).p_mode == mode
     assert quotes[0].price == (1_584 if mode == "trial" else 99)
 
 
 def test_off_by_default() -> None:
     assert RobustParams().trial_few_tasks == 0.0
-    state = perch_state(
-        p_mode="trial",
-        p_since=NOW - 3600.0,
-        p_price=1_584,
-        p_settled=True,
-        perched=True,
-        perch_ev=[2 * 400.0, 2.0, 3600.0],
-    )
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 4)], utilization=util(10, 0))
-    default, _ = decide(s, state, PERCH)
-    zero, _ = decide(s, state, {**PERCH, "trial_few_tasks": 0.0})
+    default, _ = settled_trial([2 * 400.0, 2.0, 3600.0], 3600.0, {})
+    zero, _ = settled_trial([2 * 400.0, 2.0, 3600.0], 3600.0, {"trial_few_tasks": 0.0})
     assert default == zero and default[0].price == 99

@@ -818,6 +818,24 @@ def test_the_anchor_keeps_a_book_price_above_it_and_lifts_one_below_it() -> None
     assert quotes[0].price > 49 and "steady market" not in quotes[0].reason, quotes[0].reason
 
 
+def settled_trial(
+    ev: list[float], since: float, params: dict[str, Any]
+) -> tuple[tuple[Quote, ...], dict[str, Any]]:
+    """A settled trial of XS at 1,584 whose price first sold ``since`` seconds ago, with the
+    perch's evidence ``ev`` (market-led: 297 an hour, ``perch_state``), decided with PERCH and
+    ``params``: the verdict's scene (items 30 and 101)."""
+    state = perch_state(
+        p_mode="trial",
+        p_since=NOW - since,
+        p_price=1_584,
+        p_settled=True,
+        perched=True,
+        perch_ev=ev,
+    )
+    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 4)], utilization=util(10, 0))
+    return decide(s, state, {**PERCH, **params})
+
+
 @pytest.mark.parametrize(
     ("secs", "since", "extend", "mode"),
     [
@@ -834,16 +852,7 @@ def test_an_inconclusive_trial_runs_on_for_trial_extend_seconds(
     leads, the lower bound (0) does not, so the trial runs on while ``trial_extend_seconds``
     lasts (lost without it, or once its time is over); one sale in 10 h (158 an hour) trails
     and is lost at the trial's end as before."""
-    state = perch_state(
-        p_mode="trial",
-        p_since=NOW - since,
-        p_price=1_584,
-        p_settled=True,
-        perched=True,
-        perch_ev=[1_584.0, 1.0, secs],
-    )
-    s = snap(offers=[XS], book=[], own_orders=[own("o", 1_584, 4)], utilization=util(10, 0))
-    quotes, new = decide(s, state, {**PERCH, "trial_extend_seconds": extend})
+    quotes, new = settled_trial([1_584.0, 1.0, secs], since, {"trial_extend_seconds": extend})
     assert memory(new).p_mode == mode
     assert quotes[0].price == (1_584 if mode == "trial" else 99)
 

@@ -2549,13 +2549,20 @@ class RobustStrategy(Strategy[RobustParams]):
                 for i, m in enumerate(mems)
                 if m.p_mode == "trial" and not m.p_settled and _at_vouched(m)
             ]
-        # item 102: a task that takes the last slot the perches' tasks have (robust_lastslot)
-        last = last_slots(
-            [o.category for o in offers],
-            [_slot_count(snapshot, o) for o in offers],
-            [t.category for t in snapshot.tasks.open_tasks] if snapshot.tasks is not None else [],
-            {offers[i].category for i, rate in perches if rate > 0},
-            p.perch_slot_last,
+        # item 102: a task that takes the last slot the perches' tasks have (robust_lastslot);
+        # the pool's open tasks are read only with the key on (a saturated pool's every decision)
+        last = (
+            last_slots(
+                [o.category for o in offers],
+                [_slot_count(snapshot, o) for o in offers],
+                [t.category for t in snapshot.tasks.open_tasks]
+                if snapshot.tasks is not None
+                else [],
+                {offers[i].category for i, rate in perches if rate > 0},
+                p.perch_slot_last,
+            )
+            if p.perch_slot_last
+            else [False] * len(offers)
         )
         if not saturated and not any(last):
             return tuple(quotes)
@@ -2806,8 +2813,7 @@ class RobustStrategy(Strategy[RobustParams]):
             still = True
             if p.follow_still and p.follow_still_yield and mem.posture == "floor":
                 # item 62: its tasks take slots the other offers earn more in
-                util = snapshot.utilization
-                slots = util.slots_and_busy(offer.gpu)[0] if util is not None else 0
+                slots = _slot_count(snapshot, offer)
                 still = floor_pays(got.price, _run_seconds(snapshot, offer), others, slots)
             unpaid = (
                 p.follow_cut_factor > 0

@@ -145,10 +145,7 @@ shows, not by a scenario's numbers:
    judge a trial that only ``perch_demand_seconds``'s reading opened by how it ends: unsold at
    its first prices (or for its time budget), it ends without a back-off, the reading stops for
    the offer and the count goes back to the book's own (item 41, on with the reading: 2 prices,
-   30 minutes; ``strategies/robust_read.py``). Opt-in (``read_rearm_seconds``, item 91,
-   ``strategies/robust_reread.py``; 0: off): the reading is paused that long instead (doubling
-   after each such trial), then starts afresh; a trial it alone opens then needs the reading
-   halfway from ``perch_out_share`` to 1, and one that sold and is lost keeps guard 5's schedule.
+   30 minutes; ``strategies/robust_read.py``).
    ``perch_caps_tasks`` (item 43, on: 3; ``strategies/robust_caps.py``'s ``perch_at_caps``)
    moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
    tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
@@ -325,11 +322,6 @@ Opt-in with it (item 88, ``follow_quiet_back``, false: off): such a quiet floor 
 nRLC under the follower's own lowest price of the round (guard 1's stride lands up to 10 % under
 it), tried again lower if the follower comes back under us.
 
-Opt-in (item 87, ``trial_start_sold``, false: off): a trial guard 5's gate opens where no cap of
-our buyers vouches starts at the last level a trial of the offer sold at (item 77's ``g_sold``,
-robust_surgewait.surge_start), surge or not, instead of the rails' top (train surge 1659: a
-second surge's trial halved from 51,000 M for 1.5 h though 1,270 M had sold the day before).
-
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
 learned). Raises are gated by their cancel gas in the rails (factor 1:
@@ -435,13 +427,6 @@ from strategies.robust_quietfloor import (
     quiet_floor,
 )
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
-from strategies.robust_reread import (
-    read_borne,
-    read_pause,
-    read_resumes,
-    rearmed_gate,
-    rearmed_trial,
-)
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import (
@@ -463,8 +448,6 @@ from strategies.robust_stepunder import (
 )
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_surgewait import (
-    drop_queued,
-    slots_fell,
     surge_sold_ends,
     surge_start,
     surge_starts,
@@ -1132,24 +1115,6 @@ class RobustParams:
         doc="item 41: such a read trial (perch_read_rungs) that sold nothing this long after it"
         " opened ends the same way, before its rungs run out (0: no time limit)",
     )
-    read_rearm_seconds: float = param(
-        0.0,
-        min=0.0,
-        max=30 * 86400.0,
-        doc="item 91 (strategies/robust_reread.py): a read trial that sold nothing stops the"
-        " demand reading for this long, doubling after each, then it starts afresh; a trial it"
-        " alone opens then needs it halfway from perch_out_share to 1, and one that sold and is"
-        " lost keeps guard 5's schedule (0: stopped for good, main 74e06d6 exactly)",
-    )
-    read_rearm_out: float = param(
-        0.0,
-        min=0.0,
-        max=1.0,
-        doc="item 98 (strategies/robust_reread.py read_borne): with read_rearm_seconds, a read"
-        " trial that sold nothing pauses the reading only if the book showed the rivals out at"
-        " least this share of the trial's time, else stops it for good as item 41 (0: paused"
-        " after every such trial, item 91 as it was; read_rearm_seconds 0: main 31619d0 exactly)",
-    )
     perch_read_markup: bool = param(
         False,
         doc="item 42: the scarcity markup's clock runs through a read trial still unsold"
@@ -1275,12 +1240,6 @@ class RobustParams:
         " window stated, instead of the rails' top, paced as a known perch, outside a read trial's"
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
-    )
-    trial_start_sold: bool = param(
-        False,
-        doc="item 87: a guard-5 trial where no cap vouches (item 48) starts at the last level a"
-        " trial of the offer sold at or a perch held (g_sold, kept by item 77's reading), as item"
-        " 77's surge start does, surge or not (false: off, main 7b85bd0)",
     )
     trial_caps_kept: bool = param(
         True,
@@ -1591,15 +1550,6 @@ class RobustParams:
         " the surge is not evidence about its buyers (on since session 24; 0: off, main b59ba91;"
         " robust_surgewait.surge_starts)",
     )
-    surge_drop_seconds: float = param(
-        0.0,
-        min=0.0,
-        max=7 * 86400.0,
-        doc="item 81 (acts only with surge_wait_seconds): no surge start (item 77's wait cut)"
-        " while the pool's registered slots for the offer's resource fell within this long: a"
-        " queue a capacity drop made is not a surge's buyers (0: off, item 77 as measured;"
-        " robust_surgewait.drop_queued)",
-    )
     surge_lost_free: bool = param(
         True,
         doc="item 83 (acts only with surge_wait_seconds): a trial item 77's cut opened that sold"
@@ -1752,16 +1702,6 @@ class OfferMemory:
     p_left: int = 0
     d_off: bool = False
     p_read_at: float = 0.0  # when the read trial opened (perch_read_seconds)
-    # item 91 (read_rearm_seconds; strategies/robust_reread.py): when a stopped reading resumes
-    # (0: never), and the pause after the next read trial that sells nothing
-    d_back: float = 0.0
-    d_wait: float = 0.0
-    # and the running trial is one a resumed reading opened (lost: no back-off)
-    d_trial: bool = False
-    # item 98 (read_rearm_out): the running read trial's seconds seen, and those the book
-    # showed the rivals out
-    d_secs: float = 0.0
-    d_out: float = 0.0
     # guard 1's re-measures (follow_hold_max; strategies/robust_posture.py): the posture the
     # running round re-measures ("" for a first round), and re-measures in a row that kept it
     u_prev: str = ""
@@ -1806,11 +1746,6 @@ class OfferMemory:
     # item 83 (surge_lost_free): guard 5's next trial time item 77's cut replaced, kept on the
     # trial it opened (0: none)
     g_was: float = 0.0
-    # item 81 (surge_drop_seconds; strategies/robust_surgewait.py): the pool's registered slots
-    # for the offer's resource at the last decision (0: not read), and when they last fell (0:
-    # never)
-    g_slots: int = 0
-    g_drop_at: float = 0.0
     # item 78 (hold_taken_tasks; strategies/robust_warfloor.py): the seconds we held our price
     # above a rival and the tasks the rivals under it sold meanwhile, decayed ([seconds, tasks,
     # when]); the rival pools under our price at the last decision if it held (pool -> [price,
@@ -1938,11 +1873,6 @@ class OfferMemory:
                 p_left=int(cast(int, raw.get("p_left", 0))),
                 d_off=bool(raw.get("d_off", False)),
                 p_read_at=float(cast(float, raw.get("p_read_at", 0.0))),
-                d_back=float(cast(float, raw.get("d_back", 0.0))),
-                d_wait=float(cast(float, raw.get("d_wait", 0.0))),
-                d_trial=bool(raw.get("d_trial", False)),
-                d_secs=float(cast(float, raw.get("d_secs", 0.0))),
-                d_out=float(cast(float, raw.get("d_out", 0.0))),
                 u_prev=str(raw.get("u_prev", "")),
                 u_kept=int(cast(int, raw.get("u_kept", 0))),
                 u_listed=int(cast(int, raw.get("u_listed", 0))),
@@ -1962,8 +1892,6 @@ class OfferMemory:
                 g_sold=int(cast(int, raw.get("g_sold", 0))),
                 g_due=bool(raw.get("g_due", False)),
                 g_was=float(cast(float, raw.get("g_was", 0.0))),
-                g_slots=int(cast(int, raw.get("g_slots", 0))),
-                g_drop_at=float(cast(float, raw.get("g_drop_at", 0.0))),
                 w_stock=_float_list(raw.get("w_stock"), 3) or [],
                 x_book=_float_list(raw.get("x_book"), BOOK) or [],
                 w_under=_float_lists(raw.get("w_under"), 2),
@@ -2159,7 +2087,6 @@ def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
         t_moving=False,
         v_listed=0,
         h_held=False,
-        d_trial=False,
     )
 
 
@@ -3207,10 +3134,6 @@ class RobustStrategy(Strategy[RobustParams]):
         if p.perch_read_rungs > 0 and mem.p_left == 0:
             # a read trial's own hours are not the book main reads: held (item 41)
             mem = replace(mem, p_book=(1 - a) * mem.p_book + a * out)
-        if p.read_rearm_out > 0 and mem.p_left > 0 and mem.last_at is not None:
-            # what the book shows of the rivals while a read trial lists over them (item 98)
-            dt = max(0.0, now - mem.last_at)
-            mem = replace(mem, d_secs=mem.d_secs + dt, d_out=mem.d_out + dt * out)
         if passing:
             mem = _lift_out(mem, p.perch_out_share)
         mem = self._unserved(snapshot, offer, mem)
@@ -3230,7 +3153,7 @@ class RobustStrategy(Strategy[RobustParams]):
             and not self._campaign(snapshot, offer)
         )
         if p.surge_wait_seconds > 0:
-            mem = self._surge_wait(snapshot, offer, mem, now, reading=surging)
+            mem = self._surge_wait(mem, now, reading=surging)
         if mem.p_mode == "market" and surging:
             # every slot busy and the rivals sold out now: a surge (item 53, robust_surge.py),
             # unless one campaign's buyers are most of the window's (item 56)
@@ -3293,16 +3216,12 @@ class RobustStrategy(Strategy[RobustParams]):
             return self._unmask(mem, now, top, in_stock=in_stock)
         if mem.p_mode == "market":
             low = p.perch_low * base
-            gate = rearmed_gate(p.perch_out_share, mem.d_wait, mem.p_book)  # item 91
-            if now >= mem.p_next and mem.p_out >= gate and price < low:
+            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
                 vouched = self._vouched(snapshot, offer, round(low), top, mem, waits=waits)
                 start = vouched or top
-                if p.trial_start_sold and not vouched:
-                    # no cap vouches: the last level a trial sold at, surge or not (item 87)
-                    start = surge_start(start, mem.g_sold, price)
                 if mem.g_due:
                     # a surge's trial starts at the last level a trial sold at (item 77)
                     start = surge_start(start, mem.g_sold, price)
@@ -3313,9 +3232,6 @@ class RobustStrategy(Strategy[RobustParams]):
                     v_price=vouched,
                     g_due=False,
                     g_was=mem.g_was if mem.g_due else 0.0,
-                    d_trial=rearmed_trial(left, mem.d_wait),
-                    d_secs=0.0,
-                    d_out=0.0,
                 )
             if (
                 p.leaves_probe_seconds > 0
@@ -3492,7 +3408,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, p_read_at=now)
             if mem.p_left > 0 and 0 < p.perch_read_seconds <= now - mem.p_read_at:
                 # a read trial out of time (item 41)
-                return self._read_lost(self._lost_unsold(mem), now)
+                return self._read_lost(self._lost_unsold(mem))
             if now - since < self._step_seconds(mem):
                 return mem
             if self._tier_held(mem, since, now):
@@ -3516,7 +3432,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 return self._perch_lost(self._lost_unsold(mem), now)
             left, ends = read_unsold(mem.p_left)
             if ends:
-                return self._read_lost(self._lost_unsold(mem), now)
+                return self._read_lost(self._lost_unsold(mem))
             mem = replace(mem, p_left=left)
             lower = int(mem.p_price * p.perch_step_down)
             if lower < rung:
@@ -3578,30 +3494,17 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem  # inconclusive: more evidence (robust_gate.py)
         return self._perch_lost(mem, now)
 
-    def _surge_wait(
-        self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory, now: float, *, reading: bool
-    ) -> OfferMemory:
+    def _surge_wait(self, mem: OfferMemory, now: float, *, reading: bool) -> OfferMemory:
         """Item 77 (``surge_wait_seconds``, strategies/robust_surgewait.py): item 53's surge
         ``reading`` kept (``g_at``); at a surge's start, in the market mode, guard 5's next trial
         is due now."""
         p = self.params
         if mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled):
             mem = replace(mem, g_sold=mem.p_price)
-        if p.surge_drop_seconds > 0 and snapshot.utilization is not None:
-            # item 81: the pool's registered slots, and when they last fell
-            slots = snapshot.utilization.slots_and_busy(offer.gpu)[0]
-            mem = replace(
-                mem,
-                g_slots=slots,
-                g_drop_at=slots_fell(slots=slots, last=mem.g_slots, drop_at=mem.g_drop_at, now=now),
-            )
         if not reading:
             return mem
         starts = surge_starts(reading=True, last=mem.g_at, now=now, gap=p.surge_wait_seconds)
         mem = replace(mem, g_at=now)
-        if starts and drop_queued(drop_at=mem.g_drop_at, now=now, window=p.surge_drop_seconds):
-            # the queue is the lost slots' (item 81): the reading is kept, no surge starts
-            starts = False
         if starts and mem.p_mode == "market":
             was = (mem.p_next or 0.0) if p.surge_lost_free else 0.0
             mem = replace(mem, p_next=wait_cut(mem.p_next, now), g_due=True, g_was=was)
@@ -3958,9 +3861,6 @@ class RobustStrategy(Strategy[RobustParams]):
         """
         p = self.params
         now = snapshot.at
-        if read_resumes(mem.d_off, mem.d_back, now):
-            # a paused reading starts afresh (item 91, strategies/robust_reread.py)
-            mem = replace(mem, d_off=False, d_back=0.0, d_stock={}, d_deals=0.0, d_restock=0.0)
         # stopped for the offer after a read trial sold nothing (item 41, strategies/robust_read.py)
         tau = 0.0 if mem.d_off else p.perch_demand_seconds
         if tau <= 0 and mem.l_until > now:
@@ -4022,33 +3922,18 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem
         return replace(mem, t_unsold=unsold_level(mem.t_unsold, mem.p_price))
 
-    def _read_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
+    def _read_lost(self, mem: OfferMemory) -> OfferMemory:
         """A trial the demand reading opened sold at none of its prices (item 41,
         strategies/robust_read.py): back to the market-led price with the schedule as it was (no
         back-off; the trial was due), the reading stopped for this offer and the count back to
-        what the book alone shows, so the next trial opens where it would have without it. With
-        ``read_rearm_seconds`` (item 91) the reading is paused, not stopped; with
-        ``read_rearm_out`` (item 98) only if the book showed the rivals out that share of the
-        trial's time."""
-        p = self.params
-        if read_borne(mem.d_out, mem.d_secs, p.read_rearm_out):
-            back, wait = read_pause(now, mem.d_wait, p.read_rearm_seconds)
-        else:
-            # the rivals stayed in stock over the trial: the reading stopped for good (item 98)
-            back, wait = 0.0, mem.d_wait
-        return replace(
-            mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True, d_back=back, d_wait=wait
-        )
+        what the book alone shows, so the next trial opens where it would have without it."""
+        return replace(mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True)
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
         if mem.t_open:  # a trial our buyers' top tier opened is lost: not again (item 51)
             mem = replace(mem, t_open=False, t_lost=True)
         if mem.p_left > 0:
-            return self._read_lost(mem, now)  # rivals back before a read trial sold (item 41)
-        if mem.d_trial:
-            # a trial a resumed reading opened sold and was lost: the schedule as it was, so
-            # the book's own next trial is not put off by it (item 91, robust_reread.py)
-            return replace(mem, p_mode="market", d_trial=False)
+            return self._read_lost(mem)  # rivals back before a read trial sold (item 41)
         usual = early_lost_due(mem.p_usual, now)
         if usual is not None:
             # an early first trial lost before the usual first trial's time: that trial still

@@ -126,8 +126,7 @@ shows, not by a scenario's numbers:
    Where the book waits (item 19's test) the first trial falls due after ``waits_first_seconds``
    (2 h; a no-op while ``perch_first_wait_seconds`` is no later) if that share passes its gate
    then (item 33, ``strategies/robust_publishers.py``:
-   train ``publishers`` 1026's first hours). ``unmask_wait_seconds`` runs item 24's unmasking probe
-   off its window, and ``check_queue_ends`` ends a check that queues the pool back at the perch
+   train ``publishers`` 1026's first hours). ``check_queue_ends`` ends a check that queues the pool back at the perch
    (item 33, opt-in: train ``surge`` 1022 up, most other markets down). ``early_lost_free``
    lets an early first trial lost before ``perch_wait_seconds`` leave the usual first trial's
    time as the next trial's, without the back-off (item 35, opt-in: train ``stationary`` 1469,
@@ -146,10 +145,7 @@ shows, not by a scenario's numbers:
    judge a trial that only ``perch_demand_seconds``'s reading opened by how it ends: unsold at
    its first prices (or for its time budget), it ends without a back-off, the reading stops for
    the offer and the count goes back to the book's own (item 41, on with the reading: 2 prices,
-   30 minutes; ``strategies/robust_read.py``). Opt-in (``read_rearm_seconds``, item 91,
-   ``strategies/robust_reread.py``; 0: off): the reading is paused that long instead (doubling
-   after each such trial), then starts afresh; a trial it alone opens then needs the reading
-   halfway from ``perch_out_share`` to 1, and one that sold and is lost keeps guard 5's schedule.
+   30 minutes; ``strategies/robust_read.py``).
    ``perch_caps_tasks`` (item 43, on: 3; ``strategies/robust_caps.py``'s ``perch_at_caps``)
    moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
    tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
@@ -263,28 +259,14 @@ their rate brings that many tasks), through the rivals' return too, not the mark
 Opt-in (item 67, ``tier_settled_tasks``, 0: off; strategies/robust_hold.py): such a held level
 that sold is kept through the rivals' return while the tier's next sale is not due; once due
 it ends as before (it sold: no back-off).
-Opt-in (item 68, ``perch_return_pays``, false: off; strategies/robust_return.py; not recommended:
-design block x 0.997): a committed perch, or a trial whose price sold, is held through the
-rivals' return while its sales rate less ``perch_return_z`` deviations beats the market-led mean.
 Opt-in (item 69, ``slot_vouched_share``, 0: off; strategies/robust_slotvouch.py): a guard-5 trial
 at the level our buyers vouched for, not sold yet, counts in item 17's slot floor at that share of
 the level x its tier's pace (before, only a level that sold set a floor).
-Opt-in (item 102, ``perch_slot_last``, false: off; strategies/robust_lastslot.py; not
-recommended: design block x 0.9987): item 17's slot floor also holds, for the task's whole run, a
-market-led offer whose task would take the last slot the perches' tasks have (at most one left
-beside the pool's other open tasks), on an idle pool too (train ``collapse`` 1660: one slot, a
-category-3 task at its rival's 124 M unlisted the XS perch at 424 M for 1.5 h).
-Opt-in (item 70, ``tier_worth_tasks``, 0: off; strategies/robust_worth.py; not recommended: design
-block x 0.998): a guard-5 level whose tier of our buyers is worth more (their rate x the rivals'
-out share x the level) than the market-led rate is kept at the tier's pace while the rivals are
-out: unsold, past its pace and through the rivals' return; sold or committed, through the return.
-Opt-in (item 75, ``tier_rearm_seconds``, 0: off; strategies/robust_rearm.py): item 51's tier
-trial, once lost, may open again after that wait (doubling per re-opening), read from our buyers
-since the loss, instead of never for the offer.
 On (item 80, ``perch_return_checked``, since session 24; false: off;
-strategies/robust_checkheld.py): item 68's hold kept to a committed perch that a check confirmed
-against the market-led price as it is now: held through the rivals' return while its sales still
-beat the market-led mean (after a demand collapse the rivals stay in stock longer because fewer
+strategies/robust_checkheld.py): a committed perch that a check confirmed
+against the market-led price as it is now is held through the rivals' return while its sales
+rate less ``perch_return_z`` deviations still beats the market-led mean (item 68's test,
+``robust_checkheld.return_pays``) (after a demand collapse the rivals stay in stock longer because fewer
 buyers empty them).
 Opt-in (item 74, ``markup_gas_cancels``, 0: off; strategies/robust_markupgas.py): guard 2's raise
 trial starts only where its best case over the trial (the raise x the last interval's earnings)
@@ -336,20 +318,9 @@ rivals' return ends keeps the schedule the start found; item 85 (``check_return_
 strategies/robust_checkreturn.py), where the book waits the rivals' return does not end a
 committed perch's check (our market-led price in the check keeps them in stock).
 
-Opt-in with it (item 88, ``follow_quiet_back`` and ``follow_quiet_relist``, false: off): such a
-quiet floor is raised to one nRLC under the follower's own lowest price of the round (guard 1's
-stride lands up to 10 % under it), tried again lower if the follower comes back under us; and a
-quiet floor whose order sold out relists at its last price, not at the expired ``low``'s.
-
-Opt-in (item 87, ``trial_start_sold``, false: off): a trial guard 5's gate opens where no cap of
-our buyers vouches starts at the last level a trial of the offer sold at (item 77's ``g_sold``,
-robust_surgewait.surge_start), surge or not, instead of the rails' top (train surge 1659: a
-second surge's trial halved from 51,000 M for 1.5 h though 1,270 M had sold the day before).
-
-Opt-in (item 101, ``trial_few_tasks``, 0: off; strategies/robust_gate.py): a settled trial
-whose mean leads the market-led mode's but whose lower bound does not, on fewer than that many
-decayed sales, runs on for up to another ``perch_trial_seconds`` until it has them (train
-``undercut_slow`` 1512: a trial at 16 x the war lost on a z = 1 bound over 6 sales).
+Opt-in with it (item 88, ``follow_quiet_back``, false: off): such a quiet floor is raised to one
+nRLC under the follower's own lowest price of the round (guard 1's stride lands up to 10 % under
+it), tried again lower if the follower comes back under us.
 
 A **cost floor** (``cost_per_slot_hour``, nRLC, 0 = none) keeps every quote at or above the
 cost of the slot time one task takes (its learned run time, ``task_seconds`` before any is
@@ -409,7 +380,7 @@ from strategies.robust_caps import (
     remember_rivals,
 )
 from strategies.robust_captive import names_pool, naming, passed_over
-from strategies.robust_checkheld import checked_hold
+from strategies.robust_checkheld import checked_hold, return_pays
 from strategies.robust_checkreturn import check_runs_on
 from strategies.robust_checkz import check_z
 from strategies.robust_cutgas import (
@@ -422,11 +393,10 @@ from strategies.robust_floorprobe import gas_judged, steps_seen
 from strategies.robust_gasstop import BOOK, book_add, resign_gas, stopped
 from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
-from strategies.robust_hold import last_sale, settled_holds, tier_holds
+from strategies.robust_hold import settled_holds, tier_holds
 from strategies.robust_kept import Kept
 from strategies.robust_keptvouch import vouch_buyers
 from strategies.robust_ladder import Probe, check_decided, lower_rate
-from strategies.robust_lastslot import kept_floor, last_slots
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
@@ -455,17 +425,8 @@ from strategies.robust_quietfloor import (
     follower_low,
     quiet_back,
     quiet_floor,
-    relist_quiet,
 )
 from strategies.robust_read import markup_clock_runs, read_opened, read_unsold
-from strategies.robust_rearm import rearm_due, rearm_since
-from strategies.robust_reread import (
-    read_borne,
-    read_pause,
-    read_resumes,
-    rearmed_gate,
-    rearmed_trial,
-)
 from strategies.robust_reserve import reserve_volumes, shut_share
 from strategies.robust_restock import ROW as RESTOCK_ROW
 from strategies.robust_restock import (
@@ -475,7 +436,6 @@ from strategies.robust_restock import (
     restocked_at,
     watch_restocks,
 )
-from strategies.robust_return import held_return, return_pays
 from strategies.robust_rivalinert import rival_fitted
 from strategies.robust_scarce import Unsold, unsold_step
 from strategies.robust_shift import check_due
@@ -488,8 +448,6 @@ from strategies.robust_stepunder import (
 )
 from strategies.robust_surge import campaign, perch_slot_floor, queued, surged
 from strategies.robust_surgewait import (
-    drop_queued,
-    slots_fell,
     surge_sold_ends,
     surge_start,
     surge_starts,
@@ -516,7 +474,6 @@ from strategies.robust_undercut import (
 )
 from strategies.robust_vouch import climbs_to, vouched_bound, vouched_price
 from strategies.robust_warfloor import floor_near, hold_starved, stock_watch, taken_under
-from strategies.robust_worth import market_rate, worth_holds
 
 __all__ = ["OfferMemory", "RobustParams", "RobustStrategy"]
 
@@ -1025,15 +982,6 @@ class RobustParams:
         " rivals' out-of-stock share already passes perch_out_share when it is due; else the"
         " first wait is perch_wait_seconds (false: off, the share may pass later)",
     )
-    # the unmasking probe off the leaves window (strategies/robust_surge.py, item 33)
-    unmask_wait_seconds: float = param(
-        0.0,
-        min=0.0,
-        max=30 * 86400.0,
-        doc="item 33: with rivals in stock and the perch's gate shut, after the perch's wait,"
-        " quote its lowest rung leaves_probe_seconds: rivals out perch_out_share of it open a"
-        " trial, otherwise the next probe waits twice as long, from this (0: off)",
-    )
     waits_first_seconds: float = param(
         2 * 3600.0,
         min=0.0,
@@ -1073,15 +1021,6 @@ class RobustParams:
         doc="item 30: a settled trial whose mean rate leads the market-led mode's but whose lower"
         " bound does not is judged at every decision for up to this long after"
         " perch_trial_seconds: committed once the bound passes, lost once the mean trails (0: off)",
-    )
-    trial_few_tasks: float = param(
-        0.0,
-        min=0.0,
-        max=1000.0,
-        doc="item 101 (strategies/robust_gate.py): a settled trial whose mean rate leads the"
-        " market-led mode's but whose lower bound does not, on fewer than this many decayed"
-        " sales, runs on for up to another perch_trial_seconds until it has them (0: off, main"
-        " f7e4559 exactly)",
     )
     trial_floor_lowest: bool = param(
         True,
@@ -1176,24 +1115,6 @@ class RobustParams:
         doc="item 41: such a read trial (perch_read_rungs) that sold nothing this long after it"
         " opened ends the same way, before its rungs run out (0: no time limit)",
     )
-    read_rearm_seconds: float = param(
-        0.0,
-        min=0.0,
-        max=30 * 86400.0,
-        doc="item 91 (strategies/robust_reread.py): a read trial that sold nothing stops the"
-        " demand reading for this long, doubling after each, then it starts afresh; a trial it"
-        " alone opens then needs it halfway from perch_out_share to 1, and one that sold and is"
-        " lost keeps guard 5's schedule (0: stopped for good, main 74e06d6 exactly)",
-    )
-    read_rearm_out: float = param(
-        0.0,
-        min=0.0,
-        max=1.0,
-        doc="item 98 (strategies/robust_reread.py read_borne): with read_rearm_seconds, a read"
-        " trial that sold nothing pauses the reading only if the book showed the rivals out at"
-        " least this share of the trial's time, else stops it for good as item 41 (0: paused"
-        " after every such trial, item 91 as it was; read_rearm_seconds 0: main 31619d0 exactly)",
-    )
     perch_read_markup: bool = param(
         False,
         doc="item 42: the scarcity markup's clock runs through a read trial still unsold"
@@ -1241,17 +1162,11 @@ class RobustParams:
         " revenue bound beats the market-led mode's mean, instead of ending"
         " (robust_alone.held_alone; false: off, main ee5b131, every perch ends when alone)",
     )
-    perch_return_pays: bool = param(
-        False,
-        doc="item 68: a perch that paid (committed, or a trial whose price sold) is held through"
-        " the rivals' return to stock while its lower revenue bound beats the market-led mode's"
-        " mean, instead of ending (robust_return.held_return; false: off, main 5508568)",
-    )
     perch_return_checked: bool = param(
         True,
         doc="item 80: a committed perch that a check confirmed (its hold doubled past the"
         " commit's) is held through the rivals' return to stock while item 68's test"
-        " (robust_return.return_pays, perch_return_z) still holds; a trial and a perch never"
+        " (robust_checkheld.return_pays, perch_return_z) still holds; a trial and a perch never"
         " checked end as before (on since session 24; robust_checkheld.checked_hold; false: off,"
         " main b59ba91)",
     )
@@ -1261,13 +1176,6 @@ class RobustParams:
         " to stock does not end a committed perch's check: it runs to its end and is judged by"
         " its own test (on since session 25; false: off, main 73768e6;"
         " robust_checkreturn.check_runs_on)",
-    )
-    perch_return_renewed: bool = param(
-        False,
-        doc="item 86: with item 80 (perch_return_checked), a committed perch whose hold ran out"
-        " and was renewed without a check (it still led the market-led price and nothing had"
-        " shifted, robust_shift.check_due) counts as confirmed at the rivals' return, as one a"
-        " check confirmed (robust_checkheld.checked_hold's renewed; false: off, main 73768e6)",
     )
     check_confidence: float = param(
         0.0,
@@ -1287,7 +1195,7 @@ class RobustParams:
         1.0,
         min=0.0,
         max=10.0,
-        doc="item 68 (acts only with perch_return_pays): the Poisson deviations taken off the"
+        doc="item 68 (acts with perch_return_checked, item 80): the Poisson deviations taken off the"
         " perch's sales rate before it is compared with the market-led mode's mean at the"
         " rivals' return (1: the commit's own test; 0: the perch's mean)",
     )
@@ -1333,12 +1241,6 @@ class RobustParams:
         " budget (0: off, main 4bf24e6; on since the helper's proposal;"
         " robust_vouch.vouched_price)",
     )
-    trial_start_sold: bool = param(
-        False,
-        doc="item 87: a guard-5 trial where no cap vouches (item 48) starts at the last level a"
-        " trial of the offer sold at or a perch held (g_sold, kept by item 77's reading), as item"
-        " 77's surge start does, surge or not (false: off, main 7b85bd0)",
-    )
     trial_caps_kept: bool = param(
         True,
         doc="item 82 (acts only with trial_caps_tasks): in a category whose book waits"
@@ -1380,15 +1282,6 @@ class RobustParams:
         " judges), and a trial it opened that is inconclusive at perch_trial_seconds runs on for"
         " up to this long (item 30's rule, at least trial_extend_seconds) (0: off;"
         " robust_moving)",
-    )
-    tier_rearm_seconds: float = param(
-        0.0,
-        min=0.0,
-        max=7 * 86400.0,
-        doc="item 75 (acts only with tier_open_multiple): a lost tier trial (item 51) no longer"
-        " ends the rule for the offer: it may open again this long after the loss (doubling with"
-        " each re-opening), read from our buyers since the loss, item 61's unsold record of the"
-        " lost trial not applied (0: off, one chance; robust_rearm)",
     )
     tier_undercut_share: float = param(
         UNDERCUT_SHARE,
@@ -1507,18 +1400,6 @@ class RobustParams:
         " tasks since the level's last sale; once due, it ends as before (0: off, main"
         " 5508568; robust_hold.settled_holds)",
     )
-    tier_worth_tasks: float = param(
-        0.0,
-        min=0.0,
-        max=1000.0,
-        doc="item 70: a guard-5 level whose tier of our buyers (caps at or above it, at least"
-        " robust_hold.HOLD_LEAST_TASKS tasks, of the last perch_half_life_seconds) is worth more"
-        " a second (their rate x the rivals' out share p_out x the level) than the market-led"
-        " mode earns is kept at the tier's pace while the rivals are out: unsold, it waits past"
-        " its pace and through the rivals' return; sold (settled or committed), the return does"
-        " not end it; each while fewer than this many of the tier's tasks were due (0: off, main"
-        " e04fe32; robust_worth.worth_holds)",
-    )
     tier_open_unsold: bool = param(
         False,
         doc="item 61 (acts only with tier_open_multiple): item 51 does not open a trial at a"
@@ -1614,25 +1495,12 @@ class RobustParams:
         " lowest when a pool comes back under it, QUIET_BACK_TRIES times a stretch (false: off,"
         " main 7b85bd0; robust_quietfloor.quiet_back)",
     )
-    follow_quiet_relist: bool = param(
-        False,
-        doc="item 88 (only with follow_still_quiet and follow_quiet_back): a quiet committed"
-        " floor whose order sold out relists at our last quiet listed price, not at one nRLC"
-        " under guard 1's expired low (false: off, main 7b85bd0; robust_quietfloor.relist_quiet)",
-    )
     follow_still_yield: bool = param(
         True,
         doc="item 62: follow_still puts a round off only while the floor price earns a"
         " slot-second at least what the pool's other offers earn per slot-second (their"
         " decayed earnings over the pool's slots) (false: off, main 14593de;"
         " true by default since session 18; robust_held.floor_pays)",
-    )
-    perch_slot_last: bool = param(
-        False,
-        doc="item 102: a market-led offer whose task would take the pool's last free slot (at"
-        " most one free, backlog charged) is held to perch_slot_share's slot floor for its"
-        " whole run time whatever the smoothed utilization (false: off, main f7e4559 exactly;"
-        " robust_lastslot.on_last_slot)",
     )
     slot_vouched_share: float = param(
         0.0,
@@ -1681,15 +1549,6 @@ class RobustParams:
         " guard 5's next trial due now in the market mode: the wait after a trial lost before"
         " the surge is not evidence about its buyers (on since session 24; 0: off, main b59ba91;"
         " robust_surgewait.surge_starts)",
-    )
-    surge_drop_seconds: float = param(
-        0.0,
-        min=0.0,
-        max=7 * 86400.0,
-        doc="item 81 (acts only with surge_wait_seconds): no surge start (item 77's wait cut)"
-        " while the pool's registered slots for the offer's resource fell within this long: a"
-        " queue a capacity drop made is not a surge's buyers (0: off, item 77 as measured;"
-        " robust_surgewait.drop_queued)",
     )
     surge_lost_free: bool = param(
         True,
@@ -1763,8 +1622,6 @@ class OfferMemory:
     market_ev: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     p_out: float = 0.0  # share of time with no rival in stock (time constant perch_out_seconds)
     p_hold: float = 0.0  # how long the committed perch is held before the market is checked
-    # its hold renewed without a check (nothing shifted; item 86, with perch_return_renewed only)
-    p_renewed: bool = False
     # regime shifts: the last committed perch price, kept while rivals come and go
     perch_known: int = 0
     perch_known_at: float = 0.0
@@ -1845,16 +1702,6 @@ class OfferMemory:
     p_left: int = 0
     d_off: bool = False
     p_read_at: float = 0.0  # when the read trial opened (perch_read_seconds)
-    # item 91 (read_rearm_seconds; strategies/robust_reread.py): when a stopped reading resumes
-    # (0: never), and the pause after the next read trial that sells nothing
-    d_back: float = 0.0
-    d_wait: float = 0.0
-    # and the running trial is one a resumed reading opened (lost: no back-off)
-    d_trial: bool = False
-    # item 98 (read_rearm_out): the running read trial's seconds seen, and those the book
-    # showed the rivals out
-    d_secs: float = 0.0
-    d_out: float = 0.0
     # guard 1's re-measures (follow_hold_max; strategies/robust_posture.py): the posture the
     # running round re-measures ("" for a first round), and re-measures in a row that kept it
     u_prev: str = ""
@@ -1886,10 +1733,6 @@ class OfferMemory:
     # item 61 (tier_open_unsold; strategies/robust_measured.py): the lowest price a lost trial
     # of the offer listed unsold (0: none)
     t_unsold: int = 0
-    # item 75 (tier_rearm_seconds; strategies/robust_rearm.py): when item 51's tier trial was
-    # last lost, and how often the rule opened again since
-    t_lost_at: float = 0.0
-    t_rearms: int = 0
     # item 55 (vouch_climb; strategies/robust_vouch.py climbs_to): our listed price the rails
     # capped under the vouched level at the last decision (0: none), to see them still climbing
     v_listed: int = 0
@@ -1903,11 +1746,6 @@ class OfferMemory:
     # item 83 (surge_lost_free): guard 5's next trial time item 77's cut replaced, kept on the
     # trial it opened (0: none)
     g_was: float = 0.0
-    # item 81 (surge_drop_seconds; strategies/robust_surgewait.py): the pool's registered slots
-    # for the offer's resource at the last decision (0: not read), and when they last fell (0:
-    # never)
-    g_slots: int = 0
-    g_drop_at: float = 0.0
     # item 78 (hold_taken_tasks; strategies/robust_warfloor.py): the seconds we held our price
     # above a rival and the tasks the rivals under it sold meanwhile, decayed ([seconds, tasks,
     # when]); the rival pools under our price at the last decision if it held (pool -> [price,
@@ -1928,7 +1766,6 @@ class OfferMemory:
     q_low: int = 0
     q_up: bool = False
     q_n: int = 0
-    q_at: int = 0  # our listed price at the last quiet decision (0: none this stretch)
     # item 92 (follow_passed_share; strategies/robust_passed.py): the share of decisions at which
     # the base passed over a small rival order under our listed price; whether guard 1's running
     # or last round opened while it stood at the key (judged net of gas)
@@ -1991,7 +1828,6 @@ class OfferMemory:
                 market_ev=_evidence(raw.get("market_ev")),
                 p_out=float(cast(float, raw.get("p_out", 0.0))),
                 p_hold=float(cast(float, raw.get("p_hold", 0.0))),
-                p_renewed=bool(raw.get("p_renewed", False)),
                 perch_known=int(cast(int, raw.get("perch_known", 0))),
                 perch_known_at=float(cast(float, raw.get("perch_known_at", 0.0))),
                 d_stock=_floats(raw.get("d_stock")),
@@ -2037,11 +1873,6 @@ class OfferMemory:
                 p_left=int(cast(int, raw.get("p_left", 0))),
                 d_off=bool(raw.get("d_off", False)),
                 p_read_at=float(cast(float, raw.get("p_read_at", 0.0))),
-                d_back=float(cast(float, raw.get("d_back", 0.0))),
-                d_wait=float(cast(float, raw.get("d_wait", 0.0))),
-                d_trial=bool(raw.get("d_trial", False)),
-                d_secs=float(cast(float, raw.get("d_secs", 0.0))),
-                d_out=float(cast(float, raw.get("d_out", 0.0))),
                 u_prev=str(raw.get("u_prev", "")),
                 u_kept=int(cast(int, raw.get("u_kept", 0))),
                 u_listed=int(cast(int, raw.get("u_listed", 0))),
@@ -2056,15 +1887,11 @@ class OfferMemory:
                 t_moving=bool(raw.get("t_moving", False)),
                 h_held=bool(raw.get("h_held", False)),
                 t_unsold=int(cast(int, raw.get("t_unsold", 0))),
-                t_lost_at=float(cast(float, raw.get("t_lost_at", 0.0))),
-                t_rearms=int(cast(int, raw.get("t_rearms", 0))),
                 v_listed=int(cast(int, raw.get("v_listed", 0))),
                 g_at=float(cast(float, raw.get("g_at", 0.0))),
                 g_sold=int(cast(int, raw.get("g_sold", 0))),
                 g_due=bool(raw.get("g_due", False)),
                 g_was=float(cast(float, raw.get("g_was", 0.0))),
-                g_slots=int(cast(int, raw.get("g_slots", 0))),
-                g_drop_at=float(cast(float, raw.get("g_drop_at", 0.0))),
                 w_stock=_float_list(raw.get("w_stock"), 3) or [],
                 x_book=_float_list(raw.get("x_book"), BOOK) or [],
                 w_under=_float_lists(raw.get("w_under"), 2),
@@ -2073,7 +1900,6 @@ class OfferMemory:
                 q_low=int(cast(int, raw.get("q_low", 0))),
                 q_up=bool(raw.get("q_up", False)),
                 q_n=int(cast(int, raw.get("q_n", 0))),
-                q_at=int(cast(int, raw.get("q_at", 0))),
                 o_passed=float(cast(float, raw.get("o_passed", 0.0))),
                 o_opened=bool(raw.get("o_opened", False)),
                 o_war=int(cast(int, raw.get("o_war", 0))),
@@ -2261,7 +2087,6 @@ def _trial_step(mem: OfferMemory, now: float, price: int) -> OfferMemory:
         t_moving=False,
         v_listed=0,
         h_held=False,
-        d_trial=False,
     )
 
 
@@ -2530,8 +2355,7 @@ class RobustStrategy(Strategy[RobustParams]):
         if p.perch_slot_share <= 0 or len(offers) < 2:
             return tuple(quotes)
         live = [m.u_avg for m in mems if not m.perched and m.u_avg is not None]
-        saturated = max(live, default=0.0) >= p.perch_slot_busy
-        if not saturated and not p.perch_slot_last:
+        if max(live, default=0.0) < p.perch_slot_busy:
             return tuple(quotes)
         runs = [_run_seconds(snapshot, o) for o in offers]
         perches = [
@@ -2549,40 +2373,14 @@ class RobustStrategy(Strategy[RobustParams]):
                 for i, m in enumerate(mems)
                 if m.p_mode == "trial" and not m.p_settled and _at_vouched(m)
             ]
-        # item 102: a task that takes the last slot the perches' tasks have (robust_lastslot);
-        # the pool's open tasks are read only with the key on (a saturated pool's every decision)
-        last = (
-            last_slots(
-                [o.category for o in offers],
-                [_slot_count(snapshot, o) for o in offers],
-                [t.category for t in snapshot.tasks.open_tasks]
-                if snapshot.tasks is not None
-                else [],
-                {offers[i].category for i, rate in perches if rate > 0},
-                p.perch_slot_last,
-            )
-            if p.perch_slot_last
-            else [False] * len(offers)
-        )
-        if not saturated and not any(last):
-            return tuple(quotes)
         queue = None
         if p.perch_slot_drain:
             queue = snapshot.utilization.ratio if snapshot.utilization is not None else 0.0
         out = []
         for i, (o, q, m, run) in enumerate(zip(offers, quotes, mems, runs, strict=True)):
-            if not saturated and not last[i]:
-                out.append(q)
-                continue
             floor = perch_slot_floor(
-                perches=perches,
-                own=i,
-                run=run,
-                share=p.perch_slot_share,
-                queue=None if last[i] else queue,
+                perches=perches, own=i, run=run, share=p.perch_slot_share, queue=queue
             )
-            if last[i] and floor > q.price:  # held while it drifts (robust_lastslot.kept_floor)
-                floor = kept_floor(floor, snapshot.current_price(o.slot))
             if m.p_mode == "market" and floor > q.price:
                 why = f"{q.reason}; the pool is full: a slot earns {floor} at a perch"
                 q = quote_for(o, floor, q.volume, why, jump=True)
@@ -2708,10 +2506,7 @@ class RobustStrategy(Strategy[RobustParams]):
         sold = float(sum(d.volume for d in deals))
         window = _caps_kept(
             p,
-            p.perch_tier_tasks > 0
-            or p.tier_open_multiple > 0
-            or p.tier_hold_tasks > 0
-            or p.tier_worth_tasks > 0,
+            p.perch_tier_tasks > 0 or p.tier_open_multiple > 0 or p.tier_hold_tasks > 0,
         )
         if window > 0:
             # our buyers' caps (strategies/robust_caps.py; items 50, 51 and 66 read them too)
@@ -3339,10 +3134,6 @@ class RobustStrategy(Strategy[RobustParams]):
         if p.perch_read_rungs > 0 and mem.p_left == 0:
             # a read trial's own hours are not the book main reads: held (item 41)
             mem = replace(mem, p_book=(1 - a) * mem.p_book + a * out)
-        if p.read_rearm_out > 0 and mem.p_left > 0 and mem.last_at is not None:
-            # what the book shows of the rivals while a read trial lists over them (item 98)
-            dt = max(0.0, now - mem.last_at)
-            mem = replace(mem, d_secs=mem.d_secs + dt, d_out=mem.d_out + dt * out)
         if passing:
             mem = _lift_out(mem, p.perch_out_share)
         mem = self._unserved(snapshot, offer, mem)
@@ -3362,7 +3153,7 @@ class RobustStrategy(Strategy[RobustParams]):
             and not self._campaign(snapshot, offer)
         )
         if p.surge_wait_seconds > 0:
-            mem = self._surge_wait(snapshot, offer, mem, now, reading=surging)
+            mem = self._surge_wait(mem, now, reading=surging)
         if mem.p_mode == "market" and surging:
             # every slot busy and the rivals sold out now: a surge (item 53, robust_surge.py),
             # unless one campaign's buyers are most of the window's (item 56)
@@ -3425,16 +3216,12 @@ class RobustStrategy(Strategy[RobustParams]):
             return self._unmask(mem, now, top, in_stock=in_stock)
         if mem.p_mode == "market":
             low = p.perch_low * base
-            gate = rearmed_gate(p.perch_out_share, mem.d_wait, mem.p_book)  # item 91
-            if now >= mem.p_next and mem.p_out >= gate and price < low:
+            if now >= mem.p_next and mem.p_out >= p.perch_out_share and price < low:
                 # opened by the demand reading alone: judged by how it ends (item 41)
                 left = read_opened(p.perch_read_rungs, mem.p_book, p.perch_out_share)
                 # where our buyers' caps vouch for a price, the trial starts there (item 48)
                 vouched = self._vouched(snapshot, offer, round(low), top, mem, waits=waits)
                 start = vouched or top
-                if p.trial_start_sold and not vouched:
-                    # no cap vouches: the last level a trial sold at, surge or not (item 87)
-                    start = surge_start(start, mem.g_sold, price)
                 if mem.g_due:
                     # a surge's trial starts at the last level a trial sold at (item 77)
                     start = surge_start(start, mem.g_sold, price)
@@ -3445,9 +3232,6 @@ class RobustStrategy(Strategy[RobustParams]):
                     v_price=vouched,
                     g_due=False,
                     g_was=mem.g_was if mem.g_due else 0.0,
-                    d_trial=rearmed_trial(left, mem.d_wait),
-                    d_secs=0.0,
-                    d_out=0.0,
                 )
             if (
                 p.leaves_probe_seconds > 0
@@ -3457,16 +3241,6 @@ class RobustStrategy(Strategy[RobustParams]):
             ):
                 # the big supplier left and we undercut the rest: do they sell out above us?
                 return _unmask_start(mem, now, _lowest_rung(low, price), mem.l_wait)
-            if (
-                p.unmask_wait_seconds > 0
-                and mem.l_until <= now
-                and now >= max(mem.p_next, mem.l_next)
-                and in_stock
-                and price < low
-            ):
-                # our undercut keeps the rivals in stock: do they sell out above us? (item 33)
-                wait = mem.l_wait or p.unmask_wait_seconds / 2
-                return _unmask_start(mem, now, _lowest_rung(low, price), wait)
             if named and in_stock and price < low:
                 if mem.q_next is None:
                     wait = p.captive_probe_seconds
@@ -3501,13 +3275,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     return _trial_step(_lift_out(mem, p.perch_out_share), now, top)
             if (
                 p.tier_open_multiple > 0
-                and rearm_due(
-                    lost=mem.t_lost,
-                    lost_at=mem.t_lost_at,
-                    rearms=mem.t_rearms,
-                    now=now,
-                    wait=p.tier_rearm_seconds,
-                )
+                and not mem.t_lost
                 and mem.p_next is not None
                 and now >= max(mem.p_next + p.perch_wait_seconds, mem.c_next)
                 and price < low
@@ -3516,20 +3284,12 @@ class RobustStrategy(Strategy[RobustParams]):
                 # our undercut keeps the rivals in stock, and a tier of our own buyers stated
                 # caps far above it: a trial at their cap, once (item 51)
                 mem = replace(mem, c_next=now + READ_EVERY_S)
-                # after a loss, only the buyers since it (item 75, robust_rearm.py)
-                since = rearm_since(
-                    lost=mem.t_lost, lost_at=mem.t_lost_at, since=now - p.perch_half_life_seconds
-                )
+                since = now - p.perch_half_life_seconds
                 buyers = kept_buyers(mem.c_buyers, since)
                 level = tier_opens(
                     buyers, price, round(low), top, p.tier_open_multiple, p.tier_open_tasks
                 )
-                if (
-                    level
-                    and p.tier_open_unsold
-                    and not mem.t_lost
-                    and measured(mem.t_unsold, level)
-                ):
+                if level and p.tier_open_unsold and measured(mem.t_unsold, level):
                     level = 0  # a lost trial listed a price under it unsold (item 61)
                 if level and p.tier_open_replay:
                     own = None
@@ -3550,14 +3310,11 @@ class RobustStrategy(Strategy[RobustParams]):
                 if level:
                     moving = not self._steady(mem, now)  # item 71: the extension's market
                     mem = _trial_step(_lift_out(mem, p.perch_out_share), now, level)
-                    again = mem.t_rearms + 1 if mem.t_lost else mem.t_rearms
                     return replace(
                         mem,
                         v_price=level,
                         t_open=True,
                         t_moving=moving,
-                        t_lost=False,
-                        t_rearms=again,
                     )
             return mem
         if mem.p_out < p.perch_out_share / 2:
@@ -3570,11 +3327,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 # schedule its cut found
                 return replace(mem, p_mode="market", p_next=max(mem.g_was, now), g_was=0.0)
             if mem.p_mode == "trial" and not mem.p_settled:
-                if self._worth_held(mem, since, now):
-                    # a level its tier makes worth more than the market-led price waits while
-                    # the tier's buyers are not due: they come when the rivals are out (item 70)
-                    pass
-                elif not self._tier_held(mem, since, now):
+                if not self._tier_held(mem, since, now):
                     return self._perch_lost(mem, now)
                 else:
                     # a level a tier of our buyers stated waits for the tier's pace: its buyers
@@ -3584,10 +3337,6 @@ class RobustStrategy(Strategy[RobustParams]):
                 # a check where the book waits: our market-led price keeps the rivals in stock,
                 # so the return is the check's own doing; it is judged by its test (item 85,
                 # strategies/robust_checkreturn.py)
-                pass
-            elif mem.p_mode in ("trial", "perch") and self._worth_kept(mem, since, now):
-                # a trial that sold at a level, or a perch, its tier makes worth more than the
-                # market-led price, while the tier's next sale is not due (item 70)
                 pass
             elif mem.p_mode == "trial" and self._settled_held(mem, since, now):
                 # a level item 66 held for its tier, and sold: kept while the tier's next sale is
@@ -3599,7 +3348,6 @@ class RobustStrategy(Strategy[RobustParams]):
                 p_mode=mem.p_mode,
                 p_hold=mem.p_hold,
                 trial_seconds=p.perch_trial_seconds,
-                renewed=p.perch_return_renewed and mem.p_renewed,
                 pays=p.perch_return_checked
                 and return_pays(self._own_ev(mem), mem.market_ev, p.perch_return_z),
             ):
@@ -3608,16 +3356,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 # buyers empty them, not because a cheaper seller came back (item 80,
                 # strategies/robust_checkheld.py)
                 pass
-            elif not held_return(
-                on=p.perch_return_pays,
-                p_mode=mem.p_mode,
-                settled=mem.p_settled,
-                pays=p.perch_return_pays
-                and return_pays(self._own_ev(mem), mem.market_ev, p.perch_return_z),
-            ):
+            else:
                 return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
-            # a perch that paid, held while its own sales still pay: its buyers come while
-            # the rivals are sold out, whenever that is (item 68, strategies/robust_return.py)
         if mem.p_mode == "trial" and not mem.p_settled:
             rung = _lowest_rung(p.perch_low * base, price)
             if p.trial_floor_lowest:
@@ -3668,17 +3408,13 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, p_read_at=now)
             if mem.p_left > 0 and 0 < p.perch_read_seconds <= now - mem.p_read_at:
                 # a read trial out of time (item 41)
-                return self._read_lost(self._lost_unsold(mem), now)
+                return self._read_lost(self._lost_unsold(mem))
             if now - since < self._step_seconds(mem):
                 return mem
             if self._tier_held(mem, since, now):
                 # a tier of our buyers stated this level: it waits for the tier's own pace, not
                 # the market-led price's (item 66, strategies/robust_hold.py)
                 return replace(mem, h_held=True)
-            if self._worth_held(mem, since, now):
-                # a thin tier of our buyers makes this level worth more than the market-led
-                # price: it waits for the tier's pace while the rivals are out (item 70)
-                return mem
             if (
                 p.tier_open_ends > 0
                 and mem.t_open
@@ -3696,7 +3432,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 return self._perch_lost(self._lost_unsold(mem), now)
             left, ends = read_unsold(mem.p_left)
             if ends:
-                return self._read_lost(self._lost_unsold(mem), now)
+                return self._read_lost(self._lost_unsold(mem))
             mem = replace(mem, p_left=left)
             lower = int(mem.p_price * p.perch_step_down)
             if lower < rung:
@@ -3711,10 +3447,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 base_at_commit=mem.shift_base,
                 margin=p.check_margin,
             ):
-                # nothing shifted: held on, no check (strategies/robust_shift.py); with item 86's
-                # key the renewal counts as a confirmation at the rivals' return
-                if p.perch_return_renewed:
-                    return replace(mem, p_since=now, p_renewed=True)
+                # nothing shifted: held on, no check (strategies/robust_shift.py)
                 return replace(mem, p_since=now)
             # the market-led mode's evidence is as old as the commit: measure it afresh
             return replace(mem, p_mode="check", p_since=now, market_ev=[0.0, 0.0, 0.0])
@@ -3743,9 +3476,6 @@ class RobustStrategy(Strategy[RobustParams]):
         if self._perch_pays(mem, z=z):
             # committed: held twice as long after each check that confirms it
             hold = 2 * mem.p_hold if mem.p_mode == "check" else 2 * p.perch_trial_seconds
-            if mem.p_renewed and mem.p_mode != "check":
-                # a new commit: item 86's renewal was the last perch's
-                mem = replace(mem, p_renewed=False)
             return replace(mem, p_mode="perch", p_since=now, p_hold=hold, shift_base=base)
         if mem.p_mode == "check":
             return replace(mem, p_mode="market", p_next=now + p.perch_wait_seconds)
@@ -3760,43 +3490,21 @@ class RobustStrategy(Strategy[RobustParams]):
                 extend=p.tier_moving_extend_seconds,
                 usual=p.trial_extend_seconds,
             ),
-        ) or trial_runs_on(
-            # item 101: on too few sales for the bound, another trial's length
-            self._own_ev(mem),
-            mem.market_ev,
-            elapsed=now - since,
-            trial=p.perch_trial_seconds,
-            extend=p.perch_trial_seconds if p.trial_few_tasks > 0 else 0.0,
-            more_than=p.perch_confidence**2,
-            fewer_than=p.trial_few_tasks,
         ):
             return mem  # inconclusive: more evidence (robust_gate.py)
         return self._perch_lost(mem, now)
 
-    def _surge_wait(
-        self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory, now: float, *, reading: bool
-    ) -> OfferMemory:
+    def _surge_wait(self, mem: OfferMemory, now: float, *, reading: bool) -> OfferMemory:
         """Item 77 (``surge_wait_seconds``, strategies/robust_surgewait.py): item 53's surge
         ``reading`` kept (``g_at``); at a surge's start, in the market mode, guard 5's next trial
         is due now."""
         p = self.params
         if mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled):
             mem = replace(mem, g_sold=mem.p_price)
-        if p.surge_drop_seconds > 0 and snapshot.utilization is not None:
-            # item 81: the pool's registered slots, and when they last fell
-            slots = snapshot.utilization.slots_and_busy(offer.gpu)[0]
-            mem = replace(
-                mem,
-                g_slots=slots,
-                g_drop_at=slots_fell(slots=slots, last=mem.g_slots, drop_at=mem.g_drop_at, now=now),
-            )
         if not reading:
             return mem
         starts = surge_starts(reading=True, last=mem.g_at, now=now, gap=p.surge_wait_seconds)
         mem = replace(mem, g_at=now)
-        if starts and drop_queued(drop_at=mem.g_drop_at, now=now, window=p.surge_drop_seconds):
-            # the queue is the lost slots' (item 81): the reading is kept, no surge starts
-            starts = False
         if starts and mem.p_mode == "market":
             was = (mem.p_next or 0.0) if p.surge_lost_free else 0.0
             mem = replace(mem, p_next=wait_cut(mem.p_next, now), g_due=True, g_was=was)
@@ -3888,40 +3596,6 @@ class RobustStrategy(Strategy[RobustParams]):
                 now,
                 p.tier_settled_tasks,
             )
-        )
-
-    def _worth_held(self, mem: OfferMemory, since: float, now: float) -> bool:
-        """An unsold trial level, listed since ``since``, waits for the tier of our buyers who
-        stated it while its worth beats the market-led rate and fewer than
-        ``tier_worth_tasks`` of its tasks were due (item 70, strategies/robust_worth.py)."""
-        p = self.params
-        return p.tier_worth_tasks > 0 and worth_holds(
-            self._recent_buyers(mem, now),
-            mem.p_price,
-            since,
-            now,
-            out=mem.p_out,
-            market=market_rate(mem.market_ev),
-            least=p.tier_worth_tasks,
-        )
-
-    def _worth_kept(self, mem: OfferMemory, since: float, now: float) -> bool:
-        """A settled trial or a perch (its clock since ``since``) is kept through the rivals'
-        return while its level's tier is worth more than the market-led rate and not due to
-        have bought since the level's last sale (item 70, strategies/robust_worth.py)."""
-        p = self.params
-        if p.tier_worth_tasks <= 0 or not mem.p_settled:
-            return False
-        buyers = self._recent_buyers(mem, now)
-        level = mem.r_lo or mem.p_price  # a refine probe's price that sold, not the probe
-        return worth_holds(
-            buyers,
-            level,
-            last_sale(buyers, level, since),
-            now,
-            out=mem.p_out,
-            market=market_rate(mem.market_ev),
-            least=p.tier_worth_tasks,
         )
 
     def _step_seconds(self, mem: OfferMemory) -> float:
@@ -4187,9 +3861,6 @@ class RobustStrategy(Strategy[RobustParams]):
         """
         p = self.params
         now = snapshot.at
-        if read_resumes(mem.d_off, mem.d_back, now):
-            # a paused reading starts afresh (item 91, strategies/robust_reread.py)
-            mem = replace(mem, d_off=False, d_back=0.0, d_stock={}, d_deals=0.0, d_restock=0.0)
         # stopped for the offer after a read trial sold nothing (item 41, strategies/robust_read.py)
         tau = 0.0 if mem.d_off else p.perch_demand_seconds
         if tau <= 0 and mem.l_until > now:
@@ -4251,35 +3922,18 @@ class RobustStrategy(Strategy[RobustParams]):
             return mem
         return replace(mem, t_unsold=unsold_level(mem.t_unsold, mem.p_price))
 
-    def _read_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
+    def _read_lost(self, mem: OfferMemory) -> OfferMemory:
         """A trial the demand reading opened sold at none of its prices (item 41,
         strategies/robust_read.py): back to the market-led price with the schedule as it was (no
         back-off; the trial was due), the reading stopped for this offer and the count back to
-        what the book alone shows, so the next trial opens where it would have without it. With
-        ``read_rearm_seconds`` (item 91) the reading is paused, not stopped; with
-        ``read_rearm_out`` (item 98) only if the book showed the rivals out that share of the
-        trial's time."""
-        p = self.params
-        if read_borne(mem.d_out, mem.d_secs, p.read_rearm_out):
-            back, wait = read_pause(now, mem.d_wait, p.read_rearm_seconds)
-        else:
-            # the rivals stayed in stock over the trial: the reading stopped for good (item 98)
-            back, wait = 0.0, mem.d_wait
-        return replace(
-            mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True, d_back=back, d_wait=wait
-        )
+        what the book alone shows, so the next trial opens where it would have without it."""
+        return replace(mem, p_mode="market", p_left=0, p_out=mem.p_book, d_off=True)
 
     def _perch_lost(self, mem: OfferMemory, now: float) -> OfferMemory:
         if mem.t_open:  # a trial our buyers' top tier opened is lost: not again (item 51)
             mem = replace(mem, t_open=False, t_lost=True)
-            if self.params.tier_rearm_seconds > 0:  # when, for item 75's re-opening
-                mem = replace(mem, t_lost_at=now)
         if mem.p_left > 0:
-            return self._read_lost(mem, now)  # rivals back before a read trial sold (item 41)
-        if mem.d_trial:
-            # a trial a resumed reading opened sold and was lost: the schedule as it was, so
-            # the book's own next trial is not put off by it (item 91, robust_reread.py)
-            return replace(mem, p_mode="market", d_trial=False)
+            return self._read_lost(mem)  # rivals back before a read trial sold (item 41)
         usual = early_lost_due(mem.p_usual, now)
         if usual is not None:
             # an early first trial lost before the usual first trial's time: that trial still
@@ -4520,14 +4174,7 @@ class RobustStrategy(Strategy[RobustParams]):
                     ),
                     p.floor,
                 )
-                if p.follow_quiet_relist and quiet and listed is None:
-                    # sold out: relisted where the quiet floor was, not at the base's price
-                    raised = relist_quiet(raised, mem.q_at)
-                mem = replace(
-                    mem,
-                    q_up=mem.q_up or raised > quote[0],
-                    q_at=listed if quiet and listed is not None else mem.q_at,
-                )
+                mem = replace(mem, q_up=mem.q_up or raised > quote[0])
                 quote = (raised, quote[1], quote[2])
             price = quote[0]
             if mem.probing:
@@ -4545,10 +4192,8 @@ class RobustStrategy(Strategy[RobustParams]):
                 mem = replace(mem, w_floor=first if mem.w_opened else -1)
         if mem.w_floor != 0 and (mem.posture != "floor" or mem.probing):
             mem = replace(mem, w_floor=0)
-        if (mem.q_low != 0 or mem.q_up or mem.q_n or mem.q_at) and not (
-            mem.probing or mem.posture == "floor"
-        ):
-            mem = replace(mem, q_low=0, q_up=False, q_n=0, q_at=0)  # item 88: a new stretch
+        if (mem.q_low != 0 or mem.q_up or mem.q_n) and not (mem.probing or mem.posture == "floor"):
+            mem = replace(mem, q_low=0, q_up=False, q_n=0)  # item 88: a new stretch
         if quote is not None and mem.posture == "floor":
             # (leaving the posture changed it; item 78's w_floor leaves the quote's inputs be)
             price, at, waited = quote

@@ -13,15 +13,15 @@ falls to 0.25 and the perch ends. Back at the rivals' 6-9 M our undercut keeps t
 (the count 0.22-0.43, under the gate's 0.5, for 31 h), so the next trial opens at 53.55 h:
 hours 24-72 sell 78 tasks for 0.64 RLC where ``fixed`` at 424 M sells 12 for 5.08 (score 0.315).
 
-Item 68's ``perch_return_pays`` holds every perch that paid through the return (1660 0.315 ->
-0.753) but it also holds trials whose price had just sold and perches committed on their first
-evidence, on markets whose rivals do come back (design ``undercut_slow`` 1005 x 0.776, ``churn``
-1020 x 0.921). What sets 1660's perch apart is the check: the market-led price was measured
+Item 68 (``perch_return_pays``, removed in session 29) held every perch that paid through the
+return (1660 0.315 -> 0.753) but it also held trials whose price had just sold and perches
+committed on their first evidence, on markets whose rivals do come back (design
+``undercut_slow`` 1005 x 0.776, ``churn`` 1020 x 0.921). What sets 1660's perch apart is the check: the market-led price was measured
 against it under the rivals and the demand as they are now, and lost. So with
 ``perch_return_checked`` on, only a committed perch that at least one check confirmed (its hold
 doubled past the commit's ``2 x perch_trial_seconds``) is held at the return, and only while
-item 68's test holds (its decayed sales' lower bound beats the market-led mean,
-``robust_return.return_pays``). A trial, a perch committed but never checked, and a check itself
+item 68's test holds (``return_pays``: its decayed sales' rate less ``perch_return_z`` Poisson
+deviations beats the market-led mean, the test a trial is committed on at z = 1). A trial, a perch committed but never checked, and a check itself
 end at the return as in main.
 
 Pure: robust.py owns the state and calls it. Figures and what was tried: docs/strategies.md,
@@ -30,23 +30,37 @@ robust item 80.
 
 from __future__ import annotations
 
-__all__ = ["checked_hold"]
+from collections.abc import Sequence
+
+from strategies.robust_ladder import lower_rate
+
+__all__ = ["checked_hold", "return_pays"]
 
 
-def checked_hold(
-    *, on: bool, p_mode: str, p_hold: float, trial_seconds: float, pays: bool, renewed: bool = False
-) -> bool:
+def checked_hold(*, on: bool, p_mode: str, p_hold: float, trial_seconds: float, pays: bool) -> bool:
     """Whether guard 5's perch is held through the rivals' return at this decision (item 80).
 
     ``on``: ``perch_return_checked`` (false: never, main's behaviour); ``p_mode``: guard 5's
     mode (only ``perch``, committed, holds); ``p_hold``: how long the perch is held before its
     next check (``2 x trial_seconds`` at the commit, doubled by each check that confirmed it, so
     above that: confirmed at least once); ``pays``: item 68's test at the return
-    (``robust_return.return_pays``); ``renewed``: the perch's hold ran out and was renewed
-    without a check because it still led the market-led price and nothing had shifted (item
-    86, ``perch_return_renewed``; ``robust_shift.check_due`` said no), which confirms it as
-    much as a check would.
+    (``return_pays``).
     """
     if not on or p_mode != "perch" or not pays:
         return False
-    return p_hold > 2.0 * trial_seconds or renewed
+    return p_hold > 2.0 * trial_seconds
+
+
+def return_pays(perch_ev: Sequence[float], market_ev: Sequence[float], z: float) -> bool:
+    """Whether the perch's sales beat the market-led mode's at the rivals' return.
+
+    Evidence lists are guard 5's decayed ``[nRLC, tasks, seconds]``. The perch's rate less
+    ``z`` Poisson deviations of its sales (``robust_ladder.lower_rate``; ``z`` =
+    ``perch_return_z``: 1 is the commit's own test, 0 the perch's mean) against the market-led
+    mode's mean (no market-led time: any sale pays). No sale at the perch: it does not pay.
+    """
+    lower = lower_rate(list(perch_ev), z)
+    if lower is None:
+        return False
+    m_earned, _, m_secs = market_ev
+    return lower > (m_earned / m_secs if m_secs > 0 else 0.0)

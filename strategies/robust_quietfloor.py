@@ -29,15 +29,14 @@ the fixed pools above) and a quiet floor is raised to one nRLC under it
 (:func:`follower_low`, :func:`quiet_back`): an undercutter that resets stopped there, so it
 does not follow one nRLC under it unless its floor plus its step is lower; then it comes back
 under us, the floor is not quiet, the stride steps again, and the raise is tried again from its
-new lowest, at most :data:`QUIET_BACK_TRIES` times a round. ``follow_quiet_relist``: a quiet
-floor whose order sold out relists at its last listed price (:func:`relist_quiet`).
+new lowest, at most :data:`QUIET_BACK_TRIES` times a round.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["QUIET_BACK_TRIES", "follower_low", "quiet_back", "quiet_floor", "relist_quiet"]
+__all__ = ["QUIET_BACK_TRIES", "follower_low", "quiet_back", "quiet_floor"]
 
 
 def quiet_floor(posture: str, lost: float) -> bool:
@@ -75,13 +74,3 @@ def quiet_back(price: int, kept: int, cheapest: int | None, floor: int) -> int:
         return price
     target = kept - 1 if cheapest is None else min(kept, cheapest) - 1
     return max(price, floor, target)
-
-
-def relist_quiet(price: int, last: int) -> int:
-    """A quiet floor whose order sold out relists at our last quiet listed price (``last``, 0:
-    none), not higher (item 88): with no order listed the stride is not applied and the posture
-    quotes one nRLC under guard 1's ``low``, which a quiet floor kept past ``memory_seconds``
-    has let expire to the fixed pools: relisted there, the undercutter comes back down after us
-    and the war starts again (train 1498 with item 88's raise: relisted at 10.2 M over a 1.15 M
-    floor at 59.1 h, 428 cancels in the last 12 h)."""
-    return price if last <= 0 else min(price, last)

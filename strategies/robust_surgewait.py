@@ -19,15 +19,6 @@ where that lies under guard 5's start: a surge multiplies the buyers, not their 
 descent from the rails' top takes hours a surge does not last (``surge_start``). The trial's gate
 (the slow count item 53 raises), its pace and its judgement are unchanged.
 
-Item 81 (``surge_drop_seconds``, 0: off, item 77 as measured): a pool that lost registered slots
-queues its buyers at the same demand, and where the rivals are out at that moment item 53 reads a
-surge that is not one (old validation ``capacity_drop`` 1064: one worker left at 37.26 h, the
-queue read as a surge at 41.80 h, the trial it opened lost at 45.70 h, and the doubled wait
-removed main's paying trial at 55.87 h: x 0.931). So while the pool's registered slots for the
-offer's resource fell within ``surge_drop_seconds`` (``slots_fell``, ``drop_queued``), a reading
-starts no surge; it is still kept (``g_at``), so the queue the drop left does not start one later
-either.
-
 Item 83 (``surge_lost_free``, off: item 77 as measured): where the cut made the trial due early
 (guard 5's first wait too), the trial may sell in the surge and then end at the rivals' return,
 the surge's end, before it could commit; guard 5 then waited ``perch_wait_seconds`` from that end
@@ -46,8 +37,6 @@ kept: docs/strategies.md, robust item 77.
 from __future__ import annotations
 
 __all__ = [
-    "drop_queued",
-    "slots_fell",
     "surge_sold_ends",
     "surge_start",
     "surge_starts",
@@ -76,18 +65,6 @@ def surge_start(start: int, sold: int, price: int) -> int:
     caps: a level that sold before sells faster in it, and the descent from the rails' top to it
     takes hours a surge does not last (train 1685: 4,130 M to 516 M in 5.4 h, the surge's 7.3 h)."""
     return sold if price < sold < start else start
-
-
-def slots_fell(*, slots: int, last: int, drop_at: float, now: float) -> float:
-    """When the pool's registered slots last fell: ``now`` if ``slots`` is under the previous
-    decision's ``last`` (0: not read yet, no drop), else ``drop_at`` (0: never)."""
-    return now if last > 0 and slots < last else drop_at
-
-
-def drop_queued(*, drop_at: float, now: float, window: float) -> bool:
-    """The pool's queue may be a capacity drop's, not a surge's buyers: its registered slots fell
-    (at ``drop_at``, 0: never) within ``window`` seconds of ``now`` (``window`` 0: off, never)."""
-    return window > 0 and drop_at > 0 and now - drop_at < window
 
 
 def surge_sold_ends(*, trial: bool, settled: bool, was: float) -> bool:

@@ -1,18 +1,18 @@
 """``robust``'s committed perch that a check confirmed, held through the rivals' return while it
-pays (strategies/robust_checkheld.py, ``perch_return_checked``, robust item 80): the pure rule,
-and on crafted snapshots a confirmed paying perch kept when a rival is back in stock, while a
-perch never checked, a settled trial, a perch that stopped paying and the key off end as in
-main."""
+pays (strategies/robust_checkheld.py, ``perch_return_checked``, robust item 80, with item 68's
+test ``return_pays``): the pure rules, and on crafted snapshots a confirmed paying perch kept
+when a rival is back in stock, while a perch never checked, a settled trial, a perch that
+stopped paying and the key off end as in main."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from strategies.robust_checkheld import checked_hold
-from tests.support.factories import NOW
-from tests.unit.strategies.test_robust_return import SNAP, back_state, held_then_ended
-from tests.unit.strategies.test_strategy_robust import PERCH, decide, memory
-from tests.unit.strategies.test_strategy_robust_shift import held_perch
+from strategies.robust_checkheld import checked_hold, return_pays
+from tests.support.factories import NOW, own, rival, snap
+from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
 TRIAL = 3600.0  # PERCH's perch_trial_seconds: a commit holds 2 x it, a confirming check doubles it
 
@@ -37,7 +37,32 @@ def test_only_a_confirmed_perch_that_still_pays_is_held(
     assert got is held
 
 
-# item 68's scene (test_robust_return): a rival back in stock, guard 5 perched at 1,584
+# a rival back in stock at 100; the slow count of rivals out at 0.2 (< perch_out_share / 2)
+SNAP = snap(offers=[XS], book=[rival("a", 100)], own_orders=[own("o", 1_584, 5)])
+
+
+def back_state(**fields: Any) -> dict[str, Any]:
+    """Guard 5 perched at 1,584 with 20 sales there in 10 h (against the market-led mode's 30
+    at 99 in 10 h: perch_state), rivals out of stock only 20 % of the time lately."""
+    return perch_state(
+        rivals_out=0.2,
+        **{"p_price": 1_584, "perched": True, "perch_ev": [20 * 1_584.0, 20.0, 36_000.0], **fields},
+    )
+
+
+def held_then_ended(state: dict[str, Any], on: dict[str, Any], off: dict[str, Any]) -> None:
+    """On this scene, the perch in ``state`` is held at 1,584 with the ``on`` params; with the
+    ``off`` ones the rivals' return ends it in one jump and the next trial waits (item 80)."""
+    quotes, new = decide(SNAP, state, on)
+    m = memory(new)
+    assert (m.p_mode, m.p_price, m.perched) == ("perch", 1_584, True)
+    assert quotes[0].price >= 1_584 and "perch 1584" in quotes[0].reason
+    quotes, new = decide(SNAP, state, off)
+    m = memory(new)
+    assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
+    assert quotes[0].price == 99 and quotes[0].jump
+
+
 ON = {**PERCH, "perch_return_checked": True}
 OFF = {**PERCH, "perch_return_checked": False}
 
@@ -55,13 +80,10 @@ def test_on_by_default() -> None:
 
 
 def test_a_perch_no_check_confirmed_ends_at_the_return() -> None:
-    """Committed on its trial's evidence only (item 68 would hold it: design 1005, 1020)."""
+    """Committed on its trial's evidence only (item 68, removed, held it: design 1005, 1020)."""
     state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=2 * TRIAL)
     m = memory(decide(SNAP, state, ON)[1])
     assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
-    # item 68's key holds this one: the two keys differ exactly here
-    held = memory(decide(SNAP, state, {**PERCH, "perch_return_pays": True})[1])
-    assert held.p_mode == "perch"
 
 
 def test_a_settled_trial_ends_at_the_return() -> None:
@@ -79,47 +101,25 @@ def test_a_confirmed_perch_that_no_longer_pays_ends_at_the_return() -> None:
     assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
 
 
-# item 86 (perch_return_renewed): a perch whose hold was renewed without a check counts as
-# confirmed at the return
-
-
 @pytest.mark.parametrize(
-    ("on", "p_mode", "pays", "renewed", "held"),
+    ("perch_ev", "z", "pays"),
     [
-        (True, "perch", True, True, True),  # renewed, nothing shifted: held as if checked
-        (True, "perch", True, False, False),  # committed, neither checked nor renewed: main
-        (True, "perch", False, True, False),  # renewed, but stopped paying
-        (True, "trial", True, True, False),  # a trial is never held here
-        (False, "perch", True, True, False),  # item 80 off: nothing is held
+        ([20 * 1_584.0, 20.0, 36_000.0], 1.0, True),  # 0.66 nRLC/s against the market's 0.08
+        ([1_584.0, 1.0, 36_000.0], 1.0, False),  # one sale: the bound is 0
+        ([1_584.0, 1.0, 36_000.0], 0.0, False),  # its mean, 0.044 < 0.0825
+        ([4 * 1_584.0, 4.0, 36_000.0], 0.0, True),  # mean 0.176
+        ([4 * 1_584.0, 4.0, 36_000.0], 1.0, True),  # bound 0.088
+        ([4 * 1_584.0, 4.0, 36_000.0], 2.0, False),  # bound 0
+        ([0.0, 0.0, 36_000.0], 0.0, False),  # nothing sold at the perch
     ],
 )
-def test_a_renewed_perch_counts_as_confirmed(
-    on: bool, p_mode: str, pays: bool, renewed: bool, held: bool
+def test_return_pays_against_the_market_led_mean(
+    perch_ev: list[float], z: float, pays: bool
 ) -> None:
-    got = checked_hold(
-        on=on, p_mode=p_mode, p_hold=2 * TRIAL, trial_seconds=TRIAL, pays=pays, renewed=renewed
-    )
-    assert got is held
+    market = [30 * 99.0, 30.0, 36_000.0]  # 0.0825 nRLC/s
+    assert return_pays(perch_ev, market, z) is pays
 
 
-RENEWED = {**ON, "perch_return_renewed": True}
-
-
-def test_a_renewed_paying_perch_is_held_when_a_rival_is_back_in_stock() -> None:
-    state = back_state(p_mode="perch", p_since=NOW - 60, p_hold=2 * TRIAL, p_renewed=True)
-    m = memory(decide(SNAP, state, RENEWED)[1])
-    assert (m.p_mode, m.p_price, m.perched) == ("perch", 1_584, True)
-    # off by default: the renewal is not read, the return ends it as in main 73768e6
-    for params in (ON, PERCH):
-        m = memory(decide(SNAP, state, params)[1])
-        assert (m.p_mode, m.p_next, m.perched) == ("market", NOW + 600, False)
-
-
-def test_the_renewal_is_recorded_with_the_key_only() -> None:
-    """test_strategy_robust_shift's scene: held ``p_hold``, a perch far above the market-led
-    price with nothing shifted is held on without a check; only item 86's key marks it."""
-    s, state = held_perch()
-    on = memory(decide(s, state, {**PERCH, "check_margin": 2.0, "perch_return_renewed": True})[1])
-    off = memory(decide(s, state, {**PERCH, "check_margin": 2.0})[1])
-    assert (on.p_mode, on.p_since, on.p_renewed) == ("perch", NOW, True)
-    assert (off.p_mode, off.p_since, off.p_renewed) == ("perch", NOW, False)
+def test_return_pays_without_market_led_time_is_any_sale() -> None:
+    assert return_pays([1_584.0, 1.0, 600.0], [0.0, 0.0, 0.0], 0.0)
+    assert not return_pays([0.0, 0.0, 600.0], [0.0, 0.0, 0.0], 0.0)

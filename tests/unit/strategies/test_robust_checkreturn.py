@@ -10,7 +10,7 @@ import pytest
 
 from strategies.robust_checkreturn import check_runs_on
 from tests.support.factories import NOW
-from tests.unit.strategies.test_robust_return import SNAP, back_state
+from tests.unit.strategies.test_robust_checkheld import SNAP, back_state
 from tests.unit.strategies.test_strategy_robust import PERCH, decide, memory
 
 TRIAL = 3600.0  # PERCH's perch_trial_seconds

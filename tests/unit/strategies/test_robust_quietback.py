@@ -1,11 +1,10 @@
 """robust item 88: a quiet committed floor (item 84) raised to one nRLC under the follower's own
-lowest price of the round (``follow_quiet_back``), and a sold-out quiet floor relisted where it
-was (``follow_quiet_relist``); strategies/robust_quietfloor.py; issue #14."""
+lowest price of the round (``follow_quiet_back``); strategies/robust_quietfloor.py; issue #14."""
 
 from __future__ import annotations
 
 from bot.pricing.snapshot import Offer
-from strategies.robust_quietfloor import follower_low, quiet_back, relist_quiet
+from strategies.robust_quietfloor import follower_low, quiet_back
 from tests.support.factories import offer
 from tests.unit.strategies.test_robust_quietfloor import parked_run
 
@@ -27,12 +26,6 @@ def test_a_quiet_floor_is_given_back_under_the_follower_lowest() -> None:
     assert quiet_back(14_245, 15_830, 14_000, 0) == 14_245  # never under the posture's price
     assert quiet_back(14_245, 0, None, 0) == 14_245  # nothing kept: the posture's price
     assert quiet_back(14_245, 15_830, None, 16_000) == 16_000  # our own floor
-
-
-def test_a_sold_out_quiet_floor_relists_where_it_was() -> None:
-    assert relist_quiet(10_199_999, 1_153_800) == 1_153_800
-    assert relist_quiet(1_000_000, 1_153_800) == 1_000_000
-    assert relist_quiet(10_199_999, 0) == 10_199_999
 
 
 def _parked(params: dict[str, object], hours: float) -> list[int]:
@@ -64,4 +57,3 @@ def test_a_quiet_floor_is_raised_to_the_follower_lowest() -> None:
 
 def test_off_by_default() -> None:
     assert _parked({}, 8.0) == _parked({"follow_quiet_back": False}, 8.0)
-    assert _parked({"follow_quiet_relist": True}, 8.0) == _parked({}, 8.0)  # only with the raise

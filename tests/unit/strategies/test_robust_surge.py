@@ -114,26 +114,6 @@ def test_a_queued_pool_opens_a_perch_trial_the_rivals_stock_hides(
     assert memory(new).p_mode == mode
 
 
-def test_off_the_leaves_window_the_unmasking_probe_waits_for_the_perch_and_backs_off() -> None:
-    """Item 33 (opt-in): the market-led 99 under a rival at 100 in stock, the perch's gate shut
-    (rivals out 0 % of the time), its wait over: with ``unmask_wait_seconds`` the perch's lowest
-    rung max(perch_low x 99, 2 x 99) = 396 is quoted as an unmasking probe whose failure waits
-    the key's value (the back-off doubles ``l_wait``); off, or the perch's wait not over, the
-    market-led 99."""
-    params = {**PERCH, "unmask_wait_seconds": 21_600.0}
-    s = snap(offers=[XS], book=[rival("a", 100)], utilization=util(10, 0))
-    quotes, new = decide(s, perch_state(rivals_out=0.0), params)
-    m = memory(new)
-    assert (m.l_probe, m.p_mode, m.l_wait, quotes[0].price) == (True, "trial", 10_800.0, 396)
-    for state, kw in (
-        (perch_state(rivals_out=0.0), {**params, "unmask_wait_seconds": 0.0}),
-        (perch_state(rivals_out=0.0, p_next=NOW + 600), params),
-        (perch_state(rivals_out=0.0, l_next=NOW + 600), params),
-    ):
-        quotes, new = decide(s, state, kw)
-        assert quotes[0].price == 99 and memory(new).p_mode == "market"
-
-
 @pytest.mark.parametrize(
     ("ends", "backlog", "mode"), [(True, 40, "perch"), (False, 40, "check"), (True, 0, "check")]
 )

@@ -149,7 +149,10 @@ shows, not by a scenario's numbers:
    ``perch_caps_tasks`` (item 43, on: 3; ``strategies/robust_caps.py``'s ``perch_at_caps``)
    moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
    tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
-   the refine would approach by probes, read from the caps instead.
+   the refine would approach by probes, read from the caps instead. Opt-in (``perch_caps_kept``,
+   item 105, ``strategies/robust_capskept.py``; false: off): where the book waits, item 43 reads
+   the buyers kept over the perch's half-life, not the snapshot's hour (train ``publishers``
+   1364: a tier buying every 1-2 h never showed it 3 tasks in an hour).
    ``perch_tier_tasks`` (item 50, opt-in; 0: off; ``strategies/robust_tierstart.py``) brings a
    trial's unsold level above every tier our buyers stated down to the highest one: a level
    above it sells to none of them.
@@ -379,6 +382,7 @@ from strategies.robust_caps import (
     remember,
     remember_rivals,
 )
+from strategies.robust_capskept import caps_buyers
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_checkheld import checked_hold, return_pays
 from strategies.robust_checkreturn import check_runs_on
@@ -1120,6 +1124,13 @@ class RobustParams:
         doc="item 42: the scarcity markup's clock runs through a read trial still unsold"
         " (perch_read_rungs), its state frozen as during any trial (off: the clock frozen too,"
         " so the markup's next step falls a full interval after the trial ended)",
+    )
+    perch_caps_kept: bool = param(
+        False,
+        doc="item 105 (acts only with perch_caps_tasks): in a category whose book waits"
+        " (robust_book.book_waits), item 43's perch_at_caps reads our buyers of the last"
+        " perch_half_life_seconds (the kept c_buyers) instead of the snapshot's deals window (an"
+        " hour) (false: off, main e84804e exactly; robust_capskept.caps_buyers)",
     )
     perch_caps_tasks: int = param(
         3,
@@ -2746,7 +2757,7 @@ class RobustStrategy(Strategy[RobustParams]):
                 start=now - p.perch_half_life_seconds,
             )
             mem = replace(mem, p_price=level)
-        mem = self._perch_caps(snapshot, offer, mem)
+        mem = self._perch_caps(snapshot, offer, mem, waits=waits)
         mem = self._vouch_bound(snapshot, offer, mem)
         mem = self._refine(snapshot, offer, was, mem, waits=waits)
         if mem.p_rung and (mem.p_mode != "trial" or mem.p_settled):
@@ -3766,7 +3777,9 @@ class RobustStrategy(Strategy[RobustParams]):
             r_off=off,
         )
 
-    def _perch_caps(self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory) -> OfferMemory:
+    def _perch_caps(
+        self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory, *, waits: bool = True
+    ) -> OfferMemory:
         """A perch that sells, moved to where its buyers' caps put it (``perch_caps_tasks``;
         item 43, ``strategies/robust_caps.py``'s ``perch_at_caps``).
 
@@ -3781,7 +3794,10 @@ class RobustStrategy(Strategy[RobustParams]):
         settled = mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled)
         if k <= 0 or not settled or mem.r_lo or mem.p_price <= 0:
             return mem
-        buyers = _buyers(snapshot, offer, snapshot.at - self.params.perch_half_life_seconds)
+        since = snapshot.at - self.params.perch_half_life_seconds
+        on = self.params.perch_caps_kept and waits  # item 105, strategies/robust_capskept.py
+        kept = kept_buyers(mem.c_buyers, since) if on else []
+        buyers = caps_buyers(_buyers(snapshot, offer, since), kept, on=on, waits=waits)
         price, hi = perch_at_caps(buyers, mem.p_price, mem.r_hi, k)
         unsold = mem.r_w if hi == mem.r_hi else 0.0
         if hi and hi == price + 1:

@@ -149,10 +149,11 @@ shows, not by a scenario's numbers:
    ``perch_caps_tasks`` (item 43, on: 3; ``strategies/robust_caps.py``'s ``perch_at_caps``)
    moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
    tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
-   the refine would approach by probes, read from the caps instead. Opt-in (``perch_caps_kept``,
-   item 105, ``strategies/robust_capskept.py``; false: off): where the book waits, item 43 reads
-   the buyers kept over the perch's half-life, not the snapshot's hour (train ``publishers``
-   1364: a tier buying every 1-2 h never showed it 3 tasks in an hour).
+   the refine would approach by probes, read from the caps instead. On since session 29
+   (``perch_caps_kept``, item 105, ``strategies/robust_capskept.py``; false: off): where the
+   book waits, item 43 reads the buyers kept over the perch's half-life, not the snapshot's
+   hour (train ``publishers`` 1364: a tier buying every 1-2 h never showed it 3 tasks in an
+   hour).
    ``perch_tier_tasks`` (item 50, opt-in; 0: off; ``strategies/robust_tierstart.py``) brings a
    trial's unsold level above every tier our buyers stated down to the highest one: a level
    above it sells to none of them.
@@ -1126,11 +1127,11 @@ class RobustParams:
         " so the markup's next step falls a full interval after the trial ended)",
     )
     perch_caps_kept: bool = param(
-        False,
+        True,
         doc="item 105 (acts only with perch_caps_tasks): in a category whose book waits"
         " (robust_book.book_waits), item 43's perch_at_caps reads our buyers of the last"
         " perch_half_life_seconds (the kept c_buyers) instead of the snapshot's deals window (an"
-        " hour) (false: off, main e84804e exactly; robust_capskept.caps_buyers)",
+        " hour) (on since session 29; false: off, main e84804e exactly; robust_capskept.caps_buyers)",
     )
     perch_caps_tasks: int = param(
         3,

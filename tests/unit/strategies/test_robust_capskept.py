@@ -65,8 +65,9 @@ def test_off_the_refine_probes_under_its_bound_as_in_main() -> None:
     assert run({**CAPS, **WAITS, "perch_caps_kept": False}) == (1_779, 1_584, 2_000, 1_779)
 
 
-def test_off_by_default() -> None:
-    assert run({**CAPS, **WAITS}) == (1_779, 1_584, 2_000, 1_779)
+def test_on_by_default() -> None:
+    """On since session 29 (held-out 13000-13051 +27.2 RLC: 13051 x 1.42, 13012 x 0.99)."""
+    assert run({**CAPS, **WAITS}) == (1_700, 0, 1_701, 1_700)
 
 
 def test_scoped_to_a_category_whose_book_waits() -> None:

@@ -274,6 +274,11 @@ recommended: design block x 0.9987): item 17's slot floor also holds, for the ta
 market-led offer whose task would take the last slot the perches' tasks have (at most one left
 beside the pool's other open tasks), on an idle pool too (train ``collapse`` 1660: one slot, a
 category-3 task at its rival's 124 M unlisted the XS perch at 424 M for 1.5 h).
+Opt-in (item 104, ``open_vouched_tasks``, 0: off; strategies/robust_opening.py): an offer's
+first guard-5 trial opens at once, gate open, when buyers of that many tasks in the snapshot's
+window named one cap over the perch's lowest rung (the highest such tier; item 48's start), not
+after ``perch_first_wait_seconds`` (train ``collapse`` 1335: six XS buyers named 415 M in its
+first 1.1 h, sold at 14.2 M).
 Opt-in (item 70, ``tier_worth_tasks``, 0: off; strategies/robust_worth.py; not recommended: design
 block x 0.998): a guard-5 level whose tier of our buyers is worth more (their rate x the rivals'
 out share x the level) than the market-led rate is kept at the tier's pace while the rivals are
@@ -377,7 +382,7 @@ from typing import Literal, cast
 from bot.domain.errors import InputError
 from bot.domain.model import BookEntry, Deal, Quote
 from bot.pricing.ledger import offer_capacity
-from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC
+from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC, DEFAULT_MAX_JUMP
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import (
     MAX_PRICE,
@@ -432,6 +437,7 @@ from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
 from strategies.robust_moving import tier_extend, tier_gate_open
 from strategies.robust_near import near_setters
+from strategies.robust_opening import opening_level
 from strategies.robust_passed import (
     PASSED_DRAG,
     decayed_tasks,
@@ -1633,6 +1639,17 @@ class RobustParams:
         " most one free, backlog charged) is held to perch_slot_share's slot floor for its"
         " whole run time whatever the smoothed utilization (false: off, main f7e4559 exactly;"
         " robust_lastslot.on_last_slot)",
+    )
+    open_vouched_tasks: int = param(
+        0,
+        min=0,
+        max=1_000_000,
+        doc="item 104: an offer that has had no guard-5 trial yet, listed market-led under the"
+        " perch's lowest rung, whose buyers in the snapshot's deals window stated one cap in"
+        " [perch_low x portfolio's price, the trial's top) for at least this many tasks (the"
+        " highest such tier) opens its first trial now, gate open, without"
+        " perch_first_wait_seconds (0: off, main e84804e exactly;"
+        " robust_opening.opening_level)",
     )
     slot_vouched_share: float = param(
         0.0,
@@ -3379,6 +3396,8 @@ class RobustStrategy(Strategy[RobustParams]):
             if p.surge_sold_due and mem.p_next is not None and mem.p_next > now:
                 # the wait after a trial lost in the old regime is not evidence about this one
                 mem = replace(mem, p_next=now)
+        if p.open_vouched_tasks > 0 and mem.p_mode == "market" and price < p.perch_low * base:
+            mem = self._opening(snapshot, offer, mem, now, base, price)  # item 104
         if mem.p_next is None:
             first = p.perch_first_wait_seconds or p.perch_wait_seconds
             # p_wait 0: an early first trial still on probation (item 28; a lost trial's next
@@ -3826,6 +3845,41 @@ class RobustStrategy(Strategy[RobustParams]):
             tasks=p.surge_sold_tasks,
             multiple=p.surge_sold_multiple,
         )
+
+    def _opening(
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        mem: OfferMemory,
+        now: float,
+        base: int,
+        price: int,
+    ) -> OfferMemory:
+        """An offer with no trial yet whose first buyers named a tier (``open_vouched_tasks``,
+        item 104, strategies/robust_opening.py): its first trial is due now, its gate open."""
+        p = self.params
+        floor = round(p.perch_low * base)
+        top = min(MAX_PRICE, round(price * p.perch_multiple))
+        first = (
+            mem.p_next is not None
+            and mem.p_wait <= p.perch_wait_seconds
+            and mem.perch_known == 0
+            and mem.perch_ev[2] == 0
+            and not mem.d_off
+        )
+        listed = snapshot.current_price(offer.slot)
+        reach = round(listed * DEFAULT_MAX_JUMP) if listed is not None else 0
+        level = opening_level(
+            self._recent_buyers(mem, now),
+            floor,
+            top,
+            p.open_vouched_tasks,
+            first=first,
+            reach=reach,
+        )
+        if not level:
+            return mem
+        return replace(_lift_out(mem, p.perch_out_share), p_next=min(now, mem.p_next or now))
 
     def _vouched(
         self,

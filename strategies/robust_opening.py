@@ -1,0 +1,58 @@
+"""``robust``'s first perch trial opened at once at a tier our first buyers vouched for
+(``open_vouched_tasks``; issue #14, robust item 104).
+
+Guard 5 waits ``perch_first_wait_seconds`` (2 h) of the market-led price before an offer's first
+trial, and then opens it only while its slow count of rivals out of stock passes the gate. On
+``collapse`` markets the first regime (12-48 h) carries nearly all of the best fixed price's
+earnings, and those first two hours weigh more than elsewhere. Train ``collapse`` 1335 (XS, a
+14.2 M rival, three slots): in its first 1.1 h, one nRLC under the rival, robust sold XS six times
+to buyers who stated a cap of exactly 415 M (the best fixed price's own XS level; the other
+buyers' caps 21-75 M), 21 tasks for 0.30 RLC in hours 0-2 where ``fixed`` at 415 M sold 5 for
+2.08; at 1.25 h a sweeping category-3 buyer (24 tasks, cap 671 M, more than the rivals' 7 listed)
+took our five category-3 tasks at 143 M, the three slots were full for 1.4 h, and XS was unlisted
+when the first trial opened at 2.0 h, at 415 M, the level those six buyers had named (item 48).
+The tier was known at 0.6 h; the wait only priced it at the rivals' level.
+
+So while an offer has had no trial yet (its perch evidence empty), in the market-led mode under
+the perch's lowest rung, once buyers of at least ``tasks`` tasks among our deals of the snapshot's
+window stated one cap in ``[floor, top)`` and it is the highest such tier (``vouched_price``,
+item 48's reading, at this module's own tier), the first trial is due now and its gate counts as
+open: it starts at that level (item 48's start) and is judged as any trial (paced as a vouched
+level, committed or lost with its back-off). A cap named by buyers of fewer tasks is one
+buyer's, not the demand's, and leaves guard 5's wait as it is (train ``collapse`` 1660: caps of
+42.4 M stated by single buyers in its first 2 h, under the 424 M tier: an early trial lost there,
+item 102's ``perch_first_wait_seconds`` 600-3,600 s took 1660 from 7.02 to 1.0-1.2 RLC).
+And only a level one deliberate jump (``rails.max_jump``, x 32) over our listed price reaches:
+over it the rails list the capped price, which robust takes as the trial's level, unvouched
+(item 55), and the early trial is then the unvouched descent item 102 found losing (1660: its
+424 M tier, named by buyers of 3 tasks by 0.63 h, 60 x over the rival's 7.11 M; listed at
+227.5 M, the trial halved to 56.9 M and 1660 fell from 7.02 to 5.71 RLC).
+
+Pure: buyers in, a price out; robust.py owns the state and calls it. Figures and what was tried:
+docs/strategies.md, robust item 104.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from strategies.robust_caps import Buyer
+from strategies.robust_vouch import vouched_price
+
+__all__ = ["opening_level"]
+
+
+def opening_level(
+    buyers: Sequence[Buyer], floor: int, top: int, tasks: int, *, first: bool, reach: int
+) -> int:
+    """The level an offer's first trial opens at now, or 0 (wait as before): the highest cap in
+    ``[floor, top)`` stated by ``buyers`` of at least ``tasks`` tasks in all, when no buyer
+    named more (the top of the demand shown is a tier, not one buyer over it), the offer has had
+    no trial (``first``) and the level is within ``reach`` (one rails jump over our listed price;
+    0: none listed); 0 also when ``tasks`` <= 0 (off)."""
+    if tasks <= 0 or not first:
+        return 0
+    level = vouched_price(buyers, floor, top, tasks)
+    if not level or level > reach or any(b.cap > level for b in buyers):
+        return 0
+    return level

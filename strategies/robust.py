@@ -275,9 +275,9 @@ market-led offer whose task would take the last slot the perches' tasks have (at
 beside the pool's other open tasks), on an idle pool too (train ``collapse`` 1660: one slot, a
 category-3 task at its rival's 124 M unlisted the XS perch at 424 M for 1.5 h).
 Opt-in (item 104, ``open_vouched_tasks``, 0: off; strategies/robust_opening.py): an offer's
-first guard-5 trial opens at once, gate open, when buyers of that many tasks in the snapshot's
-window named one cap over the perch's lowest rung (the highest such tier; item 48's start), not
-after ``perch_first_wait_seconds`` (train ``collapse`` 1335: six XS buyers named 415 M in its
+first guard-5 trial opens at once, gate open, when its buyers of the perch's half-life named one
+cap over the perch's lowest rung for that many tasks, none named more and one rails jump reaches
+it (item 48's start), not after ``perch_first_wait_seconds`` (train ``collapse`` 1335: six XS buyers named 415 M in its
 first 1.1 h, sold at 14.2 M).
 Opt-in (item 70, ``tier_worth_tasks``, 0: off; strategies/robust_worth.py; not recommended: design
 block x 0.998): a guard-5 level whose tier of our buyers is worth more (their rate x the rivals'
@@ -1645,11 +1645,11 @@ class RobustParams:
         min=0,
         max=1_000_000,
         doc="item 104: an offer that has had no guard-5 trial yet, listed market-led under the"
-        " perch's lowest rung, whose buyers in the snapshot's deals window stated one cap in"
-        " [perch_low x portfolio's price, the trial's top) for at least this many tasks (the"
-        " highest such tier) opens its first trial now, gate open, without"
-        " perch_first_wait_seconds (0: off, main e84804e exactly;"
-        " robust_opening.opening_level)",
+        " perch's lowest rung, whose buyers of the last perch_half_life_seconds (c_buyers) named"
+        " one cap in [perch_low x portfolio's price, the trial's top) for at least this many"
+        " tasks, none named more and one rails jump (x 32) over our listed price reaches it,"
+        " opens its first trial now, gate open, without perch_first_wait_seconds (0: off, main"
+        " e84804e exactly; robust_opening.opening_level)",
     )
     slot_vouched_share: float = param(
         0.0,

@@ -13,20 +13,26 @@ took our five category-3 tasks at 143 M, the three slots were full for 1.4 h, an
 when the first trial opened at 2.0 h, at 415 M, the level those six buyers had named (item 48).
 The tier was known at 0.6 h; the wait only priced it at the rivals' level.
 
-So while an offer has had no trial yet (its perch evidence empty), in the market-led mode under
-the perch's lowest rung, once buyers of at least ``tasks`` tasks among our deals of the snapshot's
-window stated one cap in ``[floor, top)`` and it is the highest such tier (``vouched_price``,
-item 48's reading, at this module's own tier), the first trial is due now and its gate counts as
-open: it starts at that level (item 48's start) and is judged as any trial (paced as a vouched
-level, committed or lost with its back-off). A cap named by buyers of fewer tasks is one
-buyer's, not the demand's, and leaves guard 5's wait as it is (train ``collapse`` 1660: caps of
-42.4 M stated by single buyers in its first 2 h, under the 424 M tier: an early trial lost there,
-item 102's ``perch_first_wait_seconds`` 600-3,600 s took 1660 from 7.02 to 1.0-1.2 RLC).
-And only a level one deliberate jump (``rails.max_jump``, x 32) over our listed price reaches:
-over it the rails list the capped price, which robust takes as the trial's level, unvouched
-(item 55), and the early trial is then the unvouched descent item 102 found losing (1660: its
-424 M tier, named by buyers of 3 tasks by 0.63 h, 60 x over the rival's 7.11 M; listed at
-227.5 M, the trial halved to 56.9 M and 1660 fell from 7.02 to 5.71 RLC).
+So while an offer has had no trial yet (its schedule never backed off, no perch known, no
+perch evidence, no read trial), in the market-led mode under the perch's lowest rung, once our
+buyers of the perch's half-life (the kept ``c_buyers``) named one cap in ``[floor, top)`` for at
+least ``tasks`` tasks (``vouched_price``, item 48's reading, at this module's own tier) and no
+buyer named more, the first trial is due now and its gate counts as open: it starts at that
+level (item 48's start) and is judged as any trial (paced as a vouched level, committed or lost
+with its back-off).
+
+Two limits, both from train ``collapse`` 1660 (XS, one rival at 7.11 M, one slot), whose own
+tier (424 M, the best fixed price's XS level) three buyers had named by 0.62 h:
+- only a level one deliberate jump (``rails.max_jump``, x 32) over our listed price reaches: over
+  it the rails list the capped price, which robust takes as the trial's level, unvouched (item
+  55), and the early trial is the unvouched descent item 102 found losing (read without this
+  limit: listed at 227.5 M, halved to 56.9 M; 1660 7.02 -> 5.71 RLC);
+- the tier is the highest cap any buyer of the perch's half-life named: read from the snapshot's
+  one-hour window instead, the 424 M buyers had aged out by 1.63 h and four buyers of 42.4 M
+  opened a trial there that sold and climbed back to 424 M only at 4.47 h (7.02 -> 6.72 RLC).
+  A cap named by buyers of fewer tasks is one buyer's, not the demand's, and leaves guard 5's
+  wait as it is (item 102's earlier first trial for everyone, ``perch_first_wait_seconds``
+  600-3,600 s, took 1660 to 1.0-1.2 RLC).
 
 Pure: buyers in, a price out; robust.py owns the state and calls it. Figures and what was tried:
 docs/strategies.md, robust item 104.

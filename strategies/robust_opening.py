@@ -19,7 +19,10 @@ buyers of the perch's half-life (the kept ``c_buyers``) named one cap in ``[floo
 least ``tasks`` tasks (``vouched_price``, item 48's reading, at this module's own tier) and no
 buyer named more, the first trial is due now and its gate counts as open: it starts at that
 level (item 48's start) and is judged as any trial (paced as a vouched level, committed or lost
-with its back-off).
+with its back-off). The tier is counted in tasks (item 48's reading) but must come from two
+buyers at least: one request matched in several deals shares their time (train ``collapse`` 2492:
+one buyer of 4 tasks naming 10,609.5 M opened category 4's trial there, and the next buyer, whom
+main sold at 3,024 M, found it: 27.98 -> 22.39 RLC; with two buyers, as main).
 
 Two limits, both from train ``collapse`` 1660 (XS, one rival at 7.11 M, one slot), whose own
 tier (424 M, the best fixed price's XS level) three buyers had named by 0.62 h:
@@ -52,13 +55,14 @@ def opening_level(
     buyers: Sequence[Buyer], floor: int, top: int, tasks: int, *, first: bool, reach: int
 ) -> int:
     """The level an offer's first trial opens at now, or 0 (wait as before): the highest cap in
-    ``[floor, top)`` stated by ``buyers`` of at least ``tasks`` tasks in all, when no buyer
-    named more (the top of the demand shown is a tier, not one buyer over it), the offer has had
+    ``[floor, top)`` stated by ``buyers`` of at least ``tasks`` tasks in all and by at least two
+    buyers (deals at two times: one request's deals share theirs), when no buyer named more (the top of the demand shown is a tier, not one buyer over it), the offer has had
     no trial (``first``) and the level is within ``reach`` (one rails jump over our listed price;
     0: none listed); 0 also when ``tasks`` <= 0 (off)."""
     if tasks <= 0 or not first:
         return 0
     level = vouched_price(buyers, floor, top, tasks)
-    if not level or level > reach or any(b.cap > level for b in buyers):
+    named = {b.at for b in buyers if b.cap == level}  # one request's deals share their time
+    if not level or level > reach or len(named) < 2 or any(b.cap > level for b in buyers):
         return 0
     return level

@@ -15,16 +15,21 @@ from tests.support.factories import NOW, own, snap, util
 from tests.unit.strategies.test_robust_vouch import capped
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
 
+AGO = iter(range(600, 10**6, 60))
 
-def b(cap: int, tasks: int = 1) -> Buyer:
-    return Buyer(NOW - 600, cap, tasks, False)
+
+def b(cap: int, tasks: int = 1, at: float | None = None) -> Buyer:
+    """A buyer a few minutes ago (each at its own time unless ``at``: a request's deals share it)."""
+    return Buyer(at if at is not None else NOW - next(AGO), cap, tasks, False)
 
 
 @pytest.mark.parametrize(
     ("buyers", "tasks", "first", "reach", "level"),
     [
         ([b(2_000), b(2_000), b(2_000), b(150)], 3, True, 3_168, 2_000),
-        ([b(2_000, 3), b(150)], 3, True, 3_168, 2_000),  # tasks, not buyers, are counted
+        ([b(2_000, 2), b(2_000), b(150)], 3, True, 3_168, 2_000),  # tasks are counted
+        ([b(2_000, 3), b(150)], 3, True, 3_168, 0),  # ... from two buyers at least
+        ([b(2_000, 2, NOW - 60), b(2_000, 2, NOW - 60)], 3, True, 3_168, 0),  # one request
         ([b(2_000), b(2_000), b(150)], 3, True, 3_168, 0),  # two tasks: not yet a tier
         ([b(2_000), b(2_000), b(2_000), b(5_000)], 3, True, 3_168, 0),  # a buyer named more
         ([b(2_000), b(2_000), b(2_000)], 3, False, 3_168, 0),  # a trial already ran

@@ -266,6 +266,11 @@ it ends as before (it sold: no back-off).
 Opt-in (item 69, ``slot_vouched_share``, 0: off; strategies/robust_slotvouch.py): a guard-5 trial
 at the level our buyers vouched for, not sold yet, counts in item 17's slot floor at that share of
 the level x its tier's pace (before, only a level that sold set a floor).
+Opt-in (item 104, ``open_vouched_tasks``, 0: off; strategies/robust_opening.py): an offer's
+first guard-5 trial opens at once, gate open, when its buyers of the perch's half-life named one
+cap over the perch's lowest rung for that many tasks, none named more and one rails jump reaches
+it (item 48's start), not after ``perch_first_wait_seconds`` (train ``collapse`` 1335: six XS buyers named 415 M in its
+first 1.1 h, sold at 14.2 M).
 On (item 80, ``perch_return_checked``, since session 24; false: off;
 strategies/robust_checkheld.py): a committed perch that a check confirmed
 against the market-led price as it is now is held through the rivals' return while its sales
@@ -352,7 +357,7 @@ from typing import Literal, cast
 from bot.domain.errors import InputError
 from bot.domain.model import BookEntry, Deal, Quote
 from bot.pricing.ledger import offer_capacity
-from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC
+from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC, DEFAULT_MAX_JUMP
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import (
     MAX_PRICE,
@@ -407,6 +412,7 @@ from strategies.robust_markupgas import trial_pays
 from strategies.robust_measured import measured, unsold_level
 from strategies.robust_moving import tier_extend, tier_gate_open
 from strategies.robust_near import near_setters
+from strategies.robust_opening import opening_level
 from strategies.robust_passed import (
     PASSED_DRAG,
     decayed_tasks,
@@ -1513,6 +1519,17 @@ class RobustParams:
         " slot-second at least what the pool's other offers earn per slot-second (their"
         " decayed earnings over the pool's slots) (false: off, main 14593de;"
         " true by default since session 18; robust_held.floor_pays)",
+    )
+    open_vouched_tasks: int = param(
+        0,
+        min=0,
+        max=1_000_000,
+        doc="item 104: an offer that has had no guard-5 trial yet, listed market-led under the"
+        " perch's lowest rung, whose buyers of the last perch_half_life_seconds (c_buyers) named"
+        " one cap in [perch_low x portfolio's price, the trial's top) for at least this many"
+        " tasks, none named more and one rails jump (x 32) over our listed price reaches it,"
+        " opens its first trial now, gate open, without perch_first_wait_seconds (0: off, main"
+        " e84804e exactly; robust_opening.opening_level)",
     )
     slot_vouched_share: float = param(
         0.0,
@@ -3182,6 +3199,8 @@ class RobustStrategy(Strategy[RobustParams]):
             if p.surge_sold_due and mem.p_next is not None and mem.p_next > now:
                 # the wait after a trial lost in the old regime is not evidence about this one
                 mem = replace(mem, p_next=now)
+        if p.open_vouched_tasks > 0 and mem.p_mode == "market" and price < p.perch_low * base:
+            mem = self._opening(snapshot, offer, mem, now, base, price)  # item 104
         if mem.p_next is None:
             first = p.perch_first_wait_seconds or p.perch_wait_seconds
             # p_wait 0: an early first trial still on probation (item 28; a lost trial's next
@@ -3546,6 +3565,41 @@ class RobustStrategy(Strategy[RobustParams]):
             tasks=p.surge_sold_tasks,
             multiple=p.surge_sold_multiple,
         )
+
+    def _opening(
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        mem: OfferMemory,
+        now: float,
+        base: int,
+        price: int,
+    ) -> OfferMemory:
+        """An offer with no trial yet whose first buyers named a tier (``open_vouched_tasks``,
+        item 104, strategies/robust_opening.py): its first trial is due now, its gate open."""
+        p = self.params
+        floor = round(p.perch_low * base)
+        top = min(MAX_PRICE, round(price * p.perch_multiple))
+        first = (
+            mem.p_next is not None
+            and mem.p_wait <= p.perch_wait_seconds
+            and mem.perch_known == 0
+            and mem.perch_ev[2] == 0
+            and not mem.d_off
+        )
+        listed = snapshot.current_price(offer.slot)
+        reach = round(listed * DEFAULT_MAX_JUMP) if listed is not None else 0
+        level = opening_level(
+            self._recent_buyers(mem, now),
+            floor,
+            top,
+            p.open_vouched_tasks,
+            first=first,
+            reach=reach,
+        )
+        if not level:
+            return mem
+        return replace(_lift_out(mem, p.perch_out_share), p_next=min(now, mem.p_next or now))
 
     def _vouched(
         self,

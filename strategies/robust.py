@@ -150,7 +150,7 @@ shows, not by a scenario's numbers:
    moves a perch that sells to the best cap its buyers stated (a cap stated by buyers of that many
    tasks: a tier), and its refine's bound to one nRLC above it when none stated more: the tier
    the refine would approach by probes, read from the caps instead. On since session 29
-   (``perch_caps_kept``, item 105, ``strategies/robust_capskept.py``; false: off): where the
+   (``perch_caps_kept``, item 105, ``strategies/robust_keptvouch.py``; false: off): where the
    book waits, item 43 reads the buyers kept over the perch's half-life, not the snapshot's
    hour (train ``publishers`` 1364: a tier buying every 1-2 h never showed it 3 tasks in an
    hour).
@@ -388,7 +388,6 @@ from strategies.robust_caps import (
     remember,
     remember_rivals,
 )
-from strategies.robust_capskept import caps_buyers
 from strategies.robust_captive import names_pool, naming, passed_over
 from strategies.robust_checkheld import checked_hold, return_pays
 from strategies.robust_checkreturn import check_runs_on
@@ -405,7 +404,7 @@ from strategies.robust_gate import trial_floor, trial_runs_on
 from strategies.robust_held import earned_rate, floor_pays, held_under, still_floor
 from strategies.robust_hold import settled_holds, tier_holds
 from strategies.robust_kept import Kept
-from strategies.robust_keptvouch import vouch_buyers
+from strategies.robust_keptvouch import waiting_buyers
 from strategies.robust_ladder import Probe, check_decided, lower_rate
 from strategies.robust_leaves import probe_step, track_exits
 from strategies.robust_markupgas import trial_pays
@@ -1137,7 +1136,7 @@ class RobustParams:
         doc="item 105 (acts only with perch_caps_tasks): in a category whose book waits"
         " (robust_book.book_waits), item 43's perch_at_caps reads our buyers of the last"
         " perch_half_life_seconds (the kept c_buyers) instead of the snapshot's deals window (an"
-        " hour) (on since session 29; false: off, main e84804e exactly; robust_capskept.caps_buyers)",
+        " hour) (on since session 29; false: off, main e84804e exactly; robust_keptvouch.waiting_buyers)",
     )
     perch_caps_tasks: int = param(
         3,
@@ -1264,7 +1263,7 @@ class RobustParams:
         doc="item 82 (acts only with trial_caps_tasks): in a category whose book waits"
         " (robust_book.book_waits), item 48's vouched trial start reads our buyers of the last"
         " perch_half_life_seconds (the kept c_buyers) instead of the snapshot's deals window"
-        " (on since session 24; false: off, main 4ab16c0; robust_keptvouch.vouch_buyers)",
+        " (on since session 24; false: off, main 4ab16c0; robust_keptvouch.waiting_buyers)",
     )
     tier_open_multiple: float = param(
         10.0,
@@ -3620,7 +3619,7 @@ class RobustStrategy(Strategy[RobustParams]):
         if k <= 0:
             return 0
         kept = self._recent_buyers(mem, snapshot.at) if p.trial_caps_kept and waits else []
-        buyers = vouch_buyers(_buyers(snapshot, offer), kept, on=p.trial_caps_kept, waits=waits)
+        buyers = waiting_buyers(_buyers(snapshot, offer), kept, on=p.trial_caps_kept, waits=waits)
         return vouched_price(buyers, floor, top, k)
 
     def _recent_buyers(self, mem: OfferMemory, now: float) -> list[Buyer]:
@@ -3850,9 +3849,9 @@ class RobustStrategy(Strategy[RobustParams]):
         if k <= 0 or not settled or mem.r_lo or mem.p_price <= 0:
             return mem
         since = snapshot.at - self.params.perch_half_life_seconds
-        on = self.params.perch_caps_kept and waits  # item 105, strategies/robust_capskept.py
+        on = self.params.perch_caps_kept and waits  # item 105, strategies/robust_keptvouch.py
         kept = kept_buyers(mem.c_buyers, since) if on else []
-        buyers = caps_buyers(_buyers(snapshot, offer, since), kept, on=on, waits=waits)
+        buyers = waiting_buyers(_buyers(snapshot, offer, since), kept, on=on, waits=waits)
         price, hi = perch_at_caps(buyers, mem.p_price, mem.r_hi, k)
         unsold = mem.r_w if hi == mem.r_hi else 0.0
         if hi and hi == price + 1:

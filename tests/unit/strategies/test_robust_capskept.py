@@ -1,38 +1,17 @@
 """``robust``'s perch moved to its buyers' caps read from the buyers of the perch's half-life
-where the book waits (strategies/robust_capskept.py, ``perch_caps_kept``, robust item 105): the
-pure rule, and on item 43's committed perch a tier stated by buyers kept over the half-life (one
-in the snapshot's hour) moving the perch with the key where the book waits, and the refine's
-probe instead without it (main), by default and where the book does not wait."""
+where the book waits (``perch_caps_kept``, robust item 105; the pure rule,
+strategies/robust_keptvouch.py ``waiting_buyers``, is tested with item 82's): on item 43's
+committed perch a tier stated by buyers kept over the half-life (one in the snapshot's hour)
+moving the perch with the key where the book waits, and the refine's probe instead without it
+(main), where the book does not wait, with old buyers or item 43 off."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from strategies.robust_caps import Buyer
-from strategies.robust_capskept import caps_buyers
 from tests.support.factories import NOW, own, snap, util
 from tests.unit.strategies.test_robust_perch_caps import capped, committed
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory
-
-W = [Buyer(NOW - 600, 1_700, 1, False)]
-K = [Buyer(NOW - 7200, 1_700, 1, False), Buyer(NOW - 600, 1_700, 1, False)]
-
-
-@pytest.mark.parametrize(
-    ("on", "waits", "kept", "out"),
-    [
-        (False, True, K, W),  # off: the snapshot's window (main)
-        (True, True, K, K),  # on, the book waits: the kept buyers
-        (True, False, K, W),  # a book that buys: main's
-        (True, True, [], W),  # nothing kept: the window
-        (False, False, K, W),
-    ],
-)
-def test_caps_buyers(on: bool, waits: bool, kept: list[Buyer], out: list[Buyer]) -> None:
-    assert list(caps_buyers(W, kept, on=on, waits=waits)) == out
-
 
 # train 1364's shape: one buyer of the tier in the snapshot's hour (10 minutes ago, cap 1,700,
 # at the perch's 1,584); three more of it 2, 3 and 5 hours ago, kept in c_buyers (rows [at,

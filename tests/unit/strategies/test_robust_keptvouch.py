@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from strategies.robust_caps import Buyer
-from strategies.robust_keptvouch import vouch_buyers
+from strategies.robust_keptvouch import waiting_buyers
 from tests.support.factories import NOW
 from tests.unit.strategies.test_robust_vouch import ONE_BUYER, VOUCH
 from tests.unit.strategies.test_strategy_robust import decide, memory, perch_state
@@ -27,8 +27,8 @@ K = [Buyer(NOW - 7200, 2_000, 1, False), Buyer(NOW - 60, 2_000, 1, False)]
         (True, True, [], W),  # nothing kept: the window
     ],
 )
-def test_vouch_buyers(on: bool, waits: bool, kept: list[Buyer], out: list[Buyer]) -> None:
-    assert list(vouch_buyers(W, kept, on=on, waits=waits)) == out
+def test_waiting_buyers(on: bool, waits: bool, kept: list[Buyer], out: list[Buyer]) -> None:
+    assert list(waiting_buyers(W, kept, on=on, waits=waits)) == out
 
 
 # one buyer of the last hour stated 2,000 (no tier: item 48 needs 2 tasks); two more did 2 h

@@ -266,7 +266,7 @@ it ends as before (it sold: no back-off).
 Opt-in (item 69, ``slot_vouched_share``, 0: off; strategies/robust_slotvouch.py): a guard-5 trial
 at the level our buyers vouched for, not sold yet, counts in item 17's slot floor at that share of
 the level x its tier's pace (before, only a level that sold set a floor).
-Opt-in (item 104, ``open_vouched_tasks``, 0: off; strategies/robust_opening.py): an offer's
+On (item 104, ``open_vouched_tasks`` 4, since session 29; 0: off; strategies/robust_opening.py): an offer's
 first guard-5 trial opens at once, gate open, when its buyers of the perch's half-life named one
 cap over the perch's lowest rung for that many tasks, none named more and one rails jump reaches
 it (item 48's start), not after ``perch_first_wait_seconds`` (train ``collapse`` 1335: six XS buyers named 415 M in its
@@ -1520,15 +1520,15 @@ class RobustParams:
         " true by default since session 18; robust_held.floor_pays)",
     )
     open_vouched_tasks: int = param(
-        0,
+        4,
         min=0,
         max=1_000_000,
         doc="item 104: an offer that has had no guard-5 trial yet, listed market-led under the"
         " perch's lowest rung, whose buyers of the last perch_half_life_seconds (c_buyers) named"
         " one cap in [perch_low x portfolio's price, the trial's top) for at least this many"
         " tasks, none named more and one rails jump (x 32) over our listed price reaches it,"
-        " opens its first trial now, gate open, without perch_first_wait_seconds (0: off, main"
-        " e84804e exactly; robust_opening.opening_level)",
+        " opens its first trial now, gate open, without perch_first_wait_seconds (on at 4 since"
+        " session 29; 0: off, main e84804e exactly; robust_opening.opening_level)",
     )
     slot_vouched_share: float = param(
         0.0,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from strategies.robust import RobustParams
 from strategies.robust_caps import Buyer
 from strategies.robust_opening import opening_level
 from tests.support.factories import NOW, own, snap, util
@@ -73,8 +74,19 @@ def test_three_buyers_naming_one_tier_open_the_first_trial_there_at_once() -> No
     m = memory(new)
     assert (m.p_mode, m.p_price, m.v_price) == ("trial", 2_000, 2_000)
     assert quotes[0].price == 2_000 and quotes[0].jump
-    quotes, new = decide(SCENE, early(c_buyers=rows(2_000, 2_000, 2_000)), PERCH)
+    off = {**PERCH, "open_vouched_tasks": 0}
+    quotes, new = decide(SCENE, early(c_buyers=rows(2_000, 2_000, 2_000)), off)
     assert memory(new).p_mode == "market" and quotes[0].price == 99
+
+
+def test_on_at_four_by_default() -> None:
+    """On since session 29 (held-out 13000-13051 +67.5 RLC, misses 23 -> 19): three buyers'
+    tasks are not a tier at the default; four are."""
+    assert RobustParams().open_vouched_tasks == 4
+    quotes, _ = decide(SCENE, early(c_buyers=rows(2_000, 2_000, 2_000)), PERCH)
+    assert quotes[0].price == 99
+    _, new = decide(SCENE, early(c_buyers=rows(2_000, 2_000, 2_000, 2_000)), PERCH)
+    assert memory(new).p_mode == "trial" and memory(new).p_price == 2_000
 
 
 def test_after_a_lost_trial_or_under_a_higher_buyer_the_wait_stands() -> None:

@@ -56,9 +56,10 @@ def opening_level(
 ) -> int:
     """The level an offer's first trial opens at now, or 0 (wait as before): the highest cap in
     ``[floor, top)`` stated by ``buyers`` of at least ``tasks`` tasks in all and by at least two
-    buyers (deals at two times: one request's deals share theirs), when no buyer named more (the top of the demand shown is a tier, not one buyer over it), the offer has had
-    no trial (``first``) and the level is within ``reach`` (one rails jump over our listed price;
-    0: none listed); 0 also when ``tasks`` <= 0 (off)."""
+    buyers (deals at two times: one request's deals share theirs), when no buyer named more
+    (the top of the demand shown is a tier, not one buyer over it), the offer has had no trial
+    (``first``) and the level is within ``reach`` (one rails jump over our listed price; 0: none
+    listed); 0 also when ``tasks`` <= 0 (off)."""
     if tasks <= 0 or not first:
         return 0
     level = vouched_price(buyers, floor, top, tasks)

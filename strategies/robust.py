@@ -125,8 +125,8 @@ shows, not by a scenario's numbers:
    ``strategies/robust_gate.py``; guard 5's single runs move by x 0.2-0.7 under 10-minute nudges).
    Where the book waits (item 19's test) the first trial falls due after ``waits_first_seconds``
    (2 h; a no-op while ``perch_first_wait_seconds`` is no later) if that share passes its gate
-   then (item 33, ``strategies/robust_publishers.py``:
-   train ``publishers`` 1026's first hours). ``check_queue_ends`` ends a check that queues the pool back at the perch
+   then (item 33, ``strategies/robust_publishers.py``: train ``publishers`` 1026's first
+   hours). ``check_queue_ends`` ends a check that queues the pool back at the perch
    (item 33, opt-in: train ``surge`` 1022 up, most other markets down). ``early_lost_free``
    lets an early first trial lost before ``perch_wait_seconds`` leave the usual first trial's
    time as the next trial's, without the back-off (item 35, opt-in: train ``stationary`` 1469,
@@ -266,17 +266,17 @@ it ends as before (it sold: no back-off).
 Opt-in (item 69, ``slot_vouched_share``, 0: off; strategies/robust_slotvouch.py): a guard-5 trial
 at the level our buyers vouched for, not sold yet, counts in item 17's slot floor at that share of
 the level x its tier's pace (before, only a level that sold set a floor).
-On (item 104, ``open_vouched_tasks`` 4, since session 29; 0: off; strategies/robust_opening.py): an offer's
-first guard-5 trial opens at once, gate open, when its buyers of the perch's half-life named one
-cap over the perch's lowest rung for that many tasks, none named more and one rails jump reaches
-it (item 48's start), not after ``perch_first_wait_seconds`` (train ``collapse`` 1335: six XS buyers named 415 M in its
-first 1.1 h, sold at 14.2 M).
+On (item 104, ``open_vouched_tasks`` 4, since session 29; 0: off; strategies/robust_opening.py):
+an offer's first guard-5 trial opens at once, gate open, when its buyers of the perch's
+half-life named one cap over the perch's lowest rung for that many tasks, none named more and
+one rails jump reaches it (item 48's start), not after ``perch_first_wait_seconds`` (train
+``collapse`` 1335: six XS buyers named 415 M in its first 1.1 h, sold at 14.2 M).
 On (item 80, ``perch_return_checked``, since session 24; false: off;
-strategies/robust_checkheld.py): a committed perch that a check confirmed
-against the market-led price as it is now is held through the rivals' return while its sales
-rate less ``perch_return_z`` deviations still beats the market-led mean (item 68's test,
-``robust_checkheld.return_pays``) (after a demand collapse the rivals stay in stock longer because fewer
-buyers empty them).
+strategies/robust_checkheld.py): a committed perch that a check confirmed against the
+market-led price as it is now is held through the rivals' return while its sales rate less
+``perch_return_z`` deviations still beats the market-led mean (item 68's test,
+``robust_checkheld.return_pays``): after a demand collapse the rivals stay in stock longer
+because fewer buyers empty them.
 Opt-in (item 74, ``markup_gas_cancels``, 0: off; strategies/robust_markupgas.py): guard 2's raise
 trial starts only where its best case over the trial (the raise x the last interval's earnings)
 pays that many cancels' gas, except in a category whose book waits (the markup smooths its price).
@@ -1136,7 +1136,8 @@ class RobustParams:
         doc="item 105 (acts only with perch_caps_tasks): in a category whose book waits"
         " (robust_book.book_waits), item 43's perch_at_caps reads our buyers of the last"
         " perch_half_life_seconds (the kept c_buyers) instead of the snapshot's deals window (an"
-        " hour) (on since session 29; false: off, main e84804e exactly; robust_keptvouch.waiting_buyers)",
+        " hour) (on since session 29; false: off, main e84804e exactly;"
+        " robust_keptvouch.waiting_buyers)",
     )
     perch_caps_tasks: int = param(
         3,
@@ -1212,8 +1213,8 @@ class RobustParams:
         1.0,
         min=0.0,
         max=10.0,
-        doc="item 68 (acts with perch_return_checked, item 80): the Poisson deviations taken off the"
-        " perch's sales rate before it is compared with the market-led mode's mean at the"
+        doc="item 68 (acts with perch_return_checked, item 80): the Poisson deviations taken off"
+        " the perch's sales rate before it is compared with the market-led mode's mean at the"
         " rivals' return (1: the commit's own test; 0: the perch's mean)",
     )
     war_mover_seconds: float = param(
@@ -2040,6 +2041,12 @@ def _run_seconds(snapshot: MarketSnapshot, offer: Offer) -> float:
         if snapshot.tasks is not None
         else offer.task_seconds
     )
+
+
+def _trial_top(p: RobustParams, price: int) -> int:
+    """Where guard 5's trial descends from: ``perch_multiple`` x the market-led price, within
+    the protocol's MAX_PRICE (item 104's first trial reads the same top)."""
+    return min(MAX_PRICE, round(price * p.perch_multiple))
 
 
 def _slot_count(snapshot: MarketSnapshot, offer: Offer) -> int:
@@ -3239,7 +3246,7 @@ class RobustStrategy(Strategy[RobustParams]):
             if late is not None:
                 return replace(mem, p_next=late, p_wait=p.perch_wait_seconds)
         since = mem.p_since if mem.p_since is not None else now
-        top = min(MAX_PRICE, round(price * p.perch_multiple))
+        top = _trial_top(p, price)
         if mem.q_probe:
             return self._probe(mem, now, since, top)
         if mem.l_probe:
@@ -3578,7 +3585,7 @@ class RobustStrategy(Strategy[RobustParams]):
         item 104, strategies/robust_opening.py): its first trial is due now, its gate open."""
         p = self.params
         floor = round(p.perch_low * base)
-        top = min(MAX_PRICE, round(price * p.perch_multiple))
+        top = _trial_top(p, price)
         first = (
             mem.p_next is not None
             and mem.p_wait <= p.perch_wait_seconds
@@ -3624,7 +3631,8 @@ class RobustStrategy(Strategy[RobustParams]):
 
     def _recent_buyers(self, mem: OfferMemory, now: float) -> list[Buyer]:
         """Our buyers of the last ``perch_half_life_seconds`` (from the kept rows): the
-        evidence the tier rules judge a level by (items 57, 66, 67, 70, 72)."""
+        evidence the tier rules judge a level by (items 57, 66, 67, 72, 104; 82 and 105 where
+        the book waits)."""
         return kept_buyers(mem.c_buyers, now - self.params.perch_half_life_seconds)
 
     def _tier_held(self, mem: OfferMemory, since: float, now: float) -> bool:
@@ -3832,7 +3840,7 @@ class RobustStrategy(Strategy[RobustParams]):
         )
 
     def _perch_caps(
-        self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory, *, waits: bool = True
+        self, snapshot: MarketSnapshot, offer: Offer, mem: OfferMemory, *, waits: bool
     ) -> OfferMemory:
         """A perch that sells, moved to where its buyers' caps put it (``perch_caps_tasks``;
         item 43, ``strategies/robust_caps.py``'s ``perch_at_caps``).
@@ -3849,8 +3857,8 @@ class RobustStrategy(Strategy[RobustParams]):
         if k <= 0 or not settled or mem.r_lo or mem.p_price <= 0:
             return mem
         since = snapshot.at - self.params.perch_half_life_seconds
-        on = self.params.perch_caps_kept and waits  # item 105, strategies/robust_keptvouch.py
-        kept = kept_buyers(mem.c_buyers, since) if on else []
+        on = self.params.perch_caps_kept  # item 105, strategies/robust_keptvouch.py
+        kept = self._recent_buyers(mem, snapshot.at) if on and waits else []
         buyers = waiting_buyers(_buyers(snapshot, offer, since), kept, on=on, waits=waits)
         price, hi = perch_at_caps(buyers, mem.p_price, mem.r_hi, k)
         unsold = mem.r_w if hi == mem.r_hi else 0.0

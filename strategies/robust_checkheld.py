@@ -16,13 +16,14 @@ hours 24-72 sell 78 tasks for 0.64 RLC where ``fixed`` at 424 M sells 12 for 5.0
 Item 68 (``perch_return_pays``, removed in session 29) held every perch that paid through the
 return (1660 0.315 -> 0.753) but it also held trials whose price had just sold and perches
 committed on their first evidence, on markets whose rivals do come back (design
-``undercut_slow`` 1005 x 0.776, ``churn`` 1020 x 0.921). What sets 1660's perch apart is the check: the market-led price was measured
-against it under the rivals and the demand as they are now, and lost. So with
+``undercut_slow`` 1005 x 0.776, ``churn`` 1020 x 0.921). What sets 1660's perch apart is the
+check: the market-led price was measured against it under the rivals and the demand as they
+are now, and lost. So with
 ``perch_return_checked`` on, only a committed perch that at least one check confirmed (its hold
 doubled past the commit's ``2 x perch_trial_seconds``) is held at the return, and only while
 item 68's test holds (``return_pays``: its decayed sales' rate less ``perch_return_z`` Poisson
-deviations beats the market-led mean, the test a trial is committed on at z = 1). A trial, a perch committed but never checked, and a check itself
-end at the return as in main.
+deviations beats the market-led mean, the test a trial is committed on at z = 1). A trial, a
+perch committed but never checked, and a check itself end at the return as in main.
 
 Pure: robust.py owns the state and calls it. Figures and what was tried: docs/strategies.md,
 robust item 80.

@@ -11,9 +11,9 @@ causing the return it reads (item 33's case: our undercut keeps the rivals in st
 ``publishers`` 1715 (score 0.785): XS's perch at 484 M nRLC (listed at the rails' 323 M, the
 best fixed price) is committed at 8.2 h and sells as ``fixed`` does; its check from 20.2 h ends
 at the return at 21.1 h, and the second perch (33.4 h) ends likewise in its check at 45.4 h
-(with item 68 on) or at the return before it (44.1 h): back at the market-led 9 M robust keeps
-the rivals in stock and sells 524 tasks for 6.9 RLC where ``fixed`` sells 37 for 12.0
-(docs/strategies.md, items 79 and 85).
+(with item 68, since removed, on) or at the return before it (44.1 h): back at the
+market-led 9 M robust keeps the rivals in stock and sells 524 tasks for 6.9 RLC where
+``fixed`` sells 37 for 12.0 (docs/strategies.md, items 79 and 85).
 
 With the key, in a category whose book waits (item 19's test, ``robust_book.book_waits``), the
 return does not end a check: it runs to its end (or its early end) and is judged by its own

@@ -20,7 +20,8 @@ AGO = iter(range(600, 10**6, 60))
 
 
 def b(cap: int, tasks: int = 1, at: float | None = None) -> Buyer:
-    """A buyer a few minutes ago (each at its own time unless ``at``: a request's deals share it)."""
+    """A buyer a few minutes ago (each at its own time unless ``at``: a request's deals share
+    it)."""
     return Buyer(at if at is not None else NOW - next(AGO), cap, tasks, False)
 
 

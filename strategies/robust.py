@@ -357,7 +357,7 @@ from typing import Literal, cast
 from bot.domain.errors import InputError
 from bot.domain.model import BookEntry, Deal, Quote
 from bot.pricing.ledger import offer_capacity
-from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC, DEFAULT_MAX_JUMP
+from bot.pricing.rails import DEFAULT_CANCEL_GAS_COST_NRLC, DEFAULT_MAX_JUMP, MAX_JUMP
 from bot.pricing.snapshot import MarketSnapshot, Offer
 from strategies.base import (
     MAX_PRICE,
@@ -804,6 +804,13 @@ class RobustParams:
         doc="a cut under the cheapest rival, listed at or above it, goes this far under the listed"
         " price: the planner's deadband would keep the order above the rival (0: off; from a"
         " config, the owner's rails.deadband unless set here)",
+    )
+    max_jump: float = param(
+        DEFAULT_MAX_JUMP,
+        min=1.0,
+        max=MAX_JUMP,
+        doc="how far one deliberate jump moves our listed price (item 104's first trial opens only"
+        " at a tier one jump reaches; from a config, the owner's rails.max_jump unless set here)",
     )
     # guard 5's gate read from buyers who pass over a cheaper rival (strategies/robust_captive.py)
     captive_probe_seconds: float = param(
@@ -3594,7 +3601,7 @@ class RobustStrategy(Strategy[RobustParams]):
             and not mem.d_off
         )
         listed = snapshot.current_price(offer.slot)
-        reach = round(listed * DEFAULT_MAX_JUMP) if listed is not None else 0
+        reach = round(listed * p.max_jump) if listed is not None else 0
         level = opening_level(
             self._recent_buyers(mem, now),
             floor,

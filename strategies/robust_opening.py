@@ -26,8 +26,8 @@ main sold at 3,024 M, found it: 27.98 -> 22.39 RLC; with two buyers, as main).
 
 Two limits, both from train ``collapse`` 1660 (XS, one rival at 7.11 M, one slot), whose own
 tier (424 M, the best fixed price's XS level) three buyers had named by 0.62 h:
-- only a level one deliberate jump (``rails.max_jump``, x 32) over our listed price reaches: over
-  it the rails list the capped price, which robust takes as the trial's level, unvouched (item
+- only a level one deliberate jump (``rails.max_jump``, x 32 by default; robust's ``max_jump``,
+  set from it) over our listed price reaches: over it the rails list the capped price, which robust takes as the trial's level, unvouched (item
   55), and the early trial is the unvouched descent item 102 found losing (read without this
   limit: listed at 227.5 M, halved to 56.9 M; 1660 7.02 -> 5.71 RLC);
 - the tier is the highest cap any buyer of the perch's half-life named: read from the snapshot's

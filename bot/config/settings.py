@@ -26,6 +26,8 @@ _RAIL_PARAMS: dict[str, Callable[[RailsConfig], float]] = {
     "cancel_cost": lambda rails: rails.cancel_gas_cost,
     # robust's cut under a rival must leave the planner's deadband, or the order is kept above it
     "cross_band": lambda rails: rails.deadband,
+    # robust's first trial opens only at a tier the rails' one jump reaches (item 104)
+    "max_jump": lambda rails: rails.max_jump,
 }
 
 
@@ -77,7 +79,7 @@ def strategy_of(config: BotConfig) -> Strategy[object]:
 
     The raise gate is a rail (its factor is the strategy's class attribute, see
     ``RailsConfig.for_strategy``). A parameter that mirrors a rail (``_RAIL_PARAMS``: a 0.1
-    plug-in's ``cancel_cost``, robust's ``cross_band``) gets the owner's rail unless
+    plug-in's ``cancel_cost``, robust's ``cross_band`` and ``max_jump``) gets the owner's rail unless
     ``strategy.params`` sets its own.
     """
     cls = get(config.strategy.name)

@@ -64,6 +64,7 @@ __all__ = [
     "DEFAULT_MAX_JUMP",
     "DEFAULT_RAISE_GAIN_FACTOR",
     "KILL_PARTS",
+    "MAX_JUMP",
     "MAX_OPEN_ORDERS",
     "DarkSlot",
     "KillAction",

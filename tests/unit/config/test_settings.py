@@ -131,6 +131,21 @@ def test_robusts_cut_out_of_the_deadband_follows_the_rails_deadband(
     assert strategy.params.cross_band == expected  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("rails", "params", "expected"),
+    [
+        ({}, {}, 32.0),
+        ({"max_jump": 8}, {}, 8.0),
+        ({"max_jump": 8}, {"max_jump": 4}, 4.0),  # the owner's own param wins
+    ],
+)
+def test_robusts_first_trial_reaches_as_far_as_the_rails_jump(
+    rails: dict[str, object], params: dict[str, object], expected: float
+) -> None:
+    strategy = strategy_of(config(rails=rails, strategy={"name": "robust", "params": params}))
+    assert strategy.params.max_jump == expected  # type: ignore[attr-defined]
+
+
 def test_bad_strategy_params_name_the_key() -> None:
     cfg = config(strategy={"name": "fixed", "params": {"prise": 1}})
     with pytest.raises(InputError, match=r"strategy\.params\.prise"):

@@ -80,6 +80,16 @@ def test_three_buyers_naming_one_tier_open_the_first_trial_there_at_once() -> No
     assert memory(new).p_mode == "market" and quotes[0].price == 99
 
 
+def test_the_reach_is_the_owners_jump_not_the_default() -> None:
+    """One jump from our listed 99 reaches 3,168 at the rails' default (x 32): an owner whose
+    ``rails.max_jump`` is 16 reaches 1,584, under the 2,000 tier, so the wait stands there."""
+    params = {**PERCH, "open_vouched_tasks": 3}
+    _, new = decide(SCENE, early(c_buyers=rows(2_000, 2_000, 2_000)), params)
+    assert memory(new).p_price == 2_000
+    _, new = decide(SCENE, early(c_buyers=rows(2_000, 2_000, 2_000)), {**params, "max_jump": 16})
+    assert memory(new).p_mode == "market"
+
+
 def test_on_at_four_by_default() -> None:
     """On since session 29 (held-out 13000-13051 +67.5 RLC, misses 23 -> 19): three buyers'
     tasks are not a tier at the default; four are."""

@@ -13,8 +13,8 @@ Traced on TRAIN ``rival_leaves`` 1154 (robust item 106; XS, the cheap pool 28.9 
 against 45.9 M x 3, 64.8 M x 2 and 89.7 M x 1: 5 of 11 tasks, 0.45 of the stock): the pool
 leaves at 44.76 h, the base follows the next pool to 45.9 M and sells at capacity (25-35 tasks
 an hour, 1.0-1.6 RLC); guard 5's count of rivals out of stock stays under its gate while we
-undercut them, and the first trial opens at 56.9 h, where it sells 15 tasks at 1,930 M in its
-first hour (5.7 RLC). With item 24's window opened at the exit the trial opens at 46.1 h.
+undercut them, and the first trial (1,930 M) opens in hour 57, 12.2 h after the exit; that hour
+earns 5.7 RLC. With item 24's window opened at the exit (46.83 h) the trial opens at once.
 
 So a pool that left (unseen for ``leaves_gone_seconds``, in stock at least ``leaves_share`` of
 the time when last seen, as item 24 reads it) whose last listed price was under every pool

@@ -224,7 +224,7 @@ for ``leaves_gone_seconds``, opens a window in which the perch reads the demand 
 rivals could not serve, probes whether they sell out with us above them (``leaves_probe_seconds``)
 and paces every trial level (we undercut the rivals that stay, so they never run out and the
 perch would never open); the pool back closes it.
-Opt-in (item 106, ``leaves_setter_share``, 0: off; strategies/robust_setter.py): a steady pool
+On at 0.3 since session 30 (item 106, ``leaves_setter_share``, 0: off; strategies/robust_setter.py): a steady pool
 that left listing under every pool still listed (the price setter) opens the same window when it
 listed at least that share of the rivals' stock, under item 24's half (train ``rival_leaves``
 1154: 5 of 11 tasks, the first trial 12 h after the exit).
@@ -978,7 +978,7 @@ class RobustParams:
         " perch's lowest rung this long: rivals out perch_out_share of it open a trial (0: off)",
     )
     leaves_setter_share: float = param(
-        0.0,
+        0.3,
         min=0.0,
         max=1.0,
         doc="item 106: a steady pool that left listing under every pool still listed (the"

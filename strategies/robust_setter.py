@@ -21,7 +21,8 @@ the time when last seen, as item 24 reads it) whose last listed price was under 
 listed now (its exit raised the market's lowest price) opens the same window when its largest
 stock was at least ``leaves_setter_share`` of the followed pools' largest stocks together
 (``setter_exits``). Each followed pool's lowest price when last seen is kept for it
-(``setter_prices``). Off (0), nothing is kept and item 24 is as it was.
+(``setter_prices``). On at 0.3 by default since session 30; off (0), nothing is kept and item 24
+is as it was.
 
 Pure functions over plain numbers: robust.py owns the state and calls them. Figures and what was
 tried: docs/strategies.md, robust item 106.

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bot.pricing.snapshot import MarketSnapshot
+from strategies.robust import RobustParams
 from strategies.robust_setter import setter_exits, setter_prices
 from tests.support.factories import NOW, rival, snap, util
 from tests.unit.strategies.test_strategy_robust import PERCH, XS, decide, memory, perch_state
@@ -60,14 +61,24 @@ def _scene() -> tuple[MarketSnapshot, dict[str, Any]]:
 
 def test_the_setters_exit_opens_the_window_and_its_probe_quotes_the_lowest_rung() -> None:
     """With the key, the window opens at the exit and item 24's probe quotes max(perch_low x
-    99, 2 x 99) = 396 over the pool at 100; off (by default) no window: the market-led 99."""
+    99, 2 x 99) = 396 over the pool at 100; off (0) no window: the market-led 99."""
     params = {**PERCH, "leaves_window_seconds": 86_400.0, "leaves_probe_seconds": 3600.0}
     s, state = _scene()
     quotes, new = decide(s, state, {**params, "leaves_setter_share": 0.3})
     m = memory(new)
     assert m.l_until == NOW + 86_400.0 and m.l_gone == ["0x" + "8" * 40]
     assert (m.l_probe, quotes[0].price) == (True, 396)
-    quotes, new = decide(s, state, params)
+    quotes, new = decide(s, state, {**params, "leaves_setter_share": 0.0})
     m = memory(new)
     assert (m.l_until, m.l_gone, quotes[0].price) == (0.0, [], 99)
     assert m.l_prices == {"0x" + "8" * 40: 50.0, "0x" + "9" * 40: 100.0}  # as it was: untouched
+
+
+def test_on_at_three_tenths_by_default() -> None:
+    """On since session 30 (TRAIN: 33 class markets +4.0 RLC, 27 fresh +5.5, design block and
+    held-out 14000-14051 identical, old validation -0.07): the setter's 5 of 11 tasks open it."""
+    assert RobustParams().leaves_setter_share == 0.3
+    params = {**PERCH, "leaves_window_seconds": 86_400.0, "leaves_probe_seconds": 3600.0}
+    s, state = _scene()
+    quotes, new = decide(s, state, params)
+    assert memory(new).l_probe and quotes[0].price == 396

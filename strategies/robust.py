@@ -224,10 +224,6 @@ for ``leaves_gone_seconds``, opens a window in which the perch reads the demand 
 rivals could not serve, probes whether they sell out with us above them (``leaves_probe_seconds``)
 and paces every trial level (we undercut the rivals that stay, so they never run out and the
 perch would never open); the pool back closes it.
-On at 0.3 since session 30 (item 106, ``leaves_setter_share``, 0: off; strategies/robust_setter.py): a steady pool
-that left listing under every pool still listed (the price setter) opens the same window when it
-listed at least that share of the rivals' stock, under item 24's half (train ``rival_leaves``
-1154: 5 of 11 tasks, the first trial 12 h after the exit).
 
 **No rival seen for hours** (strategies/robust_alone.py, ``perch_alone``, on; false: off): the
 base then prices the offer alone (its Thompson learner); a perch whose price sold is held while
@@ -452,7 +448,6 @@ from strategies.robust_restock import (
 )
 from strategies.robust_rivalinert import rival_fitted
 from strategies.robust_scarce import Unsold, unsold_step
-from strategies.robust_setter import setter_exits, setter_prices
 from strategies.robust_shift import check_due
 from strategies.robust_slotvouch import vouched_rate
 from strategies.robust_stepunder import (
@@ -976,14 +971,6 @@ class RobustParams:
         max=86400.0,
         doc="in the window after a big supplier left, with rivals in stock, quote the"
         " perch's lowest rung this long: rivals out perch_out_share of it open a trial (0: off)",
-    )
-    leaves_setter_share: float = param(
-        0.3,
-        min=0.0,
-        max=1.0,
-        doc="item 106: a steady pool that left listing under every pool still listed (the"
-        " price setter) opens the window too when its largest stock was at least this share of"
-        " all the rivals' (0: off; strategies/robust_setter.py)",
     )
     # how fine the refine goes (strategies/robust_tier.py)
     tier_horizon_seconds: float = param(
@@ -1728,8 +1715,6 @@ class OfferMemory:
     l_wait: float = 0.0
     l_out: float = 0.0
     l_secs: float = 0.0
-    # each followed pool's lowest price when last seen (leaves_setter_share; robust_setter.py)
-    l_prices: dict[str, float] = field(default_factory=dict)
     # the lowest loss floor a running descent has seen (trial_floor_lowest; 0: none yet)
     p_rung: int = 0
     # when the usual first trial falls due (early_lost_free; 0: past, or none kept)
@@ -1908,7 +1893,6 @@ class OfferMemory:
                 l_pools=_float_lists(raw.get("l_pools"), 3),
                 l_gone=[str(x) for x in cast(list[object], raw.get("l_gone", []))],
                 l_until=float(cast(float, raw.get("l_until", 0.0))),
-                l_prices=_floats(raw.get("l_prices")),
                 l_probe=bool(raw.get("l_probe", False)),
                 l_next=float(cast(float, raw.get("l_next", 0.0))),
                 l_wait=float(cast(float, raw.get("l_wait", 0.0))),
@@ -1967,14 +1951,6 @@ def _opt_float(v: object) -> float | None:
 
 def _opt_int(v: object) -> int | None:
     return None if v is None else int(cast(int, v))
-
-
-def _pool_lows(rivals: Sequence[BookEntry]) -> dict[str, int]:
-    """Each rival pool in the book with its lowest listed price (item 106's reading)."""
-    lows: dict[str, int] = {}
-    for r in rivals:
-        lows[r.workerpool] = min(lows.get(r.workerpool, r.price), r.price)
-    return lows
 
 
 def _floats(v: object) -> dict[str, float]:
@@ -4009,7 +3985,6 @@ class RobustStrategy(Strategy[RobustParams]):
         listed: dict[str, int] = {}
         for r in rivals:
             listed[r.workerpool] = listed.get(r.workerpool, 0) + r.remaining
-        setters = self._setters(now, rivals, mem)  # item 106 (strategies/robust_setter.py)
         ex = track_exits(
             mem.l_pools,
             mem.l_gone,
@@ -4021,28 +3996,9 @@ class RobustStrategy(Strategy[RobustParams]):
             after=p.leaves_gone_seconds,
         )
         mem = replace(mem, l_pools=ex.pools, l_gone=ex.gone)
-        if p.leaves_setter_share > 0:
-            lows = _pool_lows(rivals)
-            gone = ex.gone + [x for x in setters if x not in ex.gone]
-            mem = replace(
-                mem, l_prices=setter_prices(mem.l_prices, lows, ex.pools), l_gone=gone[-8:]
-            )
-        if ex.left or setters:  # the window opens, its first probe at once
+        if ex.left:  # the window opens, its first probe at once
             mem = replace(mem, l_until=now + p.leaves_window_seconds, l_next=now, l_wait=0.0)
         return replace(mem, l_until=0.0) if ex.back else mem
-
-    def _setters(self, now: float, rivals: Sequence[BookEntry], mem: OfferMemory) -> list[str]:
-        """Item 106: the steady pools that left as the market's price setter (off: none)."""
-        p = self.params
-        return setter_exits(
-            mem.l_pools,
-            mem.l_prices,
-            _pool_lows(rivals),
-            now,
-            share=p.leaves_share,
-            setter_share=p.leaves_setter_share,
-            after=p.leaves_gone_seconds,
-        )
 
     def _lost_unsold(self, mem: OfferMemory) -> OfferMemory:
         """A trial ends for want of a sale at its level: that level is remembered for item 61's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from typing import Any
 
@@ -117,33 +118,23 @@ def test_a_strategy_without_cancel_cost_is_built_as_configured() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rails", "params", "expected"),
+    ("key", "rails", "params", "expected"),
     [
-        ({}, {}, 0.02),
-        ({"deadband": 0.05}, {}, 0.05),
-        ({"deadband": 0.05}, {"cross_band": 0.01}, 0.01),  # the owner's own param wins
+        # robust's cut out of the deadband follows the rails' deadband
+        ("cross_band", {}, {}, 0.02),
+        ("cross_band", {"deadband": 0.05}, {}, 0.05),
+        ("cross_band", {"deadband": 0.05}, {"cross_band": 0.01}, 0.01),  # the owner's own wins
+        # robust's first trial (item 104) reaches as far as the rails' one jump
+        ("max_jump", {}, {}, 32.0),
+        ("max_jump", {"max_jump": 8}, {}, 8.0),
+        ("max_jump", {"max_jump": 8}, {"max_jump": 4}, 4.0),
     ],
 )
-def test_robusts_cut_out_of_the_deadband_follows_the_rails_deadband(
-    rails: dict[str, object], params: dict[str, object], expected: float
+def test_robusts_params_that_mirror_a_rail_follow_the_owners_rail(
+    key: str, rails: dict[str, object], params: dict[str, object], expected: float
 ) -> None:
     strategy = strategy_of(config(rails=rails, strategy={"name": "robust", "params": params}))
-    assert strategy.params.cross_band == expected  # type: ignore[attr-defined]
-
-
-@pytest.mark.parametrize(
-    ("rails", "params", "expected"),
-    [
-        ({}, {}, 32.0),
-        ({"max_jump": 8}, {}, 8.0),
-        ({"max_jump": 8}, {"max_jump": 4}, 4.0),  # the owner's own param wins
-    ],
-)
-def test_robusts_first_trial_reaches_as_far_as_the_rails_jump(
-    rails: dict[str, object], params: dict[str, object], expected: float
-) -> None:
-    strategy = strategy_of(config(rails=rails, strategy={"name": "robust", "params": params}))
-    assert strategy.params.max_jump == expected  # type: ignore[attr-defined]
+    assert dataclasses.asdict(strategy.params)[key] == expected
 
 
 def test_bad_strategy_params_name_the_key() -> None:

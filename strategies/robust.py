@@ -3632,9 +3632,25 @@ class RobustStrategy(Strategy[RobustParams]):
         k = p.trial_caps_tasks
         if k <= 0:
             return 0
-        kept = self._recent_buyers(mem, snapshot.at) if p.trial_caps_kept and waits else []
-        buyers = waiting_buyers(_buyers(snapshot, offer), kept, on=p.trial_caps_kept, waits=waits)
+        buyers = self._caps_buyers(snapshot, offer, mem, on=p.trial_caps_kept, waits=waits)
         return vouched_price(buyers, floor, top, k)
+
+    def _caps_buyers(
+        self,
+        snapshot: MarketSnapshot,
+        offer: Offer,
+        mem: OfferMemory,
+        *,
+        on: bool,
+        waits: bool,
+        since: float = 0.0,
+    ) -> Sequence[Buyer]:
+        """The buyers items 48 and 43 read caps from (strategies/robust_keptvouch.py): the kept
+        buyers of the perch's half-life where the book ``waits`` and the item's key is ``on``
+        (items 82 and 105), else the snapshot's deals after ``since``; the kept rows are read
+        only when they can be used."""
+        kept = self._recent_buyers(mem, snapshot.at) if on and waits else []
+        return waiting_buyers(_buyers(snapshot, offer, since), kept, on=on, waits=waits)
 
     def _recent_buyers(self, mem: OfferMemory, now: float) -> list[Buyer]:
         """Our buyers of the last ``perch_half_life_seconds`` (from the kept rows): the
@@ -3863,10 +3879,14 @@ class RobustStrategy(Strategy[RobustParams]):
         settled = mem.p_mode == "perch" or (mem.p_mode == "trial" and mem.p_settled)
         if k <= 0 or not settled or mem.r_lo or mem.p_price <= 0:
             return mem
-        since = snapshot.at - self.params.perch_half_life_seconds
-        on = self.params.perch_caps_kept  # item 105, strategies/robust_keptvouch.py
-        kept = self._recent_buyers(mem, snapshot.at) if on and waits else []
-        buyers = waiting_buyers(_buyers(snapshot, offer, since), kept, on=on, waits=waits)
+        buyers = self._caps_buyers(  # item 105 where the book waits
+            snapshot,
+            offer,
+            mem,
+            on=self.params.perch_caps_kept,
+            waits=waits,
+            since=snapshot.at - self.params.perch_half_life_seconds,
+        )
         price, hi = perch_at_caps(buyers, mem.p_price, mem.r_hi, k)
         unsold = mem.r_w if hi == mem.r_hi else 0.0
         if hi and hi == price + 1:
